@@ -1,0 +1,134 @@
+//! Checkpoints as C2SP signed notes (`c2sp.org/signed-note`,
+//! `c2sp.org/tlog-checkpoint`): origin, tree size and Merkle root, signed
+//! with Ed25519 under a key named by the origin.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier as _, VerifyingKey};
+use sha2::{Digest, Sha256};
+
+use crate::hash::Hash;
+
+/// A verified checkpoint: the log had `size` entries with Merkle root `root`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub origin: String,
+    pub size: u64,
+    pub root: Hash,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CheckpointError {
+    #[error("checkpoint is not a signed note: {0}")]
+    Malformed(&'static str),
+    #[error("checkpoint is for log `{found}`, expected `{expected}`")]
+    WrongOrigin { expected: String, found: String },
+    #[error("checkpoint carries no signature by key `{0}`")]
+    NoSignature(String),
+    #[error("checkpoint signature does not verify: the note was changed or signed by another key")]
+    BadSignature,
+}
+
+/// The 4-byte key id of signed notes: SHA-256(name || "\n" || 0x01 || key).
+fn key_id(name: &str, key: &VerifyingKey) -> [u8; 4] {
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update(b"\n");
+    h.update([0x01]);
+    h.update(key.as_bytes());
+    let digest = h.finalize();
+    [digest[0], digest[1], digest[2], digest[3]]
+}
+
+#[derive(Debug)]
+pub struct CheckpointSigner {
+    origin: String,
+    key: SigningKey,
+}
+
+impl CheckpointSigner {
+    pub fn new(origin: impl Into<String>, key: SigningKey) -> Self {
+        CheckpointSigner { origin: origin.into(), key }
+    }
+
+    pub fn verifier(&self) -> CheckpointVerifier {
+        CheckpointVerifier { origin: self.origin.clone(), key: self.key.verifying_key() }
+    }
+
+    pub fn sign(&self, size: u64, root: &Hash) -> String {
+        let body = format!("{}\n{}\n{}\n", self.origin, size, BASE64.encode(root.0));
+        let signature = self.key.sign(body.as_bytes());
+        let mut blob = key_id(&self.origin, &self.key.verifying_key()).to_vec();
+        blob.extend_from_slice(&signature.to_bytes());
+        format!("{body}\n\u{2014} {} {}\n", self.origin, BASE64.encode(blob))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct CheckpointVerifier {
+    origin: String,
+    key: VerifyingKey,
+}
+
+impl CheckpointVerifier {
+    pub fn new(origin: impl Into<String>, key: VerifyingKey) -> Self {
+        CheckpointVerifier { origin: origin.into(), key }
+    }
+
+    pub fn verify(&self, note: &str) -> Result<Checkpoint, CheckpointError> {
+        let (body, signatures) = note
+            .split_once("\n\n")
+            .ok_or(CheckpointError::Malformed("no blank line before the signatures"))?;
+        let body = format!("{body}\n");
+        let mut lines = body.lines();
+        let origin = lines.next().ok_or(CheckpointError::Malformed("no origin line"))?;
+        if origin != self.origin {
+            return Err(CheckpointError::WrongOrigin { expected: self.origin.clone(), found: origin.to_string() });
+        }
+        let size = lines
+            .next()
+            .and_then(|l| l.parse::<u64>().ok())
+            .ok_or(CheckpointError::Malformed("second line is not a tree size"))?;
+        let root = lines
+            .next()
+            .and_then(|l| BASE64.decode(l).ok())
+            .and_then(|b| Hash::from_slice(&b))
+            .ok_or(CheckpointError::Malformed("third line is not a base64 SHA-256 root"))?;
+
+        let id = key_id(&self.origin, &self.key);
+        let prefix = format!("\u{2014} {} ", self.origin);
+        let blob = signatures
+            .lines()
+            .filter_map(|l| l.strip_prefix(&prefix))
+            .filter_map(|b64| BASE64.decode(b64).ok())
+            .find(|blob| blob.len() == 68 && blob[..4] == id)
+            .ok_or_else(|| CheckpointError::NoSignature(self.origin.clone()))?;
+        let signature = Signature::from_slice(&blob[4..]).map_err(|_| CheckpointError::BadSignature)?;
+        self.key.verify(body.as_bytes(), &signature).map_err(|_| CheckpointError::BadSignature)?;
+        Ok(Checkpoint { origin: origin.to_string(), size, root })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::leaf_hash;
+
+    fn signer() -> CheckpointSigner {
+        CheckpointSigner::new("grondslag.test/audit", SigningKey::from_bytes(&[7; 32]))
+    }
+
+    #[test]
+    fn a_signed_checkpoint_verifies_and_a_changed_one_does_not() {
+        let signer = signer();
+        let note = signer.sign(42, &leaf_hash(b"x"));
+        let checkpoint = signer.verifier().verify(&note);
+        assert_eq!(checkpoint.map(|c| (c.size, c.root)), Ok((42, leaf_hash(b"x"))));
+
+        let forged = note.replacen("\n42\n", "\n41\n", 1);
+        assert_eq!(signer.verifier().verify(&forged), Err(CheckpointError::BadSignature));
+
+        let other = CheckpointVerifier::new("grondslag.test/audit", SigningKey::from_bytes(&[8; 32]).verifying_key());
+        assert!(matches!(other.verify(&note), Err(CheckpointError::NoSignature(_))));
+    }
+}

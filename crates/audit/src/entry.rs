@@ -1,0 +1,125 @@
+use std::fmt;
+
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+/// OpenTelemetry trace id: one per processing operation.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TraceId(pub [u8; 16]);
+
+/// OpenTelemetry span id: one per data subject within an operation.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SpanId(pub [u8; 8]);
+
+impl TraceId {
+    pub fn random() -> TraceId {
+        let mut bytes = [0; 16];
+        // An all-zero id is invalid in W3C trace context.
+        while bytes == [0; 16] {
+            rand::rngs::OsRng.fill_bytes(&mut bytes);
+        }
+        TraceId(bytes)
+    }
+
+    /// Parses 32 lowercase hex digits (the W3C `traceparent` form).
+    pub fn parse(text: &str) -> Option<TraceId> {
+        let mut bytes = [0; 16];
+        hex::decode_to_slice(text, &mut bytes).ok()?;
+        (bytes != [0; 16] && text.bytes().all(|b| !b.is_ascii_uppercase())).then_some(TraceId(bytes))
+    }
+}
+
+impl SpanId {
+    pub fn random() -> SpanId {
+        let mut bytes = [0; 8];
+        while bytes == [0; 8] {
+            rand::rngs::OsRng.fill_bytes(&mut bytes);
+        }
+        SpanId(bytes)
+    }
+}
+
+macro_rules! hex_id {
+    ($ty:ident) => {
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&hex::encode(self.0))
+            }
+        }
+
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(self, f)
+            }
+        }
+
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(d)?;
+                let mut bytes = [0; std::mem::size_of::<$ty>()];
+                hex::decode_to_slice(&text, &mut bytes).map_err(serde::de::Error::custom)?;
+                Ok($ty(bytes))
+            }
+        }
+    };
+}
+
+hex_id!(TraceId);
+hex_id!(SpanId);
+
+/// Whether the kernel let the operation through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Allowed,
+    Denied,
+    /// Allowed, but the store failed; nothing was changed.
+    Failed,
+}
+
+/// One audit entry. Field names follow LDV (`dpl.core.*` in the standard)
+/// where it has one; the rest are BIO 8.15.01's log-line fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub timestamp: jiff::Timestamp,
+    pub trace_id: TraceId,
+    pub span_id: SpanId,
+    /// The operation's root span, when this entry is one subject of several.
+    pub parent_span_id: Option<SpanId>,
+    /// Versioned URI of the processing activity in the register.
+    pub processing_activity_id: String,
+    pub processing: String,
+    /// Pseudonymous subject id; never a BSN or name.
+    pub data_subject_id: Option<String>,
+    pub data_subject_id_type: Option<String>,
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    /// What was acted on: a record, a recipient, a subject.
+    pub object: String,
+    pub categories: Vec<String>,
+    pub outcome: Outcome,
+    /// OpenTelemetry status: `OK` or `ERROR`.
+    pub status_code: String,
+    pub reason: String,
+    /// Where the request came from (command, address).
+    pub origin: String,
+}
+
+impl Entry {
+    /// The bytes that are hashed: JSON with fields in declaration order.
+    pub fn canonical(&self) -> String {
+        // Our own plain struct with string-keyed fields always serialises.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn parse(text: &str) -> Result<Entry, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}

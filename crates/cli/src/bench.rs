@@ -1,0 +1,147 @@
+//! `grondslag bench`: each figure beside a baseline measured in the same run,
+//! printed as a ratio, so the numbers mean something on any machine.
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use grondslag_kernel::{Access, DataDir, Question, Value, decide};
+use grondslag_register::{Action, Category, Register, Role};
+use rusqlite::params;
+
+use crate::{Failure, master_key_from_env, progress};
+
+const BATCH: u32 = 1000;
+
+pub fn run(register: Register, writes: u32, decisions: u32) -> Result<(), Failure> {
+    println!("grondslag bench — {} processings in the register", register.processings.len());
+    println!();
+    decisions_bench(&register, decisions);
+    println!();
+    writes_bench(register, writes)
+}
+
+/// Nanoseconds per item for each batch, sorted.
+fn batches(total: u32, mut run_batch: impl FnMut(u32)) -> Vec<f64> {
+    let mut per_item: Vec<f64> = (0..total.div_ceil(BATCH))
+        .map(|b| {
+            let start = Instant::now();
+            run_batch(b);
+            start.elapsed().as_nanos() as f64 / f64::from(BATCH)
+        })
+        .collect();
+    per_item.sort_by(f64::total_cmp);
+    per_item
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(index).copied().unwrap_or(f64::NAN)
+}
+
+fn decisions_bench(register: &Register, decisions: u32) {
+    // The same questions for both: every role × processing × action, with
+    // the processing's own categories.
+    let questions: Vec<Question> = register
+        .processing_ids()
+        .flat_map(|p| {
+            let categories = register.processing(p).categories;
+            Role::ALL.iter().flat_map(move |role| {
+                Action::ALL.iter().map(move |action| Question {
+                    role: *role,
+                    action: *action,
+                    processing: p,
+                    categories,
+                    restricted: false,
+                    recipient: None,
+                    legal_check_recorded: false,
+                })
+            })
+        })
+        .collect();
+    // Baseline: the answer precomputed in a hash map keyed by
+    // (role, processing, action) — a lookup with no rules at all.
+    let table: HashMap<(u8, u16, u8), bool> = questions
+        .iter()
+        .enumerate()
+        .map(|(i, q)| ((q.role as u8, i as u16, q.action as u8), decide(register, *q).is_ok()))
+        .collect();
+    let keys: Vec<(u8, u16, u8)> = table.keys().copied().collect();
+    let n = questions.len();
+
+    let kernel = batches(decisions, |b| {
+        for i in 0..BATCH as usize {
+            black_box(decide(register, black_box(questions[(b as usize * 7 + i) % n])).is_ok());
+        }
+    });
+    let baseline = batches(decisions, |b| {
+        for i in 0..BATCH as usize {
+            black_box(table.get(black_box(&keys[(b as usize * 7 + i) % n])));
+        }
+    });
+    let (k50, k99, b50, b99) = (percentile(&kernel, 0.5), percentile(&kernel, 0.99), percentile(&baseline, 0.5), percentile(&baseline, 0.99));
+    println!("kernel decision ({decisions} decisions over {n} distinct questions, per decision):");
+    println!("  kernel (register tables)  p50 {k50:8.1} ns   p99 {k99:8.1} ns");
+    println!("  baseline (HashMap lookup) p50 {b50:8.1} ns   p99 {b99:8.1} ns");
+    println!("  ratio kernel/baseline     p50 {:8.2}x", k50 / b50);
+}
+
+fn rate(count: u32, elapsed: Duration) -> f64 {
+    f64::from(count) / elapsed.as_secs_f64()
+}
+
+fn writes_bench(register: Register, writes: u32) -> Result<(), Failure> {
+    let dir = tempfile::Builder::new().prefix("grondslag-bench-").tempdir()?;
+    let kernel = DataDir::new(dir.path().join("kernel")).open_kernel(register, master_key_from_env()?)?;
+    let processing = kernel.processing("fysieke_schade")?;
+    let access = Access::new("bench", Role::CaseHandler, "cli:bench", jiff::Timestamp::now());
+    let fields = [
+        (Category::Name, Value::text("Anna de Vries")),
+        (Category::Address, Value::text("Hoofdstraat 12")),
+        (Category::PostcodeCity, Value::text("9981 AB Uithuizen")),
+        (Category::Phone, Value::text("0595123456")),
+        (Category::Email, Value::text("anna.devries@example.nl")),
+        (Category::Bsn, Value::text("111222333")),
+        (Category::BankAccount, Value::text("NL91ABNA0417164300")),
+        (Category::CaseNumber, Value::text("IMG-2024-000101")),
+    ];
+    let payload: usize = fields.iter().map(|(c, v)| c.name().len() + v.as_text().map_or(0, str::len)).sum();
+
+    // One subject, new records: the BSN index entry stays the same subject's.
+    let first = kernel.write(&access, processing, None, None, &fields)?;
+    let bar = progress::bar("audited, encrypted writes", u64::from(writes));
+    let start = Instant::now();
+    for _ in 0..writes {
+        kernel.write(&access, processing, Some(&first.subject), None, &fields)?;
+        bar.inc(1);
+    }
+    let kernel_elapsed = start.elapsed();
+    bar.finish_and_clear();
+
+    // Baseline: the same number of transactions inserting rows with the
+    // same plaintext bytes, on the same file system, same pragmas.
+    let raw = rusqlite::Connection::open(dir.path().join("raw.db"))?;
+    raw.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+         CREATE TABLE rows (id INTEGER PRIMARY KEY, category TEXT NOT NULL, value BLOB NOT NULL);",
+    )?;
+    let bar = progress::bar("raw SQLite inserts", u64::from(writes));
+    let start = Instant::now();
+    for _ in 0..writes {
+        let tx = raw.unchecked_transaction()?;
+        for (category, value) in &fields {
+            tx.execute("INSERT INTO rows (category, value) VALUES (?1, ?2)", params![category.name(), value.as_text().unwrap_or_default()])?;
+        }
+        tx.commit()?;
+        bar.inc(1);
+    }
+    let raw_elapsed = start.elapsed();
+    bar.finish_and_clear();
+
+    let (k, r) = (rate(writes, kernel_elapsed), rate(writes, raw_elapsed));
+    println!("writes ({writes} writes of {} fields, {payload} bytes of plaintext each):", fields.len());
+    println!("  kernel (decide + validate + encrypt + audit, one transaction each) {k:10.0} writes/s");
+    println!("  baseline (raw SQLite inserts of the same rows, one transaction each) {r:10.0} writes/s");
+    println!("  ratio kernel/baseline {:6.2}x  (cost of privacy per write: {:.1} µs)", k / r, (kernel_elapsed.as_secs_f64() - raw_elapsed.as_secs_f64()) * 1e6 / f64::from(writes));
+    Ok(())
+}

@@ -1,0 +1,219 @@
+//! `grondslag`: the command line. Thin on purpose — parse arguments, call
+//! the register or the kernel, print the result; errors go to stderr with a
+//! non-zero exit and say what to do.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+mod bench;
+mod demo;
+mod progress;
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use grondslag_crypto::MasterKey;
+use grondslag_kernel::DataDir;
+use grondslag_register::render::{self, Format};
+use grondslag_register::{Register, Statement};
+
+/// Where data lives when no --data or GRONDSLAG_DATA is given.
+const DEFAULT_DATA: &str = "grondslag-data";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "grondslag",
+    version,
+    about = "A records system whose privacy statement is its configuration",
+    long_about = "grondslag stores, shows, shares, keeps and deletes personal data only as the register \
+of processing activities allows, logs every access in a tamper-evident audit log, and renders the \
+public privacy statement from the same register.\n\nWith no configuration it works in ./grondslag-data \
+(SQLite, keys created on first run)."
+)]
+struct Cli {
+    /// Data directory (database, blobs, keys); created on first use.
+    /// Default: ./grondslag-data (for `demo`: a fresh temporary directory).
+    #[arg(long, global = true, env = "GRONDSLAG_DATA")]
+    data: Option<PathBuf>,
+
+    /// Register file to enforce instead of the shipped register/img.toml.
+    #[arg(long, global = true, env = "GRONDSLAG_REGISTER")]
+    register: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check or render the register of processing activities.
+    #[command(subcommand)]
+    Register(RegisterCommand),
+    /// Work with the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Walk through the kernel on a fresh data directory and print what happened.
+    /// With --data it works in (and keeps) that directory.
+    Demo,
+    /// Measure kernel decisions and audited, encrypted writes against baselines.
+    Bench {
+        /// Writes per measured run.
+        #[arg(long, default_value_t = 2000)]
+        writes: u32,
+        /// Decisions per measured run.
+        #[arg(long, default_value_t = 1_000_000)]
+        decisions: u32,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum RegisterCommand {
+    /// Check a register file; prints a summary, or every error with file, line and column.
+    Check {
+        /// The register to check (default: the shipped register/img.toml).
+        file: Option<PathBuf>,
+    },
+    /// Render the privacy statement (Dutch) from a register.
+    Render {
+        /// The register to render (default: the shipped register/img.toml).
+        file: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = FormatArg::Md)]
+        format: FormatArg,
+        /// Which statement: the public one, the staff one, or the call-centre protocol.
+        #[arg(long, value_enum, default_value_t = StatementArg::Public)]
+        statement: StatementArg,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Verify the hash chain and the signed checkpoints of the audit log in --data.
+    Verify,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FormatArg {
+    Md,
+    Html,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum StatementArg {
+    Public,
+    Staff,
+    Kcc,
+}
+
+/// A failure to report: the message for the user, and the exit code.
+#[derive(Debug)]
+pub struct Failure(String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("GRONDSLAG_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Register(RegisterCommand::Check { file }) => register_check(file.as_deref().or(cli.register.as_deref())),
+        Command::Register(RegisterCommand::Render { file, format, statement, output }) => {
+            let register = load_register(file.as_deref().or(cli.register.as_deref()))?;
+            let format = match format {
+                FormatArg::Md => Format::Markdown,
+                FormatArg::Html => Format::Html,
+            };
+            let statement = match statement {
+                StatementArg::Public => Statement::Public,
+                StatementArg::Staff => Statement::Staff,
+                StatementArg::Kcc => Statement::Kcc,
+            };
+            let text = render::render(&register, statement, format);
+            match output {
+                Some(path) => fs::write(&path, text).map_err(|e| Failure(format!("cannot write {}: {e}", path.display()))),
+                None => std::io::stdout().write_all(text.as_bytes()).map_err(Failure::from),
+            }
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            audit_verify(&DataDir::new(cli.data.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA))))
+        }
+        Command::Demo => {
+            let register = load_register(cli.register.as_deref())?;
+            demo::run(register, cli.data.as_deref())
+        }
+        Command::Bench { writes, decisions } => {
+            let register = load_register(cli.register.as_deref())?;
+            bench::run(register, writes, decisions)
+        }
+    }
+}
+
+/// Reads and checks a register: the given file, or the shipped one.
+pub fn load_register(file: Option<&Path>) -> Result<Register, Failure> {
+    match file {
+        Some(path) => {
+            let source = fs::read_to_string(path).map_err(|e| Failure(format!("cannot read register {}: {e}", path.display())))?;
+            Ok(grondslag_register::parse(&path.display().to_string(), &source)?)
+        }
+        None => Ok(grondslag_register::parse(grondslag_register::SHIPPED_NAME, grondslag_register::SHIPPED)?),
+    }
+}
+
+fn register_check(file: Option<&Path>) -> Result<(), Failure> {
+    let register = load_register(file).map_err(|Failure(diagnostics)| {
+        let count = diagnostics.matches(": error: ").count();
+        Failure(format!("{diagnostics}\n\n{count} error(s); the register was not accepted"))
+    })?;
+    let name = file.map_or_else(|| grondslag_register::SHIPPED_NAME.to_string(), |p| p.display().to_string());
+    println!(
+        "{name}: ok — {} processings, {} categories, {} recipients (version {}, {})",
+        register.processings.len(),
+        register.categories_used().len(),
+        register.recipients.len(),
+        register.meta.version,
+        register.meta.date,
+    );
+    Ok(())
+}
+
+fn audit_verify(data: &DataDir) -> Result<(), Failure> {
+    let (store, signer) = data.open_audit()?;
+    let bar = progress::counter("verifying audit log");
+    let verification = grondslag_kernel::verify_store(&store, &signer, &mut |seq| bar.set_position(seq))
+        .inspect_err(|_| bar.abandon())?;
+    bar.finish_and_clear();
+    println!(
+        "audit log ok: {} entries checked, {} signed checkpoints verified",
+        verification.entries, verification.checkpoints
+    );
+    Ok(())
+}
+
+/// The master key from the environment, when the operator gives one.
+pub fn master_key_from_env() -> Result<Option<MasterKey>, Failure> {
+    match std::env::var("GRONDSLAG_MASTER_KEY") {
+        Ok(hex) => Ok(Some(MasterKey::from_hex(&hex).map_err(|e| Failure(format!("GRONDSLAG_MASTER_KEY: {e}")))?)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Failure("GRONDSLAG_MASTER_KEY is not valid text".to_string())),
+    }
+}

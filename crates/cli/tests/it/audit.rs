@@ -1,0 +1,129 @@
+use std::path::Path;
+
+use grondslag_kernel::{DataDir, Value};
+use grondslag_register::{Category, Role};
+
+use crate::{access, grondslag, open_kernel, sqlite, stderr, stdout};
+
+/// A data directory with `n` audit entries and checkpoints every 4.
+fn populated(dir: &Path, n: usize) {
+    let kernel = DataDir::new(dir).open_kernel(crate::shipped(), None).unwrap().with_checkpoint_every(4);
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let handler = access(Role::CaseHandler);
+    let subject = kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text("Anna"))]).unwrap().subject;
+    for i in 1..n {
+        kernel.write(&handler, physical, Some(&subject), None, &[(Category::Name, Value::text(format!("Anna {i}")))]).unwrap();
+    }
+    kernel.seal().unwrap();
+}
+
+fn verify(dir: &Path) -> std::process::Output {
+    grondslag(&["audit", "verify", "--data", dir.to_str().unwrap()])
+}
+
+// req: E17
+#[test]
+fn an_untouched_log_verifies_with_its_count() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10);
+    let output = verify(dir.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("10 entries checked"), "{}", stdout(&output));
+}
+
+// req: E17
+#[test]
+fn a_changed_entry_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10);
+    sqlite(dir.path())
+        .execute("UPDATE audit_entries SET entry = replace(entry, 'case_handler', 'privacy_officer') WHERE seq = 6", [])
+        .unwrap();
+    let output = verify(dir.path());
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("entry 6 was altered"), "{}", stderr(&output));
+}
+
+// req: E17
+#[test]
+fn a_removed_entry_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10);
+    sqlite(dir.path()).execute("DELETE FROM audit_entries WHERE seq = 3", []).unwrap();
+    let output = verify(dir.path());
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("entry 3 is missing"), "{}", stderr(&output));
+}
+
+// req: E17
+#[test]
+fn reordered_entries_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10);
+    // Swap the content and hashes of entries 7 and 8, keeping the numbers.
+    let db = sqlite(dir.path());
+    db.execute_batch(
+        "UPDATE audit_entries SET seq = -7 WHERE seq = 7;
+         UPDATE audit_entries SET seq = 7 WHERE seq = 8;
+         UPDATE audit_entries SET seq = 8 WHERE seq = -7;",
+    )
+    .unwrap();
+    let output = verify(dir.path());
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("entry 7 does not follow entry 6"), "{}", stderr(&output));
+}
+
+// req: E17
+#[test]
+fn a_rewritten_chain_is_caught_by_the_signed_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10);
+    // Alter entry 2 and recompute every hash after it, as an attacker with
+    // write access to the database but not the signing key would.
+    let db = sqlite(dir.path());
+    let rows: Vec<(i64, String)> = {
+        let mut s = db.prepare("SELECT seq, entry FROM audit_entries ORDER BY seq").unwrap();
+        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    let mut previous = grondslag_audit::Hash::ZERO;
+    for (seq, entry) in rows {
+        let entry = if seq == 2 { entry.replace("case_handler", "expert") } else { entry };
+        let leaf = grondslag_audit::leaf_hash(entry.as_bytes());
+        let chain = grondslag_audit::chain_hash(&previous, &leaf);
+        db.execute(
+            "UPDATE audit_entries SET entry = ?2, leaf = ?3, chain = ?4 WHERE seq = ?1",
+            rusqlite::params![seq, entry, leaf.0, chain.0],
+        )
+        .unwrap();
+        previous = chain;
+    }
+    let output = verify(dir.path());
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("checkpoint at 4"), "{}", stderr(&output));
+}
+
+// req: E17
+#[test]
+fn every_decision_is_one_entry_without_personal_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let handler = access(Role::CaseHandler);
+    let fields = [(Category::Name, Value::text("Anna de Vries")), (Category::Bsn, Value::text("111222333"))];
+    let anna = kernel.write(&handler, physical, None, None, &fields).unwrap();
+    kernel.read(&handler, physical, &anna.subject, grondslag_register::CategorySet::of(&[Category::Name])).unwrap();
+    let _ = kernel.read(&access(Role::Communications), physical, &anna.subject, grondslag_register::CategorySet::of(&[Category::Name]));
+    let entries: Vec<String> = {
+        let db = sqlite(dir.path());
+        let mut s = db.prepare("SELECT entry FROM audit_entries ORDER BY seq").unwrap();
+        s.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(entries.len(), 3);
+    for entry in &entries {
+        assert!(!entry.contains("Anna") && !entry.contains("111222333"), "{entry}");
+        let parsed = grondslag_kernel::parse_entry(entry).unwrap();
+        assert_eq!(parsed.trace_id.0.len(), 16);
+        assert_eq!(parsed.span_id.0.len(), 8);
+        assert_eq!(parsed.data_subject_id.as_deref(), Some(anna.subject.as_str()));
+    }
+}

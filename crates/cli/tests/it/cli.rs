@@ -1,0 +1,55 @@
+use crate::{grondslag, stderr, stdout};
+
+// req: E0.7
+#[test]
+fn the_demo_runs_end_to_end_and_leaves_a_verifiable_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let output = grondslag(&["demo", "--data", data.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    for expected in ["refused", "NAM receives: address=", "no such subject", "Audit log verified"] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    let nam_line = text.lines().find(|l| l.contains("NAM receives")).unwrap();
+    assert_eq!(nam_line.matches('=').count(), 1, "NAM gets one category: {nam_line}");
+
+    let verify = grondslag(&["audit", "verify", "--data", data.to_str().unwrap()]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+}
+
+// req: E0.7
+#[test]
+fn the_shipped_register_checks_and_renders_dated_and_versioned() {
+    let check = grondslag(&["register", "check"]);
+    assert!(check.status.success(), "{}", stderr(&check));
+    assert!(stdout(&check).contains("processings"), "{}", stdout(&check));
+
+    let register = crate::shipped();
+    for format in ["md", "html"] {
+        let render = grondslag(&["register", "render", "--format", format]);
+        assert!(render.status.success(), "{}", stderr(&render));
+        let text = stdout(&render);
+        assert!(text.contains(&register.meta.version), "{format}: version missing");
+        for p in register.processings.iter().filter(|p| p.statement == grondslag_register::Statement::Public) {
+            assert!(text.contains(&p.name) || text.contains(&p.name.replace('&', "&amp;")), "{format}: {} missing", p.name);
+        }
+    }
+}
+
+#[test]
+fn verify_on_a_missing_directory_fails_with_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = grondslag(&["audit", "verify", "--data", dir.path().join("nothing").to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("no database here"), "{}", stderr(&output));
+}
+
+#[test]
+fn help_lists_every_command() {
+    let output = grondslag(&["--help"]);
+    assert!(output.status.success());
+    for command in ["register", "audit", "demo", "bench"] {
+        assert!(stdout(&output).contains(command), "{command}");
+    }
+}

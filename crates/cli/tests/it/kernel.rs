@@ -1,0 +1,258 @@
+use grondslag_kernel::{Denial, KernelError, Value};
+use grondslag_register::{Category, CategorySet, Role};
+
+use crate::{access, files_below, open_kernel, sqlite};
+
+fn applicant() -> Vec<(Category, Value)> {
+    vec![
+        (Category::Name, Value::text("Anna de Vries")),
+        (Category::Address, Value::text("Hoofdstraat 12")),
+        (Category::PostcodeCity, Value::text("9981 AB Uithuizen")),
+        (Category::Phone, Value::text("0595123456")),
+        (Category::Email, Value::text("anna.devries@example.nl")),
+        (Category::Bsn, Value::text("111222333")),
+        (Category::BankAccount, Value::text("NL91 ABNA 0417 1643 00")),
+        (Category::CaseNumber, Value::text("IMG-2024-000101")),
+    ]
+}
+
+fn all() -> CategorySet {
+    Category::ALL.iter().copied().collect()
+}
+
+fn count(dir: &std::path::Path, sql: &str) -> i64 {
+    sqlite(dir).query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+// req: E0.5
+#[test]
+fn a_write_of_an_undeclared_category_is_refused_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let handler = access(Role::CaseHandler);
+    let anna = kernel.write(&handler, physical, None, None, &applicant()).unwrap();
+    let fields_before = count(dir.path(), "SELECT count(*) FROM fields");
+
+    let mut with_health = applicant();
+    with_health.push((Category::Health, Value::text("rugklachten")));
+    let refused = kernel.write(&handler, physical, Some(&anna.subject), None, &with_health);
+    assert!(
+        matches!(refused, Err(KernelError::Denied { ref processing, denial: Denial::Undeclared(Category::Health) }) if processing == "fysieke_schade"),
+        "{refused:?}"
+    );
+    let message = refused.unwrap_err().to_string();
+    assert!(message.contains("health") && message.contains("fysieke_schade"), "{message}");
+
+    // A refused first write creates no subject either.
+    let subjects_before = count(dir.path(), "SELECT count(*) FROM subjects");
+    let refused_new = kernel.write(&handler, physical, None, None, &with_health);
+    assert!(matches!(refused_new, Err(KernelError::Denied { .. })));
+
+    assert_eq!(count(dir.path(), "SELECT count(*) FROM fields"), fields_before);
+    assert_eq!(count(dir.path(), "SELECT count(*) FROM subjects"), subjects_before);
+    let read = kernel.read(&handler, physical, &anna.subject, all()).unwrap();
+    assert!(read.iter().all(|r| r.get(Category::Health).is_none()));
+}
+
+// req: E15.NAM
+#[test]
+fn a_disclosure_to_nam_carries_the_address_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let handler = access(Role::CaseHandler);
+    let anna = kernel.write(&handler, physical, None, None, &applicant()).unwrap();
+
+    let disclosed = kernel.disclose(&handler, physical, &anna.subject, kernel.recipient("nam").unwrap(), None).unwrap();
+    let categories: Vec<Category> = disclosed.iter().flat_map(|r| r.fields.iter().map(|(c, _)| *c)).collect();
+    assert_eq!(categories, vec![Category::Address]);
+    assert_eq!(disclosed[0].get(Category::Address), Some(&Value::text("Hoofdstraat 12")));
+    // The disclosure is recorded (who, what, to whom).
+    let recorded: String = sqlite(dir.path())
+        .query_row("SELECT recipient || ':' || categories FROM disclosures", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(recorded, "nam:address");
+}
+
+// req: E15.PROC
+#[test]
+fn a_disclosure_to_the_survey_bureau_carries_name_email_and_phone_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let handler = access(Role::CaseHandler);
+    let anna = kernel.write(&handler, physical, None, None, &applicant()).unwrap();
+
+    let disclosed = kernel.disclose(&handler, physical, &anna.subject, kernel.recipient("tevredenheidsbureau").unwrap(), None).unwrap();
+    let categories: CategorySet = disclosed.iter().flat_map(|r| r.fields.iter().map(|(c, _)| *c)).collect();
+    assert_eq!(categories, CategorySet::of(&[Category::Name, Category::Phone, Category::Email]));
+}
+
+// req: I.SEC
+#[test]
+fn a_role_without_the_processing_is_denied_and_the_denial_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let anna = kernel.write(&access(Role::CaseHandler), physical, None, None, &applicant()).unwrap();
+
+    let outsider = access(Role::Communications);
+    let denied = kernel.read(&outsider, physical, &anna.subject, all());
+    assert!(matches!(denied, Err(KernelError::Denied { denial: Denial::RoleNotAllowed { role: Role::Communications, .. }, .. })), "{denied:?}");
+
+    let entries: Vec<String> = {
+        let db = sqlite(dir.path());
+        let mut statement = db.prepare("SELECT entry FROM audit_entries ORDER BY seq").unwrap();
+        statement.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    let last = grondslag_kernel::parse_entry(entries.last().unwrap()).unwrap();
+    assert_eq!(last.role, "communications");
+    assert_eq!(last.action, "read");
+    assert_eq!(last.outcome, grondslag_audit::Outcome::Denied);
+    assert_eq!(last.reason, "role_not_allowed");
+    assert_eq!(last.data_subject_id.as_deref(), Some(anna.subject.as_str()));
+    assert!(last.processing_activity_id.contains("/fysieke_schade/versions/"));
+}
+
+// req: E0.5
+#[test]
+fn a_read_returns_only_what_the_role_may_read_under_the_processing() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let anna = kernel.write(&access(Role::CaseHandler), physical, None, None, &applicant()).unwrap();
+
+    let expert = access(Role::Expert);
+    let granted = kernel.register().processing(physical).grant(Role::Expert).categories;
+    let read = kernel.read(&expert, physical, &anna.subject, all()).unwrap();
+    let returned: CategorySet = read.iter().flat_map(|r| r.fields.iter().map(|(c, _)| *c)).collect();
+    assert!(!returned.is_empty());
+    assert!(returned.is_subset(granted), "expert got {returned} but may read {granted}");
+}
+
+// req: E17
+#[test]
+fn bsn_iban_and_health_never_reach_disk_in_plaintext() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let handler = access(Role::CaseHandler);
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let immaterial = kernel.processing("immateriele_schade").unwrap();
+    let anna = kernel.write(&handler, physical, None, None, &applicant()).unwrap();
+    let answer = "Ik slaap slecht sinds de beving van Zeerijp";
+    kernel
+        .write(&handler, immaterial, Some(&anna.subject), None, &[(Category::Name, Value::text("Anna de Vries")), (Category::Health, Value::text(answer))])
+        .unwrap();
+    let recording = b"RIFF-fake-recording-with-secret-words".to_vec();
+    let calls = kernel.processing("telefoon_opnames").unwrap();
+    let call_roles = kernel.register().processing(calls).grants;
+    let writer = grondslag_register::Role::ALL.iter().copied().find(|r| call_roles[r.index()].allows(grondslag_register::Action::Write)).unwrap();
+    kernel.write(&access(writer), calls, Some(&anna.subject), None, &[(Category::CallRecording, Value::Bytes(recording.clone()))]).unwrap();
+
+    let secrets: [&[u8]; 5] = [b"111222333", b"NL91ABNA0417164300", b"ABNA0417", answer.as_bytes(), &recording];
+    let files = files_below(dir.path());
+    assert!(files.iter().any(|f| f.to_string_lossy().ends_with("-wal")), "the WAL is among the files checked: {files:?}");
+    assert!(files.iter().any(|f| f.parent().unwrap().ends_with("blobs")), "a blob is among the files checked");
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        for secret in secrets {
+            assert!(!bytes.windows(secret.len()).any(|w| w == secret), "{} holds plaintext {:?}", file.display(), String::from_utf8_lossy(secret));
+        }
+    }
+    // And the kernel still reads them back for a role that may.
+    let read = kernel.read(&handler, physical, &anna.subject, CategorySet::of(&[Category::Bsn, Category::BankAccount])).unwrap();
+    assert_eq!(read[0].get(Category::BankAccount), Some(&Value::text("NL91ABNA0417164300")));
+}
+
+// req: E22
+#[test]
+fn after_erasure_the_subject_cannot_be_read_and_its_key_is_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let handler = access(Role::CaseHandler);
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let anna = kernel.write(&handler, physical, None, None, &applicant()).unwrap();
+    let berend = kernel
+        .write(&handler, physical, None, None, &[(Category::Name, Value::text("Berend")), (Category::Bsn, Value::text("123456782"))])
+        .unwrap();
+    let wrapped: Vec<u8> = sqlite(dir.path())
+        .query_row("SELECT wrapped_key FROM subjects WHERE id = ?1", [anna.subject.as_str()], |r| r.get(0))
+        .unwrap();
+
+    kernel.erase(&handler, physical, &anna.subject).unwrap();
+
+    assert!(matches!(kernel.read(&handler, physical, &anna.subject, all()), Err(KernelError::UnknownSubject(_))));
+    assert_eq!(kernel.find_by_bsn(&handler, physical, "111222333").unwrap(), None);
+    assert_eq!(kernel.find_by_bsn(&handler, physical, "123456782").unwrap(), Some(berend.subject.clone()));
+    let db = sqlite(dir.path());
+    for table in ["subjects WHERE id", "records WHERE subject_id", "blind_index WHERE subject_id"] {
+        let left: i64 = db.query_row(&format!("SELECT count(*) FROM {table} = ?1"), [anna.subject.as_str()], |r| r.get(0)).unwrap();
+        assert_eq!(left, 0, "{table}");
+    }
+    // secure_delete: the wrapped key's bytes are not left in freed pages.
+    drop(db);
+    drop(kernel);
+    let database = std::fs::read(grondslag_kernel::DataDir::new(dir.path()).database()).unwrap();
+    assert!(!database.windows(wrapped.len()).any(|w| w == wrapped.as_slice()));
+}
+
+// req: E22
+#[test]
+fn a_restricted_subject_is_usable_only_by_the_rights_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let handler = access(Role::CaseHandler);
+    let privacy = access(Role::PrivacyOfficer);
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let rights = kernel.processing("rechtenverzoeken").unwrap();
+    let anna = kernel.write(&handler, physical, None, None, &applicant()).unwrap();
+
+    // The case handler cannot restrict: that belongs to the rights process.
+    assert!(kernel.restrict(&handler, physical, &anna.subject, true).is_err());
+    kernel.restrict(&privacy, rights, &anna.subject, true).unwrap();
+    let denied = kernel.read(&handler, physical, &anna.subject, all());
+    assert!(matches!(denied, Err(KernelError::Denied { denial: Denial::Restricted, .. })), "{denied:?}");
+    let request = [(Category::Name, Value::text("Anna de Vries"))];
+    kernel.write(&privacy, rights, Some(&anna.subject), None, &request).unwrap();
+    assert_eq!(kernel.read(&privacy, rights, &anna.subject, all()).unwrap().len(), 1);
+
+    kernel.restrict(&privacy, rights, &anna.subject, false).unwrap();
+    assert!(kernel.read(&handler, physical, &anna.subject, all()).is_ok());
+}
+
+// req: E1
+#[test]
+fn invalid_values_are_refused_naming_the_field_and_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let handler = access(Role::CaseHandler);
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let cases = [
+        (Category::Bsn, "111222334", "11-check"),
+        (Category::BankAccount, "NL91ABNA0417164301", "97"),
+        (Category::PostcodeCity, "0726 AD Groningen", "postcode"),
+        (Category::Email, "anna.example.nl", "@"),
+    ];
+    for (category, value, reason) in cases {
+        let fields = [(Category::Name, Value::text("Anna")), (category, Value::text(value))];
+        let error = kernel.write(&handler, physical, None, None, &fields).unwrap_err();
+        let message = error.to_string();
+        assert!(matches!(error, KernelError::Invalid { category: c, .. } if c == category), "{message}");
+        assert!(message.starts_with(category.name()) && message.contains(reason), "{category}: {message}");
+    }
+    assert_eq!(crate::kernel::count(dir.path(), "SELECT count(*) FROM subjects"), 0);
+}
+
+// req: E0.5
+#[test]
+fn a_record_of_one_subject_cannot_be_written_through_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let handler = access(Role::CaseHandler);
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let anna = kernel.write(&handler, physical, None, None, &applicant()).unwrap();
+    let berend = kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text("Berend"))]).unwrap();
+    let moved = kernel.write(&handler, physical, Some(&berend.subject), Some(&anna.record), &[(Category::Name, Value::text("X"))]);
+    assert!(matches!(moved, Err(KernelError::RecordMismatch { .. })), "{moved:?}");
+}

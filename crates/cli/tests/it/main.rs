@@ -1,0 +1,67 @@
+//! The one integration-test binary: real SQLite files in temporary
+//! directories, the real `grondslag` binary, the shipped register.
+
+mod audit;
+mod cli;
+mod kernel;
+mod register;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use grondslag_kernel::{Access, DataDir, Kernel};
+use grondslag_register::Role;
+
+/// The shipped register, compiled.
+pub fn shipped() -> grondslag_register::Register {
+    grondslag_register::parse(grondslag_register::SHIPPED_NAME, grondslag_register::SHIPPED).unwrap()
+}
+
+pub fn open_kernel(dir: &Path) -> Kernel {
+    DataDir::new(dir).open_kernel(shipped(), None).unwrap()
+}
+
+pub fn access(role: Role) -> Access {
+    let now: jiff::Timestamp = "2026-11-28T10:00:00Z".parse().unwrap();
+    Access::new(format!("test.{role}"), role, "test", now)
+}
+
+/// The binary under test, with an environment cleared of anything the
+/// developer's shell might set.
+pub fn grondslag(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_grondslag"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .unwrap()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Every regular file below `dir`, recursively.
+pub fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+pub fn sqlite(dir: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(DataDir::new(dir).database()).unwrap()
+}

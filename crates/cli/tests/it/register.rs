@@ -1,0 +1,221 @@
+//! Bad registers: each gets the intended error at the intended line.
+
+use crate::{grondslag, stderr, stdout};
+
+const BASE: &str = r#"
+[register]
+controller = "Instituut Mijnbouwschade Groningen (IMG)"
+version = "2024.05"
+date = "2024-05-01"
+base_uri = "https://register.example/processing_activities"
+
+[contact]
+visit = "Cascadeplein 10, 9726 AD Groningen"
+post = "Antwoordnummer 3061, 8000 WB Zwolle"
+email = "privacy@schadedoormijnbouw.nl"
+phone = "0800 4444 111"
+dpo_email = "fg@schadedoormijnbouw.nl"
+
+[terms.claim_dossier]
+duration = "20 years"
+
+[[section]]
+statement = "public"
+number = 1
+title = "Fysieke schade"
+
+[[recipient]]
+id = "nam"
+req = "E15.NAM"
+name = "NAM"
+kind = "third_party"
+purpose = "Eerdere meldingen controleren."
+categories = ["address"]
+
+[[processing]]
+id = "fysieke_schade"
+req = "E1"
+statement = "public"
+section = 1
+name = "Fysieke schade"
+purpose = "Aanvragen behandelen."
+basis = "public_task"
+categories = ["name", "address", "bsn"]
+recipients = { nam = ["address"] }
+retention = { rule = "after_event", event = "case_closed", term = "claim_dossier" }
+analysis = "PIA-1"
+[processing.access]
+case_handler = ["read", "write"]
+
+[[processing]]
+id = "nieuwsbrief"
+req = "E14"
+statement = "public"
+section = 1
+name = "Nieuwsbrief"
+purpose = "Nieuwsbrief sturen."
+basis = "consent"
+withdrawal = "Afmeldlink in elke nieuwsbrief."
+categories = ["name", "email"]
+retention = { rule = "until_event", event = "unsubscribed" }
+analysis = "PIA-2"
+"#;
+
+struct Case {
+    what: &'static str,
+    replace: &'static str,
+    with: &'static str,
+    /// Text on the line the error must point at (its last occurrence).
+    line_of: &'static str,
+    message: &'static str,
+    help: &'static str,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        what: "unknown category",
+        replace: r#"categories = ["name", "address", "bsn"]"#,
+        with: r#"categories = ["name", "adress", "bsn"]"#,
+        line_of: r#""adress""#,
+        message: "unknown category `adress`",
+        help: "did you mean `address`?",
+    },
+    Case {
+        what: "special category without art. 9 ground",
+        replace: r#"categories = ["name", "address", "bsn"]"#,
+        with: r#"categories = ["name", "address", "bsn", "health"]"#,
+        line_of: r#""health""#,
+        message: "special category `health` (AVG art. 9) without an art. 9 ground",
+        help: "special_ground",
+    },
+    Case {
+        what: "recipient given a category its processing does not hold",
+        replace: r#"recipients = { nam = ["address"] }"#,
+        with: r#"recipients = { nam = ["address", "email"] }"#,
+        line_of: "recipients = { nam",
+        message: "recipient `nam` is given `email`, which processing `fysieke_schade` does not hold",
+        help: "remove `email`",
+    },
+    Case {
+        what: "recipient given more than its own categories",
+        replace: r#"recipients = { nam = ["address"] }"#,
+        with: r#"recipients = { nam = ["address", "name"] }"#,
+        line_of: "recipients = { nam",
+        message: "recipient `nam` may not receive `name`",
+        help: "allows only: address",
+    },
+    Case {
+        what: "consent without withdrawal",
+        replace: "withdrawal = \"Afmeldlink in elke nieuwsbrief.\"\n",
+        with: "",
+        line_of: r#"basis = "consent""#,
+        message: "rests on consent but says not how to withdraw it",
+        help: "withdrawal",
+    },
+    Case {
+        what: "missing retention",
+        replace: "retention = { rule = \"until_event\", event = \"unsubscribed\" }\n",
+        with: "",
+        line_of: r#"id = "nieuwsbrief""#,
+        message: "processing `nieuwsbrief` has no retention rule",
+        help: "retention = {",
+    },
+    Case {
+        what: "duplicate id",
+        replace: r#"id = "nieuwsbrief""#,
+        with: r#"id = "fysieke_schade""#,
+        line_of: r#"id = "fysieke_schade""#,
+        message: "duplicate processing id `fysieke_schade`",
+        help: "its own id",
+    },
+    Case {
+        what: "unknown term",
+        replace: r#"term = "claim_dossier""#,
+        with: r#"term = "claim_dosier""#,
+        line_of: "claim_dosier",
+        message: "unknown term `claim_dosier`",
+        help: "did you mean `claim_dossier`?",
+    },
+    Case {
+        what: "unknown role",
+        replace: "case_handler = [",
+        with: "case_handlr = [",
+        line_of: "case_handlr",
+        message: "unknown role `case_handlr`",
+        help: "did you mean `case_handler`?",
+    },
+    Case {
+        what: "unknown key",
+        replace: "analysis = \"PIA-1\"",
+        with: "analysis = \"PIA-1\"\nhigh_rsk = true",
+        line_of: "high_rsk",
+        message: "unknown field `high_rsk`",
+        help: "docs/register.md",
+    },
+    Case {
+        what: "TOML syntax",
+        replace: r#"name = "Nieuwsbrief""#,
+        with: r#"name = "Nieuwsbrief"#,
+        line_of: r#"name = "Nieuwsbrief"#,
+        message: "",
+        help: "TOML syntax",
+    },
+];
+
+/// The error for `line` as the CLI prints it: `file:line:col: error: ...`.
+fn expect_error(file: &str, stderr: &str, line: usize, message: &str, help: &str, what: &str) {
+    let prefix = format!("{file}:{line}:");
+    let block = stderr
+        .split(&format!("\n{file}:"))
+        .map(|b| if b.starts_with(file) { b.to_string() } else { format!("{file}:{b}") })
+        .find(|b| b.contains(&prefix) && b.contains(message))
+        .unwrap_or_else(|| panic!("{what}: no error `{message}` at {prefix} in:\n{stderr}"));
+    assert!(block.contains(help), "{what}: help `{help}` missing in:\n{block}");
+}
+
+// req: E0.6
+#[test]
+fn the_base_of_the_bad_examples_is_itself_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("base.toml");
+    std::fs::write(&file, BASE).unwrap();
+    let output = grondslag(&["register", "check", file.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("2 processings, 4 categories, 1 recipients"), "{}", stdout(&output));
+}
+
+// req: E0.6
+#[test]
+fn every_malformed_register_gets_its_error_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, case) in CASES.iter().enumerate() {
+        assert!(BASE.contains(case.replace), "{}: base lacks {:?}", case.what, case.replace);
+        let source = BASE.replacen(case.replace, case.with, 1);
+        let line = source.lines().collect::<Vec<_>>().iter().rposition(|l| l.contains(case.line_of)).unwrap() + 1;
+        let file = dir.path().join(format!("bad{i}.toml"));
+        std::fs::write(&file, &source).unwrap();
+        let name = file.to_str().unwrap();
+        let output = grondslag(&["register", "check", name]);
+        assert!(!output.status.success(), "{}: accepted", case.what);
+        expect_error(name, &stderr(&output), line, case.message, case.help, case.what);
+    }
+}
+
+// req: E0.6
+#[test]
+fn all_errors_are_reported_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = BASE
+        .replacen(r#""address", "bsn"]"#, r#""address", "bns"]"#, 1)
+        .replacen("withdrawal = \"Afmeldlink in elke nieuwsbrief.\"\n", "", 1)
+        .replacen(r#"term = "claim_dossier""#, r#"term = "forever""#, 1);
+    let file = dir.path().join("three.toml");
+    std::fs::write(&file, source).unwrap();
+    let output = grondslag(&["register", "check", file.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let text = stderr(&output);
+    for message in ["unknown category `bns`", "withdraw", "unknown term `forever`"] {
+        assert!(text.contains(message), "missing {message} in:\n{text}");
+    }
+    assert!(text.contains("3 error(s)"), "{text}");
+}

@@ -1,0 +1,108 @@
+//! The data directory: everything one installation keeps, created on first
+//! run with nothing to configure.
+//!
+//! ```text
+//! grondslag-data/
+//!   grondslag.db (+ -wal, -shm)   the SQLite store
+//!   blobs/                        encrypted large objects
+//!   master.key                    created 0600 unless the operator gives one
+//!   audit-signing.key             Ed25519 seed for checkpoints, 0600
+//! ```
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+
+use grondslag_audit::CheckpointSigner;
+use grondslag_crypto::{CryptoError, KeyFileError, Keyring, MasterKey, load_or_create_master_key, load_or_create_signing_key};
+use grondslag_register::Register;
+use grondslag_store::{BlobStore, SqliteStore, StoreError};
+
+use crate::{AUDIT_ORIGIN, Kernel};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    KeyFile(#[from] KeyFileError),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The paths of one data directory.
+#[derive(Clone, Debug)]
+pub struct DataDir {
+    pub root: PathBuf,
+}
+
+impl DataDir {
+    pub fn new(root: impl Into<PathBuf>) -> DataDir {
+        DataDir { root: root.into() }
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.root.join("grondslag.db")
+    }
+
+    pub fn blobs(&self) -> PathBuf {
+        self.root.join("blobs")
+    }
+
+    pub fn master_key(&self) -> PathBuf {
+        self.root.join("master.key")
+    }
+
+    pub fn signing_key(&self) -> PathBuf {
+        self.root.join("audit-signing.key")
+    }
+
+    /// Creates the directory (owner-only) if it does not exist.
+    pub fn create(&self) -> Result<(), OpenError> {
+        let error = |source| OpenError::DataDir { path: self.root.clone(), source };
+        if !self.root.exists() {
+            fs::create_dir_all(&self.root).map_err(error)?;
+            fs::set_permissions(&self.root, fs::Permissions::from_mode(0o700)).map_err(error)?;
+        }
+        Ok(())
+    }
+
+    /// Opens the kernel on this directory's SQLite store. `master` is the
+    /// operator's key when given (e.g. from `GRONDSLAG_MASTER_KEY`);
+    /// otherwise the key file is used, created on first run.
+    pub fn open_kernel(&self, register: Register, master: Option<MasterKey>) -> Result<Kernel, OpenError> {
+        self.create()?;
+        let master = match master {
+            Some(master) => master,
+            None => load_or_create_master_key(&self.master_key())?,
+        };
+        let keys = Keyring::new(&master)?;
+        let signer = CheckpointSigner::new(AUDIT_ORIGIN, load_or_create_signing_key(&self.signing_key())?);
+        let store = SqliteStore::open(&self.database())?;
+        let blobs = BlobStore::open(&self.blobs())?;
+        Ok(Kernel::new(register, Box::new(store), blobs, keys, signer))
+    }
+
+    /// Opens only what audit verification needs: the store and the public
+    /// half of the checkpoint key. No master key is read.
+    pub fn open_audit(&self) -> Result<(SqliteStore, CheckpointSigner), OpenError> {
+        if !self.database().exists() {
+            return Err(OpenError::DataDir {
+                path: self.database(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no database here; run `grondslag demo --data DIR` or point --data at an existing data directory"),
+            });
+        }
+        // The key must already be there: a fresh one would only make every
+        // checkpoint fail, and would hide that the real key went missing.
+        if !self.signing_key().exists() {
+            return Err(OpenError::DataDir {
+                path: self.signing_key(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "the checkpoint signing key is missing; restore it from the backup"),
+            });
+        }
+        let signer = CheckpointSigner::new(AUDIT_ORIGIN, load_or_create_signing_key(&self.signing_key())?);
+        Ok((SqliteStore::open(&self.database())?, signer))
+    }
+}

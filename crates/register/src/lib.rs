@@ -1,0 +1,35 @@
+//! The register of processing activities — grondslag's configuration.
+//!
+//! A TOML file (see `docs/register.md`) declares every processing: its
+//! purpose, legal basis, the categories of the closed taxonomy it holds, who
+//! receives what, how long it is kept and which roles may do what. This crate
+//! parses and checks it (every problem at once, with file, line, column and a
+//! fix), compiles it into decision tables (category sets as bitsets, grants
+//! per role as a fixed array) and renders the public privacy statement from
+//! it, so that what the statement promises is what the kernel enforces.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+mod categories;
+mod diagnostic;
+mod model;
+mod parse;
+pub mod render;
+pub mod taxonomy;
+
+pub use categories::CategorySet;
+pub use diagnostic::{Diagnostic, RegisterError};
+pub use model::{
+    Basis, Contact, Disclosure, Duration, DurationUnit, Grant, Meta, NamedTerm, Processing,
+    ProcessingId, Recipient, RecipientId, RecipientKind, Register, Retention, Section, Statement,
+    Term,
+};
+pub use parse::parse;
+pub use taxonomy::{Action, Category, Role, Sensitivity};
+
+/// The register the product ships, compiled into the binary so that it
+/// starts with no configuration.
+pub const SHIPPED: &str = include_str!("../../../register/img.toml");
+
+/// The file name under which [`SHIPPED`] is reported in diagnostics.
+pub const SHIPPED_NAME: &str = "register/img.toml";

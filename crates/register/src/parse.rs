@@ -1,0 +1,705 @@
+//! From TOML text to a checked, compiled [`Register`].
+//!
+//! Parsing keeps the span of every name so that a check can point at it; the
+//! checks run over the whole file and report every problem at once, because a
+//! privacy officer editing the register wants the full list, not one per run.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::ops::Range;
+
+use serde::Deserialize;
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+
+use crate::categories::CategorySet;
+use crate::diagnostic::{RegisterError, Sink, did_you_mean};
+use crate::model::{
+    Basis, Contact, Disclosure, Duration, Grant, Meta, NamedTerm, Processing, ProcessingId,
+    Recipient, RecipientId, RecipientKind, Register, Retention, Section, Statement, Term,
+};
+use crate::taxonomy::{Action, Category, Role};
+
+type Name = Spanned<String>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    register: RawMeta,
+    contact: Contact,
+    #[serde(default)]
+    terms: BTreeMap<String, RawTerm>,
+    #[serde(default)]
+    section: Vec<RawSection>,
+    #[serde(default)]
+    recipient: Vec<RawRecipient>,
+    #[serde(default)]
+    processing: Vec<RawProcessing>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMeta {
+    controller: String,
+    version: String,
+    date: Name,
+    base_uri: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTerm {
+    duration: Name,
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSection {
+    statement: Name,
+    number: Spanned<u32>,
+    title: String,
+    intro: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecipient {
+    id: Name,
+    req: Name,
+    name: String,
+    kind: Name,
+    purpose: String,
+    legal_basis: Option<String>,
+    categories: Vec<Name>,
+    #[serde(default)]
+    legal_check: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProcessing {
+    id: Name,
+    req: Name,
+    statement: Name,
+    section: Spanned<u32>,
+    name: String,
+    purpose: String,
+    controller: Option<String>,
+    basis: Name,
+    #[serde(default)]
+    basis_articles: Vec<String>,
+    special_ground: Option<String>,
+    withdrawal: Option<String>,
+    compatibility: Option<String>,
+    #[serde(default)]
+    subjects: Vec<String>,
+    categories: Vec<Name>,
+    #[serde(default)]
+    optional: Vec<Name>,
+    #[serde(default)]
+    sources: Vec<String>,
+    #[serde(default)]
+    processors: Vec<String>,
+    #[serde(default)]
+    recipients: BTreeMap<String, Spanned<Vec<Name>>>,
+    retention: Option<Spanned<RawRetention>>,
+    #[serde(default)]
+    high_risk: bool,
+    analysis: Option<String>,
+    dpia: Option<String>,
+    #[serde(default)]
+    save_and_resume: bool,
+    #[serde(default)]
+    rights_process: bool,
+    #[serde(default)]
+    access: BTreeMap<String, Spanned<RawGrant>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    rule: Name,
+    event: Option<Name>,
+    term: Option<Name>,
+    reason: Option<String>,
+    default: Option<Name>,
+}
+
+/// `role = ["read"]` or `role = { actions = ["read"], categories = [...] }`.
+struct RawGrant {
+    actions: Vec<Name>,
+    categories: Option<Vec<Name>>,
+}
+
+impl<'de> Deserialize<'de> for RawGrant {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct GrantVisitor;
+
+        impl<'de> Visitor<'de> for GrantVisitor {
+            type Value = RawGrant;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of actions, or a table with `actions` and `categories`")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawGrant, A::Error> {
+                let mut actions = Vec::new();
+                while let Some(action) = seq.next_element::<Name>()? {
+                    actions.push(action);
+                }
+                Ok(RawGrant { actions, categories: None })
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawGrant, A::Error> {
+                let mut actions = None;
+                let mut categories = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "actions" => actions = Some(map.next_value::<Vec<Name>>()?),
+                        "categories" => categories = Some(map.next_value::<Vec<Name>>()?),
+                        other => {
+                            return Err(de::Error::unknown_field(other, &["actions", "categories"]));
+                        }
+                    }
+                }
+                let actions = actions.ok_or_else(|| de::Error::missing_field("actions"))?;
+                Ok(RawGrant { actions, categories })
+            }
+        }
+
+        deserializer.deserialize_any(GrantVisitor)
+    }
+}
+
+/// Parses and checks a register; `file` names it in the errors.
+pub fn parse(file: &str, source: &str) -> Result<Register, RegisterError> {
+    let mut sink = Sink::new(source);
+    let raw: RawFile = match toml::from_str(source) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            sink.error(span, e.message().trim().to_string(), Some(syntax_help(e.message())));
+            return Err(sink.into_error(file).unwrap_or_else(|| RegisterError {
+                file: file.to_string(),
+                diagnostics: Vec::new(),
+            }));
+        }
+    };
+    let register = Builder { sink: &mut sink }.build(raw);
+    match sink.into_error(file) {
+        Some(error) => Err(error),
+        None => register.ok_or_else(|| RegisterError { file: file.to_string(), diagnostics: Vec::new() }),
+    }
+}
+
+fn syntax_help(message: &str) -> String {
+    if message.contains("unknown field") {
+        "remove the key or correct its spelling; docs/register.md lists every key".to_string()
+    } else if message.contains("missing field") {
+        "add the field; docs/register.md shows an example of every table".to_string()
+    } else {
+        "fix the TOML syntax at this place".to_string()
+    }
+}
+
+struct Builder<'s, 'a> {
+    sink: &'s mut Sink<'a>,
+}
+
+impl Builder<'_, '_> {
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>, help: impl Into<Option<String>>) {
+        self.sink.error(span, message, help.into());
+    }
+
+    /// Builds the register, recording every problem; `None` only when a
+    /// problem made a part impossible to build (the sink then holds it).
+    fn build(mut self, raw: RawFile) -> Option<Register> {
+        let date = self.date(&raw.register.date);
+        let terms = self.terms(&raw.terms);
+        let sections = self.sections(&raw.section);
+        let recipients = self.recipients(&raw.recipient);
+        let recipient_index: HashMap<String, RecipientId> = recipients
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| Some((r.id.clone(), RecipientId(u16::try_from(i).ok()?))))
+            .collect();
+
+        let mut seen = HashSet::new();
+        let mut processings = Vec::new();
+        for p in &raw.processing {
+            self.check_id(&p.id, "processing");
+            self.check_req(&p.req);
+            if !seen.insert(p.id.get_ref().clone()) {
+                self.error(
+                    p.id.span(),
+                    format!("duplicate processing id `{}`", p.id.get_ref()),
+                    Some("give every processing its own id".to_string()),
+                );
+            }
+            if let Some(processing) =
+                self.processing(p, &raw.register.controller, &terms, &sections, &recipients, &recipient_index)
+            {
+                processings.push(processing);
+            }
+        }
+        if processings.len() > usize::from(u16::MAX) {
+            self.error(0..0, "too many processings", None);
+        }
+        let processing_index = processings
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| Some((p.id.clone(), ProcessingId(u16::try_from(i).ok()?))))
+            .collect();
+        Some(Register {
+            meta: Meta {
+                controller: raw.register.controller,
+                version: raw.register.version,
+                date: date?,
+                base_uri: raw.register.base_uri.trim_end_matches('/').to_string(),
+            },
+            contact: raw.contact,
+            terms,
+            sections,
+            recipients,
+            processings,
+            processing_index,
+            recipient_index,
+        })
+    }
+
+    fn date(&mut self, date: &Name) -> Option<jiff::civil::Date> {
+        match date.get_ref().parse::<jiff::civil::Date>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                self.error(
+                    date.span(),
+                    format!("`{}` is not a date", date.get_ref()),
+                    Some("write the date as YYYY-MM-DD, e.g. 2024-05-01".to_string()),
+                );
+                None
+            }
+        }
+    }
+
+    fn check_id(&mut self, id: &Name, what: &str) {
+        let text = id.get_ref();
+        let valid = !text.is_empty()
+            && text.starts_with(|c: char| c.is_ascii_lowercase())
+            && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !valid {
+            self.error(
+                id.span(),
+                format!("{what} id `{text}` is not snake_case"),
+                Some("use lowercase letters, digits and underscores, starting with a letter".to_string()),
+            );
+        }
+    }
+
+    fn check_req(&mut self, req: &Name) {
+        let text = req.get_ref();
+        let mut chars = text.chars();
+        let valid = matches!(chars.next(), Some('E' | 'I' | 'K'))
+            && text.len() > 1
+            && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '.');
+        if !valid {
+            self.error(
+                req.span(),
+                format!("`{text}` is not a requirement id"),
+                Some("name the requirement of REQUIREMENTS.md, e.g. \"E1\", \"E15.NAM\", \"I8\", \"K2\"".to_string()),
+            );
+        }
+    }
+
+    fn terms(&mut self, raw: &BTreeMap<String, RawTerm>) -> Vec<NamedTerm> {
+        raw.iter()
+            .filter_map(|(name, term)| {
+                let duration = self.duration(&term.duration)?;
+                Some(NamedTerm { name: name.clone(), duration, note: term.note.clone() })
+            })
+            .collect()
+    }
+
+    fn duration(&mut self, text: &Name) -> Option<Duration> {
+        let parsed = Duration::parse(text.get_ref());
+        if parsed.is_none() {
+            self.error(
+                text.span(),
+                format!("`{}` is not a duration", text.get_ref()),
+                Some("write a positive whole number and a unit, e.g. \"28 days\", \"4 weeks\", \"6 months\", \"2 years\"".to_string()),
+            );
+        }
+        parsed
+    }
+
+    fn statement(&mut self, name: &Name) -> Option<Statement> {
+        let statement = Statement::from_name(name.get_ref());
+        if statement.is_none() {
+            self.error(
+                name.span(),
+                format!("unknown statement `{}`", name.get_ref()),
+                Some("use \"public\", \"staff\" or \"kcc\"".to_string()),
+            );
+        }
+        statement
+    }
+
+    fn sections(&mut self, raw: &[RawSection]) -> Vec<Section> {
+        let mut seen = HashSet::new();
+        let mut sections = Vec::new();
+        for s in raw {
+            let Some(statement) = self.statement(&s.statement) else { continue };
+            let number = *s.number.get_ref();
+            if !seen.insert((statement, number)) {
+                self.error(
+                    s.number.span(),
+                    format!("duplicate section {number} in statement `{}`", s.statement.get_ref()),
+                    Some("number the sections of one statement uniquely".to_string()),
+                );
+            }
+            sections.push(Section { statement, number, title: s.title.clone(), intro: s.intro.clone() });
+        }
+        sections.sort_by_key(|s| (s.statement as u8, s.number));
+        sections
+    }
+
+    fn category(&mut self, name: &Name) -> Option<Category> {
+        let category = Category::from_name(name.get_ref());
+        if category.is_none() {
+            let help = match did_you_mean(name.get_ref(), Category::ALL.iter().map(|c| c.name())) {
+                Some(close) => format!("did you mean `{close}`? The taxonomy is closed (crates/register/src/taxonomy.rs)"),
+                None => "use a category of the closed taxonomy (crates/register/src/taxonomy.rs)".to_string(),
+            };
+            self.error(name.span(), format!("unknown category `{}`", name.get_ref()), Some(help));
+        }
+        category
+    }
+
+    fn categories(&mut self, names: &[Name]) -> CategorySet {
+        names.iter().filter_map(|n| self.category(n)).collect()
+    }
+
+    fn recipients(&mut self, raw: &[RawRecipient]) -> Vec<Recipient> {
+        let mut seen = HashSet::new();
+        let mut recipients = Vec::new();
+        for r in raw {
+            self.check_id(&r.id, "recipient");
+            self.check_req(&r.req);
+            if !seen.insert(r.id.get_ref().clone()) {
+                self.error(
+                    r.id.span(),
+                    format!("duplicate recipient id `{}`", r.id.get_ref()),
+                    Some("give every recipient its own id".to_string()),
+                );
+            }
+            let kind = RecipientKind::from_name(r.kind.get_ref());
+            if kind.is_none() {
+                self.error(
+                    r.kind.span(),
+                    format!("unknown recipient kind `{}`", r.kind.get_ref()),
+                    Some("use \"third_party\", \"processor\", \"public_body\" or \"legal_obligation\"".to_string()),
+                );
+            }
+            let categories = self.categories(&r.categories);
+            if r.categories.is_empty() {
+                self.error(
+                    r.id.span(),
+                    format!("recipient `{}` receives no categories", r.id.get_ref()),
+                    Some("list the categories this party may receive in `categories`".to_string()),
+                );
+            }
+            recipients.push(Recipient {
+                id: r.id.get_ref().clone(),
+                req: r.req.get_ref().clone(),
+                name: r.name.clone(),
+                kind: kind.unwrap_or(RecipientKind::ThirdParty),
+                purpose: r.purpose.clone(),
+                legal_basis: r.legal_basis.clone(),
+                categories,
+                legal_check: r.legal_check,
+            });
+        }
+        recipients
+    }
+
+    fn term(&mut self, text: &Name, terms: &[NamedTerm]) -> Option<Term> {
+        let name = text.get_ref();
+        if let Some(named) = terms.iter().find(|t| &t.name == name) {
+            return Some(Term { duration: named.duration, setting: Some(named.name.clone()) });
+        }
+        if name.starts_with(|c: char| c.is_ascii_digit()) {
+            return self.duration(text).map(|duration| Term { duration, setting: None });
+        }
+        let help = match did_you_mean(name, terms.iter().map(|t| t.name.as_str())) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => "define it under [terms.NAME] or write a duration such as \"28 days\"".to_string(),
+        };
+        self.error(text.span(), format!("unknown term `{name}`"), Some(help));
+        None
+    }
+
+    fn retention(&mut self, p: &RawProcessing, terms: &[NamedTerm]) -> Option<Retention> {
+        let Some(raw) = &p.retention else {
+            self.error(
+                p.id.span(),
+                format!("processing `{}` has no retention rule", p.id.get_ref()),
+                Some("add e.g. `retention = { rule = \"after_event\", event = \"case_closed\", term = \"claim_dossier\" }`".to_string()),
+            );
+            return None;
+        };
+        let r = raw.get_ref();
+        let required = |this: &mut Self, field: &Option<Name>, key: &str| -> Option<Name> {
+            if field.is_none() {
+                this.error(
+                    r.rule.span(),
+                    format!("retention rule `{}` needs `{key}`", r.rule.get_ref()),
+                    Some(format!("add `{key} = ...` to the retention table")),
+                );
+            }
+            field.clone()
+        };
+        match r.rule.get_ref().as_str() {
+            "after_event" => {
+                let event = required(self, &r.event, "event")?;
+                let term = required(self, &r.term, "term")?;
+                let term = self.term(&term, terms)?;
+                Some(Retention::AfterEvent { event: event.into_inner(), term })
+            }
+            "until_event" => {
+                let event = required(self, &r.event, "event")?;
+                Some(Retention::UntilEvent { event: event.into_inner() })
+            }
+            "until_withdrawn" => Some(Retention::UntilWithdrawn),
+            "permanent" => Some(Retention::Permanent { reason: r.reason.clone() }),
+            "per_item" => {
+                let default = required(self, &r.default, "default")?;
+                let default = self.term(&default, terms)?;
+                Some(Retention::PerItem { default })
+            }
+            other => {
+                let rules = ["after_event", "until_event", "until_withdrawn", "permanent", "per_item"];
+                let help = match did_you_mean(other, rules) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => format!("use one of: {}", rules.join(", ")),
+                };
+                self.error(r.rule.span(), format!("unknown retention rule `{other}`"), Some(help));
+                None
+            }
+        }
+    }
+
+    fn grants(&mut self, p: &RawProcessing, declared: CategorySet) -> [Grant; Role::ALL.len()] {
+        let mut grants = [Grant::default(); Role::ALL.len()];
+        for (role_name, grant) in &p.access {
+            let Some(role) = Role::from_name(role_name) else {
+                let help = match did_you_mean(role_name, Role::ALL.iter().map(|r| r.name())) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => "use a role listed in docs/register.md".to_string(),
+                };
+                self.error(grant.span(), format!("unknown role `{role_name}`"), Some(help));
+                continue;
+            };
+            let raw = grant.get_ref();
+            let mut actions = 0u8;
+            for action in &raw.actions {
+                match Action::from_name(action.get_ref()) {
+                    Some(a) => actions |= a.bit(),
+                    None => self.error(
+                        action.span(),
+                        format!("unknown action `{}`", action.get_ref()),
+                        Some("use \"read\", \"write\", \"disclose\" or \"erase\"".to_string()),
+                    ),
+                }
+            }
+            let categories = match &raw.categories {
+                None => declared,
+                Some(names) => {
+                    for name in names {
+                        if let Some(c) = self.category(name)
+                            && !declared.contains(c)
+                        {
+                            self.error(
+                                name.span(),
+                                format!("role `{role_name}` is given `{c}`, which processing `{}` does not hold", p.id.get_ref()),
+                                Some(format!("add `{c}` to the processing's categories, or remove it here")),
+                            );
+                        }
+                    }
+                    self.categories(names).intersection(declared)
+                }
+            };
+            grants[role.index()] = Grant { actions, categories };
+        }
+        grants
+    }
+
+    fn disclosures(
+        &mut self,
+        p: &RawProcessing,
+        declared: CategorySet,
+        recipients: &[Recipient],
+        index: &HashMap<String, RecipientId>,
+    ) -> Vec<Disclosure> {
+        let mut disclosures = Vec::new();
+        for (recipient_name, names) in &p.recipients {
+            let Some(&recipient_id) = index.get(recipient_name) else {
+                let help = match did_you_mean(recipient_name, index.keys().map(String::as_str)) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => "declare the party as a [[recipient]] first".to_string(),
+                };
+                self.error(names.span(), format!("unknown recipient `{recipient_name}`"), Some(help));
+                continue;
+            };
+            let recipient = &recipients[usize::from(recipient_id.0)];
+            for name in names.get_ref() {
+                let Some(c) = self.category(name) else { continue };
+                if !declared.contains(c) {
+                    self.error(
+                        name.span(),
+                        format!("recipient `{recipient_name}` is given `{c}`, which processing `{}` does not hold", p.id.get_ref()),
+                        Some(format!("remove `{c}` from this recipient, or declare it in the processing's categories")),
+                    );
+                } else if !recipient.categories.contains(c) {
+                    self.error(
+                        name.span(),
+                        format!("recipient `{recipient_name}` may not receive `{c}`"),
+                        Some(format!("the [[recipient]] `{recipient_name}` allows only: {}", recipient.categories)),
+                    );
+                }
+            }
+            let categories = self
+                .categories(names.get_ref())
+                .intersection(declared)
+                .intersection(recipient.categories);
+            disclosures.push(Disclosure { recipient: recipient_name.clone(), recipient_id, categories });
+        }
+        disclosures
+    }
+
+    fn processing(
+        &mut self,
+        p: &RawProcessing,
+        default_controller: &str,
+        terms: &[NamedTerm],
+        sections: &[Section],
+        recipients: &[Recipient],
+        recipient_index: &HashMap<String, RecipientId>,
+    ) -> Option<Processing> {
+        let id = p.id.get_ref();
+        let statement = self.statement(&p.statement);
+        let section = *p.section.get_ref();
+        if let Some(statement) = statement
+            && !sections.iter().any(|s| s.statement == statement && s.number == section)
+        {
+            self.error(
+                p.section.span(),
+                format!("section {section} of statement `{}` is not declared", p.statement.get_ref()),
+                Some("add a [[section]] with this statement and number".to_string()),
+            );
+        }
+        let basis = Basis::from_name(p.basis.get_ref());
+        if basis.is_none() {
+            let help = match did_you_mean(p.basis.get_ref(), Basis::NAMES) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None => format!("use one of: {}", Basis::NAMES.join(", ")),
+            };
+            self.error(p.basis.span(), format!("unknown legal basis `{}`", p.basis.get_ref()), Some(help));
+        }
+        if p.categories.is_empty() {
+            self.error(p.id.span(), format!("processing `{id}` declares no categories"), Some("list its categories in `categories`".to_string()));
+        }
+        let categories = self.categories(&p.categories);
+        let optional = self.categories(&p.optional);
+        for name in &p.optional {
+            if let Some(c) = Category::from_name(name.get_ref())
+                && !categories.contains(c)
+            {
+                self.error(
+                    name.span(),
+                    format!("optional category `{c}` is not among the categories of `{id}`"),
+                    Some(format!("add `{c}` to `categories` too")),
+                );
+            }
+        }
+        if let Some(special) = p.categories.iter().find(|n| Category::from_name(n.get_ref()).is_some_and(Category::is_special))
+            && p.special_ground.as_deref().is_none_or(|g| !g.contains('9'))
+        {
+            self.error(
+                special.span(),
+                format!("special category `{}` (AVG art. 9) without an art. 9 ground", special.get_ref()),
+                Some("add `special_ground = \"AVG art. 9 lid 2 sub g\"` (or the ground that applies), or remove the category".to_string()),
+            );
+        }
+        if basis == Some(Basis::Consent) && p.withdrawal.is_none() {
+            self.error(
+                p.basis.span(),
+                format!("processing `{id}` rests on consent but says not how to withdraw it"),
+                Some("add `withdrawal = \"...\"` describing how consent is withdrawn (AVG art. 7 lid 3)".to_string()),
+            );
+        }
+        if basis == Some(Basis::FurtherProcessing) && p.compatibility.is_none() {
+            self.error(
+                p.basis.span(),
+                format!("further processing `{id}` has no recorded compatibility assessment"),
+                Some("add `compatibility = \"...\"` with the AVG art. 6 lid 4 assessment (E20)".to_string()),
+            );
+        }
+        if p.analysis.is_none() {
+            self.error(
+                p.id.span(),
+                format!("processing `{id}` has no recorded analysis"),
+                Some("add `analysis = \"...\"` naming the analysis made before processing (E0.6)".to_string()),
+            );
+        }
+        if p.high_risk && p.dpia.is_none() {
+            self.error(
+                p.id.span(),
+                format!("high-risk processing `{id}` has no DPIA"),
+                Some("add `dpia = \"...\"` naming the data-protection impact assessment (E0.6)".to_string()),
+            );
+        }
+        let retention = self.retention(p, terms);
+        let grants = self.grants(p, categories);
+        let disclosures = self.disclosures(p, categories, recipients, recipient_index);
+
+        let mut processing = Processing {
+            id: id.clone(),
+            req: p.req.get_ref().clone(),
+            statement: statement?,
+            section,
+            name: p.name.clone(),
+            purpose: p.purpose.clone(),
+            controller: p.controller.clone().unwrap_or_else(|| default_controller.to_string()),
+            basis: basis?,
+            basis_articles: p.basis_articles.clone(),
+            special_ground: p.special_ground.clone(),
+            withdrawal: p.withdrawal.clone(),
+            compatibility: p.compatibility.clone(),
+            subjects: p.subjects.clone(),
+            categories,
+            optional,
+            sources: p.sources.clone(),
+            processors: p.processors.clone(),
+            disclosures,
+            retention: retention?,
+            high_risk: p.high_risk,
+            analysis: p.analysis.clone()?,
+            dpia: p.dpia.clone(),
+            save_and_resume: p.save_and_resume,
+            rights_process: p.rights_process,
+            grants,
+            version: String::new(),
+        };
+        processing.version = content_version(&processing);
+        Some(processing)
+    }
+}
+
+fn content_version(processing: &Processing) -> String {
+    // Serialising our own plain structs cannot fail; an empty hash input would
+    // still give a stable (if coarse) version.
+    let bytes = serde_json::to_vec(processing).unwrap_or_default();
+    let digest = Sha256::digest(&bytes);
+    hex::encode(&digest[..6])
+}

@@ -1,0 +1,219 @@
+//! The closed taxonomy of data categories, roles and actions.
+//!
+//! These are code, not configuration: the register may only use these names,
+//! so that the kernel's decision tables are fixed-size bitsets and a typo in
+//! the register is an error, not a new category nobody enforces.
+
+use std::fmt;
+
+/// How sensitive a category is; decides encryption and the art. 9 check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Sensitivity {
+    Ordinary,
+    /// The citizen service number: found only through the blind index.
+    NationalId,
+    Financial,
+    /// A special category of AVG art. 9: needs an art. 9(2) ground.
+    Special,
+    /// Never stored in a recoverable form (passwords: hash only).
+    HashOnly,
+    /// Secret by law or by nature (a vote, custody, a signature, recordings).
+    Confidential,
+}
+
+impl Sensitivity {
+    pub fn label_nl(self) -> &'static str {
+        match self {
+            Sensitivity::Ordinary => "gewoon",
+            Sensitivity::NationalId => "identificatienummer",
+            Sensitivity::Financial => "financieel",
+            Sensitivity::Special => "bijzonder (art. 9 AVG)",
+            Sensitivity::HashOnly => "alleen als hash",
+            Sensitivity::Confidential => "vertrouwelijk",
+        }
+    }
+}
+
+macro_rules! categories {
+    ($($variant:ident = $name:literal, $sens:ident, $label:literal;)*) => {
+        /// A category of personal data from the closed taxonomy of REQUIREMENTS.md.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[repr(u8)]
+        pub enum Category { $($variant),* }
+
+        impl Category {
+            pub const ALL: &'static [Category] = &[$(Category::$variant),*];
+
+            pub fn name(self) -> &'static str {
+                match self { $(Category::$variant => $name),* }
+            }
+
+            pub fn sensitivity(self) -> Sensitivity {
+                match self { $(Category::$variant => Sensitivity::$sens),* }
+            }
+
+            /// The Dutch description used in the public statement.
+            pub fn label_nl(self) -> &'static str {
+                match self { $(Category::$variant => $label),* }
+            }
+
+            pub fn from_name(name: &str) -> Option<Category> {
+                match name { $($name => Some(Category::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+categories! {
+    Name = "name", Ordinary, "voor- en achternaam";
+    Initials = "initials", Ordinary, "voorletters";
+    CompanyName = "company_name", Ordinary, "bedrijfsnaam";
+    Address = "address", Ordinary, "straat en huisnummer";
+    PostcodeCity = "postcode_city", Ordinary, "postcode en woonplaats";
+    CadastralBuilding = "cadastral_building", Ordinary, "kadastrale en bouwkundige gegevens";
+    Phone = "phone", Ordinary, "telefoonnummer";
+    Email = "email", Ordinary, "e-mailadres";
+    Bsn = "bsn", NationalId, "burgerservicenummer (BSN)";
+    Kvk = "kvk", Ordinary, "KvK-nummer";
+    BankAccount = "bank_account", Financial, "bankgegevens";
+    BirthDate = "birth_date", Ordinary, "geboortedatum";
+    Gender = "gender", Ordinary, "geslacht";
+    CaseNumber = "case_number", Ordinary, "zaaknummer";
+    OtherInclPhotos = "other_incl_photos", Ordinary, "overige gegevens die nodig zijn om te beslissen, inclusief foto's";
+    Health = "health", Special, "gegevens over gezondheid";
+    HouseholdHealth = "household_health", Special, "gegevens over de gezondheid van gezinsleden";
+    HouseholdAwards = "household_awards", Ordinary, "toegekende vergoedingen aan gezinsleden";
+    Custody = "custody", Confidential, "gegevens over het gezag over een kind";
+    AwardAmount = "award_amount", Financial, "toegekend bedrag";
+    Signature = "signature", Confidential, "handtekening";
+    FreeText = "free_text", Ordinary, "vrije tekst die je zelf invult";
+    Username = "username", Ordinary, "gebruikersnaam";
+    Password = "password", HashOnly, "wachtwoord (alleen versleuteld als hash)";
+    DamageHistory = "damage_history", Ordinary, "eerdere schademeldingen";
+    CameraFootage = "camera_footage", Confidential, "camerabeelden";
+    FootageMeta = "footage_meta", Ordinary, "tijd, datum en plaats van camerabeelden";
+    CallRecording = "call_recording", Confidential, "opname van het telefoongesprek";
+    CallMeta = "call_meta", Ordinary, "gegevens over het gesprek (tijd, duur, nummer)";
+    Vote = "vote", Confidential, "stem";
+    Nationality = "nationality", Ordinary, "nationaliteit";
+    BirthPlace = "birth_place", Ordinary, "geboorteplaats";
+    Function = "function", Ordinary, "functie";
+    PartnerData = "partner_data", Ordinary, "gegevens van je partner";
+    Vog = "vog", Confidential, "Verklaring Omtrent het Gedrag";
+    Oath = "oath", Ordinary, "afleggen van de ambtseed of belofte";
+    CvDocuments = "cv_documents", Ordinary, "cv, motivatiebrief, diploma's, getuigschriften en kopie paspoort";
+    AbsenceLeave = "absence_leave", Ordinary, "verzuim- en verlofgegevens";
+    EmploymentHistory = "employment_history", Ordinary, "arbeidsverleden bij de Staat";
+    ContractType = "contract_type", Ordinary, "soort contract";
+    Fte = "fte", Ordinary, "fte";
+    SalaryScale = "salary_scale", Financial, "salarisschaal";
+    FunctionGroup = "function_group", Ordinary, "functiegroep";
+    Hours = "hours", Ordinary, "uren";
+    ProfileOptional = "profile_optional", Ordinary, "aanvullende profielgegevens die je zelf kiest";
+    SurveyAnswers = "survey_answers", Ordinary, "antwoorden op de vragenlijst";
+    ViewLog = "view_log", Ordinary, "wie wat wanneer heeft bekeken";
+    Valuation = "valuation", Financial, "waardebepaling van het pand";
+    Financial = "financial", Financial, "financiële gegevens (kosten, toegekende bedragen)";
+    Bag = "bag", Ordinary, "BAG-gegevens (gebouw en adres)";
+    ProcedureStatus = "procedure_status", Ordinary, "stand van een bezwaar- of gerechtelijke procedure";
+    ContactHistory = "contact_history", Ordinary, "contacthistorie";
+    ExpertIdentity = "expert_identity", Ordinary, "naam en functie van de schadedeskundige";
+    DossierNumber = "dossier_number", Ordinary, "dossiernummer";
+    AssignedContact = "assigned_contact", Ordinary, "vaste contactpersoon";
+    SystemUser = "system_user", Ordinary, "gebruikers en rechten in informatiesystemen";
+}
+
+impl Category {
+    /// Sensitive values are additionally kept out of logs and exports to
+    /// parties that do not need them; every field is encrypted at rest anyway.
+    pub fn is_special(self) -> bool {
+        self.sensitivity() == Sensitivity::Special
+    }
+
+    pub fn bit(self) -> u64 {
+        1u64 << (self as u8)
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+macro_rules! closed_enum {
+    ($(#[$meta:meta])* $ty:ident { $($variant:ident = $name:literal, $label:literal;)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[repr(u8)]
+        pub enum $ty { $($variant),* }
+
+        impl $ty {
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),*];
+
+            pub fn name(self) -> &'static str {
+                match self { $($ty::$variant => $name),* }
+            }
+
+            pub fn label_nl(self) -> &'static str {
+                match self { $($ty::$variant => $label),* }
+            }
+
+            pub fn from_name(name: &str) -> Option<$ty> {
+                match name { $($name => Some($ty::$variant),)* _ => None }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
+
+closed_enum! {
+    /// Who is acting. Relations (a representative and their principal) are
+    /// checked by the module that owns them; the role only opens the door.
+    Role {
+        Applicant = "applicant", "aanvrager";
+        Representative = "representative", "gemachtigde";
+        Public = "public", "burger (eigen gegevens)";
+        CaseHandler = "case_handler", "behandelaar";
+        Expert = "expert", "deskundige";
+        ContactCentre = "contact_centre", "klantcontactmedewerker";
+        Communications = "communications", "communicatiemedewerker";
+        FacilitySecurity = "facility_security", "beveiliging";
+        PrivacyOfficer = "privacy_officer", "privacyteam";
+        Dpo = "dpo", "functionaris gegevensbescherming (FG)";
+        Hr = "hr", "HR";
+        Coach = "coach", "coach";
+        Employee = "employee", "medewerker";
+        Manager = "manager", "leidinggevende";
+        DepartmentManager = "department_manager", "afdelingsmanager";
+        Admin = "admin", "beheerder";
+        System = "system", "geautomatiseerd proces";
+    }
+}
+
+closed_enum! {
+    /// What is done with the data.
+    Action {
+        Read = "read", "inzien";
+        Write = "write", "vastleggen";
+        Disclose = "disclose", "verstrekken";
+        Erase = "erase", "wissen";
+    }
+}
+
+impl Action {
+    pub fn bit(self) -> u8 {
+        1u8 << (self as u8)
+    }
+}
+
+impl Role {
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}

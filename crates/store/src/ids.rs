@@ -1,0 +1,88 @@
+//! Random identifiers: 128 bits from the OS, as 32 lowercase hex digits.
+//! They carry no meaning, so they can appear in logs and URLs.
+
+use std::fmt;
+
+use rand::RngCore;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("`{value}` is not a valid {kind} id: expected 32 lowercase hexadecimal characters")]
+pub struct InvalidId {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+macro_rules! random_id {
+    ($(#[$meta:meta])* $ty:ident, $kind:literal) => {
+        $(#[$meta])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $ty(String);
+
+        impl $ty {
+            pub fn random() -> $ty {
+                let mut bytes = [0u8; 16];
+                rand::rngs::OsRng.fill_bytes(&mut bytes);
+                $ty(hex::encode(bytes))
+            }
+
+            pub fn parse(text: &str) -> Result<$ty, InvalidId> {
+                let valid = text.len() == 32 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+                if valid {
+                    Ok($ty(text.to_string()))
+                } else {
+                    Err(InvalidId { kind: $kind, value: text.chars().take(40).collect() })
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", $kind, self.0)
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = InvalidId;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $ty::parse(s)
+            }
+        }
+    };
+}
+
+random_id!(
+    /// A data subject's pseudonym: what the audit log and other tables know.
+    SubjectId, "subject"
+);
+random_id!(
+    /// A record: one application, subscription, file.
+    RecordId, "record"
+);
+random_id!(
+    /// A file in the blob directory.
+    BlobId, "blob"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_reject_malformed_input() {
+        let id = SubjectId::random();
+        assert_eq!(SubjectId::parse(id.as_str()), Ok(id));
+        assert!(SubjectId::parse("../etc/passwd").is_err());
+        assert!(SubjectId::parse("ABCDEF0123456789ABCDEF0123456789").is_err());
+        assert!(BlobId::parse("").is_err());
+    }
+}

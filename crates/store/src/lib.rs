@@ -1,0 +1,116 @@
+//! Persistence behind one small trait.
+//!
+//! The store enforces nothing: it keeps what the kernel hands it — wrapped
+//! keys, ciphertext, keyed digests, audit rows — and never sees a plaintext
+//! value or decides who may see what. That keeps each implementation (SQLite
+//! here, PostgreSQL later) a thin layer of portable SQL, proven by the same
+//! tests. One [`Store::transaction`] is one atomic unit: the kernel puts a
+//! data change and its audit entry in the same one, so neither exists
+//! without the other.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+mod blobs;
+mod ids;
+mod sqlite;
+
+use grondslag_audit::{Hash, Row};
+
+pub use blobs::BlobStore;
+pub use ids::{BlobId, InvalidId, RecordId, SubjectId};
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error while {context}: {source}")]
+    Sqlite { context: &'static str, source: rusqlite::Error },
+    #[error("{context} {path}: {source}")]
+    Io { context: &'static str, path: std::path::PathBuf, source: std::io::Error },
+    #[error("the database holds a malformed value in {0}")]
+    Corrupt(&'static str),
+    #[error("the database was written by a newer grondslag (schema {found}, this one knows {known}); upgrade grondslag")]
+    SchemaTooNew { found: i64, known: i64 },
+    /// The transaction's work gave up; everything it did is rolled back.
+    #[error("transaction aborted")]
+    Aborted,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubjectRow {
+    pub wrapped_key: Vec<u8>,
+    pub restricted: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldRow {
+    pub record: RecordId,
+    pub processing: String,
+    pub category: String,
+    pub value: Vec<u8>,
+    pub blob: Option<BlobId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisclosureRow {
+    pub subject: SubjectId,
+    pub processing: String,
+    pub recipient: String,
+    /// Category names, comma-separated.
+    pub categories: String,
+    pub actor: String,
+    pub trace_id: String,
+    pub at: jiff::Timestamp,
+}
+
+/// What an erasure removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Erased {
+    pub records: u64,
+    pub fields: u64,
+    /// Blobs to delete once the transaction has committed.
+    pub blobs: Vec<BlobId>,
+}
+
+/// The operations of one transaction.
+pub trait Tx {
+    fn insert_subject(&mut self, id: &SubjectId, wrapped_key: &[u8], at: jiff::Timestamp) -> Result<(), StoreError>;
+    fn subject(&mut self, id: &SubjectId) -> Result<Option<SubjectRow>, StoreError>;
+    /// Returns whether the subject exists.
+    fn set_restricted(&mut self, id: &SubjectId, restricted: bool) -> Result<bool, StoreError>;
+    /// Deletes the subject's key, index entries, records and fields.
+    fn erase_subject(&mut self, id: &SubjectId) -> Result<Erased, StoreError>;
+
+    fn insert_blind_index(&mut self, kind: &str, digest: &[u8], subject: &SubjectId) -> Result<(), StoreError>;
+    fn find_blind_index(&mut self, kind: &str, digest: &[u8]) -> Result<Option<SubjectId>, StoreError>;
+
+    /// The subject and processing a record belongs to, if it exists.
+    fn record_owner(&mut self, record: &RecordId) -> Result<Option<(SubjectId, String)>, StoreError>;
+    fn upsert_record(&mut self, record: &RecordId, subject: &SubjectId, processing: &str, at: jiff::Timestamp) -> Result<(), StoreError>;
+    fn put_field(&mut self, record: &RecordId, category: &str, value: &[u8], blob: Option<&BlobId>) -> Result<(), StoreError>;
+    /// The subject's fields, of one processing or of all.
+    fn fields(&mut self, subject: &SubjectId, processing: Option<&str>) -> Result<Vec<FieldRow>, StoreError>;
+
+    fn insert_disclosure(&mut self, disclosure: &DisclosureRow) -> Result<(), StoreError>;
+
+    /// Sequence number and chain hash of the last audit row.
+    fn audit_head(&mut self) -> Result<Option<(u64, Hash)>, StoreError>;
+    fn append_audit(&mut self, row: &Row) -> Result<(), StoreError>;
+    /// Size and frontier bytes of the latest checkpoint.
+    fn last_checkpoint(&mut self) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
+    /// Leaf hashes of the rows after `seq`, in order.
+    fn audit_leaves_after(&mut self, seq: u64) -> Result<Vec<Hash>, StoreError>;
+    fn insert_checkpoint(&mut self, size: u64, note: &str, frontier: &[u8]) -> Result<(), StoreError>;
+}
+
+/// Something `Tx` can run against.
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Runs `work` in one transaction: committed if it returns `Ok`, rolled
+    /// back entirely otherwise.
+    fn transaction(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError>;
+
+    /// Visits every audit row in sequence order.
+    fn audit_rows(&self, visit: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError>;
+
+    /// Every checkpoint as (size, signed note).
+    fn checkpoints(&self) -> Result<Vec<(u64, String)>, StoreError>;
+}

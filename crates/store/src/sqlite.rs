@@ -1,0 +1,330 @@
+//! The embedded store: one SQLite file in WAL mode.
+//!
+//! `secure_delete` zeroes freed pages, so erased ciphertext does not linger in
+//! the file. `synchronous = NORMAL` in WAL mode means a commit appends to the
+//! WAL without an fsync; the WAL is synced at checkpoints. A crash loses at
+//! most the last commits, each whole with its audit entries, never half of
+//! one — that is what makes per-entry durability affordable.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use grondslag_audit::{Hash, Row};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::{BlobId, DisclosureRow, Erased, FieldRow, RecordId, Store, StoreError, SubjectId, SubjectRow, Tx};
+
+/// Migrations in order; the index + 1 is the schema version.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
+
+fn sql(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |source| StoreError::Sqlite { context, source }
+}
+
+#[derive(Debug)]
+pub struct SqliteStore {
+    connection: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let mut connection = Connection::open(path).map_err(sql("opening the database"))?;
+        connection
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = NORMAL;
+                 PRAGMA secure_delete = ON;
+                 PRAGMA foreign_keys = ON;
+                 PRAGMA busy_timeout = 5000;",
+            )
+            .map_err(sql("setting up the connection"))?;
+        migrate(&mut connection)?;
+        Ok(SqliteStore { connection: Mutex::new(connection) })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a transaction open
+        // (rusqlite rolls back on drop), so the connection stays usable.
+        self.connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    let found: i64 = connection.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(sql("reading the schema version"))?;
+    let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+    if found > known {
+        return Err(StoreError::SchemaTooNew { found, known });
+    }
+    for (version, migration) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
+        let tx = connection.transaction().map_err(sql("starting a migration"))?;
+        tx.execute_batch(migration).map_err(sql("migrating the schema"))?;
+        tx.pragma_update(None, "user_version", version + 1).map_err(sql("recording the schema version"))?;
+        tx.commit().map_err(sql("committing a migration"))?;
+    }
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn transaction(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        let mut connection = self.lock();
+        let tx = connection
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql("starting a transaction"))?;
+        let mut sqlite_tx = SqliteTx { tx };
+        work(&mut sqlite_tx)?;
+        sqlite_tx.tx.commit().map_err(sql("committing"))
+    }
+
+    fn audit_rows(&self, visit: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare("SELECT seq, entry, leaf, chain FROM audit_entries ORDER BY seq")
+            .map_err(sql("reading the audit log"))?;
+        let mut rows = statement.query([]).map_err(sql("reading the audit log"))?;
+        while let Some(row) = rows.next().map_err(sql("reading the audit log"))? {
+            visit(audit_row(row)?)?;
+        }
+        Ok(())
+    }
+
+    fn checkpoints(&self) -> Result<Vec<(u64, String)>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare("SELECT size, note FROM audit_checkpoints ORDER BY size")
+            .map_err(sql("reading checkpoints"))?;
+        let rows = statement
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(sql("reading checkpoints"))?;
+        rows.map(|r| {
+            let (size, note) = r.map_err(sql("reading checkpoints"))?;
+            Ok((u64::try_from(size).map_err(|_| StoreError::Corrupt("audit_checkpoints.size"))?, note))
+        })
+        .collect()
+    }
+}
+
+fn audit_row(row: &rusqlite::Row<'_>) -> Result<Row, StoreError> {
+    let seq: i64 = row.get(0).map_err(sql("reading the audit log"))?;
+    let entry: String = row.get(1).map_err(sql("reading the audit log"))?;
+    let leaf: Vec<u8> = row.get(2).map_err(sql("reading the audit log"))?;
+    let chain: Vec<u8> = row.get(3).map_err(sql("reading the audit log"))?;
+    Ok(Row {
+        seq: u64::try_from(seq).map_err(|_| StoreError::Corrupt("audit_entries.seq"))?,
+        entry,
+        leaf: Hash::from_slice(&leaf).ok_or(StoreError::Corrupt("audit_entries.leaf"))?,
+        chain: Hash::from_slice(&chain).ok_or(StoreError::Corrupt("audit_entries.chain"))?,
+    })
+}
+
+struct SqliteTx<'c> {
+    tx: Transaction<'c>,
+}
+
+fn timestamp(at: jiff::Timestamp) -> String {
+    at.to_string()
+}
+
+fn seq(value: u64) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| StoreError::Corrupt("sequence number out of range"))
+}
+
+impl Tx for SqliteTx<'_> {
+    fn insert_subject(&mut self, id: &SubjectId, wrapped_key: &[u8], at: jiff::Timestamp) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT INTO subjects (id, wrapped_key, restricted, created_at) VALUES (?1, ?2, 0, ?3)",
+                params![id.as_str(), wrapped_key, timestamp(at)],
+            )
+            .map_err(sql("creating a subject"))?;
+        Ok(())
+    }
+
+    fn subject(&mut self, id: &SubjectId) -> Result<Option<SubjectRow>, StoreError> {
+        self.tx
+            .query_row("SELECT wrapped_key, restricted FROM subjects WHERE id = ?1", [id.as_str()], |r| {
+                Ok(SubjectRow { wrapped_key: r.get(0)?, restricted: r.get::<_, i64>(1)? != 0 })
+            })
+            .optional()
+            .map_err(sql("reading a subject"))
+    }
+
+    fn set_restricted(&mut self, id: &SubjectId, restricted: bool) -> Result<bool, StoreError> {
+        let changed = self
+            .tx
+            .execute("UPDATE subjects SET restricted = ?2 WHERE id = ?1", params![id.as_str(), i64::from(restricted)])
+            .map_err(sql("restricting a subject"))?;
+        Ok(changed > 0)
+    }
+
+    fn erase_subject(&mut self, id: &SubjectId) -> Result<Erased, StoreError> {
+        let mut statement = self
+            .tx
+            .prepare_cached(
+                "SELECT f.blob FROM fields f JOIN records r ON r.id = f.record_id
+                 WHERE r.subject_id = ?1 AND f.blob IS NOT NULL",
+            )
+            .map_err(sql("finding a subject's blobs"))?;
+        let blobs = statement
+            .query_map([id.as_str()], |r| r.get::<_, String>(0))
+            .map_err(sql("finding a subject's blobs"))?
+            .map(|b| BlobId::parse(&b.map_err(sql("finding a subject's blobs"))?).map_err(|_| StoreError::Corrupt("fields.blob")))
+            .collect::<Result<Vec<_>, _>>()?;
+        drop(statement);
+        let fields = self
+            .tx
+            .execute("DELETE FROM fields WHERE record_id IN (SELECT id FROM records WHERE subject_id = ?1)", [id.as_str()])
+            .map_err(sql("erasing fields"))?;
+        let records = self.tx.execute("DELETE FROM records WHERE subject_id = ?1", [id.as_str()]).map_err(sql("erasing records"))?;
+        self.tx.execute("DELETE FROM blind_index WHERE subject_id = ?1", [id.as_str()]).map_err(sql("erasing index entries"))?;
+        self.tx.execute("DELETE FROM subjects WHERE id = ?1", [id.as_str()]).map_err(sql("erasing a subject key"))?;
+        Ok(Erased { records: records as u64, fields: fields as u64, blobs })
+    }
+
+    fn insert_blind_index(&mut self, kind: &str, digest: &[u8], subject: &SubjectId) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT INTO blind_index (kind, digest, subject_id) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (kind, digest) DO UPDATE SET subject_id = excluded.subject_id",
+                params![kind, digest, subject.as_str()],
+            )
+            .map_err(sql("writing the blind index"))?;
+        Ok(())
+    }
+
+    fn find_blind_index(&mut self, kind: &str, digest: &[u8]) -> Result<Option<SubjectId>, StoreError> {
+        let found: Option<String> = self
+            .tx
+            .query_row("SELECT subject_id FROM blind_index WHERE kind = ?1 AND digest = ?2", params![kind, digest], |r| r.get(0))
+            .optional()
+            .map_err(sql("searching the blind index"))?;
+        found.map(|s| SubjectId::parse(&s).map_err(|_| StoreError::Corrupt("blind_index.subject_id"))).transpose()
+    }
+
+    fn record_owner(&mut self, record: &RecordId) -> Result<Option<(SubjectId, String)>, StoreError> {
+        let found: Option<(String, String)> = self
+            .tx
+            .query_row("SELECT subject_id, processing FROM records WHERE id = ?1", [record.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(sql("reading a record"))?;
+        found
+            .map(|(s, p)| Ok((SubjectId::parse(&s).map_err(|_| StoreError::Corrupt("records.subject_id"))?, p)))
+            .transpose()
+    }
+
+    fn upsert_record(&mut self, record: &RecordId, subject: &SubjectId, processing: &str, at: jiff::Timestamp) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT INTO records (id, subject_id, processing, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
+                 ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at",
+                params![record.as_str(), subject.as_str(), processing, timestamp(at)],
+            )
+            .map_err(sql("writing a record"))?;
+        Ok(())
+    }
+
+    fn put_field(&mut self, record: &RecordId, category: &str, value: &[u8], blob: Option<&BlobId>) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT INTO fields (record_id, category, value, blob) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (record_id, category) DO UPDATE SET value = excluded.value, blob = excluded.blob",
+                params![record.as_str(), category, value, blob.map(BlobId::as_str)],
+            )
+            .map_err(sql("writing a field"))?;
+        Ok(())
+    }
+
+    fn fields(&mut self, subject: &SubjectId, processing: Option<&str>) -> Result<Vec<FieldRow>, StoreError> {
+        let mut statement = self
+            .tx
+            .prepare_cached(
+                "SELECT r.id, r.processing, f.category, f.value, f.blob
+                 FROM records r JOIN fields f ON f.record_id = r.id
+                 WHERE r.subject_id = ?1 AND (?2 IS NULL OR r.processing = ?2)
+                 ORDER BY r.created_at, r.id, f.category",
+            )
+            .map_err(sql("reading fields"))?;
+        let rows = statement
+            .query_map(params![subject.as_str(), processing], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Vec<u8>>(3)?, r.get::<_, Option<String>>(4)?))
+            })
+            .map_err(sql("reading fields"))?;
+        rows.map(|row| {
+            let (record, processing, category, value, blob) = row.map_err(sql("reading fields"))?;
+            Ok(FieldRow {
+                record: RecordId::parse(&record).map_err(|_| StoreError::Corrupt("records.id"))?,
+                processing,
+                category,
+                value,
+                blob: blob.map(|b| BlobId::parse(&b)).transpose().map_err(|_| StoreError::Corrupt("fields.blob"))?,
+            })
+        })
+        .collect()
+    }
+
+    fn insert_disclosure(&mut self, d: &DisclosureRow) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT INTO disclosures (subject_id, processing, recipient, categories, actor, trace_id, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![d.subject.as_str(), d.processing, d.recipient, d.categories, d.actor, d.trace_id, timestamp(d.at)],
+            )
+            .map_err(sql("recording a disclosure"))?;
+        Ok(())
+    }
+
+    fn audit_head(&mut self) -> Result<Option<(u64, Hash)>, StoreError> {
+        let head: Option<(i64, Vec<u8>)> = self
+            .tx
+            .query_row("SELECT seq, chain FROM audit_entries ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(sql("reading the audit head"))?;
+        head.map(|(seq, chain)| {
+            Ok((
+                u64::try_from(seq).map_err(|_| StoreError::Corrupt("audit_entries.seq"))?,
+                Hash::from_slice(&chain).ok_or(StoreError::Corrupt("audit_entries.chain"))?,
+            ))
+        })
+        .transpose()
+    }
+
+    fn append_audit(&mut self, row: &Row) -> Result<(), StoreError> {
+        let seq = seq(row.seq)?;
+        self.tx
+            .prepare_cached("INSERT INTO audit_entries (seq, entry, leaf, chain) VALUES (?1, ?2, ?3, ?4)")
+            .and_then(|mut s| s.execute(params![seq, row.entry, row.leaf.0, row.chain.0]))
+            .map_err(sql("appending to the audit log"))?;
+        Ok(())
+    }
+
+    fn last_checkpoint(&mut self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let found: Option<(i64, Vec<u8>)> = self
+            .tx
+            .query_row("SELECT size, frontier FROM audit_checkpoints ORDER BY size DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(sql("reading the last checkpoint"))?;
+        found
+            .map(|(size, frontier)| Ok((u64::try_from(size).map_err(|_| StoreError::Corrupt("audit_checkpoints.size"))?, frontier)))
+            .transpose()
+    }
+
+    fn audit_leaves_after(&mut self, after: u64) -> Result<Vec<Hash>, StoreError> {
+        let mut statement = self
+            .tx
+            .prepare_cached("SELECT leaf FROM audit_entries WHERE seq > ?1 ORDER BY seq")
+            .map_err(sql("reading audit leaves"))?;
+        let rows = statement.query_map([seq(after)?], |r| r.get::<_, Vec<u8>>(0)).map_err(sql("reading audit leaves"))?;
+        rows.map(|leaf| Hash::from_slice(&leaf.map_err(sql("reading audit leaves"))?).ok_or(StoreError::Corrupt("audit_entries.leaf")))
+            .collect()
+    }
+
+    fn insert_checkpoint(&mut self, size: u64, note: &str, frontier: &[u8]) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT INTO audit_checkpoints (size, note, frontier) VALUES (?1, ?2, ?3) ON CONFLICT (size) DO NOTHING",
+                params![seq(size)?, note, frontier],
+            )
+            .map_err(sql("writing a checkpoint"))?;
+        Ok(())
+    }
+}
