@@ -17,6 +17,14 @@ fn populated(dir: &Path, n: usize) {
     kernel.seal().unwrap();
 }
 
+/// The database as an attacker with write access to the file sees it: the
+/// append-only triggers are no obstacle to someone who can drop them.
+fn tamper(dir: &Path) -> rusqlite::Connection {
+    let db = sqlite(dir);
+    db.execute_batch("DROP TRIGGER audit_entries_no_update; DROP TRIGGER audit_entries_no_delete;").unwrap();
+    db
+}
+
 fn verify(dir: &Path) -> std::process::Output {
     grondslag(&["audit", "verify", "--data", dir.to_str().unwrap()])
 }
@@ -36,7 +44,7 @@ fn an_untouched_log_verifies_with_its_count() {
 fn a_changed_entry_is_named() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path(), 10);
-    sqlite(dir.path())
+    tamper(dir.path())
         .execute("UPDATE audit_entries SET entry = replace(entry, 'case_handler', 'privacy_officer') WHERE seq = 6", [])
         .unwrap();
     let output = verify(dir.path());
@@ -49,7 +57,7 @@ fn a_changed_entry_is_named() {
 fn a_removed_entry_is_named() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path(), 10);
-    sqlite(dir.path()).execute("DELETE FROM audit_entries WHERE seq = 3", []).unwrap();
+    tamper(dir.path()).execute("DELETE FROM audit_entries WHERE seq = 3", []).unwrap();
     let output = verify(dir.path());
     assert!(!output.status.success());
     assert!(stderr(&output).contains("entry 3 is missing"), "{}", stderr(&output));
@@ -61,7 +69,7 @@ fn reordered_entries_are_named() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path(), 10);
     // Swap the content and hashes of entries 7 and 8, keeping the numbers.
-    let db = sqlite(dir.path());
+    let db = tamper(dir.path());
     db.execute_batch(
         "UPDATE audit_entries SET seq = -7 WHERE seq = 7;
          UPDATE audit_entries SET seq = 7 WHERE seq = 8;
@@ -80,7 +88,7 @@ fn a_rewritten_chain_is_caught_by_the_signed_checkpoint() {
     populated(dir.path(), 10);
     // Alter entry 2 and recompute every hash after it, as an attacker with
     // write access to the database but not the signing key would.
-    let db = sqlite(dir.path());
+    let db = tamper(dir.path());
     let rows: Vec<(i64, String)> = {
         let mut s = db.prepare("SELECT seq, entry FROM audit_entries ORDER BY seq").unwrap();
         s.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
@@ -100,6 +108,18 @@ fn a_rewritten_chain_is_caught_by_the_signed_checkpoint() {
     let output = verify(dir.path());
     assert!(!output.status.success());
     assert!(stderr(&output).contains("checkpoint at 4"), "{}", stderr(&output));
+}
+
+// req: E17
+#[test]
+fn the_audit_log_refuses_changes_through_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 2);
+    let db = sqlite(dir.path());
+    let update = db.execute("UPDATE audit_entries SET entry = '{}' WHERE seq = 1", []).unwrap_err();
+    assert!(update.to_string().contains("append-only"), "{update}");
+    assert!(db.execute("DELETE FROM audit_entries", []).is_err());
+    assert!(db.execute("DELETE FROM audit_checkpoints", []).is_err());
 }
 
 // req: E17
