@@ -130,7 +130,8 @@ fn writes_bench(register: Register, writes: u32) -> Result<(), Failure> {
     for _ in 0..writes {
         let tx = raw.unchecked_transaction()?;
         for (category, value) in &fields {
-            tx.execute("INSERT INTO rows (category, value) VALUES (?1, ?2)", params![category.name(), value.as_text().unwrap_or_default()])?;
+            tx.prepare_cached("INSERT INTO rows (category, value) VALUES (?1, ?2)")?
+                .execute(params![category.name(), value.as_text().unwrap_or_default()])?;
         }
         tx.commit()?;
         bar.inc(1);

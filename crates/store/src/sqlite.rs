@@ -121,6 +121,18 @@ struct SqliteTx<'c> {
     tx: Transaction<'c>,
 }
 
+impl SqliteTx<'_> {
+    /// Statements are prepared once per connection and reused: preparing
+    /// costs more than running most of these.
+    fn exec(&self, statement: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+        self.tx.prepare_cached(statement)?.execute(params)
+    }
+
+    fn query_one<T>(&self, statement: &str, params: impl rusqlite::Params, map: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+        self.tx.prepare_cached(statement)?.query_row(params, map)
+    }
+}
+
 fn timestamp(at: jiff::Timestamp) -> String {
     at.to_string()
 }
@@ -131,8 +143,7 @@ fn seq(value: u64) -> Result<i64, StoreError> {
 
 impl Tx for SqliteTx<'_> {
     fn insert_subject(&mut self, id: &SubjectId, wrapped_key: &[u8], at: jiff::Timestamp) -> Result<(), StoreError> {
-        self.tx
-            .execute(
+        self.exec(
                 "INSERT INTO subjects (id, wrapped_key, restricted, created_at) VALUES (?1, ?2, 0, ?3)",
                 params![id.as_str(), wrapped_key, timestamp(at)],
             )
@@ -141,8 +152,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn subject(&mut self, id: &SubjectId) -> Result<Option<SubjectRow>, StoreError> {
-        self.tx
-            .query_row("SELECT wrapped_key, restricted FROM subjects WHERE id = ?1", [id.as_str()], |r| {
+        self.query_one("SELECT wrapped_key, restricted FROM subjects WHERE id = ?1", [id.as_str()], |r| {
                 Ok(SubjectRow { wrapped_key: r.get(0)?, restricted: r.get::<_, i64>(1)? != 0 })
             })
             .optional()
@@ -151,8 +161,7 @@ impl Tx for SqliteTx<'_> {
 
     fn set_restricted(&mut self, id: &SubjectId, restricted: bool) -> Result<bool, StoreError> {
         let changed = self
-            .tx
-            .execute("UPDATE subjects SET restricted = ?2 WHERE id = ?1", params![id.as_str(), i64::from(restricted)])
+            .exec("UPDATE subjects SET restricted = ?2 WHERE id = ?1", params![id.as_str(), i64::from(restricted)])
             .map_err(sql("restricting a subject"))?;
         Ok(changed > 0)
     }
@@ -172,18 +181,16 @@ impl Tx for SqliteTx<'_> {
             .collect::<Result<Vec<_>, _>>()?;
         drop(statement);
         let fields = self
-            .tx
-            .execute("DELETE FROM fields WHERE record_id IN (SELECT id FROM records WHERE subject_id = ?1)", [id.as_str()])
+            .exec("DELETE FROM fields WHERE record_id IN (SELECT id FROM records WHERE subject_id = ?1)", [id.as_str()])
             .map_err(sql("erasing fields"))?;
-        let records = self.tx.execute("DELETE FROM records WHERE subject_id = ?1", [id.as_str()]).map_err(sql("erasing records"))?;
-        self.tx.execute("DELETE FROM blind_index WHERE subject_id = ?1", [id.as_str()]).map_err(sql("erasing index entries"))?;
-        self.tx.execute("DELETE FROM subjects WHERE id = ?1", [id.as_str()]).map_err(sql("erasing a subject key"))?;
+        let records = self.exec("DELETE FROM records WHERE subject_id = ?1", [id.as_str()]).map_err(sql("erasing records"))?;
+        self.exec("DELETE FROM blind_index WHERE subject_id = ?1", [id.as_str()]).map_err(sql("erasing index entries"))?;
+        self.exec("DELETE FROM subjects WHERE id = ?1", [id.as_str()]).map_err(sql("erasing a subject key"))?;
         Ok(Erased { records: records as u64, fields: fields as u64, blobs })
     }
 
     fn insert_blind_index(&mut self, kind: &str, digest: &[u8], subject: &SubjectId) -> Result<(), StoreError> {
-        self.tx
-            .execute(
+        self.exec(
                 "INSERT INTO blind_index (kind, digest, subject_id) VALUES (?1, ?2, ?3)
                  ON CONFLICT (kind, digest) DO UPDATE SET subject_id = excluded.subject_id",
                 params![kind, digest, subject.as_str()],
@@ -194,8 +201,7 @@ impl Tx for SqliteTx<'_> {
 
     fn find_blind_index(&mut self, kind: &str, digest: &[u8]) -> Result<Option<SubjectId>, StoreError> {
         let found: Option<String> = self
-            .tx
-            .query_row("SELECT subject_id FROM blind_index WHERE kind = ?1 AND digest = ?2", params![kind, digest], |r| r.get(0))
+            .query_one("SELECT subject_id FROM blind_index WHERE kind = ?1 AND digest = ?2", params![kind, digest], |r| r.get(0))
             .optional()
             .map_err(sql("searching the blind index"))?;
         found.map(|s| SubjectId::parse(&s).map_err(|_| StoreError::Corrupt("blind_index.subject_id"))).transpose()
@@ -203,8 +209,7 @@ impl Tx for SqliteTx<'_> {
 
     fn record_owner(&mut self, record: &RecordId) -> Result<Option<(SubjectId, String)>, StoreError> {
         let found: Option<(String, String)> = self
-            .tx
-            .query_row("SELECT subject_id, processing FROM records WHERE id = ?1", [record.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_one("SELECT subject_id, processing FROM records WHERE id = ?1", [record.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
             .map_err(sql("reading a record"))?;
         found
@@ -213,8 +218,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn upsert_record(&mut self, record: &RecordId, subject: &SubjectId, processing: &str, at: jiff::Timestamp) -> Result<(), StoreError> {
-        self.tx
-            .execute(
+        self.exec(
                 "INSERT INTO records (id, subject_id, processing, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
                  ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at",
                 params![record.as_str(), subject.as_str(), processing, timestamp(at)],
@@ -224,8 +228,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn put_field(&mut self, record: &RecordId, category: &str, value: &[u8], blob: Option<&BlobId>) -> Result<(), StoreError> {
-        self.tx
-            .execute(
+        self.exec(
                 "INSERT INTO fields (record_id, category, value, blob) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (record_id, category) DO UPDATE SET value = excluded.value, blob = excluded.blob",
                 params![record.as_str(), category, value, blob.map(BlobId::as_str)],
@@ -263,8 +266,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_disclosure(&mut self, d: &DisclosureRow) -> Result<(), StoreError> {
-        self.tx
-            .execute(
+        self.exec(
                 "INSERT INTO disclosures (subject_id, processing, recipient, categories, actor, trace_id, at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![d.subject.as_str(), d.processing, d.recipient, d.categories, d.actor, d.trace_id, timestamp(d.at)],
@@ -275,8 +277,7 @@ impl Tx for SqliteTx<'_> {
 
     fn audit_head(&mut self) -> Result<Option<(u64, Hash)>, StoreError> {
         let head: Option<(i64, Vec<u8>)> = self
-            .tx
-            .query_row("SELECT seq, chain FROM audit_entries ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_one("SELECT seq, chain FROM audit_entries ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
             .map_err(sql("reading the audit head"))?;
         head.map(|(seq, chain)| {
@@ -289,18 +290,14 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn append_audit(&mut self, row: &Row) -> Result<(), StoreError> {
-        let seq = seq(row.seq)?;
-        self.tx
-            .prepare_cached("INSERT INTO audit_entries (seq, entry, leaf, chain) VALUES (?1, ?2, ?3, ?4)")
-            .and_then(|mut s| s.execute(params![seq, row.entry, row.leaf.0, row.chain.0]))
+        self.exec("INSERT INTO audit_entries (seq, entry, leaf, chain) VALUES (?1, ?2, ?3, ?4)", params![seq(row.seq)?, row.entry, row.leaf.0, row.chain.0])
             .map_err(sql("appending to the audit log"))?;
         Ok(())
     }
 
     fn last_checkpoint(&mut self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
         let found: Option<(i64, Vec<u8>)> = self
-            .tx
-            .query_row("SELECT size, frontier FROM audit_checkpoints ORDER BY size DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_one("SELECT size, frontier FROM audit_checkpoints ORDER BY size DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
             .map_err(sql("reading the last checkpoint"))?;
         found
@@ -319,8 +316,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_checkpoint(&mut self, size: u64, note: &str, frontier: &[u8]) -> Result<(), StoreError> {
-        self.tx
-            .execute(
+        self.exec(
                 "INSERT INTO audit_checkpoints (size, note, frontier) VALUES (?1, ?2, ?3) ON CONFLICT (size) DO NOTHING",
                 params![seq(size)?, note, frontier],
             )
