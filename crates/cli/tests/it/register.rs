@@ -219,3 +219,46 @@ fn all_errors_are_reported_at_once() {
     }
     assert!(text.contains("3 error(s)"), "{text}");
 }
+
+fn categories(names: &[&str]) -> grondslag_register::CategorySet {
+    names.iter().map(|n| grondslag_register::Category::from_name(n).unwrap()).collect()
+}
+
+// req: E0.7
+#[test]
+fn the_shipped_register_encodes_every_processing_and_recipient_of_the_requirements() {
+    let register = crate::shipped();
+    let processing_reqs: Vec<&str> = register.processings.iter().map(|p| p.req.as_str()).collect();
+    let wanted = [
+        "E1", "E2", "E3", "E4", "E5", "E6", "E7", "E8", "E9", "E10", "E11", "E12", "E13", "E14", "E16", "E18", "E19", "E20", "E22",
+        "I1", "I2", "I3", "I4", "I5", "I6", "I7",
+    ];
+    for req in wanted {
+        assert!(processing_reqs.contains(&req), "no processing for {req}");
+    }
+    // K2: the closed list of six purposes, nothing else.
+    assert_eq!(processing_reqs.iter().filter(|r| **r == "K2").count(), 6);
+    let recipient_reqs: Vec<&str> = register.recipients.iter().map(|r| r.req.as_str()).collect();
+    for req in ["E15.NAM", "E15.CM", "E15.EXPERT", "E15.BUREAU", "E15.NCG", "E15.PROC", "E15.LEGAL", "I8"] {
+        assert!(recipient_reqs.contains(&req), "no recipient for {req}");
+    }
+    let nam = register.recipient(register.recipient_id("nam").unwrap());
+    assert_eq!(nam.categories, categories(&["address"]));
+}
+
+// req: E4
+#[test]
+fn scheme_categories_are_exactly_those_of_the_requirements() {
+    let register = crate::shipped();
+    let e1 = ["name", "address", "postcode_city", "cadastral_building", "phone", "email", "bsn", "bank_account", "case_number", "other_incl_photos"];
+    let held = |id: &str| register.processing(register.processing_id(id).unwrap()).categories;
+    assert_eq!(held("fysieke_schade"), categories(&e1));
+    assert_eq!(held("vaste_vergoeding"), categories(&e1));
+    assert_eq!(held("waardedaling_woning"), categories(&e1).union(categories(&["birth_date", "gender"])));
+    let e4 = held("waardedaling_niet_wonen");
+    assert!(e4.contains(grondslag_register::Category::Kvk) && !e4.contains(grondslag_register::Category::Email));
+    assert_eq!(held("bezwaar"), categories(&["name", "address", "postcode_city", "case_number", "signature"]));
+    let e5 = register.processing(register.processing_id("immateriele_schade").unwrap());
+    assert!(e5.categories.contains(grondslag_register::Category::Health));
+    assert_eq!(e5.special_ground.as_deref(), Some("AVG art. 9 lid 2 sub g"));
+}
