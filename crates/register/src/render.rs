@@ -54,10 +54,16 @@ fn dutch_date(date: jiff::civil::Date) -> String {
 }
 
 fn document(register: &Register, statement: Statement) -> Document {
+    let processings: Vec<&Processing> = register.processings.iter().filter(|p| p.statement == statement).collect();
+    // A statement speaks for the controller of its processings (RVO for the
+    // call-centre protocol); each processing names its own only if it differs.
+    let controller = match processings.first() {
+        Some(first) if processings.iter().all(|p| p.controller == first.controller) => first.controller.as_str(),
+        _ => register.meta.controller.as_str(),
+    };
     let mut blocks = vec![
         Block::Paragraph(format!(
-            "{} — versie {}, vastgesteld op {}.",
-            register.meta.controller,
+            "{controller} — versie {}, vastgesteld op {}.",
             register.meta.version,
             dutch_date(register.meta.date)
         )),
@@ -69,7 +75,6 @@ fn document(register: &Register, statement: Statement) -> Document {
         ),
     ];
     let mut contents = Vec::new();
-    let processings: Vec<&Processing> = register.processings.iter().filter(|p| p.statement == statement).collect();
     for section in register.sections.iter().filter(|s| s.statement == statement) {
         let anchor = format!("sectie-{}", section.number);
         let title = format!("{}. {}", section.number, section.title);
@@ -79,7 +84,7 @@ fn document(register: &Register, statement: Statement) -> Document {
             blocks.extend(intro.split("\n\n").map(|p| Block::Paragraph(p.trim().to_string())));
         }
         for processing in processings.iter().filter(|p| p.section == section.number) {
-            processing_blocks(register, processing, &mut blocks);
+            processing_blocks(register, controller, processing, &mut blocks);
         }
     }
     recipients_blocks(register, &processings, &mut contents, &mut blocks);
@@ -103,10 +108,10 @@ fn document(register: &Register, statement: Statement) -> Document {
     Document { title: statement.title_nl().to_string(), blocks, contents }
 }
 
-fn processing_blocks(register: &Register, p: &Processing, blocks: &mut Vec<Block>) {
+fn processing_blocks(register: &Register, controller: &str, p: &Processing, blocks: &mut Vec<Block>) {
     blocks.push(Block::Heading(3, format!("{} ({})", p.name, p.req), None));
     blocks.push(Block::Paragraph(p.purpose.clone()));
-    if p.controller != register.meta.controller {
+    if p.controller != controller {
         blocks.push(Block::Field("Verwerkingsverantwoordelijke", p.controller.clone()));
     }
     if !p.subjects.is_empty() {
@@ -197,33 +202,38 @@ fn basis_text(p: &Processing) -> String {
     text
 }
 
+/// The moment an event stands for, as a Dutch noun phrase: "de opname".
 fn event_nl(event: &str) -> String {
-    match event {
-        "recorded" => "na de opname".to_string(),
-        "case_closed" => "na het sluiten van het dossier".to_string(),
-        "employment_ended" => "na het einde van het dienstverband".to_string(),
-        "answered_and_satisfied" => "tot je vraag volledig is beantwoord en je tevreden bent".to_string(),
-        "unsubscribed" => "tot je je afmeldt".to_string(),
-        "account_deleted" => "tot je je account verwijdert".to_string(),
-        other => format!("na: {}", other.replace('_', " ")),
-    }
+    let phrase = match event {
+        "recorded" => "de opname",
+        "case_closed" => "het sluiten van het dossier",
+        "employment_ended" => "het einde van het dienstverband",
+        "answered_and_satisfied" => "je vraag volledig is beantwoord en je tevreden bent met het antwoord",
+        "unsubscribed" => "je je afmeldt",
+        "account_deleted" => "je je account verwijdert",
+        "function_changed" => "de medewerker van functie wisselt",
+        "investigation_closed" => "het onderzoek is afgerond",
+        "approach_period_ended" => "de periode waarin wij mensen benaderen voor een nieuwe regeling voorbij is",
+        "survey_closed" => "het onderzoek is afgesloten",
+        "election_closed" => "de verkiezing",
+        "request_closed" => "het afronden van het verzoek",
+        "registered" => "de registratie",
+        other => return other.replace('_', " "),
+    };
+    phrase.to_string()
 }
 
 fn term_text(term: &Term) -> String {
     match &term.setting {
-        Some(setting) => format!("{} (wettelijke termijn, instelling `{setting}`)", term.duration),
+        Some(setting) => format!("{} (instelling `{setting}` in het register)", term.duration),
         None => term.duration.to_string(),
     }
 }
 
 fn retention_text(retention: &Retention) -> String {
     match retention {
-        Retention::AfterEvent { event, term } => format!("{} {}.", term_text(term), event_nl(event)),
-        Retention::UntilEvent { event } => {
-            let phrase = event_nl(event);
-            let phrase = phrase.strip_prefix("na: ").map_or(phrase.clone(), |e| format!("tot: {e}"));
-            format!("Wij bewaren de gegevens {phrase}; daarna verwijderen wij ze.")
-        }
+        Retention::AfterEvent { event, term } => format!("{} na {}.", term_text(term), event_nl(event)),
+        Retention::UntilEvent { event } => format!("Tot {}; daarna verwijderen wij de gegevens.", event_nl(event)),
         Retention::UntilWithdrawn => "Tot je je toestemming intrekt; daarna verwijderen wij de gegevens direct.".to_string(),
         Retention::Permanent { reason } => match reason {
             Some(reason) => format!("Permanent: {reason}"),
