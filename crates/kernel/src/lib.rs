@@ -528,6 +528,16 @@ impl Kernel {
     }
 }
 
+impl Drop for Kernel {
+    /// Shutting down seals the log, so the last entries are covered by a
+    /// signed checkpoint and not only by the chain.
+    fn drop(&mut self) {
+        if let Err(e) = self.seal() {
+            tracing::error!(error = %e, "could not sign the closing audit checkpoint");
+        }
+    }
+}
+
 impl<'a> Event<'a> {
     fn allowed(processing: ProcessingId, action: &'a str, object: String, subject: Option<&'a SubjectId>, categories: CategorySet) -> Self {
         Event { processing, action, object, subject, categories, outcome: Outcome::Allowed, reason: "allowed by the register".to_string() }

@@ -147,3 +147,22 @@ fn every_decision_is_one_entry_without_personal_data() {
         assert_eq!(parsed.data_subject_id.as_deref(), Some(anna.subject.as_str()));
     }
 }
+
+// req: E17
+#[test]
+fn closing_the_kernel_signs_a_checkpoint_over_the_last_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let kernel = open_kernel(dir.path());
+        let physical = kernel.processing("fysieke_schade").unwrap();
+        kernel.write(&access(Role::CaseHandler), physical, None, None, &[(Category::Name, Value::text("Anna"))]).unwrap();
+    }
+    let last: i64 = sqlite(dir.path()).query_row("SELECT max(size) FROM audit_checkpoints", [], |r| r.get(0)).unwrap();
+    assert_eq!(last, 1);
+    // Truncating the log after the checkpoint is then detected.
+    let db = tamper(dir.path());
+    db.execute("DELETE FROM audit_entries WHERE seq = 1", []).unwrap();
+    let output = verify(dir.path());
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("covers more entries than the log holds"), "{}", stderr(&output));
+}
