@@ -139,10 +139,48 @@ fn writes_bench(register: Register, writes: u32) -> Result<(), Failure> {
     let raw_elapsed = start.elapsed();
     bar.finish_and_clear();
 
+    // New subjects without a BSN (so they cannot collide), first from one
+    // thread, then from several at once: the store groups their commits.
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().max(2)) as u32;
+    let per_thread = writes / threads;
+    let total = per_thread * threads;
+    let contact = &fields[..5];
+    let bar = progress::bar("single-threaded new subjects", u64::from(total));
+    let start = Instant::now();
+    for _ in 0..total {
+        kernel.write(&access, processing, None, None, contact)?;
+        bar.inc(1);
+    }
+    let single_elapsed = start.elapsed();
+    bar.finish_and_clear();
+    let bar = progress::bar("concurrent new subjects", u64::from(total));
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    for _ in 0..per_thread {
+                        kernel.write(&access, processing, None, None, contact)?;
+                        bar.inc(1);
+                    }
+                    Ok::<(), grondslag_kernel::KernelError>(())
+                })
+            })
+            .collect();
+        workers.into_iter().try_for_each(|w| w.join().unwrap_or_else(|_| Ok(())))
+    })?;
+    let concurrent_elapsed = start.elapsed();
+    bar.finish_and_clear();
+
     let (k, r) = (rate(writes, kernel_elapsed), rate(writes, raw_elapsed));
     println!("writes ({writes} writes of {} fields, {payload} bytes of plaintext each):", fields.len());
     println!("  kernel (decide + validate + encrypt + audit, one transaction each) {k:10.0} writes/s");
     println!("  baseline (raw SQLite inserts of the same rows, one transaction each) {r:10.0} writes/s");
     println!("  ratio kernel/baseline {:6.2}x  (cost of privacy per write: {:.1} µs)", k / r, (kernel_elapsed.as_secs_f64() - raw_elapsed.as_secs_f64()) * 1e6 / f64::from(writes));
+    let (single, concurrent) = (rate(total, single_elapsed), rate(total, concurrent_elapsed));
+    println!("concurrency ({total} new subjects of 5 fields):");
+    println!("  one thread                          {single:10.0} writes/s");
+    println!("  {threads} threads at once, commits grouped {concurrent:10.0} writes/s");
+    println!("  ratio {threads} threads / one thread {:6.2}x", concurrent / single);
     Ok(())
 }

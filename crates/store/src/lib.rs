@@ -30,6 +30,8 @@ pub enum StoreError {
     Corrupt(&'static str),
     #[error("the database was written by a newer grondslag (schema {found}, this one knows {known}); upgrade grondslag")]
     SchemaTooNew { found: i64, known: i64 },
+    #[error("committing failed, so the operation was not stored: {0}")]
+    Commit(String),
     /// The transaction's work gave up; everything it did is rolled back.
     #[error("transaction aborted")]
     Aborted,

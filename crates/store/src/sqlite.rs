@@ -4,18 +4,34 @@
 //! the file. `synchronous = NORMAL` in WAL mode means a commit appends to the
 //! WAL without an fsync; the WAL is synced at checkpoints. A crash loses at
 //! most the last commits, each whole with its audit entries, never half of
-//! one — that is what makes per-entry durability affordable.
+//! one.
+//!
+//! Transactions are committed in groups. One connection writes; a caller
+//! that finishes its work while others queue for the connection leaves the
+//! SQLite transaction open and waits, and the last of the queue commits for
+//! all. Each caller's work runs in its own savepoint, so a failure undoes
+//! only that caller's part. Under load, one commit (and its WAL frames for
+//! the shared pages: the audit log's tail, the indexes) serves many
+//! operations; alone, a caller commits at once. Reads of the audit log use a
+//! second connection, so they see only committed rows and do not wait for
+//! writers.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use grondslag_audit::{Hash, Row};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{BlobId, DisclosureRow, Erased, FieldRow, RecordId, Store, StoreError, SubjectId, SubjectRow, Tx};
 
 /// Migrations in order; the index + 1 is the schema version.
 const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
+
+/// At most this many operations share one commit, so a steady stream of
+/// writers still commits regularly.
+const MAX_GROUP: usize = 64;
 
 fn sql(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |source| StoreError::Sqlite { context, source }
@@ -23,30 +39,82 @@ fn sql(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
 
 #[derive(Debug)]
 pub struct SqliteStore {
-    connection: Mutex<Connection>,
+    writer: Mutex<Writer>,
+    /// Signalled when a group commits.
+    committed: Condvar,
+    /// Callers queued for the writer: while there are any, a finished caller
+    /// leaves the group open for them.
+    queued: AtomicUsize,
+    reader: Mutex<Connection>,
+}
+
+#[derive(Debug)]
+struct Writer {
+    connection: Connection,
+    /// The group whose transaction is open, and how many callers it holds.
+    open: Option<(u64, usize)>,
+    next_group: u64,
+    /// Groups committed so far are all those below this number.
+    committed_below: u64,
+    /// Failed commits, with how many waiting callers still have to read it.
+    failures: HashMap<u64, (usize, String)>,
+}
+
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let connection = Connection::open(path).map_err(sql("opening the database"))?;
+    connection
+        .execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA secure_delete = ON;
+             PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(sql("setting up the connection"))?;
+    Ok(connection)
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and migrates it.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        let mut connection = Connection::open(path).map_err(sql("opening the database"))?;
-        connection
-            .execute_batch(
-                "PRAGMA journal_mode = WAL;
-                 PRAGMA synchronous = NORMAL;
-                 PRAGMA secure_delete = ON;
-                 PRAGMA foreign_keys = ON;
-                 PRAGMA busy_timeout = 5000;",
-            )
-            .map_err(sql("setting up the connection"))?;
+        let mut connection = connect(path)?;
         migrate(&mut connection)?;
-        Ok(SqliteStore { connection: Mutex::new(connection) })
+        let reader = connect(path)?;
+        Ok(SqliteStore {
+            writer: Mutex::new(Writer { connection, open: None, next_group: 0, committed_below: 0, failures: HashMap::new() }),
+            committed: Condvar::new(),
+            queued: AtomicUsize::new(0),
+            reader: Mutex::new(reader),
+        })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave a transaction open
-        // (rusqlite rolls back on drop), so the connection stays usable.
-        self.connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn writer(&self) -> MutexGuard<'_, Writer> {
+        // Poisoning means a caller panicked; `transaction` has then already
+        // rolled its group back, so the writer is consistent.
+        self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Commits (or, after a failure, rolls back) the open group and wakes
+    /// its waiting members.
+    fn finish_group(&self, writer: &mut Writer, outcome: Result<(), String>) -> Result<(), String> {
+        let Some((group, members)) = writer.open.take() else { return outcome };
+        let outcome = outcome.and_then(|()| writer.connection.execute_batch("COMMIT").map_err(|e| e.to_string()));
+        if let Err(message) = &outcome {
+            // A failed COMMIT may leave the transaction open; end it.
+            if !writer.connection.is_autocommit() {
+                let _rolled_back = writer.connection.execute_batch("ROLLBACK");
+            }
+            if members > 1 {
+                writer.failures.insert(group, (members - 1, message.clone()));
+            }
+        }
+        writer.committed_below = group + 1;
+        self.committed.notify_all();
+        outcome
     }
 }
 
@@ -67,17 +135,76 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
 
 impl Store for SqliteStore {
     fn transaction(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        let mut connection = self.lock();
-        let tx = connection
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sql("starting a transaction"))?;
-        let mut sqlite_tx = SqliteTx { tx };
-        work(&mut sqlite_tx)?;
-        sqlite_tx.tx.commit().map_err(sql("committing"))
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let mut writer = self.writer();
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+
+        let group = match writer.open {
+            Some((group, members)) => {
+                writer.open = Some((group, members + 1));
+                group
+            }
+            None => {
+                writer.connection.execute_batch("BEGIN IMMEDIATE").map_err(sql("starting a transaction"))?;
+                let group = writer.next_group;
+                writer.next_group += 1;
+                writer.open = Some((group, 1));
+                group
+            }
+        };
+        if let Err(e) = writer.connection.execute_batch("SAVEPOINT work") {
+            let _ = self.finish_group(&mut writer, Err(e.to_string()));
+            return Err(StoreError::Sqlite { context: "starting a savepoint", source: e });
+        }
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            work(&mut SqliteTx { tx: &writer.connection })
+        }));
+        let result = match outcome {
+            Ok(result) => result,
+            Err(panic) => {
+                // Roll the whole group back and tell its members, rather
+                // than leave them waiting on a transaction nobody ends.
+                if !writer.connection.is_autocommit() {
+                    let _rolled_back = writer.connection.execute_batch("ROLLBACK");
+                }
+                let _ = self.finish_group(&mut writer, Err("a transaction in the same group panicked".to_string()));
+                drop(writer);
+                std::panic::resume_unwind(panic);
+            }
+        };
+        let undo = if result.is_ok() { "RELEASE work" } else { "ROLLBACK TO work; RELEASE work" };
+        if let Err(e) = writer.connection.execute_batch(undo) {
+            let _ = self.finish_group(&mut writer, Err(e.to_string()));
+            return Err(StoreError::Sqlite { context: "ending a savepoint", source: e });
+        }
+
+        let members = writer.open.map_or(0, |(_, members)| members);
+        let commit = if self.queued.load(Ordering::SeqCst) > 0 && members < MAX_GROUP {
+            // Someone is about to take the writer: let them join this group
+            // and commit for both.
+            while writer.committed_below <= group {
+                writer = self.committed.wait(writer).unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+            match writer.failures.get_mut(&group) {
+                None => Ok(()),
+                Some((readers, message)) => {
+                    let message = message.clone();
+                    *readers -= 1;
+                    if *readers == 0 {
+                        writer.failures.remove(&group);
+                    }
+                    Err(message)
+                }
+            }
+        } else {
+            self.finish_group(&mut writer, Ok(()))
+        };
+        result?;
+        commit.map_err(StoreError::Commit)
     }
 
     fn audit_rows(&self, visit: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        let connection = self.lock();
+        let connection = self.reader();
         let mut statement = connection
             .prepare("SELECT seq, entry, leaf, chain FROM audit_entries ORDER BY seq")
             .map_err(sql("reading the audit log"))?;
@@ -89,7 +216,7 @@ impl Store for SqliteStore {
     }
 
     fn checkpoints(&self) -> Result<Vec<(u64, String)>, StoreError> {
-        let connection = self.lock();
+        let connection = self.reader();
         let mut statement = connection
             .prepare("SELECT size, note FROM audit_checkpoints ORDER BY size")
             .map_err(sql("reading checkpoints"))?;
@@ -118,7 +245,7 @@ fn audit_row(row: &rusqlite::Row<'_>) -> Result<Row, StoreError> {
 }
 
 struct SqliteTx<'c> {
-    tx: Transaction<'c>,
+    tx: &'c Connection,
 }
 
 impl SqliteTx<'_> {

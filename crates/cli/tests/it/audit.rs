@@ -166,3 +166,37 @@ fn closing_the_kernel_signs_a_checkpoint_over_the_last_entry() {
     assert!(!output.status.success());
     assert!(stderr(&output).contains("covers more entries than the log holds"), "{}", stderr(&output));
 }
+
+// req: E17
+#[test]
+fn concurrent_writers_share_commits_and_leave_one_unbroken_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let (threads, writes) = (4, 40);
+    let subjects: Vec<Vec<grondslag_store::SubjectId>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let kernel = &kernel;
+                scope.spawn(move || {
+                    (0..writes)
+                        .map(|i| {
+                            let fields = [(Category::Name, Value::text(format!("Aanvrager {t}-{i}")))];
+                            kernel.write(&access(Role::CaseHandler), physical, None, None, &fields).unwrap().subject
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let all = grondslag_register::CategorySet::of(&[Category::Name]);
+    for (t, list) in subjects.iter().enumerate() {
+        for (i, subject) in list.iter().enumerate() {
+            let read = kernel.read(&access(Role::CaseHandler), physical, subject, all).unwrap();
+            assert_eq!(read[0].get(Category::Name), Some(&Value::text(format!("Aanvrager {t}-{i}"))));
+        }
+    }
+    let verification = kernel.verify_audit(|_| ()).unwrap();
+    assert_eq!(verification.entries, 2 * threads * writes);
+}
