@@ -32,6 +32,9 @@ pub use values::Value;
 /// The origin (log name) in signed checkpoints.
 pub const AUDIT_ORIGIN: &str = "grondslag.local/audit";
 
+/// The setting holding the master key's check value.
+const KEY_CHECK: &str = "master_key_check";
+
 /// How `data_subject_id` is to be read, in LDV terms.
 const SUBJECT_ID_TYPE: &str = "grondslag-pseudonym";
 
@@ -75,6 +78,8 @@ pub enum KernelError {
     RecordMismatch { record: RecordId },
     #[error("a subject with this BSN already exists; look it up instead of creating a new one")]
     DuplicateBsn,
+    #[error("this data directory was written with another master key; give the original key (GRONDSLAG_MASTER_KEY or master.key)")]
+    WrongMasterKey,
     #[error("storage failed: {0}")]
     Store(#[from] StoreError),
     #[error("encryption failed: {0}")]
@@ -148,8 +153,23 @@ struct Event<'a> {
 }
 
 impl Kernel {
-    pub fn new(register: Register, store: Box<dyn Store>, blobs: BlobStore, keys: Keyring, signer: CheckpointSigner) -> Kernel {
-        Kernel { register, store, blobs, keys, signer, checkpoint_every: 1000 }
+    /// Assembles a kernel. The first kernel on a store records a check value
+    /// of its master key; a later one with another key is refused, before it
+    /// could write data nobody can read back.
+    pub fn new(register: Register, store: Box<dyn Store>, blobs: BlobStore, keys: Keyring, signer: CheckpointSigner) -> Result<Kernel, KernelError> {
+        let check = keys.blind_index("key-check", "grondslag master key");
+        let mut matches = true;
+        store.transaction(&mut |tx| {
+            match tx.setting(KEY_CHECK)? {
+                Some(stored) => matches = stored == check,
+                None => tx.set_setting(KEY_CHECK, &check)?,
+            }
+            Ok(())
+        })?;
+        if !matches {
+            return Err(KernelError::WrongMasterKey);
+        }
+        Ok(Kernel { register, store, blobs, keys, signer, checkpoint_every: 1000 })
     }
 
     /// Sign a checkpoint every `n` audit entries (at least 1).

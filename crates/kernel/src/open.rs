@@ -30,6 +30,8 @@ pub enum OpenError {
     Crypto(#[from] CryptoError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Kernel(#[from] crate::KernelError),
 }
 
 /// The paths of one data directory.
@@ -82,7 +84,7 @@ impl DataDir {
         let signer = CheckpointSigner::new(AUDIT_ORIGIN, load_or_create_signing_key(&self.signing_key())?);
         let store = SqliteStore::open(&self.database())?;
         let blobs = BlobStore::open(&self.blobs())?;
-        Ok(Kernel::new(register, Box::new(store), blobs, keys, signer))
+        Ok(Kernel::new(register, Box::new(store), blobs, keys, signer)?)
     }
 
     /// Opens only what audit verification needs: the store and the public

@@ -102,6 +102,9 @@ pub trait Tx {
     /// Leaf hashes of the rows after `seq`, in order.
     fn audit_leaves_after(&mut self, seq: u64) -> Result<Vec<Hash>, StoreError>;
     fn insert_checkpoint(&mut self, size: u64, note: &str, frontier: &[u8]) -> Result<(), StoreError>;
+
+    fn setting(&mut self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    fn set_setting(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError>;
 }
 
 /// Something `Tx` can run against.

@@ -27,7 +27,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::{BlobId, DisclosureRow, Erased, FieldRow, RecordId, Store, StoreError, SubjectId, SubjectRow, Tx};
 
 /// Migrations in order; the index + 1 is the schema version.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/sqlite/0001_init.sql"),
+    include_str!("../migrations/sqlite/0002_settings.sql"),
+];
 
 /// At most this many operations share one commit, so a steady stream of
 /// writers still commits regularly.
@@ -440,6 +443,18 @@ impl Tx for SqliteTx<'_> {
         let rows = statement.query_map([seq(after)?], |r| r.get::<_, Vec<u8>>(0)).map_err(sql("reading audit leaves"))?;
         rows.map(|leaf| Hash::from_slice(&leaf.map_err(sql("reading audit leaves"))?).ok_or(StoreError::Corrupt("audit_entries.leaf")))
             .collect()
+    }
+
+    fn setting(&mut self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.query_one("SELECT value FROM settings WHERE name = ?1", [name], |r| r.get(0))
+            .optional()
+            .map_err(sql("reading a setting"))
+    }
+
+    fn set_setting(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.exec("INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value", params![name, value])
+            .map_err(sql("writing a setting"))?;
+        Ok(())
     }
 
     fn insert_checkpoint(&mut self, size: u64, note: &str, frontier: &[u8]) -> Result<(), StoreError> {

@@ -256,3 +256,34 @@ fn a_record_of_one_subject_cannot_be_written_through_another() {
     let moved = kernel.write(&handler, physical, Some(&berend.subject), Some(&anna.record), &[(Category::Name, Value::text("X"))]);
     assert!(matches!(moved, Err(KernelError::RecordMismatch { .. })), "{moved:?}");
 }
+
+// req: E17
+#[test]
+fn a_data_directory_refuses_a_different_master_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let operator_key = "11".repeat(32);
+    let open = |hex: &str| {
+        let key = grondslag_crypto::MasterKey::from_hex(hex).unwrap();
+        grondslag_kernel::DataDir::new(dir.path()).open_kernel(crate::shipped(), Some(key))
+    };
+    {
+        let kernel = open(&operator_key).unwrap();
+        let physical = kernel.processing("fysieke_schade").unwrap();
+        kernel.write(&access(Role::CaseHandler), physical, None, None, &applicant()).unwrap();
+    }
+    // The operator's key was used: no key file was created beside the data.
+    assert!(!grondslag_kernel::DataDir::new(dir.path()).master_key().exists());
+    let refused = open(&"22".repeat(32)).unwrap_err();
+    assert!(refused.to_string().contains("another master key"), "{refused}");
+    assert!(open(&operator_key).is_ok());
+
+    // Through the command line, a malformed key is refused with advice.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_grondslag"))
+        .args(["demo", "--data", dir.path().to_str().unwrap()])
+        .env_clear()
+        .env("GRONDSLAG_MASTER_KEY", "not-hex")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(crate::stderr(&output).contains("GRONDSLAG_MASTER_KEY: the master key must be 64 hexadecimal characters"), "{}", crate::stderr(&output));
+}
