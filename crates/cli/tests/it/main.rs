@@ -3,6 +3,7 @@
 
 mod audit;
 mod cli;
+mod disclosure;
 mod kernel;
 mod register;
 
