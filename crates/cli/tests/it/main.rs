@@ -1,6 +1,7 @@
 //! The one integration-test binary: real SQLite files in temporary
 //! directories, the real `grondslag` binary, the shipped register.
 
+mod access;
 mod audit;
 mod cli;
 mod disclosure;
