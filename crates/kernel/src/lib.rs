@@ -246,7 +246,7 @@ impl Kernel {
                             if tx.find_blind_index("bsn", &digest)?.is_some_and(|s| s != subject_id) {
                                 return Err(KernelError::DuplicateBsn);
                             }
-                            tx.insert_blind_index("bsn", &digest, &subject_id)?;
+                            tx.set_blind_index("bsn", &digest, &subject_id)?;
                         }
                     }
                     values::Prepared::Blob(bytes) => {

@@ -82,7 +82,10 @@ pub trait Tx {
     /// Deletes the subject's key, index entries, records and fields.
     fn erase_subject(&mut self, id: &SubjectId) -> Result<Erased, StoreError>;
 
-    fn insert_blind_index(&mut self, kind: &str, digest: &[u8], subject: &SubjectId) -> Result<(), StoreError>;
+    /// Points `digest` of `kind` at the subject, replacing the subject's
+    /// previous entry of that kind: a person has one BSN, and a corrected
+    /// one must not leave the old one findable.
+    fn set_blind_index(&mut self, kind: &str, digest: &[u8], subject: &SubjectId) -> Result<(), StoreError>;
     fn find_blind_index(&mut self, kind: &str, digest: &[u8]) -> Result<Option<SubjectId>, StoreError>;
 
     /// The subject and processing a record belongs to, if it exists.

@@ -319,13 +319,15 @@ impl Tx for SqliteTx<'_> {
         Ok(Erased { records: records as u64, fields: fields as u64, blobs })
     }
 
-    fn insert_blind_index(&mut self, kind: &str, digest: &[u8], subject: &SubjectId) -> Result<(), StoreError> {
-        self.exec(
-                "INSERT INTO blind_index (kind, digest, subject_id) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (kind, digest) DO UPDATE SET subject_id = excluded.subject_id",
-                params![kind, digest, subject.as_str()],
-            )
+    fn set_blind_index(&mut self, kind: &str, digest: &[u8], subject: &SubjectId) -> Result<(), StoreError> {
+        self.exec("DELETE FROM blind_index WHERE kind = ?1 AND subject_id = ?2", params![kind, subject.as_str()])
             .map_err(sql("writing the blind index"))?;
+        self.exec(
+            "INSERT INTO blind_index (kind, digest, subject_id) VALUES (?1, ?2, ?3)
+             ON CONFLICT (kind, digest) DO UPDATE SET subject_id = excluded.subject_id",
+            params![kind, digest, subject.as_str()],
+        )
+        .map_err(sql("writing the blind index"))?;
         Ok(())
     }
 

@@ -287,3 +287,24 @@ fn a_data_directory_refuses_a_different_master_key() {
     assert!(!output.status.success());
     assert!(crate::stderr(&output).contains("GRONDSLAG_MASTER_KEY: the master key must be 64 hexadecimal characters"), "{}", crate::stderr(&output));
 }
+
+// req: E0.4
+#[test]
+fn a_corrected_bsn_replaces_the_old_one_in_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let handler = access(Role::CaseHandler);
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let anna = kernel.write(&handler, physical, None, None, &applicant()).unwrap();
+    kernel
+        .write(&handler, physical, Some(&anna.subject), Some(&anna.record), &[(Category::Bsn, Value::text("999990019"))])
+        .unwrap();
+    assert_eq!(kernel.find_by_bsn(&handler, physical, "111222333").unwrap(), None);
+    assert_eq!(kernel.find_by_bsn(&handler, physical, "999990019").unwrap(), Some(anna.subject.clone()));
+    let read = kernel.read(&handler, physical, &anna.subject, CategorySet::of(&[Category::Bsn])).unwrap();
+    assert_eq!(read[0].get(Category::Bsn), Some(&Value::text("999990019")));
+
+    // Another person cannot take a BSN that is already someone's.
+    let taken = kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text("X")), (Category::Bsn, Value::text("999990019"))]);
+    assert!(matches!(taken, Err(KernelError::DuplicateBsn)), "{taken:?}");
+}
