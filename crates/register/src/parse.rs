@@ -623,7 +623,7 @@ impl Builder<'_, '_> {
             }
         }
         if let Some(special) = p.categories.iter().find(|n| Category::from_name(n.get_ref()).is_some_and(Category::is_special))
-            && p.special_ground.as_deref().is_none_or(|g| !g.contains('9'))
+            && p.special_ground.as_deref().is_none_or(|g| !names_article_9_ground(g))
         {
             self.error(
                 special.span(),
@@ -694,6 +694,13 @@ impl Builder<'_, '_> {
         processing.version = content_version(&processing);
         Some(processing)
     }
+}
+
+/// Whether a ground cites AVG art. 9(2), in the ways Dutch texts write it:
+/// "AVG art. 9 lid 2 sub g", "artikel 9, tweede lid", "9(2)(g)".
+fn names_article_9_ground(ground: &str) -> bool {
+    let ground = ground.to_lowercase();
+    ["art. 9 lid 2", "artikel 9 lid 2", "artikel 9, tweede lid", "art. 9(2)", "9(2)("].iter().any(|form| ground.contains(form))
 }
 
 fn content_version(processing: &Processing) -> String {

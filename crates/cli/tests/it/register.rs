@@ -89,6 +89,14 @@ const CASES: &[Case] = &[
         help: "special_ground",
     },
     Case {
+        what: "special category with a ground that is not from art. 9",
+        replace: r#"categories = ["name", "address", "bsn"]"#,
+        with: "categories = [\"name\", \"address\", \"bsn\", \"health\"]\nspecial_ground = \"AVG art. 6 lid 1 sub e\"",
+        line_of: r#""health""#,
+        message: "special category `health` (AVG art. 9) without an art. 9 ground",
+        help: "special_ground",
+    },
+    Case {
         what: "recipient given a category its processing does not hold",
         replace: r#"recipients = { nam = ["address"] }"#,
         with: r#"recipients = { nam = ["address", "email"] }"#,
