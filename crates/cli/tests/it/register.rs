@@ -270,3 +270,107 @@ fn scheme_categories_are_exactly_those_of_the_requirements() {
     assert!(e5.categories.contains(grondslag_register::Category::Health));
     assert_eq!(e5.special_ground.as_deref(), Some("AVG art. 9 lid 2 sub g"));
 }
+
+fn processing<'r>(register: &'r grondslag_register::Register, id: &str) -> &'r grondslag_register::Processing {
+    register.processing(register.processing_id(id).unwrap())
+}
+
+/// The retention rule as "event + duration" for terms after an event.
+fn kept_after(register: &grondslag_register::Register, id: &str) -> (String, String) {
+    match &processing(register, id).retention {
+        grondslag_register::Retention::AfterEvent { event, term } => (event.clone(), term.duration.to_string()),
+        other => panic!("{id}: {other:?}"),
+    }
+}
+
+// req: E2
+#[test]
+fn fixed_compensation_holds_the_categories_of_physical_damage() {
+    let register = crate::shipped();
+    assert_eq!(processing(&register, "vaste_vergoeding").categories, processing(&register, "fysieke_schade").categories);
+}
+
+// req: E3
+#[test]
+fn value_decrease_of_homes_adds_birth_date_and_gender() {
+    let register = crate::shipped();
+    let added = processing(&register, "waardedaling_woning").categories.difference(processing(&register, "fysieke_schade").categories);
+    assert_eq!(added, categories(&["birth_date", "gender"]));
+}
+
+// req: E6
+#[test]
+fn childrens_claims_use_custody_data_from_the_custody_register_on_an_art_9_ground() {
+    let register = crate::shipped();
+    let p = processing(&register, "kinderen");
+    assert!(p.categories.is_subset(categories(&["name", "address", "postcode_city", "phone", "email", "bsn", "bank_account", "case_number", "custody", "health", "award_amount", "other_incl_photos"])));
+    assert!(p.categories.contains(grondslag_register::Category::Custody));
+    assert!(p.sources.iter().any(|s| s.contains("BRP")) && p.sources.iter().any(|s| s.contains("gezagsregister")));
+    assert!(p.special_ground.as_deref().is_some_and(|g| g.contains("9 lid 2 sub g")));
+    assert!(p.optional.contains(grondslag_register::Category::Health), "health only in the custom procedure");
+}
+
+// req: E7
+#[test]
+fn sustainable_repair_rests_on_art_2_10_and_shares_with_the_construction_bureau() {
+    let register = crate::shipped();
+    let p = processing(&register, "duurzaam_herstel");
+    assert!(p.basis_articles.iter().any(|a| a == "TwG art. 2 lid 10"));
+    let bureau = register.recipient_id("bouwmanagementbureau").unwrap();
+    assert_eq!(register.recipient(bureau).kind, grondslag_register::RecipientKind::Processor);
+    assert_eq!(p.disclosure_to(bureau), Some(p.categories));
+}
+
+// req: E16
+#[test]
+fn camera_footage_is_kept_four_weeks_and_its_access_log_six_months() {
+    let register = crate::shipped();
+    assert_eq!(kept_after(&register, "camera"), ("recorded".to_string(), "4 weken".to_string()));
+    assert_eq!(kept_after(&register, "camera_protocol"), ("recorded".to_string(), "6 maanden".to_string()));
+    assert_eq!(processing(&register, "camera").basis, grondslag_register::Basis::LegitimateInterest);
+}
+
+// req: E18
+#[test]
+fn recorded_calls_are_kept_28_days_on_legitimate_interest() {
+    let register = crate::shipped();
+    assert_eq!(kept_after(&register, "telefoon_opnames"), ("recorded".to_string(), "28 dagen".to_string()));
+    assert_eq!(processing(&register, "telefoon_opnames").basis.avg_article(), "AVG art. 6 lid 1 sub f");
+}
+
+// req: K3
+#[test]
+fn call_centre_recordings_go_after_four_weeks() {
+    let register = crate::shipped();
+    assert_eq!(kept_after(&register, "kcc_opnames"), ("recorded".to_string(), "4 weken".to_string()));
+    assert_eq!(kept_after(&register, "kcc_bedreiging"), ("recorded".to_string(), "6 maanden".to_string()));
+}
+
+// req: I1
+#[test]
+fn the_personnel_file_is_kept_two_years_and_its_financial_part_seven() {
+    let register = crate::shipped();
+    assert_eq!(kept_after(&register, "personeelsdossier"), ("employment_ended".to_string(), "2 jaar".to_string()));
+    assert_eq!(kept_after(&register, "financiele_administratie_personeel"), ("employment_ended".to_string(), "7 jaar".to_string()));
+    assert_eq!(processing(&register, "personeelsdossier").basis, grondslag_register::Basis::Contract);
+}
+
+// req: E20
+#[test]
+fn further_processing_without_a_compatibility_assessment_is_refused() {
+    let source = BASE.replacen(r#"basis = "consent""#, r#"basis = "further_processing""#, 1);
+    let error = grondslag_register::parse("further.toml", &source).unwrap_err();
+    assert!(error.to_string().contains("has no recorded compatibility assessment"), "{error}");
+    let with = source.replacen("withdrawal =", "compatibility = \"Getoetst aan AVG art. 6 lid 4.\"\nwithdrawal =", 1);
+    assert!(grondslag_register::parse("further.toml", &with).is_ok());
+}
+
+// req: E23
+#[test]
+fn the_public_statement_gives_the_contact_details() {
+    let output = grondslag(&["register", "render", "--format", "md"]);
+    let text = stdout(&output);
+    for detail in ["Cascadeplein 10, 9726 AD Groningen", "Antwoordnummer 3061, 8000 WB Zwolle", "privacy@schadedoormijnbouw.nl", "0800 4444 111", "fg@schadedoormijnbouw.nl", "Autoriteit Persoonsgegevens"] {
+        assert!(text.contains(detail), "missing {detail}");
+    }
+}
