@@ -30,7 +30,8 @@ const DEFAULT_DATA: &str = "grondslag-data";
     long_about = "grondslag stores, shows, shares, keeps and deletes personal data only as the register \
 of processing activities allows, logs every access in a tamper-evident audit log, and renders the \
 public privacy statement from the same register.\n\nWith no configuration it works in ./grondslag-data \
-(SQLite, keys created on first run)."
+(SQLite, keys created on first run). GRONDSLAG_MASTER_KEY (64 hex characters) gives the master key \
+instead of the key file; GRONDSLAG_LOG (e.g. `info`) turns on logging to stderr."
 )]
 struct Cli {
     /// Data directory (database, blobs, keys); created on first use.
@@ -79,6 +80,7 @@ enum RegisterCommand {
     Render {
         /// The register to render (default: the shipped register/img.toml).
         file: Option<PathBuf>,
+        /// Markdown, or a standalone HTML page.
         #[arg(long, value_enum, default_value_t = FormatArg::Md)]
         format: FormatArg,
         /// Which statement: the public one, the staff one, or the call-centre protocol.
