@@ -1,0 +1,83 @@
+//! Case numbers (zaaknummers): `IMG-YYYY-NNNNNN`, the year the case was
+//! opened and a counter for that year that only ever goes up, so a number is
+//! never given twice, not even after the case was erased.
+
+use std::fmt;
+use std::str::FromStr;
+
+use grondslag_values::InvalidValue;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CaseNumber {
+    year: i16,
+    serial: u32,
+}
+
+/// Serials have six digits; a year with more cases than that would need a
+/// new format, and is refused rather than silently widened.
+const MAX_SERIAL: u32 = 999_999;
+
+impl CaseNumber {
+    pub fn new(year: i16, serial: u32) -> Result<CaseNumber, InvalidValue> {
+        if !(2018..=9999).contains(&year) {
+            return Err(InvalidValue { field: "case_number", reason: format!("year {year} is outside 2018–9999 (the institute started in 2018)") });
+        }
+        if serial == 0 || serial > MAX_SERIAL {
+            return Err(InvalidValue { field: "case_number", reason: format!("serial {serial} is outside 1–{MAX_SERIAL}") });
+        }
+        Ok(CaseNumber { year, serial })
+    }
+
+    pub fn year(&self) -> i16 {
+        self.year
+    }
+
+    pub fn serial(&self) -> u32 {
+        self.serial
+    }
+
+    pub fn parse(text: &str) -> Result<CaseNumber, InvalidValue> {
+        let malformed = || InvalidValue {
+            field: "case_number",
+            reason: format!("'{}' is not a case number; it looks like IMG-2026-000123", text.trim()),
+        };
+        let mut parts = text.trim().split('-');
+        let (Some("IMG"), Some(year), Some(serial), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+            return Err(malformed());
+        };
+        if year.len() != 4 || serial.len() != 6 || !year.bytes().chain(serial.bytes()).all(|b| b.is_ascii_digit()) {
+            return Err(malformed());
+        }
+        CaseNumber::new(year.parse().map_err(|_| malformed())?, serial.parse().map_err(|_| malformed())?)
+    }
+}
+
+impl fmt::Display for CaseNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IMG-{}-{:06}", self.year, self.serial)
+    }
+}
+
+impl FromStr for CaseNumber {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CaseNumber::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // req: E1
+    #[test]
+    fn case_numbers_have_one_format() {
+        let n = CaseNumber::new(2026, 123).unwrap();
+        assert_eq!(n.to_string(), "IMG-2026-000123");
+        assert_eq!(CaseNumber::parse("IMG-2026-000123"), Ok(n));
+        for bad in ["IMG-2026-123", "img-2026-000123", "IMG-2026-000000", "IMG-1999-000001", "IMG-2026-000123-1", "2026-000123"] {
+            assert!(CaseNumber::parse(bad).is_err(), "{bad}");
+        }
+        assert!(CaseNumber::new(2026, 1_000_000).is_err());
+    }
+}

@@ -1,0 +1,21 @@
+//! The compensation schemes of the institute (E1–E10): which scheme holds
+//! which case, the life cycle its cases go through, the one format of case
+//! numbers, the rules that decide more than which data is held (the fixed
+//! compensation is final, a child's claim ends at 18, an unsafe situation is
+//! handled within 48 hours), the automated factual checks that may speed a
+//! case up but never refuse it (E0.2, E0.3), and the do-not-approach list of
+//! E19.
+//!
+//! Everything here is a rule over values passed in — time included — and
+//! touches no store; the kernel holds the data these rules are applied to.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod address;
+pub mod area;
+mod case_number;
+pub mod rules;
+mod scheme;
+
+pub use case_number::CaseNumber;
+pub use scheme::{Scheme, Status, TransitionError};
