@@ -125,7 +125,7 @@ mod tests {
             2 => format!("-{addition}"),
             _ => format!("  {addition} "),
         };
-        let street = if choice % 2 == 0 { street.to_uppercase() } else { format!(" {street} ") };
+        let street = if choice.is_multiple_of(2) { street.to_uppercase() } else { format!(" {street} ") };
         format!("{street} {number}{addition}")
     }
 
@@ -144,7 +144,7 @@ mod tests {
             let candidates: Vec<(usize, AddressKey)> = choices
                 .iter()
                 .enumerate()
-                .map(|(i, c)| (i, key(&variant(&street, number, &addition, *c), if c % 3 == 0 { "" } else { postcode.as_deref().unwrap_or("") })))
+                .map(|(i, c)| (i, key(&variant(&street, number, &addition, *c), if c.is_multiple_of(3) { "" } else { postcode.as_deref().unwrap_or("") })))
                 .chain([(usize::MAX, key(&format!("{street} {}", number + 1), ""))])
                 .collect();
             let selected = select_for_outreach(&candidates, &list);
