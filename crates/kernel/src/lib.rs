@@ -23,7 +23,7 @@ use std::fmt;
 use grondslag_audit::{CheckpointSigner, Entry, Frontier, Outcome, Row, SpanId, TraceId, Verification, Verifier, VerifyError};
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role};
-use grondslag_store::{BlobId, BlobStore, DisclosureRow, Erased, FieldRow, RecordId, Store, StoreError, SubjectId, Tx};
+use grondslag_store::{BlobId, BlobStore, DisclosureRow, Erased, EventRow, FieldRow, RecordId, RecordRow, Store, StoreError, SubjectId, Tx};
 
 pub use decide::{Denial, Question, decide};
 pub use open::{DataDir, OpenError};
@@ -92,11 +92,51 @@ pub enum KernelError {
     AuditEntry(String),
 }
 
-/// What a write created or changed.
+/// A record and the subject it belongs to: what a write creates or changes,
+/// and what record-level operations take.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Written {
+pub struct RecordRef {
     pub subject: SubjectId,
     pub record: RecordId,
+}
+
+/// A record as a list shows it: its status, and its reference (case number)
+/// when the role may read case numbers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordSummary {
+    pub record: RecordRef,
+    pub processing: String,
+    pub reference: Option<String>,
+    pub status: Option<String>,
+    pub updated_at: jiff::Timestamp,
+}
+
+impl RecordSummary {
+    fn from_row(row: RecordRow, shows_reference: bool) -> RecordSummary {
+        RecordSummary {
+            record: RecordRef { subject: row.subject, record: row.record },
+            processing: row.processing,
+            reference: row.reference.filter(|_| shows_reference),
+            status: row.status,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// A dated event of a record, its detail opened.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RecordEvent {
+    pub event: String,
+    pub at: jiff::Timestamp,
+    pub actor: String,
+    pub detail: Option<String>,
+}
+
+impl fmt::Debug for RecordEvent {
+    /// The detail stays out of debug output, which may end up in logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecordEvent").field("event", &self.event).field("at", &self.at).field("actor", &self.actor).finish()
+    }
 }
 
 /// One record as a read or disclosure returns it: only the allowed fields.
@@ -152,6 +192,37 @@ struct Event<'a> {
     reason: String,
 }
 
+/// What an operation asks the kernel, besides who asks.
+struct Ask<'a> {
+    action: Action,
+    /// The audit entry's action name.
+    name: &'a str,
+    object: String,
+    categories: CategorySet,
+    recipient: Option<RecipientId>,
+    legal_check: bool,
+}
+
+impl<'a> Ask<'a> {
+    fn new(action: Action, name: &'a str, object: String) -> Ask<'a> {
+        Ask { action, name, object, categories: CategorySet::EMPTY, recipient: None, legal_check: false }
+    }
+
+    fn categories(mut self, categories: CategorySet) -> Ask<'a> {
+        self.categories = categories;
+        self
+    }
+}
+
+/// Associated data of an event's sealed detail.
+fn event_context<'a>(record: &'a RecordRef, event: &'a str) -> [&'a [u8]; 4] {
+    [record.subject.as_str().as_bytes(), record.record.as_str().as_bytes(), b"event", event.as_bytes()]
+}
+
+fn text(bytes: Vec<u8>) -> Result<String, KernelError> {
+    String::from_utf8(bytes).map_err(|_| KernelError::Crypto(CryptoError::Open))
+}
+
 impl Kernel {
     /// Assembles a kernel. The first kernel on a store records a check value
     /// of its master key; a later one with another key is refused, before it
@@ -200,7 +271,7 @@ impl Kernel {
         subject: Option<&SubjectId>,
         record: Option<&RecordId>,
         fields: &[(Category, Value)],
-    ) -> Result<Written, KernelError> {
+    ) -> Result<RecordRef, KernelError> {
         let categories = categories_of(fields)?;
         let prepared = fields
             .iter()
@@ -231,7 +302,7 @@ impl Kernel {
                 }
             };
             if let Some(record) = record
-                && tx.record_owner(record)?.is_some_and(|(s, p)| s != subject_id || &p != processing_name)
+                && tx.record(record)?.is_some_and(|row| row.subject != subject_id || &row.processing != processing_name)
             {
                 return Err(KernelError::RecordMismatch { record: record.clone() });
             }
@@ -259,7 +330,7 @@ impl Kernel {
                 }
             }
             self.audit(tx, access, Event::allowed(processing, "write", record_id.to_string(), Some(&subject_id), categories))?;
-            Ok(Verdict::Allowed(Written { subject: subject_id.clone(), record: record_id.clone() }))
+            Ok(Verdict::Allowed(RecordRef { subject: subject_id.clone(), record: record_id.clone() }))
         });
         if result.is_err() {
             // The rows naming these blobs were rolled back; the files are
@@ -276,21 +347,8 @@ impl Kernel {
     /// Returns the subject's records under `processing`, with only the
     /// categories this role may read there (asked-for ∩ allowed).
     pub fn read(&self, access: &Access, processing: ProcessingId, subject: &SubjectId, wanted: CategorySet) -> Result<Vec<RecordView>, KernelError> {
-        let result = self.transact(|tx| {
-            let (key, restricted) = self.subject_key(tx, subject)?;
-            let question = self.question(access.role, Action::Read, processing, wanted, restricted);
-            let allowed = match decide(&self.register, question) {
-                Ok(allowed) => allowed,
-                Err(denial) => {
-                    self.audit(tx, access, Event::denied(processing, "read", subject.to_string(), Some(subject), wanted, denial))?;
-                    return Ok(Verdict::Denied(denial));
-                }
-            };
-            let views = self.open_fields(tx, &key, subject, processing, allowed)?;
-            self.audit(tx, access, Event::allowed(processing, "read", subject.to_string(), Some(subject), allowed))?;
-            Ok(Verdict::Allowed(views))
-        });
-        self.finish(processing, result)
+        let ask = Ask::new(Action::Read, "read", subject.to_string()).categories(wanted);
+        self.on_subject(access, processing, subject, ask, |tx, key, allowed| Ok((self.open_fields(tx, key, subject, processing, allowed, None)?, None)))
     }
 
     /// Hands the subject's data under `processing` to `recipient`: exactly the
@@ -306,20 +364,11 @@ impl Kernel {
         legal_check: Option<&str>,
     ) -> Result<Vec<RecordView>, KernelError> {
         let recipient_name = &self.register.recipient(recipient).id;
-        let object = format!("recipient:{recipient_name}");
-        let result = self.transact(|tx| {
-            let (key, restricted) = self.subject_key(tx, subject)?;
-            let mut question = self.question(access.role, Action::Disclose, processing, CategorySet::EMPTY, restricted);
-            question.recipient = Some(recipient);
-            question.legal_check_recorded = legal_check.is_some();
-            let shared = match decide(&self.register, question) {
-                Ok(shared) => shared,
-                Err(denial) => {
-                    self.audit(tx, access, Event::denied(processing, "disclose", object.clone(), Some(subject), CategorySet::EMPTY, denial))?;
-                    return Ok(Verdict::Denied(denial));
-                }
-            };
-            let views = self.open_fields(tx, &key, subject, processing, shared)?;
+        let mut ask = Ask::new(Action::Disclose, "disclose", format!("recipient:{recipient_name}"));
+        ask.recipient = Some(recipient);
+        ask.legal_check = legal_check.is_some();
+        self.on_subject(access, processing, subject, ask, |tx, key, shared| {
+            let views = self.open_fields(tx, key, subject, processing, shared, None)?;
             tx.insert_disclosure(&DisclosureRow {
                 subject: subject.clone(),
                 processing: self.register.processing(processing).id.clone(),
@@ -329,35 +378,18 @@ impl Kernel {
                 trace_id: access.trace.to_string(),
                 at: access.now,
             })?;
-            let mut event = Event::allowed(processing, "disclose", object.clone(), Some(subject), shared);
-            if let Some(check) = legal_check {
-                event.reason = format!("legal obligation checked: {check}");
-            }
-            self.audit(tx, access, event)?;
-            Ok(Verdict::Allowed(views))
-        });
-        self.finish(processing, result)
+            Ok((views, legal_check.map(|check| format!("legal obligation checked: {check}"))))
+        })
     }
 
     /// Erases the subject: rows, blind-index entries, blobs and the key.
     pub fn erase(&self, access: &Access, processing: ProcessingId, subject: &SubjectId) -> Result<Erased, KernelError> {
-        let result = self.transact(|tx| {
-            let (_, restricted) = self.subject_key(tx, subject)?;
-            let question = self.question(access.role, Action::Erase, processing, CategorySet::EMPTY, restricted);
-            let erasable = match decide(&self.register, question) {
-                Ok(erasable) => erasable,
-                Err(denial) => {
-                    self.audit(tx, access, Event::denied(processing, "erase", subject.to_string(), Some(subject), CategorySet::EMPTY, denial))?;
-                    return Ok(Verdict::Denied(denial));
-                }
-            };
+        let ask = Ask::new(Action::Erase, "erase", subject.to_string());
+        let erased = self.on_subject(access, processing, subject, ask, |tx, _, _| {
             let erased = tx.erase_subject(subject)?;
-            let mut event = Event::allowed(processing, "erase", subject.to_string(), Some(subject), erasable);
-            event.reason = format!("erased {} records, {} fields, {} blobs and the subject key", erased.records, erased.fields, erased.blobs.len());
-            self.audit(tx, access, event)?;
-            Ok(Verdict::Allowed(erased))
-        });
-        let erased = self.finish(processing, result)?;
+            let reason = format!("erased {} records, {} fields, {} blobs and the subject key", erased.records, erased.fields, erased.blobs.len());
+            Ok((erased, Some(reason)))
+        })?;
         for blob in &erased.blobs {
             // Committed: the key is gone, so a blob left behind by a failure
             // here is unreadable ciphertext; report, do not undo the erasure.
@@ -366,6 +398,127 @@ impl Kernel {
             }
         }
         Ok(erased)
+    }
+
+    /// Sets or lifts the art. 18 restriction. Only under the rights process.
+    pub fn restrict(&self, access: &Access, processing: ProcessingId, subject: &SubjectId, restricted: bool) -> Result<(), KernelError> {
+        if !self.register.processing(processing).rights_process {
+            let denial = Denial::RoleNotAllowed { role: access.role, action: Action::Write };
+            self.transact(|tx| {
+                self.audit(tx, access, Event::denied(processing, "restrict", subject.to_string(), Some(subject), CategorySet::EMPTY, denial))?;
+                Ok(Verdict::<()>::Denied(denial))
+            })?;
+            return Err(KernelError::Denied { processing: self.register.processing(processing).id.clone(), denial });
+        }
+        let action = if restricted { "restrict" } else { "lift_restriction" };
+        self.on_subject(access, processing, subject, Ask::new(Action::Write, action, subject.to_string()), |tx, _, _| {
+            tx.set_restricted(subject, restricted)?;
+            Ok(((), None))
+        })
+    }
+
+    /// Gives a record its reference (a case number): the next number of
+    /// `series`, written by `format`. Numbers only go up, so none is reused.
+    pub fn assign_reference(
+        &self,
+        access: &Access,
+        processing: ProcessingId,
+        record: &RecordRef,
+        series: &str,
+        format: &dyn Fn(u64) -> Result<String, KernelError>,
+    ) -> Result<String, KernelError> {
+        let ask = Ask::new(Action::Write, "assign_reference", record.record.to_string()).categories(CategorySet::EMPTY.with(Category::CaseNumber));
+        self.on_record(access, processing, record, ask, |tx, key, _| {
+            let reference = format(tx.next_in_sequence(series)?)?;
+            tx.set_reference(&record.record, &reference)?;
+            let context = [record.subject.as_str().as_bytes(), record.record.as_str().as_bytes(), Category::CaseNumber.name().as_bytes()];
+            tx.put_field(&record.record, Category::CaseNumber.name(), &key.seal(&context, reference.as_bytes())?, None)?;
+            Ok((reference, None))
+        })
+    }
+
+    /// Records a dated event in a record's life (a status change, an
+    /// automated check), with an optional detail sealed under the subject's
+    /// key. `status` becomes the record's status when given.
+    pub fn record_event(
+        &self,
+        access: &Access,
+        processing: ProcessingId,
+        record: &RecordRef,
+        event: &str,
+        status: Option<&str>,
+        detail: Option<&str>,
+    ) -> Result<(), KernelError> {
+        let ask = Ask::new(Action::Write, "record_event", format!("{}:{event}", record.record));
+        self.on_record(access, processing, record, ask, |tx, key, _| {
+            let detail = detail.map(|d| key.seal(&event_context(record, event), d.as_bytes())).transpose()?;
+            let row = EventRow { event: event.to_string(), at: access.now, actor: access.actor.clone(), detail };
+            tx.add_event(&record.record, &row, status)?;
+            Ok(((), None))
+        })
+    }
+
+    /// The record's events, oldest first, details opened.
+    pub fn events(&self, access: &Access, processing: ProcessingId, record: &RecordRef) -> Result<Vec<RecordEvent>, KernelError> {
+        let ask = Ask::new(Action::Read, "read_events", record.record.to_string()).categories(self.register.processing(processing).categories);
+        self.on_record(access, processing, record, ask, |tx, key, _| {
+            let events = tx
+                .events(&record.record)?
+                .into_iter()
+                .map(|row| {
+                    let detail = match &row.detail {
+                        Some(sealed) => Some(text(key.open(&event_context(record, &row.event), sealed)?.to_vec())?),
+                        None => None,
+                    };
+                    Ok(RecordEvent { event: row.event, at: row.at, actor: row.actor, detail })
+                })
+                .collect::<Result<Vec<_>, KernelError>>()?;
+            Ok((events, None))
+        })
+    }
+
+    /// Makes the record findable by a keyed digest of `value` (an object's
+    /// address, say), without storing the value.
+    pub fn index_record(&self, access: &Access, processing: ProcessingId, record: &RecordRef, kind: &str, value: &str) -> Result<(), KernelError> {
+        let digest = self.keys.blind_index(kind, value);
+        let ask = Ask::new(Action::Write, "index", format!("{}:{kind}", record.record));
+        self.on_record(access, processing, record, ask, |tx, _, _| {
+            tx.add_record_index(kind, &digest, &record.record)?;
+            Ok(((), None))
+        })
+    }
+
+    /// The records of `processing` indexed under `value`; a lookup is a read,
+    /// audited per subject found.
+    pub fn find_records(&self, access: &Access, processing: ProcessingId, kind: &str, value: &str) -> Result<Vec<RecordSummary>, KernelError> {
+        let digest = self.keys.blind_index(kind, value);
+        let name = &self.register.processing(processing).id;
+        self.summaries(access, processing, &format!("lookup:{kind}"), |tx| {
+            Ok(tx.find_record_index(kind, &digest)?.into_iter().filter(|r| &r.processing == name).collect())
+        })
+    }
+
+    /// One page of the records of `processing`, optionally of one status,
+    /// most recently changed first. Each subject listed gets an audit entry.
+    pub fn list(&self, access: &Access, processing: ProcessingId, status: Option<&str>, offset: u64, limit: u64) -> Result<Vec<RecordSummary>, KernelError> {
+        let name = &self.register.processing(processing).id;
+        self.summaries(access, processing, "list", |tx| Ok(tx.list_records(name, status, offset, limit)?))
+    }
+
+    /// The record a reference (case number) names, if the role may read the
+    /// case numbers of its processing.
+    pub fn find_reference(&self, access: &Access, reference: &str) -> Result<Option<(ProcessingId, RecordSummary)>, KernelError> {
+        let mut found = None;
+        self.transact(|tx| {
+            found = tx.find_reference(reference)?;
+            Ok(Verdict::Allowed(()))
+        })?;
+        let Some(row) = found else { return Ok(None) };
+        let processing = self.processing(&row.processing)?;
+        let record = RecordRef { subject: row.subject.clone(), record: row.record.clone() };
+        let ask = Ask::new(Action::Read, "lookup:reference", row.record.to_string()).categories(CategorySet::EMPTY.with(Category::CaseNumber));
+        self.on_record(access, processing, &record, ask, |_, _, _| Ok((RecordSummary::from_row(row.clone(), true), None)))
+            .map(|summary| Some((processing, summary)))
     }
 
     /// Finds a subject by BSN through the blind index. A lookup is a read of
@@ -389,28 +542,6 @@ impl Kernel {
         self.finish(processing, result)
     }
 
-    /// Sets or lifts the art. 18 restriction. Only under the rights process.
-    pub fn restrict(&self, access: &Access, processing: ProcessingId, subject: &SubjectId, restricted: bool) -> Result<(), KernelError> {
-        let action = if restricted { "restrict" } else { "lift_restriction" };
-        let result = self.transact(|tx| {
-            let (_, was_restricted) = self.subject_key(tx, subject)?;
-            let question = self.question(access.role, Action::Write, processing, CategorySet::EMPTY, was_restricted);
-            let denial = match decide(&self.register, question) {
-                Ok(_) if self.register.processing(processing).rights_process => None,
-                Ok(_) => Some(Denial::RoleNotAllowed { role: access.role, action: Action::Write }),
-                Err(denial) => Some(denial),
-            };
-            if let Some(denial) = denial {
-                self.audit(tx, access, Event::denied(processing, action, subject.to_string(), Some(subject), CategorySet::EMPTY, denial))?;
-                return Ok(Verdict::Denied(denial));
-            }
-            tx.set_restricted(subject, restricted)?;
-            self.audit(tx, access, Event::allowed(processing, action, subject.to_string(), Some(subject), CategorySet::EMPTY))?;
-            Ok(Verdict::Allowed(()))
-        });
-        self.finish(processing, result)
-    }
-
     /// Signs a checkpoint over the whole log now (on shutdown, and before a
     /// verification that should cover the latest entries).
     pub fn seal(&self) -> Result<u64, KernelError> {
@@ -426,6 +557,112 @@ impl Kernel {
     /// Checks the whole audit log: chain, hashes and signed checkpoints.
     pub fn verify_audit(&self, mut progress: impl FnMut(u64)) -> Result<Verification, KernelError> {
         verify_store(self.store.as_ref(), &self.signer, &mut progress)
+    }
+
+    /// Reads one record of the subject, with only the categories this role
+    /// may read under `processing`.
+    pub fn read_record(&self, access: &Access, processing: ProcessingId, record: &RecordRef, wanted: CategorySet) -> Result<Option<RecordView>, KernelError> {
+        let ask = Ask::new(Action::Read, "read", record.record.to_string()).categories(wanted);
+        self.on_record(access, processing, record, ask, |tx, key, allowed| {
+            Ok((self.open_fields(tx, key, &record.subject, processing, allowed, Some(&record.record))?.pop(), None))
+        })
+    }
+
+    /// One operation on one subject, in one transaction: load the subject's
+    /// key and restriction, decide, and either audit the denial or run `act`
+    /// with the allowed categories and audit what it did (`act` may give the
+    /// entry's reason).
+    fn on_subject<T>(
+        &self,
+        access: &Access,
+        processing: ProcessingId,
+        subject: &SubjectId,
+        ask: Ask<'_>,
+        mut act: impl FnMut(&mut dyn Tx, &SubjectKey, CategorySet) -> Result<(T, Option<String>), KernelError>,
+    ) -> Result<T, KernelError> {
+        let result = self.transact(|tx| {
+            let (key, restricted) = self.subject_key(tx, subject)?;
+            let question = Question {
+                role: access.role,
+                action: ask.action,
+                processing,
+                categories: ask.categories,
+                restricted,
+                recipient: ask.recipient,
+                legal_check_recorded: ask.legal_check,
+            };
+            let allowed = match decide(&self.register, question) {
+                Ok(allowed) => allowed,
+                Err(denial) => {
+                    self.audit(tx, access, Event::denied(processing, ask.name, ask.object.clone(), Some(subject), ask.categories, denial))?;
+                    return Ok(Verdict::Denied(denial));
+                }
+            };
+            let (value, reason) = act(tx, &key, allowed)?;
+            let mut event = Event::allowed(processing, ask.name, ask.object.clone(), Some(subject), allowed);
+            if let Some(reason) = reason {
+                event.reason = reason;
+            }
+            self.audit(tx, access, event)?;
+            Ok(Verdict::Allowed(value))
+        });
+        self.finish(processing, result)
+    }
+
+    /// [`Kernel::on_subject`] for one record, which must belong to the
+    /// subject and the processing.
+    fn on_record<T>(
+        &self,
+        access: &Access,
+        processing: ProcessingId,
+        record: &RecordRef,
+        ask: Ask<'_>,
+        mut act: impl FnMut(&mut dyn Tx, &SubjectKey, CategorySet) -> Result<(T, Option<String>), KernelError>,
+    ) -> Result<T, KernelError> {
+        let processing_name = &self.register.processing(processing).id;
+        self.on_subject(access, processing, &record.subject, ask, |tx, key, allowed| {
+            let belongs = tx.record(&record.record)?.is_some_and(|row| row.subject == record.subject && &row.processing == processing_name);
+            if !belongs {
+                return Err(KernelError::RecordMismatch { record: record.record.clone() });
+            }
+            act(tx, key, allowed)
+        })
+    }
+
+    /// Summaries of the records `fetch` finds under `processing`, for a role
+    /// that may read there; restricted subjects are left out except for the
+    /// rights process. One audit entry per subject, as child spans of one
+    /// operation.
+    fn summaries(
+        &self,
+        access: &Access,
+        processing: ProcessingId,
+        action: &str,
+        mut fetch: impl FnMut(&mut dyn Tx) -> Result<Vec<RecordRow>, KernelError>,
+    ) -> Result<Vec<RecordSummary>, KernelError> {
+        let p = self.register.processing(processing);
+        let operation = Access { parent_span: Some(SpanId::random()), ..access.clone() };
+        let result = self.transact(|tx| {
+            let question = self.question(access.role, Action::Read, processing, p.categories, false);
+            let allowed = match decide(&self.register, question) {
+                Ok(allowed) => allowed,
+                Err(denial) => {
+                    self.audit(tx, &operation, Event::denied(processing, action, p.id.clone(), None, CategorySet::EMPTY, denial))?;
+                    return Ok(Verdict::Denied(denial));
+                }
+            };
+            let shown = allowed.intersection(CategorySet::EMPTY.with(Category::CaseNumber));
+            let mut summaries = Vec::new();
+            for row in fetch(tx)? {
+                if !p.rights_process && tx.subject(&row.subject)?.is_some_and(|s| s.restricted) {
+                    continue;
+                }
+                self.audit(tx, &operation, Event::allowed(processing, action, row.record.to_string(), Some(&row.subject), shown))?;
+                summaries.push(RecordSummary::from_row(row, !shown.is_empty()));
+            }
+            Ok(Verdict::Allowed(summaries))
+        });
+        self.finish(processing, result)
     }
 
     fn question(&self, role: Role, action: Action, processing: ProcessingId, categories: CategorySet, restricted: bool) -> Question {
@@ -444,10 +681,14 @@ impl Kernel {
         subject: &SubjectId,
         processing: ProcessingId,
         allowed: CategorySet,
+        only: Option<&RecordId>,
     ) -> Result<Vec<RecordView>, KernelError> {
         let processing_name = &self.register.processing(processing).id;
         let mut views: Vec<RecordView> = Vec::new();
         for FieldRow { record, processing: _, category, value, blob } in tx.fields(subject, Some(processing_name))? {
+            if only.is_some_and(|only| *only != record) {
+                continue;
+            }
             let Some(category) = Category::from_name(&category).filter(|c| allowed.contains(*c)) else { continue };
             let context = [subject.as_str().as_bytes(), record.as_str().as_bytes(), category.name().as_bytes()];
             let plain = key.open(&context, &value)?;

@@ -64,6 +64,26 @@ pub struct DisclosureRow {
     pub at: jiff::Timestamp,
 }
 
+/// A record as lists show it: no field values, only what the store can see.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordRow {
+    pub record: RecordId,
+    pub subject: SubjectId,
+    pub processing: String,
+    pub reference: Option<String>,
+    pub status: Option<String>,
+    pub updated_at: jiff::Timestamp,
+}
+
+/// One dated event in a record's life; `detail` is ciphertext.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventRow {
+    pub event: String,
+    pub at: jiff::Timestamp,
+    pub actor: String,
+    pub detail: Option<Vec<u8>>,
+}
+
 /// What an erasure removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Erased {
@@ -88,14 +108,26 @@ pub trait Tx {
     fn set_blind_index(&mut self, kind: &str, digest: &[u8], subject: &SubjectId) -> Result<(), StoreError>;
     fn find_blind_index(&mut self, kind: &str, digest: &[u8]) -> Result<Option<SubjectId>, StoreError>;
 
-    /// The subject and processing a record belongs to, if it exists.
-    fn record_owner(&mut self, record: &RecordId) -> Result<Option<(SubjectId, String)>, StoreError>;
     fn upsert_record(&mut self, record: &RecordId, subject: &SubjectId, processing: &str, at: jiff::Timestamp) -> Result<(), StoreError>;
     fn put_field(&mut self, record: &RecordId, category: &str, value: &[u8], blob: Option<&BlobId>) -> Result<(), StoreError>;
     /// The subject's fields, of one processing or of all.
     fn fields(&mut self, subject: &SubjectId, processing: Option<&str>) -> Result<Vec<FieldRow>, StoreError>;
 
     fn insert_disclosure(&mut self, disclosure: &DisclosureRow) -> Result<(), StoreError>;
+
+    /// The record's subject, processing, reference and status.
+    fn record(&mut self, record: &RecordId) -> Result<Option<RecordRow>, StoreError>;
+    /// The next number of a counter that only goes up, starting at 1.
+    fn next_in_sequence(&mut self, name: &str) -> Result<u64, StoreError>;
+    fn set_reference(&mut self, record: &RecordId, reference: &str) -> Result<(), StoreError>;
+    fn find_reference(&mut self, reference: &str) -> Result<Option<RecordRow>, StoreError>;
+    fn add_event(&mut self, record: &RecordId, event: &EventRow, status: Option<&str>) -> Result<(), StoreError>;
+    fn events(&mut self, record: &RecordId) -> Result<Vec<EventRow>, StoreError>;
+    fn add_record_index(&mut self, kind: &str, digest: &[u8], record: &RecordId) -> Result<(), StoreError>;
+    fn find_record_index(&mut self, kind: &str, digest: &[u8]) -> Result<Vec<RecordRow>, StoreError>;
+    /// Records of a processing, optionally of one status, most recently
+    /// changed first.
+    fn list_records(&mut self, processing: &str, status: Option<&str>, offset: u64, limit: u64) -> Result<Vec<RecordRow>, StoreError>;
 
     /// Sequence number and chain hash of the last audit row.
     fn audit_head(&mut self) -> Result<Option<(u64, Hash)>, StoreError>;

@@ -24,12 +24,13 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use grondslag_audit::{Hash, Row};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::{BlobId, DisclosureRow, Erased, FieldRow, RecordId, Store, StoreError, SubjectId, SubjectRow, Tx};
+use crate::{BlobId, DisclosureRow, Erased, EventRow, FieldRow, RecordId, RecordRow, Store, StoreError, SubjectId, SubjectRow, Tx};
 
 /// Migrations in order; the index + 1 is the schema version.
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
     include_str!("../migrations/sqlite/0002_settings.sql"),
+    include_str!("../migrations/sqlite/0003_cases.sql"),
 ];
 
 /// At most this many operations share one commit, so a steady stream of
@@ -267,6 +268,29 @@ fn timestamp(at: jiff::Timestamp) -> String {
     at.to_string()
 }
 
+fn parse_timestamp(text: &str, column: &'static str) -> Result<jiff::Timestamp, StoreError> {
+    text.parse().map_err(|_| StoreError::Corrupt(column))
+}
+
+const RECORD_COLUMNS: &str = "r.id, r.subject_id, r.processing, r.reference, r.status, r.updated_at";
+
+type RawRecord = (String, String, String, Option<String>, Option<String>, String);
+
+fn raw_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRecord> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+}
+
+fn record_row((record, subject, processing, reference, status, updated): RawRecord) -> Result<RecordRow, StoreError> {
+    Ok(RecordRow {
+        record: RecordId::parse(&record).map_err(|_| StoreError::Corrupt("records.id"))?,
+        subject: SubjectId::parse(&subject).map_err(|_| StoreError::Corrupt("records.subject_id"))?,
+        processing,
+        reference,
+        status,
+        updated_at: parse_timestamp(&updated, "records.updated_at")?,
+    })
+}
+
 fn seq(value: u64) -> Result<i64, StoreError> {
     i64::try_from(value).map_err(|_| StoreError::Corrupt("sequence number out of range"))
 }
@@ -337,16 +361,6 @@ impl Tx for SqliteTx<'_> {
             .optional()
             .map_err(sql("searching the blind index"))?;
         found.map(|s| SubjectId::parse(&s).map_err(|_| StoreError::Corrupt("blind_index.subject_id"))).transpose()
-    }
-
-    fn record_owner(&mut self, record: &RecordId) -> Result<Option<(SubjectId, String)>, StoreError> {
-        let found: Option<(String, String)> = self
-            .query_one("SELECT subject_id, processing FROM records WHERE id = ?1", [record.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()
-            .map_err(sql("reading a record"))?;
-        found
-            .map(|(s, p)| Ok((SubjectId::parse(&s).map_err(|_| StoreError::Corrupt("records.subject_id"))?, p)))
-            .transpose()
     }
 
     fn upsert_record(&mut self, record: &RecordId, subject: &SubjectId, processing: &str, at: jiff::Timestamp) -> Result<(), StoreError> {
@@ -445,6 +459,103 @@ impl Tx for SqliteTx<'_> {
         let rows = statement.query_map([seq(after)?], |r| r.get::<_, Vec<u8>>(0)).map_err(sql("reading audit leaves"))?;
         rows.map(|leaf| Hash::from_slice(&leaf.map_err(sql("reading audit leaves"))?).ok_or(StoreError::Corrupt("audit_entries.leaf")))
             .collect()
+    }
+
+    fn record(&mut self, record: &RecordId) -> Result<Option<RecordRow>, StoreError> {
+        self.query_one(&format!("SELECT {RECORD_COLUMNS} FROM records r WHERE r.id = ?1"), [record.as_str()], raw_record)
+            .optional()
+            .map_err(sql("reading a record"))?
+            .map(record_row)
+            .transpose()
+    }
+
+    fn next_in_sequence(&mut self, name: &str) -> Result<u64, StoreError> {
+        let value: i64 = self
+            .query_one(
+                "INSERT INTO sequences (name, value) VALUES (?1, 1)
+                 ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1 RETURNING value",
+                [name],
+                |r| r.get(0),
+            )
+            .map_err(sql("advancing a sequence"))?;
+        u64::try_from(value).map_err(|_| StoreError::Corrupt("sequences.value"))
+    }
+
+    fn set_reference(&mut self, record: &RecordId, reference: &str) -> Result<(), StoreError> {
+        self.exec("UPDATE records SET reference = ?2 WHERE id = ?1", params![record.as_str(), reference]).map_err(sql("setting a reference"))?;
+        Ok(())
+    }
+
+    fn find_reference(&mut self, reference: &str) -> Result<Option<RecordRow>, StoreError> {
+        self.query_one(&format!("SELECT {RECORD_COLUMNS} FROM records r WHERE r.reference = ?1"), [reference], raw_record)
+            .optional()
+            .map_err(sql("finding a reference"))?
+            .map(record_row)
+            .transpose()
+    }
+
+    fn add_event(&mut self, record: &RecordId, event: &EventRow, status: Option<&str>) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO record_events (record_id, event, at, actor, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![record.as_str(), event.event, timestamp(event.at), event.actor, event.detail],
+        )
+        .map_err(sql("recording an event"))?;
+        self.exec(
+            "UPDATE records SET status = coalesce(?2, status), updated_at = ?3 WHERE id = ?1",
+            params![record.as_str(), status, timestamp(event.at)],
+        )
+        .map_err(sql("recording an event"))?;
+        Ok(())
+    }
+
+    fn events(&mut self, record: &RecordId) -> Result<Vec<EventRow>, StoreError> {
+        let mut statement = self
+            .tx
+            .prepare_cached("SELECT event, at, actor, detail FROM record_events WHERE record_id = ?1 ORDER BY id")
+            .map_err(sql("reading events"))?;
+        let rows = statement
+            .query_map([record.as_str()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<Vec<u8>>>(3)?)))
+            .map_err(sql("reading events"))?;
+        rows.map(|row| {
+            let (event, at, actor, detail) = row.map_err(sql("reading events"))?;
+            Ok(EventRow { event, at: parse_timestamp(&at, "record_events.at")?, actor, detail })
+        })
+        .collect()
+    }
+
+    fn add_record_index(&mut self, kind: &str, digest: &[u8], record: &RecordId) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO record_index (kind, digest, record_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            params![kind, digest, record.as_str()],
+        )
+        .map_err(sql("indexing a record"))?;
+        Ok(())
+    }
+
+    fn find_record_index(&mut self, kind: &str, digest: &[u8]) -> Result<Vec<RecordRow>, StoreError> {
+        let mut statement = self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT {RECORD_COLUMNS} FROM record_index i JOIN records r ON r.id = i.record_id
+                 WHERE i.kind = ?1 AND i.digest = ?2 ORDER BY r.created_at, r.id"
+            ))
+            .map_err(sql("searching the record index"))?;
+        let rows = statement.query_map(params![kind, digest], raw_record).map_err(sql("searching the record index"))?;
+        rows.map(|row| record_row(row.map_err(sql("searching the record index"))?)).collect()
+    }
+
+    fn list_records(&mut self, processing: &str, status: Option<&str>, offset: u64, limit: u64) -> Result<Vec<RecordRow>, StoreError> {
+        let mut statement = self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT {RECORD_COLUMNS} FROM records r
+                 WHERE r.processing = ?1 AND (?2 IS NULL OR r.status = ?2)
+                 ORDER BY r.updated_at DESC, r.id LIMIT ?3 OFFSET ?4"
+            ))
+            .map_err(sql("listing records"))?;
+        let (limit, offset) = (i64::try_from(limit).unwrap_or(i64::MAX), i64::try_from(offset).unwrap_or(i64::MAX));
+        let rows = statement.query_map(params![processing, status, limit, offset], raw_record).map_err(sql("listing records"))?;
+        rows.map(|row| record_row(row.map_err(sql("listing records"))?)).collect()
     }
 
     fn setting(&mut self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
