@@ -6,6 +6,7 @@ mod audit;
 mod cli;
 mod disclosure;
 mod kernel;
+mod records;
 mod register;
 
 use std::path::{Path, PathBuf};
