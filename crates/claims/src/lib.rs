@@ -13,6 +13,7 @@
 
 pub mod address;
 pub mod area;
+pub mod cases;
 mod case_number;
 pub mod rules;
 mod scheme;

@@ -3,6 +3,7 @@
 
 mod access;
 mod audit;
+mod claims;
 mod cli;
 mod disclosure;
 mod kernel;

@@ -1,0 +1,395 @@
+//! Applications and cases, through the kernel: filing an application (or
+//! saving it as a draft), giving it a case number, running the automated
+//! checks, moving it through its life cycle, and handing packages to the
+//! parties the register names.
+
+use std::collections::BTreeMap;
+
+use grondslag_kernel::{Access, Kernel, KernelError, RecordRef, RecordSummary, RecordView, Value};
+use grondslag_register::{Category, CategorySet, ProcessingId};
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::address::AddressKey;
+use crate::area::{AreaLists, Outcome, Route};
+use crate::rules::{self, Cents, ObjectKind, Refusal};
+use crate::{CaseNumber, Scheme, Status, TransitionError};
+
+/// An application as it is handed in (a web form later, a JSON file now).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Application {
+    /// The scheme's processing id, e.g. `fysieke_schade`.
+    pub scheme: String,
+    /// `false` saves a draft the applicant can continue later.
+    #[serde(default = "yes")]
+    pub submit: bool,
+    /// The applicant's data by category name: `{"name": "…", "bsn": "…"}`.
+    pub applicant: BTreeMap<String, String>,
+    pub object: Option<Object>,
+    #[serde(default)]
+    pub details: Details,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The object an application is about.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Object {
+    pub kind: ObjectKind,
+    /// Street and number, e.g. "Hoofdstraat 1a".
+    pub address: String,
+    /// e.g. "9981 AB Uithuizen".
+    pub postcode_city: String,
+}
+
+/// What a scheme needs beyond the applicant's data; kept as "other data
+/// needed for the decision" (`other_incl_photos`) unless a category of its
+/// own exists.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Details {
+    /// E1: when the damage arose.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub damage_arose: Option<Date>,
+    /// E1: cost items of material consequential damage, in cents.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub costs: BTreeMap<CostItem, Cents>,
+    /// E5: owner or tenant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applicant_role: Option<ApplicantRole>,
+    /// E5: the optional questionnaire on how the quakes are experienced;
+    /// health data, stored under `health`.
+    #[serde(skip_serializing)]
+    pub questionnaire: Option<String>,
+    /// E6: the child's birth date and the scheme's reference date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub child_birth_date: Option<Date>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_date: Option<Date>,
+    /// E6: the custody register's answer; stored under `custody`.
+    #[serde(skip_serializing)]
+    pub custody: Option<String>,
+    /// E6: the legal representative's award for immaterial damage; stored
+    /// under `award_amount`.
+    #[serde(skip_serializing)]
+    pub representative_award: Option<Cents>,
+    /// E9, E10: the case the opinion or objection is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub about_case: Option<String>,
+    /// E7: repair calculations, number of damages, repeat damage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repair: Option<String>,
+    /// Free remarks that belong to the decision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remarks: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostItem {
+    Inventory,
+    Garden,
+    Turnover,
+    Care,
+    Moving,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicantRole {
+    Owner,
+    Tenant,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("unknown scheme `{0}`; use one of: fysieke_schade, vaste_vergoeding, waardedaling_woning, waardedaling_niet_wonen, immateriele_schade, kinderen, duurzaam_herstel, acuut_onveilig, zienswijze, bezwaar")]
+    UnknownScheme(String),
+    #[error("applicant: `{0}` is not a category of the register")]
+    UnknownCategory(String),
+    #[error("{0} is required for this scheme")]
+    Missing(&'static str),
+    #[error("{field}: {value} lies in the future")]
+    Future { field: &'static str, value: Date },
+    #[error("refused: {0}")]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error(transparent)]
+    Invalid(#[from] grondslag_values::InvalidValue),
+    #[error("details: a {0} application keeps no further details; leave `details` out")]
+    NotKept(Scheme),
+    #[error("no case {0}, or you may not see it")]
+    NoSuchCase(String),
+    #[error(transparent)]
+    Kernel(#[from] KernelError),
+}
+
+/// The result of filing an application.
+#[derive(Debug)]
+pub struct Filed {
+    pub case: RecordRef,
+    pub number: CaseNumber,
+    pub status: Status,
+    pub checks: Vec<Outcome>,
+}
+
+/// A case as a case handler sees it.
+#[derive(Debug)]
+pub struct CaseView {
+    pub number: String,
+    pub scheme: Scheme,
+    pub summary: RecordSummary,
+    pub fields: Option<RecordView>,
+    pub events: Vec<grondslag_kernel::RecordEvent>,
+}
+
+/// The schemes on the kernel, with the area lists of the automated checks.
+#[derive(Debug)]
+pub struct Cases<'k> {
+    kernel: &'k Kernel,
+    areas: AreaLists,
+}
+
+/// The series of case numbers opened in `year`.
+fn series(year: i16) -> String {
+    format!("IMG-{year}")
+}
+
+/// The object's identity for E2's finality: postcode, number and addition.
+fn object_key(object: &Object) -> Result<String, CaseError> {
+    let key = AddressKey::new(&object.address, &object.postcode_city).map_err(|e| CaseError::Invalid(grondslag_values::InvalidValue { field: "address", reason: e.to_string() }))?;
+    Ok(format!("{key:?}"))
+}
+
+impl<'k> Cases<'k> {
+    pub fn new(kernel: &'k Kernel, areas: AreaLists) -> Cases<'k> {
+        Cases { kernel, areas }
+    }
+
+    fn processing(&self, scheme: Scheme) -> Result<ProcessingId, CaseError> {
+        Ok(self.kernel.processing(scheme.processing())?)
+    }
+
+    /// Files an application: checks the scheme's rules, stores exactly its
+    /// categories (the kernel refuses any other), gives it a case number,
+    /// and runs the automated checks, which can only speed it up.
+    pub fn file(&self, access: &Access, application: &Application) -> Result<Filed, CaseError> {
+        let scheme = Scheme::from_processing(&application.scheme).ok_or_else(|| CaseError::UnknownScheme(application.scheme.clone()))?;
+        if application.details.about_case.is_some() && !matches!(scheme, Scheme::Opinion | Scheme::Objection) {
+            return Err(CaseError::NotKept(scheme));
+        }
+        let today = access.now.to_zoned(jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC)).date();
+        self.check_rules(access, scheme, application, today)?;
+        let processing = self.processing(scheme)?;
+        let fields = fields(scheme, self.kernel.register().processing(processing).categories, application)?;
+        // A person known by BSN files under the same pseudonym each time.
+        let holds_bsn = self.kernel.register().processing(processing).categories.contains(Category::Bsn);
+        let known = match application.applicant.get("bsn") {
+            Some(bsn) if holds_bsn => self.kernel.find_by_bsn(access, processing, bsn)?,
+            _ => None,
+        };
+        let case = self.kernel.write(access, processing, known.as_ref(), None, &fields)?;
+        let status = if application.submit || !scheme.saves_drafts() { Status::Submitted } else { Status::Draft };
+        self.kernel.record_event(access, processing, &case, "created", Some(status.name()), None)?;
+        let reference = match &application.details.about_case {
+            Some(about) => {
+                self.kernel.index_record(access, processing, &case, "about_case", about)?;
+                about.clone()
+            }
+            None => {
+                let year = today.year();
+                self.kernel.assign_reference(access, processing, &case, &series(year), &|serial| {
+                    let serial = u32::try_from(serial).unwrap_or(u32::MAX);
+                    CaseNumber::new(year, serial).map(|n| n.to_string()).map_err(|e| KernelError::Invalid { category: Category::CaseNumber, source: e })
+                })?
+            }
+        };
+        if let Some(object) = &application.object {
+            self.kernel.index_record(access, processing, &case, "object", &object_key(object)?)?;
+        }
+        let checks = if status == Status::Submitted { self.automated_checks(access, processing, &case, scheme, application)? } else { Vec::new() };
+        Ok(Filed { case, number: CaseNumber::parse(&reference)?, status, checks })
+    }
+
+    fn check_rules(&self, access: &Access, scheme: Scheme, application: &Application, today: Date) -> Result<(), CaseError> {
+        let d = &application.details;
+        let not_future = |field: &'static str, value: Option<Date>| match value {
+            Some(value) if value > today => Err(CaseError::Future { field, value }),
+            _ => Ok(()),
+        };
+        not_future("details.damage_arose", d.damage_arose)?;
+        not_future("details.child_birth_date", d.child_birth_date)?;
+        match scheme {
+            Scheme::PhysicalDamage => {
+                let object = application.object.as_ref().ok_or(CaseError::Missing("object"))?;
+                let arose = d.damage_arose.ok_or(CaseError::Missing("details.damage_arose"))?;
+                rules::check_not_settled(self.fixed_compensation_decided(access, object)?, arose)?;
+            }
+            Scheme::FixedCompensation | Scheme::ValueDecreaseHome | Scheme::SustainableRepair => {
+                application.object.as_ref().ok_or(CaseError::Missing("object"))?;
+            }
+            Scheme::ValueDecreaseNonResidential => {
+                application.object.as_ref().ok_or(CaseError::Missing("object"))?;
+                application.applicant.get("kvk").ok_or(CaseError::Missing("applicant.kvk (a KvK number)"))?;
+            }
+            Scheme::ImmaterialDamage => {
+                d.applicant_role.ok_or(CaseError::Missing("details.applicant_role (owner or tenant)"))?;
+            }
+            Scheme::Children => {
+                let birth = d.child_birth_date.ok_or(CaseError::Missing("details.child_birth_date"))?;
+                let reference = d.reference_date.ok_or(CaseError::Missing("details.reference_date"))?;
+                rules::check_child_age(birth, reference)?;
+                if d.custody.as_deref().is_none_or(str::is_empty) {
+                    return Err(Refusal::NoCustody.into());
+                }
+                d.representative_award.ok_or(Refusal::NoRepresentativeAward)?;
+            }
+            Scheme::Opinion | Scheme::Objection => {
+                let about = d.about_case.as_deref().ok_or(CaseError::Missing("details.about_case (the case number)"))?;
+                CaseNumber::parse(about)?;
+                if scheme == Scheme::Objection && !application.applicant.contains_key("signature") {
+                    return Err(CaseError::Missing("applicant.signature"));
+                }
+            }
+            Scheme::AcutelyUnsafe => {}
+        }
+        Ok(())
+    }
+
+    /// When a fixed compensation for this object was decided, if one was.
+    fn fixed_compensation_decided(&self, access: &Access, object: &Object) -> Result<Option<Date>, CaseError> {
+        let fixed = self.processing(Scheme::FixedCompensation)?;
+        let mut decided = None;
+        for found in self.kernel.find_records(access, fixed, "object", &object_key(object)?)? {
+            let events = self.kernel.events(access, fixed, &found.record)?;
+            if let Some(decision) = events.iter().find(|e| e.event == Status::Decision.name()) {
+                let date = decision.at.to_zoned(jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC)).date();
+                decided = decided.max(Some(date));
+            }
+        }
+        Ok(decided)
+    }
+
+    /// E0.2/E0.3: the postcode checks that apply to the scheme; each outcome
+    /// is kept with the case, and only a positive one changes the route.
+    fn automated_checks(&self, access: &Access, processing: ProcessingId, case: &RecordRef, scheme: Scheme, application: &Application) -> Result<Vec<Outcome>, CaseError> {
+        let area = match scheme {
+            Scheme::ValueDecreaseHome | Scheme::ValueDecreaseNonResidential => "value_decrease",
+            Scheme::PhysicalDamage | Scheme::FixedCompensation | Scheme::ImmaterialDamage | Scheme::SustainableRepair | Scheme::AcutelyUnsafe => "earthquake",
+            Scheme::Children | Scheme::Opinion | Scheme::Objection => return Ok(Vec::new()),
+        };
+        let postcode_city = application
+            .object
+            .as_ref()
+            .map(|o| o.postcode_city.as_str())
+            .or_else(|| application.applicant.get("postcode_city").map(String::as_str))
+            .unwrap_or_default();
+        let postcode: String = postcode_city.chars().take(7).collect();
+        let outcome = self.areas.check(area, postcode.trim());
+        let detail = serde_json::to_string(&outcome).unwrap_or_default();
+        self.kernel.record_event(access, processing, case, "automated_check", None, Some(&detail))?;
+        let route = match outcome.route() {
+            Route::FastTrack => "fast_track",
+            Route::HumanReview => "human_review",
+        };
+        self.kernel.record_event(access, processing, case, route, None, Some(&outcome.explain_nl()))?;
+        Ok(vec![outcome])
+    }
+
+    /// Finds a case by its number.
+    pub fn find(&self, access: &Access, number: &str) -> Result<(Scheme, RecordSummary), CaseError> {
+        let number = CaseNumber::parse(number)?.to_string();
+        let (processing, summary) = self.kernel.find_reference(access, &number)?.ok_or_else(|| CaseError::NoSuchCase(number.clone()))?;
+        let scheme = Scheme::from_processing(&self.kernel.register().processing(processing).id).ok_or(CaseError::NoSuchCase(number))?;
+        Ok((scheme, summary))
+    }
+
+    /// Moves a case one step through its scheme's life cycle.
+    pub fn advance(&self, access: &Access, number: &str, to: Status) -> Result<Status, CaseError> {
+        let (scheme, summary) = self.find(access, number)?;
+        let from = summary.status.as_deref().and_then(Status::from_name).unwrap_or(Status::Draft);
+        scheme.transition(from, to)?;
+        self.kernel.record_event(access, self.processing(scheme)?, &summary.record, to.name(), Some(to.name()), None)?;
+        Ok(to)
+    }
+
+    /// A case with the fields and events the role may see.
+    pub fn show(&self, access: &Access, number: &str) -> Result<CaseView, CaseError> {
+        let (scheme, summary) = self.find(access, number)?;
+        let processing = self.processing(scheme)?;
+        let all: CategorySet = Category::ALL.iter().copied().collect();
+        let fields = self.kernel.read_record(access, processing, &summary.record, all)?;
+        let events = self.kernel.events(access, processing, &summary.record)?;
+        Ok(CaseView { number: number.to_string(), scheme, summary, fields, events })
+    }
+
+    /// Cases of a scheme, optionally of one status.
+    pub fn list(&self, access: &Access, scheme: Scheme, status: Option<Status>, offset: u64, limit: u64) -> Result<Vec<RecordSummary>, CaseError> {
+        Ok(self.kernel.list(access, self.processing(scheme)?, status.map(Status::name), offset, limit)?)
+    }
+
+    /// E8 reports not handled within 48 hours of their report.
+    pub fn overdue_unsafe(&self, access: &Access) -> Result<Vec<(RecordSummary, jiff::Timestamp)>, CaseError> {
+        let processing = self.processing(Scheme::AcutelyUnsafe)?;
+        let mut overdue = Vec::new();
+        for status in [Status::Submitted, Status::InHandling] {
+            for case in self.kernel.list(access, processing, Some(status.name()), 0, u64::MAX)? {
+                let events = self.kernel.events(access, processing, &case.record)?;
+                let reported = events.iter().find(|e| e.event == "created").map(|e| e.at);
+                if let Some(reported) = reported
+                    && rules::unsafe_overdue(reported, None, access.now)
+                {
+                    overdue.push((case, rules::unsafe_deadline(reported)));
+                }
+            }
+        }
+        Ok(overdue)
+    }
+}
+
+/// The categories an application stores: the applicant's data, the object's
+/// address, and the scheme's details where the scheme holds them.
+fn fields(scheme: Scheme, declared: CategorySet, application: &Application) -> Result<Vec<(Category, Value)>, CaseError> {
+    let mut fields: BTreeMap<Category, Value> = BTreeMap::new();
+    for (name, value) in &application.applicant {
+        let category = Category::from_name(name).ok_or_else(|| CaseError::UnknownCategory(name.clone()))?;
+        fields.insert(category, Value::text(value.clone()));
+    }
+    if let Some(object) = &application.object {
+        fields.entry(Category::Address).or_insert_with(|| Value::text(object.address.clone()));
+        fields.entry(Category::PostcodeCity).or_insert_with(|| Value::text(object.postcode_city.clone()));
+    }
+    let d = &application.details;
+    if let Some(questionnaire) = &d.questionnaire {
+        fields.insert(Category::Health, Value::text(questionnaire.clone()));
+    }
+    if let Some(custody) = &d.custody {
+        fields.insert(Category::Custody, Value::text(custody.clone()));
+    }
+    if let Some(award) = d.representative_award {
+        fields.insert(Category::AwardAmount, Value::text(award.to_string()));
+    }
+    if let Some(about) = &d.about_case {
+        // An opinion or objection is filed under the case it is about.
+        fields.insert(Category::CaseNumber, Value::text(about.clone()));
+    }
+    let mut other = serde_json::to_value(Details { about_case: None, ..d.clone() }).unwrap_or_default();
+    if let (Some(map), Some(object), true) = (other.as_object_mut(), &application.object, declared.contains(Category::OtherInclPhotos)) {
+        map.insert("object_kind".to_string(), serde_json::to_value(object.kind).unwrap_or_default());
+        if scheme == Scheme::FixedCompensation {
+            map.insert("amount".to_string(), serde_json::Value::String(rules::fixed_compensation(object.kind).to_string()));
+        }
+    }
+    if other.as_object().is_some_and(|m| !m.is_empty()) {
+        if !declared.contains(Category::OtherInclPhotos) {
+            return Err(CaseError::NotKept(scheme));
+        }
+        fields.insert(Category::OtherInclPhotos, Value::text(other.to_string()));
+    }
+    Ok(fields.into_iter().collect())
+}

@@ -1,0 +1,245 @@
+//! The schemes end to end on the kernel: each stores exactly its
+//! categories, follows its own rules, and never refuses on an automated check.
+
+use grondslag_claims::area::{AreaLists, Route, SAMPLE};
+use grondslag_claims::cases::{Application, CaseError, Cases};
+use grondslag_claims::rules::Refusal;
+use grondslag_claims::{Scheme, Status};
+use grondslag_kernel::{Access, Denial, Kernel, KernelError};
+use grondslag_register::{Category, CategorySet, Role};
+use serde_json::json;
+
+use crate::{open_kernel, sqlite};
+
+fn handler(now: &str) -> Access {
+    Access::new("behandelaar.jansen", Role::CaseHandler, "test", now.parse().unwrap())
+}
+
+fn cases(kernel: &Kernel) -> Cases<'_> {
+    Cases::new(kernel, AreaLists::parse("data/areas.csv", SAMPLE).unwrap())
+}
+
+fn application(value: serde_json::Value) -> Application {
+    serde_json::from_value(value).unwrap()
+}
+
+fn applicant() -> serde_json::Value {
+    json!({
+        "name": "Anna de Vries", "phone": "0595 123 456", "email": "anna@example.nl",
+        "bsn": "111222333", "bank_account": "NL91ABNA0417164300", "cadastral_building": "Uithuizen K 1234"
+    })
+}
+
+fn object() -> serde_json::Value {
+    json!({ "kind": "home", "address": "Hoofdstraat 12", "postcode_city": "9981 AB Uithuizen" })
+}
+
+fn count(dir: &std::path::Path, table: &str) -> i64 {
+    sqlite(dir).query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+}
+
+fn stored(kernel: &Kernel, access: &Access, number: &str) -> CategorySet {
+    let case = cases(kernel).show(access, number).unwrap();
+    case.fields.unwrap().fields.iter().map(|(c, _)| *c).collect()
+}
+
+// req: E1
+#[test]
+fn physical_damage_stores_its_categories_gets_a_number_and_is_fast_tracked_inside_the_area() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let now = handler("2026-11-28T10:00:00Z");
+    let filed = cases(&kernel)
+        .file(&now, &application(json!({
+            "scheme": "fysieke_schade", "applicant": applicant(), "object": object(),
+            "details": { "damage_arose": "2026-03-01", "costs": { "garden": 45000, "moving": 120000 } }
+        })))
+        .unwrap();
+    assert_eq!(filed.number.to_string(), "IMG-2026-000001");
+    assert_eq!(filed.status, Status::Submitted);
+    assert_eq!(filed.checks[0].route(), Route::FastTrack);
+    let held = stored(&kernel, &now, "IMG-2026-000001");
+    let declared = kernel.register().processing(kernel.processing("fysieke_schade").unwrap()).categories;
+    assert_eq!(held, declared, "E1 stores exactly its categories");
+    let events: Vec<String> = cases(&kernel).show(&now, "IMG-2026-000001").unwrap().events.into_iter().map(|e| e.event).collect();
+    assert_eq!(events, ["created", "automated_check", "fast_track"]);
+}
+
+// req: E0.2
+#[test]
+fn a_postcode_outside_the_area_goes_to_a_person_and_is_never_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let now = handler("2026-11-28T10:00:00Z");
+    let mut outside = object();
+    outside["postcode_city"] = json!("1012 AB Amsterdam");
+    let filed = cases(&kernel)
+        .file(&now, &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": outside, "details": { "damage_arose": "2026-03-01" } })))
+        .unwrap();
+    assert_eq!(filed.status, Status::Submitted);
+    assert_eq!(filed.checks[0].route(), Route::HumanReview);
+    let case = cases(&kernel).show(&now, &filed.number.to_string()).unwrap();
+    let review = case.events.iter().find(|e| e.event == "human_review").unwrap();
+    assert!(review.detail.as_deref().unwrap().contains("geen afwijzing"));
+}
+
+// req: E2
+#[test]
+fn after_a_fixed_compensation_physical_damage_to_the_same_object_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let cases = cases(&kernel);
+    let spring = handler("2026-04-01T10:00:00Z");
+    let fixed = cases.file(&spring, &application(json!({ "scheme": "vaste_vergoeding", "applicant": applicant(), "object": object() }))).unwrap();
+    let number = fixed.number.to_string();
+    for status in [Status::InHandling, Status::Decision] {
+        cases.advance(&spring, &number, status).unwrap();
+    }
+    let show = cases.show(&spring, &number).unwrap();
+    let details = show.fields.unwrap().get(Category::OtherInclPhotos).and_then(|v| v.as_text().map(str::to_string)).unwrap();
+    assert!(details.contains("€ 10.000,00"), "{details}");
+
+    let later = handler("2026-11-28T10:00:00Z");
+    // The same object, spelled differently, damage from before the decision.
+    let mut same = object();
+    same["address"] = json!("HOOFDSTRAAT 12");
+    let refused = cases.file(&later, &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": same, "details": { "damage_arose": "2026-02-01" } })));
+    assert!(matches!(refused, Err(CaseError::Refused(Refusal::SettledByFixedCompensation { .. }))), "{refused:?}");
+    assert!(refused.unwrap_err().to_string().contains("final"));
+    // Damage that arose after the fixed compensation is a new matter.
+    assert!(cases.file(&later, &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": object(), "details": { "damage_arose": "2026-06-01" } }))).is_ok());
+}
+
+// req: E4
+#[test]
+fn value_decrease_of_a_non_residential_building_needs_a_kvk_and_keeps_no_email() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let now = handler("2026-11-28T10:00:00Z");
+    let mut company = applicant();
+    company["kvk"] = json!("12345678");
+    let mut building = object();
+    building["kind"] = json!("non_residential");
+    let with_email = cases(&kernel).file(&now, &application(json!({ "scheme": "waardedaling_niet_wonen", "applicant": company, "object": building })));
+    assert!(matches!(with_email, Err(CaseError::Kernel(KernelError::Denied { denial: Denial::Undeclared(Category::Email), .. }))), "{with_email:?}");
+    assert_eq!(count(dir.path(), "records"), 0, "a refused application stores nothing");
+    company.as_object_mut().unwrap().remove("email");
+    let filed = cases(&kernel).file(&now, &application(json!({ "scheme": "waardedaling_niet_wonen", "applicant": company.clone(), "object": building }))).unwrap();
+    assert!(stored(&kernel, &now, &filed.number.to_string()).contains(Category::Kvk));
+    company.as_object_mut().unwrap().remove("kvk");
+    let without = cases(&kernel).file(&now, &application(json!({ "scheme": "waardedaling_niet_wonen", "applicant": company, "object": object() })));
+    assert!(without.unwrap_err().to_string().contains("kvk"));
+}
+
+// req: E6
+#[test]
+fn a_childs_claim_needs_custody_and_the_representatives_award_and_ends_at_18() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let now = handler("2026-11-28T10:00:00Z");
+    let child = |birth: &str, custody: Option<&str>| {
+        let mut details = json!({ "child_birth_date": birth, "reference_date": "2026-06-15", "representative_award": 500000 });
+        if let Some(custody) = custody {
+            details["custody"] = json!(custody);
+        }
+        application(json!({ "scheme": "kinderen", "applicant": { "name": "Pim de Vries", "bsn": "123456782" }, "details": details }))
+    };
+    let filed = cases(&kernel).file(&now, &child("2008-06-16", Some("gezag: beide ouders"))).unwrap();
+    let held = stored(&kernel, &now, &filed.number.to_string());
+    assert!(held.contains(Category::Custody) && held.contains(Category::AwardAmount));
+    let eighteen = cases(&kernel).file(&now, &child("2008-06-15", Some("gezag: beide ouders")));
+    assert!(matches!(eighteen, Err(CaseError::Refused(Refusal::ChildTooOld { .. }))), "{eighteen:?}");
+    assert!(matches!(cases(&kernel).file(&now, &child("2010-01-01", None)), Err(CaseError::Refused(Refusal::NoCustody))));
+}
+
+// req: E8
+#[test]
+fn an_unsafe_situation_is_overdue_after_48_hours() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let reported = handler("2026-11-27T09:30:00Z");
+    let filed = cases(&kernel)
+        .file(&reported, &application(json!({ "scheme": "acuut_onveilig", "applicant": { "name": "Anna", "phone": "0595123456", "address": "Hoofdstraat 12", "postcode_city": "9981 AB Uithuizen" } })))
+        .unwrap();
+    assert!(cases(&kernel).overdue_unsafe(&handler("2026-11-29T09:30:00Z")).unwrap().is_empty());
+    let overdue = cases(&kernel).overdue_unsafe(&handler("2026-11-29T09:30:01Z")).unwrap();
+    assert_eq!(overdue.len(), 1);
+    assert_eq!(overdue[0].1.to_string(), "2026-11-29T09:30:00Z");
+    // Handled: no longer overdue.
+    let number = filed.number.to_string();
+    cases(&kernel).advance(&reported, &number, Status::InHandling).unwrap();
+    cases(&kernel).advance(&reported, &number, Status::Closed).unwrap();
+    assert!(cases(&kernel).overdue_unsafe(&handler("2026-12-01T00:00:00Z")).unwrap().is_empty());
+}
+
+// req: E9
+#[test]
+fn an_opinion_is_filed_under_the_case_it_is_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let now = handler("2026-11-28T10:00:00Z");
+    let filed = cases(&kernel)
+        .file(&now, &application(json!({ "scheme": "zienswijze", "applicant": { "name": "Anna", "email": "anna@example.nl" }, "details": { "about_case": "IMG-2026-000007" } })))
+        .unwrap();
+    assert_eq!(filed.number.to_string(), "IMG-2026-000007");
+    let with_extra = cases(&kernel).file(&now, &application(json!({ "scheme": "zienswijze", "applicant": { "name": "Anna", "bsn": "111222333" }, "details": { "about_case": "IMG-2026-000007" } })));
+    assert!(matches!(with_extra, Err(CaseError::Kernel(KernelError::Denied { denial: Denial::Undeclared(Category::Bsn), .. }))));
+}
+
+// req: E10
+#[test]
+fn an_objection_needs_a_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let now = handler("2026-11-28T10:00:00Z");
+    let unsigned = cases(&kernel).file(&now, &application(json!({ "scheme": "bezwaar", "applicant": { "name": "Anna" }, "details": { "about_case": "IMG-2026-000007" } })));
+    assert!(unsigned.unwrap_err().to_string().contains("signature"));
+    cases(&kernel)
+        .file(&now, &application(json!({ "scheme": "bezwaar", "applicant": { "name": "Anna", "signature": "A. de Vries (digitaal)" }, "details": { "about_case": "IMG-2026-000007" } })))
+        .unwrap();
+}
+
+// req: E1
+#[test]
+fn a_draft_keeps_what_was_entered_and_is_not_checked_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let now = handler("2026-11-28T10:00:00Z");
+    let filed = cases(&kernel)
+        .file(&now, &application(json!({ "scheme": "fysieke_schade", "submit": false, "applicant": { "name": "Anna" }, "object": object(), "details": { "damage_arose": "2026-03-01" } })))
+        .unwrap();
+    assert_eq!(filed.status, Status::Draft);
+    assert!(filed.checks.is_empty());
+    let drafts = cases(&kernel).list(&now, Scheme::PhysicalDamage, Some(Status::Draft), 0, 50).unwrap();
+    assert_eq!(drafts.len(), 1);
+    assert_eq!(cases(&kernel).advance(&now, &filed.number.to_string(), Status::Submitted).unwrap(), Status::Submitted);
+    assert!(cases(&kernel).advance(&now, &filed.number.to_string(), Status::Closed).is_err());
+}
+
+// req: E1
+#[test]
+fn bad_input_is_refused_with_what_and_where_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let now = handler("2026-11-28T10:00:00Z");
+    let mut bad_bsn = applicant();
+    bad_bsn["bsn"] = json!("111222334");
+    let mut bad_iban = applicant();
+    bad_iban["bank_account"] = json!("NL91ABNA0417164301");
+    let mut bad_postcode = object();
+    bad_postcode["postcode_city"] = json!("0726 AD Groningen");
+    let cases_ = [
+        (json!({ "scheme": "fysieke_schade", "applicant": bad_bsn, "object": object(), "details": { "damage_arose": "2026-03-01" } }), "bsn"),
+        (json!({ "scheme": "fysieke_schade", "applicant": bad_iban, "object": object(), "details": { "damage_arose": "2026-03-01" } }), "mod 97"),
+        (json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": bad_postcode, "details": { "damage_arose": "2026-03-01" } }), "postcode"),
+        (json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": object(), "details": { "damage_arose": "2027-01-01" } }), "future"),
+        (json!({ "scheme": "vaste_schade", "applicant": applicant() }), "unknown scheme"),
+        (json!({ "scheme": "fysieke_schade", "applicant": { "naam": "Anna" }, "object": object(), "details": { "damage_arose": "2026-03-01" } }), "`naam` is not a category"),
+    ];
+    for (input, expected) in cases_ {
+        let error = cases(&kernel).file(&now, &application(input)).unwrap_err().to_string();
+        assert!(error.contains(expected), "expected {expected:?} in: {error}");
+    }
+    assert_eq!(count(dir.path(), "records"), 0);
+    assert_eq!(count(dir.path(), "subjects"), 0);
+}
