@@ -5,6 +5,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod bench;
+mod case;
 mod demo;
 mod progress;
 
@@ -55,6 +56,13 @@ enum Command {
     /// Work with the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// File, follow and disclose applications of the compensation schemes.
+    Case {
+        #[command(flatten)]
+        actor: case::Actor,
+        #[command(subcommand)]
+        command: case::CaseCommand,
+    },
     /// Walk through the kernel on a fresh data directory and print what happened.
     /// With --data it works in (and keeps) that directory.
     Demo,
@@ -158,6 +166,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Audit(AuditCommand::Verify) => {
             audit_verify(&DataDir::new(cli.data.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA))))
+        }
+        Command::Case { actor, command } => {
+            let register = load_register(cli.register.as_deref())?;
+            case::run(register, &cli.data.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA)), &actor, command)
         }
         Command::Demo => {
             let register = load_register(cli.register.as_deref())?;

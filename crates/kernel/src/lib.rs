@@ -363,12 +363,39 @@ impl Kernel {
         recipient: RecipientId,
         legal_check: Option<&str>,
     ) -> Result<Vec<RecordView>, KernelError> {
+        self.disclosure(access, processing, subject, None, recipient, legal_check)
+    }
+
+    /// [`Kernel::disclose`] of one record only (one case of the subject).
+    pub fn disclose_record(
+        &self,
+        access: &Access,
+        processing: ProcessingId,
+        record: &RecordRef,
+        recipient: RecipientId,
+        legal_check: Option<&str>,
+    ) -> Result<Option<RecordView>, KernelError> {
+        Ok(self.disclosure(access, processing, &record.subject, Some(&record.record), recipient, legal_check)?.pop())
+    }
+
+    fn disclosure(
+        &self,
+        access: &Access,
+        processing: ProcessingId,
+        subject: &SubjectId,
+        only: Option<&RecordId>,
+        recipient: RecipientId,
+        legal_check: Option<&str>,
+    ) -> Result<Vec<RecordView>, KernelError> {
         let recipient_name = &self.register.recipient(recipient).id;
         let mut ask = Ask::new(Action::Disclose, "disclose", format!("recipient:{recipient_name}"));
         ask.recipient = Some(recipient);
         ask.legal_check = legal_check.is_some();
         self.on_subject(access, processing, subject, ask, |tx, key, shared| {
-            let views = self.open_fields(tx, key, subject, processing, shared, None)?;
+            if let Some(record) = only {
+                self.check_record(tx, processing, &RecordRef { subject: subject.clone(), record: record.clone() })?;
+            }
+            let views = self.open_fields(tx, key, subject, processing, shared, only)?;
             tx.insert_disclosure(&DisclosureRow {
                 subject: subject.clone(),
                 processing: self.register.processing(processing).id.clone(),
@@ -619,14 +646,17 @@ impl Kernel {
         ask: Ask<'_>,
         mut act: impl FnMut(&mut dyn Tx, &SubjectKey, CategorySet) -> Result<(T, Option<String>), KernelError>,
     ) -> Result<T, KernelError> {
-        let processing_name = &self.register.processing(processing).id;
         self.on_subject(access, processing, &record.subject, ask, |tx, key, allowed| {
-            let belongs = tx.record(&record.record)?.is_some_and(|row| row.subject == record.subject && &row.processing == processing_name);
-            if !belongs {
-                return Err(KernelError::RecordMismatch { record: record.record.clone() });
-            }
+            self.check_record(tx, processing, record)?;
             act(tx, key, allowed)
         })
+    }
+
+    /// The record must exist and belong to its subject and to `processing`.
+    fn check_record(&self, tx: &mut dyn Tx, processing: ProcessingId, record: &RecordRef) -> Result<(), KernelError> {
+        let processing_name = &self.register.processing(processing).id;
+        let belongs = tx.record(&record.record)?.is_some_and(|row| row.subject == record.subject && &row.processing == processing_name);
+        if belongs { Ok(()) } else { Err(KernelError::RecordMismatch { record: record.record.clone() }) }
     }
 
     /// Summaries of the records `fetch` finds under `processing`, for a role

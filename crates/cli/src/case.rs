@@ -1,0 +1,150 @@
+//! `grondslag case …`: the compensation schemes from the command line, until
+//! the web pages exist.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use grondslag_claims::area::{AreaLists, SAMPLE};
+use grondslag_claims::cases::{Application, Cases};
+use grondslag_claims::{Scheme, Status};
+use grondslag_kernel::{Access, DataDir, Value};
+use grondslag_register::{Register, Role};
+
+use crate::{Failure, master_key_from_env};
+
+#[derive(Subcommand, Debug)]
+pub enum CaseCommand {
+    /// File an application from a JSON file (see docs/applications.md).
+    Create {
+        file: PathBuf,
+        /// Save it as a draft to continue later, whatever the file says.
+        #[arg(long)]
+        draft: bool,
+    },
+    /// List the cases of a scheme, most recently changed first.
+    List {
+        /// The scheme's processing id, e.g. fysieke_schade.
+        #[arg(long)]
+        scheme: String,
+        /// Only cases with this status (draft, submitted, in_handling, expert_advice, decision, objection, closed).
+        #[arg(long)]
+        status: Option<String>,
+        /// Page number, 50 cases a page.
+        #[arg(long, default_value_t = 1)]
+        page: u64,
+    },
+    /// Show a case: its data as your role may see it, and its history.
+    Show { number: String },
+    /// Move a case to the next status of its scheme's life cycle.
+    Advance { number: String, status: String },
+    /// Hand a case to a party the register names; writes <out>/<case>-<recipient>.json and .csv.
+    Disclose {
+        number: String,
+        /// The recipient's id in the register, e.g. nam, deskundigen, ncg.
+        recipient: String,
+        /// The privacy team's recorded check that a legal obligation exists (police, SNN).
+        #[arg(long)]
+        legal_check: Option<String>,
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
+    /// Reports of acutely unsafe situations past their 48-hour deadline.
+    Overdue,
+}
+
+/// Who acts on the command line.
+#[derive(clap::Args, Debug)]
+pub struct Actor {
+    /// Your name, as the audit log will record it.
+    #[arg(long = "as", default_value = "cli", global = true)]
+    pub name: String,
+    /// The role you act in; the register decides what it may do.
+    #[arg(long, default_value = "case_handler", global = true)]
+    pub role: String,
+    /// Postcode area lists (CSV: area,from,to) for the automated checks; default: the shipped sample.
+    #[arg(long, env = "GRONDSLAG_AREAS", global = true)]
+    pub areas: Option<PathBuf>,
+}
+
+fn read(path: &Path) -> Result<String, Failure> {
+    fs::read_to_string(path).map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))
+}
+
+pub fn run(register: Register, data: &Path, actor: &Actor, command: CaseCommand) -> Result<(), Failure> {
+    let role = Role::from_name(&actor.role).ok_or_else(|| Failure(format!("unknown role `{}`; see docs/register.md for the roles", actor.role)))?;
+    let areas = match &actor.areas {
+        Some(path) => AreaLists::parse(&path.display().to_string(), &read(path)?)?,
+        None => AreaLists::parse("shipped sample (crates/claims/data/areas.csv)", SAMPLE)?,
+    };
+    let kernel = DataDir::new(data).open_kernel(register, master_key_from_env()?)?;
+    let cases = Cases::new(&kernel, areas);
+    // The clock is read here, at the edge.
+    let access = Access::new(actor.name.clone(), role, "cli", jiff::Timestamp::now());
+    match command {
+        CaseCommand::Create { file, draft } => {
+            let mut application: Application =
+                serde_json::from_str(&read(&file)?).map_err(|e| Failure(format!("{}: line {}, column {}: {e}", file.display(), e.line(), e.column())))?;
+            application.submit &= !draft;
+            let filed = cases.file(&access, &application)?;
+            println!("{} {} ({})", filed.number, filed.status.label_nl(), Scheme::from_processing(&application.scheme).map_or("", |s| s.name_nl()));
+            for check in &filed.checks {
+                println!("  {}", check.explain_nl());
+            }
+        }
+        CaseCommand::List { scheme, status, page } => {
+            let scheme = Scheme::from_processing(&scheme).ok_or_else(|| Failure(format!("unknown scheme `{scheme}`")))?;
+            let status = status.map(|s| Status::from_name(&s).ok_or_else(|| Failure(format!("unknown status `{s}`")))).transpose()?;
+            let page = page.max(1);
+            for case in cases.list(&access, scheme, status, (page - 1) * 50, 50)? {
+                println!(
+                    "{:<16} {:<14} {}",
+                    case.reference.as_deref().unwrap_or("(nummer verborgen)"),
+                    case.status.as_deref().and_then(Status::from_name).map_or("?", Status::label_nl),
+                    case.updated_at
+                );
+            }
+        }
+        CaseCommand::Show { number } => {
+            let case = cases.show(&access, &number)?;
+            println!("{} — {}, status: {}", case.number, case.scheme.name_nl(), case.summary.status.as_deref().and_then(Status::from_name).map_or("?", Status::label_nl));
+            if let Some(view) = &case.fields {
+                for (category, value) in &view.fields {
+                    let shown = match value {
+                        Value::Text(text) => text.clone(),
+                        Value::Bytes(bytes) => format!("<{} bytes>", bytes.len()),
+                    };
+                    println!("  {:<20} {shown}", category.name());
+                }
+            }
+            println!("history:");
+            for event in &case.events {
+                println!("  {} {:<16} {}{}", event.at, event.event, event.actor, event.detail.as_deref().map(|d| format!(" — {d}")).unwrap_or_default());
+            }
+        }
+        CaseCommand::Advance { number, status } => {
+            let to = Status::from_name(&status).ok_or_else(|| Failure(format!("unknown status `{status}`")))?;
+            cases.advance(&access, &number, to)?;
+            println!("{number}: {}", to.label_nl());
+        }
+        CaseCommand::Disclose { number, recipient, legal_check, out } => {
+            let package = cases.disclose(&access, &number, &recipient, legal_check.as_deref())?;
+            fs::create_dir_all(&out).map_err(|e| Failure(format!("cannot create {}: {e}", out.display())))?;
+            let stem = out.join(format!("{number}-{recipient}"));
+            let json = serde_json::to_string_pretty(&package)?;
+            let write = |path: PathBuf, bytes: &[u8]| fs::write(&path, bytes).map_err(|e| Failure(format!("cannot write {}: {e}", path.display())));
+            write(stem.with_extension("json"), json.as_bytes())?;
+            write(stem.with_extension("csv"), package.to_csv()?.as_bytes())?;
+            for (name, bytes) in &package.attachments {
+                write(out.join(name), bytes)?;
+            }
+            println!("{} receives {}: {}", package.recipient_name, package.categories.join(", "), stem.with_extension("json").display());
+        }
+        CaseCommand::Overdue => {
+            for (case, deadline) in cases.overdue_unsafe(&access)? {
+                println!("{:<16} deadline {deadline}", case.reference.as_deref().unwrap_or("(nummer verborgen)"));
+            }
+        }
+    }
+    Ok(())
+}
