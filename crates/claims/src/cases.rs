@@ -123,6 +123,10 @@ pub enum CaseError {
     Invalid(#[from] grondslag_values::InvalidValue),
     #[error("details: a {0} application keeps no further details; leave `details` out")]
     NotKept(Scheme),
+    #[error("{0} is not marked acutely unsafe; the mayor is informed only after the inspection found it so (grondslag case mark-unsafe)")]
+    NotAcutelyUnsafe(String),
+    #[error("{0} is not a report of an acutely unsafe situation")]
+    NotAnUnsafeReport(String),
     #[error("cannot write the package: {0}")]
     Export(String),
     #[error("no case {0}, or you may not see it")]
@@ -426,7 +430,22 @@ impl Package {
     }
 }
 
+/// E15.BUREAU: the mayor hears of a report only when the inspection found
+/// the situation acutely unsafe.
+const MAYOR: &str = "burgemeester";
+const ACUTELY_UNSAFE: &str = "marked_acutely_unsafe";
+
 impl Cases<'_> {
+    /// Records the inspection's finding that an E8 report is acutely unsafe.
+    pub fn mark_acutely_unsafe(&self, access: &Access, number: &str) -> Result<(), CaseError> {
+        let (scheme, summary) = self.find(access, number)?;
+        if scheme != Scheme::AcutelyUnsafe {
+            return Err(CaseError::NotAnUnsafeReport(number.to_string()));
+        }
+        self.kernel.record_event(access, self.processing(scheme)?, &summary.record, ACUTELY_UNSAFE, None, None)?;
+        Ok(())
+    }
+
     /// Hands a case to a party the register names, through the kernel: the
     /// party's categories and nothing else, and a disclosure record the
     /// person will see. `legal_check` is the privacy team's recorded check,
@@ -435,6 +454,9 @@ impl Cases<'_> {
         let (scheme, summary) = self.find(access, number)?;
         let processing = self.processing(scheme)?;
         let recipient_id = self.kernel.recipient(recipient)?;
+        if recipient == MAYOR && !self.kernel.events(access, processing, &summary.record)?.iter().any(|e| e.event == ACUTELY_UNSAFE) {
+            return Err(CaseError::NotAcutelyUnsafe(number.to_string()));
+        }
         let views = self.kernel.disclose_record(access, processing, &summary.record, recipient_id, legal_check)?;
         let party = self.kernel.register().recipient(recipient_id);
         let mut categories: Vec<Category> = Vec::new();

@@ -51,6 +51,8 @@ pub enum CaseCommand {
     },
     /// Reports of acutely unsafe situations past their 48-hour deadline.
     Overdue,
+    /// Record the inspection's finding that a reported situation is acutely unsafe (informs the mayor's package).
+    MarkUnsafe { number: String },
 }
 
 /// Who acts on the command line.
@@ -139,6 +141,10 @@ pub fn run(register: Register, data: &Path, actor: &Actor, command: CaseCommand)
                 write(out.join(name), bytes)?;
             }
             println!("{} receives {}: {}", package.recipient_name, package.categories.join(", "), stem.with_extension("json").display());
+        }
+        CaseCommand::MarkUnsafe { number } => {
+            cases.mark_acutely_unsafe(&access, &number)?;
+            println!("{number}: acuut onveilig");
         }
         CaseCommand::Overdue => {
             for (case, deadline) in cases.overdue_unsafe(&access)? {

@@ -3,6 +3,7 @@
 
 mod access;
 mod audit;
+mod case_cli;
 mod claims;
 mod cli;
 mod disclosure;

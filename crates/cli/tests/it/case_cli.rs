@@ -1,0 +1,103 @@
+//! The scheme flows from the command line, and the packages each party gets.
+
+use std::path::Path;
+
+use crate::{grondslag, stderr, stdout};
+
+fn run(data: &Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["--data", data.to_str().unwrap()];
+    all.extend_from_slice(args);
+    grondslag(&all)
+}
+
+fn ok(data: &Path, args: &[&str]) -> String {
+    let output = run(data, args);
+    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    stdout(&output)
+}
+
+fn package_categories(dir: &Path, name: &str) -> Vec<String> {
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap();
+    json["categories"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect()
+}
+
+fn example() -> String {
+    format!("{}/../../examples/fysieke-schade.json", env!("CARGO_MANIFEST_DIR"))
+}
+
+// req: E15.NAM
+#[test]
+fn each_party_gets_a_package_with_exactly_its_categories() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = dir.path().join("out");
+    assert!(ok(&data, &["case", "create", &example()]).starts_with("IMG-"));
+    let number = ok(&data, &["case", "list", "--scheme", "fysieke_schade"]).split_whitespace().next().unwrap().to_string();
+    let expected: [(&str, &[&str]); 5] = [
+        ("nam", &["address"]),
+        ("tevredenheidsbureau", &["name", "phone", "email"]),
+        ("commissie_mijnbouwschade", &["name", "address", "postcode_city", "cadastral_building", "phone", "email", "bsn", "other_incl_photos"]),
+        ("deskundigen", &["name", "address", "postcode_city", "phone", "email", "bsn", "bank_account", "other_incl_photos"]),
+        ("ncg", &["name", "address", "postcode_city", "cadastral_building", "phone", "email", "bsn", "other_incl_photos"]),
+    ];
+    for (recipient, categories) in expected {
+        ok(&data, &["case", "disclose", &number, recipient, "--out", out.to_str().unwrap()]);
+        assert_eq!(package_categories(&out, &format!("{number}-{recipient}.json")), categories, "{recipient}");
+        let csv = std::fs::read_to_string(out.join(format!("{number}-{recipient}.csv"))).unwrap();
+        assert_eq!(csv.lines().next().unwrap(), categories.join(","), "{recipient}");
+    }
+    let nam = std::fs::read_to_string(out.join(format!("{number}-nam.json"))).unwrap();
+    assert!(!nam.contains("111222333") && !nam.contains("Anna"), "{nam}");
+}
+
+// req: E15.LEGAL
+#[test]
+fn the_police_get_nothing_without_the_recorded_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = dir.path().join("out");
+    ok(&data, &["case", "create", &example()]);
+    let number = ok(&data, &["case", "list", "--scheme", "fysieke_schade"]).split_whitespace().next().unwrap().to_string();
+    let refused = run(&data, &["case", "disclose", &number, "politie", "--out", out.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("legal obligation"), "{}", stderr(&refused));
+    assert!(!out.join(format!("{number}-politie.json")).exists());
+    ok(&data, &["case", "--role", "privacy_officer", "show", &number]);
+    ok(&data, &["case", "disclose", &number, "politie", "--legal-check", "vordering OvJ 2026-114, getoetst door privacyteam", "--out", out.to_str().unwrap()]);
+    assert!(out.join(format!("{number}-politie.json")).exists());
+}
+
+// req: E15.BUREAU
+#[test]
+fn the_mayor_is_informed_only_of_a_report_marked_acutely_unsafe() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = dir.path().join("out");
+    let report = dir.path().join("melding.json");
+    std::fs::write(
+        &report,
+        r#"{ "scheme": "acuut_onveilig", "applicant": { "name": "Anna de Vries", "phone": "0595123456", "email": "anna@example.nl", "bsn": "111222333", "address": "Hoofdstraat 12", "postcode_city": "9981 AB Uithuizen" } }"#,
+    )
+    .unwrap();
+    let number = ok(&data, &["case", "create", report.to_str().unwrap()]).split_whitespace().next().unwrap().to_string();
+    ok(&data, &["case", "disclose", &number, "inspectiebureau", "--out", out.to_str().unwrap()]);
+    assert_eq!(package_categories(&out, &format!("{number}-inspectiebureau.json")), ["name", "address"]);
+    let early = run(&data, &["case", "disclose", &number, "burgemeester", "--out", out.to_str().unwrap()]);
+    assert!(!early.status.success());
+    assert!(stderr(&early).contains("not marked acutely unsafe"), "{}", stderr(&early));
+    ok(&data, &["case", "mark-unsafe", &number]);
+    ok(&data, &["case", "disclose", &number, "burgemeester", "--out", out.to_str().unwrap()]);
+    assert_eq!(package_categories(&out, &format!("{number}-burgemeester.json")), ["name", "address"]);
+}
+
+// req: E1
+#[test]
+fn a_malformed_application_file_is_refused_with_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("bad.json");
+    std::fs::write(&file, "{\n  \"scheme\": \"fysieke_schade\",\n  \"applicant\": { \"name\": 3 }\n}").unwrap();
+    let output = run(&data, &["case", "create", file.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("line 3"), "{}", stderr(&output));
+}
