@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use grondslag_claims::area::{AreaLists, SAMPLE};
-use grondslag_claims::cases::{Application, Cases};
+use grondslag_claims::cases::{Application, AuthorisationForm, Cases};
 use grondslag_claims::{Scheme, Status};
-use grondslag_kernel::{Access, DataDir, Value};
+use grondslag_kernel::{Access, DataDir, SubjectId, Value};
 use grondslag_register::{Register, Role};
 
 use crate::{Failure, master_key_from_env};
@@ -51,6 +51,10 @@ pub enum CaseCommand {
     },
     /// Reports of acutely unsafe situations past their 48-hour deadline.
     Overdue,
+    /// Record an authorisation (machtiging) from a JSON form; prints the id the representative acts under (--as).
+    Authorise { file: PathBuf },
+    /// End a representative's authorisation for the subject of a case, at once.
+    Revoke { number: String, representative: String },
     /// Record the inspection's finding that a reported situation is acutely unsafe (informs the mayor's package).
     MarkUnsafe { number: String },
 }
@@ -145,6 +149,17 @@ pub fn run(register: Register, data: &Path, actor: &Actor, command: CaseCommand)
         CaseCommand::MarkUnsafe { number } => {
             cases.mark_acutely_unsafe(&access, &number)?;
             println!("{number}: acuut onveilig");
+        }
+        CaseCommand::Authorise { file } => {
+            let form: AuthorisationForm =
+                serde_json::from_str(&read(&file)?).map_err(|e| Failure(format!("{}: line {}, column {}: {e}", file.display(), e.line(), e.column())))?;
+            let representative = cases.authorise(&access, &form)?;
+            println!("authorised for {}; the representative acts as: --role representative --as {}", form.case, representative.subject);
+        }
+        CaseCommand::Revoke { number, representative } => {
+            let representative = SubjectId::parse(&representative)?;
+            let revoked = cases.revoke(&access, &number, &representative)?;
+            println!("{number}: {revoked} authorisation(s) revoked");
         }
         CaseCommand::Overdue => {
             for (case, deadline) in cases.overdue_unsafe(&access)? {

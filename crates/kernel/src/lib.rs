@@ -23,7 +23,9 @@ use std::fmt;
 use grondslag_audit::{CheckpointSigner, Entry, Frontier, Outcome, Row, SpanId, TraceId, Verification, Verifier, VerifyError};
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role};
-use grondslag_store::{BlobId, BlobStore, DisclosureRow, Erased, EventRow, FieldRow, RecordId, RecordRow, Store, StoreError, SubjectId, Tx};
+use grondslag_store::{BlobId, BlobStore, DisclosureRow, Erased, EventRow, FieldRow, RecordRow, Store, StoreError, Tx};
+/// The ids callers pass in and get back.
+pub use grondslag_store::{RecordId, SubjectId};
 
 pub use decide::{Denial, Question, decide};
 pub use open::{DataDir, OpenError};

@@ -243,3 +243,45 @@ fn bad_input_is_refused_with_what_and_where_and_stores_nothing() {
     assert_eq!(count(dir.path(), "records"), 0);
     assert_eq!(count(dir.path(), "subjects"), 0);
 }
+
+// req: E13
+#[test]
+fn a_representative_acts_on_the_principals_case_until_the_authorisation_is_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let now = handler("2026-11-28T10:00:00Z");
+    let cases = cases(&kernel);
+    let filed = cases
+        .file(&now, &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": object(), "details": { "damage_arose": "2026-03-01" } })))
+        .unwrap();
+    let number = filed.number.to_string();
+    let form: grondslag_claims::cases::AuthorisationForm = serde_json::from_value(json!({
+        "case": number,
+        "principal": { "initials": "A.", "name": "de Vries", "gender": "vrouw", "signature": "A. de Vries (digitaal)" },
+        "representative": { "name": "Jan Bakker", "bsn": "123456782", "phone": "0612345678", "address": "Kerkpad 3", "postcode_city": "9917 PA Wirdum" }
+    }))
+    .unwrap();
+    let representative = cases.authorise(&now, &form).unwrap();
+    let acting = Access::new(representative.subject.as_str(), Role::Representative, "test", now.now);
+    assert_eq!(cases.show(&acting, &number).unwrap().number, number);
+
+    // Someone else claiming to represent: no such case for them.
+    let stranger = Access::new(grondslag_kernel::SubjectId::random().as_str(), Role::Representative, "test", now.now);
+    assert!(matches!(cases.show(&stranger, &number), Err(CaseError::NoSuchCase(_))));
+    // An applicant sees only their own cases.
+    let other_applicant = Access::new(grondslag_kernel::SubjectId::random().as_str(), Role::Applicant, "test", now.now);
+    assert!(matches!(cases.show(&other_applicant, &number), Err(CaseError::NoSuchCase(_))));
+    let owner = Access::new(filed.case.subject.as_str(), Role::Applicant, "test", now.now);
+    assert!(cases.show(&owner, &number).is_ok());
+
+    // What the representative does is audited as the representative.
+    let entries: Vec<String> = {
+        let db = sqlite(dir.path());
+        let mut s = db.prepare("SELECT entry FROM audit_entries ORDER BY seq").unwrap();
+        s.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert!(entries.iter().any(|e| e.contains(&format!("\"actor\":\"{}\",\"role\":\"representative\"", representative.subject))));
+
+    assert_eq!(cases.revoke(&now, &number, &representative.subject).unwrap(), 1);
+    assert!(matches!(cases.show(&acting, &number), Err(CaseError::NoSuchCase(_))), "revocation ends it at once");
+}
