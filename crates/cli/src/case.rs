@@ -51,6 +51,20 @@ pub enum CaseCommand {
     },
     /// Reports of acutely unsafe situations past their 48-hour deadline.
     Overdue,
+    /// E19: copy the people whose cases of a scheme are closed into the outreach processing (a further use, E20).
+    OutreachImport {
+        #[arg(long)]
+        scheme: String,
+    },
+    /// E19: put an address on the do-not-approach list, which is kept and always honoured.
+    OptOut {
+        /// Street and number, e.g. "Hoofdstraat 1a".
+        address: String,
+        /// Postcode and place, e.g. "9981 AB Uithuizen".
+        postcode_city: String,
+    },
+    /// E19: the people to approach for a new scheme, as CSV (name, address, postcode_city).
+    Outreach,
     /// Record an authorisation (machtiging) from a JSON form; prints the id the representative acts under (--as).
     Authorise { file: PathBuf },
     /// End a representative's authorisation for the subject of a case, at once.
@@ -149,6 +163,21 @@ pub fn run(register: Register, data: &Path, actor: &Actor, command: CaseCommand)
         CaseCommand::MarkUnsafe { number } => {
             cases.mark_acutely_unsafe(&access, &number)?;
             println!("{number}: acuut onveilig");
+        }
+        CaseCommand::OutreachImport { scheme } => {
+            let scheme = Scheme::from_processing(&scheme).ok_or_else(|| Failure(format!("unknown scheme `{scheme}`")))?;
+            println!("{} people copied for outreach", cases.outreach_import(&access, scheme)?);
+        }
+        CaseCommand::OptOut { address, postcode_city } => {
+            cases.opt_out(&access, &address, &postcode_city)?;
+            println!("{address}, {postcode_city}: op de lijst 'niet benaderen'");
+        }
+        CaseCommand::Outreach => {
+            let mut writer = csv::Writer::from_writer(std::io::stdout());
+            for person in cases.outreach_selection(&access)? {
+                writer.serialize(&person)?;
+            }
+            writer.flush()?;
         }
         CaseCommand::Authorise { file } => {
             let form: AuthorisationForm =

@@ -22,6 +22,9 @@ pub enum Denial {
     NotARecipient,
     /// The recipient is only served by legal obligation, after a recorded check.
     LegalCheckRequired,
+    /// Data may be reused for another purpose only by a processing whose
+    /// basis is further processing, with its compatibility assessment (E20).
+    NoCompatibilityAssessment,
 }
 
 impl Denial {
@@ -35,6 +38,7 @@ impl Denial {
             Denial::Restricted => "subject_restricted",
             Denial::NotARecipient => "not_a_recipient",
             Denial::LegalCheckRequired => "legal_check_required",
+            Denial::NoCompatibilityAssessment => "no_compatibility_assessment",
         }
     }
 }
@@ -49,6 +53,7 @@ impl fmt::Display for Denial {
             Denial::Restricted => f.write_str("the subject's processing is restricted (AVG art. 18); only the rights process may use the data"),
             Denial::NotARecipient => f.write_str("this processing does not share data with that recipient"),
             Denial::LegalCheckRequired => f.write_str("this recipient receives data only by legal obligation, after a recorded check that the obligation exists"),
+            Denial::NoCompatibilityAssessment => f.write_str("data may be reused for another purpose only by a further processing with a recorded compatibility assessment (AVG art. 6 lid 4)"),
         }
     }
 }

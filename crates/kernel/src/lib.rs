@@ -588,6 +588,27 @@ impl Kernel {
         verify_store(self.store.as_ref(), &self.signer, &mut progress)
     }
 
+    /// Reuses a record's data for another purpose (E20): reads what the role
+    /// may read of it under `from`, and writes what of that the further
+    /// processing `to` declares, as a new record of the same subject. Only a
+    /// processing whose basis is further processing, which the register
+    /// accepts only with a compatibility assessment, may receive it.
+    pub fn further_use(&self, access: &Access, from: ProcessingId, to: ProcessingId, record: &RecordRef, wanted: CategorySet) -> Result<RecordRef, KernelError> {
+        let target = self.register.processing(to);
+        if target.basis != grondslag_register::Basis::FurtherProcessing || target.compatibility.is_none() {
+            let denial = Denial::NoCompatibilityAssessment;
+            self.transact(|tx| {
+                self.audit(tx, access, Event::denied(to, "further_use", record.record.to_string(), Some(&record.subject), wanted, denial))?;
+                Ok(Verdict::<()>::Denied(denial))
+            })?;
+            return Err(KernelError::Denied { processing: target.id.clone(), denial });
+        }
+        let Some(view) = self.read_record(access, from, record, wanted.intersection(target.categories))? else {
+            return Err(KernelError::RecordMismatch { record: record.record.clone() });
+        };
+        self.write(access, to, Some(&record.subject), None, &view.fields)
+    }
+
     /// Reads one record of the subject, with only the categories this role
     /// may read under `processing`.
     pub fn read_record(&self, access: &Access, processing: ProcessingId, record: &RecordRef, wanted: CategorySet) -> Result<Option<RecordView>, KernelError> {

@@ -285,3 +285,55 @@ fn a_representative_acts_on_the_principals_case_until_the_authorisation_is_revok
     assert_eq!(cases.revoke(&now, &number, &representative.subject).unwrap(), 1);
     assert!(matches!(cases.show(&acting, &number), Err(CaseError::NoSuchCase(_))), "revocation ends it at once");
 }
+
+fn closed_case(cases: &Cases<'_>, now: &Access, name: &str, bsn: &str, address: &str, postcode_city: &str) -> String {
+    let mut person = applicant();
+    person["name"] = json!(name);
+    person["bsn"] = json!(bsn);
+    let filed = cases
+        .file(now, &application(json!({ "scheme": "fysieke_schade", "applicant": person, "object": { "kind": "home", "address": address, "postcode_city": postcode_city }, "details": { "damage_arose": "2026-03-01" } })))
+        .unwrap();
+    let number = filed.number.to_string();
+    for status in [Status::InHandling, Status::ExpertAdvice, Status::Decision, Status::Closed] {
+        cases.advance(now, &number, status).unwrap();
+    }
+    number
+}
+
+// req: E19
+#[test]
+fn outreach_selects_people_without_an_active_dossier_and_never_an_opted_out_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let now = handler("2026-11-28T10:00:00Z");
+    let cases = cases(&kernel);
+    closed_case(&cases, &now, "Anna de Vries", "111222333", "Hoofdstraat 1a", "9981 AB Uithuizen");
+    closed_case(&cases, &now, "Berend Bakker", "123456782", "Kerkpad 3", "9917 PA Wirdum");
+    closed_case(&cases, &now, "Carla Mulder", "999990019", "Dorpsweg 7", "9901 AA Appingedam");
+    // Carla has a new, active dossier: she is not approached.
+    let mut carla = applicant();
+    carla["bsn"] = json!("999990019");
+    cases.file(&now, &application(json!({ "scheme": "immateriele_schade", "applicant": carla, "details": { "applicant_role": "owner" } }))).unwrap();
+
+    assert_eq!(cases.outreach_import(&now, Scheme::PhysicalDamage).unwrap(), 3);
+    cases.opt_out(&now, "HOOFDSTRAAT 1 A", "9981AB UITHUIZEN").unwrap();
+    let selected: Vec<String> = cases.outreach_selection(&now).unwrap().into_iter().map(|s| s.name).collect();
+    assert_eq!(selected, ["Berend Bakker"]);
+}
+
+// req: E20
+#[test]
+fn data_is_reused_for_another_purpose_only_by_a_processing_with_a_compatibility_assessment() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let now = handler("2026-11-28T10:00:00Z");
+    let filed = cases(&kernel)
+        .file(&now, &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": object(), "details": { "damage_arose": "2026-03-01" } })))
+        .unwrap();
+    let from = kernel.processing("fysieke_schade").unwrap();
+    let names = CategorySet::of(&[Category::Name, Category::Email]);
+    let refused = kernel.further_use(&now, from, kernel.processing("contactformulier").unwrap(), &filed.case, names);
+    assert!(matches!(refused, Err(KernelError::Denied { denial: Denial::NoCompatibilityAssessment, .. })), "{refused:?}");
+    let copy = kernel.further_use(&now, from, kernel.processing("benaderen").unwrap(), &filed.case, names).unwrap();
+    assert_eq!(copy.subject, filed.case.subject);
+}
