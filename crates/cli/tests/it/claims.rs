@@ -337,3 +337,93 @@ fn data_is_reused_for_another_purpose_only_by_a_processing_with_a_compatibility_
     let copy = kernel.further_use(&now, from, kernel.processing("benaderen").unwrap(), &filed.case, names).unwrap();
     assert_eq!(copy.subject, filed.case.subject);
 }
+
+/// A valid value for each category an applicant can give.
+fn sample(category: Category) -> serde_json::Value {
+    json!(match category {
+        Category::Bsn => "111222333",
+        Category::BankAccount => "NL91ABNA0417164300",
+        Category::PostcodeCity => "9981 AB Uithuizen",
+        Category::Address => "Hoofdstraat 12",
+        Category::Email => "anna@example.nl",
+        Category::Phone => "0595123456",
+        Category::Kvk => "12345678",
+        Category::BirthDate => "1970-03-01",
+        other => other.name(),
+    })
+}
+
+/// Filing each scheme with every category it declares stores exactly those;
+/// adding one it does not declare is refused and stores nothing.
+fn exactly_its_categories(processing: &str, details: serde_json::Value, set_by_the_system: &[Category]) {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let now = handler("2026-11-28T10:00:00Z");
+    let id = kernel.processing(processing).unwrap();
+    let declared = kernel.register().processing(id).categories;
+    let given: serde_json::Map<String, serde_json::Value> = declared
+        .iter()
+        .filter(|c| !set_by_the_system.contains(c))
+        .map(|c| (c.name().to_string(), sample(c)))
+        .collect();
+    let with_object = declared.contains(Category::Address) && processing != "acuut_onveilig";
+    let mut input = json!({ "scheme": processing, "applicant": given, "details": details });
+    if with_object {
+        input["object"] = object();
+    }
+    let undeclared = Category::ALL.iter().copied().find(|c| !declared.contains(*c) && !matches!(c, Category::Password)).unwrap();
+    let mut extra = input.clone();
+    extra["applicant"][undeclared.name()] = sample(undeclared);
+    let refused = cases(&kernel).file(&now, &application(extra));
+    assert!(matches!(refused, Err(CaseError::Kernel(KernelError::Denied { denial: Denial::Undeclared(c), .. })) if c == undeclared), "{processing}: {refused:?}");
+    assert_eq!(count(dir.path(), "records"), 0, "{processing}: a refusal stores nothing");
+
+    let filed = cases(&kernel).file(&now, &application(input)).unwrap();
+    let record = kernel.read_record(&now, id, &filed.case, declared).unwrap().unwrap();
+    let held: CategorySet = record.fields.iter().map(|(c, _)| *c).collect();
+    assert_eq!(held, declared, "{processing}");
+}
+
+// req: E3
+#[test]
+fn value_decrease_of_a_home_stores_exactly_its_categories() {
+    exactly_its_categories("waardedaling_woning", json!({}), &[Category::CaseNumber, Category::OtherInclPhotos]);
+}
+
+// req: E5
+#[test]
+fn immaterial_damage_stores_exactly_its_categories_including_the_questionnaire_as_health() {
+    exactly_its_categories(
+        "immateriele_schade",
+        json!({ "applicant_role": "tenant", "questionnaire": "Ik slaap slecht sinds de beving." }),
+        &[Category::CaseNumber, Category::OtherInclPhotos, Category::Health],
+    );
+}
+
+// req: E7
+#[test]
+fn sustainable_repair_stores_exactly_its_categories() {
+    exactly_its_categories("duurzaam_herstel", json!({ "repair": "3 schades, herhaalschade, calculatie € 48.000" }), &[Category::CaseNumber, Category::OtherInclPhotos]);
+}
+
+// req: E2
+#[test]
+fn fixed_compensation_stores_exactly_its_categories() {
+    exactly_its_categories("vaste_vergoeding", json!({}), &[Category::CaseNumber, Category::OtherInclPhotos]);
+}
+
+// req: E8
+#[test]
+fn an_unsafe_report_stores_exactly_its_categories() {
+    exactly_its_categories("acuut_onveilig", json!({}), &[Category::CaseNumber]);
+}
+
+// req: E6
+#[test]
+fn a_childs_claim_stores_exactly_its_categories() {
+    exactly_its_categories(
+        "kinderen",
+        json!({ "child_birth_date": "2012-01-01", "reference_date": "2026-06-15", "custody": "gezag: moeder", "representative_award": 500000 }),
+        &[Category::CaseNumber, Category::OtherInclPhotos, Category::Custody, Category::AwardAmount],
+    );
+}
