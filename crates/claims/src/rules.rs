@@ -44,7 +44,7 @@ impl std::fmt::Display for Cents {
 pub enum Refusal {
     #[error("this object received the fixed compensation on {decided}; that payment is final and covers physical damage, extra costs, consequential damage and nuisance up to that date, so a new application is possible only for damage that arose after it")]
     SettledByFixedCompensation { decided: Date },
-    #[error("the child turned 18 on {eighteenth}, before the reference date {reference}; the children's scheme is for children up to and including 17")]
+    #[error("the child turned 18 on {eighteenth}, not after the reference date {reference}; the children's scheme is for children up to and including 17")]
     ChildTooOld { eighteenth: Date, reference: Date },
     #[error("the birth date {birth} lies after the reference date {reference}")]
     NotYetBorn { birth: Date, reference: Date },

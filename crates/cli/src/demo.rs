@@ -2,6 +2,10 @@
 
 use std::path::Path;
 
+use grondslag_claims::area::{AreaLists, SAMPLE};
+use grondslag_claims::cases::{Application, CaseError, Cases};
+use grondslag_claims::rules::{self, ObjectKind};
+use grondslag_claims::Status;
 use grondslag_kernel::{Access, DataDir, Kernel, KernelError, Value};
 use grondslag_register::{Category, CategorySet, Register, Role};
 
@@ -85,11 +89,12 @@ pub fn run(register: Register, data: Option<&Path>) -> Result<(), Failure> {
     println!("grondslag demo — data directory {}", root.display());
     println!();
     walk_through(&kernel)?;
+    schemes(&kernel)?;
     let sealed = kernel.seal()?;
     let verification = kernel.verify_audit(|_| ())?;
     println!();
     println!(
-        "7. Audit log verified: {} entries, {} signed checkpoint(s), the last at entry {sealed}.",
+        "8. Audit log verified: {} entries, {} signed checkpoint(s), the last at entry {sealed}.",
         verification.entries, verification.checkpoints
     );
     if data.is_some() {
@@ -162,6 +167,59 @@ fn walk_through(kernel: &Kernel) -> Result<(), Failure> {
     }
     let found = kernel.find_by_bsn(&handler, physical, APPLICANTS[0].bsn)?;
     println!("   Looking her BSN up in the blind index: {}", if found.is_some() { "found (!)" } else { "not found" });
+    Ok(())
+}
+
+/// A path through several schemes, with their rules at work.
+fn schemes(kernel: &Kernel) -> Result<(), Failure> {
+    let cases = Cases::new(kernel, AreaLists::parse("shipped sample", SAMPLE)?);
+    let now = jiff::Timestamp::now();
+    let handler = Access::new("behandelaar.jansen", Role::CaseHandler, "cli:demo", now);
+    let application = |value: serde_json::Value| serde_json::from_value::<Application>(value).map_err(Failure::from);
+    let dirk = serde_json::json!({
+        "name": "Dirk Smit", "phone": "0596 111 222", "email": "dirk.smit@example.nl",
+        "bsn": "231456785", "bank_account": "NL02ABNA0123456789", "cadastral_building": "Loppersum A 77"
+    });
+    let shed = serde_json::json!({ "kind": "small_object", "address": "Molenweg 4a", "postcode_city": "9919 AB Loppersum" });
+
+    println!();
+    println!("7. The schemes at work:");
+    let fixed = cases.file(&handler, &application(serde_json::json!({ "scheme": "vaste_vergoeding", "applicant": dirk.clone(), "object": shed.clone() }))?)?;
+    let number = fixed.number.to_string();
+    for status in [Status::InHandling, Status::Decision] {
+        cases.advance(&handler, &number, status)?;
+    }
+    println!("   {number}: Dirk's shed gets the fixed compensation (E2) of {}; decided.", rules::fixed_compensation(ObjectKind::SmallObject));
+    let mut same_shed = shed.clone();
+    same_shed["address"] = serde_json::json!("MOLENWEG 4 A");
+    let earlier = jiff::Zoned::new(now, jiff::tz::TimeZone::UTC).date().checked_sub(jiff::ToSpan::days(30)).map_err(Failure::from)?;
+    let physical = serde_json::json!({ "scheme": "fysieke_schade", "applicant": dirk, "object": same_shed, "details": { "damage_arose": earlier.to_string() } });
+    match cases.file(&handler, &application(physical)?) {
+        Err(refused @ CaseError::Refused(_)) => println!("   Physical damage to the same shed, spelled 'MOLENWEG 4 A': {refused}"),
+        Err(other) => return Err(other.into()),
+        Ok(_) => return Err(Failure("a settled object was compensated twice".to_string())),
+    }
+    let emma = serde_json::json!({ "name": "Emma Smit", "bsn": "123456782" });
+    let child = serde_json::json!({
+        "scheme": "kinderen", "applicant": emma,
+        "details": { "child_birth_date": "2008-01-10", "reference_date": "2026-01-10", "custody": "gezag: beide ouders", "representative_award": 500000 }
+    });
+    match cases.file(&handler, &application(child)?) {
+        Err(refused @ CaseError::Refused(_)) => println!("   A child's claim (E6) on her 18th birthday: {refused}"),
+        Err(other) => return Err(other.into()),
+        Ok(_) => return Err(Failure("an adult was treated as a child".to_string())),
+    }
+    let report = serde_json::json!({
+        "scheme": "acuut_onveilig",
+        "applicant": { "name": "Frits Kuipers", "phone": "0596 333 444", "address": "Kerkstraat 1", "postcode_city": "9901 AA Appingedam" }
+    });
+    let unsafe_report = cases.file(&handler, &application(report)?)?;
+    println!("   {}: acutely unsafe situation (E8) reported; to be handled before {}.", unsafe_report.number, rules::unsafe_deadline(now));
+    for check in &unsafe_report.checks {
+        println!("   automated check: {}", check.explain_nl());
+    }
+    let package = cases.disclose(&handler, &number, "nam", None)?;
+    println!("   NAM's package for {number}: {} — nothing else.", package.categories.join(", "));
     Ok(())
 }
 
