@@ -127,6 +127,10 @@ pub enum CaseError {
     NotAcutelyUnsafe(String),
     #[error("{0} is not a report of an acutely unsafe situation")]
     NotAnUnsafeReport(String),
+    #[error("an award goes with a decision; advance the case to `decision` to record it")]
+    AwardWithoutDecision,
+    #[error("an award of € 0,00 is no award; record the decision without one")]
+    ZeroAward,
     #[error("cannot write the package: {0}")]
     Export(String),
     #[error("no case {0}, or you may not see it")]
@@ -327,11 +331,19 @@ impl<'k> Cases<'k> {
     }
 
     /// Moves a case one step through its scheme's life cycle.
-    pub fn advance(&self, access: &Access, number: &str, to: Status) -> Result<Status, CaseError> {
+    /// `award` goes with a decision: the amount awarded, which the applicant
+    /// (a tenant too, E5) sees in the case's history.
+    pub fn advance(&self, access: &Access, number: &str, to: Status, award: Option<Cents>) -> Result<Status, CaseError> {
         let (scheme, summary) = self.find(access, number)?;
         let from = summary.status.as_deref().and_then(Status::from_name).unwrap_or(Status::Draft);
         scheme.transition(from, to)?;
-        self.kernel.record_event(access, self.processing(scheme)?, &summary.record, to.name(), Some(to.name()), None)?;
+        let detail = match award {
+            Some(_) if to != Status::Decision => return Err(CaseError::AwardWithoutDecision),
+            Some(Cents(0)) => return Err(CaseError::ZeroAward),
+            Some(amount) => Some(format!("toegekend bedrag: {amount}")),
+            None => None,
+        };
+        self.kernel.record_event(access, self.processing(scheme)?, &summary.record, to.name(), Some(to.name()), detail.as_deref())?;
         Ok(to)
     }
 

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use grondslag_claims::area::{AreaLists, SAMPLE};
 use grondslag_claims::cases::{Application, AuthorisationForm, Cases};
+use grondslag_claims::rules::Cents;
 use grondslag_claims::{Scheme, Status};
 use grondslag_kernel::{Access, DataDir, SubjectId, Value};
 use grondslag_register::{Register, Role};
@@ -37,7 +38,13 @@ pub enum CaseCommand {
     /// Show a case: its data as your role may see it, and its history.
     Show { number: String },
     /// Move a case to the next status of its scheme's life cycle.
-    Advance { number: String, status: String },
+    Advance {
+        number: String,
+        status: String,
+        /// With a decision: the amount awarded, in euro cents.
+        #[arg(long)]
+        award: Option<u64>,
+    },
     /// Hand a case to a party the register names; writes <out>/<case>-<recipient>.json and .csv.
     Disclose {
         number: String,
@@ -142,9 +149,9 @@ pub fn run(register: Register, data: &Path, actor: &Actor, command: CaseCommand)
                 println!("  {} {:<16} {}{}", event.at, event.event, event.actor, event.detail.as_deref().map(|d| format!(" — {d}")).unwrap_or_default());
             }
         }
-        CaseCommand::Advance { number, status } => {
+        CaseCommand::Advance { number, status, award } => {
             let to = Status::from_name(&status).ok_or_else(|| Failure(format!("unknown status `{status}`")))?;
-            cases.advance(&access, &number, to)?;
+            cases.advance(&access, &number, to, award.map(Cents))?;
             println!("{number}: {}", to.label_nl());
         }
         CaseCommand::Disclose { number, recipient, legal_check, out } => {

@@ -187,7 +187,7 @@ fn schemes(kernel: &Kernel) -> Result<(), Failure> {
     let fixed = cases.file(&handler, &application(serde_json::json!({ "scheme": "vaste_vergoeding", "applicant": dirk.clone(), "object": shed.clone() }))?)?;
     let number = fixed.number.to_string();
     for status in [Status::InHandling, Status::Decision] {
-        cases.advance(&handler, &number, status)?;
+        cases.advance(&handler, &number, status, None)?;
     }
     println!("   {number}: Dirk's shed gets the fixed compensation (E2) of {}; decided.", rules::fixed_compensation(ObjectKind::SmallObject));
     let mut same_shed = shed.clone();

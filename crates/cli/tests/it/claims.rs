@@ -93,7 +93,7 @@ fn after_a_fixed_compensation_physical_damage_to_the_same_object_is_refused_with
     let fixed = cases.file(&spring, &application(json!({ "scheme": "vaste_vergoeding", "applicant": applicant(), "object": object() }))).unwrap();
     let number = fixed.number.to_string();
     for status in [Status::InHandling, Status::Decision] {
-        cases.advance(&spring, &number, status).unwrap();
+        cases.advance(&spring, &number, status, None).unwrap();
     }
     let show = cases.show(&spring, &number).unwrap();
     let details = show.fields.unwrap().get(Category::OtherInclPhotos).and_then(|v| v.as_text().map(str::to_string)).unwrap();
@@ -167,8 +167,8 @@ fn an_unsafe_situation_is_overdue_after_48_hours() {
     assert_eq!(overdue[0].1.to_string(), "2026-11-29T09:30:00Z");
     // Handled: no longer overdue.
     let number = filed.number.to_string();
-    cases(&kernel).advance(&reported, &number, Status::InHandling).unwrap();
-    cases(&kernel).advance(&reported, &number, Status::Closed).unwrap();
+    cases(&kernel).advance(&reported, &number, Status::InHandling, None).unwrap();
+    cases(&kernel).advance(&reported, &number, Status::Closed, None).unwrap();
     assert!(cases(&kernel).overdue_unsafe(&handler("2026-12-01T00:00:00Z")).unwrap().is_empty());
 }
 
@@ -212,8 +212,8 @@ fn a_draft_keeps_what_was_entered_and_is_not_checked_yet() {
     assert!(filed.checks.is_empty());
     let drafts = cases(&kernel).list(&now, Scheme::PhysicalDamage, Some(Status::Draft), 0, 50).unwrap();
     assert_eq!(drafts.len(), 1);
-    assert_eq!(cases(&kernel).advance(&now, &filed.number.to_string(), Status::Submitted).unwrap(), Status::Submitted);
-    assert!(cases(&kernel).advance(&now, &filed.number.to_string(), Status::Closed).is_err());
+    assert_eq!(cases(&kernel).advance(&now, &filed.number.to_string(), Status::Submitted, None).unwrap(), Status::Submitted);
+    assert!(cases(&kernel).advance(&now, &filed.number.to_string(), Status::Closed, None).is_err());
 }
 
 // req: E1
@@ -295,7 +295,7 @@ fn closed_case(cases: &Cases<'_>, now: &Access, name: &str, bsn: &str, address: 
         .unwrap();
     let number = filed.number.to_string();
     for status in [Status::InHandling, Status::ExpertAdvice, Status::Decision, Status::Closed] {
-        cases.advance(now, &number, status).unwrap();
+        cases.advance(now, &number, status, None).unwrap();
     }
     number
 }
@@ -426,4 +426,24 @@ fn a_childs_claim_stores_exactly_its_categories() {
         json!({ "child_birth_date": "2012-01-01", "reference_date": "2026-06-15", "custody": "gezag: moeder", "representative_award": 500000 }),
         &[Category::CaseNumber, Category::OtherInclPhotos, Category::Custody, Category::AwardAmount],
     );
+}
+
+// req: E5
+#[test]
+fn a_tenant_sees_the_amount_awarded_for_immaterial_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let now = handler("2026-11-28T10:00:00Z");
+    let cases = cases(&kernel);
+    let filed = cases
+        .file(&now, &application(json!({ "scheme": "immateriele_schade", "applicant": { "name": "Anna de Vries", "address": "Hoofdstraat 12", "postcode_city": "9981 AB Uithuizen" }, "details": { "applicant_role": "tenant" } })))
+        .unwrap();
+    let number = filed.number.to_string();
+    cases.advance(&now, &number, Status::InHandling, None).unwrap();
+    assert!(matches!(cases.advance(&now, &number, Status::Decision, Some(grondslag_claims::rules::Cents(0))), Err(CaseError::ZeroAward)));
+    cases.advance(&now, &number, Status::Decision, Some(grondslag_claims::rules::Cents::euros(2_500))).unwrap();
+    let tenant = Access::new(filed.case.subject.as_str(), Role::Applicant, "test", now.now);
+    let history = cases.show(&tenant, &number).unwrap().events;
+    let decision = history.iter().find(|e| e.event == "decision").unwrap();
+    assert_eq!(decision.detail.as_deref(), Some("toegekend bedrag: € 2.500,00"));
 }
