@@ -453,12 +453,25 @@ impl Package {
     }
 }
 
+/// Photos of a case are records of their own, found by the case number.
+const PHOTO_OF: &str = "photo_of";
+
 /// E15.BUREAU: the mayor hears of a report only when the inspection found
 /// the situation acutely unsafe.
 const MAYOR: &str = "burgemeester";
 const ACUTELY_UNSAFE: &str = "marked_acutely_unsafe";
 
 impl Cases<'_> {
+    /// Adds a photo (of damage, of rooms) to a case; it is sealed in the blob
+    /// store and reaches only the parties that receive such data (experts).
+    pub fn attach_photo(&self, access: &Access, number: &str, photo: Vec<u8>) -> Result<RecordRef, CaseError> {
+        let (scheme, case) = self.find(access, number)?;
+        let processing = self.processing(scheme)?;
+        let record = self.kernel.write(access, processing, Some(&case.record.subject), None, &[(Category::OtherInclPhotos, Value::Bytes(photo))])?;
+        self.kernel.index_record(access, processing, &record, PHOTO_OF, number)?;
+        Ok(record)
+    }
+
     /// Records the inspection's finding that an E8 report is acutely unsafe.
     pub fn mark_acutely_unsafe(&self, access: &Access, number: &str) -> Result<(), CaseError> {
         let (scheme, summary) = self.find(access, number)?;
@@ -480,12 +493,18 @@ impl Cases<'_> {
         if recipient == MAYOR && !self.kernel.events(access, processing, &summary.record)?.iter().any(|e| e.event == ACUTELY_UNSAFE) {
             return Err(CaseError::NotAcutelyUnsafe(number.to_string()));
         }
-        let views = self.kernel.disclose_record(access, processing, &summary.record, recipient_id, legal_check)?;
+        let mut views: Vec<RecordView> = self.kernel.disclose_record(access, processing, &summary.record, recipient_id, legal_check)?.into_iter().collect();
+        let gets_photos = self.kernel.register().processing(processing).disclosure_to(recipient_id).is_some_and(|c| c.contains(Category::OtherInclPhotos));
+        if gets_photos {
+            for photo in self.kernel.find_records(access, processing, PHOTO_OF, number)? {
+                views.extend(self.kernel.disclose_record(access, processing, &photo.record, recipient_id, legal_check)?);
+            }
+        }
         let party = self.kernel.register().recipient(recipient_id);
         let mut categories: Vec<Category> = Vec::new();
         let mut records = Vec::new();
         let mut attachments = Vec::new();
-        if let Some(view) = &views {
+        for view in &views {
             let mut record = BTreeMap::new();
             for (category, value) in &view.fields {
                 if !categories.contains(category) {

@@ -58,6 +58,8 @@ pub enum CaseCommand {
     },
     /// Reports of acutely unsafe situations past their 48-hour deadline.
     Overdue,
+    /// Add a photo to a case (sealed in the blob store; handed only to parties that receive photos).
+    Attach { number: String, photo: PathBuf },
     /// E19: copy the people whose cases of a scheme are closed into the outreach processing (a further use, E20).
     OutreachImport {
         #[arg(long)]
@@ -79,6 +81,9 @@ pub enum CaseCommand {
     /// Record the inspection's finding that a reported situation is acutely unsafe (informs the mayor's package).
     MarkUnsafe { number: String },
 }
+
+/// The largest photo accepted, so one upload cannot fill the disk.
+const MAX_PHOTO: u64 = 20 << 20;
 
 /// Who acts on the command line.
 #[derive(clap::Args, Debug)]
@@ -196,6 +201,15 @@ pub fn run(register: Register, data: &Path, actor: &Actor, command: CaseCommand)
             let representative = SubjectId::parse(&representative)?;
             let revoked = cases.revoke(&access, &number, &representative)?;
             println!("{number}: {revoked} authorisation(s) revoked");
+        }
+        CaseCommand::Attach { number, photo } => {
+            let size = fs::metadata(&photo).map_err(|e| Failure(format!("cannot read {}: {e}", photo.display())))?.len();
+            if size > MAX_PHOTO {
+                return Err(Failure(format!("{}: {size} bytes is more than the {} MiB a photo may have; scale it down", photo.display(), MAX_PHOTO >> 20)));
+            }
+            let bytes = fs::read(&photo).map_err(|e| Failure(format!("cannot read {}: {e}", photo.display())))?;
+            cases.attach_photo(&access, &number, bytes)?;
+            println!("{number}: photo {} added", photo.display());
         }
         CaseCommand::Overdue => {
             for (case, deadline) in cases.overdue_unsafe(&access)? {

@@ -101,3 +101,35 @@ fn a_malformed_application_file_is_refused_with_line_and_column() {
     assert!(!output.status.success());
     assert!(stderr(&output).contains("line 3"), "{}", stderr(&output));
 }
+
+// req: E15.EXPERT
+#[test]
+fn experts_get_the_photos_and_nam_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = dir.path().join("out");
+    let number = ok(&data, &["case", "create", &example()]).split_whitespace().next().unwrap().to_string();
+    let photo = dir.path().join("woonkamer.jpg");
+    let bytes: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&photo, &bytes).unwrap();
+    ok(&data, &["case", "attach", &number, photo.to_str().unwrap()]);
+    ok(&data, &["case", "disclose", &number, "deskundigen", "--out", out.to_str().unwrap()]);
+    let handed = std::fs::read(out.join(format!("{number}-other_incl_photos-1.bin"))).unwrap();
+    assert_eq!(handed, bytes);
+    let package = std::fs::read_to_string(out.join(format!("{number}-deskundigen.json"))).unwrap();
+    assert!(package.contains(&format!("{number}-other_incl_photos-1.bin")));
+    ok(&data, &["case", "disclose", &number, "nam", "--out", out.to_str().unwrap()]);
+    assert_eq!(package_categories(&out, &format!("{number}-nam.json")), ["address"]);
+    assert_eq!(std::fs::read_dir(&out).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "bin")).count(), 1);
+    // The photo is sealed at rest.
+    for file in crate::files_below(&data) {
+        let content = std::fs::read(&file).unwrap();
+        assert!(!content.windows(64).any(|w| w == &bytes[..64]), "{} holds the photo in the clear", file.display());
+    }
+    // An oversized upload is refused before anything is stored.
+    let big = dir.path().join("groot.jpg");
+    std::fs::write(&big, vec![0u8; 21 << 20]).unwrap();
+    let refused = run(&data, &["case", "attach", &number, big.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("scale it down"), "{}", stderr(&refused));
+}
