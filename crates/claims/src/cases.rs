@@ -127,6 +127,8 @@ pub enum CaseError {
     NotAcutelyUnsafe(String),
     #[error("{0} is not a report of an acutely unsafe situation")]
     NotAnUnsafeReport(String),
+    #[error("{0} is no longer a draft; changes after submission go through the case handler")]
+    NotADraft(String),
     #[error("an award goes with a decision; advance the case to `decision` to record it")]
     AwardWithoutDecision,
     #[error("an award of € 0,00 is no award; record the decision without one")]
@@ -331,6 +333,23 @@ impl<'k> Cases<'k> {
     }
 
     /// Moves a case one step through its scheme's life cycle.
+    /// Continues a draft: adds or corrects the applicant's data. Only the
+    /// scheme's categories are accepted, as when filing.
+    pub fn continue_draft(&self, access: &Access, number: &str, applicant: &BTreeMap<String, String>) -> Result<(), CaseError> {
+        let (scheme, summary) = self.find(access, number)?;
+        if summary.status.as_deref() != Some(Status::Draft.name()) {
+            return Err(CaseError::NotADraft(number.to_string()));
+        }
+        let fields = applicant
+            .iter()
+            .map(|(name, value)| Ok((Category::from_name(name).ok_or_else(|| CaseError::UnknownCategory(name.clone()))?, Value::text(value.clone()))))
+            .collect::<Result<Vec<_>, CaseError>>()?;
+        let processing = self.processing(scheme)?;
+        self.kernel.write(access, processing, Some(&summary.record.subject), Some(&summary.record.record), &fields)?;
+        self.kernel.record_event(access, processing, &summary.record, "draft_saved", None, None)?;
+        Ok(())
+    }
+
     /// `award` goes with a decision: the amount awarded, which the applicant
     /// (a tenant too, E5) sees in the case's history.
     pub fn advance(&self, access: &Access, number: &str, to: Status, award: Option<Cents>) -> Result<Status, CaseError> {

@@ -23,6 +23,8 @@ pub enum CaseCommand {
         #[arg(long)]
         draft: bool,
     },
+    /// Continue a draft with more of the applicant's data, from a JSON object of category names and values.
+    Continue { number: String, file: PathBuf },
     /// List the cases of a scheme, most recently changed first.
     List {
         /// The scheme's processing id, e.g. fysieke_schade.
@@ -116,13 +118,19 @@ pub fn run(register: Register, data: &Path, actor: &Actor, command: CaseCommand)
     match command {
         CaseCommand::Create { file, draft } => {
             let mut application: Application =
-                serde_json::from_str(&read(&file)?).map_err(|e| Failure(format!("{}: line {}, column {}: {e}", file.display(), e.line(), e.column())))?;
+                serde_json::from_str(&read(&file)?).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
             application.submit &= !draft;
             let filed = cases.file(&access, &application)?;
             println!("{} {} ({})", filed.number, filed.status.label_nl(), Scheme::from_processing(&application.scheme).map_or("", |s| s.name_nl()));
             for check in &filed.checks {
                 println!("  {}", check.explain_nl());
             }
+        }
+        CaseCommand::Continue { number, file } => {
+            let applicant: std::collections::BTreeMap<String, String> =
+                serde_json::from_str(&read(&file)?).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
+            cases.continue_draft(&access, &number, &applicant)?;
+            println!("{number}: concept bijgewerkt");
         }
         CaseCommand::List { scheme, status, page } => {
             let scheme = Scheme::from_processing(&scheme).ok_or_else(|| Failure(format!("unknown scheme `{scheme}`")))?;
@@ -193,7 +201,7 @@ pub fn run(register: Register, data: &Path, actor: &Actor, command: CaseCommand)
         }
         CaseCommand::Authorise { file } => {
             let form: AuthorisationForm =
-                serde_json::from_str(&read(&file)?).map_err(|e| Failure(format!("{}: line {}, column {}: {e}", file.display(), e.line(), e.column())))?;
+                serde_json::from_str(&read(&file)?).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
             let representative = cases.authorise(&access, &form)?;
             println!("authorised for {}; the representative acts as: --role representative --as {}", form.case, representative.subject);
         }

@@ -133,3 +133,18 @@ fn experts_get_the_photos_and_nam_does_not() {
     assert!(!refused.status.success());
     assert!(stderr(&refused).contains("scale it down"), "{}", stderr(&refused));
 }
+
+// req: E1
+#[test]
+fn a_negative_amount_is_refused_with_where_it_stands() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("costs.json");
+    let example = std::fs::read_to_string(example()).unwrap().replace("\"garden\": 45000", "\"garden\": -45000");
+    std::fs::write(&file, example).unwrap();
+    let output = run(&data, &["case", "create", file.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(message.contains("-45000") && message.contains("line 14"), "{message}");
+    assert!(!data.join("grondslag.db").exists() || crate::sqlite(&data).query_row("SELECT count(*) FROM records", [], |r| r.get::<_, i64>(0)).unwrap() == 0);
+}

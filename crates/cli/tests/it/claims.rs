@@ -210,6 +210,14 @@ fn a_draft_keeps_what_was_entered_and_is_not_checked_yet() {
         .unwrap();
     assert_eq!(filed.status, Status::Draft);
     assert!(filed.checks.is_empty());
+    let number = filed.number.to_string();
+    // Later: the applicant continues where they left off.
+    let more: std::collections::BTreeMap<String, String> = [("email".to_string(), "anna@example.nl".to_string()), ("bsn".to_string(), "111222333".to_string())].into();
+    cases(&kernel).continue_draft(&now, &number, &more).unwrap();
+    let held = stored(&kernel, &now, &number);
+    assert!(held.contains(Category::Email) && held.contains(Category::Name) && held.contains(Category::Bsn));
+    let undeclared: std::collections::BTreeMap<String, String> = [("health".to_string(), "rugklachten".to_string())].into();
+    assert!(matches!(cases(&kernel).continue_draft(&now, &number, &undeclared), Err(CaseError::Kernel(KernelError::Denied { .. }))));
     let drafts = cases(&kernel).list(&now, Scheme::PhysicalDamage, Some(Status::Draft), 0, 50).unwrap();
     assert_eq!(drafts.len(), 1);
     assert_eq!(cases(&kernel).advance(&now, &filed.number.to_string(), Status::Submitted, None).unwrap(), Status::Submitted);
@@ -234,6 +242,7 @@ fn bad_input_is_refused_with_what_and_where_and_stores_nothing() {
         (json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": bad_postcode, "details": { "damage_arose": "2026-03-01" } }), "postcode"),
         (json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": object(), "details": { "damage_arose": "2027-01-01" } }), "future"),
         (json!({ "scheme": "vaste_schade", "applicant": applicant() }), "unknown scheme"),
+        (json!({ "scheme": "waardedaling_niet_wonen", "applicant": { "name": "Smit BV", "kvk": "1234" }, "object": object() }), "8 digits"),
         (json!({ "scheme": "fysieke_schade", "applicant": { "naam": "Anna" }, "object": object(), "details": { "damage_arose": "2026-03-01" } }), "`naam` is not a category"),
     ];
     for (input, expected) in cases_ {
