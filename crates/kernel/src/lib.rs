@@ -419,14 +419,37 @@ impl Kernel {
             let reason = format!("erased {} records, {} fields, {} blobs and the subject key", erased.records, erased.fields, erased.blobs.len());
             Ok((erased, Some(reason)))
         })?;
+        self.delete_blobs(&erased);
+        Ok(erased)
+    }
+
+    /// Erases one record (a withdrawn message, a cancelled subscription).
+    /// A subject left without records loses its key and index entries too,
+    /// so nothing of them stays readable anywhere.
+    pub fn erase_record(&self, access: &Access, processing: ProcessingId, record: &RecordRef, why: &str) -> Result<Erased, KernelError> {
+        let ask = Ask::new(Action::Erase, "erase_record", record.record.to_string());
+        let erased = self.on_record(access, processing, record, ask, |tx, _, _| {
+            let mut erased = tx.erase_record(&record.record)?;
+            let mut reason = format!("{why}: erased {} fields, {} blobs", erased.fields, erased.blobs.len());
+            if tx.records_of(&record.subject)? == 0 {
+                erased.blobs.extend(tx.erase_subject(&record.subject)?.blobs);
+                reason.push_str(" and the subject key (no records left)");
+            }
+            Ok((erased, Some(reason)))
+        })?;
+        self.delete_blobs(&erased);
+        Ok(erased)
+    }
+
+    /// Removes erased blobs from disk once the erasure has committed.
+    fn delete_blobs(&self, erased: &Erased) {
         for blob in &erased.blobs {
-            // Committed: the key is gone, so a blob left behind by a failure
-            // here is unreadable ciphertext; report, do not undo the erasure.
+            // Committed: no row names the blob any more, and it is
+            // ciphertext; a failure here is reported, the erasure stands.
             if let Err(e) = self.blobs.delete(blob) {
-                tracing::warn!(error = %e, "could not remove the blob of an erased subject");
+                tracing::warn!(error = %e, "could not remove an erased blob");
             }
         }
-        Ok(erased)
     }
 
     /// Sets or lifts the art. 18 restriction. Only under the rights process.

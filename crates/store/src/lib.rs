@@ -101,6 +101,10 @@ pub trait Tx {
     fn set_restricted(&mut self, id: &SubjectId, restricted: bool) -> Result<bool, StoreError>;
     /// Deletes the subject's key, index entries, records and fields.
     fn erase_subject(&mut self, id: &SubjectId) -> Result<Erased, StoreError>;
+    /// Deletes one record with its fields, events and index entries.
+    fn erase_record(&mut self, record: &RecordId) -> Result<Erased, StoreError>;
+    /// How many records the subject still has.
+    fn records_of(&mut self, subject: &SubjectId) -> Result<u64, StoreError>;
 
     /// Points `digest` of `kind` at the subject, replacing the subject's
     /// previous entry of that kind: a person has one BSN, and a corrected

@@ -253,6 +253,20 @@ struct SqliteTx<'c> {
 }
 
 impl SqliteTx<'_> {
+    /// The blobs of the records matching `condition` on `r` (records).
+    fn blobs_where(&self, condition: &str, value: &str) -> Result<Vec<BlobId>, StoreError> {
+        let mut statement = self
+            .tx
+            .prepare_cached(&format!("SELECT f.blob FROM fields f JOIN records r ON r.id = f.record_id WHERE {condition} AND f.blob IS NOT NULL"))
+            .map_err(sql("finding blobs"))?;
+        let blobs = statement
+            .query_map([value], |r| r.get::<_, String>(0))
+            .map_err(sql("finding blobs"))?
+            .map(|b| BlobId::parse(&b.map_err(sql("finding blobs"))?).map_err(|_| StoreError::Corrupt("fields.blob")))
+            .collect();
+        blobs
+    }
+
     /// Statements are prepared once per connection and reused: preparing
     /// costs more than running most of these.
     fn exec(&self, statement: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
@@ -321,19 +335,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn erase_subject(&mut self, id: &SubjectId) -> Result<Erased, StoreError> {
-        let mut statement = self
-            .tx
-            .prepare_cached(
-                "SELECT f.blob FROM fields f JOIN records r ON r.id = f.record_id
-                 WHERE r.subject_id = ?1 AND f.blob IS NOT NULL",
-            )
-            .map_err(sql("finding a subject's blobs"))?;
-        let blobs = statement
-            .query_map([id.as_str()], |r| r.get::<_, String>(0))
-            .map_err(sql("finding a subject's blobs"))?
-            .map(|b| BlobId::parse(&b.map_err(sql("finding a subject's blobs"))?).map_err(|_| StoreError::Corrupt("fields.blob")))
-            .collect::<Result<Vec<_>, _>>()?;
-        drop(statement);
+        let blobs = self.blobs_where("r.subject_id = ?1", id.as_str())?;
         let fields = self
             .exec("DELETE FROM fields WHERE record_id IN (SELECT id FROM records WHERE subject_id = ?1)", [id.as_str()])
             .map_err(sql("erasing fields"))?;
@@ -341,6 +343,20 @@ impl Tx for SqliteTx<'_> {
         self.exec("DELETE FROM blind_index WHERE subject_id = ?1", [id.as_str()]).map_err(sql("erasing index entries"))?;
         self.exec("DELETE FROM subjects WHERE id = ?1", [id.as_str()]).map_err(sql("erasing a subject key"))?;
         Ok(Erased { records: records as u64, fields: fields as u64, blobs })
+    }
+
+    fn erase_record(&mut self, record: &RecordId) -> Result<Erased, StoreError> {
+        let blobs = self.blobs_where("r.id = ?1", record.as_str())?;
+        let fields = self.exec("DELETE FROM fields WHERE record_id = ?1", [record.as_str()]).map_err(sql("erasing fields"))?;
+        let records = self.exec("DELETE FROM records WHERE id = ?1", [record.as_str()]).map_err(sql("erasing a record"))?;
+        Ok(Erased { records: records as u64, fields: fields as u64, blobs })
+    }
+
+    fn records_of(&mut self, subject: &SubjectId) -> Result<u64, StoreError> {
+        let count: i64 = self
+            .query_one("SELECT count(*) FROM records WHERE subject_id = ?1", [subject.as_str()], |r| r.get(0))
+            .map_err(sql("counting records"))?;
+        u64::try_from(count).map_err(|_| StoreError::Corrupt("records"))
     }
 
     fn set_blind_index(&mut self, kind: &str, digest: &[u8], subject: &SubjectId) -> Result<(), StoreError> {
