@@ -12,6 +12,7 @@
 
 mod categories;
 mod diagnostic;
+pub mod due;
 mod model;
 mod parse;
 pub mod render;

@@ -310,7 +310,9 @@ pub struct Term {
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Retention {
     AfterEvent { event: String, term: Term },
-    UntilEvent { event: String },
+    /// Until `event`; or, when `fallback` is given, at the latest `term`
+    /// after its event (a quiet period after an answer, say).
+    UntilEvent { event: String, fallback: Option<(String, Term)> },
     UntilWithdrawn,
     Permanent { reason: Option<String> },
     PerItem { default: Term },

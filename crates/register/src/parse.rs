@@ -125,6 +125,8 @@ struct RawRetention {
     term: Option<Name>,
     reason: Option<String>,
     default: Option<Name>,
+    fallback_event: Option<Name>,
+    fallback_term: Option<Name>,
 }
 
 /// `role = ["read"]` or `role = { actions = ["read"], categories = [...] }`.
@@ -468,7 +470,13 @@ impl Builder<'_, '_> {
             }
             "until_event" => {
                 let event = required(self, &r.event, "event")?;
-                Some(Retention::UntilEvent { event: event.into_inner() })
+                let fallback = match (&r.fallback_event, &r.fallback_term) {
+                    (None, None) => None,
+                    (Some(event), Some(term)) => Some((event.get_ref().clone(), self.term(term, terms)?)),
+                    (Some(_), None) => required(self, &r.fallback_term, "fallback_term").map(|_| None)?,
+                    (None, Some(_)) => required(self, &r.fallback_event, "fallback_event").map(|_| None)?,
+                };
+                Some(Retention::UntilEvent { event: event.into_inner(), fallback })
             }
             "until_withdrawn" => Some(Retention::UntilWithdrawn),
             "permanent" => Some(Retention::Permanent { reason: r.reason.clone() }),

@@ -209,6 +209,7 @@ fn event_nl(event: &str) -> String {
         "case_closed" => "het sluiten van het dossier",
         "employment_ended" => "het einde van het dienstverband",
         "answered_and_satisfied" => "je vraag volledig is beantwoord en je tevreden bent met het antwoord",
+        "answered" => "ons antwoord",
         "unsubscribed" => "je je afmeldt",
         "account_deleted" => "je je account verwijdert",
         "function_changed" => "de medewerker van functie wisselt",
@@ -233,7 +234,10 @@ fn term_text(term: &Term) -> String {
 fn retention_text(retention: &Retention) -> String {
     match retention {
         Retention::AfterEvent { event, term } => format!("{} na {}.", term_text(term), event_nl(event)),
-        Retention::UntilEvent { event } => format!("Tot {}; daarna verwijderen wij de gegevens.", event_nl(event)),
+        Retention::UntilEvent { event, fallback: None } => format!("Tot {}; daarna verwijderen wij de gegevens.", event_nl(event)),
+        Retention::UntilEvent { event, fallback: Some((after, term)) } => {
+            format!("Tot {}, of uiterlijk {} na {}; daarna verwijderen wij de gegevens.", event_nl(event), term_text(term), event_nl(after))
+        }
         Retention::UntilWithdrawn => "Tot je je toestemming intrekt; daarna verwijderen wij de gegevens direct.".to_string(),
         Retention::Permanent { reason } => match reason {
             Some(reason) => format!("Permanent: {reason}"),

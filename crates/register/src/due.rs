@@ -1,0 +1,132 @@
+//! When data is due for deletion, from the dated facts of its record.
+//!
+//! A retention rule says how long; the record's events say since when. The
+//! answer is computed when the facts arrive, so that finding what is due
+//! never means scanning the store. Terms are calendar terms in
+//! Europe/Amsterdam: one month after 31 January is the end of February.
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+use crate::model::{Retention, Term};
+
+/// The event that places a hold (incident, integrity issue, proceedings).
+pub const HOLD_PLACED: &str = "hold_placed";
+/// The event that releases it.
+pub const HOLD_RELEASED: &str = "hold_released";
+/// The event of consent being withdrawn.
+pub const CONSENT_WITHDRAWN: &str = "consent_withdrawn";
+/// The event every record starts with, for per-item terms.
+pub const RECORDED: &str = "recorded";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Due {
+    /// Deletable from this moment.
+    At(Timestamp),
+    /// No date yet: the event the term counts from has not happened.
+    WaitingFor(String),
+    /// Under a hold: kept, whatever the term says, until it is released.
+    Held,
+    /// Kept for good.
+    Never,
+}
+
+fn amsterdam() -> TimeZone {
+    TimeZone::get("Europe/Amsterdam").unwrap_or(TimeZone::UTC)
+}
+
+/// `at` plus `term`, counted on the Amsterdam calendar.
+pub fn add_term(at: Timestamp, term: &Term) -> Timestamp {
+    at.to_zoned(amsterdam()).checked_add(term.duration.to_span()).map_or(Timestamp::MAX, |z| z.timestamp())
+}
+
+/// When `event` last happened, among `facts` (oldest first).
+fn last(facts: &[(&str, Timestamp)], event: &str) -> Option<Timestamp> {
+    facts.iter().rev().find(|(e, _)| *e == event).map(|(_, at)| *at)
+}
+
+impl Retention {
+    /// When a record under this rule is due, given its events (oldest
+    /// first). A hold that is placed and not released wins over any term;
+    /// once released, the term applies again, so a passed term makes the
+    /// record due at once.
+    pub fn due(&self, facts: &[(&str, Timestamp)]) -> Due {
+        let holds = facts.iter().filter(|(e, _)| *e == HOLD_PLACED || *e == HOLD_RELEASED);
+        if holds.last().is_some_and(|(e, _)| *e == HOLD_PLACED) {
+            return Due::Held;
+        }
+        match self {
+            Retention::AfterEvent { event, term } => match last(facts, event) {
+                Some(at) => Due::At(add_term(at, term)),
+                None => Due::WaitingFor(event.clone()),
+            },
+            Retention::UntilEvent { event, fallback } => {
+                let until = last(facts, event);
+                let latest = fallback.as_ref().and_then(|(after, term)| last(facts, after).map(|at| add_term(at, term)));
+                match until.into_iter().chain(latest).min() {
+                    Some(at) => Due::At(at),
+                    None => Due::WaitingFor(event.clone()),
+                }
+            }
+            Retention::UntilWithdrawn => match last(facts, CONSENT_WITHDRAWN) {
+                Some(at) => Due::At(at),
+                None => Due::WaitingFor(CONSENT_WITHDRAWN.to_string()),
+            },
+            Retention::Permanent { .. } => Due::Never,
+            Retention::PerItem { default } => match last(facts, RECORDED) {
+                Some(at) => Due::At(add_term(at, default)),
+                None => Due::WaitingFor(RECORDED.to_string()),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Duration, DurationUnit};
+
+    fn ts(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn term(amount: u32, unit: DurationUnit) -> Term {
+        Term { duration: Duration { amount, unit }, setting: None }
+    }
+
+    // req: E18
+    #[test]
+    fn a_recording_is_due_28_days_after_the_call_unless_held() {
+        let rule = Retention::AfterEvent { event: "recorded".to_string(), term: term(28, DurationUnit::Days) };
+        let call = ts("2026-10-01T09:00:00Z");
+        // 28 calendar days in Amsterdam: 11:00 local both times, across the
+        // end of summer time on 25 October.
+        assert_eq!(rule.due(&[("recorded", call)]), Due::At(ts("2026-10-29T10:00:00Z")));
+        let held = [("recorded", call), (HOLD_PLACED, ts("2026-10-10T00:00:00Z"))];
+        assert_eq!(rule.due(&held), Due::Held);
+        let released = [("recorded", call), (HOLD_PLACED, ts("2026-10-10T00:00:00Z")), (HOLD_RELEASED, ts("2026-12-01T00:00:00Z"))];
+        assert_eq!(rule.due(&released), Due::At(ts("2026-10-29T10:00:00Z")), "past its term: due at once on release");
+        assert_eq!(rule.due(&[]), Due::WaitingFor("recorded".to_string()));
+    }
+
+    #[test]
+    fn months_count_on_the_amsterdam_calendar() {
+        let rule = Retention::AfterEvent { event: "x".to_string(), term: term(1, DurationUnit::Months) };
+        // 31 January 12:00 in Amsterdam → the last day of February.
+        assert_eq!(rule.due(&[("x", ts("2027-01-31T11:00:00Z"))]), Due::At(ts("2027-02-28T11:00:00Z")));
+        // Across the switch to summer time the local hour stays 12:00.
+        assert_eq!(rule.due(&[("x", ts("2027-03-15T11:00:00Z"))]), Due::At(ts("2027-04-15T10:00:00Z")));
+    }
+
+    // req: E11
+    #[test]
+    fn a_message_is_due_when_the_sender_is_satisfied_or_after_the_quiet_period() {
+        let rule = Retention::UntilEvent { event: "answered_and_satisfied".to_string(), fallback: Some(("answered".to_string(), term(4, DurationUnit::Weeks))) };
+        assert_eq!(rule.due(&[("received", ts("2026-11-01T00:00:00Z"))]), Due::WaitingFor("answered_and_satisfied".to_string()));
+        let answered = ("answered", ts("2026-11-02T10:00:00Z"));
+        assert_eq!(rule.due(&[answered]), Due::At(ts("2026-11-30T10:00:00Z")));
+        assert_eq!(rule.due(&[answered, ("answered_and_satisfied", ts("2026-11-03T10:00:00Z"))]), Due::At(ts("2026-11-03T10:00:00Z")));
+        assert_eq!(Retention::UntilWithdrawn.due(&[(CONSENT_WITHDRAWN, ts("2026-11-05T00:00:00Z"))]), Due::At(ts("2026-11-05T00:00:00Z")));
+        assert_eq!(Retention::Permanent { reason: None }.due(&[answered]), Due::Never);
+    }
+}
