@@ -51,8 +51,8 @@ impl Retention {
     /// once released, the term applies again, so a passed term makes the
     /// record due at once.
     pub fn due(&self, facts: &[(&str, Timestamp)]) -> Due {
-        let holds = facts.iter().filter(|(e, _)| *e == HOLD_PLACED || *e == HOLD_RELEASED);
-        if holds.last().is_some_and(|(e, _)| *e == HOLD_PLACED) {
+        let mut holds = facts.iter().rev().filter(|(e, _)| *e == HOLD_PLACED || *e == HOLD_RELEASED);
+        if holds.next().is_some_and(|(e, _)| *e == HOLD_PLACED) {
             return Due::Held;
         }
         match self {

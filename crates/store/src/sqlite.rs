@@ -259,12 +259,11 @@ impl SqliteTx<'_> {
             .tx
             .prepare_cached(&format!("SELECT f.blob FROM fields f JOIN records r ON r.id = f.record_id WHERE {condition} AND f.blob IS NOT NULL"))
             .map_err(sql("finding blobs"))?;
-        let blobs = statement
+        statement
             .query_map([value], |r| r.get::<_, String>(0))
             .map_err(sql("finding blobs"))?
             .map(|b| BlobId::parse(&b.map_err(sql("finding blobs"))?).map_err(|_| StoreError::Corrupt("fields.blob")))
-            .collect();
-        blobs
+            .collect()
     }
 
     /// Statements are prepared once per connection and reused: preparing
