@@ -386,7 +386,7 @@ impl<'k> Cases<'k> {
         let processing = self.processing(Scheme::AcutelyUnsafe)?;
         let mut overdue = Vec::new();
         for status in [Status::Submitted, Status::InHandling] {
-            for case in self.kernel.list(access, processing, Some(status.name()), 0, u64::MAX)? {
+            for case in self.kernel.list_all(access, processing, Some(status.name()))? {
                 let events = self.kernel.events(access, processing, &case.record)?;
                 let reported = events.iter().find(|e| e.event == "created").map(|e| e.at);
                 if let Some(reported) = reported
@@ -474,6 +474,8 @@ impl Package {
 
 /// Photos of a case are records of their own, found by the case number.
 const PHOTO_OF: &str = "photo_of";
+/// So are notes copied into it (from the contact form, say).
+const NOTE_OF: &str = "note_of";
 
 /// E15.BUREAU: the mayor hears of a report only when the inspection found
 /// the situation acutely unsafe.
@@ -488,6 +490,16 @@ impl Cases<'_> {
         let processing = self.processing(scheme)?;
         let record = self.kernel.write(access, processing, Some(&case.record.subject), None, &[(Category::OtherInclPhotos, Value::Bytes(photo))])?;
         self.kernel.index_record(access, processing, &record, PHOTO_OF, number)?;
+        Ok(record)
+    }
+
+    /// Adds a note to a case as data needed for the decision, in a record of
+    /// its own that follows the case's term.
+    pub fn add_note(&self, access: &Access, number: &str, note: &str) -> Result<RecordRef, CaseError> {
+        let (scheme, case) = self.find(access, number)?;
+        let processing = self.processing(scheme)?;
+        let record = self.kernel.write(access, processing, Some(&case.record.subject), None, &[(Category::OtherInclPhotos, Value::text(note))])?;
+        self.kernel.index_record(access, processing, &record, NOTE_OF, number)?;
         Ok(record)
     }
 
@@ -650,18 +662,6 @@ pub struct Selected {
 }
 
 impl Cases<'_> {
-    /// Every record of a processing, page by page.
-    fn all(&self, access: &Access, processing: ProcessingId) -> Result<Vec<RecordSummary>, CaseError> {
-        let mut all = Vec::new();
-        loop {
-            let page = self.kernel.list(access, processing, None, all.len() as u64, 500)?;
-            let done = page.len() < 500;
-            all.extend(page);
-            if done {
-                return Ok(all);
-            }
-        }
-    }
 
     fn text_of(view: &RecordView, category: Category) -> String {
         view.get(category).and_then(Value::as_text).unwrap_or_default().to_string()
@@ -674,7 +674,7 @@ impl Cases<'_> {
         let to = self.kernel.processing(OUTREACH)?;
         let contact = CategorySet::of(&[Category::Name, Category::Address, Category::PostcodeCity, Category::Phone, Category::Email]);
         let mut imported = 0;
-        for case in self.all(access, from)? {
+        for case in self.kernel.list_all(access, from, None)? {
             if case.status.as_deref() != Some(Status::Closed.name()) {
                 continue;
             }
@@ -702,7 +702,7 @@ impl Cases<'_> {
         let wanted = CategorySet::of(&[Category::Name, Category::Address, Category::PostcodeCity]);
         let mut list = crate::address::DoNotApproach::default();
         let do_not = self.kernel.processing(DO_NOT_APPROACH)?;
-        for entry in self.all(access, do_not)? {
+        for entry in self.kernel.list_all(access, do_not, None)? {
             if let Some(view) = self.kernel.read_record(access, do_not, &entry.record, wanted)?
                 && let Ok(key) = AddressKey::new(&Self::text_of(&view, Category::Address), &Self::text_of(&view, Category::PostcodeCity))
             {
@@ -711,7 +711,7 @@ impl Cases<'_> {
         }
         let mut active = std::collections::HashSet::new();
         for scheme in Scheme::ALL {
-            for case in self.all(access, self.processing(scheme)?)? {
+            for case in self.kernel.list_all(access, self.processing(scheme)?, None)? {
                 if case.status.as_deref() != Some(Status::Closed.name()) {
                     active.insert(case.record.subject.clone());
                 }
@@ -719,7 +719,7 @@ impl Cases<'_> {
         }
         let outreach = self.kernel.processing(OUTREACH)?;
         let mut candidates = Vec::new();
-        for person in self.all(access, outreach)? {
+        for person in self.kernel.list_all(access, outreach, None)? {
             if active.contains(&person.record.subject) {
                 continue;
             }

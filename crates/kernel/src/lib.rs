@@ -557,6 +557,21 @@ impl Kernel {
         self.summaries(access, processing, "list", |tx| Ok(tx.list_records(name, status, offset, limit)?))
     }
 
+    /// Every record of `processing` (optionally of one status), fetched a
+    /// page at a time.
+    pub fn list_all(&self, access: &Access, processing: ProcessingId, status: Option<&str>) -> Result<Vec<RecordSummary>, KernelError> {
+        const PAGE: u64 = 500;
+        let mut all = Vec::new();
+        loop {
+            let page = self.list(access, processing, status, all.len() as u64, PAGE)?;
+            let done = (page.len() as u64) < PAGE;
+            all.extend(page);
+            if done {
+                return Ok(all);
+            }
+        }
+    }
+
     /// The record a reference (case number) names, if the role may read the
     /// case numbers of its processing.
     pub fn find_reference(&self, access: &Access, reference: &str) -> Result<Option<(ProcessingId, RecordSummary)>, KernelError> {

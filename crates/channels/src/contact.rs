@@ -1,0 +1,150 @@
+//! The contact form (E11): questions, priority requests, feedback, and
+//! complaints about the use of personal data.
+//!
+//! Basis is consent, so a message comes with a link (a token) through which
+//! the sender says they are satisfied with the answer, or withdraws consent —
+//! which deletes the message at once. A message is kept until the sender is
+//! satisfied, or at the latest the register's quiet period after the answer.
+
+use grondslag_kernel::{Access, Kernel, RecordRef, Value};
+use grondslag_register::{Category, CategorySet, ProcessingId};
+
+use crate::{ChannelError, Token};
+
+const PROCESSING: &str = "contactformulier";
+const LINK: &str = "contact_link";
+
+/// What the sender asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Question,
+    /// A request for priority for a dossier.
+    Priority,
+    Feedback,
+    /// A complaint about the use of personal data: routed to the privacy team.
+    Complaint,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Question => "question",
+            Kind::Priority => "priority",
+            Kind::Feedback => "feedback",
+            Kind::Complaint => "complaint",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Kind> {
+        [Kind::Question, Kind::Priority, Kind::Feedback, Kind::Complaint].into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// A message as the form hands it in.
+#[derive(Clone, Debug)]
+pub struct Message {
+    pub kind: Kind,
+    /// Category and value, as the sender filled them in; optional fields of
+    /// the register (address, postcode, case number) may be left out.
+    pub fields: Vec<(Category, String)>,
+    /// The sender's consent to the use of their data for this message.
+    pub consent: bool,
+}
+
+/// What the sender gets back: the message, and the link token through which
+/// they confirm satisfaction or withdraw.
+#[derive(Debug)]
+pub struct Received {
+    pub message: RecordRef,
+    pub link: Token,
+}
+
+/// The sentence every reply to a complaint carries.
+pub const SUPERVISOR: &str = "Ben je het niet eens met onze reactie? Je kunt een klacht indienen bij de Autoriteit Persoonsgegevens.";
+
+#[derive(Debug)]
+pub struct ContactForm<'k> {
+    kernel: &'k Kernel,
+    processing: ProcessingId,
+}
+
+impl<'k> ContactForm<'k> {
+    pub fn new(kernel: &'k Kernel) -> Result<ContactForm<'k>, ChannelError> {
+        Ok(ContactForm { kernel, processing: kernel.processing(PROCESSING)? })
+    }
+
+    /// Receives a message. Required are the categories the register does not
+    /// mark optional; nothing is stored without consent.
+    pub fn submit(&self, access: &Access, message: &Message) -> Result<Received, ChannelError> {
+        if !message.consent {
+            return Err(ChannelError::NoConsent);
+        }
+        let p = self.kernel.register().processing(self.processing);
+        let given: CategorySet = message.fields.iter().map(|(c, _)| *c).collect();
+        if let Some(missing) = p.categories.difference(p.optional).difference(given).first() {
+            return Err(ChannelError::Missing(missing.name()));
+        }
+        let fields: Vec<(Category, Value)> = message.fields.iter().map(|(c, v)| (*c, Value::text(v.clone()))).collect();
+        let record = self.kernel.write(access, self.processing, None, None, &fields)?;
+        let status = if message.kind == Kind::Complaint { "complaint" } else { "open" };
+        self.kernel.record_event(access, self.processing, &record, "received", Some(status), Some(message.kind.name()))?;
+        if message.kind == Kind::Complaint {
+            self.kernel.record_event(access, self.processing, &record, "routed_to_privacy_team", None, None)?;
+        }
+        let link = Token::generate();
+        self.kernel.index_record(access, self.processing, &record, LINK, link.as_str())?;
+        Ok(Received { message: record, link })
+    }
+
+    /// The message a link belongs to.
+    fn by_link(&self, access: &Access, link: &str) -> Result<RecordRef, ChannelError> {
+        let link = Token::parse(link).ok_or(ChannelError::InvalidToken)?;
+        let found = self.kernel.find_records(access, self.processing, LINK, link.as_str())?;
+        found.into_iter().next().map(|s| s.record).ok_or(ChannelError::InvalidToken)
+    }
+
+    /// Answers a message; a reply to a complaint names the supervisor.
+    pub fn answer(&self, access: &Access, message: &RecordRef, text: &str) -> Result<String, ChannelError> {
+        let complaint = self.kernel.events(access, self.processing, message)?.iter().any(|e| e.event == "routed_to_privacy_team");
+        let reply = if complaint { format!("{text}\n\n{SUPERVISOR}") } else { text.to_string() };
+        self.kernel.record_event(access, self.processing, message, "answered", Some("answered"), Some(&reply))?;
+        Ok(reply)
+    }
+
+    /// A complaint the privacy team could not settle goes to the FG.
+    pub fn escalate(&self, access: &Access, message: &RecordRef) -> Result<(), ChannelError> {
+        self.kernel.record_event(access, self.processing, message, "escalated_to_fg", None, None)?;
+        Ok(())
+    }
+
+    /// The sender says the answer satisfies them: the message is due now.
+    pub fn satisfied(&self, access: &Access, link: &str) -> Result<(), ChannelError> {
+        let message = self.by_link(access, link)?;
+        self.kernel.record_event(access, self.processing, &message, "answered_and_satisfied", Some("closed"), None)?;
+        Ok(())
+    }
+
+    /// The sender withdraws consent: the message is deleted at once.
+    pub fn withdraw(&self, access: &Access, link: &str) -> Result<(), ChannelError> {
+        let message = self.by_link(access, link)?;
+        self.kernel.erase_record(access, self.processing, &message, "consent withdrawn")?;
+        Ok(())
+    }
+
+    /// Copies the message's text into a damage dossier: an explicit, audited
+    /// step, after which the copy follows the dossier's term.
+    pub fn copy_to_dossier(&self, access: &Access, message: &RecordRef, cases: &grondslag_claims::cases::Cases<'_>, number: &str) -> Result<RecordRef, ChannelError> {
+        let text = self
+            .kernel
+            .read_record(access, self.processing, message, CategorySet::EMPTY.with(Category::FreeText))?
+            .and_then(|view| view.get(Category::FreeText).and_then(Value::as_text).map(str::to_string))
+            .ok_or(ChannelError::Missing("free_text"))?;
+        let copy = cases.add_note(access, number, &format!("Uit het contactformulier: {text}")).map_err(|e| ChannelError::Copy(e.to_string()))?;
+        self.kernel.record_event(access, self.processing, message, "copied_to_dossier", None, Some(number))?;
+        Ok(copy)
+    }
+
+    pub fn processing(&self) -> ProcessingId {
+        self.processing
+    }
+}

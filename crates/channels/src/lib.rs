@@ -1,0 +1,47 @@
+//! The institute's channels outside the case file (E11, E14, E16, E18).
+//!
+//! They rest on consent or legitimate interest and keep data briefly or
+//! until an event, so each record here carries the dated facts its term is
+//! computed from (received, answered, satisfied, recorded, holds), and each
+//! way out — withdrawing consent, unsubscribing — deletes at once, through
+//! the kernel like everything else.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod contact;
+pub mod media;
+pub mod newsletter;
+mod token;
+
+use grondslag_kernel::{Access, Kernel, KernelError, RecordRef};
+use grondslag_register::due::Due;
+use grondslag_register::ProcessingId;
+
+pub use token::Token;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelError {
+    #[error("consent is required: the sender must agree to the use of their data for this purpose")]
+    NoConsent,
+    #[error("{0} is required")]
+    Missing(&'static str),
+    #[error("this link is not valid (any more): it was used already, or never issued")]
+    InvalidToken,
+    #[error("{what} of {size} bytes is larger than the {limit} bytes allowed")]
+    TooLarge { what: &'static str, size: usize, limit: usize },
+    #[error("media type `{found}` is not accepted for {what}; use one of: {accepted}")]
+    MediaType { what: &'static str, found: String, accepted: String },
+    #[error(transparent)]
+    Invalid(#[from] grondslag_values::InvalidValue),
+    #[error("copying into the dossier failed: {0}")]
+    Copy(String),
+    #[error(transparent)]
+    Kernel(#[from] KernelError),
+}
+
+/// When a record of `processing` is due for deletion, from its events.
+pub fn due(kernel: &Kernel, access: &Access, processing: ProcessingId, record: &RecordRef) -> Result<Due, ChannelError> {
+    let events = kernel.events(access, processing, record)?;
+    let facts: Vec<(&str, jiff::Timestamp)> = events.iter().map(|e| (e.event.as_str(), e.at)).collect();
+    Ok(kernel.register().processing(processing).retention.due(&facts))
+}

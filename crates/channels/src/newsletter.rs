@@ -1,0 +1,130 @@
+//! Newsletters (E14): by post (name and address) or by e-mail (name and
+//! e-mail), on consent, once a quarter. Every e-mail issue carries a personal
+//! unsubscribe link that works once and without login; postal subscribers
+//! unsubscribe on the website with their address. Unsubscribing deletes the
+//! subscription at once.
+
+use std::fmt::Write as _;
+
+use grondslag_claims::address::AddressKey;
+use grondslag_kernel::{Access, Kernel, RecordRef, Value};
+use grondslag_register::{Category, CategorySet, ProcessingId};
+
+use crate::{ChannelError, Token};
+
+const BY_POST: &str = "nieuwsbrief_post";
+const BY_EMAIL: &str = "nieuwsbrief_email";
+const UNSUBSCRIBE: &str = "unsubscribe";
+const ADDRESS: &str = "address";
+
+#[derive(Clone, Debug)]
+pub enum Subscription {
+    Post { name: String, address: String, postcode_city: String },
+    Email { name: String, email: String },
+}
+
+/// One issue, ready to go out.
+#[derive(Debug, Default)]
+pub struct Issue {
+    /// One message per e-mail subscriber: (recipient, message text).
+    pub emails: Vec<(String, String)>,
+    /// Address labels for the postal subscribers, as CSV.
+    pub labels_csv: String,
+}
+
+#[derive(Debug)]
+pub struct Newsletter<'k> {
+    kernel: &'k Kernel,
+    post: ProcessingId,
+    email: ProcessingId,
+}
+
+fn address_key(address: &str, postcode_city: &str) -> Result<String, ChannelError> {
+    let key = AddressKey::new(address, postcode_city).map_err(|e| grondslag_values::InvalidValue { field: "address", reason: e.to_string() })?;
+    Ok(format!("{key:?}"))
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
+}
+
+impl<'k> Newsletter<'k> {
+    pub fn new(kernel: &'k Kernel) -> Result<Newsletter<'k>, ChannelError> {
+        Ok(Newsletter { kernel, post: kernel.processing(BY_POST)?, email: kernel.processing(BY_EMAIL)? })
+    }
+
+    /// Subscribes, on consent.
+    pub fn subscribe(&self, access: &Access, subscription: &Subscription, consent: bool) -> Result<RecordRef, ChannelError> {
+        if !consent {
+            return Err(ChannelError::NoConsent);
+        }
+        match subscription {
+            Subscription::Post { name, address, postcode_city } => {
+                let key = address_key(address, postcode_city)?;
+                let fields = [(Category::Name, Value::text(name)), (Category::Address, Value::text(address)), (Category::PostcodeCity, Value::text(postcode_city))];
+                let record = self.kernel.write(access, self.post, None, None, &fields)?;
+                self.kernel.record_event(access, self.post, &record, "subscribed", Some("active"), None)?;
+                self.kernel.index_record(access, self.post, &record, ADDRESS, &key)?;
+                Ok(record)
+            }
+            Subscription::Email { name, email } => {
+                let fields = [(Category::Name, Value::text(name)), (Category::Email, Value::text(email))];
+                let record = self.kernel.write(access, self.email, None, None, &fields)?;
+                self.kernel.record_event(access, self.email, &record, "subscribed", Some("active"), None)?;
+                Ok(record)
+            }
+        }
+    }
+
+    /// Unsubscribes through the link of an issue: once, for its own
+    /// subscriber only; a forged or used link changes nothing.
+    pub fn unsubscribe(&self, access: &Access, token: &str) -> Result<(), ChannelError> {
+        let token = Token::parse(token).ok_or(ChannelError::InvalidToken)?;
+        let found = self.kernel.find_records(access, self.email, UNSUBSCRIBE, token.as_str())?;
+        let subscriber = found.into_iter().next().ok_or(ChannelError::InvalidToken)?;
+        self.kernel.erase_record(access, self.email, &subscriber.record, "unsubscribed")?;
+        Ok(())
+    }
+
+    /// Unsubscribes a postal subscriber by the address given on the website.
+    pub fn unsubscribe_post(&self, access: &Access, address: &str, postcode_city: &str) -> Result<usize, ChannelError> {
+        let found = self.kernel.find_records(access, self.post, ADDRESS, &address_key(address, postcode_city)?)?;
+        for subscriber in &found {
+            self.kernel.erase_record(access, self.post, &subscriber.record, "unsubscribed")?;
+        }
+        Ok(found.len())
+    }
+
+    /// Produces an issue: a message per e-mail subscriber with a fresh
+    /// personal unsubscribe link, and the postal labels.
+    pub fn produce(&self, access: &Access, title: &str, body: &str, unsubscribe_base: &str) -> Result<Issue, ChannelError> {
+        let mut issue = Issue { labels_csv: "name,address,postcode_city\n".to_string(), ..Issue::default() };
+        let wanted = CategorySet::of(&[Category::Name, Category::Email, Category::Address, Category::PostcodeCity]);
+        for subscriber in self.kernel.list_all(access, self.email, None)? {
+            let Some(view) = self.kernel.read_record(access, self.email, &subscriber.record, wanted)? else { continue };
+            let (name, email) = (text(&view, Category::Name), text(&view, Category::Email));
+            let token = Token::generate();
+            self.kernel.index_record(access, self.email, &subscriber.record, UNSUBSCRIBE, token.as_str())?;
+            let message = format!(
+                "To: {name} <{email}>\nSubject: {title}\nContent-Type: text/plain; charset=utf-8\n\nBeste {name},\n\n{body}\n\nAfmelden: {unsubscribe_base}?token={token}\n"
+            );
+            issue.emails.push((email, message));
+        }
+        for subscriber in self.kernel.list_all(access, self.post, None)? {
+            let Some(view) = self.kernel.read_record(access, self.post, &subscriber.record, wanted)? else { continue };
+            let _ = writeln!(
+                issue.labels_csv,
+                "{},{},{}",
+                csv_field(&text(&view, Category::Name)),
+                csv_field(&text(&view, Category::Address)),
+                csv_field(&text(&view, Category::PostcodeCity))
+            );
+        }
+        Ok(issue)
+    }
+
+}
+
+fn text(view: &grondslag_kernel::RecordView, category: Category) -> String {
+    view.get(category).and_then(Value::as_text).unwrap_or_default().to_string()
+}
