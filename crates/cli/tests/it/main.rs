@@ -4,6 +4,7 @@
 mod access;
 mod audit;
 mod case_cli;
+mod channels;
 mod claims;
 mod cli;
 mod disclosure;
