@@ -1,4 +1,4 @@
-//! The institute's channels outside the case file (E11, E14, E16, E18).
+//! The institute's channels outside the case file (E11, E12, E14, E16, E18).
 //!
 //! They rest on consent or legitimate interest and keep data briefly or
 //! until an event, so each record here carries the dated facts its term is
@@ -9,6 +9,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod contact;
+pub mod forum;
 pub mod media;
 pub mod newsletter;
 mod token;
@@ -33,6 +34,10 @@ pub enum ChannelError {
     MediaType { what: &'static str, found: String, accepted: String },
     #[error(transparent)]
     Invalid(#[from] grondslag_values::InvalidValue),
+    #[error("the user name `{0}` is taken; choose another")]
+    Taken(String),
+    #[error("user name or password is wrong")]
+    WrongPassword,
     #[error("copying into the dossier failed: {0}")]
     Copy(String),
     #[error(transparent)]

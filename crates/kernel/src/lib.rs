@@ -29,7 +29,7 @@ pub use grondslag_store::{RecordId, SubjectId};
 
 pub use decide::{Denial, Question, decide};
 pub use open::{DataDir, OpenError};
-pub use values::Value;
+pub use values::{Value, verify_password};
 
 /// The origin (log name) in signed checkpoints.
 pub const AUDIT_ORIGIN: &str = "grondslag.local/audit";

@@ -94,3 +94,10 @@ fn hash_password(password: &str) -> Result<String, KernelError> {
         .map(|hash| hash.to_string())
         .map_err(|e| KernelError::PasswordHash(e.to_string()))
 }
+
+/// Whether `password` matches a hash the kernel stored for a `password`
+/// category. A malformed hash matches nothing.
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(hash).is_ok_and(|parsed| argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}

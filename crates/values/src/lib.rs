@@ -361,3 +361,46 @@ mod tests {
         assert!(reason(Date::parse("2023/02/01")).contains("YYYY-MM-DD"));
     }
 }
+
+/// Passwords that are refused for being common (shipped with the product).
+const COMMON_PASSWORDS: &str = include_str!("../data/common-passwords.txt");
+
+/// The password policy, after NIST SP 800-63B: long enough, not common, not
+/// the account's own name or address; no composition rules.
+pub fn check_password(password: &str, account: &[&str]) -> Result<(), InvalidValue> {
+    let length = password.chars().count();
+    if length < 12 {
+        return Err(invalid("password", format!("has {length} characters; use at least 12 (a few words make a good one)")));
+    }
+    if length > 128 {
+        return Err(invalid("password", "has more than 128 characters"));
+    }
+    let lower = password.to_lowercase();
+    let common = COMMON_PASSWORDS.lines().filter(|l| !l.starts_with('#')).any(|c| c.trim().to_lowercase() == lower);
+    if common {
+        return Err(invalid("password", "is on the list of common passwords; choose one nobody would guess"));
+    }
+    if account.iter().any(|part| !part.is_empty() && lower.contains(&part.to_lowercase())) {
+        return Err(invalid("password", "contains your name, user name or e-mail address; choose something else"));
+    }
+    if password.chars().all(|c| c == password.chars().next().unwrap_or(c)) {
+        return Err(invalid("password", "repeats one character; choose something less predictable"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod password_tests {
+    use super::*;
+
+    // req: E12
+    #[test]
+    fn passwords_follow_the_policy() {
+        assert!(check_password("paars konijn op de dijk", &["anna"]).is_ok());
+        assert!(check_password("kort", &[]).unwrap_err().reason.contains("at least 12"));
+        assert!(check_password("Welkom123", &[]).is_err());
+        assert!(check_password("password1234", &[]).unwrap_err().reason.contains("common"));
+        assert!(check_password("anna_uithuizen!!", &["anna_uithuizen"]).unwrap_err().reason.contains("user name"));
+        assert!(check_password("aaaaaaaaaaaaaaa", &[]).unwrap_err().reason.contains("repeats"));
+    }
+}

@@ -232,3 +232,47 @@ fn copying_a_message_into_a_dossier_is_an_explicit_audited_step() {
     let notes = kernel.read(&handler, physical, &case.record.subject, grondslag_register::CategorySet::of(&[Category::OtherInclPhotos])).unwrap();
     assert!(notes.iter().any(|v| v.get(Category::OtherInclPhotos).and_then(|t| t.as_text()).is_some_and(|t| t.contains("groter geworden"))));
 }
+
+// req: E12
+#[test]
+fn deleting_a_forum_account_leaves_none_of_its_posts_and_others_replies_stay() {
+    use grondslag_channels::forum::{Account, Forum};
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let forum = Forum::new(&kernel).unwrap();
+    let site = website("2026-11-01T10:00:00Z");
+    let account = |name: &str, username: &str, password: &str| Account {
+        name: name.to_string(),
+        username: username.to_string(),
+        email: format!("{username}@example.nl"),
+        password: password.to_string(),
+        notify: true,
+    };
+    assert!(forum.register(&site, &account("Anna", "anna", "kort"), true).unwrap_err().to_string().contains("at least 12"));
+    assert!(matches!(forum.register(&site, &account("Anna", "anna", "paars konijn op de dijk"), false), Err(ChannelError::NoConsent)));
+    forum.register(&site, &account("Anna", "anna", "paars konijn op de dijk"), true).unwrap();
+    forum.register(&site, &account("Berend", "berend", "groene trekker in de wei"), true).unwrap();
+    assert!(matches!(forum.register(&site, &account("Anna 2", "ANNA", "nog een lange zin hier"), true), Err(ChannelError::Taken(_))));
+
+    let anna = forum.login(&site, "anna", "paars konijn op de dijk").unwrap();
+    assert!(matches!(forum.login(&site, "anna", "paars konijn op de dijk!"), Err(ChannelError::WrongPassword)));
+    let berend = forum.login(&site, "Berend", "groene trekker in de wei").unwrap();
+    let secret = "Bij ons in Zeerijp is de schade ook nog niet vergoed";
+    let post = forum.post(&site, &anna, "nieuws-2026-11-01", secret, None).unwrap();
+    forum.post(&site, &anna, "nieuws-2026-11-01", "En nog een bericht van mij", None).unwrap();
+    forum.post(&site, &berend, "nieuws-2026-11-01", "Herkenbaar!", Some(&post)).unwrap();
+    assert_eq!(forum.thread(&site, "nieuws-2026-11-01").unwrap().len(), 3);
+
+    assert_eq!(forum.delete_account(&site, &anna).unwrap(), 3, "the account and its two posts");
+    let left = forum.thread(&site, "nieuws-2026-11-01").unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!((left[0].author.as_str(), left[0].text.as_str()), ("berend", "Herkenbaar!"));
+    assert_eq!(left[0].reply_to.as_deref(), Some(post.record.as_str()), "the reply stays, the text it answered is gone");
+    assert!(matches!(forum.login(&site, "anna", "paars konijn op de dijk"), Err(ChannelError::WrongPassword)));
+    drop(forum);
+    drop(kernel);
+    for file in files_below(dir.path()) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{}", file.display());
+    }
+}

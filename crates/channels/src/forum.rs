@@ -1,0 +1,123 @@
+//! The forum on the news overview (E12): an account (name, user name,
+//! e-mail, password as an argon2id hash), posts and replies on news items,
+//! optional e-mail notification of replies. Basis is consent, withdrawn by
+//! deleting the account — which deletes every post and reply of it; replies
+//! of others stay, without the deleted text.
+
+use grondslag_kernel::{Access, Kernel, RecordRef, SubjectId, Value, verify_password};
+use grondslag_register::{Category, CategorySet, ProcessingId};
+
+use crate::ChannelError;
+
+const PROCESSING: &str = "forum";
+const USERNAME: &str = "username";
+const THREAD: &str = "thread";
+const AUTHOR: &str = "author";
+
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub name: String,
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    /// E-mail me when someone replies to my posts.
+    pub notify: bool,
+}
+
+/// A post as others see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Post {
+    pub record: RecordRef,
+    pub author: String,
+    pub text: String,
+    /// The post this replies to, if any; its text may be gone.
+    pub reply_to: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Forum<'k> {
+    kernel: &'k Kernel,
+    processing: ProcessingId,
+}
+
+impl<'k> Forum<'k> {
+    pub fn new(kernel: &'k Kernel) -> Result<Forum<'k>, ChannelError> {
+        Ok(Forum { kernel, processing: kernel.processing(PROCESSING)? })
+    }
+
+    /// Creates an account, on consent, with a password that meets the policy.
+    pub fn register(&self, access: &Access, account: &Account, consent: bool) -> Result<RecordRef, ChannelError> {
+        if !consent {
+            return Err(ChannelError::NoConsent);
+        }
+        grondslag_values::check_password(&account.password, &[&account.username, &account.email, &account.name])?;
+        if !self.kernel.find_records(access, self.processing, USERNAME, &account.username.to_lowercase())?.is_empty() {
+            return Err(ChannelError::Taken(account.username.clone()));
+        }
+        let fields = [
+            (Category::Name, Value::text(account.name.clone())),
+            (Category::Username, Value::text(account.username.clone())),
+            (Category::Email, Value::text(account.email.clone())),
+            (Category::Password, Value::text(account.password.clone())),
+        ];
+        let record = self.kernel.write(access, self.processing, None, None, &fields)?;
+        let notify = if account.notify { "notify_replies" } else { "no_notifications" };
+        self.kernel.record_event(access, self.processing, &record, "account_created", Some("active"), Some(notify))?;
+        self.kernel.index_record(access, self.processing, &record, USERNAME, &account.username.to_lowercase())?;
+        Ok(record)
+    }
+
+    /// The account's subject, when user name and password match.
+    pub fn login(&self, access: &Access, username: &str, password: &str) -> Result<SubjectId, ChannelError> {
+        for found in self.kernel.find_records(access, self.processing, USERNAME, &username.to_lowercase())? {
+            let hash = self.kernel.read_record(access, self.processing, &found.record, CategorySet::EMPTY.with(Category::Password))?;
+            if hash.as_ref().and_then(|v| v.get(Category::Password)).and_then(Value::as_text).is_some_and(|h| verify_password(h, password)) {
+                return Ok(found.record.subject);
+            }
+        }
+        Err(ChannelError::WrongPassword)
+    }
+
+    /// Posts on a news item, or replies to a post there.
+    pub fn post(&self, access: &Access, author: &SubjectId, news_item: &str, text: &str, reply_to: Option<&RecordRef>) -> Result<RecordRef, ChannelError> {
+        if text.trim().is_empty() {
+            return Err(ChannelError::Missing("the text of the post"));
+        }
+        let record = self.kernel.write(access, self.processing, Some(author), None, &[(Category::FreeText, Value::text(text))])?;
+        self.kernel.record_event(access, self.processing, &record, "posted", None, reply_to.map(|r| r.record.to_string()).as_deref())?;
+        self.kernel.index_record(access, self.processing, &record, THREAD, news_item)?;
+        self.kernel.index_record(access, self.processing, &record, AUTHOR, author.as_str())?;
+        Ok(record)
+    }
+
+    /// The posts on a news item, oldest first.
+    pub fn thread(&self, access: &Access, news_item: &str) -> Result<Vec<Post>, ChannelError> {
+        let mut posts = Vec::new();
+        for found in self.kernel.find_records(access, self.processing, THREAD, news_item)? {
+            let text = self.text(access, &found.record, Category::FreeText)?;
+            let author = self
+                .kernel
+                .read(access, self.processing, &found.record.subject, CategorySet::EMPTY.with(Category::Username))?
+                .iter()
+                .find_map(|v| v.get(Category::Username).and_then(Value::as_text).map(str::to_string))
+                .unwrap_or_default();
+            let reply_to = self.kernel.events(access, self.processing, &found.record)?.into_iter().find(|e| e.event == "posted").and_then(|e| e.detail);
+            posts.push(Post { record: found.record, author, text, reply_to });
+        }
+        Ok(posts)
+    }
+
+    fn text(&self, access: &Access, record: &RecordRef, category: Category) -> Result<String, ChannelError> {
+        Ok(self
+            .kernel
+            .read_record(access, self.processing, record, CategorySet::EMPTY.with(category))?
+            .and_then(|v| v.get(category).and_then(Value::as_text).map(str::to_string))
+            .unwrap_or_default())
+    }
+
+    /// Deletes the account and with it every post and reply of it: the
+    /// account holder's whole subject, key included.
+    pub fn delete_account(&self, access: &Access, account: &SubjectId) -> Result<u64, ChannelError> {
+        Ok(self.kernel.erase(access, self.processing, account)?.records)
+    }
+}
