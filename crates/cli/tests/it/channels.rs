@@ -269,7 +269,6 @@ fn deleting_a_forum_account_leaves_none_of_its_posts_and_others_replies_stay() {
     assert_eq!((left[0].author.as_str(), left[0].text.as_str()), ("berend", "Herkenbaar!"));
     assert_eq!(left[0].reply_to.as_deref(), Some(post.record.as_str()), "the reply stays, the text it answered is gone");
     assert!(matches!(forum.login(&site, "anna", "paars konijn op de dijk"), Err(ChannelError::WrongPassword)));
-    drop(forum);
     drop(kernel);
     for file in files_below(dir.path()) {
         let bytes = std::fs::read(&file).unwrap();
