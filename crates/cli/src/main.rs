@@ -6,6 +6,7 @@
 
 mod bench;
 mod case;
+mod channel;
 mod demo;
 mod progress;
 
@@ -62,6 +63,17 @@ enum Command {
         actor: case::Actor,
         #[command(subcommand)]
         command: case::CaseCommand,
+    },
+    /// The public channels: contact form, newsletters, forum, recorded calls and footage.
+    Channel {
+        /// Your name, as the audit log will record it.
+        #[arg(long = "as", default_value = "cli", global = true)]
+        name: String,
+        /// The role to act in (default: the website's for public actions, staff otherwise).
+        #[arg(long, global = true)]
+        role: Option<String>,
+        #[command(subcommand)]
+        command: channel::ChannelCommand,
     },
     /// Walk through the kernel on a fresh data directory and print what happened.
     /// With --data it works in (and keeps) that directory.
@@ -165,11 +177,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Audit(AuditCommand::Verify) => {
-            audit_verify(&DataDir::new(cli.data.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA))))
+            audit_verify(&DataDir::new(data_dir(cli.data)))
         }
         Command::Case { actor, command } => {
             let register = load_register(cli.register.as_deref())?;
-            case::run(register, &cli.data.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA)), &actor, command)
+            case::run(register, &data_dir(cli.data), &actor, command)
+        }
+        Command::Channel { name, role, command } => {
+            let register = load_register(cli.register.as_deref())?;
+            channel::run(register, &data_dir(cli.data), &name, role.as_deref(), command)
         }
         Command::Demo => {
             let register = load_register(cli.register.as_deref())?;
@@ -180,6 +196,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
             bench::run(register, writes, decisions)
         }
     }
+}
+
+/// The data directory given, or the default.
+fn data_dir(given: Option<PathBuf>) -> PathBuf {
+    given.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA))
 }
 
 /// Reads and checks a register: the given file, or the shipped one.

@@ -102,6 +102,21 @@ pub struct RecordRef {
     pub record: RecordId,
 }
 
+impl fmt::Display for RecordRef {
+    /// `subject.record`: a handle for a record on the command line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.subject, self.record)
+    }
+}
+
+impl std::str::FromStr for RecordRef {
+    type Err = grondslag_store::InvalidId;
+    fn from_str(text: &str) -> Result<RecordRef, Self::Err> {
+        let (subject, record) = text.split_once('.').unwrap_or((text, ""));
+        Ok(RecordRef { subject: SubjectId::parse(subject)?, record: RecordId::parse(record)? })
+    }
+}
+
 /// A record as a list shows it: its status, and its reference (case number)
 /// when the role may read case numbers.
 #[derive(Clone, Debug, PartialEq, Eq)]

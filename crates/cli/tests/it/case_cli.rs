@@ -148,3 +148,36 @@ fn a_negative_amount_is_refused_with_where_it_stands() {
     assert!(message.contains("-45000") && message.contains("line 14"), "{message}");
     assert!(!data.join("grondslag.db").exists() || crate::sqlite(&data).query_row("SELECT count(*) FROM records", [], |r| r.get::<_, i64>(0)).unwrap() == 0);
 }
+
+// req: E14
+#[test]
+fn channels_work_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let received = ok(&data, &["channel", "contact", "submit", "--field", "name=Anna", "--field", "phone=0595123456", "--field", "email=anna@example.nl", "--text", "Vraag", "--consent"]);
+    let link = received.lines().last().unwrap().split_whitespace().last().unwrap().to_string();
+    let refused = run(&data, &["channel", "contact", "submit", "--field", "name=Anna", "--text", "Vraag zonder toestemming"]);
+    assert!(stderr(&refused).contains("consent is required"), "{}", stderr(&refused));
+    ok(&data, &["channel", "contact", "withdraw", &link]);
+    assert!(!run(&data, &["channel", "contact", "withdraw", &link]).status.success(), "a link works once");
+
+    ok(&data, &["channel", "newsletter", "subscribe", "--name", "Berend", "--email", "berend@example.nl", "--consent"]);
+    let body = dir.path().join("body.txt");
+    std::fs::write(&body, "Het laatste nieuws.").unwrap();
+    let outbox = dir.path().join("outbox");
+    let labels = dir.path().join("labels.csv");
+    ok(&data, &["channel", "newsletter", "issue", "--title", "Q4", "--body", body.to_str().unwrap(), "--outbox", outbox.to_str().unwrap(), "--labels", labels.to_str().unwrap()]);
+    let mail = std::fs::read_to_string(outbox.join("00001.eml")).unwrap();
+    let token = mail.split("token=").nth(1).unwrap().trim().to_string();
+    ok(&data, &["channel", "newsletter", "unsubscribe", &token]);
+    assert!(!run(&data, &["channel", "newsletter", "unsubscribe", &token]).status.success());
+
+    let wav = dir.path().join("call.wav");
+    std::fs::write(&wav, b"RIFF\x24\x00\x00\x00WAVEfmt data").unwrap();
+    let stored = ok(&data, &["channel", "media", "ingest-call", wav.to_str().unwrap(), "--type", "audio/wav", "--caller", "0612345678"]);
+    let handle = stored.split_whitespace().last().unwrap().to_string();
+    ok(&data, &["channel", "media", "hold", &handle, "--reason", "integriteitsmelding 2026-12"]);
+    let mislabelled = run(&data, &["channel", "media", "ingest-call", wav.to_str().unwrap(), "--type", "audio/ogg", "--caller", "0612345678"]);
+    assert!(stderr(&mislabelled).contains("declared audio/ogg"), "{}", stderr(&mislabelled));
+    ok(&data, &["audit", "verify"]);
+}
