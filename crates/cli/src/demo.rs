@@ -5,6 +5,9 @@ use std::path::Path;
 use grondslag_claims::area::{AreaLists, SAMPLE};
 use grondslag_claims::cases::{Application, CaseError, Cases};
 use grondslag_claims::rules::{self, ObjectKind};
+use grondslag_channels::contact::{ContactForm, Kind, Message};
+use grondslag_channels::media::Media;
+use grondslag_channels::newsletter::{Newsletter, Subscription};
 use grondslag_claims::Status;
 use grondslag_kernel::{Access, DataDir, Kernel, KernelError, Value};
 use grondslag_register::{Category, CategorySet, Register, Role};
@@ -90,11 +93,12 @@ pub fn run(register: Register, data: Option<&Path>) -> Result<(), Failure> {
     println!();
     walk_through(&kernel)?;
     schemes(&kernel)?;
+    channels(&kernel)?;
     let sealed = kernel.seal()?;
     let verification = kernel.verify_audit(|_| ())?;
     println!();
     println!(
-        "8. Audit log verified: {} entries, {} signed checkpoint(s), the last at entry {sealed}.",
+        "9. Audit log verified: {} entries, {} signed checkpoint(s), the last at entry {sealed}.",
         verification.entries, verification.checkpoints
     );
     if data.is_some() {
@@ -220,6 +224,49 @@ fn schemes(kernel: &Kernel) -> Result<(), Failure> {
     }
     let package = cases.disclose(&handler, &number, "nam", None)?;
     println!("   NAM's package for {number}: {} — nothing else.", package.categories.join(", "));
+    Ok(())
+}
+
+/// The public channels: consent and short terms at work.
+fn channels(kernel: &Kernel) -> Result<(), Failure> {
+    let now = jiff::Timestamp::now();
+    let website = Access::new("website", Role::Public, "cli:demo", now);
+    let staff = Access::new("kcc.jansen", Role::ContactCentre, "cli:demo", now);
+    println!();
+    println!("8. The public channels:");
+    let form = ContactForm::new(kernel)?;
+    let question = Message {
+        kind: Kind::Question,
+        fields: vec![
+            (Category::Name, "Gerda Bos".to_string()),
+            (Category::Phone, "0596 555 666".to_string()),
+            (Category::Email, "gerda.bos@example.nl".to_string()),
+            (Category::FreeText, "Wanneer komt de deskundige?".to_string()),
+        ],
+        consent: true,
+    };
+    let received = form.submit(&website, &question)?;
+    form.answer(&staff, &received.message, "De deskundige komt volgende week.")?;
+    println!("   Contact form (E11): answered; kept until {}.", grondslag_channels::due(kernel, &staff, form.processing(), &received.message)?);
+    form.withdraw(&website, received.link.as_str())?;
+    println!("   The sender withdraws consent through her link: the message is deleted at once.");
+
+    let letters = Newsletter::new(kernel)?;
+    letters.subscribe(&website, &Subscription::Email { name: "Henk Wind".to_string(), email: "henk@example.nl".to_string() }, true)?;
+    let communications = Access::new("communicatie", Role::Communications, "cli:demo", now);
+    let issue = letters.produce(&communications, "Nieuwsbrief", "Het laatste nieuws.", "https://www.schadedoormijnbouw.nl/nieuwsbrief/afmelden")?;
+    let token = issue.emails.first().and_then(|(_, mail)| mail.split("token=").nth(1)).map(str::trim).unwrap_or_default().to_string();
+    letters.unsubscribe(&website, &token)?;
+    let reused = letters.unsubscribe(&website, &token).is_err();
+    println!("   Newsletter (E14): an issue with a personal unsubscribe link; used once it unsubscribes, used again it does nothing ({}).", if reused { "refused" } else { "accepted!" });
+
+    let media = Media::new(kernel)?;
+    let system = Access::new("telefooncentrale", Role::System, "cli:demo", now);
+    let call = media.ingest_call(&system, b"RIFF\x24\x00\x00\x00WAVEfmt demo".to_vec(), "audio/wav", "0612345678", "inkomend, 4 min")?;
+    let privacy = Access::new("privacy.devries", Role::PrivacyOfficer, "cli:demo", now);
+    println!("   Recorded call (E18), sealed in the blob store: due {}.", grondslag_channels::due(kernel, &privacy, media.calls(), &call)?);
+    media.hold(&privacy, media.calls(), &call, "integriteitsmelding")?;
+    println!("   An integrity report places a hold: {}.", grondslag_channels::due(kernel, &privacy, media.calls(), &call)?);
     Ok(())
 }
 

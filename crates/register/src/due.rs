@@ -130,3 +130,14 @@ mod tests {
         assert_eq!(Retention::Permanent { reason: None }.due(&[answered]), Due::Never);
     }
 }
+
+impl std::fmt::Display for Due {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Due::At(at) => write!(f, "{}", at.to_zoned(amsterdam()).strftime("%Y-%m-%d %H:%M (Amsterdam)")),
+            Due::WaitingFor(event) => write!(f, "waiting for `{event}`"),
+            Due::Held => f.write_str("held"),
+            Due::Never => f.write_str("never"),
+        }
+    }
+}
