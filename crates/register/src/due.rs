@@ -81,6 +81,17 @@ impl Retention {
     }
 }
 
+impl std::fmt::Display for Due {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Due::At(at) => write!(f, "{}", at.to_zoned(amsterdam()).strftime("%Y-%m-%d %H:%M (Amsterdam)")),
+            Due::WaitingFor(event) => write!(f, "waiting for `{event}`"),
+            Due::Held => f.write_str("held"),
+            Due::Never => f.write_str("never"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,16 +139,5 @@ mod tests {
         assert_eq!(rule.due(&[answered, ("answered_and_satisfied", ts("2026-11-03T10:00:00Z"))]), Due::At(ts("2026-11-03T10:00:00Z")));
         assert_eq!(Retention::UntilWithdrawn.due(&[(CONSENT_WITHDRAWN, ts("2026-11-05T00:00:00Z"))]), Due::At(ts("2026-11-05T00:00:00Z")));
         assert_eq!(Retention::Permanent { reason: None }.due(&[answered]), Due::Never);
-    }
-}
-
-impl std::fmt::Display for Due {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Due::At(at) => write!(f, "{}", at.to_zoned(amsterdam()).strftime("%Y-%m-%d %H:%M (Amsterdam)")),
-            Due::WaitingFor(event) => write!(f, "waiting for `{event}`"),
-            Due::Held => f.write_str("held"),
-            Due::Never => f.write_str("never"),
-        }
     }
 }
