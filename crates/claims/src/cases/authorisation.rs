@@ -1,0 +1,91 @@
+//! Authorisations (E13): a representative acts on a principal's case.
+
+use std::collections::BTreeMap;
+
+use grondslag_kernel::{Access, RecordRef, Value};
+use grondslag_register::{Category, ProcessingId};
+use serde::Deserialize;
+
+use super::{CaseError, Cases};
+use crate::CaseNumber;
+
+/// E13: a principal authorises a representative (a person with a BSN or a
+/// company with a KvK number) for a case, on the form from the website.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorisationForm {
+    /// The case the authorisation is for.
+    pub case: String,
+    /// The principal's data by category: initials, name or company_name,
+    /// gender, address, postcode_city, phone, email, signature.
+    pub principal: BTreeMap<String, String>,
+    /// The representative's data: name or company_name, address,
+    /// postcode_city, phone, email, bsn or kvk, gender.
+    pub representative: BTreeMap<String, String>,
+}
+
+/// The processing of authorisations in the register.
+const AUTHORISATIONS: &str = "machtiging";
+
+impl Cases<'_> {
+    fn authorisations(&self) -> Result<ProcessingId, CaseError> {
+        Ok(self.kernel.processing(AUTHORISATIONS)?)
+    }
+
+    /// Records an authorisation; returns the representative's record, whose
+    /// subject is the id the representative acts under.
+    pub fn authorise(&self, access: &Access, form: &AuthorisationForm) -> Result<RecordRef, CaseError> {
+        let (_, case) = self.find(access, &form.case)?;
+        let number = CaseNumber::parse(&form.case)?.to_string();
+        if !form.principal.contains_key("signature") {
+            return Err(CaseError::Missing("principal.signature"));
+        }
+        if !form.representative.contains_key("bsn") && !form.representative.contains_key("kvk") {
+            return Err(CaseError::Missing("representative.bsn or representative.kvk"));
+        }
+        let processing = self.authorisations()?;
+        let with_case = |data: &BTreeMap<String, String>| -> Result<Vec<(Category, Value)>, CaseError> {
+            let mut fields = data
+                .iter()
+                .map(|(name, value)| Ok((Category::from_name(name).ok_or_else(|| CaseError::UnknownCategory(name.clone()))?, Value::text(value.clone()))))
+                .collect::<Result<Vec<_>, CaseError>>()?;
+            fields.push((Category::CaseNumber, Value::text(number.clone())));
+            Ok(fields)
+        };
+        let known = match form.representative.get("bsn") {
+            Some(bsn) => self.kernel.find_by_bsn(access, processing, bsn)?,
+            None => None,
+        };
+        self.kernel.write(access, processing, Some(&case.record.subject), None, &with_case(&form.principal)?)?;
+        let representative = self.kernel.write(access, processing, known.as_ref(), None, &with_case(&form.representative)?)?;
+        self.kernel.index_record(access, processing, &representative, "principal", case.record.subject.as_str())?;
+        self.kernel.record_event(access, processing, &representative, "authorised", Some("active"), Some(&number))?;
+        Ok(representative)
+    }
+
+    /// Ends, at once, the representative's authorisations from the subject
+    /// of case `number`. Returns how many were active.
+    pub fn revoke(&self, access: &Access, number: &str, representative: &grondslag_kernel::SubjectId) -> Result<usize, CaseError> {
+        let (_, case) = self.find(access, number)?;
+        let processing = self.authorisations()?;
+        let mut revoked = 0;
+        for found in self.kernel.find_records(access, processing, "principal", case.record.subject.as_str())? {
+            if &found.record.subject == representative && found.status.as_deref() == Some("active") {
+                self.kernel.record_event(access, processing, &found.record, "revoked", Some("revoked"), None)?;
+                revoked += 1;
+            }
+        }
+        Ok(revoked)
+    }
+
+    /// Whether the acting representative holds an active authorisation from
+    /// the principal. The representative acts under their own pseudonym.
+    pub(super) fn represents(&self, access: &Access, principal: &grondslag_kernel::SubjectId) -> Result<bool, CaseError> {
+        let processing = self.authorisations()?;
+        Ok(self
+            .kernel
+            .find_records(access, processing, "principal", principal.as_str())?
+            .iter()
+            .any(|found| found.record.subject.as_str() == access.actor && found.status.as_deref() == Some("active")))
+    }
+}

@@ -1,0 +1,101 @@
+//! Outreach (E19) through further processing (E20), and the
+//! do-not-approach list.
+
+use grondslag_kernel::{Access, RecordView, Value};
+use grondslag_register::{Category, CategorySet};
+use serde::Serialize;
+
+use super::{CaseError, Cases};
+use crate::address::{AddressKey, DoNotApproach, select_for_outreach};
+use crate::{Scheme, Status};
+
+/// E19: people without an active dossier, approached for a new scheme.
+const OUTREACH: &str = "benaderen";
+/// E19: the addresses that do not want to be approached, kept for good.
+const DO_NOT_APPROACH: &str = "niet_benaderen";
+
+/// Someone selected for outreach, with what a letter needs.
+#[derive(Clone, Debug, Serialize)]
+pub struct Selected {
+    pub name: String,
+    pub address: String,
+    pub postcode_city: String,
+}
+
+impl Cases<'_> {
+
+    fn text_of(view: &RecordView, category: Category) -> String {
+        view.get(category).and_then(Value::as_text).unwrap_or_default().to_string()
+    }
+
+    /// Copies the people whose `scheme` cases are closed into the outreach
+    /// processing (a further use, E20), with their damage history.
+    pub fn outreach_import(&self, access: &Access, scheme: Scheme) -> Result<usize, CaseError> {
+        let from = self.processing(scheme)?;
+        let to = self.kernel.processing(OUTREACH)?;
+        let contact = CategorySet::of(&[Category::Name, Category::Address, Category::PostcodeCity, Category::Phone, Category::Email]);
+        let mut imported = 0;
+        for case in self.kernel.list_all(access, from, None)? {
+            if case.status.as_deref() != Some(Status::Closed.name()) {
+                continue;
+            }
+            let copy = self.kernel.further_use(access, from, to, &case.record, contact)?;
+            let history = format!("{} {} afgesloten {}", scheme.name_nl(), case.reference.as_deref().unwrap_or(""), case.updated_at);
+            self.kernel.write(access, to, Some(&copy.subject), Some(&copy.record), &[(Category::DamageHistory, Value::text(history))])?;
+            imported += 1;
+        }
+        Ok(imported)
+    }
+
+    /// Puts an address on the do-not-approach list.
+    pub fn opt_out(&self, access: &Access, address: &str, postcode_city: &str) -> Result<(), CaseError> {
+        AddressKey::new(address, postcode_city).map_err(|e| CaseError::Invalid(grondslag_values::InvalidValue { field: "address", reason: e.to_string() }))?;
+        let list = self.kernel.processing(DO_NOT_APPROACH)?;
+        let fields = [(Category::Address, Value::text(address)), (Category::PostcodeCity, Value::text(postcode_city))];
+        self.kernel.write(access, list, None, None, &fields)?;
+        Ok(())
+    }
+
+    /// The people to approach: in the outreach processing, without an active
+    /// dossier in any scheme, and never an address on the do-not-approach
+    /// list, however it is spelled.
+    pub fn outreach_selection(&self, access: &Access) -> Result<Vec<Selected>, CaseError> {
+        let wanted = CategorySet::of(&[Category::Name, Category::Address, Category::PostcodeCity]);
+        let mut list = DoNotApproach::default();
+        let do_not = self.kernel.processing(DO_NOT_APPROACH)?;
+        for entry in self.kernel.list_all(access, do_not, None)? {
+            if let Some(view) = self.kernel.read_record(access, do_not, &entry.record, wanted)?
+                && let Ok(key) = AddressKey::new(&Self::text_of(&view, Category::Address), &Self::text_of(&view, Category::PostcodeCity))
+            {
+                list.add(key);
+            }
+        }
+        let mut active = std::collections::HashSet::new();
+        for scheme in Scheme::ALL {
+            for case in self.kernel.list_all(access, self.processing(scheme)?, None)? {
+                if case.status.as_deref() != Some(Status::Closed.name()) {
+                    active.insert(case.record.subject.clone());
+                }
+            }
+        }
+        let outreach = self.kernel.processing(OUTREACH)?;
+        let mut candidates = Vec::new();
+        for person in self.kernel.list_all(access, outreach, None)? {
+            if active.contains(&person.record.subject) {
+                continue;
+            }
+            let Some(view) = self.kernel.read_record(access, outreach, &person.record, wanted)? else { continue };
+            let selected = Selected {
+                name: Self::text_of(&view, Category::Name),
+                address: Self::text_of(&view, Category::Address),
+                postcode_city: Self::text_of(&view, Category::PostcodeCity),
+            };
+            // An address that cannot be read as one is not approached: better
+            // a letter too few than one to someone who said no.
+            if let Ok(key) = AddressKey::new(&selected.address, &selected.postcode_city) {
+                candidates.push((selected, key));
+            }
+        }
+        Ok(select_for_outreach(&candidates, &list).into_iter().cloned().collect())
+    }
+}

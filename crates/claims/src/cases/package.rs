@@ -1,0 +1,136 @@
+//! Disclosure packages (E15), photos and notes of a case, and the
+//! inspection's finding that makes the mayor a recipient.
+
+use std::collections::BTreeMap;
+
+use grondslag_kernel::{Access, RecordRef, RecordView, Value};
+use grondslag_register::Category;
+use serde::Serialize;
+
+use super::{CaseError, Cases};
+use crate::Scheme;
+
+/// What one party receives of one case (E15): exactly its categories.
+#[derive(Debug, Serialize)]
+pub struct Package {
+    pub case: String,
+    pub recipient: String,
+    pub recipient_name: String,
+    pub legal_basis: Option<String>,
+    pub categories: Vec<&'static str>,
+    pub disclosed_at: jiff::Timestamp,
+    /// One map per record: category name to value; bytes (photos) are
+    /// named here and handed over beside the package.
+    pub records: Vec<BTreeMap<&'static str, String>>,
+    #[serde(skip)]
+    pub attachments: Vec<(String, Vec<u8>)>,
+}
+
+impl Package {
+    /// The records as CSV, one column per category.
+    pub fn to_csv(&self) -> Result<String, CaseError> {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let csv_error = |e: csv::Error| CaseError::Export(e.to_string());
+        writer.write_record(&self.categories).map_err(csv_error)?;
+        for record in &self.records {
+            writer.write_record(self.categories.iter().map(|c| record.get(c).map_or("", String::as_str))).map_err(csv_error)?;
+        }
+        let bytes = writer.into_inner().map_err(|e| CaseError::Export(e.to_string()))?;
+        String::from_utf8(bytes).map_err(|e| CaseError::Export(e.to_string()))
+    }
+}
+
+/// Photos of a case are records of their own, found by the case number.
+const PHOTO_OF: &str = "photo_of";
+/// So are notes copied into it (from the contact form, say).
+const NOTE_OF: &str = "note_of";
+
+/// E15.BUREAU: the mayor hears of a report only when the inspection found
+/// the situation acutely unsafe.
+const MAYOR: &str = "burgemeester";
+const ACUTELY_UNSAFE: &str = "marked_acutely_unsafe";
+
+impl Cases<'_> {
+    /// Adds a photo (of damage, of rooms) to a case; it is sealed in the blob
+    /// store and reaches only the parties that receive such data (experts).
+    pub fn attach_photo(&self, access: &Access, number: &str, photo: Vec<u8>) -> Result<RecordRef, CaseError> {
+        let (scheme, case) = self.find(access, number)?;
+        let processing = self.processing(scheme)?;
+        let record = self.kernel.write(access, processing, Some(&case.record.subject), None, &[(Category::OtherInclPhotos, Value::Bytes(photo))])?;
+        self.kernel.index_record(access, processing, &record, PHOTO_OF, number)?;
+        Ok(record)
+    }
+
+    /// Adds a note to a case as data needed for the decision, in a record of
+    /// its own that follows the case's term.
+    pub fn add_note(&self, access: &Access, number: &str, note: &str) -> Result<RecordRef, CaseError> {
+        let (scheme, case) = self.find(access, number)?;
+        let processing = self.processing(scheme)?;
+        let record = self.kernel.write(access, processing, Some(&case.record.subject), None, &[(Category::OtherInclPhotos, Value::text(note))])?;
+        self.kernel.index_record(access, processing, &record, NOTE_OF, number)?;
+        Ok(record)
+    }
+
+    /// Records the inspection's finding that an E8 report is acutely unsafe.
+    pub fn mark_acutely_unsafe(&self, access: &Access, number: &str) -> Result<(), CaseError> {
+        let (scheme, summary) = self.find(access, number)?;
+        if scheme != Scheme::AcutelyUnsafe {
+            return Err(CaseError::NotAnUnsafeReport(number.to_string()));
+        }
+        self.kernel.record_event(access, self.processing(scheme)?, &summary.record, ACUTELY_UNSAFE, None, None)?;
+        Ok(())
+    }
+
+    /// Hands a case to a party the register names, through the kernel: the
+    /// party's categories and nothing else, and a disclosure record the
+    /// person will see. `legal_check` is the privacy team's recorded check,
+    /// required for parties served by legal obligation (E15.LEGAL).
+    pub fn disclose(&self, access: &Access, number: &str, recipient: &str, legal_check: Option<&str>) -> Result<Package, CaseError> {
+        let (scheme, summary) = self.find(access, number)?;
+        let processing = self.processing(scheme)?;
+        let recipient_id = self.kernel.recipient(recipient)?;
+        if recipient == MAYOR && !self.kernel.events(access, processing, &summary.record)?.iter().any(|e| e.event == ACUTELY_UNSAFE) {
+            return Err(CaseError::NotAcutelyUnsafe(number.to_string()));
+        }
+        let mut views: Vec<RecordView> = self.kernel.disclose_record(access, processing, &summary.record, recipient_id, legal_check)?.into_iter().collect();
+        let gets_photos = self.kernel.register().processing(processing).disclosure_to(recipient_id).is_some_and(|c| c.contains(Category::OtherInclPhotos));
+        if gets_photos {
+            for photo in self.kernel.find_records(access, processing, PHOTO_OF, number)? {
+                views.extend(self.kernel.disclose_record(access, processing, &photo.record, recipient_id, legal_check)?);
+            }
+        }
+        let party = self.kernel.register().recipient(recipient_id);
+        let mut categories: Vec<Category> = Vec::new();
+        let mut records = Vec::new();
+        let mut attachments = Vec::new();
+        for view in &views {
+            let mut record = BTreeMap::new();
+            for (category, value) in &view.fields {
+                if !categories.contains(category) {
+                    categories.push(*category);
+                }
+                let text = match value {
+                    Value::Text(text) => text.clone(),
+                    Value::Bytes(bytes) => {
+                        let name = format!("{}-{}-{}.bin", number, category.name(), attachments.len() + 1);
+                        attachments.push((name.clone(), bytes.clone()));
+                        name
+                    }
+                };
+                record.insert(category.name(), text);
+            }
+            records.push(record);
+        }
+        categories.sort();
+        Ok(Package {
+            case: number.to_string(),
+            recipient: party.id.clone(),
+            recipient_name: party.name.clone(),
+            legal_basis: party.legal_basis.clone(),
+            categories: categories.iter().map(|c| c.name()).collect(),
+            disclosed_at: access.now,
+            records,
+            attachments,
+        })
+    }
+}
