@@ -23,9 +23,9 @@ use std::fmt;
 use grondslag_audit::{CheckpointSigner, Entry, Frontier, Outcome, Row, SpanId, TraceId, Verification, Verifier, VerifyError};
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role};
-use grondslag_store::{BlobId, BlobStore, DisclosureRow, Erased, EventRow, FieldRow, RecordRow, Store, StoreError, Tx};
+use grondslag_store::{BlobId, BlobStore, Erased, EventRow, FieldRow, RecordRow, Store, StoreError, Tx};
 /// The ids callers pass in and get back.
-pub use grondslag_store::{RecordId, SubjectId};
+pub use grondslag_store::{DisclosureRow, RecordId, SubjectId};
 
 pub use decide::{Denial, Question, decide};
 pub use open::{DataDir, OpenError};
@@ -138,6 +138,15 @@ impl RecordSummary {
             updated_at: row.updated_at,
         }
     }
+}
+
+/// What an access export holds: the data, where it went, who looked.
+#[derive(Debug)]
+pub struct SubjectExport {
+    pub records: Vec<RecordView>,
+    pub disclosures: Vec<DisclosureRow>,
+    /// The audit entries about the subject, before this export.
+    pub accesses: Vec<Entry>,
 }
 
 /// A dated event of a record, its detail opened.
@@ -365,7 +374,7 @@ impl Kernel {
     /// categories this role may read there (asked-for ∩ allowed).
     pub fn read(&self, access: &Access, processing: ProcessingId, subject: &SubjectId, wanted: CategorySet) -> Result<Vec<RecordView>, KernelError> {
         let ask = Ask::new(Action::Read, "read", subject.to_string()).categories(wanted);
-        self.on_subject(access, processing, subject, ask, |tx, key, allowed| Ok((self.open_fields(tx, key, subject, processing, allowed, None)?, None)))
+        self.on_subject(access, processing, subject, ask, |tx, key, allowed| Ok((self.open_fields(tx, key, subject, Some(processing), allowed, None)?, None)))
     }
 
     /// Hands the subject's data under `processing` to `recipient`: exactly the
@@ -412,7 +421,7 @@ impl Kernel {
             if let Some(record) = only {
                 self.check_record(tx, processing, &RecordRef { subject: subject.clone(), record: record.clone() })?;
             }
-            let views = self.open_fields(tx, key, subject, processing, shared, only)?;
+            let views = self.open_fields(tx, key, subject, Some(processing), shared, only)?;
             tx.insert_disclosure(&DisclosureRow {
                 subject: subject.clone(),
                 processing: self.register.processing(processing).id.clone(),
@@ -662,12 +671,36 @@ impl Kernel {
         self.write(access, to, Some(&record.subject), None, &view.fields)
     }
 
+    /// Everything held about a subject, for the rights process (art. 15):
+    /// every record of every processing, decrypted; every disclosure; and
+    /// every audit entry about the subject — who looked, when, under which
+    /// processing. Only a processing of the rights process may ask, so it
+    /// works for a restricted subject too.
+    pub fn export(&self, access: &Access, rights: ProcessingId, subject: &SubjectId) -> Result<SubjectExport, KernelError> {
+        if !self.register.processing(rights).rights_process {
+            let denial = Denial::RoleNotAllowed { role: access.role, action: Action::Read };
+            self.transact(|tx| {
+                self.audit(tx, access, Event::denied(rights, "export", subject.to_string(), Some(subject), CategorySet::EMPTY, denial))?;
+                Ok(Verdict::<()>::Denied(denial))
+            })?;
+            return Err(KernelError::Denied { processing: self.register.processing(rights).id.clone(), denial });
+        }
+        let everything: CategorySet = Category::ALL.iter().copied().collect();
+        let ask = Ask::new(Action::Read, "export", subject.to_string()).categories(self.register.processing(rights).categories);
+        self.on_subject(access, rights, subject, ask, |tx, key, _| {
+            let records = self.open_fields(tx, key, subject, None, everything, None)?;
+            let disclosures = tx.disclosures_of(subject)?;
+            let accesses = tx.audit_of(subject)?.iter().map(|row| parse_entry(&row.entry)).collect::<Result<Vec<_>, _>>()?;
+            Ok((SubjectExport { records, disclosures, accesses }, Some("access export (AVG art. 15)".to_string())))
+        })
+    }
+
     /// Reads one record of the subject, with only the categories this role
     /// may read under `processing`.
     pub fn read_record(&self, access: &Access, processing: ProcessingId, record: &RecordRef, wanted: CategorySet) -> Result<Option<RecordView>, KernelError> {
         let ask = Ask::new(Action::Read, "read", record.record.to_string()).categories(wanted);
         self.on_record(access, processing, record, ask, |tx, key, allowed| {
-            Ok((self.open_fields(tx, key, &record.subject, processing, allowed, Some(&record.record))?.pop(), None))
+            Ok((self.open_fields(tx, key, &record.subject, Some(processing), allowed, Some(&record.record))?.pop(), None))
         })
     }
 
@@ -785,13 +818,13 @@ impl Kernel {
         tx: &mut dyn Tx,
         key: &SubjectKey,
         subject: &SubjectId,
-        processing: ProcessingId,
+        processing: Option<ProcessingId>,
         allowed: CategorySet,
         only: Option<&RecordId>,
     ) -> Result<Vec<RecordView>, KernelError> {
-        let processing_name = &self.register.processing(processing).id;
+        let processing_name = processing.map(|p| self.register.processing(p).id.as_str());
         let mut views: Vec<RecordView> = Vec::new();
-        for FieldRow { record, processing: _, category, value, blob } in tx.fields(subject, Some(processing_name))? {
+        for FieldRow { record, processing: record_processing, category, value, blob } in tx.fields(subject, processing_name)? {
             if only.is_some_and(|only| *only != record) {
                 continue;
             }
@@ -810,7 +843,7 @@ impl Kernel {
             };
             match views.last_mut() {
                 Some(view) if view.record == record => view.fields.push((category, value)),
-                _ => views.push(RecordView { record, processing: processing_name.clone(), fields: vec![(category, value)] }),
+                _ => views.push(RecordView { record, processing: record_processing, fields: vec![(category, value)] }),
             }
         }
         for view in &mut views {
@@ -841,7 +874,7 @@ impl Kernel {
             origin: access.origin.clone(),
         };
         let row = Row::next(tx.audit_head()?, &entry);
-        tx.append_audit(&row)?;
+        tx.append_audit(&row, event.subject)?;
         if row.seq.is_multiple_of(self.checkpoint_every) {
             self.checkpoint(tx, row.seq)?;
         }

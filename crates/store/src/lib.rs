@@ -135,7 +135,13 @@ pub trait Tx {
 
     /// Sequence number and chain hash of the last audit row.
     fn audit_head(&mut self) -> Result<Option<(u64, Hash)>, StoreError>;
-    fn append_audit(&mut self, row: &Row) -> Result<(), StoreError>;
+    /// Appends a row; `subject` is the pseudonym the entry is about, kept
+    /// beside it for lookups.
+    fn append_audit(&mut self, row: &Row, subject: Option<&SubjectId>) -> Result<(), StoreError>;
+    /// The audit rows about a subject, in order.
+    fn audit_of(&mut self, subject: &SubjectId) -> Result<Vec<Row>, StoreError>;
+    /// The disclosures of a subject's data.
+    fn disclosures_of(&mut self, subject: &SubjectId) -> Result<Vec<DisclosureRow>, StoreError>;
     /// Size and frontier bytes of the latest checkpoint.
     fn last_checkpoint(&mut self) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
     /// Leaf hashes of the rows after `seq`, in order.

@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
     include_str!("../migrations/sqlite/0002_settings.sql"),
     include_str!("../migrations/sqlite/0003_cases.sql"),
+    include_str!("../migrations/sqlite/0004_audit_subject.sql"),
 ];
 
 /// At most this many operations share one commit, so a steady stream of
@@ -450,10 +451,43 @@ impl Tx for SqliteTx<'_> {
         .transpose()
     }
 
-    fn append_audit(&mut self, row: &Row) -> Result<(), StoreError> {
-        self.exec("INSERT INTO audit_entries (seq, entry, leaf, chain) VALUES (?1, ?2, ?3, ?4)", params![seq(row.seq)?, row.entry, row.leaf.0, row.chain.0])
-            .map_err(sql("appending to the audit log"))?;
+    fn append_audit(&mut self, row: &Row, subject: Option<&SubjectId>) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO audit_entries (seq, entry, leaf, chain, subject_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![seq(row.seq)?, row.entry, row.leaf.0, row.chain.0, subject.map(SubjectId::as_str)],
+        )
+        .map_err(sql("appending to the audit log"))?;
         Ok(())
+    }
+
+    fn audit_of(&mut self, subject: &SubjectId) -> Result<Vec<Row>, StoreError> {
+        let mut statement = self
+            .tx
+            .prepare_cached("SELECT seq, entry, leaf, chain FROM audit_entries WHERE subject_id = ?1 ORDER BY seq")
+            .map_err(sql("reading the audit log"))?;
+        let mut rows = statement.query([subject.as_str()]).map_err(sql("reading the audit log"))?;
+        let mut found = Vec::new();
+        while let Some(row) = rows.next().map_err(sql("reading the audit log"))? {
+            found.push(audit_row(row)?);
+        }
+        Ok(found)
+    }
+
+    fn disclosures_of(&mut self, subject: &SubjectId) -> Result<Vec<DisclosureRow>, StoreError> {
+        let mut statement = self
+            .tx
+            .prepare_cached("SELECT processing, recipient, categories, actor, trace_id, at FROM disclosures WHERE subject_id = ?1 ORDER BY id")
+            .map_err(sql("reading disclosures"))?;
+        let rows = statement
+            .query_map([subject.as_str()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?))
+            })
+            .map_err(sql("reading disclosures"))?;
+        rows.map(|row| {
+            let (processing, recipient, categories, actor, trace_id, at) = row.map_err(sql("reading disclosures"))?;
+            Ok(DisclosureRow { subject: subject.clone(), processing, recipient, categories, actor, trace_id, at: parse_timestamp(&at, "disclosures.at")? })
+        })
+        .collect()
     }
 
     fn last_checkpoint(&mut self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {

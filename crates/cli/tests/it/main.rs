@@ -11,6 +11,7 @@ mod disclosure;
 mod kernel;
 mod records;
 mod register;
+mod rights;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
