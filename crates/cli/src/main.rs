@@ -9,6 +9,7 @@ mod case;
 mod channel;
 mod demo;
 mod progress;
+mod rights;
 
 use std::fs;
 use std::io::Write;
@@ -74,6 +75,16 @@ enum Command {
         role: Option<String>,
         #[command(subcommand)]
         command: channel::ChannelCommand,
+    },
+    /// The rights process: file, verify, extend, list, answer and export requests (E22).
+    Rights {
+        /// Your name, as the audit log will record it.
+        #[arg(long = "as", default_value = "cli", global = true)]
+        name: String,
+        #[arg(long, default_value = "privacy_officer", global = true)]
+        role: String,
+        #[command(subcommand)]
+        command: rights::RightsCommand,
     },
     /// Walk through the kernel on a fresh data directory and print what happened.
     /// With --data it works in (and keeps) that directory.
@@ -186,6 +197,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Channel { name, role, command } => {
             let register = load_register(cli.register.as_deref())?;
             channel::run(register, &data_dir(cli.data), &name, role.as_deref(), command)
+        }
+        Command::Rights { name, role, command } => {
+            let register = load_register(cli.register.as_deref())?;
+            rights::run(register, &data_dir(cli.data), &name, &role, command)
         }
         Command::Demo => {
             let register = load_register(cli.register.as_deref())?;

@@ -144,7 +144,7 @@ fn processing_blocks(register: &Register, controller: &str, p: &Processing, bloc
     if !p.processors.is_empty() {
         blocks.push(Block::Field("Verwerkers", p.processors.join(", ")));
     }
-    blocks.push(Block::Field("Hoe lang bewaren wij je gegevens?", retention_text(&p.retention)));
+    blocks.push(Block::Field("Hoe lang bewaren wij je gegevens?", retention_nl(&p.retention)));
     if p.save_and_resume {
         blocks.push(Block::Paragraph(
             "Een aanvraag die je nog niet hebt afgerond, bewaren wij zodat je later verder kunt gaan.".to_string(),
@@ -231,7 +231,8 @@ fn term_text(term: &Term) -> String {
     }
 }
 
-fn retention_text(retention: &Retention) -> String {
+/// How long data is kept, in the statement's Dutch.
+pub fn retention_nl(retention: &Retention) -> String {
     match retention {
         Retention::AfterEvent { event, term } => format!("{} na {}.", term_text(term), event_nl(event)),
         Retention::UntilEvent { event, fallback: None } => format!("Tot {}; daarna verwijderen wij de gegevens.", event_nl(event)),

@@ -1,10 +1,14 @@
-//! The rights of the people whose data is held (E22, I.RIGHTS): the legal
-//! terms within which a request is answered.
+//! The rights of the people whose data is held (E22, I.RIGHTS).
 //!
-//! Requests themselves, identity verification and the answers build on
-//! these terms in a later step; the terms come first because every answer
-//! is measured against them.
+//! A request is filed, the requester's identity is verified before anything
+//! is answered or changed, and the answer is due within the legal term
+//! (`terms`), which can be extended only with a reason and timely notice.
+//! The access export (art. 15) is answered from the register and the
+//! kernel: every item held, what each processing is for, where the data
+//! went, and who looked at it.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod export;
+pub mod requests;
 pub mod terms;

@@ -84,3 +84,84 @@ fn the_access_report_lists_who_looked_and_where_the_data_went() {
     // Restricted: the case handler's read is denied (art. 18).
     assert!(matches!(kernel.read(&handler, physical, &anna.subject, CategorySet::of(&[Category::Name])), Err(KernelError::Denied { denial: Denial::Restricted, .. })));
 }
+
+fn officer(now: &str) -> grondslag_kernel::Access {
+    grondslag_kernel::Access::new("privacy.devries", Role::PrivacyOfficer, "test", now.parse().unwrap())
+}
+
+// req: I.RIGHTS
+#[test]
+fn a_request_without_verified_identity_changes_nothing_and_terms_are_kept() {
+    use grondslag_rights::requests::{RequestError, Requests, RightKind};
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let anna = kernel.write(&access(Role::CaseHandler), physical, None, None, &[(Category::Name, Value::text("Anna"))]).unwrap();
+    let requests = Requests::new(&kernel).unwrap();
+    // Received on 31 January 2027 (Amsterdam): due Monday 1 March.
+    let filed = requests.file(&officer("2027-01-31T10:00:00Z"), &anna.subject, RightKind::Access, "Anna de Vries").unwrap();
+    assert_eq!(filed.due, jiff::civil::date(2027, 3, 1));
+    let entries_before: i64 = crate::sqlite(dir.path()).query_row("SELECT count(*) FROM audit_entries", [], |r| r.get(0)).unwrap();
+    assert!(matches!(requests.export(&officer("2027-02-01T10:00:00Z"), &filed.request), Err(RequestError::IdentityNotVerified)));
+    assert!(matches!(requests.answer(&officer("2027-02-01T10:00:00Z"), &filed.request, "Hierbij"), Err(RequestError::IdentityNotVerified)));
+    let events_after: usize = kernel.events(&officer("2027-02-01T10:00:00Z"), kernel.processing("rechtenverzoeken").unwrap(), &filed.request).unwrap().len();
+    assert_eq!(events_after, 1, "nothing was answered or changed");
+    assert!(crate::sqlite(dir.path()).query_row("SELECT count(*) FROM audit_entries", [], |r| r.get::<_, i64>(0)).unwrap() >= entries_before);
+
+    // Extension: refused once the first month has passed, allowed within it.
+    assert!(matches!(requests.extend(&officer("2027-03-02T10:00:00Z"), &filed.request, 2, "complex"), Err(RequestError::Extension(_))));
+    let extended = requests.extend(&officer("2027-02-20T10:00:00Z"), &filed.request, 2, "complex request").unwrap();
+    assert_eq!(extended.due, jiff::civil::date(2027, 4, 30));
+
+    requests.verify_identity(&officer("2027-02-21T10:00:00Z"), &filed.request, "DigiD").unwrap();
+    let export = requests.export(&officer("2027-02-21T10:00:00Z"), &filed.request).unwrap();
+    assert!(export.records.iter().any(|r| r.processing == "fysieke_schade"));
+    let answered = requests.answer(&officer("2027-02-22T10:00:00Z"), &filed.request, "Zie bijgaand overzicht.").unwrap();
+    assert!(answered.answered);
+    assert!(requests.open(&officer("2027-02-22T10:00:00Z")).unwrap().is_empty());
+}
+
+// req: E22
+#[test]
+fn open_requests_are_listed_overdue_first() {
+    use grondslag_rights::requests::{Requests, RightKind};
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let anna = kernel.write(&access(Role::CaseHandler), physical, None, None, &[(Category::Name, Value::text("Anna"))]).unwrap();
+    let requests = Requests::new(&kernel).unwrap();
+    let late = requests.file(&officer("2026-09-01T10:00:00Z"), &anna.subject, RightKind::Erasure, "Anna").unwrap();
+    let recent = requests.file(&officer("2026-11-20T10:00:00Z"), &anna.subject, RightKind::Access, "Anna").unwrap();
+    let open = requests.open(&officer("2026-11-28T10:00:00Z")).unwrap();
+    assert_eq!(open.iter().map(|s| &s.request).collect::<Vec<_>>(), vec![&late.request, &recent.request]);
+    assert_eq!(open[0].due, jiff::civil::date(2026, 10, 1));
+}
+
+// req: E22
+#[test]
+fn the_access_export_is_written_as_json_and_dutch_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = dir.path().join("out");
+    let example = format!("{}/../../examples/fysieke-schade.json", env!("CARGO_MANIFEST_DIR"));
+    let run = |args: &[&str]| {
+        let mut all = vec!["--data", data.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let output = crate::grondslag(&all);
+        assert!(output.status.success(), "{args:?}: {}", crate::stderr(&output));
+        crate::stdout(&output)
+    };
+    run(&["case", "create", &example]);
+    let filed = run(&["rights", "file", "--kind", "access", "--name", "Anna de Vries", "--bsn", "111222333"]);
+    let request = filed.split_whitespace().next().unwrap().to_string();
+    run(&["rights", "verify", &request, "--method", "DigiD"]);
+    run(&["rights", "export", &request, "--out", out.to_str().unwrap()]);
+    let subject = request.split('.').next().unwrap();
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join(format!("inzage-{subject}.json"))).unwrap()).unwrap();
+    let physical = json["processings"].as_array().unwrap().iter().find(|p| p["id"] == "fysieke_schade").unwrap();
+    assert_eq!(physical["items"][0]["bsn"], "111222333");
+    assert!(physical["legal_basis"].as_str().unwrap().contains("TwG art. 2 lid 3"));
+    assert!(json["accesses"].as_array().unwrap().iter().any(|a| a["action"] == "write"));
+    let html = std::fs::read_to_string(out.join(format!("inzage-{subject}.html"))).unwrap();
+    assert!(html.contains("<html lang=\"nl\">") && html.contains("Wie heeft je gegevens bekeken of gewijzigd?"));
+}

@@ -1,0 +1,104 @@
+//! `grondslag rights …`: the rights process from the command line.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use grondslag_kernel::{Access, DataDir, RecordRef, SubjectId};
+use grondslag_register::{Register, Role};
+use grondslag_rights::export;
+use grondslag_rights::requests::{RequestState, Requests, RightKind};
+
+use crate::{Failure, master_key_from_env};
+
+#[derive(Subcommand, Debug)]
+pub enum RightsCommand {
+    /// File a request of a data subject, found by --bsn or --subject.
+    File {
+        /// access, explanation, rectification, erasure, restriction, portability, objection, withdraw_consent, opt_out_of_approach.
+        #[arg(long)]
+        kind: String,
+        /// The requester's name as given.
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        bsn: Option<String>,
+        /// The subject's pseudonym.
+        #[arg(long)]
+        subject: Option<String>,
+    },
+    /// Record how the requester's identity was verified (nothing is answered before).
+    Verify {
+        request: String,
+        /// e.g. "DigiD", "ID document checked at the desk".
+        #[arg(long)]
+        method: String,
+    },
+    /// Extend the term by one or two months, with a reason; the notice to the person is recorded now.
+    Extend {
+        request: String,
+        #[arg(long)]
+        months: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Open requests by due date, overdue first.
+    List,
+    /// Record the answer to a request.
+    Answer { request: String, text: String },
+    /// Write the access export (JSON and a Dutch HTML page) for a verified request.
+    Export {
+        request: String,
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
+}
+
+fn request(text: &str) -> Result<RecordRef, Failure> {
+    text.parse().map_err(|e| Failure(format!("`{text}` is not a request handle (subject.record, as listed): {e}")))
+}
+
+fn line(state: &RequestState, today: jiff::civil::Date) -> String {
+    let overdue = if state.due < today && !state.answered { "  OVERDUE" } else { "" };
+    let identity = if state.identity.is_some() { "identity verified" } else { "identity NOT verified" };
+    format!("{}  {:<20} received {}  due {}  {identity}{overdue}", state.request, state.kind.name(), state.received, state.due)
+}
+
+pub fn run(register: Register, data: &Path, actor: &str, role: &str, command: RightsCommand) -> Result<(), Failure> {
+    let role = Role::from_name(role).ok_or_else(|| Failure(format!("unknown role `{role}`")))?;
+    let kernel = DataDir::new(data).open_kernel(register, master_key_from_env()?)?;
+    let requests = Requests::new(&kernel)?;
+    let access = Access::new(actor, role, "cli", jiff::Timestamp::now());
+    let today = grondslag_rights::terms::amsterdam_date(access.now);
+    match command {
+        RightsCommand::File { kind, name, bsn, subject } => {
+            let kind = RightKind::from_name(&kind).ok_or_else(|| Failure(format!("unknown request kind `{kind}`")))?;
+            let processing = kernel.processing("rechtenverzoeken")?;
+            let subject = match (bsn, subject) {
+                (Some(bsn), None) => kernel.find_by_bsn(&access, processing, &bsn)?.ok_or_else(|| Failure("no one with this BSN is known".to_string()))?,
+                (None, Some(subject)) => SubjectId::parse(&subject)?,
+                _ => return Err(Failure("give --bsn or --subject".to_string())),
+            };
+            println!("{}", line(&requests.file(&access, &subject, kind, &name)?, today));
+        }
+        RightsCommand::Verify { request: r, method } => println!("{}", line(&requests.verify_identity(&access, &request(&r)?, &method)?, today)),
+        RightsCommand::Extend { request: r, months, reason } => println!("{}", line(&requests.extend(&access, &request(&r)?, months, &reason)?, today)),
+        RightsCommand::List => {
+            for state in requests.open(&access)? {
+                println!("{}", line(&state, today));
+            }
+        }
+        RightsCommand::Answer { request: r, text } => println!("{}", line(&requests.answer(&access, &request(&r)?, &text)?, today)),
+        RightsCommand::Export { request: r, out } => {
+            let handle = request(&r)?;
+            let report = export::report(kernel.register(), &requests.export(&access, &handle)?, access.now);
+            fs::create_dir_all(&out).map_err(|e| Failure(format!("cannot create {}: {e}", out.display())))?;
+            let stem = out.join(format!("inzage-{}", handle.subject));
+            let write = |path: PathBuf, text: String| fs::write(&path, text).map_err(|e| Failure(format!("cannot write {}: {e}", path.display())));
+            write(stem.with_extension("json"), serde_json::to_string_pretty(&report)?)?;
+            write(stem.with_extension("html"), export::html(&report))?;
+            println!("{} processings, {} accesses: {}", report.processings.len(), report.accesses.len(), stem.with_extension("html").display());
+        }
+    }
+    Ok(())
+}

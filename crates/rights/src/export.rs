@@ -1,0 +1,163 @@
+//! The answer to an access request (art. 15), from the register and the
+//! kernel's export: per processing what it is for, on which basis, how long
+//! it is kept, the items held and where they actually went; and the access
+//! report — who looked at or changed the data, when, under which processing.
+//! As JSON (machine-readable) and as a readable Dutch HTML page.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use grondslag_kernel::{SubjectExport, Value};
+use grondslag_register::Register;
+use grondslag_register::render::retention_nl;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct AccessReport {
+    pub generated_at: jiff::Timestamp,
+    pub controller: String,
+    pub statement_version: String,
+    pub processings: Vec<ProcessingPart>,
+    pub accesses: Vec<AccessLine>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProcessingPart {
+    pub id: String,
+    pub name: String,
+    pub purpose: String,
+    pub legal_basis: String,
+    pub retention: String,
+    pub sources: Vec<String>,
+    /// Each record: category → value; bytes (photos, recordings) as base64.
+    pub items: Vec<BTreeMap<&'static str, String>>,
+    pub disclosed_to: Vec<Disclosed>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Disclosed {
+    pub recipient: String,
+    pub categories: String,
+    pub at: jiff::Timestamp,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AccessLine {
+    pub at: jiff::Timestamp,
+    pub actor: String,
+    pub role: String,
+    pub processing: String,
+    pub action: String,
+    pub outcome: String,
+}
+
+pub fn report(register: &Register, export: &SubjectExport, generated_at: jiff::Timestamp) -> AccessReport {
+    let mut processings: Vec<ProcessingPart> = Vec::new();
+    for record in &export.records {
+        let Some(id) = register.processing_id(&record.processing) else { continue };
+        let p = register.processing(id);
+        let items: BTreeMap<&'static str, String> = record
+            .fields
+            .iter()
+            .map(|(category, value)| {
+                let shown = match value {
+                    Value::Text(text) => text.clone(),
+                    Value::Bytes(bytes) => BASE64.encode(bytes),
+                };
+                (category.name(), shown)
+            })
+            .collect();
+        match processings.iter_mut().find(|part| part.id == p.id) {
+            Some(part) => part.items.push(items),
+            None => {
+                let mut basis = format!("{} ({})", p.basis.label_nl(), p.basis.avg_article());
+                for article in &p.basis_articles {
+                    let _ = write!(basis, "; {article}");
+                }
+                processings.push(ProcessingPart {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                    purpose: p.purpose.clone(),
+                    legal_basis: basis,
+                    retention: retention_nl(&p.retention),
+                    sources: p.sources.clone(),
+                    items: vec![items],
+                    disclosed_to: export
+                        .disclosures
+                        .iter()
+                        .filter(|d| d.processing == p.id)
+                        .map(|d| Disclosed {
+                            recipient: register.recipient_id(&d.recipient).map_or(d.recipient.clone(), |r| register.recipient(r).name.clone()),
+                            categories: d.categories.clone(),
+                            at: d.at,
+                        })
+                        .collect(),
+                });
+            }
+        }
+    }
+    let accesses = export
+        .accesses
+        .iter()
+        .map(|e| AccessLine {
+            at: e.timestamp,
+            actor: e.actor.clone(),
+            role: e.role.clone(),
+            processing: e.processing.clone(),
+            action: e.action.clone(),
+            outcome: format!("{:?}", e.outcome).to_lowercase(),
+        })
+        .collect();
+    AccessReport {
+        generated_at,
+        controller: register.meta.controller.clone(),
+        statement_version: register.meta.version.clone(),
+        processings,
+        accesses,
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// The report as a readable Dutch page.
+pub fn html(report: &AccessReport) -> String {
+    let mut out = String::from("<!doctype html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n<title>Inzage in je gegevens</title>\n</head>\n<body>\n");
+    let _ = writeln!(out, "<h1>Inzage in je gegevens</h1>\n<p>{} — gemaakt op {}, volgens privacyverklaring versie {}.</p>", escape(&report.controller), report.generated_at, escape(&report.statement_version));
+    for part in &report.processings {
+        let _ = writeln!(out, "<h2>{}</h2>\n<p>{}</p>", escape(&part.name), escape(&part.purpose));
+        let _ = writeln!(out, "<p><strong>Grondslag</strong> {}</p>\n<p><strong>Bewaartermijn</strong> {}</p>", escape(&part.legal_basis), escape(&part.retention));
+        for item in &part.items {
+            out.push_str("<table>\n");
+            for (category, value) in item {
+                let _ = writeln!(out, "<tr><th>{}</th><td>{}</td></tr>", escape(category), escape(value));
+            }
+            out.push_str("</table>\n");
+        }
+        if !part.disclosed_to.is_empty() {
+            out.push_str("<p><strong>Verstrekt aan</strong></p>\n<ul>\n");
+            for d in &part.disclosed_to {
+                let _ = writeln!(out, "<li>{} — {} ({})</li>", escape(&d.recipient), escape(&d.categories), d.at);
+            }
+            out.push_str("</ul>\n");
+        }
+    }
+    out.push_str("<h2>Wie heeft je gegevens bekeken of gewijzigd?</h2>\n<table>\n<tr><th>wanneer</th><th>wie</th><th>rol</th><th>verwerking</th><th>handeling</th><th>uitkomst</th></tr>\n");
+    for line in &report.accesses {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            line.at,
+            escape(&line.actor),
+            escape(&line.role),
+            escape(&line.processing),
+            escape(&line.action),
+            escape(&line.outcome)
+        );
+    }
+    out.push_str("</table>\n</body>\n</html>\n");
+    out
+}
