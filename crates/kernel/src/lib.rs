@@ -144,6 +144,8 @@ impl RecordSummary {
 #[derive(Debug)]
 pub struct SubjectExport {
     pub records: Vec<RecordView>,
+    /// Each record's events (status changes, automated outcomes, holds).
+    pub events: Vec<(RecordId, Vec<RecordEvent>)>,
     pub disclosures: Vec<DisclosureRow>,
     /// The audit entries about the subject, before this export.
     pub accesses: Vec<Entry>,
@@ -447,6 +449,64 @@ impl Kernel {
         Ok(erased)
     }
 
+    /// The rights process acting on a record of any processing of the
+    /// subject: erasure (art. 17) or withdrawal of consent. Allowed when
+    /// `rights` is the rights process and the role may erase there; audited
+    /// under the rights process, naming the record's own processing.
+    pub fn rights_erase(&self, access: &Access, rights: ProcessingId, record: &RecordRef, why: &str) -> Result<Erased, KernelError> {
+        self.require_rights_process(access, rights, &record.subject, "rights_erase")?;
+        let ask = Ask::new(Action::Erase, "rights_erase", record.record.to_string());
+        let erased = self.on_subject(access, rights, &record.subject, ask, |tx, _, _| {
+            let row = tx.record(&record.record)?.filter(|row| row.subject == record.subject).ok_or_else(|| KernelError::RecordMismatch { record: record.record.clone() })?;
+            let mut erased = tx.erase_record(&record.record)?;
+            let mut reason = format!("{why}: erased a record of {} ({} fields)", row.processing, erased.fields);
+            if tx.records_of(&record.subject)? == 0 {
+                erased.blobs.extend(tx.erase_subject(&record.subject)?.blobs);
+                reason.push_str(" and the subject key (no records left)");
+            }
+            Ok((erased, Some(reason)))
+        })?;
+        self.delete_blobs(&erased);
+        Ok(erased)
+    }
+
+    /// The rights process correcting a value (art. 16) in a record of any
+    /// processing of the subject. The record's processing must hold the
+    /// category; the audit log records that it changed, never the values.
+    pub fn rights_rectify(&self, access: &Access, rights: ProcessingId, record: &RecordRef, category: Category, value: &Value) -> Result<(), KernelError> {
+        self.require_rights_process(access, rights, &record.subject, "rectify")?;
+        let prepared = values::prepare(category, value)?;
+        let ask = Ask::new(Action::Write, "rectify", format!("{}:{category}", record.record));
+        self.on_subject(access, rights, &record.subject, ask, |tx, key, _| {
+            let row = tx.record(&record.record)?.filter(|row| row.subject == record.subject).ok_or_else(|| KernelError::RecordMismatch { record: record.record.clone() })?;
+            let holder = self.processing(&row.processing)?;
+            if !self.register.processing(holder).categories.contains(category) {
+                return Err(KernelError::Denied { processing: row.processing.clone(), denial: Denial::Undeclared(category) });
+            }
+            let values::Prepared::Inline(text) = &prepared else {
+                return Err(KernelError::WrongValueKind { category, expected: "text" });
+            };
+            let context = [record.subject.as_str().as_bytes(), record.record.as_str().as_bytes(), category.name().as_bytes()];
+            tx.put_field(&record.record, category.name(), &key.seal(&context, text.as_bytes())?, None)?;
+            if category == Category::Bsn {
+                tx.set_blind_index("bsn", &self.keys.blind_index("bsn", text), &record.subject)?;
+            }
+            Ok(((), Some(format!("{category} corrected in a record of {}", row.processing))))
+        })
+    }
+
+    fn require_rights_process(&self, access: &Access, rights: ProcessingId, subject: &SubjectId, action: &str) -> Result<(), KernelError> {
+        if self.register.processing(rights).rights_process {
+            return Ok(());
+        }
+        let denial = Denial::RoleNotAllowed { role: access.role, action: Action::Write };
+        self.transact(|tx| {
+            self.audit(tx, access, Event::denied(rights, action, subject.to_string(), Some(subject), CategorySet::EMPTY, denial))?;
+            Ok(Verdict::<()>::Denied(denial))
+        })?;
+        Err(KernelError::Denied { processing: self.register.processing(rights).id.clone(), denial })
+    }
+
     /// Erases one record (a withdrawn message, a cancelled subscription).
     /// A subject left without records loses its key and index entries too,
     /// so nothing of them stays readable anywhere.
@@ -478,14 +538,7 @@ impl Kernel {
 
     /// Sets or lifts the art. 18 restriction. Only under the rights process.
     pub fn restrict(&self, access: &Access, processing: ProcessingId, subject: &SubjectId, restricted: bool) -> Result<(), KernelError> {
-        if !self.register.processing(processing).rights_process {
-            let denial = Denial::RoleNotAllowed { role: access.role, action: Action::Write };
-            self.transact(|tx| {
-                self.audit(tx, access, Event::denied(processing, "restrict", subject.to_string(), Some(subject), CategorySet::EMPTY, denial))?;
-                Ok(Verdict::<()>::Denied(denial))
-            })?;
-            return Err(KernelError::Denied { processing: self.register.processing(processing).id.clone(), denial });
-        }
+        self.require_rights_process(access, processing, subject, "restrict")?;
         let action = if restricted { "restrict" } else { "lift_restriction" };
         self.on_subject(access, processing, subject, Ask::new(Action::Write, action, subject.to_string()), |tx, _, _| {
             tx.set_restricted(subject, restricted)?;
@@ -537,20 +590,21 @@ impl Kernel {
     /// The record's events, oldest first, details opened.
     pub fn events(&self, access: &Access, processing: ProcessingId, record: &RecordRef) -> Result<Vec<RecordEvent>, KernelError> {
         let ask = Ask::new(Action::Read, "read_events", record.record.to_string()).categories(self.register.processing(processing).categories);
-        self.on_record(access, processing, record, ask, |tx, key, _| {
-            let events = tx
-                .events(&record.record)?
-                .into_iter()
-                .map(|row| {
-                    let detail = match &row.detail {
-                        Some(sealed) => Some(text(key.open(&event_context(record, &row.event), sealed)?.to_vec())?),
-                        None => None,
-                    };
-                    Ok(RecordEvent { event: row.event, at: row.at, actor: row.actor, detail })
-                })
-                .collect::<Result<Vec<_>, KernelError>>()?;
-            Ok((events, None))
-        })
+        self.on_record(access, processing, record, ask, |tx, key, _| Ok((self.open_events(tx, key, record)?, None)))
+    }
+
+    /// A record's events with their details opened.
+    fn open_events(&self, tx: &mut dyn Tx, key: &SubjectKey, record: &RecordRef) -> Result<Vec<RecordEvent>, KernelError> {
+        tx.events(&record.record)?
+            .into_iter()
+            .map(|row| {
+                let detail = match &row.detail {
+                    Some(sealed) => Some(text(key.open(&event_context(record, &row.event), sealed)?.to_vec())?),
+                    None => None,
+                };
+                Ok(RecordEvent { event: row.event, at: row.at, actor: row.actor, detail })
+            })
+            .collect()
     }
 
     /// Makes the record findable by a keyed digest of `value` (an object's
@@ -677,21 +731,19 @@ impl Kernel {
     /// processing. Only a processing of the rights process may ask, so it
     /// works for a restricted subject too.
     pub fn export(&self, access: &Access, rights: ProcessingId, subject: &SubjectId) -> Result<SubjectExport, KernelError> {
-        if !self.register.processing(rights).rights_process {
-            let denial = Denial::RoleNotAllowed { role: access.role, action: Action::Read };
-            self.transact(|tx| {
-                self.audit(tx, access, Event::denied(rights, "export", subject.to_string(), Some(subject), CategorySet::EMPTY, denial))?;
-                Ok(Verdict::<()>::Denied(denial))
-            })?;
-            return Err(KernelError::Denied { processing: self.register.processing(rights).id.clone(), denial });
-        }
+        self.require_rights_process(access, rights, subject, "export")?;
         let everything: CategorySet = Category::ALL.iter().copied().collect();
         let ask = Ask::new(Action::Read, "export", subject.to_string()).categories(self.register.processing(rights).categories);
         self.on_subject(access, rights, subject, ask, |tx, key, _| {
             let records = self.open_fields(tx, key, subject, None, everything, None)?;
+            let mut events = Vec::new();
+            for view in &records {
+                let record = RecordRef { subject: subject.clone(), record: view.record.clone() };
+                events.push((view.record.clone(), self.open_events(tx, key, &record)?));
+            }
             let disclosures = tx.disclosures_of(subject)?;
             let accesses = tx.audit_of(subject)?.iter().map(|row| parse_entry(&row.entry)).collect::<Result<Vec<_>, _>>()?;
-            Ok((SubjectExport { records, disclosures, accesses }, Some("access export (AVG art. 15)".to_string())))
+            Ok((SubjectExport { records, events, disclosures, accesses }, Some("access export (AVG art. 15)".to_string())))
         })
     }
 
