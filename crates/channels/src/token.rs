@@ -1,11 +1,11 @@
 //! Tokens for links that work without logging in (unsubscribe, withdraw):
-//! 256 random bits, shown once; the store keeps only a keyed digest, through
-//! the kernel's record index, so a stolen database yields no working link.
+//! 256 random bits as hexadecimal (safe in a URL, and never mistaken for a
+//! command-line option the way a leading `-` of base64url would be), shown
+//! once; the store keeps only a keyed digest, through the kernel's record
+//! index, so a stolen database yields no working link.
 
 use std::fmt;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 
 #[derive(Clone, PartialEq, Eq)]
@@ -15,14 +15,14 @@ impl Token {
     pub fn generate() -> Token {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
-        Token(URL_SAFE_NO_PAD.encode(bytes))
+        Token(bytes.iter().map(|b| format!("{b:02x}")).collect())
     }
 
     /// Accepts only the shape a generated token has, so junk never reaches
     /// a lookup.
     pub fn parse(text: &str) -> Option<Token> {
         let text = text.trim();
-        (text.len() == 43 && URL_SAFE_NO_PAD.decode(text).is_ok_and(|b| b.len() == 32)).then(|| Token(text.to_string()))
+        (text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))).then(|| Token(text.to_string()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -53,6 +53,7 @@ mod tests {
         assert_eq!(Token::parse(token.as_str()), Some(token.clone()));
         assert_ne!(Token::generate(), token);
         assert_eq!(Token::parse("abc"), None);
-        assert_eq!(Token::parse(&"!".repeat(43)), None);
+        assert_eq!(Token::parse(&"!".repeat(64)), None);
+        assert_eq!(Token::parse(&"A".repeat(64)), None);
     }
 }
