@@ -45,14 +45,18 @@ fn last(facts: &[(&str, Timestamp)], event: &str) -> Option<Timestamp> {
     facts.iter().rev().find(|(e, _)| *e == event).map(|(_, at)| *at)
 }
 
+/// Whether the last hold event among `facts` placed a hold.
+pub fn held(facts: &[(&str, Timestamp)]) -> bool {
+    facts.iter().rev().find(|(e, _)| *e == HOLD_PLACED || *e == HOLD_RELEASED).is_some_and(|(e, _)| *e == HOLD_PLACED)
+}
+
 impl Retention {
     /// When a record under this rule is due, given its events (oldest
     /// first). A hold that is placed and not released wins over any term;
     /// once released, the term applies again, so a passed term makes the
     /// record due at once.
     pub fn due(&self, facts: &[(&str, Timestamp)]) -> Due {
-        let mut holds = facts.iter().rev().filter(|(e, _)| *e == HOLD_PLACED || *e == HOLD_RELEASED);
-        if holds.next().is_some_and(|(e, _)| *e == HOLD_PLACED) {
+        if held(facts) {
             return Due::Held;
         }
         match self {

@@ -2,6 +2,8 @@
 
 use grondslag_kernel::{Access, Kernel, KernelError, RecordRef, SubjectExport, SubjectId, Value};
 use grondslag_register::{Category, ProcessingId};
+use std::collections::BTreeMap;
+
 use jiff::civil::Date;
 
 use crate::terms::{self, ExtensionError};
@@ -64,6 +66,10 @@ pub enum RequestError {
     Answered,
     #[error("not a rights request: {0}")]
     NotARequest(String),
+    #[error("`{0}` does not rest on consent; there is no consent to withdraw (object instead, art. 21)")]
+    NotConsent(String),
+    #[error("cannot build the archive: {0}")]
+    Archive(String),
     #[error(transparent)]
     Extension(#[from] ExtensionError),
     #[error(transparent)]
@@ -169,4 +175,186 @@ impl<'k> Requests<'k> {
         open.sort_by_key(|s| s.due);
         Ok(open)
     }
+}
+
+/// The answer to an erasure request: what went, and what stays and why.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ErasureAnswer {
+    /// Processing ids whose records were erased.
+    pub erased: Vec<String>,
+    /// (processing id, why it is kept: basis and term, or a hold).
+    pub kept: Vec<(String, String)>,
+}
+
+/// What a rectification changed, and who must be told (art. 19).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Rectified {
+    pub records: usize,
+    /// Recipients that received the old value.
+    pub notify: Vec<String>,
+}
+
+/// A portability archive (art. 20): a zip with JSON and CSV of the data
+/// given on consent or for a contract; the rest explained.
+#[derive(Debug)]
+pub struct Portable {
+    pub zip: Vec<u8>,
+    /// (processing id, why art. 20 does not apply).
+    pub not_portable: Vec<(String, String)>,
+}
+
+fn basis_and_term(p: &grondslag_register::Processing) -> String {
+    let mut text = format!("{} ({})", p.basis.label_nl(), p.basis.avg_article());
+    for article in &p.basis_articles {
+        text.push_str("; ");
+        text.push_str(article);
+    }
+    format!("{text}; bewaartermijn: {}", grondslag_register::render::retention_nl(&p.retention))
+}
+
+fn held(events: &[grondslag_kernel::RecordEvent]) -> bool {
+    let facts: Vec<(&str, jiff::Timestamp)> = events.iter().map(|e| (e.event.as_str(), e.at)).collect();
+    grondslag_register::due::held(&facts)
+}
+
+impl Requests<'_> {
+    fn verified(&self, access: &Access, request: &RecordRef) -> Result<SubjectExport, RequestError> {
+        Ok(self.export(access, request)?)
+    }
+
+    fn close(&self, access: &Access, request: &RecordRef, certificate: &str) -> Result<(), RequestError> {
+        self.kernel.record_event(access, self.processing, request, "answered", Some("answered"), Some(certificate))?;
+        Ok(())
+    }
+
+    /// Art. 17: consent-based data goes at once; data under a statutory or
+    /// public-task term, or under a hold, stays — and the answer names why.
+    /// The request's own record stays to account for the answer. A deletion
+    /// certificate (what, when; no personal data) is recorded with it.
+    pub fn erase(&self, access: &Access, request: &RecordRef) -> Result<ErasureAnswer, RequestError> {
+        let export = self.verified(access, request)?;
+        let mut answer = ErasureAnswer::default();
+        for view in &export.records {
+            let Some(id) = self.kernel.register().processing_id(&view.processing) else { continue };
+            let p = self.kernel.register().processing(id);
+            if id == self.processing {
+                continue;
+            }
+            let events = export.events.iter().find(|(r, _)| *r == view.record).map(|(_, e)| e.as_slice()).unwrap_or_default();
+            let record = RecordRef { subject: request.subject.clone(), record: view.record.clone() };
+            if held(events) {
+                answer.kept.push((p.id.clone(), "onder een bewaarplicht voor een lopend onderzoek".to_string()));
+            } else if p.basis == grondslag_register::Basis::Consent {
+                self.kernel.rights_erase(access, self.processing, &record, "erasure (AVG art. 17)")?;
+                answer.erased.push(p.id.clone());
+            } else {
+                answer.kept.push((p.id.clone(), basis_and_term(p)));
+            }
+        }
+        answer.erased.sort();
+        answer.erased.dedup();
+        answer.kept.sort();
+        answer.kept.dedup();
+        let certificate = format!("erasure certificate: erased records of [{}]; kept records of [{}]", answer.erased.join(", "), answer.kept.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", "));
+        self.close(access, request, &certificate)?;
+        Ok(answer)
+    }
+
+    /// Withdrawal of consent for one processing: all its items of the
+    /// subject are deleted at once.
+    pub fn withdraw_consent(&self, access: &Access, request: &RecordRef, processing: &str) -> Result<usize, RequestError> {
+        let export = self.verified(access, request)?;
+        let id = self.kernel.processing(processing)?;
+        if self.kernel.register().processing(id).basis != grondslag_register::Basis::Consent {
+            return Err(RequestError::NotConsent(processing.to_string()));
+        }
+        let mut erased = 0;
+        for view in export.records.iter().filter(|v| v.processing == processing) {
+            let record = RecordRef { subject: request.subject.clone(), record: view.record.clone() };
+            self.kernel.rights_erase(access, self.processing, &record, "consent withdrawn")?;
+            erased += 1;
+        }
+        self.close(access, request, &format!("consent withdrawn for {processing}: {erased} record(s) erased"))?;
+        Ok(erased)
+    }
+
+    /// Art. 16: the corrected value replaces the old one in every record that
+    /// holds it; recipients that received the old value are listed.
+    pub fn rectify(&self, access: &Access, request: &RecordRef, category: Category, old: &str, new: &str) -> Result<Rectified, RequestError> {
+        let export = self.verified(access, request)?;
+        let mut rectified = Rectified::default();
+        for view in &export.records {
+            if view.get(category).and_then(Value::as_text) == Some(old) {
+                let record = RecordRef { subject: request.subject.clone(), record: view.record.clone() };
+                self.kernel.rights_rectify(access, self.processing, &record, category, &Value::text(new))?;
+                rectified.records += 1;
+            }
+        }
+        rectified.notify = export
+            .disclosures
+            .iter()
+            .filter(|d| d.categories.split(", ").any(|c| c == category.name()))
+            .map(|d| d.recipient.clone())
+            .collect();
+        rectified.notify.sort();
+        rectified.notify.dedup();
+        self.close(access, request, &format!("{category} rectified in {} record(s); recipients to notify: {}", rectified.records, rectified.notify.join(", ")))?;
+        Ok(rectified)
+    }
+
+    /// Art. 20: data given on consent or for a contract, as JSON and CSV in
+    /// one zip; other processings are named with why art. 20 does not apply.
+    pub fn portability(&self, access: &Access, request: &RecordRef) -> Result<Portable, RequestError> {
+        let export = self.verified(access, request)?;
+        let mut not_portable = Vec::new();
+        let mut portable: BTreeMap<String, Vec<BTreeMap<&'static str, String>>> = BTreeMap::new();
+        for view in &export.records {
+            let Some(id) = self.kernel.register().processing_id(&view.processing) else { continue };
+            let p = self.kernel.register().processing(id);
+            if matches!(p.basis, grondslag_register::Basis::Consent | grondslag_register::Basis::Contract) {
+                let items = view.fields.iter().filter_map(|(c, v)| v.as_text().map(|t| (c.name(), t.to_string()))).collect();
+                portable.entry(p.id.clone()).or_default().push(items);
+            } else if id != self.processing && !not_portable.iter().any(|(n, _): &(String, String)| n == &p.id) {
+                not_portable.push((p.id.clone(), format!("art. 20 geldt alleen bij toestemming of een overeenkomst; deze verwerking rust op: {} ({})", p.basis.label_nl(), p.basis.avg_article())));
+            }
+        }
+        let zip = archive(&portable).map_err(RequestError::Archive)?;
+        self.close(access, request, &format!("portability: {} processing(s) exported", portable.len()))?;
+        Ok(Portable { zip, not_portable })
+    }
+
+    /// Art. 21: an objection is recorded and answered; objecting to being
+    /// approached (E19) puts the subject's address on the do-not-approach list.
+    pub fn object(&self, access: &Access, request: &RecordRef, processing: &str, grounds: &str, outcome: &str) -> Result<(), RequestError> {
+        let export = self.verified(access, request)?;
+        self.kernel.processing(processing)?;
+        self.kernel.record_event(access, self.processing, request, "objection_weighed", None, Some(&format!("{processing}: {grounds} — {outcome}")))?;
+        if processing == "benaderen" {
+            let address = export.records.iter().find_map(|v| Some((v.get(Category::Address)?.as_text()?.to_string(), v.get(Category::PostcodeCity)?.as_text()?.to_string())));
+            if let Some((address, postcode_city)) = address {
+                let list = self.kernel.processing("niet_benaderen")?;
+                self.kernel.write(access, list, None, None, &[(Category::Address, Value::text(address)), (Category::PostcodeCity, Value::text(postcode_city))])?;
+            }
+        }
+        self.close(access, request, &format!("objection against {processing} answered: {outcome}"))
+    }
+}
+
+fn archive(portable: &BTreeMap<String, Vec<BTreeMap<&'static str, String>>>) -> Result<Vec<u8>, String> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for (processing, records) in portable {
+        zip.start_file(format!("{processing}.json"), options).map_err(|e| e.to_string())?;
+        zip.write_all(serde_json::to_string_pretty(records).map_err(|e| e.to_string())?.as_bytes()).map_err(|e| e.to_string())?;
+        let columns: std::collections::BTreeSet<&str> = records.iter().flat_map(|r| r.keys().copied()).collect();
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        csv.write_record(&columns).map_err(|e| e.to_string())?;
+        for record in records {
+            csv.write_record(columns.iter().map(|c| record.get(c).map_or("", String::as_str))).map_err(|e| e.to_string())?;
+        }
+        zip.start_file(format!("{processing}.csv"), options).map_err(|e| e.to_string())?;
+        zip.write_all(&csv.into_inner().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    }
+    Ok(zip.finish().map_err(|e| e.to_string())?.into_inner())
 }

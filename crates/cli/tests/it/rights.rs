@@ -165,3 +165,102 @@ fn the_access_export_is_written_as_json_and_dutch_html() {
     let html = std::fs::read_to_string(out.join(format!("inzage-{subject}.html"))).unwrap();
     assert!(html.contains("<html lang=\"nl\">") && html.contains("Wie heeft je gegevens bekeken of gewijzigd?"));
 }
+
+/// Anna: a physical-damage case (public task), a newsletter subscription
+/// (consent) and a contact message (consent), disclosed in part.
+fn anna_everywhere(kernel: &grondslag_kernel::Kernel) -> grondslag_kernel::SubjectId {
+    let handler = access(Role::CaseHandler);
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let anna = kernel
+        .write(&handler, physical, None, None, &[(Category::Name, Value::text("Anna")), (Category::Email, Value::text("anna@oud.nl")), (Category::Address, Value::text("Hoofdstraat 12")), (Category::PostcodeCity, Value::text("9981 AB Uithuizen"))])
+        .unwrap()
+        .subject;
+    kernel.disclose(&handler, physical, &anna, kernel.recipient("tevredenheidsbureau").unwrap(), None).unwrap();
+    let site = access(Role::Public);
+    kernel.write(&site, kernel.processing("nieuwsbrief_email").unwrap(), Some(&anna), None, &[(Category::Name, Value::text("Anna")), (Category::Email, Value::text("anna@oud.nl"))]).unwrap();
+    kernel.write(&site, kernel.processing("contactformulier").unwrap(), Some(&anna), None, &[(Category::FreeText, Value::text("Vraag"))]).unwrap();
+    anna
+}
+
+fn verified(requests: &grondslag_rights::requests::Requests<'_>, anna: &grondslag_kernel::SubjectId, kind: grondslag_rights::requests::RightKind) -> grondslag_kernel::RecordRef {
+    let filed = requests.file(&access(Role::PrivacyOfficer), anna, kind, "Anna").unwrap();
+    requests.verify_identity(&access(Role::PrivacyOfficer), &filed.request, "DigiD").unwrap();
+    filed.request
+}
+
+// req: E22
+#[test]
+fn erasure_takes_consent_data_at_once_and_names_the_term_of_what_stays() {
+    use grondslag_rights::requests::{Requests, RightKind};
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let anna = anna_everywhere(&kernel);
+    let requests = Requests::new(&kernel).unwrap();
+    let request = verified(&requests, &anna, RightKind::Erasure);
+    let mut answer = requests.erase(&access(Role::PrivacyOfficer), &request).unwrap();
+    answer.erased.sort();
+    assert_eq!(answer.erased, ["contactformulier", "nieuwsbrief_email"]);
+    assert_eq!(answer.kept.len(), 1);
+    let (processing, why) = &answer.kept[0];
+    assert_eq!(processing, "fysieke_schade");
+    assert!(why.contains("taak van algemeen belang") && why.contains("claim_dossier"), "{why}");
+    let left = kernel.export(&access(Role::PrivacyOfficer), kernel.processing("rechtenverzoeken").unwrap(), &anna).unwrap();
+    assert!(left.records.iter().all(|r| r.processing == "fysieke_schade" || r.processing == "rechtenverzoeken"));
+    let certificate = kernel.events(&access(Role::PrivacyOfficer), kernel.processing("rechtenverzoeken").unwrap(), &request).unwrap().into_iter().find(|e| e.event == "answered").unwrap();
+    assert!(certificate.detail.unwrap().starts_with("erasure certificate"));
+}
+
+// req: E22
+#[test]
+fn rectification_replaces_the_old_value_everywhere_and_lists_who_to_tell() {
+    use grondslag_rights::requests::{Requests, RightKind};
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let anna = anna_everywhere(&kernel);
+    let requests = Requests::new(&kernel).unwrap();
+    let request = verified(&requests, &anna, RightKind::Rectification);
+    let done = requests.rectify(&access(Role::PrivacyOfficer), &request, Category::Email, "anna@oud.nl", "anna@nieuw.nl").unwrap();
+    assert_eq!(done.records, 2);
+    assert_eq!(done.notify, ["tevredenheidsbureau"]);
+    let after = kernel.export(&access(Role::PrivacyOfficer), kernel.processing("rechtenverzoeken").unwrap(), &anna).unwrap();
+    let emails: Vec<&str> = after.records.iter().filter_map(|r| r.get(Category::Email).and_then(Value::as_text)).collect();
+    assert_eq!(emails, ["anna@nieuw.nl", "anna@nieuw.nl"]);
+    assert!(after.accesses.iter().all(|e| !e.reason.contains("oud") && !e.object.contains("oud")), "the log records the change, not the values");
+}
+
+// req: E22
+#[test]
+fn portability_covers_consent_and_contract_and_explains_the_rest() {
+    use grondslag_rights::requests::{Requests, RightKind};
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let anna = anna_everywhere(&kernel);
+    let requests = Requests::new(&kernel).unwrap();
+    let request = verified(&requests, &anna, RightKind::Portability);
+    let portable = requests.portability(&access(Role::PrivacyOfficer), &request).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(portable.zip)).unwrap();
+    let mut names: Vec<String> = (0..zip.len()).map(|i| zip.by_index(i).unwrap().name().to_string()).collect();
+    names.sort();
+    assert_eq!(names, ["contactformulier.csv", "contactformulier.json", "nieuwsbrief_email.csv", "nieuwsbrief_email.json"]);
+    let (processing, why) = &portable.not_portable[0];
+    assert_eq!(processing, "fysieke_schade");
+    assert!(why.contains("art. 20") && why.contains("taak van algemeen belang"), "{why}");
+}
+
+// req: E19
+#[test]
+fn withdrawal_and_objection_through_the_rights_process() {
+    use grondslag_rights::requests::{RequestError, Requests, RightKind};
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let anna = anna_everywhere(&kernel);
+    let requests = Requests::new(&kernel).unwrap();
+    let request = verified(&requests, &anna, RightKind::WithdrawConsent);
+    assert!(matches!(requests.withdraw_consent(&access(Role::PrivacyOfficer), &request, "fysieke_schade"), Err(RequestError::NotConsent(_))));
+    assert_eq!(requests.withdraw_consent(&access(Role::PrivacyOfficer), &request, "nieuwsbrief_email").unwrap(), 1);
+
+    let objection = verified(&requests, &anna, RightKind::Objection);
+    requests.object(&access(Role::PrivacyOfficer), &objection, "benaderen", "wil niet benaderd worden", "toegekend").unwrap();
+    let list = kernel.processing("niet_benaderen").unwrap();
+    assert_eq!(kernel.list_all(&access(Role::PrivacyOfficer), list, None).unwrap().len(), 1);
+}
