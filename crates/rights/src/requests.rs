@@ -218,10 +218,6 @@ fn held(events: &[grondslag_kernel::RecordEvent]) -> bool {
 }
 
 impl Requests<'_> {
-    fn verified(&self, access: &Access, request: &RecordRef) -> Result<SubjectExport, RequestError> {
-        Ok(self.export(access, request)?)
-    }
-
     fn close(&self, access: &Access, request: &RecordRef, certificate: &str) -> Result<(), RequestError> {
         self.kernel.record_event(access, self.processing, request, "answered", Some("answered"), Some(certificate))?;
         Ok(())
@@ -232,7 +228,7 @@ impl Requests<'_> {
     /// The request's own record stays to account for the answer. A deletion
     /// certificate (what, when; no personal data) is recorded with it.
     pub fn erase(&self, access: &Access, request: &RecordRef) -> Result<ErasureAnswer, RequestError> {
-        let export = self.verified(access, request)?;
+        let export = self.export(access, request)?;
         let mut answer = ErasureAnswer::default();
         for view in &export.records {
             let Some(id) = self.kernel.register().processing_id(&view.processing) else { continue };
@@ -263,7 +259,7 @@ impl Requests<'_> {
     /// Withdrawal of consent for one processing: all its items of the
     /// subject are deleted at once.
     pub fn withdraw_consent(&self, access: &Access, request: &RecordRef, processing: &str) -> Result<usize, RequestError> {
-        let export = self.verified(access, request)?;
+        let export = self.export(access, request)?;
         let id = self.kernel.processing(processing)?;
         if self.kernel.register().processing(id).basis != grondslag_register::Basis::Consent {
             return Err(RequestError::NotConsent(processing.to_string()));
@@ -281,7 +277,7 @@ impl Requests<'_> {
     /// Art. 16: the corrected value replaces the old one in every record that
     /// holds it; recipients that received the old value are listed.
     pub fn rectify(&self, access: &Access, request: &RecordRef, category: Category, old: &str, new: &str) -> Result<Rectified, RequestError> {
-        let export = self.verified(access, request)?;
+        let export = self.export(access, request)?;
         let mut rectified = Rectified::default();
         for view in &export.records {
             if view.get(category).and_then(Value::as_text) == Some(old) {
@@ -305,7 +301,7 @@ impl Requests<'_> {
     /// Art. 20: data given on consent or for a contract, as JSON and CSV in
     /// one zip; other processings are named with why art. 20 does not apply.
     pub fn portability(&self, access: &Access, request: &RecordRef) -> Result<Portable, RequestError> {
-        let export = self.verified(access, request)?;
+        let export = self.export(access, request)?;
         let mut not_portable = Vec::new();
         let mut portable: BTreeMap<String, Vec<BTreeMap<&'static str, String>>> = BTreeMap::new();
         for view in &export.records {
@@ -326,7 +322,7 @@ impl Requests<'_> {
     /// Art. 21: an objection is recorded and answered; objecting to being
     /// approached (E19) puts the subject's address on the do-not-approach list.
     pub fn object(&self, access: &Access, request: &RecordRef, processing: &str, grounds: &str, outcome: &str) -> Result<(), RequestError> {
-        let export = self.verified(access, request)?;
+        let export = self.export(access, request)?;
         self.kernel.processing(processing)?;
         self.kernel.record_event(access, self.processing, request, "objection_weighed", None, Some(&format!("{processing}: {grounds} — {outcome}")))?;
         if processing == "benaderen" {
