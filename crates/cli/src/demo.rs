@@ -9,6 +9,8 @@ use grondslag_channels::contact::{ContactForm, Kind, Message};
 use grondslag_channels::media::Media;
 use grondslag_channels::newsletter::{Newsletter, Subscription};
 use grondslag_claims::Status;
+use grondslag_rights::export as rights_export;
+use grondslag_rights::requests::{RequestError, Requests, RightKind};
 use grondslag_kernel::{Access, DataDir, Kernel, KernelError, Value};
 use grondslag_register::{Category, CategorySet, Register, Role};
 
@@ -94,11 +96,12 @@ pub fn run(register: Register, data: Option<&Path>) -> Result<(), Failure> {
     walk_through(&kernel)?;
     schemes(&kernel)?;
     channels(&kernel)?;
+    rights(&kernel)?;
     let sealed = kernel.seal()?;
     let verification = kernel.verify_audit(|_| ())?;
     println!();
     println!(
-        "9. Audit log verified: {} entries, {} signed checkpoint(s), the last at entry {sealed}.",
+        "10. Audit log verified: {} entries, {} signed checkpoint(s), the last at entry {sealed}.",
         verification.entries, verification.checkpoints
     );
     if data.is_some() {
@@ -267,6 +270,31 @@ fn channels(kernel: &Kernel) -> Result<(), Failure> {
     println!("   Recorded call (E18), sealed in the blob store: due {}.", grondslag_channels::due(kernel, &privacy, media.calls(), &call)?);
     media.hold(&privacy, media.calls(), &call, "integriteitsmelding")?;
     println!("   An integrity report places a hold: {}.", grondslag_channels::due(kernel, &privacy, media.calls(), &call)?);
+    Ok(())
+}
+
+/// A person uses their right of access (art. 15).
+fn rights(kernel: &Kernel) -> Result<(), Failure> {
+    let now = jiff::Timestamp::now();
+    let privacy = Access::new("privacy.devries", Role::PrivacyOfficer, "cli:demo", now);
+    let rights = kernel.processing("rechtenverzoeken")?;
+    let carla = kernel.find_by_bsn(&privacy, rights, APPLICANTS[2].bsn)?.ok_or_else(|| Failure("Carla is not known".to_string()))?;
+    let requests = Requests::new(kernel)?;
+    println!();
+    println!("9. Carla asks what the institute holds about her (art. 15):");
+    let filed = requests.file(&privacy, &carla, RightKind::Access, APPLICANTS[2].name)?;
+    match requests.export(&privacy, &filed.request) {
+        Err(RequestError::IdentityNotVerified) => println!("   Before her identity is verified, nothing is answered."),
+        Err(other) => return Err(other.into()),
+        Ok(_) => return Err(Failure("an access export was given without verified identity".to_string())),
+    }
+    requests.verify_identity(&privacy, &filed.request, "DigiD")?;
+    let report = rights_export::report(kernel.register(), &requests.export(&privacy, &filed.request)?, now);
+    println!("   Verified with DigiD; to be answered by {}.", filed.due);
+    for part in &report.processings {
+        println!("   {} ({}): {} item(s), {} disclosure(s)", part.name, part.legal_basis, part.items.len(), part.disclosed_to.len());
+    }
+    println!("   Access report: {} audited accesses to her data, each with who, when and under which processing.", report.accesses.len());
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use grondslag_kernel::{Access, DataDir, RecordRef, SubjectId};
-use grondslag_register::{Register, Role};
+use grondslag_register::{Category, Register, Role};
 use grondslag_rights::export;
 use grondslag_rights::requests::{RequestState, Requests, RightKind};
 
@@ -46,6 +46,41 @@ pub enum RightsCommand {
     List,
     /// Record the answer to a request.
     Answer { request: String, text: String },
+    /// Erase what may be erased (art. 17); prints what stays and why.
+    Erase { request: String },
+    /// Withdraw consent for one processing: its items go at once.
+    Withdraw { request: String, processing: String },
+    /// Correct a value everywhere it is held (art. 16); prints who received the old value.
+    Rectify {
+        request: String,
+        #[arg(long)]
+        category: String,
+        #[arg(long)]
+        old: String,
+        #[arg(long)]
+        new: String,
+    },
+    /// Write the portability archive (art. 20) to --out.
+    Portability {
+        request: String,
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
+    /// Restrict processing (art. 18); --lift lifts it.
+    Restrict {
+        request: String,
+        #[arg(long)]
+        lift: bool,
+    },
+    /// Record and answer an objection (art. 21) against a processing.
+    Object {
+        request: String,
+        processing: String,
+        #[arg(long)]
+        grounds: String,
+        #[arg(long)]
+        outcome: String,
+    },
     /// Write the access export (JSON and a Dutch HTML page) for a verified request.
     Export {
         request: String,
@@ -89,6 +124,40 @@ pub fn run(register: Register, data: &Path, actor: &str, role: &str, command: Ri
             }
         }
         RightsCommand::Answer { request: r, text } => println!("{}", line(&requests.answer(&access, &request(&r)?, &text)?, today)),
+        RightsCommand::Erase { request: r } => {
+            let answer = requests.erase(&access, &request(&r)?)?;
+            println!("erased: {}", answer.erased.join(", "));
+            for (processing, why) in answer.kept {
+                println!("kept: {processing} — {why}");
+            }
+        }
+        RightsCommand::Withdraw { request: r, processing } => {
+            println!("{} item(s) of {processing} erased", requests.withdraw_consent(&access, &request(&r)?, &processing)?);
+        }
+        RightsCommand::Rectify { request: r, category, old, new } => {
+            let category = Category::from_name(&category).ok_or_else(|| Failure(format!("`{category}` is not a category")))?;
+            let done = requests.rectify(&access, &request(&r)?, category, &old, &new)?;
+            println!("{} record(s) corrected; tell: {}", done.records, if done.notify.is_empty() { "nobody".to_string() } else { done.notify.join(", ") });
+        }
+        RightsCommand::Portability { request: r, out } => {
+            let handle = request(&r)?;
+            let portable = requests.portability(&access, &handle)?;
+            fs::create_dir_all(&out).map_err(|e| Failure(format!("cannot create {}: {e}", out.display())))?;
+            let path = out.join(format!("overdracht-{}.zip", handle.subject));
+            fs::write(&path, &portable.zip).map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+            println!("{}", path.display());
+            for (processing, why) in portable.not_portable {
+                println!("not included: {processing} — {why}");
+            }
+        }
+        RightsCommand::Restrict { request: r, lift } => {
+            requests.restrict(&access, &request(&r)?, !lift)?;
+            println!("{}", if lift { "restriction lifted" } else { "processing restricted" });
+        }
+        RightsCommand::Object { request: r, processing, grounds, outcome } => {
+            requests.object(&access, &request(&r)?, &processing, &grounds, &outcome)?;
+            println!("objection recorded and answered");
+        }
         RightsCommand::Export { request: r, out } => {
             let handle = request(&r)?;
             let report = export::report(kernel.register(), &requests.export(&access, &handle)?, access.now);

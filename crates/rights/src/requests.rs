@@ -319,6 +319,16 @@ impl Requests<'_> {
         Ok(Portable { zip, not_portable })
     }
 
+    /// Art. 18: restricts the subject (or lifts the restriction): only the
+    /// rights process may then use the data; every other use is denied and
+    /// audited.
+    pub fn restrict(&self, access: &Access, request: &RecordRef, restricted: bool) -> Result<(), RequestError> {
+        self.export(access, request)?;
+        self.kernel.restrict(access, self.processing, &request.subject, restricted)?;
+        let what = if restricted { "processing restricted" } else { "restriction lifted" };
+        self.close(access, request, what)
+    }
+
     /// Art. 21: an objection is recorded and answered; objecting to being
     /// approached (E19) puts the subject's address on the do-not-approach list.
     pub fn object(&self, access: &Access, request: &RecordRef, processing: &str, grounds: &str, outcome: &str) -> Result<(), RequestError> {

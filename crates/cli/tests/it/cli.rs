@@ -8,7 +8,7 @@ fn the_demo_runs_end_to_end_and_leaves_a_verifiable_directory() {
     let output = grondslag(&["demo", "--data", data.to_str().unwrap()]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
-    for expected in ["refused", "NAM receives: address=", "no such subject", "refused: this object received the fixed compensation", "children's scheme is for children up to and including 17", "deleted at once", "does nothing (refused)", "places a hold: held", "Audit log verified"] {
+    for expected in ["refused", "NAM receives: address=", "no such subject", "refused: this object received the fixed compensation", "children's scheme is for children up to and including 17", "deleted at once", "does nothing (refused)", "places a hold: held", "nothing is answered", "Access report:", "Audit log verified"] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
     let nam_line = text.lines().find(|l| l.contains("NAM receives")).unwrap();
