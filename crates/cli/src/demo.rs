@@ -282,7 +282,7 @@ fn rights(kernel: &Kernel) -> Result<(), Failure> {
     let requests = Requests::new(kernel)?;
     println!();
     println!("9. Carla asks what the institute holds about her (art. 15):");
-    let filed = requests.file(&privacy, &carla, RightKind::Access, APPLICANTS[2].name)?;
+    let filed = requests.file(&privacy, &carla, RightKind::Access, APPLICANTS[2].name, None)?;
     match requests.export(&privacy, &filed.request) {
         Err(RequestError::IdentityNotVerified) => println!("   Before her identity is verified, nothing is answered."),
         Err(other) => return Err(other.into()),

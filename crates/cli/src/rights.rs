@@ -26,6 +26,9 @@ pub enum RightsCommand {
         /// The subject's pseudonym.
         #[arg(long)]
         subject: Option<String>,
+        /// The pseudonym of a representative filing for the subject; needs an active authorisation.
+        #[arg(long)]
+        representative: Option<String>,
     },
     /// Record how the requester's identity was verified (nothing is answered before).
     Verify {
@@ -106,7 +109,8 @@ pub fn run(register: Register, data: &Path, actor: &str, role: &str, command: Ri
     let access = Access::new(actor, role, "cli", jiff::Timestamp::now());
     let today = grondslag_rights::terms::amsterdam_date(access.now);
     match command {
-        RightsCommand::File { kind, name, bsn, subject } => {
+        RightsCommand::File { kind, name, bsn, subject, representative } => {
+            let representative = representative.map(|r| SubjectId::parse(&r)).transpose()?;
             let kind = RightKind::from_name(&kind).ok_or_else(|| Failure(format!("unknown request kind `{kind}`")))?;
             let processing = kernel.processing("rechtenverzoeken")?;
             let subject = match (bsn, subject) {
@@ -114,7 +118,7 @@ pub fn run(register: Register, data: &Path, actor: &str, role: &str, command: Ri
                 (None, Some(subject)) => SubjectId::parse(&subject)?,
                 _ => return Err(Failure("give --bsn or --subject".to_string())),
             };
-            println!("{}", line(&requests.file(&access, &subject, kind, &name)?, today));
+            println!("{}", line(&requests.file(&access, &subject, kind, &name, representative.as_ref())?, today));
         }
         RightsCommand::Verify { request: r, method } => println!("{}", line(&requests.verify_identity(&access, &request(&r)?, &method)?, today)),
         RightsCommand::Extend { request: r, months, reason } => println!("{}", line(&requests.extend(&access, &request(&r)?, months, &reason)?, today)),

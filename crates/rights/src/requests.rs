@@ -62,6 +62,8 @@ pub enum RequestError {
     UnknownKind(String),
     #[error("the requester's identity has not been verified; verify it first (method, by whom) — nothing is answered or changed before")]
     IdentityNotVerified,
+    #[error("the requester has no authorisation from the person the request is about; a request for someone else needs a valid authorisation (machtiging)")]
+    NotAuthorised,
     #[error("this request was answered already")]
     Answered,
     #[error("not a rights request: {0}")]
@@ -98,8 +100,15 @@ impl<'k> Requests<'k> {
         Ok(Requests { kernel, processing: kernel.processing(PROCESSING)? })
     }
 
-    /// Files a request of `subject` (received now, `access.now`).
-    pub fn file(&self, access: &Access, subject: &SubjectId, kind: RightKind, requester: &str) -> Result<RequestState, RequestError> {
+    /// Files a request of `subject` (received now, `access.now`), made by
+    /// the person or by `representative` — who must hold an active
+    /// authorisation from them (E13); otherwise nothing is filed.
+    pub fn file(&self, access: &Access, subject: &SubjectId, kind: RightKind, requester: &str, representative: Option<&SubjectId>) -> Result<RequestState, RequestError> {
+        if let Some(representative) = representative
+            && !grondslag_claims::cases::represents(self.kernel, access, subject, representative.as_str())?
+        {
+            return Err(RequestError::NotAuthorised);
+        }
         let fields = [(Category::Name, Value::text(requester)), (Category::FreeText, Value::text(kind.name()))];
         let request = self.kernel.write(access, self.processing, Some(subject), None, &fields)?;
         self.kernel.record_event(access, self.processing, &request, "received", Some("awaiting_identity"), Some(kind.name()))?;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use grondslag_kernel::{Access, RecordRef, Value};
+use grondslag_kernel::{Access, Kernel, RecordRef, Value};
 use grondslag_register::{Category, ProcessingId};
 use serde::Deserialize;
 
@@ -81,11 +81,17 @@ impl Cases<'_> {
     /// Whether the acting representative holds an active authorisation from
     /// the principal. The representative acts under their own pseudonym.
     pub(super) fn represents(&self, access: &Access, principal: &grondslag_kernel::SubjectId) -> Result<bool, CaseError> {
-        let processing = self.authorisations()?;
-        Ok(self
-            .kernel
-            .find_records(access, processing, "principal", principal.as_str())?
-            .iter()
-            .any(|found| found.record.subject.as_str() == access.actor && found.status.as_deref() == Some("active")))
+        Ok(represents(self.kernel, access, principal, &access.actor)?)
     }
+}
+
+/// Whether `representative` (a pseudonym) holds an active authorisation
+/// from `principal`: the one check of this relation, for cases and rights
+/// requests alike.
+pub fn represents(kernel: &Kernel, access: &Access, principal: &grondslag_kernel::SubjectId, representative: &str) -> Result<bool, grondslag_kernel::KernelError> {
+    let processing = kernel.processing(AUTHORISATIONS)?;
+    Ok(kernel
+        .find_records(access, processing, "principal", principal.as_str())?
+        .iter()
+        .any(|found| found.record.subject.as_str() == representative && found.status.as_deref() == Some("active")))
 }

@@ -446,6 +446,6 @@ mod authorisation;
 mod outreach;
 mod package;
 
-pub use authorisation::AuthorisationForm;
+pub use authorisation::{AuthorisationForm, represents};
 pub use outreach::Selected;
 pub use package::Package;

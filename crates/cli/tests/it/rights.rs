@@ -99,7 +99,7 @@ fn a_request_without_verified_identity_changes_nothing_and_terms_are_kept() {
     let anna = kernel.write(&access(Role::CaseHandler), physical, None, None, &[(Category::Name, Value::text("Anna"))]).unwrap();
     let requests = Requests::new(&kernel).unwrap();
     // Received on 31 January 2027 (Amsterdam): due Monday 1 March.
-    let filed = requests.file(&officer("2027-01-31T10:00:00Z"), &anna.subject, RightKind::Access, "Anna de Vries").unwrap();
+    let filed = requests.file(&officer("2027-01-31T10:00:00Z"), &anna.subject, RightKind::Access, "Anna de Vries", None).unwrap();
     assert_eq!(filed.due, jiff::civil::date(2027, 3, 1));
     let entries_before: i64 = crate::sqlite(dir.path()).query_row("SELECT count(*) FROM audit_entries", [], |r| r.get(0)).unwrap();
     assert!(matches!(requests.export(&officer("2027-02-01T10:00:00Z"), &filed.request), Err(RequestError::IdentityNotVerified)));
@@ -130,8 +130,8 @@ fn open_requests_are_listed_overdue_first() {
     let physical = kernel.processing("fysieke_schade").unwrap();
     let anna = kernel.write(&access(Role::CaseHandler), physical, None, None, &[(Category::Name, Value::text("Anna"))]).unwrap();
     let requests = Requests::new(&kernel).unwrap();
-    let late = requests.file(&officer("2026-09-01T10:00:00Z"), &anna.subject, RightKind::Erasure, "Anna").unwrap();
-    let recent = requests.file(&officer("2026-11-20T10:00:00Z"), &anna.subject, RightKind::Access, "Anna").unwrap();
+    let late = requests.file(&officer("2026-09-01T10:00:00Z"), &anna.subject, RightKind::Erasure, "Anna", None).unwrap();
+    let recent = requests.file(&officer("2026-11-20T10:00:00Z"), &anna.subject, RightKind::Access, "Anna", None).unwrap();
     let open = requests.open(&officer("2026-11-28T10:00:00Z")).unwrap();
     assert_eq!(open.iter().map(|s| &s.request).collect::<Vec<_>>(), vec![&late.request, &recent.request]);
     assert_eq!(open[0].due, jiff::civil::date(2026, 10, 1));
@@ -183,7 +183,7 @@ fn anna_everywhere(kernel: &grondslag_kernel::Kernel) -> grondslag_kernel::Subje
 }
 
 fn verified(requests: &grondslag_rights::requests::Requests<'_>, anna: &grondslag_kernel::SubjectId, kind: grondslag_rights::requests::RightKind) -> grondslag_kernel::RecordRef {
-    let filed = requests.file(&access(Role::PrivacyOfficer), anna, kind, "Anna").unwrap();
+    let filed = requests.file(&access(Role::PrivacyOfficer), anna, kind, "Anna", None).unwrap();
     requests.verify_identity(&access(Role::PrivacyOfficer), &filed.request, "DigiD").unwrap();
     filed.request
 }
@@ -263,4 +263,18 @@ fn withdrawal_and_objection_through_the_rights_process() {
     requests.object(&access(Role::PrivacyOfficer), &objection, "benaderen", "wil niet benaderd worden", "toegekend").unwrap();
     let list = kernel.processing("niet_benaderen").unwrap();
     assert_eq!(kernel.list_all(&access(Role::PrivacyOfficer), list, None).unwrap().len(), 1);
+}
+
+// req: E13
+#[test]
+fn a_request_for_someone_else_needs_a_valid_authorisation() {
+    use grondslag_rights::requests::{RequestError, Requests, RightKind};
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let anna = anna_everywhere(&kernel);
+    let requests = Requests::new(&kernel).unwrap();
+    let stranger = grondslag_kernel::SubjectId::random();
+    let refused = requests.file(&access(Role::PrivacyOfficer), &anna, RightKind::Access, "J. Bakker", Some(&stranger));
+    assert!(matches!(refused, Err(RequestError::NotAuthorised)), "{refused:?}");
+    assert!(requests.open(&access(Role::PrivacyOfficer)).unwrap().is_empty(), "nothing was filed");
 }
