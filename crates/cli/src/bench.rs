@@ -13,12 +13,69 @@ use crate::{Failure, master_key_from_env, progress};
 
 const BATCH: u32 = 1000;
 
-pub fn run(register: Register, writes: u32, decisions: u32) -> Result<(), Failure> {
+/// `load` gives a fresh register for each kernel the bench opens.
+pub fn run(load: &dyn Fn() -> Result<Register, Failure>, writes: u32, decisions: u32, subjects: u32) -> Result<(), Failure> {
+    let register = load()?;
     println!("grondslag bench — {} processings in the register", register.processings.len());
     println!();
     decisions_bench(&register, decisions);
     println!();
-    writes_bench(register, writes)
+    writes_bench(register, writes)?;
+    println!();
+    export_bench(load()?, subjects)
+}
+
+/// Access export (art. 15) of one subject among `subjects`, beside a plain
+/// SELECT of the same subject's rows on the same file.
+fn export_bench(register: Register, subjects: u32) -> Result<(), Failure> {
+    let dir = tempfile::Builder::new().prefix("grondslag-bench-").tempdir()?;
+    let data = DataDir::new(dir.path().join("export"));
+    let kernel = data.open_kernel(register, master_key_from_env()?)?;
+    let handler = Access::new("bench", Role::CaseHandler, "cli:bench", jiff::Timestamp::now());
+    let site = Access::new("website", Role::Public, "cli:bench", jiff::Timestamp::now());
+    let physical = kernel.processing("fysieke_schade")?;
+    let letters = kernel.processing("nieuwsbrief_email")?;
+    let bar = progress::bar("generating subjects", u64::from(subjects));
+    let mut ids = Vec::with_capacity(subjects as usize);
+    for i in 0..subjects {
+        let case = [
+            (Category::Name, Value::text(format!("Aanvrager {i}"))),
+            (Category::Address, Value::text(format!("Hoofdstraat {}", i % 500 + 1))),
+            (Category::PostcodeCity, Value::text("9981 AB Uithuizen")),
+            (Category::Email, Value::text(format!("aanvrager{i}@example.nl"))),
+            (Category::CaseNumber, Value::text(format!("IMG-2026-{:06}", i + 1))),
+        ];
+        let written = kernel.write(&handler, physical, None, None, &case)?;
+        kernel.write(&site, letters, Some(&written.subject), None, &[(Category::Name, Value::text(format!("Aanvrager {i}"))), (Category::Email, Value::text(format!("aanvrager{i}@example.nl")))])?;
+        ids.push(written.subject);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+
+    let rights = kernel.processing("rechtenverzoeken")?;
+    let officer = Access::new("bench", Role::PrivacyOfficer, "cli:bench", jiff::Timestamp::now());
+    let raw = rusqlite::Connection::open(data.database())?;
+    let samples = 200.min(ids.len());
+    let step = (ids.len() / samples.max(1)).max(1);
+    let (mut export_times, mut raw_times) = (Vec::new(), Vec::new());
+    for subject in ids.iter().step_by(step).take(samples) {
+        let start = Instant::now();
+        black_box(kernel.export(&officer, rights, subject)?);
+        export_times.push(start.elapsed().as_secs_f64() * 1e6);
+        let start = Instant::now();
+        let mut statement = raw.prepare_cached("SELECT f.category, f.value FROM records r JOIN fields f ON f.record_id = r.id WHERE r.subject_id = ?1")?;
+        let rows: Vec<(String, Vec<u8>)> = statement.query_map([subject.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        black_box(rows);
+        raw_times.push(start.elapsed().as_secs_f64() * 1e6);
+    }
+    export_times.sort_by(f64::total_cmp);
+    raw_times.sort_by(f64::total_cmp);
+    let (e50, e99, r50, r99) = (percentile(&export_times, 0.5), percentile(&export_times, 0.99), percentile(&raw_times, 0.5), percentile(&raw_times, 0.99));
+    println!("access export of one subject among {subjects} ({samples} samples, µs):");
+    println!("  kernel export (decrypt, events, disclosures, access report, audited) p50 {e50:9.1}   p99 {e99:9.1}");
+    println!("  baseline (SELECT of the subject's ciphertext rows)                  p50 {r50:9.1}   p99 {r99:9.1}");
+    println!("  ratio export/baseline p50 {:6.1}x", e50 / r50);
+    Ok(())
 }
 
 /// Nanoseconds per item for each batch, sorted.

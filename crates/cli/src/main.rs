@@ -97,6 +97,9 @@ enum Command {
         /// Decisions per measured run.
         #[arg(long, default_value_t = 1_000_000)]
         decisions: u32,
+        /// Subjects in the store the access export is measured in.
+        #[arg(long, default_value_t = 10_000)]
+        subjects: u32,
     },
 }
 
@@ -206,9 +209,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let register = load_register(cli.register.as_deref())?;
             demo::run(register, cli.data.as_deref())
         }
-        Command::Bench { writes, decisions } => {
-            let register = load_register(cli.register.as_deref())?;
-            bench::run(register, writes, decisions)
+        Command::Bench { writes, decisions, subjects } => {
+            let source = cli.register.as_deref();
+            bench::run(&|| load_register(source), writes, decisions, subjects)
         }
     }
 }
