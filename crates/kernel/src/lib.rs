@@ -342,10 +342,11 @@ impl Kernel {
                         tx.put_field(&record_id, category.name(), &key.seal(&context, text.as_bytes())?, None)?;
                         if *category == Category::Bsn {
                             let digest = self.keys.blind_index("bsn", text);
-                            if tx.find_blind_index("bsn", &digest)?.is_some_and(|s| s != subject_id) {
-                                return Err(KernelError::DuplicateBsn);
+                            match tx.find_blind_index("bsn", &digest)? {
+                                Some(holder) if holder == subject_id => {}
+                                Some(_) => return Err(KernelError::DuplicateBsn),
+                                None => tx.set_blind_index("bsn", &digest, &subject_id)?,
                             }
-                            tx.set_blind_index("bsn", &digest, &subject_id)?;
                         }
                     }
                     values::Prepared::Blob(bytes) => {
