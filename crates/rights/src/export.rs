@@ -31,6 +31,10 @@ pub struct ProcessingPart {
     pub legal_basis: String,
     pub retention: String,
     pub sources: Vec<String>,
+    /// The categories this processing holds of the person.
+    pub categories: Vec<&'static str>,
+    /// What automated checks decided, with rule, inputs and result (E0.3).
+    pub automated: Vec<String>,
     /// Each record: category → value; bytes (photos, recordings) as base64.
     pub items: Vec<BTreeMap<&'static str, String>>,
     pub disclosed_to: Vec<Disclosed>,
@@ -69,8 +73,25 @@ pub fn report(register: &Register, export: &SubjectExport, generated_at: jiff::T
                 (category.name(), shown)
             })
             .collect();
+        let automated: Vec<String> = export
+            .events
+            .iter()
+            .filter(|(id, _)| *id == record.record)
+            .flat_map(|(_, events)| events.iter())
+            .filter(|e| matches!(e.event.as_str(), "automated_check" | "fast_track" | "human_review"))
+            .filter_map(|e| e.detail.clone())
+            .collect();
+        let categories: Vec<&'static str> = record.fields.iter().map(|(c, _)| c.name()).collect();
         match processings.iter_mut().find(|part| part.id == p.id) {
-            Some(part) => part.items.push(items),
+            Some(part) => {
+                part.items.push(items);
+                part.automated.extend(automated);
+                for category in categories {
+                    if !part.categories.contains(&category) {
+                        part.categories.push(category);
+                    }
+                }
+            }
             None => {
                 let mut basis = format!("{} ({})", p.basis.label_nl(), p.basis.avg_article());
                 for article in &p.basis_articles {
@@ -83,6 +104,8 @@ pub fn report(register: &Register, export: &SubjectExport, generated_at: jiff::T
                     legal_basis: basis,
                     retention: retention_nl(&p.retention),
                     sources: p.sources.clone(),
+                    categories,
+                    automated,
                     items: vec![items],
                     disclosed_to: export
                         .disclosures
@@ -136,6 +159,9 @@ pub fn html(report: &AccessReport) -> String {
                 let _ = writeln!(out, "<tr><th>{}</th><td>{}</td></tr>", escape(category), escape(value));
             }
             out.push_str("</table>\n");
+        }
+        for outcome in &part.automated {
+            let _ = writeln!(out, "<p><strong>Automatische controle</strong> {}</p>", escape(outcome));
         }
         if !part.disclosed_to.is_empty() {
             out.push_str("<p><strong>Verstrekt aan</strong></p>\n<ul>\n");
