@@ -242,6 +242,17 @@ impl<'a> Ask<'a> {
     }
 }
 
+/// Erases one record; a subject left without records loses its key and
+/// index entries too. Returns what went, and a note when the key went.
+fn erase_one(tx: &mut dyn Tx, record: &RecordRef) -> Result<(Erased, &'static str), KernelError> {
+    let mut erased = tx.erase_record(&record.record)?;
+    if tx.records_of(&record.subject)? > 0 {
+        return Ok((erased, ""));
+    }
+    erased.blobs.extend(tx.erase_subject(&record.subject)?.blobs);
+    Ok((erased, " and the subject key (no records left)"))
+}
+
 /// Associated data of an event's sealed detail.
 fn event_context<'a>(record: &'a RecordRef, event: &'a str) -> [&'a [u8]; 4] {
     [record.subject.as_str().as_bytes(), record.record.as_str().as_bytes(), b"event", event.as_bytes()]
@@ -339,15 +350,7 @@ impl Kernel {
                 let context = [subject_id.as_str().as_bytes(), record_id.as_str().as_bytes(), category.name().as_bytes()];
                 match value {
                     values::Prepared::Inline(text) => {
-                        tx.put_field(&record_id, category.name(), &key.seal(&context, text.as_bytes())?, None)?;
-                        if *category == Category::Bsn {
-                            let digest = self.keys.blind_index("bsn", text);
-                            match tx.find_blind_index("bsn", &digest)? {
-                                Some(holder) if holder == subject_id => {}
-                                Some(_) => return Err(KernelError::DuplicateBsn),
-                                None => tx.set_blind_index("bsn", &digest, &subject_id)?,
-                            }
-                        }
+                        self.put_text(tx, &key, &RecordRef { subject: subject_id.clone(), record: record_id.clone() }, *category, text)?;
                     }
                     values::Prepared::Blob(bytes) => {
                         let blob = BlobId::random();
@@ -459,13 +462,8 @@ impl Kernel {
         let ask = Ask::new(Action::Erase, "rights_erase", record.record.to_string());
         let erased = self.on_subject(access, rights, &record.subject, ask, |tx, _, _| {
             let row = tx.record(&record.record)?.filter(|row| row.subject == record.subject).ok_or_else(|| KernelError::RecordMismatch { record: record.record.clone() })?;
-            let mut erased = tx.erase_record(&record.record)?;
-            let mut reason = format!("{why}: erased a record of {} ({} fields)", row.processing, erased.fields);
-            if tx.records_of(&record.subject)? == 0 {
-                erased.blobs.extend(tx.erase_subject(&record.subject)?.blobs);
-                reason.push_str(" and the subject key (no records left)");
-            }
-            Ok((erased, Some(reason)))
+            let (erased, shredded) = erase_one(tx, record)?;
+            Ok((erased, Some(format!("{why}: erased a record of {}{shredded}", row.processing))))
         })?;
         self.delete_blobs(&erased);
         Ok(erased)
@@ -487,13 +485,25 @@ impl Kernel {
             let values::Prepared::Inline(text) = &prepared else {
                 return Err(KernelError::WrongValueKind { category, expected: "text" });
             };
-            let context = [record.subject.as_str().as_bytes(), record.record.as_str().as_bytes(), category.name().as_bytes()];
-            tx.put_field(&record.record, category.name(), &key.seal(&context, text.as_bytes())?, None)?;
-            if category == Category::Bsn {
-                tx.set_blind_index("bsn", &self.keys.blind_index("bsn", text), &record.subject)?;
-            }
+            self.put_text(tx, key, record, category, text)?;
             Ok(((), Some(format!("{category} corrected in a record of {}", row.processing))))
         })
+    }
+
+    /// Seals a text value into its record; a BSN also goes into the blind
+    /// index, unless it is someone else's.
+    fn put_text(&self, tx: &mut dyn Tx, key: &SubjectKey, record: &RecordRef, category: Category, text: &str) -> Result<(), KernelError> {
+        let context = [record.subject.as_str().as_bytes(), record.record.as_str().as_bytes(), category.name().as_bytes()];
+        tx.put_field(&record.record, category.name(), &key.seal(&context, text.as_bytes())?, None)?;
+        if category == Category::Bsn {
+            let digest = self.keys.blind_index("bsn", text);
+            match tx.find_blind_index("bsn", &digest)? {
+                Some(holder) if holder == record.subject => {}
+                Some(_) => return Err(KernelError::DuplicateBsn),
+                None => tx.set_blind_index("bsn", &digest, &record.subject)?,
+            }
+        }
+        Ok(())
     }
 
     fn require_rights_process(&self, access: &Access, rights: ProcessingId, subject: &SubjectId, action: &str) -> Result<(), KernelError> {
@@ -514,12 +524,8 @@ impl Kernel {
     pub fn erase_record(&self, access: &Access, processing: ProcessingId, record: &RecordRef, why: &str) -> Result<Erased, KernelError> {
         let ask = Ask::new(Action::Erase, "erase_record", record.record.to_string());
         let erased = self.on_record(access, processing, record, ask, |tx, _, _| {
-            let mut erased = tx.erase_record(&record.record)?;
-            let mut reason = format!("{why}: erased {} fields, {} blobs", erased.fields, erased.blobs.len());
-            if tx.records_of(&record.subject)? == 0 {
-                erased.blobs.extend(tx.erase_subject(&record.subject)?.blobs);
-                reason.push_str(" and the subject key (no records left)");
-            }
+            let (erased, shredded) = erase_one(tx, record)?;
+            let reason = format!("{why}: erased {} fields, {} blobs{shredded}", erased.fields, erased.blobs.len());
             Ok((erased, Some(reason)))
         })?;
         self.delete_blobs(&erased);
