@@ -22,6 +22,7 @@ use std::fmt;
 
 use grondslag_audit::{CheckpointSigner, Entry, Frontier, Outcome, Row, SpanId, TraceId, Verification, Verifier, VerifyError};
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
+use grondslag_register::due::Due;
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role};
 use grondslag_store::{BlobId, BlobStore, Erased, EventRow, FieldRow, RecordRow, Store, StoreError, Tx};
 /// The ids callers pass in and get back.
@@ -149,6 +150,15 @@ pub struct SubjectExport {
     pub disclosures: Vec<DisclosureRow>,
     /// The audit entries about the subject, before this export.
     pub accesses: Vec<Entry>,
+}
+
+/// What one sweep batch deleted of one processing: no personal data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Certificate {
+    pub processing: String,
+    pub records: u64,
+    pub due_from: jiff::Timestamp,
+    pub due_until: jiff::Timestamp,
 }
 
 /// A dated event of a record, its detail opened.
@@ -590,6 +600,7 @@ impl Kernel {
             let detail = detail.map(|d| key.seal(&event_context(record, event), d.as_bytes())).transpose()?;
             let row = EventRow { event: event.to_string(), at: access.now, actor: access.actor.clone(), detail };
             tx.add_event(&record.record, &row, status)?;
+            self.refresh_due(tx, processing, record)?;
             Ok(((), None))
         })
     }
@@ -598,6 +609,89 @@ impl Kernel {
     pub fn events(&self, access: &Access, processing: ProcessingId, record: &RecordRef) -> Result<Vec<RecordEvent>, KernelError> {
         let ask = Ask::new(Action::Read, "read_events", record.record.to_string()).categories(self.register.processing(processing).categories);
         self.on_record(access, processing, record, ask, |tx, key, _| Ok((self.open_events(tx, key, record)?, None)))
+    }
+
+    /// Recomputes when a record is due, from its events and its
+    /// processing's retention rule: done whenever a fact arrives, so the
+    /// sweep only reads an index.
+    fn refresh_due(&self, tx: &mut dyn Tx, processing: ProcessingId, record: &RecordRef) -> Result<(), KernelError> {
+        let events = tx.events(&record.record)?;
+        let facts: Vec<(&str, jiff::Timestamp)> = events.iter().map(|e| (e.event.as_str(), e.at)).collect();
+        let p = self.register.processing(processing);
+        let (due_at, held) = match p.retention.due(&facts) {
+            Due::At(at) => (Some(at), false),
+            Due::Held => (None, true),
+            Due::WaitingFor(_) | Due::Never => (None, false),
+        };
+        tx.set_due(&record.record, &record.subject, &p.id, due_at, held)?;
+        Ok(())
+    }
+
+    /// Deletes what is due at `now`, in batches of `batch` records, each
+    /// batch one transaction with a deletion certificate per processing in
+    /// the audit log (how many, due between which moments; no personal
+    /// data). Stopping between batches loses nothing: what was not deleted
+    /// is still due. `max_batches` stops early (to resume later).
+    pub fn sweep(&self, access: &Access, now: jiff::Timestamp, batch: u64, max_batches: Option<u64>, mut progress: impl FnMut(u64)) -> Result<Vec<Certificate>, KernelError> {
+        if access.role != Role::System {
+            return Err(KernelError::Denied { processing: "retention".to_string(), denial: Denial::RoleNotAllowed { role: access.role, action: Action::Erase } });
+        }
+        let mut certificates = Vec::new();
+        let mut deleted = 0;
+        for _ in 0..max_batches.unwrap_or(u64::MAX) {
+            let mut batch_certificates: Vec<Certificate> = Vec::new();
+            let mut blobs = Erased::default();
+            self.transact(|tx| {
+                batch_certificates.clear();
+                blobs = Erased::default();
+                for (record, subject, processing, due_at) in tx.due_records(now, batch.max(1))? {
+                    let (erased, _) = erase_one(tx, &RecordRef { subject, record })?;
+                    blobs.blobs.extend(erased.blobs);
+                    match batch_certificates.iter_mut().find(|c| c.processing == processing) {
+                        Some(c) => {
+                            c.records += 1;
+                            c.due_until = due_at;
+                        }
+                        None => batch_certificates.push(Certificate { processing, records: 1, due_from: due_at, due_until: due_at }),
+                    }
+                }
+                for certificate in &batch_certificates {
+                    let id = self.processing(&certificate.processing)?;
+                    let mut event = Event::allowed(id, "retention_sweep", format!("{} records", certificate.records), None, CategorySet::EMPTY);
+                    event.reason = format!("deletion certificate: {} record(s) due between {} and {}", certificate.records, certificate.due_from, certificate.due_until);
+                    self.audit(tx, access, event)?;
+                }
+                Ok(Verdict::Allowed(()))
+            })?;
+            self.delete_blobs(&blobs);
+            if batch_certificates.is_empty() {
+                break;
+            }
+            deleted += batch_certificates.iter().map(|c| c.records).sum::<u64>();
+            progress(deleted);
+            certificates.extend(batch_certificates);
+        }
+        Ok(certificates)
+    }
+
+    /// What a sweep at `now` would delete: (processing, due) per record.
+    pub fn due_at(&self, now: jiff::Timestamp) -> Result<Vec<(String, jiff::Timestamp)>, KernelError> {
+        let mut due = Vec::new();
+        self.transact(|tx| {
+            due = tx.due_records(now, u64::MAX)?.into_iter().map(|(_, _, p, at)| (p, at)).collect();
+            Ok(Verdict::Allowed(()))
+        })?;
+        Ok(due)
+    }
+
+    /// (processing, due date if any, held) of every record with facts.
+    pub fn due_summary(&self) -> Result<Vec<(String, Option<jiff::Timestamp>, bool)>, KernelError> {
+        let mut summary = Vec::new();
+        self.transact(|tx| {
+            summary = tx.due_summary()?;
+            Ok(Verdict::Allowed(()))
+        })?;
+        Ok(summary)
     }
 
     /// A record's events with their details opened.

@@ -148,6 +148,15 @@ pub trait Tx {
     fn audit_leaves_after(&mut self, seq: u64) -> Result<Vec<Hash>, StoreError>;
     fn insert_checkpoint(&mut self, size: u64, note: &str, frontier: &[u8]) -> Result<(), StoreError>;
 
+    /// Records when a record is due (`None`: waiting, or kept for good) and
+    /// whether it is held.
+    fn set_due(&mut self, record: &RecordId, subject: &SubjectId, processing: &str, due_at: Option<jiff::Timestamp>, held: bool) -> Result<(), StoreError>;
+    /// Up to `limit` records due at `now` and not held, earliest first:
+    /// (record, subject, processing, due).
+    fn due_records(&mut self, now: jiff::Timestamp, limit: u64) -> Result<Vec<(RecordId, SubjectId, String, jiff::Timestamp)>, StoreError>;
+    /// (processing, due, held) of every record with a due date, for reports.
+    fn due_summary(&mut self) -> Result<Vec<(String, Option<jiff::Timestamp>, bool)>, StoreError>;
+
     fn setting(&mut self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     fn set_setting(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError>;
 }

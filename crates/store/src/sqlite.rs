@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0002_settings.sql"),
     include_str!("../migrations/sqlite/0003_cases.sql"),
     include_str!("../migrations/sqlite/0004_audit_subject.sql"),
+    include_str!("../migrations/sqlite/0005_due.sql"),
 ];
 
 /// At most this many operations share one commit, so a steady stream of
@@ -278,8 +279,10 @@ impl SqliteTx<'_> {
     }
 }
 
+/// Fixed-width UTC text (nanoseconds always written), so that comparing and
+/// ordering the text in SQL orders the moments.
 fn timestamp(at: jiff::Timestamp) -> String {
-    at.to_string()
+    at.strftime("%Y-%m-%dT%H:%M:%S.%9fZ").to_string()
 }
 
 fn parse_timestamp(text: &str, column: &'static str) -> Result<jiff::Timestamp, StoreError> {
@@ -607,6 +610,50 @@ impl Tx for SqliteTx<'_> {
         rows.map(|row| record_row(row.map_err(sql("listing records"))?)).collect()
     }
 
+    fn set_due(&mut self, record: &RecordId, subject: &SubjectId, processing: &str, due_at: Option<jiff::Timestamp>, held: bool) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO due (record_id, subject_id, processing, due_at, held) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (record_id) DO UPDATE SET due_at = excluded.due_at, held = excluded.held",
+            params![record.as_str(), subject.as_str(), processing, due_at.map(timestamp), i64::from(held)],
+        )
+        .map_err(sql("recording a due date"))?;
+        Ok(())
+    }
+
+    fn due_records(&mut self, now: jiff::Timestamp, limit: u64) -> Result<Vec<(RecordId, SubjectId, String, jiff::Timestamp)>, StoreError> {
+        let mut statement = self
+            .tx
+            .prepare_cached("SELECT record_id, subject_id, processing, due_at FROM due WHERE held = 0 AND due_at IS NOT NULL AND due_at <= ?1 ORDER BY due_at LIMIT ?2")
+            .map_err(sql("finding what is due"))?;
+        let rows = statement
+            .query_map(params![timestamp(now), i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+            })
+            .map_err(sql("finding what is due"))?;
+        rows.map(|row| {
+            let (record, subject, processing, due) = row.map_err(sql("finding what is due"))?;
+            Ok((
+                RecordId::parse(&record).map_err(|_| StoreError::Corrupt("due.record_id"))?,
+                SubjectId::parse(&subject).map_err(|_| StoreError::Corrupt("due.subject_id"))?,
+                processing,
+                parse_timestamp(&due, "due.due_at")?,
+            ))
+        })
+        .collect()
+    }
+
+    fn due_summary(&mut self) -> Result<Vec<(String, Option<jiff::Timestamp>, bool)>, StoreError> {
+        let mut statement = self.tx.prepare_cached("SELECT processing, due_at, held FROM due").map_err(sql("summarising due dates"))?;
+        let rows = statement
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, i64>(2)?)))
+            .map_err(sql("summarising due dates"))?;
+        rows.map(|row| {
+            let (processing, due, held) = row.map_err(sql("summarising due dates"))?;
+            Ok((processing, due.map(|d| parse_timestamp(&d, "due.due_at")).transpose()?, held != 0))
+        })
+        .collect()
+    }
+
     fn setting(&mut self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.query_one("SELECT value FROM settings WHERE name = ?1", [name], |r| r.get(0))
             .optional()
@@ -626,5 +673,18 @@ impl Tx for SqliteTx<'_> {
             )
             .map_err(sql("writing a checkpoint"))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_order_as_text() {
+        let a: jiff::Timestamp = "2026-11-28T20:24:51Z".parse().unwrap();
+        let b: jiff::Timestamp = "2026-11-28T20:24:51.5Z".parse().unwrap();
+        assert!(timestamp(a) < timestamp(b));
+        assert_eq!(parse_timestamp(&timestamp(b), "t").unwrap(), b);
     }
 }

@@ -362,7 +362,9 @@ impl<'k> Cases<'k> {
             Some(amount) => Some(format!("toegekend bedrag: {amount}")),
             None => None,
         };
-        self.kernel.record_event(access, self.processing(scheme)?, &summary.record, to.name(), Some(to.name()), detail.as_deref())?;
+        // Closing is the fact the register's terms for case files count from.
+        let event = if to == Status::Closed { "case_closed" } else { to.name() };
+        self.kernel.record_event(access, self.processing(scheme)?, &summary.record, event, Some(to.name()), detail.as_deref())?;
         Ok(to)
     }
 

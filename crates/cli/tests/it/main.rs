@@ -11,6 +11,7 @@ mod disclosure;
 mod kernel;
 mod records;
 mod register;
+mod retention;
 mod rights;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,163 @@
+//! The register's terms carried out: nothing goes a second early, everything
+//! goes at the first sweep after, holds keep, and sweeps can be resumed.
+
+use grondslag_kernel::{Access, Kernel, RecordRef, Value};
+use grondslag_register::{Category, Role};
+
+use crate::{open_kernel, sqlite};
+
+fn at(role: Role, when: &str) -> Access {
+    Access::new(format!("test.{role}"), role, "test", when.parse().unwrap())
+}
+
+fn sweep(kernel: &Kernel, when: &str) -> u64 {
+    kernel.sweep(&at(Role::System, when), when.parse().unwrap(), 100, None, |_| ()).unwrap().iter().map(|c| c.records).sum()
+}
+
+fn exists(dir: &std::path::Path, record: &RecordRef) -> bool {
+    sqlite(dir).query_row("SELECT count(*) FROM records WHERE id = ?1", [record.record.as_str()], |r| r.get::<_, i64>(0)).unwrap() == 1
+}
+
+/// A record under `processing` with one event at `when`.
+fn record_with_event(kernel: &Kernel, processing: &str, role: Role, fields: &[(Category, Value)], event: &str, when: &str) -> RecordRef {
+    let id = kernel.processing(processing).unwrap();
+    let record = kernel.write(&at(role, when), id, None, None, fields).unwrap();
+    kernel.record_event(&at(role, when), id, &record, event, None, None).unwrap();
+    record
+}
+
+// req: E18
+#[test]
+fn a_term_after_an_event_is_kept_to_the_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    // Recorded 1 October 2026 11:00 in Amsterdam; 28 calendar days later,
+    // across the end of summer time, is 29 October 11:00 (10:00 UTC).
+    let call = record_with_event(&kernel, "telefoon_opnames", Role::System, &[(Category::Phone, Value::text("0612345678"))], "recorded", "2026-10-01T09:00:00Z");
+    assert_eq!(sweep(&kernel, "2026-10-29T09:59:59Z"), 0);
+    assert!(exists(dir.path(), &call));
+    assert_eq!(sweep(&kernel, "2026-10-29T10:00:00Z"), 1);
+    assert!(!exists(dir.path(), &call));
+    assert_eq!(sqlite(dir.path()).query_row("SELECT count(*) FROM subjects", [], |r| r.get::<_, i64>(0)).unwrap(), 0, "the caller's key is shredded");
+}
+
+// req: E11
+#[test]
+fn a_term_until_an_event_and_until_withdrawal() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let fields = [(Category::Name, Value::text("Anna")), (Category::Phone, Value::text("0595123456")), (Category::Email, Value::text("anna@example.nl")), (Category::FreeText, Value::text("Vraag"))];
+    let message = record_with_event(&kernel, "contactformulier", Role::Public, &fields, "received", "2026-11-01T10:00:00Z");
+    assert_eq!(sweep(&kernel, "2030-01-01T00:00:00Z"), 0, "waiting for the answer: no date, never swept");
+    let id = kernel.processing("contactformulier").unwrap();
+    kernel.record_event(&at(Role::Public, "2026-11-03T10:00:00Z"), id, &message, "answered_and_satisfied", None, None).unwrap();
+    assert_eq!(sweep(&kernel, "2026-11-03T09:59:59Z"), 0);
+    assert_eq!(sweep(&kernel, "2026-11-03T10:00:00Z"), 1);
+
+    let survey = record_with_event(&kernel, "mto_resultaten", Role::Employee, &[(Category::SurveyAnswers, Value::text("4 van 5"))], "given", "2026-11-01T10:00:00Z");
+    assert_eq!(sweep(&kernel, "2027-11-01T10:00:00Z"), 0);
+    kernel.record_event(&at(Role::Employee, "2027-11-02T10:00:00Z"), kernel.processing("mto_resultaten").unwrap(), &survey, "consent_withdrawn", None, None).unwrap();
+    assert_eq!(sweep(&kernel, "2027-11-02T10:00:00Z"), 1);
+}
+
+// req: I3
+#[test]
+fn per_item_terms_and_permanent_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let log = [(Category::Name, Value::text("Medewerker")), (Category::Function, Value::text("behandelaar")), (Category::ViewLog, Value::text("dashboard schades"))];
+    let dashboard = record_with_event(&kernel, "logging_dashboards", Role::System, &log, "recorded", "2026-01-15T10:00:00Z");
+    let dossier = record_with_event(&kernel, "logging_dossiers", Role::System, &log, "recorded", "2026-01-15T10:00:00Z");
+    assert_eq!(sweep(&kernel, "2027-01-15T09:59:59Z"), 0);
+    assert_eq!(sweep(&kernel, "2027-01-15T10:00:00Z"), 1);
+    assert!(!exists(dir.path(), &dashboard));
+    assert_eq!(sweep(&kernel, "2126-01-01T00:00:00Z"), 0);
+    assert!(exists(dir.path(), &dossier), "the audit of who viewed damage dossiers is kept for good");
+}
+
+// req: E16
+#[test]
+fn months_count_on_the_calendar_from_the_end_of_a_month() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let log = [(Category::Name, Value::text("Beveiliger")), (Category::Function, Value::text("facility_security")), (Category::ViewLog, Value::text("bekeek beelden"))];
+    // 31 August 12:00 in Amsterdam + 6 months = 28 February 12:00 (11:00 UTC).
+    let entry = record_with_event(&kernel, "camera_protocol", Role::FacilitySecurity, &log, "recorded", "2026-08-31T10:00:00Z");
+    assert_eq!(sweep(&kernel, "2027-02-28T10:59:59Z"), 0);
+    assert_eq!(sweep(&kernel, "2027-02-28T11:00:00Z"), 1);
+    assert!(!exists(dir.path(), &entry));
+}
+
+// req: E18
+#[test]
+fn a_held_recording_survives_and_goes_after_release() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let calls = kernel.processing("telefoon_opnames").unwrap();
+    let call = record_with_event(&kernel, "telefoon_opnames", Role::System, &[(Category::Phone, Value::text("0612345678"))], "recorded", "2026-10-01T09:00:00Z");
+    kernel.record_event(&at(Role::PrivacyOfficer, "2026-10-10T09:00:00Z"), calls, &call, "hold_placed", None, Some("integriteitsonderzoek")).unwrap();
+    assert_eq!(sweep(&kernel, "2027-01-01T00:00:00Z"), 0);
+    assert!(exists(dir.path(), &call));
+    kernel.record_event(&at(Role::PrivacyOfficer, "2027-01-02T09:00:00Z"), calls, &call, "hold_released", None, Some("afgerond")).unwrap();
+    assert_eq!(sweep(&kernel, "2027-01-02T09:00:01Z"), 1, "past its term: gone at the first sweep after release");
+}
+
+// req: E1
+#[test]
+fn a_closed_case_is_kept_for_the_statutory_term() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let case = record_with_event(&kernel, "fysieke_schade", Role::CaseHandler, &[(Category::Name, Value::text("Anna"))], "case_closed", "2026-11-28T10:00:00Z");
+    assert_eq!(sweep(&kernel, "2046-11-28T09:59:59Z"), 0);
+    assert_eq!(sweep(&kernel, "2046-11-28T10:00:00Z"), 1, "20 years, the register's claim_dossier setting");
+    assert!(!exists(dir.path(), &case));
+}
+
+/// A store with `n` recordings due, and one that is not.
+fn store_with_due(dir: &std::path::Path, n: usize) -> Kernel {
+    let kernel = open_kernel(dir);
+    for i in 0..n {
+        record_with_event(&kernel, "telefoon_opnames", Role::System, &[(Category::Phone, Value::text(format!("06123456{:02}", i % 100)))], "recorded", "2026-10-01T09:00:00Z");
+    }
+    record_with_event(&kernel, "telefoon_opnames", Role::System, &[(Category::Phone, Value::text("0699999999"))], "recorded", "2026-12-01T09:00:00Z");
+    kernel
+}
+
+fn remaining(dir: &std::path::Path) -> (i64, i64) {
+    let db = sqlite(dir);
+    let records = db.query_row("SELECT count(*) FROM records", [], |r| r.get(0)).unwrap();
+    let subjects = db.query_row("SELECT count(*) FROM subjects", [], |r| r.get(0)).unwrap();
+    (records, subjects)
+}
+
+// req: E18
+#[test]
+fn a_sweep_stopped_halfway_and_resumed_ends_like_an_uninterrupted_one() {
+    let (whole, halves) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let now = "2026-11-15T00:00:00Z";
+    let uninterrupted = store_with_due(whole.path(), 10);
+    let deleted: u64 = uninterrupted.sweep(&at(Role::System, now), now.parse().unwrap(), 3, None, |_| ()).unwrap().iter().map(|c| c.records).sum();
+    let interrupted = store_with_due(halves.path(), 10);
+    let first: u64 = interrupted.sweep(&at(Role::System, now), now.parse().unwrap(), 3, Some(1), |_| ()).unwrap().iter().map(|c| c.records).sum();
+    assert_eq!(first, 3, "stopped after one batch");
+    assert_eq!(remaining(halves.path()).0, 8);
+    let rest: u64 = interrupted.sweep(&at(Role::System, now), now.parse().unwrap(), 3, None, |_| ()).unwrap().iter().map(|c| c.records).sum();
+    assert_eq!((deleted, first + rest), (10, 10));
+    assert_eq!(remaining(whole.path()), remaining(halves.path()));
+    assert_eq!(remaining(halves.path()), (1, 1), "only what was not due is left");
+
+    // The certificates hold no personal data, and the chain still verifies.
+    let certificates: Vec<String> = {
+        let db = sqlite(halves.path());
+        let mut s = db.prepare("SELECT entry FROM audit_entries WHERE entry LIKE '%retention_sweep%'").unwrap();
+        s.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert!(!certificates.is_empty());
+    for certificate in &certificates {
+        assert!(!certificate.contains("06123456") && certificate.contains("deletion certificate"), "{certificate}");
+        assert!(certificate.contains("\"data_subject_id\":null"), "{certificate}");
+    }
+    assert!(interrupted.verify_audit(|_| ()).unwrap().entries > 0);
+    // Only the system sweeps.
+    assert!(interrupted.sweep(&at(Role::PrivacyOfficer, now), now.parse().unwrap(), 3, None, |_| ()).is_err());
+}
