@@ -9,6 +9,7 @@ mod case;
 mod channel;
 mod demo;
 mod progress;
+mod retention;
 mod rights;
 
 use std::fs;
@@ -86,6 +87,9 @@ enum Command {
         #[command(subcommand)]
         command: rights::RightsCommand,
     },
+    /// Carry out the register's retention terms, or report on them.
+    #[command(subcommand)]
+    Retention(retention::RetentionCommand),
     /// Walk through the kernel on a fresh data directory and print what happened.
     /// With --data it works in (and keeps) that directory.
     Demo,
@@ -204,6 +208,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Rights { name, role, command } => {
             let register = load_register(cli.register.as_deref())?;
             rights::run(register, &data_dir(cli.data), &name, &role, command)
+        }
+        Command::Retention(command) => {
+            let register = load_register(cli.register.as_deref())?;
+            retention::run(register, &data_dir(cli.data), command)
         }
         Command::Demo => {
             let register = load_register(cli.register.as_deref())?;

@@ -684,14 +684,16 @@ impl Kernel {
         Ok(due)
     }
 
-    /// (processing, due date if any, held) of every record with facts.
-    pub fn due_summary(&self) -> Result<Vec<(String, Option<jiff::Timestamp>, bool)>, KernelError> {
-        let mut summary = Vec::new();
+    /// Per processing: records held, and (due date if any, held) of every
+    /// record whose term has facts — what a privacy officer asks before an
+    /// audit. No personal data.
+    pub fn retention_report(&self) -> Result<(Vec<(String, u64)>, Vec<(String, Option<jiff::Timestamp>, bool)>), KernelError> {
+        let mut report = (Vec::new(), Vec::new());
         self.transact(|tx| {
-            summary = tx.due_summary()?;
+            report = (tx.record_counts()?, tx.due_summary()?);
             Ok(Verdict::Allowed(()))
         })?;
-        Ok(summary)
+        Ok(report)
     }
 
     /// A record's events with their details opened.

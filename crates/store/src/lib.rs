@@ -156,6 +156,8 @@ pub trait Tx {
     fn due_records(&mut self, now: jiff::Timestamp, limit: u64) -> Result<Vec<(RecordId, SubjectId, String, jiff::Timestamp)>, StoreError>;
     /// (processing, due, held) of every record with a due date, for reports.
     fn due_summary(&mut self) -> Result<Vec<(String, Option<jiff::Timestamp>, bool)>, StoreError>;
+    /// How many records each processing holds.
+    fn record_counts(&mut self) -> Result<Vec<(String, u64)>, StoreError>;
 
     fn setting(&mut self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     fn set_setting(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError>;

@@ -654,6 +654,16 @@ impl Tx for SqliteTx<'_> {
         .collect()
     }
 
+    fn record_counts(&mut self) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut statement = self.tx.prepare_cached("SELECT processing, count(*) FROM records GROUP BY processing ORDER BY processing").map_err(sql("counting records"))?;
+        let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(sql("counting records"))?;
+        rows.map(|row| {
+            let (processing, count) = row.map_err(sql("counting records"))?;
+            Ok((processing, u64::try_from(count).unwrap_or(0)))
+        })
+        .collect()
+    }
+
     fn setting(&mut self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.query_one("SELECT value FROM settings WHERE name = ?1", [name], |r| r.get(0))
             .optional()

@@ -161,3 +161,29 @@ fn a_sweep_stopped_halfway_and_resumed_ends_like_an_uninterrupted_one() {
     // Only the system sweeps.
     assert!(interrupted.sweep(&at(Role::PrivacyOfficer, now), now.parse().unwrap(), 3, None, |_| ()).is_err());
 }
+
+// req: E18
+#[test]
+fn retention_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = |args: &[&str]| {
+        let mut all = vec!["--data", data.to_str().unwrap()];
+        all.extend_from_slice(args);
+        crate::grondslag(&all)
+    };
+    let wav = dir.path().join("call.wav");
+    std::fs::write(&wav, b"RIFF\x24\x00\x00\x00WAVEfmt data").unwrap();
+    assert!(run(&["channel", "media", "ingest-call", wav.to_str().unwrap(), "--type", "audio/wav", "--caller", "0612345678"]).status.success());
+    let later = "2099-01-01T00:00:00Z";
+    let dry = run(&["retention", "run", "--dry-run", "--now", later]);
+    assert!(crate::stdout(&dry).contains("telefoon_opnames"), "{}", crate::stdout(&dry));
+    let report = crate::stdout(&run(&["retention", "report"]));
+    assert!(report.lines().any(|l| l.starts_with("telefoon_opnames") && l.contains(" 1 ")), "{report}");
+    let swept = run(&["retention", "run", "--now", later]);
+    assert!(crate::stdout(&swept).starts_with("1 record(s) deleted"), "{}", crate::stdout(&swept));
+    assert!(crate::stdout(&run(&["retention", "run", "--dry-run", "--now", later])).contains("nothing is due"));
+    let bad = run(&["retention", "run", "--now", "morgen"]);
+    assert!(!bad.status.success() && crate::stderr(&bad).contains("--now"), "{}", crate::stderr(&bad));
+    assert!(run(&["audit", "verify"]).status.success());
+}

@@ -1,0 +1,73 @@
+//! `grondslag retention …`: carry out the register's terms, and report on them.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use clap::Subcommand;
+use grondslag_kernel::{Access, DataDir};
+use grondslag_register::Register;
+use grondslag_register::Role;
+
+use crate::{Failure, master_key_from_env, progress};
+
+#[derive(Subcommand, Debug)]
+pub enum RetentionCommand {
+    /// Delete what is due, in batches (one transaction each); safe to stop and run again.
+    Run {
+        /// List what would go, per processing and month, and delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Sweep as of this moment (RFC 3339, e.g. 2027-01-01T00:00:00Z) instead of now.
+        #[arg(long)]
+        now: Option<String>,
+        /// Records per batch.
+        #[arg(long, default_value_t = 500)]
+        batch: u64,
+    },
+    /// Per processing: records held, records with a due date and the next one, records under hold, records waiting for an event.
+    Report,
+}
+
+pub fn run(register: Register, data: &Path, command: RetentionCommand) -> Result<(), Failure> {
+    let kernel = DataDir::new(data).open_kernel(register, master_key_from_env()?)?;
+    match command {
+        RetentionCommand::Run { dry_run, now, batch } => {
+            let now: jiff::Timestamp = match now {
+                Some(text) => text.parse().map_err(|e| Failure(format!("--now: `{text}` is not a moment ({e}); write e.g. 2027-01-01T00:00:00Z")))?,
+                None => jiff::Timestamp::now(),
+            };
+            if dry_run {
+                let mut months: BTreeMap<(String, String), u64> = BTreeMap::new();
+                for (processing, due) in kernel.due_at(now)? {
+                    *months.entry((processing, due.strftime("%Y-%m").to_string())).or_default() += 1;
+                }
+                if months.is_empty() {
+                    println!("nothing is due at {now}");
+                }
+                for ((processing, month), count) in months {
+                    println!("{processing:<36} due {month}: {count} record(s)");
+                }
+                return Ok(());
+            }
+            let access = Access::new("retention", Role::System, "cli:retention", now);
+            let bar = progress::counter("deleting what is due");
+            let certificates = kernel.sweep(&access, now, batch, None, |deleted| bar.set_position(deleted)).inspect_err(|_| bar.abandon())?;
+            bar.finish_and_clear();
+            let total: u64 = certificates.iter().map(|c| c.records).sum();
+            println!("{total} record(s) deleted; {} deletion certificate(s) in the audit log", certificates.len());
+        }
+        RetentionCommand::Report => {
+            let (counts, due) = kernel.retention_report()?;
+            println!("{:<36} {:>8} {:>8} {:>6} {:>8}  next due", "processing", "records", "dated", "held", "waiting");
+            for (processing, records) in counts {
+                let mine: Vec<_> = due.iter().filter(|(p, _, _)| *p == processing).collect();
+                let dated = mine.iter().filter(|(_, d, h)| d.is_some() && !h).count() as u64;
+                let held = mine.iter().filter(|(_, _, h)| *h).count() as u64;
+                let next = mine.iter().filter(|(_, _, h)| !h).filter_map(|(_, d, _)| *d).min();
+                let waiting = records.saturating_sub(dated + held);
+                println!("{processing:<36} {records:>8} {dated:>8} {held:>6} {waiting:>8}  {}", next.map_or("-".to_string(), |n| n.to_string()));
+            }
+        }
+    }
+    Ok(())
+}
