@@ -57,7 +57,8 @@ pub fn run(register: Register, data: &Path, command: RetentionCommand) -> Result
             println!("{total} record(s) deleted; {} deletion certificate(s) in the audit log", certificates.len());
         }
         RetentionCommand::Report => {
-            let (counts, due) = kernel.retention_report()?;
+            let report = kernel.retention_report()?;
+            let (counts, due) = (report.records, report.due);
             println!("{:<36} {:>8} {:>8} {:>6} {:>8}  next due", "processing", "records", "dated", "held", "waiting");
             for (processing, records) in counts {
                 let mine: Vec<_> = due.iter().filter(|(p, _, _)| *p == processing).collect();

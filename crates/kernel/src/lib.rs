@@ -152,6 +152,15 @@ pub struct SubjectExport {
     pub accesses: Vec<Entry>,
 }
 
+/// Retention at a glance, without personal data.
+#[derive(Clone, Debug, Default)]
+pub struct RetentionReport {
+    /// Records per processing.
+    pub records: Vec<(String, u64)>,
+    /// (processing, due date if any, held) of every record whose term has facts.
+    pub due: Vec<(String, Option<jiff::Timestamp>, bool)>,
+}
+
 /// What one sweep batch deleted of one processing: no personal data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Certificate {
@@ -687,10 +696,10 @@ impl Kernel {
     /// Per processing: records held, and (due date if any, held) of every
     /// record whose term has facts — what a privacy officer asks before an
     /// audit. No personal data.
-    pub fn retention_report(&self) -> Result<(Vec<(String, u64)>, Vec<(String, Option<jiff::Timestamp>, bool)>), KernelError> {
-        let mut report = (Vec::new(), Vec::new());
+    pub fn retention_report(&self) -> Result<RetentionReport, KernelError> {
+        let mut report = RetentionReport::default();
         self.transact(|tx| {
-            report = (tx.record_counts()?, tx.due_summary()?);
+            report = RetentionReport { records: tx.record_counts()?, due: tx.due_summary()? };
             Ok(Verdict::Allowed(()))
         })?;
         Ok(report)
