@@ -22,7 +22,94 @@ pub fn run(load: &dyn Fn() -> Result<Register, Failure>, writes: u32, decisions:
     println!();
     writes_bench(register, writes)?;
     println!();
-    export_bench(load()?, subjects)
+    export_bench(load()?, subjects)?;
+    println!();
+    sweep_bench(load()?)
+}
+
+/// The retention sweep with nothing due, at growing numbers of dated items
+/// (it must stay flat), and its deletion rate beside a raw DELETE.
+fn sweep_bench(register: Register) -> Result<(), Failure> {
+    let dir = tempfile::Builder::new().prefix("grondslag-bench-").tempdir()?;
+    let data = DataDir::new(dir.path().join("sweep"));
+    let kernel = data.open_kernel(register, master_key_from_env()?)?;
+    let system = Access::new("retention", Role::System, "cli:bench", jiff::Timestamp::now());
+    let now = jiff::Timestamp::now();
+    // Dated items are index rows; they are written directly, as the sweep
+    // reads nothing else when nothing is due.
+    let raw = rusqlite::Connection::open(data.database())?;
+    // The dated items have no records behind them: they only size the index.
+    raw.execute_batch("PRAGMA foreign_keys = OFF")?;
+    println!("retention sweep with nothing due (dated items, sweep time p50 of 20 runs):");
+    let mut filled = 0u64;
+    for size in [10_000u64, 100_000, 1_000_000] {
+        let bar = progress::bar("dating items", size - filled);
+        let tx = raw.unchecked_transaction()?;
+        {
+            let mut insert = tx.prepare("INSERT INTO due (record_id, subject_id, processing, due_at, held) VALUES (?1, ?2, 'telefoon_opnames', '2099-01-01T00:00:00.000000000Z', 0)")?;
+            for i in filled..size {
+                insert.execute(params![format!("{i:032x}"), format!("{:032x}", i + (1 << 60))])?;
+                bar.inc(1);
+            }
+        }
+        tx.commit()?;
+        bar.finish_and_clear();
+        filled = size;
+        let mut times: Vec<f64> = (0..20)
+            .map(|_| {
+                let start = Instant::now();
+                let swept = kernel.sweep(&system, now, 500, None, |_| ());
+                black_box(swept.is_ok());
+                start.elapsed().as_secs_f64() * 1e6
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        println!("  {size:>9} items   {:8.1} µs", percentile(&times, 0.5));
+    }
+    drop(raw);
+
+    // Deletion: real records through the kernel, beside a raw DELETE of as
+    // many rows of the same shape.
+    let count = 5_000u32;
+    let calls = kernel.processing("telefoon_opnames")?;
+    let recorded = Access::new("centrale", Role::System, "cli:bench", now.checked_sub(jiff::Span::new().hours(60 * 24)).map_err(Failure::from)?);
+    let bar = progress::bar("recording calls", u64::from(count));
+    for i in 0..count {
+        let record = kernel.write(&recorded, calls, None, None, &[(Category::Phone, Value::text(format!("06{:08}", i)))])?;
+        kernel.record_event(&recorded, calls, &record, "recorded", None, None)?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let start = Instant::now();
+    let deleted: u64 = kernel.sweep(&system, now, 500, None, |_| ())?.iter().map(|c| c.records).sum();
+    let sweep_elapsed = start.elapsed();
+    let baseline = rusqlite::Connection::open(dir.path().join("raw.db"))?;
+    baseline.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON; CREATE TABLE rows (id INTEGER PRIMARY KEY, due TEXT, value BLOB);")?;
+    {
+        let tx = baseline.unchecked_transaction()?;
+        let mut insert = tx.prepare("INSERT INTO rows (due, value) VALUES ('2000-01-01', ?1)")?;
+        for i in 0..count {
+            insert.execute(params![format!("06{:08}", i).into_bytes()])?;
+        }
+        drop(insert);
+        tx.commit()?;
+    }
+    let start = Instant::now();
+    let mut raw_deleted = 0;
+    loop {
+        let n = baseline.execute("DELETE FROM rows WHERE id IN (SELECT id FROM rows WHERE due <= '2001-01-01' LIMIT 500)", [])?;
+        if n == 0 {
+            break;
+        }
+        raw_deleted += n;
+    }
+    let raw_elapsed = start.elapsed();
+    let (k, r) = (deleted as f64 / sweep_elapsed.as_secs_f64(), raw_deleted as f64 / raw_elapsed.as_secs_f64());
+    println!("deletion of {deleted} due records (batches of 500, one transaction each):");
+    println!("  sweep (erase record, events, index, shred keys, certificates) {k:10.0} records/s");
+    println!("  baseline (raw DELETE of as many rows, same batches)           {r:10.0} rows/s");
+    println!("  ratio sweep/baseline {:6.3}x", k / r);
+    Ok(())
 }
 
 /// Access export (art. 15) of one subject among `subjects`, beside a plain
