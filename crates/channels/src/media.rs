@@ -5,7 +5,7 @@
 //! itself logged (protocol data, kept six months).
 
 use grondslag_kernel::{Access, Kernel, RecordRef, RecordView, Value};
-use grondslag_register::due::{HOLD_PLACED, HOLD_RELEASED, RECORDED};
+use grondslag_register::due::RECORDED;
 use grondslag_register::{Category, CategorySet, ProcessingId};
 
 use crate::ChannelError;
@@ -112,17 +112,17 @@ impl<'k> Media<'k> {
 
     /// Places a hold (an integrity issue, malversation, an incident): the
     /// recording is kept until the hold is released.
-    pub fn hold(&self, access: &Access, processing: ProcessingId, record: &RecordRef, reason: &str) -> Result<(), ChannelError> {
+    pub fn hold(&self, access: &Access, processing: ProcessingId, record: &RecordRef, reason: &str, review: jiff::Timestamp) -> Result<(), ChannelError> {
         if reason.trim().is_empty() {
             return Err(ChannelError::Missing("a reason for the hold"));
         }
-        self.kernel.record_event(access, processing, record, HOLD_PLACED, Some("held"), Some(reason))?;
+        self.kernel.hold(access, processing, record, reason, review)?;
         Ok(())
     }
 
     /// Releases a hold; if the term has passed, the recording is due at once.
     pub fn release(&self, access: &Access, processing: ProcessingId, record: &RecordRef, outcome: &str) -> Result<(), ChannelError> {
-        self.kernel.record_event(access, processing, record, HOLD_RELEASED, Some("kept"), Some(outcome))?;
+        self.kernel.release(access, processing, record, outcome)?;
         Ok(())
     }
 }

@@ -139,6 +139,9 @@ pub enum MediaCommand {
         handle: String,
         #[arg(long)]
         reason: String,
+        /// When the hold is to be reviewed (YYYY-MM-DD); overdue reviews are listed by `retention report`.
+        #[arg(long)]
+        review: String,
         /// call or footage.
         #[arg(long, default_value = "call")]
         kind: String,
@@ -318,8 +321,9 @@ pub fn run(register: Register, data: &Path, actor: &str, role: Option<&str>, com
                     }
                     println!("written to {} (this viewing is logged)", out.display());
                 }
-                MediaCommand::Hold { handle: h, reason, kind } => {
-                    media.hold(&access, processing(&kind)?, &handle(&h)?, &reason)?;
+                MediaCommand::Hold { handle: h, reason, review, kind } => {
+                    let review = grondslag_values::Date::parse(&review)?.civil().to_zoned(jiff::tz::TimeZone::get("Europe/Amsterdam")?)?.timestamp();
+                    media.hold(&access, processing(&kind)?, &handle(&h)?, &reason, review)?;
                     println!("hold placed");
                 }
                 MediaCommand::Release { handle: h, outcome, kind } => {

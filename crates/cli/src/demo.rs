@@ -268,7 +268,8 @@ fn channels(kernel: &Kernel) -> Result<(), Failure> {
     let call = media.ingest_call(&system, b"RIFF\x24\x00\x00\x00WAVEfmt demo".to_vec(), "audio/wav", "0612345678", "inkomend, 4 min")?;
     let privacy = Access::new("privacy.devries", Role::PrivacyOfficer, "cli:demo", now);
     println!("   Recorded call (E18), sealed in the blob store: due {}.", grondslag_channels::due(kernel, &privacy, media.calls(), &call)?);
-    media.hold(&privacy, media.calls(), &call, "integriteitsmelding")?;
+    let review = now.checked_add(jiff::Span::new().hours(24 * 90)).map_err(Failure::from)?;
+    media.hold(&privacy, media.calls(), &call, "integriteitsmelding", review)?;
     println!("   An integrity report places a hold: {}.", grondslag_channels::due(kernel, &privacy, media.calls(), &call)?);
     Ok(())
 }

@@ -68,6 +68,13 @@ pub fn run(register: Register, data: &Path, command: RetentionCommand) -> Result
                 let waiting = records.saturating_sub(dated + held);
                 println!("{processing:<36} {records:>8} {dated:>8} {held:>6} {waiting:>8}  {}", next.map_or("-".to_string(), |n| n.to_string()));
             }
+            let overdue = kernel.overdue_reviews(jiff::Timestamp::now())?;
+            if !overdue.is_empty() {
+                println!("\nholds whose review is overdue:");
+                for (processing, record, review) in overdue {
+                    println!("  {processing:<34} {record}  review was due {review}");
+                }
+            }
         }
     }
     Ok(())

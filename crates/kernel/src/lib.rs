@@ -22,7 +22,7 @@ use std::fmt;
 
 use grondslag_audit::{CheckpointSigner, Entry, Frontier, Outcome, Row, SpanId, TraceId, Verification, Verifier, VerifyError};
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
-use grondslag_register::due::Due;
+use grondslag_register::due::{Due, HOLD_PLACED, HOLD_RELEASED};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role};
 use grondslag_store::{BlobId, BlobStore, Erased, EventRow, FieldRow, RecordRow, Store, StoreError, Tx};
 /// The ids callers pass in and get back.
@@ -618,6 +618,59 @@ impl Kernel {
     pub fn events(&self, access: &Access, processing: ProcessingId, record: &RecordRef) -> Result<Vec<RecordEvent>, KernelError> {
         let ask = Ask::new(Action::Read, "read_events", record.record.to_string()).categories(self.register.processing(processing).categories);
         self.on_record(access, processing, record, ask, |tx, key, _| Ok((self.open_events(tx, key, record)?, None)))
+    }
+
+    /// Places a hold on a record (an incident investigation, an integrity
+    /// issue, a threat, legal proceedings): it is kept whatever its term says
+    /// until the hold is released. Who placed it is the audited actor; the
+    /// reason is sealed with the record; the review date is indexed, so
+    /// overdue reviews can be listed.
+    pub fn hold(&self, access: &Access, processing: ProcessingId, record: &RecordRef, reason: &str, review: jiff::Timestamp) -> Result<(), KernelError> {
+        let ask = Ask::new(Action::Write, "hold", record.record.to_string());
+        self.on_record(access, processing, record, ask, |tx, key, _| {
+            let detail = format!("{reason}; review {review}");
+            let row = EventRow { event: HOLD_PLACED.to_string(), at: access.now, actor: access.actor.clone(), detail: Some(key.seal(&event_context(record, HOLD_PLACED), detail.as_bytes())?) };
+            tx.add_event(&record.record, &row, None)?;
+            self.refresh_due(tx, processing, record)?;
+            tx.set_review(&record.record, Some(review))?;
+            Ok(((), Some(format!("hold placed, review {review}"))))
+        })
+    }
+
+    /// Places the same hold on every record the subject has under
+    /// `processing` (a hold on a person rather than one item).
+    pub fn hold_subject(&self, access: &Access, processing: ProcessingId, subject: &SubjectId, reason: &str, review: jiff::Timestamp) -> Result<usize, KernelError> {
+        let mut records: Vec<RecordId> = Vec::new();
+        let name = &self.register.processing(processing).id;
+        self.transact(|tx| {
+            records = tx.fields(subject, Some(name))?.into_iter().map(|f| f.record).collect();
+            Ok(Verdict::Allowed(()))
+        })?;
+        records.dedup();
+        for record in &records {
+            self.hold(access, processing, &RecordRef { subject: subject.clone(), record: record.clone() }, reason, review)?;
+        }
+        Ok(records.len())
+    }
+
+    /// Releases a hold; a record past its term is then due at once.
+    pub fn release(&self, access: &Access, processing: ProcessingId, record: &RecordRef, outcome: &str) -> Result<(), KernelError> {
+        self.record_event(access, processing, record, HOLD_RELEASED, None, Some(outcome))?;
+        self.transact(|tx| {
+            tx.set_review(&record.record, None)?;
+            Ok(Verdict::Allowed(()))
+        })?;
+        Ok(())
+    }
+
+    /// Held records whose review date has passed: (processing, record, review).
+    pub fn overdue_reviews(&self, now: jiff::Timestamp) -> Result<Vec<(String, RecordRef, jiff::Timestamp)>, KernelError> {
+        let mut overdue = Vec::new();
+        self.transact(|tx| {
+            overdue = tx.overdue_reviews(now)?.into_iter().map(|(record, subject, p, at)| (p, RecordRef { subject, record }, at)).collect();
+            Ok(Verdict::Allowed(()))
+        })?;
+        Ok(overdue)
     }
 
     /// Recomputes when a record is due, from its events and its

@@ -156,6 +156,10 @@ pub trait Tx {
     fn due_records(&mut self, now: jiff::Timestamp, limit: u64) -> Result<Vec<(RecordId, SubjectId, String, jiff::Timestamp)>, StoreError>;
     /// (processing, due, held) of every record with a due date, for reports.
     fn due_summary(&mut self) -> Result<Vec<(String, Option<jiff::Timestamp>, bool)>, StoreError>;
+    /// Sets when a held record's hold is to be reviewed.
+    fn set_review(&mut self, record: &RecordId, review_at: Option<jiff::Timestamp>) -> Result<(), StoreError>;
+    /// Held records whose review date has passed: (record, subject, processing, review).
+    fn overdue_reviews(&mut self, now: jiff::Timestamp) -> Result<Vec<(RecordId, SubjectId, String, jiff::Timestamp)>, StoreError>;
     /// How many records each processing holds.
     fn record_counts(&mut self) -> Result<Vec<(String, u64)>, StoreError>;
 

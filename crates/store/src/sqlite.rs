@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0003_cases.sql"),
     include_str!("../migrations/sqlite/0004_audit_subject.sql"),
     include_str!("../migrations/sqlite/0005_due.sql"),
+    include_str!("../migrations/sqlite/0006_hold_review.sql"),
 ];
 
 /// At most this many operations share one commit, so a steady stream of
@@ -255,6 +256,26 @@ struct SqliteTx<'c> {
 }
 
 impl SqliteTx<'_> {
+    /// Rows of (record, subject, processing, moment) from the due table.
+    fn due_rows(&self, query: &str, now: jiff::Timestamp, limit: u64) -> Result<Vec<(RecordId, SubjectId, String, jiff::Timestamp)>, StoreError> {
+        let mut statement = self.tx.prepare_cached(query).map_err(sql("reading due dates"))?;
+        let rows = statement
+            .query_map(params![timestamp(now), i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+            })
+            .map_err(sql("reading due dates"))?;
+        rows.map(|row| {
+            let (record, subject, processing, at) = row.map_err(sql("reading due dates"))?;
+            Ok((
+                RecordId::parse(&record).map_err(|_| StoreError::Corrupt("due.record_id"))?,
+                SubjectId::parse(&subject).map_err(|_| StoreError::Corrupt("due.subject_id"))?,
+                processing,
+                parse_timestamp(&at, "due")?,
+            ))
+        })
+        .collect()
+    }
+
     /// The blobs of the records matching `condition` on `r` (records).
     fn blobs_where(&self, condition: &str, value: &str) -> Result<Vec<BlobId>, StoreError> {
         let mut statement = self
@@ -621,25 +642,24 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn due_records(&mut self, now: jiff::Timestamp, limit: u64) -> Result<Vec<(RecordId, SubjectId, String, jiff::Timestamp)>, StoreError> {
-        let mut statement = self
-            .tx
-            .prepare_cached("SELECT record_id, subject_id, processing, due_at FROM due WHERE held = 0 AND due_at IS NOT NULL AND due_at <= ?1 ORDER BY due_at LIMIT ?2")
-            .map_err(sql("finding what is due"))?;
-        let rows = statement
-            .query_map(params![timestamp(now), i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
-            })
-            .map_err(sql("finding what is due"))?;
-        rows.map(|row| {
-            let (record, subject, processing, due) = row.map_err(sql("finding what is due"))?;
-            Ok((
-                RecordId::parse(&record).map_err(|_| StoreError::Corrupt("due.record_id"))?,
-                SubjectId::parse(&subject).map_err(|_| StoreError::Corrupt("due.subject_id"))?,
-                processing,
-                parse_timestamp(&due, "due.due_at")?,
-            ))
-        })
-        .collect()
+        self.due_rows(
+            "SELECT record_id, subject_id, processing, due_at FROM due WHERE held = 0 AND due_at IS NOT NULL AND due_at <= ?1 ORDER BY due_at LIMIT ?2",
+            now,
+            limit,
+        )
+    }
+
+    fn set_review(&mut self, record: &RecordId, review_at: Option<jiff::Timestamp>) -> Result<(), StoreError> {
+        self.exec("UPDATE due SET review_at = ?2 WHERE record_id = ?1", params![record.as_str(), review_at.map(timestamp)]).map_err(sql("setting a review date"))?;
+        Ok(())
+    }
+
+    fn overdue_reviews(&mut self, now: jiff::Timestamp) -> Result<Vec<(RecordId, SubjectId, String, jiff::Timestamp)>, StoreError> {
+        self.due_rows(
+            "SELECT record_id, subject_id, processing, review_at FROM due WHERE held = 1 AND review_at IS NOT NULL AND review_at <= ?1 ORDER BY review_at LIMIT ?2",
+            now,
+            u64::MAX,
+        )
     }
 
     fn due_summary(&mut self) -> Result<Vec<(String, Option<jiff::Timestamp>, bool)>, StoreError> {

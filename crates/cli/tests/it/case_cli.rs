@@ -176,7 +176,7 @@ fn channels_work_from_the_command_line() {
     std::fs::write(&wav, b"RIFF\x24\x00\x00\x00WAVEfmt data").unwrap();
     let stored = ok(&data, &["channel", "media", "ingest-call", wav.to_str().unwrap(), "--type", "audio/wav", "--caller", "0612345678"]);
     let handle = stored.split_whitespace().last().unwrap().to_string();
-    ok(&data, &["channel", "media", "hold", &handle, "--reason", "integriteitsmelding 2026-12"]);
+    ok(&data, &["channel", "media", "hold", &handle, "--reason", "integriteitsmelding 2026-12", "--review", "2027-03-01"]);
     let mislabelled = run(&data, &["channel", "media", "ingest-call", wav.to_str().unwrap(), "--type", "audio/ogg", "--caller", "0612345678"]);
     assert!(stderr(&mislabelled).contains("declared audio/ogg"), "{}", stderr(&mislabelled));
     ok(&data, &["audit", "verify"]);

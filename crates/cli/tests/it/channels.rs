@@ -156,12 +156,14 @@ fn a_hold_keeps_a_recording_past_28_days_and_its_release_makes_it_due() {
     let privacy = at(Role::PrivacyOfficer, "privacy.devries", "2026-10-10T09:00:00Z");
     let term = Due::At("2026-10-29T10:00:00Z".parse().unwrap());
     assert_eq!(due(&kernel, &privacy, media.calls(), &call).unwrap(), term);
-    media.hold(&privacy, media.calls(), &call, "integriteitsonderzoek 2026-07").unwrap();
+    media.hold(&privacy, media.calls(), &call, "integriteitsonderzoek 2026-07", "2026-12-01T00:00:00Z".parse().unwrap()).unwrap();
     assert_eq!(due(&kernel, &privacy, media.calls(), &call).unwrap(), Due::Held);
     let later = at(Role::PrivacyOfficer, "privacy.devries", "2026-12-15T09:00:00Z");
-    assert!(matches!(media.hold(&later, media.calls(), &call, "  "), Err(ChannelError::Missing(_))));
+    assert_eq!(kernel.overdue_reviews(later.now).unwrap().len(), 1, "the review of 1 December is overdue on 15 December");
+    assert!(matches!(media.hold(&later, media.calls(), &call, "  ", later.now), Err(ChannelError::Missing(_))));
     media.release(&later, media.calls(), &call, "onderzoek afgerond").unwrap();
     assert_eq!(due(&kernel, &later, media.calls(), &call).unwrap(), term, "past its term: due at once");
+    assert!(kernel.overdue_reviews(later.now).unwrap().is_empty(), "a released hold has nothing to review");
 }
 
 // req: E16
