@@ -35,6 +35,9 @@ pub use values::{Value, verify_password};
 /// The origin (log name) in signed checkpoints.
 pub const AUDIT_ORIGIN: &str = "grondslag.local/audit";
 
+/// Settings named `retention:<processing>` hold the rule last applied.
+const RETENTION_SETTING: &str = "retention:";
+
 /// The setting holding the master key's check value.
 const KEY_CHECK: &str = "master_key_check";
 
@@ -219,6 +222,7 @@ pub struct Kernel {
     keys: Keyring,
     signer: CheckpointSigner,
     checkpoint_every: u64,
+    recomputed: Vec<String>,
 }
 
 /// The outcome of the work inside a transaction, carried out of the
@@ -298,7 +302,46 @@ impl Kernel {
         if !matches {
             return Err(KernelError::WrongMasterKey);
         }
-        Ok(Kernel { register, store, blobs, keys, signer, checkpoint_every: 1000 })
+        let kernel = Kernel { register, store, blobs, keys, signer, checkpoint_every: 1000, recomputed: Vec::new() };
+        kernel.apply_retention_changes()
+    }
+
+    /// When a processing's retention rule differs from the one the store
+    /// last ran with, recomputes the due dates of its records: a changed
+    /// register takes effect for data already held, not only for new data.
+    fn apply_retention_changes(mut self) -> Result<Kernel, KernelError> {
+        let mut recomputed = Vec::new();
+        self.transact(|tx| {
+            recomputed.clear();
+            for id in self.register.processing_ids() {
+                let p = self.register.processing(id);
+                let rule = serde_json::to_vec(&p.retention).unwrap_or_default();
+                let setting = format!("{RETENTION_SETTING}{}", p.id);
+                let previous = tx.setting(&setting)?;
+                if previous.as_deref() == Some(rule.as_slice()) {
+                    continue;
+                }
+                if previous.is_some() {
+                    for row in tx.list_records(&p.id, None, 0, u64::MAX)? {
+                        self.refresh_due(tx, id, &RecordRef { subject: row.subject, record: row.record })?;
+                    }
+                    recomputed.push(p.id.clone());
+                }
+                tx.set_setting(&setting, &rule)?;
+            }
+            Ok(Verdict::Allowed(()))
+        })?;
+        for processing in &recomputed {
+            tracing::warn!(%processing, "the retention rule changed; due dates of the data held were recomputed");
+        }
+        self.recomputed = recomputed;
+        Ok(self)
+    }
+
+    /// The processings whose due dates were recomputed at start-up because
+    /// the register changed their retention rule.
+    pub fn recomputed(&self) -> &[String] {
+        &self.recomputed
     }
 
     /// Sign a checkpoint every `n` audit entries (at least 1).

@@ -187,3 +187,20 @@ fn retention_from_the_command_line() {
     assert!(!bad.status.success() && crate::stderr(&bad).contains("--now"), "{}", crate::stderr(&bad));
     assert!(run(&["audit", "verify"]).status.success());
 }
+
+// req: E18
+#[test]
+fn a_changed_term_in_the_register_applies_to_data_already_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let call = {
+        let kernel = open_kernel(dir.path());
+        record_with_event(&kernel, "telefoon_opnames", Role::System, &[(Category::Phone, Value::text("0612345678"))], "recorded", "2026-10-01T09:00:00Z")
+    };
+    let shorter = grondslag_register::SHIPPED.replacen(r#"term = "28 days""#, r#"term = "14 days""#, 1);
+    let register = grondslag_register::parse("img-shorter.toml", &shorter).unwrap();
+    let kernel = grondslag_kernel::DataDir::new(dir.path()).open_kernel(register, None).unwrap();
+    assert_eq!(kernel.recomputed(), ["telefoon_opnames"]);
+    assert_eq!(sweep(&kernel, "2026-10-15T08:59:59Z"), 0);
+    assert_eq!(sweep(&kernel, "2026-10-15T09:00:00Z"), 1, "14 days now, for the recording already held");
+    assert!(!exists(dir.path(), &call));
+}
