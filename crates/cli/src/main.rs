@@ -110,6 +110,7 @@ enum Command {
 #[derive(Subcommand, Debug)]
 enum RegisterCommand {
     /// Check a register file; prints a summary, or every error with file, line and column.
+    /// With --data, also warns where it would change the terms of data already held there.
     Check {
         /// The register to check (default: the shipped register/img.toml).
         file: Option<PathBuf>,
@@ -176,7 +177,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Register(RegisterCommand::Check { file }) => register_check(file.as_deref().or(cli.register.as_deref())),
+        Command::Register(RegisterCommand::Check { file }) => register_check(file.as_deref().or(cli.register.as_deref()), cli.data.as_deref()),
         Command::Register(RegisterCommand::Render { file, format, statement, output }) => {
             let register = load_register(file.as_deref().or(cli.register.as_deref()))?;
             let format = match format {
@@ -240,7 +241,7 @@ pub fn load_register(file: Option<&Path>) -> Result<Register, Failure> {
     }
 }
 
-fn register_check(file: Option<&Path>) -> Result<(), Failure> {
+fn register_check(file: Option<&Path>, data: Option<&Path>) -> Result<(), Failure> {
     let register = load_register(file).map_err(|Failure(diagnostics)| {
         let count = diagnostics.matches(": error: ").count();
         Failure(format!("{diagnostics}\n\n{count} error(s); the register was not accepted"))
@@ -254,6 +255,18 @@ fn register_check(file: Option<&Path>) -> Result<(), Failure> {
         register.meta.version,
         register.meta.date,
     );
+    // With --data: what this register would change for the data held there.
+    if let Some(data) = data {
+        for change in DataDir::new(data).retention_changes(&register)? {
+            let how = if change.shorter { "shortens the term" } else { "changes the retention rule" };
+            eprintln!(
+                "warning: {name}: processing `{}` {how} of data already held ({} record(s) in {}); their due dates will be recomputed when grondslag next starts",
+                change.processing,
+                change.records,
+                data.display()
+            );
+        }
+    }
     Ok(())
 }
 

@@ -29,7 +29,7 @@ use grondslag_store::{BlobId, BlobStore, Erased, EventRow, FieldRow, RecordRow, 
 pub use grondslag_store::{DisclosureRow, RecordId, SubjectId};
 
 pub use decide::{Denial, Question, decide};
-pub use open::{DataDir, OpenError};
+pub use open::{DataDir, OpenError, RetentionChange};
 pub use values::{Value, verify_password};
 
 /// The origin (log name) in signed checkpoints.

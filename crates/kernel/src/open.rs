@@ -34,6 +34,15 @@ pub enum OpenError {
     Kernel(#[from] crate::KernelError),
 }
 
+/// A retention rule that differs from the one a data directory ran with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetentionChange {
+    pub processing: String,
+    pub shorter: bool,
+    /// Records that processing holds now.
+    pub records: u64,
+}
+
 /// The paths of one data directory.
 #[derive(Clone, Debug)]
 pub struct DataDir {
@@ -85,6 +94,34 @@ impl DataDir {
         let store = SqliteStore::open(&self.database())?;
         let blobs = BlobStore::open(&self.blobs())?;
         Ok(Kernel::new(register, Box::new(store), blobs, keys, signer)?)
+    }
+
+    /// For `register check`: the processings whose retention rule in
+    /// `register` differs from the rule this data directory last ran with,
+    /// with whether the new one is shorter and how many records it holds.
+    /// Reads only; nothing is applied.
+    pub fn retention_changes(&self, register: &Register) -> Result<Vec<RetentionChange>, OpenError> {
+        if !self.database().exists() {
+            return Ok(Vec::new());
+        }
+        let store = SqliteStore::open(&self.database())?;
+        let (mut rules, mut counts) = (Vec::new(), Vec::new());
+        grondslag_store::Store::transaction(&store, &mut |tx| {
+            rules = tx.settings_with_prefix(crate::RETENTION_SETTING)?;
+            counts = tx.record_counts()?;
+            Ok(())
+        })?;
+        let mut changes = Vec::new();
+        for (name, stored) in rules {
+            let processing = name.trim_start_matches(crate::RETENTION_SETTING);
+            let (Some(id), Ok(before)) = (register.processing_id(processing), serde_json::from_slice::<grondslag_register::Retention>(&stored)) else { continue };
+            let now = &register.processing(id).retention;
+            if *now != before {
+                let records = counts.iter().find(|(p, _)| p == processing).map_or(0, |(_, n)| *n);
+                changes.push(RetentionChange { processing: processing.to_string(), shorter: now.shorter_than(&before), records });
+            }
+        }
+        Ok(changes)
     }
 
     /// Opens only what audit verification needs: the store and the public

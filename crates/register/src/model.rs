@@ -237,13 +237,13 @@ impl Basis {
 }
 
 /// A calendar duration; counted in Europe/Amsterdam by whoever applies it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Duration {
     pub amount: u32,
     pub unit: DurationUnit,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DurationUnit {
     Days,
@@ -253,6 +253,18 @@ pub enum DurationUnit {
 }
 
 impl Duration {
+    /// The length in days, roughly (a month as 30, a year as 365), to tell
+    /// a longer term from a shorter one.
+    pub fn approximate_days(self) -> u64 {
+        let per = match self.unit {
+            DurationUnit::Days => 1,
+            DurationUnit::Weeks => 7,
+            DurationUnit::Months => 30,
+            DurationUnit::Years => 365,
+        };
+        u64::from(self.amount) * per
+    }
+
     /// Parses `"<n> days|weeks|months|years"` (singular accepted).
     pub fn parse(text: &str) -> Option<Duration> {
         let mut words = text.split_whitespace();
@@ -299,14 +311,14 @@ impl fmt::Display for Duration {
 }
 
 /// A term: a duration, and the name of the register setting it came from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Term {
     pub duration: Duration,
     pub setting: Option<String>,
 }
 
 /// How long data is kept, in a form the retention sweep can carry out.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Retention {
     AfterEvent { event: String, term: Term },
@@ -316,6 +328,22 @@ pub enum Retention {
     UntilWithdrawn,
     Permanent { reason: Option<String> },
     PerItem { default: Term },
+}
+
+impl Retention {
+    /// Whether this rule keeps data for less time than `before` did, where
+    /// the two can be compared (terms after the same event, or per item).
+    pub fn shorter_than(&self, before: &Retention) -> bool {
+        match (self, before) {
+            (Retention::AfterEvent { event: a, term: now }, Retention::AfterEvent { event: b, term: then }) if a == b => {
+                now.duration.approximate_days() < then.duration.approximate_days()
+            }
+            (Retention::PerItem { default: now }, Retention::PerItem { default: then }) => now.duration.approximate_days() < then.duration.approximate_days(),
+            (Retention::Permanent { .. }, _) => false,
+            (_, Retention::Permanent { .. }) => true,
+            _ => false,
+        }
+    }
 }
 
 /// What one role may do under one processing.

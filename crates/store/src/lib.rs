@@ -165,6 +165,8 @@ pub trait Tx {
 
     fn setting(&mut self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     fn set_setting(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// Every setting whose name starts with `prefix`.
+    fn settings_with_prefix(&mut self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
 }
 
 /// Something `Tx` can run against.

@@ -684,6 +684,15 @@ impl Tx for SqliteTx<'_> {
         .collect()
     }
 
+    fn settings_with_prefix(&mut self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let mut statement = self
+            .tx
+            .prepare_cached("SELECT name, value FROM settings WHERE substr(name, 1, length(?1)) = ?1 ORDER BY name")
+            .map_err(sql("reading settings"))?;
+        let rows = statement.query_map([prefix], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))).map_err(sql("reading settings"))?;
+        rows.map(|row| row.map_err(sql("reading settings"))).collect()
+    }
+
     fn setting(&mut self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.query_one("SELECT value FROM settings WHERE name = ?1", [name], |r| r.get(0))
             .optional()

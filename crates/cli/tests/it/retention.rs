@@ -204,3 +204,21 @@ fn a_changed_term_in_the_register_applies_to_data_already_held() {
     assert_eq!(sweep(&kernel, "2026-10-15T09:00:00Z"), 1, "14 days now, for the recording already held");
     assert!(!exists(dir.path(), &call));
 }
+
+// req: E18
+#[test]
+fn register_check_warns_when_a_change_shortens_terms_of_data_held() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let kernel = open_kernel(dir.path());
+        record_with_event(&kernel, "telefoon_opnames", Role::System, &[(Category::Phone, Value::text("0612345678"))], "recorded", "2026-10-01T09:00:00Z");
+    }
+    let file = dir.path().join("img-shorter.toml");
+    std::fs::write(&file, grondslag_register::SHIPPED.replacen(r#"term = "28 days""#, r#"term = "14 days""#, 1)).unwrap();
+    let output = crate::grondslag(&["register", "check", file.to_str().unwrap(), "--data", dir.path().to_str().unwrap()]);
+    assert!(output.status.success(), "{}", crate::stderr(&output));
+    let warning = crate::stderr(&output);
+    assert!(warning.contains("`telefoon_opnames` shortens the term of data already held (1 record(s)"), "{warning}");
+    let unchanged = crate::grondslag(&["register", "check", "--data", dir.path().to_str().unwrap()]);
+    assert!(!crate::stderr(&unchanged).contains("warning"), "{}", crate::stderr(&unchanged));
+}
