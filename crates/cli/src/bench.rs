@@ -7,14 +7,19 @@ use std::time::{Duration, Instant};
 
 use grondslag_kernel::{Access, DataDir, Question, Value, decide};
 use grondslag_register::{Action, Category, Register, Role};
+use plotters::backend::BitMapBackend;
+use plotters::drawing::IntoDrawingArea;
+use plotters::element::{Circle, PathElement};
+use plotters::style::{BLACK, BLUE, ShapeStyle, WHITE};
 use rusqlite::params;
+use std::path::Path;
 
 use crate::{Failure, master_key_from_env, progress};
 
 const BATCH: u32 = 1000;
 
 /// `load` gives a fresh register for each kernel the bench opens.
-pub fn run(load: &dyn Fn() -> Result<Register, Failure>, writes: u32, decisions: u32, subjects: u32) -> Result<(), Failure> {
+pub fn run(load: &dyn Fn() -> Result<Register, Failure>, writes: u32, decisions: u32, subjects: u32, sweep_sizes: &[u64], plot: Option<&Path>) -> Result<(), Failure> {
     let register = load()?;
     println!("grondslag bench — {} processings in the register", register.processings.len());
     println!();
@@ -24,12 +29,53 @@ pub fn run(load: &dyn Fn() -> Result<Register, Failure>, writes: u32, decisions:
     println!();
     export_bench(load()?, subjects)?;
     println!();
-    sweep_bench(load()?)
+    let flat = sweep_bench(load()?, sweep_sizes)?;
+    if let Some(path) = plot {
+        plot_sweep(path, &flat)?;
+        println!("plot of sweep time against dated items: {}", path.display());
+    }
+    Ok(())
+}
+
+/// Sweep time (µs, p50) against the number of dated items, log scale on x:
+/// a flat line is the claim. Drawn without text (no font is shipped); the
+/// axes are described where the picture is shown.
+fn plot_sweep(path: &Path, points: &[(u64, f64)]) -> Result<(), Failure> {
+    let root = BitMapBackend::new(path, (640, 400)).into_drawing_area();
+    root.fill(&WHITE).map_err(Failure::from)?;
+    let (left, right, bottom, top) = (60i32, 600i32, 350i32, 40i32);
+    let decades = |items: u64| (items.max(1) as f64).log10();
+    let (x_min, x_max) = (decades(points.first().map_or(1, |p| p.0)).floor(), decades(points.last().map_or(10, |p| p.0)).ceil().max(1.0));
+    let y_max = points.iter().map(|p| p.1).fold(1.0, f64::max) * 2.0;
+    let at = |items: u64, micros: f64| {
+        let x = f64::from(left) + (decades(items) - x_min) / (x_max - x_min).max(1.0) * f64::from(right - left);
+        let y = f64::from(bottom) - micros / y_max * f64::from(bottom - top);
+        (x.round() as i32, y.round() as i32)
+    };
+    let axis = ShapeStyle::from(&BLACK).stroke_width(1);
+    root.draw(&PathElement::new(vec![(left, bottom), (right, bottom)], axis)).map_err(Failure::from)?;
+    root.draw(&PathElement::new(vec![(left, bottom), (left, top)], axis)).map_err(Failure::from)?;
+    let mut decade = x_min;
+    while decade <= x_max {
+        let (x, _) = at(10f64.powf(decade) as u64, 0.0);
+        root.draw(&PathElement::new(vec![(x, bottom), (x, bottom + 8)], axis)).map_err(Failure::from)?;
+        decade += 1.0;
+    }
+    for fraction in [0.25, 0.5, 0.75, 1.0] {
+        let (_, y) = at(1, y_max * fraction);
+        root.draw(&PathElement::new(vec![(left - 8, y), (left, y)], axis)).map_err(Failure::from)?;
+    }
+    let line: Vec<(i32, i32)> = points.iter().map(|(items, micros)| at(*items, *micros)).collect();
+    root.draw(&PathElement::new(line.clone(), ShapeStyle::from(&BLUE).stroke_width(3))).map_err(Failure::from)?;
+    for point in line {
+        root.draw(&Circle::new(point, 5, ShapeStyle::from(&BLUE).filled())).map_err(Failure::from)?;
+    }
+    root.present().map_err(Failure::from)
 }
 
 /// The retention sweep with nothing due, at growing numbers of dated items
 /// (it must stay flat), and its deletion rate beside a raw DELETE.
-fn sweep_bench(register: Register) -> Result<(), Failure> {
+fn sweep_bench(register: Register, sizes: &[u64]) -> Result<Vec<(u64, f64)>, Failure> {
     let dir = tempfile::Builder::new().prefix("grondslag-bench-").tempdir()?;
     let data = DataDir::new(dir.path().join("sweep"));
     let kernel = data.open_kernel(register, master_key_from_env()?)?;
@@ -42,7 +88,8 @@ fn sweep_bench(register: Register) -> Result<(), Failure> {
     raw.execute_batch("PRAGMA foreign_keys = OFF")?;
     println!("retention sweep with nothing due (dated items, sweep time p50 of 20 runs):");
     let mut filled = 0u64;
-    for size in [10_000u64, 100_000, 1_000_000] {
+    let mut flat = Vec::new();
+    for &size in sizes {
         let bar = progress::bar("dating items", size - filled);
         let tx = raw.unchecked_transaction()?;
         {
@@ -65,6 +112,7 @@ fn sweep_bench(register: Register) -> Result<(), Failure> {
             .collect();
         times.sort_by(f64::total_cmp);
         println!("  {size:>9} items   {:8.1} µs", percentile(&times, 0.5));
+        flat.push((size, percentile(&times, 0.5)));
     }
     drop(raw);
 
@@ -109,7 +157,7 @@ fn sweep_bench(register: Register) -> Result<(), Failure> {
     println!("  sweep (erase record, events, index, shred keys, certificates) {k:10.0} records/s");
     println!("  baseline (raw DELETE of as many rows, same batches)           {r:10.0} rows/s");
     println!("  ratio sweep/baseline {:6.3}x", k / r);
-    Ok(())
+    Ok(flat)
 }
 
 /// Access export (art. 15) of one subject among `subjects`, beside a plain

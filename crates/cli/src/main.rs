@@ -104,6 +104,12 @@ enum Command {
         /// Subjects in the store the access export is measured in.
         #[arg(long, default_value_t = 10_000)]
         subjects: u32,
+        /// Numbers of dated items at which the sweep with nothing due is timed.
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
+        sweep_sizes: Vec<u64>,
+        /// Write a PNG plot of sweep time against dated items here.
+        #[arg(long)]
+        plot: Option<PathBuf>,
     },
 }
 
@@ -218,9 +224,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let register = load_register(cli.register.as_deref())?;
             demo::run(register, cli.data.as_deref())
         }
-        Command::Bench { writes, decisions, subjects } => {
+        Command::Bench { writes, decisions, subjects, sweep_sizes, plot } => {
             let source = cli.register.as_deref();
-            bench::run(&|| load_register(source), writes, decisions, subjects)
+            bench::run(&|| load_register(source), writes, decisions, subjects, &sweep_sizes, plot.as_deref())
         }
     }
 }
