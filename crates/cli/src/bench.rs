@@ -19,7 +19,7 @@ use crate::{Failure, master_key_from_env, progress};
 const BATCH: u32 = 1000;
 
 /// `load` gives a fresh register for each kernel the bench opens.
-pub fn run(load: &dyn Fn() -> Result<Register, Failure>, writes: u32, decisions: u32, subjects: u32, sweep_sizes: &[u64], plot: Option<&Path>) -> Result<(), Failure> {
+pub fn run(load: &dyn Fn() -> Result<Register, Failure>, writes: u32, decisions: u32, subjects: u32, sweep_sizes: &[u64], due_records: u32, plot: Option<&Path>) -> Result<(), Failure> {
     let register = load()?;
     println!("grondslag bench — {} processings in the register", register.processings.len());
     println!();
@@ -29,7 +29,7 @@ pub fn run(load: &dyn Fn() -> Result<Register, Failure>, writes: u32, decisions:
     println!();
     export_bench(load()?, subjects)?;
     println!();
-    let flat = sweep_bench(load()?, sweep_sizes)?;
+    let flat = sweep_bench(load()?, sweep_sizes, due_records)?;
     if let Some(path) = plot {
         plot_sweep(path, &flat)?;
         println!("plot of sweep time against dated items: {}", path.display());
@@ -75,7 +75,7 @@ fn plot_sweep(path: &Path, points: &[(u64, f64)]) -> Result<(), Failure> {
 
 /// The retention sweep with nothing due, at growing numbers of dated items
 /// (it must stay flat), and its deletion rate beside a raw DELETE.
-fn sweep_bench(register: Register, sizes: &[u64]) -> Result<Vec<(u64, f64)>, Failure> {
+fn sweep_bench(register: Register, sizes: &[u64], count: u32) -> Result<Vec<(u64, f64)>, Failure> {
     let dir = tempfile::Builder::new().prefix("grondslag-bench-").tempdir()?;
     let data = DataDir::new(dir.path().join("sweep"));
     let kernel = data.open_kernel(register, master_key_from_env()?)?;
@@ -118,7 +118,6 @@ fn sweep_bench(register: Register, sizes: &[u64]) -> Result<Vec<(u64, f64)>, Fai
 
     // Deletion: real records through the kernel, beside a raw DELETE of as
     // many rows of the same shape.
-    let count = 5_000u32;
     let calls = kernel.processing("telefoon_opnames")?;
     let recorded = Access::new("centrale", Role::System, "cli:bench", now.checked_sub(jiff::Span::new().hours(60 * 24)).map_err(Failure::from)?);
     let bar = progress::bar("recording calls", u64::from(count));

@@ -107,6 +107,9 @@ enum Command {
         /// Numbers of dated items at which the sweep with nothing due is timed.
         #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
         sweep_sizes: Vec<u64>,
+        /// Records made due and then deleted by the sweep, for its deletion rate.
+        #[arg(long, default_value_t = 100_000)]
+        due_records: u32,
         /// Write a PNG plot of sweep time against dated items here.
         #[arg(long)]
         plot: Option<PathBuf>,
@@ -224,9 +227,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let register = load_register(cli.register.as_deref())?;
             demo::run(register, cli.data.as_deref())
         }
-        Command::Bench { writes, decisions, subjects, sweep_sizes, plot } => {
+        Command::Bench { writes, decisions, subjects, sweep_sizes, due_records, plot } => {
             let source = cli.register.as_deref();
-            bench::run(&|| load_register(source), writes, decisions, subjects, &sweep_sizes, plot.as_deref())
+            bench::run(&|| load_register(source), writes, decisions, subjects, &sweep_sizes, due_records, plot.as_deref())
         }
     }
 }
