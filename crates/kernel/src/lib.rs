@@ -16,13 +16,14 @@
 
 mod decide;
 mod open;
+mod retention;
+mod rights;
 mod values;
 
 use std::fmt;
 
 use grondslag_audit::{CheckpointSigner, Entry, Frontier, Outcome, Row, SpanId, TraceId, Verification, Verifier, VerifyError};
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
-use grondslag_register::due::{Due, HOLD_PLACED, HOLD_RELEASED};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role};
 use grondslag_store::{BlobId, BlobStore, Erased, EventRow, FieldRow, RecordRow, Store, StoreError, Tx};
 /// The ids callers pass in and get back.
@@ -30,6 +31,8 @@ pub use grondslag_store::{DisclosureRow, RecordId, SubjectId};
 
 pub use decide::{Denial, Question, decide};
 pub use open::{DataDir, OpenError, RetentionChange};
+pub use retention::{Certificate, RetentionReport};
+pub use rights::SubjectExport;
 pub use values::{Value, verify_password};
 
 /// The origin (log name) in signed checkpoints.
@@ -142,35 +145,6 @@ impl RecordSummary {
             updated_at: row.updated_at,
         }
     }
-}
-
-/// What an access export holds: the data, where it went, who looked.
-#[derive(Debug)]
-pub struct SubjectExport {
-    pub records: Vec<RecordView>,
-    /// Each record's events (status changes, automated outcomes, holds).
-    pub events: Vec<(RecordId, Vec<RecordEvent>)>,
-    pub disclosures: Vec<DisclosureRow>,
-    /// The audit entries about the subject, before this export.
-    pub accesses: Vec<Entry>,
-}
-
-/// Retention at a glance, without personal data.
-#[derive(Clone, Debug, Default)]
-pub struct RetentionReport {
-    /// Records per processing.
-    pub records: Vec<(String, u64)>,
-    /// (processing, due date if any, held) of every record whose term has facts.
-    pub due: Vec<(String, Option<jiff::Timestamp>, bool)>,
-}
-
-/// What one sweep batch deleted of one processing: no personal data.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Certificate {
-    pub processing: String,
-    pub records: u64,
-    pub due_from: jiff::Timestamp,
-    pub due_until: jiff::Timestamp,
 }
 
 /// A dated event of a record, its detail opened.
@@ -304,44 +278,6 @@ impl Kernel {
         }
         let kernel = Kernel { register, store, blobs, keys, signer, checkpoint_every: 1000, recomputed: Vec::new() };
         kernel.apply_retention_changes()
-    }
-
-    /// When a processing's retention rule differs from the one the store
-    /// last ran with, recomputes the due dates of its records: a changed
-    /// register takes effect for data already held, not only for new data.
-    fn apply_retention_changes(mut self) -> Result<Kernel, KernelError> {
-        let mut recomputed = Vec::new();
-        self.transact(|tx| {
-            recomputed.clear();
-            for id in self.register.processing_ids() {
-                let p = self.register.processing(id);
-                let rule = serde_json::to_vec(&p.retention).unwrap_or_default();
-                let setting = format!("{RETENTION_SETTING}{}", p.id);
-                let previous = tx.setting(&setting)?;
-                if previous.as_deref() == Some(rule.as_slice()) {
-                    continue;
-                }
-                if previous.is_some() {
-                    for row in tx.list_records(&p.id, None, 0, u64::MAX)? {
-                        self.refresh_due(tx, id, &RecordRef { subject: row.subject, record: row.record })?;
-                    }
-                    recomputed.push(p.id.clone());
-                }
-                tx.set_setting(&setting, &rule)?;
-            }
-            Ok(Verdict::Allowed(()))
-        })?;
-        for processing in &recomputed {
-            tracing::warn!(%processing, "the retention rule changed; due dates of the data held were recomputed");
-        }
-        self.recomputed = recomputed;
-        Ok(self)
-    }
-
-    /// The processings whose due dates were recomputed at start-up because
-    /// the register changed their retention rule.
-    pub fn recomputed(&self) -> &[String] {
-        &self.recomputed
     }
 
     /// Sign a checkpoint every `n` audit entries (at least 1).
@@ -515,43 +451,6 @@ impl Kernel {
         Ok(erased)
     }
 
-    /// The rights process acting on a record of any processing of the
-    /// subject: erasure (art. 17) or withdrawal of consent. Allowed when
-    /// `rights` is the rights process and the role may erase there; audited
-    /// under the rights process, naming the record's own processing.
-    pub fn rights_erase(&self, access: &Access, rights: ProcessingId, record: &RecordRef, why: &str) -> Result<Erased, KernelError> {
-        self.require_rights_process(access, rights, &record.subject, "rights_erase")?;
-        let ask = Ask::new(Action::Erase, "rights_erase", record.record.to_string());
-        let erased = self.on_subject(access, rights, &record.subject, ask, |tx, _, _| {
-            let row = tx.record(&record.record)?.filter(|row| row.subject == record.subject).ok_or_else(|| KernelError::RecordMismatch { record: record.record.clone() })?;
-            let (erased, shredded) = erase_one(tx, record)?;
-            Ok((erased, Some(format!("{why}: erased a record of {}{shredded}", row.processing))))
-        })?;
-        self.delete_blobs(&erased);
-        Ok(erased)
-    }
-
-    /// The rights process correcting a value (art. 16) in a record of any
-    /// processing of the subject. The record's processing must hold the
-    /// category; the audit log records that it changed, never the values.
-    pub fn rights_rectify(&self, access: &Access, rights: ProcessingId, record: &RecordRef, category: Category, value: &Value) -> Result<(), KernelError> {
-        self.require_rights_process(access, rights, &record.subject, "rectify")?;
-        let prepared = values::prepare(category, value)?;
-        let ask = Ask::new(Action::Write, "rectify", format!("{}:{category}", record.record));
-        self.on_subject(access, rights, &record.subject, ask, |tx, key, _| {
-            let row = tx.record(&record.record)?.filter(|row| row.subject == record.subject).ok_or_else(|| KernelError::RecordMismatch { record: record.record.clone() })?;
-            let holder = self.processing(&row.processing)?;
-            if !self.register.processing(holder).categories.contains(category) {
-                return Err(KernelError::Denied { processing: row.processing.clone(), denial: Denial::Undeclared(category) });
-            }
-            let values::Prepared::Inline(text) = &prepared else {
-                return Err(KernelError::WrongValueKind { category, expected: "text" });
-            };
-            self.put_text(tx, key, record, category, text)?;
-            Ok(((), Some(format!("{category} corrected in a record of {}", row.processing))))
-        })
-    }
-
     /// Seals a text value into its record; a BSN also goes into the blind
     /// index, unless it is someone else's.
     fn put_text(&self, tx: &mut dyn Tx, key: &SubjectKey, record: &RecordRef, category: Category, text: &str) -> Result<(), KernelError> {
@@ -566,18 +465,6 @@ impl Kernel {
             }
         }
         Ok(())
-    }
-
-    fn require_rights_process(&self, access: &Access, rights: ProcessingId, subject: &SubjectId, action: &str) -> Result<(), KernelError> {
-        if self.register.processing(rights).rights_process {
-            return Ok(());
-        }
-        let denial = Denial::RoleNotAllowed { role: access.role, action: Action::Write };
-        self.transact(|tx| {
-            self.audit(tx, access, Event::denied(rights, action, subject.to_string(), Some(subject), CategorySet::EMPTY, denial))?;
-            Ok(Verdict::<()>::Denied(denial))
-        })?;
-        Err(KernelError::Denied { processing: self.register.processing(rights).id.clone(), denial })
     }
 
     /// Erases one record (a withdrawn message, a cancelled subscription).
@@ -603,16 +490,6 @@ impl Kernel {
                 tracing::warn!(error = %e, "could not remove an erased blob");
             }
         }
-    }
-
-    /// Sets or lifts the art. 18 restriction. Only under the rights process.
-    pub fn restrict(&self, access: &Access, processing: ProcessingId, subject: &SubjectId, restricted: bool) -> Result<(), KernelError> {
-        self.require_rights_process(access, processing, subject, "restrict")?;
-        let action = if restricted { "restrict" } else { "lift_restriction" };
-        self.on_subject(access, processing, subject, Ask::new(Action::Write, action, subject.to_string()), |tx, _, _| {
-            tx.set_restricted(subject, restricted)?;
-            Ok(((), None))
-        })
     }
 
     /// Gives a record its reference (a case number): the next number of
@@ -661,144 +538,6 @@ impl Kernel {
     pub fn events(&self, access: &Access, processing: ProcessingId, record: &RecordRef) -> Result<Vec<RecordEvent>, KernelError> {
         let ask = Ask::new(Action::Read, "read_events", record.record.to_string()).categories(self.register.processing(processing).categories);
         self.on_record(access, processing, record, ask, |tx, key, _| Ok((self.open_events(tx, key, record)?, None)))
-    }
-
-    /// Places a hold on a record (an incident investigation, an integrity
-    /// issue, a threat, legal proceedings): it is kept whatever its term says
-    /// until the hold is released. Who placed it is the audited actor; the
-    /// reason is sealed with the record; the review date is indexed, so
-    /// overdue reviews can be listed.
-    pub fn hold(&self, access: &Access, processing: ProcessingId, record: &RecordRef, reason: &str, review: jiff::Timestamp) -> Result<(), KernelError> {
-        let ask = Ask::new(Action::Write, "hold", record.record.to_string());
-        self.on_record(access, processing, record, ask, |tx, key, _| {
-            let detail = format!("{reason}; review {review}");
-            let row = EventRow { event: HOLD_PLACED.to_string(), at: access.now, actor: access.actor.clone(), detail: Some(key.seal(&event_context(record, HOLD_PLACED), detail.as_bytes())?) };
-            tx.add_event(&record.record, &row, None)?;
-            self.refresh_due(tx, processing, record)?;
-            tx.set_review(&record.record, Some(review))?;
-            Ok(((), Some(format!("hold placed, review {review}"))))
-        })
-    }
-
-    /// Places the same hold on every record the subject has under
-    /// `processing` (a hold on a person rather than one item).
-    pub fn hold_subject(&self, access: &Access, processing: ProcessingId, subject: &SubjectId, reason: &str, review: jiff::Timestamp) -> Result<usize, KernelError> {
-        let mut records: Vec<RecordId> = Vec::new();
-        let name = &self.register.processing(processing).id;
-        self.transact(|tx| {
-            records = tx.fields(subject, Some(name))?.into_iter().map(|f| f.record).collect();
-            Ok(Verdict::Allowed(()))
-        })?;
-        records.dedup();
-        for record in &records {
-            self.hold(access, processing, &RecordRef { subject: subject.clone(), record: record.clone() }, reason, review)?;
-        }
-        Ok(records.len())
-    }
-
-    /// Releases a hold; a record past its term is then due at once.
-    pub fn release(&self, access: &Access, processing: ProcessingId, record: &RecordRef, outcome: &str) -> Result<(), KernelError> {
-        self.record_event(access, processing, record, HOLD_RELEASED, None, Some(outcome))?;
-        self.transact(|tx| {
-            tx.set_review(&record.record, None)?;
-            Ok(Verdict::Allowed(()))
-        })?;
-        Ok(())
-    }
-
-    /// Held records whose review date has passed: (processing, record, review).
-    pub fn overdue_reviews(&self, now: jiff::Timestamp) -> Result<Vec<(String, RecordRef, jiff::Timestamp)>, KernelError> {
-        let mut overdue = Vec::new();
-        self.transact(|tx| {
-            overdue = tx.overdue_reviews(now)?.into_iter().map(|(record, subject, p, at)| (p, RecordRef { subject, record }, at)).collect();
-            Ok(Verdict::Allowed(()))
-        })?;
-        Ok(overdue)
-    }
-
-    /// Recomputes when a record is due, from its events and its
-    /// processing's retention rule: done whenever a fact arrives, so the
-    /// sweep only reads an index.
-    fn refresh_due(&self, tx: &mut dyn Tx, processing: ProcessingId, record: &RecordRef) -> Result<(), KernelError> {
-        let events = tx.events(&record.record)?;
-        let facts: Vec<(&str, jiff::Timestamp)> = events.iter().map(|e| (e.event.as_str(), e.at)).collect();
-        let p = self.register.processing(processing);
-        let (due_at, held) = match p.retention.due(&facts) {
-            Due::At(at) => (Some(at), false),
-            Due::Held => (None, true),
-            Due::WaitingFor(_) | Due::Never => (None, false),
-        };
-        tx.set_due(&record.record, &record.subject, &p.id, due_at, held)?;
-        Ok(())
-    }
-
-    /// Deletes what is due at `now`, in batches of `batch` records, each
-    /// batch one transaction with a deletion certificate per processing in
-    /// the audit log (how many, due between which moments; no personal
-    /// data). Stopping between batches loses nothing: what was not deleted
-    /// is still due. `max_batches` stops early (to resume later).
-    pub fn sweep(&self, access: &Access, now: jiff::Timestamp, batch: u64, max_batches: Option<u64>, mut progress: impl FnMut(u64)) -> Result<Vec<Certificate>, KernelError> {
-        if access.role != Role::System {
-            return Err(KernelError::Denied { processing: "retention".to_string(), denial: Denial::RoleNotAllowed { role: access.role, action: Action::Erase } });
-        }
-        let mut certificates = Vec::new();
-        let mut deleted = 0;
-        for _ in 0..max_batches.unwrap_or(u64::MAX) {
-            let mut batch_certificates: Vec<Certificate> = Vec::new();
-            let mut blobs = Erased::default();
-            self.transact(|tx| {
-                batch_certificates.clear();
-                blobs = Erased::default();
-                for (record, subject, processing, due_at) in tx.due_records(now, batch.max(1))? {
-                    let (erased, _) = erase_one(tx, &RecordRef { subject, record })?;
-                    blobs.blobs.extend(erased.blobs);
-                    match batch_certificates.iter_mut().find(|c| c.processing == processing) {
-                        Some(c) => {
-                            c.records += 1;
-                            c.due_until = due_at;
-                        }
-                        None => batch_certificates.push(Certificate { processing, records: 1, due_from: due_at, due_until: due_at }),
-                    }
-                }
-                for certificate in &batch_certificates {
-                    let id = self.processing(&certificate.processing)?;
-                    let mut event = Event::allowed(id, "retention_sweep", format!("{} records", certificate.records), None, CategorySet::EMPTY);
-                    event.reason = format!("deletion certificate: {} record(s) due between {} and {}", certificate.records, certificate.due_from, certificate.due_until);
-                    self.audit(tx, access, event)?;
-                }
-                Ok(Verdict::Allowed(()))
-            })?;
-            self.delete_blobs(&blobs);
-            if batch_certificates.is_empty() {
-                break;
-            }
-            deleted += batch_certificates.iter().map(|c| c.records).sum::<u64>();
-            progress(deleted);
-            certificates.extend(batch_certificates);
-        }
-        Ok(certificates)
-    }
-
-    /// What a sweep at `now` would delete: (processing, due) per record.
-    pub fn due_at(&self, now: jiff::Timestamp) -> Result<Vec<(String, jiff::Timestamp)>, KernelError> {
-        let mut due = Vec::new();
-        self.transact(|tx| {
-            due = tx.due_records(now, u64::MAX)?.into_iter().map(|(_, _, p, at)| (p, at)).collect();
-            Ok(Verdict::Allowed(()))
-        })?;
-        Ok(due)
-    }
-
-    /// Per processing: records held, and (due date if any, held) of every
-    /// record whose term has facts — what a privacy officer asks before an
-    /// audit. No personal data.
-    pub fn retention_report(&self) -> Result<RetentionReport, KernelError> {
-        let mut report = RetentionReport::default();
-        self.transact(|tx| {
-            report = RetentionReport { records: tx.record_counts()?, due: tx.due_summary()? };
-            Ok(Verdict::Allowed(()))
-        })?;
-        Ok(report)
     }
 
     /// A record's events with their details opened.
@@ -910,49 +649,6 @@ impl Kernel {
     /// Checks the whole audit log: chain, hashes and signed checkpoints.
     pub fn verify_audit(&self, mut progress: impl FnMut(u64)) -> Result<Verification, KernelError> {
         verify_store(self.store.as_ref(), &self.signer, &mut progress)
-    }
-
-    /// Reuses a record's data for another purpose (E20): reads what the role
-    /// may read of it under `from`, and writes what of that the further
-    /// processing `to` declares, as a new record of the same subject. Only a
-    /// processing whose basis is further processing, which the register
-    /// accepts only with a compatibility assessment, may receive it.
-    pub fn further_use(&self, access: &Access, from: ProcessingId, to: ProcessingId, record: &RecordRef, wanted: CategorySet) -> Result<RecordRef, KernelError> {
-        let target = self.register.processing(to);
-        if target.basis != grondslag_register::Basis::FurtherProcessing || target.compatibility.is_none() {
-            let denial = Denial::NoCompatibilityAssessment;
-            self.transact(|tx| {
-                self.audit(tx, access, Event::denied(to, "further_use", record.record.to_string(), Some(&record.subject), wanted, denial))?;
-                Ok(Verdict::<()>::Denied(denial))
-            })?;
-            return Err(KernelError::Denied { processing: target.id.clone(), denial });
-        }
-        let Some(view) = self.read_record(access, from, record, wanted.intersection(target.categories))? else {
-            return Err(KernelError::RecordMismatch { record: record.record.clone() });
-        };
-        self.write(access, to, Some(&record.subject), None, &view.fields)
-    }
-
-    /// Everything held about a subject, for the rights process (art. 15):
-    /// every record of every processing, decrypted; every disclosure; and
-    /// every audit entry about the subject — who looked, when, under which
-    /// processing. Only a processing of the rights process may ask, so it
-    /// works for a restricted subject too.
-    pub fn export(&self, access: &Access, rights: ProcessingId, subject: &SubjectId) -> Result<SubjectExport, KernelError> {
-        self.require_rights_process(access, rights, subject, "export")?;
-        let everything: CategorySet = Category::ALL.iter().copied().collect();
-        let ask = Ask::new(Action::Read, "export", subject.to_string()).categories(self.register.processing(rights).categories);
-        self.on_subject(access, rights, subject, ask, |tx, key, _| {
-            let records = self.open_fields(tx, key, subject, None, everything, None)?;
-            let mut events = Vec::new();
-            for view in &records {
-                let record = RecordRef { subject: subject.clone(), record: view.record.clone() };
-                events.push((view.record.clone(), self.open_events(tx, key, &record)?));
-            }
-            let disclosures = tx.disclosures_of(subject)?;
-            let accesses = tx.audit_of(subject)?.iter().map(|row| parse_entry(&row.entry)).collect::<Result<Vec<_>, _>>()?;
-            Ok((SubjectExport { records, events, disclosures, accesses }, Some("access export (AVG art. 15)".to_string())))
-        })
     }
 
     /// Reads one record of the subject, with only the categories this role

@@ -1,0 +1,204 @@
+//! Retention in the kernel: due dates computed when facts arrive, holds,
+//! the sweep that deletes what is due, and the report on it.
+
+use grondslag_register::due::{Due, HOLD_PLACED, HOLD_RELEASED};
+use grondslag_register::{Action, CategorySet, ProcessingId, Role};
+use grondslag_store::{Erased, EventRow, Tx};
+
+use crate::{Access, Ask, Denial, Event, Kernel, KernelError, RETENTION_SETTING, RecordId, RecordRef, SubjectId, Verdict, erase_one, event_context};
+
+/// Retention at a glance, without personal data.
+#[derive(Clone, Debug, Default)]
+pub struct RetentionReport {
+    /// Records per processing.
+    pub records: Vec<(String, u64)>,
+    /// (processing, due date if any, held) of every record whose term has facts.
+    pub due: Vec<(String, Option<jiff::Timestamp>, bool)>,
+}
+
+/// What one sweep batch deleted of one processing: no personal data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Certificate {
+    pub processing: String,
+    pub records: u64,
+    pub due_from: jiff::Timestamp,
+    pub due_until: jiff::Timestamp,
+}
+
+impl Kernel {
+    /// When a processing's retention rule differs from the one the store
+    /// last ran with, recomputes the due dates of its records: a changed
+    /// register takes effect for data already held, not only for new data.
+    pub(crate) fn apply_retention_changes(mut self) -> Result<Kernel, KernelError> {
+        let mut recomputed = Vec::new();
+        self.transact(|tx| {
+            recomputed.clear();
+            for id in self.register.processing_ids() {
+                let p = self.register.processing(id);
+                let rule = serde_json::to_vec(&p.retention).unwrap_or_default();
+                let setting = format!("{RETENTION_SETTING}{}", p.id);
+                let previous = tx.setting(&setting)?;
+                if previous.as_deref() == Some(rule.as_slice()) {
+                    continue;
+                }
+                if previous.is_some() {
+                    for row in tx.list_records(&p.id, None, 0, u64::MAX)? {
+                        self.refresh_due(tx, id, &RecordRef { subject: row.subject, record: row.record })?;
+                    }
+                    recomputed.push(p.id.clone());
+                }
+                tx.set_setting(&setting, &rule)?;
+            }
+            Ok(Verdict::Allowed(()))
+        })?;
+        for processing in &recomputed {
+            tracing::warn!(%processing, "the retention rule changed; due dates of the data held were recomputed");
+        }
+        self.recomputed = recomputed;
+        Ok(self)
+    }
+
+    /// The processings whose due dates were recomputed at start-up because
+    /// the register changed their retention rule.
+    pub fn recomputed(&self) -> &[String] {
+        &self.recomputed
+    }
+
+    /// Places a hold on a record (an incident investigation, an integrity
+    /// issue, a threat, legal proceedings): it is kept whatever its term says
+    /// until the hold is released. Who placed it is the audited actor; the
+    /// reason is sealed with the record; the review date is indexed, so
+    /// overdue reviews can be listed.
+    pub fn hold(&self, access: &Access, processing: ProcessingId, record: &RecordRef, reason: &str, review: jiff::Timestamp) -> Result<(), KernelError> {
+        let ask = Ask::new(Action::Write, "hold", record.record.to_string());
+        self.on_record(access, processing, record, ask, |tx, key, _| {
+            let detail = format!("{reason}; review {review}");
+            let row = EventRow { event: HOLD_PLACED.to_string(), at: access.now, actor: access.actor.clone(), detail: Some(key.seal(&event_context(record, HOLD_PLACED), detail.as_bytes())?) };
+            tx.add_event(&record.record, &row, None)?;
+            self.refresh_due(tx, processing, record)?;
+            tx.set_review(&record.record, Some(review))?;
+            Ok(((), Some(format!("hold placed, review {review}"))))
+        })
+    }
+
+    /// Places the same hold on every record the subject has under
+    /// `processing` (a hold on a person rather than one item).
+    pub fn hold_subject(&self, access: &Access, processing: ProcessingId, subject: &SubjectId, reason: &str, review: jiff::Timestamp) -> Result<usize, KernelError> {
+        let mut records: Vec<RecordId> = Vec::new();
+        let name = &self.register.processing(processing).id;
+        self.transact(|tx| {
+            records = tx.fields(subject, Some(name))?.into_iter().map(|f| f.record).collect();
+            Ok(Verdict::Allowed(()))
+        })?;
+        records.dedup();
+        for record in &records {
+            self.hold(access, processing, &RecordRef { subject: subject.clone(), record: record.clone() }, reason, review)?;
+        }
+        Ok(records.len())
+    }
+
+    /// Releases a hold; a record past its term is then due at once.
+    pub fn release(&self, access: &Access, processing: ProcessingId, record: &RecordRef, outcome: &str) -> Result<(), KernelError> {
+        self.record_event(access, processing, record, HOLD_RELEASED, None, Some(outcome))?;
+        self.transact(|tx| {
+            tx.set_review(&record.record, None)?;
+            Ok(Verdict::Allowed(()))
+        })?;
+        Ok(())
+    }
+
+    /// Held records whose review date has passed: (processing, record, review).
+    pub fn overdue_reviews(&self, now: jiff::Timestamp) -> Result<Vec<(String, RecordRef, jiff::Timestamp)>, KernelError> {
+        let mut overdue = Vec::new();
+        self.transact(|tx| {
+            overdue = tx.overdue_reviews(now)?.into_iter().map(|(record, subject, p, at)| (p, RecordRef { subject, record }, at)).collect();
+            Ok(Verdict::Allowed(()))
+        })?;
+        Ok(overdue)
+    }
+
+    /// Recomputes when a record is due, from its events and its
+    /// processing's retention rule: done whenever a fact arrives, so the
+    /// sweep only reads an index.
+    pub(crate) fn refresh_due(&self, tx: &mut dyn Tx, processing: ProcessingId, record: &RecordRef) -> Result<(), KernelError> {
+        let events = tx.events(&record.record)?;
+        let facts: Vec<(&str, jiff::Timestamp)> = events.iter().map(|e| (e.event.as_str(), e.at)).collect();
+        let p = self.register.processing(processing);
+        let (due_at, held) = match p.retention.due(&facts) {
+            Due::At(at) => (Some(at), false),
+            Due::Held => (None, true),
+            Due::WaitingFor(_) | Due::Never => (None, false),
+        };
+        tx.set_due(&record.record, &record.subject, &p.id, due_at, held)?;
+        Ok(())
+    }
+
+    /// Deletes what is due at `now`, in batches of `batch` records, each
+    /// batch one transaction with a deletion certificate per processing in
+    /// the audit log (how many, due between which moments; no personal
+    /// data). Stopping between batches loses nothing: what was not deleted
+    /// is still due. `max_batches` stops early (to resume later).
+    pub fn sweep(&self, access: &Access, now: jiff::Timestamp, batch: u64, max_batches: Option<u64>, mut progress: impl FnMut(u64)) -> Result<Vec<Certificate>, KernelError> {
+        if access.role != Role::System {
+            return Err(KernelError::Denied { processing: "retention".to_string(), denial: Denial::RoleNotAllowed { role: access.role, action: Action::Erase } });
+        }
+        let mut certificates = Vec::new();
+        let mut deleted = 0;
+        for _ in 0..max_batches.unwrap_or(u64::MAX) {
+            let mut batch_certificates: Vec<Certificate> = Vec::new();
+            let mut blobs = Erased::default();
+            self.transact(|tx| {
+                batch_certificates.clear();
+                blobs = Erased::default();
+                for (record, subject, processing, due_at) in tx.due_records(now, batch.max(1))? {
+                    let (erased, _) = erase_one(tx, &RecordRef { subject, record })?;
+                    blobs.blobs.extend(erased.blobs);
+                    match batch_certificates.iter_mut().find(|c| c.processing == processing) {
+                        Some(c) => {
+                            c.records += 1;
+                            c.due_until = due_at;
+                        }
+                        None => batch_certificates.push(Certificate { processing, records: 1, due_from: due_at, due_until: due_at }),
+                    }
+                }
+                for certificate in &batch_certificates {
+                    let id = self.processing(&certificate.processing)?;
+                    let mut event = Event::allowed(id, "retention_sweep", format!("{} records", certificate.records), None, CategorySet::EMPTY);
+                    event.reason = format!("deletion certificate: {} record(s) due between {} and {}", certificate.records, certificate.due_from, certificate.due_until);
+                    self.audit(tx, access, event)?;
+                }
+                Ok(Verdict::Allowed(()))
+            })?;
+            self.delete_blobs(&blobs);
+            if batch_certificates.is_empty() {
+                break;
+            }
+            deleted += batch_certificates.iter().map(|c| c.records).sum::<u64>();
+            progress(deleted);
+            certificates.extend(batch_certificates);
+        }
+        Ok(certificates)
+    }
+
+    /// What a sweep at `now` would delete: (processing, due) per record.
+    pub fn due_at(&self, now: jiff::Timestamp) -> Result<Vec<(String, jiff::Timestamp)>, KernelError> {
+        let mut due = Vec::new();
+        self.transact(|tx| {
+            due = tx.due_records(now, u64::MAX)?.into_iter().map(|(_, _, p, at)| (p, at)).collect();
+            Ok(Verdict::Allowed(()))
+        })?;
+        Ok(due)
+    }
+
+    /// Per processing: records held, and (due date if any, held) of every
+    /// record whose term has facts — what a privacy officer asks before an
+    /// audit. No personal data.
+    pub fn retention_report(&self) -> Result<RetentionReport, KernelError> {
+        let mut report = RetentionReport::default();
+        self.transact(|tx| {
+            report = RetentionReport { records: tx.record_counts()?, due: tx.due_summary()? };
+            Ok(Verdict::Allowed(()))
+        })?;
+        Ok(report)
+    }
+}

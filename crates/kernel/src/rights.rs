@@ -1,0 +1,123 @@
+//! The rights process in the kernel: exports, erasure and rectification
+//! across processings, restriction, and further use (E20).
+
+use grondslag_audit::Entry;
+use grondslag_register::{Action, Category, CategorySet, ProcessingId};
+use grondslag_store::{DisclosureRow, Erased};
+
+use crate::{Access, Ask, Denial, Event, Kernel, KernelError, RecordEvent, RecordId, RecordRef, RecordView, SubjectId, Value, Verdict, erase_one, parse_entry, values};
+
+/// What an access export holds: the data, where it went, who looked.
+#[derive(Debug)]
+pub struct SubjectExport {
+    pub records: Vec<RecordView>,
+    /// Each record's events (status changes, automated outcomes, holds).
+    pub events: Vec<(RecordId, Vec<RecordEvent>)>,
+    pub disclosures: Vec<DisclosureRow>,
+    /// The audit entries about the subject, before this export.
+    pub accesses: Vec<Entry>,
+}
+
+impl Kernel {
+    /// Everything held about a subject, for the rights process (art. 15):
+    /// every record of every processing, decrypted; every disclosure; and
+    /// every audit entry about the subject — who looked, when, under which
+    /// processing. Only a processing of the rights process may ask, so it
+    /// works for a restricted subject too.
+    pub fn export(&self, access: &Access, rights: ProcessingId, subject: &SubjectId) -> Result<SubjectExport, KernelError> {
+        self.require_rights_process(access, rights, subject, "export")?;
+        let everything: CategorySet = Category::ALL.iter().copied().collect();
+        let ask = Ask::new(Action::Read, "export", subject.to_string()).categories(self.register.processing(rights).categories);
+        self.on_subject(access, rights, subject, ask, |tx, key, _| {
+            let records = self.open_fields(tx, key, subject, None, everything, None)?;
+            let mut events = Vec::new();
+            for view in &records {
+                let record = RecordRef { subject: subject.clone(), record: view.record.clone() };
+                events.push((view.record.clone(), self.open_events(tx, key, &record)?));
+            }
+            let disclosures = tx.disclosures_of(subject)?;
+            let accesses = tx.audit_of(subject)?.iter().map(|row| parse_entry(&row.entry)).collect::<Result<Vec<_>, _>>()?;
+            Ok((SubjectExport { records, events, disclosures, accesses }, Some("access export (AVG art. 15)".to_string())))
+        })
+    }
+
+    /// The rights process acting on a record of any processing of the
+    /// subject: erasure (art. 17) or withdrawal of consent. Allowed when
+    /// `rights` is the rights process and the role may erase there; audited
+    /// under the rights process, naming the record's own processing.
+    pub fn rights_erase(&self, access: &Access, rights: ProcessingId, record: &RecordRef, why: &str) -> Result<Erased, KernelError> {
+        self.require_rights_process(access, rights, &record.subject, "rights_erase")?;
+        let ask = Ask::new(Action::Erase, "rights_erase", record.record.to_string());
+        let erased = self.on_subject(access, rights, &record.subject, ask, |tx, _, _| {
+            let row = tx.record(&record.record)?.filter(|row| row.subject == record.subject).ok_or_else(|| KernelError::RecordMismatch { record: record.record.clone() })?;
+            let (erased, shredded) = erase_one(tx, record)?;
+            Ok((erased, Some(format!("{why}: erased a record of {}{shredded}", row.processing))))
+        })?;
+        self.delete_blobs(&erased);
+        Ok(erased)
+    }
+
+    /// The rights process correcting a value (art. 16) in a record of any
+    /// processing of the subject. The record's processing must hold the
+    /// category; the audit log records that it changed, never the values.
+    pub fn rights_rectify(&self, access: &Access, rights: ProcessingId, record: &RecordRef, category: Category, value: &Value) -> Result<(), KernelError> {
+        self.require_rights_process(access, rights, &record.subject, "rectify")?;
+        let prepared = values::prepare(category, value)?;
+        let ask = Ask::new(Action::Write, "rectify", format!("{}:{category}", record.record));
+        self.on_subject(access, rights, &record.subject, ask, |tx, key, _| {
+            let row = tx.record(&record.record)?.filter(|row| row.subject == record.subject).ok_or_else(|| KernelError::RecordMismatch { record: record.record.clone() })?;
+            let holder = self.processing(&row.processing)?;
+            if !self.register.processing(holder).categories.contains(category) {
+                return Err(KernelError::Denied { processing: row.processing.clone(), denial: Denial::Undeclared(category) });
+            }
+            let values::Prepared::Inline(text) = &prepared else {
+                return Err(KernelError::WrongValueKind { category, expected: "text" });
+            };
+            self.put_text(tx, key, record, category, text)?;
+            Ok(((), Some(format!("{category} corrected in a record of {}", row.processing))))
+        })
+    }
+
+    fn require_rights_process(&self, access: &Access, rights: ProcessingId, subject: &SubjectId, action: &str) -> Result<(), KernelError> {
+        if self.register.processing(rights).rights_process {
+            return Ok(());
+        }
+        let denial = Denial::RoleNotAllowed { role: access.role, action: Action::Write };
+        self.transact(|tx| {
+            self.audit(tx, access, Event::denied(rights, action, subject.to_string(), Some(subject), CategorySet::EMPTY, denial))?;
+            Ok(Verdict::<()>::Denied(denial))
+        })?;
+        Err(KernelError::Denied { processing: self.register.processing(rights).id.clone(), denial })
+    }
+
+    /// Sets or lifts the art. 18 restriction. Only under the rights process.
+    pub fn restrict(&self, access: &Access, processing: ProcessingId, subject: &SubjectId, restricted: bool) -> Result<(), KernelError> {
+        self.require_rights_process(access, processing, subject, "restrict")?;
+        let action = if restricted { "restrict" } else { "lift_restriction" };
+        self.on_subject(access, processing, subject, Ask::new(Action::Write, action, subject.to_string()), |tx, _, _| {
+            tx.set_restricted(subject, restricted)?;
+            Ok(((), None))
+        })
+    }
+
+    /// Reuses a record's data for another purpose (E20): reads what the role
+    /// may read of it under `from`, and writes what of that the further
+    /// processing `to` declares, as a new record of the same subject. Only a
+    /// processing whose basis is further processing, which the register
+    /// accepts only with a compatibility assessment, may receive it.
+    pub fn further_use(&self, access: &Access, from: ProcessingId, to: ProcessingId, record: &RecordRef, wanted: CategorySet) -> Result<RecordRef, KernelError> {
+        let target = self.register.processing(to);
+        if target.basis != grondslag_register::Basis::FurtherProcessing || target.compatibility.is_none() {
+            let denial = Denial::NoCompatibilityAssessment;
+            self.transact(|tx| {
+                self.audit(tx, access, Event::denied(to, "further_use", record.record.to_string(), Some(&record.subject), wanted, denial))?;
+                Ok(Verdict::<()>::Denied(denial))
+            })?;
+            return Err(KernelError::Denied { processing: target.id.clone(), denial });
+        }
+        let Some(view) = self.read_record(access, from, record, wanted.intersection(target.categories))? else {
+            return Err(KernelError::RecordMismatch { record: record.record.clone() });
+        };
+        self.write(access, to, Some(&record.subject), None, &view.fields)
+    }
+}
