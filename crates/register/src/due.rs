@@ -8,7 +8,7 @@
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-use crate::model::{Retention, Term};
+use crate::model::{Duration, Retention, Term};
 
 /// The event that places a hold (incident, integrity issue, proceedings).
 pub const HOLD_PLACED: &str = "hold_placed";
@@ -18,6 +18,9 @@ pub const HOLD_RELEASED: &str = "hold_released";
 pub const CONSENT_WITHDRAWN: &str = "consent_withdrawn";
 /// The event every record starts with, for per-item terms.
 pub const RECORDED: &str = "recorded";
+/// An event named `item_term:<duration>` (e.g. `item_term:3 months`) sets a
+/// per-item term, such as one dashboard's; without it the default applies.
+pub const ITEM_TERM: &str = "item_term:";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Due {
@@ -77,10 +80,17 @@ impl Retention {
                 None => Due::WaitingFor(CONSENT_WITHDRAWN.to_string()),
             },
             Retention::Permanent { .. } => Due::Never,
-            Retention::PerItem { default } => match last(facts, RECORDED) {
-                Some(at) => Due::At(add_term(at, default)),
-                None => Due::WaitingFor(RECORDED.to_string()),
-            },
+            Retention::PerItem { default } => {
+                let own = facts
+                    .iter()
+                    .rev()
+                    .find_map(|(e, _)| e.strip_prefix(ITEM_TERM).and_then(Duration::parse))
+                    .map(|duration| Term { duration, setting: None });
+                match last(facts, RECORDED) {
+                    Some(at) => Due::At(add_term(at, own.as_ref().unwrap_or(default))),
+                    None => Due::WaitingFor(RECORDED.to_string()),
+                }
+            }
         }
     }
 }
@@ -99,7 +109,7 @@ impl std::fmt::Display for Due {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Duration, DurationUnit};
+    use crate::model::DurationUnit;
 
     fn ts(text: &str) -> Timestamp {
         text.parse().unwrap()
@@ -122,6 +132,14 @@ mod tests {
         let released = [("recorded", call), (HOLD_PLACED, ts("2026-10-10T00:00:00Z")), (HOLD_RELEASED, ts("2026-12-01T00:00:00Z"))];
         assert_eq!(rule.due(&released), Due::At(ts("2026-10-29T10:00:00Z")), "past its term: due at once on release");
         assert_eq!(rule.due(&[]), Due::WaitingFor("recorded".to_string()));
+    }
+
+    #[test]
+    fn a_per_item_term_overrides_the_default() {
+        let rule = Retention::PerItem { default: term(1, DurationUnit::Years) };
+        let recorded = (RECORDED, ts("2026-01-15T10:00:00Z"));
+        assert_eq!(rule.due(&[recorded]), Due::At(ts("2027-01-15T10:00:00Z")));
+        assert_eq!(rule.due(&[recorded, ("item_term:3 months", ts("2026-01-15T10:00:00Z"))]), Due::At(ts("2026-04-15T09:00:00Z")));
     }
 
     #[test]

@@ -1,17 +1,26 @@
 //! Values that are checked where they enter the system.
 //!
-//! Each type can only hold a well-formed value: a BSN that passes the
-//! 11-check, an IBAN whose check digits match (ISO 13616, mod 97), a Dutch
-//! postcode, and so on. Parsing normalises (no spaces in an IBAN, upper-case
-//! postcode letters) so that equal values compare and index equal. Errors
-//! name the kind of value and say what is wrong and how to fix it; they quote
-//! the input only where it is not a national identifier.
+//! Design: validate at the edge. Each type can only hold a well-formed value
+//! (a BSN that passes the 11-check, an IBAN whose check digits match, a
+//! Dutch postcode, ...), so code further in never re-checks and never meets
+//! a malformed one. Parsing normalises (no spaces in an IBAN, upper-case
+//! postcode letters, lower-case e-mail domain) so that equal values compare
+//! and index equal.
+//!
+//! Never echo more of a secret than needed. Errors name the kind of value
+//! and say what is wrong and how to fix it, but quote the input only where
+//! it is not a national identifier or bank account; `Debug` of a [`Bsn`] or
+//! [`Iban`] shows only a masked form, so neither leaks into logs. `Display`
+//! and `as_str` give the full value, for where it must really be shown or
+//! stored.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use std::fmt;
 use std::str::FromStr;
 
+/// A value that was refused: which kind (`field`) and why (`reason`, which
+/// also says what to do about it).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {reason}")]
 pub struct InvalidValue {
@@ -24,12 +33,21 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> InvalidValue {
 }
 
 /// Digits of `text` with spaces, dots and dashes (common in typed numbers)
-/// removed; `None` if anything else is in it.
-fn digits_only(text: &str) -> Option<String> {
-    let cleaned: String = text.chars().filter(|c| !matches!(c, ' ' | '.' | '-')).collect();
-    cleaned.chars().all(|c| c.is_ascii_digit()).then_some(cleaned)
+/// removed, or the first character that is not allowed.
+fn digits_only(text: &str) -> Result<String, char> {
+    let mut digits = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '.' | '-' => {}
+            other => return Err(other),
+        }
+    }
+    Ok(digits)
 }
 
+/// `as_str`, `FromStr` (delegating to `parse`) and, where asked, a `Display`
+/// of the full normalised value.
 macro_rules! text_value {
     ($ty:ident) => {
         impl $ty {
@@ -45,16 +63,32 @@ macro_rules! text_value {
             }
         }
     };
+    ($ty:ident, display) => {
+        text_value!($ty);
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
 }
 
-/// Burgerservicenummer: nine digits passing the 11-check.
+// ---------------------------------------------------------------------------
+// BSN
+
+/// Burgerservicenummer: nine digits passing the 11-check. `Display` shows
+/// the full number; `Debug` and [`Bsn::masked`] only the last four digits.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Bsn(String);
-text_value!(Bsn);
+text_value!(Bsn, display);
 
 impl Bsn {
+    /// Accepts 9 digits, or 8 (a leading zero left off); spaces, dots and
+    /// dashes between the digits are ignored.
     pub fn parse(text: &str) -> Result<Bsn, InvalidValue> {
-        let digits = digits_only(text.trim()).ok_or_else(|| invalid("bsn", "a BSN has only digits"))?;
+        let digits = digits_only(text.trim())
+            .map_err(|c| invalid("bsn", format!("a BSN has only digits, found '{c}'")))?;
         let digits = match digits.len() {
             9 => digits,
             // BSNs issued with a leading zero are often written without it.
@@ -62,7 +96,7 @@ impl Bsn {
             n => return Err(invalid("bsn", format!("a BSN has 9 digits, got {n}"))),
         };
         if digits.bytes().all(|b| b == b'0') {
-            return Err(invalid("bsn", "a BSN cannot be all zeros"));
+            return Err(invalid("bsn", "a BSN cannot be all zeros; enter the number from the passport or ID card"));
         }
         let sum: i64 = digits
             .bytes()
@@ -70,12 +104,14 @@ impl Bsn {
             .map(|(b, weight)| i64::from(b - b'0') * weight)
             .sum();
         if sum % 11 != 0 {
+            // The number is not quoted: even a mistyped BSN is nearly one.
             return Err(invalid("bsn", "fails the 11-check; check for a typing error"));
         }
         Ok(Bsn(digits))
     }
 
-    /// The last four digits, for showing a BSN to the person it belongs to.
+    /// The last four digits, e.g. `*****6782`, for showing a BSN to the
+    /// person it belongs to.
     pub fn masked(&self) -> String {
         format!("*****{}", &self.0[5..])
     }
@@ -87,7 +123,12 @@ impl fmt::Debug for Bsn {
     }
 }
 
-/// International bank account number, normalised without spaces.
+// ---------------------------------------------------------------------------
+// IBAN
+
+/// International bank account number (ISO 13616), normalised upper-case
+/// without spaces. `Display` groups it by four; `Debug` shows only the
+/// country code and check digits.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Iban(String);
 text_value!(Iban);
@@ -95,38 +136,54 @@ text_value!(Iban);
 impl Iban {
     pub fn parse(text: &str) -> Result<Iban, InvalidValue> {
         let iban: String = text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
-        if !iban.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(invalid("iban", "an IBAN has only letters and digits"));
+        if let Some(c) = iban.chars().find(|c| !c.is_ascii_alphanumeric()) {
+            return Err(invalid("iban", format!("an IBAN has only letters and digits, found '{c}'")));
         }
+        // ASCII from here on, so byte offsets are character offsets.
         let bytes = iban.as_bytes();
         if bytes.len() < 4 || !bytes[..2].iter().all(u8::is_ascii_uppercase) || !bytes[2..4].iter().all(u8::is_ascii_digit) {
-            return Err(invalid("iban", "an IBAN starts with a country code and two check digits, e.g. NL91 ABNA 0417 1643 00"));
+            return Err(invalid("iban", "an IBAN starts with a 2-letter country code and 2 check digits, e.g. NL91 ABNA 0417 1643 00"));
         }
         if &iban[..2] == "NL" {
             if iban.len() != 18 {
                 return Err(invalid("iban", format!("an NL IBAN has 18 characters, got {}", iban.len())));
             }
             if !bytes[4..8].iter().all(u8::is_ascii_uppercase) || !bytes[8..].iter().all(u8::is_ascii_digit) {
-                return Err(invalid("iban", "an NL IBAN has a 4-letter bank code and 10 digits after the check digits"));
+                return Err(invalid(
+                    "iban",
+                    "an NL IBAN has a 4-letter bank code and 10 digits after the check digits, e.g. NL91 ABNA 0417 1643 00",
+                ));
             }
         } else if !(15..=34).contains(&iban.len()) {
             return Err(invalid("iban", format!("an IBAN has 15 to 34 characters, got {}", iban.len())));
         }
-        // ISO 13616: move the first four characters to the end, letters to
-        // numbers (A = 10), and the whole must leave 1 modulo 97.
-        let remainder = iban[4..].bytes().chain(iban[..4].bytes()).fold(0u32, |acc, b| {
-            let value = if b.is_ascii_digit() { u32::from(b - b'0') } else { u32::from(b - b'A') + 10 };
-            if value >= 10 { (acc * 100 + value) % 97 } else { (acc * 10 + value) % 97 }
-        });
-        if remainder != 1 {
+        // 00, 01 and 99 are never issued, though 00 and 01 can pass mod 97.
+        if !("02"..="98").contains(&&iban[2..4]) {
+            return Err(invalid("iban", format!("check digits run from 02 to 98, got {}; check for a typing error", &iban[2..4])));
+        }
+        if mod_97(&iban) != 1 {
             return Err(invalid("iban", "check digits do not match (mod 97); check for a typing error"));
         }
         Ok(Iban(iban))
     }
 }
 
+/// ISO 13616: the first four characters moved to the end, letters replaced
+/// by numbers (A = 10 ... Z = 35), taken modulo 97. Computed as a running
+/// remainder, so no big integers are needed. `iban` is upper-case ASCII
+/// alphanumeric and at least four characters long.
+fn mod_97(iban: &str) -> u32 {
+    iban[4..].bytes().chain(iban[..4].bytes()).fold(0u32, |acc, b| {
+        if b.is_ascii_digit() {
+            (acc * 10 + u32::from(b - b'0')) % 97
+        } else {
+            (acc * 100 + u32::from(b - b'A') + 10) % 97
+        }
+    })
+}
+
 impl fmt::Display for Iban {
-    /// In groups of four, as printed on a bank card.
+    /// In groups of four, as printed on a bank card: "NL91 ABNA 0417 1643 00".
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, chunk) in self.0.as_bytes().chunks(4).enumerate() {
             if i > 0 {
@@ -144,140 +201,227 @@ impl fmt::Debug for Iban {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Postcode
+
 /// Dutch postcode, normalised as "9726 AD".
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Postcode(String);
-text_value!(Postcode);
+text_value!(Postcode, display);
 
 impl Postcode {
+    /// Four digits (the first not 0), an optional space, two letters of
+    /// either case.
     pub fn parse(text: &str) -> Result<Postcode, InvalidValue> {
-        let compact: String = text.trim().chars().filter(|c| *c != ' ').collect::<String>().to_ascii_uppercase();
-        let bytes = compact.as_bytes();
-        let shape = bytes.len() == 6
+        let text = text.trim();
+        let bytes = text.as_bytes();
+        let letters_at = match bytes.len() {
+            6 => 4,
+            7 if bytes[4] == b' ' => 5,
+            _ => usize::MAX,
+        };
+        let shape = letters_at != usize::MAX
             && bytes[..4].iter().all(u8::is_ascii_digit)
-            && bytes[4..].iter().all(u8::is_ascii_uppercase)
-            && text.trim().len() <= 7;
+            && bytes[letters_at..].iter().all(u8::is_ascii_alphabetic);
         if !shape {
-            return Err(invalid("postcode", format!("'{}' must be 4 digits and 2 letters, e.g. 9726 AD", text.trim())));
+            return Err(invalid("postcode", format!("'{text}' must be 4 digits and 2 letters, e.g. 9726 AD")));
         }
         if bytes[0] == b'0' {
-            return Err(invalid("postcode", format!("'{}' cannot start with 0; Dutch postcodes run from 1000 to 9999", text.trim())));
+            return Err(invalid("postcode", format!("'{text}' cannot start with 0; Dutch postcodes run from 1000 to 9999")));
         }
-        let letters = &compact[4..];
-        if matches!(letters, "SA" | "SD" | "SS") {
-            return Err(invalid("postcode", format!("'{}': the letters {letters} are not used in Dutch postcodes", text.trim())));
+        let letters = text[letters_at..].to_ascii_uppercase();
+        if matches!(letters.as_str(), "SA" | "SD" | "SS") {
+            return Err(invalid("postcode", format!("'{text}': the letters {letters} are not used in Dutch postcodes")));
         }
-        Ok(Postcode(format!("{} {letters}", &compact[..4])))
+        Ok(Postcode(format!("{} {letters}", &text[..4])))
     }
 }
 
-impl fmt::Display for Postcode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+// ---------------------------------------------------------------------------
+// E-mail
 
-/// E-mail address: pragmatic checks, domain lower-cased.
+/// E-mail address: pragmatic checks (not the full RFC 5322 grammar), domain
+/// lower-cased.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Email(String);
-text_value!(Email);
+text_value!(Email, display);
 
 impl Email {
     pub fn parse(text: &str) -> Result<Email, InvalidValue> {
         let text = text.trim();
+        if text.chars().any(char::is_whitespace) {
+            return Err(invalid("email", "an e-mail address has no spaces"));
+        }
         let (local, domain) = match text.split_once('@') {
             Some((local, domain)) if !domain.contains('@') => (local, domain),
             _ => return Err(invalid("email", "an e-mail address has exactly one @, e.g. naam@example.nl")),
         };
-        if local.is_empty() || local.len() > 64 {
-            return Err(invalid("email", "the part before the @ must be 1 to 64 characters"));
+        if local.is_empty() {
+            return Err(invalid("email", "nothing before the @; write the whole address, e.g. naam@example.nl"));
         }
-        if text.len() > 254 || text.chars().any(char::is_whitespace) {
-            return Err(invalid("email", "an e-mail address has no spaces and at most 254 characters"));
+        if local.len() > 64 {
+            return Err(invalid("email", format!("the part before the @ has at most 64 characters, got {}", local.len())));
         }
-        let labels: Vec<&str> = domain.split('.').collect();
-        let label_ok = |l: &&str| {
-            !l.is_empty() && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        if text.len() > 254 {
+            return Err(invalid("email", format!("an e-mail address has at most 254 characters, got {}", text.len())));
+        }
+        let label_ok = |label: &str| {
+            (1..=63).contains(&label.len())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         };
-        if labels.len() < 2 || !labels.iter().all(label_ok) {
-            return Err(invalid("email", format!("'{domain}' is not a domain name, e.g. example.nl")));
+        if !domain.contains('.') || !domain.split('.').all(label_ok) {
+            return Err(invalid(
+                "email",
+                format!(
+                    "'{domain}' is not a domain name: it needs a dot, and letters, digits and dashes between the dots \
+                     (not at the start or end), e.g. example.nl"
+                ),
+            ));
         }
         Ok(Email(format!("{local}@{}", domain.to_ascii_lowercase())))
     }
 }
 
-/// Chamber of commerce number: eight digits.
+// ---------------------------------------------------------------------------
+// KvK
+
+/// Chamber of commerce (Kamer van Koophandel) number: eight digits.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Kvk(String);
-text_value!(Kvk);
+text_value!(Kvk, display);
 
 impl Kvk {
+    /// Exactly 8 digits; spaces, dots and dashes between them are ignored.
     pub fn parse(text: &str) -> Result<Kvk, InvalidValue> {
-        match digits_only(text.trim()) {
-            Some(digits) if digits.len() == 8 => Ok(Kvk(digits)),
-            _ => Err(invalid("kvk", "a KvK number has exactly 8 digits")),
+        let digits = digits_only(text.trim())
+            .map_err(|c| invalid("kvk", format!("a KvK number has only digits, found '{c}'")))?;
+        if digits.len() != 8 {
+            return Err(invalid("kvk", format!("a KvK number has exactly 8 digits, got {}", digits.len())));
         }
+        Ok(Kvk(digits))
     }
 }
 
-/// Telephone number, normalised without spaces or dashes.
+// ---------------------------------------------------------------------------
+// Phone number
+
+/// Telephone number, normalised without spaces or dashes: "0595123456" or
+/// "+31595123456".
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PhoneNumber(String);
-text_value!(PhoneNumber);
+text_value!(PhoneNumber, display);
 
 impl PhoneNumber {
+    /// A Dutch number of 10 digits starting with 0, +31 and 9 digits, or
+    /// another + country code with 8 to 15 digits in all. Spaces and dashes
+    /// between the digits are allowed.
     pub fn parse(text: &str) -> Result<PhoneNumber, InvalidValue> {
         let text = text.trim();
         let (plus, rest) = match text.strip_prefix('+') {
             Some(rest) => (true, rest),
             None => (false, text),
         };
-        let digits = digits_only(rest)
-            .ok_or_else(|| invalid("phone", "a phone number has only digits, spaces, dashes and a leading +"))?;
-        let valid = if plus {
-            match digits.strip_prefix("31") {
-                Some(national) => national.len() == 9,
-                None => (8..=15).contains(&digits.len()),
+        let mut digits = String::with_capacity(rest.len());
+        for c in rest.chars() {
+            match c {
+                '0'..='9' => digits.push(c),
+                ' ' | '-' => {}
+                '+' => return Err(invalid("phone", "a + may only come first, before the country code")),
+                other => {
+                    return Err(invalid(
+                        "phone",
+                        format!("a phone number has only digits, spaces, dashes and a leading +, found '{other}'"),
+                    ));
+                }
             }
-        } else {
-            digits.len() == 10 && digits.starts_with('0')
-        };
-        if !valid {
-            return Err(invalid("phone", "write a Dutch number of 10 digits (0595 123456) or an international one (+31 595 123456)"));
         }
-        Ok(PhoneNumber(if plus { format!("+{digits}") } else { digits }))
+        let n = digits.len();
+        if plus {
+            if let Some(national) = digits.strip_prefix("31") {
+                if national.len() != 9 {
+                    return Err(invalid(
+                        "phone",
+                        format!("after +31 come 9 digits, without the leading 0 (e.g. +31 595 123456), got {}", national.len()),
+                    ));
+                }
+            } else if digits.starts_with('0') {
+                return Err(invalid("phone", "after the + comes a country code, which never starts with 0, e.g. +31 595 123456"));
+            } else if !(8..=15).contains(&n) {
+                return Err(invalid(
+                    "phone",
+                    format!("an international number has 8 to 15 digits including the country code, got {n}"),
+                ));
+            }
+            Ok(PhoneNumber(format!("+{digits}")))
+        } else {
+            if digits.starts_with("00") {
+                return Err(invalid("phone", "write 00 before a country code as +, e.g. +32 2 123 45 67"));
+            }
+            if !digits.starts_with('0') {
+                return Err(invalid(
+                    "phone",
+                    "a Dutch number starts with 0 (e.g. 0595 123456); give another country's number with + and its code",
+                ));
+            }
+            if n != 10 {
+                return Err(invalid("phone", format!("a Dutch number has 10 digits (e.g. 0595 123456), got {n}")));
+            }
+            Ok(PhoneNumber(digits))
+        }
     }
 }
 
-/// A calendar date: ISO `YYYY-MM-DD` or Dutch `DD-MM-YYYY`.
+// ---------------------------------------------------------------------------
+// Date
+
+/// A calendar date, given as ISO `YYYY-MM-DD` or Dutch `DD-MM-YYYY`
+/// (month and day may have one digit); shown as ISO.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Date(jiff::civil::Date);
 
 impl Date {
     pub fn parse(text: &str) -> Result<Date, InvalidValue> {
         let text = text.trim();
+        let not_a_date = || invalid("date", format!("'{text}' is not a date; write YYYY-MM-DD or DD-MM-YYYY, e.g. 2024-03-31"));
         let parts: Vec<&str> = text.split('-').collect();
         let (year, month, day) = match parts.as_slice() {
             [y, m, d] if y.len() == 4 => (*y, *m, *d),
             [d, m, y] if y.len() == 4 => (*y, *m, *d),
-            _ => return Err(invalid("date", format!("'{text}' is not a date; write YYYY-MM-DD or DD-MM-YYYY"))),
+            _ => return Err(not_a_date()),
         };
-        let number = |s: &str| s.parse::<i16>().ok().filter(|_| s.len() <= 4 && s.chars().all(|c| c.is_ascii_digit()));
-        let (Some(y), Some(m), Some(d)) = (number(year), number(month), number(day)) else {
-            return Err(invalid("date", format!("'{text}' is not a date; write YYYY-MM-DD or DD-MM-YYYY")));
+        let all_digits = |s: &str, lengths: std::ops::RangeInclusive<usize>| {
+            lengths.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
         };
-        let (Ok(m), Ok(d)) = (i8::try_from(m), i8::try_from(d)) else {
-            return Err(invalid("date", format!("'{text}' has no such month or day")));
+        if !all_digits(year, 4..=4) || !all_digits(month, 1..=2) || !all_digits(day, 1..=2) {
+            return Err(not_a_date());
+        }
+        let (Ok(y), Ok(m), Ok(d)) = (year.parse::<i16>(), month.parse::<i8>(), day.parse::<i8>()) else {
+            return Err(not_a_date());
         };
-        jiff::civil::Date::new(y, m, d)
-            .map(Date)
-            .map_err(|_| invalid("date", format!("'{text}' does not exist in the calendar")))
+        if !(1..=12).contains(&m) {
+            return Err(invalid("date", format!("'{text}': there is no month {m}; months run from 1 to 12")));
+        }
+        let first = jiff::civil::Date::new(y, m, 1).map_err(|_| not_a_date())?;
+        let days = first.days_in_month();
+        if !(1..=days).contains(&d) {
+            return Err(invalid(
+                "date",
+                format!("'{text}' does not exist: {} {y} has {days} days", MONTHS[usize::from(m.unsigned_abs() - 1)]),
+            ));
+        }
+        jiff::civil::Date::new(y, m, d).map(Date).map_err(|_| not_a_date())
     }
 
     pub fn civil(self) -> jiff::civil::Date {
         self.0
     }
 }
+
+const MONTHS: [&str; 12] = [
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+];
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -292,75 +436,8 @@ impl FromStr for Date {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn reason<T: fmt::Debug>(result: Result<T, InvalidValue>) -> String {
-        result.unwrap_err().to_string()
-    }
-
-    // req: E1
-    #[test]
-    fn bsn_eleven_check() {
-        for valid in ["111222333", "123456782", "999990019", "1112.22.333", "12345672"] {
-            assert!(Bsn::parse(valid).is_ok(), "{valid}");
-        }
-        assert_eq!(Bsn::parse("12345672").unwrap().as_str(), "012345672");
-        assert!(reason(Bsn::parse("111222334")).starts_with("bsn: fails the 11-check"));
-        assert!(reason(Bsn::parse("1234567")).contains("9 digits, got 7"));
-        assert!(reason(Bsn::parse("000000000")).contains("zeros"));
-        assert!(reason(Bsn::parse("11122233x")).contains("only digits"));
-        assert_eq!(format!("{:?}", Bsn::parse("111222333").unwrap()), "Bsn(*****2333)");
-    }
-
-    // req: E1
-    #[test]
-    fn iban_mod_97() {
-        for valid in ["NL91ABNA0417164300", "nl91 abna 0417 1643 00", "NL02ABNA0123456789", "DE89370400440532013000", "GB82WEST12345698765432"] {
-            assert!(Iban::parse(valid).is_ok(), "{valid}");
-        }
-        assert_eq!(Iban::parse("nl91 abna 0417 1643 00").unwrap().to_string(), "NL91 ABNA 0417 1643 00");
-        assert!(reason(Iban::parse("NL91ABNA0417164301")).starts_with("iban: check digits do not match (mod 97)"));
-        assert!(reason(Iban::parse("NL91ABNA041716430")).contains("18 characters, got 17"));
-        assert!(reason(Iban::parse("91NLABNA0417164300")).contains("country code"));
-        assert!(reason(Iban::parse("NL91ABNA04171643OO")).contains("10 digits"));
-    }
-
-    // req: E1
-    #[test]
-    fn dutch_postcode() {
-        assert_eq!(Postcode::parse("9726ad").unwrap().as_str(), "9726 AD");
-        assert_eq!(Postcode::parse(" 9726 AD ").unwrap().as_str(), "9726 AD");
-        assert!(reason(Postcode::parse("97261AD")).contains("4 digits and 2 letters"));
-        assert!(reason(Postcode::parse("0726 AD")).contains("cannot start with 0"));
-        assert!(reason(Postcode::parse("9726 SS")).contains("not used"));
-    }
-
-    // req: E11
-    #[test]
-    fn email_and_phone() {
-        assert_eq!(Email::parse("Anna@Example.NL").unwrap().as_str(), "Anna@example.nl");
-        assert!(reason(Email::parse("anna.example.nl")).contains("exactly one @"));
-        assert!(reason(Email::parse("anna@example")).contains("not a domain"));
-        assert!(reason(Email::parse("an na@example.nl")).contains("no spaces"));
-        assert!(reason(Email::parse("anna@-example.nl")).contains("not a domain"));
-        assert_eq!(PhoneNumber::parse("0595 123 456").unwrap().as_str(), "0595123456");
-        assert_eq!(PhoneNumber::parse("+31 595 123456").unwrap().as_str(), "+31595123456");
-        assert!(reason(PhoneNumber::parse("0595 12")).starts_with("phone:"));
-    }
-
-    // req: E4
-    #[test]
-    fn kvk_and_dates() {
-        assert_eq!(Kvk::parse("0123 4567").unwrap().as_str(), "01234567");
-        assert!(reason(Kvk::parse("1234567")).contains("8 digits"));
-        assert_eq!(Date::parse("2024-02-29").unwrap().to_string(), "2024-02-29");
-        assert_eq!(Date::parse("29-02-2024").unwrap().to_string(), "2024-02-29");
-        assert!(reason(Date::parse("2023-02-29")).contains("does not exist"));
-        assert!(reason(Date::parse("2023/02/01")).contains("YYYY-MM-DD"));
-    }
-}
+// ---------------------------------------------------------------------------
+// Passwords
 
 /// Passwords that are refused for being common (shipped with the product).
 const COMMON_PASSWORDS: &str = include_str!("../data/common-passwords.txt");
@@ -389,9 +466,217 @@ pub fn check_password(password: &str, account: &[&str]) -> Result<(), InvalidVal
     Ok(())
 }
 
+// ---------------------------------------------------------------------------
+
 #[cfg(test)]
-mod password_tests {
+mod tests {
     use super::*;
+
+    /// The error, checked to name `field`; returns the whole message.
+    #[track_caller]
+    fn refused<T: fmt::Debug>(field: &str, result: Result<T, InvalidValue>) -> String {
+        let error = result.unwrap_err();
+        assert_eq!(error.field, field, "{error}");
+        let message = error.to_string();
+        assert!(message.starts_with(&format!("{field}: ")), "{message}");
+        message
+    }
+
+    // req: E1
+    #[test]
+    fn bsn_valid_examples_and_normalisation() {
+        for valid in ["111222333", "123456782", "999990019", " 1112.22.333 ", "111-222-333", "12345672"] {
+            assert!(Bsn::parse(valid).is_ok(), "{valid}");
+        }
+        // Eight digits: a leading zero was left off.
+        assert_eq!(Bsn::parse("12345672").unwrap().as_str(), "012345672");
+        assert_eq!("123456782".parse::<Bsn>().unwrap().as_str(), "123456782");
+        let bsn = Bsn::parse("123456782").unwrap();
+        assert_eq!(bsn.to_string(), "123456782");
+        assert_eq!(bsn.masked(), "*****6782");
+        assert_eq!(format!("{bsn:?}"), "Bsn(*****6782)");
+    }
+
+    // req: E1
+    #[test]
+    fn bsn_refusals_name_the_rule() {
+        assert_eq!(refused("bsn", Bsn::parse("123456788")), "bsn: fails the 11-check; check for a typing error");
+        assert!(refused("bsn", Bsn::parse("111222334")).contains("11-check"));
+        // The refused number is not echoed.
+        assert!(!refused("bsn", Bsn::parse("111222334")).contains("111222334"));
+        assert_eq!(refused("bsn", Bsn::parse("1234567")), "bsn: a BSN has 9 digits, got 7");
+        assert_eq!(refused("bsn", Bsn::parse("1234567820")), "bsn: a BSN has 9 digits, got 10");
+        assert_eq!(refused("bsn", Bsn::parse("")), "bsn: a BSN has 9 digits, got 0");
+        assert!(refused("bsn", Bsn::parse("000000000")).contains("cannot be all zeros"));
+        assert!(refused("bsn", Bsn::parse("00000000")).contains("cannot be all zeros"));
+        assert_eq!(refused("bsn", Bsn::parse("11122233x")), "bsn: a BSN has only digits, found 'x'");
+        assert!("111222334".parse::<Bsn>().is_err());
+    }
+
+    // req: E1
+    #[test]
+    fn iban_valid_examples_and_display() {
+        for valid in [
+            "NL91ABNA0417164300",
+            "nl91 abna 0417 1643 00",
+            "NL02ABNA0123456789",
+            "DE89370400440532013000",
+            "GB82WEST12345698765432",
+            "BE68539007547034",
+        ] {
+            assert!(Iban::parse(valid).is_ok(), "{valid}");
+        }
+        let iban = Iban::parse(" nl91 abna 0417 1643 00 ").unwrap();
+        assert_eq!(iban.as_str(), "NL91ABNA0417164300");
+        assert_eq!(iban.to_string(), "NL91 ABNA 0417 1643 00");
+        assert_eq!(format!("{iban:?}"), "Iban(NL91…)");
+        assert_eq!(Iban::parse("GB82WEST12345698765432").unwrap().to_string(), "GB82 WEST 1234 5698 7654 32");
+        assert_eq!("DE89370400440532013000".parse::<Iban>().unwrap().as_str(), "DE89370400440532013000");
+    }
+
+    // req: E1
+    #[test]
+    fn iban_refusals_name_the_rule() {
+        let mod97 = "iban: check digits do not match (mod 97); check for a typing error";
+        assert_eq!(refused("iban", Iban::parse("NL91ABNA0417164301")), mod97);
+        assert_eq!(refused("iban", Iban::parse("NL92ABNA0417164300")), mod97);
+        assert_eq!(refused("iban", Iban::parse("DE89370400440532013001")), mod97);
+        assert_eq!(refused("iban", Iban::parse("NL91ABNA041716430")), "iban: an NL IBAN has 18 characters, got 17");
+        assert!(refused("iban", Iban::parse("NL91ABNA04171643000")).contains("18 characters, got 19"));
+        assert!(refused("iban", Iban::parse("NL91ABNA04171643OO")).contains("4-letter bank code and 10 digits"));
+        assert!(refused("iban", Iban::parse("NL911BNA0417164300")).contains("4-letter bank code"));
+        assert!(refused("iban", Iban::parse("91NLABNA0417164300")).contains("country code and 2 check digits"));
+        assert!(refused("iban", Iban::parse("NL")).contains("country code and 2 check digits"));
+        assert!(refused("iban", Iban::parse("DE8937040044")).contains("15 to 34 characters, got 12"));
+        assert!(refused("iban", Iban::parse("DE8937040044053201300012345678901234")).contains("15 to 34 characters, got 36"));
+        assert_eq!(refused("iban", Iban::parse("NL91-ABNA-0417-1643-00")), "iban: an IBAN has only letters and digits, found '-'");
+        // 00 passes mod 97 whenever 97 would; it is still refused.
+        assert!(refused("iban", Iban::parse("NL00ABNA0417164300")).contains("from 02 to 98, got 00"));
+        assert!(refused("iban", Iban::parse("NL99ABNA0417164300")).contains("from 02 to 98, got 99"));
+    }
+
+    #[test]
+    fn mod_97_streams_letters_and_digits() {
+        // The ISO 13616 example: NL91ABNA0417164300 leaves 1.
+        assert_eq!(mod_97("NL91ABNA0417164300"), 1);
+        // With the check digits zeroed: 1 - 91 ≡ 7 (mod 97).
+        assert_eq!(mod_97("NL00ABNA0417164300"), 7);
+        assert_eq!(mod_97("GB82WEST12345698765432"), 1);
+    }
+
+    // req: E1
+    #[test]
+    fn postcode_valid_examples_and_normalisation() {
+        for (input, normal) in [("9726 AD", "9726 AD"), ("9726ad", "9726 AD"), (" 9726 aD ", "9726 AD"), ("1000 AA", "1000 AA")] {
+            let postcode = Postcode::parse(input).unwrap();
+            assert_eq!(postcode.as_str(), normal);
+            assert_eq!(postcode.to_string(), normal);
+        }
+        assert_eq!("9981ab".parse::<Postcode>().unwrap().as_str(), "9981 AB");
+    }
+
+    // req: E1
+    #[test]
+    fn postcode_refusals_name_the_rule() {
+        assert_eq!(refused("postcode", Postcode::parse("97261AD")), "postcode: '97261AD' must be 4 digits and 2 letters, e.g. 9726 AD");
+        for shape in ["9726", "972 AD", "9726 A", "9726 ADX", "97 26AD", "9726  AD", "9726-AD", "AD 9726", "9726 A1", ""] {
+            assert!(refused("postcode", Postcode::parse(shape)).contains("must be 4 digits and 2 letters"), "{shape}");
+        }
+        assert!(refused("postcode", Postcode::parse("0726 AD")).contains("cannot start with 0"));
+        for letters in ["SA", "sd", "SS"] {
+            assert!(refused("postcode", Postcode::parse(&format!("9726 {letters}"))).contains("are not used"), "{letters}");
+        }
+    }
+
+    // req: E11
+    #[test]
+    fn email_valid_examples_and_normalisation() {
+        assert_eq!(Email::parse("Anna@Example.NL").unwrap().as_str(), "Anna@example.nl");
+        assert_eq!(Email::parse(" henk.wind+post@mail.gemeente-x.nl ").unwrap().to_string(), "henk.wind+post@mail.gemeente-x.nl");
+        assert!("a@b.nl".parse::<Email>().is_ok());
+        let longest_local = format!("{}@example.nl", "a".repeat(64));
+        assert!(Email::parse(&longest_local).is_ok());
+    }
+
+    // req: E11
+    #[test]
+    fn email_refusals_name_the_rule() {
+        assert!(refused("email", Email::parse("anna.example.nl")).contains("exactly one @"));
+        assert!(refused("email", Email::parse("anna@@example.nl")).contains("exactly one @"));
+        assert!(refused("email", Email::parse("anna@example@nl")).contains("exactly one @"));
+        assert!(refused("email", Email::parse("@example.nl")).contains("nothing before the @"));
+        assert!(refused("email", Email::parse(&format!("{}@example.nl", "a".repeat(65)))).contains("at most 64 characters, got 65"));
+        let too_long = format!("anna@{}.nl", vec!["a".repeat(60); 5].join("."));
+        assert!(refused("email", Email::parse(&too_long)).contains("at most 254 characters"));
+        assert!(refused("email", Email::parse("an na@example.nl")).contains("no spaces"));
+        for domain in ["example", "-example.nl", "example-.nl", "exa_mple.nl", "example..nl", "example.nl.", ""] {
+            let message = refused("email", Email::parse(&format!("anna@{domain}")));
+            assert!(message.contains("is not a domain name"), "{domain}: {message}");
+        }
+        assert!(refused("email", Email::parse(&format!("anna@{}.nl", "a".repeat(64)))).contains("not a domain name"));
+    }
+
+    // req: E11
+    #[test]
+    fn phone_valid_examples_and_normalisation() {
+        for (input, normal) in [
+            ("0595 123 456", "0595123456"),
+            ("06-12345678", "0612345678"),
+            ("+31 595 123456", "+31595123456"),
+            ("+31-6-1234-5678", "+31612345678"),
+            ("+32 2 123 45 67", "+3221234567"),
+            ("+1 202 555 0143", "+12025550143"),
+        ] {
+            let phone = PhoneNumber::parse(input).unwrap();
+            assert_eq!(phone.as_str(), normal);
+            assert_eq!(phone.to_string(), normal);
+        }
+        assert!("0595123456".parse::<PhoneNumber>().is_ok());
+    }
+
+    // req: E11
+    #[test]
+    fn phone_refusals_name_the_rule() {
+        assert_eq!(refused("phone", PhoneNumber::parse("0595 12")), "phone: a Dutch number has 10 digits (e.g. 0595 123456), got 6");
+        assert!(refused("phone", PhoneNumber::parse("05951234567")).contains("10 digits"));
+        assert!(refused("phone", PhoneNumber::parse("595 123456")).contains("starts with 0"));
+        assert!(refused("phone", PhoneNumber::parse("+31 0595 123456")).contains("after +31 come 9 digits, without the leading 0"));
+        assert!(refused("phone", PhoneNumber::parse("+31 595 12345")).contains("got 8"));
+        assert!(refused("phone", PhoneNumber::parse("+44 20 71")).contains("8 to 15 digits"));
+        assert!(refused("phone", PhoneNumber::parse("+44 2071 2345 6789 0123")).contains("8 to 15 digits"));
+        assert!(refused("phone", PhoneNumber::parse("+0595 123456")).contains("never starts with 0"));
+        assert!(refused("phone", PhoneNumber::parse("0032 2 123 45 67")).contains("as +"));
+        assert!(refused("phone", PhoneNumber::parse("(0595) 123456")).contains("found '('"));
+        assert!(refused("phone", PhoneNumber::parse("0595.123456")).contains("found '.'"));
+        assert!(refused("phone", PhoneNumber::parse("31+595123456")).contains("may only come first"));
+    }
+
+    // req: E4
+    #[test]
+    fn kvk_eight_digits() {
+        assert_eq!(Kvk::parse("0123 4567").unwrap().as_str(), "01234567");
+        assert_eq!("12345678".parse::<Kvk>().unwrap().to_string(), "12345678");
+        assert_eq!(refused("kvk", Kvk::parse("1234567")), "kvk: a KvK number has exactly 8 digits, got 7");
+        assert!(refused("kvk", Kvk::parse("123456789")).contains("got 9"));
+        assert!(refused("kvk", Kvk::parse("1234567a")).contains("only digits, found 'a'"));
+    }
+
+    // req: E1
+    #[test]
+    fn dates_iso_and_dutch() {
+        assert_eq!(Date::parse("2024-02-29").unwrap().to_string(), "2024-02-29");
+        assert_eq!(Date::parse("29-02-2024").unwrap().to_string(), "2024-02-29");
+        assert_eq!(Date::parse("1-3-2024").unwrap().to_string(), "2024-03-01");
+        assert_eq!("2024-12-31".parse::<Date>().unwrap().civil(), jiff::civil::date(2024, 12, 31));
+        assert_eq!(refused("date", Date::parse("2023-02-29")), "date: '2023-02-29' does not exist: February 2023 has 28 days");
+        assert!(refused("date", Date::parse("31-04-2024")).contains("April 2024 has 30 days"));
+        assert!(refused("date", Date::parse("2024-01-00")).contains("does not exist"));
+        assert!(refused("date", Date::parse("2024-13-01")).contains("there is no month 13"));
+        assert!(refused("date", Date::parse("2024-00-01")).contains("there is no month 0"));
+        for shape in ["2023/02/01", "2023-02", "23-02-01", "2023-002-01", "2023-+2-01", "2023-02-01T00:00", "", "vandaag"] {
+            assert!(refused("date", Date::parse(shape)).contains("write YYYY-MM-DD or DD-MM-YYYY"), "{shape}");
+        }
+    }
 
     // req: E12
     #[test]
