@@ -222,3 +222,63 @@ fn register_check_warns_when_a_change_shortens_terms_of_data_held() {
     let unchanged = crate::grondslag(&["register", "check", "--data", dir.path().to_str().unwrap()]);
     assert!(!crate::stderr(&unchanged).contains("warning"), "{}", crate::stderr(&unchanged));
 }
+
+// req: I5
+#[test]
+fn an_intranet_profile_goes_when_the_employee_leaves_and_optional_parts_on_withdrawal() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let profile = record_with_event(&kernel, "intranet_profiel", Role::Employee, &[(Category::Name, Value::text("Jan")), (Category::Function, Value::text("behandelaar")), (Category::Email, Value::text("jan@img.nl"))], "created", "2026-01-05T09:00:00Z");
+    let optional = kernel.processing("intranet_profiel_optioneel").unwrap();
+    let extra = kernel.write(&at(Role::Employee, "2026-01-05T09:00:00Z"), optional, Some(&profile.subject), None, &[(Category::ProfileOptional, Value::text("team schade, bel me voor BAG-vragen"))]).unwrap();
+    kernel.record_event(&at(Role::Employee, "2026-01-05T09:00:00Z"), optional, &extra, "given", None, None).unwrap();
+    assert_eq!(sweep(&kernel, "2030-01-01T00:00:00Z"), 0, "kept while employed and consenting");
+    kernel.record_event(&at(Role::Employee, "2026-06-01T09:00:00Z"), optional, &extra, "consent_withdrawn", None, None).unwrap();
+    assert_eq!(sweep(&kernel, "2026-06-01T09:00:00Z"), 1);
+    kernel.record_event(&at(Role::Employee, "2027-03-31T16:00:00Z"), kernel.processing("intranet_profiel").unwrap(), &profile, "employment_ended", None, None).unwrap();
+    assert_eq!(sweep(&kernel, "2027-03-31T16:00:00Z"), 1);
+    assert!(!exists(dir.path(), &profile));
+}
+
+// req: I7
+#[test]
+fn team_system_accounts_keep_only_a_password_hash_and_their_own_term() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let systems = kernel.processing("teamsystemen").unwrap();
+    let account = record_with_event(&kernel, "teamsystemen", Role::Admin, &[(Category::Username, Value::text("jan.jansen")), (Category::Password, Value::text("lange zin als wachtwoord")), (Category::Email, Value::text("jan@img.nl"))], "recorded", "2026-01-05T09:00:00Z");
+    let stored = kernel.read_record(&at(Role::Admin, "2026-01-06T09:00:00Z"), systems, &account, grondslag_register::CategorySet::of(&[Category::Password])).unwrap().unwrap();
+    assert!(stored.get(Category::Password).and_then(Value::as_text).unwrap().starts_with("$argon2id$"));
+    kernel.record_event(&at(Role::Admin, "2026-01-05T09:00:00Z"), systems, &account, "item_term:6 months", None, None).unwrap();
+    assert_eq!(sweep(&kernel, "2026-07-05T07:59:59Z"), 0);
+    assert_eq!(sweep(&kernel, "2026-07-05T08:00:00Z"), 1, "this application's own term, not the one-year default");
+}
+
+// req: K8
+#[test]
+fn training_recordings_need_consent_and_go_after_four_weeks() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let register = kernel.register();
+    let training = register.processing(kernel.processing("kcc_opleiding_klantcontact").unwrap());
+    assert_eq!(training.basis, grondslag_register::Basis::Consent);
+    let clip = record_with_event(&kernel, "kcc_opleiding_klantcontact", Role::Employee, &[(Category::Name, Value::text("Medewerker")), (Category::CallRecording, Value::Bytes(b"opname".to_vec()))], "recorded", "2026-02-02T09:00:00Z");
+    assert_eq!(sweep(&kernel, "2026-03-02T08:59:59Z"), 0);
+    assert_eq!(sweep(&kernel, "2026-03-02T09:00:00Z"), 1);
+    assert!(!exists(dir.path(), &clip));
+}
+
+// req: I2
+#[test]
+fn survey_answers_can_be_given_without_a_name_and_withdrawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let results = kernel.processing("mto_resultaten").unwrap();
+    let p = kernel.register().processing(results);
+    assert!(p.optional.contains(Category::Name) && p.optional.contains(Category::Email), "contact details at the end are optional");
+    let invitation = kernel.register().processing(kernel.processing("mto_uitnodiging").unwrap());
+    assert_eq!(invitation.basis, grondslag_register::Basis::LegitimateInterest);
+    let answers = record_with_event(&kernel, "mto_resultaten", Role::Employee, &[(Category::SurveyAnswers, Value::text("tevreden: 4"))], "given", "2026-05-01T09:00:00Z");
+    kernel.record_event(&at(Role::Employee, "2026-05-02T09:00:00Z"), results, &answers, "consent_withdrawn", None, None).unwrap();
+    assert_eq!(sweep(&kernel, "2026-05-02T09:00:00Z"), 1);
+}

@@ -280,3 +280,21 @@ fn a_request_for_someone_else_needs_a_valid_authorisation() {
     assert!(matches!(refused, Err(RequestError::NotAuthorised)), "{refused:?}");
     assert!(requests.open(&access(Role::PrivacyOfficer)).unwrap().is_empty(), "nothing was filed");
 }
+
+// req: E0.1
+#[test]
+fn one_central_store_holds_every_scheme_of_a_person() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let handler = access(Role::CaseHandler);
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let immaterial = kernel.processing("immateriele_schade").unwrap();
+    let anna = kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text("Anna")), (Category::Bsn, Value::text("111222333"))]).unwrap().subject;
+    // The second scheme finds the same person by BSN in the same store.
+    assert_eq!(kernel.find_by_bsn(&handler, immaterial, "111222333").unwrap(), Some(anna.clone()));
+    kernel.write(&handler, immaterial, Some(&anna), None, &[(Category::Name, Value::text("Anna")), (Category::Health, Value::text("vragenlijst"))]).unwrap();
+    let export = kernel.export(&access(Role::PrivacyOfficer), kernel.processing("rechtenverzoeken").unwrap(), &anna).unwrap();
+    let processings: BTreeSet<&str> = export.records.iter().map(|r| r.processing.as_str()).collect();
+    assert_eq!(processings, BTreeSet::from(["fysieke_schade", "immateriele_schade"]));
+    assert_eq!(crate::files_below(dir.path()).iter().filter(|f| f.extension().is_some_and(|e| e == "db")).count(), 1, "one database");
+}
