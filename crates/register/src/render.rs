@@ -3,7 +3,11 @@
 //!
 //! The register is first turned into a small document (headings,
 //! paragraphs, lists, tables); one writer prints it as Markdown, another as a
-//! standalone HTML page. What the statement says is decided once.
+//! standalone HTML page. What the statement says is decided once, in
+//! [`document`]; the writers only decide how it looks.
+//!
+//! Text may mark a register name as code with backticks (`claim_dossier`):
+//! Markdown keeps them, HTML turns them into `<code>`.
 
 use std::fmt::Write;
 
@@ -17,6 +21,16 @@ pub enum Format {
     Html,
 }
 
+impl Format {
+    pub fn from_name(name: &str) -> Option<Format> {
+        match name {
+            "md" | "markdown" => Some(Format::Markdown),
+            "html" => Some(Format::Html),
+            _ => None,
+        }
+    }
+}
+
 /// Renders one of the register's statements.
 pub fn render(register: &Register, statement: Statement, format: Format) -> String {
     let document = document(register, statement);
@@ -28,28 +42,55 @@ pub fn render(register: &Register, statement: Statement, format: Format) -> Stri
 
 #[derive(Debug)]
 enum Block {
-    /// Level, text, and an anchor for the table of contents.
-    Heading(u8, String, Option<String>),
+    /// `anchor` makes the heading an entry of the table of contents; `tag`
+    /// is the requirement id, shown small so the privacy officer can trace
+    /// the text to the rule it encodes.
+    Heading { level: u8, text: String, anchor: Option<String>, tag: Option<String> },
     Paragraph(String),
-    /// A label in bold followed by text.
+    /// A label in bold followed by text on the same line.
     Field(&'static str, String),
     List(Vec<String>),
+    Table { header: [&'static str; 5], rows: Vec<[String; 5]> },
+    /// Where the table of contents goes; each writer builds it from the
+    /// anchored headings.
+    Contents,
 }
 
 #[derive(Debug)]
 struct Document {
     title: String,
     blocks: Vec<Block>,
-    /// (anchor, title) of each section.
-    contents: Vec<(String, String)>,
+}
+
+impl Document {
+    fn contents(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.blocks.iter().filter_map(|block| match block {
+            Block::Heading { text, anchor: Some(anchor), .. } => Some((anchor.as_str(), text.as_str())),
+            _ => None,
+        })
+    }
+}
+
+fn heading(level: u8, text: String) -> Block {
+    Block::Heading { level, text, anchor: None, tag: None }
+}
+
+fn anchored(text: String, anchor: String) -> Block {
+    Block::Heading { level: 2, text, anchor: Some(anchor), tag: None }
 }
 
 const MONTHS: [&str; 12] = [
     "januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december",
 ];
 
+/// "1 mei 2024": the date as a Dutch reader writes it.
 fn dutch_date(date: jiff::civil::Date) -> String {
-    let month = usize::try_from(date.month() - 1).ok().and_then(|m| MONTHS.get(m)).copied().unwrap_or("?");
+    let month = usize::try_from(date.month())
+        .ok()
+        .and_then(|m| m.checked_sub(1))
+        .and_then(|m| MONTHS.get(m))
+        .copied()
+        .unwrap_or("?");
     format!("{} {month} {}", date.day(), date.year())
 }
 
@@ -62,24 +103,23 @@ fn document(register: &Register, statement: Statement) -> Document {
         _ => register.meta.controller.as_str(),
     };
     let mut blocks = vec![
+        Block::Field("Verwerkingsverantwoordelijke:", controller.to_string()),
         Block::Paragraph(format!(
-            "{controller} — versie {}, vastgesteld op {}.",
+            "Versie {}, vastgesteld op {}.",
             register.meta.version,
             dutch_date(register.meta.date)
         )),
         Block::Paragraph(
-            "Deze verklaring is gemaakt uit het register van verwerkingen dat de software van het instituut zelf \
-             afdwingt: wat hier staat, is wat het systeem toestaat. Wijzigt het register, dan krijgt deze verklaring \
+            "Deze verklaring is gemaakt uit het register van verwerkingen dat de software zelf afdwingt: \
+             wat hier staat, is wat het systeem toestaat. Wijzigt het register, dan krijgt deze verklaring \
              een nieuwe versie."
                 .to_string(),
         ),
+        Block::Contents,
     ];
-    let mut contents = Vec::new();
+    // `parse` keeps the sections in number order.
     for section in register.sections.iter().filter(|s| s.statement == statement) {
-        let anchor = format!("sectie-{}", section.number);
-        let title = format!("{}. {}", section.number, section.title);
-        contents.push((anchor.clone(), title.clone()));
-        blocks.push(Block::Heading(2, title, Some(anchor)));
+        blocks.push(anchored(format!("{}. {}", section.number, section.title), format!("sectie-{}", section.number)));
         if let Some(intro) = &section.intro {
             blocks.extend(intro.split("\n\n").map(|p| Block::Paragraph(p.trim().to_string())));
         }
@@ -87,50 +127,45 @@ fn document(register: &Register, statement: Statement) -> Document {
             processing_blocks(register, controller, processing, &mut blocks);
         }
     }
-    recipients_blocks(register, &processings, &mut contents, &mut blocks);
+    recipients_blocks(register, &processings, &mut blocks);
     if statement == Statement::Public {
-        let c = &register.contact;
-        contents.push(("contact".to_string(), "Contact".to_string()));
-        blocks.push(Block::Heading(2, "Contact".to_string(), Some("contact".to_string())));
-        blocks.push(Block::List(vec![
-            format!("Bezoekadres: {}", c.visit),
-            format!("Postadres: {}", c.post),
-            format!("E-mail privacyteam: {}", c.email),
-            format!("Telefoon: {}", c.phone),
-            format!("Functionaris gegevensbescherming (FG): {}", c.dpo_email),
-        ]));
-        blocks.push(Block::Paragraph(
-            "Ben je het niet eens met hoe wij met je gegevens omgaan? Neem contact op met het privacyteam of de FG. \
-             Je kunt ook een klacht indienen bij de Autoriteit Persoonsgegevens."
-                .to_string(),
-        ));
+        contact_blocks(register, &mut blocks);
     }
-    Document { title: statement.title_nl().to_string(), blocks, contents }
+    Document { title: statement.title_nl().to_string(), blocks }
 }
 
 fn processing_blocks(register: &Register, controller: &str, p: &Processing, blocks: &mut Vec<Block>) {
-    blocks.push(Block::Heading(3, format!("{} ({})", p.name, p.req), None));
+    blocks.push(Block::Heading {
+        level: 3,
+        text: p.name.clone(),
+        anchor: None,
+        tag: Some(p.req.clone()),
+    });
     blocks.push(Block::Paragraph(p.purpose.clone()));
     if p.controller != controller {
-        blocks.push(Block::Field("Verwerkingsverantwoordelijke", p.controller.clone()));
+        blocks.push(Block::Field("Verwerkingsverantwoordelijke:", p.controller.clone()));
     }
     if !p.subjects.is_empty() {
-        blocks.push(Block::Field("Van wie", p.subjects.join(", ")));
+        blocks.push(Block::Field("Van wie gebruiken wij gegevens?", p.subjects.join(", ")));
     }
-    blocks.push(Block::Field("Welke gegevens gebruiken wij?", String::new()));
+    blocks.push(heading(4, "Welke gegevens gebruiken wij?".to_string()));
     blocks.push(Block::List(p.categories.iter().map(|c| category_label(c, p.optional)).collect()));
-    blocks.push(Block::Field("Grondslag", basis_text(p)));
+    blocks.push(Block::Field("Grondslag:", basis_text(p)));
     if let Some(withdrawal) = &p.withdrawal {
-        blocks.push(Block::Field("Toestemming intrekken", withdrawal.clone()));
+        blocks.push(Block::Field("Toestemming intrekken:", withdrawal.clone()));
     }
     if let Some(compatibility) = &p.compatibility {
-        blocks.push(Block::Field("Verenigbaarheid met het oorspronkelijke doel", compatibility.clone()));
+        blocks.push(Block::Field("Verenigbaar met het oorspronkelijke doel:", compatibility.clone()));
     }
     if !p.sources.is_empty() {
         blocks.push(Block::Field("Van wie krijgen wij deze gegevens?", p.sources.join(", ")));
     }
-    if !p.disclosures.is_empty() {
-        blocks.push(Block::Field("Met wie delen wij je gegevens?", String::new()));
+    blocks.push(heading(4, "Met wie delen wij je gegevens?".to_string()));
+    if p.disclosures.is_empty() {
+        // The kernel refuses any disclosure the register does not declare,
+        // so an empty list is a promise the system keeps.
+        blocks.push(Block::Paragraph("Wij verstrekken deze gegevens niet aan anderen.".to_string()));
+    } else {
         blocks.push(Block::List(
             p.disclosures
                 .iter()
@@ -142,7 +177,7 @@ fn processing_blocks(register: &Register, controller: &str, p: &Processing, bloc
         ));
     }
     if !p.processors.is_empty() {
-        blocks.push(Block::Field("Verwerkers", p.processors.join(", ")));
+        blocks.push(Block::Field("Verwerkers die namens ons werken:", p.processors.join(", ")));
     }
     blocks.push(Block::Field("Hoe lang bewaren wij je gegevens?", retention_nl(&p.retention)));
     if p.save_and_resume {
@@ -150,38 +185,73 @@ fn processing_blocks(register: &Register, controller: &str, p: &Processing, bloc
             "Een aanvraag die je nog niet hebt afgerond, bewaren wij zodat je later verder kunt gaan.".to_string(),
         ));
     }
+    if let Some(dpia) = &p.dpia {
+        blocks.push(Block::Paragraph(format!(
+            "Deze verwerking kan een hoog risico voor je privacy hebben. Daarom hebben wij vooraf een \
+             gegevensbeschermingseffectbeoordeling gedaan ({dpia})."
+        )));
+    }
 }
 
-fn recipients_blocks(register: &Register, processings: &[&Processing], contents: &mut Vec<(String, String)>, blocks: &mut Vec<Block>) {
+/// Every party that receives data under this statement, with the most it
+/// may ever receive: the ceiling the per-processing lists stay under.
+fn recipients_blocks(register: &Register, processings: &[&Processing], blocks: &mut Vec<Block>) {
     let mut used: Vec<_> = processings.iter().flat_map(|p| p.disclosures.iter().map(|d| d.recipient_id)).collect();
     used.sort();
     used.dedup();
     if used.is_empty() {
         return;
     }
-    contents.push(("ontvangers".to_string(), "Ontvangers".to_string()));
-    blocks.push(Block::Heading(2, "Ontvangers".to_string(), Some("ontvangers".to_string())));
-    blocks.push(Block::List(
-        used.into_iter()
-            .map(|id| {
-                let r = register.recipient(id);
-                let basis = r.legal_basis.as_deref().map(|b| format!(" Grondslag: {b}.")).unwrap_or_default();
-                let check = if r.legal_check { " Alleen na een vastgelegde toets dat de wettelijke plicht bestaat." } else { "" };
-                format!("{} ({}, {}): {} Ten hoogste: {}.{basis}{check}", r.name, r.kind.label_nl(), r.req, r.purpose, labels(r.categories))
-            })
-            .collect(),
+    blocks.push(anchored("Ontvangers".to_string(), "ontvangers".to_string()));
+    blocks.push(Block::Paragraph(
+        "Deze partijen kunnen gegevens van ons krijgen, elk alleen voor het doel en ten hoogste de gegevens \
+         die hieronder staan. Welke gegevens een partij bij een bepaalde verwerking krijgt, staat bij die verwerking."
+            .to_string(),
+    ));
+    let rows = used
+        .into_iter()
+        .map(|id| {
+            let r = register.recipient(id);
+            let mut basis = r.legal_basis.clone().unwrap_or_else(|| "—".to_string());
+            if r.legal_check {
+                basis.push_str("; alleen na een vastgelegde toets dat de wettelijke plicht bestaat");
+            }
+            [format!("{} ({})", r.name, r.req), r.kind.label_nl().to_string(), r.purpose.clone(), labels(r.categories), basis]
+        })
+        .collect();
+    blocks.push(Block::Table { header: ["Ontvanger", "Soort", "Waarvoor", "Ten hoogste deze gegevens", "Grondslag"], rows });
+}
+
+fn contact_blocks(register: &Register, blocks: &mut Vec<Block>) {
+    let c = &register.contact;
+    blocks.push(anchored("Contact".to_string(), "contact".to_string()));
+    blocks.push(Block::List(vec![
+        format!("Bezoekadres: {}", c.visit),
+        format!("Postadres: {}", c.post),
+        format!("E-mail privacyteam: {}", c.email),
+        format!("Telefoon: {}", c.phone),
+        format!("Functionaris gegevensbescherming (FG): {}", c.dpo_email),
+    ]));
+    blocks.push(Block::Paragraph(
+        "Ben je het niet eens met hoe wij met je gegevens omgaan? Neem contact op met het privacyteam of de FG. \
+         Je kunt ook een klacht indienen bij de Autoriteit Persoonsgegevens."
+            .to_string(),
     ));
 }
 
 fn category_label(category: Category, optional: CategorySet) -> String {
-    let mut label = category.label_nl().to_string();
+    let mut notes = Vec::new();
     if optional.contains(category) {
-        label.push_str(" (optioneel)");
+        notes.push("optioneel");
     }
     if category.sensitivity() == Sensitivity::Special {
-        label.push_str(" — bijzonder persoonsgegeven");
+        notes.push("bijzonder persoonsgegeven");
     }
-    label
+    if notes.is_empty() {
+        category.label_nl().to_string()
+    } else {
+        format!("{} ({})", category.label_nl(), notes.join(", "))
+    }
 }
 
 fn labels(categories: CategorySet) -> String {
@@ -224,6 +294,8 @@ fn event_nl(event: &str) -> String {
     phrase.to_string()
 }
 
+/// Named terms are settings an operator may change, so the statement names
+/// the setting: the reader can see which term moves when it is changed.
 fn term_text(term: &Term) -> String {
     match &term.setting {
         Some(setting) => format!("{} (instelling `{setting}` in het register)", term.duration),
@@ -248,25 +320,88 @@ pub fn retention_nl(retention: &Retention) -> String {
     }
 }
 
+/// Splits text at backticks into (is code, piece); an unpaired backtick
+/// stays plain text rather than swallowing the rest of the line.
+fn spans(text: &str) -> Vec<(bool, &str)> {
+    let pieces: Vec<&str> = text.split('`').collect();
+    if pieces.len().is_multiple_of(2) {
+        return vec![(false, text)];
+    }
+    pieces.into_iter().enumerate().map(|(i, piece)| (i % 2 == 1, piece)).collect()
+}
+
+/// Register text is plain text: characters Markdown would read as markup
+/// (emphasis, links, raw HTML) are escaped, code spans are kept.
+fn md_inline(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (code, piece) in spans(text) {
+        if code {
+            let _ = write!(out, "`{piece}`");
+            continue;
+        }
+        for c in piece.chars() {
+            if matches!(c, '\\' | '*' | '_' | '<' | '[' | ']') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Like [`md_inline`], and also keeps a leading "1." or "-" from turning
+/// the line into a list (section titles start with their number).
+fn md_line(text: &str) -> String {
+    let mut out = md_inline(text);
+    let digits = out.bytes().take_while(u8::is_ascii_digit).count();
+    match out.as_bytes().get(digits) {
+        Some(b'.' | b')') if digits > 0 => out.insert(digits, '\\'),
+        Some(b'#' | b'>' | b'-' | b'+' | b'=') if digits == 0 => out.insert(0, '\\'),
+        _ => {}
+    }
+    out
+}
+
+fn md_cell(text: &str) -> String {
+    md_inline(text).replace('|', "\\|").replace('\n', " ")
+}
+
 fn markdown(document: &Document) -> String {
-    let mut out = format!("# {}\n\n", document.title);
+    let mut out = format!("# {}\n\n", md_inline(&document.title));
     for block in &document.blocks {
         match block {
-            Block::Heading(level, text, _) => {
-                let _ = write!(out, "{} {text}\n\n", "#".repeat(usize::from(*level)));
+            Block::Heading { level, text, tag, .. } => {
+                let _ = write!(out, "{} {}", "#".repeat(usize::from(*level)), md_inline(text));
+                if let Some(tag) = tag {
+                    let _ = write!(out, " ({})", md_inline(tag));
+                }
+                out.push_str("\n\n");
             }
             Block::Paragraph(text) => {
-                let _ = write!(out, "{text}\n\n");
-            }
-            Block::Field(label, text) if text.is_empty() => {
-                let _ = write!(out, "**{label}**\n\n");
+                let _ = write!(out, "{}\n\n", md_line(text));
             }
             Block::Field(label, text) => {
-                let _ = write!(out, "**{label}** {text}\n\n");
+                let _ = write!(out, "**{label}** {}\n\n", md_inline(text));
             }
             Block::List(items) => {
                 for item in items {
-                    let _ = writeln!(out, "- {item}");
+                    let _ = writeln!(out, "- {}", md_line(item));
+                }
+                out.push('\n');
+            }
+            Block::Table { header, rows } => {
+                let _ = writeln!(out, "| {} |", header.join(" | "));
+                let _ = writeln!(out, "|{}", " --- |".repeat(header.len()));
+                for row in rows {
+                    let cells: Vec<String> = row.iter().map(|cell| md_cell(cell)).collect();
+                    let _ = writeln!(out, "| {} |", cells.join(" | "));
+                }
+                out.push('\n');
+            }
+            Block::Contents => {
+                out.push_str("**Inhoud**\n\n");
+                for (_, text) in document.contents() {
+                    let _ = writeln!(out, "- {}", md_line(text));
                 }
                 out.push('\n');
             }
@@ -290,37 +425,72 @@ fn escape(text: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a}\
-h1{color:#154273}h2{color:#154273;border-bottom:1px solid #ccc;margin-top:2.5rem}h3{margin-top:1.5rem}nav li{margin:.2rem 0}";
+/// Escaped text with its code spans as `<code>`.
+fn html_inline(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (code, piece) in spans(text) {
+        if code {
+            let _ = write!(out, "<code>{}</code>", escape(piece));
+        } else {
+            out.push_str(&escape(piece));
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a}\
+h1,h2{color:#154273}h2{border-bottom:1px solid #ccc;margin-top:2.5rem}h3{margin-top:2rem}h4{margin:1rem 0 .25rem}\
+small{color:#666;font-weight:normal}nav ul{list-style:none;padding-left:0}nav li{margin:.2rem 0}\
+table{border-collapse:collapse;font-size:.9rem}th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}";
 
 fn html(document: &Document) -> String {
     let title = escape(&document.title);
     let mut out = format!(
-        "<!doctype html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n"
+        "<!doctype html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n\
+         <style>{STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n"
     );
-    out.push_str("<nav aria-label=\"Inhoud\">\n<h2>Inhoud</h2>\n<ol>\n");
-    for (anchor, text) in &document.contents {
-        let _ = writeln!(out, "<li><a href=\"#{}\">{}</a></li>", escape(anchor), escape(text));
-    }
-    out.push_str("</ol>\n</nav>\n");
     for block in &document.blocks {
         match block {
-            Block::Heading(level, text, anchor) => {
+            Block::Heading { level, text, anchor, tag } => {
                 let id = anchor.as_deref().map(|a| format!(" id=\"{}\"", escape(a))).unwrap_or_default();
-                let _ = writeln!(out, "<h{level}{id}>{}</h{level}>", escape(text));
+                let tag = tag.as_deref().map(|t| format!(" <small>({})</small>", escape(t))).unwrap_or_default();
+                let _ = writeln!(out, "<h{level}{id}>{}{tag}</h{level}>", html_inline(text));
             }
             Block::Paragraph(text) => {
-                let _ = writeln!(out, "<p>{}</p>", escape(text));
+                let _ = writeln!(out, "<p>{}</p>", html_inline(text));
             }
             Block::Field(label, text) => {
-                let _ = writeln!(out, "<p><strong>{}</strong> {}</p>", escape(label), escape(text));
+                let _ = writeln!(out, "<p><strong>{}</strong> {}</p>", escape(label), html_inline(text));
             }
             Block::List(items) => {
                 out.push_str("<ul>\n");
                 for item in items {
-                    let _ = writeln!(out, "<li>{}</li>", escape(item));
+                    let _ = writeln!(out, "<li>{}</li>", html_inline(item));
                 }
                 out.push_str("</ul>\n");
+            }
+            Block::Table { header, rows } => {
+                out.push_str("<table>\n<thead><tr>");
+                for cell in header {
+                    let _ = write!(out, "<th scope=\"col\">{}</th>", escape(cell));
+                }
+                out.push_str("</tr></thead>\n<tbody>\n");
+                for row in rows {
+                    out.push_str("<tr>");
+                    for cell in row {
+                        let _ = write!(out, "<td>{}</td>", html_inline(cell));
+                    }
+                    out.push_str("</tr>\n");
+                }
+                out.push_str("</tbody>\n</table>\n");
+            }
+            Block::Contents => {
+                out.push_str("<nav aria-label=\"Inhoud\">\n<h2>Inhoud</h2>\n<ul>\n");
+                for (anchor, text) in document.contents() {
+                    let _ = writeln!(out, "<li><a href=\"#{}\">{}</a></li>", escape(anchor), html_inline(text));
+                }
+                out.push_str("</ul>\n</nav>\n");
             }
         }
     }
@@ -346,6 +516,15 @@ email = "privacy@example.nl"
 phone = "0800 4444 111"
 dpo_email = "fg@example.nl"
 
+[terms.claim_dossier]
+duration = "20 years"
+
+[[section]]
+statement = "public"
+number = 2
+title = "Wat zijn je rechten?"
+intro = "Je mag je gegevens altijd inzien."
+
 [[section]]
 statement = "public"
 number = 1
@@ -365,11 +544,25 @@ req = "E1"
 statement = "public"
 section = 1
 name = "Fysieke schade"
-purpose = "Schade <snel> vergoeden."
+purpose = "Schade <snel> & *eerlijk* vergoeden."
 basis = "public_task"
+basis_articles = ["TwG art. 2 lid 3"]
 categories = ["name", "address", "health"]
+optional = ["health"]
 special_ground = "AVG art. 9 lid 2 sub g"
 recipients = { nam = ["address"] }
+retention = { rule = "after_event", event = "case_closed", term = "claim_dossier" }
+analysis = "PIA"
+
+[[processing]]
+id = "opname"
+req = "E18"
+statement = "public"
+section = 1
+name = "Opgenomen gesprekken"
+purpose = "Gesprekken terugluisteren."
+basis = "legitimate_interest"
+categories = ["call_recording"]
 retention = { rule = "after_event", event = "recorded", term = "28 days" }
 analysis = "PIA"
 
@@ -387,20 +580,61 @@ retention = { rule = "until_withdrawn" }
 analysis = "PIA"
 "#;
 
+    fn both() -> [(Format, String); 2] {
+        let register = crate::parse("test.toml", SOURCE).unwrap();
+        [Format::Markdown, Format::Html].map(|format| (format, render(&register, Statement::Public, format)))
+    }
+
     // req: E21
     #[test]
-    fn the_statement_is_dated_versioned_and_says_what_the_register_says() {
-        let register = crate::parse("test.toml", SOURCE).unwrap();
-        for format in [Format::Markdown, Format::Html] {
-            let text = render(&register, Statement::Public, format);
-            assert!(text.contains("versie 2024.05, vastgesteld op 1 mei 2024"), "{format:?}");
-            assert!(text.contains("Fysieke schade (E1)"), "{format:?}");
-            assert!(text.contains("NAM (derde partij): straat en huisnummer"), "{format:?}");
+    fn the_statement_is_dated_and_versioned() {
+        for (format, text) in both() {
+            assert!(text.contains("Versie 2024.05, vastgesteld op 1 mei 2024."), "{format:?}");
+            assert!(text.contains("gemaakt uit het register van verwerkingen"), "{format:?}");
+            assert!(text.contains("Verwerkingsverantwoordelijke:</strong> IMG") || text.contains("Verwerkingsverantwoordelijke:** IMG"), "{format:?}");
+        }
+    }
+
+    // req: E21
+    #[test]
+    fn dates_are_written_in_dutch() {
+        assert_eq!(dutch_date(jiff::civil::date(2024, 5, 1)), "1 mei 2024");
+        assert_eq!(dutch_date(jiff::civil::date(2023, 1, 31)), "31 januari 2023");
+        assert_eq!(dutch_date(jiff::civil::date(2025, 12, 9)), "9 december 2025");
+    }
+
+    // req: E0.7
+    #[test]
+    fn the_statement_says_what_the_register_says() {
+        for (format, text) in both() {
+            assert!(text.contains("Fysieke schade"), "{format:?}");
+            assert!(text.contains("(E1)"), "{format:?}");
+            // The recipient is listed with exactly what this processing gives it.
+            assert!(text.contains("NAM (derde partij): straat en huisnummer<") || text.contains("NAM (derde partij): straat en huisnummer\n"), "{format:?}");
+            assert!(!text.contains("NAM (derde partij): voor- en achternaam"), "{format:?}");
+            assert!(text.contains("gegevens over gezondheid (optioneel, bijzonder persoonsgegeven)"), "{format:?}");
+            assert!(text.contains("taak van algemeen belang (AVG art. 6 lid 1 sub e); TwG art. 2 lid 3; voor bijzondere persoonsgegevens: AVG art. 9 lid 2 sub g"), "{format:?}");
             assert!(text.contains("28 dagen na de opname."), "{format:?}");
-            assert!(text.contains("bijzonder persoonsgegeven"), "{format:?}");
-            assert!(text.contains("Tot je je toestemming intrekt"), "{format:?}");
+            assert!(text.contains("20 jaar (instelling "), "{format:?}");
+            assert!(text.contains("Tot je je toestemming intrekt; daarna verwijderen wij de gegevens direct."), "{format:?}");
             assert!(text.contains("Via de afmeldlink."), "{format:?}");
+            assert!(text.contains("Wij verstrekken deze gegevens niet aan anderen."), "{format:?}");
             assert!(text.contains("fg@example.nl"), "{format:?}");
+            assert!(text.contains("Autoriteit Persoonsgegevens"), "{format:?}");
+        }
+    }
+
+    // req: E0.7
+    #[test]
+    fn sections_come_in_number_order_even_without_processings() {
+        for (format, text) in both() {
+            let [first, second, recipients, contact] = match format {
+                Format::Markdown => ["## 1. ", "## 2. ", "## Ontvangers", "## Contact"],
+                Format::Html => ["id=\"sectie-1\"", "id=\"sectie-2\"", "id=\"ontvangers\"", "id=\"contact\""],
+            }
+            .map(|heading| text.find(heading).unwrap());
+            assert!(first < second && second < recipients && recipients < contact, "{format:?}");
+            assert!(text.contains("Je mag je gegevens altijd inzien."), "{format:?}");
         }
     }
 
@@ -409,11 +643,60 @@ analysis = "PIA"
     fn html_is_escaped_and_standalone() {
         let register = crate::parse("test.toml", SOURCE).unwrap();
         let html = render(&register, Statement::Public, Format::Html);
-        assert!(html.starts_with("<!doctype html>\n<html lang=\"nl\">"));
-        assert!(html.contains("Schade &lt;snel&gt; vergoeden."));
+        assert!(html.starts_with("<!doctype html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">"));
+        assert!(html.contains("<title>Privacyverklaring</title>"));
+        assert!(html.contains("Schade &lt;snel&gt; &amp; *eerlijk* vergoeden."));
         assert!(!html.contains("<snel>"));
-        assert!(html.contains("<a href=\"#sectie-1\">"));
+        assert!(html.contains("<a href=\"#sectie-1\">1. Wat gebeurt er bij fysieke schade?</a>"));
+        assert!(html.contains("<h2 id=\"sectie-1\">"));
+        assert!(html.contains("<h3>Fysieke schade <small>(E1)</small></h3>"));
+        assert!(html.contains("<code>claim_dossier</code>"));
+        assert!(html.contains("<th scope=\"col\">Ontvanger</th>"));
+        assert!(html.trim_end().ends_with("</html>"));
+    }
+
+    // req: E0.7
+    #[test]
+    fn markdown_keeps_register_text_plain() {
+        let register = crate::parse("test.toml", SOURCE).unwrap();
         let markdown = render(&register, Statement::Public, Format::Markdown);
         assert!(markdown.starts_with("# Privacyverklaring\n"));
+        assert!(markdown.contains("Schade \\<snel> & \\*eerlijk\\* vergoeden."));
+        assert!(markdown.contains("### Fysieke schade (E1)\n"));
+        assert!(markdown.contains("## 1. Wat gebeurt er bij fysieke schade?\n"));
+        assert!(markdown.contains("- 1\\. Wat gebeurt er bij fysieke schade?\n"));
+        assert!(markdown.contains("`claim_dossier`"));
+        assert!(markdown.contains("| NAM (E15.NAM) | derde partij | Eerdere meldingen controleren. | straat en huisnummer | — |"));
+    }
+
+    #[test]
+    fn formats_are_named_as_on_the_command_line() {
+        assert_eq!(Format::from_name("md"), Some(Format::Markdown));
+        assert_eq!(Format::from_name("markdown"), Some(Format::Markdown));
+        assert_eq!(Format::from_name("html"), Some(Format::Html));
+        assert_eq!(Format::from_name("pdf"), None);
+    }
+
+    #[test]
+    fn unpaired_backticks_stay_text() {
+        assert_eq!(html_inline("a `b` c"), "a <code>b</code> c");
+        assert_eq!(html_inline("a `b c"), "a `b c");
+    }
+
+    // req: E0.7
+    #[test]
+    fn every_statement_of_the_shipped_register_renders_every_section() {
+        let register = crate::parse(crate::SHIPPED_NAME, crate::SHIPPED).unwrap();
+        for statement in Statement::ALL {
+            let markdown = render(&register, statement, Format::Markdown);
+            let html = render(&register, statement, Format::Html);
+            for section in register.sections.iter().filter(|s| s.statement == statement) {
+                assert!(html.contains(&format!("id=\"sectie-{}\"", section.number)), "{statement:?} {}", section.number);
+                assert!(markdown.contains(&format!("## {}. ", section.number)), "{statement:?} {}", section.number);
+            }
+            for p in register.processings.iter().filter(|p| p.statement == statement) {
+                assert!(markdown.contains(&format!(" ({})\n", p.req)), "{statement:?} {}", p.id);
+            }
+        }
     }
 }
