@@ -93,6 +93,15 @@ pub struct Erased {
     pub blobs: Vec<BlobId>,
 }
 
+/// A signed-in session: whose it is, what the server keeps with it
+/// (opaque to the store), and until when it holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRow {
+    pub account: String,
+    pub body: Vec<u8>,
+    pub expires_at: jiff::Timestamp,
+}
+
 /// The operations of one transaction.
 pub trait Tx {
     fn insert_subject(&mut self, id: &SubjectId, wrapped_key: &[u8], at: jiff::Timestamp) -> Result<(), StoreError>;
@@ -162,6 +171,20 @@ pub trait Tx {
     fn overdue_reviews(&mut self, now: jiff::Timestamp) -> Result<Vec<(RecordId, SubjectId, String, jiff::Timestamp)>, StoreError>;
     /// How many records each processing holds.
     fn record_counts(&mut self) -> Result<Vec<(String, u64)>, StoreError>;
+
+    /// Stores a session under the hash of its token (replacing one there).
+    fn put_session(&mut self, token_hash: &[u8], session: &SessionRow) -> Result<(), StoreError>;
+    /// The session under `token_hash`, unless it expired by `now`.
+    fn session(&mut self, token_hash: &[u8], now: jiff::Timestamp) -> Result<Option<SessionRow>, StoreError>;
+    fn delete_session(&mut self, token_hash: &[u8]) -> Result<(), StoreError>;
+    /// Ends every session of `account`, and every session of anyone that
+    /// expired by `expired_before`; returns how many went.
+    fn delete_sessions(&mut self, account: &str, expired_before: jiff::Timestamp) -> Result<u64, StoreError>;
+    /// Failed sign-ins counted under `key` (a keyed digest of the name
+    /// tried), with the time of the last one.
+    fn login_failures(&mut self, key: &[u8]) -> Result<Option<(u32, jiff::Timestamp)>, StoreError>;
+    /// Sets the count; 0 forgets the key.
+    fn set_login_failures(&mut self, key: &[u8], failures: u32, at: jiff::Timestamp) -> Result<(), StoreError>;
 
     fn setting(&mut self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     fn set_setting(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError>;

@@ -24,7 +24,7 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use grondslag_audit::{Hash, Row};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::{BlobId, DisclosureRow, Erased, EventRow, FieldRow, RecordId, RecordRow, Store, StoreError, SubjectId, SubjectRow, Tx};
+use crate::{BlobId, DisclosureRow, Erased, EventRow, FieldRow, RecordId, RecordRow, SessionRow, Store, StoreError, SubjectId, SubjectRow, Tx};
 
 /// Migrations in order; the index + 1 is the schema version.
 const MIGRATIONS: &[&str] = &[
@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0004_audit_subject.sql"),
     include_str!("../migrations/sqlite/0005_due.sql"),
     include_str!("../migrations/sqlite/0006_hold_review.sql"),
+    include_str!("../migrations/sqlite/0007_sessions.sql"),
 ];
 
 /// At most this many operations share one commit, so a steady stream of
@@ -705,6 +706,62 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn put_session(&mut self, token_hash: &[u8], session: &SessionRow) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO sessions (token_hash, account, body, expires_at) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (token_hash) DO UPDATE SET body = excluded.body, expires_at = excluded.expires_at",
+            params![token_hash, session.account, session.body, timestamp(session.expires_at)],
+        )
+        .map_err(sql("writing a session"))?;
+        Ok(())
+    }
+
+    fn session(&mut self, token_hash: &[u8], now: jiff::Timestamp) -> Result<Option<SessionRow>, StoreError> {
+        let found = self
+            .query_one(
+                "SELECT account, body, expires_at FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
+                params![token_hash, timestamp(now)],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?)),
+            )
+            .optional()
+            .map_err(sql("reading a session"))?;
+        found.map(|(account, body, expires)| Ok(SessionRow { account, body, expires_at: parse_timestamp(&expires, "sessions.expires_at")? })).transpose()
+    }
+
+    fn delete_session(&mut self, token_hash: &[u8]) -> Result<(), StoreError> {
+        self.exec("DELETE FROM sessions WHERE token_hash = ?1", [token_hash]).map_err(sql("ending a session"))?;
+        Ok(())
+    }
+
+    fn delete_sessions(&mut self, account: &str, expired_before: jiff::Timestamp) -> Result<u64, StoreError> {
+        let n = self
+            .exec("DELETE FROM sessions WHERE account = ?1 OR expires_at <= ?2", params![account, timestamp(expired_before)])
+            .map_err(sql("ending sessions"))?;
+        Ok(n as u64)
+    }
+
+    fn login_failures(&mut self, key: &[u8]) -> Result<Option<(u32, jiff::Timestamp)>, StoreError> {
+        let found = self
+            .query_one("SELECT failures, last_at FROM login_failures WHERE key = ?1", [key], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))
+            .optional()
+            .map_err(sql("reading failed sign-ins"))?;
+        found.map(|(n, at)| Ok((n, parse_timestamp(&at, "login_failures.last_at")?))).transpose()
+    }
+
+    fn set_login_failures(&mut self, key: &[u8], failures: u32, at: jiff::Timestamp) -> Result<(), StoreError> {
+        if failures == 0 {
+            self.exec("DELETE FROM login_failures WHERE key = ?1", [key]).map_err(sql("clearing failed sign-ins"))?;
+        } else {
+            self.exec(
+                "INSERT INTO login_failures (key, failures, last_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_at = excluded.last_at",
+                params![key, failures, timestamp(at)],
+            )
+            .map_err(sql("recording a failed sign-in"))?;
+        }
+        Ok(())
+    }
+
     fn insert_checkpoint(&mut self, size: u64, note: &str, frontier: &[u8]) -> Result<(), StoreError> {
         self.exec(
                 "INSERT INTO audit_checkpoints (size, note, frontier) VALUES (?1, ?2, ?3) ON CONFLICT (size) DO NOTHING",
@@ -725,5 +782,29 @@ mod tests {
         let b: jiff::Timestamp = "2026-11-28T20:24:51.5Z".parse().unwrap();
         assert!(timestamp(a) < timestamp(b));
         assert_eq!(parse_timestamp(&timestamp(b), "t").unwrap(), b);
+    }
+
+    #[test]
+    fn sessions_expire_and_end_per_account() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        let t0: jiff::Timestamp = "2026-11-29T10:00:00Z".parse().unwrap();
+        let later = t0 + jiff::SignedDuration::from_mins(31);
+        let row = SessionRow { account: "anna".into(), body: b"{}".to_vec(), expires_at: t0 + jiff::SignedDuration::from_mins(30) };
+        store
+            .transaction(&mut |tx| {
+                tx.put_session(b"h1", &row)?;
+                tx.put_session(b"h2", &SessionRow { account: "bert".into(), ..row.clone() })?;
+                assert_eq!(tx.session(b"h1", t0)?, Some(row.clone()));
+                assert_eq!(tx.session(b"h1", later)?, None);
+                assert_eq!(tx.delete_sessions("anna", t0)?, 1);
+                assert_eq!(tx.session(b"h2", t0)?.map(|s| s.account), Some("bert".to_string()));
+                tx.set_login_failures(b"k", 3, t0)?;
+                assert_eq!(tx.login_failures(b"k")?, Some((3, t0)));
+                tx.set_login_failures(b"k", 0, t0)?;
+                assert_eq!(tx.login_failures(b"k")?, None);
+                Ok(())
+            })
+            .unwrap();
     }
 }
