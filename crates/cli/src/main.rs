@@ -11,6 +11,7 @@ mod demo;
 mod progress;
 mod retention;
 mod rights;
+mod serve;
 
 use std::fs;
 use std::io::Write;
@@ -90,6 +91,23 @@ enum Command {
     /// Carry out the register's retention terms, or report on them.
     #[command(subcommand)]
     Retention(retention::RetentionCommand),
+    /// Run the service: JSON API, web pages and sign-in on http://127.0.0.1:8080 (see --help).
+    Serve(serve::ServeArgs),
+    /// Create the data directory and its first administrator (prints a one-time
+    /// password, the authenticator key and recovery codes).
+    Init {
+        /// The administrator's user name.
+        #[arg(long, default_value = "admin")]
+        username: String,
+    },
+    /// Manage accounts that sign in to the service.
+    Account {
+        /// Your name, as the audit log will record it.
+        #[arg(long = "as", default_value = "cli", global = true)]
+        name: String,
+        #[command(subcommand)]
+        command: serve::AccountCommand,
+    },
     /// Walk through the kernel on a fresh data directory and print what happened.
     /// With --data it works in (and keeps) that directory.
     Demo,
@@ -223,6 +241,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let register = load_register(cli.register.as_deref())?;
             retention::run(register, &data_dir(cli.data), command)
         }
+        Command::Serve(args) => serve::serve(load_register(cli.register.as_deref())?, &data_dir(cli.data), args),
+        Command::Init { username } => serve::init(load_register(cli.register.as_deref())?, &data_dir(cli.data), &username),
+        Command::Account { name, command } => serve::account(load_register(cli.register.as_deref())?, &data_dir(cli.data), &name, command),
         Command::Demo => {
             let register = load_register(cli.register.as_deref())?;
             demo::run(register, cli.data.as_deref())

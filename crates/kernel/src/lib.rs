@@ -18,6 +18,7 @@ mod decide;
 mod open;
 mod retention;
 mod rights;
+mod state;
 mod values;
 
 use std::fmt;
@@ -27,13 +28,13 @@ use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role};
 use grondslag_store::{BlobId, BlobStore, Erased, EventRow, FieldRow, RecordRow, Store, StoreError, Tx};
 /// The ids callers pass in and get back.
-pub use grondslag_store::{DisclosureRow, RecordId, SubjectId};
+pub use grondslag_store::{DisclosureRow, RecordId, SessionRow, SubjectId};
 
 pub use decide::{Denial, Question, decide};
 pub use open::{DataDir, OpenError, RetentionChange};
 pub use retention::{Certificate, RetentionReport};
 pub use rights::SubjectExport;
-pub use values::{Value, verify_password};
+pub use values::{Value, hash_password, verify_password};
 
 /// The origin (log name) in signed checkpoints.
 pub const AUDIT_ORIGIN: &str = "grondslag.local/audit";

@@ -87,7 +87,8 @@ fn postcode_city(text: &str) -> Result<String, InvalidValue> {
     Ok(format!("{} {city}", postcode.as_str()))
 }
 
-fn hash_password(password: &str) -> Result<String, KernelError> {
+/// An argon2id hash of `password`, as the kernel stores `password` categories.
+pub fn hash_password(password: &str) -> Result<String, KernelError> {
     let salt = SaltString::generate(&mut OsRng);
     argon2::Argon2::default()
         .hash_password(password.as_bytes(), &salt)

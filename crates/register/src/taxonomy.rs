@@ -121,6 +121,8 @@ categories! {
     DossierNumber = "dossier_number", Ordinary, "dossiernummer";
     AssignedContact = "assigned_contact", Ordinary, "vaste contactpersoon";
     SystemUser = "system_user", Ordinary, "gebruikers en rechten in informatiesystemen";
+    SecondFactor = "second_factor", Confidential, "sleutel voor de tweede inlogstap (authenticator-app)";
+    RecoveryCodes = "recovery_codes", Confidential, "herstelcodes voor de tweede inlogstap (alleen als hash)";
 }
 
 impl Category {

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use grondslag_kernel::{SubjectExport, Value};
-use grondslag_register::Register;
+use grondslag_register::{Category, Register};
 use grondslag_register::render::retention_nl;
 use serde::Serialize;
 
@@ -67,6 +67,11 @@ pub fn report(register: &Register, export: &SubjectExport, generated_at: jiff::T
             .iter()
             .map(|(category, value)| {
                 let shown = match value {
+                    // A copy of one's sign-in secrets would let whoever
+                    // holds the export sign in: it says they exist, no more.
+                    _ if matches!(category, Category::Password | Category::SecondFactor | Category::RecoveryCodes) => {
+                        "(ingesteld; om veiligheidsredenen niet getoond)".to_string()
+                    }
                     Value::Text(text) => text.clone(),
                     Value::Bytes(bytes) => BASE64.encode(bytes),
                 };

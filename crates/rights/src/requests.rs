@@ -8,7 +8,7 @@ use jiff::civil::Date;
 
 use crate::terms::{self, ExtensionError};
 
-const PROCESSING: &str = "rechtenverzoeken";
+pub const PROCESSING: &str = "rechtenverzoeken";
 
 /// What a person asks (AVG art. 7(3), 15–21; E19's opt-out).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

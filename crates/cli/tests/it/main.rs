@@ -13,6 +13,7 @@ mod records;
 mod register;
 mod retention;
 mod rights;
+mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

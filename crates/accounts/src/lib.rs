@@ -1,0 +1,483 @@
+//! Accounts and signing in, for applicants and staff.
+//!
+//! An account is personal data like any other, so it lives in the kernel
+//! under the register's `inlogaccounts` processing: the user name (found by
+//! a keyed digest, never stored in the clear outside the record), the
+//! password as an argon2id hash, the authenticator key of the second factor
+//! (TOTP, RFC 6238) sealed under the person's key, hashed recovery codes,
+//! and the role the account acts in. An applicant's account belongs to the
+//! same data subject as their applications, so "my data" is one subject.
+//!
+//! Signing in is two steps, password then code, and both count towards one
+//! throttle per user name: after [`Policy::max_failures`] failures in a row
+//! the name is locked for [`Policy::lock`], whether or not an account
+//! exists — so the lock reveals nothing about who has one. Sessions are
+//! stored by the hash of a random token that only the browser holds, expire
+//! after a quiet period and at the latest after a working day, and carry
+//! their own CSRF token. The policy for passwords is NIST SP 800-63B's:
+//! long, not common, no composition rules.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+use base64::Engine;
+use grondslag_kernel::{Access, Kernel, KernelError, RecordRef, SessionRow, SubjectId, Value};
+use grondslag_register::{Category, CategorySet, ProcessingId, Role};
+use grondslag_values::InvalidValue;
+use jiff::{SignedDuration, Timestamp};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use subtle::ConstantTimeEq;
+use totp_rs::{Algorithm, TOTP};
+
+/// The register's processing for accounts.
+pub const PROCESSING: &str = "inlogaccounts";
+
+/// The record-index kind under which accounts are found by user name.
+const BY_NAME: &str = "username";
+
+/// Account statuses (the account record's status).
+const ACTIVE: &str = "active";
+const MUST_CHANGE_PASSWORD: &str = "password_change_required";
+const CLOSED: &str = "closed";
+
+/// The event of a completed sign-in; its detail is the TOTP time step used,
+/// so a code cannot be replayed.
+const SIGNED_IN: &str = "signed_in";
+
+const RECOVERY_CODES: usize = 10;
+
+/// How long sessions last and how hard guessing is made.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// A session unused this long expires.
+    pub idle: SignedDuration,
+    /// A session expires this long after sign-in, used or not.
+    pub absolute: SignedDuration,
+    /// Failed attempts in a row that lock a user name.
+    pub max_failures: u32,
+    /// How long the lock holds after the last failure.
+    pub lock: SignedDuration,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            idle: SignedDuration::from_mins(30),
+            absolute: SignedDuration::from_hours(12),
+            max_failures: 5,
+            lock: SignedDuration::from_mins(15),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("user name `{0}` cannot be used: use 3 to 64 lowercase letters, digits, dots, hyphens or underscores")]
+    InvalidUsername(String),
+    #[error("user name `{0}` is taken; choose another")]
+    UsernameTaken(String),
+    #[error("the new {0}")]
+    WeakPassword(InvalidValue),
+    #[error("the user name or the password is wrong")]
+    WrongCredentials,
+    #[error("the code is wrong or has expired; type the code your authenticator app shows now, or a recovery code")]
+    WrongCode,
+    #[error("too many failed attempts: signing in with this name is locked until {until}; try again then")]
+    Locked { until: Timestamp },
+    #[error("this account is closed; ask the IMG to reopen it")]
+    Closed,
+    #[error("no account `{0}`")]
+    UnknownAccount(String),
+    #[error("the account record is damaged: {0}")]
+    Damaged(&'static str),
+    #[error("the authenticator key could not be made: {0}")]
+    Totp(String),
+    #[error(transparent)]
+    Kernel(#[from] KernelError),
+}
+
+/// An account as signing in finds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub username: String,
+    pub role: Role,
+    pub record: RecordRef,
+    pub must_change_password: bool,
+}
+
+/// What a new account's holder needs once: shown, never stored in the clear.
+#[derive(Clone, Debug)]
+pub struct Enrolment {
+    /// A generated one-time password, when none was chosen; it must be
+    /// changed at first sign-in.
+    pub one_time_password: Option<String>,
+    /// The authenticator key in base32, for typing in.
+    pub secret: String,
+    /// The `otpauth://` URI, for a QR code.
+    pub uri: String,
+    pub recovery_codes: Vec<String>,
+}
+
+/// How far a session has come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// The password was right; the code is still to come.
+    SecondFactor,
+    /// Signed in with a one-time password, which must be replaced first.
+    ChangePassword,
+    Complete,
+}
+
+/// A session as the server sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub username: String,
+    pub role: String,
+    /// The account record, as `subject.record`.
+    pub account: String,
+    pub stage: Stage,
+    pub csrf: String,
+    pub started: Timestamp,
+    pub renewed: Timestamp,
+}
+
+impl Session {
+    pub fn role(&self) -> Result<Role, AccountError> {
+        Role::from_name(&self.role).ok_or(AccountError::Damaged("session role"))
+    }
+
+    pub fn account(&self) -> Result<RecordRef, AccountError> {
+        self.account.parse().map_err(|_| AccountError::Damaged("session account"))
+    }
+
+    /// Whether `token` is this session's CSRF token (in constant time).
+    pub fn csrf_matches(&self, token: &str) -> bool {
+        bool::from(self.csrf.as_bytes().ct_eq(token.as_bytes()))
+    }
+}
+
+/// The account service: one per server, shared by every request.
+#[derive(Debug)]
+pub struct Accounts {
+    kernel: Arc<Kernel>,
+    processing: ProcessingId,
+    policy: Policy,
+    issuer: String,
+    /// Checked against when the name is unknown, so that a wrong name
+    /// takes as long as a wrong password.
+    decoy_hash: String,
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes
+}
+
+fn token() -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>())
+}
+
+fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+fn recovery_hash(code: &str) -> String {
+    let normal: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
+    hex::encode(Sha256::digest(normal.as_bytes()))
+}
+
+/// `n` characters from an alphabet without look-alikes (no 0/O, 1/I).
+fn random_code(n: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    // 256 is a multiple of 32, so every character is equally likely.
+    random_bytes::<32>().iter().take(n).map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()])).collect()
+}
+
+/// A recovery code: ten characters, as `XXXXX-XXXXX` for reading aloud.
+fn recovery_code() -> String {
+    let code = random_code(10);
+    format!("{}-{}", &code[..5], &code[5..])
+}
+
+/// A one-time password: 20 characters (100 bits), well past the policy's
+/// minimum and easy to read off a terminal.
+fn one_time_password() -> String {
+    random_code(20)
+}
+
+/// RFC 6238 with the parameters every authenticator app understands: SHA-1,
+/// six digits, 30-second steps.
+fn totp(secret: Vec<u8>, issuer: Option<String>, username: &str) -> Result<TOTP, AccountError> {
+    TOTP::new(Algorithm::SHA1, 6, 1, 30, secret, issuer, username.to_string()).map_err(|e| AccountError::Totp(e.to_string()))
+}
+
+fn secret_bytes(base32: String) -> Result<Vec<u8>, AccountError> {
+    totp_rs::Secret::Encoded(base32).to_bytes().map_err(|e| AccountError::Totp(format!("{e:?}")))
+}
+
+fn check_username(name: &str) -> Result<(), AccountError> {
+    let ok = (3..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'));
+    if ok { Ok(()) } else { Err(AccountError::InvalidUsername(name.to_string())) }
+}
+
+impl Accounts {
+    pub fn new(kernel: Arc<Kernel>, policy: Policy) -> Result<Accounts, AccountError> {
+        let processing = kernel.processing(PROCESSING)?;
+        let issuer = kernel.register().meta.controller.clone();
+        let decoy_hash = grondslag_kernel::hash_password("a password nobody has")?;
+        Ok(Accounts { kernel, processing, policy, issuer, decoy_hash })
+    }
+
+    pub fn kernel(&self) -> &Arc<Kernel> {
+        &self.kernel
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The sign-in process acts as the system, on behalf of the name tried.
+    fn system(&self, username: &str, origin: &str, now: Timestamp) -> Access {
+        Access::new(username, Role::System, origin, now)
+    }
+
+    /// Creates an account acting as `role`. An applicant's account joins
+    /// `subject` (the person whose applications it shows); staff accounts
+    /// get a subject of their own. Without a chosen password a one-time
+    /// password is generated, to be changed at first sign-in.
+    pub fn create(&self, access: &Access, username: &str, role: Role, subject: Option<&SubjectId>, password: Option<&str>) -> Result<(Account, Enrolment), AccountError> {
+        check_username(username)?;
+        if self.find(access, username)?.is_some() {
+            return Err(AccountError::UsernameTaken(username.to_string()));
+        }
+        let one_time = password.is_none().then(one_time_password);
+        let password = password.or(one_time.as_deref()).unwrap_or_default();
+        grondslag_values::check_password(password, &[username]).map_err(AccountError::WeakPassword)?;
+        let secret = random_bytes::<20>().to_vec();
+        let totp = self.totp(username, secret.clone())?;
+        let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
+        let fields = [
+            (Category::Username, Value::text(username)),
+            (Category::Password, Value::text(password)),
+            (Category::SecondFactor, Value::text(totp.get_secret_base32())),
+            (Category::RecoveryCodes, Value::text(codes.iter().map(|c| recovery_hash(c)).collect::<Vec<_>>().join("\n"))),
+            (Category::SystemUser, Value::text(role.name())),
+        ];
+        let record = self.kernel.write(access, self.processing, subject, None, &fields)?;
+        self.kernel.index_record(access, self.processing, &record, BY_NAME, username)?;
+        let status = if one_time.is_some() { MUST_CHANGE_PASSWORD } else { ACTIVE };
+        self.kernel.record_event(access, self.processing, &record, "created", Some(status), None)?;
+        let account = Account { username: username.to_string(), role, record, must_change_password: one_time.is_some() };
+        Ok((account, Enrolment { one_time_password: one_time, secret: totp.get_secret_base32(), uri: totp.get_url(), recovery_codes: codes }))
+    }
+
+    fn totp(&self, username: &str, secret: Vec<u8>) -> Result<TOTP, AccountError> {
+        totp(secret, Some(self.issuer.clone()), username)
+    }
+
+    /// The person with this BSN, whose file an applicant's account joins.
+    pub fn person(&self, access: &Access, bsn: &str) -> Result<Option<SubjectId>, AccountError> {
+        Ok(self.kernel.find_by_bsn(access, self.processing, bsn)?)
+    }
+
+    /// The account named `username`, if there is one.
+    pub fn find(&self, access: &Access, username: &str) -> Result<Option<Account>, AccountError> {
+        let Some(summary) = self.kernel.find_records(access, self.processing, BY_NAME, username)?.into_iter().next() else {
+            return Ok(None);
+        };
+        let view = self
+            .kernel
+            .read_record(access, self.processing, &summary.record, CategorySet::EMPTY.with(Category::SystemUser))?
+            .ok_or(AccountError::Damaged("account record"))?;
+        let role = view.get(Category::SystemUser).and_then(Value::as_text).and_then(Role::from_name).ok_or(AccountError::Damaged("account role"))?;
+        if summary.status.as_deref() == Some(CLOSED) {
+            return Err(AccountError::Closed);
+        }
+        Ok(Some(Account {
+            username: username.to_string(),
+            role,
+            record: summary.record,
+            must_change_password: summary.status.as_deref() == Some(MUST_CHANGE_PASSWORD),
+        }))
+    }
+
+    fn secret(&self, access: &Access, account: &Account, category: Category) -> Result<String, AccountError> {
+        let view = self.kernel.read_record(access, self.processing, &account.record, CategorySet::EMPTY.with(category))?.ok_or(AccountError::Damaged("account record"))?;
+        view.get(category).and_then(Value::as_text).map(str::to_string).ok_or(AccountError::Damaged("account secret"))
+    }
+
+    /// When the name is locked, until when.
+    fn locked_until(&self, username: &str, now: Timestamp) -> Result<Option<Timestamp>, AccountError> {
+        Ok(match self.kernel.login_failures(username)? {
+            Some((failures, last)) if failures >= self.policy.max_failures && last + self.policy.lock > now => Some(last + self.policy.lock),
+            _ => None,
+        })
+    }
+
+    /// Counts a failure; returns the lock it causes, if any.
+    fn failed(&self, username: &str, now: Timestamp) -> Result<AccountError, AccountError> {
+        let failures = self.kernel.login_failures(username)?.map_or(0, |(n, _)| n).saturating_add(1);
+        self.kernel.set_login_failures(username, failures, now)?;
+        Ok(if failures >= self.policy.max_failures { AccountError::Locked { until: now + self.policy.lock } } else { AccountError::WrongCredentials })
+    }
+
+    /// Step one: the password. Returns the account; the code is still due.
+    pub fn check_password(&self, username: &str, password: &str, origin: &str, now: Timestamp) -> Result<Account, AccountError> {
+        let username = username.trim().to_lowercase();
+        if let Some(until) = self.locked_until(&username, now)? {
+            return Err(AccountError::Locked { until });
+        }
+        let access = self.system(&username, origin, now);
+        let account = match check_username(&username) {
+            Ok(()) => self.find(&access, &username)?,
+            Err(_) => None,
+        };
+        let hash = match &account {
+            Some(account) => self.secret(&access, account, Category::Password)?,
+            None => self.decoy_hash.clone(),
+        };
+        match account {
+            Some(account) if grondslag_kernel::verify_password(&hash, password) => Ok(account),
+            _ => {
+                grondslag_kernel::verify_password(&hash, password);
+                Err(self.failed(&username, now)?)
+            }
+        }
+    }
+
+    /// Step two: a code from the authenticator app (each time step once),
+    /// or a recovery code, which is used up.
+    pub fn check_second_factor(&self, account: &Account, code: &str, origin: &str, now: Timestamp) -> Result<(), AccountError> {
+        if let Some(until) = self.locked_until(&account.username, now)? {
+            return Err(AccountError::Locked { until });
+        }
+        let access = self.system(&account.username, origin, now);
+        let code = code.trim().replace(' ', "");
+        let accepted = if code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()) {
+            self.check_totp(&access, account, &code, now)?
+        } else {
+            self.use_recovery_code(&access, account, &code)?
+        };
+        if !accepted {
+            return Err(match self.failed(&account.username, now)? {
+                AccountError::WrongCredentials => AccountError::WrongCode,
+                locked => locked,
+            });
+        }
+        self.kernel.set_login_failures(&account.username, 0, now)?;
+        Ok(())
+    }
+
+    fn check_totp(&self, access: &Access, account: &Account, code: &str, now: Timestamp) -> Result<bool, AccountError> {
+        let secret = self.secret(access, account, Category::SecondFactor)?;
+        let totp = self.totp(&account.username, secret_bytes(secret)?)?;
+        let now_secs = u64::try_from(now.as_second()).unwrap_or(0);
+        // One step of clock drift either way, as RFC 6238 §5.2 advises.
+        let Some(step) = [0i64, -1, 1].into_iter().map(|d| now_secs.saturating_add_signed(d * 30) / 30).find(|s| totp.generate(s * 30) == code) else {
+            return Ok(false);
+        };
+        let last_used = self
+            .kernel
+            .events(access, self.processing, &account.record)?
+            .into_iter()
+            .filter(|e| e.event == SIGNED_IN)
+            .filter_map(|e| e.detail.and_then(|d| d.parse::<u64>().ok()))
+            .max();
+        if last_used.is_some_and(|last| step <= last) {
+            return Ok(false);
+        }
+        self.kernel.record_event(access, self.processing, &account.record, SIGNED_IN, None, Some(&step.to_string()))?;
+        Ok(true)
+    }
+
+    fn use_recovery_code(&self, access: &Access, account: &Account, code: &str) -> Result<bool, AccountError> {
+        let stored = self.secret(access, account, Category::RecoveryCodes)?;
+        let wanted = recovery_hash(code);
+        let mut hashes: Vec<&str> = stored.lines().collect();
+        let Some(at) = hashes.iter().position(|h| bool::from(h.as_bytes().ct_eq(wanted.as_bytes()))) else {
+            return Ok(false);
+        };
+        hashes.remove(at);
+        let fields = [(Category::RecoveryCodes, Value::text(hashes.join("\n")))];
+        self.kernel.write(access, self.processing, Some(&account.record.subject), Some(&account.record.record), &fields)?;
+        self.kernel.record_event(access, self.processing, &account.record, "recovery_code_used", None, None)?;
+        Ok(true)
+    }
+
+    /// Sets a new password (checked against the policy) and ends every
+    /// other session of the account.
+    pub fn change_password(&self, account: &Account, new_password: &str, origin: &str, now: Timestamp) -> Result<(), AccountError> {
+        grondslag_values::check_password(new_password, &[&account.username]).map_err(AccountError::WeakPassword)?;
+        let access = self.system(&account.username, origin, now);
+        let fields = [(Category::Password, Value::text(new_password))];
+        self.kernel.write(&access, self.processing, Some(&account.record.subject), Some(&account.record.record), &fields)?;
+        self.kernel.record_event(&access, self.processing, &account.record, "password_changed", Some(ACTIVE), None)?;
+        self.kernel.end_sessions(&account.username, now)?;
+        Ok(())
+    }
+
+    /// Starts a session at `stage`; returns the token for the cookie.
+    pub fn start_session(&self, account: &Account, stage: Stage, now: Timestamp) -> Result<(String, Session), AccountError> {
+        let token = token();
+        let session = Session {
+            username: account.username.clone(),
+            role: account.role.name().to_string(),
+            account: account.record.to_string(),
+            stage,
+            csrf: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<24>()),
+            started: now,
+            renewed: now,
+        };
+        self.store(&token, &session)?;
+        Ok((token, session))
+    }
+
+    /// Moves a session on (the code was right, the password was changed),
+    /// under a fresh token, so a token seen before the step is worth nothing after it.
+    pub fn advance(&self, old_token: &str, session: &Session, stage: Stage, now: Timestamp) -> Result<(String, Session), AccountError> {
+        self.kernel.end_session(&token_hash(old_token))?;
+        let token = token();
+        let session = Session { stage, renewed: now, ..session.clone() };
+        self.store(&token, &session)?;
+        Ok((token, session))
+    }
+
+    fn store(&self, token: &str, session: &Session) -> Result<(), AccountError> {
+        let expires_at = (session.renewed + self.policy.idle).min(session.started + self.policy.absolute);
+        let body = serde_json::to_vec(session).map_err(|_| AccountError::Damaged("session"))?;
+        self.kernel.put_session(&token_hash(token), &SessionRow { account: session.username.clone(), body, expires_at })?;
+        Ok(())
+    }
+
+    /// The session of `token`, unless it expired; use renews it (at most
+    /// once a minute, to spare the store a write per request).
+    pub fn session(&self, token: &str, now: Timestamp) -> Result<Option<Session>, AccountError> {
+        let Some(row) = self.kernel.session(&token_hash(token), now)? else { return Ok(None) };
+        let mut session: Session = serde_json::from_slice(&row.body).map_err(|_| AccountError::Damaged("session"))?;
+        if now.duration_since(session.renewed) > SignedDuration::from_mins(1) {
+            session.renewed = now;
+            self.store(token, &session)?;
+        }
+        Ok(Some(session))
+    }
+
+    pub fn end_session(&self, token: &str) -> Result<(), AccountError> {
+        Ok(self.kernel.end_session(&token_hash(token))?)
+    }
+
+    /// The account a session belongs to, read afresh (it may have changed).
+    pub fn account_of(&self, session: &Session, origin: &str, now: Timestamp) -> Result<Account, AccountError> {
+        let access = self.system(&session.username, origin, now);
+        self.find(&access, &session.username)?.ok_or_else(|| AccountError::UnknownAccount(session.username.clone()))
+    }
+
+    /// The current code for an authenticator key: what the person's app
+    /// shows. For enrolment checks and tests.
+    pub fn code_at(secret_base32: &str, at: Timestamp) -> Result<String, AccountError> {
+        Ok(totp(secret_bytes(secret_base32.to_string())?, None, "")?.generate(u64::try_from(at.as_second()).unwrap_or(0)))
+    }
+}

@@ -1,0 +1,178 @@
+//! `grondslag serve`, `grondslag init` and `grondslag account`: the
+//! service and the accounts that sign in to it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use grondslag_accounts::{Accounts, Enrolment, Policy};
+use grondslag_claims::area::{AreaLists, SAMPLE};
+use grondslag_kernel::{Access, DataDir};
+use grondslag_register::{Register, Role};
+use grondslag_server::{AppState, Config};
+
+use crate::{Failure, master_key_from_env};
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "GRONDSLAG_LISTEN")]
+    listen: SocketAddr,
+    /// TLS certificate chain (PEM); with --tls-key, serves HTTPS with HSTS.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// A session unused this long expires (e.g. 30m, 1h).
+    #[arg(long, default_value = "30m")]
+    session_idle: jiff::SignedDuration,
+    /// A session expires this long after signing in, used or not.
+    #[arg(long, default_value = "12h")]
+    session_max: jiff::SignedDuration,
+    /// Failed sign-ins in a row after which a user name is locked.
+    #[arg(long, default_value_t = 5)]
+    max_failures: u32,
+    /// How long a lock holds after the last failure.
+    #[arg(long, default_value = "15m")]
+    lock: jiff::SignedDuration,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, default_value_t = 1024 * 1024)]
+    body_limit: usize,
+    /// How often the retention sweep runs.
+    #[arg(long, default_value = "24h")]
+    sweep_every: jiff::SignedDuration,
+    /// Area lists for the automated checks (CSV; default: the shipped sample).
+    #[arg(long)]
+    areas: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccountCommand {
+    /// Create an account; prints a one-time password (unless --password-stdin), the
+    /// authenticator key and recovery codes, once.
+    Create {
+        /// User name: 3–64 lowercase letters, digits, dots, hyphens, underscores.
+        #[arg(long)]
+        username: String,
+        /// The role the account acts in: applicant, representative, case_handler, expert,
+        /// privacy_officer, dpo, hr, coach, employee, manager, department_manager, admin, …
+        #[arg(long)]
+        role: String,
+        /// For applicants and representatives: the BSN of the person, so that the account
+        /// joins their file and the portal shows their own data.
+        #[arg(long)]
+        bsn: Option<String>,
+        /// Read the password from standard input instead of generating a one-time one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+fn to_duration(d: jiff::SignedDuration, what: &str) -> Result<std::time::Duration, Failure> {
+    std::time::Duration::try_from(d).map_err(|_| Failure(format!("--{what} must be positive")))
+}
+
+fn areas(path: Option<&Path>) -> Result<AreaLists, Failure> {
+    Ok(match path {
+        Some(path) => AreaLists::parse(&path.display().to_string(), &std::fs::read_to_string(path).map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))?)?,
+        None => AreaLists::parse("shipped sample (crates/claims/data/areas.csv)", SAMPLE)?,
+    })
+}
+
+pub fn serve(register: Register, data: &Path, args: ServeArgs) -> Result<(), Failure> {
+    let kernel = Arc::new(DataDir::new(data).open_kernel(register, master_key_from_env()?)?);
+    let config = Config {
+        listen: args.listen,
+        tls: args.tls_cert.zip(args.tls_key),
+        policy: Policy { idle: args.session_idle, absolute: args.session_max, max_failures: args.max_failures, lock: args.lock },
+        body_limit: args.body_limit,
+        request_timeout: std::time::Duration::from_secs(30),
+        sweep_every: to_duration(args.sweep_every, "sweep-every")?,
+    };
+    let state = AppState::new(kernel, areas(args.areas.as_deref())?, &config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Failure(format!("cannot start the runtime: {e}")))?;
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    eprintln!("grondslag serves {scheme}://{} with data in {} (stop with Ctrl-C)", config.listen, data.display());
+    runtime.block_on(grondslag_server::serve(state, config, shutdown_signal()))?;
+    eprintln!("stopped; the audit log is sealed");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM (how service managers stop a process).
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; stop with Ctrl-C");
+                let _ = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+fn print_enrolment(username: &str, role: Role, enrolment: &Enrolment) {
+    println!("account `{username}` created, acting as {} ({})", role.name(), role.label_nl());
+    if let Some(password) = &enrolment.one_time_password {
+        println!("one-time password: {password}   (to be changed at first sign-in)");
+    }
+    println!("authenticator key: {}", enrolment.secret);
+    println!("authenticator URI: {}", enrolment.uri);
+    println!("recovery codes (each works once; keep them offline):");
+    for code in &enrolment.recovery_codes {
+        println!("  {code}");
+    }
+    println!("These are shown once and not stored in the clear.");
+}
+
+fn accounts_on(register: Register, data: &Path) -> Result<Accounts, Failure> {
+    let kernel = Arc::new(DataDir::new(data).open_kernel(register, master_key_from_env()?)?);
+    Ok(Accounts::new(kernel, Policy::default())?)
+}
+
+/// Creates the data directory and its first administrator.
+pub fn init(register: Register, data: &Path, username: &str) -> Result<(), Failure> {
+    let accounts = accounts_on(register, data)?;
+    let access = Access::new("grondslag init", Role::Admin, "command line", jiff::Timestamp::now());
+    let (account, enrolment) = accounts.create(&access, username, Role::Admin, None, None)?;
+    println!("data directory: {}", data.display());
+    print_enrolment(&account.username, account.role, &enrolment);
+    Ok(())
+}
+
+pub fn account(register: Register, data: &Path, actor: &str, command: AccountCommand) -> Result<(), Failure> {
+    match command {
+        AccountCommand::Create { username, role, bsn, password_stdin } => {
+            let role = Role::from_name(&role).ok_or_else(|| Failure(format!("unknown role `{role}`; see --help for the roles")))?;
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line).map_err(|e| Failure(format!("cannot read the password from standard input: {e}")))?;
+                Some(line.trim_end_matches(['\r', '\n']).to_string())
+            } else {
+                None
+            };
+            let accounts = accounts_on(register, data)?;
+            let access = Access::new(actor, Role::Admin, "command line", jiff::Timestamp::now());
+            let subject = match bsn {
+                Some(bsn) => Some(accounts.person(&access, &bsn)?.ok_or_else(|| Failure("no one with this BSN has a file here; file their application first, or leave out --bsn".to_string()))?),
+                None => None,
+            };
+            let (account, enrolment) = accounts.create(&access, &username, role, subject.as_ref(), password.as_deref())?;
+            print_enrolment(&account.username, account.role, &enrolment);
+            Ok(())
+        }
+    }
+}

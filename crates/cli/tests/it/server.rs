@@ -1,0 +1,609 @@
+//! The service over real HTTP on loopback: `grondslag serve` as its own
+//! process on a fresh data directory, accounts made with `grondslag
+//! account create`, a client that keeps its cookie like a browser.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+use crate::{grondslag, stderr, stdout};
+
+/// A running `grondslag serve`; stopped with SIGTERM (a graceful shutdown) when dropped.
+pub struct Server {
+    child: Child,
+    pub base: String,
+}
+
+impl Server {
+    pub fn start(data: &Path, extra: &[&str]) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let listen = format!("127.0.0.1:{port}");
+        let mut args = vec!["--data", data.to_str().unwrap(), "serve", "--listen", &listen];
+        args.extend_from_slice(extra);
+        let child = Command::new(env!("CARGO_BIN_EXE_grondslag"))
+            .args(&args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Server { child, base: format!("http://{listen}") };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if ureq::get(&format!("{}/healthz", server.base)).call().is_ok() {
+                return server;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("grondslag serve did not come up on {listen}");
+    }
+
+    /// Stops gracefully and waits; returns whether the process exited cleanly.
+    pub fn stop(mut self) -> bool {
+        let stopped = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap().success();
+        let status = self.child.wait().unwrap();
+        stopped && status.success()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// An account as its holder knows it: name, password, authenticator key.
+pub struct Person {
+    pub username: String,
+    pub password: String,
+    pub secret: String,
+    pub recovery: Vec<String>,
+    /// Sign-ins so far: each needs a fresh TOTP time step.
+    signed_in: Cell<i64>,
+}
+
+impl Person {
+    /// The code the person's app would show for their next sign-in.
+    pub fn code(&self) -> String {
+        let n = self.signed_in.get();
+        self.signed_in.set(n + 1);
+        // The service accepts one step of drift, and each step only once.
+        let at = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(30 * n);
+        grondslag_accounts::Accounts::code_at(&self.secret, at).unwrap()
+    }
+}
+
+pub fn create_account(data: &Path, username: &str, role: &str, bsn: Option<&str>) -> Person {
+    let password = format!("paard op het wad {}", username.len() * 7919);
+    let mut args = vec!["--data", data.to_str().unwrap(), "account", "create", "--username", username, "--role", role, "--password-stdin"];
+    if let Some(bsn) = bsn {
+        args.extend_from_slice(&["--bsn", bsn]);
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_grondslag"))
+        .args(&args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "account create failed: {}", stderr(&output));
+    let out = stdout(&output);
+    let secret = out.lines().find_map(|l| l.strip_prefix("authenticator key: ")).unwrap().to_string();
+    let recovery = out.lines().filter(|l| l.starts_with("  ")).map(|l| l.trim().to_string()).collect();
+    Person { username: username.to_string(), password, secret, recovery, signed_in: Cell::new(0) }
+}
+
+/// Files an application of physical damage for a person; returns its case number.
+pub fn file_case(data: &Path, name: &str, bsn: &str, address: &str) -> String {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("case.json");
+    let application = serde_json::json!({
+        "scheme": "fysieke_schade",
+        "applicant": { "name": name, "phone": "0595 123 456", "email": "aanvrager@example.nl", "bsn": bsn, "bank_account": "NL91 ABNA 0417 1643 00" },
+        "object": { "kind": "home", "address": address, "postcode_city": "9981 AB Uithuizen" },
+        "details": { "damage_arose": "2026-03-01", "costs": { "garden": 45000 }, "remarks": "Scheur in de gevel." }
+    });
+    std::fs::write(&path, application.to_string()).unwrap();
+    let out = grondslag(&["--data", data.to_str().unwrap(), "case", "create", path.to_str().unwrap()]);
+    assert!(out.status.success(), "case create failed: {}", stderr(&out));
+    stdout(&out).split_whitespace().next().unwrap().to_string()
+}
+
+/// A response, whatever its status.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: BTreeMap<String, String>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// A client that keeps its session cookie and does not follow redirects,
+/// so each step can be checked.
+pub struct Client {
+    agent: ureq::Agent,
+    base: String,
+    pub cookie: Option<String>,
+}
+
+fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
+    let response = match result {
+        Ok(response) => response,
+        Err(ureq::Error::Status(_, response)) => response,
+        Err(e) => panic!("request failed: {e}"),
+    };
+    let headers = response.headers_names().into_iter().map(|name| {
+        let value = response.all(&name).join("\n");
+        (name.to_lowercase(), value)
+    }).collect();
+    let status = response.status();
+    let body = response.into_string().unwrap_or_default();
+    Reply { status, headers, body }
+}
+
+impl Client {
+    pub fn new(server: &Server) -> Client {
+        Client { agent: ureq::AgentBuilder::new().redirects(0).build(), base: server.base.clone(), cookie: None }
+    }
+
+    fn keep(&mut self, reply: Reply) -> Reply {
+        if let Some(set) = reply.header("set-cookie") {
+            let pair = set.split(';').next().unwrap_or_default();
+            self.cookie = if pair.ends_with('=') { None } else { Some(pair.to_string()) };
+        }
+        reply
+    }
+
+    fn request(&self, method: &str, path: &str) -> ureq::Request {
+        let request = self.agent.request(method, &format!("{}{path}", self.base));
+        match &self.cookie {
+            Some(cookie) => request.set("Cookie", cookie),
+            None => request,
+        }
+    }
+
+    pub fn get(&mut self, path: &str) -> Reply {
+        let r = reply(self.request("GET", path).call());
+        self.keep(r)
+    }
+
+    pub fn get_with(&mut self, path: &str, header: (&str, &str)) -> Reply {
+        let r = reply(self.request("GET", path).set(header.0, header.1).call());
+        self.keep(r)
+    }
+
+    pub fn post_form(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
+        let r = reply(self.request("POST", path).send_form(form));
+        self.keep(r)
+    }
+
+    pub fn post_json(&mut self, path: &str, csrf: Option<&str>, body: serde_json::Value) -> Reply {
+        let mut request = self.request("POST", path);
+        if let Some(csrf) = csrf {
+            request = request.set("X-CSRF-Token", csrf);
+        }
+        let r = reply(request.send_json(body));
+        self.keep(r)
+    }
+
+    pub fn post_bytes(&mut self, path: &str, content_type: &str, body: &[u8]) -> Reply {
+        let r = reply(self.request("POST", path).set("Content-Type", content_type).send_bytes(body));
+        self.keep(r)
+    }
+
+    /// Both steps through the pages; returns the page the last step sends to.
+    pub fn sign_in(&mut self, person: &Person) -> Reply {
+        let first = self.post_form("/inloggen", &[("username", &person.username), ("password", &person.password)]);
+        assert_eq!(first.status, 303, "password step: {}", first.body);
+        let code = person.code();
+        self.post_form("/inloggen/code", &[("code", &code)])
+    }
+
+    /// The session's CSRF token, as the API gives it.
+    pub fn csrf(&mut self) -> String {
+        self.get("/api/me").json()["csrf_token"].as_str().unwrap().to_string()
+    }
+}
+
+/// A data directory with two applicants with a case each, and staff.
+pub struct World {
+    pub dir: TempDir,
+    pub anna: Person,
+    pub anna_case: String,
+    pub bert: Person,
+    pub bert_case: String,
+    pub privacy: Person,
+    pub handler: Person,
+}
+
+pub const ANNA_BSN: &str = "111222333";
+pub const BERT_BSN: &str = "123456782";
+
+pub fn world() -> World {
+    let dir = TempDir::new().unwrap();
+    let data = dir.path();
+    let anna_case = file_case(data, "Anna de Vries", ANNA_BSN, "Hoofdstraat 12");
+    let bert_case = file_case(data, "Bert Bakker", BERT_BSN, "Kerkstraat 3");
+    World {
+        anna: create_account(data, "anna", "applicant", Some(ANNA_BSN)),
+        bert: create_account(data, "bert", "applicant", Some(BERT_BSN)),
+        privacy: create_account(data, "pieter", "privacy_officer", None),
+        handler: create_account(data, "carla", "case_handler", None),
+        anna_case,
+        bert_case,
+        dir,
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+// req: E17
+#[test]
+fn staff_cannot_sign_in_without_the_second_factor() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut client = Client::new(&server);
+    let first = client.post_form("/inloggen", &[("username", "pieter"), ("password", &world.privacy.password)]);
+    assert_eq!(first.status, 303);
+    assert!(first.header("location").unwrap().starts_with("/inloggen/code"));
+    // Half signed in is not signed in: the back office and the API refuse.
+    let office = client.get("/beheer/verzoeken");
+    assert_eq!(office.status, 303);
+    assert!(office.header("location").unwrap().starts_with("/inloggen"));
+    assert_eq!(client.get("/api/rights/requests").status, 401);
+    // A wrong code does not complete it either.
+    assert_eq!(client.post_form("/inloggen/code", &[("code", "000000")]).status, 401);
+    assert_eq!(client.get("/api/rights/requests").status, 401);
+    // Nor does the API without a code.
+    let mut api = Client::new(&server);
+    let refused = api.post_json("/api/session", None, serde_json::json!({"username": "pieter", "password": world.privacy.password, "code": ""}));
+    assert_eq!(refused.status, 401);
+    assert_eq!(refused.json()["error"]["code"], "sign_in_failed");
+    // With the code, it works.
+    let done = client.post_form("/inloggen/code", &[("code", &world.privacy.code())]);
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(client.get("/api/rights/requests").status, 200);
+}
+
+// req: E17
+#[test]
+fn a_name_is_locked_after_repeated_failures_even_for_the_right_password() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &["--max-failures", "3"]);
+    let mut client = Client::new(&server);
+    for _ in 0..3 {
+        let wrong = client.post_form("/inloggen", &[("username", "anna"), ("password", "niet het goede wachtwoord")]);
+        assert!(matches!(wrong.status, 401 | 429), "{}", wrong.status);
+    }
+    let locked = client.post_form("/inloggen", &[("username", "anna"), ("password", &world.anna.password)]);
+    assert_eq!(locked.status, 429);
+    assert!(locked.body.contains("Te veel mislukte pogingen"), "{}", locked.body);
+    // Names without an account lock the same way, so a lock reveals nothing.
+    for _ in 0..3 {
+        client.post_form("/inloggen", &[("username", "niemand"), ("password", "niet het goede wachtwoord")]);
+    }
+    assert_eq!(client.post_form("/inloggen", &[("username", "niemand"), ("password", "x")]).status, 429);
+    // Others are not affected.
+    let mut bert = Client::new(&server);
+    assert_eq!(bert.sign_in(&world.bert).status, 303);
+}
+
+// req: E17
+#[test]
+fn a_forged_csrf_token_is_refused_and_changes_nothing() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut client = Client::new(&server);
+    assert_eq!(client.sign_in(&world.anna).status, 303);
+    let forged = client.post_form("/mijn-gegevens/verzoeken", &[("csrf", "vervalst"), ("kind", "erasure")]);
+    assert_eq!(forged.status, 403);
+    assert!(forged.body.contains("Formulier verlopen"), "{}", forged.body);
+    let missing = client.post_json("/api/me/requests", None, serde_json::json!({"kind": "erasure"}));
+    assert_eq!(missing.status, 403);
+    assert_eq!(missing.json()["error"]["code"], "csrf");
+    assert_eq!(client.get("/api/me/requests").json().as_array().unwrap().len(), 0);
+    // The real token works.
+    let csrf = client.csrf();
+    assert_eq!(client.post_form("/mijn-gegevens/verzoeken", &[("csrf", &csrf), ("kind", "access")]).status, 303);
+    assert_eq!(client.get("/api/me/requests").json().as_array().unwrap().len(), 1);
+}
+
+// req: E17
+#[test]
+fn a_session_expires_when_left_unused() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &["--session-idle", "2s"]);
+    let mut client = Client::new(&server);
+    assert_eq!(client.sign_in(&world.anna).status, 303);
+    assert_eq!(client.get("/api/me").status, 200);
+    std::thread::sleep(Duration::from_millis(3500));
+    assert_eq!(client.get("/api/me").status, 401);
+    let page = client.get("/mijn-gegevens");
+    assert_eq!(page.status, 303, "an expired session sends the person to sign in again");
+}
+
+// req: E17
+#[test]
+fn signing_out_ends_the_session_on_the_server() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut client = Client::new(&server);
+    client.sign_in(&world.anna);
+    let stolen = client.cookie.clone();
+    let csrf = client.csrf();
+    assert_eq!(client.post_form("/uitloggen", &[("csrf", &csrf)]).status, 303);
+    // A copy of the cookie taken before signing out is worth nothing.
+    client.cookie = stolen;
+    assert_eq!(client.get("/api/me").status, 401);
+}
+
+// req: E0.1
+#[test]
+fn an_applicant_cannot_open_another_applicants_case_by_changing_the_url() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut anna = Client::new(&server);
+    anna.sign_in(&world.anna);
+    let own = anna.get(&format!("/mijn-gegevens/zaken/{}", world.anna_case));
+    assert_eq!(own.status, 200, "{}", own.body);
+    assert!(own.body.contains("Anna de Vries"));
+    let other = anna.get(&format!("/mijn-gegevens/zaken/{}", world.bert_case));
+    assert_eq!(other.status, 404);
+    assert!(!other.body.contains("Bert"), "nothing of Bert's case shows");
+    assert_eq!(anna.get(&format!("/api/me/cases/{}", world.bert_case)).status, 404);
+    assert_eq!(anna.get(&format!("/api/cases/{}", world.bert_case)).status, 404);
+    // Nor through the staff list.
+    assert_eq!(anna.get("/api/cases?regeling=fysieke_schade").status, 403);
+}
+
+// req: E17
+#[test]
+fn every_response_carries_the_security_headers() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut client = Client::new(&server);
+    let replies = [
+        client.get("/"),
+        client.get("/healthz"),
+        client.get("/privacyverklaring"),
+        client.get("/bestaat-niet"),
+        client.get("/api/me"),
+        client.get("/mijn-gegevens"),
+        client.post_form("/inloggen", &[("username", "anna"), ("password", "fout wachtwoord hier")]),
+    ];
+    for reply in &replies {
+        let csp = reply.header("content-security-policy").unwrap_or_else(|| panic!("no CSP on a {} response", reply.status));
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(reply.header("x-frame-options"), Some("DENY"));
+        assert_eq!(reply.header("cache-control").map(|c| c.contains("no-store")), Some(true), "status {}", reply.status);
+    }
+    // Plain HTTP: no HSTS (it would be ignored, and wrong behind no TLS).
+    assert!(replies[0].header("strict-transport-security").is_none());
+    let cookie = client.sign_in(&world.anna).header("set-cookie").unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+}
+
+/// Sends only the headers of a POST announcing `length` bytes; returns the status.
+fn announce_body(server: &Server, path: &str, length: usize) -> u16 {
+    use std::io::Read;
+    let address = server.base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let head = format!("POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+// req: E17
+#[test]
+fn oversized_bodies_are_refused() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &["--body-limit", "65536"]);
+    let mut client = Client::new(&server);
+    // The limit answers before the body is read: announce a large body,
+    // send none of it, and read the answer.
+    for path in ["/contact", "/api/session"] {
+        assert_eq!(announce_body(&server, path, 100_000), 413, "{path}");
+    }
+    // A normal message still goes through.
+    let ok = client.post_form("/contact", &[("kind", "question"), ("name", "Anna"), ("email", "anna@example.nl"), ("phone", "0595123456"), ("text", "Vraag"), ("consent", "ja")]);
+    assert_eq!(ok.status, 200);
+    assert!(ok.body.contains("Bedankt"), "{}", ok.body);
+}
+
+// req: E17
+#[test]
+fn the_openapi_document_validates_and_lists_every_route() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut client = Client::new(&server);
+    let reply = client.get("/api/openapi.json");
+    assert_eq!(reply.status, 200);
+    let spec = oas3::from_json(&reply.body).unwrap_or_else(|e| panic!("not a valid OpenAPI 3.1 document: {e}"));
+    assert!(spec.openapi.starts_with("3.1"), "{}", spec.openapi);
+    let paths = spec.paths.unwrap_or_default();
+    for path in [
+        "/healthz", "/readyz", "/api/session", "/api/me", "/api/me/data", "/api/me/requests", "/api/me/cases/{number}", "/api/cases",
+        "/api/cases/{number}", "/api/rights/requests", "/api/rights/requests/{id}/answer", "/api/audit/verify", "/api/retention/report",
+        "/processing_activities/{id}", "/processing_activities/{id}/versions/{version}", "/privacyverklaring", "/.well-known/privacy.txt",
+        "/mijn-gegevens", "/beheer/verzoeken", "/inloggen", "/inloggen/code",
+    ] {
+        assert!(paths.contains_key(path), "{path} is not in the OpenAPI document");
+    }
+    // And every path in the document is served: none answers 404 or 405
+    // for the method the document gives (parameters filled in).
+    for (path, item) in &paths {
+        let concrete = path.replace("{number}", &world.anna_case).replace("{id}", "fysieke_schade").replace("{version}", "0");
+        for (method, _) in item.methods() {
+            let status = match method.as_str() {
+                "GET" => client.get(&concrete).status,
+                "POST" => client.post_bytes(&concrete, "application/x-www-form-urlencoded", b"").status,
+                _ => continue,
+            };
+            let missing_version = path.ends_with("{version}") && status == 404;
+            assert!(missing_version || (status != 404 && status != 405), "{method} {concrete} answered {status}");
+        }
+    }
+}
+
+// req: E22
+#[test]
+fn an_applicant_sees_their_data_and_who_looked_at_it_files_a_request_and_staff_answer_it() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut anna = Client::new(&server);
+    assert_eq!(anna.sign_in(&world.anna).header("location"), Some("/mijn-gegevens"));
+    let page = anna.get("/mijn-gegevens");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&world.anna_case), "her case is listed");
+    assert!(page.body.contains("Fysieke schade"), "per processing");
+    assert!(page.body.contains("Wie heeft mijn gegevens bekeken?"));
+    assert!(!page.body.contains("Bert"), "nothing of another applicant");
+    // Sign-in secrets are not shown back, not even to their owner.
+    let data = anna.get("/api/me/data");
+    assert_eq!(data.status, 200);
+    assert!(data.header("content-disposition").unwrap().contains("attachment"));
+    assert!(!data.body.contains(&world.anna.secret));
+    assert!(data.body.contains("Anna de Vries"));
+    // The case handler who reads her case shows up in her access log.
+    let mut carla = Client::new(&server);
+    carla.sign_in(&world.handler);
+    let read = carla.get(&format!("/api/cases/{}", world.anna_case));
+    assert_eq!(read.status, 200, "{}", read.body);
+    let log = anna.get("/api/me/data").json();
+    let accesses = log["accesses"].as_array().unwrap();
+    assert!(accesses.iter().any(|a| a["actor"] == "carla" && a["role"] == "case_handler"), "{accesses:?}");
+    // She files an access request; its due date is a month out.
+    let csrf = anna.csrf();
+    let filed = anna.post_json("/api/me/requests", Some(&csrf), serde_json::json!({"kind": "access"}));
+    assert_eq!(filed.status, 201, "{}", filed.body);
+    let due = filed.json()["due"].as_str().unwrap().to_string();
+    // The privacy officer sees it in the queue with that date and answers it.
+    let mut pieter = Client::new(&server);
+    pieter.sign_in(&world.privacy);
+    let queue = pieter.get("/api/rights/requests").json();
+    let request = queue.as_array().unwrap().iter().find(|r| r["due"] == due.as_str()).unwrap().clone();
+    let id = request["id"].as_str().unwrap();
+    let csrf = pieter.csrf();
+    let answered = pieter.post_json(&format!("/api/rights/requests/{id}/answer"), Some(&csrf), serde_json::json!({"identity": "DigiD", "answer": "Zie de bijlage."}));
+    assert_eq!(answered.status, 200, "{}", answered.body);
+    assert_eq!(anna.get("/api/me/requests").json()[0]["answered"], true);
+    // A case handler may not work the rights queue: a refusal page.
+    let refused = carla.get("/beheer/verzoeken");
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains("Geen toegang"));
+}
+
+// req: E17
+#[test]
+fn audit_entries_join_the_callers_trace_and_name_a_resolvable_processing_activity() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut carla = Client::new(&server);
+    carla.sign_in(&world.handler);
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let read = carla.get_with(&format!("/api/cases/{}", world.anna_case), ("traceparent", &format!("00-{trace}-00f067aa0ba902b7-01")));
+    assert_eq!(read.status, 200);
+    assert!(server.stop());
+    let connection = crate::sqlite(world.dir.path());
+    let entries: Vec<String> = connection.prepare("SELECT entry FROM audit_entries").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    let traced: Vec<serde_json::Value> = entries.iter().map(|e| serde_json::from_str(e).unwrap()).filter(|e: &serde_json::Value| e.to_string().contains(trace)).collect();
+    assert!(!traced.is_empty(), "the incoming trace id is in the audit log");
+    // The processing activity's URI resolves on the service.
+    let server = Server::start(world.dir.path(), &[]);
+    let uri = traced[0].to_string();
+    let at = uri.find("/processing_activities/").unwrap();
+    let path: String = uri[at..].chars().take_while(|c| *c != '"').collect();
+    let mut client = Client::new(&server);
+    let activity = client.get(&path);
+    assert_eq!(activity.status, 200, "{path}");
+    assert_eq!(activity.json()["identifier"], "fysieke_schade");
+    assert!(activity.json()["hasLegalBasis"]["articles"].to_string().contains("TwG"));
+}
+
+// req: E23
+#[test]
+fn privacy_txt_names_the_privacy_contact_and_the_statement_is_served_from_the_register() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut client = Client::new(&server);
+    let txt = client.get("/.well-known/privacy.txt");
+    assert_eq!(txt.status, 200);
+    let register = crate::shipped();
+    assert!(txt.body.contains(&register.contact.email));
+    assert!(txt.body.contains(&register.contact.dpo_email));
+    let statement = client.get("/privacyverklaring");
+    assert_eq!(statement.status, 200);
+    for p in register.processings.iter().filter(|p| p.statement == grondslag_register::Statement::Public) {
+        assert!(statement.body.contains(&p.name.replace('&', "&amp;")), "{} is not in the statement", p.name);
+    }
+}
+
+// req: E17
+#[test]
+fn init_creates_an_administrator_with_a_one_time_password_that_must_be_changed() {
+    let dir = TempDir::new().unwrap();
+    let out = grondslag(&["--data", dir.path().to_str().unwrap(), "init"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let password = text.lines().find_map(|l| l.strip_prefix("one-time password: ")).unwrap().split_whitespace().next().unwrap().to_string();
+    let secret = text.lines().find_map(|l| l.strip_prefix("authenticator key: ")).unwrap().to_string();
+    assert!(password.len() >= 16);
+    // A second init finds the name taken: no second default admin.
+    let again = grondslag(&["--data", dir.path().to_str().unwrap(), "init"]);
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("taken"), "{}", stderr(&again));
+    let server = Server::start(dir.path(), &[]);
+    let admin = Person { username: "admin".into(), password: password.clone(), secret, recovery: Vec::new(), signed_in: Cell::new(0) };
+    let mut client = Client::new(&server);
+    let step = client.sign_in(&admin);
+    assert_eq!(step.header("location"), Some("/wachtwoord"));
+    // Until the password is changed, nothing else opens.
+    assert_eq!(client.get("/api/audit/verify").status, 401);
+    let page = client.get("/wachtwoord");
+    let csrf = page.body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let weak = client.post_form("/wachtwoord", &[("csrf", &csrf), ("password", "welkom123")]);
+    assert_eq!(weak.status, 400);
+    assert_eq!(client.post_form("/wachtwoord", &[("csrf", &csrf), ("password", "drie losse woorden tegelijk")]).status, 303);
+    assert_eq!(client.get("/api/audit/verify").status, 200);
+}
+
+// req: E17
+#[test]
+fn a_recovery_code_signs_in_once() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let code = world.anna.recovery[0].clone();
+    let mut first = Client::new(&server);
+    first.post_form("/inloggen", &[("username", "anna"), ("password", &world.anna.password)]);
+    assert_eq!(first.post_form("/inloggen/code", &[("code", &code)]).status, 303);
+    let mut second = Client::new(&server);
+    second.post_form("/inloggen", &[("username", "anna"), ("password", &world.anna.password)]);
+    assert_eq!(second.post_form("/inloggen/code", &[("code", &code)]).status, 401);
+}

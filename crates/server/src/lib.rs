@@ -1,0 +1,201 @@
+//! The HTTP service: a JSON API, server-rendered pages in Dutch, and
+//! sign-in with two factors.
+//!
+//! Thin on purpose, in the manner of axum's examples: a handler extracts
+//! (the visitor, a signed-in person, a form), calls the modules on a
+//! blocking thread (the kernel is synchronous; SQLite and the audit append
+//! are blocking work), and returns a page or JSON; every error is mapped to
+//! a response in one place ([`ServerError`]). Nothing here decides who may
+//! see what: the kernel does, from the register, for the role a session
+//! acts in. What the kernel cannot know — that an applicant asks for *their
+//! own* case — is checked here, by comparing the case's subject with the
+//! session's, before anything is shown.
+//!
+//! Security that holds for every response is applied as layers: strict
+//! headers (a Content-Security-Policy without inline script, no framing,
+//! no sniffing, no caching of personal data, HSTS under TLS), a request
+//! body limit, a request timeout. Forms carry the session's CSRF token;
+//! cookies are HttpOnly and SameSite=Strict, and Secure under TLS.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+mod api;
+mod error;
+mod ldv;
+mod pages;
+mod visitor;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, header};
+use grondslag_accounts::{Accounts, Policy};
+use grondslag_claims::area::AreaLists;
+use grondslag_kernel::Kernel;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use error::ServerError;
+
+/// How the service runs; every field has a working default.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// Certificate and key (PEM) for TLS; plain HTTP without them.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub policy: Policy,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// A request taking longer is answered with 408.
+    pub request_timeout: Duration,
+    /// How often the retention sweep runs.
+    pub sweep_every: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            tls: None,
+            policy: Policy::default(),
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            sweep_every: Duration::from_secs(24 * 60 * 60),
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    accounts: Accounts,
+    areas: AreaLists,
+    /// Under TLS: cookies are `Secure` and carry the `__Host-` prefix.
+    secure: bool,
+}
+
+/// Everything a blocking piece of work needs.
+pub(crate) struct Services<'a> {
+    pub accounts: &'a Accounts,
+    pub kernel: &'a Kernel,
+    pub areas: &'a AreaLists,
+}
+
+impl AppState {
+    pub fn new(kernel: Arc<Kernel>, areas: AreaLists, config: &Config) -> Result<AppState, ServerError> {
+        ldv::archive(&kernel)?;
+        let accounts = Accounts::new(kernel, config.policy.clone())?;
+        Ok(AppState { inner: Arc::new(Inner { accounts, areas, secure: config.tls.is_some() }) })
+    }
+
+    pub fn kernel(&self) -> &Arc<Kernel> {
+        self.inner.accounts.kernel()
+    }
+
+    /// Runs `work` on a blocking thread: the kernel's store calls block.
+    pub(crate) async fn run<T: Send + 'static>(&self, work: impl FnOnce(&Services<'_>) -> Result<T, ServerError> + Send + 'static) -> Result<T, ServerError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let inner = &state.inner;
+            work(&Services { accounts: &inner.accounts, kernel: inner.accounts.kernel(), areas: &inner.areas })
+        })
+        .await
+        .map_err(|e| ServerError::Internal(format!("a worker thread failed: {e}")))?
+    }
+
+    pub(crate) fn session_cookie(&self) -> &'static str {
+        if self.inner.secure { "__Host-sessie" } else { "sessie" }
+    }
+
+    pub(crate) fn secure(&self) -> bool {
+        self.inner.secure
+    }
+}
+
+/// The Content-Security-Policy of every response: our own styles and
+/// forms only, no script, no framing.
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The whole application: pages, API, and the layers that hold for every
+/// response. Returns the router and the OpenAPI document of its routes.
+pub fn app(state: AppState, config: &Config) -> Router {
+    let (routes, openapi) = api::routes().merge(pages::routes()).merge(ldv::routes()).split_for_parts();
+    let openapi = Arc::new(openapi);
+    let mut router = routes
+        .route("/api/openapi.json", axum::routing::get(move || api::openapi(openapi.clone())))
+        .fallback(error::not_found)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(error::render_errors))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, config.request_timeout))
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(config.body_limit));
+    let headers: [(HeaderName, &'static str); 6] = [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+        (HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=()"),
+    ];
+    for (name, value) in headers {
+        router = router.layer(SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value)));
+    }
+    if config.tls.is_some() {
+        router = router.layer(SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains")));
+    }
+    router
+}
+
+/// Serves until `shutdown` completes; then finishes the requests in flight
+/// and returns (the caller drops the kernel, which seals the audit log).
+/// Runs the retention sweep every `config.sweep_every`.
+pub async fn serve(state: AppState, config: Config, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
+    let router = app(state.clone(), &config).into_make_service_with_connect_info::<SocketAddr>();
+    let handle = axum_server::Handle::new();
+    let sweeper = tokio::spawn(sweep_daily(state.clone(), config.sweep_every));
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopper.graceful_shutdown(Some(Duration::from_secs(10)));
+    });
+    let served = match &config.tls {
+        Some((cert, key)) => {
+            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .map_err(|e| ServerError::Start(format!("cannot read the TLS certificate {} or key {}: {e}", cert.display(), key.display())))?;
+            axum_server::bind_rustls(config.listen, tls).handle(handle).serve(router).await
+        }
+        None => axum_server::bind(config.listen).handle(handle).serve(router).await,
+    };
+    sweeper.abort();
+    served.map_err(|e| ServerError::Start(format!("cannot serve on {}: {e}", config.listen)))
+}
+
+/// The retention sweep, run by the service itself so that nobody has to
+/// remember it; each run is in the audit log with its certificates.
+async fn sweep_daily(state: AppState, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let swept = state
+            .run(|services| {
+                let now = jiff::Timestamp::now();
+                let access = grondslag_kernel::Access::new("retention-sweep", grondslag_register::Role::System, "grondslag serve", now);
+                Ok(services.kernel.sweep(&access, now, 1000, None, |_| ())?)
+            })
+            .await;
+        match swept {
+            Ok(certificates) => tracing::info!(batches = certificates.len(), "retention sweep done"),
+            Err(e) => tracing::error!(error = %e, "retention sweep failed; it runs again at the next interval"),
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! Who is asking: the extractors. [`Visitor`] is anyone (with the time,
+//! the trace and the origin every audit entry needs); [`Signed`] is someone
+//! who has completed both steps of signing in — authentication as an
+//! extractor, so a handler that takes a `Signed` cannot run without one.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use grondslag_accounts::{Session, Stage};
+use grondslag_audit::{SpanId, TraceId};
+use grondslag_kernel::{Access, RecordRef};
+use grondslag_register::Role;
+
+use crate::{AppState, ServerError};
+
+/// Anyone: the moment of the request, its trace (from a W3C `traceparent`
+/// header when one came in, so the audit entries join the caller's trace),
+/// where it came from, and the session, if any, at whatever stage.
+#[derive(Clone, Debug)]
+pub(crate) struct Visitor {
+    pub now: jiff::Timestamp,
+    pub trace: TraceId,
+    pub parent_span: Option<SpanId>,
+    pub origin: String,
+    pub session: Option<(String, Session)>,
+}
+
+impl Visitor {
+    /// The website acting for an anonymous visitor (a contact form, a
+    /// subscription): the public role, under this request's trace.
+    pub fn website(&self) -> Access {
+        Access { actor: "website".into(), role: Role::Public, origin: self.origin.clone(), trace: self.trace, parent_span: self.parent_span, now: self.now }
+    }
+}
+
+/// A person who has signed in with both factors.
+#[derive(Clone, Debug)]
+pub(crate) struct Signed {
+    pub visitor: Visitor,
+    pub session: Session,
+    pub role: Role,
+    /// The account record; its subject is the person.
+    pub account: RecordRef,
+}
+
+impl Signed {
+    /// The kernel's view of this request. Staff act under their user
+    /// name; applicants and representatives under their pseudonymous
+    /// subject id, which is how the modules recognise their own records
+    /// and how the audit log avoids naming the people it is about.
+    pub fn access(&self) -> Access {
+        let actor = if self.is_staff() { self.session.username.clone() } else { self.account.subject.as_str().to_string() };
+        Access {
+            actor,
+            role: self.role,
+            origin: self.visitor.origin.clone(),
+            trace: self.visitor.trace,
+            parent_span: self.visitor.parent_span,
+            now: self.visitor.now,
+        }
+    }
+
+    pub fn is_staff(&self) -> bool {
+        !matches!(self.role, Role::Applicant | Role::Representative | Role::Public)
+    }
+
+    /// Refuses unless the CSRF token sent with a form or in the
+    /// `X-CSRF-Token` header is this session's.
+    pub fn check_csrf(&self, token: &str) -> Result<(), ServerError> {
+        if self.session.csrf_matches(token) { Ok(()) } else { Err(ServerError::Csrf) }
+    }
+}
+
+/// `00-<trace id>-<parent id>-<flags>` (W3C Trace Context); anything else is ignored.
+fn traceparent(headers: &HeaderMap) -> Option<(TraceId, SpanId)> {
+    let value = headers.get("traceparent")?.to_str().ok()?;
+    let mut parts = value.trim().split('-');
+    let (version, trace, parent, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if version != "00" || flags.len() != 2 || parts.next().is_some() {
+        return None;
+    }
+    let trace = TraceId::parse(trace).filter(|t| t.0 != [0; 16])?;
+    let mut span = [0u8; 8];
+    hex::decode_to_slice(parent, &mut span).ok().filter(|()| span != [0; 8])?;
+    Some((trace, SpanId(span)))
+}
+
+pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Visitor, ServerError> {
+        let now = jiff::Timestamp::now();
+        let (trace, parent_span) = match traceparent(&parts.headers) {
+            Some((trace, span)) => (trace, Some(span)),
+            None => (TraceId::random(), None),
+        };
+        let origin = match parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+            Some(ConnectInfo(address)) => format!("http {}", address.ip()),
+            None => "http".to_string(),
+        };
+        let token = cookie(&parts.headers, state.session_cookie()).map(str::to_string);
+        let session = match token {
+            Some(token) => {
+                let lookup = token.clone();
+                state.run(move |services| Ok(services.accounts.session(&lookup, now)?)).await?.map(|session| (token, session))
+            }
+            None => None,
+        };
+        Ok(Visitor { now, trace, parent_span, origin, session })
+    }
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Signed, ServerError> {
+        let visitor = Visitor::from_request_parts(parts, state).await?;
+        let Some((_, session)) = visitor.session.clone().filter(|(_, s)| s.stage == Stage::Complete) else {
+            return Err(ServerError::SignInFirst);
+        };
+        let role = session.role()?;
+        let account = session.account()?;
+        let signed = Signed { visitor, session, role, account };
+        // API clients send the token in a header on everything that changes
+        // something; forms carry it in a field, checked by their handler.
+        if parts.uri.path().starts_with("/api/") && parts.method != Method::GET {
+            let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            signed.check_csrf(sent)?;
+        }
+        Ok(signed)
+    }
+}
