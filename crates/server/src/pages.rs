@@ -110,8 +110,9 @@ pub(crate) fn error_page(status: StatusCode, code: &str, message: &str) -> Marku
         _ => ("Dat lukte niet", ""),
     };
     layout(title, None, html! {
-        @if !explanation.is_empty() { p { (explanation) } }
-        p.detail { (message) }
+        // A known refusal is explained in Dutch; anything else shows the
+        // module's own message, which says what to change.
+        @if explanation.is_empty() { p.detail { (message) } } @else { p { (explanation) } }
         p { a href="/" { "Naar de startpagina" } }
     })
 }
@@ -604,16 +605,16 @@ async fn portal(State(state): State<AppState>, signed: Signed) -> Result<Markup,
         p { "Hier zie je wat het IMG van je heeft vastgelegd, waarom, op welke grond, hoe lang wij het bewaren en aan wie wij het hebben gegeven — en wie je gegevens heeft bekeken." }
         p { a.button href="/api/me/data" download { "Download al mijn gegevens (JSON)" } }
 
-        section aria-labelledby="aanvragen" {
-            h2 id="aanvragen" { "Mijn aanvragen" }
+        section id="aanvragen" aria-labelledby="aanvragen-titel" {
+            h2 id="aanvragen-titel" { "Mijn aanvragen" }
             @if cases.is_empty() { p { "Je hebt geen lopende aanvragen." } }
             @else {
                 ul { @for (number, scheme, _) in &cases { li { a href={ "/mijn-gegevens/zaken/" (number) } { (number) } " — " (scheme) } } }
             }
         }
 
-        section aria-labelledby="verzoeken" {
-            h2 id="verzoeken" { "Mijn privacyverzoeken" }
+        section id="verzoeken" aria-labelledby="verzoeken-titel" {
+            h2 id="verzoeken-titel" { "Mijn privacyverzoeken" }
             @if requests.is_empty() { p { "Je hebt nog geen verzoeken gedaan." } }
             @else {
                 table {
@@ -640,8 +641,8 @@ async fn portal(State(state): State<AppState>, signed: Signed) -> Result<Markup,
             p { "Wij beantwoorden je verzoek binnen een maand. Soms hebben wij meer tijd nodig; dan hoor je dat binnen die maand." }
         }
 
-        section aria-labelledby="toestemming" {
-            h2 id="toestemming" { "Mijn toestemmingen" }
+        section id="toestemming" aria-labelledby="toestemming-titel" {
+            h2 id="toestemming-titel" { "Mijn toestemmingen" }
             @if consents.is_empty() { p { "Wij gebruiken geen gegevens van je op grond van toestemming." } }
             @for p in &consents {
                 form method="post" action="/mijn-gegevens/verzoeken" {
@@ -654,8 +655,8 @@ async fn portal(State(state): State<AppState>, signed: Signed) -> Result<Markup,
             }
         }
 
-        section aria-labelledby="gegevens" {
-            h2 id="gegevens" { "Welke gegevens wij van je hebben" }
+        section id="gegevens" aria-labelledby="gegevens-titel" {
+            h2 id="gegevens-titel" { "Welke gegevens wij van je hebben" }
             @for p in &report.processings {
                 article {
                     h3 { (p.name) }
@@ -677,8 +678,8 @@ async fn portal(State(state): State<AppState>, signed: Signed) -> Result<Markup,
             }
         }
 
-        section aria-labelledby="inzage" {
-            h2 id="inzage" { "Wie heeft mijn gegevens bekeken?" }
+        section id="inzage" aria-labelledby="inzage-titel" {
+            h2 id="inzage-titel" { "Wie heeft mijn gegevens bekeken?" }
             table {
                 caption { "Elke keer dat je gegevens werden ingezien, vastgelegd, gedeeld of verwijderd" }
                 thead { tr { th scope="col" { "Wanneer" } th scope="col" { "Wie" } th scope="col" { "Rol" } th scope="col" { "Waarvoor" } th scope="col" { "Wat" } } }

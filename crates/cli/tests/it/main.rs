@@ -3,6 +3,7 @@
 
 mod access;
 mod audit;
+mod browser;
 mod case_cli;
 mod channels;
 mod claims;
