@@ -168,6 +168,10 @@ pub async fn serve(state: AppState, config: Config, shutdown: impl std::future::
     });
     let served = match &config.tls {
         Some((cert, key)) => {
+            // More than one crypto back end can end up linked in (through
+            // dependencies), and rustls then refuses to guess: name ours.
+            // An error only says one is installed already, which is fine.
+            let _already_installed = rustls::crypto::ring::default_provider().install_default();
             let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
                 .await
                 .map_err(|e| ServerError::Start(format!("cannot read the TLS certificate {} or key {}: {e}", cert.display(), key.display())))?;

@@ -33,6 +33,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(statement))
         .routes(routes!(contact_form, contact_submit))
         .routes(routes!(newsletter_form, newsletter_subscribe))
+        .routes(routes!(unsubscribe_form, unsubscribe))
+        .routes(routes!(unsafe_form, unsafe_report))
         .routes(routes!(sign_in_form, sign_in))
         .routes(routes!(code_form, code))
         .routes(routes!(password_form, password))
@@ -182,6 +184,7 @@ async fn home(visitor: Visitor, State(state): State<AppState>) -> Result<Respons
             li { a href="/privacyverklaring" { "Privacyverklaring" } " — welke gegevens wij waarvoor gebruiken" }
             li { a href="/contact" { "Contactformulier" } " — een vraag, klacht of melding" }
             li { a href="/nieuwsbrief" { "Nieuwsbrief" } " — aanmelden en afmelden" }
+            li { a href="/acuut-onveilig" { "Acuut onveilige situatie melden" } " — wij reageren binnen 48 uur" }
         }
     })))
 }
@@ -361,6 +364,102 @@ async fn newsletter_subscribe(State(state): State<AppState>, visitor: Visitor, F
     Ok(match result {
         Ok(()) => newsletter_markup(Some(("Je bent aangemeld voor de nieuwsbrief.", true))),
         Err(e) => newsletter_markup(Some((&e.to_string(), false))),
+    })
+}
+
+#[derive(Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
+struct UnsubscribeToken {
+    /// The personal token from the link under a newsletter.
+    token: String,
+}
+
+fn unsubscribe_markup(token: &str, message: Option<(&str, bool)>) -> Markup {
+    layout("Afmelden voor de nieuwsbrief", None, html! {
+        @if let Some((text, ok)) = message { p class=(if ok { "ok" } else { "error" }) role="status" { (text) } }
+        @else {
+            p { "Wil je de nieuwsbrief niet meer ontvangen? Na het afmelden verwijderen wij je naam en e-mailadres." }
+            form method="post" action="/nieuwsbrief/afmelden" {
+                input type="hidden" name="token" value=(token);
+                button type="submit" { "Afmelden" }
+            }
+        }
+    })
+}
+
+/// The page behind the link under each newsletter. Opening it changes
+/// nothing (mail scanners open links); the button does.
+#[utoipa::path(get, path = "/nieuwsbrief/afmelden", tag = "pages", params(UnsubscribeToken), responses((status = 200, content_type = "text/html")))]
+async fn unsubscribe_form(Query(link): Query<UnsubscribeToken>) -> Markup {
+    unsubscribe_markup(&link.token, None)
+}
+
+/// Unsubscribes: the subscription and its data are deleted.
+#[utoipa::path(post, path = "/nieuwsbrief/afmelden", tag = "pages", responses((status = 200, content_type = "text/html")))]
+async fn unsubscribe(State(state): State<AppState>, visitor: Visitor, Form(form): Form<UnsubscribeToken>) -> Result<Markup, ServerError> {
+    use grondslag_channels::newsletter::Newsletter;
+    let token = form.token.clone();
+    let result = state.run(move |services| Ok(Newsletter::new(services.kernel).and_then(|n| n.unsubscribe(&visitor.website(), &form.token)))).await?;
+    Ok(match result {
+        Ok(()) => unsubscribe_markup(&token, Some(("Je bent afgemeld. Je naam en e-mailadres zijn verwijderd.", true))),
+        Err(e) => unsubscribe_markup(&token, Some((&format!("Afmelden lukte niet: {e}"), false))),
+    })
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+struct UnsafeReport {
+    name: String,
+    phone: String,
+    email: String,
+    address: String,
+    postcode_city: String,
+}
+
+fn unsafe_markup(message: Option<(&str, bool)>) -> Markup {
+    layout("Acuut onveilige situatie melden", None, html! {
+        @if let Some((text, ok)) = message { p class=(if ok { "ok" } else { "error" }) role="status" { (text) } }
+        p { "Is je huis door de gaswinning acuut onveilig? Meld het hier. Wij nemen binnen 48 uur contact met je op en laten de situatie inspecteren. Is er direct gevaar? Bel 112." }
+        form method="post" action="/acuut-onveilig" {
+            label for="name" { "Naam" }
+            input id="name" name="name" autocomplete="name" required;
+            label for="phone" { "Telefoonnummer" }
+            input id="phone" name="phone" type="tel" autocomplete="tel" required;
+            label for="email" { "E-mailadres" }
+            input id="email" name="email" type="email" autocomplete="email" required;
+            label for="address" { "Straat en huisnummer van het gebouw" }
+            input id="address" name="address" autocomplete="street-address" required;
+            label for="postcode_city" { "Postcode en plaats" }
+            input id="postcode_city" name="postcode_city" placeholder="9981 AB Uithuizen" required;
+            button type="submit" { "Melden" }
+        }
+    })
+}
+
+/// The special form for an acutely unsafe situation (E8).
+#[utoipa::path(get, path = "/acuut-onveilig", tag = "pages", responses((status = 200, content_type = "text/html")))]
+async fn unsafe_form() -> Markup {
+    unsafe_markup(None)
+}
+
+/// Files the report as a case; it is to be handled within 48 hours.
+#[utoipa::path(post, path = "/acuut-onveilig", tag = "pages", responses((status = 200, content_type = "text/html")))]
+async fn unsafe_report(State(state): State<AppState>, visitor: Visitor, Form(form): Form<UnsafeReport>) -> Result<Markup, ServerError> {
+    use grondslag_claims::cases::{Application, Cases};
+    let result = state
+        .run(move |services| {
+            let application: Application = serde_json::from_value(serde_json::json!({
+                "scheme": Scheme::AcutelyUnsafe.processing(),
+                "applicant": { "name": form.name, "phone": form.phone, "email": form.email },
+                "object": { "kind": "home", "address": form.address, "postcode_city": form.postcode_city },
+            }))
+            .map_err(|e| ServerError::Internal(e.to_string()))?;
+            // The reporter files it as the applicant of the report.
+            let access = grondslag_kernel::Access { role: Role::Applicant, ..visitor.website() };
+            Ok(Cases::new(services.kernel, services.areas.clone()).file(&access, &application).map(|filed| filed.number.to_string()))
+        })
+        .await?;
+    Ok(match result {
+        Ok(number) => unsafe_markup(Some((&format!("Je melding is ontvangen onder nummer {number}. Wij nemen binnen 48 uur contact met je op."), true))),
+        Err(e) => unsafe_markup(Some((&format!("De melding is niet verstuurd: {e}"), false))),
     })
 }
 

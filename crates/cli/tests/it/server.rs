@@ -607,3 +607,103 @@ fn a_recovery_code_signs_in_once() {
     second.post_form("/inloggen", &[("username", "anna"), ("password", &world.anna.password)]);
     assert_eq!(second.post_form("/inloggen/code", &[("code", &code)]).status, 401);
 }
+
+// req: E8
+#[test]
+fn an_acutely_unsafe_situation_is_reported_on_the_public_form_and_reaches_case_handlers() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut visitor = Client::new(&server);
+    assert_eq!(visitor.get("/acuut-onveilig").status, 200);
+    let bad = visitor.post_form("/acuut-onveilig", &[("name", "Dirk"), ("phone", "0595123456"), ("email", "dirk@example.nl"), ("address", "Dijk 1"), ("postcode_city", "99 Uithuizen")]);
+    assert!(bad.body.contains("niet verstuurd"), "an invalid postcode is refused with the reason: {}", bad.body);
+    let sent = visitor.post_form("/acuut-onveilig", &[("name", "Dirk"), ("phone", "0595123456"), ("email", "dirk@example.nl"), ("address", "Dijk 1"), ("postcode_city", "9981 AB Uithuizen")]);
+    assert_eq!(sent.status, 200);
+    let number = sent.body.split("onder nummer ").nth(1).unwrap().split('.').next().unwrap().to_string();
+    let mut carla = Client::new(&server);
+    carla.sign_in(&world.handler);
+    let list = carla.get("/api/cases?regeling=acuut_onveilig").json();
+    assert!(list.as_array().unwrap().iter().any(|c| c["number"] == number.as_str()), "{list}");
+}
+
+// req: E14
+#[test]
+fn the_unsubscribe_link_shows_a_button_and_the_button_deletes_the_subscription_once() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut visitor = Client::new(&server);
+    let subscribed = visitor.post_form("/nieuwsbrief", &[("name", "Els"), ("email", "els@example.nl"), ("consent", "ja")]);
+    assert!(subscribed.body.contains("aangemeld"), "{}", subscribed.body);
+    assert!(visitor.post_form("/nieuwsbrief", &[("name", "Els"), ("email", "els@example.nl")]).body.contains("consent"), "no consent, no subscription");
+    let data = world.dir.path().to_str().unwrap();
+    let work = TempDir::new().unwrap();
+    std::fs::write(work.path().join("body.txt"), "Nieuws.").unwrap();
+    let link_base = format!("{}/nieuwsbrief/afmelden", server.base);
+    let outbox = work.path().join("out");
+    let issued = grondslag(&["--data", data, "channel", "--as", "redactie", "newsletter", "issue", "--title", "Nieuws", "--body", work.path().join("body.txt").to_str().unwrap(), "--outbox", outbox.to_str().unwrap(), "--labels", work.path().join("labels.csv").to_str().unwrap(), "--link-base", &link_base]);
+    assert!(issued.status.success(), "{}", stderr(&issued));
+    let mail = std::fs::read_to_string(outbox.join("00001.eml")).unwrap();
+    let link = mail.split_whitespace().find(|w| w.starts_with(&link_base)).unwrap().to_string();
+    let path = &link[server.base.len()..];
+    let token = path.split("token=").nth(1).unwrap().to_string();
+    let page = visitor.get(path);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Afmelden"));
+    let done = visitor.post_form("/nieuwsbrief/afmelden", &[("token", &token)]);
+    assert!(done.body.contains("Je bent afgemeld"), "{}", done.body);
+    let again = visitor.post_form("/nieuwsbrief/afmelden", &[("token", &token)]);
+    assert!(again.body.contains("lukte niet"), "{}", again.body);
+}
+
+// req: E17
+#[test]
+fn under_tls_cookies_are_secure_and_hsts_is_sent() {
+    let world = world();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert, key) = (world.dir.path().join("cert.pem"), world.dir.path().join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_grondslag"))
+        .args(["--data", world.dir.path().to_str().unwrap(), "serve", "--listen", &listen, "--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()])
+        .env_clear()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let curl = |args: &[&str]| Command::new("curl").args(["-sk", "-D", "-", "-o", "/dev/null"]).args(args).output().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut headers = String::new();
+    while Instant::now() < deadline {
+        headers = String::from_utf8_lossy(&curl(&[&format!("https://{listen}/healthz")]).stdout).to_lowercase();
+        if headers.starts_with("http/") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(headers.contains("strict-transport-security: max-age="), "{headers}");
+    let login = serde_json::json!({"username": "anna", "password": world.anna.password, "code": world.anna.code()}).to_string();
+    let signed = String::from_utf8_lossy(&curl(&["-H", "content-type: application/json", "-d", &login, &format!("https://{listen}/api/session")]).stdout).to_string();
+    let cookie = signed.lines().find(|l| l.to_lowercase().starts_with("set-cookie")).unwrap_or_else(|| panic!("{signed}"));
+    assert!(cookie.contains("__Host-sessie=") && cookie.contains("; Secure") && cookie.contains("HttpOnly"), "{cookie}");
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    child.wait().unwrap();
+}
+
+// req: E17
+#[test]
+fn a_graceful_stop_seals_the_audit_log_with_a_checkpoint_over_every_entry() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut carla = Client::new(&server);
+    carla.sign_in(&world.handler);
+    assert_eq!(carla.get(&format!("/api/cases/{}", world.anna_case)).status, 200);
+    assert!(server.stop(), "the service stops cleanly on SIGTERM");
+    let connection = crate::sqlite(world.dir.path());
+    let entries: i64 = connection.query_row("SELECT count(*) FROM audit_entries", [], |r| r.get(0)).unwrap();
+    let sealed: i64 = connection.query_row("SELECT max(size) FROM audit_checkpoints", [], |r| r.get(0)).unwrap();
+    assert_eq!(sealed, entries);
+    let verified = grondslag(&["--data", world.dir.path().to_str().unwrap(), "audit", "verify"]);
+    assert!(verified.status.success(), "{}", stderr(&verified));
+}
