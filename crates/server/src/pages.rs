@@ -97,6 +97,11 @@ fn layout(title: &str, signed: Option<&Signed>, body: Markup) -> Markup {
     }
 }
 
+/// The outcome of a form, said where a screen reader announces it.
+fn notice(message: Option<(&str, bool)>) -> Markup {
+    html! { @if let Some((text, ok)) = message { p class=(if ok { "ok" } else { "error" }) role="status" { (text) } } }
+}
+
 fn csrf_field(signed: &Signed) -> Markup {
     html! { input type="hidden" name="csrf" value=(signed.session.csrf); }
 }
@@ -331,7 +336,7 @@ struct Subscribe {
 
 fn newsletter_markup(message: Option<(&str, bool)>) -> Markup {
     layout("Nieuwsbrief", None, html! {
-        @if let Some((text, ok)) = message { p class=(if ok { "ok" } else { "error" }) role="status" { (text) } }
+        (notice(message))
         p { "Ontvang de nieuwsbrief per e-mail. Afmelden kan altijd via de link onder elke nieuwsbrief; dan verwijderen wij je gegevens." }
         form method="post" action="/nieuwsbrief" {
             label for="name" { "Naam" }
@@ -375,8 +380,8 @@ struct UnsubscribeToken {
 
 fn unsubscribe_markup(token: &str, message: Option<(&str, bool)>) -> Markup {
     layout("Afmelden voor de nieuwsbrief", None, html! {
-        @if let Some((text, ok)) = message { p class=(if ok { "ok" } else { "error" }) role="status" { (text) } }
-        @else {
+        (notice(message))
+        @if message.is_none() {
             p { "Wil je de nieuwsbrief niet meer ontvangen? Na het afmelden verwijderen wij je naam en e-mailadres." }
             form method="post" action="/nieuwsbrief/afmelden" {
                 input type="hidden" name="token" value=(token);
@@ -416,7 +421,7 @@ struct UnsafeReport {
 
 fn unsafe_markup(message: Option<(&str, bool)>) -> Markup {
     layout("Acuut onveilige situatie melden", None, html! {
-        @if let Some((text, ok)) = message { p class=(if ok { "ok" } else { "error" }) role="status" { (text) } }
+        (notice(message))
         p { "Is je huis door de gaswinning acuut onveilig? Meld het hier. Wij nemen binnen 48 uur contact met je op en laten de situatie inspecteren. Is er direct gevaar? Bel 112." }
         form method="post" action="/acuut-onveilig" {
             label for="name" { "Naam" }
