@@ -560,6 +560,13 @@ fn privacy_txt_names_the_privacy_contact_and_the_statement_is_served_from_the_re
     assert!(txt.body.contains(&register.contact.dpo_email));
     let statement = client.get("/privacyverklaring");
     assert_eq!(statement.status, 200);
+    // Its inline style is allowed by its hash, and by nothing broader.
+    use base64::Engine;
+    use sha2::Digest;
+    let style = statement.body.split("<style>").nth(1).unwrap().split("</style>").next().unwrap();
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(style.as_bytes()));
+    let csp = statement.header("content-security-policy").unwrap();
+    assert!(csp.contains(&format!("style-src 'sha256-{hash}'")), "{csp}");
     for p in register.processings.iter().filter(|p| p.statement == grondslag_register::Statement::Public) {
         assert!(statement.body.contains(&p.name.replace('&', "&amp;")), "{} is not in the statement", p.name);
     }
