@@ -180,8 +180,8 @@ fn moment_nl(at: jiff::Timestamp) -> String {
 
 /// The start page.
 #[utoipa::path(get, path = "/", tag = "pages", responses((status = 200, content_type = "text/html")))]
-async fn home(visitor: Visitor, State(state): State<AppState>) -> Result<Response, ServerError> {
-    let signed = signed_of(&state, visitor);
+async fn home(visitor: Visitor) -> Result<Response, ServerError> {
+    let signed = signed_of(visitor);
     Ok(page(layout("Welkom", signed.as_ref(), html! {
         p { "Het Instituut Mijnbouwschade Groningen (IMG) handelt schade door de gaswinning af. Hier regel je je aanvraag, zie je welke gegevens wij van je gebruiken en waarom, en gebruik je je privacyrechten." }
         ul.tiles {
@@ -195,8 +195,7 @@ async fn home(visitor: Visitor, State(state): State<AppState>) -> Result<Respons
 }
 
 /// Signed-in state for pages that work for everyone.
-fn signed_of(state: &AppState, visitor: Visitor) -> Option<Signed> {
-    let _ = state;
+fn signed_of(visitor: Visitor) -> Option<Signed> {
     let (_, session) = visitor.session.clone().filter(|(_, s)| s.stage == Stage::Complete)?;
     let role = session.role().ok()?;
     let account = session.account().ok()?;
@@ -594,14 +593,10 @@ async fn code(State(state): State<AppState>, visitor: Visitor, Form(form): Form<
         .await?;
     match advanced {
         Ok((token, session)) => {
-            let to = if session.stage == Stage::ChangePassword {
-                "/wachtwoord".to_string()
-            } else if session.role()?.name() == "applicant" || session.role()?.name() == "representative" {
-                back
-            } else if back == "/mijn-gegevens" {
-                "/beheer".to_string()
-            } else {
-                back
+            let to = match session.stage {
+                Stage::ChangePassword => "/wachtwoord".to_string(),
+                _ if crate::visitor::is_staff(session.role()?) && back == "/mijn-gegevens" => "/beheer".to_string(),
+                _ => back,
             };
             Ok(with_cookie(session_cookie(&state, &token), &to))
         }
@@ -643,7 +638,8 @@ struct NewPassword {
 /// Sets the new password; every other session of the account ends.
 #[utoipa::path(post, path = "/wachtwoord", tag = "pages", responses((status = 303), (status = 400, content_type = "text/html")))]
 async fn password(State(state): State<AppState>, visitor: Visitor, Form(form): Form<NewPassword>) -> Result<Response, ServerError> {
-    let Some((token, session)) = visitor.session.clone().filter(|(_, s)| s.stage != Stage::SecondFactor) else {
+    // The old session ends with the password change, as every session of the account does.
+    let Some((_, session)) = visitor.session.clone().filter(|(_, s)| s.stage != Stage::SecondFactor) else {
         return Ok(Redirect::to("/inloggen").into_response());
     };
     if !session.csrf_matches(&form.csrf) {
@@ -660,7 +656,6 @@ async fn password(State(state): State<AppState>, visitor: Visitor, Form(form): F
             Ok(Ok(services.accounts.start_session(&account, Stage::Complete, now)?))
         })
         .await?;
-    let _ = token;
     match changed {
         Ok((token, _)) => Ok(with_cookie(session_cookie(&state, &token), "/")),
         Err(e) => Ok((StatusCode::BAD_REQUEST, password_markup(Some(&sign_in_message(&e)), &csrf)).into_response()),

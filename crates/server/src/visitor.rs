@@ -35,6 +35,11 @@ impl Visitor {
     }
 }
 
+/// Staff work in the back office; applicants and representatives in Mijn gegevens.
+pub(crate) fn is_staff(role: Role) -> bool {
+    !matches!(role, Role::Applicant | Role::Representative | Role::Public)
+}
+
 /// A person who has signed in with both factors.
 #[derive(Clone, Debug)]
 pub(crate) struct Signed {
@@ -63,7 +68,7 @@ impl Signed {
     }
 
     pub fn is_staff(&self) -> bool {
-        !matches!(self.role, Role::Applicant | Role::Representative | Role::Public)
+        is_staff(self.role)
     }
 
     /// Refuses unless the CSRF token sent with a form or in the
