@@ -112,6 +112,9 @@ enum Command {
     /// With --data it works in (and keeps) that directory.
     Demo,
     /// Measure kernel decisions and audited, encrypted writes against baselines.
+    /// With --database-url (a PostgreSQL server where the user may create
+    /// databases): the kernel on PostgreSQL beside SQLite, and one node beside
+    /// two, in a scratch database dropped afterwards.
     Bench {
         /// Writes per measured run.
         #[arg(long, default_value_t = 2000)]
@@ -249,7 +252,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Bench { writes, decisions, subjects, sweep_sizes, due_records, plot } => {
             let source = cli.register.as_deref();
-            bench::run(&|| load_register(source), writes, decisions, subjects, &sweep_sizes, due_records, plot.as_deref())
+            bench::run(&|| load_register(source), writes, decisions, subjects, &sweep_sizes, due_records, plot.as_deref(), cli.database_url.as_deref())
         }
     }
 }
