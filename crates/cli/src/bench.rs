@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use grondslag_kernel::{Access, DataDir, Question, Value, decide};
+use grondslag_kernel::{Access, DataDir, Kernel, Question, Value, decide};
+use grondslag_store::ScratchDatabase;
 use grondslag_register::{Action, Category, Register, Role};
 use plotters::backend::BitMapBackend;
 use plotters::drawing::IntoDrawingArea;
@@ -19,7 +20,11 @@ use crate::{Failure, master_key_from_env, progress};
 const BATCH: u32 = 1000;
 
 /// `load` gives a fresh register for each kernel the bench opens.
-pub fn run(load: &dyn Fn() -> Result<Register, Failure>, writes: u32, decisions: u32, subjects: u32, sweep_sizes: &[u64], due_records: u32, plot: Option<&Path>) -> Result<(), Failure> {
+#[allow(clippy::too_many_arguments)]
+pub fn run(load: &dyn Fn() -> Result<Register, Failure>, writes: u32, decisions: u32, subjects: u32, sweep_sizes: &[u64], due_records: u32, plot: Option<&Path>, postgres: Option<&str>) -> Result<(), Failure> {
+    if let Some(server) = postgres {
+        return stores_bench(load, server, writes, subjects.min(2000), due_records.min(5000));
+    }
     let register = load()?;
     println!("grondslag bench — {} processings in the register", register.processings.len());
     println!();
@@ -373,5 +378,87 @@ fn writes_bench(register: Register, writes: u32) -> Result<(), Failure> {
     println!("  one thread                          {single:10.0} writes/s");
     println!("  {threads} threads at once, commits grouped {concurrent:10.0} writes/s");
     println!("  ratio {threads} threads / one thread {:6.2}x", concurrent / single);
+    Ok(())
+}
+
+/// Audited writes/s, access export p50 (µs) and sweep deletions/s of one
+/// kernel, on whichever store it was opened.
+fn store_figures(kernel: &Kernel, writes: u32, subjects: u32, due: u32) -> Result<(f64, f64, f64), Failure> {
+    let now = jiff::Timestamp::now();
+    let (handler, officer, system) = (
+        Access::new("bench", Role::CaseHandler, "cli:bench", now),
+        Access::new("bench", Role::PrivacyOfficer, "cli:bench", now),
+        Access::new("retention", Role::System, "cli:bench", now),
+    );
+    let physical = kernel.processing("fysieke_schade")?;
+    let fields = [(Category::Name, Value::text("Anna de Vries")), (Category::Address, Value::text("Hoofdstraat 12")), (Category::Email, Value::text("anna@example.nl"))];
+    let start = Instant::now();
+    for _ in 0..writes {
+        kernel.write(&handler, physical, None, None, &fields)?;
+    }
+    let written = rate(writes, start.elapsed());
+    let subjects: Vec<_> = (0..subjects).map(|_| kernel.write(&handler, physical, None, None, &fields).map(|r| r.subject)).collect::<Result<_, _>>()?;
+    let rights = kernel.processing("rechtenverzoeken")?;
+    let mut times: Vec<f64> = Vec::new();
+    for subject in subjects.iter().step_by((subjects.len() / 200).max(1)) {
+        let start = Instant::now();
+        black_box(kernel.export(&officer, rights, subject)?);
+        times.push(start.elapsed().as_secs_f64() * 1e6);
+    }
+    times.sort_by(f64::total_cmp);
+    let calls = kernel.processing("telefoon_opnames")?;
+    let recorded = Access::new("centrale", Role::System, "cli:bench", now.checked_sub(jiff::Span::new().hours(60 * 24)).map_err(Failure::from)?);
+    for i in 0..due {
+        let record = kernel.write(&recorded, calls, None, None, &[(Category::Phone, Value::text(format!("06{i:08}")))])?;
+        kernel.record_event(&recorded, calls, &record, "recorded", None, None)?;
+    }
+    let start = Instant::now();
+    let deleted: u64 = kernel.sweep(&system, now, 500, None, |_| ())?.iter().map(|c| c.records).sum();
+    Ok((written, percentile(&times, 0.5), deleted as f64 / start.elapsed().as_secs_f64()))
+}
+
+/// Audited writes/s of `nodes` kernels (each its own store, as separate
+/// server nodes have), each writing from its own thread at once.
+fn nodes_writing(kernels: &[Kernel], writes: u32) -> Result<f64, Failure> {
+    let each = writes / kernels.len() as u32;
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = kernels
+            .iter()
+            .map(|kernel| {
+                scope.spawn(move || {
+                    let access = Access::new("bench", Role::CaseHandler, "cli:bench", jiff::Timestamp::now());
+                    let physical = kernel.processing("fysieke_schade")?;
+                    for _ in 0..each {
+                        kernel.write(&access, physical, None, None, &[(Category::Name, Value::text("Anna de Vries"))])?;
+                    }
+                    Ok::<(), grondslag_kernel::KernelError>(())
+                })
+            })
+            .collect();
+        workers.into_iter().try_for_each(|w| w.join().unwrap_or_else(|_| Ok(())))
+    })?;
+    Ok(rate(each * kernels.len() as u32, start.elapsed()))
+}
+
+/// PostgreSQL beside SQLite: the same kernel figures on each, and writes
+/// from one node and from two nodes on one database.
+fn stores_bench(load: &dyn Fn() -> Result<Register, Failure>, server: &str, writes: u32, subjects: u32, due: u32) -> Result<(), Failure> {
+    let dir = tempfile::Builder::new().prefix("grondslag-bench-").tempdir()?;
+    let database = ScratchDatabase::create(server)?;
+    let on_postgres = || DataDir::new(dir.path().join("postgres")).with_database_url(Some(database.url().to_string()));
+    println!("PostgreSQL ({}) beside SQLite, {writes} audited writes, export among {subjects} subjects, sweep of {due} due records:", database.url());
+    let sqlite = store_figures(&DataDir::new(dir.path().join("sqlite")).open_kernel(load()?, master_key_from_env()?)?, writes, subjects, due)?;
+    let postgres = store_figures(&on_postgres().open_kernel(load()?, master_key_from_env()?)?, writes, subjects, due)?;
+    println!("                          SQLite     PostgreSQL   PostgreSQL/SQLite");
+    println!("  audited writes/s    {:10.0}   {:10.0}   {:8.2}x", sqlite.0, postgres.0, postgres.0 / sqlite.0);
+    println!("  access export p50 µs {:9.1}   {:10.1}   {:8.2}x", sqlite.1, postgres.1, postgres.1 / sqlite.1);
+    println!("  sweep records/s     {:10.0}   {:10.0}   {:8.2}x", sqlite.2, postgres.2, postgres.2 / sqlite.2);
+    let one = nodes_writing(&[on_postgres().open_kernel(load()?, master_key_from_env()?)?], writes)?;
+    let two = nodes_writing(&[on_postgres().open_kernel(load()?, master_key_from_env()?)?, on_postgres().open_kernel(load()?, master_key_from_env()?)?], writes)?;
+    println!("nodes on one PostgreSQL database (each its own connections, one writer thread each):");
+    println!("  one node            {one:10.0} audited writes/s");
+    println!("  two nodes at once   {two:10.0} audited writes/s");
+    println!("  ratio two/one       {:10.2}x  (all writes take one lock, so the chain stays one)", two / one);
     Ok(())
 }

@@ -105,13 +105,13 @@ fn read(path: &Path) -> Result<String, Failure> {
     fs::read_to_string(path).map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))
 }
 
-pub fn run(register: Register, data: &Path, actor: &Actor, command: CaseCommand) -> Result<(), Failure> {
+pub fn run(register: Register, data: &DataDir, actor: &Actor, command: CaseCommand) -> Result<(), Failure> {
     let role = Role::from_name(&actor.role).ok_or_else(|| Failure(format!("unknown role `{}`; see docs/register.md for the roles", actor.role)))?;
     let areas = match &actor.areas {
         Some(path) => AreaLists::parse(&path.display().to_string(), &read(path)?)?,
         None => AreaLists::parse("shipped sample (crates/claims/data/areas.csv)", SAMPLE)?,
     };
-    let kernel = DataDir::new(data).open_kernel(register, master_key_from_env()?)?;
+    let kernel = data.open_kernel(register, master_key_from_env()?)?;
     let cases = Cases::new(&kernel, areas);
     // The clock is read here, at the edge.
     let access = Access::new(actor.name.clone(), role, "cli", jiff::Timestamp::now());

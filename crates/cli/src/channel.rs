@@ -201,12 +201,12 @@ fn default_role(command: &ChannelCommand) -> Role {
     }
 }
 
-pub fn run(register: Register, data: &Path, actor: &str, role: Option<&str>, command: ChannelCommand) -> Result<(), Failure> {
+pub fn run(register: Register, data: &DataDir, actor: &str, role: Option<&str>, command: ChannelCommand) -> Result<(), Failure> {
     let role = match role {
         Some(name) => Role::from_name(name).ok_or_else(|| Failure(format!("unknown role `{name}`; see docs/register.md for the roles")))?,
         None => default_role(&command),
     };
-    let kernel = DataDir::new(data).open_kernel(register, master_key_from_env()?)?;
+    let kernel = data.open_kernel(register, master_key_from_env()?)?;
     let access = Access::new(actor, role, "cli", jiff::Timestamp::now());
     match command {
         ChannelCommand::Contact(command) => {

@@ -8,6 +8,7 @@ mod bench;
 mod case;
 mod channel;
 mod demo;
+mod migrate;
 mod progress;
 mod retention;
 mod rights;
@@ -43,6 +44,12 @@ struct Cli {
     /// Default: ./grondslag-data (for `demo`: a fresh temporary directory).
     #[arg(long, global = true, env = "GRONDSLAG_DATA")]
     data: Option<PathBuf>,
+
+    /// Keep the store in this PostgreSQL database (postgres://user@host:port/db)
+    /// instead of SQLite in the data directory; keys and blobs stay in --data.
+    /// Several nodes may share one database.
+    #[arg(long, global = true, env = "GRONDSLAG_DATABASE_URL")]
+    database_url: Option<String>,
 
     /// Register file to enforce instead of the shipped register/img.toml.
     #[arg(long, global = true, env = "GRONDSLAG_REGISTER")]
@@ -108,10 +115,24 @@ enum Command {
         #[command(subcommand)]
         command: serve::AccountCommand,
     },
+    /// Move the SQLite store of --data into the (empty) PostgreSQL database of
+    /// --database-url, with progress, and verify the audit log on arrival.
+    /// The SQLite file is left as it was; keys and blobs stay in --data.
+    Migrate {
+        /// The store to move from: the data directory's SQLite file.
+        #[arg(long, value_enum)]
+        from: migrate::Backend,
+        /// The store to move to: the database of --database-url, which must be empty.
+        #[arg(long, value_enum)]
+        to: migrate::Backend,
+    },
     /// Walk through the kernel on a fresh data directory and print what happened.
     /// With --data it works in (and keeps) that directory.
     Demo,
     /// Measure kernel decisions and audited, encrypted writes against baselines.
+    /// With --database-url (a PostgreSQL server where the user may create
+    /// databases): the kernel on PostgreSQL beside SQLite, and one node beside
+    /// two, in a scratch database dropped afterwards.
     Bench {
         /// Writes per measured run.
         #[arg(long, default_value_t = 2000)]
@@ -204,7 +225,10 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Register(RegisterCommand::Check { file }) => register_check(file.as_deref().or(cli.register.as_deref()), cli.data.as_deref()),
+        Command::Register(RegisterCommand::Check { file }) => {
+            let data = cli.data.map(|root| DataDir::new(root).with_database_url(cli.database_url));
+            register_check(file.as_deref().or(cli.register.as_deref()), data.as_ref())
+        }
         Command::Register(RegisterCommand::Render { file, format, statement, output }) => {
             let register = load_register(file.as_deref().or(cli.register.as_deref()))?;
             let format = match format {
@@ -222,42 +246,43 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 None => std::io::stdout().write_all(text.as_bytes()).map_err(Failure::from),
             }
         }
-        Command::Audit(AuditCommand::Verify) => {
-            audit_verify(&DataDir::new(data_dir(cli.data)))
-        }
+        Command::Audit(AuditCommand::Verify) => audit_verify(&data_dir(cli.data, cli.database_url)),
+        Command::Migrate { from, to } => migrate::run(&data_dir(cli.data, cli.database_url), from, to),
         Command::Case { actor, command } => {
             let register = load_register(cli.register.as_deref())?;
-            case::run(register, &data_dir(cli.data), &actor, command)
+            case::run(register, &data_dir(cli.data, cli.database_url), &actor, command)
         }
         Command::Channel { name, role, command } => {
             let register = load_register(cli.register.as_deref())?;
-            channel::run(register, &data_dir(cli.data), &name, role.as_deref(), command)
+            channel::run(register, &data_dir(cli.data, cli.database_url), &name, role.as_deref(), command)
         }
         Command::Rights { name, role, command } => {
             let register = load_register(cli.register.as_deref())?;
-            rights::run(register, &data_dir(cli.data), &name, &role, command)
+            rights::run(register, &data_dir(cli.data, cli.database_url), &name, &role, command)
         }
         Command::Retention(command) => {
             let register = load_register(cli.register.as_deref())?;
-            retention::run(register, &data_dir(cli.data), command)
+            retention::run(register, &data_dir(cli.data, cli.database_url), command)
         }
-        Command::Serve(args) => serve::serve(load_register(cli.register.as_deref())?, &data_dir(cli.data), args),
-        Command::Init { username } => serve::init(load_register(cli.register.as_deref())?, &data_dir(cli.data), &username),
-        Command::Account { name, command } => serve::account(load_register(cli.register.as_deref())?, &data_dir(cli.data), &name, command),
+        Command::Serve(args) => serve::serve(load_register(cli.register.as_deref())?, &data_dir(cli.data, cli.database_url), args),
+        Command::Init { username } => serve::init(load_register(cli.register.as_deref())?, &data_dir(cli.data, cli.database_url), &username),
+        Command::Account { name, command } => {
+            serve::account(load_register(cli.register.as_deref())?, &data_dir(cli.data, cli.database_url), &name, command)
+        }
         Command::Demo => {
             let register = load_register(cli.register.as_deref())?;
             demo::run(register, cli.data.as_deref())
         }
         Command::Bench { writes, decisions, subjects, sweep_sizes, due_records, plot } => {
             let source = cli.register.as_deref();
-            bench::run(&|| load_register(source), writes, decisions, subjects, &sweep_sizes, due_records, plot.as_deref())
+            bench::run(&|| load_register(source), writes, decisions, subjects, &sweep_sizes, due_records, plot.as_deref(), cli.database_url.as_deref())
         }
     }
 }
 
-/// The data directory given, or the default.
-fn data_dir(given: Option<PathBuf>) -> PathBuf {
-    given.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA))
+/// The data directory given, or the default, with its store.
+fn data_dir(given: Option<PathBuf>, database_url: Option<String>) -> DataDir {
+    DataDir::new(given.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA))).with_database_url(database_url)
 }
 
 /// Reads and checks a register: the given file, or the shipped one.
@@ -271,7 +296,7 @@ pub fn load_register(file: Option<&Path>) -> Result<Register, Failure> {
     }
 }
 
-fn register_check(file: Option<&Path>, data: Option<&Path>) -> Result<(), Failure> {
+fn register_check(file: Option<&Path>, data: Option<&DataDir>) -> Result<(), Failure> {
     let register = load_register(file).map_err(|Failure(diagnostics)| {
         let count = diagnostics.matches(": error: ").count();
         Failure(format!("{diagnostics}\n\n{count} error(s); the register was not accepted"))
@@ -287,23 +312,23 @@ fn register_check(file: Option<&Path>, data: Option<&Path>) -> Result<(), Failur
     );
     // With --data: what this register would change for the data held there.
     if let Some(data) = data {
-        for change in DataDir::new(data).retention_changes(&register)? {
+        for change in data.retention_changes(&register)? {
             let how = if change.shorter { "shortens the term" } else { "changes the retention rule" };
             eprintln!(
                 "warning: {name}: processing `{}` {how} of data already held ({} record(s) in {}); their due dates will be recomputed when grondslag next starts",
                 change.processing,
                 change.records,
-                data.display()
+                data.root.display()
             );
         }
     }
     Ok(())
 }
 
-fn audit_verify(data: &DataDir) -> Result<(), Failure> {
+pub fn audit_verify(data: &DataDir) -> Result<(), Failure> {
     let (store, signer) = data.open_audit()?;
     let bar = progress::counter("verifying audit log");
-    let verification = grondslag_kernel::verify_store(&store, &signer, &mut |seq| bar.set_position(seq))
+    let verification = grondslag_kernel::verify_store(store.as_ref(), &signer, &mut |seq| bar.set_position(seq))
         .inspect_err(|_| bar.abandon())?;
     bar.finish_and_clear();
     println!(

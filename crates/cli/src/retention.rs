@@ -1,7 +1,7 @@
 //! `grondslag retention …`: carry out the register's terms, and report on them.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+
 
 use clap::Subcommand;
 use grondslag_kernel::{Access, DataDir};
@@ -28,8 +28,8 @@ pub enum RetentionCommand {
     Report,
 }
 
-pub fn run(register: Register, data: &Path, command: RetentionCommand) -> Result<(), Failure> {
-    let kernel = DataDir::new(data).open_kernel(register, master_key_from_env()?)?;
+pub fn run(register: Register, data: &DataDir, command: RetentionCommand) -> Result<(), Failure> {
+    let kernel = data.open_kernel(register, master_key_from_env()?)?;
     match command {
         RetentionCommand::Run { dry_run, now, batch } => {
             let now: jiff::Timestamp = match now {

@@ -1,7 +1,7 @@
 //! `grondslag rights …`: the rights process from the command line.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Subcommand;
 use grondslag_kernel::{Access, DataDir, RecordRef, SubjectId};
@@ -102,9 +102,9 @@ fn line(state: &RequestState, today: jiff::civil::Date) -> String {
     format!("{}  {:<20} received {}  due {}  {identity}{overdue}", state.request, state.kind.name(), state.received, state.due)
 }
 
-pub fn run(register: Register, data: &Path, actor: &str, role: &str, command: RightsCommand) -> Result<(), Failure> {
+pub fn run(register: Register, data: &DataDir, actor: &str, role: &str, command: RightsCommand) -> Result<(), Failure> {
     let role = Role::from_name(role).ok_or_else(|| Failure(format!("unknown role `{role}`")))?;
-    let kernel = DataDir::new(data).open_kernel(register, master_key_from_env()?)?;
+    let kernel = data.open_kernel(register, master_key_from_env()?)?;
     let requests = Requests::new(&kernel)?;
     let access = Access::new(actor, role, "cli", jiff::Timestamp::now());
     let today = grondslag_rights::terms::amsterdam_date(access.now);

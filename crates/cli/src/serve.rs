@@ -81,8 +81,8 @@ fn areas(path: Option<&Path>) -> Result<AreaLists, Failure> {
     })
 }
 
-pub fn serve(register: Register, data: &Path, args: ServeArgs) -> Result<(), Failure> {
-    let kernel = Arc::new(DataDir::new(data).open_kernel(register, master_key_from_env()?)?);
+pub fn serve(register: Register, data: &DataDir, args: ServeArgs) -> Result<(), Failure> {
+    let kernel = Arc::new(data.open_kernel(register, master_key_from_env()?)?);
     let config = Config {
         listen: args.listen,
         tls: args.tls_cert.zip(args.tls_key),
@@ -94,7 +94,7 @@ pub fn serve(register: Register, data: &Path, args: ServeArgs) -> Result<(), Fai
     let state = AppState::new(kernel, areas(args.areas.as_deref())?, &config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Failure(format!("cannot start the runtime: {e}")))?;
     let scheme = if config.tls.is_some() { "https" } else { "http" };
-    eprintln!("grondslag serves {scheme}://{} with data in {} (stop with Ctrl-C)", config.listen, data.display());
+    eprintln!("grondslag serves {scheme}://{} with data in {} (stop with Ctrl-C)", config.listen, data.root.display());
     runtime.block_on(grondslag_server::serve(state, config, shutdown_signal()))?;
     eprintln!("stopped; the audit log is sealed");
     Ok(())
@@ -138,22 +138,22 @@ fn print_enrolment(username: &str, role: Role, enrolment: &Enrolment) {
     println!("These are shown once and not stored in the clear.");
 }
 
-fn accounts_on(register: Register, data: &Path) -> Result<Accounts, Failure> {
-    let kernel = Arc::new(DataDir::new(data).open_kernel(register, master_key_from_env()?)?);
+fn accounts_on(register: Register, data: &DataDir) -> Result<Accounts, Failure> {
+    let kernel = Arc::new(data.open_kernel(register, master_key_from_env()?)?);
     Ok(Accounts::new(kernel, Policy::default())?)
 }
 
 /// Creates the data directory and its first administrator.
-pub fn init(register: Register, data: &Path, username: &str) -> Result<(), Failure> {
+pub fn init(register: Register, data: &DataDir, username: &str) -> Result<(), Failure> {
     let accounts = accounts_on(register, data)?;
     let access = Access::new("grondslag init", Role::Admin, "command line", jiff::Timestamp::now());
     let (account, enrolment) = accounts.create(&access, username, Role::Admin, None, None)?;
-    println!("data directory: {}", data.display());
+    println!("data directory: {}", data.root.display());
     print_enrolment(&account.username, account.role, &enrolment);
     Ok(())
 }
 
-pub fn account(register: Register, data: &Path, actor: &str, command: AccountCommand) -> Result<(), Failure> {
+pub fn account(register: Register, data: &DataDir, actor: &str, command: AccountCommand) -> Result<(), Failure> {
     match command {
         AccountCommand::Create { username, role, bsn, password_stdin } => {
             let role = Role::from_name(&role).ok_or_else(|| Failure(format!("unknown role `{role}`; see --help for the roles")))?;

@@ -3,11 +3,16 @@
 //!
 //! ```text
 //! grondslag-data/
-//!   grondslag.db (+ -wal, -shm)   the SQLite store
+//!   grondslag.db (+ -wal, -shm)   the SQLite store (unless a database URL is given)
 //!   blobs/                        encrypted large objects
 //!   master.key                    created 0600 unless the operator gives one
 //!   audit-signing.key             Ed25519 seed for checkpoints, 0600
 //! ```
+//!
+//! With a database URL (`postgres://…`) the store is that PostgreSQL
+//! database instead, chosen by the URL's scheme; keys and blobs stay in the
+//! directory. Nodes sharing one database share these files too (the same
+//! keys, the blob directory on shared storage).
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -16,7 +21,7 @@ use std::path::PathBuf;
 use grondslag_audit::CheckpointSigner;
 use grondslag_crypto::{CryptoError, KeyFileError, Keyring, MasterKey, load_or_create_master_key, load_or_create_signing_key};
 use grondslag_register::Register;
-use grondslag_store::{BlobStore, SqliteStore, StoreError};
+use grondslag_store::{BlobStore, PostgresStore, SqliteStore, Store, StoreError, is_postgres_url};
 
 use crate::{AUDIT_ORIGIN, Kernel};
 
@@ -43,15 +48,39 @@ pub struct RetentionChange {
     pub records: u64,
 }
 
-/// The paths of one data directory.
+/// The paths of one data directory, and where its store is.
 #[derive(Clone, Debug)]
 pub struct DataDir {
     pub root: PathBuf,
+    /// A PostgreSQL URL; `None` keeps the store in the directory (SQLite).
+    pub database_url: Option<String>,
 }
 
 impl DataDir {
     pub fn new(root: impl Into<PathBuf>) -> DataDir {
-        DataDir { root: root.into() }
+        DataDir { root: root.into(), database_url: None }
+    }
+
+    /// The store at `url` instead of the directory's SQLite file.
+    #[must_use]
+    pub fn with_database_url(mut self, url: Option<String>) -> DataDir {
+        self.database_url = url;
+        self
+    }
+
+    /// Opens (creating and migrating as needed) the store: the database
+    /// the URL names, chosen by its scheme, or the directory's SQLite file.
+    pub fn open_store(&self) -> Result<Box<dyn Store>, OpenError> {
+        match &self.database_url {
+            None => Ok(Box::new(SqliteStore::open(&self.database())?)),
+            Some(url) if is_postgres_url(url) => Ok(Box::new(PostgresStore::open(url)?)),
+            Some(other) => Err(StoreError::InvalidUrl(other.clone()).into()),
+        }
+    }
+
+    /// Whether a store may already hold data: a database URL always may.
+    fn has_store(&self) -> bool {
+        self.database_url.is_some() || self.database().exists()
     }
 
     pub fn database(&self) -> PathBuf {
@@ -91,9 +120,9 @@ impl DataDir {
         };
         let keys = Keyring::new(&master)?;
         let signer = CheckpointSigner::new(AUDIT_ORIGIN, load_or_create_signing_key(&self.signing_key())?);
-        let store = SqliteStore::open(&self.database())?;
+        let store = self.open_store()?;
         let blobs = BlobStore::open(&self.blobs())?;
-        Ok(Kernel::new(register, Box::new(store), blobs, keys, signer)?)
+        Ok(Kernel::new(register, store, blobs, keys, signer)?)
     }
 
     /// For `register check`: the processings whose retention rule in
@@ -101,12 +130,12 @@ impl DataDir {
     /// with whether the new one is shorter and how many records it holds.
     /// Reads only; nothing is applied.
     pub fn retention_changes(&self, register: &Register) -> Result<Vec<RetentionChange>, OpenError> {
-        if !self.database().exists() {
+        if !self.has_store() {
             return Ok(Vec::new());
         }
-        let store = SqliteStore::open(&self.database())?;
+        let store = self.open_store()?;
         let (mut rules, mut counts) = (Vec::new(), Vec::new());
-        grondslag_store::Store::transaction(&store, &mut |tx| {
+        store.transaction(&mut |tx| {
             rules = tx.settings_with_prefix(crate::RETENTION_SETTING)?;
             counts = tx.record_counts()?;
             Ok(())
@@ -126,8 +155,8 @@ impl DataDir {
 
     /// Opens only what audit verification needs: the store and the public
     /// half of the checkpoint key. No master key is read.
-    pub fn open_audit(&self) -> Result<(SqliteStore, CheckpointSigner), OpenError> {
-        if !self.database().exists() {
+    pub fn open_audit(&self) -> Result<(Box<dyn Store>, CheckpointSigner), OpenError> {
+        if !self.has_store() {
             return Err(OpenError::DataDir {
                 path: self.database(),
                 source: std::io::Error::new(std::io::ErrorKind::NotFound, "no database here; run `grondslag demo --data DIR` or point --data at an existing data directory"),
@@ -142,6 +171,6 @@ impl DataDir {
             });
         }
         let signer = CheckpointSigner::new(AUDIT_ORIGIN, load_or_create_signing_key(&self.signing_key())?);
-        Ok((SqliteStore::open(&self.database())?, signer))
+        Ok((self.open_store()?, signer))
     }
 }

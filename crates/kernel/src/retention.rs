@@ -137,7 +137,9 @@ impl Kernel {
     /// batch one transaction with a deletion certificate per processing in
     /// the audit log (how many, due between which moments; no personal
     /// data). Stopping between batches loses nothing: what was not deleted
-    /// is still due. `max_batches` stops early (to resume later).
+    /// is still due. `max_batches` stops early (to resume later). Sweeps
+    /// on several nodes at once share the work: each batch takes what it
+    /// deletes, and no item is taken twice.
     pub fn sweep(&self, access: &Access, now: jiff::Timestamp, batch: u64, max_batches: Option<u64>, mut progress: impl FnMut(u64)) -> Result<Vec<Certificate>, KernelError> {
         if access.role != Role::System {
             return Err(KernelError::Denied { processing: "retention".to_string(), denial: Denial::RoleNotAllowed { role: access.role, action: Action::Erase } });
@@ -150,7 +152,7 @@ impl Kernel {
             self.transact(|tx| {
                 batch_certificates.clear();
                 blobs = Erased::default();
-                for (record, subject, processing, due_at) in tx.due_records(now, batch.max(1))? {
+                for (record, subject, processing, due_at) in tx.take_due_records(now, batch.max(1))? {
                     let (erased, _) = erase_one(tx, &RecordRef { subject, record })?;
                     blobs.blobs.extend(erased.blobs);
                     match batch_certificates.iter_mut().find(|c| c.processing == processing) {

@@ -3,21 +3,27 @@
 //! The store enforces nothing: it keeps what the kernel hands it — wrapped
 //! keys, ciphertext, keyed digests, audit rows — and never sees a plaintext
 //! value or decides who may see what. That keeps each implementation (SQLite
-//! here, PostgreSQL later) a thin layer of portable SQL, proven by the same
-//! tests. One [`Store::transaction`] is one atomic unit: the kernel puts a
+//! for one machine, PostgreSQL for several nodes) a thin layer over one body
+//! of portable SQL (`sql`), proven by the same conformance tests
+//! (`tests/conformance.rs`). One [`Store::transaction`] is one atomic unit: the kernel puts a
 //! data change and its audit entry in the same one, so neither exists
 //! without the other.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod blobs;
+mod copy;
+mod group;
 mod ids;
+mod postgresql;
+mod sql;
 mod sqlite;
 
 use grondslag_audit::{Hash, Row};
 
 pub use blobs::BlobStore;
 pub use ids::{BlobId, InvalidId, RecordId, SubjectId};
+pub use postgresql::{PostgresStore, ScratchDatabase, is_postgres_url};
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,8 +32,18 @@ pub enum StoreError {
     Sqlite { context: &'static str, source: rusqlite::Error },
     #[error("{context} {path}: {source}")]
     Io { context: &'static str, path: std::path::PathBuf, source: std::io::Error },
+    #[error("PostgreSQL error while {context}: {source}")]
+    Postgres { context: &'static str, source: postgres::Error },
+    #[error("cannot connect to PostgreSQL: {0}; check the URL, and that the server runs and accepts this user")]
+    Pool(#[from] r2d2::Error),
+    #[error("`{0}` is not a PostgreSQL URL; give one like postgres://user@host:5432/database")]
+    InvalidUrl(String),
+    #[error("the target database already holds data (table {0}); migrate only into a new, empty database")]
+    NotEmpty(&'static str),
     #[error("the database holds a malformed value in {0}")]
     Corrupt(&'static str),
+    #[error("the database holds a malformed value in column {column} while {context}; was it changed outside grondslag?")]
+    Malformed { context: &'static str, column: usize },
     #[error("the database was written by a newer grondslag (schema {found}, this one knows {known}); upgrade grondslag")]
     SchemaTooNew { found: i64, known: i64 },
     #[error("committing failed, so the operation was not stored: {0}")]
@@ -102,7 +118,9 @@ pub struct SessionRow {
     pub expires_at: jiff::Timestamp,
 }
 
-/// The operations of one transaction.
+/// The operations of one transaction. After an operation fails, return
+/// its error rather than go on: PostgreSQL refuses every further statement
+/// of a transaction in which one failed.
 pub trait Tx {
     fn insert_subject(&mut self, id: &SubjectId, wrapped_key: &[u8], at: jiff::Timestamp) -> Result<(), StoreError>;
     fn subject(&mut self, id: &SubjectId) -> Result<Option<SubjectRow>, StoreError>;
@@ -163,6 +181,11 @@ pub trait Tx {
     /// Up to `limit` records due at `now` and not held, earliest first:
     /// (record, subject, processing, due).
     fn due_records(&mut self, now: jiff::Timestamp, limit: u64) -> Result<Vec<(RecordId, SubjectId, String, jiff::Timestamp)>, StoreError>;
+    /// Like [`Tx::due_records`], for the sweep that is about to delete them:
+    /// the rows are claimed until this transaction ends, and a sweep in
+    /// another transaction (another node) skips them, so no item is
+    /// deleted twice and two sweeps share the work.
+    fn take_due_records(&mut self, now: jiff::Timestamp, limit: u64) -> Result<Vec<(RecordId, SubjectId, String, jiff::Timestamp)>, StoreError>;
     /// (processing, due, held) of every record with a due date, for reports.
     fn due_summary(&mut self) -> Result<Vec<(String, Option<jiff::Timestamp>, bool)>, StoreError>;
     /// Sets when a held record's hold is to be reviewed.

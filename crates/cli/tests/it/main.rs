@@ -10,6 +10,7 @@ mod claims;
 mod cli;
 mod disclosure;
 mod kernel;
+mod postgres;
 mod records;
 mod register;
 mod retention;

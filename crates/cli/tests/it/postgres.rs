@@ -1,0 +1,143 @@
+//! PostgreSQL with several nodes: processes writing at once, sweeps at
+//! once, and the move from SQLite. Each test runs when
+//! `GRONDSLAG_TEST_DATABASE_URL` names a server, in a database of its own.
+
+use std::path::Path;
+use std::process::Command;
+
+use grondslag_kernel::{Access, DataDir, Kernel, RecordRef, Value};
+use grondslag_register::{Category, CategorySet, Role};
+use grondslag_store::ScratchDatabase;
+
+use crate::{access, grondslag, shipped, stderr, stdout};
+
+fn scratch() -> Option<ScratchDatabase> {
+    ScratchDatabase::for_tests().unwrap()
+}
+
+fn on_postgres(dir: &Path, database: &ScratchDatabase) -> Kernel {
+    DataDir::new(dir).with_database_url(Some(database.url().to_string())).open_kernel(shipped(), None).unwrap()
+}
+
+/// `grondslag` on the data directory and the database.
+fn node(dir: &Path, database: &ScratchDatabase, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_grondslag"));
+    command.args(["--data", dir.to_str().unwrap(), "--database-url", database.url()]).args(args).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    command
+}
+
+fn subscribe(kernel: &Kernel, n: usize) -> RecordRef {
+    let processing = kernel.processing("nieuwsbrief_email").unwrap();
+    let fields = [(Category::Name, Value::text(format!("Lid {n}"))), (Category::Email, Value::text(format!("lid{n}@example.nl")))];
+    kernel.write(&access(Role::Public), processing, None, None, &fields).unwrap()
+}
+
+// req: E17, INV2
+#[test]
+fn two_processes_writing_at_once_leave_one_verifiable_chain() {
+    let Some(database) = scratch() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // The first start creates the keys both nodes share.
+    drop(on_postgres(dir.path(), &database));
+    const EACH: usize = 12;
+    let nodes: Vec<std::thread::JoinHandle<()>> = (0..2)
+        .map(|n| {
+            let mut commands: Vec<Command> = (0..EACH)
+                .map(|i| {
+                    let email = format!("node{n}-{i}@example.nl");
+                    node(dir.path(), &database, &["channel", "newsletter", "subscribe", "--name", "Lid", "--email", &email, "--consent"])
+                })
+                .collect();
+            std::thread::spawn(move || {
+                for command in &mut commands {
+                    let output = command.output().unwrap();
+                    assert!(output.status.success(), "{}", stderr(&output));
+                }
+            })
+        })
+        .collect();
+    for node in nodes {
+        node.join().unwrap();
+    }
+    let verified = node(dir.path(), &database, &["audit", "verify"]).output().unwrap();
+    assert!(verified.status.success(), "{}", stderr(&verified));
+    let kernel = on_postgres(dir.path(), &database);
+    let report = kernel.retention_report().unwrap();
+    let subscribed: u64 = report.records.iter().map(|(_, n)| n).sum();
+    assert_eq!(subscribed, 2 * EACH as u64, "every write of both processes is there");
+    assert!(kernel.verify_audit(|_| ()).unwrap().entries >= 2 * EACH as u64);
+}
+
+// req: E0.5
+#[test]
+fn two_sweeps_started_at_once_delete_each_item_once() {
+    let Some(database) = scratch() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    const ITEMS: usize = 120;
+    let records: Vec<RecordRef> = {
+        let kernel = on_postgres(dir.path(), &database);
+        let processing = kernel.processing("nieuwsbrief_email").unwrap();
+        (0..ITEMS)
+            .map(|n| {
+                let record = subscribe(&kernel, n);
+                kernel.record_event(&access(Role::Public), processing, &record, "unsubscribed", None, None).unwrap();
+                record
+            })
+            .collect()
+    };
+    let later: jiff::Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
+    let sweeper = Access::new("retention", Role::System, "test", later);
+    let kernels = [on_postgres(dir.path(), &database), on_postgres(dir.path(), &database)];
+    let deleted: Vec<u64> = std::thread::scope(|scope| {
+        let sweeps: Vec<_> = kernels
+            .iter()
+            .map(|kernel| scope.spawn(|| kernel.sweep(&sweeper, later, 5, None, |_| ()).unwrap().iter().map(|c| c.records).sum::<u64>()))
+            .collect();
+        sweeps.into_iter().map(|s| s.join().unwrap()).collect()
+    });
+    assert_eq!(deleted.iter().sum::<u64>(), ITEMS as u64, "each due item deleted exactly once: {deleted:?}");
+    let kernel = &kernels[0];
+    assert!(kernel.due_at(later).unwrap().is_empty());
+    let processing = kernel.processing("nieuwsbrief_email").unwrap();
+    for record in &records {
+        assert!(kernel.read_record(&access(Role::Communications), processing, record, CategorySet::EMPTY.with(Category::Name)).is_err(), "gone, subject key and all");
+    }
+    kernel.verify_audit(|_| ()).unwrap();
+}
+
+// req: E17, INV2
+#[test]
+fn migrating_from_sqlite_keeps_every_record_readable_and_the_chain_verifying() {
+    let Some(database) = scratch() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (records, entries) = {
+        let kernel = DataDir::new(dir.path()).open_kernel(shipped(), None).unwrap();
+        let processing = kernel.processing("nieuwsbrief_email").unwrap();
+        let records: Vec<RecordRef> = (0..30).map(|n| subscribe(&kernel, n)).collect();
+        kernel.record_event(&access(Role::Public), processing, &records[0], "unsubscribed", None, None).unwrap();
+        kernel.hold(&access(Role::Communications), processing, &records[1], "onderzoek", "2027-01-01T00:00:00Z".parse().unwrap()).unwrap();
+        kernel.seal().unwrap();
+        (records, kernel.verify_audit(|_| ()).unwrap().entries)
+    };
+    let url = database.url();
+    let data = dir.path().to_str().unwrap();
+    let moved = grondslag(&["--data", data, "--database-url", url, "migrate", "--from", "sqlite", "--to", "postgres"]);
+    assert!(moved.status.success(), "{}", stderr(&moved));
+    assert!(stdout(&moved).contains("audit log ok"), "{}", stdout(&moved));
+
+    let kernel = on_postgres(dir.path(), &database);
+    assert_eq!(kernel.verify_audit(|_| ()).unwrap().entries, entries, "the chain arrived whole");
+    let processing = kernel.processing("nieuwsbrief_email").unwrap();
+    for (n, record) in records.iter().enumerate() {
+        let view = kernel.read_record(&access(Role::Communications), processing, record, CategorySet::EMPTY.with(Category::Name).with(Category::Email)).unwrap().unwrap();
+        assert_eq!(view.fields, vec![(Category::Name, Value::text(format!("Lid {n}"))), (Category::Email, Value::text(format!("lid{n}@example.nl")))]);
+    }
+    assert_eq!(kernel.verify_audit(|_| ()).unwrap().entries, entries + records.len() as u64, "and goes on with the reads");
+    let due = kernel.due_at("2030-01-01T00:00:00Z".parse().unwrap()).unwrap();
+    assert_eq!(due.len(), 1, "due dates and holds came along");
+    drop(kernel);
+
+    let again = grondslag(&["--data", data, "--database-url", url, "migrate", "--from", "sqlite", "--to", "postgres"]);
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("already holds data"), "{}", stderr(&again));
+}

@@ -1,0 +1,152 @@
+//! Group commit, for either database.
+//!
+//! One connection writes. A caller that finishes its work while others
+//! queue for the connection leaves the database transaction open and waits,
+//! and the last of the queue commits for all. Each caller's work runs in its
+//! own savepoint, so a failure undoes only that caller's part. Under load,
+//! one commit (one fsync, and on PostgreSQL one turn of the lock that orders
+//! the nodes' writes) serves many operations; alone, a caller commits at
+//! once.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+use crate::sql::{Db, SqlTx};
+use crate::{StoreError, Tx};
+
+/// At most this many operations share one commit, so a steady stream of
+/// writers still commits regularly.
+const MAX_GROUP: usize = 64;
+
+#[derive(Debug)]
+pub(crate) struct Group<C> {
+    writer: Mutex<Writer<C>>,
+    /// Signalled when a group commits.
+    committed: Condvar,
+    /// Callers queued for the writer: while there are any, a finished caller
+    /// leaves the group open for them.
+    queued: AtomicUsize,
+    /// What opens a write transaction on this database.
+    begin: &'static str,
+}
+
+#[derive(Debug)]
+struct Writer<C> {
+    connection: C,
+    /// The group whose transaction is open, and how many callers it holds.
+    open: Option<(u64, usize)>,
+    next_group: u64,
+    /// Groups committed so far are all those below this number.
+    committed_below: u64,
+    /// Failed commits, with how many waiting callers still have to read it.
+    failures: HashMap<u64, (usize, String)>,
+}
+
+impl<C: Db> Group<C> {
+    pub fn new(connection: C, begin: &'static str) -> Group<C> {
+        Group {
+            writer: Mutex::new(Writer { connection, open: None, next_group: 0, committed_below: 0, failures: HashMap::new() }),
+            committed: Condvar::new(),
+            queued: AtomicUsize::new(0),
+            begin,
+        }
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Writer<C>> {
+        // Poisoning means a caller panicked; `transaction` has then already
+        // rolled its group back, so the writer is consistent.
+        self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Commits (or, after a failure, rolls back) the open group and wakes
+    /// its waiting members.
+    fn finish_group(&self, writer: &mut Writer<C>, outcome: Result<(), String>) -> Result<(), String> {
+        let Some((group, members)) = writer.open.take() else { return outcome };
+        let outcome = outcome.and_then(|()| writer.connection.batch("committing", "COMMIT").map_err(|e| e.to_string()));
+        if let Err(message) = &outcome {
+            // A failed COMMIT may leave the transaction open; end it.
+            if writer.connection.in_transaction() {
+                let _rolled_back = writer.connection.batch("rolling back", "ROLLBACK");
+            }
+            if members > 1 {
+                writer.failures.insert(group, (members - 1, message.clone()));
+            }
+        }
+        writer.committed_below = group + 1;
+        self.committed.notify_all();
+        outcome
+    }
+
+    pub fn transaction(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let mut writer = self.writer();
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+
+        let group = match writer.open {
+            Some((group, members)) => {
+                writer.open = Some((group, members + 1));
+                group
+            }
+            None => {
+                if let Err(e) = writer.connection.batch("starting a transaction", self.begin) {
+                    if writer.connection.in_transaction() {
+                        let _rolled_back = writer.connection.batch("rolling back", "ROLLBACK");
+                    }
+                    return Err(e);
+                }
+                let group = writer.next_group;
+                writer.next_group += 1;
+                writer.open = Some((group, 1));
+                group
+            }
+        };
+        if let Err(e) = writer.connection.batch("starting a savepoint", "SAVEPOINT work") {
+            let _ = self.finish_group(&mut writer, Err(e.to_string()));
+            return Err(e);
+        }
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut SqlTx { db: &mut writer.connection })));
+        let result = match outcome {
+            Ok(result) => result,
+            Err(panic) => {
+                // Roll the whole group back and tell its members, rather
+                // than leave them waiting on a transaction nobody ends.
+                if writer.connection.in_transaction() {
+                    let _rolled_back = writer.connection.batch("rolling back", "ROLLBACK");
+                }
+                let _ = self.finish_group(&mut writer, Err("a transaction in the same group panicked".to_string()));
+                drop(writer);
+                std::panic::resume_unwind(panic);
+            }
+        };
+        let undo = if result.is_ok() { "RELEASE work" } else { "ROLLBACK TO work; RELEASE work" };
+        if let Err(e) = writer.connection.batch("ending a savepoint", undo) {
+            let _ = self.finish_group(&mut writer, Err(e.to_string()));
+            return Err(e);
+        }
+
+        let members = writer.open.map_or(0, |(_, members)| members);
+        let commit = if self.queued.load(Ordering::SeqCst) > 0 && members < MAX_GROUP {
+            // Someone is about to take the writer: let them join this group
+            // and commit for both.
+            while writer.committed_below <= group {
+                writer = self.committed.wait(writer).unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+            match writer.failures.get_mut(&group) {
+                None => Ok(()),
+                Some((readers, message)) => {
+                    let message = message.clone();
+                    *readers -= 1;
+                    if *readers == 0 {
+                        writer.failures.remove(&group);
+                    }
+                    Err(message)
+                }
+            }
+        } else {
+            self.finish_group(&mut writer, Ok(()))
+        };
+        result?;
+        commit.map_err(StoreError::Commit)
+    }
+}

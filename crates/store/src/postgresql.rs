@@ -1,0 +1,364 @@
+//! The production store: PostgreSQL, shared by several nodes.
+//!
+//! Every write transaction starts by taking one transaction-scoped advisory
+//! lock (`pg_advisory_xact_lock`), so write transactions of all nodes on
+//! the database run one after another, as SQLite's single writer does on
+//! one machine. That is what the audit log needs — each entry links to the
+//! one before, so appends must be ordered and none may see a head another
+//! node is about to replace — and it keeps the kernel's read-then-write
+//! steps (is this BSN known? which records are due?) correct across nodes
+//! without retries. The lock is released by the commit itself, after which
+//! the next holder's statements see the committed rows (READ COMMITTED
+//! takes a fresh snapshot per statement). Within a node, group commit (see
+//! `group`) lets one turn of the lock and one fsync serve many operations.
+//!
+//! The retention sweep additionally claims the due rows it takes with
+//! `FOR UPDATE SKIP LOCKED`, so that two sweeps never pick the same item
+//! even if they were ever run outside the lock.
+//!
+//! Reads that need no transaction (walking the audit log to verify it) use
+//! a small pool of further connections and never wait for writers.
+//!
+//! The client is the synchronous `postgres` crate, which runs its own small
+//! runtime: call the store from plain threads or tokio's `spawn_blocking`,
+//! never directly on an async runtime's worker thread.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+use grondslag_audit::Row as AuditRow;
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::{ToSql, Type};
+use postgres::{Client, NoTls, Statement};
+
+use crate::group::Group;
+use crate::sql::{self, Db, Param, Row, Value};
+use crate::{Store, StoreError, Tx};
+
+/// Migrations in order; the index + 1 is the schema version. PostgreSQL's
+/// history starts with the whole schema SQLite reached in its 0007.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_init.sql")];
+
+/// Opens a write transaction and waits for this database's write lock. The
+/// number is arbitrary but fixed ("grondslg" in ASCII): every node must use
+/// the same one.
+const BEGIN: &str = "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(7454127558563194727)";
+
+/// Names the PostgreSQL server the test suites use.
+const TEST_DATABASE_URL: &str = "GRONDSLAG_TEST_DATABASE_URL";
+
+/// Read connections kept per node, besides the writer.
+const READERS: u32 = 4;
+
+fn pg_error(context: &'static str) -> impl FnOnce(postgres::Error) -> StoreError {
+    move |source| StoreError::Postgres { context, source }
+}
+
+/// One connection with its prepared statements.
+pub(crate) struct PgConnection {
+    config: postgres::Config,
+    client: Client,
+    /// Prepared once per connection, keyed by the statement's text: a
+    /// prepare costs a round trip.
+    statements: HashMap<String, Statement>,
+}
+
+impl fmt::Debug for PgConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgConnection").field("closed", &self.client.is_closed()).field("statements", &self.statements.len()).finish()
+    }
+}
+
+impl PgConnection {
+    fn connect(config: &postgres::Config) -> Result<PgConnection, postgres::Error> {
+        Ok(PgConnection { config: config.clone(), client: config.connect(NoTls)?, statements: HashMap::new() })
+    }
+
+    fn statement(&mut self, context: &'static str, sql: &str, params: &[Param<'_>]) -> Result<Statement, StoreError> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let types: Vec<Type> = params
+            .iter()
+            .map(|p| match p {
+                Param::Text(_) => Type::TEXT,
+                Param::Bytes(_) => Type::BYTEA,
+                Param::Int(_) => Type::INT8,
+            })
+            .collect();
+        let statement = self.client.prepare_typed(&dollar_placeholders(sql), &types).map_err(pg_error(context))?;
+        self.statements.insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+}
+
+/// `?1` → `$1`: the shared SQL is written with SQLite's placeholders.
+fn dollar_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn pg_param<'a>(param: &'a Param<'_>) -> &'a (dyn ToSql + Sync) {
+    match param {
+        Param::Text(text) => text,
+        Param::Bytes(bytes) => bytes,
+        Param::Int(n) => n,
+    }
+}
+
+fn value(row: &postgres::Row, column: usize, context: &'static str) -> Result<Value, StoreError> {
+    let get = pg_error(context);
+    let malformed = StoreError::Malformed { context, column };
+    let ty = row.columns().get(column).map(|c| c.type_().clone()).ok_or(StoreError::Malformed { context, column })?;
+    let value = match ty {
+        Type::INT8 => row.try_get::<_, Option<i64>>(column).map_err(get)?.map(Value::Int),
+        Type::INT4 => row.try_get::<_, Option<i32>>(column).map_err(get)?.map(|n| Value::Int(n.into())),
+        Type::INT2 => row.try_get::<_, Option<i16>>(column).map_err(get)?.map(|n| Value::Int(n.into())),
+        Type::BOOL => row.try_get::<_, Option<bool>>(column).map_err(get)?.map(|b| Value::Int(b.into())),
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => row.try_get::<_, Option<String>>(column).map_err(get)?.map(Value::Text),
+        Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(column).map_err(get)?.map(Value::Bytes),
+        _ => return Err(malformed),
+    };
+    Ok(value.unwrap_or(Value::Null))
+}
+
+impl Db for PgConnection {
+    const CLAIM: &'static str = " FOR UPDATE SKIP LOCKED";
+
+    fn batch(&mut self, context: &'static str, sql: &str) -> Result<(), StoreError> {
+        // A connection lost (a server restart, a failover) is replaced when
+        // the next transaction starts; the one in flight has failed whole.
+        if self.client.is_closed() {
+            *self = PgConnection::connect(&self.config).map_err(pg_error("reconnecting"))?;
+        }
+        self.client.batch_execute(sql).map_err(pg_error(context))
+    }
+
+    /// The client does not report it; a ROLLBACK outside a transaction is
+    /// only a warning, so assume one may be open.
+    fn in_transaction(&mut self) -> bool {
+        !self.client.is_closed()
+    }
+
+    fn execute(&mut self, context: &'static str, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
+        let statement = self.statement(context, sql, params)?;
+        let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(pg_param).collect();
+        self.client.execute(&statement, &params).map_err(pg_error(context))
+    }
+
+    fn query(&mut self, context: &'static str, sql: &str, params: &[Param<'_>], each: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        let statement = self.statement(context, sql, params)?;
+        let columns = statement.columns().len();
+        // Rows stream in as they are read, so walking a long audit log does
+        // not hold it in memory.
+        let mut rows = self.client.query_raw(&statement, params.iter().map(pg_param)).map_err(pg_error(context))?;
+        while let Some(row) = rows.next().map_err(pg_error(context))? {
+            let values = (0..columns).map(|column| value(&row, column, context)).collect::<Result<Vec<_>, _>>()?;
+            each(Row { values, context })?;
+        }
+        Ok(())
+    }
+}
+
+/// Makes the pool's read connections.
+#[derive(Debug)]
+struct Readers {
+    config: postgres::Config,
+}
+
+impl r2d2::ManageConnection for Readers {
+    type Connection = PgConnection;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<PgConnection, postgres::Error> {
+        PgConnection::connect(&self.config)
+    }
+
+    fn is_valid(&self, connection: &mut PgConnection) -> Result<(), postgres::Error> {
+        connection.client.simple_query("").map(|_| ())
+    }
+
+    fn has_broken(&self, connection: &mut PgConnection) -> bool {
+        connection.client.is_closed()
+    }
+}
+
+#[derive(Debug)]
+pub struct PostgresStore {
+    group: Group<PgConnection>,
+    pool: r2d2::Pool<Readers>,
+}
+
+/// Whether `url` names a PostgreSQL database.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+fn config(url: &str) -> Result<postgres::Config, StoreError> {
+    if !is_postgres_url(url) {
+        return Err(StoreError::InvalidUrl(url.to_string()));
+    }
+    url.parse().map_err(pg_error("reading the database URL"))
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user@host:port/db`)
+    /// and brings its schema up to date. Several nodes may do this at once:
+    /// the migration runs under the write lock, so one of them migrates.
+    pub fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        let config = config(url)?;
+        let mut writer = PgConnection::connect(&config).map_err(pg_error("connecting"))?;
+        migrate(&mut writer)?;
+        let pool = r2d2::Pool::builder()
+            .max_size(READERS)
+            .min_idle(Some(0))
+            .connection_timeout(Duration::from_secs(10))
+            .build(Readers { config })?;
+        Ok(PostgresStore { group: Group::new(writer, BEGIN), pool })
+    }
+
+    /// Copies every row of the SQLite database at `source` into this
+    /// (empty) database, in one transaction under the write lock: either all
+    /// of it arrives or none. `progress` hears rows copied so far and the
+    /// total. Returns the number of rows copied.
+    pub fn copy_from_sqlite(&self, source: &std::path::Path, progress: &mut dyn FnMut(u64, u64)) -> Result<u64, StoreError> {
+        // Opening it first brings the source's schema up to date.
+        drop(crate::SqliteStore::open(source)?);
+        let mut from = crate::sqlite::connect(source)?;
+        let mut to = self.pool.get()?;
+        to.batch("starting the copy", BEGIN)?;
+        let copied = crate::copy::copy(&mut from, &mut *to, progress).and_then(|n| to.batch("committing the copy", "COMMIT").map(|()| n));
+        if copied.is_err() {
+            let _rolled_back = to.batch("rolling back the copy", "ROLLBACK");
+        }
+        copied
+    }
+}
+
+fn migrate(connection: &mut PgConnection) -> Result<(), StoreError> {
+    let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+    connection.batch("starting a migration", BEGIN)?;
+    let outcome = (|| {
+        connection.batch("migrating the schema", "CREATE TABLE IF NOT EXISTS grondslag_schema (version BIGINT NOT NULL)")?;
+        let mut found = None;
+        connection.query("reading the schema version", "SELECT version FROM grondslag_schema", &[], &mut |mut row| {
+            found = Some(row.int(0)?);
+            Ok(())
+        })?;
+        let found = found.unwrap_or(0);
+        if found > known {
+            return Err(StoreError::SchemaTooNew { found, known });
+        }
+        for migration in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
+            connection.batch("migrating the schema", migration)?;
+        }
+        connection.execute("recording the schema version", "DELETE FROM grondslag_schema", &[])?;
+        connection.execute("recording the schema version", "INSERT INTO grondslag_schema (version) VALUES (?1)", &[known.into()])?;
+        connection.batch("committing a migration", "COMMIT")
+    })();
+    if outcome.is_err() {
+        let _rolled_back = connection.batch("rolling back a migration", "ROLLBACK");
+    }
+    outcome
+}
+
+impl Store for PostgresStore {
+    fn transaction(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        self.group.transaction(work)
+    }
+
+    fn audit_rows(&self, visit: &mut dyn FnMut(AuditRow) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        sql::audit_rows(&mut *self.pool.get()?, visit)
+    }
+
+    fn checkpoints(&self) -> Result<Vec<(u64, String)>, StoreError> {
+        sql::checkpoints(&mut *self.pool.get()?)
+    }
+}
+
+/// A throwaway database on a PostgreSQL server, for tests and benchmarks:
+/// created empty with a random name, dropped (with any connections still
+/// open to it) when this value is dropped.
+#[derive(Debug)]
+pub struct ScratchDatabase {
+    server: postgres::Config,
+    name: String,
+    url: String,
+}
+
+impl ScratchDatabase {
+    /// Creates `grondslag_test_<random>` on the server of `url` (whose own
+    /// database is only used to issue CREATE and DROP).
+    pub fn create(url: &str) -> Result<ScratchDatabase, StoreError> {
+        let server = config(url)?;
+        let name = format!("grondslag_test_{}", crate::BlobId::random().as_str().get(..12).unwrap_or_default());
+        let mut client = server.connect(NoTls).map_err(pg_error("connecting to create a scratch database"))?;
+        client.batch_execute(&format!("CREATE DATABASE {name}")).map_err(pg_error("creating a scratch database"))?;
+        Ok(ScratchDatabase { url: with_database(url, &name), server, name })
+    }
+
+    /// A scratch database on the server `GRONDSLAG_TEST_DATABASE_URL` names,
+    /// or `None` when it is unset: how the test suites reach PostgreSQL.
+    pub fn for_tests() -> Result<Option<ScratchDatabase>, StoreError> {
+        match std::env::var(TEST_DATABASE_URL) {
+            Ok(url) if !url.is_empty() => ScratchDatabase::create(&url).map(Some),
+            _ => {
+                eprintln!("{TEST_DATABASE_URL} is not set: the PostgreSQL half of this test is skipped");
+                Ok(None)
+            }
+        }
+    }
+
+    /// The URL of the scratch database.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let (base, query) = match url.find('?') {
+        Some(i) => (&url[..i], &url[i..]),
+        None => (url, ""),
+    };
+    let authority_end = base[after_scheme..].find('/').map_or(base.len(), |i| after_scheme + i);
+    format!("{}/{name}{query}", &base[..authority_end])
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        let dropped = self
+            .server
+            .connect(NoTls)
+            .and_then(|mut client| client.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)));
+        // Nothing to return an error to from here; say so, so the database
+        // can be dropped by hand.
+        if let Err(e) = dropped {
+            eprintln!("warning: could not drop scratch database {}: {e}", self.name);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_and_urls() {
+        assert_eq!(dollar_placeholders("a = ?1 AND (?2 IS NULL OR b = ?2)"), "a = $1 AND ($2 IS NULL OR b = $2)");
+        assert_eq!(with_database("postgres://postgres@127.0.0.1:5432/postgres", "x"), "postgres://postgres@127.0.0.1:5432/x");
+        assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+        assert_eq!(with_database("postgresql://u@h/db?sslmode=disable", "x"), "postgresql://u@h/x?sslmode=disable");
+        assert!(matches!(config("mysql://u@h/db"), Err(StoreError::InvalidUrl(_))));
+    }
+}

@@ -1,0 +1,603 @@
+//! The transaction operations, written once in SQL both databases speak.
+//!
+//! Statements use `?1`-style placeholders (SQLite's; the PostgreSQL
+//! connection rewrites them to `$1`), integers for flags, and timestamps as
+//! fixed-width UTC text, so that text order is time order in both and a
+//! moment round-trips to the nanosecond. A backend supplies a [`Db`]: run a
+//! statement, visit the rows of a query, control transactions.
+
+use std::borrow::Cow;
+
+use grondslag_audit::{Hash, Row as AuditRow};
+
+use crate::{BlobId, DisclosureRow, Erased, EventRow, FieldRow, RecordId, RecordRow, SessionRow, StoreError, SubjectId, SubjectRow, Tx};
+
+/// A statement parameter. Each carries its type even when null, so that
+/// PostgreSQL can prepare the statement with exact types.
+#[derive(Debug)]
+pub(crate) enum Param<'a> {
+    Text(Option<Cow<'a, str>>),
+    Bytes(Option<&'a [u8]>),
+    Int(Option<i64>),
+}
+
+impl<'a> From<&'a str> for Param<'a> {
+    fn from(text: &'a str) -> Self {
+        Param::Text(Some(Cow::Borrowed(text)))
+    }
+}
+
+impl<'a> From<Option<&'a str>> for Param<'a> {
+    fn from(text: Option<&'a str>) -> Self {
+        Param::Text(text.map(Cow::Borrowed))
+    }
+}
+
+impl<'a> From<&'a [u8]> for Param<'a> {
+    fn from(bytes: &'a [u8]) -> Self {
+        Param::Bytes(Some(bytes))
+    }
+}
+
+impl<'a> From<Option<&'a [u8]>> for Param<'a> {
+    fn from(bytes: Option<&'a [u8]>) -> Self {
+        Param::Bytes(bytes)
+    }
+}
+
+impl From<i64> for Param<'_> {
+    fn from(n: i64) -> Self {
+        Param::Int(Some(n))
+    }
+}
+
+impl From<bool> for Param<'_> {
+    fn from(flag: bool) -> Self {
+        Param::Int(Some(i64::from(flag)))
+    }
+}
+
+impl From<jiff::Timestamp> for Param<'_> {
+    fn from(at: jiff::Timestamp) -> Self {
+        Param::Text(Some(Cow::Owned(timestamp(at))))
+    }
+}
+
+impl From<Option<jiff::Timestamp>> for Param<'_> {
+    fn from(at: Option<jiff::Timestamp>) -> Self {
+        Param::Text(at.map(|at| Cow::Owned(timestamp(at))))
+    }
+}
+
+/// A value read from a row.
+#[derive(Debug)]
+pub(crate) enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+/// One row of a query, read column by column.
+#[derive(Debug)]
+pub(crate) struct Row {
+    pub values: Vec<Value>,
+    /// What the query was for, to name in errors.
+    pub context: &'static str,
+}
+
+impl Row {
+    fn take(&mut self, column: usize) -> Value {
+        self.values.get_mut(column).map_or(Value::Null, |v| std::mem::replace(v, Value::Null))
+    }
+
+    fn malformed(&self, column: usize) -> StoreError {
+        StoreError::Malformed { context: self.context, column }
+    }
+
+    pub fn opt_text(&mut self, column: usize) -> Result<Option<String>, StoreError> {
+        match self.take(column) {
+            Value::Null => Ok(None),
+            Value::Text(text) => Ok(Some(text)),
+            _ => Err(self.malformed(column)),
+        }
+    }
+
+    pub fn text(&mut self, column: usize) -> Result<String, StoreError> {
+        self.opt_text(column)?.ok_or_else(|| self.malformed(column))
+    }
+
+    pub fn opt_bytes(&mut self, column: usize) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.take(column) {
+            Value::Null => Ok(None),
+            Value::Bytes(bytes) => Ok(Some(bytes)),
+            _ => Err(self.malformed(column)),
+        }
+    }
+
+    pub fn bytes(&mut self, column: usize) -> Result<Vec<u8>, StoreError> {
+        self.opt_bytes(column)?.ok_or_else(|| self.malformed(column))
+    }
+
+    pub fn int(&mut self, column: usize) -> Result<i64, StoreError> {
+        match self.take(column) {
+            Value::Int(n) => Ok(n),
+            _ => Err(self.malformed(column)),
+        }
+    }
+
+    /// A count, sequence number or size: never negative.
+    pub fn count(&mut self, column: usize) -> Result<u64, StoreError> {
+        let n = self.int(column)?;
+        u64::try_from(n).map_err(|_| self.malformed(column))
+    }
+
+    pub fn opt_timestamp(&mut self, column: usize) -> Result<Option<jiff::Timestamp>, StoreError> {
+        match self.opt_text(column)? {
+            None => Ok(None),
+            Some(text) => text.parse().map(Some).map_err(|_| self.malformed(column)),
+        }
+    }
+
+    pub fn timestamp(&mut self, column: usize) -> Result<jiff::Timestamp, StoreError> {
+        self.opt_timestamp(column)?.ok_or_else(|| self.malformed(column))
+    }
+
+    pub fn subject(&mut self, column: usize) -> Result<SubjectId, StoreError> {
+        SubjectId::parse(&self.text(column)?).map_err(|_| self.malformed(column))
+    }
+
+    pub fn record(&mut self, column: usize) -> Result<RecordId, StoreError> {
+        RecordId::parse(&self.text(column)?).map_err(|_| self.malformed(column))
+    }
+
+    pub fn opt_blob(&mut self, column: usize) -> Result<Option<BlobId>, StoreError> {
+        self.opt_text(column)?.map(|b| BlobId::parse(&b).map_err(|_| self.malformed(column))).transpose()
+    }
+
+    pub fn hash(&mut self, column: usize) -> Result<Hash, StoreError> {
+        let bytes = self.bytes(column)?;
+        Hash::from_slice(&bytes).ok_or_else(|| self.malformed(column))
+    }
+}
+
+/// One database connection, as the shared code needs it.
+pub(crate) trait Db: Send {
+    /// Appended to the query that takes due records for a sweep, so that
+    /// concurrent sweeps on other connections skip what one has taken.
+    const CLAIM: &'static str;
+
+    /// Runs parameterless statements (transaction control, migrations).
+    fn batch(&mut self, context: &'static str, sql: &str) -> Result<(), StoreError>;
+    /// Whether a transaction is open on this connection.
+    fn in_transaction(&mut self) -> bool;
+    /// Runs a statement; returns the number of rows it changed.
+    fn execute(&mut self, context: &'static str, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError>;
+    /// Runs a query and hands each row to `each`, in order.
+    fn query(&mut self, context: &'static str, sql: &str, params: &[Param<'_>], each: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError>;
+}
+
+/// The rows of a query, each mapped.
+fn rows<T>(db: &mut impl Db, context: &'static str, sql: &str, params: &[Param<'_>], mut map: impl FnMut(Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
+    let mut found = Vec::new();
+    db.query(context, sql, params, &mut |row| {
+        found.push(map(row)?);
+        Ok(())
+    })?;
+    Ok(found)
+}
+
+/// The first row of a query, if any, mapped.
+fn first<T>(db: &mut impl Db, context: &'static str, sql: &str, params: &[Param<'_>], map: impl FnMut(Row) -> Result<T, StoreError>) -> Result<Option<T>, StoreError> {
+    Ok(rows(db, context, sql, params, map)?.into_iter().next())
+}
+
+/// Fixed-width UTC text (nanoseconds always written), so that comparing and
+/// ordering the text in SQL orders the moments.
+pub(crate) fn timestamp(at: jiff::Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%S.%9fZ").to_string()
+}
+
+fn int(value: u64) -> Param<'static> {
+    Param::Int(Some(i64::try_from(value).unwrap_or(i64::MAX)))
+}
+
+pub(crate) fn audit_row(mut row: Row) -> Result<AuditRow, StoreError> {
+    Ok(AuditRow { seq: row.count(0)?, entry: row.text(1)?, leaf: row.hash(2)?, chain: row.hash(3)? })
+}
+
+/// Visits every audit row in sequence order.
+pub(crate) fn audit_rows(db: &mut impl Db, visit: &mut dyn FnMut(AuditRow) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    db.query("reading the audit log", "SELECT seq, entry, leaf, chain FROM audit_entries ORDER BY seq", &[], &mut |row| visit(audit_row(row)?))
+}
+
+/// Every checkpoint as (size, signed note).
+pub(crate) fn checkpoints(db: &mut impl Db) -> Result<Vec<(u64, String)>, StoreError> {
+    rows(db, "reading checkpoints", "SELECT size, note FROM audit_checkpoints ORDER BY size", &[], |mut r| Ok((r.count(0)?, r.text(1)?)))
+}
+
+const RECORD_COLUMNS: &str = "r.id, r.subject_id, r.processing, r.reference, r.status, r.updated_at";
+
+fn record_row(mut r: Row) -> Result<RecordRow, StoreError> {
+    Ok(RecordRow { record: r.record(0)?, subject: r.subject(1)?, processing: r.text(2)?, reference: r.opt_text(3)?, status: r.opt_text(4)?, updated_at: r.timestamp(5)? })
+}
+
+/// (record, subject, processing, moment) rows of the due table.
+fn due_row(mut r: Row) -> Result<(RecordId, SubjectId, String, jiff::Timestamp), StoreError> {
+    Ok((r.record(0)?, r.subject(1)?, r.text(2)?, r.timestamp(3)?))
+}
+
+/// A transaction on a connection of either database.
+pub(crate) struct SqlTx<'c, D: Db> {
+    pub db: &'c mut D,
+}
+
+impl<D: Db> SqlTx<'_, D> {
+    fn exec(&mut self, context: &'static str, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
+        self.db.execute(context, sql, params)
+    }
+
+    /// The blobs of the records matching `condition` on `r` (records).
+    fn blobs_where(&mut self, condition: &str, value: &str) -> Result<Vec<BlobId>, StoreError> {
+        let sql = format!("SELECT f.blob FROM fields f JOIN records r ON r.id = f.record_id WHERE {condition} AND f.blob IS NOT NULL");
+        let blobs = rows(self.db, "finding blobs", &sql, &[value.into()], |mut r| r.opt_blob(0))?;
+        Ok(blobs.into_iter().flatten().collect())
+    }
+}
+
+impl<D: Db> Tx for SqlTx<'_, D> {
+    fn insert_subject(&mut self, id: &SubjectId, wrapped_key: &[u8], at: jiff::Timestamp) -> Result<(), StoreError> {
+        self.exec(
+            "creating a subject",
+            "INSERT INTO subjects (id, wrapped_key, restricted, created_at) VALUES (?1, ?2, 0, ?3)",
+            &[id.as_str().into(), wrapped_key.into(), at.into()],
+        )?;
+        Ok(())
+    }
+
+    fn subject(&mut self, id: &SubjectId) -> Result<Option<SubjectRow>, StoreError> {
+        first(self.db, "reading a subject", "SELECT wrapped_key, restricted FROM subjects WHERE id = ?1", &[id.as_str().into()], |mut r| {
+            Ok(SubjectRow { wrapped_key: r.bytes(0)?, restricted: r.int(1)? != 0 })
+        })
+    }
+
+    fn set_restricted(&mut self, id: &SubjectId, restricted: bool) -> Result<bool, StoreError> {
+        let n = self.exec("restricting a subject", "UPDATE subjects SET restricted = ?2 WHERE id = ?1", &[id.as_str().into(), restricted.into()])?;
+        Ok(n > 0)
+    }
+
+    fn erase_subject(&mut self, id: &SubjectId) -> Result<Erased, StoreError> {
+        let blobs = self.blobs_where("r.subject_id = ?1", id.as_str())?;
+        let fields = self.exec("erasing fields", "DELETE FROM fields WHERE record_id IN (SELECT id FROM records WHERE subject_id = ?1)", &[id.as_str().into()])?;
+        let records = self.exec("erasing records", "DELETE FROM records WHERE subject_id = ?1", &[id.as_str().into()])?;
+        self.exec("erasing index entries", "DELETE FROM blind_index WHERE subject_id = ?1", &[id.as_str().into()])?;
+        self.exec("erasing a subject key", "DELETE FROM subjects WHERE id = ?1", &[id.as_str().into()])?;
+        Ok(Erased { records, fields, blobs })
+    }
+
+    fn erase_record(&mut self, record: &RecordId) -> Result<Erased, StoreError> {
+        let blobs = self.blobs_where("r.id = ?1", record.as_str())?;
+        let fields = self.exec("erasing fields", "DELETE FROM fields WHERE record_id = ?1", &[record.as_str().into()])?;
+        let records = self.exec("erasing a record", "DELETE FROM records WHERE id = ?1", &[record.as_str().into()])?;
+        Ok(Erased { records, fields, blobs })
+    }
+
+    fn records_of(&mut self, subject: &SubjectId) -> Result<u64, StoreError> {
+        let count = first(self.db, "counting records", "SELECT count(*) FROM records WHERE subject_id = ?1", &[subject.as_str().into()], |mut r| r.count(0))?;
+        Ok(count.unwrap_or(0))
+    }
+
+    fn set_blind_index(&mut self, kind: &str, digest: &[u8], subject: &SubjectId) -> Result<(), StoreError> {
+        self.exec("writing the blind index", "DELETE FROM blind_index WHERE kind = ?1 AND subject_id = ?2", &[kind.into(), subject.as_str().into()])?;
+        self.exec(
+            "writing the blind index",
+            "INSERT INTO blind_index (kind, digest, subject_id) VALUES (?1, ?2, ?3)
+             ON CONFLICT (kind, digest) DO UPDATE SET subject_id = excluded.subject_id",
+            &[kind.into(), digest.into(), subject.as_str().into()],
+        )?;
+        Ok(())
+    }
+
+    fn find_blind_index(&mut self, kind: &str, digest: &[u8]) -> Result<Option<SubjectId>, StoreError> {
+        first(self.db, "searching the blind index", "SELECT subject_id FROM blind_index WHERE kind = ?1 AND digest = ?2", &[kind.into(), digest.into()], |mut r| r.subject(0))
+    }
+
+    fn upsert_record(&mut self, record: &RecordId, subject: &SubjectId, processing: &str, at: jiff::Timestamp) -> Result<(), StoreError> {
+        self.exec(
+            "writing a record",
+            "INSERT INTO records (id, subject_id, processing, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
+             ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at",
+            &[record.as_str().into(), subject.as_str().into(), processing.into(), at.into()],
+        )?;
+        Ok(())
+    }
+
+    fn put_field(&mut self, record: &RecordId, category: &str, value: &[u8], blob: Option<&BlobId>) -> Result<(), StoreError> {
+        self.exec(
+            "writing a field",
+            "INSERT INTO fields (record_id, category, value, blob) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (record_id, category) DO UPDATE SET value = excluded.value, blob = excluded.blob",
+            &[record.as_str().into(), category.into(), value.into(), blob.map(BlobId::as_str).into()],
+        )?;
+        Ok(())
+    }
+
+    fn fields(&mut self, subject: &SubjectId, processing: Option<&str>) -> Result<Vec<FieldRow>, StoreError> {
+        rows(
+            self.db,
+            "reading fields",
+            "SELECT r.id, r.processing, f.category, f.value, f.blob
+             FROM records r JOIN fields f ON f.record_id = r.id
+             WHERE r.subject_id = ?1 AND (?2 IS NULL OR r.processing = ?2)
+             ORDER BY r.created_at, r.id, f.category",
+            &[subject.as_str().into(), processing.into()],
+            |mut r| Ok(FieldRow { record: r.record(0)?, processing: r.text(1)?, category: r.text(2)?, value: r.bytes(3)?, blob: r.opt_blob(4)? }),
+        )
+    }
+
+    fn insert_disclosure(&mut self, d: &DisclosureRow) -> Result<(), StoreError> {
+        self.exec(
+            "recording a disclosure",
+            "INSERT INTO disclosures (subject_id, processing, recipient, categories, actor, trace_id, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            &[
+                d.subject.as_str().into(),
+                d.processing.as_str().into(),
+                d.recipient.as_str().into(),
+                d.categories.as_str().into(),
+                d.actor.as_str().into(),
+                d.trace_id.as_str().into(),
+                d.at.into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn record(&mut self, record: &RecordId) -> Result<Option<RecordRow>, StoreError> {
+        first(self.db, "reading a record", &format!("SELECT {RECORD_COLUMNS} FROM records r WHERE r.id = ?1"), &[record.as_str().into()], record_row)
+    }
+
+    fn next_in_sequence(&mut self, name: &str) -> Result<u64, StoreError> {
+        let value = first(
+            self.db,
+            "advancing a sequence",
+            "INSERT INTO sequences (name, value) VALUES (?1, 1)
+             ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1 RETURNING value",
+            &[name.into()],
+            |mut r| r.count(0),
+        )?;
+        value.ok_or(StoreError::Corrupt("sequences.value"))
+    }
+
+    fn set_reference(&mut self, record: &RecordId, reference: &str) -> Result<(), StoreError> {
+        self.exec("setting a reference", "UPDATE records SET reference = ?2 WHERE id = ?1", &[record.as_str().into(), reference.into()])?;
+        Ok(())
+    }
+
+    fn find_reference(&mut self, reference: &str) -> Result<Option<RecordRow>, StoreError> {
+        first(self.db, "finding a reference", &format!("SELECT {RECORD_COLUMNS} FROM records r WHERE r.reference = ?1"), &[reference.into()], record_row)
+    }
+
+    fn add_event(&mut self, record: &RecordId, event: &EventRow, status: Option<&str>) -> Result<(), StoreError> {
+        self.exec(
+            "recording an event",
+            "INSERT INTO record_events (record_id, event, at, actor, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            &[record.as_str().into(), event.event.as_str().into(), event.at.into(), event.actor.as_str().into(), event.detail.as_deref().into()],
+        )?;
+        self.exec(
+            "recording an event",
+            "UPDATE records SET status = coalesce(?2, status), updated_at = ?3 WHERE id = ?1",
+            &[record.as_str().into(), status.into(), event.at.into()],
+        )?;
+        Ok(())
+    }
+
+    fn events(&mut self, record: &RecordId) -> Result<Vec<EventRow>, StoreError> {
+        rows(self.db, "reading events", "SELECT event, at, actor, detail FROM record_events WHERE record_id = ?1 ORDER BY id", &[record.as_str().into()], |mut r| {
+            Ok(EventRow { event: r.text(0)?, at: r.timestamp(1)?, actor: r.text(2)?, detail: r.opt_bytes(3)? })
+        })
+    }
+
+    fn add_record_index(&mut self, kind: &str, digest: &[u8], record: &RecordId) -> Result<(), StoreError> {
+        self.exec(
+            "indexing a record",
+            "INSERT INTO record_index (kind, digest, record_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            &[kind.into(), digest.into(), record.as_str().into()],
+        )?;
+        Ok(())
+    }
+
+    fn find_record_index(&mut self, kind: &str, digest: &[u8]) -> Result<Vec<RecordRow>, StoreError> {
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM record_index i JOIN records r ON r.id = i.record_id
+             WHERE i.kind = ?1 AND i.digest = ?2 ORDER BY r.created_at, r.id"
+        );
+        rows(self.db, "searching the record index", &sql, &[kind.into(), digest.into()], record_row)
+    }
+
+    fn list_records(&mut self, processing: &str, status: Option<&str>, offset: u64, limit: u64) -> Result<Vec<RecordRow>, StoreError> {
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM records r
+             WHERE r.processing = ?1 AND (?2 IS NULL OR r.status = ?2)
+             ORDER BY r.updated_at DESC, r.id LIMIT ?3 OFFSET ?4"
+        );
+        rows(self.db, "listing records", &sql, &[processing.into(), status.into(), int(limit), int(offset)], record_row)
+    }
+
+    fn audit_head(&mut self) -> Result<Option<(u64, Hash)>, StoreError> {
+        first(self.db, "reading the audit head", "SELECT seq, chain FROM audit_entries ORDER BY seq DESC LIMIT 1", &[], |mut r| Ok((r.count(0)?, r.hash(1)?)))
+    }
+
+    fn append_audit(&mut self, row: &AuditRow, subject: Option<&SubjectId>) -> Result<(), StoreError> {
+        self.exec(
+            "appending to the audit log",
+            "INSERT INTO audit_entries (seq, entry, leaf, chain, subject_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+            &[int(row.seq), row.entry.as_str().into(), row.leaf.0.as_slice().into(), row.chain.0.as_slice().into(), subject.map(SubjectId::as_str).into()],
+        )?;
+        Ok(())
+    }
+
+    fn audit_of(&mut self, subject: &SubjectId) -> Result<Vec<AuditRow>, StoreError> {
+        rows(self.db, "reading the audit log", "SELECT seq, entry, leaf, chain FROM audit_entries WHERE subject_id = ?1 ORDER BY seq", &[subject.as_str().into()], audit_row)
+    }
+
+    fn disclosures_of(&mut self, subject: &SubjectId) -> Result<Vec<DisclosureRow>, StoreError> {
+        rows(
+            self.db,
+            "reading disclosures",
+            "SELECT processing, recipient, categories, actor, trace_id, at FROM disclosures WHERE subject_id = ?1 ORDER BY id",
+            &[subject.as_str().into()],
+            |mut r| {
+                Ok(DisclosureRow {
+                    subject: subject.clone(),
+                    processing: r.text(0)?,
+                    recipient: r.text(1)?,
+                    categories: r.text(2)?,
+                    actor: r.text(3)?,
+                    trace_id: r.text(4)?,
+                    at: r.timestamp(5)?,
+                })
+            },
+        )
+    }
+
+    fn last_checkpoint(&mut self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        first(self.db, "reading the last checkpoint", "SELECT size, frontier FROM audit_checkpoints ORDER BY size DESC LIMIT 1", &[], |mut r| Ok((r.count(0)?, r.bytes(1)?)))
+    }
+
+    fn audit_leaves_after(&mut self, after: u64) -> Result<Vec<Hash>, StoreError> {
+        rows(self.db, "reading audit leaves", "SELECT leaf FROM audit_entries WHERE seq > ?1 ORDER BY seq", &[int(after)], |mut r| r.hash(0))
+    }
+
+    fn insert_checkpoint(&mut self, size: u64, note: &str, frontier: &[u8]) -> Result<(), StoreError> {
+        self.exec(
+            "writing a checkpoint",
+            "INSERT INTO audit_checkpoints (size, note, frontier) VALUES (?1, ?2, ?3) ON CONFLICT (size) DO NOTHING",
+            &[int(size), note.into(), frontier.into()],
+        )?;
+        Ok(())
+    }
+
+    fn set_due(&mut self, record: &RecordId, subject: &SubjectId, processing: &str, due_at: Option<jiff::Timestamp>, held: bool) -> Result<(), StoreError> {
+        self.exec(
+            "recording a due date",
+            "INSERT INTO due (record_id, subject_id, processing, due_at, held) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (record_id) DO UPDATE SET due_at = excluded.due_at, held = excluded.held",
+            &[record.as_str().into(), subject.as_str().into(), processing.into(), due_at.into(), held.into()],
+        )?;
+        Ok(())
+    }
+
+    fn due_records(&mut self, now: jiff::Timestamp, limit: u64) -> Result<Vec<(RecordId, SubjectId, String, jiff::Timestamp)>, StoreError> {
+        let sql = "SELECT record_id, subject_id, processing, due_at FROM due WHERE held = 0 AND due_at IS NOT NULL AND due_at <= ?1 ORDER BY due_at, record_id LIMIT ?2";
+        rows(self.db, "reading due dates", sql, &[now.into(), int(limit)], due_row)
+    }
+
+    fn take_due_records(&mut self, now: jiff::Timestamp, limit: u64) -> Result<Vec<(RecordId, SubjectId, String, jiff::Timestamp)>, StoreError> {
+        let sql = format!(
+            "SELECT record_id, subject_id, processing, due_at FROM due WHERE held = 0 AND due_at IS NOT NULL AND due_at <= ?1 ORDER BY due_at, record_id LIMIT ?2{}",
+            D::CLAIM
+        );
+        rows(self.db, "taking due records", &sql, &[now.into(), int(limit)], due_row)
+    }
+
+    fn due_summary(&mut self) -> Result<Vec<(String, Option<jiff::Timestamp>, bool)>, StoreError> {
+        rows(self.db, "summarising due dates", "SELECT processing, due_at, held FROM due", &[], |mut r| Ok((r.text(0)?, r.opt_timestamp(1)?, r.int(2)? != 0)))
+    }
+
+    fn set_review(&mut self, record: &RecordId, review_at: Option<jiff::Timestamp>) -> Result<(), StoreError> {
+        self.exec("setting a review date", "UPDATE due SET review_at = ?2 WHERE record_id = ?1", &[record.as_str().into(), review_at.into()])?;
+        Ok(())
+    }
+
+    fn overdue_reviews(&mut self, now: jiff::Timestamp) -> Result<Vec<(RecordId, SubjectId, String, jiff::Timestamp)>, StoreError> {
+        let sql = "SELECT record_id, subject_id, processing, review_at FROM due WHERE held = 1 AND review_at IS NOT NULL AND review_at <= ?1 ORDER BY review_at, record_id";
+        rows(self.db, "reading review dates", sql, &[now.into()], due_row)
+    }
+
+    fn record_counts(&mut self) -> Result<Vec<(String, u64)>, StoreError> {
+        rows(self.db, "counting records", "SELECT processing, count(*) FROM records GROUP BY processing ORDER BY processing", &[], |mut r| Ok((r.text(0)?, r.count(1)?)))
+    }
+
+    fn put_session(&mut self, token_hash: &[u8], session: &SessionRow) -> Result<(), StoreError> {
+        self.exec(
+            "writing a session",
+            "INSERT INTO sessions (token_hash, account, body, expires_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (token_hash) DO UPDATE SET body = excluded.body, expires_at = excluded.expires_at",
+            &[token_hash.into(), session.account.as_str().into(), session.body.as_slice().into(), session.expires_at.into()],
+        )?;
+        Ok(())
+    }
+
+    fn session(&mut self, token_hash: &[u8], now: jiff::Timestamp) -> Result<Option<SessionRow>, StoreError> {
+        first(
+            self.db,
+            "reading a session",
+            "SELECT account, body, expires_at FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
+            &[token_hash.into(), now.into()],
+            |mut r| Ok(SessionRow { account: r.text(0)?, body: r.bytes(1)?, expires_at: r.timestamp(2)? }),
+        )
+    }
+
+    fn delete_session(&mut self, token_hash: &[u8]) -> Result<(), StoreError> {
+        self.exec("ending a session", "DELETE FROM sessions WHERE token_hash = ?1", &[token_hash.into()])?;
+        Ok(())
+    }
+
+    fn delete_sessions(&mut self, account: &str, expired_before: jiff::Timestamp) -> Result<u64, StoreError> {
+        self.exec("ending sessions", "DELETE FROM sessions WHERE account = ?1 OR expires_at <= ?2", &[account.into(), expired_before.into()])
+    }
+
+    fn login_failures(&mut self, key: &[u8]) -> Result<Option<(u32, jiff::Timestamp)>, StoreError> {
+        first(self.db, "reading failed sign-ins", "SELECT failures, last_at FROM login_failures WHERE key = ?1", &[key.into()], |mut r| {
+            let failures = u32::try_from(r.count(0)?).map_err(|_| StoreError::Corrupt("login_failures.failures"))?;
+            Ok((failures, r.timestamp(1)?))
+        })
+    }
+
+    fn set_login_failures(&mut self, key: &[u8], failures: u32, at: jiff::Timestamp) -> Result<(), StoreError> {
+        if failures == 0 {
+            self.exec("clearing failed sign-ins", "DELETE FROM login_failures WHERE key = ?1", &[key.into()])?;
+        } else {
+            self.exec(
+                "recording a failed sign-in",
+                "INSERT INTO login_failures (key, failures, last_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_at = excluded.last_at",
+                &[key.into(), i64::from(failures).into(), at.into()],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn setting(&mut self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        first(self.db, "reading a setting", "SELECT value FROM settings WHERE name = ?1", &[name.into()], |mut r| r.bytes(0))
+    }
+
+    fn set_setting(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.exec(
+            "writing a setting",
+            "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            &[name.into(), value.into()],
+        )?;
+        Ok(())
+    }
+
+    fn settings_with_prefix(&mut self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        rows(self.db, "reading settings", "SELECT name, value FROM settings WHERE substr(name, 1, length(?1)) = ?1 ORDER BY name", &[prefix.into()], |mut r| {
+            Ok((r.text(0)?, r.bytes(1)?))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_order_as_text_and_round_trip() {
+        let a: jiff::Timestamp = "2026-11-28T20:24:51Z".parse().unwrap();
+        let b: jiff::Timestamp = "2026-11-28T20:24:51.000000001Z".parse().unwrap();
+        assert!(timestamp(a) < timestamp(b));
+        assert_eq!(timestamp(b).parse::<jiff::Timestamp>().unwrap(), b);
+    }
+}

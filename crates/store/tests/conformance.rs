@@ -1,0 +1,464 @@
+//! The conformance suite: every store-level test, written once, run on
+//! SQLite always and on PostgreSQL when `GRONDSLAG_TEST_DATABASE_URL` names
+//! a server (e.g. `postgres://postgres@127.0.0.1:5432/postgres`). Each
+//! PostgreSQL run gets a fresh database, dropped afterwards.
+//!
+//! A test takes an opener: each call opens one more store on the same
+//! database, as another node (or process) would.
+
+use grondslag_audit::{Hash, Row, chain_hash, leaf_hash};
+use grondslag_store::{
+    BlobId, DisclosureRow, EventRow, RecordId, SessionRow, Store, StoreError, SubjectId, Tx,
+};
+
+type Open<'a> = &'a dyn Fn() -> Box<dyn Store>;
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $name() {
+                    let dir = tempfile::tempdir().unwrap();
+                    let path: std::path::PathBuf = dir.path().join("grondslag.db");
+                    super::$name(&move || Box::new(grondslag_store::SqliteStore::open(&path).unwrap()));
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    let Some(database) = grondslag_store::ScratchDatabase::for_tests().unwrap() else { return };
+                    let url = database.url().to_string();
+                    super::$name(&move || Box::new(grondslag_store::PostgresStore::open(&url).unwrap()));
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    subjects_fields_and_blind_index,
+    erasure_removes_what_it_counts,
+    records_references_events_and_lists,
+    moments_round_trip_to_the_nanosecond,
+    audit_rows_and_checkpoints,
+    audit_appends_from_two_nodes_form_one_chain,
+    due_dates_holds_and_reviews,
+    two_sweeps_take_each_due_item_once,
+    sessions_expire_and_end_per_account,
+    settings_and_sequences,
+    a_failed_transaction_leaves_nothing,
+    schema_is_migrated_once_and_reopens,
+);
+
+fn at(text: &str) -> jiff::Timestamp {
+    text.parse().unwrap()
+}
+
+fn run(store: &dyn Store, mut work: impl FnMut(&mut dyn Tx) -> Result<(), StoreError>) {
+    store.transaction(&mut |tx| work(tx)).unwrap();
+}
+
+/// A subject with one record under `processing`.
+fn subject_with_record(tx: &mut dyn Tx, processing: &str, now: jiff::Timestamp) -> Result<(SubjectId, RecordId), StoreError> {
+    let (subject, record) = (SubjectId::random(), RecordId::random());
+    tx.insert_subject(&subject, b"wrapped", now)?;
+    tx.upsert_record(&record, &subject, processing, now)?;
+    Ok((subject, record))
+}
+
+/// Appends an audit row after the current head, as the kernel does.
+fn append(tx: &mut dyn Tx, text: &str, subject: Option<&SubjectId>) -> Result<Row, StoreError> {
+    let (seq, previous) = tx.audit_head()?.unwrap_or((0, Hash::ZERO));
+    let leaf = leaf_hash(text.as_bytes());
+    let row = Row { seq: seq + 1, entry: text.to_string(), leaf, chain: chain_hash(&previous, &leaf) };
+    tx.append_audit(&row, subject)?;
+    Ok(row)
+}
+
+/// Every audit row, checked to form one chain from 1 without gaps.
+fn whole_chain(store: &dyn Store) -> Vec<Row> {
+    let mut rows: Vec<Row> = Vec::new();
+    store
+        .audit_rows(&mut |row| {
+            let (seq, previous) = rows.last().map_or((0, Hash::ZERO), |r| (r.seq, r.chain));
+            assert_eq!(row.seq, seq + 1, "a gap or a fork in the audit log");
+            assert_eq!(row.chain, chain_hash(&previous, &row.leaf), "row {} does not link to the one before", row.seq);
+            rows.push(row);
+            Ok(())
+        })
+        .unwrap();
+    rows
+}
+
+// req: INV3
+fn subjects_fields_and_blind_index(open: Open<'_>) {
+    let store = open();
+    let now = at("2026-11-29T10:00:00Z");
+    let blob = BlobId::random();
+    let (mut anna, mut bert) = (None, None);
+    run(&*store, |tx| {
+        let (a, record) = subject_with_record(tx, "schade", now)?;
+        tx.put_field(&record, "name", b"sealed-name", None)?;
+        tx.put_field(&record, "photo", b"sealed-ref", Some(&blob))?;
+        tx.put_field(&record, "name", b"sealed-name-2", None)?;
+        tx.set_blind_index("bsn", b"digest-a", &a)?;
+        let (b, _) = subject_with_record(tx, "nieuwsbrief", now)?;
+        tx.set_blind_index("bsn", b"digest-b", &b)?;
+        anna = Some((a, record));
+        bert = Some(b);
+        Ok(())
+    });
+    let ((anna, record), bert) = (anna.unwrap(), bert.unwrap());
+    run(&*store, |tx| {
+        let fields = tx.fields(&anna, None)?;
+        assert_eq!(fields.len(), 2);
+        assert_eq!((fields[0].category.as_str(), fields[0].value.as_slice(), &fields[0].blob), ("name", &b"sealed-name-2"[..], &None));
+        assert_eq!((fields[1].category.as_str(), fields[1].blob.as_ref()), ("photo", Some(&blob)));
+        assert_eq!(fields[0].record, record);
+        assert!(tx.fields(&anna, Some("nieuwsbrief"))?.is_empty());
+        assert_eq!(tx.find_blind_index("bsn", b"digest-a")?, Some(anna.clone()));
+        // A corrected BSN replaces the old entry, which no longer finds anyone.
+        tx.set_blind_index("bsn", b"digest-a2", &anna)?;
+        assert_eq!(tx.find_blind_index("bsn", b"digest-a")?, None);
+        assert_eq!(tx.find_blind_index("bsn", b"digest-a2")?, Some(anna.clone()));
+        assert_eq!(tx.find_blind_index("bsn", b"digest-b")?, Some(bert.clone()));
+        let subject = tx.subject(&anna)?.unwrap();
+        assert_eq!((subject.wrapped_key.as_slice(), subject.restricted), (&b"wrapped"[..], false));
+        assert!(tx.set_restricted(&anna, true)?);
+        assert!(tx.subject(&anna)?.unwrap().restricted);
+        assert!(!tx.set_restricted(&SubjectId::random(), true)?);
+        assert_eq!(tx.subject(&SubjectId::random())?, None);
+        Ok(())
+    });
+}
+
+// req: E22
+fn erasure_removes_what_it_counts(open: Open<'_>) {
+    let store = open();
+    let now = at("2026-11-29T10:00:00Z");
+    let blob = BlobId::random();
+    run(&*store, |tx| {
+        let (subject, first) = subject_with_record(tx, "schade", now)?;
+        let second = RecordId::random();
+        tx.upsert_record(&second, &subject, "schade", now)?;
+        tx.put_field(&first, "name", b"x", None)?;
+        tx.put_field(&first, "photo", b"y", Some(&blob))?;
+        tx.put_field(&second, "name", b"z", None)?;
+        tx.set_blind_index("bsn", b"d", &subject)?;
+        tx.add_record_index("address", b"a", &second)?;
+        tx.set_due(&second, &subject, "schade", Some(now), false)?;
+
+        let erased = tx.erase_record(&first)?;
+        assert_eq!((erased.records, erased.fields, erased.blobs.clone()), (1, 2, vec![blob.clone()]));
+        assert_eq!(tx.records_of(&subject)?, 1);
+        let erased = tx.erase_subject(&subject)?;
+        assert_eq!((erased.records, erased.fields, erased.blobs.len()), (1, 1, 0));
+        assert_eq!(tx.records_of(&subject)?, 0);
+        assert_eq!(tx.subject(&subject)?, None);
+        assert_eq!(tx.find_blind_index("bsn", b"d")?, None);
+        assert!(tx.find_record_index("address", b"a")?.is_empty());
+        assert!(tx.due_records(now, 10)?.is_empty());
+        // Erasing again (a resumed erasure) finds nothing and fails nothing.
+        assert_eq!(tx.erase_record(&first)?.records, 0);
+        Ok(())
+    });
+}
+
+fn records_references_events_and_lists(open: Open<'_>) {
+    let store = open();
+    let t0 = at("2026-11-29T10:00:00Z");
+    let mut b_first = None;
+    run(&*store, |tx| {
+        let (subject, a) = subject_with_record(tx, "schade", t0)?;
+        let b = RecordId::random();
+        tx.upsert_record(&b, &subject, "schade", t0)?;
+        tx.set_reference(&a, "IMG-2026-000001")?;
+        assert_eq!(tx.find_reference("IMG-2026-000001")?.map(|r| r.record), Some(a.clone()));
+        assert_eq!(tx.find_reference("IMG-2026-000002")?, None);
+        b_first = Some(b.clone());
+        Ok(())
+    });
+    // A reference is unique.
+    let taken = b_first.unwrap();
+    assert!(store.transaction(&mut |tx| tx.set_reference(&taken, "IMG-2026-000001")).is_err());
+    let (mut a, mut b) = (None, None);
+    run(&*store, |tx| {
+        let (subject, first) = subject_with_record(tx, "schade", t0)?;
+        let second = RecordId::random();
+        tx.upsert_record(&second, &subject, "schade", t0)?;
+        let filed = EventRow { event: "filed".into(), at: t0 + jiff::SignedDuration::from_secs(1), actor: "kcc".into(), detail: Some(b"sealed".to_vec()) };
+        let checked = EventRow { event: "checked".into(), at: t0 + jiff::SignedDuration::from_secs(2), actor: "rules".into(), detail: None };
+        tx.add_event(&first, &filed, Some("ingediend"))?;
+        tx.add_event(&first, &checked, None)?;
+        tx.add_event(&second, &filed, Some("ingediend"))?;
+        assert_eq!(tx.events(&first)?, vec![filed.clone(), checked.clone()]);
+        let row = tx.record(&first)?.unwrap();
+        assert_eq!((row.status.as_deref(), row.updated_at, row.subject.clone()), (Some("ingediend"), checked.at, subject.clone()));
+        tx.add_record_index("address", b"addr", &first)?;
+        tx.add_record_index("address", b"addr", &first)?;
+        tx.add_record_index("address", b"addr", &second)?;
+        assert_eq!(tx.find_record_index("address", b"addr")?.len(), 2);
+        a = Some(first);
+        b = Some(second);
+        Ok(())
+    });
+    let (a, b) = (a.unwrap(), b.unwrap());
+    run(&*store, |tx| {
+        // Most recently changed first; the status filters.
+        let listed: Vec<RecordId> = tx.list_records("schade", Some("ingediend"), 0, 10)?.into_iter().map(|r| r.record).collect();
+        assert_eq!(listed, vec![a.clone(), b.clone()]);
+        assert_eq!(tx.list_records("schade", Some("ingediend"), 1, 10)?.len(), 1);
+        assert_eq!(tx.list_records("schade", None, 0, 3)?.len(), 3);
+        assert_eq!(tx.list_records("schade", None, 0, u64::MAX)?.len(), 4);
+        assert_eq!(tx.record_counts()?, vec![("schade".to_string(), 4)]);
+        Ok(())
+    });
+}
+
+// req: INV5
+fn moments_round_trip_to_the_nanosecond(open: Open<'_>) {
+    let store = open();
+    let subject = SubjectId::random();
+    let moments = [at("2026-11-29T10:00:00.000000001Z"), at("2026-11-29T10:00:00Z"), at("2026-11-29T09:59:59.999999999Z"), at("1999-01-01T00:00:00Z")];
+    run(&*store, |tx| {
+        for moment in moments {
+            let d = DisclosureRow {
+                subject: subject.clone(),
+                processing: "schade".into(),
+                recipient: "nvwa".into(),
+                categories: "name,address".into(),
+                actor: "anna".into(),
+                trace_id: "t".into(),
+                at: moment,
+            };
+            tx.insert_disclosure(&d)?;
+        }
+        let read: Vec<jiff::Timestamp> = tx.disclosures_of(&subject)?.into_iter().map(|d| d.at).collect();
+        assert_eq!(read, moments);
+        // Ordering by the stored text is ordering by time.
+        let record = RecordId::random();
+        tx.insert_subject(&subject, b"k", moments[0])?;
+        tx.upsert_record(&record, &subject, "schade", moments[0])?;
+        for (i, moment) in moments.iter().enumerate() {
+            tx.set_due(&record, &subject, "schade", Some(*moment), false)?;
+            let due = tx.due_records(moments[0], 10)?;
+            assert_eq!(due.len(), 1, "moment {i}");
+            assert_eq!(due[0].3, *moment);
+        }
+        tx.set_due(&record, &subject, "schade", Some(moments[0]), false)?;
+        assert!(tx.due_records(moments[1], 10)?.is_empty());
+        Ok(())
+    });
+}
+
+// req: E17, INV2
+fn audit_rows_and_checkpoints(open: Open<'_>) {
+    let store = open();
+    let subject = SubjectId::random();
+    run(&*store, |tx| {
+        assert_eq!(tx.audit_head()?, None);
+        assert_eq!(tx.last_checkpoint()?, None);
+        append(tx, "one", Some(&subject))?;
+        append(tx, "two", None)?;
+        let third = append(tx, "three", Some(&subject))?;
+        assert_eq!(tx.audit_head()?, Some((3, third.chain)));
+        assert_eq!(tx.audit_of(&subject)?.iter().map(|r| r.entry.as_str()).collect::<Vec<_>>(), ["one", "three"]);
+        assert_eq!(tx.audit_leaves_after(1)?, vec![leaf_hash(b"two"), leaf_hash(b"three")]);
+        tx.insert_checkpoint(2, "note 2", b"frontier")?;
+        tx.insert_checkpoint(2, "another note 2", b"other")?;
+        assert_eq!(tx.last_checkpoint()?, Some((2, b"frontier".to_vec())));
+        Ok(())
+    });
+    // A row with a taken sequence number is refused: no fork.
+    let fork = Row { seq: 3, entry: "fork".into(), leaf: leaf_hash(b"fork"), chain: Hash::ZERO };
+    assert!(store.transaction(&mut |tx| tx.append_audit(&fork, None)).is_err());
+    assert_eq!(whole_chain(&*store).len(), 3);
+    assert_eq!(store.checkpoints().unwrap(), vec![(2, "note 2".to_string())]);
+}
+
+// req: E17, INV2
+fn audit_appends_from_two_nodes_form_one_chain(open: Open<'_>) {
+    const EACH: usize = 200;
+    let nodes: Vec<Box<dyn Store>> = vec![open(), open()];
+    std::thread::scope(|scope| {
+        for (n, node) in nodes.iter().enumerate() {
+            // Two writer threads per node, so group commit is in play too.
+            for t in 0..2 {
+                scope.spawn(move || {
+                    for i in 0..EACH {
+                        run(&**node, |tx| {
+                            // Work between reading the head and appending,
+                            // where another node could slip in.
+                            subject_with_record(tx, "schade", jiff::Timestamp::UNIX_EPOCH)?;
+                            append(tx, &format!("node {n} thread {t} #{i}"), None).map(|_| ())
+                        });
+                    }
+                });
+            }
+        }
+    });
+    let rows = whole_chain(&*nodes[0]);
+    assert_eq!(rows.len(), 4 * EACH);
+}
+
+// req: E0.5
+fn due_dates_holds_and_reviews(open: Open<'_>) {
+    let store = open();
+    let now = at("2026-11-29T10:00:00Z");
+    let day = jiff::SignedDuration::from_hours(24);
+    run(&*store, |tx| {
+        let (s, late) = subject_with_record(tx, "schade", now)?;
+        let (early, held, waiting) = (RecordId::random(), RecordId::random(), RecordId::random());
+        for r in [&early, &held, &waiting] {
+            tx.upsert_record(r, &s, "schade", now)?;
+        }
+        tx.set_due(&late, &s, "schade", Some(now - day), false)?;
+        tx.set_due(&early, &s, "schade", Some(now - day * 2), false)?;
+        tx.set_due(&held, &s, "schade", None, true)?;
+        tx.set_due(&waiting, &s, "schade", None, false)?;
+        tx.set_review(&held, Some(now - day))?;
+        let due: Vec<RecordId> = tx.due_records(now, 10)?.into_iter().map(|d| d.0).collect();
+        assert_eq!(due, vec![early.clone(), late.clone()]);
+        assert_eq!(tx.due_records(now, 1)?.len(), 1);
+        assert!(tx.due_records(now - day * 3, 10)?.is_empty());
+        assert_eq!(tx.take_due_records(now, 10)?.len(), 2);
+        let overdue = tx.overdue_reviews(now)?;
+        assert_eq!((overdue.len(), &overdue[0].0, overdue[0].3), (1, &held, now - day));
+        assert!(tx.overdue_reviews(now - day * 2)?.is_empty());
+        let mut summary = tx.due_summary()?;
+        summary.sort_by_key(|(_, due, held)| (*due, *held));
+        assert_eq!(summary.len(), 4);
+        assert_eq!(summary.iter().filter(|(_, _, held)| *held).count(), 1);
+        // Releasing the hold makes it due like any other.
+        tx.set_due(&held, &s, "schade", Some(now - day * 3), false)?;
+        assert_eq!(tx.due_records(now, 1)?[0].0, held);
+        assert!(tx.overdue_reviews(now)?.is_empty());
+        Ok(())
+    });
+}
+
+// req: E0.5
+fn two_sweeps_take_each_due_item_once(open: Open<'_>) {
+    const ITEMS: usize = 300;
+    let now = at("2026-11-29T10:00:00Z");
+    let nodes: Vec<Box<dyn Store>> = vec![open(), open()];
+    run(&*nodes[0], |tx| {
+        for i in 0..ITEMS {
+            let (subject, record) = subject_with_record(tx, "schade", now)?;
+            tx.set_due(&record, &subject, "schade", Some(now - jiff::SignedDuration::from_secs(i as i64)), false)?;
+        }
+        Ok(())
+    });
+    // Each node sweeps in small batches as the kernel does: take what is
+    // due, delete it, commit; until nothing is left.
+    let deleted: Vec<Vec<RecordId>> = std::thread::scope(|scope| {
+        let sweeps: Vec<_> = nodes
+            .iter()
+            .map(|node| {
+                scope.spawn(move || {
+                    let mut mine = Vec::new();
+                    loop {
+                        let mut batch = Vec::new();
+                        run(&**node, |tx| {
+                            batch.clear();
+                            for (record, _, _, _) in tx.take_due_records(now, 7)? {
+                                assert_eq!(tx.erase_record(&record)?.records, 1, "an item was deleted twice");
+                                batch.push(record);
+                            }
+                            Ok(())
+                        });
+                        if batch.is_empty() {
+                            return mine;
+                        }
+                        mine.extend(batch);
+                    }
+                })
+            })
+            .collect();
+        sweeps.into_iter().map(|s| s.join().unwrap()).collect()
+    });
+    let mut all: Vec<RecordId> = deleted.concat();
+    assert_eq!(all.len(), ITEMS);
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), ITEMS, "an item was deleted by both sweeps");
+}
+
+fn sessions_expire_and_end_per_account(open: Open<'_>) {
+    let store = open();
+    let t0 = at("2026-11-29T10:00:00Z");
+    let later = t0 + jiff::SignedDuration::from_mins(31);
+    let row = SessionRow { account: "anna".into(), body: b"{}".to_vec(), expires_at: t0 + jiff::SignedDuration::from_mins(30) };
+    run(&*store, |tx| {
+        tx.put_session(b"h1", &row)?;
+        tx.put_session(b"h2", &SessionRow { account: "bert".into(), ..row.clone() })?;
+        assert_eq!(tx.session(b"h1", t0)?, Some(row.clone()));
+        assert_eq!(tx.session(b"h1", later)?, None);
+        assert_eq!(tx.delete_sessions("anna", t0)?, 1);
+        assert_eq!(tx.session(b"h2", t0)?.map(|s| s.account), Some("bert".to_string()));
+        tx.delete_session(b"h2")?;
+        assert_eq!(tx.session(b"h2", t0)?, None);
+        tx.set_login_failures(b"k", 3, t0)?;
+        assert_eq!(tx.login_failures(b"k")?, Some((3, t0)));
+        tx.set_login_failures(b"k", 0, t0)?;
+        assert_eq!(tx.login_failures(b"k")?, None);
+        Ok(())
+    });
+}
+
+fn settings_and_sequences(open: Open<'_>) {
+    let store = open();
+    run(&*store, |tx| {
+        assert_eq!(tx.setting("retention:a")?, None);
+        tx.set_setting("retention:a", b"1")?;
+        tx.set_setting("retention:a", b"2")?;
+        tx.set_setting("retention:b", b"3")?;
+        tx.set_setting("retentionist", b"4")?;
+        tx.set_setting("other", b"5")?;
+        assert_eq!(tx.setting("retention:a")?, Some(b"2".to_vec()));
+        let names: Vec<String> = tx.settings_with_prefix("retention:")?.into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["retention:a", "retention:b"]);
+        assert_eq!((tx.next_in_sequence("case")?, tx.next_in_sequence("case")?, tx.next_in_sequence("other")?), (1, 2, 1));
+        Ok(())
+    });
+}
+
+fn a_failed_transaction_leaves_nothing(open: Open<'_>) {
+    let store = open();
+    let failed = store.transaction(&mut |tx| {
+        tx.set_setting("half", b"done")?;
+        append(tx, "lost", None)?;
+        Err(StoreError::Aborted)
+    });
+    assert!(matches!(failed, Err(StoreError::Aborted)));
+    // A statement the database refuses fails the operation, not the store.
+    let refused = store.transaction(&mut |tx| {
+        tx.set_setting("half", b"done")?;
+        tx.upsert_record(&RecordId::random(), &SubjectId::random(), "schade", jiff::Timestamp::UNIX_EPOCH)
+    });
+    assert!(refused.is_err());
+    run(&*store, |tx| {
+        assert_eq!(tx.setting("half")?, None);
+        assert_eq!(tx.audit_head()?, None);
+        append(tx, "kept", None)?;
+        Ok(())
+    });
+    assert_eq!(whole_chain(&*store).len(), 1);
+}
+
+fn schema_is_migrated_once_and_reopens(open: Open<'_>) {
+    {
+        let store = open();
+        run(&*store, |tx| tx.set_setting("kept", b"yes"));
+    }
+    // A second store (another node starting, or a restart) finds the schema
+    // in place and the data there.
+    let store = open();
+    run(&*store, |tx| {
+        assert_eq!(tx.setting("kept")?, Some(b"yes".to_vec()));
+        Ok(())
+    });
+}
