@@ -91,12 +91,18 @@ pub fn serve(register: Register, data: &DataDir, args: ServeArgs) -> Result<(), 
         request_timeout: std::time::Duration::from_secs(30),
         sweep_every: to_duration(args.sweep_every, "sweep-every")?,
     };
-    let state = AppState::new(kernel, areas(args.areas.as_deref())?, &config)?;
+    // This handle outlives the runtime, so the kernel is dropped (sealing
+    // the audit log) on this thread: a PostgreSQL client must not be
+    // dropped inside the async runtime.
+    let state = AppState::new(Arc::clone(&kernel), areas(args.areas.as_deref())?, &config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Failure(format!("cannot start the runtime: {e}")))?;
     let scheme = if config.tls.is_some() { "https" } else { "http" };
     eprintln!("grondslag serves {scheme}://{} with data in {} (stop with Ctrl-C)", config.listen, data.root.display());
-    runtime.block_on(grondslag_server::serve(state, config, shutdown_signal()))?;
-    eprintln!("stopped; the audit log is sealed");
+    let served = runtime.block_on(grondslag_server::serve(state, config, shutdown_signal()));
+    drop(runtime);
+    served?;
+    let sealed = kernel.seal()?;
+    eprintln!("stopped; the audit log is sealed at {sealed} entries");
     Ok(())
 }
 

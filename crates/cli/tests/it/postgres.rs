@@ -141,3 +141,50 @@ fn migrating_from_sqlite_keeps_every_record_readable_and_the_chain_verifying() {
     assert!(!again.status.success());
     assert!(stderr(&again).contains("already holds data"), "{}", stderr(&again));
 }
+
+// req: E17, INV2
+#[test]
+fn two_servers_on_one_database_share_sessions_and_locks_and_leave_one_chain() {
+    use crate::server::{Client, Server, world_on};
+    let Some(database) = scratch() else { return };
+    let world = world_on(Some(database.url()));
+    let (a, b) = (Server::start_on(&world.place, &["--max-failures", "3"]), Server::start_on(&world.place, &["--max-failures", "3"]));
+    // Signed in on one node, the session holds on the other.
+    let mut carla = Client::new(&a);
+    assert_eq!(carla.sign_in(&world.handler).status, 303);
+    let cookie = carla.cookie.clone();
+    let mut on_b = Client::new(&b);
+    on_b.cookie = cookie;
+    assert_eq!(on_b.get("/api/me").json()["username"], "carla");
+    // A name locked through one node is locked on the other.
+    let mut guesser = Client::new(&a);
+    for _ in 0..3 {
+        guesser.post_form("/inloggen", &[("username", "anna"), ("password", "niet het goede wachtwoord")]);
+    }
+    assert_eq!(Client::new(&b).post_form("/inloggen", &[("username", "anna"), ("password", &world.anna.password)]).status, 429);
+    // Both nodes read cases at once for a while: every read is audited.
+    let readers: Vec<_> = [a.base.clone(), b.base.clone()]
+        .into_iter()
+        .map(|base| {
+            let (cookie, case) = (carla.cookie.clone().unwrap(), world.anna_case.clone());
+            std::thread::spawn(move || {
+                let agent = ureq::AgentBuilder::new().redirects(0).build();
+                let until = std::time::Instant::now() + std::time::Duration::from_secs(3);
+                let mut reads = 0;
+                while std::time::Instant::now() < until {
+                    let status = agent.get(&format!("{base}/api/cases/{case}")).set("Cookie", &cookie).call().unwrap().status();
+                    assert_eq!(status, 200);
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+    let reads: u64 = readers.into_iter().map(|r| r.join().unwrap()).sum();
+    assert!(reads > 10, "{reads} reads");
+    assert!(a.stop() && b.stop());
+    let verified = node(world.dir.path(), &database, &["audit", "verify"]).output().unwrap();
+    assert!(verified.status.success(), "{}", stderr(&verified));
+    let entries: u64 = stdout(&verified).split_whitespace().find_map(|w| w.parse().ok()).unwrap();
+    assert!(entries >= 3 * reads, "{entries} entries for {reads} reads of three audited steps each");
+}

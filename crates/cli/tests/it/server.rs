@@ -5,13 +5,37 @@
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
 use crate::{grondslag, stderr, stdout};
+
+/// Where a node keeps its data: a data directory, and a PostgreSQL
+/// database when one is named (keys and blobs stay in the directory).
+#[derive(Clone, Debug)]
+pub struct Place {
+    pub dir: PathBuf,
+    pub database_url: Option<String>,
+}
+
+impl Place {
+    pub fn sqlite(dir: &Path) -> Place {
+        Place { dir: dir.to_path_buf(), database_url: None }
+    }
+
+    /// `grondslag --data <dir>` with a cleared environment (and the database URL, if any).
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_grondslag"));
+        command.arg("--data").arg(&self.dir).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        if let Some(url) = &self.database_url {
+            command.env("GRONDSLAG_DATABASE_URL", url);
+        }
+        command
+    }
+}
 
 /// A running `grondslag serve`; stopped with SIGTERM (a graceful shutdown) when dropped.
 pub struct Server {
@@ -21,14 +45,16 @@ pub struct Server {
 
 impl Server {
     pub fn start(data: &Path, extra: &[&str]) -> Server {
+        Server::start_on(&Place::sqlite(data), extra)
+    }
+
+    pub fn start_on(place: &Place, extra: &[&str]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let listen = format!("127.0.0.1:{port}");
-        let mut args = vec!["--data", data.to_str().unwrap(), "serve", "--listen", &listen];
-        args.extend_from_slice(extra);
-        let child = Command::new(env!("CARGO_BIN_EXE_grondslag"))
-            .args(&args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        let child = place
+            .command()
+            .args(["serve", "--listen", &listen])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -83,16 +109,15 @@ impl Person {
     }
 }
 
-pub fn create_account(data: &Path, username: &str, role: &str, bsn: Option<&str>) -> Person {
+pub fn create_account(place: &Place, username: &str, role: &str, bsn: Option<&str>) -> Person {
     let password = format!("paard op het wad {}", username.len() * 7919);
-    let mut args = vec!["--data", data.to_str().unwrap(), "account", "create", "--username", username, "--role", role, "--password-stdin"];
+    let mut args = vec!["account", "create", "--username", username, "--role", role, "--password-stdin"];
     if let Some(bsn) = bsn {
         args.extend_from_slice(&["--bsn", bsn]);
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_grondslag"))
+    let mut child = place
+        .command()
         .args(&args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -108,7 +133,7 @@ pub fn create_account(data: &Path, username: &str, role: &str, bsn: Option<&str>
 }
 
 /// Files an application of physical damage for a person; returns its case number.
-pub fn file_case(data: &Path, name: &str, bsn: &str, address: &str) -> String {
+pub fn file_case(place: &Place, name: &str, bsn: &str, address: &str) -> String {
     let dir = TempDir::new().unwrap();
     let path = dir.path().join("case.json");
     let application = serde_json::json!({
@@ -118,7 +143,7 @@ pub fn file_case(data: &Path, name: &str, bsn: &str, address: &str) -> String {
         "details": { "damage_arose": "2026-03-01", "costs": { "garden": 45000 }, "remarks": "Scheur in de gevel." }
     });
     std::fs::write(&path, application.to_string()).unwrap();
-    let out = grondslag(&["--data", data.to_str().unwrap(), "case", "create", path.to_str().unwrap()]);
+    let out = place.command().args(["case", "create", path.to_str().unwrap()]).output().unwrap();
     assert!(out.status.success(), "case create failed: {}", stderr(&out));
     stdout(&out).split_whitespace().next().unwrap().to_string()
 }
@@ -231,6 +256,7 @@ impl Client {
 /// A data directory with two applicants with a case each, and staff.
 pub struct World {
     pub dir: TempDir,
+    pub place: Place,
     pub anna: Person,
     pub anna_case: String,
     pub bert: Person,
@@ -243,17 +269,23 @@ pub const ANNA_BSN: &str = "111222333";
 pub const BERT_BSN: &str = "123456782";
 
 pub fn world() -> World {
+    world_on(None)
+}
+
+/// The world on a PostgreSQL database when `database_url` names one.
+pub fn world_on(database_url: Option<&str>) -> World {
     let dir = TempDir::new().unwrap();
-    let data = dir.path();
-    let anna_case = file_case(data, "Anna de Vries", ANNA_BSN, "Hoofdstraat 12");
-    let bert_case = file_case(data, "Bert Bakker", BERT_BSN, "Kerkstraat 3");
+    let place = Place { dir: dir.path().to_path_buf(), database_url: database_url.map(str::to_string) };
+    let anna_case = file_case(&place, "Anna de Vries", ANNA_BSN, "Hoofdstraat 12");
+    let bert_case = file_case(&place, "Bert Bakker", BERT_BSN, "Kerkstraat 3");
     World {
-        anna: create_account(data, "anna", "applicant", Some(ANNA_BSN)),
-        bert: create_account(data, "bert", "applicant", Some(BERT_BSN)),
-        privacy: create_account(data, "pieter", "privacy_officer", None),
-        handler: create_account(data, "carla", "case_handler", None),
+        anna: create_account(&place, "anna", "applicant", Some(ANNA_BSN)),
+        bert: create_account(&place, "bert", "applicant", Some(BERT_BSN)),
+        privacy: create_account(&place, "pieter", "privacy_officer", None),
+        handler: create_account(&place, "carla", "case_handler", None),
         anna_case,
         bert_case,
+        place,
         dir,
     }
 }
