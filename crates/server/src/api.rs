@@ -219,7 +219,7 @@ pub(crate) struct RightsRequest {
 }
 
 impl RightsRequest {
-    fn from_state(state: &RequestState, today: jiff::civil::Date) -> RightsRequest {
+    pub(crate) fn from_state(state: &RequestState, today: jiff::civil::Date) -> RightsRequest {
         RightsRequest {
             id: state.request.to_string(),
             kind: state.kind.name().to_string(),
@@ -232,7 +232,7 @@ impl RightsRequest {
     }
 }
 
-fn today(now: jiff::Timestamp) -> jiff::civil::Date {
+pub(crate) fn today(now: jiff::Timestamp) -> jiff::civil::Date {
     grondslag_rights::terms::amsterdam_date(now)
 }
 

@@ -107,9 +107,11 @@ impl IntoResponse for ServerError {
                 tracing::error!(error = %self, "request failed");
                 "Er ging iets mis aan onze kant. Probeer het later opnieuw; blijft het misgaan, bel dan 0800 4444 111.".to_string()
             }
+            // The register's reason, which names no person: what the role
+            // may not do, or what must happen first (a legal check).
             (StatusCode::FORBIDDEN, ServerError::Kernel(_)) => {
                 tracing::info!(error = %self, "refused");
-                "Je hebt geen toegang tot deze gegevens in de rol waarin je bent ingelogd.".to_string()
+                format!("refused by the register: {self}")
             }
             _ => self.to_string(),
         };

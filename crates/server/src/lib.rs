@@ -24,6 +24,7 @@ mod error;
 mod ldv;
 mod pages;
 mod visitor;
+mod work;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -127,7 +128,7 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; f
 /// The whole application: pages, API, and the layers that hold for every
 /// response. Returns the router and the OpenAPI document of its routes.
 pub fn app(state: AppState, config: &Config) -> Router {
-    let (routes, openapi) = api::routes().merge(pages::routes()).merge(ldv::routes()).split_for_parts();
+    let (routes, openapi) = api::routes().merge(work::routes()).merge(pages::routes()).merge(ldv::routes()).split_for_parts();
     let openapi = Arc::new(openapi);
     let mut router = routes
         .route("/api/openapi.json", axum::routing::get(move || api::openapi(openapi.clone())))

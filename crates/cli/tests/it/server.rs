@@ -746,3 +746,79 @@ fn a_graceful_stop_seals_the_audit_log_with_a_checkpoint_over_every_entry() {
     let verified = grondslag(&["--data", world.dir.path().to_str().unwrap(), "audit", "verify"]);
     assert!(verified.status.success(), "{}", stderr(&verified));
 }
+
+// req: E15.EXPERT
+#[test]
+fn a_case_handler_files_moves_and_discloses_a_case_through_the_api() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut carla = Client::new(&server);
+    carla.sign_in(&world.handler);
+    let csrf = carla.csrf();
+    let application = serde_json::json!({
+        "scheme": "fysieke_schade",
+        "applicant": { "name": "Cees Kok", "phone": "0595 123 456", "email": "cees@example.nl", "bsn": "111222333" },
+        "object": { "kind": "home", "address": "Hoofdstraat 12", "postcode_city": "9981 AB Uithuizen" },
+        "details": { "damage_arose": "2026-03-01" }
+    });
+    let filed = carla.post_json("/api/cases", Some(&csrf), application.clone());
+    assert_eq!(filed.status, 201, "{}", filed.body);
+    let number = filed.json()["number"].as_str().unwrap().to_string();
+    assert!(filed.json()["checks"].to_string().contains("aardbevingsgebied"), "{}", filed.body);
+    // Bad input says what and where, and stores nothing.
+    let mut bad = application.clone();
+    bad["applicant"]["bsn"] = serde_json::json!("123456789");
+    let refused = carla.post_json("/api/cases", Some(&csrf), bad);
+    assert_eq!(refused.status, 400);
+    assert!(refused.json()["error"]["message"].as_str().unwrap().contains("bsn"), "{}", refused.body);
+    let moved = carla.post_json(&format!("/api/cases/{number}/status"), Some(&csrf), serde_json::json!({"status": "in_handling"}));
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let package = carla.post_json(&format!("/api/cases/{number}/disclosures"), Some(&csrf), serde_json::json!({"recipient": "nam"}));
+    assert_eq!(package.status, 200, "{}", package.body);
+    assert_eq!(package.json()["categories"], serde_json::json!(["address"]), "NAM receives the address only");
+    let police = carla.post_json(&format!("/api/cases/{number}/disclosures"), Some(&csrf), serde_json::json!({"recipient": "politie"}));
+    assert_eq!(police.status, 403, "{}", police.body);
+    assert!(police.body.contains("legal obligation"), "the refusal says what must happen first: {}", police.body);
+    let checked = carla.post_json(&format!("/api/cases/{number}/disclosures"), Some(&csrf), serde_json::json!({"recipient": "politie", "legal_check": "vordering OvJ 2026/123, art. 126nd Sv"}));
+    assert_eq!(checked.status, 200, "{}", checked.body);
+    // An applicant may not move a case.
+    let mut anna = Client::new(&server);
+    anna.sign_in(&world.anna);
+    let csrf = anna.csrf();
+    assert_ne!(anna.post_json(&format!("/api/cases/{}/status", world.anna_case), Some(&csrf), serde_json::json!({"status": "decision"})).status, 200);
+}
+
+// req: E22
+#[test]
+fn the_privacy_officer_carries_out_a_request_through_the_api() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut anna = Client::new(&server);
+    anna.sign_in(&world.anna);
+    let csrf = anna.csrf();
+    let id = anna.post_json("/api/me/requests", Some(&csrf), serde_json::json!({"kind": "rectification"})).json()["id"].as_str().unwrap().to_string();
+    let mut pieter = Client::new(&server);
+    pieter.sign_in(&world.privacy);
+    let csrf = pieter.csrf();
+    // Nothing before the identity is verified.
+    assert_eq!(pieter.get(&format!("/api/rights/requests/{id}/export")).status, 400);
+    let verified = pieter.post_json(&format!("/api/rights/requests/{id}/identity"), Some(&csrf), serde_json::json!({"method": "DigiD"}));
+    assert_eq!(verified.json()["identity_verified"], true, "{}", verified.body);
+    let export = pieter.get(&format!("/api/rights/requests/{id}/export"));
+    assert_eq!(export.status, 200, "{}", export.body);
+    assert!(export.body.contains("Anna de Vries") && !export.body.contains("Bert"));
+    let extended = pieter.post_json(&format!("/api/rights/requests/{id}/extension"), Some(&csrf), serde_json::json!({"months": 1, "reason": "veel dossiers"}));
+    assert_eq!(extended.status, 200, "{}", extended.body);
+    assert_ne!(extended.json()["due"], verified.json()["due"]);
+    let rectified = pieter.post_json(&format!("/api/rights/requests/{id}/rectification"), Some(&csrf), serde_json::json!({"category": "phone", "old": "0595123456", "new": "0595654321"}));
+    assert_eq!(rectified.status, 200, "{}", rectified.body);
+    assert!(rectified.json()["records"].as_u64().unwrap() >= 1);
+    let zip = pieter.get(&format!("/api/rights/requests/{id}/portability"));
+    assert_eq!(zip.header("content-type"), Some("application/zip"));
+    let restricted = pieter.post_json(&format!("/api/rights/requests/{id}/restriction"), Some(&csrf), serde_json::json!({"restricted": true}));
+    assert_eq!(restricted.status, 204);
+    // Restricted: the case handler can no longer read her case.
+    let mut carla = Client::new(&server);
+    carla.sign_in(&world.handler);
+    assert_eq!(carla.get(&format!("/api/cases/{}", world.anna_case)).status, 403);
+}
