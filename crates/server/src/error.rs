@@ -115,10 +115,15 @@ impl IntoResponse for ServerError {
             }
             _ => self.to_string(),
         };
-        let mut response = (status, Json(ErrorBody { error: ErrorDetail { code, message: message.clone() } })).into_response();
-        response.extensions_mut().insert(ErrorMark { code, message });
-        response
+        json_for(status, ErrorMark { code, message })
     }
+}
+
+/// The JSON error body, marked so that a page request can get a page instead.
+fn json_for(status: StatusCode, mark: ErrorMark) -> Response {
+    let mut response = (status, Json(ErrorBody { error: ErrorDetail { code: mark.code, message: mark.message.clone() } })).into_response();
+    response.extensions_mut().insert(mark);
+    response
 }
 
 /// The fallback: a route that does not exist.
@@ -133,7 +138,25 @@ pub(crate) async fn render_errors(request: Request, next: Next) -> Response {
     let is_page = !request.uri().path().starts_with("/api/") && !request.uri().path().starts_with("/processing_activities");
     let next_path = request.uri().path().to_string();
     let response = next.run(request).await;
-    let Some(mark) = response.extensions().get::<ErrorMark>().cloned() else { return response };
+    let mark = match response.extensions().get::<ErrorMark>().cloned() {
+        Some(mark) => mark,
+        None if response.status().is_client_error() || response.status().is_server_error() => {
+            // Refused before a handler ran (a malformed body, a missing
+            // field, a body over the limit, a timeout): the same error body.
+            let status = response.status();
+            let text = axum::body::to_bytes(response.into_body(), 64 * 1024).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+            let code = match status {
+                StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+                StatusCode::REQUEST_TIMEOUT => "timeout",
+                StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+                _ => "bad_request",
+            };
+            let message = if text.trim().is_empty() { status.canonical_reason().unwrap_or("refused").to_string() } else { text };
+            let mark = ErrorMark { code, message };
+            return if is_page { page_for(status, &mark) } else { json_for(status, mark) };
+        }
+        None => return response,
+    };
     if !is_page {
         return response;
     }
@@ -141,7 +164,10 @@ pub(crate) async fn render_errors(request: Request, next: Next) -> Response {
         let query = serde_urlencoded::to_string([("terug", next_path.as_str())]).unwrap_or_default();
         return Redirect::to(&format!("/inloggen?{query}")).into_response();
     }
-    let status = response.status();
+    page_for(response.status(), &mark)
+}
+
+fn page_for(status: StatusCode, mark: &ErrorMark) -> Response {
     let mut page = crate::pages::error_page(status, mark.code, &mark.message).into_response();
     *page.status_mut() = status;
     page.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html; charset=utf-8"));

@@ -822,3 +822,19 @@ fn the_privacy_officer_carries_out_a_request_through_the_api() {
     carla.sign_in(&world.handler);
     assert_eq!(carla.get(&format!("/api/cases/{}", world.anna_case)).status, 403);
 }
+
+// req: E17
+#[test]
+fn malformed_requests_get_the_same_error_body_as_every_other_refusal() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut client = Client::new(&server);
+    let broken = client.post_bytes("/api/session", "application/json", b"{\"username\": ");
+    assert_eq!(broken.status, 400);
+    assert_eq!(broken.json()["error"]["code"], "bad_request");
+    let missing = client.post_json("/api/session", None, serde_json::json!({"username": "anna"}));
+    assert!(missing.json()["error"]["message"].as_str().unwrap().contains("password"), "{}", missing.body);
+    let page = client.post_bytes("/inloggen", "application/x-www-form-urlencoded", b"username=anna");
+    assert!(page.header("content-type").unwrap().starts_with("text/html"), "a page request gets a page");
+    assert!(page.body.contains("password"), "{}", page.body);
+}
