@@ -45,6 +45,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(back_office))
         .routes(routes!(case_list))
         .routes(routes!(case_page))
+        .routes(routes!(case_step))
+        .routes(routes!(case_disclose))
         .routes(routes!(rights_queue))
         .routes(routes!(rights_answer))
         .routes(routes!(retention_page))
@@ -95,6 +97,11 @@ fn layout(title: &str, signed: Option<&Signed>, body: Markup) -> Markup {
             }
         }
     }
+}
+
+/// Category names as the statement says them, e.g. "straat en huisnummer".
+fn labels(names: &[&str]) -> String {
+    names.iter().filter_map(|c| grondslag_register::Category::from_name(c)).map(|c| c.label_nl()).collect::<Vec<_>>().join(", ")
 }
 
 /// The outcome of a form, said where a screen reader announces it.
@@ -763,7 +770,7 @@ async fn portal(State(state): State<AppState>, signed: Signed) -> Result<Markup,
                         dt { "Waarvoor" } dd { (p.purpose) }
                         dt { "Grondslag" } dd { (p.legal_basis) }
                         dt { "Bewaartermijn" } dd { (p.retention) }
-                        dt { "Gegevens" } dd { (p.categories.iter().filter_map(|c| grondslag_register::Category::from_name(c)).map(|c| c.label_nl()).collect::<Vec<_>>().join(", ")) }
+                        dt { "Gegevens" } dd { (labels(&p.categories)) }
                         @if !p.disclosed_to.is_empty() {
                             dt { "Gegeven aan" }
                             dd { ul { @for d in &p.disclosed_to { li { (d.recipient) " (" (d.categories) ") op " (moment_nl(d.at)) } } } }
@@ -886,7 +893,99 @@ async fn case_list(State(state): State<AppState>, signed: Signed, Query(filter):
 async fn case_page(State(state): State<AppState>, signed: Signed, Path(number): Path<String>) -> Result<Markup, ServerError> {
     let for_page = signed.clone();
     let detail = state.run(move |services| api::case_detail(services, &for_page, &number)).await?;
-    Ok(layout(&format!("Aanvraag {}", detail.number), Some(&signed), case_markup(&detail)))
+    let register = state.kernel().register();
+    let scheme = Scheme::from_processing(&detail.scheme);
+    let recipients: Vec<(String, String)> = register
+        .processing_id(&detail.scheme)
+        .map(|id| register.processing(id).disclosures.iter().map(|d| (d.recipient.clone(), register.recipient(d.recipient_id).name.clone())).collect())
+        .unwrap_or_default();
+    let action = format!("/beheer/zaken/{}", detail.number);
+    Ok(layout(&format!("Aanvraag {}", detail.number), Some(&signed), html! {
+        (case_markup(&detail))
+        h2 { "Volgende stap" }
+        form method="post" action={ (action) "/stap" } {
+            (csrf_field(&signed))
+            label for="status" { "Nieuwe stand" }
+            select id="status" name="status" {
+                @for status in scheme.map_or(&[][..], |s| s.life_cycle()) { option value=(status.name()) { (status.label_nl()) } }
+            }
+            label for="award" { "Toegekend bedrag in euro (alleen bij een besluit)" }
+            input id="award" name="award" inputmode="decimal";
+            button type="submit" { "Opslaan" }
+        }
+        h2 { "Verstrekken" }
+        p { "Alleen aan partijen die het register voor deze regeling noemt, en alleen de gegevens die zij mogen ontvangen." }
+        form method="post" action={ (action) "/verstrekken" } {
+            (csrf_field(&signed))
+            label for="recipient" { "Ontvanger" }
+            select id="recipient" name="recipient" { @for (id, name) in &recipients { option value=(id) { (name) } } }
+            label for="legal_check" { "Controle van de wettelijke plicht (verplicht bij verstrekking op grond van een wettelijke plicht)" }
+            input id="legal_check" name="legal_check";
+            button type="submit" { "Verstrekken" }
+        }
+    }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+struct Step {
+    csrf: String,
+    status: String,
+    /// In euros, e.g. `1250` or `1250,50`.
+    award: Option<String>,
+}
+
+/// Euros as typed ("1.250,50", "1250,5", "1250") to cents; money is
+/// never a float.
+fn cents(text: &str) -> Result<Option<grondslag_claims::rules::Cents>, ServerError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let wrong = || ServerError::BadRequest(format!("`{text}` is not an amount in euros; write e.g. 1250,50"));
+    let (whole, fraction) = text.replace('.', "").split_once(',').map_or((text.replace('.', ""), String::new()), |(w, f)| (w.to_string(), f.to_string()));
+    if whole.is_empty() || fraction.len() > 2 || !whole.chars().chain(fraction.chars()).all(|c| c.is_ascii_digit()) {
+        return Err(wrong());
+    }
+    let euros: u64 = whole.parse().map_err(|_| wrong())?;
+    let cents: u64 = format!("{fraction:0<2}").parse().map_err(|_| wrong())?;
+    euros.checked_mul(100).and_then(|e| e.checked_add(cents)).map(|c| Some(grondslag_claims::rules::Cents(c))).ok_or_else(wrong)
+}
+
+/// Moves the case one step; the scheme's life cycle decides which steps exist.
+#[utoipa::path(post, path = "/beheer/zaken/{number}/stap", tag = "pages", params(("number" = String, Path, description = "Case number")), responses((status = 303), (status = 400, content_type = "text/html")))]
+async fn case_step(State(state): State<AppState>, signed: Signed, Path(number): Path<String>, Form(form): Form<Step>) -> Result<Response, ServerError> {
+    signed.check_csrf(&form.csrf)?;
+    let to = grondslag_claims::Status::from_name(&form.status).ok_or_else(|| ServerError::BadRequest(format!("unknown status `{}`", form.status)))?;
+    let award = cents(form.award.as_deref().unwrap_or_default())?;
+    let back = format!("/beheer/zaken/{number}");
+    state.run(move |services| Ok(grondslag_claims::cases::Cases::new(services.kernel, services.areas.clone()).advance(&signed.access(), &number, to, award)?)).await?;
+    Ok(Redirect::to(&back).into_response())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+struct Disclose {
+    csrf: String,
+    recipient: String,
+    legal_check: Option<String>,
+}
+
+/// Discloses the case to a recipient; shows what it receives.
+#[utoipa::path(post, path = "/beheer/zaken/{number}/verstrekken", tag = "pages", params(("number" = String, Path, description = "Case number")), responses((status = 200, content_type = "text/html"), (status = 403, content_type = "text/html")))]
+async fn case_disclose(State(state): State<AppState>, signed: Signed, Path(number): Path<String>, Form(form): Form<Disclose>) -> Result<Markup, ServerError> {
+    signed.check_csrf(&form.csrf)?;
+    let for_work = signed.clone();
+    let check = form.legal_check.filter(|c| !c.trim().is_empty());
+    let package = state
+        .run(move |services| Ok(grondslag_claims::cases::Cases::new(services.kernel, services.areas.clone()).disclose(&for_work.access(), &number, &form.recipient, check.as_deref())?))
+        .await?;
+    Ok(layout(&format!("Verstrekt aan {}", package.recipient_name), Some(&signed), html! {
+        p.ok role="status" { "Verstrekt op " (moment_nl(package.disclosed_at)) " en vastgelegd in het logboek en bij de aanvrager." }
+        dl {
+            dt { "Aanvraag" } dd { a href={ "/beheer/zaken/" (package.case) } { (package.case) } }
+            @if let Some(basis) = &package.legal_basis { dt { "Grondslag" } dd { (basis) } }
+            dt { "Gegevens" } dd { (labels(&package.categories)) }
+        }
+    }))
 }
 
 /// The rights queue: open requests by due date, overdue ones marked.
@@ -968,4 +1067,21 @@ async fn audit_page(State(state): State<AppState>, signed: Signed) -> Result<Mar
     Ok(layout("Logboek", Some(&signed), html! {
         p.ok role="status" { "Het logboek is in orde: " (verification.entries) " regels, een ongebroken hashketen en " (verification.checkpoints) " ondertekende controlepunten." }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cents;
+
+    #[test]
+    fn amounts_are_read_as_people_in_the_netherlands_write_them() {
+        let c = |t: &str| cents(t).unwrap().map(|c| c.0);
+        assert_eq!(c("1.250,50"), Some(125_050));
+        assert_eq!(c("1250,5"), Some(125_050));
+        assert_eq!(c("1250"), Some(125_000));
+        assert_eq!(c(""), None);
+        for wrong in ["12,345", "abc", "-5", ",50", "1e3"] {
+            assert!(cents(wrong).is_err(), "{wrong}");
+        }
+    }
 }

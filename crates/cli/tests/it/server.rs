@@ -838,3 +838,28 @@ fn malformed_requests_get_the_same_error_body_as_every_other_refusal() {
     assert!(page.header("content-type").unwrap().starts_with("text/html"), "a page request gets a page");
     assert!(page.body.contains("password"), "{}", page.body);
 }
+
+// req: E15.NAM
+#[test]
+fn a_case_handler_moves_and_discloses_a_case_from_the_back_office() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut carla = Client::new(&server);
+    carla.sign_in(&world.handler);
+    let page = carla.get(&format!("/beheer/zaken/{}", world.anna_case));
+    assert!(page.body.contains("Volgende stap") && page.body.contains("Nederlandse Aardolie Maatschappij"), "{}", page.body);
+    let csrf = carla.csrf();
+    let path = format!("/beheer/zaken/{}/stap", world.anna_case);
+    let skipped = carla.post_form(&path, &[("csrf", &csrf), ("status", "decision"), ("award", "")]);
+    assert_eq!(skipped.status, 400, "the life cycle is kept");
+    assert!(skipped.body.contains("in_handling"), "{}", skipped.body);
+    assert_eq!(carla.post_form(&path, &[("csrf", &csrf), ("status", "in_handling"), ("award", "")]).status, 303);
+    assert_eq!(carla.get(&format!("/api/cases/{}", world.anna_case)).json()["status"], "in_handling");
+    let disclosed = carla.post_form(&format!("/beheer/zaken/{}/verstrekken", world.anna_case), &[("csrf", &csrf), ("recipient", "nam"), ("legal_check", "")]);
+    assert_eq!(disclosed.status, 200, "{}", disclosed.body);
+    assert!(disclosed.body.contains("straat en huisnummer"), "{}", disclosed.body);
+    // Anna sees the disclosure under her data.
+    let mut anna = Client::new(&server);
+    anna.sign_in(&world.anna);
+    assert!(anna.get("/mijn-gegevens").body.contains("Nederlandse Aardolie Maatschappij"));
+}
