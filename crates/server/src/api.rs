@@ -97,6 +97,21 @@ pub(crate) fn verify(services: &Services<'_>, signed: &Signed) -> Result<Verific
 }
 
 #[derive(Serialize, ToSchema)]
+pub(crate) struct Retention {
+    pub processings: Vec<RetentionLine>,
+    /// Holds whose review date has passed: keep the data longer only with a fresh decision.
+    pub overdue_reviews: Vec<OverdueReview>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct OverdueReview {
+    pub processing: String,
+    /// The held record, as `subject.record`.
+    pub record: String,
+    pub review_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
 pub(crate) struct RetentionLine {
     pub processing: String,
     pub records: u64,
@@ -104,18 +119,18 @@ pub(crate) struct RetentionLine {
     pub next_due: Option<String>,
 }
 
-/// Per processing: records kept, held, and the next deletion date.
-#[utoipa::path(get, path = "/api/retention/report", tag = "operations", responses((status = 200, body = Vec<RetentionLine>), (status = 403, body = ErrorBody)))]
-async fn retention_report(State(state): State<AppState>, signed: Signed) -> Result<Json<Vec<RetentionLine>>, ServerError> {
+/// Per processing: records kept, held, and the next deletion date; and holds overdue for review.
+#[utoipa::path(get, path = "/api/retention/report", tag = "operations", responses((status = 200, body = Retention), (status = 403, body = ErrorBody)))]
+async fn retention_report(State(state): State<AppState>, signed: Signed) -> Result<Json<Retention>, ServerError> {
     Ok(Json(state.run(move |services| retention(services, &signed)).await?))
 }
 
-pub(crate) fn retention(services: &Services<'_>, signed: &Signed) -> Result<Vec<RetentionLine>, ServerError> {
+pub(crate) fn retention(services: &Services<'_>, signed: &Signed) -> Result<Retention, ServerError> {
     if !matches!(signed.role, Role::PrivacyOfficer | Role::Dpo | Role::Admin) {
         return Err(ServerError::Forbidden("the retention report is for the privacy team, the FG and administrators".to_string()));
     }
     let report = services.kernel.retention_report()?;
-    Ok(report
+    let processings = report
         .records
         .into_iter()
         .map(|(processing, records)| {
@@ -124,7 +139,14 @@ pub(crate) fn retention(services: &Services<'_>, signed: &Signed) -> Result<Vec<
             let next_due = mine.filter(|(_, _, held)| !*held).filter_map(|(_, due, _)| *due).min().map(|d| d.to_string());
             RetentionLine { processing, records, held, next_due }
         })
-        .collect())
+        .collect();
+    let overdue_reviews = services
+        .kernel
+        .overdue_reviews(signed.visitor.now)?
+        .into_iter()
+        .map(|(processing, record, at)| OverdueReview { processing, record: record.to_string(), review_at: at.to_string() })
+        .collect();
+    Ok(Retention { processings, overdue_reviews })
 }
 
 // --- session --------------------------------------------------------------

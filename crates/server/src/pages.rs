@@ -1042,19 +1042,27 @@ async fn rights_answer(State(state): State<AppState>, signed: Signed, Path(id): 
 #[utoipa::path(get, path = "/beheer/bewaren", tag = "pages", responses((status = 200, content_type = "text/html"), (status = 403, content_type = "text/html")))]
 async fn retention_page(State(state): State<AppState>, signed: Signed) -> Result<Markup, ServerError> {
     let for_page = signed.clone();
-    let lines = state.run(move |services| api::retention(services, &for_page)).await?;
+    let retention = state.run(move |services| api::retention(services, &for_page)).await?;
     let register = state.kernel().register();
     Ok(layout("Bewaartermijnen", Some(&signed), html! {
         p { "De dagelijkse opschoning verwijdert wat zijn termijn heeft bereikt; bevroren gegevens blijven tot de bevriezing is opgeheven." }
         table {
             thead { tr { th scope="col" { "Verwerking" } th scope="col" { "Termijn" } th scope="col" { "Dossiers" } th scope="col" { "Bevroren" } th scope="col" { "Eerstvolgende verwijdering" } } }
-            tbody { @for l in &lines { tr {
+            tbody { @for l in &retention.processings { tr {
                 td { (l.processing) }
                 td { (register.processing_id(&l.processing).map(|id| grondslag_register::render::retention_nl(&register.processing(id).retention)).unwrap_or_default()) }
                 td { (l.records) }
                 td { (l.held) }
                 td { (l.next_due.as_deref().unwrap_or("—")) }
             } } }
+        }
+        h2 { "Bevriezingen die beoordeeld moeten worden" }
+        @if retention.overdue_reviews.is_empty() { p { "Geen: elke bevriezing is op tijd beoordeeld." } }
+        @else {
+            table.queue {
+                thead { tr { th scope="col" { "Verwerking" } th scope="col" { "Dossier" } th scope="col" { "Beoordelen vóór" } } }
+                tbody { @for r in &retention.overdue_reviews { tr.overdue { td { (r.processing) } td { (r.record) } td { (r.review_at) } } } }
+            }
         }
     }))
 }

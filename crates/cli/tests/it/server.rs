@@ -863,3 +863,28 @@ fn a_case_handler_moves_and_discloses_a_case_from_the_back_office() {
     anna.sign_in(&world.anna);
     assert!(anna.get("/mijn-gegevens").body.contains("Nederlandse Aardolie Maatschappij"));
 }
+
+// req: E18
+#[test]
+fn the_retention_page_shows_terms_records_and_holds() {
+    let world = world();
+    let wav = world.dir.path().join("call.wav");
+    std::fs::write(&wav, b"RIFF\x24\x00\x00\x00WAVEfmt data").unwrap();
+    let stored = world.place.command().args(["channel", "media", "ingest-call", wav.to_str().unwrap(), "--type", "audio/wav", "--caller", "0612345678"]).output().unwrap();
+    let handle = stdout(&stored).split_whitespace().last().unwrap().to_string();
+    let held = world.place.command().args(["channel", "media", "hold", &handle, "--reason", "klacht 2026-12", "--review", "2027-03-01"]).output().unwrap();
+    assert!(held.status.success(), "{}", stderr(&held));
+    let server = Server::start(world.dir.path(), &[]);
+    let mut pieter = Client::new(&server);
+    pieter.sign_in(&world.privacy);
+    let report = pieter.get("/api/retention/report").json();
+    let line = |p: &str| report["processings"].as_array().unwrap().iter().find(|l| l["processing"] == p).cloned().unwrap();
+    assert_eq!(line("telefoon_opnames")["held"], 1);
+    assert_eq!(line("fysieke_schade")["records"], 2);
+    let page = pieter.get("/beheer/bewaren");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("telefoon_opnames") && page.body.contains("Bevriezingen"), "{}", page.body);
+    let mut carla = Client::new(&server);
+    carla.sign_in(&world.handler);
+    assert_eq!(carla.get("/beheer/bewaren").status, 403, "retention is the privacy team's");
+}
