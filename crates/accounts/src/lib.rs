@@ -420,6 +420,15 @@ impl Accounts {
         Ok(())
     }
 
+    /// Closes an account: it can no longer sign in, its sessions end, and
+    /// the register's term for sign-in data starts counting (`account_closed`).
+    pub fn close(&self, access: &Access, username: &str) -> Result<(), AccountError> {
+        let account = self.find(access, username)?.ok_or_else(|| AccountError::UnknownAccount(username.to_string()))?;
+        self.kernel.record_event(access, self.processing, &account.record, "account_closed", Some(CLOSED), None)?;
+        self.kernel.end_sessions(username, access.now)?;
+        Ok(())
+    }
+
     /// Starts a session at `stage`; returns the token for the cookie.
     pub fn start_session(&self, account: &Account, stage: Stage, now: Timestamp) -> Result<(String, Session), AccountError> {
         let token = token();

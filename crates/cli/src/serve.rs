@@ -68,6 +68,12 @@ pub enum AccountCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Close an account: it can no longer sign in and its sessions end; its sign-in
+    /// data is deleted when the register's term after closing has passed.
+    Close {
+        #[arg(long)]
+        username: String,
+    },
 }
 
 fn to_duration(d: jiff::SignedDuration, what: &str) -> Result<std::time::Duration, Failure> {
@@ -178,6 +184,12 @@ pub fn account(register: Register, data: &DataDir, actor: &str, command: Account
             };
             let (account, enrolment) = accounts.create(&access, &username, role, subject.as_ref(), password.as_deref())?;
             print_enrolment(&account.username, account.role, &enrolment);
+            Ok(())
+        }
+        AccountCommand::Close { username } => {
+            let accounts = accounts_on(register, data)?;
+            accounts.close(&Access::new(actor, Role::Admin, "command line", jiff::Timestamp::now()), &username)?;
+            println!("account `{username}` closed; its sessions have ended");
             Ok(())
         }
     }

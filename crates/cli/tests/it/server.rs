@@ -888,3 +888,26 @@ fn the_retention_page_shows_terms_records_and_holds() {
     carla.sign_in(&world.handler);
     assert_eq!(carla.get("/beheer/bewaren").status, 403, "retention is the privacy team's");
 }
+
+// req: E17
+#[test]
+fn a_closed_account_loses_its_sessions_and_cannot_sign_in() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut anna = Client::new(&server);
+    anna.sign_in(&world.anna);
+    assert_eq!(anna.get("/api/me").status, 200);
+    let closed = world.place.command().args(["account", "close", "--username", "anna"]).output().unwrap();
+    assert!(closed.status.success(), "{}", stderr(&closed));
+    assert_eq!(anna.get("/api/me").status, 401);
+    let again = Client::new(&server).post_form("/inloggen", &[("username", "anna"), ("password", &world.anna.password)]);
+    assert_eq!(again.status, 401);
+    assert!(again.body.contains("gesloten"), "{}", again.body);
+    // Its term now runs: the retention report has a due date for it.
+    let mut pieter = Client::new(&server);
+    pieter.sign_in(&world.privacy);
+    let report = pieter.get("/api/retention/report").json();
+    let accounts = report["processings"].as_array().unwrap().iter().find(|l| l["processing"] == "inlogaccounts").cloned().unwrap();
+    let next_year = (jiff::Zoned::now().year() + 1).to_string();
+    assert!(accounts["next_due"].as_str().unwrap().starts_with(&next_year), "a year after closing: {accounts}");
+}
