@@ -619,11 +619,15 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn list_records(&mut self, processing: &str, status: Option<&str>, offset: u64, limit: u64) -> Result<Vec<RecordRow>, StoreError> {
+        // Two statements, not `(?2 IS NULL OR status = ?2)`: with that, SQLite
+        // cannot seek the (processing, status, updated_at) index on the
+        // status and sorts every record of the processing (100 ms at 35,000).
+        let filter = if status.is_some() { "r.status = ?2" } else { "?2 IS NULL" };
         let mut statement = self
             .tx
             .prepare_cached(&format!(
                 "SELECT {RECORD_COLUMNS} FROM records r
-                 WHERE r.processing = ?1 AND (?2 IS NULL OR r.status = ?2)
+                 WHERE r.processing = ?1 AND {filter}
                  ORDER BY r.updated_at DESC, r.id LIMIT ?3 OFFSET ?4"
             ))
             .map_err(sql("listing records"))?;

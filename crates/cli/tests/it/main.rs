@@ -8,6 +8,7 @@ mod channels;
 mod claims;
 mod cli;
 mod disclosure;
+mod generate;
 mod kernel;
 mod records;
 mod register;
