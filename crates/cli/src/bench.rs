@@ -86,7 +86,8 @@ fn plot(path: &Path, sweep: &[(u64, f64)], export: &[(u64, f64)]) -> Result<(), 
 fn panel(root: &DrawingArea<BitMapBackend<'_>, Shift>, points: &[(u64, f64)], colour: &RGBColor) -> Result<(), Failure> {
     let (left, right, bottom, top) = (60i32, 600i32, 350i32, 40i32);
     let decades = |items: u64| (items.max(1) as f64).log10();
-    let (x_min, x_max) = (decades(points.first().map_or(1, |p| p.0)).floor(), decades(points.last().map_or(10, |p| p.0)).ceil().max(1.0));
+    // A size just past a decade (10^6 people and 1,000 staff) stays on its decade's tick.
+    let (x_min, x_max) = ((decades(points.first().map_or(1, |p| p.0)) + 0.05).floor(), (decades(points.last().map_or(10, |p| p.0)) - 0.05).ceil().max(1.0));
     let y_max = points.iter().map(|p| p.1).fold(1.0, f64::max) * 2.0;
     let at = |items: u64, micros: f64| {
         let x = f64::from(left) + (decades(items) - x_min) / (x_max - x_min).max(1.0) * f64::from(right - left);
