@@ -9,48 +9,93 @@ use grondslag_kernel::{Access, DataDir, Kernel, Question, Value, decide};
 use grondslag_store::ScratchDatabase;
 use grondslag_register::{Action, Category, Register, Role};
 use plotters::backend::BitMapBackend;
-use plotters::drawing::IntoDrawingArea;
+use plotters::coord::Shift;
+use plotters::drawing::{DrawingArea, IntoDrawingArea};
 use plotters::element::{Circle, PathElement};
-use plotters::style::{BLACK, BLUE, ShapeStyle, WHITE};
+use plotters::style::{BLACK, BLUE, RED, RGBColor, ShapeStyle, WHITE};
 use rusqlite::params;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::{Failure, master_key_from_env, progress};
 
-const BATCH: u32 = 1000;
+mod population;
+#[cfg(feature = "cedar")]
+mod cedar;
+
+use population::Store;
+
+pub(crate) const BATCH: u32 = 1000;
+
+/// What `grondslag bench` measures, and at which sizes.
+#[derive(Debug)]
+pub struct Options<'a> {
+    pub writes: u32,
+    pub decisions: u32,
+    /// Sizes of the populations generated here for the export and case list.
+    pub subjects: &'a [u64],
+    /// Populations generated before (`grondslag generate`), measured as well.
+    pub populations: &'a [PathBuf],
+    /// Export samples and case lists per store.
+    pub samples: usize,
+    pub sweep_sizes: &'a [u64],
+    pub due_records: u32,
+    pub plot: Option<&'a Path>,
+    /// A PostgreSQL server: measure the kernel there beside SQLite, and one node beside two.
+    pub postgres: Option<&'a str>,
+}
 
 /// `load` gives a fresh register for each kernel the bench opens.
-#[allow(clippy::too_many_arguments)]
-pub fn run(load: &dyn Fn() -> Result<Register, Failure>, writes: u32, decisions: u32, subjects: u32, sweep_sizes: &[u64], due_records: u32, plot: Option<&Path>, postgres: Option<&str>) -> Result<(), Failure> {
-    if let Some(server) = postgres {
-        return stores_bench(load, server, writes, subjects.min(2000), due_records.min(5000));
+pub fn run(load: &dyn Fn() -> Result<Register, Failure>, options: &Options<'_>) -> Result<(), Failure> {
+    if let Some(server) = options.postgres {
+        // Stores side by side: sizes that keep a PostgreSQL run to minutes.
+        let subjects = options.subjects.iter().copied().max().map_or(2000, |n| u32::try_from(n.min(2000)).unwrap_or(2000));
+        return stores_bench(load, server, options.writes, subjects, options.due_records.min(5000));
     }
     let register = load()?;
     println!("grondslag bench — {} processings in the register", register.processings.len());
     println!();
-    decisions_bench(&register, decisions);
+    decisions_bench(&register, options.decisions)?;
     println!();
-    writes_bench(register, writes)?;
+    writes_bench(register, options.writes)?;
+    let stores: Vec<Store<'_>> = options.subjects.iter().map(|n| Store::Generate(*n)).chain(options.populations.iter().map(|p| Store::Existing(p))).collect();
+    let mut exports = Vec::new();
+    for (i, store) in stores.iter().enumerate() {
+        println!();
+        // The audit log is verified once, in the largest store (the last).
+        exports.push(population::bench(load()?, store, options.samples, i + 1 == stores.len())?);
+    }
     println!();
-    export_bench(load()?, subjects)?;
-    println!();
-    let flat = sweep_bench(load()?, sweep_sizes, due_records)?;
-    if let Some(path) = plot {
-        plot_sweep(path, &flat)?;
-        println!("plot of sweep time against dated items: {}", path.display());
+    let flat = sweep_bench(load()?, options.sweep_sizes, options.due_records)?;
+    if let Some(path) = options.plot {
+        let mut exported: Vec<(u64, f64)> = exports.iter().map(|m| (m.people, m.export_p50)).collect();
+        exported.sort_by_key(|(people, _)| *people);
+        plot(path, &flat, &exported)?;
+        println!("plot of sweep time against dated items (left) and export time against people (right): {}", path.display());
     }
     Ok(())
 }
 
-/// Sweep time (µs, p50) against the number of dated items, log scale on x:
-/// a flat line is the claim. Drawn without text (no font is shipped); the
-/// axes are described where the picture is shown.
-fn plot_sweep(path: &Path, points: &[(u64, f64)]) -> Result<(), Failure> {
-    let root = BitMapBackend::new(path, (640, 400)).into_drawing_area();
+/// Two panels, each a time (µs, p50) against a store size on a log scale:
+/// the sweep with nothing due against dated items (left, blue), the access
+/// export against people in the store (right, red). Flat lines are the
+/// claim. Drawn without text (no font is shipped); the axes are described
+/// where the picture is shown.
+fn plot(path: &Path, sweep: &[(u64, f64)], export: &[(u64, f64)]) -> Result<(), Failure> {
+    let root = BitMapBackend::new(path, (1280, 400)).into_drawing_area();
     root.fill(&WHITE).map_err(Failure::from)?;
+    let (left, right) = root.split_horizontally(640);
+    panel(&left, sweep, &BLUE)?;
+    panel(&right, export, &RED)?;
+    root.present().map_err(Failure::from)
+}
+
+/// One panel: time (y, 0 to twice the largest value, ticks at quarters)
+/// against size (x, log scale, a tick per decade).
+fn panel(root: &DrawingArea<BitMapBackend<'_>, Shift>, points: &[(u64, f64)], colour: &RGBColor) -> Result<(), Failure> {
     let (left, right, bottom, top) = (60i32, 600i32, 350i32, 40i32);
     let decades = |items: u64| (items.max(1) as f64).log10();
-    let (x_min, x_max) = (decades(points.first().map_or(1, |p| p.0)).floor(), decades(points.last().map_or(10, |p| p.0)).ceil().max(1.0));
+    // A size just past a decade (10^6 people and 1,000 staff) stays on its decade's tick.
+    let (x_min, x_max) = ((decades(points.first().map_or(1, |p| p.0)) + 0.05).floor(), (decades(points.last().map_or(10, |p| p.0)) - 0.05).ceil().max(1.0));
     let y_max = points.iter().map(|p| p.1).fold(1.0, f64::max) * 2.0;
     let at = |items: u64, micros: f64| {
         let x = f64::from(left) + (decades(items) - x_min) / (x_max - x_min).max(1.0) * f64::from(right - left);
@@ -71,11 +116,11 @@ fn plot_sweep(path: &Path, points: &[(u64, f64)]) -> Result<(), Failure> {
         root.draw(&PathElement::new(vec![(left - 8, y), (left, y)], axis)).map_err(Failure::from)?;
     }
     let line: Vec<(i32, i32)> = points.iter().map(|(items, micros)| at(*items, *micros)).collect();
-    root.draw(&PathElement::new(line.clone(), ShapeStyle::from(&BLUE).stroke_width(3))).map_err(Failure::from)?;
+    root.draw(&PathElement::new(line.clone(), ShapeStyle::from(colour).stroke_width(3))).map_err(Failure::from)?;
     for point in line {
-        root.draw(&Circle::new(point, 5, ShapeStyle::from(&BLUE).filled())).map_err(Failure::from)?;
+        root.draw(&Circle::new(point, 5, ShapeStyle::from(colour).filled())).map_err(Failure::from)?;
     }
-    root.present().map_err(Failure::from)
+    Ok(())
 }
 
 /// The retention sweep with nothing due, at growing numbers of dated items
@@ -164,61 +209,8 @@ fn sweep_bench(register: Register, sizes: &[u64], count: u32) -> Result<Vec<(u64
     Ok(flat)
 }
 
-/// Access export (art. 15) of one subject among `subjects`, beside a plain
-/// SELECT of the same subject's rows on the same file.
-fn export_bench(register: Register, subjects: u32) -> Result<(), Failure> {
-    let dir = tempfile::Builder::new().prefix("grondslag-bench-").tempdir()?;
-    let data = DataDir::new(dir.path().join("export"));
-    let kernel = data.open_kernel(register, master_key_from_env()?)?;
-    let handler = Access::new("bench", Role::CaseHandler, "cli:bench", jiff::Timestamp::now());
-    let site = Access::new("website", Role::Public, "cli:bench", jiff::Timestamp::now());
-    let physical = kernel.processing("fysieke_schade")?;
-    let letters = kernel.processing("nieuwsbrief_email")?;
-    let bar = progress::bar("generating subjects", u64::from(subjects));
-    let mut ids = Vec::with_capacity(subjects as usize);
-    for i in 0..subjects {
-        let case = [
-            (Category::Name, Value::text(format!("Aanvrager {i}"))),
-            (Category::Address, Value::text(format!("Hoofdstraat {}", i % 500 + 1))),
-            (Category::PostcodeCity, Value::text("9981 AB Uithuizen")),
-            (Category::Email, Value::text(format!("aanvrager{i}@example.nl"))),
-            (Category::CaseNumber, Value::text(format!("IMG-2026-{:06}", i + 1))),
-        ];
-        let written = kernel.write(&handler, physical, None, None, &case)?;
-        kernel.write(&site, letters, Some(&written.subject), None, &[(Category::Name, Value::text(format!("Aanvrager {i}"))), (Category::Email, Value::text(format!("aanvrager{i}@example.nl")))])?;
-        ids.push(written.subject);
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-
-    let rights = kernel.processing("rechtenverzoeken")?;
-    let officer = Access::new("bench", Role::PrivacyOfficer, "cli:bench", jiff::Timestamp::now());
-    let raw = rusqlite::Connection::open(data.database())?;
-    let samples = 200.min(ids.len());
-    let step = (ids.len() / samples.max(1)).max(1);
-    let (mut export_times, mut raw_times) = (Vec::new(), Vec::new());
-    for subject in ids.iter().step_by(step).take(samples) {
-        let start = Instant::now();
-        black_box(kernel.export(&officer, rights, subject)?);
-        export_times.push(start.elapsed().as_secs_f64() * 1e6);
-        let start = Instant::now();
-        let mut statement = raw.prepare_cached("SELECT f.category, f.value FROM records r JOIN fields f ON f.record_id = r.id WHERE r.subject_id = ?1")?;
-        let rows: Vec<(String, Vec<u8>)> = statement.query_map([subject.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
-        black_box(rows);
-        raw_times.push(start.elapsed().as_secs_f64() * 1e6);
-    }
-    export_times.sort_by(f64::total_cmp);
-    raw_times.sort_by(f64::total_cmp);
-    let (e50, e99, r50, r99) = (percentile(&export_times, 0.5), percentile(&export_times, 0.99), percentile(&raw_times, 0.5), percentile(&raw_times, 0.99));
-    println!("access export of one subject among {subjects} ({samples} samples, µs):");
-    println!("  kernel export (decrypt, events, disclosures, access report, audited) p50 {e50:9.1}   p99 {e99:9.1}");
-    println!("  baseline (SELECT of the subject's ciphertext rows)                  p50 {r50:9.1}   p99 {r99:9.1}");
-    println!("  ratio export/baseline p50 {:6.1}x", e50 / r50);
-    Ok(())
-}
-
 /// Nanoseconds per item for each batch, sorted.
-fn batches(total: u32, mut run_batch: impl FnMut(u32)) -> Vec<f64> {
+pub(crate) fn batches(total: u32, mut run_batch: impl FnMut(u32)) -> Vec<f64> {
     let mut per_item: Vec<f64> = (0..total.div_ceil(BATCH))
         .map(|b| {
             let start = Instant::now();
@@ -230,18 +222,24 @@ fn batches(total: u32, mut run_batch: impl FnMut(u32)) -> Vec<f64> {
     per_item
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn sorted(mut values: Vec<f64>) -> Vec<f64> {
+    values.sort_by(f64::total_cmp);
+    values
+}
+
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted.get(index).copied().unwrap_or(f64::NAN)
 }
 
-fn decisions_bench(register: &Register, decisions: u32) {
-    // The same questions for both: every role × processing × action, with
-    // the processing's own categories.
+fn decisions_bench(register: &Register, decisions: u32) -> Result<(), Failure> {
+    // The same questions for all: every role × processing × action, with
+    // the processing's own categories and, to disclose, its first recipient.
     let questions: Vec<Question> = register
         .processing_ids()
         .flat_map(|p| {
-            let categories = register.processing(p).categories;
+            let processing = register.processing(p);
+            let (categories, recipient) = (processing.categories, processing.disclosures.first().map(|d| d.recipient_id));
             Role::ALL.iter().flat_map(move |role| {
                 Action::ALL.iter().map(move |action| Question {
                     role: *role,
@@ -249,7 +247,7 @@ fn decisions_bench(register: &Register, decisions: u32) {
                     processing: p,
                     categories,
                     restricted: false,
-                    recipient: None,
+                    recipient: recipient.filter(|_| *action == Action::Disclose),
                     legal_check_recorded: false,
                 })
             })
@@ -280,6 +278,25 @@ fn decisions_bench(register: &Register, decisions: u32) {
     println!("  kernel (register tables)  p50 {k50:8.1} ns   p99 {k99:8.1} ns");
     println!("  baseline (HashMap lookup) p50 {b50:8.1} ns   p99 {b99:8.1} ns");
     println!("  ratio kernel/baseline     p50 {:8.2}x", k50 / b50);
+    cedar_line(register, &questions, decisions, k50)
+}
+
+/// Cedar on the same questions, when built in.
+#[cfg(feature = "cedar")]
+fn cedar_line(register: &Register, questions: &[Question], decisions: u32, kernel_p50: f64) -> Result<(), Failure> {
+    // Cedar is orders of magnitude slower; fewer decisions give enough batches.
+    let [per_grant, by_attribute] = cedar::bench(register, questions, (decisions / 50).max(BATCH * 20))?;
+    for (times, form) in [(per_grant, "a policy per grant"), (by_attribute, "5 policies over attributes")] {
+        let (c50, c99) = (percentile(&times, 0.5), percentile(&times, 0.99));
+        println!("  Cedar ({form}, same answers) p50 {c50:10.1} ns   p99 {c99:10.1} ns   ratio kernel/Cedar p50 {:.5}x", kernel_p50 / c50);
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "cedar"))]
+fn cedar_line(_: &Register, _: &[Question], _: u32, _: f64) -> Result<(), Failure> {
+    println!("  (Cedar beside it: build with `--features cedar`, see BENCHMARKS.md)");
+    Ok(())
 }
 
 fn rate(count: u32, elapsed: Duration) -> f64 {

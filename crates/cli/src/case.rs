@@ -105,12 +105,17 @@ fn read(path: &Path) -> Result<String, Failure> {
     fs::read_to_string(path).map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))
 }
 
-pub fn run(register: Register, data: &DataDir, actor: &Actor, command: CaseCommand) -> Result<(), Failure> {
-    let role = Role::from_name(&actor.role).ok_or_else(|| Failure(format!("unknown role `{}`; see docs/register.md for the roles", actor.role)))?;
-    let areas = match &actor.areas {
+/// The postcode area lists of the automated checks: the given file, or the shipped sample.
+pub fn load_areas(file: Option<&Path>) -> Result<AreaLists, Failure> {
+    Ok(match file {
         Some(path) => AreaLists::parse(&path.display().to_string(), &read(path)?)?,
         None => AreaLists::parse("shipped sample (crates/claims/data/areas.csv)", SAMPLE)?,
-    };
+    })
+}
+
+pub fn run(register: Register, data: &DataDir, actor: &Actor, command: CaseCommand) -> Result<(), Failure> {
+    let role = Role::from_name(&actor.role).ok_or_else(|| Failure(format!("unknown role `{}`; see docs/register.md for the roles", actor.role)))?;
+    let areas = load_areas(actor.areas.as_deref())?;
     let kernel = data.open_kernel(register, master_key_from_env()?)?;
     let cases = Cases::new(&kernel, areas);
     // The clock is read here, at the edge.

@@ -8,6 +8,7 @@ mod bench;
 mod case;
 mod channel;
 mod demo;
+mod generate;
 mod migrate;
 mod progress;
 mod retention;
@@ -129,10 +130,29 @@ enum Command {
     /// Walk through the kernel on a fresh data directory and print what happened.
     /// With --data it works in (and keeps) that directory.
     Demo,
-    /// Measure kernel decisions and audited, encrypted writes against baselines.
-    /// With --database-url (a PostgreSQL server where the user may create
-    /// databases): the kernel on PostgreSQL beside SQLite, and one node beside
-    /// two, in a scratch database dropped afterwards.
+    /// Generate a deterministic synthetic population of the region into a fresh --data directory,
+    /// written through the kernel as in real use: households with BSNs, IBANs and Groningen
+    /// addresses, applications across every scheme with their status history, expert photos,
+    /// disclosures, contact messages, newsletters, forum accounts, recorded calls, rights requests,
+    /// and staff.
+    Generate {
+        /// People of the region (each appears under an application of their own).
+        #[arg(long, default_value_t = 1000)]
+        subjects: u64,
+        /// Seed of the population: the same seed gives the same population (same fingerprint).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// End of the simulated history (RFC 3339); default: now.
+        #[arg(long)]
+        until: Option<jiff::Timestamp>,
+        /// Postcode area lists (CSV: area,from,to) for the automated checks; default: the shipped sample.
+        #[arg(long, env = "GRONDSLAG_AREAS")]
+        areas: Option<PathBuf>,
+    },
+    /// Measure the kernel against baselines: decisions, audited writes, access export, case list,
+    /// audit verification and the retention sweep, each beside a baseline measured in the same run.
+    /// With --database-url (a PostgreSQL server where the user may create databases): the kernel
+    /// on PostgreSQL beside SQLite, and one node beside two, in a scratch database dropped afterwards.
     Bench {
         /// Writes per measured run.
         #[arg(long, default_value_t = 2000)]
@@ -140,9 +160,17 @@ enum Command {
         /// Decisions per measured run.
         #[arg(long, default_value_t = 1_000_000)]
         decisions: u32,
-        /// Subjects in the store the access export is measured in.
-        #[arg(long, default_value_t = 10_000)]
-        subjects: u32,
+        /// Sizes of synthetic populations generated for the access export, the case list and the
+        /// audit verification (people; comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+        subjects: Vec<u64>,
+        /// Data directories made by `grondslag generate`, measured after the generated ones
+        /// (comma-separated); the last store measured also has its audit log verified.
+        #[arg(long, value_delimiter = ',')]
+        population: Vec<PathBuf>,
+        /// Access exports and case lists timed per store.
+        #[arg(long, default_value_t = 300)]
+        samples: usize,
         /// Numbers of dated items at which the sweep with nothing due is timed.
         #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
         sweep_sizes: Vec<u64>,
@@ -273,9 +301,29 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let register = load_register(cli.register.as_deref())?;
             demo::run(register, cli.data.as_deref())
         }
-        Command::Bench { writes, decisions, subjects, sweep_sizes, due_records, plot } => {
+        Command::Generate { subjects, seed, until, areas } => {
+            let register = load_register(cli.register.as_deref())?;
+            // The clock is read here, at the edge, when no end is given.
+            let population = grondslag_synthetic::Population { seed, subjects, until: until.unwrap_or_else(jiff::Timestamp::now) };
+            if cli.database_url.is_some() {
+                return Err(Failure("generate writes a fresh SQLite data directory; move it to PostgreSQL afterwards with `grondslag migrate --from sqlite --to postgres`".to_string()));
+            }
+            generate::run(register, &data_dir(cli.data, None).root, &population, areas.as_deref())
+        }
+        Command::Bench { writes, decisions, subjects, population, samples, sweep_sizes, due_records, plot } => {
             let source = cli.register.as_deref();
-            bench::run(&|| load_register(source), writes, decisions, subjects, &sweep_sizes, due_records, plot.as_deref(), cli.database_url.as_deref())
+            let options = bench::Options {
+                writes,
+                decisions,
+                subjects: &subjects,
+                populations: &population,
+                samples,
+                sweep_sizes: &sweep_sizes,
+                due_records,
+                plot: plot.as_deref(),
+                postgres: cli.database_url.as_deref(),
+            };
+            bench::run(&|| load_register(source), &options)
         }
     }
 }

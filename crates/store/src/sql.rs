@@ -416,9 +416,13 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn list_records(&mut self, processing: &str, status: Option<&str>, offset: u64, limit: u64) -> Result<Vec<RecordRow>, StoreError> {
+        // Two statements, not `(?2 IS NULL OR status = ?2)`: with that, SQLite
+        // cannot seek the (processing, status, updated_at) index on the
+        // status and sorts every record of the processing (100 ms at 35,000).
+        let filter = if status.is_some() { "r.status = ?2" } else { "CAST(?2 AS TEXT) IS NULL" };
         let sql = format!(
             "SELECT {RECORD_COLUMNS} FROM records r
-             WHERE r.processing = ?1 AND (?2 IS NULL OR r.status = ?2)
+             WHERE r.processing = ?1 AND {filter}
              ORDER BY r.updated_at DESC, r.id LIMIT ?3 OFFSET ?4"
         );
         rows(self.db, "listing records", &sql, &[processing.into(), status.into(), int(limit), int(offset)], record_row)

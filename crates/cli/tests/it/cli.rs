@@ -49,7 +49,7 @@ fn verify_on_a_missing_directory_fails_with_advice() {
 fn help_lists_every_command() {
     let output = grondslag(&["--help"]);
     assert!(output.status.success());
-    for command in ["register", "audit", "demo", "bench"] {
+    for command in ["register", "audit", "demo", "generate", "bench"] {
         assert!(stdout(&output).contains(command), "{command}");
     }
 }

@@ -9,6 +9,7 @@ mod channels;
 mod claims;
 mod cli;
 mod disclosure;
+mod generate;
 mod kernel;
 mod postgres;
 mod records;

@@ -1,0 +1,89 @@
+//! A small population on a real SQLite store, through the real modules.
+
+use std::collections::BTreeSet;
+
+use grondslag_claims::Scheme;
+use grondslag_claims::area::{AreaLists, SAMPLE};
+use grondslag_kernel::{Access, DataDir, Kernel, Value};
+use grondslag_register::{Category, CategorySet, Role};
+use grondslag_synthetic::{Population, Report, generate};
+
+fn until() -> jiff::Timestamp {
+    "2026-11-28T10:00:00Z".parse().unwrap()
+}
+
+fn open(dir: &std::path::Path) -> Kernel {
+    let register = grondslag_register::parse(grondslag_register::SHIPPED_NAME, grondslag_register::SHIPPED).unwrap();
+    DataDir::new(dir).open_kernel(register, None).unwrap()
+}
+
+fn populate(kernel: &Kernel, seed: u64, subjects: u64) -> Report {
+    let population = Population { seed, subjects, until: until() };
+    let mut seen = 0;
+    let report = generate(kernel, &population, AreaLists::parse("sample", SAMPLE).unwrap(), &mut |people| seen = people).unwrap();
+    assert_eq!(seen, subjects, "progress reaches the number of people");
+    report
+}
+
+#[test]
+fn the_same_seed_gives_the_same_population_and_another_seed_another() {
+    let (a, b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first = populate(&open(a.path()), 42, 25);
+    let again = populate(&open(b.path()), 42, 25);
+    let other = populate(&open(c.path()), 43, 25);
+    assert_eq!(first, again);
+    assert_eq!(first.fingerprint.len(), 64);
+    assert_ne!(first.fingerprint, other.fingerprint);
+    assert_eq!(first.count("people"), 25);
+}
+
+#[test]
+fn every_person_appears_once_by_bsn_with_valid_values_and_the_audit_log_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open(dir.path());
+    let report = populate(&kernel, 7, 60);
+    let handler = Access::new("test", Role::CaseHandler, "test", until());
+    let wanted = CategorySet::of(&[Category::Bsn, Category::BankAccount, Category::PostcodeCity, Category::Phone, Category::Email]);
+    let mut bsns = BTreeSet::new();
+    let (mut cases, mut records) = (0, 0);
+    for scheme in Scheme::ALL {
+        let processing = kernel.processing(scheme.processing()).unwrap();
+        for case in kernel.list_all(&handler, processing, None).unwrap() {
+            // Photos are records of their own, without a status.
+            cases += u64::from(case.status.is_some());
+            records += 1;
+            for view in kernel.read(&handler, processing, &case.record.subject, wanted).unwrap() {
+                for (category, value) in &view.fields {
+                    let Value::Text(text) = value else { panic!("{category} is not text") };
+                    match category {
+                        Category::Bsn => {
+                            grondslag_values::Bsn::parse(text).unwrap();
+                            // The same person files under the same pseudonym.
+                            let found = kernel.find_by_bsn(&handler, processing, text).unwrap();
+                            assert_eq!(found.as_ref(), Some(&case.record.subject));
+                            bsns.insert(text.clone());
+                        }
+                        Category::BankAccount => drop(grondslag_values::Iban::parse(text).unwrap()),
+                        Category::Phone => drop(grondslag_values::PhoneNumber::parse(text).unwrap()),
+                        Category::Email => drop(grondslag_values::Email::parse(text).unwrap()),
+                        Category::PostcodeCity => {
+                            let postcode = grondslag_values::Postcode::parse(&text[..7]).unwrap();
+                            let digits: u16 = postcode.as_str()[..4].parse().unwrap();
+                            assert!((9700..=9999).contains(&digits), "{text} is not in Groningen");
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(bsns.len(), 60, "each of the 60 people holds exactly one BSN in the case files");
+    let filed: u64 = report.counts.iter().filter(|(k, _)| k.starts_with("cases ")).map(|(_, n)| n).sum();
+    assert_eq!(cases, filed, "the store lists every case the report counts");
+    assert_eq!(records, filed + report.count("expert photos"), "photos are records of their own");
+    assert!(report.count("cases fysieke_schade") > 0 && report.count("cases immateriele_schade") > 0, "{report:?}");
+    assert!(report.count("staff") >= 5);
+    kernel.seal().unwrap();
+    let verified = kernel.verify_audit(|_| ()).unwrap();
+    assert!(verified.entries > 60 * 5, "every step is audited: {} entries", verified.entries);
+}
