@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
-# HTTP figures for BENCHMARKS.md: authenticated case reads over loopback
-# beside the same binary's unauthenticated health endpoint, with wrk.
+# HTTP figures for BENCHMARKS.md: authenticated case reads and the staff
+# case list (one scheme, one status, first page of 50) over loopback, beside
+# the same binary's unauthenticated health endpoint, with wrk.
 # Needs wrk (apt-get install wrk) and python3 (for the TOTP code).
-# Usage: scripts/bench-http.sh [seconds] [connections]
+# Usage: scripts/bench-http.sh [seconds] [connections] [population-dir]
+# With a population (from `grondslag generate`; it gains a bench account and
+# audit entries), the list is measured at that store's size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
 connections=${2:-16}
+population=${3:-}
 cargo build --release -q
 bin=target/release/grondslag
-data=$(mktemp -d)
-trap 'kill $server 2>/dev/null || true; rm -rf "$data"' EXIT
+scratch=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; rm -rf "$scratch"' EXIT
 port=18199
 
-$bin --data "$data" case create examples/fysieke-schade.json >/dev/null
-secret=$(echo "drie losse woorden voor de bank" | $bin --data "$data" account create --username bench --role case_handler --password-stdin | sed -n 's/^authenticator key: //p')
+if [ -n "$population" ]; then
+    data=$population
+else
+    data=$scratch
+    $bin --data "$data" case create examples/fysieke-schade.json >/dev/null
+fi
+user="bench$(date +%s)"
+secret=$(echo "drie losse woorden voor de bank" | $bin --data "$data" account create --username "$user" --role case_handler --password-stdin | sed -n 's/^authenticator key: //p')
 $bin --data "$data" serve --listen 127.0.0.1:$port 2>/dev/null &
 server=$!
 for _ in $(seq 50); do curl -sf http://127.0.0.1:$port/healthz >/dev/null && break; sleep 0.1; done
@@ -28,19 +38,26 @@ print("%06d" % ((struct.unpack(">I", h[o:o + 4])[0] & 0x7fffffff) % 1000000))
 PY
 )
 cookie=$(curl -s -D - -o /dev/null -H 'content-type: application/json' \
-    -d "{\"username\":\"bench\",\"password\":\"drie losse woorden voor de bank\",\"code\":\"$code\"}" \
+    -d "{\"username\":\"$user\",\"password\":\"drie losse woorden voor de bank\",\"code\":\"$code\"}" \
     http://127.0.0.1:$port/api/session | sed -n 's/^set-cookie: \([^;]*\);.*/\1/p')
-curl -sf -H "Cookie: $cookie" http://127.0.0.1:$port/api/cases/IMG-2026-000001 >/dev/null
+list="http://127.0.0.1:$port/api/cases?regeling=fysieke_schade&status=submitted"
+case=$(curl -sf -H "Cookie: $cookie" "$list" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["number"])')
 
-run() { wrk -t2 -c"$connections" -d"${seconds}s" --latency "$@" 2>&1; }
+threads=$(( connections < 2 ? connections : 2 ))
+run() { wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency "$@" 2>&1; }
 health=$(run http://127.0.0.1:$port/healthz)
-cases=$(run -H "Cookie: $cookie" http://127.0.0.1:$port/api/cases/IMG-2026-000001)
+cases=$(run -H "Cookie: $cookie" "http://127.0.0.1:$port/api/cases/$case")
+listed=$(run -H "Cookie: $cookie" "$list")
 rate() { echo "$1" | awk '/^Requests\/sec/ {print $2}'; }
 p99() { echo "$1" | awk '$1 == "99%" {print $2}'; }
 non2xx() { echo "$1" | awk '/Non-2xx/ {print $NF}'; }
-echo "wrk: 2 threads, $connections connections, ${seconds}s each, on $(nproc) cores"
+echo "wrk: $threads thread(s), $connections connections, ${seconds}s each, on $(nproc) cores"
 printf '%-34s %12s %10s %8s\n' "endpoint" "requests/s" "p99" "non-2xx"
 printf '%-34s %12s %10s %8s\n' "GET /healthz (no session)" "$(rate "$health")" "$(p99 "$health")" "$(non2xx "$health")"
 printf '%-34s %12s %10s %8s\n' "GET /api/cases/{number} (signed)" "$(rate "$cases")" "$(p99 "$cases")" "$(non2xx "$cases")"
+printf '%-34s %12s %10s %8s\n' "GET /api/cases?… first 50 (signed)" "$(rate "$listed")" "$(p99 "$listed")" "$(non2xx "$listed")"
+echo "case list latency: p50 $(echo "$listed" | awk '$1 == "50%" {print $2}'), p99 $(p99 "$listed")"
 awk -v a="$(rate "$cases")" -v b="$(rate "$health")" 'BEGIN { printf "authenticated case read / health: %.3fx\n", a / b }'
-$bin --data "$data" audit verify
+awk -v a="$(rate "$listed")" -v b="$(rate "$health")" 'BEGIN { printf "case list / health: %.3fx\n", a / b }'
+echo "cases in fysieke_schade: $($bin --data "$data" retention report 2>/dev/null | awk '$1 == "fysieke_schade" {print $2; exit}')"
+[ -n "$population" ] || $bin --data "$data" audit verify
