@@ -4,13 +4,16 @@
 //! so a handler never has to know which of the two it serves.
 
 use axum::Json;
-use axum::extract::Request;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use grondslag_accounts::AccountError;
 use grondslag_kernel::KernelError;
 use serde::Serialize;
+
+use crate::AppState;
+use crate::visitor::Signed;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -134,9 +137,11 @@ pub(crate) async fn not_found() -> ServerError {
 /// Turns error responses to page requests into pages: a sign-in page
 /// when signing in is needed, a Dutch error page otherwise. API requests
 /// keep their JSON.
-pub(crate) async fn render_errors(request: Request, next: Next) -> Response {
+pub(crate) async fn render_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let is_page = !request.uri().path().starts_with("/api/") && !request.uri().path().starts_with("/processing_activities");
     let next_path = request.uri().path().to_string();
+    // Kept for an error page, which shows the signed-in person's menu.
+    let headers = if is_page { request.headers().clone() } else { axum::http::HeaderMap::new() };
     let response = next.run(request).await;
     let mark = match response.extensions().get::<ErrorMark>().cloned() {
         Some(mark) => mark,
@@ -153,7 +158,7 @@ pub(crate) async fn render_errors(request: Request, next: Next) -> Response {
             };
             let message = if text.trim().is_empty() { status.canonical_reason().unwrap_or("refused").to_string() } else { text };
             let mark = ErrorMark { code, message };
-            return if is_page { page_for(status, &mark) } else { json_for(status, mark) };
+            return if is_page { page_for(&state, headers, status, &mark).await } else { json_for(status, mark) };
         }
         None => return response,
     };
@@ -164,11 +169,15 @@ pub(crate) async fn render_errors(request: Request, next: Next) -> Response {
         let query = serde_urlencoded::to_string([("terug", next_path.as_str())]).unwrap_or_default();
         return Redirect::to(&format!("/inloggen?{query}")).into_response();
     }
-    page_for(response.status(), &mark)
+    page_for(&state, headers, response.status(), &mark).await
 }
 
-fn page_for(status: StatusCode, mark: &ErrorMark) -> Response {
-    let mut page = crate::pages::error_page(status, mark.code, &mark.message).into_response();
+async fn page_for(state: &AppState, headers: axum::http::HeaderMap, status: StatusCode, mark: &ErrorMark) -> Response {
+    let mut probe = Request::new(axum::body::Body::empty());
+    *probe.headers_mut() = headers;
+    let (mut parts, _) = probe.into_parts();
+    let signed = Signed::from_request_parts(&mut parts, state).await.ok();
+    let mut page = crate::pages::error_page(status, mark.code, &mark.message, signed.as_ref()).into_response();
     *page.status_mut() = status;
     page.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html; charset=utf-8"));
     page

@@ -133,8 +133,8 @@ pub fn app(state: AppState, config: &Config) -> Router {
     let mut router = routes
         .route("/api/openapi.json", axum::routing::get(move || api::openapi(openapi.clone())))
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_errors))
         .with_state(state)
-        .layer(axum::middleware::from_fn(error::render_errors))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, config.request_timeout))
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(config.body_limit));

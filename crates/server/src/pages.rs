@@ -113,7 +113,7 @@ fn csrf_field(signed: &Signed) -> Markup {
     html! { input type="hidden" name="csrf" value=(signed.session.csrf); }
 }
 
-pub(crate) fn error_page(status: StatusCode, code: &str, message: &str) -> Markup {
+pub(crate) fn error_page(status: StatusCode, code: &str, message: &str, signed: Option<&Signed>) -> Markup {
     let (title, explanation) = match code {
         "forbidden" => ("Geen toegang", "Je hebt geen toegang tot deze pagina in de rol waarin je bent ingelogd. Is dat onterecht? Vraag je leidinggevende of de beheerder om de juiste rol."),
         "not_found" => ("Niet gevonden", "Deze pagina of dit dossier bestaat niet, of is niet van jou."),
@@ -123,7 +123,7 @@ pub(crate) fn error_page(status: StatusCode, code: &str, message: &str) -> Marku
         _ if status.is_server_error() => ("Er ging iets mis", ""),
         _ => ("Dat lukte niet", ""),
     };
-    layout(title, None, html! {
+    layout(title, signed, html! {
         // A known refusal is explained in Dutch; anything else shows the
         // module's own message, which says what to change.
         @if explanation.is_empty() { p.detail { (message) } } @else { p { (explanation) } }

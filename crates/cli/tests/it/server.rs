@@ -550,6 +550,7 @@ fn an_applicant_sees_their_data_and_who_looked_at_it_files_a_request_and_staff_a
     let refused = carla.get("/beheer/verzoeken");
     assert_eq!(refused.status, 403);
     assert!(refused.body.contains("Geen toegang"));
+    assert!(refused.body.contains("Ingelogd als <strong>carla</strong>"), "the refusal page keeps her menu and sign-out");
 }
 
 // req: E17
