@@ -176,7 +176,7 @@ async fn page_for(state: &AppState, headers: axum::http::HeaderMap, status: Stat
     let mut probe = Request::new(axum::body::Body::empty());
     *probe.headers_mut() = headers;
     let (mut parts, _) = probe.into_parts();
-    let signed = Signed::from_request_parts(&mut parts, state).await.ok();
+    let signed = Signed::optional(Signed::from_request_parts(&mut parts, state).await);
     let mut page = crate::pages::error_page(status, mark.code, &mark.message, signed.as_ref()).into_response();
     *page.status_mut() = status;
     page.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html; charset=utf-8"));

@@ -188,7 +188,7 @@ fn moment_nl(at: jiff::Timestamp) -> String {
 /// The start page.
 #[utoipa::path(get, path = "/", tag = "pages", responses((status = 200, content_type = "text/html")))]
 async fn home(visitor: Visitor) -> Result<Response, ServerError> {
-    let signed = signed_of(visitor);
+    let signed = Signed::optional(Signed::from_visitor(visitor));
     Ok(page(layout("Welkom", signed.as_ref(), html! {
         p { "Het Instituut Mijnbouwschade Groningen (IMG) handelt schade door de gaswinning af. Hier regel je je aanvraag, zie je welke gegevens wij van je gebruiken en waarom, en gebruik je je privacyrechten." }
         ul.tiles {
@@ -199,14 +199,6 @@ async fn home(visitor: Visitor) -> Result<Response, ServerError> {
             li { a href="/acuut-onveilig" { "Acuut onveilige situatie melden" } " — wij reageren binnen 48 uur" }
         }
     })))
-}
-
-/// Signed-in state for pages that work for everyone.
-fn signed_of(visitor: Visitor) -> Option<Signed> {
-    let (_, session) = visitor.session.clone().filter(|(_, s)| s.stage == Stage::Complete)?;
-    let role = session.role().ok()?;
-    let account = session.account().ok()?;
-    Some(Signed { visitor, session, role, account })
 }
 
 /// The stylesheet (our own, so the Content-Security-Policy needs no exception).

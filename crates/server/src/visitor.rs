@@ -51,6 +51,29 @@ pub(crate) struct Signed {
 }
 
 impl Signed {
+    /// The visitor, if they completed both steps of signing in.
+    pub fn from_visitor(visitor: Visitor) -> Result<Signed, ServerError> {
+        let Some((_, session)) = visitor.session.clone().filter(|(_, s)| s.stage == Stage::Complete) else {
+            return Err(ServerError::SignInFirst);
+        };
+        let role = session.role()?;
+        let account = session.account()?;
+        Ok(Signed { visitor, session, role, account })
+    }
+
+    /// For pages anyone may see: the signed-in person, or nobody. A
+    /// session that cannot be read counts as nobody, and is logged.
+    pub fn optional(found: Result<Signed, ServerError>) -> Option<Signed> {
+        match found {
+            Ok(signed) => Some(signed),
+            Err(ServerError::SignInFirst) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "a session could not be read; the page is shown as to a visitor");
+                None
+            }
+        }
+    }
+
     /// The kernel's view of this request. Staff act under their user
     /// name; applicants and representatives under their pseudonymous
     /// subject id, which is how the modules recognise their own records
@@ -132,13 +155,7 @@ impl FromRequestParts<AppState> for Signed {
     type Rejection = ServerError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Signed, ServerError> {
-        let visitor = Visitor::from_request_parts(parts, state).await?;
-        let Some((_, session)) = visitor.session.clone().filter(|(_, s)| s.stage == Stage::Complete) else {
-            return Err(ServerError::SignInFirst);
-        };
-        let role = session.role()?;
-        let account = session.account()?;
-        let signed = Signed { visitor, session, role, account };
+        let signed = Signed::from_visitor(Visitor::from_request_parts(parts, state).await?)?;
         // API clients send the token in a header on everything that changes
         // something; forms carry it in a field, checked by their handler.
         if parts.uri.path().starts_with("/api/") && parts.method != Method::GET {
