@@ -87,6 +87,9 @@ pub struct RequestState {
     pub due: Date,
     pub identity: Option<String>,
     pub answered: bool,
+    /// The processing the request is about, when the person named one
+    /// (the consent to withdraw, the use to object to).
+    pub concerns: Option<String>,
 }
 
 #[derive(Debug)]
@@ -113,6 +116,13 @@ impl<'k> Requests<'k> {
         let request = self.kernel.write(access, self.processing, Some(subject), None, &fields)?;
         self.kernel.record_event(access, self.processing, &request, "received", Some("awaiting_identity"), Some(kind.name()))?;
         self.state(access, &request)
+    }
+
+    /// Records which processing the request is about; it must be one of the register's.
+    pub fn concerns(&self, access: &Access, request: &RecordRef, processing: &str) -> Result<RequestState, RequestError> {
+        self.kernel.processing(processing)?;
+        self.kernel.record_event(access, self.processing, request, "concerns", None, Some(processing))?;
+        self.state(access, request)
     }
 
     /// Records how the requester's identity was verified, and by whom.
@@ -170,6 +180,7 @@ impl<'k> Requests<'k> {
             due: extended.unwrap_or_else(|| terms::answer_due(received_on)),
             identity: events.iter().rev().find(|e| e.event == "identity_verified").and_then(|e| e.detail.clone()),
             answered: events.iter().any(|e| e.event == "answered"),
+            concerns: events.iter().rev().find(|e| e.event == "concerns").and_then(|e| e.detail.clone()),
         })
     }
 

@@ -238,6 +238,8 @@ pub(crate) struct RightsRequest {
     pub identity_verified: bool,
     pub answered: bool,
     pub overdue: bool,
+    /// The processing the request is about, when one was named.
+    pub concerns: Option<String>,
 }
 
 impl RightsRequest {
@@ -250,6 +252,7 @@ impl RightsRequest {
             identity_verified: state.identity.is_some(),
             answered: state.answered,
             overdue: !state.answered && state.due < today,
+            concerns: state.concerns.clone(),
         }
     }
 }
@@ -281,14 +284,25 @@ async fn my_requests(State(state): State<AppState>, signed: Signed) -> Result<Js
 
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct NewRequest {
-    /// access, explanation, rectification, erasure, restriction, portability, objection, withdraw_consent
+    /// access, explanation, rectification, erasure, restriction, portability, objection, withdraw_consent, opt_out_of_approach
     pub kind: String,
+    /// The processing it is about (for withdraw_consent: the consent to withdraw), e.g. `nieuwsbrief_email`.
+    pub concerns: Option<String>,
 }
 
-pub(crate) fn file_request(services: &Services<'_>, signed: &Signed, kind: &str) -> Result<RightsRequest, ServerError> {
+pub(crate) fn file_request(services: &Services<'_>, signed: &Signed, kind: &str, concerns: Option<&str>) -> Result<RightsRequest, ServerError> {
     own(signed)?;
     let kind = RightKind::from_name(kind).ok_or_else(|| ServerError::BadRequest(format!("unknown kind of request `{kind}`; use access, explanation, rectification, erasure, restriction, portability, objection or withdraw_consent")))?;
-    let state = Requests::new(services.kernel)?.file(&signed.access(), &signed.account.subject, kind, &signed.session.username, None)?;
+    let concerns = concerns.filter(|p| !p.is_empty());
+    // Checked before anything is filed, so a wrong name leaves no half request.
+    if let Some(processing) = concerns {
+        services.kernel.processing(processing)?;
+    }
+    let requests = Requests::new(services.kernel)?;
+    let mut state = requests.file(&signed.access(), &signed.account.subject, kind, &signed.session.username, None)?;
+    if let Some(processing) = concerns {
+        state = requests.concerns(&signed.access(), &state.request, processing)?;
+    }
     Ok(RightsRequest::from_state(&state, today(signed.visitor.now)))
 }
 
@@ -296,7 +310,7 @@ pub(crate) fn file_request(services: &Services<'_>, signed: &Signed, kind: &str)
 #[utoipa::path(post, path = "/api/me/requests", tag = "me", request_body = NewRequest, params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses((status = 201, body = RightsRequest), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn file_my_request(State(state): State<AppState>, signed: Signed, Json(form): Json<NewRequest>) -> Result<(StatusCode, Json<RightsRequest>), ServerError> {
-    Ok((StatusCode::CREATED, Json(state.run(move |services| file_request(services, &signed, &form.kind)).await?)))
+    Ok((StatusCode::CREATED, Json(state.run(move |services| file_request(services, &signed, &form.kind, form.concerns.as_deref())).await?)))
 }
 
 // --- cases ------------------------------------------------------------------
@@ -432,15 +446,29 @@ pub(crate) struct Answer {
     pub answer: String,
 }
 
-pub(crate) fn answer_request(services: &Services<'_>, signed: &Signed, id: &str, form: &Answer) -> Result<RightsRequest, ServerError> {
+/// The request `id`, with the requester's identity recorded first when given.
+fn verified<'k>(services: &'k Services<'_>, signed: &Signed, id: &str, identity: Option<&str>) -> Result<(Requests<'k>, RecordRef), ServerError> {
     let request: RecordRef = id.parse().map_err(|_| ServerError::NotFound(format!("no request `{id}`")))?;
     let requests = Requests::new(services.kernel)?;
-    let access = signed.access();
-    if let Some(method) = form.identity.as_deref().filter(|m| !m.trim().is_empty()) {
-        requests.verify_identity(&access, &request, method.trim())?;
+    if let Some(method) = identity.filter(|m| !m.trim().is_empty()) {
+        requests.verify_identity(&signed.access(), &request, method.trim())?;
     }
-    let state = requests.answer(&access, &request, form.answer.trim())?;
+    Ok((requests, request))
+}
+
+pub(crate) fn answer_request(services: &Services<'_>, signed: &Signed, id: &str, form: &Answer) -> Result<RightsRequest, ServerError> {
+    let (requests, request) = verified(services, signed, id, form.identity.as_deref())?;
+    let state = requests.answer(&signed.access(), &request, form.answer.trim())?;
     Ok(RightsRequest::from_state(&state, today(signed.visitor.now)))
+}
+
+/// Carries out a withdrawal of consent: the records held on that consent
+/// are erased and the request is closed with a certificate.
+pub(crate) fn withdraw_consent(services: &Services<'_>, signed: &Signed, id: &str, identity: Option<&str>) -> Result<usize, ServerError> {
+    let (requests, request) = verified(services, signed, id, identity)?;
+    let state = requests.state(&signed.access(), &request)?;
+    let processing = state.concerns.ok_or_else(|| ServerError::BadRequest("the request names no processing whose consent is withdrawn".to_string()))?;
+    Ok(requests.withdraw_consent(&signed.access(), &request, &processing)?)
 }
 
 /// Verifies the requester's identity (when not yet done) and records the answer.

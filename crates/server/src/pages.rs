@@ -797,13 +797,15 @@ async fn portal(State(state): State<AppState>, signed: Signed) -> Result<Markup,
 struct RequestForm {
     csrf: String,
     kind: String,
+    /// The processing it is about (the consent to withdraw).
+    processing: Option<String>,
 }
 
 /// Files a rights request from Mijn gegevens.
 #[utoipa::path(post, path = "/mijn-gegevens/verzoeken", tag = "pages", responses((status = 303)))]
 async fn portal_request(State(state): State<AppState>, signed: Signed, Form(form): Form<RequestForm>) -> Result<Response, ServerError> {
     signed.check_csrf(&form.csrf)?;
-    state.run(move |services| api::file_request(services, &signed, &form.kind)).await?;
+    state.run(move |services| api::file_request(services, &signed, &form.kind, form.processing.as_deref())).await?;
     Ok(Redirect::to("/mijn-gegevens#verzoeken").into_response())
 }
 
@@ -985,6 +987,7 @@ async fn case_disclose(State(state): State<AppState>, signed: Signed, Path(numbe
 async fn rights_queue(State(state): State<AppState>, signed: Signed) -> Result<Markup, ServerError> {
     let for_page = signed.clone();
     let queue = state.run(move |services| api::queue(services, &for_page)).await?;
+    let register = state.kernel().register();
     Ok(layout("Privacyverzoeken", Some(&signed), html! {
         @if queue.is_empty() { p { "Er staan geen verzoeken open." } }
         @else {
@@ -992,7 +995,10 @@ async fn rights_queue(State(state): State<AppState>, signed: Signed) -> Result<M
                 caption { "Open verzoeken, de uiterste datum eerst" }
                 thead { tr { th scope="col" { "Verzoek" } th scope="col" { "Ontvangen" } th scope="col" { "Uiterlijk" } th scope="col" { "Identiteit" } th scope="col" { "Afhandelen" } } }
                 tbody { @for r in &queue { tr class=[r.overdue.then_some("overdue")] {
-                    td { (right_label(&r.kind)) }
+                    td {
+                        (right_label(&r.kind))
+                        @if let Some(p) = r.concerns.as_deref().and_then(|p| register.processing_id(p)) { br; small { (register.processing(p).name) } }
+                    }
                     td { (date_nl(&r.received)) }
                     td { (date_nl(&r.due)) @if r.overdue { " " strong { "te laat" } } }
                     td { @if r.identity_verified { "vastgesteld" } @else { "nog vaststellen" } }
@@ -1003,9 +1009,14 @@ async fn rights_queue(State(state): State<AppState>, signed: Signed) -> Result<M
                                 label for={ "id-" (r.id) } { "Identiteit vastgesteld via" }
                                 input id={ "id-" (r.id) } name="identity" required;
                             }
-                            label for={ "answer-" (r.id) } { "Antwoord" }
-                            textarea id={ "answer-" (r.id) } name="answer" rows="2" required {}
-                            button type="submit" { "Beantwoorden" }
+                            @if r.kind == "withdraw_consent" && r.concerns.is_some() {
+                                input type="hidden" name="answer" value="";
+                                button type="submit" name="withdraw" value="ja" { "Toestemming intrekken en gegevens wissen" }
+                            } @else {
+                                label for={ "answer-" (r.id) } { "Antwoord" }
+                                textarea id={ "answer-" (r.id) } name="answer" rows="2" required {}
+                                button type="submit" { "Beantwoorden" }
+                            }
                         }
                     }
                 } } }
@@ -1019,6 +1030,8 @@ struct AnswerForm {
     csrf: String,
     identity: Option<String>,
     answer: String,
+    /// Set by the button of a consent withdrawal: carry it out.
+    withdraw: Option<String>,
 }
 
 /// Records identity verification and the answer.
@@ -1026,7 +1039,11 @@ struct AnswerForm {
 async fn rights_answer(State(state): State<AppState>, signed: Signed, Path(id): Path<String>, Form(form): Form<AnswerForm>) -> Result<Response, ServerError> {
     signed.check_csrf(&form.csrf)?;
     let answer = Answer { identity: form.identity, answer: form.answer };
-    state.run(move |services| api::answer_request(services, &signed, &id, &answer)).await?;
+    if form.withdraw.is_some() {
+        state.run(move |services| api::withdraw_consent(services, &signed, &id, answer.identity.as_deref())).await?;
+    } else {
+        state.run(move |services| api::answer_request(services, &signed, &id, &answer)).await?;
+    }
     Ok(Redirect::to("/beheer/verzoeken").into_response())
 }
 

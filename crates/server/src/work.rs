@@ -35,6 +35,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(rectify))
         .routes(routes!(restrict))
         .routes(routes!(portability))
+        .routes(routes!(withdraw))
 }
 
 fn cases<'a>(services: &'a Services<'_>) -> Cases<'a> {
@@ -232,4 +233,20 @@ async fn restrict(State(state): State<AppState>, signed: Signed, Path(id): Path<
 async fn portability(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Result<Response, ServerError> {
     let portable = state.run(move |services| Ok(Requests::new(services.kernel)?.portability(&signed.access(), &request_ref(&id)?)?)).await?;
     Ok(([(header::CONTENT_TYPE, "application/zip"), (header::CONTENT_DISPOSITION, "attachment; filename=\"gegevens.zip\"")], portable.zip).into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Withdrawn {
+    /// Records erased because they were held on the withdrawn consent.
+    erased: usize,
+}
+
+/// Art. 7(3): withdraws the consent the request names; what was held on
+/// it is erased and the request closed.
+#[utoipa::path(post, path = "/api/rights/requests/{id}/withdrawal", tag = "rights",
+    params(("id" = String, Path, description = "The request"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
+    responses((status = 200, body = Withdrawn), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn withdraw(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Result<Json<Withdrawn>, ServerError> {
+    let erased = state.run(move |services| crate::api::withdraw_consent(services, &signed, &id, None)).await?;
+    Ok(Json(Withdrawn { erased }))
 }

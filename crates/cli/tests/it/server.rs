@@ -912,3 +912,29 @@ fn a_closed_account_loses_its_sessions_and_cannot_sign_in() {
     let next_year = (jiff::Zoned::now().year() + 1).to_string();
     assert!(accounts["next_due"].as_str().unwrap().starts_with(&next_year), "a year after closing: {accounts}");
 }
+
+// req: E22
+#[test]
+fn a_consent_withdrawal_names_its_processing_and_is_carried_out_from_the_queue() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut anna = Client::new(&server);
+    anna.sign_in(&world.anna);
+    let csrf = anna.csrf();
+    let unknown = anna.post_form("/mijn-gegevens/verzoeken", &[("csrf", &csrf), ("kind", "withdraw_consent"), ("processing", "bestaat_niet")]);
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+    assert_eq!(anna.get("/api/me/requests").json().as_array().unwrap().len(), 0, "nothing half filed");
+    let filed = anna.post_form("/mijn-gegevens/verzoeken", &[("csrf", &csrf), ("kind", "withdraw_consent"), ("processing", "nieuwsbrief_email")]);
+    assert_eq!(filed.status, 303);
+    let mut pieter = Client::new(&server);
+    pieter.sign_in(&world.privacy);
+    let queue = pieter.get("/beheer/verzoeken");
+    assert!(queue.body.contains("Nieuwsbrief per e-mail") && queue.body.contains("Toestemming intrekken en gegevens wissen"), "{}", queue.body);
+    let request = pieter.get("/api/rights/requests").json()[0].clone();
+    assert_eq!(request["concerns"], "nieuwsbrief_email");
+    let id = request["id"].as_str().unwrap();
+    let csrf = pieter.csrf();
+    let done = pieter.post_form(&format!("/beheer/verzoeken/{id}"), &[("csrf", &csrf), ("identity", "DigiD"), ("answer", ""), ("withdraw", "ja")]);
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(anna.get("/api/me/requests").json()[0]["answered"], true);
+}
