@@ -45,6 +45,7 @@ impl From<grondslag_claims::cases::CaseError> for ServerError {
             grondslag_claims::cases::CaseError::Kernel(k) => ServerError::Kernel(k),
             // Another's case is "no such case" too: its existence is not told.
             grondslag_claims::cases::CaseError::NoSuchCase(number) => ServerError::NotFound(format!("no case {number} that you may see")),
+            e @ grondslag_claims::cases::CaseError::NoSuchRequest { .. } => ServerError::NotFound(e.to_string()),
             other => ServerError::Module(other.to_string()),
         }
     }

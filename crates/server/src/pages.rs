@@ -47,6 +47,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(case_page))
         .routes(routes!(case_step))
         .routes(routes!(case_disclose))
+        .routes(routes!(case_legal_request))
+        .routes(routes!(pending_page, pending_settle))
         .routes(routes!(rights_queue))
         .routes(routes!(rights_answer))
         .routes(routes!(retention_page))
@@ -842,6 +844,7 @@ async fn back_office(signed: Signed) -> Result<Markup, ServerError> {
         ul.tiles {
             li { a href="/beheer/zaken" { "Aanvragen per regeling" } }
             li { a href="/beheer/verzoeken" { "Privacyverzoeken" } " — op uiterste datum, te late bovenaan" }
+            li { a href="/beheer/verstrekkingen" { "Verstrekkingen die wachten op de controle van de wettelijke plicht" } }
             li { a href="/beheer/bewaren" { "Bewaartermijnen en bevriezingen" } }
             li { a href="/beheer/audit" { "Logboek controleren" } }
             li { a href="/privacyverklaring" { "Het register als privacyverklaring" } }
@@ -889,9 +892,14 @@ async fn case_page(State(state): State<AppState>, signed: Signed, Path(number): 
     let detail = state.run(move |services| api::case_detail(services, &for_page, &number)).await?;
     let register = state.kernel().register();
     let scheme = Scheme::from_processing(&detail.scheme);
-    let recipients: Vec<(String, String)> = register
+    let recipients: Vec<(String, String, bool)> = register
         .processing_id(&detail.scheme)
-        .map(|id| register.processing(id).disclosures.iter().map(|d| (d.recipient.clone(), register.recipient(d.recipient_id).name.clone())).collect())
+        .map(|id| {
+            register.processing(id).disclosures.iter().map(|d| {
+                let party = register.recipient(d.recipient_id);
+                (d.recipient.clone(), party.name.clone(), party.legal_check)
+            }).collect()
+        })
         .unwrap_or_default();
     let action = format!("/beheer/zaken/{}", detail.number);
     Ok(layout(&format!("Aanvraag {}", detail.number), Some(&signed), html! {
@@ -912,12 +920,97 @@ async fn case_page(State(state): State<AppState>, signed: Signed, Path(number): 
         form method="post" action={ (action) "/verstrekken" } {
             (csrf_field(&signed))
             label for="recipient" { "Ontvanger" }
-            select id="recipient" name="recipient" { @for (id, name) in &recipients { option value=(id) { (name) } } }
+            select id="recipient" name="recipient" { @for (id, name, _) in &recipients { option value=(id) { (name) } } }
             label for="legal_check" { "Controle van de wettelijke plicht (verplicht bij verstrekking op grond van een wettelijke plicht)" }
             input id="legal_check" name="legal_check";
             button type="submit" { "Verstrekken" }
         }
+        h2 { "Verzoek van een partij met een wettelijke plicht" }
+        p { "Vraagt bijvoorbeeld de politie om gegevens? Leg het verzoek vast; het wacht dan tot is gecontroleerd dat de wettelijke plicht echt bestaat." }
+        form method="post" action={ (action) "/wettelijk-verzoek" } {
+            (csrf_field(&signed))
+            label for="legal_recipient" { "Partij" }
+            select id="legal_recipient" name="recipient" { @for (id, name, legal) in &recipients { @if *legal { option value=(id) { (name) } } } }
+            label for="request" { "Het verzoek (kenmerk en wat er gevraagd wordt)" }
+            textarea id="request" name="request" rows="2" required {}
+            button type="submit" { "Verzoek vastleggen" }
+        }
     }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+struct LegalRequestForm {
+    csrf: String,
+    recipient: String,
+    request: String,
+}
+
+/// Registers a legal-obligation party's request; it goes to the queue of pending disclosures.
+#[utoipa::path(post, path = "/beheer/zaken/{number}/wettelijk-verzoek", tag = "pages", params(("number" = String, Path, description = "Case number")), responses((status = 303), (status = 400, content_type = "text/html")))]
+async fn case_legal_request(State(state): State<AppState>, signed: Signed, Path(number): Path<String>, Form(form): Form<LegalRequestForm>) -> Result<Response, ServerError> {
+    signed.check_csrf(&form.csrf)?;
+    state
+        .run(move |services| Ok(grondslag_claims::cases::Cases::new(services.kernel, services.areas.clone()).request_disclosure(&signed.access(), &number, &form.recipient, &form.request)?))
+        .await?;
+    Ok(Redirect::to("/beheer/verstrekkingen").into_response())
+}
+
+/// Disclosures awaiting the check that the legal obligation exists.
+#[utoipa::path(get, path = "/beheer/verstrekkingen", tag = "pages", responses((status = 200, content_type = "text/html"), (status = 403, content_type = "text/html")))]
+async fn pending_page(State(state): State<AppState>, signed: Signed) -> Result<Markup, ServerError> {
+    let for_page = signed.clone();
+    let pending = state.run(move |services| crate::work::pending(services, &for_page)).await?;
+    Ok(layout("Verstrekkingen die wachten", Some(&signed), html! {
+        p { "Partijen die alleen op grond van een wettelijke plicht gegevens krijgen (E15), krijgen niets voordat is vastgelegd dat die plicht echt bestaat." }
+        @if pending.is_empty() { p { "Er wachten geen verzoeken." } }
+        @else {
+            table.queue {
+                caption { "Oudste verzoek eerst" }
+                thead { tr { th scope="col" { "Aanvraag" } th scope="col" { "Partij" } th scope="col" { "Verzoek" } th scope="col" { "Ontvangen" } th scope="col" { "Afhandelen" } } }
+                tbody { @for (i, p) in pending.iter().enumerate() { tr {
+                    td { a href={ "/beheer/zaken/" (p.number) } { (p.number) } }
+                    td { (p.recipient_name) }
+                    td { (p.request) }
+                    td { (moment_nl(p.requested_at)) }
+                    td {
+                        form method="post" action="/beheer/verstrekkingen" {
+                            (csrf_field(&signed))
+                            input type="hidden" name="number" value=(p.number);
+                            input type="hidden" name="recipient" value=(p.recipient);
+                            label for={ "check-" (i) } { "Controle van de wettelijke plicht" }
+                            input id={ "check-" (i) } name="check";
+                            button type="submit" name="decision" value="verstrekken" { "Verstrekken" }
+                            " "
+                            button type="submit" name="decision" value="weigeren" { "Weigeren" }
+                        }
+                    }
+                } } }
+            }
+        }
+    }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+struct SettleForm {
+    csrf: String,
+    number: String,
+    recipient: String,
+    check: Option<String>,
+    /// `verstrekken` (with the check) or `weigeren`.
+    decision: String,
+}
+
+/// Settles a pending request from the queue.
+#[utoipa::path(post, path = "/beheer/verstrekkingen", tag = "pages", responses((status = 303), (status = 400, content_type = "text/html")))]
+async fn pending_settle(State(state): State<AppState>, signed: Signed, Form(form): Form<SettleForm>) -> Result<Response, ServerError> {
+    signed.check_csrf(&form.csrf)?;
+    let check = match form.decision.as_str() {
+        "verstrekken" => Some(form.check.filter(|c| !c.trim().is_empty()).ok_or_else(|| ServerError::BadRequest("record the check that the legal obligation exists before disclosing, or decline".to_string()))?),
+        _ => None,
+    };
+    let settle = crate::work::Settle { number: form.number, recipient: form.recipient, check };
+    state.run(move |services| crate::work::settle(services, &signed, &settle)).await?;
+    Ok(Redirect::to("/beheer/verstrekkingen").into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use grondslag_claims::Status;
-use grondslag_claims::cases::{Application, Cases, Package};
+use grondslag_claims::cases::{Application, Cases, Package, PendingDisclosure};
 use grondslag_claims::rules::Cents;
 use grondslag_kernel::RecordRef;
 use grondslag_register::Category;
@@ -28,6 +28,9 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(file_case))
         .routes(routes!(advance))
         .routes(routes!(disclose))
+        .routes(routes!(request_disclosure))
+        .routes(routes!(pending_disclosures))
+        .routes(routes!(settle_disclosure))
         .routes(routes!(verify_identity))
         .routes(routes!(extend))
         .routes(routes!(export))
@@ -108,6 +111,54 @@ pub(crate) struct Disclosure {
     responses((status = 200, description = "The package as the recipient receives it", content_type = "application/json"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn disclose(State(state): State<AppState>, signed: Signed, Path(number): Path<String>, Json(form): Json<Disclosure>) -> Result<Json<Package>, ServerError> {
     Ok(Json(state.run(move |services| Ok(cases(services).disclose(&signed.access(), &number, &form.recipient, form.legal_check.as_deref())?)).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct LegalRequest {
+    /// A recipient that receives data only by legal obligation, e.g. `politie`, `snn`.
+    pub recipient: String,
+    /// The request as received: its reference and what it asks.
+    pub request: String,
+}
+
+/// Registers a legal-obligation party's request for a case's data; it waits
+/// for the check that the obligation exists (E15.LEGAL).
+#[utoipa::path(post, path = "/api/cases/{number}/legal-requests", tag = "cases", request_body = LegalRequest,
+    params(("number" = String, Path, description = "Case number"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
+    responses((status = 201), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn request_disclosure(State(state): State<AppState>, signed: Signed, Path(number): Path<String>, Json(form): Json<LegalRequest>) -> Result<StatusCode, ServerError> {
+    state.run(move |services| Ok(cases(services).request_disclosure(&signed.access(), &number, &form.recipient, &form.request)?)).await?;
+    Ok(StatusCode::CREATED)
+}
+
+pub(crate) fn pending(services: &Services<'_>, signed: &Signed) -> Result<Vec<PendingDisclosure>, ServerError> {
+    Ok(cases(services).pending_disclosures(&signed.access())?)
+}
+
+/// Requests of legal-obligation parties awaiting the check, oldest first.
+#[utoipa::path(get, path = "/api/disclosures/pending", tag = "cases", responses((status = 200, description = "number, recipient, recipient_name, request, requested_at per request", content_type = "application/json"), (status = 403, body = ErrorBody)))]
+async fn pending_disclosures(State(state): State<AppState>, signed: Signed) -> Result<Json<Vec<PendingDisclosure>>, ServerError> {
+    Ok(Json(state.run(move |services| pending(services, &signed)).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct Settle {
+    pub number: String,
+    pub recipient: String,
+    /// The check that the legal obligation exists; without it the request is declined.
+    pub check: Option<String>,
+}
+
+pub(crate) fn settle(services: &Services<'_>, signed: &Signed, form: &Settle) -> Result<Option<Package>, ServerError> {
+    Ok(cases(services).settle_disclosure(&signed.access(), &form.number, &form.recipient, form.check.as_deref())?)
+}
+
+/// Settles a pending request: with the check the data goes, without it the request is declined.
+#[utoipa::path(post, path = "/api/disclosures/pending/settle", tag = "cases", request_body = Settle,
+    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
+    responses((status = 200, description = "The package, or null when declined", content_type = "application/json"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn settle_disclosure(State(state): State<AppState>, signed: Signed, Json(form): Json<Settle>) -> Result<Json<Option<Package>>, ServerError> {
+    Ok(Json(state.run(move |services| settle(services, &signed, &form)).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -107,6 +107,12 @@ pub enum ApplicantRole {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {
+    #[error("`{0}` does not receive data by legal obligation; disclose to it directly, if the register names it for this scheme")]
+    NotALegalRecipient(String),
+    #[error("the register does not let this scheme's data go to `{0}`")]
+    NotARecipientOf(String),
+    #[error("no open request of `{recipient}` on {number}")]
+    NoSuchRequest { number: String, recipient: String },
     #[error("unknown scheme `{0}`; use one of: fysieke_schade, vaste_vergoeding, waardedaling_woning, waardedaling_niet_wonen, immateriele_schade, kinderen, duurzaam_herstel, acuut_onveilig, zienswijze, bezwaar")]
     UnknownScheme(String),
     #[error("applicant: `{0}` is not a category of the register")]
@@ -450,4 +456,4 @@ mod package;
 
 pub use authorisation::{AuthorisationForm, represents};
 pub use outreach::Selected;
-pub use package::Package;
+pub use package::{Package, PendingDisclosure};

@@ -10,6 +10,27 @@ use serde::Serialize;
 use super::{CaseError, Cases};
 use crate::Scheme;
 
+/// A request of a party that receives data only by legal obligation
+/// (E15.LEGAL: police, SNN), waiting for the check that the obligation
+/// really exists before anything is disclosed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PendingDisclosure {
+    pub number: String,
+    pub recipient: String,
+    pub recipient_name: String,
+    /// The request as received (its reference, what is asked).
+    pub request: String,
+    pub requested_at: jiff::Timestamp,
+}
+
+/// Events on the case: a request received, and how it was settled.
+const LEGAL_REQUEST: &str = "legal_disclosure_requested";
+const LEGAL_SETTLED: &str = "legal_disclosure_settled";
+/// Cases with such a request are indexed here, so the queue costs what is
+/// requested, not the number of cases; settled requests are told apart by
+/// their events.
+const LEGAL_INDEX: &str = "legal_disclosure";
+
 /// What one party receives of one case (E15): exactly its categories.
 #[derive(Debug, Serialize)]
 pub struct Package {
@@ -85,6 +106,64 @@ impl Cases<'_> {
     /// party's categories and nothing else, and a disclosure record the
     /// person will see. `legal_check` is the privacy team's recorded check,
     /// required for parties served by legal obligation (E15.LEGAL).
+    /// Registers a legal-obligation party's request for a case's data; it
+    /// waits in [`Cases::pending_disclosures`] until the check is recorded.
+    pub fn request_disclosure(&self, access: &Access, number: &str, recipient: &str, request: &str) -> Result<(), CaseError> {
+        let (scheme, summary) = self.find(access, number)?;
+        let processing = self.processing(scheme)?;
+        let recipient_id = self.kernel.recipient(recipient)?;
+        if !self.kernel.register().recipient(recipient_id).legal_check {
+            return Err(CaseError::NotALegalRecipient(recipient.to_string()));
+        }
+        if self.kernel.register().processing(processing).disclosure_to(recipient_id).is_none() {
+            return Err(CaseError::NotARecipientOf(recipient.to_string()));
+        }
+        self.kernel.record_event(access, processing, &summary.record, LEGAL_REQUEST, None, Some(&format!("{recipient}\n{}", request.trim())))?;
+        self.kernel.index_record(access, processing, &summary.record, LEGAL_INDEX, "requested")?;
+        Ok(())
+    }
+
+    /// Requests of legal-obligation parties not yet settled, oldest first.
+    pub fn pending_disclosures(&self, access: &Access) -> Result<Vec<PendingDisclosure>, CaseError> {
+        let mut pending = Vec::new();
+        for scheme in Scheme::ALL {
+            let processing = self.processing(scheme)?;
+            let mut seen = std::collections::BTreeSet::new();
+            for case in self.kernel.find_records(access, processing, LEGAL_INDEX, "requested")? {
+                if !seen.insert(case.record.record.clone()) {
+                    continue;
+                }
+                let Some(number) = case.reference.clone() else { continue };
+                let events = self.kernel.events(access, processing, &case.record)?;
+                for (i, event) in events.iter().enumerate().filter(|(_, e)| e.event == LEGAL_REQUEST) {
+                    let Some((recipient, request)) = event.detail.as_deref().and_then(|d| d.split_once('\n')) else { continue };
+                    let settled = events[i..].iter().any(|e| e.event == LEGAL_SETTLED && e.detail.as_deref().and_then(|d| d.split_once('\n')).is_some_and(|(r, _)| r == recipient));
+                    if settled {
+                        continue;
+                    }
+                    let recipient_name = self.kernel.recipient(recipient).map_or_else(|_| recipient.to_string(), |id| self.kernel.register().recipient(id).name.clone());
+                    pending.push(PendingDisclosure { number: number.clone(), recipient: recipient.to_string(), recipient_name, request: request.to_string(), requested_at: event.at });
+                }
+            }
+        }
+        pending.sort_by_key(|p| p.requested_at);
+        Ok(pending)
+    }
+
+    /// Settles a pending request: with the recorded check the data goes
+    /// (exactly the recipient's categories); without, it is declined.
+    pub fn settle_disclosure(&self, access: &Access, number: &str, recipient: &str, check: Option<&str>) -> Result<Option<Package>, CaseError> {
+        if !self.pending_disclosures(access)?.iter().any(|p| p.number == number && p.recipient == recipient) {
+            return Err(CaseError::NoSuchRequest { number: number.to_string(), recipient: recipient.to_string() });
+        }
+        let check = check.map(str::trim).filter(|c| !c.is_empty());
+        let package = check.map(|c| self.disclose(access, number, recipient, Some(c))).transpose()?;
+        let (scheme, summary) = self.find(access, number)?;
+        let outcome = if package.is_some() { "disclosed" } else { "declined" };
+        self.kernel.record_event(access, self.processing(scheme)?, &summary.record, LEGAL_SETTLED, None, Some(&format!("{recipient}\n{outcome}")))?;
+        Ok(package)
+    }
+
     pub fn disclose(&self, access: &Access, number: &str, recipient: &str, legal_check: Option<&str>) -> Result<Package, CaseError> {
         let (scheme, summary) = self.find(access, number)?;
         let processing = self.processing(scheme)?;

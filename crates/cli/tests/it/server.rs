@@ -938,3 +938,39 @@ fn a_consent_withdrawal_names_its_processing_and_is_carried_out_from_the_queue()
     assert_eq!(done.status, 303, "{}", done.body);
     assert_eq!(anna.get("/api/me/requests").json()[0]["answered"], true);
 }
+
+// req: E15.LEGAL
+#[test]
+fn a_legal_obligation_request_waits_for_its_check_and_is_then_disclosed_or_declined() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut carla = Client::new(&server);
+    carla.sign_in(&world.handler);
+    let csrf = carla.csrf();
+    let ask = |client: &mut Client, number: &str, recipient: &str| {
+        let path = format!("/beheer/zaken/{number}/wettelijk-verzoek");
+        client.post_form(&path, &[("csrf", &csrf), ("recipient", recipient), ("request", "PV 2026-0042: NAW en bankgegevens")])
+    };
+    assert_eq!(ask(&mut carla, &world.anna_case, "nam").status, 400, "NAM is not a legal-obligation party");
+    assert_eq!(ask(&mut carla, &world.anna_case, "politie").status, 303);
+    assert_eq!(ask(&mut carla, &world.bert_case, "politie").status, 303);
+    let queue = carla.get("/beheer/verstrekkingen");
+    assert!(queue.body.contains(&world.anna_case) && queue.body.contains(&world.bert_case) && queue.body.contains("PV 2026-0042"), "{}", queue.body);
+    // Disclosing without the check is refused, and nothing goes.
+    let unchecked = carla.post_form("/beheer/verstrekkingen", &[("csrf", &csrf), ("number", &world.anna_case), ("recipient", "politie"), ("check", ""), ("decision", "verstrekken")]);
+    assert_eq!(unchecked.status, 400);
+    let settle = |client: &mut Client, number: &str, decision: &str| {
+        client.post_form("/beheer/verstrekkingen", &[("csrf", &csrf), ("number", number), ("recipient", "politie"), ("check", "vordering OvJ art. 126nd Sv, gecontroleerd"), ("decision", decision)])
+    };
+    assert_eq!(settle(&mut carla, &world.anna_case, "verstrekken").status, 303);
+    assert_eq!(settle(&mut carla, &world.bert_case, "weigeren").status, 303);
+    assert_eq!(carla.get("/api/disclosures/pending").json(), serde_json::json!([]));
+    assert_eq!(settle(&mut carla, &world.anna_case, "verstrekken").status, 404, "a settled request cannot be settled again");
+    // Anna sees the police among those who received her data; Bert does not.
+    let mut anna = Client::new(&server);
+    anna.sign_in(&world.anna);
+    assert!(anna.get("/mijn-gegevens").body.contains("Politie"));
+    let mut bert = Client::new(&server);
+    bert.sign_in(&world.bert);
+    assert!(!bert.get("/mijn-gegevens").body.contains("Politie"));
+}
