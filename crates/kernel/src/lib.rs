@@ -918,20 +918,43 @@ fn categories_of(fields: &[(Category, Value)]) -> Result<CategorySet, KernelErro
 
 /// Verifies the audit log of `store` against the checkpoint key of `signer`.
 pub fn verify_store(store: &dyn Store, signer: &CheckpointSigner, progress: &mut dyn FnMut(u64)) -> Result<Verification, KernelError> {
+    // Reading rows and hashing them are each about half the work: one
+    // thread reads while this one hashes, with batches between them.
+    const BATCH: usize = 4096;
     let mut verifier = Verifier::new(signer.verifier(), store.checkpoints()?);
-    let mut failure: Option<VerifyError> = None;
-    let walked = store.audit_rows(&mut |row| {
-        if let Err(e) = verifier.push(&row) {
-            failure = Some(e);
-            return Err(StoreError::Aborted);
+    let (sender, batches) = std::sync::mpsc::sync_channel::<Vec<Row>>(4);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            let walked = store.audit_rows(&mut |row| {
+                batch.push(row);
+                if batch.len() == BATCH {
+                    // The verifier stopped (it found a fault): stop reading.
+                    sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).map_err(|_| StoreError::Aborted)?;
+                }
+                Ok(())
+            });
+            match walked {
+                Ok(()) if !batch.is_empty() => sender.send(batch).map_err(|_| StoreError::Aborted),
+                other => other,
+            }
+        });
+        // Owned here, so that leaving early (a fault found) drops it and
+        // the reader's next send fails instead of waiting forever.
+        let batches = batches;
+        for batch in batches {
+            for row in &batch {
+                verifier.push(row)?;
+            }
+            if let Some(last) = batch.last() {
+                progress(last.seq);
+            }
         }
-        progress(row.seq);
-        Ok(())
-    });
-    if let Some(e) = failure {
-        return Err(KernelError::Audit(e));
-    }
-    walked?;
+        match reader.join() {
+            Ok(walked) => walked.map_err(KernelError::from),
+            Err(_) => Err(KernelError::AuditEntry("the thread reading the audit log failed".to_string())),
+        }
+    })?;
     Ok(verifier.finish()?)
 }
 

@@ -200,3 +200,43 @@ fn concurrent_writers_share_commits_and_leave_one_unbroken_chain() {
     let verification = kernel.verify_audit(|_| ()).unwrap();
     assert_eq!(verification.entries, 2 * threads * writes);
 }
+
+// req: E17
+#[test]
+fn a_fault_early_in_a_long_log_is_named_without_reading_on() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10);
+    let db = tamper(dir.path());
+    db.execute("UPDATE audit_entries SET entry = replace(entry, 'case_handler', 'privacy_officer') WHERE seq = 6", []).unwrap();
+    // Far more rows than the reader may have in flight, so it would block
+    // for good if the verifier stopped without telling it.
+    db.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 11 UNION ALL SELECT i + 1 FROM n WHERE i < 60000)
+         INSERT INTO audit_entries (seq, entry, leaf, chain) SELECT i, '{}', zeroblob(32), zeroblob(32) FROM n",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_grondslag"))
+        .args(["audit", "verify", "--data", dir.path().to_str().unwrap()])
+        .env_clear()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("audit verify did not finish");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(!status.success());
+    assert!(err.contains("entry 6 was altered"), "{err}");
+}
