@@ -133,6 +133,7 @@ pub fn app(state: AppState, config: &Config) -> Router {
     let mut router = routes
         .route("/api/openapi.json", axum::routing::get(move || api::openapi(openapi.clone())))
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn(visitor::same_origin))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_errors))
         .with_state(state)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, config.request_timeout))
@@ -144,7 +145,10 @@ pub fn app(state: AppState, config: &Config) -> Router {
     let headers: [(HeaderName, &'static str); 5] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        // `no-referrer` would make browsers send `Origin: null` on our own forms,
+        // which the same-origin check must then refuse; same-origin still
+        // tells other sites nothing.
+        (header::REFERRER_POLICY, "same-origin"),
         (header::CACHE_CONTROL, "no-store"),
         (HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=()"),
     ];

@@ -165,3 +165,30 @@ impl FromRequestParts<AppState> for Signed {
         Ok(signed)
     }
 }
+
+/// Refuses a request that changes something when the browser says it
+/// comes from another site (`Sec-Fetch-Site: cross-site`, or an `Origin`
+/// other than this host). This guards the forms that have no session yet —
+/// signing in, the contact form, the newsletter — against cross-site
+/// submission; forms within a session carry its CSRF token as well.
+pub(crate) async fn same_origin(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let changes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if changes && !from_this_site(request.headers()) {
+        tracing::info!(path = request.uri().path(), "refused a cross-site request");
+        return ServerError::Csrf.into_response();
+    }
+    next.run(request).await
+}
+
+fn from_this_site(headers: &HeaderMap) -> bool {
+    if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
+        return false;
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        // No Origin: not a browser's cross-site form post (those carry one).
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    origin.split_once("://").is_some_and(|(_, authority)| authority == host)
+}

@@ -974,3 +974,29 @@ fn a_legal_obligation_request_waits_for_its_check_and_is_then_disclosed_or_decli
     bert.sign_in(&world.bert);
     assert!(!bert.get("/mijn-gegevens").body.contains("Politie"));
 }
+
+// req: E17
+#[test]
+fn forms_posted_from_another_site_are_refused_even_without_a_session() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let post = |headers: &[(&str, &str)]| {
+        let mut request = agent.post(&format!("{}/inloggen", server.base));
+        for (name, value) in headers {
+            request = request.set(name, value);
+        }
+        match request.send_form(&[("username", "anna"), ("password", &world.anna.password)]) {
+            Ok(r) => r.status(),
+            Err(ureq::Error::Status(code, _)) => code,
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert_eq!(post(&[("Origin", "https://kwaadwillend.example")]), 403);
+    assert_eq!(post(&[("Sec-Fetch-Site", "cross-site")]), 403);
+    let own = server.base.clone();
+    assert_eq!(post(&[("Origin", &own), ("Sec-Fetch-Site", "same-origin")]), 303, "the site's own form works");
+    let mut visitor = Client::new(&server);
+    let contact = visitor.post_form("/contact", &[("kind", "question"), ("name", "A"), ("email", "a@example.nl"), ("phone", "0595123456"), ("text", "x"), ("consent", "ja")]);
+    assert_eq!(contact.status, 200, "a client that sends no Origin is not a cross-site browser form");
+}
