@@ -340,12 +340,12 @@ impl Accounts {
             Some(account) => self.secret(&access, account, Category::Password)?,
             None => self.decoy_hash.clone(),
         };
+        // One verification whatever the name, so the time taken does not
+        // tell whether an account exists.
+        let matches = grondslag_kernel::verify_password(&hash, password);
         match account {
-            Some(account) if grondslag_kernel::verify_password(&hash, password) => Ok(account),
-            _ => {
-                grondslag_kernel::verify_password(&hash, password);
-                Err(self.failed(&username, now)?)
-            }
+            Some(account) if matches => Ok(account),
+            _ => Err(self.failed(&username, now)?),
         }
     }
 

@@ -2,12 +2,11 @@
 //! service and the accounts that sign in to it.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use grondslag_accounts::{Accounts, Enrolment, Policy};
-use grondslag_claims::area::{AreaLists, SAMPLE};
 use grondslag_kernel::{Access, DataDir};
 use grondslag_register::{Register, Role};
 use grondslag_server::{AppState, Config};
@@ -80,13 +79,6 @@ fn to_duration(d: jiff::SignedDuration, what: &str) -> Result<std::time::Duratio
     std::time::Duration::try_from(d).map_err(|_| Failure(format!("--{what} must be positive")))
 }
 
-fn areas(path: Option<&Path>) -> Result<AreaLists, Failure> {
-    Ok(match path {
-        Some(path) => AreaLists::parse(&path.display().to_string(), &std::fs::read_to_string(path).map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))?)?,
-        None => AreaLists::parse("shipped sample (crates/claims/data/areas.csv)", SAMPLE)?,
-    })
-}
-
 pub fn serve(register: Register, data: &DataDir, args: ServeArgs) -> Result<(), Failure> {
     let kernel = Arc::new(data.open_kernel(register, master_key_from_env()?)?);
     let config = Config {
@@ -100,7 +92,7 @@ pub fn serve(register: Register, data: &DataDir, args: ServeArgs) -> Result<(), 
     // This handle outlives the runtime, so the kernel is dropped (sealing
     // the audit log) on this thread: a PostgreSQL client must not be
     // dropped inside the async runtime.
-    let state = AppState::new(Arc::clone(&kernel), areas(args.areas.as_deref())?, &config)?;
+    let state = AppState::new(Arc::clone(&kernel), crate::case::load_areas(args.areas.as_deref())?, &config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Failure(format!("cannot start the runtime: {e}")))?;
     let scheme = if config.tls.is_some() { "https" } else { "http" };
     eprintln!("grondslag serves {scheme}://{} with data in {} (stop with Ctrl-C)", config.listen, data.root.display());

@@ -11,7 +11,6 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use grondslag_claims::cases::Cases;
 use grondslag_claims::{Scheme, Status};
 use grondslag_kernel::{RecordRef, Value};
 use grondslag_register::Role;
@@ -87,10 +86,17 @@ async fn audit_verify(State(state): State<AppState>, signed: Signed) -> Result<J
     Ok(Json(state.run(move |services| verify(services, &signed)).await?))
 }
 
-pub(crate) fn verify(services: &Services<'_>, signed: &Signed) -> Result<Verification, ServerError> {
-    if !matches!(signed.role, Role::PrivacyOfficer | Role::Dpo | Role::Admin) {
-        return Err(ServerError::Forbidden("verifying the audit log is for the privacy team, the FG and administrators".to_string()));
+/// Work that is not about one person's data, kept to the privacy team, the FG and administrators.
+fn privacy_team(signed: &Signed, what: &str) -> Result<(), ServerError> {
+    if matches!(signed.role, Role::PrivacyOfficer | Role::Dpo | Role::Admin) {
+        Ok(())
+    } else {
+        Err(ServerError::Forbidden(format!("{what} is for the privacy team, the FG and administrators")))
     }
+}
+
+pub(crate) fn verify(services: &Services<'_>, signed: &Signed) -> Result<Verification, ServerError> {
+    privacy_team(signed, "verifying the audit log")?;
     services.kernel.seal()?;
     let verification = services.kernel.verify_audit(|_| ())?;
     Ok(Verification { entries: verification.entries, checkpoints: verification.checkpoints })
@@ -126,9 +132,7 @@ async fn retention_report(State(state): State<AppState>, signed: Signed) -> Resu
 }
 
 pub(crate) fn retention(services: &Services<'_>, signed: &Signed) -> Result<Retention, ServerError> {
-    if !matches!(signed.role, Role::PrivacyOfficer | Role::Dpo | Role::Admin) {
-        return Err(ServerError::Forbidden("the retention report is for the privacy team, the FG and administrators".to_string()));
-    }
+    privacy_team(signed, "the retention report")?;
     let report = services.kernel.retention_report()?;
     let processings = report
         .records
@@ -167,6 +171,12 @@ pub(crate) struct Me {
     csrf_token: String,
 }
 
+impl Me {
+    fn of(session: &grondslag_accounts::Session) -> Me {
+        Me { username: session.username.clone(), role: session.role.clone(), csrf_token: session.csrf.clone() }
+    }
+}
+
 /// Signs in with password and code in one step; sets the session cookie.
 #[utoipa::path(post, path = "/api/session", tag = "session", request_body = SignIn,
     responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody, description = "Locked after repeated failures")))]
@@ -180,7 +190,7 @@ async fn sign_in(State(state): State<AppState>, visitor: Visitor, Json(form): Js
             Ok(services.accounts.start_session(&account, stage, now)?)
         })
         .await?;
-    let me = Me { username: session.username.clone(), role: session.role.clone(), csrf_token: session.csrf.clone() };
+    let me = Me::of(&session);
     Ok(([(header::SET_COOKIE, crate::pages::session_cookie(&state, &token))], Json(me)).into_response())
 }
 
@@ -196,7 +206,7 @@ async fn sign_out(State(state): State<AppState>, visitor: Visitor) -> Result<Res
 /// Who is signed in.
 #[utoipa::path(get, path = "/api/me", tag = "me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
 async fn me(signed: Signed) -> Json<Me> {
-    Json(Me { username: signed.session.username.clone(), role: signed.session.role.clone(), csrf_token: signed.session.csrf.clone() })
+    Json(Me::of(&signed.session))
 }
 
 // --- me ---------------------------------------------------------------------
@@ -344,7 +354,7 @@ pub(crate) struct CaseEvent {
 /// One case, if the person may see it: staff by their role, an applicant
 /// only their own, a representative only their principals'.
 pub(crate) fn case_detail(services: &Services<'_>, signed: &Signed, number: &str) -> Result<CaseDetail, ServerError> {
-    let cases = Cases::new(services.kernel, services.areas.clone());
+    let cases = services.cases();
     let view = cases.show(&signed.access(), number)?;
     let fields = view
         .fields
@@ -402,7 +412,7 @@ pub(crate) fn case_list(services: &Services<'_>, signed: &Signed, filter: &CaseF
         Some(name) => Some(Status::from_name(name).ok_or_else(|| ServerError::BadRequest(format!("unknown status `{name}`")))?),
         None => None,
     };
-    let cases = Cases::new(services.kernel, services.areas.clone());
+    let cases = services.cases();
     Ok(cases
         .list(&signed.access(), scheme, status, filter.offset, PAGE)?
         .into_iter()

@@ -139,9 +139,11 @@ async fn current(State(state): State<AppState>, Path(id): Path<String>) -> Resul
     responses((status = 200, body = ProcessingActivity), (status = 404, body = crate::error::ErrorBody)))]
 async fn version(State(state): State<AppState>, Path((id, version)): Path<(String, String)>) -> Result<axum::response::Response, ServerError> {
     use axum::response::IntoResponse;
-    let archived = state.run(move |services| Ok(services.kernel.archived_processing_version(&id, &version)?.ok_or((id, version)))).await?;
-    match archived {
-        Ok(body) => Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()),
-        Err((id, version)) => Err(ServerError::NotFound(format!("no version `{version}` of processing activity `{id}` was ever in force here"))),
-    }
+    let body = state
+        .run(move |services| {
+            let missing = || ServerError::NotFound(format!("no version `{version}` of processing activity `{id}` was ever in force here"));
+            services.kernel.archived_processing_version(&id, &version)?.ok_or_else(missing)
+        })
+        .await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
 }

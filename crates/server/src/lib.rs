@@ -90,6 +90,13 @@ pub(crate) struct Services<'a> {
     pub areas: &'a AreaLists,
 }
 
+impl Services<'_> {
+    /// The compensation schemes, with the area lists of their automated checks.
+    pub(crate) fn cases(&self) -> grondslag_claims::cases::Cases<'_> {
+        grondslag_claims::cases::Cases::new(self.kernel, self.areas.clone())
+    }
+}
+
 impl AppState {
     pub fn new(kernel: Arc<Kernel>, areas: AreaLists, config: &Config) -> Result<AppState, ServerError> {
         ldv::archive(&kernel)?;

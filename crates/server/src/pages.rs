@@ -133,10 +133,6 @@ pub(crate) fn error_page(status: StatusCode, code: &str, message: &str, signed: 
     })
 }
 
-fn page(markup: Markup) -> Response {
-    markup.into_response()
-}
-
 pub(crate) fn session_cookie(state: &AppState, token: &str) -> String {
     let secure = if state.secure() { "; Secure" } else { "" };
     format!("{}={token}; Path=/; HttpOnly; SameSite=Strict{secure}", state.session_cookie())
@@ -189,9 +185,9 @@ fn moment_nl(at: jiff::Timestamp) -> String {
 
 /// The start page.
 #[utoipa::path(get, path = "/", tag = "pages", responses((status = 200, content_type = "text/html")))]
-async fn home(visitor: Visitor) -> Result<Response, ServerError> {
+async fn home(visitor: Visitor) -> Markup {
     let signed = Signed::optional(Signed::from_visitor(visitor));
-    Ok(page(layout("Welkom", signed.as_ref(), html! {
+    layout("Welkom", signed.as_ref(), html! {
         p { "Het Instituut Mijnbouwschade Groningen (IMG) handelt schade door de gaswinning af. Hier regel je je aanvraag, zie je welke gegevens wij van je gebruiken en waarom, en gebruik je je privacyrechten." }
         ul.tiles {
             li { a href="/mijn-gegevens" { "Mijn gegevens" } " — je aanvragen, je gegevens en wie ze heeft bekeken" }
@@ -200,7 +196,7 @@ async fn home(visitor: Visitor) -> Result<Response, ServerError> {
             li { a href="/nieuwsbrief" { "Nieuwsbrief" } " — aanmelden en afmelden" }
             li { a href="/acuut-onveilig" { "Acuut onveilige situatie melden" } " — wij reageren binnen 48 uur" }
         }
-    })))
+    })
 }
 
 /// The stylesheet (our own, so the Content-Security-Policy needs no exception).
@@ -448,7 +444,7 @@ async fn unsafe_form() -> Markup {
 /// Files the report as a case; it is to be handled within 48 hours.
 #[utoipa::path(post, path = "/acuut-onveilig", tag = "pages", responses((status = 200, content_type = "text/html")))]
 async fn unsafe_report(State(state): State<AppState>, visitor: Visitor, Form(form): Form<UnsafeReport>) -> Result<Markup, ServerError> {
-    use grondslag_claims::cases::{Application, Cases};
+    use grondslag_claims::cases::Application;
     let result = state
         .run(move |services| {
             let application: Application = serde_json::from_value(serde_json::json!({
@@ -459,7 +455,7 @@ async fn unsafe_report(State(state): State<AppState>, visitor: Visitor, Form(for
             .map_err(|e| ServerError::Internal(e.to_string()))?;
             // The reporter files it as the applicant of the report.
             let access = grondslag_kernel::Access { role: Role::Applicant, ..visitor.website() };
-            Ok(Cases::new(services.kernel, services.areas.clone()).file(&access, &application).map(|filed| filed.number.to_string()))
+            Ok(services.cases().file(&access, &application).map(|filed| filed.number.to_string()))
         })
         .await?;
     Ok(match result {
@@ -950,7 +946,7 @@ struct LegalRequestForm {
 async fn case_legal_request(State(state): State<AppState>, signed: Signed, Path(number): Path<String>, Form(form): Form<LegalRequestForm>) -> Result<Response, ServerError> {
     signed.check_csrf(&form.csrf)?;
     state
-        .run(move |services| Ok(grondslag_claims::cases::Cases::new(services.kernel, services.areas.clone()).request_disclosure(&signed.access(), &number, &form.recipient, &form.request)?))
+        .run(move |services| Ok(services.cases().request_disclosure(&signed.access(), &number, &form.recipient, &form.request)?))
         .await?;
     Ok(Redirect::to("/beheer/verstrekkingen").into_response())
 }
@@ -1045,7 +1041,7 @@ async fn case_step(State(state): State<AppState>, signed: Signed, Path(number): 
     let to = grondslag_claims::Status::from_name(&form.status).ok_or_else(|| ServerError::BadRequest(format!("unknown status `{}`", form.status)))?;
     let award = cents(form.award.as_deref().unwrap_or_default())?;
     let back = format!("/beheer/zaken/{number}");
-    state.run(move |services| Ok(grondslag_claims::cases::Cases::new(services.kernel, services.areas.clone()).advance(&signed.access(), &number, to, award)?)).await?;
+    state.run(move |services| Ok(services.cases().advance(&signed.access(), &number, to, award)?)).await?;
     Ok(Redirect::to(&back).into_response())
 }
 
@@ -1063,7 +1059,7 @@ async fn case_disclose(State(state): State<AppState>, signed: Signed, Path(numbe
     let for_work = signed.clone();
     let check = form.legal_check.filter(|c| !c.trim().is_empty());
     let package = state
-        .run(move |services| Ok(grondslag_claims::cases::Cases::new(services.kernel, services.areas.clone()).disclose(&for_work.access(), &number, &form.recipient, check.as_deref())?))
+        .run(move |services| Ok(services.cases().disclose(&for_work.access(), &number, &form.recipient, check.as_deref())?))
         .await?;
     Ok(layout(&format!("Verstrekt aan {}", package.recipient_name), Some(&signed), html! {
         p.ok role="status" { "Verstrekt op " (moment_nl(package.disclosed_at)) " en vastgelegd in het logboek en bij de aanvrager." }

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use grondslag_claims::Status;
-use grondslag_claims::cases::{Application, Cases, Package, PendingDisclosure};
+use grondslag_claims::cases::{Application, Package, PendingDisclosure};
 use grondslag_claims::rules::Cents;
 use grondslag_kernel::RecordRef;
 use grondslag_register::Category;
@@ -41,10 +41,6 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(withdraw))
 }
 
-fn cases<'a>(services: &'a Services<'_>) -> Cases<'a> {
-    Cases::new(services.kernel, services.areas.clone())
-}
-
 fn request_ref(id: &str) -> Result<RecordRef, ServerError> {
     id.parse().map_err(|_| ServerError::NotFound(format!("no request `{id}`")))
 }
@@ -66,7 +62,7 @@ async fn file_case(State(state): State<AppState>, signed: Signed, Json(body): Js
     let application: Application = serde_json::from_value(body).map_err(|e| ServerError::BadRequest(format!("the application is not in the expected form: {e}; see docs/applications.md")))?;
     let filed = state
         .run(move |services| {
-            let filed = cases(services).file(&signed.access(), &application)?;
+            let filed = services.cases().file(&signed.access(), &application)?;
             Ok(FiledCase { number: filed.number.to_string(), status: filed.status.name().to_string(), checks: filed.checks.iter().map(|c| c.explain_nl()).collect() })
         })
         .await?;
@@ -92,7 +88,7 @@ pub(crate) struct Advanced {
     responses((status = 200, body = Advanced), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn advance(State(state): State<AppState>, signed: Signed, Path(number): Path<String>, Json(form): Json<Advance>) -> Result<Json<Advanced>, ServerError> {
     let to = Status::from_name(&form.status).ok_or_else(|| ServerError::BadRequest(format!("unknown status `{}`", form.status)))?;
-    let status = state.run(move |services| Ok(cases(services).advance(&signed.access(), &number, to, form.award_cents.map(Cents))?)).await?;
+    let status = state.run(move |services| Ok(services.cases().advance(&signed.access(), &number, to, form.award_cents.map(Cents))?)).await?;
     Ok(Json(Advanced { status: status.name().to_string() }))
 }
 
@@ -110,7 +106,7 @@ pub(crate) struct Disclosure {
     params(("number" = String, Path, description = "Case number"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses((status = 200, description = "The package as the recipient receives it", content_type = "application/json"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn disclose(State(state): State<AppState>, signed: Signed, Path(number): Path<String>, Json(form): Json<Disclosure>) -> Result<Json<Package>, ServerError> {
-    Ok(Json(state.run(move |services| Ok(cases(services).disclose(&signed.access(), &number, &form.recipient, form.legal_check.as_deref())?)).await?))
+    Ok(Json(state.run(move |services| Ok(services.cases().disclose(&signed.access(), &number, &form.recipient, form.legal_check.as_deref())?)).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -127,12 +123,12 @@ pub(crate) struct LegalRequest {
     params(("number" = String, Path, description = "Case number"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses((status = 201), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn request_disclosure(State(state): State<AppState>, signed: Signed, Path(number): Path<String>, Json(form): Json<LegalRequest>) -> Result<StatusCode, ServerError> {
-    state.run(move |services| Ok(cases(services).request_disclosure(&signed.access(), &number, &form.recipient, &form.request)?)).await?;
+    state.run(move |services| Ok(services.cases().request_disclosure(&signed.access(), &number, &form.recipient, &form.request)?)).await?;
     Ok(StatusCode::CREATED)
 }
 
 pub(crate) fn pending(services: &Services<'_>, signed: &Signed) -> Result<Vec<PendingDisclosure>, ServerError> {
-    Ok(cases(services).pending_disclosures(&signed.access())?)
+    Ok(services.cases().pending_disclosures(&signed.access())?)
 }
 
 /// Requests of legal-obligation parties awaiting the check, oldest first.
@@ -150,7 +146,7 @@ pub(crate) struct Settle {
 }
 
 pub(crate) fn settle(services: &Services<'_>, signed: &Signed, form: &Settle) -> Result<Option<Package>, ServerError> {
-    Ok(cases(services).settle_disclosure(&signed.access(), &form.number, &form.recipient, form.check.as_deref())?)
+    Ok(services.cases().settle_disclosure(&signed.access(), &form.number, &form.recipient, form.check.as_deref())?)
 }
 
 /// Settles a pending request: with the check the data goes, without it the request is declined.
