@@ -20,8 +20,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use base64::Engine;
-use grondslag_kernel::{Access, Kernel, KernelError, RecordRef, SessionRow, SubjectId, Value};
-use grondslag_register::{Category, CategorySet, ProcessingId, Role};
+use grondslag_kernel::{Access, Detail, Kernel, KernelError, RecordRef, SessionRow, SubjectId, Value};
+use grondslag_register::{Action, Category, CategorySet, ProcessingId, Role, Scope};
 use grondslag_values::InvalidValue;
 use jiff::{SignedDuration, Timestamp};
 use rand::RngCore;
@@ -269,8 +269,12 @@ impl Accounts {
         ];
         let record = self.kernel.write(access, self.processing, subject, None, &fields)?;
         self.kernel.index_record(access, self.processing, &record, BY_NAME, username)?;
+        if !matches!(role, Role::Applicant | Role::Representative | Role::Public) {
+            // A member of staff: what HR's `staff` scope reaches (I.RIGHTS).
+            self.kernel.relate(access, self.processing, Action::File, &record, Scope::Staff, None, true)?;
+        }
         let status = if one_time.is_some() { MUST_CHANGE_PASSWORD } else { ACTIVE };
-        self.kernel.record_event(access, self.processing, &record, "created", Some(status), None)?;
+        self.kernel.record_event(access, self.processing, &record, Action::File, "created", Some(status), None)?;
         let account = Account { username: username.to_string(), role, record, must_change_password: one_time.is_some() };
         Ok((account, Enrolment { one_time_password: one_time, secret: totp.get_secret_base32(), uri: totp.get_url(), recovery_codes: codes }))
     }
@@ -282,6 +286,14 @@ impl Accounts {
     /// The person with this BSN, whose file an applicant's account joins.
     pub fn person(&self, access: &Access, bsn: &str) -> Result<Option<SubjectId>, AccountError> {
         Ok(self.kernel.find_by_bsn(access, self.processing, bsn)?)
+    }
+
+    /// The file of the person who holds the account `username`, if there
+    /// is one: whom `self` means when they act, and the end of the
+    /// relations they are in (an expert's assigned cases).
+    pub fn own_file(&self, username: &str, origin: &str, now: Timestamp) -> Result<Option<SubjectId>, AccountError> {
+        let access = self.system(username, origin, now);
+        Ok(self.find(&access, username)?.map(|account| account.record.subject))
     }
 
     /// The account named `username`, if there is one.
@@ -390,7 +402,7 @@ impl Accounts {
         if last_used.is_some_and(|last| step <= last) {
             return Ok(false);
         }
-        self.kernel.record_event(access, self.processing, &account.record, SIGNED_IN, None, Some(&step.to_string()))?;
+        self.kernel.record_event(access, self.processing, &account.record, Action::Write, SIGNED_IN, None, Some(Detail::staff(&step.to_string())))?;
         Ok(true)
     }
 
@@ -404,7 +416,7 @@ impl Accounts {
         hashes.remove(at);
         let fields = [(Category::RecoveryCodes, Value::text(hashes.join("\n")))];
         self.kernel.write(access, self.processing, Some(&account.record.subject), Some(&account.record.record), &fields)?;
-        self.kernel.record_event(access, self.processing, &account.record, "recovery_code_used", None, None)?;
+        self.kernel.record_event(access, self.processing, &account.record, Action::Write, "recovery_code_used", None, None)?;
         Ok(true)
     }
 
@@ -415,7 +427,7 @@ impl Accounts {
         let access = self.system(&account.username, origin, now);
         let fields = [(Category::Password, Value::text(new_password))];
         self.kernel.write(&access, self.processing, Some(&account.record.subject), Some(&account.record.record), &fields)?;
-        self.kernel.record_event(&access, self.processing, &account.record, "password_changed", Some(ACTIVE), None)?;
+        self.kernel.record_event(&access, self.processing, &account.record, Action::Advance, "password_changed", Some(ACTIVE), None)?;
         self.kernel.end_sessions(&account.username, now)?;
         Ok(())
     }
@@ -424,7 +436,7 @@ impl Accounts {
     /// the register's term for sign-in data starts counting (`account_closed`).
     pub fn close(&self, access: &Access, username: &str) -> Result<(), AccountError> {
         let account = self.find(access, username)?.ok_or_else(|| AccountError::UnknownAccount(username.to_string()))?;
-        self.kernel.record_event(access, self.processing, &account.record, "account_closed", Some(CLOSED), None)?;
+        self.kernel.record_event(access, self.processing, &account.record, Action::Advance, "account_closed", Some(CLOSED), None)?;
         self.kernel.end_sessions(username, access.now)?;
         Ok(())
     }

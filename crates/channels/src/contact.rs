@@ -6,8 +6,8 @@
 //! which deletes the message at once. A message is kept until the sender is
 //! satisfied, or at the latest the register's quiet period after the answer.
 
-use grondslag_kernel::{Access, Kernel, RecordRef, Value};
-use grondslag_register::{Category, CategorySet, ProcessingId};
+use grondslag_kernel::{Access, Detail, Kernel, RecordRef, Value};
+use grondslag_register::{Action, Category, CategorySet, ProcessingId};
 
 use crate::{ChannelError, Token};
 
@@ -87,9 +87,9 @@ impl<'k> ContactForm<'k> {
         let fields: Vec<(Category, Value)> = message.fields.iter().map(|(c, v)| (*c, Value::text(v.clone()))).collect();
         let record = self.kernel.write(access, self.processing, None, None, &fields)?;
         let status = if message.kind == Kind::Complaint { "complaint" } else { "open" };
-        self.kernel.record_event(access, self.processing, &record, "received", Some(status), Some(message.kind.name()))?;
+        self.kernel.record_event(access, self.processing, &record, Action::File, "received", Some(status), Some(Detail::to(Category::FreeText, message.kind.name())))?;
         if message.kind == Kind::Complaint {
-            self.kernel.record_event(access, self.processing, &record, "routed_to_privacy_team", None, None)?;
+            self.kernel.record_event(access, self.processing, &record, Action::File, "routed_to_privacy_team", None, None)?;
         }
         let link = Token::generate();
         self.kernel.index_record(access, self.processing, &record, LINK, link.as_str())?;
@@ -107,20 +107,20 @@ impl<'k> ContactForm<'k> {
     pub fn answer(&self, access: &Access, message: &RecordRef, text: &str) -> Result<String, ChannelError> {
         let complaint = self.kernel.events(access, self.processing, message)?.iter().any(|e| e.event == "routed_to_privacy_team");
         let reply = if complaint { format!("{text}\n\n{SUPERVISOR}") } else { text.to_string() };
-        self.kernel.record_event(access, self.processing, message, "answered", Some("answered"), Some(&reply))?;
+        self.kernel.record_event(access, self.processing, message, Action::Advance, "answered", Some("answered"), Some(Detail::to(Category::FreeText, &reply)))?;
         Ok(reply)
     }
 
     /// A complaint the privacy team could not settle goes to the FG.
     pub fn escalate(&self, access: &Access, message: &RecordRef) -> Result<(), ChannelError> {
-        self.kernel.record_event(access, self.processing, message, "escalated_to_fg", None, None)?;
+        self.kernel.record_event(access, self.processing, message, Action::Advance, "escalated_to_fg", None, None)?;
         Ok(())
     }
 
     /// The sender says the answer satisfies them: the message is due now.
     pub fn satisfied(&self, access: &Access, link: &str) -> Result<(), ChannelError> {
         let message = self.by_link(access, link)?;
-        self.kernel.record_event(access, self.processing, &message, "answered_and_satisfied", Some("closed"), None)?;
+        self.kernel.record_event(access, self.processing, &message, Action::Advance, "answered_and_satisfied", Some("closed"), None)?;
         Ok(())
     }
 
@@ -140,7 +140,7 @@ impl<'k> ContactForm<'k> {
             .and_then(|view| view.get(Category::FreeText).and_then(Value::as_text).map(str::to_string))
             .ok_or(ChannelError::Missing("free_text"))?;
         let copy = cases.add_note(access, number, &format!("Uit het contactformulier: {text}")).map_err(|e| ChannelError::Copy(e.to_string()))?;
-        self.kernel.record_event(access, self.processing, message, "copied_to_dossier", None, Some(number))?;
+        self.kernel.record_event(access, self.processing, message, Action::Write, "copied_to_dossier", None, Some(Detail::to(Category::CaseNumber, number)))?;
         Ok(copy)
     }
 

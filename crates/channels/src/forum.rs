@@ -4,8 +4,8 @@
 //! deleting the account — which deletes every post and reply of it; replies
 //! of others stay, without the deleted text.
 
-use grondslag_kernel::{Access, Kernel, RecordRef, SubjectId, Value, verify_password};
-use grondslag_register::{Category, CategorySet, ProcessingId};
+use grondslag_kernel::{Access, Detail, Kernel, RecordRef, SubjectId, Value, verify_password};
+use grondslag_register::{Action, Category, CategorySet, ProcessingId};
 
 use crate::ChannelError;
 
@@ -62,7 +62,7 @@ impl<'k> Forum<'k> {
         ];
         let record = self.kernel.write(access, self.processing, None, None, &fields)?;
         let notify = if account.notify { "notify_replies" } else { "no_notifications" };
-        self.kernel.record_event(access, self.processing, &record, "account_created", Some("active"), Some(notify))?;
+        self.kernel.record_event(access, self.processing, &record, Action::File, "account_created", Some("active"), Some(Detail::to(Category::Email, notify)))?;
         self.kernel.index_record(access, self.processing, &record, USERNAME, &account.username.to_lowercase())?;
         Ok(record)
     }
@@ -84,7 +84,7 @@ impl<'k> Forum<'k> {
             return Err(ChannelError::Missing("the text of the post"));
         }
         let record = self.kernel.write(access, self.processing, Some(author), None, &[(Category::FreeText, Value::text(text))])?;
-        self.kernel.record_event(access, self.processing, &record, "posted", None, reply_to.map(|r| r.record.to_string()).as_deref())?;
+        self.kernel.record_event(access, self.processing, &record, Action::File, "posted", None, reply_to.map(|r| r.record.to_string()).as_deref().map(|r| Detail::to(Category::FreeText, r)))?;
         self.kernel.index_record(access, self.processing, &record, THREAD, news_item)?;
         self.kernel.index_record(access, self.processing, &record, AUTHOR, author.as_str())?;
         Ok(record)

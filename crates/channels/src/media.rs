@@ -4,9 +4,9 @@
 //! a hold while an investigation needs it, and every viewing of footage is
 //! itself logged (protocol data, kept six months).
 
-use grondslag_kernel::{Access, Kernel, RecordRef, RecordView, Value};
+use grondslag_kernel::{Access, Detail, Kernel, RecordRef, RecordView, Value};
 use grondslag_register::due::RECORDED;
-use grondslag_register::{Category, CategorySet, ProcessingId};
+use grondslag_register::{Action, Category, CategorySet, ProcessingId};
 
 use crate::ChannelError;
 
@@ -76,7 +76,7 @@ impl<'k> Media<'k> {
         check("a call recording", &recording, media_type, &["audio/wav", "audio/mpeg", "audio/ogg"], MAX_RECORDING)?;
         let fields = [(Category::Phone, Value::text(caller)), (Category::CallMeta, Value::text(meta)), (Category::CallRecording, Value::Bytes(recording))];
         let record = self.kernel.write(access, self.calls, None, None, &fields)?;
-        self.kernel.record_event(access, self.calls, &record, RECORDED, Some("kept"), Some(media_type))?;
+        self.kernel.record_event(access, self.calls, &record, Action::File, RECORDED, Some("kept"), Some(Detail::to(Category::CallMeta, media_type)))?;
         Ok(record)
     }
 
@@ -86,7 +86,7 @@ impl<'k> Media<'k> {
         let meta = format!("{} — {place}", access.now);
         let fields = [(Category::FootageMeta, Value::text(meta)), (Category::CameraFootage, Value::Bytes(footage))];
         let record = self.kernel.write(access, self.camera, None, None, &fields)?;
-        self.kernel.record_event(access, self.camera, &record, RECORDED, Some("kept"), Some(media_type))?;
+        self.kernel.record_event(access, self.camera, &record, Action::File, RECORDED, Some("kept"), Some(Detail::to(Category::FootageMeta, media_type)))?;
         Ok(record)
     }
 
@@ -100,7 +100,7 @@ impl<'k> Media<'k> {
             (Category::ViewLog, Value::text(format!("bekeek camerabeelden {} op {}", footage.record, access.now))),
         ];
         let entry = self.kernel.write(access, self.protocol, None, None, &log)?;
-        self.kernel.record_event(access, self.protocol, &entry, RECORDED, None, None)?;
+        self.kernel.record_event(access, self.protocol, &entry, Action::File, RECORDED, None, None)?;
         Ok(view)
     }
 

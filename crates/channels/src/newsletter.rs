@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use grondslag_claims::address::AddressKey;
 use grondslag_kernel::{Access, Kernel, RecordRef, Value};
-use grondslag_register::{Category, CategorySet, ProcessingId};
+use grondslag_register::{Action, Category, CategorySet, ProcessingId};
 
 use crate::{ChannelError, Token};
 
@@ -63,14 +63,14 @@ impl<'k> Newsletter<'k> {
                 let key = address_key(address, postcode_city)?;
                 let fields = [(Category::Name, Value::text(name)), (Category::Address, Value::text(address)), (Category::PostcodeCity, Value::text(postcode_city))];
                 let record = self.kernel.write(access, self.post, None, None, &fields)?;
-                self.kernel.record_event(access, self.post, &record, "subscribed", Some("active"), None)?;
+                self.kernel.record_event(access, self.post, &record, Action::File, "subscribed", Some("active"), None)?;
                 self.kernel.index_record(access, self.post, &record, ADDRESS, &key)?;
                 Ok(record)
             }
             Subscription::Email { name, email } => {
                 let fields = [(Category::Name, Value::text(name)), (Category::Email, Value::text(email))];
                 let record = self.kernel.write(access, self.email, None, None, &fields)?;
-                self.kernel.record_event(access, self.email, &record, "subscribed", Some("active"), None)?;
+                self.kernel.record_event(access, self.email, &record, Action::File, "subscribed", Some("active"), None)?;
                 Ok(record)
             }
         }

@@ -173,7 +173,7 @@ fn sweep_bench(register: Register, sizes: &[u64], count: u32) -> Result<Vec<(u64
     let bar = progress::bar("recording calls", u64::from(count));
     for i in 0..count {
         let record = kernel.write(&recorded, calls, None, None, &[(Category::Phone, Value::text(format!("06{:08}", i)))])?;
-        kernel.record_event(&recorded, calls, &record, "recorded", None, None)?;
+        kernel.record_event(&recorded, calls, &record, Action::File, "recorded", None, None)?;
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -427,7 +427,7 @@ fn store_figures(kernel: &Kernel, writes: u32, subjects: u32, due: u32) -> Resul
     let recorded = Access::new("centrale", Role::System, "cli:bench", now.checked_sub(jiff::Span::new().hours(60 * 24)).map_err(Failure::from)?);
     for i in 0..due {
         let record = kernel.write(&recorded, calls, None, None, &[(Category::Phone, Value::text(format!("06{i:08}")))])?;
-        kernel.record_event(&recorded, calls, &record, "recorded", None, None)?;
+        kernel.record_event(&recorded, calls, &record, Action::File, "recorded", None, None)?;
     }
     let start = Instant::now();
     let deleted: u64 = kernel.sweep(&system, now, 500, None, |_| ())?.iter().map(|c| c.records).sum();

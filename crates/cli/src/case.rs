@@ -3,13 +3,15 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::Subcommand;
 use grondslag_claims::area::{AreaLists, SAMPLE};
 use grondslag_claims::cases::{Application, AuthorisationForm, Cases};
 use grondslag_claims::rules::Cents;
 use grondslag_claims::{Scheme, Status};
-use grondslag_kernel::{Access, DataDir, SubjectId, Value};
+use grondslag_accounts::{Accounts, Policy};
+use grondslag_kernel::{Access, DataDir, Kernel, SubjectId, Value};
 use grondslag_register::{Register, Role};
 
 use crate::{Failure, master_key_from_env};
@@ -39,6 +41,14 @@ pub enum CaseCommand {
     },
     /// Show a case: its data as your role may see it, and its history.
     Show { number: String },
+    /// Ask an expert (by account name) to advise on a case, or with
+    /// --remove end that; the expert then sees only the cases assigned to them.
+    Assign {
+        number: String,
+        expert: String,
+        #[arg(long)]
+        remove: bool,
+    },
     /// Move a case to the next status of its scheme's life cycle.
     Advance {
         number: String,
@@ -116,10 +126,17 @@ pub fn load_areas(file: Option<&Path>) -> Result<AreaLists, Failure> {
 pub fn run(register: Register, data: &DataDir, actor: &Actor, command: CaseCommand) -> Result<(), Failure> {
     let role = Role::from_name(&actor.role).ok_or_else(|| Failure(format!("unknown role `{}`; see docs/register.md for the roles", actor.role)))?;
     let areas = load_areas(actor.areas.as_deref())?;
-    let kernel = data.open_kernel(register, master_key_from_env()?)?;
-    let cases = Cases::new(&kernel, areas);
+    let accounts = Accounts::new(Arc::new(data.open_kernel(register, master_key_from_env()?)?), Policy::default())?;
+    let kernel: &Kernel = accounts.kernel();
+    let cases = Cases::new(kernel, areas);
     // The clock is read here, at the edge.
-    let access = Access::new(actor.name.clone(), role, "cli", jiff::Timestamp::now());
+    let now = jiff::Timestamp::now();
+    let mut access = Access::new(actor.name.clone(), role, "cli", now);
+    // Someone with an account acts as the person they are, so that their
+    // relations (an expert's assigned cases) and their own file count.
+    if let Some(own) = accounts.own_file(&actor.name, "cli", now)? {
+        access = access.acting_as(own);
+    }
     match command {
         CaseCommand::Create { file, draft } => {
             let mut application: Application =
@@ -149,6 +166,11 @@ pub fn run(register: Register, data: &DataDir, actor: &Actor, command: CaseComma
                     case.updated_at
                 );
             }
+        }
+        CaseCommand::Assign { number, expert, remove } => {
+            let subject = accounts.own_file(&expert, "cli", now)?.ok_or_else(|| Failure(format!("no account `{expert}`; create it with `grondslag account create --role expert`")))?;
+            cases.assign_expert(&access, &number, &subject, !remove)?;
+            println!("{number}: {} {expert}", if remove { "no longer assigned to" } else { "assigned to" });
         }
         CaseCommand::Show { number } => {
             let case = cases.show(&access, &number)?;

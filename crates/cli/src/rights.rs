@@ -110,7 +110,12 @@ pub fn run(register: Register, data: &DataDir, actor: &str, role: &str, command:
     let today = grondslag_rights::terms::amsterdam_date(access.now);
     match command {
         RightsCommand::File { kind, name, bsn, subject, representative } => {
-            let representative = representative.map(|r| SubjectId::parse(&r)).transpose()?;
+            // A representative files as themselves; the kernel checks the
+            // authorisation (machtiging) they hold from the person.
+            let access = match representative.map(|r| SubjectId::parse(&r)).transpose()? {
+                Some(representative) => Access { role: Role::Representative, actor: representative.to_string(), ..access.clone() }.acting_as(representative),
+                None => access.clone(),
+            };
             let kind = RightKind::from_name(&kind).ok_or_else(|| Failure(format!("unknown request kind `{kind}`")))?;
             let processing = kernel.processing("rechtenverzoeken")?;
             let subject = match (bsn, subject) {
@@ -118,7 +123,7 @@ pub fn run(register: Register, data: &DataDir, actor: &str, role: &str, command:
                 (None, Some(subject)) => SubjectId::parse(&subject)?,
                 _ => return Err(Failure("give --bsn or --subject".to_string())),
             };
-            println!("{}", line(&requests.file(&access, &subject, kind, &name, representative.as_ref())?, today));
+            println!("{}", line(&requests.file(&access, &subject, kind, &name, None)?, today));
         }
         RightsCommand::Verify { request: r, method } => println!("{}", line(&requests.verify_identity(&access, &request(&r)?, &method)?, today)),
         RightsCommand::Extend { request: r, months, reason } => println!("{}", line(&requests.extend(&access, &request(&r)?, months, &reason)?, today)),

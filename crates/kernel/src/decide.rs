@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role};
+use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role, Scope, ScopeSet};
 
 /// Why the kernel said no. Names what was asked, so the denial can be
 /// explained to the actor and audited without personal data.
@@ -25,6 +25,15 @@ pub enum Denial {
     /// Data may be reused for another purpose only by a processing whose
     /// basis is further processing, with its compatibility assessment (E20).
     NoCompatibilityAssessment,
+    /// The grant reaches only people or records in a relation to the actor
+    /// (`scope`), and this one is not.
+    OutOfReach { scope: Scope },
+    /// Sign-in data (user name, password, second factor, recovery codes,
+    /// role) is never changed through the rights process: a request could
+    /// otherwise give its filer another role or take over an account.
+    NotRectifiable(Category),
+    /// The record is under a hold (an investigation, proceedings).
+    Held,
 }
 
 impl Denial {
@@ -39,6 +48,9 @@ impl Denial {
             Denial::NotARecipient => "not_a_recipient",
             Denial::LegalCheckRequired => "legal_check_required",
             Denial::NoCompatibilityAssessment => "no_compatibility_assessment",
+            Denial::OutOfReach { .. } => "relation_missing",
+            Denial::NotRectifiable(_) => "not_rectifiable",
+            Denial::Held => "record_held",
         }
     }
 }
@@ -54,6 +66,9 @@ impl fmt::Display for Denial {
             Denial::NotARecipient => f.write_str("this processing does not share data with that recipient"),
             Denial::LegalCheckRequired => f.write_str("this recipient receives data only by legal obligation, after a recorded check that the obligation exists"),
             Denial::NoCompatibilityAssessment => f.write_str("data may be reused for another purpose only by a further processing with a recorded compatibility assessment (AVG art. 6 lid 4)"),
+            Denial::OutOfReach { scope } => f.write_str(scope.missing()),
+            Denial::NotRectifiable(c) => write!(f, "`{c}` is sign-in data and is never changed through a rights request; an administrator changes it"),
+            Denial::Held => f.write_str("the record is under a hold and is kept until the hold is released"),
         }
     }
 }
@@ -72,26 +87,25 @@ pub struct Question {
     pub legal_check_recorded: bool,
 }
 
-/// Returns the categories the action may touch, or why not.
-pub fn decide(register: &Register, q: Question) -> Result<CategorySet, Denial> {
+/// What a decision allows: the categories the action may touch, and whose
+/// data it may reach (checked by the kernel against its relations).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Allowed {
+    pub categories: CategorySet,
+    pub scopes: ScopeSet,
+}
+
+/// Returns what the action may touch, or why not.
+pub fn decide(register: &Register, q: Question) -> Result<Allowed, Denial> {
     let processing = register.processing(q.processing);
-    let grant = processing.grant(q.role);
-    if !grant.allows(q.action) {
+    let grant = processing.grant(q.role, q.action);
+    if !grant.is_granted() {
         return Err(Denial::RoleNotAllowed { role: q.role, action: q.action });
     }
     if q.restricted && !processing.rights_process {
         return Err(Denial::Restricted);
     }
-    match q.action {
-        Action::Write => {
-            if let Some(c) = q.categories.difference(processing.categories).first() {
-                return Err(Denial::Undeclared(c));
-            }
-            if let Some(c) = q.categories.difference(grant.categories).first() {
-                return Err(Denial::CategoryNotGranted { role: q.role, category: c });
-            }
-            Ok(q.categories)
-        }
+    let categories = match q.action {
         Action::Read => {
             // Purpose binding: a read yields only what this processing and
             // role allow, whatever was asked for.
@@ -99,7 +113,7 @@ pub fn decide(register: &Register, q: Question) -> Result<CategorySet, Denial> {
             if allowed.is_empty() {
                 return Err(Denial::NothingGranted { role: q.role });
             }
-            Ok(allowed)
+            allowed
         }
         Action::Disclose => {
             let recipient = q.recipient.ok_or(Denial::NotARecipient)?;
@@ -107,8 +121,46 @@ pub fn decide(register: &Register, q: Question) -> Result<CategorySet, Denial> {
             if register.recipient(recipient).legal_check && !q.legal_check_recorded {
                 return Err(Denial::LegalCheckRequired);
             }
-            Ok(shared.intersection(grant.categories))
+            shared.intersection(grant.categories)
         }
-        Action::Erase => Ok(processing.categories),
+        Action::Erase => processing.categories,
+        Action::File | Action::Write | Action::Advance | Action::Handle => {
+            if q.action == Action::Handle
+                && let Some(c) = q.categories.iter().find(|c| c.is_sign_in_data())
+            {
+                return Err(Denial::NotRectifiable(c));
+            }
+            // The rights process handles categories of other processings (a
+            // rectification); everything else touches only its own.
+            if processing.rights_process && q.action == Action::Handle {
+                return Ok(Allowed { categories: q.categories, scopes: grant.scopes });
+            }
+            if let Some(c) = q.categories.difference(processing.categories).first() {
+                return Err(Denial::Undeclared(c));
+            }
+            if let Some(c) = q.categories.difference(grant.categories).first() {
+                return Err(Denial::CategoryNotGranted { role: q.role, category: c });
+            }
+            q.categories
+        }
+    };
+    Ok(Allowed { categories, scopes: grant.scopes })
+}
+
+/// Whether a grant's scopes reach the data: `all` reaches everyone; `self`
+/// only the actor's own file; every other scope a relation, asked of
+/// `holds` (one indexed lookup each, in the order the scopes are listed).
+/// Pure, so that it can be checked against random registers and relations.
+pub fn reaches(scopes: ScopeSet, own: bool, mut holds: impl FnMut(Scope) -> bool) -> Result<(), Denial> {
+    if scopes.contains(Scope::All) || (scopes.contains(Scope::Own) && own) {
+        return Ok(());
     }
+    let mut missing = None;
+    for scope in scopes.iter().filter(|s| *s != Scope::Own) {
+        if holds(scope) {
+            return Ok(());
+        }
+        missing = missing.or(Some(scope));
+    }
+    Err(Denial::OutOfReach { scope: missing.unwrap_or(Scope::Own) })
 }

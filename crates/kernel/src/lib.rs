@@ -25,12 +25,12 @@ use std::fmt;
 
 use grondslag_audit::{CheckpointSigner, Entry, Frontier, Outcome, Row, SpanId, TraceId, Verification, Verifier, VerifyError};
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
-use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role};
-use grondslag_store::{BlobId, BlobStore, Erased, EventRow, FieldRow, RecordRow, Store, StoreError, Tx};
+use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role, Scope};
+use grondslag_store::{BlobId, BlobStore, Erased, EventRow, FieldRow, Reach, RecordRow, Store, StoreError, Tx};
 /// The ids callers pass in and get back.
 pub use grondslag_store::{DisclosureRow, RecordId, SessionRow, SubjectId};
 
-pub use decide::{Denial, Question, decide};
+pub use decide::{Allowed, Denial, Question, decide, reaches};
 pub use open::{DataDir, OpenError, RetentionChange};
 pub use retention::{Certificate, RetentionReport};
 pub use rights::SubjectExport;
@@ -45,6 +45,9 @@ const RETENTION_SETTING: &str = "retention:";
 /// The setting holding the master key's check value.
 const KEY_CHECK: &str = "master_key_check";
 
+/// The actor of relations the organisation holds (`staff`).
+const ORGANISATION: &str = "*";
+
 /// How `data_subject_id` is to be read, in LDV terms.
 const SUBJECT_ID_TYPE: &str = "grondslag-pseudonym";
 
@@ -53,6 +56,9 @@ const SUBJECT_ID_TYPE: &str = "grondslag-pseudonym";
 pub struct Access {
     /// The acting person or process (an account name, never a BSN).
     pub actor: String,
+    /// The actor's own file, when the actor is a person the store knows:
+    /// what `self` means, and the end of every relation the actor is in.
+    pub subject: Option<SubjectId>,
     pub role: Role,
     /// Where the request came from: a command, an address.
     pub origin: String,
@@ -64,7 +70,62 @@ pub struct Access {
 
 impl Access {
     pub fn new(actor: impl Into<String>, role: Role, origin: impl Into<String>, now: jiff::Timestamp) -> Access {
-        Access { actor: actor.into(), role, origin: origin.into(), trace: TraceId::random(), parent_span: None, now }
+        Access { actor: actor.into(), subject: None, role, origin: origin.into(), trace: TraceId::random(), parent_span: None, now }
+    }
+
+    /// The same access, by the person whose own file is `subject`.
+    #[must_use]
+    pub fn acting_as(mut self, subject: SubjectId) -> Access {
+        self.subject = Some(subject);
+        self
+    }
+}
+
+/// Who may see an event's detail, and the event itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// Whoever may read this category of the record's processing.
+    Readers(Category),
+    /// Only the organisation: readers whose grant reaches everyone's data
+    /// (scope `all`). The person concerned does not see the event at all,
+    /// as while a legal-obligation request awaits its check (AVG art. 23).
+    Staff,
+}
+
+impl Audience {
+    const STAFF: &'static str = "staff";
+
+    fn name(self) -> &'static str {
+        match self {
+            Audience::Readers(category) => category.name(),
+            Audience::Staff => Audience::STAFF,
+        }
+    }
+
+    /// Whether a reader with `allowed` sees an event for `audience` (as stored).
+    fn admits(audience: Option<&str>, allowed: Allowed) -> bool {
+        match audience {
+            None => true,
+            Some(Audience::STAFF) => allowed.scopes.contains(Scope::All),
+            Some(name) => Category::from_name(name).is_some_and(|c| allowed.categories.contains(c)),
+        }
+    }
+}
+
+/// The detail of an event, sealed under the subject's key, and who may see it.
+#[derive(Clone, Copy, Debug)]
+pub struct Detail<'a> {
+    pub text: &'a str,
+    pub audience: Audience,
+}
+
+impl<'a> Detail<'a> {
+    pub fn to(category: Category, text: &'a str) -> Detail<'a> {
+        Detail { text, audience: Audience::Readers(category) }
+    }
+
+    pub fn staff(text: &'a str) -> Detail<'a> {
+        Detail { text, audience: Audience::Staff }
     }
 }
 
@@ -76,6 +137,10 @@ pub enum KernelError {
     UnknownRecipient(String),
     #[error("denied under `{processing}`: {denial}")]
     Denied { processing: String, denial: Denial },
+    #[error("refused under `{processing}`: the record is under a hold ({reason}); it stays until the hold is released")]
+    Held { processing: String, reason: String },
+    #[error("this file already holds another BSN; a BSN is corrected only through a rectification request, and nobody files under someone else's")]
+    OtherBsn,
     #[error("{category}: {source}")]
     Invalid { category: Category, source: grondslag_values::InvalidValue },
     #[error("{0} is given twice in one write")]
@@ -84,6 +149,8 @@ pub enum KernelError {
     WrongValueKind { category: Category, expected: &'static str },
     #[error("no subject {0}")]
     UnknownSubject(SubjectId),
+    #[error("`{0}` is not a relation between people that can be stored; use represented, assigned, coached, managed, own_calls or staff")]
+    NoRelation(Scope),
     #[error("record {record} does not belong to this subject and processing")]
     RecordMismatch { record: RecordId },
     #[error("a subject with this BSN already exists; look it up instead of creating a new one")]
@@ -205,6 +272,8 @@ pub struct Kernel {
 enum Verdict<T> {
     Allowed(T),
     Denied(Denial),
+    /// Refused because of a hold, with the hold's reason.
+    Held(String),
 }
 
 /// Everything an audit entry says besides who acts and when.
@@ -227,11 +296,19 @@ struct Ask<'a> {
     categories: CategorySet,
     recipient: Option<RecipientId>,
     legal_check: bool,
+    /// Refuse when the record (or, without one, any record of the subject
+    /// under the processing) is under a hold: every erasure asks this.
+    unless_held: bool,
 }
 
 impl<'a> Ask<'a> {
     fn new(action: Action, name: &'a str, object: String) -> Ask<'a> {
-        Ask { action, name, object, categories: CategorySet::EMPTY, recipient: None, legal_check: false }
+        Ask { action, name, object, categories: CategorySet::EMPTY, recipient: None, legal_check: false, unless_held: false }
+    }
+
+    fn unless_held(mut self) -> Ask<'a> {
+        self.unless_held = true;
+        self
     }
 
     fn categories(mut self, categories: CategorySet) -> Ask<'a> {
@@ -301,7 +378,8 @@ impl Kernel {
     }
 
     /// Stores `fields` under `processing` for `subject` (a new subject when
-    /// `None`), in `record` (a new record when `None`).
+    /// `None`), in `record` (a new record when `None`). A new record is
+    /// filed (`file`); changing one that exists is `write`.
     pub fn write(
         &self,
         access: &Access,
@@ -325,10 +403,19 @@ impl Kernel {
         let result = self.transact(|tx| {
             let existing = if is_new { None } else { Some(self.subject_key(tx, &subject_id)?) };
             let restricted = existing.as_ref().is_some_and(|(_, restricted)| *restricted);
-            let question = self.question(access.role, Action::Write, processing, categories, restricted);
-            if let Err(denial) = decide(&self.register, question) {
+            let changes = match record {
+                Some(record) => tx.record(record)?.is_some(),
+                None => false,
+            };
+            let action = if changes { Action::Write } else { Action::File };
+            let question = self.question(access.role, action, processing, categories, restricted);
+            let decided = match decide(&self.register, question) {
+                Ok(allowed) => self.reach(tx, access, allowed, (!is_new).then_some(&subject_id), record.filter(|_| changes))?,
+                Err(denial) => Err(denial),
+            };
+            if let Err(denial) = decided {
                 // A denied write creates no subject, so names none.
-                self.audit(tx, access, Event::denied(processing, "write", record_id.to_string(), (!is_new).then_some(&subject_id), categories, denial))?;
+                self.audit(tx, access, Event::denied(processing, action.name(), record_id.to_string(), (!is_new).then_some(&subject_id), categories, denial))?;
                 return Ok(Verdict::Denied(denial));
             }
             let key = match existing {
@@ -349,7 +436,7 @@ impl Kernel {
                 let context = [subject_id.as_str().as_bytes(), record_id.as_str().as_bytes(), category.name().as_bytes()];
                 match value {
                     values::Prepared::Inline(text) => {
-                        self.put_text(tx, &key, &RecordRef { subject: subject_id.clone(), record: record_id.clone() }, *category, text)?;
+                        self.put_new_text(tx, &key, &RecordRef { subject: subject_id.clone(), record: record_id.clone() }, *category, text)?;
                     }
                     values::Prepared::Blob(bytes) => {
                         let blob = BlobId::random();
@@ -379,7 +466,7 @@ impl Kernel {
     /// categories this role may read there (asked-for ∩ allowed).
     pub fn read(&self, access: &Access, processing: ProcessingId, subject: &SubjectId, wanted: CategorySet) -> Result<Vec<RecordView>, KernelError> {
         let ask = Ask::new(Action::Read, "read", subject.to_string()).categories(wanted);
-        self.on_subject(access, processing, subject, ask, |tx, key, allowed| Ok((self.open_fields(tx, key, subject, Some(processing), allowed, None)?, None)))
+        self.on_subject(access, processing, subject, None, ask, |tx, key, allowed| Ok((self.open_fields(tx, key, subject, Some(processing), allowed.categories, None)?, None)))
     }
 
     /// Hands the subject's data under `processing` to `recipient`: exactly the
@@ -422,7 +509,8 @@ impl Kernel {
         let mut ask = Ask::new(Action::Disclose, "disclose", format!("recipient:{recipient_name}"));
         ask.recipient = Some(recipient);
         ask.legal_check = legal_check.is_some();
-        self.on_subject(access, processing, subject, ask, |tx, key, shared| {
+        self.on_subject(access, processing, subject, only, ask, |tx, key, allowed| {
+            let shared = allowed.categories;
             if let Some(record) = only {
                 self.check_record(tx, processing, &RecordRef { subject: subject.clone(), record: record.clone() })?;
             }
@@ -440,12 +528,23 @@ impl Kernel {
         })
     }
 
-    /// Erases the subject: rows, blind-index entries, blobs and the key.
+    /// Erases the subject's records under `processing`, and only those; a
+    /// subject left without records loses its key and index entries too.
+    /// Refused, with the hold's reason, while any of them is under a hold.
     pub fn erase(&self, access: &Access, processing: ProcessingId, subject: &SubjectId) -> Result<Erased, KernelError> {
-        let ask = Ask::new(Action::Erase, "erase", subject.to_string());
-        let erased = self.on_subject(access, processing, subject, ask, |tx, _, _| {
-            let erased = tx.erase_subject(subject)?;
-            let reason = format!("erased {} records, {} fields, {} blobs and the subject key", erased.records, erased.fields, erased.blobs.len());
+        let ask = Ask::new(Action::Erase, "erase", subject.to_string()).unless_held();
+        let name = &self.register.processing(processing).id;
+        let erased = self.on_subject(access, processing, subject, None, ask, |tx, _, _| {
+            let mut erased = Erased::default();
+            let mut shredded = "";
+            for row in tx.fields(subject, Some(name))?.into_iter().map(|f| f.record).collect::<std::collections::BTreeSet<_>>() {
+                let (one, note) = erase_one(tx, &RecordRef { subject: subject.clone(), record: row })?;
+                erased.records += one.records;
+                erased.fields += one.fields;
+                erased.blobs.extend(one.blobs);
+                shredded = note;
+            }
+            let reason = format!("erased {} records of {name}, {} fields, {} blobs{shredded}", erased.records, erased.fields, erased.blobs.len());
             Ok((erased, Some(reason)))
         })?;
         self.delete_blobs(&erased);
@@ -468,11 +567,24 @@ impl Kernel {
         Ok(())
     }
 
+    /// [`Kernel::put_text`] for a filing or an ordinary change: a BSN may
+    /// join a file that has none, never replace the one it has (that is a
+    /// rectification, [`Kernel::rights_rectify`]).
+    fn put_new_text(&self, tx: &mut dyn Tx, key: &SubjectKey, record: &RecordRef, category: Category, text: &str) -> Result<(), KernelError> {
+        if category == Category::Bsn {
+            let digest = self.keys.blind_index("bsn", text);
+            if tx.find_blind_index("bsn", &digest)?.is_none() && tx.has_blind_index("bsn", &record.subject)? {
+                return Err(KernelError::OtherBsn);
+            }
+        }
+        self.put_text(tx, key, record, category, text)
+    }
+
     /// Erases one record (a withdrawn message, a cancelled subscription).
     /// A subject left without records loses its key and index entries too,
     /// so nothing of them stays readable anywhere.
     pub fn erase_record(&self, access: &Access, processing: ProcessingId, record: &RecordRef, why: &str) -> Result<Erased, KernelError> {
-        let ask = Ask::new(Action::Erase, "erase_record", record.record.to_string());
+        let ask = Ask::new(Action::Erase, "erase_record", record.record.to_string()).unless_held();
         let erased = self.on_record(access, processing, record, ask, |tx, _, _| {
             let (erased, shredded) = erase_one(tx, record)?;
             let reason = format!("{why}: erased {} fields, {} blobs{shredded}", erased.fields, erased.blobs.len());
@@ -493,6 +605,22 @@ impl Kernel {
         }
     }
 
+    /// Whether the role holds `action` under `processing` at all, before a
+    /// work queue gathers from many files; a refusal is audited like any.
+    /// Returns whose data the grant reaches.
+    pub fn check(&self, access: &Access, processing: ProcessingId, action: Action) -> Result<grondslag_register::ScopeSet, KernelError> {
+        let grant = self.register.processing(processing).grant(access.role, action);
+        let result = self.transact(|tx| {
+            if grant.is_granted() {
+                return Ok(Verdict::Allowed(grant.scopes));
+            }
+            let denial = Denial::RoleNotAllowed { role: access.role, action };
+            self.audit(tx, access, Event::denied(processing, action.name(), self.register.processing(processing).id.clone(), None, CategorySet::EMPTY, denial))?;
+            Ok(Verdict::Denied(denial))
+        });
+        self.finish(processing, result)
+    }
+
     /// Gives a record its reference (a case number): the next number of
     /// `series`, written by `format`. Numbers only go up, so none is reused.
     pub fn assign_reference(
@@ -503,7 +631,7 @@ impl Kernel {
         series: &str,
         format: &dyn Fn(u64) -> Result<String, KernelError>,
     ) -> Result<String, KernelError> {
-        let ask = Ask::new(Action::Write, "assign_reference", record.record.to_string()).categories(CategorySet::EMPTY.with(Category::CaseNumber));
+        let ask = Ask::new(Action::File, "assign_reference", record.record.to_string()).categories(CategorySet::EMPTY.with(Category::CaseNumber));
         self.on_record(access, processing, record, ask, |tx, key, _| {
             let reference = format(tx.next_in_sequence(series)?)?;
             tx.set_reference(&record.record, &reference)?;
@@ -514,37 +642,55 @@ impl Kernel {
     }
 
     /// Records a dated event in a record's life (a status change, an
-    /// automated check), with an optional detail sealed under the subject's
-    /// key. `status` becomes the record's status when given.
+    /// automated check) as `action`: filing something new, a step in its
+    /// handling (`advance`), a rights-request step (`handle`), a disclosure
+    /// step. `status` becomes the record's status when given; an event that
+    /// is filed may give a status only to a record that has none yet. The
+    /// detail is sealed under the subject's key and shown only to its
+    /// audience, whose category the processing must hold.
+    #[allow(clippy::too_many_arguments)]
     pub fn record_event(
         &self,
         access: &Access,
         processing: ProcessingId,
         record: &RecordRef,
+        action: Action,
         event: &str,
         status: Option<&str>,
-        detail: Option<&str>,
+        detail: Option<Detail<'_>>,
     ) -> Result<(), KernelError> {
-        let ask = Ask::new(Action::Write, "record_event", format!("{}:{event}", record.record));
+        let categories = match detail.map(|d| d.audience) {
+            Some(Audience::Readers(category)) => CategorySet::EMPTY.with(category),
+            _ => CategorySet::EMPTY,
+        };
+        let ask = Ask::new(action, "record_event", format!("{}:{event}", record.record)).categories(categories);
         self.on_record(access, processing, record, ask, |tx, key, _| {
-            let detail = detail.map(|d| key.seal(&event_context(record, event), d.as_bytes())).transpose()?;
-            let row = EventRow { event: event.to_string(), at: access.now, actor: access.actor.clone(), detail };
+            if action == Action::File && status.is_some() && tx.record(&record.record)?.is_some_and(|row| row.status.is_some()) {
+                let denial = Denial::RoleNotAllowed { role: access.role, action: Action::Advance };
+                return Err(KernelError::Denied { processing: self.register.processing(processing).id.clone(), denial });
+            }
+            let sealed = detail.map(|d| key.seal(&event_context(record, event), d.text.as_bytes())).transpose()?;
+            let row = EventRow { event: event.to_string(), at: access.now, actor: access.actor.clone(), detail: sealed, audience: detail.map(|d| d.audience.name().to_string()) };
             tx.add_event(&record.record, &row, status)?;
             self.refresh_due(tx, processing, record)?;
             Ok(((), None))
         })
     }
 
-    /// The record's events, oldest first, details opened.
+    /// The record's events that this reader may see, oldest first, details opened.
     pub fn events(&self, access: &Access, processing: ProcessingId, record: &RecordRef) -> Result<Vec<RecordEvent>, KernelError> {
         let ask = Ask::new(Action::Read, "read_events", record.record.to_string()).categories(self.register.processing(processing).categories);
-        self.on_record(access, processing, record, ask, |tx, key, _| Ok((self.open_events(tx, key, record)?, None)))
+        self.on_record(access, processing, record, ask, |tx, key, allowed| {
+            let events = self.open_events(tx, key, record, |audience| Audience::admits(audience, allowed))?;
+            Ok((events, None))
+        })
     }
 
-    /// A record's events with their details opened.
-    fn open_events(&self, tx: &mut dyn Tx, key: &SubjectKey, record: &RecordRef) -> Result<Vec<RecordEvent>, KernelError> {
+    /// A record's events for the audiences `shown` admits, details opened.
+    fn open_events(&self, tx: &mut dyn Tx, key: &SubjectKey, record: &RecordRef, shown: impl Fn(Option<&str>) -> bool) -> Result<Vec<RecordEvent>, KernelError> {
         tx.events(&record.record)?
             .into_iter()
+            .filter(|row| shown(row.audience.as_deref()))
             .map(|row| {
                 let detail = match &row.detail {
                     Some(sealed) => Some(text(key.open(&event_context(record, &row.event), sealed)?.to_vec())?),
@@ -559,28 +705,53 @@ impl Kernel {
     /// address, say), without storing the value.
     pub fn index_record(&self, access: &Access, processing: ProcessingId, record: &RecordRef, kind: &str, value: &str) -> Result<(), KernelError> {
         let digest = self.keys.blind_index(kind, value);
-        let ask = Ask::new(Action::Write, "index", format!("{}:{kind}", record.record));
+        let ask = Ask::new(Action::File, "index", format!("{}:{kind}", record.record));
         self.on_record(access, processing, record, ask, |tx, _, _| {
             tx.add_record_index(kind, &digest, &record.record)?;
             Ok(((), None))
         })
     }
 
-    /// The records of `processing` indexed under `value`; a lookup is a read,
-    /// audited per subject found.
+    /// The records of `processing` indexed under `value` that the reader's
+    /// grant reaches; a lookup is a read, audited per subject found.
     pub fn find_records(&self, access: &Access, processing: ProcessingId, kind: &str, value: &str) -> Result<Vec<RecordSummary>, KernelError> {
         let digest = self.keys.blind_index(kind, value);
         let name = &self.register.processing(processing).id;
-        self.summaries(access, processing, &format!("lookup:{kind}"), |tx| {
-            Ok(tx.find_record_index(kind, &digest)?.into_iter().filter(|r| &r.processing == name).collect())
+        self.summaries(access, processing, &format!("lookup:{kind}"), |tx, _| {
+            let rows = tx.find_record_index(kind, &digest)?.into_iter().filter(|r| &r.processing == name).collect();
+            Ok((rows, false))
         })
     }
 
-    /// One page of the records of `processing`, optionally of one status,
-    /// most recently changed first. Each subject listed gets an audit entry.
+    /// One page of the records of `processing` that the reader's grant
+    /// reaches (everyone's, their own, their principals', the cases
+    /// assigned to them), optionally of one status, most recently changed
+    /// first. Each subject listed gets an audit entry.
     pub fn list(&self, access: &Access, processing: ProcessingId, status: Option<&str>, offset: u64, limit: u64) -> Result<Vec<RecordSummary>, KernelError> {
         let name = &self.register.processing(processing).id;
-        self.summaries(access, processing, "list", |tx| Ok(tx.list_records(name, status, offset, limit)?))
+        self.summaries(access, processing, "list", |tx, allowed| {
+            if allowed.scopes.contains(Scope::All) {
+                return Ok((tx.list_records(name, status, offset, limit)?, true));
+            }
+            // Each scope is one indexed query; more than one (rare) are
+            // merged, each fetched up to the end of the page.
+            let actor = access.subject.as_ref().map(SubjectId::as_str);
+            let mut rows: Vec<RecordRow> = Vec::new();
+            for scope in allowed.scopes.iter() {
+                let reach = match (scope, &access.subject, actor) {
+                    (Scope::Own, Some(own), _) => Reach::Subject(own),
+                    (Scope::Staff, _, _) => Reach::RelatedSubjects { relation: scope.name(), actor: ORGANISATION },
+                    (_, _, Some(actor)) if scope.of_record() => Reach::RelatedRecords { relation: scope.name(), actor },
+                    (_, _, Some(actor)) => Reach::RelatedSubjects { relation: scope.name(), actor },
+                    _ => continue,
+                };
+                rows.extend(tx.list_reached(name, status, reach, 0, offset.saturating_add(limit))?);
+            }
+            rows.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.record.as_str().cmp(b.record.as_str())));
+            rows.dedup_by(|a, b| a.record == b.record);
+            let page = rows.into_iter().skip(usize::try_from(offset).unwrap_or(usize::MAX)).take(usize::try_from(limit).unwrap_or(usize::MAX)).collect();
+            Ok((page, true))
+        })
     }
 
     /// Every record of `processing` (optionally of one status), fetched a
@@ -610,6 +781,8 @@ impl Kernel {
         let processing = self.processing(&row.processing)?;
         let record = RecordRef { subject: row.subject.clone(), record: row.record.clone() };
         let ask = Ask::new(Action::Read, "lookup:reference", row.record.to_string()).categories(CategorySet::EMPTY.with(Category::CaseNumber));
+        // The number names the case; whether the reader's grant reaches it
+        // is decided on the record, like any read of it.
         self.on_record(access, processing, &record, ask, |_, _, _| Ok((RecordSummary::from_row(row.clone(), true), None)))
             .map(|summary| Some((processing, summary)))
     }
@@ -622,11 +795,21 @@ impl Kernel {
         let digest = self.keys.blind_index("bsn", bsn.as_str());
         let result = self.transact(|tx| {
             let question = self.question(access.role, Action::Read, processing, categories, false);
-            if let Err(denial) = decide(&self.register, question) {
+            let found = tx.find_blind_index("bsn", &digest)?;
+            // A reader whose grant reaches only some people learns of a
+            // BSN only that it is theirs (or their principal's).
+            let decided = match decide(&self.register, question) {
+                Ok(allowed) if allowed.scopes.contains(Scope::All) => Ok(allowed),
+                Ok(allowed) => match &found {
+                    Some(subject) => self.reach(tx, access, allowed, Some(subject), None)?.map(|()| allowed),
+                    None => Ok(allowed),
+                },
+                Err(denial) => Err(denial),
+            };
+            if let Err(denial) = decided {
                 self.audit(tx, access, Event::denied(processing, "lookup", "bsn".to_string(), None, categories, denial))?;
                 return Ok(Verdict::Denied(denial));
             }
-            let found = tx.find_blind_index("bsn", &digest)?;
             let mut event = Event::allowed(processing, "lookup", "bsn".to_string(), found.as_ref(), categories);
             event.reason = if found.is_some() { "found" } else { "not found" }.to_string();
             self.audit(tx, access, event)?;
@@ -657,21 +840,23 @@ impl Kernel {
     pub fn read_record(&self, access: &Access, processing: ProcessingId, record: &RecordRef, wanted: CategorySet) -> Result<Option<RecordView>, KernelError> {
         let ask = Ask::new(Action::Read, "read", record.record.to_string()).categories(wanted);
         self.on_record(access, processing, record, ask, |tx, key, allowed| {
-            Ok((self.open_fields(tx, key, &record.subject, Some(processing), allowed, Some(&record.record))?.pop(), None))
+            Ok((self.open_fields(tx, key, &record.subject, Some(processing), allowed.categories, Some(&record.record))?.pop(), None))
         })
     }
 
     /// One operation on one subject, in one transaction: load the subject's
-    /// key and restriction, decide, and either audit the denial or run `act`
-    /// with the allowed categories and audit what it did (`act` may give the
-    /// entry's reason).
+    /// key and restriction, decide, check that the grant's scope reaches the
+    /// subject (or `record`), and either audit the denial or run `act` with
+    /// what is allowed and audit what it did (`act` may give the entry's
+    /// reason).
     fn on_subject<T>(
         &self,
         access: &Access,
         processing: ProcessingId,
         subject: &SubjectId,
+        record: Option<&RecordId>,
         ask: Ask<'_>,
-        mut act: impl FnMut(&mut dyn Tx, &SubjectKey, CategorySet) -> Result<(T, Option<String>), KernelError>,
+        mut act: impl FnMut(&mut dyn Tx, &SubjectKey, Allowed) -> Result<(T, Option<String>), KernelError>,
     ) -> Result<T, KernelError> {
         let result = self.transact(|tx| {
             let (key, restricted) = self.subject_key(tx, subject)?;
@@ -684,15 +869,25 @@ impl Kernel {
                 recipient: ask.recipient,
                 legal_check_recorded: ask.legal_check,
             };
-            let allowed = match decide(&self.register, question) {
+            let decided = match decide(&self.register, question) {
+                Ok(allowed) => self.reach(tx, access, allowed, Some(subject), record)?.map(|()| allowed),
+                Err(denial) => Err(denial),
+            };
+            let allowed = match decided {
                 Ok(allowed) => allowed,
                 Err(denial) => {
                     self.audit(tx, access, Event::denied(processing, ask.name, ask.object.clone(), Some(subject), ask.categories, denial))?;
                     return Ok(Verdict::Denied(denial));
                 }
             };
+            if ask.unless_held
+                && let Some(reason) = self.hold_reason(tx, &key, processing, subject, record)?
+            {
+                self.audit(tx, access, Event::denied(processing, ask.name, ask.object.clone(), Some(subject), ask.categories, Denial::Held))?;
+                return Ok(Verdict::Held(reason));
+            }
             let (value, reason) = act(tx, &key, allowed)?;
-            let mut event = Event::allowed(processing, ask.name, ask.object.clone(), Some(subject), allowed);
+            let mut event = Event::allowed(processing, ask.name, ask.object.clone(), Some(subject), allowed.categories);
             if let Some(reason) = reason {
                 event.reason = reason;
             }
@@ -700,6 +895,52 @@ impl Kernel {
             Ok(Verdict::Allowed(value))
         });
         self.finish(processing, result)
+    }
+
+    /// Whether the grant's scopes reach `subject` (or `record`, for scopes
+    /// of records): `Err` names the relation that is missing. `None` for the
+    /// subject is a new one, which only a grant reaching everyone may create.
+    fn reach(&self, tx: &mut dyn Tx, access: &Access, allowed: Allowed, subject: Option<&SubjectId>, record: Option<&RecordId>) -> Result<Result<(), Denial>, KernelError> {
+        let own = subject.is_some() && subject == access.subject.as_ref();
+        let mut failed: Option<StoreError> = None;
+        let reached = reaches(allowed.scopes, own, |scope| {
+            let object = if scope.of_record() { record.map(RecordId::as_str) } else { subject.map(SubjectId::as_str) };
+            let actor = if scope == Scope::Staff { Some(ORGANISATION) } else { access.subject.as_ref().map(SubjectId::as_str) };
+            let (Some(object), Some(actor)) = (object, actor) else { return false };
+            match tx.related(object, scope.name(), actor) {
+                Ok(holds) => holds,
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            }
+        });
+        match failed {
+            Some(e) => Err(e.into()),
+            None => Ok(reached),
+        }
+    }
+
+    /// The reason of a hold on `record` (or, without one, on any record of
+    /// the subject under `processing`), if one is in force.
+    fn hold_reason(&self, tx: &mut dyn Tx, key: &SubjectKey, processing: ProcessingId, subject: &SubjectId, record: Option<&RecordId>) -> Result<Option<String>, KernelError> {
+        let records: Vec<RecordId> = match record {
+            Some(record) => vec![record.clone()],
+            None => {
+                let name = &self.register.processing(processing).id;
+                tx.fields(subject, Some(name))?.into_iter().map(|f| f.record).collect::<std::collections::BTreeSet<_>>().into_iter().collect()
+            }
+        };
+        for record in records {
+            let record = RecordRef { subject: subject.clone(), record };
+            let events = self.open_events(tx, key, &record, |_| true)?;
+            let facts: Vec<(&str, jiff::Timestamp)> = events.iter().map(|e| (e.event.as_str(), e.at)).collect();
+            if grondslag_register::due::held(&facts) {
+                let placed = events.iter().rev().find(|e| e.event == grondslag_register::due::HOLD_PLACED);
+                return Ok(Some(placed.and_then(|e| e.detail.clone()).unwrap_or_else(|| "no reason recorded".to_string())));
+            }
+        }
+        Ok(None)
     }
 
     /// [`Kernel::on_subject`] for one record, which must belong to the
@@ -710,9 +951,9 @@ impl Kernel {
         processing: ProcessingId,
         record: &RecordRef,
         ask: Ask<'_>,
-        mut act: impl FnMut(&mut dyn Tx, &SubjectKey, CategorySet) -> Result<(T, Option<String>), KernelError>,
+        mut act: impl FnMut(&mut dyn Tx, &SubjectKey, Allowed) -> Result<(T, Option<String>), KernelError>,
     ) -> Result<T, KernelError> {
-        self.on_subject(access, processing, &record.subject, ask, |tx, key, allowed| {
+        self.on_subject(access, processing, &record.subject, Some(&record.record), ask, |tx, key, allowed| {
             self.check_record(tx, processing, record)?;
             act(tx, key, allowed)
         })
@@ -726,15 +967,16 @@ impl Kernel {
     }
 
     /// Summaries of the records `fetch` finds under `processing`, for a role
-    /// that may read there; restricted subjects are left out except for the
-    /// rights process. One audit entry per subject, as child spans of one
-    /// operation.
+    /// that may read there: only those its grant reaches (`fetch` says
+    /// whether it fetched only those; otherwise each row is checked), and
+    /// restricted subjects only for the rights process. One audit entry per
+    /// subject, as child spans of one operation.
     fn summaries(
         &self,
         access: &Access,
         processing: ProcessingId,
         action: &str,
-        mut fetch: impl FnMut(&mut dyn Tx) -> Result<Vec<RecordRow>, KernelError>,
+        mut fetch: impl FnMut(&mut dyn Tx, Allowed) -> Result<(Vec<RecordRow>, bool), KernelError>,
     ) -> Result<Vec<RecordSummary>, KernelError> {
         let p = self.register.processing(processing);
         let operation = Access { parent_span: Some(SpanId::random()), ..access.clone() };
@@ -747,9 +989,13 @@ impl Kernel {
                     return Ok(Verdict::Denied(denial));
                 }
             };
-            let shown = allowed.intersection(CategorySet::EMPTY.with(Category::CaseNumber));
+            let shown = allowed.categories.intersection(CategorySet::EMPTY.with(Category::CaseNumber));
+            let (rows, reached) = fetch(tx, allowed)?;
             let mut summaries = Vec::new();
-            for row in fetch(tx)? {
+            for row in rows {
+                if !reached && self.reach(tx, access, allowed, Some(&row.subject), Some(&row.record))?.is_err() {
+                    continue;
+                }
                 if !p.rights_process && tx.subject(&row.subject)?.is_some_and(|s| s.restricted) {
                     continue;
                 }
@@ -759,6 +1005,35 @@ impl Kernel {
             Ok(Verdict::Allowed(summaries))
         });
         self.finish(processing, result)
+    }
+
+    /// Puts a relation between `actor` (a person's own file; none for the
+    /// organisation's `staff`) and the record or its subject, as `scope`
+    /// reads it — or takes it away when `present` is false. A step of
+    /// `action` under `processing`, decided and audited like any other:
+    /// assigning an expert is a case handler's `advance`, an authorisation
+    /// is `file`d by the person who gives it or by staff.
+    #[allow(clippy::too_many_arguments)]
+    pub fn relate(&self, access: &Access, processing: ProcessingId, action: Action, record: &RecordRef, scope: Scope, actor: Option<&SubjectId>, present: bool) -> Result<(), KernelError> {
+        let object = if scope.of_record() { record.record.as_str() } else { record.subject.as_str() };
+        let actor_key = match (scope, actor) {
+            (Scope::Staff, _) => ORGANISATION,
+            (_, Some(actor)) => actor.as_str(),
+            (_, None) => return Err(KernelError::NoRelation(scope)),
+        };
+        if matches!(scope, Scope::Own | Scope::All) {
+            return Err(KernelError::NoRelation(scope));
+        }
+        let name = format!("{}:{}", if present { "relate" } else { "unrelate" }, scope.name());
+        let ask = Ask::new(action, &name, format!("{object}:{actor_key}"));
+        self.on_record(access, processing, record, ask, |tx, _, _| {
+            if present {
+                tx.relate(object, scope.name(), actor_key)?;
+            } else {
+                tx.unrelate(object, scope.name(), actor_key)?;
+            }
+            Ok(((), None))
+        })
     }
 
     fn question(&self, role: Role, action: Action, processing: ProcessingId, categories: CategorySet, restricted: bool) -> Question {
@@ -878,9 +1153,11 @@ impl Kernel {
     }
 
     fn finish<T>(&self, processing: ProcessingId, result: Result<Verdict<T>, KernelError>) -> Result<T, KernelError> {
+        let name = || self.register.processing(processing).id.clone();
         match result? {
             Verdict::Allowed(value) => Ok(value),
-            Verdict::Denied(denial) => Err(KernelError::Denied { processing: self.register.processing(processing).id.clone(), denial }),
+            Verdict::Denied(denial) => Err(KernelError::Denied { processing: name(), denial }),
+            Verdict::Held(reason) => Err(KernelError::Held { processing: name(), reason }),
         }
     }
 }

@@ -73,7 +73,7 @@ impl Kernel {
         let ask = Ask::new(Action::Write, "hold", record.record.to_string());
         self.on_record(access, processing, record, ask, |tx, key, _| {
             let detail = format!("{reason}; review {review}");
-            let row = EventRow { event: HOLD_PLACED.to_string(), at: access.now, actor: access.actor.clone(), detail: Some(key.seal(&event_context(record, HOLD_PLACED), detail.as_bytes())?) };
+            let row = EventRow { event: HOLD_PLACED.to_string(), at: access.now, actor: access.actor.clone(), detail: Some(key.seal(&event_context(record, HOLD_PLACED), detail.as_bytes())?), audience: Some("staff".to_string()) };
             tx.add_event(&record.record, &row, None)?;
             self.refresh_due(tx, processing, record)?;
             tx.set_review(&record.record, Some(review))?;
@@ -99,7 +99,7 @@ impl Kernel {
 
     /// Releases a hold; a record past its term is then due at once.
     pub fn release(&self, access: &Access, processing: ProcessingId, record: &RecordRef, outcome: &str) -> Result<(), KernelError> {
-        self.record_event(access, processing, record, HOLD_RELEASED, None, Some(outcome))?;
+        self.record_event(access, processing, record, Action::Write, HOLD_RELEASED, None, Some(crate::Detail::staff(outcome)))?;
         self.transact(|tx| {
             tx.set_review(&record.record, None)?;
             Ok(Verdict::Allowed(()))

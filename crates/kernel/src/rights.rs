@@ -23,17 +23,21 @@ impl Kernel {
     /// every record of every processing, decrypted; every disclosure; and
     /// every audit entry about the subject — who looked, when, under which
     /// processing. Only a processing of the rights process may ask, so it
-    /// works for a restricted subject too.
+    /// works for a restricted subject too; it is a read there, so a person
+    /// reads their own (`self`) and the privacy team anyone's. Events meant
+    /// only for the organisation are left out unless the grant reaches
+    /// everyone.
     pub fn export(&self, access: &Access, rights: ProcessingId, subject: &SubjectId) -> Result<SubjectExport, KernelError> {
         self.require_rights_process(access, rights, subject, "export")?;
         let everything: CategorySet = Category::ALL.iter().copied().collect();
         let ask = Ask::new(Action::Read, "export", subject.to_string()).categories(self.register.processing(rights).categories);
-        self.on_subject(access, rights, subject, ask, |tx, key, _| {
+        self.on_subject(access, rights, subject, None, ask, |tx, key, allowed| {
             let records = self.open_fields(tx, key, subject, None, everything, None)?;
             let mut events = Vec::new();
+            let staff = allowed.scopes.contains(grondslag_register::Scope::All);
             for view in &records {
                 let record = RecordRef { subject: subject.clone(), record: view.record.clone() };
-                events.push((view.record.clone(), self.open_events(tx, key, &record)?));
+                events.push((view.record.clone(), self.open_events(tx, key, &record, |audience| staff || audience != Some("staff"))?));
             }
             let disclosures = tx.disclosures_of(subject)?;
             let accesses = tx.audit_of(subject)?.iter().map(|row| parse_entry(&row.entry)).collect::<Result<Vec<_>, _>>()?;
@@ -43,12 +47,13 @@ impl Kernel {
 
     /// The rights process acting on a record of any processing of the
     /// subject: erasure (art. 17) or withdrawal of consent. Allowed when
-    /// `rights` is the rights process and the role may erase there; audited
-    /// under the rights process, naming the record's own processing.
+    /// `rights` is the rights process and the role may handle requests
+    /// there; refused while the record is under a hold; audited under the
+    /// rights process, naming the record's own processing.
     pub fn rights_erase(&self, access: &Access, rights: ProcessingId, record: &RecordRef, why: &str) -> Result<Erased, KernelError> {
         self.require_rights_process(access, rights, &record.subject, "rights_erase")?;
-        let ask = Ask::new(Action::Erase, "rights_erase", record.record.to_string());
-        let erased = self.on_subject(access, rights, &record.subject, ask, |tx, _, _| {
+        let ask = Ask::new(Action::Handle, "rights_erase", record.record.to_string()).unless_held();
+        let erased = self.on_subject(access, rights, &record.subject, Some(&record.record), ask, |tx, _, _| {
             let row = tx.record(&record.record)?.filter(|row| row.subject == record.subject).ok_or_else(|| KernelError::RecordMismatch { record: record.record.clone() })?;
             let (erased, shredded) = erase_one(tx, record)?;
             Ok((erased, Some(format!("{why}: erased a record of {}{shredded}", row.processing))))
@@ -63,8 +68,8 @@ impl Kernel {
     pub fn rights_rectify(&self, access: &Access, rights: ProcessingId, record: &RecordRef, category: Category, value: &Value) -> Result<(), KernelError> {
         self.require_rights_process(access, rights, &record.subject, "rectify")?;
         let prepared = values::prepare(category, value)?;
-        let ask = Ask::new(Action::Write, "rectify", format!("{}:{category}", record.record));
-        self.on_subject(access, rights, &record.subject, ask, |tx, key, _| {
+        let ask = Ask::new(Action::Handle, "rectify", format!("{}:{category}", record.record)).categories(CategorySet::EMPTY.with(category));
+        self.on_subject(access, rights, &record.subject, Some(&record.record), ask, |tx, key, _| {
             let row = tx.record(&record.record)?.filter(|row| row.subject == record.subject).ok_or_else(|| KernelError::RecordMismatch { record: record.record.clone() })?;
             let holder = self.processing(&row.processing)?;
             if !self.register.processing(holder).categories.contains(category) {
@@ -82,7 +87,7 @@ impl Kernel {
         if self.register.processing(rights).rights_process {
             return Ok(());
         }
-        let denial = Denial::RoleNotAllowed { role: access.role, action: Action::Write };
+        let denial = Denial::RoleNotAllowed { role: access.role, action: Action::Handle };
         self.transact(|tx| {
             self.audit(tx, access, Event::denied(rights, action, subject.to_string(), Some(subject), CategorySet::EMPTY, denial))?;
             Ok(Verdict::<()>::Denied(denial))
@@ -94,7 +99,7 @@ impl Kernel {
     pub fn restrict(&self, access: &Access, processing: ProcessingId, subject: &SubjectId, restricted: bool) -> Result<(), KernelError> {
         self.require_rights_process(access, processing, subject, "restrict")?;
         let action = if restricted { "restrict" } else { "lift_restriction" };
-        self.on_subject(access, processing, subject, Ask::new(Action::Write, action, subject.to_string()), |tx, _, _| {
+        self.on_subject(access, processing, subject, None, Ask::new(Action::Handle, action, subject.to_string()), |tx, _, _| {
             tx.set_restricted(subject, restricted)?;
             Ok(((), None))
         })

@@ -21,12 +21,12 @@ pub mod taxonomy;
 pub use categories::CategorySet;
 pub use diagnostic::{Diagnostic, RegisterError};
 pub use model::{
-    Basis, Contact, Disclosure, Duration, DurationUnit, Grant, Meta, NamedTerm, Processing,
+    Basis, Contact, Disclosure, Duration, DurationUnit, Grant, Meta, RoleGrants, NamedTerm, Processing,
     ProcessingId, Recipient, RecipientId, RecipientKind, Register, Retention, Section, Statement,
     Term,
 };
 pub use parse::parse;
-pub use taxonomy::{Action, Category, Role, Sensitivity};
+pub use taxonomy::{Action, Category, Role, Scope, ScopeSet, Sensitivity};
 
 /// The register the product ships, compiled into the binary so that it
 /// starts with no configuration.

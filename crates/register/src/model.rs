@@ -8,7 +8,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::categories::CategorySet;
-use crate::taxonomy::{Action, Role};
+use crate::taxonomy::{Action, Role, Scope, ScopeSet};
 
 /// Index of a processing in [`Register::processings`]; resolved from its id
 /// once, at the edge, so decisions never look up strings.
@@ -171,6 +171,9 @@ pub struct Recipient {
     /// Every disclosure first needs a recorded check that the legal
     /// obligation really exists (E15.LEGAL).
     pub legal_check: bool,
+    /// The ground (AVG art. 23) on which the person concerned is not told
+    /// of this party's request while it awaits its check.
+    pub withheld_from_subject: Option<String>,
 }
 
 /// The lawful basis of AVG art. 6.
@@ -346,28 +349,27 @@ impl Retention {
     }
 }
 
-/// What one role may do under one processing.
+/// What one role may do with one action under one processing: to whose
+/// data (the scopes; none means not granted) and which categories.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Grant {
-    #[serde(serialize_with = "serialize_actions")]
-    pub actions: u8,
+    #[serde(serialize_with = "serialize_scopes")]
+    pub scopes: ScopeSet,
     pub categories: CategorySet,
 }
 
 impl Grant {
-    pub fn allows(self, action: Action) -> bool {
-        self.actions & action.bit() != 0
+    pub fn is_granted(self) -> bool {
+        !self.scopes.is_empty()
     }
 }
 
-fn serialize_actions<S: serde::Serializer>(actions: &u8, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(
-        Action::ALL
-            .iter()
-            .filter(|a| actions & a.bit() != 0)
-            .map(|a| a.name()),
-    )
+fn serialize_scopes<S: serde::Serializer>(scopes: &ScopeSet, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(scopes.iter().map(Scope::name))
 }
+
+/// A role's grants under one processing, one per action.
+pub type RoleGrants = [Grant; Action::ALL.len()];
 
 #[derive(Debug, Serialize)]
 pub struct Disclosure {
@@ -404,7 +406,7 @@ pub struct Processing {
     pub save_and_resume: bool,
     pub rights_process: bool,
     #[serde(serialize_with = "serialize_grants")]
-    pub grants: [Grant; Role::ALL.len()],
+    pub grants: [RoleGrants; Role::ALL.len()],
     /// First 12 hex digits of the SHA-256 of everything above: changes
     /// whenever the processing changes, so audit entries name the exact
     /// version they were decided under.
@@ -413,21 +415,24 @@ pub struct Processing {
 }
 
 fn serialize_grants<S: serde::Serializer>(
-    grants: &[Grant; Role::ALL.len()],
+    grants: &[RoleGrants; Role::ALL.len()],
     s: S,
 ) -> Result<S::Ok, S::Error> {
-    s.collect_map(
-        Role::ALL
-            .iter()
-            .zip(grants.iter())
-            .filter(|(_, g)| g.actions != 0)
-            .map(|(r, g)| (r.name(), g)),
-    )
+    s.collect_map(Role::ALL.iter().zip(grants.iter()).filter(|(_, g)| g.iter().any(|g| g.is_granted())).map(|(r, g)| {
+        let actions: std::collections::BTreeMap<&str, &Grant> =
+            Action::ALL.iter().zip(g.iter()).filter(|(_, g)| g.is_granted()).map(|(a, g)| (a.name(), g)).collect();
+        (r.name(), actions)
+    }))
 }
 
 impl Processing {
-    pub fn grant(&self, role: Role) -> Grant {
-        self.grants[role.index()]
+    pub fn grant(&self, role: Role, action: Action) -> Grant {
+        self.grants[role.index()][action.index()]
+    }
+
+    /// Whether the role has any grant here.
+    pub fn grants_any(&self, role: Role) -> bool {
+        self.grants[role.index()].iter().any(|g| g.is_granted())
     }
 
     pub fn disclosure_to(&self, recipient: RecipientId) -> Option<CategorySet> {

@@ -17,9 +17,9 @@ use crate::categories::CategorySet;
 use crate::diagnostic::{RegisterError, Sink, did_you_mean};
 use crate::model::{
     Basis, Contact, Disclosure, Duration, Grant, Meta, NamedTerm, Processing, ProcessingId,
-    Recipient, RecipientId, RecipientKind, Register, Retention, Section, Statement, Term,
+    Recipient, RecipientId, RecipientKind, Register, Retention, RoleGrants, Section, Statement, Term,
 };
-use crate::taxonomy::{Action, Category, Role};
+use crate::taxonomy::{Action, Category, Role, Scope, ScopeSet};
 
 type Name = Spanned<String>;
 
@@ -75,6 +75,7 @@ struct RawRecipient {
     categories: Vec<Name>,
     #[serde(default)]
     legal_check: bool,
+    withheld_from_subject: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -114,7 +115,7 @@ struct RawProcessing {
     #[serde(default)]
     rights_process: bool,
     #[serde(default)]
-    access: BTreeMap<String, Spanned<RawGrant>>,
+    access: BTreeMap<String, Spanned<RawGrants>>,
 }
 
 #[derive(Deserialize)]
@@ -129,45 +130,119 @@ struct RawRetention {
     fallback_term: Option<Name>,
 }
 
-/// `role = ["read"]` or `role = { actions = ["read"], categories = [...] }`.
+/// A role's grants under one processing, in one of three forms:
+/// `role = ["read"]` (scope `all`, every category),
+/// `role = { actions = ["read"], scope = "self", categories = [...] }`, or a
+/// list of such tables when the role reaches different people for
+/// different actions.
+struct RawGrants(Vec<RawGrant>);
+
 struct RawGrant {
     actions: Vec<Name>,
+    /// `None`: the list form, scope `all`.
+    scopes: Option<Spanned<Vec<String>>>,
     categories: Option<Vec<Name>>,
 }
 
-impl<'de> Deserialize<'de> for RawGrant {
+/// One element of the list form: an action name, or a grant table.
+enum Element {
+    Action(String),
+    Grant(RawGrant),
+}
+
+fn grant_table<'de, A: MapAccess<'de>>(mut map: A) -> Result<RawGrant, A::Error> {
+    let mut actions = None;
+    let mut scopes = None;
+    let mut categories = None;
+    while let Some(key) = map.next_key::<String>()? {
+        match key.as_str() {
+            "actions" => actions = Some(map.next_value::<Vec<Name>>()?),
+            "scope" => scopes = Some(map.next_value::<Spanned<OneOrMore>>()?),
+            "categories" => categories = Some(map.next_value::<Vec<Name>>()?),
+            other => return Err(de::Error::unknown_field(other, &["actions", "scope", "categories"])),
+        }
+    }
+    let actions = actions.ok_or_else(|| de::Error::missing_field("actions"))?;
+    let scopes = scopes.ok_or_else(|| de::Error::custom("a grant table needs `scope`: whose data it reaches, e.g. scope = \"self\" or scope = \"all\""))?;
+    let span = scopes.span();
+    Ok(RawGrant { actions, scopes: Some(Spanned::new(span, scopes.into_inner().0)), categories })
+}
+
+/// `"self"` or `["self", "represented"]`.
+struct OneOrMore(Vec<String>);
+
+impl<'de> Deserialize<'de> for OneOrMore {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = OneOrMore;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a scope name, or a list of scope names")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<OneOrMore, E> {
+                Ok(OneOrMore(vec![v.to_string()]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<OneOrMore, A::Error> {
+                let mut names = Vec::new();
+                while let Some(name) = seq.next_element::<String>()? {
+                    names.push(name);
+                }
+                Ok(OneOrMore(names))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Element {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Element;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an action name, or a table with `actions`, `scope` and `categories`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Element, E> {
+                Ok(Element::Action(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Element, A::Error> {
+                grant_table(map).map(Element::Grant)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawGrants {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct GrantVisitor;
 
         impl<'de> Visitor<'de> for GrantVisitor {
-            type Value = RawGrant;
+            type Value = RawGrants;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a list of actions, or a table with `actions` and `categories`")
+                f.write_str("a list of actions, a table with `actions`, `scope` and `categories`, or a list of such tables")
             }
 
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawGrant, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawGrants, A::Error> {
                 let mut actions = Vec::new();
-                while let Some(action) = seq.next_element::<Name>()? {
-                    actions.push(action);
-                }
-                Ok(RawGrant { actions, categories: None })
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawGrant, A::Error> {
-                let mut actions = None;
-                let mut categories = None;
-                while let Some(key) = map.next_key::<String>()? {
-                    match key.as_str() {
-                        "actions" => actions = Some(map.next_value::<Vec<Name>>()?),
-                        "categories" => categories = Some(map.next_value::<Vec<Name>>()?),
-                        other => {
-                            return Err(de::Error::unknown_field(other, &["actions", "categories"]));
-                        }
+                let mut tables = Vec::new();
+                while let Some(element) = seq.next_element::<Spanned<Element>>()? {
+                    let span = element.span();
+                    match element.into_inner() {
+                        Element::Action(name) => actions.push(Spanned::new(span, name)),
+                        Element::Grant(grant) => tables.push(grant),
                     }
                 }
-                let actions = actions.ok_or_else(|| de::Error::missing_field("actions"))?;
-                Ok(RawGrant { actions, categories })
+                match (actions.is_empty(), tables.is_empty()) {
+                    (_, true) => Ok(RawGrants(vec![RawGrant { actions, scopes: None, categories: None }])),
+                    (true, false) => Ok(RawGrants(tables)),
+                    (false, false) => Err(de::Error::custom("a grant is either a list of actions or a list of tables, not both; write the actions into a table with its `scope`")),
+                }
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawGrants, A::Error> {
+                Ok(RawGrants(vec![grant_table(map)?]))
             }
         }
 
@@ -420,6 +495,7 @@ impl Builder<'_, '_> {
                 legal_basis: r.legal_basis.clone(),
                 categories,
                 legal_check: r.legal_check,
+                withheld_from_subject: r.withheld_from_subject.clone(),
             });
         }
         recipients
@@ -497,49 +573,93 @@ impl Builder<'_, '_> {
         }
     }
 
-    fn grants(&mut self, p: &RawProcessing, declared: CategorySet) -> [Grant; Role::ALL.len()] {
-        let mut grants = [Grant::default(); Role::ALL.len()];
-        for (role_name, grant) in &p.access {
+    fn grants(&mut self, p: &RawProcessing, declared: CategorySet) -> [RoleGrants; Role::ALL.len()] {
+        let mut grants = [RoleGrants::default(); Role::ALL.len()];
+        for (role_name, raw) in &p.access {
             let Some(role) = Role::from_name(role_name) else {
                 let help = match did_you_mean(role_name, Role::ALL.iter().map(|r| r.name())) {
                     Some(close) => format!("did you mean `{close}`?"),
                     None => "use a role listed in docs/register.md".to_string(),
                 };
-                self.error(grant.span(), format!("unknown role `{role_name}`"), Some(help));
+                self.error(raw.span(), format!("unknown role `{role_name}`"), Some(help));
                 continue;
             };
-            let raw = grant.get_ref();
-            let mut actions = 0u8;
-            for action in &raw.actions {
-                match Action::from_name(action.get_ref()) {
-                    Some(a) => actions |= a.bit(),
-                    None => self.error(
-                        action.span(),
-                        format!("unknown action `{}`", action.get_ref()),
-                        Some("use \"read\", \"write\", \"disclose\" or \"erase\"".to_string()),
-                    ),
+            for grant in &raw.get_ref().0 {
+                let scopes = self.scopes(role, grant, raw.span());
+                let categories = self.granted_categories(role_name, p, grant, declared);
+                for action in &grant.actions {
+                    let Some(a) = Action::from_name(action.get_ref()) else {
+                        let names: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+                        let help = match did_you_mean(action.get_ref(), names.iter().copied()) {
+                            Some(close) => format!("did you mean `{close}`?"),
+                            None => format!("use one of: {}", names.join(", ")),
+                        };
+                        self.error(action.span(), format!("unknown action `{}`", action.get_ref()), Some(help));
+                        continue;
+                    };
+                    let slot = &mut grants[role.index()][a.index()];
+                    if slot.is_granted() {
+                        self.error(
+                            action.span(),
+                            format!("role `{role_name}` is given `{a}` twice under `{}`", p.id.get_ref()),
+                            Some("give each action once per role; list several scopes in one `scope = [...]`".to_string()),
+                        );
+                    }
+                    *slot = Grant { scopes, categories };
                 }
             }
-            let categories = match &raw.categories {
-                None => declared,
-                Some(names) => {
-                    for name in names {
-                        if let Some(c) = self.category(name)
-                            && !declared.contains(c)
-                        {
-                            self.error(
-                                name.span(),
-                                format!("role `{role_name}` is given `{c}`, which processing `{}` does not hold", p.id.get_ref()),
-                                Some(format!("add `{c}` to the processing's categories, or remove it here")),
-                            );
-                        }
-                    }
-                    self.categories(names).intersection(declared)
-                }
-            };
-            grants[role.index()] = Grant { actions, categories };
         }
         grants
+    }
+
+    /// The scopes of a grant; the list form means `all`. A role that acts
+    /// for a person may not reach everyone's data.
+    fn scopes(&mut self, role: Role, grant: &RawGrant, role_span: Range<usize>) -> ScopeSet {
+        let (names, span) = match &grant.scopes {
+            None => (vec![Scope::All.name().to_string()], role_span),
+            Some(names) => (names.get_ref().clone(), names.span()),
+        };
+        if names.is_empty() {
+            self.error(span.clone(), "an empty scope reaches nobody".to_string(), Some("name whose data the grant reaches, e.g. scope = \"self\"".to_string()));
+        }
+        let mut scopes = ScopeSet::EMPTY;
+        for name in &names {
+            match Scope::from_name(name) {
+                Some(scope) => scopes = scopes.with(scope),
+                None => {
+                    let known: Vec<&str> = Scope::ALL.iter().map(|s| s.name()).collect();
+                    let help = match did_you_mean(name, known.iter().copied()) {
+                        Some(close) => format!("did you mean `{close}`?"),
+                        None => format!("use one of: {}", known.join(", ")),
+                    };
+                    self.error(span.clone(), format!("unknown scope `{name}`"), Some(help));
+                }
+            }
+        }
+        if role.acts_for_a_person() && scopes.contains(Scope::All) {
+            self.error(
+                span,
+                format!("role `{role}` acts for one person, so it may not reach everyone's data (scope `all`)"),
+                Some("write the grant as a table with a narrower scope, e.g. `{ actions = [\"file\", \"read\"], scope = \"self\" }`".to_string()),
+            );
+        }
+        scopes
+    }
+
+    fn granted_categories(&mut self, role_name: &str, p: &RawProcessing, grant: &RawGrant, declared: CategorySet) -> CategorySet {
+        let Some(names) = &grant.categories else { return declared };
+        for name in names {
+            if let Some(c) = self.category(name)
+                && !declared.contains(c)
+            {
+                self.error(
+                    name.span(),
+                    format!("role `{role_name}` is given `{c}`, which processing `{}` does not hold", p.id.get_ref()),
+                    Some(format!("add `{c}` to the processing's categories, or remove it here")),
+                );
+            }
+        }
+        self.categories(names).intersection(declared)
     }
 
     fn disclosures(

@@ -135,6 +135,12 @@ impl Category {
     pub fn bit(self) -> u64 {
         1u64 << (self as u8)
     }
+
+    /// What an account signs in with and acts as: kept out of every
+    /// rights-request change.
+    pub fn is_sign_in_data(self) -> bool {
+        matches!(self, Category::Username | Category::Password | Category::SecondFactor | Category::RecoveryCodes | Category::SystemUser)
+    }
 }
 
 impl fmt::Display for Category {
@@ -175,8 +181,8 @@ macro_rules! closed_enum {
 }
 
 closed_enum! {
-    /// Who is acting. Relations (a representative and their principal) are
-    /// checked by the module that owns them; the role only opens the door.
+    /// Who is acting. The role opens a door; the grant's scope says to whose
+    /// files (see [`Scope`]).
     Role {
         Applicant = "applicant", "aanvrager";
         Representative = "representative", "gemachtigde";
@@ -199,10 +205,15 @@ closed_enum! {
 }
 
 closed_enum! {
-    /// What is done with the data.
+    /// What is done with the data. Filing something new is not changing
+    /// what exists: an applicant files an application or a request about
+    /// themselves, and only staff move it through its life cycle.
     Action {
         Read = "read", "inzien";
-        Write = "write", "vastleggen";
+        File = "file", "indienen";
+        Write = "write", "wijzigen";
+        Advance = "advance", "een stap in de afhandeling zetten";
+        Handle = "handle", "een privacyverzoek afhandelen";
         Disclose = "disclose", "verstrekken";
         Erase = "erase", "wissen";
     }
@@ -212,10 +223,107 @@ impl Action {
     pub fn bit(self) -> u8 {
         1u8 << (self as u8)
     }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+closed_enum! {
+    /// Whose data a grant reaches. `all` is the organisation acting on
+    /// anyone's file; every other scope is a relation between the actor and
+    /// the person or record, which the kernel stores and checks.
+    Scope {
+        Own = "self", "alleen je eigen gegevens";
+        Represented = "represented", "alleen van wie je gemachtigde bent";
+        Assigned = "assigned", "alleen de dossiers die aan je zijn toegewezen";
+        Coached = "coached", "alleen van de medewerkers die je coacht";
+        Managed = "managed", "alleen van de medewerkers in je eigen team";
+        OwnCalls = "own_calls", "alleen gesprekken die je zelf voerde";
+        Staff = "staff", "alleen van medewerkers van de organisatie";
+        All = "all", "van iedereen, voor de eigen taak";
+    }
+}
+
+impl Scope {
+    pub fn bit(self) -> u8 {
+        1u8 << (self as u8)
+    }
+
+    /// Whether the relation holds of a record (a case assigned to an
+    /// expert, a call an agent took) rather than of a person.
+    pub fn of_record(self) -> bool {
+        matches!(self, Scope::Assigned | Scope::OwnCalls)
+    }
+
+    /// What a denial says when the relation is missing, to the actor.
+    pub fn missing(self) -> &'static str {
+        match self {
+            Scope::Own => "you may act only on your own file",
+            Scope::Represented => "you hold no active authorisation (machtiging) from this person",
+            Scope::Assigned => "this case is not assigned to you",
+            Scope::Coached => "you do not coach this employee",
+            Scope::Managed => "this employee is not in your team",
+            Scope::OwnCalls => "this is not a call you took",
+            Scope::Staff => "this person is not a member of staff",
+            Scope::All => "no grant reaches this file",
+        }
+    }
+}
+
+/// A set of scopes, one bit each.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct ScopeSet(u8);
+
+impl ScopeSet {
+    pub const EMPTY: ScopeSet = ScopeSet(0);
+
+    #[must_use]
+    pub fn with(self, scope: Scope) -> ScopeSet {
+        ScopeSet(self.0 | scope.bit())
+    }
+
+    pub fn contains(self, scope: Scope) -> bool {
+        self.0 & scope.bit() != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Scope> {
+        Scope::ALL.iter().copied().filter(move |s| self.contains(*s))
+    }
+}
+
+impl FromIterator<Scope> for ScopeSet {
+    fn from_iter<I: IntoIterator<Item = Scope>>(iter: I) -> Self {
+        iter.into_iter().fold(ScopeSet::EMPTY, ScopeSet::with)
+    }
+}
+
+impl fmt::Debug for ScopeSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter().map(Scope::name)).finish()
+    }
+}
+
+impl fmt::Display for ScopeSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.iter().map(Scope::name).collect();
+        f.write_str(&names.join(", "))
+    }
 }
 
 impl Role {
     pub fn index(self) -> usize {
         self as usize
+    }
+
+    /// Roles that act for one person (themselves or whom they represent),
+    /// never for the organisation: a grant of theirs must name a scope
+    /// narrower than `all`.
+    pub fn acts_for_a_person(self) -> bool {
+        matches!(self, Role::Applicant | Role::Representative)
     }
 }

@@ -1,7 +1,7 @@
 //! Rights requests, kept under the register's rights process.
 
-use grondslag_kernel::{Access, Kernel, KernelError, RecordRef, SubjectExport, SubjectId, Value};
-use grondslag_register::{Category, ProcessingId};
+use grondslag_kernel::{Access, Detail, Kernel, KernelError, RecordRef, SubjectExport, SubjectId, Value};
+use grondslag_register::{Action, Category, ProcessingId};
 use std::collections::BTreeMap;
 
 use jiff::civil::Date;
@@ -62,8 +62,6 @@ pub enum RequestError {
     UnknownKind(String),
     #[error("the requester's identity has not been verified; verify it first (method, by whom) — nothing is answered or changed before")]
     IdentityNotVerified,
-    #[error("the requester has no authorisation from the person the request is about; a request for someone else needs a valid authorisation (machtiging)")]
-    NotAuthorised,
     #[error("this request was answered already")]
     Answered,
     #[error("not a rights request: {0}")]
@@ -103,32 +101,31 @@ impl<'k> Requests<'k> {
         Ok(Requests { kernel, processing: kernel.processing(PROCESSING)? })
     }
 
-    /// Files a request of `subject` (received now, `access.now`), made by
-    /// the person or by `representative` — who must hold an active
-    /// authorisation from them (E13); otherwise nothing is filed.
-    pub fn file(&self, access: &Access, subject: &SubjectId, kind: RightKind, requester: &str, representative: Option<&SubjectId>) -> Result<RequestState, RequestError> {
-        if let Some(representative) = representative
-            && !grondslag_claims::cases::represents(self.kernel, access, subject, representative.as_str())?
-        {
-            return Err(RequestError::NotAuthorised);
+    /// Files a request of `subject` (received now, `access.now`), about
+    /// `concerns` when the person names a processing (the consent to
+    /// withdraw, the use to object to). The kernel decides who may: the
+    /// person themselves, their representative, or an employee passing on
+    /// a request received for the person — who files it but may not read
+    /// it back, so the state is returned as filed.
+    pub fn file(&self, access: &Access, subject: &SubjectId, kind: RightKind, requester: &str, concerns: Option<&str>) -> Result<RequestState, RequestError> {
+        // Checked before anything is filed, so a wrong name leaves no half request.
+        if let Some(processing) = concerns {
+            self.kernel.processing(processing)?;
         }
         let fields = [(Category::Name, Value::text(requester)), (Category::FreeText, Value::text(kind.name()))];
         let request = self.kernel.write(access, self.processing, Some(subject), None, &fields)?;
-        self.kernel.record_event(access, self.processing, &request, "received", Some("awaiting_identity"), Some(kind.name()))?;
-        self.state(access, &request)
-    }
-
-    /// Records which processing the request is about; it must be one of the register's.
-    pub fn concerns(&self, access: &Access, request: &RecordRef, processing: &str) -> Result<RequestState, RequestError> {
-        self.kernel.processing(processing)?;
-        self.kernel.record_event(access, self.processing, request, "concerns", None, Some(processing))?;
-        self.state(access, request)
+        self.kernel.record_event(access, self.processing, &request, Action::File, "received", Some("awaiting_identity"), Some(Detail::to(Category::FreeText, kind.name())))?;
+        if let Some(processing) = concerns {
+            self.kernel.record_event(access, self.processing, &request, Action::File, "concerns", None, Some(Detail::to(Category::FreeText, processing)))?;
+        }
+        let received = terms::amsterdam_date(access.now);
+        Ok(RequestState { request, kind, received, due: terms::answer_due(received), identity: None, answered: false, concerns: concerns.map(str::to_string) })
     }
 
     /// Records how the requester's identity was verified, and by whom.
     pub fn verify_identity(&self, access: &Access, request: &RecordRef, method: &str) -> Result<RequestState, RequestError> {
         let detail = format!("{method}; verified by {}", access.actor);
-        self.kernel.record_event(access, self.processing, request, "identity_verified", Some("open"), Some(&detail))?;
+        self.kernel.record_event(access, self.processing, request, Action::Handle, "identity_verified", Some("open"), Some(Detail::to(Category::FreeText, &detail)))?;
         self.state(access, request)
     }
 
@@ -137,7 +134,7 @@ impl<'k> Requests<'k> {
     pub fn extend(&self, access: &Access, request: &RecordRef, months: i64, reason: &str) -> Result<RequestState, RequestError> {
         let state = self.state(access, request)?;
         let due = terms::extend(state.received, months, reason, terms::amsterdam_date(access.now))?;
-        self.kernel.record_event(access, self.processing, request, "extended", None, Some(&format!("{due}; {reason}")))?;
+        self.kernel.record_event(access, self.processing, request, Action::Handle, "extended", None, Some(Detail::to(Category::FreeText, &format!("{due}; {reason}"))))?;
         self.state(access, request)
     }
 
@@ -150,7 +147,7 @@ impl<'k> Requests<'k> {
         if state.answered {
             return Err(RequestError::Answered);
         }
-        self.kernel.record_event(access, self.processing, request, "answered", Some("answered"), Some(text))?;
+        self.kernel.record_event(access, self.processing, request, Action::Handle, "answered", Some("answered"), Some(Detail::to(Category::FreeText, text)))?;
         self.state(access, request)
     }
 
@@ -184,8 +181,10 @@ impl<'k> Requests<'k> {
         })
     }
 
-    /// Open requests by due date, overdue ones first.
+    /// Open requests by due date, overdue ones first: the queue of whoever
+    /// handles requests, holding the requests their grant reaches.
     pub fn open(&self, access: &Access) -> Result<Vec<RequestState>, RequestError> {
+        self.kernel.check(access, self.processing, Action::Handle)?;
         let mut open = Vec::new();
         for status in ["awaiting_identity", "open"] {
             for request in self.kernel.list_all(access, self.processing, Some(status))? {
@@ -239,7 +238,7 @@ fn held(events: &[grondslag_kernel::RecordEvent]) -> bool {
 
 impl Requests<'_> {
     fn close(&self, access: &Access, request: &RecordRef, certificate: &str) -> Result<(), RequestError> {
-        self.kernel.record_event(access, self.processing, request, "answered", Some("answered"), Some(certificate))?;
+        self.kernel.record_event(access, self.processing, request, Action::Handle, "answered", Some("answered"), Some(Detail::to(Category::FreeText, certificate)))?;
         Ok(())
     }
 
@@ -354,7 +353,7 @@ impl Requests<'_> {
     pub fn object(&self, access: &Access, request: &RecordRef, processing: &str, grounds: &str, outcome: &str) -> Result<(), RequestError> {
         let export = self.export(access, request)?;
         self.kernel.processing(processing)?;
-        self.kernel.record_event(access, self.processing, request, "objection_weighed", None, Some(&format!("{processing}: {grounds} — {outcome}")))?;
+        self.kernel.record_event(access, self.processing, request, Action::Handle, "objection_weighed", None, Some(Detail::to(Category::FreeText, &format!("{processing}: {grounds} — {outcome}"))))?;
         if processing == "benaderen" {
             let address = export.records.iter().find_map(|v| Some((v.get(Category::Address)?.as_text()?.to_string(), v.get(Category::PostcodeCity)?.as_text()?.to_string())));
             if let Some((address, postcode_city)) = address {

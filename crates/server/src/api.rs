@@ -13,7 +13,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use grondslag_claims::{Scheme, Status};
 use grondslag_kernel::{RecordRef, Value};
-use grondslag_register::Role;
 use grondslag_rights::export::AccessReport;
 use grondslag_rights::requests::{RequestState, Requests, RightKind};
 use serde::{Deserialize, Serialize};
@@ -86,17 +85,8 @@ async fn audit_verify(State(state): State<AppState>, signed: Signed) -> Result<J
     Ok(Json(state.run(move |services| verify(services, &signed)).await?))
 }
 
-/// Work that is not about one person's data, kept to the privacy team, the FG and administrators.
-fn privacy_team(signed: &Signed, what: &str) -> Result<(), ServerError> {
-    if matches!(signed.role, Role::PrivacyOfficer | Role::Dpo | Role::Admin) {
-        Ok(())
-    } else {
-        Err(ServerError::Forbidden(format!("{what} is for the privacy team, the FG and administrators")))
-    }
-}
-
 pub(crate) fn verify(services: &Services<'_>, signed: &Signed) -> Result<Verification, ServerError> {
-    privacy_team(signed, "verifying the audit log")?;
+    grondslag_rights::oversee(services.kernel, &signed.access())?;
     services.kernel.seal()?;
     let verification = services.kernel.verify_audit(|_| ())?;
     Ok(Verification { entries: verification.entries, checkpoints: verification.checkpoints })
@@ -132,7 +122,7 @@ async fn retention_report(State(state): State<AppState>, signed: Signed) -> Resu
 }
 
 pub(crate) fn retention(services: &Services<'_>, signed: &Signed) -> Result<Retention, ServerError> {
-    privacy_team(signed, "the retention report")?;
+    grondslag_rights::oversee(services.kernel, &signed.access())?;
     let report = services.kernel.retention_report()?;
     let processings = report
         .records
@@ -211,18 +201,9 @@ async fn me(signed: Signed) -> Json<Me> {
 
 // --- me ---------------------------------------------------------------------
 
-/// Refuses staff: the "my …" operations are for applicants and representatives.
-fn own(signed: &Signed) -> Result<(), ServerError> {
-    if signed.is_staff() {
-        return Err(ServerError::Forbidden("this is the page for applicants about their own data; staff use the back office".to_string()));
-    }
-    Ok(())
-}
-
 /// Everything held about the signed-in person, per processing with
 /// purpose, basis, term and recipients, and who looked at it (AVG art. 15).
 pub(crate) fn my_report(services: &Services<'_>, signed: &Signed) -> Result<AccessReport, ServerError> {
-    own(signed)?;
     let rights = services.kernel.processing(grondslag_rights::requests::PROCESSING)?;
     let export = services.kernel.export(&signed.access(), rights, &signed.account.subject)?;
     Ok(grondslag_rights::export::report(services.kernel.register(), &export, signed.visitor.now))
@@ -272,7 +253,6 @@ pub(crate) fn today(now: jiff::Timestamp) -> jiff::civil::Date {
 }
 
 pub(crate) fn my_request_list(services: &Services<'_>, signed: &Signed) -> Result<Vec<RightsRequest>, ServerError> {
-    own(signed)?;
     let requests = Requests::new(services.kernel)?;
     let access = signed.access();
     let rights = services.kernel.processing(grondslag_rights::requests::PROCESSING)?;
@@ -301,18 +281,9 @@ pub(crate) struct NewRequest {
 }
 
 pub(crate) fn file_request(services: &Services<'_>, signed: &Signed, kind: &str, concerns: Option<&str>) -> Result<RightsRequest, ServerError> {
-    own(signed)?;
     let kind = RightKind::from_name(kind).ok_or_else(|| ServerError::BadRequest(format!("unknown kind of request `{kind}`; use access, explanation, rectification, erasure, restriction, portability, objection or withdraw_consent")))?;
     let concerns = concerns.filter(|p| !p.is_empty());
-    // Checked before anything is filed, so a wrong name leaves no half request.
-    if let Some(processing) = concerns {
-        services.kernel.processing(processing)?;
-    }
-    let requests = Requests::new(services.kernel)?;
-    let mut state = requests.file(&signed.access(), &signed.account.subject, kind, &signed.session.username, None)?;
-    if let Some(processing) = concerns {
-        state = requests.concerns(&signed.access(), &state.request, processing)?;
-    }
+    let state = Requests::new(services.kernel)?.file(&signed.access(), &signed.account.subject, kind, &signed.session.username, concerns)?;
     Ok(RightsRequest::from_state(&state, today(signed.visitor.now)))
 }
 
@@ -385,7 +356,6 @@ pub(crate) fn case_detail(services: &Services<'_>, signed: &Signed, number: &str
 #[utoipa::path(get, path = "/api/me/cases/{number}", tag = "me", params(("number" = String, Path, description = "Case number, e.g. IMG-2026-000001")),
     responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody, description = "No such case, or not yours")))]
 async fn my_case(State(state): State<AppState>, signed: Signed, Path(number): Path<String>) -> Result<Json<CaseDetail>, ServerError> {
-    own(&signed)?;
     Ok(Json(state.run(move |services| case_detail(services, &signed, &number)).await?))
 }
 
@@ -403,9 +373,6 @@ pub(crate) struct CaseFilter {
 pub(crate) const PAGE: u64 = 50;
 
 pub(crate) fn case_list(services: &Services<'_>, signed: &Signed, filter: &CaseFilter) -> Result<Vec<CaseSummary>, ServerError> {
-    if !signed.is_staff() {
-        return Err(ServerError::Forbidden("case lists are for staff; your own applications are under Mijn gegevens".to_string()));
-    }
     let scheme_id = filter.regeling.as_deref().unwrap_or(Scheme::PhysicalDamage.processing());
     let scheme = Scheme::from_processing(scheme_id).ok_or_else(|| ServerError::BadRequest(format!("unknown scheme `{scheme_id}`")))?;
     let status = match filter.status.as_deref().filter(|s| !s.is_empty()) {
@@ -436,9 +403,6 @@ async fn case(State(state): State<AppState>, signed: Signed, Path(number): Path<
 // --- rights queue -------------------------------------------------------------
 
 pub(crate) fn queue(services: &Services<'_>, signed: &Signed) -> Result<Vec<RightsRequest>, ServerError> {
-    if !signed.is_staff() {
-        return Err(ServerError::Forbidden("the rights queue is for the privacy team".to_string()));
-    }
     let open = Requests::new(services.kernel)?.open(&signed.access())?;
     Ok(open.iter().map(|s| RightsRequest::from_state(s, today(signed.visitor.now))).collect())
 }

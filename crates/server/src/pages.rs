@@ -77,8 +77,8 @@ fn layout(title: &str, signed: Option<&Signed>, body: Markup) -> Markup {
                             li { a href="/contact" { "Contact" } }
                             li { a href="/nieuwsbrief" { "Nieuwsbrief" } }
                             @match signed {
-                                Some(s) if s.is_staff() => { li { a href="/beheer" { "Backoffice" } } }
-                                Some(_) => { li { a href="/mijn-gegevens" { "Mijn gegevens" } } }
+                                Some(s) if s.role.acts_for_a_person() => { li { a href="/mijn-gegevens" { "Mijn gegevens" } } }
+                                Some(_) => { li { a href="/beheer" { "Backoffice" } } }
                                 None => { li { a href="/inloggen" { "Inloggen" } } }
                             }
                         }
@@ -453,9 +453,7 @@ async fn unsafe_report(State(state): State<AppState>, visitor: Visitor, Form(for
                 "object": { "kind": "home", "address": form.address, "postcode_city": form.postcode_city },
             }))
             .map_err(|e| ServerError::Internal(e.to_string()))?;
-            // The reporter files it as the applicant of the report.
-            let access = grondslag_kernel::Access { role: Role::Applicant, ..visitor.website() };
-            Ok(services.cases().file(&access, &application).map(|filed| filed.number.to_string()))
+            Ok(services.cases().file(&visitor.website(), &application).map(|filed| filed.number.to_string()))
         })
         .await?;
     Ok(match result {
@@ -592,7 +590,7 @@ async fn code(State(state): State<AppState>, visitor: Visitor, Form(form): Form<
         Ok((token, session)) => {
             let to = match session.stage {
                 Stage::ChangePassword => "/wachtwoord".to_string(),
-                _ if crate::visitor::is_staff(session.role()?) && back == "/mijn-gegevens" => "/beheer".to_string(),
+                _ if !session.role()?.acts_for_a_person() && back == "/mijn-gegevens" => "/beheer".to_string(),
                 _ => back,
             };
             Ok(with_cookie(session_cookie(&state, &token), &to))
@@ -833,9 +831,6 @@ async fn portal_case(State(state): State<AppState>, signed: Signed, Path(number)
 /// The back office's start: what this role can do.
 #[utoipa::path(get, path = "/beheer", tag = "pages", responses((status = 200, content_type = "text/html")))]
 async fn back_office(signed: Signed) -> Result<Markup, ServerError> {
-    if !signed.is_staff() {
-        return Err(ServerError::Forbidden("de backoffice is voor medewerkers".to_string()));
-    }
     Ok(layout("Backoffice", Some(&signed), html! {
         ul.tiles {
             li { a href="/beheer/zaken" { "Aanvragen per regeling" } }

@@ -31,13 +31,8 @@ impl Visitor {
     /// The website acting for an anonymous visitor (a contact form, a
     /// subscription): the public role, under this request's trace.
     pub fn website(&self) -> Access {
-        Access { actor: "website".into(), role: Role::Public, origin: self.origin.clone(), trace: self.trace, parent_span: self.parent_span, now: self.now }
+        Access { actor: "website".into(), subject: None, role: Role::Public, origin: self.origin.clone(), trace: self.trace, parent_span: self.parent_span, now: self.now }
     }
-}
-
-/// Staff work in the back office; applicants and representatives in Mijn gegevens.
-pub(crate) fn is_staff(role: Role) -> bool {
-    !matches!(role, Role::Applicant | Role::Representative | Role::Public)
 }
 
 /// A person who has signed in with both factors.
@@ -74,24 +69,21 @@ impl Signed {
         }
     }
 
-    /// The kernel's view of this request. Staff act under their user
-    /// name; applicants and representatives under their pseudonymous
-    /// subject id, which is how the modules recognise their own records
-    /// and how the audit log avoids naming the people it is about.
+    /// The kernel's view of this request: who acts, and their own file,
+    /// against which the kernel checks every scope. Staff act under their
+    /// user name; people acting for themselves under their pseudonymous
+    /// subject id, so that the audit log does not name them.
     pub fn access(&self) -> Access {
-        let actor = if self.is_staff() { self.session.username.clone() } else { self.account.subject.as_str().to_string() };
+        let actor = if self.role.acts_for_a_person() { self.account.subject.as_str().to_string() } else { self.session.username.clone() };
         Access {
             actor,
+            subject: Some(self.account.subject.clone()),
             role: self.role,
             origin: self.visitor.origin.clone(),
             trace: self.visitor.trace,
             parent_span: self.visitor.parent_span,
             now: self.visitor.now,
         }
-    }
-
-    pub fn is_staff(&self) -> bool {
-        is_staff(self.role)
     }
 
     /// Refuses unless the CSRF token sent with a form or in the

@@ -41,7 +41,8 @@ const TABLES: &[Table] = &[
     ("audit_checkpoints", &[("size", Int), ("note", Text), ("frontier", Bytes)], "size"),
     ("settings", &[("name", Text), ("value", Bytes)], "name"),
     ("sequences", &[("name", Text), ("value", Int)], "name"),
-    ("record_events", &[("record_id", Text), ("event", Text), ("at", Text), ("actor", Text), ("detail", Bytes)], "id"),
+    ("record_events", &[("record_id", Text), ("event", Text), ("at", Text), ("actor", Text), ("detail", Bytes), ("audience", Text)], "id"),
+    ("relations", &[("object", Text), ("relation", Text), ("actor", Text)], "object, relation, actor"),
     ("record_index", &[("kind", Text), ("digest", Bytes), ("record_id", Text)], "kind, digest, record_id"),
     (
         "due",

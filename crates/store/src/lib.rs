@@ -23,6 +23,7 @@ use grondslag_audit::{Hash, Row};
 
 pub use blobs::BlobStore;
 pub use ids::{BlobId, InvalidId, RecordId, SubjectId};
+
 pub use postgresql::{PostgresStore, ScratchDatabase, is_postgres_url};
 pub use sqlite::SqliteStore;
 
@@ -98,6 +99,20 @@ pub struct EventRow {
     pub at: jiff::Timestamp,
     pub actor: String,
     pub detail: Option<Vec<u8>>,
+    /// Who may see it (opaque to the store): a category name, `staff`, or
+    /// `None` for every reader of the record.
+    pub audience: Option<String>,
+}
+
+/// Whose records a scoped list reaches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reach<'a> {
+    /// The records of one subject.
+    Subject(&'a SubjectId),
+    /// Records related to `actor` by `relation`, directly.
+    RelatedRecords { relation: &'a str, actor: &'a str },
+    /// Records whose subject is related to `actor` by `relation`.
+    RelatedSubjects { relation: &'a str, actor: &'a str },
 }
 
 /// What an erasure removed.
@@ -138,6 +153,8 @@ pub trait Tx {
     /// one must not leave the old one findable.
     fn set_blind_index(&mut self, kind: &str, digest: &[u8], subject: &SubjectId) -> Result<(), StoreError>;
     fn find_blind_index(&mut self, kind: &str, digest: &[u8]) -> Result<Option<SubjectId>, StoreError>;
+    /// Whether the subject has an entry of `kind`.
+    fn has_blind_index(&mut self, kind: &str, subject: &SubjectId) -> Result<bool, StoreError>;
 
     fn upsert_record(&mut self, record: &RecordId, subject: &SubjectId, processing: &str, at: jiff::Timestamp) -> Result<(), StoreError>;
     fn put_field(&mut self, record: &RecordId, category: &str, value: &[u8], blob: Option<&BlobId>) -> Result<(), StoreError>;
@@ -159,6 +176,14 @@ pub trait Tx {
     /// Records of a processing, optionally of one status, most recently
     /// changed first.
     fn list_records(&mut self, processing: &str, status: Option<&str>, offset: u64, limit: u64) -> Result<Vec<RecordRow>, StoreError>;
+    /// Like [`Tx::list_records`], only the records `reach` reaches.
+    fn list_reached(&mut self, processing: &str, status: Option<&str>, reach: Reach<'_>, offset: u64, limit: u64) -> Result<Vec<RecordRow>, StoreError>;
+
+    /// Stores a relation tuple (idempotent).
+    fn relate(&mut self, object: &str, relation: &str, actor: &str) -> Result<(), StoreError>;
+    /// Removes one; returns whether it was there.
+    fn unrelate(&mut self, object: &str, relation: &str, actor: &str) -> Result<bool, StoreError>;
+    fn related(&mut self, object: &str, relation: &str, actor: &str) -> Result<bool, StoreError>;
 
     /// Sequence number and chain hash of the last audit row.
     fn audit_head(&mut self) -> Result<Option<(u64, Hash)>, StoreError>;

@@ -38,7 +38,7 @@ use crate::{Store, StoreError, Tx};
 
 /// Migrations in order; the index + 1 is the schema version. PostgreSQL's
 /// history starts with the whole schema SQLite reached in its 0007.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_init.sql"), include_str!("../migrations/postgres/0002_relations.sql")];
 
 /// Opens a write transaction and waits for this database's write lock. The
 /// number is arbitrary but fixed ("grondslg" in ASCII): every node must use

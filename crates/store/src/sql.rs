@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use grondslag_audit::{Hash, Row as AuditRow};
 
-use crate::{BlobId, DisclosureRow, Erased, EventRow, FieldRow, RecordId, RecordRow, SessionRow, StoreError, SubjectId, SubjectRow, Tx};
+use crate::{BlobId, DisclosureRow, Erased, EventRow, FieldRow, Reach, RecordId, RecordRow, SessionRow, StoreError, SubjectId, SubjectRow, Tx};
 
 /// A statement parameter. Each carries its type even when null, so that
 /// PostgreSQL can prepare the statement with exact types.
@@ -269,6 +269,11 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     fn erase_subject(&mut self, id: &SubjectId) -> Result<Erased, StoreError> {
         let blobs = self.blobs_where("r.subject_id = ?1", id.as_str())?;
         let fields = self.exec("erasing fields", "DELETE FROM fields WHERE record_id IN (SELECT id FROM records WHERE subject_id = ?1)", &[id.as_str().into()])?;
+        self.exec(
+            "erasing relations",
+            "DELETE FROM relations WHERE object IN (SELECT id FROM records WHERE subject_id = ?1) OR object = ?1 OR actor = ?1",
+            &[id.as_str().into()],
+        )?;
         let records = self.exec("erasing records", "DELETE FROM records WHERE subject_id = ?1", &[id.as_str().into()])?;
         self.exec("erasing index entries", "DELETE FROM blind_index WHERE subject_id = ?1", &[id.as_str().into()])?;
         self.exec("erasing a subject key", "DELETE FROM subjects WHERE id = ?1", &[id.as_str().into()])?;
@@ -278,6 +283,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     fn erase_record(&mut self, record: &RecordId) -> Result<Erased, StoreError> {
         let blobs = self.blobs_where("r.id = ?1", record.as_str())?;
         let fields = self.exec("erasing fields", "DELETE FROM fields WHERE record_id = ?1", &[record.as_str().into()])?;
+        self.exec("erasing relations", "DELETE FROM relations WHERE object = ?1", &[record.as_str().into()])?;
         let records = self.exec("erasing a record", "DELETE FROM records WHERE id = ?1", &[record.as_str().into()])?;
         Ok(Erased { records, fields, blobs })
     }
@@ -296,6 +302,11 @@ impl<D: Db> Tx for SqlTx<'_, D> {
             &[kind.into(), digest.into(), subject.as_str().into()],
         )?;
         Ok(())
+    }
+
+    fn has_blind_index(&mut self, kind: &str, subject: &SubjectId) -> Result<bool, StoreError> {
+        let found = first(self.db, "searching the blind index", "SELECT 1 FROM blind_index WHERE subject_id = ?2 AND kind = ?1", &[kind.into(), subject.as_str().into()], |_| Ok(()))?;
+        Ok(found.is_some())
     }
 
     fn find_blind_index(&mut self, kind: &str, digest: &[u8]) -> Result<Option<SubjectId>, StoreError> {
@@ -381,8 +392,8 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     fn add_event(&mut self, record: &RecordId, event: &EventRow, status: Option<&str>) -> Result<(), StoreError> {
         self.exec(
             "recording an event",
-            "INSERT INTO record_events (record_id, event, at, actor, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-            &[record.as_str().into(), event.event.as_str().into(), event.at.into(), event.actor.as_str().into(), event.detail.as_deref().into()],
+            "INSERT INTO record_events (record_id, event, at, actor, detail, audience) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            &[record.as_str().into(), event.event.as_str().into(), event.at.into(), event.actor.as_str().into(), event.detail.as_deref().into(), event.audience.as_deref().into()],
         )?;
         self.exec(
             "recording an event",
@@ -393,8 +404,8 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn events(&mut self, record: &RecordId) -> Result<Vec<EventRow>, StoreError> {
-        rows(self.db, "reading events", "SELECT event, at, actor, detail FROM record_events WHERE record_id = ?1 ORDER BY id", &[record.as_str().into()], |mut r| {
-            Ok(EventRow { event: r.text(0)?, at: r.timestamp(1)?, actor: r.text(2)?, detail: r.opt_bytes(3)? })
+        rows(self.db, "reading events", "SELECT event, at, actor, detail, audience FROM record_events WHERE record_id = ?1 ORDER BY id", &[record.as_str().into()], |mut r| {
+            Ok(EventRow { event: r.text(0)?, at: r.timestamp(1)?, actor: r.text(2)?, detail: r.opt_bytes(3)?, audience: r.opt_text(4)? })
         })
     }
 
@@ -426,6 +437,39 @@ impl<D: Db> Tx for SqlTx<'_, D> {
              ORDER BY r.updated_at DESC, r.id LIMIT ?3 OFFSET ?4"
         );
         rows(self.db, "listing records", &sql, &[processing.into(), status.into(), int(limit), int(offset)], record_row)
+    }
+
+    fn list_reached(&mut self, processing: &str, status: Option<&str>, reach: Reach<'_>, offset: u64, limit: u64) -> Result<Vec<RecordRow>, StoreError> {
+        let filter = if status.is_some() { "r.status = ?2" } else { "CAST(?2 AS TEXT) IS NULL" };
+        let (from, key, relation) = match reach {
+            Reach::Subject(subject) => ("records r WHERE r.subject_id = ?5 AND CAST(?6 AS TEXT) IS NULL", subject.as_str(), None),
+            Reach::RelatedRecords { relation, actor } => ("relations x JOIN records r ON r.id = x.object WHERE x.actor = ?5 AND x.relation = ?6", actor, Some(relation)),
+            Reach::RelatedSubjects { relation, actor } => ("relations x JOIN records r ON r.subject_id = x.object WHERE x.actor = ?5 AND x.relation = ?6", actor, Some(relation)),
+        };
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM {from} AND r.processing = ?1 AND {filter}
+             ORDER BY r.updated_at DESC, r.id LIMIT ?3 OFFSET ?4"
+        );
+        rows(self.db, "listing the records within reach", &sql, &[processing.into(), status.into(), int(limit), int(offset), key.into(), relation.into()], record_row)
+    }
+
+    fn relate(&mut self, object: &str, relation: &str, actor: &str) -> Result<(), StoreError> {
+        self.exec(
+            "storing a relation",
+            "INSERT INTO relations (object, relation, actor) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            &[object.into(), relation.into(), actor.into()],
+        )?;
+        Ok(())
+    }
+
+    fn unrelate(&mut self, object: &str, relation: &str, actor: &str) -> Result<bool, StoreError> {
+        let n = self.exec("removing a relation", "DELETE FROM relations WHERE object = ?1 AND relation = ?2 AND actor = ?3", &[object.into(), relation.into(), actor.into()])?;
+        Ok(n > 0)
+    }
+
+    fn related(&mut self, object: &str, relation: &str, actor: &str) -> Result<bool, StoreError> {
+        let found = first(self.db, "checking a relation", "SELECT 1 FROM relations WHERE object = ?1 AND relation = ?2 AND actor = ?3", &[object.into(), relation.into(), actor.into()], |_| Ok(()))?;
+        Ok(found.is_some())
     }
 
     fn audit_head(&mut self) -> Result<Option<(u64, Hash)>, StoreError> {

@@ -34,7 +34,7 @@ use grondslag_claims::cases::{Application, ApplicantRole, CaseError, Cases, Cost
 use grondslag_claims::rules::{Cents, ObjectKind};
 use grondslag_claims::{Scheme, Status};
 use grondslag_kernel::{Access, Kernel, KernelError, RecordRef, SubjectId, Value};
-use grondslag_register::{Category, Role};
+use grondslag_register::{Action, Category, Role};
 use grondslag_rights::requests::{RequestError, Requests, RightKind};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
@@ -278,7 +278,7 @@ impl<'k> Writer<'k> {
             (Category::Oath, Value::text(format!("eed afgelegd op {}", date_of(hired)))),
         ];
         let record = self.kernel.write(&hr, file, None, None, &fields)?;
-        self.kernel.record_event(&hr, file, &record, "employment_started", Some("employed"), None)?;
+        self.kernel.record_event(&hr, file, &record, Action::File, "employment_started", Some("employed"), None)?;
         let finance = self.kernel.processing("financiele_administratie_personeel")?;
         let scale = format!("schaal {}", rng.gen_range(7..=13));
         let money = [
@@ -292,7 +292,7 @@ impl<'k> Writer<'k> {
         ];
         self.kernel.write(&hr, finance, Some(&record.subject), None, &money)?;
         let profile = self.kernel.processing("intranet_profiel")?;
-        let employee = Access::new(username.clone(), Role::Employee, ORIGIN, hired);
+        let employee = Access::new(username.clone(), Role::Employee, ORIGIN, hired).acting_as(record.subject.clone());
         let card = [(Category::Name, Value::text(person.name)), (Category::Function, Value::text(function)), (Category::Email, Value::text(work_email))];
         self.kernel.write(&employee, profile, Some(&record.subject), None, &card)?;
         self.actors.entry(role).or_default().push(username);
@@ -535,7 +535,7 @@ impl<'k> Writer<'k> {
                 // about, so it moves by its own record.
                 Scheme::Opinion | Scheme::Objection => {
                     let event = if next == Status::Closed { "case_closed" } else { next.name() };
-                    self.kernel.record_event(&handler, self.kernel.processing(scheme.processing())?, &filed.case, event, Some(next.name()), None)?;
+                    self.kernel.record_event(&handler, self.kernel.processing(scheme.processing())?, &filed.case, Action::Advance, event, Some(next.name()), None)?;
                 }
                 _ => {
                     self.cases.advance(&handler, &number, next, award)?;

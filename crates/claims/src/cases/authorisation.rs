@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use grondslag_kernel::{Access, Kernel, RecordRef, Value};
-use grondslag_register::{Category, ProcessingId};
+use grondslag_kernel::{Access, Detail, RecordRef, Value};
+use grondslag_register::{Action, Category, ProcessingId, Scope};
 use serde::Deserialize;
 
 use super::{CaseError, Cases};
@@ -59,7 +59,10 @@ impl Cases<'_> {
         self.kernel.write(access, processing, Some(&case.record.subject), None, &with_case(&form.principal)?)?;
         let representative = self.kernel.write(access, processing, known.as_ref(), None, &with_case(&form.representative)?)?;
         self.kernel.index_record(access, processing, &representative, "principal", case.record.subject.as_str())?;
-        self.kernel.record_event(access, processing, &representative, "authorised", Some("active"), Some(&number))?;
+        self.kernel.record_event(access, processing, &representative, Action::File, "authorised", Some("active"), Some(Detail::to(Category::CaseNumber, &number)))?;
+        // The relation the kernel checks the representative's grants against.
+        let principal = RecordRef { subject: case.record.subject.clone(), record: case.record.record.clone() };
+        self.kernel.relate(access, self.kernel.processing(case.processing.as_str())?, Action::File, &principal, Scope::Represented, Some(&representative.subject), true)?;
         Ok(representative)
     }
 
@@ -71,27 +74,13 @@ impl Cases<'_> {
         let mut revoked = 0;
         for found in self.kernel.find_records(access, processing, "principal", case.record.subject.as_str())? {
             if &found.record.subject == representative && found.status.as_deref() == Some("active") {
-                self.kernel.record_event(access, processing, &found.record, "revoked", Some("revoked"), None)?;
+                self.kernel.record_event(access, processing, &found.record, Action::Advance, "revoked", Some("revoked"), None)?;
                 revoked += 1;
             }
         }
+        if revoked > 0 {
+            self.kernel.relate(access, self.kernel.processing(case.processing.as_str())?, Action::Advance, &case.record, Scope::Represented, Some(representative), false)?;
+        }
         Ok(revoked)
     }
-
-    /// Whether the acting representative holds an active authorisation from
-    /// the principal. The representative acts under their own pseudonym.
-    pub(super) fn represents(&self, access: &Access, principal: &grondslag_kernel::SubjectId) -> Result<bool, CaseError> {
-        Ok(represents(self.kernel, access, principal, &access.actor)?)
-    }
-}
-
-/// Whether `representative` (a pseudonym) holds an active authorisation
-/// from `principal`: the one check of this relation, for cases and rights
-/// requests alike.
-pub fn represents(kernel: &Kernel, access: &Access, principal: &grondslag_kernel::SubjectId, representative: &str) -> Result<bool, grondslag_kernel::KernelError> {
-    let processing = kernel.processing(AUTHORISATIONS)?;
-    Ok(kernel
-        .find_records(access, processing, "principal", principal.as_str())?
-        .iter()
-        .any(|found| found.record.subject.as_str() == representative && found.status.as_deref() == Some("active")))
 }

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use grondslag_kernel::{Access, Kernel, KernelError, RecordRef, RecordSummary, RecordView, Value};
-use grondslag_register::{Category, CategorySet, ProcessingId, Role};
+use grondslag_kernel::{Access, Detail, Kernel, KernelError, RecordRef, RecordSummary, RecordView, Value};
+use grondslag_register::{Action, Category, CategorySet, ProcessingId, Scope};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
@@ -205,15 +205,20 @@ impl<'k> Cases<'k> {
         self.check_rules(access, scheme, application, today)?;
         let processing = self.processing(scheme)?;
         let fields = fields(scheme, self.kernel.register().processing(processing).categories, application)?;
-        // A person known by BSN files under the same pseudonym each time.
+        // A person known by BSN files under the same pseudonym each time;
+        // the kernel tells someone who files for themselves only whether
+        // the BSN is theirs (or their principal's), and refuses it if not.
         let holds_bsn = self.kernel.register().processing(processing).categories.contains(Category::Bsn);
         let known = match application.applicant.get("bsn") {
             Some(bsn) if holds_bsn => self.kernel.find_by_bsn(access, processing, bsn)?,
             _ => None,
         };
-        let case = self.kernel.write(access, processing, known.as_ref(), None, &fields)?;
+        // Someone who acts for a person and files for nobody known files
+        // into their own file, so that it shows under Mijn gegevens.
+        let subject = known.or_else(|| access.subject.clone().filter(|_| access.role.acts_for_a_person()));
+        let case = self.kernel.write(access, processing, subject.as_ref(), None, &fields)?;
         let status = if application.submit || !scheme.saves_drafts() { Status::Submitted } else { Status::Draft };
-        self.kernel.record_event(access, processing, &case, "created", Some(status.name()), None)?;
+        self.kernel.record_event(access, processing, &case, Action::File, "created", Some(status.name()), None)?;
         let reference = match &application.details.about_case {
             Some(about) => {
                 self.kernel.index_record(access, processing, &case, "about_case", about)?;
@@ -310,12 +315,12 @@ impl<'k> Cases<'k> {
         let postcode: String = postcode_city.chars().take(7).collect();
         let outcome = self.areas.check(area, postcode.trim());
         let detail = serde_json::to_string(&outcome).unwrap_or_default();
-        self.kernel.record_event(access, processing, case, "automated_check", None, Some(&detail))?;
+        self.kernel.record_event(access, processing, case, Action::File, "automated_check", None, Some(Detail::to(Category::PostcodeCity, &detail)))?;
         let route = match outcome.route() {
             Route::FastTrack => "fast_track",
             Route::HumanReview => "human_review",
         };
-        self.kernel.record_event(access, processing, case, route, None, Some(&outcome.explain_nl()))?;
+        self.kernel.record_event(access, processing, case, Action::File, route, None, Some(Detail::to(Category::PostcodeCity, &outcome.explain_nl())))?;
         Ok(vec![outcome])
     }
 
@@ -323,18 +328,10 @@ impl<'k> Cases<'k> {
     pub fn find(&self, access: &Access, number: &str) -> Result<(Scheme, RecordSummary), CaseError> {
         let number = CaseNumber::parse(number)?.to_string();
         let (processing, summary) = self.kernel.find_reference(access, &number)?.ok_or_else(|| CaseError::NoSuchCase(number.clone()))?;
+        // Whose case it is was decided by the kernel on the lookup: the
+        // reader's grant must reach the case (their own, their principal's,
+        // assigned to them, or everyone's).
         let scheme = Scheme::from_processing(&self.kernel.register().processing(processing).id).ok_or_else(|| CaseError::NoSuchCase(number.clone()))?;
-        // The register opens the door to a role; whose case it is, is checked
-        // here: applicants act under their own pseudonym, representatives
-        // need an active authorisation from the case's subject.
-        let related = match access.role {
-            Role::Applicant => summary.record.subject.as_str() == access.actor,
-            Role::Representative => self.represents(access, &summary.record.subject)?,
-            _ => true,
-        };
-        if !related {
-            return Err(CaseError::NoSuchCase(number));
-        }
         Ok((scheme, summary))
     }
 
@@ -352,7 +349,7 @@ impl<'k> Cases<'k> {
             .collect::<Result<Vec<_>, CaseError>>()?;
         let processing = self.processing(scheme)?;
         self.kernel.write(access, processing, Some(&summary.record.subject), Some(&summary.record.record), &fields)?;
-        self.kernel.record_event(access, processing, &summary.record, "draft_saved", None, None)?;
+        self.kernel.record_event(access, processing, &summary.record, Action::Write, "draft_saved", None, None)?;
         Ok(())
     }
 
@@ -370,7 +367,7 @@ impl<'k> Cases<'k> {
         };
         // Closing is the fact the register's terms for case files count from.
         let event = if to == Status::Closed { "case_closed" } else { to.name() };
-        self.kernel.record_event(access, self.processing(scheme)?, &summary.record, event, Some(to.name()), detail.as_deref())?;
+        self.kernel.record_event(access, self.processing(scheme)?, &summary.record, Action::Advance, event, Some(to.name()), detail.as_deref().map(|d| Detail::to(Category::AwardAmount, d)))?;
         Ok(to)
     }
 
@@ -382,6 +379,18 @@ impl<'k> Cases<'k> {
         let fields = self.kernel.read_record(access, processing, &summary.record, all)?;
         let events = self.kernel.events(access, processing, &summary.record)?;
         Ok(CaseView { number: number.to_string(), scheme, summary, fields, events })
+    }
+
+    /// Asks an expert to advise on a case (E15.EXPERT), or ends that:
+    /// the expert then sees this case, and only the categories the
+    /// register gives experts. A case handler's step.
+    pub fn assign_expert(&self, access: &Access, number: &str, expert: &grondslag_kernel::SubjectId, assigned: bool) -> Result<(), CaseError> {
+        let (scheme, summary) = self.find(access, number)?;
+        let processing = self.processing(scheme)?;
+        self.kernel.relate(access, processing, Action::Advance, &summary.record, Scope::Assigned, Some(expert), assigned)?;
+        let event = if assigned { "expert_assigned" } else { "expert_unassigned" };
+        self.kernel.record_event(access, processing, &summary.record, Action::Advance, event, None, None)?;
+        Ok(())
     }
 
     /// Cases of a scheme, optionally of one status.
@@ -454,6 +463,6 @@ mod authorisation;
 mod outreach;
 mod package;
 
-pub use authorisation::{AuthorisationForm, represents};
+pub use authorisation::AuthorisationForm;
 pub use outreach::Selected;
 pub use package::{Package, PendingDisclosure};

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use grondslag_kernel::{Access, RecordRef, RecordView, Value};
-use grondslag_register::Category;
+use grondslag_kernel::{Access, Detail, RecordRef, RecordView, Value};
+use grondslag_register::{Action, Category};
 use serde::Serialize;
 
 use super::{CaseError, Cases};
@@ -72,6 +72,13 @@ const MAYOR: &str = "burgemeester";
 const ACUTELY_UNSAFE: &str = "marked_acutely_unsafe";
 
 impl Cases<'_> {
+    /// A legal-obligation request's detail: hidden from the person
+    /// concerned when the register withholds that party's requests from
+    /// them (AVG art. 23), otherwise theirs to see with the case number.
+    fn legal_detail<'t>(&self, recipient: grondslag_register::RecipientId, text: &'t str) -> Detail<'t> {
+        if self.kernel.register().recipient(recipient).withheld_from_subject.is_some() { Detail::staff(text) } else { Detail::to(Category::CaseNumber, text) }
+    }
+
     /// Adds a photo (of damage, of rooms) to a case; it is sealed in the blob
     /// store and reaches only the parties that receive such data (experts).
     pub fn attach_photo(&self, access: &Access, number: &str, photo: Vec<u8>) -> Result<RecordRef, CaseError> {
@@ -98,7 +105,7 @@ impl Cases<'_> {
         if scheme != Scheme::AcutelyUnsafe {
             return Err(CaseError::NotAnUnsafeReport(number.to_string()));
         }
-        self.kernel.record_event(access, self.processing(scheme)?, &summary.record, ACUTELY_UNSAFE, None, None)?;
+        self.kernel.record_event(access, self.processing(scheme)?, &summary.record, Action::Advance, ACUTELY_UNSAFE, None, None)?;
         Ok(())
     }
 
@@ -118,7 +125,7 @@ impl Cases<'_> {
         if self.kernel.register().processing(processing).disclosure_to(recipient_id).is_none() {
             return Err(CaseError::NotARecipientOf(recipient.to_string()));
         }
-        self.kernel.record_event(access, processing, &summary.record, LEGAL_REQUEST, None, Some(&format!("{recipient}\n{}", request.trim())))?;
+        self.kernel.record_event(access, processing, &summary.record, Action::Disclose, LEGAL_REQUEST, None, Some(self.legal_detail(recipient_id, &format!("{recipient}\n{}", request.trim()))))?;
         self.kernel.index_record(access, processing, &summary.record, LEGAL_INDEX, "requested")?;
         Ok(())
     }
@@ -128,6 +135,9 @@ impl Cases<'_> {
         let mut pending = Vec::new();
         for scheme in Scheme::ALL {
             let processing = self.processing(scheme)?;
+            // The queue is the work of whoever discloses for the scheme; it
+            // is no list of someone's own requests.
+            self.kernel.check(access, processing, Action::Disclose)?;
             let mut seen = std::collections::BTreeSet::new();
             for case in self.kernel.find_records(access, processing, LEGAL_INDEX, "requested")? {
                 if !seen.insert(case.record.record.clone()) {
@@ -160,7 +170,7 @@ impl Cases<'_> {
         let package = check.map(|c| self.disclose(access, number, recipient, Some(c))).transpose()?;
         let (scheme, summary) = self.find(access, number)?;
         let outcome = if package.is_some() { "disclosed" } else { "declined" };
-        self.kernel.record_event(access, self.processing(scheme)?, &summary.record, LEGAL_SETTLED, None, Some(&format!("{recipient}\n{outcome}")))?;
+        self.kernel.record_event(access, self.processing(scheme)?, &summary.record, Action::Disclose, LEGAL_SETTLED, None, Some(self.legal_detail(self.kernel.recipient(recipient)?, &format!("{recipient}\n{outcome}"))))?;
         Ok(package)
     }
 

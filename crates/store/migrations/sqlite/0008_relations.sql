@@ -1,0 +1,17 @@
+-- Who stands in which relation to whose data: a representative to their
+-- principal, an expert to the case they advise on, a coach to the
+-- employees they coach. `object` is a subject or a record, `actor` the
+-- acting person's own subject (or `*`: the organisation, for `staff`).
+-- The kernel writes these tuples, audited, and checks a grant's scope
+-- against them with one lookup of the primary key.
+CREATE TABLE relations (
+    object   TEXT NOT NULL,
+    relation TEXT NOT NULL,
+    actor    TEXT NOT NULL,
+    PRIMARY KEY (object, relation, actor)
+) WITHOUT ROWID;
+CREATE INDEX relations_actor ON relations (actor, relation, object);
+
+-- Who may see an event of a record: readers of one category (its name),
+-- only the organisation (`staff`), or every reader of the record (NULL).
+ALTER TABLE record_events ADD COLUMN audience TEXT;
