@@ -164,9 +164,12 @@ fn walk_through(kernel: &Kernel) -> Result<(), Failure> {
     }
 
     println!();
-    println!("6. Anna's data is erased: rows, BSN index entry and her key are deleted:");
-    let erased = kernel.erase(&handler, physical, anna)?;
-    println!("   erased {} records and {} fields; her subject key is shredded.", erased.records, erased.fields);
+    println!("6. Anna's data is erased under each scheme; with the last record her BSN index entry and key go too:");
+    for scheme in [physical, immaterial] {
+        let erased = kernel.erase(&handler, scheme, anna)?;
+        println!("   {}: erased {} records and {} fields.", kernel.register().processing(scheme).id, erased.records, erased.fields);
+    }
+    println!("   Her subject key is shredded.");
     match kernel.read(&handler, physical, anna, wanted) {
         Err(KernelError::UnknownSubject(_)) => println!("   Reading her back: no such subject."),
         Err(other) => return Err(other.into()),

@@ -115,7 +115,7 @@ pub fn decide(register: &Register, q: Question) -> Result<Allowed, Denial> {
             }
             allowed
         }
-        Action::Disclose => {
+        Action::Disclose if q.recipient.is_some() || q.legal_check_recorded => {
             let recipient = q.recipient.ok_or(Denial::NotARecipient)?;
             let shared = processing.disclosure_to(recipient).ok_or(Denial::NotARecipient)?;
             if register.recipient(recipient).legal_check && !q.legal_check_recorded {
@@ -124,7 +124,9 @@ pub fn decide(register: &Register, q: Question) -> Result<Allowed, Denial> {
             shared.intersection(grant.categories)
         }
         Action::Erase => processing.categories,
-        Action::File | Action::Write | Action::Advance | Action::Handle => {
+        // A step of a disclosure that hands nothing over yet (registering a
+        // party's request, settling it) is decided like any other step.
+        Action::File | Action::Write | Action::Advance | Action::Handle | Action::Disclose => {
             if q.action == Action::Handle
                 && let Some(c) = q.categories.iter().find(|c| c.is_sign_in_data())
             {

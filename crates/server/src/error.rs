@@ -85,12 +85,16 @@ impl ServerError {
         use grondslag_kernel::KernelError as K;
         match self {
             ServerError::SignInFirst => (StatusCode::UNAUTHORIZED, "sign_in_first"),
-            ServerError::Forbidden(_) | ServerError::Kernel(K::Denied { .. }) => (StatusCode::FORBIDDEN, "forbidden"),
+            // The code names the register's reason (`relation_missing`,
+            // `role_not_allowed`, ...), so that a client can tell them apart.
+            ServerError::Kernel(K::Denied { denial, .. }) => (StatusCode::FORBIDDEN, denial.code()),
+            ServerError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ServerError::Kernel(K::Held { .. }) => (StatusCode::CONFLICT, "record_held"),
             ServerError::NotFound(_) | ServerError::Kernel(K::UnknownSubject(_) | K::RecordMismatch { .. } | K::UnknownProcessing(_)) => {
                 (StatusCode::NOT_FOUND, "not_found")
             }
             ServerError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
-            ServerError::BadRequest(_) | ServerError::Module(_) | ServerError::Kernel(K::Invalid { .. } | K::DuplicateCategory(_) | K::WrongValueKind { .. }) => {
+            ServerError::BadRequest(_) | ServerError::Module(_) | ServerError::Kernel(K::Invalid { .. } | K::DuplicateCategory(_) | K::WrongValueKind { .. } | K::DuplicateBsn | K::OtherBsn) => {
                 (StatusCode::BAD_REQUEST, "bad_request")
             }
             ServerError::Account(AccountError::Locked { .. }) => (StatusCode::TOO_MANY_REQUESTS, "locked"),

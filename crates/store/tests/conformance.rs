@@ -8,7 +8,7 @@
 
 use grondslag_audit::{Hash, Row, chain_hash, leaf_hash};
 use grondslag_store::{
-    BlobId, DisclosureRow, EventRow, RecordId, SessionRow, Store, StoreError, SubjectId, Tx,
+    BlobId, DisclosureRow, EventRow, Reach, RecordId, SessionRow, Store, StoreError, SubjectId, Tx,
 };
 
 type Open<'a> = &'a dyn Fn() -> Box<dyn Store>;
@@ -51,6 +51,7 @@ conformance!(
     settings_and_sequences,
     a_failed_transaction_leaves_nothing,
     schema_is_migrated_once_and_reopens,
+    relations_reach_records_and_go_with_them,
 );
 
 fn at(text: &str) -> jiff::Timestamp {
@@ -189,8 +190,8 @@ fn records_references_events_and_lists(open: Open<'_>) {
         let (subject, first) = subject_with_record(tx, "schade", t0)?;
         let second = RecordId::random();
         tx.upsert_record(&second, &subject, "schade", t0)?;
-        let filed = EventRow { event: "filed".into(), at: t0 + jiff::SignedDuration::from_secs(1), actor: "kcc".into(), detail: Some(b"sealed".to_vec()) };
-        let checked = EventRow { event: "checked".into(), at: t0 + jiff::SignedDuration::from_secs(2), actor: "rules".into(), detail: None };
+        let filed = EventRow { event: "filed".into(), at: t0 + jiff::SignedDuration::from_secs(1), actor: "kcc".into(), detail: Some(b"sealed".to_vec()), audience: Some("staff".into()) };
+        let checked = EventRow { event: "checked".into(), at: t0 + jiff::SignedDuration::from_secs(2), actor: "rules".into(), detail: None, audience: None };
         tx.add_event(&first, &filed, Some("ingediend"))?;
         tx.add_event(&first, &checked, None)?;
         tx.add_event(&second, &filed, Some("ingediend"))?;
@@ -459,6 +460,39 @@ fn schema_is_migrated_once_and_reopens(open: Open<'_>) {
     let store = open();
     run(&*store, |tx| {
         assert_eq!(tx.setting("kept")?, Some(b"yes".to_vec()));
+        Ok(())
+    });
+}
+
+fn relations_reach_records_and_go_with_them(open: Open<'_>) {
+    let store = open();
+    let t0 = at("2026-05-01T10:00:00Z");
+    run(&*store, |tx| {
+        let (anna, case) = subject_with_record(tx, "schade", t0)?;
+        let (bert, other) = subject_with_record(tx, "schade", t0)?;
+        let (expert, _) = subject_with_record(tx, "accounts", t0)?;
+        let (representative, _) = subject_with_record(tx, "accounts", t0)?;
+        tx.relate(case.as_str(), "assigned", expert.as_str())?;
+        tx.relate(case.as_str(), "assigned", expert.as_str())?;
+        tx.relate(anna.as_str(), "represented", representative.as_str())?;
+        assert!(tx.related(case.as_str(), "assigned", expert.as_str())?);
+        assert!(!tx.related(other.as_str(), "assigned", expert.as_str())?, "a relation to one case is none to another");
+        assert!(!tx.related(case.as_str(), "assigned", representative.as_str())?, "nor anyone else's");
+        assert!(!tx.related(case.as_str(), "represented", expert.as_str())?, "nor another relation");
+        let assigned = tx.list_reached("schade", None, Reach::RelatedRecords { relation: "assigned", actor: expert.as_str() }, 0, 10)?;
+        assert_eq!(assigned.iter().map(|r| r.record.clone()).collect::<Vec<_>>(), vec![case.clone()]);
+        let principals = tx.list_reached("schade", None, Reach::RelatedSubjects { relation: "represented", actor: representative.as_str() }, 0, 10)?;
+        assert_eq!(principals.iter().map(|r| r.subject.clone()).collect::<Vec<_>>(), vec![anna.clone()]);
+        let own = tx.list_reached("schade", None, Reach::Subject(&bert), 0, 10)?;
+        assert_eq!(own.iter().map(|r| r.record.clone()).collect::<Vec<_>>(), vec![other.clone()]);
+        assert!(tx.unrelate(case.as_str(), "assigned", expert.as_str())?);
+        assert!(!tx.unrelate(case.as_str(), "assigned", expert.as_str())?, "gone once");
+        tx.relate(case.as_str(), "assigned", expert.as_str())?;
+        // Erasing the record takes its relations; erasing a person theirs.
+        tx.erase_record(&case)?;
+        assert!(!tx.related(case.as_str(), "assigned", expert.as_str())?);
+        tx.erase_subject(&representative)?;
+        assert!(!tx.related(anna.as_str(), "represented", representative.as_str())?);
         Ok(())
     });
 }

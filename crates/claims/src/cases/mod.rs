@@ -367,7 +367,11 @@ impl<'k> Cases<'k> {
         };
         // Closing is the fact the register's terms for case files count from.
         let event = if to == Status::Closed { "case_closed" } else { to.name() };
-        self.kernel.record_event(access, self.processing(scheme)?, &summary.record, Action::Advance, event, Some(to.name()), detail.as_deref().map(|d| Detail::to(Category::AwardAmount, d)))?;
+        let processing = self.processing(scheme)?;
+        // The award is read by whoever reads the amounts awarded, where the
+        // scheme holds them (E6), else the data needed for the decision.
+        let category = if self.kernel.register().processing(processing).categories.contains(Category::AwardAmount) { Category::AwardAmount } else { Category::OtherInclPhotos };
+        self.kernel.record_event(access, processing, &summary.record, Action::Advance, event, Some(to.name()), detail.as_deref().map(|d| Detail::to(category, d)))?;
         Ok(to)
     }
 

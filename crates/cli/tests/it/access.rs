@@ -1,8 +1,8 @@
 //! Who may touch what, as the register says it for the staff and the call
 //! centre: roles open doors, and nothing else does.
 
-use grondslag_kernel::{KernelError, Value};
-use grondslag_register::{Category, CategorySet, Role};
+use grondslag_kernel::{Access, Denial, KernelError, RecordRef, Value};
+use grondslag_register::{Action, Category, CategorySet, Role, Scope};
 
 use crate::{access, open_kernel};
 
@@ -18,32 +18,76 @@ fn recording() -> Vec<(Category, Value)> {
     ]
 }
 
+/// A member of staff with a personnel file opened by HR: the file their
+/// own actions count as `self`, and the end of their relations.
+fn staff_member(kernel: &grondslag_kernel::Kernel, name: &str) -> (RecordRef, Access) {
+    let file = kernel.processing("personeelsdossier").unwrap();
+    let record = kernel.write(&access(Role::Hr), file, None, None, &[(Category::Name, Value::text(name))]).unwrap();
+    (record.clone(), access(Role::Employee).acting_as(record.subject))
+}
+
+/// HR records that `actor` stands in `scope` to the employee (coaches them, manages them).
+fn relate(kernel: &grondslag_kernel::Kernel, employee: &RecordRef, scope: Scope, actor: &RecordRef) {
+    let file = kernel.processing("personeelsdossier").unwrap();
+    kernel.relate(&access(Role::Hr), file, Action::Advance, employee, scope, Some(&actor.subject), true).unwrap();
+}
+
+fn as_role(role: Role, who: &RecordRef) -> Access {
+    access(role).acting_as(who.subject.clone())
+}
+
+fn refused_for<T: std::fmt::Debug>(result: Result<T, KernelError>) -> Denial {
+    match result {
+        Err(KernelError::Denied { denial, .. }) => denial,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
 // req: K7
 #[test]
-fn coaching_reports_are_for_the_employee_and_the_coach_not_the_manager() {
+fn coaching_reports_are_for_the_employee_and_their_own_coach_not_the_manager() {
     let dir = tempfile::tempdir().unwrap();
     let kernel = open_kernel(dir.path());
     let coaching = kernel.processing("kcc_coaching").unwrap();
+    let (employee, _) = staff_member(&kernel, "Medewerker Jansen");
+    let (coach, _) = staff_member(&kernel, "Coach de Boer");
+    let (other_coach, _) = staff_member(&kernel, "Coach Smit");
+    let (manager, _) = staff_member(&kernel, "Leidinggevende Dijkstra");
+    relate(&kernel, &employee, Scope::Coached, &coach);
+    relate(&kernel, &employee, Scope::Managed, &manager);
     let report = [(Category::Name, Value::text("Medewerker Jansen")), (Category::FreeText, Value::text("Criterium 5: open vragen gesteld. Ja."))];
-    let employee = kernel.write(&access(Role::Coach), coaching, None, None, &report).unwrap().subject;
-    assert!(kernel.read(&access(Role::Employee), coaching, &employee, all()).is_ok());
-    assert!(kernel.read(&access(Role::Coach), coaching, &employee, all()).is_ok());
-    for outsider in [Role::Manager, Role::DepartmentManager, Role::Hr] {
-        let denied = kernel.read(&access(outsider), coaching, &employee, all());
-        assert!(matches!(denied, Err(KernelError::Denied { .. })), "{outsider}: {denied:?}");
+    kernel.write(&as_role(Role::Coach, &coach), coaching, Some(&employee.subject), None, &report).unwrap();
+    assert!(kernel.read(&as_role(Role::Employee, &employee), coaching, &employee.subject, all()).is_ok());
+    assert!(kernel.read(&as_role(Role::Coach, &coach), coaching, &employee.subject, all()).is_ok());
+    // Another coach, of the same role, does not coach this employee.
+    assert_eq!(refused_for(kernel.read(&as_role(Role::Coach, &other_coach), coaching, &employee.subject, all())), Denial::OutOfReach { scope: Scope::Coached });
+    assert_eq!(refused_for(kernel.write(&as_role(Role::Coach, &other_coach), coaching, Some(&employee.subject), None, &report)), Denial::OutOfReach { scope: Scope::Coached });
+    // Another employee reads only their own.
+    assert_eq!(refused_for(kernel.read(&as_role(Role::Employee, &coach), coaching, &employee.subject, all())), Denial::OutOfReach { scope: Scope::Own });
+    // Not the manager, even their own; nor HR.
+    for (outsider, who) in [(Role::Manager, &manager), (Role::DepartmentManager, &manager), (Role::Hr, &coach)] {
+        let denied = refused_for(kernel.read(&as_role(outsider, who), coaching, &employee.subject, all()));
+        assert_eq!(denied, Denial::RoleNotAllowed { role: outsider, action: Action::Read }, "{outsider}");
     }
 }
 
 // req: K9
 #[test]
-fn a_threat_recording_is_heard_by_the_employee_and_the_manager_and_the_coach_has_no_role() {
+fn a_threat_recording_is_heard_by_the_employee_and_their_manager_and_the_coach_has_no_role() {
     let dir = tempfile::tempdir().unwrap();
     let kernel = open_kernel(dir.path());
     let threat = kernel.processing("kcc_bedreiging").unwrap();
-    let employee = kernel.write(&access(Role::Employee), threat, None, None, &recording()).unwrap().subject;
-    let heard = kernel.read(&access(Role::Manager), threat, &employee, all()).unwrap();
+    let (employee, own) = staff_member(&kernel, "Medewerker Jansen");
+    let (manager, _) = staff_member(&kernel, "Leidinggevende Dijkstra");
+    let (other_manager, _) = staff_member(&kernel, "Leidinggevende Visser");
+    let (coach, _) = staff_member(&kernel, "Coach de Boer");
+    relate(&kernel, &employee, Scope::Managed, &manager);
+    relate(&kernel, &employee, Scope::Coached, &coach);
+    kernel.write(&own, threat, Some(&employee.subject), None, &recording()).unwrap();
+    let heard = kernel.read(&as_role(Role::Manager, &manager), threat, &employee.subject, all()).unwrap();
     assert_eq!(heard[0].get(Category::CallRecording), Some(&Value::Bytes(b"opname".to_vec())));
-    assert!(matches!(kernel.read(&access(Role::Coach), threat, &employee, all()), Err(KernelError::Denied { .. })));
+    assert_eq!(refused_for(kernel.read(&as_role(Role::Manager, &other_manager), threat, &employee.subject, all())), Denial::OutOfReach { scope: Scope::Managed });
+    assert_eq!(refused_for(kernel.read(&as_role(Role::Coach, &coach), threat, &employee.subject, all())), Denial::RoleNotAllowed { role: Role::Coach, action: Action::Read });
 }
 
 // req: K10
@@ -54,7 +98,7 @@ fn weighty_reasons_are_for_the_direct_and_the_department_manager_only() {
     let calls = kernel.processing("kcc_opnames").unwrap();
     let weighty = kernel.processing("kcc_zwaarwegende_redenen").unwrap();
     let grants = kernel.register().processing(weighty).grants;
-    let readers: Vec<Role> = Role::ALL.iter().copied().filter(|r| grants[r.index()].allows(grondslag_register::Action::Read)).collect();
+    let readers: Vec<Role> = Role::ALL.iter().copied().filter(|r| grants[r.index()][grondslag_register::Action::Read.index()].is_granted()).collect();
     assert_eq!(readers, vec![Role::Manager, Role::DepartmentManager]);
     // Nobody writes under it but the system that files the recording there.
     let employee = kernel.write(&access(Role::System), calls, None, None, &recording()).unwrap().subject;
@@ -97,9 +141,11 @@ fn nobody_can_read_a_vote() {
     let kernel = open_kernel(dir.path());
     let voters = kernel.processing("or_kiezers").unwrap();
     let ballot = [(Category::Email, Value::text("kiezer@img.nl")), (Category::Vote, Value::text("kandidaat 3"))];
-    let voter = kernel.write(&access(Role::Employee), voters, None, None, &ballot).unwrap().subject;
+    let (voter, own) = staff_member(&kernel, "Kiezer");
+    kernel.write(&own, voters, Some(&voter.subject), None, &ballot).unwrap();
     for role in Role::ALL.iter().copied() {
-        if let Ok(views) = kernel.read(&access(role), voters, &voter, all()) {
+        // Even as the voter themselves.
+        if let Ok(views) = kernel.read(&as_role(role, &voter), voters, &voter.subject, all()) {
             assert!(views.iter().all(|v| v.get(Category::Vote).is_none()), "{role} read a vote");
         }
     }

@@ -271,16 +271,18 @@ fn a_representative_acts_on_the_principals_case_until_the_authorisation_is_revok
     }))
     .unwrap();
     let representative = cases.authorise(&now, &form).unwrap();
-    let acting = Access::new(representative.subject.as_str(), Role::Representative, "test", now.now);
+    let acting = Access::new(representative.subject.as_str(), Role::Representative, "test", now.now).acting_as(representative.subject.clone());
     assert_eq!(cases.show(&acting, &number).unwrap().number, number);
 
-    // Someone else claiming to represent: no such case for them.
-    let stranger = Access::new(grondslag_kernel::SubjectId::random().as_str(), Role::Representative, "test", now.now);
-    assert!(matches!(cases.show(&stranger, &number), Err(CaseError::NoSuchCase(_))));
+    // Someone else claiming to represent is refused for the missing authorisation.
+    let someone = grondslag_kernel::SubjectId::random();
+    let stranger = Access::new(someone.as_str(), Role::Representative, "test", now.now).acting_as(someone);
+    assert_refused(cases.show(&stranger, &number), grondslag_register::Scope::Represented);
     // An applicant sees only their own cases.
-    let other_applicant = Access::new(grondslag_kernel::SubjectId::random().as_str(), Role::Applicant, "test", now.now);
-    assert!(matches!(cases.show(&other_applicant, &number), Err(CaseError::NoSuchCase(_))));
-    let owner = Access::new(filed.case.subject.as_str(), Role::Applicant, "test", now.now);
+    let someone = grondslag_kernel::SubjectId::random();
+    let other_applicant = Access::new(someone.as_str(), Role::Applicant, "test", now.now).acting_as(someone);
+    assert_refused(cases.show(&other_applicant, &number), grondslag_register::Scope::Own);
+    let owner = Access::new(filed.case.subject.as_str(), Role::Applicant, "test", now.now).acting_as(filed.case.subject.clone());
     assert!(cases.show(&owner, &number).is_ok());
 
     // What the representative does is audited as the representative.
@@ -292,7 +294,15 @@ fn a_representative_acts_on_the_principals_case_until_the_authorisation_is_revok
     assert!(entries.iter().any(|e| e.contains(&format!("\"actor\":\"{}\",\"role\":\"representative\"", representative.subject))));
 
     assert_eq!(cases.revoke(&now, &number, &representative.subject).unwrap(), 1);
-    assert!(matches!(cases.show(&acting, &number), Err(CaseError::NoSuchCase(_))), "revocation ends it at once");
+    assert_refused(cases.show(&acting, &number), grondslag_register::Scope::Represented);
+}
+
+/// A refusal by the kernel because the grant's scope does not reach the case.
+fn assert_refused<T: std::fmt::Debug>(result: Result<T, CaseError>, scope: grondslag_register::Scope) {
+    match result {
+        Err(CaseError::Kernel(KernelError::Denied { denial, .. })) => assert_eq!(denial, grondslag_kernel::Denial::OutOfReach { scope }, "{denial}"),
+        other => panic!("expected a refusal for the missing relation `{scope}`, got {other:?}"),
+    }
 }
 
 fn closed_case(cases: &Cases<'_>, now: &Access, name: &str, bsn: &str, address: &str, postcode_city: &str) -> String {
@@ -451,7 +461,7 @@ fn a_tenant_sees_the_amount_awarded_for_immaterial_damage() {
     cases.advance(&now, &number, Status::InHandling, None).unwrap();
     assert!(matches!(cases.advance(&now, &number, Status::Decision, Some(grondslag_claims::rules::Cents(0))), Err(CaseError::ZeroAward)));
     cases.advance(&now, &number, Status::Decision, Some(grondslag_claims::rules::Cents::euros(2_500))).unwrap();
-    let tenant = Access::new(filed.case.subject.as_str(), Role::Applicant, "test", now.now);
+    let tenant = Access::new(filed.case.subject.as_str(), Role::Applicant, "test", now.now).acting_as(filed.case.subject.clone());
     let history = cases.show(&tenant, &number).unwrap().events;
     let decision = history.iter().find(|e| e.event == "decision").unwrap();
     assert_eq!(decision.detail.as_deref(), Some("toegekend bedrag: € 2.500,00"));

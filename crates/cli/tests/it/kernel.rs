@@ -123,9 +123,14 @@ fn a_read_returns_only_what_the_role_may_read_under_the_processing() {
     let physical = kernel.processing("fysieke_schade").unwrap();
     let anna = kernel.write(&access(Role::CaseHandler), physical, None, None, &applicant()).unwrap();
 
-    let expert = access(Role::Expert);
-    let granted = kernel.register().processing(physical).grant(Role::Expert).categories;
-    let read = kernel.read(&expert, physical, &anna.subject, all()).unwrap();
+    let expert_file = kernel.write(&access(Role::CaseHandler), physical, None, None, &[(Category::Name, Value::text("Deskundige Bakker"))]).unwrap();
+    let expert = access(Role::Expert).acting_as(expert_file.subject.clone());
+    // Not assigned: nothing; assigned: only what experts may read.
+    let unassigned = kernel.read_record(&expert, physical, &anna, all());
+    assert!(matches!(unassigned, Err(KernelError::Denied { denial: grondslag_kernel::Denial::OutOfReach { scope: grondslag_register::Scope::Assigned }, .. })), "{unassigned:?}");
+    kernel.relate(&access(Role::CaseHandler), physical, grondslag_register::Action::Advance, &anna, grondslag_register::Scope::Assigned, Some(&expert_file.subject), true).unwrap();
+    let granted = kernel.register().processing(physical).grant(Role::Expert, grondslag_register::Action::Read).categories;
+    let read = kernel.read_record(&expert, physical, &anna, all()).unwrap();
     let returned: CategorySet = read.iter().flat_map(|r| r.fields.iter().map(|(c, _)| *c)).collect();
     assert!(!returned.is_empty());
     assert!(returned.is_subset(granted), "expert got {returned} but may read {granted}");
@@ -147,7 +152,7 @@ fn bsn_iban_and_health_never_reach_disk_in_plaintext() {
     let recording = b"RIFF-fake-recording-with-secret-words".to_vec();
     let calls = kernel.processing("telefoon_opnames").unwrap();
     let call_roles = kernel.register().processing(calls).grants;
-    let writer = grondslag_register::Role::ALL.iter().copied().find(|r| call_roles[r.index()].allows(grondslag_register::Action::Write)).unwrap();
+    let writer = grondslag_register::Role::ALL.iter().copied().find(|r| call_roles[r.index()][grondslag_register::Action::File.index()].is_granted()).unwrap();
     kernel.write(&access(writer), calls, Some(&anna.subject), None, &[(Category::CallRecording, Value::Bytes(recording.clone()))]).unwrap();
 
     let secrets: [&[u8]; 5] = [b"111222333", b"NL91ABNA0417164300", b"ABNA0417", answer.as_bytes(), &recording];
@@ -296,9 +301,14 @@ fn a_corrected_bsn_replaces_the_old_one_in_the_index() {
     let handler = access(Role::CaseHandler);
     let physical = kernel.processing("fysieke_schade").unwrap();
     let anna = kernel.write(&handler, physical, None, None, &applicant()).unwrap();
-    kernel
-        .write(&handler, physical, Some(&anna.subject), Some(&anna.record), &[(Category::Bsn, Value::text("999990019"))])
-        .unwrap();
+    // An ordinary change cannot put another BSN on a file: that would move
+    // a person's file onto someone else's number.
+    let moved = kernel.write(&handler, physical, Some(&anna.subject), Some(&anna.record), &[(Category::Bsn, Value::text("999990019"))]);
+    assert!(matches!(moved, Err(KernelError::OtherBsn)), "{moved:?}");
+    assert_eq!(kernel.find_by_bsn(&handler, physical, "111222333").unwrap(), Some(anna.subject.clone()));
+    // A rectification through the rights process does.
+    let rights = kernel.processing("rechtenverzoeken").unwrap();
+    kernel.rights_rectify(&access(Role::PrivacyOfficer), rights, &anna, Category::Bsn, &Value::text("999990019")).unwrap();
     assert_eq!(kernel.find_by_bsn(&handler, physical, "111222333").unwrap(), None);
     assert_eq!(kernel.find_by_bsn(&handler, physical, "999990019").unwrap(), Some(anna.subject.clone()));
     let read = kernel.read(&handler, physical, &anna.subject, CategorySet::of(&[Category::Bsn])).unwrap();

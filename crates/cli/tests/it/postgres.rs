@@ -80,7 +80,7 @@ fn two_sweeps_started_at_once_delete_each_item_once() {
         (0..ITEMS)
             .map(|n| {
                 let record = subscribe(&kernel, n);
-                kernel.record_event(&access(Role::Public), processing, &record, "unsubscribed", None, None).unwrap();
+                kernel.record_event(&access(Role::Public), processing, &record, grondslag_register::Action::Write, "unsubscribed", None, None).unwrap();
                 record
             })
             .collect()
@@ -114,7 +114,7 @@ fn migrating_from_sqlite_keeps_every_record_readable_and_the_chain_verifying() {
         let kernel = DataDir::new(dir.path()).open_kernel(shipped(), None).unwrap();
         let processing = kernel.processing("nieuwsbrief_email").unwrap();
         let records: Vec<RecordRef> = (0..30).map(|n| subscribe(&kernel, n)).collect();
-        kernel.record_event(&access(Role::Public), processing, &records[0], "unsubscribed", None, None).unwrap();
+        kernel.record_event(&access(Role::Public), processing, &records[0], grondslag_register::Action::Write, "unsubscribed", None, None).unwrap();
         kernel.hold(&access(Role::Communications), processing, &records[1], "onderzoek", "2027-01-01T00:00:00Z".parse().unwrap()).unwrap();
         kernel.seal().unwrap();
         (records, kernel.verify_audit(|_| ()).unwrap().entries)

@@ -18,11 +18,20 @@ fn exists(dir: &std::path::Path, record: &RecordRef) -> bool {
     sqlite(dir).query_row("SELECT count(*) FROM records WHERE id = ?1", [record.record.as_str()], |r| r.get::<_, i64>(0)).unwrap() == 1
 }
 
-/// A record under `processing` with one event at `when`.
+/// A record under `processing` with one event at `when`. An employee acts
+/// on their own file, which HR opened.
 fn record_with_event(kernel: &Kernel, processing: &str, role: Role, fields: &[(Category, Value)], event: &str, when: &str) -> RecordRef {
     let id = kernel.processing(processing).unwrap();
-    let record = kernel.write(&at(role, when), id, None, None, fields).unwrap();
-    kernel.record_event(&at(role, when), id, &record, event, None, None).unwrap();
+    let (access, subject) = match role {
+        Role::Employee => {
+            let file = kernel.processing("personeelsdossier").unwrap();
+            let own = kernel.write(&at(Role::Hr, when), file, None, None, &[(Category::Name, Value::text("Medewerker"))]).unwrap().subject;
+            (at(role, when).acting_as(own.clone()), Some(own))
+        }
+        _ => (at(role, when), None),
+    };
+    let record = kernel.write(&access, id, subject.as_ref(), None, fields).unwrap();
+    kernel.record_event(&access, id, &record, grondslag_register::Action::Write, event, None, None).unwrap();
     record
 }
 
@@ -50,13 +59,13 @@ fn a_term_until_an_event_and_until_withdrawal() {
     let message = record_with_event(&kernel, "contactformulier", Role::Public, &fields, "received", "2026-11-01T10:00:00Z");
     assert_eq!(sweep(&kernel, "2030-01-01T00:00:00Z"), 0, "waiting for the answer: no date, never swept");
     let id = kernel.processing("contactformulier").unwrap();
-    kernel.record_event(&at(Role::Public, "2026-11-03T10:00:00Z"), id, &message, "answered_and_satisfied", None, None).unwrap();
+    kernel.record_event(&at(Role::Public, "2026-11-03T10:00:00Z"), id, &message, grondslag_register::Action::Write, "answered_and_satisfied", None, None).unwrap();
     assert_eq!(sweep(&kernel, "2026-11-03T09:59:59Z"), 0);
     assert_eq!(sweep(&kernel, "2026-11-03T10:00:00Z"), 1);
 
     let survey = record_with_event(&kernel, "mto_resultaten", Role::Employee, &[(Category::SurveyAnswers, Value::text("4 van 5"))], "given", "2026-11-01T10:00:00Z");
     assert_eq!(sweep(&kernel, "2027-11-01T10:00:00Z"), 0);
-    kernel.record_event(&at(Role::Employee, "2027-11-02T10:00:00Z"), kernel.processing("mto_resultaten").unwrap(), &survey, "consent_withdrawn", None, None).unwrap();
+    kernel.record_event(&at(Role::Employee, "2027-11-02T10:00:00Z").acting_as(survey.subject.clone()), kernel.processing("mto_resultaten").unwrap(), &survey, grondslag_register::Action::Write, "consent_withdrawn", None, None).unwrap();
     assert_eq!(sweep(&kernel, "2027-11-02T10:00:00Z"), 1);
 }
 
@@ -95,10 +104,10 @@ fn a_held_recording_survives_and_goes_after_release() {
     let kernel = open_kernel(dir.path());
     let calls = kernel.processing("telefoon_opnames").unwrap();
     let call = record_with_event(&kernel, "telefoon_opnames", Role::System, &[(Category::Phone, Value::text("0612345678"))], "recorded", "2026-10-01T09:00:00Z");
-    kernel.record_event(&at(Role::PrivacyOfficer, "2026-10-10T09:00:00Z"), calls, &call, "hold_placed", None, Some("integriteitsonderzoek")).unwrap();
+    kernel.record_event(&at(Role::PrivacyOfficer, "2026-10-10T09:00:00Z"), calls, &call, grondslag_register::Action::Write, "hold_placed", None, Some(grondslag_kernel::Detail::staff("integriteitsonderzoek"))).unwrap();
     assert_eq!(sweep(&kernel, "2027-01-01T00:00:00Z"), 0);
     assert!(exists(dir.path(), &call));
-    kernel.record_event(&at(Role::PrivacyOfficer, "2027-01-02T09:00:00Z"), calls, &call, "hold_released", None, Some("afgerond")).unwrap();
+    kernel.record_event(&at(Role::PrivacyOfficer, "2027-01-02T09:00:00Z"), calls, &call, grondslag_register::Action::Write, "hold_released", None, Some(grondslag_kernel::Detail::staff("afgerond"))).unwrap();
     assert_eq!(sweep(&kernel, "2027-01-02T09:00:01Z"), 1, "past its term: gone at the first sweep after release");
 }
 
@@ -230,12 +239,12 @@ fn an_intranet_profile_goes_when_the_employee_leaves_and_optional_parts_on_withd
     let kernel = open_kernel(dir.path());
     let profile = record_with_event(&kernel, "intranet_profiel", Role::Employee, &[(Category::Name, Value::text("Jan")), (Category::Function, Value::text("behandelaar")), (Category::Email, Value::text("jan@img.nl"))], "created", "2026-01-05T09:00:00Z");
     let optional = kernel.processing("intranet_profiel_optioneel").unwrap();
-    let extra = kernel.write(&at(Role::Employee, "2026-01-05T09:00:00Z"), optional, Some(&profile.subject), None, &[(Category::ProfileOptional, Value::text("team schade, bel me voor BAG-vragen"))]).unwrap();
-    kernel.record_event(&at(Role::Employee, "2026-01-05T09:00:00Z"), optional, &extra, "given", None, None).unwrap();
+    let extra = kernel.write(&at(Role::Employee, "2026-01-05T09:00:00Z").acting_as(profile.subject.clone()), optional, Some(&profile.subject), None, &[(Category::ProfileOptional, Value::text("team schade, bel me voor BAG-vragen"))]).unwrap();
+    kernel.record_event(&at(Role::Employee, "2026-01-05T09:00:00Z").acting_as(extra.subject.clone()), optional, &extra, grondslag_register::Action::Write, "given", None, None).unwrap();
     assert_eq!(sweep(&kernel, "2030-01-01T00:00:00Z"), 0, "kept while employed and consenting");
-    kernel.record_event(&at(Role::Employee, "2026-06-01T09:00:00Z"), optional, &extra, "consent_withdrawn", None, None).unwrap();
+    kernel.record_event(&at(Role::Employee, "2026-06-01T09:00:00Z").acting_as(extra.subject.clone()), optional, &extra, grondslag_register::Action::Write, "consent_withdrawn", None, None).unwrap();
     assert_eq!(sweep(&kernel, "2026-06-01T09:00:00Z"), 1);
-    kernel.record_event(&at(Role::Employee, "2027-03-31T16:00:00Z"), kernel.processing("intranet_profiel").unwrap(), &profile, "employment_ended", None, None).unwrap();
+    kernel.record_event(&at(Role::Employee, "2027-03-31T16:00:00Z").acting_as(profile.subject.clone()), kernel.processing("intranet_profiel").unwrap(), &profile, grondslag_register::Action::Write, "employment_ended", None, None).unwrap();
     assert_eq!(sweep(&kernel, "2027-03-31T16:00:00Z"), 1);
     assert!(!exists(dir.path(), &profile));
 }
@@ -249,7 +258,7 @@ fn team_system_accounts_keep_only_a_password_hash_and_their_own_term() {
     let account = record_with_event(&kernel, "teamsystemen", Role::Admin, &[(Category::Username, Value::text("jan.jansen")), (Category::Password, Value::text("lange zin als wachtwoord")), (Category::Email, Value::text("jan@img.nl"))], "recorded", "2026-01-05T09:00:00Z");
     let stored = kernel.read_record(&at(Role::Admin, "2026-01-06T09:00:00Z"), systems, &account, grondslag_register::CategorySet::of(&[Category::Password])).unwrap().unwrap();
     assert!(stored.get(Category::Password).and_then(Value::as_text).unwrap().starts_with("$argon2id$"));
-    kernel.record_event(&at(Role::Admin, "2026-01-05T09:00:00Z"), systems, &account, "item_term:6 months", None, None).unwrap();
+    kernel.record_event(&at(Role::Admin, "2026-01-05T09:00:00Z"), systems, &account, grondslag_register::Action::Write, "item_term:6 months", None, None).unwrap();
     assert_eq!(sweep(&kernel, "2026-07-05T07:59:59Z"), 0);
     assert_eq!(sweep(&kernel, "2026-07-05T08:00:00Z"), 1, "this application's own term, not the one-year default");
 }
@@ -279,6 +288,6 @@ fn survey_answers_can_be_given_without_a_name_and_withdrawn() {
     let invitation = kernel.register().processing(kernel.processing("mto_uitnodiging").unwrap());
     assert_eq!(invitation.basis, grondslag_register::Basis::LegitimateInterest);
     let answers = record_with_event(&kernel, "mto_resultaten", Role::Employee, &[(Category::SurveyAnswers, Value::text("tevreden: 4"))], "given", "2026-05-01T09:00:00Z");
-    kernel.record_event(&at(Role::Employee, "2026-05-02T09:00:00Z"), results, &answers, "consent_withdrawn", None, None).unwrap();
+    kernel.record_event(&at(Role::Employee, "2026-05-02T09:00:00Z").acting_as(answers.subject.clone()), results, &answers, grondslag_register::Action::Write, "consent_withdrawn", None, None).unwrap();
     assert_eq!(sweep(&kernel, "2026-05-02T09:00:00Z"), 1);
 }

@@ -275,9 +275,17 @@ fn a_request_for_someone_else_needs_a_valid_authorisation() {
     let kernel = open_kernel(dir.path());
     let anna = anna_everywhere(&kernel);
     let requests = Requests::new(&kernel).unwrap();
+    // Someone who holds no authorisation from Anna, filing as her representative.
     let stranger = grondslag_kernel::SubjectId::random();
-    let refused = requests.file(&access(Role::PrivacyOfficer), &anna, RightKind::Access, "J. Bakker", Some(&stranger));
-    assert!(matches!(refused, Err(RequestError::NotAuthorised)), "{refused:?}");
+    let representative = access(Role::Representative).acting_as(stranger);
+    let refused = requests.file(&representative, &anna, RightKind::Access, "J. Bakker", None);
+    match refused {
+        Err(RequestError::Kernel(grondslag_kernel::KernelError::Denied { denial, .. })) => {
+            assert_eq!(denial, grondslag_kernel::Denial::OutOfReach { scope: grondslag_register::Scope::Represented });
+            assert!(denial.to_string().contains("no active authorisation"), "{denial}");
+        }
+        other => panic!("expected a refusal for the missing authorisation, got {other:?}"),
+    }
     assert!(requests.open(&access(Role::PrivacyOfficer)).unwrap().is_empty(), "nothing was filed");
 }
 

@@ -403,12 +403,19 @@ fn an_applicant_cannot_open_another_applicants_case_by_changing_the_url() {
     assert_eq!(own.status, 200, "{}", own.body);
     assert!(own.body.contains("Anna de Vries"));
     let other = anna.get(&format!("/mijn-gegevens/zaken/{}", world.bert_case));
-    assert_eq!(other.status, 404);
+    assert_eq!(other.status, 403);
+    assert!(other.body.contains("alleen je eigen") || other.body.contains("only on your own file"), "the refusal says why: {}", other.body);
     assert!(!other.body.contains("Bert"), "nothing of Bert's case shows");
-    assert_eq!(anna.get(&format!("/api/me/cases/{}", world.bert_case)).status, 404);
-    assert_eq!(anna.get(&format!("/api/cases/{}", world.bert_case)).status, 404);
-    // Nor through the staff list.
-    assert_eq!(anna.get("/api/cases?regeling=fysieke_schade").status, 403);
+    for path in [format!("/api/me/cases/{}", world.bert_case), format!("/api/cases/{}", world.bert_case)] {
+        let refused = anna.get(&path);
+        assert_eq!(refused.status, 403, "{path}");
+        assert_eq!(refused.json()["error"]["code"], "relation_missing", "{path}: {}", refused.body);
+        assert!(refused.json()["error"]["message"].as_str().unwrap().contains("only on your own file"), "{path}: {}", refused.body);
+    }
+    // The list of a scheme holds her own case only.
+    let listed = anna.get("/api/cases?regeling=fysieke_schade").json();
+    let numbers: Vec<&str> = listed.as_array().unwrap().iter().map(|c| c["number"].as_str().unwrap()).collect();
+    assert_eq!(numbers, vec![world.anna_case.as_str()]);
 }
 
 // req: E17
@@ -631,7 +638,13 @@ fn init_creates_an_administrator_with_a_one_time_password_that_must_be_changed()
     let weak = client.post_form("/wachtwoord", &[("csrf", &csrf), ("password", "welkom123")]);
     assert_eq!(weak.status, 400);
     assert_eq!(client.post_form("/wachtwoord", &[("csrf", &csrf), ("password", "drie losse woorden tegelijk")]).status, 303);
-    assert_eq!(client.get("/api/audit/verify").status, 200);
+    assert_eq!(client.get("/api/me").status, 200);
+    // An administrator runs the service, but reading the logs of who
+    // looked at whose file is the privacy team's and the FG's (I3).
+    let refused = client.get("/api/audit/verify");
+    assert_eq!(refused.status, 403);
+    assert_eq!(refused.json()["error"]["code"], "role_not_allowed", "{}", refused.body);
+    assert!(refused.json()["error"]["message"].as_str().unwrap().contains("logging_dossiers"), "{}", refused.body);
 }
 
 // req: E17
