@@ -296,6 +296,20 @@ impl Accounts {
         Ok(self.find(&access, username)?.map(|account| account.record.subject))
     }
 
+    /// The own file of the expert with the account `username`; `None` when
+    /// there is no such account or it is not an expert's.
+    pub fn expert_file(&self, username: &str, origin: &str, now: Timestamp) -> Result<Option<SubjectId>, KernelError> {
+        let access = self.system(username, origin, now);
+        match self.find(&access, username) {
+            Ok(Some(account)) if account.role == Role::Expert => Ok(Some(account.record.subject)),
+            Ok(_) | Err(AccountError::Closed) => Ok(None),
+            Err(AccountError::Kernel(e)) => Err(e),
+            Err(AccountError::Damaged(what)) => Err(KernelError::Store(grondslag_kernel::StoreError::Corrupt(what))),
+            // Finding an account fails in no other way.
+            Err(_) => Ok(None),
+        }
+    }
+
     /// The account named `username`, if there is one.
     pub fn find(&self, access: &Access, username: &str) -> Result<Option<Account>, AccountError> {
         let Some(summary) = self.kernel.find_records(access, self.processing, BY_NAME, username)?.into_iter().next() else {

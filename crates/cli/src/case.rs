@@ -168,8 +168,7 @@ pub fn run(register: Register, data: &DataDir, actor: &Actor, command: CaseComma
             }
         }
         CaseCommand::Assign { number, expert, remove } => {
-            let subject = accounts.own_file(&expert, "cli", now)?.ok_or_else(|| Failure(format!("no account `{expert}`; create it with `grondslag account create --role expert`")))?;
-            cases.assign_expert(&access, &number, &subject, !remove)?;
+            cases.assign_expert(&access, &number, !remove, || accounts.expert_file(&expert, "cli", now))?;
             println!("{number}: {} {expert}", if remove { "no longer assigned to" } else { "assigned to" });
         }
         CaseCommand::Show { number } => {

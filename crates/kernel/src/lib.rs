@@ -26,9 +26,9 @@ use std::fmt;
 use grondslag_audit::{CheckpointSigner, Entry, Frontier, Outcome, Row, SpanId, TraceId, Verification, Verifier, VerifyError};
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role, Scope};
-use grondslag_store::{BlobId, BlobStore, Erased, EventRow, FieldRow, Reach, RecordRow, Store, StoreError, Tx};
+use grondslag_store::{BlobId, BlobStore, Erased, EventRow, FieldRow, Reach, RecordRow, Store, Tx};
 /// The ids callers pass in and get back.
-pub use grondslag_store::{DisclosureRow, RecordId, SessionRow, SubjectId};
+pub use grondslag_store::{DisclosureRow, RecordId, SessionRow, StoreError, SubjectId};
 
 pub use decide::{Allowed, Denial, Question, decide, reaches};
 pub use open::{DataDir, OpenError, RetentionChange};
@@ -512,7 +512,7 @@ impl Kernel {
         self.on_subject(access, processing, subject, only, ask, |tx, key, allowed| {
             let shared = allowed.categories;
             if let Some(record) = only {
-                self.check_record(tx, processing, &RecordRef { subject: subject.clone(), record: record.clone() })?;
+                self.check_belongs(tx, processing, &RecordRef { subject: subject.clone(), record: record.clone() })?;
             }
             let views = self.open_fields(tx, key, subject, Some(processing), shared, only)?;
             tx.insert_disclosure(&DisclosureRow {
@@ -619,6 +619,14 @@ impl Kernel {
             Ok(Verdict::Denied(denial))
         });
         self.finish(processing, result)
+    }
+
+    /// Decides `action` on one record before an operation looks at the
+    /// record's state, so that a refusal is the register's and not an
+    /// "invalid step" that would hide it. Audited like any decision.
+    pub fn check_record(&self, access: &Access, processing: ProcessingId, record: &RecordRef, action: Action) -> Result<Allowed, KernelError> {
+        let ask = Ask::new(action, "check", format!("{}:{action}", record.record));
+        self.on_record(access, processing, record, ask, |_, _, allowed| Ok((allowed, None)))
     }
 
     /// Gives a record its reference (a case number): the next number of
@@ -954,13 +962,13 @@ impl Kernel {
         mut act: impl FnMut(&mut dyn Tx, &SubjectKey, Allowed) -> Result<(T, Option<String>), KernelError>,
     ) -> Result<T, KernelError> {
         self.on_subject(access, processing, &record.subject, Some(&record.record), ask, |tx, key, allowed| {
-            self.check_record(tx, processing, record)?;
+            self.check_belongs(tx, processing, record)?;
             act(tx, key, allowed)
         })
     }
 
     /// The record must exist and belong to its subject and to `processing`.
-    fn check_record(&self, tx: &mut dyn Tx, processing: ProcessingId, record: &RecordRef) -> Result<(), KernelError> {
+    fn check_belongs(&self, tx: &mut dyn Tx, processing: ProcessingId, record: &RecordRef) -> Result<(), KernelError> {
         let processing_name = &self.register.processing(processing).id;
         let belongs = tx.record(&record.record)?.is_some_and(|row| row.subject == record.subject && &row.processing == processing_name);
         if belongs { Ok(()) } else { Err(KernelError::RecordMismatch { record: record.record.clone() }) }

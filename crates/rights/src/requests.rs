@@ -132,6 +132,7 @@ impl<'k> Requests<'k> {
     /// Extends the term by one or two months; the notice to the person is
     /// recorded now, and must fall within the first month.
     pub fn extend(&self, access: &Access, request: &RecordRef, months: i64, reason: &str) -> Result<RequestState, RequestError> {
+        self.kernel.check_record(access, self.processing, request, Action::Handle)?;
         let state = self.state(access, request)?;
         let due = terms::extend(state.received, months, reason, terms::amsterdam_date(access.now))?;
         self.kernel.record_event(access, self.processing, request, Action::Handle, "extended", None, Some(Detail::to(Category::FreeText, &format!("{due}; {reason}"))))?;
@@ -140,6 +141,7 @@ impl<'k> Requests<'k> {
 
     /// Records the answer; only after the identity is verified.
     pub fn answer(&self, access: &Access, request: &RecordRef, text: &str) -> Result<RequestState, RequestError> {
+        self.kernel.check_record(access, self.processing, request, Action::Handle)?;
         let state = self.state(access, request)?;
         if state.identity.is_none() {
             return Err(RequestError::IdentityNotVerified);
@@ -153,6 +155,9 @@ impl<'k> Requests<'k> {
 
     /// The access export (art. 15) for a verified request.
     pub fn export(&self, access: &Access, request: &RecordRef) -> Result<SubjectExport, RequestError> {
+        // Handling a request is the privacy team's (and HR's for staff);
+        // the person reads their own data under Mijn gegevens instead.
+        self.kernel.check_record(access, self.processing, request, Action::Handle)?;
         if self.state(access, request)?.identity.is_none() {
             return Err(RequestError::IdentityNotVerified);
         }

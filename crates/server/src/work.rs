@@ -27,6 +27,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(file_case))
         .routes(routes!(advance))
+        .routes(routes!(assign_expert))
         .routes(routes!(disclose))
         .routes(routes!(request_disclosure))
         .routes(routes!(pending_disclosures))
@@ -90,6 +91,29 @@ async fn advance(State(state): State<AppState>, signed: Signed, Path(number): Pa
     let to = Status::from_name(&form.status).ok_or_else(|| ServerError::BadRequest(format!("unknown status `{}`", form.status)))?;
     let status = state.run(move |services| Ok(services.cases().advance(&signed.access(), &number, to, form.award_cents.map(Cents))?)).await?;
     Ok(Json(Advanced { status: status.name().to_string() }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct Assignment {
+    /// The expert's user name.
+    expert: String,
+    /// `true` asks the expert to advise on the case; `false` ends that.
+    assigned: bool,
+}
+
+/// Asks an expert to advise on a case (E15.EXPERT), or ends that: an expert
+/// sees only the cases assigned to them.
+#[utoipa::path(post, path = "/api/cases/{number}/experts", tag = "cases", request_body = Assignment,
+    params(("number" = String, Path, description = "Case number"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn assign_expert(State(state): State<AppState>, signed: Signed, Path(number): Path<String>, Json(form): Json<Assignment>) -> Result<StatusCode, ServerError> {
+    state
+        .run(move |services| {
+            let expert = || services.accounts.expert_file(&form.expert, &signed.visitor.origin, signed.visitor.now);
+            Ok(services.cases().assign_expert(&signed.access(), &number, form.assigned, expert)?)
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, ToSchema)]

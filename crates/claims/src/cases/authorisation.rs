@@ -35,7 +35,10 @@ impl Cases<'_> {
     /// Records an authorisation; returns the representative's record, whose
     /// subject is the id the representative acts under.
     pub fn authorise(&self, access: &Access, form: &AuthorisationForm) -> Result<RecordRef, CaseError> {
-        let (_, case) = self.find(access, &form.case)?;
+        let (scheme, case) = self.find(access, &form.case)?;
+        // Whoever may file about this case (its applicant, staff) may
+        // record an authorisation for it; decided before the form is read.
+        self.kernel.check_record(access, self.processing(scheme)?, &case.record, Action::File)?;
         let number = CaseNumber::parse(&form.case)?.to_string();
         if !form.principal.contains_key("signature") {
             return Err(CaseError::Missing("principal.signature"));

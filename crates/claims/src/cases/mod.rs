@@ -143,6 +143,8 @@ pub enum CaseError {
     Export(String),
     #[error("no case {0}, or you may not see it")]
     NoSuchCase(String),
+    #[error("no expert has an account by that name; create it with `grondslag account create --role expert`")]
+    NoSuchExpert,
     #[error(transparent)]
     Kernel(#[from] KernelError),
 }
@@ -340,6 +342,8 @@ impl<'k> Cases<'k> {
     /// scheme's categories are accepted, as when filing.
     pub fn continue_draft(&self, access: &Access, number: &str, applicant: &BTreeMap<String, String>) -> Result<(), CaseError> {
         let (scheme, summary) = self.find(access, number)?;
+        let processing = self.processing(scheme)?;
+        self.kernel.check_record(access, processing, &summary.record, Action::Write)?;
         if summary.status.as_deref() != Some(Status::Draft.name()) {
             return Err(CaseError::NotADraft(number.to_string()));
         }
@@ -347,7 +351,6 @@ impl<'k> Cases<'k> {
             .iter()
             .map(|(name, value)| Ok((Category::from_name(name).ok_or_else(|| CaseError::UnknownCategory(name.clone()))?, Value::text(value.clone()))))
             .collect::<Result<Vec<_>, CaseError>>()?;
-        let processing = self.processing(scheme)?;
         self.kernel.write(access, processing, Some(&summary.record.subject), Some(&summary.record.record), &fields)?;
         self.kernel.record_event(access, processing, &summary.record, Action::Write, "draft_saved", None, None)?;
         Ok(())
@@ -357,6 +360,8 @@ impl<'k> Cases<'k> {
     /// (a tenant too, E5) sees in the case's history.
     pub fn advance(&self, access: &Access, number: &str, to: Status, award: Option<Cents>) -> Result<Status, CaseError> {
         let (scheme, summary) = self.find(access, number)?;
+        let processing = self.processing(scheme)?;
+        self.kernel.check_record(access, processing, &summary.record, Action::Advance)?;
         let from = summary.status.as_deref().and_then(Status::from_name).unwrap_or(Status::Draft);
         scheme.transition(from, to)?;
         let detail = match award {
@@ -367,7 +372,6 @@ impl<'k> Cases<'k> {
         };
         // Closing is the fact the register's terms for case files count from.
         let event = if to == Status::Closed { "case_closed" } else { to.name() };
-        let processing = self.processing(scheme)?;
         // The award is read by whoever reads the amounts awarded, where the
         // scheme holds them (E6), else the data needed for the decision.
         let category = if self.kernel.register().processing(processing).categories.contains(Category::AwardAmount) { Category::AwardAmount } else { Category::OtherInclPhotos };
@@ -388,10 +392,20 @@ impl<'k> Cases<'k> {
     /// Asks an expert to advise on a case (E15.EXPERT), or ends that:
     /// the expert then sees this case, and only the categories the
     /// register gives experts. A case handler's step.
-    pub fn assign_expert(&self, access: &Access, number: &str, expert: &grondslag_kernel::SubjectId, assigned: bool) -> Result<(), CaseError> {
+    /// `expert` finds the expert's own file (by account); it is asked only
+    /// once the step is allowed, so that nobody learns who has an account.
+    pub fn assign_expert(
+        &self,
+        access: &Access,
+        number: &str,
+        assigned: bool,
+        expert: impl FnOnce() -> Result<Option<grondslag_kernel::SubjectId>, KernelError>,
+    ) -> Result<(), CaseError> {
         let (scheme, summary) = self.find(access, number)?;
         let processing = self.processing(scheme)?;
-        self.kernel.relate(access, processing, Action::Advance, &summary.record, Scope::Assigned, Some(expert), assigned)?;
+        self.kernel.check_record(access, processing, &summary.record, Action::Advance)?;
+        let expert = expert()?.ok_or(CaseError::NoSuchExpert)?;
+        self.kernel.relate(access, processing, Action::Advance, &summary.record, Scope::Assigned, Some(&expert), assigned)?;
         let event = if assigned { "expert_assigned" } else { "expert_unassigned" };
         self.kernel.record_event(access, processing, &summary.record, Action::Advance, event, None, None)?;
         Ok(())

@@ -102,6 +102,7 @@ impl Cases<'_> {
     /// Records the inspection's finding that an E8 report is acutely unsafe.
     pub fn mark_acutely_unsafe(&self, access: &Access, number: &str) -> Result<(), CaseError> {
         let (scheme, summary) = self.find(access, number)?;
+        self.kernel.check_record(access, self.processing(scheme)?, &summary.record, Action::Advance)?;
         if scheme != Scheme::AcutelyUnsafe {
             return Err(CaseError::NotAnUnsafeReport(number.to_string()));
         }
@@ -118,6 +119,7 @@ impl Cases<'_> {
     pub fn request_disclosure(&self, access: &Access, number: &str, recipient: &str, request: &str) -> Result<(), CaseError> {
         let (scheme, summary) = self.find(access, number)?;
         let processing = self.processing(scheme)?;
+        self.kernel.check_record(access, processing, &summary.record, Action::Disclose)?;
         let recipient_id = self.kernel.recipient(recipient)?;
         if !self.kernel.register().recipient(recipient_id).legal_check {
             return Err(CaseError::NotALegalRecipient(recipient.to_string()));
@@ -177,6 +179,7 @@ impl Cases<'_> {
     pub fn disclose(&self, access: &Access, number: &str, recipient: &str, legal_check: Option<&str>) -> Result<Package, CaseError> {
         let (scheme, summary) = self.find(access, number)?;
         let processing = self.processing(scheme)?;
+        self.kernel.check_record(access, processing, &summary.record, Action::Disclose)?;
         let recipient_id = self.kernel.recipient(recipient)?;
         if recipient == MAYOR && !self.kernel.events(access, processing, &summary.record)?.iter().any(|e| e.event == ACUTELY_UNSAFE) {
             return Err(CaseError::NotAcutelyUnsafe(number.to_string()));
