@@ -16,6 +16,7 @@ mod records;
 mod register;
 mod retention;
 mod rights;
+mod relations;
 mod server;
 
 use std::path::{Path, PathBuf};
