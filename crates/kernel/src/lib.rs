@@ -299,11 +299,14 @@ struct Ask<'a> {
     /// Refuse when the record (or, without one, any record of the subject
     /// under the processing) is under a hold: every erasure asks this.
     unless_held: bool,
+    /// A filing that gives the record a status may only give its first:
+    /// moving it on is `advance`.
+    first_status: bool,
 }
 
 impl<'a> Ask<'a> {
     fn new(action: Action, name: &'a str, object: String) -> Ask<'a> {
-        Ask { action, name, object, categories: CategorySet::EMPTY, recipient: None, legal_check: false, unless_held: false }
+        Ask { action, name, object, categories: CategorySet::EMPTY, recipient: None, legal_check: false, unless_held: false, first_status: false }
     }
 
     fn unless_held(mut self) -> Ask<'a> {
@@ -671,12 +674,9 @@ impl Kernel {
             Some(Audience::Readers(category)) => CategorySet::EMPTY.with(category),
             _ => CategorySet::EMPTY,
         };
-        let ask = Ask::new(action, "record_event", format!("{}:{event}", record.record)).categories(categories);
+        let mut ask = Ask::new(action, "record_event", format!("{}:{event}", record.record)).categories(categories);
+        ask.first_status = action == Action::File && status.is_some();
         self.on_record(access, processing, record, ask, |tx, key, _| {
-            if action == Action::File && status.is_some() && tx.record(&record.record)?.is_some_and(|row| row.status.is_some()) {
-                let denial = Denial::RoleNotAllowed { role: access.role, action: Action::Advance };
-                return Err(KernelError::Denied { processing: self.register.processing(processing).id.clone(), denial });
-            }
             let sealed = detail.map(|d| key.seal(&event_context(record, event), d.text.as_bytes())).transpose()?;
             let row = EventRow { event: event.to_string(), at: access.now, actor: access.actor.clone(), detail: sealed, audience: detail.map(|d| d.audience.name().to_string()) };
             tx.add_event(&record.record, &row, status)?;
@@ -880,6 +880,12 @@ impl Kernel {
             let decided = match decide(&self.register, question) {
                 Ok(allowed) => self.reach(tx, access, allowed, Some(subject), record)?.map(|()| allowed),
                 Err(denial) => Err(denial),
+            };
+            let decided = match (decided, record) {
+                (Ok(_), Some(record)) if ask.first_status && tx.record(record)?.is_some_and(|row| row.status.is_some()) => {
+                    Err(Denial::RoleNotAllowed { role: access.role, action: Action::Advance })
+                }
+                (decided, _) => decided,
             };
             let allowed = match decided {
                 Ok(allowed) => allowed,

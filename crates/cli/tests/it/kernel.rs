@@ -318,3 +318,75 @@ fn a_corrected_bsn_replaces_the_old_one_in_the_index() {
     let taken = kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text("X")), (Category::Bsn, Value::text("999990019"))]);
     assert!(matches!(taken, Err(KernelError::DuplicateBsn)), "{taken:?}");
 }
+
+fn held_reason<T: std::fmt::Debug>(result: Result<T, KernelError>) -> String {
+    match result {
+        Err(KernelError::Held { reason, .. }) => reason,
+        other => panic!("expected a refusal for the hold, got {other:?}"),
+    }
+}
+
+// req: E22
+// req: E18
+#[test]
+fn erasing_under_one_processing_leaves_the_others_and_every_erase_path_honours_a_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let handler = access(Role::CaseHandler);
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let immaterial = kernel.processing("immateriele_schade").unwrap();
+    let anna = kernel.write(&handler, physical, None, None, &applicant()).unwrap();
+    kernel.write(&handler, immaterial, Some(&anna.subject), None, &[(Category::Name, Value::text("Anna de Vries"))]).unwrap();
+    let erased = kernel.erase(&handler, physical, &anna.subject).unwrap();
+    assert_eq!(erased.records, 1);
+    assert!(kernel.read(&handler, physical, &anna.subject, all()).unwrap().is_empty(), "gone under the processing erased");
+    assert_eq!(kernel.read(&handler, immaterial, &anna.subject, all()).unwrap().len(), 1, "kept under the other");
+
+    // A call recording of hers under a hold for an integrity investigation.
+    let calls = kernel.processing("telefoon_opnames").unwrap();
+    let call = kernel.write(&access(Role::System), calls, Some(&anna.subject), None, &[(Category::Phone, Value::text("0595123456"))]).unwrap();
+    let review: jiff::Timestamp = "2027-01-01T00:00:00Z".parse().unwrap();
+    kernel.hold(&access(Role::PrivacyOfficer), calls, &call, "integriteitsonderzoek 2026-17", review).unwrap();
+    let rights = kernel.processing("rechtenverzoeken").unwrap();
+    for reason in [
+        held_reason(kernel.erase(&access(Role::System), calls, &anna.subject)),
+        held_reason(kernel.erase_record(&access(Role::System), calls, &call, "test")),
+        held_reason(kernel.rights_erase(&access(Role::PrivacyOfficer), rights, &call, "erasure (AVG art. 17)")),
+    ] {
+        assert!(reason.contains("integriteitsonderzoek 2026-17"), "the refusal names the hold's reason: {reason}");
+    }
+    assert!(kernel.read(&access(Role::PrivacyOfficer), calls, &anna.subject, all()).unwrap().len() == 1, "the held call stays");
+    assert_eq!(count(dir.path(), "SELECT count(*) FROM audit_entries WHERE entry LIKE '%record_held%'"), 3, "each refusal is audited");
+    kernel.release(&access(Role::PrivacyOfficer), calls, &call, "afgerond zonder bevindingen").unwrap();
+    assert_eq!(kernel.erase_record(&access(Role::System), calls, &call, "test").unwrap().records, 1);
+}
+
+// req: E15.LEGAL
+// req: E15.EXPERT
+#[test]
+fn an_event_is_shown_only_to_its_audience() {
+    use grondslag_kernel::Detail;
+    use grondslag_register::{Action, Scope};
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let handler = access(Role::CaseHandler);
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let anna = kernel.write(&handler, physical, None, None, &applicant()).unwrap();
+    let expert_file = kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text("Deskundige"))]).unwrap();
+    kernel.relate(&handler, physical, Action::Advance, &anna, Scope::Assigned, Some(&expert_file.subject), true).unwrap();
+    kernel.record_event(&handler, physical, &anna, Action::Disclose, "legal_disclosure_requested", None, Some(Detail::staff("politie\nPV 42"))).unwrap();
+    kernel.record_event(&handler, physical, &anna, Action::Write, "measured", None, Some(Detail::to(Category::CadastralBuilding, "perceel 1234"))).unwrap();
+    kernel.record_event(&handler, physical, &anna, Action::Advance, "in_handling", Some("in_handling"), None).unwrap();
+
+    let seen = |who: &grondslag_kernel::Access| -> Vec<String> { kernel.events(who, physical, &anna).unwrap().into_iter().map(|e| e.event).collect() };
+    assert_eq!(seen(&handler), ["legal_disclosure_requested", "measured", "in_handling"]);
+    let herself = access(Role::Applicant).acting_as(anna.subject.clone());
+    assert_eq!(seen(&herself), ["measured", "in_handling"], "not the police request about her");
+    let expert = access(Role::Expert).acting_as(expert_file.subject.clone());
+    assert_eq!(seen(&expert), ["in_handling"], "an expert reads no cadastral data (E15.EXPERT)");
+    // The person cannot file a status change on a record that has one.
+    let refused = kernel.record_event(&herself, physical, &anna, Action::File, "closed", Some("closed"), None);
+    assert!(matches!(refused, Err(KernelError::Denied { denial: Denial::RoleNotAllowed { action: Action::Advance, .. }, .. })), "{refused:?}");
+    assert_eq!(seen(&handler).last().map(String::as_str), Some("in_handling"), "nothing was recorded");
+    assert_eq!(count(dir.path(), "SELECT count(*) FROM audit_entries WHERE entry LIKE '%role_not_allowed%' AND entry LIKE '%:closed%'"), 1, "the refusal is audited");
+}
