@@ -13,7 +13,7 @@ use std::fmt::Write;
 
 use crate::categories::CategorySet;
 use crate::model::{Basis, Processing, Register, Retention, Statement, Term};
-use crate::taxonomy::{Category, Sensitivity};
+use crate::taxonomy::{Action, Category, Role, Sensitivity};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -159,6 +159,23 @@ fn processing_blocks(register: &Register, controller: &str, p: &Processing, bloc
     }
     if !p.sources.is_empty() {
         blocks.push(Block::Field("Van wie krijgen wij deze gegevens?", p.sources.join(", ")));
+    }
+    let readers: Vec<String> = Role::ALL
+        .iter()
+        .filter(|role| **role != Role::System)
+        .filter_map(|role| {
+            let grant = p.grant(*role, Action::Read);
+            grant.is_granted().then(|| {
+                let reach: Vec<&str> = grant.scopes.iter().map(|s| s.label_nl()).collect();
+                format!("{}: {}", role.label_nl(), reach.join(" of "))
+            })
+        })
+        .collect();
+    if !readers.is_empty() {
+        // The scopes the kernel checks, in the reader's words: who sees
+        // whose data.
+        blocks.push(heading(4, "Wie binnen het IMG kan deze gegevens inzien?".to_string()));
+        blocks.push(Block::List(readers));
     }
     blocks.push(heading(4, "Met wie delen wij je gegevens?".to_string()));
     if p.disclosures.is_empty() {

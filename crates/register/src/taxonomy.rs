@@ -235,13 +235,13 @@ closed_enum! {
     /// the person or record, which the kernel stores and checks.
     Scope {
         Own = "self", "alleen je eigen gegevens";
-        Represented = "represented", "alleen van wie je gemachtigde bent";
-        Assigned = "assigned", "alleen de dossiers die aan je zijn toegewezen";
-        Coached = "coached", "alleen van de medewerkers die je coacht";
-        Managed = "managed", "alleen van de medewerkers in je eigen team";
-        OwnCalls = "own_calls", "alleen gesprekken die je zelf voerde";
+        Represented = "represented", "alleen van wie hen heeft gemachtigd";
+        Assigned = "assigned", "alleen de dossiers die aan hen zijn toegewezen";
+        Coached = "coached", "alleen van de medewerkers die zij coachen";
+        Managed = "managed", "alleen van de medewerkers in hun eigen team";
+        OwnCalls = "own_calls", "alleen de gesprekken die zij zelf voerden";
         Staff = "staff", "alleen van medewerkers van de organisatie";
-        All = "all", "van iedereen, voor de eigen taak";
+        All = "all", "voor hun taak";
     }
 }
 

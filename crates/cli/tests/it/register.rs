@@ -153,6 +153,41 @@ const CASES: &[Case] = &[
         help: "did you mean `case_handler`?",
     },
     Case {
+        what: "unknown action",
+        replace: r#"case_handler = ["read", "write"]"#,
+        with: r#"case_handler = ["read", "wite"]"#,
+        line_of: "wite",
+        message: "unknown action `wite`",
+        help: "did you mean `write`?",
+    },
+    Case {
+        what: "unknown scope",
+        replace: r#"case_handler = ["read", "write"]"#,
+        with: r#"case_handler = ["read", "write"]
+expert = { actions = ["read"], scope = "asigned" }"#,
+        line_of: "asigned",
+        message: "unknown scope `asigned`",
+        help: "did you mean `assigned`?",
+    },
+    Case {
+        what: "a grant table without a scope",
+        replace: r#"case_handler = ["read", "write"]"#,
+        with: r#"case_handler = ["read", "write"]
+expert = { actions = ["read"] }"#,
+        line_of: "expert = {",
+        message: "needs `scope`",
+        help: "",
+    },
+    Case {
+        what: "an applicant reaching everyone's data",
+        replace: r#"case_handler = ["read", "write"]"#,
+        with: r#"case_handler = ["read", "write"]
+applicant = ["file", "read"]"#,
+        line_of: "applicant = [",
+        message: "role `applicant` acts for one person, so it may not reach everyone's data (scope `all`)",
+        help: r#"scope = "self""#,
+    },
+    Case {
         what: "unknown key",
         replace: "analysis = \"PIA-1\"",
         with: "analysis = \"PIA-1\"\nhigh_rsk = true",
@@ -372,5 +407,18 @@ fn the_public_statement_gives_the_contact_details() {
     let text = stdout(&output);
     for detail in ["Cascadeplein 10, 9726 AD Groningen", "Antwoordnummer 3061, 8000 WB Zwolle", "privacy@schadedoormijnbouw.nl", "0800 4444 111", "fg@schadedoormijnbouw.nl", "Autoriteit Persoonsgegevens"] {
         assert!(text.contains(detail), "missing {detail}");
+    }
+}
+
+// req: E0.6
+// req: E15.EXPERT
+#[test]
+fn the_statement_says_whose_data_each_role_may_see() {
+    let register = crate::shipped();
+    let text = grondslag_register::render::render(&register, grondslag_register::Statement::Public, grondslag_register::render::Format::Markdown);
+    let physical = text.split("\n### Fysieke schade").nth(1).unwrap().split("\n### ").next().unwrap();
+    assert!(physical.contains("Wie binnen het IMG kan deze gegevens inzien?"), "{physical}");
+    for line in ["aanvrager: alleen je eigen gegevens", "gemachtigde: alleen van wie hen heeft gemachtigd", "deskundige: alleen de dossiers die aan hen zijn toegewezen", "behandelaar: voor hun taak"] {
+        assert!(physical.contains(line), "`{line}` missing from:\n{physical}");
     }
 }
