@@ -119,7 +119,7 @@ pub fn run(register: Register, data: &DataDir, actor: &str, role: &str, command:
             let kind = RightKind::from_name(&kind).ok_or_else(|| Failure(format!("unknown request kind `{kind}`")))?;
             let processing = kernel.processing("rechtenverzoeken")?;
             let subject = match (bsn, subject) {
-                (Some(bsn), None) => kernel.find_by_bsn(&access, processing, &bsn)?.ok_or_else(|| Failure("no one with this BSN is known".to_string()))?,
+                (Some(bsn), None) => kernel.find_to_file(&access, processing, &bsn)?.ok_or_else(|| Failure("no one with this BSN is known".to_string()))?,
                 (None, Some(subject)) => SubjectId::parse(&subject)?,
                 _ => return Err(Failure("give --bsn or --subject".to_string())),
             };

@@ -798,11 +798,22 @@ impl Kernel {
     /// Finds a subject by BSN through the blind index. A lookup is a read of
     /// the BSN under `processing`, and audited as one.
     pub fn find_by_bsn(&self, access: &Access, processing: ProcessingId, bsn: &str) -> Result<Option<SubjectId>, KernelError> {
+        self.lookup_bsn(access, processing, Action::Read, bsn)
+    }
+
+    /// Finds the file to file something new into: decided as a filing, so
+    /// that someone who may file for a person without reading their file
+    /// (an employee passing on a rights request) learns only its pseudonym.
+    pub fn find_to_file(&self, access: &Access, processing: ProcessingId, bsn: &str) -> Result<Option<SubjectId>, KernelError> {
+        self.lookup_bsn(access, processing, Action::File, bsn)
+    }
+
+    fn lookup_bsn(&self, access: &Access, processing: ProcessingId, action: Action, bsn: &str) -> Result<Option<SubjectId>, KernelError> {
         let bsn = grondslag_values::Bsn::parse(bsn).map_err(|source| KernelError::Invalid { category: Category::Bsn, source })?;
         let categories = CategorySet::EMPTY.with(Category::Bsn);
         let digest = self.keys.blind_index("bsn", bsn.as_str());
         let result = self.transact(|tx| {
-            let question = self.question(access.role, Action::Read, processing, categories, false);
+            let question = self.question(access.role, action, processing, categories, false);
             let found = tx.find_blind_index("bsn", &digest)?;
             // A reader whose grant reaches only some people learns of a
             // BSN only that it is theirs (or their principal's).

@@ -56,7 +56,7 @@ impl Cases<'_> {
             Ok(fields)
         };
         let known = match form.representative.get("bsn") {
-            Some(bsn) => self.kernel.find_by_bsn(access, processing, bsn)?,
+            Some(bsn) => self.kernel.find_to_file(access, processing, bsn)?,
             None => None,
         };
         self.kernel.write(access, processing, Some(&case.record.subject), None, &with_case(&form.principal)?)?;

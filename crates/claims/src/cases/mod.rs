@@ -212,7 +212,7 @@ impl<'k> Cases<'k> {
         // the BSN is theirs (or their principal's), and refuses it if not.
         let holds_bsn = self.kernel.register().processing(processing).categories.contains(Category::Bsn);
         let known = match application.applicant.get("bsn") {
-            Some(bsn) if holds_bsn => self.kernel.find_by_bsn(access, processing, bsn)?,
+            Some(bsn) if holds_bsn => self.kernel.find_to_file(access, processing, bsn)?,
             _ => None,
         };
         // Someone who acts for a person and files for nobody known files

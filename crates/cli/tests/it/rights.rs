@@ -306,3 +306,42 @@ fn one_central_store_holds_every_scheme_of_a_person() {
     assert_eq!(processings, BTreeSet::from(["fysieke_schade", "immateriele_schade"]));
     assert_eq!(crate::files_below(dir.path()).iter().filter(|f| f.extension().is_some_and(|e| e == "db")).count(), 1, "one database");
 }
+
+// req: E22
+// req: I.RIGHTS
+#[test]
+fn an_employee_passes_a_request_on_to_the_privacy_team_and_cannot_work_or_read_it() {
+    use grondslag_rights::requests::{RequestError, Requests, RightKind};
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let anna = anna_everywhere(&kernel);
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    kernel.write(&access(Role::CaseHandler), physical, Some(&anna), None, &[(Category::Name, Value::text("Anna")), (Category::Bsn, Value::text("111222333"))]).unwrap();
+    let requests = Requests::new(&kernel).unwrap();
+    let rights = kernel.processing("rechtenverzoeken").unwrap();
+    // The letter names Anna's BSN: the employee finds her file to file into,
+    // and may not read it.
+    let staff_file = kernel.processing("personeelsdossier").unwrap();
+    let own = kernel.write(&access(Role::Hr), staff_file, None, None, &[(Category::Name, Value::text("Emma"))]).unwrap().subject;
+    let emma = access(Role::Employee).acting_as(own);
+    assert_eq!(kernel.find_to_file(&emma, rights, "111222333").unwrap(), Some(anna.clone()));
+    let denied_read = kernel.find_by_bsn(&emma, rights, "111222333");
+    assert!(matches!(denied_read, Err(KernelError::Denied { denial: Denial::OutOfReach { .. }, .. })), "{denied_read:?}");
+    let filed = requests.file(&emma, &anna, RightKind::Access, "Anna de Vries (brief)", None).unwrap();
+    // She cannot work it, nor read it back.
+    let refusal = |result: Result<grondslag_rights::requests::RequestState, RequestError>| match result {
+        Err(RequestError::Kernel(KernelError::Denied { denial, .. })) => denial,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    assert_eq!(refusal(requests.verify_identity(&emma, &filed.request, "kopie ID")), Denial::RoleNotAllowed { role: Role::Employee, action: grondslag_register::Action::Handle });
+    assert!(matches!(refusal(requests.state(&emma, &filed.request)), Denial::OutOfReach { scope: grondslag_register::Scope::Own }));
+    // The privacy team has it, filed by her.
+    let queue = requests.open(&access(Role::PrivacyOfficer)).unwrap();
+    assert_eq!(queue.iter().map(|s| &s.request).collect::<Vec<_>>(), vec![&filed.request]);
+    let entries: Vec<String> = {
+        let db = crate::sqlite(dir.path());
+        let mut s = db.prepare("SELECT entry FROM audit_entries WHERE entry LIKE '%\"role\":\"employee\"%' AND entry LIKE '%rechtenverzoeken%'").unwrap();
+        s.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert!(entries.iter().any(|e| e.contains("\"outcome\":\"allowed\"") && e.contains("\"action\":\"write\"")), "the filing is audited as hers: {entries:?}");
+}
