@@ -795,11 +795,14 @@ fn a_case_handler_files_moves_and_discloses_a_case_through_the_api() {
     assert!(police.body.contains("legal obligation"), "the refusal says what must happen first: {}", police.body);
     let checked = carla.post_json(&format!("/api/cases/{number}/disclosures"), Some(&csrf), serde_json::json!({"recipient": "politie", "legal_check": "vordering OvJ 2026/123, art. 126nd Sv"}));
     assert_eq!(checked.status, 200, "{}", checked.body);
-    // An applicant may not move a case.
+    // An applicant may not move a case, not even her own by a step that is
+    // valid for it (submitted → in handling): the register refuses it.
     let mut anna = Client::new(&server);
     anna.sign_in(&world.anna);
     let csrf = anna.csrf();
-    assert_ne!(anna.post_json(&format!("/api/cases/{}/status", world.anna_case), Some(&csrf), serde_json::json!({"status": "decision"})).status, 200);
+    let moved = anna.post_json(&format!("/api/cases/{}/status", world.anna_case), Some(&csrf), serde_json::json!({"status": "in_handling"}));
+    assert_eq!(moved.status, 403, "{}", moved.body);
+    assert_eq!(moved.json()["error"]["code"], "role_not_allowed", "{}", moved.body);
 }
 
 // req: E22
