@@ -170,6 +170,11 @@ macro_rules! closed_enum {
             pub fn from_name(name: &str) -> Option<$ty> {
                 match name { $($name => Some($ty::$variant),)* _ => None }
             }
+
+            /// The position in `ALL`: an index into fixed-size tables.
+            pub fn index(self) -> usize {
+                self as usize
+            }
         }
 
         impl fmt::Display for $ty {
@@ -216,16 +221,6 @@ closed_enum! {
         Handle = "handle", "een privacyverzoek afhandelen";
         Disclose = "disclose", "verstrekken";
         Erase = "erase", "wissen";
-    }
-}
-
-impl Action {
-    pub fn bit(self) -> u8 {
-        1u8 << (self as u8)
-    }
-
-    pub fn index(self) -> usize {
-        self as usize
     }
 }
 
@@ -316,10 +311,6 @@ impl fmt::Display for ScopeSet {
 }
 
 impl Role {
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
     /// Roles that act for one person (themselves or whom they represent),
     /// never for the organisation: a grant of theirs must name a scope
     /// narrower than `all`.
