@@ -34,10 +34,12 @@ impl Kernel {
         self.on_subject(access, rights, subject, None, ask, |tx, key, allowed| {
             let records = self.open_fields(tx, key, subject, None, everything, None)?;
             let mut events = Vec::new();
-            let staff = allowed.scopes.contains(grondslag_register::Scope::All);
+            // Every category is the person's to see; what is the
+            // organisation's only stays so unless the grant reaches everyone.
+            let shown = crate::Allowed { categories: everything, scopes: allowed.scopes };
             for view in &records {
                 let record = RecordRef { subject: subject.clone(), record: view.record.clone() };
-                events.push((view.record.clone(), self.open_events(tx, key, &record, |audience| staff || audience != Some("staff"))?));
+                events.push((view.record.clone(), self.open_events(tx, key, &record, |audience| crate::Audience::admits(audience, shown))?));
             }
             let disclosures = tx.disclosures_of(subject)?;
             let accesses = tx.audit_of(subject)?.iter().map(|row| parse_entry(&row.entry)).collect::<Result<Vec<_>, _>>()?;
