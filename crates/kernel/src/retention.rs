@@ -73,7 +73,7 @@ impl Kernel {
         let ask = Ask::new(Action::Write, "hold", record.record.to_string());
         self.on_record(access, processing, record, ask, |tx, key, _| {
             let detail = format!("{reason}; review {review}");
-            let row = EventRow { event: HOLD_PLACED.to_string(), at: access.now, actor: access.actor.clone(), detail: Some(key.seal(&event_context(record, HOLD_PLACED), detail.as_bytes())?), audience: Some("staff".to_string()) };
+            let row = EventRow { event: HOLD_PLACED.to_string(), at: access.now, actor: access.actor.clone(), detail: Some(key.seal(&event_context(record, HOLD_PLACED), detail.as_bytes())?), audience: Some(crate::Audience::Staff.name().to_string()) };
             tx.add_event(&record.record, &row, None)?;
             self.refresh_due(tx, processing, record)?;
             tx.set_review(&record.record, Some(review))?;
