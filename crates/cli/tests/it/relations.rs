@@ -222,3 +222,32 @@ fn an_applicant_files_only_into_her_own_file_and_never_under_someone_elses_bsn()
     assert!(page.contains(&number) && page.contains(&second_number), "both show in her own file");
     assert!(!bert.get("/mijn-gegevens").body.contains(&number));
 }
+
+// req: E13
+#[test]
+fn a_representative_sees_the_principals_case_over_http_until_the_authorisation_ends() {
+    let world = world();
+    let form = tempfile::TempDir::new().unwrap();
+    let path = form.path().join("machtiging.json");
+    let authorisation = json!({
+        "case": world.anna_case,
+        "principal": { "initials": "A.", "name": "de Vries", "gender": "vrouw", "signature": "A. de Vries (digitaal)" },
+        "representative": { "name": "Jan Bakker", "bsn": "999990019", "phone": "0612345678", "address": "Kerkpad 3", "postcode_city": "9917 PA Wirdum" }
+    });
+    std::fs::write(&path, authorisation.to_string()).unwrap();
+    let out = world.place.command().args(["case", "authorise", path.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", crate::stderr(&out));
+    let pseudonym = crate::stdout(&out).split("--as ").nth(1).unwrap().trim().to_string();
+    // Jan's account joins the file the authorisation made for him.
+    let jan = create_account(&world.place, "jan", "representative", Some("999990019"));
+    let server = Server::start(world.dir.path(), &[]);
+    let (mut client, _) = signed_in(&server, &jan);
+    let read = client.get(&format!("/api/cases/{}", world.anna_case));
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert!(read.body.contains("Anna de Vries"));
+    refused(&client.get(&format!("/api/cases/{}", world.bert_case)), "relation_missing", "no active authorisation");
+
+    let out = world.place.command().args(["case", "revoke", world.anna_case.as_str(), pseudonym.as_str()]).output().unwrap();
+    assert!(out.status.success(), "{}", crate::stderr(&out));
+    refused(&client.get(&format!("/api/cases/{}", world.anna_case)), "relation_missing", "no active authorisation");
+}
