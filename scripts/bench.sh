@@ -4,7 +4,8 @@
 # Generates the synthetic populations once (10^5 and 10^6 people, seed 1,
 # history until 2026-11-28) into $POPULATIONS — about 2.3 GB and 23 GB —
 # and reuses them on later runs; then runs one `grondslag bench`, built
-# with Cedar beside the kernel. The output goes to standard output and to
+# with Cedar beside the kernel, which also fills a store of 10^6 cases of
+# its own for the relation check and the expert's case list (minutes). The output goes to standard output and to
 # $POPULATIONS/bench.txt. Set SIZES to generate other populations, e.g.
 # SIZES=100000 for a run of a few minutes.
 set -eu

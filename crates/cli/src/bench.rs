@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use crate::{Failure, master_key_from_env, progress};
 
 mod population;
+mod relations;
 #[cfg(feature = "cedar")]
 mod cedar;
 
@@ -37,6 +38,9 @@ pub struct Options<'a> {
     pub populations: &'a [PathBuf],
     /// Export samples and case lists per store.
     pub samples: usize,
+    /// Cases filled in a store of their own for the relation check and the
+    /// staff and expert case lists; 0 skips them.
+    pub cases: u64,
     pub sweep_sizes: &'a [u64],
     pub due_records: u32,
     pub plot: Option<&'a Path>,
@@ -63,6 +67,10 @@ pub fn run(load: &dyn Fn() -> Result<Register, Failure>, options: &Options<'_>) 
         println!();
         // The audit log is verified once, in the largest store (the last).
         exports.push(population::bench(load()?, store, options.samples, i + 1 == stores.len())?);
+    }
+    if options.cases > 0 {
+        println!();
+        relations::bench(load()?, options.cases, options.decisions, options.samples)?;
     }
     println!();
     let flat = sweep_bench(load()?, options.sweep_sizes, options.due_records)?;

@@ -150,14 +150,15 @@ enum Command {
         areas: Option<PathBuf>,
     },
     /// Measure the kernel against baselines: decisions, audited writes, access export, case list,
-    /// audit verification and the retention sweep, each beside a baseline measured in the same run.
+    /// audit verification, the relation check and the staff and expert case lists at --cases
+    /// cases, and the retention sweep, each beside a baseline measured in the same run.
     /// With --database-url (a PostgreSQL server where the user may create databases): the kernel
     /// on PostgreSQL beside SQLite, and one node beside two, in a scratch database dropped afterwards.
     Bench {
         /// Writes per measured run.
         #[arg(long, default_value_t = 2000)]
         writes: u32,
-        /// Decisions per measured run.
+        /// Decisions per measured run (of them, at most 100,000 with a relation lookup in the store).
         #[arg(long, default_value_t = 1_000_000)]
         decisions: u32,
         /// Sizes of synthetic populations generated for the access export, the case list and the
@@ -171,6 +172,10 @@ enum Command {
         /// Access exports and case lists timed per store.
         #[arg(long, default_value_t = 300)]
         samples: usize,
+        /// Cases in a store filled for the relation check in the decision and the staff and
+        /// expert case lists (through the store's statements, not generated people; 0 skips them).
+        #[arg(long, default_value_t = 1_000_000)]
+        cases: u64,
         /// Numbers of dated items at which the sweep with nothing due is timed.
         #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
         sweep_sizes: Vec<u64>,
@@ -310,7 +315,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             generate::run(register, &data_dir(cli.data, None).root, &population, areas.as_deref())
         }
-        Command::Bench { writes, decisions, subjects, population, samples, sweep_sizes, due_records, plot } => {
+        Command::Bench { writes, decisions, subjects, population, samples, cases, sweep_sizes, due_records, plot } => {
             let source = cli.register.as_deref();
             let options = bench::Options {
                 writes,
@@ -318,6 +323,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 subjects: &subjects,
                 populations: &population,
                 samples,
+                cases,
                 sweep_sizes: &sweep_sizes,
                 due_records,
                 plot: plot.as_deref(),

@@ -25,7 +25,7 @@ use std::fmt;
 
 use grondslag_audit::{CheckpointSigner, Entry, Frontier, Outcome, Row, SpanId, TraceId, Verification, Verifier, VerifyError};
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
-use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role, Scope};
+use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role, Scope, ScopeSet};
 use grondslag_store::{BlobId, BlobStore, Erased, EventRow, FieldRow, Reach, RecordRow, Store, Tx};
 /// The ids callers pass in and get back.
 pub use grondslag_store::{DisclosureRow, RecordId, SessionRow, StoreError, SubjectId};
@@ -926,24 +926,7 @@ impl Kernel {
     /// of records): `Err` names the relation that is missing. `None` for the
     /// subject is a new one, which only a grant reaching everyone may create.
     fn reach(&self, tx: &mut dyn Tx, access: &Access, allowed: Allowed, subject: Option<&SubjectId>, record: Option<&RecordId>) -> Result<Result<(), Denial>, KernelError> {
-        let own = subject.is_some() && subject == access.subject.as_ref();
-        let mut failed: Option<StoreError> = None;
-        let reached = reaches(allowed.scopes, own, |scope| {
-            let object = if scope.of_record() { record.map(RecordId::as_str) } else { subject.map(SubjectId::as_str) };
-            let actor = if scope == Scope::Staff { Some(ORGANISATION) } else { access.subject.as_ref().map(SubjectId::as_str) };
-            let (Some(object), Some(actor)) = (object, actor) else { return false };
-            match tx.related(object, scope.name(), actor) {
-                Ok(holds) => holds,
-                Err(e) => {
-                    failed = Some(e);
-                    false
-                }
-            }
-        });
-        match failed {
-            Some(e) => Err(e.into()),
-            None => Ok(reached),
-        }
+        Ok(check_reach(tx, allowed.scopes, access.subject.as_ref(), subject, record)?)
     }
 
     /// The reason of a hold on `record` (or, without one, on any record of
@@ -1216,6 +1199,33 @@ fn categories_of(fields: &[(Category, Value)]) -> Result<CategorySet, KernelErro
         set = set.with(*category);
     }
     Ok(set)
+}
+
+/// The relation check of [`Kernel`]'s every decision: whether a grant's
+/// `scopes` reach `subject` (or `record`, for scopes of records) for the
+/// person whose own file is `actor`. `Err` names the relation that is
+/// missing. One indexed `Tx::related` per relation scope, in the order the
+/// scopes are listed; none for a grant reaching everyone. Public so that
+/// `grondslag bench` times the check the kernel makes rather than a copy.
+pub fn check_reach(tx: &mut dyn Tx, scopes: ScopeSet, actor: Option<&SubjectId>, subject: Option<&SubjectId>, record: Option<&RecordId>) -> Result<Result<(), Denial>, StoreError> {
+    let own = subject.is_some() && subject == actor;
+    let mut failed: Option<StoreError> = None;
+    let reached = reaches(scopes, own, |scope| {
+        let object = if scope.of_record() { record.map(RecordId::as_str) } else { subject.map(SubjectId::as_str) };
+        let actor = if scope == Scope::Staff { Some(ORGANISATION) } else { actor.map(SubjectId::as_str) };
+        let (Some(object), Some(actor)) = (object, actor) else { return false };
+        match tx.related(object, scope.name(), actor) {
+            Ok(holds) => holds,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        }
+    });
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(reached),
+    }
 }
 
 /// Verifies the audit log of `store` against the checkpoint key of `signer`.

@@ -140,12 +140,28 @@ fn stream(seed: u64, number: u64) -> ChaCha8Rng {
 }
 
 /// The institute opened its doors on 1 July 2020.
-fn opened() -> Timestamp {
+pub fn opened() -> Timestamp {
     Timestamp::from_second(1_593_590_400).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 fn date_of(at: Timestamp) -> Date {
     at.to_zoned(jiff::tz::TimeZone::UTC).date()
+}
+
+/// The step a case of `scheme` at `status` takes next, and when: a step
+/// every 1–17 weeks after `now` (an acutely unsafe situation within days);
+/// most decisions are accepted, so nine in ten go straight to closed.
+/// `None` at the end of the life cycle. Public so that `grondslag bench`
+/// can give cases it writes without the modules the same course.
+pub fn next_step(rng: &mut impl Rng, scheme: Scheme, status: Status, now: Timestamp) -> Option<(Status, Timestamp)> {
+    let steps = scheme.life_cycle();
+    let position = steps.iter().position(|s| *s == status).unwrap_or(steps.len());
+    let mut next = steps.get(position + 1).copied()?;
+    if next == Status::Objection && rng.gen_bool(0.9) {
+        next = Status::Closed;
+    }
+    let pace = if scheme == Scheme::AcutelyUnsafe { 0..=1 } else { 7..=120 };
+    Some((next, later(rng, now, pace)))
 }
 
 /// `days` later, at a drawn minute of the working day.
@@ -512,18 +528,10 @@ impl<'k> Writer<'k> {
             return Ok(filed.case);
         }
         let number = filed.number.to_string();
-        let steps = scheme.life_cycle();
         let mut status = Status::Submitted;
         let mut now = at;
-        loop {
-            let position = steps.iter().position(|s| *s == status).unwrap_or(steps.len());
-            let Some(mut next) = steps.get(position + 1).copied() else { break };
-            // Most decisions are accepted: straight to closed.
-            if next == Status::Objection && rng.gen_bool(0.9) {
-                next = Status::Closed;
-            }
-            let pace = if scheme == Scheme::AcutelyUnsafe { 0..=1 } else { 7..=120 };
-            now = later(rng, now, pace);
+        while let Some((next, at)) = next_step(rng, scheme, status, now) {
+            now = at;
             if now > self.until {
                 break;
             }
