@@ -1,11 +1,13 @@
 //! The kernel's questions decided by Cedar (`cedar-policy`), from a policy
 //! set written out of the register's grants so that it gives the same
 //! answers: one `permit` per role, action and processing, with the kernel's
-//! rules as conditions (write only declared and granted categories, read
-//! something granted, disclose to a named recipient — after a recorded check
-//! for the legal-obligation ones —, nothing on a restricted subject outside
-//! the rights process) — and from five policies over the processings'
-//! attributes, the idiomatic form. Built only with `--features cedar`.
+//! rules as conditions (file, write and advance only declared and granted
+//! categories, handle never sign-in data, read something granted, disclose
+//! to a named recipient — after a recorded check for the legal-obligation
+//! ones —, nothing on a restricted subject outside the rights process) — and
+//! from eight policies over the processings' attributes, the idiomatic
+//! form. Built only with `--features cedar`. Both answer the decision only;
+//! the scope (whose data) is the kernel's relation check, measured beside.
 
 use std::hint::black_box;
 use std::str::FromStr;
@@ -32,10 +34,13 @@ pub fn policies(register: &Register) -> String {
         let processing = register.processing(p);
         let unless = if processing.rights_process { "" } else { " unless { context.restricted }" };
         for role in Role::ALL.iter().copied() {
-            let grant = processing.grant(role);
-            for action in Action::ALL.iter().copied().filter(|a| grant.allows(*a)) {
+            for action in Action::ALL.iter().copied().filter(|a| processing.grant(role, *a).is_granted()) {
+                let grant = processing.grant(role, action);
+                let steps = format!("[{}].containsAll(context.categories)", categories(processing.categories.intersection(grant.categories)));
                 let when = match action {
-                    Action::Write => format!(" when {{ [{}].containsAll(context.categories) }}", categories(processing.categories.intersection(grant.categories))),
+                    Action::File | Action::Write | Action::Advance => format!(" when {{ {steps} }}"),
+                    Action::Handle if processing.rights_process => " when { !context.sign_in }".to_string(),
+                    Action::Handle => format!(" when {{ !context.sign_in && {steps} }}"),
                     Action::Read => format!(" when {{ context.categories.containsAny([{}]) }}", categories(grant.categories)),
                     Action::Disclose => {
                         let named = |legal: bool| {
@@ -62,12 +67,15 @@ pub fn policies(register: &Register) -> String {
     text
 }
 
-/// The same rules as five policies over attributes of the processings
+/// The same rules as eight policies over attributes of the processings
 /// (entities), the way Cedar is meant to be used when the rules are data:
 /// each processing lists, per action, the roles that may act and the
 /// `role/category` pairs they may touch, and its recipients.
 const ATTRIBUTE_POLICIES: &str = r#"
+permit(principal, action == Action::"file", resource) when { resource.file.contains(context.role) && resource.file_grants.containsAll(context.role_categories) };
 permit(principal, action == Action::"write", resource) when { resource.write.contains(context.role) && resource.write_grants.containsAll(context.role_categories) };
+permit(principal, action == Action::"advance", resource) when { resource.advance.contains(context.role) && resource.advance_grants.containsAll(context.role_categories) };
+permit(principal, action == Action::"handle", resource) when { resource.handle.contains(context.role) && !context.sign_in && (resource.rights_process || resource.handle_grants.containsAll(context.role_categories)) };
 permit(principal, action == Action::"read", resource) when { resource.read.contains(context.role) && resource.read_grants.containsAny(context.role_categories) };
 permit(principal, action == Action::"disclose", resource) when { resource.disclose.contains(context.role) && (resource.recipients.contains(context.recipient) || (resource.legal_recipients.contains(context.recipient) && context.legal_check)) };
 permit(principal, action == Action::"erase", resource) when { resource.erase.contains(context.role) };
@@ -82,13 +90,14 @@ fn entities(register: &Register) -> Result<Entities, Failure> {
             let processing = register.processing(p);
             let mut attrs = serde_json::Map::new();
             for action in Action::ALL.iter().copied() {
-                let roles: Vec<&str> = Role::ALL.iter().filter(|r| processing.grant(**r).allows(action)).map(|r| r.name()).collect();
+                let roles: Vec<&str> = Role::ALL.iter().filter(|r| processing.grant(**r, action).is_granted()).map(|r| r.name()).collect();
                 attrs.insert(action.name().to_string(), serde_json::json!(roles));
                 let grants: Vec<String> = Role::ALL
                     .iter()
-                    .filter(|r| processing.grant(**r).allows(action))
+                    .filter(|r| processing.grant(**r, action).is_granted())
                     .flat_map(|r| {
-                        let allowed = if action == Action::Write { processing.categories.intersection(processing.grant(*r).categories) } else { processing.grant(*r).categories };
+                        let granted = processing.grant(*r, action).categories;
+                        let allowed = if action == Action::Read { granted } else { processing.categories.intersection(granted) };
                         allowed.iter().map(move |c| format!("{}/{}", r.name(), c.name()))
                     })
                     .collect();
@@ -113,6 +122,7 @@ fn request(register: &Register, q: &Question) -> Result<Request, Failure> {
         "restricted": q.restricted,
         "recipient": q.recipient.map(|r| register.recipient(r).id.clone()).unwrap_or_default(),
         "legal_check": q.legal_check_recorded,
+        "sign_in": q.categories.iter().any(|c| c.is_sign_in_data()),
         "role": q.role.name(),
         "role_categories": q.categories.iter().map(|c| format!("{}/{}", q.role.name(), c.name())).collect::<Vec<_>>(),
     });
