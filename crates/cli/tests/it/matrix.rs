@@ -883,3 +883,40 @@ fn every_route_in_every_role_answers_as_the_register_allows_and_reveals_nothing_
     }
     assert!(found.failures.is_empty(), "{} of the matrix's calls disagree with the register:\n{}", found.failures.len(), found.failures.join("\n"));
 }
+
+// req: E15.EXPERT
+#[test]
+fn a_case_handler_assigns_an_expert_on_the_case_page_who_then_sees_the_case_until_unassigned() {
+    let world = crate::server::world();
+    let expert = create_account(&world.place, "deskundige.bakker", "expert", None);
+    let server = Server::start(world.dir.path(), &[]);
+    let mut carla = Client::new(&server);
+    carla.sign_in(&world.handler);
+    let case = format!("/beheer/zaken/{}", world.anna_case);
+    let page = carla.get(&case);
+    assert!(page.body.contains(&format!("action=\"{case}/deskundigen\"")), "the case page has the form: {}", page.body);
+    let csrf = carla.csrf();
+    let mut bakker = Client::new(&server);
+    bakker.sign_in(&expert);
+    let read = format!("/api/cases/{}", world.anna_case);
+    assert_eq!(refusal_code(&bakker.get(&read)).as_deref(), Some("relation_missing"), "not before the assignment");
+    let assign = |carla: &mut Client, assigned: &str| carla.post_form(&format!("{case}/deskundigen"), &[("csrf", &csrf), ("expert", "deskundige.bakker"), ("assigned", assigned)]);
+    let assigned = assign(&mut carla, "true");
+    assert_eq!((assigned.status, assigned.header("location")), (303, Some(case.as_str())), "{}", assigned.body);
+    let shown = bakker.get(&read);
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert!(shown.body.contains("Anna de Vries") && !shown.body.contains("Bert"), "{}", shown.body);
+    assert!(carla.get(&case).body.contains("expert_assigned"), "the case's history says so");
+    assert_eq!(assign(&mut carla, "false").status, 303);
+    let refused = bakker.get(&read);
+    assert_eq!((refused.status, refusal_code(&refused).as_deref()), (403, Some("relation_missing")), "{}", refused.body);
+    // Nobody learns from the form who has an account: an unknown name is
+    // refused only after the step is allowed, and a non-expert is refused first.
+    let unknown = carla.post_form(&format!("{case}/deskundigen"), &[("csrf", &csrf), ("expert", "niemand"), ("assigned", "true")]);
+    assert_eq!(unknown.status, 400, "{}", unknown.body);
+    let mut anna = Client::new(&server);
+    anna.sign_in(&world.anna);
+    let anna_csrf = anna.csrf();
+    let refused = anna.post_form(&format!("{case}/deskundigen"), &[("csrf", &anna_csrf), ("expert", "niemand"), ("assigned", "true")]);
+    assert_eq!((refused.status, refusal_code(&refused).as_deref()), (403, Some("role_not_allowed")), "{}", refused.body);
+}
