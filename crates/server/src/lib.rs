@@ -11,7 +11,7 @@
 //! the role a session acts in and the relations of the session's person
 //! (their own file, their principals', the cases assigned to them). Each
 //! route says in the OpenAPI document which decisions it rests on
-//! ([`openapi`]).
+//! (see the `openapi` module).
 //!
 //! One module per area — `session`, `me`, `public`, `cases`, `rights`,
 //! `back_office`, `ldv` — each with its JSON routes and its pages; they
