@@ -107,6 +107,14 @@ pub struct Account {
     pub must_change_password: bool,
 }
 
+impl Account {
+    /// Where a session stands once both factors are right: a one-time
+    /// password must be replaced before anything else opens.
+    pub fn stage_after_second_factor(&self) -> Stage {
+        if self.must_change_password { Stage::ChangePassword } else { Stage::Complete }
+    }
+}
+
 /// What a new account's holder needs once: shown, never stored in the clear.
 #[derive(Clone, Debug)]
 pub struct Enrolment {
@@ -508,6 +516,36 @@ impl Accounts {
     pub fn account_of(&self, session: &Session, origin: &str, now: Timestamp) -> Result<Account, AccountError> {
         let access = self.system(&session.username, origin, now);
         self.find(&access, &session.username)?.ok_or_else(|| AccountError::UnknownAccount(session.username.clone()))
+    }
+
+    /// Both steps at once, as the API signs in: password and code. The
+    /// session is complete, or waits for a one-time password to be changed.
+    pub fn sign_in(&self, username: &str, password: &str, code: &str, origin: &str, now: Timestamp) -> Result<(String, Session), AccountError> {
+        let account = self.check_password(username, password, origin, now)?;
+        self.check_second_factor(&account, code, origin, now)?;
+        self.start_session(&account, account.stage_after_second_factor(), now)
+    }
+
+    /// Step one as the pages sign in: the password; the session waits for the code.
+    pub fn sign_in_with_password(&self, username: &str, password: &str, origin: &str, now: Timestamp) -> Result<(String, Session), AccountError> {
+        let account = self.check_password(username, password, origin, now)?;
+        self.start_session(&account, Stage::SecondFactor, now)
+    }
+
+    /// Step two as the pages sign in: the code moves the session (of
+    /// `token`) on, under a fresh token.
+    pub fn sign_in_with_code(&self, token: &str, session: &Session, code: &str, origin: &str, now: Timestamp) -> Result<(String, Session), AccountError> {
+        let account = self.account_of(session, origin, now)?;
+        self.check_second_factor(&account, code, origin, now)?;
+        self.advance(token, session, account.stage_after_second_factor(), now)
+    }
+
+    /// A new password for the session's account: every session of the
+    /// account ends, and a complete one starts.
+    pub fn replace_password(&self, session: &Session, new_password: &str, origin: &str, now: Timestamp) -> Result<(String, Session), AccountError> {
+        let account = self.account_of(session, origin, now)?;
+        self.change_password(&account, new_password, origin, now)?;
+        self.start_session(&account, Stage::Complete, now)
     }
 
     /// The current code for an authenticator key: what the person's app

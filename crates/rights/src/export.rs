@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use grondslag_kernel::{SubjectExport, Value};
+use grondslag_kernel::{Access, Kernel, KernelError, SubjectExport, SubjectId, Value};
 use grondslag_register::{Category, Register};
 use grondslag_register::render::retention_nl;
 use serde::Serialize;
@@ -55,6 +55,15 @@ pub struct AccessLine {
     pub processing: String,
     pub action: String,
     pub outcome: String,
+}
+
+/// A person's own access report, as Mijn gegevens shows it: the export of
+/// their own file under the rights process, which the register lets a
+/// person read for themselves.
+pub fn own(kernel: &Kernel, access: &Access, subject: &SubjectId) -> Result<AccessReport, KernelError> {
+    let rights = kernel.processing(crate::requests::PROCESSING)?;
+    let export = kernel.export(access, rights, subject)?;
+    Ok(report(kernel.register(), &export, access.now))
 }
 
 pub fn report(register: &Register, export: &SubjectExport, generated_at: jiff::Timestamp) -> AccessReport {

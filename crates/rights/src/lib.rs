@@ -10,6 +10,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod export;
+pub mod oversight;
 pub mod requests;
 pub mod terms;
 

@@ -1,7 +1,7 @@
 //! Rights requests, kept under the register's rights process.
 
 use grondslag_kernel::{Access, Detail, Kernel, KernelError, RecordRef, SubjectExport, SubjectId, Value};
-use grondslag_register::{Action, Category, ProcessingId};
+use grondslag_register::{Action, Category, CategorySet, ProcessingId};
 use std::collections::BTreeMap;
 
 use jiff::civil::Date;
@@ -68,6 +68,8 @@ pub enum RequestError {
     NotARequest(String),
     #[error("`{0}` does not rest on consent; there is no consent to withdraw (object instead, art. 21)")]
     NotConsent(String),
+    #[error("the request names no processing whose consent is withdrawn")]
+    NoConsentNamed,
     #[error("cannot build the archive: {0}")]
     Archive(String),
     #[error(transparent)]
@@ -88,6 +90,13 @@ pub struct RequestState {
     /// The processing the request is about, when the person named one
     /// (the consent to withdraw, the use to object to).
     pub concerns: Option<String>,
+}
+
+impl RequestState {
+    /// Not answered, and its answer date has passed.
+    pub fn overdue(&self, today: Date) -> bool {
+        !self.answered && self.due < today
+    }
 }
 
 #[derive(Debug)]
@@ -198,6 +207,51 @@ impl<'k> Requests<'k> {
         }
         open.sort_by_key(|s| s.due);
         Ok(open)
+    }
+
+    /// The requests about `subject`, newest first: what a person sees of
+    /// their own requests. A read of their file under the rights process.
+    pub fn of_subject(&self, access: &Access, subject: &SubjectId) -> Result<Vec<RequestState>, RequestError> {
+        // Asking for the kind is enough to find them; the state comes from the events.
+        let views = self.kernel.read(access, self.processing, subject, CategorySet::EMPTY.with(Category::FreeText))?;
+        let mut list = views
+            .into_iter()
+            .map(|view| self.state(access, &RecordRef { subject: subject.clone(), record: view.record }))
+            .collect::<Result<Vec<_>, _>>()?;
+        list.sort_by_key(|r| std::cmp::Reverse(r.received));
+        Ok(list)
+    }
+
+    /// The access report (art. 15) for a verified request, as the person receives it.
+    pub fn access_report(&self, access: &Access, request: &RecordRef) -> Result<crate::export::AccessReport, RequestError> {
+        let export = self.export(access, request)?;
+        Ok(crate::export::report(self.kernel.register(), &export, access.now))
+    }
+
+    /// Answers a request, recording first how the requester's identity was
+    /// verified when that comes with the answer (at the counter, say).
+    pub fn answer_verified(&self, access: &Access, request: &RecordRef, identity: Option<&str>, text: &str) -> Result<RequestState, RequestError> {
+        self.verify_if_given(access, request, identity)?;
+        self.answer(access, request, text.trim())
+    }
+
+    /// Carries out a request to withdraw consent for the processing it
+    /// names (art. 7(3)), verifying the identity first when that is given:
+    /// what was held on the consent is erased and the request closed.
+    pub fn withdraw_named_consent(&self, access: &Access, request: &RecordRef, identity: Option<&str>) -> Result<usize, RequestError> {
+        self.verify_if_given(access, request, identity)?;
+        let processing = self.state(access, request)?.concerns.ok_or(RequestError::NoConsentNamed)?;
+        self.withdraw_consent(access, request, &processing)
+    }
+
+    /// Decided before anything of the request is read, so that a refusal
+    /// is the register's; then the identity check, when one is given.
+    fn verify_if_given(&self, access: &Access, request: &RecordRef, identity: Option<&str>) -> Result<(), RequestError> {
+        self.kernel.check_record(access, self.processing, request, Action::Handle)?;
+        if let Some(method) = identity.map(str::trim).filter(|m| !m.is_empty()) {
+            self.verify_identity(access, request, method)?;
+        }
+        Ok(())
     }
 }
 

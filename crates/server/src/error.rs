@@ -1,19 +1,15 @@
 //! Every error becomes a response here, and only here. The API gets a JSON
 //! body `{"error": {"code", "message"}}`; a page request gets the same
-//! message as a Dutch page ([`render_errors`] turns one into the other),
-//! so a handler never has to know which of the two it serves.
+//! message as a Dutch page (`layout::render_errors` turns one into the
+//! other, by the [`ErrorMark`] every error response carries), so a handler
+//! never has to know which of the two it serves.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use grondslag_accounts::AccountError;
 use grondslag_kernel::KernelError;
 use serde::Serialize;
-
-use crate::AppState;
-use crate::visitor::Signed;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -73,11 +69,11 @@ pub(crate) struct ErrorDetail {
     pub message: String,
 }
 
-/// Marks an error response, so that [`render_errors`] can turn it into a page.
+/// Marks an error response, so that a page request can get a page instead.
 #[derive(Clone, Debug)]
-struct ErrorMark {
-    code: &'static str,
-    message: String,
+pub(crate) struct ErrorMark {
+    pub code: &'static str,
+    pub message: String,
 }
 
 impl ServerError {
@@ -128,7 +124,7 @@ impl IntoResponse for ServerError {
 }
 
 /// The JSON error body, marked so that a page request can get a page instead.
-fn json_for(status: StatusCode, mark: ErrorMark) -> Response {
+pub(crate) fn json_for(status: StatusCode, mark: ErrorMark) -> Response {
     let mut response = (status, Json(ErrorBody { error: ErrorDetail { code: mark.code, message: mark.message.clone() } })).into_response();
     response.extensions_mut().insert(mark);
     response
@@ -137,53 +133,4 @@ fn json_for(status: StatusCode, mark: ErrorMark) -> Response {
 /// The fallback: a route that does not exist.
 pub(crate) async fn not_found() -> ServerError {
     ServerError::NotFound("there is no page or endpoint at this address".to_string())
-}
-
-/// Turns error responses to page requests into pages: a sign-in page
-/// when signing in is needed, a Dutch error page otherwise. API requests
-/// keep their JSON.
-pub(crate) async fn render_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let is_page = !request.uri().path().starts_with("/api/") && !request.uri().path().starts_with("/processing_activities");
-    let next_path = request.uri().path().to_string();
-    // Kept for an error page, which shows the signed-in person's menu.
-    let headers = if is_page { request.headers().clone() } else { axum::http::HeaderMap::new() };
-    let response = next.run(request).await;
-    let mark = match response.extensions().get::<ErrorMark>().cloned() {
-        Some(mark) => mark,
-        None if response.status().is_client_error() || response.status().is_server_error() => {
-            // Refused before a handler ran (a malformed body, a missing
-            // field, a body over the limit, a timeout): the same error body.
-            let status = response.status();
-            let text = axum::body::to_bytes(response.into_body(), 64 * 1024).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-            let code = match status {
-                StatusCode::PAYLOAD_TOO_LARGE => "too_large",
-                StatusCode::REQUEST_TIMEOUT => "timeout",
-                StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-                _ => "bad_request",
-            };
-            let message = if text.trim().is_empty() { status.canonical_reason().unwrap_or("refused").to_string() } else { text };
-            let mark = ErrorMark { code, message };
-            return if is_page { page_for(&state, headers, status, &mark).await } else { json_for(status, mark) };
-        }
-        None => return response,
-    };
-    if !is_page {
-        return response;
-    }
-    if mark.code == "sign_in_first" {
-        let query = serde_urlencoded::to_string([("terug", next_path.as_str())]).unwrap_or_default();
-        return Redirect::to(&format!("/inloggen?{query}")).into_response();
-    }
-    page_for(&state, headers, response.status(), &mark).await
-}
-
-async fn page_for(state: &AppState, headers: axum::http::HeaderMap, status: StatusCode, mark: &ErrorMark) -> Response {
-    let mut probe = Request::new(axum::body::Body::empty());
-    *probe.headers_mut() = headers;
-    let (mut parts, _) = probe.into_parts();
-    let signed = Signed::optional(Signed::from_request_parts(&mut parts, state).await);
-    let mut page = crate::pages::error_page(status, mark.code, &mark.message, signed.as_ref()).into_response();
-    *page.status_mut() = status;
-    page.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html; charset=utf-8"));
-    page
 }

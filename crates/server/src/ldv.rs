@@ -15,7 +15,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::{AppState, ServerError};
+use crate::error::{ErrorBody, ServerError};
+use crate::openapi;
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -118,14 +120,15 @@ pub(crate) fn archive(kernel: &Kernel) -> Result<(), ServerError> {
     Ok(())
 }
 
-pub(crate) fn routes() -> OpenApiRouter<crate::AppState> {
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(current)).routes(routes!(version))
 }
 
 /// The current version of a processing activity.
 #[utoipa::path(get, path = "/processing_activities/{id}", tag = "register",
-    params(("id" = String, Path, description = "The processing's identifier in the register, e.g. `fysieke_schade`")),
-    responses((status = 200, body = ProcessingActivity), (status = 404, body = crate::error::ErrorBody)))]
+    params(("id" = String, Path, description = "The processing's identifier in the register", example = "fysieke_schade")),
+    responses((status = 200, body = ProcessingActivity), (status = 404, body = ErrorBody)),
+    extensions(("x-register" = json!(openapi::public()))))]
 async fn current(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<ProcessingActivity>, ServerError> {
     let register = state.kernel().register();
     let found = register.processing_id(&id).ok_or_else(|| ServerError::NotFound(format!("no processing activity `{id}` in the register")))?;
@@ -135,8 +138,9 @@ async fn current(State(state): State<AppState>, Path(id): Path<String>) -> Resul
 /// A version of a processing activity, as audit entries name it; old
 /// versions come from the archive.
 #[utoipa::path(get, path = "/processing_activities/{id}/versions/{version}", tag = "register",
-    params(("id" = String, Path, description = "The processing's identifier"), ("version" = String, Path, description = "The version: the first 12 hex digits of the hash of its content")),
-    responses((status = 200, body = ProcessingActivity), (status = 404, body = crate::error::ErrorBody)))]
+    params(("id" = String, Path, description = "The processing's identifier", example = "fysieke_schade"), ("version" = String, Path, description = "The version: the first 12 hex digits of the hash of its content", example = "0123456789ab")),
+    responses((status = 200, body = ProcessingActivity), (status = 404, body = ErrorBody)),
+    extensions(("x-register" = json!(openapi::public()))))]
 async fn version(State(state): State<AppState>, Path((id, version)): Path<(String, String)>) -> Result<axum::response::Response, ServerError> {
     use axum::response::IntoResponse;
     let body = state

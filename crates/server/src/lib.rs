@@ -2,14 +2,21 @@
 //! sign-in with two factors.
 //!
 //! Thin on purpose, in the manner of axum's examples: a handler extracts
-//! (the visitor, a signed-in person, a form), calls the modules on a
-//! blocking thread (the kernel is synchronous; SQLite and the audit append
-//! are blocking work), and returns a page or JSON; every error is mapped to
-//! a response in one place ([`ServerError`]). Nothing here decides who may
-//! see what: the kernel does, from the register, for the role a session
-//! acts in. What the kernel cannot know — that an applicant asks for *their
-//! own* case — is checked here, by comparing the case's subject with the
-//! session's, before anything is shown.
+//! (the visitor, a signed-in person, a form), calls one domain operation
+//! (of claims, rights, channels, accounts) on a blocking thread (the kernel
+//! is synchronous; SQLite and the audit append are blocking work), and
+//! returns a page or JSON; every error is mapped to a response in one
+//! place ([`ServerError`]). Nothing here decides who may see what: the
+//! domain operation asks the kernel, which decides from the register for
+//! the role a session acts in and the relations of the session's person
+//! (their own file, their principals', the cases assigned to them). Each
+//! route says in the OpenAPI document which decisions it rests on
+//! (see the `openapi` module).
+//!
+//! One module per area — `session`, `me`, `public`, `cases`, `rights`,
+//! `back_office`, `ldv` — each with its JSON routes and its pages; they
+//! use the shared `layout`, `views`, `visitor`, `state`, `error` and
+//! `openapi`, and never each other, nor does anything shared use an area.
 //!
 //! Security that holds for every response is applied as layers: strict
 //! headers (a Content-Security-Policy without inline script, no framing,
@@ -19,12 +26,19 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-mod api;
+mod back_office;
+mod cases;
 mod error;
+mod layout;
 mod ldv;
-mod pages;
+mod me;
+mod openapi;
+mod public;
+mod rights;
+mod session;
+mod state;
+mod views;
 mod visitor;
-mod work;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -38,8 +52,11 @@ use grondslag_accounts::{Accounts, Policy};
 use grondslag_claims::area::AreaLists;
 use grondslag_kernel::Kernel;
 use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use error::ServerError;
+pub use state::AppState;
 
 /// How the service runs; every field has a working default.
 #[derive(Clone, Debug)]
@@ -69,62 +86,14 @@ impl Default for Config {
     }
 }
 
-/// What every handler shares.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    inner: Arc<Inner>,
-}
-
-#[derive(Debug)]
-struct Inner {
-    accounts: Accounts,
-    areas: AreaLists,
-    /// Under TLS: cookies are `Secure` and carry the `__Host-` prefix.
-    secure: bool,
-}
-
-/// Everything a blocking piece of work needs.
-pub(crate) struct Services<'a> {
-    pub accounts: &'a Accounts,
-    pub kernel: &'a Kernel,
-    pub areas: &'a AreaLists,
-}
-
-impl Services<'_> {
-    /// The compensation schemes, with the area lists of their automated checks.
-    pub(crate) fn cases(&self) -> grondslag_claims::cases::Cases<'_> {
-        grondslag_claims::cases::Cases::new(self.kernel, self.areas.clone())
-    }
-}
-
 impl AppState {
+    /// The state of a service on `kernel`. Archives the register's current
+    /// processing activities first, so that every version an audit entry
+    /// names keeps resolving (`/processing_activities/{id}/versions/…`).
     pub fn new(kernel: Arc<Kernel>, areas: AreaLists, config: &Config) -> Result<AppState, ServerError> {
         ldv::archive(&kernel)?;
         let accounts = Accounts::new(kernel, config.policy.clone())?;
-        Ok(AppState { inner: Arc::new(Inner { accounts, areas, secure: config.tls.is_some() }) })
-    }
-
-    pub fn kernel(&self) -> &Arc<Kernel> {
-        self.inner.accounts.kernel()
-    }
-
-    /// Runs `work` on a blocking thread: the kernel's store calls block.
-    pub(crate) async fn run<T: Send + 'static>(&self, work: impl FnOnce(&Services<'_>) -> Result<T, ServerError> + Send + 'static) -> Result<T, ServerError> {
-        let state = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let inner = &state.inner;
-            work(&Services { accounts: &inner.accounts, kernel: inner.accounts.kernel(), areas: &inner.areas })
-        })
-        .await
-        .map_err(|e| ServerError::Internal(format!("a worker thread failed: {e}")))?
-    }
-
-    pub(crate) fn session_cookie(&self) -> &'static str {
-        if self.inner.secure { "__Host-sessie" } else { "sessie" }
-    }
-
-    pub(crate) fn secure(&self) -> bool {
-        self.inner.secure
+        Ok(AppState::from_parts(accounts, areas, config.tls.is_some()))
     }
 }
 
@@ -135,13 +104,21 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; f
 /// The whole application: pages, API, and the layers that hold for every
 /// response. Returns the router and the OpenAPI document of its routes.
 pub fn app(state: AppState, config: &Config) -> Router {
-    let (routes, openapi) = api::routes().merge(work::routes()).merge(pages::routes()).merge(ldv::routes()).split_for_parts();
+    let (routes, openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(public::routes())
+        .merge(session::routes())
+        .merge(me::routes())
+        .merge(cases::routes())
+        .merge(rights::routes())
+        .merge(back_office::routes())
+        .merge(ldv::routes())
+        .split_for_parts();
     let openapi = Arc::new(openapi);
     let mut router = routes
-        .route("/api/openapi.json", axum::routing::get(move || api::openapi(openapi.clone())))
+        .route("/api/openapi.json", axum::routing::get(move || openapi::serve(openapi.clone())))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(visitor::same_origin))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_errors))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), layout::render_errors))
         .with_state(state)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, config.request_timeout))
         .layer(DefaultBodyLimit::max(config.body_limit))

@@ -13,7 +13,8 @@ use grondslag_audit::{SpanId, TraceId};
 use grondslag_kernel::{Access, RecordRef};
 use grondslag_register::Role;
 
-use crate::{AppState, ServerError};
+use crate::error::ServerError;
+use crate::state::AppState;
 
 /// Anyone: the moment of the request, its trace (from a W3C `traceparent`
 /// header when one came in, so the audit entries join the caller's trace),

@@ -11,6 +11,7 @@ mod cli;
 mod disclosure;
 mod generate;
 mod kernel;
+mod matrix;
 mod postgres;
 mod records;
 mod register;

@@ -225,12 +225,24 @@ impl Client {
         self.keep(r)
     }
 
-    pub fn post_json(&mut self, path: &str, csrf: Option<&str>, body: serde_json::Value) -> Reply {
-        let mut request = self.request("POST", path);
-        if let Some(csrf) = csrf {
-            request = request.set("X-CSRF-Token", csrf);
+    /// A POST to the API, with the session's CSRF token when given.
+    fn post_api(&self, path: &str, csrf: Option<&str>) -> ureq::Request {
+        let request = self.request("POST", path);
+        match csrf {
+            Some(csrf) => request.set("X-CSRF-Token", csrf),
+            None => request,
         }
-        let r = reply(request.send_json(body));
+    }
+
+    pub fn post_json(&mut self, path: &str, csrf: Option<&str>, body: serde_json::Value) -> Reply {
+        let r = reply(self.post_api(path, csrf).send_json(body));
+        self.keep(r)
+    }
+
+    /// A POST without a body: a body the route does not read would end the
+    /// connection, which a client may not then reuse for its next POST.
+    pub fn post(&mut self, path: &str, csrf: Option<&str>) -> Reply {
+        let r = reply(self.post_api(path, csrf).call());
         self.keep(r)
     }
 

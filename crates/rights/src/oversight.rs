@@ -1,0 +1,73 @@
+//! Oversight that concerns nobody's data in particular: verifying the
+//! audit log and watching retention. Both are for whoever may read the
+//! access logs of everyone ([`crate::oversee`]); what they return names
+//! no person.
+
+use grondslag_kernel::{Access, Kernel, KernelError, RecordRef};
+
+/// The processing oversight rests on.
+pub const PROCESSING: &str = crate::ACCESS_LOGS;
+
+/// A verified audit log: entries in an unbroken hash chain, and signed checkpoints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuditCheck {
+    pub entries: u64,
+    pub checkpoints: u64,
+}
+
+/// Seals the log now and verifies it end to end, so that the check covers
+/// the latest entries too.
+pub fn verify_audit(kernel: &Kernel, access: &Access) -> Result<AuditCheck, KernelError> {
+    crate::oversee(kernel, access)?;
+    kernel.seal()?;
+    let verification = kernel.verify_audit(|_| ())?;
+    Ok(AuditCheck { entries: verification.entries, checkpoints: verification.checkpoints })
+}
+
+/// Retention per processing, and the holds whose review is overdue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetentionOverview {
+    pub processings: Vec<RetentionLine>,
+    pub overdue_reviews: Vec<OverdueReview>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetentionLine {
+    pub processing: String,
+    pub records: u64,
+    /// Records under a hold: kept past their term until it is released.
+    pub held: u64,
+    /// The first moment a record that is not held is due for deletion.
+    pub next_due: Option<jiff::Timestamp>,
+}
+
+/// A hold whose review date has passed: the data is kept longer only with a fresh decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OverdueReview {
+    pub processing: String,
+    pub record: RecordRef,
+    pub review_at: jiff::Timestamp,
+}
+
+/// Per processing: records kept, held, and the next deletion; and the
+/// holds overdue for review at `access.now`.
+pub fn retention(kernel: &Kernel, access: &Access) -> Result<RetentionOverview, KernelError> {
+    crate::oversee(kernel, access)?;
+    let report = kernel.retention_report()?;
+    let processings = report
+        .records
+        .into_iter()
+        .map(|(processing, records)| {
+            let mine = report.due.iter().filter(|(p, _, _)| *p == processing);
+            let held = mine.clone().filter(|(_, _, held)| *held).count() as u64;
+            let next_due = mine.filter(|(_, _, held)| !*held).filter_map(|(_, due, _)| *due).min();
+            RetentionLine { processing, records, held, next_due }
+        })
+        .collect();
+    let overdue_reviews = kernel
+        .overdue_reviews(access.now)?
+        .into_iter()
+        .map(|(processing, record, review_at)| OverdueReview { processing, record, review_at })
+        .collect();
+    Ok(RetentionOverview { processings, overdue_reviews })
+}

@@ -1,0 +1,179 @@
+//! What every page shares: Dutch, server-rendered, no script. Semantic
+//! HTML with a label for every field, a skip link, visible focus, and
+//! colours that meet WCAG 2.1 AA contrast (the darkest blue on white is
+//! 9.6:1). Every form that changes something carries the session's CSRF
+//! token. Also the error page, which every refusal of a page request
+//! becomes ([`render_errors`]).
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{DOCTYPE, Markup, html};
+
+use crate::error::{ErrorMark, json_for};
+use crate::state::AppState;
+use crate::visitor::Signed;
+
+pub(crate) fn layout(title: &str, signed: Option<&Signed>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="nl" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — Instituut Mijnbouwschade Groningen" }
+                link rel="stylesheet" href="/stijl.css";
+            }
+            body {
+                a.skip href="#inhoud" { "Naar de inhoud" }
+                header {
+                    nav aria-label="Hoofdmenu" {
+                        ul {
+                            li { a href="/" { "IMG" } }
+                            li { a href="/privacyverklaring" { "Privacyverklaring" } }
+                            li { a href="/contact" { "Contact" } }
+                            li { a href="/nieuwsbrief" { "Nieuwsbrief" } }
+                            @match signed {
+                                Some(s) if s.role.acts_for_a_person() => { li { a href="/mijn-gegevens" { "Mijn gegevens" } } }
+                                Some(_) => { li { a href="/beheer" { "Backoffice" } } }
+                                None => { li { a href="/inloggen" { "Inloggen" } } }
+                            }
+                        }
+                    }
+                    @if let Some(s) = signed {
+                        form.signout method="post" action="/uitloggen" {
+                            input type="hidden" name="csrf" value=(s.session.csrf);
+                            span { "Ingelogd als " strong { (s.session.username) } " (" (s.role.label_nl()) ") " }
+                            button type="submit" { "Uitloggen" }
+                        }
+                    }
+                }
+                main id="inhoud" {
+                    h1 { (title) }
+                    (body)
+                }
+                footer { p { "Instituut Mijnbouwschade Groningen · " a href="/privacyverklaring" { "Privacyverklaring" } " · " a href="/.well-known/privacy.txt" { "privacy.txt" } } }
+            }
+        }
+    }
+}
+
+/// Category names as the statement says them, e.g. "straat en huisnummer".
+pub(crate) fn labels(names: &[&str]) -> String {
+    names.iter().filter_map(|c| grondslag_register::Category::from_name(c)).map(|c| c.label_nl()).collect::<Vec<_>>().join(", ")
+}
+
+/// The outcome of a form, said where a screen reader announces it.
+pub(crate) fn notice(message: Option<(&str, bool)>) -> Markup {
+    html! { @if let Some((text, ok)) = message { p class=(if ok { "ok" } else { "error" }) role="status" { (text) } } }
+}
+
+pub(crate) fn csrf_field(signed: &Signed) -> Markup {
+    html! { input type="hidden" name="csrf" value=(signed.session.csrf); }
+}
+
+pub(crate) fn right_label(kind: &str) -> &'static str {
+    match kind {
+        "access" => "Inzage in mijn gegevens",
+        "explanation" => "Uitleg over wat jullie met mijn gegevens doen",
+        "rectification" => "Correctie van mijn gegevens",
+        "erasure" => "Verwijdering van mijn gegevens",
+        "restriction" => "Beperking van het gebruik",
+        "portability" => "Overdracht van mijn gegevens",
+        "objection" => "Bezwaar tegen het gebruik",
+        "withdraw_consent" => "Toestemming intrekken",
+        "opt_out_of_approach" => "Niet meer benaderd worden",
+        _ => "Verzoek",
+    }
+}
+
+/// A date as people read it: 29 november 2026.
+pub(crate) fn date_nl(text: &str) -> String {
+    const MONTHS: [&str; 12] = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"];
+    match text.parse::<jiff::civil::Date>() {
+        Ok(d) => format!("{} {} {}", d.day(), MONTHS[usize::try_from(d.month() - 1).unwrap_or(0)], d.year()),
+        Err(_) => text.to_string(),
+    }
+}
+
+/// A moment as people in the Netherlands read it.
+pub(crate) fn moment_nl(at: jiff::Timestamp) -> String {
+    let zoned = at.to_zoned(jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC));
+    format!("{} {}", date_nl(&zoned.date().to_string()), zoned.strftime("%H:%M"))
+}
+
+/// The page of a refusal or failure. It carries the error's code in
+/// `data-code`, as the API's body does, so a program can tell the reasons apart.
+pub(crate) fn error_page(status: StatusCode, code: &str, message: &str, signed: Option<&Signed>) -> Markup {
+    let (title, explanation) = match code {
+        "relation_missing" => ("Geen toegang", "Je kunt alleen je eigen gegevens inzien, die van wie jou heeft gemachtigd, of de dossiers die aan jou zijn toegewezen."),
+        "record_held" => ("Wordt bewaard", "Deze gegevens worden bewaard zolang een onderzoek of procedure loopt; ze kunnen nu niet worden verwijderd."),
+        _ if status == StatusCode::FORBIDDEN && code != "csrf" => ("Geen toegang", "Je hebt geen toegang tot deze pagina in de rol waarin je bent ingelogd. Is dat onterecht? Vraag je leidinggevende of de beheerder om de juiste rol."),
+        "not_found" => ("Niet gevonden", "Deze pagina of dit dossier bestaat niet, of is niet van jou."),
+        "csrf" => ("Formulier verlopen", "Het formulier kwam niet van deze site of is verlopen. Ga terug, laad de pagina opnieuw en probeer het nog eens."),
+        "locked" => ("Tijdelijk geblokkeerd", "Er is te vaak een verkeerd wachtwoord of een verkeerde code gebruikt."),
+        "sign_in_failed" => ("Inloggen mislukt", "De gebruikersnaam, het wachtwoord of de code klopt niet."),
+        _ if status.is_server_error() => ("Er ging iets mis", ""),
+        _ => ("Dat lukte niet", ""),
+    };
+    layout(title, signed, html! {
+        div.refusal data-code=(code) {
+            // A known refusal is explained in Dutch; anything else shows the
+            // module's own message, which says what to change.
+            @if explanation.is_empty() { p.detail { (message) } } @else { p { (explanation) } }
+            // A refusal also gives the register's reason, which names nobody.
+            @if !explanation.is_empty() && (status == StatusCode::FORBIDDEN || status == StatusCode::CONFLICT) && code != "csrf" { p.detail { (message) } }
+        }
+        p { a href="/" { "Naar de startpagina" } }
+    })
+}
+
+/// Turns error responses to page requests into pages: a sign-in page
+/// when signing in is needed, a Dutch error page otherwise. API requests
+/// keep their JSON.
+pub(crate) async fn render_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let is_page = !request.uri().path().starts_with("/api/") && !request.uri().path().starts_with("/processing_activities");
+    let next_path = request.uri().path().to_string();
+    // Kept for an error page, which shows the signed-in person's menu.
+    let headers = if is_page { request.headers().clone() } else { axum::http::HeaderMap::new() };
+    let response = next.run(request).await;
+    let mark = match response.extensions().get::<ErrorMark>().cloned() {
+        Some(mark) => mark,
+        None if response.status().is_client_error() || response.status().is_server_error() => {
+            // Refused before a handler ran (a malformed body, a missing
+            // field, a body over the limit, a timeout): the same error body.
+            let status = response.status();
+            let text = axum::body::to_bytes(response.into_body(), 64 * 1024).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+            let code = match status {
+                StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+                StatusCode::REQUEST_TIMEOUT => "timeout",
+                StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+                _ => "bad_request",
+            };
+            let message = if text.trim().is_empty() { status.canonical_reason().unwrap_or("refused").to_string() } else { text };
+            let mark = ErrorMark { code, message };
+            return if is_page { page_for(&state, headers, status, &mark).await } else { json_for(status, mark) };
+        }
+        None => return response,
+    };
+    if !is_page {
+        return response;
+    }
+    if mark.code == "sign_in_first" {
+        let query = serde_urlencoded::to_string([("terug", next_path.as_str())]).unwrap_or_default();
+        return Redirect::to(&format!("/inloggen?{query}")).into_response();
+    }
+    page_for(&state, headers, response.status(), &mark).await
+}
+
+async fn page_for(state: &AppState, headers: axum::http::HeaderMap, status: StatusCode, mark: &ErrorMark) -> Response {
+    let mut probe = Request::new(axum::body::Body::empty());
+    *probe.headers_mut() = headers;
+    let (mut parts, _) = probe.into_parts();
+    let signed = Signed::optional(Signed::from_request_parts(&mut parts, state).await);
+    let mut page = error_page(status, mark.code, &mark.message, signed.as_ref()).into_response();
+    *page.status_mut() = status;
+    page.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html; charset=utf-8"));
+    page
+}

@@ -1,0 +1,245 @@
+//! Mijn gegevens: what a person sees and asks of their own file — their
+//! applications, their data per processing with purpose, basis, term and
+//! recipients, who looked at it, and their rights requests — as pages and
+//! as JSON under `/api/me`. The kernel decides each, for the person's own
+//! file (`self`) or their principals' (`represented`).
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use grondslag_claims::Scheme;
+use grondslag_register::{Action, Role};
+use grondslag_rights::export::AccessReport;
+use grondslag_rights::requests::{Requests, RightKind};
+use maud::{Markup, html};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ErrorBody, ServerError};
+use crate::layout::{csrf_field, date_nl, labels, layout, moment_nl, right_label};
+use crate::openapi;
+use crate::state::{AppState, Services};
+use crate::views::{CaseDetail, RightsRequest, case_markup};
+use crate::visitor::Signed;
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(my_data))
+        .routes(routes!(my_requests, file_my_request))
+        .routes(routes!(my_case))
+        .routes(routes!(portal))
+        .routes(routes!(portal_request))
+        .routes(routes!(portal_case))
+}
+
+/// Everything held about the signed-in person (AVG art. 15).
+fn own_report(services: &Services<'_>, signed: &Signed) -> Result<AccessReport, ServerError> {
+    Ok(grondslag_rights::export::own(services.kernel, &signed.access(), &signed.account.subject)?)
+}
+
+fn own_requests(services: &Services<'_>, signed: &Signed) -> Result<Vec<RightsRequest>, ServerError> {
+    let requests = Requests::new(services.kernel)?.of_subject(&signed.access(), &signed.account.subject)?;
+    Ok(requests.iter().map(|r| RightsRequest::from_state(r, signed.visitor.now)).collect())
+}
+
+fn file_request(services: &Services<'_>, signed: &Signed, kind: &str, concerns: Option<&str>) -> Result<RightsRequest, ServerError> {
+    let kind = RightKind::from_name(kind).ok_or_else(|| ServerError::BadRequest(format!("unknown kind of request `{kind}`; use access, explanation, rectification, erasure, restriction, portability, objection or withdraw_consent")))?;
+    let concerns = concerns.filter(|p| !p.is_empty());
+    let state = Requests::new(services.kernel)?.file(&signed.access(), &signed.account.subject, kind, &signed.session.username, concerns)?;
+    Ok(RightsRequest::from_state(&state, signed.visitor.now))
+}
+
+fn case_detail(services: &Services<'_>, signed: &Signed, number: &str) -> Result<CaseDetail, ServerError> {
+    Ok(services.cases().show(&signed.access(), number)?.into())
+}
+
+// --- API ---------------------------------------------------------------------
+
+/// My data: what is held, why, on which basis, for how long, given to
+/// whom, and who looked at it. The same document as an access export.
+#[utoipa::path(get, path = "/api/me/data", tag = "me", responses((status = 200, description = "The access report (AVG art. 15)", content_type = "application/json"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    extensions(("x-register" = json!(openapi::own_file(Action::Read)))))]
+async fn my_data(State(state): State<AppState>, signed: Signed) -> Result<Response, ServerError> {
+    let report = state.run(move |services| own_report(services, &signed)).await?;
+    let name = format!("attachment; filename=\"mijn-gegevens-{}.json\"", report.generated_at.strftime("%Y-%m-%d"));
+    Ok(([(header::CONTENT_DISPOSITION, name)], Json(report)).into_response())
+}
+
+/// My rights requests, newest first, with their due dates.
+#[utoipa::path(get, path = "/api/me/requests", tag = "me", responses((status = 200, body = Vec<RightsRequest>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    extensions(("x-register" = json!(openapi::own_file(Action::Read)))))]
+async fn my_requests(State(state): State<AppState>, signed: Signed) -> Result<Json<Vec<RightsRequest>>, ServerError> {
+    Ok(Json(state.run(move |services| own_requests(services, &signed)).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"kind": "access"}))]
+pub(crate) struct NewRequest {
+    /// access, explanation, rectification, erasure, restriction, portability, objection, withdraw_consent, opt_out_of_approach
+    pub kind: String,
+    /// The processing it is about (for withdraw_consent: the consent to withdraw), e.g. `nieuwsbrief_email`.
+    pub concerns: Option<String>,
+}
+
+/// Files a rights request; it is answered within a month of today.
+#[utoipa::path(post, path = "/api/me/requests", tag = "me", request_body = NewRequest, params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
+    responses((status = 201, body = RightsRequest), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    extensions(("x-register" = json!(openapi::own_file(Action::File)))))]
+async fn file_my_request(State(state): State<AppState>, signed: Signed, Json(form): Json<NewRequest>) -> Result<(StatusCode, Json<RightsRequest>), ServerError> {
+    Ok((StatusCode::CREATED, Json(state.run(move |services| file_request(services, &signed, &form.kind, form.concerns.as_deref())).await?)))
+}
+
+/// One of my own cases (or my principal's).
+#[utoipa::path(get, path = "/api/me/cases/{number}", tag = "me", params(("number" = String, Path, description = "Case number, e.g. IMG-2026-000001")),
+    responses((status = 200, body = CaseDetail), (status = 403, body = ErrorBody, description = "Not yours"), (status = 404, body = ErrorBody, description = "No such case")),
+    extensions(("x-register" = json!(openapi::case(&[])))))]
+async fn my_case(State(state): State<AppState>, signed: Signed, Path(number): Path<String>) -> Result<Json<CaseDetail>, ServerError> {
+    Ok(Json(state.run(move |services| case_detail(services, &signed, &number)).await?))
+}
+
+// --- pages -------------------------------------------------------------------
+
+/// Mijn gegevens: my applications, my data per processing with purpose,
+/// basis, term and recipients, who looked at it, disclosures, automated
+/// checks, consents and rights requests.
+#[utoipa::path(get, path = "/mijn-gegevens", tag = "pages", responses((status = 200, content_type = "text/html"), (status = 303, description = "Sign in first"), (status = 403, content_type = "text/html")),
+    extensions(("x-register" = json!(openapi::own_file(Action::Read)))))]
+async fn portal(State(state): State<AppState>, signed: Signed) -> Result<Markup, ServerError> {
+    let for_page = signed.clone();
+    let (report, requests) = state.run(move |services| Ok((own_report(services, &for_page)?, own_requests(services, &for_page)?))).await?;
+    let register = state.kernel().register();
+    let cases: Vec<(String, String, String)> = report
+        .processings
+        .iter()
+        .filter(|p| Scheme::from_processing(&p.id).is_some())
+        .flat_map(|p| p.items.iter().filter_map(move |item| item.get("case_number").map(|n| (n.clone(), p.name.clone(), p.id.clone()))))
+        .collect();
+    let consents: Vec<&grondslag_rights::export::ProcessingPart> = report
+        .processings
+        .iter()
+        .filter(|p| register.processing_id(&p.id).is_some_and(|id| register.processing(id).basis == grondslag_register::Basis::Consent))
+        .collect();
+    Ok(layout("Mijn gegevens", Some(&signed), html! {
+        p { "Hier zie je wat het IMG van je heeft vastgelegd, waarom, op welke grond, hoe lang wij het bewaren en aan wie wij het hebben gegeven — en wie je gegevens heeft bekeken." }
+        p { a.button href="/api/me/data" download { "Download al mijn gegevens (JSON)" } }
+
+        section id="aanvragen" aria-labelledby="aanvragen-titel" {
+            h2 id="aanvragen-titel" { "Mijn aanvragen" }
+            @if cases.is_empty() { p { "Je hebt geen lopende aanvragen." } }
+            @else {
+                ul { @for (number, scheme, _) in &cases { li { a href={ "/mijn-gegevens/zaken/" (number) } { (number) } " — " (scheme) } } }
+            }
+        }
+
+        section id="verzoeken" aria-labelledby="verzoeken-titel" {
+            h2 id="verzoeken-titel" { "Mijn privacyverzoeken" }
+            @if requests.is_empty() { p { "Je hebt nog geen verzoeken gedaan." } }
+            @else {
+                table {
+                    caption { "Verzoeken en de datum waarop wij uiterlijk antwoorden" }
+                    thead { tr { th scope="col" { "Verzoek" } th scope="col" { "Ontvangen" } th scope="col" { "Uiterlijk beantwoord op" } th scope="col" { "Stand" } } }
+                    tbody { @for r in &requests { tr {
+                        td { (right_label(&r.kind)) }
+                        td { (date_nl(&r.received)) }
+                        td { (date_nl(&r.due)) }
+                        td { @if r.answered { "beantwoord" } @else if r.identity_verified { "in behandeling" } @else { "wij controleren je identiteit" } }
+                    } } }
+                }
+            }
+            form method="post" action="/mijn-gegevens/verzoeken" {
+                (csrf_field(&signed))
+                label for="kind" { "Nieuw verzoek" }
+                select id="kind" name="kind" {
+                    @for kind in ["access", "explanation", "rectification", "erasure", "restriction", "portability", "objection", "opt_out_of_approach"] {
+                        option value=(kind) { (right_label(kind)) }
+                    }
+                }
+                button type="submit" { "Verzoek indienen" }
+            }
+            p { "Wij beantwoorden je verzoek binnen een maand. Soms hebben wij meer tijd nodig; dan hoor je dat binnen die maand." }
+        }
+
+        section id="toestemming" aria-labelledby="toestemming-titel" {
+            h2 id="toestemming-titel" { "Mijn toestemmingen" }
+            @if consents.is_empty() { p { "Wij gebruiken geen gegevens van je op grond van toestemming." } }
+            @for p in &consents {
+                form method="post" action="/mijn-gegevens/verzoeken" {
+                    (csrf_field(&signed))
+                    input type="hidden" name="kind" value="withdraw_consent";
+                    input type="hidden" name="processing" value=(p.id);
+                    span { (p.name) " — " }
+                    button type="submit" { "Toestemming intrekken" }
+                }
+            }
+        }
+
+        section id="gegevens" aria-labelledby="gegevens-titel" {
+            h2 id="gegevens-titel" { "Welke gegevens wij van je hebben" }
+            @for p in &report.processings {
+                article {
+                    h3 { (p.name) }
+                    dl {
+                        dt { "Waarvoor" } dd { (p.purpose) }
+                        dt { "Grondslag" } dd { (p.legal_basis) }
+                        dt { "Bewaartermijn" } dd { (p.retention) }
+                        dt { "Gegevens" } dd { (labels(&p.categories)) }
+                        @if !p.disclosed_to.is_empty() {
+                            dt { "Gegeven aan" }
+                            dd { ul { @for d in &p.disclosed_to { li { (d.recipient) " (" (d.categories) ") op " (moment_nl(d.at)) } } } }
+                        }
+                        @if !p.automated.is_empty() {
+                            dt { "Automatische controles" }
+                            dd { ul { @for a in &p.automated { li { (a) } } } }
+                        }
+                    }
+                }
+            }
+        }
+
+        section id="inzage" aria-labelledby="inzage-titel" {
+            h2 id="inzage-titel" { "Wie heeft mijn gegevens bekeken?" }
+            table {
+                caption { "Elke keer dat je gegevens werden ingezien, vastgelegd, gedeeld of verwijderd" }
+                thead { tr { th scope="col" { "Wanneer" } th scope="col" { "Wie" } th scope="col" { "Rol" } th scope="col" { "Waarvoor" } th scope="col" { "Wat" } } }
+                tbody { @for a in report.accesses.iter().rev() { tr {
+                    td { (moment_nl(a.at)) }
+                    td { (if a.actor == signed.account.subject.as_str() { "jijzelf" } else { a.actor.as_str() }) }
+                    td { (Role::from_name(&a.role).map_or(a.role.as_str(), |r| r.label_nl())) }
+                    td { (register.processing_id(&a.processing).map_or(a.processing.as_str(), |id| register.processing(id).name.as_str())) }
+                    td { (a.action) @if a.outcome != "allowed" { " (geweigerd)" } }
+                } } }
+            }
+        }
+    }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"csrf": "the session's CSRF token", "kind": "access"}))]
+struct RequestForm {
+    csrf: String,
+    kind: String,
+    /// The processing it is about (the consent to withdraw).
+    processing: Option<String>,
+}
+
+/// Files a rights request from Mijn gegevens.
+#[utoipa::path(post, path = "/mijn-gegevens/verzoeken", tag = "pages", request_body(content = RequestForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303), (status = 403, content_type = "text/html")), extensions(("x-register" = json!(openapi::own_file(Action::File)))))]
+async fn portal_request(State(state): State<AppState>, signed: Signed, Form(form): Form<RequestForm>) -> Result<Response, ServerError> {
+    signed.check_csrf(&form.csrf)?;
+    state.run(move |services| file_request(services, &signed, &form.kind, form.processing.as_deref())).await?;
+    Ok(Redirect::to("/mijn-gegevens#verzoeken").into_response())
+}
+
+/// One of my own applications (or my principal's); another's is refused.
+#[utoipa::path(get, path = "/mijn-gegevens/zaken/{number}", tag = "pages", params(("number" = String, Path, description = "Case number")),
+    responses((status = 200, content_type = "text/html"), (status = 403, content_type = "text/html"), (status = 404, content_type = "text/html")),
+    extensions(("x-register" = json!(openapi::case(&[])))))]
+async fn portal_case(State(state): State<AppState>, signed: Signed, Path(number): Path<String>) -> Result<Markup, ServerError> {
+    let for_page = signed.clone();
+    let detail = state.run(move |services| case_detail(services, &for_page, &number)).await?;
+    Ok(layout(&format!("Aanvraag {}", detail.number), Some(&signed), case_markup(&detail)))
+}

@@ -1,0 +1,139 @@
+//! The OpenAPI document, generated from the same route declarations that
+//! build the router (so it cannot miss a route), and what each route rests
+//! on in the register.
+//!
+//! Every operation says, as the extension `x-register`, which decisions of
+//! the register its domain operation asks the kernel for, so that who may
+//! call it on whose data can be read from the document alone — and checked:
+//! the route × role matrix test (crates/cli/tests/it/matrix.rs) calls every
+//! route in every role and compares the answer with the register. It is
+//! one of:
+//!
+//! - `"public"`: any visitor may call it; what it stores is decided for
+//!   the website (role `public`), or it touches no personal data;
+//! - `"session"`: it concerns only the caller's own session;
+//! - `{"object": …, "names": […], "decide": […]}`: `decide` lists the
+//!   decisions in the order the operation asks them, each a `processing`
+//!   (`{scheme}` is the processing of the case's own scheme), an `action`,
+//!   and whose data it is `on`: the route's `object`, the caller's
+//!   `own_file`, the records the grant `reached` (a list, which leaves out
+//!   what the grant's scope does not reach), or `everyone` (oversight, for
+//!   a grant whose scope is `all` only). `object` says where the route
+//!   names its object (`kind`: a `case`, a rights `request`, or a `person`
+//!   by BSN; `in` the `path` parameter `name`, or the `body` at `pointer`);
+//!   `names` lists body fields that name an account of a `role`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use grondslag_register::Action;
+use serde_json::{Value, json};
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "grondslag", description = "A records system whose privacy statement is its configuration. Every call is decided by the register and logged in the audit log. Each operation's `x-register` names the decisions of the register it rests on.", license(name = "EUPL-1.2")),
+    tags((name = "session", description = "Signing in and out"), (name = "me", description = "The signed-in person's own data and rights"), (name = "cases", description = "Applications of the compensation schemes"), (name = "rights", description = "The rights-request queue"), (name = "register", description = "The register of processing activities (LDV register API)"), (name = "operations", description = "Health, audit and retention"), (name = "pages", description = "The web pages (HTML)")),
+)]
+pub(crate) struct ApiDoc;
+
+/// Serves the document.
+pub(crate) async fn serve(doc: Arc<utoipa::openapi::OpenApi>) -> Json<utoipa::openapi::OpenApi> {
+    Json((*doc).clone())
+}
+
+/// The processing of the case's own scheme.
+const SCHEME: &str = "{scheme}";
+/// Rights requests, and a person's own file as the rights process shows it.
+const RIGHTS: &str = grondslag_rights::requests::PROCESSING;
+
+/// Any visitor may call it.
+pub(crate) fn public() -> Value {
+    json!("public")
+}
+
+/// It concerns only the caller's own session.
+pub(crate) fn session() -> Value {
+    json!("session")
+}
+
+fn decision(processing: &str, action: Action, on: &str) -> Value {
+    json!({ "processing": processing, "action": action.name(), "on": on })
+}
+
+fn path_case() -> Value {
+    json!({ "kind": "case", "in": "path", "name": "number" })
+}
+
+/// On the case named in the path: it is found first (a read of its
+/// number, which the reader's grant must reach), then `actions` are asked.
+pub(crate) fn case(actions: &[Action]) -> Value {
+    let decide: Vec<Value> = std::iter::once(Action::Read).chain(actions.iter().copied()).map(|a| decision(SCHEME, a, "object")).collect();
+    json!({ "object": path_case(), "decide": decide })
+}
+
+/// Asking an expert to advise on the case named in the path (or ending
+/// that): a step of the case; the body names the expert's account.
+pub(crate) fn case_assignment() -> Value {
+    let mut rests = case(&[Action::Advance]);
+    rests["names"] = json!([{ "pointer": "/expert", "role": "expert" }]);
+    rests
+}
+
+/// The list of cases the reader's grant reaches.
+pub(crate) fn case_list() -> Value {
+    reached(SCHEME, &[Action::Read])
+}
+
+/// The queue of legal-obligation requests: the work of whoever discloses.
+pub(crate) fn disclosure_queue() -> Value {
+    reached(SCHEME, &[Action::Disclose])
+}
+
+/// Settling a request from the queue, for the case named in the body.
+pub(crate) fn disclosure_settlement() -> Value {
+    json!({
+        "object": { "kind": "case", "in": "body", "pointer": "/number" },
+        "decide": [decision(SCHEME, Action::Disclose, "reached"), decision(SCHEME, Action::Read, "object"), decision(SCHEME, Action::Disclose, "object")],
+    })
+}
+
+/// Filing an application for the person the body names by BSN: the
+/// physical-damage rules look for a fixed compensation of the same object
+/// first; the person is found by BSN (a read), and then filed for.
+pub(crate) fn case_filing() -> Value {
+    json!({
+        "object": { "kind": "person", "in": "body", "pointer": "/applicant/bsn" },
+        "decide": [
+            decision(grondslag_claims::Scheme::FixedCompensation.processing(), Action::Read, "reached"),
+            decision(SCHEME, Action::Read, "object"),
+            decision(SCHEME, Action::File, "object"),
+        ],
+    })
+}
+
+/// On the rights request named in the path.
+pub(crate) fn request(action: Action) -> Value {
+    json!({ "object": { "kind": "request", "in": "path", "name": "id" }, "decide": [decision(RIGHTS, action, "object")] })
+}
+
+/// The queue of rights requests the handler's grant reaches.
+pub(crate) fn request_queue() -> Value {
+    reached(RIGHTS, &[Action::Handle, Action::Read])
+}
+
+/// On the caller's own file, under the rights process.
+pub(crate) fn own_file(action: Action) -> Value {
+    json!({ "decide": [decision(RIGHTS, action, "own_file")] })
+}
+
+/// Oversight of everyone's data (the audit log, retention): for a grant
+/// to read the access logs of everyone.
+pub(crate) fn oversight() -> Value {
+    json!({ "decide": [decision(grondslag_rights::oversight::PROCESSING, Action::Read, "everyone")] })
+}
+
+fn reached(processing: &str, actions: &[Action]) -> Value {
+    let decide: Vec<Value> = actions.iter().map(|a| decision(processing, *a, "reached")).collect();
+    json!({ "decide": decide })
+}

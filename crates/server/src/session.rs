@@ -1,0 +1,302 @@
+//! Signing in and out: with password and code in one step through the
+//! API, in two steps through the pages, a new password after a one-time
+//! one; and the session cookie (HttpOnly, SameSite=Strict, Secure under
+//! TLS). Whether the password and the code are right is the accounts'.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use grondslag_accounts::{AccountError, Session, Stage};
+use maud::{Markup, html};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ErrorBody, ServerError};
+use crate::layout::{layout, moment_nl};
+use crate::openapi;
+use crate::state::AppState;
+use crate::visitor::{Signed, Visitor};
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sign_in, sign_out))
+        .routes(routes!(me))
+        .routes(routes!(sign_in_form, sign_in_page))
+        .routes(routes!(code_form, code))
+        .routes(routes!(password_form, password))
+        .routes(routes!(sign_out_page))
+}
+
+fn cookie_with(state: &AppState, value: &str, extra: &str) -> String {
+    let secure = if state.secure() { "; Secure" } else { "" };
+    format!("{}={value}; Path=/; HttpOnly; SameSite=Strict{extra}{secure}", state.session_cookie())
+}
+
+fn session_cookie(state: &AppState, token: &str) -> String {
+    cookie_with(state, token, "")
+}
+
+fn clear_cookie(state: &AppState) -> String {
+    cookie_with(state, "", "; Max-Age=0")
+}
+
+fn with_cookie(cookie: String, to: &str) -> Response {
+    let mut response = Redirect::to(to).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// Errors the person can act on are told on the form; any other is the server's.
+fn told<T>(result: Result<T, AccountError>) -> Result<Result<T, AccountError>, ServerError> {
+    match result {
+        Ok(value) => Ok(Ok(value)),
+        Err(e @ (AccountError::WrongCredentials | AccountError::WrongCode | AccountError::Locked { .. } | AccountError::Closed | AccountError::WeakPassword(_))) => Ok(Err(e)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// --- API ---------------------------------------------------------------------
+
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"username": "anna", "password": "paard op het wad", "code": "123456"}))]
+pub(crate) struct SignIn {
+    username: String,
+    password: String,
+    /// The code from the authenticator app, or a recovery code.
+    code: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Me {
+    username: String,
+    role: String,
+    /// Send this as `X-CSRF-Token` with every request that changes something.
+    csrf_token: String,
+}
+
+impl Me {
+    fn of(session: &Session) -> Me {
+        Me { username: session.username.clone(), role: session.role.clone(), csrf_token: session.csrf.clone() }
+    }
+}
+
+/// Signs in with password and code in one step; sets the session cookie.
+#[utoipa::path(post, path = "/api/session", tag = "session", request_body = SignIn,
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody, description = "Locked after repeated failures")),
+    extensions(("x-register" = json!(openapi::session()))))]
+async fn sign_in(State(state): State<AppState>, visitor: Visitor, Json(form): Json<SignIn>) -> Result<Response, ServerError> {
+    let (now, origin) = (visitor.now, visitor.origin);
+    let (token, session) = state.run(move |services| Ok(services.accounts.sign_in(&form.username, &form.password, &form.code, &origin, now)?)).await?;
+    Ok(([(header::SET_COOKIE, session_cookie(&state, &token))], Json(Me::of(&session))).into_response())
+}
+
+/// Signs out: the session ends on the server too.
+#[utoipa::path(delete, path = "/api/session", tag = "session", responses((status = 204)), extensions(("x-register" = json!(openapi::session()))))]
+async fn sign_out(State(state): State<AppState>, visitor: Visitor) -> Result<Response, ServerError> {
+    if let Some((token, _)) = visitor.session {
+        state.run(move |services| Ok(services.accounts.end_session(&token)?)).await?;
+    }
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear_cookie(&state))]).into_response())
+}
+
+/// Who is signed in, in which role.
+#[utoipa::path(get, path = "/api/me", tag = "me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)), extensions(("x-register" = json!(openapi::session()))))]
+async fn me(signed: Signed) -> Json<Me> {
+    Json(Me::of(&signed.session))
+}
+
+// --- pages -------------------------------------------------------------------
+
+#[derive(Deserialize, utoipa::IntoParams)]
+struct Back {
+    terug: Option<String>,
+}
+
+/// Only a local path is a place to go back to.
+fn back_to(back: Option<&str>) -> String {
+    back.filter(|b| b.starts_with('/') && !b.starts_with("//")).unwrap_or("/mijn-gegevens").to_string()
+}
+
+fn sign_in_markup(error: Option<&str>, back: &str) -> Markup {
+    layout("Inloggen", None, html! {
+        @if let Some(error) = error { p.error role="alert" { (error) } }
+        form method="post" action="/inloggen" {
+            input type="hidden" name="terug" value=(back);
+            label for="username" { "Gebruikersnaam" }
+            input id="username" name="username" autocomplete="username" required autofocus;
+            label for="password" { "Wachtwoord" }
+            input id="password" name="password" type="password" autocomplete="current-password" required;
+            button type="submit" { "Verder" }
+        }
+        p { "Na je wachtwoord vragen wij een code uit je authenticator-app." }
+    })
+}
+
+/// Step one of signing in: user name and password.
+#[utoipa::path(get, path = "/inloggen", tag = "pages", params(Back), responses((status = 200, content_type = "text/html")), extensions(("x-register" = json!(openapi::session()))))]
+async fn sign_in_form(Query(back): Query<Back>) -> Markup {
+    sign_in_markup(None, &back_to(back.terug.as_deref()))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"username": "anna", "password": "paard op het wad"}))]
+struct Credentials {
+    username: String,
+    password: String,
+    terug: Option<String>,
+}
+
+/// Checks the password; on success the code is asked next.
+#[utoipa::path(post, path = "/inloggen", tag = "pages", request_body(content = Credentials, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "On to the code"), (status = 401, content_type = "text/html")),
+    extensions(("x-register" = json!(openapi::session()))))]
+async fn sign_in_page(State(state): State<AppState>, visitor: Visitor, Form(form): Form<Credentials>) -> Result<Response, ServerError> {
+    let back = back_to(form.terug.as_deref());
+    let (now, origin) = (visitor.now, visitor.origin);
+    let started = state.run(move |services| told(services.accounts.sign_in_with_password(&form.username, &form.password, &origin, now))).await?;
+    Ok(match started {
+        Ok((token, _)) => {
+            let to = format!("/inloggen/code?{}", serde_urlencoded::to_string([("terug", back.as_str())]).unwrap_or_default());
+            with_cookie(session_cookie(&state, &token), &to)
+        }
+        Err(e) => (failure_status(&e), sign_in_markup(Some(&sign_in_message(&e)), &back)).into_response(),
+    })
+}
+
+fn failure_status(e: &AccountError) -> StatusCode {
+    if matches!(e, AccountError::Locked { .. }) { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::UNAUTHORIZED }
+}
+
+fn sign_in_message(e: &AccountError) -> String {
+    match e {
+        AccountError::WrongCredentials => "De gebruikersnaam of het wachtwoord klopt niet.".to_string(),
+        AccountError::WrongCode => "De code klopt niet of is verlopen. Typ de code die je app nu toont, of een herstelcode.".to_string(),
+        AccountError::Locked { until } => format!("Te veel mislukte pogingen. Inloggen met deze naam kan weer vanaf {}.", moment_nl(*until)),
+        AccountError::Closed => "Dit account is gesloten. Neem contact op met het IMG.".to_string(),
+        AccountError::WeakPassword(e) => format!("Dit wachtwoord kan niet: {}", e.reason),
+        other => other.to_string(),
+    }
+}
+
+fn code_markup(error: Option<&str>, back: &str) -> Markup {
+    layout("Code uit je app", None, html! {
+        @if let Some(error) = error { p.error role="alert" { (error) } }
+        form method="post" action="/inloggen/code" {
+            input type="hidden" name="terug" value=(back);
+            label for="code" { "Code (6 cijfers) of herstelcode" }
+            input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus;
+            button type="submit" { "Inloggen" }
+        }
+    })
+}
+
+/// Step two of signing in: the code from the authenticator app.
+#[utoipa::path(get, path = "/inloggen/code", tag = "pages", params(Back), responses((status = 200, content_type = "text/html")), extensions(("x-register" = json!(openapi::session()))))]
+async fn code_form(Query(back): Query<Back>) -> Markup {
+    code_markup(None, &back_to(back.terug.as_deref()))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"code": "123456"}))]
+struct Code {
+    code: String,
+    terug: Option<String>,
+}
+
+/// Checks the code; the session is complete only after this step.
+#[utoipa::path(post, path = "/inloggen/code", tag = "pages", request_body(content = Code, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Signed in"), (status = 401, content_type = "text/html")),
+    extensions(("x-register" = json!(openapi::session()))))]
+async fn code(State(state): State<AppState>, visitor: Visitor, Form(form): Form<Code>) -> Result<Response, ServerError> {
+    let back = back_to(form.terug.as_deref());
+    let Some((token, session)) = visitor.session.clone().filter(|(_, s)| s.stage == Stage::SecondFactor) else {
+        return Ok(Redirect::to("/inloggen").into_response());
+    };
+    let (now, origin) = (visitor.now, visitor.origin);
+    let advanced = state.run(move |services| told(services.accounts.sign_in_with_code(&token, &session, &form.code, &origin, now))).await?;
+    match advanced {
+        Ok((token, session)) => {
+            let to = match session.stage {
+                Stage::ChangePassword => "/wachtwoord".to_string(),
+                _ if !session.role()?.acts_for_a_person() && back == "/mijn-gegevens" => "/beheer".to_string(),
+                _ => back,
+            };
+            Ok(with_cookie(session_cookie(&state, &token), &to))
+        }
+        Err(e) => Ok((failure_status(&e), code_markup(Some(&sign_in_message(&e)), &back)).into_response()),
+    }
+}
+
+fn password_markup(error: Option<&str>, csrf: &str) -> Markup {
+    layout("Kies een nieuw wachtwoord", None, html! {
+        @if let Some(error) = error { p.error role="alert" { (error) } }
+        p { "Je bent ingelogd met een eenmalig wachtwoord. Kies een eigen wachtwoord van minstens 12 tekens; een paar losse woorden is een goed wachtwoord." }
+        form method="post" action="/wachtwoord" {
+            input type="hidden" name="csrf" value=(csrf);
+            label for="password" { "Nieuw wachtwoord" }
+            input id="password" name="password" type="password" autocomplete="new-password" minlength="12" required;
+            button type="submit" { "Opslaan" }
+        }
+    })
+}
+
+/// A new password, required after signing in with a one-time password.
+#[utoipa::path(get, path = "/wachtwoord", tag = "pages", responses((status = 200, content_type = "text/html")), extensions(("x-register" = json!(openapi::session()))))]
+async fn password_form(visitor: Visitor) -> Response {
+    match visitor.session {
+        Some((_, session)) if session.stage != Stage::SecondFactor => password_markup(None, &session.csrf).into_response(),
+        _ => Redirect::to("/inloggen").into_response(),
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"csrf": "the session's CSRF token", "password": "drie losse woorden tegelijk"}))]
+struct NewPassword {
+    password: String,
+    csrf: String,
+}
+
+/// Sets the new password; every other session of the account ends.
+#[utoipa::path(post, path = "/wachtwoord", tag = "pages", request_body(content = NewPassword, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303), (status = 400, content_type = "text/html")),
+    extensions(("x-register" = json!(openapi::session()))))]
+async fn password(State(state): State<AppState>, visitor: Visitor, Form(form): Form<NewPassword>) -> Result<Response, ServerError> {
+    // The old session ends with the password change, as every session of the account does.
+    let Some((_, session)) = visitor.session.clone().filter(|(_, s)| s.stage != Stage::SecondFactor) else {
+        return Ok(Redirect::to("/inloggen").into_response());
+    };
+    if !session.csrf_matches(&form.csrf) {
+        return Err(ServerError::Csrf);
+    }
+    let (now, origin) = (visitor.now, visitor.origin);
+    let csrf = session.csrf.clone();
+    let changed = state.run(move |services| told(services.accounts.replace_password(&session, &form.password, &origin, now))).await?;
+    match changed {
+        Ok((token, _)) => Ok(with_cookie(session_cookie(&state, &token), "/")),
+        Err(e) => Ok((StatusCode::BAD_REQUEST, password_markup(Some(&sign_in_message(&e)), &csrf)).into_response()),
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"csrf": "the session's CSRF token"}))]
+struct CsrfOnly {
+    csrf: String,
+}
+
+/// Signs out: the session ends on the server, the cookie is cleared.
+#[utoipa::path(post, path = "/uitloggen", tag = "pages", request_body(content = CsrfOnly, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303)), extensions(("x-register" = json!(openapi::session()))))]
+async fn sign_out_page(State(state): State<AppState>, visitor: Visitor, Form(form): Form<CsrfOnly>) -> Result<Response, ServerError> {
+    if let Some((token, session)) = visitor.session {
+        if !session.csrf_matches(&form.csrf) {
+            return Err(ServerError::Csrf);
+        }
+        state.run(move |services| Ok(services.accounts.end_session(&token)?)).await?;
+    }
+    Ok(with_cookie(clear_cookie(&state), "/"))
+}
