@@ -100,13 +100,13 @@ pub(crate) fn disclosure_settlement() -> Value {
 
 /// Filing an application for the person the body names by BSN: the
 /// physical-damage rules look for a fixed compensation of the same object
-/// first; the person is found by BSN (a read), and then filed for.
+/// first; the person is found by BSN as a filing (so that whoever may file
+/// for them learns no more than that), and then filed for.
 pub(crate) fn case_filing() -> Value {
     json!({
         "object": { "kind": "person", "in": "body", "pointer": "/applicant/bsn" },
         "decide": [
             decision(grondslag_claims::Scheme::FixedCompensation.processing(), Action::Read, "reached"),
-            decision(SCHEME, Action::Read, "object"),
             decision(SCHEME, Action::File, "object"),
         ],
     })
