@@ -59,6 +59,10 @@ pub struct Access {
     /// The actor's own file, when the actor is a person the store knows:
     /// what `self` means, and the end of every relation the actor is in.
     pub subject: Option<SubjectId>,
+    /// When set, the operation reaches only data these scopes reach too,
+    /// whatever the grant: what someone does under "my data" touches their
+    /// own file only, even if their role reaches everyone's.
+    pub within: Option<ScopeSet>,
     pub role: Role,
     /// Where the request came from: a command, an address.
     pub origin: String,
@@ -70,7 +74,20 @@ pub struct Access {
 
 impl Access {
     pub fn new(actor: impl Into<String>, role: Role, origin: impl Into<String>, now: jiff::Timestamp) -> Access {
-        Access { actor: actor.into(), subject: None, role, origin: origin.into(), trace: TraceId::random(), parent_span: None, now }
+        Access { actor: actor.into(), subject: None, within: None, role, origin: origin.into(), trace: TraceId::random(), parent_span: None, now }
+    }
+
+    /// The same access, reaching the actor's own file only.
+    #[must_use]
+    pub fn own_file_only(mut self) -> Access {
+        self.within = Some(ScopeSet::EMPTY.with(Scope::Own));
+        self
+    }
+
+    /// Whose data this access reaches at most: the limit when there is
+    /// one, else the grant's scopes. Says whether it reaches everyone.
+    pub(crate) fn reach_of(&self, allowed: Allowed) -> ScopeSet {
+        self.within.unwrap_or(allowed.scopes)
     }
 
     /// The same access, by the person whose own file is `subject`.
@@ -689,7 +706,8 @@ impl Kernel {
     pub fn events(&self, access: &Access, processing: ProcessingId, record: &RecordRef) -> Result<Vec<RecordEvent>, KernelError> {
         let ask = Ask::new(Action::Read, "read_events", record.record.to_string()).categories(self.register.processing(processing).categories);
         self.on_record(access, processing, record, ask, |tx, key, allowed| {
-            let events = self.open_events(tx, key, record, |audience| Audience::admits(audience, allowed))?;
+            let reader = Allowed { scopes: access.reach_of(allowed), ..allowed };
+            let events = self.open_events(tx, key, record, |audience| Audience::admits(audience, reader))?;
             Ok((events, None))
         })
     }
@@ -738,14 +756,18 @@ impl Kernel {
     pub fn list(&self, access: &Access, processing: ProcessingId, status: Option<&str>, offset: u64, limit: u64) -> Result<Vec<RecordSummary>, KernelError> {
         let name = &self.register.processing(processing).id;
         self.summaries(access, processing, "list", |tx, allowed| {
-            if allowed.scopes.contains(Scope::All) {
+            let scopes = access.reach_of(allowed);
+            if scopes.contains(Scope::All) {
                 return Ok((tx.list_records(name, status, offset, limit)?, true));
             }
+            // Under a limit the rows are what the limit reaches; the grant
+            // must reach each of them too.
+            let reached = access.within.is_none();
             // Each scope is one indexed query; more than one (rare) are
             // merged, each fetched up to the end of the page.
             let actor = access.subject.as_ref().map(SubjectId::as_str);
             let mut rows: Vec<RecordRow> = Vec::new();
-            for scope in allowed.scopes.iter() {
+            for scope in scopes.iter() {
                 let reach = match (scope, &access.subject, actor) {
                     (Scope::Own, Some(own), _) => Reach::Subject(own),
                     (Scope::Staff, _, _) => Reach::RelatedSubjects { relation: scope.name(), actor: ORGANISATION },
@@ -758,7 +780,7 @@ impl Kernel {
             rows.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.record.as_str().cmp(b.record.as_str())));
             rows.dedup_by(|a, b| a.record == b.record);
             let page = rows.into_iter().skip(usize::try_from(offset).unwrap_or(usize::MAX)).take(usize::try_from(limit).unwrap_or(usize::MAX)).collect();
-            Ok((page, true))
+            Ok((page, reached))
         })
     }
 
@@ -818,7 +840,7 @@ impl Kernel {
             // A reader whose grant reaches only some people learns of a
             // BSN only that it is theirs (or their principal's).
             let decided = match decide(&self.register, question) {
-                Ok(allowed) if allowed.scopes.contains(Scope::All) => Ok(allowed),
+                Ok(allowed) if access.reach_of(allowed).contains(Scope::All) => Ok(allowed),
                 Ok(allowed) => match &found {
                     Some(subject) => self.reach(tx, access, allowed, Some(subject), None)?.map(|()| allowed),
                     None => Ok(allowed),
@@ -926,6 +948,11 @@ impl Kernel {
     /// of records): `Err` names the relation that is missing. `None` for the
     /// subject is a new one, which only a grant reaching everyone may create.
     fn reach(&self, tx: &mut dyn Tx, access: &Access, allowed: Allowed, subject: Option<&SubjectId>, record: Option<&RecordId>) -> Result<Result<(), Denial>, KernelError> {
+        if let Some(limit) = access.within
+            && let Err(denial) = check_reach(tx, limit, access.subject.as_ref(), subject, record)?
+        {
+            return Ok(Err(denial));
+        }
         Ok(check_reach(tx, allowed.scopes, access.subject.as_ref(), subject, record)?)
     }
 

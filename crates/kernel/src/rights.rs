@@ -36,7 +36,7 @@ impl Kernel {
             let mut events = Vec::new();
             // Every category is the person's to see; what is the
             // organisation's only stays so unless the grant reaches everyone.
-            let shown = crate::Allowed { categories: everything, scopes: allowed.scopes };
+            let shown = crate::Allowed { categories: everything, scopes: access.reach_of(allowed) };
             for view in &records {
                 let record = RecordRef { subject: subject.clone(), record: view.record.clone() };
                 events.push((view.record.clone(), self.open_events(tx, key, &record, |audience| crate::Audience::admits(audience, shown))?));

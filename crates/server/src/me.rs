@@ -37,23 +37,23 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 
 /// Everything held about the signed-in person (AVG art. 15).
 fn own_report(services: &Services<'_>, signed: &Signed) -> Result<AccessReport, ServerError> {
-    Ok(grondslag_rights::export::own(services.kernel, &signed.access(), &signed.account.subject)?)
+    Ok(grondslag_rights::export::own(services.kernel, &signed.own_access(), &signed.account.subject)?)
 }
 
 fn own_requests(services: &Services<'_>, signed: &Signed) -> Result<Vec<RightsRequest>, ServerError> {
-    let requests = Requests::new(services.kernel)?.of_subject(&signed.access(), &signed.account.subject)?;
+    let requests = Requests::new(services.kernel)?.of_subject(&signed.own_access(), &signed.account.subject)?;
     Ok(requests.iter().map(|r| RightsRequest::from_state(r, signed.visitor.now)).collect())
 }
 
 fn file_request(services: &Services<'_>, signed: &Signed, kind: &str, concerns: Option<&str>) -> Result<RightsRequest, ServerError> {
     let kind = RightKind::from_name(kind).ok_or_else(|| ServerError::BadRequest(format!("unknown kind of request `{kind}`; use access, explanation, rectification, erasure, restriction, portability, objection or withdraw_consent")))?;
     let concerns = concerns.filter(|p| !p.is_empty());
-    let state = Requests::new(services.kernel)?.file(&signed.access(), &signed.account.subject, kind, &signed.session.username, concerns)?;
+    let state = Requests::new(services.kernel)?.file(&signed.own_access(), &signed.account.subject, kind, &signed.session.username, concerns)?;
     Ok(RightsRequest::from_state(&state, signed.visitor.now))
 }
 
 fn case_detail(services: &Services<'_>, signed: &Signed, number: &str) -> Result<CaseDetail, ServerError> {
-    Ok(services.cases().show(&signed.access(), number)?.into())
+    Ok(services.cases().show(&signed.own_access(), number)?.into())
 }
 
 // --- API ---------------------------------------------------------------------
@@ -61,7 +61,7 @@ fn case_detail(services: &Services<'_>, signed: &Signed, number: &str) -> Result
 /// My data: what is held, why, on which basis, for how long, given to
 /// whom, and who looked at it. The same document as an access export.
 #[utoipa::path(get, path = "/api/me/data", tag = "me", responses((status = 200, description = "The access report (AVG art. 15)", content_type = "application/json"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
-    extensions(("x-register" = json!(openapi::own_file(Action::Read)))))]
+    extensions(("x-register" = json!(openapi::within_own_file(openapi::own_file(Action::Read))))))]
 async fn my_data(State(state): State<AppState>, signed: Signed) -> Result<Response, ServerError> {
     let report = state.run(move |services| own_report(services, &signed)).await?;
     let name = format!("attachment; filename=\"mijn-gegevens-{}.json\"", report.generated_at.strftime("%Y-%m-%d"));
@@ -70,7 +70,7 @@ async fn my_data(State(state): State<AppState>, signed: Signed) -> Result<Respon
 
 /// My rights requests, newest first, with their due dates.
 #[utoipa::path(get, path = "/api/me/requests", tag = "me", responses((status = 200, body = Vec<RightsRequest>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
-    extensions(("x-register" = json!(openapi::own_file(Action::Read)))))]
+    extensions(("x-register" = json!(openapi::within_own_file(openapi::own_file(Action::Read))))))]
 async fn my_requests(State(state): State<AppState>, signed: Signed) -> Result<Json<Vec<RightsRequest>>, ServerError> {
     Ok(Json(state.run(move |services| own_requests(services, &signed)).await?))
 }
@@ -87,7 +87,7 @@ pub(crate) struct NewRequest {
 /// Files a rights request; it is answered within a month of today.
 #[utoipa::path(post, path = "/api/me/requests", tag = "me", request_body = NewRequest, params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses((status = 201, body = RightsRequest), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
-    extensions(("x-register" = json!(openapi::own_file(Action::File)))))]
+    extensions(("x-register" = json!(openapi::within_own_file(openapi::own_file(Action::File))))))]
 async fn file_my_request(State(state): State<AppState>, signed: Signed, Json(form): Json<NewRequest>) -> Result<(StatusCode, Json<RightsRequest>), ServerError> {
     Ok((StatusCode::CREATED, Json(state.run(move |services| file_request(services, &signed, &form.kind, form.concerns.as_deref())).await?)))
 }
@@ -95,7 +95,7 @@ async fn file_my_request(State(state): State<AppState>, signed: Signed, Json(for
 /// One of my own cases (or my principal's).
 #[utoipa::path(get, path = "/api/me/cases/{number}", tag = "me", params(("number" = String, Path, description = "Case number, e.g. IMG-2026-000001")),
     responses((status = 200, body = CaseDetail), (status = 403, body = ErrorBody, description = "Not yours"), (status = 404, body = ErrorBody, description = "No such case")),
-    extensions(("x-register" = json!(openapi::case(&[])))))]
+    extensions(("x-register" = json!(openapi::within_own_file(openapi::case(&[]))))))]
 async fn my_case(State(state): State<AppState>, signed: Signed, Path(number): Path<String>) -> Result<Json<CaseDetail>, ServerError> {
     Ok(Json(state.run(move |services| case_detail(services, &signed, &number)).await?))
 }
@@ -106,7 +106,7 @@ async fn my_case(State(state): State<AppState>, signed: Signed, Path(number): Pa
 /// basis, term and recipients, who looked at it, disclosures, automated
 /// checks, consents and rights requests.
 #[utoipa::path(get, path = "/mijn-gegevens", tag = "pages", responses((status = 200, content_type = "text/html"), (status = 303, description = "Sign in first"), (status = 403, content_type = "text/html")),
-    extensions(("x-register" = json!(openapi::own_file(Action::Read)))))]
+    extensions(("x-register" = json!(openapi::within_own_file(openapi::own_file(Action::Read))))))]
 async fn portal(State(state): State<AppState>, signed: Signed) -> Result<Markup, ServerError> {
     let for_page = signed.clone();
     let (report, requests) = state.run(move |services| Ok((own_report(services, &for_page)?, own_requests(services, &for_page)?))).await?;
@@ -227,7 +227,7 @@ struct RequestForm {
 
 /// Files a rights request from Mijn gegevens.
 #[utoipa::path(post, path = "/mijn-gegevens/verzoeken", tag = "pages", request_body(content = RequestForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303), (status = 403, content_type = "text/html")), extensions(("x-register" = json!(openapi::own_file(Action::File)))))]
+    responses((status = 303), (status = 403, content_type = "text/html")), extensions(("x-register" = json!(openapi::within_own_file(openapi::own_file(Action::File))))))]
 async fn portal_request(State(state): State<AppState>, signed: Signed, Form(form): Form<RequestForm>) -> Result<Response, ServerError> {
     signed.check_csrf(&form.csrf)?;
     state.run(move |services| file_request(services, &signed, &form.kind, form.processing.as_deref())).await?;
@@ -237,7 +237,7 @@ async fn portal_request(State(state): State<AppState>, signed: Signed, Form(form
 /// One of my own applications (or my principal's); another's is refused.
 #[utoipa::path(get, path = "/mijn-gegevens/zaken/{number}", tag = "pages", params(("number" = String, Path, description = "Case number")),
     responses((status = 200, content_type = "text/html"), (status = 403, content_type = "text/html"), (status = 404, content_type = "text/html")),
-    extensions(("x-register" = json!(openapi::case(&[])))))]
+    extensions(("x-register" = json!(openapi::within_own_file(openapi::case(&[]))))))]
 async fn portal_case(State(state): State<AppState>, signed: Signed, Path(number): Path<String>) -> Result<Markup, ServerError> {
     let for_page = signed.clone();
     let detail = state.run(move |services| case_detail(services, &for_page, &number)).await?;

@@ -21,7 +21,9 @@
 //!   a grant whose scope is `all` only). `object` says where the route
 //!   names its object (`kind`: a `case`, a rights `request`, or a `person`
 //!   by BSN; `in` the `path` parameter `name`, or the `body` at `pointer`);
-//!   `names` lists body fields that name an account of a `role`.
+//!   `names` lists body fields that name an account of a `role`; `within`
+//!   lists the only scopes the route reaches, whatever the grant (the
+//!   routes of "my data" reach one's own file: `["self"]`).
 
 use std::sync::Arc;
 
@@ -110,6 +112,13 @@ pub(crate) fn case_filing() -> Value {
             decision(SCHEME, Action::File, "object"),
         ],
     })
+}
+
+/// `rests`, reaching the caller's own file only, whatever their grant
+/// reaches elsewhere: the routes of "my data".
+pub(crate) fn within_own_file(mut rests: Value) -> Value {
+    rests["within"] = json!([grondslag_register::Scope::Own.name()]);
+    rests
 }
 
 /// On the rights request named in the path.

@@ -32,7 +32,7 @@ impl Visitor {
     /// The website acting for an anonymous visitor (a contact form, a
     /// subscription): the public role, under this request's trace.
     pub fn website(&self) -> Access {
-        Access { actor: "website".into(), subject: None, role: Role::Public, origin: self.origin.clone(), trace: self.trace, parent_span: self.parent_span, now: self.now }
+        Access { actor: "website".into(), subject: None, within: None, role: Role::Public, origin: self.origin.clone(), trace: self.trace, parent_span: self.parent_span, now: self.now }
     }
 }
 
@@ -79,12 +79,19 @@ impl Signed {
         Access {
             actor,
             subject: Some(self.account.subject.clone()),
+            within: None,
             role: self.role,
             origin: self.visitor.origin.clone(),
             trace: self.visitor.trace,
             parent_span: self.visitor.parent_span,
             now: self.visitor.now,
         }
+    }
+
+    /// [`Signed::access`] for "my data": it reaches the person's own file
+    /// only, whatever their role may do elsewhere.
+    pub fn own_access(&self) -> Access {
+        self.access().own_file_only()
     }
 
     /// Refuses unless the CSRF token sent with a form or in the

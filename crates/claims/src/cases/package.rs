@@ -165,14 +165,19 @@ impl Cases<'_> {
     /// Settles a pending request: with the recorded check the data goes
     /// (exactly the recipient's categories); without, it is declined.
     pub fn settle_disclosure(&self, access: &Access, number: &str, recipient: &str, check: Option<&str>) -> Result<Option<Package>, CaseError> {
-        if !self.pending_disclosures(access)?.iter().any(|p| p.number == number && p.recipient == recipient) {
+        let pending = self.pending_disclosures(access)?;
+        // Decided on the case before whether a request is pending there is
+        // told, so that a refusal is the register's.
+        let (scheme, summary) = self.find(access, number)?;
+        let processing = self.processing(scheme)?;
+        self.kernel.check_record(access, processing, &summary.record, Action::Disclose)?;
+        if !pending.iter().any(|p| p.number == number && p.recipient == recipient) {
             return Err(CaseError::NoSuchRequest { number: number.to_string(), recipient: recipient.to_string() });
         }
         let check = check.map(str::trim).filter(|c| !c.is_empty());
         let package = check.map(|c| self.disclose(access, number, recipient, Some(c))).transpose()?;
-        let (scheme, summary) = self.find(access, number)?;
         let outcome = if package.is_some() { "disclosed" } else { "declined" };
-        self.kernel.record_event(access, self.processing(scheme)?, &summary.record, Action::Disclose, LEGAL_SETTLED, None, Some(self.legal_detail(self.kernel.recipient(recipient)?, &format!("{recipient}\n{outcome}"))))?;
+        self.kernel.record_event(access, processing, &summary.record, Action::Disclose, LEGAL_SETTLED, None, Some(self.legal_detail(self.kernel.recipient(recipient)?, &format!("{recipient}\n{outcome}"))))?;
         Ok(package)
     }
 

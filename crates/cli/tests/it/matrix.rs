@@ -107,6 +107,9 @@ struct Decision {
     processing: String,
     action: Action,
     on: On,
+    /// The route reaches no further than these scopes, whatever the grant
+    /// (`within` in `x-register`: "my data" reaches one's own file only).
+    within: Option<Vec<Scope>>,
 }
 
 #[derive(Clone, Debug)]
@@ -295,6 +298,10 @@ fn rests_on(value: &Value) -> Result<RestsOn, String> {
         })
         .transpose()?
         .unwrap_or_default();
+    let within = value["within"]
+        .as_array()
+        .map(|scopes| scopes.iter().map(|s| s.as_str().and_then(Scope::from_name).ok_or_else(|| format!("unknown scope in `within`: {s}"))).collect::<Result<Vec<_>, String>>())
+        .transpose()?;
     let decide = value["decide"]
         .as_array()
         .filter(|d| !d.is_empty())
@@ -310,7 +317,7 @@ fn rests_on(value: &Value) -> Result<RestsOn, String> {
                 Some("everyone") => On::Everyone,
                 _ => return Err(format!("`on` must be object (with an object), own_file, reached or everyone: {d}")),
             };
-            Ok(Decision { processing: processing.replace("{scheme}", SCHEME), action, on })
+            Ok(Decision { processing: processing.replace("{scheme}", SCHEME), action, on, within: within.clone() })
         })
         .collect::<Result<Vec<_>, String>>()?;
     Ok(RestsOn::Register { object, names, decide })
@@ -589,17 +596,30 @@ impl World {
             if !grant.is_granted() {
                 return Err("role_not_allowed");
             }
-            let reached = match decision.on {
-                // A list holds what the grant reaches, whatever that is.
-                On::Reached => true,
-                On::Everyone => grant.scopes.contains(Scope::All),
-                On::OwnFile => grant.scopes.iter().any(|s| self.reaches(a, s, &self.accounts[a].who, None)),
+            // Whose data the decision is about, if one file: the caller's
+            // own, or the route's object.
+            let about = match decision.on {
+                On::OwnFile => Some((self.accounts[a].who.as_str(), None)),
                 On::Object => {
                     let target = target.expect("a decision on the object of a call without one");
-                    let record = (target.kind != Kind::Person).then_some(target);
-                    grant.scopes.iter().any(|s| self.reaches(a, s, &target.owner, record))
+                    Some((target.owner.as_str(), (target.kind != Kind::Person).then_some(target)))
                 }
+                On::Reached | On::Everyone => None,
             };
+            let reach = |scopes: Vec<Scope>| match about {
+                Some((owner, record)) => scopes.into_iter().any(|s| self.reaches(a, s, owner, record)),
+                None => true,
+            };
+            // A route that reaches only so far (`within`) needs its limit to
+            // reach the data as well as the grant.
+            let within = decision.within.as_ref().is_none_or(|w| reach(w.clone()));
+            let reached = within
+                && match decision.on {
+                    // A list holds what the grant reaches, whatever that is.
+                    On::Reached => true,
+                    On::Everyone => grant.scopes.contains(Scope::All) && decision.within.is_none(),
+                    On::OwnFile | On::Object => reach(grant.scopes.iter().collect()),
+                };
             if !reached {
                 return Err("relation_missing");
             }
@@ -615,7 +635,7 @@ impl World {
             .iter()
             .filter(|o| o.kind != Kind::Person && Some(o.id.as_str()) != asked && body.contains(&o.id))
             .filter(|o| {
-                let read = Decision { processing: o.kind.processing().to_string(), action: Action::Read, on: On::Object };
+                let read = Decision { processing: o.kind.processing().to_string(), action: Action::Read, on: On::Object, within: None };
                 a.is_none_or(|a| self.expected(a, &[read], Some(o)).is_err())
             })
             .map(|o| format!("{:?} {} of {}", o.kind, o.id, o.owner))

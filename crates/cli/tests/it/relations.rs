@@ -251,3 +251,18 @@ fn a_representative_sees_the_principals_case_over_http_until_the_authorisation_e
     assert!(out.status.success(), "{}", crate::stderr(&out));
     refused(&client.get(&format!("/api/cases/{}", world.anna_case)), "relation_missing", "no active authorisation");
 }
+
+// req: E22
+// req: I.SEC
+#[test]
+fn my_data_routes_reach_only_the_callers_own_file_even_for_staff() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    // Carla may read every case at work, but not as "her own" under Mijn gegevens.
+    let (mut carla, _) = signed_in(&server, &world.handler);
+    assert_eq!(carla.get(&format!("/api/cases/{}", world.anna_case)).status, 200);
+    refused(&carla.get(&format!("/api/me/cases/{}", world.anna_case)), "relation_missing", "only on your own file");
+    let page = carla.get(&format!("/mijn-gegevens/zaken/{}", world.anna_case));
+    assert_eq!(page.status, 403);
+    assert!(!page.body.contains("Anna de Vries"));
+}
