@@ -119,12 +119,17 @@ impl Audience {
         }
     }
 
-    /// Whether a reader with `allowed` sees an event for `audience` (as stored).
-    fn admits(audience: Option<&str>, allowed: Allowed) -> bool {
+    /// Whether a reader with `allowed` sees an event for `audience` (as
+    /// stored), and its detail: an event of the organisation's stays out
+    /// altogether; of a category only its detail, like a field.
+    fn admits(audience: Option<&str>, allowed: Allowed) -> (bool, bool) {
         match audience {
-            None => true,
-            Some(Audience::STAFF) => allowed.scopes.contains(Scope::All),
-            Some(name) => Category::from_name(name).is_some_and(|c| allowed.categories.contains(c)),
+            None => (true, true),
+            Some(Audience::STAFF) => {
+                let staff = allowed.scopes.contains(Scope::All);
+                (staff, staff)
+            }
+            Some(name) => (true, Category::from_name(name).is_some_and(|c| allowed.categories.contains(c))),
         }
     }
 }
@@ -707,24 +712,27 @@ impl Kernel {
         let ask = Ask::new(Action::Read, "read_events", record.record.to_string()).categories(self.register.processing(processing).categories);
         self.on_record(access, processing, record, ask, |tx, key, allowed| {
             let reader = Allowed { scopes: access.reach_of(allowed), ..allowed };
-            let events = self.open_events(tx, key, record, |audience| Audience::admits(audience, reader))?;
+            let events = self.open_events(tx, key, record, Some(reader))?;
             Ok((events, None))
         })
     }
 
-    /// A record's events for the audiences `shown` admits, details opened.
-    fn open_events(&self, tx: &mut dyn Tx, key: &SubjectKey, record: &RecordRef, shown: impl Fn(Option<&str>) -> bool) -> Result<Vec<RecordEvent>, KernelError> {
-        tx.events(&record.record)?
-            .into_iter()
-            .filter(|row| shown(row.audience.as_deref()))
-            .map(|row| {
-                let detail = match &row.detail {
-                    Some(sealed) => Some(text(key.open(&event_context(record, &row.event), sealed)?.to_vec())?),
-                    None => None,
-                };
-                Ok(RecordEvent { event: row.event, at: row.at, actor: row.actor, detail })
-            })
-            .collect()
+    /// A record's events as `reader` may see them (all of them, details
+    /// opened, for the kernel's own use when `None`).
+    fn open_events(&self, tx: &mut dyn Tx, key: &SubjectKey, record: &RecordRef, reader: Option<Allowed>) -> Result<Vec<RecordEvent>, KernelError> {
+        let mut events = Vec::new();
+        for row in tx.events(&record.record)? {
+            let (event_shown, detail_shown) = reader.map_or((true, true), |reader| Audience::admits(row.audience.as_deref(), reader));
+            if !event_shown {
+                continue;
+            }
+            let detail = match &row.detail {
+                Some(sealed) if detail_shown => Some(text(key.open(&event_context(record, &row.event), sealed)?.to_vec())?),
+                _ => None,
+            };
+            events.push(RecordEvent { event: row.event, at: row.at, actor: row.actor, detail });
+        }
+        Ok(events)
     }
 
     /// Makes the record findable by a keyed digest of `value` (an object's
@@ -968,7 +976,7 @@ impl Kernel {
         };
         for record in records {
             let record = RecordRef { subject: subject.clone(), record };
-            let events = self.open_events(tx, key, &record, |_| true)?;
+            let events = self.open_events(tx, key, &record, None)?;
             let facts: Vec<(&str, jiff::Timestamp)> = events.iter().map(|e| (e.event.as_str(), e.at)).collect();
             if grondslag_register::due::held(&facts) {
                 let placed = events.iter().rev().find(|e| e.event == grondslag_register::due::HOLD_PLACED);

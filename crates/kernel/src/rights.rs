@@ -39,7 +39,7 @@ impl Kernel {
             let shown = crate::Allowed { categories: everything, scopes: access.reach_of(allowed) };
             for view in &records {
                 let record = RecordRef { subject: subject.clone(), record: view.record.clone() };
-                events.push((view.record.clone(), self.open_events(tx, key, &record, |audience| crate::Audience::admits(audience, shown))?));
+                events.push((view.record.clone(), self.open_events(tx, key, &record, Some(shown))?));
             }
             let disclosures = tx.disclosures_of(subject)?;
             let accesses = tx.audit_of(subject)?.iter().map(|row| parse_entry(&row.entry)).collect::<Result<Vec<_>, _>>()?;

@@ -100,17 +100,15 @@ pub(crate) fn disclosure_settlement() -> Value {
     })
 }
 
-/// Filing an application for the person the body names by BSN: the
-/// physical-damage rules look for a fixed compensation of the same object
-/// first; the person is found by BSN as a filing (so that whoever may file
-/// for them learns no more than that), and then filed for.
+/// Filing an application for the person the body names by BSN: the person
+/// is found by BSN as a filing (so that whoever may file for them learns no
+/// more than that), and then filed for. (The physical-damage rule that
+/// looks for a fixed compensation of the same object is the organisation's,
+/// decided for the system role, not the caller's.)
 pub(crate) fn case_filing() -> Value {
     json!({
         "object": { "kind": "person", "in": "body", "pointer": "/applicant/bsn" },
-        "decide": [
-            decision(grondslag_claims::Scheme::FixedCompensation.processing(), Action::Read, "reached"),
-            decision(SCHEME, Action::File, "object"),
-        ],
+        "decide": [decision(SCHEME, Action::File, "object")],
     })
 }
 

@@ -286,8 +286,11 @@ impl<'k> Cases<'k> {
         Ok(())
     }
 
-    /// When a fixed compensation for this object was decided, if one was.
+    /// When a fixed compensation for this object was decided, if one was,
+    /// whoever received it: the scheme's rule, applied by the organisation
+    /// (the system role, in the caller's trace), not by the one who files.
     fn fixed_compensation_decided(&self, access: &Access, object: &Object) -> Result<Option<Date>, CaseError> {
+        let access = &Access { actor: "regels".to_string(), role: grondslag_register::Role::System, subject: None, within: None, ..access.clone() };
         let fixed = self.processing(Scheme::FixedCompensation)?;
         let mut decided = None;
         for found in self.kernel.find_records(access, fixed, "object", &object_key(object)?)? {

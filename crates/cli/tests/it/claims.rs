@@ -108,6 +108,14 @@ fn after_a_fixed_compensation_physical_damage_to_the_same_object_is_refused_with
     assert!(refused.unwrap_err().to_string().contains("final"));
     // Damage that arose after the fixed compensation is a new matter.
     assert!(cases.file(&later, &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": object(), "details": { "damage_arose": "2026-06-01" } }))).is_ok());
+
+    // The rule is the organisation's: it holds when someone else, who may
+    // read only their own file, files for the same object.
+    let bert = kernel.write(&later, kernel.processing("machtiging").unwrap(), None, None, &[(Category::Name, grondslag_kernel::Value::text("Bert"))]).unwrap().subject;
+    let himself = Access::new(bert.as_str(), Role::Applicant, "test", later.now).acting_as(bert);
+    let other = json!({ "name": "Bert Bakker", "phone": "0595 654 321" });
+    let refused = cases.file(&himself, &application(json!({ "scheme": "fysieke_schade", "applicant": other, "object": object(), "details": { "damage_arose": "2026-02-01" } })));
+    assert!(matches!(refused, Err(CaseError::Refused(Refusal::SettledByFixedCompensation { .. }))), "{refused:?}");
 }
 
 // req: E4

@@ -383,7 +383,10 @@ fn an_event_is_shown_only_to_its_audience() {
     let herself = access(Role::Applicant).acting_as(anna.subject.clone());
     assert_eq!(seen(&herself), ["measured", "in_handling"], "not the police request about her");
     let expert = access(Role::Expert).acting_as(expert_file.subject.clone());
-    assert_eq!(seen(&expert), ["in_handling"], "an expert reads no cadastral data (E15.EXPERT)");
+    assert_eq!(seen(&expert), ["measured", "in_handling"]);
+    let measured = kernel.events(&expert, physical, &anna).unwrap().remove(0);
+    assert_eq!(measured.detail, None, "an expert reads no cadastral data (E15.EXPERT), not even in an event");
+    assert_eq!(kernel.events(&herself, physical, &anna).unwrap()[0].detail.as_deref(), Some("perceel 1234"));
     // The person cannot file a status change on a record that has one.
     let refused = kernel.record_event(&herself, physical, &anna, Action::File, "closed", Some("closed"), None);
     assert!(matches!(refused, Err(KernelError::Denied { denial: Denial::RoleNotAllowed { action: Action::Advance, .. }, .. })), "{refused:?}");
