@@ -43,14 +43,17 @@ pub fn policies(register: &Register) -> String {
                     Action::Handle => format!(" when {{ !context.sign_in && {steps} }}"),
                     Action::Read => format!(" when {{ context.categories.containsAny([{}]) }}", categories(grant.categories)),
                     Action::Disclose => {
+                        // Without a recipient it is a step of a disclosure
+                        // (registering a party's request), decided like a filing.
+                        let step = format!("(context.recipient == \"\" && !context.legal_check && {steps})");
                         let named = |legal: bool| {
                             quoted(processing.disclosures.iter().filter(|d| register.recipient(d.recipient_id).legal_check == legal).map(|d| d.recipient.clone()))
                         };
                         match (named(false), named(true)) {
-                            (open, legal) if open.is_empty() && legal.is_empty() => continue,
-                            (open, legal) if legal.is_empty() => format!(" when {{ [{open}].contains(context.recipient) }}"),
-                            (open, legal) if open.is_empty() => format!(" when {{ [{legal}].contains(context.recipient) && context.legal_check }}"),
-                            (open, legal) => format!(" when {{ [{open}].contains(context.recipient) || ([{legal}].contains(context.recipient) && context.legal_check) }}"),
+                            (open, legal) if open.is_empty() && legal.is_empty() => format!(" when {{ {step} }}"),
+                            (open, legal) if legal.is_empty() => format!(" when {{ {step} || [{open}].contains(context.recipient) }}"),
+                            (open, legal) if open.is_empty() => format!(" when {{ {step} || ([{legal}].contains(context.recipient) && context.legal_check) }}"),
+                            (open, legal) => format!(" when {{ {step} || [{open}].contains(context.recipient) || ([{legal}].contains(context.recipient) && context.legal_check) }}"),
                         }
                     }
                     Action::Erase => String::new(),
@@ -77,7 +80,7 @@ permit(principal, action == Action::"write", resource) when { resource.write.con
 permit(principal, action == Action::"advance", resource) when { resource.advance.contains(context.role) && resource.advance_grants.containsAll(context.role_categories) };
 permit(principal, action == Action::"handle", resource) when { resource.handle.contains(context.role) && !context.sign_in && (resource.rights_process || resource.handle_grants.containsAll(context.role_categories)) };
 permit(principal, action == Action::"read", resource) when { resource.read.contains(context.role) && resource.read_grants.containsAny(context.role_categories) };
-permit(principal, action == Action::"disclose", resource) when { resource.disclose.contains(context.role) && (resource.recipients.contains(context.recipient) || (resource.legal_recipients.contains(context.recipient) && context.legal_check)) };
+permit(principal, action == Action::"disclose", resource) when { resource.disclose.contains(context.role) && ((context.recipient == "" && !context.legal_check && resource.disclose_grants.containsAll(context.role_categories)) || resource.recipients.contains(context.recipient) || (resource.legal_recipients.contains(context.recipient) && context.legal_check)) };
 permit(principal, action == Action::"erase", resource) when { resource.erase.contains(context.role) };
 forbid(principal, action, resource) when { context.restricted && !resource.rights_process };
 "#;
