@@ -14,18 +14,29 @@ use crate::{ChannelError, Token};
 const PROCESSING: &str = "contactformulier";
 const LINK: &str = "contact_link";
 
-/// What the sender asks for.
+/// What the sender asks for: the purposes the privacy statement names for
+/// the contact form (section 11) — a question, priority for a dossier,
+/// feedback — and a complaint about the use of personal data, which the
+/// statement sends to the privacy team. This is the one list of kinds: the
+/// web form and the CLI offer exactly [`Kind::ALL`], so nothing can be
+/// offered that the module would have to guess at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    /// A question; answered by the contact centre.
     Question,
-    /// A request for priority for a dossier.
+    /// A request for priority for a dossier; answered like a question.
     Priority,
+    /// Feedback on our work; answered like a question.
     Feedback,
     /// A complaint about the use of personal data: routed to the privacy team.
     Complaint,
 }
 
 impl Kind {
+    /// Every kind, in the order the form offers them.
+    pub const ALL: [Kind; 4] = [Kind::Question, Kind::Priority, Kind::Feedback, Kind::Complaint];
+
+    /// The name a form or command sends, and the message's stored kind.
     pub fn name(self) -> &'static str {
         match self {
             Kind::Question => "question",
@@ -35,8 +46,28 @@ impl Kind {
         }
     }
 
+    /// What the Dutch contact form calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Question => "Vraag",
+            Kind::Priority => "Prioriteit voor mijn dossier aanvragen",
+            Kind::Feedback => "Feedback",
+            Kind::Complaint => "Klacht over het gebruik van mijn persoonsgegevens",
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<Kind> {
-        [Kind::Question, Kind::Priority, Kind::Feedback, Kind::Complaint].into_iter().find(|k| k.name() == name)
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The names to choose from, for an error that says what to send
+    /// instead: `question, priority, feedback or complaint`.
+    pub fn choices() -> String {
+        let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+        match names.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => names.join(""),
+        }
     }
 }
 

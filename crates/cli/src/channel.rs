@@ -213,7 +213,7 @@ pub fn run(register: Register, data: &DataDir, actor: &str, role: Option<&str>, 
             let form = ContactForm::new(&kernel)?;
             match command {
                 ContactCommand::Submit { kind, fields, text, consent } => {
-                    let kind = Kind::from_name(&kind).ok_or_else(|| Failure(format!("unknown kind `{kind}`; use question, priority, feedback or complaint")))?;
+                    let kind = Kind::from_name(&kind).ok_or_else(|| Failure(format!("unknown kind `{kind}`; use {}", Kind::choices())))?;
                     let mut parsed = fields
                         .iter()
                         .map(|f| {

@@ -4,10 +4,11 @@ use grondslag_channels::contact::{ContactForm, Kind, Message, SUPERVISOR};
 use grondslag_channels::media::Media;
 use grondslag_channels::newsletter::{Newsletter, Subscription};
 use grondslag_channels::{ChannelError, due};
-use grondslag_kernel::{Access, Kernel};
+use grondslag_kernel::{Access, Kernel, Value};
 use grondslag_register::due::Due;
-use grondslag_register::{Category, Role};
+use grondslag_register::{Category, CategorySet, Role};
 
+use crate::server::{Client, Server};
 use crate::{files_below, open_kernel, sqlite};
 
 fn at(role: Role, actor: &str, now: &str) -> Access {
@@ -105,6 +106,56 @@ fn missing_consent_or_a_required_field_stores_nothing() {
     assert_eq!(count(dir.path(), "records"), 0);
     // Optional fields stay optional: no address, postcode or case number.
     assert!(form.submit(&website("2026-11-01T10:00:00Z"), &message(Kind::Feedback, "Fijn geholpen")).is_ok());
+}
+
+// req: E11
+#[test]
+fn the_contact_page_offers_exactly_the_kinds_the_module_knows_and_refuses_any_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let mut visitor = Client::new(&server);
+    let page = visitor.get("/contact");
+    assert_eq!(page.status, 200);
+    let offered: Vec<&str> = page.body.split("<option value=\"").skip(1).filter_map(|rest| rest.split_once('"').map(|(value, _)| value)).collect();
+    let known: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+    assert_eq!(offered, known, "the form offers the module's kinds, no more and no fewer");
+
+    let send = |visitor: &mut Client, kind: &str| {
+        let text = format!("Bericht van soort {kind}");
+        visitor.post_form("/contact", &[("kind", kind), ("name", "Anna de Vries"), ("email", "anna@example.nl"), ("phone", "0595123456"), ("text", &text), ("consent", "ja")])
+    };
+    // What the page used to offer, and a made-up one: refused, saying what to choose.
+    for unknown in ["tip", "compliment", "Question", ""] {
+        let refused = send(&mut visitor, unknown);
+        assert_eq!(refused.status, 400, "{unknown}: {}", refused.body);
+        assert!(known.iter().all(|name| refused.body.contains(name)), "the refusal names every kind to choose: {}", refused.body);
+    }
+    for kind in &offered {
+        let sent = send(&mut visitor, kind);
+        assert_eq!(sent.status, 200, "{kind}: {}", sent.body);
+        assert!(sent.body.contains("Bedankt"), "{kind}: {}", sent.body);
+    }
+    assert!(server.stop());
+
+    // Each message is stored as the kind it was sent as, and the refused ones not at all.
+    let kernel = open_kernel(dir.path());
+    let form = ContactForm::new(&kernel).unwrap();
+    let centre = crate::access(Role::ContactCentre);
+    let mut stored: Vec<(String, String)> = kernel
+        .list_all(&centre, form.processing(), None)
+        .unwrap()
+        .into_iter()
+        .map(|summary| {
+            let text = kernel.read_record(&centre, form.processing(), &summary.record, CategorySet::EMPTY.with(Category::FreeText)).unwrap().unwrap().get(Category::FreeText).and_then(Value::as_text).unwrap().to_string();
+            let kind = kernel.events(&centre, form.processing(), &summary.record).unwrap().into_iter().find(|e| e.event == "received").and_then(|e| e.detail).unwrap();
+            (text, kind)
+        })
+        .collect();
+    stored.sort();
+    let mut expected: Vec<(String, String)> = known.iter().map(|k| (format!("Bericht van soort {k}"), k.to_string())).collect();
+    expected.sort();
+    assert_eq!(stored, expected);
+    assert_eq!(count(dir.path(), "records"), i64::try_from(known.len()).unwrap(), "no record of any other processing either");
 }
 
 // req: E14
