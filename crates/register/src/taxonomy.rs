@@ -37,8 +37,9 @@ impl Sensitivity {
 macro_rules! categories {
     ($($variant:ident = $name:literal, $sens:ident, $label:literal;)*) => {
         /// A category of personal data from the closed taxonomy of REQUIREMENTS.md.
+        // No `#[repr(u8)]`: nothing needs a category as a byte, and the
+        // taxonomy may grow past 256 without a narrowing to overflow.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[repr(u8)]
         pub enum Category { $($variant),* }
 
         impl Category {
@@ -132,8 +133,11 @@ impl Category {
         self.sensitivity() == Sensitivity::Special
     }
 
-    pub fn bit(self) -> u64 {
-        1u64 << (self as u8)
+    /// The position in `ALL` (the variants take their declaration order, so
+    /// `ALL[c.index()] == c`; `CategorySet` checks this at compile time): the
+    /// category's bit in a `CategorySet`.
+    pub const fn index(self) -> usize {
+        self as usize
     }
 
     /// What an account signs in with and acts as: kept out of every
