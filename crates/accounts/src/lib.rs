@@ -17,8 +17,6 @@
 //! their own CSRF token. The policy for passwords is NIST SP 800-63B's:
 //! long, not common, no composition rules.
 
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
-
 use base64::Engine;
 use grondslag_kernel::{Access, Detail, Kernel, KernelError, RecordRef, SessionRow, SubjectId, Value};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, Role, Scope};

@@ -24,8 +24,6 @@
 //! body limit, a request timeout. Forms carry the session's CSRF token;
 //! cookies are HttpOnly and SameSite=Strict, and Secure under TLS.
 
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
-
 mod back_office;
 mod cases;
 mod error;

@@ -14,8 +14,6 @@
 //! and `as_str` give the full value, for where it must really be shown or
 //! stored.
 
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
-
 use std::fmt;
 use std::str::FromStr;
 
