@@ -17,6 +17,8 @@
 //! their own CSRF token. The policy for passwords is NIST SP 800-63B's:
 //! long, not common, no composition rules.
 
+#![warn(missing_docs)]
+
 use base64::Engine;
 use grondslag_kernel::{Access, Detail, Kernel, KernelError, RecordRef, SessionRow, SubjectId, Value};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, Role, Scope};
@@ -70,7 +72,9 @@ impl Default for Policy {
     }
 }
 
+/// Why an account action was refused or failed.
 #[derive(Debug, thiserror::Error)]
+#[allow(missing_docs)] // each variant is documented by its #[error] message
 pub enum AccountError {
     #[error("user name `{0}` cannot be used: use 3 to 64 lowercase letters, digits, dots, hyphens or underscores")]
     InvalidUsername(String),
@@ -99,9 +103,13 @@ pub enum AccountError {
 /// An account as signing in finds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Account {
+    /// The sign-in name: lower-case letters, digits, `.`, `-` and `_`.
     pub username: String,
+    /// What the register lets this account do.
     pub role: Role,
+    /// The account's own record, under which its secrets are kept.
     pub record: RecordRef,
+    /// Set while the password is a one-time one, to be replaced at first sign-in.
     pub must_change_password: bool,
 }
 
@@ -123,6 +131,7 @@ pub struct Enrolment {
     pub secret: String,
     /// The `otpauth://` URI, for a QR code.
     pub uri: String,
+    /// Single-use codes for when the authenticator is lost.
     pub recovery_codes: Vec<String>,
 }
 
@@ -134,27 +143,36 @@ pub enum Stage {
     SecondFactor,
     /// Signed in with a one-time password, which must be replaced first.
     ChangePassword,
+    /// Both factors are right and the password is the holder's own.
     Complete,
 }
 
 /// A session as the server sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
+    /// The account's sign-in name.
     pub username: String,
+    /// The account's role, by its register name.
     pub role: String,
     /// The account record, as `subject.record`.
     pub account: String,
+    /// How far signing in has come.
     pub stage: Stage,
+    /// The token every form of this session must carry.
     pub csrf: String,
+    /// When signing in began.
     pub started: Timestamp,
+    /// When the session was last used; it expires counting from here.
     pub renewed: Timestamp,
 }
 
 impl Session {
+    /// The role, checked against the register.
     pub fn role(&self) -> Result<Role, AccountError> {
         Role::from_name(&self.role).ok_or(AccountError::Damaged("session role"))
     }
 
+    /// The account record, parsed.
     pub fn account(&self) -> Result<RecordRef, AccountError> {
         self.account.parse().map_err(|_| AccountError::Damaged("session account"))
     }
@@ -231,6 +249,7 @@ fn check_username(name: &str) -> Result<(), AccountError> {
 }
 
 impl Accounts {
+    /// Accounts on the kernel, under the accounts processing of its register.
     pub fn new(kernel: Arc<Kernel>, policy: Policy) -> Result<Accounts, AccountError> {
         let processing = kernel.processing(PROCESSING)?;
         let issuer = kernel.register().meta.controller.clone();
@@ -238,10 +257,12 @@ impl Accounts {
         Ok(Accounts { kernel, processing, policy, issuer, decoy_hash })
     }
 
+    /// The kernel every account action goes through.
     pub fn kernel(&self) -> &Arc<Kernel> {
         &self.kernel
     }
 
+    /// The session and guessing limits in force.
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
@@ -506,6 +527,7 @@ impl Accounts {
         Ok(Some(session))
     }
 
+    /// Signs out: the session behind `token` is gone.
     pub fn end_session(&self, token: &str) -> Result<(), AccountError> {
         Ok(self.kernel.end_session(&token_hash(token))?)
     }

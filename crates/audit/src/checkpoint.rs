@@ -12,12 +12,17 @@ use crate::hash::Hash;
 /// A verified checkpoint: the log had `size` entries with Merkle root `root`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Checkpoint {
+    /// The log's name, the first line of the note.
     pub origin: String,
+    /// Entries in the log when it was signed.
     pub size: u64,
+    /// Merkle root over those entries.
     pub root: Hash,
 }
 
+/// Why a checkpoint could not be made, read or checked.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[allow(missing_docs)] // each variant is documented by its #[error] message
 pub enum CheckpointError {
     #[error("checkpoint is not a signed note: {0}")]
     Malformed(&'static str),
@@ -40,6 +45,7 @@ fn key_id(name: &str, key: &VerifyingKey) -> [u8; 4] {
     [digest[0], digest[1], digest[2], digest[3]]
 }
 
+/// Signs checkpoints of one log with the node's Ed25519 key.
 #[derive(Debug)]
 pub struct CheckpointSigner {
     origin: String,
@@ -47,14 +53,17 @@ pub struct CheckpointSigner {
 }
 
 impl CheckpointSigner {
+    /// A signer for the log named `origin`.
     pub fn new(origin: impl Into<String>, key: SigningKey) -> Self {
         CheckpointSigner { origin: origin.into(), key }
     }
 
+    /// The verifier for the notes this signer makes.
     pub fn verifier(&self) -> CheckpointVerifier {
         CheckpointVerifier { origin: self.origin.clone(), key: self.key.verifying_key() }
     }
 
+    /// The signed note for a log of `size` entries with Merkle root `root`.
     pub fn sign(&self, size: u64, root: &Hash) -> String {
         let body = format!("{}\n{}\n{}\n", self.origin, size, BASE64.encode(root.0));
         let signature = self.key.sign(body.as_bytes());
@@ -64,6 +73,7 @@ impl CheckpointSigner {
     }
 }
 
+/// Checks signed notes of one log against its public key.
 #[derive(Clone, Debug)]
 pub struct CheckpointVerifier {
     origin: String,
@@ -71,10 +81,12 @@ pub struct CheckpointVerifier {
 }
 
 impl CheckpointVerifier {
+    /// A verifier for the log named `origin`.
     pub fn new(origin: impl Into<String>, key: VerifyingKey) -> Self {
         CheckpointVerifier { origin: origin.into(), key }
     }
 
+    /// Reads a signed note, checking its origin and signature.
     pub fn verify(&self, note: &str) -> Result<Checkpoint, CheckpointError> {
         let (body, signatures) = note
             .split_once("\n\n")

@@ -12,6 +12,7 @@ pub struct TraceId(pub [u8; 16]);
 pub struct SpanId(pub [u8; 8]);
 
 impl TraceId {
+    /// A fresh random trace id.
     pub fn random() -> TraceId {
         let mut bytes = [0; 16];
         // An all-zero id is invalid in W3C trace context.
@@ -30,6 +31,7 @@ impl TraceId {
 }
 
 impl SpanId {
+    /// A fresh random span id.
     pub fn random() -> SpanId {
         let mut bytes = [0; 8];
         while bytes == [0; 8] {
@@ -77,7 +79,9 @@ hex_id!(SpanId);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
+    /// The register allowed it and it was done.
     Allowed,
+    /// The register did not allow it; nothing was read or changed.
     Denied,
     /// Allowed, but the store failed; nothing was changed.
     Failed,
@@ -87,26 +91,37 @@ pub enum Outcome {
 /// where it has one; the rest are BIO 8.15.01's log-line fields.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
+    /// When the operation happened.
     pub timestamp: jiff::Timestamp,
+    /// The operation, shared by its entries.
     pub trace_id: TraceId,
+    /// This entry within the operation.
     pub span_id: SpanId,
     /// The operation's root span, when this entry is one subject of several.
     pub parent_span_id: Option<SpanId>,
     /// Versioned URI of the processing activity in the register.
     pub processing_activity_id: String,
+    /// The processing's id in the register.
     pub processing: String,
     /// Pseudonymous subject id; never a BSN or name.
     pub data_subject_id: Option<String>,
+    /// What kind of id `data_subject_id` is.
     pub data_subject_id_type: Option<String>,
+    /// Who acted, as the caller names them.
     pub actor: String,
+    /// The actor's role in the register.
     pub role: String,
+    /// The register action asked for.
     pub action: String,
     /// What was acted on: a record, a recipient, a subject.
     pub object: String,
+    /// The register categories touched.
     pub categories: Vec<String>,
+    /// Whether the kernel let it through.
     pub outcome: Outcome,
     /// OpenTelemetry status: `OK` or `ERROR`.
     pub status_code: String,
+    /// Why: the denial, the failure, or the purpose given.
     pub reason: String,
     /// Where the request came from (command, address).
     pub origin: String,
@@ -119,6 +134,7 @@ impl Entry {
         serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// Reads an entry back from its canonical JSON.
     pub fn parse(text: &str) -> Result<Entry, serde_json::Error> {
         serde_json::from_str(text)
     }

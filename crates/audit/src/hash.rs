@@ -2,12 +2,15 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
+/// A SHA-256 digest: a leaf, node or chain hash of the audit log.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Hash(pub [u8; 32]);
 
 impl Hash {
+    /// The chain hash before the first entry.
     pub const ZERO: Hash = Hash([0; 32]);
 
+    /// The hash in `bytes`, if they are exactly 32.
     pub fn from_slice(bytes: &[u8]) -> Option<Hash> {
         bytes.try_into().ok().map(Hash)
     }
@@ -48,10 +51,12 @@ pub struct Frontier {
 }
 
 impl Frontier {
+    /// Leaves pushed so far.
     pub fn size(&self) -> u64 {
         self.size
     }
 
+    /// Appends a leaf, merging perfect subtrees of equal size.
     pub fn push(&mut self, leaf: Hash) {
         let mut node = leaf;
         let mut size = self.size;
@@ -84,6 +89,7 @@ impl Frontier {
         bytes
     }
 
+    /// Reads what [`Frontier::to_bytes`] wrote; `None` if it is damaged.
     pub fn from_bytes(bytes: &[u8]) -> Option<Frontier> {
         let (size, rest) = bytes.split_at_checked(8)?;
         let size = u64::from_be_bytes(size.try_into().ok()?);

@@ -18,6 +18,8 @@
 //! This crate computes and checks; the store persists rows and the kernel
 //! decides what to append.
 
+#![warn(missing_docs)]
+
 mod checkpoint;
 mod entry;
 mod hash;
@@ -35,7 +37,9 @@ pub struct Row {
     pub seq: u64,
     /// The canonical JSON of an [`Entry`].
     pub entry: String,
+    /// [`leaf_hash`] of `entry`.
     pub leaf: Hash,
+    /// [`chain_hash`] of the previous row's chain hash and this leaf: a tamper-evident chain.
     pub chain: Hash,
 }
 

@@ -4,7 +4,9 @@ use crate::checkpoint::{CheckpointError, CheckpointVerifier};
 use crate::hash::{Frontier, Hash, chain_hash, leaf_hash};
 use crate::Row;
 
+/// How an audit log fails verification: where the chain breaks and why.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[allow(missing_docs)] // each variant is documented by its #[error] message
 pub enum VerifyError {
     #[error("entry {seq} was altered: its content no longer matches its hash")]
     Altered { seq: u64 },
@@ -25,8 +27,11 @@ pub enum VerifyError {
 /// The result of a successful verification.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verification {
+    /// Entries checked.
     pub entries: u64,
+    /// Checkpoints whose signature and root were checked.
     pub checkpoints: u64,
+    /// Merkle root over all entries.
     pub root: Hash,
 }
 
@@ -50,6 +55,7 @@ impl Verifier {
         Verifier { checkpoints, next_checkpoint, keys, previous: (0, Hash::ZERO), frontier: Frontier::default(), checked: 0 }
     }
 
+    /// Checks the next row: its sequence number, hashes and any checkpoint at its size.
     pub fn push(&mut self, row: &Row) -> Result<(), VerifyError> {
         let (previous, previous_chain) = self.previous;
         if row.seq != previous + 1 {
@@ -87,6 +93,7 @@ impl Verifier {
         Ok(())
     }
 
+    /// Ends the walk; a checkpoint beyond the last row means the log was truncated.
     pub fn finish(mut self) -> Result<Verification, VerifyError> {
         let count = self.previous.0;
         if let Some((size, note)) = self.next_checkpoint.take() {

@@ -56,6 +56,7 @@ impl Kind {
         }
     }
 
+    /// The kind by its form name, e.g. `"complaint"`.
     pub fn from_name(name: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.name() == name)
     }
@@ -74,6 +75,7 @@ impl Kind {
 /// A message as the form hands it in.
 #[derive(Clone, Debug)]
 pub struct Message {
+    /// What the message is about; it decides how it is handled.
     pub kind: Kind,
     /// Category and value, as the sender filled them in; optional fields of
     /// the register (address, postcode, case number) may be left out.
@@ -86,13 +88,16 @@ pub struct Message {
 /// they confirm satisfaction or withdraw.
 #[derive(Debug)]
 pub struct Received {
+    /// The stored message.
     pub message: RecordRef,
+    /// Shown once; the store keeps only its digest.
     pub link: Token,
 }
 
 /// The sentence every reply to a complaint carries.
 pub const SUPERVISOR: &str = "Ben je het niet eens met onze reactie? Je kunt een klacht indienen bij de Autoriteit Persoonsgegevens.";
 
+/// The contact form: questions, feedback and complaints, kept as the register says.
 #[derive(Debug)]
 pub struct ContactForm<'k> {
     kernel: &'k Kernel,
@@ -100,6 +105,7 @@ pub struct ContactForm<'k> {
 }
 
 impl<'k> ContactForm<'k> {
+    /// The form on the kernel, under the contact processing of its register.
     pub fn new(kernel: &'k Kernel) -> Result<ContactForm<'k>, ChannelError> {
         Ok(ContactForm { kernel, processing: kernel.processing(PROCESSING)? })
     }
@@ -175,6 +181,7 @@ impl<'k> ContactForm<'k> {
         Ok(copy)
     }
 
+    /// The contact processing, for reading its records elsewhere.
     pub fn processing(&self) -> ProcessingId {
         self.processing
     }

@@ -14,11 +14,16 @@ const USERNAME: &str = "username";
 const THREAD: &str = "thread";
 const AUTHOR: &str = "author";
 
+/// A new forum account, as the sign-up form hands it in.
 #[derive(Clone, Debug)]
 pub struct Account {
+    /// The member's own name.
     pub name: String,
+    /// The name posts appear under; unique, compared in lower case.
     pub username: String,
+    /// For reply notifications.
     pub email: String,
+    /// Checked against the password policy; stored only as a hash.
     pub password: String,
     /// E-mail me when someone replies to my posts.
     pub notify: bool,
@@ -27,13 +32,17 @@ pub struct Account {
 /// A post as others see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Post {
+    /// The stored post.
     pub record: RecordRef,
+    /// The author's username.
     pub author: String,
+    /// What the post says.
     pub text: String,
     /// The post this replies to, if any; its text may be gone.
     pub reply_to: Option<String>,
 }
 
+/// The community forum: accounts, threads and posts.
 #[derive(Debug)]
 pub struct Forum<'k> {
     kernel: &'k Kernel,
@@ -41,6 +50,7 @@ pub struct Forum<'k> {
 }
 
 impl<'k> Forum<'k> {
+    /// The forum on the kernel, under the forum processing of its register.
     pub fn new(kernel: &'k Kernel) -> Result<Forum<'k>, ChannelError> {
         Ok(Forum { kernel, processing: kernel.processing(PROCESSING)? })
     }

@@ -6,6 +6,8 @@
 //! way out — withdrawing consent, unsubscribing — deletes at once, through
 //! the kernel like everything else.
 
+#![warn(missing_docs)]
+
 pub mod contact;
 pub mod forum;
 pub mod media;
@@ -18,7 +20,9 @@ use grondslag_register::ProcessingId;
 
 pub use token::Token;
 
+/// Why a channel action was refused or failed.
 #[derive(Debug, thiserror::Error)]
+#[allow(missing_docs)] // each variant is documented by its #[error] message
 pub enum ChannelError {
     #[error("consent is required: the sender must agree to the use of their data for this purpose")]
     NoConsent,

@@ -49,6 +49,7 @@ fn check(what: &'static str, bytes: &[u8], declared: &str, accepted: &[&str], li
     }
 }
 
+/// Recorded calls and camera footage, each under its own processing.
 #[derive(Debug)]
 pub struct Media<'k> {
     kernel: &'k Kernel,
@@ -58,14 +59,17 @@ pub struct Media<'k> {
 }
 
 impl<'k> Media<'k> {
+    /// Media on the kernel, under the calls, camera and protocol processings of its register.
     pub fn new(kernel: &'k Kernel) -> Result<Media<'k>, ChannelError> {
         Ok(Media { kernel, calls: kernel.processing(CALLS)?, camera: kernel.processing(CAMERA)?, protocol: kernel.processing(PROTOCOL)? })
     }
 
+    /// The recorded-calls processing.
     pub fn calls(&self) -> ProcessingId {
         self.calls
     }
 
+    /// The camera-footage processing.
     pub fn camera(&self) -> ProcessingId {
         self.camera
     }

@@ -17,10 +17,25 @@ const BY_EMAIL: &str = "nieuwsbrief_email";
 const UNSUBSCRIBE: &str = "unsubscribe";
 const ADDRESS: &str = "address";
 
+/// How a subscriber wants the newsletter.
 #[derive(Clone, Debug)]
 pub enum Subscription {
-    Post { name: String, address: String, postcode_city: String },
-    Email { name: String, email: String },
+    /// On paper, to a postal address.
+    Post {
+        /// Who it is addressed to.
+        name: String,
+        /// Street and number.
+        address: String,
+        /// e.g. "9981 AB Uithuizen".
+        postcode_city: String,
+    },
+    /// By e-mail.
+    Email {
+        /// Who it is addressed to.
+        name: String,
+        /// Where it is sent.
+        email: String,
+    },
 }
 
 /// One issue, ready to go out.
@@ -32,6 +47,7 @@ pub struct Issue {
     pub labels_csv: String,
 }
 
+/// The newsletter, by post and by e-mail: subscriptions and issues.
 #[derive(Debug)]
 pub struct Newsletter<'k> {
     kernel: &'k Kernel,
@@ -49,6 +65,7 @@ fn csv_field(text: &str) -> String {
 }
 
 impl<'k> Newsletter<'k> {
+    /// The newsletter on the kernel, under its post and e-mail processings.
     pub fn new(kernel: &'k Kernel) -> Result<Newsletter<'k>, ChannelError> {
         Ok(Newsletter { kernel, post: kernel.processing(BY_POST)?, email: kernel.processing(BY_EMAIL)? })
     }

@@ -8,10 +8,12 @@ use std::fmt;
 
 use rand::RngCore;
 
+/// A link token: 64 lower-case hexadecimal digits. `Debug` does not show it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Token(String);
 
 impl Token {
+    /// A fresh token of 256 random bits.
     pub fn generate() -> Token {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
@@ -25,6 +27,7 @@ impl Token {
         (text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))).then(|| Token(text.to_string()))
     }
 
+    /// The token as it goes into a link.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -41,6 +41,7 @@ impl std::fmt::Display for Cents {
 
 /// A refusal by a rule, with the reason the applicant is given.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[allow(missing_docs)] // each variant is documented by its #[error] message
 pub enum Refusal {
     #[error("this object received the fixed compensation on {decided}; that payment is final and covers physical damage, extra costs, consequential damage and nuisance up to that date, so a new application is possible only for damage that arose after it")]
     SettledByFixedCompensation { decided: Date },

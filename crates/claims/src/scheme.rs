@@ -173,7 +173,9 @@ impl fmt::Display for Status {
     }
 }
 
+/// Why a case could not move to the requested status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[allow(missing_docs)] // each variant is documented by its #[error] message
 pub enum TransitionError {
     #[error("a {scheme} case has no status `{status}`")]
     NotInScheme { scheme: Scheme, status: Status },

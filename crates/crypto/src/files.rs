@@ -11,7 +11,9 @@ use zeroize::Zeroizing;
 
 use crate::{CryptoError, MasterKey};
 
+/// Why a key file could not be loaded or created.
 #[derive(Debug, thiserror::Error)]
+#[allow(missing_docs)] // each variant is documented by its #[error] message
 pub enum KeyFileError {
     #[error("cannot read key file {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },

@@ -10,6 +10,8 @@
 //! every copy of that subject's fields unreadable — in the WAL, in freed
 //! pages, in backups.
 
+#![warn(missing_docs)]
+
 mod files;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
@@ -23,7 +25,9 @@ pub use files::{KeyFileError, load_or_create_master_key, load_or_create_signing_
 
 const NONCE_LEN: usize = 12;
 
+/// Why sealing, opening or reading a key failed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[allow(missing_docs)] // each variant is documented by its #[error] message
 pub enum CryptoError {
     #[error("a sealed value did not open: it was altered, moved to another row, or its key is wrong")]
     Open,
@@ -45,18 +49,21 @@ impl std::fmt::Debug for MasterKey {
 }
 
 impl MasterKey {
+    /// A fresh random key from the operating system.
     pub fn generate() -> MasterKey {
         let mut key = Zeroizing::new([0u8; 32]);
         rand::rngs::OsRng.fill_bytes(key.as_mut());
         MasterKey(key)
     }
 
+    /// Reads a key written by [`MasterKey::to_hex`] (surrounding whitespace allowed).
     pub fn from_hex(text: &str) -> Result<MasterKey, CryptoError> {
         let mut key = Zeroizing::new([0u8; 32]);
         hex::decode_to_slice(text.trim(), key.as_mut()).map_err(|_| CryptoError::MasterKeyFormat)?;
         Ok(MasterKey(key))
     }
 
+    /// The key as 64 hexadecimal characters, for the key file; wiped when dropped.
     pub fn to_hex(&self) -> Zeroizing<String> {
         Zeroizing::new(hex::encode(self.0.as_ref()))
     }
@@ -86,6 +93,7 @@ impl std::fmt::Debug for Keyring {
 }
 
 impl Keyring {
+    /// Derives the key-encryption and blind-index keys from the master key.
     pub fn new(master: &MasterKey) -> Result<Keyring, CryptoError> {
         let kek = master.derive(b"grondslag key-encryption key v1")?;
         let blind = master.derive(b"grondslag blind-index key v1")?;
@@ -103,10 +111,12 @@ impl Keyring {
         mac.finalize().into_bytes().into()
     }
 
+    /// Seals a subject's key under the key-encryption key, bound to the subject.
     pub fn wrap(&self, key: &SubjectKey, subject: &str) -> Result<Vec<u8>, CryptoError> {
         seal_with(&self.kek, &[b"subject-key", subject.as_bytes()], key.0.as_ref())
     }
 
+    /// Opens a key sealed by [`Keyring::wrap`] for the same subject.
     pub fn unwrap(&self, wrapped: &[u8], subject: &str) -> Result<SubjectKey, CryptoError> {
         let plain = Zeroizing::new(open_with(&self.kek, &[b"subject-key", subject.as_bytes()], wrapped)?);
         let bytes: [u8; 32] = plain.as_slice().try_into().map_err(|_| CryptoError::Open)?;
@@ -124,6 +134,7 @@ impl std::fmt::Debug for SubjectKey {
 }
 
 impl SubjectKey {
+    /// A fresh random key, for a new subject.
     pub fn generate() -> SubjectKey {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
@@ -142,6 +153,7 @@ impl SubjectKey {
         seal_with(&self.1, context, plain)
     }
 
+    /// Opens what [`SubjectKey::seal`] sealed with the same `context`; fails if either was altered.
     pub fn open(&self, context: &[&[u8]], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         open_with(&self.1, context, sealed).map(Zeroizing::new)
     }

@@ -149,7 +149,9 @@ impl<'a> Detail<'a> {
     }
 }
 
+/// Why the kernel refused or failed an access.
 #[derive(Debug, thiserror::Error)]
+#[allow(missing_docs)] // each variant is documented by its #[error] message
 pub enum KernelError {
     #[error("unknown processing `{0}`; `grondslag register render` lists the processings")]
     UnknownProcessing(String),

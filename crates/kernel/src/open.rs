@@ -25,7 +25,9 @@ use grondslag_store::{BlobStore, PostgresStore, SqliteStore, Store, StoreError, 
 
 use crate::{AUDIT_ORIGIN, Kernel};
 
+/// Why the kernel could not be opened on a data directory.
 #[derive(Debug, thiserror::Error)]
+#[allow(missing_docs)] // each variant is documented by its #[error] message
 pub enum OpenError {
     #[error("cannot create data directory {path}: {source}")]
     DataDir { path: PathBuf, source: std::io::Error },

@@ -56,7 +56,9 @@ impl RightKind {
     }
 }
 
+/// Why a data-subject request could not be filed or answered.
 #[derive(Debug, thiserror::Error)]
+#[allow(missing_docs)] // each variant is documented by its #[error] message
 pub enum RequestError {
     #[error("unknown request kind `{0}`; use access, explanation, rectification, erasure, restriction, portability, objection, withdraw_consent or opt_out_of_approach")]
     UnknownKind(String),

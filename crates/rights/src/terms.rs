@@ -69,7 +69,9 @@ pub fn answer_due(received: Date) -> Date {
     deadline(received, 1)
 }
 
+/// Why a request's term could not be extended.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[allow(missing_docs)] // each variant is documented by its #[error] message
 pub enum ExtensionError {
     #[error("an extension needs a reason: the complexity of the request or the number of requests")]
     NoReason,

@@ -11,7 +11,9 @@ use grondslag_accounts::AccountError;
 use grondslag_kernel::KernelError;
 use serde::Serialize;
 
+/// A request that did not succeed; each variant has its HTTP status and a stable code.
 #[derive(Debug, thiserror::Error)]
+#[allow(missing_docs)] // each variant is documented by its #[error] message
 pub enum ServerError {
     #[error("sign in first")]
     SignInFirst,

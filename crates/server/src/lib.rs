@@ -24,6 +24,8 @@
 //! body limit, a request timeout. Forms carry the session's CSRF token;
 //! cookies are HttpOnly and SameSite=Strict, and Secure under TLS.
 
+#![warn(missing_docs)]
+
 mod back_office;
 mod cases;
 mod error;
@@ -59,9 +61,11 @@ pub use state::AppState;
 /// How the service runs; every field has a working default.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// Address and port to listen on.
     pub listen: SocketAddr,
     /// Certificate and key (PEM) for TLS; plain HTTP without them.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Session lifetime and sign-in limits for accounts.
     pub policy: Policy,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,

@@ -43,6 +43,7 @@ impl AppState {
         AppState { inner: Arc::new(Inner { accounts, areas, secure }) }
     }
 
+    /// The kernel behind every handler.
     pub fn kernel(&self) -> &Arc<Kernel> {
         self.inner.accounts.kernel()
     }

@@ -25,7 +25,9 @@ pub use ids::{BlobId, InvalidId, RecordId, SubjectId};
 pub use postgresql::{PostgresStore, ScratchDatabase, is_postgres_url};
 pub use sqlite::SqliteStore;
 
+/// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
+#[allow(missing_docs)] // each variant is documented by its #[error] message
 pub enum StoreError {
     #[error("database error while {context}: {source}")]
     Sqlite { context: &'static str, source: rusqlite::Error },

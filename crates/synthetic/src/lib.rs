@@ -18,6 +18,8 @@
 //! (July 2020) and runs forward in steps until `until`; a step that would
 //! fall after `until` has not happened yet, so older cases are further along.
 
+#![warn(missing_docs)]
+
 pub mod people;
 
 use std::collections::{BTreeMap, HashMap};
@@ -53,6 +55,7 @@ const STAFF_STREAM: u64 = 1 << 62;
 /// What to generate.
 #[derive(Clone, Copy, Debug)]
 pub struct Population {
+    /// Seeds every random stream: the same seed gives the same population.
     pub seed: u64,
     /// People of the region; each appears in the store under at least one
     /// application of their own.
@@ -70,6 +73,7 @@ impl Population {
 
 /// A step that failed, by the module that refused it.
 #[derive(Debug, thiserror::Error)]
+#[allow(missing_docs)] // each variant is documented by its #[error] message
 pub enum Step {
     #[error(transparent)]
     Case(#[from] CaseError),
@@ -81,7 +85,9 @@ pub enum Step {
     Kernel(#[from] KernelError),
 }
 
+/// Why a synthetic population could not be made.
 #[derive(Debug, thiserror::Error)]
+#[allow(missing_docs)] // each variant is documented by its #[error] message
 pub enum SyntheticError {
     #[error("at most {max} subjects can be generated (BSNs are derived from a person's number); ask for fewer", max = MAX_SUBJECTS)]
     TooMany,
@@ -94,12 +100,14 @@ pub enum SyntheticError {
 /// What was generated: counts by kind, and the plan's fingerprint.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
+    /// How many of each kind were made (people, applications, requests, …).
     pub counts: BTreeMap<String, u64>,
     /// SHA-256 over every step of the plan, in order (hex).
     pub fingerprint: String,
 }
 
 impl Report {
+    /// How many of `what` were made; 0 for a kind never made.
     pub fn count(&self, what: &str) -> u64 {
         self.counts.get(what).copied().unwrap_or(0)
     }

@@ -64,6 +64,7 @@ const AREA_CODES: &[&str] = &["050", "0594", "0595", "0596", "06"];
 
 const MAIL_DOMAINS: &[&str] = &["example.nl", "example.com", "example.org"];
 
+/// A made-up postal address in the region.
 #[derive(Clone, Debug)]
 pub struct Address {
     /// Street and number, e.g. "Kerkstraat 12a".
@@ -72,6 +73,7 @@ pub struct Address {
     pub postcode_city: String,
 }
 
+/// A random address: a street in one of the region's places, with a postcode in its range.
 pub fn address(rng: &mut impl Rng) -> Address {
     let (city, from, to) = *PLACES.choose(rng).unwrap_or(&PLACES[0]);
     let street = STREETS.choose(rng).copied().unwrap_or("Hoofdstraat");

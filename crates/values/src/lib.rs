@@ -14,6 +14,8 @@
 //! and `as_str` give the full value, for where it must really be shown or
 //! stored.
 
+#![warn(missing_docs)]
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -22,7 +24,9 @@ use std::str::FromStr;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {reason}")]
 pub struct InvalidValue {
+    /// Which kind of value, e.g. `"iban"`.
     pub field: &'static str,
+    /// What is wrong, and what to do about it.
     pub reason: String,
 }
 
@@ -49,6 +53,7 @@ fn digits_only(text: &str) -> Result<String, char> {
 macro_rules! text_value {
     ($ty:ident) => {
         impl $ty {
+            /// The normalised value.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -132,6 +137,7 @@ pub struct Iban(String);
 text_value!(Iban);
 
 impl Iban {
+    /// Parses a typed IBAN (spaces allowed), checking its length and check digits.
     pub fn parse(text: &str) -> Result<Iban, InvalidValue> {
         let iban: String = text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
         if let Some(c) = iban.chars().find(|c| !c.is_ascii_alphanumeric()) {
@@ -245,6 +251,7 @@ pub struct Email(String);
 text_value!(Email, display);
 
 impl Email {
+    /// Parses a typed address, lower-casing the domain.
     pub fn parse(text: &str) -> Result<Email, InvalidValue> {
         let text = text.trim();
         if text.chars().any(char::is_whitespace) {
@@ -380,6 +387,7 @@ impl PhoneNumber {
 pub struct Date(jiff::civil::Date);
 
 impl Date {
+    /// Parses `YYYY-MM-DD` or `DD-MM-YYYY`; a day the month does not have is refused by name.
     pub fn parse(text: &str) -> Result<Date, InvalidValue> {
         let text = text.trim();
         let not_a_date = || invalid("date", format!("'{text}' is not a date; write YYYY-MM-DD or DD-MM-YYYY, e.g. 2024-03-31"));
@@ -412,6 +420,7 @@ impl Date {
         jiff::civil::Date::new(y, m, d).map(Date).map_err(|_| not_a_date())
     }
 
+    /// The date as a `jiff` civil date, for arithmetic.
     pub fn civil(self) -> jiff::civil::Date {
         self.0
     }

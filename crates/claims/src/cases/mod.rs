@@ -105,7 +105,9 @@ pub enum ApplicantRole {
     Tenant,
 }
 
+/// Why a case action was refused or failed.
 #[derive(Debug, thiserror::Error)]
+#[allow(missing_docs)] // each variant is documented by its #[error] message
 pub enum CaseError {
     #[error("`{0}` does not receive data by legal obligation; disclose to it directly, if the register names it for this scheme")]
     NotALegalRecipient(String),
