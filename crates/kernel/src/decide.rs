@@ -9,13 +9,26 @@ use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientI
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Denial {
     /// The role has no grant for this action under this processing.
-    RoleNotAllowed { role: Role, action: Action },
+    RoleNotAllowed {
+        /// The actor's role.
+        role: Role,
+        /// The action it has no grant for.
+        action: Action,
+    },
     /// Minimisation (E0.5): the processing does not declare the category.
     Undeclared(Category),
     /// The role may act, but not on this category.
-    CategoryNotGranted { role: Role, category: Category },
+    CategoryNotGranted {
+        /// The actor's role.
+        role: Role,
+        /// The category it may not act on.
+        category: Category,
+    },
     /// Nothing the role may read was asked for.
-    NothingGranted { role: Role },
+    NothingGranted {
+        /// The actor's role.
+        role: Role,
+    },
     /// Art. 18 restriction: only the rights process may touch the subject.
     Restricted,
     /// The processing does not share with this recipient.
@@ -27,7 +40,10 @@ pub enum Denial {
     NoCompatibilityAssessment,
     /// The grant reaches only people or records in a relation to the actor
     /// (`scope`), and this one is not.
-    OutOfReach { scope: Scope },
+    OutOfReach {
+        /// The scope the grant has.
+        scope: Scope,
+    },
     /// Sign-in data (user name, password, second factor, recovery codes,
     /// role) is never changed through the rights process: a request could
     /// otherwise give its filer another role or take over an account.
@@ -76,11 +92,17 @@ impl fmt::Display for Denial {
 /// The question the kernel answers. `recipient` only for disclosures.
 #[derive(Clone, Copy, Debug)]
 pub struct Question {
+    /// The role the actor acts in.
     pub role: Role,
+    /// What the actor wants to do.
     pub action: Action,
+    /// The processing it is done under.
     pub processing: ProcessingId,
+    /// The categories it touches.
     pub categories: CategorySet,
+    /// Whether the subject has restricted processing (art. 18).
     pub restricted: bool,
+    /// Who the data goes to, for a disclosure.
     pub recipient: Option<RecipientId>,
     /// For a legal-obligation recipient: the check that the obligation
     /// exists has been recorded (E15.LEGAL).
@@ -91,7 +113,9 @@ pub struct Question {
 /// data it may reach (checked by the kernel against its relations).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Allowed {
+    /// The categories the action may touch.
     pub categories: CategorySet,
+    /// Whose data it may reach.
     pub scopes: ScopeSet,
 }
 

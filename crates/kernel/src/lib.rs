@@ -12,6 +12,8 @@
 //! Time comes in with each call ([`Access::now`]); the kernel never reads
 //! the clock.
 
+#![warn(missing_docs)]
+
 mod decide;
 mod open;
 mod retention;
@@ -61,16 +63,20 @@ pub struct Access {
     /// whatever the grant: what someone does under "my data" touches their
     /// own file only, even if their role reaches everyone's.
     pub within: Option<ScopeSet>,
+    /// The role the actor acts in.
     pub role: Role,
     /// Where the request came from: a command, an address.
     pub origin: String,
     /// One trace per operation; each subject touched gets its own span.
     pub trace: TraceId,
+    /// The span of the operation as a whole, when it touches several subjects.
     pub parent_span: Option<SpanId>,
+    /// The time the operation counts as done at.
     pub now: jiff::Timestamp,
 }
 
 impl Access {
+    /// An access by `actor` in `role`, in a new trace, reaching whatever the grant reaches.
     pub fn new(actor: impl Into<String>, role: Role, origin: impl Into<String>, now: jiff::Timestamp) -> Access {
         Access { actor: actor.into(), subject: None, within: None, role, origin: origin.into(), trace: TraceId::random(), parent_span: None, now }
     }
@@ -135,15 +141,19 @@ impl Audience {
 /// The detail of an event, sealed under the subject's key, and who may see it.
 #[derive(Clone, Copy, Debug)]
 pub struct Detail<'a> {
+    /// The detail, before sealing.
     pub text: &'a str,
+    /// Who may see it.
     pub audience: Audience,
 }
 
 impl<'a> Detail<'a> {
+    /// A detail for readers of `category`, as a field of that category would be.
     pub fn to(category: Category, text: &'a str) -> Detail<'a> {
         Detail { text, audience: Audience::Readers(category) }
     }
 
+    /// A detail for the organisation only; see [`Audience::Staff`].
     pub fn staff(text: &'a str) -> Detail<'a> {
         Detail { text, audience: Audience::Staff }
     }
@@ -195,7 +205,9 @@ pub enum KernelError {
 /// and what record-level operations take.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordRef {
+    /// The person the record is about.
     pub subject: SubjectId,
+    /// The record within that subject's file.
     pub record: RecordId,
 }
 
@@ -218,10 +230,15 @@ impl std::str::FromStr for RecordRef {
 /// when the role may read case numbers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordSummary {
+    /// Which record.
     pub record: RecordRef,
+    /// The processing it falls under, by register id.
     pub processing: String,
+    /// The case number, when the role may read it.
     pub reference: Option<String>,
+    /// Where the record stands, e.g. `"submitted"`.
     pub status: Option<String>,
+    /// When it last changed.
     pub updated_at: jiff::Timestamp,
 }
 
@@ -240,9 +257,13 @@ impl RecordSummary {
 /// A dated event of a record, its detail opened.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RecordEvent {
+    /// What happened, e.g. a status change.
     pub event: String,
+    /// When it happened.
     pub at: jiff::Timestamp,
+    /// Who did it.
     pub actor: String,
+    /// The opened detail, when the reader may see it.
     pub detail: Option<String>,
 }
 
@@ -256,8 +277,11 @@ impl fmt::Debug for RecordEvent {
 /// One record as a read or disclosure returns it: only the allowed fields.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RecordView {
+    /// Which record of the subject.
     pub record: RecordId,
+    /// The processing it falls under, by register id.
     pub processing: String,
+    /// The allowed fields, by category.
     pub fields: Vec<(Category, Value)>,
 }
 
@@ -273,11 +297,13 @@ impl fmt::Debug for RecordView {
 }
 
 impl RecordView {
+    /// The value of `category`, if it was read.
     pub fn get(&self, category: Category) -> Option<&Value> {
         self.fields.iter().find(|(c, _)| *c == category).map(|(_, v)| v)
     }
 }
 
+/// The one door to personal data: every read, write, disclosure and erasure is decided against the register, sealed or opened, and audited here.
 #[derive(Debug)]
 pub struct Kernel {
     register: Register,
@@ -390,14 +416,17 @@ impl Kernel {
         self
     }
 
+    /// The compiled register the kernel enforces.
     pub fn register(&self) -> &Register {
         &self.register
     }
 
+    /// The processing by its register id; unknown ids are an error, not a denial.
     pub fn processing(&self, id: &str) -> Result<ProcessingId, KernelError> {
         self.register.processing_id(id).ok_or_else(|| KernelError::UnknownProcessing(id.to_string()))
     }
 
+    /// The recipient by its register id.
     pub fn recipient(&self, id: &str) -> Result<RecipientId, KernelError> {
         self.register.recipient_id(id).ok_or_else(|| KernelError::UnknownRecipient(id.to_string()))
     }

@@ -44,7 +44,9 @@ pub enum OpenError {
 /// A retention rule that differs from the one a data directory ran with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetentionChange {
+    /// The processing, by register id.
     pub processing: String,
+    /// Whether the new term is shorter, so records may fall due at once.
     pub shorter: bool,
     /// Records that processing holds now.
     pub records: u64,
@@ -53,12 +55,14 @@ pub struct RetentionChange {
 /// The paths of one data directory, and where its store is.
 #[derive(Clone, Debug)]
 pub struct DataDir {
+    /// The directory itself.
     pub root: PathBuf,
     /// A PostgreSQL URL; `None` keeps the store in the directory (SQLite).
     pub database_url: Option<String>,
 }
 
 impl DataDir {
+    /// The directory at `root`, with its store in its own SQLite file.
     pub fn new(root: impl Into<PathBuf>) -> DataDir {
         DataDir { root: root.into(), database_url: None }
     }
@@ -85,18 +89,22 @@ impl DataDir {
         self.database_url.is_some() || self.database().exists()
     }
 
+    /// The SQLite file, when no database URL is set.
     pub fn database(&self) -> PathBuf {
         self.root.join("grondslag.db")
     }
 
+    /// Where sealed large objects are kept.
     pub fn blobs(&self) -> PathBuf {
         self.root.join("blobs")
     }
 
+    /// The operator's root key.
     pub fn master_key(&self) -> PathBuf {
         self.root.join("master.key")
     }
 
+    /// The Ed25519 key that signs audit checkpoints.
     pub fn signing_key(&self) -> PathBuf {
         self.root.join("audit-signing.key")
     }

@@ -19,9 +19,13 @@ pub struct RetentionReport {
 /// What one sweep batch deleted of one processing: no personal data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Certificate {
+    /// The processing, by register id.
     pub processing: String,
+    /// How many records were deleted.
     pub records: u64,
+    /// The earliest due date among them.
     pub due_from: jiff::Timestamp,
+    /// The latest due date among them.
     pub due_until: jiff::Timestamp,
 }
 

@@ -10,9 +10,11 @@ use crate::{Access, Ask, Denial, Event, Kernel, KernelError, RecordEvent, Record
 /// What an access export holds: the data, where it went, who looked.
 #[derive(Debug)]
 pub struct SubjectExport {
+    /// Every record of the subject, with the fields the actor may read.
     pub records: Vec<RecordView>,
     /// Each record's events (status changes, automated outcomes, holds).
     pub events: Vec<(RecordId, Vec<RecordEvent>)>,
+    /// Where the subject's data went.
     pub disclosures: Vec<DisclosureRow>,
     /// The audit entries about the subject, before this export.
     pub accesses: Vec<Entry>,

@@ -29,6 +29,7 @@ impl Kernel {
         self.plain(|tx| if tx.setting(&name)?.is_some() { Ok(()) } else { tx.set_setting(&name, body) })
     }
 
+    /// The body of processing `id` as it was at `version`, if archived.
     pub fn archived_processing_version(&self, id: &str, version: &str) -> Result<Option<Vec<u8>>, KernelError> {
         let name = format!("{VERSION_SETTING}{id}:{version}");
         self.plain(|tx| tx.setting(&name))
@@ -41,6 +42,7 @@ impl Kernel {
         Ok(found.into_iter().map(|(name, body)| (name[prefix.len()..].to_string(), body)).collect())
     }
 
+    /// Stores a session under the digest of its token.
     pub fn put_session(&self, token_hash: &[u8], session: &SessionRow) -> Result<(), KernelError> {
         self.plain(|tx| tx.put_session(token_hash, session))
     }
@@ -50,6 +52,7 @@ impl Kernel {
         self.plain(|tx| tx.session(token_hash, now))
     }
 
+    /// Deletes the session under `token_hash`, if any.
     pub fn end_session(&self, token_hash: &[u8]) -> Result<(), KernelError> {
         self.plain(|tx| tx.delete_session(token_hash))
     }

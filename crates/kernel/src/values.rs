@@ -14,15 +14,19 @@ use crate::KernelError;
 /// which go to the blob store.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Value {
+    /// Text, sealed in the store row.
     Text(String),
+    /// Bytes, sealed in the blob store.
     Bytes(Vec<u8>),
 }
 
 impl Value {
+    /// A text value.
     pub fn text(text: impl Into<String>) -> Value {
         Value::Text(text.into())
     }
 
+    /// The text, if this is a text value.
     pub fn as_text(&self) -> Option<&str> {
         match self {
             Value::Text(text) => Some(text),

@@ -14,22 +14,35 @@ use grondslag_register::{Category, Register};
 use grondslag_register::render::retention_nl;
 use serde::Serialize;
 
+/// An access report (art. 15): what is kept about a person, where it went, and who looked.
 #[derive(Debug, Serialize)]
 pub struct AccessReport {
+    /// When the report was made.
     pub generated_at: jiff::Timestamp,
+    /// The organisation responsible, from the register.
     pub controller: String,
+    /// The privacy statement version the report answers under.
     pub statement_version: String,
+    /// One part per processing that holds the person's data.
     pub processings: Vec<ProcessingPart>,
+    /// Who accessed the person's data, from the audit log.
     pub accesses: Vec<AccessLine>,
 }
 
+/// What one processing holds of the person, and on what grounds.
 #[derive(Debug, Serialize)]
 pub struct ProcessingPart {
+    /// The processing's register id.
     pub id: String,
+    /// Its name, as the statement gives it.
     pub name: String,
+    /// What it is for.
     pub purpose: String,
+    /// Its legal basis (art. 6).
     pub legal_basis: String,
+    /// How long it keeps data, in words.
     pub retention: String,
+    /// Where the data came from, when not from the person.
     pub sources: Vec<String>,
     /// The categories this processing holds of the person.
     pub categories: Vec<&'static str>,
@@ -37,23 +50,35 @@ pub struct ProcessingPart {
     pub automated: Vec<String>,
     /// Each record: category → value; bytes (photos, recordings) as base64.
     pub items: Vec<BTreeMap<&'static str, String>>,
+    /// Who the data went to.
     pub disclosed_to: Vec<Disclosed>,
 }
 
+/// One disclosure of the person's data.
 #[derive(Debug, Serialize)]
 pub struct Disclosed {
+    /// Who received it.
     pub recipient: String,
+    /// Which categories, by name.
     pub categories: String,
+    /// When.
     pub at: jiff::Timestamp,
 }
 
+/// One access to the person's data, as the audit log has it.
 #[derive(Debug, Serialize)]
 pub struct AccessLine {
+    /// When.
     pub at: jiff::Timestamp,
+    /// Who.
     pub actor: String,
+    /// In which role.
     pub role: String,
+    /// Under which processing.
     pub processing: String,
+    /// What was done.
     pub action: String,
+    /// Whether it was allowed.
     pub outcome: String,
 }
 
@@ -66,6 +91,7 @@ pub fn own(kernel: &Kernel, access: &Access, subject: &SubjectId) -> Result<Acce
     Ok(report(kernel.register(), &export, access.now))
 }
 
+/// The report for an export the kernel made, laid out per processing.
 pub fn report(register: &Register, export: &SubjectExport, generated_at: jiff::Timestamp) -> AccessReport {
     let mut processings: Vec<ProcessingPart> = Vec::new();
     for record in &export.records {

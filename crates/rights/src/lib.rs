@@ -7,6 +7,8 @@
 //! kernel: every item held, what each processing is for, where the data
 //! went, and who looked at it.
 
+#![warn(missing_docs)]
+
 pub mod export;
 pub mod oversight;
 pub mod requests;

@@ -11,7 +11,9 @@ pub const PROCESSING: &str = crate::ACCESS_LOGS;
 /// A verified audit log: entries in an unbroken hash chain, and signed checkpoints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AuditCheck {
+    /// Entries in the chain.
     pub entries: u64,
+    /// Signed checkpoints checked.
     pub checkpoints: u64,
 }
 
@@ -27,13 +29,18 @@ pub fn verify_audit(kernel: &Kernel, access: &Access) -> Result<AuditCheck, Kern
 /// Retention per processing, and the holds whose review is overdue.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetentionOverview {
+    /// One line per processing.
     pub processings: Vec<RetentionLine>,
+    /// Holds past their review date.
     pub overdue_reviews: Vec<OverdueReview>,
 }
 
+/// Retention of one processing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetentionLine {
+    /// The processing, by register id.
     pub processing: String,
+    /// Records it keeps now.
     pub records: u64,
     /// Records under a hold: kept past their term until it is released.
     pub held: u64,
@@ -44,8 +51,11 @@ pub struct RetentionLine {
 /// A hold whose review date has passed: the data is kept longer only with a fresh decision.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OverdueReview {
+    /// The processing, by register id.
     pub processing: String,
+    /// The held record.
     pub record: RecordRef,
+    /// When the hold was to be reviewed.
     pub review_at: jiff::Timestamp,
 }
 

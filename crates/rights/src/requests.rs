@@ -8,23 +8,34 @@ use jiff::civil::Date;
 
 use crate::terms::{self, ExtensionError};
 
+/// The rights processing's register id: requests are filed and answered under it.
 pub const PROCESSING: &str = "rechtenverzoeken";
 
 /// What a person asks (AVG art. 7(3), 15–21; E19's opt-out).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RightKind {
+    /// A copy of one's data (art. 15).
     Access,
+    /// An explanation of an automated decision (art. 22).
     Explanation,
+    /// Wrong data corrected (art. 16).
     Rectification,
+    /// Data erased (art. 17).
     Erasure,
+    /// Processing restricted (art. 18).
     Restriction,
+    /// One's data in a portable form (art. 20).
     Portability,
+    /// An objection to a use of one's data (art. 21).
     Objection,
+    /// Consent withdrawn (art. 7(3)).
     WithdrawConsent,
+    /// No more approaches (E19).
     OptOutOfApproach,
 }
 
 impl RightKind {
+    /// Every kind, in the order forms offer them.
     pub const ALL: [RightKind; 9] = [
         RightKind::Access,
         RightKind::Explanation,
@@ -37,6 +48,7 @@ impl RightKind {
         RightKind::OptOutOfApproach,
     ];
 
+    /// The kind's name in forms and on the command line, e.g. `"withdraw_consent"`.
     pub fn name(self) -> &'static str {
         match self {
             RightKind::Access => "access",
@@ -51,6 +63,7 @@ impl RightKind {
         }
     }
 
+    /// The kind by its name.
     pub fn from_name(name: &str) -> Option<RightKind> {
         RightKind::ALL.into_iter().find(|k| k.name() == name)
     }
@@ -83,11 +96,17 @@ pub enum RequestError {
 /// Where a request stands, read from its events.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestState {
+    /// The request's record.
     pub request: RecordRef,
+    /// What is asked.
     pub kind: RightKind,
+    /// When it came in; its term counts from here.
     pub received: Date,
+    /// When it must be answered, extensions included.
     pub due: Date,
+    /// How the requester's identity was verified; `None` until it is.
     pub identity: Option<String>,
+    /// Whether it has been answered.
     pub answered: bool,
     /// The processing the request is about, when the person named one
     /// (the consent to withdraw, the use to object to).
@@ -101,6 +120,7 @@ impl RequestState {
     }
 }
 
+/// Data-subject requests: filed, verified, answered within their term, all under the rights processing.
 #[derive(Debug)]
 pub struct Requests<'k> {
     kernel: &'k Kernel,
@@ -108,6 +128,7 @@ pub struct Requests<'k> {
 }
 
 impl<'k> Requests<'k> {
+    /// Requests on the kernel, under the rights processing of its register.
     pub fn new(kernel: &'k Kernel) -> Result<Requests<'k>, RequestError> {
         Ok(Requests { kernel, processing: kernel.processing(PROCESSING)? })
     }
@@ -269,6 +290,7 @@ pub struct ErasureAnswer {
 /// What a rectification changed, and who must be told (art. 19).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Rectified {
+    /// Records changed.
     pub records: usize,
     /// Recipients that received the old value.
     pub notify: Vec<String>,
@@ -278,6 +300,7 @@ pub struct Rectified {
 /// given on consent or for a contract; the rest explained.
 #[derive(Debug)]
 pub struct Portable {
+    /// The archive.
     pub zip: Vec<u8>,
     /// (processing id, why art. 20 does not apply).
     pub not_portable: Vec<(String, String)>,

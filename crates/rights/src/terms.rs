@@ -41,6 +41,7 @@ pub fn holidays(year: i16) -> Vec<Date> {
     vec![date(1, 1), offset(1), kings_day, date(5, 5), offset(39), offset(50), date(12, 25), date(12, 26)]
 }
 
+/// Not a weekend day nor a Dutch public holiday.
 pub fn is_working_day(date: Date) -> bool {
     !matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday) && !holidays(date.year()).contains(&date)
 }

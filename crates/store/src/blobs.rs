@@ -8,12 +8,14 @@ use std::path::{Path, PathBuf};
 
 use crate::{BlobId, StoreError};
 
+/// Large sealed values (photos, recordings), one file each in a directory.
 #[derive(Clone, Debug)]
 pub struct BlobStore {
     dir: PathBuf,
 }
 
 impl BlobStore {
+    /// The blob store in `dir`, creating the directory if needed.
     pub fn open(dir: &Path) -> Result<BlobStore, StoreError> {
         fs::create_dir_all(dir).map_err(|source| StoreError::Io { context: "cannot create blob directory", path: dir.to_path_buf(), source })?;
         Ok(BlobStore { dir: dir.to_path_buf() })
@@ -23,6 +25,7 @@ impl BlobStore {
         self.dir.join(id.as_str())
     }
 
+    /// Writes a blob whole or not at all: to a temporary file, synced, then renamed.
     pub fn put(&self, id: &BlobId, sealed: &[u8]) -> Result<(), StoreError> {
         let path = self.path(id);
         let temp = self.dir.join(format!(".{id}.tmp"));
@@ -33,6 +36,7 @@ impl BlobStore {
         fs::rename(&temp, &path).map_err(io)
     }
 
+    /// Reads a blob, still sealed.
     pub fn get(&self, id: &BlobId) -> Result<Vec<u8>, StoreError> {
         let path = self.path(id);
         fs::read(&path).map_err(|source| StoreError::Io { context: "cannot read blob", path, source })

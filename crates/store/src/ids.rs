@@ -5,10 +5,13 @@ use std::fmt;
 
 use rand::RngCore;
 
+/// A string that is not an id of the kind expected.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("`{value}` is not a valid {kind} id: expected 32 lowercase hexadecimal characters")]
 pub struct InvalidId {
+    /// Which kind of id, e.g. `"subject"`.
     pub kind: &'static str,
+    /// What was given, cut to 40 characters.
     pub value: String,
 }
 
@@ -19,12 +22,14 @@ macro_rules! random_id {
         pub struct $ty(String);
 
         impl $ty {
+            /// A fresh id of 128 random bits.
             pub fn random() -> $ty {
                 let mut bytes = [0u8; 16];
                 rand::rngs::OsRng.fill_bytes(&mut bytes);
                 $ty(hex::encode(bytes))
             }
 
+            /// Accepts only the form [`Self::random`] makes: 32 lower-case hexadecimal digits.
             pub fn parse(text: &str) -> Result<$ty, InvalidId> {
                 let valid = text.len() == 32 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
                 if valid {
@@ -34,6 +39,7 @@ macro_rules! random_id {
                 }
             }
 
+            /// The id as stored.
             pub fn as_str(&self) -> &str {
                 &self.0
             }

@@ -9,6 +9,8 @@
 //! data change and its audit entry in the same one, so neither exists
 //! without the other.
 
+#![warn(missing_docs)]
+
 mod blobs;
 mod copy;
 mod group;
@@ -54,50 +56,76 @@ pub enum StoreError {
     Aborted,
 }
 
+/// A subject as the store keeps it: no personal data, only its sealed key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SubjectRow {
+    /// The subject's data key, sealed under the key-encryption key.
     pub wrapped_key: Vec<u8>,
+    /// Processing is restricted (art. 18).
     pub restricted: bool,
 }
 
+/// One field of a record, its value sealed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldRow {
+    /// The record it belongs to.
     pub record: RecordId,
+    /// The record's processing, by register id.
     pub processing: String,
+    /// The register category, by name.
     pub category: String,
+    /// The sealed value; for a large value, the sealed id of its blob.
     pub value: Vec<u8>,
+    /// The blob holding the value, for large values.
     pub blob: Option<BlobId>,
 }
 
+/// One disclosure: whose data went where, and on whose action.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DisclosureRow {
+    /// Whose data.
     pub subject: SubjectId,
+    /// Under which processing, by register id.
     pub processing: String,
+    /// Who received it, by register id.
     pub recipient: String,
     /// Category names, comma-separated.
     pub categories: String,
+    /// Who disclosed it.
     pub actor: String,
+    /// The operation's trace, to find its audit entries.
     pub trace_id: String,
+    /// When.
     pub at: jiff::Timestamp,
 }
 
 /// A record as lists show it: no field values, only what the store can see.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordRow {
+    /// The record.
     pub record: RecordId,
+    /// Whose it is.
     pub subject: SubjectId,
+    /// Its processing, by register id.
     pub processing: String,
+    /// Its reference (a case number), if it has one.
     pub reference: Option<String>,
+    /// Where it stands, if the processing tracks status.
     pub status: Option<String>,
+    /// When it last changed.
     pub updated_at: jiff::Timestamp,
 }
 
 /// One dated event in a record's life; `detail` is ciphertext.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventRow {
+    /// What happened, e.g. a status change.
     pub event: String,
+    /// When.
     pub at: jiff::Timestamp,
+    /// Who did it.
     pub actor: String,
+    /// The event's detail, sealed.
     pub detail: Option<Vec<u8>>,
     /// Who may see it (opaque to the store): a category name, `staff`, or
     /// `None` for every reader of the record.
@@ -110,15 +138,27 @@ pub enum Reach<'a> {
     /// The records of one subject.
     Subject(&'a SubjectId),
     /// Records related to `actor` by `relation`, directly.
-    RelatedRecords { relation: &'a str, actor: &'a str },
+    RelatedRecords {
+        /// The relation, a scope name, e.g. `"assigned"`.
+        relation: &'a str,
+        /// The actor at its other end.
+        actor: &'a str,
+    },
     /// Records whose subject is related to `actor` by `relation`.
-    RelatedSubjects { relation: &'a str, actor: &'a str },
+    RelatedSubjects {
+        /// The relation, a scope name, e.g. `"represented"`.
+        relation: &'a str,
+        /// The actor at its other end.
+        actor: &'a str,
+    },
 }
 
 /// What an erasure removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Erased {
+    /// Records deleted.
     pub records: u64,
+    /// Fields deleted.
     pub fields: u64,
     /// Blobs to delete once the transaction has committed.
     pub blobs: Vec<BlobId>,
@@ -128,8 +168,11 @@ pub struct Erased {
 /// (opaque to the store), and until when it holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionRow {
+    /// The account the session signs in.
     pub account: String,
+    /// What the server keeps with it.
     pub body: Vec<u8>,
+    /// When it ends unless renewed.
     pub expires_at: jiff::Timestamp,
 }
 
@@ -137,7 +180,9 @@ pub struct SessionRow {
 /// its error rather than go on: PostgreSQL refuses every further statement
 /// of a transaction in which one failed.
 pub trait Tx {
+    /// Adds a subject with its wrapped data key.
     fn insert_subject(&mut self, id: &SubjectId, wrapped_key: &[u8], at: jiff::Timestamp) -> Result<(), StoreError>;
+    /// The subject's key and restriction, if it exists.
     fn subject(&mut self, id: &SubjectId) -> Result<Option<SubjectRow>, StoreError>;
     /// Returns whether the subject exists.
     fn set_restricted(&mut self, id: &SubjectId, restricted: bool) -> Result<bool, StoreError>;
@@ -152,26 +197,36 @@ pub trait Tx {
     /// previous entry of that kind: a person has one BSN, and a corrected
     /// one must not leave the old one findable.
     fn set_blind_index(&mut self, kind: &str, digest: &[u8], subject: &SubjectId) -> Result<(), StoreError>;
+    /// The subject `digest` of `kind` points at.
     fn find_blind_index(&mut self, kind: &str, digest: &[u8]) -> Result<Option<SubjectId>, StoreError>;
     /// Whether the subject has an entry of `kind`.
     fn has_blind_index(&mut self, kind: &str, subject: &SubjectId) -> Result<bool, StoreError>;
 
+    /// Creates the record, or marks it changed at `at`.
     fn upsert_record(&mut self, record: &RecordId, subject: &SubjectId, processing: &str, at: jiff::Timestamp) -> Result<(), StoreError>;
+    /// Sets one field of a record, replacing its value; `blob` when the value lives in the blob store.
     fn put_field(&mut self, record: &RecordId, category: &str, value: &[u8], blob: Option<&BlobId>) -> Result<(), StoreError>;
     /// The subject's fields, of one processing or of all.
     fn fields(&mut self, subject: &SubjectId, processing: Option<&str>) -> Result<Vec<FieldRow>, StoreError>;
 
+    /// Records that a subject's data went to a recipient.
     fn insert_disclosure(&mut self, disclosure: &DisclosureRow) -> Result<(), StoreError>;
 
     /// The record's subject, processing, reference and status.
     fn record(&mut self, record: &RecordId) -> Result<Option<RecordRow>, StoreError>;
     /// The next number of a counter that only goes up, starting at 1.
     fn next_in_sequence(&mut self, name: &str) -> Result<u64, StoreError>;
+    /// Gives the record its reference (a case number).
     fn set_reference(&mut self, record: &RecordId, reference: &str) -> Result<(), StoreError>;
+    /// The record with this reference.
     fn find_reference(&mut self, reference: &str) -> Result<Option<RecordRow>, StoreError>;
+    /// Adds an event to a record, and sets its status if `status` is given.
     fn add_event(&mut self, record: &RecordId, event: &EventRow, status: Option<&str>) -> Result<(), StoreError>;
+    /// The record's events, oldest first.
     fn events(&mut self, record: &RecordId) -> Result<Vec<EventRow>, StoreError>;
+    /// Points `digest` of `kind` at a record; a digest may point at several.
     fn add_record_index(&mut self, kind: &str, digest: &[u8], record: &RecordId) -> Result<(), StoreError>;
+    /// The records `digest` of `kind` points at.
     fn find_record_index(&mut self, kind: &str, digest: &[u8]) -> Result<Vec<RecordRow>, StoreError>;
     /// Records of a processing, optionally of one status, most recently
     /// changed first.
@@ -183,6 +238,7 @@ pub trait Tx {
     fn relate(&mut self, object: &str, relation: &str, actor: &str) -> Result<(), StoreError>;
     /// Removes one; returns whether it was there.
     fn unrelate(&mut self, object: &str, relation: &str, actor: &str) -> Result<bool, StoreError>;
+    /// Whether the relation tuple is there.
     fn related(&mut self, object: &str, relation: &str, actor: &str) -> Result<bool, StoreError>;
 
     /// Sequence number and chain hash of the last audit row.
@@ -198,6 +254,7 @@ pub trait Tx {
     fn last_checkpoint(&mut self) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
     /// Leaf hashes of the rows after `seq`, in order.
     fn audit_leaves_after(&mut self, seq: u64) -> Result<Vec<Hash>, StoreError>;
+    /// Stores a signed checkpoint at `size`, with the frontier to go on from.
     fn insert_checkpoint(&mut self, size: u64, note: &str, frontier: &[u8]) -> Result<(), StoreError>;
 
     /// Records when a record is due (`None`: waiting, or kept for good) and
@@ -224,6 +281,7 @@ pub trait Tx {
     fn put_session(&mut self, token_hash: &[u8], session: &SessionRow) -> Result<(), StoreError>;
     /// The session under `token_hash`, unless it expired by `now`.
     fn session(&mut self, token_hash: &[u8], now: jiff::Timestamp) -> Result<Option<SessionRow>, StoreError>;
+    /// Ends the session under `token_hash`, if any.
     fn delete_session(&mut self, token_hash: &[u8]) -> Result<(), StoreError>;
     /// Ends every session of `account`, and every session of anyone that
     /// expired by `expired_before`; returns how many went.
@@ -234,7 +292,9 @@ pub trait Tx {
     /// Sets the count; 0 forgets the key.
     fn set_login_failures(&mut self, key: &[u8], failures: u32, at: jiff::Timestamp) -> Result<(), StoreError>;
 
+    /// A setting's value, if set.
     fn setting(&mut self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Sets a setting, replacing its value.
     fn set_setting(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError>;
     /// Every setting whose name starts with `prefix`.
     fn settings_with_prefix(&mut self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;

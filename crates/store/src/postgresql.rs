@@ -192,6 +192,7 @@ impl r2d2::ManageConnection for Readers {
     }
 }
 
+/// The store on a PostgreSQL server, several nodes sharing it; writes are group-committed.
 #[derive(Debug)]
 pub struct PostgresStore {
     group: Group<PgConnection>,

@@ -40,6 +40,7 @@ fn sql_error(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreErro
     move |source| StoreError::Sqlite { context, source }
 }
 
+/// The store in one SQLite file; writes are group-committed.
 #[derive(Debug)]
 pub struct SqliteStore {
     group: Group<Connection>,
