@@ -17,6 +17,7 @@ pub struct AddressKey {
     addition: String,
 }
 
+/// An address without a house number, which cannot identify an object.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("address: '{0}' has no house number; write it as e.g. 'Hoofdstraat 1a'")]
 pub struct NoHouseNumber(pub String);
@@ -76,12 +77,14 @@ pub struct DoNotApproach {
 }
 
 impl DoNotApproach {
+    /// Adds an address, unless it is on the list already.
     pub fn add(&mut self, key: AddressKey) {
         if !self.contains(&key) {
             self.keys.push(key);
         }
     }
 
+    /// Whether the list has this address, however it was written.
     pub fn contains(&self, key: &AddressKey) -> bool {
         self.keys.iter().any(|k| k.same_address(key))
     }

@@ -21,11 +21,15 @@ pub struct AreaLists {
     pub source: String,
 }
 
+/// A line of an area-list file that cannot be read, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}, line {line}: {message}")]
 pub struct AreaListError {
+    /// The file, as named to [`AreaLists::parse`].
     pub file: String,
+    /// The line, from 1.
     pub line: usize,
+    /// What is wrong, and what is expected.
     pub message: String,
 }
 
@@ -58,6 +62,7 @@ impl AreaLists {
         Ok(AreaLists { ranges, source: source.to_string() })
     }
 
+    /// The names of the areas in the lists.
     pub fn areas(&self) -> impl Iterator<Item = &str> {
         self.ranges.keys().map(String::as_str)
     }
@@ -89,18 +94,25 @@ impl AreaLists {
 /// The rule's name and version, stored with each outcome.
 pub const RULE: &str = "postcode-in-area/1";
 
+/// Why the postcode check could not tell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnknownBecause {
+    /// The postcode is not a Dutch postcode.
     InvalidPostcode,
+    /// The lists have no area of that name.
     NoSuchArea,
 }
 
+/// What the postcode check found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "result", content = "because")]
 pub enum CheckResult {
+    /// The postcode lies in the area.
     Inside,
+    /// The postcode lies outside the area.
     Outside,
+    /// The check could not tell.
     Unknown(UnknownBecause),
 }
 
@@ -117,15 +129,21 @@ pub enum Route {
 /// One automated outcome: rule, inputs, result (E0.3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Outcome {
+    /// The rule's name and version, [`RULE`].
     pub rule: &'static str,
+    /// The area checked against.
     pub area: String,
+    /// The postcode checked.
     pub postcode: String,
+    /// Where the area lists came from.
     pub list: String,
+    /// What the check found.
     #[serde(flatten)]
     pub result: CheckResult,
 }
 
 impl Outcome {
+    /// Fast track only when the postcode is inside; anything else goes to a person.
     pub fn route(&self) -> Route {
         match self.result {
             CheckResult::Inside => Route::FastTrack,

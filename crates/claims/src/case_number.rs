@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use grondslag_values::InvalidValue;
 
+/// A case number such as `IMG-2026-000123`: the year it was opened and a serial within that year.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CaseNumber {
     year: i16,
@@ -18,6 +19,7 @@ pub struct CaseNumber {
 const MAX_SERIAL: u32 = 999_999;
 
 impl CaseNumber {
+    /// The case number for `year` and `serial`, if both are in range.
     pub fn new(year: i16, serial: u32) -> Result<CaseNumber, InvalidValue> {
         if !(2018..=9999).contains(&year) {
             return Err(InvalidValue { field: "case_number", reason: format!("year {year} is outside 2018–9999 (the institute started in 2018)") });
@@ -28,14 +30,17 @@ impl CaseNumber {
         Ok(CaseNumber { year, serial })
     }
 
+    /// The year the case was opened.
     pub fn year(&self) -> i16 {
         self.year
     }
 
+    /// The serial within the year, from 1.
     pub fn serial(&self) -> u32 {
         self.serial
     }
 
+    /// Parses the `IMG-YYYY-NNNNNN` form.
     pub fn parse(text: &str) -> Result<CaseNumber, InvalidValue> {
         let malformed = || InvalidValue {
             field: "case_number",

@@ -9,6 +9,8 @@
 //! Everything here is a rule over values passed in — time included — and
 //! touches no store; the kernel holds the data these rules are applied to.
 
+#![warn(missing_docs)]
+
 pub mod address;
 pub mod area;
 pub mod cases;

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ObjectKind {
+    /// A home.
     Home,
+    /// A building that is not a home.
     NonResidential,
     /// A garage box, a shed and the like.
     SmallObject,
@@ -19,6 +21,7 @@ pub enum ObjectKind {
 pub struct Cents(pub u64);
 
 impl Cents {
+    /// An amount of whole euros.
     pub fn euros(euros: u64) -> Cents {
         Cents(euros * 100)
     }

@@ -29,6 +29,7 @@ pub enum Scheme {
 }
 
 impl Scheme {
+    /// Every scheme.
     pub const ALL: [Scheme; 10] = [
         Scheme::PhysicalDamage,
         Scheme::FixedCompensation,
@@ -63,6 +64,7 @@ impl Scheme {
         Scheme::ALL.into_iter().find(|s| s.processing() == id)
     }
 
+    /// The scheme's name in Dutch, as applicants know it.
     pub fn name_nl(self) -> &'static str {
         match self {
             Scheme::PhysicalDamage => "fysieke schade en materiële gevolgschade",
@@ -126,16 +128,24 @@ impl fmt::Display for Scheme {
 /// Where a case stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Status {
+    /// Saved, not yet submitted.
     Draft,
+    /// Submitted, not yet picked up.
     Submitted,
+    /// A handler is working on it.
     InHandling,
+    /// Waiting for, or with, an expert's advice.
     ExpertAdvice,
+    /// Decided.
     Decision,
+    /// Under objection.
     Objection,
+    /// Done.
     Closed,
 }
 
 impl Status {
+    /// The status's name as stored and shown on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Status::Draft => "draft",
@@ -148,12 +158,14 @@ impl Status {
         }
     }
 
+    /// The status by its name.
     pub fn from_name(name: &str) -> Option<Status> {
         [Status::Draft, Status::Submitted, Status::InHandling, Status::ExpertAdvice, Status::Decision, Status::Objection, Status::Closed]
             .into_iter()
             .find(|s| s.name() == name)
     }
 
+    /// The status as the applicant reads it, in Dutch.
     pub fn label_nl(self) -> &'static str {
         match self {
             Status::Draft => "concept",

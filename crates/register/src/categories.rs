@@ -37,47 +37,58 @@ const _: () = {
     }
 };
 
+/// A set of categories, one bit each: what a processing holds, a grant opens or a question asks.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CategorySet(Bits<WORDS>);
 
 impl CategorySet {
+    /// No category.
     pub const EMPTY: CategorySet = CategorySet(Bits::EMPTY);
 
+    /// The set of `categories`.
     pub fn of(categories: &[Category]) -> CategorySet {
         categories.iter().fold(CategorySet::EMPTY, |set, c| set.with(*c))
     }
 
+    /// This set and `category`.
     #[must_use]
     pub fn with(self, category: Category) -> CategorySet {
         CategorySet(self.0.with(category.index()))
     }
 
+    /// Whether `category` is in the set.
     pub fn contains(self, category: Category) -> bool {
         self.0.contains(category.index())
     }
 
+    /// Whether the set has no category.
     pub fn is_empty(self) -> bool {
         self.0.is_empty()
     }
 
+    /// How many categories the set has.
     pub fn len(self) -> usize {
         self.0.len()
     }
 
+    /// Whether every category here is also in `of`.
     pub fn is_subset(self, of: CategorySet) -> bool {
         self.0.is_subset(of.0)
     }
 
+    /// The categories in both.
     #[must_use]
     pub fn intersection(self, other: CategorySet) -> CategorySet {
         CategorySet(self.0.zip(other.0, |a, b| a & b))
     }
 
+    /// The categories in either.
     #[must_use]
     pub fn union(self, other: CategorySet) -> CategorySet {
         CategorySet(self.0.zip(other.0, |a, b| a | b))
     }
 
+    /// The categories here that are not in `other`.
     #[must_use]
     pub fn difference(self, other: CategorySet) -> CategorySet {
         CategorySet(self.0.zip(other.0, |a, b| a & !b))

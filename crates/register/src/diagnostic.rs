@@ -4,11 +4,16 @@
 use std::fmt;
 use std::ops::Range;
 
+/// One problem in a register file: where, what, and how to fix it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// Line, from 1.
     pub line: usize,
+    /// Column, from 1.
     pub column: usize,
+    /// What is wrong.
     pub message: String,
+    /// What to write instead, when there is a fix to suggest.
     pub help: Option<String>,
     /// The source line, for display under the message.
     pub snippet: String,
@@ -17,7 +22,9 @@ pub struct Diagnostic {
 /// Every problem found in one register file, in source order.
 #[derive(Debug, thiserror::Error)]
 pub struct RegisterError {
+    /// The file, as named to [`crate::parse`].
     pub file: String,
+    /// The problems, in source order.
     pub diagnostics: Vec<Diagnostic>,
 }
 

@@ -22,6 +22,7 @@ pub const RECORDED: &str = "recorded";
 /// per-item term, such as one dashboard's; without it the default applies.
 pub const ITEM_TERM: &str = "item_term:";
 
+/// When a record may be deleted, by its processing's retention rule and its events.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Due {
     /// Deletable from this moment.

@@ -8,6 +8,8 @@
 //! per role as a fixed array) and renders the public privacy statement from
 //! it, so that what the statement promises is what the kernel enforces.
 
+#![warn(missing_docs)]
+
 mod categories;
 mod diagnostic;
 pub mod due;

@@ -19,35 +19,47 @@ pub struct ProcessingId(pub(crate) u16);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RecipientId(pub(crate) u16);
 
+/// The register of processing activities, checked and compiled: what the kernel enforces and the statement says.
 #[derive(Debug)]
 pub struct Register {
+    /// `[register]`: who is responsible, and which version this is.
     pub meta: Meta,
+    /// `[contact]`: how people reach the organisation and its DPO.
     pub contact: Contact,
+    /// `[terms]`: statutory terms, by name.
     pub terms: Vec<NamedTerm>,
+    /// `[[section]]`: the statements' sections.
     pub sections: Vec<Section>,
+    /// `[[recipient]]`: the parties that receive data; [`RecipientId`] indexes them.
     pub recipients: Vec<Recipient>,
+    /// `[[processing]]`: the processing activities; [`ProcessingId`] indexes them.
     pub processings: Vec<Processing>,
     pub(crate) processing_index: HashMap<String, ProcessingId>,
     pub(crate) recipient_index: HashMap<String, RecipientId>,
 }
 
 impl Register {
+    /// The processing with register id `id`.
     pub fn processing_id(&self, id: &str) -> Option<ProcessingId> {
         self.processing_index.get(id).copied()
     }
 
+    /// The recipient with register id `id`.
     pub fn recipient_id(&self, id: &str) -> Option<RecipientId> {
         self.recipient_index.get(id).copied()
     }
 
+    /// The processing at `id`.
     pub fn processing(&self, id: ProcessingId) -> &Processing {
         &self.processings[usize::from(id.0)]
     }
 
+    /// The recipient at `id`.
     pub fn recipient(&self, id: RecipientId) -> &Recipient {
         &self.recipients[usize::from(id.0)]
     }
 
+    /// Every processing, in file order.
     pub fn processing_ids(&self) -> impl Iterator<Item = ProcessingId> + '_ {
         (0..self.processings.len()).filter_map(|i| u16::try_from(i).ok().map(ProcessingId))
     }
@@ -67,42 +79,63 @@ impl Register {
     }
 }
 
+/// `[register]`: the controller and the statement's version.
 #[derive(Debug, Serialize)]
 pub struct Meta {
+    /// The controller (verwerkingsverantwoordelijke) named by default.
     pub controller: String,
+    /// The statement's version, raised on every change (E21).
     pub version: String,
+    /// The date of this version.
     pub date: jiff::civil::Date,
+    /// Base of the processing-activity URIs written to the audit log.
     pub base_uri: String,
 }
 
+/// `[contact]`: how to reach the organisation (E23).
 #[derive(Debug, Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
+    /// Visiting address.
     pub visit: String,
+    /// Postal address.
     pub post: String,
+    /// E-mail address.
     pub email: String,
+    /// Telephone number.
     pub phone: String,
+    /// E-mail address of the data protection officer (FG).
     pub dpo_email: String,
 }
 
+/// A statutory term under a name that retention rules refer to.
 #[derive(Debug, Serialize)]
 pub struct NamedTerm {
+    /// The name rules use, e.g. `claim_dossier`.
     pub name: String,
+    /// How long.
     pub duration: Duration,
+    /// Where the term comes from, or why it was chosen.
     pub note: Option<String>,
 }
 
+/// Which statement a processing is published in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Statement {
+    /// The public privacy statement.
     Public,
+    /// The statement for staff.
     Staff,
+    /// The protocol for recording and listening back to calls in the contact centre.
     Kcc,
 }
 
 impl Statement {
+    /// Every statement.
     pub const ALL: [Statement; 3] = [Statement::Public, Statement::Staff, Statement::Kcc];
 
+    /// The statement by its register name: `public`, `staff` or `kcc`.
     pub fn from_name(name: &str) -> Option<Statement> {
         match name {
             "public" => Some(Statement::Public),
@@ -112,6 +145,7 @@ impl Statement {
         }
     }
 
+    /// The statement's Dutch title.
     pub fn title_nl(self) -> &'static str {
         match self {
             Statement::Public => "Privacyverklaring",
@@ -121,24 +155,35 @@ impl Statement {
     }
 }
 
+/// A section of a statement, grouping its processings.
 #[derive(Debug, Serialize)]
 pub struct Section {
+    /// The statement it belongs to.
     pub statement: Statement,
+    /// Its number within the statement.
     pub number: u32,
+    /// Its title, in Dutch.
     pub title: String,
+    /// Dutch text shown above its processings.
     pub intro: Option<String>,
 }
 
+/// What kind of party a recipient is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecipientKind {
+    /// A party in its own right, with its own purpose.
     ThirdParty,
+    /// A processor, acting on the organisation's behalf.
     Processor,
+    /// A public body.
     PublicBody,
+    /// A party served only by legal obligation.
     LegalObligation,
 }
 
 impl RecipientKind {
+    /// The kind by its register name, e.g. `third_party`.
     pub fn from_name(name: &str) -> Option<RecipientKind> {
         match name {
             "third_party" => Some(RecipientKind::ThirdParty),
@@ -149,6 +194,7 @@ impl RecipientKind {
         }
     }
 
+    /// The kind as the statement names it, in Dutch.
     pub fn label_nl(self) -> &'static str {
         match self {
             RecipientKind::ThirdParty => "derde partij",
@@ -159,14 +205,22 @@ impl RecipientKind {
     }
 }
 
+/// A party that receives data (E15, I8).
 #[derive(Debug, Serialize)]
 pub struct Recipient {
+    /// Register id, e.g. `nam`.
     pub id: String,
+    /// The requirement it encodes, e.g. `E15.NAM`.
     pub req: String,
+    /// Its name as the statement gives it.
     pub name: String,
+    /// What kind of party it is.
     pub kind: RecipientKind,
+    /// What it receives the data for, in Dutch.
     pub purpose: String,
+    /// The legal basis for giving it data, e.g. `TwG art. 3 lid 4`.
     pub legal_basis: Option<String>,
+    /// The most it may ever receive.
     pub categories: CategorySet,
     /// Every disclosure first needs a recorded check that the legal
     /// obligation really exists (E15.LEGAL).
@@ -180,17 +234,24 @@ pub struct Recipient {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Basis {
+    /// Art. 6(1)(a): consent.
     Consent,
+    /// Art. 6(1)(b): a contract.
     Contract,
+    /// Art. 6(1)(c): a legal obligation.
     LegalObligation,
+    /// Art. 6(1)(d): vital interests.
     VitalInterest,
+    /// Art. 6(1)(e): a public task.
     PublicTask,
+    /// Art. 6(1)(f): legitimate interests.
     LegitimateInterest,
     /// Further processing for a compatible purpose, AVG art. 6(4).
     FurtherProcessing,
 }
 
 impl Basis {
+    /// Every basis's register name, for errors that list the choices.
     pub const NAMES: [&'static str; 7] = [
         "consent",
         "contract",
@@ -201,6 +262,7 @@ impl Basis {
         "further_processing",
     ];
 
+    /// The basis by its register name.
     pub fn from_name(name: &str) -> Option<Basis> {
         match name {
             "consent" => Some(Basis::Consent),
@@ -214,6 +276,7 @@ impl Basis {
         }
     }
 
+    /// The AVG article, as the statement cites it: `"AVG art. 6 lid 1 sub e"`.
     pub fn avg_article(self) -> &'static str {
         match self {
             Basis::Consent => "AVG art. 6 lid 1 sub a",
@@ -226,6 +289,7 @@ impl Basis {
         }
     }
 
+    /// The basis as the statement says it, in Dutch.
     pub fn label_nl(self) -> &'static str {
         match self {
             Basis::Consent => "toestemming",
@@ -242,16 +306,23 @@ impl Basis {
 /// A calendar duration; counted in Europe/Amsterdam by whoever applies it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Duration {
+    /// How many units.
     pub amount: u32,
+    /// Of what.
     pub unit: DurationUnit,
 }
 
+/// The unit of a [`Duration`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DurationUnit {
+    /// Days.
     Days,
+    /// Weeks.
     Weeks,
+    /// Calendar months.
     Months,
+    /// Calendar years.
     Years,
 }
 
@@ -285,6 +356,7 @@ impl Duration {
         Some(Duration { amount, unit })
     }
 
+    /// The duration as a calendar span, to add to a date.
     pub fn to_span(self) -> jiff::Span {
         let amount = i64::from(self.amount);
         match self.unit {
@@ -316,7 +388,9 @@ impl fmt::Display for Duration {
 /// A term: a duration, and the name of the register setting it came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Term {
+    /// How long.
     pub duration: Duration,
+    /// The `[terms]` name it came from; `None` when given directly.
     pub setting: Option<String>,
 }
 
@@ -324,13 +398,33 @@ pub struct Term {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Retention {
-    AfterEvent { event: String, term: Term },
+    /// Kept for `term` after `event`.
+    AfterEvent {
+        /// The event the term counts from, e.g. `case_closed`.
+        event: String,
+        /// How long after it.
+        term: Term,
+    },
     /// Until `event`; or, when `fallback` is given, at the latest `term`
     /// after its event (a quiet period after an answer, say).
-    UntilEvent { event: String, fallback: Option<(String, Term)> },
+    UntilEvent {
+        /// The event that ends keeping, e.g. `unsubscribed`.
+        event: String,
+        /// (event, term): deleted at the latest `term` after that event.
+        fallback: Option<(String, Term)>,
+    },
+    /// Kept until consent is withdrawn, then deleted at once.
     UntilWithdrawn,
-    Permanent { reason: Option<String> },
-    PerItem { default: Term },
+    /// Never deleted.
+    Permanent {
+        /// Why it is kept for good.
+        reason: Option<String>,
+    },
+    /// Each item carries its own term (an `item_term:` event).
+    PerItem {
+        /// The term of an item that names none.
+        default: Term,
+    },
 }
 
 impl Retention {
@@ -353,12 +447,15 @@ impl Retention {
 /// data (the scopes; none means not granted) and which categories.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Grant {
+    /// To whose data; empty means not granted.
     #[serde(serialize_with = "serialize_scopes")]
     pub scopes: ScopeSet,
+    /// Which categories.
     pub categories: CategorySet,
 }
 
 impl Grant {
+    /// Whether the grant reaches anyone at all.
     pub fn is_granted(self) -> bool {
         !self.scopes.is_empty()
     }
@@ -371,40 +468,70 @@ fn serialize_scopes<S: serde::Serializer>(scopes: &ScopeSet, s: S) -> Result<S::
 /// A role's grants under one processing, one per action.
 pub type RoleGrants = [Grant; Action::ALL.len()];
 
+/// What one recipient receives under one processing.
 #[derive(Debug, Serialize)]
 pub struct Disclosure {
+    /// The recipient's register id.
     pub recipient: String,
+    /// The recipient, resolved.
     #[serde(skip)]
     pub recipient_id: RecipientId,
+    /// The categories it receives, at most the recipient's own.
     pub categories: CategorySet,
 }
 
+/// A processing activity: what is done with which data, on what basis, by whom and for how long.
 #[derive(Debug, Serialize)]
 pub struct Processing {
+    /// Register id, e.g. `fysieke_schade`.
     pub id: String,
+    /// The requirement it encodes, e.g. `E1`.
     pub req: String,
+    /// The statement it is published in.
     pub statement: Statement,
+    /// The section number within that statement.
     pub section: u32,
+    /// Its name, in Dutch.
     pub name: String,
+    /// What it is for, in Dutch.
     pub purpose: String,
+    /// Who is responsible; the register's controller unless given.
     pub controller: String,
+    /// The lawful basis (art. 6).
     pub basis: Basis,
+    /// The national articles behind the basis.
     pub basis_articles: Vec<String>,
+    /// The art. 9(2) ground; required when a special category is held.
     pub special_ground: Option<String>,
+    /// How consent is withdrawn; required when the basis is consent.
     pub withdrawal: Option<String>,
+    /// The recorded art. 6(4) assessment; required for further processing (E20).
     pub compatibility: Option<String>,
+    /// The kinds of people whose data it holds, in Dutch.
     pub subjects: Vec<String>,
+    /// The categories it holds.
     pub categories: CategorySet,
+    /// The categories a person may leave out; a subset of `categories`.
     pub optional: CategorySet,
+    /// Where the data comes from.
     pub sources: Vec<String>,
+    /// Processors that handle it for the organisation.
     pub processors: Vec<String>,
+    /// Who receives what.
     pub disclosures: Vec<Disclosure>,
+    /// How long it is kept.
     pub retention: Retention,
+    /// Whether it is high-risk, and so needs a DPIA.
     pub high_risk: bool,
+    /// The recorded analysis (E0.6).
     pub analysis: String,
+    /// The DPIA; required when high-risk.
     pub dpia: Option<String>,
+    /// Whether an unfinished application is kept so it can be continued.
     pub save_and_resume: bool,
+    /// Only the rights process: may read subjects whose processing is restricted.
     pub rights_process: bool,
+    /// Per role, per action; see [`Processing::grant`].
     #[serde(serialize_with = "serialize_grants")]
     pub grants: [RoleGrants; Role::ALL.len()],
     /// First 12 hex digits of the SHA-256 of everything above: changes
@@ -426,6 +553,7 @@ fn serialize_grants<S: serde::Serializer>(
 }
 
 impl Processing {
+    /// What `role` may do with `action` here.
     pub fn grant(&self, role: Role, action: Action) -> Grant {
         self.grants[role.index()][action.index()]
     }
@@ -435,6 +563,7 @@ impl Processing {
         self.grants[role.index()].iter().any(|g| g.is_granted())
     }
 
+    /// The categories `recipient` receives under this processing, if it receives any.
     pub fn disclosure_to(&self, recipient: RecipientId) -> Option<CategorySet> {
         self.disclosures
             .iter()

@@ -15,13 +15,17 @@ use crate::categories::CategorySet;
 use crate::model::{Basis, Processing, Register, Retention, Statement, Term};
 use crate::taxonomy::{Action, Category, Role, Sensitivity};
 
+/// What a statement is rendered as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// Markdown.
     Markdown,
+    /// HTML.
     Html,
 }
 
 impl Format {
+    /// The format by its command-line name: `md`, `markdown` or `html`.
     pub fn from_name(name: &str) -> Option<Format> {
         match name {
             "md" | "markdown" => Some(Format::Markdown),

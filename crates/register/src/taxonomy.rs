@@ -9,9 +9,11 @@ use std::fmt;
 /// How sensitive a category is; decides encryption and the art. 9 check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Sensitivity {
+    /// Any other personal data.
     Ordinary,
     /// The citizen service number: found only through the blind index.
     NationalId,
+    /// Bank details.
     Financial,
     /// A special category of AVG art. 9: needs an art. 9(2) ground.
     Special,
@@ -22,6 +24,7 @@ pub enum Sensitivity {
 }
 
 impl Sensitivity {
+    /// The sensitivity as the statement names it, in Dutch.
     pub fn label_nl(self) -> &'static str {
         match self {
             Sensitivity::Ordinary => "gewoon",
@@ -40,15 +43,18 @@ macro_rules! categories {
         // No `#[repr(u8)]`: nothing needs a category as a byte, and the
         // taxonomy may grow past 256 without a narrowing to overflow.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Category { $($variant),* }
+        pub enum Category { $(#[doc = concat!("`", $name, "`: ", $label, ".")] $variant),* }
 
         impl Category {
+            /// Every category, in taxonomy order.
             pub const ALL: &'static [Category] = &[$(Category::$variant),*];
 
+            /// The category's register name, e.g. `bank_account`.
             pub fn name(self) -> &'static str {
                 match self { $(Category::$variant => $name),* }
             }
 
+            /// How sensitive it is.
             pub fn sensitivity(self) -> Sensitivity {
                 match self { $(Category::$variant => Sensitivity::$sens),* }
             }
@@ -58,6 +64,7 @@ macro_rules! categories {
                 match self { $(Category::$variant => $label),* }
             }
 
+            /// The category by its register name.
             pub fn from_name(name: &str) -> Option<Category> {
                 match name { $($name => Some(Category::$variant),)* _ => None }
             }
@@ -158,19 +165,23 @@ macro_rules! closed_enum {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[repr(u8)]
-        pub enum $ty { $($variant),* }
+        pub enum $ty { $(#[doc = concat!("`", $name, "`: ", $label, ".")] $variant),* }
 
         impl $ty {
+            /// Every value, in declaration order.
             pub const ALL: &'static [$ty] = &[$($ty::$variant),*];
 
+            /// The register name, e.g. `case_handler`.
             pub fn name(self) -> &'static str {
                 match self { $($ty::$variant => $name),* }
             }
 
+            /// The Dutch name the statement uses.
             pub fn label_nl(self) -> &'static str {
                 match self { $($ty::$variant => $label),* }
             }
 
+            /// The value by its register name.
             pub fn from_name(name: &str) -> Option<$ty> {
                 match name { $($name => Some($ty::$variant),)* _ => None }
             }
@@ -245,6 +256,7 @@ closed_enum! {
 }
 
 impl Scope {
+    /// The scope's bit in a [`ScopeSet`].
     pub fn bit(self) -> u8 {
         1u8 << (self as u8)
     }
@@ -275,21 +287,26 @@ impl Scope {
 pub struct ScopeSet(u8);
 
 impl ScopeSet {
+    /// No scope: not granted.
     pub const EMPTY: ScopeSet = ScopeSet(0);
 
+    /// This set and `scope`.
     #[must_use]
     pub fn with(self, scope: Scope) -> ScopeSet {
         ScopeSet(self.0 | scope.bit())
     }
 
+    /// Whether `scope` is in the set.
     pub fn contains(self, scope: Scope) -> bool {
         self.0 & scope.bit() != 0
     }
 
+    /// Whether the set has no scope.
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
 
+    /// The scopes in the set, in declaration order.
     pub fn iter(self) -> impl Iterator<Item = Scope> {
         Scope::ALL.iter().copied().filter(move |s| self.contains(*s))
     }

@@ -26,7 +26,9 @@ pub struct Application {
     pub submit: bool,
     /// The applicant's data by category name: `{"name": "…", "bsn": "…"}`.
     pub applicant: BTreeMap<String, String>,
+    /// The object the application is about, for schemes about a building.
     pub object: Option<Object>,
+    /// What the scheme needs beyond the applicant's data.
     #[serde(default)]
     pub details: Details,
 }
@@ -39,6 +41,7 @@ fn yes() -> bool {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Object {
+    /// What kind of object.
     pub kind: ObjectKind,
     /// Street and number, e.g. "Hoofdstraat 1a".
     pub address: String,
@@ -68,6 +71,7 @@ pub struct Details {
     /// E6: the child's birth date and the scheme's reference date.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub child_birth_date: Option<Date>,
+    /// E6: the date the child's age is counted at.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference_date: Option<Date>,
     /// E6: the custody register's answer; stored under `custody`.
@@ -88,20 +92,29 @@ pub struct Details {
     pub remarks: Option<String>,
 }
 
+/// An item of material consequential damage (E1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CostItem {
+    /// Household effects.
     Inventory,
+    /// Garden.
     Garden,
+    /// Lost turnover.
     Turnover,
+    /// Care.
     Care,
+    /// Moving.
     Moving,
 }
 
+/// Whether the applicant owns or rents the home (E5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ApplicantRole {
+    /// The applicant owns it.
     Owner,
+    /// The applicant rents it.
     Tenant,
 }
 
@@ -154,19 +167,28 @@ pub enum CaseError {
 /// The result of filing an application.
 #[derive(Debug)]
 pub struct Filed {
+    /// The case's record.
     pub case: RecordRef,
+    /// The number the applicant quotes.
     pub number: CaseNumber,
+    /// Where the case stands: a draft or submitted.
     pub status: Status,
+    /// What the automated checks found.
     pub checks: Vec<Outcome>,
 }
 
 /// A case as a case handler sees it.
 #[derive(Debug)]
 pub struct CaseView {
+    /// The case number.
     pub number: String,
+    /// The scheme it was filed under.
     pub scheme: Scheme,
+    /// Status, reference and last change.
     pub summary: RecordSummary,
+    /// The fields the handler may read; `None` if the role reads none.
     pub fields: Option<RecordView>,
+    /// The case's history.
     pub events: Vec<grondslag_kernel::RecordEvent>,
 }
 
@@ -189,6 +211,7 @@ fn object_key(object: &Object) -> Result<String, CaseError> {
 }
 
 impl<'k> Cases<'k> {
+    /// The schemes on `kernel`, checking postcodes against `areas`.
     pub fn new(kernel: &'k Kernel, areas: AreaLists) -> Cases<'k> {
         Cases { kernel, areas }
     }

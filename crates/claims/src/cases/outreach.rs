@@ -17,8 +17,11 @@ const DO_NOT_APPROACH: &str = "niet_benaderen";
 /// Someone selected for outreach, with what a letter needs.
 #[derive(Clone, Debug, Serialize)]
 pub struct Selected {
+    /// Who the letter is addressed to.
     pub name: String,
+    /// Street and number.
     pub address: String,
+    /// e.g. "9981 AB Uithuizen".
     pub postcode_city: String,
 }
 

@@ -15,11 +15,15 @@ use crate::Scheme;
 /// really exists before anything is disclosed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PendingDisclosure {
+    /// The case number.
     pub number: String,
+    /// The recipient, by register id.
     pub recipient: String,
+    /// The recipient's name.
     pub recipient_name: String,
     /// The request as received (its reference, what is asked).
     pub request: String,
+    /// When the request came in.
     pub requested_at: jiff::Timestamp,
 }
 
@@ -34,15 +38,22 @@ const LEGAL_INDEX: &str = "legal_disclosure";
 /// What one party receives of one case (E15): exactly its categories.
 #[derive(Debug, Serialize)]
 pub struct Package {
+    /// The case number.
     pub case: String,
+    /// The recipient, by register id.
     pub recipient: String,
+    /// The recipient's name.
     pub recipient_name: String,
+    /// The recipient's legal basis as the register gives it, if any.
     pub legal_basis: Option<String>,
+    /// The categories handed over, by name.
     pub categories: Vec<&'static str>,
+    /// When.
     pub disclosed_at: jiff::Timestamp,
     /// One map per record: category name to value; bytes (photos) are
     /// named here and handed over beside the package.
     pub records: Vec<BTreeMap<&'static str, String>>,
+    /// The bytes named in `records`: (name, content).
     #[serde(skip)]
     pub attachments: Vec<(String, Vec<u8>)>,
 }
@@ -181,6 +192,7 @@ impl Cases<'_> {
         Ok(package)
     }
 
+    /// Hands `recipient` the categories the register gives it of case `number`, and records the disclosure; a legal-obligation recipient needs `legal_check`.
     pub fn disclose(&self, access: &Access, number: &str, recipient: &str, legal_check: Option<&str>) -> Result<Package, CaseError> {
         let (scheme, summary) = self.find(access, number)?;
         let processing = self.processing(scheme)?;
