@@ -57,7 +57,7 @@ pub enum CaseCommand {
         #[arg(long)]
         award: Option<u64>,
     },
-    /// Hand a case to a party the register names; writes <out>/<case>-<recipient>.json and .csv.
+    /// Hand a case to a party the register names; writes OUT/NUMBER-RECIPIENT.json and .csv.
     Disclose {
         number: String,
         /// The recipient's id in the register, e.g. nam, deskundigen, ncg.

@@ -4,7 +4,7 @@
 //! The register is first turned into a small document (headings,
 //! paragraphs, lists, tables); one writer prints it as Markdown, another as a
 //! standalone HTML page. What the statement says is decided once, in
-//! [`document`]; the writers only decide how it looks.
+//! `document`; the writers only decide how it looks.
 //!
 //! Text may mark a register name as code with backticks (`claim_dossier`):
 //! Markdown keeps them, HTML turns them into `<code>`.
