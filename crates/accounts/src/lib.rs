@@ -63,12 +63,7 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Policy {
-        Policy {
-            idle: SignedDuration::from_mins(30),
-            absolute: SignedDuration::from_hours(12),
-            max_failures: 5,
-            lock: SignedDuration::from_mins(15),
-        }
+        Policy { idle: SignedDuration::from_mins(30), absolute: SignedDuration::from_hours(12), max_failures: 5, lock: SignedDuration::from_mins(15) }
     }
 }
 
@@ -276,7 +271,14 @@ impl Accounts {
     /// `subject` (the person whose applications it shows); staff accounts
     /// get a subject of their own. Without a chosen password a one-time
     /// password is generated, to be changed at first sign-in.
-    pub fn create(&self, access: &Access, username: &str, role: Role, subject: Option<&SubjectId>, password: Option<&str>) -> Result<(Account, Enrolment), AccountError> {
+    pub fn create(
+        &self,
+        access: &Access,
+        username: &str,
+        role: Role,
+        subject: Option<&SubjectId>,
+        password: Option<&str>,
+    ) -> Result<(Account, Enrolment), AccountError> {
         check_username(username)?;
         if self.find(access, username)?.is_some() {
             return Err(AccountError::UsernameTaken(username.to_string()));
@@ -359,7 +361,10 @@ impl Accounts {
     }
 
     fn secret(&self, access: &Access, account: &Account, category: Category) -> Result<String, AccountError> {
-        let view = self.kernel.read_record(access, self.processing, &account.record, CategorySet::EMPTY.with(category))?.ok_or(AccountError::Damaged("account record"))?;
+        let view = self
+            .kernel
+            .read_record(access, self.processing, &account.record, CategorySet::EMPTY.with(category))?
+            .ok_or(AccountError::Damaged("account record"))?;
         view.get(category).and_then(Value::as_text).map(str::to_string).ok_or(AccountError::Damaged("account secret"))
     }
 

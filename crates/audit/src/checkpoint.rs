@@ -88,19 +88,14 @@ impl CheckpointVerifier {
 
     /// Reads a signed note, checking its origin and signature.
     pub fn verify(&self, note: &str) -> Result<Checkpoint, CheckpointError> {
-        let (body, signatures) = note
-            .split_once("\n\n")
-            .ok_or(CheckpointError::Malformed("no blank line before the signatures"))?;
+        let (body, signatures) = note.split_once("\n\n").ok_or(CheckpointError::Malformed("no blank line before the signatures"))?;
         let body = format!("{body}\n");
         let mut lines = body.lines();
         let origin = lines.next().ok_or(CheckpointError::Malformed("no origin line"))?;
         if origin != self.origin {
             return Err(CheckpointError::WrongOrigin { expected: self.origin.clone(), found: origin.to_string() });
         }
-        let size = lines
-            .next()
-            .and_then(|l| l.parse::<u64>().ok())
-            .ok_or(CheckpointError::Malformed("second line is not a tree size"))?;
+        let size = lines.next().and_then(|l| l.parse::<u64>().ok()).ok_or(CheckpointError::Malformed("second line is not a tree size"))?;
         let root = lines
             .next()
             .and_then(|l| BASE64.decode(l).ok())

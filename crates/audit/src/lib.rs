@@ -28,7 +28,7 @@ mod verify;
 pub use checkpoint::{Checkpoint, CheckpointError, CheckpointSigner, CheckpointVerifier};
 pub use entry::{Entry, Outcome, SpanId, TraceId};
 pub use hash::{Frontier, Hash, chain_hash, leaf_hash};
-pub use verify::{Verification, VerifyError, Verifier};
+pub use verify::{Verification, Verifier, VerifyError};
 
 /// One persisted entry: its canonical bytes and the hashes over them.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! Walks the log in order and names the first entry that does not fit.
 
+use crate::Row;
 use crate::checkpoint::{CheckpointError, CheckpointVerifier};
 use crate::hash::{Frontier, Hash, chain_hash, leaf_hash};
-use crate::Row;
 
 /// How an audit log fails verification: where the chain breaks and why.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

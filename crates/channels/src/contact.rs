@@ -124,7 +124,15 @@ impl<'k> ContactForm<'k> {
         let fields: Vec<(Category, Value)> = message.fields.iter().map(|(c, v)| (*c, Value::text(v.clone()))).collect();
         let record = self.kernel.write(access, self.processing, None, None, &fields)?;
         let status = if message.kind == Kind::Complaint { "complaint" } else { "open" };
-        self.kernel.record_event(access, self.processing, &record, Action::File, "received", Some(status), Some(Detail::to(Category::FreeText, message.kind.name())))?;
+        self.kernel.record_event(
+            access,
+            self.processing,
+            &record,
+            Action::File,
+            "received",
+            Some(status),
+            Some(Detail::to(Category::FreeText, message.kind.name())),
+        )?;
         if message.kind == Kind::Complaint {
             self.kernel.record_event(access, self.processing, &record, Action::File, "routed_to_privacy_team", None, None)?;
         }
@@ -144,7 +152,15 @@ impl<'k> ContactForm<'k> {
     pub fn answer(&self, access: &Access, message: &RecordRef, text: &str) -> Result<String, ChannelError> {
         let complaint = self.kernel.events(access, self.processing, message)?.iter().any(|e| e.event == "routed_to_privacy_team");
         let reply = if complaint { format!("{text}\n\n{SUPERVISOR}") } else { text.to_string() };
-        self.kernel.record_event(access, self.processing, message, Action::Advance, "answered", Some("answered"), Some(Detail::to(Category::FreeText, &reply)))?;
+        self.kernel.record_event(
+            access,
+            self.processing,
+            message,
+            Action::Advance,
+            "answered",
+            Some("answered"),
+            Some(Detail::to(Category::FreeText, &reply)),
+        )?;
         Ok(reply)
     }
 
@@ -170,7 +186,13 @@ impl<'k> ContactForm<'k> {
 
     /// Copies the message's text into a damage dossier: an explicit, audited
     /// step, after which the copy follows the dossier's term.
-    pub fn copy_to_dossier(&self, access: &Access, message: &RecordRef, cases: &grondslag_claims::cases::Cases<'_>, number: &str) -> Result<RecordRef, ChannelError> {
+    pub fn copy_to_dossier(
+        &self,
+        access: &Access,
+        message: &RecordRef,
+        cases: &grondslag_claims::cases::Cases<'_>,
+        number: &str,
+    ) -> Result<RecordRef, ChannelError> {
         let text = self
             .kernel
             .read_record(access, self.processing, message, CategorySet::EMPTY.with(Category::FreeText))?

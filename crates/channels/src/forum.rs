@@ -72,7 +72,15 @@ impl<'k> Forum<'k> {
         ];
         let record = self.kernel.write(access, self.processing, None, None, &fields)?;
         let notify = if account.notify { "notify_replies" } else { "no_notifications" };
-        self.kernel.record_event(access, self.processing, &record, Action::File, "account_created", Some("active"), Some(Detail::to(Category::Email, notify)))?;
+        self.kernel.record_event(
+            access,
+            self.processing,
+            &record,
+            Action::File,
+            "account_created",
+            Some("active"),
+            Some(Detail::to(Category::Email, notify)),
+        )?;
         self.kernel.index_record(access, self.processing, &record, USERNAME, &account.username.to_lowercase())?;
         Ok(record)
     }
@@ -94,7 +102,15 @@ impl<'k> Forum<'k> {
             return Err(ChannelError::Missing("the text of the post"));
         }
         let record = self.kernel.write(access, self.processing, Some(author), None, &[(Category::FreeText, Value::text(text))])?;
-        self.kernel.record_event(access, self.processing, &record, Action::File, "posted", None, reply_to.map(|r| r.record.to_string()).as_deref().map(|r| Detail::to(Category::FreeText, r)))?;
+        self.kernel.record_event(
+            access,
+            self.processing,
+            &record,
+            Action::File,
+            "posted",
+            None,
+            reply_to.map(|r| r.record.to_string()).as_deref().map(|r| Detail::to(Category::FreeText, r)),
+        )?;
         self.kernel.index_record(access, self.processing, &record, THREAD, news_item)?;
         self.kernel.index_record(access, self.processing, &record, AUTHOR, author.as_str())?;
         Ok(record)

@@ -15,8 +15,8 @@ pub mod newsletter;
 mod token;
 
 use grondslag_kernel::{Access, Kernel, KernelError, RecordRef};
-use grondslag_register::due::Due;
 use grondslag_register::ProcessingId;
+use grondslag_register::due::Due;
 
 pub use token::Token;
 

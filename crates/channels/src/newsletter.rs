@@ -78,7 +78,8 @@ impl<'k> Newsletter<'k> {
         match subscription {
             Subscription::Post { name, address, postcode_city } => {
                 let key = address_key(address, postcode_city)?;
-                let fields = [(Category::Name, Value::text(name)), (Category::Address, Value::text(address)), (Category::PostcodeCity, Value::text(postcode_city))];
+                let fields =
+                    [(Category::Name, Value::text(name)), (Category::Address, Value::text(address)), (Category::PostcodeCity, Value::text(postcode_city))];
                 let record = self.kernel.write(access, self.post, None, None, &fields)?;
                 self.kernel.record_event(access, self.post, &record, Action::File, "subscribed", Some("active"), None)?;
                 self.kernel.index_record(access, self.post, &record, ADDRESS, &key)?;
@@ -139,7 +140,6 @@ impl<'k> Newsletter<'k> {
         }
         Ok(issue)
     }
-
 }
 
 fn text(view: &grondslag_kernel::RecordView, category: Category) -> String {

@@ -33,10 +33,8 @@ impl AddressKey {
         let street = simplify(&text[..start]);
         let addition = simplify(&text[digits_end..]).replace(' ', "");
         let compact: String = postcode_city.trim().chars().take(7).collect();
-        let postcode = Postcode::parse(&compact)
-            .or_else(|_| Postcode::parse(&compact.chars().take(6).collect::<String>()))
-            .ok()
-            .map(|p| p.as_str().to_string());
+        let postcode =
+            Postcode::parse(&compact).or_else(|_| Postcode::parse(&compact.chars().take(6).collect::<String>())).ok().map(|p| p.as_str().to_string());
         Ok(AddressKey { postcode, street, number, addition })
     }
 

@@ -74,20 +74,10 @@ impl AreaLists {
             (Ok(_), None) => CheckResult::Unknown(UnknownBecause::NoSuchArea),
             (Ok(valid), Some(ranges)) => {
                 let digits = valid.as_str()[..4].parse::<u16>().unwrap_or(0);
-                if ranges.iter().any(|(from, to)| (*from..=*to).contains(&digits)) {
-                    CheckResult::Inside
-                } else {
-                    CheckResult::Outside
-                }
+                if ranges.iter().any(|(from, to)| (*from..=*to).contains(&digits)) { CheckResult::Inside } else { CheckResult::Outside }
             }
         };
-        Outcome {
-            rule: RULE,
-            area: area.to_string(),
-            postcode: postcode.trim().to_string(),
-            list: self.source.clone(),
-            result,
-        }
+        Outcome { rule: RULE, area: area.to_string(), postcode: postcode.trim().to_string(), list: self.source.clone(), result }
     }
 }
 

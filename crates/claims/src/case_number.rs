@@ -42,10 +42,7 @@ impl CaseNumber {
 
     /// Parses the `IMG-YYYY-NNNNNN` form.
     pub fn parse(text: &str) -> Result<CaseNumber, InvalidValue> {
-        let malformed = || InvalidValue {
-            field: "case_number",
-            reason: format!("'{}' is not a case number; it looks like IMG-2026-000123", text.trim()),
-        };
+        let malformed = || InvalidValue { field: "case_number", reason: format!("'{}' is not a case number; it looks like IMG-2026-000123", text.trim()) };
         let mut parts = text.trim().split('-');
         let (Some("IMG"), Some(year), Some(serial), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
             return Err(malformed());

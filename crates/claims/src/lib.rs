@@ -13,8 +13,8 @@
 
 pub mod address;
 pub mod area;
-pub mod cases;
 mod case_number;
+pub mod cases;
 pub mod rules;
 mod scheme;
 

@@ -46,7 +46,9 @@ impl std::fmt::Display for Cents {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[allow(missing_docs)] // each variant is documented by its #[error] message
 pub enum Refusal {
-    #[error("this object received the fixed compensation on {decided}; that payment is final and covers physical damage, extra costs, consequential damage and nuisance up to that date, so a new application is possible only for damage that arose after it")]
+    #[error(
+        "this object received the fixed compensation on {decided}; that payment is final and covers physical damage, extra costs, consequential damage and nuisance up to that date, so a new application is possible only for damage that arose after it"
+    )]
     SettledByFixedCompensation { decided: Date },
     #[error("the child turned 18 on {eighteenth}, not after the reference date {reference}; the children's scheme is for children up to and including 17")]
     ChildTooOld { eighteenth: Date, reference: Date },

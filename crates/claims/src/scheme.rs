@@ -111,11 +111,7 @@ impl Scheme {
             return Err(TransitionError::NotInScheme { scheme: self, status: missing });
         };
         let skips_objection = from == Status::Decision && to == Status::Closed;
-        if t == f + 1 || skips_objection {
-            Ok(())
-        } else {
-            Err(TransitionError::NotNext { scheme: self, from, to, next: steps.get(f + 1).copied() })
-        }
+        if t == f + 1 || skips_objection { Ok(()) } else { Err(TransitionError::NotNext { scheme: self, from, to, next: steps.get(f + 1).copied() }) }
     }
 }
 

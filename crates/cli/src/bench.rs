@@ -6,8 +6,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use grondslag_kernel::{Access, DataDir, Kernel, Question, Value, decide};
-use grondslag_store::ScratchDatabase;
 use grondslag_register::{Action, Category, Register, Role};
+use grondslag_store::ScratchDatabase;
 use plotters::backend::BitMapBackend;
 use plotters::coord::Shift;
 use plotters::drawing::{DrawingArea, IntoDrawingArea};
@@ -18,10 +18,10 @@ use std::path::{Path, PathBuf};
 
 use crate::{Failure, master_key_from_env, progress};
 
-mod population;
-mod relations;
 #[cfg(feature = "cedar")]
 mod cedar;
+mod population;
+mod relations;
 
 use population::Store;
 
@@ -151,7 +151,9 @@ fn sweep_bench(register: Register, sizes: &[u64], count: u32) -> Result<Vec<(u64
         let bar = progress::bar("dating items", size - filled);
         let tx = raw.unchecked_transaction()?;
         {
-            let mut insert = tx.prepare("INSERT INTO due (record_id, subject_id, processing, due_at, held) VALUES (?1, ?2, 'telefoon_opnames', '2099-01-01T00:00:00.000000000Z', 0)")?;
+            let mut insert = tx.prepare(
+                "INSERT INTO due (record_id, subject_id, processing, due_at, held) VALUES (?1, ?2, 'telefoon_opnames', '2099-01-01T00:00:00.000000000Z', 0)",
+            )?;
             for i in filled..size {
                 insert.execute(params![format!("{i:032x}"), format!("{:032x}", i + (1 << 60))])?;
                 bar.inc(1);
@@ -189,7 +191,9 @@ fn sweep_bench(register: Register, sizes: &[u64], count: u32) -> Result<Vec<(u64
     let deleted: u64 = kernel.sweep(&system, now, 500, None, |_| ())?.iter().map(|c| c.records).sum();
     let sweep_elapsed = start.elapsed();
     let baseline = rusqlite::Connection::open(dir.path().join("raw.db"))?;
-    baseline.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON; CREATE TABLE rows (id INTEGER PRIMARY KEY, due TEXT, value BLOB);")?;
+    baseline.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON; CREATE TABLE rows (id INTEGER PRIMARY KEY, due TEXT, value BLOB);",
+    )?;
     {
         let tx = baseline.unchecked_transaction()?;
         let mut insert = tx.prepare("INSERT INTO rows (due, value) VALUES ('2000-01-01', ?1)")?;
@@ -263,11 +267,8 @@ fn decisions_bench(register: &Register, decisions: u32) -> Result<(), Failure> {
         .collect();
     // Baseline: the answer precomputed in a hash map keyed by
     // (role, processing, action) — a lookup with no rules at all.
-    let table: HashMap<(u8, u16, u8), bool> = questions
-        .iter()
-        .enumerate()
-        .map(|(i, q)| ((q.role as u8, i as u16, q.action as u8), decide(register, *q).is_ok()))
-        .collect();
+    let table: HashMap<(u8, u16, u8), bool> =
+        questions.iter().enumerate().map(|(i, q)| ((q.role as u8, i as u16, q.action as u8), decide(register, *q).is_ok())).collect();
     let keys: Vec<(u8, u16, u8)> = table.keys().copied().collect();
     let n = questions.len();
 
@@ -351,8 +352,7 @@ fn writes_bench(register: Register, writes: u32) -> Result<(), Failure> {
     for _ in 0..writes {
         let tx = raw.unchecked_transaction()?;
         for (category, value) in &fields {
-            tx.prepare_cached("INSERT INTO rows (category, value) VALUES (?1, ?2)")?
-                .execute(params![category.name(), value.as_text().unwrap_or_default()])?;
+            tx.prepare_cached("INSERT INTO rows (category, value) VALUES (?1, ?2)")?.execute(params![category.name(), value.as_text().unwrap_or_default()])?;
         }
         tx.commit()?;
         bar.inc(1);
@@ -397,7 +397,11 @@ fn writes_bench(register: Register, writes: u32) -> Result<(), Failure> {
     println!("writes ({writes} writes of {} fields, {payload} bytes of plaintext each):", fields.len());
     println!("  kernel (decide + validate + encrypt + audit, one transaction each) {k:10.0} writes/s");
     println!("  baseline (raw SQLite inserts of the same rows, one transaction each) {r:10.0} writes/s");
-    println!("  ratio kernel/baseline {:6.2}x  (cost of privacy per write: {:.1} µs)", k / r, (kernel_elapsed.as_secs_f64() - raw_elapsed.as_secs_f64()) * 1e6 / f64::from(writes));
+    println!(
+        "  ratio kernel/baseline {:6.2}x  (cost of privacy per write: {:.1} µs)",
+        k / r,
+        (kernel_elapsed.as_secs_f64() - raw_elapsed.as_secs_f64()) * 1e6 / f64::from(writes)
+    );
     let (single, concurrent) = (rate(total, single_elapsed), rate(total, concurrent_elapsed));
     println!("concurrency ({total} new subjects of 5 fields):");
     println!("  one thread                          {single:10.0} writes/s");
@@ -416,7 +420,8 @@ fn store_figures(kernel: &Kernel, writes: u32, subjects: u32, due: u32) -> Resul
         Access::new("retention", Role::System, "cli:bench", now),
     );
     let physical = kernel.processing("fysieke_schade")?;
-    let fields = [(Category::Name, Value::text("Anna de Vries")), (Category::Address, Value::text("Hoofdstraat 12")), (Category::Email, Value::text("anna@example.nl"))];
+    let fields =
+        [(Category::Name, Value::text("Anna de Vries")), (Category::Address, Value::text("Hoofdstraat 12")), (Category::Email, Value::text("anna@example.nl"))];
     let start = Instant::now();
     for _ in 0..writes {
         kernel.write(&handler, physical, None, None, &fields)?;
@@ -480,7 +485,8 @@ fn stores_bench(load: &dyn Fn() -> Result<Register, Failure>, server: &str, writ
     println!("  access export p50 µs {:9.1}   {:10.1}   {:8.2}x", sqlite.1, postgres.1, postgres.1 / sqlite.1);
     println!("  sweep records/s     {:10.0}   {:10.0}   {:8.2}x", sqlite.2, postgres.2, postgres.2 / sqlite.2);
     let one = nodes_writing(&[on_postgres().open_kernel(load()?, master_key_from_env()?)?], writes)?;
-    let two = nodes_writing(&[on_postgres().open_kernel(load()?, master_key_from_env()?)?, on_postgres().open_kernel(load()?, master_key_from_env()?)?], writes)?;
+    let two =
+        nodes_writing(&[on_postgres().open_kernel(load()?, master_key_from_env()?)?, on_postgres().open_kernel(load()?, master_key_from_env()?)?], writes)?;
     println!("nodes on one PostgreSQL database (each its own connections, one writer thread each):");
     println!("  one node            {one:10.0} audited writes/s");
     println!("  two nodes at once   {two:10.0} audited writes/s");

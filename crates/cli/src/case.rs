@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::Subcommand;
+use grondslag_accounts::{Accounts, Policy};
 use grondslag_claims::area::{AreaLists, SAMPLE};
 use grondslag_claims::cases::{Application, AuthorisationForm, Cases};
 use grondslag_claims::rules::Cents;
 use grondslag_claims::{Scheme, Status};
-use grondslag_accounts::{Accounts, Policy};
 use grondslag_kernel::{Access, DataDir, Kernel, SubjectId, Value};
 use grondslag_register::{Register, Role};
 
@@ -139,8 +139,7 @@ pub fn run(register: Register, data: &DataDir, actor: &Actor, command: CaseComma
     }
     match command {
         CaseCommand::Create { file, draft } => {
-            let mut application: Application =
-                serde_json::from_str(&read(&file)?).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
+            let mut application: Application = serde_json::from_str(&read(&file)?).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
             application.submit &= !draft;
             let filed = cases.file(&access, &application)?;
             println!("{} {} ({})", filed.number, filed.status.label_nl(), Scheme::from_processing(&application.scheme).map_or("", |s| s.name_nl()));
@@ -173,7 +172,12 @@ pub fn run(register: Register, data: &DataDir, actor: &Actor, command: CaseComma
         }
         CaseCommand::Show { number } => {
             let case = cases.show(&access, &number)?;
-            println!("{} — {}, status: {}", case.number, case.scheme.name_nl(), case.summary.status.as_deref().and_then(Status::from_name).map_or("?", Status::label_nl));
+            println!(
+                "{} — {}, status: {}",
+                case.number,
+                case.scheme.name_nl(),
+                case.summary.status.as_deref().and_then(Status::from_name).map_or("?", Status::label_nl)
+            );
             if let Some(view) = &case.fields {
                 for (category, value) in &view.fields {
                     let shown = match value {
@@ -226,8 +230,7 @@ pub fn run(register: Register, data: &DataDir, actor: &Actor, command: CaseComma
             writer.flush()?;
         }
         CaseCommand::Authorise { file } => {
-            let form: AuthorisationForm =
-                serde_json::from_str(&read(&file)?).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
+            let form: AuthorisationForm = serde_json::from_str(&read(&file)?).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
             let representative = cases.authorise(&access, &form)?;
             println!("authorised for {}; the representative acts as: --role representative --as {}", form.case, representative.subject);
         }

@@ -2,17 +2,17 @@
 
 use std::path::Path;
 
-use grondslag_claims::area::{AreaLists, SAMPLE};
-use grondslag_claims::cases::{Application, CaseError, Cases};
-use grondslag_claims::rules::{self, ObjectKind};
 use grondslag_channels::contact::{ContactForm, Kind, Message};
 use grondslag_channels::media::Media;
 use grondslag_channels::newsletter::{Newsletter, Subscription};
 use grondslag_claims::Status;
-use grondslag_rights::export as rights_export;
-use grondslag_rights::requests::{RequestError, Requests, RightKind};
+use grondslag_claims::area::{AreaLists, SAMPLE};
+use grondslag_claims::cases::{Application, CaseError, Cases};
+use grondslag_claims::rules::{self, ObjectKind};
 use grondslag_kernel::{Access, DataDir, Kernel, KernelError, Value};
 use grondslag_register::{Category, CategorySet, Register, Role};
+use grondslag_rights::export as rights_export;
+use grondslag_rights::requests::{RequestError, Requests, RightKind};
 
 use crate::{Failure, master_key_from_env};
 
@@ -74,11 +74,7 @@ fn applicant_fields(a: &Applicant) -> Vec<(Category, Value)> {
 }
 
 fn describe(fields: &[(Category, Value)]) -> String {
-    fields
-        .iter()
-        .map(|(c, v)| format!("{c}={}", v.as_text().unwrap_or("<bytes>")))
-        .collect::<Vec<_>>()
-        .join(", ")
+    fields.iter().map(|(c, v)| format!("{c}={}", v.as_text().unwrap_or("<bytes>"))).collect::<Vec<_>>().join(", ")
 }
 
 pub fn run(register: Register, data: Option<&Path>) -> Result<(), Failure> {
@@ -100,10 +96,7 @@ pub fn run(register: Register, data: Option<&Path>) -> Result<(), Failure> {
     let sealed = kernel.seal()?;
     let verification = kernel.verify_audit(|_| ())?;
     println!();
-    println!(
-        "10. Audit log verified: {} entries, {} signed checkpoint(s), the last at entry {sealed}.",
-        verification.entries, verification.checkpoints
-    );
+    println!("10. Audit log verified: {} entries, {} signed checkpoint(s), the last at entry {sealed}.", verification.entries, verification.checkpoints);
     if data.is_some() {
         println!("   Inspect it with: grondslag audit verify --data {}", root.display());
     }
@@ -203,7 +196,8 @@ fn schemes(kernel: &Kernel) -> Result<(), Failure> {
     let mut same_shed = shed.clone();
     same_shed["address"] = serde_json::json!("MOLENWEG 4 A");
     let earlier = jiff::Zoned::new(now, jiff::tz::TimeZone::UTC).date().checked_sub(jiff::ToSpan::days(30)).map_err(Failure::from)?;
-    let physical = serde_json::json!({ "scheme": "fysieke_schade", "applicant": dirk, "object": same_shed, "details": { "damage_arose": earlier.to_string() } });
+    let physical =
+        serde_json::json!({ "scheme": "fysieke_schade", "applicant": dirk, "object": same_shed, "details": { "damage_arose": earlier.to_string() } });
     match cases.file(&handler, &application(physical)?) {
         Err(refused @ CaseError::Refused(_)) => println!("   Physical damage to the same shed, spelled 'MOLENWEG 4 A': {refused}"),
         Err(other) => return Err(other.into()),
@@ -264,7 +258,10 @@ fn channels(kernel: &Kernel) -> Result<(), Failure> {
     let token = issue.emails.first().and_then(|(_, mail)| mail.split("token=").nth(1)).map(str::trim).unwrap_or_default().to_string();
     letters.unsubscribe(&website, &token)?;
     let reused = letters.unsubscribe(&website, &token).is_err();
-    println!("   Newsletter (E14): an issue with a personal unsubscribe link; used once it unsubscribes, used again it does nothing ({}).", if reused { "refused" } else { "accepted!" });
+    println!(
+        "   Newsletter (E14): an issue with a personal unsubscribe link; used once it unsubscribes, used again it does nothing ({}).",
+        if reused { "refused" } else { "accepted!" }
+    );
 
     let media = Media::new(kernel)?;
     let system = Access::new("telefooncentrale", Role::System, "cli:demo", now);

@@ -240,10 +240,7 @@ impl<E: std::fmt::Display> From<E> for Failure {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("GRONDSLAG_LOG"))
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_env("GRONDSLAG_LOG")).with_writer(std::io::stderr).init();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -297,9 +294,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Serve(args) => serve::serve(load_register(cli.register.as_deref())?, &data_dir(cli.data, cli.database_url), args),
         Command::Init { username } => serve::init(load_register(cli.register.as_deref())?, &data_dir(cli.data, cli.database_url), &username),
-        Command::Account { name, command } => {
-            serve::account(load_register(cli.register.as_deref())?, &data_dir(cli.data, cli.database_url), &name, command)
-        }
+        Command::Account { name, command } => serve::account(load_register(cli.register.as_deref())?, &data_dir(cli.data, cli.database_url), &name, command),
         Command::Demo => {
             let register = load_register(cli.register.as_deref())?;
             demo::run(register, cli.data.as_deref())
@@ -309,7 +304,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             // The clock is read here, at the edge, when no end is given.
             let population = grondslag_synthetic::Population { seed, subjects, until: until.unwrap_or_else(jiff::Timestamp::now) };
             if cli.database_url.is_some() {
-                return Err(Failure("generate writes a fresh SQLite data directory; move it to PostgreSQL afterwards with `grondslag migrate --from sqlite --to postgres`".to_string()));
+                return Err(Failure(
+                    "generate writes a fresh SQLite data directory; move it to PostgreSQL afterwards with `grondslag migrate --from sqlite --to postgres`"
+                        .to_string(),
+                ));
             }
             generate::run(register, &data_dir(cli.data, None).root, &population, areas.as_deref())
         }
@@ -380,13 +378,9 @@ fn register_check(file: Option<&Path>, data: Option<&DataDir>) -> Result<(), Fai
 pub fn audit_verify(data: &DataDir) -> Result<(), Failure> {
     let (store, signer) = data.open_audit()?;
     let bar = progress::counter("verifying audit log");
-    let verification = grondslag_kernel::verify_store(store.as_ref(), &signer, &mut |seq| bar.set_position(seq))
-        .inspect_err(|_| bar.abandon())?;
+    let verification = grondslag_kernel::verify_store(store.as_ref(), &signer, &mut |seq| bar.set_position(seq)).inspect_err(|_| bar.abandon())?;
     bar.finish_and_clear();
-    println!(
-        "audit log ok: {} entries checked, {} signed checkpoints verified",
-        verification.entries, verification.checkpoints
-    );
+    println!("audit log ok: {} entries checked, {} signed checkpoints verified", verification.entries, verification.checkpoints);
     Ok(())
 }
 

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-
 use clap::Subcommand;
 use grondslag_kernel::{Access, DataDir};
 use grondslag_register::Register;

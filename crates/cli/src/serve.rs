@@ -171,7 +171,11 @@ pub fn account(register: Register, data: &DataDir, actor: &str, command: Account
             let accounts = accounts_on(register, data)?;
             let access = Access::new(actor, Role::Admin, "command line", jiff::Timestamp::now());
             let subject = match bsn {
-                Some(bsn) => Some(accounts.person(&access, &bsn)?.ok_or_else(|| Failure("no one with this BSN has a file here; file their application first, or leave out --bsn".to_string()))?),
+                Some(bsn) => Some(
+                    accounts
+                        .person(&access, &bsn)?
+                        .ok_or_else(|| Failure("no one with this BSN has a file here; file their application first, or leave out --bsn".to_string()))?,
+                ),
                 None => None,
             };
             let (account, enrolment) = accounts.create(&access, &username, role, subject.as_ref(), password.as_deref())?;

@@ -35,9 +35,7 @@ fn read_secret(path: &Path) -> Result<Option<Zeroizing<String>>, KeyFileError> {
     if mode & 0o077 != 0 {
         return Err(KeyFileError::Permissions { path: path.to_path_buf(), mode });
     }
-    fs::read_to_string(path)
-        .map(|s| Some(Zeroizing::new(s)))
-        .map_err(|source| KeyFileError::Read { path: path.to_path_buf(), source })
+    fs::read_to_string(path).map(|s| Some(Zeroizing::new(s))).map_err(|source| KeyFileError::Read { path: path.to_path_buf(), source })
 }
 
 /// Reads the secret at `path`, or stores `fresh()` there if there is none.
@@ -73,8 +71,7 @@ pub fn load_or_create_master_key(path: &Path) -> Result<MasterKey, KeyFileError>
 pub fn load_or_create_signing_key(path: &Path) -> Result<SigningKey, KeyFileError> {
     let text = read_or_store(path, || Zeroizing::new(hex::encode(SigningKey::generate(&mut rand::rngs::OsRng).to_bytes())))?;
     let mut seed = Zeroizing::new([0u8; 32]);
-    hex::decode_to_slice(text.trim(), seed.as_mut())
-        .map_err(|_| KeyFileError::Format { path: path.to_path_buf(), source: CryptoError::MasterKeyFormat })?;
+    hex::decode_to_slice(text.trim(), seed.as_mut()).map_err(|_| KeyFileError::Format { path: path.to_path_buf(), source: CryptoError::MasterKeyFormat })?;
     Ok(SigningKey::from_bytes(&seed))
 }
 

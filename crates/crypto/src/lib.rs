@@ -173,9 +173,7 @@ fn seal_with(cipher: &Aes256Gcm, context: &[&[u8]], plain: &[u8]) -> Result<Vec<
     let mut nonce = [0u8; NONCE_LEN];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
     let aad = associated_data(context);
-    let sealed = cipher
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad: &aad })
-        .map_err(|_| CryptoError::Seal)?;
+    let sealed = cipher.encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad: &aad }).map_err(|_| CryptoError::Seal)?;
     let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
     out.extend_from_slice(&nonce);
     out.extend_from_slice(&sealed);
@@ -185,9 +183,7 @@ fn seal_with(cipher: &Aes256Gcm, context: &[&[u8]], plain: &[u8]) -> Result<Vec<
 fn open_with(cipher: &Aes256Gcm, context: &[&[u8]], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
     let (nonce, body) = sealed.split_at_checked(NONCE_LEN).ok_or(CryptoError::Open)?;
     let aad = associated_data(context);
-    cipher
-        .decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad: &aad })
-        .map_err(|_| CryptoError::Open)
+    cipher.decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad: &aad }).map_err(|_| CryptoError::Open)
 }
 
 #[cfg(test)]

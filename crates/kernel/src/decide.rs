@@ -80,8 +80,12 @@ impl fmt::Display for Denial {
             Denial::NothingGranted { role } => write!(f, "role `{role}` may read none of the requested categories under this processing"),
             Denial::Restricted => f.write_str("the subject's processing is restricted (AVG art. 18); only the rights process may use the data"),
             Denial::NotARecipient => f.write_str("this processing does not share data with that recipient"),
-            Denial::LegalCheckRequired => f.write_str("this recipient receives data only by legal obligation, after a recorded check that the obligation exists"),
-            Denial::NoCompatibilityAssessment => f.write_str("data may be reused for another purpose only by a further processing with a recorded compatibility assessment (AVG art. 6 lid 4)"),
+            Denial::LegalCheckRequired => {
+                f.write_str("this recipient receives data only by legal obligation, after a recorded check that the obligation exists")
+            }
+            Denial::NoCompatibilityAssessment => {
+                f.write_str("data may be reused for another purpose only by a further processing with a recorded compatibility assessment (AVG art. 6 lid 4)")
+            }
             Denial::OutOfReach { scope } => f.write_str(scope.missing()),
             Denial::NotRectifiable(c) => write!(f, "`{c}` is sign-in data and is never changed through a rights request; an administrator changes it"),
             Denial::Held => f.write_str("the record is under a hold and is kept until the hold is released"),

@@ -443,10 +443,7 @@ impl Kernel {
         fields: &[(Category, Value)],
     ) -> Result<RecordRef, KernelError> {
         let categories = categories_of(fields)?;
-        let prepared = fields
-            .iter()
-            .map(|(category, value)| Ok((*category, values::prepare(*category, value)?)))
-            .collect::<Result<Vec<_>, KernelError>>()?;
+        let prepared = fields.iter().map(|(category, value)| Ok((*category, values::prepare(*category, value)?))).collect::<Result<Vec<_>, KernelError>>()?;
         let processing_name = &self.register.processing(processing).id;
         let subject = subject.cloned();
         let is_new = subject.is_none();
@@ -520,7 +517,9 @@ impl Kernel {
     /// categories this role may read there (asked-for ∩ allowed).
     pub fn read(&self, access: &Access, processing: ProcessingId, subject: &SubjectId, wanted: CategorySet) -> Result<Vec<RecordView>, KernelError> {
         let ask = Ask::new(Action::Read, "read", subject.to_string()).categories(wanted);
-        self.on_subject(access, processing, subject, None, ask, |tx, key, allowed| Ok((self.open_fields(tx, key, subject, Some(processing), allowed.categories, None)?, None)))
+        self.on_subject(access, processing, subject, None, ask, |tx, key, allowed| {
+            Ok((self.open_fields(tx, key, subject, Some(processing), allowed.categories, None)?, None))
+        })
     }
 
     /// Hands the subject's data under `processing` to `recipient`: exactly the
@@ -669,7 +668,11 @@ impl Kernel {
                 return Ok(Verdict::Allowed(grant.scopes));
             }
             let denial = Denial::RoleNotAllowed { role: access.role, action };
-            self.audit(tx, access, Event::denied(processing, action.name(), self.register.processing(processing).id.clone(), None, CategorySet::EMPTY, denial))?;
+            self.audit(
+                tx,
+                access,
+                Event::denied(processing, action.name(), self.register.processing(processing).id.clone(), None, CategorySet::EMPTY, denial),
+            )?;
             Ok(Verdict::Denied(denial))
         });
         self.finish(processing, result)
@@ -729,7 +732,13 @@ impl Kernel {
         ask.first_status = action == Action::File && status.is_some();
         self.on_record(access, processing, record, ask, |tx, key, _| {
             let sealed = detail.map(|d| key.seal(&event_context(record, event), d.text.as_bytes())).transpose()?;
-            let row = EventRow { event: event.to_string(), at: access.now, actor: access.actor.clone(), detail: sealed, audience: detail.map(|d| d.audience.name().to_string()) };
+            let row = EventRow {
+                event: event.to_string(),
+                at: access.now,
+                actor: access.actor.clone(),
+                detail: sealed,
+                audience: detail.map(|d| d.audience.name().to_string()),
+            };
             tx.add_event(&record.record, &row, status)?;
             self.refresh_due(tx, processing, record)?;
             Ok(((), None))
@@ -984,7 +993,14 @@ impl Kernel {
     /// Whether the grant's scopes reach `subject` (or `record`, for scopes
     /// of records): `Err` names the relation that is missing. `None` for the
     /// subject is a new one, which only a grant reaching everyone may create.
-    fn reach(&self, tx: &mut dyn Tx, access: &Access, allowed: Allowed, subject: Option<&SubjectId>, record: Option<&RecordId>) -> Result<Result<(), Denial>, KernelError> {
+    fn reach(
+        &self,
+        tx: &mut dyn Tx,
+        access: &Access,
+        allowed: Allowed,
+        subject: Option<&SubjectId>,
+        record: Option<&RecordId>,
+    ) -> Result<Result<(), Denial>, KernelError> {
         if let Some(limit) = access.within
             && let Err(denial) = check_reach(tx, limit, access.subject.as_ref(), subject, record)?
         {
@@ -995,7 +1011,14 @@ impl Kernel {
 
     /// The reason of a hold on `record` (or, without one, on any record of
     /// the subject under `processing`), if one is in force.
-    fn hold_reason(&self, tx: &mut dyn Tx, key: &SubjectKey, processing: ProcessingId, subject: &SubjectId, record: Option<&RecordId>) -> Result<Option<String>, KernelError> {
+    fn hold_reason(
+        &self,
+        tx: &mut dyn Tx,
+        key: &SubjectKey,
+        processing: ProcessingId,
+        subject: &SubjectId,
+        record: Option<&RecordId>,
+    ) -> Result<Option<String>, KernelError> {
         let records: Vec<RecordId> = match record {
             Some(record) => vec![record.clone()],
             None => {
@@ -1086,7 +1109,16 @@ impl Kernel {
     /// assigning an expert is a case handler's `advance`, an authorisation
     /// is `file`d by the person who gives it or by staff.
     #[allow(clippy::too_many_arguments)]
-    pub fn relate(&self, access: &Access, processing: ProcessingId, action: Action, record: &RecordRef, scope: Scope, actor: Option<&SubjectId>, present: bool) -> Result<(), KernelError> {
+    pub fn relate(
+        &self,
+        access: &Access,
+        processing: ProcessingId,
+        action: Action,
+        record: &RecordRef,
+        scope: Scope,
+        actor: Option<&SubjectId>,
+        present: bool,
+    ) -> Result<(), KernelError> {
         let object = if scope.of_record() { record.record.as_str() } else { record.subject.as_str() };
         let actor_key = match (scope, actor) {
             (Scope::Staff, _) => ORGANISATION,
@@ -1271,7 +1303,13 @@ fn categories_of(fields: &[(Category, Value)]) -> Result<CategorySet, KernelErro
 /// missing. One indexed `Tx::related` per relation scope, in the order the
 /// scopes are listed; none for a grant reaching everyone. Public so that
 /// `grondslag bench` times the check the kernel makes rather than a copy.
-pub fn check_reach(tx: &mut dyn Tx, scopes: ScopeSet, actor: Option<&SubjectId>, subject: Option<&SubjectId>, record: Option<&RecordId>) -> Result<Result<(), Denial>, StoreError> {
+pub fn check_reach(
+    tx: &mut dyn Tx,
+    scopes: ScopeSet,
+    actor: Option<&SubjectId>,
+    subject: Option<&SubjectId>,
+    record: Option<&RecordId>,
+) -> Result<Result<(), Denial>, StoreError> {
     let own = subject.is_some() && subject == actor;
     let mut failed: Option<StoreError> = None;
     let reached = reaches(scopes, own, |scope| {

@@ -153,7 +153,9 @@ impl DataDir {
         let mut changes = Vec::new();
         for (name, stored) in rules {
             let processing = name.trim_start_matches(crate::RETENTION_SETTING);
-            let (Some(id), Ok(before)) = (register.processing_id(processing), serde_json::from_slice::<grondslag_register::Retention>(&stored)) else { continue };
+            let (Some(id), Ok(before)) = (register.processing_id(processing), serde_json::from_slice::<grondslag_register::Retention>(&stored)) else {
+                continue;
+            };
             let now = &register.processing(id).retention;
             if *now != before {
                 let records = counts.iter().find(|(p, _)| p == processing).map_or(0, |(_, n)| *n);
@@ -169,7 +171,10 @@ impl DataDir {
         if !self.has_store() {
             return Err(OpenError::DataDir {
                 path: self.database(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no database here; run `grondslag demo --data DIR` or point --data at an existing data directory"),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no database here; run `grondslag demo --data DIR` or point --data at an existing data directory",
+                ),
             });
         }
         // The key must already be there: a fresh one would only make every

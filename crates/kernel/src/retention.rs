@@ -77,7 +77,13 @@ impl Kernel {
         let ask = Ask::new(Action::Write, "hold", record.record.to_string());
         self.on_record(access, processing, record, ask, |tx, key, _| {
             let detail = format!("{reason}; review {review}");
-            let row = EventRow { event: HOLD_PLACED.to_string(), at: access.now, actor: access.actor.clone(), detail: Some(key.seal(&event_context(record, HOLD_PLACED), detail.as_bytes())?), audience: Some(crate::Audience::Staff.name().to_string()) };
+            let row = EventRow {
+                event: HOLD_PLACED.to_string(),
+                at: access.now,
+                actor: access.actor.clone(),
+                detail: Some(key.seal(&event_context(record, HOLD_PLACED), detail.as_bytes())?),
+                audience: Some(crate::Audience::Staff.name().to_string()),
+            };
             tx.add_event(&record.record, &row, None)?;
             self.refresh_due(tx, processing, record)?;
             tx.set_review(&record.record, Some(review))?;
@@ -87,7 +93,14 @@ impl Kernel {
 
     /// Places the same hold on every record the subject has under
     /// `processing` (a hold on a person rather than one item).
-    pub fn hold_subject(&self, access: &Access, processing: ProcessingId, subject: &SubjectId, reason: &str, review: jiff::Timestamp) -> Result<usize, KernelError> {
+    pub fn hold_subject(
+        &self,
+        access: &Access,
+        processing: ProcessingId,
+        subject: &SubjectId,
+        reason: &str,
+        review: jiff::Timestamp,
+    ) -> Result<usize, KernelError> {
         let mut records: Vec<RecordId> = Vec::new();
         let name = &self.register.processing(processing).id;
         self.transact(|tx| {
@@ -144,9 +157,19 @@ impl Kernel {
     /// is still due. `max_batches` stops early (to resume later). Sweeps
     /// on several nodes at once share the work: each batch takes what it
     /// deletes, and no item is taken twice.
-    pub fn sweep(&self, access: &Access, now: jiff::Timestamp, batch: u64, max_batches: Option<u64>, mut progress: impl FnMut(u64)) -> Result<Vec<Certificate>, KernelError> {
+    pub fn sweep(
+        &self,
+        access: &Access,
+        now: jiff::Timestamp,
+        batch: u64,
+        max_batches: Option<u64>,
+        mut progress: impl FnMut(u64),
+    ) -> Result<Vec<Certificate>, KernelError> {
         if access.role != Role::System {
-            return Err(KernelError::Denied { processing: "retention".to_string(), denial: Denial::RoleNotAllowed { role: access.role, action: Action::Erase } });
+            return Err(KernelError::Denied {
+                processing: "retention".to_string(),
+                denial: Denial::RoleNotAllowed { role: access.role, action: Action::Erase },
+            });
         }
         let mut certificates = Vec::new();
         let mut deleted = 0;
@@ -170,7 +193,8 @@ impl Kernel {
                 for certificate in &batch_certificates {
                     let id = self.processing(&certificate.processing)?;
                     let mut event = Event::allowed(id, "retention_sweep", format!("{} records", certificate.records), None, CategorySet::EMPTY);
-                    event.reason = format!("deletion certificate: {} record(s) due between {} and {}", certificate.records, certificate.due_from, certificate.due_until);
+                    event.reason =
+                        format!("deletion certificate: {} record(s) due between {} and {}", certificate.records, certificate.due_from, certificate.due_until);
                     self.audit(tx, access, event)?;
                 }
                 Ok(Verdict::Allowed(()))

@@ -5,7 +5,9 @@ use grondslag_audit::Entry;
 use grondslag_register::{Action, Category, CategorySet, ProcessingId};
 use grondslag_store::{DisclosureRow, Erased};
 
-use crate::{Access, Ask, Denial, Event, Kernel, KernelError, RecordEvent, RecordId, RecordRef, RecordView, SubjectId, Value, Verdict, erase_one, parse_entry, values};
+use crate::{
+    Access, Ask, Denial, Event, Kernel, KernelError, RecordEvent, RecordId, RecordRef, RecordView, SubjectId, Value, Verdict, erase_one, parse_entry, values,
+};
 
 /// What an access export holds: the data, where it went, who looked.
 #[derive(Debug)]
@@ -58,7 +60,10 @@ impl Kernel {
         self.require_rights_process(access, rights, &record.subject, "rights_erase")?;
         let ask = Ask::new(Action::Handle, "rights_erase", record.record.to_string()).unless_held();
         let erased = self.on_subject(access, rights, &record.subject, Some(&record.record), ask, |tx, _, _| {
-            let row = tx.record(&record.record)?.filter(|row| row.subject == record.subject).ok_or_else(|| KernelError::RecordMismatch { record: record.record.clone() })?;
+            let row = tx
+                .record(&record.record)?
+                .filter(|row| row.subject == record.subject)
+                .ok_or_else(|| KernelError::RecordMismatch { record: record.record.clone() })?;
             let (erased, shredded) = erase_one(tx, record)?;
             Ok((erased, Some(format!("{why}: erased a record of {}{shredded}", row.processing))))
         })?;
@@ -74,7 +79,10 @@ impl Kernel {
         let prepared = values::prepare(category, value)?;
         let ask = Ask::new(Action::Handle, "rectify", format!("{}:{category}", record.record)).categories(CategorySet::EMPTY.with(category));
         self.on_subject(access, rights, &record.subject, Some(&record.record), ask, |tx, key, _| {
-            let row = tx.record(&record.record)?.filter(|row| row.subject == record.subject).ok_or_else(|| KernelError::RecordMismatch { record: record.record.clone() })?;
+            let row = tx
+                .record(&record.record)?
+                .filter(|row| row.subject == record.subject)
+                .ok_or_else(|| KernelError::RecordMismatch { record: record.record.clone() })?;
             let holder = self.processing(&row.processing)?;
             if !self.register.processing(holder).categories.contains(category) {
                 return Err(KernelError::Denied { processing: row.processing.clone(), denial: Denial::Undeclared(category) });
@@ -114,7 +122,14 @@ impl Kernel {
     /// processing `to` declares, as a new record of the same subject. Only a
     /// processing whose basis is further processing, which the register
     /// accepts only with a compatibility assessment, may receive it.
-    pub fn further_use(&self, access: &Access, from: ProcessingId, to: ProcessingId, record: &RecordRef, wanted: CategorySet) -> Result<RecordRef, KernelError> {
+    pub fn further_use(
+        &self,
+        access: &Access,
+        from: ProcessingId,
+        to: ProcessingId,
+        record: &RecordRef,
+        wanted: CategorySet,
+    ) -> Result<RecordRef, KernelError> {
         let target = self.register.processing(to);
         if target.basis != grondslag_register::Basis::FurtherProcessing || target.compatibility.is_none() {
             let denial = Denial::NoCompatibilityAssessment;

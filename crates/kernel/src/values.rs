@@ -83,10 +83,7 @@ fn postcode_city(text: &str) -> Result<String, InvalidValue> {
         .or_else(|_| Postcode::parse(&text[..compact_len]).map(|p| (p, &text[compact_len..])))?;
     let city = city.trim();
     if city.is_empty() {
-        return Err(InvalidValue {
-            field: "postcode_city",
-            reason: format!("'{text}' has a postcode but no place; write e.g. '9726 AD Groningen'"),
-        });
+        return Err(InvalidValue { field: "postcode_city", reason: format!("'{text}' has a postcode but no place; write e.g. '9726 AD Groningen'") });
     }
     Ok(format!("{} {city}", postcode.as_str()))
 }
@@ -94,10 +91,7 @@ fn postcode_city(text: &str) -> Result<String, InvalidValue> {
 /// An argon2id hash of `password`, as the kernel stores `password` categories.
 pub fn hash_password(password: &str) -> Result<String, KernelError> {
     let salt = SaltString::generate(&mut OsRng);
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| KernelError::PasswordHash(e.to_string()))
+    argon2::Argon2::default().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string()).map_err(|e| KernelError::PasswordHash(e.to_string()))
 }
 
 /// Whether `password` matches a hash the kernel stored for a `password`

@@ -40,7 +40,12 @@ fn written(role: Role) -> impl Strategy<Value = Written> {
     } else {
         &[Scope::Own, Scope::Represented, Scope::Assigned, Scope::Coached, Scope::All]
     };
-    (subset(Action::ALL, 1), subset(scopes, 1), subset(&CATEGORIES, 1)).prop_map(move |(actions, scopes, categories)| Written { role, actions, scopes, categories })
+    (subset(Action::ALL, 1), subset(scopes, 1), subset(&CATEGORIES, 1)).prop_map(move |(actions, scopes, categories)| Written {
+        role,
+        actions,
+        scopes,
+        categories,
+    })
 }
 
 fn processing() -> impl Strategy<Value = Processing> {
@@ -85,7 +90,13 @@ title = "t"
             names(&p.categories)
         ));
         for g in &p.grants {
-            text.push_str(&format!("{} = {{ actions = [{}], scope = [{}], categories = [{}] }}\n", g.role, names(&g.actions), names(&g.scopes), names(&g.categories)));
+            text.push_str(&format!(
+                "{} = {{ actions = [{}], scope = [{}], categories = [{}] }}\n",
+                g.role,
+                names(&g.actions),
+                names(&g.scopes),
+                names(&g.categories)
+            ));
         }
     }
     text

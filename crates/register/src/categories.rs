@@ -23,16 +23,10 @@ const WORDS: usize = Category::ALL.len().div_ceil(u64::BITS as usize);
 // words, and a category's bit is its position in `Category::ALL`, so that
 // iterating bits in order is iterating the taxonomy in order.
 const _: () = {
-    assert!(
-        Category::ALL.len() <= Bits::<WORDS>::CAPACITY,
-        "CategorySet has fewer bits than the taxonomy has categories",
-    );
+    assert!(Category::ALL.len() <= Bits::<WORDS>::CAPACITY, "CategorySet has fewer bits than the taxonomy has categories",);
     let mut i = 0;
     while i < Category::ALL.len() {
-        assert!(
-            Category::ALL[i].index() == i,
-            "Category::ALL must list the categories in declaration order",
-        );
+        assert!(Category::ALL[i].index() == i, "Category::ALL must list the categories in declaration order",);
         i += 1;
     }
 };

@@ -63,15 +63,8 @@ impl<'a> Sink<'a> {
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = self.source[line_start..offset].chars().count() + 1;
-        let snippet = self.source[line_start..]
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        self.diagnostics.push((
-            offset,
-            Diagnostic { line, column, message: message.into(), help, snippet },
-        ));
+        let snippet = self.source[line_start..].lines().next().unwrap_or_default().to_string();
+        self.diagnostics.push((offset, Diagnostic { line, column, message: message.into(), help, snippet }));
     }
 
     pub(crate) fn into_error(mut self, file: &str) -> Option<RegisterError> {
@@ -79,18 +72,12 @@ impl<'a> Sink<'a> {
             return None;
         }
         self.diagnostics.sort_by_key(|(offset, _)| *offset);
-        Some(RegisterError {
-            file: file.to_string(),
-            diagnostics: self.diagnostics.into_iter().map(|(_, d)| d).collect(),
-        })
+        Some(RegisterError { file: file.to_string(), diagnostics: self.diagnostics.into_iter().map(|(_, d)| d).collect() })
     }
 }
 
 /// The closest candidate by edit distance, if it is close enough to be a typo.
-pub(crate) fn did_you_mean<'c>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'c str>,
-) -> Option<&'c str> {
+pub(crate) fn did_you_mean<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
     candidates
         .into_iter()
         .map(|c| (edit_distance(word, c), c))
@@ -105,7 +92,17 @@ fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let width = b.len() + 1;
-    let mut d: Vec<usize> = (0..(a.len() + 1) * width).map(|i| if i < width { i } else if i % width == 0 { i / width } else { 0 }).collect();
+    let mut d: Vec<usize> = (0..(a.len() + 1) * width)
+        .map(|i| {
+            if i < width {
+                i
+            } else if i % width == 0 {
+                i / width
+            } else {
+                0
+            }
+        })
+        .collect();
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);

@@ -82,11 +82,8 @@ impl Retention {
             },
             Retention::Permanent { .. } => Due::Never,
             Retention::PerItem { default } => {
-                let own = facts
-                    .iter()
-                    .rev()
-                    .find_map(|(e, _)| e.strip_prefix(ITEM_TERM).and_then(Duration::parse))
-                    .map(|duration| Term { duration, setting: None });
+                let own =
+                    facts.iter().rev().find_map(|(e, _)| e.strip_prefix(ITEM_TERM).and_then(Duration::parse)).map(|duration| Term { duration, setting: None });
                 match last(facts, RECORDED) {
                     Some(at) => Due::At(add_term(at, own.as_ref().unwrap_or(default))),
                     None => Due::WaitingFor(RECORDED.to_string()),
@@ -155,7 +152,8 @@ mod tests {
     // req: E11
     #[test]
     fn a_message_is_due_when_the_sender_is_satisfied_or_after_the_quiet_period() {
-        let rule = Retention::UntilEvent { event: "answered_and_satisfied".to_string(), fallback: Some(("answered".to_string(), term(4, DurationUnit::Weeks))) };
+        let rule =
+            Retention::UntilEvent { event: "answered_and_satisfied".to_string(), fallback: Some(("answered".to_string(), term(4, DurationUnit::Weeks))) };
         assert_eq!(rule.due(&[("received", ts("2026-11-01T00:00:00Z"))]), Due::WaitingFor("answered_and_satisfied".to_string()));
         let answered = ("answered", ts("2026-11-02T10:00:00Z"));
         assert_eq!(rule.due(&[answered]), Due::At(ts("2026-11-30T10:00:00Z")));

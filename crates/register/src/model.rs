@@ -73,9 +73,7 @@ impl Register {
 
     /// Distinct categories used anywhere in the register.
     pub fn categories_used(&self) -> CategorySet {
-        self.processings
-            .iter()
-            .fold(CategorySet::EMPTY, |set, p| set.union(p.categories))
+        self.processings.iter().fold(CategorySet::EMPTY, |set, p| set.union(p.categories))
     }
 }
 
@@ -252,15 +250,8 @@ pub enum Basis {
 
 impl Basis {
     /// Every basis's register name, for errors that list the choices.
-    pub const NAMES: [&'static str; 7] = [
-        "consent",
-        "contract",
-        "legal_obligation",
-        "vital_interest",
-        "public_task",
-        "legitimate_interest",
-        "further_processing",
-    ];
+    pub const NAMES: [&'static str; 7] =
+        ["consent", "contract", "legal_obligation", "vital_interest", "public_task", "legitimate_interest", "further_processing"];
 
     /// The basis by its register name.
     pub fn from_name(name: &str) -> Option<Basis> {
@@ -541,10 +532,7 @@ pub struct Processing {
     pub version: String,
 }
 
-fn serialize_grants<S: serde::Serializer>(
-    grants: &[RoleGrants; Role::ALL.len()],
-    s: S,
-) -> Result<S::Ok, S::Error> {
+fn serialize_grants<S: serde::Serializer>(grants: &[RoleGrants; Role::ALL.len()], s: S) -> Result<S::Ok, S::Error> {
     s.collect_map(Role::ALL.iter().zip(grants.iter()).filter(|(_, g)| g.iter().any(|g| g.is_granted())).map(|(r, g)| {
         let actions: std::collections::BTreeMap<&str, &Grant> =
             Action::ALL.iter().zip(g.iter()).filter(|(_, g)| g.is_granted()).map(|(a, g)| (a.name(), g)).collect();
@@ -565,9 +553,6 @@ impl Processing {
 
     /// The categories `recipient` receives under this processing, if it receives any.
     pub fn disclosure_to(&self, recipient: RecipientId) -> Option<CategorySet> {
-        self.disclosures
-            .iter()
-            .find(|d| d.recipient_id == recipient)
-            .map(|d| d.categories)
+        self.disclosures.iter().find(|d| d.recipient_id == recipient).map(|d| d.categories)
     }
 }

@@ -16,8 +16,8 @@ use toml::Spanned;
 use crate::categories::CategorySet;
 use crate::diagnostic::{RegisterError, Sink, did_you_mean};
 use crate::model::{
-    Basis, Contact, Disclosure, Duration, Grant, Meta, NamedTerm, Processing, ProcessingId,
-    Recipient, RecipientId, RecipientKind, Register, Retention, RoleGrants, Section, Statement, Term,
+    Basis, Contact, Disclosure, Duration, Grant, Meta, NamedTerm, Processing, ProcessingId, Recipient, RecipientId, RecipientKind, Register, Retention,
+    RoleGrants, Section, Statement, Term,
 };
 use crate::taxonomy::{Action, Category, Role, Scope, ScopeSet};
 
@@ -237,7 +237,9 @@ impl<'de> Deserialize<'de> for RawGrants {
                 match (actions.is_empty(), tables.is_empty()) {
                     (_, true) => Ok(RawGrants(vec![RawGrant { actions, scopes: None, categories: None }])),
                     (true, false) => Ok(RawGrants(tables)),
-                    (false, false) => Err(de::Error::custom("a grant is either a list of actions or a list of tables, not both; write the actions into a table with its `scope`")),
+                    (false, false) => Err(de::Error::custom(
+                        "a grant is either a list of actions or a list of tables, not both; write the actions into a table with its `scope`",
+                    )),
                 }
             }
 
@@ -258,10 +260,7 @@ pub fn parse(file: &str, source: &str) -> Result<Register, RegisterError> {
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
             sink.error(span, e.message().trim().to_string(), Some(syntax_help(e.message())));
-            return Err(sink.into_error(file).unwrap_or_else(|| RegisterError {
-                file: file.to_string(),
-                diagnostics: Vec::new(),
-            }));
+            return Err(sink.into_error(file).unwrap_or_else(|| RegisterError { file: file.to_string(), diagnostics: Vec::new() }));
         }
     };
     let register = Builder { sink: &mut sink }.build(raw);
@@ -297,11 +296,8 @@ impl Builder<'_, '_> {
         let terms = self.terms(&raw.terms);
         let sections = self.sections(&raw.section);
         let recipients = self.recipients(&raw.recipient);
-        let recipient_index: HashMap<String, RecipientId> = recipients
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| Some((r.id.clone(), RecipientId(u16::try_from(i).ok()?))))
-            .collect();
+        let recipient_index: HashMap<String, RecipientId> =
+            recipients.iter().enumerate().filter_map(|(i, r)| Some((r.id.clone(), RecipientId(u16::try_from(i).ok()?)))).collect();
 
         let mut seen = HashSet::new();
         let mut processings = Vec::new();
@@ -309,26 +305,16 @@ impl Builder<'_, '_> {
             self.check_id(&p.id, "processing");
             self.check_req(&p.req);
             if !seen.insert(p.id.get_ref().clone()) {
-                self.error(
-                    p.id.span(),
-                    format!("duplicate processing id `{}`", p.id.get_ref()),
-                    Some("give every processing its own id".to_string()),
-                );
+                self.error(p.id.span(), format!("duplicate processing id `{}`", p.id.get_ref()), Some("give every processing its own id".to_string()));
             }
-            if let Some(processing) =
-                self.processing(p, &raw.register.controller, &terms, &sections, &recipients, &recipient_index)
-            {
+            if let Some(processing) = self.processing(p, &raw.register.controller, &terms, &sections, &recipients, &recipient_index) {
                 processings.push(processing);
             }
         }
         if processings.len() > usize::from(u16::MAX) {
             self.error(0..0, "too many processings", None);
         }
-        let processing_index = processings
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| Some((p.id.clone(), ProcessingId(u16::try_from(i).ok()?))))
-            .collect();
+        let processing_index = processings.iter().enumerate().filter_map(|(i, p)| Some((p.id.clone(), ProcessingId(u16::try_from(i).ok()?)))).collect();
         Some(Register {
             meta: Meta {
                 controller: raw.register.controller,
@@ -350,11 +336,7 @@ impl Builder<'_, '_> {
         match date.get_ref().parse::<jiff::civil::Date>() {
             Ok(d) => Some(d),
             Err(_) => {
-                self.error(
-                    date.span(),
-                    format!("`{}` is not a date", date.get_ref()),
-                    Some("write the date as YYYY-MM-DD, e.g. 2024-05-01".to_string()),
-                );
+                self.error(date.span(), format!("`{}` is not a date", date.get_ref()), Some("write the date as YYYY-MM-DD, e.g. 2024-05-01".to_string()));
                 None
             }
         }
@@ -377,9 +359,7 @@ impl Builder<'_, '_> {
     fn check_req(&mut self, req: &Name) {
         let text = req.get_ref();
         let mut chars = text.chars();
-        let valid = matches!(chars.next(), Some('E' | 'I' | 'K'))
-            && text.len() > 1
-            && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '.');
+        let valid = matches!(chars.next(), Some('E' | 'I' | 'K')) && text.len() > 1 && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '.');
         if !valid {
             self.error(
                 req.span(),
@@ -413,11 +393,7 @@ impl Builder<'_, '_> {
     fn statement(&mut self, name: &Name) -> Option<Statement> {
         let statement = Statement::from_name(name.get_ref());
         if statement.is_none() {
-            self.error(
-                name.span(),
-                format!("unknown statement `{}`", name.get_ref()),
-                Some("use \"public\", \"staff\" or \"kcc\"".to_string()),
-            );
+            self.error(name.span(), format!("unknown statement `{}`", name.get_ref()), Some("use \"public\", \"staff\" or \"kcc\"".to_string()));
         }
         statement
     }
@@ -464,11 +440,7 @@ impl Builder<'_, '_> {
             self.check_id(&r.id, "recipient");
             self.check_req(&r.req);
             if !seen.insert(r.id.get_ref().clone()) {
-                self.error(
-                    r.id.span(),
-                    format!("duplicate recipient id `{}`", r.id.get_ref()),
-                    Some("give every recipient its own id".to_string()),
-                );
+                self.error(r.id.span(), format!("duplicate recipient id `{}`", r.id.get_ref()), Some("give every recipient its own id".to_string()));
             }
             let kind = RecipientKind::from_name(r.kind.get_ref());
             if kind.is_none() {
@@ -662,13 +634,7 @@ impl Builder<'_, '_> {
         self.categories(names).intersection(declared)
     }
 
-    fn disclosures(
-        &mut self,
-        p: &RawProcessing,
-        declared: CategorySet,
-        recipients: &[Recipient],
-        index: &HashMap<String, RecipientId>,
-    ) -> Vec<Disclosure> {
+    fn disclosures(&mut self, p: &RawProcessing, declared: CategorySet, recipients: &[Recipient], index: &HashMap<String, RecipientId>) -> Vec<Disclosure> {
         let mut disclosures = Vec::new();
         for (recipient_name, names) in &p.recipients {
             let Some(&recipient_id) = index.get(recipient_name) else {
@@ -696,10 +662,7 @@ impl Builder<'_, '_> {
                     );
                 }
             }
-            let categories = self
-                .categories(names.get_ref())
-                .intersection(declared)
-                .intersection(recipient.categories);
+            let categories = self.categories(names.get_ref()).intersection(declared).intersection(recipient.categories);
             disclosures.push(Disclosure { recipient: recipient_name.clone(), recipient_id, categories });
         }
         disclosures

@@ -49,12 +49,20 @@ enum Block {
     /// `anchor` makes the heading an entry of the table of contents; `tag`
     /// is the requirement id, shown small so the privacy officer can trace
     /// the text to the rule it encodes.
-    Heading { level: u8, text: String, anchor: Option<String>, tag: Option<String> },
+    Heading {
+        level: u8,
+        text: String,
+        anchor: Option<String>,
+        tag: Option<String>,
+    },
     Paragraph(String),
     /// A label in bold followed by text on the same line.
     Field(&'static str, String),
     List(Vec<String>),
-    Table { header: [&'static str; 5], rows: Vec<[String; 5]> },
+    Table {
+        header: [&'static str; 5],
+        rows: Vec<[String; 5]>,
+    },
     /// Where the table of contents goes; each writer builds it from the
     /// anchored headings.
     Contents,
@@ -83,18 +91,11 @@ fn anchored(text: String, anchor: String) -> Block {
     Block::Heading { level: 2, text, anchor: Some(anchor), tag: None }
 }
 
-const MONTHS: [&str; 12] = [
-    "januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december",
-];
+const MONTHS: [&str; 12] = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"];
 
 /// "1 mei 2024": the date as a Dutch reader writes it.
 fn dutch_date(date: jiff::civil::Date) -> String {
-    let month = usize::try_from(date.month())
-        .ok()
-        .and_then(|m| m.checked_sub(1))
-        .and_then(|m| MONTHS.get(m))
-        .copied()
-        .unwrap_or("?");
+    let month = usize::try_from(date.month()).ok().and_then(|m| m.checked_sub(1)).and_then(|m| MONTHS.get(m)).copied().unwrap_or("?");
     format!("{} {month} {}", date.day(), date.year())
 }
 
@@ -108,11 +109,7 @@ fn document(register: &Register, statement: Statement) -> Document {
     };
     let mut blocks = vec![
         Block::Field("Verwerkingsverantwoordelijke:", controller.to_string()),
-        Block::Paragraph(format!(
-            "Versie {}, vastgesteld op {}.",
-            register.meta.version,
-            dutch_date(register.meta.date)
-        )),
+        Block::Paragraph(format!("Versie {}, vastgesteld op {}.", register.meta.version, dutch_date(register.meta.date))),
         Block::Paragraph(
             "Deze verklaring is gemaakt uit het register van verwerkingen dat de software zelf afdwingt: \
              wat hier staat, is wat het systeem toestaat. Wijzigt het register, dan krijgt deze verklaring \
@@ -139,12 +136,7 @@ fn document(register: &Register, statement: Statement) -> Document {
 }
 
 fn processing_blocks(register: &Register, controller: &str, p: &Processing, blocks: &mut Vec<Block>) {
-    blocks.push(Block::Heading {
-        level: 3,
-        text: p.name.clone(),
-        anchor: None,
-        tag: Some(p.req.clone()),
-    });
+    blocks.push(Block::Heading { level: 3, text: p.name.clone(), anchor: None, tag: Some(p.req.clone()) });
     blocks.push(Block::Paragraph(p.purpose.clone()));
     if p.controller != controller {
         blocks.push(Block::Field("Verwerkingsverantwoordelijke:", p.controller.clone()));
@@ -202,9 +194,7 @@ fn processing_blocks(register: &Register, controller: &str, p: &Processing, bloc
     }
     blocks.push(Block::Field("Hoe lang bewaren wij je gegevens?", retention_nl(&p.retention)));
     if p.save_and_resume {
-        blocks.push(Block::Paragraph(
-            "Een aanvraag die je nog niet hebt afgerond, bewaren wij zodat je later verder kunt gaan.".to_string(),
-        ));
+        blocks.push(Block::Paragraph("Een aanvraag die je nog niet hebt afgerond, bewaren wij zodat je later verder kunt gaan.".to_string()));
     }
     if let Some(dpia) = &p.dpia {
         blocks.push(Block::Paragraph(format!(
@@ -268,11 +258,7 @@ fn category_label(category: Category, optional: CategorySet) -> String {
     if category.sensitivity() == Sensitivity::Special {
         notes.push("bijzonder persoonsgegeven");
     }
-    if notes.is_empty() {
-        category.label_nl().to_string()
-    } else {
-        format!("{} ({})", category.label_nl(), notes.join(", "))
-    }
+    if notes.is_empty() { category.label_nl().to_string() } else { format!("{} ({})", category.label_nl(), notes.join(", ")) }
 }
 
 fn labels(categories: CategorySet) -> String {
@@ -634,7 +620,10 @@ analysis = "PIA"
             assert!(text.contains("NAM (derde partij): straat en huisnummer<") || text.contains("NAM (derde partij): straat en huisnummer\n"), "{format:?}");
             assert!(!text.contains("NAM (derde partij): voor- en achternaam"), "{format:?}");
             assert!(text.contains("gegevens over gezondheid (optioneel, bijzonder persoonsgegeven)"), "{format:?}");
-            assert!(text.contains("taak van algemeen belang (AVG art. 6 lid 1 sub e); TwG art. 2 lid 3; voor bijzondere persoonsgegevens: AVG art. 9 lid 2 sub g"), "{format:?}");
+            assert!(
+                text.contains("taak van algemeen belang (AVG art. 6 lid 1 sub e); TwG art. 2 lid 3; voor bijzondere persoonsgegevens: AVG art. 9 lid 2 sub g"),
+                "{format:?}"
+            );
             assert!(text.contains("28 dagen na de opname."), "{format:?}");
             assert!(text.contains("20 jaar (instelling "), "{format:?}");
             assert!(text.contains("Tot je je toestemming intrekt; daarna verwijderen wij de gegevens direct."), "{format:?}");

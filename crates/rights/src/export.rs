@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use grondslag_kernel::{Access, Kernel, KernelError, SubjectExport, SubjectId, Value};
-use grondslag_register::{Category, Register};
 use grondslag_register::render::retention_nl;
+use grondslag_register::{Category, Register};
 use serde::Serialize;
 
 /// An access report (art. 15): what is kept about a person, where it went, and who looked.
@@ -173,13 +173,7 @@ pub fn report(register: &Register, export: &SubjectExport, generated_at: jiff::T
             outcome: format!("{:?}", e.outcome).to_lowercase(),
         })
         .collect();
-    AccessReport {
-        generated_at,
-        controller: register.meta.controller.clone(),
-        statement_version: register.meta.version.clone(),
-        processings,
-        accesses,
-    }
+    AccessReport { generated_at, controller: register.meta.controller.clone(), statement_version: register.meta.version.clone(), processings, accesses }
 }
 
 fn escape(text: &str) -> String {
@@ -188,11 +182,19 @@ fn escape(text: &str) -> String {
 
 /// The report as a readable Dutch page.
 pub fn html(report: &AccessReport) -> String {
-    let mut out = String::from("<!doctype html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n<title>Inzage in je gegevens</title>\n</head>\n<body>\n");
-    let _ = writeln!(out, "<h1>Inzage in je gegevens</h1>\n<p>{} — gemaakt op {}, volgens privacyverklaring versie {}.</p>", escape(&report.controller), report.generated_at, escape(&report.statement_version));
+    let mut out =
+        String::from("<!doctype html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n<title>Inzage in je gegevens</title>\n</head>\n<body>\n");
+    let _ = writeln!(
+        out,
+        "<h1>Inzage in je gegevens</h1>\n<p>{} — gemaakt op {}, volgens privacyverklaring versie {}.</p>",
+        escape(&report.controller),
+        report.generated_at,
+        escape(&report.statement_version)
+    );
     for part in &report.processings {
         let _ = writeln!(out, "<h2>{}</h2>\n<p>{}</p>", escape(&part.name), escape(&part.purpose));
-        let _ = writeln!(out, "<p><strong>Grondslag</strong> {}</p>\n<p><strong>Bewaartermijn</strong> {}</p>", escape(&part.legal_basis), escape(&part.retention));
+        let _ =
+            writeln!(out, "<p><strong>Grondslag</strong> {}</p>\n<p><strong>Bewaartermijn</strong> {}</p>", escape(&part.legal_basis), escape(&part.retention));
         for item in &part.items {
             out.push_str("<table>\n");
             for (category, value) in item {

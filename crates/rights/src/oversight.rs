@@ -74,10 +74,7 @@ pub fn retention(kernel: &Kernel, access: &Access) -> Result<RetentionOverview, 
             RetentionLine { processing, records, held, next_due }
         })
         .collect();
-    let overdue_reviews = kernel
-        .overdue_reviews(access.now)?
-        .into_iter()
-        .map(|(processing, record, review_at)| OverdueReview { processing, record, review_at })
-        .collect();
+    let overdue_reviews =
+        kernel.overdue_reviews(access.now)?.into_iter().map(|(processing, record, review_at)| OverdueReview { processing, record, review_at }).collect();
     Ok(RetentionOverview { processings, overdue_reviews })
 }

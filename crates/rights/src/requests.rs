@@ -73,7 +73,9 @@ impl RightKind {
 #[derive(Debug, thiserror::Error)]
 #[allow(missing_docs)] // each variant is documented by its #[error] message
 pub enum RequestError {
-    #[error("unknown request kind `{0}`; use access, explanation, rectification, erasure, restriction, portability, objection, withdraw_consent or opt_out_of_approach")]
+    #[error(
+        "unknown request kind `{0}`; use access, explanation, rectification, erasure, restriction, portability, objection, withdraw_consent or opt_out_of_approach"
+    )]
     UnknownKind(String),
     #[error("the requester's identity has not been verified; verify it first (method, by whom) — nothing is answered or changed before")]
     IdentityNotVerified,
@@ -146,7 +148,15 @@ impl<'k> Requests<'k> {
         }
         let fields = [(Category::Name, Value::text(requester)), (Category::FreeText, Value::text(kind.name()))];
         let request = self.kernel.write(access, self.processing, Some(subject), None, &fields)?;
-        self.kernel.record_event(access, self.processing, &request, Action::File, "received", Some("awaiting_identity"), Some(Detail::to(Category::FreeText, kind.name())))?;
+        self.kernel.record_event(
+            access,
+            self.processing,
+            &request,
+            Action::File,
+            "received",
+            Some("awaiting_identity"),
+            Some(Detail::to(Category::FreeText, kind.name())),
+        )?;
         if let Some(processing) = concerns {
             self.kernel.record_event(access, self.processing, &request, Action::File, "concerns", None, Some(Detail::to(Category::FreeText, processing)))?;
         }
@@ -157,7 +167,15 @@ impl<'k> Requests<'k> {
     /// Records how the requester's identity was verified, and by whom.
     pub fn verify_identity(&self, access: &Access, request: &RecordRef, method: &str) -> Result<RequestState, RequestError> {
         let detail = format!("{method}; verified by {}", access.actor);
-        self.kernel.record_event(access, self.processing, request, Action::Handle, "identity_verified", Some("open"), Some(Detail::to(Category::FreeText, &detail)))?;
+        self.kernel.record_event(
+            access,
+            self.processing,
+            request,
+            Action::Handle,
+            "identity_verified",
+            Some("open"),
+            Some(Detail::to(Category::FreeText, &detail)),
+        )?;
         self.state(access, request)
     }
 
@@ -167,7 +185,15 @@ impl<'k> Requests<'k> {
         self.kernel.check_record(access, self.processing, request, Action::Handle)?;
         let state = self.state(access, request)?;
         let due = terms::extend(state.received, months, reason, terms::amsterdam_date(access.now))?;
-        self.kernel.record_event(access, self.processing, request, Action::Handle, "extended", None, Some(Detail::to(Category::FreeText, &format!("{due}; {reason}"))))?;
+        self.kernel.record_event(
+            access,
+            self.processing,
+            request,
+            Action::Handle,
+            "extended",
+            None,
+            Some(Detail::to(Category::FreeText, &format!("{due}; {reason}"))),
+        )?;
         self.state(access, request)
     }
 
@@ -202,11 +228,8 @@ impl<'k> Requests<'k> {
         let received = events.iter().find(|e| e.event == "received").ok_or_else(|| RequestError::NotARequest(request.to_string()))?;
         let kind = received.detail.as_deref().and_then(RightKind::from_name).ok_or_else(|| RequestError::NotARequest(request.to_string()))?;
         let received_on = terms::amsterdam_date(received.at);
-        let extended = events
-            .iter()
-            .filter(|e| e.event == "extended")
-            .filter_map(|e| e.detail.as_deref()?.split(';').next()?.trim().parse::<Date>().ok())
-            .max();
+        let extended =
+            events.iter().filter(|e| e.event == "extended").filter_map(|e| e.detail.as_deref()?.split(';').next()?.trim().parse::<Date>().ok()).max();
         Ok(RequestState {
             request: request.clone(),
             kind,
@@ -237,10 +260,8 @@ impl<'k> Requests<'k> {
     pub fn of_subject(&self, access: &Access, subject: &SubjectId) -> Result<Vec<RequestState>, RequestError> {
         // Asking for the kind is enough to find them; the state comes from the events.
         let views = self.kernel.read(access, self.processing, subject, CategorySet::EMPTY.with(Category::FreeText))?;
-        let mut list = views
-            .into_iter()
-            .map(|view| self.state(access, &RecordRef { subject: subject.clone(), record: view.record }))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut list =
+            views.into_iter().map(|view| self.state(access, &RecordRef { subject: subject.clone(), record: view.record })).collect::<Result<Vec<_>, _>>()?;
         list.sort_by_key(|r| std::cmp::Reverse(r.received));
         Ok(list)
     }
@@ -322,7 +343,15 @@ fn held(events: &[grondslag_kernel::RecordEvent]) -> bool {
 
 impl Requests<'_> {
     fn close(&self, access: &Access, request: &RecordRef, certificate: &str) -> Result<(), RequestError> {
-        self.kernel.record_event(access, self.processing, request, Action::Handle, "answered", Some("answered"), Some(Detail::to(Category::FreeText, certificate)))?;
+        self.kernel.record_event(
+            access,
+            self.processing,
+            request,
+            Action::Handle,
+            "answered",
+            Some("answered"),
+            Some(Detail::to(Category::FreeText, certificate)),
+        )?;
         Ok(())
     }
 
@@ -354,7 +383,11 @@ impl Requests<'_> {
         answer.erased.dedup();
         answer.kept.sort();
         answer.kept.dedup();
-        let certificate = format!("erasure certificate: erased records of [{}]; kept records of [{}]", answer.erased.join(", "), answer.kept.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", "));
+        let certificate = format!(
+            "erasure certificate: erased records of [{}]; kept records of [{}]",
+            answer.erased.join(", "),
+            answer.kept.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", ")
+        );
         self.close(access, request, &certificate)?;
         Ok(answer)
     }
@@ -389,15 +422,14 @@ impl Requests<'_> {
                 rectified.records += 1;
             }
         }
-        rectified.notify = export
-            .disclosures
-            .iter()
-            .filter(|d| d.categories.split(", ").any(|c| c == category.name()))
-            .map(|d| d.recipient.clone())
-            .collect();
+        rectified.notify = export.disclosures.iter().filter(|d| d.categories.split(", ").any(|c| c == category.name())).map(|d| d.recipient.clone()).collect();
         rectified.notify.sort();
         rectified.notify.dedup();
-        self.close(access, request, &format!("{category} rectified in {} record(s); recipients to notify: {}", rectified.records, rectified.notify.join(", ")))?;
+        self.close(
+            access,
+            request,
+            &format!("{category} rectified in {} record(s); recipients to notify: {}", rectified.records, rectified.notify.join(", ")),
+        )?;
         Ok(rectified)
     }
 
@@ -414,7 +446,14 @@ impl Requests<'_> {
                 let items = view.fields.iter().filter_map(|(c, v)| v.as_text().map(|t| (c.name(), t.to_string()))).collect();
                 portable.entry(p.id.clone()).or_default().push(items);
             } else if id != self.processing && !not_portable.iter().any(|(n, _): &(String, String)| n == &p.id) {
-                not_portable.push((p.id.clone(), format!("art. 20 geldt alleen bij toestemming of een overeenkomst; deze verwerking rust op: {} ({})", p.basis.label_nl(), p.basis.avg_article())));
+                not_portable.push((
+                    p.id.clone(),
+                    format!(
+                        "art. 20 geldt alleen bij toestemming of een overeenkomst; deze verwerking rust op: {} ({})",
+                        p.basis.label_nl(),
+                        p.basis.avg_article()
+                    ),
+                ));
             }
         }
         let zip = archive(&portable).map_err(RequestError::Archive)?;
@@ -437,12 +476,29 @@ impl Requests<'_> {
     pub fn object(&self, access: &Access, request: &RecordRef, processing: &str, grounds: &str, outcome: &str) -> Result<(), RequestError> {
         let export = self.export(access, request)?;
         self.kernel.processing(processing)?;
-        self.kernel.record_event(access, self.processing, request, Action::Handle, "objection_weighed", None, Some(Detail::to(Category::FreeText, &format!("{processing}: {grounds} — {outcome}"))))?;
+        self.kernel.record_event(
+            access,
+            self.processing,
+            request,
+            Action::Handle,
+            "objection_weighed",
+            None,
+            Some(Detail::to(Category::FreeText, &format!("{processing}: {grounds} — {outcome}"))),
+        )?;
         if processing == "benaderen" {
-            let address = export.records.iter().find_map(|v| Some((v.get(Category::Address)?.as_text()?.to_string(), v.get(Category::PostcodeCity)?.as_text()?.to_string())));
+            let address = export
+                .records
+                .iter()
+                .find_map(|v| Some((v.get(Category::Address)?.as_text()?.to_string(), v.get(Category::PostcodeCity)?.as_text()?.to_string())));
             if let Some((address, postcode_city)) = address {
                 let list = self.kernel.processing("niet_benaderen")?;
-                self.kernel.write(access, list, None, None, &[(Category::Address, Value::text(address)), (Category::PostcodeCity, Value::text(postcode_city))])?;
+                self.kernel.write(
+                    access,
+                    list,
+                    None,
+                    None,
+                    &[(Category::Address, Value::text(address)), (Category::PostcodeCity, Value::text(postcode_city))],
+                )?;
             }
         }
         self.close(access, request, &format!("objection against {processing} answered: {outcome}"))

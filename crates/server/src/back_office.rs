@@ -97,16 +97,20 @@ async fn retention_report(State(state): State<AppState>, signed: Signed) -> Resu
 /// The back office's start: what this role can do.
 #[utoipa::path(get, path = "/beheer", tag = "pages", responses((status = 200, content_type = "text/html")), extensions(("x-register" = json!(openapi::session()))))]
 async fn back_office(signed: Signed) -> Result<Markup, ServerError> {
-    Ok(layout("Backoffice", Some(&signed), html! {
-        ul.tiles {
-            li { a href="/beheer/zaken" { "Aanvragen per regeling" } }
-            li { a href="/beheer/verzoeken" { "Privacyverzoeken" } " — op uiterste datum, te late bovenaan" }
-            li { a href="/beheer/verstrekkingen" { "Verstrekkingen die wachten op de controle van de wettelijke plicht" } }
-            li { a href="/beheer/bewaren" { "Bewaartermijnen en bevriezingen" } }
-            li { a href="/beheer/audit" { "Logboek controleren" } }
-            li { a href="/privacyverklaring" { "Het register als privacyverklaring" } }
-        }
-    }))
+    Ok(layout(
+        "Backoffice",
+        Some(&signed),
+        html! {
+            ul.tiles {
+                li { a href="/beheer/zaken" { "Aanvragen per regeling" } }
+                li { a href="/beheer/verzoeken" { "Privacyverzoeken" } " — op uiterste datum, te late bovenaan" }
+                li { a href="/beheer/verstrekkingen" { "Verstrekkingen die wachten op de controle van de wettelijke plicht" } }
+                li { a href="/beheer/bewaren" { "Bewaartermijnen en bevriezingen" } }
+                li { a href="/beheer/audit" { "Logboek controleren" } }
+                li { a href="/privacyverklaring" { "Het register als privacyverklaring" } }
+            }
+        },
+    ))
 }
 
 /// Retention per processing: records, holds, the next deletion.
@@ -116,27 +120,31 @@ async fn retention_page(State(state): State<AppState>, signed: Signed) -> Result
     let for_page = signed.clone();
     let retention = state.run(move |services| retention(services, &for_page)).await?;
     let register = state.kernel().register();
-    Ok(layout("Bewaartermijnen", Some(&signed), html! {
-        p { "De dagelijkse opschoning verwijdert wat zijn termijn heeft bereikt; bevroren gegevens blijven tot de bevriezing is opgeheven." }
-        table {
-            thead { tr { th scope="col" { "Verwerking" } th scope="col" { "Termijn" } th scope="col" { "Dossiers" } th scope="col" { "Bevroren" } th scope="col" { "Eerstvolgende verwijdering" } } }
-            tbody { @for l in &retention.processings { tr {
-                td { (l.processing) }
-                td { (register.processing_id(&l.processing).map(|id| grondslag_register::render::retention_nl(&register.processing(id).retention)).unwrap_or_default()) }
-                td { (l.records) }
-                td { (l.held) }
-                td { (l.next_due.as_deref().unwrap_or("—")) }
-            } } }
-        }
-        h2 { "Bevriezingen die beoordeeld moeten worden" }
-        @if retention.overdue_reviews.is_empty() { p { "Geen: elke bevriezing is op tijd beoordeeld." } }
-        @else {
-            table.queue {
-                thead { tr { th scope="col" { "Verwerking" } th scope="col" { "Dossier" } th scope="col" { "Beoordelen vóór" } } }
-                tbody { @for r in &retention.overdue_reviews { tr.overdue { td { (r.processing) } td { (r.record) } td { (r.review_at) } } } }
+    Ok(layout(
+        "Bewaartermijnen",
+        Some(&signed),
+        html! {
+            p { "De dagelijkse opschoning verwijdert wat zijn termijn heeft bereikt; bevroren gegevens blijven tot de bevriezing is opgeheven." }
+            table {
+                thead { tr { th scope="col" { "Verwerking" } th scope="col" { "Termijn" } th scope="col" { "Dossiers" } th scope="col" { "Bevroren" } th scope="col" { "Eerstvolgende verwijdering" } } }
+                tbody { @for l in &retention.processings { tr {
+                    td { (l.processing) }
+                    td { (register.processing_id(&l.processing).map(|id| grondslag_register::render::retention_nl(&register.processing(id).retention)).unwrap_or_default()) }
+                    td { (l.records) }
+                    td { (l.held) }
+                    td { (l.next_due.as_deref().unwrap_or("—")) }
+                } } }
             }
-        }
-    }))
+            h2 { "Bevriezingen die beoordeeld moeten worden" }
+            @if retention.overdue_reviews.is_empty() { p { "Geen: elke bevriezing is op tijd beoordeeld." } }
+            @else {
+                table.queue {
+                    thead { tr { th scope="col" { "Verwerking" } th scope="col" { "Dossier" } th scope="col" { "Beoordelen vóór" } } }
+                    tbody { @for r in &retention.overdue_reviews { tr.overdue { td { (r.processing) } td { (r.record) } td { (r.review_at) } } } }
+                }
+            }
+        },
+    ))
 }
 
 /// Verifies the audit log now.
@@ -145,7 +153,11 @@ async fn retention_page(State(state): State<AppState>, signed: Signed) -> Result
 async fn audit_page(State(state): State<AppState>, signed: Signed) -> Result<Markup, ServerError> {
     let for_page = signed.clone();
     let verification = state.run(move |services| verify(services, &for_page)).await?;
-    Ok(layout("Logboek", Some(&signed), html! {
-        p.ok role="status" { "Het logboek is in orde: " (verification.entries) " regels, een ongebroken hashketen en " (verification.checkpoints) " ondertekende controlepunten." }
-    }))
+    Ok(layout(
+        "Logboek",
+        Some(&signed),
+        html! {
+            p.ok role="status" { "Het logboek is in orde: " (verification.entries) " regels, een ongebroken hashketen en " (verification.checkpoints) " ondertekende controlepunten." }
+        },
+    ))
 }

@@ -142,11 +142,16 @@ pub(crate) struct FiledCase {
     responses((status = 201, body = FiledCase), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     extensions(("x-register" = json!(openapi::case_filing()))))]
 async fn file_case(State(state): State<AppState>, signed: Signed, Json(body): Json<serde_json::Value>) -> Result<(StatusCode, Json<FiledCase>), ServerError> {
-    let application: Application = serde_json::from_value(body).map_err(|e| ServerError::BadRequest(format!("the application is not in the expected form: {e}; see docs/applications.md")))?;
+    let application: Application = serde_json::from_value(body)
+        .map_err(|e| ServerError::BadRequest(format!("the application is not in the expected form: {e}; see docs/applications.md")))?;
     let filed = state
         .run(move |services| {
             let filed = services.cases().file(&signed.access(), &application)?;
-            Ok(FiledCase { number: filed.number.to_string(), status: filed.status.name().to_string(), checks: filed.checks.iter().map(|c| c.explain_nl()).collect() })
+            Ok(FiledCase {
+                number: filed.number.to_string(),
+                status: filed.status.name().to_string(),
+                checks: filed.checks.iter().map(|c| c.explain_nl()).collect(),
+            })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(filed)))
@@ -192,7 +197,12 @@ pub(crate) struct Assignment {
     params(("number" = String, Path, description = "Case number"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     extensions(("x-register" = json!(openapi::case_assignment()))))]
-async fn assign_expert(State(state): State<AppState>, signed: Signed, Path(number): Path<String>, Json(form): Json<Assignment>) -> Result<StatusCode, ServerError> {
+async fn assign_expert(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(number): Path<String>,
+    Json(form): Json<Assignment>,
+) -> Result<StatusCode, ServerError> {
     state.run(move |services| assign(services, &signed, &number, &form.expert, form.assigned)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -212,7 +222,12 @@ pub(crate) struct Disclosure {
     params(("number" = String, Path, description = "Case number"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses((status = 200, description = "The package as the recipient receives it", content_type = "application/json"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     extensions(("x-register" = json!(openapi::case(&[Action::Disclose])))))]
-async fn disclose(State(state): State<AppState>, signed: Signed, Path(number): Path<String>, Json(form): Json<Disclosure>) -> Result<Json<Package>, ServerError> {
+async fn disclose(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(number): Path<String>,
+    Json(form): Json<Disclosure>,
+) -> Result<Json<Package>, ServerError> {
     Ok(Json(state.run(move |services| Ok(services.cases().disclose(&signed.access(), &number, &form.recipient, form.legal_check.as_deref())?)).await?))
 }
 
@@ -231,7 +246,12 @@ pub(crate) struct LegalRequest {
     params(("number" = String, Path, description = "Case number"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses((status = 201), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     extensions(("x-register" = json!(openapi::case(&[Action::Disclose])))))]
-async fn request_disclosure(State(state): State<AppState>, signed: Signed, Path(number): Path<String>, Json(form): Json<LegalRequest>) -> Result<StatusCode, ServerError> {
+async fn request_disclosure(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(number): Path<String>,
+    Json(form): Json<LegalRequest>,
+) -> Result<StatusCode, ServerError> {
     state.run(move |services| Ok(services.cases().request_disclosure(&signed.access(), &number, &form.recipient, &form.request)?)).await?;
     Ok(StatusCode::CREATED)
 }
@@ -273,29 +293,33 @@ async fn case_list(State(state): State<AppState>, signed: Signed, Query(filter):
     let offset = filter.offset;
     let for_page = signed.clone();
     let cases = state.run(move |services| list(services, &for_page, &filter)).await?;
-    Ok(layout("Aanvragen", Some(&signed), html! {
-        form method="get" action="/beheer/zaken" {
-            label for="regeling" { "Regeling" }
-            select id="regeling" name="regeling" {
-                @for s in Scheme::ALL { option value=(s.processing()) selected[s.processing() == scheme] { (s.name_nl()) } }
+    Ok(layout(
+        "Aanvragen",
+        Some(&signed),
+        html! {
+            form method="get" action="/beheer/zaken" {
+                label for="regeling" { "Regeling" }
+                select id="regeling" name="regeling" {
+                    @for s in Scheme::ALL { option value=(s.processing()) selected[s.processing() == scheme] { (s.name_nl()) } }
+                }
+                label for="status" { "Stand" }
+                input id="status" name="status" value=(status);
+                button type="submit" { "Tonen" }
             }
-            label for="status" { "Stand" }
-            input id="status" name="status" value=(status);
-            button type="submit" { "Tonen" }
-        }
-        table {
-            caption { "Meest recent gewijzigd bovenaan" }
-            thead { tr { th scope="col" { "Zaaknummer" } th scope="col" { "Stand" } th scope="col" { "Gewijzigd" } } }
-            tbody { @for c in &cases { tr {
-                td { @if let Some(n) = &c.number { a href={ "/beheer/zaken/" (n) } { (n) } } }
-                td { (c.status.as_deref().unwrap_or("")) }
-                td { (c.updated_at) }
-            } } }
-        }
-        @if cases.len() as u64 == PAGE {
-            p { a href={ "/beheer/zaken?regeling=" (scheme) "&status=" (status) "&offset=" (offset + PAGE) } { "Volgende 50" } }
-        }
-    }))
+            table {
+                caption { "Meest recent gewijzigd bovenaan" }
+                thead { tr { th scope="col" { "Zaaknummer" } th scope="col" { "Stand" } th scope="col" { "Gewijzigd" } } }
+                tbody { @for c in &cases { tr {
+                    td { @if let Some(n) = &c.number { a href={ "/beheer/zaken/" (n) } { (n) } } }
+                    td { (c.status.as_deref().unwrap_or("")) }
+                    td { (c.updated_at) }
+                } } }
+            }
+            @if cases.len() as u64 == PAGE {
+                p { a href={ "/beheer/zaken?regeling=" (scheme) "&status=" (status) "&offset=" (offset + PAGE) } { "Volgende 50" } }
+            }
+        },
+    ))
 }
 
 /// One application, as the role may see it, with the forms of the steps.
@@ -309,57 +333,66 @@ async fn case_page(State(state): State<AppState>, signed: Signed, Path(number): 
     let recipients: Vec<(String, String, bool)> = register
         .processing_id(&detail.scheme)
         .map(|id| {
-            register.processing(id).disclosures.iter().map(|d| {
-                let party = register.recipient(d.recipient_id);
-                (d.recipient.clone(), party.name.clone(), party.legal_check)
-            }).collect()
+            register
+                .processing(id)
+                .disclosures
+                .iter()
+                .map(|d| {
+                    let party = register.recipient(d.recipient_id);
+                    (d.recipient.clone(), party.name.clone(), party.legal_check)
+                })
+                .collect()
         })
         .unwrap_or_default();
     let action = format!("/beheer/zaken/{}", detail.number);
-    Ok(layout(&format!("Aanvraag {}", detail.number), Some(&signed), html! {
-        (case_markup(&detail))
-        h2 { "Volgende stap" }
-        form method="post" action={ (action) "/stap" } {
-            (csrf_field(&signed))
-            label for="status" { "Nieuwe stand" }
-            select id="status" name="status" {
-                @for status in scheme.map_or(&[][..], |s| s.life_cycle()) { option value=(status.name()) { (status.label_nl()) } }
+    Ok(layout(
+        &format!("Aanvraag {}", detail.number),
+        Some(&signed),
+        html! {
+            (case_markup(&detail))
+            h2 { "Volgende stap" }
+            form method="post" action={ (action) "/stap" } {
+                (csrf_field(&signed))
+                label for="status" { "Nieuwe stand" }
+                select id="status" name="status" {
+                    @for status in scheme.map_or(&[][..], |s| s.life_cycle()) { option value=(status.name()) { (status.label_nl()) } }
+                }
+                label for="award" { "Toegekend bedrag in euro (alleen bij een besluit)" }
+                input id="award" name="award" inputmode="decimal";
+                button type="submit" { "Opslaan" }
             }
-            label for="award" { "Toegekend bedrag in euro (alleen bij een besluit)" }
-            input id="award" name="award" inputmode="decimal";
-            button type="submit" { "Opslaan" }
-        }
-        h2 { "Deskundige" }
-        p { "Een deskundige ziet alleen de aanvragen die aan hem of haar zijn toegewezen, en daarvan alleen wat het register deskundigen geeft (E15)." }
-        form method="post" action={ (action) "/deskundigen" } {
-            (csrf_field(&signed))
-            label for="expert" { "Gebruikersnaam van de deskundige" }
-            input id="expert" name="expert" autocomplete="off" required;
-            button type="submit" name="assigned" value="true" { "Toewijzen" }
-            " "
-            button type="submit" name="assigned" value="false" { "Toewijzing beëindigen" }
-        }
-        h2 { "Verstrekken" }
-        p { "Alleen aan partijen die het register voor deze regeling noemt, en alleen de gegevens die zij mogen ontvangen." }
-        form method="post" action={ (action) "/verstrekken" } {
-            (csrf_field(&signed))
-            label for="recipient" { "Ontvanger" }
-            select id="recipient" name="recipient" { @for (id, name, _) in &recipients { option value=(id) { (name) } } }
-            label for="legal_check" { "Controle van de wettelijke plicht (verplicht bij verstrekking op grond van een wettelijke plicht)" }
-            input id="legal_check" name="legal_check";
-            button type="submit" { "Verstrekken" }
-        }
-        h2 { "Verzoek van een partij met een wettelijke plicht" }
-        p { "Vraagt bijvoorbeeld de politie om gegevens? Leg het verzoek vast; het wacht dan tot is gecontroleerd dat de wettelijke plicht echt bestaat." }
-        form method="post" action={ (action) "/wettelijk-verzoek" } {
-            (csrf_field(&signed))
-            label for="legal_recipient" { "Partij" }
-            select id="legal_recipient" name="recipient" { @for (id, name, legal) in &recipients { @if *legal { option value=(id) { (name) } } } }
-            label for="request" { "Het verzoek (kenmerk en wat er gevraagd wordt)" }
-            textarea id="request" name="request" rows="2" required {}
-            button type="submit" { "Verzoek vastleggen" }
-        }
-    }))
+            h2 { "Deskundige" }
+            p { "Een deskundige ziet alleen de aanvragen die aan hem of haar zijn toegewezen, en daarvan alleen wat het register deskundigen geeft (E15)." }
+            form method="post" action={ (action) "/deskundigen" } {
+                (csrf_field(&signed))
+                label for="expert" { "Gebruikersnaam van de deskundige" }
+                input id="expert" name="expert" autocomplete="off" required;
+                button type="submit" name="assigned" value="true" { "Toewijzen" }
+                " "
+                button type="submit" name="assigned" value="false" { "Toewijzing beëindigen" }
+            }
+            h2 { "Verstrekken" }
+            p { "Alleen aan partijen die het register voor deze regeling noemt, en alleen de gegevens die zij mogen ontvangen." }
+            form method="post" action={ (action) "/verstrekken" } {
+                (csrf_field(&signed))
+                label for="recipient" { "Ontvanger" }
+                select id="recipient" name="recipient" { @for (id, name, _) in &recipients { option value=(id) { (name) } } }
+                label for="legal_check" { "Controle van de wettelijke plicht (verplicht bij verstrekking op grond van een wettelijke plicht)" }
+                input id="legal_check" name="legal_check";
+                button type="submit" { "Verstrekken" }
+            }
+            h2 { "Verzoek van een partij met een wettelijke plicht" }
+            p { "Vraagt bijvoorbeeld de politie om gegevens? Leg het verzoek vast; het wacht dan tot is gecontroleerd dat de wettelijke plicht echt bestaat." }
+            form method="post" action={ (action) "/wettelijk-verzoek" } {
+                (csrf_field(&signed))
+                label for="legal_recipient" { "Partij" }
+                select id="legal_recipient" name="recipient" { @for (id, name, legal) in &recipients { @if *legal { option value=(id) { (name) } } } }
+                label for="request" { "Het verzoek (kenmerk en wat er gevraagd wordt)" }
+                textarea id="request" name="request" rows="2" required {}
+                button type="submit" { "Verzoek vastleggen" }
+            }
+        },
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -374,11 +407,14 @@ struct LegalRequestForm {
 #[utoipa::path(post, path = "/beheer/zaken/{number}/wettelijk-verzoek", tag = "pages", params(("number" = String, Path, description = "Case number")),
     request_body(content = LegalRequestForm, content_type = "application/x-www-form-urlencoded"), responses((status = 303), (status = 400, content_type = "text/html"), (status = 403, content_type = "text/html")),
     extensions(("x-register" = json!(openapi::case(&[Action::Disclose])))))]
-async fn case_legal_request(State(state): State<AppState>, signed: Signed, Path(number): Path<String>, Form(form): Form<LegalRequestForm>) -> Result<Response, ServerError> {
+async fn case_legal_request(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(number): Path<String>,
+    Form(form): Form<LegalRequestForm>,
+) -> Result<Response, ServerError> {
     signed.check_csrf(&form.csrf)?;
-    state
-        .run(move |services| Ok(services.cases().request_disclosure(&signed.access(), &number, &form.recipient, &form.request)?))
-        .await?;
+    state.run(move |services| Ok(services.cases().request_disclosure(&signed.access(), &number, &form.recipient, &form.request)?)).await?;
     Ok(Redirect::to("/beheer/verstrekkingen").into_response())
 }
 
@@ -388,34 +424,38 @@ async fn case_legal_request(State(state): State<AppState>, signed: Signed, Path(
 async fn pending_page(State(state): State<AppState>, signed: Signed) -> Result<Markup, ServerError> {
     let for_page = signed.clone();
     let pending = state.run(move |services| pending(services, &for_page)).await?;
-    Ok(layout("Verstrekkingen die wachten", Some(&signed), html! {
-        p { "Partijen die alleen op grond van een wettelijke plicht gegevens krijgen (E15), krijgen niets voordat is vastgelegd dat die plicht echt bestaat." }
-        @if pending.is_empty() { p { "Er wachten geen verzoeken." } }
-        @else {
-            table.queue {
-                caption { "Oudste verzoek eerst" }
-                thead { tr { th scope="col" { "Aanvraag" } th scope="col" { "Partij" } th scope="col" { "Verzoek" } th scope="col" { "Ontvangen" } th scope="col" { "Afhandelen" } } }
-                tbody { @for (i, p) in pending.iter().enumerate() { tr {
-                    td { a href={ "/beheer/zaken/" (p.number) } { (p.number) } }
-                    td { (p.recipient_name) }
-                    td { (p.request) }
-                    td { (moment_nl(p.requested_at)) }
-                    td {
-                        form method="post" action="/beheer/verstrekkingen" {
-                            (csrf_field(&signed))
-                            input type="hidden" name="number" value=(p.number);
-                            input type="hidden" name="recipient" value=(p.recipient);
-                            label for={ "check-" (i) } { "Controle van de wettelijke plicht" }
-                            input id={ "check-" (i) } name="check";
-                            button type="submit" name="decision" value="verstrekken" { "Verstrekken" }
-                            " "
-                            button type="submit" name="decision" value="weigeren" { "Weigeren" }
+    Ok(layout(
+        "Verstrekkingen die wachten",
+        Some(&signed),
+        html! {
+            p { "Partijen die alleen op grond van een wettelijke plicht gegevens krijgen (E15), krijgen niets voordat is vastgelegd dat die plicht echt bestaat." }
+            @if pending.is_empty() { p { "Er wachten geen verzoeken." } }
+            @else {
+                table.queue {
+                    caption { "Oudste verzoek eerst" }
+                    thead { tr { th scope="col" { "Aanvraag" } th scope="col" { "Partij" } th scope="col" { "Verzoek" } th scope="col" { "Ontvangen" } th scope="col" { "Afhandelen" } } }
+                    tbody { @for (i, p) in pending.iter().enumerate() { tr {
+                        td { a href={ "/beheer/zaken/" (p.number) } { (p.number) } }
+                        td { (p.recipient_name) }
+                        td { (p.request) }
+                        td { (moment_nl(p.requested_at)) }
+                        td {
+                            form method="post" action="/beheer/verstrekkingen" {
+                                (csrf_field(&signed))
+                                input type="hidden" name="number" value=(p.number);
+                                input type="hidden" name="recipient" value=(p.recipient);
+                                label for={ "check-" (i) } { "Controle van de wettelijke plicht" }
+                                input id={ "check-" (i) } name="check";
+                                button type="submit" name="decision" value="verstrekken" { "Verstrekken" }
+                                " "
+                                button type="submit" name="decision" value="weigeren" { "Weigeren" }
+                            }
                         }
-                    }
-                } } }
+                    } } }
+                }
             }
-        }
-    }))
+        },
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -436,7 +476,11 @@ struct SettleForm {
 async fn pending_settle(State(state): State<AppState>, signed: Signed, Form(form): Form<SettleForm>) -> Result<Response, ServerError> {
     signed.check_csrf(&form.csrf)?;
     let check = match form.decision.as_str() {
-        "verstrekken" => Some(form.check.filter(|c| !c.trim().is_empty()).ok_or_else(|| ServerError::BadRequest("record the check that the legal obligation exists before disclosing, or decline".to_string()))?),
+        "verstrekken" => Some(
+            form.check
+                .filter(|c| !c.trim().is_empty())
+                .ok_or_else(|| ServerError::BadRequest("record the check that the legal obligation exists before disclosing, or decline".to_string()))?,
+        ),
         _ => None,
     };
     let settlement = Settle { number: form.number, recipient: form.recipient, check };
@@ -500,16 +544,19 @@ async fn case_disclose(State(state): State<AppState>, signed: Signed, Path(numbe
     let for_work = signed.clone();
     let check = form.legal_check.filter(|c| !c.trim().is_empty());
     let package = state.run(move |services| Ok(services.cases().disclose(&for_work.access(), &number, &form.recipient, check.as_deref())?)).await?;
-    Ok(layout(&format!("Verstrekt aan {}", package.recipient_name), Some(&signed), html! {
-        p.ok role="status" { "Verstrekt op " (moment_nl(package.disclosed_at)) " en vastgelegd in het logboek en bij de aanvrager." }
-        dl {
-            dt { "Aanvraag" } dd { a href={ "/beheer/zaken/" (package.case) } { (package.case) } }
-            @if let Some(basis) = &package.legal_basis { dt { "Grondslag" } dd { (basis) } }
-            dt { "Gegevens" } dd { (labels(&package.categories)) }
-        }
-    }))
+    Ok(layout(
+        &format!("Verstrekt aan {}", package.recipient_name),
+        Some(&signed),
+        html! {
+            p.ok role="status" { "Verstrekt op " (moment_nl(package.disclosed_at)) " en vastgelegd in het logboek en bij de aanvrager." }
+            dl {
+                dt { "Aanvraag" } dd { a href={ "/beheer/zaken/" (package.case) } { (package.case) } }
+                @if let Some(basis) = &package.legal_basis { dt { "Grondslag" } dd { (basis) } }
+                dt { "Gegevens" } dd { (labels(&package.categories)) }
+            }
+        },
+    ))
 }
-
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(example = json!({"csrf": "the session's CSRF token", "expert": "deskundige.bakker", "assigned": true}))]

@@ -92,11 +92,15 @@ impl ServerError {
                 (StatusCode::NOT_FOUND, "not_found")
             }
             ServerError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
-            ServerError::BadRequest(_) | ServerError::Module(_) | ServerError::Kernel(K::Invalid { .. } | K::DuplicateCategory(_) | K::WrongValueKind { .. } | K::DuplicateBsn | K::OtherBsn) => {
+            ServerError::BadRequest(_)
+            | ServerError::Module(_)
+            | ServerError::Kernel(K::Invalid { .. } | K::DuplicateCategory(_) | K::WrongValueKind { .. } | K::DuplicateBsn | K::OtherBsn) => {
                 (StatusCode::BAD_REQUEST, "bad_request")
             }
             ServerError::Account(AccountError::Locked { .. }) => (StatusCode::TOO_MANY_REQUESTS, "locked"),
-            ServerError::Account(AccountError::WrongCredentials | AccountError::WrongCode | AccountError::Closed) => (StatusCode::UNAUTHORIZED, "sign_in_failed"),
+            ServerError::Account(AccountError::WrongCredentials | AccountError::WrongCode | AccountError::Closed) => {
+                (StatusCode::UNAUTHORIZED, "sign_in_failed")
+            }
             ServerError::Account(AccountError::WeakPassword(_) | AccountError::InvalidUsername(_) | AccountError::UsernameTaken(_)) => {
                 (StatusCode::BAD_REQUEST, "bad_request")
             }

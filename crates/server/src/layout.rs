@@ -107,9 +107,14 @@ pub(crate) fn moment_nl(at: jiff::Timestamp) -> String {
 /// `data-code`, as the API's body does, so a program can tell the reasons apart.
 pub(crate) fn error_page(status: StatusCode, code: &str, message: &str, signed: Option<&Signed>) -> Markup {
     let (title, explanation) = match code {
-        "relation_missing" => ("Geen toegang", "Je kunt alleen je eigen gegevens inzien, die van wie jou heeft gemachtigd, of de dossiers die aan jou zijn toegewezen."),
+        "relation_missing" => {
+            ("Geen toegang", "Je kunt alleen je eigen gegevens inzien, die van wie jou heeft gemachtigd, of de dossiers die aan jou zijn toegewezen.")
+        }
         "record_held" => ("Wordt bewaard", "Deze gegevens worden bewaard zolang een onderzoek of procedure loopt; ze kunnen nu niet worden verwijderd."),
-        _ if status == StatusCode::FORBIDDEN && code != "csrf" => ("Geen toegang", "Je hebt geen toegang tot deze pagina in de rol waarin je bent ingelogd. Is dat onterecht? Vraag je leidinggevende of de beheerder om de juiste rol."),
+        _ if status == StatusCode::FORBIDDEN && code != "csrf" => (
+            "Geen toegang",
+            "Je hebt geen toegang tot deze pagina in de rol waarin je bent ingelogd. Is dat onterecht? Vraag je leidinggevende of de beheerder om de juiste rol.",
+        ),
         "not_found" => ("Niet gevonden", "Deze pagina of dit dossier bestaat niet, of is niet van jou."),
         "csrf" => ("Formulier verlopen", "Het formulier kwam niet van deze site of is verlopen. Ga terug, laad de pagina opnieuw en probeer het nog eens."),
         "locked" => ("Tijdelijk geblokkeerd", "Er is te vaak een verkeerd wachtwoord of een verkeerde code gebruikt."),
@@ -117,16 +122,20 @@ pub(crate) fn error_page(status: StatusCode, code: &str, message: &str, signed: 
         _ if status.is_server_error() => ("Er ging iets mis", ""),
         _ => ("Dat lukte niet", ""),
     };
-    layout(title, signed, html! {
-        div.refusal data-code=(code) {
-            // A known refusal is explained in Dutch; anything else shows the
-            // module's own message, which says what to change.
-            @if explanation.is_empty() { p.detail { (message) } } @else { p { (explanation) } }
-            // A refusal also gives the register's reason, which names nobody.
-            @if !explanation.is_empty() && (status == StatusCode::FORBIDDEN || status == StatusCode::CONFLICT) && code != "csrf" { p.detail { (message) } }
-        }
-        p { a href="/" { "Naar de startpagina" } }
-    })
+    layout(
+        title,
+        signed,
+        html! {
+            div.refusal data-code=(code) {
+                // A known refusal is explained in Dutch; anything else shows the
+                // module's own message, which says what to change.
+                @if explanation.is_empty() { p.detail { (message) } } @else { p { (explanation) } }
+                // A refusal also gives the register's reason, which names nobody.
+                @if !explanation.is_empty() && (status == StatusCode::FORBIDDEN || status == StatusCode::CONFLICT) && code != "csrf" { p.detail { (message) } }
+            }
+            p { a href="/" { "Naar de startpagina" } }
+        },
+    )
 }
 
 /// Turns error responses to page requests into pages: a sign-in page

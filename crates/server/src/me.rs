@@ -46,7 +46,11 @@ fn own_requests(services: &Services<'_>, signed: &Signed) -> Result<Vec<RightsRe
 }
 
 fn file_request(services: &Services<'_>, signed: &Signed, kind: &str, concerns: Option<&str>) -> Result<RightsRequest, ServerError> {
-    let kind = RightKind::from_name(kind).ok_or_else(|| ServerError::BadRequest(format!("unknown kind of request `{kind}`; use access, explanation, rectification, erasure, restriction, portability, objection or withdraw_consent")))?;
+    let kind = RightKind::from_name(kind).ok_or_else(|| {
+        ServerError::BadRequest(format!(
+            "unknown kind of request `{kind}`; use access, explanation, rectification, erasure, restriction, portability, objection or withdraw_consent"
+        ))
+    })?;
     let concerns = concerns.filter(|p| !p.is_empty());
     let state = Requests::new(services.kernel)?.file(&signed.own_access(), &signed.account.subject, kind, &signed.session.username, concerns)?;
     Ok(RightsRequest::from_state(&state, signed.visitor.now))
@@ -88,7 +92,11 @@ pub(crate) struct NewRequest {
 #[utoipa::path(post, path = "/api/me/requests", tag = "me", request_body = NewRequest, params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses((status = 201, body = RightsRequest), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     extensions(("x-register" = json!(openapi::within_own_file(openapi::own_file(Action::File))))))]
-async fn file_my_request(State(state): State<AppState>, signed: Signed, Json(form): Json<NewRequest>) -> Result<(StatusCode, Json<RightsRequest>), ServerError> {
+async fn file_my_request(
+    State(state): State<AppState>,
+    signed: Signed,
+    Json(form): Json<NewRequest>,
+) -> Result<(StatusCode, Json<RightsRequest>), ServerError> {
     Ok((StatusCode::CREATED, Json(state.run(move |services| file_request(services, &signed, &form.kind, form.concerns.as_deref())).await?)))
 }
 
@@ -122,98 +130,102 @@ async fn portal(State(state): State<AppState>, signed: Signed) -> Result<Markup,
         .iter()
         .filter(|p| register.processing_id(&p.id).is_some_and(|id| register.processing(id).basis == grondslag_register::Basis::Consent))
         .collect();
-    Ok(layout("Mijn gegevens", Some(&signed), html! {
-        p { "Hier zie je wat het IMG van je heeft vastgelegd, waarom, op welke grond, hoe lang wij het bewaren en aan wie wij het hebben gegeven — en wie je gegevens heeft bekeken." }
-        p { a.button href="/api/me/data" download { "Download al mijn gegevens (JSON)" } }
+    Ok(layout(
+        "Mijn gegevens",
+        Some(&signed),
+        html! {
+            p { "Hier zie je wat het IMG van je heeft vastgelegd, waarom, op welke grond, hoe lang wij het bewaren en aan wie wij het hebben gegeven — en wie je gegevens heeft bekeken." }
+            p { a.button href="/api/me/data" download { "Download al mijn gegevens (JSON)" } }
 
-        section id="aanvragen" aria-labelledby="aanvragen-titel" {
-            h2 id="aanvragen-titel" { "Mijn aanvragen" }
-            @if cases.is_empty() { p { "Je hebt geen lopende aanvragen." } }
-            @else {
-                ul { @for (number, scheme, _) in &cases { li { a href={ "/mijn-gegevens/zaken/" (number) } { (number) } " — " (scheme) } } }
+            section id="aanvragen" aria-labelledby="aanvragen-titel" {
+                h2 id="aanvragen-titel" { "Mijn aanvragen" }
+                @if cases.is_empty() { p { "Je hebt geen lopende aanvragen." } }
+                @else {
+                    ul { @for (number, scheme, _) in &cases { li { a href={ "/mijn-gegevens/zaken/" (number) } { (number) } " — " (scheme) } } }
+                }
             }
-        }
 
-        section id="verzoeken" aria-labelledby="verzoeken-titel" {
-            h2 id="verzoeken-titel" { "Mijn privacyverzoeken" }
-            @if requests.is_empty() { p { "Je hebt nog geen verzoeken gedaan." } }
-            @else {
+            section id="verzoeken" aria-labelledby="verzoeken-titel" {
+                h2 id="verzoeken-titel" { "Mijn privacyverzoeken" }
+                @if requests.is_empty() { p { "Je hebt nog geen verzoeken gedaan." } }
+                @else {
+                    table {
+                        caption { "Verzoeken en de datum waarop wij uiterlijk antwoorden" }
+                        thead { tr { th scope="col" { "Verzoek" } th scope="col" { "Ontvangen" } th scope="col" { "Uiterlijk beantwoord op" } th scope="col" { "Stand" } } }
+                        tbody { @for r in &requests { tr {
+                            td { (right_label(&r.kind)) }
+                            td { (date_nl(&r.received)) }
+                            td { (date_nl(&r.due)) }
+                            td { @if r.answered { "beantwoord" } @else if r.identity_verified { "in behandeling" } @else { "wij controleren je identiteit" } }
+                        } } }
+                    }
+                }
+                form method="post" action="/mijn-gegevens/verzoeken" {
+                    (csrf_field(&signed))
+                    label for="kind" { "Nieuw verzoek" }
+                    select id="kind" name="kind" {
+                        @for kind in ["access", "explanation", "rectification", "erasure", "restriction", "portability", "objection", "opt_out_of_approach"] {
+                            option value=(kind) { (right_label(kind)) }
+                        }
+                    }
+                    button type="submit" { "Verzoek indienen" }
+                }
+                p { "Wij beantwoorden je verzoek binnen een maand. Soms hebben wij meer tijd nodig; dan hoor je dat binnen die maand." }
+            }
+
+            section id="toestemming" aria-labelledby="toestemming-titel" {
+                h2 id="toestemming-titel" { "Mijn toestemmingen" }
+                @if consents.is_empty() { p { "Wij gebruiken geen gegevens van je op grond van toestemming." } }
+                @for p in &consents {
+                    form method="post" action="/mijn-gegevens/verzoeken" {
+                        (csrf_field(&signed))
+                        input type="hidden" name="kind" value="withdraw_consent";
+                        input type="hidden" name="processing" value=(p.id);
+                        span { (p.name) " — " }
+                        button type="submit" { "Toestemming intrekken" }
+                    }
+                }
+            }
+
+            section id="gegevens" aria-labelledby="gegevens-titel" {
+                h2 id="gegevens-titel" { "Welke gegevens wij van je hebben" }
+                @for p in &report.processings {
+                    article {
+                        h3 { (p.name) }
+                        dl {
+                            dt { "Waarvoor" } dd { (p.purpose) }
+                            dt { "Grondslag" } dd { (p.legal_basis) }
+                            dt { "Bewaartermijn" } dd { (p.retention) }
+                            dt { "Gegevens" } dd { (labels(&p.categories)) }
+                            @if !p.disclosed_to.is_empty() {
+                                dt { "Gegeven aan" }
+                                dd { ul { @for d in &p.disclosed_to { li { (d.recipient) " (" (d.categories) ") op " (moment_nl(d.at)) } } } }
+                            }
+                            @if !p.automated.is_empty() {
+                                dt { "Automatische controles" }
+                                dd { ul { @for a in &p.automated { li { (a) } } } }
+                            }
+                        }
+                    }
+                }
+            }
+
+            section id="inzage" aria-labelledby="inzage-titel" {
+                h2 id="inzage-titel" { "Wie heeft mijn gegevens bekeken?" }
                 table {
-                    caption { "Verzoeken en de datum waarop wij uiterlijk antwoorden" }
-                    thead { tr { th scope="col" { "Verzoek" } th scope="col" { "Ontvangen" } th scope="col" { "Uiterlijk beantwoord op" } th scope="col" { "Stand" } } }
-                    tbody { @for r in &requests { tr {
-                        td { (right_label(&r.kind)) }
-                        td { (date_nl(&r.received)) }
-                        td { (date_nl(&r.due)) }
-                        td { @if r.answered { "beantwoord" } @else if r.identity_verified { "in behandeling" } @else { "wij controleren je identiteit" } }
+                    caption { "Elke keer dat je gegevens werden ingezien, vastgelegd, gedeeld of verwijderd" }
+                    thead { tr { th scope="col" { "Wanneer" } th scope="col" { "Wie" } th scope="col" { "Rol" } th scope="col" { "Waarvoor" } th scope="col" { "Wat" } } }
+                    tbody { @for a in report.accesses.iter().rev() { tr {
+                        td { (moment_nl(a.at)) }
+                        td { (if a.actor == signed.account.subject.as_str() { "jijzelf" } else { a.actor.as_str() }) }
+                        td { (Role::from_name(&a.role).map_or(a.role.as_str(), |r| r.label_nl())) }
+                        td { (register.processing_id(&a.processing).map_or(a.processing.as_str(), |id| register.processing(id).name.as_str())) }
+                        td { (a.action) @if a.outcome != "allowed" { " (geweigerd)" } }
                     } } }
                 }
             }
-            form method="post" action="/mijn-gegevens/verzoeken" {
-                (csrf_field(&signed))
-                label for="kind" { "Nieuw verzoek" }
-                select id="kind" name="kind" {
-                    @for kind in ["access", "explanation", "rectification", "erasure", "restriction", "portability", "objection", "opt_out_of_approach"] {
-                        option value=(kind) { (right_label(kind)) }
-                    }
-                }
-                button type="submit" { "Verzoek indienen" }
-            }
-            p { "Wij beantwoorden je verzoek binnen een maand. Soms hebben wij meer tijd nodig; dan hoor je dat binnen die maand." }
-        }
-
-        section id="toestemming" aria-labelledby="toestemming-titel" {
-            h2 id="toestemming-titel" { "Mijn toestemmingen" }
-            @if consents.is_empty() { p { "Wij gebruiken geen gegevens van je op grond van toestemming." } }
-            @for p in &consents {
-                form method="post" action="/mijn-gegevens/verzoeken" {
-                    (csrf_field(&signed))
-                    input type="hidden" name="kind" value="withdraw_consent";
-                    input type="hidden" name="processing" value=(p.id);
-                    span { (p.name) " — " }
-                    button type="submit" { "Toestemming intrekken" }
-                }
-            }
-        }
-
-        section id="gegevens" aria-labelledby="gegevens-titel" {
-            h2 id="gegevens-titel" { "Welke gegevens wij van je hebben" }
-            @for p in &report.processings {
-                article {
-                    h3 { (p.name) }
-                    dl {
-                        dt { "Waarvoor" } dd { (p.purpose) }
-                        dt { "Grondslag" } dd { (p.legal_basis) }
-                        dt { "Bewaartermijn" } dd { (p.retention) }
-                        dt { "Gegevens" } dd { (labels(&p.categories)) }
-                        @if !p.disclosed_to.is_empty() {
-                            dt { "Gegeven aan" }
-                            dd { ul { @for d in &p.disclosed_to { li { (d.recipient) " (" (d.categories) ") op " (moment_nl(d.at)) } } } }
-                        }
-                        @if !p.automated.is_empty() {
-                            dt { "Automatische controles" }
-                            dd { ul { @for a in &p.automated { li { (a) } } } }
-                        }
-                    }
-                }
-            }
-        }
-
-        section id="inzage" aria-labelledby="inzage-titel" {
-            h2 id="inzage-titel" { "Wie heeft mijn gegevens bekeken?" }
-            table {
-                caption { "Elke keer dat je gegevens werden ingezien, vastgelegd, gedeeld of verwijderd" }
-                thead { tr { th scope="col" { "Wanneer" } th scope="col" { "Wie" } th scope="col" { "Rol" } th scope="col" { "Waarvoor" } th scope="col" { "Wat" } } }
-                tbody { @for a in report.accesses.iter().rev() { tr {
-                    td { (moment_nl(a.at)) }
-                    td { (if a.actor == signed.account.subject.as_str() { "jijzelf" } else { a.actor.as_str() }) }
-                    td { (Role::from_name(&a.role).map_or(a.role.as_str(), |r| r.label_nl())) }
-                    td { (register.processing_id(&a.processing).map_or(a.processing.as_str(), |id| register.processing(id).name.as_str())) }
-                    td { (a.action) @if a.outcome != "allowed" { " (geweigerd)" } }
-                } } }
-            }
-        }
-    }))
+        },
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -58,21 +58,24 @@ async fn ready(State(state): State<AppState>) -> Response {
     }
 }
 
-
 /// The start page.
 #[utoipa::path(get, path = "/", tag = "pages", responses((status = 200, content_type = "text/html")), extensions(("x-register" = json!(openapi::public()))))]
 async fn home(visitor: Visitor) -> Markup {
     let signed = Signed::optional(Signed::from_visitor(visitor));
-    layout("Welkom", signed.as_ref(), html! {
-        p { "Het Instituut Mijnbouwschade Groningen (IMG) handelt schade door de gaswinning af. Hier regel je je aanvraag, zie je welke gegevens wij van je gebruiken en waarom, en gebruik je je privacyrechten." }
-        ul.tiles {
-            li { a href="/mijn-gegevens" { "Mijn gegevens" } " — je aanvragen, je gegevens en wie ze heeft bekeken" }
-            li { a href="/privacyverklaring" { "Privacyverklaring" } " — welke gegevens wij waarvoor gebruiken" }
-            li { a href="/contact" { "Contactformulier" } " — een vraag, klacht of melding" }
-            li { a href="/nieuwsbrief" { "Nieuwsbrief" } " — aanmelden en afmelden" }
-            li { a href="/acuut-onveilig" { "Acuut onveilige situatie melden" } " — wij reageren binnen 48 uur" }
-        }
-    })
+    layout(
+        "Welkom",
+        signed.as_ref(),
+        html! {
+            p { "Het Instituut Mijnbouwschade Groningen (IMG) handelt schade door de gaswinning af. Hier regel je je aanvraag, zie je welke gegevens wij van je gebruiken en waarom, en gebruik je je privacyrechten." }
+            ul.tiles {
+                li { a href="/mijn-gegevens" { "Mijn gegevens" } " — je aanvragen, je gegevens en wie ze heeft bekeken" }
+                li { a href="/privacyverklaring" { "Privacyverklaring" } " — welke gegevens wij waarvoor gebruiken" }
+                li { a href="/contact" { "Contactformulier" } " — een vraag, klacht of melding" }
+                li { a href="/nieuwsbrief" { "Nieuwsbrief" } " — aanmelden en afmelden" }
+                li { a href="/acuut-onveilig" { "Acuut onveilige situatie melden" } " — wij reageren binnen 48 uur" }
+            }
+        },
+    )
 }
 
 /// The stylesheet (our own, so the Content-Security-Policy needs no exception).
@@ -145,33 +148,37 @@ struct ContactMessage {
 }
 
 fn contact_markup(error: Option<&str>, done: bool) -> Markup {
-    layout("Contactformulier", None, html! {
-        @if done {
-            p.ok role="status" { "Bedankt. Wij hebben je bericht ontvangen en nemen contact met je op." }
-        }
-        @if let Some(error) = error { p.error role="alert" { (error) } }
-        p { "Wij gebruiken wat je hier invult alleen om je bericht te beantwoorden. Zie de " a href="/privacyverklaring#sectie-11" { "privacyverklaring" } "." }
-        form method="post" action="/contact" {
-            label for="kind" { "Soort bericht" }
-            // The module's own list: an option it does not know could only
-            // be refused, or worse, filed as something else.
-            select id="kind" name="kind" {
-                @for kind in Kind::ALL {
-                    option value=(kind.name()) { (kind.label()) }
-                }
+    layout(
+        "Contactformulier",
+        None,
+        html! {
+            @if done {
+                p.ok role="status" { "Bedankt. Wij hebben je bericht ontvangen en nemen contact met je op." }
             }
-            label for="name" { "Naam" }
-            input id="name" name="name" autocomplete="name" required;
-            label for="email" { "E-mailadres" }
-            input id="email" name="email" type="email" autocomplete="email" required;
-            label for="phone" { "Telefoonnummer" }
-            input id="phone" name="phone" type="tel" autocomplete="tel" required;
-            label for="text" { "Je bericht" }
-            textarea id="text" name="text" rows="6" required {}
-            p.check { input id="consent" name="consent" type="checkbox" value="ja" required; label for="consent" { "Ik geef toestemming om mijn gegevens te gebruiken voor het beantwoorden van dit bericht." } }
-            button type="submit" { "Versturen" }
-        }
-    })
+            @if let Some(error) = error { p.error role="alert" { (error) } }
+            p { "Wij gebruiken wat je hier invult alleen om je bericht te beantwoorden. Zie de " a href="/privacyverklaring#sectie-11" { "privacyverklaring" } "." }
+            form method="post" action="/contact" {
+                label for="kind" { "Soort bericht" }
+                // The module's own list: an option it does not know could only
+                // be refused, or worse, filed as something else.
+                select id="kind" name="kind" {
+                    @for kind in Kind::ALL {
+                        option value=(kind.name()) { (kind.label()) }
+                    }
+                }
+                label for="name" { "Naam" }
+                input id="name" name="name" autocomplete="name" required;
+                label for="email" { "E-mailadres" }
+                input id="email" name="email" type="email" autocomplete="email" required;
+                label for="phone" { "Telefoonnummer" }
+                input id="phone" name="phone" type="tel" autocomplete="tel" required;
+                label for="text" { "Je bericht" }
+                textarea id="text" name="text" rows="6" required {}
+                p.check { input id="consent" name="consent" type="checkbox" value="ja" required; label for="consent" { "Ik geef toestemming om mijn gegevens te gebruiken voor het beantwoorden van dit bericht." } }
+                button type="submit" { "Versturen" }
+            }
+        },
+    )
 }
 
 /// The contact form (E11).
@@ -188,7 +195,8 @@ async fn contact_submit(State(state): State<AppState>, visitor: Visitor, Form(fo
     use grondslag_register::Category;
     // Refused, not guessed: a kind filed as another would reach the wrong
     // desk (a complaint goes to the privacy team, a question does not).
-    let kind = Kind::from_name(&form.kind).ok_or_else(|| ServerError::BadRequest(format!("unknown kind of message `{}`; choose {}", form.kind, Kind::choices())))?;
+    let kind =
+        Kind::from_name(&form.kind).ok_or_else(|| ServerError::BadRequest(format!("unknown kind of message `{}`; choose {}", form.kind, Kind::choices())))?;
     let result = state
         .run(move |services| {
             let access = visitor.website();
@@ -215,18 +223,22 @@ struct Subscribe {
 }
 
 fn newsletter_markup(message: Option<(&str, bool)>) -> Markup {
-    layout("Nieuwsbrief", None, html! {
-        (notice(message))
-        p { "Ontvang de nieuwsbrief per e-mail. Afmelden kan altijd via de link onder elke nieuwsbrief; dan verwijderen wij je gegevens." }
-        form method="post" action="/nieuwsbrief" {
-            label for="name" { "Naam" }
-            input id="name" name="name" autocomplete="name" required;
-            label for="email" { "E-mailadres" }
-            input id="email" name="email" type="email" autocomplete="email" required;
-            p.check { input id="consent" name="consent" type="checkbox" value="ja" required; label for="consent" { "Ik wil de nieuwsbrief ontvangen en geef toestemming voor het gebruik van mijn naam en e-mailadres daarvoor." } }
-            button type="submit" { "Aanmelden" }
-        }
-    })
+    layout(
+        "Nieuwsbrief",
+        None,
+        html! {
+            (notice(message))
+            p { "Ontvang de nieuwsbrief per e-mail. Afmelden kan altijd via de link onder elke nieuwsbrief; dan verwijderen wij je gegevens." }
+            form method="post" action="/nieuwsbrief" {
+                label for="name" { "Naam" }
+                input id="name" name="name" autocomplete="name" required;
+                label for="email" { "E-mailadres" }
+                input id="email" name="email" type="email" autocomplete="email" required;
+                p.check { input id="consent" name="consent" type="checkbox" value="ja" required; label for="consent" { "Ik wil de nieuwsbrief ontvangen en geef toestemming voor het gebruik van mijn naam en e-mailadres daarvoor." } }
+                button type="submit" { "Aanmelden" }
+            }
+        },
+    )
 }
 
 /// Newsletter subscription (E14).
@@ -261,16 +273,20 @@ struct UnsubscribeToken {
 }
 
 fn unsubscribe_markup(token: &str, message: Option<(&str, bool)>) -> Markup {
-    layout("Afmelden voor de nieuwsbrief", None, html! {
-        (notice(message))
-        @if message.is_none() {
-            p { "Wil je de nieuwsbrief niet meer ontvangen? Na het afmelden verwijderen wij je naam en e-mailadres." }
-            form method="post" action="/nieuwsbrief/afmelden" {
-                input type="hidden" name="token" value=(token);
-                button type="submit" { "Afmelden" }
+    layout(
+        "Afmelden voor de nieuwsbrief",
+        None,
+        html! {
+            (notice(message))
+            @if message.is_none() {
+                p { "Wil je de nieuwsbrief niet meer ontvangen? Na het afmelden verwijderen wij je naam en e-mailadres." }
+                form method="post" action="/nieuwsbrief/afmelden" {
+                    input type="hidden" name="token" value=(token);
+                    button type="submit" { "Afmelden" }
+                }
             }
-        }
-    })
+        },
+    )
 }
 
 /// The page behind the link under each newsletter. Opening it changes
@@ -303,23 +319,27 @@ struct UnsafeReport {
 }
 
 fn unsafe_markup(message: Option<(&str, bool)>) -> Markup {
-    layout("Acuut onveilige situatie melden", None, html! {
-        (notice(message))
-        p { "Is je huis door de gaswinning acuut onveilig? Meld het hier. Wij nemen binnen 48 uur contact met je op en laten de situatie inspecteren. Is er direct gevaar? Bel 112." }
-        form method="post" action="/acuut-onveilig" {
-            label for="name" { "Naam" }
-            input id="name" name="name" autocomplete="name" required;
-            label for="phone" { "Telefoonnummer" }
-            input id="phone" name="phone" type="tel" autocomplete="tel" required;
-            label for="email" { "E-mailadres" }
-            input id="email" name="email" type="email" autocomplete="email" required;
-            label for="address" { "Straat en huisnummer van het gebouw" }
-            input id="address" name="address" autocomplete="street-address" required;
-            label for="postcode_city" { "Postcode en plaats" }
-            input id="postcode_city" name="postcode_city" placeholder="9981 AB Uithuizen" required;
-            button type="submit" { "Melden" }
-        }
-    })
+    layout(
+        "Acuut onveilige situatie melden",
+        None,
+        html! {
+            (notice(message))
+            p { "Is je huis door de gaswinning acuut onveilig? Meld het hier. Wij nemen binnen 48 uur contact met je op en laten de situatie inspecteren. Is er direct gevaar? Bel 112." }
+            form method="post" action="/acuut-onveilig" {
+                label for="name" { "Naam" }
+                input id="name" name="name" autocomplete="name" required;
+                label for="phone" { "Telefoonnummer" }
+                input id="phone" name="phone" type="tel" autocomplete="tel" required;
+                label for="email" { "E-mailadres" }
+                input id="email" name="email" type="email" autocomplete="email" required;
+                label for="address" { "Straat en huisnummer van het gebouw" }
+                input id="address" name="address" autocomplete="street-address" required;
+                label for="postcode_city" { "Postcode en plaats" }
+                input id="postcode_city" name="postcode_city" placeholder="9981 AB Uithuizen" required;
+                button type="submit" { "Melden" }
+            }
+        },
+    )
 }
 
 /// The special form for an acutely unsafe situation (E8).
@@ -348,4 +368,3 @@ async fn unsafe_report(State(state): State<AppState>, visitor: Visitor, Form(for
         Err(e) => unsafe_markup(Some((&format!("De melding is niet verstuurd: {e}"), false))),
     })
 }
-

@@ -112,7 +112,12 @@ pub(crate) struct Identity {
     params(("id" = String, Path, description = "The request"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses((status = 200, body = RightsRequest), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     extensions(("x-register" = json!(openapi::request(Action::Handle)))))]
-async fn verify_identity(State(state): State<AppState>, signed: Signed, Path(id): Path<String>, Json(form): Json<Identity>) -> Result<Json<RightsRequest>, ServerError> {
+async fn verify_identity(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Json(form): Json<Identity>,
+) -> Result<Json<RightsRequest>, ServerError> {
     step(&state, signed, id, move |requests, access, request| requests.verify_identity(access, request, form.method.trim())).await
 }
 
@@ -130,7 +135,12 @@ pub(crate) struct Extension {
     params(("id" = String, Path, description = "The request"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses((status = 200, body = RightsRequest), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     extensions(("x-register" = json!(openapi::request(Action::Handle)))))]
-async fn extend(State(state): State<AppState>, signed: Signed, Path(id): Path<String>, Json(form): Json<Extension>) -> Result<Json<RightsRequest>, ServerError> {
+async fn extend(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Json(form): Json<Extension>,
+) -> Result<Json<RightsRequest>, ServerError> {
     step(&state, signed, id, move |requests, access, request| requests.extend(access, request, form.months, &form.reason)).await
 }
 
@@ -181,7 +191,12 @@ pub(crate) struct Rectified {
     params(("id" = String, Path, description = "The request"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses((status = 200, body = Rectified), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     extensions(("x-register" = json!(openapi::request(Action::Handle)))))]
-async fn rectify(State(state): State<AppState>, signed: Signed, Path(id): Path<String>, Json(form): Json<Rectification>) -> Result<Json<Rectified>, ServerError> {
+async fn rectify(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Json(form): Json<Rectification>,
+) -> Result<Json<Rectified>, ServerError> {
     let category = Category::from_name(&form.category).ok_or_else(|| ServerError::BadRequest(format!("unknown category `{}`", form.category)))?;
     let done = on_request(&state, signed, id, move |requests, access, request| requests.rectify(access, request, category, &form.old, &form.new)).await?;
     Ok(Json(Rectified { records: done.records, notify: done.notify }))
@@ -239,41 +254,45 @@ async fn rights_queue(State(state): State<AppState>, signed: Signed) -> Result<M
     let for_page = signed.clone();
     let queue = state.run(move |services| queue(services, &for_page)).await?;
     let register = state.kernel().register();
-    Ok(layout("Privacyverzoeken", Some(&signed), html! {
-        @if queue.is_empty() { p { "Er staan geen verzoeken open." } }
-        @else {
-            table.queue {
-                caption { "Open verzoeken, de uiterste datum eerst" }
-                thead { tr { th scope="col" { "Verzoek" } th scope="col" { "Ontvangen" } th scope="col" { "Uiterlijk" } th scope="col" { "Identiteit" } th scope="col" { "Afhandelen" } } }
-                tbody { @for r in &queue { tr class=[r.overdue.then_some("overdue")] {
-                    td {
-                        (right_label(&r.kind))
-                        @if let Some(p) = r.concerns.as_deref().and_then(|p| register.processing_id(p)) { br; small { (register.processing(p).name) } }
-                    }
-                    td { (date_nl(&r.received)) }
-                    td { (date_nl(&r.due)) @if r.overdue { " " strong { "te laat" } } }
-                    td { @if r.identity_verified { "vastgesteld" } @else { "nog vaststellen" } }
-                    td {
-                        form method="post" action={ "/beheer/verzoeken/" (r.id) } {
-                            (csrf_field(&signed))
-                            @if !r.identity_verified {
-                                label for={ "id-" (r.id) } { "Identiteit vastgesteld via" }
-                                input id={ "id-" (r.id) } name="identity" required;
-                            }
-                            @if r.kind == "withdraw_consent" && r.concerns.is_some() {
-                                input type="hidden" name="answer" value="";
-                                button type="submit" name="withdraw" value="ja" { "Toestemming intrekken en gegevens wissen" }
-                            } @else {
-                                label for={ "answer-" (r.id) } { "Antwoord" }
-                                textarea id={ "answer-" (r.id) } name="answer" rows="2" required {}
-                                button type="submit" { "Beantwoorden" }
+    Ok(layout(
+        "Privacyverzoeken",
+        Some(&signed),
+        html! {
+            @if queue.is_empty() { p { "Er staan geen verzoeken open." } }
+            @else {
+                table.queue {
+                    caption { "Open verzoeken, de uiterste datum eerst" }
+                    thead { tr { th scope="col" { "Verzoek" } th scope="col" { "Ontvangen" } th scope="col" { "Uiterlijk" } th scope="col" { "Identiteit" } th scope="col" { "Afhandelen" } } }
+                    tbody { @for r in &queue { tr class=[r.overdue.then_some("overdue")] {
+                        td {
+                            (right_label(&r.kind))
+                            @if let Some(p) = r.concerns.as_deref().and_then(|p| register.processing_id(p)) { br; small { (register.processing(p).name) } }
+                        }
+                        td { (date_nl(&r.received)) }
+                        td { (date_nl(&r.due)) @if r.overdue { " " strong { "te laat" } } }
+                        td { @if r.identity_verified { "vastgesteld" } @else { "nog vaststellen" } }
+                        td {
+                            form method="post" action={ "/beheer/verzoeken/" (r.id) } {
+                                (csrf_field(&signed))
+                                @if !r.identity_verified {
+                                    label for={ "id-" (r.id) } { "Identiteit vastgesteld via" }
+                                    input id={ "id-" (r.id) } name="identity" required;
+                                }
+                                @if r.kind == "withdraw_consent" && r.concerns.is_some() {
+                                    input type="hidden" name="answer" value="";
+                                    button type="submit" name="withdraw" value="ja" { "Toestemming intrekken en gegevens wissen" }
+                                } @else {
+                                    label for={ "answer-" (r.id) } { "Antwoord" }
+                                    textarea id={ "answer-" (r.id) } name="answer" rows="2" required {}
+                                    button type="submit" { "Beantwoorden" }
+                                }
                             }
                         }
-                    }
-                } } }
+                    } } }
+                }
             }
-        }
-    }))
+        },
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -55,7 +55,9 @@ fn with_cookie(cookie: String, to: &str) -> Response {
 fn told<T>(result: Result<T, AccountError>) -> Result<Result<T, AccountError>, ServerError> {
     match result {
         Ok(value) => Ok(Ok(value)),
-        Err(e @ (AccountError::WrongCredentials | AccountError::WrongCode | AccountError::Locked { .. } | AccountError::Closed | AccountError::WeakPassword(_))) => Ok(Err(e)),
+        Err(
+            e @ (AccountError::WrongCredentials | AccountError::WrongCode | AccountError::Locked { .. } | AccountError::Closed | AccountError::WeakPassword(_)),
+        ) => Ok(Err(e)),
         Err(e) => Err(e.into()),
     }
 }
@@ -123,18 +125,22 @@ fn back_to(back: Option<&str>) -> String {
 }
 
 fn sign_in_markup(error: Option<&str>, back: &str) -> Markup {
-    layout("Inloggen", None, html! {
-        @if let Some(error) = error { p.error role="alert" { (error) } }
-        form method="post" action="/inloggen" {
-            input type="hidden" name="terug" value=(back);
-            label for="username" { "Gebruikersnaam" }
-            input id="username" name="username" autocomplete="username" required autofocus;
-            label for="password" { "Wachtwoord" }
-            input id="password" name="password" type="password" autocomplete="current-password" required;
-            button type="submit" { "Verder" }
-        }
-        p { "Na je wachtwoord vragen wij een code uit je authenticator-app." }
-    })
+    layout(
+        "Inloggen",
+        None,
+        html! {
+            @if let Some(error) = error { p.error role="alert" { (error) } }
+            form method="post" action="/inloggen" {
+                input type="hidden" name="terug" value=(back);
+                label for="username" { "Gebruikersnaam" }
+                input id="username" name="username" autocomplete="username" required autofocus;
+                label for="password" { "Wachtwoord" }
+                input id="password" name="password" type="password" autocomplete="current-password" required;
+                button type="submit" { "Verder" }
+            }
+            p { "Na je wachtwoord vragen wij een code uit je authenticator-app." }
+        },
+    )
 }
 
 /// Step one of signing in: user name and password.
@@ -184,15 +190,19 @@ fn sign_in_message(e: &AccountError) -> String {
 }
 
 fn code_markup(error: Option<&str>, back: &str) -> Markup {
-    layout("Code uit je app", None, html! {
-        @if let Some(error) = error { p.error role="alert" { (error) } }
-        form method="post" action="/inloggen/code" {
-            input type="hidden" name="terug" value=(back);
-            label for="code" { "Code (6 cijfers) of herstelcode" }
-            input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus;
-            button type="submit" { "Inloggen" }
-        }
-    })
+    layout(
+        "Code uit je app",
+        None,
+        html! {
+            @if let Some(error) = error { p.error role="alert" { (error) } }
+            form method="post" action="/inloggen/code" {
+                input type="hidden" name="terug" value=(back);
+                label for="code" { "Code (6 cijfers) of herstelcode" }
+                input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus;
+                button type="submit" { "Inloggen" }
+            }
+        },
+    )
 }
 
 /// Step two of signing in: the code from the authenticator app.
@@ -233,16 +243,20 @@ async fn code(State(state): State<AppState>, visitor: Visitor, Form(form): Form<
 }
 
 fn password_markup(error: Option<&str>, csrf: &str) -> Markup {
-    layout("Kies een nieuw wachtwoord", None, html! {
-        @if let Some(error) = error { p.error role="alert" { (error) } }
-        p { "Je bent ingelogd met een eenmalig wachtwoord. Kies een eigen wachtwoord van minstens 12 tekens; een paar losse woorden is een goed wachtwoord." }
-        form method="post" action="/wachtwoord" {
-            input type="hidden" name="csrf" value=(csrf);
-            label for="password" { "Nieuw wachtwoord" }
-            input id="password" name="password" type="password" autocomplete="new-password" minlength="12" required;
-            button type="submit" { "Opslaan" }
-        }
-    })
+    layout(
+        "Kies een nieuw wachtwoord",
+        None,
+        html! {
+            @if let Some(error) = error { p.error role="alert" { (error) } }
+            p { "Je bent ingelogd met een eenmalig wachtwoord. Kies een eigen wachtwoord van minstens 12 tekens; een paar losse woorden is een goed wachtwoord." }
+            form method="post" action="/wachtwoord" {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="password" { "Nieuw wachtwoord" }
+                input id="password" name="password" type="password" autocomplete="new-password" minlength="12" required;
+                button type="submit" { "Opslaan" }
+            }
+        },
+    )
 }
 
 /// A new password, required after signing in with a one-time password.

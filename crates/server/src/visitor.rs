@@ -32,7 +32,16 @@ impl Visitor {
     /// The website acting for an anonymous visitor (a contact form, a
     /// subscription): the public role, under this request's trace.
     pub fn website(&self) -> Access {
-        Access { actor: "website".into(), subject: None, within: None, role: Role::Public, origin: self.origin.clone(), trace: self.trace, parent_span: self.parent_span, now: self.now }
+        Access {
+            actor: "website".into(),
+            subject: None,
+            within: None,
+            role: Role::Public,
+            origin: self.origin.clone(),
+            trace: self.trace,
+            parent_span: self.parent_span,
+            now: self.now,
+        }
     }
 }
 

@@ -47,9 +47,7 @@ impl BlobStore {
     pub fn delete(&self, id: &BlobId) -> Result<(), StoreError> {
         let path = self.path(id);
         match fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(StoreError::Io { context: "cannot delete blob", path, source: e })
-            }
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::Io { context: "cannot delete blob", path, source: e }),
             _ => Ok(()),
         }
     }

@@ -219,11 +219,7 @@ impl PostgresStore {
         let config = config(url)?;
         let mut writer = PgConnection::connect(&config).map_err(pg_error("connecting"))?;
         migrate(&mut writer)?;
-        let pool = r2d2::Pool::builder()
-            .max_size(READERS)
-            .min_idle(Some(0))
-            .connection_timeout(Duration::from_secs(10))
-            .build(Readers { config })?;
+        let pool = r2d2::Pool::builder().max_size(READERS).min_idle(Some(0)).connection_timeout(Duration::from_secs(10)).build(Readers { config })?;
         Ok(PostgresStore { group: Group::new(writer, BEGIN), pool })
     }
 
@@ -338,10 +334,7 @@ fn with_database(url: &str, name: &str) -> String {
 
 impl Drop for ScratchDatabase {
     fn drop(&mut self) {
-        let dropped = self
-            .server
-            .connect(NoTls)
-            .and_then(|mut client| client.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)));
+        let dropped = self.server.connect(NoTls).and_then(|mut client| client.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)));
         // Nothing to return an error to from here; say so, so the database
         // can be dropped by hand.
         if let Err(e) = dropped {

@@ -178,7 +178,13 @@ pub(crate) trait Db: Send {
 }
 
 /// The rows of a query, each mapped.
-fn rows<T>(db: &mut impl Db, context: &'static str, sql: &str, params: &[Param<'_>], mut map: impl FnMut(Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
+fn rows<T>(
+    db: &mut impl Db,
+    context: &'static str,
+    sql: &str,
+    params: &[Param<'_>],
+    mut map: impl FnMut(Row) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
     let mut found = Vec::new();
     db.query(context, sql, params, &mut |row| {
         found.push(map(row)?);
@@ -188,7 +194,13 @@ fn rows<T>(db: &mut impl Db, context: &'static str, sql: &str, params: &[Param<'
 }
 
 /// The first row of a query, if any, mapped.
-fn first<T>(db: &mut impl Db, context: &'static str, sql: &str, params: &[Param<'_>], map: impl FnMut(Row) -> Result<T, StoreError>) -> Result<Option<T>, StoreError> {
+fn first<T>(
+    db: &mut impl Db,
+    context: &'static str,
+    sql: &str,
+    params: &[Param<'_>],
+    map: impl FnMut(Row) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
     Ok(rows(db, context, sql, params, map)?.into_iter().next())
 }
 
@@ -219,7 +231,14 @@ pub(crate) fn checkpoints(db: &mut impl Db) -> Result<Vec<(u64, String)>, StoreE
 const RECORD_COLUMNS: &str = "r.id, r.subject_id, r.processing, r.reference, r.status, r.updated_at";
 
 fn record_row(mut r: Row) -> Result<RecordRow, StoreError> {
-    Ok(RecordRow { record: r.record(0)?, subject: r.subject(1)?, processing: r.text(2)?, reference: r.opt_text(3)?, status: r.opt_text(4)?, updated_at: r.timestamp(5)? })
+    Ok(RecordRow {
+        record: r.record(0)?,
+        subject: r.subject(1)?,
+        processing: r.text(2)?,
+        reference: r.opt_text(3)?,
+        status: r.opt_text(4)?,
+        updated_at: r.timestamp(5)?,
+    })
 }
 
 /// (record, subject, processing, moment) rows of the due table.
@@ -268,7 +287,8 @@ impl<D: Db> Tx for SqlTx<'_, D> {
 
     fn erase_subject(&mut self, id: &SubjectId) -> Result<Erased, StoreError> {
         let blobs = self.blobs_where("r.subject_id = ?1", id.as_str())?;
-        let fields = self.exec("erasing fields", "DELETE FROM fields WHERE record_id IN (SELECT id FROM records WHERE subject_id = ?1)", &[id.as_str().into()])?;
+        let fields =
+            self.exec("erasing fields", "DELETE FROM fields WHERE record_id IN (SELECT id FROM records WHERE subject_id = ?1)", &[id.as_str().into()])?;
         self.exec(
             "erasing relations",
             "DELETE FROM relations WHERE object IN (SELECT id FROM records WHERE subject_id = ?1) OR object = ?1 OR actor = ?1",
@@ -305,12 +325,24 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn has_blind_index(&mut self, kind: &str, subject: &SubjectId) -> Result<bool, StoreError> {
-        let found = first(self.db, "searching the blind index", "SELECT 1 FROM blind_index WHERE subject_id = ?2 AND kind = ?1", &[kind.into(), subject.as_str().into()], |_| Ok(()))?;
+        let found = first(
+            self.db,
+            "searching the blind index",
+            "SELECT 1 FROM blind_index WHERE subject_id = ?2 AND kind = ?1",
+            &[kind.into(), subject.as_str().into()],
+            |_| Ok(()),
+        )?;
         Ok(found.is_some())
     }
 
     fn find_blind_index(&mut self, kind: &str, digest: &[u8]) -> Result<Option<SubjectId>, StoreError> {
-        first(self.db, "searching the blind index", "SELECT subject_id FROM blind_index WHERE kind = ?1 AND digest = ?2", &[kind.into(), digest.into()], |mut r| r.subject(0))
+        first(
+            self.db,
+            "searching the blind index",
+            "SELECT subject_id FROM blind_index WHERE kind = ?1 AND digest = ?2",
+            &[kind.into(), digest.into()],
+            |mut r| r.subject(0),
+        )
     }
 
     fn upsert_record(&mut self, record: &RecordId, subject: &SubjectId, processing: &str, at: jiff::Timestamp) -> Result<(), StoreError> {
@@ -393,7 +425,14 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         self.exec(
             "recording an event",
             "INSERT INTO record_events (record_id, event, at, actor, detail, audience) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            &[record.as_str().into(), event.event.as_str().into(), event.at.into(), event.actor.as_str().into(), event.detail.as_deref().into(), event.audience.as_deref().into()],
+            &[
+                record.as_str().into(),
+                event.event.as_str().into(),
+                event.at.into(),
+                event.actor.as_str().into(),
+                event.detail.as_deref().into(),
+                event.audience.as_deref().into(),
+            ],
         )?;
         self.exec(
             "recording an event",
@@ -404,9 +443,13 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn events(&mut self, record: &RecordId) -> Result<Vec<EventRow>, StoreError> {
-        rows(self.db, "reading events", "SELECT event, at, actor, detail, audience FROM record_events WHERE record_id = ?1 ORDER BY id", &[record.as_str().into()], |mut r| {
-            Ok(EventRow { event: r.text(0)?, at: r.timestamp(1)?, actor: r.text(2)?, detail: r.opt_bytes(3)?, audience: r.opt_text(4)? })
-        })
+        rows(
+            self.db,
+            "reading events",
+            "SELECT event, at, actor, detail, audience FROM record_events WHERE record_id = ?1 ORDER BY id",
+            &[record.as_str().into()],
+            |mut r| Ok(EventRow { event: r.text(0)?, at: r.timestamp(1)?, actor: r.text(2)?, detail: r.opt_bytes(3)?, audience: r.opt_text(4)? }),
+        )
     }
 
     fn add_record_index(&mut self, kind: &str, digest: &[u8], record: &RecordId) -> Result<(), StoreError> {
@@ -443,14 +486,24 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         let filter = if status.is_some() { "r.status = ?2" } else { "CAST(?2 AS TEXT) IS NULL" };
         let (from, key, relation) = match reach {
             Reach::Subject(subject) => ("records r WHERE r.subject_id = ?5 AND CAST(?6 AS TEXT) IS NULL", subject.as_str(), None),
-            Reach::RelatedRecords { relation, actor } => ("relations x JOIN records r ON r.id = x.object WHERE x.actor = ?5 AND x.relation = ?6", actor, Some(relation)),
-            Reach::RelatedSubjects { relation, actor } => ("relations x JOIN records r ON r.subject_id = x.object WHERE x.actor = ?5 AND x.relation = ?6", actor, Some(relation)),
+            Reach::RelatedRecords { relation, actor } => {
+                ("relations x JOIN records r ON r.id = x.object WHERE x.actor = ?5 AND x.relation = ?6", actor, Some(relation))
+            }
+            Reach::RelatedSubjects { relation, actor } => {
+                ("relations x JOIN records r ON r.subject_id = x.object WHERE x.actor = ?5 AND x.relation = ?6", actor, Some(relation))
+            }
         };
         let sql = format!(
             "SELECT {RECORD_COLUMNS} FROM {from} AND r.processing = ?1 AND {filter}
              ORDER BY r.updated_at DESC, r.id LIMIT ?3 OFFSET ?4"
         );
-        rows(self.db, "listing the records within reach", &sql, &[processing.into(), status.into(), int(limit), int(offset), key.into(), relation.into()], record_row)
+        rows(
+            self.db,
+            "listing the records within reach",
+            &sql,
+            &[processing.into(), status.into(), int(limit), int(offset), key.into(), relation.into()],
+            record_row,
+        )
     }
 
     fn relate(&mut self, object: &str, relation: &str, actor: &str) -> Result<(), StoreError> {
@@ -463,12 +516,22 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn unrelate(&mut self, object: &str, relation: &str, actor: &str) -> Result<bool, StoreError> {
-        let n = self.exec("removing a relation", "DELETE FROM relations WHERE object = ?1 AND relation = ?2 AND actor = ?3", &[object.into(), relation.into(), actor.into()])?;
+        let n = self.exec(
+            "removing a relation",
+            "DELETE FROM relations WHERE object = ?1 AND relation = ?2 AND actor = ?3",
+            &[object.into(), relation.into(), actor.into()],
+        )?;
         Ok(n > 0)
     }
 
     fn related(&mut self, object: &str, relation: &str, actor: &str) -> Result<bool, StoreError> {
-        let found = first(self.db, "checking a relation", "SELECT 1 FROM relations WHERE object = ?1 AND relation = ?2 AND actor = ?3", &[object.into(), relation.into(), actor.into()], |_| Ok(()))?;
+        let found = first(
+            self.db,
+            "checking a relation",
+            "SELECT 1 FROM relations WHERE object = ?1 AND relation = ?2 AND actor = ?3",
+            &[object.into(), relation.into(), actor.into()],
+            |_| Ok(()),
+        )?;
         Ok(found.is_some())
     }
 
@@ -486,7 +549,13 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn audit_of(&mut self, subject: &SubjectId) -> Result<Vec<AuditRow>, StoreError> {
-        rows(self.db, "reading the audit log", "SELECT seq, entry, leaf, chain FROM audit_entries WHERE subject_id = ?1 ORDER BY seq", &[subject.as_str().into()], audit_row)
+        rows(
+            self.db,
+            "reading the audit log",
+            "SELECT seq, entry, leaf, chain FROM audit_entries WHERE subject_id = ?1 ORDER BY seq",
+            &[subject.as_str().into()],
+            audit_row,
+        )
     }
 
     fn disclosures_of(&mut self, subject: &SubjectId) -> Result<Vec<DisclosureRow>, StoreError> {
@@ -510,7 +579,9 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn last_checkpoint(&mut self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
-        first(self.db, "reading the last checkpoint", "SELECT size, frontier FROM audit_checkpoints ORDER BY size DESC LIMIT 1", &[], |mut r| Ok((r.count(0)?, r.bytes(1)?)))
+        first(self.db, "reading the last checkpoint", "SELECT size, frontier FROM audit_checkpoints ORDER BY size DESC LIMIT 1", &[], |mut r| {
+            Ok((r.count(0)?, r.bytes(1)?))
+        })
     }
 
     fn audit_leaves_after(&mut self, after: u64) -> Result<Vec<Hash>, StoreError> {
@@ -564,7 +635,9 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn record_counts(&mut self) -> Result<Vec<(String, u64)>, StoreError> {
-        rows(self.db, "counting records", "SELECT processing, count(*) FROM records GROUP BY processing ORDER BY processing", &[], |mut r| Ok((r.text(0)?, r.count(1)?)))
+        rows(self.db, "counting records", "SELECT processing, count(*) FROM records GROUP BY processing ORDER BY processing", &[], |mut r| {
+            Ok((r.text(0)?, r.count(1)?))
+        })
     }
 
     fn put_session(&mut self, token_hash: &[u8], session: &SessionRow) -> Result<(), StoreError> {

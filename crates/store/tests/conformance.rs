@@ -11,9 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use grondslag_audit::{Hash, Row, chain_hash, leaf_hash};
-use grondslag_store::{
-    BlobId, DisclosureRow, EventRow, Reach, RecordId, SessionRow, Store, StoreError, SubjectId, Tx,
-};
+use grondslag_store::{BlobId, DisclosureRow, EventRow, Reach, RecordId, SessionRow, Store, StoreError, SubjectId, Tx};
 
 type Open<'a> = &'a dyn Fn() -> Box<dyn Store>;
 
@@ -194,7 +192,13 @@ fn records_references_events_and_lists(open: Open<'_>) {
         let (subject, first) = subject_with_record(tx, "schade", t0)?;
         let second = RecordId::random();
         tx.upsert_record(&second, &subject, "schade", t0)?;
-        let filed = EventRow { event: "filed".into(), at: t0 + jiff::SignedDuration::from_secs(1), actor: "kcc".into(), detail: Some(b"sealed".to_vec()), audience: Some("staff".into()) };
+        let filed = EventRow {
+            event: "filed".into(),
+            at: t0 + jiff::SignedDuration::from_secs(1),
+            actor: "kcc".into(),
+            detail: Some(b"sealed".to_vec()),
+            audience: Some("staff".into()),
+        };
         let checked = EventRow { event: "checked".into(), at: t0 + jiff::SignedDuration::from_secs(2), actor: "rules".into(), detail: None, audience: None };
         tx.add_event(&first, &filed, Some("ingediend"))?;
         tx.add_event(&first, &checked, None)?;

@@ -30,7 +30,7 @@ use grondslag_channels::forum::{Account, Forum};
 use grondslag_channels::media::Media;
 use grondslag_channels::newsletter::{Newsletter, Subscription};
 use grondslag_claims::area::AreaLists;
-use grondslag_claims::cases::{Application, ApplicantRole, CaseError, Cases, CostItem, Details, Object};
+use grondslag_claims::cases::{ApplicantRole, Application, CaseError, Cases, CostItem, Details, Object};
 use grondslag_claims::rules::{Cents, ObjectKind};
 use grondslag_claims::{Scheme, Status};
 use grondslag_kernel::{Access, Kernel, KernelError, RecordRef, SubjectId, Value};
@@ -128,9 +128,11 @@ pub fn generate(kernel: &Kernel, population: &Population, areas: AreaLists, prog
     let mut household = 0;
     while people < population.subjects {
         let mut rng = stream(population.seed, household);
-        let size = writer
-            .household(&mut rng, people, population.subjects - people)
-            .map_err(|source| SyntheticError::Household { household, seed: population.seed, source })?;
+        let size = writer.household(&mut rng, people, population.subjects - people).map_err(|source| SyntheticError::Household {
+            household,
+            seed: population.seed,
+            source,
+        })?;
         people += size;
         household += 1;
         progress(people);
@@ -492,7 +494,8 @@ impl<'k> Writer<'k> {
     fn unsafe_report(&mut self, rng: &mut ChaCha8Rng, person: &Person, home: &people::Address, at: Timestamp) -> Result<RecordRef, Step> {
         let mut applicant = applicant_of(person, home);
         applicant.retain(|k, _| matches!(k.as_str(), "name" | "address" | "postcode_city" | "phone" | "bsn"));
-        let application = Application { scheme: Scheme::AcutelyUnsafe.processing().to_string(), submit: true, applicant, object: None, details: Details::default() };
+        let application =
+            Application { scheme: Scheme::AcutelyUnsafe.processing().to_string(), submit: true, applicant, object: None, details: Details::default() };
         self.file_and_follow(rng, person, application, at)
     }
 
@@ -549,7 +552,15 @@ impl<'k> Writer<'k> {
                 // about, so it moves by its own record.
                 Scheme::Opinion | Scheme::Objection => {
                     let event = if next == Status::Closed { "case_closed" } else { next.name() };
-                    self.kernel.record_event(&handler, self.kernel.processing(scheme.processing())?, &filed.case, Action::Advance, event, Some(next.name()), None)?;
+                    self.kernel.record_event(
+                        &handler,
+                        self.kernel.processing(scheme.processing())?,
+                        &filed.case,
+                        Action::Advance,
+                        event,
+                        Some(next.name()),
+                        None,
+                    )?;
                 }
                 _ => {
                     self.cases.advance(&handler, &number, next, award)?;
@@ -588,10 +599,8 @@ impl<'k> Writer<'k> {
                 }
             }
             Status::Objection => {
-                {
-                    let at = later(rng, now, 1..=40);
-                    self.about_case(rng, person, Scheme::Objection, number, at)?;
-                }
+                let at = later(rng, now, 1..=40);
+                self.about_case(rng, person, Scheme::Objection, number, at)?;
             }
             Status::Closed if rng.gen_bool(0.15) => self.disclose(scheme, number, "tevredenheidsbureau", &handler)?,
             _ => {}
@@ -636,7 +645,8 @@ impl<'k> Writer<'k> {
         let recent = |days: i64| until.checked_sub(SignedDuration::from_hours(24 * days)).unwrap_or(until).max(start);
         if rng.gen_bool(0.12) {
             let at = between(rng, recent(120), self.until);
-            let kind = *[Kind::Question, Kind::Question, Kind::Question, Kind::Priority, Kind::Feedback, Kind::Complaint].choose(rng).unwrap_or(&Kind::Question);
+            let kind =
+                *[Kind::Question, Kind::Question, Kind::Question, Kind::Priority, Kind::Feedback, Kind::Complaint].choose(rng).unwrap_or(&Kind::Question);
             let message = Message {
                 kind,
                 fields: vec![

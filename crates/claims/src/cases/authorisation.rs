@@ -62,10 +62,26 @@ impl Cases<'_> {
         self.kernel.write(access, processing, Some(&case.record.subject), None, &with_case(&form.principal)?)?;
         let representative = self.kernel.write(access, processing, known.as_ref(), None, &with_case(&form.representative)?)?;
         self.kernel.index_record(access, processing, &representative, "principal", case.record.subject.as_str())?;
-        self.kernel.record_event(access, processing, &representative, Action::File, "authorised", Some("active"), Some(Detail::to(Category::CaseNumber, &number)))?;
+        self.kernel.record_event(
+            access,
+            processing,
+            &representative,
+            Action::File,
+            "authorised",
+            Some("active"),
+            Some(Detail::to(Category::CaseNumber, &number)),
+        )?;
         // The relation the kernel checks the representative's grants against.
         let principal = RecordRef { subject: case.record.subject.clone(), record: case.record.record.clone() };
-        self.kernel.relate(access, self.kernel.processing(case.processing.as_str())?, Action::File, &principal, Scope::Represented, Some(&representative.subject), true)?;
+        self.kernel.relate(
+            access,
+            self.kernel.processing(case.processing.as_str())?,
+            Action::File,
+            &principal,
+            Scope::Represented,
+            Some(&representative.subject),
+            true,
+        )?;
         Ok(representative)
     }
 
@@ -82,7 +98,15 @@ impl Cases<'_> {
             }
         }
         if revoked > 0 {
-            self.kernel.relate(access, self.kernel.processing(case.processing.as_str())?, Action::Advance, &case.record, Scope::Represented, Some(representative), false)?;
+            self.kernel.relate(
+                access,
+                self.kernel.processing(case.processing.as_str())?,
+                Action::Advance,
+                &case.record,
+                Scope::Represented,
+                Some(representative),
+                false,
+            )?;
         }
         Ok(revoked)
     }

@@ -128,7 +128,9 @@ pub enum CaseError {
     NotARecipientOf(String),
     #[error("no open request of `{recipient}` on {number}")]
     NoSuchRequest { number: String, recipient: String },
-    #[error("unknown scheme `{0}`; use one of: fysieke_schade, vaste_vergoeding, waardedaling_woning, waardedaling_niet_wonen, immateriele_schade, kinderen, duurzaam_herstel, acuut_onveilig, zienswijze, bezwaar")]
+    #[error(
+        "unknown scheme `{0}`; use one of: fysieke_schade, vaste_vergoeding, waardedaling_woning, waardedaling_niet_wonen, immateriele_schade, kinderen, duurzaam_herstel, acuut_onveilig, zienswijze, bezwaar"
+    )]
     UnknownScheme(String),
     #[error("applicant: `{0}` is not a category of the register")]
     UnknownCategory(String),
@@ -206,7 +208,8 @@ fn series(year: i16) -> String {
 
 /// The object's identity for E2's finality: postcode, number and addition.
 fn object_key(object: &Object) -> Result<String, CaseError> {
-    let key = AddressKey::new(&object.address, &object.postcode_city).map_err(|e| CaseError::Invalid(grondslag_values::InvalidValue { field: "address", reason: e.to_string() }))?;
+    let key = AddressKey::new(&object.address, &object.postcode_city)
+        .map_err(|e| CaseError::Invalid(grondslag_values::InvalidValue { field: "address", reason: e.to_string() }))?;
     Ok(format!("{key:?}"))
 }
 
@@ -330,7 +333,14 @@ impl<'k> Cases<'k> {
 
     /// E0.2/E0.3: the postcode checks that apply to the scheme; each outcome
     /// is kept with the case, and only a positive one changes the route.
-    fn automated_checks(&self, access: &Access, processing: ProcessingId, case: &RecordRef, scheme: Scheme, application: &Application) -> Result<Vec<Outcome>, CaseError> {
+    fn automated_checks(
+        &self,
+        access: &Access,
+        processing: ProcessingId,
+        case: &RecordRef,
+        scheme: Scheme,
+        application: &Application,
+    ) -> Result<Vec<Outcome>, CaseError> {
         let area = match scheme {
             Scheme::ValueDecreaseHome | Scheme::ValueDecreaseNonResidential => "value_decrease",
             Scheme::PhysicalDamage | Scheme::FixedCompensation | Scheme::ImmaterialDamage | Scheme::SustainableRepair | Scheme::AcutelyUnsafe => "earthquake",
@@ -402,8 +412,20 @@ impl<'k> Cases<'k> {
         let event = if to == Status::Closed { "case_closed" } else { to.name() };
         // The award is read by whoever reads the amounts awarded, where the
         // scheme holds them (E6), else the data needed for the decision.
-        let category = if self.kernel.register().processing(processing).categories.contains(Category::AwardAmount) { Category::AwardAmount } else { Category::OtherInclPhotos };
-        self.kernel.record_event(access, processing, &summary.record, Action::Advance, event, Some(to.name()), detail.as_deref().map(|d| Detail::to(category, d)))?;
+        let category = if self.kernel.register().processing(processing).categories.contains(Category::AwardAmount) {
+            Category::AwardAmount
+        } else {
+            Category::OtherInclPhotos
+        };
+        self.kernel.record_event(
+            access,
+            processing,
+            &summary.record,
+            Action::Advance,
+            event,
+            Some(to.name()),
+            detail.as_deref().map(|d| Detail::to(category, d)),
+        )?;
         Ok(to)
     }
 

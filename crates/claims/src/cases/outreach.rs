@@ -26,7 +26,6 @@ pub struct Selected {
 }
 
 impl Cases<'_> {
-
     fn text_of(view: &RecordView, category: Category) -> String {
         view.get(category).and_then(Value::as_text).unwrap_or_default().to_string()
     }

@@ -138,7 +138,15 @@ impl Cases<'_> {
         if self.kernel.register().processing(processing).disclosure_to(recipient_id).is_none() {
             return Err(CaseError::NotARecipientOf(recipient.to_string()));
         }
-        self.kernel.record_event(access, processing, &summary.record, Action::Disclose, LEGAL_REQUEST, None, Some(self.legal_detail(recipient_id, &format!("{recipient}\n{}", request.trim()))))?;
+        self.kernel.record_event(
+            access,
+            processing,
+            &summary.record,
+            Action::Disclose,
+            LEGAL_REQUEST,
+            None,
+            Some(self.legal_detail(recipient_id, &format!("{recipient}\n{}", request.trim()))),
+        )?;
         self.kernel.index_record(access, processing, &summary.record, LEGAL_INDEX, "requested")?;
         Ok(())
     }
@@ -160,12 +168,21 @@ impl Cases<'_> {
                 let events = self.kernel.events(access, processing, &case.record)?;
                 for (i, event) in events.iter().enumerate().filter(|(_, e)| e.event == LEGAL_REQUEST) {
                     let Some((recipient, request)) = event.detail.as_deref().and_then(|d| d.split_once('\n')) else { continue };
-                    let settled = events[i..].iter().any(|e| e.event == LEGAL_SETTLED && e.detail.as_deref().and_then(|d| d.split_once('\n')).is_some_and(|(r, _)| r == recipient));
+                    let settled = events[i..]
+                        .iter()
+                        .any(|e| e.event == LEGAL_SETTLED && e.detail.as_deref().and_then(|d| d.split_once('\n')).is_some_and(|(r, _)| r == recipient));
                     if settled {
                         continue;
                     }
-                    let recipient_name = self.kernel.recipient(recipient).map_or_else(|_| recipient.to_string(), |id| self.kernel.register().recipient(id).name.clone());
-                    pending.push(PendingDisclosure { number: number.clone(), recipient: recipient.to_string(), recipient_name, request: request.to_string(), requested_at: event.at });
+                    let recipient_name =
+                        self.kernel.recipient(recipient).map_or_else(|_| recipient.to_string(), |id| self.kernel.register().recipient(id).name.clone());
+                    pending.push(PendingDisclosure {
+                        number: number.clone(),
+                        recipient: recipient.to_string(),
+                        recipient_name,
+                        request: request.to_string(),
+                        requested_at: event.at,
+                    });
                 }
             }
         }
@@ -188,7 +205,15 @@ impl Cases<'_> {
         let check = check.map(str::trim).filter(|c| !c.is_empty());
         let package = check.map(|c| self.disclose(access, number, recipient, Some(c))).transpose()?;
         let outcome = if package.is_some() { "disclosed" } else { "declined" };
-        self.kernel.record_event(access, processing, &summary.record, Action::Disclose, LEGAL_SETTLED, None, Some(self.legal_detail(self.kernel.recipient(recipient)?, &format!("{recipient}\n{outcome}"))))?;
+        self.kernel.record_event(
+            access,
+            processing,
+            &summary.record,
+            Action::Disclose,
+            LEGAL_SETTLED,
+            None,
+            Some(self.legal_detail(self.kernel.recipient(recipient)?, &format!("{recipient}\n{outcome}"))),
+        )?;
         Ok(package)
     }
 

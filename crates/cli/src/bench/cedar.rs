@@ -47,13 +47,17 @@ pub fn policies(register: &Register) -> String {
                         // (registering a party's request), decided like a filing.
                         let step = format!("(context.recipient == \"\" && !context.legal_check && {steps})");
                         let named = |legal: bool| {
-                            quoted(processing.disclosures.iter().filter(|d| register.recipient(d.recipient_id).legal_check == legal).map(|d| d.recipient.clone()))
+                            quoted(
+                                processing.disclosures.iter().filter(|d| register.recipient(d.recipient_id).legal_check == legal).map(|d| d.recipient.clone()),
+                            )
                         };
                         match (named(false), named(true)) {
                             (open, legal) if open.is_empty() && legal.is_empty() => format!(" when {{ {step} }}"),
                             (open, legal) if legal.is_empty() => format!(" when {{ {step} || [{open}].contains(context.recipient) }}"),
                             (open, legal) if open.is_empty() => format!(" when {{ {step} || ([{legal}].contains(context.recipient) && context.legal_check) }}"),
-                            (open, legal) => format!(" when {{ {step} || [{open}].contains(context.recipient) || ([{legal}].contains(context.recipient) && context.legal_check) }}"),
+                            (open, legal) => format!(
+                                " when {{ {step} || [{open}].contains(context.recipient) || ([{legal}].contains(context.recipient) && context.legal_check) }}"
+                            ),
                         }
                     }
                     Action::Erase => String::new(),
@@ -130,7 +134,8 @@ fn request(register: &Register, q: &Question) -> Result<Request, Failure> {
         "role_categories": q.categories.iter().map(|c| format!("{}/{}", q.role.name(), c.name())).collect::<Vec<_>>(),
     });
     let context = Context::from_json_value(context, None).map_err(Failure::from)?;
-    Request::new(uid("Role", q.role.name())?, uid("Action", q.action.name())?, uid("Processing", &register.processing(q.processing).id)?, context, None).map_err(Failure::from)
+    Request::new(uid("Role", q.role.name())?, uid("Action", q.action.name())?, uid("Processing", &register.processing(q.processing).id)?, context, None)
+        .map_err(Failure::from)
 }
 
 /// Cedar's times on the same questions (ns per decision, sorted), for the

@@ -53,7 +53,10 @@ pub fn bench(register: Register, store: &Store<'_>, samples: usize, verify: bool
     let count = |sql: &str| raw.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n.max(0) as u64);
     let people = count("SELECT count(*) FROM blind_index WHERE kind = 'bsn'")?;
     let cases = count("SELECT count(*) FROM records WHERE status IS NOT NULL")?;
-    println!("store: {people} people with a BSN, {cases} records with a status (cases and the like), {} audit entries", count("SELECT count(*) FROM audit_entries")?);
+    println!(
+        "store: {people} people with a BSN, {cases} records with a status (cases and the like), {} audit entries",
+        count("SELECT count(*) FROM audit_entries")?
+    );
     let export_p50 = export(&kernel, &raw, samples)?;
     case_list(&kernel, &raw, samples)?;
     if verify {
@@ -97,7 +100,9 @@ fn export(kernel: &Kernel, raw: &rusqlite::Connection, samples: usize) -> Result
 /// audit entry), beside the same page selected raw.
 pub(super) fn case_list(kernel: &Kernel, raw: &rusqlite::Connection, samples: usize) -> Result<(), Failure> {
     let handler = Access::new("bench", Role::CaseHandler, "cli:bench", jiff::Timestamp::now());
-    let mut statement = raw.prepare("SELECT id, subject_id, reference, status, updated_at FROM records WHERE processing = ?1 AND status = ?2 ORDER BY updated_at DESC, id LIMIT 50")?;
+    let mut statement = raw.prepare(
+        "SELECT id, subject_id, reference, status, updated_at FROM records WHERE processing = ?1 AND status = ?2 ORDER BY updated_at DESC, id LIMIT 50",
+    )?;
     let [l50, l99, s50, s99] = time_lists(kernel, samples, &handler, &LISTS, |scheme, status| {
         let page: Vec<(String, String)> = statement.query_map([Some(scheme), status], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
         Ok(black_box(page).len())

@@ -195,7 +195,14 @@ fn fill(store: &dyn Store, keys: &Keyring, cases: u64) -> Result<Filled, Failure
 }
 
 /// One case: its scheme, subject, filing moment and course up to `until`.
-fn draw(rng: &mut ChaCha8Rng, shares: &WeightedIndex<u32>, until: Timestamp, serials: &mut HashMap<i16, u32>, previous: Option<&SubjectId>, keys: &Keyring) -> Result<Case, Failure> {
+fn draw(
+    rng: &mut ChaCha8Rng,
+    shares: &WeightedIndex<u32>,
+    until: Timestamp,
+    serials: &mut HashMap<i16, u32>,
+    previous: Option<&SubjectId>,
+    keys: &Keyring,
+) -> Result<Case, Failure> {
     let scheme = SHARES[shares.sample(rng)].0;
     let (subject, key) = match previous {
         Some(subject) if rng.gen_bool(0.3) => (subject.clone(), None),
@@ -341,7 +348,9 @@ fn decision_bench(kernel: &Kernel, store: &dyn Store, filled: &Filled, decisions
     }
     let (open, own) = (sorted(open), sorted(own));
     let (a50, a99) = (percentile(&alone, 0.5), percentile(&alone, 0.99));
-    println!("relation check in the decision (ns per decision; read questions on {n} random cases that had expert advice, half of the experts' about a case not assigned to them):");
+    println!(
+        "relation check in the decision (ns per decision; read questions on {n} random cases that had expert advice, half of the experts' about a case not assigned to them):"
+    );
     println!("  {:<77} p50 {a50:9.1}   p99 {a99:9.1}", "(a) decide alone, case handler (batches of 1000)");
     for (label, times) in [
         ("(b) decide + reaches, scope all: no lookup (batches of 1000)", &all),
@@ -351,7 +360,9 @@ fn decision_bench(kernel: &Kernel, store: &dyn Store, filled: &Filled, decisions
         let (p50, p99) = (percentile(times, 0.5), percentile(times, 0.99));
         println!("  {label:<77} p50 {p50:9.1}   p99 {p99:9.1}   ratio to (a) p50 {:7.1}x", p50 / a50);
     }
-    println!("  (c) and (d) timed one by one (a clock read included), through a second connection to the kernel's SQLite file; {reached} of {n} experts' checks found the relation");
+    println!(
+        "  (c) and (d) timed one by one (a clock read included), through a second connection to the kernel's SQLite file; {reached} of {n} experts' checks found the relation"
+    );
     Ok(())
 }
 

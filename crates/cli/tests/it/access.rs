@@ -61,7 +61,10 @@ fn coaching_reports_are_for_the_employee_and_their_own_coach_not_the_manager() {
     assert!(kernel.read(&as_role(Role::Coach, &coach), coaching, &employee.subject, all()).is_ok());
     // Another coach, of the same role, does not coach this employee.
     assert_eq!(refused_for(kernel.read(&as_role(Role::Coach, &other_coach), coaching, &employee.subject, all())), Denial::OutOfReach { scope: Scope::Coached });
-    assert_eq!(refused_for(kernel.write(&as_role(Role::Coach, &other_coach), coaching, Some(&employee.subject), None, &report)), Denial::OutOfReach { scope: Scope::Coached });
+    assert_eq!(
+        refused_for(kernel.write(&as_role(Role::Coach, &other_coach), coaching, Some(&employee.subject), None, &report)),
+        Denial::OutOfReach { scope: Scope::Coached }
+    );
     // Another employee reads only their own.
     assert_eq!(refused_for(kernel.read(&as_role(Role::Employee, &coach), coaching, &employee.subject, all())), Denial::OutOfReach { scope: Scope::Own });
     // Not the manager, even their own; nor HR.
@@ -86,8 +89,14 @@ fn a_threat_recording_is_heard_by_the_employee_and_their_manager_and_the_coach_h
     kernel.write(&own, threat, Some(&employee.subject), None, &recording()).unwrap();
     let heard = kernel.read(&as_role(Role::Manager, &manager), threat, &employee.subject, all()).unwrap();
     assert_eq!(heard[0].get(Category::CallRecording), Some(&Value::Bytes(b"opname".to_vec())));
-    assert_eq!(refused_for(kernel.read(&as_role(Role::Manager, &other_manager), threat, &employee.subject, all())), Denial::OutOfReach { scope: Scope::Managed });
-    assert_eq!(refused_for(kernel.read(&as_role(Role::Coach, &coach), threat, &employee.subject, all())), Denial::RoleNotAllowed { role: Role::Coach, action: Action::Read });
+    assert_eq!(
+        refused_for(kernel.read(&as_role(Role::Manager, &other_manager), threat, &employee.subject, all())),
+        Denial::OutOfReach { scope: Scope::Managed }
+    );
+    assert_eq!(
+        refused_for(kernel.read(&as_role(Role::Coach, &coach), threat, &employee.subject, all())),
+        Denial::RoleNotAllowed { role: Role::Coach, action: Action::Read }
+    );
 }
 
 // req: K10

@@ -44,9 +44,7 @@ fn an_untouched_log_verifies_with_its_count() {
 fn a_changed_entry_is_named() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path(), 10);
-    tamper(dir.path())
-        .execute("UPDATE audit_entries SET entry = replace(entry, 'case_handler', 'privacy_officer') WHERE seq = 6", [])
-        .unwrap();
+    tamper(dir.path()).execute("UPDATE audit_entries SET entry = replace(entry, 'case_handler', 'privacy_officer') WHERE seq = 6", []).unwrap();
     let output = verify(dir.path());
     assert!(!output.status.success());
     assert!(stderr(&output).contains("entry 6 was altered"), "{}", stderr(&output));
@@ -98,11 +96,7 @@ fn a_rewritten_chain_is_caught_by_the_signed_checkpoint() {
         let entry = if seq == 2 { entry.replace("case_handler", "expert") } else { entry };
         let leaf = grondslag_audit::leaf_hash(entry.as_bytes());
         let chain = grondslag_audit::chain_hash(&previous, &leaf);
-        db.execute(
-            "UPDATE audit_entries SET entry = ?2, leaf = ?3, chain = ?4 WHERE seq = ?1",
-            rusqlite::params![seq, entry, leaf.0, chain.0],
-        )
-        .unwrap();
+        db.execute("UPDATE audit_entries SET entry = ?2, leaf = ?3, chain = ?4 WHERE seq = ?1", rusqlite::params![seq, entry, leaf.0, chain.0]).unwrap();
         previous = chain;
     }
     let output = verify(dir.path());

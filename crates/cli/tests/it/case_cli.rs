@@ -154,7 +154,23 @@ fn a_negative_amount_is_refused_with_where_it_stands() {
 fn channels_work_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let received = ok(&data, &["channel", "contact", "submit", "--field", "name=Anna", "--field", "phone=0595123456", "--field", "email=anna@example.nl", "--text", "Vraag", "--consent"]);
+    let received = ok(
+        &data,
+        &[
+            "channel",
+            "contact",
+            "submit",
+            "--field",
+            "name=Anna",
+            "--field",
+            "phone=0595123456",
+            "--field",
+            "email=anna@example.nl",
+            "--text",
+            "Vraag",
+            "--consent",
+        ],
+    );
     let link = received.lines().last().unwrap().split_whitespace().last().unwrap().to_string();
     let refused = run(&data, &["channel", "contact", "submit", "--field", "name=Anna", "--text", "Vraag zonder toestemming"]);
     assert!(stderr(&refused).contains("consent is required"), "{}", stderr(&refused));
@@ -166,7 +182,22 @@ fn channels_work_from_the_command_line() {
     std::fs::write(&body, "Het laatste nieuws.").unwrap();
     let outbox = dir.path().join("outbox");
     let labels = dir.path().join("labels.csv");
-    ok(&data, &["channel", "newsletter", "issue", "--title", "Q4", "--body", body.to_str().unwrap(), "--outbox", outbox.to_str().unwrap(), "--labels", labels.to_str().unwrap()]);
+    ok(
+        &data,
+        &[
+            "channel",
+            "newsletter",
+            "issue",
+            "--title",
+            "Q4",
+            "--body",
+            body.to_str().unwrap(),
+            "--outbox",
+            outbox.to_str().unwrap(),
+            "--labels",
+            labels.to_str().unwrap(),
+        ],
+    );
     let mail = std::fs::read_to_string(outbox.join("00001.eml")).unwrap();
     let token = mail.split("token=").nth(1).unwrap().trim().to_string();
     ok(&data, &["channel", "newsletter", "unsubscribe", &token]);

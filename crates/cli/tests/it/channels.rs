@@ -122,7 +122,10 @@ fn the_contact_page_offers_exactly_the_kinds_the_module_knows_and_refuses_any_ot
 
     let send = |visitor: &mut Client, kind: &str| {
         let text = format!("Bericht van soort {kind}");
-        visitor.post_form("/contact", &[("kind", kind), ("name", "Anna de Vries"), ("email", "anna@example.nl"), ("phone", "0595123456"), ("text", &text), ("consent", "ja")])
+        visitor.post_form(
+            "/contact",
+            &[("kind", kind), ("name", "Anna de Vries"), ("email", "anna@example.nl"), ("phone", "0595123456"), ("text", &text), ("consent", "ja")],
+        )
     };
     // What the page used to offer, and a made-up one: refused, saying what to choose.
     for unknown in ["tip", "compliment", "Question", ""] {
@@ -146,8 +149,16 @@ fn the_contact_page_offers_exactly_the_kinds_the_module_knows_and_refuses_any_ot
         .unwrap()
         .into_iter()
         .map(|summary| {
-            let text = kernel.read_record(&centre, form.processing(), &summary.record, CategorySet::EMPTY.with(Category::FreeText)).unwrap().unwrap().get(Category::FreeText).and_then(Value::as_text).unwrap().to_string();
-            let kind = kernel.events(&centre, form.processing(), &summary.record).unwrap().into_iter().find(|e| e.event == "received").and_then(|e| e.detail).unwrap();
+            let text = kernel
+                .read_record(&centre, form.processing(), &summary.record, CategorySet::EMPTY.with(Category::FreeText))
+                .unwrap()
+                .unwrap()
+                .get(Category::FreeText)
+                .and_then(Value::as_text)
+                .unwrap()
+                .to_string();
+            let kind =
+                kernel.events(&centre, form.processing(), &summary.record).unwrap().into_iter().find(|e| e.event == "received").and_then(|e| e.detail).unwrap();
             (text, kind)
         })
         .collect();
@@ -168,8 +179,17 @@ fn an_unsubscribe_link_works_once_for_its_own_subscriber_only() {
     for (name, email) in [("Anna", "anna@example.nl"), ("Berend", "berend@example.nl")] {
         letters.subscribe(&site, &Subscription::Email { name: name.to_string(), email: email.to_string() }, true).unwrap();
     }
-    letters.subscribe(&site, &Subscription::Post { name: "Carla".to_string(), address: "Dorpsweg 7".to_string(), postcode_city: "9901 AA Appingedam".to_string() }, true).unwrap();
-    assert!(matches!(letters.subscribe(&site, &Subscription::Email { name: "X".to_string(), email: "x@example.nl".to_string() }, false), Err(ChannelError::NoConsent)));
+    letters
+        .subscribe(
+            &site,
+            &Subscription::Post { name: "Carla".to_string(), address: "Dorpsweg 7".to_string(), postcode_city: "9901 AA Appingedam".to_string() },
+            true,
+        )
+        .unwrap();
+    assert!(matches!(
+        letters.subscribe(&site, &Subscription::Email { name: "X".to_string(), email: "x@example.nl".to_string() }, false),
+        Err(ChannelError::NoConsent)
+    ));
 
     let communications = at(Role::Communications, "communicatie", "2026-10-02T10:00:00Z");
     let issue = letters.produce(&communications, "Nieuwsbrief Q4", "Het laatste nieuws.", "https://img.example/afmelden").unwrap();
@@ -232,9 +252,14 @@ fn footage_is_sealed_every_viewing_is_logged_and_sharing_is_a_disclosure() {
     let protocol = kernel.processing("camera_protocol").unwrap();
     let log = kernel.list_all(&security, protocol, None).unwrap();
     assert_eq!(log.len(), 1);
-    let entry = kernel.read_record(&security, protocol, &log[0].record, grondslag_register::CategorySet::of(&[Category::ViewLog, Category::Name])).unwrap().unwrap();
+    let entry =
+        kernel.read_record(&security, protocol, &log[0].record, grondslag_register::CategorySet::of(&[Category::ViewLog, Category::Name])).unwrap().unwrap();
     assert!(entry.get(Category::ViewLog).and_then(|v| v.as_text()).unwrap().contains(footage.record.as_str()));
-    assert_eq!(due(&kernel, &security, protocol, &log[0].record).unwrap(), Due::At("2027-05-01T07:00:00Z".parse().unwrap()), "six calendar months: 09:00 in Amsterdam, winter and summer");
+    assert_eq!(
+        due(&kernel, &security, protocol, &log[0].record).unwrap(),
+        Due::At("2027-05-01T07:00:00Z".parse().unwrap()),
+        "six calendar months: 09:00 in Amsterdam, winter and summer"
+    );
     assert_eq!(due(&kernel, &security, media.camera(), &footage).unwrap(), Due::At("2026-11-29T08:00:00Z".parse().unwrap()));
     let shared = media.share_footage(&security, &footage).unwrap().unwrap();
     assert!(shared.get(Category::CameraFootage).is_some());

@@ -50,10 +50,13 @@ fn physical_damage_stores_its_categories_gets_a_number_and_is_fast_tracked_insid
     let kernel = open_kernel(dir.path());
     let now = handler("2026-11-28T10:00:00Z");
     let filed = cases(&kernel)
-        .file(&now, &application(json!({
-            "scheme": "fysieke_schade", "applicant": applicant(), "object": object(),
-            "details": { "damage_arose": "2026-03-01", "costs": { "garden": 45000, "moving": 120000 } }
-        })))
+        .file(
+            &now,
+            &application(json!({
+                "scheme": "fysieke_schade", "applicant": applicant(), "object": object(),
+                "details": { "damage_arose": "2026-03-01", "costs": { "garden": 45000, "moving": 120000 } }
+            })),
+        )
         .unwrap();
     assert_eq!(filed.number.to_string(), "IMG-2026-000001");
     assert_eq!(filed.status, Status::Submitted);
@@ -74,7 +77,10 @@ fn a_postcode_outside_the_area_goes_to_a_person_and_is_never_refused() {
     let mut outside = object();
     outside["postcode_city"] = json!("1012 AB Amsterdam");
     let filed = cases(&kernel)
-        .file(&now, &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": outside, "details": { "damage_arose": "2026-03-01" } })))
+        .file(
+            &now,
+            &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": outside, "details": { "damage_arose": "2026-03-01" } })),
+        )
         .unwrap();
     assert_eq!(filed.status, Status::Submitted);
     assert_eq!(filed.checks[0].route(), Route::HumanReview);
@@ -103,18 +109,32 @@ fn after_a_fixed_compensation_physical_damage_to_the_same_object_is_refused_with
     // The same object, spelled differently, damage from before the decision.
     let mut same = object();
     same["address"] = json!("HOOFDSTRAAT 12");
-    let refused = cases.file(&later, &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": same, "details": { "damage_arose": "2026-02-01" } })));
+    let refused = cases.file(
+        &later,
+        &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": same, "details": { "damage_arose": "2026-02-01" } })),
+    );
     assert!(matches!(refused, Err(CaseError::Refused(Refusal::SettledByFixedCompensation { .. }))), "{refused:?}");
     assert!(refused.unwrap_err().to_string().contains("final"));
     // Damage that arose after the fixed compensation is a new matter.
-    assert!(cases.file(&later, &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": object(), "details": { "damage_arose": "2026-06-01" } }))).is_ok());
+    assert!(
+        cases
+            .file(
+                &later,
+                &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": object(), "details": { "damage_arose": "2026-06-01" } }))
+            )
+            .is_ok()
+    );
 
     // The rule is the organisation's: it holds when someone else, who may
     // read only their own file, files for the same object.
-    let bert = kernel.write(&later, kernel.processing("machtiging").unwrap(), None, None, &[(Category::Name, grondslag_kernel::Value::text("Bert"))]).unwrap().subject;
+    let bert =
+        kernel.write(&later, kernel.processing("machtiging").unwrap(), None, None, &[(Category::Name, grondslag_kernel::Value::text("Bert"))]).unwrap().subject;
     let himself = Access::new(bert.as_str(), Role::Applicant, "test", later.now).acting_as(bert);
     let other = json!({ "name": "Bert Bakker", "phone": "0595 654 321" });
-    let refused = cases.file(&himself, &application(json!({ "scheme": "fysieke_schade", "applicant": other, "object": object(), "details": { "damage_arose": "2026-02-01" } })));
+    let refused = cases.file(
+        &himself,
+        &application(json!({ "scheme": "fysieke_schade", "applicant": other, "object": object(), "details": { "damage_arose": "2026-02-01" } })),
+    );
     assert!(matches!(refused, Err(CaseError::Refused(Refusal::SettledByFixedCompensation { .. }))), "{refused:?}");
 }
 
@@ -132,7 +152,8 @@ fn value_decrease_of_a_non_residential_building_needs_a_kvk_and_keeps_no_email()
     assert!(matches!(with_email, Err(CaseError::Kernel(KernelError::Denied { denial: Denial::Undeclared(Category::Email), .. }))), "{with_email:?}");
     assert_eq!(count(dir.path(), "records"), 0, "a refused application stores nothing");
     company.as_object_mut().unwrap().remove("email");
-    let filed = cases(&kernel).file(&now, &application(json!({ "scheme": "waardedaling_niet_wonen", "applicant": company.clone(), "object": building }))).unwrap();
+    let filed =
+        cases(&kernel).file(&now, &application(json!({ "scheme": "waardedaling_niet_wonen", "applicant": company.clone(), "object": building }))).unwrap();
     assert!(stored(&kernel, &now, &filed.number.to_string()).contains(Category::Kvk));
     company.as_object_mut().unwrap().remove("kvk");
     let without = cases(&kernel).file(&now, &application(json!({ "scheme": "waardedaling_niet_wonen", "applicant": company, "object": object() })));
@@ -187,10 +208,18 @@ fn an_opinion_is_filed_under_the_case_it_is_about() {
     let kernel = open_kernel(dir.path());
     let now = handler("2026-11-28T10:00:00Z");
     let filed = cases(&kernel)
-        .file(&now, &application(json!({ "scheme": "zienswijze", "applicant": { "name": "Anna", "email": "anna@example.nl" }, "details": { "about_case": "IMG-2026-000007" } })))
+        .file(
+            &now,
+            &application(
+                json!({ "scheme": "zienswijze", "applicant": { "name": "Anna", "email": "anna@example.nl" }, "details": { "about_case": "IMG-2026-000007" } }),
+            ),
+        )
         .unwrap();
     assert_eq!(filed.number.to_string(), "IMG-2026-000007");
-    let with_extra = cases(&kernel).file(&now, &application(json!({ "scheme": "zienswijze", "applicant": { "name": "Anna", "bsn": "111222333" }, "details": { "about_case": "IMG-2026-000007" } })));
+    let with_extra = cases(&kernel).file(
+        &now,
+        &application(json!({ "scheme": "zienswijze", "applicant": { "name": "Anna", "bsn": "111222333" }, "details": { "about_case": "IMG-2026-000007" } })),
+    );
     assert!(matches!(with_extra, Err(CaseError::Kernel(KernelError::Denied { denial: Denial::Undeclared(Category::Bsn), .. }))));
 }
 
@@ -200,7 +229,8 @@ fn an_objection_needs_a_signature() {
     let dir = tempfile::tempdir().unwrap();
     let kernel = open_kernel(dir.path());
     let now = handler("2026-11-28T10:00:00Z");
-    let unsigned = cases(&kernel).file(&now, &application(json!({ "scheme": "bezwaar", "applicant": { "name": "Anna" }, "details": { "about_case": "IMG-2026-000007" } })));
+    let unsigned = cases(&kernel)
+        .file(&now, &application(json!({ "scheme": "bezwaar", "applicant": { "name": "Anna" }, "details": { "about_case": "IMG-2026-000007" } })));
     assert!(unsigned.unwrap_err().to_string().contains("signature"));
     cases(&kernel)
         .file(&now, &application(json!({ "scheme": "bezwaar", "applicant": { "name": "Anna", "signature": "A. de Vries (digitaal)" }, "details": { "about_case": "IMG-2026-000007" } })))
@@ -220,7 +250,8 @@ fn a_draft_keeps_what_was_entered_and_is_not_checked_yet() {
     assert!(filed.checks.is_empty());
     let number = filed.number.to_string();
     // Later: the applicant continues where they left off.
-    let more: std::collections::BTreeMap<String, String> = [("email".to_string(), "anna@example.nl".to_string()), ("bsn".to_string(), "111222333".to_string())].into();
+    let more: std::collections::BTreeMap<String, String> =
+        [("email".to_string(), "anna@example.nl".to_string()), ("bsn".to_string(), "111222333".to_string())].into();
     cases(&kernel).continue_draft(&now, &number, &more).unwrap();
     let held = stored(&kernel, &now, &number);
     assert!(held.contains(Category::Email) && held.contains(Category::Name) && held.contains(Category::Bsn));
@@ -251,7 +282,10 @@ fn bad_input_is_refused_with_what_and_where_and_stores_nothing() {
         (json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": object(), "details": { "damage_arose": "2027-01-01" } }), "future"),
         (json!({ "scheme": "vaste_schade", "applicant": applicant() }), "unknown scheme"),
         (json!({ "scheme": "waardedaling_niet_wonen", "applicant": { "name": "Smit BV", "kvk": "1234" }, "object": object() }), "8 digits"),
-        (json!({ "scheme": "fysieke_schade", "applicant": { "naam": "Anna" }, "object": object(), "details": { "damage_arose": "2026-03-01" } }), "`naam` is not a category"),
+        (
+            json!({ "scheme": "fysieke_schade", "applicant": { "naam": "Anna" }, "object": object(), "details": { "damage_arose": "2026-03-01" } }),
+            "`naam` is not a category",
+        ),
     ];
     for (input, expected) in cases_ {
         let error = cases(&kernel).file(&now, &application(input)).unwrap_err().to_string();
@@ -269,7 +303,10 @@ fn a_representative_acts_on_the_principals_case_until_the_authorisation_is_revok
     let now = handler("2026-11-28T10:00:00Z");
     let cases = cases(&kernel);
     let filed = cases
-        .file(&now, &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": object(), "details": { "damage_arose": "2026-03-01" } })))
+        .file(
+            &now,
+            &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": object(), "details": { "damage_arose": "2026-03-01" } })),
+        )
         .unwrap();
     let number = filed.number.to_string();
     let form: grondslag_claims::cases::AuthorisationForm = serde_json::from_value(json!({
@@ -355,7 +392,10 @@ fn data_is_reused_for_another_purpose_only_by_a_processing_with_a_compatibility_
     let kernel = open_kernel(dir.path());
     let now = handler("2026-11-28T10:00:00Z");
     let filed = cases(&kernel)
-        .file(&now, &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": object(), "details": { "damage_arose": "2026-03-01" } })))
+        .file(
+            &now,
+            &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": object(), "details": { "damage_arose": "2026-03-01" } })),
+        )
         .unwrap();
     let from = kernel.processing("fysieke_schade").unwrap();
     let names = CategorySet::of(&[Category::Name, Category::Email]);
@@ -388,11 +428,8 @@ fn exactly_its_categories(processing: &str, details: serde_json::Value, set_by_t
     let now = handler("2026-11-28T10:00:00Z");
     let id = kernel.processing(processing).unwrap();
     let declared = kernel.register().processing(id).categories;
-    let given: serde_json::Map<String, serde_json::Value> = declared
-        .iter()
-        .filter(|c| !set_by_the_system.contains(c))
-        .map(|c| (c.name().to_string(), sample(c)))
-        .collect();
+    let given: serde_json::Map<String, serde_json::Value> =
+        declared.iter().filter(|c| !set_by_the_system.contains(c)).map(|c| (c.name().to_string(), sample(c))).collect();
     let with_object = declared.contains(Category::Address) && processing != "acuut_onveilig";
     let mut input = json!({ "scheme": processing, "applicant": given, "details": details });
     if with_object {
@@ -402,7 +439,10 @@ fn exactly_its_categories(processing: &str, details: serde_json::Value, set_by_t
     let mut extra = input.clone();
     extra["applicant"][undeclared.name()] = sample(undeclared);
     let refused = cases(&kernel).file(&now, &application(extra));
-    assert!(matches!(refused, Err(CaseError::Kernel(KernelError::Denied { denial: Denial::Undeclared(c), .. })) if c == undeclared), "{processing}: {refused:?}");
+    assert!(
+        matches!(refused, Err(CaseError::Kernel(KernelError::Denied { denial: Denial::Undeclared(c), .. })) if c == undeclared),
+        "{processing}: {refused:?}"
+    );
     assert_eq!(count(dir.path(), "records"), 0, "{processing}: a refusal stores nothing");
 
     let filed = cases(&kernel).file(&now, &application(input)).unwrap();
@@ -430,7 +470,11 @@ fn immaterial_damage_stores_exactly_its_categories_including_the_questionnaire_a
 // req: E7
 #[test]
 fn sustainable_repair_stores_exactly_its_categories() {
-    exactly_its_categories("duurzaam_herstel", json!({ "repair": "3 schades, herhaalschade, calculatie € 48.000" }), &[Category::CaseNumber, Category::OtherInclPhotos]);
+    exactly_its_categories(
+        "duurzaam_herstel",
+        json!({ "repair": "3 schades, herhaalschade, calculatie € 48.000" }),
+        &[Category::CaseNumber, Category::OtherInclPhotos],
+    );
 }
 
 // req: E2

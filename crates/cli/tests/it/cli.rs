@@ -8,7 +8,19 @@ fn the_demo_runs_end_to_end_and_leaves_a_verifiable_directory() {
     let output = grondslag(&["demo", "--data", data.to_str().unwrap()]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
-    for expected in ["refused", "NAM receives: address=", "no such subject", "refused: this object received the fixed compensation", "children's scheme is for children up to and including 17", "deleted at once", "does nothing (refused)", "places a hold: held", "nothing is answered", "Access report:", "Audit log verified"] {
+    for expected in [
+        "refused",
+        "NAM receives: address=",
+        "no such subject",
+        "refused: this object received the fixed compensation",
+        "children's scheme is for children up to and including 17",
+        "deleted at once",
+        "does nothing (refused)",
+        "places a hold: held",
+        "nothing is answered",
+        "Access report:",
+        "Audit log verified",
+    ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
     let nam_line = text.lines().find(|l| l.contains("NAM receives")).unwrap();
@@ -59,11 +71,36 @@ fn help_lists_every_command() {
 // case is not assigned to). Figures are printed, never asserted.
 #[test]
 fn bench_runs_at_small_sizes_with_the_relation_check_and_both_case_lists() {
-    let args = ["bench", "--writes", "100", "--decisions", "1000", "--subjects", "10", "--samples", "5", "--cases", "5000", "--sweep-sizes", "10", "--due-records", "10"];
+    let args = [
+        "bench",
+        "--writes",
+        "100",
+        "--decisions",
+        "1000",
+        "--subjects",
+        "10",
+        "--samples",
+        "5",
+        "--cases",
+        "5000",
+        "--sweep-sizes",
+        "10",
+        "--due-records",
+        "10",
+    ];
     let output = grondslag(&args);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
-    for expected in ["store of 5000 cases", "(a) decide alone", "(b) decide + reaches, scope all", "(c) decide + check_reach", "(d) as (c)", "500 of 1000 experts' checks found the relation", "staff case list", "expert's case list"] {
+    for expected in [
+        "store of 5000 cases",
+        "(a) decide alone",
+        "(b) decide + reaches, scope all",
+        "(c) decide + check_reach",
+        "(d) as (c)",
+        "500 of 1000 experts' checks found the relation",
+        "staff case list",
+        "expert's case list",
+    ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
 }

@@ -69,9 +69,7 @@ fn a_disclosure_to_nam_carries_the_address_and_nothing_else() {
     assert_eq!(categories, vec![Category::Address]);
     assert_eq!(disclosed[0].get(Category::Address), Some(&Value::text("Hoofdstraat 12")));
     // The disclosure is recorded (who, what, to whom).
-    let recorded: String = sqlite(dir.path())
-        .query_row("SELECT recipient || ':' || categories FROM disclosures", [], |r| r.get(0))
-        .unwrap();
+    let recorded: String = sqlite(dir.path()).query_row("SELECT recipient || ':' || categories FROM disclosures", [], |r| r.get(0)).unwrap();
     assert_eq!(recorded, "nam:address");
 }
 
@@ -127,8 +125,21 @@ fn a_read_returns_only_what_the_role_may_read_under_the_processing() {
     let expert = access(Role::Expert).acting_as(expert_file.subject.clone());
     // Not assigned: nothing; assigned: only what experts may read.
     let unassigned = kernel.read_record(&expert, physical, &anna, all());
-    assert!(matches!(unassigned, Err(KernelError::Denied { denial: grondslag_kernel::Denial::OutOfReach { scope: grondslag_register::Scope::Assigned }, .. })), "{unassigned:?}");
-    kernel.relate(&access(Role::CaseHandler), physical, grondslag_register::Action::Advance, &anna, grondslag_register::Scope::Assigned, Some(&expert_file.subject), true).unwrap();
+    assert!(
+        matches!(unassigned, Err(KernelError::Denied { denial: grondslag_kernel::Denial::OutOfReach { scope: grondslag_register::Scope::Assigned }, .. })),
+        "{unassigned:?}"
+    );
+    kernel
+        .relate(
+            &access(Role::CaseHandler),
+            physical,
+            grondslag_register::Action::Advance,
+            &anna,
+            grondslag_register::Scope::Assigned,
+            Some(&expert_file.subject),
+            true,
+        )
+        .unwrap();
     let granted = kernel.register().processing(physical).grant(Role::Expert, grondslag_register::Action::Read).categories;
     let read = kernel.read_record(&expert, physical, &anna, all()).unwrap();
     let returned: CategorySet = read.iter().flat_map(|r| r.fields.iter().map(|(c, _)| *c)).collect();
@@ -178,12 +189,8 @@ fn after_erasure_the_subject_cannot_be_read_and_its_key_is_gone() {
     let handler = access(Role::CaseHandler);
     let physical = kernel.processing("fysieke_schade").unwrap();
     let anna = kernel.write(&handler, physical, None, None, &applicant()).unwrap();
-    let berend = kernel
-        .write(&handler, physical, None, None, &[(Category::Name, Value::text("Berend")), (Category::Bsn, Value::text("123456782"))])
-        .unwrap();
-    let wrapped: Vec<u8> = sqlite(dir.path())
-        .query_row("SELECT wrapped_key FROM subjects WHERE id = ?1", [anna.subject.as_str()], |r| r.get(0))
-        .unwrap();
+    let berend = kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text("Berend")), (Category::Bsn, Value::text("123456782"))]).unwrap();
+    let wrapped: Vec<u8> = sqlite(dir.path()).query_row("SELECT wrapped_key FROM subjects WHERE id = ?1", [anna.subject.as_str()], |r| r.get(0)).unwrap();
 
     kernel.erase(&handler, physical, &anna.subject).unwrap();
 
@@ -391,5 +398,9 @@ fn an_event_is_shown_only_to_its_audience() {
     let refused = kernel.record_event(&herself, physical, &anna, Action::File, "closed", Some("closed"), None);
     assert!(matches!(refused, Err(KernelError::Denied { denial: Denial::RoleNotAllowed { action: Action::Advance, .. }, .. })), "{refused:?}");
     assert_eq!(seen(&handler).last().map(String::as_str), Some("in_handling"), "nothing was recorded");
-    assert_eq!(count(dir.path(), "SELECT count(*) FROM audit_entries WHERE entry LIKE '%role_not_allowed%' AND entry LIKE '%:closed%'"), 1, "the refusal is audited");
+    assert_eq!(
+        count(dir.path(), "SELECT count(*) FROM audit_entries WHERE entry LIKE '%role_not_allowed%' AND entry LIKE '%:closed%'"),
+        1,
+        "the refusal is audited"
+    );
 }

@@ -19,9 +19,9 @@ mod matrix;
 mod postgres;
 mod records;
 mod register;
+mod relations;
 mod retention;
 mod rights;
-mod relations;
 mod server;
 
 use std::path::{Path, PathBuf};
@@ -47,12 +47,7 @@ pub fn access(role: Role) -> Access {
 /// The binary under test, with an environment cleared of anything the
 /// developer's shell might set.
 pub fn grondslag(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_grondslag"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .output()
-        .unwrap()
+    Command::new(env!("CARGO_BIN_EXE_grondslag")).args(args).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default()).output().unwrap()
 }
 
 pub fn stdout(output: &Output) -> String {

@@ -194,22 +194,14 @@ fn excerpt(text: &str) -> String {
 
 /// `text` for a query string.
 fn percent_encoded(text: &str) -> String {
-    text.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
+    text.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 /// An example as a form's fields: strings as they are, other values as JSON writes them.
 fn form_fields(example: &Value) -> Vec<(String, String)> {
     example
         .as_object()
-        .map(|fields| {
-            fields
-                .iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
-                .collect()
-        })
+        .map(|fields| fields.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect())
         .unwrap_or_default()
 }
 
@@ -300,7 +292,12 @@ fn rests_on(value: &Value) -> Result<RestsOn, String> {
         .unwrap_or_default();
     let within = value["within"]
         .as_array()
-        .map(|scopes| scopes.iter().map(|s| s.as_str().and_then(Scope::from_name).ok_or_else(|| format!("unknown scope in `within`: {s}"))).collect::<Result<Vec<_>, String>>())
+        .map(|scopes| {
+            scopes
+                .iter()
+                .map(|s| s.as_str().and_then(Scope::from_name).ok_or_else(|| format!("unknown scope in `within`: {s}")))
+                .collect::<Result<Vec<_>, String>>()
+        })
         .transpose()?;
     let decide = value["decide"]
         .as_array()
@@ -361,7 +358,8 @@ fn on_two_threads<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync)
     }
     let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
         let work = &work;
-        let threads: Vec<_> = halves.into_iter().map(|half| scope.spawn(move || half.into_iter().map(|(i, item)| (i, work(item))).collect::<Vec<_>>())).collect();
+        let threads: Vec<_> =
+            halves.into_iter().map(|half| scope.spawn(move || half.into_iter().map(|(i, item)| (i, work(item))).collect::<Vec<_>>())).collect();
         threads.into_iter().flat_map(|t| t.join().unwrap()).collect()
     });
     done.sort_by_key(|(i, _)| *i);
@@ -465,7 +463,11 @@ impl World {
         let filed = handler.client.post_json("/api/cases", Some(&handler.csrf), application);
         assert_eq!(filed.status, 201, "filing a case for {owner}: {}", filed.body);
         let number = filed.json()["number"].as_str().unwrap().to_string();
-        let asked = handler.client.post_json(&format!("/api/cases/{number}/legal-requests"), Some(&handler.csrf), json!({"recipient": "politie", "request": "PV 2026-0042"}));
+        let asked = handler.client.post_json(
+            &format!("/api/cases/{number}/legal-requests"),
+            Some(&handler.csrf),
+            json!({"recipient": "politie", "request": "PV 2026-0042"}),
+        );
         assert_eq!(asked.status, 201, "{}", asked.body);
         if let Some(expert) = expert {
             let assigned = handler.client.post_json(&format!("/api/cases/{number}/experts"), Some(&handler.csrf), json!({"expert": expert, "assigned": true}));
@@ -493,7 +495,11 @@ impl World {
 
     /// The account of `owner`, who files their own requests.
     fn account_of(&mut self, owner: &str) -> &mut Account {
-        self.accounts.iter_mut().chain(self.bystanders.iter_mut()).find(|a| a.who == owner).unwrap_or_else(|| panic!("{owner} has no account to file a request with"))
+        self.accounts
+            .iter_mut()
+            .chain(self.bystanders.iter_mut())
+            .find(|a| a.who == owner)
+            .unwrap_or_else(|| panic!("{owner} has no account to file a request with"))
     }
 
     /// `owner` files a request to withdraw a consent (every step of handling
@@ -591,7 +597,10 @@ impl World {
     fn expected(&self, a: usize, decide: &[Decision], target: Option<&Object>) -> Result<(), &'static str> {
         let role = self.accounts[a].role;
         for decision in decide {
-            let id = self.register.processing_id(&decision.processing).unwrap_or_else(|| panic!("x-register names `{}`, which the register does not hold", decision.processing));
+            let id = self
+                .register
+                .processing_id(&decision.processing)
+                .unwrap_or_else(|| panic!("x-register names `{}`, which the register does not hold", decision.processing));
             let grant = self.register.processing(id).grant(role, decision.action);
             if !grant.is_granted() {
                 return Err("role_not_allowed");
@@ -781,7 +790,12 @@ impl World {
             let name = format!("{} as {who}", op.name());
             let fine = if public { !matches!(reply.status, 401 | 403) && reply.status < 500 } else { succeeded(&reply) };
             if !fine {
-                found.failures.push(format!("{name}: a {} route answered {}: {}", if public { "public" } else { "session" }, reply.status, excerpt(&reply.body)));
+                found.failures.push(format!(
+                    "{name}: a {} route answered {}: {}",
+                    if public { "public" } else { "session" },
+                    reply.status,
+                    excerpt(&reply.body)
+                ));
             }
             self.check_leaks(a, &name, &reply, None, found);
         }
@@ -801,7 +815,16 @@ impl World {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn run_one(&mut self, op: &Operation, object: Option<&(Kind, At)>, decide: &[Decision], names: &[(String, String)], a: usize, target: Option<usize>, found: &mut Findings) {
+    fn run_one(
+        &mut self,
+        op: &Operation,
+        object: Option<&(Kind, At)>,
+        decide: &[Decision],
+        names: &[(String, String)],
+        a: usize,
+        target: Option<usize>,
+        found: &mut Findings,
+    ) {
         let expected = self.expected(a, decide, target.map(|t| &self.objects[t]));
         // A step the register allows changes its object: it gets one of its own.
         let target = match target {
@@ -822,9 +845,19 @@ impl World {
             Ok(()) if matches!(reply.status, 400 | 404 | 409) => {
                 found.state.push(format!("{name}: allowed, but {} for the object's state: {}", reply.status, excerpt(&reply.body)));
             }
-            Ok(()) => found.failures.push(format!("{name}: the register allows it, but it answered {} {:?}: {}", reply.status, refusal_code(&reply), excerpt(&reply.body))),
+            Ok(()) => found.failures.push(format!(
+                "{name}: the register allows it, but it answered {} {:?}: {}",
+                reply.status,
+                refusal_code(&reply),
+                excerpt(&reply.body)
+            )),
             Err(code) if reply.status == 403 && refusal_code(&reply).as_deref() == Some(code) => found.refused += 1,
-            Err(code) => found.failures.push(format!("{name}: the register refuses it ({code}), but it answered {} {:?}: {}", reply.status, refusal_code(&reply), excerpt(&reply.body))),
+            Err(code) => found.failures.push(format!(
+                "{name}: the register refuses it ({code}), but it answered {} {:?}: {}",
+                reply.status,
+                refusal_code(&reply),
+                excerpt(&reply.body)
+            )),
         }
         self.check_leaks(Some(a), &name, &reply, target_object.as_ref().map(|o| o.id.as_str()), found);
     }
@@ -842,7 +875,12 @@ impl World {
         let refused = privacy.client.post_json(&format!("/api/rights/requests/{id}/rectification"), Some(&privacy.csrf), body);
         found.calls += 1;
         if refused.status != 403 || refusal_code(&refused).as_deref() != Some("not_rectifiable") {
-            found.failures.push(format!("rectifying an applicant's role through a rights request answered {} {:?}: {}", refused.status, refusal_code(&refused), refused.body));
+            found.failures.push(format!(
+                "rectifying an applicant's role through a rights request answered {} {:?}: {}",
+                refused.status,
+                refusal_code(&refused),
+                refused.body
+            ));
         }
     }
 
@@ -857,7 +895,9 @@ impl World {
             found.calls += 2;
             let roles = [signed.json()["role"].clone(), me.json()["role"].clone()];
             if signed.status != 200 || roles.iter().any(|r| *r != account.role.name()) {
-                found.failures.push(format!("{} was made {} but signs in as {:?} ({}): {}", account.person.username, account.role, roles, signed.status, signed.body));
+                found
+                    .failures
+                    .push(format!("{} was made {} but signs in as {:?} ({}): {}", account.person.username, account.role, roles, signed.status, signed.body));
             }
         }
     }
@@ -920,7 +960,9 @@ fn a_case_handler_assigns_an_expert_on_the_case_page_who_then_sees_the_case_unti
     bakker.sign_in(&expert);
     let read = format!("/api/cases/{}", world.anna_case);
     assert_eq!(refusal_code(&bakker.get(&read)).as_deref(), Some("relation_missing"), "not before the assignment");
-    let assign = |carla: &mut Client, assigned: &str| carla.post_form(&format!("{case}/deskundigen"), &[("csrf", &csrf), ("expert", "deskundige.bakker"), ("assigned", assigned)]);
+    let assign = |carla: &mut Client, assigned: &str| {
+        carla.post_form(&format!("{case}/deskundigen"), &[("csrf", &csrf), ("expert", "deskundige.bakker"), ("assigned", assigned)])
+    };
     let assigned = assign(&mut carla, "true");
     assert_eq!((assigned.status, assigned.header("location")), (303, Some(case.as_str())), "{}", assigned.body);
     let shown = bakker.get(&read);

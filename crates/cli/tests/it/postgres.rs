@@ -22,7 +22,11 @@ fn on_postgres(dir: &Path, database: &ScratchDatabase) -> Kernel {
 /// `grondslag` on the data directory and the database.
 fn node(dir: &Path, database: &ScratchDatabase, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_grondslag"));
-    command.args(["--data", dir.to_str().unwrap(), "--database-url", database.url()]).args(args).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    command
+        .args(["--data", dir.to_str().unwrap(), "--database-url", database.url()])
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
     command
 }
 
@@ -100,7 +104,10 @@ fn two_sweeps_started_at_once_delete_each_item_once() {
     assert!(kernel.due_at(later).unwrap().is_empty());
     let processing = kernel.processing("nieuwsbrief_email").unwrap();
     for record in &records {
-        assert!(kernel.read_record(&access(Role::Communications), processing, record, CategorySet::EMPTY.with(Category::Name)).is_err(), "gone, subject key and all");
+        assert!(
+            kernel.read_record(&access(Role::Communications), processing, record, CategorySet::EMPTY.with(Category::Name)).is_err(),
+            "gone, subject key and all"
+        );
     }
     kernel.verify_audit(|_| ()).unwrap();
 }
@@ -129,7 +136,10 @@ fn migrating_from_sqlite_keeps_every_record_readable_and_the_chain_verifying() {
     assert_eq!(kernel.verify_audit(|_| ()).unwrap().entries, entries, "the chain arrived whole");
     let processing = kernel.processing("nieuwsbrief_email").unwrap();
     for (n, record) in records.iter().enumerate() {
-        let view = kernel.read_record(&access(Role::Communications), processing, record, CategorySet::EMPTY.with(Category::Name).with(Category::Email)).unwrap().unwrap();
+        let view = kernel
+            .read_record(&access(Role::Communications), processing, record, CategorySet::EMPTY.with(Category::Name).with(Category::Email))
+            .unwrap()
+            .unwrap();
         assert_eq!(view.fields, vec![(Category::Name, Value::text(format!("Lid {n}"))), (Category::Email, Value::text(format!("lid{n}@example.nl")))]);
     }
     assert_eq!(kernel.verify_audit(|_| ()).unwrap().entries, entries + records.len() as u64, "and goes on with the reads");

@@ -60,7 +60,17 @@ fn status_changes_are_dated_events_and_lists_filter_on_status() {
     kernel.record_event(&handler, physical, &draft, grondslag_register::Action::Write, "created", Some("draft"), None).unwrap();
     let submitted = kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text("Berend"))]).unwrap();
     kernel.record_event(&handler, physical, &submitted, grondslag_register::Action::Write, "created", Some("draft"), None).unwrap();
-    kernel.record_event(&handler, physical, &submitted, grondslag_register::Action::Write, "submitted", Some("submitted"), Some(grondslag_kernel::Detail::to(Category::PostcodeCity, "postcode 9981 AB in het aardbevingsgebied"))).unwrap();
+    kernel
+        .record_event(
+            &handler,
+            physical,
+            &submitted,
+            grondslag_register::Action::Write,
+            "submitted",
+            Some("submitted"),
+            Some(grondslag_kernel::Detail::to(Category::PostcodeCity, "postcode 9981 AB in het aardbevingsgebied")),
+        )
+        .unwrap();
 
     let drafts = kernel.list(&handler, physical, Some("draft"), 0, 50).unwrap();
     assert_eq!(drafts.iter().map(|s| &s.record).collect::<Vec<_>>(), vec![&draft]);
@@ -79,7 +89,10 @@ fn status_changes_are_dated_events_and_lists_filter_on_status() {
     assert!(matches!(kernel.list(&access(Role::Communications), physical, None, 0, 50), Err(KernelError::Denied { .. })));
     // A record of one subject cannot be moved through another.
     let mixed = grondslag_kernel::RecordRef { subject: draft.subject.clone(), record: submitted.record.clone() };
-    assert!(matches!(kernel.record_event(&handler, physical, &mixed, grondslag_register::Action::Write, "closed", Some("closed"), None), Err(KernelError::RecordMismatch { .. })));
+    assert!(matches!(
+        kernel.record_event(&handler, physical, &mixed, grondslag_register::Action::Write, "closed", Some("closed"), None),
+        Err(KernelError::RecordMismatch { .. })
+    ));
 }
 
 // req: E2

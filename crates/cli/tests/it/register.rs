@@ -273,8 +273,8 @@ fn the_shipped_register_encodes_every_processing_and_recipient_of_the_requiremen
     let register = crate::shipped();
     let processing_reqs: Vec<&str> = register.processings.iter().map(|p| p.req.as_str()).collect();
     let wanted = [
-        "E1", "E2", "E3", "E4", "E5", "E6", "E7", "E8", "E9", "E10", "E11", "E12", "E13", "E14", "E16", "E18", "E19", "E20", "E22",
-        "I1", "I2", "I3", "I4", "I5", "I6", "I7",
+        "E1", "E2", "E3", "E4", "E5", "E6", "E7", "E8", "E9", "E10", "E11", "E12", "E13", "E14", "E16", "E18", "E19", "E20", "E22", "I1", "I2", "I3", "I4",
+        "I5", "I6", "I7",
     ];
     for req in wanted {
         assert!(processing_reqs.contains(&req), "no processing for {req}");
@@ -338,7 +338,20 @@ fn value_decrease_of_homes_adds_birth_date_and_gender() {
 fn childrens_claims_use_custody_data_from_the_custody_register_on_an_art_9_ground() {
     let register = crate::shipped();
     let p = processing(&register, "kinderen");
-    assert!(p.categories.is_subset(categories(&["name", "address", "postcode_city", "phone", "email", "bsn", "bank_account", "case_number", "custody", "health", "award_amount", "other_incl_photos"])));
+    assert!(p.categories.is_subset(categories(&[
+        "name",
+        "address",
+        "postcode_city",
+        "phone",
+        "email",
+        "bsn",
+        "bank_account",
+        "case_number",
+        "custody",
+        "health",
+        "award_amount",
+        "other_incl_photos"
+    ])));
     assert!(p.categories.contains(grondslag_register::Category::Custody));
     assert!(p.sources.iter().any(|s| s.contains("BRP")) && p.sources.iter().any(|s| s.contains("gezagsregister")));
     assert!(p.special_ground.as_deref().is_some_and(|g| g.contains("9 lid 2 sub g")));
@@ -405,7 +418,14 @@ fn further_processing_without_a_compatibility_assessment_is_refused() {
 fn the_public_statement_gives_the_contact_details() {
     let output = grondslag(&["register", "render", "--format", "md"]);
     let text = stdout(&output);
-    for detail in ["Cascadeplein 10, 9726 AD Groningen", "Antwoordnummer 3061, 8000 WB Zwolle", "privacy@schadedoormijnbouw.nl", "0800 4444 111", "fg@schadedoormijnbouw.nl", "Autoriteit Persoonsgegevens"] {
+    for detail in [
+        "Cascadeplein 10, 9726 AD Groningen",
+        "Antwoordnummer 3061, 8000 WB Zwolle",
+        "privacy@schadedoormijnbouw.nl",
+        "0800 4444 111",
+        "fg@schadedoormijnbouw.nl",
+        "Autoriteit Persoonsgegevens",
+    ] {
         assert!(text.contains(detail), "missing {detail}");
     }
 }
@@ -418,7 +438,12 @@ fn the_statement_says_whose_data_each_role_may_see() {
     let text = grondslag_register::render::render(&register, grondslag_register::Statement::Public, grondslag_register::render::Format::Markdown);
     let physical = text.split("\n### Fysieke schade").nth(1).unwrap().split("\n### ").next().unwrap();
     assert!(physical.contains("Wie binnen het IMG kan deze gegevens inzien?"), "{physical}");
-    for line in ["aanvrager: alleen je eigen gegevens", "gemachtigde: alleen van wie hen heeft gemachtigd", "deskundige: alleen de dossiers die aan hen zijn toegewezen", "behandelaar: voor hun taak"] {
+    for line in [
+        "aanvrager: alleen je eigen gegevens",
+        "gemachtigde: alleen van wie hen heeft gemachtigd",
+        "deskundige: alleen de dossiers die aan hen zijn toegewezen",
+        "behandelaar: voor hun taak",
+    ] {
         assert!(physical.contains(line), "`{line}` missing from:\n{physical}");
     }
 }

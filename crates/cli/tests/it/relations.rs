@@ -54,22 +54,36 @@ fn an_applicant_cannot_work_her_own_request_nor_make_herself_privacy_officer_and
     let own_check = anna.post_json(&format!("/api/rights/requests/{id}/identity"), Some(&csrf), json!({ "method": "DigiD" }));
     refused(&own_check, "role_not_allowed", "may not handle");
     // She changes her role, her bank account, her BSN: refused the same way.
-    for (category, old, new) in [("system_user", "applicant", "privacy_officer"), ("bank_account", "NL91 ABNA 0417 1643 00", "NL20 INGB 0001 2345 67"), ("bsn", "111222333", BERT_BSN)] {
+    for (category, old, new) in
+        [("system_user", "applicant", "privacy_officer"), ("bank_account", "NL91 ABNA 0417 1643 00", "NL20 INGB 0001 2345 67"), ("bsn", "111222333", BERT_BSN)]
+    {
         let changed = anna.post_json(&format!("/api/rights/requests/{id}/rectification"), Some(&csrf), json!({ "category": category, "old": old, "new": new }));
         refused(&changed, "role_not_allowed", "may not handle");
     }
     // Bert, another applicant, cannot touch her request either.
     let (mut bert, bert_csrf) = signed_in(&server, &world.bert);
-    refused(&bert.post_json(&format!("/api/rights/requests/{id}/identity"), Some(&bert_csrf), json!({ "method": "DigiD" })), "role_not_allowed", "may not handle");
+    refused(
+        &bert.post_json(&format!("/api/rights/requests/{id}/identity"), Some(&bert_csrf), json!({ "method": "DigiD" })),
+        "role_not_allowed",
+        "may not handle",
+    );
 
     // The privacy officer verifies her and rectifies what may be rectified,
     // but not sign-in data, whoever asks.
     let (mut pieter, pieter_csrf) = signed_in(&server, &world.privacy);
     let verified = pieter.post_json(&format!("/api/rights/requests/{id}/identity"), Some(&pieter_csrf), json!({ "method": "DigiD" }));
     assert_eq!(verified.status, 200, "{}", verified.body);
-    let role_change = pieter.post_json(&format!("/api/rights/requests/{id}/rectification"), Some(&pieter_csrf), json!({ "category": "system_user", "old": "applicant", "new": "privacy_officer" }));
+    let role_change = pieter.post_json(
+        &format!("/api/rights/requests/{id}/rectification"),
+        Some(&pieter_csrf),
+        json!({ "category": "system_user", "old": "applicant", "new": "privacy_officer" }),
+    );
     refused(&role_change, "not_rectifiable", "sign-in data");
-    let name = pieter.post_json(&format!("/api/rights/requests/{id}/rectification"), Some(&pieter_csrf), json!({ "category": "name", "old": "Anna de Vries", "new": "Anna de Vries-Bakker" }));
+    let name = pieter.post_json(
+        &format!("/api/rights/requests/{id}/rectification"),
+        Some(&pieter_csrf),
+        json!({ "category": "name", "old": "Anna de Vries", "new": "Anna de Vries-Bakker" }),
+    );
     assert_eq!(name.status, 200, "{}", name.body);
     assert_eq!(name.json()["records"], 1, "{}", name.body);
 
@@ -89,7 +103,11 @@ fn employees_and_hr_do_not_work_the_privacy_queue_and_hr_handles_only_staff() {
 
     let (mut emma_client, emma_csrf) = signed_in(&server, &emma);
     refused(&emma_client.get("/api/rights/requests"), "role_not_allowed", "may not handle");
-    refused(&emma_client.post_json(&format!("/api/rights/requests/{anna_request}/identity"), Some(&emma_csrf), json!({ "method": "DigiD" })), "role_not_allowed", "may not handle");
+    refused(
+        &emma_client.post_json(&format!("/api/rights/requests/{anna_request}/identity"), Some(&emma_csrf), json!({ "method": "DigiD" })),
+        "role_not_allowed",
+        "may not handle",
+    );
     refused(&emma_client.get(&format!("/api/rights/requests/{anna_request}/export")), "role_not_allowed", "may not handle");
     assert_eq!(emma_client.get("/beheer/verzoeken").status, 403);
 
@@ -98,7 +116,11 @@ fn employees_and_hr_do_not_work_the_privacy_queue_and_hr_handles_only_staff() {
     let queue = hanna_client.get("/api/rights/requests");
     assert_eq!(queue.status, 200, "{}", queue.body);
     assert_eq!(queue.json(), json!([]));
-    refused(&hanna_client.post_json(&format!("/api/rights/requests/{anna_request}/identity"), Some(&hanna_csrf), json!({ "method": "DigiD" })), "relation_missing", "not a member of staff");
+    refused(
+        &hanna_client.post_json(&format!("/api/rights/requests/{anna_request}/identity"), Some(&hanna_csrf), json!({ "method": "DigiD" })),
+        "relation_missing",
+        "not a member of staff",
+    );
     refused(&hanna_client.get(&format!("/api/rights/requests/{anna_request}/export")), "relation_missing", "not a member of staff");
 
     // Emma, a member of staff, files her own request: HR handles it.
@@ -123,11 +145,19 @@ fn an_applicant_neither_moves_her_case_nor_sees_or_settles_a_police_request_abou
     let case = &world.anna_case;
     // A step that is valid for her submitted case, so only the register can refuse it.
     refused(&anna.post_json(&format!("/api/cases/{case}/status"), Some(&csrf), json!({ "status": "in_handling" })), "role_not_allowed", "may not advance");
-    refused(&anna.post_json(&format!("/api/cases/{case}/legal-requests"), Some(&csrf), json!({ "recipient": "politie", "request": "PV 1" })), "role_not_allowed", "may not disclose");
+    refused(
+        &anna.post_json(&format!("/api/cases/{case}/legal-requests"), Some(&csrf), json!({ "recipient": "politie", "request": "PV 1" })),
+        "role_not_allowed",
+        "may not disclose",
+    );
 
     let (mut carla, carla_csrf) = signed_in(&server, &world.handler);
     assert_eq!(carla.get(&format!("/api/cases/{case}")).json()["status"], "submitted", "her attempt changed nothing");
-    let asked = carla.post_json(&format!("/api/cases/{case}/legal-requests"), Some(&carla_csrf), json!({ "recipient": "politie", "request": "PV 2026-0042: NAW en bankgegevens" }));
+    let asked = carla.post_json(
+        &format!("/api/cases/{case}/legal-requests"),
+        Some(&carla_csrf),
+        json!({ "recipient": "politie", "request": "PV 2026-0042: NAW en bankgegevens" }),
+    );
     assert_eq!(asked.status, 201, "{}", asked.body);
 
     // The queue is staff work; she can neither see it nor settle the request about her.
@@ -165,7 +195,11 @@ fn an_expert_sees_only_the_cases_assigned_to_them_and_only_a_case_handler_assign
 
     // Anna may not pick her own expert; Carla assigns Dirk.
     let (mut anna, anna_csrf) = signed_in(&server, &world.anna);
-    refused(&anna.post_json(&format!("/api/cases/{anna_case}/experts"), Some(&anna_csrf), json!({ "expert": "dirk", "assigned": true })), "role_not_allowed", "may not advance");
+    refused(
+        &anna.post_json(&format!("/api/cases/{anna_case}/experts"), Some(&anna_csrf), json!({ "expert": "dirk", "assigned": true })),
+        "role_not_allowed",
+        "may not advance",
+    );
     let (mut carla, carla_csrf) = signed_in(&server, &world.handler);
     let assigned = carla.post_json(&format!("/api/cases/{anna_case}/experts"), Some(&carla_csrf), json!({ "expert": "dirk", "assigned": true }));
     assert_eq!(assigned.status, 204, "{}", assigned.body);

@@ -42,7 +42,8 @@ fn a_term_after_an_event_is_kept_to_the_second() {
     let kernel = open_kernel(dir.path());
     // Recorded 1 October 2026 11:00 in Amsterdam; 28 calendar days later,
     // across the end of summer time, is 29 October 11:00 (10:00 UTC).
-    let call = record_with_event(&kernel, "telefoon_opnames", Role::System, &[(Category::Phone, Value::text("0612345678"))], "recorded", "2026-10-01T09:00:00Z");
+    let call =
+        record_with_event(&kernel, "telefoon_opnames", Role::System, &[(Category::Phone, Value::text("0612345678"))], "recorded", "2026-10-01T09:00:00Z");
     assert_eq!(sweep(&kernel, "2026-10-29T09:59:59Z"), 0);
     assert!(exists(dir.path(), &call));
     assert_eq!(sweep(&kernel, "2026-10-29T10:00:00Z"), 1);
@@ -55,17 +56,35 @@ fn a_term_after_an_event_is_kept_to_the_second() {
 fn a_term_until_an_event_and_until_withdrawal() {
     let dir = tempfile::tempdir().unwrap();
     let kernel = open_kernel(dir.path());
-    let fields = [(Category::Name, Value::text("Anna")), (Category::Phone, Value::text("0595123456")), (Category::Email, Value::text("anna@example.nl")), (Category::FreeText, Value::text("Vraag"))];
+    let fields = [
+        (Category::Name, Value::text("Anna")),
+        (Category::Phone, Value::text("0595123456")),
+        (Category::Email, Value::text("anna@example.nl")),
+        (Category::FreeText, Value::text("Vraag")),
+    ];
     let message = record_with_event(&kernel, "contactformulier", Role::Public, &fields, "received", "2026-11-01T10:00:00Z");
     assert_eq!(sweep(&kernel, "2030-01-01T00:00:00Z"), 0, "waiting for the answer: no date, never swept");
     let id = kernel.processing("contactformulier").unwrap();
-    kernel.record_event(&at(Role::Public, "2026-11-03T10:00:00Z"), id, &message, grondslag_register::Action::Write, "answered_and_satisfied", None, None).unwrap();
+    kernel
+        .record_event(&at(Role::Public, "2026-11-03T10:00:00Z"), id, &message, grondslag_register::Action::Write, "answered_and_satisfied", None, None)
+        .unwrap();
     assert_eq!(sweep(&kernel, "2026-11-03T09:59:59Z"), 0);
     assert_eq!(sweep(&kernel, "2026-11-03T10:00:00Z"), 1);
 
-    let survey = record_with_event(&kernel, "mto_resultaten", Role::Employee, &[(Category::SurveyAnswers, Value::text("4 van 5"))], "given", "2026-11-01T10:00:00Z");
+    let survey =
+        record_with_event(&kernel, "mto_resultaten", Role::Employee, &[(Category::SurveyAnswers, Value::text("4 van 5"))], "given", "2026-11-01T10:00:00Z");
     assert_eq!(sweep(&kernel, "2027-11-01T10:00:00Z"), 0);
-    kernel.record_event(&at(Role::Employee, "2027-11-02T10:00:00Z").acting_as(survey.subject.clone()), kernel.processing("mto_resultaten").unwrap(), &survey, grondslag_register::Action::Write, "consent_withdrawn", None, None).unwrap();
+    kernel
+        .record_event(
+            &at(Role::Employee, "2027-11-02T10:00:00Z").acting_as(survey.subject.clone()),
+            kernel.processing("mto_resultaten").unwrap(),
+            &survey,
+            grondslag_register::Action::Write,
+            "consent_withdrawn",
+            None,
+            None,
+        )
+        .unwrap();
     assert_eq!(sweep(&kernel, "2027-11-02T10:00:00Z"), 1);
 }
 
@@ -74,7 +93,8 @@ fn a_term_until_an_event_and_until_withdrawal() {
 fn per_item_terms_and_permanent_logs() {
     let dir = tempfile::tempdir().unwrap();
     let kernel = open_kernel(dir.path());
-    let log = [(Category::Name, Value::text("Medewerker")), (Category::Function, Value::text("behandelaar")), (Category::ViewLog, Value::text("dashboard schades"))];
+    let log =
+        [(Category::Name, Value::text("Medewerker")), (Category::Function, Value::text("behandelaar")), (Category::ViewLog, Value::text("dashboard schades"))];
     let dashboard = record_with_event(&kernel, "logging_dashboards", Role::System, &log, "recorded", "2026-01-15T10:00:00Z");
     let dossier = record_with_event(&kernel, "logging_dossiers", Role::System, &log, "recorded", "2026-01-15T10:00:00Z");
     assert_eq!(sweep(&kernel, "2027-01-15T09:59:59Z"), 0);
@@ -89,7 +109,11 @@ fn per_item_terms_and_permanent_logs() {
 fn months_count_on_the_calendar_from_the_end_of_a_month() {
     let dir = tempfile::tempdir().unwrap();
     let kernel = open_kernel(dir.path());
-    let log = [(Category::Name, Value::text("Beveiliger")), (Category::Function, Value::text("facility_security")), (Category::ViewLog, Value::text("bekeek beelden"))];
+    let log = [
+        (Category::Name, Value::text("Beveiliger")),
+        (Category::Function, Value::text("facility_security")),
+        (Category::ViewLog, Value::text("bekeek beelden")),
+    ];
     // 31 August 12:00 in Amsterdam + 6 months = 28 February 12:00 (11:00 UTC).
     let entry = record_with_event(&kernel, "camera_protocol", Role::FacilitySecurity, &log, "recorded", "2026-08-31T10:00:00Z");
     assert_eq!(sweep(&kernel, "2027-02-28T10:59:59Z"), 0);
@@ -103,11 +127,32 @@ fn a_held_recording_survives_and_goes_after_release() {
     let dir = tempfile::tempdir().unwrap();
     let kernel = open_kernel(dir.path());
     let calls = kernel.processing("telefoon_opnames").unwrap();
-    let call = record_with_event(&kernel, "telefoon_opnames", Role::System, &[(Category::Phone, Value::text("0612345678"))], "recorded", "2026-10-01T09:00:00Z");
-    kernel.record_event(&at(Role::PrivacyOfficer, "2026-10-10T09:00:00Z"), calls, &call, grondslag_register::Action::Write, "hold_placed", None, Some(grondslag_kernel::Detail::staff("integriteitsonderzoek"))).unwrap();
+    let call =
+        record_with_event(&kernel, "telefoon_opnames", Role::System, &[(Category::Phone, Value::text("0612345678"))], "recorded", "2026-10-01T09:00:00Z");
+    kernel
+        .record_event(
+            &at(Role::PrivacyOfficer, "2026-10-10T09:00:00Z"),
+            calls,
+            &call,
+            grondslag_register::Action::Write,
+            "hold_placed",
+            None,
+            Some(grondslag_kernel::Detail::staff("integriteitsonderzoek")),
+        )
+        .unwrap();
     assert_eq!(sweep(&kernel, "2027-01-01T00:00:00Z"), 0);
     assert!(exists(dir.path(), &call));
-    kernel.record_event(&at(Role::PrivacyOfficer, "2027-01-02T09:00:00Z"), calls, &call, grondslag_register::Action::Write, "hold_released", None, Some(grondslag_kernel::Detail::staff("afgerond"))).unwrap();
+    kernel
+        .record_event(
+            &at(Role::PrivacyOfficer, "2027-01-02T09:00:00Z"),
+            calls,
+            &call,
+            grondslag_register::Action::Write,
+            "hold_released",
+            None,
+            Some(grondslag_kernel::Detail::staff("afgerond")),
+        )
+        .unwrap();
     assert_eq!(sweep(&kernel, "2027-01-02T09:00:01Z"), 1, "past its term: gone at the first sweep after release");
 }
 
@@ -126,7 +171,14 @@ fn a_closed_case_is_kept_for_the_statutory_term() {
 fn store_with_due(dir: &std::path::Path, n: usize) -> Kernel {
     let kernel = open_kernel(dir);
     for i in 0..n {
-        record_with_event(&kernel, "telefoon_opnames", Role::System, &[(Category::Phone, Value::text(format!("06123456{:02}", i % 100)))], "recorded", "2026-10-01T09:00:00Z");
+        record_with_event(
+            &kernel,
+            "telefoon_opnames",
+            Role::System,
+            &[(Category::Phone, Value::text(format!("06123456{:02}", i % 100)))],
+            "recorded",
+            "2026-10-01T09:00:00Z",
+        );
     }
     record_with_event(&kernel, "telefoon_opnames", Role::System, &[(Category::Phone, Value::text("0699999999"))], "recorded", "2026-12-01T09:00:00Z");
     kernel
@@ -237,14 +289,59 @@ fn register_check_warns_when_a_change_shortens_terms_of_data_held() {
 fn an_intranet_profile_goes_when_the_employee_leaves_and_optional_parts_on_withdrawal() {
     let dir = tempfile::tempdir().unwrap();
     let kernel = open_kernel(dir.path());
-    let profile = record_with_event(&kernel, "intranet_profiel", Role::Employee, &[(Category::Name, Value::text("Jan")), (Category::Function, Value::text("behandelaar")), (Category::Email, Value::text("jan@img.nl"))], "created", "2026-01-05T09:00:00Z");
+    let profile = record_with_event(
+        &kernel,
+        "intranet_profiel",
+        Role::Employee,
+        &[(Category::Name, Value::text("Jan")), (Category::Function, Value::text("behandelaar")), (Category::Email, Value::text("jan@img.nl"))],
+        "created",
+        "2026-01-05T09:00:00Z",
+    );
     let optional = kernel.processing("intranet_profiel_optioneel").unwrap();
-    let extra = kernel.write(&at(Role::Employee, "2026-01-05T09:00:00Z").acting_as(profile.subject.clone()), optional, Some(&profile.subject), None, &[(Category::ProfileOptional, Value::text("team schade, bel me voor BAG-vragen"))]).unwrap();
-    kernel.record_event(&at(Role::Employee, "2026-01-05T09:00:00Z").acting_as(extra.subject.clone()), optional, &extra, grondslag_register::Action::Write, "given", None, None).unwrap();
+    let extra = kernel
+        .write(
+            &at(Role::Employee, "2026-01-05T09:00:00Z").acting_as(profile.subject.clone()),
+            optional,
+            Some(&profile.subject),
+            None,
+            &[(Category::ProfileOptional, Value::text("team schade, bel me voor BAG-vragen"))],
+        )
+        .unwrap();
+    kernel
+        .record_event(
+            &at(Role::Employee, "2026-01-05T09:00:00Z").acting_as(extra.subject.clone()),
+            optional,
+            &extra,
+            grondslag_register::Action::Write,
+            "given",
+            None,
+            None,
+        )
+        .unwrap();
     assert_eq!(sweep(&kernel, "2030-01-01T00:00:00Z"), 0, "kept while employed and consenting");
-    kernel.record_event(&at(Role::Employee, "2026-06-01T09:00:00Z").acting_as(extra.subject.clone()), optional, &extra, grondslag_register::Action::Write, "consent_withdrawn", None, None).unwrap();
+    kernel
+        .record_event(
+            &at(Role::Employee, "2026-06-01T09:00:00Z").acting_as(extra.subject.clone()),
+            optional,
+            &extra,
+            grondslag_register::Action::Write,
+            "consent_withdrawn",
+            None,
+            None,
+        )
+        .unwrap();
     assert_eq!(sweep(&kernel, "2026-06-01T09:00:00Z"), 1);
-    kernel.record_event(&at(Role::Employee, "2027-03-31T16:00:00Z").acting_as(profile.subject.clone()), kernel.processing("intranet_profiel").unwrap(), &profile, grondslag_register::Action::Write, "employment_ended", None, None).unwrap();
+    kernel
+        .record_event(
+            &at(Role::Employee, "2027-03-31T16:00:00Z").acting_as(profile.subject.clone()),
+            kernel.processing("intranet_profiel").unwrap(),
+            &profile,
+            grondslag_register::Action::Write,
+            "employment_ended",
+            None,
+            None,
+        )
+        .unwrap();
     assert_eq!(sweep(&kernel, "2027-03-31T16:00:00Z"), 1);
     assert!(!exists(dir.path(), &profile));
 }
@@ -255,10 +352,26 @@ fn team_system_accounts_keep_only_a_password_hash_and_their_own_term() {
     let dir = tempfile::tempdir().unwrap();
     let kernel = open_kernel(dir.path());
     let systems = kernel.processing("teamsystemen").unwrap();
-    let account = record_with_event(&kernel, "teamsystemen", Role::Admin, &[(Category::Username, Value::text("jan.jansen")), (Category::Password, Value::text("lange zin als wachtwoord")), (Category::Email, Value::text("jan@img.nl"))], "recorded", "2026-01-05T09:00:00Z");
-    let stored = kernel.read_record(&at(Role::Admin, "2026-01-06T09:00:00Z"), systems, &account, grondslag_register::CategorySet::of(&[Category::Password])).unwrap().unwrap();
+    let account = record_with_event(
+        &kernel,
+        "teamsystemen",
+        Role::Admin,
+        &[
+            (Category::Username, Value::text("jan.jansen")),
+            (Category::Password, Value::text("lange zin als wachtwoord")),
+            (Category::Email, Value::text("jan@img.nl")),
+        ],
+        "recorded",
+        "2026-01-05T09:00:00Z",
+    );
+    let stored = kernel
+        .read_record(&at(Role::Admin, "2026-01-06T09:00:00Z"), systems, &account, grondslag_register::CategorySet::of(&[Category::Password]))
+        .unwrap()
+        .unwrap();
     assert!(stored.get(Category::Password).and_then(Value::as_text).unwrap().starts_with("$argon2id$"));
-    kernel.record_event(&at(Role::Admin, "2026-01-05T09:00:00Z"), systems, &account, grondslag_register::Action::Write, "item_term:6 months", None, None).unwrap();
+    kernel
+        .record_event(&at(Role::Admin, "2026-01-05T09:00:00Z"), systems, &account, grondslag_register::Action::Write, "item_term:6 months", None, None)
+        .unwrap();
     assert_eq!(sweep(&kernel, "2026-07-05T07:59:59Z"), 0);
     assert_eq!(sweep(&kernel, "2026-07-05T08:00:00Z"), 1, "this application's own term, not the one-year default");
 }
@@ -271,7 +384,14 @@ fn training_recordings_need_consent_and_go_after_four_weeks() {
     let register = kernel.register();
     let training = register.processing(kernel.processing("kcc_opleiding_klantcontact").unwrap());
     assert_eq!(training.basis, grondslag_register::Basis::Consent);
-    let clip = record_with_event(&kernel, "kcc_opleiding_klantcontact", Role::Employee, &[(Category::Name, Value::text("Medewerker")), (Category::CallRecording, Value::Bytes(b"opname".to_vec()))], "recorded", "2026-02-02T09:00:00Z");
+    let clip = record_with_event(
+        &kernel,
+        "kcc_opleiding_klantcontact",
+        Role::Employee,
+        &[(Category::Name, Value::text("Medewerker")), (Category::CallRecording, Value::Bytes(b"opname".to_vec()))],
+        "recorded",
+        "2026-02-02T09:00:00Z",
+    );
     assert_eq!(sweep(&kernel, "2026-03-02T08:59:59Z"), 0);
     assert_eq!(sweep(&kernel, "2026-03-02T09:00:00Z"), 1);
     assert!(!exists(dir.path(), &clip));
@@ -287,7 +407,18 @@ fn survey_answers_can_be_given_without_a_name_and_withdrawn() {
     assert!(p.optional.contains(Category::Name) && p.optional.contains(Category::Email), "contact details at the end are optional");
     let invitation = kernel.register().processing(kernel.processing("mto_uitnodiging").unwrap());
     assert_eq!(invitation.basis, grondslag_register::Basis::LegitimateInterest);
-    let answers = record_with_event(&kernel, "mto_resultaten", Role::Employee, &[(Category::SurveyAnswers, Value::text("tevreden: 4"))], "given", "2026-05-01T09:00:00Z");
-    kernel.record_event(&at(Role::Employee, "2026-05-02T09:00:00Z").acting_as(answers.subject.clone()), results, &answers, grondslag_register::Action::Write, "consent_withdrawn", None, None).unwrap();
+    let answers =
+        record_with_event(&kernel, "mto_resultaten", Role::Employee, &[(Category::SurveyAnswers, Value::text("tevreden: 4"))], "given", "2026-05-01T09:00:00Z");
+    kernel
+        .record_event(
+            &at(Role::Employee, "2026-05-02T09:00:00Z").acting_as(answers.subject.clone()),
+            results,
+            &answers,
+            grondslag_register::Action::Write,
+            "consent_withdrawn",
+            None,
+            None,
+        )
+        .unwrap();
     assert_eq!(sweep(&kernel, "2026-05-02T09:00:00Z"), 1);
 }

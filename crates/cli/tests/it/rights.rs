@@ -64,7 +64,8 @@ fn the_access_report_lists_who_looked_and_where_the_data_went() {
     let kernel = open_kernel(dir.path());
     let physical = kernel.processing("fysieke_schade").unwrap();
     let handler = access(Role::CaseHandler);
-    let anna = kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text("Anna")), (Category::Address, Value::text("Hoofdstraat 12"))]).unwrap();
+    let anna =
+        kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text("Anna")), (Category::Address, Value::text("Hoofdstraat 12"))]).unwrap();
     kernel.read(&handler, physical, &anna.subject, CategorySet::of(&[Category::Name])).unwrap();
     let _ = kernel.read(&access(Role::Communications), physical, &anna.subject, CategorySet::of(&[Category::Name]));
     kernel.disclose(&handler, physical, &anna.subject, kernel.recipient("nam").unwrap(), None).unwrap();
@@ -76,13 +77,22 @@ fn the_access_report_lists_who_looked_and_where_the_data_went() {
     kernel.restrict(&access(Role::PrivacyOfficer), rights, &anna.subject, true).unwrap();
     let export = kernel.export(&access(Role::PrivacyOfficer), rights, &anna.subject).unwrap();
     let actions: Vec<(String, String, String)> = export.accesses.iter().map(|e| (e.role.clone(), e.action.clone(), format!("{:?}", e.outcome))).collect();
-    for expected in [("case_handler", "write", "Allowed"), ("case_handler", "read", "Allowed"), ("communications", "read", "Denied"), ("case_handler", "disclose", "Allowed"), ("privacy_officer", "restrict", "Allowed")] {
+    for expected in [
+        ("case_handler", "write", "Allowed"),
+        ("case_handler", "read", "Allowed"),
+        ("communications", "read", "Denied"),
+        ("case_handler", "disclose", "Allowed"),
+        ("privacy_officer", "restrict", "Allowed"),
+    ] {
         assert!(actions.contains(&(expected.0.to_string(), expected.1.to_string(), expected.2.to_string())), "{expected:?} missing in {actions:?}");
     }
     assert_eq!(export.disclosures.len(), 1);
     assert_eq!((export.disclosures[0].recipient.as_str(), export.disclosures[0].categories.as_str()), ("nam", "address"));
     // Restricted: the case handler's read is denied (art. 18).
-    assert!(matches!(kernel.read(&handler, physical, &anna.subject, CategorySet::of(&[Category::Name])), Err(KernelError::Denied { denial: Denial::Restricted, .. })));
+    assert!(matches!(
+        kernel.read(&handler, physical, &anna.subject, CategorySet::of(&[Category::Name])),
+        Err(KernelError::Denied { denial: Denial::Restricted, .. })
+    ));
 }
 
 fn officer(now: &str) -> grondslag_kernel::Access {
@@ -174,17 +184,40 @@ fn anna_everywhere(kernel: &grondslag_kernel::Kernel) -> grondslag_kernel::Subje
     let handler = access(Role::CaseHandler);
     let physical = kernel.processing("fysieke_schade").unwrap();
     let anna = kernel
-        .write(&handler, physical, None, None, &[(Category::Name, Value::text("Anna")), (Category::Email, Value::text("anna@oud.nl")), (Category::Address, Value::text("Hoofdstraat 12")), (Category::PostcodeCity, Value::text("9981 AB Uithuizen"))])
+        .write(
+            &handler,
+            physical,
+            None,
+            None,
+            &[
+                (Category::Name, Value::text("Anna")),
+                (Category::Email, Value::text("anna@oud.nl")),
+                (Category::Address, Value::text("Hoofdstraat 12")),
+                (Category::PostcodeCity, Value::text("9981 AB Uithuizen")),
+            ],
+        )
         .unwrap()
         .subject;
     kernel.disclose(&handler, physical, &anna, kernel.recipient("tevredenheidsbureau").unwrap(), None).unwrap();
     let site = access(Role::Public);
-    kernel.write(&site, kernel.processing("nieuwsbrief_email").unwrap(), Some(&anna), None, &[(Category::Name, Value::text("Anna")), (Category::Email, Value::text("anna@oud.nl"))]).unwrap();
+    kernel
+        .write(
+            &site,
+            kernel.processing("nieuwsbrief_email").unwrap(),
+            Some(&anna),
+            None,
+            &[(Category::Name, Value::text("Anna")), (Category::Email, Value::text("anna@oud.nl"))],
+        )
+        .unwrap();
     kernel.write(&site, kernel.processing("contactformulier").unwrap(), Some(&anna), None, &[(Category::FreeText, Value::text("Vraag"))]).unwrap();
     anna
 }
 
-fn verified(requests: &grondslag_rights::requests::Requests<'_>, anna: &grondslag_kernel::SubjectId, kind: grondslag_rights::requests::RightKind) -> grondslag_kernel::RecordRef {
+fn verified(
+    requests: &grondslag_rights::requests::Requests<'_>,
+    anna: &grondslag_kernel::SubjectId,
+    kind: grondslag_rights::requests::RightKind,
+) -> grondslag_kernel::RecordRef {
     let filed = requests.file(&access(Role::PrivacyOfficer), anna, kind, "Anna", None).unwrap();
     requests.verify_identity(&access(Role::PrivacyOfficer), &filed.request, "DigiD").unwrap();
     filed.request
@@ -208,7 +241,12 @@ fn erasure_takes_consent_data_at_once_and_names_the_term_of_what_stays() {
     assert!(why.contains("taak van algemeen belang") && why.contains("claim_dossier"), "{why}");
     let left = kernel.export(&access(Role::PrivacyOfficer), kernel.processing("rechtenverzoeken").unwrap(), &anna).unwrap();
     assert!(left.records.iter().all(|r| r.processing == "fysieke_schade" || r.processing == "rechtenverzoeken"));
-    let certificate = kernel.events(&access(Role::PrivacyOfficer), kernel.processing("rechtenverzoeken").unwrap(), &request).unwrap().into_iter().find(|e| e.event == "answered").unwrap();
+    let certificate = kernel
+        .events(&access(Role::PrivacyOfficer), kernel.processing("rechtenverzoeken").unwrap(), &request)
+        .unwrap()
+        .into_iter()
+        .find(|e| e.event == "answered")
+        .unwrap();
     assert!(certificate.detail.unwrap().starts_with("erasure certificate"));
 }
 
@@ -297,7 +335,8 @@ fn one_central_store_holds_every_scheme_of_a_person() {
     let handler = access(Role::CaseHandler);
     let physical = kernel.processing("fysieke_schade").unwrap();
     let immaterial = kernel.processing("immateriele_schade").unwrap();
-    let anna = kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text("Anna")), (Category::Bsn, Value::text("111222333"))]).unwrap().subject;
+    let anna =
+        kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text("Anna")), (Category::Bsn, Value::text("111222333"))]).unwrap().subject;
     // The second scheme finds the same person by BSN in the same store.
     assert_eq!(kernel.find_by_bsn(&handler, immaterial, "111222333").unwrap(), Some(anna.clone()));
     kernel.write(&handler, immaterial, Some(&anna), None, &[(Category::Name, Value::text("Anna")), (Category::Health, Value::text("vragenlijst"))]).unwrap();
@@ -316,7 +355,9 @@ fn an_employee_passes_a_request_on_to_the_privacy_team_and_cannot_work_or_read_i
     let kernel = open_kernel(dir.path());
     let anna = anna_everywhere(&kernel);
     let physical = kernel.processing("fysieke_schade").unwrap();
-    kernel.write(&access(Role::CaseHandler), physical, Some(&anna), None, &[(Category::Name, Value::text("Anna")), (Category::Bsn, Value::text("111222333"))]).unwrap();
+    kernel
+        .write(&access(Role::CaseHandler), physical, Some(&anna), None, &[(Category::Name, Value::text("Anna")), (Category::Bsn, Value::text("111222333"))])
+        .unwrap();
     let requests = Requests::new(&kernel).unwrap();
     let rights = kernel.processing("rechtenverzoeken").unwrap();
     // The letter names Anna's BSN: the employee finds her file to file into,
@@ -333,7 +374,10 @@ fn an_employee_passes_a_request_on_to_the_privacy_team_and_cannot_work_or_read_i
         Err(RequestError::Kernel(KernelError::Denied { denial, .. })) => denial,
         other => panic!("expected a refusal, got {other:?}"),
     };
-    assert_eq!(refusal(requests.verify_identity(&emma, &filed.request, "kopie ID")), Denial::RoleNotAllowed { role: Role::Employee, action: grondslag_register::Action::Handle });
+    assert_eq!(
+        refusal(requests.verify_identity(&emma, &filed.request, "kopie ID")),
+        Denial::RoleNotAllowed { role: Role::Employee, action: grondslag_register::Action::Handle }
+    );
     assert!(matches!(refusal(requests.state(&emma, &filed.request)), Denial::OutOfReach { scope: grondslag_register::Scope::Own }));
     // The privacy team has it, filed by her.
     let queue = requests.open(&access(Role::PrivacyOfficer)).unwrap();

@@ -51,14 +51,7 @@ impl Server {
     pub fn start_on(place: &Place, extra: &[&str]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let listen = format!("127.0.0.1:{port}");
-        let child = place
-            .command()
-            .args(["serve", "--listen", &listen])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let child = place.command().args(["serve", "--listen", &listen]).args(extra).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         let server = Server { child, base: format!("http://{listen}") };
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
@@ -115,14 +108,7 @@ pub fn create_account(place: &Place, username: &str, role: &str, bsn: Option<&st
     if let Some(bsn) = bsn {
         args.extend_from_slice(&["--bsn", bsn]);
     }
-    let mut child = place
-        .command()
-        .args(&args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = place.command().args(&args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "account create failed: {}", stderr(&output));
@@ -180,10 +166,14 @@ fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
         Err(ureq::Error::Status(_, response)) => response,
         Err(e) => panic!("request failed: {e}"),
     };
-    let headers = response.headers_names().into_iter().map(|name| {
-        let value = response.all(&name).join("\n");
-        (name.to_lowercase(), value)
-    }).collect();
+    let headers = response
+        .headers_names()
+        .into_iter()
+        .map(|name| {
+            let value = response.all(&name).join("\n");
+            (name.to_lowercase(), value)
+        })
+        .collect();
     let status = response.status();
     let body = response.into_string().unwrap_or_default();
     Reply { status, headers, body }
@@ -464,7 +454,9 @@ fn announce_body(server: &Server, path: &str, length: usize) -> u16 {
     use std::io::Read;
     let address = server.base.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(address).unwrap();
-    let head = format!("POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
+    );
     stream.write_all(head.as_bytes()).unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
@@ -483,7 +475,10 @@ fn oversized_bodies_are_refused() {
         assert_eq!(announce_body(&server, path, 100_000), 413, "{path}");
     }
     // A normal message still goes through.
-    let ok = client.post_form("/contact", &[("kind", "question"), ("name", "Anna"), ("email", "anna@example.nl"), ("phone", "0595123456"), ("text", "Vraag"), ("consent", "ja")]);
+    let ok = client.post_form(
+        "/contact",
+        &[("kind", "question"), ("name", "Anna"), ("email", "anna@example.nl"), ("phone", "0595123456"), ("text", "Vraag"), ("consent", "ja")],
+    );
     assert_eq!(ok.status, 200);
     assert!(ok.body.contains("Bedankt"), "{}", ok.body);
 }
@@ -500,10 +495,27 @@ fn the_openapi_document_validates_and_lists_every_route() {
     assert!(spec.openapi.starts_with("3.1"), "{}", spec.openapi);
     let paths = spec.paths.unwrap_or_default();
     for path in [
-        "/healthz", "/readyz", "/api/session", "/api/me", "/api/me/data", "/api/me/requests", "/api/me/cases/{number}", "/api/cases",
-        "/api/cases/{number}", "/api/rights/requests", "/api/rights/requests/{id}/answer", "/api/audit/verify", "/api/retention/report",
-        "/processing_activities/{id}", "/processing_activities/{id}/versions/{version}", "/privacyverklaring", "/.well-known/privacy.txt",
-        "/mijn-gegevens", "/beheer/verzoeken", "/inloggen", "/inloggen/code",
+        "/healthz",
+        "/readyz",
+        "/api/session",
+        "/api/me",
+        "/api/me/data",
+        "/api/me/requests",
+        "/api/me/cases/{number}",
+        "/api/cases",
+        "/api/cases/{number}",
+        "/api/rights/requests",
+        "/api/rights/requests/{id}/answer",
+        "/api/audit/verify",
+        "/api/retention/report",
+        "/processing_activities/{id}",
+        "/processing_activities/{id}/versions/{version}",
+        "/privacyverklaring",
+        "/.well-known/privacy.txt",
+        "/mijn-gegevens",
+        "/beheer/verzoeken",
+        "/inloggen",
+        "/inloggen/code",
     ] {
         assert!(paths.contains_key(path), "{path} is not in the OpenAPI document");
     }
@@ -562,7 +574,8 @@ fn an_applicant_sees_their_data_and_who_looked_at_it_files_a_request_and_staff_a
     let request = queue.as_array().unwrap().iter().find(|r| r["due"] == due.as_str()).unwrap().clone();
     let id = request["id"].as_str().unwrap();
     let csrf = pieter.csrf();
-    let answered = pieter.post_json(&format!("/api/rights/requests/{id}/answer"), Some(&csrf), serde_json::json!({"identity": "DigiD", "answer": "Zie de bijlage."}));
+    let answered =
+        pieter.post_json(&format!("/api/rights/requests/{id}/answer"), Some(&csrf), serde_json::json!({"identity": "DigiD", "answer": "Zie de bijlage."}));
     assert_eq!(answered.status, 200, "{}", answered.body);
     assert_eq!(anna.get("/api/me/requests").json()[0]["answered"], true);
     // A case handler may not work the rights queue: a refusal page.
@@ -584,8 +597,10 @@ fn audit_entries_join_the_callers_trace_and_name_a_resolvable_processing_activit
     assert_eq!(read.status, 200);
     assert!(server.stop());
     let connection = crate::sqlite(world.dir.path());
-    let entries: Vec<String> = connection.prepare("SELECT entry FROM audit_entries").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
-    let traced: Vec<serde_json::Value> = entries.iter().map(|e| serde_json::from_str(e).unwrap()).filter(|e: &serde_json::Value| e.to_string().contains(trace)).collect();
+    let entries: Vec<String> =
+        connection.prepare("SELECT entry FROM audit_entries").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    let traced: Vec<serde_json::Value> =
+        entries.iter().map(|e| serde_json::from_str(e).unwrap()).filter(|e: &serde_json::Value| e.to_string().contains(trace)).collect();
     assert!(!traced.is_empty(), "the incoming trace id is in the audit log");
     // The processing activity's URI resolves on the service.
     let server = Server::start(world.dir.path(), &[]);
@@ -680,9 +695,15 @@ fn an_acutely_unsafe_situation_is_reported_on_the_public_form_and_reaches_case_h
     let server = Server::start(world.dir.path(), &[]);
     let mut visitor = Client::new(&server);
     assert_eq!(visitor.get("/acuut-onveilig").status, 200);
-    let bad = visitor.post_form("/acuut-onveilig", &[("name", "Dirk"), ("phone", "0595123456"), ("email", "dirk@example.nl"), ("address", "Dijk 1"), ("postcode_city", "99 Uithuizen")]);
+    let bad = visitor.post_form(
+        "/acuut-onveilig",
+        &[("name", "Dirk"), ("phone", "0595123456"), ("email", "dirk@example.nl"), ("address", "Dijk 1"), ("postcode_city", "99 Uithuizen")],
+    );
     assert!(bad.body.contains("niet verstuurd"), "an invalid postcode is refused with the reason: {}", bad.body);
-    let sent = visitor.post_form("/acuut-onveilig", &[("name", "Dirk"), ("phone", "0595123456"), ("email", "dirk@example.nl"), ("address", "Dijk 1"), ("postcode_city", "9981 AB Uithuizen")]);
+    let sent = visitor.post_form(
+        "/acuut-onveilig",
+        &[("name", "Dirk"), ("phone", "0595123456"), ("email", "dirk@example.nl"), ("address", "Dijk 1"), ("postcode_city", "9981 AB Uithuizen")],
+    );
     assert_eq!(sent.status, 200);
     let number = sent.body.split("onder nummer ").nth(1).unwrap().split('.').next().unwrap().to_string();
     let mut carla = Client::new(&server);
@@ -705,7 +726,25 @@ fn the_unsubscribe_link_shows_a_button_and_the_button_deletes_the_subscription_o
     std::fs::write(work.path().join("body.txt"), "Nieuws.").unwrap();
     let link_base = format!("{}/nieuwsbrief/afmelden", server.base);
     let outbox = work.path().join("out");
-    let issued = grondslag(&["--data", data, "channel", "--as", "redactie", "newsletter", "issue", "--title", "Nieuws", "--body", work.path().join("body.txt").to_str().unwrap(), "--outbox", outbox.to_str().unwrap(), "--labels", work.path().join("labels.csv").to_str().unwrap(), "--link-base", &link_base]);
+    let issued = grondslag(&[
+        "--data",
+        data,
+        "channel",
+        "--as",
+        "redactie",
+        "newsletter",
+        "issue",
+        "--title",
+        "Nieuws",
+        "--body",
+        work.path().join("body.txt").to_str().unwrap(),
+        "--outbox",
+        outbox.to_str().unwrap(),
+        "--labels",
+        work.path().join("labels.csv").to_str().unwrap(),
+        "--link-base",
+        &link_base,
+    ]);
     assert!(issued.status.success(), "{}", stderr(&issued));
     let mail = std::fs::read_to_string(outbox.join("00001.eml")).unwrap();
     let link = mail.split_whitespace().find(|w| w.starts_with(&link_base)).unwrap().to_string();
@@ -731,7 +770,17 @@ fn under_tls_cookies_are_secure_and_hsts_is_sent() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let listen = format!("127.0.0.1:{port}");
     let mut child = Command::new(env!("CARGO_BIN_EXE_grondslag"))
-        .args(["--data", world.dir.path().to_str().unwrap(), "serve", "--listen", &listen, "--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()])
+        .args([
+            "--data",
+            world.dir.path().to_str().unwrap(),
+            "serve",
+            "--listen",
+            &listen,
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ])
         .env_clear()
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -749,7 +798,8 @@ fn under_tls_cookies_are_secure_and_hsts_is_sent() {
     }
     assert!(headers.contains("strict-transport-security: max-age="), "{headers}");
     let login = serde_json::json!({"username": "anna", "password": world.anna.password, "code": world.anna.code()}).to_string();
-    let signed = String::from_utf8_lossy(&curl(&["-H", "content-type: application/json", "-d", &login, &format!("https://{listen}/api/session")]).stdout).to_string();
+    let signed =
+        String::from_utf8_lossy(&curl(&["-H", "content-type: application/json", "-d", &login, &format!("https://{listen}/api/session")]).stdout).to_string();
     let cookie = signed.lines().find(|l| l.to_lowercase().starts_with("set-cookie")).unwrap_or_else(|| panic!("{signed}"));
     assert!(cookie.contains("__Host-sessie=") && cookie.contains("; Secure") && cookie.contains("HttpOnly"), "{cookie}");
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
@@ -805,7 +855,11 @@ fn a_case_handler_files_moves_and_discloses_a_case_through_the_api() {
     let police = carla.post_json(&format!("/api/cases/{number}/disclosures"), Some(&csrf), serde_json::json!({"recipient": "politie"}));
     assert_eq!(police.status, 403, "{}", police.body);
     assert!(police.body.contains("legal obligation"), "the refusal says what must happen first: {}", police.body);
-    let checked = carla.post_json(&format!("/api/cases/{number}/disclosures"), Some(&csrf), serde_json::json!({"recipient": "politie", "legal_check": "vordering OvJ 2026/123, art. 126nd Sv"}));
+    let checked = carla.post_json(
+        &format!("/api/cases/{number}/disclosures"),
+        Some(&csrf),
+        serde_json::json!({"recipient": "politie", "legal_check": "vordering OvJ 2026/123, art. 126nd Sv"}),
+    );
     assert_eq!(checked.status, 200, "{}", checked.body);
     // An applicant may not move a case, not even her own by a step that is
     // valid for it (submitted → in handling): the register refuses it.
@@ -839,7 +893,11 @@ fn the_privacy_officer_carries_out_a_request_through_the_api() {
     let extended = pieter.post_json(&format!("/api/rights/requests/{id}/extension"), Some(&csrf), serde_json::json!({"months": 1, "reason": "veel dossiers"}));
     assert_eq!(extended.status, 200, "{}", extended.body);
     assert_ne!(extended.json()["due"], verified.json()["due"]);
-    let rectified = pieter.post_json(&format!("/api/rights/requests/{id}/rectification"), Some(&csrf), serde_json::json!({"category": "phone", "old": "0595123456", "new": "0595654321"}));
+    let rectified = pieter.post_json(
+        &format!("/api/rights/requests/{id}/rectification"),
+        Some(&csrf),
+        serde_json::json!({"category": "phone", "old": "0595123456", "new": "0595654321"}),
+    );
     assert_eq!(rectified.status, 200, "{}", rectified.body);
     assert!(rectified.json()["records"].as_u64().unwrap() >= 1);
     let zip = pieter.get(&format!("/api/rights/requests/{id}/portability"));
@@ -899,7 +957,12 @@ fn the_retention_page_shows_terms_records_and_holds() {
     let world = world();
     let wav = world.dir.path().join("call.wav");
     std::fs::write(&wav, b"RIFF\x24\x00\x00\x00WAVEfmt data").unwrap();
-    let stored = world.place.command().args(["channel", "media", "ingest-call", wav.to_str().unwrap(), "--type", "audio/wav", "--caller", "0612345678"]).output().unwrap();
+    let stored = world
+        .place
+        .command()
+        .args(["channel", "media", "ingest-call", wav.to_str().unwrap(), "--type", "audio/wav", "--caller", "0612345678"])
+        .output()
+        .unwrap();
     let handle = stdout(&stored).split_whitespace().last().unwrap().to_string();
     let held = world.place.command().args(["channel", "media", "hold", &handle, "--reason", "klacht 2026-12", "--review", "2027-03-01"]).output().unwrap();
     assert!(held.status.success(), "{}", stderr(&held));
@@ -985,10 +1048,16 @@ fn a_legal_obligation_request_waits_for_its_check_and_is_then_disclosed_or_decli
     let queue = carla.get("/beheer/verstrekkingen");
     assert!(queue.body.contains(&world.anna_case) && queue.body.contains(&world.bert_case) && queue.body.contains("PV 2026-0042"), "{}", queue.body);
     // Disclosing without the check is refused, and nothing goes.
-    let unchecked = carla.post_form("/beheer/verstrekkingen", &[("csrf", &csrf), ("number", &world.anna_case), ("recipient", "politie"), ("check", ""), ("decision", "verstrekken")]);
+    let unchecked = carla.post_form(
+        "/beheer/verstrekkingen",
+        &[("csrf", &csrf), ("number", &world.anna_case), ("recipient", "politie"), ("check", ""), ("decision", "verstrekken")],
+    );
     assert_eq!(unchecked.status, 400);
     let settle = |client: &mut Client, number: &str, decision: &str| {
-        client.post_form("/beheer/verstrekkingen", &[("csrf", &csrf), ("number", number), ("recipient", "politie"), ("check", "vordering OvJ art. 126nd Sv, gecontroleerd"), ("decision", decision)])
+        client.post_form(
+            "/beheer/verstrekkingen",
+            &[("csrf", &csrf), ("number", number), ("recipient", "politie"), ("check", "vordering OvJ art. 126nd Sv, gecontroleerd"), ("decision", decision)],
+        )
     };
     assert_eq!(settle(&mut carla, &world.anna_case, "verstrekken").status, 303);
     assert_eq!(settle(&mut carla, &world.bert_case, "weigeren").status, 303);
@@ -1025,6 +1094,7 @@ fn forms_posted_from_another_site_are_refused_even_without_a_session() {
     let own = server.base.clone();
     assert_eq!(post(&[("Origin", &own), ("Sec-Fetch-Site", "same-origin")]), 303, "the site's own form works");
     let mut visitor = Client::new(&server);
-    let contact = visitor.post_form("/contact", &[("kind", "question"), ("name", "A"), ("email", "a@example.nl"), ("phone", "0595123456"), ("text", "x"), ("consent", "ja")]);
+    let contact = visitor
+        .post_form("/contact", &[("kind", "question"), ("name", "A"), ("email", "a@example.nl"), ("phone", "0595123456"), ("text", "x"), ("consent", "ja")]);
     assert_eq!(contact.status, 200, "a client that sends no Origin is not a cross-site browser form");
 }
