@@ -178,7 +178,7 @@ fn two_servers_on_one_database_share_sessions_and_locks_and_leave_one_chain() {
         .map(|base| {
             let (cookie, case) = (carla.cookie.clone().unwrap(), world.anna_case.clone());
             std::thread::spawn(move || {
-                let agent = ureq::AgentBuilder::new().redirects(0).build();
+                let agent = crate::server::fresh_connections();
                 let until = std::time::Instant::now() + std::time::Duration::from_secs(3);
                 let mut reads = 0;
                 while std::time::Instant::now() < until {

@@ -152,6 +152,14 @@ impl Reply {
     }
 }
 
+/// An agent that follows no redirects and opens a connection per request:
+/// a request refused before its body is read (a cross-site form, a POST
+/// without a body) makes the server close the connection, and a pooled
+/// one would fail the next request with "unexpected EOF".
+pub fn fresh_connections() -> ureq::Agent {
+    ureq::AgentBuilder::new().redirects(0).max_idle_connections(0).build()
+}
+
 /// A client that keeps its session cookie and does not follow redirects,
 /// so each step can be checked.
 pub struct Client {
@@ -181,7 +189,7 @@ fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
 
 impl Client {
     pub fn new(server: &Server) -> Client {
-        Client { agent: ureq::AgentBuilder::new().redirects(0).build(), base: server.base.clone(), cookie: None }
+        Client { agent: fresh_connections(), base: server.base.clone(), cookie: None }
     }
 
     fn keep(&mut self, reply: Reply) -> Reply {
@@ -1077,7 +1085,7 @@ fn a_legal_obligation_request_waits_for_its_check_and_is_then_disclosed_or_decli
 fn forms_posted_from_another_site_are_refused_even_without_a_session() {
     let world = world();
     let server = Server::start(world.dir.path(), &[]);
-    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let agent = fresh_connections();
     let post = |headers: &[(&str, &str)]| {
         let mut request = agent.post(&format!("{}/inloggen", server.base));
         for (name, value) in headers {
