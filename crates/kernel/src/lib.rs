@@ -454,10 +454,11 @@ impl Kernel {
         let result = self.transact(|tx| {
             let existing = if is_new { None } else { Some(self.subject_key(tx, &subject_id)?) };
             let restricted = existing.as_ref().is_some_and(|(_, restricted)| *restricted);
-            let changes = match record {
-                Some(record) => tx.record(record)?.is_some(),
-                None => false,
+            let stored = match record {
+                Some(record) => tx.record(record)?,
+                None => None,
             };
+            let changes = stored.is_some();
             let action = if changes { Action::Write } else { Action::File };
             let question = self.question(access.role, action, processing, categories, restricted);
             let decided = match decide(&self.register, question) {
@@ -477,10 +478,10 @@ impl Kernel {
                     key
                 }
             };
-            if let Some(record) = record
-                && tx.record(record)?.is_some_and(|row| row.subject != subject_id || &row.processing != processing_name)
+            if let Some(row) = &stored
+                && (row.subject != subject_id || &row.processing != processing_name)
             {
-                return Err(KernelError::RecordMismatch { record: record.clone() });
+                return Err(KernelError::RecordMismatch { record: row.record.clone() });
             }
             tx.upsert_record(&record_id, &subject_id, processing_name, access.now)?;
             for (category, value) in &prepared {
@@ -590,8 +591,8 @@ impl Kernel {
         let erased = self.on_subject(access, processing, subject, None, ask, |tx, _, _| {
             let mut erased = Erased::default();
             let mut shredded = "";
-            for row in tx.fields(subject, Some(name))?.into_iter().map(|f| f.record).collect::<std::collections::BTreeSet<_>>() {
-                let (one, note) = erase_one(tx, &RecordRef { subject: subject.clone(), record: row })?;
+            for record in self.records_under(tx, subject, processing)? {
+                let (one, note) = erase_one(tx, &RecordRef { subject: subject.clone(), record })?;
                 erased.records += one.records;
                 erased.fields += one.fields;
                 erased.blobs.extend(one.blobs);
@@ -1009,6 +1010,13 @@ impl Kernel {
         Ok(check_reach(tx, allowed.scopes, access.subject.as_ref(), subject, record)?)
     }
 
+    /// The subject's records under `processing`, read from the records
+    /// themselves (not from their fields: a record may hold none).
+    pub(crate) fn records_under(&self, tx: &mut dyn Tx, subject: &SubjectId, processing: ProcessingId) -> Result<Vec<RecordId>, KernelError> {
+        let name = &self.register.processing(processing).id;
+        Ok(tx.list_reached(name, None, Reach::Subject(subject), 0, u64::MAX)?.into_iter().map(|row| row.record).collect())
+    }
+
     /// The reason of a hold on `record` (or, without one, on any record of
     /// the subject under `processing`), if one is in force.
     fn hold_reason(
@@ -1019,12 +1027,9 @@ impl Kernel {
         subject: &SubjectId,
         record: Option<&RecordId>,
     ) -> Result<Option<String>, KernelError> {
-        let records: Vec<RecordId> = match record {
+        let records = match record {
             Some(record) => vec![record.clone()],
-            None => {
-                let name = &self.register.processing(processing).id;
-                tx.fields(subject, Some(name))?.into_iter().map(|f| f.record).collect::<std::collections::BTreeSet<_>>().into_iter().collect()
-            }
+            None => self.records_under(tx, subject, processing)?,
         };
         for record in records {
             let record = RecordRef { subject: subject.clone(), record };

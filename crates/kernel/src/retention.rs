@@ -102,12 +102,10 @@ impl Kernel {
         review: jiff::Timestamp,
     ) -> Result<usize, KernelError> {
         let mut records: Vec<RecordId> = Vec::new();
-        let name = &self.register.processing(processing).id;
         self.transact(|tx| {
-            records = tx.fields(subject, Some(name))?.into_iter().map(|f| f.record).collect();
+            records = self.records_under(tx, subject, processing)?;
             Ok(Verdict::Allowed(()))
         })?;
-        records.dedup();
         for record in &records {
             self.hold(access, processing, &RecordRef { subject: subject.clone(), record: record.clone() }, reason, review)?;
         }

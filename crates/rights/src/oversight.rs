@@ -1,12 +1,24 @@
 //! Oversight that concerns nobody's data in particular: verifying the
 //! audit log and watching retention. Both are for whoever may read the
-//! access logs of everyone ([`crate::oversee`]); what they return names
-//! no person.
+//! access logs of everyone; what they return names no person.
 
 use grondslag_kernel::{Access, Kernel, KernelError, RecordRef};
 
-/// The processing oversight rests on.
-pub const PROCESSING: &str = crate::ACCESS_LOGS;
+/// The processing oversight rests on: reading the logs of access to
+/// dossiers (I3), which the privacy team and the FG may do for everyone.
+pub const PROCESSING: &str = "logging_dossiers";
+
+/// Refuses, through the kernel and audited, whoever may not read the
+/// access logs of everyone.
+fn oversee(kernel: &Kernel, access: &Access) -> Result<(), KernelError> {
+    let logs = kernel.processing(PROCESSING)?;
+    let scopes = kernel.check(access, logs, grondslag_register::Action::Read)?;
+    if scopes.contains(grondslag_register::Scope::All) {
+        return Ok(());
+    }
+    let scope = scopes.iter().next().unwrap_or(grondslag_register::Scope::Own);
+    Err(KernelError::Denied { processing: PROCESSING.to_string(), denial: grondslag_kernel::Denial::OutOfReach { scope } })
+}
 
 /// A verified audit log: entries in an unbroken hash chain, and signed checkpoints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,7 +32,7 @@ pub struct AuditCheck {
 /// Seals the log now and verifies it end to end, so that the check covers
 /// the latest entries too.
 pub fn verify_audit(kernel: &Kernel, access: &Access) -> Result<AuditCheck, KernelError> {
-    crate::oversee(kernel, access)?;
+    oversee(kernel, access)?;
     kernel.seal()?;
     let verification = kernel.verify_audit(|_| ())?;
     Ok(AuditCheck { entries: verification.entries, checkpoints: verification.checkpoints })
@@ -62,7 +74,7 @@ pub struct OverdueReview {
 /// Per processing: records kept, held, and the next deletion; and the
 /// holds overdue for review at `access.now`.
 pub fn retention(kernel: &Kernel, access: &Access) -> Result<RetentionOverview, KernelError> {
-    crate::oversee(kernel, access)?;
+    oversee(kernel, access)?;
     let report = kernel.retention_report()?;
     let processings = report
         .records
