@@ -184,21 +184,23 @@ impl<'k> ContactForm<'k> {
         Ok(())
     }
 
-    /// Copies the message's text into a damage dossier: an explicit, audited
-    /// step, after which the copy follows the dossier's term.
-    pub fn copy_to_dossier(
+    /// Copies the message's text into damage dossier `number`: an explicit,
+    /// audited step, after which the copy follows the dossier's term.
+    /// `add_note` files the text in the dossier (the schemes' own operation;
+    /// passed in so that the channels do not depend on the schemes).
+    pub fn copy_to_dossier<E: std::fmt::Display>(
         &self,
         access: &Access,
         message: &RecordRef,
-        cases: &grondslag_claims::cases::Cases<'_>,
         number: &str,
+        add_note: impl FnOnce(&str) -> Result<RecordRef, E>,
     ) -> Result<RecordRef, ChannelError> {
         let text = self
             .kernel
             .read_record(access, self.processing, message, CategorySet::EMPTY.with(Category::FreeText))?
             .and_then(|view| view.get(Category::FreeText).and_then(Value::as_text).map(str::to_string))
             .ok_or(ChannelError::Missing("free_text"))?;
-        let copy = cases.add_note(access, number, &format!("Uit het contactformulier: {text}")).map_err(|e| ChannelError::Copy(e.to_string()))?;
+        let copy = add_note(&format!("Uit het contactformulier: {text}")).map_err(|e| ChannelError::Copy(e.to_string()))?;
         self.kernel.record_event(access, self.processing, message, Action::Write, "copied_to_dossier", None, Some(Detail::to(Category::CaseNumber, number)))?;
         Ok(copy)
     }

@@ -6,9 +6,9 @@
 
 use std::fmt::Write as _;
 
-use grondslag_claims::address::AddressKey;
 use grondslag_kernel::{Access, Kernel, RecordRef, Value};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId};
+use grondslag_values::address::AddressKey;
 
 use crate::{ChannelError, Token};
 
@@ -56,7 +56,7 @@ pub struct Newsletter<'k> {
 }
 
 fn address_key(address: &str, postcode_city: &str) -> Result<String, ChannelError> {
-    let key = AddressKey::new(address, postcode_city).map_err(|e| grondslag_values::InvalidValue { field: "address", reason: e.to_string() })?;
+    let key = AddressKey::new(address, postcode_city)?;
     Ok(format!("{key:?}"))
 }
 

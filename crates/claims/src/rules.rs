@@ -1,5 +1,6 @@
 //! The rules of the schemes that decide more than which data is held.
 
+use grondslag_values::Cents;
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
@@ -14,32 +15,6 @@ pub enum ObjectKind {
     NonResidential,
     /// A garage box, a shed and the like.
     SmallObject,
-}
-
-/// An amount in whole euro cents, so sums are exact.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Cents(pub u64);
-
-impl Cents {
-    /// An amount of whole euros.
-    pub fn euros(euros: u64) -> Cents {
-        Cents(euros * 100)
-    }
-}
-
-impl std::fmt::Display for Cents {
-    /// Dutch notation: € 10.000,00.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let euros = (self.0 / 100).to_string();
-        let mut grouped = String::new();
-        for (i, c) in euros.chars().enumerate() {
-            if i > 0 && (euros.len() - i).is_multiple_of(3) {
-                grouped.push('.');
-            }
-            grouped.push(c);
-        }
-        write!(f, "€ {grouped},{:02}", self.0 % 100)
-    }
 }
 
 /// A refusal by a rule, with the reason the applicant is given.

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use clap::Subcommand;
 use grondslag_accounts::{Accounts, Policy};
 use grondslag_claims::area::{AreaLists, SAMPLE};
-use grondslag_claims::cases::{Application, AuthorisationForm, Cases};
-use grondslag_claims::rules::Cents;
+use grondslag_claims::cases::{Application, AuthorisationForm, CaseError, Cases, MAX_PHOTO_BYTES};
 use grondslag_claims::{Scheme, Status};
 use grondslag_kernel::{Access, DataDir, Kernel, SubjectId, Value};
 use grondslag_register::{Register, Role};
+use grondslag_values::Cents;
 
 use crate::{Failure, master_key_from_env};
 
@@ -93,9 +93,6 @@ pub enum CaseCommand {
     /// Record the inspection's finding that a reported situation is acutely unsafe (informs the mayor's package).
     MarkUnsafe { number: String },
 }
-
-/// The largest photo accepted, so one upload cannot fill the disk.
-const MAX_PHOTO: u64 = 20 << 20;
 
 /// Who acts on the command line.
 #[derive(clap::Args, Debug)]
@@ -241,8 +238,9 @@ pub fn run(register: Register, data: &DataDir, actor: &Actor, command: CaseComma
         }
         CaseCommand::Attach { number, photo } => {
             let size = fs::metadata(&photo).map_err(|e| Failure(format!("cannot read {}: {e}", photo.display())))?.len();
-            if size > MAX_PHOTO {
-                return Err(Failure(format!("{}: {size} bytes is more than the {} MiB a photo may have; scale it down", photo.display(), MAX_PHOTO >> 20)));
+            // Refused before the file is read into memory; the case says why.
+            if size > MAX_PHOTO_BYTES {
+                return Err(Failure(format!("{}: {}", photo.display(), CaseError::PhotoTooLarge { size })));
             }
             let bytes = fs::read(&photo).map_err(|e| Failure(format!("cannot read {}: {e}", photo.display())))?;
             cases.attach_photo(&access, &number, bytes)?;

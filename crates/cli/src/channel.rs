@@ -322,7 +322,7 @@ pub fn run(register: Register, data: &DataDir, actor: &str, role: Option<&str>, 
                     println!("written to {} (this viewing is logged)", out.display());
                 }
                 MediaCommand::Hold { handle: h, reason, review, kind } => {
-                    let review = grondslag_values::Date::parse(&review)?.civil().to_zoned(jiff::tz::TimeZone::get("Europe/Amsterdam")?)?.timestamp();
+                    let review = grondslag_values::Date::parse(&review)?.civil().to_zoned(grondslag_values::dutch::amsterdam())?.timestamp();
                     media.hold(&access, processing(&kind)?, &handle(&h)?, &reason, review)?;
                     println!("hold placed");
                 }

@@ -97,7 +97,7 @@ fn request(text: &str) -> Result<RecordRef, Failure> {
 }
 
 fn line(state: &RequestState, today: jiff::civil::Date) -> String {
-    let overdue = if state.due < today && !state.answered { "  OVERDUE" } else { "" };
+    let overdue = if state.overdue(today) { "  OVERDUE" } else { "" };
     let identity = if state.identity.is_some() { "identity verified" } else { "identity NOT verified" };
     format!("{}  {:<20} received {}  due {}  {identity}{overdue}", state.request, state.kind.name(), state.received, state.due)
 }
@@ -107,7 +107,7 @@ pub fn run(register: Register, data: &DataDir, actor: &str, role: &str, command:
     let kernel = data.open_kernel(register, master_key_from_env()?)?;
     let requests = Requests::new(&kernel)?;
     let access = Access::new(actor, role, "cli", jiff::Timestamp::now());
-    let today = grondslag_rights::terms::amsterdam_date(access.now);
+    let today = grondslag_values::dutch::amsterdam_date(access.now);
     match command {
         RightsCommand::File { kind, name, bsn, subject, representative } => {
             // A representative files as themselves; the kernel checks the

@@ -5,8 +5,8 @@
 //! never means scanning the store. Terms are calendar terms in
 //! Europe/Amsterdam: one month after 31 January is the end of February.
 
+use grondslag_values::dutch::amsterdam;
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
 
 use crate::model::{Duration, Retention, Term};
 
@@ -33,10 +33,6 @@ pub enum Due {
     Held,
     /// Kept for good.
     Never,
-}
-
-fn amsterdam() -> TimeZone {
-    TimeZone::get("Europe/Amsterdam").unwrap_or(TimeZone::UTC)
 }
 
 /// `at` plus `term`, counted on the Amsterdam calendar.

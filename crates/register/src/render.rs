@@ -11,6 +11,8 @@
 
 use std::fmt::Write;
 
+use grondslag_values::dutch::{self, escape_html};
+
 use crate::categories::CategorySet;
 use crate::model::{Basis, Processing, Register, Retention, Statement, Term};
 use crate::taxonomy::{Action, Category, Role, Sensitivity};
@@ -91,14 +93,6 @@ fn anchored(text: String, anchor: String) -> Block {
     Block::Heading { level: 2, text, anchor: Some(anchor), tag: None }
 }
 
-const MONTHS: [&str; 12] = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"];
-
-/// "1 mei 2024": the date as a Dutch reader writes it.
-fn dutch_date(date: jiff::civil::Date) -> String {
-    let month = usize::try_from(date.month()).ok().and_then(|m| m.checked_sub(1)).and_then(|m| MONTHS.get(m)).copied().unwrap_or("?");
-    format!("{} {month} {}", date.day(), date.year())
-}
-
 fn document(register: &Register, statement: Statement) -> Document {
     let processings: Vec<&Processing> = register.processings.iter().filter(|p| p.statement == statement).collect();
     // A statement speaks for the controller of its processings (RVO for the
@@ -109,7 +103,7 @@ fn document(register: &Register, statement: Statement) -> Document {
     };
     let mut blocks = vec![
         Block::Field("Verwerkingsverantwoordelijke:", controller.to_string()),
-        Block::Paragraph(format!("Versie {}, vastgesteld op {}.", register.meta.version, dutch_date(register.meta.date))),
+        Block::Paragraph(format!("Versie {}, vastgesteld op {}.", register.meta.version, dutch::date(register.meta.date))),
         Block::Paragraph(
             "Deze verklaring is gemaakt uit het register van verwerkingen dat de software zelf afdwingt: \
              wat hier staat, is wat het systeem toestaat. Wijzigt het register, dan krijgt deze verklaring \
@@ -417,29 +411,14 @@ fn markdown(document: &Document) -> String {
     out
 }
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Escaped text with its code spans as `<code>`.
 fn html_inline(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for (code, piece) in spans(text) {
         if code {
-            let _ = write!(out, "<code>{}</code>", escape(piece));
+            let _ = write!(out, "<code>{}</code>", escape_html(piece));
         } else {
-            out.push_str(&escape(piece));
+            out.push_str(&escape_html(piece));
         }
     }
     out
@@ -451,7 +430,7 @@ small{color:#666;font-weight:normal}nav ul{list-style:none;padding-left:0}nav li
 table{border-collapse:collapse;font-size:.9rem}th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}";
 
 fn html(document: &Document) -> String {
-    let title = escape(&document.title);
+    let title = escape_html(&document.title);
     let mut out = format!(
         "<!doctype html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n\
@@ -460,15 +439,15 @@ fn html(document: &Document) -> String {
     for block in &document.blocks {
         match block {
             Block::Heading { level, text, anchor, tag } => {
-                let id = anchor.as_deref().map(|a| format!(" id=\"{}\"", escape(a))).unwrap_or_default();
-                let tag = tag.as_deref().map(|t| format!(" <small>({})</small>", escape(t))).unwrap_or_default();
+                let id = anchor.as_deref().map(|a| format!(" id=\"{}\"", escape_html(a))).unwrap_or_default();
+                let tag = tag.as_deref().map(|t| format!(" <small>({})</small>", escape_html(t))).unwrap_or_default();
                 let _ = writeln!(out, "<h{level}{id}>{}{tag}</h{level}>", html_inline(text));
             }
             Block::Paragraph(text) => {
                 let _ = writeln!(out, "<p>{}</p>", html_inline(text));
             }
             Block::Field(label, text) => {
-                let _ = writeln!(out, "<p><strong>{}</strong> {}</p>", escape(label), html_inline(text));
+                let _ = writeln!(out, "<p><strong>{}</strong> {}</p>", escape_html(label), html_inline(text));
             }
             Block::List(items) => {
                 out.push_str("<ul>\n");
@@ -480,7 +459,7 @@ fn html(document: &Document) -> String {
             Block::Table { header, rows } => {
                 out.push_str("<table>\n<thead><tr>");
                 for cell in header {
-                    let _ = write!(out, "<th scope=\"col\">{}</th>", escape(cell));
+                    let _ = write!(out, "<th scope=\"col\">{}</th>", escape_html(cell));
                 }
                 out.push_str("</tr></thead>\n<tbody>\n");
                 for row in rows {
@@ -495,7 +474,7 @@ fn html(document: &Document) -> String {
             Block::Contents => {
                 out.push_str("<nav aria-label=\"Inhoud\">\n<h2>Inhoud</h2>\n<ul>\n");
                 for (anchor, text) in document.contents() {
-                    let _ = writeln!(out, "<li><a href=\"#{}\">{}</a></li>", escape(anchor), html_inline(text));
+                    let _ = writeln!(out, "<li><a href=\"#{}\">{}</a></li>", escape_html(anchor), html_inline(text));
                 }
                 out.push_str("</ul>\n</nav>\n");
             }
@@ -600,14 +579,6 @@ analysis = "PIA"
             assert!(text.contains("gemaakt uit het register van verwerkingen"), "{format:?}");
             assert!(text.contains("Verwerkingsverantwoordelijke:</strong> IMG") || text.contains("Verwerkingsverantwoordelijke:** IMG"), "{format:?}");
         }
-    }
-
-    // req: E21
-    #[test]
-    fn dates_are_written_in_dutch() {
-        assert_eq!(dutch_date(jiff::civil::date(2024, 5, 1)), "1 mei 2024");
-        assert_eq!(dutch_date(jiff::civil::date(2023, 1, 31)), "31 januari 2023");
-        assert_eq!(dutch_date(jiff::civil::date(2025, 12, 9)), "9 december 2025");
     }
 
     // req: E0.7

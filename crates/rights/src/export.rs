@@ -12,6 +12,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use grondslag_kernel::{Access, Kernel, KernelError, SubjectExport, SubjectId, Value};
 use grondslag_register::render::retention_nl;
 use grondslag_register::{Category, Register};
+use grondslag_values::dutch::escape_html;
 use serde::Serialize;
 
 /// An access report (art. 15): what is kept about a person, where it went, and who looked.
@@ -176,10 +177,6 @@ pub fn report(register: &Register, export: &SubjectExport, generated_at: jiff::T
     AccessReport { generated_at, controller: register.meta.controller.clone(), statement_version: register.meta.version.clone(), processings, accesses }
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
-
 /// The report as a readable Dutch page.
 pub fn html(report: &AccessReport) -> String {
     let mut out =
@@ -187,28 +184,32 @@ pub fn html(report: &AccessReport) -> String {
     let _ = writeln!(
         out,
         "<h1>Inzage in je gegevens</h1>\n<p>{} — gemaakt op {}, volgens privacyverklaring versie {}.</p>",
-        escape(&report.controller),
+        escape_html(&report.controller),
         report.generated_at,
-        escape(&report.statement_version)
+        escape_html(&report.statement_version)
     );
     for part in &report.processings {
-        let _ = writeln!(out, "<h2>{}</h2>\n<p>{}</p>", escape(&part.name), escape(&part.purpose));
-        let _ =
-            writeln!(out, "<p><strong>Grondslag</strong> {}</p>\n<p><strong>Bewaartermijn</strong> {}</p>", escape(&part.legal_basis), escape(&part.retention));
+        let _ = writeln!(out, "<h2>{}</h2>\n<p>{}</p>", escape_html(&part.name), escape_html(&part.purpose));
+        let _ = writeln!(
+            out,
+            "<p><strong>Grondslag</strong> {}</p>\n<p><strong>Bewaartermijn</strong> {}</p>",
+            escape_html(&part.legal_basis),
+            escape_html(&part.retention)
+        );
         for item in &part.items {
             out.push_str("<table>\n");
             for (category, value) in item {
-                let _ = writeln!(out, "<tr><th>{}</th><td>{}</td></tr>", escape(category), escape(value));
+                let _ = writeln!(out, "<tr><th>{}</th><td>{}</td></tr>", escape_html(category), escape_html(value));
             }
             out.push_str("</table>\n");
         }
         for outcome in &part.automated {
-            let _ = writeln!(out, "<p><strong>Automatische controle</strong> {}</p>", escape(outcome));
+            let _ = writeln!(out, "<p><strong>Automatische controle</strong> {}</p>", escape_html(outcome));
         }
         if !part.disclosed_to.is_empty() {
             out.push_str("<p><strong>Verstrekt aan</strong></p>\n<ul>\n");
             for d in &part.disclosed_to {
-                let _ = writeln!(out, "<li>{} — {} ({})</li>", escape(&d.recipient), escape(&d.categories), d.at);
+                let _ = writeln!(out, "<li>{} — {} ({})</li>", escape_html(&d.recipient), escape_html(&d.categories), d.at);
             }
             out.push_str("</ul>\n");
         }
@@ -219,11 +220,11 @@ pub fn html(report: &AccessReport) -> String {
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             line.at,
-            escape(&line.actor),
-            escape(&line.role),
-            escape(&line.processing),
-            escape(&line.action),
-            escape(&line.outcome)
+            escape_html(&line.actor),
+            escape_html(&line.role),
+            escape_html(&line.processing),
+            escape_html(&line.action),
+            escape_html(&line.outcome)
         );
     }
     out.push_str("</table>\n</body>\n</html>\n");

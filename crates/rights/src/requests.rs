@@ -160,7 +160,7 @@ impl<'k> Requests<'k> {
         if let Some(processing) = concerns {
             self.kernel.record_event(access, self.processing, &request, Action::File, "concerns", None, Some(Detail::to(Category::FreeText, processing)))?;
         }
-        let received = terms::amsterdam_date(access.now);
+        let received = grondslag_values::dutch::amsterdam_date(access.now);
         Ok(RequestState { request, kind, received, due: terms::answer_due(received), identity: None, answered: false, concerns: concerns.map(str::to_string) })
     }
 
@@ -184,7 +184,7 @@ impl<'k> Requests<'k> {
     pub fn extend(&self, access: &Access, request: &RecordRef, months: i64, reason: &str) -> Result<RequestState, RequestError> {
         self.kernel.check_record(access, self.processing, request, Action::Handle)?;
         let state = self.state(access, request)?;
-        let due = terms::extend(state.received, months, reason, terms::amsterdam_date(access.now))?;
+        let due = terms::extend(state.received, months, reason, grondslag_values::dutch::amsterdam_date(access.now))?;
         self.kernel.record_event(
             access,
             self.processing,
@@ -227,7 +227,7 @@ impl<'k> Requests<'k> {
         let events = self.kernel.events(access, self.processing, request)?;
         let received = events.iter().find(|e| e.event == "received").ok_or_else(|| RequestError::NotARequest(request.to_string()))?;
         let kind = received.detail.as_deref().and_then(RightKind::from_name).ok_or_else(|| RequestError::NotARequest(request.to_string()))?;
-        let received_on = terms::amsterdam_date(received.at);
+        let received_on = grondslag_values::dutch::amsterdam_date(received.at);
         let extended =
             events.iter().filter(|e| e.event == "extended").filter_map(|e| e.detail.as_deref()?.split(';').next()?.trim().parse::<Date>().ok()).max();
         Ok(RequestState {

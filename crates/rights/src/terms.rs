@@ -9,8 +9,8 @@
 //! 30 April, where 28 February + 2 months would give 28 April), and only if
 //! the person was told within the first month.
 
+use jiff::ToSpan;
 use jiff::civil::{Date, Weekday};
-use jiff::{Timestamp, ToSpan};
 
 /// Easter Sunday of `year` (Gregorian computus, Meeus/Jones/Butcher).
 pub fn easter(year: i16) -> Date {
@@ -52,11 +52,6 @@ pub fn next_working_day(mut date: Date) -> Date {
         date = date.tomorrow().unwrap_or(Date::MAX);
     }
     date
-}
-
-/// The date in Amsterdam of a moment.
-pub fn amsterdam_date(at: Timestamp) -> Date {
-    at.to_zoned(jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC)).date()
 }
 
 /// The last day of a term of `months` months from `received`, moved to the
@@ -152,13 +147,5 @@ mod tests {
         let late = extend(received, 1, "complex request", date(2027, 3, 2)).unwrap_err();
         assert_eq!(late, ExtensionError::TooLate { told: date(2027, 3, 2), first_deadline: date(2027, 3, 1) });
         assert!(extend(received, 1, "complex request", date(2027, 3, 1)).is_ok(), "told on the last day of the first month");
-    }
-
-    #[test]
-    fn the_amsterdam_date_is_used_across_daylight_saving_time() {
-        // 23:30 UTC on 31 March 2026 is already 1 April in Amsterdam (CEST).
-        assert_eq!(amsterdam_date("2026-03-31T23:30:00Z".parse().unwrap()), date(2026, 4, 1));
-        // 23:30 UTC on 31 January is 00:30 on 1 February (CET).
-        assert_eq!(amsterdam_date("2027-01-31T23:30:00Z".parse().unwrap()), date(2027, 2, 1));
     }
 }

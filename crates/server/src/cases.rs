@@ -9,9 +9,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use grondslag_claims::cases::{Application, Package, PendingDisclosure};
-use grondslag_claims::rules::Cents;
 use grondslag_claims::{Scheme, Status};
 use grondslag_register::Action;
+use grondslag_values::Cents;
+use grondslag_values::dutch;
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -19,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ErrorBody, ServerError};
-use crate::layout::{csrf_field, labels, layout, moment_nl};
+use crate::layout::{csrf_field, labels, layout};
 use crate::openapi;
 use crate::state::{AppState, Services};
 use crate::views::{CaseDetail, case_markup};
@@ -438,7 +439,7 @@ async fn pending_page(State(state): State<AppState>, signed: Signed) -> Result<M
                         td { a href={ "/beheer/zaken/" (p.number) } { (p.number) } }
                         td { (p.recipient_name) }
                         td { (p.request) }
-                        td { (moment_nl(p.requested_at)) }
+                        td { (dutch::moment(p.requested_at)) }
                         td {
                             form method="post" action="/beheer/verstrekkingen" {
                                 (csrf_field(&signed))
@@ -497,23 +498,6 @@ struct Step {
     award: Option<String>,
 }
 
-/// Euros as typed ("1.250,50", "1250,5", "1250") to cents; money is
-/// never a float.
-fn cents(text: &str) -> Result<Option<Cents>, ServerError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    let wrong = || ServerError::BadRequest(format!("`{text}` is not an amount in euros; write e.g. 1250,50"));
-    let (whole, fraction) = text.replace('.', "").split_once(',').map_or((text.replace('.', ""), String::new()), |(w, f)| (w.to_string(), f.to_string()));
-    if whole.is_empty() || fraction.len() > 2 || !whole.chars().chain(fraction.chars()).all(|c| c.is_ascii_digit()) {
-        return Err(wrong());
-    }
-    let euros: u64 = whole.parse().map_err(|_| wrong())?;
-    let cents: u64 = format!("{fraction:0<2}").parse().map_err(|_| wrong())?;
-    euros.checked_mul(100).and_then(|e| e.checked_add(cents)).map(|c| Some(Cents(c))).ok_or_else(wrong)
-}
-
 /// Moves the case one step; the scheme's life cycle decides which steps exist.
 #[utoipa::path(post, path = "/beheer/zaken/{number}/stap", tag = "pages", params(("number" = String, Path, description = "Case number")),
     request_body(content = Step, content_type = "application/x-www-form-urlencoded"), responses((status = 303), (status = 400, content_type = "text/html"), (status = 403, content_type = "text/html")),
@@ -521,7 +505,10 @@ fn cents(text: &str) -> Result<Option<Cents>, ServerError> {
 async fn case_step(State(state): State<AppState>, signed: Signed, Path(number): Path<String>, Form(form): Form<Step>) -> Result<Response, ServerError> {
     signed.check_csrf(&form.csrf)?;
     let to = status(&form.status)?;
-    let award = cents(form.award.as_deref().unwrap_or_default())?;
+    let award = match form.award.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(typed) => Some(Cents::parse(typed).map_err(|e| ServerError::BadRequest(e.to_string()))?),
+    };
     let back = format!("/beheer/zaken/{number}");
     state.run(move |services| Ok(services.cases().advance(&signed.access(), &number, to, award)?)).await?;
     Ok(Redirect::to(&back).into_response())
@@ -548,7 +535,7 @@ async fn case_disclose(State(state): State<AppState>, signed: Signed, Path(numbe
         &format!("Verstrekt aan {}", package.recipient_name),
         Some(&signed),
         html! {
-            p.ok role="status" { "Verstrekt op " (moment_nl(package.disclosed_at)) " en vastgelegd in het logboek en bij de aanvrager." }
+            p.ok role="status" { "Verstrekt op " (dutch::moment(package.disclosed_at)) " en vastgelegd in het logboek en bij de aanvrager." }
             dl {
                 dt { "Aanvraag" } dd { a href={ "/beheer/zaken/" (package.case) } { (package.case) } }
                 @if let Some(basis) = &package.legal_basis { dt { "Grondslag" } dd { (basis) } }
@@ -577,21 +564,4 @@ async fn case_assign(State(state): State<AppState>, signed: Signed, Path(number)
     let back = format!("/beheer/zaken/{number}");
     state.run(move |services| assign(services, &signed, &number, &form.expert, form.assigned)).await?;
     Ok(Redirect::to(&back).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::cents;
-
-    #[test]
-    fn amounts_are_read_as_people_in_the_netherlands_write_them() {
-        let c = |t: &str| cents(t).unwrap().map(|c| c.0);
-        assert_eq!(c("1.250,50"), Some(125_050));
-        assert_eq!(c("1250,5"), Some(125_050));
-        assert_eq!(c("1250"), Some(125_000));
-        assert_eq!(c(""), None);
-        for wrong in ["12,345", "abc", "-5", ",50", "1e3"] {
-            assert!(cents(wrong).is_err(), "{wrong}");
-        }
-    }
 }

@@ -88,21 +88,6 @@ pub(crate) fn right_label(kind: &str) -> &'static str {
     }
 }
 
-/// A date as people read it: 29 november 2026.
-pub(crate) fn date_nl(text: &str) -> String {
-    const MONTHS: [&str; 12] = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"];
-    match text.parse::<jiff::civil::Date>() {
-        Ok(d) => format!("{} {} {}", d.day(), MONTHS[usize::try_from(d.month() - 1).unwrap_or(0)], d.year()),
-        Err(_) => text.to_string(),
-    }
-}
-
-/// A moment as people in the Netherlands read it.
-pub(crate) fn moment_nl(at: jiff::Timestamp) -> String {
-    let zoned = at.to_zoned(jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC));
-    format!("{} {}", date_nl(&zoned.date().to_string()), zoned.strftime("%H:%M"))
-}
-
 /// The page of a refusal or failure. It carries the error's code in
 /// `data-code`, as the API's body does, so a program can tell the reasons apart.
 pub(crate) fn error_page(status: StatusCode, code: &str, message: &str, signed: Option<&Signed>) -> Markup {

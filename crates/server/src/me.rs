@@ -12,6 +12,7 @@ use grondslag_claims::Scheme;
 use grondslag_register::{Action, Role};
 use grondslag_rights::export::AccessReport;
 use grondslag_rights::requests::{Requests, RightKind};
+use grondslag_values::dutch;
 use maud::{Markup, html};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -19,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ErrorBody, ServerError};
-use crate::layout::{csrf_field, date_nl, labels, layout, moment_nl, right_label};
+use crate::layout::{csrf_field, labels, layout, right_label};
 use crate::openapi;
 use crate::state::{AppState, Services};
 use crate::views::{CaseDetail, RightsRequest, case_markup};
@@ -154,8 +155,8 @@ async fn portal(State(state): State<AppState>, signed: Signed) -> Result<Markup,
                         thead { tr { th scope="col" { "Verzoek" } th scope="col" { "Ontvangen" } th scope="col" { "Uiterlijk beantwoord op" } th scope="col" { "Stand" } } }
                         tbody { @for r in &requests { tr {
                             td { (right_label(&r.kind)) }
-                            td { (date_nl(&r.received)) }
-                            td { (date_nl(&r.due)) }
+                            td { (dutch::date(r.received)) }
+                            td { (dutch::date(r.due)) }
                             td { @if r.answered { "beantwoord" } @else if r.identity_verified { "in behandeling" } @else { "wij controleren je identiteit" } }
                         } } }
                     }
@@ -199,7 +200,7 @@ async fn portal(State(state): State<AppState>, signed: Signed) -> Result<Markup,
                             dt { "Gegevens" } dd { (labels(&p.categories)) }
                             @if !p.disclosed_to.is_empty() {
                                 dt { "Gegeven aan" }
-                                dd { ul { @for d in &p.disclosed_to { li { (d.recipient) " (" (d.categories) ") op " (moment_nl(d.at)) } } } }
+                                dd { ul { @for d in &p.disclosed_to { li { (d.recipient) " (" (d.categories) ") op " (dutch::moment(d.at)) } } } }
                             }
                             @if !p.automated.is_empty() {
                                 dt { "Automatische controles" }
@@ -216,7 +217,7 @@ async fn portal(State(state): State<AppState>, signed: Signed) -> Result<Markup,
                     caption { "Elke keer dat je gegevens werden ingezien, vastgelegd, gedeeld of verwijderd" }
                     thead { tr { th scope="col" { "Wanneer" } th scope="col" { "Wie" } th scope="col" { "Rol" } th scope="col" { "Waarvoor" } th scope="col" { "Wat" } } }
                     tbody { @for a in report.accesses.iter().rev() { tr {
-                        td { (moment_nl(a.at)) }
+                        td { (dutch::moment(a.at)) }
                         td { (if a.actor == signed.account.subject.as_str() { "jijzelf" } else { a.actor.as_str() }) }
                         td { (Role::from_name(&a.role).map_or(a.role.as_str(), |r| r.label_nl())) }
                         td { (register.processing_id(&a.processing).map_or(a.processing.as_str(), |id| register.processing(id).name.as_str())) }

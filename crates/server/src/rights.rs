@@ -13,6 +13,7 @@ use grondslag_kernel::{Access, RecordRef};
 use grondslag_register::{Action, Category};
 use grondslag_rights::export::AccessReport;
 use grondslag_rights::requests::{RequestError, RequestState, Requests};
+use grondslag_values::dutch;
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -20,7 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ErrorBody, ServerError};
-use crate::layout::{csrf_field, date_nl, layout, right_label};
+use crate::layout::{csrf_field, layout, right_label};
 use crate::openapi;
 use crate::state::{AppState, Services};
 use crate::views::RightsRequest;
@@ -268,8 +269,8 @@ async fn rights_queue(State(state): State<AppState>, signed: Signed) -> Result<M
                             (right_label(&r.kind))
                             @if let Some(p) = r.concerns.as_deref().and_then(|p| register.processing_id(p)) { br; small { (register.processing(p).name) } }
                         }
-                        td { (date_nl(&r.received)) }
-                        td { (date_nl(&r.due)) @if r.overdue { " " strong { "te laat" } } }
+                        td { (dutch::date(r.received)) }
+                        td { (dutch::date(r.due)) @if r.overdue { " " strong { "te laat" } } }
                         td { @if r.identity_verified { "vastgesteld" } @else { "nog vaststellen" } }
                         td {
                             form method="post" action={ "/beheer/verzoeken/" (r.id) } {

@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use grondslag_accounts::{AccountError, Session, Stage};
+use grondslag_values::dutch;
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ErrorBody, ServerError};
-use crate::layout::{layout, moment_nl};
+use crate::layout::layout;
 use crate::openapi;
 use crate::state::AppState;
 use crate::visitor::{Signed, Visitor};
@@ -182,7 +183,7 @@ fn sign_in_message(e: &AccountError) -> String {
     match e {
         AccountError::WrongCredentials => "De gebruikersnaam of het wachtwoord klopt niet.".to_string(),
         AccountError::WrongCode => "De code klopt niet of is verlopen. Typ de code die je app nu toont, of een herstelcode.".to_string(),
-        AccountError::Locked { until } => format!("Te veel mislukte pogingen. Inloggen met deze naam kan weer vanaf {}.", moment_nl(*until)),
+        AccountError::Locked { until } => format!("Te veel mislukte pogingen. Inloggen met deze naam kan weer vanaf {}.", dutch::moment(*until)),
         AccountError::Closed => "Dit account is gesloten. Neem contact op met het IMG.".to_string(),
         AccountError::WeakPassword(e) => format!("Dit wachtwoord kan niet: {}", e.reason),
         other => other.to_string(),

@@ -17,9 +17,11 @@ pub(crate) struct RightsRequest {
     /// `subject.record`
     pub id: String,
     pub kind: String,
-    pub received: String,
+    #[schema(value_type = String, format = Date)]
+    pub received: jiff::civil::Date,
     /// The legal answer date (one month, extended if so recorded).
-    pub due: String,
+    #[schema(value_type = String, format = Date)]
+    pub due: jiff::civil::Date,
     pub identity_verified: bool,
     pub answered: bool,
     pub overdue: bool,
@@ -33,11 +35,11 @@ impl RightsRequest {
         RightsRequest {
             id: state.request.to_string(),
             kind: state.kind.name().to_string(),
-            received: state.received.to_string(),
-            due: state.due.to_string(),
+            received: state.received,
+            due: state.due,
             identity_verified: state.identity.is_some(),
             answered: state.answered,
-            overdue: state.overdue(grondslag_rights::terms::amsterdam_date(now)),
+            overdue: state.overdue(grondslag_values::dutch::amsterdam_date(now)),
             concerns: state.concerns.clone(),
         }
     }

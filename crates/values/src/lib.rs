@@ -16,6 +16,12 @@
 
 #![warn(missing_docs)]
 
+pub mod address;
+pub mod dutch;
+mod money;
+
+pub use money::Cents;
+
 use std::fmt;
 use std::str::FromStr;
 

@@ -10,10 +10,11 @@ use grondslag_register::{Action, Category, CategorySet, ProcessingId, Scope};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::address::AddressKey;
 use crate::area::{AreaLists, Outcome, Route};
-use crate::rules::{self, Cents, ObjectKind, Refusal};
+use crate::rules::{self, ObjectKind, Refusal};
 use crate::{CaseNumber, Scheme, Status, TransitionError};
+use grondslag_values::Cents;
+use grondslag_values::address::AddressKey;
 
 /// An application as it is handed in (a web form later, a JSON file now).
 #[derive(Clone, Debug, Deserialize)]
@@ -152,6 +153,8 @@ pub enum CaseError {
     NotAnUnsafeReport(String),
     #[error("{0} is no longer a draft; changes after submission go through the case handler")]
     NotADraft(String),
+    #[error("a photo may have at most {} MiB and this one has {size} bytes; scale it down", package::MAX_PHOTO_BYTES >> 20)]
+    PhotoTooLarge { size: u64 },
     #[error("an award goes with a decision; advance the case to `decision` to record it")]
     AwardWithoutDecision,
     #[error("an award of € 0,00 is no award; record the decision without one")]
@@ -208,8 +211,7 @@ fn series(year: i16) -> String {
 
 /// The object's identity for E2's finality: postcode, number and addition.
 fn object_key(object: &Object) -> Result<String, CaseError> {
-    let key = AddressKey::new(&object.address, &object.postcode_city)
-        .map_err(|e| CaseError::Invalid(grondslag_values::InvalidValue { field: "address", reason: e.to_string() }))?;
+    let key = AddressKey::new(&object.address, &object.postcode_city).map_err(CaseError::Invalid)?;
     Ok(format!("{key:?}"))
 }
 
@@ -231,7 +233,7 @@ impl<'k> Cases<'k> {
         if application.details.about_case.is_some() && !matches!(scheme, Scheme::Opinion | Scheme::Objection) {
             return Err(CaseError::NotKept(scheme));
         }
-        let today = access.now.to_zoned(jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC)).date();
+        let today = grondslag_values::dutch::amsterdam_date(access.now);
         self.check_rules(access, scheme, application, today)?;
         let processing = self.processing(scheme)?;
         let fields = fields(scheme, self.kernel.register().processing(processing).categories, application)?;
@@ -324,7 +326,7 @@ impl<'k> Cases<'k> {
         for found in self.kernel.find_records(access, fixed, "object", &object_key(object)?)? {
             let events = self.kernel.events(access, fixed, &found.record)?;
             if let Some(decision) = events.iter().find(|e| e.event == Status::Decision.name()) {
-                let date = decision.at.to_zoned(jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC)).date();
+                let date = grondslag_values::dutch::amsterdam_date(decision.at);
                 decided = decided.max(Some(date));
             }
         }
@@ -533,4 +535,4 @@ mod package;
 
 pub use authorisation::AuthorisationForm;
 pub use outreach::Selected;
-pub use package::{Package, PendingDisclosure};
+pub use package::{MAX_PHOTO_BYTES, Package, PendingDisclosure};

@@ -6,8 +6,9 @@ use grondslag_register::{Category, CategorySet};
 use serde::Serialize;
 
 use super::{CaseError, Cases};
-use crate::address::{AddressKey, DoNotApproach, select_for_outreach};
+use crate::address::{DoNotApproach, select_for_outreach};
 use crate::{Scheme, Status};
+use grondslag_values::address::AddressKey;
 
 /// E19: people without an active dossier, approached for a new scheme.
 const OUTREACH: &str = "benaderen";
@@ -51,7 +52,7 @@ impl Cases<'_> {
 
     /// Puts an address on the do-not-approach list.
     pub fn opt_out(&self, access: &Access, address: &str, postcode_city: &str) -> Result<(), CaseError> {
-        AddressKey::new(address, postcode_city).map_err(|e| CaseError::Invalid(grondslag_values::InvalidValue { field: "address", reason: e.to_string() }))?;
+        AddressKey::new(address, postcode_city).map_err(CaseError::Invalid)?;
         let list = self.kernel.processing(DO_NOT_APPROACH)?;
         let fields = [(Category::Address, Value::text(address)), (Category::PostcodeCity, Value::text(postcode_city))];
         self.kernel.write(access, list, None, None, &fields)?;

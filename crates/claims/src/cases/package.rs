@@ -74,6 +74,9 @@ impl Package {
 
 /// Photos of a case are records of their own, found by the case number.
 const PHOTO_OF: &str = "photo_of";
+
+/// The largest photo a case takes, so one upload cannot fill the disk.
+pub const MAX_PHOTO_BYTES: u64 = 20 << 20;
 /// So are notes copied into it (from the contact form, say).
 const NOTE_OF: &str = "note_of";
 
@@ -92,8 +95,13 @@ impl Cases<'_> {
 
     /// Adds a photo (of damage, of rooms) to a case; it is sealed in the blob
     /// store and reaches only the parties that receive such data (experts).
+    /// A photo larger than [`MAX_PHOTO_BYTES`] is refused.
     pub fn attach_photo(&self, access: &Access, number: &str, photo: Vec<u8>) -> Result<RecordRef, CaseError> {
         let (scheme, case) = self.find(access, number)?;
+        let size = u64::try_from(photo.len()).unwrap_or(u64::MAX);
+        if size > MAX_PHOTO_BYTES {
+            return Err(CaseError::PhotoTooLarge { size });
+        }
         let processing = self.processing(scheme)?;
         let record = self.kernel.write(access, processing, Some(&case.record.subject), None, &[(Category::OtherInclPhotos, Value::Bytes(photo))])?;
         self.kernel.index_record(access, processing, &record, PHOTO_OF, number)?;

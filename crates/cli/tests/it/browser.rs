@@ -159,7 +159,7 @@ async fn an_applicant_files_an_access_request_in_the_browser_and_the_privacy_off
     sign_in(&pieter, &base, &world.privacy).await;
     pieter.goto(&format!("{base}/beheer/verzoeken")).await.unwrap();
     let queue = pieter.find(Locator::Css("table.queue")).await.unwrap().text().await.unwrap();
-    let due = grondslag_rights::terms::answer_due(grondslag_rights::terms::amsterdam_date(jiff::Timestamp::now()));
+    let due = grondslag_rights::terms::answer_due(grondslag_values::dutch::amsterdam_date(jiff::Timestamp::now()));
     let months = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"];
     let due_nl = format!("{} {} {}", due.day(), months[usize::try_from(due.month() - 1).unwrap()], due.year());
     assert!(queue.contains(&due_nl), "due date {due_nl} in {queue}");

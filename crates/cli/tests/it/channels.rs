@@ -301,7 +301,7 @@ fn copying_a_message_into_a_dossier_is_an_explicit_audited_step() {
     }))
     .unwrap();
     let number = cases.file(&handler, &application).unwrap().number.to_string();
-    form.copy_to_dossier(&handler, &received.message, &cases, &number).unwrap();
+    form.copy_to_dossier(&handler, &received.message, &number, |note| cases.add_note(&handler, &number, note)).unwrap();
     let events: Vec<String> = kernel.events(&handler, form.processing(), &received.message).unwrap().into_iter().map(|e| e.event).collect();
     assert!(events.contains(&"copied_to_dossier".to_string()));
     // The copy stays when the message goes.

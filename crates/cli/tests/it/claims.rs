@@ -511,10 +511,35 @@ fn a_tenant_sees_the_amount_awarded_for_immaterial_damage() {
         .unwrap();
     let number = filed.number.to_string();
     cases.advance(&now, &number, Status::InHandling, None).unwrap();
-    assert!(matches!(cases.advance(&now, &number, Status::Decision, Some(grondslag_claims::rules::Cents(0))), Err(CaseError::ZeroAward)));
-    cases.advance(&now, &number, Status::Decision, Some(grondslag_claims::rules::Cents::euros(2_500))).unwrap();
+    assert!(matches!(cases.advance(&now, &number, Status::Decision, Some(grondslag_values::Cents(0))), Err(CaseError::ZeroAward)));
+    cases.advance(&now, &number, Status::Decision, Some(grondslag_values::Cents::euros(2_500))).unwrap();
     let tenant = Access::new(filed.case.subject.as_str(), Role::Applicant, "test", now.now).acting_as(filed.case.subject.clone());
     let history = cases.show(&tenant, &number).unwrap().events;
     let decision = history.iter().find(|e| e.event == "decision").unwrap();
     assert_eq!(decision.detail.as_deref(), Some("toegekend bedrag: € 2.500,00"));
+}
+
+// req: E1
+#[test]
+fn a_photo_over_the_limit_is_refused_by_the_case_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let now = handler("2026-11-28T10:00:00Z");
+    let cases = cases(&kernel);
+    let number = cases
+        .file(
+            &now,
+            &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": object(), "details": { "damage_arose": "2026-03-01" } })),
+        )
+        .unwrap()
+        .number
+        .to_string();
+    let limit = usize::try_from(grondslag_claims::cases::MAX_PHOTO_BYTES).unwrap();
+    let blobs = || std::fs::read_dir(dir.path().join("blobs")).map(|d| d.count()).unwrap_or(0);
+    let before = (count(dir.path(), "fields"), blobs());
+    let refused = cases.attach_photo(&now, &number, vec![0xFF; limit + 1]);
+    assert!(matches!(refused, Err(CaseError::PhotoTooLarge { size }) if size == u64::try_from(limit + 1).unwrap()), "{refused:?}");
+    assert_eq!((count(dir.path(), "fields"), blobs()), before, "nothing of the refused photo is stored");
+    cases.attach_photo(&now, &number, vec![0xFF; limit]).unwrap();
+    assert_eq!(count(dir.path(), "fields"), before.0 + 1);
 }
