@@ -56,16 +56,10 @@ pub fn run(register: Register, data: &DataDir, command: RetentionCommand) -> Res
             println!("{total} record(s) deleted; {} deletion certificate(s) in the audit log", certificates.len());
         }
         RetentionCommand::Report => {
-            let report = kernel.retention_report()?;
-            let (counts, due) = (report.records, report.due);
             println!("{:<36} {:>8} {:>8} {:>6} {:>8}  next due", "processing", "records", "dated", "held", "waiting");
-            for (processing, records) in counts {
-                let mine: Vec<_> = due.iter().filter(|(p, _, _)| *p == processing).collect();
-                let dated = mine.iter().filter(|(_, d, h)| d.is_some() && !h).count() as u64;
-                let held = mine.iter().filter(|(_, _, h)| *h).count() as u64;
-                let next = mine.iter().filter(|(_, _, h)| !h).filter_map(|(_, d, _)| *d).min();
-                let waiting = records.saturating_sub(dated + held);
-                println!("{processing:<36} {records:>8} {dated:>8} {held:>6} {waiting:>8}  {}", next.map_or("-".to_string(), |n| n.to_string()));
+            for l in kernel.retention_report()? {
+                let next = l.next_due.map_or("-".to_string(), |n| n.to_string());
+                println!("{:<36} {:>8} {:>8} {:>6} {:>8}  {next}", l.processing, l.records, l.dated, l.held, l.waiting);
             }
             let overdue = kernel.overdue_reviews(jiff::Timestamp::now())?;
             if !overdue.is_empty() {

@@ -32,7 +32,7 @@ pub use grondslag_store::{DisclosureRow, RecordId, SessionRow, StoreError, Subje
 
 pub use decide::{Allowed, Denial, Question, decide, reaches};
 pub use open::{DataDir, OpenError, RetentionChange};
-pub use retention::{Certificate, RetentionReport};
+pub use retention::{Certificate, RetentionLine};
 pub use rights::SubjectExport;
 pub use values::{Value, hash_password, verify_password};
 

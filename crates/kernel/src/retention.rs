@@ -8,12 +8,20 @@ use grondslag_store::{Erased, EventRow, Tx};
 use crate::{Access, Ask, Denial, Event, Kernel, KernelError, RETENTION_SETTING, RecordId, RecordRef, SubjectId, Verdict, erase_one, event_context};
 
 /// Retention at a glance, without personal data.
-#[derive(Clone, Debug, Default)]
-pub struct RetentionReport {
-    /// Records per processing.
-    pub records: Vec<(String, u64)>,
-    /// (processing, due date if any, held) of every record whose term has facts.
-    pub due: Vec<(String, Option<jiff::Timestamp>, bool)>,
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetentionLine {
+    /// The processing, by register id.
+    pub processing: String,
+    /// Records it keeps now.
+    pub records: u64,
+    /// Records with a due date and no hold.
+    pub dated: u64,
+    /// Records under a hold: kept past their term until it is released.
+    pub held: u64,
+    /// Records whose term waits for an event that has not happened yet.
+    pub waiting: u64,
+    /// The first moment a record that is not held is due for deletion.
+    pub next_due: Option<jiff::Timestamp>,
 }
 
 /// What one sweep batch deleted of one processing: no personal data.
@@ -221,12 +229,23 @@ impl Kernel {
     /// Per processing: records held, and (due date if any, held) of every
     /// record whose term has facts — what a privacy officer asks before an
     /// audit. No personal data.
-    pub fn retention_report(&self) -> Result<RetentionReport, KernelError> {
-        let mut report = RetentionReport::default();
+    pub fn retention_report(&self) -> Result<Vec<RetentionLine>, KernelError> {
+        let mut counts = Vec::new();
+        let mut due = Vec::new();
         self.transact(|tx| {
-            report = RetentionReport { records: tx.record_counts()?, due: tx.due_summary()? };
+            counts = tx.record_counts()?;
+            due = tx.due_summary()?;
             Ok(Verdict::Allowed(()))
         })?;
-        Ok(report)
+        Ok(counts
+            .into_iter()
+            .map(|(processing, records)| {
+                let mine = due.iter().filter(|(p, _, _)| *p == processing);
+                let held = mine.clone().filter(|(_, _, held)| *held).count() as u64;
+                let dated = mine.clone().filter(|(_, due, held)| due.is_some() && !*held).count() as u64;
+                let next_due = mine.filter(|(_, _, held)| !*held).filter_map(|(_, due, _)| *due).min();
+                RetentionLine { processing, records, dated, held, waiting: records.saturating_sub(dated + held), next_due }
+            })
+            .collect())
     }
 }

@@ -2,7 +2,7 @@
 //! audit log and watching retention. Both are for whoever may read the
 //! access logs of everyone; what they return names no person.
 
-use grondslag_kernel::{Access, Kernel, KernelError, RecordRef};
+use grondslag_kernel::{Access, Kernel, KernelError, RecordRef, RetentionLine};
 
 /// The processing oversight rests on: reading the logs of access to
 /// dossiers (I3), which the privacy team and the FG may do for everyone.
@@ -47,19 +47,6 @@ pub struct RetentionOverview {
     pub overdue_reviews: Vec<OverdueReview>,
 }
 
-/// Retention of one processing.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RetentionLine {
-    /// The processing, by register id.
-    pub processing: String,
-    /// Records it keeps now.
-    pub records: u64,
-    /// Records under a hold: kept past their term until it is released.
-    pub held: u64,
-    /// The first moment a record that is not held is due for deletion.
-    pub next_due: Option<jiff::Timestamp>,
-}
-
 /// A hold whose review date has passed: the data is kept longer only with a fresh decision.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OverdueReview {
@@ -75,17 +62,7 @@ pub struct OverdueReview {
 /// holds overdue for review at `access.now`.
 pub fn retention(kernel: &Kernel, access: &Access) -> Result<RetentionOverview, KernelError> {
     oversee(kernel, access)?;
-    let report = kernel.retention_report()?;
-    let processings = report
-        .records
-        .into_iter()
-        .map(|(processing, records)| {
-            let mine = report.due.iter().filter(|(p, _, _)| *p == processing);
-            let held = mine.clone().filter(|(_, _, held)| *held).count() as u64;
-            let next_due = mine.filter(|(_, _, held)| !*held).filter_map(|(_, due, _)| *due).min();
-            RetentionLine { processing, records, held, next_due }
-        })
-        .collect();
+    let processings = kernel.retention_report()?;
     let overdue_reviews =
         kernel.overdue_reviews(access.now)?.into_iter().map(|(processing, record, review_at)| OverdueReview { processing, record, review_at }).collect();
     Ok(RetentionOverview { processings, overdue_reviews })

@@ -58,7 +58,11 @@ pub(crate) struct OverdueReview {
 pub(crate) struct RetentionLine {
     pub processing: String,
     pub records: u64,
+    /// Records with a due date and no hold.
+    pub dated: u64,
     pub held: u64,
+    /// Records whose term waits for an event that has not happened yet.
+    pub waiting: u64,
     pub next_due: Option<String>,
 }
 
@@ -68,7 +72,14 @@ fn retention(services: &Services<'_>, signed: &Signed) -> Result<Retention, Serv
         processings: overview
             .processings
             .into_iter()
-            .map(|l| RetentionLine { processing: l.processing, records: l.records, held: l.held, next_due: l.next_due.map(|d| d.to_string()) })
+            .map(|l| RetentionLine {
+                processing: l.processing,
+                records: l.records,
+                dated: l.dated,
+                held: l.held,
+                waiting: l.waiting,
+                next_due: l.next_due.map(|d| d.to_string()),
+            })
             .collect(),
         overdue_reviews: overview
             .overdue_reviews
@@ -126,12 +137,14 @@ async fn retention_page(State(state): State<AppState>, signed: Signed) -> Result
         html! {
             p { "De dagelijkse opschoning verwijdert wat zijn termijn heeft bereikt; bevroren gegevens blijven tot de bevriezing is opgeheven." }
             table {
-                thead { tr { th scope="col" { "Verwerking" } th scope="col" { "Termijn" } th scope="col" { "Dossiers" } th scope="col" { "Bevroren" } th scope="col" { "Eerstvolgende verwijdering" } } }
+                thead { tr { th scope="col" { "Verwerking" } th scope="col" { "Termijn" } th scope="col" { "Dossiers" } th scope="col" { "Met datum" } th scope="col" { "Bevroren" } th scope="col" { "Wacht op gebeurtenis" } th scope="col" { "Eerstvolgende verwijdering" } } }
                 tbody { @for l in &retention.processings { tr {
                     td { (l.processing) }
                     td { (register.processing_id(&l.processing).map(|id| grondslag_register::render::retention_nl(&register.processing(id).retention)).unwrap_or_default()) }
                     td { (l.records) }
+                    td { (l.dated) }
                     td { (l.held) }
+                    td { (l.waiting) }
                     td { (l.next_due.as_deref().unwrap_or("—")) }
                 } } }
             }

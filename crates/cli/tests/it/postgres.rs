@@ -67,7 +67,7 @@ fn two_processes_writing_at_once_leave_one_verifiable_chain() {
     assert!(verified.status.success(), "{}", stderr(&verified));
     let kernel = on_postgres(dir.path(), &database);
     let report = kernel.retention_report().unwrap();
-    let subscribed: u64 = report.records.iter().map(|(_, n)| n).sum();
+    let subscribed: u64 = report.iter().map(|l| l.records).sum();
     assert_eq!(subscribed, 2 * EACH as u64, "every write of both processes is there");
     assert!(kernel.verify_audit(|_| ()).unwrap().entries >= 2 * EACH as u64);
 }

@@ -981,6 +981,18 @@ fn the_retention_page_shows_terms_records_and_holds() {
     let line = |p: &str| report["processings"].as_array().unwrap().iter().find(|l| l["processing"] == p).cloned().unwrap();
     assert_eq!(line("telefoon_opnames")["held"], 1);
     assert_eq!(line("fysieke_schade")["records"], 2);
+    // The CLI's report is the same computation: every line has the API's numbers.
+    let cli = world.place.command().args(["retention", "report"]).output().unwrap();
+    assert!(cli.status.success(), "{}", stderr(&cli));
+    for l in report["processings"].as_array().unwrap() {
+        let numbers = [&l["records"], &l["dated"], &l["held"], &l["waiting"]].map(|n| n.as_u64().unwrap());
+        assert_eq!(numbers[0], numbers[1] + numbers[2] + numbers[3], "{l}");
+        let printed = stdout(&cli)
+            .lines()
+            .find(|p| p.split_whitespace().next() == l["processing"].as_str())
+            .map(|p| p.split_whitespace().skip(1).take(4).map(str::to_string).collect::<Vec<_>>());
+        assert_eq!(printed, Some(numbers.map(|n| n.to_string()).to_vec()), "{l}");
+    }
     let page = pieter.get("/beheer/bewaren");
     assert_eq!(page.status, 200);
     assert!(page.body.contains("telefoon_opnames") && page.body.contains("Bevriezingen"), "{}", page.body);
