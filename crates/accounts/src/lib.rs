@@ -41,6 +41,11 @@ const BY_NAME: &str = "username";
 const ACTIVE: &str = "active";
 const MUST_CHANGE_PASSWORD: &str = "password_change_required";
 const CLOSED: &str = "closed";
+/// An account was closed: the term for its sign-in data starts here.
+pub const ACCOUNT_CLOSED: &str = "account_closed";
+/// The events this module records that a retention term can count from
+/// (`grondslag register check` refuses a term counting from any other).
+pub const EVENTS: &[&str] = &[ACCOUNT_CLOSED];
 
 /// The event of a completed sign-in; its detail is the TOTP time step used,
 /// so a code cannot be replayed.
@@ -482,7 +487,7 @@ impl Accounts {
     /// the register's term for sign-in data starts counting (`account_closed`).
     pub fn close(&self, access: &Access, username: &str) -> Result<(), AccountError> {
         let account = self.find(access, username)?.ok_or_else(|| AccountError::UnknownAccount(username.to_string()))?;
-        self.kernel.record_event(access, self.processing, &account.record, Action::Advance, "account_closed", Some(CLOSED), None)?;
+        self.kernel.record_event(access, self.processing, &account.record, Action::Advance, ACCOUNT_CLOSED, Some(CLOSED), None)?;
         self.kernel.end_sessions(username, access.now)?;
         Ok(())
     }

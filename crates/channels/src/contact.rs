@@ -13,6 +13,10 @@ use crate::{ChannelError, Token};
 
 const PROCESSING: &str = "contactformulier";
 const LINK: &str = "contact_link";
+/// A message was answered: the quiet period before it goes starts here.
+pub const ANSWERED: &str = "answered";
+/// The sender said the answer settles it: the message goes.
+pub const ANSWERED_AND_SATISFIED: &str = "answered_and_satisfied";
 
 /// What the sender asks for: the purposes the privacy statement names for
 /// the contact form (section 11) — a question, priority for a dossier,
@@ -157,7 +161,7 @@ impl<'k> ContactForm<'k> {
             self.processing,
             message,
             Action::Advance,
-            "answered",
+            ANSWERED,
             Some("answered"),
             Some(Detail::to(Category::FreeText, &reply)),
         )?;
@@ -173,7 +177,7 @@ impl<'k> ContactForm<'k> {
     /// The sender says the answer satisfies them: the message is due now.
     pub fn satisfied(&self, access: &Access, link: &str) -> Result<(), ChannelError> {
         let message = self.by_link(access, link)?;
-        self.kernel.record_event(access, self.processing, &message, Action::Advance, "answered_and_satisfied", Some("closed"), None)?;
+        self.kernel.record_event(access, self.processing, &message, Action::Advance, ANSWERED_AND_SATISFIED, Some("closed"), None)?;
         Ok(())
     }
 

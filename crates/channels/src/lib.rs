@@ -20,6 +20,11 @@ use grondslag_register::due::Due;
 
 pub use token::Token;
 
+/// The events this module records (or, for unsubscribing, carries out at
+/// once) that a retention term can count from (`grondslag register check`
+/// refuses a term counting from any other).
+pub const EVENTS: &[&str] = &[grondslag_register::due::RECORDED, contact::ANSWERED, contact::ANSWERED_AND_SATISFIED, newsletter::UNSUBSCRIBED];
+
 /// Why a channel action was refused or failed.
 #[derive(Debug, thiserror::Error)]
 #[allow(missing_docs)] // each variant is documented by its #[error] message

@@ -10,6 +10,10 @@ use grondslag_kernel::{Access, Kernel, RecordRef, Value};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId};
 use grondslag_values::address::AddressKey;
 
+/// Unsubscribing: the term "until unsubscribed" ends, and the subscription
+/// is erased at once with this as its reason.
+pub const UNSUBSCRIBED: &str = "unsubscribed";
+
 use crate::{ChannelError, Token};
 
 const BY_POST: &str = "nieuwsbrief_post";
@@ -100,7 +104,7 @@ impl<'k> Newsletter<'k> {
         let token = Token::parse(token).ok_or(ChannelError::InvalidToken)?;
         let found = self.kernel.find_records(access, self.email, UNSUBSCRIBE, token.as_str())?;
         let subscriber = found.into_iter().next().ok_or(ChannelError::InvalidToken)?;
-        self.kernel.erase_record(access, self.email, &subscriber.record, "unsubscribed")?;
+        self.kernel.erase_record(access, self.email, &subscriber.record, UNSUBSCRIBED)?;
         Ok(())
     }
 
@@ -108,7 +112,7 @@ impl<'k> Newsletter<'k> {
     pub fn unsubscribe_post(&self, access: &Access, address: &str, postcode_city: &str) -> Result<usize, ChannelError> {
         let found = self.kernel.find_records(access, self.post, ADDRESS, &address_key(address, postcode_city)?)?;
         for subscriber in &found {
-            self.kernel.erase_record(access, self.post, &subscriber.record, "unsubscribed")?;
+            self.kernel.erase_record(access, self.post, &subscriber.record, UNSUBSCRIBED)?;
         }
         Ok(found.len())
     }

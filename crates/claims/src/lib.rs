@@ -19,4 +19,14 @@ pub mod rules;
 mod scheme;
 
 pub use case_number::CaseNumber;
+
+/// A case reached the end of its life cycle; claim dossiers are kept for
+/// their term from here.
+pub const CASE_CLOSED: &str = "case_closed";
+/// The period in which people are approached for a new scheme ended (E19);
+/// the outreach copies go.
+pub const APPROACH_PERIOD_ENDED: &str = "approach_period_ended";
+/// The events this module records that a retention term can count from
+/// (`grondslag register check` refuses a term counting from any other).
+pub const EVENTS: &[&str] = &[CASE_CLOSED, APPROACH_PERIOD_ENDED];
 pub use scheme::{Scheme, Status, TransitionError};

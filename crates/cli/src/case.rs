@@ -86,6 +86,8 @@ pub enum CaseCommand {
     },
     /// E19: the people to approach for a new scheme, as CSV (name, address, postcode_city).
     Outreach,
+    /// E19: the outreach period is over; the outreach copies go with the next retention run (the do-not-approach list stays).
+    OutreachEnd,
     /// Record an authorisation (machtiging) from a JSON form; prints the id the representative acts under (--as).
     Authorise { file: PathBuf },
     /// End a representative's authorisation for the subject of a case, at once.
@@ -214,6 +216,9 @@ pub fn run(register: Register, data: &DataDir, actor: &Actor, command: CaseComma
         CaseCommand::OutreachImport { scheme } => {
             let scheme = Scheme::from_processing(&scheme).ok_or_else(|| Failure(format!("unknown scheme `{scheme}`")))?;
             println!("{} people copied for outreach", cases.outreach_import(&access, scheme)?);
+        }
+        CaseCommand::OutreachEnd => {
+            println!("{} outreach copies ended; `grondslag retention run` deletes them", cases.end_outreach(&access)?);
         }
         CaseCommand::OptOut { address, postcode_city } => {
             cases.opt_out(&access, &address, &postcode_city)?;

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use grondslag_crypto::MasterKey;
-use grondslag_kernel::DataDir;
+use grondslag_kernel::{Change, DataDir};
 use grondslag_register::render::{self, Format};
 use grondslag_register::{Register, Statement};
 
@@ -337,17 +337,26 @@ fn data_dir(given: Option<PathBuf>, database_url: Option<String>) -> DataDir {
 
 /// Reads and checks a register: the given file, or the shipped one.
 pub fn load_register(file: Option<&Path>) -> Result<Register, Failure> {
-    match file {
-        Some(path) => {
-            let source = fs::read_to_string(path).map_err(|e| Failure(format!("cannot read register {}: {e}", path.display())))?;
-            Ok(grondslag_register::parse(&path.display().to_string(), &source)?)
-        }
-        None => Ok(grondslag_register::parse(grondslag_register::SHIPPED_NAME, grondslag_register::SHIPPED)?),
-    }
+    Ok(load_register_with_warnings(file)?.0)
+}
+
+/// The events the modules emit: a retention term may count only from these.
+const EMITTED: [&[&str]; 4] = [grondslag_claims::EVENTS, grondslag_rights::EVENTS, grondslag_channels::EVENTS, grondslag_accounts::EVENTS];
+
+/// The register, checked whole (its terms counting from events the modules
+/// emit included), with the warnings about planned processings.
+fn load_register_with_warnings(file: Option<&Path>) -> Result<(Register, Vec<String>), Failure> {
+    let (name, source) = match file {
+        Some(path) => (path.display().to_string(), fs::read_to_string(path).map_err(|e| Failure(format!("cannot read register {}: {e}", path.display())))?),
+        None => (grondslag_register::SHIPPED_NAME.to_string(), grondslag_register::SHIPPED.to_string()),
+    };
+    let register = grondslag_register::parse(&name, &source)?;
+    let warnings = grondslag_register::check_events(&name, &source, &EMITTED.concat())?;
+    Ok((register, warnings))
 }
 
 fn register_check(file: Option<&Path>, data: Option<&DataDir>) -> Result<(), Failure> {
-    let register = load_register(file).map_err(|Failure(diagnostics)| {
+    let (register, warnings) = load_register_with_warnings(file).map_err(|Failure(diagnostics)| {
         let count = diagnostics.matches(": error: ").count();
         Failure(format!("{diagnostics}\n\n{count} error(s); the register was not accepted"))
     })?;
@@ -360,16 +369,24 @@ fn register_check(file: Option<&Path>, data: Option<&DataDir>) -> Result<(), Fai
         register.meta.version,
         register.meta.date,
     );
+    for warning in warnings {
+        eprintln!("warning: {name}: {warning}");
+    }
     // With --data: what this register would change for the data held there.
     if let Some(data) = data {
         for change in data.retention_changes(&register)? {
-            let how = if change.shorter { "shortens the term" } else { "changes the retention rule" };
-            eprintln!(
-                "warning: {name}: processing `{}` {how} of data already held ({} record(s) in {}); their due dates will be recomputed when grondslag next starts",
-                change.processing,
-                change.records,
-                data.root.display()
-            );
+            let (processing, records, root) = (&change.processing, change.records, data.root.display());
+            match change.change {
+                Change::Shorter | Change::Other => {
+                    let how = if change.change == Change::Shorter { "shortens the term" } else { "changes the retention rule" };
+                    eprintln!(
+                        "warning: {name}: processing `{processing}` {how} of data already held ({records} record(s) in {root}); their due dates will be recomputed when grondslag next starts"
+                    );
+                }
+                Change::Removed => eprintln!(
+                    "warning: {name}: {records} record(s) in {root} are held under processing `{processing}`, which this register does not have; the retention sweep skips them until you add the processing back (or under its new name) or erase them"
+                ),
+            }
         }
     }
     Ok(())

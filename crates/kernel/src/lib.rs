@@ -31,7 +31,7 @@ use grondslag_store::{BlobId, BlobStore, Erased, EventRow, FieldRow, Reach, Reco
 pub use grondslag_store::{DisclosureRow, RecordId, SessionRow, StoreError, SubjectId};
 
 pub use decide::{Allowed, Denial, Question, decide, reaches};
-pub use open::{DataDir, OpenError, RetentionChange};
+pub use open::{Change, DataDir, OpenError, RetentionChange};
 pub use retention::{Certificate, RetentionLine};
 pub use rights::SubjectExport;
 pub use values::{Value, hash_password, verify_password};

@@ -46,10 +46,23 @@ pub enum OpenError {
 pub struct RetentionChange {
     /// The processing, by register id.
     pub processing: String,
-    /// Whether the new term is shorter, so records may fall due at once.
-    pub shorter: bool,
+    /// What changes for it.
+    pub change: Change,
     /// Records that processing holds now.
     pub records: u64,
+}
+
+/// How a register changes the retention of data already held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A shorter term: records may fall due at once.
+    Shorter,
+    /// Another rule, not shorter.
+    Other,
+    /// The register no longer has the processing: its records are kept,
+    /// and skipped by the sweep, until a person decides (rename it back,
+    /// or erase them).
+    Removed,
 }
 
 /// The paths of one data directory, and where its store is.
@@ -159,7 +172,13 @@ impl DataDir {
             let now = &register.processing(id).retention;
             if *now != before {
                 let records = counts.iter().find(|(p, _)| p == processing).map_or(0, |(_, n)| *n);
-                changes.push(RetentionChange { processing: processing.to_string(), shorter: now.shorter_than(&before), records });
+                let change = if now.shorter_than(&before) { Change::Shorter } else { Change::Other };
+                changes.push(RetentionChange { processing: processing.to_string(), change, records });
+            }
+        }
+        for (processing, records) in counts {
+            if register.processing_id(&processing).is_none() {
+                changes.push(RetentionChange { processing, change: Change::Removed, records });
             }
         }
         Ok(changes)

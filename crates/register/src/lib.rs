@@ -24,7 +24,7 @@ pub use model::{
     Basis, Contact, Disclosure, Duration, DurationUnit, Grant, Meta, NamedTerm, Processing, ProcessingId, Recipient, RecipientId, RecipientKind, Register,
     Retention, RoleGrants, Section, Statement, Term,
 };
-pub use parse::parse;
+pub use parse::{check_events, parse};
 pub use taxonomy::{Action, Category, Role, Scope, ScopeSet, Sensitivity};
 
 /// The register the product ships, compiled into the binary so that it

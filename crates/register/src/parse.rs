@@ -116,6 +116,9 @@ struct RawProcessing {
     rights_process: bool,
     #[serde(default)]
     access: BTreeMap<String, Spanned<RawGrants>>,
+    /// Why no module of this system carries the processing out yet (see
+    /// [`check_events`]).
+    planned: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -267,6 +270,57 @@ pub fn parse(file: &str, source: &str) -> Result<Register, RegisterError> {
     match sink.into_error(file) {
         Some(error) => Err(error),
         None => register.ok_or_else(|| RegisterError { file: file.to_string(), diagnostics: Vec::new() }),
+    }
+}
+
+/// Checks that every retention rule counts from an event that product code
+/// emits (`emitted`: what the modules declare), so that no term waits for
+/// ever. A rule naming another event is an error, with the known events as
+/// the fix — unless its processing says it is `planned` (described in the
+/// statement, carried out outside this system until its module exists);
+/// those come back as warnings, one per processing, so they stay visible.
+/// Call after [`parse`] accepted `source`.
+pub fn check_events(file: &str, source: &str, emitted: &[&str]) -> Result<Vec<String>, RegisterError> {
+    let mut sink = Sink::new(source);
+    let raw: RawFile = match toml::from_str(source) {
+        Ok(raw) => raw,
+        Err(e) => {
+            sink.error(e.span().unwrap_or(0..0), e.message().trim().to_string(), Some(syntax_help(e.message())));
+            return Err(sink.into_error(file).unwrap_or_else(|| RegisterError { file: file.to_string(), diagnostics: Vec::new() }));
+        }
+    };
+    let mut known: Vec<&str> = emitted.to_vec();
+    known.sort_unstable();
+    known.dedup();
+    let mut warnings = Vec::new();
+    for processing in &raw.processing {
+        let Some(retention) = &processing.retention else { continue };
+        let events = [&retention.get_ref().event, &retention.get_ref().fallback_event];
+        let missing: Vec<&Name> = events.into_iter().flatten().filter(|event| known.binary_search(&event.get_ref().as_str()).is_err()).collect();
+        match &processing.planned {
+            Some(why) if !missing.is_empty() => warnings.push(format!(
+                "processing `{}` is planned ({why}): no module emits {} yet, so what is stored under it has no end date until one does",
+                processing.id.get_ref(),
+                missing.iter().map(|e| format!("`{}`", e.get_ref())).collect::<Vec<_>>().join(", ")
+            )),
+            _ => {
+                for event in missing {
+                    let help = match did_you_mean(event.get_ref(), known.iter().copied()) {
+                        Some(close) => format!("did you mean `{close}`? The events product code emits: {}", known.join(", ")),
+                        None => format!(
+                            "count the term from an event a module emits ({}), or make the module that ends this purpose emit `{}`",
+                            known.join(", "),
+                            event.get_ref()
+                        ),
+                    };
+                    sink.error(event.span(), format!("no module emits the event `{}`, so this term would never start", event.get_ref()), Some(help));
+                }
+            }
+        }
+    }
+    match sink.into_error(file) {
+        Some(error) => Err(error),
+        None => Ok(warnings),
     }
 }
 

@@ -13,3 +13,7 @@ pub mod export;
 pub mod oversight;
 pub mod requests;
 pub mod terms;
+
+/// The events this module records that a retention term can count from
+/// (`grondslag register check` refuses a term counting from any other).
+pub const EVENTS: &[&str] = &[requests::REQUEST_CLOSED];

@@ -11,6 +11,10 @@ use crate::terms::{self, ExtensionError};
 /// The rights processing's register id: requests are filed and answered under it.
 pub const PROCESSING: &str = "rechtenverzoeken";
 
+/// The request was answered (or carried out and answered): its file is kept
+/// for its term from here, to account for the answer.
+pub const REQUEST_CLOSED: &str = "request_closed";
+
 /// What a person asks (AVG art. 7(3), 15–21; E19's opt-out).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RightKind {
@@ -207,7 +211,15 @@ impl<'k> Requests<'k> {
         if state.answered {
             return Err(RequestError::Answered);
         }
-        self.kernel.record_event(access, self.processing, request, Action::Handle, "answered", Some("answered"), Some(Detail::to(Category::FreeText, text)))?;
+        self.kernel.record_event(
+            access,
+            self.processing,
+            request,
+            Action::Handle,
+            REQUEST_CLOSED,
+            Some("answered"),
+            Some(Detail::to(Category::FreeText, text)),
+        )?;
         self.state(access, request)
     }
 
@@ -236,7 +248,7 @@ impl<'k> Requests<'k> {
             received: received_on,
             due: extended.unwrap_or_else(|| terms::answer_due(received_on)),
             identity: events.iter().rev().find(|e| e.event == "identity_verified").and_then(|e| e.detail.clone()),
-            answered: events.iter().any(|e| e.event == "answered"),
+            answered: events.iter().any(|e| e.event == REQUEST_CLOSED),
             concerns: events.iter().rev().find(|e| e.event == "concerns").and_then(|e| e.detail.clone()),
         })
     }
@@ -348,7 +360,7 @@ impl Requests<'_> {
             self.processing,
             request,
             Action::Handle,
-            "answered",
+            REQUEST_CLOSED,
             Some("answered"),
             Some(Detail::to(Category::FreeText, certificate)),
         )?;

@@ -267,7 +267,13 @@ pub trait Tx {
     /// the rows are claimed until this transaction ends, and a sweep in
     /// another transaction (another node) skips them, so no item is
     /// deleted twice and two sweeps share the work.
-    fn take_due_records(&mut self, now: jiff::Timestamp, limit: u64) -> Result<Vec<(RecordId, SubjectId, String, jiff::Timestamp)>, StoreError>;
+    /// Only records of `processings` are taken (the ones the register still has).
+    fn take_due_records(
+        &mut self,
+        now: jiff::Timestamp,
+        limit: u64,
+        processings: &[&str],
+    ) -> Result<Vec<(RecordId, SubjectId, String, jiff::Timestamp)>, StoreError>;
     /// (processing, due, held) of every record with a due date, for reports.
     fn due_summary(&mut self) -> Result<Vec<(String, Option<jiff::Timestamp>, bool)>, StoreError>;
     /// Sets when a held record's hold is to be reviewed.

@@ -612,12 +612,22 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         rows(self.db, "reading due dates", sql, &[now.into(), int(limit)], due_row)
     }
 
-    fn take_due_records(&mut self, now: jiff::Timestamp, limit: u64) -> Result<Vec<(RecordId, SubjectId, String, jiff::Timestamp)>, StoreError> {
+    fn take_due_records(
+        &mut self,
+        now: jiff::Timestamp,
+        limit: u64,
+        processings: &[&str],
+    ) -> Result<Vec<(RecordId, SubjectId, String, jiff::Timestamp)>, StoreError> {
+        if processings.is_empty() {
+            return Ok(Vec::new());
+        }
+        let listed = (0..processings.len()).map(|i| format!("?{}", i + 3)).collect::<Vec<_>>().join(", ");
         let sql = format!(
-            "SELECT record_id, subject_id, processing, due_at FROM due WHERE held = 0 AND due_at IS NOT NULL AND due_at <= ?1 ORDER BY due_at, record_id LIMIT ?2{}",
+            "SELECT record_id, subject_id, processing, due_at FROM due WHERE held = 0 AND due_at IS NOT NULL AND due_at <= ?1 AND processing IN ({listed}) ORDER BY due_at, record_id LIMIT ?2{}",
             D::CLAIM
         );
-        rows(self.db, "taking due records", &sql, &[now.into(), int(limit)], due_row)
+        let params: Vec<Param<'_>> = [now.into(), int(limit)].into_iter().chain(processings.iter().map(|p| (*p).into())).collect();
+        rows(self.db, "taking due records", &sql, &params, due_row)
     }
 
     fn due_summary(&mut self) -> Result<Vec<(String, Option<jiff::Timestamp>, bool)>, StoreError> {

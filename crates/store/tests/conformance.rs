@@ -333,7 +333,9 @@ fn due_dates_holds_and_reviews(open: Open<'_>) {
         assert_eq!(due, vec![early.clone(), late.clone()]);
         assert_eq!(tx.due_records(now, 1)?.len(), 1);
         assert!(tx.due_records(now - day * 3, 10)?.is_empty());
-        assert_eq!(tx.take_due_records(now, 10)?.len(), 2);
+        assert_eq!(tx.take_due_records(now, 10, &["schade"])?.len(), 2);
+        assert!(tx.take_due_records(now, 10, &["andere"])?.is_empty(), "only the processings asked for");
+        assert!(tx.take_due_records(now, 10, &[])?.is_empty());
         let overdue = tx.overdue_reviews(now)?;
         assert_eq!((overdue.len(), &overdue[0].0, overdue[0].3), (1, &held, now - day));
         assert!(tx.overdue_reviews(now - day * 2)?.is_empty());
@@ -373,7 +375,7 @@ fn two_sweeps_take_each_due_item_once(open: Open<'_>) {
                         let mut batch = Vec::new();
                         run(&**node, |tx| {
                             batch.clear();
-                            for (record, _, _, _) in tx.take_due_records(now, 7)? {
+                            for (record, _, _, _) in tx.take_due_records(now, 7, &["schade"])? {
                                 assert_eq!(tx.erase_record(&record)?.records, 1, "an item was deleted twice");
                                 batch.push(record);
                             }

@@ -411,7 +411,7 @@ impl<'k> Cases<'k> {
             None => None,
         };
         // Closing is the fact the register's terms for case files count from.
-        let event = if to == Status::Closed { "case_closed" } else { to.name() };
+        let event = if to == Status::Closed { crate::CASE_CLOSED } else { to.name() };
         // The award is read by whoever reads the amounts awarded, where the
         // scheme holds them (E6), else the data needed for the decision.
         let category = if self.kernel.register().processing(processing).categories.contains(Category::AwardAmount) {

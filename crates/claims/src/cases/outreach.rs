@@ -2,7 +2,7 @@
 //! do-not-approach list.
 
 use grondslag_kernel::{Access, RecordView, Value};
-use grondslag_register::{Category, CategorySet};
+use grondslag_register::{Action, Category, CategorySet};
 use serde::Serialize;
 
 use super::{CaseError, Cases};
@@ -100,5 +100,18 @@ impl Cases<'_> {
             }
         }
         Ok(select_for_outreach(&candidates, &list).into_iter().cloned().collect())
+    }
+
+    /// Ends the period in which people are approached: every outreach copy
+    /// gets `approach_period_ended`, the event its term waits for, and goes
+    /// with the next sweep. The do-not-approach list stays. Returns how many
+    /// copies were ended.
+    pub fn end_outreach(&self, access: &Access) -> Result<usize, CaseError> {
+        let outreach = self.kernel.processing(OUTREACH)?;
+        let copies = self.kernel.list_all(access, outreach, None)?;
+        for copy in &copies {
+            self.kernel.record_event(access, outreach, &copy.record, Action::Advance, crate::APPROACH_PERIOD_ENDED, Some("ended"), None)?;
+        }
+        Ok(copies.len())
     }
 }

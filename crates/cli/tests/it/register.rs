@@ -129,6 +129,22 @@ const CASES: &[Case] = &[
         help: "retention = {",
     },
     Case {
+        what: "a term counting from an event no module emits",
+        replace: r#"event = "case_closed""#,
+        with: r#"event = "case_archived""#,
+        line_of: r#"event = "case_archived""#,
+        message: "no module emits the event `case_archived`, so this term would never start",
+        help: "count the term from an event a module emits (account_closed, answered, answered_and_satisfied, approach_period_ended, case_closed, recorded, request_closed, unsubscribed)",
+    },
+    Case {
+        what: "a misspelt event",
+        replace: r#"event = "unsubscribed""#,
+        with: r#"event = "unsubscibed""#,
+        line_of: r#"event = "unsubscibed""#,
+        message: "no module emits the event `unsubscibed`",
+        help: "did you mean `unsubscribed`?",
+    },
+    Case {
         what: "duplicate id",
         replace: r#"id = "nieuwsbrief""#,
         with: r#"id = "fysieke_schade""#,
@@ -446,4 +462,26 @@ fn the_statement_says_whose_data_each_role_may_see() {
     ] {
         assert!(physical.contains(line), "`{line}` missing from:\n{physical}");
     }
+}
+
+// req: E0.6
+#[test]
+fn a_planned_processing_is_accepted_with_a_warning_naming_the_event_it_waits_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("planned.toml");
+    let planned = BASE.replacen(
+        r#"event = "case_closed", term = "claim_dossier" }"#,
+        "event = \"case_archived\", term = \"claim_dossier\" }\nplanned = \"the archive module comes later\"",
+        1,
+    );
+    assert_ne!(planned, BASE);
+    std::fs::write(&file, planned).unwrap();
+    let output = grondslag(&["register", "check", file.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output)
+            .contains("is planned (the archive module comes later): no module emits `case_archived` yet, so what is stored under it has no end date"),
+        "{}",
+        stderr(&output)
+    );
 }

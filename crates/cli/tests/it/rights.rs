@@ -245,7 +245,7 @@ fn erasure_takes_consent_data_at_once_and_names_the_term_of_what_stays() {
         .events(&access(Role::PrivacyOfficer), kernel.processing("rechtenverzoeken").unwrap(), &request)
         .unwrap()
         .into_iter()
-        .find(|e| e.event == "answered")
+        .find(|e| e.event == grondslag_rights::requests::REQUEST_CLOSED)
         .unwrap();
     assert!(certificate.detail.unwrap().starts_with("erasure certificate"));
 }
