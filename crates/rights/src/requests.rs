@@ -211,15 +211,7 @@ impl<'k> Requests<'k> {
         if state.answered {
             return Err(RequestError::Answered);
         }
-        self.kernel.record_event(
-            access,
-            self.processing,
-            request,
-            Action::Handle,
-            REQUEST_CLOSED,
-            Some("answered"),
-            Some(Detail::to(Category::FreeText, text)),
-        )?;
+        self.close(access, request, text)?;
         self.state(access, request)
     }
 
@@ -354,7 +346,9 @@ fn held(events: &[grondslag_kernel::RecordEvent]) -> bool {
 }
 
 impl Requests<'_> {
-    fn close(&self, access: &Access, request: &RecordRef, certificate: &str) -> Result<(), RequestError> {
+    /// Closes the request with its answer (or a certificate of what was
+    /// done): the request's term starts here.
+    fn close(&self, access: &Access, request: &RecordRef, answer: &str) -> Result<(), RequestError> {
         self.kernel.record_event(
             access,
             self.processing,
@@ -362,7 +356,7 @@ impl Requests<'_> {
             Action::Handle,
             REQUEST_CLOSED,
             Some("answered"),
-            Some(Detail::to(Category::FreeText, certificate)),
+            Some(Detail::to(Category::FreeText, answer)),
         )?;
         Ok(())
     }
