@@ -301,14 +301,17 @@ impl Accounts {
             (Category::RecoveryCodes, Value::text(codes.iter().map(|c| recovery_hash(c)).collect::<Vec<_>>().join("\n"))),
             (Category::SystemUser, Value::text(role.name())),
         ];
-        let record = self.kernel.write(access, self.processing, subject, None, &fields)?;
-        self.kernel.index_record(access, self.processing, &record, BY_NAME, username)?;
-        if !matches!(role, Role::Applicant | Role::Representative | Role::Public) {
-            // A member of staff: what HR's `staff` scope reaches (I.RIGHTS).
-            self.kernel.relate(access, self.processing, Action::File, &record, Scope::Staff, None, true)?;
-        }
         let status = if one_time.is_some() { MUST_CHANGE_PASSWORD } else { ACTIVE };
-        self.kernel.record_event(access, self.processing, &record, Action::File, "created", Some(status), None)?;
+        let record = self.kernel.unit(|unit| {
+            let record = unit.write(access, self.processing, subject, None, &fields)?;
+            unit.index_record(access, self.processing, &record, BY_NAME, username)?;
+            if !matches!(role, Role::Applicant | Role::Representative | Role::Public) {
+                // A member of staff: what HR's `staff` scope reaches (I.RIGHTS).
+                unit.relate(access, self.processing, Action::File, &record, Scope::Staff, None, true)?;
+            }
+            unit.record_event(access, self.processing, &record, Action::File, "created", Some(status), None)?;
+            Ok::<_, AccountError>(record)
+        })?;
         let account = Account { username: username.to_string(), role, record, must_change_password: one_time.is_some() };
         Ok((account, Enrolment { one_time_password: one_time, secret: totp.get_secret_base32(), uri: totp.get_url(), recovery_codes: codes }))
     }
@@ -466,8 +469,10 @@ impl Accounts {
         };
         hashes.remove(at);
         let fields = [(Category::RecoveryCodes, Value::text(hashes.join("\n")))];
-        self.kernel.write(access, self.processing, Some(&account.record.subject), Some(&account.record.record), &fields)?;
-        self.kernel.record_event(access, self.processing, &account.record, Action::Write, "recovery_code_used", None, None)?;
+        self.kernel.unit(|unit| {
+            unit.write(access, self.processing, Some(&account.record.subject), Some(&account.record.record), &fields)?;
+            unit.record_event(access, self.processing, &account.record, Action::Write, "recovery_code_used", None, None)
+        })?;
         Ok(true)
     }
 
@@ -477,8 +482,10 @@ impl Accounts {
         grondslag_values::check_password(new_password, &[&account.username]).map_err(AccountError::WeakPassword)?;
         let access = self.system(&account.username, origin, now);
         let fields = [(Category::Password, Value::text(new_password))];
-        self.kernel.write(&access, self.processing, Some(&account.record.subject), Some(&account.record.record), &fields)?;
-        self.kernel.record_event(&access, self.processing, &account.record, Action::Advance, "password_changed", Some(ACTIVE), None)?;
+        self.kernel.unit(|unit| {
+            unit.write(&access, self.processing, Some(&account.record.subject), Some(&account.record.record), &fields)?;
+            unit.record_event(&access, self.processing, &account.record, Action::Advance, "password_changed", Some(ACTIVE), None)
+        })?;
         self.kernel.end_sessions(&account.username, now)?;
         Ok(())
     }

@@ -126,23 +126,25 @@ impl<'k> ContactForm<'k> {
             return Err(ChannelError::Missing(missing.name()));
         }
         let fields: Vec<(Category, Value)> = message.fields.iter().map(|(c, v)| (*c, Value::text(v.clone()))).collect();
-        let record = self.kernel.write(access, self.processing, None, None, &fields)?;
-        let status = if message.kind == Kind::Complaint { "complaint" } else { "open" };
-        self.kernel.record_event(
-            access,
-            self.processing,
-            &record,
-            Action::File,
-            "received",
-            Some(status),
-            Some(Detail::to(Category::FreeText, message.kind.name())),
-        )?;
-        if message.kind == Kind::Complaint {
-            self.kernel.record_event(access, self.processing, &record, Action::File, "routed_to_privacy_team", None, None)?;
-        }
-        let link = Token::generate();
-        self.kernel.index_record(access, self.processing, &record, LINK, link.as_str())?;
-        Ok(Received { message: record, link })
+        self.kernel.unit(|unit| {
+            let record = unit.write(access, self.processing, None, None, &fields)?;
+            let status = if message.kind == Kind::Complaint { "complaint" } else { "open" };
+            unit.record_event(
+                access,
+                self.processing,
+                &record,
+                Action::File,
+                "received",
+                Some(status),
+                Some(Detail::to(Category::FreeText, message.kind.name())),
+            )?;
+            if message.kind == Kind::Complaint {
+                unit.record_event(access, self.processing, &record, Action::File, "routed_to_privacy_team", None, None)?;
+            }
+            let link = Token::generate();
+            unit.index_record(access, self.processing, &record, LINK, link.as_str())?;
+            Ok(Received { message: record, link })
+        })
     }
 
     /// The message a link belongs to.

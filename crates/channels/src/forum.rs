@@ -70,19 +70,13 @@ impl<'k> Forum<'k> {
             (Category::Email, Value::text(account.email.clone())),
             (Category::Password, Value::text(account.password.clone())),
         ];
-        let record = self.kernel.write(access, self.processing, None, None, &fields)?;
-        let notify = if account.notify { "notify_replies" } else { "no_notifications" };
-        self.kernel.record_event(
-            access,
-            self.processing,
-            &record,
-            Action::File,
-            "account_created",
-            Some("active"),
-            Some(Detail::to(Category::Email, notify)),
-        )?;
-        self.kernel.index_record(access, self.processing, &record, USERNAME, &account.username.to_lowercase())?;
-        Ok(record)
+        self.kernel.unit(|unit| {
+            let record = unit.write(access, self.processing, None, None, &fields)?;
+            let notify = if account.notify { "notify_replies" } else { "no_notifications" };
+            unit.record_event(access, self.processing, &record, Action::File, "account_created", Some("active"), Some(Detail::to(Category::Email, notify)))?;
+            unit.index_record(access, self.processing, &record, USERNAME, &account.username.to_lowercase())?;
+            Ok(record)
+        })
     }
 
     /// The account's subject, when user name and password match.
@@ -101,19 +95,21 @@ impl<'k> Forum<'k> {
         if text.trim().is_empty() {
             return Err(ChannelError::Missing("the text of the post"));
         }
-        let record = self.kernel.write(access, self.processing, Some(author), None, &[(Category::FreeText, Value::text(text))])?;
-        self.kernel.record_event(
-            access,
-            self.processing,
-            &record,
-            Action::File,
-            "posted",
-            None,
-            reply_to.map(|r| r.record.to_string()).as_deref().map(|r| Detail::to(Category::FreeText, r)),
-        )?;
-        self.kernel.index_record(access, self.processing, &record, THREAD, news_item)?;
-        self.kernel.index_record(access, self.processing, &record, AUTHOR, author.as_str())?;
-        Ok(record)
+        self.kernel.unit(|unit| {
+            let record = unit.write(access, self.processing, Some(author), None, &[(Category::FreeText, Value::text(text))])?;
+            unit.record_event(
+                access,
+                self.processing,
+                &record,
+                Action::File,
+                "posted",
+                None,
+                reply_to.map(|r| r.record.to_string()).as_deref().map(|r| Detail::to(Category::FreeText, r)),
+            )?;
+            unit.index_record(access, self.processing, &record, THREAD, news_item)?;
+            unit.index_record(access, self.processing, &record, AUTHOR, author.as_str())?;
+            Ok(record)
+        })
     }
 
     /// The posts on a news item, oldest first.

@@ -79,9 +79,11 @@ impl<'k> Media<'k> {
     pub fn ingest_call(&self, access: &Access, recording: Vec<u8>, media_type: &str, caller: &str, meta: &str) -> Result<RecordRef, ChannelError> {
         check("a call recording", &recording, media_type, &["audio/wav", "audio/mpeg", "audio/ogg"], MAX_RECORDING)?;
         let fields = [(Category::Phone, Value::text(caller)), (Category::CallMeta, Value::text(meta)), (Category::CallRecording, Value::Bytes(recording))];
-        let record = self.kernel.write(access, self.calls, None, None, &fields)?;
-        self.kernel.record_event(access, self.calls, &record, Action::File, RECORDED, Some("kept"), Some(Detail::to(Category::CallMeta, media_type)))?;
-        Ok(record)
+        self.kernel.unit(|unit| {
+            let record = unit.write(access, self.calls, None, None, &fields)?;
+            unit.record_event(access, self.calls, &record, Action::File, RECORDED, Some("kept"), Some(Detail::to(Category::CallMeta, media_type)))?;
+            Ok(record)
+        })
     }
 
     /// Stores footage with its time, date and place; due four weeks later.
@@ -89,23 +91,27 @@ impl<'k> Media<'k> {
         check("footage", &footage, media_type, &["video/mp4", "video/webm"], MAX_FOOTAGE)?;
         let meta = format!("{} — {place}", access.now);
         let fields = [(Category::FootageMeta, Value::text(meta)), (Category::CameraFootage, Value::Bytes(footage))];
-        let record = self.kernel.write(access, self.camera, None, None, &fields)?;
-        self.kernel.record_event(access, self.camera, &record, Action::File, RECORDED, Some("kept"), Some(Detail::to(Category::FootageMeta, media_type)))?;
-        Ok(record)
+        self.kernel.unit(|unit| {
+            let record = unit.write(access, self.camera, None, None, &fields)?;
+            unit.record_event(access, self.camera, &record, Action::File, RECORDED, Some("kept"), Some(Detail::to(Category::FootageMeta, media_type)))?;
+            Ok(record)
+        })
     }
 
     /// Views footage; the viewing is logged in the protocol (who, in which
     /// function, when), itself kept six months.
     pub fn view_footage(&self, access: &Access, footage: &RecordRef) -> Result<Option<RecordView>, ChannelError> {
-        let view = self.kernel.read_record(access, self.camera, footage, CategorySet::of(&[Category::CameraFootage, Category::FootageMeta]))?;
-        let log = [
-            (Category::Name, Value::text(access.actor.clone())),
-            (Category::Function, Value::text(access.role.name())),
-            (Category::ViewLog, Value::text(format!("bekeek camerabeelden {} op {}", footage.record, access.now))),
-        ];
-        let entry = self.kernel.write(access, self.protocol, None, None, &log)?;
-        self.kernel.record_event(access, self.protocol, &entry, Action::File, RECORDED, None, None)?;
-        Ok(view)
+        self.kernel.unit(|unit| {
+            let view = unit.read_record(access, self.camera, footage, CategorySet::of(&[Category::CameraFootage, Category::FootageMeta]))?;
+            let log = [
+                (Category::Name, Value::text(access.actor.clone())),
+                (Category::Function, Value::text(access.role.name())),
+                (Category::ViewLog, Value::text(format!("bekeek camerabeelden {} op {}", footage.record, access.now))),
+            ];
+            let entry = unit.write(access, self.protocol, None, None, &log)?;
+            unit.record_event(access, self.protocol, &entry, Action::File, RECORDED, None, None)?;
+            Ok(view)
+        })
     }
 
     /// Hands footage to SSO-CFD, as a disclosure through the kernel.

@@ -84,16 +84,20 @@ impl<'k> Newsletter<'k> {
                 let key = address_key(address, postcode_city)?;
                 let fields =
                     [(Category::Name, Value::text(name)), (Category::Address, Value::text(address)), (Category::PostcodeCity, Value::text(postcode_city))];
-                let record = self.kernel.write(access, self.post, None, None, &fields)?;
-                self.kernel.record_event(access, self.post, &record, Action::File, "subscribed", Some("active"), None)?;
-                self.kernel.index_record(access, self.post, &record, ADDRESS, &key)?;
-                Ok(record)
+                self.kernel.unit(|unit| {
+                    let record = unit.write(access, self.post, None, None, &fields)?;
+                    unit.record_event(access, self.post, &record, Action::File, "subscribed", Some("active"), None)?;
+                    unit.index_record(access, self.post, &record, ADDRESS, &key)?;
+                    Ok(record)
+                })
             }
             Subscription::Email { name, email } => {
                 let fields = [(Category::Name, Value::text(name)), (Category::Email, Value::text(email))];
-                let record = self.kernel.write(access, self.email, None, None, &fields)?;
-                self.kernel.record_event(access, self.email, &record, Action::File, "subscribed", Some("active"), None)?;
-                Ok(record)
+                self.kernel.unit(|unit| {
+                    let record = unit.write(access, self.email, None, None, &fields)?;
+                    unit.record_event(access, self.email, &record, Action::File, "subscribed", Some("active"), None)?;
+                    Ok(record)
+                })
             }
         }
     }

@@ -102,8 +102,17 @@ impl Scheme {
     }
 
     /// Checks a status change against the life cycle: one step forward, or
-    /// from a decision straight to closed when no objection is made.
+    /// from a decision straight to closed when no objection is made. A case
+    /// waiting for review stands where a submitted one does, and may also
+    /// go straight to a decision: the case handler's, the only refusal.
     pub fn transition(self, from: Status, to: Status) -> Result<(), TransitionError> {
+        if from == Status::NeedsReview {
+            return match self.transition(Status::Submitted, to) {
+                Err(_) if to == Status::Decision => Ok(()),
+                Err(TransitionError::NotNext { scheme, to, next, .. }) => Err(TransitionError::NotNext { scheme, from, to, next }),
+                other => other,
+            };
+        }
         let steps = self.life_cycle();
         let position = |s: Status| steps.iter().position(|x| *x == s);
         let (Some(f), Some(t)) = (position(from), position(to)) else {
@@ -128,6 +137,9 @@ pub enum Status {
     Draft,
     /// Submitted, not yet picked up.
     Submitted,
+    /// Submitted, and a rule would have refused it: a case handler reviews
+    /// it and either takes it into handling or decides (E0.2).
+    NeedsReview,
     /// A handler is working on it.
     InHandling,
     /// Waiting for, or with, an expert's advice.
@@ -141,11 +153,16 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in life-cycle order.
+    pub const ALL: [Status; 8] =
+        [Status::Draft, Status::Submitted, Status::NeedsReview, Status::InHandling, Status::ExpertAdvice, Status::Decision, Status::Objection, Status::Closed];
+
     /// The status's name as stored and shown on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Status::Draft => "draft",
             Status::Submitted => "submitted",
+            Status::NeedsReview => "needs_review",
             Status::InHandling => "in_handling",
             Status::ExpertAdvice => "expert_advice",
             Status::Decision => "decision",
@@ -156,9 +173,7 @@ impl Status {
 
     /// The status by its name.
     pub fn from_name(name: &str) -> Option<Status> {
-        [Status::Draft, Status::Submitted, Status::InHandling, Status::ExpertAdvice, Status::Decision, Status::Objection, Status::Closed]
-            .into_iter()
-            .find(|s| s.name() == name)
+        Status::ALL.into_iter().find(|s| s.name() == name)
     }
 
     /// The status as the applicant reads it, in Dutch.
@@ -166,6 +181,7 @@ impl Status {
         match self {
             Status::Draft => "concept",
             Status::Submitted => "ingediend",
+            Status::NeedsReview => "ingediend, een medewerker beoordeelt de aanvraag",
             Status::InHandling => "in behandeling",
             Status::ExpertAdvice => "deskundigenadvies",
             Status::Decision => "besluit",

@@ -19,6 +19,7 @@ mod open;
 mod retention;
 mod rights;
 mod state;
+mod unit;
 mod values;
 
 use std::fmt;
@@ -34,6 +35,7 @@ pub use decide::{Allowed, Denial, Question, decide, reaches};
 pub use open::{Change, DataDir, OpenError, RetentionChange};
 pub use retention::{Certificate, RetentionLine};
 pub use rights::SubjectExport;
+pub use unit::Unit;
 pub use values::{Value, hash_password, verify_password};
 
 /// The origin (log name) in signed checkpoints.
@@ -199,6 +201,8 @@ pub enum KernelError {
     Audit(#[from] VerifyError),
     #[error("an audit entry in the store cannot be read: {0}")]
     AuditEntry(String),
+    #[error("a kernel call was made through the kernel inside a unit of work; make it on the unit, so that it is part of the same transaction")]
+    Nested,
 }
 
 /// A record and the subject it belongs to: what a write creates or changes,
@@ -315,15 +319,6 @@ pub struct Kernel {
     recomputed: Vec<String>,
 }
 
-/// The outcome of the work inside a transaction, carried out of the
-/// store's closure.
-enum Verdict<T> {
-    Allowed(T),
-    Denied(Denial),
-    /// Refused because of a hold, with the hold's reason.
-    Held(String),
-}
-
 /// Everything an audit entry says besides who acts and when.
 struct Event<'a> {
     processing: ProcessingId,
@@ -431,95 +426,126 @@ impl Kernel {
         self.register.recipient_id(id).ok_or_else(|| KernelError::UnknownRecipient(id.to_string()))
     }
 
+    /// Signs a checkpoint over the whole log now (on shutdown, and before a
+    /// verification that should cover the latest entries).
+    pub fn seal(&self) -> Result<u64, KernelError> {
+        self.unit(|unit| {
+            let size = unit.tx.audit_head()?.map_or(0, |(seq, _)| seq);
+            self.checkpoint(unit.tx, size)?;
+            Ok(size)
+        })
+    }
+
+    /// Checks the whole audit log: chain, hashes and signed checkpoints.
+    pub fn verify_audit(&self, mut progress: impl FnMut(u64)) -> Result<Verification, KernelError> {
+        verify_store(self.store.as_ref(), &self.signer, &mut progress)
+    }
+}
+
+impl Unit<'_> {
     /// Stores `fields` under `processing` for `subject` (a new subject when
     /// `None`), in `record` (a new record when `None`). A new record is
     /// filed (`file`); changing one that exists is `write`.
     pub fn write(
-        &self,
+        &mut self,
         access: &Access,
         processing: ProcessingId,
         subject: Option<&SubjectId>,
         record: Option<&RecordId>,
         fields: &[(Category, Value)],
     ) -> Result<RecordRef, KernelError> {
-        let categories = categories_of(fields)?;
-        let prepared = fields.iter().map(|(category, value)| Ok((*category, values::prepare(*category, value)?))).collect::<Result<Vec<_>, KernelError>>()?;
-        let processing_name = &self.register.processing(processing).id;
+        self.write_prepared(access, processing, subject, record, &prepare(fields)?)
+    }
+
+    /// [`Unit::write`] of fields validated, normalised and hashed already.
+    pub(crate) fn write_prepared(
+        &mut self,
+        access: &Access,
+        processing: ProcessingId,
+        subject: Option<&SubjectId>,
+        record: Option<&RecordId>,
+        (categories, prepared): &(CategorySet, Vec<(Category, values::Prepared)>),
+    ) -> Result<RecordRef, KernelError> {
+        let (kernel, categories) = (self.kernel, *categories);
+        let processing_name = &kernel.register.processing(processing).id;
         let subject = subject.cloned();
         let is_new = subject.is_none();
         let subject_id = subject.unwrap_or_else(SubjectId::random);
         let record_id = record.cloned().unwrap_or_else(RecordId::random);
-        let mut blobs_written: Vec<BlobId> = Vec::new();
 
-        let result = self.transact(|tx| {
-            let existing = if is_new { None } else { Some(self.subject_key(tx, &subject_id)?) };
-            let restricted = existing.as_ref().is_some_and(|(_, restricted)| *restricted);
-            let stored = match record {
-                Some(record) => tx.record(record)?,
-                None => None,
-            };
-            let changes = stored.is_some();
-            let action = if changes { Action::Write } else { Action::File };
-            let question = self.question(access.role, action, processing, categories, restricted);
-            let decided = match decide(&self.register, question) {
-                Ok(allowed) => self.reach(tx, access, allowed, (!is_new).then_some(&subject_id), record.filter(|_| changes))?,
-                Err(denial) => Err(denial),
-            };
-            if let Err(denial) = decided {
-                // A denied write creates no subject, so names none.
-                self.audit(tx, access, Event::denied(processing, action.name(), record_id.to_string(), (!is_new).then_some(&subject_id), categories, denial))?;
-                return Ok(Verdict::Denied(denial));
+        let existing = if is_new { None } else { Some(kernel.subject_key(self.tx, &subject_id)?) };
+        let restricted = existing.as_ref().is_some_and(|(_, restricted)| *restricted);
+        let stored = match record {
+            Some(record) => self.tx.record(record)?,
+            None => None,
+        };
+        let changes = stored.is_some();
+        let action = if changes { Action::Write } else { Action::File };
+        let question = kernel.question(access.role, action, processing, categories, restricted);
+        let decided = match decide(&kernel.register, question) {
+            Ok(allowed) => kernel.reach(self.tx, access, allowed, (!is_new).then_some(&subject_id), record.filter(|_| changes))?,
+            Err(denial) => Err(denial),
+        };
+        if let Err(denial) = decided {
+            // A denied write creates no subject, so names none.
+            let event = Event::denied(processing, action.name(), record_id.to_string(), (!is_new).then_some(&subject_id), categories, denial);
+            return self.refuse(access, event, kernel.denied(processing, denial));
+        }
+        let key = match existing {
+            Some((key, _)) => key,
+            None => {
+                let key = SubjectKey::generate();
+                self.tx.insert_subject(&subject_id, &kernel.keys.wrap(&key, subject_id.as_str())?, access.now)?;
+                key
             }
-            let key = match existing {
-                Some((key, _)) => key,
-                None => {
-                    let key = SubjectKey::generate();
-                    tx.insert_subject(&subject_id, &self.keys.wrap(&key, subject_id.as_str())?, access.now)?;
-                    key
-                }
-            };
-            if let Some(row) = &stored
-                && (row.subject != subject_id || &row.processing != processing_name)
-            {
-                return Err(KernelError::RecordMismatch { record: row.record.clone() });
-            }
-            tx.upsert_record(&record_id, &subject_id, processing_name, access.now)?;
-            for (category, value) in &prepared {
-                let context = [subject_id.as_str().as_bytes(), record_id.as_str().as_bytes(), category.name().as_bytes()];
-                match value {
-                    values::Prepared::Inline(text) => {
-                        self.put_new_text(tx, &key, &RecordRef { subject: subject_id.clone(), record: record_id.clone() }, *category, text)?;
-                    }
-                    values::Prepared::Blob(bytes) => {
-                        let blob = BlobId::random();
-                        let blob_context = [context[0], context[1], context[2], blob.as_str().as_bytes()];
-                        self.blobs.put(&blob, &key.seal(&blob_context, bytes)?)?;
-                        blobs_written.push(blob.clone());
-                        tx.put_field(&record_id, category.name(), &key.seal(&context, blob.as_str().as_bytes())?, Some(&blob))?;
-                    }
-                }
-            }
-            self.audit(tx, access, Event::allowed(processing, "write", record_id.to_string(), Some(&subject_id), categories))?;
-            Ok(Verdict::Allowed(RecordRef { subject: subject_id.clone(), record: record_id.clone() }))
-        });
-        if result.is_err() {
-            // The rows naming these blobs were rolled back; the files are
-            // ciphertext, but they should not linger.
-            for blob in &blobs_written {
-                if let Err(e) = self.blobs.delete(blob) {
-                    tracing::warn!(error = %e, "could not remove the blob of a rolled-back write");
+        };
+        if let Some(row) = &stored
+            && (row.subject != subject_id || &row.processing != processing_name)
+        {
+            return Err(KernelError::RecordMismatch { record: row.record.clone() });
+        }
+        self.tx.upsert_record(&record_id, &subject_id, processing_name, access.now)?;
+        let written = RecordRef { subject: subject_id, record: record_id };
+        for (category, value) in prepared {
+            let context = [written.subject.as_str().as_bytes(), written.record.as_str().as_bytes(), category.name().as_bytes()];
+            match value {
+                values::Prepared::Inline(text) => kernel.put_new_text(self.tx, &key, &written, *category, text)?,
+                values::Prepared::Blob(bytes) => {
+                    let blob = BlobId::random();
+                    let blob_context = [context[0], context[1], context[2], blob.as_str().as_bytes()];
+                    kernel.blobs.put(&blob, &key.seal(&blob_context, bytes)?)?;
+                    self.written.push(blob.clone());
+                    self.tx.put_field(&written.record, category.name(), &key.seal(&context, blob.as_str().as_bytes())?, Some(&blob))?;
                 }
             }
         }
-        self.finish(processing, result)
+        kernel.audit(self.tx, access, Event::allowed(processing, "write", written.record.to_string(), Some(&written.subject), categories))?;
+        Ok(written)
     }
 
     /// Returns the subject's records under `processing`, with only the
     /// categories this role may read there (asked-for ∩ allowed).
-    pub fn read(&self, access: &Access, processing: ProcessingId, subject: &SubjectId, wanted: CategorySet) -> Result<Vec<RecordView>, KernelError> {
+    pub fn read(&mut self, access: &Access, processing: ProcessingId, subject: &SubjectId, wanted: CategorySet) -> Result<Vec<RecordView>, KernelError> {
+        let kernel = self.kernel;
         let ask = Ask::new(Action::Read, "read", subject.to_string()).categories(wanted);
         self.on_subject(access, processing, subject, None, ask, |tx, key, allowed| {
-            Ok((self.open_fields(tx, key, subject, Some(processing), allowed.categories, None)?, None))
+            Ok((kernel.open_fields(tx, key, subject, Some(processing), allowed.categories, None)?, None))
+        })
+    }
+
+    /// Reads one record of the subject, with only the categories this role
+    /// may read under `processing`.
+    pub fn read_record(
+        &mut self,
+        access: &Access,
+        processing: ProcessingId,
+        record: &RecordRef,
+        wanted: CategorySet,
+    ) -> Result<Option<RecordView>, KernelError> {
+        let kernel = self.kernel;
+        let ask = Ask::new(Action::Read, "read", record.record.to_string()).categories(wanted);
+        self.on_record(access, processing, record, ask, |tx, key, allowed| {
+            Ok((kernel.open_fields(tx, key, &record.subject, Some(processing), allowed.categories, Some(&record.record))?.pop(), None))
         })
     }
 
@@ -528,7 +554,7 @@ impl Kernel {
     /// recorded. `legal_check` names the recorded check for recipients served
     /// only by legal obligation (E15.LEGAL).
     pub fn disclose(
-        &self,
+        &mut self,
         access: &Access,
         processing: ProcessingId,
         subject: &SubjectId,
@@ -538,9 +564,9 @@ impl Kernel {
         self.disclosure(access, processing, subject, None, recipient, legal_check)
     }
 
-    /// [`Kernel::disclose`] of one record only (one case of the subject).
+    /// [`Unit::disclose`] of one record only (one case of the subject).
     pub fn disclose_record(
-        &self,
+        &mut self,
         access: &Access,
         processing: ProcessingId,
         record: &RecordRef,
@@ -551,7 +577,7 @@ impl Kernel {
     }
 
     fn disclosure(
-        &self,
+        &mut self,
         access: &Access,
         processing: ProcessingId,
         subject: &SubjectId,
@@ -559,19 +585,20 @@ impl Kernel {
         recipient: RecipientId,
         legal_check: Option<&str>,
     ) -> Result<Vec<RecordView>, KernelError> {
-        let recipient_name = &self.register.recipient(recipient).id;
+        let kernel = self.kernel;
+        let recipient_name = &kernel.register.recipient(recipient).id;
         let mut ask = Ask::new(Action::Disclose, "disclose", format!("recipient:{recipient_name}"));
         ask.recipient = Some(recipient);
         ask.legal_check = legal_check.is_some();
         self.on_subject(access, processing, subject, only, ask, |tx, key, allowed| {
             let shared = allowed.categories;
             if let Some(record) = only {
-                self.check_belongs(tx, processing, &RecordRef { subject: subject.clone(), record: record.clone() })?;
+                kernel.check_belongs(tx, processing, &RecordRef { subject: subject.clone(), record: record.clone() })?;
             }
-            let views = self.open_fields(tx, key, subject, Some(processing), shared, only)?;
+            let views = kernel.open_fields(tx, key, subject, Some(processing), shared, only)?;
             tx.insert_disclosure(&DisclosureRow {
                 subject: subject.clone(),
-                processing: self.register.processing(processing).id.clone(),
+                processing: kernel.register.processing(processing).id.clone(),
                 recipient: recipient_name.clone(),
                 categories: shared.to_string(),
                 actor: access.actor.clone(),
@@ -585,13 +612,15 @@ impl Kernel {
     /// Erases the subject's records under `processing`, and only those; a
     /// subject left without records loses its key and index entries too.
     /// Refused, with the hold's reason, while any of them is under a hold.
-    pub fn erase(&self, access: &Access, processing: ProcessingId, subject: &SubjectId) -> Result<Erased, KernelError> {
+    /// The blobs go once the unit has committed.
+    pub fn erase(&mut self, access: &Access, processing: ProcessingId, subject: &SubjectId) -> Result<Erased, KernelError> {
+        let kernel = self.kernel;
         let ask = Ask::new(Action::Erase, "erase", subject.to_string()).unless_held();
-        let name = &self.register.processing(processing).id;
+        let name = &kernel.register.processing(processing).id;
         let erased = self.on_subject(access, processing, subject, None, ask, |tx, _, _| {
             let mut erased = Erased::default();
             let mut shredded = "";
-            for record in self.records_under(tx, subject, processing)? {
+            for record in kernel.records_under(tx, subject, processing)? {
                 let (one, note) = erase_one(tx, &RecordRef { subject: subject.clone(), record })?;
                 erased.records += one.records;
                 erased.fields += one.fields;
@@ -601,88 +630,40 @@ impl Kernel {
             let reason = format!("erased {} records of {name}, {} fields, {} blobs{shredded}", erased.records, erased.fields, erased.blobs.len());
             Ok((erased, Some(reason)))
         })?;
-        self.delete_blobs(&erased);
-        Ok(erased)
-    }
-
-    /// Seals a text value into its record; a BSN also goes into the blind
-    /// index, unless it is someone else's.
-    fn put_text(&self, tx: &mut dyn Tx, key: &SubjectKey, record: &RecordRef, category: Category, text: &str) -> Result<(), KernelError> {
-        let context = [record.subject.as_str().as_bytes(), record.record.as_str().as_bytes(), category.name().as_bytes()];
-        tx.put_field(&record.record, category.name(), &key.seal(&context, text.as_bytes())?, None)?;
-        if category == Category::Bsn {
-            let digest = self.keys.blind_index("bsn", text);
-            match tx.find_blind_index("bsn", &digest)? {
-                Some(holder) if holder == record.subject => {}
-                Some(_) => return Err(KernelError::DuplicateBsn),
-                None => tx.set_blind_index("bsn", &digest, &record.subject)?,
-            }
-        }
-        Ok(())
-    }
-
-    /// [`Kernel::put_text`] for a filing or an ordinary change: a BSN may
-    /// join a file that has none, never replace the one it has (that is a
-    /// rectification, [`Kernel::rights_rectify`]).
-    fn put_new_text(&self, tx: &mut dyn Tx, key: &SubjectKey, record: &RecordRef, category: Category, text: &str) -> Result<(), KernelError> {
-        if category == Category::Bsn {
-            let digest = self.keys.blind_index("bsn", text);
-            if tx.find_blind_index("bsn", &digest)?.is_none() && tx.has_blind_index("bsn", &record.subject)? {
-                return Err(KernelError::OtherBsn);
-            }
-        }
-        self.put_text(tx, key, record, category, text)
+        Ok(self.erased(erased))
     }
 
     /// Erases one record (a withdrawn message, a cancelled subscription).
     /// A subject left without records loses its key and index entries too,
     /// so nothing of them stays readable anywhere.
-    pub fn erase_record(&self, access: &Access, processing: ProcessingId, record: &RecordRef, why: &str) -> Result<Erased, KernelError> {
+    pub fn erase_record(&mut self, access: &Access, processing: ProcessingId, record: &RecordRef, why: &str) -> Result<Erased, KernelError> {
         let ask = Ask::new(Action::Erase, "erase_record", record.record.to_string()).unless_held();
         let erased = self.on_record(access, processing, record, ask, |tx, _, _| {
             let (erased, shredded) = erase_one(tx, record)?;
             let reason = format!("{why}: erased {} fields, {} blobs{shredded}", erased.fields, erased.blobs.len());
             Ok((erased, Some(reason)))
         })?;
-        self.delete_blobs(&erased);
-        Ok(erased)
-    }
-
-    /// Removes erased blobs from disk once the erasure has committed.
-    fn delete_blobs(&self, erased: &Erased) {
-        for blob in &erased.blobs {
-            // Committed: no row names the blob any more, and it is
-            // ciphertext; a failure here is reported, the erasure stands.
-            if let Err(e) = self.blobs.delete(blob) {
-                tracing::warn!(error = %e, "could not remove an erased blob");
-            }
-        }
+        Ok(self.erased(erased))
     }
 
     /// Whether the role holds `action` under `processing` at all, before a
     /// work queue gathers from many files; a refusal is audited like any.
     /// Returns whose data the grant reaches.
-    pub fn check(&self, access: &Access, processing: ProcessingId, action: Action) -> Result<grondslag_register::ScopeSet, KernelError> {
-        let grant = self.register.processing(processing).grant(access.role, action);
-        let result = self.transact(|tx| {
-            if grant.is_granted() {
-                return Ok(Verdict::Allowed(grant.scopes));
-            }
-            let denial = Denial::RoleNotAllowed { role: access.role, action };
-            self.audit(
-                tx,
-                access,
-                Event::denied(processing, action.name(), self.register.processing(processing).id.clone(), None, CategorySet::EMPTY, denial),
-            )?;
-            Ok(Verdict::Denied(denial))
-        });
-        self.finish(processing, result)
+    pub fn check(&mut self, access: &Access, processing: ProcessingId, action: Action) -> Result<grondslag_register::ScopeSet, KernelError> {
+        let kernel = self.kernel;
+        let grant = kernel.register.processing(processing).grant(access.role, action);
+        if grant.is_granted() {
+            return Ok(grant.scopes);
+        }
+        let denial = Denial::RoleNotAllowed { role: access.role, action };
+        let event = Event::denied(processing, action.name(), kernel.register.processing(processing).id.clone(), None, CategorySet::EMPTY, denial);
+        self.refuse(access, event, kernel.denied(processing, denial))
     }
 
     /// Decides `action` on one record before an operation looks at the
     /// record's state, so that a refusal is the register's and not an
     /// "invalid step" that would hide it. Audited like any decision.
-    pub fn check_record(&self, access: &Access, processing: ProcessingId, record: &RecordRef, action: Action) -> Result<Allowed, KernelError> {
+    pub fn check_record(&mut self, access: &Access, processing: ProcessingId, record: &RecordRef, action: Action) -> Result<Allowed, KernelError> {
         let ask = Ask::new(action, "check", format!("{}:{action}", record.record));
         self.on_record(access, processing, record, ask, |_, _, allowed| Ok((allowed, None)))
     }
@@ -690,7 +671,7 @@ impl Kernel {
     /// Gives a record its reference (a case number): the next number of
     /// `series`, written by `format`. Numbers only go up, so none is reused.
     pub fn assign_reference(
-        &self,
+        &mut self,
         access: &Access,
         processing: ProcessingId,
         record: &RecordRef,
@@ -716,7 +697,7 @@ impl Kernel {
     /// audience, whose category the processing must hold.
     #[allow(clippy::too_many_arguments)]
     pub fn record_event(
-        &self,
+        &mut self,
         access: &Access,
         processing: ProcessingId,
         record: &RecordRef,
@@ -725,6 +706,7 @@ impl Kernel {
         status: Option<&str>,
         detail: Option<Detail<'_>>,
     ) -> Result<(), KernelError> {
+        let kernel = self.kernel;
         let categories = match detail.map(|d| d.audience) {
             Some(Audience::Readers(category)) => CategorySet::EMPTY.with(category),
             _ => CategorySet::EMPTY,
@@ -741,43 +723,26 @@ impl Kernel {
                 audience: detail.map(|d| d.audience.name().to_string()),
             };
             tx.add_event(&record.record, &row, status)?;
-            self.refresh_due(tx, processing, record)?;
+            kernel.refresh_due(tx, processing, record)?;
             Ok(((), None))
         })
     }
 
     /// The record's events that this reader may see, oldest first, details opened.
-    pub fn events(&self, access: &Access, processing: ProcessingId, record: &RecordRef) -> Result<Vec<RecordEvent>, KernelError> {
-        let ask = Ask::new(Action::Read, "read_events", record.record.to_string()).categories(self.register.processing(processing).categories);
+    pub fn events(&mut self, access: &Access, processing: ProcessingId, record: &RecordRef) -> Result<Vec<RecordEvent>, KernelError> {
+        let kernel = self.kernel;
+        let ask = Ask::new(Action::Read, "read_events", record.record.to_string()).categories(kernel.register.processing(processing).categories);
         self.on_record(access, processing, record, ask, |tx, key, allowed| {
             let reader = Allowed { scopes: access.reach_of(allowed), ..allowed };
-            let events = self.open_events(tx, key, record, Some(reader))?;
+            let events = kernel.open_events(tx, key, record, Some(reader))?;
             Ok((events, None))
         })
     }
 
-    /// A record's events as `reader` may see them (all of them, details
-    /// opened, for the kernel's own use when `None`).
-    fn open_events(&self, tx: &mut dyn Tx, key: &SubjectKey, record: &RecordRef, reader: Option<Allowed>) -> Result<Vec<RecordEvent>, KernelError> {
-        let mut events = Vec::new();
-        for row in tx.events(&record.record)? {
-            let (event_shown, detail_shown) = reader.map_or((true, true), |reader| Audience::admits(row.audience.as_deref(), reader));
-            if !event_shown {
-                continue;
-            }
-            let detail = match &row.detail {
-                Some(sealed) if detail_shown => Some(text(key.open(&event_context(record, &row.event), sealed)?.to_vec())?),
-                _ => None,
-            };
-            events.push(RecordEvent { event: row.event, at: row.at, actor: row.actor, detail });
-        }
-        Ok(events)
-    }
-
     /// Makes the record findable by a keyed digest of `value` (an object's
     /// address, say), without storing the value.
-    pub fn index_record(&self, access: &Access, processing: ProcessingId, record: &RecordRef, kind: &str, value: &str) -> Result<(), KernelError> {
-        let digest = self.keys.blind_index(kind, value);
+    pub fn index_record(&mut self, access: &Access, processing: ProcessingId, record: &RecordRef, kind: &str, value: &str) -> Result<(), KernelError> {
+        let digest = self.kernel.keys.blind_index(kind, value);
         let ask = Ask::new(Action::File, "index", format!("{}:{kind}", record.record));
         self.on_record(access, processing, record, ask, |tx, _, _| {
             tx.add_record_index(kind, &digest, &record.record)?;
@@ -787,9 +752,10 @@ impl Kernel {
 
     /// The records of `processing` indexed under `value` that the reader's
     /// grant reaches; a lookup is a read, audited per subject found.
-    pub fn find_records(&self, access: &Access, processing: ProcessingId, kind: &str, value: &str) -> Result<Vec<RecordSummary>, KernelError> {
-        let digest = self.keys.blind_index(kind, value);
-        let name = &self.register.processing(processing).id;
+    pub fn find_records(&mut self, access: &Access, processing: ProcessingId, kind: &str, value: &str) -> Result<Vec<RecordSummary>, KernelError> {
+        let kernel = self.kernel;
+        let digest = kernel.keys.blind_index(kind, value);
+        let name = &kernel.register.processing(processing).id;
         self.summaries(access, processing, &format!("lookup:{kind}"), |tx, _| {
             let rows = tx.find_record_index(kind, &digest)?.into_iter().filter(|r| &r.processing == name).collect();
             Ok((rows, false))
@@ -800,8 +766,15 @@ impl Kernel {
     /// reaches (everyone's, their own, their principals', the cases
     /// assigned to them), optionally of one status, most recently changed
     /// first. Each subject listed gets an audit entry.
-    pub fn list(&self, access: &Access, processing: ProcessingId, status: Option<&str>, offset: u64, limit: u64) -> Result<Vec<RecordSummary>, KernelError> {
-        let name = &self.register.processing(processing).id;
+    pub fn list(
+        &mut self,
+        access: &Access,
+        processing: ProcessingId,
+        status: Option<&str>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<RecordSummary>, KernelError> {
+        let name = &self.kernel.register.processing(processing).id;
         self.summaries(access, processing, "list", |tx, allowed| {
             let scopes = access.reach_of(allowed);
             if scopes.contains(Scope::All) {
@@ -833,7 +806,7 @@ impl Kernel {
 
     /// Every record of `processing` (optionally of one status), fetched a
     /// page at a time.
-    pub fn list_all(&self, access: &Access, processing: ProcessingId, status: Option<&str>) -> Result<Vec<RecordSummary>, KernelError> {
+    pub fn list_all(&mut self, access: &Access, processing: ProcessingId, status: Option<&str>) -> Result<Vec<RecordSummary>, KernelError> {
         const PAGE: u64 = 500;
         let mut all = Vec::new();
         loop {
@@ -848,147 +821,252 @@ impl Kernel {
 
     /// The record a reference (case number) names, if the role may read the
     /// case numbers of its processing.
-    pub fn find_reference(&self, access: &Access, reference: &str) -> Result<Option<(ProcessingId, RecordSummary)>, KernelError> {
-        let mut found = None;
-        self.transact(|tx| {
-            found = tx.find_reference(reference)?;
-            Ok(Verdict::Allowed(()))
-        })?;
-        let Some(row) = found else { return Ok(None) };
-        let processing = self.processing(&row.processing)?;
+    pub fn find_reference(&mut self, access: &Access, reference: &str) -> Result<Option<(ProcessingId, RecordSummary)>, KernelError> {
+        let Some(row) = self.tx.find_reference(reference)? else { return Ok(None) };
+        let processing = self.kernel.processing(&row.processing)?;
         let record = RecordRef { subject: row.subject.clone(), record: row.record.clone() };
         let ask = Ask::new(Action::Read, "lookup:reference", row.record.to_string()).categories(CategorySet::EMPTY.with(Category::CaseNumber));
         // The number names the case; whether the reader's grant reaches it
         // is decided on the record, like any read of it.
-        self.on_record(access, processing, &record, ask, |_, _, _| Ok((RecordSummary::from_row(row.clone(), true), None)))
-            .map(|summary| Some((processing, summary)))
+        self.on_record(access, processing, &record, ask, |_, _, _| Ok((RecordSummary::from_row(row, true), None))).map(|summary| Some((processing, summary)))
     }
 
     /// Finds a subject by BSN through the blind index. A lookup is a read of
     /// the BSN under `processing`, and audited as one.
-    pub fn find_by_bsn(&self, access: &Access, processing: ProcessingId, bsn: &str) -> Result<Option<SubjectId>, KernelError> {
+    pub fn find_by_bsn(&mut self, access: &Access, processing: ProcessingId, bsn: &str) -> Result<Option<SubjectId>, KernelError> {
         self.lookup_bsn(access, processing, Action::Read, bsn)
     }
 
     /// Finds the file to file something new into: decided as a filing, so
     /// that someone who may file for a person without reading their file
     /// (an employee passing on a rights request) learns only its pseudonym.
-    pub fn find_to_file(&self, access: &Access, processing: ProcessingId, bsn: &str) -> Result<Option<SubjectId>, KernelError> {
+    pub fn find_to_file(&mut self, access: &Access, processing: ProcessingId, bsn: &str) -> Result<Option<SubjectId>, KernelError> {
         self.lookup_bsn(access, processing, Action::File, bsn)
     }
 
-    fn lookup_bsn(&self, access: &Access, processing: ProcessingId, action: Action, bsn: &str) -> Result<Option<SubjectId>, KernelError> {
+    fn lookup_bsn(&mut self, access: &Access, processing: ProcessingId, action: Action, bsn: &str) -> Result<Option<SubjectId>, KernelError> {
+        let kernel = self.kernel;
         let bsn = grondslag_values::Bsn::parse(bsn).map_err(|source| KernelError::Invalid { category: Category::Bsn, source })?;
         let categories = CategorySet::EMPTY.with(Category::Bsn);
-        let digest = self.keys.blind_index("bsn", bsn.as_str());
-        let result = self.transact(|tx| {
-            let question = self.question(access.role, action, processing, categories, false);
-            let found = tx.find_blind_index("bsn", &digest)?;
-            // A reader whose grant reaches only some people learns of a
-            // BSN only that it is theirs (or their principal's).
-            let decided = match decide(&self.register, question) {
-                Ok(allowed) if access.reach_of(allowed).contains(Scope::All) => Ok(allowed),
-                Ok(allowed) => match &found {
-                    Some(subject) => self.reach(tx, access, allowed, Some(subject), None)?.map(|()| allowed),
-                    None => Ok(allowed),
-                },
-                Err(denial) => Err(denial),
-            };
-            if let Err(denial) = decided {
-                self.audit(tx, access, Event::denied(processing, "lookup", "bsn".to_string(), None, categories, denial))?;
-                return Ok(Verdict::Denied(denial));
+        let digest = kernel.keys.blind_index("bsn", bsn.as_str());
+        let question = kernel.question(access.role, action, processing, categories, false);
+        let found = self.tx.find_blind_index("bsn", &digest)?;
+        // A reader whose grant reaches only some people learns of a
+        // BSN only that it is theirs (or their principal's).
+        let decided = match decide(&kernel.register, question) {
+            Ok(allowed) if access.reach_of(allowed).contains(Scope::All) => Ok(allowed),
+            Ok(allowed) => match &found {
+                Some(subject) => kernel.reach(self.tx, access, allowed, Some(subject), None)?.map(|()| allowed),
+                None => Ok(allowed),
+            },
+            Err(denial) => Err(denial),
+        };
+        if let Err(denial) = decided {
+            return self.refuse(access, Event::denied(processing, "lookup", "bsn".to_string(), None, categories, denial), kernel.denied(processing, denial));
+        }
+        let mut event = Event::allowed(processing, "lookup", "bsn".to_string(), found.as_ref(), categories);
+        event.reason = if found.is_some() { "found" } else { "not found" }.to_string();
+        kernel.audit(self.tx, access, event)?;
+        Ok(found)
+    }
+
+    /// Puts a relation between `actor` (a person's own file; none for the
+    /// organisation's `staff`) and the record or its subject, as `scope`
+    /// reads it — or takes it away when `present` is false. A step of
+    /// `action` under `processing`, decided and audited like any other:
+    /// assigning an expert is a case handler's `advance`, an authorisation
+    /// is `file`d by the person who gives it or by staff.
+    #[allow(clippy::too_many_arguments)]
+    pub fn relate(
+        &mut self,
+        access: &Access,
+        processing: ProcessingId,
+        action: Action,
+        record: &RecordRef,
+        scope: Scope,
+        actor: Option<&SubjectId>,
+        present: bool,
+    ) -> Result<(), KernelError> {
+        let object = if scope.of_record() { record.record.as_str() } else { record.subject.as_str() };
+        let actor_key = match (scope, actor) {
+            (Scope::Staff, _) => ORGANISATION,
+            (_, Some(actor)) => actor.as_str(),
+            (_, None) => return Err(KernelError::NoRelation(scope)),
+        };
+        if matches!(scope, Scope::Own | Scope::All) {
+            return Err(KernelError::NoRelation(scope));
+        }
+        let name = format!("{}:{}", if present { "relate" } else { "unrelate" }, scope.name());
+        let ask = Ask::new(action, &name, format!("{object}:{actor_key}"));
+        self.on_record(access, processing, record, ask, |tx, _, _| {
+            if present {
+                tx.relate(object, scope.name(), actor_key)?;
+            } else {
+                tx.unrelate(object, scope.name(), actor_key)?;
             }
-            let mut event = Event::allowed(processing, "lookup", "bsn".to_string(), found.as_ref(), categories);
-            event.reason = if found.is_some() { "found" } else { "not found" }.to_string();
-            self.audit(tx, access, event)?;
-            Ok(Verdict::Allowed(found))
-        });
-        self.finish(processing, result)
-    }
-
-    /// Signs a checkpoint over the whole log now (on shutdown, and before a
-    /// verification that should cover the latest entries).
-    pub fn seal(&self) -> Result<u64, KernelError> {
-        let mut size = 0;
-        self.transact(|tx| {
-            size = tx.audit_head()?.map_or(0, |(seq, _)| seq);
-            self.checkpoint(tx, size)?;
-            Ok(Verdict::Allowed(()))
-        })?;
-        Ok(size)
-    }
-
-    /// Checks the whole audit log: chain, hashes and signed checkpoints.
-    pub fn verify_audit(&self, mut progress: impl FnMut(u64)) -> Result<Verification, KernelError> {
-        verify_store(self.store.as_ref(), &self.signer, &mut progress)
-    }
-
-    /// Reads one record of the subject, with only the categories this role
-    /// may read under `processing`.
-    pub fn read_record(&self, access: &Access, processing: ProcessingId, record: &RecordRef, wanted: CategorySet) -> Result<Option<RecordView>, KernelError> {
-        let ask = Ask::new(Action::Read, "read", record.record.to_string()).categories(wanted);
-        self.on_record(access, processing, record, ask, |tx, key, allowed| {
-            Ok((self.open_fields(tx, key, &record.subject, Some(processing), allowed.categories, Some(&record.record))?.pop(), None))
+            Ok(((), None))
         })
     }
 
-    /// One operation on one subject, in one transaction: load the subject's
-    /// key and restriction, decide, check that the grant's scope reaches the
-    /// subject (or `record`), and either audit the denial or run `act` with
-    /// what is allowed and audit what it did (`act` may give the entry's
-    /// reason).
-    fn on_subject<T>(
-        &self,
+    /// One call on one subject: load the subject's key and restriction,
+    /// decide, check that the grant's scope reaches the subject (or
+    /// `record`), and either refuse (audited) or run `act` with what is
+    /// allowed and audit what it did (`act` may give the entry's reason).
+    pub(crate) fn on_subject<T>(
+        &mut self,
         access: &Access,
         processing: ProcessingId,
         subject: &SubjectId,
         record: Option<&RecordId>,
         ask: Ask<'_>,
-        mut act: impl FnMut(&mut dyn Tx, &SubjectKey, Allowed) -> Result<(T, Option<String>), KernelError>,
+        act: impl FnOnce(&mut dyn Tx, &SubjectKey, Allowed) -> Result<(T, Option<String>), KernelError>,
     ) -> Result<T, KernelError> {
-        let result = self.transact(|tx| {
-            let (key, restricted) = self.subject_key(tx, subject)?;
-            let question = Question {
-                role: access.role,
-                action: ask.action,
-                processing,
-                categories: ask.categories,
-                restricted,
-                recipient: ask.recipient,
-                legal_check_recorded: ask.legal_check,
-            };
-            let decided = match decide(&self.register, question) {
-                Ok(allowed) => self.reach(tx, access, allowed, Some(subject), record)?.map(|()| allowed),
-                Err(denial) => Err(denial),
-            };
-            let decided = match (decided, record) {
-                (Ok(_), Some(record)) if ask.first_status && tx.record(record)?.is_some_and(|row| row.status.is_some()) => {
-                    Err(Denial::RoleNotAllowed { role: access.role, action: Action::Advance })
-                }
-                (decided, _) => decided,
-            };
-            let allowed = match decided {
-                Ok(allowed) => allowed,
-                Err(denial) => {
-                    self.audit(tx, access, Event::denied(processing, ask.name, ask.object.clone(), Some(subject), ask.categories, denial))?;
-                    return Ok(Verdict::Denied(denial));
-                }
-            };
-            if ask.unless_held
-                && let Some(reason) = self.hold_reason(tx, &key, processing, subject, record)?
-            {
-                self.audit(tx, access, Event::denied(processing, ask.name, ask.object.clone(), Some(subject), ask.categories, Denial::Held))?;
-                return Ok(Verdict::Held(reason));
+        let kernel = self.kernel;
+        let (key, restricted) = kernel.subject_key(self.tx, subject)?;
+        let question = Question {
+            role: access.role,
+            action: ask.action,
+            processing,
+            categories: ask.categories,
+            restricted,
+            recipient: ask.recipient,
+            legal_check_recorded: ask.legal_check,
+        };
+        let decided = match decide(&kernel.register, question) {
+            Ok(allowed) => kernel.reach(self.tx, access, allowed, Some(subject), record)?.map(|()| allowed),
+            Err(denial) => Err(denial),
+        };
+        let decided = match (decided, record) {
+            (Ok(_), Some(record)) if ask.first_status && self.tx.record(record)?.is_some_and(|row| row.status.is_some()) => {
+                Err(Denial::RoleNotAllowed { role: access.role, action: Action::Advance })
             }
-            let (value, reason) = act(tx, &key, allowed)?;
-            let mut event = Event::allowed(processing, ask.name, ask.object.clone(), Some(subject), allowed.categories);
-            if let Some(reason) = reason {
-                event.reason = reason;
+            (decided, _) => decided,
+        };
+        let allowed = match decided {
+            Ok(allowed) => allowed,
+            Err(denial) => {
+                let event = Event::denied(processing, ask.name, ask.object.clone(), Some(subject), ask.categories, denial);
+                return self.refuse(access, event, kernel.denied(processing, denial));
             }
-            self.audit(tx, access, event)?;
-            Ok(Verdict::Allowed(value))
-        });
-        self.finish(processing, result)
+        };
+        if ask.unless_held
+            && let Some(reason) = kernel.hold_reason(self.tx, &key, processing, subject, record)?
+        {
+            let event = Event::denied(processing, ask.name, ask.object.clone(), Some(subject), ask.categories, Denial::Held);
+            return self.refuse(access, event, KernelError::Held { processing: kernel.register.processing(processing).id.clone(), reason });
+        }
+        let (value, reason) = act(self.tx, &key, allowed)?;
+        let mut event = Event::allowed(processing, ask.name, ask.object.clone(), Some(subject), allowed.categories);
+        if let Some(reason) = reason {
+            event.reason = reason;
+        }
+        kernel.audit(self.tx, access, event)?;
+        Ok(value)
+    }
+
+    /// [`Unit::on_subject`] for one record, which must belong to the
+    /// subject and the processing.
+    pub(crate) fn on_record<T>(
+        &mut self,
+        access: &Access,
+        processing: ProcessingId,
+        record: &RecordRef,
+        ask: Ask<'_>,
+        act: impl FnOnce(&mut dyn Tx, &SubjectKey, Allowed) -> Result<(T, Option<String>), KernelError>,
+    ) -> Result<T, KernelError> {
+        let kernel = self.kernel;
+        self.on_subject(access, processing, &record.subject, Some(&record.record), ask, |tx, key, allowed| {
+            kernel.check_belongs(tx, processing, record)?;
+            act(tx, key, allowed)
+        })
+    }
+
+    /// Summaries of the records `fetch` finds under `processing`, for a role
+    /// that may read there: only those its grant reaches (`fetch` says
+    /// whether it fetched only those; otherwise each row is checked), and
+    /// restricted subjects only for the rights process. One audit entry per
+    /// subject, as child spans of one operation.
+    fn summaries(
+        &mut self,
+        access: &Access,
+        processing: ProcessingId,
+        action: &str,
+        fetch: impl FnOnce(&mut dyn Tx, Allowed) -> Result<(Vec<RecordRow>, bool), KernelError>,
+    ) -> Result<Vec<RecordSummary>, KernelError> {
+        let kernel = self.kernel;
+        let p = kernel.register.processing(processing);
+        let operation = Access { parent_span: Some(SpanId::random()), ..access.clone() };
+        let question = kernel.question(access.role, Action::Read, processing, p.categories, false);
+        let allowed = match decide(&kernel.register, question) {
+            Ok(allowed) => allowed,
+            Err(denial) => {
+                let event = Event::denied(processing, action, p.id.clone(), None, CategorySet::EMPTY, denial);
+                return self.refuse(&operation, event, kernel.denied(processing, denial));
+            }
+        };
+        let shown = allowed.categories.intersection(CategorySet::EMPTY.with(Category::CaseNumber));
+        let (rows, reached) = fetch(self.tx, allowed)?;
+        let mut summaries = Vec::new();
+        for row in rows {
+            if !reached && kernel.reach(self.tx, access, allowed, Some(&row.subject), Some(&row.record))?.is_err() {
+                continue;
+            }
+            if !p.rights_process && self.tx.subject(&row.subject)?.is_some_and(|s| s.restricted) {
+                continue;
+            }
+            kernel.audit(self.tx, &operation, Event::allowed(processing, action, row.record.to_string(), Some(&row.subject), shown))?;
+            summaries.push(RecordSummary::from_row(row, !shown.is_empty()));
+        }
+        Ok(summaries)
+    }
+}
+
+impl Kernel {
+    /// Seals a text value into its record; a BSN also goes into the blind
+    /// index, unless it is someone else's.
+    fn put_text(&self, tx: &mut dyn Tx, key: &SubjectKey, record: &RecordRef, category: Category, text: &str) -> Result<(), KernelError> {
+        let context = [record.subject.as_str().as_bytes(), record.record.as_str().as_bytes(), category.name().as_bytes()];
+        tx.put_field(&record.record, category.name(), &key.seal(&context, text.as_bytes())?, None)?;
+        if category == Category::Bsn {
+            let digest = self.keys.blind_index("bsn", text);
+            match tx.find_blind_index("bsn", &digest)? {
+                Some(holder) if holder == record.subject => {}
+                Some(_) => return Err(KernelError::DuplicateBsn),
+                None => tx.set_blind_index("bsn", &digest, &record.subject)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Kernel::put_text`] for a filing or an ordinary change: a BSN may
+    /// join a file that has none, never replace the one it has (that is a
+    /// rectification, [`Kernel::rights_rectify`]).
+    fn put_new_text(&self, tx: &mut dyn Tx, key: &SubjectKey, record: &RecordRef, category: Category, text: &str) -> Result<(), KernelError> {
+        if category == Category::Bsn {
+            let digest = self.keys.blind_index("bsn", text);
+            if tx.find_blind_index("bsn", &digest)?.is_none() && tx.has_blind_index("bsn", &record.subject)? {
+                return Err(KernelError::OtherBsn);
+            }
+        }
+        self.put_text(tx, key, record, category, text)
+    }
+
+    /// A record's events as `reader` may see them (all of them, details
+    /// opened, for the kernel's own use when `None`).
+    fn open_events(&self, tx: &mut dyn Tx, key: &SubjectKey, record: &RecordRef, reader: Option<Allowed>) -> Result<Vec<RecordEvent>, KernelError> {
+        let mut events = Vec::new();
+        for row in tx.events(&record.record)? {
+            let (event_shown, detail_shown) = reader.map_or((true, true), |reader| Audience::admits(row.audience.as_deref(), reader));
+            if !event_shown {
+                continue;
+            }
+            let detail = match &row.detail {
+                Some(sealed) if detail_shown => Some(text(key.open(&event_context(record, &row.event), sealed)?.to_vec())?),
+                _ => None,
+            };
+            events.push(RecordEvent { event: row.event, at: row.at, actor: row.actor, detail });
+        }
+        Ok(events)
     }
 
     /// Whether the grant's scopes reach `subject` (or `record`, for scopes
@@ -1043,106 +1121,11 @@ impl Kernel {
         Ok(None)
     }
 
-    /// [`Kernel::on_subject`] for one record, which must belong to the
-    /// subject and the processing.
-    fn on_record<T>(
-        &self,
-        access: &Access,
-        processing: ProcessingId,
-        record: &RecordRef,
-        ask: Ask<'_>,
-        mut act: impl FnMut(&mut dyn Tx, &SubjectKey, Allowed) -> Result<(T, Option<String>), KernelError>,
-    ) -> Result<T, KernelError> {
-        self.on_subject(access, processing, &record.subject, Some(&record.record), ask, |tx, key, allowed| {
-            self.check_belongs(tx, processing, record)?;
-            act(tx, key, allowed)
-        })
-    }
-
     /// The record must exist and belong to its subject and to `processing`.
     fn check_belongs(&self, tx: &mut dyn Tx, processing: ProcessingId, record: &RecordRef) -> Result<(), KernelError> {
         let processing_name = &self.register.processing(processing).id;
         let belongs = tx.record(&record.record)?.is_some_and(|row| row.subject == record.subject && &row.processing == processing_name);
         if belongs { Ok(()) } else { Err(KernelError::RecordMismatch { record: record.record.clone() }) }
-    }
-
-    /// Summaries of the records `fetch` finds under `processing`, for a role
-    /// that may read there: only those its grant reaches (`fetch` says
-    /// whether it fetched only those; otherwise each row is checked), and
-    /// restricted subjects only for the rights process. One audit entry per
-    /// subject, as child spans of one operation.
-    fn summaries(
-        &self,
-        access: &Access,
-        processing: ProcessingId,
-        action: &str,
-        mut fetch: impl FnMut(&mut dyn Tx, Allowed) -> Result<(Vec<RecordRow>, bool), KernelError>,
-    ) -> Result<Vec<RecordSummary>, KernelError> {
-        let p = self.register.processing(processing);
-        let operation = Access { parent_span: Some(SpanId::random()), ..access.clone() };
-        let result = self.transact(|tx| {
-            let question = self.question(access.role, Action::Read, processing, p.categories, false);
-            let allowed = match decide(&self.register, question) {
-                Ok(allowed) => allowed,
-                Err(denial) => {
-                    self.audit(tx, &operation, Event::denied(processing, action, p.id.clone(), None, CategorySet::EMPTY, denial))?;
-                    return Ok(Verdict::Denied(denial));
-                }
-            };
-            let shown = allowed.categories.intersection(CategorySet::EMPTY.with(Category::CaseNumber));
-            let (rows, reached) = fetch(tx, allowed)?;
-            let mut summaries = Vec::new();
-            for row in rows {
-                if !reached && self.reach(tx, access, allowed, Some(&row.subject), Some(&row.record))?.is_err() {
-                    continue;
-                }
-                if !p.rights_process && tx.subject(&row.subject)?.is_some_and(|s| s.restricted) {
-                    continue;
-                }
-                self.audit(tx, &operation, Event::allowed(processing, action, row.record.to_string(), Some(&row.subject), shown))?;
-                summaries.push(RecordSummary::from_row(row, !shown.is_empty()));
-            }
-            Ok(Verdict::Allowed(summaries))
-        });
-        self.finish(processing, result)
-    }
-
-    /// Puts a relation between `actor` (a person's own file; none for the
-    /// organisation's `staff`) and the record or its subject, as `scope`
-    /// reads it — or takes it away when `present` is false. A step of
-    /// `action` under `processing`, decided and audited like any other:
-    /// assigning an expert is a case handler's `advance`, an authorisation
-    /// is `file`d by the person who gives it or by staff.
-    #[allow(clippy::too_many_arguments)]
-    pub fn relate(
-        &self,
-        access: &Access,
-        processing: ProcessingId,
-        action: Action,
-        record: &RecordRef,
-        scope: Scope,
-        actor: Option<&SubjectId>,
-        present: bool,
-    ) -> Result<(), KernelError> {
-        let object = if scope.of_record() { record.record.as_str() } else { record.subject.as_str() };
-        let actor_key = match (scope, actor) {
-            (Scope::Staff, _) => ORGANISATION,
-            (_, Some(actor)) => actor.as_str(),
-            (_, None) => return Err(KernelError::NoRelation(scope)),
-        };
-        if matches!(scope, Scope::Own | Scope::All) {
-            return Err(KernelError::NoRelation(scope));
-        }
-        let name = format!("{}:{}", if present { "relate" } else { "unrelate" }, scope.name());
-        let ask = Ask::new(action, &name, format!("{object}:{actor_key}"));
-        self.on_record(access, processing, record, ask, |tx, _, _| {
-            if present {
-                tx.relate(object, scope.name(), actor_key)?;
-            } else {
-                tx.unrelate(object, scope.name(), actor_key)?;
-            }
-            Ok(((), None))
-        })
     }
 
     fn question(&self, role: Role, action: Action, processing: ProcessingId, categories: CategorySet, restricted: bool) -> Question {
@@ -1194,8 +1177,14 @@ impl Kernel {
     }
 
     fn audit(&self, tx: &mut dyn Tx, access: &Access, event: Event<'_>) -> Result<(), KernelError> {
+        let subject = event.subject;
+        Ok(self.append(tx, &self.entry(access, event), subject)?)
+    }
+
+    /// The audit entry of a decision, before it has a place in the log.
+    fn entry(&self, access: &Access, event: Event<'_>) -> Entry {
         let processing = self.register.processing(event.processing);
-        let entry = Entry {
+        Entry {
             timestamp: access.now,
             trace_id: access.trace,
             span_id: SpanId::random(),
@@ -1213,16 +1202,26 @@ impl Kernel {
             status_code: if event.outcome == Outcome::Allowed { "OK" } else { "ERROR" }.to_string(),
             reason: event.reason,
             origin: access.origin.clone(),
-        };
-        let row = Row::next(tx.audit_head()?, &entry);
-        tx.append_audit(&row, event.subject)?;
+        }
+    }
+
+    /// Appends `entry` to the log after the head the store holds now, and
+    /// seals a checkpoint every `checkpoint_every` entries.
+    fn append(&self, tx: &mut dyn Tx, entry: &Entry, subject: Option<&SubjectId>) -> Result<(), StoreError> {
+        let row = Row::next(tx.audit_head()?, entry);
+        tx.append_audit(&row, subject)?;
         if row.seq.is_multiple_of(self.checkpoint_every) {
             self.checkpoint(tx, row.seq)?;
         }
         Ok(())
     }
 
-    fn checkpoint(&self, tx: &mut dyn Tx, size: u64) -> Result<(), KernelError> {
+    /// The error of a refusal under `processing`.
+    fn denied(&self, processing: ProcessingId, denial: Denial) -> KernelError {
+        KernelError::Denied { processing: self.register.processing(processing).id.clone(), denial }
+    }
+
+    fn checkpoint(&self, tx: &mut dyn Tx, size: u64) -> Result<(), StoreError> {
         let (from, mut frontier) = match tx.last_checkpoint()? {
             Some((last, _)) if last >= size => return Ok(()),
             Some((last, bytes)) => (last, Frontier::from_bytes(&bytes).ok_or(StoreError::Corrupt("audit_checkpoints.frontier"))?),
@@ -1236,38 +1235,6 @@ impl Kernel {
             tx.insert_checkpoint(size, &note, &frontier.to_bytes())?;
         }
         Ok(())
-    }
-
-    /// Runs `work` in one transaction. A denial is committed (its audit entry
-    /// must stay); any error rolls everything back.
-    fn transact<T>(&self, mut work: impl FnMut(&mut dyn Tx) -> Result<Verdict<T>, KernelError>) -> Result<Verdict<T>, KernelError> {
-        let mut outcome: Option<Result<Verdict<T>, KernelError>> = None;
-        let stored = self.store.transaction(&mut |tx| match work(tx) {
-            Ok(verdict) => {
-                outcome = Some(Ok(verdict));
-                Ok(())
-            }
-            Err(KernelError::Store(e)) => Err(e),
-            Err(e) => {
-                outcome = Some(Err(e));
-                Err(StoreError::Aborted)
-            }
-        });
-        match (stored, outcome) {
-            (Ok(()), Some(result)) => result,
-            (Err(StoreError::Aborted), Some(Err(e))) => Err(e),
-            (Err(e), _) => Err(KernelError::Store(e)),
-            (Ok(()), None) => Err(KernelError::Store(StoreError::Aborted)),
-        }
-    }
-
-    fn finish<T>(&self, processing: ProcessingId, result: Result<Verdict<T>, KernelError>) -> Result<T, KernelError> {
-        let name = || self.register.processing(processing).id.clone();
-        match result? {
-            Verdict::Allowed(value) => Ok(value),
-            Verdict::Denied(denial) => Err(KernelError::Denied { processing: name(), denial }),
-            Verdict::Held(reason) => Err(KernelError::Held { processing: name(), reason }),
-        }
     }
 }
 
@@ -1289,6 +1256,14 @@ impl<'a> Event<'a> {
     fn denied(processing: ProcessingId, action: &'a str, object: String, subject: Option<&'a SubjectId>, categories: CategorySet, denial: Denial) -> Self {
         Event { processing, action, object, subject, categories, outcome: Outcome::Denied, reason: denial.code().to_string() }
     }
+}
+
+/// What a write stores: its categories, and each value validated,
+/// normalised and (a password) hashed — work done before a write's
+/// transaction where it can be, as hashing is slow by design.
+fn prepare(fields: &[(Category, Value)]) -> Result<(CategorySet, Vec<(Category, values::Prepared)>), KernelError> {
+    let prepared = fields.iter().map(|(category, value)| Ok((*category, values::prepare(*category, value)?))).collect::<Result<Vec<_>, KernelError>>()?;
+    Ok((categories_of(fields)?, prepared))
 }
 
 fn categories_of(fields: &[(Category, Value)]) -> Result<CategorySet, KernelError> {

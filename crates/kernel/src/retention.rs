@@ -3,9 +3,9 @@
 
 use grondslag_register::due::{Due, HOLD_PLACED, HOLD_RELEASED};
 use grondslag_register::{Action, CategorySet, ProcessingId, Role};
-use grondslag_store::{Erased, EventRow, Tx};
+use grondslag_store::{EventRow, Tx};
 
-use crate::{Access, Ask, Denial, Event, Kernel, KernelError, RETENTION_SETTING, RecordId, RecordRef, SubjectId, Verdict, erase_one, event_context};
+use crate::{Access, Ask, Denial, Event, Kernel, KernelError, RETENTION_SETTING, RecordRef, SubjectId, Unit, erase_one, event_context};
 
 /// Retention at a glance, without personal data.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,9 +42,9 @@ impl Kernel {
     /// last ran with, recomputes the due dates of its records: a changed
     /// register takes effect for data already held, not only for new data.
     pub(crate) fn apply_retention_changes(mut self) -> Result<Kernel, KernelError> {
-        let mut recomputed = Vec::new();
-        self.transact(|tx| {
-            recomputed.clear();
+        let recomputed = self.unit(|unit| {
+            let tx = &mut *unit.tx;
+            let mut recomputed = Vec::new();
             for id in self.register.processing_ids() {
                 let p = self.register.processing(id);
                 let rule = serde_json::to_vec(&p.retention).unwrap_or_default();
@@ -61,7 +61,7 @@ impl Kernel {
                 }
                 tx.set_setting(&setting, &rule)?;
             }
-            Ok(Verdict::Allowed(()))
+            Ok::<_, KernelError>(recomputed)
         })?;
         for processing in &recomputed {
             tracing::warn!(%processing, "the retention rule changed; due dates of the data held were recomputed");
@@ -76,68 +76,10 @@ impl Kernel {
         &self.recomputed
     }
 
-    /// Places a hold on a record (an incident investigation, an integrity
-    /// issue, a threat, legal proceedings): it is kept whatever its term says
-    /// until the hold is released. Who placed it is the audited actor; the
-    /// reason is sealed with the record; the review date is indexed, so
-    /// overdue reviews can be listed.
-    pub fn hold(&self, access: &Access, processing: ProcessingId, record: &RecordRef, reason: &str, review: jiff::Timestamp) -> Result<(), KernelError> {
-        let ask = Ask::new(Action::Write, "hold", record.record.to_string());
-        self.on_record(access, processing, record, ask, |tx, key, _| {
-            let detail = format!("{reason}; review {review}");
-            let row = EventRow {
-                event: HOLD_PLACED.to_string(),
-                at: access.now,
-                actor: access.actor.clone(),
-                detail: Some(key.seal(&event_context(record, HOLD_PLACED), detail.as_bytes())?),
-                audience: Some(crate::Audience::Staff.name().to_string()),
-            };
-            tx.add_event(&record.record, &row, None)?;
-            self.refresh_due(tx, processing, record)?;
-            tx.set_review(&record.record, Some(review))?;
-            Ok(((), Some(format!("hold placed, review {review}"))))
-        })
-    }
-
-    /// Places the same hold on every record the subject has under
-    /// `processing` (a hold on a person rather than one item).
-    pub fn hold_subject(
-        &self,
-        access: &Access,
-        processing: ProcessingId,
-        subject: &SubjectId,
-        reason: &str,
-        review: jiff::Timestamp,
-    ) -> Result<usize, KernelError> {
-        let mut records: Vec<RecordId> = Vec::new();
-        self.transact(|tx| {
-            records = self.records_under(tx, subject, processing)?;
-            Ok(Verdict::Allowed(()))
-        })?;
-        for record in &records {
-            self.hold(access, processing, &RecordRef { subject: subject.clone(), record: record.clone() }, reason, review)?;
-        }
-        Ok(records.len())
-    }
-
-    /// Releases a hold; a record past its term is then due at once.
-    pub fn release(&self, access: &Access, processing: ProcessingId, record: &RecordRef, outcome: &str) -> Result<(), KernelError> {
-        self.record_event(access, processing, record, Action::Write, HOLD_RELEASED, None, Some(crate::Detail::staff(outcome)))?;
-        self.transact(|tx| {
-            tx.set_review(&record.record, None)?;
-            Ok(Verdict::Allowed(()))
-        })?;
-        Ok(())
-    }
-
     /// Held records whose review date has passed: (processing, record, review).
     pub fn overdue_reviews(&self, now: jiff::Timestamp) -> Result<Vec<(String, RecordRef, jiff::Timestamp)>, KernelError> {
-        let mut overdue = Vec::new();
-        self.transact(|tx| {
-            overdue = tx.overdue_reviews(now)?.into_iter().map(|(record, subject, p, at)| (p, RecordRef { subject, record }, at)).collect();
-            Ok(Verdict::Allowed(()))
-        })?;
-        Ok(overdue)
+        let overdue = self.plain(|tx| tx.overdue_reviews(now))?;
+        Ok(overdue.into_iter().map(|(record, subject, p, at)| (p, RecordRef { subject, record }, at)).collect())
     }
 
     /// Recomputes when a record is due, from its events and its
@@ -184,14 +126,11 @@ impl Kernel {
         let mut certificates = Vec::new();
         let mut deleted = 0;
         for _ in 0..max_batches.unwrap_or(u64::MAX) {
-            let mut batch_certificates: Vec<Certificate> = Vec::new();
-            let mut blobs = Erased::default();
-            self.transact(|tx| {
-                batch_certificates.clear();
-                blobs = Erased::default();
-                for (record, subject, processing, due_at) in tx.take_due_records(now, batch.max(1), &known)? {
-                    let (erased, _) = erase_one(tx, &RecordRef { subject, record })?;
-                    blobs.blobs.extend(erased.blobs);
+            let batch_certificates = self.unit(|unit| {
+                let mut batch_certificates: Vec<Certificate> = Vec::new();
+                for (record, subject, processing, due_at) in unit.tx.take_due_records(now, batch.max(1), &known)? {
+                    let erased = erase_one(unit.tx, &RecordRef { subject, record })?.0;
+                    unit.erased(erased);
                     match batch_certificates.iter_mut().find(|c| c.processing == processing) {
                         Some(c) => {
                             c.records += 1;
@@ -205,11 +144,10 @@ impl Kernel {
                     let mut event = Event::allowed(id, "retention_sweep", format!("{} records", certificate.records), None, CategorySet::EMPTY);
                     event.reason =
                         format!("deletion certificate: {} record(s) due between {} and {}", certificate.records, certificate.due_from, certificate.due_until);
-                    self.audit(tx, access, event)?;
+                    self.audit(unit.tx, access, event)?;
                 }
-                Ok(Verdict::Allowed(()))
+                Ok::<_, KernelError>(batch_certificates)
             })?;
-            self.delete_blobs(&blobs);
             if batch_certificates.is_empty() {
                 break;
             }
@@ -222,25 +160,15 @@ impl Kernel {
 
     /// What a sweep at `now` would delete: (processing, due) per record.
     pub fn due_at(&self, now: jiff::Timestamp) -> Result<Vec<(String, jiff::Timestamp)>, KernelError> {
-        let mut due = Vec::new();
-        self.transact(|tx| {
-            due = tx.due_records(now, u64::MAX)?.into_iter().map(|(_, _, p, at)| (p, at)).collect();
-            Ok(Verdict::Allowed(()))
-        })?;
-        Ok(due)
+        let due = self.plain(|tx| tx.due_records(now, u64::MAX))?;
+        Ok(due.into_iter().map(|(_, _, p, at)| (p, at)).collect())
     }
 
     /// Per processing: records held, and (due date if any, held) of every
     /// record whose term has facts — what a privacy officer asks before an
     /// audit. No personal data.
     pub fn retention_report(&self) -> Result<Vec<RetentionLine>, KernelError> {
-        let mut counts = Vec::new();
-        let mut due = Vec::new();
-        self.transact(|tx| {
-            counts = tx.record_counts()?;
-            due = tx.due_summary()?;
-            Ok(Verdict::Allowed(()))
-        })?;
+        let (counts, due) = self.plain(|tx| Ok((tx.record_counts()?, tx.due_summary()?)))?;
         Ok(counts
             .into_iter()
             .map(|(processing, records)| {
@@ -251,5 +179,56 @@ impl Kernel {
                 RetentionLine { processing, records, dated, held, waiting: records.saturating_sub(dated + held), next_due }
             })
             .collect())
+    }
+}
+
+impl Unit<'_> {
+    /// Places a hold on a record (an incident investigation, an integrity
+    /// issue, a threat, legal proceedings): it is kept whatever its term says
+    /// until the hold is released. Who placed it is the audited actor; the
+    /// reason is sealed with the record; the review date is indexed, so
+    /// overdue reviews can be listed.
+    pub fn hold(&mut self, access: &Access, processing: ProcessingId, record: &RecordRef, reason: &str, review: jiff::Timestamp) -> Result<(), KernelError> {
+        let kernel = self.kernel;
+        let ask = Ask::new(Action::Write, "hold", record.record.to_string());
+        self.on_record(access, processing, record, ask, |tx, key, _| {
+            let detail = format!("{reason}; review {review}");
+            let row = EventRow {
+                event: HOLD_PLACED.to_string(),
+                at: access.now,
+                actor: access.actor.clone(),
+                detail: Some(key.seal(&event_context(record, HOLD_PLACED), detail.as_bytes())?),
+                audience: Some(crate::Audience::Staff.name().to_string()),
+            };
+            tx.add_event(&record.record, &row, None)?;
+            kernel.refresh_due(tx, processing, record)?;
+            tx.set_review(&record.record, Some(review))?;
+            Ok(((), Some(format!("hold placed, review {review}"))))
+        })
+    }
+
+    /// Places the same hold on every record the subject has under
+    /// `processing` (a hold on a person rather than one item): on all of
+    /// them or, if one is refused, on none.
+    pub fn hold_subject(
+        &mut self,
+        access: &Access,
+        processing: ProcessingId,
+        subject: &SubjectId,
+        reason: &str,
+        review: jiff::Timestamp,
+    ) -> Result<usize, KernelError> {
+        let records = self.kernel.records_under(self.tx, subject, processing)?;
+        for record in &records {
+            self.hold(access, processing, &RecordRef { subject: subject.clone(), record: record.clone() }, reason, review)?;
+        }
+        Ok(records.len())
+    }
+
+    /// Releases a hold; a record past its term is then due at once.
+    pub fn release(&mut self, access: &Access, processing: ProcessingId, record: &RecordRef, outcome: &str) -> Result<(), KernelError> {
+        self.record_event(access, processing, record, Action::Write, HOLD_RELEASED, None, Some(crate::Detail::staff(outcome)))?;
+        self.tx.set_review(&record.record, None)?;
+        Ok(())
     }
 }

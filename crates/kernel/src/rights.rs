@@ -5,9 +5,7 @@ use grondslag_audit::Entry;
 use grondslag_register::{Action, Category, CategorySet, ProcessingId};
 use grondslag_store::{DisclosureRow, Erased};
 
-use crate::{
-    Access, Ask, Denial, Event, Kernel, KernelError, RecordEvent, RecordId, RecordRef, RecordView, SubjectId, Value, Verdict, erase_one, parse_entry, values,
-};
+use crate::{Access, Ask, Denial, Event, KernelError, RecordEvent, RecordId, RecordRef, RecordView, SubjectId, Unit, Value, erase_one, parse_entry, values};
 
 /// What an access export holds: the data, where it went, who looked.
 #[derive(Debug)]
@@ -22,7 +20,7 @@ pub struct SubjectExport {
     pub accesses: Vec<Entry>,
 }
 
-impl Kernel {
+impl Unit<'_> {
     /// Everything held about a subject, for the rights process (art. 15):
     /// every record of every processing, decrypted; every disclosure; and
     /// every audit entry about the subject — who looked, when, under which
@@ -31,19 +29,20 @@ impl Kernel {
     /// reads their own (`self`) and the privacy team anyone's. Events meant
     /// only for the organisation are left out unless the grant reaches
     /// everyone.
-    pub fn export(&self, access: &Access, rights: ProcessingId, subject: &SubjectId) -> Result<SubjectExport, KernelError> {
+    pub fn export(&mut self, access: &Access, rights: ProcessingId, subject: &SubjectId) -> Result<SubjectExport, KernelError> {
         self.require_rights_process(access, rights, subject, "export")?;
+        let kernel = self.kernel;
         let everything: CategorySet = Category::ALL.iter().copied().collect();
-        let ask = Ask::new(Action::Read, "export", subject.to_string()).categories(self.register.processing(rights).categories);
+        let ask = Ask::new(Action::Read, "export", subject.to_string()).categories(kernel.register.processing(rights).categories);
         self.on_subject(access, rights, subject, None, ask, |tx, key, allowed| {
-            let records = self.open_fields(tx, key, subject, None, everything, None)?;
+            let records = kernel.open_fields(tx, key, subject, None, everything, None)?;
             let mut events = Vec::new();
             // Every category is the person's to see; what is the
             // organisation's only stays so unless the grant reaches everyone.
             let shown = crate::Allowed { categories: everything, scopes: access.reach_of(allowed) };
             for view in &records {
                 let record = RecordRef { subject: subject.clone(), record: view.record.clone() };
-                events.push((view.record.clone(), self.open_events(tx, key, &record, Some(shown))?));
+                events.push((view.record.clone(), kernel.open_events(tx, key, &record, Some(shown))?));
             }
             let disclosures = tx.disclosures_of(subject)?;
             let accesses = tx.audit_of(subject)?.iter().map(|row| parse_entry(&row.entry)).collect::<Result<Vec<_>, _>>()?;
@@ -56,7 +55,7 @@ impl Kernel {
     /// `rights` is the rights process and the role may handle requests
     /// there; refused while the record is under a hold; audited under the
     /// rights process, naming the record's own processing.
-    pub fn rights_erase(&self, access: &Access, rights: ProcessingId, record: &RecordRef, why: &str) -> Result<Erased, KernelError> {
+    pub fn rights_erase(&mut self, access: &Access, rights: ProcessingId, record: &RecordRef, why: &str) -> Result<Erased, KernelError> {
         self.require_rights_process(access, rights, &record.subject, "rights_erase")?;
         let ask = Ask::new(Action::Handle, "rights_erase", record.record.to_string()).unless_held();
         let erased = self.on_subject(access, rights, &record.subject, Some(&record.record), ask, |tx, _, _| {
@@ -67,15 +66,15 @@ impl Kernel {
             let (erased, shredded) = erase_one(tx, record)?;
             Ok((erased, Some(format!("{why}: erased a record of {}{shredded}", row.processing))))
         })?;
-        self.delete_blobs(&erased);
-        Ok(erased)
+        Ok(self.erased(erased))
     }
 
     /// The rights process correcting a value (art. 16) in a record of any
     /// processing of the subject. The record's processing must hold the
     /// category; the audit log records that it changed, never the values.
-    pub fn rights_rectify(&self, access: &Access, rights: ProcessingId, record: &RecordRef, category: Category, value: &Value) -> Result<(), KernelError> {
+    pub fn rights_rectify(&mut self, access: &Access, rights: ProcessingId, record: &RecordRef, category: Category, value: &Value) -> Result<(), KernelError> {
         self.require_rights_process(access, rights, &record.subject, "rectify")?;
+        let kernel = self.kernel;
         let prepared = values::prepare(category, value)?;
         let ask = Ask::new(Action::Handle, "rectify", format!("{}:{category}", record.record)).categories(CategorySet::EMPTY.with(category));
         self.on_subject(access, rights, &record.subject, Some(&record.record), ask, |tx, key, _| {
@@ -83,32 +82,29 @@ impl Kernel {
                 .record(&record.record)?
                 .filter(|row| row.subject == record.subject)
                 .ok_or_else(|| KernelError::RecordMismatch { record: record.record.clone() })?;
-            let holder = self.processing(&row.processing)?;
-            if !self.register.processing(holder).categories.contains(category) {
+            let holder = kernel.processing(&row.processing)?;
+            if !kernel.register.processing(holder).categories.contains(category) {
                 return Err(KernelError::Denied { processing: row.processing.clone(), denial: Denial::Undeclared(category) });
             }
             let values::Prepared::Inline(text) = &prepared else {
                 return Err(KernelError::WrongValueKind { category, expected: "text" });
             };
-            self.put_text(tx, key, record, category, text)?;
+            kernel.put_text(tx, key, record, category, text)?;
             Ok(((), Some(format!("{category} corrected in a record of {}", row.processing))))
         })
     }
 
-    fn require_rights_process(&self, access: &Access, rights: ProcessingId, subject: &SubjectId, action: &str) -> Result<(), KernelError> {
-        if self.register.processing(rights).rights_process {
+    fn require_rights_process(&mut self, access: &Access, rights: ProcessingId, subject: &SubjectId, action: &str) -> Result<(), KernelError> {
+        if self.kernel.register.processing(rights).rights_process {
             return Ok(());
         }
         let denial = Denial::RoleNotAllowed { role: access.role, action: Action::Handle };
-        self.transact(|tx| {
-            self.audit(tx, access, Event::denied(rights, action, subject.to_string(), Some(subject), CategorySet::EMPTY, denial))?;
-            Ok(Verdict::<()>::Denied(denial))
-        })?;
-        Err(KernelError::Denied { processing: self.register.processing(rights).id.clone(), denial })
+        let event = Event::denied(rights, action, subject.to_string(), Some(subject), CategorySet::EMPTY, denial);
+        self.refuse(access, event, self.kernel.denied(rights, denial))
     }
 
     /// Sets or lifts the art. 18 restriction. Only under the rights process.
-    pub fn restrict(&self, access: &Access, processing: ProcessingId, subject: &SubjectId, restricted: bool) -> Result<(), KernelError> {
+    pub fn restrict(&mut self, access: &Access, processing: ProcessingId, subject: &SubjectId, restricted: bool) -> Result<(), KernelError> {
         self.require_rights_process(access, processing, subject, "restrict")?;
         let action = if restricted { "restrict" } else { "lift_restriction" };
         self.on_subject(access, processing, subject, None, Ask::new(Action::Handle, action, subject.to_string()), |tx, _, _| {
@@ -123,21 +119,19 @@ impl Kernel {
     /// processing whose basis is further processing, which the register
     /// accepts only with a compatibility assessment, may receive it.
     pub fn further_use(
-        &self,
+        &mut self,
         access: &Access,
         from: ProcessingId,
         to: ProcessingId,
         record: &RecordRef,
         wanted: CategorySet,
     ) -> Result<RecordRef, KernelError> {
-        let target = self.register.processing(to);
+        let kernel = self.kernel;
+        let target = kernel.register.processing(to);
         if target.basis != grondslag_register::Basis::FurtherProcessing || target.compatibility.is_none() {
             let denial = Denial::NoCompatibilityAssessment;
-            self.transact(|tx| {
-                self.audit(tx, access, Event::denied(to, "further_use", record.record.to_string(), Some(&record.subject), wanted, denial))?;
-                Ok(Verdict::<()>::Denied(denial))
-            })?;
-            return Err(KernelError::Denied { processing: target.id.clone(), denial });
+            let event = Event::denied(to, "further_use", record.record.to_string(), Some(&record.subject), wanted, denial);
+            return self.refuse(access, event, kernel.denied(to, denial));
         }
         let Some(view) = self.read_record(access, from, record, wanted.intersection(target.categories))? else {
             return Err(KernelError::RecordMismatch { record: record.record.clone() });

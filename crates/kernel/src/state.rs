@@ -76,7 +76,8 @@ impl Kernel {
     }
 
     /// One transaction that touches no personal data, so needs no decision.
-    fn plain<T>(&self, mut work: impl FnMut(&mut dyn grondslag_store::Tx) -> Result<T, StoreError>) -> Result<T, KernelError> {
+    pub(crate) fn plain<T>(&self, mut work: impl FnMut(&mut dyn grondslag_store::Tx) -> Result<T, StoreError>) -> Result<T, KernelError> {
+        let _entered = crate::unit::Entered::enter()?;
         let mut out = None;
         self.store.transaction(&mut |tx| {
             out = Some(work(tx)?);

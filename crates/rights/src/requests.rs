@@ -1,6 +1,6 @@
 //! Rights requests, kept under the register's rights process.
 
-use grondslag_kernel::{Access, Detail, Kernel, KernelError, RecordRef, SubjectExport, SubjectId, Value};
+use grondslag_kernel::{Access, Detail, Kernel, KernelError, RecordRef, SubjectExport, SubjectId, Unit, Value};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId};
 use std::collections::BTreeMap;
 
@@ -144,91 +144,92 @@ impl<'k> Requests<'k> {
     /// withdraw, the use to object to). The kernel decides who may: the
     /// person themselves, their representative, or an employee passing on
     /// a request received for the person — who files it but may not read
-    /// it back, so the state is returned as filed.
+    /// it back, so the state is returned as filed. The request and its
+    /// events are one unit: a request without its `received` event would
+    /// have no state to show.
     pub fn file(&self, access: &Access, subject: &SubjectId, kind: RightKind, requester: &str, concerns: Option<&str>) -> Result<RequestState, RequestError> {
         // Checked before anything is filed, so a wrong name leaves no half request.
         if let Some(processing) = concerns {
             self.kernel.processing(processing)?;
         }
         let fields = [(Category::Name, Value::text(requester)), (Category::FreeText, Value::text(kind.name()))];
-        let request = self.kernel.write(access, self.processing, Some(subject), None, &fields)?;
-        self.kernel.record_event(
-            access,
-            self.processing,
-            &request,
-            Action::File,
-            "received",
-            Some("awaiting_identity"),
-            Some(Detail::to(Category::FreeText, kind.name())),
-        )?;
-        if let Some(processing) = concerns {
-            self.kernel.record_event(access, self.processing, &request, Action::File, "concerns", None, Some(Detail::to(Category::FreeText, processing)))?;
-        }
+        let request = self.kernel.unit(|unit| {
+            let request = unit.write(access, self.processing, Some(subject), None, &fields)?;
+            let received = Some(Detail::to(Category::FreeText, kind.name()));
+            unit.record_event(access, self.processing, &request, Action::File, "received", Some("awaiting_identity"), received)?;
+            if let Some(processing) = concerns {
+                unit.record_event(access, self.processing, &request, Action::File, "concerns", None, Some(Detail::to(Category::FreeText, processing)))?;
+            }
+            Ok::<_, RequestError>(request)
+        })?;
         let received = grondslag_values::dutch::amsterdam_date(access.now);
         Ok(RequestState { request, kind, received, due: terms::answer_due(received), identity: None, answered: false, concerns: concerns.map(str::to_string) })
     }
 
     /// Records how the requester's identity was verified, and by whom.
     pub fn verify_identity(&self, access: &Access, request: &RecordRef, method: &str) -> Result<RequestState, RequestError> {
+        self.kernel.unit(|unit| self.verify(unit, access, request, method))
+    }
+
+    fn verify(&self, unit: &mut Unit<'_>, access: &Access, request: &RecordRef, method: &str) -> Result<RequestState, RequestError> {
         let detail = format!("{method}; verified by {}", access.actor);
-        self.kernel.record_event(
-            access,
-            self.processing,
-            request,
-            Action::Handle,
-            "identity_verified",
-            Some("open"),
-            Some(Detail::to(Category::FreeText, &detail)),
-        )?;
-        self.state(access, request)
+        unit.record_event(access, self.processing, request, Action::Handle, "identity_verified", Some("open"), Some(Detail::to(Category::FreeText, &detail)))?;
+        self.state_of(unit, access, request)
     }
 
     /// Extends the term by one or two months; the notice to the person is
     /// recorded now, and must fall within the first month.
     pub fn extend(&self, access: &Access, request: &RecordRef, months: i64, reason: &str) -> Result<RequestState, RequestError> {
-        self.kernel.check_record(access, self.processing, request, Action::Handle)?;
-        let state = self.state(access, request)?;
-        let due = terms::extend(state.received, months, reason, grondslag_values::dutch::amsterdam_date(access.now))?;
-        self.kernel.record_event(
-            access,
-            self.processing,
-            request,
-            Action::Handle,
-            "extended",
-            None,
-            Some(Detail::to(Category::FreeText, &format!("{due}; {reason}"))),
-        )?;
-        self.state(access, request)
+        self.kernel.unit(|unit| {
+            unit.check_record(access, self.processing, request, Action::Handle)?;
+            let state = self.state_of(unit, access, request)?;
+            let due = terms::extend(state.received, months, reason, grondslag_values::dutch::amsterdam_date(access.now))?;
+            let notice = format!("{due}; {reason}");
+            unit.record_event(access, self.processing, request, Action::Handle, "extended", None, Some(Detail::to(Category::FreeText, &notice)))?;
+            self.state_of(unit, access, request)
+        })
     }
 
     /// Records the answer; only after the identity is verified.
     pub fn answer(&self, access: &Access, request: &RecordRef, text: &str) -> Result<RequestState, RequestError> {
-        self.kernel.check_record(access, self.processing, request, Action::Handle)?;
-        let state = self.state(access, request)?;
+        self.kernel.unit(|unit| self.answer_in(unit, access, request, text))
+    }
+
+    fn answer_in(&self, unit: &mut Unit<'_>, access: &Access, request: &RecordRef, text: &str) -> Result<RequestState, RequestError> {
+        unit.check_record(access, self.processing, request, Action::Handle)?;
+        let state = self.state_of(unit, access, request)?;
         if state.identity.is_none() {
             return Err(RequestError::IdentityNotVerified);
         }
         if state.answered {
             return Err(RequestError::Answered);
         }
-        self.close(access, request, text)?;
-        self.state(access, request)
+        self.close(unit, access, request, text)?;
+        self.state_of(unit, access, request)
     }
 
     /// The access export (art. 15) for a verified request.
     pub fn export(&self, access: &Access, request: &RecordRef) -> Result<SubjectExport, RequestError> {
+        self.kernel.unit(|unit| self.verified_export(unit, access, request))
+    }
+
+    fn verified_export(&self, unit: &mut Unit<'_>, access: &Access, request: &RecordRef) -> Result<SubjectExport, RequestError> {
         // Handling a request is the privacy team's (and HR's for staff);
         // the person reads their own data under Mijn gegevens instead.
-        self.kernel.check_record(access, self.processing, request, Action::Handle)?;
-        if self.state(access, request)?.identity.is_none() {
+        unit.check_record(access, self.processing, request, Action::Handle)?;
+        if self.state_of(unit, access, request)?.identity.is_none() {
             return Err(RequestError::IdentityNotVerified);
         }
-        Ok(self.kernel.export(access, self.processing, &request.subject)?)
+        Ok(unit.export(access, self.processing, &request.subject)?)
     }
 
     /// A request's state, from its events.
     pub fn state(&self, access: &Access, request: &RecordRef) -> Result<RequestState, RequestError> {
-        let events = self.kernel.events(access, self.processing, request)?;
+        self.kernel.unit(|unit| self.state_of(unit, access, request))
+    }
+
+    fn state_of(&self, unit: &mut Unit<'_>, access: &Access, request: &RecordRef) -> Result<RequestState, RequestError> {
+        let events = unit.events(access, self.processing, request)?;
         let received = events.iter().find(|e| e.event == "received").ok_or_else(|| RequestError::NotARequest(request.to_string()))?;
         let kind = received.detail.as_deref().and_then(RightKind::from_name).ok_or_else(|| RequestError::NotARequest(request.to_string()))?;
         let received_on = grondslag_values::dutch::amsterdam_date(received.at);
@@ -279,25 +280,29 @@ impl<'k> Requests<'k> {
     /// Answers a request, recording first how the requester's identity was
     /// verified when that comes with the answer (at the counter, say).
     pub fn answer_verified(&self, access: &Access, request: &RecordRef, identity: Option<&str>, text: &str) -> Result<RequestState, RequestError> {
-        self.verify_if_given(access, request, identity)?;
-        self.answer(access, request, text.trim())
+        self.kernel.unit(|unit| {
+            self.verify_if_given(unit, access, request, identity)?;
+            self.answer_in(unit, access, request, text.trim())
+        })
     }
 
     /// Carries out a request to withdraw consent for the processing it
     /// names (art. 7(3)), verifying the identity first when that is given:
     /// what was held on the consent is erased and the request closed.
     pub fn withdraw_named_consent(&self, access: &Access, request: &RecordRef, identity: Option<&str>) -> Result<usize, RequestError> {
-        self.verify_if_given(access, request, identity)?;
-        let processing = self.state(access, request)?.concerns.ok_or(RequestError::NoConsentNamed)?;
-        self.withdraw_consent(access, request, &processing)
+        self.kernel.unit(|unit| {
+            self.verify_if_given(unit, access, request, identity)?;
+            let processing = self.state_of(unit, access, request)?.concerns.ok_or(RequestError::NoConsentNamed)?;
+            self.withdraw_in(unit, access, request, &processing)
+        })
     }
 
     /// Decided before anything of the request is read, so that a refusal
     /// is the register's; then the identity check, when one is given.
-    fn verify_if_given(&self, access: &Access, request: &RecordRef, identity: Option<&str>) -> Result<(), RequestError> {
-        self.kernel.check_record(access, self.processing, request, Action::Handle)?;
+    fn verify_if_given(&self, unit: &mut Unit<'_>, access: &Access, request: &RecordRef, identity: Option<&str>) -> Result<(), RequestError> {
+        unit.check_record(access, self.processing, request, Action::Handle)?;
         if let Some(method) = identity.map(str::trim).filter(|m| !m.is_empty()) {
-            self.verify_identity(access, request, method)?;
+            self.verify(unit, access, request, method)?;
         }
         Ok(())
     }
@@ -348,16 +353,8 @@ fn held(events: &[grondslag_kernel::RecordEvent]) -> bool {
 impl Requests<'_> {
     /// Closes the request with its answer (or a certificate of what was
     /// done): the request's term starts here.
-    fn close(&self, access: &Access, request: &RecordRef, answer: &str) -> Result<(), RequestError> {
-        self.kernel.record_event(
-            access,
-            self.processing,
-            request,
-            Action::Handle,
-            REQUEST_CLOSED,
-            Some("answered"),
-            Some(Detail::to(Category::FreeText, answer)),
-        )?;
+    fn close(&self, unit: &mut Unit<'_>, access: &Access, request: &RecordRef, answer: &str) -> Result<(), RequestError> {
+        unit.record_event(access, self.processing, request, Action::Handle, REQUEST_CLOSED, Some("answered"), Some(Detail::to(Category::FreeText, answer)))?;
         Ok(())
     }
 
@@ -366,42 +363,48 @@ impl Requests<'_> {
     /// The request's own record stays to account for the answer. A deletion
     /// certificate (what, when; no personal data) is recorded with it.
     pub fn erase(&self, access: &Access, request: &RecordRef) -> Result<ErasureAnswer, RequestError> {
-        let export = self.export(access, request)?;
-        let mut answer = ErasureAnswer::default();
-        for view in &export.records {
-            let Some(id) = self.kernel.register().processing_id(&view.processing) else { continue };
-            let p = self.kernel.register().processing(id);
-            if id == self.processing {
-                continue;
+        self.kernel.unit(|unit| {
+            let export = self.verified_export(unit, access, request)?;
+            let mut answer = ErasureAnswer::default();
+            for view in &export.records {
+                let Some(id) = self.kernel.register().processing_id(&view.processing) else { continue };
+                let p = self.kernel.register().processing(id);
+                if id == self.processing {
+                    continue;
+                }
+                let events = export.events.iter().find(|(r, _)| *r == view.record).map(|(_, e)| e.as_slice()).unwrap_or_default();
+                let record = RecordRef { subject: request.subject.clone(), record: view.record.clone() };
+                if held(events) {
+                    answer.kept.push((p.id.clone(), "onder een bewaarplicht voor een lopend onderzoek".to_string()));
+                } else if p.basis == grondslag_register::Basis::Consent {
+                    unit.rights_erase(access, self.processing, &record, "erasure (AVG art. 17)")?;
+                    answer.erased.push(p.id.clone());
+                } else {
+                    answer.kept.push((p.id.clone(), basis_and_term(p)));
+                }
             }
-            let events = export.events.iter().find(|(r, _)| *r == view.record).map(|(_, e)| e.as_slice()).unwrap_or_default();
-            let record = RecordRef { subject: request.subject.clone(), record: view.record.clone() };
-            if held(events) {
-                answer.kept.push((p.id.clone(), "onder een bewaarplicht voor een lopend onderzoek".to_string()));
-            } else if p.basis == grondslag_register::Basis::Consent {
-                self.kernel.rights_erase(access, self.processing, &record, "erasure (AVG art. 17)")?;
-                answer.erased.push(p.id.clone());
-            } else {
-                answer.kept.push((p.id.clone(), basis_and_term(p)));
-            }
-        }
-        answer.erased.sort();
-        answer.erased.dedup();
-        answer.kept.sort();
-        answer.kept.dedup();
-        let certificate = format!(
-            "erasure certificate: erased records of [{}]; kept records of [{}]",
-            answer.erased.join(", "),
-            answer.kept.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", ")
-        );
-        self.close(access, request, &certificate)?;
-        Ok(answer)
+            answer.erased.sort();
+            answer.erased.dedup();
+            answer.kept.sort();
+            answer.kept.dedup();
+            let certificate = format!(
+                "erasure certificate: erased records of [{}]; kept records of [{}]",
+                answer.erased.join(", "),
+                answer.kept.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", ")
+            );
+            self.close(unit, access, request, &certificate)?;
+            Ok(answer)
+        })
     }
 
     /// Withdrawal of consent for one processing: all its items of the
     /// subject are deleted at once.
     pub fn withdraw_consent(&self, access: &Access, request: &RecordRef, processing: &str) -> Result<usize, RequestError> {
-        let export = self.export(access, request)?;
+        self.kernel.unit(|unit| self.withdraw_in(unit, access, request, processing))
+    }
+
+    fn withdraw_in(&self, unit: &mut Unit<'_>, access: &Access, request: &RecordRef, processing: &str) -> Result<usize, RequestError> {
+        let export = self.verified_export(unit, access, request)?;
         let id = self.kernel.processing(processing)?;
         if self.kernel.register().processing(id).basis != grondslag_register::Basis::Consent {
             return Err(RequestError::NotConsent(processing.to_string()));
@@ -409,105 +412,109 @@ impl Requests<'_> {
         let mut erased = 0;
         for view in export.records.iter().filter(|v| v.processing == processing) {
             let record = RecordRef { subject: request.subject.clone(), record: view.record.clone() };
-            self.kernel.rights_erase(access, self.processing, &record, "consent withdrawn")?;
+            unit.rights_erase(access, self.processing, &record, "consent withdrawn")?;
             erased += 1;
         }
-        self.close(access, request, &format!("consent withdrawn for {processing}: {erased} record(s) erased"))?;
+        self.close(unit, access, request, &format!("consent withdrawn for {processing}: {erased} record(s) erased"))?;
         Ok(erased)
     }
 
     /// Art. 16: the corrected value replaces the old one in every record that
     /// holds it; recipients that received the old value are listed.
     pub fn rectify(&self, access: &Access, request: &RecordRef, category: Category, old: &str, new: &str) -> Result<Rectified, RequestError> {
-        let export = self.export(access, request)?;
-        let mut rectified = Rectified::default();
-        for view in &export.records {
-            if view.get(category).and_then(Value::as_text) == Some(old) {
-                let record = RecordRef { subject: request.subject.clone(), record: view.record.clone() };
-                self.kernel.rights_rectify(access, self.processing, &record, category, &Value::text(new))?;
-                rectified.records += 1;
+        self.kernel.unit(|unit| {
+            let export = self.verified_export(unit, access, request)?;
+            let mut rectified = Rectified::default();
+            for view in &export.records {
+                if view.get(category).and_then(Value::as_text) == Some(old) {
+                    let record = RecordRef { subject: request.subject.clone(), record: view.record.clone() };
+                    unit.rights_rectify(access, self.processing, &record, category, &Value::text(new))?;
+                    rectified.records += 1;
+                }
             }
-        }
-        rectified.notify = export.disclosures.iter().filter(|d| d.categories.split(", ").any(|c| c == category.name())).map(|d| d.recipient.clone()).collect();
-        rectified.notify.sort();
-        rectified.notify.dedup();
-        self.close(
-            access,
-            request,
-            &format!("{category} rectified in {} record(s); recipients to notify: {}", rectified.records, rectified.notify.join(", ")),
-        )?;
-        Ok(rectified)
+            rectified.notify =
+                export.disclosures.iter().filter(|d| d.categories.split(", ").any(|c| c == category.name())).map(|d| d.recipient.clone()).collect();
+            rectified.notify.sort();
+            rectified.notify.dedup();
+            self.close(
+                unit,
+                access,
+                request,
+                &format!("{category} rectified in {} record(s); recipients to notify: {}", rectified.records, rectified.notify.join(", ")),
+            )?;
+            Ok(rectified)
+        })
     }
 
     /// Art. 20: data given on consent or for a contract, as JSON and CSV in
     /// one zip; other processings are named with why art. 20 does not apply.
     pub fn portability(&self, access: &Access, request: &RecordRef) -> Result<Portable, RequestError> {
-        let export = self.export(access, request)?;
-        let mut not_portable = Vec::new();
-        let mut portable: BTreeMap<String, Vec<BTreeMap<&'static str, String>>> = BTreeMap::new();
-        for view in &export.records {
-            let Some(id) = self.kernel.register().processing_id(&view.processing) else { continue };
-            let p = self.kernel.register().processing(id);
-            if matches!(p.basis, grondslag_register::Basis::Consent | grondslag_register::Basis::Contract) {
-                let items = view.fields.iter().filter_map(|(c, v)| v.as_text().map(|t| (c.name(), t.to_string()))).collect();
-                portable.entry(p.id.clone()).or_default().push(items);
-            } else if id != self.processing && !not_portable.iter().any(|(n, _): &(String, String)| n == &p.id) {
-                not_portable.push((
-                    p.id.clone(),
-                    format!(
-                        "art. 20 geldt alleen bij toestemming of een overeenkomst; deze verwerking rust op: {} ({})",
-                        p.basis.label_nl(),
-                        p.basis.avg_article()
-                    ),
-                ));
+        self.kernel.unit(|unit| {
+            let export = self.verified_export(unit, access, request)?;
+            let mut not_portable = Vec::new();
+            let mut portable: BTreeMap<String, Vec<BTreeMap<&'static str, String>>> = BTreeMap::new();
+            for view in &export.records {
+                let Some(id) = self.kernel.register().processing_id(&view.processing) else { continue };
+                let p = self.kernel.register().processing(id);
+                if matches!(p.basis, grondslag_register::Basis::Consent | grondslag_register::Basis::Contract) {
+                    let items = view.fields.iter().filter_map(|(c, v)| v.as_text().map(|t| (c.name(), t.to_string()))).collect();
+                    portable.entry(p.id.clone()).or_default().push(items);
+                } else if id != self.processing && !not_portable.iter().any(|(n, _): &(String, String)| n == &p.id) {
+                    not_portable.push((
+                        p.id.clone(),
+                        format!(
+                            "art. 20 geldt alleen bij toestemming of een overeenkomst; deze verwerking rust op: {} ({})",
+                            p.basis.label_nl(),
+                            p.basis.avg_article()
+                        ),
+                    ));
+                }
             }
-        }
-        let zip = archive(&portable).map_err(RequestError::Archive)?;
-        self.close(access, request, &format!("portability: {} processing(s) exported", portable.len()))?;
-        Ok(Portable { zip, not_portable })
+            let zip = archive(&portable).map_err(RequestError::Archive)?;
+            self.close(unit, access, request, &format!("portability: {} processing(s) exported", portable.len()))?;
+            Ok(Portable { zip, not_portable })
+        })
     }
 
     /// Art. 18: restricts the subject (or lifts the restriction): only the
     /// rights process may then use the data; every other use is denied and
     /// audited.
     pub fn restrict(&self, access: &Access, request: &RecordRef, restricted: bool) -> Result<(), RequestError> {
-        self.export(access, request)?;
-        self.kernel.restrict(access, self.processing, &request.subject, restricted)?;
-        let what = if restricted { "processing restricted" } else { "restriction lifted" };
-        self.close(access, request, what)
+        self.kernel.unit(|unit| {
+            self.verified_export(unit, access, request)?;
+            unit.restrict(access, self.processing, &request.subject, restricted)?;
+            let what = if restricted { "processing restricted" } else { "restriction lifted" };
+            self.close(unit, access, request, what)
+        })
     }
 
     /// Art. 21: an objection is recorded and answered; objecting to being
     /// approached (E19) puts the subject's address on the do-not-approach list.
     pub fn object(&self, access: &Access, request: &RecordRef, processing: &str, grounds: &str, outcome: &str) -> Result<(), RequestError> {
-        let export = self.export(access, request)?;
-        self.kernel.processing(processing)?;
-        self.kernel.record_event(
-            access,
-            self.processing,
-            request,
-            Action::Handle,
-            "objection_weighed",
-            None,
-            Some(Detail::to(Category::FreeText, &format!("{processing}: {grounds} — {outcome}"))),
-        )?;
-        if processing == "benaderen" {
-            let address = export
-                .records
-                .iter()
-                .find_map(|v| Some((v.get(Category::Address)?.as_text()?.to_string(), v.get(Category::PostcodeCity)?.as_text()?.to_string())));
-            if let Some((address, postcode_city)) = address {
-                let list = self.kernel.processing("niet_benaderen")?;
-                self.kernel.write(
-                    access,
-                    list,
-                    None,
-                    None,
-                    &[(Category::Address, Value::text(address)), (Category::PostcodeCity, Value::text(postcode_city))],
-                )?;
+        self.kernel.unit(|unit| {
+            let export = self.verified_export(unit, access, request)?;
+            self.kernel.processing(processing)?;
+            unit.record_event(
+                access,
+                self.processing,
+                request,
+                Action::Handle,
+                "objection_weighed",
+                None,
+                Some(Detail::to(Category::FreeText, &format!("{processing}: {grounds} — {outcome}"))),
+            )?;
+            if processing == "benaderen" {
+                let address = export
+                    .records
+                    .iter()
+                    .find_map(|v| Some((v.get(Category::Address)?.as_text()?.to_string(), v.get(Category::PostcodeCity)?.as_text()?.to_string())));
+                if let Some((address, postcode_city)) = address {
+                    let list = self.kernel.processing("niet_benaderen")?;
+                    unit.write(access, list, None, None, &[(Category::Address, Value::text(address)), (Category::PostcodeCity, Value::text(postcode_city))])?;
+                }
             }
-        }
-        self.close(access, request, &format!("objection against {processing} answered: {outcome}"))
+            self.close(unit, access, request, &format!("objection against {processing} answered: {outcome}"))
+        })
     }
 }
 

@@ -424,15 +424,6 @@ impl<'k> Writer<'k> {
         let draft = scheme == Scheme::PhysicalDamage && rng.gen_bool(0.03);
         let application = Application { scheme: scheme.processing().to_string(), submit: !draft, applicant, object: Some(object), details };
         match self.file_and_follow(rng, person, application, at) {
-            // Two households can draw the same address; physical damage to
-            // an object that got the final fixed compensation is refused,
-            // as it would be in real use. The person claims immaterial
-            // damage instead, so everyone still appears.
-            Err(Step::Case(CaseError::Refused(refusal))) => {
-                self.note(&format!("refused {} {refusal}", person.number));
-                self.tally("applications refused by a rule", 1);
-                self.immaterial(rng, person, home, at)
-            }
             Ok(case) if scheme == Scheme::PhysicalDamage && rng.gen_bool(0.1) => {
                 {
                     let at = later(rng, at, 60..=400);
@@ -552,7 +543,7 @@ impl<'k> Writer<'k> {
                 // An opinion or objection is found under the case it is
                 // about, so it moves by its own record.
                 Scheme::Opinion | Scheme::Objection => {
-                    let event = if next == Status::Closed { "case_closed" } else { next.name() };
+                    let event = if next == Status::Closed { grondslag_claims::CASE_CLOSED } else { next.name() };
                     self.kernel.record_event(
                         &handler,
                         self.kernel.processing(scheme.processing())?,

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use grondslag_kernel::{Access, Detail, Kernel, KernelError, RecordRef, RecordSummary, RecordView, Value};
+use grondslag_kernel::{Access, Detail, Kernel, KernelError, RecordRef, RecordSummary, RecordView, Unit, Value};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, Scope};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -139,8 +139,6 @@ pub enum CaseError {
     Missing(&'static str),
     #[error("{field}: {value} lies in the future")]
     Future { field: &'static str, value: Date },
-    #[error("refused: {0}")]
-    Refused(#[from] Refusal),
     #[error(transparent)]
     Transition(#[from] TransitionError),
     #[error(transparent)]
@@ -176,11 +174,18 @@ pub struct Filed {
     pub case: RecordRef,
     /// The number the applicant quotes.
     pub number: CaseNumber,
-    /// Where the case stands: a draft or submitted.
+    /// Where the case stands: a draft, submitted, or waiting for a case
+    /// handler's review because a rule would have refused it (E0.2: no
+    /// machine says no). Why is for staff only: the reason may concern
+    /// another person (a fixed compensation decided for the same object).
     pub status: Status,
     /// What the automated checks found.
     pub checks: Vec<Outcome>,
 }
+
+/// The event that puts a case before a case handler, with the rule's
+/// finding as its (staff-only) detail.
+const NEEDS_REVIEW: &str = "needs_review";
 
 /// A case as a case handler sees it.
 #[derive(Debug)]
@@ -227,51 +232,74 @@ impl<'k> Cases<'k> {
 
     /// Files an application: checks the scheme's rules, stores exactly its
     /// categories (the kernel refuses any other), gives it a case number,
-    /// and runs the automated checks, which can only speed it up.
+    /// and runs the automated checks, which can only speed it up. A rule
+    /// that would refuse never does: the application is stored and put
+    /// before a case handler with the reason (`needs_review`); only their
+    /// decision refuses (E0.2). All of it in one unit: a case is filed
+    /// whole, or not at all.
     pub fn file(&self, access: &Access, application: &Application) -> Result<Filed, CaseError> {
         let scheme = Scheme::from_processing(&application.scheme).ok_or_else(|| CaseError::UnknownScheme(application.scheme.clone()))?;
         if application.details.about_case.is_some() && !matches!(scheme, Scheme::Opinion | Scheme::Objection) {
             return Err(CaseError::NotKept(scheme));
         }
         let today = grondslag_values::dutch::amsterdam_date(access.now);
-        self.check_rules(access, scheme, application, today)?;
         let processing = self.processing(scheme)?;
         let fields = fields(scheme, self.kernel.register().processing(processing).categories, application)?;
-        // A person known by BSN files under the same pseudonym each time;
-        // the kernel tells someone who files for themselves only whether
-        // the BSN is theirs (or their principal's), and refuses it if not.
-        let holds_bsn = self.kernel.register().processing(processing).categories.contains(Category::Bsn);
-        let known = match application.applicant.get("bsn") {
-            Some(bsn) if holds_bsn => self.kernel.find_to_file(access, processing, bsn)?,
-            _ => None,
-        };
-        // Someone who acts for a person and files for nobody known files
-        // into their own file, so that it shows under Mijn gegevens.
-        let subject = known.or_else(|| access.subject.clone().filter(|_| access.role.acts_for_a_person()));
-        let case = self.kernel.write(access, processing, subject.as_ref(), None, &fields)?;
-        let status = if application.submit || !scheme.saves_drafts() { Status::Submitted } else { Status::Draft };
-        self.kernel.record_event(access, processing, &case, Action::File, "created", Some(status.name()), None)?;
-        let reference = match &application.details.about_case {
-            Some(about) => {
-                self.kernel.index_record(access, processing, &case, "about_case", about)?;
-                about.clone()
+        // Read before anything is asked of the kernel: an address the index
+        // cannot key refuses the application, not half of it.
+        let object = application.object.as_ref().map(object_key).transpose()?;
+        self.kernel.unit(|unit| {
+            let findings = self.check_rules(unit, access, scheme, application, today)?;
+            // A person known by BSN files under the same pseudonym each time;
+            // the kernel tells someone who files for themselves only whether
+            // the BSN is theirs (or their principal's), and refuses it if not.
+            let holds_bsn = self.kernel.register().processing(processing).categories.contains(Category::Bsn);
+            let known = match application.applicant.get("bsn") {
+                Some(bsn) if holds_bsn => unit.find_to_file(access, processing, bsn)?,
+                _ => None,
+            };
+            // Someone who acts for a person and files for nobody known files
+            // into their own file, so that it shows under Mijn gegevens.
+            let subject = known.or_else(|| access.subject.clone().filter(|_| access.role.acts_for_a_person()));
+            let case = unit.write(access, processing, subject.as_ref(), None, &fields)?;
+            let status = match (application.submit || !scheme.saves_drafts(), findings.is_empty()) {
+                (false, _) => Status::Draft,
+                (true, true) => Status::Submitted,
+                (true, false) => Status::NeedsReview,
+            };
+            unit.record_event(access, processing, &case, Action::File, "created", Some(status.name()), None)?;
+            if status == Status::NeedsReview {
+                // The organisation's audience only: a finding can name another
+                // person's decision, which the filer must not learn from us.
+                let reasons = findings.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+                unit.record_event(access, processing, &case, Action::File, NEEDS_REVIEW, None, Some(Detail::staff(&reasons)))?;
             }
-            None => {
-                let year = today.year();
-                self.kernel.assign_reference(access, processing, &case, &series(year), &|serial| {
-                    let serial = u32::try_from(serial).unwrap_or(u32::MAX);
-                    CaseNumber::new(year, serial).map(|n| n.to_string()).map_err(|e| KernelError::Invalid { category: Category::CaseNumber, source: e })
-                })?
+            let reference = match &application.details.about_case {
+                Some(about) => {
+                    unit.index_record(access, processing, &case, "about_case", about)?;
+                    about.clone()
+                }
+                None => {
+                    let year = today.year();
+                    unit.assign_reference(access, processing, &case, &series(year), &|serial| {
+                        let serial = u32::try_from(serial).unwrap_or(u32::MAX);
+                        CaseNumber::new(year, serial).map(|n| n.to_string()).map_err(|e| KernelError::Invalid { category: Category::CaseNumber, source: e })
+                    })?
+                }
+            };
+            if let Some(object) = &object {
+                unit.index_record(access, processing, &case, "object", object)?;
             }
-        };
-        if let Some(object) = &application.object {
-            self.kernel.index_record(access, processing, &case, "object", &object_key(object)?)?;
-        }
-        let checks = if status == Status::Submitted { self.automated_checks(access, processing, &case, scheme, application)? } else { Vec::new() };
-        Ok(Filed { case, number: CaseNumber::parse(&reference)?, status, checks })
+            let checks = if status == Status::Submitted { self.automated_checks(unit, access, processing, &case, scheme, application)? } else { Vec::new() };
+            Ok(Filed { case, number: CaseNumber::parse(&reference)?, status, checks })
+        })
     }
 
-    fn check_rules(&self, access: &Access, scheme: Scheme, application: &Application, today: Date) -> Result<(), CaseError> {
+    /// Checks what the application must have (an error: the filer fixes it)
+    /// and the scheme's rules; what a rule would refuse comes back as a
+    /// finding for a case handler, never as a refusal.
+    fn check_rules(&self, unit: &mut Unit<'_>, access: &Access, scheme: Scheme, application: &Application, today: Date) -> Result<Vec<Refusal>, CaseError> {
+        let mut findings = Vec::new();
         let d = &application.details;
         let not_future = |field: &'static str, value: Option<Date>| match value {
             Some(value) if value > today => Err(CaseError::Future { field, value }),
@@ -283,7 +311,7 @@ impl<'k> Cases<'k> {
             Scheme::PhysicalDamage => {
                 let object = application.object.as_ref().ok_or(CaseError::Missing("object"))?;
                 let arose = d.damage_arose.ok_or(CaseError::Missing("details.damage_arose"))?;
-                rules::check_not_settled(self.fixed_compensation_decided(access, object)?, arose)?;
+                findings.extend(rules::check_not_settled(self.fixed_compensation_decided(unit, access, object)?, arose).err());
             }
             Scheme::FixedCompensation | Scheme::ValueDecreaseHome | Scheme::SustainableRepair => {
                 application.object.as_ref().ok_or(CaseError::Missing("object"))?;
@@ -298,11 +326,13 @@ impl<'k> Cases<'k> {
             Scheme::Children => {
                 let birth = d.child_birth_date.ok_or(CaseError::Missing("details.child_birth_date"))?;
                 let reference = d.reference_date.ok_or(CaseError::Missing("details.reference_date"))?;
-                rules::check_child_age(birth, reference)?;
+                findings.extend(rules::check_child_age(birth, reference).err());
                 if d.custody.as_deref().is_none_or(str::is_empty) {
-                    return Err(Refusal::NoCustody.into());
+                    findings.push(Refusal::NoCustody);
                 }
-                d.representative_award.ok_or(Refusal::NoRepresentativeAward)?;
+                if d.representative_award.is_none() {
+                    findings.push(Refusal::NoRepresentativeAward);
+                }
             }
             Scheme::Opinion | Scheme::Objection => {
                 let about = d.about_case.as_deref().ok_or(CaseError::Missing("details.about_case (the case number)"))?;
@@ -313,18 +343,18 @@ impl<'k> Cases<'k> {
             }
             Scheme::AcutelyUnsafe => {}
         }
-        Ok(())
+        Ok(findings)
     }
 
     /// When a fixed compensation for this object was decided, if one was,
     /// whoever received it: the scheme's rule, applied by the organisation
     /// (the system role, in the caller's trace), not by the one who files.
-    fn fixed_compensation_decided(&self, access: &Access, object: &Object) -> Result<Option<Date>, CaseError> {
+    fn fixed_compensation_decided(&self, unit: &mut Unit<'_>, access: &Access, object: &Object) -> Result<Option<Date>, CaseError> {
         let access = &Access { actor: "regels".to_string(), role: grondslag_register::Role::System, subject: None, within: None, ..access.clone() };
         let fixed = self.processing(Scheme::FixedCompensation)?;
         let mut decided = None;
-        for found in self.kernel.find_records(access, fixed, "object", &object_key(object)?)? {
-            let events = self.kernel.events(access, fixed, &found.record)?;
+        for found in unit.find_records(access, fixed, "object", &object_key(object)?)? {
+            let events = unit.events(access, fixed, &found.record)?;
             if let Some(decision) = events.iter().find(|e| e.event == Status::Decision.name()) {
                 let date = grondslag_values::dutch::amsterdam_date(decision.at);
                 decided = decided.max(Some(date));
@@ -337,6 +367,7 @@ impl<'k> Cases<'k> {
     /// is kept with the case, and only a positive one changes the route.
     fn automated_checks(
         &self,
+        unit: &mut Unit<'_>,
         access: &Access,
         processing: ProcessingId,
         case: &RecordRef,
@@ -357,19 +388,19 @@ impl<'k> Cases<'k> {
         let postcode: String = postcode_city.chars().take(7).collect();
         let outcome = self.areas.check(area, postcode.trim());
         let detail = serde_json::to_string(&outcome).unwrap_or_default();
-        self.kernel.record_event(access, processing, case, Action::File, "automated_check", None, Some(Detail::to(Category::PostcodeCity, &detail)))?;
+        unit.record_event(access, processing, case, Action::File, "automated_check", None, Some(Detail::to(Category::PostcodeCity, &detail)))?;
         let route = match outcome.route() {
             Route::FastTrack => "fast_track",
             Route::HumanReview => "human_review",
         };
-        self.kernel.record_event(access, processing, case, Action::File, route, None, Some(Detail::to(Category::PostcodeCity, &outcome.explain_nl())))?;
+        unit.record_event(access, processing, case, Action::File, route, None, Some(Detail::to(Category::PostcodeCity, &outcome.explain_nl())))?;
         Ok(vec![outcome])
     }
 
-    /// Finds a case by its number.
-    pub fn find(&self, access: &Access, number: &str) -> Result<(Scheme, RecordSummary), CaseError> {
+    /// Finds a case by its number, as a step of the operation in `unit`.
+    pub fn find(&self, unit: &mut Unit<'_>, access: &Access, number: &str) -> Result<(Scheme, RecordSummary), CaseError> {
         let number = CaseNumber::parse(number)?.to_string();
-        let (processing, summary) = self.kernel.find_reference(access, &number)?.ok_or_else(|| CaseError::NoSuchCase(number.clone()))?;
+        let (processing, summary) = unit.find_reference(access, &number)?.ok_or_else(|| CaseError::NoSuchCase(number.clone()))?;
         // Whose case it is was decided by the kernel on the lookup: the
         // reader's grant must reach the case (their own, their principal's,
         // assigned to them, or everyone's).
@@ -377,68 +408,74 @@ impl<'k> Cases<'k> {
         Ok((scheme, summary))
     }
 
-    /// Moves a case one step through its scheme's life cycle.
     /// Continues a draft: adds or corrects the applicant's data. Only the
     /// scheme's categories are accepted, as when filing.
     pub fn continue_draft(&self, access: &Access, number: &str, applicant: &BTreeMap<String, String>) -> Result<(), CaseError> {
-        let (scheme, summary) = self.find(access, number)?;
-        let processing = self.processing(scheme)?;
-        self.kernel.check_record(access, processing, &summary.record, Action::Write)?;
-        if summary.status.as_deref() != Some(Status::Draft.name()) {
-            return Err(CaseError::NotADraft(number.to_string()));
-        }
-        let fields = applicant
-            .iter()
-            .map(|(name, value)| Ok((Category::from_name(name).ok_or_else(|| CaseError::UnknownCategory(name.clone()))?, Value::text(value.clone()))))
-            .collect::<Result<Vec<_>, CaseError>>()?;
-        self.kernel.write(access, processing, Some(&summary.record.subject), Some(&summary.record.record), &fields)?;
-        self.kernel.record_event(access, processing, &summary.record, Action::Write, "draft_saved", None, None)?;
-        Ok(())
+        self.kernel.unit(|unit| {
+            let (scheme, summary) = self.find(unit, access, number)?;
+            let processing = self.processing(scheme)?;
+            unit.check_record(access, processing, &summary.record, Action::Write)?;
+            if summary.status.as_deref() != Some(Status::Draft.name()) {
+                return Err(CaseError::NotADraft(number.to_string()));
+            }
+            let fields = applicant
+                .iter()
+                .map(|(name, value)| Ok((Category::from_name(name).ok_or_else(|| CaseError::UnknownCategory(name.clone()))?, Value::text(value.clone()))))
+                .collect::<Result<Vec<_>, CaseError>>()?;
+            unit.write(access, processing, Some(&summary.record.subject), Some(&summary.record.record), &fields)?;
+            unit.record_event(access, processing, &summary.record, Action::Write, "draft_saved", None, None)?;
+            Ok(())
+        })
     }
 
+    /// Moves a case one step through its scheme's life cycle.
     /// `award` goes with a decision: the amount awarded, which the applicant
     /// (a tenant too, E5) sees in the case's history.
     pub fn advance(&self, access: &Access, number: &str, to: Status, award: Option<Cents>) -> Result<Status, CaseError> {
-        let (scheme, summary) = self.find(access, number)?;
-        let processing = self.processing(scheme)?;
-        self.kernel.check_record(access, processing, &summary.record, Action::Advance)?;
-        let from = summary.status.as_deref().and_then(Status::from_name).unwrap_or(Status::Draft);
-        scheme.transition(from, to)?;
-        let detail = match award {
-            Some(_) if to != Status::Decision => return Err(CaseError::AwardWithoutDecision),
-            Some(Cents(0)) => return Err(CaseError::ZeroAward),
-            Some(amount) => Some(format!("toegekend bedrag: {amount}")),
-            None => None,
-        };
-        // Closing is the fact the register's terms for case files count from.
-        let event = if to == Status::Closed { crate::CASE_CLOSED } else { to.name() };
-        // The award is read by whoever reads the amounts awarded, where the
-        // scheme holds them (E6), else the data needed for the decision.
-        let category = if self.kernel.register().processing(processing).categories.contains(Category::AwardAmount) {
-            Category::AwardAmount
-        } else {
-            Category::OtherInclPhotos
-        };
-        self.kernel.record_event(
-            access,
-            processing,
-            &summary.record,
-            Action::Advance,
-            event,
-            Some(to.name()),
-            detail.as_deref().map(|d| Detail::to(category, d)),
-        )?;
-        Ok(to)
+        self.kernel.unit(|unit| {
+            let (scheme, summary) = self.find(unit, access, number)?;
+            let processing = self.processing(scheme)?;
+            unit.check_record(access, processing, &summary.record, Action::Advance)?;
+            let from = summary.status.as_deref().and_then(Status::from_name).unwrap_or(Status::Draft);
+            scheme.transition(from, to)?;
+            let detail = match award {
+                Some(_) if to != Status::Decision => return Err(CaseError::AwardWithoutDecision),
+                Some(Cents(0)) => return Err(CaseError::ZeroAward),
+                Some(amount) => Some(format!("toegekend bedrag: {amount}")),
+                None => None,
+            };
+            // Closing is the fact the register's terms for case files count from.
+            let event = if to == Status::Closed { crate::CASE_CLOSED } else { to.name() };
+            // The award is read by whoever reads the amounts awarded, where the
+            // scheme holds them (E6), else the data needed for the decision.
+            let category = if self.kernel.register().processing(processing).categories.contains(Category::AwardAmount) {
+                Category::AwardAmount
+            } else {
+                Category::OtherInclPhotos
+            };
+            unit.record_event(
+                access,
+                processing,
+                &summary.record,
+                Action::Advance,
+                event,
+                Some(to.name()),
+                detail.as_deref().map(|d| Detail::to(category, d)),
+            )?;
+            Ok(to)
+        })
     }
 
     /// A case with the fields and events the role may see.
     pub fn show(&self, access: &Access, number: &str) -> Result<CaseView, CaseError> {
-        let (scheme, summary) = self.find(access, number)?;
-        let processing = self.processing(scheme)?;
-        let all: CategorySet = Category::ALL.iter().copied().collect();
-        let fields = self.kernel.read_record(access, processing, &summary.record, all)?;
-        let events = self.kernel.events(access, processing, &summary.record)?;
-        Ok(CaseView { number: number.to_string(), scheme, summary, fields, events })
+        self.kernel.unit(|unit| {
+            let (scheme, summary) = self.find(unit, access, number)?;
+            let processing = self.processing(scheme)?;
+            let all: CategorySet = Category::ALL.iter().copied().collect();
+            let fields = unit.read_record(access, processing, &summary.record, all)?;
+            let events = unit.events(access, processing, &summary.record)?;
+            Ok(CaseView { number: number.to_string(), scheme, summary, fields, events })
+        })
     }
 
     /// Asks an expert to advise on a case (E15.EXPERT), or ends that:
@@ -453,14 +490,21 @@ impl<'k> Cases<'k> {
         assigned: bool,
         expert: impl FnOnce() -> Result<Option<grondslag_kernel::SubjectId>, KernelError>,
     ) -> Result<(), CaseError> {
-        let (scheme, summary) = self.find(access, number)?;
-        let processing = self.processing(scheme)?;
-        self.kernel.check_record(access, processing, &summary.record, Action::Advance)?;
+        let (processing, case) = self.kernel.unit(|unit| {
+            let (scheme, summary) = self.find(unit, access, number)?;
+            let processing = self.processing(scheme)?;
+            unit.check_record(access, processing, &summary.record, Action::Advance)?;
+            Ok::<_, CaseError>((processing, summary.record))
+        })?;
+        // Asked between two units: finding the expert is a kernel operation
+        // of its own, and the relation and its event go together.
         let expert = expert()?.ok_or(CaseError::NoSuchExpert)?;
-        self.kernel.relate(access, processing, Action::Advance, &summary.record, Scope::Assigned, Some(&expert), assigned)?;
-        let event = if assigned { "expert_assigned" } else { "expert_unassigned" };
-        self.kernel.record_event(access, processing, &summary.record, Action::Advance, event, None, None)?;
-        Ok(())
+        self.kernel.unit(|unit| {
+            unit.relate(access, processing, Action::Advance, &case, Scope::Assigned, Some(&expert), assigned)?;
+            let event = if assigned { "expert_assigned" } else { "expert_unassigned" };
+            unit.record_event(access, processing, &case, Action::Advance, event, None, None)?;
+            Ok(())
+        })
     }
 
     /// Cases of a scheme, optionally of one status.

@@ -12,6 +12,8 @@ use grondslag_values::address::AddressKey;
 
 /// E19: people without an active dossier, approached for a new scheme.
 const OUTREACH: &str = "benaderen";
+/// An outreach copy is indexed under the case it was copied from.
+const COPIED_FROM: &str = "copied_from";
 /// E19: the addresses that do not want to be approached, kept for good.
 const DO_NOT_APPROACH: &str = "niet_benaderen";
 
@@ -32,22 +34,29 @@ impl Cases<'_> {
     }
 
     /// Copies the people whose `scheme` cases are closed into the outreach
-    /// processing (a further use, E20), with their damage history.
+    /// processing (a further use, E20), with their damage history, in one
+    /// unit. Each copy is indexed by the case it came from, so a case
+    /// already copied is not copied again: importing the same list twice
+    /// changes nothing. Returns how many were copied now.
     pub fn outreach_import(&self, access: &Access, scheme: Scheme) -> Result<usize, CaseError> {
         let from = self.processing(scheme)?;
         let to = self.kernel.processing(OUTREACH)?;
         let contact = CategorySet::of(&[Category::Name, Category::Address, Category::PostcodeCity, Category::Phone, Category::Email]);
-        let mut imported = 0;
-        for case in self.kernel.list_all(access, from, None)? {
-            if case.status.as_deref() != Some(Status::Closed.name()) {
-                continue;
+        self.kernel.unit(|unit| {
+            let mut imported = 0;
+            for case in unit.list_all(access, from, None)? {
+                if case.status.as_deref() != Some(Status::Closed.name()) || !unit.find_records(access, to, COPIED_FROM, case.record.record.as_str())?.is_empty()
+                {
+                    continue;
+                }
+                let copy = unit.further_use(access, from, to, &case.record, contact)?;
+                let history = format!("{} {} afgesloten {}", scheme.name_nl(), case.reference.as_deref().unwrap_or(""), case.updated_at);
+                unit.write(access, to, Some(&copy.subject), Some(&copy.record), &[(Category::DamageHistory, Value::text(history))])?;
+                unit.index_record(access, to, &copy, COPIED_FROM, case.record.record.as_str())?;
+                imported += 1;
             }
-            let copy = self.kernel.further_use(access, from, to, &case.record, contact)?;
-            let history = format!("{} {} afgesloten {}", scheme.name_nl(), case.reference.as_deref().unwrap_or(""), case.updated_at);
-            self.kernel.write(access, to, Some(&copy.subject), Some(&copy.record), &[(Category::DamageHistory, Value::text(history))])?;
-            imported += 1;
-        }
-        Ok(imported)
+            Ok(imported)
+        })
     }
 
     /// Puts an address on the do-not-approach list.
@@ -108,10 +117,12 @@ impl Cases<'_> {
     /// copies were ended.
     pub fn end_outreach(&self, access: &Access) -> Result<usize, CaseError> {
         let outreach = self.kernel.processing(OUTREACH)?;
-        let copies = self.kernel.list_all(access, outreach, None)?;
-        for copy in &copies {
-            self.kernel.record_event(access, outreach, &copy.record, Action::Advance, crate::APPROACH_PERIOD_ENDED, Some("ended"), None)?;
-        }
-        Ok(copies.len())
+        self.kernel.unit(|unit| {
+            let copies = unit.list_all(access, outreach, None)?;
+            for copy in &copies {
+                unit.record_event(access, outreach, &copy.record, Action::Advance, crate::APPROACH_PERIOD_ENDED, Some("ended"), None)?;
+            }
+            Ok(copies.len())
+        })
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use grondslag_kernel::{Access, Detail, RecordRef, RecordView, Value};
+use grondslag_kernel::{Access, Detail, RecordRef, RecordView, Unit, Value};
 use grondslag_register::{Action, Category};
 use serde::Serialize;
 
@@ -97,36 +97,42 @@ impl Cases<'_> {
     /// store and reaches only the parties that receive such data (experts).
     /// A photo larger than [`MAX_PHOTO_BYTES`] is refused.
     pub fn attach_photo(&self, access: &Access, number: &str, photo: Vec<u8>) -> Result<RecordRef, CaseError> {
-        let (scheme, case) = self.find(access, number)?;
         let size = u64::try_from(photo.len()).unwrap_or(u64::MAX);
         if size > MAX_PHOTO_BYTES {
             return Err(CaseError::PhotoTooLarge { size });
         }
-        let processing = self.processing(scheme)?;
-        let record = self.kernel.write(access, processing, Some(&case.record.subject), None, &[(Category::OtherInclPhotos, Value::Bytes(photo))])?;
-        self.kernel.index_record(access, processing, &record, PHOTO_OF, number)?;
-        Ok(record)
+        self.add_to_case(access, number, Value::Bytes(photo), PHOTO_OF)
     }
 
     /// Adds a note to a case as data needed for the decision, in a record of
     /// its own that follows the case's term.
     pub fn add_note(&self, access: &Access, number: &str, note: &str) -> Result<RecordRef, CaseError> {
-        let (scheme, case) = self.find(access, number)?;
-        let processing = self.processing(scheme)?;
-        let record = self.kernel.write(access, processing, Some(&case.record.subject), None, &[(Category::OtherInclPhotos, Value::text(note))])?;
-        self.kernel.index_record(access, processing, &record, NOTE_OF, number)?;
-        Ok(record)
+        self.add_to_case(access, number, Value::text(note), NOTE_OF)
+    }
+
+    /// A record of its own beside case `number`, holding `value` as data
+    /// needed for the decision, found by the case number under `index`.
+    fn add_to_case(&self, access: &Access, number: &str, value: Value, index: &str) -> Result<RecordRef, CaseError> {
+        self.kernel.unit(|unit| {
+            let (scheme, case) = self.find(unit, access, number)?;
+            let processing = self.processing(scheme)?;
+            let record = unit.write(access, processing, Some(&case.record.subject), None, &[(Category::OtherInclPhotos, value)])?;
+            unit.index_record(access, processing, &record, index, number)?;
+            Ok(record)
+        })
     }
 
     /// Records the inspection's finding that an E8 report is acutely unsafe.
     pub fn mark_acutely_unsafe(&self, access: &Access, number: &str) -> Result<(), CaseError> {
-        let (scheme, summary) = self.find(access, number)?;
-        self.kernel.check_record(access, self.processing(scheme)?, &summary.record, Action::Advance)?;
-        if scheme != Scheme::AcutelyUnsafe {
-            return Err(CaseError::NotAnUnsafeReport(number.to_string()));
-        }
-        self.kernel.record_event(access, self.processing(scheme)?, &summary.record, Action::Advance, ACUTELY_UNSAFE, None, None)?;
-        Ok(())
+        self.kernel.unit(|unit| {
+            let (scheme, summary) = self.find(unit, access, number)?;
+            unit.check_record(access, self.processing(scheme)?, &summary.record, Action::Advance)?;
+            if scheme != Scheme::AcutelyUnsafe {
+                return Err(CaseError::NotAnUnsafeReport(number.to_string()));
+            }
+            unit.record_event(access, self.processing(scheme)?, &summary.record, Action::Advance, ACUTELY_UNSAFE, None, None)?;
+            Ok(())
+        })
     }
 
     /// Hands a case to a party the register names, through the kernel: the
@@ -136,27 +142,29 @@ impl Cases<'_> {
     /// Registers a legal-obligation party's request for a case's data; it
     /// waits in [`Cases::pending_disclosures`] until the check is recorded.
     pub fn request_disclosure(&self, access: &Access, number: &str, recipient: &str, request: &str) -> Result<(), CaseError> {
-        let (scheme, summary) = self.find(access, number)?;
-        let processing = self.processing(scheme)?;
-        self.kernel.check_record(access, processing, &summary.record, Action::Disclose)?;
-        let recipient_id = self.kernel.recipient(recipient)?;
-        if !self.kernel.register().recipient(recipient_id).legal_check {
-            return Err(CaseError::NotALegalRecipient(recipient.to_string()));
-        }
-        if self.kernel.register().processing(processing).disclosure_to(recipient_id).is_none() {
-            return Err(CaseError::NotARecipientOf(recipient.to_string()));
-        }
-        self.kernel.record_event(
-            access,
-            processing,
-            &summary.record,
-            Action::Disclose,
-            LEGAL_REQUEST,
-            None,
-            Some(self.legal_detail(recipient_id, &format!("{recipient}\n{}", request.trim()))),
-        )?;
-        self.kernel.index_record(access, processing, &summary.record, LEGAL_INDEX, "requested")?;
-        Ok(())
+        self.kernel.unit(|unit| {
+            let (scheme, summary) = self.find(unit, access, number)?;
+            let processing = self.processing(scheme)?;
+            unit.check_record(access, processing, &summary.record, Action::Disclose)?;
+            let recipient_id = self.kernel.recipient(recipient)?;
+            if !self.kernel.register().recipient(recipient_id).legal_check {
+                return Err(CaseError::NotALegalRecipient(recipient.to_string()));
+            }
+            if self.kernel.register().processing(processing).disclosure_to(recipient_id).is_none() {
+                return Err(CaseError::NotARecipientOf(recipient.to_string()));
+            }
+            unit.record_event(
+                access,
+                processing,
+                &summary.record,
+                Action::Disclose,
+                LEGAL_REQUEST,
+                None,
+                Some(self.legal_detail(recipient_id, &format!("{recipient}\n{}", request.trim()))),
+            )?;
+            unit.index_record(access, processing, &summary.record, LEGAL_INDEX, "requested")?;
+            Ok(())
+        })
     }
 
     /// Requests of legal-obligation parties not yet settled, oldest first.
@@ -202,43 +210,50 @@ impl Cases<'_> {
     /// (exactly the recipient's categories); without, it is declined.
     pub fn settle_disclosure(&self, access: &Access, number: &str, recipient: &str, check: Option<&str>) -> Result<Option<Package>, CaseError> {
         let pending = self.pending_disclosures(access)?;
-        // Decided on the case before whether a request is pending there is
-        // told, so that a refusal is the register's.
-        let (scheme, summary) = self.find(access, number)?;
-        let processing = self.processing(scheme)?;
-        self.kernel.check_record(access, processing, &summary.record, Action::Disclose)?;
-        if !pending.iter().any(|p| p.number == number && p.recipient == recipient) {
-            return Err(CaseError::NoSuchRequest { number: number.to_string(), recipient: recipient.to_string() });
-        }
-        let check = check.map(str::trim).filter(|c| !c.is_empty());
-        let package = check.map(|c| self.disclose(access, number, recipient, Some(c))).transpose()?;
-        let outcome = if package.is_some() { "disclosed" } else { "declined" };
-        self.kernel.record_event(
-            access,
-            processing,
-            &summary.record,
-            Action::Disclose,
-            LEGAL_SETTLED,
-            None,
-            Some(self.legal_detail(self.kernel.recipient(recipient)?, &format!("{recipient}\n{outcome}"))),
-        )?;
-        Ok(package)
+        self.kernel.unit(|unit| {
+            // Decided on the case before whether a request is pending there is
+            // told, so that a refusal is the register's.
+            let (scheme, summary) = self.find(unit, access, number)?;
+            let processing = self.processing(scheme)?;
+            unit.check_record(access, processing, &summary.record, Action::Disclose)?;
+            if !pending.iter().any(|p| p.number == number && p.recipient == recipient) {
+                return Err(CaseError::NoSuchRequest { number: number.to_string(), recipient: recipient.to_string() });
+            }
+            let check = check.map(str::trim).filter(|c| !c.is_empty());
+            let package = check.map(|c| self.package(unit, access, number, recipient, Some(c))).transpose()?;
+            let outcome = if package.is_some() { "disclosed" } else { "declined" };
+            unit.record_event(
+                access,
+                processing,
+                &summary.record,
+                Action::Disclose,
+                LEGAL_SETTLED,
+                None,
+                Some(self.legal_detail(self.kernel.recipient(recipient)?, &format!("{recipient}\n{outcome}"))),
+            )?;
+            Ok(package)
+        })
     }
 
     /// Hands `recipient` the categories the register gives it of case `number`, and records the disclosure; a legal-obligation recipient needs `legal_check`.
     pub fn disclose(&self, access: &Access, number: &str, recipient: &str, legal_check: Option<&str>) -> Result<Package, CaseError> {
-        let (scheme, summary) = self.find(access, number)?;
+        self.kernel.unit(|unit| self.package(unit, access, number, recipient, legal_check))
+    }
+
+    /// [`Cases::disclose`] as a step of the operation in `unit`.
+    fn package(&self, unit: &mut Unit<'_>, access: &Access, number: &str, recipient: &str, legal_check: Option<&str>) -> Result<Package, CaseError> {
+        let (scheme, summary) = self.find(unit, access, number)?;
         let processing = self.processing(scheme)?;
-        self.kernel.check_record(access, processing, &summary.record, Action::Disclose)?;
+        unit.check_record(access, processing, &summary.record, Action::Disclose)?;
         let recipient_id = self.kernel.recipient(recipient)?;
-        if recipient == MAYOR && !self.kernel.events(access, processing, &summary.record)?.iter().any(|e| e.event == ACUTELY_UNSAFE) {
+        if recipient == MAYOR && !unit.events(access, processing, &summary.record)?.iter().any(|e| e.event == ACUTELY_UNSAFE) {
             return Err(CaseError::NotAcutelyUnsafe(number.to_string()));
         }
-        let mut views: Vec<RecordView> = self.kernel.disclose_record(access, processing, &summary.record, recipient_id, legal_check)?.into_iter().collect();
+        let mut views: Vec<RecordView> = unit.disclose_record(access, processing, &summary.record, recipient_id, legal_check)?.into_iter().collect();
         let gets_photos = self.kernel.register().processing(processing).disclosure_to(recipient_id).is_some_and(|c| c.contains(Category::OtherInclPhotos));
         if gets_photos {
-            for photo in self.kernel.find_records(access, processing, PHOTO_OF, number)? {
-                views.extend(self.kernel.disclose_record(access, processing, &photo.record, recipient_id, legal_check)?);
+            for photo in unit.find_records(access, processing, PHOTO_OF, number)? {
+                views.extend(unit.disclose_record(access, processing, &photo.record, recipient_id, legal_check)?);
             }
         }
         let party = self.kernel.register().recipient(recipient_id);

@@ -307,7 +307,7 @@ fn copying_a_message_into_a_dossier_is_an_explicit_audited_step() {
     // The copy stays when the message goes.
     form.withdraw(&website("2026-11-03T10:00:00Z"), received.link.as_str()).unwrap();
     let physical = kernel.processing("fysieke_schade").unwrap();
-    let (_, case) = cases.find(&handler, &number).unwrap();
+    let (_, case) = kernel.unit(|unit| cases.find(unit, &handler, &number)).unwrap();
     let notes = kernel.read(&handler, physical, &case.record.subject, grondslag_register::CategorySet::of(&[Category::OtherInclPhotos])).unwrap();
     assert!(notes.iter().any(|v| v.get(Category::OtherInclPhotos).and_then(|t| t.as_text()).is_some_and(|t| t.contains("groter geworden"))));
 }

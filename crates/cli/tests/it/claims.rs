@@ -3,7 +3,6 @@
 
 use grondslag_claims::area::{AreaLists, Route, SAMPLE};
 use grondslag_claims::cases::{Application, CaseError, Cases};
-use grondslag_claims::rules::Refusal;
 use grondslag_claims::{Scheme, Status};
 use grondslag_kernel::{Access, Denial, Kernel, KernelError};
 use grondslag_register::{Category, CategorySet, Role};
@@ -90,8 +89,9 @@ fn a_postcode_outside_the_area_goes_to_a_person_and_is_never_refused() {
 }
 
 // req: E2
+// req: E0.2
 #[test]
-fn after_a_fixed_compensation_physical_damage_to_the_same_object_is_refused_with_the_reason() {
+fn after_a_fixed_compensation_physical_damage_to_the_same_object_goes_to_a_case_handler_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let kernel = open_kernel(dir.path());
     let cases = cases(&kernel);
@@ -109,12 +109,13 @@ fn after_a_fixed_compensation_physical_damage_to_the_same_object_is_refused_with
     // The same object, spelled differently, damage from before the decision.
     let mut same = object();
     same["address"] = json!("HOOFDSTRAAT 12");
-    let refused = cases.file(
-        &later,
-        &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": same, "details": { "damage_arose": "2026-02-01" } })),
-    );
-    assert!(matches!(refused, Err(CaseError::Refused(Refusal::SettledByFixedCompensation { .. }))), "{refused:?}");
-    assert!(refused.unwrap_err().to_string().contains("final"));
+    let settled = cases
+        .file(
+            &later,
+            &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": same, "details": { "damage_arose": "2026-02-01" } })),
+        )
+        .unwrap();
+    assert_reviewed_not_refused(&cases, &later, &settled, "that payment is final");
     // Damage that arose after the fixed compensation is a new matter.
     assert!(
         cases
@@ -131,11 +132,41 @@ fn after_a_fixed_compensation_physical_damage_to_the_same_object_is_refused_with
         kernel.write(&later, kernel.processing("machtiging").unwrap(), None, None, &[(Category::Name, grondslag_kernel::Value::text("Bert"))]).unwrap().subject;
     let himself = Access::new(bert.as_str(), Role::Applicant, "test", later.now).acting_as(bert);
     let other = json!({ "name": "Bert Bakker", "phone": "0595 654 321" });
-    let refused = cases.file(
-        &himself,
-        &application(json!({ "scheme": "fysieke_schade", "applicant": other, "object": object(), "details": { "damage_arose": "2026-02-01" } })),
+    let his = cases
+        .file(
+            &himself,
+            &application(json!({ "scheme": "fysieke_schade", "applicant": other, "object": object(), "details": { "damage_arose": "2026-02-01" } })),
+        )
+        .unwrap();
+    assert_eq!(his.status, Status::NeedsReview);
+    // He learns nothing of another person's decision: not the reason, not the event.
+    let his_view = cases.show(&himself, &his.number.to_string()).unwrap();
+    assert!(his_view.events.iter().all(|e| e.event != "needs_review" && e.detail.as_deref().is_none_or(|d| !d.contains("final"))), "{:?}", his_view.events);
+    assert_eq!(his_view.summary.status.as_deref(), Some("needs_review"));
+    // Nor may he decide his own case: the refusal says why.
+    let decided = cases.advance(&himself, &his.number.to_string(), Status::Decision, None);
+    assert!(
+        matches!(&decided, Err(CaseError::Kernel(KernelError::Denied { denial: Denial::RoleNotAllowed { role: Role::Applicant, .. }, .. }))),
+        "{decided:?}"
     );
-    assert!(matches!(refused, Err(CaseError::Refused(Refusal::SettledByFixedCompensation { .. }))), "{refused:?}");
+    assert_reviewed_not_refused(&cases, &later, &his, "that payment is final");
+}
+
+/// E0.2: a rule that would refuse put the case before a case handler: it is
+/// stored, marked, listed for case handlers with the reason (theirs to
+/// read), and only a case handler's decision ends it.
+fn assert_reviewed_not_refused(cases: &Cases<'_>, handler: &Access, filed: &grondslag_claims::cases::Filed, reason: &str) {
+    let number = filed.number.to_string();
+    assert_eq!(filed.status, Status::NeedsReview);
+    let scheme = cases.show(handler, &number).unwrap().scheme;
+    let listed = cases.list(handler, scheme, Some(Status::NeedsReview), 0, 50).unwrap();
+    assert!(listed.iter().any(|c| c.reference.as_deref() == Some(number.as_str())), "listed for case handlers");
+    let view = cases.show(handler, &number).unwrap();
+    let finding = view.events.iter().find(|e| e.event == "needs_review").and_then(|e| e.detail.clone()).unwrap_or_default();
+    assert!(finding.contains(reason), "{finding}");
+    assert!(filed.checks.is_empty(), "no automated check runs on a case awaiting review");
+    cases.advance(handler, &number, Status::Decision, None).unwrap();
+    assert_eq!(cases.show(handler, &number).unwrap().summary.status.as_deref(), Some("decision"));
 }
 
 // req: E4
@@ -161,8 +192,9 @@ fn value_decrease_of_a_non_residential_building_needs_a_kvk_and_keeps_no_email()
 }
 
 // req: E6
+// req: E0.2
 #[test]
-fn a_childs_claim_needs_custody_and_the_representatives_award_and_ends_at_18() {
+fn a_childs_claim_without_custody_or_past_18_is_stored_for_a_case_handler_to_decide() {
     let dir = tempfile::tempdir().unwrap();
     let kernel = open_kernel(dir.path());
     let now = handler("2026-11-28T10:00:00Z");
@@ -176,9 +208,11 @@ fn a_childs_claim_needs_custody_and_the_representatives_award_and_ends_at_18() {
     let filed = cases(&kernel).file(&now, &child("2008-06-16", Some("gezag: beide ouders"))).unwrap();
     let held = stored(&kernel, &now, &filed.number.to_string());
     assert!(held.contains(Category::Custody) && held.contains(Category::AwardAmount));
-    let eighteen = cases(&kernel).file(&now, &child("2008-06-15", Some("gezag: beide ouders")));
-    assert!(matches!(eighteen, Err(CaseError::Refused(Refusal::ChildTooOld { .. }))), "{eighteen:?}");
-    assert!(matches!(cases(&kernel).file(&now, &child("2010-01-01", None)), Err(CaseError::Refused(Refusal::NoCustody))));
+    let cases = cases(&kernel);
+    let eighteen = cases.file(&now, &child("2008-06-15", Some("gezag: beide ouders"))).unwrap();
+    assert_reviewed_not_refused(&cases, &now, &eighteen, "the child turned 18 on 2026-06-15");
+    let no_custody = cases.file(&now, &child("2010-01-01", None)).unwrap();
+    assert_reviewed_not_refused(&cases, &now, &no_custody, "does not have custody");
 }
 
 // req: E8

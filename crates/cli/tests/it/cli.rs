@@ -12,7 +12,7 @@ fn the_demo_runs_end_to_end_and_leaves_a_verifiable_directory() {
         "refused",
         "NAM receives: address=",
         "no such subject",
-        "refused: this object received the fixed compensation",
+        "put before a case handler, who reads: this object received the fixed compensation",
         "children's scheme is for children up to and including 17",
         "deleted at once",
         "does nothing (refused)",

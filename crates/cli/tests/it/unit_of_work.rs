@@ -1,0 +1,360 @@
+//! One operation, one transaction: a fault at any write of filing a case,
+//! filing a rights request or recording an authorisation leaves the store,
+//! the blobs and the audit log exactly as they were, on both stores. The
+//! faults are real: a trigger in the database fails the nth write to one
+//! table, for every table and every n the operation reaches.
+
+use std::path::PathBuf;
+
+use grondslag_claims::area::{AreaLists, SAMPLE};
+use grondslag_claims::cases::{Application, AuthorisationForm, Cases};
+use grondslag_claims::{Scheme, Status};
+use grondslag_kernel::{Access, DataDir, Denial, Kernel, KernelError, SubjectId, Value};
+use grondslag_register::{Action, Category, Role};
+use grondslag_rights::requests::{Requests, RightKind};
+use grondslag_store::ScratchDatabase;
+use serde_json::json;
+
+use crate::{files_below, shipped};
+
+/// The table that counts down to the injected fault; not part of a dump.
+const FAULT: &str = "injected_fault";
+
+/// One data directory and its store, with a kernel open on it.
+struct Fixture {
+    dir: tempfile::TempDir,
+    /// The PostgreSQL database of its own; `None` keeps the store in the directory's SQLite file.
+    store: Option<ScratchDatabase>,
+    kernel: Kernel,
+}
+
+/// Every table's rows, each table's rows sorted: two dumps are equal when
+/// the stores hold the same data, whatever order rows were written in.
+type Dump = Vec<(String, Vec<String>)>;
+
+impl Fixture {
+    fn open(postgres: bool) -> Option<Fixture> {
+        let dir = tempfile::tempdir().unwrap();
+        let store = if postgres { Some(ScratchDatabase::for_tests().unwrap()?) } else { None };
+        let url = store.as_ref().map(|database| database.url().to_string());
+        // A checkpoint every few entries, so that operations seal some too.
+        let kernel = DataDir::new(dir.path()).with_database_url(url).open_kernel(shipped(), None).unwrap().with_checkpoint_every(3);
+        Some(Fixture { dir, store, kernel })
+    }
+
+    fn sqlite(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(DataDir::new(self.dir.path()).database()).unwrap()
+    }
+
+    fn postgres(database: &ScratchDatabase) -> postgres::Client {
+        postgres::Client::connect(database.url(), postgres::NoTls).unwrap()
+    }
+
+    fn tables(&self) -> Vec<String> {
+        let mut tables: Vec<String> = match &self.store {
+            None => {
+                let db = self.sqlite();
+                let mut statement = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").unwrap();
+                statement.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+            }
+            Some(database) => Self::postgres(database)
+                .query("SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'", &[])
+                .unwrap()
+                .iter()
+                .map(|row| row.get(0))
+                .collect(),
+        };
+        tables.retain(|t| t != FAULT);
+        tables.sort();
+        tables
+    }
+
+    fn dump(&self) -> Dump {
+        self.tables()
+            .into_iter()
+            .map(|table| {
+                let mut rows: Vec<String> = match &self.store {
+                    None => {
+                        let db = self.sqlite();
+                        let mut statement = db.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+                        let columns = statement.column_count();
+                        statement
+                            .query_map([], |r| Ok((0..columns).map(|c| shown(r.get_ref(c).unwrap())).collect::<Vec<_>>().join("|")))
+                            .unwrap()
+                            .map(Result::unwrap)
+                            .collect()
+                    }
+                    Some(database) => {
+                        Self::postgres(database).query(&format!("SELECT t::text FROM \"{table}\" t"), &[]).unwrap().iter().map(|row| row.get(0)).collect()
+                    }
+                };
+                rows.sort();
+                (table, rows)
+            })
+            .collect()
+    }
+
+    fn blobs(&self) -> Vec<PathBuf> {
+        let mut blobs = files_below(&DataDir::new(self.dir.path()).blobs());
+        blobs.sort();
+        blobs
+    }
+
+    /// Makes the `n`th insert, update or delete of a row of `table` fail,
+    /// counted from now; the count is written in the same transaction as
+    /// the writes, so a rolled-back operation leaves it where it was.
+    fn inject(&self, table: &str, n: u32) {
+        match &self.store {
+            None => {
+                let db = self.sqlite();
+                db.execute_batch(&format!(
+                    "DROP TABLE IF EXISTS {FAULT}; CREATE TABLE {FAULT} (remaining INTEGER NOT NULL); INSERT INTO {FAULT} VALUES ({n});"
+                ))
+                .unwrap();
+                for (i, write) in ["INSERT", "UPDATE", "DELETE"].iter().enumerate() {
+                    db.execute_batch(&format!(
+                        "DROP TRIGGER IF EXISTS {FAULT}_{i};
+                         CREATE TRIGGER {FAULT}_{i} BEFORE {write} ON \"{table}\" BEGIN
+                             UPDATE {FAULT} SET remaining = remaining - 1;
+                             SELECT RAISE(ABORT, 'injected fault') WHERE (SELECT remaining FROM {FAULT}) = 0;
+                         END;"
+                    ))
+                    .unwrap();
+                }
+            }
+            Some(database) => {
+                Self::postgres(database)
+                    .batch_execute(&format!(
+                        "DROP TABLE IF EXISTS {FAULT} CASCADE;
+                         CREATE TABLE {FAULT} (remaining BIGINT NOT NULL);
+                         INSERT INTO {FAULT} VALUES ({n});
+                         CREATE OR REPLACE FUNCTION {FAULT}() RETURNS trigger LANGUAGE plpgsql AS $$
+                         BEGIN
+                             UPDATE {FAULT} SET remaining = remaining - 1;
+                             IF (SELECT remaining FROM {FAULT}) = 0 THEN RAISE EXCEPTION 'injected fault'; END IF;
+                             RETURN COALESCE(NEW, OLD);
+                         END $$;
+                         DROP TRIGGER IF EXISTS {FAULT} ON \"{table}\";
+                         CREATE TRIGGER {FAULT} BEFORE INSERT OR UPDATE OR DELETE ON \"{table}\" FOR EACH ROW EXECUTE FUNCTION {FAULT}();"
+                    ))
+                    .unwrap();
+            }
+        }
+    }
+
+    fn heal(&self, table: &str) {
+        match &self.store {
+            None => {
+                self.sqlite().execute_batch(&format!("DROP TABLE {FAULT}; DROP TRIGGER {FAULT}_0; DROP TRIGGER {FAULT}_1; DROP TRIGGER {FAULT}_2;")).unwrap()
+            }
+            Some(database) => {
+                Self::postgres(database).batch_execute(&format!("DROP TRIGGER {FAULT} ON \"{table}\"; DROP TABLE {FAULT}; DROP FUNCTION {FAULT};")).unwrap()
+            }
+        }
+    }
+}
+
+/// A SQLite value as text, close to how PostgreSQL shows a row.
+fn shown(value: rusqlite::types::ValueRef<'_>) -> String {
+    use rusqlite::types::ValueRef;
+    match value {
+        ValueRef::Null => "NULL".to_string(),
+        ValueRef::Integer(n) => n.to_string(),
+        ValueRef::Real(x) => x.to_string(),
+        ValueRef::Text(text) => String::from_utf8_lossy(text).into_owned(),
+        ValueRef::Blob(bytes) => bytes.iter().map(|b| format!("{b:02x}")).collect(),
+    }
+}
+
+fn handler() -> Access {
+    Access::new("behandelaar.jansen", Role::CaseHandler, "test", "2026-11-28T10:00:00Z".parse().unwrap())
+}
+
+fn cases(kernel: &Kernel) -> Cases<'_> {
+    Cases::new(kernel, AreaLists::parse("data/areas.csv", SAMPLE).unwrap())
+}
+
+fn application(bsn: &str, name: &str, address: &str) -> Application {
+    serde_json::from_value(json!({
+        "scheme": "fysieke_schade",
+        "applicant": { "name": name, "phone": "0595 123 456", "email": "anna@example.nl", "bsn": bsn, "bank_account": "NL91ABNA0417164300" },
+        "object": { "kind": "home", "address": address, "postcode_city": "9981 AB Uithuizen" },
+        "details": { "damage_arose": "2026-03-01" }
+    }))
+    .unwrap()
+}
+
+/// Runs `operation` on a fresh fixture (after `setup`) with a fault at the
+/// nth write of each table in turn, for n = 1, 2, … until the operation
+/// gets past every write of that table. Each failed run must leave the
+/// rows of every table, the blobs and the audit chain as they were.
+/// Returns the tables a fault was injected into.
+fn fails_whole_at_every_write<S>(postgres: bool, setup: impl Fn(&Kernel) -> S, operation: impl Fn(&Kernel, &S) -> Result<(), String>) -> Vec<String> {
+    let Some(probe) = Fixture::open(postgres) else { return Vec::new() };
+    let mut touched = Vec::new();
+    for table in probe.tables() {
+        let fixture = Fixture::open(postgres).unwrap();
+        let state = setup(&fixture.kernel);
+        for n in 1.. {
+            fixture.inject(&table, n);
+            let (rows, blobs) = (fixture.dump(), fixture.blobs());
+            let outcome = operation(&fixture.kernel, &state);
+            fixture.heal(&table);
+            if outcome.is_ok() {
+                break;
+            }
+            touched.push(table.clone());
+            let error = outcome.unwrap_err();
+            assert!(error.contains("injected fault"), "the fault at write {n} of {table} should be what failed: {error}");
+            assert!(fixture.dump() == rows, "a fault at write {n} of {table} left rows behind");
+            assert_eq!(fixture.blobs(), blobs, "a fault at write {n} of {table} left blobs behind");
+            fixture.kernel.verify_audit(|_| ()).unwrap();
+        }
+    }
+    touched.dedup();
+    touched
+}
+
+fn file_a_case(kernel: &Kernel, (): &()) -> Result<(), String> {
+    cases(kernel).file(&handler(), &application("111222333", "Anna de Vries", "Hoofdstraat 12")).map(drop).map_err(|e| format!("{e:?}"))
+}
+
+fn both_stores(check: impl Fn(bool)) {
+    check(false);
+    check(true);
+}
+
+// req: E1
+#[test]
+fn filing_a_case_with_a_fault_at_any_write_leaves_the_store_and_the_audit_log_as_they_were() {
+    both_stores(|postgres| {
+        let touched = fails_whole_at_every_write(postgres, |_| (), file_a_case);
+        if !touched.is_empty() {
+            for table in ["subjects", "records", "fields", "record_events", "sequences", "record_index", "audit_entries", "audit_checkpoints"] {
+                assert!(touched.iter().any(|t| t == table), "no fault was injected into {table}: {touched:?}");
+            }
+        }
+    });
+}
+
+// req: E22
+#[test]
+fn filing_a_rights_request_with_a_fault_at_any_write_leaves_the_store_and_the_audit_log_as_they_were() {
+    both_stores(|postgres| {
+        let setup = |kernel: &Kernel| cases(kernel).file(&handler(), &application("111222333", "Anna de Vries", "Hoofdstraat 12")).unwrap().case.subject;
+        let file = |kernel: &Kernel, anna: &SubjectId| {
+            let officer = Access::new("privacy.team", Role::PrivacyOfficer, "test", "2026-11-29T10:00:00Z".parse().unwrap());
+            let requests = Requests::new(kernel).unwrap();
+            requests.file(&officer, anna, RightKind::WithdrawConsent, "Anna de Vries", Some("nieuwsbrief_email")).map(drop).map_err(|e| format!("{e:?}"))
+        };
+        let touched = fails_whole_at_every_write(postgres, setup, file);
+        if !touched.is_empty() {
+            for table in ["records", "fields", "record_events", "audit_entries"] {
+                assert!(touched.iter().any(|t| t == table), "no fault was injected into {table}: {touched:?}");
+            }
+        }
+    });
+}
+
+// req: E13
+#[test]
+fn recording_an_authorisation_with_a_fault_at_any_write_leaves_the_store_and_the_audit_log_as_they_were() {
+    both_stores(|postgres| {
+        let setup = |kernel: &Kernel| cases(kernel).file(&handler(), &application("111222333", "Anna de Vries", "Hoofdstraat 12")).unwrap().number.to_string();
+        let authorise = |kernel: &Kernel, number: &String| {
+            let form: AuthorisationForm = serde_json::from_value(json!({
+                "case": number,
+                "principal": { "initials": "A.", "name": "de Vries", "gender": "vrouw", "signature": "A. de Vries (digitaal)" },
+                "representative": { "name": "Jan Bakker", "bsn": "123456782", "phone": "0612345678", "address": "Kerkpad 3", "postcode_city": "9917 PA Wirdum" }
+            }))
+            .unwrap();
+            cases(kernel).authorise(&handler(), &form).map(drop).map_err(|e| format!("{e:?}"))
+        };
+        let touched = fails_whole_at_every_write(postgres, setup, authorise);
+        if !touched.is_empty() {
+            for table in ["subjects", "records", "fields", "record_events", "record_index", "relations", "audit_entries"] {
+                assert!(touched.iter().any(|t| t == table), "no fault was injected into {table}: {touched:?}");
+            }
+        }
+    });
+}
+
+// req: E8
+#[test]
+fn an_unsafe_situation_at_an_address_without_a_house_number_is_refused_before_anything_is_stored() {
+    both_stores(|postgres| {
+        let Some(fixture) = Fixture::open(postgres) else { return };
+        let public = Access::new("melder", Role::Public, "test", "2026-11-28T10:00:00Z".parse().unwrap());
+        let report = |address: &str| -> Application {
+            serde_json::from_value(json!({
+                "scheme": "acuut_onveilig",
+                "applicant": { "name": "Anna de Vries", "phone": "0595 123 456" },
+                "object": { "kind": "home", "address": address, "postcode_city": "9981 AB Uithuizen" }
+            }))
+            .unwrap()
+        };
+        let before = fixture.dump();
+        assert!(cases(&fixture.kernel).file(&public, &report("Hoofdstraat")).is_err());
+        assert!(fixture.dump() == before, "a refused report left rows behind");
+        // Sent again with the number, it is one report, not two.
+        cases(&fixture.kernel).file(&public, &report("Hoofdstraat 12")).unwrap();
+        let reports = fixture.kernel.retention_report().unwrap();
+        assert_eq!(reports.iter().find(|l| l.processing == "acuut_onveilig").map(|l| l.records), Some(1));
+    });
+}
+
+// req: E1, E17
+#[test]
+fn a_refusal_inside_a_unit_undoes_the_units_writes_and_keeps_its_audit_entry() {
+    both_stores(|postgres| {
+        let Some(fixture) = Fixture::open(postgres) else { return };
+        let kernel = &fixture.kernel;
+        let damage = kernel.processing("fysieke_schade").unwrap();
+        let before = fixture.dump();
+        let public = Access::new("iemand", Role::Public, "test", "2026-11-28T10:00:00Z".parse().unwrap());
+        let refused = kernel.unit(|unit| {
+            let filed = unit.write(&handler(), damage, None, None, &[(Category::Name, Value::text("Anna de Vries"))])?;
+            unit.record_event(&public, damage, &filed, Action::Advance, "decision", Some("decision"), None)
+        });
+        let Err(KernelError::Denied { denial, .. }) = refused else { panic!("expected a refusal, got {refused:?}") };
+        assert!(matches!(denial, Denial::RoleNotAllowed { .. }), "{denial}");
+        let after = fixture.dump();
+        for ((table, rows), (_, was)) in after.iter().zip(&before) {
+            match table.as_str() {
+                // The write's entry went with it; the refusal's stays (and
+                // a checkpoint, when it fell on one).
+                "audit_entries" => {
+                    assert_eq!(rows.len(), was.len() + 1, "only the refusal is added to the log");
+                    let refusals = |rows: &[String]| rows.iter().filter(|r| r.contains("denied")).count();
+                    assert_eq!(refusals(rows), refusals(was) + 1, "the refusal is in the log");
+                }
+                "audit_checkpoints" => {}
+                _ => assert_eq!(rows, was, "{table} changed although the unit was refused"),
+            }
+        }
+        kernel.verify_audit(|_| ()).unwrap();
+    });
+}
+
+// req: E19
+#[test]
+fn importing_the_same_outreach_list_twice_gives_the_same_selection_as_once() {
+    both_stores(|postgres| {
+        let Some(fixture) = Fixture::open(postgres) else { return };
+        let cases = cases(&fixture.kernel);
+        let now = handler();
+        for (bsn, name, address) in [("111222333", "Anna de Vries", "Hoofdstraat 1a"), ("123456782", "Berend Bakker", "Kerkpad 3")] {
+            let number = cases.file(&now, &application(bsn, name, address)).unwrap().number.to_string();
+            for status in [Status::InHandling, Status::ExpertAdvice, Status::Decision, Status::Closed] {
+                cases.advance(&now, &number, status, None).unwrap();
+            }
+        }
+        assert_eq!(cases.outreach_import(&now, Scheme::PhysicalDamage).unwrap(), 2);
+        let once: Vec<String> = cases.outreach_selection(&now).unwrap().into_iter().map(|s| s.name).collect();
+        let records_once = fixture.kernel.retention_report().unwrap();
+        assert_eq!(cases.outreach_import(&now, Scheme::PhysicalDamage).unwrap(), 0, "nothing new to import");
+        let twice: Vec<String> = cases.outreach_selection(&now).unwrap().into_iter().map(|s| s.name).collect();
+        assert_eq!(twice, once);
+        assert_eq!(fixture.kernel.retention_report().unwrap(), records_once, "the second import copied nobody again");
+    });
+}

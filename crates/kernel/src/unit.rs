@@ -1,0 +1,205 @@
+//! The unit of work: every kernel call of one domain operation (filing a
+//! case with its events, number and index entries; filing a request;
+//! recording an authorisation) in one store transaction, with its audit
+//! entries, so that the operation happens entirely or not at all.
+//!
+//! A refusal inside a unit ends the operation, but its audit entry stays:
+//! when the unit rolls back, the refusals it audited are appended again in
+//! a transaction of their own. The audit chain is read from the store in
+//! each transaction (the kernel keeps no head or frontier in memory), so a
+//! rolled-back unit leaves nothing behind to go on from.
+
+use std::cell::Cell;
+use std::fmt;
+
+use grondslag_audit::Entry;
+use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Scope};
+use grondslag_store::{BlobId, Erased, StoreError, Tx};
+
+use crate::{Access, Allowed, Detail, Kernel, KernelError, RecordEvent, RecordId, RecordRef, RecordSummary, RecordView, SubjectExport, SubjectId, Value};
+
+thread_local! {
+    /// Whether this thread is inside a unit: a kernel call through the
+    /// kernel there would wait for the very transaction it is part of.
+    static IN_UNIT: Cell<bool> = const { Cell::new(false) };
+}
+
+/// This thread's claim on the store while a unit (or a plain transaction) runs.
+pub(crate) struct Entered(());
+
+impl Entered {
+    pub(crate) fn enter() -> Result<Entered, KernelError> {
+        if IN_UNIT.replace(true) {
+            return Err(KernelError::Nested);
+        }
+        Ok(Entered(()))
+    }
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        IN_UNIT.set(false);
+    }
+}
+
+/// The kernel calls of one domain operation, in one store transaction:
+/// what [`Kernel::unit`] hands its work. Each call is decided and audited
+/// as on its own; the operation commits with all its audit entries, or
+/// rolls back entirely, keeping only the audit entries of its refusals.
+pub struct Unit<'u> {
+    pub(crate) kernel: &'u Kernel,
+    pub(crate) tx: &'u mut dyn Tx,
+    /// Refusals audited in this unit, with whom each is about.
+    refusals: Vec<(Entry, Option<SubjectId>)>,
+    /// Blobs written; removed if the unit rolls back.
+    pub(crate) written: Vec<BlobId>,
+    /// Blobs of erased records; removed once the unit has committed.
+    pub(crate) erased: Vec<BlobId>,
+}
+
+impl fmt::Debug for Unit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Unit").field("refusals", &self.refusals.len()).field("written", &self.written.len()).finish_non_exhaustive()
+    }
+}
+
+impl Unit<'_> {
+    /// Audits a refusal and returns `error`: the operation ends here, and
+    /// the entry is kept even if the unit then rolls back.
+    pub(crate) fn refuse<T>(&mut self, access: &Access, event: crate::Event<'_>, error: KernelError) -> Result<T, KernelError> {
+        let subject = event.subject.cloned();
+        let entry = self.kernel.entry(access, event);
+        self.kernel.append(self.tx, &entry, subject.as_ref())?;
+        self.refusals.push((entry, subject));
+        Err(error)
+    }
+}
+
+impl Kernel {
+    /// Runs `work` — the kernel calls of one domain operation, made on the
+    /// [`Unit`] it is given — in one transaction: committed with every
+    /// audit entry if `work` returns `Ok`, rolled back entirely otherwise
+    /// (a refusal, an invalid step, a storage failure), blobs written by
+    /// it removed. A refusal is returned as `work` returns it (usually
+    /// [`KernelError::Denied`]) and its audit entry is kept. Inside `work`,
+    /// call the kernel only through the unit.
+    pub fn unit<T, E: From<KernelError>>(&self, work: impl FnOnce(&mut Unit<'_>) -> Result<T, E>) -> Result<T, E> {
+        let _entered = Entered::enter()?;
+        let mut work = Some(work);
+        let mut outcome: Option<Result<T, E>> = None;
+        let (mut refusals, mut written, mut erased) = (Vec::new(), Vec::new(), Vec::new());
+        let stored = self.store.transaction(&mut |tx| {
+            let work = work.take().ok_or(StoreError::Aborted)?;
+            let mut unit = Unit { kernel: self, tx, refusals: Vec::new(), written: Vec::new(), erased: Vec::new() };
+            let result = work(&mut unit);
+            (refusals, written, erased) = (unit.refusals, unit.written, unit.erased);
+            let failed = result.is_err();
+            outcome = Some(result);
+            if failed { Err(StoreError::Aborted) } else { Ok(()) }
+        });
+        let result = match (stored, outcome) {
+            (Ok(()), Some(result)) | (Err(StoreError::Aborted), Some(result @ Err(_))) => result,
+            (Err(e), _) => Err(KernelError::Store(e).into()),
+            (Ok(()), None) => Err(KernelError::Store(StoreError::Aborted).into()),
+        };
+        if result.is_ok() {
+            self.delete_blobs(&erased);
+            return result;
+        }
+        // The rows naming these blobs were rolled back; the files are
+        // ciphertext, but they should not linger.
+        self.delete_blobs(&written);
+        if !refusals.is_empty() {
+            self.store
+                .transaction(&mut |tx| {
+                    for (entry, subject) in &refusals {
+                        self.append(tx, entry, subject.as_ref())?;
+                    }
+                    Ok(())
+                })
+                .map_err(KernelError::Store)?;
+        }
+        result
+    }
+
+    /// Removes blobs from disk: erased ones once the erasure has committed,
+    /// written ones once their unit has rolled back. No row names them any
+    /// more and they are ciphertext; a failure is reported, the operation stands.
+    fn delete_blobs(&self, blobs: &[BlobId]) {
+        for blob in blobs {
+            if let Err(e) = self.blobs.delete(blob) {
+                tracing::warn!(error = %e, "could not remove a blob no record names");
+            }
+        }
+    }
+}
+
+impl Unit<'_> {
+    /// Keeps what an erasure removed from the blob store until the unit commits.
+    pub(crate) fn erased(&mut self, erased: Erased) -> Erased {
+        self.erased.extend(erased.blobs.iter().cloned());
+        erased
+    }
+}
+
+/// Each operation of a [`Unit`] is also an operation of its own: the
+/// kernel runs it as a unit of one call.
+macro_rules! one_call {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {
+        impl Kernel {
+            $(
+                #[doc = concat!("[`Unit::", stringify!($name), "`] as an operation of its own, in a transaction of its own.")]
+                #[allow(clippy::too_many_arguments)]
+                pub fn $name(&self, $($arg: $ty),*) -> Result<$out, KernelError> {
+                    self.unit(|unit| unit.$name($($arg),*))
+                }
+            )*
+        }
+    };
+}
+
+impl Kernel {
+    /// [`Unit::write`] as an operation of its own, in a transaction of its
+    /// own, entered only once the values are prepared (a password hashed).
+    pub fn write(
+        &self,
+        access: &Access,
+        processing: ProcessingId,
+        subject: Option<&SubjectId>,
+        record: Option<&RecordId>,
+        fields: &[(Category, Value)],
+    ) -> Result<RecordRef, KernelError> {
+        let prepared = crate::prepare(fields)?;
+        self.unit(|unit| unit.write_prepared(access, processing, subject, record, &prepared))
+    }
+}
+
+one_call! {
+    read(access: &Access, processing: ProcessingId, subject: &SubjectId, wanted: CategorySet) -> Vec<RecordView>;
+    read_record(access: &Access, processing: ProcessingId, record: &RecordRef, wanted: CategorySet) -> Option<RecordView>;
+    disclose(access: &Access, processing: ProcessingId, subject: &SubjectId, recipient: RecipientId, legal_check: Option<&str>) -> Vec<RecordView>;
+    disclose_record(access: &Access, processing: ProcessingId, record: &RecordRef, recipient: RecipientId, legal_check: Option<&str>) -> Option<RecordView>;
+    erase(access: &Access, processing: ProcessingId, subject: &SubjectId) -> Erased;
+    erase_record(access: &Access, processing: ProcessingId, record: &RecordRef, why: &str) -> Erased;
+    check(access: &Access, processing: ProcessingId, action: Action) -> grondslag_register::ScopeSet;
+    check_record(access: &Access, processing: ProcessingId, record: &RecordRef, action: Action) -> Allowed;
+    assign_reference(access: &Access, processing: ProcessingId, record: &RecordRef, series: &str, format: &dyn Fn(u64) -> Result<String, KernelError>) -> String;
+    record_event(access: &Access, processing: ProcessingId, record: &RecordRef, action: Action, event: &str, status: Option<&str>, detail: Option<Detail<'_>>) -> ();
+    events(access: &Access, processing: ProcessingId, record: &RecordRef) -> Vec<RecordEvent>;
+    index_record(access: &Access, processing: ProcessingId, record: &RecordRef, kind: &str, value: &str) -> ();
+    find_records(access: &Access, processing: ProcessingId, kind: &str, value: &str) -> Vec<RecordSummary>;
+    list(access: &Access, processing: ProcessingId, status: Option<&str>, offset: u64, limit: u64) -> Vec<RecordSummary>;
+    list_all(access: &Access, processing: ProcessingId, status: Option<&str>) -> Vec<RecordSummary>;
+    find_reference(access: &Access, reference: &str) -> Option<(ProcessingId, RecordSummary)>;
+    find_by_bsn(access: &Access, processing: ProcessingId, bsn: &str) -> Option<SubjectId>;
+    find_to_file(access: &Access, processing: ProcessingId, bsn: &str) -> Option<SubjectId>;
+    relate(access: &Access, processing: ProcessingId, action: Action, record: &RecordRef, scope: Scope, actor: Option<&SubjectId>, present: bool) -> ();
+    hold(access: &Access, processing: ProcessingId, record: &RecordRef, reason: &str, review: jiff::Timestamp) -> ();
+    hold_subject(access: &Access, processing: ProcessingId, subject: &SubjectId, reason: &str, review: jiff::Timestamp) -> usize;
+    release(access: &Access, processing: ProcessingId, record: &RecordRef, outcome: &str) -> ();
+    export(access: &Access, rights: ProcessingId, subject: &SubjectId) -> SubjectExport;
+    rights_erase(access: &Access, rights: ProcessingId, record: &RecordRef, why: &str) -> Erased;
+    rights_rectify(access: &Access, rights: ProcessingId, record: &RecordRef, category: Category, value: &Value) -> ();
+    restrict(access: &Access, processing: ProcessingId, subject: &SubjectId, restricted: bool) -> ();
+    further_use(access: &Access, from: ProcessingId, to: ProcessingId, record: &RecordRef, wanted: CategorySet) -> RecordRef;
+}
