@@ -14,7 +14,8 @@ use grondslag_kernel::{Access, DataDir, Kernel, SubjectId, Value};
 use grondslag_register::{Register, Role};
 use grondslag_values::Cents;
 
-use crate::{Failure, master_key_from_env};
+use crate::Failure;
+use grondslag_kernel::master_key_from_env;
 
 #[derive(Subcommand, Debug)]
 pub enum CaseCommand {
@@ -123,7 +124,7 @@ pub fn load_areas(file: Option<&Path>) -> Result<AreaLists, Failure> {
 pub fn run(register: Register, data: &DataDir, actor: &Actor, command: CaseCommand) -> Result<(), Failure> {
     let role = Role::from_name(&actor.role).ok_or_else(|| Failure(format!("unknown role `{}`; see docs/register.md for the roles", actor.role)))?;
     let areas = load_areas(actor.areas.as_deref())?;
-    let accounts = Accounts::new(Arc::new(data.open_kernel(register, master_key_from_env()?)?), Policy::default())?;
+    let accounts = Accounts::new(Arc::new(data.open_kernel(register, master_key_from_env()?.as_ref())?), Policy::default())?;
     let kernel: &Kernel = accounts.kernel();
     let cases = Cases::new(kernel, areas);
     // The clock is read here, at the edge.

@@ -13,7 +13,8 @@ use grondslag_channels::newsletter::{Newsletter, Subscription};
 use grondslag_kernel::{Access, DataDir, RecordRef, Value};
 use grondslag_register::{Category, Register, Role};
 
-use crate::{Failure, master_key_from_env};
+use crate::Failure;
+use grondslag_kernel::master_key_from_env;
 
 #[derive(Subcommand, Debug)]
 pub enum ContactCommand {
@@ -206,7 +207,7 @@ pub fn run(register: Register, data: &DataDir, actor: &str, role: Option<&str>, 
         Some(name) => Role::from_name(name).ok_or_else(|| Failure(format!("unknown role `{name}`; see docs/register.md for the roles")))?,
         None => default_role(&command),
     };
-    let kernel = data.open_kernel(register, master_key_from_env()?)?;
+    let kernel = data.open_kernel(register, master_key_from_env()?.as_ref())?;
     let access = Access::new(actor, role, "cli", jiff::Timestamp::now());
     match command {
         ChannelCommand::Contact(command) => {

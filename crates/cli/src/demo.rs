@@ -14,7 +14,8 @@ use grondslag_register::{Category, CategorySet, Register, Role};
 use grondslag_rights::export as rights_export;
 use grondslag_rights::requests::{RequestError, Requests, RightKind};
 
-use crate::{Failure, master_key_from_env};
+use crate::Failure;
+use grondslag_kernel::master_key_from_env;
 
 struct Applicant {
     name: &'static str,
@@ -86,7 +87,7 @@ pub fn run(register: Register, data: Option<&Path>) -> Result<(), Failure> {
             temporary.path().to_path_buf()
         }
     };
-    let kernel = DataDir::new(&root).open_kernel(register, master_key_from_env()?)?;
+    let kernel = DataDir::new(&root).open_kernel(register, master_key_from_env()?.as_ref())?;
     println!("grondslag demo — data directory {}", root.display());
     println!();
     walk_through(&kernel)?;

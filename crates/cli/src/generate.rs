@@ -7,7 +7,8 @@ use grondslag_kernel::DataDir;
 use grondslag_register::Register;
 use grondslag_synthetic::{Population, generate};
 
-use crate::{Failure, master_key_from_env, progress};
+use crate::{Failure, progress};
+use grondslag_kernel::master_key_from_env;
 
 pub fn run(register: Register, data: &Path, population: &Population, areas: Option<&Path>) -> Result<(), Failure> {
     let dir = DataDir::new(data);
@@ -18,7 +19,7 @@ pub fn run(register: Register, data: &Path, population: &Population, areas: Opti
         )));
     }
     let areas = crate::case::load_areas(areas)?;
-    let kernel = dir.open_kernel(register, master_key_from_env()?)?;
+    let kernel = dir.open_kernel(register, master_key_from_env()?.as_ref())?;
     println!(
         "generating {} people and {} staff (seed {}, history until {}) into {}",
         population.subjects,

@@ -2,7 +2,6 @@
 //! the register or the kernel, print the result; errors go to stderr with a
 //! non-zero exit and say what to do.
 
-mod bench;
 mod case;
 mod channel;
 mod demo;
@@ -19,7 +18,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use grondslag_crypto::MasterKey;
 use grondslag_kernel::DataDir;
 use grondslag_register::render::{self, Format};
 use grondslag_register::{Register, Statement};
@@ -146,43 +144,6 @@ enum Command {
         /// Postcode area lists (CSV: area,from,to) for the automated checks; default: the shipped sample.
         #[arg(long, env = "GRONDSLAG_AREAS")]
         areas: Option<PathBuf>,
-    },
-    /// Measure the kernel against baselines: decisions, audited writes, access export, case list,
-    /// audit verification, the relation check and the staff and expert case lists at --cases
-    /// cases, and the retention sweep, each beside a baseline measured in the same run.
-    /// With --database-url (a PostgreSQL server where the user may create databases): the kernel
-    /// on PostgreSQL beside SQLite, and one node beside two, in a scratch database dropped afterwards.
-    Bench {
-        /// Writes per measured run.
-        #[arg(long, default_value_t = 2000)]
-        writes: u32,
-        /// Decisions per measured run (of them, at most 100,000 with a relation lookup in the store).
-        #[arg(long, default_value_t = 1_000_000)]
-        decisions: u32,
-        /// Sizes of synthetic populations generated for the access export, the case list and the
-        /// audit verification (people; comma-separated).
-        #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
-        subjects: Vec<u64>,
-        /// Data directories made by `grondslag generate`, measured after the generated ones
-        /// (comma-separated); the last store measured also has its audit log verified.
-        #[arg(long, value_delimiter = ',')]
-        population: Vec<PathBuf>,
-        /// Access exports and case lists timed per store.
-        #[arg(long, default_value_t = 300)]
-        samples: usize,
-        /// Cases in a store filled for the relation check in the decision and the staff and
-        /// expert case lists (through the store's statements, not generated people; 0 skips them).
-        #[arg(long, default_value_t = 1_000_000)]
-        cases: u64,
-        /// Numbers of dated items at which the sweep with nothing due is timed.
-        #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
-        sweep_sizes: Vec<u64>,
-        /// Records made due and then deleted by the sweep, for its deletion rate.
-        #[arg(long, default_value_t = 100_000)]
-        due_records: u32,
-        /// Write a PNG plot of sweep time against dated items here.
-        #[arg(long)]
-        plot: Option<PathBuf>,
     },
 }
 
@@ -311,22 +272,6 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             generate::run(register, &data_dir(cli.data, None).root, &population, areas.as_deref())
         }
-        Command::Bench { writes, decisions, subjects, population, samples, cases, sweep_sizes, due_records, plot } => {
-            let source = cli.register.as_deref();
-            let options = bench::Options {
-                writes,
-                decisions,
-                subjects: &subjects,
-                populations: &population,
-                samples,
-                cases,
-                sweep_sizes: &sweep_sizes,
-                due_records,
-                plot: plot.as_deref(),
-                postgres: cli.database_url.as_deref(),
-            };
-            bench::run(&|| load_register(source), &options)
-        }
     }
 }
 
@@ -337,13 +282,7 @@ fn data_dir(given: Option<PathBuf>, database_url: Option<String>) -> DataDir {
 
 /// Reads and checks a register: the given file, or the shipped one.
 pub fn load_register(file: Option<&Path>) -> Result<Register, Failure> {
-    match file {
-        Some(path) => {
-            let source = fs::read_to_string(path).map_err(|e| Failure(format!("cannot read register {}: {e}", path.display())))?;
-            Ok(grondslag_register::parse(&path.display().to_string(), &source)?)
-        }
-        None => Ok(grondslag_register::parse(grondslag_register::SHIPPED_NAME, grondslag_register::SHIPPED)?),
-    }
+    Ok(grondslag_register::load(file)?)
 }
 
 fn register_check(file: Option<&Path>, data: Option<&DataDir>) -> Result<(), Failure> {
@@ -382,13 +321,4 @@ pub fn audit_verify(data: &DataDir) -> Result<(), Failure> {
     bar.finish_and_clear();
     println!("audit log ok: {} entries checked, {} signed checkpoints verified", verification.entries, verification.checkpoints);
     Ok(())
-}
-
-/// The master key from the environment, when the operator gives one.
-pub fn master_key_from_env() -> Result<Option<MasterKey>, Failure> {
-    match std::env::var("GRONDSLAG_MASTER_KEY") {
-        Ok(hex) => Ok(Some(MasterKey::from_hex(&hex).map_err(|e| Failure(format!("GRONDSLAG_MASTER_KEY: {e}")))?)),
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => Err(Failure("GRONDSLAG_MASTER_KEY is not valid text".to_string())),
-    }
 }

@@ -7,7 +7,8 @@ use grondslag_kernel::{Access, DataDir};
 use grondslag_register::Register;
 use grondslag_register::Role;
 
-use crate::{Failure, master_key_from_env, progress};
+use crate::{Failure, progress};
+use grondslag_kernel::master_key_from_env;
 
 #[derive(Subcommand, Debug)]
 pub enum RetentionCommand {
@@ -28,7 +29,7 @@ pub enum RetentionCommand {
 }
 
 pub fn run(register: Register, data: &DataDir, command: RetentionCommand) -> Result<(), Failure> {
-    let kernel = data.open_kernel(register, master_key_from_env()?)?;
+    let kernel = data.open_kernel(register, master_key_from_env()?.as_ref())?;
     match command {
         RetentionCommand::Run { dry_run, now, batch } => {
             let now: jiff::Timestamp = match now {

@@ -9,7 +9,8 @@ use grondslag_register::{Category, Register, Role};
 use grondslag_rights::export;
 use grondslag_rights::requests::{RequestState, Requests, RightKind};
 
-use crate::{Failure, master_key_from_env};
+use crate::Failure;
+use grondslag_kernel::master_key_from_env;
 
 #[derive(Subcommand, Debug)]
 pub enum RightsCommand {
@@ -104,7 +105,7 @@ fn line(state: &RequestState, today: jiff::civil::Date) -> String {
 
 pub fn run(register: Register, data: &DataDir, actor: &str, role: &str, command: RightsCommand) -> Result<(), Failure> {
     let role = Role::from_name(role).ok_or_else(|| Failure(format!("unknown role `{role}`")))?;
-    let kernel = data.open_kernel(register, master_key_from_env()?)?;
+    let kernel = data.open_kernel(register, master_key_from_env()?.as_ref())?;
     let requests = Requests::new(&kernel)?;
     let access = Access::new(actor, role, "cli", jiff::Timestamp::now());
     let today = grondslag_values::dutch::amsterdam_date(access.now);

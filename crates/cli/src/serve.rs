@@ -11,7 +11,8 @@ use grondslag_kernel::{Access, DataDir};
 use grondslag_register::{Register, Role};
 use grondslag_server::{AppState, Config};
 
-use crate::{Failure, master_key_from_env};
+use crate::Failure;
+use grondslag_kernel::master_key_from_env;
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -80,7 +81,7 @@ fn to_duration(d: jiff::SignedDuration, what: &str) -> Result<std::time::Duratio
 }
 
 pub fn serve(register: Register, data: &DataDir, args: ServeArgs) -> Result<(), Failure> {
-    let kernel = Arc::new(data.open_kernel(register, master_key_from_env()?)?);
+    let kernel = Arc::new(data.open_kernel(register, master_key_from_env()?.as_ref())?);
     let config = Config {
         listen: args.listen,
         tls: args.tls_cert.zip(args.tls_key),
@@ -143,7 +144,7 @@ fn print_enrolment(username: &str, role: Role, enrolment: &Enrolment) {
 }
 
 fn accounts_on(register: Register, data: &DataDir) -> Result<Accounts, Failure> {
-    let kernel = Arc::new(data.open_kernel(register, master_key_from_env()?)?);
+    let kernel = Arc::new(data.open_kernel(register, master_key_from_env()?.as_ref())?);
     Ok(Accounts::new(kernel, Policy::default())?)
 }
 

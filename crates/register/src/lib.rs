@@ -10,6 +10,8 @@
 
 #![warn(missing_docs)]
 
+use std::path::{Path, PathBuf};
+
 mod categories;
 mod diagnostic;
 pub mod due;
@@ -33,3 +35,25 @@ pub const SHIPPED: &str = include_str!("../../../register/img.toml");
 
 /// The file name under which [`SHIPPED`] is reported in diagnostics.
 pub const SHIPPED_NAME: &str = "register/img.toml";
+
+/// Why a register could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[allow(missing_docs)] // each variant is documented by its #[error] message
+pub enum LoadError {
+    #[error("cannot read register {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Invalid(#[from] RegisterError),
+}
+
+/// Reads and checks the register at `file`, or the [`SHIPPED`] one when no
+/// file is named.
+pub fn load(file: Option<&Path>) -> Result<Register, LoadError> {
+    match file {
+        Some(path) => {
+            let source = std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?;
+            Ok(parse(&path.display().to_string(), &source)?)
+        }
+        None => Ok(parse(SHIPPED_NAME, SHIPPED)?),
+    }
+}
