@@ -4,6 +4,7 @@
 
 mod case;
 mod channel;
+mod context;
 mod demo;
 mod generate;
 mod migrate;
@@ -18,12 +19,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use context::{Actor, ActorName, Context, Globals};
 use grondslag_kernel::DataDir;
+use grondslag_register::Statement;
 use grondslag_register::render::{self, Format};
-use grondslag_register::{Register, Statement};
-
-/// Where data lives when no --data or GRONDSLAG_DATA is given.
-const DEFAULT_DATA: &str = "grondslag-data";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -37,20 +36,8 @@ public privacy statement from the same register.\n\nWith no configuration it wor
 instead of the key file; GRONDSLAG_LOG (e.g. `info`) turns on logging to stderr."
 )]
 struct Cli {
-    /// Data directory (database, blobs, keys); created on first use.
-    /// Default: ./grondslag-data (for `demo`: a fresh temporary directory).
-    #[arg(long, global = true, env = "GRONDSLAG_DATA")]
-    data: Option<PathBuf>,
-
-    /// Keep the store in this PostgreSQL database (postgres://user@host:port/db)
-    /// instead of SQLite in the data directory; keys and blobs stay in --data.
-    /// Several nodes may share one database.
-    #[arg(long, global = true, env = "GRONDSLAG_DATABASE_URL")]
-    database_url: Option<String>,
-
-    /// Register file to enforce instead of the shipped register/img.toml.
-    #[arg(long, global = true, env = "GRONDSLAG_REGISTER")]
-    register: Option<PathBuf>,
+    #[command(flatten)]
+    globals: Globals,
 
     #[command(subcommand)]
     command: Command,
@@ -67,28 +54,24 @@ enum Command {
     /// File, follow and disclose applications of the compensation schemes.
     Case {
         #[command(flatten)]
-        actor: case::Actor,
+        actor: Actor,
+        /// Postcode area lists (CSV: area,from,to) for the automated checks; default: the shipped sample.
+        #[arg(long, env = "GRONDSLAG_AREAS", global = true)]
+        areas: Option<PathBuf>,
         #[command(subcommand)]
         command: case::CaseCommand,
     },
     /// The public channels: contact form, newsletters, forum, recorded calls and footage.
     Channel {
-        /// Your name, as the audit log will record it.
-        #[arg(long = "as", default_value = "cli", global = true)]
-        name: String,
-        /// The role to act in (default: the website's for public actions, staff otherwise).
-        #[arg(long, global = true)]
-        role: Option<String>,
+        #[command(flatten)]
+        actor: Actor,
         #[command(subcommand)]
         command: channel::ChannelCommand,
     },
     /// The rights process: file, verify, extend, list, answer and export requests (E22).
     Rights {
-        /// Your name, as the audit log will record it.
-        #[arg(long = "as", default_value = "cli", global = true)]
-        name: String,
-        #[arg(long, default_value = "privacy_officer", global = true)]
-        role: String,
+        #[command(flatten)]
+        actor: Actor,
         #[command(subcommand)]
         command: rights::RightsCommand,
     },
@@ -106,9 +89,8 @@ enum Command {
     },
     /// Manage accounts that sign in to the service.
     Account {
-        /// Your name, as the audit log will record it.
-        #[arg(long = "as", default_value = "cli", global = true)]
-        name: String,
+        #[command(flatten)]
+        who: ActorName,
         #[command(subcommand)]
         command: serve::AccountCommand,
     },
@@ -213,13 +195,18 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
-    match cli.command {
+    let Cli { globals, command } = cli;
+    // Built only for what opens the kernel: `register` reads a register file
+    // of its own, `audit verify` and `migrate` only the store (no master
+    // key, no register), so a broken GRONDSLAG_REGISTER does not stop them.
+    let context = || Context::new(&globals);
+    match command {
         Command::Register(RegisterCommand::Check { file }) => {
-            let data = cli.data.map(|root| DataDir::new(root).with_database_url(cli.database_url));
-            register_check(file.as_deref().or(cli.register.as_deref()), data.as_ref())
+            let data = globals.data.is_some().then(|| globals.data_dir());
+            register_check(file.as_deref().or(globals.register.as_deref()), data.as_ref())
         }
         Command::Register(RegisterCommand::Render { file, format, statement, output }) => {
-            let register = load_register(file.as_deref().or(cli.register.as_deref()))?;
+            let register = grondslag_register::load(file.as_deref().or(globals.register.as_deref()))?;
             let format = match format {
                 FormatArg::Md => Format::Markdown,
                 FormatArg::Html => Format::Html,
@@ -235,58 +222,23 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 None => std::io::stdout().write_all(text.as_bytes()).map_err(Failure::from),
             }
         }
-        Command::Audit(AuditCommand::Verify) => audit_verify(&data_dir(cli.data, cli.database_url)),
-        Command::Migrate { from, to } => migrate::run(&data_dir(cli.data, cli.database_url), from, to),
-        Command::Case { actor, command } => {
-            let register = load_register(cli.register.as_deref())?;
-            case::run(register, &data_dir(cli.data, cli.database_url), &actor, command)
-        }
-        Command::Channel { name, role, command } => {
-            let register = load_register(cli.register.as_deref())?;
-            channel::run(register, &data_dir(cli.data, cli.database_url), &name, role.as_deref(), command)
-        }
-        Command::Rights { name, role, command } => {
-            let register = load_register(cli.register.as_deref())?;
-            rights::run(register, &data_dir(cli.data, cli.database_url), &name, &role, command)
-        }
-        Command::Retention(command) => {
-            let register = load_register(cli.register.as_deref())?;
-            retention::run(register, &data_dir(cli.data, cli.database_url), command)
-        }
-        Command::Serve(args) => serve::serve(load_register(cli.register.as_deref())?, &data_dir(cli.data, cli.database_url), args),
-        Command::Init { username } => serve::init(load_register(cli.register.as_deref())?, &data_dir(cli.data, cli.database_url), &username),
-        Command::Account { name, command } => serve::account(load_register(cli.register.as_deref())?, &data_dir(cli.data, cli.database_url), &name, command),
-        Command::Demo => {
-            let register = load_register(cli.register.as_deref())?;
-            demo::run(register, cli.data.as_deref())
-        }
-        Command::Generate { subjects, seed, until, areas } => {
-            let register = load_register(cli.register.as_deref())?;
-            // The clock is read here, at the edge, when no end is given.
-            let population = grondslag_synthetic::Population { seed, subjects, until: until.unwrap_or_else(jiff::Timestamp::now) };
-            if cli.database_url.is_some() {
-                return Err(Failure(
-                    "generate writes a fresh SQLite data directory; move it to PostgreSQL afterwards with `grondslag migrate --from sqlite --to postgres`"
-                        .to_string(),
-                ));
-            }
-            generate::run(register, &data_dir(cli.data, None).root, &population, areas.as_deref())
-        }
+        Command::Audit(AuditCommand::Verify) => audit_verify(&globals.data_dir()),
+        Command::Migrate { from, to } => migrate::run(&globals.data_dir(), from, to),
+        Command::Case { actor, areas, command } => case::run(&context()?, &actor, areas.as_deref(), command),
+        Command::Channel { actor, command } => channel::run(&context()?, &actor, command),
+        Command::Rights { actor, command } => rights::run(&context()?, &actor, command),
+        Command::Retention(command) => retention::run(&context()?, command),
+        Command::Serve(args) => serve::serve(&context()?, args),
+        Command::Init { username } => serve::init(&context()?, &username),
+        Command::Account { who, command } => serve::account(&context()?, &who.name, command),
+        Command::Demo => demo::run(&context()?, globals.data.as_deref()),
+        Command::Generate { subjects, seed, until, areas } => generate::run(&context()?, subjects, seed, until, areas.as_deref()),
     }
 }
 
-/// The data directory given, or the default, with its store.
-fn data_dir(given: Option<PathBuf>, database_url: Option<String>) -> DataDir {
-    DataDir::new(given.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA))).with_database_url(database_url)
-}
-
-/// Reads and checks a register: the given file, or the shipped one.
-pub fn load_register(file: Option<&Path>) -> Result<Register, Failure> {
-    Ok(grondslag_register::load(file)?)
-}
-
 fn register_check(file: Option<&Path>, data: Option<&DataDir>) -> Result<(), Failure> {
-    let register = load_register(file).map_err(|Failure(diagnostics)| {
+    let register = grondslag_register::load(file).map_err(|e| {
+        let diagnostics = e.to_string();
         let count = diagnostics.matches(": error: ").count();
         Failure(format!("{diagnostics}\n\n{count} error(s); the register was not accepted"))
     })?;

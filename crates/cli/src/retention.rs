@@ -3,12 +3,11 @@
 use std::collections::BTreeMap;
 
 use clap::Subcommand;
-use grondslag_kernel::{Access, DataDir};
-use grondslag_register::Register;
+use grondslag_kernel::Access;
 use grondslag_register::Role;
 
+use crate::context::Context;
 use crate::{Failure, progress};
-use grondslag_kernel::master_key_from_env;
 
 #[derive(Subcommand, Debug)]
 pub enum RetentionCommand {
@@ -28,13 +27,13 @@ pub enum RetentionCommand {
     Report,
 }
 
-pub fn run(register: Register, data: &DataDir, command: RetentionCommand) -> Result<(), Failure> {
-    let kernel = data.open_kernel(register, master_key_from_env()?.as_ref())?;
+pub fn run(context: &Context, command: RetentionCommand) -> Result<(), Failure> {
+    let kernel = context.open_kernel()?;
     match command {
         RetentionCommand::Run { dry_run, now, batch } => {
             let now: jiff::Timestamp = match now {
                 Some(text) => text.parse().map_err(|e| Failure(format!("--now: `{text}` is not a moment ({e}); write e.g. 2027-01-01T00:00:00Z")))?,
-                None => jiff::Timestamp::now(),
+                None => context.now,
             };
             if dry_run {
                 let mut months: BTreeMap<(String, String), u64> = BTreeMap::new();
@@ -68,7 +67,7 @@ pub fn run(register: Register, data: &DataDir, command: RetentionCommand) -> Res
                 let waiting = records.saturating_sub(dated + held);
                 println!("{processing:<36} {records:>8} {dated:>8} {held:>6} {waiting:>8}  {}", next.map_or("-".to_string(), |n| n.to_string()));
             }
-            let overdue = kernel.overdue_reviews(jiff::Timestamp::now())?;
+            let overdue = kernel.overdue_reviews(context.now)?;
             if !overdue.is_empty() {
                 println!("\nholds whose review is overdue:");
                 for (processing, record, review) in overdue {

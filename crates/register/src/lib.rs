@@ -27,7 +27,7 @@ pub use model::{
     Retention, RoleGrants, Section, Statement, Term,
 };
 pub use parse::parse;
-pub use taxonomy::{Action, Category, Role, Scope, ScopeSet, Sensitivity};
+pub use taxonomy::{Action, Category, Role, Scope, ScopeSet, Sensitivity, UnknownRole};
 
 /// The register the product ships, compiled into the binary so that it
 /// starts with no configuration.

@@ -88,3 +88,22 @@ fn the_product_binary_links_no_bench_dependencies() {
     }
     assert!(!tree("1").iter().any(|name| name == "rusqlite"), "grondslag uses rusqlite itself rather than through grondslag-store");
 }
+
+// One parser for every --role: an unknown role is refused before anything
+// is opened, with the register's roles listed.
+#[test]
+fn an_unknown_role_is_refused_with_every_role_listed() {
+    let commands: [&[&str]; 4] = [
+        &["case", "--role", "case_handlr", "overdue"],
+        &["rights", "--role", "nobody", "list"],
+        &["channel", "--role", "nobody", "contact", "list"],
+        &["account", "create", "--username", "anna", "--role", "nobody"],
+    ];
+    for args in commands {
+        let output = grondslag(args);
+        assert!(!output.status.success(), "{args:?}");
+        for role in grondslag_register::Role::ALL {
+            assert!(stderr(&output).contains(role.name()), "{args:?}: {role} missing in {}", stderr(&output));
+        }
+    }
+}
