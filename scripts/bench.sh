@@ -3,7 +3,7 @@
 #
 # Generates the synthetic populations once (10^5 and 10^6 people, seed 1,
 # history until 2026-11-28) into $POPULATIONS — about 2.3 GB and 23 GB —
-# and reuses them on later runs; then runs one `grondslag bench`, built
+# and reuses them on later runs; then runs `grondslag-bench` once, built
 # with Cedar beside the kernel, which also fills a store of 10^6 cases of
 # its own for the relation check and the expert's case list (minutes). The output goes to standard output and to
 # $POPULATIONS/bench.txt. Set SIZES to generate other populations, e.g.
@@ -14,7 +14,8 @@ POPULATIONS=${POPULATIONS:-target/populations}
 SIZES=${SIZES:-"100000 1000000"}
 UNTIL=2026-11-28T10:00:00Z
 
-cargo build --release --features cedar -p grondslag
+cargo build --release -p grondslag
+cargo build --release -p grondslag-bench --features cedar
 bin=target/release/grondslag
 mkdir -p "$POPULATIONS"
 stores=""
@@ -25,4 +26,4 @@ for n in $SIZES; do
     fi
     stores=${stores:+$stores,}$dir
 done
-"$bin" bench --subjects 1000,10000 --population "$stores" --sweep-sizes 100000,1000000,10000000 --plot docs/bench.png | tee "$POPULATIONS/bench.txt"
+"$bin-bench" --subjects 1000,10000 --population "$stores" --sweep-sizes 100000,1000000,10000000 --plot docs/bench.png | tee "$POPULATIONS/bench.txt"

@@ -10,11 +10,12 @@ use grondslag_accounts::{Accounts, Policy};
 use grondslag_claims::area::{AreaLists, SAMPLE};
 use grondslag_claims::cases::{Application, AuthorisationForm, CaseError, Cases, MAX_PHOTO_BYTES};
 use grondslag_claims::{Scheme, Status};
-use grondslag_kernel::{Access, DataDir, Kernel, SubjectId, Value};
-use grondslag_register::{Register, Role};
+use grondslag_kernel::{Kernel, SubjectId, Value};
+use grondslag_register::Role;
 use grondslag_values::Cents;
 
-use crate::{Failure, master_key_from_env};
+use crate::Failure;
+use crate::context::{Actor, Context};
 
 #[derive(Subcommand, Debug)]
 pub enum CaseCommand {
@@ -96,20 +97,6 @@ pub enum CaseCommand {
     MarkUnsafe { number: String },
 }
 
-/// Who acts on the command line.
-#[derive(clap::Args, Debug)]
-pub struct Actor {
-    /// Your name, as the audit log will record it.
-    #[arg(long = "as", default_value = "cli", global = true)]
-    pub name: String,
-    /// The role you act in; the register decides what it may do.
-    #[arg(long, default_value = "case_handler", global = true)]
-    pub role: String,
-    /// Postcode area lists (CSV: area,from,to) for the automated checks; default: the shipped sample.
-    #[arg(long, env = "GRONDSLAG_AREAS", global = true)]
-    pub areas: Option<PathBuf>,
-}
-
 fn read(path: &Path) -> Result<String, Failure> {
     fs::read_to_string(path).map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))
 }
@@ -122,20 +109,13 @@ pub fn load_areas(file: Option<&Path>) -> Result<AreaLists, Failure> {
     })
 }
 
-pub fn run(register: Register, data: &DataDir, actor: &Actor, command: CaseCommand) -> Result<(), Failure> {
-    let role = Role::from_name(&actor.role).ok_or_else(|| Failure(format!("unknown role `{}`; see docs/register.md for the roles", actor.role)))?;
-    let areas = load_areas(actor.areas.as_deref())?;
-    let accounts = Accounts::new(Arc::new(data.open_kernel(register, master_key_from_env()?)?), Policy::default())?;
+pub fn run(context: &Context, actor: &Actor, areas: Option<&Path>, command: CaseCommand) -> Result<(), Failure> {
+    let areas = load_areas(areas)?;
+    let accounts = Accounts::new(Arc::new(context.open_kernel()?), Policy::default())?;
     let kernel: &Kernel = accounts.kernel();
     let cases = Cases::new(kernel, areas);
-    // The clock is read here, at the edge.
-    let now = jiff::Timestamp::now();
-    let mut access = Access::new(actor.name.clone(), role, "cli", now);
-    // Someone with an account acts as the person they are, so that their
-    // relations (an expert's assigned cases) and their own file count.
-    if let Some(own) = accounts.own_file(&actor.name, "cli", now)? {
-        access = access.acting_as(own);
-    }
+    let access = context.account_access(&accounts, actor, Role::CaseHandler)?;
+    let now = context.now;
     match command {
         CaseCommand::Create { file, draft } => {
             let mut application: Application = serde_json::from_str(&read(&file)?).map_err(|e| Failure(format!("{}: {e}", file.display())))?;

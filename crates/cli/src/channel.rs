@@ -10,10 +10,11 @@ use grondslag_channels::contact::{ContactForm, Kind, Message};
 use grondslag_channels::forum::{Account, Forum};
 use grondslag_channels::media::Media;
 use grondslag_channels::newsletter::{Newsletter, Subscription};
-use grondslag_kernel::{Access, DataDir, RecordRef, Value};
-use grondslag_register::{Category, Register, Role};
+use grondslag_kernel::{RecordRef, Value};
+use grondslag_register::{Category, Role};
 
-use crate::{Failure, master_key_from_env};
+use crate::Failure;
+use crate::context::{Actor, Context};
 
 #[derive(Subcommand, Debug)]
 pub enum ContactCommand {
@@ -201,13 +202,9 @@ fn default_role(command: &ChannelCommand) -> Role {
     }
 }
 
-pub fn run(register: Register, data: &DataDir, actor: &str, role: Option<&str>, command: ChannelCommand) -> Result<(), Failure> {
-    let role = match role {
-        Some(name) => Role::from_name(name).ok_or_else(|| Failure(format!("unknown role `{name}`; see docs/register.md for the roles")))?,
-        None => default_role(&command),
-    };
-    let kernel = data.open_kernel(register, master_key_from_env()?)?;
-    let access = Access::new(actor, role, "cli", jiff::Timestamp::now());
+pub fn run(context: &Context, actor: &Actor, command: ChannelCommand) -> Result<(), Failure> {
+    let kernel = context.open_kernel()?;
+    let access = context.access(actor, default_role(&command));
     match command {
         ChannelCommand::Contact(command) => {
             let form = ContactForm::new(&kernel)?;

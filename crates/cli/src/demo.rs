@@ -10,11 +10,13 @@ use grondslag_claims::area::{AreaLists, SAMPLE};
 use grondslag_claims::cases::{Application, Cases, Filed};
 use grondslag_claims::rules::{self, ObjectKind};
 use grondslag_kernel::{Access, DataDir, Kernel, KernelError, Value};
-use grondslag_register::{Category, CategorySet, Register, Role};
+use grondslag_register::{Category, CategorySet, Role};
 use grondslag_rights::export as rights_export;
 use grondslag_rights::requests::{RequestError, Requests, RightKind};
+use jiff::Timestamp;
 
-use crate::{Failure, master_key_from_env};
+use crate::Failure;
+use crate::context::Context;
 
 struct Applicant {
     name: &'static str,
@@ -77,7 +79,7 @@ fn describe(fields: &[(Category, Value)]) -> String {
     fields.iter().map(|(c, v)| format!("{c}={}", v.as_text().unwrap_or("<bytes>"))).collect::<Vec<_>>().join(", ")
 }
 
-pub fn run(register: Register, data: Option<&Path>) -> Result<(), Failure> {
+pub fn run(context: &Context, data: Option<&Path>) -> Result<(), Failure> {
     let temporary;
     let root = match data {
         Some(path) => path.to_path_buf(),
@@ -86,13 +88,13 @@ pub fn run(register: Register, data: Option<&Path>) -> Result<(), Failure> {
             temporary.path().to_path_buf()
         }
     };
-    let kernel = DataDir::new(&root).open_kernel(register, master_key_from_env()?)?;
+    let kernel = context.open_kernel_on(&DataDir::new(&root))?;
     println!("grondslag demo — data directory {}", root.display());
     println!();
-    walk_through(&kernel)?;
-    schemes(&kernel)?;
-    channels(&kernel)?;
-    rights(&kernel)?;
+    walk_through(&kernel, context.now)?;
+    schemes(&kernel, context.now)?;
+    channels(&kernel, context.now)?;
+    rights(&kernel, context.now)?;
     let sealed = kernel.seal()?;
     let verification = kernel.verify_audit(|_| ())?;
     println!();
@@ -103,9 +105,7 @@ pub fn run(register: Register, data: Option<&Path>) -> Result<(), Failure> {
     Ok(())
 }
 
-fn walk_through(kernel: &Kernel) -> Result<(), Failure> {
-    // The clock is read here, at the edge; the kernel takes time as input.
-    let now = jiff::Timestamp::now();
+fn walk_through(kernel: &Kernel, now: Timestamp) -> Result<(), Failure> {
     let handler = Access::new("behandelaar.jansen", Role::CaseHandler, "cli:demo", now);
     let physical = kernel.processing("fysieke_schade")?;
     let immaterial = kernel.processing("immateriele_schade")?;
@@ -174,9 +174,8 @@ fn walk_through(kernel: &Kernel) -> Result<(), Failure> {
 }
 
 /// A path through several schemes, with their rules at work.
-fn schemes(kernel: &Kernel) -> Result<(), Failure> {
+fn schemes(kernel: &Kernel, now: Timestamp) -> Result<(), Failure> {
     let cases = Cases::new(kernel, AreaLists::parse("shipped sample", SAMPLE)?);
-    let now = jiff::Timestamp::now();
     let handler = Access::new("behandelaar.jansen", Role::CaseHandler, "cli:demo", now);
     let application = |value: serde_json::Value| serde_json::from_value::<Application>(value).map_err(Failure::from);
     let dirk = serde_json::json!({
@@ -222,8 +221,7 @@ fn schemes(kernel: &Kernel) -> Result<(), Failure> {
 }
 
 /// The public channels: consent and short terms at work.
-fn channels(kernel: &Kernel) -> Result<(), Failure> {
-    let now = jiff::Timestamp::now();
+fn channels(kernel: &Kernel, now: Timestamp) -> Result<(), Failure> {
     let website = Access::new("website", Role::Public, "cli:demo", now);
     let staff = Access::new("kcc.jansen", Role::ContactCentre, "cli:demo", now);
     println!();
@@ -269,8 +267,7 @@ fn channels(kernel: &Kernel) -> Result<(), Failure> {
 }
 
 /// A person uses their right of access (art. 15).
-fn rights(kernel: &Kernel) -> Result<(), Failure> {
-    let now = jiff::Timestamp::now();
+fn rights(kernel: &Kernel, now: Timestamp) -> Result<(), Failure> {
     let privacy = Access::new("privacy.devries", Role::PrivacyOfficer, "cli:demo", now);
     let rights = kernel.processing("rechtenverzoeken")?;
     let carla = kernel.find_by_bsn(&privacy, rights, APPLICANTS[2].bsn)?.ok_or_else(|| Failure("Carla is not known".to_string()))?;

@@ -3,22 +3,27 @@
 use std::path::Path;
 use std::time::Instant;
 
-use grondslag_kernel::DataDir;
-use grondslag_register::Register;
 use grondslag_synthetic::{Population, generate};
 
-use crate::{Failure, master_key_from_env, progress};
+use crate::context::Context;
+use crate::{Failure, progress};
 
-pub fn run(register: Register, data: &Path, population: &Population, areas: Option<&Path>) -> Result<(), Failure> {
-    let dir = DataDir::new(data);
-    if dir.database().exists() {
+pub fn run(context: &Context, subjects: u64, seed: u64, until: Option<jiff::Timestamp>, areas: Option<&Path>) -> Result<(), Failure> {
+    if context.data.database_url.is_some() {
+        return Err(Failure(
+            "generate writes a fresh SQLite data directory; move it to PostgreSQL afterwards with `grondslag migrate --from sqlite --to postgres`".to_string(),
+        ));
+    }
+    let data = &context.data.root;
+    if context.data.database().exists() {
         return Err(Failure(format!(
             "{} already holds a store; generate into a fresh directory (--data), so the population is exactly what the seed describes",
             data.display()
         )));
     }
+    let population = Population { seed, subjects, until: until.unwrap_or(context.now) };
     let areas = crate::case::load_areas(areas)?;
-    let kernel = dir.open_kernel(register, master_key_from_env()?)?;
+    let kernel = context.open_kernel()?;
     println!(
         "generating {} people and {} staff (seed {}, history until {}) into {}",
         population.subjects,
@@ -29,7 +34,7 @@ pub fn run(register: Register, data: &Path, population: &Population, areas: Opti
     );
     let bar = progress::bar("people", population.subjects);
     let start = Instant::now();
-    let report = generate(&kernel, population, areas, &mut |people| bar.set_position(people)).inspect_err(|_| bar.abandon())?;
+    let report = generate(&kernel, &population, areas, &mut |people| bar.set_position(people)).inspect_err(|_| bar.abandon())?;
     let entries = kernel.seal()?;
     let elapsed = start.elapsed();
     bar.finish_and_clear();

@@ -2,9 +2,9 @@
 //! the register or the kernel, print the result; errors go to stderr with a
 //! non-zero exit and say what to do.
 
-mod bench;
 mod case;
 mod channel;
+mod context;
 mod demo;
 mod generate;
 mod migrate;
@@ -19,13 +19,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use grondslag_crypto::MasterKey;
+use context::{Actor, ActorName, Context, Globals};
 use grondslag_kernel::{Change, DataDir};
+use grondslag_register::Statement;
 use grondslag_register::render::{self, Format};
-use grondslag_register::{Register, Statement};
-
-/// Where data lives when no --data or GRONDSLAG_DATA is given.
-const DEFAULT_DATA: &str = "grondslag-data";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -39,20 +36,8 @@ public privacy statement from the same register.\n\nWith no configuration it wor
 instead of the key file; GRONDSLAG_LOG (e.g. `info`) turns on logging to stderr."
 )]
 struct Cli {
-    /// Data directory (database, blobs, keys); created on first use.
-    /// Default: ./grondslag-data (for `demo`: a fresh temporary directory).
-    #[arg(long, global = true, env = "GRONDSLAG_DATA")]
-    data: Option<PathBuf>,
-
-    /// Keep the store in this PostgreSQL database (postgres://user@host:port/db)
-    /// instead of SQLite in the data directory; keys and blobs stay in --data.
-    /// Several nodes may share one database.
-    #[arg(long, global = true, env = "GRONDSLAG_DATABASE_URL")]
-    database_url: Option<String>,
-
-    /// Register file to enforce instead of the shipped register/img.toml.
-    #[arg(long, global = true, env = "GRONDSLAG_REGISTER")]
-    register: Option<PathBuf>,
+    #[command(flatten)]
+    globals: Globals,
 
     #[command(subcommand)]
     command: Command,
@@ -69,28 +54,24 @@ enum Command {
     /// File, follow and disclose applications of the compensation schemes.
     Case {
         #[command(flatten)]
-        actor: case::Actor,
+        actor: Actor,
+        /// Postcode area lists (CSV: area,from,to) for the automated checks; default: the shipped sample.
+        #[arg(long, env = "GRONDSLAG_AREAS", global = true)]
+        areas: Option<PathBuf>,
         #[command(subcommand)]
         command: case::CaseCommand,
     },
     /// The public channels: contact form, newsletters, forum, recorded calls and footage.
     Channel {
-        /// Your name, as the audit log will record it.
-        #[arg(long = "as", default_value = "cli", global = true)]
-        name: String,
-        /// The role to act in (default: the website's for public actions, staff otherwise).
-        #[arg(long, global = true)]
-        role: Option<String>,
+        #[command(flatten)]
+        actor: Actor,
         #[command(subcommand)]
         command: channel::ChannelCommand,
     },
     /// The rights process: file, verify, extend, list, answer and export requests (E22).
     Rights {
-        /// Your name, as the audit log will record it.
-        #[arg(long = "as", default_value = "cli", global = true)]
-        name: String,
-        #[arg(long, default_value = "privacy_officer", global = true)]
-        role: String,
+        #[command(flatten)]
+        actor: Actor,
         #[command(subcommand)]
         command: rights::RightsCommand,
     },
@@ -108,9 +89,8 @@ enum Command {
     },
     /// Manage accounts that sign in to the service.
     Account {
-        /// Your name, as the audit log will record it.
-        #[arg(long = "as", default_value = "cli", global = true)]
-        name: String,
+        #[command(flatten)]
+        who: ActorName,
         #[command(subcommand)]
         command: serve::AccountCommand,
     },
@@ -146,43 +126,6 @@ enum Command {
         /// Postcode area lists (CSV: area,from,to) for the automated checks; default: the shipped sample.
         #[arg(long, env = "GRONDSLAG_AREAS")]
         areas: Option<PathBuf>,
-    },
-    /// Measure the kernel against baselines: decisions, audited writes, access export, case list,
-    /// audit verification, the relation check and the staff and expert case lists at --cases
-    /// cases, and the retention sweep, each beside a baseline measured in the same run.
-    /// With --database-url (a PostgreSQL server where the user may create databases): the kernel
-    /// on PostgreSQL beside SQLite, and one node beside two, in a scratch database dropped afterwards.
-    Bench {
-        /// Writes per measured run.
-        #[arg(long, default_value_t = 2000)]
-        writes: u32,
-        /// Decisions per measured run (of them, at most 100,000 with a relation lookup in the store).
-        #[arg(long, default_value_t = 1_000_000)]
-        decisions: u32,
-        /// Sizes of synthetic populations generated for the access export, the case list and the
-        /// audit verification (people; comma-separated).
-        #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
-        subjects: Vec<u64>,
-        /// Data directories made by `grondslag generate`, measured after the generated ones
-        /// (comma-separated); the last store measured also has its audit log verified.
-        #[arg(long, value_delimiter = ',')]
-        population: Vec<PathBuf>,
-        /// Access exports and case lists timed per store.
-        #[arg(long, default_value_t = 300)]
-        samples: usize,
-        /// Cases in a store filled for the relation check in the decision and the staff and
-        /// expert case lists (through the store's statements, not generated people; 0 skips them).
-        #[arg(long, default_value_t = 1_000_000)]
-        cases: u64,
-        /// Numbers of dated items at which the sweep with nothing due is timed.
-        #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
-        sweep_sizes: Vec<u64>,
-        /// Records made due and then deleted by the sweep, for its deletion rate.
-        #[arg(long, default_value_t = 100_000)]
-        due_records: u32,
-        /// Write a PNG plot of sweep time against dated items here.
-        #[arg(long)]
-        plot: Option<PathBuf>,
     },
 }
 
@@ -252,13 +195,18 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
-    match cli.command {
+    let Cli { globals, command } = cli;
+    // Built only for what opens the kernel: `register` reads a register file
+    // of its own, `audit verify` and `migrate` only the store (no master
+    // key, no register), so a broken GRONDSLAG_REGISTER does not stop them.
+    let context = || Context::new(&globals);
+    match command {
         Command::Register(RegisterCommand::Check { file }) => {
-            let data = cli.data.map(|root| DataDir::new(root).with_database_url(cli.database_url));
-            register_check(file.as_deref().or(cli.register.as_deref()), data.as_ref())
+            let data = globals.data.is_some().then(|| globals.data_dir());
+            register_check(file.as_deref().or(globals.register.as_deref()), data.as_ref())
         }
         Command::Register(RegisterCommand::Render { file, format, statement, output }) => {
-            let register = load_register(file.as_deref().or(cli.register.as_deref()))?;
+            let (register, _) = grondslag_register::load(file.as_deref().or(globals.register.as_deref()), Some(&context::EMITTED.concat()))?;
             let format = match format {
                 FormatArg::Md => Format::Markdown,
                 FormatArg::Html => Format::Html,
@@ -274,89 +222,23 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 None => std::io::stdout().write_all(text.as_bytes()).map_err(Failure::from),
             }
         }
-        Command::Audit(AuditCommand::Verify) => audit_verify(&data_dir(cli.data, cli.database_url)),
-        Command::Migrate { from, to } => migrate::run(&data_dir(cli.data, cli.database_url), from, to),
-        Command::Case { actor, command } => {
-            let register = load_register(cli.register.as_deref())?;
-            case::run(register, &data_dir(cli.data, cli.database_url), &actor, command)
-        }
-        Command::Channel { name, role, command } => {
-            let register = load_register(cli.register.as_deref())?;
-            channel::run(register, &data_dir(cli.data, cli.database_url), &name, role.as_deref(), command)
-        }
-        Command::Rights { name, role, command } => {
-            let register = load_register(cli.register.as_deref())?;
-            rights::run(register, &data_dir(cli.data, cli.database_url), &name, &role, command)
-        }
-        Command::Retention(command) => {
-            let register = load_register(cli.register.as_deref())?;
-            retention::run(register, &data_dir(cli.data, cli.database_url), command)
-        }
-        Command::Serve(args) => serve::serve(load_register(cli.register.as_deref())?, &data_dir(cli.data, cli.database_url), args),
-        Command::Init { username } => serve::init(load_register(cli.register.as_deref())?, &data_dir(cli.data, cli.database_url), &username),
-        Command::Account { name, command } => serve::account(load_register(cli.register.as_deref())?, &data_dir(cli.data, cli.database_url), &name, command),
-        Command::Demo => {
-            let register = load_register(cli.register.as_deref())?;
-            demo::run(register, cli.data.as_deref())
-        }
-        Command::Generate { subjects, seed, until, areas } => {
-            let register = load_register(cli.register.as_deref())?;
-            // The clock is read here, at the edge, when no end is given.
-            let population = grondslag_synthetic::Population { seed, subjects, until: until.unwrap_or_else(jiff::Timestamp::now) };
-            if cli.database_url.is_some() {
-                return Err(Failure(
-                    "generate writes a fresh SQLite data directory; move it to PostgreSQL afterwards with `grondslag migrate --from sqlite --to postgres`"
-                        .to_string(),
-                ));
-            }
-            generate::run(register, &data_dir(cli.data, None).root, &population, areas.as_deref())
-        }
-        Command::Bench { writes, decisions, subjects, population, samples, cases, sweep_sizes, due_records, plot } => {
-            let source = cli.register.as_deref();
-            let options = bench::Options {
-                writes,
-                decisions,
-                subjects: &subjects,
-                populations: &population,
-                samples,
-                cases,
-                sweep_sizes: &sweep_sizes,
-                due_records,
-                plot: plot.as_deref(),
-                postgres: cli.database_url.as_deref(),
-            };
-            bench::run(&|| load_register(source), &options)
-        }
+        Command::Audit(AuditCommand::Verify) => audit_verify(&globals.data_dir()),
+        Command::Migrate { from, to } => migrate::run(&globals.data_dir(), from, to),
+        Command::Case { actor, areas, command } => case::run(&context()?, &actor, areas.as_deref(), command),
+        Command::Channel { actor, command } => channel::run(&context()?, &actor, command),
+        Command::Rights { actor, command } => rights::run(&context()?, &actor, command),
+        Command::Retention(command) => retention::run(&context()?, command),
+        Command::Serve(args) => serve::serve(&context()?, args),
+        Command::Init { username } => serve::init(&context()?, &username),
+        Command::Account { who, command } => serve::account(&context()?, &who.name, command),
+        Command::Demo => demo::run(&context()?, globals.data.as_deref()),
+        Command::Generate { subjects, seed, until, areas } => generate::run(&context()?, subjects, seed, until, areas.as_deref()),
     }
 }
 
-/// The data directory given, or the default, with its store.
-fn data_dir(given: Option<PathBuf>, database_url: Option<String>) -> DataDir {
-    DataDir::new(given.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA))).with_database_url(database_url)
-}
-
-/// Reads and checks a register: the given file, or the shipped one.
-pub fn load_register(file: Option<&Path>) -> Result<Register, Failure> {
-    Ok(load_register_with_warnings(file)?.0)
-}
-
-/// The events the modules emit: a retention term may count only from these.
-const EMITTED: [&[&str]; 4] = [grondslag_claims::EVENTS, grondslag_rights::EVENTS, grondslag_channels::EVENTS, grondslag_accounts::EVENTS];
-
-/// The register, checked whole (its terms counting from events the modules
-/// emit included), with the warnings about planned processings.
-fn load_register_with_warnings(file: Option<&Path>) -> Result<(Register, Vec<String>), Failure> {
-    let (name, source) = match file {
-        Some(path) => (path.display().to_string(), fs::read_to_string(path).map_err(|e| Failure(format!("cannot read register {}: {e}", path.display())))?),
-        None => (grondslag_register::SHIPPED_NAME.to_string(), grondslag_register::SHIPPED.to_string()),
-    };
-    let register = grondslag_register::parse(&name, &source)?;
-    let warnings = grondslag_register::check_events(&name, &source, &EMITTED.concat())?;
-    Ok((register, warnings))
-}
-
 fn register_check(file: Option<&Path>, data: Option<&DataDir>) -> Result<(), Failure> {
-    let (register, warnings) = load_register_with_warnings(file).map_err(|Failure(diagnostics)| {
+    let (register, warnings) = grondslag_register::load(file, Some(&context::EMITTED.concat())).map_err(|e| {
+        let diagnostics = e.to_string();
         let count = diagnostics.matches(": error: ").count();
         Failure(format!("{diagnostics}\n\n{count} error(s); the register was not accepted"))
     })?;
@@ -399,13 +281,4 @@ pub fn audit_verify(data: &DataDir) -> Result<(), Failure> {
     bar.finish_and_clear();
     println!("audit log ok: {} entries checked, {} signed checkpoints verified", verification.entries, verification.checkpoints);
     Ok(())
-}
-
-/// The master key from the environment, when the operator gives one.
-pub fn master_key_from_env() -> Result<Option<MasterKey>, Failure> {
-    match std::env::var("GRONDSLAG_MASTER_KEY") {
-        Ok(hex) => Ok(Some(MasterKey::from_hex(&hex).map_err(|e| Failure(format!("GRONDSLAG_MASTER_KEY: {e}")))?)),
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => Err(Failure("GRONDSLAG_MASTER_KEY is not valid text".to_string())),
-    }
 }

@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use clap::Subcommand;
-use grondslag_kernel::{Access, DataDir};
-use grondslag_register::Register;
+use grondslag_kernel::Access;
 use grondslag_register::Role;
 
-use crate::{Failure, master_key_from_env, progress};
+use crate::context::Context;
+use crate::{Failure, progress};
 
 #[derive(Subcommand, Debug)]
 pub enum RetentionCommand {
@@ -27,13 +27,13 @@ pub enum RetentionCommand {
     Report,
 }
 
-pub fn run(register: Register, data: &DataDir, command: RetentionCommand) -> Result<(), Failure> {
-    let kernel = data.open_kernel(register, master_key_from_env()?)?;
+pub fn run(context: &Context, command: RetentionCommand) -> Result<(), Failure> {
+    let kernel = context.open_kernel()?;
     match command {
         RetentionCommand::Run { dry_run, now, batch } => {
             let now: jiff::Timestamp = match now {
                 Some(text) => text.parse().map_err(|e| Failure(format!("--now: `{text}` is not a moment ({e}); write e.g. 2027-01-01T00:00:00Z")))?,
-                None => jiff::Timestamp::now(),
+                None => context.now,
             };
             if dry_run {
                 let mut months: BTreeMap<(String, String), u64> = BTreeMap::new();
@@ -61,7 +61,7 @@ pub fn run(register: Register, data: &DataDir, command: RetentionCommand) -> Res
                 let next = l.next_due.map_or("-".to_string(), |n| n.to_string());
                 println!("{:<36} {:>8} {:>8} {:>6} {:>8}  {next}", l.processing, l.records, l.dated, l.held, l.waiting);
             }
-            let overdue = kernel.overdue_reviews(jiff::Timestamp::now())?;
+            let overdue = kernel.overdue_reviews(context.now)?;
             if !overdue.is_empty() {
                 println!("\nholds whose review is overdue:");
                 for (processing, record, review) in overdue {

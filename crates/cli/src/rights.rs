@@ -4,12 +4,13 @@ use std::fs;
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use grondslag_kernel::{Access, DataDir, RecordRef, SubjectId};
-use grondslag_register::{Category, Register, Role};
+use grondslag_kernel::{Access, RecordRef, SubjectId};
+use grondslag_register::{Category, Role};
 use grondslag_rights::export;
 use grondslag_rights::requests::{RequestState, Requests, RightKind};
 
-use crate::{Failure, master_key_from_env};
+use crate::Failure;
+use crate::context::{Actor, Context};
 
 #[derive(Subcommand, Debug)]
 pub enum RightsCommand {
@@ -102,11 +103,10 @@ fn line(state: &RequestState, today: jiff::civil::Date) -> String {
     format!("{}  {:<20} received {}  due {}  {identity}{overdue}", state.request, state.kind.name(), state.received, state.due)
 }
 
-pub fn run(register: Register, data: &DataDir, actor: &str, role: &str, command: RightsCommand) -> Result<(), Failure> {
-    let role = Role::from_name(role).ok_or_else(|| Failure(format!("unknown role `{role}`")))?;
-    let kernel = data.open_kernel(register, master_key_from_env()?)?;
+pub fn run(context: &Context, actor: &Actor, command: RightsCommand) -> Result<(), Failure> {
+    let kernel = context.open_kernel()?;
     let requests = Requests::new(&kernel)?;
-    let access = Access::new(actor, role, "cli", jiff::Timestamp::now());
+    let access = context.access(actor, Role::PrivacyOfficer);
     let today = grondslag_values::dutch::amsterdam_date(access.now);
     match command {
         RightsCommand::File { kind, name, bsn, subject, representative } => {

@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use grondslag_accounts::{Accounts, Enrolment, Policy};
-use grondslag_kernel::{Access, DataDir};
-use grondslag_register::{Register, Role};
+use grondslag_kernel::Access;
+use grondslag_register::Role;
 use grondslag_server::{AppState, Config};
 
-use crate::{Failure, master_key_from_env};
+use crate::Failure;
+use crate::context::{self, Context};
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -55,10 +56,9 @@ pub enum AccountCommand {
         /// User name: 3–64 lowercase letters, digits, dots, hyphens, underscores.
         #[arg(long)]
         username: String,
-        /// The role the account acts in: applicant, representative, case_handler, expert,
-        /// privacy_officer, dpo, hr, coach, employee, manager, department_manager, admin, …
-        #[arg(long)]
-        role: String,
+        /// The role the account acts in.
+        #[arg(long, value_parser = context::role())]
+        role: Role,
         /// For applicants and representatives: the BSN of the person, so that the account
         /// joins their file and the portal shows their own data.
         #[arg(long)]
@@ -79,8 +79,8 @@ fn to_duration(d: jiff::SignedDuration, what: &str) -> Result<std::time::Duratio
     std::time::Duration::try_from(d).map_err(|_| Failure(format!("--{what} must be positive")))
 }
 
-pub fn serve(register: Register, data: &DataDir, args: ServeArgs) -> Result<(), Failure> {
-    let kernel = Arc::new(data.open_kernel(register, master_key_from_env()?)?);
+pub fn serve(context: &Context, args: ServeArgs) -> Result<(), Failure> {
+    let kernel = Arc::new(context.open_kernel()?);
     let config = Config {
         listen: args.listen,
         tls: args.tls_cert.zip(args.tls_key),
@@ -95,7 +95,7 @@ pub fn serve(register: Register, data: &DataDir, args: ServeArgs) -> Result<(), 
     let state = AppState::new(Arc::clone(&kernel), crate::case::load_areas(args.areas.as_deref())?, &config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Failure(format!("cannot start the runtime: {e}")))?;
     let scheme = if config.tls.is_some() { "https" } else { "http" };
-    eprintln!("grondslag serves {scheme}://{} with data in {} (stop with Ctrl-C)", config.listen, data.root.display());
+    eprintln!("grondslag serves {scheme}://{} with data in {} (stop with Ctrl-C)", config.listen, context.data.root.display());
     let served = runtime.block_on(grondslag_server::serve(state, config, shutdown_signal()));
     drop(runtime);
     served?;
@@ -142,25 +142,25 @@ fn print_enrolment(username: &str, role: Role, enrolment: &Enrolment) {
     println!("These are shown once and not stored in the clear.");
 }
 
-fn accounts_on(register: Register, data: &DataDir) -> Result<Accounts, Failure> {
-    let kernel = Arc::new(data.open_kernel(register, master_key_from_env()?)?);
-    Ok(Accounts::new(kernel, Policy::default())?)
+fn accounts_on(context: &Context) -> Result<Accounts, Failure> {
+    Ok(Accounts::new(Arc::new(context.open_kernel()?), Policy::default())?)
 }
 
 /// Creates the data directory and its first administrator.
-pub fn init(register: Register, data: &DataDir, username: &str) -> Result<(), Failure> {
-    let accounts = accounts_on(register, data)?;
-    let access = Access::new("grondslag init", Role::Admin, "command line", jiff::Timestamp::now());
+pub fn init(context: &Context, username: &str) -> Result<(), Failure> {
+    let accounts = accounts_on(context)?;
+    let access = Access::new("grondslag init", Role::Admin, "command line", context.now);
     let (account, enrolment) = accounts.create(&access, username, Role::Admin, None, None)?;
-    println!("data directory: {}", data.root.display());
+    println!("data directory: {}", context.data.root.display());
     print_enrolment(&account.username, account.role, &enrolment);
     Ok(())
 }
 
-pub fn account(register: Register, data: &DataDir, actor: &str, command: AccountCommand) -> Result<(), Failure> {
+pub fn account(context: &Context, actor: &str, command: AccountCommand) -> Result<(), Failure> {
+    // Only the administrator manages accounts: --as names who, the role is fixed.
+    let access = Access::new(actor, Role::Admin, "command line", context.now);
     match command {
         AccountCommand::Create { username, role, bsn, password_stdin } => {
-            let role = Role::from_name(&role).ok_or_else(|| Failure(format!("unknown role `{role}`; see --help for the roles")))?;
             let password = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin().read_line(&mut line).map_err(|e| Failure(format!("cannot read the password from standard input: {e}")))?;
@@ -168,8 +168,7 @@ pub fn account(register: Register, data: &DataDir, actor: &str, command: Account
             } else {
                 None
             };
-            let accounts = accounts_on(register, data)?;
-            let access = Access::new(actor, Role::Admin, "command line", jiff::Timestamp::now());
+            let accounts = accounts_on(context)?;
             let subject = match bsn {
                 Some(bsn) => Some(
                     accounts
@@ -183,8 +182,7 @@ pub fn account(register: Register, data: &DataDir, actor: &str, command: Account
             Ok(())
         }
         AccountCommand::Close { username } => {
-            let accounts = accounts_on(register, data)?;
-            accounts.close(&Access::new(actor, Role::Admin, "command line", jiff::Timestamp::now()), &username)?;
+            accounts_on(context)?.close(&access, &username)?;
             println!("account `{username}` closed; its sessions have ended");
             Ok(())
         }

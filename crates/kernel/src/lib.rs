@@ -32,7 +32,7 @@ use grondslag_store::{BlobId, BlobStore, Erased, EventRow, FieldRow, Reach, Reco
 pub use grondslag_store::{DisclosureRow, RecordId, SessionRow, StoreError, SubjectId};
 
 pub use decide::{Allowed, Denial, Question, decide, reaches};
-pub use open::{Change, DataDir, OpenError, RetentionChange};
+pub use open::{Change, DataDir, OpenError, RetentionChange, master_key_from_env};
 pub use retention::{Certificate, RetentionLine};
 pub use rights::SubjectExport;
 pub use unit::Unit;
@@ -1282,7 +1282,7 @@ fn categories_of(fields: &[(Category, Value)]) -> Result<CategorySet, KernelErro
 /// person whose own file is `actor`. `Err` names the relation that is
 /// missing. One indexed `Tx::related` per relation scope, in the order the
 /// scopes are listed; none for a grant reaching everyone. Public so that
-/// `grondslag bench` times the check the kernel makes rather than a copy.
+/// `grondslag-bench` times the check the kernel makes rather than a copy.
 pub fn check_reach(
     tx: &mut dyn Tx,
     scopes: ScopeSet,

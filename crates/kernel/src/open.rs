@@ -39,6 +39,22 @@ pub enum OpenError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Kernel(#[from] crate::KernelError),
+    #[error("GRONDSLAG_MASTER_KEY: {0}")]
+    MasterKeyVar(CryptoError),
+    #[error("GRONDSLAG_MASTER_KEY is not valid text")]
+    MasterKeyVarText,
+}
+
+/// The master key the operator gives in `GRONDSLAG_MASTER_KEY` (64 hex
+/// characters), to keep it outside the data directory; `None` when the
+/// variable is not set, and [`DataDir::open_kernel`] uses the key file.
+/// Read once by a binary at start-up.
+pub fn master_key_from_env() -> Result<Option<MasterKey>, OpenError> {
+    match std::env::var("GRONDSLAG_MASTER_KEY") {
+        Ok(hex) => Ok(Some(MasterKey::from_hex(&hex).map_err(OpenError::MasterKeyVar)?)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(OpenError::MasterKeyVarText),
+    }
 }
 
 /// A retention rule that differs from the one a data directory ran with.
@@ -135,13 +151,12 @@ impl DataDir {
     /// Opens the kernel on this directory's SQLite store. `master` is the
     /// operator's key when given (e.g. from `GRONDSLAG_MASTER_KEY`);
     /// otherwise the key file is used, created on first run.
-    pub fn open_kernel(&self, register: Register, master: Option<MasterKey>) -> Result<Kernel, OpenError> {
+    pub fn open_kernel(&self, register: Register, master: Option<&MasterKey>) -> Result<Kernel, OpenError> {
         self.create()?;
-        let master = match master {
-            Some(master) => master,
-            None => load_or_create_master_key(&self.master_key())?,
+        let keys = match master {
+            Some(master) => Keyring::new(master)?,
+            None => Keyring::new(&load_or_create_master_key(&self.master_key())?)?,
         };
-        let keys = Keyring::new(&master)?;
         let signer = CheckpointSigner::new(AUDIT_ORIGIN, load_or_create_signing_key(&self.signing_key())?);
         let store = self.open_store()?;
         let blobs = BlobStore::open(&self.blobs())?;

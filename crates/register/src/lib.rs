@@ -10,6 +10,8 @@
 
 #![warn(missing_docs)]
 
+use std::path::{Path, PathBuf};
+
 mod categories;
 mod diagnostic;
 pub mod due;
@@ -25,7 +27,7 @@ pub use model::{
     Retention, RoleGrants, Section, Statement, Term,
 };
 pub use parse::{check_events, parse};
-pub use taxonomy::{Action, Category, Role, Scope, ScopeSet, Sensitivity};
+pub use taxonomy::{Action, Category, Role, Scope, ScopeSet, Sensitivity, UnknownRole};
 
 /// The register the product ships, compiled into the binary so that it
 /// starts with no configuration.
@@ -33,3 +35,34 @@ pub const SHIPPED: &str = include_str!("../../../register/img.toml");
 
 /// The file name under which [`SHIPPED`] is reported in diagnostics.
 pub const SHIPPED_NAME: &str = "register/img.toml";
+
+/// Why a register could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[allow(missing_docs)] // each variant is documented by its #[error] message
+pub enum LoadError {
+    #[error("cannot read register {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Invalid(#[from] RegisterError),
+}
+
+/// Reads and checks the register at `file`, or the [`SHIPPED`] one when no
+/// file is named. With `emitted` (the events the modules emit) its terms
+/// are checked to count from those ([`check_events`]), and the warnings
+/// about planned processings come back; without, they are not checked
+/// (the bench measures a register, it does not enforce one).
+pub fn load(file: Option<&Path>, emitted: Option<&[&str]>) -> Result<(Register, Vec<String>), LoadError> {
+    let (name, source) = match file {
+        Some(path) => {
+            let source = std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?;
+            (path.display().to_string(), std::borrow::Cow::Owned(source))
+        }
+        None => (SHIPPED_NAME.to_string(), std::borrow::Cow::Borrowed(SHIPPED)),
+    };
+    let register = parse(&name, &source)?;
+    let warnings = match emitted {
+        Some(emitted) => check_events(&name, &source, emitted)?,
+        None => Vec::new(),
+    };
+    Ok((register, warnings))
+}

@@ -20,7 +20,8 @@ pub struct ProcessingId(pub(crate) u16);
 pub struct RecipientId(pub(crate) u16);
 
 /// The register of processing activities, checked and compiled: what the kernel enforces and the statement says.
-#[derive(Debug)]
+/// Cloned where one register, read once, opens several kernels (each owns its own).
+#[derive(Clone, Debug)]
 pub struct Register {
     /// `[register]`: who is responsible, and which version this is.
     pub meta: Meta,
@@ -78,7 +79,7 @@ impl Register {
 }
 
 /// `[register]`: the controller and the statement's version.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Meta {
     /// The controller (verwerkingsverantwoordelijke) named by default.
     pub controller: String,
@@ -91,7 +92,7 @@ pub struct Meta {
 }
 
 /// `[contact]`: how to reach the organisation (E23).
-#[derive(Debug, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     /// Visiting address.
@@ -107,7 +108,7 @@ pub struct Contact {
 }
 
 /// A statutory term under a name that retention rules refer to.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct NamedTerm {
     /// The name rules use, e.g. `claim_dossier`.
     pub name: String,
@@ -154,7 +155,7 @@ impl Statement {
 }
 
 /// A section of a statement, grouping its processings.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Section {
     /// The statement it belongs to.
     pub statement: Statement,
@@ -204,7 +205,7 @@ impl RecipientKind {
 }
 
 /// A party that receives data (E15, I8).
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Recipient {
     /// Register id, e.g. `nam`.
     pub id: String,
@@ -460,7 +461,7 @@ fn serialize_scopes<S: serde::Serializer>(scopes: &ScopeSet, s: S) -> Result<S::
 pub type RoleGrants = [Grant; Action::ALL.len()];
 
 /// What one recipient receives under one processing.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Disclosure {
     /// The recipient's register id.
     pub recipient: String,
@@ -472,7 +473,7 @@ pub struct Disclosure {
 }
 
 /// A processing activity: what is done with which data, on what basis, by whom and for how long.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Processing {
     /// Register id, e.g. `fysieke_schade`.
     pub id: String,

@@ -5,6 +5,7 @@
 //! the register is an error, not a new category nobody enforces.
 
 use std::fmt;
+use std::str::FromStr;
 
 /// How sensitive a category is; decides encryption and the art. 9 check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -331,11 +332,41 @@ impl fmt::Display for ScopeSet {
     }
 }
 
+/// A name that is not one of the register's roles.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown role `{0}`; the roles are: {roles}", roles = Role::ALL.iter().map(|r| r.name()).collect::<Vec<_>>().join(", "))]
+pub struct UnknownRole(pub String);
+
+/// A role by its register name, e.g. `case_handler`: how a command line or
+/// a form names one, refused with the list of roles when it names none.
+impl FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(name: &str) -> Result<Role, UnknownRole> {
+        Role::from_name(name).ok_or_else(|| UnknownRole(name.to_string()))
+    }
+}
+
 impl Role {
     /// Roles that act for one person (themselves or whom they represent),
     /// never for the organisation: a grant of theirs must name a scope
     /// narrower than `all`.
     pub fn acts_for_a_person(self) -> bool {
         matches!(self, Role::Applicant | Role::Representative)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_role_parses_from_its_register_name_and_any_other_name_is_refused_with_the_roles() {
+        for role in Role::ALL {
+            assert_eq!(role.name().parse::<Role>().unwrap(), *role);
+        }
+        let refused = "case_handlr".parse::<Role>().unwrap_err().to_string();
+        assert!(refused.starts_with("unknown role `case_handlr`"), "{refused}");
+        assert!(Role::ALL.iter().all(|role| refused.contains(role.name())), "{refused}");
     }
 }

@@ -160,7 +160,7 @@ fn date_of(at: Timestamp) -> Date {
 /// The step a case of `scheme` at `status` takes next, and when: a step
 /// every 1–17 weeks after `now` (an acutely unsafe situation within days);
 /// most decisions are accepted, so nine in ten go straight to closed.
-/// `None` at the end of the life cycle. Public so that `grondslag bench`
+/// `None` at the end of the life cycle. Public so that `grondslag-bench`
 /// can give cases it writes without the modules the same course.
 pub fn next_step(rng: &mut impl Rng, scheme: Scheme, status: Status, now: Timestamp) -> Option<(Status, Timestamp)> {
     let steps = scheme.life_cycle();

@@ -61,46 +61,49 @@ fn verify_on_a_missing_directory_fails_with_advice() {
 fn help_lists_every_command() {
     let output = grondslag(&["--help"]);
     assert!(output.status.success());
-    for command in ["register", "audit", "demo", "generate", "bench"] {
+    for command in ["register", "audit", "demo", "generate"] {
         assert!(stdout(&output).contains(command), "{command}");
     }
 }
 
-// The bench at toy sizes: every part runs, and the relation check finds
-// exactly the experts' own cases (every other question is by an expert the
-// case is not assigned to). Figures are printed, never asserted.
+// The product binary links neither the bench's baseline decider nor its
+// plotting, nor SQLite other than through the store: they belong to
+// `grondslag-bench`. Read from the lock file and the local registry cache,
+// so it runs offline.
 #[test]
-fn bench_runs_at_small_sizes_with_the_relation_check_and_both_case_lists() {
-    let args = [
-        "bench",
-        "--writes",
-        "100",
-        "--decisions",
-        "1000",
-        "--subjects",
-        "10",
-        "--samples",
-        "5",
-        "--cases",
-        "5000",
-        "--sweep-sizes",
-        "10",
-        "--due-records",
-        "10",
+fn the_product_binary_links_no_bench_dependencies() {
+    let tree = |depth: &str| {
+        let output = std::process::Command::new(env!("CARGO"))
+            .args(["tree", "--offline", "--locked", "-p", "grondslag", "-e", "normal", "--prefix", "none", "--depth", depth])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output).lines().map(|line| line.split(' ').next().unwrap_or_default().to_string()).collect::<Vec<_>>()
+    };
+    let all = tree("100");
+    assert!(all.iter().any(|name| name == "grondslag-store"), "the tree is read: {all:?}");
+    for bench_only in ["cedar-policy", "plotters", "grondslag-bench"] {
+        assert!(!all.iter().any(|name| name == bench_only), "grondslag links {bench_only}");
+    }
+    assert!(!tree("1").iter().any(|name| name == "rusqlite"), "grondslag uses rusqlite itself rather than through grondslag-store");
+}
+
+// One parser for every --role: an unknown role is refused before anything
+// is opened, with the register's roles listed.
+#[test]
+fn an_unknown_role_is_refused_with_every_role_listed() {
+    let commands: [&[&str]; 4] = [
+        &["case", "--role", "case_handlr", "overdue"],
+        &["rights", "--role", "nobody", "list"],
+        &["channel", "--role", "nobody", "contact", "list"],
+        &["account", "create", "--username", "anna", "--role", "nobody"],
     ];
-    let output = grondslag(&args);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
-    for expected in [
-        "store of 5000 cases",
-        "(a) decide alone",
-        "(b) decide + reaches, scope all",
-        "(c) decide + check_reach",
-        "(d) as (c)",
-        "500 of 1000 experts' checks found the relation",
-        "staff case list",
-        "expert's case list",
-    ] {
-        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    for args in commands {
+        let output = grondslag(args);
+        assert!(!output.status.success(), "{args:?}");
+        for role in grondslag_register::Role::ALL {
+            assert!(stderr(&output).contains(role.name()), "{args:?}: {role} missing in {}", stderr(&output));
+        }
     }
 }

@@ -1,10 +1,11 @@
-//! `grondslag bench`: each figure beside a baseline measured in the same run,
-//! printed as a ratio, so the numbers mean something on any machine.
+//! Each figure beside a baseline measured in the same run, printed as a
+//! ratio, so the numbers mean something on any machine.
 
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use grondslag_crypto::MasterKey;
 use grondslag_kernel::{Access, DataDir, Kernel, Question, Value, decide};
 use grondslag_register::{Action, Category, Register, Role};
 use grondslag_store::ScratchDatabase;
@@ -16,7 +17,7 @@ use plotters::style::{BLACK, BLUE, RED, RGBColor, ShapeStyle, WHITE};
 use rusqlite::params;
 use std::path::{Path, PathBuf};
 
-use crate::{Failure, master_key_from_env, progress};
+use crate::{Failure, progress};
 
 #[cfg(feature = "cedar")]
 mod cedar;
@@ -27,7 +28,7 @@ use population::Store;
 
 pub(crate) const BATCH: u32 = 1000;
 
-/// What `grondslag bench` measures, and at which sizes.
+/// What the bench measures, and at which sizes.
 #[derive(Debug)]
 pub struct Options<'a> {
     pub writes: u32,
@@ -48,32 +49,46 @@ pub struct Options<'a> {
     pub postgres: Option<&'a str>,
 }
 
-/// `load` gives a fresh register for each kernel the bench opens.
-pub fn run(load: &dyn Fn() -> Result<Register, Failure>, options: &Options<'_>) -> Result<(), Failure> {
+/// How the bench opens its kernels: each on a copy of the register, under
+/// the operator's master key when one is given (else each data directory's
+/// own key file).
+#[derive(Debug)]
+pub struct Kernels<'a> {
+    pub register: &'a Register,
+    pub master: Option<&'a MasterKey>,
+}
+
+impl Kernels<'_> {
+    pub fn open(&self, data: &DataDir) -> Result<Kernel, Failure> {
+        Ok(data.open_kernel(self.register.clone(), self.master)?)
+    }
+}
+
+pub fn run(kernels: &Kernels<'_>, options: &Options<'_>) -> Result<(), Failure> {
     if let Some(server) = options.postgres {
         // Stores side by side: sizes that keep a PostgreSQL run to minutes.
         let subjects = options.subjects.iter().copied().max().map_or(2000, |n| u32::try_from(n.min(2000)).unwrap_or(2000));
-        return stores_bench(load, server, options.writes, subjects, options.due_records.min(5000));
+        return stores_bench(kernels, server, options.writes, subjects, options.due_records.min(5000));
     }
-    let register = load()?;
-    println!("grondslag bench — {} processings in the register", register.processings.len());
+    let register = kernels.register;
+    println!("grondslag-bench — {} processings in the register", register.processings.len());
     println!();
-    decisions_bench(&register, options.decisions)?;
+    decisions_bench(register, options.decisions)?;
     println!();
-    writes_bench(register, options.writes)?;
+    writes_bench(kernels, options.writes)?;
     let stores: Vec<Store<'_>> = options.subjects.iter().map(|n| Store::Generate(*n)).chain(options.populations.iter().map(|p| Store::Existing(p))).collect();
     let mut exports = Vec::new();
     for (i, store) in stores.iter().enumerate() {
         println!();
         // The audit log is verified once, in the largest store (the last).
-        exports.push(population::bench(load()?, store, options.samples, i + 1 == stores.len())?);
+        exports.push(population::bench(kernels, store, options.samples, i + 1 == stores.len())?);
     }
     if options.cases > 0 {
         println!();
-        relations::bench(load()?, options.cases, options.decisions, options.samples)?;
+        relations::bench(kernels, options.cases, options.decisions, options.samples)?;
     }
     println!();
-    let flat = sweep_bench(load()?, options.sweep_sizes, options.due_records)?;
+    let flat = sweep_bench(kernels, options.sweep_sizes, options.due_records)?;
     if let Some(path) = options.plot {
         let mut exported: Vec<(u64, f64)> = exports.iter().map(|m| (m.people, m.export_p50)).collect();
         exported.sort_by_key(|(people, _)| *people);
@@ -133,10 +148,10 @@ fn panel(root: &DrawingArea<BitMapBackend<'_>, Shift>, points: &[(u64, f64)], co
 
 /// The retention sweep with nothing due, at growing numbers of dated items
 /// (it must stay flat), and its deletion rate beside a raw DELETE.
-fn sweep_bench(register: Register, sizes: &[u64], count: u32) -> Result<Vec<(u64, f64)>, Failure> {
+fn sweep_bench(kernels: &Kernels<'_>, sizes: &[u64], count: u32) -> Result<Vec<(u64, f64)>, Failure> {
     let dir = tempfile::Builder::new().prefix("grondslag-bench-").tempdir()?;
     let data = DataDir::new(dir.path().join("sweep"));
-    let kernel = data.open_kernel(register, master_key_from_env()?)?;
+    let kernel = kernels.open(&data)?;
     let system = Access::new("retention", Role::System, "cli:bench", jiff::Timestamp::now());
     let now = jiff::Timestamp::now();
     // Dated items are index rows; they are written directly, as the sweep
@@ -312,9 +327,9 @@ fn rate(count: u32, elapsed: Duration) -> f64 {
     f64::from(count) / elapsed.as_secs_f64()
 }
 
-fn writes_bench(register: Register, writes: u32) -> Result<(), Failure> {
+fn writes_bench(kernels: &Kernels<'_>, writes: u32) -> Result<(), Failure> {
     let dir = tempfile::Builder::new().prefix("grondslag-bench-").tempdir()?;
-    let kernel = DataDir::new(dir.path().join("kernel")).open_kernel(register, master_key_from_env()?)?;
+    let kernel = kernels.open(&DataDir::new(dir.path().join("kernel")))?;
     let processing = kernel.processing("fysieke_schade")?;
     let access = Access::new("bench", Role::CaseHandler, "cli:bench", jiff::Timestamp::now());
     let fields = [
@@ -473,20 +488,19 @@ fn nodes_writing(kernels: &[Kernel], writes: u32) -> Result<f64, Failure> {
 
 /// PostgreSQL beside SQLite: the same kernel figures on each, and writes
 /// from one node and from two nodes on one database.
-fn stores_bench(load: &dyn Fn() -> Result<Register, Failure>, server: &str, writes: u32, subjects: u32, due: u32) -> Result<(), Failure> {
+fn stores_bench(kernels: &Kernels<'_>, server: &str, writes: u32, subjects: u32, due: u32) -> Result<(), Failure> {
     let dir = tempfile::Builder::new().prefix("grondslag-bench-").tempdir()?;
     let database = ScratchDatabase::create(server)?;
     let on_postgres = || DataDir::new(dir.path().join("postgres")).with_database_url(Some(database.url().to_string()));
     println!("PostgreSQL ({}) beside SQLite, {writes} audited writes, export among {subjects} subjects, sweep of {due} due records:", database.url());
-    let sqlite = store_figures(&DataDir::new(dir.path().join("sqlite")).open_kernel(load()?, master_key_from_env()?)?, writes, subjects, due)?;
-    let postgres = store_figures(&on_postgres().open_kernel(load()?, master_key_from_env()?)?, writes, subjects, due)?;
+    let sqlite = store_figures(&kernels.open(&DataDir::new(dir.path().join("sqlite")))?, writes, subjects, due)?;
+    let postgres = store_figures(&kernels.open(&on_postgres())?, writes, subjects, due)?;
     println!("                          SQLite     PostgreSQL   PostgreSQL/SQLite");
     println!("  audited writes/s    {:10.0}   {:10.0}   {:8.2}x", sqlite.0, postgres.0, postgres.0 / sqlite.0);
     println!("  access export p50 µs {:9.1}   {:10.1}   {:8.2}x", sqlite.1, postgres.1, postgres.1 / sqlite.1);
     println!("  sweep records/s     {:10.0}   {:10.0}   {:8.2}x", sqlite.2, postgres.2, postgres.2 / sqlite.2);
-    let one = nodes_writing(&[on_postgres().open_kernel(load()?, master_key_from_env()?)?], writes)?;
-    let two =
-        nodes_writing(&[on_postgres().open_kernel(load()?, master_key_from_env()?)?, on_postgres().open_kernel(load()?, master_key_from_env()?)?], writes)?;
+    let one = nodes_writing(&[kernels.open(&on_postgres())?], writes)?;
+    let two = nodes_writing(&[kernels.open(&on_postgres())?, kernels.open(&on_postgres())?], writes)?;
     println!("nodes on one PostgreSQL database (each its own connections, one writer thread each):");
     println!("  one node            {one:10.0} audited writes/s");
     println!("  two nodes at once   {two:10.0} audited writes/s");

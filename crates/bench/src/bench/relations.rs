@@ -28,7 +28,7 @@ use std::time::Instant;
 use grondslag_claims::{CaseNumber, Scheme, Status};
 use grondslag_crypto::{Keyring, MasterKey, SubjectKey};
 use grondslag_kernel::{Access, DataDir, Kernel, Question, RecordId, RecordRef, SubjectId, check_reach, decide, reaches};
-use grondslag_register::{Action, Register, Role, Scope};
+use grondslag_register::{Action, Role, Scope};
 use grondslag_store::{EventRow, Store, StoreError, Tx};
 use grondslag_synthetic::{next_step, opened};
 use jiff::{SignedDuration, Timestamp};
@@ -36,9 +36,10 @@ use rand::distributions::{Distribution, WeightedIndex};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::Kernels;
 use super::population::{case_list, time_lists};
 use super::{batches, percentile, sorted};
-use crate::{Failure, master_key_from_env, progress};
+use crate::{Failure, progress};
 
 /// Cases per 10,000 by scheme: the counts of the population of 10^6 people
 /// that `grondslag generate` made (BENCHMARKS.md), value decreases, repairs
@@ -96,19 +97,26 @@ struct Filled {
     subjects: u64,
 }
 
-pub fn bench(register: Register, cases: u64, decisions: u32, samples: usize) -> Result<(), Failure> {
+pub fn bench(kernels: &Kernels<'_>, cases: u64, decisions: u32, samples: usize) -> Result<(), Failure> {
     let dir = tempfile::Builder::new().prefix("grondslag-bench-").tempdir()?;
     let data = DataDir::new(dir.path().join("cases"));
     // The fill wraps the subjects' keys itself, so it needs the key the
     // kernel will open them with.
-    let master = master_key_from_env()?.unwrap_or_else(MasterKey::generate);
-    let keys = Keyring::new(&master)?;
+    let generated;
+    let master = match kernels.master {
+        Some(master) => master,
+        None => {
+            generated = MasterKey::generate();
+            &generated
+        }
+    };
+    let keys = Keyring::new(master)?;
     data.create()?;
     let store = data.open_store()?;
     let start = Instant::now();
     let filled = fill(store.as_ref(), &keys, cases)?;
     let filling = start.elapsed().as_secs_f64();
-    let kernel = data.open_kernel(register, Some(master))?;
+    let kernel = Kernels { master: Some(master), ..*kernels }.open(&data)?;
     assign(&kernel, &filled)?;
     let start = Instant::now();
     read_every_case(&kernel, cases)?;

@@ -8,12 +8,13 @@ use std::time::Instant;
 
 use grondslag_claims::area::{AreaLists, SAMPLE};
 use grondslag_kernel::{Access, DataDir, Kernel, SubjectId};
-use grondslag_register::{Register, Role};
+use grondslag_register::Role;
 use grondslag_synthetic::{Population, generate};
 use sha2::{Digest, Sha256};
 
+use super::Kernels;
 use super::{percentile, sorted};
-use crate::{Failure, master_key_from_env, progress};
+use crate::{Failure, progress};
 
 /// A store to measure: one generated here, or one generated before.
 pub enum Store<'a> {
@@ -30,7 +31,7 @@ pub struct Measured {
 /// The case lists a case handler opens: a scheme and a status.
 const LISTS: [(&str, Option<&str>); 3] = [("fysieke_schade", Some("in_handling")), ("immateriele_schade", Some("closed")), ("kinderen", Some("decision"))];
 
-pub fn bench(register: Register, store: &Store<'_>, samples: usize, verify: bool) -> Result<Measured, Failure> {
+pub fn bench(kernels: &Kernels<'_>, store: &Store<'_>, samples: usize, verify: bool) -> Result<Measured, Failure> {
     let temporary = tempfile::Builder::new().prefix("grondslag-bench-").tempdir()?;
     let data = match store {
         Store::Generate(_) => DataDir::new(temporary.path().join("population")),
@@ -41,7 +42,7 @@ pub fn bench(register: Register, store: &Store<'_>, samples: usize, verify: bool
     {
         return Err(Failure(format!("{} holds no store; make one with `grondslag generate --data {}`", path.display(), path.display())));
     }
-    let kernel = data.open_kernel(register, master_key_from_env()?)?;
+    let kernel = kernels.open(&data)?;
     if let Store::Generate(people) = store {
         let population = Population { seed: 1, subjects: *people, until: jiff::Timestamp::now() };
         let bar = progress::bar("generating a population", *people);

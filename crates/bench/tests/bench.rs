@@ -1,0 +1,29 @@
+// The bench at toy sizes: every part runs, and the relation check finds
+// exactly the experts' own cases (every other question is by an expert the
+// case is not assigned to). Figures are printed, never asserted.
+#[test]
+fn bench_runs_at_small_sizes_with_the_relation_check_and_both_case_lists() {
+    let args =
+        ["--writes", "100", "--decisions", "1000", "--subjects", "10", "--samples", "5", "--cases", "5000", "--sweep-sizes", "10", "--due-records", "10"];
+    // As the product's tests run `grondslag`: no GRONDSLAG_* of the caller's.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_grondslag-bench"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        "store of 5000 cases",
+        "(a) decide alone",
+        "(b) decide + reaches, scope all",
+        "(c) decide + check_reach",
+        "(d) as (c)",
+        "500 of 1000 experts' checks found the relation",
+        "staff case list",
+        "expert's case list",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
