@@ -20,6 +20,7 @@ use crate::{Failure, master_key_from_env, progress};
 
 #[cfg(feature = "cedar")]
 mod cedar;
+mod filing;
 mod population;
 mod relations;
 
@@ -61,6 +62,8 @@ pub fn run(load: &dyn Fn() -> Result<Register, Failure>, options: &Options<'_>) 
     decisions_bench(&register, options.decisions)?;
     println!();
     writes_bench(register, options.writes)?;
+    println!();
+    filing::bench(load, options.writes.div_ceil(4))?;
     let stores: Vec<Store<'_>> = options.subjects.iter().map(|n| Store::Generate(*n)).chain(options.populations.iter().map(|p| Store::Existing(p))).collect();
     let mut exports = Vec::new();
     for (i, store) in stores.iter().enumerate() {
