@@ -21,6 +21,7 @@ use crate::{Failure, progress};
 
 #[cfg(feature = "cedar")]
 mod cedar;
+mod filing;
 mod population;
 mod relations;
 
@@ -76,6 +77,8 @@ pub fn run(kernels: &Kernels<'_>, options: &Options<'_>) -> Result<(), Failure> 
     decisions_bench(register, options.decisions)?;
     println!();
     writes_bench(kernels, options.writes)?;
+    println!();
+    filing::bench(kernels, options.writes.div_ceil(4))?;
     let stores: Vec<Store<'_>> = options.subjects.iter().map(|n| Store::Generate(*n)).chain(options.populations.iter().map(|p| Store::Existing(p))).collect();
     let mut exports = Vec::new();
     for (i, store) in stores.iter().enumerate() {
