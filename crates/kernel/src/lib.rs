@@ -365,8 +365,20 @@ impl<'a> Ask<'a> {
 
 /// Erases one record; a subject left without records loses its key and
 /// index entries too. Returns what went, and a note when the key went.
+/// Erases a record with the records that belong to it (theirs first), and
+/// the subject's key once it has no records left.
 fn erase_one(tx: &mut dyn Tx, record: &RecordRef) -> Result<(Erased, &'static str), KernelError> {
-    let mut erased = tx.erase_record(&record.record)?;
+    let mut erased = Erased::default();
+    for child in tx.children(&record.record)? {
+        let (theirs, _) = erase_one(tx, &RecordRef { subject: child.subject, record: child.record })?;
+        erased.records += theirs.records;
+        erased.fields += theirs.fields;
+        erased.blobs.extend(theirs.blobs);
+    }
+    let own = tx.erase_record(&record.record)?;
+    erased.records += own.records;
+    erased.fields += own.fields;
+    erased.blobs.extend(own.blobs);
     if tx.records_of(&record.subject)? > 0 {
         return Ok((erased, ""));
     }
@@ -736,6 +748,21 @@ impl Unit<'_> {
             let reader = Allowed { scopes: access.reach_of(allowed), ..allowed };
             let events = kernel.open_events(tx, key, record, Some(reader))?;
             Ok((events, None))
+        })
+    }
+
+    /// Makes `record` belong to `parent` (a photo or note to its case, a
+    /// copy to the dossier it was copied into, an authorisation to the case
+    /// it is for): it keeps no term of its own but follows the parent's due
+    /// date (its own holds still count), and it goes when the parent goes.
+    /// Decided as filing under the record's `processing`.
+    pub fn belong_to(&mut self, access: &Access, processing: ProcessingId, record: &RecordRef, parent: &RecordRef) -> Result<(), KernelError> {
+        let kernel = self.kernel;
+        let ask = Ask::new(Action::File, "belong_to", format!("{}:{}", record.record, parent.record));
+        self.on_record(access, processing, record, ask, |tx, _, _| {
+            tx.set_parent(&record.record, &parent.record)?;
+            kernel.refresh_due(tx, processing, record)?;
+            Ok(((), None))
         })
     }
 

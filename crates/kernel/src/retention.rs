@@ -85,7 +85,15 @@ impl Kernel {
     /// Recomputes when a record is due, from its events and its
     /// processing's retention rule: done whenever a fact arrives, so the
     /// sweep only reads an index.
+    /// A record that belongs to another follows it: the parent's date is
+    /// computed and given to all its records.
     pub(crate) fn refresh_due(&self, tx: &mut dyn Tx, processing: ProcessingId, record: &RecordRef) -> Result<(), KernelError> {
+        if let Some(parent) = tx.parent(&record.record)?
+            && let Some(row) = tx.record(&parent)?
+            && let Some(parent_processing) = self.register.processing_id(&row.processing)
+        {
+            return self.refresh_due(tx, parent_processing, &RecordRef { subject: row.subject, record: row.record });
+        }
         let events = tx.events(&record.record)?;
         let facts: Vec<(&str, jiff::Timestamp)> = events.iter().map(|e| (e.event.as_str(), e.at)).collect();
         let p = self.register.processing(processing);
@@ -95,6 +103,12 @@ impl Kernel {
             Due::WaitingFor(_) | Due::Never => (None, false),
         };
         tx.set_due(&record.record, &record.subject, &p.id, due_at, held)?;
+        for child in tx.children(&record.record)? {
+            let events = tx.events(&child.record)?;
+            let facts: Vec<(&str, jiff::Timestamp)> = events.iter().map(|e| (e.event.as_str(), e.at)).collect();
+            let own_hold = grondslag_register::due::held(&facts);
+            tx.set_due(&child.record, &child.subject, &child.processing, due_at.filter(|_| !own_hold), held || own_hold)?;
+        }
         Ok(())
     }
 
@@ -130,13 +144,19 @@ impl Kernel {
                 let mut batch_certificates: Vec<Certificate> = Vec::new();
                 for (record, subject, processing, due_at) in unit.tx.take_due_records(now, batch.max(1), &known)? {
                     let erased = erase_one(unit.tx, &RecordRef { subject, record })?.0;
+                    // Gone already with the record it belongs to, earlier in this batch.
+                    if erased.records == 0 {
+                        continue;
+                    }
+                    // A record counts with those that belong to it.
+                    let records = erased.records;
                     unit.erased(erased);
                     match batch_certificates.iter_mut().find(|c| c.processing == processing) {
                         Some(c) => {
-                            c.records += 1;
+                            c.records += records;
                             c.due_until = due_at;
                         }
-                        None => batch_certificates.push(Certificate { processing, records: 1, due_from: due_at, due_until: due_at }),
+                        None => batch_certificates.push(Certificate { processing, records, due_from: due_at, due_until: due_at }),
                     }
                 }
                 for certificate in &batch_certificates {

@@ -28,7 +28,16 @@ const TABLES: &[Table] = &[
     ("blind_index", &[("kind", Text), ("digest", Bytes), ("subject_id", Text)], "kind, digest"),
     (
         "records",
-        &[("id", Text), ("subject_id", Text), ("processing", Text), ("created_at", Text), ("updated_at", Text), ("reference", Text), ("status", Text)],
+        &[
+            ("id", Text),
+            ("subject_id", Text),
+            ("processing", Text),
+            ("created_at", Text),
+            ("updated_at", Text),
+            ("reference", Text),
+            ("status", Text),
+            ("parent_id", Text),
+        ],
         "id",
     ),
     ("fields", &[("record_id", Text), ("category", Text), ("value", Bytes), ("blob", Text)], "record_id, category"),

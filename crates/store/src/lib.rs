@@ -214,6 +214,12 @@ pub trait Tx {
 
     /// The record's subject, processing, reference and status.
     fn record(&mut self, record: &RecordId) -> Result<Option<RecordRow>, StoreError>;
+    /// Makes `record` belong to `parent`.
+    fn set_parent(&mut self, record: &RecordId, parent: &RecordId) -> Result<(), StoreError>;
+    /// The record `record` belongs to, if any.
+    fn parent(&mut self, record: &RecordId) -> Result<Option<RecordId>, StoreError>;
+    /// The records that belong to `parent`.
+    fn children(&mut self, parent: &RecordId) -> Result<Vec<RecordRow>, StoreError>;
     /// The next number of a counter that only goes up, starting at 1.
     fn next_in_sequence(&mut self, name: &str) -> Result<u64, StoreError>;
     /// Gives the record its reference (a case number).

@@ -38,7 +38,11 @@ use crate::{Store, StoreError, Tx};
 
 /// Migrations in order; the index + 1 is the schema version. PostgreSQL's
 /// history starts with the whole schema SQLite reached in its 0007.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_init.sql"), include_str!("../migrations/postgres/0002_relations.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_init.sql"),
+    include_str!("../migrations/postgres/0002_relations.sql"),
+    include_str!("../migrations/postgres/0003_parents.sql"),
+];
 
 /// Opens a write transaction and waits for this database's write lock. The
 /// number is arbitrary but fixed ("grondslg" in ASCII): every node must use

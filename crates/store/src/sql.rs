@@ -400,6 +400,29 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         first(self.db, "reading a record", &format!("SELECT {RECORD_COLUMNS} FROM records r WHERE r.id = ?1"), &[record.as_str().into()], record_row)
     }
 
+    fn set_parent(&mut self, record: &RecordId, parent: &RecordId) -> Result<(), StoreError> {
+        self.exec("linking a record to its parent", "UPDATE records SET parent_id = ?2 WHERE id = ?1", &[record.as_str().into(), parent.as_str().into()])?;
+        Ok(())
+    }
+
+    fn parent(&mut self, record: &RecordId) -> Result<Option<RecordId>, StoreError> {
+        let parent = first(self.db, "reading a record's parent", "SELECT parent_id FROM records WHERE id = ?1", &[record.as_str().into()], |mut r| {
+            let text = r.opt_text(0)?;
+            text.map(|p| RecordId::parse(&p).map_err(|_| r.malformed(0))).transpose()
+        })?;
+        Ok(parent.flatten())
+    }
+
+    fn children(&mut self, parent: &RecordId) -> Result<Vec<RecordRow>, StoreError> {
+        rows(
+            self.db,
+            "reading a record's children",
+            &format!("SELECT {RECORD_COLUMNS} FROM records r WHERE r.parent_id = ?1 ORDER BY r.id"),
+            &[parent.as_str().into()],
+            record_row,
+        )
+    }
+
     fn next_in_sequence(&mut self, name: &str) -> Result<u64, StoreError> {
         let value = first(
             self.db,

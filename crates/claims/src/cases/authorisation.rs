@@ -63,8 +63,11 @@ impl Cases<'_> {
                 Some(bsn) => unit.find_to_file(access, processing, bsn)?,
                 None => None,
             };
-            unit.write(access, processing, Some(&case.record.subject), None, &with_case(&form.principal)?)?;
+            let principal = unit.write(access, processing, Some(&case.record.subject), None, &with_case(&form.principal)?)?;
             let representative = unit.write(access, processing, known.as_ref(), None, &with_case(&form.representative)?)?;
+            // Both sides are kept as long as the case they are for, and go with it.
+            unit.belong_to(access, processing, &principal, &case.record)?;
+            unit.belong_to(access, processing, &representative, &case.record)?;
             unit.index_record(access, processing, &representative, "principal", case.record.subject.as_str())?;
             unit.record_event(
                 access,

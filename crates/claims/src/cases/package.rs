@@ -118,6 +118,8 @@ impl Cases<'_> {
             let processing = self.processing(scheme)?;
             let record = unit.write(access, processing, Some(&case.record.subject), None, &[(Category::OtherInclPhotos, value)])?;
             unit.index_record(access, processing, &record, index, number)?;
+            // Kept as long as the case, and gone with it.
+            unit.belong_to(access, processing, &record, &case.record)?;
             Ok(record)
         })
     }

@@ -23,6 +23,7 @@ mod relations;
 mod retention;
 mod rights;
 mod server;
+mod terms;
 mod unit_of_work;
 
 use std::path::{Path, PathBuf};
