@@ -375,7 +375,7 @@ fn erase_one(tx: &mut dyn Tx, record: &RecordRef) -> Result<(Erased, &'static st
         erased.fields += theirs.fields;
         erased.blobs.extend(theirs.blobs);
     }
-    let own = tx.erase_record(&record.record)?;
+    let own = tx.erase_records(std::slice::from_ref(&record.record))?;
     erased.records += own.records;
     erased.fields += own.fields;
     erased.blobs.extend(own.blobs);

@@ -5,7 +5,7 @@ use grondslag_register::due::{Due, HOLD_PLACED, HOLD_RELEASED};
 use grondslag_register::{Action, CategorySet, ProcessingId, Role};
 use grondslag_store::{EventRow, Tx};
 
-use crate::{Access, Ask, Denial, Event, Kernel, KernelError, RETENTION_SETTING, RecordRef, SubjectId, Unit, erase_one, event_context};
+use crate::{Access, Ask, Denial, Event, Kernel, KernelError, RETENTION_SETTING, RecordId, RecordRef, SubjectId, Unit, event_context};
 
 /// Retention at a glance, without personal data.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -142,21 +142,25 @@ impl Kernel {
         for _ in 0..max_batches.unwrap_or(u64::MAX) {
             let batch_certificates = self.unit(|unit| {
                 let mut batch_certificates: Vec<Certificate> = Vec::new();
-                for (record, subject, processing, due_at) in unit.tx.take_due_records(now, batch.max(1), &known)? {
-                    let erased = erase_one(unit.tx, &RecordRef { subject, record })?.0;
-                    // Gone already with the record it belongs to, earlier in this batch.
-                    if erased.records == 0 {
-                        continue;
-                    }
-                    // A record counts with those that belong to it.
-                    let records = erased.records;
-                    unit.erased(erased);
+                // Set-wise: the batch's records in one statement per table,
+                // then the keys of the people left without records. Records
+                // that belong to another are due with it, so they are taken
+                // with it (or in the next batch), each counted once.
+                let taken = unit.tx.take_due_records(now, batch.max(1), &known)?;
+                let records: Vec<RecordId> = taken.iter().map(|(record, ..)| record.clone()).collect();
+                let mut subjects: Vec<SubjectId> = taken.iter().map(|(_, subject, ..)| subject.clone()).collect();
+                subjects.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+                subjects.dedup();
+                let erased = unit.tx.erase_records(&records)?;
+                unit.tx.erase_subjects_without_records(&subjects)?;
+                unit.erased(erased);
+                for (_, _, processing, due_at) in taken {
                     match batch_certificates.iter_mut().find(|c| c.processing == processing) {
                         Some(c) => {
-                            c.records += records;
+                            c.records += 1;
                             c.due_until = due_at;
                         }
-                        None => batch_certificates.push(Certificate { processing, records, due_from: due_at, due_until: due_at }),
+                        None => batch_certificates.push(Certificate { processing, records: 1, due_from: due_at, due_until: due_at }),
                     }
                 }
                 for certificate in &batch_certificates {

@@ -304,7 +304,10 @@ async fn case_list(State(state): State<AppState>, signed: Signed, Query(filter):
                     @for s in Scheme::ALL { option value=(s.processing()) selected[s.processing() == scheme] { (s.name_nl()) } }
                 }
                 label for="status" { "Stand" }
-                input id="status" name="status" value=(status);
+                select id="status" name="status" {
+                    option value="" selected[status.is_empty()] { "Alle" }
+                    @for s in Status::ALL { option value=(s.name()) selected[s.name() == status] { (s.label_nl()) } }
+                }
                 button type="submit" { "Tonen" }
             }
             table {
@@ -312,7 +315,7 @@ async fn case_list(State(state): State<AppState>, signed: Signed, Query(filter):
                 thead { tr { th scope="col" { "Zaaknummer" } th scope="col" { "Stand" } th scope="col" { "Gewijzigd" } } }
                 tbody { @for c in &cases { tr {
                     td { @if let Some(n) = &c.number { a href={ "/beheer/zaken/" (n) } { (n) } } }
-                    td { (c.status.as_deref().unwrap_or("")) }
+                    td { (c.status.as_deref().and_then(Status::from_name).map_or("", Status::label_nl)) }
                     td { (c.updated_at) }
                 } } }
             }

@@ -188,8 +188,12 @@ pub trait Tx {
     fn set_restricted(&mut self, id: &SubjectId, restricted: bool) -> Result<bool, StoreError>;
     /// Deletes the subject's key, index entries, records and fields.
     fn erase_subject(&mut self, id: &SubjectId) -> Result<Erased, StoreError>;
-    /// Deletes one record with its fields, events and index entries.
-    fn erase_record(&mut self, record: &RecordId) -> Result<Erased, StoreError>;
+    /// Deletes records with their fields, events and index entries, set-wise
+    /// (one statement per table, however many records).
+    fn erase_records(&mut self, records: &[RecordId]) -> Result<Erased, StoreError>;
+    /// Of `subjects`, deletes the keys (and index entries and relations) of
+    /// those with no records left; returns how many.
+    fn erase_subjects_without_records(&mut self, subjects: &[SubjectId]) -> Result<u64, StoreError>;
     /// How many records the subject still has.
     fn records_of(&mut self, subject: &SubjectId) -> Result<u64, StoreError>;
 

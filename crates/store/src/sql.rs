@@ -230,6 +230,11 @@ pub(crate) fn checkpoints(db: &mut impl Db) -> Result<Vec<(u64, String)>, StoreE
 
 const RECORD_COLUMNS: &str = "r.id, r.subject_id, r.processing, r.reference, r.status, r.updated_at";
 
+/// `?first, ?first+1, …`: `n` numbered parameters for an `IN` list.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+}
+
 fn record_row(mut r: Row) -> Result<RecordRow, StoreError> {
     Ok(RecordRow {
         record: r.record(0)?,
@@ -300,12 +305,30 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         Ok(Erased { records, fields, blobs })
     }
 
-    fn erase_record(&mut self, record: &RecordId) -> Result<Erased, StoreError> {
-        let blobs = self.blobs_where("r.id = ?1", record.as_str())?;
-        let fields = self.exec("erasing fields", "DELETE FROM fields WHERE record_id = ?1", &[record.as_str().into()])?;
-        self.exec("erasing relations", "DELETE FROM relations WHERE object = ?1", &[record.as_str().into()])?;
-        let records = self.exec("erasing a record", "DELETE FROM records WHERE id = ?1", &[record.as_str().into()])?;
+    fn erase_records(&mut self, records: &[RecordId]) -> Result<Erased, StoreError> {
+        if records.is_empty() {
+            return Ok(Erased::default());
+        }
+        let listed = placeholders(1, records.len());
+        let ids: Vec<Param<'_>> = records.iter().map(|r| r.as_str().into()).collect();
+        let sql = format!("SELECT blob FROM fields WHERE record_id IN ({listed}) AND blob IS NOT NULL");
+        let blobs = rows(self.db, "finding blobs", &sql, &ids, |mut r| r.opt_blob(0))?.into_iter().flatten().collect();
+        let fields = self.exec("erasing fields", &format!("DELETE FROM fields WHERE record_id IN ({listed})"), &ids)?;
+        self.exec("erasing relations", &format!("DELETE FROM relations WHERE object IN ({listed})"), &ids)?;
+        let records = self.exec("erasing records", &format!("DELETE FROM records WHERE id IN ({listed})"), &ids)?;
         Ok(Erased { records, fields, blobs })
+    }
+
+    fn erase_subjects_without_records(&mut self, subjects: &[SubjectId]) -> Result<u64, StoreError> {
+        if subjects.is_empty() {
+            return Ok(0);
+        }
+        let listed = placeholders(1, subjects.len());
+        let ids: Vec<Param<'_>> = subjects.iter().map(|s| s.as_str().into()).collect();
+        let empty = format!("SELECT s.id FROM subjects s WHERE s.id IN ({listed}) AND NOT EXISTS (SELECT 1 FROM records r WHERE r.subject_id = s.id)");
+        self.exec("erasing relations", &format!("DELETE FROM relations WHERE object IN ({empty}) OR actor IN ({empty})"), &ids)?;
+        self.exec("erasing index entries", &format!("DELETE FROM blind_index WHERE subject_id IN ({empty})"), &ids)?;
+        self.exec("erasing subject keys", &format!("DELETE FROM subjects WHERE id IN ({empty})"), &ids)
     }
 
     fn records_of(&mut self, subject: &SubjectId) -> Result<u64, StoreError> {
@@ -644,7 +667,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         if processings.is_empty() {
             return Ok(Vec::new());
         }
-        let listed = (0..processings.len()).map(|i| format!("?{}", i + 3)).collect::<Vec<_>>().join(", ");
+        let listed = placeholders(3, processings.len());
         let sql = format!(
             "SELECT record_id, subject_id, processing, due_at FROM due WHERE held = 0 AND due_at IS NOT NULL AND due_at <= ?1 AND processing IN ({listed}) ORDER BY due_at, record_id LIMIT ?2{}",
             D::CLAIM

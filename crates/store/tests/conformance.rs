@@ -154,7 +154,7 @@ fn erasure_removes_what_it_counts(open: Open<'_>) {
         tx.add_record_index("address", b"a", &second)?;
         tx.set_due(&second, &subject, "schade", Some(now), false)?;
 
-        let erased = tx.erase_record(&first)?;
+        let erased = tx.erase_records(std::slice::from_ref(&first))?;
         assert_eq!((erased.records, erased.fields, erased.blobs.clone()), (1, 2, vec![blob.clone()]));
         assert_eq!(tx.records_of(&subject)?, 1);
         let erased = tx.erase_subject(&subject)?;
@@ -165,7 +165,24 @@ fn erasure_removes_what_it_counts(open: Open<'_>) {
         assert!(tx.find_record_index("address", b"a")?.is_empty());
         assert!(tx.due_records(now, 10)?.is_empty());
         // Erasing again (a resumed erasure) finds nothing and fails nothing.
-        assert_eq!(tx.erase_record(&first)?.records, 0);
+        assert_eq!(tx.erase_records(std::slice::from_ref(&first))?.records, 0);
+
+        // Set-wise, as the sweep does: three people's records at once; only
+        // the keys of those left without records go.
+        let (anna, a) = subject_with_record(tx, "schade", now)?;
+        let (bert, b) = subject_with_record(tx, "schade", now)?;
+        let (carla, c) = subject_with_record(tx, "schade", now)?;
+        let kept = RecordId::random();
+        tx.upsert_record(&kept, &carla, "schade", now)?;
+        tx.set_blind_index("bsn", b"anna", &anna)?;
+        tx.put_field(&a, "photo", b"p", Some(&blob))?;
+        let erased = tx.erase_records(&[a, b, c])?;
+        assert_eq!((erased.records, erased.fields, erased.blobs), (3, 1, vec![blob.clone()]));
+        assert_eq!(tx.erase_subjects_without_records(&[anna.clone(), bert.clone(), carla.clone()])?, 2);
+        assert_eq!((tx.subject(&anna)?, tx.subject(&bert)?), (None, None));
+        assert!(tx.subject(&carla)?.is_some(), "Carla still has a record");
+        assert_eq!(tx.find_blind_index("bsn", b"anna")?, None);
+        assert_eq!(tx.erase_records(&[])?.records, 0);
         Ok(())
     });
 }
@@ -376,7 +393,7 @@ fn two_sweeps_take_each_due_item_once(open: Open<'_>) {
                         run(&**node, |tx| {
                             batch.clear();
                             for (record, _, _, _) in tx.take_due_records(now, 7, &["schade"])? {
-                                assert_eq!(tx.erase_record(&record)?.records, 1, "an item was deleted twice");
+                                assert_eq!(tx.erase_records(std::slice::from_ref(&record))?.records, 1, "an item was deleted twice");
                                 batch.push(record);
                             }
                             Ok(())
@@ -499,7 +516,7 @@ fn relations_reach_records_and_go_with_them(open: Open<'_>) {
         assert!(!tx.unrelate(case.as_str(), "assigned", expert.as_str())?, "gone once");
         tx.relate(case.as_str(), "assigned", expert.as_str())?;
         // Erasing the record takes its relations; erasing a person theirs.
-        tx.erase_record(&case)?;
+        tx.erase_records(std::slice::from_ref(&case))?;
         assert!(!tx.related(case.as_str(), "assigned", expert.as_str())?);
         tx.erase_subject(&representative)?;
         assert!(!tx.related(anna.as_str(), "represented", representative.as_str())?);

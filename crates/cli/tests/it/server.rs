@@ -1118,3 +1118,39 @@ fn forms_posted_from_another_site_are_refused_even_without_a_session() {
         .post_form("/contact", &[("kind", "question"), ("name", "A"), ("email", "a@example.nl"), ("phone", "0595123456"), ("text", "x"), ("consent", "ja")]);
     assert_eq!(contact.status, 200, "a client that sends no Origin is not a cross-site browser form");
 }
+
+// req: E0.2
+// req: E6
+#[test]
+fn a_claim_a_rule_would_refuse_waits_for_a_case_handler_in_the_back_office() {
+    let world = world();
+    let work = TempDir::new().unwrap();
+    let claim = work.path().join("kind.json");
+    let application = serde_json::json!({
+        "scheme": "kinderen", "applicant": { "name": "Pim de Vries", "bsn": "123456782" },
+        "details": { "child_birth_date": "2012-06-16", "reference_date": "2026-06-15", "representative_award": 500000 }
+    });
+    std::fs::write(&claim, application.to_string()).unwrap();
+    let filed = world.place.command().args(["case", "create", claim.to_str().unwrap()]).output().unwrap();
+    assert!(filed.status.success(), "{}", stderr(&filed));
+    assert!(stdout(&filed).contains("een medewerker beoordeelt de aanvraag"), "stored, not refused: {}", stdout(&filed));
+    let number = stdout(&filed).split_whitespace().next().unwrap().to_string();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut carla = Client::new(&server);
+    carla.sign_in(&world.handler);
+    let queue = carla.get("/beheer/zaken?regeling=kinderen&status=needs_review");
+    assert_eq!(queue.status, 200);
+    assert!(queue.body.contains(&number) && queue.body.contains("een medewerker beoordeelt"), "{}", queue.body);
+    // Another person's claim is not Anna's to see or decide: refused for the missing relation.
+    let mut anna = Client::new(&server);
+    anna.sign_in(&world.anna);
+    let seen = anna.get(&format!("/api/cases/{number}"));
+    assert_eq!(seen.status, 403);
+    assert_eq!(seen.json()["error"]["code"], "relation_missing", "{}", seen.body);
+    assert!(!anna.get("/api/cases?regeling=kinderen&status=needs_review").body.contains(&number));
+    // The case handler's decision is the only refusal.
+    let csrf = carla.csrf();
+    let decided = carla.post_json(&format!("/api/cases/{number}/status"), Some(&csrf), serde_json::json!({ "status": "decision" }));
+    assert_eq!(decided.status, 200, "{}", decided.body);
+    assert_eq!(decided.json()["status"], "decision");
+}
