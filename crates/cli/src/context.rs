@@ -2,13 +2,13 @@
 //! environment: the register, the data directory, the master key, the
 //! moment the command runs, and who acts.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use grondslag_accounts::Accounts;
 use grondslag_crypto::MasterKey;
 use grondslag_kernel::{Access, DataDir, Kernel, master_key_from_env};
-use grondslag_register::{Register, Role};
+use grondslag_register::{LoadError, Register, Role};
 use jiff::Timestamp;
 
 use crate::Failure;
@@ -84,19 +84,19 @@ pub struct Context {
     pub now: Timestamp,
 }
 
-/// The events the modules emit: a retention term may count only from these.
-pub const EMITTED: [&[&str]; 4] = [grondslag_claims::EVENTS, grondslag_rights::EVENTS, grondslag_channels::EVENTS, grondslag_accounts::EVENTS];
+/// The register at `file` (or the shipped one), its terms checked to count
+/// only from events the modules emit; with the warnings about processings
+/// still planned.
+pub fn load_register(file: Option<&Path>) -> Result<(Register, Vec<String>), LoadError> {
+    let emitted = [grondslag_claims::EVENTS, grondslag_rights::EVENTS, grondslag_channels::EVENTS, grondslag_accounts::EVENTS].concat();
+    grondslag_register::load(file, Some(&emitted))
+}
 
 impl Context {
     /// Reads the register and the master key the global flags and the
     /// environment name.
     pub fn new(globals: &Globals) -> Result<Context, Failure> {
-        Ok(Context {
-            register: grondslag_register::load(globals.register.as_deref(), Some(&EMITTED.concat()))?.0,
-            data: globals.data_dir(),
-            master: master_key_from_env()?,
-            now: Timestamp::now(),
-        })
+        Ok(Context { register: load_register(globals.register.as_deref())?.0, data: globals.data_dir(), master: master_key_from_env()?, now: Timestamp::now() })
     }
 
     /// The kernel on the data directory.

@@ -309,6 +309,6 @@ fn in_review(cases: &Cases<'_>, handler: &Access, filed: &Filed) -> Result<Strin
         return Err(Failure(format!("{} was not put before a case handler", filed.number)));
     }
     let view = cases.show(handler, &filed.number.to_string())?;
-    let reason = view.events.iter().find(|e| e.event == "needs_review").and_then(|e| e.detail.clone()).unwrap_or_default();
+    let reason = view.events.iter().find(|e| e.event == Status::NeedsReview.name()).and_then(|e| e.detail.clone()).unwrap_or_default();
     Ok(format!("stored as {} and put before a case handler, who reads: {reason}", filed.number))
 }

@@ -206,7 +206,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             register_check(file.as_deref().or(globals.register.as_deref()), data.as_ref())
         }
         Command::Register(RegisterCommand::Render { file, format, statement, output }) => {
-            let (register, _) = grondslag_register::load(file.as_deref().or(globals.register.as_deref()), Some(&context::EMITTED.concat()))?;
+            let (register, _) = context::load_register(file.as_deref().or(globals.register.as_deref()))?;
             let format = match format {
                 FormatArg::Md => Format::Markdown,
                 FormatArg::Html => Format::Html,
@@ -237,7 +237,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 fn register_check(file: Option<&Path>, data: Option<&DataDir>) -> Result<(), Failure> {
-    let (register, warnings) = grondslag_register::load(file, Some(&context::EMITTED.concat())).map_err(|e| {
+    let (register, warnings) = context::load_register(file).map_err(|e| {
         let diagnostics = e.to_string();
         let count = diagnostics.matches(": error: ").count();
         Failure(format!("{diagnostics}\n\n{count} error(s); the register was not accepted"))

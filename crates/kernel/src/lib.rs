@@ -363,22 +363,15 @@ impl<'a> Ask<'a> {
     }
 }
 
-/// Erases one record; a subject left without records loses its key and
-/// index entries too. Returns what went, and a note when the key went.
-/// Erases a record with the records that belong to it (theirs first), and
-/// the subject's key once it has no records left.
+/// Erases a record with the records that belong to it (theirs first); a
+/// subject left without records loses its key and index entries too.
+/// Returns what went, and a note when the key went.
 fn erase_one(tx: &mut dyn Tx, record: &RecordRef) -> Result<(Erased, &'static str), KernelError> {
     let mut erased = Erased::default();
     for child in tx.children(&record.record)? {
-        let (theirs, _) = erase_one(tx, &RecordRef { subject: child.subject, record: child.record })?;
-        erased.records += theirs.records;
-        erased.fields += theirs.fields;
-        erased.blobs.extend(theirs.blobs);
+        erased.add(erase_one(tx, &RecordRef { subject: child.subject, record: child.record })?.0);
     }
-    let own = tx.erase_records(std::slice::from_ref(&record.record))?;
-    erased.records += own.records;
-    erased.fields += own.fields;
-    erased.blobs.extend(own.blobs);
+    erased.add(tx.erase_records(std::slice::from_ref(&record.record))?);
     if tx.records_of(&record.subject)? > 0 {
         return Ok((erased, ""));
     }
@@ -634,9 +627,7 @@ impl Unit<'_> {
             let mut shredded = "";
             for record in kernel.records_under(tx, subject, processing)? {
                 let (one, note) = erase_one(tx, &RecordRef { subject: subject.clone(), record })?;
-                erased.records += one.records;
-                erased.fields += one.fields;
-                erased.blobs.extend(one.blobs);
+                erased.add(one);
                 shredded = note;
             }
             let reason = format!("erased {} records of {name}, {} fields, {} blobs{shredded}", erased.records, erased.fields, erased.blobs.len());

@@ -26,7 +26,7 @@ pub use model::{
     Basis, Contact, Disclosure, Duration, DurationUnit, Grant, Meta, NamedTerm, Processing, ProcessingId, Recipient, RecipientId, RecipientKind, Register,
     Retention, RoleGrants, Section, Statement, Term,
 };
-pub use parse::{check_events, parse};
+pub use parse::parse;
 pub use taxonomy::{Action, Category, Role, Scope, ScopeSet, Sensitivity, UnknownRole};
 
 /// The register the product ships, compiled into the binary so that it
@@ -48,9 +48,9 @@ pub enum LoadError {
 
 /// Reads and checks the register at `file`, or the [`SHIPPED`] one when no
 /// file is named. With `emitted` (the events the modules emit) its terms
-/// are checked to count from those ([`check_events`]), and the warnings
-/// about planned processings come back; without, they are not checked
-/// (the bench measures a register, it does not enforce one).
+/// are checked to count from those, in the same pass, and the warnings
+/// about processings still `planned` come back; without, they are not
+/// checked (the bench measures a register, it does not enforce one).
 pub fn load(file: Option<&Path>, emitted: Option<&[&str]>) -> Result<(Register, Vec<String>), LoadError> {
     let (name, source) = match file {
         Some(path) => {
@@ -59,10 +59,5 @@ pub fn load(file: Option<&Path>, emitted: Option<&[&str]>) -> Result<(Register, 
         }
         None => (SHIPPED_NAME.to_string(), std::borrow::Cow::Borrowed(SHIPPED)),
     };
-    let register = parse(&name, &source)?;
-    let warnings = match emitted {
-        Some(emitted) => check_events(&name, &source, emitted)?,
-        None => Vec::new(),
-    };
-    Ok((register, warnings))
+    Ok(parse::parse_with_events(&name, &source, emitted)?)
 }

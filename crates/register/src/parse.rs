@@ -257,6 +257,12 @@ impl<'de> Deserialize<'de> for RawGrants {
 
 /// Parses and checks a register; `file` names it in the errors.
 pub fn parse(file: &str, source: &str) -> Result<Register, RegisterError> {
+    parse_with_events(file, source, None).map(|(register, _)| register)
+}
+
+/// [`parse`], and with `emitted` (the events the modules emit) also
+/// [`check_events`] in the same pass, returning its warnings.
+pub(crate) fn parse_with_events(file: &str, source: &str, emitted: Option<&[&str]>) -> Result<(Register, Vec<String>), RegisterError> {
     let mut sink = Sink::new(source);
     let raw: RawFile = match toml::from_str(source) {
         Ok(raw) => raw,
@@ -266,10 +272,11 @@ pub fn parse(file: &str, source: &str) -> Result<Register, RegisterError> {
             return Err(sink.into_error(file).unwrap_or_else(|| RegisterError { file: file.to_string(), diagnostics: Vec::new() }));
         }
     };
+    let warnings = emitted.map(|emitted| check_events(&mut sink, &raw, emitted)).unwrap_or_default();
     let register = Builder { sink: &mut sink }.build(raw);
     match sink.into_error(file) {
         Some(error) => Err(error),
-        None => register.ok_or_else(|| RegisterError { file: file.to_string(), diagnostics: Vec::new() }),
+        None => register.map(|register| (register, warnings)).ok_or_else(|| RegisterError { file: file.to_string(), diagnostics: Vec::new() }),
     }
 }
 
@@ -279,16 +286,7 @@ pub fn parse(file: &str, source: &str) -> Result<Register, RegisterError> {
 /// the fix — unless its processing says it is `planned` (described in the
 /// statement, carried out outside this system until its module exists);
 /// those come back as warnings, one per processing, so they stay visible.
-/// Call after [`parse`] accepted `source`.
-pub fn check_events(file: &str, source: &str, emitted: &[&str]) -> Result<Vec<String>, RegisterError> {
-    let mut sink = Sink::new(source);
-    let raw: RawFile = match toml::from_str(source) {
-        Ok(raw) => raw,
-        Err(e) => {
-            sink.error(e.span().unwrap_or(0..0), e.message().trim().to_string(), Some(syntax_help(e.message())));
-            return Err(sink.into_error(file).unwrap_or_else(|| RegisterError { file: file.to_string(), diagnostics: Vec::new() }));
-        }
-    };
+fn check_events(sink: &mut Sink<'_>, raw: &RawFile, emitted: &[&str]) -> Vec<String> {
     let mut known: Vec<&str> = emitted.to_vec();
     known.sort_unstable();
     known.dedup();
@@ -318,10 +316,7 @@ pub fn check_events(file: &str, source: &str, emitted: &[&str]) -> Result<Vec<St
             }
         }
     }
-    match sink.into_error(file) {
-        Some(error) => Err(error),
-        None => Ok(warnings),
-    }
+    warnings
 }
 
 fn syntax_help(message: &str) -> String {

@@ -164,6 +164,15 @@ pub struct Erased {
     pub blobs: Vec<BlobId>,
 }
 
+impl Erased {
+    /// Counts `other` in with this erasure.
+    pub fn add(&mut self, other: Erased) {
+        self.records += other.records;
+        self.fields += other.fields;
+        self.blobs.extend(other.blobs);
+    }
+}
+
 /// A signed-in session: whose it is, what the server keeps with it
 /// (opaque to the store), and until when it holds.
 #[derive(Clone, Debug, PartialEq, Eq)]

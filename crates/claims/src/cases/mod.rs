@@ -183,10 +183,6 @@ pub struct Filed {
     pub checks: Vec<Outcome>,
 }
 
-/// The event that puts a case before a case handler, with the rule's
-/// finding as its (staff-only) detail.
-const NEEDS_REVIEW: &str = "needs_review";
-
 /// A case as a case handler sees it.
 #[derive(Debug)]
 pub struct CaseView {
@@ -272,7 +268,7 @@ impl<'k> Cases<'k> {
                 // The organisation's audience only: a finding can name another
                 // person's decision, which the filer must not learn from us.
                 let reasons = findings.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-                unit.record_event(access, processing, &case, Action::File, NEEDS_REVIEW, None, Some(Detail::staff(&reasons)))?;
+                unit.record_event(access, processing, &case, Action::File, Status::NeedsReview.name(), None, Some(Detail::staff(&reasons)))?;
             }
             let reference = match &application.details.about_case {
                 Some(about) => {
