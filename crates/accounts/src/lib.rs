@@ -53,6 +53,30 @@ const SIGNED_IN: &str = "signed_in";
 
 const RECOVERY_CODES: usize = 10;
 
+/// The names the system's own processes act under where no person does.
+/// They are kept here, beside the accounts, because together the two are
+/// everyone the audit log may name as an actor: the command line's `--as`
+/// accepts an account or one of these, and no account may take one.
+pub mod system_actor {
+    /// Someone at the command line who names no account (`--as` left out).
+    pub const COMMAND_LINE: &str = "cli";
+    /// The retention sweep run from the command line.
+    pub const RETENTION: &str = "retention";
+    /// The retention sweep the running service starts itself.
+    pub const SERVICE_RETENTION: &str = "retention-sweep";
+    /// The website, acting for an anonymous visitor.
+    pub const WEBSITE: &str = "website";
+    /// `grondslag init`, creating the first administrator.
+    pub const INIT: &str = "grondslag init";
+    /// Every one of them.
+    pub const ALL: [&str; 5] = [COMMAND_LINE, RETENTION, SERVICE_RETENTION, WEBSITE, INIT];
+
+    /// Whether `name` is one of them.
+    pub fn is_known(name: &str) -> bool {
+        ALL.contains(&name)
+    }
+}
+
 /// How long sessions last and how hard guessing is made.
 #[derive(Clone, Debug)]
 pub struct Policy {
@@ -80,6 +104,8 @@ pub enum AccountError {
     InvalidUsername(String),
     #[error("user name `{0}` is taken; choose another")]
     UsernameTaken(String),
+    #[error("user name `{0}` is a name the system itself acts under in the audit log; choose another")]
+    ReservedUsername(String),
     #[error("the new {0}")]
     WeakPassword(InvalidValue),
     #[error("the user name or the password is wrong")]
@@ -245,7 +271,14 @@ fn secret_bytes(base32: String) -> Result<Vec<u8>, AccountError> {
 
 fn check_username(name: &str) -> Result<(), AccountError> {
     let ok = (3..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'));
-    if ok { Ok(()) } else { Err(AccountError::InvalidUsername(name.to_string())) }
+    if !ok {
+        return Err(AccountError::InvalidUsername(name.to_string()));
+    }
+    // An account named like a process would make the audit log ambiguous.
+    if system_actor::is_known(name) {
+        return Err(AccountError::ReservedUsername(name.to_string()));
+    }
+    Ok(())
 }
 
 impl Accounts {
@@ -325,12 +358,14 @@ impl Accounts {
         Ok(self.kernel.find_by_bsn(access, self.processing, bsn)?)
     }
 
-    /// The file of the person who holds the account `username`, if there
-    /// is one: whom `self` means when they act, and the end of the
-    /// relations they are in (an expert's assigned cases).
-    pub fn own_file(&self, username: &str, origin: &str, now: Timestamp) -> Result<Option<SubjectId>, AccountError> {
+    /// The account `username` names, if there is one, looked up by the
+    /// system on behalf of whoever gives the name (the command line's
+    /// `--as`): its role, and its holder's file — whom `self` means when
+    /// they act, and the end of the relations they are in (an expert's
+    /// assigned cases).
+    pub fn holder(&self, username: &str, origin: &str, now: Timestamp) -> Result<Option<Account>, AccountError> {
         let access = self.system(username, origin, now);
-        Ok(self.find(&access, username)?.map(|account| account.record.subject))
+        self.find(&access, username)
     }
 
     /// The own file of the expert with the account `username`; `None` when

@@ -15,7 +15,7 @@ use grondslag_register::Role;
 use grondslag_values::Cents;
 
 use crate::Failure;
-use crate::context::{Actor, Context};
+use crate::context::{self, Actor, AsOf, Context};
 
 #[derive(Subcommand, Debug)]
 pub enum CaseCommand {
@@ -25,6 +25,11 @@ pub enum CaseCommand {
         /// Save it as a draft to continue later, whatever the file says.
         #[arg(long)]
         draft: bool,
+        /// When it was reported, if before now (a call taken at 10:00 and typed in at 11:00):
+        /// its terms count from here (E8: 48 hours). 27-11-2026 10:00 (Amsterdam time),
+        /// 2026-11-27T10:00 or 2026-11-27T09:00:00Z; a date alone is its midnight.
+        #[arg(long, value_name = "MOMENT")]
+        reported_at: Option<String>,
     },
     /// Continue a draft with more of the applicant's data, from a JSON object of category names and values.
     Continue { number: String, file: PathBuf },
@@ -70,7 +75,10 @@ pub enum CaseCommand {
         out: PathBuf,
     },
     /// Reports of acutely unsafe situations past their 48-hour deadline.
-    Overdue,
+    Overdue {
+        #[command(flatten)]
+        now: AsOf,
+    },
     /// Add a photo to a case (sealed in the blob store; handed only to parties that receive photos).
     Attach { number: String, photo: PathBuf },
     /// E19: copy the people whose cases of a scheme are closed into the outreach processing (a further use, E20).
@@ -114,13 +122,15 @@ pub fn run(context: &Context, actor: &Actor, areas: Option<&Path>, command: Case
     let accounts = Accounts::new(Arc::new(context.open_kernel()?), Policy::default())?;
     let kernel: &Kernel = accounts.kernel();
     let cases = Cases::new(kernel, areas);
-    let access = context.account_access(&accounts, actor, Role::CaseHandler)?;
+    let access = context.access(&accounts, actor, Role::CaseHandler)?;
     let now = context.now;
     match command {
-        CaseCommand::Create { file, draft } => {
+        CaseCommand::Create { file, draft, reported_at } => {
+            // Read before the file, so that a wrong moment is told first.
+            let reported = reported_at.map(|text| context::arrived("--reported-at", context::written("--reported-at", &text)?, now)).transpose()?;
             let mut application: Application = serde_json::from_str(&read(&file)?).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
             application.submit &= !draft;
-            let filed = cases.file(&access, &application)?;
+            let filed = cases.file_reported(&access, &application, reported.unwrap_or(now))?;
             println!("{} {} ({})", filed.number, filed.status.label_nl(), Scheme::from_processing(&application.scheme).map_or("", |s| s.name_nl()));
             for check in &filed.checks {
                 println!("  {}", check.explain_nl());
@@ -231,8 +241,8 @@ pub fn run(context: &Context, actor: &Actor, areas: Option<&Path>, command: Case
             cases.attach_photo(&access, &number, bytes)?;
             println!("{number}: photo {} added", photo.display());
         }
-        CaseCommand::Overdue => {
-            for (case, deadline) in cases.overdue_unsafe(&access)? {
+        CaseCommand::Overdue { now: as_of } => {
+            for (case, deadline) in cases.overdue_unsafe(&access, as_of.at(context)?)? {
                 println!("{:<16} deadline {deadline}", case.reference.as_deref().unwrap_or("(nummer verborgen)"));
             }
         }

@@ -4,13 +4,15 @@
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::Subcommand;
+use grondslag_accounts::{Accounts, Policy};
 use grondslag_channels::contact::{ContactForm, Kind, Message};
 use grondslag_channels::forum::{Account, Forum};
 use grondslag_channels::media::Media;
 use grondslag_channels::newsletter::{Newsletter, Subscription};
-use grondslag_kernel::{RecordRef, Value};
+use grondslag_kernel::{Kernel, RecordRef, Value};
 use grondslag_register::{Category, Role};
 
 use crate::Failure;
@@ -203,11 +205,12 @@ fn default_role(command: &ChannelCommand) -> Role {
 }
 
 pub fn run(context: &Context, actor: &Actor, command: ChannelCommand) -> Result<(), Failure> {
-    let kernel = context.open_kernel()?;
-    let access = context.access(actor, default_role(&command));
+    let accounts = Accounts::new(Arc::new(context.open_kernel()?), Policy::default())?;
+    let kernel: &Kernel = accounts.kernel();
+    let access = context.access(&accounts, actor, default_role(&command))?;
     match command {
         ChannelCommand::Contact(command) => {
-            let form = ContactForm::new(&kernel)?;
+            let form = ContactForm::new(kernel)?;
             match command {
                 ContactCommand::Submit { kind, fields, text, consent } => {
                     let kind = Kind::from_name(&kind).ok_or_else(|| Failure(format!("unknown kind `{kind}`; use {}", Kind::choices())))?;
@@ -244,7 +247,7 @@ pub fn run(context: &Context, actor: &Actor, command: ChannelCommand) -> Result<
             }
         }
         ChannelCommand::Newsletter(command) => {
-            let letters = Newsletter::new(&kernel)?;
+            let letters = Newsletter::new(kernel)?;
             match command {
                 NewsletterCommand::Subscribe { name, email, address, postcode_city, consent } => {
                     let subscription = match (email, address, postcode_city) {
@@ -274,7 +277,7 @@ pub fn run(context: &Context, actor: &Actor, command: ChannelCommand) -> Result<
             }
         }
         ChannelCommand::Forum(command) => {
-            let forum = Forum::new(&kernel)?;
+            let forum = Forum::new(kernel)?;
             match command {
                 ForumCommand::Register { name, username, email, notify, consent } => {
                     let password = password_from_stdin()?;
@@ -288,7 +291,7 @@ pub fn run(context: &Context, actor: &Actor, command: ChannelCommand) -> Result<
             }
         }
         ChannelCommand::Media(command) => {
-            let media = Media::new(&kernel)?;
+            let media = Media::new(kernel)?;
             let read = |path: &Path, limit: usize| -> Result<Vec<u8>, Failure> {
                 let size = fs::metadata(path).map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))?.len();
                 if size > limit as u64 {

@@ -5,13 +5,17 @@
 use std::path::{Path, PathBuf};
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use grondslag_accounts::Accounts;
+use grondslag_accounts::{Account, Accounts, system_actor};
 use grondslag_crypto::MasterKey;
 use grondslag_kernel::{Access, DataDir, Kernel, master_key_from_env};
 use grondslag_register::{LoadError, Register, Role};
+use grondslag_values::dutch::{self, Written, parse_written};
 use jiff::Timestamp;
 
 use crate::Failure;
+
+/// The origin of what the command line does, in the audit log.
+const ORIGIN: &str = "cli";
 
 /// Where data lives when no --data or GRONDSLAG_DATA is given.
 const DEFAULT_DATA: &str = "grondslag-data";
@@ -45,8 +49,13 @@ impl Globals {
 /// Who acts on the command line: `--as`, for every subcommand that records a name.
 #[derive(clap::Args, Debug)]
 pub struct ActorName {
-    /// Your name, as the audit log will record it.
-    #[arg(long = "as", default_value = "cli", global = true)]
+    /// Your user name, as the audit log will record it: an account's, or
+    /// `cli` (the default) when you name none. A person a command is about
+    /// (a requester, a subscriber) is given with `--name`, never here.
+    // The id is set apart from the field's name: clap matches global
+    // arguments by id, and a subcommand's own `name` (the requester's, the
+    // subscriber's) would otherwise fill this one too.
+    #[arg(id = "actor", long = "as", value_name = "USER", default_value = system_actor::COMMAND_LINE, global = true)]
     pub name: String,
 }
 
@@ -56,11 +65,53 @@ pub struct ActorName {
 pub struct Actor {
     #[command(flatten)]
     pub who: ActorName,
-    /// The role you act in; the register decides what it may do. Default: case_handler
-    /// for `case`, privacy_officer for `rights`; for `channel`, the website's (public)
-    /// for what the public does and the staff role of the task otherwise.
+    /// The role you act in; the register decides what it may do. An account acts in its own
+    /// role only. Otherwise the default is case_handler for `case`, privacy_officer for
+    /// `rights`; for `channel`, the website's (public) for what the public does and the staff
+    /// role of the task otherwise.
     #[arg(long, global = true, value_parser = role())]
     pub role: Option<Role>,
+}
+
+/// `--now` of the commands that check terms (`case overdue`, `rights
+/// list`, `retention run`): as of another moment than the present, so that
+/// a term can be checked on any date.
+#[derive(clap::Args, Debug)]
+pub struct AsOf {
+    /// Check as of this date or moment instead of now: 27-11-2026, 2026-11-27,
+    /// 27-11-2026 10:00 (Amsterdam time) or 2026-11-27T09:00:00Z. A date alone is its midnight.
+    #[arg(long, value_name = "MOMENT")]
+    pub now: Option<String>,
+}
+
+impl AsOf {
+    /// The moment given, or the command's own.
+    pub fn at(&self, context: &Context) -> Result<Timestamp, Failure> {
+        match &self.now {
+            Some(text) => Ok(written("--now", text)?.start()),
+            None => Ok(context.now),
+        }
+    }
+}
+
+/// A date or moment given with `option`, read strictly
+/// ([`grondslag_values::dutch::parse_written`]); the error names the option.
+pub fn written(option: &str, text: &str) -> Result<Written, Failure> {
+    parse_written(text).map_err(|e| Failure(format!("{option}: {e}")))
+}
+
+/// The moment something arrived, given with `option` (`--received`,
+/// `--reported-at`): not after `now`, the moment it is registered.
+pub fn arrived(option: &str, written: Written, now: Timestamp) -> Result<Timestamp, Failure> {
+    let at = written.start();
+    if at > now {
+        return Err(Failure(format!(
+            "{option}: {} lies after the moment it is registered ({}); give when the letter, call or form came in, which cannot be later than now",
+            dutch::moment(at),
+            dutch::moment(now)
+        )));
+    }
+    Ok(at)
 }
 
 /// `--role`'s values: the register's roles by name, listed in `--help` and
@@ -110,19 +161,43 @@ impl Context {
         Ok(data.open_kernel(self.register.clone(), self.master.as_ref())?)
     }
 
-    /// `actor` now, in their `--role` or else the subcommand's `default`.
-    pub fn access(&self, actor: &Actor, default: Role) -> Access {
-        Access::new(actor.who.name.clone(), actor.role.unwrap_or(default), "cli", self.now)
+    /// `actor` now: an account acts in its own role (a different `--role`
+    /// is refused) as the person they are, so that their relations (an
+    /// expert's assigned cases) and their own file count; one of the
+    /// system's own names acts in `--role`, or else the subcommand's
+    /// `default`. See [`Context::actor`] for the names `--as` accepts.
+    pub fn access(&self, accounts: &Accounts, actor: &Actor, default: Role) -> Result<Access, Failure> {
+        let name = &actor.who.name;
+        Ok(match self.actor(accounts, name)? {
+            None => Access::new(name.clone(), actor.role.unwrap_or(default), ORIGIN, self.now),
+            Some(account) => {
+                if let Some(role) = actor.role.filter(|role| *role != account.role) {
+                    return Err(Failure(format!(
+                        "--role {role}: the account `{name}` acts as {} ({}); leave --role out to act in it, or act under an account that has the role {role}",
+                        account.role,
+                        account.role.label_nl()
+                    )));
+                }
+                Access::new(name.clone(), account.role, ORIGIN, self.now).acting_as(account.record.subject)
+            }
+        })
     }
 
-    /// As [`Context::access`], and when `--as` names an account, acting as
-    /// the person they are, so that their relations (an expert's assigned
-    /// cases) and their own file count.
-    pub fn account_access(&self, accounts: &Accounts, actor: &Actor, default: Role) -> Result<Access, Failure> {
-        let access = self.access(actor, default);
-        Ok(match accounts.own_file(&actor.who.name, "cli", self.now)? {
-            Some(own) => access.acting_as(own),
-            None => access,
-        })
+    /// Checks the name `--as` gives: one of the system's own names (no
+    /// account), or an account that is not closed. Anything else is
+    /// refused, so that the audit log names only someone the organisation
+    /// knows as its actor — never a typo, nor a requester's name.
+    pub fn actor(&self, accounts: &Accounts, name: &str) -> Result<Option<Account>, Failure> {
+        if system_actor::is_known(name) {
+            return Ok(None);
+        }
+        match accounts.holder(name, ORIGIN, self.now)? {
+            Some(account) => Ok(Some(account)),
+            None => Err(Failure(format!(
+                "--as `{name}`: there is no account with this user name, nor is it one of the names the system acts under ({}); give your own user name (an administrator creates the account with `grondslag account create --username NAME --role ROLE`), or leave --as out to act as `{}`",
+                system_actor::ALL.join(", "),
+                system_actor::COMMAND_LINE,
+            ))),
+        }
     }
 }

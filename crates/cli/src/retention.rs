@@ -6,7 +6,7 @@ use clap::Subcommand;
 use grondslag_kernel::Access;
 use grondslag_register::Role;
 
-use crate::context::Context;
+use crate::context::{AsOf, Context};
 use crate::{Failure, progress};
 
 #[derive(Subcommand, Debug)]
@@ -16,9 +16,8 @@ pub enum RetentionCommand {
         /// List what would go, per processing and month, and delete nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Sweep as of this moment (RFC 3339, e.g. 2027-01-01T00:00:00Z) instead of now.
-        #[arg(long)]
-        now: Option<String>,
+        #[command(flatten)]
+        now: AsOf,
         /// Records per batch.
         #[arg(long, default_value_t = 500)]
         batch: u64,
@@ -31,10 +30,7 @@ pub fn run(context: &Context, command: RetentionCommand) -> Result<(), Failure> 
     let kernel = context.open_kernel()?;
     match command {
         RetentionCommand::Run { dry_run, now, batch } => {
-            let now: jiff::Timestamp = match now {
-                Some(text) => text.parse().map_err(|e| Failure(format!("--now: `{text}` is not a moment ({e}); write e.g. 2027-01-01T00:00:00Z")))?,
-                None => context.now,
-            };
+            let now = now.at(context)?;
             if dry_run {
                 let mut months: BTreeMap<(String, String), u64> = BTreeMap::new();
                 for (processing, due) in kernel.due_at(now)? {
@@ -48,7 +44,7 @@ pub fn run(context: &Context, command: RetentionCommand) -> Result<(), Failure> 
                 }
                 return Ok(());
             }
-            let access = Access::new("retention", Role::System, "cli:retention", now);
+            let access = Access::new(grondslag_accounts::system_actor::RETENTION, Role::System, "cli:retention", now);
             let bar = progress::counter("deleting what is due");
             let certificates = kernel.sweep(&access, now, batch, None, |deleted| bar.set_position(deleted)).inspect_err(|_| bar.abandon())?;
             bar.finish_and_clear();

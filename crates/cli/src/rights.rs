@@ -2,15 +2,17 @@
 
 use std::fs;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Subcommand;
-use grondslag_kernel::{Access, RecordRef, SubjectId};
+use grondslag_accounts::{Accounts, Policy};
+use grondslag_kernel::{Access, Kernel, RecordRef, SubjectId};
 use grondslag_register::{Category, Role};
 use grondslag_rights::export;
 use grondslag_rights::requests::{RequestState, Requests, RightKind};
 
 use crate::Failure;
-use crate::context::{Actor, Context};
+use crate::context::{self, Actor, AsOf, Context};
 
 #[derive(Subcommand, Debug)]
 pub enum RightsCommand {
@@ -19,9 +21,10 @@ pub enum RightsCommand {
         /// access, explanation, rectification, erasure, restriction, portability, objection, withdraw_consent, opt_out_of_approach.
         #[arg(long)]
         kind: String,
-        /// The requester's name as given.
-        #[arg(long)]
-        name: String,
+        /// The requester's name as given (the person's, or their representative's): kept in
+        /// the request, never as the audit log's actor — that is --as, whoever registers it.
+        #[arg(long = "name", value_name = "NAME")]
+        requester: String,
         #[arg(long)]
         bsn: Option<String>,
         /// The subject's pseudonym.
@@ -30,6 +33,10 @@ pub enum RightsCommand {
         /// The pseudonym of a representative filing for the subject; needs an active authorisation.
         #[arg(long)]
         representative: Option<String>,
+        /// When the request arrived, if before now (a letter read on Friday, registered on Monday):
+        /// its term counts from here. 27-11-2026, 2026-11-27, or with a time 27-11-2026 10:00.
+        #[arg(long, value_name = "MOMENT")]
+        received: Option<String>,
     },
     /// Record how the requester's identity was verified (nothing is answered before).
     Verify {
@@ -47,7 +54,10 @@ pub enum RightsCommand {
         reason: String,
     },
     /// Open requests by due date, overdue first.
-    List,
+    List {
+        #[command(flatten)]
+        now: AsOf,
+    },
     /// Record the answer to a request.
     Answer { request: String, text: String },
     /// Erase what may be erased (art. 17); prints what stays and why.
@@ -104,12 +114,14 @@ fn line(state: &RequestState, today: jiff::civil::Date) -> String {
 }
 
 pub fn run(context: &Context, actor: &Actor, command: RightsCommand) -> Result<(), Failure> {
-    let kernel = context.open_kernel()?;
-    let requests = Requests::new(&kernel)?;
-    let access = context.access(actor, Role::PrivacyOfficer);
+    let accounts = Accounts::new(Arc::new(context.open_kernel()?), Policy::default())?;
+    let kernel: &Kernel = accounts.kernel();
+    let requests = Requests::new(kernel)?;
+    let access = context.access(&accounts, actor, Role::PrivacyOfficer)?;
     let today = grondslag_values::dutch::amsterdam_date(access.now);
     match command {
-        RightsCommand::File { kind, name, bsn, subject, representative } => {
+        RightsCommand::File { kind, requester, bsn, subject, representative, received } => {
+            let received = received.map(|text| context::arrived("--received", context::written("--received", &text)?, access.now)).transpose()?;
             // A representative files as themselves; the kernel checks the
             // authorisation (machtiging) they hold from the person.
             let access = match representative.map(|r| SubjectId::parse(&r)).transpose()? {
@@ -123,11 +135,12 @@ pub fn run(context: &Context, actor: &Actor, command: RightsCommand) -> Result<(
                 (None, Some(subject)) => SubjectId::parse(&subject)?,
                 _ => return Err(Failure("give --bsn or --subject".to_string())),
             };
-            println!("{}", line(&requests.file(&access, &subject, kind, &name, None)?, today));
+            println!("{}", line(&requests.file_received(&access, &subject, kind, &requester, None, received.unwrap_or(access.now))?, today));
         }
         RightsCommand::Verify { request: r, method } => println!("{}", line(&requests.verify_identity(&access, &request(&r)?, &method)?, today)),
         RightsCommand::Extend { request: r, months, reason } => println!("{}", line(&requests.extend(&access, &request(&r)?, months, &reason)?, today)),
-        RightsCommand::List => {
+        RightsCommand::List { now } => {
+            let today = grondslag_values::dutch::amsterdam_date(now.at(context)?);
             for state in requests.open(&access)? {
                 println!("{}", line(&state, today));
             }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use grondslag_accounts::{Accounts, Enrolment, Policy};
+use grondslag_accounts::{Accounts, Enrolment, Policy, system_actor};
 use grondslag_kernel::Access;
 use grondslag_register::Role;
 use grondslag_server::{AppState, Config};
@@ -149,7 +149,7 @@ fn accounts_on(context: &Context) -> Result<Accounts, Failure> {
 /// Creates the data directory and its first administrator.
 pub fn init(context: &Context, username: &str) -> Result<(), Failure> {
     let accounts = accounts_on(context)?;
-    let access = Access::new("grondslag init", Role::Admin, "command line", context.now);
+    let access = Access::new(system_actor::INIT, Role::Admin, "command line", context.now);
     let (account, enrolment) = accounts.create(&access, username, Role::Admin, None, None)?;
     println!("data directory: {}", context.data.root.display());
     print_enrolment(&account.username, account.role, &enrolment);
@@ -157,7 +157,17 @@ pub fn init(context: &Context, username: &str) -> Result<(), Failure> {
 }
 
 pub fn account(context: &Context, actor: &str, command: AccountCommand) -> Result<(), Failure> {
-    // Only the administrator manages accounts: --as names who, the role is fixed.
+    let accounts = accounts_on(context)?;
+    // Only the administrator manages accounts: --as names who (an
+    // administrator's account, or the command line itself).
+    if let Some(account) = context.actor(&accounts, actor)?
+        && account.role != Role::Admin
+    {
+        return Err(Failure(format!(
+            "--as `{actor}`: accounts are managed by an administrator, and this account acts as {}; give an administrator's user name",
+            account.role
+        )));
+    }
     let access = Access::new(actor, Role::Admin, "command line", context.now);
     match command {
         AccountCommand::Create { username, role, bsn, password_stdin } => {
@@ -168,7 +178,6 @@ pub fn account(context: &Context, actor: &str, command: AccountCommand) -> Resul
             } else {
                 None
             };
-            let accounts = accounts_on(context)?;
             let subject = match bsn {
                 Some(bsn) => Some(
                     accounts
@@ -182,7 +191,7 @@ pub fn account(context: &Context, actor: &str, command: AccountCommand) -> Resul
             Ok(())
         }
         AccountCommand::Close { username } => {
-            accounts_on(context)?.close(&access, &username)?;
+            accounts.close(&access, &username)?;
             println!("account `{username}` closed; its sessions have ended");
             Ok(())
         }

@@ -50,6 +50,12 @@ const KEY_CHECK: &str = "master_key_check";
 /// The actor of relations the organisation holds (`staff`).
 const ORGANISATION: &str = "*";
 
+/// How an audit entry's reason begins when its operation served a request
+/// the register keeps from the person concerned (AVG art. 23); the
+/// register's ground follows. Such entries stay out of the person's access
+/// export ([`Unit::withhold_from_subject`]).
+pub const WITHHELD: &str = "withheld from the person concerned under ";
+
 /// How `data_subject_id` is to be read, in LDV terms.
 const SUBJECT_ID_TYPE: &str = "grondslag-pseudonym";
 
@@ -203,6 +209,10 @@ pub enum KernelError {
     AuditEntry(String),
     #[error("a kernel call was made through the kernel inside a unit of work; make it on the unit, so that it is part of the same transaction")]
     Nested,
+    #[error(
+        "`{event}` is dated {happened}, after the moment it is registered ({registered}); nothing is registered before it happens — give a moment of receipt in the past"
+    )]
+    EventInFuture { event: String, happened: jiff::Timestamp, registered: jiff::Timestamp },
 }
 
 /// A record and the subject it belongs to: what a write creates or changes,
@@ -524,7 +534,7 @@ impl Unit<'_> {
                 }
             }
         }
-        kernel.audit(self.tx, access, Event::allowed(processing, "write", written.record.to_string(), Some(&written.subject), categories))?;
+        self.audit(access, Event::allowed(processing, "write", written.record.to_string(), Some(&written.subject), categories))?;
         Ok(written)
     }
 
@@ -709,6 +719,31 @@ impl Unit<'_> {
         status: Option<&str>,
         detail: Option<Detail<'_>>,
     ) -> Result<(), KernelError> {
+        self.record_event_at(access, processing, record, action, event, status, detail, access.now)
+    }
+
+    /// [`Unit::record_event`] of something that happened before it is
+    /// registered — a letter that arrived on Friday and is typed in on
+    /// Monday, a call taken at 10:00 and entered at 11:00 — so that the
+    /// terms counting from the event count from `happened`. The event
+    /// carries `happened` and who registers it; the audit entry, as always,
+    /// the moment of registration (`access.now`). A moment after the
+    /// registration is refused: nothing is registered before it happens.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_event_at(
+        &mut self,
+        access: &Access,
+        processing: ProcessingId,
+        record: &RecordRef,
+        action: Action,
+        event: &str,
+        status: Option<&str>,
+        detail: Option<Detail<'_>>,
+        happened: jiff::Timestamp,
+    ) -> Result<(), KernelError> {
+        if happened > access.now {
+            return Err(KernelError::EventInFuture { event: event.to_string(), happened, registered: access.now });
+        }
         let kernel = self.kernel;
         let categories = match detail.map(|d| d.audience) {
             Some(Audience::Readers(category)) => CategorySet::EMPTY.with(category),
@@ -720,14 +755,15 @@ impl Unit<'_> {
             let sealed = detail.map(|d| key.seal(&event_context(record, event), d.text.as_bytes())).transpose()?;
             let row = EventRow {
                 event: event.to_string(),
-                at: access.now,
+                at: happened,
                 actor: access.actor.clone(),
                 detail: sealed,
                 audience: detail.map(|d| d.audience.name().to_string()),
             };
             tx.add_event(&record.record, &row, status)?;
             kernel.refresh_due(tx, processing, record)?;
-            Ok(((), None))
+            let dated = (happened != access.now).then(|| format!("allowed by the register; the event happened at {happened}, before it was registered"));
+            Ok(((), dated))
         })
     }
 
@@ -880,11 +916,14 @@ impl Unit<'_> {
             Err(denial) => Err(denial),
         };
         if let Err(denial) = decided {
-            return self.refuse(access, Event::denied(processing, "lookup", "bsn".to_string(), None, categories, denial), kernel.denied(processing, denial));
+            // Named against the person whose BSN it is, so that the attempt
+            // shows in their access report; the caller learns nothing of it.
+            let event = Event::denied(processing, "lookup", "bsn".to_string(), found.as_ref(), categories, denial);
+            return self.refuse(access, event, kernel.denied(processing, denial));
         }
         let mut event = Event::allowed(processing, "lookup", "bsn".to_string(), found.as_ref(), categories);
         event.reason = if found.is_some() { "found" } else { "not found" }.to_string();
-        kernel.audit(self.tx, access, event)?;
+        self.audit(access, event)?;
         Ok(found)
     }
 
@@ -978,7 +1017,7 @@ impl Unit<'_> {
         if let Some(reason) = reason {
             event.reason = reason;
         }
-        kernel.audit(self.tx, access, event)?;
+        self.audit(access, event)?;
         Ok(value)
     }
 
@@ -1032,7 +1071,7 @@ impl Unit<'_> {
             if !p.rights_process && self.tx.subject(&row.subject)?.is_some_and(|s| s.restricted) {
                 continue;
             }
-            kernel.audit(self.tx, &operation, Event::allowed(processing, action, row.record.to_string(), Some(&row.subject), shown))?;
+            self.audit(&operation, Event::allowed(processing, action, row.record.to_string(), Some(&row.subject), shown))?;
             summaries.push(RecordSummary::from_row(row, !shown.is_empty()));
         }
         Ok(summaries)

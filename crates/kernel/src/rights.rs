@@ -16,7 +16,8 @@ pub struct SubjectExport {
     pub events: Vec<(RecordId, Vec<RecordEvent>)>,
     /// Where the subject's data went.
     pub disclosures: Vec<DisclosureRow>,
-    /// The audit entries about the subject, before this export.
+    /// The audit entries about the subject, before this export, but for
+    /// those of operations the register keeps from the person (AVG art. 23).
     pub accesses: Vec<Entry>,
 }
 
@@ -45,7 +46,15 @@ impl Unit<'_> {
                 events.push((view.record.clone(), kernel.open_events(tx, key, &record, Some(shown))?));
             }
             let disclosures = tx.disclosures_of(subject)?;
-            let accesses = tx.audit_of(subject)?.iter().map(|row| parse_entry(&row.entry)).collect::<Result<Vec<_>, _>>()?;
+            // What served a request the register keeps from the person
+            // (AVG art. 23) is the organisation's to know, not theirs.
+            let mut accesses = Vec::new();
+            for row in tx.audit_of(subject)? {
+                let entry = parse_entry(&row.entry)?;
+                if !entry.reason.starts_with(crate::WITHHELD) {
+                    accesses.push(entry);
+                }
+            }
             Ok((SubjectExport { records, events, disclosures, accesses }, Some("access export (AVG art. 15)".to_string())))
         })
     }

@@ -55,6 +55,9 @@ pub struct Unit<'u> {
     pub(crate) written: Vec<BlobId>,
     /// Blobs of erased records; removed once the unit has committed.
     pub(crate) erased: Vec<BlobId>,
+    /// The register's ground (AVG art. 23) for keeping this operation from
+    /// the person concerned, once [`Unit::withhold_from_subject`] named it.
+    withheld: Option<String>,
 }
 
 impl fmt::Debug for Unit<'_> {
@@ -68,6 +71,8 @@ impl Unit<'_> {
     /// the entry is kept even if the unit then rolls back.
     pub(crate) fn refuse<T>(&mut self, access: &Access, event: crate::Event<'_>, error: KernelError) -> Result<T, KernelError> {
         let subject = event.subject.cloned();
+        // Never withheld (see `mark`): a refusal served nobody's request,
+        // and an attempt is the person's to see.
         let entry = self.kernel.entry(access, event);
         self.kernel.append(self.tx, &entry, subject.as_ref())?;
         self.refusals.push((entry, subject));
@@ -90,7 +95,7 @@ impl Kernel {
         let (mut refusals, mut written, mut erased) = (Vec::new(), Vec::new(), Vec::new());
         let stored = self.store.transaction(&mut |tx| {
             let work = work.take().ok_or(StoreError::Aborted)?;
-            let mut unit = Unit { kernel: self, tx, refusals: Vec::new(), written: Vec::new(), erased: Vec::new() };
+            let mut unit = Unit { kernel: self, tx, refusals: Vec::new(), written: Vec::new(), erased: Vec::new(), withheld: None };
             let result = work(&mut unit);
             (refusals, written, erased) = (unit.refusals, unit.written, unit.erased);
             let failed = result.is_err();
@@ -135,6 +140,35 @@ impl Kernel {
 }
 
 impl Unit<'_> {
+    /// Marks the rest of this operation as serving a request of
+    /// `recipient` that the register keeps from the person concerned while
+    /// it is handled (AVG art. 23: a police demand under investigation).
+    /// Every step's audit entry the unit appends from here carries the
+    /// register's ground in its reason — in the chained log, for the organisation —
+    /// and stays out of the person's access export. Does nothing for a
+    /// recipient the register names no such ground for, so the register
+    /// alone decides what is withheld.
+    pub fn withhold_from_subject(&mut self, recipient: RecipientId) {
+        if let Some(ground) = &self.kernel.register.recipient(recipient).withheld_from_subject {
+            self.withheld = Some(ground.clone());
+        }
+    }
+
+    /// `event` with the unit's art. 23 ground in its reason, if it has one:
+    /// for the steps the unit carried out, not for its refusals.
+    fn mark<'e>(&self, mut event: crate::Event<'e>) -> crate::Event<'e> {
+        if let Some(ground) = &self.withheld {
+            event.reason = format!("{}{ground}; {}", crate::WITHHELD, event.reason);
+        }
+        event
+    }
+
+    /// Appends the audit entry of an allowed step of this unit.
+    pub(crate) fn audit(&mut self, access: &Access, event: crate::Event<'_>) -> Result<(), KernelError> {
+        let event = self.mark(event);
+        self.kernel.audit(self.tx, access, event)
+    }
+
     /// Keeps what an erasure removed from the blob store until the unit commits.
     pub(crate) fn erased(&mut self, erased: Erased) -> Erased {
         self.erased.extend(erased.blobs.iter().cloned());

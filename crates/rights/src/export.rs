@@ -1,21 +1,25 @@
 //! The answer to an access request (art. 15), from the register and the
 //! kernel's export: per processing what it is for, on which basis, how long
 //! it is kept, the items held and where they actually went; and the access
-//! report — who looked at or changed the data, when, under which processing.
-//! As JSON (machine-readable) and as a readable Dutch HTML page.
+//! report — when the data was looked at or changed, for which purpose,
+//! under which processing, by what kind of party. Never by whom: the CJEU
+//! (C-579/21, Pankki S) gives the person dates and purposes, not the
+//! identities of the employees who acted. As JSON (machine-readable) and
+//! as a readable Dutch HTML page.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use grondslag_audit::{Entry, Outcome};
 use grondslag_kernel::{Access, Kernel, KernelError, SubjectExport, SubjectId, Value};
 use grondslag_register::render::retention_nl;
-use grondslag_register::{Category, Register};
-use grondslag_values::dutch::escape_html;
+use grondslag_register::{Category, Register, Role};
+use grondslag_values::dutch::{escape_html, moment};
 use serde::Serialize;
 
-/// An access report (art. 15): what is kept about a person, where it went, and who looked.
+/// An access report (art. 15): what is kept about a person, where it went, and when it was looked at and why.
 #[derive(Debug, Serialize)]
 pub struct AccessReport {
     /// When the report was made.
@@ -26,7 +30,8 @@ pub struct AccessReport {
     pub statement_version: String,
     /// One part per processing that holds the person's data.
     pub processings: Vec<ProcessingPart>,
-    /// Who accessed the person's data, from the audit log.
+    /// When the person's data was accessed, for what and by what kind of
+    /// party, from the audit log; refused attempts too.
     pub accesses: Vec<AccessLine>,
 }
 
@@ -66,21 +71,75 @@ pub struct Disclosed {
     pub at: jiff::Timestamp,
 }
 
-/// One access to the person's data, as the audit log has it.
+/// One access to the person's data, from the audit log: when, for what,
+/// and by what kind of party — never by whom.
 #[derive(Debug, Serialize)]
 pub struct AccessLine {
     /// When.
     pub at: jiff::Timestamp,
-    /// Who.
-    pub actor: String,
-    /// In which role.
-    pub role: String,
-    /// Under which processing.
+    /// What kind of party acted, in Dutch: "behandelaar", "deskundige",
+    /// "geautomatiseerd proces". The role, not the person.
+    pub party: String,
+    /// The processing it was done under, by its register id.
+    pub processing_id: String,
+    /// The processing's name, as the statement gives it.
     pub processing: String,
-    /// What was done.
-    pub action: String,
-    /// Whether it was allowed.
-    pub outcome: String,
+    /// What that processing is for, from the register.
+    pub purpose: String,
+    /// What was done, in Dutch.
+    pub what: String,
+    /// An attempt the register refused: nothing was shown or changed.
+    pub attempt: bool,
+}
+
+impl AccessLine {
+    /// The line of one audit entry: the register gives the processing's
+    /// name and purpose and the role's Dutch name; the entry's actor is
+    /// left where it is.
+    fn of(register: &Register, entry: &Entry) -> AccessLine {
+        let processing = register.processing_id(&entry.processing).map(|id| register.processing(id));
+        AccessLine {
+            at: entry.timestamp,
+            party: Role::from_name(&entry.role).map_or_else(|| "onbekende rol".to_string(), |role| role.label_nl().to_string()),
+            processing_id: entry.processing.clone(),
+            processing: processing.map_or_else(|| entry.processing.clone(), |p| p.name.clone()),
+            purpose: processing.map_or_else(|| "(verwerking niet meer in het register)".to_string(), |p| p.purpose.clone()),
+            what: what_nl(register, entry),
+            attempt: entry.outcome == Outcome::Denied,
+        }
+    }
+}
+
+/// What an audit entry's operation did, as the person reads it.
+fn what_nl(register: &Register, entry: &Entry) -> String {
+    let operation = entry.action.split(':').next().unwrap_or_default();
+    let text = match operation {
+        "read" | "read_events" => "ingezien",
+        "list" => "in een overzicht getoond",
+        "lookup" => "opgezocht",
+        "export" => "verzameld voor inzage (AVG art. 15)",
+        "write" | "file" => "vastgelegd of gewijzigd",
+        "record_event" => "een stap in de afhandeling vastgelegd",
+        "assign_reference" => "een zaaknummer toegekend",
+        "index" => "vindbaar gemaakt",
+        "belong_to" => "aan een dossier gekoppeld",
+        "relate" => "toegang gegeven (bijvoorbeeld aan een deskundige of gemachtigde)",
+        "unrelate" => "toegang ingetrokken",
+        "check" | "handle" | "advance" => "nagegaan of een stap mag",
+        "erase" | "erase_record" | "rights_erase" | "retention_sweep" => "gewist",
+        "rectify" => "gecorrigeerd",
+        "restrict" => "verwerking beperkt (AVG art. 18)",
+        "lift_restriction" => "beperking opgeheven",
+        "hold" => "bewaard voor onderzoek",
+        "further_use" => "hergebruikt voor een verenigbaar doel",
+        "disclose" => {
+            let recipient = entry.object.strip_prefix("recipient:").unwrap_or_default();
+            let name = register.recipient_id(recipient).map_or(recipient, |r| register.recipient(r).name.as_str());
+            return format!("verstrekt aan {name}");
+        }
+        other => other,
+    };
+    text.to_string()
 }
 
 /// A person's own access report, as Mijn gegevens shows it: the export of
@@ -162,18 +221,7 @@ pub fn report(register: &Register, export: &SubjectExport, generated_at: jiff::T
             }
         }
     }
-    let accesses = export
-        .accesses
-        .iter()
-        .map(|e| AccessLine {
-            at: e.timestamp,
-            actor: e.actor.clone(),
-            role: e.role.clone(),
-            processing: e.processing.clone(),
-            action: e.action.clone(),
-            outcome: format!("{:?}", e.outcome).to_lowercase(),
-        })
-        .collect();
+    let accesses = export.accesses.iter().map(|entry| AccessLine::of(register, entry)).collect();
     AccessReport { generated_at, controller: register.meta.controller.clone(), statement_version: register.meta.version.clone(), processings, accesses }
 }
 
@@ -214,17 +262,19 @@ pub fn html(report: &AccessReport) -> String {
             out.push_str("</ul>\n");
         }
     }
-    out.push_str("<h2>Wie heeft je gegevens bekeken of gewijzigd?</h2>\n<table>\n<tr><th>wanneer</th><th>wie</th><th>rol</th><th>verwerking</th><th>handeling</th><th>uitkomst</th></tr>\n");
+    out.push_str("<h2>Wanneer zijn je gegevens bekeken of gewijzigd, en waarvoor?</h2>\n");
+    out.push_str("<p>Wij noemen de soort medewerker of het systeem, niet de naam van de medewerker.</p>\n");
+    out.push_str("<table>\n<tr><th>wanneer</th><th>wat</th><th>door</th><th>verwerking</th><th>waarvoor</th></tr>\n");
     for line in &report.accesses {
+        let what = if line.attempt { format!("poging, geweigerd: {}", line.what) } else { line.what.clone() };
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            line.at,
-            escape_html(&line.actor),
-            escape_html(&line.role),
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape_html(&moment(line.at)),
+            escape_html(&what),
+            escape_html(&line.party),
             escape_html(&line.processing),
-            escape_html(&line.action),
-            escape_html(&line.outcome)
+            escape_html(&line.purpose)
         );
     }
     out.push_str("</table>\n</body>\n</html>\n");

@@ -139,15 +139,32 @@ impl<'k> Requests<'k> {
         Ok(Requests { kernel, processing: kernel.processing(PROCESSING)? })
     }
 
-    /// Files a request of `subject` (received now, `access.now`), about
-    /// `concerns` when the person names a processing (the consent to
-    /// withdraw, the use to object to). The kernel decides who may: the
-    /// person themselves, their representative, or an employee passing on
-    /// a request received for the person — who files it but may not read
-    /// it back, so the state is returned as filed. The request and its
-    /// events are one unit: a request without its `received` event would
-    /// have no state to show.
+    /// Files a request of `subject` received now (`access.now`); see
+    /// [`Requests::file_received`].
     pub fn file(&self, access: &Access, subject: &SubjectId, kind: RightKind, requester: &str, concerns: Option<&str>) -> Result<RequestState, RequestError> {
+        self.file_received(access, subject, kind, requester, concerns, access.now)
+    }
+
+    /// Files a request of `subject` that arrived at `received` (a letter
+    /// read on Friday and registered on Monday): its term counts from
+    /// receipt. It is registered now (`access.now`), by the actor, as its
+    /// audit entry says; when it arrived earlier a `registered` event says
+    /// so too, beside the record. About `concerns` when the person names a
+    /// processing (the consent to withdraw, the use to object to). The
+    /// kernel decides who may: the person themselves, their representative,
+    /// or an employee passing on a request received for the person — who
+    /// files it but may not read it back, so the state is returned as filed.
+    /// The request and its events are one unit: a request without its
+    /// `received` event would have no state to show.
+    pub fn file_received(
+        &self,
+        access: &Access,
+        subject: &SubjectId,
+        kind: RightKind,
+        requester: &str,
+        concerns: Option<&str>,
+        received: jiff::Timestamp,
+    ) -> Result<RequestState, RequestError> {
         // Checked before anything is filed, so a wrong name leaves no half request.
         if let Some(processing) = concerns {
             self.kernel.processing(processing)?;
@@ -155,14 +172,18 @@ impl<'k> Requests<'k> {
         let fields = [(Category::Name, Value::text(requester)), (Category::FreeText, Value::text(kind.name()))];
         let request = self.kernel.unit(|unit| {
             let request = unit.write(access, self.processing, Some(subject), None, &fields)?;
-            let received = Some(Detail::to(Category::FreeText, kind.name()));
-            unit.record_event(access, self.processing, &request, Action::File, "received", Some("awaiting_identity"), received)?;
+            let detail = Some(Detail::to(Category::FreeText, kind.name()));
+            unit.record_event_at(access, self.processing, &request, Action::File, "received", Some("awaiting_identity"), detail, received)?;
+            if received < access.now {
+                let note = format!("received {received}, registered {}", access.now);
+                unit.record_event(access, self.processing, &request, Action::File, "registered", None, Some(Detail::to(Category::FreeText, &note)))?;
+            }
             if let Some(processing) = concerns {
                 unit.record_event(access, self.processing, &request, Action::File, "concerns", None, Some(Detail::to(Category::FreeText, processing)))?;
             }
             Ok::<_, RequestError>(request)
         })?;
-        let received = grondslag_values::dutch::amsterdam_date(access.now);
+        let received = grondslag_values::dutch::amsterdam_date(received);
         Ok(RequestState { request, kind, received, due: terms::answer_due(received), identity: None, answered: false, concerns: concerns.map(str::to_string) })
     }
 

@@ -101,9 +101,9 @@ impl ServerError {
             ServerError::Account(AccountError::WrongCredentials | AccountError::WrongCode | AccountError::Closed) => {
                 (StatusCode::UNAUTHORIZED, "sign_in_failed")
             }
-            ServerError::Account(AccountError::WeakPassword(_) | AccountError::InvalidUsername(_) | AccountError::UsernameTaken(_)) => {
-                (StatusCode::BAD_REQUEST, "bad_request")
-            }
+            ServerError::Account(
+                AccountError::WeakPassword(_) | AccountError::InvalidUsername(_) | AccountError::UsernameTaken(_) | AccountError::ReservedUsername(_),
+            ) => (StatusCode::BAD_REQUEST, "bad_request"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

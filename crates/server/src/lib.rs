@@ -187,7 +187,12 @@ async fn sweep_daily(state: AppState, every: Duration) {
         let swept = state
             .run(|services| {
                 let now = jiff::Timestamp::now();
-                let access = grondslag_kernel::Access::new("retention-sweep", grondslag_register::Role::System, "grondslag serve", now);
+                let access = grondslag_kernel::Access::new(
+                    grondslag_accounts::system_actor::SERVICE_RETENTION,
+                    grondslag_register::Role::System,
+                    "grondslag serve",
+                    now,
+                );
                 Ok(services.kernel.sweep(&access, now, 1000, None, |_| ())?)
             })
             .await;

@@ -1,6 +1,6 @@
 //! Mijn gegevens: what a person sees and asks of their own file — their
 //! applications, their data per processing with purpose, basis, term and
-//! recipients, who looked at it, and their rights requests — as pages and
+//! recipients, when it was looked at and why, and their rights requests — as pages and
 //! as JSON under `/api/me`. The kernel decides each, for the person's own
 //! file (`self`) or their principals' (`represented`).
 
@@ -9,7 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use grondslag_claims::Scheme;
-use grondslag_register::{Action, Role};
+use grondslag_register::Action;
 use grondslag_rights::export::AccessReport;
 use grondslag_rights::requests::{Requests, RightKind};
 use grondslag_values::dutch;
@@ -64,7 +64,8 @@ fn case_detail(services: &Services<'_>, signed: &Signed, number: &str) -> Result
 // --- API ---------------------------------------------------------------------
 
 /// My data: what is held, why, on which basis, for how long, given to
-/// whom, and who looked at it. The same document as an access export.
+/// whom, and when it was looked at, for what and by what kind of party
+/// (never by whom). The same document as an access export.
 #[utoipa::path(get, path = "/api/me/data", tag = "me", responses((status = 200, description = "The access report (AVG art. 15)", content_type = "application/json"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     extensions(("x-register" = json!(openapi::within_own_file(openapi::own_file(Action::Read))))))]
 async fn my_data(State(state): State<AppState>, signed: Signed) -> Result<Response, ServerError> {
@@ -112,8 +113,8 @@ async fn my_case(State(state): State<AppState>, signed: Signed, Path(number): Pa
 // --- pages -------------------------------------------------------------------
 
 /// Mijn gegevens: my applications, my data per processing with purpose,
-/// basis, term and recipients, who looked at it, disclosures, automated
-/// checks, consents and rights requests.
+/// basis, term and recipients, when it was looked at and why, disclosures,
+/// automated checks, consents and rights requests.
 #[utoipa::path(get, path = "/mijn-gegevens", tag = "pages", responses((status = 200, content_type = "text/html"), (status = 303, description = "Sign in first"), (status = 403, content_type = "text/html")),
     extensions(("x-register" = json!(openapi::within_own_file(openapi::own_file(Action::Read))))))]
 async fn portal(State(state): State<AppState>, signed: Signed) -> Result<Markup, ServerError> {
@@ -135,7 +136,7 @@ async fn portal(State(state): State<AppState>, signed: Signed) -> Result<Markup,
         "Mijn gegevens",
         Some(&signed),
         html! {
-            p { "Hier zie je wat het IMG van je heeft vastgelegd, waarom, op welke grond, hoe lang wij het bewaren en aan wie wij het hebben gegeven — en wie je gegevens heeft bekeken." }
+            p { "Hier zie je wat het IMG van je heeft vastgelegd, waarom, op welke grond, hoe lang wij het bewaren en aan wie wij het hebben gegeven — en wanneer je gegevens zijn bekeken en waarvoor." }
             p { a.button href="/api/me/data" download { "Download al mijn gegevens (JSON)" } }
 
             section id="aanvragen" aria-labelledby="aanvragen-titel" {
@@ -212,16 +213,17 @@ async fn portal(State(state): State<AppState>, signed: Signed) -> Result<Markup,
             }
 
             section id="inzage" aria-labelledby="inzage-titel" {
-                h2 id="inzage-titel" { "Wie heeft mijn gegevens bekeken?" }
+                h2 id="inzage-titel" { "Wanneer zijn mijn gegevens bekeken, en waarvoor?" }
+                p { "Wij noemen de soort medewerker of het systeem dat je gegevens gebruikte, niet de naam van de medewerker. Een poging die werd geweigerd, staat er ook: daarbij is niets getoond of veranderd." }
                 table {
-                    caption { "Elke keer dat je gegevens werden ingezien, vastgelegd, gedeeld of verwijderd" }
-                    thead { tr { th scope="col" { "Wanneer" } th scope="col" { "Wie" } th scope="col" { "Rol" } th scope="col" { "Waarvoor" } th scope="col" { "Wat" } } }
+                    caption { "Elke keer dat je gegevens werden ingezien, vastgelegd, gedeeld of verwijderd, en elke geweigerde poging" }
+                    thead { tr { th scope="col" { "Wanneer" } th scope="col" { "Wat" } th scope="col" { "Door" } th scope="col" { "Verwerking" } th scope="col" { "Waarvoor" } } }
                     tbody { @for a in report.accesses.iter().rev() { tr {
                         td { (dutch::moment(a.at)) }
-                        td { (if a.actor == signed.account.subject.as_str() { "jijzelf" } else { a.actor.as_str() }) }
-                        td { (Role::from_name(&a.role).map_or(a.role.as_str(), |r| r.label_nl())) }
-                        td { (register.processing_id(&a.processing).map_or(a.processing.as_str(), |id| register.processing(id).name.as_str())) }
-                        td { (a.action) @if a.outcome != "allowed" { " (geweigerd)" } }
+                        td { @if a.attempt { strong { "Poging, geweigerd: " } } (a.what) }
+                        td { (a.party) }
+                        td { (a.processing) }
+                        td { (a.purpose) }
                     } } }
                 }
             }

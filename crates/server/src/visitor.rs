@@ -33,7 +33,7 @@ impl Visitor {
     /// subscription): the public role, under this request's trace.
     pub fn website(&self) -> Access {
         Access {
-            actor: "website".into(),
+            actor: grondslag_accounts::system_actor::WEBSITE.into(),
             subject: None,
             within: None,
             role: Role::Public,

@@ -1,10 +1,11 @@
 //! Dates, moments and text as Dutch readers get them, in one place: the
 //! Europe/Amsterdam calendar that every legal term is counted on, the
-//! written date ("1 mei 2024") and HTML escaping for the pages and reports
-//! that are written without a template engine.
+//! written date ("1 mei 2024"), dates and moments as an operator types
+//! them (`27-11-2026 10:00`, `2026-11-27`), and HTML escaping for the pages
+//! and reports that are written without a template engine.
 
 use jiff::Timestamp;
-use jiff::civil::Date;
+use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 
 const MONTHS: [&str; 12] = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"];
@@ -31,6 +32,112 @@ pub fn date(date: Date) -> String {
 pub fn moment(at: Timestamp) -> String {
     let zoned = at.to_zoned(amsterdam());
     format!("{} {}", date(zoned.date()), zoned.strftime("%H:%M"))
+}
+
+/// A date or a moment as an operator wrote it: a date alone names a day
+/// on the Dutch calendar, a time with it a moment in Amsterdam time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// A day, with no time given.
+    Date(Date),
+    /// A moment: a date with a time of day, or with an offset.
+    Moment(Timestamp),
+}
+
+impl Written {
+    /// The moment: a date alone is its first moment in Amsterdam.
+    pub fn start(self) -> Timestamp {
+        match self {
+            Written::Date(date) => amsterdam().to_ambiguous_zoned(date.to_datetime(Time::midnight())).compatible().map_or(Timestamp::MIN, |z| z.timestamp()),
+            Written::Moment(at) => at,
+        }
+    }
+}
+
+/// Why a written date or moment was not accepted: the text, what is wrong
+/// with it and where, and how to write it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{text}`: {problem}; write a date as 27-11-2026 or 2026-11-27, a moment as 27-11-2026 10:00 or 2026-11-27T10:00 (Amsterdam time) or 2026-11-27T09:00:00Z"
+)]
+pub struct InvalidWritten {
+    /// The text as given.
+    pub text: String,
+    /// What is wrong, and where.
+    pub problem: String,
+}
+
+/// Reads a date or moment the way people here write one, strictly: a
+/// Dutch date `27-11-2026` or an ISO date `2026-11-27`, each optionally
+/// followed by a time `10:00` or `10:00:30` (after a space, or a `T` for
+/// ISO), read as Amsterdam time; or an RFC 3339 moment with its offset
+/// (`2026-11-27T09:00:00Z`). Nothing else: no two-digit years, no day
+/// that does not exist, no trailing text, and no local time that the
+/// change to or from summer time makes ambiguous or skips.
+pub fn parse_written(text: &str) -> Result<Written, InvalidWritten> {
+    let fail = |problem: String| InvalidWritten { text: text.to_string(), problem };
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(fail("no date given".to_string()));
+    }
+    // A moment with an offset is exact as it is.
+    let has_offset =
+        trimmed.ends_with(['Z', 'z']) || trimmed.get(10..).is_some_and(|rest| rest.contains(['+']) || rest.get(1..).is_some_and(|r| r.contains('-')));
+    if has_offset {
+        return trimmed.parse::<Timestamp>().map(Written::Moment).map_err(|e| fail(format!("not a moment with an offset ({e})")));
+    }
+    let (date_text, time_text) = match trimmed.find([' ', 'T']) {
+        Some(at) => (&trimmed[..at], Some((at + 1, trimmed[at + 1..].trim_start()))),
+        None => (trimmed, None),
+    };
+    let date = parse_date(date_text).map_err(fail)?;
+    let Some((offset, time_text)) = time_text else { return Ok(Written::Date(date)) };
+    let time = parse_time(time_text).map_err(|problem| fail(format!("{problem} (from character {})", offset + 1)))?;
+    let local = DateTime::from_parts(date, time);
+    let zoned = amsterdam().to_ambiguous_zoned(local).unambiguous().map_err(|_| {
+        fail(format!(
+            "{} {} does not exist or occurs twice in Amsterdam when summer time begins or ends; give the offset, e.g. {}T{}+01:00",
+            date, time_text, date, time_text
+        ))
+    })?;
+    Ok(Written::Moment(zoned.timestamp()))
+}
+
+/// `27-11-2026` or `2026-11-27`; says which part is wrong.
+fn parse_date(text: &str) -> Result<Date, String> {
+    let parts: Vec<&str> = text.split('-').collect();
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    let [a, b, c] = parts.as_slice() else {
+        return Err(format!("`{text}` is not a date of day, month and year separated by hyphens"));
+    };
+    if !(digits(a) && digits(b) && digits(c)) {
+        return Err(format!("`{text}` holds something other than digits and hyphens"));
+    }
+    let (year, month, day, order) = match (a.len(), c.len()) {
+        (4, 1..=2) if b.len() <= 2 => (*a, *b, *c, "year-month-day"),
+        (1..=2, 4) if b.len() <= 2 => (*c, *b, *a, "day-month-year"),
+        _ => return Err(format!("`{text}` has no four-digit year at its start or end")),
+    };
+    let number = |part: &str| part.parse::<i16>().unwrap_or(0);
+    let (year, month, day) = (number(year), number(month), number(day));
+    if !(1..=12).contains(&month) {
+        return Err(format!("the month `{month}` is not 1 to 12 (read as {order})"));
+    }
+    let (Ok(month), Ok(day)) = (i8::try_from(month), i8::try_from(day)) else {
+        return Err(format!("the day `{day}` does not exist in that month"));
+    };
+    Date::new(year, month, day).map_err(|_| format!("there is no {day} {} {year}", MONTHS.get(usize::try_from(month - 1).unwrap_or(0)).copied().unwrap_or("?")))
+}
+
+/// `10:00` or `10:00:30`.
+fn parse_time(text: &str) -> Result<Time, String> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let two = |part: &&str| part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit());
+    if !(2..=3).contains(&parts.len()) || !parts.iter().all(two) {
+        return Err(format!("`{text}` is not a time of day as hh:mm or hh:mm:ss"));
+    }
+    let number = |i: usize| parts.get(i).and_then(|p| p.parse::<i8>().ok()).unwrap_or(0);
+    Time::new(number(0), number(1), number(2), 0).map_err(|_| format!("`{text}` is not a time of day (00:00 to 23:59)"))
 }
 
 /// `text` safe inside HTML text and attribute values.
@@ -62,6 +169,35 @@ mod tests {
         assert_eq!(moment(late), "1 april 2026 01:30");
         let winter = "2026-01-15T23:30:00Z".parse::<Timestamp>().unwrap();
         assert_eq!(moment(winter), "16 januari 2026 00:30");
+    }
+
+    #[test]
+    fn dates_and_moments_are_read_strictly_as_written_here() {
+        let date = |text: &str| parse_written(text).unwrap();
+        assert_eq!(date("27-11-2026"), Written::Date(jiff::civil::date(2026, 11, 27)));
+        assert_eq!(date("2026-11-27"), Written::Date(jiff::civil::date(2026, 11, 27)));
+        assert_eq!(date("7-1-2026"), Written::Date(jiff::civil::date(2026, 1, 7)));
+        // Amsterdam time: 10:00 in November is 09:00 UTC, in June 08:00 UTC.
+        assert_eq!(date("27-11-2026 10:00").start().to_string(), "2026-11-27T09:00:00Z");
+        assert_eq!(date("2026-06-01T10:00:30").start().to_string(), "2026-06-01T08:00:30Z");
+        assert_eq!(date("2026-11-27T09:00:00Z").start().to_string(), "2026-11-27T09:00:00Z");
+        assert_eq!(date("2026-11-27T10:00:00+01:00").start().to_string(), "2026-11-27T09:00:00Z");
+        assert_eq!(date("27-11-2026").start().to_string(), "2026-11-26T23:00:00Z", "a day starts at midnight in Amsterdam");
+        for (text, says) in [
+            ("31-02-2026", "there is no 31 februari 2026"),
+            ("2026-13-01", "the month `13`"),
+            ("27-11-26", "four-digit year"),
+            ("morgen", "not a date"),
+            ("27-11-2026 25:00", "not a time of day (00:00 to 23:59) (from character 12)"),
+            ("27-11-2026 10u", "hh:mm"),
+            ("27-11-2026x", "other than digits"),
+            ("2026-03-29 02:30", "summer time"),
+            ("", "no date given"),
+        ] {
+            let refused = parse_written(text).unwrap_err().to_string();
+            assert!(refused.contains(says), "{text}: {refused}");
+            assert!(refused.contains("write a date as 27-11-2026"), "{refused}");
+        }
     }
 
     #[test]

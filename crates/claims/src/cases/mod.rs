@@ -234,6 +234,15 @@ impl<'k> Cases<'k> {
     /// decision refuses (E0.2). All of it in one unit: a case is filed
     /// whole, or not at all.
     pub fn file(&self, access: &Access, application: &Application) -> Result<Filed, CaseError> {
+        self.file_reported(access, application, access.now)
+    }
+
+    /// [`Cases::file`] of an application reported at `reported` and
+    /// registered now (`access.now`): a situation reported by phone at 10:00
+    /// and typed in at 11:00 is due 48 hours after 10:00 (E8). The case's
+    /// `created` event carries the moment of the report; its audit entry the
+    /// registration, and who made it.
+    pub fn file_reported(&self, access: &Access, application: &Application, reported: jiff::Timestamp) -> Result<Filed, CaseError> {
         let scheme = Scheme::from_processing(&application.scheme).ok_or_else(|| CaseError::UnknownScheme(application.scheme.clone()))?;
         if application.details.about_case.is_some() && !matches!(scheme, Scheme::Opinion | Scheme::Objection) {
             return Err(CaseError::NotKept(scheme));
@@ -263,7 +272,7 @@ impl<'k> Cases<'k> {
                 (true, true) => Status::Submitted,
                 (true, false) => Status::NeedsReview,
             };
-            unit.record_event(access, processing, &case, Action::File, "created", Some(status.name()), None)?;
+            unit.record_event_at(access, processing, &case, Action::File, "created", Some(status.name()), None, reported)?;
             if status == Status::NeedsReview {
                 // The organisation's audience only: a finding can name another
                 // person's decision, which the filer must not learn from us.
@@ -508,8 +517,9 @@ impl<'k> Cases<'k> {
         Ok(self.kernel.list(access, self.processing(scheme)?, status.map(Status::name), offset, limit)?)
     }
 
-    /// E8 reports not handled within 48 hours of their report.
-    pub fn overdue_unsafe(&self, access: &Access) -> Result<Vec<(RecordSummary, jiff::Timestamp)>, CaseError> {
+    /// E8 reports not handled within 48 hours of their report, as of `at`
+    /// (today, or any other moment the terms are checked on).
+    pub fn overdue_unsafe(&self, access: &Access, at: jiff::Timestamp) -> Result<Vec<(RecordSummary, jiff::Timestamp)>, CaseError> {
         let processing = self.processing(Scheme::AcutelyUnsafe)?;
         let mut overdue = Vec::new();
         for status in [Status::Submitted, Status::InHandling] {
@@ -517,7 +527,7 @@ impl<'k> Cases<'k> {
                 let events = self.kernel.events(access, processing, &case.record)?;
                 let reported = events.iter().find(|e| e.event == "created").map(|e| e.at);
                 if let Some(reported) = reported
-                    && rules::unsafe_overdue(reported, None, access.now)
+                    && rules::unsafe_overdue(reported, None, at)
                 {
                     overdue.push((case, rules::unsafe_deadline(reported)));
                 }

@@ -144,11 +144,14 @@ impl Cases<'_> {
     /// Registers a legal-obligation party's request for a case's data; it
     /// waits in [`Cases::pending_disclosures`] until the check is recorded.
     pub fn request_disclosure(&self, access: &Access, number: &str, recipient: &str, request: &str) -> Result<(), CaseError> {
+        let recipient_id = self.kernel.recipient(recipient)?;
         self.kernel.unit(|unit| {
+            // From the first look at the case: while the request is checked,
+            // the person is not to learn of it (AVG art. 23), if the register says so.
+            unit.withhold_from_subject(recipient_id);
             let (scheme, summary) = self.find(unit, access, number)?;
             let processing = self.processing(scheme)?;
             unit.check_record(access, processing, &summary.record, Action::Disclose)?;
-            let recipient_id = self.kernel.recipient(recipient)?;
             if !self.kernel.register().recipient(recipient_id).legal_check {
                 return Err(CaseError::NotALegalRecipient(recipient.to_string()));
             }
@@ -212,7 +215,11 @@ impl Cases<'_> {
     /// (exactly the recipient's categories); without, it is declined.
     pub fn settle_disclosure(&self, access: &Access, number: &str, recipient: &str, check: Option<&str>) -> Result<Option<Package>, CaseError> {
         let pending = self.pending_disclosures(access)?;
+        let recipient_id = self.kernel.recipient(recipient)?;
         self.kernel.unit(|unit| {
+            // The person learns of the outcome only as the disclosure it
+            // led to, which they see among those who received their data.
+            unit.withhold_from_subject(recipient_id);
             // Decided on the case before whether a request is pending there is
             // told, so that a refusal is the register's.
             let (scheme, summary) = self.find(unit, access, number)?;
@@ -231,7 +238,7 @@ impl Cases<'_> {
                 Action::Disclose,
                 LEGAL_SETTLED,
                 None,
-                Some(self.legal_detail(self.kernel.recipient(recipient)?, &format!("{recipient}\n{outcome}"))),
+                Some(self.legal_detail(recipient_id, &format!("{recipient}\n{outcome}"))),
             )?;
             Ok(package)
         })

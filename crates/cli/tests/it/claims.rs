@@ -224,15 +224,15 @@ fn an_unsafe_situation_is_overdue_after_48_hours() {
     let filed = cases(&kernel)
         .file(&reported, &application(json!({ "scheme": "acuut_onveilig", "applicant": { "name": "Anna", "phone": "0595123456", "address": "Hoofdstraat 12", "postcode_city": "9981 AB Uithuizen" } })))
         .unwrap();
-    assert!(cases(&kernel).overdue_unsafe(&handler("2026-11-29T09:30:00Z")).unwrap().is_empty());
-    let overdue = cases(&kernel).overdue_unsafe(&handler("2026-11-29T09:30:01Z")).unwrap();
+    assert!(cases(&kernel).overdue_unsafe(&handler("2026-11-29T09:30:00Z"), "2026-11-29T09:30:00Z".parse().unwrap()).unwrap().is_empty());
+    let overdue = cases(&kernel).overdue_unsafe(&handler("2026-11-29T09:30:01Z"), "2026-11-29T09:30:01Z".parse().unwrap()).unwrap();
     assert_eq!(overdue.len(), 1);
     assert_eq!(overdue[0].1.to_string(), "2026-11-29T09:30:00Z");
     // Handled: no longer overdue.
     let number = filed.number.to_string();
     cases(&kernel).advance(&reported, &number, Status::InHandling, None).unwrap();
     cases(&kernel).advance(&reported, &number, Status::Closed, None).unwrap();
-    assert!(cases(&kernel).overdue_unsafe(&handler("2026-12-01T00:00:00Z")).unwrap().is_empty());
+    assert!(cases(&kernel).overdue_unsafe(&handler("2026-12-01T00:00:00Z"), "2026-12-01T00:00:00Z".parse().unwrap()).unwrap().is_empty());
 }
 
 // req: E9
