@@ -50,6 +50,14 @@ pub enum Denial {
     NotRectifiable(Category),
     /// The record is under a hold (an investigation, proceedings).
     Held,
+    /// Someone filing for themselves (or a principal), or the website,
+    /// files at the moment they file: only the organisation registers
+    /// something as having arrived earlier (a letter, a phone call), since
+    /// that moves the start of its term.
+    EarlierReceipt {
+        /// The actor's role.
+        role: Role,
+    },
 }
 
 impl Denial {
@@ -67,6 +75,7 @@ impl Denial {
             Denial::OutOfReach { .. } => "relation_missing",
             Denial::NotRectifiable(_) => "not_rectifiable",
             Denial::Held => "record_held",
+            Denial::EarlierReceipt { .. } => "earlier_receipt_not_allowed",
         }
     }
 }
@@ -89,6 +98,9 @@ impl fmt::Display for Denial {
             Denial::OutOfReach { scope } => f.write_str(scope.missing()),
             Denial::NotRectifiable(c) => write!(f, "`{c}` is sign-in data and is never changed through a rights request; an administrator changes it"),
             Denial::Held => f.write_str("the record is under a hold and is kept until the hold is released"),
+            Denial::EarlierReceipt { role } => {
+                write!(f, "role `{role}` files at the moment it files; only the organisation registers something as received earlier (a letter, a call)")
+            }
         }
     }
 }

@@ -749,7 +749,13 @@ impl Unit<'_> {
             Some(Audience::Readers(category)) => CategorySet::EMPTY.with(category),
             _ => CategorySet::EMPTY,
         };
-        let mut ask = Ask::new(action, "record_event", format!("{}:{event}", record.record)).categories(categories);
+        let object = format!("{}:{event}", record.record);
+        if happened < access.now && (access.role.acts_for_a_person() || access.role == Role::Public) {
+            let denial = Denial::EarlierReceipt { role: access.role };
+            let event = Event::denied(processing, "record_event", object, Some(&record.subject), categories, denial);
+            return self.refuse(access, event, kernel.denied(processing, denial));
+        }
+        let mut ask = Ask::new(action, "record_event", object).categories(categories);
         ask.first_status = action == Action::File && status.is_some();
         self.on_record(access, processing, record, ask, |tx, key, _| {
             let sealed = detail.map(|d| key.seal(&event_context(record, event), d.text.as_bytes())).transpose()?;

@@ -7,6 +7,7 @@
 
 mod access;
 mod access_report;
+mod actors;
 mod audit;
 mod browser;
 mod case_cli;
@@ -18,6 +19,7 @@ mod generate;
 mod kernel;
 mod matrix;
 mod postgres;
+mod received;
 mod records;
 mod register;
 mod relations;
