@@ -97,7 +97,7 @@ pub enum CaseCommand {
     Outreach,
     /// E19: the outreach period is over; the outreach copies go with the next retention run (the do-not-approach list stays).
     OutreachEnd,
-    /// Record an authorisation (machtiging) from a JSON form; prints the id the representative acts under (--as).
+    /// Record an authorisation (machtiging) from a JSON form; prints the representative's id (for `revoke`).
     Authorise { file: PathBuf },
     /// End a representative's authorisation for the subject of a case, at once.
     Revoke { number: String, representative: String },
@@ -224,7 +224,10 @@ pub fn run(context: &Context, actor: &Actor, areas: Option<&Path>, command: Case
         CaseCommand::Authorise { file } => {
             let form: AuthorisationForm = serde_json::from_str(&read(&file)?).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
             let representative = cases.authorise(&access, &form)?;
-            println!("authorised for {}; the representative acts as: --role representative --as {}", form.case, representative.subject);
+            println!(
+                "authorised for {} (representative {}, as `case revoke` takes it); they act under an account of their own: grondslag account create --username NAME --role representative --bsn THEIR_BSN, then --as NAME",
+                form.case, representative.subject
+            );
         }
         CaseCommand::Revoke { number, representative } => {
             let representative = SubjectId::parse(&representative)?;

@@ -7,7 +7,8 @@ use grondslag_store::{DisclosureRow, Erased};
 
 use crate::{Access, Ask, Denial, Event, KernelError, RecordEvent, RecordId, RecordRef, RecordView, SubjectId, Unit, Value, erase_one, parse_entry, values};
 
-/// What an access export holds: the data, where it went, who looked.
+/// What an access export holds: the data, where it went, and the audit
+/// entries about it (the report built from them names no actor).
 #[derive(Debug)]
 pub struct SubjectExport {
     /// Every record of the subject, with the fields the actor may read.
@@ -24,8 +25,9 @@ pub struct SubjectExport {
 impl Unit<'_> {
     /// Everything held about a subject, for the rights process (art. 15):
     /// every record of every processing, decrypted; every disclosure; and
-    /// every audit entry about the subject — who looked, when, under which
-    /// processing. Only a processing of the rights process may ask, so it
+    /// every audit entry about the subject — when, under which processing,
+    /// in which role — but for those of operations the register keeps from
+    /// the person (AVG art. 23, [`Unit::withhold_from_subject`]). Only a processing of the rights process may ask, so it
     /// works for a restricted subject too; it is a read there, so a person
     /// reads their own (`self`) and the privacy team anyone's. Events meant
     /// only for the organisation are left out unless the grant reaches

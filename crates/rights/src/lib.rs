@@ -5,7 +5,8 @@
 //! (`terms`), which can be extended only with a reason and timely notice.
 //! The access export (art. 15) is answered from the register and the
 //! kernel: every item held, what each processing is for, where the data
-//! went, and who looked at it.
+//! went, and when it was looked at, for what and by what kind of party
+//! (never by whom).
 
 #![warn(missing_docs)]
 

@@ -93,7 +93,10 @@ fn an_actor_that_is_neither_an_account_nor_a_system_name_is_refused_and_an_accou
     // Another privacy officer's name that has no account: the same.
     let typo = run(&place, &["rights", "--as", "pieterr", "list"]);
     assert!(!typo.status.success() && stderr(&typo).contains("--as `pieterr`"), "{}", stderr(&typo));
-    for channel in [vec!["channel", "--as", "redactie", "newsletter", "unsubscribe", "x"], vec!["case", "--as", "behandelaar.jansen", "list", "--scheme", "fysieke_schade"]] {
+    for channel in [
+        vec!["channel", "--as", "redactie", "newsletter", "unsubscribe", "x"],
+        vec!["case", "--as", "behandelaar.jansen", "list", "--scheme", "fysieke_schade"],
+    ] {
         let out = run(&place, &channel);
         assert!(!out.status.success() && stderr(&out).contains("--as `"), "{channel:?}: {}", stderr(&out));
     }

@@ -125,8 +125,9 @@ async fn an_applicant_files_an_access_request_in_the_browser_and_the_privacy_off
     assert!(anna.current_url().await.unwrap().as_str().ends_with("/mijn-gegevens"));
     let page = text(&anna).await;
     assert!(page.contains(&world.anna_case), "her application is listed");
-    assert!(page.contains("Wie heeft mijn gegevens bekeken?"));
-    assert!(page.contains("carla"), "the case handler who read her case is named");
+    assert!(page.contains("Wanneer zijn mijn gegevens bekeken, en waarvoor?"));
+    assert!(page.contains("behandelaar"), "the case handler's reading shows, as such");
+    assert!(!page.contains("carla"), "by the kind of party, never the employee's name (C-579/21)");
     assert!(page.contains("Fysieke schade en materiële gevolgschade"));
     assert_accessible_basics(&anna).await;
     screenshot(&anna, "mijn-gegevens").await;

@@ -100,8 +100,13 @@ fn a_moment_of_receipt_is_read_strictly_never_lies_ahead_and_is_the_organisation
     // is the organisation's to register, and the register's refusal says so.
     refused(&place, &[&["rights", "--as", "anna"][..], &file("02-10-2026")[1..]].concat(), &["only the organisation registers"]);
     let db = crate::sqlite(dir.path());
-    let reasons: Vec<String> =
-        db.prepare("SELECT entry FROM audit_entries WHERE seq > ?1").unwrap().query_map([start], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect();
+    let reasons: Vec<String> = db
+        .prepare("SELECT entry FROM audit_entries WHERE seq > ?1")
+        .unwrap()
+        .query_map([start], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
     assert!(reasons.iter().any(|e| e.contains("earlier_receipt_not_allowed") && e.contains("\"anna\"")), "{reasons:?}");
     assert!(ok(&place, &["rights", "list"]).is_empty(), "no request stays behind");
 }

@@ -173,9 +173,9 @@ fn the_access_export_is_written_as_json_and_dutch_html() {
     assert!(physical["legal_basis"].as_str().unwrap().contains("TwG art. 2 lid 3"));
     assert!(physical["automated"].as_array().unwrap().iter().any(|a| a.as_str().unwrap().contains("postcode-in-area")), "E0.3: the automated outcome is shown");
     assert!(physical["categories"].as_array().unwrap().iter().any(|c| c == "bsn"));
-    assert!(json["accesses"].as_array().unwrap().iter().any(|a| a["action"] == "write"));
+    assert!(json["accesses"].as_array().unwrap().iter().any(|a| a["what"] == "vastgelegd of gewijzigd" && a["party"] == "behandelaar"));
     let html = std::fs::read_to_string(out.join(format!("inzage-{subject}.html"))).unwrap();
-    assert!(html.contains("<html lang=\"nl\">") && html.contains("Wie heeft je gegevens bekeken of gewijzigd?"));
+    assert!(html.contains("<html lang=\"nl\">") && html.contains("Wanneer zijn je gegevens bekeken of gewijzigd, en waarvoor?"));
 }
 
 /// Anna: a physical-damage case (public task), a newsletter subscription
