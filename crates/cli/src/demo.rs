@@ -286,7 +286,10 @@ fn rights(kernel: &Kernel, now: Timestamp) -> Result<(), Failure> {
     for part in &report.processings {
         println!("   {} ({}): {} item(s), {} disclosure(s)", part.name, part.legal_basis, part.items.len(), part.disclosed_to.len());
     }
-    println!("   Access report: {} audited accesses to her data, each with when, for which purpose and by what kind of party (never by whom).", report.accesses.len());
+    println!(
+        "   Access report: {} audited accesses to her data, each with when, for which purpose and by what kind of party (never by whom).",
+        report.accesses.len()
+    );
     Ok(())
 }
 

@@ -9,8 +9,7 @@ use std::io::Read;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::server::{ANNA_BSN, Client, Person, Reply, Server, World, create_account, world};
-use crate::{stderr, stdout};
+use crate::server::{ANNA_BSN, Client, Person, Reply, Server, create_account, world};
 
 /// The staff who act in these tests, by user name.
 const STAFF: [&str; 3] = ["carla", "dirk", "pieter"];
@@ -20,13 +19,6 @@ fn signed_in(server: &Server, person: &Person) -> (Client, String) {
     client.sign_in(person);
     let csrf = client.csrf();
     (client, csrf)
-}
-
-/// `grondslag --data … ARGS` on the world's data, which must succeed.
-fn cli(world: &World, args: &[&str]) -> String {
-    let out = world.place.command().args(args).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    stdout(&out)
 }
 
 fn names_no_staff(what: &str, text: &str) {
@@ -76,12 +68,12 @@ fn the_access_report_gives_dates_purposes_and_kinds_of_party_but_never_a_staff_n
     assert_eq!(assigned.status, 204, "{}", assigned.body);
     let (mut dirk_client, _) = signed_in(&server, &dirk);
     assert_eq!(dirk_client.get(&format!("/api/cases/{case}")).status, 200);
-    cli(&world, &["case", "--as", "carla", "show", case]);
+    world.place.ok(&["case", "--as", "carla", "show", case]);
 
     // The privacy team handles her access request on the command line.
-    let filed = cli(&world, &["rights", "--as", "pieter", "file", "--kind", "access", "--name", "Anna de Vries", "--bsn", ANNA_BSN]);
+    let filed = world.place.ok(&["rights", "--as", "pieter", "file", "--kind", "access", "--name", "Anna de Vries", "--bsn", ANNA_BSN]);
     let request = filed.split_whitespace().next().unwrap().to_string();
-    cli(&world, &["rights", "--as", "pieter", "verify", &request, "--method", "DigiD"]);
+    world.place.ok(&["rights", "--as", "pieter", "verify", &request, "--method", "DigiD"]);
 
     let (mut anna, _) = signed_in(&server, &world.anna);
     let (name, purpose) = physical();
@@ -114,7 +106,7 @@ fn the_access_report_gives_dates_purposes_and_kinds_of_party_but_never_a_staff_n
 
     // The access export the privacy team writes for her, as JSON and HTML …
     let out = TempDir::new().unwrap();
-    cli(&world, &["rights", "--as", "pieter", "export", &request, "--out", out.path().to_str().unwrap()]);
+    world.place.ok(&["rights", "--as", "pieter", "export", &request, "--out", out.path().to_str().unwrap()]);
     let subject = request.split('.').next().unwrap();
     for extension in ["json", "html"] {
         let text = std::fs::read_to_string(out.path().join(format!("inzage-{subject}.{extension}"))).unwrap();
@@ -131,7 +123,7 @@ fn the_access_report_gives_dates_purposes_and_kinds_of_party_but_never_a_staff_n
     assert!(exported.body.contains(&purpose));
 
     // The portability archive: every file in the zip.
-    cli(&world, &["rights", "--as", "pieter", "portability", &request, "--out", out.path().to_str().unwrap()]);
+    world.place.ok(&["rights", "--as", "pieter", "portability", &request, "--out", out.path().to_str().unwrap()]);
     let zip = std::fs::File::open(out.path().join(format!("overdracht-{subject}.zip"))).unwrap();
     let mut zip = zip::ZipArchive::new(zip).unwrap();
     for i in 0..zip.len() {

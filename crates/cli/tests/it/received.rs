@@ -10,27 +10,13 @@ use tempfile::TempDir;
 use crate::server::{ANNA_BSN, Place, create_account, file_case};
 use crate::{stderr, stdout};
 
-fn run(place: &Place, args: &[&str]) -> std::process::Output {
-    place.command().args(args).output().unwrap()
-}
-
-fn ok(place: &Place, args: &[&str]) -> String {
-    let out = run(place, args);
-    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    stdout(&out)
-}
-
 fn refused(place: &Place, args: &[&str], says: &[&str]) {
-    let out = run(place, args);
+    let out = place.run(args);
     assert!(!out.status.success(), "{args:?} should be refused: {}", stdout(&out));
     let message = stderr(&out);
     for part in says {
         assert!(message.contains(part), "{args:?}: the refusal should say `{part}`: {message}");
     }
-}
-
-fn head(place: &Place) -> i64 {
-    crate::sqlite(&place.dir).query_row("SELECT coalesce(max(seq), 0) FROM audit_entries", [], |r| r.get(0)).unwrap()
 }
 
 // req: E22
@@ -42,14 +28,14 @@ fn a_request_received_by_letter_on_friday_and_filed_later_is_due_a_month_after_f
     file_case(&place, "Anna de Vries", ANNA_BSN, "Hoofdstraat 12");
     let friday = date(2026, 10, 2);
     assert_eq!(friday.weekday(), Weekday::Friday);
-    let start = head(&place);
-    let filed = ok(&place, &["rights", "file", "--kind", "access", "--name", "Anna de Vries", "--bsn", ANNA_BSN, "--received", "02-10-2026"]);
+    let start = place.audit_head();
+    let filed = place.ok(&["rights", "file", "--kind", "access", "--name", "Anna de Vries", "--bsn", ANNA_BSN, "--received", "02-10-2026"]);
     // A month after Friday 2 October: Monday 2 November (a working day).
     assert!(filed.contains("received 2026-10-02") && filed.contains("due 2026-11-02"), "{filed}");
     let request = filed.split_whitespace().next().unwrap();
 
     // Not overdue on its last day, overdue the day after; the list says so on any date.
-    let on = |when: &str| ok(&place, &["rights", "list", "--now", when]);
+    let on = |when: &str| place.ok(&["rights", "list", "--now", when]);
     assert!(on("2026-11-01").contains(request) && !on("2026-11-01").contains("OVERDUE"));
     assert!(!on("02-11-2026").contains("OVERDUE"), "the last day is still in time");
     assert!(on("03-11-2026").contains("OVERDUE"), "{}", on("03-11-2026"));
@@ -85,7 +71,7 @@ fn a_moment_of_receipt_is_read_strictly_never_lies_ahead_and_is_the_organisation
     let place = Place::sqlite(dir.path());
     file_case(&place, "Anna de Vries", ANNA_BSN, "Hoofdstraat 12");
     create_account(&place, "anna", "applicant", Some(ANNA_BSN));
-    let start = head(&place);
+    let start = place.audit_head();
     fn file(received: &str) -> Vec<&str> {
         vec!["rights", "file", "--kind", "access", "--name", "Anna de Vries", "--bsn", ANNA_BSN, "--received", received]
     }
@@ -94,7 +80,7 @@ fn a_moment_of_receipt_is_read_strictly_never_lies_ahead_and_is_the_organisation
     refused(&place, &file("2026-10-02 25:00"), &["--received", "`25:00` is not a time of day"]);
     refused(&place, &file("01-01-2099"), &["--received", "lies after the moment it is registered"]);
     refused(&place, &["rights", "list", "--now", "morgen"], &["--now", "`morgen`"]);
-    assert_eq!(head(&place), start, "nothing was filed or looked at");
+    assert_eq!(place.audit_head(), start, "nothing was filed or looked at");
 
     // The person herself files at the moment she files: an earlier receipt
     // is the organisation's to register, and the register's refusal says so.
@@ -108,7 +94,7 @@ fn a_moment_of_receipt_is_read_strictly_never_lies_ahead_and_is_the_organisation
         .map(Result::unwrap)
         .collect();
     assert!(reasons.iter().any(|e| e.contains("earlier_receipt_not_allowed") && e.contains("\"anna\"")), "{reasons:?}");
-    assert!(ok(&place, &["rights", "list"]).is_empty(), "no request stays behind");
+    assert!(place.ok(&["rights", "list"]).is_empty(), "no request stays behind");
 }
 
 // req: E8
@@ -127,12 +113,12 @@ fn an_unsafe_situation_phoned_in_at_ten_and_typed_in_later_is_due_48_hours_after
     refused(&place, &["case", "create", report, "--reported-at", "2099-01-01T10:00:00Z"], &["--reported-at", "lies after"]);
     // The website files at the moment it files.
     refused(&place, &["case", "--role", "public", "create", report, "--reported-at", "27-11-2026 10:00"], &["only the organisation registers"]);
-    assert!(ok(&place, &["case", "list", "--scheme", "acuut_onveilig"]).is_empty(), "nothing was filed");
+    assert!(place.ok(&["case", "list", "--scheme", "acuut_onveilig"]).is_empty(), "nothing was filed");
 
-    let filed = ok(&place, &["case", "create", report, "--reported-at", "27-11-2026 10:00"]);
+    let filed = place.ok(&["case", "create", report, "--reported-at", "27-11-2026 10:00"]);
     let number = filed.split_whitespace().next().unwrap();
     // 10:00 in Amsterdam is 09:00 UTC; 48 hours on.
-    let overdue = |when: &str| ok(&place, &["case", "overdue", "--now", when]);
+    let overdue = |when: &str| place.ok(&["case", "overdue", "--now", when]);
     assert!(!overdue("29-11-2026 09:59").contains(number));
     assert!(!overdue("2026-11-29T09:00:00Z").contains(number), "on the dot is in time");
     let late = overdue("29-11-2026 10:01");

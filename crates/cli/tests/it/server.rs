@@ -35,6 +35,23 @@ impl Place {
         }
         command
     }
+
+    /// `grondslag --data <dir> ARGS`, whatever it answers.
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        self.command().args(args).output().unwrap()
+    }
+
+    /// `grondslag --data <dir> ARGS`, which must succeed; its standard output.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    }
+
+    /// The sequence number of the last audit entry in the SQLite store (0 for none).
+    pub fn audit_head(&self) -> i64 {
+        crate::sqlite(&self.dir).query_row("SELECT coalesce(max(seq), 0) FROM audit_entries", [], |r| r.get(0)).unwrap()
+    }
 }
 
 /// A running `grondslag serve`; stopped with SIGTERM (a graceful shutdown) when dropped.
