@@ -225,7 +225,7 @@ pub fn run(context: &Context, actor: &Actor, areas: Option<&Path>, command: Case
             let form: AuthorisationForm = serde_json::from_str(&read(&file)?).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
             let representative = cases.authorise(&access, &form)?;
             println!(
-                "authorised for {} (representative {}, as `case revoke` takes it); they act under an account of their own: grondslag account create --username NAME --role representative --bsn THEIR_BSN, then --as NAME",
+                "authorised for {}; representative {} (as `case revoke` takes it); they act under an account of their own: grondslag account create --username NAME --role representative --bsn THEIR_BSN, then --as NAME",
                 form.case, representative.subject
             );
         }

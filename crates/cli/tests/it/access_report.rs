@@ -181,6 +181,20 @@ fn a_refused_look_up_of_another_persons_case_is_an_attempt_in_their_report_not_a
     // Bert's own report holds nothing of her case.
     let his = lines(&mut bert);
     assert!(his.iter().all(|l| l["attempt"] == false), "his attempt is about her, not him: {his:?}");
+
+    // Filing under her BSN is refused too, and is an attempt in her report.
+    let bert_csrf = bert.csrf();
+    let under_her = json!({
+        "scheme": "fysieke_schade",
+        "applicant": { "name": "Bert Bakker", "phone": "0595 123 456", "bsn": ANNA_BSN },
+        "object": { "kind": "home", "address": "Kerkstraat 3", "postcode_city": "9981 AB Uithuizen" },
+        "details": { "damage_arose": "2026-04-01" }
+    });
+    refused(&bert.post_json("/api/cases", Some(&bert_csrf), under_her), "relation_missing");
+    let latest = lines(&mut anna);
+    let tried: Vec<&Value> = latest.iter().filter(|l| l["attempt"] == true && l["party"] == "aanvrager").collect();
+    assert_eq!(tried.len(), 3, "{latest:?}");
+    assert!(tried.iter().all(|l| l["what"] == "opgezocht"));
 }
 
 // req: E15.LEGAL

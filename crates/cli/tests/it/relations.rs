@@ -271,7 +271,9 @@ fn a_representative_sees_the_principals_case_over_http_until_the_authorisation_e
     std::fs::write(&path, authorisation.to_string()).unwrap();
     let out = world.place.command().args(["case", "authorise", path.to_str().unwrap()]).output().unwrap();
     assert!(out.status.success(), "{}", crate::stderr(&out));
-    let pseudonym = crate::stdout(&out).split("--as ").nth(1).unwrap().trim().to_string();
+    let printed = crate::stdout(&out);
+    let pseudonym = printed.split("; representative ").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    assert!(printed.contains("account create") && printed.contains("--role representative"), "says how the representative acts: {printed}");
     // Jan's account joins the file the authorisation made for him.
     let jan = create_account(&world.place, "jan", "representative", Some("999990019"));
     let server = Server::start(world.dir.path(), &[]);
