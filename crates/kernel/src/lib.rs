@@ -15,16 +15,19 @@
 #![warn(missing_docs)]
 
 mod decide;
+mod forget;
 mod open;
+mod prove;
 mod retention;
 mod rights;
 mod state;
 mod unit;
 mod values;
+mod witness;
 
 use std::fmt;
 
-use grondslag_audit::{CheckpointSigner, Entry, Frontier, Outcome, Row, SpanId, TraceId, Verification, Verifier, VerifyError};
+use grondslag_audit::{CheckpointSigner, CheckpointVerifier, Entry, Frontier, Outcome, Row, SpanId, TraceId, Verification, Verifier, VerifyError};
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role, Scope, ScopeSet};
 use grondslag_store::{BlobId, BlobStore, Erased, EventRow, FieldRow, Reach, RecordRow, Store, Tx};
@@ -35,8 +38,10 @@ pub use decide::{Allowed, Denial, Question, decide, reaches};
 pub use open::{Change, DataDir, OpenError, RetentionChange, master_key_from_env};
 pub use retention::{Certificate, RetentionLine};
 pub use rights::SubjectExport;
+pub use prove::{Consistency, Inclusion, prove_consistency, prove_inclusion};
 pub use unit::Unit;
 pub use values::{Value, hash_password, verify_password};
+pub use witness::{Witness, WitnessError, latest_verified};
 
 /// The origin (log name) in signed checkpoints.
 pub const AUDIT_ORIGIN: &str = "grondslag.local/audit";
@@ -203,6 +208,10 @@ pub enum KernelError {
     AuditEntry(String),
     #[error("a kernel call was made through the kernel inside a unit of work; make it on the unit, so that it is part of the same transaction")]
     Nested,
+    #[error(transparent)]
+    Witness(#[from] WitnessError),
+    #[error("audit proof: {0}")]
+    Proof(String),
 }
 
 /// A record and the subject it belongs to: what a write creates or changes,
@@ -315,9 +324,16 @@ pub struct Kernel {
     blobs: BlobStore,
     keys: Keyring,
     signer: CheckpointSigner,
+    /// Where signed checkpoints are also kept, outside the database.
+    witness: Option<Witness>,
     checkpoint_every: u64,
     recomputed: Vec<String>,
 }
+
+/// Merkle subtrees of `2^NODE_LEVEL` leaves and more are kept as
+/// checkpoints are signed; a proof reads at most two blocks of leaves
+/// below that.
+const NODE_LEVEL: u8 = 8;
 
 /// Everything an audit entry says besides who acts and when.
 struct Event<'a> {
@@ -405,7 +421,7 @@ impl Kernel {
         if !matches {
             return Err(KernelError::WrongMasterKey);
         }
-        let kernel = Kernel { register, store, blobs, keys, signer, checkpoint_every: 1000, recomputed: Vec::new() };
+        let kernel = Kernel { register, store, blobs, keys, signer, witness: None, checkpoint_every: 1000, recomputed: Vec::new() };
         kernel.apply_retention_changes()
     }
 
@@ -413,6 +429,14 @@ impl Kernel {
     #[must_use]
     pub fn with_checkpoint_every(mut self, n: u64) -> Kernel {
         self.checkpoint_every = n.max(1);
+        self
+    }
+
+    /// Also keep every signed checkpoint in `witness`, and refuse to sign
+    /// one over a log shorter than what it witnessed.
+    #[must_use]
+    pub fn with_witness(mut self, witness: Witness) -> Kernel {
+        self.witness = Some(witness);
         self
     }
 
@@ -441,9 +465,16 @@ impl Kernel {
         })
     }
 
-    /// Checks the whole audit log: chain, hashes and signed checkpoints.
+    /// Seals the log, then checks all of it: chain, hashes, the signed
+    /// checkpoints, and the latest witnessed checkpoint.
     pub fn verify_audit(&self, mut progress: impl FnMut(u64)) -> Result<Verification, KernelError> {
-        verify_store(self.store.as_ref(), &self.signer, &mut progress)
+        self.seal()?;
+        let verifier = self.signer.verifier();
+        let trusted = match &self.witness {
+            Some(witness) => witness.latest(&verifier, true)?.map(|(_, note)| note),
+            None => None,
+        };
+        verify_store(self.store.as_ref(), &verifier, trusted.as_deref(), &mut progress)
     }
 }
 
@@ -1195,8 +1226,7 @@ impl Kernel {
     }
 
     fn audit(&self, tx: &mut dyn Tx, access: &Access, event: Event<'_>) -> Result<(), KernelError> {
-        let subject = event.subject;
-        Ok(self.append(tx, &self.entry(access, event), subject)?)
+        self.append(tx, &self.entry(access, event))
     }
 
     /// The audit entry of a decision, before it has a place in the log.
@@ -1223,11 +1253,12 @@ impl Kernel {
         }
     }
 
-    /// Appends `entry` to the log after the head the store holds now, and
+    /// Appends `entry` to the log after the head the store holds now,
+    /// dated to be forgotten by the term of its processing's log, and
     /// seals a checkpoint every `checkpoint_every` entries.
-    fn append(&self, tx: &mut dyn Tx, entry: &Entry, subject: Option<&SubjectId>) -> Result<(), StoreError> {
+    fn append(&self, tx: &mut dyn Tx, entry: &Entry) -> Result<(), KernelError> {
         let row = Row::next(tx.audit_head()?, entry);
-        tx.append_audit(&row, subject)?;
+        tx.append_audit(&row, self.forget_at(entry))?;
         if row.seq.is_multiple_of(self.checkpoint_every) {
             self.checkpoint(tx, row.seq)?;
         }
@@ -1239,20 +1270,65 @@ impl Kernel {
         KernelError::Denied { processing: self.register.processing(processing).id.clone(), denial }
     }
 
-    fn checkpoint(&self, tx: &mut dyn Tx, size: u64) -> Result<(), StoreError> {
-        let (from, mut frontier) = match tx.last_checkpoint()? {
-            Some((last, _)) if last >= size => return Ok(()),
-            Some((last, bytes)) => (last, Frontier::from_bytes(&bytes).ok_or(StoreError::Corrupt("audit_checkpoints.frontier"))?),
-            None => (0, Frontier::default()),
-        };
-        for leaf in tx.audit_leaves_after(from)? {
-            frontier.push(leaf);
+    /// Signs a checkpoint at `size` (the log's head), after checking every
+    /// entry since the last checkpoint against it and the last witnessed
+    /// checkpoint against the database: a log that was cut short or
+    /// rewritten is refused a signature rather than given a fresh one.
+    fn checkpoint(&self, tx: &mut dyn Tx, size: u64) -> Result<(), KernelError> {
+        let last = tx.last_checkpoint()?;
+        if last.as_ref().is_some_and(|(at, _, _)| *at >= size) {
+            return Ok(());
         }
+        self.check_witnessed(tx, size)?;
+        let keys = self.signer.verifier();
+        let (from, verifier) = match last {
+            Some((at, note, bytes)) => {
+                let frontier = Frontier::from_bytes(&bytes).ok_or(StoreError::Corrupt("audit_checkpoints.frontier"))?;
+                let chain = tx.audit_row(at)?.ok_or(VerifyError::Truncated { size: at, count: size })?.chain;
+                (at, Verifier::resume(keys, &note, frontier, chain)?)
+            }
+            None => (0, Verifier::new(keys, Vec::new())),
+        };
+        let mut verifier = verifier.keeping_nodes(NODE_LEVEL);
+        for row in tx.audit_rows_after(from)? {
+            verifier.push(&row)?;
+        }
+        let nodes = verifier.take_nodes();
+        let frontier = verifier.finish_since_checkpoint()?;
         if frontier.size() == size && size > 0 {
             let note = self.signer.sign(size, &frontier.root());
             tx.insert_checkpoint(size, &note, &frontier.to_bytes())?;
+            tx.insert_audit_nodes(&nodes)?;
+            witness::signed(note);
         }
         Ok(())
+    }
+
+    /// The database must still hold the latest witnessed checkpoint, as
+    /// witnessed, and a log at least that long.
+    fn check_witnessed(&self, tx: &mut dyn Tx, head: u64) -> Result<(), KernelError> {
+        let Some(witness) = &self.witness else { return Ok(()) };
+        let keys = self.signer.verifier();
+        let Some((witnessed, _)) = witness.latest(&keys, false)? else { return Ok(()) };
+        if head < witnessed.size {
+            return Err(VerifyError::ShorterThanWitnessed { size: witnessed.size, count: head }.into());
+        }
+        let stored = tx.checkpoint_at(witnessed.size)?.and_then(|note| keys.verify(&note).ok());
+        if stored.is_none_or(|stored| stored.root != witnessed.root) {
+            return Err(VerifyError::WitnessMismatch { size: witnessed.size }.into());
+        }
+        Ok(())
+    }
+
+    /// Keeps the checkpoints the committed transaction signed in the witness.
+    /// The operation stands if that fails: the next checkpoint covers it.
+    fn witness_signed(&self) {
+        let notes = witness::take_signed();
+        if let Some(witness) = &self.witness
+            && let Err(e) = witness.record(&notes)
+        {
+            tracing::error!(error = %e, "a signed audit checkpoint could not be witnessed outside the database");
+        }
     }
 }
 
@@ -1328,12 +1404,17 @@ pub fn check_reach(
     }
 }
 
-/// Verifies the audit log of `store` against the checkpoint key of `signer`.
-pub fn verify_store(store: &dyn Store, signer: &CheckpointSigner, progress: &mut dyn FnMut(u64)) -> Result<Verification, KernelError> {
+/// Verifies the audit log of `store` against the checkpoint key `keys`
+/// (the public half only), and against `trusted`, a checkpoint kept outside
+/// the database, when given.
+pub fn verify_store(store: &dyn Store, keys: &CheckpointVerifier, trusted: Option<&str>, progress: &mut dyn FnMut(u64)) -> Result<Verification, KernelError> {
     // Reading rows and hashing them are each about half the work: one
     // thread reads while this one hashes, with batches between them.
     const BATCH: usize = 4096;
-    let mut verifier = Verifier::new(signer.verifier(), store.checkpoints()?);
+    let mut verifier = Verifier::new(keys.clone(), store.checkpoints()?);
+    if let Some(note) = trusted {
+        verifier = verifier.trusting(note)?;
+    }
     let (sender, batches) = std::sync::mpsc::sync_channel::<Vec<Row>>(4);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {

@@ -16,7 +16,7 @@ use grondslag_audit::Entry;
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Scope};
 use grondslag_store::{BlobId, Erased, StoreError, Tx};
 
-use crate::{Access, Allowed, Detail, Kernel, KernelError, RecordEvent, RecordId, RecordRef, RecordSummary, RecordView, SubjectExport, SubjectId, Value};
+use crate::{Access, Allowed, Detail, Kernel, KernelError, RecordEvent, RecordId, RecordRef, RecordSummary, RecordView, SubjectExport, SubjectId, Value, witness};
 
 thread_local! {
     /// Whether this thread is inside a unit: a kernel call through the
@@ -49,8 +49,8 @@ impl Drop for Entered {
 pub struct Unit<'u> {
     pub(crate) kernel: &'u Kernel,
     pub(crate) tx: &'u mut dyn Tx,
-    /// Refusals audited in this unit, with whom each is about.
-    refusals: Vec<(Entry, Option<SubjectId>)>,
+    /// Refusals audited in this unit.
+    refusals: Vec<Entry>,
     /// Blobs written; removed if the unit rolls back.
     pub(crate) written: Vec<BlobId>,
     /// Blobs of erased records; removed once the unit has committed.
@@ -67,10 +67,9 @@ impl Unit<'_> {
     /// Audits a refusal and returns `error`: the operation ends here, and
     /// the entry is kept even if the unit then rolls back.
     pub(crate) fn refuse<T>(&mut self, access: &Access, event: crate::Event<'_>, error: KernelError) -> Result<T, KernelError> {
-        let subject = event.subject.cloned();
         let entry = self.kernel.entry(access, event);
-        self.kernel.append(self.tx, &entry, subject.as_ref())?;
-        self.refusals.push((entry, subject));
+        self.kernel.append(self.tx, &entry)?;
+        self.refusals.push(entry);
         Err(error)
     }
 }
@@ -85,6 +84,8 @@ impl Kernel {
     /// call the kernel only through the unit.
     pub fn unit<T, E: From<KernelError>>(&self, work: impl FnOnce(&mut Unit<'_>) -> Result<T, E>) -> Result<T, E> {
         let _entered = Entered::enter()?;
+        // Nothing signed before this unit is this unit's to witness.
+        drop(witness::take_signed());
         let mut work = Some(work);
         let mut outcome: Option<Result<T, E>> = None;
         let (mut refusals, mut written, mut erased) = (Vec::new(), Vec::new(), Vec::new());
@@ -103,21 +104,36 @@ impl Kernel {
             (Ok(()), None) => Err(KernelError::Store(StoreError::Aborted).into()),
         };
         if result.is_ok() {
+            self.witness_signed();
             self.delete_blobs(&erased);
             return result;
         }
+        // Checkpoints signed in the rolled-back transaction never existed.
+        drop(witness::take_signed());
         // The rows naming these blobs were rolled back; the files are
         // ciphertext, but they should not linger.
         self.delete_blobs(&written);
         if !refusals.is_empty() {
-            self.store
-                .transaction(&mut |tx| {
-                    for (entry, subject) in &refusals {
-                        self.append(tx, entry, subject.as_ref())?;
+            let mut failed = None;
+            let stored = self.store.transaction(&mut |tx| {
+                for entry in &refusals {
+                    if let Err(e) = self.append(tx, entry) {
+                        failed = Some(e);
+                        return Err(StoreError::Aborted);
                     }
-                    Ok(())
-                })
-                .map_err(KernelError::Store)?;
+                }
+                Ok(())
+            });
+            if stored.is_ok() {
+                self.witness_signed();
+            } else {
+                drop(witness::take_signed());
+            }
+            match (stored, failed) {
+                (Ok(()), _) => {}
+                (Err(_), Some(e)) => return Err(e.into()),
+                (Err(e), None) => return Err(KernelError::Store(e).into()),
+            }
         }
         result
     }

@@ -23,7 +23,7 @@ pub mod taxonomy;
 pub use categories::CategorySet;
 pub use diagnostic::{Diagnostic, RegisterError};
 pub use model::{
-    Basis, Contact, Disclosure, Duration, DurationUnit, Grant, Meta, NamedTerm, Processing, ProcessingId, Recipient, RecipientId, RecipientKind, Register,
+    AUDIT_LOG, Basis, Contact, Disclosure, Duration, DurationUnit, Grant, Meta, NamedTerm, Processing, ProcessingId, Recipient, RecipientId, RecipientKind, Register,
     Retention, RoleGrants, Section, Statement, Term,
 };
 pub use parse::parse;

@@ -39,7 +39,17 @@ pub struct Register {
     pub(crate) recipient_index: HashMap<String, RecipientId>,
 }
 
+/// The processing that keeps the audit log itself: the term of an entry
+/// about a processing that names no `log` of its own.
+pub const AUDIT_LOG: &str = "audit_log";
+
 impl Register {
+    /// The processing whose term the audit entries about `id` follow, if
+    /// the register has it.
+    pub fn log_processing(&self, id: ProcessingId) -> Option<ProcessingId> {
+        self.processing_id(self.processing(id).log.as_deref().unwrap_or(AUDIT_LOG))
+    }
+
     /// The processing with register id `id`.
     pub fn processing_id(&self, id: &str) -> Option<ProcessingId> {
         self.processing_index.get(id).copied()
@@ -420,6 +430,16 @@ pub enum Retention {
 }
 
 impl Retention {
+    /// Whether the rule can date an audit entry: it counts from the
+    /// entry's being `recorded`, or keeps it for good.
+    pub fn dates_log_entries(&self) -> bool {
+        match self {
+            Retention::AfterEvent { event, .. } => event == crate::due::RECORDED,
+            Retention::PerItem { .. } | Retention::Permanent { .. } => true,
+            _ => false,
+        }
+    }
+
     /// Whether this rule keeps data for less time than `before` did, where
     /// the two can be compared (terms after the same event, or per item).
     pub fn shorter_than(&self, before: &Retention) -> bool {
@@ -523,6 +543,9 @@ pub struct Processing {
     pub save_and_resume: bool,
     /// Only the rights process: may read subjects whose processing is restricted.
     pub rights_process: bool,
+    /// The processing whose term the log of access to this one follows
+    /// (`log` in the register); without one, [`AUDIT_LOG`]'s.
+    pub log: Option<String>,
     /// Per role, per action; see [`Processing::grant`].
     #[serde(serialize_with = "serialize_grants")]
     pub grants: [RoleGrants; Role::ALL.len()],

@@ -15,8 +15,9 @@ use toml::Spanned;
 
 use crate::categories::CategorySet;
 use crate::diagnostic::{RegisterError, Sink, did_you_mean};
+use crate::due::RECORDED;
 use crate::model::{
-    Basis, Contact, Disclosure, Duration, Grant, Meta, NamedTerm, Processing, ProcessingId, Recipient, RecipientId, RecipientKind, Register, Retention,
+    AUDIT_LOG, Basis, Contact, Disclosure, Duration, Grant, Meta, NamedTerm, Processing, ProcessingId, Recipient, RecipientId, RecipientKind, Register, Retention,
     RoleGrants, Section, Statement, Term,
 };
 use crate::taxonomy::{Action, Category, Role, Scope, ScopeSet};
@@ -119,6 +120,8 @@ struct RawProcessing {
     /// Why no module of this system carries the processing out yet (see
     /// [`check_events`]).
     planned: Option<String>,
+    /// The processing whose term the log of access to this one follows.
+    log: Option<Name>,
 }
 
 #[derive(Deserialize)]
@@ -340,6 +343,29 @@ impl Builder<'_, '_> {
 
     /// Builds the register, recording every problem; `None` only when a
     /// problem made a part impossible to build (the sink then holds it).
+    /// Each `log` names a processing whose term can date an audit entry:
+    /// a term after the entry is `recorded`, a term per item, or permanent.
+    fn check_logs(&mut self, raw: &RawFile, processings: &[Processing]) {
+        for p in &raw.processing {
+            let Some(log) = &p.log else { continue };
+            let Some(target) = processings.iter().find(|t| &t.id == log.get_ref()) else {
+                self.error(
+                    log.span(),
+                    format!("`log` names no processing `{}`", log.get_ref()),
+                    Some(format!("name the processing that keeps the log of access to `{}`, or leave `log` out to use `{AUDIT_LOG}`", p.id.get_ref())),
+                );
+                continue;
+            };
+            if !target.retention.dates_log_entries() {
+                self.error(
+                    log.span(),
+                    format!("processing `{}` cannot date audit entries: its retention does not count from `{RECORDED}`", log.get_ref()),
+                    Some(format!("give `{}` a rule `after_event` with event = \"{RECORDED}\", `per_item`, or `permanent`", log.get_ref())),
+                );
+            }
+        }
+    }
+
     fn build(mut self, raw: RawFile) -> Option<Register> {
         let date = self.date(&raw.register.date);
         let terms = self.terms(&raw.terms);
@@ -363,6 +389,7 @@ impl Builder<'_, '_> {
         if processings.len() > usize::from(u16::MAX) {
             self.error(0..0, "too many processings", None);
         }
+        self.check_logs(&raw, &processings);
         let processing_index = processings.iter().enumerate().filter_map(|(i, p)| Some((p.id.clone(), ProcessingId(u16::try_from(i).ok()?)))).collect();
         Some(Register {
             meta: Meta {
@@ -828,6 +855,7 @@ impl Builder<'_, '_> {
             dpia: p.dpia.clone(),
             save_and_resume: p.save_and_resume,
             rights_process: p.rights_process,
+            log: p.log.as_ref().map(|log| log.get_ref().clone()),
             grants,
             version: String::new(),
         };

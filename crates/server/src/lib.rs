@@ -188,7 +188,9 @@ async fn sweep_daily(state: AppState, every: Duration) {
             .run(|services| {
                 let now = jiff::Timestamp::now();
                 let access = grondslag_kernel::Access::new("retention-sweep", grondslag_register::Role::System, "grondslag serve", now);
-                Ok(services.kernel.sweep(&access, now, 1000, None, |_| ())?)
+                let certificates = services.kernel.sweep(&access, now, 1000, None, |_| ())?;
+                services.kernel.forget_audit(&access, 1000, |_| ())?;
+                Ok(certificates)
             })
             .await;
         match swept {
