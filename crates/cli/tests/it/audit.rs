@@ -234,3 +234,199 @@ fn a_fault_early_in_a_long_log_is_named_without_reading_on() {
     assert!(!status.success());
     assert!(err.contains("entry 6 was altered"), "{err}");
 }
+
+/// The whole database opened as an attacker who can write the file: every
+/// append-only trigger dropped.
+fn tamper_all(dir: &Path) -> rusqlite::Connection {
+    let db = tamper(dir);
+    db.execute_batch("DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete;").unwrap();
+    db
+}
+
+// req: E17
+#[test]
+fn a_log_cut_short_with_its_checkpoints_fails_against_the_witness_and_gets_no_new_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10);
+    let witnessed = std::fs::read_to_string(dir.path().join("audit-witness.log")).unwrap();
+    assert!(witnessed.contains("\n10\n"), "the closing checkpoint is witnessed:\n{witnessed}");
+    let db = tamper_all(dir.path());
+    db.execute_batch("DELETE FROM audit_entries WHERE seq > 6; DELETE FROM audit_checkpoints WHERE size > 6;").unwrap();
+    drop(db);
+
+    let output = verify(dir.path());
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("the witnessed checkpoint says the log had 10 entries, but it holds 6"), "{}", stderr(&output));
+
+    // The kernel refuses to sign over the shorter log.
+    let kernel = DataDir::new(dir.path()).open_kernel(crate::shipped(), None).unwrap();
+    let refused = kernel.seal().unwrap_err().to_string();
+    assert!(refused.contains("the witnessed checkpoint says the log had 10 entries"), "{refused}");
+
+    // Without the witness, the database alone cannot tell: the cut passes, with a warning.
+    std::fs::rename(dir.path().join("audit-witness.log"), dir.path().join("elsewhere.log")).unwrap();
+    let output = verify(dir.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("warning: no witnessed checkpoint"), "{}", stderr(&output));
+    // An auditor's own copy of a checkpoint does the witness's work.
+    let elsewhere = dir.path().join("elsewhere.log");
+    let output = grondslag(&["audit", "verify", "--data", dir.path().to_str().unwrap(), "--checkpoint", elsewhere.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("had 10 entries, but it holds 6"), "{}", stderr(&output));
+}
+
+// req: E17
+#[test]
+fn a_rewritten_log_without_its_checkpoints_fails_against_the_witness() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10);
+    let db = tamper_all(dir.path());
+    let rows: Vec<(i64, String)> = {
+        let mut s = db.prepare("SELECT seq, entry FROM audit_entries ORDER BY seq").unwrap();
+        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    let mut previous = grondslag_audit::Hash::ZERO;
+    for (seq, entry) in rows {
+        let entry = if seq == 2 { entry.replace("case_handler", "expert") } else { entry };
+        let leaf = grondslag_audit::leaf_hash(entry.as_bytes());
+        let chain = grondslag_audit::chain_hash(&previous, &leaf);
+        db.execute("UPDATE audit_entries SET entry = ?2, leaf = ?3, chain = ?4 WHERE seq = ?1", rusqlite::params![seq, entry, leaf.0, chain.0]).unwrap();
+        previous = chain;
+    }
+    db.execute("DELETE FROM audit_checkpoints", []).unwrap();
+    let output = verify(dir.path());
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("do not match the witnessed checkpoint at 10"), "{}", stderr(&output));
+}
+
+// req: E17
+#[test]
+fn an_auditor_verifies_with_the_public_key_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10);
+    let auditor = tempfile::tempdir().unwrap();
+    for file in ["grondslag.db", "audit-signing.pub", "audit-witness.log"] {
+        std::fs::copy(dir.path().join(file), auditor.path().join(file)).unwrap();
+    }
+    let output = verify(auditor.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    // The three stored, and the witnessed one.
+    assert!(stdout(&output).contains("4 signed checkpoints verified"), "{}", stdout(&output));
+    assert!(!auditor.path().join("audit-signing.key").exists() && !auditor.path().join("master.key").exists(), "verifying made keys");
+
+    // Another key's public half does not verify this log's checkpoints.
+    let other = tempfile::tempdir().unwrap();
+    populated(other.path(), 1);
+    let other_key = other.path().join("audit-signing.pub");
+    let output = grondslag(&["audit", "verify", "--data", auditor.path().to_str().unwrap(), "--public-key", other_key.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("carries no signature by key"), "{}", stderr(&output));
+}
+
+// req: E17, E22
+#[test]
+fn a_person_hidden_from_the_index_of_their_access_report_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10);
+    tamper(dir.path()).execute("UPDATE audit_entries SET subject_id = NULL WHERE seq = 5", []).unwrap();
+    let output = verify(dir.path());
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("entry 5 is filed under another person than it names"), "{}", stderr(&output));
+}
+
+/// The hashes of a proof's JSON, from hex.
+fn hashes(json: &serde_json::Value) -> Vec<grondslag_audit::Hash> {
+    json.as_array().unwrap().iter().map(|h| grondslag_audit::Hash(hex::decode(h.as_str().unwrap()).unwrap().try_into().unwrap())).collect()
+}
+
+// req: E17
+#[test]
+fn inclusion_and_consistency_proofs_verify_against_the_signed_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10);
+    let data = dir.path().to_str().unwrap();
+    let keys = grondslag_audit::CheckpointVerifier::from_vkey(&std::fs::read_to_string(dir.path().join("audit-signing.pub")).unwrap()).unwrap();
+
+    let output = grondslag(&["audit", "prove", "--entry", "3", "--data", data]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let proof: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let signed = keys.verify(proof["checkpoint"].as_str().unwrap()).unwrap();
+    assert_eq!(signed.size, 10);
+    let leaf = hashes(&serde_json::json!([proof["leaf_hash"]]))[0];
+    let entry: String = sqlite(dir.path()).query_row("SELECT entry FROM audit_entries WHERE seq = 3", [], |r| r.get(0)).unwrap();
+    assert_eq!(leaf, grondslag_audit::leaf_hash(entry.as_bytes()));
+    let path = hashes(&proof["inclusion_path"]);
+    assert_eq!(grondslag_audit::proof::verify_inclusion(&leaf, 2, 10, &path, &signed.root), Ok(()));
+    assert!(grondslag_audit::proof::verify_inclusion(&grondslag_audit::leaf_hash(b"another"), 2, 10, &path, &signed.root).is_err());
+
+    let output = grondslag(&["audit", "prove", "--from", "4", "--size", "8", "--data", data]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let proof: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let (first, second) = (keys.verify(proof["first_checkpoint"].as_str().unwrap()).unwrap(), keys.verify(proof["second_checkpoint"].as_str().unwrap()).unwrap());
+    assert_eq!((first.size, second.size), (4, 8));
+    assert_eq!(grondslag_audit::proof::verify_consistency(4, 8, &first.root, &second.root, &hashes(&proof["consistency_path"])), Ok(()));
+
+    let output = grondslag(&["audit", "prove", "--entry", "11", "--data", data]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("entry 11 is not among the 10 entries the checkpoint signed"), "{}", stderr(&output));
+    let output = grondslag(&["audit", "prove", "--from", "5", "--data", data]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("no checkpoint was signed at 5"), "{}", stderr(&output));
+}
+
+/// The sequence numbers of the entries under `processing`.
+fn entries_under(dir: &Path, processing: &str) -> Vec<i64> {
+    let db = sqlite(dir);
+    let mut s = db.prepare("SELECT seq FROM audit_entries WHERE entry LIKE ?1 ORDER BY seq").unwrap();
+    s.query_map([format!("%\"processing\":\"{processing}\"%")], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+}
+
+// req: E16, I3
+#[test]
+fn a_camera_viewing_entry_is_forgotten_after_six_months_and_the_log_still_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let t0: jiff::Timestamp = "2026-01-10T10:00:00Z".parse().unwrap();
+    {
+        let kernel = open_kernel(dir.path()).with_checkpoint_every(3);
+        let at = |role: Role| grondslag_kernel::Access::new(format!("test.{role}"), role, "test", t0);
+        let camera = kernel.processing("camera").unwrap();
+        let footage = kernel.write(&at(Role::FacilitySecurity), camera, None, None, &[(Category::FootageMeta, Value::text("hal, camera 2"))]).unwrap();
+        kernel.read(&at(Role::FacilitySecurity), camera, &footage.subject, grondslag_register::CategorySet::of(&[Category::FootageMeta])).unwrap();
+        let physical = kernel.processing("fysieke_schade").unwrap();
+        kernel.write(&at(Role::CaseHandler), physical, None, None, &[(Category::Name, Value::text("Anna"))]).unwrap();
+    }
+    let camera_entries = entries_under(dir.path(), "camera");
+    assert_eq!(camera_entries.len(), 2);
+    let data = dir.path().to_str().unwrap();
+    let run = |now: &str| grondslag(&["retention", "run", "--now", now, "--data", data]);
+
+    // A day before the six months are up, nothing is forgotten.
+    let output = run("2026-07-09T10:00:00Z");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("0 audit entr(y/ies) forgotten"), "{}", stdout(&output));
+    // A day after, the camera entries are; the dossier's (kept for good) is not.
+    let output = run("2026-07-11T10:00:00Z");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("2 audit entr(y/ies) forgotten"), "{}", stdout(&output));
+    let db = sqlite(dir.path());
+    for seq in &camera_entries {
+        let (entry, subject): (String, Option<String>) = db.query_row("SELECT entry, subject_id FROM audit_entries WHERE seq = ?1", [seq], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        assert_eq!((entry.as_str(), subject), ("", None), "entry {seq}");
+    }
+    assert_eq!(entries_under(dir.path(), "fysieke_schade").len(), 1);
+    let forgetting: String = db.query_row("SELECT entry FROM audit_entries WHERE entry LIKE '%\"action\":\"forget\"%'", [], |r| r.get(0)).unwrap();
+    let forgetting = grondslag_kernel::parse_entry(&forgetting).unwrap();
+    assert_eq!((forgetting.processing.as_str(), forgetting.object.as_str()), ("camera_protocol", format!("audit:{}-{}", camera_entries[0], camera_entries[1]).as_str()));
+
+    // The chain and every checkpoint, signed before and after, still verify.
+    let output = verify(dir.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("(2 forgotten after their term)"), "{}", stdout(&output));
+
+    // Emptying an entry by hand, as the forgetting does but without its record, is caught.
+    let dossier = entries_under(dir.path(), "fysieke_schade")[0];
+    db.execute("UPDATE audit_entries SET entry = '', subject_id = NULL WHERE seq = ?1", [dossier]).unwrap();
+    let output = verify(dir.path());
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains(&format!("entry {dossier} was emptied, but no later entry records forgetting it")), "{}", stderr(&output));
+}
