@@ -330,10 +330,10 @@ pub struct Kernel {
     recomputed: Vec<String>,
 }
 
-/// Merkle subtrees of `2^NODE_LEVEL` leaves and more are kept as
+/// Merkle subtrees of `2^AUDIT_NODE_LEVEL` leaves and more are kept as
 /// checkpoints are signed; a proof reads at most two blocks of leaves
 /// below that.
-const NODE_LEVEL: u8 = 8;
+pub const AUDIT_NODE_LEVEL: u8 = 8;
 
 /// Everything an audit entry says besides who acts and when.
 struct Event<'a> {
@@ -1289,7 +1289,7 @@ impl Kernel {
             }
             None => (0, Verifier::new(keys, Vec::new())),
         };
-        let mut verifier = verifier.keeping_nodes(NODE_LEVEL);
+        let mut verifier = verifier.keeping_nodes(AUDIT_NODE_LEVEL);
         for row in tx.audit_rows_after(from)? {
             verifier.push(&row)?;
         }

@@ -7,7 +7,7 @@ use grondslag_audit::proof::{self, Subtrees};
 use grondslag_audit::{Checkpoint, CheckpointVerifier, Frontier, Hash, chain_hash};
 use grondslag_store::{Store, StoreError, Tx};
 
-use crate::{KernelError, NODE_LEVEL};
+use crate::{KernelError, AUDIT_NODE_LEVEL};
 
 /// Entry `seq` is in the log of `checkpoint.size` entries.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,7 +45,7 @@ impl Subtrees for StoredTree<'_> {
 
     fn perfect(&mut self, start: u64, size: u64) -> Result<Hash, StoreError> {
         let level = u8::try_from(size.trailing_zeros()).unwrap_or(u8::MAX);
-        if level >= NODE_LEVEL {
+        if level >= AUDIT_NODE_LEVEL {
             if let Some(hash) = self.tx.audit_node(level, start >> level)? {
                 return Ok(hash);
             }
