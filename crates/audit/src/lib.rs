@@ -15,6 +15,9 @@
 //! checkpoint, so that rewriting the chain wholesale is caught as well, and so
 //! inclusion proofs can be offered later without changing what is stored.
 //!
+//! [`ldv`] projects stored entries onto LDV's log lines and OTLP/JSON;
+//! [`TraceParent`] reads a caller's W3C trace context strictly.
+//!
 //! This crate computes and checks; the store persists rows and the kernel
 //! decides what to append.
 
@@ -23,10 +26,13 @@
 mod checkpoint;
 mod entry;
 mod hash;
+pub mod ldv;
+mod trace;
 mod verify;
 
 pub use checkpoint::{Checkpoint, CheckpointError, CheckpointSigner, CheckpointVerifier};
-pub use entry::{Entry, Outcome, SpanId, TraceId};
+pub use entry::{Entry, ForeignOperation, Outcome, PSEUDONYM_ID_TYPE, SpanId, StatusCode, TraceId};
+pub use trace::{TraceParent, TraceParentError};
 pub use hash::{Frontier, Hash, chain_hash, leaf_hash};
 pub use verify::{Verification, Verifier, VerifyError};
 
