@@ -6,6 +6,7 @@ mod case;
 mod channel;
 mod context;
 mod demo;
+mod export;
 mod generate;
 mod migrate;
 mod progress;
@@ -157,6 +158,19 @@ enum RegisterCommand {
 enum AuditCommand {
     /// Verify the hash chain and the signed checkpoints of the audit log in --data.
     Verify,
+    /// Write the audit log as Logboek Dataverwerkingen lines or OTLP/JSON; who acted,
+    /// in which role and from where stay out (they are in the stored log only).
+    Export {
+        /// ldv-jsonl: one LDV line per entry; otlp-json: OTLP/JSON trace requests, one per line.
+        #[arg(long, value_enum)]
+        format: export::ExportFormat,
+        /// Start at this entry (its sequence number), e.g. after the last one exported before.
+        #[arg(long, default_value_t = 1)]
+        from_seq: u64,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -223,6 +237,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Audit(AuditCommand::Verify) => audit_verify(&globals.data_dir()),
+        Command::Audit(AuditCommand::Export { format, from_seq, out }) => export::run(&globals.data_dir(), format, from_seq, out),
         Command::Migrate { from, to } => migrate::run(&globals.data_dir(), from, to),
         Command::Case { actor, areas, command } => case::run(&context()?, &actor, areas.as_deref(), command),
         Command::Channel { actor, command } => channel::run(&context()?, &actor, command),
