@@ -7,7 +7,7 @@ use crate::{access, grondslag, open_kernel, sqlite, stderr, stdout};
 
 /// A data directory with `n` audit entries and checkpoints every 4.
 fn populated(dir: &Path, n: usize) {
-    let kernel = DataDir::new(dir).open_kernel(crate::shipped(), None).unwrap().with_checkpoint_every(4);
+    let kernel = DataDir::new(dir).open_kernel(crate::shipped(), None, jiff::Timestamp::now()).unwrap().with_checkpoint_every(4);
     let physical = kernel.processing("fysieke_schade").unwrap();
     let handler = access(Role::CaseHandler);
     let subject = kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text("Anna"))]).unwrap().subject;
