@@ -127,7 +127,10 @@ pub fn line(entry: &Entry, service: Service<'_>) -> Line {
         attributes: Attributes {
             processing_activity_id: entry.processing_activity_id.clone(),
             data_subject_id: entry.data_subject_id.clone(),
-            data_subject_id_type: entry.data_subject_id_type.as_deref().map(|kind| if kind == LEGACY_PSEUDONYM_TYPE { PSEUDONYM_ID_TYPE } else { kind }.to_string()),
+            data_subject_id_type: entry
+                .data_subject_id_type
+                .as_deref()
+                .map(|kind| if kind == LEGACY_PSEUDONYM_TYPE { PSEUDONYM_ID_TYPE } else { kind }.to_string()),
         },
     }
 }

@@ -32,8 +32,8 @@ mod verify;
 
 pub use checkpoint::{Checkpoint, CheckpointError, CheckpointSigner, CheckpointVerifier};
 pub use entry::{Entry, ForeignOperation, Outcome, PSEUDONYM_ID_TYPE, SpanId, StatusCode, TraceId};
-pub use trace::{TraceParent, TraceParentError};
 pub use hash::{Frontier, Hash, chain_hash, leaf_hash};
+pub use trace::{TraceParent, TraceParentError};
 pub use verify::{Verification, Verifier, VerifyError};
 
 /// One persisted entry: its canonical bytes and the hashes over them.

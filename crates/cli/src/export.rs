@@ -12,8 +12,8 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use clap::ValueEnum;
-use grondslag_audit::ldv::{self, Line, Service};
 use grondslag_audit::Entry;
+use grondslag_audit::ldv::{self, Line, Service};
 use grondslag_kernel::DataDir;
 use grondslag_store::StoreError;
 
@@ -58,20 +58,22 @@ pub fn run(data: &DataDir, format: ExportFormat, from_seq: u64, out: Option<Path
             counts.redacted += 1;
             return Ok(());
         }
-        let step = Entry::parse(&row.entry).map_err(|e| Failure(format!("audit entry {} cannot be read ({e}); `grondslag audit verify` checks the log", row.seq))).and_then(|entry| {
-            let line = ldv::line(&entry, service);
-            counts.lines += 1;
-            match format {
-                ExportFormat::LdvJsonl => emit(&mut writer, &line),
-                ExportFormat::OtlpJson => {
-                    batch.push(line);
-                    if batch.len() == SPANS_PER_REQUEST {
-                        emit(&mut writer, &ldv::otlp::request(service, std::mem::take(&mut batch)))?;
+        let step = Entry::parse(&row.entry)
+            .map_err(|e| Failure(format!("audit entry {} cannot be read ({e}); `grondslag audit verify` checks the log", row.seq)))
+            .and_then(|entry| {
+                let line = ldv::line(&entry, service);
+                counts.lines += 1;
+                match format {
+                    ExportFormat::LdvJsonl => emit(&mut writer, &line),
+                    ExportFormat::OtlpJson => {
+                        batch.push(line);
+                        if batch.len() == SPANS_PER_REQUEST {
+                            emit(&mut writer, &ldv::otlp::request(service, std::mem::take(&mut batch)))?;
+                        }
+                        Ok(())
                     }
-                    Ok(())
                 }
-            }
-        });
+            });
         step.map_err(|e| {
             failure = Some(e);
             StoreError::Aborted

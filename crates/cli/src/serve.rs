@@ -47,7 +47,7 @@ pub struct ServeArgs {
     #[arg(long)]
     areas: Option<PathBuf>,
     /// The origin clients reach this service at, when it is behind a proxy
-    /// (e.g. https://register.example.nl); default: the scheme and --listen.
+    /// (e.g. `https://register.example.nl`); default: the scheme and --listen.
     /// Checked at start-up against the register's base_uri.
     #[arg(long)]
     public_origin: Option<String>,

@@ -24,7 +24,9 @@ mod values;
 
 use std::fmt;
 
-use grondslag_audit::{CheckpointSigner, Entry, ForeignOperation, Frontier, Outcome, PSEUDONYM_ID_TYPE, Row, SpanId, TraceId, Verification, Verifier, VerifyError};
+use grondslag_audit::{
+    CheckpointSigner, Entry, ForeignOperation, Frontier, Outcome, PSEUDONYM_ID_TYPE, Row, SpanId, TraceId, Verification, Verifier, VerifyError,
+};
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role, Scope, ScopeSet};
 use grondslag_store::{BlobId, BlobStore, Erased, EventRow, FieldRow, Reach, RecordRow, Store, Tx};
@@ -82,7 +84,17 @@ pub struct Access {
 impl Access {
     /// An access by `actor` in `role`, in a new trace, reaching whatever the grant reaches.
     pub fn new(actor: impl Into<String>, role: Role, origin: impl Into<String>, now: jiff::Timestamp) -> Access {
-        Access { actor: actor.into(), subject: None, within: None, role, origin: origin.into(), trace: TraceId::random(), parent_span: None, foreign: None, now }
+        Access {
+            actor: actor.into(),
+            subject: None,
+            within: None,
+            role,
+            origin: origin.into(),
+            trace: TraceId::random(),
+            parent_span: None,
+            foreign: None,
+            now,
+        }
     }
 
     /// The same access, reaching the actor's own file only.
@@ -417,7 +429,14 @@ impl Kernel {
     /// could write data nobody can read back.
     /// Every processing's current version is archived and signed into the
     /// audit log at `now` if it is new (see [`Kernel::processing_versions`]).
-    pub fn new(register: Register, store: Box<dyn Store>, blobs: BlobStore, keys: Keyring, signer: CheckpointSigner, now: jiff::Timestamp) -> Result<Kernel, KernelError> {
+    pub fn new(
+        register: Register,
+        store: Box<dyn Store>,
+        blobs: BlobStore,
+        keys: Keyring,
+        signer: CheckpointSigner,
+        now: jiff::Timestamp,
+    ) -> Result<Kernel, KernelError> {
         let check = keys.blind_index("key-check", "grondslag master key");
         let mut matches = true;
         store.transaction(&mut |tx| {

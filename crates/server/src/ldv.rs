@@ -141,7 +141,11 @@ fn version_of(archived: ProcessingVersion) -> Result<ProcessingActivityVersion, 
         .as_object()
         .into_iter()
         .flatten()
-        .map(|(id, recipient)| Recipient { legal_role: legal_role(recipient["kind"].as_str().unwrap_or_default()), entity_id: id.clone(), name: text(&recipient["name"]) })
+        .map(|(id, recipient)| Recipient {
+            legal_role: legal_role(recipient["kind"].as_str().unwrap_or_default()),
+            entity_id: id.clone(),
+            name: text(&recipient["name"]),
+        })
         .collect();
     Ok(ProcessingActivityVersion {
         version: archived.version,

@@ -49,7 +49,18 @@ fn first_of_scenario() -> String {
 
 fn export(dir: &Path, format: &str) -> String {
     let out = dir.join(format!("export.{format}"));
-    let output = grondslag(&["audit", "export", "--data", dir.to_str().unwrap(), "--format", format, "--from-seq", &first_of_scenario(), "--out", out.to_str().unwrap()]);
+    let output = grondslag(&[
+        "audit",
+        "export",
+        "--data",
+        dir.to_str().unwrap(),
+        "--format",
+        format,
+        "--from-seq",
+        &first_of_scenario(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(output.status.success(), "{}", stderr(&output));
     std::fs::read_to_string(out).unwrap()
 }
@@ -127,7 +138,10 @@ fn the_otlp_export_is_valid_otlp_json_by_the_schema_of_trace_proto() {
     let output = std::process::Command::new("python3").args(["-c", check, schema.to_str().unwrap(), requests.to_str().unwrap()]).output().unwrap();
     assert!(output.status.success() && stdout(&output).contains("valid"), "{}{}", stdout(&output), stderr(&output));
     // The same lines as the LDV export, as spans.
-    let spans: Vec<Json> = exported.lines().flat_map(|l| serde_json::from_str::<Json>(l).unwrap()["resourceSpans"][0]["scopeSpans"][0]["spans"].as_array().unwrap().clone()).collect();
+    let spans: Vec<Json> = exported
+        .lines()
+        .flat_map(|l| serde_json::from_str::<Json>(l).unwrap()["resourceSpans"][0]["scopeSpans"][0]["spans"].as_array().unwrap().clone())
+        .collect();
     assert_eq!(spans.len(), include_str!("expected/ldv-export.jsonl").lines().count());
     assert_eq!(spans.iter().filter(|s| s["status"]["code"] == 2).count(), 1, "the failed write");
     // A schema that allowed anything would prove nothing: a span with an
@@ -181,7 +195,9 @@ fn a_content_edit_is_a_new_version_and_a_comment_or_layout_edit_is_not() {
         assert!(kernel.processing_uri(kernel.processing(id).unwrap()).ends_with("/fysieke_schade/versions/1"));
     }
     {
-        let purpose = edited(|text| text.replacen("Aanvragen behandelen voor vergoeding van fysieke schade", "Aanvragen afhandelen voor vergoeding van fysieke schade", 1));
+        let purpose = edited(|text| {
+            text.replacen("Aanvragen behandelen voor vergoeding van fysieke schade", "Aanvragen afhandelen voor vergoeding van fysieke schade", 1)
+        });
         let kernel = open(dir.path(), purpose, "2026-03-01T00:00:00Z");
         let all = versions(&kernel);
         assert_eq!(all.iter().map(|v| v.version).collect::<Vec<_>>(), [1, 2]);

@@ -446,7 +446,9 @@ fn records_of_a_processing_the_register_no_longer_has_are_skipped_and_reported_n
         "{}",
         crate::stderr(&checked)
     );
-    let kernel = grondslag_kernel::DataDir::new(dir.path()).open_kernel(grondslag_register::parse("img-renamed.toml", &renamed).unwrap(), None, jiff::Timestamp::now()).unwrap();
+    let kernel = grondslag_kernel::DataDir::new(dir.path())
+        .open_kernel(grondslag_register::parse("img-renamed.toml", &renamed).unwrap(), None, jiff::Timestamp::now())
+        .unwrap();
     // Both are long due; the sweep deletes what the register still covers, every day, and keeps the rest.
     assert_eq!(sweep(&kernel, "2027-01-01T00:00:00Z"), 1);
     assert_eq!(sweep(&kernel, "2027-01-02T00:00:00Z"), 0);

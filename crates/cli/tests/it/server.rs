@@ -596,6 +596,14 @@ fn an_applicant_sees_their_data_and_who_looked_at_it_files_a_request_and_staff_a
     assert!(refused.body.contains("Ingelogd als <strong>carla</strong>"), "the refusal page keeps her menu and sign-out");
 }
 
+/// The audit entries of the SQLite store in `dir`, parsed.
+fn audit_entries(dir: &Path) -> Vec<grondslag_audit::Entry> {
+    let connection = crate::sqlite(dir);
+    let entries: Vec<String> =
+        connection.prepare("SELECT entry FROM audit_entries ORDER BY seq").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    entries.iter().map(|e| grondslag_audit::Entry::parse(e).unwrap()).collect()
+}
+
 // req: E17
 #[test]
 fn a_callers_trace_is_kept_as_the_foreign_operation_and_ours_comes_back_in_traceresponse() {
@@ -610,14 +618,7 @@ fn a_callers_trace_is_kept_as_the_foreign_operation_and_ours_comes_back_in_trace
     let ours = grondslag_audit::TraceParent::parse(&response).unwrap();
     assert_ne!(ours.trace_id.to_string(), trace, "the operation has a trace of its own");
     assert!(server.stop());
-    let connection = crate::sqlite(world.dir.path());
-    let entries: Vec<grondslag_audit::Entry> = connection
-        .prepare("SELECT entry FROM audit_entries")
-        .unwrap()
-        .query_map([], |r| r.get::<_, String>(0))
-        .unwrap()
-        .map(|e| grondslag_audit::Entry::parse(&e.unwrap()).unwrap())
-        .collect();
+    let entries = audit_entries(world.dir.path());
     let called: Vec<&grondslag_audit::Entry> = entries.iter().filter(|e| e.foreign_operation.is_some()).collect();
     assert!(!called.is_empty(), "the call left lines");
     for entry in called {
@@ -641,15 +642,7 @@ fn an_entry_written_by_a_command_names_a_version_the_service_resolves() {
     // The world's cases were filed by `grondslag case create`: no service
     // had run on this data directory yet.
     let world = world();
-    let connection = crate::sqlite(world.dir.path());
-    let entries: Vec<grondslag_audit::Entry> = connection
-        .prepare("SELECT entry FROM audit_entries")
-        .unwrap()
-        .query_map([], |r| r.get::<_, String>(0))
-        .unwrap()
-        .map(|e| grondslag_audit::Entry::parse(&e.unwrap()).unwrap())
-        .collect();
-    drop(connection);
+    let entries = audit_entries(world.dir.path());
     let filed = entries.iter().find(|e| e.processing == "fysieke_schade" && e.action == "write").expect("the filing's line");
     let archived = entries.iter().find(|e| e.processing == "fysieke_schade" && e.action == "register_version").expect("the version's own line");
     assert_eq!(archived.processing_activity_id, filed.processing_activity_id);
