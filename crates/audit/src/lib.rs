@@ -20,6 +20,9 @@
 //! An entry past its term is forgotten: its content goes, its leaf hash
 //! stays, and an entry of its own records the forgetting ([`Forgotten`]).
 //!
+//! [`ldv`] projects stored entries onto LDV's log lines and OTLP/JSON;
+//! [`TraceParent`] reads a caller's W3C trace context strictly.
+//!
 //! This crate computes and checks; the store persists rows and the kernel
 //! decides what to append.
 
@@ -29,13 +32,16 @@ mod checkpoint;
 mod entry;
 mod forget;
 mod hash;
+pub mod ldv;
 pub mod proof;
+mod trace;
 mod verify;
 
 pub use checkpoint::{Checkpoint, CheckpointError, CheckpointSigner, CheckpointVerifier, split_notes};
-pub use entry::{Entry, Outcome, SpanId, TraceId};
+pub use entry::{Entry, ForeignOperation, Outcome, PSEUDONYM_ID_TYPE, SpanId, StatusCode, TraceId};
 pub use forget::{FORGET_ACTION, Forgotten};
 pub use hash::{Frontier, Hash, Node, chain_hash, leaf_hash};
+pub use trace::{TraceParent, TraceParentError};
 pub use verify::{Verification, Verifier, VerifyError};
 
 /// One persisted entry: its canonical bytes and the hashes over them.

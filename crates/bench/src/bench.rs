@@ -64,7 +64,7 @@ pub struct Kernels<'a> {
 
 impl Kernels<'_> {
     pub fn open(&self, data: &DataDir) -> Result<Kernel, Failure> {
-        Ok(data.open_kernel(self.register.clone(), self.master)?)
+        Ok(data.open_kernel(self.register.clone(), self.master, jiff::Timestamp::now())?)
     }
 }
 

@@ -119,7 +119,7 @@ impl Context {
     /// The kernel on another data directory (`demo`'s scratch one), under
     /// the same register and key.
     pub fn open_kernel_on(&self, data: &DataDir) -> Result<Kernel, Failure> {
-        Ok(data.open_kernel(self.register.clone(), self.master.as_ref())?)
+        Ok(data.open_kernel(self.register.clone(), self.master.as_ref(), self.now)?)
     }
 
     /// `actor` now, in their `--role` or else the subcommand's `default`.

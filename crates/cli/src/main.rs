@@ -6,6 +6,7 @@ mod case;
 mod channel;
 mod context;
 mod demo;
+mod export;
 mod generate;
 mod migrate;
 mod progress;
@@ -177,6 +178,19 @@ enum AuditCommand {
         #[command(flatten)]
         trust: Trust,
     },
+    /// Write the audit log as Logboek Dataverwerkingen lines or OTLP/JSON; who acted,
+    /// in which role and from where stay out (they are in the stored log only).
+    Export {
+        /// ldv-jsonl: one LDV line per entry; otlp-json: OTLP/JSON trace requests, one per line.
+        #[arg(long, value_enum)]
+        format: export::ExportFormat,
+        /// Start at this entry (its sequence number), e.g. after the last one exported before.
+        #[arg(long, default_value_t = 1)]
+        from_seq: u64,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// What an auditor trusts: the public key, and a checkpoint kept outside the database.
@@ -256,6 +270,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Audit(AuditCommand::Verify { trust }) => audit_verify(&globals.data_dir(), &trust),
         Command::Audit(AuditCommand::Prove { entry, from, size, trust }) => audit_prove(&globals.data_dir(), &trust, entry, from, size),
+        Command::Audit(AuditCommand::Export { format, from_seq, out }) => export::run(&globals.data_dir(), format, from_seq, out),
         Command::Migrate { from, to } => migrate::run(&globals.data_dir(), from, to),
         Command::Case { actor, areas, command } => case::run(&context()?, &actor, areas.as_deref(), command),
         Command::Channel { actor, command } => channel::run(&context()?, &actor, command),

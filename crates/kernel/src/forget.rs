@@ -16,9 +16,10 @@ use crate::{Access, Event, Kernel, KernelError, Unit, parse_entry};
 impl Kernel {
     /// When `entry` is to be forgotten: its log processing's term, counted
     /// from the entry. `None` keeps it — a permanent log, a register
-    /// without the processing, and the record of a forgetting itself.
+    /// without the processing, and the log's own records (of a forgetting,
+    /// of a register version), which name no person.
     pub(crate) fn forget_at(&self, entry: &Entry) -> Option<jiff::Timestamp> {
-        if entry.action == FORGET_ACTION {
+        if entry.action == FORGET_ACTION || entry.action == crate::state::NEW_VERSION {
             return None;
         }
         let log = self.register.log_processing(self.register.processing_id(&entry.processing)?)?;

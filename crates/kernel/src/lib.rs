@@ -27,7 +27,10 @@ mod witness;
 
 use std::fmt;
 
-use grondslag_audit::{CheckpointSigner, CheckpointVerifier, Entry, Frontier, Outcome, Row, SpanId, TraceId, Verification, Verifier, VerifyError};
+use grondslag_audit::{
+    CheckpointSigner, CheckpointVerifier, Entry, ForeignOperation, Frontier, Outcome, PSEUDONYM_ID_TYPE, Row, SpanId, TraceId, Verification, Verifier,
+    VerifyError,
+};
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role, Scope, ScopeSet};
 use grondslag_store::{BlobId, BlobStore, Erased, EventRow, FieldRow, Reach, RecordRow, Store, Tx};
@@ -39,6 +42,7 @@ pub use open::{Change, DataDir, OpenError, RetentionChange, master_key_from_env}
 pub use retention::{Certificate, RetentionLine};
 pub use rights::SubjectExport;
 pub use prove::{Consistency, Inclusion, prove_consistency, prove_inclusion};
+pub use state::ProcessingVersion;
 pub use unit::Unit;
 pub use values::{Value, hash_password, verify_password};
 pub use witness::{Witness, WitnessError, latest_verified};
@@ -54,9 +58,6 @@ const KEY_CHECK: &str = "master_key_check";
 
 /// The actor of relations the organisation holds (`staff`).
 const ORGANISATION: &str = "*";
-
-/// How `data_subject_id` is to be read, in LDV terms.
-const SUBJECT_ID_TYPE: &str = "grondslag-pseudonym";
 
 /// Who acts, in which operation, at what time.
 #[derive(Clone, Debug)]
@@ -74,10 +75,14 @@ pub struct Access {
     pub role: Role,
     /// Where the request came from: a command, an address.
     pub origin: String,
-    /// One trace per operation; each subject touched gets its own span.
+    /// One trace per operation, always our own; each subject touched gets its own span.
     pub trace: TraceId,
-    /// The span of the operation as a whole, when it touches several subjects.
+    /// The span of the operation as a whole, when it touches several
+    /// subjects; that span has a line of its own.
     pub parent_span: Option<SpanId>,
+    /// The caller's operation, when another application called us with
+    /// W3C trace context (LDV's `foreign_operation`).
+    pub foreign: Option<ForeignOperation>,
     /// The time the operation counts as done at.
     pub now: jiff::Timestamp,
 }
@@ -85,7 +90,17 @@ pub struct Access {
 impl Access {
     /// An access by `actor` in `role`, in a new trace, reaching whatever the grant reaches.
     pub fn new(actor: impl Into<String>, role: Role, origin: impl Into<String>, now: jiff::Timestamp) -> Access {
-        Access { actor: actor.into(), subject: None, within: None, role, origin: origin.into(), trace: TraceId::random(), parent_span: None, now }
+        Access {
+            actor: actor.into(),
+            subject: None,
+            within: None,
+            role,
+            origin: origin.into(),
+            trace: TraceId::random(),
+            parent_span: None,
+            foreign: None,
+            now,
+        }
     }
 
     /// The same access, reaching the actor's own file only.
@@ -214,6 +229,24 @@ pub enum KernelError {
     Proof(String),
 }
 
+impl KernelError {
+    /// The kind of fault, when the error is one of ours (the store, sealing,
+    /// the audit log) rather than a refusal or an invalid request: what a
+    /// failed operation's audit line says, without the error's text.
+    pub fn fault(&self) -> Option<&'static str> {
+        Some(match self {
+            KernelError::Store(StoreError::Aborted) => return None,
+            KernelError::Store(StoreError::Sqlite { context, .. } | StoreError::Postgres { context, .. }) => *context,
+            KernelError::Store(StoreError::Commit(_)) => "committing",
+            KernelError::Store(_) => "storage",
+            KernelError::Crypto(_) => "encryption",
+            KernelError::PasswordHash(_) => "password hashing",
+            KernelError::Audit(_) | KernelError::AuditEntry(_) => "the audit log",
+            _ => return None,
+        })
+    }
+}
+
 /// A record and the subject it belongs to: what a write creates or changes,
 /// and what record-level operations take.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -328,6 +361,9 @@ pub struct Kernel {
     witness: Option<Witness>,
     checkpoint_every: u64,
     recomputed: Vec<String>,
+    /// The versioned URI of each processing ([`ProcessingId`] indexes it),
+    /// numbered by the archive when the kernel opened.
+    uris: Vec<String>,
 }
 
 /// Merkle subtrees of `2^AUDIT_NODE_LEVEL` leaves and more are kept as
@@ -408,7 +444,16 @@ impl Kernel {
     /// Assembles a kernel. The first kernel on a store records a check value
     /// of its master key; a later one with another key is refused, before it
     /// could write data nobody can read back.
-    pub fn new(register: Register, store: Box<dyn Store>, blobs: BlobStore, keys: Keyring, signer: CheckpointSigner) -> Result<Kernel, KernelError> {
+    /// Every processing's current version is archived and signed into the
+    /// audit log at `now` if it is new (see [`Kernel::processing_versions`]).
+    pub fn new(
+        register: Register,
+        store: Box<dyn Store>,
+        blobs: BlobStore,
+        keys: Keyring,
+        signer: CheckpointSigner,
+        now: jiff::Timestamp,
+    ) -> Result<Kernel, KernelError> {
         let check = keys.blind_index("key-check", "grondslag master key");
         let mut matches = true;
         store.transaction(&mut |tx| {
@@ -421,7 +466,8 @@ impl Kernel {
         if !matches {
             return Err(KernelError::WrongMasterKey);
         }
-        let kernel = Kernel { register, store, blobs, keys, signer, witness: None, checkpoint_every: 1000, recomputed: Vec::new() };
+        let mut kernel = Kernel { register, store, blobs, keys, signer, witness: None, checkpoint_every: 1000, recomputed: Vec::new(), uris: Vec::new() };
+        kernel.uris = kernel.archive_versions(now)?;
         kernel.apply_retention_changes()
     }
 
@@ -448,6 +494,13 @@ impl Kernel {
     /// The processing by its register id; unknown ids are an error, not a denial.
     pub fn processing(&self, id: &str) -> Result<ProcessingId, KernelError> {
         self.register.processing_id(id).ok_or_else(|| KernelError::UnknownProcessing(id.to_string()))
+    }
+
+    /// The versioned URI of a processing activity, as audit entries name it
+    /// (LDV's `dpl.core.processing_activity_id`): the register's base URI,
+    /// the processing's id and the number of its current version.
+    pub fn processing_uri(&self, id: ProcessingId) -> &str {
+        self.uris.get(id.index()).map_or("", String::as_str)
     }
 
     /// The recipient by its register id.
@@ -527,36 +580,41 @@ impl Unit<'_> {
             let event = Event::denied(processing, action.name(), record_id.to_string(), (!is_new).then_some(&subject_id), categories, denial);
             return self.refuse(access, event, kernel.denied(processing, denial));
         }
-        let key = match existing {
-            Some((key, _)) => key,
-            None => {
-                let key = SubjectKey::generate();
-                self.tx.insert_subject(&subject_id, &kernel.keys.wrap(&key, subject_id.as_str())?, access.now)?;
-                key
+        let object = record_id.to_string();
+        let named = (!is_new).then(|| subject_id.clone());
+        let stored_write = (|| {
+            let key = match existing {
+                Some((key, _)) => key,
+                None => {
+                    let key = SubjectKey::generate();
+                    self.tx.insert_subject(&subject_id, &kernel.keys.wrap(&key, subject_id.as_str())?, access.now)?;
+                    key
+                }
+            };
+            if let Some(row) = &stored
+                && (row.subject != subject_id || &row.processing != processing_name)
+            {
+                return Err(KernelError::RecordMismatch { record: row.record.clone() });
             }
-        };
-        if let Some(row) = &stored
-            && (row.subject != subject_id || &row.processing != processing_name)
-        {
-            return Err(KernelError::RecordMismatch { record: row.record.clone() });
-        }
-        self.tx.upsert_record(&record_id, &subject_id, processing_name, access.now)?;
-        let written = RecordRef { subject: subject_id, record: record_id };
-        for (category, value) in prepared {
-            let context = [written.subject.as_str().as_bytes(), written.record.as_str().as_bytes(), category.name().as_bytes()];
-            match value {
-                values::Prepared::Inline(text) => kernel.put_new_text(self.tx, &key, &written, *category, text)?,
-                values::Prepared::Blob(bytes) => {
-                    let blob = BlobId::random();
-                    let blob_context = [context[0], context[1], context[2], blob.as_str().as_bytes()];
-                    kernel.blobs.put(&blob, &key.seal(&blob_context, bytes)?)?;
-                    self.written.push(blob.clone());
-                    self.tx.put_field(&written.record, category.name(), &key.seal(&context, blob.as_str().as_bytes())?, Some(&blob))?;
+            self.tx.upsert_record(&record_id, &subject_id, processing_name, access.now)?;
+            let written = RecordRef { subject: subject_id, record: record_id };
+            for (category, value) in prepared {
+                let context = [written.subject.as_str().as_bytes(), written.record.as_str().as_bytes(), category.name().as_bytes()];
+                match value {
+                    values::Prepared::Inline(text) => kernel.put_new_text(self.tx, &key, &written, *category, text)?,
+                    values::Prepared::Blob(bytes) => {
+                        let blob = BlobId::random();
+                        let blob_context = [context[0], context[1], context[2], blob.as_str().as_bytes()];
+                        kernel.blobs.put(&blob, &key.seal(&blob_context, bytes)?)?;
+                        self.written.push(blob.clone());
+                        self.tx.put_field(&written.record, category.name(), &key.seal(&context, blob.as_str().as_bytes())?, Some(&blob))?;
+                    }
                 }
             }
-        }
-        kernel.audit(self.tx, access, Event::allowed(processing, "write", written.record.to_string(), Some(&written.subject), categories))?;
-        Ok(written)
+            kernel.audit(self.tx, access, Event::allowed(processing, "write", written.record.to_string(), Some(&written.subject), categories))?;
+            Ok(written)
+        })();
+        stored_write.map_err(|e| self.failed(access, Event::failed(processing, "write", object, named.as_ref(), categories), e))
     }
 
     /// Returns the subject's records under `processing`, with only the
@@ -1004,13 +1062,15 @@ impl Unit<'_> {
             let event = Event::denied(processing, ask.name, ask.object.clone(), Some(subject), ask.categories, Denial::Held);
             return self.refuse(access, event, KernelError::Held { processing: kernel.register.processing(processing).id.clone(), reason });
         }
-        let (value, reason) = act(self.tx, &key, allowed)?;
-        let mut event = Event::allowed(processing, ask.name, ask.object.clone(), Some(subject), allowed.categories);
-        if let Some(reason) = reason {
-            event.reason = reason;
-        }
-        kernel.audit(self.tx, access, event)?;
-        Ok(value)
+        let done = act(self.tx, &key, allowed).and_then(|(value, reason)| {
+            let mut event = Event::allowed(processing, ask.name, ask.object.clone(), Some(subject), allowed.categories);
+            if let Some(reason) = reason {
+                event.reason = reason;
+            }
+            kernel.audit(self.tx, access, event)?;
+            Ok(value)
+        });
+        done.map_err(|e| self.failed(access, Event::failed(processing, ask.name, ask.object, Some(subject), allowed.categories), e))
     }
 
     /// [`Unit::on_subject`] for one record, which must belong to the
@@ -1044,29 +1104,40 @@ impl Unit<'_> {
     ) -> Result<Vec<RecordSummary>, KernelError> {
         let kernel = self.kernel;
         let p = kernel.register.processing(processing);
-        let operation = Access { parent_span: Some(SpanId::random()), ..access.clone() };
         let question = kernel.question(access.role, Action::Read, processing, p.categories, false);
         let allowed = match decide(&kernel.register, question) {
             Ok(allowed) => allowed,
             Err(denial) => {
                 let event = Event::denied(processing, action, p.id.clone(), None, CategorySet::EMPTY, denial);
-                return self.refuse(&operation, event, kernel.denied(processing, denial));
+                return self.refuse(access, event, kernel.denied(processing, denial));
             }
         };
+        // LDV: each subject's line is a child of the operation's own line,
+        // which is written last, when it can say how many it listed.
+        let whole = SpanId::random();
+        let operation = Access { parent_span: Some(whole), ..access.clone() };
         let shown = allowed.categories.intersection(CategorySet::EMPTY.with(Category::CaseNumber));
-        let (rows, reached) = fetch(self.tx, allowed)?;
-        let mut summaries = Vec::new();
-        for row in rows {
-            if !reached && kernel.reach(self.tx, access, allowed, Some(&row.subject), Some(&row.record))?.is_err() {
-                continue;
+        let listed = (|| {
+            let (rows, reached) = fetch(self.tx, allowed)?;
+            let mut summaries = Vec::new();
+            for row in rows {
+                if !reached && kernel.reach(self.tx, access, allowed, Some(&row.subject), Some(&row.record))?.is_err() {
+                    continue;
+                }
+                if !p.rights_process && self.tx.subject(&row.subject)?.is_some_and(|s| s.restricted) {
+                    continue;
+                }
+                kernel.audit(self.tx, &operation, Event::allowed(processing, action, row.record.to_string(), Some(&row.subject), shown))?;
+                summaries.push(RecordSummary::from_row(row, !shown.is_empty()));
             }
-            if !p.rights_process && self.tx.subject(&row.subject)?.is_some_and(|s| s.restricted) {
-                continue;
-            }
-            kernel.audit(self.tx, &operation, Event::allowed(processing, action, row.record.to_string(), Some(&row.subject), shown))?;
-            summaries.push(RecordSummary::from_row(row, !shown.is_empty()));
-        }
-        Ok(summaries)
+            let mut event = Event::allowed(processing, action, p.id.clone(), None, CategorySet::EMPTY);
+            event.reason = format!("listed {} records", summaries.len());
+            let mut entry = kernel.entry(access, event);
+            entry.span_id = whole;
+            kernel.append(self.tx, &entry)?;
+            Ok(summaries)
+        })();
+        listed.map_err(|e| self.failed(access, Event::failed(processing, action, p.id.clone(), None, CategorySet::EMPTY), e))
     }
 }
 
@@ -1237,17 +1308,18 @@ impl Kernel {
             trace_id: access.trace,
             span_id: SpanId::random(),
             parent_span_id: access.parent_span,
-            processing_activity_id: self.register.processing_uri(event.processing),
+            foreign_operation: access.foreign.clone(),
+            processing_activity_id: self.processing_uri(event.processing).to_string(),
             processing: processing.id.clone(),
             data_subject_id: event.subject.map(ToString::to_string),
-            data_subject_id_type: event.subject.map(|_| SUBJECT_ID_TYPE.to_string()),
+            data_subject_id_type: event.subject.map(|_| PSEUDONYM_ID_TYPE.to_string()),
             actor: access.actor.clone(),
             role: access.role.name().to_string(),
             action: event.action.to_string(),
             object: event.object,
             categories: event.categories.iter().map(|c| c.name().to_string()).collect(),
             outcome: event.outcome,
-            status_code: if event.outcome == Outcome::Allowed { "OK" } else { "ERROR" }.to_string(),
+            status_code: event.outcome.status_code(),
             reason: event.reason,
             origin: access.origin.clone(),
         }
@@ -1349,6 +1421,11 @@ impl<'a> Event<'a> {
 
     fn denied(processing: ProcessingId, action: &'a str, object: String, subject: Option<&'a SubjectId>, categories: CategorySet, denial: Denial) -> Self {
         Event { processing, action, object, subject, categories, outcome: Outcome::Denied, reason: denial.code().to_string() }
+    }
+
+    /// An allowed call that did not complete; [`Unit::failed`] gives the reason.
+    fn failed(processing: ProcessingId, action: &'a str, object: String, subject: Option<&'a SubjectId>, categories: CategorySet) -> Self {
+        Event { processing, action, object, subject, categories, outcome: Outcome::Failed, reason: String::new() }
     }
 }
 

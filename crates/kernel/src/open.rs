@@ -177,8 +177,10 @@ impl DataDir {
 
     /// Opens the kernel on this directory's SQLite store. `master` is the
     /// operator's key when given (e.g. from `GRONDSLAG_MASTER_KEY`);
-    /// otherwise the key file is used, created on first run.
-    pub fn open_kernel(&self, register: Register, master: Option<&MasterKey>) -> Result<Kernel, OpenError> {
+    /// otherwise the key file is used, created on first run. A processing
+    /// whose content changed since the last opening gets a new version,
+    /// valid from `now` (see [`Kernel::processing_versions`]).
+    pub fn open_kernel(&self, register: Register, master: Option<&MasterKey>, now: jiff::Timestamp) -> Result<Kernel, OpenError> {
         self.create()?;
         let keys = match master {
             Some(master) => Keyring::new(master)?,
@@ -192,7 +194,7 @@ impl DataDir {
         }
         let store = self.open_store()?;
         let blobs = BlobStore::open(&self.blobs())?;
-        Ok(Kernel::new(register, store, blobs, keys, signer)?.with_witness(self.witness.clone()))
+        Ok(Kernel::new(register, store, blobs, keys, signer, now)?.with_witness(self.witness.clone()))
     }
 
     /// For `register check`: the processings whose retention rule in

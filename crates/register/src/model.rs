@@ -43,6 +43,13 @@ pub struct Register {
 /// about a processing that names no `log` of its own.
 pub const AUDIT_LOG: &str = "audit_log";
 
+impl ProcessingId {
+    /// Its place in [`Register::processings`], for tables indexed like it.
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
 impl Register {
     /// The processing whose term the audit entries about `id` follow, if
     /// the register has it.
@@ -73,13 +80,6 @@ impl Register {
     /// Every processing, in file order.
     pub fn processing_ids(&self) -> impl Iterator<Item = ProcessingId> + '_ {
         (0..self.processings.len()).filter_map(|i| u16::try_from(i).ok().map(ProcessingId))
-    }
-
-    /// The URI of a processing activity, versioned by its content (LDV:
-    /// `dpl.core.processing_activity_id`).
-    pub fn processing_uri(&self, id: ProcessingId) -> String {
-        let p = self.processing(id);
-        format!("{}/{}/versions/{}", self.meta.base_uri, p.id, p.version)
     }
 
     /// Distinct categories used anywhere in the register.
@@ -549,11 +549,16 @@ pub struct Processing {
     /// Per role, per action; see [`Processing::grant`].
     #[serde(serialize_with = "serialize_grants")]
     pub grants: [RoleGrants; Role::ALL.len()],
-    /// First 12 hex digits of the SHA-256 of everything above: changes
-    /// whenever the processing changes, so audit entries name the exact
-    /// version they were decided under.
+    /// The processing's canonical content: its table in the register file
+    /// as parsed, with the named terms and recipients it refers to and the
+    /// controller it falls back on, as JSON with sorted keys and no spaces.
+    /// Comments, layout and the order of keys do not change it; any change
+    /// of what the register says about the processing does.
     #[serde(skip)]
-    pub version: String,
+    pub content: String,
+    /// SHA-256 of [`Processing::content`], in hex: which version this is.
+    #[serde(skip)]
+    pub content_hash: String,
 }
 
 fn serialize_grants<S: serde::Serializer>(grants: &[RoleGrants; Role::ALL.len()], s: S) -> Result<S::Ok, S::Error> {
