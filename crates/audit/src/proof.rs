@@ -176,7 +176,7 @@ mod tests {
     impl Subtrees for Leaves {
         type Error = std::convert::Infallible;
         fn perfect(&mut self, start: u64, size: u64) -> Result<Hash, Self::Error> {
-            assert!(size.is_power_of_two() && start % size == 0, "asked for an unaligned subtree {start}+{size}");
+            assert!(size.is_power_of_two() && start.is_multiple_of(size), "asked for an unaligned subtree {start}+{size}");
             let mut frontier = Frontier::default();
             for leaf in &self.0[start as usize..(start + size) as usize] {
                 frontier.push(*leaf);

@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 
 use crate::{Failure, progress};
 
+mod audit_log;
 #[cfg(feature = "cedar")]
 mod cedar;
-mod audit_log;
 mod filing;
 mod population;
 mod relations;

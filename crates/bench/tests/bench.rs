@@ -5,8 +5,24 @@
 // case is not assigned to). Figures are printed, never asserted.
 #[test]
 fn bench_runs_at_small_sizes_with_the_relation_check_and_both_case_lists() {
-    let args =
-        ["--writes", "100", "--decisions", "1000", "--subjects", "10", "--samples", "5", "--cases", "5000", "--sweep-sizes", "10", "--due-records", "10", "--audit-entries", "3000"];
+    let args = [
+        "--writes",
+        "100",
+        "--decisions",
+        "1000",
+        "--subjects",
+        "10",
+        "--samples",
+        "5",
+        "--cases",
+        "5000",
+        "--sweep-sizes",
+        "10",
+        "--due-records",
+        "10",
+        "--audit-entries",
+        "3000",
+    ];
     // As the product's tests run `grondslag`: no GRONDSLAG_* of the caller's.
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_grondslag-bench"))
         .args(args)
@@ -28,6 +44,7 @@ fn bench_runs_at_small_sizes_with_the_relation_check_and_both_case_lists() {
         "audit log of 3000 entries",
         "verify with the witnessed checkpoint (5 signed checkpoints)",
         "inclusion proof, checked against the signed root",
+        "LDV export (parse, project, write JSON)",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }

@@ -54,7 +54,7 @@ pub fn run(data: &DataDir, format: ExportFormat, from_seq: u64, out: Option<Path
             return Ok(());
         }
         bar.set_position(row.seq);
-        if row.entry.is_empty() {
+        if row.is_forgotten() {
             counts.redacted += 1;
             return Ok(());
         }

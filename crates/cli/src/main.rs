@@ -346,8 +346,9 @@ fn trusted_checkpoint(data: &DataDir, trust: &Trust, keys: &grondslag_audit::Che
     match &trust.checkpoint {
         Some(path) => {
             let text = fs::read_to_string(path).map_err(|e| Failure(format!("--checkpoint {}: {e}", path.display())))?;
-            let (_, note) = grondslag_kernel::latest_verified(&text, keys)
-                .ok_or_else(|| Failure(format!("--checkpoint {}: holds no checkpoint signed by the audit key; give a signed note from the witness file", path.display())))?;
+            let (_, note) = grondslag_kernel::latest_verified(&text, keys).ok_or_else(|| {
+                Failure(format!("--checkpoint {}: holds no checkpoint signed by the audit key; give a signed note from the witness file", path.display()))
+            })?;
             Ok(Some(note))
         }
         None => Ok(data.witness().latest(keys, true)?.map(|(_, note)| note)),

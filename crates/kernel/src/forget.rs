@@ -74,7 +74,15 @@ impl Unit<'_> {
             let list = Forgotten::of(&seqs);
             let processing = kernel.register.processing(log);
             let reason = format!("the term of `{}` passed for {} entr(y/ies)", processing.id, list.len());
-            let event = Event { processing: log, action: FORGET_ACTION, object: list.object(), subject: None, categories: CategorySet::EMPTY, outcome: Outcome::Allowed, reason };
+            let event = Event {
+                processing: log,
+                action: FORGET_ACTION,
+                object: list.object(),
+                subject: None,
+                categories: CategorySet::EMPTY,
+                outcome: Outcome::Allowed,
+                reason,
+            };
             kernel.audit(self.tx, access, event)?;
             forgotten += list.len();
         }

@@ -39,9 +39,9 @@ pub use grondslag_store::{DisclosureRow, RecordId, SessionRow, StoreError, Subje
 
 pub use decide::{Allowed, Denial, Question, decide, reaches};
 pub use open::{Change, DataDir, OpenError, RetentionChange, master_key_from_env};
+pub use prove::{Consistency, Inclusion, prove_consistency, prove_inclusion};
 pub use retention::{Certificate, RetentionLine};
 pub use rights::SubjectExport;
-pub use prove::{Consistency, Inclusion, prove_consistency, prove_inclusion};
 pub use state::ProcessingVersion;
 pub use unit::Unit;
 pub use values::{Value, hash_password, verify_password};

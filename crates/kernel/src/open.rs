@@ -250,7 +250,8 @@ impl DataDir {
         let failed = |reason: String| OpenError::PublicKey { path: path.clone(), reason };
         // A missing key is not made up: a fresh one would only make every
         // checkpoint fail, and would hide that the real key went missing.
-        let text = fs::read_to_string(&path).map_err(|e| failed(format!("{e}; copy audit-signing.pub from the data directory, or restore it from the backup")))?;
+        let text =
+            fs::read_to_string(&path).map_err(|e| failed(format!("{e}; copy audit-signing.pub from the data directory, or restore it from the backup")))?;
         let verifier = CheckpointVerifier::from_vkey(&text).map_err(|e| failed(e.to_string()))?;
         Ok((self.open_store()?, verifier))
     }

@@ -7,7 +7,7 @@ use grondslag_audit::proof::{self, Subtrees};
 use grondslag_audit::{Checkpoint, CheckpointVerifier, Frontier, Hash, chain_hash};
 use grondslag_store::{Store, StoreError, Tx};
 
-use crate::{KernelError, AUDIT_NODE_LEVEL};
+use crate::{AUDIT_NODE_LEVEL, KernelError};
 
 /// Entry `seq` is in the log of `checkpoint.size` entries.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,7 +66,9 @@ impl Subtrees for StoredTree<'_> {
 /// The checkpoint stored at `size`, or the latest when `None`, read back and checked.
 fn signed_checkpoint(tx: &mut dyn Tx, keys: &CheckpointVerifier, size: Option<u64>) -> Result<(String, Checkpoint), KernelError> {
     let note = match size {
-        Some(size) => tx.checkpoint_at(size)?.ok_or_else(|| KernelError::Proof(format!("no checkpoint was signed at {size}; `grondslag audit prove` lists none, give the size of one that was")))?,
+        Some(size) => tx.checkpoint_at(size)?.ok_or_else(|| {
+            KernelError::Proof(format!("no checkpoint was signed at {size}; `grondslag audit prove` lists none, give the size of one that was"))
+        })?,
         None => tx.last_checkpoint()?.map(|(_, note, _)| note).ok_or_else(|| KernelError::Proof("no checkpoint has been signed yet".to_string()))?,
     };
     let checkpoint = keys.verify(&note).map_err(|e| KernelError::Proof(e.to_string()))?;
@@ -76,15 +78,16 @@ fn signed_checkpoint(tx: &mut dyn Tx, keys: &CheckpointVerifier, size: Option<u6
 fn read<T>(store: &dyn Store, mut work: impl FnMut(&mut dyn Tx) -> Result<T, KernelError>) -> Result<T, KernelError> {
     let mut out = None;
     let mut failed = None;
-    store.transaction(&mut |tx| {
-        match work(tx) {
-            Ok(value) => out = Some(value),
-            Err(e) => failed = Some(e),
-        }
-        // Nothing is written: end the transaction without a commit.
-        Err(StoreError::Aborted)
-    })
-    .or_else(|e| if matches!(e, StoreError::Aborted) { Ok(()) } else { Err(e) })?;
+    store
+        .transaction(&mut |tx| {
+            match work(tx) {
+                Ok(value) => out = Some(value),
+                Err(e) => failed = Some(e),
+            }
+            // Nothing is written: end the transaction without a commit.
+            Err(StoreError::Aborted)
+        })
+        .or_else(|e| if matches!(e, StoreError::Aborted) { Ok(()) } else { Err(e) })?;
     match (out, failed) {
         (Some(value), _) => Ok(value),
         (None, Some(e)) => Err(e),

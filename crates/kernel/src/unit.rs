@@ -19,7 +19,9 @@ use grondslag_audit::Entry;
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Scope};
 use grondslag_store::{BlobId, Erased, StoreError, Tx};
 
-use crate::{Access, Allowed, Detail, Kernel, KernelError, RecordEvent, RecordId, RecordRef, RecordSummary, RecordView, SubjectExport, SubjectId, Value, witness};
+use crate::{
+    Access, Allowed, Detail, Kernel, KernelError, RecordEvent, RecordId, RecordRef, RecordSummary, RecordView, SubjectExport, SubjectId, Value, witness,
+};
 
 thread_local! {
     /// Whether this thread is inside a unit: a kernel call through the

@@ -17,8 +17,8 @@ use crate::categories::CategorySet;
 use crate::diagnostic::{RegisterError, Sink, did_you_mean};
 use crate::due::RECORDED;
 use crate::model::{
-    AUDIT_LOG, Basis, Contact, Disclosure, Duration, Grant, Meta, NamedTerm, Processing, ProcessingId, Recipient, RecipientId, RecipientKind, Register, Retention,
-    RoleGrants, Section, Statement, Term,
+    AUDIT_LOG, Basis, Contact, Disclosure, Duration, Grant, Meta, NamedTerm, Processing, ProcessingId, Recipient, RecipientId, RecipientKind, Register,
+    Retention, RoleGrants, Section, Statement, Term,
 };
 use crate::taxonomy::{Action, Category, Role, Scope, ScopeSet};
 

@@ -592,7 +592,14 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         self.exec(
             "appending to the audit log",
             "INSERT INTO audit_entries (seq, entry, leaf, chain, subject_id, forget_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            &[int(row.seq), row.entry.as_str().into(), row.leaf.0.as_slice().into(), row.chain.0.as_slice().into(), row.subject.as_deref().into(), forget_at.into()],
+            &[
+                int(row.seq),
+                row.entry.as_str().into(),
+                row.leaf.0.as_slice().into(),
+                row.chain.0.as_slice().into(),
+                row.subject.as_deref().into(),
+                forget_at.into(),
+            ],
         )?;
         Ok(())
     }
@@ -627,11 +634,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
 
     fn forget_audit(&mut self, seqs: &[u64]) -> Result<(), StoreError> {
         for seq in seqs {
-            self.exec(
-                "forgetting an audit entry",
-                "UPDATE audit_entries SET entry = '', subject_id = NULL, forget_at = NULL WHERE seq = ?1",
-                &[int(*seq)],
-            )?;
+            self.exec("forgetting an audit entry", "UPDATE audit_entries SET entry = '', subject_id = NULL, forget_at = NULL WHERE seq = ?1", &[int(*seq)])?;
         }
         Ok(())
     }

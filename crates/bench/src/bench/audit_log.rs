@@ -1,5 +1,6 @@
-//! The audit log at scale: verifying it against the witness, and proving
-//! one entry's inclusion, on a log of `--audit-entries` entries.
+//! The audit log at scale: verifying it against the witness, exporting it
+//! as LDV lines, and proving one entry's inclusion, on a log of
+//! `--audit-entries` entries.
 //!
 //! The log is filled behind the kernel's back (entries copied from one the
 //! kernel wrote, each with its own span id; hashes, checkpoints every 1,000
@@ -10,7 +11,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use grondslag_audit::{CheckpointSigner, Frontier, Hash, Row, chain_hash, leaf_hash};
+use grondslag_audit::{CheckpointSigner, Frontier, Hash, Row, chain_hash, ldv, leaf_hash};
 use grondslag_crypto::load_or_create_signing_key;
 use grondslag_kernel::{AUDIT_NODE_LEVEL, AUDIT_ORIGIN, Access, DataDir, prove_inclusion, verify_store};
 use grondslag_register::{Category, Role};
@@ -33,7 +34,9 @@ pub fn bench(kernels: &Kernels<'_>, entries: u64, samples: usize) -> Result<(), 
         let access = Access::new("behandelaar.bench", Role::CaseHandler, "bench", jiff::Timestamp::now());
         kernel.write(&access, physical, None, None, &[(Category::Name, grondslag_kernel::Value::text("Anna"))])?;
         kernel.seal()?;
-        grondslag_kernel::parse_entry(&rusqlite::Connection::open(data.database())?.query_row("SELECT entry FROM audit_entries WHERE seq = 1", [], |r| r.get::<_, String>(0))?)?
+        grondslag_kernel::parse_entry(
+            &rusqlite::Connection::open(data.database())?.query_row("SELECT entry FROM audit_entries WHERE seq = 1", [], |r| r.get::<_, String>(0))?,
+        )?
     };
     fill(&data, &template, entries)?;
     let (store, keys) = data.open_audit(None)?;
@@ -58,6 +61,31 @@ pub fn bench(kernels: &Kernels<'_>, entries: u64, samples: usize) -> Result<(), 
     println!("  verify with the witnessed checkpoint ({} signed checkpoints)  {verify_rate:12.0} entries/s", verified.checkpoints);
     println!("  baseline (read the same rows, SHA-256 each, no checks)       {hash_rate:12.0} entries/s");
     println!("  ratio verify/baseline {:6.2}x", verify_rate / hash_rate);
+
+    let start = Instant::now();
+    let mut exported = 0u64;
+    let service = ldv::Service { name: "grondslag", version: env!("CARGO_PKG_VERSION") };
+    store.audit_rows(&mut |row| {
+        let entry = grondslag_audit::Entry::parse(&row.entry).map_err(|_| grondslag_kernel::StoreError::Corrupt("audit_entries.entry"))?;
+        serde_json::to_writer(std::io::sink(), &ldv::line(&entry, service)).map_err(|_| grondslag_kernel::StoreError::Aborted)?;
+        exported += 1;
+        Ok(())
+    })?;
+    let export_rate = exported as f64 / start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let mut copied = 0u64;
+    {
+        let mut statement = raw.prepare("SELECT entry FROM audit_entries ORDER BY seq")?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            std::io::Write::write_all(&mut std::io::sink(), row.get_ref(0)?.as_bytes()?)?;
+            copied += 1;
+        }
+    }
+    let copy_rate = copied as f64 / start.elapsed().as_secs_f64();
+    println!("  LDV export (parse, project, write JSON)                      {export_rate:12.0} entries/s");
+    println!("  baseline (read the same rows, write them unchanged)          {copy_rate:12.0} entries/s");
+    println!("  ratio export/baseline {:6.2}x", export_rate / copy_rate);
 
     let mut random = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let seqs: Vec<u64> = (0..samples.max(1)).map(|_| random.gen_range(1..=entries)).collect();

@@ -87,14 +87,10 @@ fn reordered_entries_are_named() {
     assert!(stderr(&output).contains("entry 7 does not follow entry 6"), "{}", stderr(&output));
 }
 
-// req: E17
-#[test]
-fn a_rewritten_chain_is_caught_by_the_signed_checkpoint() {
-    let dir = tempfile::tempdir().unwrap();
-    populated(dir.path(), 10);
-    // Alter entry 2 and recompute every hash after it, as an attacker with
-    // write access to the database but not the signing key would.
-    let db = tamper(dir.path());
+/// Alters the second entry after those the directory opened with and
+/// recomputes every hash after it, as an attacker with write access to the
+/// database but not the signing key would.
+fn rewrite_second_entry(db: &rusqlite::Connection) {
     let rows: Vec<(i64, String)> = {
         let mut s = db.prepare("SELECT seq, entry FROM audit_entries ORDER BY seq").unwrap();
         s.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
@@ -107,6 +103,14 @@ fn a_rewritten_chain_is_caught_by_the_signed_checkpoint() {
         db.execute("UPDATE audit_entries SET entry = ?2, leaf = ?3, chain = ?4 WHERE seq = ?1", rusqlite::params![seq, entry, leaf.0, chain.0]).unwrap();
         previous = chain;
     }
+}
+
+// req: E17
+#[test]
+fn a_rewritten_chain_is_caught_by_the_signed_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10);
+    rewrite_second_entry(&tamper(dir.path()));
     let output = verify(dir.path());
     assert!(!output.status.success());
     // The first checkpoint after the altered entry: sizes are multiples of 4.
@@ -297,18 +301,7 @@ fn a_rewritten_log_without_its_checkpoints_fails_against_the_witness() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path(), 10);
     let db = tamper_all(dir.path());
-    let rows: Vec<(i64, String)> = {
-        let mut s = db.prepare("SELECT seq, entry FROM audit_entries ORDER BY seq").unwrap();
-        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
-    };
-    let mut previous = grondslag_audit::Hash::ZERO;
-    for (seq, entry) in rows {
-        let entry = if seq == opened() + 2 { entry.replace("case_handler", "expert") } else { entry };
-        let leaf = grondslag_audit::leaf_hash(entry.as_bytes());
-        let chain = grondslag_audit::chain_hash(&previous, &leaf);
-        db.execute("UPDATE audit_entries SET entry = ?2, leaf = ?3, chain = ?4 WHERE seq = ?1", rusqlite::params![seq, entry, leaf.0, chain.0]).unwrap();
-        previous = chain;
-    }
+    rewrite_second_entry(&db);
     db.execute("DELETE FROM audit_checkpoints", []).unwrap();
     let output = verify(dir.path());
     assert!(!output.status.success());
@@ -386,7 +379,8 @@ fn inclusion_and_consistency_proofs_verify_against_the_signed_checkpoints() {
     let output = grondslag(&["audit", "prove", "--from", &from, "--size", &to, "--data", data]);
     assert!(output.status.success(), "{}", stderr(&output));
     let proof: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
-    let (first, second) = (keys.verify(proof["first_checkpoint"].as_str().unwrap()).unwrap(), keys.verify(proof["second_checkpoint"].as_str().unwrap()).unwrap());
+    let (first, second) =
+        (keys.verify(proof["first_checkpoint"].as_str().unwrap()).unwrap(), keys.verify(proof["second_checkpoint"].as_str().unwrap()).unwrap());
     assert_eq!((first.size, second.size), (first_size, first_size + 4));
     let consistency = hashes(&proof["consistency_path"]);
     assert_eq!(grondslag_audit::proof::verify_consistency(first.size, second.size, &first.root, &second.root, &consistency), Ok(()));
@@ -439,13 +433,17 @@ fn a_camera_viewing_entry_is_forgotten_after_six_months_and_the_log_still_verifi
     assert!(stdout(&output).contains("2 audit entr(y/ies) forgotten"), "{}", stdout(&output));
     let db = sqlite(dir.path());
     for seq in &camera_entries {
-        let (entry, subject): (String, Option<String>) = db.query_row("SELECT entry, subject_id FROM audit_entries WHERE seq = ?1", [seq], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        let (entry, subject): (String, Option<String>) =
+            db.query_row("SELECT entry, subject_id FROM audit_entries WHERE seq = ?1", [seq], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
         assert_eq!((entry.as_str(), subject), ("", None), "entry {seq}");
     }
     assert_eq!(entries_under(dir.path(), "fysieke_schade").len(), 1);
     let forgetting: String = db.query_row("SELECT entry FROM audit_entries WHERE entry LIKE '%\"action\":\"forget\"%'", [], |r| r.get(0)).unwrap();
     let forgetting = grondslag_kernel::parse_entry(&forgetting).unwrap();
-    assert_eq!((forgetting.processing.as_str(), forgetting.object.as_str()), ("camera_protocol", format!("audit:{}-{}", camera_entries[0], camera_entries[1]).as_str()));
+    assert_eq!(
+        (forgetting.processing.as_str(), forgetting.object.as_str()),
+        ("camera_protocol", format!("audit:{}-{}", camera_entries[0], camera_entries[1]).as_str())
+    );
 
     // The chain and every checkpoint, signed before and after, still verify.
     let output = verify(dir.path());
