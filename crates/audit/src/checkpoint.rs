@@ -21,7 +21,7 @@ pub struct Checkpoint {
 }
 
 /// Why a checkpoint could not be made, read or checked.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 #[allow(missing_docs)] // each variant is documented by its #[error] message
 pub enum CheckpointError {
     #[error("checkpoint is not a signed note: {0}")]
@@ -32,6 +32,27 @@ pub enum CheckpointError {
     NoSignature(String),
     #[error("checkpoint signature does not verify: the note was changed or signed by another key")]
     BadSignature,
+}
+
+/// The signed notes in `text` — a witness file, notes one after another —
+/// in file order; the caller verifies them.
+pub fn split_notes(text: &str) -> Vec<&str> {
+    let mut notes = Vec::new();
+    let (mut start, mut in_signatures, mut offset) = (0, false, 0);
+    for line in text.split_inclusive('\n') {
+        if in_signatures && !line.starts_with('\u{2014}') {
+            notes.push(&text[start..offset]);
+            (start, in_signatures) = (offset, false);
+        }
+        if line == "\n" {
+            in_signatures = true;
+        }
+        offset += line.len();
+    }
+    if start < text.len() {
+        notes.push(&text[start..]);
+    }
+    notes
 }
 
 /// The 4-byte key id of signed notes: SHA-256(name || "\n" || 0x01 || key).
@@ -86,6 +107,35 @@ impl CheckpointVerifier {
         CheckpointVerifier { origin: origin.into(), key }
     }
 
+    /// The public key as a signed-note verifier key
+    /// (`origin+keyid+base64(0x01 || key)`), for whoever checks the log
+    /// without the power to sign it.
+    pub fn to_vkey(&self) -> String {
+        let mut encoded = vec![0x01];
+        encoded.extend_from_slice(self.key.as_bytes());
+        format!("{}+{}+{}", self.origin, hex::encode(key_id(&self.origin, &self.key)), BASE64.encode(encoded))
+    }
+
+    /// Reads what [`CheckpointVerifier::to_vkey`] wrote.
+    pub fn from_vkey(text: &str) -> Result<Self, CheckpointError> {
+        let malformed = CheckpointError::Malformed("not a verifier key: expected origin+keyid+base64 key");
+        // Names cannot hold a `+`; the base64 key can.
+        let mut parts = text.trim().splitn(3, '+');
+        let (Some(origin), Some(id), Some(encoded)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(malformed);
+        };
+        let bytes = BASE64.decode(encoded).map_err(|_| malformed.clone())?;
+        let key = match bytes.split_first() {
+            Some((0x01, key)) => key.try_into().ok().and_then(|key: [u8; 32]| VerifyingKey::from_bytes(&key).ok()),
+            _ => None,
+        }
+        .ok_or(malformed.clone())?;
+        if hex::encode(key_id(origin, &key)) != id {
+            return Err(CheckpointError::Malformed("the verifier key's id does not match its key"));
+        }
+        Ok(CheckpointVerifier::new(origin, key))
+    }
+
     /// Reads a signed note, checking its origin and signature.
     pub fn verify(&self, note: &str) -> Result<Checkpoint, CheckpointError> {
         let (body, signatures) = note.split_once("\n\n").ok_or(CheckpointError::Malformed("no blank line before the signatures"))?;
@@ -137,5 +187,31 @@ mod tests {
 
         let other = CheckpointVerifier::new("grondslag.test/audit", SigningKey::from_bytes(&[8; 32]).verifying_key());
         assert!(matches!(other.verify(&note), Err(CheckpointError::NoSignature(_))));
+    }
+
+    #[test]
+    fn the_public_key_is_written_and_read_as_a_verifier_key() {
+        // Many keys' base64 holds a `+`, the separator of the parts.
+        let mut with_plus = 0;
+        for seed in 0..64u8 {
+            let signer = CheckpointSigner::new("grondslag.test/audit", SigningKey::from_bytes(&[seed; 32]));
+            let vkey = signer.verifier().to_vkey();
+            with_plus += usize::from(vkey.matches('+').count() > 2);
+            let read = CheckpointVerifier::from_vkey(&format!("{vkey}\n")).unwrap();
+            assert_eq!(read.verify(&signer.sign(3, &leaf_hash(b"y"))).map(|c| c.size), Ok(3), "{vkey}");
+            let other_id = vkey.replacen("+", "+00", 1);
+            assert!(CheckpointVerifier::from_vkey(&other_id).is_err());
+        }
+        assert!(with_plus > 0);
+    }
+
+    #[test]
+    fn a_witness_file_splits_into_its_notes() {
+        let signer = signer();
+        let (a, b, c) = (signer.sign(1000, &leaf_hash(b"a")), signer.sign(3000, &leaf_hash(b"b")), signer.sign(2000, &leaf_hash(b"c")));
+        let file = format!("{a}{b}{c}");
+        assert_eq!(split_notes(&file), [a.as_str(), b.as_str(), c.as_str()]);
+        assert!(split_notes(&file).iter().all(|note| signer.verifier().verify(note).is_ok()));
+        assert!(split_notes("").is_empty());
     }
 }

@@ -22,11 +22,9 @@ impl TraceId {
         TraceId(bytes)
     }
 
-    /// Parses 32 lowercase hex digits (the W3C `traceparent` form).
+    /// Parses 32 lowercase hex digits, not all zero (the W3C `traceparent` form).
     pub fn parse(text: &str) -> Option<TraceId> {
-        let mut bytes = [0; 16];
-        hex::decode_to_slice(text, &mut bytes).ok()?;
-        (bytes != [0; 16] && text.bytes().all(|b| !b.is_ascii_uppercase())).then_some(TraceId(bytes))
+        crate::trace::lower_hex(text).filter(|bytes| *bytes != [0; 16]).map(TraceId)
     }
 }
 
@@ -87,6 +85,87 @@ pub enum Outcome {
     Failed,
 }
 
+impl Outcome {
+    /// The LDV status of an operation with this outcome. A refusal is the
+    /// system working as it should (LDV 0.8 counts a 4xx as `Unset`), not
+    /// an error; only a failure of our own is `Error`.
+    pub fn status_code(self) -> StatusCode {
+        match self {
+            Outcome::Allowed => StatusCode::Ok,
+            Outcome::Denied => StatusCode::Unset,
+            Outcome::Failed => StatusCode::Error,
+        }
+    }
+}
+
+/// LDV's `status_code` (the OpenTelemetry span status), stored as its
+/// number. Entries written before it was a number hold `"OK"` or
+/// `"ERROR"`, and still parse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusCode {
+    /// 0: done without an internal fault, nothing more said (a refusal).
+    Unset,
+    /// 1: done, and marked as succeeded.
+    Ok,
+    /// 2: an internal fault (the store failed).
+    Error,
+}
+
+impl StatusCode {
+    /// The enum's number in LDV and OTLP.
+    pub fn code(self) -> u8 {
+        match self {
+            StatusCode::Unset => 0,
+            StatusCode::Ok => 1,
+            StatusCode::Error => 2,
+        }
+    }
+}
+
+impl Serialize for StatusCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for StatusCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            Code(u8),
+            Legacy(String),
+        }
+        match Stored::deserialize(d)? {
+            Stored::Code(0) => Ok(StatusCode::Unset),
+            Stored::Code(1) => Ok(StatusCode::Ok),
+            Stored::Code(2) => Ok(StatusCode::Error),
+            Stored::Legacy(text) if text == "OK" => Ok(StatusCode::Ok),
+            Stored::Legacy(text) if text == "ERROR" => Ok(StatusCode::Error),
+            Stored::Legacy(text) if text == "UNSET" => Ok(StatusCode::Unset),
+            Stored::Code(code) => Err(serde::de::Error::custom(format!("status_code {code} is not 0, 1 or 2"))),
+            Stored::Legacy(text) => Err(serde::de::Error::custom(format!("status_code `{text}` is not OK, ERROR or UNSET"))),
+        }
+    }
+}
+
+/// The caller's operation, when another application called us with W3C
+/// trace context: LDV's `foreign_operation`. Our own operation keeps a
+/// trace of its own.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignOperation {
+    /// The caller's trace.
+    pub trace_id: TraceId,
+    /// The caller's span that called us.
+    pub span_id: SpanId,
+    /// A URI naming the calling party.
+    pub entity: String,
+}
+
+/// What `data_subject_id` is: our pseudonymous subject id, not a BSN (LDV
+/// asks for the type as a name or a URI; a URN needs no server to resolve).
+pub const PSEUDONYM_ID_TYPE: &str = "urn:grondslag:data-subject-id:pseudonym";
+
 /// One audit entry. Field names follow LDV (`dpl.core.*` in the standard)
 /// where it has one; the rest are BIO 8.15.01's log-line fields.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,13 +178,19 @@ pub struct Entry {
     pub span_id: SpanId,
     /// The operation's root span, when this entry is one subject of several.
     pub parent_span_id: Option<SpanId>,
+    /// The caller's operation, when another application called us with a
+    /// trace of its own. Absent from entries written before it existed, and
+    /// left out when there is none, so an entry's canonical form does not
+    /// change with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foreign_operation: Option<ForeignOperation>,
     /// Versioned URI of the processing activity in the register.
     pub processing_activity_id: String,
     /// The processing's id in the register.
     pub processing: String,
     /// Pseudonymous subject id; never a BSN or name.
     pub data_subject_id: Option<String>,
-    /// What kind of id `data_subject_id` is.
+    /// What kind of id `data_subject_id` is: a URI ([`PSEUDONYM_ID_TYPE`]).
     pub data_subject_id_type: Option<String>,
     /// Who acted, as the caller names them.
     pub actor: String,
@@ -119,8 +204,8 @@ pub struct Entry {
     pub categories: Vec<String>,
     /// Whether the kernel let it through.
     pub outcome: Outcome,
-    /// OpenTelemetry status: `OK` or `ERROR`.
-    pub status_code: String,
+    /// LDV's status: [`Outcome::status_code`] of `outcome`.
+    pub status_code: StatusCode,
     /// Why: the denial, the failure, or the purpose given.
     pub reason: String,
     /// Where the request came from (command, address).

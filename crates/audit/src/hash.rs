@@ -39,6 +39,17 @@ pub fn chain_hash(left: &Hash, right: &Hash) -> Hash {
     Hash(h.finalize().into())
 }
 
+/// A perfect subtree: the `2^level` leaves from `index << level`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Node {
+    /// Height above the leaves.
+    pub level: u8,
+    /// Position among the subtrees of its level.
+    pub index: u64,
+    /// Its Merkle tree hash.
+    pub hash: Hash,
+}
+
 /// The right edge of an RFC 6962 Merkle tree: the roots of the perfect
 /// subtrees that make up the first `size` leaves, largest first. Enough to
 /// append and to compute the root in O(log n) space.
@@ -58,14 +69,23 @@ impl Frontier {
 
     /// Appends a leaf, merging perfect subtrees of equal size.
     pub fn push(&mut self, leaf: Hash) {
+        self.push_with(leaf, &mut |_| ());
+    }
+
+    /// [`Frontier::push`], handing each perfect subtree the leaf completes
+    /// to `completed`, smallest first (for keeping them, to prove from).
+    pub fn push_with(&mut self, leaf: Hash, completed: &mut dyn FnMut(Node)) {
         let mut node = leaf;
         let mut size = self.size;
+        let mut level = 0;
         // Merge equal-sized subtrees, as a binary counter carries.
         while size & 1 == 1 {
             if let Some(left) = self.nodes.pop() {
                 node = chain_hash(&left, &node);
             }
             size >>= 1;
+            level += 1;
+            completed(Node { level, index: self.size >> level, hash: node });
         }
         self.nodes.push(node);
         self.size += 1;
@@ -128,6 +148,22 @@ mod tests {
             frontier.push(*leaf);
             assert_eq!(frontier.root(), reference_root(&leaves[..=i]), "size {}", i + 1);
             assert_eq!(Frontier::from_bytes(&frontier.to_bytes()).as_ref(), Some(&frontier));
+        }
+    }
+
+    #[test]
+    fn each_completed_subtree_is_handed_out_once_with_its_root() {
+        let leaves: Vec<Hash> = (0u32..40).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let mut frontier = Frontier::default();
+        let mut nodes = Vec::new();
+        for leaf in &leaves {
+            frontier.push_with(*leaf, &mut |node| nodes.push(node));
+        }
+        // 40 leaves: 20 pairs, 10 of 4, 5 of 8, 2 of 16, 1 of 32.
+        assert_eq!(nodes.len(), 38);
+        for node in nodes {
+            let start = (node.index << node.level) as usize;
+            assert_eq!(node.hash, reference_root(&leaves[start..start + (1 << node.level)]), "{node:?}");
         }
     }
 }

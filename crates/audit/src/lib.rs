@@ -13,7 +13,15 @@
 //! altered, removed or reordered entry is named exactly. Every so often the
 //! Merkle root over all leaves is signed with Ed25519 as a C2SP signed-note
 //! checkpoint, so that rewriting the chain wholesale is caught as well, and so
-//! inclusion proofs can be offered later without changing what is stored.
+//! inclusion and consistency proofs ([`proof`]) can be given. Checkpoints are
+//! also written outside the database (a witness), so that a log cut short
+//! together with its checkpoints is still caught.
+//!
+//! An entry past its term is forgotten: its content goes, its leaf hash
+//! stays, and an entry of its own records the forgetting ([`Forgotten`]).
+//!
+//! [`ldv`] projects stored entries onto LDV's log lines and OTLP/JSON;
+//! [`TraceParent`] reads a caller's W3C trace context strictly.
 //!
 //! This crate computes and checks; the store persists rows and the kernel
 //! decides what to append.
@@ -22,12 +30,18 @@
 
 mod checkpoint;
 mod entry;
+mod forget;
 mod hash;
+pub mod ldv;
+pub mod proof;
+mod trace;
 mod verify;
 
-pub use checkpoint::{Checkpoint, CheckpointError, CheckpointSigner, CheckpointVerifier};
-pub use entry::{Entry, Outcome, SpanId, TraceId};
-pub use hash::{Frontier, Hash, chain_hash, leaf_hash};
+pub use checkpoint::{Checkpoint, CheckpointError, CheckpointSigner, CheckpointVerifier, split_notes};
+pub use entry::{Entry, ForeignOperation, Outcome, PSEUDONYM_ID_TYPE, SpanId, StatusCode, TraceId};
+pub use forget::{FORGET_ACTION, Forgotten};
+pub use hash::{Frontier, Hash, Node, chain_hash, leaf_hash};
+pub use trace::{TraceParent, TraceParentError};
 pub use verify::{Verification, Verifier, VerifyError};
 
 /// One persisted entry: its canonical bytes and the hashes over them.
@@ -41,6 +55,9 @@ pub struct Row {
     pub leaf: Hash,
     /// [`chain_hash`] of the previous row's chain hash and this leaf: a tamper-evident chain.
     pub chain: Hash,
+    /// The entry's `data_subject_id`, kept beside it as the index of the
+    /// person's access report; verification checks the two agree.
+    pub subject: Option<String>,
 }
 
 impl Row {
@@ -48,8 +65,15 @@ impl Row {
     /// `None` for the first entry) in the log.
     pub fn next(previous: Option<(u64, Hash)>, entry: &Entry) -> Row {
         let (seq, prev_chain) = previous.unwrap_or((0, Hash::ZERO));
+        let subject = entry.data_subject_id.clone();
         let entry = entry.canonical();
         let leaf = leaf_hash(entry.as_bytes());
-        Row { seq: seq + 1, chain: chain_hash(&prev_chain, &leaf), leaf, entry }
+        Row { seq: seq + 1, chain: chain_hash(&prev_chain, &leaf), leaf, entry, subject }
+    }
+
+    /// Whether the entry's content was forgotten after its term: only its
+    /// leaf hash is left, and a later forgetting entry names it.
+    pub fn is_forgotten(&self) -> bool {
+        self.entry.is_empty()
     }
 }

@@ -1,8 +1,12 @@
 //! Walks the log in order and names the first entry that does not fit.
 
+use std::collections::BTreeSet;
+
 use crate::Row;
 use crate::checkpoint::{CheckpointError, CheckpointVerifier};
-use crate::hash::{Frontier, Hash, chain_hash, leaf_hash};
+use crate::entry::Entry;
+use crate::forget::{FORGET_ACTION, Forgotten};
+use crate::hash::{Frontier, Hash, Node, chain_hash, leaf_hash};
 
 /// How an audit log fails verification: where the chain breaks and why.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -18,10 +22,24 @@ pub enum VerifyError {
     CheckpointMismatch { size: u64 },
     #[error("the signed checkpoint at {size} covers more entries than the log holds ({count}): entries after {count} were removed")]
     Truncated { size: u64, count: u64 },
+    #[error(
+        "the witnessed checkpoint says the log had {size} entries, but it holds {count}: entries after {count} and their checkpoints were removed from the database"
+    )]
+    ShorterThanWitnessed { size: u64, count: u64 },
+    #[error("entries 1 to {size} do not match the witnessed checkpoint at {size}: the log was rewritten at or before entry {size}")]
+    WitnessMismatch { size: u64 },
     #[error("checkpoint at {size}: {source}")]
     Checkpoint { size: u64, source: CheckpointError },
     #[error("checkpoint stored at {stored} claims size {signed}")]
     CheckpointSize { stored: u64, signed: u64 },
+    #[error("no signed checkpoint covers the log's {count} entries: give a checkpoint you trust (--checkpoint FILE, or the witness file)")]
+    Unsigned { count: u64 },
+    #[error("entry {seq} was emptied, but no later entry records forgetting it: its content was removed outside the retention sweep")]
+    ForgottenUnrecorded { seq: u64 },
+    #[error("entry {seq} is filed under another person than it names: the per-person index beside the log was changed")]
+    IndexMismatch { seq: u64 },
+    #[error("entry {seq} records forgetting, but cannot be read: {reason}")]
+    Forgetting { seq: u64, reason: String },
 }
 
 /// The result of a successful verification.
@@ -29,6 +47,8 @@ pub enum VerifyError {
 pub struct Verification {
     /// Entries checked.
     pub entries: u64,
+    /// Of those, entries whose content was forgotten after their term.
+    pub forgotten: u64,
     /// Checkpoints whose signature and root were checked.
     pub checkpoints: u64,
     /// Merkle root over all entries.
@@ -41,21 +61,91 @@ pub struct Verifier {
     checkpoints: std::vec::IntoIter<(u64, String)>,
     next_checkpoint: Option<(u64, String)>,
     keys: CheckpointVerifier,
+    /// The size of the checkpoint trusted from outside the database.
+    trusted: Option<u64>,
     previous: (u64, Hash),
     frontier: Frontier,
     checked: u64,
+    forgotten: u64,
+    /// Emptied entries that no forgetting entry has named yet.
+    unrecorded: BTreeSet<u64>,
+    /// Perfect subtrees completed at or above this level are kept.
+    keep_nodes: Option<u8>,
+    nodes: Vec<Node>,
 }
 
 impl Verifier {
     /// `checkpoints` are (size, signed note) pairs.
-    pub fn new(keys: CheckpointVerifier, mut checkpoints: Vec<(u64, String)>) -> Self {
+    pub fn new(keys: CheckpointVerifier, checkpoints: Vec<(u64, String)>) -> Self {
+        Verifier::from_state(keys, checkpoints, (0, Hash::ZERO), Frontier::default())
+    }
+
+    fn from_state(keys: CheckpointVerifier, mut checkpoints: Vec<(u64, String)>, previous: (u64, Hash), frontier: Frontier) -> Self {
         checkpoints.sort_by_key(|(size, _)| *size);
         let mut checkpoints = checkpoints.into_iter();
         let next_checkpoint = checkpoints.next();
-        Verifier { checkpoints, next_checkpoint, keys, previous: (0, Hash::ZERO), frontier: Frontier::default(), checked: 0 }
+        Verifier {
+            checkpoints,
+            next_checkpoint,
+            keys,
+            trusted: None,
+            previous,
+            frontier,
+            checked: 0,
+            forgotten: 0,
+            unrecorded: BTreeSet::new(),
+            keep_nodes: None,
+            nodes: Vec::new(),
+        }
     }
 
-    /// Checks the next row: its sequence number, hashes and any checkpoint at its size.
+    /// Also checks `note`, a checkpoint kept outside the database (the
+    /// witness file, or one the auditor holds): a log shorter than it, or
+    /// with another root at its size, fails.
+    pub fn trusting(mut self, note: &str) -> Result<Self, VerifyError> {
+        let size = self.keys.verify(note).map_err(|source| VerifyError::Checkpoint { size: 0, source })?.size;
+        let mut checkpoints: Vec<(u64, String)> = self.next_checkpoint.take().into_iter().chain(self.checkpoints).collect();
+        checkpoints.push((size, note.to_string()));
+        let mut verifier = Verifier::from_state(self.keys, checkpoints, self.previous, self.frontier);
+        verifier.trusted = Some(size);
+        Ok(verifier)
+    }
+
+    /// Goes on from the checkpoint `note` at `size`, whose frontier and
+    /// last chain hash the store kept: for checking what was appended since
+    /// before signing the next one. The frontier must have the signed root.
+    pub fn resume(keys: CheckpointVerifier, note: &str, frontier: Frontier, chain: Hash) -> Result<Self, VerifyError> {
+        let size = frontier.size();
+        let checkpoint = keys.verify(note).map_err(|source| VerifyError::Checkpoint { size, source })?;
+        if checkpoint.size != size {
+            return Err(VerifyError::CheckpointSize { stored: size, signed: checkpoint.size });
+        }
+        if checkpoint.root != frontier.root() {
+            return Err(VerifyError::CheckpointMismatch { size });
+        }
+        Ok(Verifier::from_state(keys, Vec::new(), (size, chain), frontier))
+    }
+
+    /// Keeps the perfect subtrees of `2^level` leaves or more that the walk
+    /// completes (see [`Verifier::take_nodes`]).
+    #[must_use]
+    pub fn keeping_nodes(mut self, level: u8) -> Self {
+        self.keep_nodes = Some(level);
+        self
+    }
+
+    /// The subtrees kept since the last call.
+    pub fn take_nodes(&mut self) -> Vec<Node> {
+        std::mem::take(&mut self.nodes)
+    }
+
+    /// The frontier after the rows pushed so far.
+    pub fn frontier(&self) -> &Frontier {
+        &self.frontier
+    }
+
+    /// Checks the next row: its sequence number, hashes, the per-person
+    /// index beside it, and any checkpoint at its size.
     pub fn push(&mut self, row: &Row) -> Result<(), VerifyError> {
         let (previous, previous_chain) = self.previous;
         if row.seq != previous + 1 {
@@ -65,18 +155,59 @@ impl Verifier {
                 VerifyError::ChainBroken { seq: row.seq, previous }
             });
         }
-        let leaf = leaf_hash(row.entry.as_bytes());
-        if leaf != row.leaf {
-            return Err(VerifyError::Altered { seq: row.seq });
-        }
+        let leaf = if row.is_forgotten() {
+            // The content is gone; the leaf stands for it, and a later
+            // forgetting entry must name it.
+            if row.subject.is_some() {
+                return Err(VerifyError::IndexMismatch { seq: row.seq });
+            }
+            self.unrecorded.insert(row.seq);
+            self.forgotten += 1;
+            row.leaf
+        } else {
+            let leaf = leaf_hash(row.entry.as_bytes());
+            if leaf != row.leaf {
+                return Err(VerifyError::Altered { seq: row.seq });
+            }
+            if subject_in(&row.entry) != Some(row.subject.as_deref()) {
+                return Err(VerifyError::IndexMismatch { seq: row.seq });
+            }
+            if is_forgetting(&row.entry) {
+                self.record_forgetting(row)?;
+            }
+            leaf
+        };
         if chain_hash(&previous_chain, &leaf) != row.chain {
             return Err(VerifyError::ChainBroken { seq: row.seq, previous });
         }
         self.previous = (row.seq, row.chain);
-        self.frontier.push(leaf);
+        match self.keep_nodes {
+            Some(level) => {
+                let nodes = &mut self.nodes;
+                self.frontier.push_with(leaf, &mut |node| {
+                    if node.level >= level {
+                        nodes.push(node);
+                    }
+                });
+            }
+            None => self.frontier.push(leaf),
+        }
         while let Some((size, note)) = self.next_checkpoint.take_if(|(size, _)| *size <= row.seq) {
             self.check(size, &note)?;
             self.next_checkpoint = self.checkpoints.next();
+        }
+        Ok(())
+    }
+
+    fn record_forgetting(&mut self, row: &Row) -> Result<(), VerifyError> {
+        let unreadable = |reason: String| VerifyError::Forgetting { seq: row.seq, reason };
+        let entry = Entry::parse(&row.entry).map_err(|e| unreadable(e.to_string()))?;
+        if entry.action != FORGET_ACTION {
+            return Ok(());
+        }
+        let forgotten = Forgotten::parse(&entry.object).ok_or_else(|| unreadable(format!("`{}` is not a list of entries", entry.object)))?;
+        for seq in forgotten.seqs() {
+            self.unrecorded.remove(&seq);
         }
         Ok(())
     }
@@ -87,20 +218,77 @@ impl Verifier {
             return Err(VerifyError::CheckpointSize { stored: size, signed: checkpoint.size });
         }
         if checkpoint.root != self.frontier.root() || self.frontier.size() != size {
-            return Err(VerifyError::CheckpointMismatch { size });
+            return Err(if self.trusted == Some(size) { VerifyError::WitnessMismatch { size } } else { VerifyError::CheckpointMismatch { size } });
         }
         self.checked += 1;
         Ok(())
     }
 
-    /// Ends the walk; a checkpoint beyond the last row means the log was truncated.
+    /// Ends the walk: a checkpoint beyond the last row means the log was
+    /// truncated; an emptied entry nobody recorded forgetting, that its
+    /// content was removed by hand; a log no checkpoint covers, that there
+    /// is nothing to trust it by.
     pub fn finish(mut self) -> Result<Verification, VerifyError> {
         let count = self.previous.0;
+        if let Some(size) = self.trusted.filter(|size| *size > count) {
+            return Err(VerifyError::ShorterThanWitnessed { size, count });
+        }
         if let Some((size, note)) = self.next_checkpoint.take() {
             // A checkpoint beyond the end: either truncation, or a forged size.
             self.keys.verify(&note).map_err(|source| VerifyError::Checkpoint { size, source })?;
             return Err(VerifyError::Truncated { size, count });
         }
-        Ok(Verification { entries: count, checkpoints: self.checked, root: self.frontier.root() })
+        if let Some(seq) = self.unrecorded.first() {
+            return Err(VerifyError::ForgottenUnrecorded { seq: *seq });
+        }
+        if count > 0 && self.checked == 0 {
+            return Err(VerifyError::Unsigned { count });
+        }
+        Ok(Verification { entries: count, forgotten: self.forgotten, checkpoints: self.checked, root: self.frontier.root() })
+    }
+
+    /// Ends a walk begun with [`Verifier::resume`]: the rows since the
+    /// checkpoint are sound, and every entry emptied among them recorded.
+    pub fn finish_since_checkpoint(self) -> Result<Frontier, VerifyError> {
+        match self.unrecorded.first() {
+            Some(seq) => Err(VerifyError::ForgottenUnrecorded { seq: *seq }),
+            None => Ok(self.frontier),
+        }
+    }
+}
+
+/// The key of the subject id in an entry's canonical JSON. Inside a JSON
+/// string a quote is escaped, so this text occurs only as the key itself.
+const SUBJECT_KEY: &str = "\"data_subject_id\":";
+
+/// The subject an entry's canonical JSON names (`Some(None)`: none), read
+/// without parsing the whole entry; `None` if it cannot be read so.
+fn subject_in(entry: &str) -> Option<Option<&str>> {
+    let rest = &entry[entry.find(SUBJECT_KEY)? + SUBJECT_KEY.len()..];
+    if rest.starts_with("null") {
+        return Some(None);
+    }
+    let value = rest.strip_prefix('"')?;
+    let end = value.find('"')?;
+    // Pseudonyms never need escapes; one that does is not ours.
+    let id = &value[..end];
+    (!id.contains('\\')).then_some(Some(id))
+}
+
+/// Whether an entry may be a forgetting entry (parsed to be sure).
+fn is_forgetting(entry: &str) -> bool {
+    entry.contains("\"action\":\"forget\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_subject_is_read_from_the_canonical_entry() {
+        assert_eq!(subject_in(r#"{"a":"x","data_subject_id":"s-1","b":2}"#), Some(Some("s-1")));
+        assert_eq!(subject_in(r#"{"data_subject_id":null}"#), Some(None));
+        assert_eq!(subject_in(r#"{"reason":"\"data_subject_id\":\"s-2\"","data_subject_id":null}"#), Some(None));
+        assert_eq!(subject_in("{}"), None);
     }
 }

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use crate::{Failure, progress};
 
+mod audit_log;
 #[cfg(feature = "cedar")]
 mod cedar;
 mod filing;
@@ -48,6 +49,8 @@ pub struct Options<'a> {
     pub plot: Option<&'a Path>,
     /// A PostgreSQL server: measure the kernel there beside SQLite, and one node beside two.
     pub postgres: Option<&'a str>,
+    /// Entries in the audit log verified and proved from; 0 skips it.
+    pub audit_entries: u64,
 }
 
 /// How the bench opens its kernels: each on a copy of the register, under
@@ -61,7 +64,7 @@ pub struct Kernels<'a> {
 
 impl Kernels<'_> {
     pub fn open(&self, data: &DataDir) -> Result<Kernel, Failure> {
-        Ok(data.open_kernel(self.register.clone(), self.master)?)
+        Ok(data.open_kernel(self.register.clone(), self.master, jiff::Timestamp::now())?)
     }
 }
 
@@ -89,6 +92,10 @@ pub fn run(kernels: &Kernels<'_>, options: &Options<'_>) -> Result<(), Failure> 
     if options.cases > 0 {
         println!();
         relations::bench(kernels, options.cases, options.decisions, options.samples)?;
+    }
+    if options.audit_entries > 0 {
+        println!();
+        audit_log::bench(kernels, options.audit_entries, options.samples)?;
     }
     println!();
     let flat = sweep_bench(kernels, options.sweep_sizes, options.due_records)?;

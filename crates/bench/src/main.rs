@@ -19,7 +19,8 @@ use clap::Parser;
 
 /// Measure the kernel against baselines: decisions, audited writes, access export, case list,
 /// audit verification, the relation check and the staff and expert case lists at --cases
-/// cases, and the retention sweep, each beside a baseline measured in the same run.
+/// cases, the audit log at --audit-entries entries (verified against the witness, inclusion
+/// proofs), and the retention sweep, each beside a baseline measured in the same run.
 /// With --database-url (a PostgreSQL server where the user may create databases): the kernel
 /// on PostgreSQL beside SQLite, and one node beside two, in a scratch database dropped afterwards.
 #[derive(Parser, Debug)]
@@ -65,6 +66,10 @@ struct Cli {
     /// Records made due and then deleted by the sweep, for its deletion rate.
     #[arg(long, default_value_t = 100_000)]
     due_records: u32,
+    /// Entries in an audit log filled for verification against the witness and inclusion
+    /// proofs (0 skips them).
+    #[arg(long, default_value_t = 1_000_000)]
+    audit_entries: u64,
     /// Write a PNG plot of sweep time against dated items here.
     #[arg(long)]
     plot: Option<PathBuf>,
@@ -104,6 +109,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         due_records: cli.due_records,
         plot: cli.plot.as_deref(),
         postgres: cli.database_url.as_deref(),
+        audit_entries: cli.audit_entries,
     };
     bench::run(&bench::Kernels { register: &register, master: master.as_ref() }, &options)
 }

@@ -1,10 +1,28 @@
-// The bench at toy sizes: every part runs, and the relation check finds
+// The bench at toy sizes: every part runs (the audit log's verification
+// checks the kernel's first checkpoint, the filled log's three and the
+// witnessed one), and the relation check finds
 // exactly the experts' own cases (every other question is by an expert the
 // case is not assigned to). Figures are printed, never asserted.
 #[test]
 fn bench_runs_at_small_sizes_with_the_relation_check_and_both_case_lists() {
-    let args =
-        ["--writes", "100", "--decisions", "1000", "--subjects", "10", "--samples", "5", "--cases", "5000", "--sweep-sizes", "10", "--due-records", "10"];
+    let args = [
+        "--writes",
+        "100",
+        "--decisions",
+        "1000",
+        "--subjects",
+        "10",
+        "--samples",
+        "5",
+        "--cases",
+        "5000",
+        "--sweep-sizes",
+        "10",
+        "--due-records",
+        "10",
+        "--audit-entries",
+        "3000",
+    ];
     // As the product's tests run `grondslag`: no GRONDSLAG_* of the caller's.
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_grondslag-bench"))
         .args(args)
@@ -23,6 +41,10 @@ fn bench_runs_at_small_sizes_with_the_relation_check_and_both_case_lists() {
         "500 of 1000 experts' checks found the relation",
         "staff case list",
         "expert's case list",
+        "audit log of 3000 entries",
+        "verify with the witnessed checkpoint (5 signed checkpoints)",
+        "inclusion proof, checked against the signed root",
+        "LDV export (parse, project, write JSON)",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }

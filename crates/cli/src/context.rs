@@ -37,12 +37,24 @@ pub struct Globals {
     /// Register file to enforce instead of the shipped register/img.toml.
     #[arg(long, global = true, env = "GRONDSLAG_REGISTER")]
     pub register: Option<PathBuf>,
+
+    /// Append every signed audit checkpoint to this file (default: audit-witness.log in --data).
+    /// Put it where whoever can write the database cannot: other storage, or a file shipped off.
+    #[arg(long, global = true, env = "GRONDSLAG_WITNESS")]
+    pub witness: Option<PathBuf>,
+
+    /// Also hand every signed checkpoint to this command, on its standard input (run by `sh -c`),
+    /// e.g. `logger -t grondslag-audit` or a transparency-log witness client.
+    #[arg(long, global = true, env = "GRONDSLAG_WITNESS_COMMAND")]
+    pub witness_command: Option<String>,
 }
 
 impl Globals {
     /// The data directory given, or the default, with its store.
     pub fn data_dir(&self) -> DataDir {
-        DataDir::new(self.data.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATA))).with_database_url(self.database_url.clone())
+        DataDir::new(self.data.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATA)))
+            .with_database_url(self.database_url.clone())
+            .with_witness(self.witness.clone(), self.witness_command.clone())
     }
 }
 
@@ -158,7 +170,7 @@ impl Context {
     /// The kernel on another data directory (`demo`'s scratch one), under
     /// the same register and key.
     pub fn open_kernel_on(&self, data: &DataDir) -> Result<Kernel, Failure> {
-        Ok(data.open_kernel(self.register.clone(), self.master.as_ref())?)
+        Ok(data.open_kernel(self.register.clone(), self.master.as_ref(), self.now)?)
     }
 
     /// `actor` now: an account acts in its own role (a different `--role`

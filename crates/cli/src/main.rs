@@ -6,6 +6,7 @@ mod case;
 mod channel;
 mod context;
 mod demo;
+mod export;
 mod generate;
 mod migrate;
 mod progress;
@@ -155,8 +156,53 @@ enum RegisterCommand {
 
 #[derive(Subcommand, Debug)]
 enum AuditCommand {
-    /// Verify the hash chain and the signed checkpoints of the audit log in --data.
-    Verify,
+    /// Verify the audit log in --data: the hash chain, the per-person index, forgotten entries,
+    /// the signed checkpoints, and the latest witnessed checkpoint (the log may not be shorter
+    /// than it or differ from it). Needs only the public key.
+    Verify {
+        #[command(flatten)]
+        trust: Trust,
+    },
+    /// Prove, from the stored log, that an entry is in a signed checkpoint (--entry), or that a
+    /// later checkpoint extends an earlier one (--from); the proof is checked before it is printed.
+    Prove {
+        /// The entry (its sequence number, from 1) to prove included.
+        #[arg(long, conflicts_with = "from", required_unless_present = "from")]
+        entry: Option<u64>,
+        /// The size of the earlier checkpoint, to prove the later one consistent with it.
+        #[arg(long)]
+        from: Option<u64>,
+        /// The size of the (later) checkpoint to prove against; default: the latest.
+        #[arg(long)]
+        size: Option<u64>,
+        #[command(flatten)]
+        trust: Trust,
+    },
+    /// Write the audit log as Logboek Dataverwerkingen lines or OTLP/JSON; who acted,
+    /// in which role and from where stay out (they are in the stored log only).
+    Export {
+        /// ldv-jsonl: one LDV line per entry; otlp-json: OTLP/JSON trace requests, one per line.
+        #[arg(long, value_enum)]
+        format: export::ExportFormat,
+        /// Start at this entry (its sequence number), e.g. after the last one exported before.
+        #[arg(long, default_value_t = 1)]
+        from_seq: u64,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// What an auditor trusts: the public key, and a checkpoint kept outside the database.
+#[derive(clap::Args, Debug, Default)]
+pub(crate) struct Trust {
+    /// The checkpoint key's public half (default: audit-signing.pub in --data).
+    #[arg(long)]
+    public_key: Option<PathBuf>,
+    /// A checkpoint you hold (a signed note, or a file of them: the largest counts); default:
+    /// the latest in the witness file.
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -222,7 +268,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 None => std::io::stdout().write_all(text.as_bytes()).map_err(Failure::from),
             }
         }
-        Command::Audit(AuditCommand::Verify) => audit_verify(&globals.data_dir()),
+        Command::Audit(AuditCommand::Verify { trust }) => audit_verify(&globals.data_dir(), &trust),
+        Command::Audit(AuditCommand::Prove { entry, from, size, trust }) => audit_prove(&globals.data_dir(), &trust, entry, from, size),
+        Command::Audit(AuditCommand::Export { format, from_seq, out }) => export::run(&globals.data_dir(), format, from_seq, out),
         Command::Migrate { from, to } => migrate::run(&globals.data_dir(), from, to),
         Command::Case { actor, areas, command } => case::run(&context()?, &actor, areas.as_deref(), command),
         Command::Channel { actor, command } => channel::run(&context()?, &actor, command),
@@ -274,11 +322,65 @@ fn register_check(file: Option<&Path>, data: Option<&DataDir>) -> Result<(), Fai
     Ok(())
 }
 
-pub fn audit_verify(data: &DataDir) -> Result<(), Failure> {
-    let (store, signer) = data.open_audit()?;
+/// Verifies the audit log of `data` with the key and checkpoint `trust` names.
+pub(crate) fn audit_verify(data: &DataDir, trust: &Trust) -> Result<(), Failure> {
+    let (store, keys) = data.open_audit(trust.public_key.as_deref())?;
+    let trusted = trusted_checkpoint(data, trust, &keys)?;
     let bar = progress::counter("verifying audit log");
-    let verification = grondslag_kernel::verify_store(store.as_ref(), &signer, &mut |seq| bar.set_position(seq)).inspect_err(|_| bar.abandon())?;
+    let verification =
+        grondslag_kernel::verify_store(store.as_ref(), &keys, trusted.as_deref(), &mut |seq| bar.set_position(seq)).inspect_err(|_| bar.abandon())?;
     bar.finish_and_clear();
-    println!("audit log ok: {} entries checked, {} signed checkpoints verified", verification.entries, verification.checkpoints);
+    let forgotten = if verification.forgotten > 0 { format!(" ({} forgotten after their term)", verification.forgotten) } else { String::new() };
+    println!("audit log ok: {} entries checked{forgotten}, {} signed checkpoints verified", verification.entries, verification.checkpoints);
+    if trusted.is_none() {
+        eprintln!(
+            "warning: no witnessed checkpoint to hold the log to ({} is missing): a log cut short together with its checkpoints would pass; give --checkpoint FILE",
+            data.witness().file().display()
+        );
+    }
+    Ok(())
+}
+
+/// The checkpoint to hold the log to: `--checkpoint`, else the witness file's latest.
+fn trusted_checkpoint(data: &DataDir, trust: &Trust, keys: &grondslag_audit::CheckpointVerifier) -> Result<Option<String>, Failure> {
+    match &trust.checkpoint {
+        Some(path) => {
+            let text = fs::read_to_string(path).map_err(|e| Failure(format!("--checkpoint {}: {e}", path.display())))?;
+            let (_, note) = grondslag_kernel::latest_verified(&text, keys).ok_or_else(|| {
+                Failure(format!("--checkpoint {}: holds no checkpoint signed by the audit key; give a signed note from the witness file", path.display()))
+            })?;
+            Ok(Some(note))
+        }
+        None => Ok(data.witness().latest(keys, true)?.map(|(_, note)| note)),
+    }
+}
+
+/// Prints an inclusion or consistency proof as JSON (hashes in hex).
+fn audit_prove(data: &DataDir, trust: &Trust, entry: Option<u64>, from: Option<u64>, size: Option<u64>) -> Result<(), Failure> {
+    let (store, keys) = data.open_audit(trust.public_key.as_deref())?;
+    let hashes = |hashes: &[grondslag_audit::Hash]| hashes.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>();
+    let proof = match (entry, from) {
+        (Some(seq), _) => {
+            let inclusion = grondslag_kernel::prove_inclusion(store.as_ref(), &keys, seq, size)?;
+            serde_json::json!({
+                "entry": inclusion.seq,
+                "leaf_index": inclusion.seq - 1,
+                "tree_size": inclusion.signed.size,
+                "leaf_hash": format!("{:?}", inclusion.leaf),
+                "inclusion_path": hashes(&inclusion.path),
+                "checkpoint": inclusion.checkpoint,
+            })
+        }
+        (None, Some(first)) => {
+            let consistency = grondslag_kernel::prove_consistency(store.as_ref(), &keys, first, size)?;
+            serde_json::json!({
+                "first_checkpoint": consistency.first,
+                "second_checkpoint": consistency.second,
+                "consistency_path": hashes(&consistency.proof),
+            })
+        }
+        (None, None) => return Err(Failure("give --entry N (inclusion) or --from SIZE (consistency)".to_string())),
+    };
+    println!("{}", serde_json::to_string_pretty(&proof)?);
     Ok(())
 }

@@ -4,7 +4,7 @@ use clap::ValueEnum;
 use grondslag_kernel::DataDir;
 use grondslag_store::PostgresStore;
 
-use crate::{Failure, audit_verify, progress};
+use crate::{Failure, progress};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Backend {
@@ -34,7 +34,7 @@ pub fn run(data: &DataDir, from: Backend, to: Backend) -> Result<(), Failure> {
     bar.finish_and_clear();
     drop(target);
     println!("copied {copied} rows from {} into PostgreSQL", source.display());
-    audit_verify(data)?;
+    crate::audit_verify(data, &crate::Trust::default())?;
     println!(
         "from now on run grondslag with --data {} --database-url <the URL>; {} is left as it was (keep it as a backup, or delete it)",
         data.root.display(),

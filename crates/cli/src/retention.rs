@@ -11,7 +11,8 @@ use crate::{Failure, progress};
 
 #[derive(Subcommand, Debug)]
 pub enum RetentionCommand {
-    /// Delete what is due, in batches (one transaction each); safe to stop and run again.
+    /// Delete what is due, in batches (one transaction each), and forget audit entries past their
+    /// term; safe to stop and run again.
     Run {
         /// List what would go, per processing and month, and delete nothing.
         #[arg(long)]
@@ -50,6 +51,10 @@ pub fn run(context: &Context, command: RetentionCommand) -> Result<(), Failure> 
             bar.finish_and_clear();
             let total: u64 = certificates.iter().map(|c| c.records).sum();
             println!("{total} record(s) deleted; {} deletion certificate(s) in the audit log", certificates.len());
+            let bar = progress::counter("forgetting audit entries past their term");
+            let forgotten = kernel.forget_audit(&access, batch, |done| bar.set_position(done)).inspect_err(|_| bar.abandon())?;
+            bar.finish_and_clear();
+            println!("{forgotten} audit entr(y/ies) forgotten after their term (their hashes stay in the chain)");
         }
         RetentionCommand::Report => {
             println!("{:<36} {:>8} {:>8} {:>6} {:>8}  next due", "processing", "records", "dated", "held", "waiting");

@@ -46,6 +46,11 @@ pub struct ServeArgs {
     /// Area lists for the automated checks (CSV; default: the shipped sample).
     #[arg(long)]
     areas: Option<PathBuf>,
+    /// The origin clients reach this service at, when it is behind a proxy
+    /// (e.g. `https://register.example.nl`); default: the scheme and --listen.
+    /// Checked at start-up against the register's base_uri.
+    #[arg(long)]
+    public_origin: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -95,6 +100,11 @@ pub fn serve(context: &Context, args: ServeArgs) -> Result<(), Failure> {
     let state = AppState::new(Arc::clone(&kernel), crate::case::load_areas(args.areas.as_deref())?, &config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Failure(format!("cannot start the runtime: {e}")))?;
     let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let origin = args.public_origin.unwrap_or_else(|| format!("{scheme}://{}", config.listen));
+    if let Some(warning) = grondslag_server::base_uri_mismatch(&context.register, &origin) {
+        tracing::warn!(%origin, base_uri = %context.register.meta.base_uri, "{warning}");
+        eprintln!("warning: {warning}");
+    }
     eprintln!("grondslag serves {scheme}://{} with data in {} (stop with Ctrl-C)", config.listen, context.data.root.display());
     let served = runtime.block_on(grondslag_server::serve(state, config, shutdown_signal()));
     drop(runtime);

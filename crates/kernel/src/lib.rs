@@ -15,16 +15,22 @@
 #![warn(missing_docs)]
 
 mod decide;
+mod forget;
 mod open;
+mod prove;
 mod retention;
 mod rights;
 mod state;
 mod unit;
 mod values;
+mod witness;
 
 use std::fmt;
 
-use grondslag_audit::{CheckpointSigner, Entry, Frontier, Outcome, Row, SpanId, TraceId, Verification, Verifier, VerifyError};
+use grondslag_audit::{
+    CheckpointSigner, CheckpointVerifier, Entry, ForeignOperation, Frontier, Outcome, PSEUDONYM_ID_TYPE, Row, SpanId, TraceId, Verification, Verifier,
+    VerifyError,
+};
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role, Scope, ScopeSet};
 use grondslag_store::{BlobId, BlobStore, Erased, EventRow, FieldRow, Reach, RecordRow, Store, Tx};
@@ -33,10 +39,13 @@ pub use grondslag_store::{DisclosureRow, RecordId, SessionRow, StoreError, Subje
 
 pub use decide::{Allowed, Denial, Question, decide, reaches};
 pub use open::{Change, DataDir, OpenError, RetentionChange, master_key_from_env};
+pub use prove::{Consistency, Inclusion, prove_consistency, prove_inclusion};
 pub use retention::{Certificate, RetentionLine};
 pub use rights::SubjectExport;
+pub use state::ProcessingVersion;
 pub use unit::Unit;
 pub use values::{Value, hash_password, verify_password};
+pub use witness::{Witness, WitnessError, latest_verified};
 
 /// The origin (log name) in signed checkpoints.
 pub const AUDIT_ORIGIN: &str = "grondslag.local/audit";
@@ -56,9 +65,6 @@ const ORGANISATION: &str = "*";
 /// export ([`Unit::withhold_from_subject`]).
 pub const WITHHELD: &str = "withheld from the person concerned under ";
 
-/// How `data_subject_id` is to be read, in LDV terms.
-const SUBJECT_ID_TYPE: &str = "grondslag-pseudonym";
-
 /// Who acts, in which operation, at what time.
 #[derive(Clone, Debug)]
 pub struct Access {
@@ -75,10 +81,14 @@ pub struct Access {
     pub role: Role,
     /// Where the request came from: a command, an address.
     pub origin: String,
-    /// One trace per operation; each subject touched gets its own span.
+    /// One trace per operation, always our own; each subject touched gets its own span.
     pub trace: TraceId,
-    /// The span of the operation as a whole, when it touches several subjects.
+    /// The span of the operation as a whole, when it touches several
+    /// subjects; that span has a line of its own.
     pub parent_span: Option<SpanId>,
+    /// The caller's operation, when another application called us with
+    /// W3C trace context (LDV's `foreign_operation`).
+    pub foreign: Option<ForeignOperation>,
     /// The time the operation counts as done at.
     pub now: jiff::Timestamp,
 }
@@ -86,7 +96,17 @@ pub struct Access {
 impl Access {
     /// An access by `actor` in `role`, in a new trace, reaching whatever the grant reaches.
     pub fn new(actor: impl Into<String>, role: Role, origin: impl Into<String>, now: jiff::Timestamp) -> Access {
-        Access { actor: actor.into(), subject: None, within: None, role, origin: origin.into(), trace: TraceId::random(), parent_span: None, now }
+        Access {
+            actor: actor.into(),
+            subject: None,
+            within: None,
+            role,
+            origin: origin.into(),
+            trace: TraceId::random(),
+            parent_span: None,
+            foreign: None,
+            now,
+        }
     }
 
     /// The same access, reaching the actor's own file only.
@@ -213,6 +233,28 @@ pub enum KernelError {
         "`{event}` is dated {happened}, after the moment it is registered ({registered}); nothing is registered before it happens — give a moment of receipt in the past"
     )]
     EventInFuture { event: String, happened: jiff::Timestamp, registered: jiff::Timestamp },
+    #[error(transparent)]
+    Witness(#[from] WitnessError),
+    #[error("audit proof: {0}")]
+    Proof(String),
+}
+
+impl KernelError {
+    /// The kind of fault, when the error is one of ours (the store, sealing,
+    /// the audit log) rather than a refusal or an invalid request: what a
+    /// failed operation's audit line says, without the error's text.
+    pub fn fault(&self) -> Option<&'static str> {
+        Some(match self {
+            KernelError::Store(StoreError::Aborted) => return None,
+            KernelError::Store(StoreError::Sqlite { context, .. } | StoreError::Postgres { context, .. }) => *context,
+            KernelError::Store(StoreError::Commit(_)) => "committing",
+            KernelError::Store(_) => "storage",
+            KernelError::Crypto(_) => "encryption",
+            KernelError::PasswordHash(_) => "password hashing",
+            KernelError::Audit(_) | KernelError::AuditEntry(_) => "the audit log",
+            _ => return None,
+        })
+    }
 }
 
 /// A record and the subject it belongs to: what a write creates or changes,
@@ -325,9 +367,19 @@ pub struct Kernel {
     blobs: BlobStore,
     keys: Keyring,
     signer: CheckpointSigner,
+    /// Where signed checkpoints are also kept, outside the database.
+    witness: Option<Witness>,
     checkpoint_every: u64,
     recomputed: Vec<String>,
+    /// The versioned URI of each processing ([`ProcessingId`] indexes it),
+    /// numbered by the archive when the kernel opened.
+    uris: Vec<String>,
 }
+
+/// Merkle subtrees of `2^AUDIT_NODE_LEVEL` leaves and more are kept as
+/// checkpoints are signed; a proof reads at most two blocks of leaves
+/// below that.
+pub const AUDIT_NODE_LEVEL: u8 = 8;
 
 /// Everything an audit entry says besides who acts and when.
 struct Event<'a> {
@@ -402,7 +454,16 @@ impl Kernel {
     /// Assembles a kernel. The first kernel on a store records a check value
     /// of its master key; a later one with another key is refused, before it
     /// could write data nobody can read back.
-    pub fn new(register: Register, store: Box<dyn Store>, blobs: BlobStore, keys: Keyring, signer: CheckpointSigner) -> Result<Kernel, KernelError> {
+    /// Every processing's current version is archived and signed into the
+    /// audit log at `now` if it is new (see [`Kernel::processing_versions`]).
+    pub fn new(
+        register: Register,
+        store: Box<dyn Store>,
+        blobs: BlobStore,
+        keys: Keyring,
+        signer: CheckpointSigner,
+        now: jiff::Timestamp,
+    ) -> Result<Kernel, KernelError> {
         let check = keys.blind_index("key-check", "grondslag master key");
         let mut matches = true;
         store.transaction(&mut |tx| {
@@ -415,7 +476,8 @@ impl Kernel {
         if !matches {
             return Err(KernelError::WrongMasterKey);
         }
-        let kernel = Kernel { register, store, blobs, keys, signer, checkpoint_every: 1000, recomputed: Vec::new() };
+        let mut kernel = Kernel { register, store, blobs, keys, signer, witness: None, checkpoint_every: 1000, recomputed: Vec::new(), uris: Vec::new() };
+        kernel.uris = kernel.archive_versions(now)?;
         kernel.apply_retention_changes()
     }
 
@@ -423,6 +485,14 @@ impl Kernel {
     #[must_use]
     pub fn with_checkpoint_every(mut self, n: u64) -> Kernel {
         self.checkpoint_every = n.max(1);
+        self
+    }
+
+    /// Also keep every signed checkpoint in `witness`, and refuse to sign
+    /// one over a log shorter than what it witnessed.
+    #[must_use]
+    pub fn with_witness(mut self, witness: Witness) -> Kernel {
+        self.witness = Some(witness);
         self
     }
 
@@ -434,6 +504,13 @@ impl Kernel {
     /// The processing by its register id; unknown ids are an error, not a denial.
     pub fn processing(&self, id: &str) -> Result<ProcessingId, KernelError> {
         self.register.processing_id(id).ok_or_else(|| KernelError::UnknownProcessing(id.to_string()))
+    }
+
+    /// The versioned URI of a processing activity, as audit entries name it
+    /// (LDV's `dpl.core.processing_activity_id`): the register's base URI,
+    /// the processing's id and the number of its current version.
+    pub fn processing_uri(&self, id: ProcessingId) -> &str {
+        self.uris.get(id.index()).map_or("", String::as_str)
     }
 
     /// The recipient by its register id.
@@ -451,9 +528,16 @@ impl Kernel {
         })
     }
 
-    /// Checks the whole audit log: chain, hashes and signed checkpoints.
+    /// Seals the log, then checks all of it: chain, hashes, the signed
+    /// checkpoints, and the latest witnessed checkpoint.
     pub fn verify_audit(&self, mut progress: impl FnMut(u64)) -> Result<Verification, KernelError> {
-        verify_store(self.store.as_ref(), &self.signer, &mut progress)
+        self.seal()?;
+        let verifier = self.signer.verifier();
+        let trusted = match &self.witness {
+            Some(witness) => witness.latest(&verifier, true)?.map(|(_, note)| note),
+            None => None,
+        };
+        verify_store(self.store.as_ref(), &verifier, trusted.as_deref(), &mut progress)
     }
 }
 
@@ -506,36 +590,41 @@ impl Unit<'_> {
             let event = Event::denied(processing, action.name(), record_id.to_string(), (!is_new).then_some(&subject_id), categories, denial);
             return self.refuse(access, event, kernel.denied(processing, denial));
         }
-        let key = match existing {
-            Some((key, _)) => key,
-            None => {
-                let key = SubjectKey::generate();
-                self.tx.insert_subject(&subject_id, &kernel.keys.wrap(&key, subject_id.as_str())?, access.now)?;
-                key
+        let object = record_id.to_string();
+        let named = (!is_new).then(|| subject_id.clone());
+        let stored_write = (|| {
+            let key = match existing {
+                Some((key, _)) => key,
+                None => {
+                    let key = SubjectKey::generate();
+                    self.tx.insert_subject(&subject_id, &kernel.keys.wrap(&key, subject_id.as_str())?, access.now)?;
+                    key
+                }
+            };
+            if let Some(row) = &stored
+                && (row.subject != subject_id || &row.processing != processing_name)
+            {
+                return Err(KernelError::RecordMismatch { record: row.record.clone() });
             }
-        };
-        if let Some(row) = &stored
-            && (row.subject != subject_id || &row.processing != processing_name)
-        {
-            return Err(KernelError::RecordMismatch { record: row.record.clone() });
-        }
-        self.tx.upsert_record(&record_id, &subject_id, processing_name, access.now)?;
-        let written = RecordRef { subject: subject_id, record: record_id };
-        for (category, value) in prepared {
-            let context = [written.subject.as_str().as_bytes(), written.record.as_str().as_bytes(), category.name().as_bytes()];
-            match value {
-                values::Prepared::Inline(text) => kernel.put_new_text(self.tx, &key, &written, *category, text)?,
-                values::Prepared::Blob(bytes) => {
-                    let blob = BlobId::random();
-                    let blob_context = [context[0], context[1], context[2], blob.as_str().as_bytes()];
-                    kernel.blobs.put(&blob, &key.seal(&blob_context, bytes)?)?;
-                    self.written.push(blob.clone());
-                    self.tx.put_field(&written.record, category.name(), &key.seal(&context, blob.as_str().as_bytes())?, Some(&blob))?;
+            self.tx.upsert_record(&record_id, &subject_id, processing_name, access.now)?;
+            let written = RecordRef { subject: subject_id, record: record_id };
+            for (category, value) in prepared {
+                let context = [written.subject.as_str().as_bytes(), written.record.as_str().as_bytes(), category.name().as_bytes()];
+                match value {
+                    values::Prepared::Inline(text) => kernel.put_new_text(self.tx, &key, &written, *category, text)?,
+                    values::Prepared::Blob(bytes) => {
+                        let blob = BlobId::random();
+                        let blob_context = [context[0], context[1], context[2], blob.as_str().as_bytes()];
+                        kernel.blobs.put(&blob, &key.seal(&blob_context, bytes)?)?;
+                        self.written.push(blob.clone());
+                        self.tx.put_field(&written.record, category.name(), &key.seal(&context, blob.as_str().as_bytes())?, Some(&blob))?;
+                    }
                 }
             }
-        }
-        self.audit(access, Event::allowed(processing, "write", written.record.to_string(), Some(&written.subject), categories))?;
-        Ok(written)
+            self.audit(access, Event::allowed(processing, "write", written.record.to_string(), Some(&written.subject), categories))?;
+            Ok(written)
+        })();
+        stored_write.map_err(|e| self.failed(access, Event::failed(processing, "write", object, named.as_ref(), categories), e))
     }
 
     /// Returns the subject's records under `processing`, with only the
@@ -1018,13 +1107,15 @@ impl Unit<'_> {
             let event = Event::denied(processing, ask.name, ask.object.clone(), Some(subject), ask.categories, Denial::Held);
             return self.refuse(access, event, KernelError::Held { processing: kernel.register.processing(processing).id.clone(), reason });
         }
-        let (value, reason) = act(self.tx, &key, allowed)?;
-        let mut event = Event::allowed(processing, ask.name, ask.object.clone(), Some(subject), allowed.categories);
-        if let Some(reason) = reason {
-            event.reason = reason;
-        }
-        self.audit(access, event)?;
-        Ok(value)
+        let done = act(self.tx, &key, allowed).and_then(|(value, reason)| {
+            let mut event = Event::allowed(processing, ask.name, ask.object.clone(), Some(subject), allowed.categories);
+            if let Some(reason) = reason {
+                event.reason = reason;
+            }
+            self.audit(access, event)?;
+            Ok(value)
+        });
+        done.map_err(|e| self.failed(access, Event::failed(processing, ask.name, ask.object, Some(subject), allowed.categories), e))
     }
 
     /// [`Unit::on_subject`] for one record, which must belong to the
@@ -1058,29 +1149,40 @@ impl Unit<'_> {
     ) -> Result<Vec<RecordSummary>, KernelError> {
         let kernel = self.kernel;
         let p = kernel.register.processing(processing);
-        let operation = Access { parent_span: Some(SpanId::random()), ..access.clone() };
         let question = kernel.question(access.role, Action::Read, processing, p.categories, false);
         let allowed = match decide(&kernel.register, question) {
             Ok(allowed) => allowed,
             Err(denial) => {
                 let event = Event::denied(processing, action, p.id.clone(), None, CategorySet::EMPTY, denial);
-                return self.refuse(&operation, event, kernel.denied(processing, denial));
+                return self.refuse(access, event, kernel.denied(processing, denial));
             }
         };
+        // LDV: each subject's line is a child of the operation's own line,
+        // which is written last, when it can say how many it listed.
+        let whole = SpanId::random();
+        let operation = Access { parent_span: Some(whole), ..access.clone() };
         let shown = allowed.categories.intersection(CategorySet::EMPTY.with(Category::CaseNumber));
-        let (rows, reached) = fetch(self.tx, allowed)?;
-        let mut summaries = Vec::new();
-        for row in rows {
-            if !reached && kernel.reach(self.tx, access, allowed, Some(&row.subject), Some(&row.record))?.is_err() {
-                continue;
+        let listed = (|| {
+            let (rows, reached) = fetch(self.tx, allowed)?;
+            let mut summaries = Vec::new();
+            for row in rows {
+                if !reached && kernel.reach(self.tx, access, allowed, Some(&row.subject), Some(&row.record))?.is_err() {
+                    continue;
+                }
+                if !p.rights_process && self.tx.subject(&row.subject)?.is_some_and(|s| s.restricted) {
+                    continue;
+                }
+                self.audit(&operation, Event::allowed(processing, action, row.record.to_string(), Some(&row.subject), shown))?;
+                summaries.push(RecordSummary::from_row(row, !shown.is_empty()));
             }
-            if !p.rights_process && self.tx.subject(&row.subject)?.is_some_and(|s| s.restricted) {
-                continue;
-            }
-            self.audit(&operation, Event::allowed(processing, action, row.record.to_string(), Some(&row.subject), shown))?;
-            summaries.push(RecordSummary::from_row(row, !shown.is_empty()));
-        }
-        Ok(summaries)
+            let mut event = Event::allowed(processing, action, p.id.clone(), None, CategorySet::EMPTY);
+            event.reason = format!("listed {} records", summaries.len());
+            let mut entry = kernel.entry(access, event);
+            entry.span_id = whole;
+            kernel.append(self.tx, &entry)?;
+            Ok(summaries)
+        })();
+        listed.map_err(|e| self.failed(access, Event::failed(processing, action, p.id.clone(), None, CategorySet::EMPTY), e))
     }
 }
 
@@ -1240,8 +1342,7 @@ impl Kernel {
     }
 
     fn audit(&self, tx: &mut dyn Tx, access: &Access, event: Event<'_>) -> Result<(), KernelError> {
-        let subject = event.subject;
-        Ok(self.append(tx, &self.entry(access, event), subject)?)
+        self.append(tx, &self.entry(access, event))
     }
 
     /// The audit entry of a decision, before it has a place in the log.
@@ -1252,27 +1353,29 @@ impl Kernel {
             trace_id: access.trace,
             span_id: SpanId::random(),
             parent_span_id: access.parent_span,
-            processing_activity_id: self.register.processing_uri(event.processing),
+            foreign_operation: access.foreign.clone(),
+            processing_activity_id: self.processing_uri(event.processing).to_string(),
             processing: processing.id.clone(),
             data_subject_id: event.subject.map(ToString::to_string),
-            data_subject_id_type: event.subject.map(|_| SUBJECT_ID_TYPE.to_string()),
+            data_subject_id_type: event.subject.map(|_| PSEUDONYM_ID_TYPE.to_string()),
             actor: access.actor.clone(),
             role: access.role.name().to_string(),
             action: event.action.to_string(),
             object: event.object,
             categories: event.categories.iter().map(|c| c.name().to_string()).collect(),
             outcome: event.outcome,
-            status_code: if event.outcome == Outcome::Allowed { "OK" } else { "ERROR" }.to_string(),
+            status_code: event.outcome.status_code(),
             reason: event.reason,
             origin: access.origin.clone(),
         }
     }
 
-    /// Appends `entry` to the log after the head the store holds now, and
+    /// Appends `entry` to the log after the head the store holds now,
+    /// dated to be forgotten by the term of its processing's log, and
     /// seals a checkpoint every `checkpoint_every` entries.
-    fn append(&self, tx: &mut dyn Tx, entry: &Entry, subject: Option<&SubjectId>) -> Result<(), StoreError> {
+    fn append(&self, tx: &mut dyn Tx, entry: &Entry) -> Result<(), KernelError> {
         let row = Row::next(tx.audit_head()?, entry);
-        tx.append_audit(&row, subject)?;
+        tx.append_audit(&row, self.forget_at(entry))?;
         if row.seq.is_multiple_of(self.checkpoint_every) {
             self.checkpoint(tx, row.seq)?;
         }
@@ -1284,20 +1387,65 @@ impl Kernel {
         KernelError::Denied { processing: self.register.processing(processing).id.clone(), denial }
     }
 
-    fn checkpoint(&self, tx: &mut dyn Tx, size: u64) -> Result<(), StoreError> {
-        let (from, mut frontier) = match tx.last_checkpoint()? {
-            Some((last, _)) if last >= size => return Ok(()),
-            Some((last, bytes)) => (last, Frontier::from_bytes(&bytes).ok_or(StoreError::Corrupt("audit_checkpoints.frontier"))?),
-            None => (0, Frontier::default()),
-        };
-        for leaf in tx.audit_leaves_after(from)? {
-            frontier.push(leaf);
+    /// Signs a checkpoint at `size` (the log's head), after checking every
+    /// entry since the last checkpoint against it and the last witnessed
+    /// checkpoint against the database: a log that was cut short or
+    /// rewritten is refused a signature rather than given a fresh one.
+    fn checkpoint(&self, tx: &mut dyn Tx, size: u64) -> Result<(), KernelError> {
+        let last = tx.last_checkpoint()?;
+        if last.as_ref().is_some_and(|(at, _, _)| *at >= size) {
+            return Ok(());
         }
+        self.check_witnessed(tx, size)?;
+        let keys = self.signer.verifier();
+        let (from, verifier) = match last {
+            Some((at, note, bytes)) => {
+                let frontier = Frontier::from_bytes(&bytes).ok_or(StoreError::Corrupt("audit_checkpoints.frontier"))?;
+                let chain = tx.audit_row(at)?.ok_or(VerifyError::Truncated { size: at, count: size })?.chain;
+                (at, Verifier::resume(keys, &note, frontier, chain)?)
+            }
+            None => (0, Verifier::new(keys, Vec::new())),
+        };
+        let mut verifier = verifier.keeping_nodes(AUDIT_NODE_LEVEL);
+        for row in tx.audit_rows_after(from)? {
+            verifier.push(&row)?;
+        }
+        let nodes = verifier.take_nodes();
+        let frontier = verifier.finish_since_checkpoint()?;
         if frontier.size() == size && size > 0 {
             let note = self.signer.sign(size, &frontier.root());
             tx.insert_checkpoint(size, &note, &frontier.to_bytes())?;
+            tx.insert_audit_nodes(&nodes)?;
+            witness::signed(note);
         }
         Ok(())
+    }
+
+    /// The database must still hold the latest witnessed checkpoint, as
+    /// witnessed, and a log at least that long.
+    fn check_witnessed(&self, tx: &mut dyn Tx, head: u64) -> Result<(), KernelError> {
+        let Some(witness) = &self.witness else { return Ok(()) };
+        let keys = self.signer.verifier();
+        let Some((witnessed, _)) = witness.latest(&keys, false)? else { return Ok(()) };
+        if head < witnessed.size {
+            return Err(VerifyError::ShorterThanWitnessed { size: witnessed.size, count: head }.into());
+        }
+        let stored = tx.checkpoint_at(witnessed.size)?.and_then(|note| keys.verify(&note).ok());
+        if stored.is_none_or(|stored| stored.root != witnessed.root) {
+            return Err(VerifyError::WitnessMismatch { size: witnessed.size }.into());
+        }
+        Ok(())
+    }
+
+    /// Keeps the checkpoints the committed transaction signed in the witness.
+    /// The operation stands if that fails: the next checkpoint covers it.
+    fn witness_signed(&self) {
+        let notes = witness::take_signed();
+        if let Some(witness) = &self.witness
+            && let Err(e) = witness.record(&notes)
+        {
+            tracing::error!(error = %e, "a signed audit checkpoint could not be witnessed outside the database");
+        }
     }
 }
 
@@ -1318,6 +1466,11 @@ impl<'a> Event<'a> {
 
     fn denied(processing: ProcessingId, action: &'a str, object: String, subject: Option<&'a SubjectId>, categories: CategorySet, denial: Denial) -> Self {
         Event { processing, action, object, subject, categories, outcome: Outcome::Denied, reason: denial.code().to_string() }
+    }
+
+    /// An allowed call that did not complete; [`Unit::failed`] gives the reason.
+    fn failed(processing: ProcessingId, action: &'a str, object: String, subject: Option<&'a SubjectId>, categories: CategorySet) -> Self {
+        Event { processing, action, object, subject, categories, outcome: Outcome::Failed, reason: String::new() }
     }
 }
 
@@ -1373,12 +1526,17 @@ pub fn check_reach(
     }
 }
 
-/// Verifies the audit log of `store` against the checkpoint key of `signer`.
-pub fn verify_store(store: &dyn Store, signer: &CheckpointSigner, progress: &mut dyn FnMut(u64)) -> Result<Verification, KernelError> {
+/// Verifies the audit log of `store` against the checkpoint key `keys`
+/// (the public half only), and against `trusted`, a checkpoint kept outside
+/// the database, when given.
+pub fn verify_store(store: &dyn Store, keys: &CheckpointVerifier, trusted: Option<&str>, progress: &mut dyn FnMut(u64)) -> Result<Verification, KernelError> {
     // Reading rows and hashing them are each about half the work: one
     // thread reads while this one hashes, with batches between them.
     const BATCH: usize = 4096;
-    let mut verifier = Verifier::new(signer.verifier(), store.checkpoints()?);
+    let mut verifier = Verifier::new(keys.clone(), store.checkpoints()?);
+    if let Some(note) = trusted {
+        verifier = verifier.trusting(note)?;
+    }
     let (sender, batches) = std::sync::mpsc::sync_channel::<Vec<Row>>(4);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {

@@ -7,6 +7,8 @@
 //!   blobs/                        encrypted large objects
 //!   master.key                    created 0600 unless the operator gives one
 //!   audit-signing.key             Ed25519 seed for checkpoints, 0600
+//!   audit-signing.pub             its public half, for verifying (C2SP verifier key)
+//!   audit-witness.log             every signed checkpoint, appended (unless --witness names another file)
 //! ```
 //!
 //! With a database URL (`postgres://…`) the store is that PostgreSQL
@@ -18,12 +20,12 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
-use grondslag_audit::CheckpointSigner;
+use grondslag_audit::{CheckpointSigner, CheckpointVerifier};
 use grondslag_crypto::{CryptoError, KeyFileError, Keyring, MasterKey, load_or_create_master_key, load_or_create_signing_key};
 use grondslag_register::Register;
 use grondslag_store::{BlobStore, PostgresStore, SqliteStore, Store, StoreError, is_postgres_url};
 
-use crate::{AUDIT_ORIGIN, Kernel};
+use crate::{AUDIT_ORIGIN, Kernel, Witness};
 
 /// Why the kernel could not be opened on a data directory.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +45,8 @@ pub enum OpenError {
     MasterKeyVar(CryptoError),
     #[error("GRONDSLAG_MASTER_KEY is not valid text")]
     MasterKeyVarText,
+    #[error("cannot use the public key {path}: {reason}")]
+    PublicKey { path: PathBuf, reason: String },
 }
 
 /// The master key the operator gives in `GRONDSLAG_MASTER_KEY` (64 hex
@@ -88,12 +92,30 @@ pub struct DataDir {
     pub root: PathBuf,
     /// A PostgreSQL URL; `None` keeps the store in the directory (SQLite).
     pub database_url: Option<String>,
+    /// Where signed checkpoints are witnessed: the file, and a command.
+    witness: Witness,
 }
 
 impl DataDir {
     /// The directory at `root`, with its store in its own SQLite file.
     pub fn new(root: impl Into<PathBuf>) -> DataDir {
-        DataDir { root: root.into(), database_url: None }
+        let root = root.into();
+        let witness = Witness::new(root.join("audit-witness.log"));
+        DataDir { root, database_url: None, witness }
+    }
+
+    /// Witness checkpoints in `file` instead of the directory's own, and
+    /// hand them to `command` too.
+    #[must_use]
+    pub fn with_witness(mut self, file: Option<PathBuf>, command: Option<String>) -> DataDir {
+        let file = file.unwrap_or_else(|| self.witness.file().to_path_buf());
+        self.witness = Witness::new(file).with_command(command);
+        self
+    }
+
+    /// Where signed checkpoints are witnessed.
+    pub fn witness(&self) -> &Witness {
+        &self.witness
     }
 
     /// The store at `url` instead of the directory's SQLite file.
@@ -138,6 +160,11 @@ impl DataDir {
         self.root.join("audit-signing.key")
     }
 
+    /// Its public half, written beside it: all that verifying needs.
+    pub fn public_key(&self) -> PathBuf {
+        self.root.join("audit-signing.pub")
+    }
+
     /// Creates the directory (owner-only) if it does not exist.
     pub fn create(&self) -> Result<(), OpenError> {
         let error = |source| OpenError::DataDir { path: self.root.clone(), source };
@@ -150,17 +177,24 @@ impl DataDir {
 
     /// Opens the kernel on this directory's SQLite store. `master` is the
     /// operator's key when given (e.g. from `GRONDSLAG_MASTER_KEY`);
-    /// otherwise the key file is used, created on first run.
-    pub fn open_kernel(&self, register: Register, master: Option<&MasterKey>) -> Result<Kernel, OpenError> {
+    /// otherwise the key file is used, created on first run. A processing
+    /// whose content changed since the last opening gets a new version,
+    /// valid from `now` (see [`Kernel::processing_versions`]).
+    pub fn open_kernel(&self, register: Register, master: Option<&MasterKey>, now: jiff::Timestamp) -> Result<Kernel, OpenError> {
         self.create()?;
         let keys = match master {
             Some(master) => Keyring::new(master)?,
             None => Keyring::new(&load_or_create_master_key(&self.master_key())?)?,
         };
         let signer = CheckpointSigner::new(AUDIT_ORIGIN, load_or_create_signing_key(&self.signing_key())?);
+        let public = self.public_key();
+        if !public.exists() {
+            let written = fs::write(&public, format!("{}\n", signer.verifier().to_vkey()));
+            written.map_err(|e| OpenError::PublicKey { path: public.clone(), reason: e.to_string() })?;
+        }
         let store = self.open_store()?;
         let blobs = BlobStore::open(&self.blobs())?;
-        Ok(Kernel::new(register, store, blobs, keys, signer)?)
+        Ok(Kernel::new(register, store, blobs, keys, signer, now)?.with_witness(self.witness.clone()))
     }
 
     /// For `register check`: the processings whose retention rule in
@@ -200,8 +234,9 @@ impl DataDir {
     }
 
     /// Opens only what audit verification needs: the store and the public
-    /// half of the checkpoint key. No master key is read.
-    pub fn open_audit(&self) -> Result<(Box<dyn Store>, CheckpointSigner), OpenError> {
+    /// key that checks checkpoints (`public_key`, or the directory's own).
+    /// No master key and no signing key are read.
+    pub fn open_audit(&self, public_key: Option<&std::path::Path>) -> Result<(Box<dyn Store>, CheckpointVerifier), OpenError> {
         if !self.has_store() {
             return Err(OpenError::DataDir {
                 path: self.database(),
@@ -211,15 +246,13 @@ impl DataDir {
                 ),
             });
         }
-        // The key must already be there: a fresh one would only make every
+        let path = public_key.map_or_else(|| self.public_key(), std::path::Path::to_path_buf);
+        let failed = |reason: String| OpenError::PublicKey { path: path.clone(), reason };
+        // A missing key is not made up: a fresh one would only make every
         // checkpoint fail, and would hide that the real key went missing.
-        if !self.signing_key().exists() {
-            return Err(OpenError::DataDir {
-                path: self.signing_key(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "the checkpoint signing key is missing; restore it from the backup"),
-            });
-        }
-        let signer = CheckpointSigner::new(AUDIT_ORIGIN, load_or_create_signing_key(&self.signing_key())?);
-        Ok((self.open_store()?, signer))
+        let text =
+            fs::read_to_string(&path).map_err(|e| failed(format!("{e}; copy audit-signing.pub from the data directory, or restore it from the backup")))?;
+        let verifier = CheckpointVerifier::from_vkey(&text).map_err(|e| failed(e.to_string()))?;
+        Ok((self.open_store()?, verifier))
     }
 }

@@ -2,9 +2,13 @@
 //! entry: the versions of the register's processings, sessions and failed
 //! sign-ins.
 //!
-//! Every version of a processing that a kernel has enforced is archived,
-//! so the versioned URI in an audit entry (LDV's processing activity id)
-//! can still be resolved after the register changed.
+//! Every version of a processing that a kernel has enforced is archived
+//! when the kernel opens (whatever opens it: the service or a command),
+//! numbered 1, 2, 3 … per processing with the moment it took effect, so
+//! the versioned URI in an audit entry (LDV's processing activity id)
+//! resolves after the register changed. Each new version is also an entry
+//! in the audit log carrying its content hash, so the archive is inside the
+//! signed log: an archived version can be checked against the log.
 //!
 //! Sessions and failed sign-ins are security state. A
 //! session names an account (its user name) and is found by the hash of a
@@ -13,33 +17,87 @@
 //! people who mistyped theirs. Kept in the store, not in a server's memory,
 //! so that every server node sees the same sessions and locks.
 
-use grondslag_store::{SessionRow, StoreError};
+use grondslag_register::{CategorySet, Role};
+use grondslag_store::{SessionRow, StoreError, Tx};
+use serde::{Deserialize, Serialize};
 
-use crate::{Kernel, KernelError};
+use crate::{Access, Event, Kernel, KernelError};
 
-/// Settings named `processing_version:<id>:<version>` hold what the
-/// register said in that version, as the caller published it.
+/// Settings named `processing_version:<id>:<number>` hold a
+/// [`ProcessingVersion`]. Data directories from before the numbering also
+/// hold `processing_version:<id>:<12 hex digits>` with the activity as the
+/// service published it then; those are kept for the URIs that name them.
 const VERSION_SETTING: &str = "processing_version:";
 
+/// The audit entry's action for a new version.
+pub(crate) const NEW_VERSION: &str = "register_version";
+
+/// One version of a processing activity, as archived.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessingVersion {
+    /// 1 for the first version this data directory saw, then 2, 3, …
+    pub version: u64,
+    /// When it took effect: the moment the kernel that first enforced it opened.
+    pub valid_from: jiff::Timestamp,
+    /// SHA-256 of `content`, in hex; the audit entry of the version carries it too.
+    pub content_hash: String,
+    /// The register's canonical content for the processing (see
+    /// `grondslag_register::Processing::content`).
+    pub content: String,
+}
+
 impl Kernel {
-    /// Archives `body` as what version `version` of processing `id` said,
-    /// unless that version is archived already (a version is its content's hash).
-    pub fn archive_processing_version(&self, id: &str, version: &str, body: &[u8]) -> Result<(), KernelError> {
-        let name = format!("{VERSION_SETTING}{id}:{version}");
-        self.plain(|tx| if tx.setting(&name)?.is_some() { Ok(()) } else { tx.set_setting(&name, body) })
+    /// Archives the current version of every processing that is not the
+    /// latest archived one, as the next number, valid from `now`, with an
+    /// audit entry each; returns each processing's versioned URI, by
+    /// [`grondslag_register::ProcessingId`]. One transaction: nodes opening
+    /// at once number a version once (the loser's commit fails, and it is
+    /// opened again).
+    pub(crate) fn archive_versions(&self, now: jiff::Timestamp) -> Result<Vec<String>, KernelError> {
+        // One operation: every version archived at this opening shares a trace.
+        let access = Access::new("grondslag", Role::System, "opening the data directory", now);
+        let base = &self.register.meta.base_uri;
+        self.unit(|unit| {
+            let tx: &mut dyn grondslag_store::Tx = unit.tx;
+            let mut uris = Vec::new();
+            for id in self.register.processing_ids() {
+                let p = self.register.processing(id);
+                let latest = versions_in(tx, &p.id)?.pop();
+                let version = match latest {
+                    Some(latest) if latest.content_hash == p.content_hash => latest.version,
+                    latest => {
+                        let version = latest.map_or(1, |latest| latest.version + 1);
+                        let archived = ProcessingVersion { version, valid_from: now, content_hash: p.content_hash.clone(), content: p.content.clone() };
+                        let body = serde_json::to_vec(&archived).map_err(|_| StoreError::Corrupt("processing version"))?;
+                        tx.set_setting(&format!("{VERSION_SETTING}{}:{version}", p.id), &body)?;
+                        let object = format!("version:{version}");
+                        let mut event = Event::allowed(id, NEW_VERSION, object, None, CategorySet::EMPTY);
+                        event.reason = format!("valid from {now}; content sha256:{}", p.content_hash);
+                        let mut entry = self.entry(&access, event);
+                        entry.processing_activity_id = format!("{base}/{}/versions/{version}", p.id);
+                        self.append(tx, &entry)?;
+                        version
+                    }
+                };
+                uris.push(format!("{base}/{}/versions/{version}", p.id));
+            }
+            Ok(uris)
+        })
     }
 
-    /// The body of processing `id` as it was at `version`, if archived.
-    pub fn archived_processing_version(&self, id: &str, version: &str) -> Result<Option<Vec<u8>>, KernelError> {
-        let name = format!("{VERSION_SETTING}{id}:{version}");
-        self.plain(|tx| tx.setting(&name))
+    /// The archived versions of processing `id`, oldest first.
+    pub fn processing_versions(&self, id: &str) -> Result<Vec<ProcessingVersion>, KernelError> {
+        self.plain(|tx| versions_in(tx, id))
     }
 
-    /// The archived versions of processing `id`, as (version, body).
-    pub fn archived_processing_versions(&self, id: &str) -> Result<Vec<(String, Vec<u8>)>, KernelError> {
-        let prefix = format!("{VERSION_SETTING}{id}:");
-        let found = self.plain(|tx| tx.settings_with_prefix(&prefix))?;
-        Ok(found.into_iter().map(|(name, body)| (name[prefix.len()..].to_string(), body)).collect())
+    /// What a data directory from before the numbering archived under
+    /// `hash` (12 hex digits) for processing `id`, as it was published.
+    pub fn legacy_processing_version(&self, id: &str, hash: &str) -> Result<Option<Vec<u8>>, KernelError> {
+        if hash.len() != 12 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        self.plain(|tx| tx.setting(&format!("{VERSION_SETTING}{id}:{hash}")))
     }
 
     /// Stores a session under the digest of its token.
@@ -85,4 +143,18 @@ impl Kernel {
         })?;
         out.ok_or(KernelError::Store(StoreError::Aborted))
     }
+}
+
+/// The numbered versions of processing `id` in the store, oldest first;
+/// the unnumbered ones of before are skipped.
+fn versions_in(tx: &mut dyn Tx, id: &str) -> Result<Vec<ProcessingVersion>, StoreError> {
+    let prefix = format!("{VERSION_SETTING}{id}:");
+    let mut versions: Vec<ProcessingVersion> = tx
+        .settings_with_prefix(&prefix)?
+        .into_iter()
+        .filter(|(name, _)| name[prefix.len()..].bytes().all(|b| b.is_ascii_digit()))
+        .map(|(_, body)| serde_json::from_slice(&body).map_err(|_| StoreError::Corrupt("settings.processing_version")))
+        .collect::<Result<_, _>>()?;
+    versions.sort_by_key(|v| v.version);
+    Ok(versions)
 }

@@ -5,7 +5,10 @@
 //!
 //! A refusal inside a unit ends the operation, but its audit entry stays:
 //! when the unit rolls back, the refusals it audited are appended again in
-//! a transaction of their own. The audit chain is read from the store in
+//! a transaction of their own. So does a failure: an allowed call whose
+//! work the store (or sealing) failed leaves a line with outcome `failed`
+//! (LDV status `Error`) and the kind of fault, appended after the unit
+//! ended, since the failing transaction may take nothing more. The audit chain is read from the store in
 //! each transaction (the kernel keeps no head or frontier in memory), so a
 //! rolled-back unit leaves nothing behind to go on from.
 
@@ -16,7 +19,9 @@ use grondslag_audit::Entry;
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Scope};
 use grondslag_store::{BlobId, Erased, StoreError, Tx};
 
-use crate::{Access, Allowed, Detail, Kernel, KernelError, RecordEvent, RecordId, RecordRef, RecordSummary, RecordView, SubjectExport, SubjectId, Value};
+use crate::{
+    Access, Allowed, Detail, Kernel, KernelError, RecordEvent, RecordId, RecordRef, RecordSummary, RecordView, SubjectExport, SubjectId, Value, witness,
+};
 
 thread_local! {
     /// Whether this thread is inside a unit: a kernel call through the
@@ -49,8 +54,10 @@ impl Drop for Entered {
 pub struct Unit<'u> {
     pub(crate) kernel: &'u Kernel,
     pub(crate) tx: &'u mut dyn Tx,
-    /// Refusals audited in this unit, with whom each is about.
-    refusals: Vec<(Entry, Option<SubjectId>)>,
+    /// Refusals audited in this unit.
+    refusals: Vec<Entry>,
+    /// Calls that failed, audited once the unit has ended.
+    failures: Vec<Entry>,
     /// Blobs written; removed if the unit rolls back.
     pub(crate) written: Vec<BlobId>,
     /// Blobs of erased records; removed once the unit has committed.
@@ -70,13 +77,24 @@ impl Unit<'_> {
     /// Audits a refusal and returns `error`: the operation ends here, and
     /// the entry is kept even if the unit then rolls back.
     pub(crate) fn refuse<T>(&mut self, access: &Access, event: crate::Event<'_>, error: KernelError) -> Result<T, KernelError> {
-        let subject = event.subject.cloned();
         // Never withheld (see `mark`): a refusal served nobody's request,
         // and an attempt is the person's to see.
         let entry = self.kernel.entry(access, event);
-        self.kernel.append(self.tx, &entry, subject.as_ref())?;
-        self.refusals.push((entry, subject));
+        self.kernel.append(self.tx, &entry)?;
+        self.refusals.push(entry);
         Err(error)
+    }
+
+    /// Notes a failed call for the audit log when `error` is a fault of
+    /// ours (not a refusal or an invalid request, which are answered, not
+    /// failed), and returns it. The reason names the kind of fault only:
+    /// an error's text may quote what was being stored.
+    pub(crate) fn failed(&mut self, access: &Access, mut event: crate::Event<'_>, error: KernelError) -> KernelError {
+        if let Some(kind) = error.fault() {
+            event.reason = format!("failed: {kind}");
+            self.failures.push(self.kernel.entry(access, event));
+        }
+        error
     }
 }
 
@@ -90,14 +108,16 @@ impl Kernel {
     /// call the kernel only through the unit.
     pub fn unit<T, E: From<KernelError>>(&self, work: impl FnOnce(&mut Unit<'_>) -> Result<T, E>) -> Result<T, E> {
         let _entered = Entered::enter()?;
+        // Nothing signed before this unit is this unit's to witness.
+        drop(witness::take_signed());
         let mut work = Some(work);
         let mut outcome: Option<Result<T, E>> = None;
-        let (mut refusals, mut written, mut erased) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut refusals, mut failures, mut written, mut erased) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let stored = self.store.transaction(&mut |tx| {
             let work = work.take().ok_or(StoreError::Aborted)?;
-            let mut unit = Unit { kernel: self, tx, refusals: Vec::new(), written: Vec::new(), erased: Vec::new(), withheld: None };
+            let mut unit = Unit { kernel: self, tx, refusals: Vec::new(), failures: Vec::new(), written: Vec::new(), erased: Vec::new(), withheld: None };
             let result = work(&mut unit);
-            (refusals, written, erased) = (unit.refusals, unit.written, unit.erased);
+            (refusals, failures, written, erased) = (unit.refusals, unit.failures, unit.written, unit.erased);
             let failed = result.is_err();
             outcome = Some(result);
             if failed { Err(StoreError::Aborted) } else { Ok(()) }
@@ -107,22 +127,46 @@ impl Kernel {
             (Err(e), _) => Err(KernelError::Store(e).into()),
             (Ok(()), None) => Err(KernelError::Store(StoreError::Aborted).into()),
         };
-        if result.is_ok() {
+        let kept = if result.is_ok() {
+            self.witness_signed();
             self.delete_blobs(&erased);
-            return result;
-        }
-        // The rows naming these blobs were rolled back; the files are
-        // ciphertext, but they should not linger.
-        self.delete_blobs(&written);
-        if !refusals.is_empty() {
-            self.store
-                .transaction(&mut |tx| {
-                    for (entry, subject) in &refusals {
-                        self.append(tx, entry, subject.as_ref())?;
+            failures
+        } else {
+            // Checkpoints signed in the rolled-back transaction never existed.
+            drop(witness::take_signed());
+            // The rows naming these blobs were rolled back; the files are
+            // ciphertext, but they should not linger.
+            self.delete_blobs(&written);
+            refusals.extend(failures);
+            refusals
+        };
+        if !kept.is_empty() {
+            let mut failed = None;
+            let appended = self.store.transaction(&mut |tx| {
+                for entry in &kept {
+                    if let Err(e) = self.append(tx, entry) {
+                        failed = Some(e);
+                        return Err(StoreError::Aborted);
                     }
-                    Ok(())
-                })
-                .map_err(KernelError::Store)?;
+                }
+                Ok(())
+            });
+            if appended.is_ok() {
+                self.witness_signed();
+            } else {
+                drop(witness::take_signed());
+            }
+            let appended = match (appended, failed) {
+                (Ok(()), _) => Ok(()),
+                (Err(_), Some(e)) => Err(e),
+                (Err(e), None) => Err(KernelError::Store(e)),
+            };
+            match (appended, &result) {
+                (Err(e), Ok(_)) => return Err(e.into()),
+                // The operation's own error says more than this one.
+                (Err(e), Err(_)) => tracing::error!(error = %e, "could not audit the refusals and failures of an operation that did not complete"),
+                (Ok(()), _) => {}
+            }
         }
         result
     }

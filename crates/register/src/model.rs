@@ -39,7 +39,24 @@ pub struct Register {
     pub(crate) recipient_index: HashMap<String, RecipientId>,
 }
 
+/// The processing that keeps the audit log itself: the term of an entry
+/// about a processing that names no `log` of its own.
+pub const AUDIT_LOG: &str = "audit_log";
+
+impl ProcessingId {
+    /// Its place in [`Register::processings`], for tables indexed like it.
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
 impl Register {
+    /// The processing whose term the audit entries about `id` follow, if
+    /// the register has it.
+    pub fn log_processing(&self, id: ProcessingId) -> Option<ProcessingId> {
+        self.processing_id(self.processing(id).log.as_deref().unwrap_or(AUDIT_LOG))
+    }
+
     /// The processing with register id `id`.
     pub fn processing_id(&self, id: &str) -> Option<ProcessingId> {
         self.processing_index.get(id).copied()
@@ -63,13 +80,6 @@ impl Register {
     /// Every processing, in file order.
     pub fn processing_ids(&self) -> impl Iterator<Item = ProcessingId> + '_ {
         (0..self.processings.len()).filter_map(|i| u16::try_from(i).ok().map(ProcessingId))
-    }
-
-    /// The URI of a processing activity, versioned by its content (LDV:
-    /// `dpl.core.processing_activity_id`).
-    pub fn processing_uri(&self, id: ProcessingId) -> String {
-        let p = self.processing(id);
-        format!("{}/{}/versions/{}", self.meta.base_uri, p.id, p.version)
     }
 
     /// Distinct categories used anywhere in the register.
@@ -420,6 +430,16 @@ pub enum Retention {
 }
 
 impl Retention {
+    /// Whether the rule can date an audit entry: it counts from the
+    /// entry's being `recorded`, or keeps it for good.
+    pub fn dates_log_entries(&self) -> bool {
+        match self {
+            Retention::AfterEvent { event, .. } => event == crate::due::RECORDED,
+            Retention::PerItem { .. } | Retention::Permanent { .. } => true,
+            _ => false,
+        }
+    }
+
     /// Whether this rule keeps data for less time than `before` did, where
     /// the two can be compared (terms after the same event, or per item).
     pub fn shorter_than(&self, before: &Retention) -> bool {
@@ -523,14 +543,22 @@ pub struct Processing {
     pub save_and_resume: bool,
     /// Only the rights process: may read subjects whose processing is restricted.
     pub rights_process: bool,
+    /// The processing whose term the log of access to this one follows
+    /// (`log` in the register); without one, [`AUDIT_LOG`]'s.
+    pub log: Option<String>,
     /// Per role, per action; see [`Processing::grant`].
     #[serde(serialize_with = "serialize_grants")]
     pub grants: [RoleGrants; Role::ALL.len()],
-    /// First 12 hex digits of the SHA-256 of everything above: changes
-    /// whenever the processing changes, so audit entries name the exact
-    /// version they were decided under.
+    /// The processing's canonical content: its table in the register file
+    /// as parsed, with the named terms and recipients it refers to and the
+    /// controller it falls back on, as JSON with sorted keys and no spaces.
+    /// Comments, layout and the order of keys do not change it; any change
+    /// of what the register says about the processing does.
     #[serde(skip)]
-    pub version: String,
+    pub content: String,
+    /// SHA-256 of [`Processing::content`], in hex: which version this is.
+    #[serde(skip)]
+    pub content_hash: String,
 }
 
 fn serialize_grants<S: serde::Serializer>(grants: &[RoleGrants; Role::ALL.len()], s: S) -> Result<S::Ok, S::Error> {

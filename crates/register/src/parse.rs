@@ -15,9 +15,10 @@ use toml::Spanned;
 
 use crate::categories::CategorySet;
 use crate::diagnostic::{RegisterError, Sink, did_you_mean};
+use crate::due::RECORDED;
 use crate::model::{
-    Basis, Contact, Disclosure, Duration, Grant, Meta, NamedTerm, Processing, ProcessingId, Recipient, RecipientId, RecipientKind, Register, Retention,
-    RoleGrants, Section, Statement, Term,
+    AUDIT_LOG, Basis, Contact, Disclosure, Duration, Grant, Meta, NamedTerm, Processing, ProcessingId, Recipient, RecipientId, RecipientKind, Register,
+    Retention, RoleGrants, Section, Statement, Term,
 };
 use crate::taxonomy::{Action, Category, Role, Scope, ScopeSet};
 
@@ -119,6 +120,8 @@ struct RawProcessing {
     /// Why no module of this system carries the processing out yet (see
     /// [`check_events`]).
     planned: Option<String>,
+    /// The processing whose term the log of access to this one follows.
+    log: Option<Name>,
 }
 
 #[derive(Deserialize)]
@@ -273,7 +276,10 @@ pub(crate) fn parse_with_events(file: &str, source: &str, emitted: Option<&[&str
         }
     };
     let warnings = emitted.map(|emitted| check_events(&mut sink, &raw, emitted)).unwrap_or_default();
-    let register = Builder { sink: &mut sink }.build(raw);
+    let mut register = Builder { sink: &mut sink }.build(raw);
+    if let Some(register) = &mut register {
+        canonical_contents(source, register);
+    }
     match sink.into_error(file) {
         Some(error) => Err(error),
         None => register.map(|register| (register, warnings)).ok_or_else(|| RegisterError { file: file.to_string(), diagnostics: Vec::new() }),
@@ -340,6 +346,29 @@ impl Builder<'_, '_> {
 
     /// Builds the register, recording every problem; `None` only when a
     /// problem made a part impossible to build (the sink then holds it).
+    /// Each `log` names a processing whose term can date an audit entry:
+    /// a term after the entry is `recorded`, a term per item, or permanent.
+    fn check_logs(&mut self, raw: &RawFile, processings: &[Processing]) {
+        for p in &raw.processing {
+            let Some(log) = &p.log else { continue };
+            let Some(target) = processings.iter().find(|t| &t.id == log.get_ref()) else {
+                self.error(
+                    log.span(),
+                    format!("`log` names no processing `{}`", log.get_ref()),
+                    Some(format!("name the processing that keeps the log of access to `{}`, or leave `log` out to use `{AUDIT_LOG}`", p.id.get_ref())),
+                );
+                continue;
+            };
+            if !target.retention.dates_log_entries() {
+                self.error(
+                    log.span(),
+                    format!("processing `{}` cannot date audit entries: its retention does not count from `{RECORDED}`", log.get_ref()),
+                    Some(format!("give `{}` a rule `after_event` with event = \"{RECORDED}\", `per_item`, or `permanent`", log.get_ref())),
+                );
+            }
+        }
+    }
+
     fn build(mut self, raw: RawFile) -> Option<Register> {
         let date = self.date(&raw.register.date);
         let terms = self.terms(&raw.terms);
@@ -363,6 +392,7 @@ impl Builder<'_, '_> {
         if processings.len() > usize::from(u16::MAX) {
             self.error(0..0, "too many processings", None);
         }
+        self.check_logs(&raw, &processings);
         let processing_index = processings.iter().enumerate().filter_map(|(i, p)| Some((p.id.clone(), ProcessingId(u16::try_from(i).ok()?)))).collect();
         Some(Register {
             meta: Meta {
@@ -803,7 +833,7 @@ impl Builder<'_, '_> {
         let grants = self.grants(p, categories);
         let disclosures = self.disclosures(p, categories, recipients, recipient_index);
 
-        let mut processing = Processing {
+        let processing = Processing {
             id: id.clone(),
             req: p.req.get_ref().clone(),
             statement: statement?,
@@ -828,10 +858,11 @@ impl Builder<'_, '_> {
             dpia: p.dpia.clone(),
             save_and_resume: p.save_and_resume,
             rights_process: p.rights_process,
+            log: p.log.as_ref().map(|log| log.get_ref().clone()),
             grants,
-            version: String::new(),
+            content: String::new(),
+            content_hash: String::new(),
         };
-        processing.version = content_version(&processing);
         Some(processing)
     }
 }
@@ -843,10 +874,79 @@ fn names_article_9_ground(ground: &str) -> bool {
     ["art. 9 lid 2", "artikel 9 lid 2", "artikel 9, tweede lid", "art. 9(2)", "9(2)("].iter().any(|form| ground.contains(form))
 }
 
-fn content_version(processing: &Processing) -> String {
-    // Serialising our own plain structs cannot fail; an empty hash input would
-    // still give a stable (if coarse) version.
-    let bytes = serde_json::to_vec(processing).unwrap_or_default();
-    let digest = Sha256::digest(&bytes);
-    hex::encode(&digest[..6])
+/// Gives every processing its canonical content and its hash (see
+/// [`Processing::content`]), from the file's tables as TOML reads them —
+/// so a comment or a reordered key is no new version, and a change to a
+/// named term or a recipient the processing uses is.
+fn canonical_contents(source: &str, register: &mut Register) {
+    let Ok(file) = toml::from_str::<toml::Table>(source) else { return };
+    let table = |key: &str| file.get(key).and_then(toml::Value::as_table);
+    let tables = file.get("processing").and_then(toml::Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let controller = table("register").and_then(|meta| meta.get("controller")).cloned();
+    for (processing, raw) in register.processings.iter_mut().zip(tables) {
+        let mut content = toml::Table::new();
+        content.insert("processing".into(), raw.clone());
+        let retention = raw.get("retention").and_then(toml::Value::as_table);
+        let terms: toml::Table = ["term", "fallback_term"]
+            .iter()
+            .filter_map(|key| retention?.get(*key)?.as_str())
+            .filter_map(|name| Some((name.to_string(), table("terms")?.get(name)?.clone())))
+            .collect();
+        content.insert("terms".into(), toml::Value::Table(terms));
+        let recipients: toml::Table = file
+            .get("recipient")
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|recipient| Some((recipient.get("id")?.as_str()?.to_string(), recipient.clone())))
+            .filter(|(id, _)| raw.get("recipients").and_then(toml::Value::as_table).is_some_and(|used| used.contains_key(id)))
+            .collect();
+        content.insert("recipients".into(), toml::Value::Table(recipients));
+        if raw.get("controller").is_none()
+            && let Some(controller) = &controller
+        {
+            content.insert("controller".into(), controller.clone());
+        }
+        let mut text = String::new();
+        canonical_json(&toml::Value::Table(content), &mut text);
+        processing.content_hash = hex::encode(Sha256::digest(text.as_bytes()));
+        processing.content = text;
+    }
+}
+
+/// JSON with keys sorted and no whitespace, written by hand so that no
+/// serialiser setting (key order, number format) can change a version.
+fn canonical_json(value: &toml::Value, out: &mut String) {
+    let string = |text: &str, out: &mut String| out.push_str(&serde_json::Value::String(text.to_string()).to_string());
+    match value {
+        toml::Value::String(text) => string(text, out),
+        toml::Value::Integer(n) => out.push_str(&n.to_string()),
+        toml::Value::Float(f) => out.push_str(&serde_json::Value::from(*f).to_string()),
+        toml::Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
+        toml::Value::Datetime(moment) => string(&moment.to_string(), out),
+        toml::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical_json(item, out);
+            }
+            out.push(']');
+        }
+        toml::Value::Table(table) => {
+            let mut keys: Vec<&String> = table.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                string(key, out);
+                out.push(':');
+                canonical_json(&table[key], out);
+            }
+            out.push('}');
+        }
+    }
 }

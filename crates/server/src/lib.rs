@@ -56,6 +56,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use error::ServerError;
+pub use ldv::base_uri_mismatch;
 pub use state::AppState;
 
 /// How the service runs; every field has a working default.
@@ -89,11 +90,10 @@ impl Default for Config {
 }
 
 impl AppState {
-    /// The state of a service on `kernel`. Archives the register's current
-    /// processing activities first, so that every version an audit entry
-    /// names keeps resolving (`/processing_activities/{id}/versions/…`).
+    /// The state of a service on `kernel` (which archived the register's
+    /// versions when it opened, so every version an audit entry names
+    /// resolves at `/processing_activities/{id}/versions/…`).
     pub fn new(kernel: Arc<Kernel>, areas: AreaLists, config: &Config) -> Result<AppState, ServerError> {
-        ldv::archive(&kernel)?;
         let accounts = Accounts::new(kernel, config.policy.clone())?;
         Ok(AppState::from_parts(accounts, areas, config.tls.is_some()))
     }
@@ -121,6 +121,7 @@ pub fn app(state: AppState, config: &Config) -> Router {
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(visitor::same_origin))
         .layer(axum::middleware::from_fn_with_state(state.clone(), layout::render_errors))
+        .layer(axum::middleware::from_fn(visitor::trace_context))
         .with_state(state)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, config.request_timeout))
         .layer(DefaultBodyLimit::max(config.body_limit))
@@ -193,7 +194,9 @@ async fn sweep_daily(state: AppState, every: Duration) {
                     "grondslag serve",
                     now,
                 );
-                Ok(services.kernel.sweep(&access, now, 1000, None, |_| ())?)
+                let certificates = services.kernel.sweep(&access, now, 1000, None, |_| ())?;
+                services.kernel.forget_audit(&access, 1000, |_| ())?;
+                Ok(certificates)
             })
             .await;
         match swept {

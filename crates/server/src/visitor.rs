@@ -9,21 +9,21 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use grondslag_accounts::{Session, Stage};
-use grondslag_audit::{SpanId, TraceId};
+use grondslag_audit::{ForeignOperation, SpanId, TraceId, TraceParent};
 use grondslag_kernel::{Access, RecordRef};
 use grondslag_register::Role;
 
 use crate::error::ServerError;
 use crate::state::AppState;
 
-/// Anyone: the moment of the request, its trace (from a W3C `traceparent`
-/// header when one came in, so the audit entries join the caller's trace),
-/// where it came from, and the session, if any, at whatever stage.
+/// Anyone: the moment of the request, its trace (always our own; a
+/// caller's W3C `traceparent` becomes the foreign operation of its audit
+/// entries), where it came from, and the session, if any, at whatever stage.
 #[derive(Clone, Debug)]
 pub(crate) struct Visitor {
     pub now: jiff::Timestamp,
     pub trace: TraceId,
-    pub parent_span: Option<SpanId>,
+    pub foreign: Option<ForeignOperation>,
     pub origin: String,
     pub session: Option<(String, Session)>,
 }
@@ -39,7 +39,8 @@ impl Visitor {
             role: Role::Public,
             origin: self.origin.clone(),
             trace: self.trace,
-            parent_span: self.parent_span,
+            parent_span: None,
+            foreign: self.foreign.clone(),
             now: self.now,
         }
     }
@@ -92,7 +93,8 @@ impl Signed {
             role: self.role,
             origin: self.visitor.origin.clone(),
             trace: self.visitor.trace,
-            parent_span: self.visitor.parent_span,
+            parent_span: None,
+            foreign: self.visitor.foreign.clone(),
             now: self.visitor.now,
         }
     }
@@ -110,18 +112,47 @@ impl Signed {
     }
 }
 
-/// `00-<trace id>-<parent id>-<flags>` (W3C Trace Context); anything else is ignored.
-fn traceparent(headers: &HeaderMap) -> Option<(TraceId, SpanId)> {
-    let value = headers.get("traceparent")?.to_str().ok()?;
-    let mut parts = value.trim().split('-');
-    let (version, trace, parent, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    if version != "00" || flags.len() != 2 || parts.next().is_some() {
-        return None;
+/// The calling party of a foreign operation: a `traceparent` names the
+/// caller's trace and span, not who the caller is.
+const UNIDENTIFIED_CALLER: &str = "urn:grondslag:caller:unidentified";
+
+/// This request's place in the traces: our own trace and span, and the
+/// caller's operation when it sent a valid `traceparent`.
+#[derive(Clone, Debug)]
+pub(crate) struct RequestTrace {
+    trace: TraceId,
+    span: SpanId,
+    foreign: Option<ForeignOperation>,
+}
+
+impl RequestTrace {
+    fn of(headers: &HeaderMap) -> RequestTrace {
+        // W3C Trace Context: an invalid traceparent is ignored, and with it any tracestate.
+        let foreign = headers.get("traceparent").and_then(|v| v.to_str().ok()).and_then(|text| match TraceParent::parse(text) {
+            Ok(parent) => Some(ForeignOperation { trace_id: parent.trace_id, span_id: parent.parent_id, entity: UNIDENTIFIED_CALLER.to_string() }),
+            Err(e) => {
+                tracing::debug!(error = %e, "ignored an invalid traceparent");
+                None
+            }
+        });
+        RequestTrace { trace: TraceId::random(), span: SpanId::random(), foreign }
     }
-    let trace = TraceId::parse(trace).filter(|t| t.0 != [0; 16])?;
-    let mut span = [0u8; 8];
-    hex::decode_to_slice(parent, &mut span).ok().filter(|()| span != [0; 8])?;
-    Some((trace, SpanId(span)))
+}
+
+/// Gives every request a trace of our own (LDV: an application starts its
+/// own trace and keeps the caller's as the foreign operation), and answers
+/// with a W3C Trace Context Level 2 `traceresponse` naming it, so a caller
+/// can find our log lines by its trace id.
+pub(crate) async fn trace_context(mut request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let trace = RequestTrace::of(request.headers());
+    // Sampled: every operation is logged (LDV allows no sampling).
+    let response_header = TraceParent { version: 0, trace_id: trace.trace, parent_id: trace.span, flags: 1 }.to_string();
+    request.extensions_mut().insert(trace);
+    let mut response = next.run(request).await;
+    if let Ok(value) = axum::http::HeaderValue::from_str(&response_header) {
+        response.headers_mut().insert("traceresponse", value);
+    }
+    response
 }
 
 pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -140,10 +171,7 @@ impl FromRequestParts<AppState> for Visitor {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Visitor, ServerError> {
         let now = jiff::Timestamp::now();
-        let (trace, parent_span) = match traceparent(&parts.headers) {
-            Some((trace, span)) => (trace, Some(span)),
-            None => (TraceId::random(), None),
-        };
+        let RequestTrace { trace, foreign, .. } = parts.extensions.get::<RequestTrace>().cloned().unwrap_or_else(|| RequestTrace::of(&parts.headers));
         let origin = match parts.extensions.get::<ConnectInfo<SocketAddr>>() {
             Some(ConnectInfo(address)) => format!("http {}", address.ip()),
             None => "http".to_string(),
@@ -156,7 +184,7 @@ impl FromRequestParts<AppState> for Visitor {
             }
             None => None,
         };
-        Ok(Visitor { now, trace, parent_span, origin, session })
+        Ok(Visitor { now, trace, foreign, origin, session })
     }
 }
 

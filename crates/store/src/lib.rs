@@ -19,7 +19,7 @@ mod postgresql;
 mod sql;
 mod sqlite;
 
-use grondslag_audit::{Hash, Row};
+use grondslag_audit::{Hash, Node, Row};
 
 pub use blobs::BlobStore;
 pub use ids::{BlobId, InvalidId, RecordId, SubjectId};
@@ -262,19 +262,37 @@ pub trait Tx {
 
     /// Sequence number and chain hash of the last audit row.
     fn audit_head(&mut self) -> Result<Option<(u64, Hash)>, StoreError>;
-    /// Appends a row; `subject` is the pseudonym the entry is about, kept
-    /// beside it for lookups.
-    fn append_audit(&mut self, row: &Row, subject: Option<&SubjectId>) -> Result<(), StoreError>;
+    /// Appends a row, with the pseudonym it is about kept beside it for
+    /// lookups, and when it is to be forgotten (`None`: kept).
+    fn append_audit(&mut self, row: &Row, forget_at: Option<jiff::Timestamp>) -> Result<(), StoreError>;
     /// The audit rows about a subject, in order.
     fn audit_of(&mut self, subject: &SubjectId) -> Result<Vec<Row>, StoreError>;
+    /// The audit row at `seq`.
+    fn audit_row(&mut self, seq: u64) -> Result<Option<Row>, StoreError>;
+    /// The audit rows after `seq`, in order.
+    fn audit_rows_after(&mut self, seq: u64) -> Result<Vec<Row>, StoreError>;
+    /// Leaf hashes of the `count` rows from `seq` (1-based), in order.
+    fn audit_leaves(&mut self, seq: u64, count: u64) -> Result<Vec<Hash>, StoreError>;
+    /// Up to `limit` rows not yet forgotten whose forget_at has come by
+    /// `now`, earliest first.
+    fn audit_due(&mut self, now: jiff::Timestamp, limit: u64) -> Result<Vec<Row>, StoreError>;
+    /// Sets when the row at `seq` is to be forgotten.
+    fn set_audit_forget_at(&mut self, seq: u64, forget_at: Option<jiff::Timestamp>) -> Result<(), StoreError>;
+    /// Empties the rows at `seqs` and takes them out of the per-person
+    /// index; their hashes stay.
+    fn forget_audit(&mut self, seqs: &[u64]) -> Result<(), StoreError>;
     /// The disclosures of a subject's data.
     fn disclosures_of(&mut self, subject: &SubjectId) -> Result<Vec<DisclosureRow>, StoreError>;
-    /// Size and frontier bytes of the latest checkpoint.
-    fn last_checkpoint(&mut self) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
-    /// Leaf hashes of the rows after `seq`, in order.
-    fn audit_leaves_after(&mut self, seq: u64) -> Result<Vec<Hash>, StoreError>;
+    /// Size, signed note and frontier bytes of the latest checkpoint.
+    fn last_checkpoint(&mut self) -> Result<Option<(u64, String, Vec<u8>)>, StoreError>;
+    /// The signed note of the checkpoint at `size`, if there is one.
+    fn checkpoint_at(&mut self, size: u64) -> Result<Option<String>, StoreError>;
     /// Stores a signed checkpoint at `size`, with the frontier to go on from.
     fn insert_checkpoint(&mut self, size: u64, note: &str, frontier: &[u8]) -> Result<(), StoreError>;
+    /// Keeps the roots of perfect subtrees of the log's Merkle tree.
+    fn insert_audit_nodes(&mut self, nodes: &[Node]) -> Result<(), StoreError>;
+    /// The root of the perfect subtree at `level`, `index`, if kept.
+    fn audit_node(&mut self, level: u8, index: u64) -> Result<Option<Hash>, StoreError>;
 
     /// Records when a record is due (`None`: waiting, or kept for good) and
     /// whether it is held.

@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_init.sql"),
     include_str!("../migrations/postgres/0002_relations.sql"),
     include_str!("../migrations/postgres/0003_parents.sql"),
+    include_str!("../migrations/postgres/0004_audit_forget.sql"),
 ];
 
 /// Opens a write transaction and waits for this database's write lock. The

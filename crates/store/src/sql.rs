@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use grondslag_audit::{Hash, Row as AuditRow};
+use grondslag_audit::{Hash, Node, Row as AuditRow};
 
 use crate::{BlobId, DisclosureRow, Erased, EventRow, FieldRow, Reach, RecordId, RecordRow, SessionRow, StoreError, SubjectId, SubjectRow, Tx};
 
@@ -214,13 +214,16 @@ fn int(value: u64) -> Param<'static> {
     Param::Int(Some(i64::try_from(value).unwrap_or(i64::MAX)))
 }
 
+/// The columns [`audit_row`] reads.
+const AUDIT_COLUMNS: &str = "seq, entry, leaf, chain, subject_id";
+
 pub(crate) fn audit_row(mut row: Row) -> Result<AuditRow, StoreError> {
-    Ok(AuditRow { seq: row.count(0)?, entry: row.text(1)?, leaf: row.hash(2)?, chain: row.hash(3)? })
+    Ok(AuditRow { seq: row.count(0)?, entry: row.text(1)?, leaf: row.hash(2)?, chain: row.hash(3)?, subject: row.opt_text(4)? })
 }
 
 /// Visits every audit row in sequence order.
 pub(crate) fn audit_rows(db: &mut impl Db, visit: &mut dyn FnMut(AuditRow) -> Result<(), StoreError>) -> Result<(), StoreError> {
-    db.query("reading the audit log", "SELECT seq, entry, leaf, chain FROM audit_entries ORDER BY seq", &[], &mut |row| visit(audit_row(row)?))
+    db.query("reading the audit log", &format!("SELECT {AUDIT_COLUMNS} FROM audit_entries ORDER BY seq"), &[], &mut |row| visit(audit_row(row)?))
 }
 
 /// Every checkpoint as (size, signed note).
@@ -585,23 +588,55 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         first(self.db, "reading the audit head", "SELECT seq, chain FROM audit_entries ORDER BY seq DESC LIMIT 1", &[], |mut r| Ok((r.count(0)?, r.hash(1)?)))
     }
 
-    fn append_audit(&mut self, row: &AuditRow, subject: Option<&SubjectId>) -> Result<(), StoreError> {
+    fn append_audit(&mut self, row: &AuditRow, forget_at: Option<jiff::Timestamp>) -> Result<(), StoreError> {
         self.exec(
             "appending to the audit log",
-            "INSERT INTO audit_entries (seq, entry, leaf, chain, subject_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-            &[int(row.seq), row.entry.as_str().into(), row.leaf.0.as_slice().into(), row.chain.0.as_slice().into(), subject.map(SubjectId::as_str).into()],
+            "INSERT INTO audit_entries (seq, entry, leaf, chain, subject_id, forget_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            &[
+                int(row.seq),
+                row.entry.as_str().into(),
+                row.leaf.0.as_slice().into(),
+                row.chain.0.as_slice().into(),
+                row.subject.as_deref().into(),
+                forget_at.into(),
+            ],
         )?;
         Ok(())
     }
 
     fn audit_of(&mut self, subject: &SubjectId) -> Result<Vec<AuditRow>, StoreError> {
-        rows(
-            self.db,
-            "reading the audit log",
-            "SELECT seq, entry, leaf, chain FROM audit_entries WHERE subject_id = ?1 ORDER BY seq",
-            &[subject.as_str().into()],
-            audit_row,
-        )
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE subject_id = ?1 ORDER BY seq");
+        rows(self.db, "reading the audit log", &sql, &[subject.as_str().into()], audit_row)
+    }
+
+    fn audit_row(&mut self, seq: u64) -> Result<Option<AuditRow>, StoreError> {
+        first(self.db, "reading an audit entry", &format!("SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE seq = ?1"), &[int(seq)], audit_row)
+    }
+
+    fn audit_rows_after(&mut self, seq: u64) -> Result<Vec<AuditRow>, StoreError> {
+        rows(self.db, "reading the audit log", &format!("SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE seq > ?1 ORDER BY seq"), &[int(seq)], audit_row)
+    }
+
+    fn audit_leaves(&mut self, seq: u64, count: u64) -> Result<Vec<Hash>, StoreError> {
+        let sql = "SELECT leaf FROM audit_entries WHERE seq >= ?1 AND seq < ?2 ORDER BY seq";
+        rows(self.db, "reading audit leaves", sql, &[int(seq), int(seq.saturating_add(count))], |mut r| r.hash(0))
+    }
+
+    fn audit_due(&mut self, now: jiff::Timestamp, limit: u64) -> Result<Vec<AuditRow>, StoreError> {
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE forget_at <= ?1 AND entry <> '' ORDER BY forget_at, seq LIMIT ?2");
+        rows(self.db, "reading audit entries due to be forgotten", &sql, &[now.into(), int(limit)], audit_row)
+    }
+
+    fn set_audit_forget_at(&mut self, seq: u64, forget_at: Option<jiff::Timestamp>) -> Result<(), StoreError> {
+        self.exec("dating an audit entry's forgetting", "UPDATE audit_entries SET forget_at = ?2 WHERE seq = ?1", &[int(seq), forget_at.into()])?;
+        Ok(())
+    }
+
+    fn forget_audit(&mut self, seqs: &[u64]) -> Result<(), StoreError> {
+        for seq in seqs {
+            self.exec("forgetting an audit entry", "UPDATE audit_entries SET entry = '', subject_id = NULL, forget_at = NULL WHERE seq = ?1", &[int(*seq)])?;
+        }
+        Ok(())
     }
 
     fn disclosures_of(&mut self, subject: &SubjectId) -> Result<Vec<DisclosureRow>, StoreError> {
@@ -624,14 +659,30 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         )
     }
 
-    fn last_checkpoint(&mut self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
-        first(self.db, "reading the last checkpoint", "SELECT size, frontier FROM audit_checkpoints ORDER BY size DESC LIMIT 1", &[], |mut r| {
-            Ok((r.count(0)?, r.bytes(1)?))
+    fn last_checkpoint(&mut self) -> Result<Option<(u64, String, Vec<u8>)>, StoreError> {
+        first(self.db, "reading the last checkpoint", "SELECT size, note, frontier FROM audit_checkpoints ORDER BY size DESC LIMIT 1", &[], |mut r| {
+            Ok((r.count(0)?, r.text(1)?, r.bytes(2)?))
         })
     }
 
-    fn audit_leaves_after(&mut self, after: u64) -> Result<Vec<Hash>, StoreError> {
-        rows(self.db, "reading audit leaves", "SELECT leaf FROM audit_entries WHERE seq > ?1 ORDER BY seq", &[int(after)], |mut r| r.hash(0))
+    fn checkpoint_at(&mut self, size: u64) -> Result<Option<String>, StoreError> {
+        first(self.db, "reading a checkpoint", "SELECT note FROM audit_checkpoints WHERE size = ?1", &[int(size)], |mut r| r.text(0))
+    }
+
+    fn insert_audit_nodes(&mut self, nodes: &[Node]) -> Result<(), StoreError> {
+        for node in nodes {
+            self.exec(
+                "keeping a Merkle tree node",
+                "INSERT INTO audit_nodes (level, idx, hash) VALUES (?1, ?2, ?3) ON CONFLICT (level, idx) DO NOTHING",
+                &[int(u64::from(node.level)), int(node.index), node.hash.0.as_slice().into()],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn audit_node(&mut self, level: u8, index: u64) -> Result<Option<Hash>, StoreError> {
+        let sql = "SELECT hash FROM audit_nodes WHERE level = ?1 AND idx = ?2";
+        first(self.db, "reading a Merkle tree node", sql, &[int(u64::from(level)), int(index)], |mut r| r.hash(0))
     }
 
     fn insert_checkpoint(&mut self, size: u64, note: &str, frontier: &[u8]) -> Result<(), StoreError> {

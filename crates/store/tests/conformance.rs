@@ -46,6 +46,7 @@ conformance!(
     records_references_events_and_lists,
     moments_round_trip_to_the_nanosecond,
     audit_rows_and_checkpoints,
+    audit_entries_are_forgotten_but_never_rewritten,
     audit_appends_from_two_nodes_form_one_chain,
     due_dates_holds_and_reviews,
     two_sweeps_take_each_due_item_once,
@@ -76,8 +77,8 @@ fn subject_with_record(tx: &mut dyn Tx, processing: &str, now: jiff::Timestamp) 
 fn append(tx: &mut dyn Tx, text: &str, subject: Option<&SubjectId>) -> Result<Row, StoreError> {
     let (seq, previous) = tx.audit_head()?.unwrap_or((0, Hash::ZERO));
     let leaf = leaf_hash(text.as_bytes());
-    let row = Row { seq: seq + 1, entry: text.to_string(), leaf, chain: chain_hash(&previous, &leaf) };
-    tx.append_audit(&row, subject)?;
+    let row = Row { seq: seq + 1, entry: text.to_string(), leaf, chain: chain_hash(&previous, &leaf), subject: subject.map(ToString::to_string) };
+    tx.append_audit(&row, None)?;
     Ok(row)
 }
 
@@ -292,17 +293,54 @@ fn audit_rows_and_checkpoints(open: Open<'_>) {
         let third = append(tx, "three", Some(&subject))?;
         assert_eq!(tx.audit_head()?, Some((3, third.chain)));
         assert_eq!(tx.audit_of(&subject)?.iter().map(|r| r.entry.as_str()).collect::<Vec<_>>(), ["one", "three"]);
-        assert_eq!(tx.audit_leaves_after(1)?, vec![leaf_hash(b"two"), leaf_hash(b"three")]);
+        assert_eq!(tx.audit_leaves(2, 5)?, vec![leaf_hash(b"two"), leaf_hash(b"three")]);
+        assert_eq!(tx.audit_rows_after(1)?.iter().map(|r| r.entry.as_str()).collect::<Vec<_>>(), ["two", "three"]);
+        assert_eq!(tx.audit_row(3)?, Some(third.clone()));
         tx.insert_checkpoint(2, "note 2", b"frontier")?;
         tx.insert_checkpoint(2, "another note 2", b"other")?;
-        assert_eq!(tx.last_checkpoint()?, Some((2, b"frontier".to_vec())));
+        assert_eq!(tx.last_checkpoint()?, Some((2, "note 2".to_string(), b"frontier".to_vec())));
+        assert_eq!(tx.checkpoint_at(2)?.as_deref(), Some("note 2"));
+        assert_eq!(tx.checkpoint_at(3)?, None);
+        let node = grondslag_audit::Node { level: 1, index: 0, hash: leaf_hash(b"node") };
+        tx.insert_audit_nodes(&[node, node])?;
+        assert_eq!(tx.audit_node(1, 0)?, Some(node.hash));
+        assert_eq!(tx.audit_node(1, 1)?, None);
         Ok(())
     });
     // A row with a taken sequence number is refused: no fork.
-    let fork = Row { seq: 3, entry: "fork".into(), leaf: leaf_hash(b"fork"), chain: Hash::ZERO };
+    let fork = Row { seq: 3, entry: "fork".into(), leaf: leaf_hash(b"fork"), chain: Hash::ZERO, subject: None };
     assert!(store.transaction(&mut |tx| tx.append_audit(&fork, None)).is_err());
     assert_eq!(whole_chain(&*store).len(), 3);
     assert_eq!(store.checkpoints().unwrap(), vec![(2, "note 2".to_string())]);
+}
+
+// req: E16, I3
+fn audit_entries_are_forgotten_but_never_rewritten(open: Open<'_>) {
+    let store = open();
+    let subject = SubjectId::random();
+    let t0 = jiff::Timestamp::from_second(1_800_000_000).unwrap();
+    run(&*store, |tx| {
+        for (text, days) in [("one", Some(1)), ("two", None), ("three", Some(2))] {
+            let (seq, previous) = tx.audit_head()?.unwrap_or((0, Hash::ZERO));
+            let leaf = leaf_hash(text.as_bytes());
+            let row = Row { seq: seq + 1, entry: text.to_string(), leaf, chain: chain_hash(&previous, &leaf), subject: Some(subject.to_string()) };
+            tx.append_audit(&row, days.map(|d| t0 + jiff::SignedDuration::from_hours(24 * d)))?;
+        }
+        let due = |tx: &mut dyn Tx, days: i64| -> Result<Vec<u64>, StoreError> {
+            Ok(tx.audit_due(t0 + jiff::SignedDuration::from_hours(24 * days), 10)?.iter().map(|r| r.seq).collect())
+        };
+        assert_eq!(due(tx, 0)?, Vec::<u64>::new());
+        assert_eq!(due(tx, 3)?, [1, 3]);
+        tx.set_audit_forget_at(3, Some(t0 + jiff::SignedDuration::from_hours(24 * 5)))?;
+        assert_eq!(due(tx, 3)?, [1]);
+        tx.forget_audit(&[1])?;
+        assert_eq!(due(tx, 9)?, [3]);
+        assert_eq!(tx.audit_of(&subject)?.iter().map(|r| r.seq).collect::<Vec<_>>(), [2, 3]);
+        Ok(())
+    });
+    let rows = whole_chain(&*store);
+    assert_eq!((rows[0].entry.as_str(), rows[0].subject.as_deref(), rows[0].leaf), ("", None, leaf_hash(b"one")));
+    assert_eq!(whole_chain(&*store).len(), 3);
 }
 
 // req: E17, INV2

@@ -18,7 +18,7 @@ fn until() -> jiff::Timestamp {
 
 fn open(dir: &std::path::Path) -> Kernel {
     let register = grondslag_register::parse(grondslag_register::SHIPPED_NAME, grondslag_register::SHIPPED).unwrap();
-    DataDir::new(dir).open_kernel(register, None).unwrap()
+    DataDir::new(dir).open_kernel(register, None, jiff::Timestamp::now()).unwrap()
 }
 
 fn populate(kernel: &Kernel, seed: u64, subjects: u64) -> Report {

@@ -5,9 +5,16 @@ use grondslag_register::{Category, Role};
 
 use crate::{access, grondslag, open_kernel, sqlite, stderr, stdout};
 
-/// A data directory with `n` audit entries and checkpoints every 4.
+/// The entries a fresh data directory opens with: one per processing, its
+/// first version archived (LDV register versions, in the signed log).
+fn opened() -> i64 {
+    crate::shipped().processings.len() as i64
+}
+
+/// A data directory with `n` audit entries after those it opened with,
+/// and checkpoints every 4.
 fn populated(dir: &Path, n: usize) {
-    let kernel = DataDir::new(dir).open_kernel(crate::shipped(), None).unwrap().with_checkpoint_every(4);
+    let kernel = DataDir::new(dir).open_kernel(crate::shipped(), None, jiff::Timestamp::now()).unwrap().with_checkpoint_every(4);
     let physical = kernel.processing("fysieke_schade").unwrap();
     let handler = access(Role::CaseHandler);
     let subject = kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text("Anna"))]).unwrap().subject;
@@ -36,7 +43,7 @@ fn an_untouched_log_verifies_with_its_count() {
     populated(dir.path(), 10);
     let output = verify(dir.path());
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stdout(&output).contains("10 entries checked"), "{}", stdout(&output));
+    assert!(stdout(&output).contains(&format!("{} entries checked", opened() + 10)), "{}", stdout(&output));
 }
 
 // req: E17
@@ -44,10 +51,11 @@ fn an_untouched_log_verifies_with_its_count() {
 fn a_changed_entry_is_named() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path(), 10);
-    tamper(dir.path()).execute("UPDATE audit_entries SET entry = replace(entry, 'case_handler', 'privacy_officer') WHERE seq = 6", []).unwrap();
+    let changed = opened() + 6;
+    tamper(dir.path()).execute("UPDATE audit_entries SET entry = replace(entry, 'case_handler', 'privacy_officer') WHERE seq = ?1", [changed]).unwrap();
     let output = verify(dir.path());
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("entry 6 was altered"), "{}", stderr(&output));
+    assert!(stderr(&output).contains(&format!("entry {changed} was altered")), "{}", stderr(&output));
 }
 
 // req: E17
@@ -79,29 +87,35 @@ fn reordered_entries_are_named() {
     assert!(stderr(&output).contains("entry 7 does not follow entry 6"), "{}", stderr(&output));
 }
 
-// req: E17
-#[test]
-fn a_rewritten_chain_is_caught_by_the_signed_checkpoint() {
-    let dir = tempfile::tempdir().unwrap();
-    populated(dir.path(), 10);
-    // Alter entry 2 and recompute every hash after it, as an attacker with
-    // write access to the database but not the signing key would.
-    let db = tamper(dir.path());
+/// Alters the second entry after those the directory opened with and
+/// recomputes every hash after it, as an attacker with write access to the
+/// database but not the signing key would.
+fn rewrite_second_entry(db: &rusqlite::Connection) {
     let rows: Vec<(i64, String)> = {
         let mut s = db.prepare("SELECT seq, entry FROM audit_entries ORDER BY seq").unwrap();
         s.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
     };
     let mut previous = grondslag_audit::Hash::ZERO;
     for (seq, entry) in rows {
-        let entry = if seq == 2 { entry.replace("case_handler", "expert") } else { entry };
+        let entry = if seq == opened() + 2 { entry.replace("case_handler", "expert") } else { entry };
         let leaf = grondslag_audit::leaf_hash(entry.as_bytes());
         let chain = grondslag_audit::chain_hash(&previous, &leaf);
         db.execute("UPDATE audit_entries SET entry = ?2, leaf = ?3, chain = ?4 WHERE seq = ?1", rusqlite::params![seq, entry, leaf.0, chain.0]).unwrap();
         previous = chain;
     }
+}
+
+// req: E17
+#[test]
+fn a_rewritten_chain_is_caught_by_the_signed_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10);
+    rewrite_second_entry(&tamper(dir.path()));
     let output = verify(dir.path());
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("checkpoint at 4"), "{}", stderr(&output));
+    // The first checkpoint after the altered entry: sizes are multiples of 4.
+    let checkpoint = (opened() + 2 + 3) / 4 * 4;
+    assert!(stderr(&output).contains(&format!("checkpoint at {checkpoint}")), "{}", stderr(&output));
 }
 
 // req: E17
@@ -132,8 +146,9 @@ fn every_decision_is_one_entry_without_personal_data() {
         let mut s = db.prepare("SELECT entry FROM audit_entries ORDER BY seq").unwrap();
         s.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
     };
+    let entries = &entries[opened() as usize..];
     assert_eq!(entries.len(), 3);
-    for entry in &entries {
+    for entry in entries {
         assert!(!entry.contains("Anna") && !entry.contains("111222333"), "{entry}");
         let parsed = grondslag_kernel::parse_entry(entry).unwrap();
         assert_eq!(parsed.trace_id.0.len(), 16);
@@ -152,13 +167,14 @@ fn closing_the_kernel_signs_a_checkpoint_over_the_last_entry() {
         kernel.write(&access(Role::CaseHandler), physical, None, None, &[(Category::Name, Value::text("Anna"))]).unwrap();
     }
     let last: i64 = sqlite(dir.path()).query_row("SELECT max(size) FROM audit_checkpoints", [], |r| r.get(0)).unwrap();
-    assert_eq!(last, 1);
+    assert_eq!(last, opened() + 1);
     // Truncating the log after the checkpoint is then detected.
     let db = tamper(dir.path());
-    db.execute("DELETE FROM audit_entries WHERE seq = 1", []).unwrap();
+    db.execute("DELETE FROM audit_entries WHERE seq = ?1", [last]).unwrap();
     let output = verify(dir.path());
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("covers more entries than the log holds"), "{}", stderr(&output));
+    let expected = format!("the witnessed checkpoint says the log had {last} entries, but it holds {}", last - 1);
+    assert!(stderr(&output).contains(&expected), "{}", stderr(&output));
 }
 
 // req: E17
@@ -192,7 +208,7 @@ fn concurrent_writers_share_commits_and_leave_one_unbroken_chain() {
         }
     }
     let verification = kernel.verify_audit(|_| ()).unwrap();
-    assert_eq!(verification.entries, 2 * threads * writes);
+    assert_eq!(verification.entries, opened() as u64 + 2 * threads * writes);
 }
 
 // req: E17
@@ -201,13 +217,14 @@ fn a_fault_early_in_a_long_log_is_named_without_reading_on() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path(), 10);
     let db = tamper(dir.path());
-    db.execute("UPDATE audit_entries SET entry = replace(entry, 'case_handler', 'privacy_officer') WHERE seq = 6", []).unwrap();
+    let changed = opened() + 6;
+    db.execute("UPDATE audit_entries SET entry = replace(entry, 'case_handler', 'privacy_officer') WHERE seq = ?1", [changed]).unwrap();
     // Far more rows than the reader may have in flight, so it would block
     // for good if the verifier stopped without telling it.
     db.execute(
-        "WITH RECURSIVE n(i) AS (SELECT 11 UNION ALL SELECT i + 1 FROM n WHERE i < 60000)
+        "WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n WHERE i < 60000)
          INSERT INTO audit_entries (seq, entry, leaf, chain) SELECT i, '{}', zeroblob(32), zeroblob(32) FROM n",
-        [],
+        [opened() + 11],
     )
     .unwrap();
     drop(db);
@@ -232,5 +249,211 @@ fn a_fault_early_in_a_long_log_is_named_without_reading_on() {
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert!(!status.success());
-    assert!(err.contains("entry 6 was altered"), "{err}");
+    assert!(err.contains(&format!("entry {changed} was altered")), "{err}");
+}
+
+/// The whole database opened as an attacker who can write the file: every
+/// append-only trigger dropped.
+fn tamper_all(dir: &Path) -> rusqlite::Connection {
+    let db = tamper(dir);
+    db.execute_batch("DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete;").unwrap();
+    db
+}
+
+// req: E17
+#[test]
+fn a_log_cut_short_with_its_checkpoints_fails_against_the_witness_and_gets_no_new_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10);
+    let (last, cut) = (opened() + 10, opened() + 6);
+    let witnessed = std::fs::read_to_string(dir.path().join("audit-witness.log")).unwrap();
+    assert!(witnessed.contains(&format!("\n{last}\n")), "the closing checkpoint is witnessed:\n{witnessed}");
+    let db = tamper_all(dir.path());
+    db.execute("DELETE FROM audit_entries WHERE seq > ?1", [cut]).unwrap();
+    db.execute("DELETE FROM audit_checkpoints WHERE size > ?1", [cut]).unwrap();
+    drop(db);
+
+    let shorter = format!("the witnessed checkpoint says the log had {last} entries, but it holds {cut}");
+    let output = verify(dir.path());
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains(&shorter), "{}", stderr(&output));
+
+    // The kernel refuses to sign over the shorter log.
+    let kernel = DataDir::new(dir.path()).open_kernel(crate::shipped(), None, jiff::Timestamp::now()).unwrap();
+    let refused = kernel.seal().unwrap_err().to_string();
+    assert!(refused.contains(&shorter), "{refused}");
+
+    // Without the witness, the database alone cannot tell: the cut passes, with a warning.
+    std::fs::rename(dir.path().join("audit-witness.log"), dir.path().join("elsewhere.log")).unwrap();
+    let output = verify(dir.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("warning: no witnessed checkpoint"), "{}", stderr(&output));
+    // An auditor's own copy of a checkpoint does the witness's work.
+    let elsewhere = dir.path().join("elsewhere.log");
+    let output = grondslag(&["audit", "verify", "--data", dir.path().to_str().unwrap(), "--checkpoint", elsewhere.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains(&shorter), "{}", stderr(&output));
+}
+
+// req: E17
+#[test]
+fn a_rewritten_log_without_its_checkpoints_fails_against_the_witness() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10);
+    let db = tamper_all(dir.path());
+    rewrite_second_entry(&db);
+    db.execute("DELETE FROM audit_checkpoints", []).unwrap();
+    let output = verify(dir.path());
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains(&format!("do not match the witnessed checkpoint at {}", opened() + 10)), "{}", stderr(&output));
+}
+
+// req: E17
+#[test]
+fn an_auditor_verifies_with_the_public_key_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10);
+    let auditor = tempfile::tempdir().unwrap();
+    for file in ["grondslag.db", "audit-signing.pub", "audit-witness.log"] {
+        std::fs::copy(dir.path().join(file), auditor.path().join(file)).unwrap();
+    }
+    let output = verify(auditor.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    // Those stored (every 4 entries, and the closing one), and the witnessed one.
+    let last = opened() + 10;
+    let stored = (opened() + 1..=last).filter(|size| size % 4 == 0).count() + usize::from(last % 4 != 0);
+    assert!(stdout(&output).contains(&format!("{} signed checkpoints verified", stored + 1)), "{}", stdout(&output));
+    assert!(!auditor.path().join("audit-signing.key").exists() && !auditor.path().join("master.key").exists(), "verifying made keys");
+
+    // Another key's public half does not verify this log's checkpoints.
+    let other = tempfile::tempdir().unwrap();
+    populated(other.path(), 1);
+    let other_key = other.path().join("audit-signing.pub");
+    let output = grondslag(&["audit", "verify", "--data", auditor.path().to_str().unwrap(), "--public-key", other_key.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("carries no signature by key"), "{}", stderr(&output));
+}
+
+// req: E17, E22
+#[test]
+fn a_person_hidden_from_the_index_of_their_access_report_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10);
+    let hidden = opened() + 5;
+    tamper(dir.path()).execute("UPDATE audit_entries SET subject_id = NULL WHERE seq = ?1", [hidden]).unwrap();
+    let output = verify(dir.path());
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains(&format!("entry {hidden} is filed under another person than it names")), "{}", stderr(&output));
+}
+
+/// The hashes of a proof's JSON, from hex.
+fn hashes(json: &serde_json::Value) -> Vec<grondslag_audit::Hash> {
+    json.as_array().unwrap().iter().map(|h| grondslag_audit::Hash(hex::decode(h.as_str().unwrap()).unwrap().try_into().unwrap())).collect()
+}
+
+// req: E17
+#[test]
+fn inclusion_and_consistency_proofs_verify_against_the_signed_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10);
+    let data = dir.path().to_str().unwrap();
+    let keys = grondslag_audit::CheckpointVerifier::from_vkey(&std::fs::read_to_string(dir.path().join("audit-signing.pub")).unwrap()).unwrap();
+
+    let last = (opened() + 10) as u64;
+    let entry = opened() + 3;
+    let output = grondslag(&["audit", "prove", "--entry", &entry.to_string(), "--data", data]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let proof: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let signed = keys.verify(proof["checkpoint"].as_str().unwrap()).unwrap();
+    assert_eq!(signed.size, last);
+    let leaf = hashes(&serde_json::json!([proof["leaf_hash"]]))[0];
+    let stored: String = sqlite(dir.path()).query_row("SELECT entry FROM audit_entries WHERE seq = ?1", [entry], |r| r.get(0)).unwrap();
+    assert_eq!(leaf, grondslag_audit::leaf_hash(stored.as_bytes()));
+    let (index, path) = (entry as u64 - 1, hashes(&proof["inclusion_path"]));
+    assert_eq!(grondslag_audit::proof::verify_inclusion(&leaf, index, last, &path, &signed.root), Ok(()));
+    assert!(grondslag_audit::proof::verify_inclusion(&grondslag_audit::leaf_hash(b"another"), index, last, &path, &signed.root).is_err());
+
+    // Between the first two checkpoints signed every 4 entries.
+    let first_size = (opened() as u64 / 4 + 1) * 4;
+    let (from, to) = (first_size.to_string(), (first_size + 4).to_string());
+    let output = grondslag(&["audit", "prove", "--from", &from, "--size", &to, "--data", data]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let proof: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let (first, second) =
+        (keys.verify(proof["first_checkpoint"].as_str().unwrap()).unwrap(), keys.verify(proof["second_checkpoint"].as_str().unwrap()).unwrap());
+    assert_eq!((first.size, second.size), (first_size, first_size + 4));
+    let consistency = hashes(&proof["consistency_path"]);
+    assert_eq!(grondslag_audit::proof::verify_consistency(first.size, second.size, &first.root, &second.root, &consistency), Ok(()));
+
+    let beyond = (last + 1).to_string();
+    let output = grondslag(&["audit", "prove", "--entry", &beyond, "--data", data]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains(&format!("entry {beyond} is not among the {last} entries the checkpoint signed")), "{}", stderr(&output));
+    let unsigned = (first_size + 1).to_string();
+    let output = grondslag(&["audit", "prove", "--from", &unsigned, "--data", data]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains(&format!("no checkpoint was signed at {unsigned}")), "{}", stderr(&output));
+}
+
+/// The sequence numbers of the entries of access under `processing` (not
+/// the register's versions of it).
+fn entries_under(dir: &Path, processing: &str) -> Vec<i64> {
+    let db = sqlite(dir);
+    let sql = "SELECT seq FROM audit_entries WHERE entry LIKE ?1 AND entry NOT LIKE '%\"action\":\"register_version\"%' ORDER BY seq";
+    let mut s = db.prepare(sql).unwrap();
+    s.query_map([format!("%\"processing\":\"{processing}\"%")], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+}
+
+// req: E16, I3
+#[test]
+fn a_camera_viewing_entry_is_forgotten_after_six_months_and_the_log_still_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let t0: jiff::Timestamp = "2026-01-10T10:00:00Z".parse().unwrap();
+    {
+        let kernel = open_kernel(dir.path()).with_checkpoint_every(3);
+        let at = |role: Role| grondslag_kernel::Access::new(format!("test.{role}"), role, "test", t0);
+        let camera = kernel.processing("camera").unwrap();
+        let footage = kernel.write(&at(Role::FacilitySecurity), camera, None, None, &[(Category::FootageMeta, Value::text("hal, camera 2"))]).unwrap();
+        kernel.read(&at(Role::FacilitySecurity), camera, &footage.subject, grondslag_register::CategorySet::of(&[Category::FootageMeta])).unwrap();
+        let physical = kernel.processing("fysieke_schade").unwrap();
+        kernel.write(&at(Role::CaseHandler), physical, None, None, &[(Category::Name, Value::text("Anna"))]).unwrap();
+    }
+    let camera_entries = entries_under(dir.path(), "camera");
+    assert_eq!(camera_entries.len(), 2);
+    let data = dir.path().to_str().unwrap();
+    let run = |now: &str| grondslag(&["retention", "run", "--now", now, "--data", data]);
+
+    // A day before the six months are up, nothing is forgotten.
+    let output = run("2026-07-09T10:00:00Z");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("0 audit entr(y/ies) forgotten"), "{}", stdout(&output));
+    // A day after, the camera entries are; the dossier's (kept for good) is not.
+    let output = run("2026-07-11T10:00:00Z");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("2 audit entr(y/ies) forgotten"), "{}", stdout(&output));
+    let db = sqlite(dir.path());
+    for seq in &camera_entries {
+        let (entry, subject): (String, Option<String>) =
+            db.query_row("SELECT entry, subject_id FROM audit_entries WHERE seq = ?1", [seq], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        assert_eq!((entry.as_str(), subject), ("", None), "entry {seq}");
+    }
+    assert_eq!(entries_under(dir.path(), "fysieke_schade").len(), 1);
+    let forgetting: String = db.query_row("SELECT entry FROM audit_entries WHERE entry LIKE '%\"action\":\"forget\"%'", [], |r| r.get(0)).unwrap();
+    let forgetting = grondslag_kernel::parse_entry(&forgetting).unwrap();
+    assert_eq!(
+        (forgetting.processing.as_str(), forgetting.object.as_str()),
+        ("camera_protocol", format!("audit:{}-{}", camera_entries[0], camera_entries[1]).as_str())
+    );
+
+    // The chain and every checkpoint, signed before and after, still verify.
+    let output = verify(dir.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("(2 forgotten after their term)"), "{}", stdout(&output));
+
+    // Emptying an entry by hand, as the forgetting does but without its record, is caught.
+    let dossier = entries_under(dir.path(), "fysieke_schade")[0];
+    db.execute("UPDATE audit_entries SET entry = '', subject_id = NULL WHERE seq = ?1", [dossier]).unwrap();
+    let output = verify(dir.path());
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains(&format!("entry {dossier} was emptied, but no later entry records forgetting it")), "{}", stderr(&output));
 }

@@ -276,7 +276,7 @@ fn a_data_directory_refuses_a_different_master_key() {
     let operator_key = "11".repeat(32);
     let open = |hex: &str| {
         let key = grondslag_crypto::MasterKey::from_hex(hex).unwrap();
-        grondslag_kernel::DataDir::new(dir.path()).open_kernel(crate::shipped(), Some(&key))
+        grondslag_kernel::DataDir::new(dir.path()).open_kernel(crate::shipped(), Some(&key), jiff::Timestamp::now())
     };
     {
         let kernel = open(&operator_key).unwrap();

@@ -17,6 +17,7 @@ mod cli;
 mod disclosure;
 mod generate;
 mod kernel;
+mod ldv;
 mod matrix;
 mod postgres;
 mod received;
@@ -41,7 +42,7 @@ pub fn shipped() -> grondslag_register::Register {
 }
 
 pub fn open_kernel(dir: &Path) -> Kernel {
-    DataDir::new(dir).open_kernel(shipped(), None).unwrap()
+    DataDir::new(dir).open_kernel(shipped(), None, jiff::Timestamp::now()).unwrap()
 }
 
 pub fn access(role: Role) -> Access {

@@ -16,7 +16,7 @@ fn scratch() -> Option<ScratchDatabase> {
 }
 
 fn on_postgres(dir: &Path, database: &ScratchDatabase) -> Kernel {
-    DataDir::new(dir).with_database_url(Some(database.url().to_string())).open_kernel(shipped(), None).unwrap()
+    DataDir::new(dir).with_database_url(Some(database.url().to_string())).open_kernel(shipped(), None, jiff::Timestamp::now()).unwrap()
 }
 
 /// `grondslag` on the data directory and the database.
@@ -118,7 +118,7 @@ fn migrating_from_sqlite_keeps_every_record_readable_and_the_chain_verifying() {
     let Some(database) = scratch() else { return };
     let dir = tempfile::tempdir().unwrap();
     let (records, entries) = {
-        let kernel = DataDir::new(dir.path()).open_kernel(shipped(), None).unwrap();
+        let kernel = DataDir::new(dir.path()).open_kernel(shipped(), None, jiff::Timestamp::now()).unwrap();
         let processing = kernel.processing("nieuwsbrief_email").unwrap();
         let records: Vec<RecordRef> = (0..30).map(|n| subscribe(&kernel, n)).collect();
         kernel.record_event(&access(Role::Public), processing, &records[0], grondslag_register::Action::Write, "unsubscribed", None, None).unwrap();

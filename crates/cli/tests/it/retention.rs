@@ -259,7 +259,7 @@ fn a_changed_term_in_the_register_applies_to_data_already_held() {
     };
     let shorter = grondslag_register::SHIPPED.replacen(r#"term = "28 days""#, r#"term = "14 days""#, 1);
     let register = grondslag_register::parse("img-shorter.toml", &shorter).unwrap();
-    let kernel = grondslag_kernel::DataDir::new(dir.path()).open_kernel(register, None).unwrap();
+    let kernel = grondslag_kernel::DataDir::new(dir.path()).open_kernel(register, None, jiff::Timestamp::now()).unwrap();
     assert_eq!(kernel.recomputed(), ["telefoon_opnames"]);
     assert_eq!(sweep(&kernel, "2026-10-15T08:59:59Z"), 0);
     assert_eq!(sweep(&kernel, "2026-10-15T09:00:00Z"), 1, "14 days now, for the recording already held");
@@ -446,7 +446,9 @@ fn records_of_a_processing_the_register_no_longer_has_are_skipped_and_reported_n
         "{}",
         crate::stderr(&checked)
     );
-    let kernel = grondslag_kernel::DataDir::new(dir.path()).open_kernel(grondslag_register::parse("img-renamed.toml", &renamed).unwrap(), None).unwrap();
+    let kernel = grondslag_kernel::DataDir::new(dir.path())
+        .open_kernel(grondslag_register::parse("img-renamed.toml", &renamed).unwrap(), None, jiff::Timestamp::now())
+        .unwrap();
     // Both are long due; the sweep deletes what the register still covers, every day, and keeps the rest.
     assert_eq!(sweep(&kernel, "2027-01-01T00:00:00Z"), 1);
     assert_eq!(sweep(&kernel, "2027-01-02T00:00:00Z"), 0);

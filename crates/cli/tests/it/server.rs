@@ -534,7 +534,9 @@ fn the_openapi_document_validates_and_lists_every_route() {
         "/api/audit/verify",
         "/api/retention/report",
         "/processing_activities/{id}",
+        "/processing_activities/{id}/versions",
         "/processing_activities/{id}/versions/{version}",
+        "/entities/{id}",
         "/privacyverklaring",
         "/.well-known/privacy.txt",
         "/mijn-gegevens",
@@ -547,7 +549,8 @@ fn the_openapi_document_validates_and_lists_every_route() {
     // And every path in the document is served: none answers 404 or 405
     // for the method the document gives (parameters filled in).
     for (path, item) in &paths {
-        let concrete = path.replace("{number}", &world.anna_case).replace("{id}", "fysieke_schade").replace("{version}", "0");
+        let id = if path.starts_with("/entities/") { "controller" } else { "fysieke_schade" };
+        let concrete = path.replace("{number}", &world.anna_case).replace("{id}", id).replace("{version}", "0");
         for (method, _) in item.methods() {
             let status = match method.as_str() {
                 "GET" => client.get(&concrete).status,
@@ -611,33 +614,77 @@ fn an_applicant_sees_their_data_and_who_looked_at_it_files_a_request_and_staff_a
     assert!(refused.body.contains("Ingelogd als <strong>carla</strong>"), "the refusal page keeps her menu and sign-out");
 }
 
+/// The audit entries of the SQLite store in `dir`, parsed.
+fn audit_entries(dir: &Path) -> Vec<grondslag_audit::Entry> {
+    let connection = crate::sqlite(dir);
+    let entries: Vec<String> =
+        connection.prepare("SELECT entry FROM audit_entries ORDER BY seq").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    entries.iter().map(|e| grondslag_audit::Entry::parse(e).unwrap()).collect()
+}
+
 // req: E17
 #[test]
-fn audit_entries_join_the_callers_trace_and_name_a_resolvable_processing_activity() {
+fn a_callers_trace_is_kept_as_the_foreign_operation_and_ours_comes_back_in_traceresponse() {
     let world = world();
     let server = Server::start(world.dir.path(), &[]);
     let mut carla = Client::new(&server);
     carla.sign_in(&world.handler);
-    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
-    let read = carla.get_with(&format!("/api/cases/{}", world.anna_case), ("traceparent", &format!("00-{trace}-00f067aa0ba902b7-01")));
+    let (trace, span) = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
+    let read = carla.get_with(&format!("/api/cases/{}", world.anna_case), ("traceparent", &format!("00-{trace}-{span}-01")));
     assert_eq!(read.status, 200);
+    let response = read.header("traceresponse").expect("a traceresponse header").to_string();
+    let ours = grondslag_audit::TraceParent::parse(&response).unwrap();
+    assert_ne!(ours.trace_id.to_string(), trace, "the operation has a trace of its own");
     assert!(server.stop());
-    let connection = crate::sqlite(world.dir.path());
-    let entries: Vec<String> =
-        connection.prepare("SELECT entry FROM audit_entries").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
-    let traced: Vec<serde_json::Value> =
-        entries.iter().map(|e| serde_json::from_str(e).unwrap()).filter(|e: &serde_json::Value| e.to_string().contains(trace)).collect();
-    assert!(!traced.is_empty(), "the incoming trace id is in the audit log");
-    // The processing activity's URI resolves on the service.
+    let entries = audit_entries(world.dir.path());
+    let called: Vec<&grondslag_audit::Entry> = entries.iter().filter(|e| e.foreign_operation.is_some()).collect();
+    assert!(!called.is_empty(), "the call left lines");
+    for entry in called {
+        let foreign = entry.foreign_operation.as_ref().unwrap();
+        assert_eq!((foreign.trace_id.to_string().as_str(), foreign.span_id.to_string().as_str()), (trace, span));
+        assert_eq!(entry.trace_id, ours.trace_id, "in the trace the response named");
+        assert_eq!(entry.parent_span_id, None, "the caller's span is not our parent");
+    }
+    // An uppercase id is no trace context: ignored, the request still served.
     let server = Server::start(world.dir.path(), &[]);
-    let uri = traced[0].to_string();
-    let at = uri.find("/processing_activities/").unwrap();
-    let path: String = uri[at..].chars().take_while(|c| *c != '"').collect();
+    let mut carla = Client::new(&server);
+    carla.sign_in(&world.handler);
+    let read = carla.get_with(&format!("/api/cases/{}", world.anna_case), ("traceparent", &format!("00-{}-{span}-01", trace.to_uppercase())));
+    assert_eq!(read.status, 200);
+    assert!(read.header("traceresponse").is_some());
+}
+
+// req: E17
+#[test]
+fn an_entry_written_by_a_command_names_a_version_the_service_resolves() {
+    // The world's cases were filed by `grondslag case create`: no service
+    // had run on this data directory yet.
+    let world = world();
+    let entries = audit_entries(world.dir.path());
+    let filed = entries.iter().find(|e| e.processing == "fysieke_schade" && e.action == "write").expect("the filing's line");
+    let archived = entries.iter().find(|e| e.processing == "fysieke_schade" && e.action == "register_version").expect("the version's own line");
+    assert_eq!(archived.processing_activity_id, filed.processing_activity_id);
+    assert!(filed.processing_activity_id.ends_with("/processing_activities/fysieke_schade/versions/1"), "{}", filed.processing_activity_id);
+    let server = Server::start(world.dir.path(), &[]);
     let mut client = Client::new(&server);
-    let activity = client.get(&path);
-    assert_eq!(activity.status, 200, "{path}");
-    assert_eq!(activity.json()["identifier"], "fysieke_schade");
-    assert!(activity.json()["hasLegalBasis"]["articles"].to_string().contains("TwG"));
+    let at = filed.processing_activity_id.find("/processing_activities/").unwrap();
+    let version = client.get(&filed.processing_activity_id[at..]);
+    assert_eq!(version.status, 200, "{}", version.body);
+    let version = version.json();
+    assert_eq!(version["version"], 1);
+    assert_eq!(version["name"], "Fysieke schade en materiële gevolgschade");
+    assert_eq!(version["legalBasis"][0], "PublicInterest");
+    assert!(archived.reason.contains(version["contentHash"].as_str().unwrap()), "the signed log carries the hash the register API shows");
+    use sha2::Digest;
+    let content = version["content"].to_string();
+    assert_eq!(format!("{:x}", sha2::Sha256::digest(content.as_bytes())), version["contentHash"].as_str().unwrap(), "the hash is over the content shown");
+    let activity = client.get("/processing_activities/fysieke_schade").json();
+    assert_eq!((activity["id"].as_str(), activity["active"].as_bool(), activity["latestVersion"].as_u64()), (Some("fysieke_schade"), Some(true), Some(1)));
+    assert_eq!(client.get("/processing_activities/fysieke_schade/versions").json().as_array().unwrap().len(), 1);
+    let entity = client.get(&format!("/entities/{}", version["controllerEntityId"].as_str().unwrap())).json();
+    assert_eq!((entity["type"].as_str(), entity["name"].as_str()), (Some("Organisation"), Some("Instituut Mijnbouwschade Groningen (IMG)")));
+    assert_eq!(client.get("/processing_activities/fysieke_schade/versions/2").status, 404);
+    assert_eq!(client.get("/processing_activities/niet_bestaand").status, 404);
 }
 
 // req: E23

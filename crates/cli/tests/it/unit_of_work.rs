@@ -1,8 +1,9 @@
 //! One operation, one transaction: a fault at any write of filing a case,
-//! filing a rights request or recording an authorisation leaves the store,
-//! the blobs and the audit log exactly as they were, on both stores. The
-//! faults are real: a trigger in the database fails the nth write to one
-//! table, for every table and every n the operation reaches.
+//! filing a rights request or recording an authorisation leaves the store
+//! and the blobs exactly as they were, on both stores, and the audit log as
+//! it was but for the line of the failed call (outcome `failed`, LDV status
+//! error). The faults are real: a trigger in the database fails the nth
+//! write to one table, for every table and every n the operation reaches.
 
 use std::path::PathBuf;
 
@@ -19,6 +20,9 @@ use crate::{files_below, shipped};
 
 /// The table that counts down to the injected fault; not part of a dump.
 const FAULT: &str = "injected_fault";
+
+/// The audit log's tables.
+const AUDIT: [&str; 2] = ["audit_entries", "audit_checkpoints"];
 
 /// One data directory and its store, with a kernel open on it.
 struct Fixture {
@@ -38,7 +42,7 @@ impl Fixture {
         let store = if postgres { Some(ScratchDatabase::for_tests().unwrap()?) } else { None };
         let url = store.as_ref().map(|database| database.url().to_string());
         // A checkpoint every few entries, so that operations seal some too.
-        let kernel = DataDir::new(dir.path()).with_database_url(url).open_kernel(shipped(), None).unwrap().with_checkpoint_every(3);
+        let kernel = DataDir::new(dir.path()).with_database_url(url).open_kernel(shipped(), None, jiff::Timestamp::now()).unwrap().with_checkpoint_every(3);
         Some(Fixture { dir, store, kernel })
     }
 
@@ -64,7 +68,8 @@ impl Fixture {
                 .map(|row| row.get(0))
                 .collect(),
         };
-        tables.retain(|t| t != FAULT);
+        // The audit log is compared on its own: a failure adds a line.
+        tables.retain(|t| t != FAULT && !AUDIT.contains(&t.as_str()));
         tables.sort();
         tables
     }
@@ -92,6 +97,15 @@ impl Fixture {
                 (table, rows)
             })
             .collect()
+    }
+
+    /// The audit entries, in order.
+    fn audit(&self) -> Vec<String> {
+        const SQL: &str = "SELECT entry FROM audit_entries ORDER BY seq";
+        match &self.store {
+            None => self.sqlite().prepare(SQL).unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect(),
+            Some(database) => Self::postgres(database).query(SQL, &[]).unwrap().iter().map(|row| row.get(0)).collect(),
+        }
     }
 
     fn blobs(&self) -> Vec<PathBuf> {
@@ -187,17 +201,17 @@ fn application(bsn: &str, name: &str, address: &str) -> Application {
 /// Runs `operation` on a fresh fixture (after `setup`) with a fault at the
 /// nth write of each table in turn, for n = 1, 2, … until the operation
 /// gets past every write of that table. Each failed run must leave the
-/// rows of every table, the blobs and the audit chain as they were.
+/// rows of every table and the blobs as they were, and add to the audit log only the lines of the failed calls.
 /// Returns the tables a fault was injected into.
 fn fails_whole_at_every_write<S>(postgres: bool, setup: impl Fn(&Kernel) -> S, operation: impl Fn(&Kernel, &S) -> Result<(), String>) -> Vec<String> {
     let Some(probe) = Fixture::open(postgres) else { return Vec::new() };
     let mut touched = Vec::new();
-    for table in probe.tables() {
+    for table in probe.tables().into_iter().chain(AUDIT.map(String::from)) {
         let fixture = Fixture::open(postgres).unwrap();
         let state = setup(&fixture.kernel);
         for n in 1.. {
             fixture.inject(&table, n);
-            let (rows, blobs) = (fixture.dump(), fixture.blobs());
+            let (rows, blobs, audit) = (fixture.dump(), fixture.blobs(), fixture.audit());
             let outcome = operation(&fixture.kernel, &state);
             fixture.heal(&table);
             if outcome.is_ok() {
@@ -208,6 +222,15 @@ fn fails_whole_at_every_write<S>(postgres: bool, setup: impl Fn(&Kernel) -> S, o
             assert!(error.contains("injected fault"), "the fault at write {n} of {table} should be what failed: {error}");
             assert!(fixture.dump() == rows, "a fault at write {n} of {table} left rows behind");
             assert_eq!(fixture.blobs(), blobs, "a fault at write {n} of {table} left blobs behind");
+            let after = fixture.audit();
+            assert!(after.starts_with(&audit), "a fault at write {n} of {table} changed the audit log it found");
+            let added = &after[audit.len()..];
+            assert!(added.iter().all(|e| e.contains(r#""outcome":"failed""#) && e.contains(r#""status_code":2"#)), "only failures are added: {added:?}");
+            // A fault in the audit log itself may also stop the failure's line.
+            if !AUDIT.contains(&table.as_str()) {
+                assert!(!added.is_empty(), "the call a fault at write {n} of {table} failed left a line");
+                assert!(added.iter().all(|e| !e.contains("injected fault")), "the line names the kind of fault, not its text");
+            }
             fixture.kernel.verify_audit(|_| ()).unwrap();
         }
     }

@@ -1,0 +1,122 @@
+//! Inclusion and consistency proofs over the stored log (RFC 9162), for an
+//! auditor who holds a checkpoint: that an entry is in the log it signed,
+//! and that a later checkpoint extends it. Each proof is checked against
+//! the signed roots before it is handed out.
+
+use grondslag_audit::proof::{self, Subtrees};
+use grondslag_audit::{Checkpoint, CheckpointVerifier, Frontier, Hash, chain_hash};
+use grondslag_store::{Store, StoreError, Tx};
+
+use crate::{AUDIT_NODE_LEVEL, KernelError};
+
+/// Entry `seq` is in the log of `checkpoint.size` entries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inclusion {
+    /// The entry, from 1.
+    pub seq: u64,
+    /// Its leaf hash.
+    pub leaf: Hash,
+    /// Sibling hashes from the leaf up.
+    pub path: Vec<Hash>,
+    /// The signed checkpoint the path leads to.
+    pub checkpoint: String,
+    /// What that checkpoint says.
+    pub signed: Checkpoint,
+}
+
+/// The log at `first.size` entries is a prefix of the log at `second.size`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Consistency {
+    /// The earlier signed checkpoint.
+    pub first: String,
+    /// The later signed checkpoint.
+    pub second: String,
+    /// The proof's hashes.
+    pub proof: Vec<Hash>,
+}
+
+/// Perfect subtrees from the kept nodes, or from the leaves below them.
+struct StoredTree<'t> {
+    tx: &'t mut dyn Tx,
+}
+
+impl Subtrees for StoredTree<'_> {
+    type Error = StoreError;
+
+    fn perfect(&mut self, start: u64, size: u64) -> Result<Hash, StoreError> {
+        let level = u8::try_from(size.trailing_zeros()).unwrap_or(u8::MAX);
+        if level >= AUDIT_NODE_LEVEL {
+            if let Some(hash) = self.tx.audit_node(level, start >> level)? {
+                return Ok(hash);
+            }
+            // Not kept (signed before nodes were): from its halves.
+            let half = size / 2;
+            return Ok(chain_hash(&self.perfect(start, half)?, &self.perfect(start + half, half)?));
+        }
+        let leaves = self.tx.audit_leaves(start + 1, size)?;
+        if leaves.len() as u64 != size {
+            return Err(StoreError::Corrupt("audit_entries: leaves missing below a checkpoint"));
+        }
+        let mut frontier = Frontier::default();
+        leaves.into_iter().for_each(|leaf| frontier.push(leaf));
+        Ok(frontier.root())
+    }
+}
+
+/// The checkpoint stored at `size`, or the latest when `None`, read back and checked.
+fn signed_checkpoint(tx: &mut dyn Tx, keys: &CheckpointVerifier, size: Option<u64>) -> Result<(String, Checkpoint), KernelError> {
+    let note = match size {
+        Some(size) => tx.checkpoint_at(size)?.ok_or_else(|| {
+            KernelError::Proof(format!("no checkpoint was signed at {size}; `grondslag audit prove` lists none, give the size of one that was"))
+        })?,
+        None => tx.last_checkpoint()?.map(|(_, note, _)| note).ok_or_else(|| KernelError::Proof("no checkpoint has been signed yet".to_string()))?,
+    };
+    let checkpoint = keys.verify(&note).map_err(|e| KernelError::Proof(e.to_string()))?;
+    Ok((note, checkpoint))
+}
+
+fn read<T>(store: &dyn Store, mut work: impl FnMut(&mut dyn Tx) -> Result<T, KernelError>) -> Result<T, KernelError> {
+    let mut out = None;
+    let mut failed = None;
+    store
+        .transaction(&mut |tx| {
+            match work(tx) {
+                Ok(value) => out = Some(value),
+                Err(e) => failed = Some(e),
+            }
+            // Nothing is written: end the transaction without a commit.
+            Err(StoreError::Aborted)
+        })
+        .or_else(|e| if matches!(e, StoreError::Aborted) { Ok(()) } else { Err(e) })?;
+    match (out, failed) {
+        (Some(value), _) => Ok(value),
+        (None, Some(e)) => Err(e),
+        (None, None) => Err(KernelError::Store(StoreError::Aborted)),
+    }
+}
+
+/// Proves entry `seq` is in the log signed at `size` (default: the latest checkpoint).
+pub fn prove_inclusion(store: &dyn Store, keys: &CheckpointVerifier, seq: u64, size: Option<u64>) -> Result<Inclusion, KernelError> {
+    read(store, |tx| {
+        let (note, signed) = signed_checkpoint(tx, keys, size)?;
+        if seq == 0 || seq > signed.size {
+            return Err(KernelError::Proof(format!("entry {seq} is not among the {} entries the checkpoint signed", signed.size)));
+        }
+        let leaf = tx.audit_leaves(seq, 1)?.into_iter().next().ok_or(StoreError::Corrupt("audit_entries: the entry is missing"))?;
+        let path = proof::inclusion_proof(&mut StoredTree { tx }, seq - 1, signed.size).map_err(|e| KernelError::Proof(e.to_string()))?;
+        proof::verify_inclusion(&leaf, seq - 1, signed.size, &path, &signed.root).map_err(|e| KernelError::Proof(e.to_string()))?;
+        Ok(Inclusion { seq, leaf, path, checkpoint: note, signed })
+    })
+}
+
+/// Proves the log signed at `first` entries is a prefix of the log signed at `second`.
+pub fn prove_consistency(store: &dyn Store, keys: &CheckpointVerifier, first: u64, second: Option<u64>) -> Result<Consistency, KernelError> {
+    read(store, |tx| {
+        let (first_note, first_signed) = signed_checkpoint(tx, keys, Some(first))?;
+        let (second_note, second_signed) = signed_checkpoint(tx, keys, second)?;
+        let proof = proof::consistency_proof(&mut StoredTree { tx }, first_signed.size, second_signed.size).map_err(|e| KernelError::Proof(e.to_string()))?;
+        proof::verify_consistency(first_signed.size, second_signed.size, &first_signed.root, &second_signed.root, &proof)
+            .map_err(|e| KernelError::Proof(format!("the log at {} is not a prefix of the log at {}: {e}", first_signed.size, second_signed.size)))?;
+        Ok(Consistency { first: first_note, second: second_note, proof })
+    })
+}

@@ -1,0 +1,131 @@
+//! Checkpoints kept outside the database. Whoever can write the database
+//! can cut the log short together with the checkpoints after the cut, and
+//! the shorter log would verify; a copy of each checkpoint outside their
+//! reach — an append-only file the operator places (on other storage, or
+//! shipped off by the command) and optionally a command that forwards it
+//! (syslog, a transparency-log witness) — is what the log is then held to.
+//!
+//! A checkpoint is witnessed once its transaction has committed: one that
+//! rolled back never existed, and witnessing it would make the log look cut.
+
+use std::cell::RefCell;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use grondslag_audit::{Checkpoint, CheckpointVerifier, split_notes};
+
+thread_local! {
+    /// Checkpoints signed by this thread's transaction, to witness once it commits.
+    static SIGNED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Notes a checkpoint signed in the current transaction.
+pub(crate) fn signed(note: String) {
+    SIGNED.with_borrow_mut(|notes| notes.push(note));
+}
+
+/// The checkpoints signed since the last call, which the caller witnesses
+/// (its transaction committed) or drops (it rolled back).
+pub(crate) fn take_signed() -> Vec<String> {
+    SIGNED.with_borrow_mut(std::mem::take)
+}
+
+/// How much of the end of the witness file is read to find the latest
+/// checkpoint while writing: hundreds of notes, more than concurrent
+/// writers can put after it.
+const TAIL: u64 = 64 * 1024;
+
+/// Why the witness could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[allow(missing_docs)] // each variant is documented by its #[error] message
+pub enum WitnessError {
+    #[error("cannot read the witness file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot write the witness file {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("the witness command `{command}` failed: {reason}")]
+    Command { command: String, reason: String },
+}
+
+/// Where signed checkpoints are witnessed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Witness {
+    file: PathBuf,
+    command: Option<String>,
+}
+
+impl Witness {
+    /// Checkpoints appended to `file`, created when first needed.
+    pub fn new(file: impl Into<PathBuf>) -> Witness {
+        Witness { file: file.into(), command: None }
+    }
+
+    /// Also hands each checkpoint to `command` (run by `sh -c`, the note on
+    /// its standard input).
+    #[must_use]
+    pub fn with_command(mut self, command: Option<String>) -> Witness {
+        self.command = command;
+        self
+    }
+
+    /// The witness file.
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+
+    /// Appends `notes` to the file (flushed to disk) and hands each to the command.
+    pub fn record(&self, notes: &[String]) -> Result<(), WitnessError> {
+        if notes.is_empty() {
+            return Ok(());
+        }
+        let write = |source| WitnessError::Write { path: self.file.clone(), source };
+        let mut file = OpenOptions::new().create(true).append(true).open(&self.file).map_err(write)?;
+        file.write_all(notes.concat().as_bytes()).map_err(write)?;
+        file.sync_data().map_err(write)?;
+        let Some(command) = &self.command else { return Ok(()) };
+        for note in notes {
+            forward(command, note)?;
+        }
+        Ok(())
+    }
+
+    /// The largest checkpoint in the file that `verifier` accepts, with its
+    /// note; `None` when nothing is witnessed yet. With `whole` the whole
+    /// file is read (verification); otherwise only its end (signing).
+    pub fn latest(&self, verifier: &CheckpointVerifier, whole: bool) -> Result<Option<(Checkpoint, String)>, WitnessError> {
+        let read = |source| WitnessError::Read { path: self.file.clone(), source };
+        let mut file = match File::open(&self.file) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(read(e)),
+        };
+        if !whole {
+            let length = file.metadata().map_err(read)?.len();
+            file.seek(SeekFrom::Start(length.saturating_sub(TAIL))).map_err(read)?;
+        }
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(read)?;
+        // A tail may begin inside a note (or a character); that piece does
+        // not verify and is passed over.
+        Ok(latest_verified(&String::from_utf8_lossy(&bytes), verifier))
+    }
+}
+
+/// Of the notes in `text`, the largest checkpoint `verifier` accepts.
+pub fn latest_verified(text: &str, verifier: &CheckpointVerifier) -> Option<(Checkpoint, String)> {
+    let mut notes = split_notes(text);
+    notes.sort_by_key(|note| std::cmp::Reverse(note.lines().nth(1).and_then(|l| l.parse::<u64>().ok())));
+    notes.into_iter().find_map(|note| verifier.verify(note).ok().map(|checkpoint| (checkpoint, note.to_string())))
+}
+
+fn forward(command: &str, note: &str) -> Result<(), WitnessError> {
+    let failed = |reason: String| WitnessError::Command { command: command.to_string(), reason };
+    let mut child = Command::new("sh").arg("-c").arg(command).stdin(Stdio::piped()).spawn().map_err(|e| failed(e.to_string()))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(note.as_bytes()).map_err(|e| failed(e.to_string()))?;
+    }
+    let status = child.wait().map_err(|e| failed(e.to_string()))?;
+    if status.success() { Ok(()) } else { Err(failed(format!("it exited with {status}"))) }
+}
