@@ -68,8 +68,12 @@ pub mod system_actor {
     pub const WEBSITE: &str = "website";
     /// `grondslag init`, creating the first administrator.
     pub const INIT: &str = "grondslag init";
+    /// Looking up a name nobody has proved yet is theirs (signing in,
+    /// `--as`): what was typed may be a person's name, or a password in the
+    /// wrong field, and does not belong in the permanent log.
+    pub const SIGN_IN: &str = "sign-in";
     /// Every one of them.
-    pub const ALL: [&str; 5] = [COMMAND_LINE, RETENTION, SERVICE_RETENTION, WEBSITE, INIT];
+    pub const ALL: [&str; 6] = [COMMAND_LINE, RETENTION, SERVICE_RETENTION, WEBSITE, INIT, SIGN_IN];
 
     /// Whether `name` is one of them.
     pub fn is_known(name: &str) -> bool {
@@ -300,9 +304,11 @@ impl Accounts {
         &self.policy
     }
 
-    /// The sign-in process acts as the system, on behalf of the name tried.
-    fn system(&self, username: &str, origin: &str, now: Timestamp) -> Access {
-        Access::new(username, Role::System, origin, now)
+    /// The sign-in process acts as the system: for a name not yet proved
+    /// (`None`), under its own name; for an account that proved itself, on
+    /// its behalf.
+    fn system(&self, proved: Option<&str>, origin: &str, now: Timestamp) -> Access {
+        Access::new(proved.unwrap_or(system_actor::SIGN_IN), Role::System, origin, now)
     }
 
     /// Creates an account acting as `role`. An applicant's account joins
@@ -364,14 +370,14 @@ impl Accounts {
     /// they act, and the end of the relations they are in (an expert's
     /// assigned cases).
     pub fn holder(&self, username: &str, origin: &str, now: Timestamp) -> Result<Option<Account>, AccountError> {
-        let access = self.system(username, origin, now);
+        let access = self.system(None, origin, now);
         self.find(&access, username)
     }
 
     /// The own file of the expert with the account `username`; `None` when
     /// there is no such account or it is not an expert's.
     pub fn expert_file(&self, username: &str, origin: &str, now: Timestamp) -> Result<Option<SubjectId>, KernelError> {
-        let access = self.system(username, origin, now);
+        let access = self.system(None, origin, now);
         match self.find(&access, username) {
             Ok(Some(account)) if account.role == Role::Expert => Ok(Some(account.record.subject)),
             Ok(_) | Err(AccountError::Closed) => Ok(None),
@@ -432,7 +438,7 @@ impl Accounts {
         if let Some(until) = self.locked_until(&username, now)? {
             return Err(AccountError::Locked { until });
         }
-        let access = self.system(&username, origin, now);
+        let access = self.system(None, origin, now);
         let account = match check_username(&username) {
             Ok(()) => self.find(&access, &username)?,
             Err(_) => None,
@@ -456,7 +462,7 @@ impl Accounts {
         if let Some(until) = self.locked_until(&account.username, now)? {
             return Err(AccountError::Locked { until });
         }
-        let access = self.system(&account.username, origin, now);
+        let access = self.system(Some(&account.username), origin, now);
         let code = code.trim().replace(' ', "");
         let accepted = if code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()) {
             self.check_totp(&access, account, &code, now)?
@@ -515,7 +521,7 @@ impl Accounts {
     /// other session of the account.
     pub fn change_password(&self, account: &Account, new_password: &str, origin: &str, now: Timestamp) -> Result<(), AccountError> {
         grondslag_values::check_password(new_password, &[&account.username]).map_err(AccountError::WeakPassword)?;
-        let access = self.system(&account.username, origin, now);
+        let access = self.system(Some(&account.username), origin, now);
         let fields = [(Category::Password, Value::text(new_password))];
         self.kernel.unit(|unit| {
             unit.write(&access, self.processing, Some(&account.record.subject), Some(&account.record.record), &fields)?;
@@ -586,7 +592,7 @@ impl Accounts {
 
     /// The account a session belongs to, read afresh (it may have changed).
     pub fn account_of(&self, session: &Session, origin: &str, now: Timestamp) -> Result<Account, AccountError> {
-        let access = self.system(&session.username, origin, now);
+        let access = self.system(Some(&session.username), origin, now);
         self.find(&access, &session.username)?.ok_or_else(|| AccountError::UnknownAccount(session.username.clone()))
     }
 

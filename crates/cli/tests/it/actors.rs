@@ -86,7 +86,15 @@ fn an_actor_that_is_neither_an_account_nor_a_system_name_is_refused_and_an_accou
         let out = place.run(&channel);
         assert!(!out.status.success() && stderr(&out).contains("--as `"), "{channel:?}: {}", stderr(&out));
     }
-    assert_eq!(place.audit_head(), start, "nothing was done, and no name was logged");
+    // Looking the names up among the accounts is itself logged (one line
+    // per look-up, finding nothing, by the sign-in process), but none of
+    // them became an actor or is in the log, and nothing else was done.
+    let since = entries_after(&place, start);
+    assert_eq!(since.len(), 4, "{since:#?}");
+    assert!(since.iter().all(|e| e["actor"] == "sign-in" && e["action"] == "lookup:username" && e["reason"] == "listed 0 records"), "{since:#?}");
+    for name in ["Anna de Vries", "pieterr", "redactie", "behandelaar.jansen"] {
+        assert!(since.iter().all(|e| e["actor"] != name && !e.to_string().contains(name)), "{name} was logged: {since:#?}");
+    }
     assert!(!place.ok(&["rights", "list"]).contains("access"), "no request was filed");
 
     // An account acts in its own role: another role is refused, naming both.

@@ -368,6 +368,14 @@ fn a_name_is_locked_after_repeated_failures_even_for_the_right_password() {
     // Others are not affected.
     let mut bert = Client::new(&server);
     assert_eq!(bert.sign_in(&world.bert).status, 303);
+    // What was typed as a name before it proved to be an account's — a
+    // person's name, a password in the wrong field — is not in the log.
+    let typed = "Anna de Vries geheim-wachtwoord";
+    assert_eq!(client.post_form("/inloggen", &[("username", typed), ("password", "x")]).status, 401);
+    drop(server);
+    let entries = audit_entries(world.dir.path());
+    assert!(entries.iter().all(|e| e.actor != "niemand" && !e.canonical().to_lowercase().contains("anna de vries")), "a typed name was logged");
+    assert!(entries.iter().any(|e| e.actor == "sign-in"), "the look-ups are logged, by the sign-in process");
 }
 
 // req: E17
