@@ -34,9 +34,8 @@ pub fn bench(kernels: &Kernels<'_>, entries: u64, samples: usize) -> Result<(), 
         let access = Access::new("behandelaar.bench", Role::CaseHandler, "bench", jiff::Timestamp::now());
         kernel.write(&access, physical, None, None, &[(Category::Name, grondslag_kernel::Value::text("Anna"))])?;
         kernel.seal()?;
-        grondslag_kernel::parse_entry(
-            &rusqlite::Connection::open(data.database())?.query_row("SELECT entry FROM audit_entries WHERE seq = 1", [], |r| r.get::<_, String>(0))?,
-        )?
+        let last = "SELECT entry FROM audit_entries ORDER BY seq DESC LIMIT 1";
+        grondslag_kernel::parse_entry(&rusqlite::Connection::open(data.database())?.query_row(last, [], |r| r.get::<_, String>(0))?)?
     };
     fill(&data, &template, entries)?;
     let (store, keys) = data.open_audit(None)?;
@@ -110,20 +109,25 @@ pub fn bench(kernels: &Kernels<'_>, entries: u64, samples: usize) -> Result<(), 
     Ok(())
 }
 
-/// Appends entries 2..=`entries` to the log the kernel began, with
-/// checkpoints, kept nodes and the witness as the kernel would leave them.
+/// Appends entries to the log the kernel began (its register versions and
+/// one write) up to `entries`, with checkpoints, kept nodes and the witness
+/// as the kernel would leave them.
 fn fill(data: &DataDir, template: &grondslag_audit::Entry, entries: u64) -> Result<(), Failure> {
     let signer = CheckpointSigner::new(AUDIT_ORIGIN, load_or_create_signing_key(&data.signing_key())?);
     let mut db = rusqlite::Connection::open(data.database())?;
     db.pragma_update(None, "synchronous", "OFF")?;
-    let (mut frontier, mut previous) = {
-        let leaf: Vec<u8> = db.query_row("SELECT leaf FROM audit_entries WHERE seq = 1", [], |r| r.get(0))?;
-        let chain: Vec<u8> = db.query_row("SELECT chain FROM audit_entries WHERE seq = 1", [], |r| r.get(0))?;
-        let (leaf, chain) = (Hash::from_slice(&leaf), Hash::from_slice(&chain));
-        let (Some(leaf), Some(chain)) = (leaf, chain) else { return Err(Failure("the first audit row's hashes are damaged".to_string())) };
+    let (mut frontier, mut previous, head) = {
         let mut frontier = Frontier::default();
-        frontier.push(leaf);
-        (frontier, chain)
+        let (mut previous, mut head) = (Hash::ZERO, 0u64);
+        let mut statement = db.prepare("SELECT seq, leaf, chain FROM audit_entries ORDER BY seq")?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let (leaf, chain) = (Hash::from_slice(row.get_ref(1)?.as_bytes()?), Hash::from_slice(row.get_ref(2)?.as_bytes()?));
+            let (Some(leaf), Some(chain)) = (leaf, chain) else { return Err(Failure("an audit row's hashes are damaged".to_string())) };
+            frontier.push(leaf);
+            (previous, head) = (chain, row.get::<_, i64>(0)?.unsigned_abs());
+        }
+        (frontier, previous, head)
     };
     let bar = progress::bar("filling the audit log", entries);
     let mut witnessed = Vec::new();
@@ -133,7 +137,7 @@ fn fill(data: &DataDir, template: &grondslag_audit::Entry, entries: u64) -> Resu
         let mut checkpoint = tx.prepare("INSERT INTO audit_checkpoints (size, note, frontier) VALUES (?1, ?2, ?3)")?;
         let mut node = tx.prepare("INSERT INTO audit_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")?;
         let mut entry = template.clone();
-        for seq in 2..=entries {
+        for seq in head + 1..=entries {
             entry.span_id = grondslag_audit::SpanId(seq.to_be_bytes());
             let row = Row::next(Some((seq - 1, previous)), &entry);
             insert.execute(params![seq as i64, row.entry, row.leaf.0, row.chain.0, row.subject])?;
