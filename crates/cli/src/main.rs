@@ -367,6 +367,7 @@ fn audit_prove(data: &DataDir, trust: &Trust, entry: Option<u64>, from: Option<u
                 "leaf_index": inclusion.seq - 1,
                 "tree_size": inclusion.signed.size,
                 "leaf_hash": format!("{:?}", inclusion.leaf),
+                "forgotten": inclusion.forgotten,
                 "inclusion_path": hashes(&inclusion.path),
                 "checkpoint": inclusion.checkpoint,
             })

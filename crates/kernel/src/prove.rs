@@ -16,6 +16,9 @@ pub struct Inclusion {
     pub seq: u64,
     /// Its leaf hash.
     pub leaf: Hash,
+    /// Whether its content was forgotten after its term (its leaf stays, so
+    /// the proof holds all the same).
+    pub forgotten: bool,
     /// Sibling hashes from the leaf up.
     pub path: Vec<Hash>,
     /// The signed checkpoint the path leads to.
@@ -102,10 +105,11 @@ pub fn prove_inclusion(store: &dyn Store, keys: &CheckpointVerifier, seq: u64, s
         if seq == 0 || seq > signed.size {
             return Err(KernelError::Proof(format!("entry {seq} is not among the {} entries the checkpoint signed", signed.size)));
         }
-        let leaf = tx.audit_leaves(seq, 1)?.into_iter().next().ok_or(StoreError::Corrupt("audit_entries: the entry is missing"))?;
+        let row = tx.audit_row(seq)?.ok_or(StoreError::Corrupt("audit_entries: the entry is missing"))?;
+        let (leaf, forgotten) = (row.leaf, row.is_forgotten());
         let path = proof::inclusion_proof(&mut StoredTree { tx }, seq - 1, signed.size).map_err(|e| KernelError::Proof(e.to_string()))?;
         proof::verify_inclusion(&leaf, seq - 1, signed.size, &path, &signed.root).map_err(|e| KernelError::Proof(e.to_string()))?;
-        Ok(Inclusion { seq, leaf, path, checkpoint: note, signed })
+        Ok(Inclusion { seq, leaf, forgotten, path, checkpoint: note, signed })
     })
 }
 

@@ -449,9 +449,16 @@ fn a_camera_viewing_entry_is_forgotten_after_six_months_and_the_log_still_verifi
     let output = verify(dir.path());
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout(&output).contains("(2 forgotten after their term)"), "{}", stdout(&output));
+    // A forgotten entry is shown as such, and still proved to be in the log.
+    let output = grondslag(&["audit", "prove", "--entry", &camera_entries[0].to_string(), "--data", data]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let proof: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(proof["forgotten"], true);
+    let dossier = entries_under(dir.path(), "fysieke_schade")[0];
+    let output = grondslag(&["audit", "prove", "--entry", &dossier.to_string(), "--data", data]);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&stdout(&output)).unwrap()["forgotten"], false);
 
     // Emptying an entry by hand, as the forgetting does but without its record, is caught.
-    let dossier = entries_under(dir.path(), "fysieke_schade")[0];
     db.execute("UPDATE audit_entries SET entry = '', subject_id = NULL WHERE seq = ?1", [dossier]).unwrap();
     let output = verify(dir.path());
     assert!(!output.status.success());
