@@ -30,6 +30,8 @@ pub enum VerifyError {
     WitnessMismatch { size: u64 },
     #[error("checkpoint at {size}: {source}")]
     Checkpoint { size: u64, source: CheckpointError },
+    #[error("the trusted checkpoint cannot be used: {0}")]
+    Untrusted(CheckpointError),
     #[error("checkpoint stored at {stored} claims size {signed}")]
     CheckpointSize { stored: u64, signed: u64 },
     #[error("no signed checkpoint covers the log's {count} entries: give a checkpoint you trust (--checkpoint FILE, or the witness file)")]
@@ -103,7 +105,7 @@ impl Verifier {
     /// witness file, or one the auditor holds): a log shorter than it, or
     /// with another root at its size, fails.
     pub fn trusting(mut self, note: &str) -> Result<Self, VerifyError> {
-        let size = self.keys.verify(note).map_err(|source| VerifyError::Checkpoint { size: 0, source })?.size;
+        let size = self.keys.verify(note).map_err(VerifyError::Untrusted)?.size;
         let mut checkpoints: Vec<(u64, String)> = self.next_checkpoint.take().into_iter().chain(self.checkpoints).collect();
         checkpoints.push((size, note.to_string()));
         let mut verifier = Verifier::from_state(self.keys, checkpoints, self.previous, self.frontier);

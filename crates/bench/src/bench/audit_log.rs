@@ -17,8 +17,8 @@ use grondslag_kernel::{AUDIT_NODE_LEVEL, AUDIT_ORIGIN, Access, DataDir, prove_in
 use grondslag_register::{Category, Role};
 use rand::{Rng, SeedableRng};
 use rusqlite::params;
-use sha2::{Digest, Sha256};
 
+use super::population::read_and_hash;
 use super::{Kernels, percentile, sorted};
 use crate::{Failure, progress};
 
@@ -46,17 +46,7 @@ pub fn bench(kernels: &Kernels<'_>, entries: u64, samples: usize) -> Result<(), 
     let verified = verify_store(store.as_ref(), &keys, Some(&witnessed), &mut |_| ())?;
     let verify_rate = verified.entries as f64 / start.elapsed().as_secs_f64();
     let raw = rusqlite::Connection::open(data.database())?;
-    let start = Instant::now();
-    let mut hashed = 0u64;
-    {
-        let mut statement = raw.prepare("SELECT entry FROM audit_entries ORDER BY seq")?;
-        let mut rows = statement.query([])?;
-        while let Some(row) = rows.next()? {
-            black_box(Sha256::digest(row.get_ref(0)?.as_bytes()?));
-            hashed += 1;
-        }
-    }
-    let hash_rate = hashed as f64 / start.elapsed().as_secs_f64();
+    let hash_rate = read_and_hash(&raw)?;
     println!("  verify with the witnessed checkpoint ({} signed checkpoints)  {verify_rate:12.0} entries/s", verified.checkpoints);
     println!("  baseline (read the same rows, SHA-256 each, no checks)       {hash_rate:12.0} entries/s");
     println!("  ratio verify/baseline {:6.2}x", verify_rate / hash_rate);

@@ -143,24 +143,28 @@ pub(super) fn time_lists(
 /// Verifying the whole audit log (chain, leaf hashes, signed checkpoints),
 /// beside reading the same rows and hashing each entry once, unchecked.
 fn audit_verify(kernel: &Kernel, raw: &rusqlite::Connection) -> Result<(), Failure> {
-    kernel.seal()?;
     let start = Instant::now();
     let verified = kernel.verify_audit(|_| ())?;
     let verify_elapsed = start.elapsed();
-    let start = Instant::now();
-    let mut statement = raw.prepare("SELECT seq, entry, leaf, chain FROM audit_entries ORDER BY seq")?;
-    let mut rows = statement.query([])?;
-    let mut hashed = 0u64;
-    while let Some(row) = rows.next()? {
-        let entry: String = row.get(1)?;
-        black_box(Sha256::digest(entry.as_bytes()));
-        hashed += 1;
-    }
-    let hash_elapsed = start.elapsed();
-    let (v, h) = (verified.entries as f64 / verify_elapsed.as_secs_f64(), hashed as f64 / hash_elapsed.as_secs_f64());
+    let h = read_and_hash(raw)?;
+    let v = verified.entries as f64 / verify_elapsed.as_secs_f64();
     println!("audit verify ({} entries, {} signed checkpoints):", verified.entries, verified.checkpoints);
     println!("  verify (chain, leaf hashes, checkpoint signatures)       {v:12.0} entries/s");
     println!("  baseline (read the same rows, SHA-256 each, no checks)   {h:12.0} entries/s");
     println!("  ratio verify/baseline {:6.2}x", v / h);
     Ok(())
+}
+
+/// The baseline of every verification figure: the audit log's entries read
+/// in order and each hashed once (SHA-256), nothing checked; entries/s.
+pub(super) fn read_and_hash(raw: &rusqlite::Connection) -> Result<f64, Failure> {
+    let start = Instant::now();
+    let mut statement = raw.prepare("SELECT entry FROM audit_entries ORDER BY seq")?;
+    let mut rows = statement.query([])?;
+    let mut hashed = 0u64;
+    while let Some(row) = rows.next()? {
+        black_box(Sha256::digest(row.get_ref(0)?.as_bytes()?));
+        hashed += 1;
+    }
+    Ok(hashed as f64 / start.elapsed().as_secs_f64())
 }
