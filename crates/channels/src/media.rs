@@ -21,7 +21,7 @@ const PROTOCOL: &str = "camera_protocol";
 const SSO_CFD: &str = "sso_cfd";
 
 /// The media type the bytes are, by their first bytes.
-fn sniff(bytes: &[u8]) -> Option<&'static str> {
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     match bytes {
         [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'A', b'V', b'E', ..] => Some("audio/wav"),
         [b'I', b'D', b'3', ..] | [0xFF, 0xFB | 0xF3 | 0xF2, ..] => Some("audio/mpeg"),

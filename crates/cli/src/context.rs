@@ -151,7 +151,8 @@ pub struct Context {
 /// only from events the modules emit; with the warnings about processings
 /// still planned.
 pub fn load_register(file: Option<&Path>) -> Result<(Register, Vec<String>), LoadError> {
-    let emitted = [grondslag_claims::EVENTS, grondslag_rights::EVENTS, grondslag_channels::EVENTS, grondslag_accounts::EVENTS].concat();
+    let emitted =
+        [grondslag_claims::EVENTS, grondslag_rights::EVENTS, grondslag_channels::EVENTS, grondslag_accounts::EVENTS, grondslag_callqa::EVENTS].concat();
     grondslag_register::load(file, Some(&emitted))
 }
 

@@ -1,0 +1,386 @@
+//! The report of monitoring and coaching (K7) and the employee's right to
+//! have one deleted (K11).
+//!
+//! A report is the form of Bijlage 1 about a drawn call, kept in the
+//! employee's file under `kcc_verslagen`, which the register opens to the
+//! employee and the coaches who coach them — not the manager, not HR, and
+//! it is never part of the personnel file. A change of coach passes the
+//! reports on by the relation; a change of function deletes them
+//! (`team::function_changed`). Each step is a dated event with who took
+//! it: the coach's and the employee's view (zienswijze), the conclusions
+//! the coach writes down, the employee's agreement, a second opinion by
+//! another coach on the employee's request, and a request for deletion with
+//! the coach team's reasoned decision within four weeks.
+
+use grondslag_kernel::{Access, Detail, RecordRef, SubjectId, Unit, Value};
+use grondslag_register::{Action, Category, CategorySet, Scope};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::form::{Answer, CRITERIA, Form, Norm, Phase};
+use crate::{CallQa, CallQaError, from_field, read_one};
+
+/// The term for deciding on a deletion request (K11): four weeks.
+pub const DECISION_TERM: SignedDuration = SignedDuration::from_hours(28 * 24);
+
+/// A summary for the performance cycle covers at least this many reports,
+/// so that it cannot be traced to one recording (K7).
+pub const MIN_SUMMARY: usize = 3;
+
+const VIEW_COACH: &str = "view_coach";
+const VIEW_EMPLOYEE: &str = "view_employee";
+const CONCLUDED: &str = "concluded";
+const AGREED: &str = "agreed";
+const SECOND_OPINION_ASKED: &str = "second_opinion_requested";
+const SECOND_OPINION: &str = "second_opinion";
+const DELETION_REQUESTED: &str = "deletion_requested";
+const DELETION_REFUSED: &str = "deletion_refused";
+const DELETION_GRANTED: &str = "deletion_granted";
+const DRAFT: &str = "draft";
+
+/// The grounds K11 gives for asking a report's deletion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeletionGround {
+    /// The report is incorrect.
+    Incorrect,
+    /// It is not (or no longer) relevant.
+    NotRelevant,
+    /// It was made against the protocol.
+    AgainstProtocol,
+}
+
+impl DeletionGround {
+    /// Every ground.
+    pub const ALL: [DeletionGround; 3] = [DeletionGround::Incorrect, DeletionGround::NotRelevant, DeletionGround::AgainstProtocol];
+
+    /// The name on the command line and in forms.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeletionGround::Incorrect => "incorrect",
+            DeletionGround::NotRelevant => "not_relevant",
+            DeletionGround::AgainstProtocol => "against_protocol",
+        }
+    }
+
+    /// The protocol's words.
+    pub fn label_nl(self) -> &'static str {
+        match self {
+            DeletionGround::Incorrect => "onjuist",
+            DeletionGround::NotRelevant => "niet (langer) ter zake doend",
+            DeletionGround::AgainstProtocol => "in strijd met het protocol",
+        }
+    }
+}
+
+impl std::str::FromStr for DeletionGround {
+    type Err = CallQaError;
+    fn from_str(text: &str) -> Result<DeletionGround, CallQaError> {
+        DeletionGround::ALL.into_iter().find(|g| g.name() == text.trim()).ok_or_else(|| {
+            CallQaError::Invalid(format!("`{text}` is not a ground K11 gives; use {}", DeletionGround::ALL.map(DeletionGround::name).join(", ")))
+        })
+    }
+}
+
+/// The call a report is about, as stored with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportedCall {
+    /// The exchange's id.
+    pub call_id: String,
+    /// How people recognise it.
+    pub label: String,
+}
+
+/// What is stored as the report's text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Stored {
+    form: Form,
+    norm: Norm,
+}
+
+/// A request to delete a report, and its decision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletionRequest {
+    /// Why.
+    pub ground: DeletionGround,
+    /// The employee's explanation.
+    pub explanation: String,
+    /// When it was asked; the decision is due four weeks later.
+    #[serde(default = "Timestamp::default")]
+    pub requested_at: Timestamp,
+    /// The coach team's refusal with its reasons, if refused.
+    #[serde(default)]
+    pub refused: Option<String>,
+}
+
+impl DeletionRequest {
+    /// When the decision is due.
+    pub fn due(&self) -> Timestamp {
+        self.requested_at + DECISION_TERM
+    }
+}
+
+/// A report as its readers see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// The record.
+    pub record: RecordRef,
+    /// The form.
+    pub form: Form,
+    /// The norm derived from it.
+    pub norm: Norm,
+    /// The call it is about.
+    pub call: Option<ReportedCall>,
+    /// The coach's view (zienswijze).
+    pub coach_view: Option<String>,
+    /// The employee's view.
+    pub employee_view: Option<String>,
+    /// The conclusions, once written down.
+    pub conclusions: Option<String>,
+    /// When the employee agreed them.
+    pub agreed: Option<Timestamp>,
+    /// Why the employee asked for a second opinion, if they did.
+    pub second_opinion_asked: Option<String>,
+    /// Second opinions: the coach's name and text.
+    pub second_opinions: Vec<(String, String)>,
+    /// The latest request for deletion.
+    pub deletion: Option<DeletionRequest>,
+}
+
+/// What the performance cycle may see: numbers over several reports, no
+/// dates, no calls, no remarks (K7).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    /// Reports summarised.
+    pub reports: usize,
+    /// Of those, meeting the norm.
+    pub meeting_norm: usize,
+    /// Per phase: criteria answered Ja, of those judged.
+    pub per_phase: Vec<(Phase, usize, usize)>,
+}
+
+impl CallQa<'_> {
+    /// The coach files the form about a drawn call of the employee.
+    pub fn file_report(&self, access: &Access, call: &RecordRef, form: &Form) -> Result<RecordRef, CallQaError> {
+        form.check()?;
+        self.kernel.unit(|unit| {
+            let view = read_one(unit, access, self.p.calls, call, &[Category::CallMeta])?;
+            let reported = crate::call_of(&view)?;
+            self.require_drawn(unit, access, &call.subject, &reported.call_id)?;
+            let stored = Stored { form: form.clone(), norm: form.norm() };
+            let about = ReportedCall { call_id: reported.call_id.clone(), label: reported.label() };
+            let fields = [
+                (Category::Name, Value::text(form.coachee.trim())),
+                (Category::FreeText, crate::to_text(&stored)?),
+                (Category::CallMeta, crate::to_text(&about)?),
+            ];
+            let record = unit.write(access, self.p.reports, Some(&call.subject), None, &fields)?;
+            unit.record_event(access, self.p.reports, &record, Action::File, DRAFT, Some(DRAFT), None)?;
+            Ok(record)
+        })
+    }
+
+    /// The coach or the employee gives their view (zienswijze).
+    pub fn give_view(&self, access: &Access, report: &RecordRef, view: &str) -> Result<(), CallQaError> {
+        let event = if access.subject.as_ref() == Some(&report.subject) { VIEW_EMPLOYEE } else { VIEW_COACH };
+        self.note(access, report, event, None, "the view", view)
+    }
+
+    /// The coach writes down the conclusions, once both have given their view.
+    pub fn conclude(&self, access: &Access, report: &RecordRef, conclusions: &str) -> Result<(), CallQaError> {
+        let current = self.report(access, report)?;
+        if current.coach_view.is_none() || current.employee_view.is_none() {
+            return Err(CallQaError::Invalid("coach and employee each give their view first; the conclusions are formulated together after (K7)".to_string()));
+        }
+        self.note(access, report, CONCLUDED, Some(CONCLUDED), "the conclusions", conclusions)
+    }
+
+    /// The employee agrees the conclusions.
+    pub fn agree(&self, access: &Access, report: &RecordRef) -> Result<(), CallQaError> {
+        if self.report(access, report)?.conclusions.is_none() {
+            return Err(CallQaError::Invalid("there are no conclusions to agree yet".to_string()));
+        }
+        Ok(self.kernel.record_event(access, self.p.reports, report, Action::Advance, AGREED, Some(AGREED), None)?)
+    }
+
+    /// The employee asks for a second opinion by another coach (K7).
+    pub fn ask_second_opinion(&self, access: &Access, report: &RecordRef, why: &str) -> Result<(), CallQaError> {
+        self.note(access, report, SECOND_OPINION_ASKED, None, "why a second opinion is asked", why)
+    }
+
+    /// The employee's coach brings in another coach for a second opinion:
+    /// that coach reaches the employee's reports until they give it.
+    pub fn bring_in_second_coach(&self, access: &Access, report: &RecordRef, second: &SubjectId) -> Result<(), CallQaError> {
+        if access.subject.as_ref() == Some(second) {
+            return Err(CallQaError::Invalid("a second opinion is given by another coach than the employee's own".to_string()));
+        }
+        self.kernel.unit(|unit| {
+            if self.read_report(unit, access, report)?.second_opinion_asked.is_none() {
+                return Err(CallQaError::Invalid("the employee has not asked for a second opinion on this report".to_string()));
+            }
+            let participation = self.participation_in(unit, access, &report.subject)?.record;
+            unit.relate(access, self.p.protocol, Action::Write, &participation, Scope::Coached, Some(second), true)?;
+            Ok(())
+        })
+    }
+
+    /// The second coach gives their opinion; their access ends with it.
+    pub fn give_second_opinion(&self, access: &Access, report: &RecordRef, opinion: &str) -> Result<(), CallQaError> {
+        if opinion.trim().is_empty() {
+            return Err(CallQaError::Missing("the second opinion"));
+        }
+        let own = access.subject.clone().ok_or(CallQaError::Missing("the second coach's own file"))?;
+        self.kernel.unit(|unit| {
+            unit.record_event(access, self.p.reports, report, Action::Advance, SECOND_OPINION, None, Some(Detail::to(Category::FreeText, opinion.trim())))?;
+            let participation = self.participation_in(unit, access, &report.subject)?.record;
+            unit.relate(access, self.p.protocol, Action::Write, &participation, Scope::Coached, Some(&own), false)?;
+            Ok(())
+        })
+    }
+
+    /// The employee asks for the report's deletion (K11).
+    pub fn request_deletion(&self, access: &Access, report: &RecordRef, ground: DeletionGround, explanation: &str) -> Result<(), CallQaError> {
+        let request = DeletionRequest { ground, explanation: explanation.trim().to_string(), requested_at: access.now, refused: None };
+        let detail = serde_json::to_string(&request).map_err(|_| CallQaError::Corrupt("deletion request"))?;
+        Ok(self.kernel.record_event(
+            access,
+            self.p.reports,
+            report,
+            Action::Advance,
+            DELETION_REQUESTED,
+            Some(DELETION_REQUESTED),
+            Some(Detail::to(Category::FreeText, &detail)),
+        )?)
+    }
+
+    /// The coach team decides on a deletion request, with reasons; a granted
+    /// request is carried out at once (K11).
+    pub fn decide_deletion(&self, access: &Access, report: &RecordRef, grant: bool, reasons: &str) -> Result<(), CallQaError> {
+        if reasons.trim().is_empty() {
+            return Err(CallQaError::Missing("the reasons for the decision"));
+        }
+        self.kernel.unit(|unit| {
+            let current = self.read_report(unit, access, report)?;
+            if !current.deletion.as_ref().is_some_and(|d| d.refused.is_none()) {
+                return Err(CallQaError::Invalid("there is no open request to delete this report".to_string()));
+            }
+            let detail = Detail::to(Category::FreeText, reasons.trim());
+            if grant {
+                unit.record_event(access, self.p.reports, report, Action::Advance, DELETION_GRANTED, None, Some(detail))?;
+                unit.erase_record(access, self.p.reports, report, "deletion granted on the employee's request (K11)")?;
+            } else {
+                let status = if current.agreed.is_some() { AGREED } else { DRAFT };
+                unit.record_event(access, self.p.reports, report, Action::Advance, DELETION_REFUSED, Some(status), Some(detail))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The open deletion requests the reader decides on whose four weeks
+    /// have passed at `now`, with when they were due.
+    pub fn overdue_deletions(&self, access: &Access, now: Timestamp) -> Result<Vec<(RecordRef, Timestamp)>, CallQaError> {
+        self.kernel.unit(|unit| {
+            let open = unit.list_all(access, self.p.reports, Some(DELETION_REQUESTED))?;
+            let mut overdue = Vec::new();
+            for summary in open {
+                let report = self.read_report(unit, access, &summary.record)?;
+                if let Some(request) = report.deletion.filter(|d| d.refused.is_none() && d.due() < now) {
+                    overdue.push((summary.record, request.due()));
+                }
+            }
+            overdue.sort_by_key(|(_, due)| *due);
+            Ok(overdue)
+        })
+    }
+
+    /// One report.
+    pub fn report(&self, access: &Access, report: &RecordRef) -> Result<Report, CallQaError> {
+        self.kernel.unit(|unit| self.read_report(unit, access, report))
+    }
+
+    /// The employee's reports the reader may see, newest first.
+    pub fn reports_of(&self, access: &Access, employee: &SubjectId) -> Result<Vec<Report>, CallQaError> {
+        self.kernel.unit(|unit| {
+            let views = unit.read(access, self.p.reports, employee, CategorySet::of(&[Category::Name]))?;
+            let mut all = views
+                .into_iter()
+                .map(|v| self.read_report(unit, access, &RecordRef { subject: employee.clone(), record: v.record }))
+                .collect::<Result<Vec<_>, _>>()?;
+            all.sort_by(|a, b| b.form.date.cmp(&a.form.date));
+            Ok(all)
+        })
+    }
+
+    /// A summary for the performance cycle over the employee's reports of
+    /// the period: only numbers, and only over at least three reports.
+    pub fn summary(&self, access: &Access, employee: &SubjectId, from: jiff::civil::Date, until: jiff::civil::Date) -> Result<Summary, CallQaError> {
+        let reports: Vec<Report> = self.reports_of(access, employee)?.into_iter().filter(|r| from <= r.form.date && r.form.date <= until).collect();
+        if reports.len() < MIN_SUMMARY {
+            return Err(CallQaError::Invalid(format!(
+                "{} report(s) in this period; a summary covers at least {MIN_SUMMARY}, so that it cannot be traced to one recording (K7)",
+                reports.len()
+            )));
+        }
+        let per_phase = Phase::ALL
+            .into_iter()
+            .map(|phase| {
+                let answers = reports.iter().flat_map(|r| CRITERIA.iter().zip(&r.form.answers).filter(|(c, _)| c.phase == phase).map(|(_, (a, _))| *a));
+                let (ja, judged) = answers.fold((0, 0), |(ja, judged), a| match a {
+                    Answer::Ja => (ja + 1, judged + 1),
+                    Answer::Nee => (ja, judged + 1),
+                    Answer::NietTeConstateren => (ja, judged),
+                });
+                (phase, ja, judged)
+            })
+            .collect();
+        Ok(Summary { reports: reports.len(), meeting_norm: reports.iter().filter(|r| r.norm.meets).count(), per_phase })
+    }
+
+    fn note(&self, access: &Access, report: &RecordRef, event: &str, status: Option<&str>, what: &'static str, text: &str) -> Result<(), CallQaError> {
+        if text.trim().is_empty() {
+            return Err(CallQaError::Missing(what));
+        }
+        Ok(self.kernel.record_event(access, self.p.reports, report, Action::Advance, event, status, Some(Detail::to(Category::FreeText, text.trim())))?)
+    }
+
+    fn read_report(&self, unit: &mut Unit<'_>, access: &Access, record: &RecordRef) -> Result<Report, CallQaError> {
+        let view = read_one(unit, access, self.p.reports, record, &[Category::FreeText, Category::CallMeta])?;
+        let stored: Stored = from_field(&view, Category::FreeText, "report")?.ok_or(CallQaError::Corrupt("report"))?;
+        let mut report = Report {
+            record: record.clone(),
+            form: stored.form,
+            norm: stored.norm,
+            call: from_field(&view, Category::CallMeta, "reported call")?,
+            coach_view: None,
+            employee_view: None,
+            conclusions: None,
+            agreed: None,
+            second_opinion_asked: None,
+            second_opinions: Vec::new(),
+            deletion: None,
+        };
+        for event in unit.events(access, self.p.reports, record)? {
+            let detail = event.detail.clone();
+            match event.event.as_str() {
+                VIEW_COACH => report.coach_view = detail,
+                VIEW_EMPLOYEE => report.employee_view = detail,
+                CONCLUDED => report.conclusions = detail,
+                AGREED => report.agreed = Some(event.at),
+                SECOND_OPINION_ASKED => report.second_opinion_asked = detail,
+                SECOND_OPINION => report.second_opinions.push((event.actor.clone(), detail.unwrap_or_default())),
+                DELETION_REQUESTED => {
+                    let request: Option<DeletionRequest> =
+                        detail.map(|d| serde_json::from_str(&d)).transpose().map_err(|_| CallQaError::Corrupt("deletion request"))?;
+                    report.deletion = request.map(|r| DeletionRequest { requested_at: event.at, ..r });
+                }
+                DELETION_REFUSED => {
+                    if let Some(request) = report.deletion.as_mut() {
+                        request.refused = Some(detail.unwrap_or_default());
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(report)
+    }
+}

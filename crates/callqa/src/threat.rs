@@ -1,0 +1,318 @@
+//! Threat (K9) and weighty reasons (K10): the two uses where a manager
+//! hears a call, each under its own processing.
+//!
+//! **Threat.** The employee selects a call of their own; a copy goes to
+//! `kcc_bedreiging`, dated at the call, kept six months, and the call is
+//! withdrawn from every selection. The employee's manager (the `managed`
+//! relation) hears it with them; the coach has no role. Together they record
+//! the measures, the heaviest being a police report. A hold keeps the copy
+//! past six months while a new incident is settled.
+//!
+//! **Weighty reasons.** Listening opens only after two recorded decisions
+//! about the employee, the direct manager's and the department manager's,
+//! by two different people, each naming the indication. With the second,
+//! the system copies the employee's calls of the period into
+//! `kcc_zwaarwegende_redenen`: before it, there is nothing to hear.
+
+use grondslag_kernel::{Access, Detail, RecordRef, SubjectId, Unit, Value};
+use grondslag_register::due::RECORDED;
+use grondslag_register::{Action, Category, CategorySet, Role};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::selection::WITHDRAWN;
+use crate::{CallQa, CallQaError, Recording, from_field, read_one};
+
+const MEASURE: &str = "measure";
+
+/// What the system is called in the audit log when it copies calls into an investigation.
+const SYSTEM: &str = "kcc-weighty-reasons";
+
+/// The measures K9 names; a police report is the heaviest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// A talk with the caller about their conduct (ordegesprek).
+    Talk,
+    /// Denying the caller ways to contact us.
+    ContactDenied,
+    /// A report to the police.
+    PoliceReport,
+}
+
+impl Measure {
+    /// Every measure.
+    pub const ALL: [Measure; 3] = [Measure::Talk, Measure::ContactDenied, Measure::PoliceReport];
+
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::Talk => "talk",
+            Measure::ContactDenied => "contact_denied",
+            Measure::PoliceReport => "police_report",
+        }
+    }
+
+    /// The protocol's words.
+    pub fn label_nl(self) -> &'static str {
+        match self {
+            Measure::Talk => "ordegesprek met de beller",
+            Measure::ContactDenied => "ontzeggen van contactmogelijkheden",
+            Measure::PoliceReport => "aangifte bij de politie",
+        }
+    }
+}
+
+impl std::str::FromStr for Measure {
+    type Err = CallQaError;
+    fn from_str(text: &str) -> Result<Measure, CallQaError> {
+        Measure::ALL
+            .into_iter()
+            .find(|m| m.name() == text.trim())
+            .ok_or_else(|| CallQaError::Invalid(format!("`{text}` is not a measure K9 allows; use {}", Measure::ALL.map(Measure::name).join(", "))))
+    }
+}
+
+/// The indications K10 names for weighty reasons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Indication {
+    /// Fraud.
+    Fraud,
+    /// Refusing work.
+    WorkRefusal,
+    /// A conflict of interest.
+    ConflictOfInterest,
+    /// A breach of integrity.
+    IntegrityBreach,
+}
+
+impl Indication {
+    /// Every indication.
+    pub const ALL: [Indication; 4] = [Indication::Fraud, Indication::WorkRefusal, Indication::ConflictOfInterest, Indication::IntegrityBreach];
+
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Indication::Fraud => "fraud",
+            Indication::WorkRefusal => "work_refusal",
+            Indication::ConflictOfInterest => "conflict_of_interest",
+            Indication::IntegrityBreach => "integrity_breach",
+        }
+    }
+}
+
+impl std::str::FromStr for Indication {
+    type Err = CallQaError;
+    fn from_str(text: &str) -> Result<Indication, CallQaError> {
+        Indication::ALL
+            .into_iter()
+            .find(|i| i.name() == text.trim())
+            .ok_or_else(|| CallQaError::Invalid(format!("`{text}` is not an indication K10 names; use {}", Indication::ALL.map(Indication::name).join(", "))))
+    }
+}
+
+/// Which of the two managers K10 requires took a decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decider {
+    /// The direct manager (role `manager`).
+    DirectManager,
+    /// The department manager (role `department_manager`).
+    DepartmentManager,
+}
+
+impl Decider {
+    /// As a message names them.
+    pub fn label(self) -> &'static str {
+        match self {
+            Decider::DirectManager => "direct manager",
+            Decider::DepartmentManager => "department manager",
+        }
+    }
+}
+
+/// A manager's decision to listen for weighty reasons.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Which manager took it.
+    pub decider: Decider,
+    /// Who took it.
+    pub by: String,
+    /// The indication.
+    pub indication: Indication,
+    /// The facts that indicate it.
+    pub grounds: String,
+    /// The calls of this period are heard.
+    pub from: Timestamp,
+    /// Until this moment.
+    pub until: Timestamp,
+}
+
+/// A threat recording as its readers see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Threat {
+    /// The copy.
+    pub record: RecordRef,
+    /// The call.
+    pub call: crate::Call,
+    /// What happened, in the employee's words.
+    pub description: String,
+    /// The measures recorded, with who recorded them.
+    pub measures: Vec<(Measure, String, String)>,
+}
+
+impl CallQa<'_> {
+    /// The employee reports a threat on a call of their own: a copy is kept
+    /// six months under `kcc_bedreiging`, and the call leaves monitoring.
+    pub fn report_threat(&self, access: &Access, call: &RecordRef, description: &str) -> Result<RecordRef, CallQaError> {
+        if description.trim().is_empty() {
+            return Err(CallQaError::Missing("what happened in the call"));
+        }
+        self.kernel.unit(|unit| {
+            let recording = crate::recording_of(&read_one(unit, access, self.p.calls, call, &[Category::CallMeta, Category::CallRecording])?)?;
+            let start = recording.call.start;
+            let fields = [
+                (Category::CallMeta, crate::to_text(&recording.call)?),
+                (Category::CallRecording, Value::Bytes(recording.bytes)),
+                (Category::FreeText, Value::text(description.trim())),
+            ];
+            let copy = unit.write(access, self.p.threat, Some(&call.subject), None, &fields)?;
+            unit.record_event_at(access, self.p.threat, &copy, Action::File, RECORDED, None, None, start)?;
+            unit.record_event(access, self.p.calls, call, Action::Advance, WITHDRAWN, None, None)?;
+            Ok(copy)
+        })
+    }
+
+    /// The employee or their manager records a measure taken.
+    pub fn record_measure(&self, access: &Access, threat: &RecordRef, measure: Measure, note: &str) -> Result<(), CallQaError> {
+        let detail = serde_json::to_string(&(measure, note.trim())).map_err(|_| CallQaError::Corrupt("measure"))?;
+        Ok(self.kernel.record_event(access, self.p.threat, threat, Action::Advance, MEASURE, None, Some(Detail::to(Category::FreeText, &detail)))?)
+    }
+
+    /// The manager keeps the recording past six months while a new incident
+    /// or a measure needs it, until `review` at the latest; `settle` ends it.
+    pub fn hold_threat(&self, access: &Access, threat: &RecordRef, reason: &str, review: Timestamp) -> Result<(), CallQaError> {
+        if reason.trim().is_empty() {
+            return Err(CallQaError::Missing("the incident or measure that needs the recording"));
+        }
+        Ok(self.kernel.hold(access, self.p.threat, threat, reason.trim(), review)?)
+    }
+
+    /// The incident is settled: the hold ends, and a recording past six months goes.
+    pub fn settle_threat(&self, access: &Access, threat: &RecordRef, outcome: &str) -> Result<(), CallQaError> {
+        Ok(self.kernel.release(access, self.p.threat, threat, outcome)?)
+    }
+
+    /// The threat recordings of an employee the reader may see.
+    pub fn threats_of(&self, access: &Access, employee: &SubjectId) -> Result<Vec<Threat>, CallQaError> {
+        self.kernel.unit(|unit| {
+            let views = unit.read(access, self.p.threat, employee, CategorySet::of(&[Category::CallMeta, Category::FreeText]))?;
+            let mut all = Vec::new();
+            for view in views {
+                let record = RecordRef { subject: employee.clone(), record: view.record.clone() };
+                let mut measures = Vec::new();
+                for event in unit.events(access, self.p.threat, &record)? {
+                    if let (MEASURE, Some(detail)) = (event.event.as_str(), event.detail) {
+                        let (measure, note): (Measure, String) = serde_json::from_str(&detail).map_err(|_| CallQaError::Corrupt("measure"))?;
+                        measures.push((measure, note, event.actor));
+                    }
+                }
+                let description = match view.get(Category::FreeText) {
+                    Some(Value::Text(text)) => text.clone(),
+                    _ => String::new(),
+                };
+                all.push(Threat { record, call: crate::call_of(&view)?, description, measures });
+            }
+            Ok(all)
+        })
+    }
+
+    /// Plays a threat recording (the employee, their manager).
+    pub fn listen_threat(&self, access: &Access, threat: &RecordRef) -> Result<Recording, CallQaError> {
+        self.kernel.unit(|unit| crate::recording_of(&read_one(unit, access, self.p.threat, threat, &[Category::CallMeta, Category::CallRecording])?))
+    }
+
+    /// A manager records their decision to listen for weighty reasons. The
+    /// decision that completes the pair (direct manager and department
+    /// manager, two people) opens the investigation: the employee's calls
+    /// of the period are copied in. Returns how many were copied (0 until both decided).
+    pub fn decide_weighty(
+        &self,
+        access: &Access,
+        employee: &SubjectId,
+        indication: Indication,
+        grounds: &str,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> Result<usize, CallQaError> {
+        let decider = match access.role {
+            Role::Manager => Decider::DirectManager,
+            Role::DepartmentManager => Decider::DepartmentManager,
+            _ => return Err(CallQaError::Invalid("only the direct manager and the department manager decide on weighty reasons (K10)".to_string())),
+        };
+        if grounds.trim().is_empty() {
+            return Err(CallQaError::Missing("the clear indications the decision rests on"));
+        }
+        if until <= from {
+            return Err(CallQaError::Invalid("the period ends before it starts".to_string()));
+        }
+        let decision = Decision { decider, by: access.actor.clone(), indication, grounds: grounds.trim().to_string(), from, until };
+        self.kernel.unit(|unit| {
+            let decisions = self.read_decisions(unit, access, employee)?;
+            if decisions.iter().any(|d| d.decider == decider) {
+                return Err(CallQaError::Invalid(format!("the {}'s decision is recorded already", decider.label())));
+            }
+            let record = unit.write(access, self.p.weighty, Some(employee), None, &[(Category::FreeText, crate::to_text(&decision)?)])?;
+            unit.record_event(access, self.p.weighty, &record, Action::File, RECORDED, None, None)?;
+            let Some(other) = decisions.first() else { return Ok(0) };
+            if other.by == decision.by {
+                return Err(CallQaError::SameDecider);
+            }
+            let (from, until) = (from.max(other.from), until.min(other.until));
+            let system = Access::new(SYSTEM, Role::System, access.origin.clone(), access.now);
+            let mut copied = 0;
+            for (call, meta) in self.read_calls(unit, &system, employee)? {
+                if meta.start < from || meta.start > until || meta.media_type.is_none() {
+                    continue;
+                }
+                let recording = crate::recording_of(&read_one(unit, &system, self.p.calls, &call, &[Category::CallMeta, Category::CallRecording])?)?;
+                let fields = [(Category::CallMeta, crate::to_text(&recording.call)?), (Category::CallRecording, Value::Bytes(recording.bytes))];
+                let copy = unit.write(&system, self.p.weighty, Some(employee), None, &fields)?;
+                unit.record_event_at(&system, self.p.weighty, &copy, Action::File, RECORDED, None, None, meta.start)?;
+                copied += 1;
+            }
+            Ok(copied)
+        })
+    }
+
+    /// The decisions recorded about an employee, as a manager reads them.
+    pub fn weighty_decisions(&self, access: &Access, employee: &SubjectId) -> Result<Vec<Decision>, CallQaError> {
+        self.kernel.unit(|unit| self.read_decisions(unit, access, employee))
+    }
+
+    /// The calls a manager may hear for weighty reasons: refused, with what
+    /// is missing, until both decisions are recorded.
+    pub fn investigated_calls(&self, access: &Access, employee: &SubjectId) -> Result<Vec<(RecordRef, crate::Call)>, CallQaError> {
+        self.kernel.unit(|unit| {
+            let decisions = self.read_decisions(unit, access, employee)?;
+            for decider in [Decider::DirectManager, Decider::DepartmentManager] {
+                if !decisions.iter().any(|d| d.decider == decider) {
+                    return Err(CallQaError::NotDecided(decider.label()));
+                }
+            }
+            let views = unit.read(access, self.p.weighty, employee, CategorySet::of(&[Category::CallMeta]))?;
+            views.iter().map(|v| Ok((RecordRef { subject: employee.clone(), record: v.record.clone() }, crate::call_of(v)?))).collect()
+        })
+    }
+
+    /// Plays a call copied into an investigation.
+    pub fn listen_investigated(&self, access: &Access, copy: &RecordRef) -> Result<Recording, CallQaError> {
+        self.kernel.unit(|unit| crate::recording_of(&read_one(unit, access, self.p.weighty, copy, &[Category::CallMeta, Category::CallRecording])?))
+    }
+
+    fn read_decisions(&self, unit: &mut Unit<'_>, access: &Access, employee: &SubjectId) -> Result<Vec<Decision>, CallQaError> {
+        let views = unit.read(access, self.p.weighty, employee, CategorySet::of(&[Category::FreeText]))?;
+        views.iter().map(|v| from_field::<Decision>(v, Category::FreeText, "decision")).filter_map(Result::transpose).collect()
+    }
+}
