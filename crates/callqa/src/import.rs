@@ -216,7 +216,21 @@ impl CallQa<'_> {
         Ok(done)
     }
 
-    /// The employee's calls the reader may see, newest first (metadata only).
+    /// The calls the employee took, newest first (metadata only): the
+    /// records related to them as `own_calls`.
+    pub fn own_calls(&self, access: &Access) -> Result<Vec<(RecordRef, Call)>, CallQaError> {
+        self.kernel.unit(|unit| {
+            let mut calls = Vec::new();
+            for summary in unit.list_all(access, self.p.calls, None)? {
+                let view = crate::read_one(unit, access, self.p.calls, &summary.record, &[Category::CallMeta])?;
+                calls.push((summary.record, crate::call_of(&view)?));
+            }
+            calls.sort_by(|a, b| b.1.start.cmp(&a.1.start));
+            Ok(calls)
+        })
+    }
+
+    /// An employee's calls as their coach (or the system) reads them, newest first (metadata only).
     pub fn calls_of(&self, access: &Access, employee: &SubjectId) -> Result<Vec<(RecordRef, Call)>, CallQaError> {
         self.kernel.unit(|unit| self.read_calls(unit, access, employee))
     }

@@ -313,7 +313,12 @@ pub(crate) fn read_one(
     record: &RecordRef,
     wanted: &[Category],
 ) -> Result<RecordView, CallQaError> {
-    unit.read_record(access, processing, record, CategorySet::of(wanted))?.ok_or_else(|| CallQaError::NotFound(format!("record {record}")))
+    match unit.read_record(access, processing, record, CategorySet::of(wanted)) {
+        Ok(Some(view)) => Ok(view),
+        // An erased record (a recording past its four weeks, a report deleted) is no longer there.
+        Ok(None) | Err(KernelError::RecordMismatch { .. }) => Err(CallQaError::NotFound(format!("record {record}"))),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The call stored in a record of `processing` (the recording itself, or a copy of it).

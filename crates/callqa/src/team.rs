@@ -123,17 +123,16 @@ impl Participation {
 }
 
 impl CallQa<'_> {
-    /// HR hands the protocol (`version`) to an employee whose file is
-    /// `employee`, known to the exchange as `agent` (K0).
-    pub fn enrol(&self, access: &Access, employee: &SubjectId, name: &str, function: &str, agent: &str, version: &str) -> Result<RecordRef, CallQaError> {
-        for (what, value) in
-            [("the employee's name", name), ("their function", function), ("their agent id at the exchange", agent), ("the protocol version", version)]
-        {
+    /// HR hands the protocol — the version the works council consented
+    /// to — to an employee whose file is `employee`, known to the exchange
+    /// as `agent` (K0).
+    pub fn enrol(&self, access: &Access, employee: &SubjectId, name: &str, function: &str, agent: &str) -> Result<RecordRef, CallQaError> {
+        for (what, value) in [("the employee's name", name), ("their function", function), ("their agent id at the exchange", agent)] {
             if value.trim().is_empty() {
                 return Err(CallQaError::Missing(what));
             }
         }
-        let handout = Handout { version: version.trim().to_string(), agent: agent.trim().to_string() };
+        let handout = Handout { version: self.consented_version()?, agent: agent.trim().to_string() };
         let fields =
             [(Category::Name, Value::text(name.trim())), (Category::Function, Value::text(function.trim())), (Category::FreeText, crate::to_text(&handout)?)];
         self.kernel.unit(|unit| {

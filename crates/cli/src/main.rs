@@ -318,6 +318,17 @@ fn register_check(file: Option<&Path>, data: Option<&DataDir>) -> Result<(), Fai
                 ),
             }
         }
+        // K0: the call-centre protocol changes only with the works council's consent.
+        let records = data.governance(grondslag_callqa::governance::PROCESSING, "")?;
+        let status = grondslag_callqa::governance::Status::from_records(&register, &records).map_err(|e| Failure(e.to_string()))?;
+        match status.check() {
+            Ok(Some(consent)) => println!("{name}: call-centre protocol version {} (works council consent of {})", consent.version, consent.consented_on),
+            Ok(None) => eprintln!(
+                "warning: {name}: no consent of the works council to the call-centre protocol is recorded in {}; record it with `grondslag kcc protocol consent` before handing it out (K0)",
+                data.root.display()
+            ),
+            Err(refusal) => return Err(Failure(format!("{name}: {refusal}"))),
+        }
     }
     Ok(())
 }

@@ -197,6 +197,24 @@ impl DataDir {
         Ok(Kernel::new(register, store, blobs, keys, signer, now)?.with_witness(self.witness.clone()))
     }
 
+    /// The governance records of the processing `processing` (by register
+    /// id) whose names start with `prefix` (see
+    /// [`Kernel::record_governance`]), read without opening a kernel, for
+    /// `register check --data`; none when there is no store yet.
+    pub fn governance(&self, processing: &str, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, OpenError> {
+        if !self.has_store() {
+            return Ok(Vec::new());
+        }
+        let store = self.open_store()?;
+        let start = format!("{}{processing}:", crate::state::GOVERNANCE_SETTING);
+        let mut records = Vec::new();
+        store.transaction(&mut |tx| {
+            records = tx.settings_with_prefix(&format!("{start}{prefix}"))?;
+            Ok(())
+        })?;
+        Ok(records.into_iter().map(|(name, body)| (name[start.len()..].to_string(), body)).collect())
+    }
+
     /// For `register check`: the processings whose retention rule in
     /// `register` differs from the rule this data directory last ran with,
     /// with whether the new one is shorter and how many records it holds.

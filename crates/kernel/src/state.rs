@@ -10,6 +10,11 @@
 //! in the audit log carrying its content hash, so the archive is inside the
 //! signed log: an archived version can be checked against the log.
 //!
+//! Governance records are an organisation's decisions about a processing
+//! (a works council's consent to a protocol version, its yearly
+//! evaluation): no personal data, but who recorded them is logged, and only
+//! a role whose grant reaches the whole processing may record them.
+//!
 //! Sessions and failed sign-ins are security state. A
 //! session names an account (its user name) and is found by the hash of a
 //! token that only the browser holds; failed sign-ins are counted under a
@@ -28,6 +33,9 @@ use crate::{Access, Event, Kernel, KernelError};
 /// hold `processing_version:<id>:<12 hex digits>` with the activity as the
 /// service published it then; those are kept for the URIs that name them.
 const VERSION_SETTING: &str = "processing_version:";
+
+/// Settings named `governance:<processing>:<name>` hold governance records.
+pub(crate) const GOVERNANCE_SETTING: &str = "governance:";
 
 /// The audit entry's action for a new version.
 pub(crate) const NEW_VERSION: &str = "register_version";
@@ -98,6 +106,32 @@ impl Kernel {
             return Ok(None);
         }
         self.plain(|tx| tx.setting(&format!("{VERSION_SETTING}{id}:{hash}")))
+    }
+
+    /// Records (or replaces) the governance record `name` of `processing`:
+    /// decided as writing the processing for everyone (a grant with scope
+    /// `all`), audited with the record's name.
+    pub fn record_governance(&self, access: &Access, processing: grondslag_register::ProcessingId, name: &str, body: &[u8]) -> Result<(), KernelError> {
+        let id = &self.register.processing(processing).id;
+        let setting = format!("{GOVERNANCE_SETTING}{id}:{name}");
+        self.unit(|unit| {
+            let scopes = unit.check(access, processing, grondslag_register::Action::Write)?;
+            if !scopes.contains(grondslag_register::Scope::All) {
+                let scope = scopes.iter().next().unwrap_or(grondslag_register::Scope::All);
+                let denial = crate::Denial::OutOfReach { scope };
+                let event = Event::denied(processing, "governance", name.to_string(), None, CategorySet::EMPTY, denial);
+                return unit.refuse(access, event, self.denied(processing, denial));
+            }
+            unit.tx.set_setting(&setting, body)?;
+            unit.audit(access, Event::allowed(processing, "governance", name.to_string(), None, CategorySet::EMPTY))
+        })
+    }
+
+    /// The governance records of `processing` whose names start with `prefix`.
+    pub fn governance(&self, processing: grondslag_register::ProcessingId, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, KernelError> {
+        let start = format!("{GOVERNANCE_SETTING}{}:", self.register.processing(processing).id);
+        let records = self.plain(|tx| tx.settings_with_prefix(&format!("{start}{prefix}")))?;
+        Ok(records.into_iter().map(|(name, body)| (name[start.len()..].to_string(), body)).collect())
     }
 
     /// Stores a session under the digest of its token.

@@ -10,6 +10,7 @@ mod access_report;
 mod actors;
 mod audit;
 mod browser;
+mod callqa;
 mod case_cli;
 mod channels;
 mod claims;
