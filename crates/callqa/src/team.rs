@@ -145,6 +145,11 @@ impl CallQa<'_> {
         })
     }
 
+    /// The participation the exchange's agent id belongs to, if the reader may find it.
+    pub fn participation_by_agent(&self, access: &Access, agent: &str) -> Result<Option<RecordRef>, CallQaError> {
+        self.kernel.unit(|unit| self.participation_of(unit, access, agent))
+    }
+
     /// The participation an agent id of the exchange belongs to.
     pub(crate) fn participation_of(&self, unit: &mut Unit<'_>, access: &Access, agent: &str) -> Result<Option<RecordRef>, CallQaError> {
         Ok(unit.find_records(access, self.p.protocol, AGENT, agent)?.into_iter().next().map(|s| s.record))

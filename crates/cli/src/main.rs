@@ -8,6 +8,7 @@ mod context;
 mod demo;
 mod export;
 mod generate;
+mod kcc;
 mod migrate;
 mod progress;
 mod retention;
@@ -68,6 +69,13 @@ enum Command {
         actor: Actor,
         #[command(subcommand)]
         command: channel::ChannelCommand,
+    },
+    /// The call centre's quality protocol (K0–K12): consent, enrolment, import of calls, selection.
+    Kcc {
+        #[command(flatten)]
+        actor: Actor,
+        #[command(subcommand)]
+        command: kcc::KccCommand,
     },
     /// The rights process: file, verify, extend, list, answer and export requests (E22).
     Rights {
@@ -274,6 +282,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Migrate { from, to } => migrate::run(&globals.data_dir(), from, to),
         Command::Case { actor, areas, command } => case::run(&context()?, &actor, areas.as_deref(), command),
         Command::Channel { actor, command } => channel::run(&context()?, &actor, command),
+        Command::Kcc { actor, command } => kcc::run(&context()?, &actor, command),
         Command::Rights { actor, command } => rights::run(&context()?, &actor, command),
         Command::Retention(command) => retention::run(&context()?, command),
         Command::Serve(args) => serve::serve(&context()?, args),

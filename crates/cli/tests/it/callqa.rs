@@ -607,3 +607,74 @@ fn the_protocol_is_handed_out_only_in_a_version_the_works_council_consented_to()
     qa.record_evaluation(&hr, Date::new(2027, 1, 10).unwrap(), "geëvalueerd met OR; geen wijzigingen").unwrap();
     assert_eq!(qa.status().unwrap().evaluation_due(), Some(Date::new(2028, 1, 10).unwrap()));
 }
+
+// req: K0
+// req: K4
+// req: K6
+#[test]
+fn the_protocol_runs_from_the_command_line_and_a_changed_protocol_needs_the_works_councils_consent() {
+    let dir = tempfile::tempdir().unwrap();
+    let place = crate::server::Place::sqlite(dir.path());
+    crate::server::create_account(&place, "m.jansen", "employee", None);
+    crate::server::create_account(&place, "c.deboer", "coach", None);
+    crate::server::create_account(&place, "c.smit", "coach", None);
+    // Nothing is handed out before the works council consented.
+    let refused = place.run(&["kcc", "enrol", "--account", "m.jansen", "--function", "klantcontactmedewerker", "--agent", "A100"]);
+    assert!(!refused.status.success() && crate::stderr(&refused).contains("no recorded consent of the works council"), "{}", crate::stderr(&refused));
+    let consent = place.ok(&["kcc", "protocol", "consent", "--version-name", "2026-1", "--date", "15-01-2026", "--reference", "OR 2026/03"]);
+    assert!(consent.contains("evaluation due 15 januari 2027"), "{consent}");
+    place.ok(&["kcc", "enrol", "--account", "m.jansen", "--function", "klantcontactmedewerker", "--agent", "A100"]);
+    place.ok(&["kcc", "assign", "--agent", "A100", "--coach", "c.deboer"]);
+    // Calls of the last days, so that they are within their four weeks whenever the test runs.
+    let batch = tempfile::tempdir().unwrap();
+    let mut csv = String::from("call_id,agent,start,duration_seconds,direction,external,network_relation,private_line,audio\n");
+    let now = Timestamp::now();
+    for i in 0..6 {
+        std::fs::write(batch.path().join(format!("c{i}.wav")), WAV).unwrap();
+        let start = now - jiff::SignedDuration::from_hours(i + 1);
+        csv.push_str(&format!("C{i},A100,{start},300,in,ja,nee,nee,c{i}.wav\n"));
+    }
+    csv.push_str(&format!("I0,A100,{},300,in,nee,nee,nee,\n", now - jiff::SignedDuration::from_hours(1)));
+    std::fs::write(batch.path().join("calls.csv"), csv).unwrap();
+    let imported = place.ok(&["kcc", "import", batch.path().join("calls.csv").to_str().unwrap()]);
+    assert!(imported.contains("6 call(s) stored; not stored: 1 internal"), "{imported}");
+    // The month of the calls, announced for tomorrow, drawn tomorrow.
+    let month = grondslag_callqa::Month::of(now - jiff::SignedDuration::from_hours(6)).to_string();
+    let today = grondslag_values::dutch::amsterdam_date(now);
+    let tomorrow = today.tomorrow().unwrap().to_string();
+    let outbox = tempfile::tempdir().unwrap();
+    // Another coach cannot announce for someone they do not coach: the kernel's reason.
+    let other = place.run(&["kcc", "--as", "c.smit", "announce", "--agent", "A100", "--month", &month, "--date", &tomorrow]);
+    assert!(!other.status.success() && crate::stderr(&other).contains("you do not coach this employee"), "{}", crate::stderr(&other));
+    let announced = place.ok(&[
+        "kcc",
+        "--as",
+        "c.deboer",
+        "announce",
+        "--agent",
+        "A100",
+        "--month",
+        &month,
+        "--date",
+        &tomorrow,
+        "--outbox",
+        outbox.path().to_str().unwrap(),
+    ]);
+    assert!(announced.contains("announced"), "{announced}");
+    let message = std::fs::read_to_string(outbox.path().join(format!("kcc-A100-{month}.txt"))).unwrap();
+    assert!(message.contains("m.jansen") && message.contains("Welke gesprekken worden gekozen, hoor je niet vooraf"), "{message}");
+    let early = place.run(&["kcc", "--as", "c.deboer", "draw", "--agent", "A100", "--month", &month]);
+    assert!(!early.status.success() && crate::stderr(&early).contains("not before"), "{}", crate::stderr(&early));
+
+    // The register's protocol changed without consent: refused at register check --data.
+    let register = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../register/img.toml")).unwrap();
+    let changed = register.replace("Per medewerker ten hoogste 4 gesprekken per maand.", "Per medewerker ten hoogste 6 gesprekken per maand.");
+    assert_ne!(changed, register);
+    let file = dir.path().join("changed.toml");
+    std::fs::write(&file, changed).unwrap();
+    let check = place.run(&["register", "check", file.to_str().unwrap()]);
+    assert!(!check.status.success(), "{}", crate::stdout(&check));
+    assert!(crate::stderr(&check).contains("differs from every version the works council consented to"), "{}", crate::stderr(&check));
+    let same = place.ok(&["register", "check"]);
+    assert!(same.contains("call-centre protocol version 2026-1"), "{same}");
+}
