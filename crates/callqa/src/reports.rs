@@ -91,6 +91,29 @@ pub struct ReportedCall {
     pub label: String,
 }
 
+/// Who takes a step on a report: the employee it is about, or a coach.
+/// The register lets both advance a report; some steps are one party's
+/// (the employee agrees, asks; the coach concludes, decides).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Party {
+    Employee,
+    Coach,
+}
+
+impl Party {
+    fn of(access: &Access, report: &RecordRef) -> Party {
+        if access.subject.as_ref() == Some(&report.subject) { Party::Employee } else { Party::Coach }
+    }
+
+    fn require(self, access: &Access, report: &RecordRef, step: &str) -> Result<(), CallQaError> {
+        match (self, Party::of(access, report)) {
+            (Party::Employee, Party::Coach) => Err(CallQaError::Invalid(format!("only the employee the report is about takes this step ({step})"))),
+            (Party::Coach, Party::Employee) => Err(CallQaError::Invalid(format!("a coach takes this step ({step}), not the employee the report is about"))),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// What is stored as the report's text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Stored {
@@ -182,17 +205,17 @@ impl CallQa<'_> {
 
     /// The coach or the employee gives their view (zienswijze).
     pub fn give_view(&self, access: &Access, report: &RecordRef, view: &str) -> Result<(), CallQaError> {
-        let event = if access.subject.as_ref() == Some(&report.subject) { VIEW_EMPLOYEE } else { VIEW_COACH };
-        self.note(access, report, event, None, "the view", view)
+        let event = if Party::of(access, report) == Party::Employee { VIEW_EMPLOYEE } else { VIEW_COACH };
+        self.note(access, report, None, event, None, "the view", view)
     }
 
-    /// The coach writes down the conclusions, once both have given their view.
+    /// The coach writes down the conclusions formulated together, once both have given their view.
     pub fn conclude(&self, access: &Access, report: &RecordRef, conclusions: &str) -> Result<(), CallQaError> {
         let current = self.report(access, report)?;
         if current.coach_view.is_none() || current.employee_view.is_none() {
             return Err(CallQaError::Invalid("coach and employee each give their view first; the conclusions are formulated together after (K7)".to_string()));
         }
-        self.note(access, report, CONCLUDED, Some(CONCLUDED), "the conclusions", conclusions)
+        self.note(access, report, Some(Party::Coach), CONCLUDED, Some(CONCLUDED), "the conclusions", conclusions)
     }
 
     /// The employee agrees the conclusions.
@@ -200,12 +223,13 @@ impl CallQa<'_> {
         if self.report(access, report)?.conclusions.is_none() {
             return Err(CallQaError::Invalid("there are no conclusions to agree yet".to_string()));
         }
+        Party::Employee.require(access, report, AGREED)?;
         Ok(self.kernel.record_event(access, self.p.reports, report, Action::Advance, AGREED, Some(AGREED), None)?)
     }
 
     /// The employee asks for a second opinion by another coach (K7).
     pub fn ask_second_opinion(&self, access: &Access, report: &RecordRef, why: &str) -> Result<(), CallQaError> {
-        self.note(access, report, SECOND_OPINION_ASKED, None, "why a second opinion is asked", why)
+        self.note(access, report, Some(Party::Employee), SECOND_OPINION_ASKED, None, "why a second opinion is asked", why)
     }
 
     /// The employee's coach brings in another coach for a second opinion:
@@ -218,6 +242,7 @@ impl CallQa<'_> {
             if self.read_report(unit, access, report)?.second_opinion_asked.is_none() {
                 return Err(CallQaError::Invalid("the employee has not asked for a second opinion on this report".to_string()));
             }
+            Party::Coach.require(access, report, "second_coach")?;
             let participation = self.participation_in(unit, access, &report.subject)?.record;
             unit.relate(access, self.p.protocol, Action::Write, &participation, Scope::Coached, Some(second), true)?;
             Ok(())
@@ -231,6 +256,8 @@ impl CallQa<'_> {
         }
         let own = access.subject.clone().ok_or(CallQaError::Missing("the second coach's own file"))?;
         self.kernel.unit(|unit| {
+            unit.check_record(access, self.p.reports, report, Action::Advance)?;
+            Party::Coach.require(access, report, SECOND_OPINION)?;
             unit.record_event(access, self.p.reports, report, Action::Advance, SECOND_OPINION, None, Some(Detail::to(Category::FreeText, opinion.trim())))?;
             let participation = self.participation_in(unit, access, &report.subject)?.record;
             unit.relate(access, self.p.protocol, Action::Write, &participation, Scope::Coached, Some(&own), false)?;
@@ -242,15 +269,13 @@ impl CallQa<'_> {
     pub fn request_deletion(&self, access: &Access, report: &RecordRef, ground: DeletionGround, explanation: &str) -> Result<(), CallQaError> {
         let request = DeletionRequest { ground, explanation: explanation.trim().to_string(), requested_at: access.now, refused: None };
         let detail = serde_json::to_string(&request).map_err(|_| CallQaError::Corrupt("deletion request"))?;
-        Ok(self.kernel.record_event(
-            access,
-            self.p.reports,
-            report,
-            Action::Advance,
-            DELETION_REQUESTED,
-            Some(DELETION_REQUESTED),
-            Some(Detail::to(Category::FreeText, &detail)),
-        )?)
+        self.kernel.unit(|unit| {
+            unit.check_record(access, self.p.reports, report, Action::Advance)?;
+            Party::Employee.require(access, report, DELETION_REQUESTED)?;
+            let detail = Detail::to(Category::FreeText, &detail);
+            unit.record_event(access, self.p.reports, report, Action::Advance, DELETION_REQUESTED, Some(DELETION_REQUESTED), Some(detail))?;
+            Ok(())
+        })
     }
 
     /// The coach team decides on a deletion request, with reasons; a granted
@@ -261,6 +286,7 @@ impl CallQa<'_> {
         }
         self.kernel.unit(|unit| {
             let current = self.read_report(unit, access, report)?;
+            Party::Coach.require(access, report, "deletion_decided")?;
             if current.deletion.as_ref().is_none_or(|d| d.refused.is_some()) {
                 return Err(CallQaError::Invalid("there is no open request to delete this report".to_string()));
             }
@@ -336,11 +362,30 @@ impl CallQa<'_> {
         Ok(Summary { reports: reports.len(), meeting_norm: reports.iter().filter(|r| r.norm.meets).count(), per_phase })
     }
 
-    fn note(&self, access: &Access, report: &RecordRef, event: &str, status: Option<&str>, what: &'static str, text: &str) -> Result<(), CallQaError> {
+    /// A step with a text: decided by the kernel first, then taken only by
+    /// `party` when one is named.
+    #[allow(clippy::too_many_arguments)]
+    fn note(
+        &self,
+        access: &Access,
+        report: &RecordRef,
+        party: Option<Party>,
+        event: &str,
+        status: Option<&str>,
+        what: &'static str,
+        text: &str,
+    ) -> Result<(), CallQaError> {
         if text.trim().is_empty() {
             return Err(CallQaError::Missing(what));
         }
-        Ok(self.kernel.record_event(access, self.p.reports, report, Action::Advance, event, status, Some(Detail::to(Category::FreeText, text.trim())))?)
+        self.kernel.unit(|unit| {
+            unit.check_record(access, self.p.reports, report, Action::Advance)?;
+            if let Some(party) = party {
+                party.require(access, report, event)?;
+            }
+            unit.record_event(access, self.p.reports, report, Action::Advance, event, status, Some(Detail::to(Category::FreeText, text.trim())))?;
+            Ok(())
+        })
     }
 
     fn read_report(&self, unit: &mut Unit<'_>, access: &Access, record: &RecordRef) -> Result<Report, CallQaError> {

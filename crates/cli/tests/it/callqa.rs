@@ -678,3 +678,38 @@ fn the_protocol_runs_from_the_command_line_and_a_changed_protocol_needs_the_work
     let same = place.ok(&["register", "check"]);
     assert!(same.contains("call-centre protocol version 2026-1"), "{same}");
 }
+
+// req: K7
+// req: K11
+#[test]
+fn each_step_on_a_report_is_taken_by_its_own_party() {
+    let centre = Centre::new();
+    centre.november();
+    let (_, drawn) = centre.drawn(1);
+    let qa = centre.qa();
+    let coach = centre.coach(NOW);
+    let report = qa.file_report(&coach, &centre.call(&drawn[0]), &form("Medewerker Jansen", false)).unwrap();
+    qa.give_view(&coach, &report, "Goed").unwrap();
+    qa.give_view(&centre.employee(), &report, "Eens").unwrap();
+    let only = |result: Result<(), CallQaError>, needle: &str| {
+        let message = result.unwrap_err().to_string();
+        assert!(message.contains(needle), "{message}");
+    };
+    // The employee does not write the conclusions or decide on their own request; the coach does not agree or ask for them.
+    only(qa.conclude(&centre.employee(), &report, "Zelf bedacht"), "a coach takes this step (concluded)");
+    qa.conclude(&coach, &report, "Samen afgesproken").unwrap();
+    only(qa.agree(&coach, &report), "only the employee the report is about takes this step (agreed)");
+    only(qa.ask_second_opinion(&coach, &report, "namens"), "only the employee");
+    only(qa.request_deletion(&coach, &report, DeletionGround::Incorrect, "namens"), "only the employee");
+    qa.request_deletion(&centre.employee(), &report, DeletionGround::Incorrect, "Onjuist").unwrap();
+    only(qa.decide_deletion(&centre.employee(), &report, false, "zelf afgewezen"), "a coach takes this step");
+    // The refusal of someone outside is still the kernel's, with its reason.
+    assert_eq!(
+        refusal(qa.request_deletion(&at(Role::Coach, Some(&centre.other_coach), NOW), &report, DeletionGround::Incorrect, "x")),
+        Denial::OutOfReach { scope: Scope::Coached }
+    );
+    assert_eq!(
+        refusal(qa.agree(&at(Role::Manager, Some(&centre.manager), NOW), &report)),
+        Denial::RoleNotAllowed { role: Role::Manager, action: Action::Read }
+    );
+}
