@@ -85,8 +85,8 @@ impl std::str::FromStr for DeletionGround {
 /// The call a report is about, as stored with it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportedCall {
-    /// The exchange's id.
-    pub call_id: String,
+    /// The exchange's id; none for a call listened to live.
+    pub call_id: Option<String>,
     /// How people recognise it.
     pub label: String,
 }
@@ -190,17 +190,37 @@ impl CallQa<'_> {
             let view = read_one(unit, access, self.p.calls, call, &[Category::CallMeta])?;
             let reported = crate::call_of(&view)?;
             self.require_drawn(unit, access, &call.subject, &reported.call_id)?;
-            let stored = Stored { form: form.clone(), norm: form.norm() };
-            let about = ReportedCall { call_id: reported.call_id.clone(), label: reported.label() };
-            let fields = [
-                (Category::Name, Value::text(form.coachee.trim())),
-                (Category::FreeText, crate::to_text(&stored)?),
-                (Category::CallMeta, crate::to_text(&about)?),
-            ];
-            let record = unit.write(access, self.p.reports, Some(&call.subject), None, &fields)?;
-            unit.record_event(access, self.p.reports, &record, Action::File, DRAFT, Some(DRAFT), None)?;
-            Ok(record)
+            let about = ReportedCall { call_id: Some(reported.call_id.clone()), label: reported.label() };
+            self.store_report(unit, access, &call.subject, form, &about)
         })
+    }
+
+    /// The coach listened along live, side by side (K1): monitoring too, so
+    /// it counts toward the month's number of the selection, and is refused
+    /// beyond it like a draw. Files the form, which must say `Live`.
+    pub fn file_live_report(&self, access: &Access, selection: &RecordRef, form: &Form) -> Result<RecordRef, CallQaError> {
+        form.check()?;
+        if form.handling != crate::form::Handling::Live {
+            return Err(CallQaError::InvalidForm("a report of listening along live says so (handling: live)".to_string()));
+        }
+        self.kernel.unit(|unit| {
+            let mut draw = self.read_draw(unit, access, selection)?;
+            let cap = self.participation_in(unit, access, &selection.subject)?.cap(draw.month);
+            draw.check_cap(cap, 1)?;
+            draw.live += 1;
+            self.store_draw(unit, access, selection, &draw)?;
+            let about = ReportedCall { call_id: None, label: format!("live meegeluisterd, {}", grondslag_values::dutch::date(form.date)) };
+            self.store_report(unit, access, &selection.subject, form, &about)
+        })
+    }
+
+    fn store_report(&self, unit: &mut Unit<'_>, access: &Access, employee: &SubjectId, form: &Form, about: &ReportedCall) -> Result<RecordRef, CallQaError> {
+        let stored = Stored { form: form.clone(), norm: form.norm() };
+        let fields =
+            [(Category::Name, Value::text(form.coachee.trim())), (Category::FreeText, crate::to_text(&stored)?), (Category::CallMeta, crate::to_text(about)?)];
+        let record = unit.write(access, self.p.reports, Some(employee), None, &fields)?;
+        unit.record_event(access, self.p.reports, &record, Action::File, DRAFT, Some(DRAFT), None)?;
+        Ok(record)
     }
 
     /// The coach or the employee gives their view (zienswijze).

@@ -101,6 +101,10 @@ pub struct Draw {
     pub pool: Vec<String>,
     /// How many calls are drawn.
     pub count: u32,
+    /// Calls listened to live, side by side, this month: monitoring too,
+    /// counted toward the month's number (K1).
+    #[serde(default)]
+    pub live: u32,
     /// Calls found withdrawn from monitoring (K9) while drawing: skipped.
     pub withdrawn: Vec<String>,
     /// Calls marked not representative: skipped, replaced by the next.
@@ -118,6 +122,15 @@ pub fn draw_order(seed: u64, pool: &[String]) -> Vec<String> {
 }
 
 impl Draw {
+    /// Refuses `more` calls beyond the month's number `cap`, drawn and live together (K4).
+    pub(crate) fn check_cap(&self, cap: u32, more: u32) -> Result<(), CallQaError> {
+        let listened = self.count + self.live;
+        if listened + more > cap {
+            return Err(CallQaError::CapReached { month: self.month, cap, drawn: listened });
+        }
+        Ok(())
+    }
+
     /// The calls this draw gives: the first `count` in the seed's order that
     /// are neither excluded nor withdrawn. With `withdrawn` complete, this is
     /// what was drawn; `verify` compares the two.
@@ -152,7 +165,8 @@ impl CallQa<'_> {
                 return Err(CallQaError::AlreadyAnnounced(month));
             }
             let announcement = Announcement { month, date: told.then_some(date) };
-            let draw = Draw { month, date, filters, seed: None, pool: Vec::new(), count: 0, withdrawn: Vec::new(), excluded: Vec::new(), drawn: Vec::new() };
+            let draw =
+                Draw { month, date, filters, seed: None, pool: Vec::new(), count: 0, live: 0, withdrawn: Vec::new(), excluded: Vec::new(), drawn: Vec::new() };
             let fields = [(Category::FreeText, crate::to_text(&announcement)?), (Category::CallMeta, crate::to_text(&draw)?)];
             let record = unit.write(access, self.p.monitoring, Some(employee), None, &fields)?;
             unit.record_event(access, self.p.monitoring, &record, Action::File, ANNOUNCED, Some(ANNOUNCED), None)?;
@@ -172,9 +186,7 @@ impl CallQa<'_> {
             let employee = &selection.subject;
             let participation = self.participation_in(unit, access, employee)?;
             let cap = participation.cap(draw.month);
-            if draw.count + count > cap {
-                return Err(CallQaError::CapReached { month: draw.month, cap, drawn: draw.count });
-            }
+            draw.check_cap(cap, count)?;
             let first = draw.seed.is_none();
             if first {
                 let calls = self.read_calls(unit, access, employee)?;
@@ -289,12 +301,12 @@ impl CallQa<'_> {
         Ok(unit.events(access, self.p.calls, &found.record)?.iter().any(|e| e.event == WITHDRAWN))
     }
 
-    fn read_draw(&self, unit: &mut Unit<'_>, access: &Access, selection: &RecordRef) -> Result<Draw, CallQaError> {
+    pub(crate) fn read_draw(&self, unit: &mut Unit<'_>, access: &Access, selection: &RecordRef) -> Result<Draw, CallQaError> {
         let view = read_one(unit, access, self.p.monitoring, selection, &[Category::CallMeta])?;
         from_field(&view, Category::CallMeta, "draw")?.ok_or(CallQaError::Corrupt("draw"))
     }
 
-    fn store_draw(&self, unit: &mut Unit<'_>, access: &Access, selection: &RecordRef, draw: &Draw) -> Result<(), CallQaError> {
+    pub(crate) fn store_draw(&self, unit: &mut Unit<'_>, access: &Access, selection: &RecordRef, draw: &Draw) -> Result<(), CallQaError> {
         unit.write(access, self.p.monitoring, Some(&selection.subject), Some(&selection.record), &[(Category::CallMeta, crate::to_text(draw)?)])?;
         Ok(())
     }
@@ -362,6 +374,7 @@ mod tests {
             seed: Some(7),
             pool,
             count: 4,
+            live: 0,
             withdrawn: Vec::new(),
             excluded: Vec::new(),
             drawn: Vec::new(),

@@ -247,6 +247,13 @@ fn the_fifth_call_of_a_month_is_refused_without_a_recorded_reason() {
     assert_eq!(participation.cap(november), 6);
     assert_eq!(participation.cap_changes[0].1, "test.coach", "who decided is recorded");
     assert_eq!(qa.draw(&coach, &selection, 1, 42).unwrap().len(), 5);
+    // Listening along live counts too (K1): the sixth is the last one this month.
+    let mut live = form("Medewerker Jansen", false);
+    live.handling = Handling::Live;
+    live.answers[0].0 = Answer::Ja;
+    qa.file_live_report(&coach, &selection, &live).unwrap();
+    assert!(matches!(qa.file_live_report(&coach, &selection, &live), Err(CallQaError::CapReached { cap: 6, drawn: 6, .. })));
+    assert!(matches!(qa.draw(&coach, &selection, 1, 42), Err(CallQaError::CapReached { cap: 6, drawn: 6, .. })));
     // Continuous listening stays impossible.
     let endless = CapChange { cap: 40, ..change };
     assert!(qa.change_cap(&coach, &centre.participation, &endless).unwrap_err().to_string().contains("continuous listening"));
@@ -334,7 +341,7 @@ fn a_report_is_for_the_employee_and_their_own_coach_and_follows_the_coach_not_th
     let report = qa.file_report(&coach, &centre.call(&drawn[0]), &form("Medewerker Jansen", true)).unwrap();
     let read = qa.report(&centre.employee(), &report).unwrap();
     assert!(!read.norm.meets && read.norm.critical_failed == [11], "a Nee on a critical criterion");
-    assert_eq!(read.call.unwrap().call_id, drawn[0]);
+    assert_eq!(read.call.unwrap().call_id.as_deref(), Some(drawn[0].as_str()));
     // Views, then conclusions, then agreement.
     assert!(qa.conclude(&coach, &report, "Samen: samenvatten oefenen").is_err());
     qa.give_view(&coach, &report, "Goed gesprek, antwoord onvolledig").unwrap();
