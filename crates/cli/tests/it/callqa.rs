@@ -52,6 +52,7 @@ fn refusal<T: std::fmt::Debug>(result: Result<T, CallQaError>) -> Denial {
 /// a manager, another coach, another employee and another manager.
 struct Centre {
     _dir: tempfile::TempDir,
+    _database: Option<grondslag_store::ScratchDatabase>,
     kernel: Kernel,
     employee: SubjectId,
     participation: RecordRef,
@@ -67,6 +68,19 @@ impl Centre {
     fn new() -> Centre {
         let dir = tempfile::tempdir().unwrap();
         let kernel = open_kernel(dir.path());
+        Centre::on(dir, None, kernel)
+    }
+
+    /// The same centre on a PostgreSQL database of its own, when the tests have a server.
+    fn on_postgres() -> Option<Centre> {
+        let database = grondslag_store::ScratchDatabase::for_tests().unwrap()?;
+        let dir = tempfile::tempdir().unwrap();
+        let data = grondslag_kernel::DataDir::new(dir.path()).with_database_url(Some(database.url().to_string()));
+        let kernel = data.open_kernel(crate::shipped(), None, Timestamp::now()).unwrap();
+        Some(Centre::on(dir, Some(database), kernel))
+    }
+
+    fn on(dir: tempfile::TempDir, database: Option<grondslag_store::ScratchDatabase>, kernel: Kernel) -> Centre {
         let qa = CallQa::new(&kernel).unwrap();
         let hr = at(Role::Hr, None, NOW);
         qa.record_consent(&hr, "2026-1", Date::new(2026, 1, 15).unwrap(), "OR-besluit 2026/03").unwrap();
@@ -87,7 +101,19 @@ impl Centre {
         qa.assign(&hr, &participation, Scope::Managed, &department_manager, true).unwrap();
         qa.assign(&hr, &other, Scope::Coached, &other_coach, true).unwrap();
         qa.assign(&hr, &other, Scope::Managed, &other_manager, true).unwrap();
-        Centre { _dir: dir, kernel, employee, participation, coach, manager, department_manager, other_coach, other_employee, other_manager }
+        Centre {
+            _dir: dir,
+            _database: database,
+            kernel,
+            employee,
+            participation,
+            coach,
+            manager,
+            department_manager,
+            other_coach,
+            other_employee,
+            other_manager,
+        }
     }
 
     fn qa(&self) -> CallQa<'_> {
@@ -719,4 +745,28 @@ fn each_step_on_a_report_is_taken_by_its_own_party() {
         refusal(qa.agree(&at(Role::Manager, Some(&centre.manager), NOW), &report)),
         Denial::RoleNotAllowed { role: Role::Manager, action: Action::Read }
     );
+}
+
+// req: K4
+// req: K7
+// req: K11
+#[test]
+fn on_postgresql_the_protocol_keeps_its_rules() {
+    let Some(centre) = Centre::on_postgres() else { return };
+    centre.november();
+    let (selection, drawn) = centre.drawn(4);
+    let qa = centre.qa();
+    let coach = centre.coach("2026-11-29T09:00:00Z");
+    assert!(matches!(qa.draw(&coach, &selection, 1, 7), Err(CallQaError::CapReached { cap: 4, drawn: 4, .. })));
+    assert!(qa.verify_draw(&coach, &selection).unwrap().1);
+    let report = qa.file_report(&coach, &centre.call(&drawn[0]), &form("Medewerker Jansen", false)).unwrap();
+    assert_eq!(
+        refusal(qa.report(&at(Role::Manager, Some(&centre.manager), NOW), &report)),
+        Denial::RoleNotAllowed { role: Role::Manager, action: Action::Read }
+    );
+    qa.request_deletion(&centre.employee(), &report, DeletionGround::NotRelevant, "Oud").unwrap();
+    assert_eq!(qa.overdue_deletions(&coach, ts("2026-12-28T09:00:00Z")).unwrap().len(), 1);
+    qa.decide_deletion(&coach, &report, true, "Terecht").unwrap();
+    assert!(qa.reports_of(&centre.employee(), &centre.employee).unwrap().is_empty());
+    assert!(qa.status().unwrap().consent.is_some());
 }
