@@ -232,7 +232,7 @@ impl CallQa<'_> {
             .iter()
             .map(|v| Ok((RecordRef { subject: employee.clone(), record: v.record.clone() }, crate::call_of(v)?)))
             .collect::<Result<Vec<_>, CallQaError>>()?;
-        calls.sort_by(|a, b| b.1.start.cmp(&a.1.start));
+        calls.sort_by_key(|c| std::cmp::Reverse(c.1.start));
         Ok(calls)
     }
 
