@@ -6,7 +6,9 @@
 # and reuses them on later runs; then runs `grondslag-bench` once, built
 # with Cedar beside the kernel, which also fills a store of 10^6 cases of
 # its own for the relation check and the expert's case list, and an audit
-# log of 10^7 entries (about 7 GB) for verification, export and proofs (minutes). The output goes to standard output and to
+# log of 10^7 entries (about 7 GB) for verification, export and proofs (minutes),
+# and a call-centre store that imports a year of 500,000 calls for 300
+# employees and draws their monthly selection (minutes). The output goes to standard output and to
 # $POPULATIONS/bench.txt. Set SIZES to generate other populations, e.g.
 # SIZES=100000 for a run of a few minutes.
 set -eu
@@ -27,4 +29,5 @@ for n in $SIZES; do
     fi
     stores=${stores:+$stores,}$dir
 done
-"$bin-bench" --subjects 1000,10000 --population "$stores" --sweep-sizes 100000,1000000,10000000 --audit-entries 10000000 --plot docs/bench.png | tee "$POPULATIONS/bench.txt"
+"$bin-bench" --subjects 1000,10000 --population "$stores" --sweep-sizes 100000,1000000,10000000 --audit-entries 10000000 \
+    --calls 500000 --employees 300 --plot docs/bench.png | tee "$POPULATIONS/bench.txt"

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use crate::{Failure, progress};
 
 mod audit_log;
+mod callqa;
 #[cfg(feature = "cedar")]
 mod cedar;
 mod filing;
@@ -51,6 +52,12 @@ pub struct Options<'a> {
     pub postgres: Option<&'a str>,
     /// Entries in the audit log verified and proved from; 0 skips it.
     pub audit_entries: u64,
+    /// Calls of a year imported through the call centre's protocol; 0 skips it.
+    pub calls: u64,
+    /// Employees the calls are spread over, each selected for monthly.
+    pub employees: u32,
+    /// One call in this many carries a recording.
+    pub call_audio_every: u32,
 }
 
 /// How the bench opens its kernels: each on a copy of the register, under
@@ -96,6 +103,10 @@ pub fn run(kernels: &Kernels<'_>, options: &Options<'_>) -> Result<(), Failure> 
     if options.audit_entries > 0 {
         println!();
         audit_log::bench(kernels, options.audit_entries, options.samples)?;
+    }
+    if options.calls > 0 {
+        println!();
+        callqa::bench(kernels, options.calls, options.employees, options.call_audio_every)?;
     }
     println!();
     let flat = sweep_bench(kernels, options.sweep_sizes, options.due_records)?;

@@ -20,7 +20,8 @@ use clap::Parser;
 /// Measure the kernel against baselines: decisions, audited writes, access export, case list,
 /// audit verification, the relation check and the staff and expert case lists at --cases
 /// cases, the audit log at --audit-entries entries (verified against the witness, inclusion
-/// proofs), and the retention sweep, each beside a baseline measured in the same run.
+/// proofs), the call centre's import of --calls calls and monthly selection for --employees
+/// employees, and the retention sweep, each beside a baseline measured in the same run.
 /// With --database-url (a PostgreSQL server where the user may create databases): the kernel
 /// on PostgreSQL beside SQLite, and one node beside two, in a scratch database dropped afterwards.
 #[derive(Parser, Debug)]
@@ -70,6 +71,16 @@ struct Cli {
     /// proofs (0 skips them).
     #[arg(long, default_value_t = 1_000_000)]
     audit_entries: u64,
+    /// Calls of a year imported through the call centre's quality protocol, a daily batch
+    /// at a time, then the monthly selection for every employee (0 skips them).
+    #[arg(long, default_value_t = 500_000)]
+    calls: u64,
+    /// Employees the calls are spread over (coached in teams of 10).
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
+    employees: u32,
+    /// One call in this many carries a (tiny) recording; only those can be drawn.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    call_audio_every: u32,
     /// Write a PNG plot of sweep time against dated items here.
     #[arg(long)]
     plot: Option<PathBuf>,
@@ -110,6 +121,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
         plot: cli.plot.as_deref(),
         postgres: cli.database_url.as_deref(),
         audit_entries: cli.audit_entries,
+        calls: cli.calls,
+        employees: cli.employees,
+        call_audio_every: cli.call_audio_every,
     };
     bench::run(&bench::Kernels { register: &register, master: master.as_ref() }, &options)
 }

@@ -18,7 +18,7 @@
 //! register gives the employee the selection's free text, not its call
 //! metadata.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use grondslag_kernel::{Access, RecordRef, SubjectId, Unit};
 use grondslag_register::due::RECORDED;
@@ -188,14 +188,18 @@ impl CallQa<'_> {
             let cap = participation.cap(draw.month);
             draw.check_cap(cap, count)?;
             let first = draw.seed.is_none();
+            // The pool's records, as just read: checking a call for withdrawal
+            // then needs no lookup by its id.
+            let mut pool = HashMap::new();
             if first {
                 let calls = self.read_calls(unit, access, employee)?;
-                draw.pool = calls.into_iter().filter(|(_, c)| draw.month.contains(c.start) && draw.filters.admit(c)).map(|(_, c)| c.call_id).collect();
+                pool = calls.into_iter().filter(|(_, c)| draw.month.contains(c.start) && draw.filters.admit(c)).map(|(r, c)| (c.call_id, r)).collect();
+                draw.pool = pool.keys().cloned().collect();
                 draw.pool.sort();
                 draw.seed = Some(seed);
             }
             draw.count += count;
-            self.fill(unit, access, &mut draw)?;
+            self.fill(unit, access, &mut draw, &pool)?;
             self.store_draw(unit, access, selection, &draw)?;
             if first {
                 unit.record_event(access, self.p.monitoring, selection, Action::Advance, RECORDED, Some(DRAWN), None)?;
@@ -217,7 +221,7 @@ impl CallQa<'_> {
                 return Err(CallQaError::NotDrawn(call_id.to_string()));
             }
             draw.excluded.push(Excluded { call_id: call_id.to_string(), reason: reason.trim().to_string(), by: access.actor.clone() });
-            self.fill(unit, access, &mut draw)?;
+            self.fill(unit, access, &mut draw, &HashMap::new())?;
             self.store_draw(unit, access, selection, &draw)?;
             Ok(draw.drawn)
         })
@@ -271,8 +275,9 @@ impl CallQa<'_> {
 
     /// Takes calls in the seed's order until `count` are drawn, skipping
     /// excluded calls and, checked as they come up, calls the employee
-    /// withdrew from monitoring.
-    fn fill(&self, unit: &mut Unit<'_>, access: &Access, draw: &mut Draw) -> Result<(), CallQaError> {
+    /// withdrew from monitoring. `known` holds the records of calls read in
+    /// this unit already, by call id.
+    fn fill(&self, unit: &mut Unit<'_>, access: &Access, draw: &mut Draw, known: &HashMap<String, RecordRef>) -> Result<(), CallQaError> {
         let Some(seed) = draw.seed else { return Ok(()) };
         let skipped: BTreeSet<String> = draw.excluded.iter().map(|e| e.call_id.clone()).collect();
         let mut drawn = Vec::new();
@@ -283,7 +288,7 @@ impl CallQa<'_> {
             if skipped.contains(&id) || draw.withdrawn.contains(&id) {
                 continue;
             }
-            if !draw.drawn.contains(&id) && self.is_withdrawn(unit, access, &id)? {
+            if !draw.drawn.contains(&id) && self.is_withdrawn(unit, access, &id, known.get(&id))? {
                 draw.withdrawn.push(id);
                 continue;
             }
@@ -293,12 +298,18 @@ impl CallQa<'_> {
         Ok(())
     }
 
-    /// Whether the employee withdrew the call from monitoring (K9), or it is gone.
-    fn is_withdrawn(&self, unit: &mut Unit<'_>, access: &Access, call_id: &str) -> Result<bool, CallQaError> {
-        let Some(found) = unit.find_records(access, self.p.calls, crate::import::CALL_ID, call_id)?.into_iter().next() else {
-            return Ok(true);
+    /// Whether the employee withdrew the call from monitoring (K9), or it is
+    /// gone. `known` is its record when it was read in this unit (so it is
+    /// not gone); else it is looked up by its id.
+    fn is_withdrawn(&self, unit: &mut Unit<'_>, access: &Access, call_id: &str, known: Option<&RecordRef>) -> Result<bool, CallQaError> {
+        let record = match known {
+            Some(record) => record.clone(),
+            None => match unit.find_records(access, self.p.calls, crate::import::CALL_ID, call_id)?.into_iter().next() {
+                Some(found) => found.record,
+                None => return Ok(true),
+            },
         };
-        Ok(unit.events(access, self.p.calls, &found.record)?.iter().any(|e| e.event == WITHDRAWN))
+        Ok(unit.events(access, self.p.calls, &record)?.iter().any(|e| e.event == WITHDRAWN))
     }
 
     pub(crate) fn read_draw(&self, unit: &mut Unit<'_>, access: &Access, selection: &RecordRef) -> Result<Draw, CallQaError> {
