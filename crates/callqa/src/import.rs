@@ -236,6 +236,22 @@ impl CallQa<'_> {
         Ok(calls)
     }
 
+    /// The calls the reader took themselves, newest first (metadata only).
+    /// An employee's grant reaches each call by the `own_calls` relation of
+    /// that record, not their file as a whole, so their calls are listed
+    /// (which checks the relation per record) and then read one by one.
+    pub fn my_calls(&self, access: &Access) -> Result<Vec<(RecordRef, Call)>, CallQaError> {
+        self.kernel.unit(|unit| {
+            let mut calls = Vec::new();
+            for summary in unit.list_all(access, self.p.calls, None)? {
+                let view = crate::read_one(unit, access, self.p.calls, &summary.record, &[Category::CallMeta])?;
+                calls.push((summary.record, crate::call_of(&view)?));
+            }
+            calls.sort_by(|a, b| b.1.start.cmp(&a.1.start));
+            Ok(calls)
+        })
+    }
+
     /// The call the exchange knows by `call_id`, if the reader may find it.
     pub fn find_call(&self, access: &Access, call_id: &str) -> Result<Option<RecordRef>, CallQaError> {
         Ok(self.kernel.find_records(access, self.p.calls, CALL_ID, call_id)?.into_iter().next().map(|s| s.record))

@@ -246,19 +246,22 @@ impl CallQa<'_> {
         from: Timestamp,
         until: Timestamp,
     ) -> Result<usize, CallQaError> {
-        let decider = match access.role {
-            Role::Manager => Decider::DirectManager,
-            Role::DepartmentManager => Decider::DepartmentManager,
-            _ => return Err(CallQaError::Invalid("only the direct manager and the department manager decide on weighty reasons (K10)".to_string())),
-        };
-        if grounds.trim().is_empty() {
-            return Err(CallQaError::Missing("the clear indications the decision rests on"));
-        }
-        if until <= from {
-            return Err(CallQaError::Invalid("the period ends before it starts".to_string()));
-        }
-        let decision = Decision { decider, by: access.actor.clone(), indication, grounds: grounds.trim().to_string(), from, until };
         self.kernel.unit(|unit| {
+            // Decided before the decision is judged: a role that may not
+            // decide is refused by the register, not told what is missing.
+            unit.check(access, self.p.weighty, Action::File)?;
+            let decider = match access.role {
+                Role::Manager => Decider::DirectManager,
+                Role::DepartmentManager => Decider::DepartmentManager,
+                _ => return Err(CallQaError::Invalid("only the direct manager and the department manager decide on weighty reasons (K10)".to_string())),
+            };
+            if grounds.trim().is_empty() {
+                return Err(CallQaError::Missing("the clear indications the decision rests on"));
+            }
+            if until <= from {
+                return Err(CallQaError::Invalid("the period ends before it starts".to_string()));
+            }
+            let decision = Decision { decider, by: access.actor.clone(), indication, grounds: grounds.trim().to_string(), from, until };
             let decisions = self.read_decisions(unit, access, employee)?;
             if decisions.iter().any(|d| d.decider == decider) {
                 return Err(CallQaError::Invalid(format!("the {}'s decision is recorded already", decider.label())));

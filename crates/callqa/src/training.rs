@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use grondslag_kernel::{Access, RecordRef, Unit, Value};
+use grondslag_kernel::{Access, RecordRef, SubjectId, Unit, Value};
 use grondslag_register::due::RECORDED;
 use grondslag_register::{Action, Category, CategorySet, ProcessingId};
 use serde::{Deserialize, Serialize};
@@ -46,6 +46,15 @@ impl std::str::FromStr for Use {
 struct Consent {
     use_: Use,
     call_id: String,
+}
+
+/// What a record under a use's processing holds: a consent, or the copy used.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Held {
+    Consent(Consent),
+    // Parsed only to tell a copy from a consent (a malformed record is an error, not a copy).
+    Copy(#[allow(dead_code)] crate::Call),
 }
 
 /// A coach's scores of a calibration call.
@@ -90,6 +99,23 @@ impl CallQa<'_> {
             let record = unit.write(access, processing, Some(&call.subject), None, &fields)?;
             unit.record_event_at(access, processing, &record, Action::File, RECORDED, None, None, recorded.start)?;
             Ok(record)
+        })
+    }
+
+    /// The consents given for the employee's calls the reader may see:
+    /// the consent record, its use and the call's id.
+    pub fn consents_of(&self, access: &Access, employee: &SubjectId) -> Result<Vec<(RecordRef, Use, String)>, CallQaError> {
+        self.kernel.unit(|unit| {
+            let mut all = Vec::new();
+            for use_ in [Use::Training, Use::Calibration] {
+                for view in unit.read(access, self.use_processing(use_), employee, CategorySet::of(&[Category::CallMeta]))? {
+                    // The use's processing holds the copies used as well; only consents are listed.
+                    if let Some(Held::Consent(consent)) = from_field::<Held>(&view, Category::CallMeta, "consent")? {
+                        all.push((RecordRef { subject: employee.clone(), record: view.record }, consent.use_, consent.call_id));
+                    }
+                }
+            }
+            Ok(all)
         })
     }
 
