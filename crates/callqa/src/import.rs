@@ -232,7 +232,7 @@ impl CallQa<'_> {
             .iter()
             .map(|v| Ok((RecordRef { subject: employee.clone(), record: v.record.clone() }, crate::call_of(v)?)))
             .collect::<Result<Vec<_>, CallQaError>>()?;
-        calls.sort_by(|a, b| b.1.start.cmp(&a.1.start));
+        calls.sort_by_key(|c| std::cmp::Reverse(c.1.start));
         Ok(calls)
     }
 
@@ -247,7 +247,7 @@ impl CallQa<'_> {
                 let view = crate::read_one(unit, access, self.p.calls, &summary.record, &[Category::CallMeta])?;
                 calls.push((summary.record, crate::call_of(&view)?));
             }
-            calls.sort_by(|a, b| b.1.start.cmp(&a.1.start));
+            calls.sort_by_key(|c| std::cmp::Reverse(c.1.start));
             Ok(calls)
         })
     }

@@ -266,7 +266,7 @@ impl CallQa<'_> {
             // Granting erases, refusing is a step: decided before the request is looked at.
             unit.check(access, self.p.reports, if grant { Action::Erase } else { Action::Advance })?;
             let current = self.read_report(unit, access, report)?;
-            if !current.deletion.as_ref().is_some_and(|d| d.refused.is_none()) {
+            if current.deletion.as_ref().is_none_or(|d| d.refused.is_some()) {
                 return Err(CallQaError::Invalid("there is no open request to delete this report".to_string()));
             }
             let detail = Detail::to(Category::FreeText, reasons.trim());
@@ -311,7 +311,7 @@ impl CallQa<'_> {
                 .into_iter()
                 .map(|v| self.read_report(unit, access, &RecordRef { subject: employee.clone(), record: v.record }))
                 .collect::<Result<Vec<_>, _>>()?;
-            all.sort_by(|a, b| b.form.date.cmp(&a.form.date));
+            all.sort_by_key(|r| std::cmp::Reverse(r.form.date));
             Ok(all)
         })
     }

@@ -264,7 +264,7 @@ impl CallQa<'_> {
                 .map(|v| from_field::<Announcement>(v, Category::FreeText, "announcement"))
                 .filter_map(Result::transpose)
                 .collect::<Result<Vec<_>, _>>()?;
-            all.sort_by(|a, b| b.month.cmp(&a.month));
+            all.sort_by_key(|a| std::cmp::Reverse(a.month));
             Ok(all)
         })
     }
@@ -335,7 +335,7 @@ impl CallQa<'_> {
                 all.push(Selection { record: RecordRef { subject: employee.clone(), record: view.record }, draw });
             }
         }
-        all.sort_by(|a, b| b.draw.month.cmp(&a.draw.month));
+        all.sort_by_key(|s| std::cmp::Reverse(s.draw.month));
         Ok(all)
     }
 }

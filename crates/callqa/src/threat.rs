@@ -289,6 +289,17 @@ impl CallQa<'_> {
         })
     }
 
+    /// The employees with a decision about weighty reasons the reader's
+    /// grant reaches: where a department manager finds what awaits them.
+    pub fn investigations(&self, access: &Access) -> Result<Vec<SubjectId>, CallQaError> {
+        self.kernel.unit(|unit| {
+            let mut subjects: Vec<SubjectId> = unit.list_all(access, self.p.weighty, None)?.into_iter().map(|s| s.record.subject).collect();
+            subjects.sort();
+            subjects.dedup();
+            Ok(subjects)
+        })
+    }
+
     /// The decisions recorded about an employee, as a manager reads them.
     pub fn weighty_decisions(&self, access: &Access, employee: &SubjectId) -> Result<Vec<Decision>, CallQaError> {
         self.kernel.unit(|unit| self.read_decisions(unit, access, employee))

@@ -144,3 +144,27 @@ fn reached(processing: &str, actions: &[Action]) -> Value {
     let decide: Vec<Value> = actions.iter().map(|a| decision(processing, *a, "reached")).collect();
     json!({ "decide": decide })
 }
+
+/// One decision of a call-centre route: the processing, the action, and
+/// whose data (`object`: the employee named in the path; `own_file`;
+/// `reached`: the role's grant at all, asked before a record is looked at).
+pub(crate) type Kcc = (&'static str, Action, &'static str);
+
+/// On the employee named in the path (their file, by subject id), in the
+/// order the domain operation asks.
+pub(crate) fn employee(decide: &[Kcc]) -> Value {
+    let decide: Vec<Value> = decide.iter().map(|(processing, action, on)| decision(processing, *action, on)).collect();
+    json!({ "object": { "kind": "employee", "in": "path", "name": "employee" }, "decide": decide })
+}
+
+/// On the caller's own file only ("Mijn gesprekken"), in the order the
+/// domain operation asks.
+pub(crate) fn own_calls_page(decide: &[Kcc]) -> Value {
+    let decide: Vec<Value> = decide.iter().map(|(processing, action, on)| decision(processing, *action, on)).collect();
+    within_own_file(json!({ "decide": decide }))
+}
+
+/// A list of the records of `processing` the reader's grant reaches.
+pub(crate) fn listed(processing: &str) -> Value {
+    reached(processing, &[Action::Read])
+}
