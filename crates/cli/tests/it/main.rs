@@ -16,6 +16,7 @@ mod claims;
 mod cli;
 mod disclosure;
 mod generate;
+mod kcc;
 mod kernel;
 mod ldv;
 mod matrix;
