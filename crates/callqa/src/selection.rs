@@ -272,6 +272,9 @@ impl CallQa<'_> {
     /// The coach plays back a drawn call (K4: only those).
     pub fn listen_selected(&self, access: &Access, call: &RecordRef) -> Result<Recording, CallQaError> {
         self.kernel.unit(|unit| {
+            // Whether the role may read selections at all is decided before
+            // the call is looked for, so that a role without one is refused as such.
+            unit.check(access, self.p.monitoring, Action::Read)?;
             let view = read_one(unit, access, self.p.calls, call, &[Category::CallMeta, Category::CallRecording])?;
             let recording = crate::recording_of(&view)?;
             self.require_drawn(unit, access, &call.subject, &recording.call.call_id)?;

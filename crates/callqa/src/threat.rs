@@ -170,6 +170,7 @@ impl CallQa<'_> {
             return Err(CallQaError::Missing("what happened in the call"));
         }
         self.kernel.unit(|unit| {
+            unit.check(access, self.p.threat, Action::File)?;
             let recording = crate::recording_of(&read_one(unit, access, self.p.calls, call, &[Category::CallMeta, Category::CallRecording])?)?;
             let start = recording.call.start;
             let fields = [
@@ -250,6 +251,7 @@ impl CallQa<'_> {
             // Decided before the decision is judged: a role that may not
             // decide is refused by the register, not told what is missing.
             unit.check(access, self.p.weighty, Action::File)?;
+            let decisions = self.read_decisions(unit, access, employee)?;
             let decider = match access.role {
                 Role::Manager => Decider::DirectManager,
                 Role::DepartmentManager => Decider::DepartmentManager,
@@ -262,7 +264,6 @@ impl CallQa<'_> {
                 return Err(CallQaError::Invalid("the period ends before it starts".to_string()));
             }
             let decision = Decision { decider, by: access.actor.clone(), indication, grounds: grounds.trim().to_string(), from, until };
-            let decisions = self.read_decisions(unit, access, employee)?;
             if decisions.iter().any(|d| d.decider == decider) {
                 return Err(CallQaError::Invalid(format!("the {}'s decision is recorded already", decider.label())));
             }

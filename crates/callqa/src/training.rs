@@ -93,6 +93,7 @@ impl CallQa<'_> {
     pub fn consent(&self, access: &Access, call: &RecordRef, use_: Use) -> Result<RecordRef, CallQaError> {
         let processing = self.use_processing(use_);
         self.kernel.unit(|unit| {
+            unit.check(access, processing, Action::File)?;
             let recorded = crate::call_of(&read_one(unit, access, self.p.calls, call, &[Category::CallMeta])?)?;
             let consent = Consent { use_, call_id: recorded.call_id.clone() };
             let fields = [(Category::CallMeta, crate::to_text(&consent)?)];

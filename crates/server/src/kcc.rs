@@ -33,7 +33,7 @@ use utoipa_axum::routes;
 
 use crate::error::ServerError;
 use crate::layout::{csrf_field, layout};
-use crate::openapi::{employee, listed, own_calls_page};
+use crate::openapi::{draws, employee, kcc, listed, own_calls_page};
 use crate::state::{AppState, Services};
 use crate::visitor::Signed;
 
@@ -264,7 +264,7 @@ struct CoacheeView {
 /// drawn with playback and the form, the reports and deletion requests.
 #[utoipa::path(get, path = "/kcc/coachees/{employee}", tag = "pages", params(("employee" = String, Path, description = "The employee's file (subject id)")),
     responses((status = 200, content_type = "text/html"), (status = 403, content_type = "text/html"), (status = 404, content_type = "text/html")),
-    extensions(("x-register" = json!(employee(&[(PROTOCOL, Read, "object"), (MONITORING, Read, "object"), (REPORTS, Read, "object"), (CALLS, Read, "object")])))))]
+    extensions(("x-register" = json!(employee(&[kcc(PROTOCOL, Read, "object"), draws("object"), kcc(REPORTS, Read, "object"), kcc(CALLS, Read, "object")])))))]
 async fn coachee(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Result<Response, ServerError> {
     let employee = file_of(&id)?;
     let access = signed.access();
@@ -368,7 +368,7 @@ struct AnnounceForm {
 #[utoipa::path(post, path = "/kcc/coachees/{employee}/selecties", tag = "pages", params(("employee" = String, Path, description = "The employee's file")),
     request_body(content = AnnounceForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303), (status = 403, content_type = "text/html"), (status = 409, content_type = "text/html"), (status = 422, content_type = "text/html")),
-    extensions(("x-register" = json!(employee(&[(MONITORING, File, "reached"), (PROTOCOL, Read, "object"), (MONITORING, Read, "object"), (MONITORING, File, "object")])))))]
+    extensions(("x-register" = json!(employee(&[kcc(MONITORING, File, "reached"), kcc(PROTOCOL, Read, "object"), draws("object"), kcc(MONITORING, File, "object")])))))]
 async fn announce(State(state): State<AppState>, signed: Signed, Path(id): Path<String>, Form(form): Form<AnnounceForm>) -> Result<Response, ServerError> {
     signed.check_csrf(&form.csrf)?;
     let employee = file_of(&id)?;
@@ -393,7 +393,7 @@ struct DrawForm {
     params(("employee" = String, Path, description = "The employee's file"), ("record" = String, Path, description = "The selection", example = "0123456789abcdef0123456789abcdef")),
     request_body(content = DrawForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303), (status = 403, content_type = "text/html"), (status = 409, content_type = "text/html")),
-    extensions(("x-register" = json!(employee(&[(MONITORING, Write, "reached"), (MONITORING, Read, "object"), (PROTOCOL, Read, "object"), (CALLS, Read, "object"), (MONITORING, Write, "object")])))))]
+    extensions(("x-register" = json!(employee(&[kcc(MONITORING, Write, "reached"), draws("object"), kcc(PROTOCOL, Read, "object"), kcc(CALLS, Read, "object"), kcc(MONITORING, Write, "object")])))))]
 async fn draw(
     State(state): State<AppState>,
     signed: Signed,
@@ -423,7 +423,7 @@ struct ExcludeForm {
     params(("employee" = String, Path, description = "The employee's file"), ("record" = String, Path, description = "The selection", example = "0123456789abcdef0123456789abcdef")),
     request_body(content = ExcludeForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303), (status = 403, content_type = "text/html"), (status = 409, content_type = "text/html")),
-    extensions(("x-register" = json!(employee(&[(MONITORING, Write, "reached"), (MONITORING, Read, "object"), (CALLS, Read, "object"), (MONITORING, Write, "object")])))))]
+    extensions(("x-register" = json!(employee(&[kcc(MONITORING, Write, "reached"), draws("object"), kcc(CALLS, Read, "object"), kcc(MONITORING, Write, "object")])))))]
 async fn exclude(
     State(state): State<AppState>,
     signed: Signed,
@@ -441,7 +441,7 @@ async fn exclude(
 #[utoipa::path(get, path = "/kcc/coachees/{employee}/gesprekken/{record}/formulier", tag = "pages",
     params(("employee" = String, Path, description = "The employee's file"), ("record" = String, Path, description = "The call", example = "0123456789abcdef0123456789abcdef")),
     responses((status = 200, content_type = "text/html"), (status = 403, content_type = "text/html"), (status = 404, content_type = "text/html")),
-    extensions(("x-register" = json!(employee(&[(PROTOCOL, Read, "object"), (CALLS, Read, "object")])))))]
+    extensions(("x-register" = json!(employee(&[kcc(PROTOCOL, Read, "object"), kcc(CALLS, Read, "object")])))))]
 async fn form_page(State(state): State<AppState>, signed: Signed, Path((id, record)): Path<(String, String)>) -> Result<Response, ServerError> {
     let call = record_in(&file_of(&id)?, &record)?;
     let access = signed.access();
@@ -586,7 +586,7 @@ fn form_example() -> serde_json::Value {
     request_body(content = Object, description = "The session's CSRF token (`csrf`), `handling` (recording, live, written), `a1`…`a23` (ja, nee, ntc), `r1`…`r23` (remarks), `kennis_gebied`, `kennis_systeem`, `kennis_proces`, `findings`, `went_well`, `compliment`, `less_well`, `verbeterpunt1`…`verbeterpunt3`",
         content_type = "application/x-www-form-urlencoded", example = form_example),
     responses((status = 303), (status = 403, content_type = "text/html"), (status = 409, content_type = "text/html"), (status = 422, content_type = "text/html")),
-    extensions(("x-register" = json!(employee(&[(PROTOCOL, Read, "object"), (REPORTS, File, "reached"), (CALLS, Read, "object"), (MONITORING, Read, "object"), (REPORTS, File, "object")])))))]
+    extensions(("x-register" = json!(employee(&[kcc(PROTOCOL, Read, "object"), kcc(REPORTS, File, "reached"), kcc(CALLS, Read, "object"), draws("object"), kcc(REPORTS, File, "object")])))))]
 async fn file_report(
     State(state): State<AppState>,
     signed: Signed,
@@ -615,7 +615,7 @@ async fn file_report(
 #[utoipa::path(get, path = "/kcc/coachees/{employee}/gesprekken/{record}/opname", tag = "pages",
     params(("employee" = String, Path, description = "The employee's file"), ("record" = String, Path, description = "The call", example = "0123456789abcdef0123456789abcdef"), ("Range" = Option<String>, Header, description = "One byte range")),
     responses((status = 200, content_type = "audio/wav"), (status = 206, content_type = "audio/wav"), (status = 403), (status = 409), (status = 416)),
-    extensions(("x-register" = json!(employee(&[(CALLS, Read, "object"), (MONITORING, Read, "object")])))))]
+    extensions(("x-register" = json!(employee(&[kcc(MONITORING, Read, "reached"), kcc(CALLS, Read, "object"), draws("object")])))))]
 async fn play_selected(
     State(state): State<AppState>,
     signed: Signed,
@@ -683,7 +683,7 @@ fn report_markup(report: &Report) -> Markup {
 #[utoipa::path(get, path = "/kcc/coachees/{employee}/verslagen/{record}", tag = "pages",
     params(("employee" = String, Path, description = "The employee's file"), ("record" = String, Path, description = "The report", example = "0123456789abcdef0123456789abcdef")),
     responses((status = 200, content_type = "text/html"), (status = 403, content_type = "text/html"), (status = 404, content_type = "text/html")),
-    extensions(("x-register" = json!(employee(&[(REPORTS, Read, "object")])))))]
+    extensions(("x-register" = json!(employee(&[kcc(REPORTS, Read, "object")])))))]
 async fn coach_report(State(state): State<AppState>, signed: Signed, Path((id, record)): Path<(String, String)>) -> Result<Response, ServerError> {
     let wanted = record_in(&file_of(&id)?, &record)?;
     let access = signed.access();
@@ -736,7 +736,7 @@ struct TextForm {
     params(("employee" = String, Path, description = "The employee's file"), ("record" = String, Path, description = "The report", example = "0123456789abcdef0123456789abcdef")),
     request_body(content = TextForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303), (status = 403, content_type = "text/html"), (status = 422, content_type = "text/html")),
-    extensions(("x-register" = json!(employee(&[(REPORTS, Advance, "object")])))))]
+    extensions(("x-register" = json!(employee(&[kcc(REPORTS, Advance, "object")])))))]
 async fn coach_view(
     State(state): State<AppState>,
     signed: Signed,
@@ -755,7 +755,7 @@ async fn coach_view(
     params(("employee" = String, Path, description = "The employee's file"), ("record" = String, Path, description = "The report", example = "0123456789abcdef0123456789abcdef")),
     request_body(content = TextForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303), (status = 403, content_type = "text/html"), (status = 422, content_type = "text/html")),
-    extensions(("x-register" = json!(employee(&[(REPORTS, Read, "object"), (REPORTS, Advance, "object")])))))]
+    extensions(("x-register" = json!(employee(&[kcc(REPORTS, Read, "object"), kcc(REPORTS, Advance, "object")])))))]
 async fn conclude(
     State(state): State<AppState>,
     signed: Signed,
@@ -783,7 +783,7 @@ struct DeletionDecision {
     params(("employee" = String, Path, description = "The employee's file"), ("record" = String, Path, description = "The report", example = "0123456789abcdef0123456789abcdef")),
     request_body(content = DeletionDecision, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303), (status = 403, content_type = "text/html"), (status = 422, content_type = "text/html")),
-    extensions(("x-register" = json!(employee(&[(REPORTS, Erase, "reached"), (REPORTS, Read, "object"), (REPORTS, Advance, "object"), (REPORTS, Erase, "object")])))))]
+    extensions(("x-register" = json!(employee(&[kcc(REPORTS, Erase, "reached"), kcc(REPORTS, Read, "object"), kcc(REPORTS, Advance, "object"), kcc(REPORTS, Erase, "object")])))))]
 async fn decide_deletion(
     State(state): State<AppState>,
     signed: Signed,
@@ -838,7 +838,7 @@ struct MyPage {
 /// Mijn gesprekken: announced selection dates (never the calls drawn), my
 /// reports, my calls with playback, consent for training, threats.
 #[utoipa::path(get, path = "/kcc/mijn-gesprekken", tag = "pages", responses((status = 200, content_type = "text/html"), (status = 403, content_type = "text/html")),
-    extensions(("x-register" = json!(own_calls_page(&[(MONITORING, Read, "own_file"), (REPORTS, Read, "own_file"), (CALLS, Read, "reached"), (TRAINING, Read, "own_file"), (CALIBRATION, Read, "own_file"), (THREAT, Read, "own_file")])))))]
+    extensions(("x-register" = json!(own_calls_page(&[kcc(MONITORING, Read, "own_file"), kcc(REPORTS, Read, "own_file"), kcc(CALLS, Read, "reached"), kcc(TRAINING, Read, "own_file"), kcc(CALIBRATION, Read, "own_file"), kcc(THREAT, Read, "own_file")])))))]
 async fn my_calls(State(state): State<AppState>, signed: Signed) -> Result<Response, ServerError> {
     let access = signed.own_access();
     let me = signed.account.subject.clone();
@@ -927,7 +927,7 @@ async fn my_calls(State(state): State<AppState>, signed: Signed) -> Result<Respo
 /// One of my reports, with my forms: my view, agreeing, a second opinion, deletion.
 #[utoipa::path(get, path = "/kcc/mijn-gesprekken/verslagen/{record}", tag = "pages", params(("record" = String, Path, description = "The report", example = "0123456789abcdef0123456789abcdef")),
     responses((status = 200, content_type = "text/html"), (status = 403, content_type = "text/html"), (status = 404, content_type = "text/html")),
-    extensions(("x-register" = json!(own_calls_page(&[(REPORTS, Read, "own_file")])))))]
+    extensions(("x-register" = json!(own_calls_page(&[kcc(REPORTS, Read, "own_file")])))))]
 async fn my_report(State(state): State<AppState>, signed: Signed, Path(record): Path<String>) -> Result<Response, ServerError> {
     let wanted = own_record(&signed, &record)?;
     let access = signed.own_access();
@@ -974,7 +974,7 @@ async fn my_report(State(state): State<AppState>, signed: Signed, Path(record): 
 #[utoipa::path(post, path = "/kcc/mijn-gesprekken/verslagen/{record}/zienswijze", tag = "pages", params(("record" = String, Path, description = "The report", example = "0123456789abcdef0123456789abcdef")),
     request_body(content = TextForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303), (status = 403, content_type = "text/html"), (status = 422, content_type = "text/html")),
-    extensions(("x-register" = json!(own_calls_page(&[(REPORTS, Advance, "own_file")])))))]
+    extensions(("x-register" = json!(own_calls_page(&[kcc(REPORTS, Advance, "own_file")])))))]
 async fn my_view(State(state): State<AppState>, signed: Signed, Path(record): Path<String>, Form(form): Form<TextForm>) -> Result<Response, ServerError> {
     signed.check_csrf(&form.csrf)?;
     let report = own_record(&signed, &record)?;
@@ -993,7 +993,7 @@ struct CsrfForm {
 #[utoipa::path(post, path = "/kcc/mijn-gesprekken/verslagen/{record}/akkoord", tag = "pages", params(("record" = String, Path, description = "The report", example = "0123456789abcdef0123456789abcdef")),
     request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303), (status = 403, content_type = "text/html"), (status = 422, content_type = "text/html")),
-    extensions(("x-register" = json!(own_calls_page(&[(REPORTS, Read, "own_file"), (REPORTS, Advance, "own_file")])))))]
+    extensions(("x-register" = json!(own_calls_page(&[kcc(REPORTS, Read, "own_file"), kcc(REPORTS, Advance, "own_file")])))))]
 async fn agree(State(state): State<AppState>, signed: Signed, Path(record): Path<String>, Form(form): Form<CsrfForm>) -> Result<Response, ServerError> {
     signed.check_csrf(&form.csrf)?;
     let report = own_record(&signed, &record)?;
@@ -1006,7 +1006,7 @@ async fn agree(State(state): State<AppState>, signed: Signed, Path(record): Path
 #[utoipa::path(post, path = "/kcc/mijn-gesprekken/verslagen/{record}/second-opinion", tag = "pages", params(("record" = String, Path, description = "The report", example = "0123456789abcdef0123456789abcdef")),
     request_body(content = TextForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303), (status = 403, content_type = "text/html"), (status = 422, content_type = "text/html")),
-    extensions(("x-register" = json!(own_calls_page(&[(REPORTS, Advance, "own_file")])))))]
+    extensions(("x-register" = json!(own_calls_page(&[kcc(REPORTS, Advance, "own_file")])))))]
 async fn second_opinion(
     State(state): State<AppState>,
     signed: Signed,
@@ -1034,7 +1034,7 @@ struct DeletionForm {
 #[utoipa::path(post, path = "/kcc/mijn-gesprekken/verslagen/{record}/verwijderen", tag = "pages", params(("record" = String, Path, description = "The report", example = "0123456789abcdef0123456789abcdef")),
     request_body(content = DeletionForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303), (status = 403, content_type = "text/html"), (status = 422, content_type = "text/html")),
-    extensions(("x-register" = json!(own_calls_page(&[(REPORTS, Advance, "own_file")])))))]
+    extensions(("x-register" = json!(own_calls_page(&[kcc(REPORTS, Advance, "own_file")])))))]
 async fn request_deletion(
     State(state): State<AppState>,
     signed: Signed,
@@ -1053,7 +1053,7 @@ async fn request_deletion(
 #[utoipa::path(get, path = "/kcc/mijn-gesprekken/gesprekken/{record}/opname", tag = "pages",
     params(("record" = String, Path, description = "The call", example = "0123456789abcdef0123456789abcdef"), ("Range" = Option<String>, Header, description = "One byte range")),
     responses((status = 200, content_type = "audio/wav"), (status = 206, content_type = "audio/wav"), (status = 403), (status = 416)),
-    extensions(("x-register" = json!(own_calls_page(&[(CALLS, Read, "own_file")])))))]
+    extensions(("x-register" = json!(own_calls_page(&[kcc(CALLS, Read, "own_file")])))))]
 async fn play_own(State(state): State<AppState>, signed: Signed, Path(record): Path<String>, headers: HeaderMap) -> Result<Response, ServerError> {
     let call = own_record(&signed, &record)?;
     let access = signed.own_access();
@@ -1074,7 +1074,7 @@ struct UseForm {
 #[utoipa::path(post, path = "/kcc/mijn-gesprekken/gesprekken/{record}/toestemming", tag = "pages", params(("record" = String, Path, description = "The call", example = "0123456789abcdef0123456789abcdef")),
     request_body(content = UseForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303), (status = 403, content_type = "text/html"), (status = 422, content_type = "text/html")),
-    extensions(("x-register" = json!(own_calls_page(&[(CALLS, Read, "own_file"), (TRAINING, File, "own_file")])))))]
+    extensions(("x-register" = json!(own_calls_page(&[kcc(TRAINING, File, "reached"), kcc(CALLS, Read, "own_file"), kcc(TRAINING, File, "own_file")])))))]
 async fn consent(State(state): State<AppState>, signed: Signed, Path(record): Path<String>, Form(form): Form<UseForm>) -> Result<Response, ServerError> {
     signed.check_csrf(&form.csrf)?;
     let call = own_record(&signed, &record)?;
@@ -1088,7 +1088,7 @@ async fn consent(State(state): State<AppState>, signed: Signed, Path(record): Pa
 #[utoipa::path(post, path = "/kcc/mijn-gesprekken/toestemmingen/{record}/intrekken", tag = "pages", params(("record" = String, Path, description = "The consent", example = "0123456789abcdef0123456789abcdef")),
     request_body(content = UseForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303), (status = 403, content_type = "text/html"), (status = 404, content_type = "text/html")),
-    extensions(("x-register" = json!(own_calls_page(&[(TRAINING, Erase, "own_file")])))))]
+    extensions(("x-register" = json!(own_calls_page(&[kcc(TRAINING, Erase, "own_file")])))))]
 async fn withdraw(State(state): State<AppState>, signed: Signed, Path(record): Path<String>, Form(form): Form<UseForm>) -> Result<Response, ServerError> {
     signed.check_csrf(&form.csrf)?;
     let consent = own_record(&signed, &record)?;
@@ -1109,7 +1109,7 @@ struct ThreatForm {
 #[utoipa::path(post, path = "/kcc/mijn-gesprekken/gesprekken/{record}/bedreiging", tag = "pages", params(("record" = String, Path, description = "The call", example = "0123456789abcdef0123456789abcdef")),
     request_body(content = ThreatForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303), (status = 403, content_type = "text/html"), (status = 422, content_type = "text/html")),
-    extensions(("x-register" = json!(own_calls_page(&[(CALLS, Read, "own_file"), (THREAT, File, "own_file"), (CALLS, Advance, "own_file")])))))]
+    extensions(("x-register" = json!(own_calls_page(&[kcc(THREAT, File, "reached"), kcc(CALLS, Read, "own_file"), kcc(THREAT, File, "own_file"), kcc(CALLS, Advance, "own_file")])))))]
 async fn report_threat(
     State(state): State<AppState>,
     signed: Signed,
@@ -1145,7 +1145,7 @@ async fn team(State(state): State<AppState>, signed: Signed) -> Result<Response,
 /// One team member: threat recordings with their measures, and the way to weighty reasons.
 #[utoipa::path(get, path = "/kcc/team/{employee}", tag = "pages", params(("employee" = String, Path, description = "The employee's file")),
     responses((status = 200, content_type = "text/html"), (status = 403, content_type = "text/html"), (status = 404, content_type = "text/html")),
-    extensions(("x-register" = json!(employee(&[(PROTOCOL, Read, "object"), (THREAT, Read, "object")])))))]
+    extensions(("x-register" = json!(employee(&[kcc(PROTOCOL, Read, "object"), kcc(THREAT, Read, "object")])))))]
 async fn team_member(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Result<Response, ServerError> {
     let employee = file_of(&id)?;
     let access = signed.access();
@@ -1217,7 +1217,7 @@ struct MeasureForm {
     params(("employee" = String, Path, description = "The employee's file"), ("record" = String, Path, description = "The threat recording", example = "0123456789abcdef0123456789abcdef")),
     request_body(content = MeasureForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303), (status = 403, content_type = "text/html"), (status = 422, content_type = "text/html")),
-    extensions(("x-register" = json!(employee(&[(THREAT, Advance, "object")])))))]
+    extensions(("x-register" = json!(employee(&[kcc(THREAT, Advance, "object")])))))]
 async fn measure(
     State(state): State<AppState>,
     signed: Signed,
@@ -1246,7 +1246,7 @@ struct HoldForm {
     params(("employee" = String, Path, description = "The employee's file"), ("record" = String, Path, description = "The threat recording", example = "0123456789abcdef0123456789abcdef")),
     request_body(content = HoldForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303), (status = 403, content_type = "text/html"), (status = 422, content_type = "text/html")),
-    extensions(("x-register" = json!(employee(&[(THREAT, Write, "object")])))))]
+    extensions(("x-register" = json!(employee(&[kcc(THREAT, Write, "object")])))))]
 async fn hold(
     State(state): State<AppState>,
     signed: Signed,
@@ -1266,7 +1266,7 @@ async fn hold(
     params(("employee" = String, Path, description = "The employee's file"), ("record" = String, Path, description = "The threat recording", example = "0123456789abcdef0123456789abcdef")),
     request_body(content = TextForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303), (status = 403, content_type = "text/html"), (status = 404, content_type = "text/html")),
-    extensions(("x-register" = json!(employee(&[(THREAT, Write, "object")])))))]
+    extensions(("x-register" = json!(employee(&[kcc(THREAT, Write, "object")])))))]
 async fn settle(
     State(state): State<AppState>,
     signed: Signed,
@@ -1284,7 +1284,7 @@ async fn settle(
 #[utoipa::path(get, path = "/kcc/team/{employee}/bedreigingen/{record}/opname", tag = "pages",
     params(("employee" = String, Path, description = "The employee's file"), ("record" = String, Path, description = "The threat recording", example = "0123456789abcdef0123456789abcdef"), ("Range" = Option<String>, Header, description = "One byte range")),
     responses((status = 200, content_type = "audio/wav"), (status = 206, content_type = "audio/wav"), (status = 403), (status = 416)),
-    extensions(("x-register" = json!(employee(&[(THREAT, Read, "object")])))))]
+    extensions(("x-register" = json!(employee(&[kcc(THREAT, Read, "object")])))))]
 async fn play_threat(
     State(state): State<AppState>,
     signed: Signed,
@@ -1318,7 +1318,7 @@ async fn weighty_list(State(state): State<AppState>, signed: Signed) -> Result<R
 /// and — only once both decisions exist — the calls to hear.
 #[utoipa::path(get, path = "/kcc/team/{employee}/zwaarwegend", tag = "pages", params(("employee" = String, Path, description = "The employee's file")),
     responses((status = 200, content_type = "text/html"), (status = 403, content_type = "text/html")),
-    extensions(("x-register" = json!(employee(&[(WEIGHTY, Read, "object")])))))]
+    extensions(("x-register" = json!(employee(&[kcc(WEIGHTY, Read, "object")])))))]
 async fn weighty(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Result<Response, ServerError> {
     let employee = file_of(&id)?;
     let access = signed.access();
@@ -1388,7 +1388,7 @@ struct WeightyForm {
 #[utoipa::path(post, path = "/kcc/team/{employee}/zwaarwegend", tag = "pages", params(("employee" = String, Path, description = "The employee's file")),
     request_body(content = WeightyForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303), (status = 403, content_type = "text/html"), (status = 409, content_type = "text/html"), (status = 422, content_type = "text/html")),
-    extensions(("x-register" = json!(employee(&[(WEIGHTY, File, "reached"), (WEIGHTY, Read, "object"), (WEIGHTY, File, "object")])))))]
+    extensions(("x-register" = json!(employee(&[kcc(WEIGHTY, File, "reached"), kcc(WEIGHTY, Read, "object"), kcc(WEIGHTY, File, "object")])))))]
 async fn decide_weighty(State(state): State<AppState>, signed: Signed, Path(id): Path<String>, Form(form): Form<WeightyForm>) -> Result<Response, ServerError> {
     signed.check_csrf(&form.csrf)?;
     let employee = file_of(&id)?;
@@ -1404,7 +1404,7 @@ async fn decide_weighty(State(state): State<AppState>, signed: Signed, Path(id):
 #[utoipa::path(get, path = "/kcc/team/{employee}/zwaarwegend/{record}/opname", tag = "pages",
     params(("employee" = String, Path, description = "The employee's file"), ("record" = String, Path, description = "The copied call", example = "0123456789abcdef0123456789abcdef"), ("Range" = Option<String>, Header, description = "One byte range")),
     responses((status = 200, content_type = "audio/wav"), (status = 206, content_type = "audio/wav"), (status = 403), (status = 404), (status = 416)),
-    extensions(("x-register" = json!(employee(&[(WEIGHTY, Read, "object")])))))]
+    extensions(("x-register" = json!(employee(&[kcc(WEIGHTY, Read, "object")])))))]
 async fn play_investigated(
     State(state): State<AppState>,
     signed: Signed,
@@ -1422,7 +1422,7 @@ async fn play_investigated(
     params(("employee" = String, Path, description = "The employee's file"), ("use" = String, Path, description = "training or calibration", example = "training"),
         ("record" = String, Path, description = "The copy used", example = "0123456789abcdef0123456789abcdef"), ("Range" = Option<String>, Header, description = "One byte range")),
     responses((status = 200, content_type = "audio/wav"), (status = 206, content_type = "audio/wav"), (status = 403), (status = 404), (status = 416)),
-    extensions(("x-register" = json!(employee(&[(TRAINING, Read, "object")])))))]
+    extensions(("x-register" = json!(employee(&[kcc(TRAINING, Read, "object")])))))]
 async fn play_used(
     State(state): State<AppState>,
     signed: Signed,
