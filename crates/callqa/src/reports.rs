@@ -185,9 +185,12 @@ pub struct Summary {
 impl CallQa<'_> {
     /// The coach files the form about a drawn call of the employee.
     pub fn file_report(&self, access: &Access, call: &RecordRef, form: &Form) -> Result<RecordRef, CallQaError> {
-        form.check()?;
         self.kernel.unit(|unit| {
+            // Decided before the form is judged, so that a refusal is never
+            // shown as a mistake in the form.
+            unit.check(access, self.p.reports, Action::File)?;
             let view = read_one(unit, access, self.p.calls, call, &[Category::CallMeta])?;
+            form.check()?;
             let reported = crate::call_of(&view)?;
             self.require_drawn(unit, access, &call.subject, &reported.call_id)?;
             let about = ReportedCall { call_id: Some(reported.call_id.clone()), label: reported.label() };
@@ -305,6 +308,8 @@ impl CallQa<'_> {
             return Err(CallQaError::Missing("the reasons for the decision"));
         }
         self.kernel.unit(|unit| {
+            // Granting erases, refusing is a step: decided before the request is looked at.
+            unit.check(access, self.p.reports, if grant { Action::Erase } else { Action::Advance })?;
             let current = self.read_report(unit, access, report)?;
             Party::Coach.require(access, report, "deletion_decided")?;
             if current.deletion.as_ref().is_none_or(|d| d.refused.is_some()) {

@@ -155,23 +155,48 @@ impl CallQa<'_> {
     /// after today, one selection per employee per month. The employee
     /// reads the date unless they agreed not to be told (K6).
     pub fn announce(&self, access: &Access, participation: &RecordRef, month: Month, date: Date, filters: Filters) -> Result<RecordRef, CallQaError> {
+        self.kernel.unit(|unit| {
+            unit.check(access, self.p.monitoring, Action::File)?;
+            let participation = self.read_participation(unit, access, participation)?;
+            self.announce_in(unit, access, &participation, month, date, filters)
+        })
+    }
+
+    /// [`CallQa::announce`] for the employee whose file is `employee`, their
+    /// participation found here (a page knows the employee, not the record).
+    pub fn announce_for(&self, access: &Access, employee: &SubjectId, month: Month, date: Date, filters: Filters) -> Result<RecordRef, CallQaError> {
+        self.kernel.unit(|unit| {
+            // Decided before the participation is looked for, so that a role
+            // that may not announce is refused as such, not told "not found".
+            unit.check(access, self.p.monitoring, Action::File)?;
+            let participation = self.participation_in(unit, access, employee)?;
+            self.announce_in(unit, access, &participation, month, date, filters)
+        })
+    }
+
+    fn announce_in(
+        &self,
+        unit: &mut Unit<'_>,
+        access: &Access,
+        participation: &crate::team::Participation,
+        month: Month,
+        date: Date,
+        filters: Filters,
+    ) -> Result<RecordRef, CallQaError> {
         if date <= amsterdam_date(access.now) {
             return Err(CallQaError::NotInAdvance);
         }
-        self.kernel.unit(|unit| {
-            let told = !self.read_participation(unit, access, participation)?.not_announced;
-            let employee = &participation.subject;
-            if self.read_selections(unit, access, employee)?.iter().any(|s| s.draw.month == month) {
-                return Err(CallQaError::AlreadyAnnounced(month));
-            }
-            let announcement = Announcement { month, date: told.then_some(date) };
-            let draw =
-                Draw { month, date, filters, seed: None, pool: Vec::new(), count: 0, live: 0, withdrawn: Vec::new(), excluded: Vec::new(), drawn: Vec::new() };
-            let fields = [(Category::FreeText, crate::to_text(&announcement)?), (Category::CallMeta, crate::to_text(&draw)?)];
-            let record = unit.write(access, self.p.monitoring, Some(employee), None, &fields)?;
-            unit.record_event(access, self.p.monitoring, &record, Action::File, ANNOUNCED, Some(ANNOUNCED), None)?;
-            Ok(record)
-        })
+        let employee = &participation.record.subject;
+        if self.read_selections(unit, access, employee)?.iter().any(|s| s.draw.month == month) {
+            return Err(CallQaError::AlreadyAnnounced(month));
+        }
+        let announcement = Announcement { month, date: (!participation.not_announced).then_some(date) };
+        let draw =
+            Draw { month, date, filters, seed: None, pool: Vec::new(), count: 0, live: 0, withdrawn: Vec::new(), excluded: Vec::new(), drawn: Vec::new() };
+        let fields = [(Category::FreeText, crate::to_text(&announcement)?), (Category::CallMeta, crate::to_text(&draw)?)];
+        let record = unit.write(access, self.p.monitoring, Some(employee), None, &fields)?;
+        unit.record_event(access, self.p.monitoring, &record, Action::File, ANNOUNCED, Some(ANNOUNCED), None)?;
+        Ok(record)
     }
 
     /// The coach draws `count` (more) calls on or after the announced date,
@@ -179,6 +204,8 @@ impl CallQa<'_> {
     /// month's number (K4). Returns the calls drawn so far.
     pub fn draw(&self, access: &Access, selection: &RecordRef, count: u32, seed: u64) -> Result<Vec<String>, CallQaError> {
         self.kernel.unit(|unit| {
+            // A draw changes the selection: decided before its state is read.
+            unit.check(access, self.p.monitoring, Action::Write)?;
             let mut draw = self.read_draw(unit, access, selection)?;
             if amsterdam_date(access.now) < draw.date {
                 return Err(CallQaError::BeforeAnnouncedDate { month: draw.month, date: draw.date });
@@ -216,6 +243,7 @@ impl CallQa<'_> {
             return Err(CallQaError::Missing("why the call is not representative"));
         }
         self.kernel.unit(|unit| {
+            unit.check(access, self.p.monitoring, Action::Write)?;
             let mut draw = self.read_draw(unit, access, selection)?;
             if !draw.drawn.iter().any(|id| id == call_id) {
                 return Err(CallQaError::NotDrawn(call_id.to_string()));
@@ -260,6 +288,9 @@ impl CallQa<'_> {
     /// The coach plays back a drawn call (K4: only those).
     pub fn listen_selected(&self, access: &Access, call: &RecordRef) -> Result<Recording, CallQaError> {
         self.kernel.unit(|unit| {
+            // Whether the role may read selections at all is decided before
+            // the call is looked for, so that a role without one is refused as such.
+            unit.check(access, self.p.monitoring, Action::Read)?;
             let view = read_one(unit, access, self.p.calls, call, &[Category::CallMeta, Category::CallRecording])?;
             let recording = crate::recording_of(&view)?;
             self.require_drawn(unit, access, &call.subject, &recording.call.call_id)?;

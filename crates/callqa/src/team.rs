@@ -198,6 +198,17 @@ impl CallQa<'_> {
         self.kernel.unit(|unit| self.read_participation(unit, access, participation))
     }
 
+    /// Everyone whose participation the reader's grant reaches: a coach's
+    /// coachees, a manager's team, one's own, or everyone (HR).
+    pub fn participants(&self, access: &Access) -> Result<Vec<Participation>, CallQaError> {
+        self.kernel.unit(|unit| {
+            let listed = unit.list_all(access, self.p.protocol, None)?;
+            let mut all = listed.iter().map(|s| self.read_participation(unit, access, &s.record)).collect::<Result<Vec<_>, _>>()?;
+            all.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(all)
+        })
+    }
+
     /// The employee's participations (one, normally) the reader may see.
     pub fn participations_of(&self, access: &Access, employee: &SubjectId) -> Result<Vec<Participation>, CallQaError> {
         self.kernel.unit(|unit| self.participations_in(unit, access, employee))

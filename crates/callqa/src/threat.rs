@@ -170,6 +170,7 @@ impl CallQa<'_> {
             return Err(CallQaError::Missing("what happened in the call"));
         }
         self.kernel.unit(|unit| {
+            unit.check(access, self.p.threat, Action::File)?;
             let recording = crate::recording_of(&read_one(unit, access, self.p.calls, call, &[Category::CallMeta, Category::CallRecording])?)?;
             let start = recording.call.start;
             let fields = [
@@ -246,20 +247,23 @@ impl CallQa<'_> {
         from: Timestamp,
         until: Timestamp,
     ) -> Result<usize, CallQaError> {
-        let decider = match access.role {
-            Role::Manager => Decider::DirectManager,
-            Role::DepartmentManager => Decider::DepartmentManager,
-            _ => return Err(CallQaError::Invalid("only the direct manager and the department manager decide on weighty reasons (K10)".to_string())),
-        };
-        if grounds.trim().is_empty() {
-            return Err(CallQaError::Missing("the clear indications the decision rests on"));
-        }
-        if until <= from {
-            return Err(CallQaError::Invalid("the period ends before it starts".to_string()));
-        }
-        let decision = Decision { decider, by: access.actor.clone(), indication, grounds: grounds.trim().to_string(), from, until };
         self.kernel.unit(|unit| {
+            // Decided before the decision is judged: a role that may not
+            // decide is refused by the register, not told what is missing.
+            unit.check(access, self.p.weighty, Action::File)?;
             let decisions = self.read_decisions(unit, access, employee)?;
+            let decider = match access.role {
+                Role::Manager => Decider::DirectManager,
+                Role::DepartmentManager => Decider::DepartmentManager,
+                _ => return Err(CallQaError::Invalid("only the direct manager and the department manager decide on weighty reasons (K10)".to_string())),
+            };
+            if grounds.trim().is_empty() {
+                return Err(CallQaError::Missing("the clear indications the decision rests on"));
+            }
+            if until <= from {
+                return Err(CallQaError::Invalid("the period ends before it starts".to_string()));
+            }
+            let decision = Decision { decider, by: access.actor.clone(), indication, grounds: grounds.trim().to_string(), from, until };
             if decisions.iter().any(|d| d.decider == decider) {
                 return Err(CallQaError::Invalid(format!("the {}'s decision is recorded already", decider.label())));
             }
@@ -283,6 +287,17 @@ impl CallQa<'_> {
                 copied += 1;
             }
             Ok(copied)
+        })
+    }
+
+    /// The employees with a decision about weighty reasons the reader's
+    /// grant reaches: where a department manager finds what awaits them.
+    pub fn investigations(&self, access: &Access) -> Result<Vec<SubjectId>, CallQaError> {
+        self.kernel.unit(|unit| {
+            let mut subjects: Vec<SubjectId> = unit.list_all(access, self.p.weighty, None)?.into_iter().map(|s| s.record.subject).collect();
+            subjects.sort();
+            subjects.dedup();
+            Ok(subjects)
         })
     }
 

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use grondslag_kernel::{Access, RecordRef, Unit, Value};
+use grondslag_kernel::{Access, RecordRef, SubjectId, Unit, Value};
 use grondslag_register::due::RECORDED;
 use grondslag_register::{Action, Category, CategorySet, ProcessingId};
 use serde::{Deserialize, Serialize};
@@ -46,6 +46,18 @@ impl std::str::FromStr for Use {
 struct Consent {
     use_: Use,
     call_id: String,
+}
+
+/// What a record under a use's processing holds: a consent, or the copy used.
+/// The consent a record of a use's processing holds; none for a copy of
+/// a call, which is held there too. A malformed record is an error.
+fn consent_in(view: &grondslag_kernel::RecordView) -> Result<Option<Consent>, CallQaError> {
+    let Some(Value::Text(text)) = view.get(Category::CallMeta) else { return Ok(None) };
+    let document: serde_json::Value = serde_json::from_str(text).map_err(|_| CallQaError::Corrupt("consent"))?;
+    if document.get("use_").is_none() {
+        return Ok(None);
+    }
+    serde_json::from_value(document).map(Some).map_err(|_| CallQaError::Corrupt("consent"))
 }
 
 /// A coach's scores of a calibration call.
@@ -84,12 +96,30 @@ impl CallQa<'_> {
     pub fn consent(&self, access: &Access, call: &RecordRef, use_: Use) -> Result<RecordRef, CallQaError> {
         let processing = self.use_processing(use_);
         self.kernel.unit(|unit| {
+            unit.check(access, processing, Action::File)?;
             let recorded = crate::call_of(&read_one(unit, access, self.p.calls, call, &[Category::CallMeta])?)?;
             let consent = Consent { use_, call_id: recorded.call_id.clone() };
             let fields = [(Category::CallMeta, crate::to_text(&consent)?)];
             let record = unit.write(access, processing, Some(&call.subject), None, &fields)?;
             unit.record_event_at(access, processing, &record, Action::File, RECORDED, None, None, recorded.start)?;
             Ok(record)
+        })
+    }
+
+    /// The consents given for the employee's calls the reader may see:
+    /// the consent record, its use and the call's id.
+    pub fn consents_of(&self, access: &Access, employee: &SubjectId) -> Result<Vec<(RecordRef, Use, String)>, CallQaError> {
+        self.kernel.unit(|unit| {
+            let mut all = Vec::new();
+            for use_ in [Use::Training, Use::Calibration] {
+                for view in unit.read(access, self.use_processing(use_), employee, CategorySet::of(&[Category::CallMeta]))? {
+                    // The use's processing holds the copies used as well; only consents are listed.
+                    if let Some(consent) = consent_in(&view)? {
+                        all.push((RecordRef { subject: employee.clone(), record: view.record }, consent.use_, consent.call_id));
+                    }
+                }
+            }
+            Ok(all)
         })
     }
 
@@ -171,7 +201,7 @@ impl CallQa<'_> {
         call_id: &str,
     ) -> Result<Option<RecordRef>, CallQaError> {
         for view in unit.read(access, processing, &call.subject, CategorySet::of(&[Category::CallMeta]))? {
-            if let Ok(Some(consent)) = from_field::<Consent>(&view, Category::CallMeta, "consent")
+            if let Some(consent) = consent_in(&view)?
                 && consent.call_id == call_id
             {
                 return Ok(Some(RecordRef { subject: call.subject.clone(), record: view.record }));

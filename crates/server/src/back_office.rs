@@ -120,6 +120,13 @@ async fn back_office(signed: Signed) -> Result<Markup, ServerError> {
                 li { a href="/beheer/audit" { "Logboek controleren" } }
                 li { a href="/privacyverklaring" { "Het register als privacyverklaring" } }
             }
+            h2 { "Klantcontactcentrum: kwaliteitsprotocol" }
+            ul.tiles {
+                li { a href="/kcc/mijn-gesprekken" { "Mijn gesprekken" } " — aangekondigde selecties, mijn verslagen en opnames" }
+                li { a href="/kcc/coachees" { "Mijn coachees" } " — selecties, monitoringsformulier en verslagen" }
+                li { a href="/kcc/team" { "Mijn team" } " — gemelde bedreigingen en zwaarwegende redenen" }
+                li { a href="/kcc/zwaarwegend" { "Zwaarwegende redenen" } " — besluiten van de afdeling" }
+            }
         },
     ))
 }

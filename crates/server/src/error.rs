@@ -23,6 +23,12 @@ pub enum ServerError {
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
+    /// A rule of the domain forbids the step in the state things are in (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// What was sent is incomplete or not valid for the step (422).
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("the form was not sent from this site or has expired; reload the page and try again")]
     Csrf,
     #[error("{0}")]
@@ -54,6 +60,27 @@ impl From<grondslag_rights::requests::RequestError> for ServerError {
         match e {
             grondslag_rights::requests::RequestError::Kernel(k) => ServerError::Kernel(k),
             other => ServerError::Module(other.to_string()),
+        }
+    }
+}
+
+impl From<grondslag_callqa::CallQaError> for ServerError {
+    fn from(e: grondslag_callqa::CallQaError) -> ServerError {
+        use grondslag_callqa::CallQaError as Q;
+        match e {
+            Q::Kernel(k) => ServerError::Kernel(k),
+            e @ Q::NotFound(_) => ServerError::NotFound(e.to_string()),
+            // The protocol's rules, given what has happened so far.
+            e @ (Q::CapReached { .. }
+            | Q::BeforeAnnouncedDate { .. }
+            | Q::AlreadyAnnounced(_)
+            | Q::NotDrawn(_)
+            | Q::NoConsent(_)
+            | Q::NotDecided(_)
+            | Q::SameDecider) => ServerError::Conflict(e.to_string()),
+            // What was sent cannot be used as it is.
+            e @ (Q::InvalidForm(_) | Q::Missing(_) | Q::Invalid(_) | Q::NotInAdvance | Q::Import { .. }) => ServerError::Unprocessable(e.to_string()),
+            e @ Q::Corrupt(_) => ServerError::Internal(e.to_string()),
         }
     }
 }
@@ -92,6 +119,8 @@ impl ServerError {
                 (StatusCode::NOT_FOUND, "not_found")
             }
             ServerError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
+            ServerError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ServerError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             ServerError::BadRequest(_)
             | ServerError::Module(_)
             | ServerError::Kernel(K::Invalid { .. } | K::DuplicateCategory(_) | K::WrongValueKind { .. } | K::DuplicateBsn | K::OtherBsn) => {

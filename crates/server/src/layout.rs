@@ -132,6 +132,11 @@ pub(crate) async fn render_errors(State(state): State<AppState>, request: Reques
     // Kept for an error page, which shows the signed-in person's menu.
     let headers = if is_page { request.headers().clone() } else { axum::http::HeaderMap::new() };
     let response = next.run(request).await;
+    // A range past the end of a recording is an answer about its bytes
+    // (with the length in Content-Range), for the player, not a page.
+    if response.status() == StatusCode::RANGE_NOT_SATISFIABLE {
+        return response;
+    }
     let mark = match response.extensions().get::<ErrorMark>().cloned() {
         Some(mark) => mark,
         None if response.status().is_client_error() || response.status().is_server_error() => {

@@ -14,7 +14,7 @@
 //! (see the `openapi` module).
 //!
 //! One module per area — `session`, `me`, `public`, `cases`, `rights`,
-//! `back_office`, `ldv` — each with its JSON routes and its pages; they
+//! `back_office`, `kcc`, `ldv` — each with its JSON routes and its pages; they
 //! use the shared `layout`, `views`, `visitor`, `state`, `error` and
 //! `openapi`, and never each other, nor does anything shared use an area.
 //!
@@ -29,6 +29,7 @@
 mod back_office;
 mod cases;
 mod error;
+mod kcc;
 mod layout;
 mod ldv;
 mod me;
@@ -113,6 +114,7 @@ pub fn app(state: AppState, config: &Config) -> Router {
         .merge(cases::routes())
         .merge(rights::routes())
         .merge(back_office::routes())
+        .merge(kcc::routes())
         .merge(ldv::routes())
         .split_for_parts();
     let openapi = Arc::new(openapi);

@@ -144,3 +144,56 @@ fn reached(processing: &str, actions: &[Action]) -> Value {
     let decide: Vec<Value> = actions.iter().map(|a| decision(processing, *a, "reached")).collect();
     json!({ "decide": decide })
 }
+
+/// One decision of a call-centre route: the processing, the action, whose
+/// data (`object`: the employee named in the path; `own_file`; `reached`:
+/// the role's grant at all, asked before a record is looked at), and, for
+/// a read of only some categories, which (a role granted none of them is
+/// refused with `nothing_granted`).
+pub(crate) struct Kcc {
+    processing: &'static str,
+    action: Action,
+    on: &'static str,
+    categories: &'static [&'static str],
+}
+
+/// A decision on all the categories the operation needs.
+pub(crate) const fn kcc(processing: &'static str, action: Action, on: &'static str) -> Kcc {
+    Kcc { processing, action, on, categories: &[] }
+}
+
+/// A read of the draws of a selection: their call metadata, which the
+/// employee's grant leaves out (K6: the employee never learns which calls are drawn).
+pub(crate) const fn draws(on: &'static str) -> Kcc {
+    Kcc { processing: "kcc_kwaliteitsmonitoring", action: Action::Read, on, categories: &["call_meta"] }
+}
+
+fn kcc_decisions(decide: &[Kcc]) -> Vec<Value> {
+    decide
+        .iter()
+        .map(|d| {
+            let mut decided = decision(d.processing, d.action, d.on);
+            if !d.categories.is_empty() {
+                decided["categories"] = json!(d.categories);
+            }
+            decided
+        })
+        .collect()
+}
+
+/// On the employee named in the path (their file, by subject id), in the
+/// order the domain operation asks.
+pub(crate) fn employee(decide: &[Kcc]) -> Value {
+    json!({ "object": { "kind": "employee", "in": "path", "name": "employee" }, "decide": kcc_decisions(decide) })
+}
+
+/// On the caller's own file only ("Mijn gesprekken"), in the order the
+/// domain operation asks.
+pub(crate) fn own_calls_page(decide: &[Kcc]) -> Value {
+    within_own_file(json!({ "decide": kcc_decisions(decide) }))
+}
+
+/// A list of the records of `processing` the reader's grant reaches.
+pub(crate) fn listed(processing: &str) -> Value {
+    reached(processing, &[Action::Read])
+}

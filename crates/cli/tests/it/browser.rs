@@ -191,3 +191,63 @@ async fn an_applicant_files_an_access_request_in_the_browser_and_the_privacy_off
     anna_http.sign_in(&world.anna);
     assert_eq!(anna_http.get("/api/me/requests").json()[0]["answered"], true);
 }
+
+// req: K7
+// req: K11
+#[tokio::test(flavor = "multi_thread")]
+async fn kcc_a_coach_fills_in_the_monitoring_form_in_the_browser_and_the_employee_reads_the_report() {
+    let Some(driver) = driver() else { return };
+    let world = crate::kcc::kcc_world();
+    let server = Server::start(world.dir.path(), &[]);
+    let base = server.base.clone();
+    let (profile, downloads) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+
+    let coach = browser(&driver, profile.path(), downloads.path()).await;
+    sign_in(&coach, &base, &world.coach).await;
+    coach.goto(&format!("{base}/beheer")).await.unwrap();
+    coach.find(Locator::Css("a[href='/kcc/coachees']")).await.unwrap().click().await.unwrap();
+    coach.find(Locator::LinkText("Eva Jansen")).await.unwrap().click().await.unwrap();
+    // The drawn call plays in the page: the policy lets the audio element load it, by range.
+    let loaded = coach
+        .execute(
+            "const a = document.querySelector('audio'); a.preload = 'auto'; a.load(); \
+             return await new Promise(done => { a.addEventListener('loadedmetadata', () => done(a.duration)); a.addEventListener('error', () => done(-1)); setTimeout(() => done(-2), 10000); });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(loaded.as_f64().is_some_and(|d| (d - 0.5).abs() < 0.01), "the recording plays half a second: {loaded}");
+    coach.find(Locator::LinkText("Monitoringsformulier invullen")).await.unwrap().click().await.unwrap();
+    coach.wait().for_element(Locator::Css("form.monitoring")).await.unwrap();
+    assert_accessible_basics(&coach).await;
+    assert!(text(&coach).await.contains("Interpretatie (Bijlage 2)"));
+    for criterion in grondslag_callqa::form::CRITERIA.iter().filter(|c| !c.live_only) {
+        coach.find(Locator::Id(&format!("a{}-ja", criterion.number))).await.unwrap().click().await.unwrap();
+    }
+    coach.find(Locator::Id("r18")).await.unwrap().send_keys("Warme, rustige toon").await.unwrap();
+    coach.find(Locator::Id("went_well")).await.unwrap().send_keys("Heldere uitleg van de regeling").await.unwrap();
+    coach.find(Locator::Id("verbeterpunt1")).await.unwrap().send_keys("Vaker samenvatten").await.unwrap();
+    screenshot(&coach, "kcc-formulier").await;
+    coach.find(Locator::Css("form.monitoring button[type=submit]")).await.unwrap().click().await.unwrap();
+    let norm = coach.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("dd.norm")).await.unwrap().text().await.unwrap();
+    assert!(norm.starts_with("Voldoet aan de norm"), "{norm}");
+    coach.close().await.unwrap();
+
+    let profile = TempDir::new().unwrap();
+    let eva = browser(&driver, profile.path(), downloads.path()).await;
+    sign_in(&eva, &base, &world.eva).await;
+    eva.goto(&format!("{base}/kcc/mijn-gesprekken")).await.unwrap();
+    let page = text(&eva).await;
+    assert!(page.contains(&format!("selectie op {}", grondslag_values::dutch::date(world.selection_date))), "{page}");
+    assert_accessible_basics(&eva).await;
+    eva.find(Locator::Css("#verslagen a")).await.unwrap().click().await.unwrap();
+    let report = text(&eva).await;
+    assert!(report.contains("Voldoet aan de norm"), "{report}");
+    assert!(report.contains("Heldere uitleg van de regeling") && report.contains("Warme, rustige toon") && report.contains("Vaker samenvatten"), "{report}");
+    screenshot(&eva, "kcc-verslag").await;
+    eva.find(Locator::Id("view")).await.unwrap().send_keys("Dank, ik ga vaker samenvatten.").await.unwrap();
+    eva.find(Locator::Css("form[action$='/zienswijze'] button")).await.unwrap().click().await.unwrap();
+    let view = eva.wait().for_element(Locator::Css("dd.employee-view")).await.unwrap().text().await.unwrap();
+    assert_eq!(view, "Dank, ik ga vaker samenvatten.");
+    eva.close().await.unwrap();
+}

@@ -17,6 +17,7 @@ mod claims;
 mod cli;
 mod disclosure;
 mod generate;
+mod kcc;
 mod kernel;
 mod ldv;
 mod matrix;
