@@ -2,7 +2,8 @@
 // checks the kernel's first checkpoint, the filled log's three and the
 // witnessed one), and the relation check finds
 // exactly the experts' own cases (every other question is by an expert the
-// case is not assigned to). Figures are printed, never asserted.
+// case is not assigned to), and the call centre's draws all verify from
+// their seeds. Figures are printed, never asserted.
 #[test]
 fn bench_runs_at_small_sizes_with_the_relation_check_and_both_case_lists() {
     let args = [
@@ -22,6 +23,10 @@ fn bench_runs_at_small_sizes_with_the_relation_check_and_both_case_lists() {
         "10",
         "--audit-entries",
         "3000",
+        "--calls",
+        "2000",
+        "--employees",
+        "10",
     ];
     // As the product's tests run `grondslag`: no GRONDSLAG_* of the caller's.
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_grondslag-bench"))
@@ -45,6 +50,9 @@ fn bench_runs_at_small_sizes_with_the_relation_check_and_both_case_lists() {
         "verify with the witnessed checkpoint (5 signed checkpoints)",
         "inclusion proof, checked against the signed root",
         "LDV export (parse, project, write JSON)",
+        "call-centre import (2000 calls of a year",
+        "every draw verified from its seed",
+        "monthly selection for 10 employees",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }

@@ -8,9 +8,11 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 use grondslag_accounts::{Accounts, Policy};
+use grondslag_callqa::form::{Answer, CRITERIA};
 use grondslag_callqa::import::Batch;
 use grondslag_callqa::selection::{Filters, Selection};
 use grondslag_callqa::team::{CapChange, CapReason};
+use grondslag_callqa::training::Use;
 use grondslag_callqa::{CallQa, Direction, Month};
 use grondslag_kernel::{Access, RecordRef};
 use grondslag_register::{Role, Scope};
@@ -152,6 +154,72 @@ pub enum KccCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Record that the employee agreed with their coach not to be told the selection date
+    /// (K6), or with --undo that they are told again (as the coach).
+    NotAnnounced {
+        #[arg(long)]
+        agent: String,
+        #[arg(long)]
+        undo: bool,
+    },
+    /// Acknowledge receiving the protocol (as the employee, with --as).
+    Acknowledge {
+        #[arg(long)]
+        agent: String,
+    },
+    /// Take a call into a training or a calibration session, with the employee's consent
+    /// (K8; as a coach of the employee). Prints the copy's handle.
+    Use {
+        /// The exchange's id of the call.
+        #[arg(long)]
+        call: String,
+        /// training or calibration.
+        #[arg(long = "for", value_name = "USE")]
+        use_: String,
+    },
+    /// Score a calibration copy on the 23 criteria (as a coach): ja, nee or ntc, comma-separated, in order.
+    Score {
+        /// The copy's handle, as `kcc use` printed it.
+        copy: String,
+        #[arg(long, value_delimiter = ',')]
+        answers: Vec<String>,
+    },
+    /// The coaches' agreement (Fleiss' kappa) over the scores of calibration copies.
+    Agreement {
+        /// The copies' handles.
+        #[arg(required = true)]
+        copies: Vec<String>,
+    },
+    /// The employee's reports with their handles, date, norm and open requests (as their coach, or themselves).
+    Reports {
+        #[arg(long)]
+        agent: String,
+    },
+    /// Bring in another coach for the second opinion the employee asked for (as their coach).
+    SecondCoach {
+        /// The report's handle.
+        report: String,
+        /// The other coach's account.
+        #[arg(long)]
+        coach: String,
+    },
+    /// Give the second opinion (as the coach brought in); your access ends with it.
+    SecondOpinion {
+        report: String,
+        #[arg(long)]
+        text: String,
+    },
+    /// A summary for the performance cycle over at least three reports: numbers only (K7).
+    Summary {
+        #[arg(long)]
+        agent: String,
+        /// First day, e.g. 01-01-2026.
+        #[arg(long)]
+        from: String,
+        /// Last day.
+        #[arg(long)]
+        until: String,
+    },
     /// Requests to delete a report whose four weeks to decide have passed (as a coach).
     OverdueDeletions {
         #[command(flatten)]
@@ -168,8 +236,14 @@ fn default_role(command: &KccCommand) -> Role {
     match command {
         KccCommand::Protocol(_) | KccCommand::Enrol { .. } | KccCommand::Assign { .. } => Role::Hr,
         KccCommand::Import { .. } | KccCommand::FunctionChanged { .. } => Role::System,
+        KccCommand::Acknowledge { .. } => Role::Employee,
         _ => Role::Coach,
     }
+}
+
+/// A record's handle as the commands print it (`subject.record`).
+fn handle(text: &str) -> Result<RecordRef, Failure> {
+    text.parse::<RecordRef>().map_err(|e| Failure(format!("`{text}` is not a handle as `grondslag kcc` prints them: {e}")))
 }
 
 fn date(option: &str, text: &str) -> Result<jiff::civil::Date, Failure> {
@@ -298,6 +372,65 @@ pub fn run(context: &Context, actor: &Actor, command: KccCommand) -> Result<(), 
             let change = CapChange { from: from.parse()?, until: until.parse()?, cap, reason: reason.parse::<CapReason>()? };
             qa.change_cap(&access, &participation(&agent)?, &change)?;
             println!("{cap} call(s) a month from {} until {} ({})", change.from, change.until, change.reason.label_nl());
+        }
+        KccCommand::NotAnnounced { agent, undo } => {
+            qa.agree_not_announced(&access, &participation(&agent)?, !undo)?;
+            println!("agent {agent} {} the selection date", if undo { "is told" } else { "agreed not to be told" });
+        }
+        KccCommand::Acknowledge { agent } => {
+            qa.acknowledge(&access, &participation(&agent)?)?;
+            println!("receipt of the protocol acknowledged");
+        }
+        KccCommand::Use { call, use_ } => {
+            let use_: Use = use_.parse()?;
+            let record = qa
+                .find_call(&system, &call)?
+                .ok_or_else(|| Failure(format!("there is no call `{call}` (any more): recordings go four weeks after the call")))?;
+            println!("{}", qa.use_call(&access, &record, use_)?);
+        }
+        KccCommand::Score { copy, answers } => {
+            let answers = answers.iter().map(|a| a.parse::<Answer>()).collect::<Result<Vec<_>, _>>()?;
+            qa.score(&access, &handle(&copy)?, &answers)?;
+            println!("scored");
+        }
+        KccCommand::Agreement { copies } => {
+            let copies = copies.iter().map(|c| handle(c)).collect::<Result<Vec<_>, _>>()?;
+            let agreement = qa.agreement(&access, &copies)?;
+            let kappa = |k: Option<f64>| k.map_or_else(|| "—".to_string(), |k| format!("{k:.2}"));
+            println!("{} call(s) scored by {} coach(es); Fleiss' kappa overall {}", agreement.calls, agreement.coaches, kappa(agreement.overall));
+            for (criterion, k) in CRITERIA.iter().zip(&agreement.per_criterion) {
+                println!("{:>2}. {:<55} {}", criterion.number, criterion.question, kappa(*k));
+            }
+        }
+        KccCommand::Reports { agent } => {
+            for report in qa.reports_of(&access, &participation(&agent)?.subject)? {
+                let norm = if report.norm.meets { "meets the norm" } else { "does not meet the norm" };
+                let call = report.call.as_ref().map_or("", |c| c.label.as_str());
+                let mut open = Vec::new();
+                if report.second_opinion_asked.is_some() && report.second_opinions.is_empty() {
+                    open.push("second opinion asked".to_string());
+                }
+                if let Some(request) = report.deletion.as_ref().filter(|d| d.refused.is_none()) {
+                    open.push(format!("deletion asked, decide by {}", dutch::moment(request.due())));
+                }
+                println!("{}  {}  {call}  {norm}  {}", report.record, dutch::date(report.form.date), open.join("; "));
+            }
+        }
+        KccCommand::SecondCoach { report, coach } => {
+            qa.bring_in_second_coach(&access, &handle(&report)?, &person(&coach)?)?;
+            println!("{coach} may read the report until they give their opinion");
+        }
+        KccCommand::SecondOpinion { report, text } => {
+            qa.give_second_opinion(&access, &handle(&report)?, &text)?;
+            println!("second opinion recorded; your access to the employee's reports has ended");
+        }
+        KccCommand::Summary { agent, from, until } => {
+            let employee = participation(&agent)?.subject;
+            let summary = qa.summary(&access, &employee, date("--from", &from)?, date("--until", &until)?)?;
+            println!("{} report(s), {} meeting the norm", summary.reports, summary.meeting_norm);
+            for (phase, ja, judged) in summary.per_phase {
+                println!("{:<12} {ja} of {judged} criteria Ja", phase.label());
+            }
         }
         KccCommand::OverdueDeletions { as_of } => {
             let overdue = qa.overdue_deletions(&access, as_of.at(context)?)?;

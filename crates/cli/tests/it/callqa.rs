@@ -770,3 +770,98 @@ fn on_postgresql_the_protocol_keeps_its_rules() {
     assert!(qa.reports_of(&centre.employee(), &centre.employee).unwrap().is_empty());
     assert!(qa.status().unwrap().consent.is_some());
 }
+
+// req: K0
+// req: K6
+// req: K7
+// req: K8
+#[test]
+fn training_calibration_and_the_agreements_run_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let place = crate::server::Place::sqlite(dir.path());
+    for (name, role) in [("m.jansen", "employee"), ("c.deboer", "coach"), ("c.smit", "coach"), ("c.peters", "coach"), ("v.visser", "employee")] {
+        crate::server::create_account(&place, name, role, None);
+    }
+    place.ok(&["kcc", "protocol", "consent", "--version-name", "2026-1", "--date", "15-01-2026", "--reference", "OR 2026/03"]);
+    place.ok(&["kcc", "enrol", "--account", "m.jansen", "--function", "klantcontactmedewerker", "--agent", "A100"]);
+    place.ok(&["kcc", "assign", "--agent", "A100", "--coach", "c.deboer"]);
+    let batch = tempfile::tempdir().unwrap();
+    let start = Timestamp::now() - jiff::SignedDuration::from_hours(2);
+    std::fs::write(batch.path().join("c0.wav"), WAV).unwrap();
+    std::fs::write(batch.path().join("calls.csv"), format!("{}\nC0,A100,{start},300,in,ja,nee,nee,c0.wav\n", grondslag_callqa::import::COLUMNS.join(",")))
+        .unwrap();
+    place.ok(&["kcc", "import", batch.path().join("calls.csv").to_str().unwrap()]);
+
+    // The employee acknowledges the protocol; another employee cannot do it for her.
+    let other = place.run(&["kcc", "--as", "v.visser", "acknowledge", "--agent", "A100"]);
+    assert!(!other.status.success() && crate::stderr(&other).contains("you may act only on your own file"), "{}", crate::stderr(&other));
+    place.ok(&["kcc", "--as", "m.jansen", "acknowledge", "--agent", "A100"]);
+    // Agreed with her coach not to be told: the announcement writes no message.
+    place.ok(&["kcc", "--as", "c.deboer", "not-announced", "--agent", "A100"]);
+    let outbox = tempfile::tempdir().unwrap();
+    let month = Month::of(start).to_string();
+    let tomorrow = grondslag_values::dutch::amsterdam_date(Timestamp::now()).tomorrow().unwrap().to_string();
+    let announced = place.ok(&[
+        "kcc",
+        "--as",
+        "c.deboer",
+        "announce",
+        "--agent",
+        "A100",
+        "--month",
+        &month,
+        "--date",
+        &tomorrow,
+        "--outbox",
+        outbox.path().to_str().unwrap(),
+    ]);
+    assert!(announced.contains("not told: agreed with the coach"), "{announced}");
+    assert_eq!(std::fs::read_dir(outbox.path()).map(|d| d.count()).unwrap_or(0), 0);
+
+    // Training without her consent is refused; she consents to calibration (on her page; here through the domain).
+    let refused = place.run(&["kcc", "--as", "c.deboer", "use", "--call", "C0", "--for", "calibration"]);
+    assert!(!refused.status.success() && crate::stderr(&refused).contains("has not consented to using call C0"), "{}", crate::stderr(&refused));
+    {
+        let kernel = open_kernel(dir.path());
+        let accounts = grondslag_accounts::Accounts::new(std::sync::Arc::new(kernel), grondslag_accounts::Policy::default()).unwrap();
+        let own = accounts.holder("m.jansen", "test", Timestamp::now()).unwrap().unwrap().record.subject;
+        let qa = CallQa::new(accounts.kernel()).unwrap();
+        let access = Access::new("m.jansen", Role::Employee, "test", Timestamp::now()).acting_as(own);
+        let call = qa.own_calls(&access).unwrap()[0].0.clone();
+        qa.consent(&access, &call, Use::Calibration).unwrap();
+    }
+    let training = place.run(&["kcc", "--as", "c.deboer", "use", "--call", "C0", "--for", "training"]);
+    assert!(!training.status.success() && crate::stderr(&training).contains("has not consented"), "consent to calibration is not consent to training");
+    // A coach who does not coach her cannot take her call in.
+    let stranger = place.run(&["kcc", "--as", "c.smit", "use", "--call", "C0", "--for", "calibration"]);
+    assert!(!stranger.status.success() && crate::stderr(&stranger).contains("you do not coach this employee"), "{}", crate::stderr(&stranger));
+    let copy = place.ok(&["kcc", "--as", "c.deboer", "use", "--call", "C0", "--for", "calibration"]).trim().to_string();
+    // Three coaches score it; their agreement per criterion.
+    let answers = |nee: u8| {
+        (1..=23)
+            .map(|n| {
+                if n <= 2 {
+                    "ntc"
+                } else if n == nee {
+                    "nee"
+                } else {
+                    "ja"
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    for (coach, nee) in [("c.deboer", 5), ("c.smit", 5), ("c.peters", 9)] {
+        place.ok(&["kcc", "--as", coach, "score", &copy, "--answers", &answers(nee)]);
+    }
+    let wrong = place.run(&["kcc", "--as", "c.smit", "score", &copy, "--answers", "ja,nee"]);
+    assert!(!wrong.status.success() && crate::stderr(&wrong).contains("answers all 23 criteria; 2 given"), "{}", crate::stderr(&wrong));
+    let agreement = place.ok(&["kcc", "--as", "c.smit", "agreement", &copy]);
+    assert!(agreement.contains("1 call(s) scored by 3 coach(es)") && agreement.contains("11. Antwoord inhoudelijk correct"), "{agreement}");
+    // Another employee cannot read it.
+    let employee = place.run(&["kcc", "--as", "v.visser", "agreement", &copy]);
+    assert!(!employee.status.success() && crate::stderr(&employee).contains("you may act only on your own file"), "{}", crate::stderr(&employee));
+    // A summary needs at least three reports.
+    let summary = place.run(&["kcc", "--as", "c.deboer", "summary", "--agent", "A100", "--from", "01-01-2026", "--until", "31-12-2026"]);
+    assert!(!summary.status.success() && crate::stderr(&summary).contains("a summary covers at least 3"), "{}", crate::stderr(&summary));
+}
