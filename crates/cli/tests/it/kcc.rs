@@ -426,10 +426,13 @@ fn kcc_listening_for_weighty_reasons_is_refused_with_one_decision_and_allowed_af
     let world = kcc_world();
     let server = Server::start(world.dir.path(), &[]);
     let page = format!("/kcc/team/{}/zwaarwegend", world.eva_file);
-    let today = world.selection_date.to_string();
+    // From yesterday: her calls were made in the last hour, which may have begun before midnight.
+    let (yesterday, today) = (world.selection_date.yesterday().unwrap().to_string(), world.selection_date.to_string());
     let decide = |client: &mut Client, csrf: &str| {
-        client
-            .post_form(&page, &[("csrf", csrf), ("indication", "fraud"), ("grounds", "Betalingen naar een privérekening"), ("from", &today), ("until", &today)])
+        client.post_form(
+            &page,
+            &[("csrf", csrf), ("indication", "fraud"), ("grounds", "Betalingen naar een privérekening"), ("from", &yesterday), ("until", &today)],
+        )
     };
     let (mut lisa, lisa_csrf) = signed_in(&server, &world.manager);
     assert_eq!(decide(&mut lisa, &lisa_csrf).status, 303);
