@@ -72,7 +72,7 @@ pub struct ActorName {
 }
 
 /// Who acts and in which role: `--as` and `--role`, for the subcommands
-/// whose role the caller chooses (`case`, `channel`, `rights`).
+/// whose role the caller chooses (`case`, `channel`, `kcc`, `rights`).
 #[derive(clap::Args, Debug)]
 pub struct Actor {
     #[command(flatten)]
@@ -80,7 +80,7 @@ pub struct Actor {
     /// The role you act in; the register decides what it may do. An account acts in its own
     /// role only. Otherwise the default is case_handler for `case`, privacy_officer for
     /// `rights`; for `channel`, the website's (public) for what the public does and the staff
-    /// role of the task otherwise.
+    /// role of the task otherwise; for `kcc`, the role whose step it is (hr, coach, system).
     #[arg(long, global = true, value_parser = role())]
     pub role: Option<Role>,
 }

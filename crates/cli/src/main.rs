@@ -70,7 +70,8 @@ enum Command {
         #[command(subcommand)]
         command: channel::ChannelCommand,
     },
-    /// The call centre's quality protocol (K0–K12): consent, enrolment, import of calls, selection.
+    /// The call centre's quality protocol (K0–K12): governance, enrolment, import of calls,
+    /// selection, training and calibration, reports (docs/callqa.md).
     Kcc {
         #[command(flatten)]
         actor: Actor,
