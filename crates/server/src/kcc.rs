@@ -67,6 +67,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(decide_deletion))
         .routes(routes!(overdue))
         .routes(routes!(my_calls))
+        .routes(routes!(acknowledge))
         .routes(routes!(my_report))
         .routes(routes!(my_view))
         .routes(routes!(agree))
@@ -828,6 +829,7 @@ async fn overdue(State(state): State<AppState>, signed: Signed) -> Result<Respon
 
 /// What the employee sees on their own page.
 struct MyPage {
+    participations: Vec<grondslag_callqa::team::Participation>,
     announcements: Vec<grondslag_callqa::selection::Announcement>,
     reports: Vec<Report>,
     calls: Vec<(RecordRef, grondslag_callqa::Call)>,
@@ -838,7 +840,7 @@ struct MyPage {
 /// Mijn gesprekken: announced selection dates (never the calls drawn), my
 /// reports, my calls with playback, consent for training, threats.
 #[utoipa::path(get, path = "/kcc/mijn-gesprekken", tag = "pages", responses((status = 200, content_type = "text/html"), (status = 403, content_type = "text/html")),
-    extensions(("x-register" = json!(own_calls_page(&[kcc(MONITORING, Read, "own_file"), kcc(REPORTS, Read, "own_file"), kcc(CALLS, Read, "reached"), kcc(TRAINING, Read, "own_file"), kcc(CALIBRATION, Read, "own_file"), kcc(THREAT, Read, "own_file")])))))]
+    extensions(("x-register" = json!(own_calls_page(&[kcc(PROTOCOL, Read, "own_file"), kcc(MONITORING, Read, "own_file"), kcc(REPORTS, Read, "own_file"), kcc(CALLS, Read, "reached"), kcc(TRAINING, Read, "own_file"), kcc(CALIBRATION, Read, "own_file"), kcc(THREAT, Read, "own_file")])))))]
 async fn my_calls(State(state): State<AppState>, signed: Signed) -> Result<Response, ServerError> {
     let access = signed.own_access();
     let me = signed.account.subject.clone();
@@ -846,6 +848,7 @@ async fn my_calls(State(state): State<AppState>, signed: Signed) -> Result<Respo
         .run(move |services| {
             let qa = callqa(services)?;
             Ok(MyPage {
+                participations: qa.participations_of(&access, &me)?,
                 announcements: qa.announcements(&access, &me)?,
                 reports: qa.reports_of(&access, &me)?,
                 calls: qa.own_calls(&access)?,
@@ -858,6 +861,22 @@ async fn my_calls(State(state): State<AppState>, signed: Signed) -> Result<Respo
         "Mijn gesprekken",
         &signed,
         html! {
+            section id="protocol" aria-labelledby="protocol-titel" {
+                h2 id="protocol-titel" { "Het protocol" }
+                @if mine.participations.is_empty() { p { "Je neemt niet deel aan het protocol voor het opnemen en terugluisteren van gesprekken." } }
+                @for p in &mine.participations {
+                    p { "Je hebt versie " (p.version) " van het protocol ontvangen als " (p.function) "; je coach luistert per maand ten hoogste " (p.cap(Month::of(signed.visitor.now))) " gesprekken terug (K4)." }
+                    @match p.acknowledged {
+                        Some(at) => { p { "Ontvangst bevestigd op " (dutch::moment(at)) "." } }
+                        None => {
+                            form method="post" action={ "/kcc/mijn-gesprekken/protocol/" (p.record.record) "/ontvangen" } {
+                                (csrf_field(&signed))
+                                button type="submit" { "Ik heb het protocol ontvangen" }
+                            }
+                        }
+                    }
+                }
+            }
             section id="aankondigingen" aria-labelledby="aankondigingen-titel" {
                 h2 id="aankondigingen-titel" { "Wanneer worden mijn gesprekken geselecteerd?" }
                 p { "Je hoort vooraf op welke datum gesprekken worden geselecteerd; welke gesprekken worden gekozen, hoor je niet (K6)." }
@@ -922,6 +941,19 @@ async fn my_calls(State(state): State<AppState>, signed: Signed) -> Result<Respo
             }
         },
     ))
+}
+
+/// I confirm I received the protocol (K0).
+#[utoipa::path(post, path = "/kcc/mijn-gesprekken/protocol/{record}/ontvangen", tag = "pages", params(("record" = String, Path, description = "My participation", example = "0123456789abcdef0123456789abcdef")),
+    request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303), (status = 403, content_type = "text/html"), (status = 422, content_type = "text/html")),
+    extensions(("x-register" = json!(own_calls_page(&[kcc(PROTOCOL, Advance, "own_file")])))))]
+async fn acknowledge(State(state): State<AppState>, signed: Signed, Path(record): Path<String>, Form(form): Form<CsrfForm>) -> Result<Response, ServerError> {
+    signed.check_csrf(&form.csrf)?;
+    let participation = own_record(&signed, &record)?;
+    let access = signed.own_access();
+    state.run(move |services| Ok(callqa(services)?.acknowledge(&access, &participation)?)).await?;
+    Ok(back("/kcc/mijn-gesprekken#protocol"))
 }
 
 /// One of my reports, with my forms: my view, agreeing, a second opinion, deletion.

@@ -458,3 +458,29 @@ fn kcc_listening_for_weighty_reasons_is_refused_with_one_decision_and_allowed_af
         refused(&decide(&mut other, &other_csrf), reason);
     }
 }
+
+// req: K0
+#[test]
+fn kcc_the_employee_sees_her_protocol_version_and_acknowledges_it_and_nobody_else_can() {
+    let world = kcc_world();
+    let server = Server::start(world.dir.path(), &[]);
+    let (mut eva, eva_csrf) = signed_in(&server, &world.eva);
+    let mine = eva.get("/kcc/mijn-gesprekken");
+    let protocol = mine.body.split("id=\"protocol\"").nth(1).unwrap().split("</section>").next().unwrap().to_string();
+    assert!(protocol.contains("versie 2026-1") && protocol.contains("ten hoogste 4 gesprekken"), "{protocol}");
+    let action = protocol.split("action=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    assert!(action.starts_with("/kcc/mijn-gesprekken/protocol/") && action.ends_with("/ontvangen"), "{action}");
+    // Her coach and her manager cannot acknowledge it for her, each with a valid token: the register's refusal.
+    for person in [&world.coach, &world.manager] {
+        let (mut other, other_csrf) = signed_in(&server, person);
+        refused(&other.post_form(&action, &[("csrf", &other_csrf)]), "role_not_allowed");
+    }
+    // Another employee's "my" route reaches only his own file, where her participation is not.
+    let (mut olaf, olaf_csrf) = signed_in(&server, &world.other_employee);
+    let theirs = olaf.post_form(&action, &[("csrf", &olaf_csrf)]);
+    assert_eq!((theirs.status, code(&theirs).as_str()), (404, "not_found"), "{}", theirs.body);
+    assert!(eva.get("/kcc/mijn-gesprekken").body.contains(&action), "nobody acknowledged it for her");
+    assert_eq!(eva.post_form(&action, &[("csrf", &eva_csrf)]).status, 303);
+    let after = eva.get("/kcc/mijn-gesprekken");
+    assert!(after.body.contains("Ontvangst bevestigd op") && !after.body.contains(&action), "{}", after.body);
+}
