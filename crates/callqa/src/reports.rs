@@ -267,7 +267,7 @@ impl CallQa<'_> {
             }
             Party::Coach.require(access, report, "second_coach")?;
             let participation = self.participation_in(unit, access, &report.subject)?.record;
-            unit.relate(access, self.p.protocol, Action::Write, &participation, Scope::Coached, Some(second), true)?;
+            self.relate_recorded(unit, access, Action::Write, &participation, Scope::Coached, second, true)?;
             Ok(())
         })
     }
@@ -283,7 +283,7 @@ impl CallQa<'_> {
             Party::Coach.require(access, report, SECOND_OPINION)?;
             unit.record_event(access, self.p.reports, report, Action::Advance, SECOND_OPINION, None, Some(Detail::to(Category::FreeText, opinion.trim())))?;
             let participation = self.participation_in(unit, access, &report.subject)?.record;
-            unit.relate(access, self.p.protocol, Action::Write, &participation, Scope::Coached, Some(&own), false)?;
+            self.relate_recorded(unit, access, Action::Write, &participation, Scope::Coached, &own, false)?;
             Ok(())
         })
     }

@@ -21,6 +21,7 @@ pub(crate) const AGENT: &str = "agent";
 const ACKNOWLEDGED: &str = "protocol_acknowledged";
 const CAP_CHANGED: &str = "cap_changed";
 const ANNOUNCEMENT: &str = "announcement_agreement";
+const RELATION: &str = "relation";
 
 /// The four reasons K4 allows for a temporary change of the monthly number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,6 +113,8 @@ pub struct Participation {
     pub cap_changes: Vec<(CapChange, String)>,
     /// Whether they agreed with their coach not to be told the selection date.
     pub not_announced: bool,
+    /// Who coaches and manages them now (a second-opinion coach while they give it).
+    pub relations: Vec<(Scope, SubjectId)>,
 }
 
 impl Participation {
@@ -162,7 +165,26 @@ impl CallQa<'_> {
         if !matches!(scope, Scope::Coached | Scope::Managed) {
             return Err(CallQaError::Invalid(format!("`{scope}`: a participant gets a coach (coached) or a manager (managed)")));
         }
-        Ok(self.kernel.relate(access, self.p.protocol, Action::Advance, participation, scope, Some(person), present)?)
+        self.kernel.unit(|unit| self.relate_recorded(unit, access, Action::Advance, participation, scope, person, present))
+    }
+
+    /// Puts (or takes away) a relation with the employee and records it on
+    /// the participation, so that a change of function can end every one.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn relate_recorded(
+        &self,
+        unit: &mut Unit<'_>,
+        access: &Access,
+        action: Action,
+        participation: &RecordRef,
+        scope: Scope,
+        person: &SubjectId,
+        present: bool,
+    ) -> Result<(), CallQaError> {
+        let detail = format!("{}{}:{person}", if present { "+" } else { "-" }, scope.name());
+        unit.record_event(access, self.p.protocol, participation, action, RELATION, None, Some(Detail::to(Category::FreeText, &detail)))?;
+        unit.relate(access, self.p.protocol, action, participation, scope, Some(person), present)?;
+        Ok(())
     }
 
     /// The employee confirms they received the protocol.
@@ -243,6 +265,7 @@ impl CallQa<'_> {
             acknowledged: None,
             cap_changes: Vec::new(),
             not_announced: false,
+            relations: Vec::new(),
         };
         for event in unit.events(access, self.p.protocol, record)? {
             match (event.event.as_str(), event.detail.as_deref()) {
@@ -252,6 +275,16 @@ impl CallQa<'_> {
                     participation.cap_changes.push((change, event.actor.clone()));
                 }
                 (ANNOUNCEMENT, Some(detail)) => participation.not_announced = detail == "not_announced",
+                (RELATION, Some(detail)) => {
+                    let corrupt = || CallQaError::Corrupt("relation");
+                    let (sign, rest) = detail.split_at_checked(1).ok_or_else(corrupt)?;
+                    let (scope, person) = rest.split_once(':').ok_or_else(corrupt)?;
+                    let relation = (Scope::from_name(scope).ok_or_else(corrupt)?, SubjectId::parse(person).map_err(|_| corrupt())?);
+                    participation.relations.retain(|r| *r != relation);
+                    if sign == "+" {
+                        participation.relations.push(relation);
+                    }
+                }
                 _ => {}
             }
         }
@@ -259,12 +292,17 @@ impl CallQa<'_> {
     }
 
     /// The employee changed function (K7): their reports and their
-    /// participation go at once. The participation's `function_changed`
+    /// participation go at once, and their coach and managers no longer
+    /// reach them. The participation's `function_changed`
     /// event is what the register's terms for both count from; the erasure
     /// in the same step meets them. A step of the system, fed by HR.
     pub fn function_changed(&self, access: &Access, participation: &RecordRef) -> Result<(), CallQaError> {
         self.kernel.unit(|unit| {
             unit.record_event(access, self.p.protocol, participation, Action::Advance, FUNCTION_CHANGED, None, None)?;
+            // Coach and managers no longer reach what is left (calls within their four weeks).
+            for (scope, person) in self.read_participation(unit, access, participation)?.relations {
+                unit.relate(access, self.p.protocol, Action::Advance, participation, scope, Some(&person), false)?;
+            }
             unit.erase(access, self.p.reports, &participation.subject)?;
             unit.erase_record(access, self.p.protocol, participation, "the employee changed function (K7)")?;
             Ok(())

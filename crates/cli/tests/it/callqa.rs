@@ -408,6 +408,11 @@ fn a_second_opinion_is_given_by_another_coach_whose_access_ends_with_it() {
     let read = qa.report(&centre.employee(), &report).unwrap();
     assert_eq!(read.second_opinions, [("test.coach".to_string(), "Criterium 11 is terecht Ja".to_string())]);
     assert_eq!(refusal(qa.report(&second, &report)), Denial::OutOfReach { scope: Scope::Coached });
+    let relations = qa.participation(&centre.coach(NOW), &centre.participation).unwrap().relations;
+    assert_eq!(
+        relations,
+        [(Scope::Coached, centre.coach.clone()), (Scope::Managed, centre.manager.clone()), (Scope::Managed, centre.department_manager.clone())]
+    );
 }
 
 // req: K7
@@ -428,9 +433,13 @@ fn a_change_of_function_deletes_the_reports_and_a_summary_is_never_about_one_cal
     // The function changes: reports and participation go at once.
     let system = at(Role::System, None, NOW);
     assert_eq!(refusal(qa.function_changed(&coach, &centre.participation)), Denial::RoleNotAllowed { role: Role::Coach, action: Action::Advance });
+    assert_eq!(qa.calls_of(&coach, &centre.employee).unwrap().len(), 13);
     qa.function_changed(&system, &centre.participation).unwrap();
     assert!(qa.reports_of(&centre.employee(), &centre.employee).unwrap().is_empty());
     assert!(qa.participations_of(&centre.employee(), &centre.employee).unwrap().is_empty());
+    // Her calls stay their four weeks; her former coach no longer reaches them.
+    assert_eq!(qa.own_calls(&centre.employee()).unwrap().len(), 13);
+    assert_eq!(refusal(qa.calls_of(&coach, &centre.employee)), Denial::OutOfReach { scope: Scope::Coached });
 }
 
 // req: K11
