@@ -137,22 +137,33 @@ impl Batch {
     }
 }
 
-/// The media type of an audio file, by its bytes, within the size allowed.
+/// The media type of an audio file, by its size and first bytes: the
+/// batch is checked without reading every recording twice.
 fn check_audio(path: &Path) -> Result<String, String> {
-    let size = std::fs::metadata(path).map_err(|e| format!("audio {}: {e}", path.display()))?.len();
+    use std::io::Read;
+    let at = |e: std::io::Error| format!("audio {}: {e}", path.display());
+    let mut file = std::fs::File::open(path).map_err(at)?;
+    let size = file.metadata().map_err(at)?.len();
+    let mut head = Vec::with_capacity(16);
+    file.by_ref().take(16).read_to_end(&mut head).map_err(at)?;
+    audio_type(&head, size).map(str::to_string).map_err(|problem| format!("audio {}: {problem}", path.display()))
+}
+
+/// The media type of a recording of `size` bytes beginning with `head`.
+fn audio_type(head: &[u8], size: u64) -> Result<&'static str, String> {
     if size > MAX_RECORDING as u64 {
-        return Err(format!("audio {}: {size} bytes is more than the {MAX_RECORDING} allowed", path.display()));
+        return Err(format!("{size} bytes is more than the {MAX_RECORDING} allowed"));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("audio {}: {e}", path.display()))?;
-    let found = grondslag_channels::media::sniff(&bytes).filter(|t| t.starts_with("audio/"));
-    found.map(str::to_string).ok_or_else(|| format!("audio {}: not a recording (wav, mp3 or ogg)", path.display()))
+    grondslag_channels::media::sniff(head).filter(|t| t.starts_with("audio/")).ok_or_else(|| "not a recording (wav, mp3 or ogg)".to_string())
 }
 
 impl CallQa<'_> {
     /// Stores a batch, `progress` told the number of lines done. Checks
     /// first what the store must agree with (every agent takes part, no
     /// call lies after `now`) and stores nothing if one fails; then stores
-    /// a chunk of calls per transaction.
+    /// a chunk of calls per transaction. A batch that fails half-way (an
+    /// audio file gone or changed) is imported again as it is: the calls
+    /// stored before are skipped as duplicates.
     pub fn import(&self, access: &Access, batch: &Batch, mut progress: impl FnMut(usize)) -> Result<Imported, CallQaError> {
         let at = |line: usize, problem: String| CallQaError::Import { file: batch.file.clone(), line, problem };
         let mut employees: HashMap<&str, SubjectId> = HashMap::new();
@@ -196,6 +207,14 @@ impl CallQa<'_> {
                     let mut fields = vec![(Category::CallMeta, crate::to_text(call)?)];
                     if let Some(path) = &line.audio {
                         let bytes = std::fs::read(path).map_err(|e| at(line.line, format!("audio {}: {e}", path.display())))?;
+                        // What is stored is checked again: the file may have changed since the batch was read.
+                        match audio_type(&bytes, bytes.len() as u64) {
+                            Ok(found) if Some(found) == call.media_type.as_deref() => {}
+                            Ok(found) => {
+                                return Err(at(line.line, format!("audio {}: now {found}, changed since the batch was read; read it again", path.display())));
+                            }
+                            Err(problem) => return Err(at(line.line, format!("audio {}: {problem}, changed since the batch was read", path.display()))),
+                        }
                         fields.push((Category::CallRecording, Value::Bytes(bytes)));
                     }
                     let record = unit.write(access, self.p.calls, Some(employee), None, &fields)?;

@@ -229,6 +229,19 @@ fn internal_and_private_calls_are_never_stored_and_a_batch_with_one_bad_line_sto
     assert!(refused.to_string().contains("line 3") && refused.to_string().contains("agent `A999` does not take part"), "{refused}");
     assert!(centre.qa().find_call(&at(Role::System, None, NOW), "X01").unwrap().is_none());
 
+    // Audio replaced after the batch was read: the chunk is refused and nothing of it stays; read again, it goes in.
+    let batch = write_batch(
+        dir.path(),
+        &[("X01", "A100", "2026-11-20T09:00:00Z", 300, true, false, false), ("X03", "A100", "2026-11-20T11:00:00Z", 300, true, false, false)],
+    );
+    std::fs::write(dir.path().join("X03.wav"), b"MZ\x90\x00 not audio").unwrap();
+    let changed = centre.qa().import(&at(Role::System, None, NOW), &batch, |_| ()).unwrap_err().to_string();
+    assert!(changed.contains("line 3") && changed.contains("changed since the batch was read"), "{changed}");
+    assert!(centre.qa().find_call(&at(Role::System, None, NOW), "X01").unwrap().is_none());
+    std::fs::write(dir.path().join("X03.wav"), WAV).unwrap();
+    let again = centre.qa().import(&at(Role::System, None, NOW), &Batch::read(&dir.path().join("calls.csv")).unwrap(), |_| ()).unwrap();
+    assert_eq!(again.stored, 2);
+
     // Audio that is not audio, and a bad date, are refused with file and line when the batch is read.
     std::fs::write(dir.path().join("X01.wav"), b"MZ\x90\x00 not audio").unwrap();
     let bad_audio = Batch::read(&dir.path().join("calls.csv")).unwrap_err().to_string();
