@@ -291,13 +291,20 @@ impl CallQa<'_> {
     }
 
     /// The employees with a decision about weighty reasons the reader's
-    /// grant reaches: where a department manager finds what awaits them.
-    pub fn investigations(&self, access: &Access) -> Result<Vec<SubjectId>, CallQaError> {
+    /// grant reaches, with their names: where a department manager finds
+    /// what awaits them.
+    pub fn investigations(&self, access: &Access) -> Result<Vec<(SubjectId, String)>, CallQaError> {
         self.kernel.unit(|unit| {
             let mut subjects: Vec<SubjectId> = unit.list_all(access, self.p.weighty, None)?.into_iter().map(|s| s.record.subject).collect();
             subjects.sort();
             subjects.dedup();
-            Ok(subjects)
+            subjects
+                .into_iter()
+                .map(|employee| {
+                    let name = self.participations_in(unit, access, &employee)?.into_iter().next().map(|p| p.name).unwrap_or_default();
+                    Ok((employee, name))
+                })
+                .collect()
         })
     }
 

@@ -1341,7 +1341,7 @@ async fn weighty_list(State(state): State<AppState>, signed: Signed) -> Result<R
         html! {
             p { "Opgenomen gesprekken worden alleen bij duidelijke aanwijzingen voor ernstig verwijtbaar gedrag ingezet, en pas na een besluit van de direct leidinggevende én de afdelingsmanager (K10)." }
             @if employees.is_empty() { p { "Er zijn geen besluiten over medewerkers in je afdeling." } }
-            ul { @for e in &employees { li { a href={ "/kcc/team/" (e) "/zwaarwegend" } { "Medewerker " (e) } } } }
+            ul { @for (e, name) in &employees { li { a href={ "/kcc/team/" (e) "/zwaarwegend" } { @if name.is_empty() { "Medewerker " (e) } @else { (name) } } } } }
         },
     ))
 }

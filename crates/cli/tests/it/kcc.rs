@@ -441,7 +441,8 @@ fn kcc_listening_for_weighty_reasons_is_refused_with_one_decision_and_allowed_af
     assert!(one.body.contains("data-code=\"not_decided\"") && one.body.contains("missing: the department manager's decision"), "{}", one.body);
     assert!(!one.body.contains("/opname"), "nothing to hear yet");
     let (mut anouk, anouk_csrf) = signed_in(&server, &world.department);
-    assert!(anouk.get("/kcc/zwaarwegend").body.contains(&page), "the department manager finds the decision awaiting her");
+    let waiting = anouk.get("/kcc/zwaarwegend").body;
+    assert!(waiting.contains(&page) && waiting.contains("Eva Jansen"), "the department manager finds the decision awaiting her, by name: {waiting}");
     assert_eq!(decide(&mut anouk, &anouk_csrf).status, 303);
     let both = lisa.get(&page);
     assert!(!both.body.contains("not_decided"), "{}", both.body);
