@@ -72,8 +72,11 @@ pub mod system_actor {
     /// `--as`): what was typed may be a person's name, or a password in the
     /// wrong field, and does not belong in the permanent log.
     pub const SIGN_IN: &str = "sign-in";
+    /// Copying an employee's calls into an investigation once both managers
+    /// decided on weighty reasons (K10): the system does it, not either manager.
+    pub const WEIGHTY_REASONS: &str = "kcc-weighty-reasons";
     /// Every one of them.
-    pub const ALL: [&str; 6] = [COMMAND_LINE, RETENTION, SERVICE_RETENTION, WEBSITE, INIT, SIGN_IN];
+    pub const ALL: [&str; 7] = [COMMAND_LINE, RETENTION, SERVICE_RETENTION, WEBSITE, INIT, SIGN_IN, WEIGHTY_REASONS];
 
     /// Whether `name` is one of them.
     pub fn is_known(name: &str) -> bool {

@@ -21,9 +21,6 @@ use crate::{CallQa, CallQaError};
 const CONSENT: &str = "consent:";
 const EVALUATION: &str = "evaluation:";
 
-/// The register id of the processing governance records are kept under.
-pub const PROCESSING: &str = "kcc_protocol";
-
 /// The protocol's version digest: SHA-256 over the canonical content of
 /// every `kcc` processing, by id; 16 hex digits.
 pub fn protocol_digest(register: &Register) -> String {
@@ -169,7 +166,7 @@ impl CallQa<'_> {
 
     /// The protocol's status in this data directory.
     pub fn status(&self) -> Result<Status, CallQaError> {
-        Status::from_records(self.kernel.register(), &self.kernel.governance(self.p.protocol, "")?)
+        Status::from_records(self.kernel.register(), &self.kernel.governance(self.p.protocol)?)
     }
 
     /// The version to hand out: the consented one; refused while the

@@ -17,7 +17,6 @@ use grondslag_kernel::{Access, RecordRef, SubjectId, Value};
 use grondslag_register::due::RECORDED;
 use grondslag_register::{Action, Category, Scope};
 use grondslag_values::dutch::parse_written;
-use jiff::Timestamp;
 
 use crate::{Call, CallQa, CallQaError, Direction};
 
@@ -278,9 +277,4 @@ impl CallQa<'_> {
     pub fn listen_own(&self, access: &Access, call: &RecordRef) -> Result<crate::Recording, CallQaError> {
         self.kernel.unit(|unit| crate::recording_of(&crate::read_one(unit, access, self.p.calls, call, &[Category::CallMeta, Category::CallRecording])?))
     }
-}
-
-/// When a call recorded at `start` is gone: four weeks later (K3).
-pub fn gone_at(start: Timestamp) -> Timestamp {
-    start + KEPT
 }

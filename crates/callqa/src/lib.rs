@@ -27,6 +27,44 @@
 
 #![warn(missing_docs)]
 
+/// A closed list the protocol names (K4's reasons, K8's uses, K9's
+/// measures, K10's indications, K11's grounds): each value with the name
+/// used on the command line, in forms and in stored records, and the
+/// protocol's Dutch words. Parsing refuses any other name and lists the
+/// names there are.
+macro_rules! closed_list {
+    ($(#[$meta:meta])* $ty:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident = $name:literal, $label:literal;)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        pub enum $ty { $($(#[$vmeta])* #[serde(rename = $name)] $variant),* }
+
+        impl $ty {
+            /// Every value, in the protocol's order.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),*];
+
+            /// The name on the command line, in forms and in stored records.
+            pub fn name(self) -> &'static str {
+                match self { $($ty::$variant => $name),* }
+            }
+
+            /// The protocol's words.
+            pub fn label_nl(self) -> &'static str {
+                match self { $($ty::$variant => $label),* }
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = $crate::CallQaError;
+            fn from_str(text: &str) -> Result<$ty, $crate::CallQaError> {
+                $ty::ALL.iter().copied().find(|v| v.name() == text.trim()).ok_or_else(|| {
+                    let names: Vec<&str> = $ty::ALL.iter().map(|v| v.name()).collect();
+                    $crate::CallQaError::Invalid(format!(concat!("`{}` is not ", $what, "; use {}"), text, names.join(", ")))
+                })
+            }
+        }
+    };
+}
+
 pub mod form;
 pub mod governance;
 pub mod import;
@@ -89,17 +127,6 @@ pub enum CallQaError {
     Corrupt(&'static str),
     #[error(transparent)]
     Kernel(#[from] KernelError),
-}
-
-impl CallQaError {
-    /// The kernel's refusal, when this is one (for the code and reason a
-    /// page or an API answer shows).
-    pub fn kernel(&self) -> Option<&KernelError> {
-        match self {
-            CallQaError::Kernel(e) => Some(e),
-            _ => None,
-        }
-    }
 }
 
 /// A calendar month on the Dutch calendar, the unit of K4's cap.
@@ -240,6 +267,26 @@ impl fmt::Debug for Recording {
     }
 }
 
+/// The register ids of the protocol's processings.
+pub mod processing {
+    /// Participation, coach, manager, agreements and the protocol's governance (K0).
+    pub const PROTOCOL: &str = "kcc_protocol";
+    /// The recordings (K3).
+    pub const CALLS: &str = "kcc_opnames";
+    /// The monthly selections (K4–K6).
+    pub const MONITORING: &str = "kcc_kwaliteitsmonitoring";
+    /// The reports (K7).
+    pub const REPORTS: &str = "kcc_verslagen";
+    /// Training in contact skills (K8).
+    pub const TRAINING: &str = "kcc_opleiding_klantcontact";
+    /// Coach training and calibration (K8).
+    pub const CALIBRATION: &str = "kcc_opleiding_coach_kalibratie";
+    /// A threat verified (K9).
+    pub const THREAT: &str = "kcc_bedreiging";
+    /// Weighty reasons (K10).
+    pub const WEIGHTY: &str = "kcc_zwaarwegende_redenen";
+}
+
 /// The protocol's processings, looked up once in the register.
 #[derive(Clone, Copy, Debug)]
 pub struct Processings {
@@ -273,14 +320,14 @@ impl<'k> CallQa<'k> {
     /// The protocol on the kernel, under the processings of its register.
     pub fn new(kernel: &'k Kernel) -> Result<CallQa<'k>, CallQaError> {
         let p = Processings {
-            protocol: kernel.processing("kcc_protocol")?,
-            calls: kernel.processing("kcc_opnames")?,
-            monitoring: kernel.processing("kcc_kwaliteitsmonitoring")?,
-            reports: kernel.processing("kcc_verslagen")?,
-            training: kernel.processing("kcc_opleiding_klantcontact")?,
-            calibration: kernel.processing("kcc_opleiding_coach_kalibratie")?,
-            threat: kernel.processing("kcc_bedreiging")?,
-            weighty: kernel.processing("kcc_zwaarwegende_redenen")?,
+            protocol: kernel.processing(processing::PROTOCOL)?,
+            calls: kernel.processing(processing::CALLS)?,
+            monitoring: kernel.processing(processing::MONITORING)?,
+            reports: kernel.processing(processing::REPORTS)?,
+            training: kernel.processing(processing::TRAINING)?,
+            calibration: kernel.processing(processing::CALIBRATION)?,
+            threat: kernel.processing(processing::THREAT)?,
+            weighty: kernel.processing(processing::WEIGHTY)?,
         };
         Ok(CallQa { kernel, p })
     }

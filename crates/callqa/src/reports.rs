@@ -38,47 +38,15 @@ const DELETION_REFUSED: &str = "deletion_refused";
 const DELETION_GRANTED: &str = "deletion_granted";
 const DRAFT: &str = "draft";
 
-/// The grounds K11 gives for asking a report's deletion.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeletionGround {
-    /// The report is incorrect.
-    Incorrect,
-    /// It is not (or no longer) relevant.
-    NotRelevant,
-    /// It was made against the protocol.
-    AgainstProtocol,
-}
-
-impl DeletionGround {
-    /// Every ground.
-    pub const ALL: [DeletionGround; 3] = [DeletionGround::Incorrect, DeletionGround::NotRelevant, DeletionGround::AgainstProtocol];
-
-    /// The name on the command line and in forms.
-    pub fn name(self) -> &'static str {
-        match self {
-            DeletionGround::Incorrect => "incorrect",
-            DeletionGround::NotRelevant => "not_relevant",
-            DeletionGround::AgainstProtocol => "against_protocol",
-        }
-    }
-
-    /// The protocol's words.
-    pub fn label_nl(self) -> &'static str {
-        match self {
-            DeletionGround::Incorrect => "onjuist",
-            DeletionGround::NotRelevant => "niet (langer) ter zake doend",
-            DeletionGround::AgainstProtocol => "in strijd met het protocol",
-        }
-    }
-}
-
-impl std::str::FromStr for DeletionGround {
-    type Err = CallQaError;
-    fn from_str(text: &str) -> Result<DeletionGround, CallQaError> {
-        DeletionGround::ALL.into_iter().find(|g| g.name() == text.trim()).ok_or_else(|| {
-            CallQaError::Invalid(format!("`{text}` is not a ground K11 gives; use {}", DeletionGround::ALL.map(DeletionGround::name).join(", ")))
-        })
+closed_list! {
+    /// The grounds K11 gives for asking a report's deletion.
+    DeletionGround, "a ground K11 gives" {
+        /// The report is incorrect.
+        Incorrect = "incorrect", "onjuist";
+        /// It is not (or no longer) relevant.
+        NotRelevant = "not_relevant", "niet (langer) ter zake doend";
+        /// It was made against the protocol.
+        AgainstProtocol = "against_protocol", "in strijd met het protocol";
     }
 }
 

@@ -154,49 +154,26 @@ impl CallQa<'_> {
     /// The coach announces when the month's calls will be selected: a date
     /// after today, one selection per employee per month. The employee
     /// reads the date unless they agreed not to be told (K6).
-    pub fn announce(&self, access: &Access, participation: &RecordRef, month: Month, date: Date, filters: Filters) -> Result<RecordRef, CallQaError> {
-        self.kernel.unit(|unit| {
-            unit.check(access, self.p.monitoring, Action::File)?;
-            let participation = self.read_participation(unit, access, participation)?;
-            self.announce_in(unit, access, &participation, month, date, filters)
-        })
-    }
-
-    /// [`CallQa::announce`] for the employee whose file is `employee`, their
-    /// participation found here (a page knows the employee, not the record).
-    pub fn announce_for(&self, access: &Access, employee: &SubjectId, month: Month, date: Date, filters: Filters) -> Result<RecordRef, CallQaError> {
+    pub fn announce(&self, access: &Access, employee: &SubjectId, month: Month, date: Date, filters: Filters) -> Result<RecordRef, CallQaError> {
         self.kernel.unit(|unit| {
             // Decided before the participation is looked for, so that a role
             // that may not announce is refused as such, not told "not found".
             unit.check(access, self.p.monitoring, Action::File)?;
             let participation = self.participation_in(unit, access, employee)?;
-            self.announce_in(unit, access, &participation, month, date, filters)
+            if date <= amsterdam_date(access.now) {
+                return Err(CallQaError::NotInAdvance);
+            }
+            if self.read_selections(unit, access, employee)?.iter().any(|s| s.draw.month == month) {
+                return Err(CallQaError::AlreadyAnnounced(month));
+            }
+            let announcement = Announcement { month, date: (!participation.not_announced).then_some(date) };
+            let draw =
+                Draw { month, date, filters, seed: None, pool: Vec::new(), count: 0, live: 0, withdrawn: Vec::new(), excluded: Vec::new(), drawn: Vec::new() };
+            let fields = [(Category::FreeText, crate::to_text(&announcement)?), (Category::CallMeta, crate::to_text(&draw)?)];
+            let record = unit.write(access, self.p.monitoring, Some(employee), None, &fields)?;
+            unit.record_event(access, self.p.monitoring, &record, Action::File, ANNOUNCED, Some(ANNOUNCED), None)?;
+            Ok(record)
         })
-    }
-
-    fn announce_in(
-        &self,
-        unit: &mut Unit<'_>,
-        access: &Access,
-        participation: &crate::team::Participation,
-        month: Month,
-        date: Date,
-        filters: Filters,
-    ) -> Result<RecordRef, CallQaError> {
-        if date <= amsterdam_date(access.now) {
-            return Err(CallQaError::NotInAdvance);
-        }
-        let employee = &participation.record.subject;
-        if self.read_selections(unit, access, employee)?.iter().any(|s| s.draw.month == month) {
-            return Err(CallQaError::AlreadyAnnounced(month));
-        }
-        let announcement = Announcement { month, date: (!participation.not_announced).then_some(date) };
-        let draw =
-            Draw { month, date, filters, seed: None, pool: Vec::new(), count: 0, live: 0, withdrawn: Vec::new(), excluded: Vec::new(), drawn: Vec::new() };
-        let fields = [(Category::FreeText, crate::to_text(&announcement)?), (Category::CallMeta, crate::to_text(&draw)?)];
-        let record = unit.write(access, self.p.monitoring, Some(employee), None, &fields)?;
-        unit.record_event(access, self.p.monitoring, &record, Action::File, ANNOUNCED, Some(ANNOUNCED), None)?;
-        Ok(record)
     }
 
     /// The coach draws `count` (more) calls on or after the announced date,

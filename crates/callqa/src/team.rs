@@ -23,51 +23,17 @@ const CAP_CHANGED: &str = "cap_changed";
 const ANNOUNCEMENT: &str = "announcement_agreement";
 const RELATION: &str = "relation";
 
-/// The four reasons K4 allows for a temporary change of the monthly number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CapReason {
-    /// The onboarding period (inwerkperiode).
-    Onboarding,
-    /// Working on a new topic.
-    NewTopic,
-    /// A development agreement between employee and coach.
-    DevelopmentAgreement,
-    /// Less work in customer contact.
-    ReducedContactWork,
-}
-
-impl CapReason {
-    /// Every reason, as the command line and the form offer them.
-    pub const ALL: [CapReason; 4] = [CapReason::Onboarding, CapReason::NewTopic, CapReason::DevelopmentAgreement, CapReason::ReducedContactWork];
-
-    /// The name used on the command line and in the stored record.
-    pub fn name(self) -> &'static str {
-        match self {
-            CapReason::Onboarding => "onboarding",
-            CapReason::NewTopic => "new_topic",
-            CapReason::DevelopmentAgreement => "development_agreement",
-            CapReason::ReducedContactWork => "reduced_contact_work",
-        }
-    }
-
-    /// The protocol's words.
-    pub fn label_nl(self) -> &'static str {
-        match self {
-            CapReason::Onboarding => "inwerkperiode",
-            CapReason::NewTopic => "inzet op een nieuw onderwerp",
-            CapReason::DevelopmentAgreement => "ontwikkelafspraken tussen medewerker en coach",
-            CapReason::ReducedContactWork => "verminderde inzet op klantcontact",
-        }
-    }
-}
-
-impl std::str::FromStr for CapReason {
-    type Err = CallQaError;
-    fn from_str(text: &str) -> Result<CapReason, CallQaError> {
-        CapReason::ALL.into_iter().find(|r| r.name() == text.trim()).ok_or_else(|| {
-            CallQaError::Invalid(format!("`{text}` is not one of the four reasons K4 allows; use {}", CapReason::ALL.map(CapReason::name).join(", ")))
-        })
+closed_list! {
+    /// The four reasons K4 allows for a temporary change of the monthly number.
+    CapReason, "one of the four reasons K4 allows" {
+        /// The onboarding period (inwerkperiode).
+        Onboarding = "onboarding", "inwerkperiode";
+        /// Working on a new topic.
+        NewTopic = "new_topic", "inzet op een nieuw onderwerp";
+        /// A development agreement between employee and coach.
+        DevelopmentAgreement = "development_agreement", "ontwikkelafspraken tussen medewerker en coach";
+        /// Less work in customer contact.
+        ReducedContactWork = "reduced_contact_work", "verminderde inzet op klantcontact";
     }
 }
 

@@ -25,90 +25,29 @@ use crate::{CallQa, CallQaError, Recording, from_field, read_one};
 
 const MEASURE: &str = "measure";
 
-/// What the system is called in the audit log when it copies calls into an investigation.
-const SYSTEM: &str = "kcc-weighty-reasons";
-
-/// The measures K9 names; a police report is the heaviest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Measure {
-    /// A talk with the caller about their conduct (ordegesprek).
-    Talk,
-    /// Denying the caller ways to contact us.
-    ContactDenied,
-    /// A report to the police.
-    PoliceReport,
-}
-
-impl Measure {
-    /// Every measure.
-    pub const ALL: [Measure; 3] = [Measure::Talk, Measure::ContactDenied, Measure::PoliceReport];
-
-    /// The name on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Measure::Talk => "talk",
-            Measure::ContactDenied => "contact_denied",
-            Measure::PoliceReport => "police_report",
-        }
-    }
-
-    /// The protocol's words.
-    pub fn label_nl(self) -> &'static str {
-        match self {
-            Measure::Talk => "ordegesprek met de beller",
-            Measure::ContactDenied => "ontzeggen van contactmogelijkheden",
-            Measure::PoliceReport => "aangifte bij de politie",
-        }
+closed_list! {
+    /// The measures K9 names; a police report is the heaviest.
+    Measure, "a measure K9 allows" {
+        /// A talk with the caller about their conduct (ordegesprek).
+        Talk = "talk", "ordegesprek met de beller";
+        /// Denying the caller ways to contact us.
+        ContactDenied = "contact_denied", "ontzeggen van contactmogelijkheden";
+        /// A report to the police.
+        PoliceReport = "police_report", "aangifte bij de politie";
     }
 }
 
-impl std::str::FromStr for Measure {
-    type Err = CallQaError;
-    fn from_str(text: &str) -> Result<Measure, CallQaError> {
-        Measure::ALL
-            .into_iter()
-            .find(|m| m.name() == text.trim())
-            .ok_or_else(|| CallQaError::Invalid(format!("`{text}` is not a measure K9 allows; use {}", Measure::ALL.map(Measure::name).join(", "))))
-    }
-}
-
-/// The indications K10 names for weighty reasons.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Indication {
-    /// Fraud.
-    Fraud,
-    /// Refusing work.
-    WorkRefusal,
-    /// A conflict of interest.
-    ConflictOfInterest,
-    /// A breach of integrity.
-    IntegrityBreach,
-}
-
-impl Indication {
-    /// Every indication.
-    pub const ALL: [Indication; 4] = [Indication::Fraud, Indication::WorkRefusal, Indication::ConflictOfInterest, Indication::IntegrityBreach];
-
-    /// The name on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Indication::Fraud => "fraud",
-            Indication::WorkRefusal => "work_refusal",
-            Indication::ConflictOfInterest => "conflict_of_interest",
-            Indication::IntegrityBreach => "integrity_breach",
-        }
-    }
-}
-
-impl std::str::FromStr for Indication {
-    type Err = CallQaError;
-    fn from_str(text: &str) -> Result<Indication, CallQaError> {
-        Indication::ALL
-            .into_iter()
-            .find(|i| i.name() == text.trim())
-            .ok_or_else(|| CallQaError::Invalid(format!("`{text}` is not an indication K10 names; use {}", Indication::ALL.map(Indication::name).join(", "))))
+closed_list! {
+    /// The indications K10 names for weighty reasons.
+    Indication, "an indication K10 names" {
+        /// Fraud.
+        Fraud = "fraud", "fraude";
+        /// Refusing work.
+        WorkRefusal = "work_refusal", "werkweigering";
+        /// A conflict of interest.
+        ConflictOfInterest = "conflict_of_interest", "belangenverstrengeling";
+        /// A breach of integrity.
+        IntegrityBreach = "integrity_breach", "schending van de integriteit";
     }
 }
 
@@ -274,7 +213,7 @@ impl CallQa<'_> {
                 return Err(CallQaError::SameDecider);
             }
             let (from, until) = (from.max(other.from), until.min(other.until));
-            let system = Access::new(SYSTEM, Role::System, access.origin.clone(), access.now);
+            let system = Access::new(grondslag_accounts::system_actor::WEIGHTY_REASONS, Role::System, access.origin.clone(), access.now);
             let mut copied = 0;
             for (call, meta) in self.read_calls(unit, &system, employee)? {
                 if meta.start < from || meta.start > until || meta.media_type.is_none() {

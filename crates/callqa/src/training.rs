@@ -20,24 +20,13 @@ use serde::{Deserialize, Serialize};
 use crate::form::{Answer, CRITERIA};
 use crate::{CallQa, CallQaError, Recording, from_field, read_one};
 
-/// What a recording is used for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Use {
-    /// A training in contact skills (`kcc_opleiding_klantcontact`).
-    Training,
-    /// A training in coach skills or a calibration session (`kcc_opleiding_coach_kalibratie`).
-    Calibration,
-}
-
-impl std::str::FromStr for Use {
-    type Err = CallQaError;
-    fn from_str(text: &str) -> Result<Use, CallQaError> {
-        match text.trim() {
-            "training" => Ok(Use::Training),
-            "calibration" => Ok(Use::Calibration),
-            other => Err(CallQaError::Invalid(format!("`{other}`: a recording is used for training or calibration only (K8)"))),
-        }
+closed_list! {
+    /// What a recording is used for (K8): nothing else.
+    Use, "a use K8 allows: a recording is used for training or calibration only" {
+        /// A training in contact skills (`kcc_opleiding_klantcontact`).
+        Training = "training", "opleiding klantcontactvaardigheden";
+        /// A training in coach skills or a calibration session (`kcc_opleiding_coach_kalibratie`).
+        Calibration = "calibration", "opleiding coachvaardigheden en kalibratie";
     }
 }
 

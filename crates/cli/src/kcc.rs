@@ -332,17 +332,18 @@ pub fn run(context: &Context, actor: &Actor, command: KccCommand) -> Result<(), 
             let month: Month = month.parse()?;
             let on = date("--date", &on)?;
             let record = participation(&agent)?;
-            qa.announce(&access, &record, month, on, filters)?;
-            let told = !qa.participation(&access, &record)?.not_announced;
+            qa.announce(&access, &record.subject, month, on, filters)?;
+            let participant = qa.participation(&access, &record)?;
+            let told = !participant.not_announced;
             println!("selection of {month} announced for {}{}", dutch::date(on), if told { "" } else { " (not told: agreed with the coach)" });
             if let (Some(outbox), true) = (outbox, told) {
                 std::fs::create_dir_all(&outbox).map_err(|e| Failure(format!("cannot create {}: {e}", outbox.display())))?;
                 let file = outbox.join(format!("kcc-{agent}-{month}.txt"));
                 let text = format!(
                     "Aan: {}\nOnderwerp: Selectie van gesprekken {month}\n\nOp {} selecteert je coach gesprekken van {month} voor monitoring en coaching (ten hoogste {} gesprekken). Welke gesprekken worden gekozen, hoor je niet vooraf.\n",
-                    qa.participation(&access, &record)?.name,
+                    participant.name,
                     dutch::date(on),
-                    qa.participation(&access, &record)?.cap(month)
+                    participant.cap(month)
                 );
                 std::fs::write(&file, text).map_err(|e| Failure(format!("cannot write {}: {e}", file.display())))?;
                 println!("announcement written to {}", file.display());

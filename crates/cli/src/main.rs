@@ -329,7 +329,7 @@ fn register_check(file: Option<&Path>, data: Option<&DataDir>) -> Result<(), Fai
             }
         }
         // K0: the call-centre protocol changes only with the works council's consent.
-        let records = data.governance(grondslag_callqa::governance::PROCESSING, "")?;
+        let records = data.governance(grondslag_callqa::processing::PROTOCOL)?;
         let status = grondslag_callqa::governance::Status::from_records(&register, &records).map_err(|e| Failure(e.to_string()))?;
         match status.check() {
             Ok(Some(consent)) => println!("{name}: call-centre protocol version {} (works council consent of {})", consent.version, consent.consented_on),

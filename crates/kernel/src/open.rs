@@ -198,21 +198,18 @@ impl DataDir {
     }
 
     /// The governance records of the processing `processing` (by register
-    /// id) whose names start with `prefix` (see
-    /// [`Kernel::record_governance`]), read without opening a kernel, for
-    /// `register check --data`; none when there is no store yet.
-    pub fn governance(&self, processing: &str, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, OpenError> {
+    /// id; see [`Kernel::record_governance`]), read without opening a
+    /// kernel, for `register check --data`; none when there is no store yet.
+    pub fn governance(&self, processing: &str) -> Result<Vec<(String, Vec<u8>)>, OpenError> {
         if !self.has_store() {
             return Ok(Vec::new());
         }
-        let store = self.open_store()?;
-        let start = format!("{}{processing}:", crate::state::GOVERNANCE_SETTING);
         let mut records = Vec::new();
-        store.transaction(&mut |tx| {
-            records = tx.settings_with_prefix(&format!("{start}{prefix}"))?;
+        self.open_store()?.transaction(&mut |tx| {
+            records = crate::state::governance_in(tx, processing)?;
             Ok(())
         })?;
-        Ok(records.into_iter().map(|(name, body)| (name[start.len()..].to_string(), body)).collect())
+        Ok(records)
     }
 
     /// For `register check`: the processings whose retention rule in

@@ -35,7 +35,7 @@ use crate::{Access, Event, Kernel, KernelError};
 const VERSION_SETTING: &str = "processing_version:";
 
 /// Settings named `governance:<processing>:<name>` hold governance records.
-pub(crate) const GOVERNANCE_SETTING: &str = "governance:";
+const GOVERNANCE_SETTING: &str = "governance:";
 
 /// The audit entry's action for a new version.
 pub(crate) const NEW_VERSION: &str = "register_version";
@@ -127,11 +127,9 @@ impl Kernel {
         })
     }
 
-    /// The governance records of `processing` whose names start with `prefix`.
-    pub fn governance(&self, processing: grondslag_register::ProcessingId, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, KernelError> {
-        let start = format!("{GOVERNANCE_SETTING}{}:", self.register.processing(processing).id);
-        let records = self.plain(|tx| tx.settings_with_prefix(&format!("{start}{prefix}")))?;
-        Ok(records.into_iter().map(|(name, body)| (name[start.len()..].to_string(), body)).collect())
+    /// The governance records of `processing`, by name.
+    pub fn governance(&self, processing: grondslag_register::ProcessingId) -> Result<Vec<(String, Vec<u8>)>, KernelError> {
+        self.plain(|tx| governance_in(tx, &self.register.processing(processing).id))
     }
 
     /// Stores a session under the digest of its token.
@@ -177,6 +175,12 @@ impl Kernel {
         })?;
         out.ok_or(KernelError::Store(StoreError::Aborted))
     }
+}
+
+/// The governance records of the processing `id` in the store, by name.
+pub(crate) fn governance_in(tx: &mut dyn Tx, id: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    let start = format!("{GOVERNANCE_SETTING}{id}:");
+    Ok(tx.settings_with_prefix(&start)?.into_iter().map(|(name, body)| (name[start.len()..].to_string(), body)).collect())
 }
 
 /// The numbered versions of processing `id` in the store, oldest first;

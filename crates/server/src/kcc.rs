@@ -17,6 +17,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use grondslag_callqa::form::{Answer, CRITERIA, Handling, KnowledgeArea, Phase};
+use grondslag_callqa::processing::{CALIBRATION, CALLS, MONITORING, PROTOCOL, REPORTS, THREAT, TRAINING, WEIGHTY};
 use grondslag_callqa::reports::{DeletionGround, Report};
 use grondslag_callqa::selection::Filters;
 use grondslag_callqa::threat::{Indication, Measure};
@@ -36,15 +37,6 @@ use crate::layout::{csrf_field, layout};
 use crate::openapi::{draws, employee, kcc, listed, own_calls_page};
 use crate::state::{AppState, Services};
 use crate::visitor::Signed;
-
-const PROTOCOL: &str = "kcc_protocol";
-const CALLS: &str = "kcc_opnames";
-const MONITORING: &str = "kcc_kwaliteitsmonitoring";
-const REPORTS: &str = "kcc_verslagen";
-const TRAINING: &str = "kcc_opleiding_klantcontact";
-const CALIBRATION: &str = "kcc_opleiding_coach_kalibratie";
-const THREAT: &str = "kcc_bedreiging";
-const WEIGHTY: &str = "kcc_zwaarwegende_redenen";
 
 /// The service's policy with recordings allowed to play from this site:
 /// pages with an `<audio>` element need `media-src`, which the default
@@ -138,33 +130,6 @@ fn back(to: &str) -> Response {
 
 fn player(src: &str, label: &str) -> Markup {
     html! { audio controls preload="none" src=(src) aria-label={ "Opname: " (label) } { a href=(src) { "Opname downloaden" } } }
-}
-
-fn answer_label(answer: Answer) -> &'static str {
-    answer.label()
-}
-
-fn use_label(use_: Use) -> &'static str {
-    match use_ {
-        Use::Training => "opleiding klantcontactvaardigheden",
-        Use::Calibration => "opleiding coachvaardigheden en kalibratie",
-    }
-}
-
-fn use_name(use_: Use) -> &'static str {
-    match use_ {
-        Use::Training => "training",
-        Use::Calibration => "calibration",
-    }
-}
-
-fn indication_label(indication: Indication) -> &'static str {
-    match indication {
-        Indication::Fraud => "fraude",
-        Indication::WorkRefusal => "werkweigering",
-        Indication::ConflictOfInterest => "belangenverstrengeling",
-        Indication::IntegrityBreach => "schending van de integriteit",
-    }
 }
 
 // --- playback ----------------------------------------------------------------
@@ -377,7 +342,7 @@ async fn announce(State(state): State<AppState>, signed: Signed, Path(id): Path<
     let date = date_field("the selection date", &form.date)?;
     let access = signed.access();
     let who = employee.clone();
-    state.run(move |services| Ok(callqa(services)?.announce_for(&access, &who, month, date, Filters::default())?)).await?;
+    state.run(move |services| Ok(callqa(services)?.announce(&access, &who, month, date, Filters::default())?)).await?;
     Ok(back(&format!("/kcc/coachees/{employee}#selecties")))
 }
 
@@ -489,7 +454,7 @@ async fn form_page(State(state): State<AppState>, signed: Signed, Path((id, reco
                                         @let field = format!("a{}-{}", c.number, answer_value(answer));
                                         input type="radio" id=(field) name={ "a" (c.number) } value=(answer_value(answer)) required
                                             checked[c.live_only && answer == Answer::NietTeConstateren];
-                                        label for=(field) { (answer_label(answer)) }
+                                        label for=(field) { (answer.label()) }
                                     }
                                 }
                                 @if let Some(text) = c.interpretation { p.interpretation { strong { "Interpretatie (Bijlage 2): " } (text) } }
@@ -906,7 +871,7 @@ async fn my_calls(State(state): State<AppState>, signed: Signed) -> Result<Respo
                             (csrf_field(&signed))
                             label for={ "gebruik-" (record.record) } { "Toestemming geven voor gebruik in" }
                             select id={ "gebruik-" (record.record) } name="use" {
-                                @for u in [Use::Training, Use::Calibration] { option value=(use_name(u)) { (use_label(u)) } }
+                                @for u in Use::ALL { option value=(u.name()) { (u.label_nl()) } }
                             }
                             button type="submit" { "Toestemming geven" }
                         }
@@ -923,10 +888,10 @@ async fn my_calls(State(state): State<AppState>, signed: Signed) -> Result<Respo
                 h2 id="toestemmingen-titel" { "Mijn toestemmingen" }
                 @if mine.consents.is_empty() { p { "Je hebt geen toestemming gegeven voor gebruik van je gesprekken in een opleiding of kalibratie." } }
                 ul { @for (record, use_, call_id) in &mine.consents { li {
-                    "Gesprek " (call_id) " — " (use_label(*use_))
+                    "Gesprek " (call_id) " — " (use_.label_nl())
                     form.inline method="post" action={ "/kcc/mijn-gesprekken/toestemmingen/" (record.record) "/intrekken" } {
                         (csrf_field(&signed))
-                        input type="hidden" name="use" value=(use_name(*use_));
+                        input type="hidden" name="use" value=(use_.name());
                         button type="submit" { "Toestemming intrekken" }
                     }
                 } } }
@@ -1377,12 +1342,12 @@ async fn weighty(State(state): State<AppState>, signed: Signed, Path(id): Path<S
             @if decisions.is_empty() { p { "Nog geen besluit." } }
             ul { @for d in &decisions { li {
                 (match d.decider { grondslag_callqa::threat::Decider::DirectManager => "Direct leidinggevende", grondslag_callqa::threat::Decider::DepartmentManager => "Afdelingsmanager" })
-                " (" (d.by) "): " (indication_label(d.indication)) " — " (d.grounds) "; gesprekken van " (dutch::moment(d.from)) " tot " (dutch::moment(d.until))
+                " (" (d.by) "): " (d.indication.label_nl()) " — " (d.grounds) "; gesprekken van " (dutch::moment(d.from)) " tot " (dutch::moment(d.until))
             } } }
             form method="post" action=(base) {
                 (csrf_field(&signed))
                 label for="indication" { "Aanwijzing voor" }
-                select id="indication" name="indication" { @for i in Indication::ALL { option value=(i.name()) { (indication_label(i)) } } }
+                select id="indication" name="indication" { @for i in Indication::ALL { option value=(i.name()) { (i.label_nl()) } } }
                 label for="grounds" { "De duidelijke aanwijzingen waarop het besluit berust" }
                 textarea id="grounds" name="grounds" required rows="3" {}
                 label for="from" { "Gesprekken vanaf" }

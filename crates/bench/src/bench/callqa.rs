@@ -298,7 +298,7 @@ fn select(kernel: &grondslag_kernel::Kernel, data: &DataDir, callqa: &CallQa<'_>
     let clock = Instant::now();
     for (i, e) in team.iter().enumerate() {
         let started = Instant::now();
-        let selection = callqa.announce(&coach(e, end)?, &e.participation, month, SELECTION_DATE, Filters::default())?;
+        let selection = callqa.announce(&coach(e, end)?, &e.subject, month, SELECTION_DATE, Filters::default())?;
         callqa.draw(&coach(e, draw_at)?, &selection, DRAWN, i as u64)?;
         times.push(started.elapsed().as_secs_f64() * 1e3);
         selections.push(selection);

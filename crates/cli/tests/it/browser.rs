@@ -247,7 +247,9 @@ async fn kcc_a_coach_fills_in_the_monitoring_form_in_the_browser_and_the_employe
     screenshot(&eva, "kcc-verslag").await;
     eva.find(Locator::Id("view")).await.unwrap().send_keys("Dank, ik ga vaker samenvatten.").await.unwrap();
     eva.find(Locator::Css("form[action$='/zienswijze'] button")).await.unwrap().click().await.unwrap();
-    let view = eva.wait().for_element(Locator::Css("dd.employee-view")).await.unwrap().text().await.unwrap();
+    // The page before the post has the element too ("nog niet gegeven"): wait for the page after it.
+    let given = "//dd[contains(@class, 'employee-view') and normalize-space() = 'Dank, ik ga vaker samenvatten.']";
+    let view = eva.wait().for_element(Locator::XPath(given)).await.unwrap().text().await.unwrap();
     assert_eq!(view, "Dank, ik ga vaker samenvatten.");
     eva.close().await.unwrap();
 }

@@ -157,7 +157,7 @@ impl Centre {
     fn drawn(&self, count: u32) -> (RecordRef, Vec<String>) {
         let qa = self.qa();
         let selection =
-            qa.announce(&self.coach(NOW), &self.participation, Month { year: 2026, month: 11 }, Date::new(2026, 11, 29).unwrap(), Filters::default()).unwrap();
+            qa.announce(&self.coach(NOW), &self.employee, Month { year: 2026, month: 11 }, Date::new(2026, 11, 29).unwrap(), Filters::default()).unwrap();
         let drawn = qa.draw(&self.coach("2026-11-29T09:00:00Z"), &selection, count, 42).unwrap();
         (selection, drawn)
     }
@@ -340,10 +340,10 @@ fn the_employee_is_told_the_date_in_advance_and_never_which_calls() {
     let november = Month { year: 2026, month: 11 };
     // Not in advance: refused.
     assert!(matches!(
-        qa.announce(&centre.coach(NOW), &centre.participation, november, Date::new(2026, 11, 28).unwrap(), Filters::default()),
+        qa.announce(&centre.coach(NOW), &centre.employee, november, Date::new(2026, 11, 28).unwrap(), Filters::default()),
         Err(CallQaError::NotInAdvance)
     ));
-    let selection = qa.announce(&centre.coach(NOW), &centre.participation, november, Date::new(2026, 12, 1).unwrap(), Filters::default()).unwrap();
+    let selection = qa.announce(&centre.coach(NOW), &centre.employee, november, Date::new(2026, 12, 1).unwrap(), Filters::default()).unwrap();
     // Not before the announced date.
     assert!(matches!(qa.draw(&centre.coach("2026-11-30T09:00:00Z"), &selection, 4, 1), Err(CallQaError::BeforeAnnouncedDate { .. })));
     let drawn = qa.draw(&centre.coach("2026-12-01T09:00:00Z"), &selection, 4, 1).unwrap();
@@ -362,7 +362,7 @@ fn the_employee_is_told_the_date_in_advance_and_never_which_calls() {
     assert_eq!(refusal(qa.announcements(&at(Role::Employee, Some(&centre.other_employee), NOW), &centre.employee)), Denial::OutOfReach { scope: Scope::Own });
     // Agreed with the coach not to be told: December's date is not shown.
     qa.agree_not_announced(&centre.coach(NOW), &centre.participation, true).unwrap();
-    qa.announce(&centre.coach(NOW), &centre.participation, Month { year: 2026, month: 12 }, Date::new(2026, 12, 20).unwrap(), Filters::default()).unwrap();
+    qa.announce(&centre.coach(NOW), &centre.employee, Month { year: 2026, month: 12 }, Date::new(2026, 12, 20).unwrap(), Filters::default()).unwrap();
     let told = qa.announcements(&centre.employee(), &centre.employee).unwrap();
     assert_eq!(told[0].date, None);
 }
@@ -547,7 +547,7 @@ fn recordings_go_after_28_days_and_a_threat_recording_is_kept_six_months_and_lon
     qa.record_measure(&at(Role::Manager, Some(&centre.manager), NOW), &threat, "police_report".parse().unwrap(), "aangifte gedaan").unwrap();
     assert_eq!(qa.threats_of(&centre.employee(), &centre.employee).unwrap()[0].measures.len(), 1);
     // The threatening call never enters monitoring.
-    qa.announce(&centre.coach(NOW), &centre.participation, Month { year: 2026, month: 11 }, Date::new(2026, 11, 29).unwrap(), Filters::default()).unwrap();
+    qa.announce(&centre.coach(NOW), &centre.employee, Month { year: 2026, month: 11 }, Date::new(2026, 11, 29).unwrap(), Filters::default()).unwrap();
     let selection = qa.selections(&centre.coach(NOW), &centre.employee).unwrap()[0].record.clone();
     let drawn = qa.draw(&centre.coach("2026-11-29T09:00:00Z"), &selection, 2, 3).unwrap();
     assert_eq!(drawn, ["T02"]);
@@ -886,4 +886,15 @@ fn training_calibration_and_the_agreements_run_from_the_command_line() {
     // A summary needs at least three reports.
     let summary = place.run(&["kcc", "--as", "c.deboer", "summary", "--agent", "A100", "--from", "01-01-2026", "--until", "31-12-2026"]);
     assert!(!summary.status.success() && crate::stderr(&summary).contains("a summary covers at least 3"), "{}", crate::stderr(&summary));
+}
+
+// req: K12
+#[test]
+fn the_rendered_protocol_sends_complaints_to_the_dpo_of_ez_and_says_it_was_notified_to_the_ap() {
+    let rendered = crate::grondslag(&["register", "render", "--statement", "kcc"]);
+    assert!(rendered.status.success(), "{}", crate::stderr(&rendered));
+    let text = crate::stdout(&rendered);
+    let complaints = text.split("## 7. Klachten").nth(1).expect("the protocol has a section on complaints");
+    assert!(complaints.contains("gemeld bij de Autoriteit Persoonsgegevens"), "{complaints}");
+    assert!(complaints.contains("leg dat dan voor aan de functionaris voor de gegevensbescherming van EZ"), "{complaints}");
 }

@@ -117,7 +117,7 @@ pub fn kcc_world() -> Kcc {
     let today = grondslag_values::dutch::amsterdam_date(now);
     let announcing = Access::new("coach.cor", Role::Coach, "test", now - SignedDuration::from_hours(48)).acting_as(coach_file.clone());
     let month = Month::of(first_start);
-    let selection = qa.announce(&announcing, &participation, month, today, grondslag_callqa::selection::Filters::default()).unwrap();
+    let selection = qa.announce(&announcing, &participation.subject, month, today, grondslag_callqa::selection::Filters::default()).unwrap();
     let drawing = Access::new("coach.cor", Role::Coach, "test", now).acting_as(coach_file);
     let drawn = qa.draw(&drawing, &selection, 2, 7).unwrap();
     let eva_file = file("eva");
