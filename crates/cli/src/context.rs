@@ -151,8 +151,15 @@ pub struct Context {
 /// only from events the modules emit; with the warnings about processings
 /// still planned.
 pub fn load_register(file: Option<&Path>) -> Result<(Register, Vec<String>), LoadError> {
-    let emitted =
-        [grondslag_claims::EVENTS, grondslag_rights::EVENTS, grondslag_channels::EVENTS, grondslag_accounts::EVENTS, grondslag_callqa::EVENTS].concat();
+    let emitted = [
+        grondslag_claims::EVENTS,
+        grondslag_rights::EVENTS,
+        grondslag_channels::EVENTS,
+        grondslag_accounts::EVENTS,
+        grondslag_callqa::EVENTS,
+        grondslag_hr::EVENTS,
+    ]
+    .concat();
     grondslag_register::load(file, Some(&emitted))
 }
 
