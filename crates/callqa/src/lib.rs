@@ -28,41 +28,10 @@
 #![warn(missing_docs)]
 
 /// A closed list the protocol names (K4's reasons, K8's uses, K9's
-/// measures, K10's indications, K11's grounds): each value with the name
-/// used on the command line, in forms and in stored records, and the
-/// protocol's Dutch words. Parsing refuses any other name and lists the
-/// names there are.
+/// measures, K10's indications, K11's grounds), refused as
+/// [`CallQaError::Invalid`] when parsed from anything else.
 macro_rules! closed_list {
-    ($(#[$meta:meta])* $ty:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident = $name:literal, $label:literal;)* }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-        pub enum $ty { $($(#[$vmeta])* #[serde(rename = $name)] $variant),* }
-
-        impl $ty {
-            /// Every value, in the protocol's order.
-            pub const ALL: &'static [$ty] = &[$($ty::$variant),*];
-
-            /// The name on the command line, in forms and in stored records.
-            pub fn name(self) -> &'static str {
-                match self { $($ty::$variant => $name),* }
-            }
-
-            /// The protocol's words.
-            pub fn label_nl(self) -> &'static str {
-                match self { $($ty::$variant => $label),* }
-            }
-        }
-
-        impl std::str::FromStr for $ty {
-            type Err = $crate::CallQaError;
-            fn from_str(text: &str) -> Result<$ty, $crate::CallQaError> {
-                $ty::ALL.iter().copied().find(|v| v.name() == text.trim()).ok_or_else(|| {
-                    let names: Vec<&str> = $ty::ALL.iter().map(|v| v.name()).collect();
-                    $crate::CallQaError::Invalid(format!(concat!("`{}` is not ", $what, "; use {}"), text, names.join(", ")))
-                })
-            }
-        }
-    };
+    ($($list:tt)*) => { grondslag_values::closed_list!(@error $crate::CallQaError, $crate::CallQaError::Invalid; $($list)*); };
 }
 
 pub mod form;

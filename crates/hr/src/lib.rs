@@ -23,6 +23,16 @@
 
 #![warn(missing_docs)]
 
+/// A closed list a staff rule names, refused as [`HrError::Invalid`] when
+/// parsed from anything else.
+macro_rules! closed_list {
+    ($($list:tt)*) => { grondslag_values::closed_list!(@error $crate::HrError, $crate::HrError::Invalid; $($list)*); };
+}
+
+pub mod intranet;
+pub mod personnel;
+pub mod report;
+
 use grondslag_kernel::{Kernel, KernelError, RecordView, Value};
 use grondslag_register::{Category, ProcessingId};
 use serde::{Deserialize, Serialize};
@@ -36,7 +46,7 @@ pub const EMPLOYMENT_ENDED: &str = "employment_ended";
 pub const REGISTERED: &str = "registered";
 
 /// The events this module records that a retention term can count from.
-pub const EVENTS: &[&str] = &[EMPLOYMENT_ENDED, REGISTERED];
+pub const EVENTS: &[&str] = &[EMPLOYMENT_ENDED, REGISTERED, intranet::PUBLISHED];
 
 /// Why a step on the staff side was refused or failed. The messages say
 /// what to do; the kernel's refusals keep their own code and reason.
@@ -69,6 +79,8 @@ pub mod processing {
     pub const PROFILE: &str = "intranet_profiel";
     /// The intranet profile's optional parts, each on consent (I5).
     pub const PROFILE_OPTIONAL: &str = "intranet_profiel_optioneel";
+    /// News on the intranet, with likes and reactions (I5).
+    pub const NEWS: &str = "intranet_nieuws";
 }
 
 /// The staff processings, looked up once in the register.
@@ -84,6 +96,8 @@ pub struct Processings {
     pub profile: ProcessingId,
     /// `intranet_profiel_optioneel` (I5).
     pub profile_optional: ProcessingId,
+    /// `intranet_nieuws` (I5).
+    pub news: ProcessingId,
 }
 
 /// The staff side on a kernel.
@@ -103,6 +117,7 @@ impl<'k> Hr<'k> {
             management: kernel.processing(processing::MANAGEMENT)?,
             profile: kernel.processing(processing::PROFILE)?,
             profile_optional: kernel.processing(processing::PROFILE_OPTIONAL)?,
+            news: kernel.processing(processing::NEWS)?,
         };
         Ok(Hr { kernel, p })
     }

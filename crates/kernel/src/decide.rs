@@ -166,7 +166,8 @@ pub fn decide(register: &Register, q: Question) -> Result<Allowed, Denial> {
         Action::Erase => processing.categories,
         // A step of a disclosure that hands nothing over yet (registering a
         // party's request, settling it) is decided like any other step.
-        Action::File | Action::Write | Action::Advance | Action::Handle | Action::Disclose => {
+        // A report tabulates exactly what it names, so each category must be granted.
+        Action::File | Action::Write | Action::Advance | Action::Handle | Action::Disclose | Action::Report => {
             if q.action == Action::Handle
                 && let Some(c) = q.categories.iter().find(|c| c.is_sign_in_data())
             {

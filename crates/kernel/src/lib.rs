@@ -18,6 +18,7 @@ mod decide;
 mod forget;
 mod open;
 mod prove;
+mod report;
 mod retention;
 mod rights;
 mod state;
@@ -40,6 +41,7 @@ pub use grondslag_store::{DisclosureRow, RecordId, SessionRow, StoreError, Subje
 pub use decide::{Allowed, Denial, Question, decide, reaches};
 pub use open::{Change, DataDir, OpenError, RetentionChange, master_key_from_env};
 pub use prove::{Consistency, Inclusion, prove_consistency, prove_inclusion};
+pub use report::{Cell, Figures, MIN_GROUP, ReportSpec, Table, UNKNOWN, tabulate};
 pub use retention::{Certificate, RetentionLine};
 pub use rights::SubjectExport;
 pub use state::ProcessingVersion;
@@ -203,6 +205,8 @@ pub enum KernelError {
     OtherBsn,
     #[error("{category}: {source}")]
     Invalid { category: Category, source: grondslag_values::InvalidValue },
+    #[error("{0}: a stored value is not a number with at most two decimals, so it cannot be summed in a report; correct the record")]
+    NotANumber(Category),
     #[error("{0} is given twice in one write")]
     DuplicateCategory(Category),
     #[error("{category} must be given as {expected}")]

@@ -280,4 +280,5 @@ one_call! {
     rights_rectify(access: &Access, rights: ProcessingId, record: &RecordRef, category: Category, value: &Value) -> ();
     restrict(access: &Access, processing: ProcessingId, subject: &SubjectId, restricted: bool) -> ();
     further_use(access: &Access, from: ProcessingId, to: ProcessingId, record: &RecordRef, wanted: CategorySet) -> RecordRef;
+    report(access: &Access, processing: ProcessingId, spec: &crate::ReportSpec) -> crate::Table;
 }

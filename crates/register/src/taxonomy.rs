@@ -118,6 +118,7 @@ categories! {
     SalaryScale = "salary_scale", Financial, "salarisschaal";
     FunctionGroup = "function_group", Ordinary, "functiegroep";
     Hours = "hours", Ordinary, "uren";
+    Department = "department", Ordinary, "afdeling";
     ProfileOptional = "profile_optional", Ordinary, "aanvullende profielgegevens die je zelf kiest";
     SurveyAnswers = "survey_answers", Ordinary, "antwoorden op de vragenlijst";
     ViewLog = "view_log", Ordinary, "wie wat wanneer heeft bekeken";
@@ -237,6 +238,7 @@ closed_enum! {
         Handle = "handle", "een privacyverzoek afhandelen";
         Disclose = "disclose", "verstrekken";
         Erase = "erase", "wissen";
+        Report = "report", "rapportages inzien die niet tot personen te herleiden zijn";
     }
 }
 

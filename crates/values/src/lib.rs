@@ -16,6 +16,45 @@
 
 #![warn(missing_docs)]
 
+/// A closed list a rule names (a kind of contract, a reason the call-centre
+/// protocol allows): an enum with each value's name — used on the command
+/// line, in forms and in stored records — and its Dutch words. Parsing
+/// refuses any other name with `$error` (a constructor of the caller's
+/// error type `$err` from the message), listing the names there are.
+#[macro_export]
+macro_rules! closed_list {
+    (@error $err:ty, $error:path; $(#[$meta:meta])* $ty:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident = $name:literal, $label:literal;)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        pub enum $ty { $($(#[$vmeta])* #[serde(rename = $name)] $variant),* }
+
+        impl $ty {
+            /// Every value, in the rule's order.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),*];
+
+            /// The name on the command line, in forms and in stored records.
+            pub fn name(self) -> &'static str {
+                match self { $($ty::$variant => $name),* }
+            }
+
+            /// The rule's Dutch words.
+            pub fn label_nl(self) -> &'static str {
+                match self { $($ty::$variant => $label),* }
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = $err;
+            fn from_str(text: &str) -> Result<$ty, $err> {
+                $ty::ALL.iter().copied().find(|v| v.name() == text.trim()).ok_or_else(|| {
+                    let names: Vec<&str> = $ty::ALL.iter().map(|v| v.name()).collect();
+                    $error(format!(concat!("`{}` is not ", $what, "; use {}"), text, names.join(", ")))
+                })
+            }
+        }
+    };
+}
+
 pub mod address;
 pub mod dutch;
 mod money;
