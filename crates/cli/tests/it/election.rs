@@ -411,3 +411,35 @@ fn an_election_on_postgres() {
     assert_eq!(vote.hr().count(&committee(), &vote.election).unwrap().votes[0], ("Xandra Kandidaat".to_string(), 2));
     drop(database);
 }
+
+fn cli(dir: &Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["--data", dir.to_str().unwrap()];
+    all.extend_from_slice(args);
+    crate::grondslag(&all)
+}
+
+// req: I6
+#[test]
+fn the_committee_runs_an_election_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = crate::stdout(&crate::grondslag(&["election", "--help"]));
+    for command in ["open", "list", "stand", "candidates", "vote", "count", "publish"] {
+        assert!(help.contains(command), "{command} missing in:\n{help}");
+    }
+    let committee = ["election", "--role", "election_committee"];
+    let opened = cli(dir.path(), &[&committee[..], &["open", "--name", "OR 2026", "--day", "2026-12-01"]].concat());
+    assert!(opened.status.success(), "{}", crate::stderr(&opened));
+    let listed = crate::stdout(&cli(dir.path(), &["election", "list"]));
+    let id = listed.split_whitespace().next().unwrap().to_string();
+    assert!(listed.contains("OR 2026") && listed.contains("open"), "{listed}");
+    // Voting names no one but yourself.
+    let nobody = cli(dir.path(), &["election", "vote", "--election", &id, "--candidate", "x"]);
+    assert!(!nobody.status.success());
+    assert!(crate::stderr(&nobody).contains("--as"), "{}", crate::stderr(&nobody));
+    // HR does not count.
+    let hr = cli(dir.path(), &["election", "--role", "hr", "count", "--election", &id]);
+    assert!(crate::stderr(&hr).contains("or_stembus") && crate::stderr(&hr).contains("role"), "{}", crate::stderr(&hr));
+    let published = cli(dir.path(), &[&committee[..], &["publish", "--election", &id]].concat());
+    assert!(crate::stdout(&published).contains("closed and published: 0 votes cast"), "{}", crate::stderr(&published));
+    assert!(crate::stdout(&cli(dir.path(), &["election", "list"])).contains("published"));
+}

@@ -210,3 +210,30 @@ fn closing_ends_the_invitations_and_the_answers() {
     assert!(invitations.iter().all(|d| d.as_deref().is_some_and(|d| d.starts_with("2026-11-28"))), "{invitations:?}");
     assert!(due("mto_antwoorden").iter().all(|d| d.as_deref().is_some_and(|d| d.starts_with("2027-11-28"))));
 }
+
+// req: I2
+#[test]
+fn hr_runs_a_survey_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["--data", dir.path().to_str().unwrap()];
+        all.extend_from_slice(args);
+        crate::grondslag(&all)
+    };
+    let help = crate::stdout(&crate::grondslag(&["survey", "--help"]));
+    for command in ["open", "list", "invite", "answer", "withdraw", "report", "close"] {
+        assert!(help.contains(command), "{command} missing in:\n{help}");
+    }
+    let opened = run(&["survey", "--role", "hr", "open", "--name", "MTO 2026", "--question", "Tevreden?", "--question", "Werkdruk?"]);
+    assert!(opened.status.success(), "{}", crate::stderr(&opened));
+    let listed = crate::stdout(&run(&["survey", "list"]));
+    assert!(listed.contains("MTO 2026 (2 questions)"), "{listed}");
+    let id = listed.split_whitespace().next().unwrap().to_string();
+    let report = run(&["survey", "--role", "hr", "report", "--survey", &id]);
+    assert!(crate::stdout(&report).starts_with("MTO 2026"), "{}", crate::stderr(&report));
+    let forged = run(&["survey", "answer", "--token", "0-00", "--answers", "3,3", "--consent"]);
+    assert!(crate::stderr(&forged).contains("use the link from your invitation"), "{}", crate::stderr(&forged));
+    let refused = run(&["survey", "--role", "employee", "report", "--survey", &id]);
+    assert!(crate::stderr(&refused).contains("mto_antwoorden"), "{}", crate::stderr(&refused));
+    assert!(run(&["survey", "--role", "hr", "close", "--survey", &id]).status.success());
+}
