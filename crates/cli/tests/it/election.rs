@@ -47,11 +47,12 @@ pub fn employee(kernel: &Kernel, name: &str, function: &str, started: &str) -> S
     record.subject
 }
 
-fn as_person(name: &str, subject: &SubjectId, now: &str) -> Access {
+pub fn as_person(name: &str, subject: &SubjectId, now: &str) -> Access {
     Access::new(name, Role::Employee, "test", ts(now)).acting_as(subject.clone())
 }
 
-fn refusal<T: std::fmt::Debug>(result: Result<T, HrError>) -> (String, Denial) {
+/// The kernel's refusal: the processing and the denial.
+pub fn refusal<T: std::fmt::Debug>(result: Result<T, HrError>) -> (String, Denial) {
     match result {
         Err(HrError::Kernel(KernelError::Denied { processing, denial })) => (processing, denial),
         other => panic!("expected the kernel's refusal, got {other:?}"),

@@ -9,7 +9,7 @@ use grondslag_kernel::{Access, Denial, Kernel, KernelError, SubjectId};
 use grondslag_register::{Action, Category, CategorySet, Role};
 use jiff::Timestamp;
 
-use crate::election::employee;
+use crate::election::{employee, refusal};
 use crate::open_kernel;
 
 const NOW: &str = "2026-11-28T10:00:00Z";
@@ -23,14 +23,7 @@ fn hr() -> Access {
 }
 
 fn as_person(name: &str, subject: &SubjectId) -> Access {
-    Access::new(name, Role::Employee, "test", ts(NOW)).acting_as(subject.clone())
-}
-
-fn refusal<T: std::fmt::Debug>(result: Result<T, HrError>) -> (String, Denial) {
-    match result {
-        Err(HrError::Kernel(KernelError::Denied { processing, denial })) => (processing, denial),
-        other => panic!("expected the kernel's refusal, got {other:?}"),
-    }
+    crate::election::as_person(name, subject, NOW)
 }
 
 /// Six lawyers and two others invited to a survey of two questions.
