@@ -75,8 +75,14 @@ pub mod system_actor {
     /// Copying an employee's calls into an investigation once both managers
     /// decided on weighty reasons (K10): the system does it, not either manager.
     pub const WEIGHTY_REASONS: &str = "kcc-weighty-reasons";
+    /// Adding a vote to an election's ballot box (I6): the system, never the
+    /// voter, so that nothing about the box names who voted.
+    pub const BALLOT_BOX: &str = "or-stembus";
+    /// Adding an anonymous answer to a survey (I2): the system, never the
+    /// respondent, so that nothing about the answers names who gave them.
+    pub const SURVEY: &str = "mto-antwoorden";
     /// Every one of them.
-    pub const ALL: [&str; 7] = [COMMAND_LINE, RETENTION, SERVICE_RETENTION, WEBSITE, INIT, SIGN_IN, WEIGHTY_REASONS];
+    pub const ALL: [&str; 9] = [COMMAND_LINE, RETENTION, SERVICE_RETENTION, WEBSITE, INIT, SIGN_IN, WEIGHTY_REASONS, BALLOT_BOX, SURVEY];
 
     /// Whether `name` is one of them.
     pub fn is_known(name: &str) -> bool {

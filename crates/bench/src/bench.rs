@@ -23,6 +23,7 @@ mod audit_log;
 mod callqa;
 #[cfg(feature = "cedar")]
 mod cedar;
+mod election;
 mod filing;
 mod population;
 mod relations;
@@ -108,6 +109,8 @@ pub fn run(kernels: &Kernels<'_>, options: &Options<'_>) -> Result<(), Failure> 
         println!();
         callqa::bench(kernels, options.calls, options.employees, options.call_audio_every)?;
     }
+    println!();
+    election::bench(kernels)?;
     println!();
     let flat = sweep_bench(kernels, options.sweep_sizes, options.due_records)?;
     if let Some(path) = options.plot {

@@ -21,7 +21,8 @@ use clap::Parser;
 /// audit verification, the relation check and the staff and expert case lists at --cases
 /// cases, the audit log at --audit-entries entries (verified against the witness, inclusion
 /// proofs), the call centre's import of --calls calls and monthly selection for --employees
-/// employees, and the retention sweep, each beside a baseline measured in the same run.
+/// employees, counting a works-council election of 1,000 voters, and the retention sweep, each
+/// beside a baseline measured in the same run.
 /// With --database-url (a PostgreSQL server where the user may create databases): the kernel
 /// on PostgreSQL beside SQLite, and one node beside two, in a scratch database dropped afterwards.
 #[derive(Parser, Debug)]

@@ -6,6 +6,7 @@ mod case;
 mod channel;
 mod context;
 mod demo;
+mod election;
 mod export;
 mod generate;
 mod kcc;
@@ -14,6 +15,7 @@ mod progress;
 mod retention;
 mod rights;
 mod serve;
+mod survey;
 
 use std::fs;
 use std::io::Write;
@@ -77,6 +79,20 @@ enum Command {
         actor: Actor,
         #[command(subcommand)]
         command: kcc::KccCommand,
+    },
+    /// The employee survey (I2): open, invite, answer (anonymously, or linked by choice), report, close.
+    Survey {
+        #[command(flatten)]
+        actor: Actor,
+        #[command(subcommand)]
+        command: survey::SurveyCommand,
+    },
+    /// The works-council election (I6): open, stand, vote by secret ballot, count, publish.
+    Election {
+        #[command(flatten)]
+        actor: Actor,
+        #[command(subcommand)]
+        command: election::ElectionCommand,
     },
     /// The rights process: file, verify, extend, list, answer and export requests (E22).
     Rights {
@@ -284,6 +300,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Case { actor, areas, command } => case::run(&context()?, &actor, areas.as_deref(), command),
         Command::Channel { actor, command } => channel::run(&context()?, &actor, command),
         Command::Kcc { actor, command } => kcc::run(&context()?, &actor, command),
+        Command::Survey { actor, command } => survey::run(&context()?, &actor, command),
+        Command::Election { actor, command } => election::run(&context()?, &actor, command),
         Command::Rights { actor, command } => rights::run(&context()?, &actor, command),
         Command::Retention(command) => retention::run(&context()?, command),
         Command::Serve(args) => serve::serve(&context()?, args),

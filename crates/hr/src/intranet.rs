@@ -220,7 +220,7 @@ impl Hr<'_> {
     }
 
     /// Communications publishes a news item.
-    pub fn publish(&self, access: &Access, title: &str, text: &str) -> Result<RecordRef, HrError> {
+    pub fn publish_news(&self, access: &Access, title: &str, text: &str) -> Result<RecordRef, HrError> {
         if title.trim().is_empty() || text.trim().is_empty() {
             return Err(HrError::Invalid("a news item needs a title and a text".into()));
         }

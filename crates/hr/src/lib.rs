@@ -32,6 +32,8 @@ macro_rules! closed_list {
 pub mod intranet;
 pub mod personnel;
 pub mod report;
+pub mod election;
+pub mod survey;
 
 use grondslag_kernel::{Kernel, KernelError, RecordView, Value};
 use grondslag_register::{Category, ProcessingId};
@@ -46,7 +48,7 @@ pub const EMPLOYMENT_ENDED: &str = "employment_ended";
 pub const REGISTERED: &str = "registered";
 
 /// The events this module records that a retention term can count from.
-pub const EVENTS: &[&str] = &[EMPLOYMENT_ENDED, REGISTERED, intranet::PUBLISHED];
+pub const EVENTS: &[&str] = &[EMPLOYMENT_ENDED, REGISTERED, intranet::PUBLISHED, survey::SURVEY_CLOSED, election::ELECTION_CLOSED];
 
 /// Why a step on the staff side was refused or failed. The messages say
 /// what to do; the kernel's refusals keep their own code and reason.
@@ -61,6 +63,12 @@ pub enum HrError {
     NotFound(String),
     #[error("a stored {0} could not be read back; the store may have been changed outside grondslag")]
     Corrupt(&'static str),
+    #[error("not eligible: {0}")]
+    NotEligible(String),
+    #[error("you have voted in the election {0} already; each voter votes once (I6)")]
+    AlreadyVoted(String),
+    #[error("this invitation has been used already; each invitation gives one response (I2)")]
+    InvitationUsed,
     #[error(transparent)]
     Accounts(#[from] grondslag_accounts::AccountError),
     #[error(transparent)]
@@ -81,6 +89,18 @@ pub mod processing {
     pub const PROFILE_OPTIONAL: &str = "intranet_profiel_optioneel";
     /// News on the intranet, with likes and reactions (I5).
     pub const NEWS: &str = "intranet_nieuws";
+    /// Survey invitations (I2).
+    pub const INVITATION: &str = "mto_uitnodiging";
+    /// Survey answers linked by the respondent's choice (I2).
+    pub const LINKED_ANSWERS: &str = "mto_resultaten";
+    /// A survey's anonymous answers (I2).
+    pub const ANSWERS: &str = "mto_antwoorden";
+    /// Works-council candidates (I6).
+    pub const CANDIDATES: &str = "or_kandidaten";
+    /// The voters' roll (I6).
+    pub const VOTERS: &str = "or_kiezers";
+    /// The ballot box (I6).
+    pub const BALLOT_BOX: &str = "or_stembus";
 }
 
 /// The staff processings, looked up once in the register.
@@ -98,6 +118,18 @@ pub struct Processings {
     pub profile_optional: ProcessingId,
     /// `intranet_nieuws` (I5).
     pub news: ProcessingId,
+    /// `mto_uitnodiging` (I2).
+    pub invitation: ProcessingId,
+    /// `mto_resultaten` (I2).
+    pub linked_answers: ProcessingId,
+    /// `mto_antwoorden` (I2).
+    pub answers: ProcessingId,
+    /// `or_kandidaten` (I6).
+    pub candidates: ProcessingId,
+    /// `or_kiezers` (I6).
+    pub voters: ProcessingId,
+    /// `or_stembus` (I6).
+    pub ballot_box: ProcessingId,
 }
 
 /// The staff side on a kernel.
@@ -118,6 +150,12 @@ impl<'k> Hr<'k> {
             profile: kernel.processing(processing::PROFILE)?,
             profile_optional: kernel.processing(processing::PROFILE_OPTIONAL)?,
             news: kernel.processing(processing::NEWS)?,
+            invitation: kernel.processing(processing::INVITATION)?,
+            linked_answers: kernel.processing(processing::LINKED_ANSWERS)?,
+            answers: kernel.processing(processing::ANSWERS)?,
+            candidates: kernel.processing(processing::CANDIDATES)?,
+            voters: kernel.processing(processing::VOTERS)?,
+            ballot_box: kernel.processing(processing::BALLOT_BOX)?,
         };
         Ok(Hr { kernel, p })
     }

@@ -294,7 +294,7 @@ impl Hr<'_> {
         self.kernel.unit(|unit| self.employment_in(unit, access, employee))
     }
 
-    fn employment_in(&self, unit: &mut Unit<'_>, access: &Access, employee: &SubjectId) -> Result<Employment, HrError> {
+    pub(crate) fn employment_in(&self, unit: &mut Unit<'_>, access: &Access, employee: &SubjectId) -> Result<Employment, HrError> {
         let view = unit
             .read(access, self.p.personnel, employee, CategorySet::of(EMPLOYMENT))?
             .into_iter()
@@ -338,8 +338,9 @@ impl Hr<'_> {
     /// accounts, which ends their sessions. `last_day` may not lie ahead:
     /// an ending is registered once it happened.
     pub fn end_employment(&self, access: &Access, accounts: &Accounts, employee: &SubjectId, last_day: Date) -> Result<Ended, HrError> {
-        let ended_at = day_start(last_day.tomorrow().map_err(|_| HrError::Invalid(format!("last day {last_day} is out of range")))?).min(access.now);
-        if day_start(last_day) > access.now {
+        // Dated on the last day, so that the file says which day it was.
+        let ended_at = day_start(last_day);
+        if ended_at > access.now {
             return Err(HrError::Invalid(format!("last day {last_day} lies ahead; end the employment on or after its last day")));
         }
         let mut ended = self.kernel.unit(|unit| {

@@ -222,6 +222,7 @@ closed_enum! {
         Manager = "manager", "leidinggevende";
         DepartmentManager = "department_manager", "afdelingsmanager";
         Admin = "admin", "beheerder";
+        ElectionCommittee = "election_committee", "verkiezingscommissie";
         System = "system", "geautomatiseerd proces";
     }
 }

@@ -16,6 +16,7 @@ mod channels;
 mod claims;
 mod cli;
 mod disclosure;
+mod election;
 mod generate;
 mod kcc;
 mod kernel;
@@ -29,6 +30,7 @@ mod relations;
 mod retention;
 mod rights;
 mod server;
+mod survey;
 mod terms;
 mod unit_of_work;
 

@@ -134,7 +134,7 @@ const CASES: &[Case] = &[
         with: r#"event = "case_archived""#,
         line_of: r#"event = "case_archived""#,
         message: "no module emits the event `case_archived`, so this term would never start",
-        help: "count the term from an event a module emits (account_closed, answered, answered_and_satisfied, approach_period_ended, case_closed, function_changed, recorded, request_closed, unsubscribed)",
+        help: "count the term from an event a module emits (account_closed, answered, answered_and_satisfied, approach_period_ended, case_closed, election_closed, employment_ended, function_changed, recorded, registered, request_closed, survey_closed, unsubscribed)",
     },
     Case {
         what: "a misspelt event",
