@@ -35,8 +35,12 @@ pub const EMPLOYMENT_ENDED: &str = "employment_ended";
 /// recorded when an employee's figures are registered.
 pub const REGISTERED: &str = "registered";
 
+/// The event from which a team account's term counts (I7): recorded when
+/// the account in a team application ends.
+pub const TEAM_ACCOUNT_ENDED: &str = "team_account_ended";
+
 /// The events this module records that a retention term can count from.
-pub const EVENTS: &[&str] = &[EMPLOYMENT_ENDED, REGISTERED];
+pub const EVENTS: &[&str] = &[EMPLOYMENT_ENDED, REGISTERED, TEAM_ACCOUNT_ENDED];
 
 /// Why a step on the staff side was refused or failed. The messages say
 /// what to do; the kernel's refusals keep their own code and reason.

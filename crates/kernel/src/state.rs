@@ -119,7 +119,7 @@ impl Kernel {
             if !scopes.contains(grondslag_register::Scope::All) {
                 let scope = scopes.iter().next().unwrap_or(grondslag_register::Scope::All);
                 let denial = crate::Denial::OutOfReach { scope };
-                let event = Event::denied(processing, "governance", name.to_string(), None, CategorySet::EMPTY, denial);
+                let event = Event::denied(processing, "governance", name.to_string(), None, CategorySet::EMPTY, &denial);
                 return unit.refuse(access, event, self.denied(processing, denial));
             }
             unit.tx.set_setting(&setting, body)?;

@@ -23,6 +23,7 @@ mod ldv;
 mod matrix;
 mod postgres;
 mod received;
+mod recipients;
 mod records;
 mod register;
 mod relations;
