@@ -154,6 +154,27 @@ impl Statement {
         }
     }
 
+    /// Whether the statement is for the organisation's own people only: the
+    /// staff statement is marked "Intern gebruik" and the call-centre
+    /// protocol is published on the intranet, so neither is public, nor is
+    /// what the register says of their processings.
+    pub fn is_internal(self) -> bool {
+        !matches!(self, Statement::Public)
+    }
+
+    /// Whether someone signed in with `reader` (none: not signed in) may
+    /// read this statement: a public one anyone, an internal one staff only.
+    pub fn open_to(self, reader: Option<Role>) -> Result<(), NotForReader> {
+        if !self.is_internal() {
+            return Ok(());
+        }
+        match reader {
+            None => Err(NotForReader::SignInFirst { statement: self }),
+            Some(role) if role.acts_for_a_person() || role == Role::Public => Err(NotForReader::StaffOnly { statement: self, role }),
+            Some(_) => Ok(()),
+        }
+    }
+
     /// The statement's Dutch title.
     pub fn title_nl(self) -> &'static str {
         match self {
@@ -162,6 +183,26 @@ impl Statement {
             Statement::Kcc => "Privacyprotocol opnemen en terugluisteren van telefoongesprekken",
         }
     }
+}
+
+/// Why a statement (or what the register says of its processings) is
+/// not shown to this reader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotForReader {
+    /// Not signed in; staff sign in first.
+    #[error("the {} is for staff only (internal use); sign in as a member of staff", statement.title_nl())]
+    SignInFirst {
+        /// The statement asked for.
+        statement: Statement,
+    },
+    /// Signed in, but not as staff.
+    #[error("the {} is for staff only (internal use), and role `{role}` is not staff; the public statement is at /privacyverklaring", statement.title_nl())]
+    StaffOnly {
+        /// The statement asked for.
+        statement: Statement,
+        /// The reader's role.
+        role: Role,
+    },
 }
 
 /// A section of a statement, grouping its processings.

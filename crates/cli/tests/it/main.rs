@@ -17,6 +17,7 @@ mod claims;
 mod cli;
 mod disclosure;
 mod generate;
+mod internal;
 mod kcc;
 mod kernel;
 mod ldv;
