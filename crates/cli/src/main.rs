@@ -14,6 +14,7 @@ mod progress;
 mod retention;
 mod rights;
 mod serve;
+mod teams;
 
 use std::fs;
 use std::io::Write;
@@ -77,6 +78,13 @@ enum Command {
         actor: Actor,
         #[command(subcommand)]
         command: kcc::KccCommand,
+    },
+    /// Accounts in the team applications (I7): the applications and their terms, an employee's accounts, ending them.
+    Teams {
+        #[command(flatten)]
+        actor: Actor,
+        #[command(subcommand)]
+        command: teams::TeamsCommand,
     },
     /// The rights process: file, verify, extend, list, answer and export requests (E22).
     Rights {
@@ -284,6 +292,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Case { actor, areas, command } => case::run(&context()?, &actor, areas.as_deref(), command),
         Command::Channel { actor, command } => channel::run(&context()?, &actor, command),
         Command::Kcc { actor, command } => kcc::run(&context()?, &actor, command),
+        Command::Teams { actor, command } => teams::run(&context()?, &actor, command),
         Command::Rights { actor, command } => rights::run(&context()?, &actor, command),
         Command::Retention(command) => retention::run(&context()?, command),
         Command::Serve(args) => serve::serve(&context()?, args),

@@ -18,10 +18,14 @@
 //! - **election**: the works-council election with a secret ballot: the
 //!   voters' roll says *that* someone voted, the ballot box *what* was
 //!   voted, and nothing in the store links the two (I6).
+//! - **teams**: accounts in the team applications, each application with
+//!   the term its accounts' data is kept after they end (I7).
 //!
 //! Time is passed in (`Access::now`).
 
 #![warn(missing_docs)]
+
+pub mod teams;
 
 use grondslag_kernel::{Kernel, KernelError, RecordView, Value};
 use grondslag_register::{Category, ProcessingId};

@@ -31,6 +31,7 @@ mod relations;
 mod retention;
 mod rights;
 mod server;
+mod teams;
 mod terms;
 mod unit_of_work;
 
