@@ -15,6 +15,7 @@ mod retention;
 mod rights;
 mod serve;
 mod teams;
+mod views;
 
 use std::fs;
 use std::io::Write;
@@ -195,6 +196,9 @@ enum AuditCommand {
         #[command(flatten)]
         trust: Trust,
     },
+    /// The view logs (I3) from the audit log: who (user name, function) viewed which damage
+    /// dossier when, or with --dashboard who viewed that dashboard when (privacy officer, DPO).
+    Views(views::ViewsArgs),
     /// Write the audit log as Logboek Dataverwerkingen lines or OTLP/JSON; who acted,
     /// in which role and from where stay out (they are in the stored log only).
     Export {
@@ -288,6 +292,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Audit(AuditCommand::Verify { trust }) => audit_verify(&globals.data_dir(), &trust),
         Command::Audit(AuditCommand::Prove { entry, from, size, trust }) => audit_prove(&globals.data_dir(), &trust, entry, from, size),
         Command::Audit(AuditCommand::Export { format, from_seq, out }) => export::run(&globals.data_dir(), format, from_seq, out),
+        Command::Audit(AuditCommand::Views(args)) => views::run(&context()?, args),
         Command::Migrate { from, to } => migrate::run(&globals.data_dir(), from, to),
         Command::Case { actor, areas, command } => case::run(&context()?, &actor, areas.as_deref(), command),
         Command::Channel { actor, command } => channel::run(&context()?, &actor, command),

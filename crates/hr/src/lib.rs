@@ -20,12 +20,15 @@
 //!   voted, and nothing in the store links the two (I6).
 //! - **teams**: accounts in the team applications, each application with
 //!   the term its accounts' data is kept after they end (I7).
+//! - **views**: the view logs of damage dossiers and of each dashboard,
+//!   read from the audit log (I3).
 //!
 //! Time is passed in (`Access::now`).
 
 #![warn(missing_docs)]
 
 pub mod teams;
+pub mod views;
 
 use grondslag_kernel::{Kernel, KernelError, RecordView, Value};
 use grondslag_register::{Category, ProcessingId};

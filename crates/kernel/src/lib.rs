@@ -23,6 +23,7 @@ mod rights;
 mod state;
 mod unit;
 mod values;
+mod views;
 mod witness;
 
 use std::fmt;
@@ -45,6 +46,7 @@ pub use rights::SubjectExport;
 pub use state::ProcessingVersion;
 pub use unit::Unit;
 pub use values::{Value, hash_password, verify_password};
+pub use views::View;
 pub use witness::{Witness, WitnessError, latest_verified};
 
 /// The origin (log name) in signed checkpoints.

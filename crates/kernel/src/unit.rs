@@ -276,6 +276,7 @@ one_call! {
     hold_subject(access: &Access, processing: ProcessingId, subject: &SubjectId, reason: &str, review: jiff::Timestamp) -> usize;
     release(access: &Access, processing: ProcessingId, record: &RecordRef, outcome: &str) -> ();
     export(access: &Access, rights: ProcessingId, subject: &SubjectId) -> SubjectExport;
+    view_log(access: &Access, log: ProcessingId, only: Option<ProcessingId>) -> Vec<crate::View>;
     rights_erase(access: &Access, rights: ProcessingId, record: &RecordRef, why: &str) -> Erased;
     rights_rectify(access: &Access, rights: ProcessingId, record: &RecordRef, category: Category, value: &Value) -> ();
     restrict(access: &Access, processing: ProcessingId, subject: &SubjectId, restricted: bool) -> ();

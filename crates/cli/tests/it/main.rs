@@ -34,6 +34,7 @@ mod server;
 mod teams;
 mod terms;
 mod unit_of_work;
+mod views;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
