@@ -73,7 +73,7 @@ pub fn run(context: &Context, actor: &Actor, command: TeamsCommand) -> Result<()
             println!("{}: an ended account's data is kept {}", application.name, application.term);
         }
         TeamsCommand::Applications => {
-            for application in hr.applications()? {
+            for application in hr.applications(&access)? {
                 println!("{}\t{}", application.name, application.term);
             }
         }

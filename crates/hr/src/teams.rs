@@ -78,10 +78,13 @@ impl Hr<'_> {
         Ok(application)
     }
 
-    /// The registered team applications, by name.
-    pub fn applications(&self) -> Result<Vec<Application>, HrError> {
+    /// The registered team applications, by name: for whoever manages the
+    /// team systems for everyone (the administrator).
+    pub fn applications(&self, access: &Access) -> Result<Vec<Application>, HrError> {
+        let teams = self.teams()?;
+        self.kernel.check_everyone(access, teams, Action::Read)?;
         let mut applications = Vec::new();
-        for (name, body) in self.kernel.governance(self.teams()?)? {
+        for (name, body) in self.kernel.governance(teams)? {
             if name.starts_with(APPLICATION) {
                 applications.push(serde_json::from_slice(&body).map_err(|_| HrError::Corrupt("application"))?);
             }
@@ -95,7 +98,7 @@ impl Hr<'_> {
     pub fn create_team_account(&self, access: &Access, employee: &SubjectId, application: &str, username: &str, email: &str) -> Result<RecordRef, HrError> {
         let teams = self.teams()?;
         let found = self
-            .applications()?
+            .applications(access)?
             .into_iter()
             .find(|a| a.name == application)
             .ok_or_else(|| HrError::NotFound(format!("team application `{application}` (register it first: `grondslag teams application`)")))?;

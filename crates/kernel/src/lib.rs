@@ -764,6 +764,21 @@ impl Unit<'_> {
         self.refuse(access, event, kernel.denied(processing, denial))
     }
 
+    /// [`Unit::check`] for an operation over everyone's data at once
+    /// (oversight, a view log, the organisation's own records): only a
+    /// grant that reaches everyone (scope `all`) may; any other is refused
+    /// with the scope it has, audited.
+    pub fn check_everyone(&mut self, access: &Access, processing: ProcessingId, action: Action) -> Result<(), KernelError> {
+        let scopes = self.check(access, processing, action)?;
+        if scopes.contains(Scope::All) {
+            return Ok(());
+        }
+        let kernel = self.kernel;
+        let denial = Denial::OutOfReach { scope: scopes.iter().next().unwrap_or(Scope::Own) };
+        let event = Event::denied(processing, action.name(), kernel.register.processing(processing).id.clone(), None, CategorySet::EMPTY, &denial);
+        self.refuse(access, event, kernel.denied(processing, denial))
+    }
+
     /// Decides `action` on one record before an operation looks at the
     /// record's state, so that a refusal is the register's and not an
     /// "invalid step" that would hide it. Audited like any decision.

@@ -260,6 +260,7 @@ one_call! {
     erase(access: &Access, processing: ProcessingId, subject: &SubjectId) -> Erased;
     erase_record(access: &Access, processing: ProcessingId, record: &RecordRef, why: &str) -> Erased;
     check(access: &Access, processing: ProcessingId, action: Action) -> grondslag_register::ScopeSet;
+    check_everyone(access: &Access, processing: ProcessingId, action: Action) -> ();
     check_record(access: &Access, processing: ProcessingId, record: &RecordRef, action: Action) -> Allowed;
     assign_reference(access: &Access, processing: ProcessingId, record: &RecordRef, series: &str, format: &dyn Fn(u64) -> Result<String, KernelError>) -> String;
     record_event(access: &Access, processing: ProcessingId, record: &RecordRef, action: Action, event: &str, status: Option<&str>, detail: Option<Detail<'_>>) -> ();

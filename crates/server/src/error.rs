@@ -57,6 +57,19 @@ impl From<grondslag_register::NotForReader> for ServerError {
     }
 }
 
+impl From<grondslag_hr::HrError> for ServerError {
+    fn from(e: grondslag_hr::HrError) -> ServerError {
+        use grondslag_hr::HrError as H;
+        match e {
+            H::Kernel(k) => ServerError::Kernel(k),
+            H::Accounts(a) => ServerError::Account(a),
+            e @ H::NotFound(_) => ServerError::NotFound(e.to_string()),
+            e @ (H::Invalid(_) | H::Missing(_)) => ServerError::Unprocessable(e.to_string()),
+            e @ H::Corrupt(_) => ServerError::Internal(e.to_string()),
+        }
+    }
+}
+
 impl From<grondslag_claims::cases::CaseError> for ServerError {
     fn from(e: grondslag_claims::cases::CaseError) -> ServerError {
         match e {

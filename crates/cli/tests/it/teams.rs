@@ -45,7 +45,7 @@ fn each_application_keeps_an_ended_account_for_its_own_term() {
     hr.register_application(&admin, "Confluence", "2 years").unwrap();
     hr.register_application(&admin, "Slack", "6 months").unwrap();
     assert_eq!(
-        hr.applications().unwrap(),
+        hr.applications(&admin).unwrap(),
         [Application { name: "Confluence".into(), term: "2 years".into() }, Application { name: "Slack".into(), term: "6 months".into() }]
     );
     let eva = employee(&kernel, "Eva Jansen");
@@ -139,4 +139,46 @@ fn team_applications_and_accounts_from_the_command_line() {
     for command in ["application", "applications", "create", "list", "end"] {
         assert!(help.contains(command), "{help}");
     }
+}
+
+// req: I7
+#[test]
+fn the_admin_registers_team_applications_on_a_page_and_nobody_else_may() {
+    use crate::server::{Client, Server, create_account, world};
+    let world = world();
+    let admin = create_account(&world.place, "beheer.bo", "admin", None);
+    let other_admin = create_account(&world.place, "beheer.bea", "admin", None);
+    let eva = create_account(&world.place, "eva", "employee", None);
+    let server = Server::start(world.dir.path(), &[]);
+    let mut client = Client::new(&server);
+    client.sign_in(&admin);
+    assert_eq!(client.get("/beheer/teamapplicaties").status, 200);
+    let csrf = client.csrf();
+    let saved = client.post_form("/beheer/teamapplicaties", &[("csrf", &csrf), ("name", "Confluence"), ("term", "2 years")]);
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let invalid = client.post_form("/beheer/teamapplicaties", &[("csrf", &csrf), ("name", "Jira"), ("term", "lang")]);
+    assert_eq!(invalid.status, 422);
+    assert!(invalid.body.contains("`lang` is not a term"), "{}", invalid.body);
+    // Another administrator sees it: the organisation's list, not one admin's.
+    let mut other = Client::new(&server);
+    other.sign_in(&other_admin);
+    let page = other.get("/beheer/teamapplicaties");
+    assert!(page.body.contains("<td>Confluence</td><td>2 years</td>"), "{}", page.body);
+    // An employee (own accounts only), a privacy officer, an applicant: refused, with the register's reason.
+    for (person, code, reason) in [
+        (&eva, "relation_missing", "you may act only on your own file"),
+        (&world.privacy, "role_not_allowed", "role `privacy_officer` may not read under this processing"),
+        (&world.anna, "role_not_allowed", "role `applicant` may not read under this processing"),
+    ] {
+        let mut client = Client::new(&server);
+        client.sign_in(person);
+        let refused = client.get("/beheer/teamapplicaties");
+        assert_eq!(refused.status, 403, "{}", person.username);
+        assert!(refused.body.contains(&format!("data-code=\"{code}\"")), "{}", refused.body);
+        assert!(refused.body.contains(reason), "{}", refused.body);
+        let csrf = client.csrf();
+        let posted = client.post_form("/beheer/teamapplicaties", &[("csrf", &csrf), ("name", "Slack"), ("term", "1 year")]);
+        assert_eq!(posted.status, 403, "{}", person.username);
+    }
+    assert!(!other.get("/beheer/teamapplicaties").body.contains("Slack"));
 }

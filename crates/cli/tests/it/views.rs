@@ -116,3 +116,38 @@ fn view_logs_from_the_command_line() {
     assert!(stderr(&refused).contains("role `case_handler` may not read under this processing"), "{}", stderr(&refused));
     assert!(stdout(&grondslag(&["audit", "views", "--help"])).contains("--dashboard"));
 }
+
+// req: I3
+#[test]
+fn the_view_log_pages_show_who_viewed_a_dossier_to_the_privacy_officer_only() {
+    use crate::server::{Client, Server, create_account, world};
+    let world = world();
+    let petra = create_account(&world.place, "petra", "privacy_officer", None);
+    let eva = create_account(&world.place, "eva", "employee", None);
+    let server = Server::start(world.dir.path(), &[]);
+    let mut carla = Client::new(&server);
+    carla.sign_in(&world.handler);
+    assert_eq!(carla.get(&format!("/api/cases/{}", world.anna_case)).status, 200);
+
+    // Both privacy officers read who looked, with the function.
+    for officer in [&world.privacy, &petra] {
+        let mut client = Client::new(&server);
+        client.sign_in(officer);
+        let page = client.get("/beheer/inzagelog");
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("<td>carla</td>") && page.body.contains("behandelaar"), "{}", page.body);
+        let dashboard = client.get("/beheer/inzagelog/dashboard?dashboard=sturingsinformatie");
+        assert_eq!(dashboard.status, 200);
+        assert!(dashboard.body.contains("2 jaar bewaard"), "{}", dashboard.body);
+    }
+    // The case handler, an employee and an applicant do not.
+    for (person, role) in [(&world.handler, "case_handler"), (&eva, "employee"), (&world.anna, "applicant")] {
+        let mut client = Client::new(&server);
+        client.sign_in(person);
+        let refused = client.get("/beheer/inzagelog");
+        assert_eq!(refused.status, 403, "{role}");
+        assert!(refused.body.contains("data-code=\"role_not_allowed\""), "{}", refused.body);
+        assert!(refused.body.contains(&format!("role `{role}` may not read under this processing")), "{}", refused.body);
+        assert!(!refused.body.contains("<td>carla</td>"));
+    }
+}
