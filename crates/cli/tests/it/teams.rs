@@ -3,28 +3,16 @@
 
 use grondslag_hr::Hr;
 use grondslag_hr::teams::Application;
-use grondslag_kernel::{Access, Denial, Kernel, KernelError, Value};
+use grondslag_kernel::{Denial, Kernel, KernelError};
 use grondslag_register::{Action, Category, CategorySet, Role, Scope};
-use grondslag_store::SubjectId;
 
+use crate::callqa::{at, person};
 use crate::{grondslag, open_kernel, sqlite, stderr, stdout};
 
 const NOW: &str = "2026-03-02T09:00:00Z";
 
-fn at(role: Role, who: Option<&SubjectId>, when: &str) -> Access {
-    let access = Access::new(format!("test.{role}"), role, "test", when.parse().unwrap());
-    match who {
-        Some(who) => access.acting_as(who.clone()),
-        None => access,
-    }
-}
-
-fn employee(kernel: &Kernel, name: &str) -> SubjectId {
-    let file = kernel.processing("personeelsdossier").unwrap();
-    kernel.write(&at(Role::Hr, None, NOW), file, None, None, &[(Category::Name, Value::text(name))]).unwrap().subject
-}
-
-fn refusal<T: std::fmt::Debug>(result: Result<T, grondslag_hr::HrError>) -> Denial {
+/// The kernel's refusal inside a staff-side error.
+pub(crate) fn refusal<T: std::fmt::Debug>(result: Result<T, grondslag_hr::HrError>) -> Denial {
     match result {
         Err(grondslag_hr::HrError::Kernel(KernelError::Denied { denial, .. })) => denial,
         other => panic!("expected a refusal, got {other:?}"),
@@ -48,7 +36,7 @@ fn each_application_keeps_an_ended_account_for_its_own_term() {
         hr.applications(&admin).unwrap(),
         [Application { name: "Confluence".into(), term: "2 years".into() }, Application { name: "Slack".into(), term: "6 months".into() }]
     );
-    let eva = employee(&kernel, "Eva Jansen");
+    let eva = person(&kernel, "Eva Jansen");
     let wiki = hr.create_team_account(&admin, &eva, "Confluence", "eva.jansen", "eva@img.nl").unwrap();
     hr.create_team_account(&admin, &eva, "Slack", "eva", "eva@img.nl").unwrap();
     let unknown = hr.create_team_account(&admin, &eva, "Jira", "eva", "eva@img.nl");
@@ -88,8 +76,8 @@ fn only_the_admin_registers_applications_and_only_the_employee_and_staff_with_a_
     let hr = Hr::new(&kernel).unwrap();
     let admin = at(Role::Admin, None, NOW);
     hr.register_application(&admin, "Confluence", "2 years").unwrap();
-    let eva = employee(&kernel, "Eva Jansen");
-    let olaf = employee(&kernel, "Olaf de Wit");
+    let eva = person(&kernel, "Eva Jansen");
+    let olaf = person(&kernel, "Olaf de Wit");
     let account = hr.create_team_account(&admin, &eva, "Confluence", "eva.jansen", "eva@img.nl").unwrap();
 
     // Eva sees her own accounts; Olaf, another employee, does not.

@@ -3,22 +3,16 @@
 //! for good, each dashboard's for its own term.
 
 use grondslag_hr::Hr;
-use grondslag_kernel::{Access, Denial, Kernel, KernelError, RecordRef, Value};
+use grondslag_kernel::{Access, Denial, Kernel, RecordRef, Value};
 use grondslag_register::{Action, Category, CategorySet, Role};
 
+use crate::teams::refusal;
 use crate::{grondslag, open_kernel, stderr, stdout};
 
 const VIEWED: &str = "2026-03-02T09:00:00Z";
 
 fn at(role: Role, actor: &str, when: &str) -> Access {
     Access::new(actor, role, "test", when.parse().unwrap())
-}
-
-fn refusal<T: std::fmt::Debug>(result: Result<T, grondslag_hr::HrError>) -> Denial {
-    match result {
-        Err(grondslag_hr::HrError::Kernel(KernelError::Denied { denial, .. })) => denial,
-        other => panic!("expected a refusal, got {other:?}"),
-    }
 }
 
 fn file(kernel: &Kernel, processing: &str, role: Role, fields: &[(Category, Value)]) -> RecordRef {
