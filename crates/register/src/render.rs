@@ -564,6 +564,8 @@ name = "NAM"
 kind = "third_party"
 purpose = "Eerdere meldingen controleren."
 categories = ["address"]
+processes_in = "NL"
+agreement = { required = true, reference = "GUO-1", ends = "2027-12-31" }
 
 [[processing]]
 id = "fysiek"
@@ -637,6 +639,12 @@ analysis = "PIA"
                 "{format:?}"
             );
             assert!(text.contains("28 dagen na de opname."), "{format:?}");
+            // I8: where each recipient processes and which agreement holds until when.
+            assert!(
+                text.contains("Verwerkt in Nederland (binnen de EER); gegevensuitwisselingsovereenkomst GUO-1, geldig tot en met 31 december 2027"),
+                "{format:?}"
+            );
+            assert!(text.contains("Geen van deze partijen verwerkt je gegevens buiten de Europese Economische Ruimte (EER)."), "{format:?}");
             assert!(text.contains("20 jaar (instelling "), "{format:?}");
             assert!(text.contains("Tot je je toestemming intrekt; daarna verwijderen wij de gegevens direct."), "{format:?}");
             assert!(text.contains("Via de afmeldlink."), "{format:?}");
