@@ -16,6 +16,8 @@ mod retention;
 mod rights;
 mod serve;
 mod survey;
+mod teams;
+mod views;
 
 use std::fs;
 use std::io::Write;
@@ -93,6 +95,13 @@ enum Command {
         actor: Actor,
         #[command(subcommand)]
         command: election::ElectionCommand,
+    },
+    /// Accounts in the team applications (I7): the applications and their terms, an employee's accounts, ending them.
+    Teams {
+        #[command(flatten)]
+        actor: Actor,
+        #[command(subcommand)]
+        command: teams::TeamsCommand,
     },
     /// The rights process: file, verify, extend, list, answer and export requests (E22).
     Rights {
@@ -203,6 +212,9 @@ enum AuditCommand {
         #[command(flatten)]
         trust: Trust,
     },
+    /// The view logs (I3) from the audit log: who (user name, function) viewed which damage
+    /// dossier when, or with --dashboard who viewed that dashboard when (privacy officer, DPO).
+    Views(views::ViewsArgs),
     /// Write the audit log as Logboek Dataverwerkingen lines or OTLP/JSON; who acted,
     /// in which role and from where stay out (they are in the stored log only).
     Export {
@@ -296,12 +308,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Audit(AuditCommand::Verify { trust }) => audit_verify(&globals.data_dir(), &trust),
         Command::Audit(AuditCommand::Prove { entry, from, size, trust }) => audit_prove(&globals.data_dir(), &trust, entry, from, size),
         Command::Audit(AuditCommand::Export { format, from_seq, out }) => export::run(&globals.data_dir(), format, from_seq, out),
+        Command::Audit(AuditCommand::Views(args)) => views::run(&context()?, args),
         Command::Migrate { from, to } => migrate::run(&globals.data_dir(), from, to),
         Command::Case { actor, areas, command } => case::run(&context()?, &actor, areas.as_deref(), command),
         Command::Channel { actor, command } => channel::run(&context()?, &actor, command),
         Command::Kcc { actor, command } => kcc::run(&context()?, &actor, command),
         Command::Survey { actor, command } => survey::run(&context()?, &actor, command),
         Command::Election { actor, command } => election::run(&context()?, &actor, command),
+        Command::Teams { actor, command } => teams::run(&context()?, &actor, command),
         Command::Rights { actor, command } => rights::run(&context()?, &actor, command),
         Command::Retention(command) => retention::run(&context()?, command),
         Command::Serve(args) => serve::serve(&context()?, args),

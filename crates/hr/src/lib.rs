@@ -18,6 +18,10 @@
 //! - **election**: the works-council election with a secret ballot: the
 //!   voters' roll says *that* someone voted, the ballot box *what* was
 //!   voted, and nothing in the store links the two (I6).
+//! - **teams**: accounts in the team applications, each application with
+//!   the term its accounts' data is kept after they end (I7).
+//! - **views**: the view logs of damage dossiers and of each dashboard,
+//!   read from the audit log (I3).
 //!
 //! Time is passed in (`Access::now`).
 
@@ -34,6 +38,8 @@ pub mod personnel;
 pub mod report;
 pub mod election;
 pub mod survey;
+pub mod teams;
+pub mod views;
 
 use grondslag_kernel::{Kernel, KernelError, RecordView, Value};
 use grondslag_register::{Category, ProcessingId};
@@ -47,8 +53,12 @@ pub const EMPLOYMENT_ENDED: &str = "employment_ended";
 /// recorded when an employee's figures are registered.
 pub const REGISTERED: &str = "registered";
 
+/// The event from which a team account's term counts (I7): recorded when
+/// the account in a team application ends.
+pub const TEAM_ACCOUNT_ENDED: &str = "team_account_ended";
+
 /// The events this module records that a retention term can count from.
-pub const EVENTS: &[&str] = &[EMPLOYMENT_ENDED, REGISTERED, intranet::PUBLISHED, survey::SURVEY_CLOSED, election::ELECTION_CLOSED];
+pub const EVENTS: &[&str] = &[EMPLOYMENT_ENDED, REGISTERED, intranet::PUBLISHED, survey::SURVEY_CLOSED, election::ELECTION_CLOSED, TEAM_ACCOUNT_ENDED];
 
 /// Why a step on the staff side was refused or failed. The messages say
 /// what to do; the kernel's refusals keep their own code and reason.

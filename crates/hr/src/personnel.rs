@@ -148,6 +148,8 @@ pub struct Ended {
     pub profile_records: u64,
     /// Reactions and likes kept, now without their author.
     pub reactions_anonymised: usize,
+    /// Accounts in team applications ended, each kept its application's term (I7).
+    pub team_accounts_ended: usize,
 }
 
 /// The categories of the personnel file an [`Employment`] is read from.
@@ -334,8 +336,9 @@ impl Hr<'_> {
     /// Ends an employment (I1, I5): records `employment_ended` on the
     /// personnel file and its financial part, from which their two and
     /// seven years count; deletes the intranet profile, keeping the
-    /// person's reactions without their name; then closes the person's
-    /// accounts, which ends their sessions. `last_day` may not lie ahead:
+    /// person's reactions without their name; then ends their accounts in
+    /// team applications and closes their own accounts, which ends their
+    /// sessions. `last_day` may not lie ahead:
     /// an ending is registered once it happened.
     pub fn end_employment(&self, access: &Access, accounts: &Accounts, employee: &SubjectId, last_day: Date) -> Result<Ended, HrError> {
         // Dated on the last day, so that the file says which day it was.
@@ -362,8 +365,9 @@ impl Hr<'_> {
             for processing in [self.p.profile, self.p.profile_optional] {
                 profile_records += unit.erase(access, processing, employee)?.records;
             }
-            Ok(Ended { accounts_closed: Vec::new(), profile_records, reactions_anonymised })
+            Ok(Ended { profile_records, reactions_anonymised, ..Ended::default() })
         })?;
+        ended.team_accounts_ended = self.end_team_accounts(access, employee)?;
         ended.accounts_closed = self.close_accounts(access, accounts, employee)?;
         Ok(ended)
     }

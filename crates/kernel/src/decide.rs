@@ -6,7 +6,7 @@ use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientI
 
 /// Why the kernel said no. Names what was asked, so the denial can be
 /// explained to the actor and audited without personal data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Denial {
     /// The role has no grant for this action under this processing.
     RoleNotAllowed {
@@ -58,11 +58,36 @@ pub enum Denial {
         /// The actor's role.
         role: Role,
     },
+    /// The recipient needs a processor or data-exchange agreement, and the
+    /// register records none in force (I8).
+    AgreementMissing {
+        /// The recipient's register id.
+        recipient: String,
+    },
+    /// The recipient's agreement ended before the moment of the disclosure (I8).
+    AgreementExpired {
+        /// The recipient's register id.
+        recipient: String,
+        /// The agreement's reference.
+        reference: String,
+        /// Its last day in force.
+        ends: jiff::civil::Date,
+    },
+    /// The recipient receives only when the person's record meets its
+    /// condition (`only_when`), and this one does not.
+    ConditionNotMet {
+        /// The recipient's register id.
+        recipient: String,
+        /// The category the condition is on.
+        category: Category,
+        /// The value it must have.
+        equals: String,
+    },
 }
 
 impl Denial {
     /// A short machine-readable reason, for the audit entry.
-    pub fn code(self) -> &'static str {
+    pub fn code(&self) -> &'static str {
         match self {
             Denial::RoleNotAllowed { .. } => "role_not_allowed",
             Denial::Undeclared(_) => "category_not_declared",
@@ -76,6 +101,9 @@ impl Denial {
             Denial::NotRectifiable(_) => "not_rectifiable",
             Denial::Held => "record_held",
             Denial::EarlierReceipt { .. } => "earlier_receipt_not_allowed",
+            Denial::AgreementMissing { .. } => "agreement_missing",
+            Denial::AgreementExpired { .. } => "agreement_expired",
+            Denial::ConditionNotMet { .. } => "recipient_condition_not_met",
         }
     }
 }
@@ -100,6 +128,17 @@ impl fmt::Display for Denial {
             Denial::Held => f.write_str("the record is under a hold and is kept until the hold is released"),
             Denial::EarlierReceipt { role } => {
                 write!(f, "role `{role}` files at the moment it files; only the organisation registers something as received earlier (a letter, a call)")
+            }
+            Denial::AgreementMissing { recipient } => write!(
+                f,
+                "recipient `{recipient}` needs a processor or data-exchange agreement and the register records none; record its reference and end date under the recipient before disclosing"
+            ),
+            Denial::AgreementExpired { recipient, reference, ends } => write!(
+                f,
+                "the agreement {reference} with recipient `{recipient}` ended on {ends}; nothing is disclosed to it until a renewed agreement is recorded in the register"
+            ),
+            Denial::ConditionNotMet { recipient, category, equals } => {
+                write!(f, "recipient `{recipient}` receives data only when `{category}` is \"{equals}\", and this person's record does not say so")
             }
         }
     }

@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use grondslag_audit::{Entry, FORGET_ACTION, Forgotten, Outcome, VerifyError, leaf_hash};
-use grondslag_register::due::{Due, RECORDED};
-use grondslag_register::{Action, CategorySet, ProcessingId};
+use grondslag_register::due::{Due, RECORDED, add_term};
+use grondslag_register::{Action, CategorySet, ProcessingId, Retention};
 
 use crate::{Access, Event, Kernel, KernelError, Unit, parse_entry};
 
@@ -22,8 +22,15 @@ impl Kernel {
         if entry.action == FORGET_ACTION || entry.action == crate::state::NEW_VERSION {
             return None;
         }
-        let log = self.register.log_processing(self.register.processing_id(&entry.processing)?)?;
-        match self.register.processing(log).retention.due(&[(RECORDED, entry.timestamp)]) {
+        let processing = self.register.processing_id(&entry.processing)?;
+        let log = self.register.log_processing(processing)?;
+        let retention = &self.register.processing(log).retention;
+        // A log kept per item (dashboards): the logged processing is the
+        // item, and its `log_term`, when it has one, is the item's term.
+        if let (Retention::PerItem { .. }, Some(term)) = (retention, &self.register.processing(processing).log_term) {
+            return Some(add_term(entry.timestamp, term));
+        }
+        match retention.due(&[(RECORDED, entry.timestamp)]) {
             Due::At(at) => Some(at),
             Due::Held | Due::WaitingFor(_) | Due::Never => None,
         }

@@ -24,6 +24,7 @@ mod rights;
 mod state;
 mod unit;
 mod values;
+mod views;
 mod witness;
 
 use std::fmt;
@@ -47,6 +48,7 @@ pub use rights::SubjectExport;
 pub use state::ProcessingVersion;
 pub use unit::Unit;
 pub use values::{Value, hash_password, verify_password};
+pub use views::View;
 pub use witness::{Witness, WitnessError, latest_verified};
 
 /// The origin (log name) in signed checkpoints.
@@ -591,7 +593,7 @@ impl Unit<'_> {
         };
         if let Err(denial) = decided {
             // A denied write creates no subject, so names none.
-            let event = Event::denied(processing, action.name(), record_id.to_string(), (!is_new).then_some(&subject_id), categories, denial);
+            let event = Event::denied(processing, action.name(), record_id.to_string(), (!is_new).then_some(&subject_id), categories, &denial);
             return self.refuse(access, event, kernel.denied(processing, denial));
         }
         let object = record_id.to_string();
@@ -762,7 +764,22 @@ impl Unit<'_> {
             return Ok(grant.scopes);
         }
         let denial = Denial::RoleNotAllowed { role: access.role, action };
-        let event = Event::denied(processing, action.name(), kernel.register.processing(processing).id.clone(), None, CategorySet::EMPTY, denial);
+        let event = Event::denied(processing, action.name(), kernel.register.processing(processing).id.clone(), None, CategorySet::EMPTY, &denial);
+        self.refuse(access, event, kernel.denied(processing, denial))
+    }
+
+    /// [`Unit::check`] for an operation over everyone's data at once
+    /// (oversight, a view log, the organisation's own records): only a
+    /// grant that reaches everyone (scope `all`) may; any other is refused
+    /// with the scope it has, audited.
+    pub fn check_everyone(&mut self, access: &Access, processing: ProcessingId, action: Action) -> Result<(), KernelError> {
+        let scopes = self.check(access, processing, action)?;
+        if scopes.contains(Scope::All) {
+            return Ok(());
+        }
+        let kernel = self.kernel;
+        let denial = Denial::OutOfReach { scope: scopes.iter().next().unwrap_or(Scope::Own) };
+        let event = Event::denied(processing, action.name(), kernel.register.processing(processing).id.clone(), None, CategorySet::EMPTY, &denial);
         self.refuse(access, event, kernel.denied(processing, denial))
     }
 
@@ -845,7 +862,7 @@ impl Unit<'_> {
         let object = format!("{}:{event}", record.record);
         if happened < access.now && (access.role.acts_for_a_person() || access.role == Role::Public) {
             let denial = Denial::EarlierReceipt { role: access.role };
-            let event = Event::denied(processing, "record_event", object, Some(&record.subject), categories, denial);
+            let event = Event::denied(processing, "record_event", object, Some(&record.subject), categories, &denial);
             return self.refuse(access, event, kernel.denied(processing, denial));
         }
         let mut ask = Ask::new(action, "record_event", object).categories(categories);
@@ -1017,7 +1034,7 @@ impl Unit<'_> {
         if let Err(denial) = decided {
             // Named against the person whose BSN it is, so that the attempt
             // shows in their access report; the caller learns nothing of it.
-            let event = Event::denied(processing, "lookup", "bsn".to_string(), found.as_ref(), categories, denial);
+            let event = Event::denied(processing, "lookup", "bsn".to_string(), found.as_ref(), categories, &denial);
             return self.refuse(access, event, kernel.denied(processing, denial));
         }
         let mut event = Event::allowed(processing, "lookup", "bsn".to_string(), found.as_ref(), categories);
@@ -1092,6 +1109,12 @@ impl Unit<'_> {
             Ok(allowed) => kernel.reach(self.tx, access, allowed, Some(subject), record)?.map(|()| allowed),
             Err(denial) => Err(denial),
         };
+        // A recipient's own terms come after the register's grant: its
+        // agreement at this moment, then its condition on the record.
+        let decided = match (decided, ask.recipient) {
+            (Ok(allowed), Some(recipient)) => kernel.recipient_terms(self.tx, &key, access.now, processing, subject, record, recipient)?.map(|()| allowed),
+            (decided, _) => decided,
+        };
         let decided = match (decided, record) {
             (Ok(_), Some(record)) if ask.first_status && self.tx.record(record)?.is_some_and(|row| row.status.is_some()) => {
                 Err(Denial::RoleNotAllowed { role: access.role, action: Action::Advance })
@@ -1101,14 +1124,14 @@ impl Unit<'_> {
         let allowed = match decided {
             Ok(allowed) => allowed,
             Err(denial) => {
-                let event = Event::denied(processing, ask.name, ask.object.clone(), Some(subject), ask.categories, denial);
+                let event = Event::denied(processing, ask.name, ask.object.clone(), Some(subject), ask.categories, &denial);
                 return self.refuse(access, event, kernel.denied(processing, denial));
             }
         };
         if ask.unless_held
             && let Some(reason) = kernel.hold_reason(self.tx, &key, processing, subject, record)?
         {
-            let event = Event::denied(processing, ask.name, ask.object.clone(), Some(subject), ask.categories, Denial::Held);
+            let event = Event::denied(processing, ask.name, ask.object.clone(), Some(subject), ask.categories, &Denial::Held);
             return self.refuse(access, event, KernelError::Held { processing: kernel.register.processing(processing).id.clone(), reason });
         }
         let done = act(self.tx, &key, allowed).and_then(|(value, reason)| {
@@ -1157,7 +1180,7 @@ impl Unit<'_> {
         let allowed = match decide(&kernel.register, question) {
             Ok(allowed) => allowed,
             Err(denial) => {
-                let event = Event::denied(processing, action, p.id.clone(), None, CategorySet::EMPTY, denial);
+                let event = Event::denied(processing, action, p.id.clone(), None, CategorySet::EMPTY, &denial);
                 return self.refuse(access, event, kernel.denied(processing, denial));
             }
         };
@@ -1288,6 +1311,40 @@ impl Kernel {
             }
         }
         Ok(None)
+    }
+
+    /// Whether `recipient` may receive at `now`: a required agreement is
+    /// recorded and has not ended (its end date is its last day, on the
+    /// Amsterdam calendar), and the disclosed records meet its `only_when`
+    /// (every value of the category among them is the one asked, and there
+    /// is one).
+    #[allow(clippy::too_many_arguments)] // one call, from `on_subject`, with what it holds
+    fn recipient_terms(
+        &self,
+        tx: &mut dyn Tx,
+        key: &SubjectKey,
+        now: jiff::Timestamp,
+        processing: ProcessingId,
+        subject: &SubjectId,
+        record: Option<&RecordId>,
+        recipient: RecipientId,
+    ) -> Result<Result<(), Denial>, KernelError> {
+        let r = self.register.recipient(recipient);
+        if r.agreement.required {
+            let today = grondslag_values::dutch::amsterdam_date(now);
+            match (&r.agreement.reference, r.agreement.ends) {
+                (Some(reference), Some(ends)) if today > ends => {
+                    return Ok(Err(Denial::AgreementExpired { recipient: r.id.clone(), reference: reference.clone(), ends }));
+                }
+                (Some(_), Some(_)) => {}
+                _ => return Ok(Err(Denial::AgreementMissing { recipient: r.id.clone() })),
+            }
+        }
+        let Some(condition) = &r.only_when else { return Ok(Ok(())) };
+        let views = self.open_fields(tx, key, subject, Some(processing), CategorySet::EMPTY.with(condition.category), record)?;
+        let values: Vec<&Value> = views.iter().filter_map(|view| view.get(condition.category)).collect();
+        let met = !values.is_empty() && values.iter().all(|value| matches!(value, Value::Text(text) if *text == condition.equals));
+        Ok(if met { Ok(()) } else { Err(Denial::ConditionNotMet { recipient: r.id.clone(), category: condition.category, equals: condition.equals.clone() }) })
     }
 
     /// The record must exist and belong to its subject and to `processing`.
@@ -1468,7 +1525,7 @@ impl<'a> Event<'a> {
         Event { processing, action, object, subject, categories, outcome: Outcome::Allowed, reason: "allowed by the register".to_string() }
     }
 
-    fn denied(processing: ProcessingId, action: &'a str, object: String, subject: Option<&'a SubjectId>, categories: CategorySet, denial: Denial) -> Self {
+    fn denied(processing: ProcessingId, action: &'a str, object: String, subject: Option<&'a SubjectId>, categories: CategorySet, denial: &Denial) -> Self {
         Event { processing, action, object, subject, categories, outcome: Outcome::Denied, reason: denial.code().to_string() }
     }
 

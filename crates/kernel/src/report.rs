@@ -227,7 +227,7 @@ impl Unit<'_> {
         let allowed = match crate::decide(&kernel.register, question) {
             Ok(allowed) => allowed,
             Err(denial) => {
-                let event = Event::denied(processing, "report", object, None, categories, denial);
+                let event = Event::denied(processing, "report", object, None, categories, &denial);
                 return self.refuse(access, event, kernel.denied(processing, denial));
             }
         };

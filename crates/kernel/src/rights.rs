@@ -110,7 +110,7 @@ impl Unit<'_> {
             return Ok(());
         }
         let denial = Denial::RoleNotAllowed { role: access.role, action: Action::Handle };
-        let event = Event::denied(rights, action, subject.to_string(), Some(subject), CategorySet::EMPTY, denial);
+        let event = Event::denied(rights, action, subject.to_string(), Some(subject), CategorySet::EMPTY, &denial);
         self.refuse(access, event, self.kernel.denied(rights, denial))
     }
 
@@ -141,7 +141,7 @@ impl Unit<'_> {
         let target = kernel.register.processing(to);
         if target.basis != grondslag_register::Basis::FurtherProcessing || target.compatibility.is_none() {
             let denial = Denial::NoCompatibilityAssessment;
-            let event = Event::denied(to, "further_use", record.record.to_string(), Some(&record.subject), wanted, denial);
+            let event = Event::denied(to, "further_use", record.record.to_string(), Some(&record.subject), wanted, &denial);
             return self.refuse(access, event, kernel.denied(to, denial));
         }
         let Some(view) = self.read_record(access, from, record, wanted.intersection(target.categories))? else {

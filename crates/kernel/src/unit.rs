@@ -260,6 +260,7 @@ one_call! {
     erase(access: &Access, processing: ProcessingId, subject: &SubjectId) -> Erased;
     erase_record(access: &Access, processing: ProcessingId, record: &RecordRef, why: &str) -> Erased;
     check(access: &Access, processing: ProcessingId, action: Action) -> grondslag_register::ScopeSet;
+    check_everyone(access: &Access, processing: ProcessingId, action: Action) -> ();
     check_record(access: &Access, processing: ProcessingId, record: &RecordRef, action: Action) -> Allowed;
     assign_reference(access: &Access, processing: ProcessingId, record: &RecordRef, series: &str, format: &dyn Fn(u64) -> Result<String, KernelError>) -> String;
     record_event(access: &Access, processing: ProcessingId, record: &RecordRef, action: Action, event: &str, status: Option<&str>, detail: Option<Detail<'_>>) -> ();
@@ -276,6 +277,7 @@ one_call! {
     hold_subject(access: &Access, processing: ProcessingId, subject: &SubjectId, reason: &str, review: jiff::Timestamp) -> usize;
     release(access: &Access, processing: ProcessingId, record: &RecordRef, outcome: &str) -> ();
     export(access: &Access, rights: ProcessingId, subject: &SubjectId) -> SubjectExport;
+    view_log(access: &Access, log: ProcessingId, only: Option<ProcessingId>) -> Vec<crate::View>;
     rights_erase(access: &Access, rights: ProcessingId, record: &RecordRef, why: &str) -> Erased;
     rights_rectify(access: &Access, rights: ProcessingId, record: &RecordRef, category: Category, value: &Value) -> ();
     restrict(access: &Access, processing: ProcessingId, subject: &SubjectId, restricted: bool) -> ();

@@ -77,12 +77,12 @@ impl Retention {
                 None => Due::WaitingFor(CONSENT_WITHDRAWN.to_string()),
             },
             Retention::Permanent { .. } => Due::Never,
-            Retention::PerItem { default } => {
+            Retention::PerItem { default, event } => {
                 let own =
                     facts.iter().rev().find_map(|(e, _)| e.strip_prefix(ITEM_TERM).and_then(Duration::parse)).map(|duration| Term { duration, setting: None });
-                match last(facts, RECORDED) {
+                match last(facts, event) {
                     Some(at) => Due::At(add_term(at, own.as_ref().unwrap_or(default))),
-                    None => Due::WaitingFor(RECORDED.to_string()),
+                    None => Due::WaitingFor(event.clone()),
                 }
             }
         }
@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn a_per_item_term_overrides_the_default() {
-        let rule = Retention::PerItem { default: term(1, DurationUnit::Years) };
+        let rule = Retention::PerItem { default: term(1, DurationUnit::Years), event: RECORDED.to_string() };
         let recorded = (RECORDED, ts("2026-01-15T10:00:00Z"));
         assert_eq!(rule.due(&[recorded]), Due::At(ts("2027-01-15T10:00:00Z")));
         assert_eq!(rule.due(&[recorded, ("item_term:3 months", ts("2026-01-15T10:00:00Z"))]), Due::At(ts("2026-04-15T09:00:00Z")));

@@ -8,7 +8,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::categories::CategorySet;
-use crate::taxonomy::{Action, Role, Scope, ScopeSet};
+use crate::taxonomy::{Action, Category, Role, Scope, ScopeSet};
 
 /// Index of a processing in [`Register::processings`]; resolved from its id
 /// once, at the edge, so decisions never look up strings.
@@ -154,6 +154,27 @@ impl Statement {
         }
     }
 
+    /// Whether the statement is for the organisation's own people only: the
+    /// staff statement is marked "Intern gebruik" and the call-centre
+    /// protocol is published on the intranet, so neither is public, nor is
+    /// what the register says of their processings.
+    pub fn is_internal(self) -> bool {
+        !matches!(self, Statement::Public)
+    }
+
+    /// Whether someone signed in with `reader` (none: not signed in) may
+    /// read this statement: a public one anyone, an internal one staff only.
+    pub fn open_to(self, reader: Option<Role>) -> Result<(), NotForReader> {
+        if !self.is_internal() {
+            return Ok(());
+        }
+        match reader {
+            None => Err(NotForReader::SignInFirst { statement: self }),
+            Some(role) if role.acts_for_a_person() || role == Role::Public => Err(NotForReader::StaffOnly { statement: self, role }),
+            Some(_) => Ok(()),
+        }
+    }
+
     /// The statement's Dutch title.
     pub fn title_nl(self) -> &'static str {
         match self {
@@ -162,6 +183,26 @@ impl Statement {
             Statement::Kcc => "Privacyprotocol opnemen en terugluisteren van telefoongesprekken",
         }
     }
+}
+
+/// Why a statement (or what the register says of its processings) is
+/// not shown to this reader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotForReader {
+    /// Not signed in; staff sign in first.
+    #[error("the {} is for staff only (internal use); sign in as a member of staff", statement.title_nl())]
+    SignInFirst {
+        /// The statement asked for.
+        statement: Statement,
+    },
+    /// Signed in, but not as staff.
+    #[error("the {} is for staff only (internal use), and role `{role}` is not staff; the public statement is at /privacyverklaring", statement.title_nl())]
+    StaffOnly {
+        /// The statement asked for.
+        statement: Statement,
+        /// The reader's role.
+        role: Role,
+    },
 }
 
 /// A section of a statement, grouping its processings.
@@ -237,6 +278,56 @@ pub struct Recipient {
     /// The ground (AVG art. 23) on which the person concerned is not told
     /// of this party's request while it awaits its check.
     pub withheld_from_subject: Option<String>,
+    /// Where the party processes: `EEA`, or the countries (ISO 3166 codes),
+    /// each of which `register check` has found inside the EEA (I8).
+    pub processes_in: Vec<String>,
+    /// The processor or data-exchange agreement, if one is required.
+    pub agreement: Agreement,
+    /// A condition on the disclosed person's record: without it met, the
+    /// kernel refuses the disclosure (the EZK pass only for permanent staff).
+    pub only_when: Option<Condition>,
+}
+
+/// Where a recipient processing in the whole EEA says it does.
+pub const EEA: &str = "EEA";
+
+/// The countries of the European Economic Area (the EU and Iceland,
+/// Liechtenstein and Norway), by ISO 3166-1 alpha-2 code.
+pub const EEA_COUNTRIES: [&str; 30] = [
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IS", "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT",
+    "RO", "SE", "SI", "SK",
+];
+
+/// The agreement a recipient needs before anything is disclosed to it (AVG
+/// art. 28 for a processor; a data-exchange agreement for another party).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Agreement {
+    /// Whether one is required; always for a processor.
+    pub required: bool,
+    /// The agreement's reference, when there is one.
+    pub reference: Option<String>,
+    /// The last day it is in force (Amsterdam calendar).
+    pub ends: Option<jiff::civil::Date>,
+}
+
+impl Agreement {
+    /// What kind of agreement a party of `kind` has, in Dutch.
+    pub fn label_nl(kind: RecipientKind) -> &'static str {
+        match kind {
+            RecipientKind::Processor => "verwerkersovereenkomst",
+            _ => "gegevensuitwisselingsovereenkomst",
+        }
+    }
+}
+
+/// A condition on one category of the disclosed record: its value must be `equals`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Condition {
+    /// The category whose value decides.
+    #[serde(serialize_with = "serialize_category")]
+    pub category: Category,
+    /// The value it must have.
+    pub equals: String,
 }
 
 /// The lawful basis of AVG art. 6.
@@ -422,10 +513,14 @@ pub enum Retention {
         /// Why it is kept for good.
         reason: Option<String>,
     },
-    /// Each item carries its own term (an `item_term:` event).
+    /// Each item carries its own term (an `item_term:` event), counted
+    /// from `event` (`recorded` unless the register names another: a team
+    /// account's term starts when the account ends).
     PerItem {
         /// The term of an item that names none.
         default: Term,
+        /// The event the item's term counts from.
+        event: String,
     },
 }
 
@@ -434,8 +529,8 @@ impl Retention {
     /// entry's being `recorded`, or keeps it for good.
     pub fn dates_log_entries(&self) -> bool {
         match self {
-            Retention::AfterEvent { event, .. } => event == crate::due::RECORDED,
-            Retention::PerItem { .. } | Retention::Permanent { .. } => true,
+            Retention::AfterEvent { event, .. } | Retention::PerItem { event, .. } => event == crate::due::RECORDED,
+            Retention::Permanent { .. } => true,
             _ => false,
         }
     }
@@ -447,7 +542,9 @@ impl Retention {
             (Retention::AfterEvent { event: a, term: now }, Retention::AfterEvent { event: b, term: then }) if a == b => {
                 now.duration.approximate_days() < then.duration.approximate_days()
             }
-            (Retention::PerItem { default: now }, Retention::PerItem { default: then }) => now.duration.approximate_days() < then.duration.approximate_days(),
+            (Retention::PerItem { default: now, event: a }, Retention::PerItem { default: then, event: b }) if a == b => {
+                now.duration.approximate_days() < then.duration.approximate_days()
+            }
             (Retention::Permanent { .. }, _) => false,
             (_, Retention::Permanent { .. }) => true,
             _ => false,
@@ -471,6 +568,10 @@ impl Grant {
     pub fn is_granted(self) -> bool {
         !self.scopes.is_empty()
     }
+}
+
+fn serialize_category<S: serde::Serializer>(category: &Category, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(category.name())
 }
 
 fn serialize_scopes<S: serde::Serializer>(scopes: &ScopeSet, s: S) -> Result<S::Ok, S::Error> {
@@ -546,6 +647,9 @@ pub struct Processing {
     /// The processing whose term the log of access to this one follows
     /// (`log` in the register); without one, [`AUDIT_LOG`]'s.
     pub log: Option<String>,
+    /// This processing's own term in a `log` kept per item (`log_term`):
+    /// a dashboard's view log, kept as long as that dashboard says.
+    pub log_term: Option<Term>,
     /// Per role, per action; see [`Processing::grant`].
     #[serde(serialize_with = "serialize_grants")]
     pub grants: [RoleGrants; Role::ALL.len()],

@@ -17,8 +17,8 @@ use crate::categories::CategorySet;
 use crate::diagnostic::{RegisterError, Sink, did_you_mean};
 use crate::due::RECORDED;
 use crate::model::{
-    AUDIT_LOG, Basis, Contact, Disclosure, Duration, Grant, Meta, NamedTerm, Processing, ProcessingId, Recipient, RecipientId, RecipientKind, Register,
-    Retention, RoleGrants, Section, Statement, Term,
+    AUDIT_LOG, Agreement, Basis, Condition, Contact, Disclosure, Duration, EEA, EEA_COUNTRIES, Grant, Meta, NamedTerm, Processing, ProcessingId, Recipient,
+    RecipientId, RecipientKind, Register, Retention, RoleGrants, Section, Statement, Term,
 };
 use crate::taxonomy::{Action, Category, Role, Scope, ScopeSet};
 
@@ -77,6 +77,25 @@ struct RawRecipient {
     #[serde(default)]
     legal_check: bool,
     withheld_from_subject: Option<String>,
+    /// `"EEA"`, or the countries where the party processes.
+    processes_in: Option<Spanned<OneOrMore>>,
+    agreement: Option<Spanned<RawAgreement>>,
+    only_when: Option<Spanned<RawCondition>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAgreement {
+    required: bool,
+    reference: Option<String>,
+    ends: Option<Name>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCondition {
+    category: Name,
+    equals: String,
 }
 
 #[derive(Deserialize)]
@@ -122,6 +141,8 @@ struct RawProcessing {
     planned: Option<String>,
     /// The processing whose term the log of access to this one follows.
     log: Option<Name>,
+    /// This processing's own term in that log, when the log is kept per item.
+    log_term: Option<Name>,
 }
 
 #[derive(Deserialize)]
@@ -359,6 +380,15 @@ impl Builder<'_, '_> {
                 );
                 continue;
             };
+            if let Some(term) = &p.log_term
+                && !matches!(target.retention, Retention::PerItem { .. })
+            {
+                self.error(
+                    term.span(),
+                    format!("`log_term` gives `{}` a term of its own in `{}`, whose log is not kept per item", p.id.get_ref(), log.get_ref()),
+                    Some(format!("leave `log_term` out (the entries follow `{}`'s term), or give `{}` a rule `per_item`", log.get_ref(), log.get_ref())),
+                );
+            }
             if !target.retention.dates_log_entries() {
                 self.error(
                     log.span(),
@@ -537,6 +567,12 @@ impl Builder<'_, '_> {
                     Some("list the categories this party may receive in `categories`".to_string()),
                 );
             }
+            let processes_in = self.processes_in(r);
+            let agreement = self.agreement(r, kind);
+            let only_when = r.only_when.as_ref().and_then(|c| {
+                let c = c.get_ref();
+                Some(Condition { category: self.category(&c.category)?, equals: c.equals.clone() })
+            });
             recipients.push(Recipient {
                 id: r.id.get_ref().clone(),
                 req: r.req.get_ref().clone(),
@@ -547,9 +583,102 @@ impl Builder<'_, '_> {
                 categories,
                 legal_check: r.legal_check,
                 withheld_from_subject: r.withheld_from_subject.clone(),
+                processes_in,
+                agreement,
+                only_when,
             });
         }
         recipients
+    }
+
+    /// Where the party processes: every place inside the EEA (I8: no
+    /// processing outside it), or an error pointing at the one that is not.
+    fn processes_in(&mut self, r: &RawRecipient) -> Vec<String> {
+        let id = r.id.get_ref();
+        let Some(places) = &r.processes_in else {
+            self.error(
+                r.id.span(),
+                format!("recipient `{id}` does not say where it processes"),
+                Some(format!("add `processes_in = \"{EEA}\"`, or the countries where it processes as ISO 3166 codes, e.g. `processes_in = [\"NL\", \"DE\"]`")),
+            );
+            return Vec::new();
+        };
+        if places.get_ref().0.is_empty() {
+            self.error(places.span(), format!("recipient `{id}` processes nowhere"), Some(format!("write `processes_in = \"{EEA}\"` or the countries")));
+        }
+        for place in &places.get_ref().0 {
+            if place == EEA || EEA_COUNTRIES.contains(&place.as_str()) {
+                continue;
+            }
+            let is_code = place.len() == 2 && place.chars().all(|c| c.is_ascii_uppercase());
+            if is_code {
+                self.error(
+                    places.span(),
+                    format!("recipient `{id}` processes in `{place}`, outside the European Economic Area; no personal data is processed outside the EEA (I8)"),
+                    Some(format!("choose a party that processes inside the EEA and write its countries (one of {}), or `\"{EEA}\"`", EEA_COUNTRIES.join(", "))),
+                );
+            } else {
+                self.error(
+                    places.span(),
+                    format!("`{place}` is not a place the register knows"),
+                    Some(format!("write `\"{EEA}\"` or ISO 3166 country codes in capitals, e.g. \"NL\"")),
+                );
+            }
+        }
+        places.get_ref().0.clone()
+    }
+
+    /// The agreement the party needs: a processor always one (AVG art. 28
+    /// lid 3); one that is required names its reference and end date, so
+    /// that the kernel can refuse a disclosure once it has ended.
+    fn agreement(&mut self, r: &RawRecipient, kind: Option<RecipientKind>) -> Agreement {
+        let id = r.id.get_ref();
+        let example = "agreement = { required = true, reference = \"VWO-2024-017\", ends = \"2027-12-31\" }";
+        let Some(raw) = &r.agreement else {
+            self.error(
+                r.id.span(),
+                format!("recipient `{id}` does not say whether a processor or data-exchange agreement is required"),
+                Some(format!("add `{example}`, or `agreement = {{ required = false }}` when the law itself governs the exchange")),
+            );
+            return Agreement { required: false, reference: None, ends: None };
+        };
+        let span = raw.span();
+        let raw = raw.get_ref();
+        if kind == Some(RecipientKind::Processor) && !raw.required {
+            self.error(
+                span.clone(),
+                format!("recipient `{id}` is a processor, and a processor always needs a processor agreement (AVG art. 28 lid 3)"),
+                Some(format!("write `{example}` with the agreement's own reference and end date")),
+            );
+        }
+        if raw.required && raw.reference.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            self.error(
+                span.clone(),
+                format!("the agreement recipient `{id}` requires has no reference"),
+                Some("add `reference = \"...\"`: the agreement's number, so that it can be found".to_string()),
+            );
+        }
+        if raw.required && raw.ends.is_none() {
+            self.error(
+                span,
+                format!("the agreement recipient `{id}` requires has no end date"),
+                Some("add `ends = \"YYYY-MM-DD\"`: the last day it is in force; after it the kernel refuses every disclosure to this party".to_string()),
+            );
+        }
+        let ends = raw.ends.as_ref().and_then(|ends| self.date(ends));
+        Agreement { required: raw.required, reference: raw.reference.clone(), ends }
+    }
+
+    /// A `log_term`, which only means something beside a `log`.
+    fn log_term(&mut self, p: &RawProcessing, text: &Name, terms: &[NamedTerm]) -> Option<Term> {
+        if p.log.is_none() {
+            self.error(
+                text.span(),
+                format!("`log_term` without `log`: processing `{}` names no log whose term this would be", p.id.get_ref()),
+                Some("add `log = \"...\"` naming a processing whose retention is `per_item`, or remove `log_term`".to_string()),
+            );
+        }
+        self.term(text, terms)
     }
 
     fn term(&mut self, text: &Name, terms: &[NamedTerm]) -> Option<Term> {
@@ -610,7 +739,8 @@ impl Builder<'_, '_> {
             "per_item" => {
                 let default = required(self, &r.default, "default")?;
                 let default = self.term(&default, terms)?;
-                Some(Retention::PerItem { default })
+                let event = r.event.as_ref().map_or_else(|| RECORDED.to_string(), |event| event.get_ref().clone());
+                Some(Retention::PerItem { default, event })
             }
             other => {
                 let rules = ["after_event", "until_event", "until_withdrawn", "permanent", "per_item"];
@@ -725,6 +855,21 @@ impl Builder<'_, '_> {
                 continue;
             };
             let recipient = &recipients[usize::from(recipient_id.0)];
+            if let Some(condition) = &recipient.only_when
+                && !declared.contains(condition.category)
+            {
+                self.error(
+                    names.span(),
+                    format!(
+                        "recipient `{recipient_name}` receives only when `{}` is \"{}\", and processing `{}` does not hold `{}`",
+                        condition.category,
+                        condition.equals,
+                        p.id.get_ref(),
+                        condition.category
+                    ),
+                    Some(format!("add `{}` to the processing's categories, or do not disclose to `{recipient_name}` here", condition.category)),
+                );
+            }
             for name in names.get_ref() {
                 let Some(c) = self.category(name) else { continue };
                 if !declared.contains(c) {
@@ -859,6 +1004,10 @@ impl Builder<'_, '_> {
             save_and_resume: p.save_and_resume,
             rights_process: p.rights_process,
             log: p.log.as_ref().map(|log| log.get_ref().clone()),
+            log_term: match &p.log_term {
+                Some(term) => Some(self.log_term(p, term, terms)?),
+                None => None,
+            },
             grants,
             content: String::new(),
             content_hash: String::new(),

@@ -14,7 +14,7 @@ use std::fmt::Write;
 use grondslag_values::dutch::{self, escape_html};
 
 use crate::categories::CategorySet;
-use crate::model::{Basis, Processing, Register, Retention, Statement, Term};
+use crate::model::{Agreement, Basis, EEA, Processing, Recipient, Register, Retention, Statement, Term};
 use crate::taxonomy::{Action, Category, Role, Sensitivity};
 
 /// What a statement is rendered as.
@@ -62,8 +62,8 @@ enum Block {
     Field(&'static str, String),
     List(Vec<String>),
     Table {
-        header: [&'static str; 5],
-        rows: Vec<[String; 5]>,
+        header: [&'static str; 6],
+        rows: Vec<[String; 6]>,
     },
     /// Where the table of contents goes; each writer builds it from the
     /// anchored headings.
@@ -221,10 +221,47 @@ fn recipients_blocks(register: &Register, processings: &[&Processing], blocks: &
             if r.legal_check {
                 basis.push_str("; alleen na een vastgelegde toets dat de wettelijke plicht bestaat");
             }
-            [format!("{} ({})", r.name, r.req), r.kind.label_nl().to_string(), r.purpose.clone(), labels(r.categories), basis]
+            let mut purpose = r.purpose.clone();
+            if let Some(condition) = &r.only_when {
+                let _ = write!(purpose, " Alleen als bij je {} staat: {}.", condition.category.label_nl(), condition.equals);
+            }
+            [format!("{} ({})", r.name, r.req), r.kind.label_nl().to_string(), purpose, labels(r.categories), basis, where_and_agreement(r)]
         })
         .collect();
-    blocks.push(Block::Table { header: ["Ontvanger", "Soort", "Waarvoor", "Ten hoogste deze gegevens", "Grondslag"], rows });
+    blocks.push(Block::Table { header: ["Ontvanger", "Soort", "Waarvoor", "Ten hoogste deze gegevens", "Grondslag", "Waar en welke overeenkomst"], rows });
+    // I8: the register refuses any party outside the EEA, so this is a
+    // promise the system keeps.
+    blocks.push(Block::Paragraph(
+        "Geen van deze partijen verwerkt je gegevens buiten de Europese Economische Ruimte (EER). Waar de wet een \
+         verwerkersovereenkomst of gegevensuitwisselingsovereenkomst vereist, is die gesloten; na de einddatum ervan \
+         verstrekken wij niets meer aan die partij tot de overeenkomst is vernieuwd."
+            .to_string(),
+    ));
+}
+
+/// Where a recipient processes and which agreement it has, in Dutch.
+fn where_and_agreement(r: &Recipient) -> String {
+    let places: Vec<String> = r.processes_in.iter().map(|place| if place == EEA { "de EER".to_string() } else { country_nl(place) }).collect();
+    let agreement = match (&r.agreement.reference, r.agreement.ends) {
+        (Some(reference), Some(ends)) if r.agreement.required => {
+            format!("{} {reference}, geldig tot en met {}", Agreement::label_nl(r.kind), dutch::date(ends))
+        }
+        _ => "geen overeenkomst nodig: de wet regelt de verstrekking".to_string(),
+    };
+    format!("Verwerkt in {} (binnen de EER); {agreement}", places.join(", "))
+}
+
+/// A country of the EEA by its ISO code, in Dutch where we name it often.
+fn country_nl(code: &str) -> String {
+    match code {
+        "NL" => "Nederland",
+        "DE" => "Duitsland",
+        "BE" => "België",
+        "IE" => "Ierland",
+        "FR" => "Frankrijk",
+        other => other,
+    }
+    .to_string()
 }
 
 fn contact_blocks(register: &Register, blocks: &mut Vec<Block>) {
@@ -290,6 +327,7 @@ fn event_nl(event: &str) -> String {
         "election_closed" => "de verkiezing",
         "request_closed" => "het afronden van het verzoek",
         "registered" => "de registratie",
+        "team_account_ended" => "het beëindigen van je account in die applicatie",
         other => return other.replace('_', " "),
     };
     phrase.to_string()
@@ -317,7 +355,10 @@ pub fn retention_nl(retention: &Retention) -> String {
             Some(reason) => format!("Permanent: {reason}"),
             None => "Permanent.".to_string(),
         },
-        Retention::PerItem { default } => format!("Per onderdeel een eigen termijn, standaard {}.", term_text(default)),
+        Retention::PerItem { default, event } if event == crate::due::RECORDED => {
+            format!("Per onderdeel een eigen termijn, standaard {}.", term_text(default))
+        }
+        Retention::PerItem { default, event } => format!("Per onderdeel een eigen termijn na {}, standaard {}.", event_nl(event), term_text(default)),
     }
 }
 
@@ -523,6 +564,8 @@ name = "NAM"
 kind = "third_party"
 purpose = "Eerdere meldingen controleren."
 categories = ["address"]
+processes_in = "NL"
+agreement = { required = true, reference = "GUO-1", ends = "2027-12-31" }
 
 [[processing]]
 id = "fysiek"
@@ -596,6 +639,12 @@ analysis = "PIA"
                 "{format:?}"
             );
             assert!(text.contains("28 dagen na de opname."), "{format:?}");
+            // I8: where each recipient processes and which agreement holds until when.
+            assert!(
+                text.contains("Verwerkt in Nederland (binnen de EER); gegevensuitwisselingsovereenkomst GUO-1, geldig tot en met 31 december 2027"),
+                "{format:?}"
+            );
+            assert!(text.contains("Geen van deze partijen verwerkt je gegevens buiten de Europese Economische Ruimte (EER)."), "{format:?}");
             assert!(text.contains("20 jaar (instelling "), "{format:?}");
             assert!(text.contains("Tot je je toestemming intrekt; daarna verwijderen wij de gegevens direct."), "{format:?}");
             assert!(text.contains("Via de afmeldlink."), "{format:?}");

@@ -11,13 +11,7 @@ pub const PROCESSING: &str = "logging_dossiers";
 /// Refuses, through the kernel and audited, whoever may not read the
 /// access logs of everyone.
 fn oversee(kernel: &Kernel, access: &Access) -> Result<(), KernelError> {
-    let logs = kernel.processing(PROCESSING)?;
-    let scopes = kernel.check(access, logs, grondslag_register::Action::Read)?;
-    if scopes.contains(grondslag_register::Scope::All) {
-        return Ok(());
-    }
-    let scope = scopes.iter().next().unwrap_or(grondslag_register::Scope::Own);
-    Err(KernelError::Denied { processing: PROCESSING.to_string(), denial: grondslag_kernel::Denial::OutOfReach { scope } })
+    kernel.check_everyone(access, kernel.processing(PROCESSING)?, grondslag_register::Action::Read)
 }
 
 /// A verified audit log: entries in an unbroken hash chain, and signed checkpoints.

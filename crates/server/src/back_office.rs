@@ -120,6 +120,12 @@ async fn back_office(signed: Signed) -> Result<Markup, ServerError> {
                 li { a href="/beheer/audit" { "Logboek controleren" } }
                 li { a href="/privacyverklaring" { "Het register als privacyverklaring" } }
             }
+            h2 { "Medewerkers" }
+            ul.tiles {
+                li { a href="/beheer/teamapplicaties" { "Teamapplicaties" } " — en hoe lang elk de gegevens van een beëindigd account bewaart" }
+                li { a href="/beheer/inzagelog" { "Inzagelog" } " — wie welk schadedossier of dashboard wanneer bekeek" }
+                li { a href="/privacyverklaring?verklaring=staff" { "Privacyverklaring voor medewerkers" } }
+            }
             h2 { "Klantcontactcentrum: kwaliteitsprotocol" }
             ul.tiles {
                 li { a href="/kcc/mijn-gesprekken" { "Mijn gesprekken" } " — aangekondigde selecties, mijn verslagen en opnames" }

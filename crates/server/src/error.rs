@@ -19,6 +19,10 @@ pub enum ServerError {
     SignInFirst,
     #[error("{0}")]
     Forbidden(String),
+    /// An internal document (the staff statement, the call-centre
+    /// protocol) asked for by someone who is not staff (403).
+    #[error("{0}")]
+    StaffOnly(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -41,6 +45,30 @@ pub enum ServerError {
     Start(String),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<grondslag_register::NotForReader> for ServerError {
+    fn from(e: grondslag_register::NotForReader) -> ServerError {
+        match e {
+            // A page request then goes to the sign-in page and back.
+            grondslag_register::NotForReader::SignInFirst { .. } => ServerError::SignInFirst,
+            e @ grondslag_register::NotForReader::StaffOnly { .. } => ServerError::StaffOnly(e.to_string()),
+        }
+    }
+}
+
+impl From<grondslag_hr::HrError> for ServerError {
+    fn from(e: grondslag_hr::HrError) -> ServerError {
+        use grondslag_hr::HrError as H;
+        match e {
+            H::Kernel(k) => ServerError::Kernel(k),
+            H::Accounts(a) => ServerError::Account(a),
+            e @ H::NotFound(_) => ServerError::NotFound(e.to_string()),
+            e @ (H::Invalid(_) | H::Missing(_) | H::NotEligible(_)) => ServerError::Unprocessable(e.to_string()),
+            e @ H::Corrupt(_) => ServerError::Internal(e.to_string()),
+            e @ (H::AlreadyVoted(_) | H::InvitationUsed) => ServerError::Conflict(e.to_string()),
+        }
+    }
 }
 
 impl From<grondslag_claims::cases::CaseError> for ServerError {
@@ -114,6 +142,7 @@ impl ServerError {
             // `role_not_allowed`, ...), so that a client can tell them apart.
             ServerError::Kernel(K::Denied { denial, .. }) => (StatusCode::FORBIDDEN, denial.code()),
             ServerError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ServerError::StaffOnly(_) => (StatusCode::FORBIDDEN, "staff_only"),
             ServerError::Kernel(K::Held { .. }) => (StatusCode::CONFLICT, "record_held"),
             ServerError::NotFound(_) | ServerError::Kernel(K::UnknownSubject(_) | K::RecordMismatch { .. } | K::UnknownProcessing(_)) => {
                 (StatusCode::NOT_FOUND, "not_found")

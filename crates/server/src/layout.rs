@@ -95,6 +95,10 @@ pub(crate) fn error_page(status: StatusCode, code: &str, message: &str, signed: 
         "relation_missing" => {
             ("Geen toegang", "Je kunt alleen je eigen gegevens inzien, die van wie jou heeft gemachtigd, of de dossiers die aan jou zijn toegewezen.")
         }
+        "staff_only" => (
+            "Alleen voor medewerkers",
+            "Dit document is voor intern gebruik door medewerkers van het IMG. De privacyverklaring voor iedereen staat op /privacyverklaring.",
+        ),
         "record_held" => ("Wordt bewaard", "Deze gegevens worden bewaard zolang een onderzoek of procedure loopt; ze kunnen nu niet worden verwijderd."),
         _ if status == StatusCode::FORBIDDEN && code != "csrf" => (
             "Geen toegang",

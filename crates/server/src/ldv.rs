@@ -27,6 +27,7 @@ use utoipa_axum::routes;
 use crate::error::{ErrorBody, ServerError};
 use crate::openapi;
 use crate::state::AppState;
+use crate::visitor::{Signed, Visitor};
 
 /// The one entity this register names: the controller of its processings.
 const CONTROLLER: &str = "controller";
@@ -170,9 +171,21 @@ fn no_activity(id: &str) -> ServerError {
     ServerError::NotFound(format!("no processing activity `{id}` was ever in force here"))
 }
 
-/// The archived versions of `id`, oldest first; none is a 404.
-async fn archived(state: &AppState, id: String) -> Result<Vec<ProcessingVersion>, ServerError> {
+/// The archived versions of `id`, oldest first; none is a 404. A
+/// processing of an internal statement (staff, call centre) is shown only
+/// to signed-in staff, as its statement is: by the register in force, or
+/// for one it no longer has, by what its latest version said.
+async fn archived(state: &AppState, visitor: Visitor, id: String) -> Result<Vec<ProcessingVersion>, ServerError> {
+    let register = state.kernel().register();
+    let current = register.processing_id(&id).map(|p| register.processing(p).statement);
     let versions = state.run(move |services| Ok(services.kernel.processing_versions(&id)?)).await?;
+    let statement = current.or_else(|| {
+        let latest: Value = serde_json::from_str(&versions.last()?.content).ok()?;
+        latest["processing"]["statement"].as_str().and_then(grondslag_register::Statement::from_name)
+    });
+    if let Some(statement) = statement {
+        statement.open_to(Signed::optional(Signed::from_visitor(visitor)).map(|signed| signed.role))?;
+    }
     Ok(versions)
 }
 
@@ -181,8 +194,8 @@ async fn archived(state: &AppState, id: String) -> Result<Vec<ProcessingVersion>
     params(("id" = String, Path, description = "The processing's identifier in the register", example = "fysieke_schade")),
     responses((status = 200, body = ProcessingActivity), (status = 404, body = ErrorBody)),
     extensions(("x-register" = json!(openapi::public()))))]
-async fn activity(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<ProcessingActivity>, ServerError> {
-    let latest = archived(&state, id.clone()).await?.pop().ok_or_else(|| no_activity(&id))?;
+async fn activity(State(state): State<AppState>, visitor: Visitor, Path(id): Path<String>) -> Result<Json<ProcessingActivity>, ServerError> {
+    let latest = archived(&state, visitor, id.clone()).await?.pop().ok_or_else(|| no_activity(&id))?;
     let register = state.kernel().register();
     let active = register.processing_id(&id).is_some_and(|p| register.processing(p).content_hash == latest.content_hash);
     Ok(Json(ProcessingActivity { id, active, latest_version: latest.version }))
@@ -193,8 +206,8 @@ async fn activity(State(state): State<AppState>, Path(id): Path<String>) -> Resu
     params(("id" = String, Path, description = "The processing's identifier in the register", example = "fysieke_schade")),
     responses((status = 200, body = Vec<ProcessingActivityVersion>), (status = 404, body = ErrorBody)),
     extensions(("x-register" = json!(openapi::public()))))]
-async fn versions(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Vec<ProcessingActivityVersion>>, ServerError> {
-    let versions = archived(&state, id.clone()).await?;
+async fn versions(State(state): State<AppState>, visitor: Visitor, Path(id): Path<String>) -> Result<Json<Vec<ProcessingActivityVersion>>, ServerError> {
+    let versions = archived(&state, visitor, id.clone()).await?;
     if versions.is_empty() {
         return Err(no_activity(&id));
     }
@@ -208,10 +221,11 @@ async fn versions(State(state): State<AppState>, Path(id): Path<String>) -> Resu
     params(("id" = String, Path, description = "The processing's identifier", example = "fysieke_schade"), ("version" = String, Path, description = "The version's number", example = "1")),
     responses((status = 200, body = ProcessingActivityVersion), (status = 404, body = ErrorBody)),
     extensions(("x-register" = json!(openapi::public()))))]
-async fn version(State(state): State<AppState>, Path((id, version)): Path<(String, String)>) -> Result<Response, ServerError> {
+async fn version(State(state): State<AppState>, visitor: Visitor, Path((id, version)): Path<(String, String)>) -> Result<Response, ServerError> {
     let missing = || ServerError::NotFound(format!("no version `{version}` of processing activity `{id}` was ever in force here"));
+    let versions = archived(&state, visitor, id.clone()).await?;
     if let Ok(number) = version.parse::<u64>() {
-        let found = archived(&state, id.clone()).await?.into_iter().find(|v| v.version == number).ok_or_else(missing)?;
+        let found = versions.into_iter().find(|v| v.version == number).ok_or_else(missing)?;
         return Ok(Json(version_of(found)?).into_response());
     }
     let (legacy_id, legacy_version) = (id.clone(), version.clone());

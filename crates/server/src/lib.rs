@@ -37,6 +37,7 @@ mod openapi;
 mod public;
 mod rights;
 mod session;
+mod staff;
 mod state;
 mod views;
 mod visitor;
@@ -115,6 +116,7 @@ pub fn app(state: AppState, config: &Config) -> Router {
         .merge(rights::routes())
         .merge(back_office::routes())
         .merge(kcc::routes())
+        .merge(staff::routes())
         .merge(ldv::routes())
         .split_for_parts();
     let openapi = Arc::new(openapi);

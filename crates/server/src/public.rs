@@ -107,11 +107,15 @@ struct WhichStatement {
     verklaring: Option<String>,
 }
 
-/// The privacy statement, rendered from the register in force.
-#[utoipa::path(get, path = "/privacyverklaring", tag = "pages", params(WhichStatement), responses((status = 200, content_type = "text/html")), extensions(("x-register" = json!(openapi::public()))))]
-async fn statement(State(state): State<AppState>, Query(which): Query<WhichStatement>) -> Result<Response, ServerError> {
+/// The privacy statement, rendered from the register in force. The public
+/// one for anyone; the staff statement and the call-centre protocol only
+/// for signed-in staff (anonymous visitors are sent to sign in, others get
+/// a 403 `staff_only`).
+#[utoipa::path(get, path = "/privacyverklaring", tag = "pages", params(WhichStatement), responses((status = 200, content_type = "text/html"), (status = 401, description = "an internal statement, not signed in"), (status = 403, description = "an internal statement, not staff (`staff_only`)")), extensions(("x-register" = json!(openapi::public()))))]
+async fn statement(State(state): State<AppState>, visitor: Visitor, Query(which): Query<WhichStatement>) -> Result<Response, ServerError> {
     let name = which.verklaring.as_deref().unwrap_or("public");
     let statement = Statement::from_name(name).ok_or_else(|| ServerError::NotFound(format!("no statement `{name}`; use public, staff or kcc")))?;
+    statement.open_to(Signed::optional(Signed::from_visitor(visitor)).map(|signed| signed.role))?;
     let document = grondslag_register::render::render(state.kernel().register(), statement, grondslag_register::render::Format::Html);
     // The statement is a document of its own, with its own inline style:
     // allowed by its hash, not by allowing inline style everywhere.

@@ -27,7 +27,7 @@ fn ts(text: &str) -> Timestamp {
     text.parse().unwrap()
 }
 
-fn at(role: Role, who: Option<&SubjectId>, now: &str) -> Access {
+pub(crate) fn at(role: Role, who: Option<&SubjectId>, now: &str) -> Access {
     let access = Access::new(format!("test.{role}"), role, "test", ts(now));
     match who {
         Some(subject) => access.acting_as(subject.clone()),
@@ -36,7 +36,7 @@ fn at(role: Role, who: Option<&SubjectId>, now: &str) -> Access {
 }
 
 /// A person of staff with their own file (as an account has).
-fn person(kernel: &Kernel, name: &str) -> SubjectId {
+pub(crate) fn person(kernel: &Kernel, name: &str) -> SubjectId {
     let file = kernel.processing("personeelsdossier").unwrap();
     kernel.write(&at(Role::Hr, None, NOW), file, None, None, &[(Category::Name, Value::text(name))]).unwrap().subject
 }

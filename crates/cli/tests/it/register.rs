@@ -2,7 +2,7 @@
 
 use crate::{grondslag, stderr, stdout};
 
-const BASE: &str = r#"
+pub(crate) const BASE: &str = r#"
 [register]
 controller = "Instituut Mijnbouwschade Groningen (IMG)"
 version = "2024.05"
@@ -29,8 +29,10 @@ id = "nam"
 req = "E15.NAM"
 name = "NAM"
 kind = "third_party"
+agreement = { required = true, reference = "GUO-1", ends = "2027-12-31" }
 purpose = "Eerdere meldingen controleren."
 categories = ["address"]
+processes_in = "NL"
 
 [[processing]]
 id = "fysieke_schade"
@@ -61,14 +63,14 @@ retention = { rule = "until_event", event = "unsubscribed" }
 analysis = "PIA-2"
 "#;
 
-struct Case {
-    what: &'static str,
-    replace: &'static str,
-    with: &'static str,
+pub(crate) struct Case {
+    pub(crate) what: &'static str,
+    pub(crate) replace: &'static str,
+    pub(crate) with: &'static str,
     /// Text on the line the error must point at (its last occurrence).
-    line_of: &'static str,
-    message: &'static str,
-    help: &'static str,
+    pub(crate) line_of: &'static str,
+    pub(crate) message: &'static str,
+    pub(crate) help: &'static str,
 }
 
 const CASES: &[Case] = &[
@@ -134,7 +136,7 @@ const CASES: &[Case] = &[
         with: r#"event = "case_archived""#,
         line_of: r#"event = "case_archived""#,
         message: "no module emits the event `case_archived`, so this term would never start",
-        help: "count the term from an event a module emits (account_closed, answered, answered_and_satisfied, approach_period_ended, case_closed, election_closed, employment_ended, function_changed, recorded, registered, request_closed, survey_closed, unsubscribed)",
+        help: "count the term from an event a module emits (account_closed, answered, answered_and_satisfied, approach_period_ended, case_closed, election_closed, employment_ended, function_changed, published, recorded, registered, request_closed, survey_closed, team_account_ended, unsubscribed)",
     },
     Case {
         what: "a misspelt event",
@@ -222,7 +224,7 @@ applicant = ["file", "read"]"#,
 ];
 
 /// The error for `line` as the CLI prints it: `file:line:col: error: ...`.
-fn expect_error(file: &str, stderr: &str, line: usize, message: &str, help: &str, what: &str) {
+pub(crate) fn expect_error(file: &str, stderr: &str, line: usize, message: &str, help: &str, what: &str) {
     let prefix = format!("{file}:{line}:");
     let block = stderr
         .split(&format!("\n{file}:"))
@@ -246,8 +248,13 @@ fn the_base_of_the_bad_examples_is_itself_valid() {
 // req: E0.6
 #[test]
 fn every_malformed_register_gets_its_error_at_its_line() {
+    check_cases(CASES);
+}
+
+/// Each case's register is refused, with its error at its line.
+pub(crate) fn check_cases(cases: &[Case]) {
     let dir = tempfile::tempdir().unwrap();
-    for (i, case) in CASES.iter().enumerate() {
+    for (i, case) in cases.iter().enumerate() {
         assert!(BASE.contains(case.replace), "{}: base lacks {:?}", case.what, case.replace);
         let source = BASE.replacen(case.replace, case.with, 1);
         let line = source.lines().collect::<Vec<_>>().iter().rposition(|l| l.contains(case.line_of)).unwrap() + 1;

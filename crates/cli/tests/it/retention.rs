@@ -361,7 +361,7 @@ fn team_system_accounts_keep_only_a_password_hash_and_their_own_term() {
             (Category::Password, Value::text("lange zin als wachtwoord")),
             (Category::Email, Value::text("jan@img.nl")),
         ],
-        "recorded",
+        "team_account_ended",
         "2026-01-05T09:00:00Z",
     );
     let stored = kernel
