@@ -27,6 +27,7 @@ mod election;
 mod filing;
 mod population;
 mod relations;
+mod staff;
 
 use population::Store;
 
@@ -59,6 +60,8 @@ pub struct Options<'a> {
     pub employees: u32,
     /// One call in this many carries a recording.
     pub call_audio_every: u32,
+    /// Employees registered for the management report (0 skips it).
+    pub staff: usize,
 }
 
 /// How the bench opens its kernels: each on a copy of the register, under
@@ -111,6 +114,10 @@ pub fn run(kernels: &Kernels<'_>, options: &Options<'_>) -> Result<(), Failure> 
     }
     println!();
     election::bench(kernels)?;
+    if options.staff > 0 {
+        println!();
+        staff::bench(kernels, options.staff)?;
+    }
     println!();
     let flat = sweep_bench(kernels, options.sweep_sizes, options.due_records)?;
     if let Some(path) = options.plot {

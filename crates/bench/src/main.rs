@@ -21,7 +21,7 @@ use clap::Parser;
 /// audit verification, the relation check and the staff and expert case lists at --cases
 /// cases, the audit log at --audit-entries entries (verified against the witness, inclusion
 /// proofs), the call centre's import of --calls calls and monthly selection for --employees
-/// employees, counting a works-council election of 1,000 voters, and the retention sweep, each
+/// employees, counting a works-council election of 1,000 voters, the management report over --staff employees, and the retention sweep, each
 /// beside a baseline measured in the same run.
 /// With --database-url (a PostgreSQL server where the user may create databases): the kernel
 /// on PostgreSQL beside SQLite, and one node beside two, in a scratch database dropped afterwards.
@@ -82,6 +82,9 @@ struct Cli {
     /// One call in this many carries a (tiny) recording; only those can be drawn.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     call_audio_every: u32,
+    /// Employees registered through HR's step for the management report (0 skips it).
+    #[arg(long, default_value_t = 10_000)]
+    staff: usize,
     /// Write a PNG plot of sweep time against dated items here.
     #[arg(long)]
     plot: Option<PathBuf>,
@@ -124,6 +127,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         audit_entries: cli.audit_entries,
         calls: cli.calls,
         employees: cli.employees,
+        staff: cli.staff,
         call_audio_every: cli.call_audio_every,
     };
     bench::run(&bench::Kernels { register: &register, master: master.as_ref() }, &options)

@@ -27,6 +27,8 @@ fn bench_runs_at_small_sizes_with_the_relation_check_and_both_case_lists() {
         "2000",
         "--employees",
         "10",
+        "--staff",
+        "300",
     ];
     // As the product's tests run `grondslag`: no GRONDSLAG_* of the caller's.
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_grondslag-bench"))
@@ -53,6 +55,7 @@ fn bench_runs_at_small_sizes_with_the_relation_check_and_both_case_lists() {
         "call-centre import (2000 calls of a year",
         "every draw verified from its seed",
         "monthly selection for 10 employees",
+        "management report (300 employees",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }

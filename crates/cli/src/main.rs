@@ -9,6 +9,7 @@ mod demo;
 mod election;
 mod export;
 mod generate;
+mod hr;
 mod kcc;
 mod migrate;
 mod progress;
@@ -81,6 +82,13 @@ enum Command {
         actor: Actor,
         #[command(subcommand)]
         command: kcc::KccCommand,
+    },
+    /// The personnel file and management information (I1, I4): register, list, show, end an employment, the report.
+    Hr {
+        #[command(flatten)]
+        actor: Actor,
+        #[command(subcommand)]
+        command: hr::HrCommand,
     },
     /// The employee survey (I2): open, invite, answer (anonymously, or linked by choice), report, close.
     Survey {
@@ -314,6 +322,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Channel { actor, command } => channel::run(&context()?, &actor, command),
         Command::Kcc { actor, command } => kcc::run(&context()?, &actor, command),
         Command::Survey { actor, command } => survey::run(&context()?, &actor, command),
+        Command::Hr { actor, command } => hr::run(&context()?, &actor, command),
         Command::Election { actor, command } => election::run(&context()?, &actor, command),
         Command::Teams { actor, command } => teams::run(&context()?, &actor, command),
         Command::Rights { actor, command } => rights::run(&context()?, &actor, command),

@@ -108,6 +108,9 @@ struct Item {
     on: Date,
 }
 
+/// A news item as read back: its record, the item, and its likes and reactions with their records.
+type Thread = (RecordRef, Item, Vec<(RecordRef, Stored)>);
+
 /// A like or a reaction as shown.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reaction {
@@ -245,7 +248,7 @@ impl Hr<'_> {
     }
 
     /// The news item and the records of its likes and reactions.
-    fn item_in(&self, unit: &mut Unit<'_>, access: &Access, news: &SubjectId) -> Result<(RecordRef, Item, Vec<(RecordRef, Stored)>), HrError> {
+    fn item_in(&self, unit: &mut Unit<'_>, access: &Access, news: &SubjectId) -> Result<Thread, HrError> {
         let views = unit.read(access, self.p.news, news, CategorySet::of(&[Category::FreeText]))?;
         let mut item = None;
         let mut reactions = Vec::new();
@@ -286,7 +289,7 @@ impl Hr<'_> {
                 }
                 all.push(News { item, title: stored.title, text: stored.text, on: stored.on, likes, reactions: shown });
             }
-            all.sort_by(|a, b| b.on.cmp(&a.on));
+            all.sort_by_key(|news| std::cmp::Reverse(news.on));
             Ok(all)
         })
     }

@@ -33,10 +33,10 @@ macro_rules! closed_list {
     ($($list:tt)*) => { grondslag_values::closed_list!(@error $crate::HrError, $crate::HrError::Invalid; $($list)*); };
 }
 
+pub mod election;
 pub mod intranet;
 pub mod personnel;
 pub mod report;
-pub mod election;
 pub mod survey;
 pub mod teams;
 pub mod views;

@@ -50,7 +50,12 @@ impl Unit<'_> {
             let entry = parse_entry(&row.entry)?;
             let Ok(role) = entry.role.parse::<Role>() else { continue };
             let staff = !role.acts_for_a_person() && !matches!(role, Role::Public | Role::System);
-            if entry.action == Action::Read.name() && entry.outcome == Outcome::Allowed && staff && logged(&entry.processing) {
+            // A dashboard is viewed as a report; a dossier as a read.
+            if (entry.action == Action::Read.name() || entry.action == Action::Report.name())
+                && entry.outcome == Outcome::Allowed
+                && staff
+                && logged(&entry.processing)
+            {
                 views.push(View { at: entry.timestamp, actor: entry.actor, role, processing: entry.processing, object: entry.object });
             }
         }

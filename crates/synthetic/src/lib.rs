@@ -84,6 +84,8 @@ pub enum Step {
     Rights(#[from] RequestError),
     #[error(transparent)]
     Kernel(#[from] KernelError),
+    #[error(transparent)]
+    Staff(#[from] grondslag_hr::HrError),
 }
 
 /// Why a synthetic population could not be made.
@@ -287,35 +289,37 @@ impl<'k> Writer<'k> {
         let work_email = format!("{username}@img.example.nl");
         self.note(&format!("staff {member} {} {function} {hired}", person.name));
         let hr = self.at(rng, Role::Hr, hired);
-        let file = self.kernel.processing("personeelsdossier")?;
-        let fields = [
-            (Category::Name, Value::text(person.name.clone())),
-            (Category::Bsn, Value::text(person.bsn.clone())),
-            (Category::Address, Value::text(home.street.clone())),
-            (Category::PostcodeCity, Value::text(home.postcode_city.clone())),
-            (Category::Gender, Value::text(person.gender)),
-            (Category::BirthDate, Value::text(person.birth.to_string())),
-            (Category::Email, Value::text(work_email.clone())),
-            (Category::Phone, Value::text(person.phone.clone())),
-            (Category::BankAccount, Value::text(person.iban.clone())),
-            (Category::Function, Value::text(function)),
-            (Category::Nationality, Value::text("Nederlandse")),
-            (Category::Oath, Value::text(format!("eed afgelegd op {}", date_of(hired)))),
-        ];
-        let record = self.kernel.write(&hr, file, None, None, &fields)?;
-        self.kernel.record_event(&hr, file, &record, Action::File, "employment_started", Some("employed"), None)?;
-        let finance = self.kernel.processing("financiele_administratie_personeel")?;
-        let scale = format!("schaal {}", rng.gen_range(7..=13));
-        let money = [
-            (Category::Name, Value::text(person.name.clone())),
-            (Category::Bsn, Value::text(person.bsn.clone())),
-            (Category::Address, Value::text(home.street)),
-            (Category::PostcodeCity, Value::text(home.postcode_city)),
-            (Category::BankAccount, Value::text(person.iban)),
-            (Category::Function, Value::text(function)),
-            (Category::SalaryScale, Value::text(scale)),
-        ];
-        self.kernel.write(&hr, finance, Some(&record.subject), None, &money)?;
+        let new = grondslag_hr::personnel::NewEmployee {
+            bsn: person.bsn.clone(),
+            name: person.name.clone(),
+            nationality: "Nederlandse".into(),
+            address: home.street,
+            postcode_city: home.postcode_city,
+            gender: person.gender.into(),
+            birth_date: person.birth,
+            birth_place: "Groningen".into(),
+            email: work_email.clone(),
+            phone: person.phone.clone(),
+            bank_account: person.iban,
+            contract: grondslag_hr::personnel::Contract {
+                kind: if rng.gen_bool(0.8) { grondslag_hr::personnel::ContractKind::Permanent } else { grondslag_hr::personnel::ContractKind::Temporary },
+                started: date_of(hired),
+                fte: "1".into(),
+                hours: 36,
+                function: function.into(),
+                function_group: function.into(),
+                department: "Schadeafhandeling".into(),
+                salary_scale: format!("schaal {}", rng.gen_range(7..=13)),
+            },
+            partner_pension: false,
+            partner: None,
+            worked_for_the_state: false,
+            employment_history: None,
+            vog: None,
+            oath: Some(format!("eed afgelegd op {}", date_of(hired))),
+            cv_documents: None,
+        };
+        let record = grondslag_hr::Hr::new(self.kernel)?.register_employee(&hr, &new)?;
         let profile = self.kernel.processing("intranet_profiel")?;
         let employee = Access::new(username.clone(), Role::Employee, ORIGIN, hired).acting_as(record.subject.clone());
         let card = [(Category::Name, Value::text(person.name)), (Category::Function, Value::text(function)), (Category::Email, Value::text(work_email))];

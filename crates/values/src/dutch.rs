@@ -22,6 +22,16 @@ pub fn amsterdam_date(at: Timestamp) -> Date {
     at.to_zoned(amsterdam()).date()
 }
 
+/// A number kept in hundredths, written the Dutch way: 2960 → "29,6", 3200 → "32".
+pub fn hundredths(value: i64) -> String {
+    let (sign, value) = if value < 0 { ("-", value.unsigned_abs()) } else { ("", value.unsigned_abs()) };
+    match value % 100 {
+        0 => format!("{sign}{}", value / 100),
+        f if f % 10 == 0 => format!("{sign}{},{}", value / 100, f / 10),
+        f => format!("{sign}{},{f:02}", value / 100),
+    }
+}
+
 /// A date as a Dutch reader writes it: "1 mei 2024".
 pub fn date(date: Date) -> String {
     let month = usize::try_from(date.month()).ok().and_then(|m| m.checked_sub(1)).and_then(|m| MONTHS.get(m)).copied().unwrap_or("?");

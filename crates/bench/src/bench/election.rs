@@ -7,8 +7,8 @@
 use std::time::Instant;
 
 use grondslag_hr::Hr;
-use grondslag_kernel::{Access, DataDir, SubjectId, Value};
-use grondslag_register::{Action, Category, CategorySet, Role};
+use grondslag_kernel::{Access, DataDir};
+use grondslag_register::{Category, CategorySet, Role};
 
 use super::{Kernels, percentile, sorted};
 use crate::Failure;
@@ -25,15 +25,8 @@ pub(super) fn bench(kernels: &Kernels<'_>) -> Result<(), Failure> {
     let kernel = kernels.open(&DataDir::new(dir.path().join("election")))?;
     let hr = Hr::new(&kernel)?;
     let now: jiff::Timestamp = "2026-11-28T10:00:00Z".parse()?;
-    let started: jiff::Timestamp = "2020-01-01T00:00:00Z".parse()?;
-    let personnel = kernel.processing("personeelsdossier")?;
-    let office = Access::new("bench.hr", Role::Hr, "cli:bench", now);
-    let employee = |n: usize| -> Result<SubjectId, Failure> {
-        let fields = [(Category::Name, Value::text(format!("Medewerker {n}"))), (Category::Email, Value::text(format!("m{n}@img.example.nl")))];
-        let file = kernel.write(&office, personnel, None, None, &fields)?;
-        kernel.unit(|unit| unit.record_event_at(&office, personnel, &file, Action::File, "employment_started", Some("employed"), None, started))?;
-        Ok(file.subject)
-    };
+    let mut people = super::staff::register_staff(&kernel, VOTERS + CANDIDATES, now)?.into_iter().map(|(subject, _)| subject);
+    let mut employee = |_: usize| people.next().ok_or_else(|| Failure("fewer employees registered than voters and candidates".into()));
     let committee = Access::new("bench.committee", Role::ElectionCommittee, "cli:bench", now);
     let election = hr.open_election(&committee, "OR-verkiezing", jiff::civil::date(2026, 12, 1))?;
     let mut candidacies = Vec::new();

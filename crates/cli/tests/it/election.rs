@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use grondslag_hr::election::{Election, Tenure, Standing, eligible};
+use grondslag_hr::election::{Election, Standing, Tenure, eligible};
 use grondslag_hr::{Hr, HrError};
 use grondslag_kernel::{Access, Denial, Kernel, KernelError, RecordRef, SubjectId, Value};
 use grondslag_register::{Action, Category, CategorySet, Role, Scope};
@@ -34,17 +34,12 @@ fn committee() -> Access {
     Access::new("test.committee", Role::ElectionCommittee, "test", ts(NOW))
 }
 
-/// An employee as `staff_member` in the generator makes one: HR files the
-/// personnel file and dates `employment_started` at the first day.
+/// An employee HR registers, employed from `started`.
 pub fn employee(kernel: &Kernel, name: &str, function: &str, started: &str) -> SubjectId {
-    let file = kernel.processing("personeelsdossier").unwrap();
-    let email = format!("{}@img.example.nl", name.to_lowercase().replace(' ', "."));
-    let fields = [(Category::Name, Value::text(name)), (Category::Email, Value::text(email)), (Category::Function, Value::text(function))];
-    let hr = hr_at(NOW);
-    let record = kernel.write(&hr, file, None, None, &fields).unwrap();
-    let start = day(started).to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp();
-    kernel.unit(|unit| unit.record_event_at(&hr, file, &record, Action::File, "employment_started", Some("employed"), None, start)).unwrap();
-    record.subject
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1000);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let new = crate::hr::new_employee(n, name, function, started, grondslag_hr::personnel::ContractKind::Permanent, "Klantcontact");
+    Hr::new(kernel).unwrap().register_employee(&hr_at(NOW), &new).unwrap().subject
 }
 
 pub fn as_person(name: &str, subject: &SubjectId, now: &str) -> Access {

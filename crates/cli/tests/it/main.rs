@@ -18,6 +18,7 @@ mod cli;
 mod disclosure;
 mod election;
 mod generate;
+mod hr;
 mod internal;
 mod kcc;
 mod kernel;
@@ -51,6 +52,17 @@ pub fn shipped() -> grondslag_register::Register {
 
 pub fn open_kernel(dir: &Path) -> Kernel {
     DataDir::new(dir).open_kernel(shipped(), None, jiff::Timestamp::now()).unwrap()
+}
+
+/// The `n`th BSN of a test: eight digits and the 11-check digit.
+pub fn bsn(n: u32) -> String {
+    (0..100)
+        .map(|k| 10_000_000 + n * 100 + k)
+        .find_map(|eight| {
+            let sum: u32 = eight.to_string().chars().zip((2..=9).rev()).map(|(d, w)| d.to_digit(10).unwrap() * w).sum();
+            (sum % 11 < 10).then(|| format!("{eight}{}", sum % 11))
+        })
+        .unwrap()
 }
 
 pub fn access(role: Role) -> Access {

@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 use crate::server::{Client, Person, Place, Reply, Server, create_account};
-use crate::stderr;
+use crate::{bsn, stderr};
 
 /// The scheme of every case this test makes: what `{scheme}` in an
 /// `x-register` stands for here.
@@ -165,17 +165,6 @@ impl Operation {
             _ => self.method != "GET",
         }
     }
-}
-
-/// The `n`th BSN of this test: eight digits and the 11-check digit.
-fn bsn(n: u32) -> String {
-    (0..100)
-        .map(|k| 10_000_000 + n * 100 + k)
-        .find_map(|eight| {
-            let sum: u32 = eight.to_string().chars().zip((2..=9).rev()).map(|(d, w)| d.to_digit(10).unwrap() * w).sum();
-            (sum % 11 < 10).then(|| format!("{eight}{}", sum % 11))
-        })
-        .unwrap()
 }
 
 /// What the response says was the reason of a refusal: the JSON body's
