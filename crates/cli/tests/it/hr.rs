@@ -202,7 +202,7 @@ fn optional_profile_parts_are_shared_and_withdrawn_one_by_one_by_the_employee_on
     hr_side.withdraw(&me, &anna, OptionalField::AboutMe).unwrap();
     let seen = hr_side.profile(&as_employee(&bert), &anna).unwrap().unwrap();
     assert_eq!(seen.card, card);
-    assert_eq!(seen.shared, [(OptionalField::Location, "Groningen".to_string()), (OptionalField::Phone, "+31612345678".to_string())]);
+    assert_eq!(seen.shared, [(OptionalField::Location, "Groningen".to_string()), (OptionalField::Phone, "0612345678".to_string())]);
     // Nobody else shares or withdraws for her: not a colleague, not HR.
     assert_eq!(denial(hr_side.share(&as_employee(&bert), &anna, OptionalField::Team, "Team Zuid")).code(), "relation_missing");
     assert_eq!(denial(hr_side.share(&hr(), &anna, OptionalField::Team, "Team Zuid")).code(), "role_not_allowed");
@@ -362,4 +362,44 @@ fn employees_see_their_own_file_and_managers_the_report_on_pages_and_nobody_else
     }
     let wrong = signed(&department).get("/beheer/sturingsinformatie?rijen=department&kolommen=department");
     assert_eq!(wrong.status, 422, "{}", wrong.body);
+}
+
+// req: I1
+// req: I4
+#[test]
+fn hr_registers_lists_reports_and_ends_from_the_command_line() {
+    use crate::server::Place;
+    let dir = tempfile::tempdir().unwrap();
+    let place = Place::sqlite(dir.path());
+    let files = tempfile::tempdir().unwrap();
+    for n in 1..=6 {
+        let new = new_employee(n, &format!("Medewerker {n}"), "Jurist", "2024-01-01", ContractKind::Permanent, "Juridische zaken");
+        let path = files.path().join(format!("{n}.json"));
+        std::fs::write(&path, serde_json::to_string_pretty(&new).unwrap()).unwrap();
+        assert!(place.ok(&["hr", "register", path.to_str().unwrap()]).contains("registered Medewerker"));
+    }
+    // A malformed file says where; a conditional part says which rule; nothing is stored of either.
+    let broken = files.path().join("broken.json");
+    std::fs::write(&broken, "{\n  \"bsn\": \"111222333\",\n  \"name\": 12\n}").unwrap();
+    let refused = place.run(&["hr", "register", broken.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(crate::stderr(&refused).contains("broken.json: invalid type") && crate::stderr(&refused).contains("line 3"), "{}", crate::stderr(&refused));
+    let mut partner = new_employee(7, "Medewerker 7", "Jurist", "2024-01-01", ContractKind::Temporary, "Juridische zaken");
+    partner.partner = Some("Partner".into());
+    let with_partner = files.path().join("7.json");
+    std::fs::write(&with_partner, serde_json::to_string(&partner).unwrap()).unwrap();
+    let refused = place.run(&["hr", "register", with_partner.to_str().unwrap()]);
+    assert!(crate::stderr(&refused).contains("only when a partner pension applies"), "{}", crate::stderr(&refused));
+
+    let listed = place.ok(&["hr", "list"]);
+    assert_eq!(listed.lines().count(), 6, "{listed}");
+    let report = place.ok(&["hr", "report"]);
+    assert!(report.contains("Juridische zaken\t6 (4,8 fte)"), "{report}");
+    let first = listed.lines().next().unwrap().split('\t').next().unwrap().to_string();
+    assert!(place.ok(&["hr", "end", "--employee", &first, "--last-day", "2026-11-27"]).contains("employment ended after 2026-11-27"));
+    assert!(place.ok(&["hr", "show", "--employee", &first]).contains("uit dienst na 2026-11-27"));
+    // Not HR: refused by the kernel, with the reason.
+    let refused = place.run(&["hr", "--role", "department_manager", "list"]);
+    assert!(!refused.status.success());
+    assert!(crate::stderr(&refused).contains("may not read"), "{}", crate::stderr(&refused));
 }
