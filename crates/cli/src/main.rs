@@ -180,6 +180,15 @@ enum RegisterCommand {
         /// The register to check (default: the shipped register/img.toml).
         file: Option<PathBuf>,
     },
+    /// Record the new version of each statement whose version was raised, in
+    /// the archive beside the register (img.toml → img.published.json), so
+    /// that every published version stays readable (E21). Commit the archive
+    /// with the register.
+    Publish {
+        /// The register whose statements to record.
+        #[arg(default_value = "register/img.toml")]
+        file: PathBuf,
+    },
     /// Render the privacy statement (Dutch) from a register.
     Render {
         /// The register to render (default: the shipped register/img.toml).
@@ -296,6 +305,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let data = globals.data.is_some().then(|| globals.data_dir());
             register_check(file.as_deref().or(globals.register.as_deref()), data.as_ref())
         }
+        Command::Register(RegisterCommand::Publish { file }) => register_publish(&file),
         Command::Register(RegisterCommand::Render { file, format, statement, output }) => {
             let (register, _) = context::load_register(file.as_deref().or(globals.register.as_deref()))?;
             let format = match format {
@@ -335,6 +345,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
+fn register_publish(file: &Path) -> Result<(), Failure> {
+    let added = grondslag_register::publish(file).map_err(|e| Failure(format!("{e}\n\nnothing was recorded")))?;
+    let archive = grondslag_register::versions::archive_path(file);
+    if added.is_empty() {
+        println!("{}: every statement's version is already recorded", archive.display());
+    }
+    for (statement, version) in added {
+        println!("{}: recorded version {version} of the {}", archive.display(), statement.title_nl());
+    }
+    Ok(())
+}
+
 fn register_check(file: Option<&Path>, data: Option<&DataDir>) -> Result<(), Failure> {
     let (register, warnings) = context::load_register(file).map_err(|e| {
         let diagnostics = e.to_string();
@@ -342,13 +364,13 @@ fn register_check(file: Option<&Path>, data: Option<&DataDir>) -> Result<(), Fai
         Failure(format!("{diagnostics}\n\n{count} error(s); the register was not accepted"))
     })?;
     let name = file.map_or_else(|| grondslag_register::SHIPPED_NAME.to_string(), |p| p.display().to_string());
+    let editions: Vec<String> = register.meta.editions.iter().map(|e| format!("{} {} of {}", e.statement.name(), e.version, e.date)).collect();
     println!(
-        "{name}: ok — {} processings, {} categories, {} recipients (version {}, {})",
+        "{name}: ok — {} processings, {} categories, {} recipients (versions: {})",
         register.processings.len(),
         register.categories_used().len(),
         register.recipients.len(),
-        register.meta.version,
-        register.meta.date,
+        editions.join(", "),
     );
     for warning in warnings {
         eprintln!("warning: {name}: {warning}");

@@ -35,6 +35,9 @@ pub struct Register {
     pub recipients: Vec<Recipient>,
     /// `[[processing]]`: the processing activities; [`ProcessingId`] indexes them.
     pub processings: Vec<Processing>,
+    /// The statements' published versions, when the register has an
+    /// archive beside it (see [`crate::versions`]).
+    pub published: Option<crate::versions::Published>,
     pub(crate) processing_index: HashMap<String, ProcessingId>,
     pub(crate) recipient_index: HashMap<String, RecipientId>,
 }
@@ -88,17 +91,40 @@ impl Register {
     }
 }
 
-/// `[register]`: the controller and the statement's version.
+/// `[register]`: the controller, and `[statement.*]`: each statement's version.
 #[derive(Clone, Debug, Serialize)]
 pub struct Meta {
     /// The controller (verwerkingsverantwoordelijke) named by default.
     pub controller: String,
-    /// The statement's version, raised on every change (E21).
-    pub version: String,
-    /// The date of this version.
-    pub date: jiff::civil::Date,
+    /// The version and date of each statement the register publishes, in
+    /// [`Statement::ALL`] order.
+    pub editions: Vec<Edition>,
     /// Base of the processing-activity URIs written to the audit log.
     pub base_uri: String,
+}
+
+impl Meta {
+    /// The version and date of `statement`; `None` when the register
+    /// publishes nothing in it.
+    pub fn edition(&self, statement: Statement) -> Option<&Edition> {
+        self.editions.iter().find(|e| e.statement == statement)
+    }
+}
+
+/// `[statement.<name>]`: one statement's version, raised on every change of
+/// what it says (E21), and the date it was set. Each statement has its own:
+/// the staff statement changes on another day than the public one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Edition {
+    /// The statement.
+    pub statement: Statement,
+    /// Its version, e.g. `2024.05`.
+    pub version: String,
+    /// The date this version was set.
+    pub date: jiff::civil::Date,
+    /// Where `version` is written, for a diagnostic that must point at it.
+    #[serde(skip)]
+    pub(crate) span: std::ops::Range<usize>,
 }
 
 /// `[contact]`: how to reach the organisation (E23).
@@ -126,10 +152,16 @@ pub struct NamedTerm {
     pub duration: Duration,
     /// Where the term comes from, or why it was chosen.
     pub note: Option<String>,
+    /// For a term the seed gives no number for (a design choice): what the
+    /// seed says instead, in the statement's Dutch ("in lijn met de
+    /// wettelijke bewaartermijnen"). The statement says that first and
+    /// shows the number as the organisation's own setting, so our choice is
+    /// never presented as the seed's fact.
+    pub seed_says: Option<String>,
 }
 
 /// Which statement a processing is published in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Statement {
     /// The public privacy statement.
@@ -143,6 +175,15 @@ pub enum Statement {
 impl Statement {
     /// Every statement.
     pub const ALL: [Statement; 3] = [Statement::Public, Statement::Staff, Statement::Kcc];
+
+    /// Its register name: `public`, `staff` or `kcc`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Statement::Public => "public",
+            Statement::Staff => "staff",
+            Statement::Kcc => "kcc",
+        }
+    }
 
     /// The statement by its register name: `public`, `staff` or `kcc`.
     pub fn from_name(name: &str) -> Option<Statement> {

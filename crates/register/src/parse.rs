@@ -17,7 +17,7 @@ use crate::categories::CategorySet;
 use crate::diagnostic::{RegisterError, Sink, did_you_mean};
 use crate::due::RECORDED;
 use crate::model::{
-    AUDIT_LOG, Agreement, Basis, Condition, Contact, Disclosure, Duration, EEA, EEA_COUNTRIES, Grant, Meta, NamedTerm, Processing, ProcessingId, Recipient,
+    AUDIT_LOG, Agreement, Basis, Condition, Contact, Disclosure, Duration, EEA, EEA_COUNTRIES, Edition, Grant, Meta, NamedTerm, Processing, ProcessingId, Recipient,
     RecipientId, RecipientKind, Register, Retention, RoleGrants, Section, Statement, Term,
 };
 use crate::taxonomy::{Action, Category, Role, Scope, ScopeSet};
@@ -28,6 +28,8 @@ type Name = Spanned<String>;
 #[serde(deny_unknown_fields)]
 struct RawFile {
     register: RawMeta,
+    #[serde(default)]
+    statement: BTreeMap<Name, RawEdition>,
     contact: Contact,
     #[serde(default)]
     terms: BTreeMap<String, RawTerm>,
@@ -43,16 +45,22 @@ struct RawFile {
 #[serde(deny_unknown_fields)]
 struct RawMeta {
     controller: String,
-    version: String,
-    date: Name,
     base_uri: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEdition {
+    version: Name,
+    date: Name,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTerm {
     duration: Name,
-    note: Option<String>,
+    note: Option<Name>,
+    seed_says: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -400,9 +408,9 @@ impl Builder<'_, '_> {
     }
 
     fn build(mut self, raw: RawFile) -> Option<Register> {
-        let date = self.date(&raw.register.date);
         let terms = self.terms(&raw.terms);
         let sections = self.sections(&raw.section);
+        let editions = self.editions(&raw.statement);
         let recipients = self.recipients(&raw.recipient);
         let recipient_index: HashMap<String, RecipientId> =
             recipients.iter().enumerate().filter_map(|(i, r)| Some((r.id.clone(), RecipientId(u16::try_from(i).ok()?)))).collect();
@@ -423,12 +431,12 @@ impl Builder<'_, '_> {
             self.error(0..0, "too many processings", None);
         }
         self.check_logs(&raw, &processings);
+        self.check_editions(&editions, &sections, &raw.processing, &processings);
         let processing_index = processings.iter().enumerate().filter_map(|(i, p)| Some((p.id.clone(), ProcessingId(u16::try_from(i).ok()?)))).collect();
         Some(Register {
             meta: Meta {
                 controller: raw.register.controller,
-                version: raw.register.version,
-                date: date?,
+                editions,
                 base_uri: raw.register.base_uri.trim_end_matches('/').to_string(),
             },
             contact: raw.contact,
@@ -436,6 +444,7 @@ impl Builder<'_, '_> {
             sections,
             recipients,
             processings,
+            published: None,
             processing_index,
             recipient_index,
         })
@@ -481,10 +490,57 @@ impl Builder<'_, '_> {
     fn terms(&mut self, raw: &BTreeMap<String, RawTerm>) -> Vec<NamedTerm> {
         raw.iter()
             .filter_map(|(name, term)| {
+                // A design choice shown as the seed's fact is what the
+                // statement must never do: a term marked (design) says in
+                // its own place what the seed says.
+                if let Some(note) = &term.note
+                    && note.get_ref().starts_with("(design)")
+                    && term.seed_says.is_none()
+                {
+                    self.error(
+                        note.span(),
+                        format!("term `{name}` is a design choice but has no `seed_says`"),
+                        Some("add seed_says = \"…\" with what the source says instead of a number (e.g. \"in lijn met de wettelijke bewaartermijnen\"); the statement shows it before our setting".to_string()),
+                    );
+                }
                 let duration = self.duration(&term.duration)?;
-                Some(NamedTerm { name: name.clone(), duration, note: term.note.clone() })
+                Some(NamedTerm { name: name.clone(), duration, note: term.note.as_ref().map(|n| n.get_ref().clone()), seed_says: term.seed_says.clone() })
             })
             .collect()
+    }
+
+    fn editions(&mut self, raw: &BTreeMap<Name, RawEdition>) -> Vec<Edition> {
+        let mut editions: Vec<Edition> = raw
+            .iter()
+            .filter_map(|(name, edition)| {
+                let statement = self.statement(name);
+                let date = self.date(&edition.date);
+                if edition.version.get_ref().trim().is_empty() {
+                    self.error(edition.version.span(), "empty version", Some("write the version, e.g. \"2024.05\"".to_string()));
+                }
+                Some(Edition { statement: statement?, version: edition.version.get_ref().clone(), date: date?, span: edition.version.span() })
+            })
+            .collect();
+        editions.sort_by_key(|e| e.statement as u8);
+        editions
+    }
+
+    /// Every statement that says something has a version and a date (E21).
+    fn check_editions(&mut self, editions: &[Edition], sections: &[Section], raw: &[RawProcessing], processings: &[Processing]) {
+        for statement in Statement::ALL {
+            if editions.iter().any(|e| e.statement == statement) {
+                continue;
+            }
+            let used = raw.iter().zip(processings).find(|(_, p)| p.statement == statement).map(|(r, _)| r.id.span());
+            let span = used.or_else(|| sections.iter().any(|s| s.statement == statement).then_some(0..0));
+            if let Some(span) = span {
+                self.error(
+                    span,
+                    format!("the {} has no version and date", statement.title_nl()),
+                    Some(format!("add [statement.{}] with version = \"…\" and date = \"YYYY-MM-DD\"", statement.name())),
+                );
+            }
+        }
     }
 
     fn duration(&mut self, text: &Name) -> Option<Duration> {

@@ -12,6 +12,7 @@
 use std::fmt::Write;
 
 use grondslag_values::dutch::{self, escape_html};
+use serde::{Deserialize, Serialize};
 
 use crate::categories::CategorySet;
 use crate::model::{Agreement, Basis, EEA, Processing, Recipient, Register, Retention, Statement, Term};
@@ -37,18 +38,26 @@ impl Format {
     }
 }
 
-/// Renders one of the register's statements.
+/// Renders one of the register's statements as it is in force.
 pub fn render(register: &Register, statement: Statement, format: Format) -> String {
-    let document = document(register, statement);
+    write(&document(register, statement), format)
+}
+
+/// Writes a document (the one in force, or a published one) in `format`.
+pub fn write(document: &Document, format: Format) -> String {
     match format {
-        Format::Markdown => markdown(&document),
-        Format::Html => html(&document),
+        Format::Markdown => markdown(document),
+        Format::Html => html(document),
     }
 }
 
-#[derive(Debug)]
-enum Block {
-    /// `anchor` makes the heading an entry of the table of contents; `tag`
+/// A piece of a statement. Serialised as it is into the archive of
+/// published versions, so that an old version renders as it was.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "block", rename_all = "snake_case")]
+pub(crate) enum Block {
+    /// `anchor` makes a level-2 heading an entry of the table of contents
+    /// (and names a part when versions are compared); `tag`
     /// is the requirement id, shown small so the privacy officer can trace
     /// the text to the rule it encodes.
     Heading {
@@ -57,32 +66,43 @@ enum Block {
         anchor: Option<String>,
         tag: Option<String>,
     },
-    Paragraph(String),
+    Paragraph { text: String },
     /// A label in bold followed by text on the same line.
-    Field(&'static str, String),
-    List(Vec<String>),
-    Table {
-        header: [&'static str; 6],
-        rows: Vec<[String; 6]>,
-    },
+    Field { label: String, text: String },
+    List { items: Vec<String> },
+    Table { header: Vec<String>, rows: Vec<Vec<String>> },
     /// Where the table of contents goes; each writer builds it from the
     /// anchored headings.
     Contents,
 }
 
-#[derive(Debug)]
-struct Document {
-    title: String,
-    blocks: Vec<Block>,
+/// A statement as headings, paragraphs, lists and tables: what it says,
+/// before a writer decides how it looks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    pub(crate) title: String,
+    pub(crate) blocks: Vec<Block>,
 }
 
 impl Document {
     fn contents(&self) -> impl Iterator<Item = (&str, &str)> {
         self.blocks.iter().filter_map(|block| match block {
-            Block::Heading { text, anchor: Some(anchor), .. } => Some((anchor.as_str(), text.as_str())),
+            Block::Heading { level: 2, text, anchor: Some(anchor), .. } => Some((anchor.as_str(), text.as_str())),
             _ => None,
         })
     }
+}
+
+fn paragraph(text: impl Into<String>) -> Block {
+    Block::Paragraph { text: text.into() }
+}
+
+fn field(label: &str, text: impl Into<String>) -> Block {
+    Block::Field { label: label.to_string(), text: text.into() }
+}
+
+fn list(items: Vec<String>) -> Block {
+    Block::List { items }
 }
 
 fn heading(level: u8, text: String) -> Block {
@@ -93,7 +113,12 @@ fn anchored(text: String, anchor: String) -> Block {
     Block::Heading { level: 2, text, anchor: Some(anchor), tag: None }
 }
 
-fn document(register: &Register, statement: Statement) -> Document {
+/// Where "what changed" goes, and the anchor that keeps it out of the
+/// comparison of one version with the next.
+const CHANGES: &str = "wijzigingen";
+
+/// What `statement` says now: the document a version is published as.
+pub fn document(register: &Register, statement: Statement) -> Document {
     let processings: Vec<&Processing> = register.processings.iter().filter(|p| p.statement == statement).collect();
     // A statement speaks for the controller of its processings (RVO for the
     // call-centre protocol); each processing names its own only if it differs.
@@ -101,22 +126,22 @@ fn document(register: &Register, statement: Statement) -> Document {
         Some(first) if processings.iter().all(|p| p.controller == first.controller) => first.controller.as_str(),
         _ => register.meta.controller.as_str(),
     };
-    let mut blocks = vec![
-        Block::Field("Verwerkingsverantwoordelijke:", controller.to_string()),
-        Block::Paragraph(format!("Versie {}, vastgesteld op {}.", register.meta.version, dutch::date(register.meta.date))),
-        Block::Paragraph(
-            "Deze verklaring is gemaakt uit het register van verwerkingen dat de software zelf afdwingt: \
-             wat hier staat, is wat het systeem toestaat. Wijzigt het register, dan krijgt deze verklaring \
-             een nieuwe versie."
-                .to_string(),
-        ),
-        Block::Contents,
-    ];
+    let edition = register.meta.edition(statement);
+    let mut blocks = vec![field("Verwerkingsverantwoordelijke:", controller)];
+    if let Some(edition) = edition {
+        blocks.push(paragraph(format!("Versie {}, vastgesteld op {}.", edition.version, dutch::date(edition.date))));
+    }
+    blocks.push(paragraph(
+        "Deze verklaring is gemaakt uit het register van verwerkingen dat de software zelf afdwingt: \
+         wat hier staat, is wat het systeem toestaat. Verandert er iets, dan krijgt deze verklaring \
+         een nieuwe versie. Eerdere versies blijven te lezen op /privacyverklaring/versies.",
+    ));
+    blocks.push(Block::Contents);
     // `parse` keeps the sections in number order.
     for section in register.sections.iter().filter(|s| s.statement == statement) {
         blocks.push(anchored(format!("{}. {}", section.number, section.title), format!("sectie-{}", section.number)));
         if let Some(intro) = &section.intro {
-            blocks.extend(intro.split("\n\n").map(|p| Block::Paragraph(p.trim().to_string())));
+            blocks.extend(intro.split("\n\n").map(|p| paragraph(p.trim())));
         }
         for processing in processings.iter().filter(|p| p.section == section.number) {
             processing_blocks(register, controller, processing, &mut blocks);
@@ -126,29 +151,208 @@ fn document(register: &Register, statement: Statement) -> Document {
     if statement == Statement::Public {
         contact_blocks(register, &mut blocks);
     }
-    Document { title: statement.title_nl().to_string(), blocks }
+    let mut document = Document { title: statement.title_nl().to_string(), blocks };
+    spell_out_laws(&mut document);
+    if let (Some(edition), Some(published)) = (edition, &register.published) {
+        let at = document.blocks.iter().position(|b| matches!(b, Block::Contents)).unwrap_or(0);
+        document.blocks.splice(at..at, changes_blocks(published.before(statement, &edition.version), &document));
+    }
+    document
+}
+
+/// "Wat is er veranderd": the difference with the version before, or that
+/// there is none before.
+fn changes_blocks(before: Option<&crate::versions::PublishedVersion>, now: &Document) -> Vec<Block> {
+    let mut blocks = vec![anchored("Wat is er veranderd?".to_string(), CHANGES.to_string())];
+    match before {
+        None => blocks.push(paragraph("Dit is de eerste versie die uit het register is gemaakt.")),
+        Some(before) => {
+            let changes = changes(&before.document, now);
+            blocks.push(paragraph(format!("Ten opzichte van versie {} van {}:", before.version, dutch::date(before.date))));
+            if changes.is_empty() {
+                blocks.push(paragraph("Alleen de opmaak is veranderd; wat er staat, is hetzelfde."));
+            } else {
+                blocks.push(list(changes));
+            }
+        }
+    }
+    blocks
+}
+
+/// One part of a statement (a section, a processing, the recipients) as
+/// labelled facts, so that two versions can be compared part by part.
+struct Part<'d> {
+    key: &'d str,
+    title: &'d str,
+    facts: Vec<(&'d str, Vec<&'d str>)>,
+}
+
+fn parts(document: &Document) -> Vec<Part<'_>> {
+    let mut parts: Vec<Part<'_>> = Vec::new();
+    let mut label: Option<&str> = None;
+    let mut skipping = true;
+    for block in &document.blocks {
+        let fact = match block {
+            Block::Heading { level: 2 | 3, text, anchor: Some(anchor), .. } => {
+                // The opening lines (controller, version) and the changes
+                // themselves are not what changed.
+                skipping = anchor == CHANGES;
+                parts.push(Part { key: anchor, title: text, facts: Vec::new() });
+                label = None;
+                continue;
+            }
+            Block::Heading { text, .. } => {
+                label = Some(text);
+                continue;
+            }
+            _ if skipping => continue,
+            Block::Paragraph { text } => (label.take().unwrap_or("Tekst"), vec![text.as_str()]),
+            Block::Field { label, text } => (label.as_str(), vec![text.as_str()]),
+            Block::List { items } => (label.take().unwrap_or("Lijst"), items.iter().map(String::as_str).collect()),
+            Block::Table { rows, .. } => {
+                if let Some(part) = parts.last_mut() {
+                    part.facts.extend(rows.iter().filter_map(|row| Some((row.first()?.as_str(), row.iter().skip(1).map(String::as_str).collect()))));
+                }
+                continue;
+            }
+            Block::Contents => continue,
+        };
+        if let Some(part) = parts.last_mut() {
+            // Paragraphs under one label read as one text.
+            match part.facts.iter_mut().find(|(l, _)| *l == fact.0) {
+                Some((_, values)) => values.extend(fact.1),
+                None => part.facts.push(fact),
+            }
+        }
+    }
+    parts.retain(|p| p.key != CHANGES);
+    parts
+}
+
+/// What changed from `before` to `now`, one sentence per change, in the
+/// statement's Dutch: parts added and removed, and per part each fact that
+/// changed, with list entries added and removed named.
+pub(crate) fn changes(before: &Document, now: &Document) -> Vec<String> {
+    let (old, new) = (parts(before), parts(now));
+    let mut out = Vec::new();
+    for part in &new {
+        let Some(was) = old.iter().find(|p| p.key == part.key) else {
+            out.push(format!("Nieuw: {}.", part.title));
+            continue;
+        };
+        let title = part.title;
+        if was.title != title {
+            out.push(format!("„{}” heet nu „{title}”.", was.title));
+        }
+        for (label, values) in &part.facts {
+            let label = label.trim_end_matches(':');
+            match was.facts.iter().find(|(l, _)| l.trim_end_matches(':') == label) {
+                None => out.push(format!("{title}: nieuw — {label} {}.", values.join("; "))),
+                Some((_, old_values)) if old_values == values => {}
+                Some((_, old_values)) if values.len() == 1 && old_values.len() == 1 => {
+                    out.push(format!("{title}: {label} — nu: „{}” (was: „{}”).", values[0], old_values[0]));
+                }
+                Some((_, old_values)) => {
+                    let added: Vec<&str> = values.iter().filter(|v| !old_values.contains(v)).copied().collect();
+                    let removed: Vec<&str> = old_values.iter().filter(|v| !values.contains(v)).copied().collect();
+                    let mut sentence = format!("{title}: {label} —");
+                    if !added.is_empty() {
+                        let _ = write!(sentence, " erbij: {}.", added.join("; "));
+                    }
+                    if !removed.is_empty() {
+                        let _ = write!(sentence, " niet meer: {}.", removed.join("; "));
+                    }
+                    if added.is_empty() && removed.is_empty() {
+                        sentence.push_str(" andere volgorde.");
+                    }
+                    out.push(sentence);
+                }
+            }
+        }
+        for (label, values) in &was.facts {
+            let label = label.trim_end_matches(':');
+            if !part.facts.iter().any(|(l, _)| l.trim_end_matches(':') == label) {
+                out.push(format!("{title}: vervallen — {label} {}.", values.join("; ")));
+            }
+        }
+    }
+    out.extend(old.iter().filter(|p| !new.iter().any(|n| n.key == p.key)).map(|p| format!("Vervallen: {}.", p.title)));
+    out
+}
+
+/// Laws and bodies the statement names by abbreviation, spelled out where
+/// the reader meets them first (E0.8: "begrijpelijke taal").
+const ABBREVIATIONS: &[(&str, &str)] = &[
+    ("AVG", "Algemene verordening gegevensbescherming"),
+    ("TwG", "Tijdelijke wet Groningen"),
+    ("Awb", "Algemene wet bestuursrecht"),
+    ("AWR", "Algemene wet inzake rijksbelastingen"),
+    ("BW", "Burgerlijk Wetboek"),
+    ("Sv", "Wetboek van Strafvordering"),
+    ("WOR", "Wet op de ondernemingsraden"),
+    ("BRP", "Basisregistratie Personen"),
+    ("KvK", "Kamer van Koophandel"),
+    ("NCG", "Nationaal Coördinator Groningen"),
+    ("RVO", "Rijksdienst voor Ondernemend Nederland"),
+    ("IMG", "Instituut Mijnbouwschade Groningen"),
+];
+
+/// The byte offset of `word` as a whole word in `text`.
+fn find_word(text: &str, word: &str) -> Option<usize> {
+    let is_word = |c: char| c.is_alphanumeric();
+    text.match_indices(word).map(|(i, _)| i).find(|&i| {
+        let before = text[..i].chars().next_back().is_none_or(|c| !is_word(c));
+        let after = text[i + word.len()..].chars().next().is_none_or(|c| !is_word(c));
+        before && after
+    })
+}
+
+/// Writes each abbreviation of [`ABBREVIATIONS`] out at its first use, in
+/// reading order, as "Tijdelijke wet Groningen (TwG)" — unless the text
+/// already does so there.
+fn spell_out_laws(document: &mut Document) {
+    let mut pending: Vec<(&str, &str)> = ABBREVIATIONS.to_vec();
+    let texts = document.blocks.iter_mut().flat_map(|block| -> Vec<&mut String> {
+        match block {
+            Block::Paragraph { text } | Block::Field { text, .. } => vec![text],
+            Block::List { items } => items.iter_mut().collect(),
+            Block::Table { rows, .. } => rows.iter_mut().flatten().collect(),
+            Block::Heading { .. } | Block::Contents => Vec::new(),
+        }
+    });
+    for text in texts {
+        pending.retain(|(short, long)| {
+            let Some(at) = find_word(text, short) else { return true };
+            let written_out = text[..at].trim_end().strip_suffix('(').is_some_and(|before| before.trim_end().ends_with(long));
+            if !written_out {
+                text.insert_str(at + short.len(), ")");
+                text.insert_str(at, &format!("{long} ("));
+            }
+            false
+        });
+    }
 }
 
 fn processing_blocks(register: &Register, controller: &str, p: &Processing, blocks: &mut Vec<Block>) {
-    blocks.push(Block::Heading { level: 3, text: p.name.clone(), anchor: None, tag: Some(p.req.clone()) });
-    blocks.push(Block::Paragraph(p.purpose.clone()));
+    blocks.push(Block::Heading { level: 3, text: p.name.clone(), anchor: Some(format!("verwerking-{}", p.id)), tag: Some(p.req.clone()) });
+    blocks.push(paragraph(p.purpose.clone()));
     if p.controller != controller {
-        blocks.push(Block::Field("Verwerkingsverantwoordelijke:", p.controller.clone()));
+        blocks.push(field("Verwerkingsverantwoordelijke:", p.controller.clone()));
     }
     if !p.subjects.is_empty() {
-        blocks.push(Block::Field("Van wie gebruiken wij gegevens?", p.subjects.join(", ")));
+        blocks.push(field("Van wie gebruiken wij gegevens?", p.subjects.join(", ")));
     }
     blocks.push(heading(4, "Welke gegevens gebruiken wij?".to_string()));
-    blocks.push(Block::List(p.categories.iter().map(|c| category_label(c, p.optional)).collect()));
-    blocks.push(Block::Field("Grondslag:", basis_text(p)));
+    blocks.push(list(p.categories.iter().map(|c| category_label(c, p.optional)).collect()));
+    blocks.push(field("Grondslag:", basis_text(p)));
     if let Some(withdrawal) = &p.withdrawal {
-        blocks.push(Block::Field("Toestemming intrekken:", withdrawal.clone()));
+        blocks.push(field("Toestemming intrekken:", withdrawal.clone()));
     }
     if let Some(compatibility) = &p.compatibility {
-        blocks.push(Block::Field("Verenigbaar met het oorspronkelijke doel:", compatibility.clone()));
+        blocks.push(field("Verenigbaar met het oorspronkelijke doel:", compatibility.clone()));
     }
     if !p.sources.is_empty() {
-        blocks.push(Block::Field("Van wie krijgen wij deze gegevens?", p.sources.join(", ")));
+        blocks.push(field("Van wie krijgen wij deze gegevens?", p.sources.join(", ")));
     }
     let readers: Vec<String> = Role::ALL
         .iter()
@@ -165,15 +369,15 @@ fn processing_blocks(register: &Register, controller: &str, p: &Processing, bloc
         // The scopes the kernel checks, in the reader's words: who sees
         // whose data.
         blocks.push(heading(4, "Wie binnen het IMG kan deze gegevens inzien?".to_string()));
-        blocks.push(Block::List(readers));
+        blocks.push(list(readers));
     }
     blocks.push(heading(4, "Met wie delen wij je gegevens?".to_string()));
     if p.disclosures.is_empty() {
         // The kernel refuses any disclosure the register does not declare,
         // so an empty list is a promise the system keeps.
-        blocks.push(Block::Paragraph("Wij verstrekken deze gegevens niet aan anderen.".to_string()));
+        blocks.push(paragraph("Wij verstrekken deze gegevens niet aan anderen.".to_string()));
     } else {
-        blocks.push(Block::List(
+        blocks.push(list(
             p.disclosures
                 .iter()
                 .map(|d| {
@@ -184,14 +388,14 @@ fn processing_blocks(register: &Register, controller: &str, p: &Processing, bloc
         ));
     }
     if !p.processors.is_empty() {
-        blocks.push(Block::Field("Verwerkers die namens ons werken:", p.processors.join(", ")));
+        blocks.push(field("Verwerkers die namens ons werken:", p.processors.join(", ")));
     }
-    blocks.push(Block::Field("Hoe lang bewaren wij je gegevens?", retention_nl(&p.retention)));
+    blocks.push(field("Hoe lang bewaren wij je gegevens?", retention_nl(register, &p.retention)));
     if p.save_and_resume {
-        blocks.push(Block::Paragraph("Een aanvraag die je nog niet hebt afgerond, bewaren wij zodat je later verder kunt gaan.".to_string()));
+        blocks.push(paragraph("Een aanvraag die je nog niet hebt afgerond, bewaren wij zodat je later verder kunt gaan.".to_string()));
     }
     if let Some(dpia) = &p.dpia {
-        blocks.push(Block::Paragraph(format!(
+        blocks.push(paragraph(format!(
             "Deze verwerking kan een hoog risico voor je privacy hebben. Daarom hebben wij vooraf een \
              gegevensbeschermingseffectbeoordeling gedaan ({dpia})."
         )));
@@ -208,7 +412,7 @@ fn recipients_blocks(register: &Register, processings: &[&Processing], blocks: &
         return;
     }
     blocks.push(anchored("Ontvangers".to_string(), "ontvangers".to_string()));
-    blocks.push(Block::Paragraph(
+    blocks.push(paragraph(
         "Deze partijen kunnen gegevens van ons krijgen, elk alleen voor het doel en ten hoogste de gegevens \
          die hieronder staan. Welke gegevens een partij bij een bepaalde verwerking krijgt, staat bij die verwerking."
             .to_string(),
@@ -225,13 +429,14 @@ fn recipients_blocks(register: &Register, processings: &[&Processing], blocks: &
             if let Some(condition) = &r.only_when {
                 let _ = write!(purpose, " Alleen als bij je {} staat: {}.", condition.category.label_nl(), condition.equals);
             }
-            [format!("{} ({})", r.name, r.req), r.kind.label_nl().to_string(), purpose, labels(r.categories), basis, where_and_agreement(r)]
+            vec![format!("{} ({})", r.name, r.req), r.kind.label_nl().to_string(), purpose, labels(r.categories), basis, where_and_agreement(r)]
         })
         .collect();
-    blocks.push(Block::Table { header: ["Ontvanger", "Soort", "Waarvoor", "Ten hoogste deze gegevens", "Grondslag", "Waar en welke overeenkomst"], rows });
+    let header = ["Ontvanger", "Soort", "Waarvoor", "Ten hoogste deze gegevens", "Grondslag", "Waar en welke overeenkomst"].map(String::from).to_vec();
+    blocks.push(Block::Table { header, rows });
     // I8: the register refuses any party outside the EEA, so this is a
     // promise the system keeps.
-    blocks.push(Block::Paragraph(
+    blocks.push(paragraph(
         "Geen van deze partijen verwerkt je gegevens buiten de Europese Economische Ruimte (EER). Waar de wet een \
          verwerkersovereenkomst of gegevensuitwisselingsovereenkomst vereist, is die gesloten; na de einddatum ervan \
          verstrekken wij niets meer aan die partij tot de overeenkomst is vernieuwd."
@@ -267,14 +472,14 @@ fn country_nl(code: &str) -> String {
 fn contact_blocks(register: &Register, blocks: &mut Vec<Block>) {
     let c = &register.contact;
     blocks.push(anchored("Contact".to_string(), "contact".to_string()));
-    blocks.push(Block::List(vec![
+    blocks.push(list(vec![
         format!("Bezoekadres: {}", c.visit),
         format!("Postadres: {}", c.post),
         format!("E-mail privacyteam: {}", c.email),
         format!("Telefoon: {}", c.phone),
         format!("Functionaris gegevensbescherming (FG): {}", c.dpo_email),
     ]));
-    blocks.push(Block::Paragraph(
+    blocks.push(paragraph(
         "Ben je het niet eens met hoe wij met je gegevens omgaan? Neem contact op met het privacyteam of de FG. \
          Je kunt ook een klacht indienen bij de Autoriteit Persoonsgegevens."
             .to_string(),
@@ -334,21 +539,38 @@ fn event_nl(event: &str) -> String {
 }
 
 /// Named terms are settings an operator may change, so the statement names
-/// the setting: the reader can see which term moves when it is changed.
-fn term_text(term: &Term) -> String {
-    match &term.setting {
-        Some(setting) => format!("{} (instelling `{setting}` in het register)", term.duration),
+/// the setting: the reader can see which term moves when it is changed. A
+/// term the source gives no number for says so: it is our own choice.
+fn term_text(register: &Register, term: &Term) -> String {
+    let named = term.setting.as_deref().and_then(|setting| register.terms.iter().find(|t| t.name == setting));
+    match named {
+        Some(named) if named.seed_says.is_some() => format!("{} (onze eigen keuze, instelling `{}`)", term.duration, named.name),
+        Some(named) => format!("{} (instelling `{}` in het register)", term.duration, named.name),
         None => term.duration.to_string(),
     }
 }
 
+/// What the source says of a term that it gives no number for, as the
+/// opening of the sentence that then gives ours: "In lijn met de wettelijke
+/// bewaartermijnen; nu: ".
+fn seed_words(register: &Register, term: &Term) -> String {
+    let said = term.setting.as_deref().and_then(|setting| register.terms.iter().find(|t| t.name == setting)?.seed_says.as_deref());
+    said.map(|words| {
+        let mut chars = words.chars();
+        let first: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+        format!("{first}{}; nu: ", chars.as_str())
+    })
+    .unwrap_or_default()
+}
+
 /// How long data is kept, in the statement's Dutch.
-pub fn retention_nl(retention: &Retention) -> String {
+pub fn retention_nl(register: &Register, retention: &Retention) -> String {
+    let term = |term: &Term| term_text(register, term);
     match retention {
-        Retention::AfterEvent { event, term } => format!("{} na {}.", term_text(term), event_nl(event)),
+        Retention::AfterEvent { event, term: t } => format!("{}{} na {}.", seed_words(register, t), term(t), event_nl(event)),
         Retention::UntilEvent { event, fallback: None } => format!("Tot {}; daarna verwijderen wij de gegevens.", event_nl(event)),
-        Retention::UntilEvent { event, fallback: Some((after, term)) } => {
-            format!("Tot {}, of uiterlijk {} na {}; daarna verwijderen wij de gegevens.", event_nl(event), term_text(term), event_nl(after))
+        Retention::UntilEvent { event, fallback: Some((after, t)) } => {
+            format!("Tot {}; daarna verwijderen wij de gegevens. Gebeurt dat niet, dan uiterlijk {} na {}.", event_nl(event), term(t), event_nl(after))
         }
         Retention::UntilWithdrawn => "Tot je je toestemming intrekt; daarna verwijderen wij de gegevens direct.".to_string(),
         Retention::Permanent { reason } => match reason {
@@ -356,9 +578,11 @@ pub fn retention_nl(retention: &Retention) -> String {
             None => "Permanent.".to_string(),
         },
         Retention::PerItem { default, event } if event == crate::due::RECORDED => {
-            format!("Per onderdeel een eigen termijn, standaard {}.", term_text(default))
+            format!("{}per onderdeel een eigen termijn, standaard {}.", seed_words(register, default), term(default))
         }
-        Retention::PerItem { default, event } => format!("Per onderdeel een eigen termijn na {}, standaard {}.", event_nl(event), term_text(default)),
+        Retention::PerItem { default, event } => {
+            format!("{}per onderdeel een eigen termijn na {}, standaard {}.", seed_words(register, default), event_nl(event), term(default))
+        }
     }
 }
 
@@ -419,13 +643,13 @@ fn markdown(document: &Document) -> String {
                 }
                 out.push_str("\n\n");
             }
-            Block::Paragraph(text) => {
+            Block::Paragraph { text } => {
                 let _ = write!(out, "{}\n\n", md_line(text));
             }
-            Block::Field(label, text) => {
+            Block::Field { label, text } => {
                 let _ = write!(out, "**{label}** {}\n\n", md_inline(text));
             }
-            Block::List(items) => {
+            Block::List { items } => {
                 for item in items {
                     let _ = writeln!(out, "- {}", md_line(item));
                 }
@@ -484,13 +708,13 @@ fn html(document: &Document) -> String {
                 let tag = tag.as_deref().map(|t| format!(" <small>({})</small>", escape_html(t))).unwrap_or_default();
                 let _ = writeln!(out, "<h{level}{id}>{}{tag}</h{level}>", html_inline(text));
             }
-            Block::Paragraph(text) => {
+            Block::Paragraph { text } => {
                 let _ = writeln!(out, "<p>{}</p>", html_inline(text));
             }
-            Block::Field(label, text) => {
+            Block::Field { label, text } => {
                 let _ = writeln!(out, "<p><strong>{}</strong> {}</p>", escape_html(label), html_inline(text));
             }
-            Block::List(items) => {
+            Block::List { items } => {
                 out.push_str("<ul>\n");
                 for item in items {
                     let _ = writeln!(out, "<li>{}</li>", html_inline(item));

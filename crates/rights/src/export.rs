@@ -26,7 +26,8 @@ pub struct AccessReport {
     pub generated_at: jiff::Timestamp,
     /// The organisation responsible, from the register.
     pub controller: String,
-    /// The privacy statement version the report answers under.
+    /// The statements the report answers under, each with its version:
+    /// "Privacyverklaring 2024.05".
     pub statement_version: String,
     /// One part per processing that holds the person's data.
     pub processings: Vec<ProcessingPart>,
@@ -202,7 +203,7 @@ pub fn report(register: &Register, export: &SubjectExport, generated_at: jiff::T
                     name: p.name.clone(),
                     purpose: p.purpose.clone(),
                     legal_basis: basis,
-                    retention: retention_nl(&p.retention),
+                    retention: retention_nl(register, &p.retention),
                     sources: p.sources.clone(),
                     categories,
                     automated,
@@ -222,7 +223,14 @@ pub fn report(register: &Register, export: &SubjectExport, generated_at: jiff::T
         }
     }
     let accesses = export.accesses.iter().map(|entry| AccessLine::of(register, entry)).collect();
-    AccessReport { generated_at, controller: register.meta.controller.clone(), statement_version: register.meta.version.clone(), processings, accesses }
+    // Each statement that publishes one of the person's processings; the
+    // public one when there is none (the report then answers under it).
+    let statements: Vec<String> = grondslag_register::Statement::ALL
+        .iter()
+        .filter(|s| **s == grondslag_register::Statement::Public || processings.iter().any(|p| register.processing_id(&p.id).is_some_and(|id| register.processing(id).statement == **s)))
+        .filter_map(|s| register.meta.edition(*s).map(|e| format!("{} {}", s.title_nl(), e.version)))
+        .collect();
+    AccessReport { generated_at, controller: register.meta.controller.clone(), statement_version: statements.join("; "), processings, accesses }
 }
 
 /// The report as a readable Dutch page.
@@ -231,7 +239,7 @@ pub fn html(report: &AccessReport) -> String {
         String::from("<!doctype html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n<title>Inzage in je gegevens</title>\n</head>\n<body>\n");
     let _ = writeln!(
         out,
-        "<h1>Inzage in je gegevens</h1>\n<p>{} — gemaakt op {}, volgens privacyverklaring versie {}.</p>",
+        "<h1>Inzage in je gegevens</h1>\n<p>{} — gemaakt op {}, volgens {}.</p>",
         escape_html(&report.controller),
         report.generated_at,
         escape_html(&report.statement_version)

@@ -357,13 +357,13 @@ pub struct Portable {
     pub not_portable: Vec<(String, String)>,
 }
 
-fn basis_and_term(p: &grondslag_register::Processing) -> String {
+fn basis_and_term(register: &grondslag_register::Register, p: &grondslag_register::Processing) -> String {
     let mut text = format!("{} ({})", p.basis.label_nl(), p.basis.avg_article());
     for article in &p.basis_articles {
         text.push_str("; ");
         text.push_str(article);
     }
-    format!("{text}; bewaartermijn: {}", grondslag_register::render::retention_nl(&p.retention))
+    format!("{text}; bewaartermijn: {}", grondslag_register::render::retention_nl(register, &p.retention))
 }
 
 fn held(events: &[grondslag_kernel::RecordEvent]) -> bool {
@@ -401,7 +401,7 @@ impl Requests<'_> {
                     unit.rights_erase(access, self.processing, &record, "erasure (AVG art. 17)")?;
                     answer.erased.push(p.id.clone());
                 } else {
-                    answer.kept.push((p.id.clone(), basis_and_term(p)));
+                    answer.kept.push((p.id.clone(), basis_and_term(self.kernel.register(), p)));
                 }
             }
             answer.erased.sort();

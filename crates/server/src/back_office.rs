@@ -153,7 +153,7 @@ async fn retention_page(State(state): State<AppState>, signed: Signed) -> Result
                 thead { tr { th scope="col" { "Verwerking" } th scope="col" { "Termijn" } th scope="col" { "Dossiers" } th scope="col" { "Met datum" } th scope="col" { "Bevroren" } th scope="col" { "Wacht op gebeurtenis" } th scope="col" { "Eerstvolgende verwijdering" } } }
                 tbody { @for l in &retention.processings { tr {
                     td { (l.processing) }
-                    td { (register.processing_id(&l.processing).map(|id| grondslag_register::render::retention_nl(&register.processing(id).retention)).unwrap_or_default()) }
+                    td { (register.processing_id(&l.processing).map(|id| grondslag_register::render::retention_nl(register, &register.processing(id).retention)).unwrap_or_default()) }
                     td { (l.records) }
                     td { (l.dated) }
                     td { (l.held) }
