@@ -195,7 +195,7 @@ impl FromRequestParts<AppState> for Signed {
         let signed = Signed::from_visitor(Visitor::from_request_parts(parts, state).await?)?;
         // API clients send the token in a header on everything that changes
         // something; forms carry it in a field, checked by their handler.
-        if parts.uri.path().starts_with("/api/") && parts.method != Method::GET {
+        if crate::version::is_api(parts.uri.path()) && parts.method != Method::GET {
             let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
             signed.check_csrf(sent)?;
         }
