@@ -237,7 +237,7 @@ pub(crate) struct Withdrawn {
 
 /// Art. 7(3): withdraws the consent the request names; what was held on
 /// it is erased and the request closed.
-#[utoipa::path(post, path = "/api/v1/rights/requests/{id}/withdrawal", tag = "rights",
+#[utoipa::path(post, path = "/api/v1/rights/requests/{id}/withdrawal", operation_id = "withdraw_consent", tag = "rights",
     params(("id" = String, Path, description = "The request"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses((status = 200, body = Withdrawn), (status = 400, body = Problem), (status = 403, body = Problem)),
     extensions(("x-register" = json!(openapi::request(Action::Handle)))))]
