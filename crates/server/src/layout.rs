@@ -109,8 +109,13 @@ fn explanation_nl(status: StatusCode, code: &str) -> (&'static str, &'static str
         "csrf" => ("Formulier verlopen", "Het formulier kwam niet van deze site of is verlopen. Ga terug, laad de pagina opnieuw en probeer het nog eens."),
         "locked" => ("Tijdelijk geblokkeerd", "Er is te vaak een verkeerd wachtwoord of een verkeerde code gebruikt."),
         "sign_in_failed" => ("Inloggen mislukt", "De gebruikersnaam, het wachtwoord of de code klopt niet."),
-        "conflict" => ("Dat kan nu niet", "Deze stap past niet bij hoe het dossier er nu voor staat. Bekijk het dossier en kies de stap die nu aan de beurt is."),
-        "invalid" => ("Niet compleet of niet geldig", "Wat je hebt ingevuld is niet compleet of niet geldig voor deze stap. Ga terug, vul het formulier aan en probeer het opnieuw."),
+        "conflict" => {
+            ("Dat kan nu niet", "Deze stap past niet bij hoe het dossier er nu voor staat. Bekijk het dossier en kies de stap die nu aan de beurt is.")
+        }
+        "invalid" => (
+            "Niet compleet of niet geldig",
+            "Wat je hebt ingevuld is niet compleet of niet geldig voor deze stap. Ga terug, vul het formulier aan en probeer het opnieuw.",
+        ),
         "too_large" => ("Te groot", "Wat je hebt verstuurd is groter dan is toegestaan. Maak het bestand kleiner en probeer het opnieuw."),
         "timeout" => ("Duurde te lang", "Het verwerken duurde te lang. Probeer het later opnieuw."),
         _ if status.is_server_error() => {

@@ -15,8 +15,8 @@
 //!
 //! One module per area — `session`, `me`, `public`, `cases`, `rights`,
 //! `back_office`, `kcc`, `ldv` — each with its JSON routes and its pages; they
-//! use the shared `layout`, `views`, `visitor`, `state`, `error` and
-//! `openapi`, and never each other, nor does anything shared use an area.
+//! use the shared `layout`, `views`, `visitor`, `state`, `error`,
+//! `openapi` and `version`, and never each other, nor does anything shared use an area.
 //!
 //! Security that holds for every response is applied as layers: strict
 //! headers (a Content-Security-Policy without inline script, no framing,
@@ -39,8 +39,8 @@ mod rights;
 mod session;
 mod staff;
 mod state;
-mod views;
 mod version;
+mod views;
 mod visitor;
 
 use std::net::SocketAddr;

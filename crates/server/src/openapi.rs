@@ -66,7 +66,8 @@ pub(crate) fn for_clients(generated: &utoipa::openapi::OpenApi, register: &grond
     });
     document["info"]["version"] = json!(API_VERSION);
     document["info"]["contact"] = json!({ "name": register.meta.controller, "email": register.contact.email, "url": format!("{origin}/contact") });
-    document["servers"] = json!([{ "url": format!("{origin}{CURRENT}"), "description": format!("The API, major version {}", CURRENT.trim_start_matches("/api/")) }]);
+    document["servers"] =
+        json!([{ "url": format!("{origin}{CURRENT}"), "description": format!("The API, major version {}", CURRENT.trim_start_matches("/api/")) }]);
     document["components"]["headers"] = json!({ "API-Version": {
         "description": "The API's full version (semantic versioning).",
         "required": true,

@@ -493,7 +493,8 @@ impl World {
         );
         assert_eq!(asked.status, 201, "{}", asked.body);
         if let Some(expert) = expert {
-            let assigned = handler.client.post_json(&format!("/api/v1/cases/{number}/experts"), Some(&handler.csrf), json!({"expert": expert, "assigned": true}));
+            let assigned =
+                handler.client.post_json(&format!("/api/v1/cases/{number}/experts"), Some(&handler.csrf), json!({"expert": expert, "assigned": true}));
             assert_eq!(assigned.status, 204, "{}", assigned.body);
         }
         self.objects.push(Object { kind: Kind::Case, id: number, owner: owner.to_string(), assigned });

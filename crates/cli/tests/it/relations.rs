@@ -57,7 +57,8 @@ fn an_applicant_cannot_work_her_own_request_nor_make_herself_privacy_officer_and
     for (category, old, new) in
         [("system_user", "applicant", "privacy_officer"), ("bank_account", "NL91 ABNA 0417 1643 00", "NL20 INGB 0001 2345 67"), ("bsn", "111222333", BERT_BSN)]
     {
-        let changed = anna.post_json(&format!("/api/v1/rights/requests/{id}/rectification"), Some(&csrf), json!({ "category": category, "old": old, "new": new }));
+        let changed =
+            anna.post_json(&format!("/api/v1/rights/requests/{id}/rectification"), Some(&csrf), json!({ "category": category, "old": old, "new": new }));
         refused(&changed, "role_not_allowed", "may not handle");
     }
     // Bert, another applicant, cannot touch her request either.

@@ -1079,7 +1079,8 @@ fn the_privacy_officer_carries_out_a_request_through_the_api() {
     let export = pieter.get(&format!("/api/v1/rights/requests/{id}/export"));
     assert_eq!(export.status, 200, "{}", export.body);
     assert!(export.body.contains("Anna de Vries") && !export.body.contains("Bert"));
-    let extended = pieter.post_json(&format!("/api/v1/rights/requests/{id}/extension"), Some(&csrf), serde_json::json!({"months": 1, "reason": "veel dossiers"}));
+    let extended =
+        pieter.post_json(&format!("/api/v1/rights/requests/{id}/extension"), Some(&csrf), serde_json::json!({"months": 1, "reason": "veel dossiers"}));
     assert_eq!(extended.status, 200, "{}", extended.body);
     assert_ne!(extended.json()["due"], verified.json()["due"]);
     let rectified = pieter.post_json(
