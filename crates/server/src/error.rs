@@ -15,7 +15,10 @@
 //! A problem's members: `type` is `urn:grondslag:problem:{code}`, a stable
 //! name per code that does not pretend to be a page; `title` is the HTTP
 //! status's reason phrase; `status` the status; `detail` what went wrong
-//! and what to do; `instance` the request's path; and `code`, as an
+//! and what to do; `instance` the request's trace
+//! (`urn:grondslag:trace:{trace id}`, as in the `traceresponse` header and
+//! the audit entries: the occurrence, which an operator can look up; not
+//! the path, which can hold a subject's id); and `code`, as an
 //! extension member, the stable code (`relation_missing`,
 //! `role_not_allowed`, `not_found`, …) that programs branch on.
 
@@ -140,7 +143,7 @@ pub(crate) struct Problem {
     pub status: u16,
     /// What went wrong and what to do: the register's reason for a refusal.
     pub detail: String,
-    /// The path of the request that failed.
+    /// This occurrence: `urn:grondslag:trace:{trace id}` of the request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,
     /// Stable, for programs: `sign_in_first`, `relation_missing`, `role_not_allowed`, `not_found`, …
@@ -220,7 +223,7 @@ impl IntoResponse for ServerError {
 }
 
 /// The problem-details body of `mark`, marked so that a page request can
-/// get a page instead; `instance` is the request's path where known.
+/// get a page instead; `instance` names the occurrence where known.
 pub(crate) fn problem_for(status: StatusCode, mark: ErrorMark, instance: Option<String>) -> Response {
     let problem = Problem {
         kind: format!("{PROBLEM_TYPE}{}", mark.code),

@@ -14,7 +14,7 @@ use maud::{DOCTYPE, Markup, html};
 use crate::error::{ErrorMark, problem_for};
 use crate::state::AppState;
 use crate::version;
-use crate::visitor::Signed;
+use crate::visitor::{RequestTrace, Signed};
 
 pub(crate) fn layout(title: &str, signed: Option<&Signed>, body: Markup) -> Markup {
     html! {
@@ -148,12 +148,18 @@ pub(crate) fn error_page(status: StatusCode, mark: &ErrorMark, reason_nl: Option
     )
 }
 
+/// A problem's `instance`: the request's own trace, as the `traceresponse`
+/// header and the audit entries name it — not the path, which can name a
+/// person (a rights request's id holds the subject's).
+const OCCURRENCE: &str = "urn:grondslag:trace:";
+
 /// Turns error responses to page requests into pages: a sign-in page
 /// when signing in is needed, a Dutch error page otherwise. API requests
-/// get problem details naming the request's path.
+/// get problem details naming the occurrence by the request's trace.
 pub(crate) async fn render_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     let is_page = !version::is_api(&path) && !path.starts_with("/processing_activities");
+    let occurrence = request.extensions().get::<RequestTrace>().map(|t| format!("{OCCURRENCE}{}", t.trace()));
     // Kept for an error page, which shows the signed-in person's menu.
     let headers = if is_page { request.headers().clone() } else { axum::http::HeaderMap::new() };
     let response = next.run(request).await;
@@ -181,7 +187,7 @@ pub(crate) async fn render_errors(State(state): State<AppState>, request: Reques
         None => return response,
     };
     if !is_page {
-        return problem_for(status, mark, Some(path));
+        return problem_for(status, mark, occurrence);
     }
     if mark.code == "sign_in_first" {
         let query = serde_urlencoded::to_string([("terug", path.as_str())]).unwrap_or_default();

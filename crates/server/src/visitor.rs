@@ -126,6 +126,11 @@ pub(crate) struct RequestTrace {
 }
 
 impl RequestTrace {
+    /// Our own trace of the request: what names one occurrence of a problem.
+    pub(crate) fn trace(&self) -> TraceId {
+        self.trace
+    }
+
     fn of(headers: &HeaderMap) -> RequestTrace {
         // W3C Trace Context: an invalid traceparent is ignored, and with it any tracestate.
         let foreign = headers.get("traceparent").and_then(|v| v.to_str().ok()).and_then(|text| match TraceParent::parse(text) {

@@ -596,7 +596,9 @@ fn assert_problem(reply: &Reply, status: u16, code: &str, path: &str) {
     assert_eq!(problem["status"], status, "{path}: {problem}");
     assert!(problem["title"].as_str().is_some_and(|t| !t.is_empty()), "{path}: {problem}");
     assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()), "{path}: {problem}");
-    assert_eq!(problem["instance"], path.split('?').next().unwrap(), "{path}: {problem}");
+    // The occurrence is the request's own trace, not its path (which can name a person).
+    let trace = reply.header("traceresponse").unwrap().split('-').nth(1).unwrap();
+    assert_eq!(problem["instance"], format!("urn:grondslag:trace:{trace}"), "{path}: {problem}");
     assert!(problem.get("error").is_none(), "no body of the old shape: {problem}");
 }
 
