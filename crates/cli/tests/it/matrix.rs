@@ -251,6 +251,10 @@ fn operations(spec: &Value, failures: &mut Vec<String>) -> Vec<Operation> {
             operations.push(Operation { method: method.to_uppercase(), path: served_path(spec, path), rests_on, params, body });
         }
     }
+    // In the order of the paths as served, as before the API's paths were
+    // relative to their server: the objects the calls make (the call
+    // centre's employees among them) depend on it.
+    operations.sort_by(|a, b| a.path.cmp(&b.path));
     operations
 }
 
