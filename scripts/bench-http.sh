@@ -39,14 +39,14 @@ PY
 )
 cookie=$(curl -s -D - -o /dev/null -H 'content-type: application/json' \
     -d "{\"username\":\"$user\",\"password\":\"drie losse woorden voor de bank\",\"code\":\"$code\"}" \
-    http://127.0.0.1:$port/api/session | sed -n 's/^set-cookie: \([^;]*\);.*/\1/p')
-list="http://127.0.0.1:$port/api/cases?regeling=fysieke_schade&status=submitted"
+    http://127.0.0.1:$port/api/v1/session | sed -n 's/^set-cookie: \([^;]*\);.*/\1/p')
+list="http://127.0.0.1:$port/api/v1/cases?regeling=fysieke_schade&status=submitted"
 case=$(curl -sf -H "Cookie: $cookie" "$list" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["number"])')
 
 threads=$(( connections < 2 ? connections : 2 ))
 run() { wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency "$@" 2>&1; }
 health=$(run http://127.0.0.1:$port/healthz)
-cases=$(run -H "Cookie: $cookie" "http://127.0.0.1:$port/api/cases/$case")
+cases=$(run -H "Cookie: $cookie" "http://127.0.0.1:$port/api/v1/cases/$case")
 listed=$(run -H "Cookie: $cookie" "$list")
 rate() { echo "$1" | awk '/^Requests\/sec/ {print $2}'; }
 p99() { echo "$1" | awk '$1 == "99%" {print $2}'; }
@@ -54,8 +54,8 @@ non2xx() { echo "$1" | awk '/Non-2xx/ {print $NF}'; }
 echo "wrk: $threads thread(s), $connections connections, ${seconds}s each, on $(nproc) cores"
 printf '%-34s %12s %10s %8s\n' "endpoint" "requests/s" "p99" "non-2xx"
 printf '%-34s %12s %10s %8s\n' "GET /healthz (no session)" "$(rate "$health")" "$(p99 "$health")" "$(non2xx "$health")"
-printf '%-34s %12s %10s %8s\n' "GET /api/cases/{number} (signed)" "$(rate "$cases")" "$(p99 "$cases")" "$(non2xx "$cases")"
-printf '%-34s %12s %10s %8s\n' "GET /api/cases?… first 50 (signed)" "$(rate "$listed")" "$(p99 "$listed")" "$(non2xx "$listed")"
+printf '%-34s %12s %10s %8s\n' "GET /api/v1/cases/{number} (signed)" "$(rate "$cases")" "$(p99 "$cases")" "$(non2xx "$cases")"
+printf '%-34s %12s %10s %8s\n' "GET /api/v1/cases?… first 50 (signed)" "$(rate "$listed")" "$(p99 "$listed")" "$(non2xx "$listed")"
 echo "case list latency: p50 $(echo "$listed" | awk '$1 == "50%" {print $2}'), p99 $(p99 "$listed")"
 awk -v a="$(rate "$cases")" -v b="$(rate "$health")" 'BEGIN { printf "authenticated case read / health: %.3fx\n", a / b }'
 awk -v a="$(rate "$listed")" -v b="$(rate "$health")" 'BEGIN { printf "case list / health: %.3fx\n", a / b }'

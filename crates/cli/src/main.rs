@@ -55,6 +55,13 @@ enum Command {
     /// Check or render the register of processing activities.
     #[command(subcommand)]
     Register(RegisterCommand),
+    /// Print the OpenAPI document the service serves at /api/v1/openapi.json (JSON), for
+    /// the NL API Design Rules linter and client generators.
+    Openapi {
+        /// The origin clients reach the service at (default: the one the register's base_uri names).
+        #[arg(long)]
+        public_origin: Option<String>,
+    },
     /// Work with the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -306,6 +313,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
             register_check(file.as_deref().or(globals.register.as_deref()), data.as_ref())
         }
         Command::Register(RegisterCommand::Publish { file }) => register_publish(&file),
+        Command::Openapi { public_origin } => {
+            let (register, _) = context::load_register(globals.register.as_deref())?;
+            // The register says where the service answers: its base_uri is
+            // the origin's `/processing_activities`.
+            let origin = public_origin.unwrap_or_else(|| register.meta.base_uri.trim_end_matches("/processing_activities").to_string());
+            let document = serde_json::to_string_pretty(&grondslag_server::openapi_document(&register, &origin))
+                .map_err(|e| Failure(format!("cannot write the OpenAPI document: {e}")))?;
+            println!("{document}");
+            Ok(())
+        }
         Command::Register(RegisterCommand::Render { file, format, statement, output }) => {
             let (register, _) = context::load_register(file.as_deref().or(globals.register.as_deref()))?;
             let format = match format {

@@ -93,18 +93,19 @@ pub fn serve(context: &Context, args: ServeArgs) -> Result<(), Failure> {
         body_limit: args.body_limit,
         request_timeout: std::time::Duration::from_secs(30),
         sweep_every: to_duration(args.sweep_every, "sweep-every")?,
+        public_origin: args.public_origin,
     };
     // This handle outlives the runtime, so the kernel is dropped (sealing
     // the audit log) on this thread: a PostgreSQL client must not be
     // dropped inside the async runtime.
     let state = AppState::new(Arc::clone(&kernel), crate::case::load_areas(args.areas.as_deref())?, &config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Failure(format!("cannot start the runtime: {e}")))?;
-    let scheme = if config.tls.is_some() { "https" } else { "http" };
-    let origin = args.public_origin.unwrap_or_else(|| format!("{scheme}://{}", config.listen));
+    let origin = config.origin();
     if let Some(warning) = grondslag_server::base_uri_mismatch(&context.register, &origin) {
         tracing::warn!(%origin, base_uri = %context.register.meta.base_uri, "{warning}");
         eprintln!("warning: {warning}");
     }
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
     eprintln!("grondslag serves {scheme}://{} with data in {} (stop with Ctrl-C)", config.listen, context.data.root.display());
     let served = runtime.block_on(grondslag_server::serve(state, config, shutdown_signal()));
     drop(runtime);

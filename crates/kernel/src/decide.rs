@@ -106,6 +106,64 @@ impl Denial {
             Denial::ConditionNotMet { .. } => "recipient_condition_not_met",
         }
     }
+
+    /// The reason in Dutch, for a person reading a page: what their role
+    /// may not do under `processing` (the processing's name in the
+    /// register), or what must happen first. Built from the register's
+    /// Dutch labels; names no other person.
+    pub fn explain_nl(&self, processing: &str) -> String {
+        match self {
+            Denial::RoleNotAllowed { role, action } => {
+                format!("In je rol als {} mag je dit niet bij ‘{processing}’ (gevraagd: {}).", role.label_nl(), action.label_nl())
+            }
+            Denial::Undeclared(c) => format!("‘{}’ hoort niet bij ‘{processing}’; het register staat niet toe dat dit hier wordt bewaard.", c.label_nl()),
+            Denial::CategoryNotGranted { role, category } => {
+                format!("In je rol als {} mag je bij ‘{processing}’ niets doen met dit gegeven: {}.", role.label_nl(), category.label_nl())
+            }
+            Denial::NothingGranted { role } => format!("In je rol als {} mag je bij ‘{processing}’ geen van de gevraagde gegevens inzien.", role.label_nl()),
+            Denial::Restricted => "Het gebruik van deze gegevens is beperkt (artikel 18 AVG): alleen voor het afhandelen van privacyverzoeken mogen ze nog worden gebruikt.".to_string(),
+            Denial::NotARecipient => format!("Bij ‘{processing}’ worden geen gegevens aan deze ontvanger verstrekt."),
+            Denial::LegalCheckRequired => {
+                "Deze ontvanger krijgt gegevens alleen op grond van een wettelijke plicht, en pas nadat is vastgelegd dat die plicht bestaat.".to_string()
+            }
+            Denial::NoCompatibilityAssessment => "Gegevens mogen alleen voor een ander doel worden gebruikt als eerst is vastgelegd dat dat doel past bij het oorspronkelijke (artikel 6 lid 4 AVG).".to_string(),
+            Denial::OutOfReach { scope } => scope_missing_nl(*scope).to_string(),
+            Denial::NotRectifiable(c) => {
+                format!("‘{}’ hoort bij het inloggen en wordt nooit via een privacyverzoek gewijzigd; de beheerder kan het aanpassen.", c.label_nl())
+            }
+            Denial::Held => "Deze gegevens worden bewaard zolang een onderzoek of procedure loopt; ze kunnen nu niet worden verwijderd.".to_string(),
+            Denial::EarlierReceipt { role } => format!(
+                "In je rol als {} dien je iets in op het moment zelf; alleen de organisatie legt vast dat iets eerder binnenkwam (een brief, een telefoongesprek).",
+                role.label_nl()
+            ),
+            Denial::AgreementMissing { recipient } => format!(
+                "Ontvanger ‘{recipient}’ heeft een verwerkers- of gegevensleveringsovereenkomst nodig, en het register noemt er geen; er wordt niets verstrekt."
+            ),
+            Denial::AgreementExpired { recipient, reference, ends } => format!(
+                "De overeenkomst {reference} met ontvanger ‘{recipient}’ liep af op {}; er wordt niets verstrekt tot een nieuwe overeenkomst in het register staat.",
+                grondslag_values::dutch::date(*ends)
+            ),
+            Denial::ConditionNotMet { recipient, category, equals } => format!(
+                "Ontvanger ‘{recipient}’ krijgt gegevens alleen als bij ‘{}’ ‘{equals}’ staat, en dat staat niet in dit dossier.",
+                category.label_nl()
+            ),
+        }
+    }
+}
+
+/// What a refusal for a missing relation says to the person refused, in
+/// Dutch: the relation their grant needs and they do not have.
+fn scope_missing_nl(scope: Scope) -> &'static str {
+    match scope {
+        Scope::Own => "Je kunt alleen je eigen gegevens inzien of wijzigen.",
+        Scope::Represented => "Deze persoon heeft jou niet (of niet meer) gemachtigd.",
+        Scope::Assigned => "Dit dossier is niet aan jou toegewezen.",
+        Scope::Coached => "Je bent niet de coach van deze medewerker.",
+        Scope::Managed => "Deze medewerker zit niet in jouw team.",
+        Scope::OwnCalls => "Dit is geen gesprek dat jij zelf hebt gevoerd.",
+        Scope::Staff => "Deze persoon is geen medewerker van de organisatie.",
+        Scope::All => "Geen van je rechten reikt tot dit dossier.",
+    }
 }
 
 impl fmt::Display for Denial {

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ErrorBody, ServerError};
+use crate::error::{Problem, ServerError};
 use crate::layout::layout;
 use crate::openapi;
 use crate::state::{AppState, Services};
@@ -90,14 +90,14 @@ fn retention(services: &Services<'_>, signed: &Signed) -> Result<Retention, Serv
 }
 
 /// Verifies the whole audit log: hash chain and signed checkpoints.
-#[utoipa::path(get, path = "/api/audit/verify", tag = "operations", responses((status = 200, body = Verification), (status = 403, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "operations", responses((status = 200, body = Verification), (status = 403, body = Problem)),
     extensions(("x-register" = json!(openapi::oversight()))))]
 async fn audit_verify(State(state): State<AppState>, signed: Signed) -> Result<Json<Verification>, ServerError> {
     Ok(Json(state.run(move |services| verify(services, &signed)).await?))
 }
 
 /// Per processing: records kept, held, and the next deletion date; and holds overdue for review.
-#[utoipa::path(get, path = "/api/retention/report", tag = "operations", responses((status = 200, body = Retention), (status = 403, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/retention/report", tag = "operations", responses((status = 200, body = Retention), (status = 403, body = Problem)),
     extensions(("x-register" = json!(openapi::oversight()))))]
 async fn retention_report(State(state): State<AppState>, signed: Signed) -> Result<Json<Retention>, ServerError> {
     Ok(Json(state.run(move |services| retention(services, &signed)).await?))

@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ErrorBody, ServerError};
+use crate::error::{Problem, ServerError};
 use crate::layout::{csrf_field, labels, layout};
 use crate::openapi;
 use crate::state::{AppState, Services};
@@ -108,15 +108,15 @@ fn settle(services: &Services<'_>, signed: &Signed, settlement: &Settle) -> Resu
 // --- API ---------------------------------------------------------------------
 
 /// A page of 50 cases of one scheme, optionally of one status, most recently changed first.
-#[utoipa::path(get, path = "/api/cases", tag = "cases", params(CaseFilter), responses((status = 200, body = Vec<CaseSummary>), (status = 403, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseFilter), responses((status = 200, body = Vec<CaseSummary>), (status = 403, body = Problem)),
     extensions(("x-register" = json!(openapi::case_list()))))]
 async fn cases(State(state): State<AppState>, signed: Signed, Query(filter): Query<CaseFilter>) -> Result<Json<Vec<CaseSummary>>, ServerError> {
     Ok(Json(state.run(move |services| list(services, &signed, &filter)).await?))
 }
 
 /// One case, with the fields and history the role may see.
-#[utoipa::path(get, path = "/api/cases/{number}", tag = "cases", params(("number" = String, Path, description = "Case number")),
-    responses((status = 200, body = CaseDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/cases/{number}", tag = "cases", params(("number" = String, Path, description = "Case number")),
+    responses((status = 200, body = CaseDetail), (status = 403, body = Problem), (status = 404, body = Problem)),
     extensions(("x-register" = json!(openapi::case(&[])))))]
 async fn case(State(state): State<AppState>, signed: Signed, Path(number): Path<String>) -> Result<Json<CaseDetail>, ServerError> {
     Ok(Json(state.run(move |services| detail(services, &signed, &number)).await?))
@@ -132,7 +132,7 @@ pub(crate) struct FiledCase {
 
 /// Files an application (the format of docs/applications.md); the scheme's
 /// rules and the register decide what is accepted.
-#[utoipa::path(post, path = "/api/cases", tag = "cases",
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases",
     request_body(content = Object, description = "An application: scheme, applicant, object, details (docs/applications.md)", example = json!({
         "scheme": "fysieke_schade",
         "applicant": { "name": "Cees Kok", "phone": "0595 123 456", "email": "cees@example.nl", "bsn": "111222333" },
@@ -140,7 +140,7 @@ pub(crate) struct FiledCase {
         "details": { "damage_arose": "2026-03-01", "remarks": "Scheur in de gevel." }
     })),
     params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
-    responses((status = 201, body = FiledCase), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 201, body = FiledCase), (status = 400, body = Problem), (status = 403, body = Problem)),
     extensions(("x-register" = json!(openapi::case_filing()))))]
 async fn file_case(State(state): State<AppState>, signed: Signed, Json(body): Json<serde_json::Value>) -> Result<(StatusCode, Json<FiledCase>), ServerError> {
     let application: Application = serde_json::from_value(body)
@@ -173,9 +173,9 @@ pub(crate) struct Advanced {
 }
 
 /// Moves a case one step through its scheme's life cycle.
-#[utoipa::path(post, path = "/api/cases/{number}/status", tag = "cases", request_body = Advance,
+#[utoipa::path(post, path = "/api/v1/cases/{number}/status", tag = "cases", request_body = Advance,
     params(("number" = String, Path, description = "Case number"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
-    responses((status = 200, body = Advanced), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = Advanced), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     extensions(("x-register" = json!(openapi::case(&[Action::Advance])))))]
 async fn advance(State(state): State<AppState>, signed: Signed, Path(number): Path<String>, Json(form): Json<Advance>) -> Result<Json<Advanced>, ServerError> {
     let to = status(&form.status)?;
@@ -194,9 +194,9 @@ pub(crate) struct Assignment {
 
 /// Asks an expert to advise on a case (E15.EXPERT), or ends that: an expert
 /// sees only the cases assigned to them.
-#[utoipa::path(post, path = "/api/cases/{number}/experts", tag = "cases", request_body = Assignment,
+#[utoipa::path(post, path = "/api/v1/cases/{number}/experts", tag = "cases", request_body = Assignment,
     params(("number" = String, Path, description = "Case number"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 204), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     extensions(("x-register" = json!(openapi::case_assignment()))))]
 async fn assign_expert(
     State(state): State<AppState>,
@@ -219,9 +219,9 @@ pub(crate) struct Disclosure {
 
 /// Discloses a case to a recipient the register names: exactly the
 /// categories that recipient may receive, recorded and audited.
-#[utoipa::path(post, path = "/api/cases/{number}/disclosures", tag = "cases", request_body = Disclosure,
+#[utoipa::path(post, path = "/api/v1/cases/{number}/disclosures", tag = "cases", request_body = Disclosure,
     params(("number" = String, Path, description = "Case number"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
-    responses((status = 200, description = "The package as the recipient receives it", content_type = "application/json"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, description = "The package as the recipient receives it", content_type = "application/json"), (status = 400, body = Problem), (status = 403, body = Problem)),
     extensions(("x-register" = json!(openapi::case(&[Action::Disclose])))))]
 async fn disclose(
     State(state): State<AppState>,
@@ -243,9 +243,9 @@ pub(crate) struct LegalRequest {
 
 /// Registers a legal-obligation party's request for a case's data; it waits
 /// for the check that the obligation exists (E15.LEGAL).
-#[utoipa::path(post, path = "/api/cases/{number}/legal-requests", tag = "cases", request_body = LegalRequest,
+#[utoipa::path(post, path = "/api/v1/cases/{number}/legal-requests", tag = "cases", request_body = LegalRequest,
     params(("number" = String, Path, description = "Case number"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
-    responses((status = 201), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 201), (status = 400, body = Problem), (status = 403, body = Problem)),
     extensions(("x-register" = json!(openapi::case(&[Action::Disclose])))))]
 async fn request_disclosure(
     State(state): State<AppState>,
@@ -258,8 +258,8 @@ async fn request_disclosure(
 }
 
 /// Requests of legal-obligation parties awaiting the check, oldest first.
-#[utoipa::path(get, path = "/api/disclosures/pending", tag = "cases",
-    responses((status = 200, description = "number, recipient, recipient_name, request, requested_at per request", content_type = "application/json"), (status = 403, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/disclosures/pending", tag = "cases",
+    responses((status = 200, description = "number, recipient, recipient_name, request, requested_at per request", content_type = "application/json"), (status = 403, body = Problem)),
     extensions(("x-register" = json!(openapi::disclosure_queue()))))]
 async fn pending_disclosures(State(state): State<AppState>, signed: Signed) -> Result<Json<Vec<PendingDisclosure>>, ServerError> {
     Ok(Json(state.run(move |services| pending(services, &signed)).await?))
@@ -275,9 +275,9 @@ pub(crate) struct Settle {
 }
 
 /// Settles a pending request: with the check the data goes, without it the request is declined.
-#[utoipa::path(post, path = "/api/disclosures/pending/settle", tag = "cases", request_body = Settle,
+#[utoipa::path(post, path = "/api/v1/disclosures/pending/settle", tag = "cases", request_body = Settle,
     params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
-    responses((status = 200, description = "The package, or null when declined", content_type = "application/json"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, description = "The package, or null when declined", content_type = "application/json"), (status = 400, body = Problem), (status = 403, body = Problem)),
     extensions(("x-register" = json!(openapi::disclosure_settlement()))))]
 async fn settle_disclosure(State(state): State<AppState>, signed: Signed, Json(form): Json<Settle>) -> Result<Json<Option<Package>>, ServerError> {
     Ok(Json(state.run(move |services| settle(services, &signed, &form)).await?))

@@ -1,11 +1,29 @@
-//! Every error becomes a response here, and only here. The API gets a JSON
-//! body `{"error": {"code", "message"}}`; a page request gets the same
-//! message as a Dutch page (`layout::render_errors` turns one into the
-//! other, by the [`ErrorMark`] every error response carries), so a handler
-//! never has to know which of the two it serves.
+//! Every error becomes a response here, and only here. The API gets
+//! problem details (RFC 9457, `application/problem+json`, as the NL API
+//! Design Rules ask); a page request gets a Dutch page
+//! (`layout::render_errors` turns one into the other, by the [`ErrorMark`]
+//! every error response carries), so a handler never has to know which
+//! of the two it serves.
+//!
+//! One rule for languages: the API speaks to programs and operators, in
+//! English and precisely — `detail` is the register's or the module's own
+//! reason — and pages speak to people, in Dutch: a refusal by the register
+//! is explained from the register's Dutch labels
+//! ([`grondslag_kernel::Denial::explain_nl`]), every other error by its
+//! code (`layout::error_page`).
+//!
+//! A problem's members: `type` is `urn:grondslag:problem:{code}`, a stable
+//! name per code that does not pretend to be a page; `title` is the HTTP
+//! status's reason phrase; `status` the status; `detail` what went wrong
+//! and what to do; `instance` the request's trace
+//! (`urn:grondslag:trace:{trace id}`, as in the `traceresponse` header and
+//! the audit entries: the occurrence, which an operator can look up; not
+//! the path, which can hold a subject's id); and `code`, as an
+//! extension member, the stable code (`relation_missing`,
+//! `role_not_allowed`, `not_found`, …) that programs branch on.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use grondslag_accounts::AccountError;
 use grondslag_kernel::KernelError;
@@ -113,24 +131,37 @@ impl From<grondslag_callqa::CallQaError> for ServerError {
     }
 }
 
+/// Problem details (RFC 9457): the body of every API error.
 #[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct ErrorBody {
-    pub error: ErrorDetail,
+pub(crate) struct Problem {
+    /// `urn:grondslag:problem:{code}`: which problem, stable.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The HTTP status's reason phrase, e.g. `Forbidden`.
+    pub title: &'static str,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong and what to do: the register's reason for a refusal.
+    pub detail: String,
+    /// This occurrence: `urn:grondslag:trace:{trace id}` of the request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// Stable, for programs: `sign_in_first`, `relation_missing`, `role_not_allowed`, `not_found`, …
+    pub code: &'static str,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct ErrorDetail {
-    /// Stable, for programs: `sign_in_first`, `forbidden`, `not_found`, …
-    pub code: &'static str,
-    /// For people: what went wrong and what to do.
-    pub message: String,
-}
+/// The prefix of every problem's `type`.
+const PROBLEM_TYPE: &str = "urn:grondslag:problem:";
 
 /// Marks an error response, so that a page request can get a page instead.
 #[derive(Clone, Debug)]
 pub(crate) struct ErrorMark {
     pub code: &'static str,
-    pub message: String,
+    /// For programs and operators: the API's `detail`, in English.
+    pub detail: String,
+    /// A refusal by the register: the processing's id and the reason, which
+    /// a page explains in Dutch with the processing's name.
+    pub denial: Option<(String, grondslag_kernel::Denial)>,
 }
 
 impl ServerError {
@@ -170,10 +201,10 @@ impl ServerError {
 impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let message = match (status, &self) {
+        let detail = match (status, &self) {
             (StatusCode::INTERNAL_SERVER_ERROR, _) => {
                 tracing::error!(error = %self, "request failed");
-                "Er ging iets mis aan onze kant. Probeer het later opnieuw; blijft het misgaan, bel dan 0800 4444 111.".to_string()
+                "something went wrong on our side; try again later, and if it keeps failing, call 0800 4444 111".to_string()
             }
             // The register's reason, which names no person: what the role
             // may not do, or what must happen first (a legal check).
@@ -183,16 +214,33 @@ impl IntoResponse for ServerError {
             }
             _ => self.to_string(),
         };
-        json_for(status, ErrorMark { code, message })
+        let denial = match self {
+            ServerError::Kernel(KernelError::Denied { processing, denial }) => Some((processing, denial)),
+            _ => None,
+        };
+        problem_for(status, ErrorMark { code, detail, denial }, None)
     }
 }
 
-/// The JSON error body, marked so that a page request can get a page instead.
-pub(crate) fn json_for(status: StatusCode, mark: ErrorMark) -> Response {
-    let mut response = (status, Json(ErrorBody { error: ErrorDetail { code: mark.code, message: mark.message.clone() } })).into_response();
+/// The problem-details body of `mark`, marked so that a page request can
+/// get a page instead; `instance` names the occurrence where known.
+pub(crate) fn problem_for(status: StatusCode, mark: ErrorMark, instance: Option<String>) -> Response {
+    let problem = Problem {
+        kind: format!("{PROBLEM_TYPE}{}", mark.code),
+        title: status.canonical_reason().unwrap_or("Error"),
+        status: status.as_u16(),
+        detail: mark.detail.clone(),
+        instance,
+        code: mark.code,
+    };
+    let mut response = (status, Json(problem)).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     response.extensions_mut().insert(mark);
     response
 }
+
+/// The content type of problem details (RFC 9457).
+pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 
 /// The fallback: a route that does not exist.
 pub(crate) async fn not_found() -> ServerError {

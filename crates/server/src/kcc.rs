@@ -347,7 +347,7 @@ async fn announce(State(state): State<AppState>, signed: Signed, Path(id): Path<
 }
 
 #[derive(Deserialize, ToSchema)]
-#[schema(example = json!({"csrf": "the session's CSRF token", "count": "1"}))]
+#[schema(example = json!({"csrf": "the session's CSRF token", "count": 1}))]
 struct DrawForm {
     csrf: String,
     /// How many calls to draw now.
@@ -736,7 +736,7 @@ async fn conclude(
 }
 
 #[derive(Deserialize, ToSchema)]
-#[schema(example = json!({"csrf": "the session's CSRF token", "grant": "true", "reasons": "Het verslag berust op een gesprek dat niet representatief was."}))]
+#[schema(example = json!({"csrf": "the session's CSRF token", "grant": true, "reasons": "Het verslag berust op een gesprek dat niet representatief was."}))]
 struct DeletionDecision {
     csrf: String,
     /// `true` grants the request (the report is deleted at once), `false` refuses it.

@@ -11,9 +11,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{DOCTYPE, Markup, html};
 
-use crate::error::{ErrorMark, json_for};
+use crate::error::{ErrorMark, problem_for};
 use crate::state::AppState;
-use crate::visitor::Signed;
+use crate::version;
+use crate::visitor::{RequestTrace, Signed};
 
 pub(crate) fn layout(title: &str, signed: Option<&Signed>, body: Markup) -> Markup {
     html! {
@@ -88,10 +89,10 @@ pub(crate) fn right_label(kind: &str) -> &'static str {
     }
 }
 
-/// The page of a refusal or failure. It carries the error's code in
-/// `data-code`, as the API's body does, so a program can tell the reasons apart.
-pub(crate) fn error_page(status: StatusCode, code: &str, message: &str, signed: Option<&Signed>) -> Markup {
-    let (title, explanation) = match code {
+/// What a page says of an error, in Dutch: a title and an explanation by
+/// its code.
+fn explanation_nl(status: StatusCode, code: &str) -> (&'static str, &'static str) {
+    match code {
         "relation_missing" => {
             ("Geen toegang", "Je kunt alleen je eigen gegevens inzien, die van wie jou heeft gemachtigd, of de dossiers die aan jou zijn toegewezen.")
         }
@@ -108,31 +109,57 @@ pub(crate) fn error_page(status: StatusCode, code: &str, message: &str, signed: 
         "csrf" => ("Formulier verlopen", "Het formulier kwam niet van deze site of is verlopen. Ga terug, laad de pagina opnieuw en probeer het nog eens."),
         "locked" => ("Tijdelijk geblokkeerd", "Er is te vaak een verkeerd wachtwoord of een verkeerde code gebruikt."),
         "sign_in_failed" => ("Inloggen mislukt", "De gebruikersnaam, het wachtwoord of de code klopt niet."),
-        _ if status.is_server_error() => ("Er ging iets mis", ""),
-        _ => ("Dat lukte niet", ""),
-    };
+        "conflict" => {
+            ("Dat kan nu niet", "Deze stap past niet bij hoe het dossier er nu voor staat. Bekijk het dossier en kies de stap die nu aan de beurt is.")
+        }
+        "invalid" => (
+            "Niet compleet of niet geldig",
+            "Wat je hebt ingevuld is niet compleet of niet geldig voor deze stap. Ga terug, vul het formulier aan en probeer het opnieuw.",
+        ),
+        "too_large" => ("Te groot", "Wat je hebt verstuurd is groter dan is toegestaan. Maak het bestand kleiner en probeer het opnieuw."),
+        "timeout" => ("Duurde te lang", "Het verwerken duurde te lang. Probeer het later opnieuw."),
+        _ if status.is_server_error() => {
+            ("Er ging iets mis", "Er ging iets mis aan onze kant. Probeer het later opnieuw; blijft het misgaan, bel dan 0800 4444 111.")
+        }
+        _ => ("Dat lukte niet", "Het verzoek kon niet worden verwerkt. Ga terug, controleer wat je hebt ingevuld en probeer het opnieuw."),
+    }
+}
+
+/// The page of a refusal or failure, in Dutch. It carries the error's code
+/// in `data-code`, as the API's problem does, so a program can tell the
+/// reasons apart. `reason_nl` is the register's reason for a refusal.
+pub(crate) fn error_page(status: StatusCode, mark: &ErrorMark, reason_nl: Option<&str>, signed: Option<&Signed>) -> Markup {
+    let (title, explanation) = explanation_nl(status, mark.code);
+    // A module's own message says precisely what to change, but in
+    // English: shown apart, marked as English, after the Dutch explanation.
+    let module_message = matches!(mark.code, "bad_request" | "conflict" | "invalid") && !mark.detail.is_empty();
     layout(
         title,
         signed,
         html! {
-            div.refusal data-code=(code) {
-                // A known refusal is explained in Dutch; anything else shows the
-                // module's own message, which says what to change.
-                @if explanation.is_empty() { p.detail { (message) } } @else { p { (explanation) } }
-                // A refusal also gives the register's reason, which names nobody.
-                @if !explanation.is_empty() && (status == StatusCode::FORBIDDEN || status == StatusCode::CONFLICT) && code != "csrf" { p.detail { (message) } }
+            div.refusal data-code=(mark.code) {
+                // A refusal by the register says why, from the register's Dutch labels; it names nobody.
+                @if let Some(reason) = reason_nl { p.detail { (reason) } }
+                p { (explanation) }
+                @if module_message { p.detail { "Melding van het systeem (in het Engels): " span lang="en" { (mark.detail) } } }
             }
             p { a href="/" { "Naar de startpagina" } }
         },
     )
 }
 
+/// A problem's `instance`: the request's own trace, as the `traceresponse`
+/// header and the audit entries name it — not the path, which can name a
+/// person (a rights request's id holds the subject's).
+const OCCURRENCE: &str = "urn:grondslag:trace:";
+
 /// Turns error responses to page requests into pages: a sign-in page
 /// when signing in is needed, a Dutch error page otherwise. API requests
-/// keep their JSON.
+/// get problem details naming the occurrence by the request's trace.
 pub(crate) async fn render_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let is_page = !request.uri().path().starts_with("/api/") && !request.uri().path().starts_with("/processing_activities");
-    let next_path = request.uri().path().to_string();
+    let path = request.uri().path().to_string();
+    let is_page = !version::is_api(&path) && !path.starts_with("/processing_activities");
+    let occurrence = request.extensions().get::<RequestTrace>().map(|t| format!("{OCCURRENCE}{}", t.trace()));
     // Kept for an error page, which shows the signed-in person's menu.
     let headers = if is_page { request.headers().clone() } else { axum::http::HeaderMap::new() };
     let response = next.run(request).await;
@@ -141,12 +168,12 @@ pub(crate) async fn render_errors(State(state): State<AppState>, request: Reques
     if response.status() == StatusCode::RANGE_NOT_SATISFIABLE {
         return response;
     }
+    let status = response.status();
     let mark = match response.extensions().get::<ErrorMark>().cloned() {
         Some(mark) => mark,
-        None if response.status().is_client_error() || response.status().is_server_error() => {
+        None if status.is_client_error() || status.is_server_error() => {
             // Refused before a handler ran (a malformed body, a missing
             // field, a body over the limit, a timeout): the same error body.
-            let status = response.status();
             let text = axum::body::to_bytes(response.into_body(), 64 * 1024).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
             let code = match status {
                 StatusCode::PAYLOAD_TOO_LARGE => "too_large",
@@ -154,20 +181,19 @@ pub(crate) async fn render_errors(State(state): State<AppState>, request: Reques
                 StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
                 _ => "bad_request",
             };
-            let message = if text.trim().is_empty() { status.canonical_reason().unwrap_or("refused").to_string() } else { text };
-            let mark = ErrorMark { code, message };
-            return if is_page { page_for(&state, headers, status, &mark).await } else { json_for(status, mark) };
+            let detail = if text.trim().is_empty() { status.canonical_reason().unwrap_or("refused").to_string() } else { text };
+            ErrorMark { code, detail, denial: None }
         }
         None => return response,
     };
     if !is_page {
-        return response;
+        return problem_for(status, mark, occurrence);
     }
     if mark.code == "sign_in_first" {
-        let query = serde_urlencoded::to_string([("terug", next_path.as_str())]).unwrap_or_default();
+        let query = serde_urlencoded::to_string([("terug", path.as_str())]).unwrap_or_default();
         return Redirect::to(&format!("/inloggen?{query}")).into_response();
     }
-    page_for(&state, headers, response.status(), &mark).await
+    page_for(&state, headers, status, &mark).await
 }
 
 async fn page_for(state: &AppState, headers: axum::http::HeaderMap, status: StatusCode, mark: &ErrorMark) -> Response {
@@ -175,7 +201,12 @@ async fn page_for(state: &AppState, headers: axum::http::HeaderMap, status: Stat
     *probe.headers_mut() = headers;
     let (mut parts, _) = probe.into_parts();
     let signed = Signed::optional(Signed::from_request_parts(&mut parts, state).await);
-    let mut page = error_page(status, mark.code, &mark.message, signed.as_ref()).into_response();
+    let register = state.kernel().register();
+    let reason_nl = mark.denial.as_ref().map(|(processing, denial)| {
+        let name = register.processing_id(processing).map_or(processing.as_str(), |id| register.processing(id).name.as_str());
+        denial.explain_nl(name)
+    });
+    let mut page = error_page(status, mark, reason_nl.as_deref(), signed.as_ref()).into_response();
     *page.status_mut() = status;
     page.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html; charset=utf-8"));
     page

@@ -24,7 +24,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ErrorBody, ServerError};
+use crate::error::{Problem, ServerError};
 use crate::openapi;
 use crate::state::AppState;
 use crate::visitor::{Signed, Visitor};
@@ -192,7 +192,7 @@ async fn archived(state: &AppState, visitor: Visitor, id: String) -> Result<Vec<
 /// A processing activity: whether it is in force and its latest version.
 #[utoipa::path(get, path = "/processing_activities/{id}", tag = "register",
     params(("id" = String, Path, description = "The processing's identifier in the register", example = "fysieke_schade")),
-    responses((status = 200, body = ProcessingActivity), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = ProcessingActivity), (status = 404, body = Problem)),
     extensions(("x-register" = json!(openapi::public()))))]
 async fn activity(State(state): State<AppState>, visitor: Visitor, Path(id): Path<String>) -> Result<Json<ProcessingActivity>, ServerError> {
     let latest = archived(&state, visitor, id.clone()).await?.pop().ok_or_else(|| no_activity(&id))?;
@@ -204,7 +204,7 @@ async fn activity(State(state): State<AppState>, visitor: Visitor, Path(id): Pat
 /// Every version of a processing activity, oldest first.
 #[utoipa::path(get, path = "/processing_activities/{id}/versions", tag = "register",
     params(("id" = String, Path, description = "The processing's identifier in the register", example = "fysieke_schade")),
-    responses((status = 200, body = Vec<ProcessingActivityVersion>), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = Vec<ProcessingActivityVersion>), (status = 404, body = Problem)),
     extensions(("x-register" = json!(openapi::public()))))]
 async fn versions(State(state): State<AppState>, visitor: Visitor, Path(id): Path<String>) -> Result<Json<Vec<ProcessingActivityVersion>>, ServerError> {
     let versions = archived(&state, visitor, id.clone()).await?;
@@ -219,7 +219,7 @@ async fn versions(State(state): State<AppState>, visitor: Visitor, Path(id): Pat
 /// versions its entries name, with what it published then.
 #[utoipa::path(get, path = "/processing_activities/{id}/versions/{version}", tag = "register",
     params(("id" = String, Path, description = "The processing's identifier", example = "fysieke_schade"), ("version" = String, Path, description = "The version's number", example = "1")),
-    responses((status = 200, body = ProcessingActivityVersion), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = ProcessingActivityVersion), (status = 404, body = Problem)),
     extensions(("x-register" = json!(openapi::public()))))]
 async fn version(State(state): State<AppState>, visitor: Visitor, Path((id, version)): Path<(String, String)>) -> Result<Response, ServerError> {
     let missing = || ServerError::NotFound(format!("no version `{version}` of processing activity `{id}` was ever in force here"));
@@ -236,7 +236,7 @@ async fn version(State(state): State<AppState>, visitor: Visitor, Path((id, vers
 /// The organisation responsible for the processings (DPV: an entity).
 #[utoipa::path(get, path = "/entities/{id}", tag = "register",
     params(("id" = String, Path, description = "The entity's identifier", example = "controller")),
-    responses((status = 200, body = Entity), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = Entity), (status = 404, body = Problem)),
     extensions(("x-register" = json!(openapi::public()))))]
 async fn entity(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Entity>, ServerError> {
     if id != CONTROLLER {

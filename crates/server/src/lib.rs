@@ -15,8 +15,8 @@
 //!
 //! One module per area — `session`, `me`, `public`, `cases`, `rights`,
 //! `back_office`, `kcc`, `ldv` — each with its JSON routes and its pages; they
-//! use the shared `layout`, `views`, `visitor`, `state`, `error` and
-//! `openapi`, and never each other, nor does anything shared use an area.
+//! use the shared `layout`, `views`, `visitor`, `state`, `error`,
+//! `openapi` and `version`, and never each other, nor does anything shared use an area.
 //!
 //! Security that holds for every response is applied as layers: strict
 //! headers (a Content-Security-Policy without inline script, no framing,
@@ -39,6 +39,7 @@ mod rights;
 mod session;
 mod staff;
 mod state;
+mod version;
 mod views;
 mod visitor;
 
@@ -60,6 +61,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub use error::ServerError;
 pub use ldv::base_uri_mismatch;
 pub use state::AppState;
+pub use version::API_VERSION;
 
 /// How the service runs; every field has a working default.
 #[derive(Clone, Debug)]
@@ -76,6 +78,20 @@ pub struct Config {
     pub request_timeout: Duration,
     /// How often the retention sweep runs.
     pub sweep_every: Duration,
+    /// The origin clients reach this service at (e.g.
+    /// `https://register.example.nl`) when it is behind a proxy; by default
+    /// the scheme and [`Config::listen`]. The OpenAPI document's `servers`.
+    pub public_origin: Option<String>,
+}
+
+impl Config {
+    /// The origin clients reach this service at.
+    pub fn origin(&self) -> String {
+        match &self.public_origin {
+            Some(origin) => origin.trim_end_matches('/').to_string(),
+            None => format!("{}://{}", if self.tls.is_some() { "https" } else { "http" }, self.listen),
+        }
+    }
 }
 
 impl Default for Config {
@@ -87,6 +103,7 @@ impl Default for Config {
             body_limit: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             sweep_every: Duration::from_secs(24 * 60 * 60),
+            public_origin: None,
         }
     }
 }
@@ -105,10 +122,9 @@ impl AppState {
 /// forms only, no script, no framing.
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// The whole application: pages, API, and the layers that hold for every
-/// response. Returns the router and the OpenAPI document of its routes.
-pub fn app(state: AppState, config: &Config) -> Router {
-    let (routes, openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+/// Every route, pages and API, with the OpenAPI document of them.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(public::routes())
         .merge(session::routes())
         .merge(me::routes())
@@ -118,18 +134,35 @@ pub fn app(state: AppState, config: &Config) -> Router {
         .merge(kcc::routes())
         .merge(staff::routes())
         .merge(ldv::routes())
-        .split_for_parts();
-    let openapi = Arc::new(openapi);
+}
+
+/// The OpenAPI document of the service reached at `origin`, as it serves
+/// it at `/api/v1/openapi.json`: the API's paths relative to its server
+/// `{origin}/api/v1`, the pages' and the LDV register's under `origin`,
+/// with the contact of the register's `[contact]`.
+pub fn openapi_document(register: &grondslag_register::Register, origin: &str) -> serde_json::Value {
+    let (_, document) = routes().split_for_parts();
+    openapi::for_clients(&document, register, origin)
+}
+
+/// The whole application: pages, API, and the layers that hold for every
+/// response.
+pub fn app(state: AppState, config: &Config) -> Router {
+    let (routes, document) = routes().split_for_parts();
+    let document = Arc::new(openapi::for_clients(&document, state.kernel().register(), &config.origin()));
     let mut router = routes
-        .route("/api/openapi.json", axum::routing::get(move || openapi::serve(openapi.clone())))
-        .fallback(error::not_found)
+        .route(&format!("{}/openapi.json", version::CURRENT), axum::routing::get(move || openapi::serve(document.clone())))
+        .fallback(version::moved_or_not_found)
         .layer(axum::middleware::from_fn(visitor::same_origin))
         .layer(axum::middleware::from_fn_with_state(state.clone(), layout::render_errors))
         .layer(axum::middleware::from_fn(visitor::trace_context))
         .with_state(state)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, config.request_timeout))
         .layer(DefaultBodyLimit::max(config.body_limit))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(config.body_limit));
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(config.body_limit))
+        // Outside every other layer, so that whatever answers (a redirect, a
+        // timeout, a body over the limit) carries the version.
+        .layer(axum::middleware::from_fn(version::api_version_header));
     // A page with a stricter or more specific policy of its own (the
     // statement allows its inline style by hash) keeps it.
     router = router.layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)));

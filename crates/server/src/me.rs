@@ -1,7 +1,7 @@
 //! Mijn gegevens: what a person sees and asks of their own file — their
 //! applications, their data per processing with purpose, basis, term and
 //! recipients, when it was looked at and why, and their rights requests — as pages and
-//! as JSON under `/api/me`. The kernel decides each, for the person's own
+//! as JSON under `/api/v1/me`. The kernel decides each, for the person's own
 //! file (`self`) or their principals' (`represented`).
 
 use axum::extract::{Path, State};
@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ErrorBody, ServerError};
+use crate::error::{Problem, ServerError};
 use crate::layout::{csrf_field, labels, layout, right_label};
 use crate::openapi;
 use crate::state::{AppState, Services};
@@ -66,7 +66,7 @@ fn case_detail(services: &Services<'_>, signed: &Signed, number: &str) -> Result
 /// My data: what is held, why, on which basis, for how long, given to
 /// whom, and when it was looked at, for what and by what kind of party
 /// (never by whom). The same document as an access export.
-#[utoipa::path(get, path = "/api/me/data", tag = "me", responses((status = 200, description = "The access report (AVG art. 15)", content_type = "application/json"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/me/data", tag = "me", responses((status = 200, description = "The access report (AVG art. 15)", content_type = "application/json"), (status = 401, body = Problem), (status = 403, body = Problem)),
     extensions(("x-register" = json!(openapi::within_own_file(openapi::own_file(Action::Read))))))]
 async fn my_data(State(state): State<AppState>, signed: Signed) -> Result<Response, ServerError> {
     let report = state.run(move |services| own_report(services, &signed)).await?;
@@ -75,7 +75,7 @@ async fn my_data(State(state): State<AppState>, signed: Signed) -> Result<Respon
 }
 
 /// My rights requests, newest first, with their due dates.
-#[utoipa::path(get, path = "/api/me/requests", tag = "me", responses((status = 200, body = Vec<RightsRequest>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/me/requests", tag = "me", responses((status = 200, body = Vec<RightsRequest>), (status = 401, body = Problem), (status = 403, body = Problem)),
     extensions(("x-register" = json!(openapi::within_own_file(openapi::own_file(Action::Read))))))]
 async fn my_requests(State(state): State<AppState>, signed: Signed) -> Result<Json<Vec<RightsRequest>>, ServerError> {
     Ok(Json(state.run(move |services| own_requests(services, &signed)).await?))
@@ -91,8 +91,8 @@ pub(crate) struct NewRequest {
 }
 
 /// Files a rights request; it is answered within a month of today.
-#[utoipa::path(post, path = "/api/me/requests", tag = "me", request_body = NewRequest, params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
-    responses((status = 201, body = RightsRequest), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+#[utoipa::path(post, path = "/api/v1/me/requests", tag = "me", request_body = NewRequest, params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
+    responses((status = 201, body = RightsRequest), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)),
     extensions(("x-register" = json!(openapi::within_own_file(openapi::own_file(Action::File))))))]
 async fn file_my_request(
     State(state): State<AppState>,
@@ -103,8 +103,8 @@ async fn file_my_request(
 }
 
 /// One of my own cases (or my principal's).
-#[utoipa::path(get, path = "/api/me/cases/{number}", tag = "me", params(("number" = String, Path, description = "Case number, e.g. IMG-2026-000001")),
-    responses((status = 200, body = CaseDetail), (status = 403, body = ErrorBody, description = "Not yours"), (status = 404, body = ErrorBody, description = "No such case")),
+#[utoipa::path(get, path = "/api/v1/me/cases/{number}", tag = "me", params(("number" = String, Path, description = "Case number, e.g. IMG-2026-000001")),
+    responses((status = 200, body = CaseDetail), (status = 403, body = Problem, description = "Not yours"), (status = 404, body = Problem, description = "No such case")),
     extensions(("x-register" = json!(openapi::within_own_file(openapi::case(&[]))))))]
 async fn my_case(State(state): State<AppState>, signed: Signed, Path(number): Path<String>) -> Result<Json<CaseDetail>, ServerError> {
     Ok(Json(state.run(move |services| case_detail(services, &signed, &number)).await?))
@@ -137,7 +137,7 @@ async fn portal(State(state): State<AppState>, signed: Signed) -> Result<Markup,
         Some(&signed),
         html! {
             p { "Hier zie je wat het IMG van je heeft vastgelegd, waarom, op welke grond, hoe lang wij het bewaren en aan wie wij het hebben gegeven — en wanneer je gegevens zijn bekeken en waarvoor." }
-            p { a.button href="/api/me/data" download { "Download al mijn gegevens (JSON)" } }
+            p { a.button href="/api/v1/me/data" download { "Download al mijn gegevens (JSON)" } }
 
             section id="aanvragen" aria-labelledby="aanvragen-titel" {
                 h2 id="aanvragen-titel" { "Mijn aanvragen" }

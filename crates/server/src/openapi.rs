@@ -32,6 +32,9 @@ use grondslag_register::Action;
 use serde_json::{Value, json};
 use utoipa::OpenApi;
 
+use crate::error::PROBLEM_JSON;
+use crate::version::{API_VERSION, CURRENT};
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "grondslag", description = "A records system whose privacy statement is its configuration. Every call is decided by the register and logged in the audit log. Each operation's `x-register` names the decisions of the register it rests on.", license(name = "EUPL-1.2")),
@@ -40,8 +43,72 @@ use utoipa::OpenApi;
 pub(crate) struct ApiDoc;
 
 /// Serves the document.
-pub(crate) async fn serve(doc: Arc<utoipa::openapi::OpenApi>) -> Json<utoipa::openapi::OpenApi> {
-    Json((*doc).clone())
+pub(crate) async fn serve(document: Arc<Value>) -> Json<Value> {
+    Json((*document).clone())
+}
+
+/// The document as clients read it, following the NL API Design Rules:
+/// `info.version` is [`API_VERSION`] and `info.contact` the register's
+/// `[contact]` (/core/doc-openapi-contact); the API's server is
+/// `{origin}/api/v1` (/core/uri-version) and its paths are relative to it;
+/// pages and the LDV register keep their own paths under a server of
+/// their own (`origin`); every response of the API names the
+/// `API-Version` header (/core/version-header), and every error of it is
+/// a `Problem` as `application/problem+json`, with a 400 on every
+/// operation that takes input (/core/error-handling/problem-details,
+/// /core/error-handling/invalid-input). Done on the generated document,
+/// in one place, because it holds for every route alike.
+pub(crate) fn for_clients(generated: &utoipa::openapi::OpenApi, register: &grondslag_register::Register, origin: &str) -> Value {
+    let mut document = serde_json::to_value(generated).unwrap_or_else(|e| {
+        // The document is built from types that always serialise; say so if not.
+        tracing::error!(error = %e, "the OpenAPI document could not be serialised");
+        json!({})
+    });
+    document["info"]["version"] = json!(API_VERSION);
+    document["info"]["contact"] = json!({ "name": register.meta.controller, "email": register.contact.email, "url": format!("{origin}/contact") });
+    document["servers"] =
+        json!([{ "url": format!("{origin}{CURRENT}"), "description": format!("The API, major version {}", CURRENT.trim_start_matches("/api/")) }]);
+    document["components"]["headers"] = json!({ "API-Version": {
+        "description": "The API's full version (semantic versioning).",
+        "required": true,
+        "schema": { "type": "string", "example": API_VERSION },
+    }});
+    let paths = document.get("paths").and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut relative = serde_json::Map::new();
+    for (path, mut item) in paths {
+        match path.strip_prefix(CURRENT) {
+            Some(rest) => {
+                if let Some(operations) = item.as_object_mut() {
+                    operations.values_mut().for_each(api_operation);
+                }
+                relative.insert(rest.to_string(), item);
+            }
+            None => {
+                item["servers"] = json!([{ "url": origin, "description": "Pages and the LDV register, outside the versioned API" }]);
+                relative.insert(path, item);
+            }
+        }
+    }
+    document["paths"] = Value::Object(relative);
+    document
+}
+
+/// An operation of the API: the version header on every answer, problem
+/// details on every error, and a 400 where input can be malformed.
+fn api_operation(operation: &mut Value) {
+    let takes_input = operation.get("requestBody").is_some() || operation.get("parameters").and_then(Value::as_array).is_some_and(|p| !p.is_empty());
+    let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
+        return;
+    };
+    if takes_input && !responses.contains_key("400") {
+        responses.insert("400".to_string(), json!({ "description": "The request is malformed or misses a field" }));
+    }
+    for (status, response) in responses.iter_mut() {
+        if status.starts_with('4') || status.starts_with('5') {
+            response["content"] = json!({ PROBLEM_JSON: { "schema": { "$ref": "#/components/schemas/Problem" } } });
+        }
+        response["headers"]["API-Version"] = json!({ "$ref": "#/components/headers/API-Version" });
+    }
 }
 
 /// The processing of the case's own scheme.

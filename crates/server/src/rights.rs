@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ErrorBody, ServerError};
+use crate::error::{Problem, ServerError};
 use crate::layout::{csrf_field, layout, right_label};
 use crate::openapi;
 use crate::state::{AppState, Services};
@@ -78,7 +78,7 @@ async fn step(
 // --- API ---------------------------------------------------------------------
 
 /// Open rights requests by due date, overdue first.
-#[utoipa::path(get, path = "/api/rights/requests", tag = "rights", responses((status = 200, body = Vec<RightsRequest>), (status = 403, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/rights/requests", tag = "rights", responses((status = 200, body = Vec<RightsRequest>), (status = 403, body = Problem)),
     extensions(("x-register" = json!(openapi::request_queue()))))]
 async fn rights_queue_api(State(state): State<AppState>, signed: Signed) -> Result<Json<Vec<RightsRequest>>, ServerError> {
     Ok(Json(state.run(move |services| queue(services, &signed)).await?))
@@ -93,9 +93,9 @@ pub(crate) struct Answer {
 }
 
 /// Verifies the requester's identity (when not yet done) and records the answer.
-#[utoipa::path(post, path = "/api/rights/requests/{id}/answer", tag = "rights", request_body = Answer,
+#[utoipa::path(post, path = "/api/v1/rights/requests/{id}/answer", tag = "rights", request_body = Answer,
     params(("id" = String, Path, description = "The request, as `subject.record`"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
-    responses((status = 200, body = RightsRequest), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = RightsRequest), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     extensions(("x-register" = json!(openapi::request(Action::Handle)))))]
 async fn answer(State(state): State<AppState>, signed: Signed, Path(id): Path<String>, Json(form): Json<Answer>) -> Result<Json<RightsRequest>, ServerError> {
     step(&state, signed, id, move |requests, access, request| requests.answer_verified(access, request, form.identity.as_deref(), &form.answer)).await
@@ -109,9 +109,9 @@ pub(crate) struct Identity {
 }
 
 /// Records how the requester's identity was verified (first, before anything is answered).
-#[utoipa::path(post, path = "/api/rights/requests/{id}/identity", tag = "rights", request_body = Identity,
+#[utoipa::path(post, path = "/api/v1/rights/requests/{id}/identity", tag = "rights", request_body = Identity,
     params(("id" = String, Path, description = "The request"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
-    responses((status = 200, body = RightsRequest), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = RightsRequest), (status = 403, body = Problem), (status = 404, body = Problem)),
     extensions(("x-register" = json!(openapi::request(Action::Handle)))))]
 async fn verify_identity(
     State(state): State<AppState>,
@@ -132,9 +132,9 @@ pub(crate) struct Extension {
 }
 
 /// Extends the answer term; only within the first month.
-#[utoipa::path(post, path = "/api/rights/requests/{id}/extension", tag = "rights", request_body = Extension,
+#[utoipa::path(post, path = "/api/v1/rights/requests/{id}/extension", tag = "rights", request_body = Extension,
     params(("id" = String, Path, description = "The request"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
-    responses((status = 200, body = RightsRequest), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = RightsRequest), (status = 400, body = Problem), (status = 403, body = Problem)),
     extensions(("x-register" = json!(openapi::request(Action::Handle)))))]
 async fn extend(
     State(state): State<AppState>,
@@ -146,8 +146,8 @@ async fn extend(
 }
 
 /// The access export (art. 15) for a verified request.
-#[utoipa::path(get, path = "/api/rights/requests/{id}/export", tag = "rights", params(("id" = String, Path, description = "The request")),
-    responses((status = 200, description = "The access report", content_type = "application/json"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/rights/requests/{id}/export", tag = "rights", params(("id" = String, Path, description = "The request")),
+    responses((status = 200, description = "The access report", content_type = "application/json"), (status = 400, body = Problem), (status = 403, body = Problem)),
     extensions(("x-register" = json!(openapi::request(Action::Handle)))))]
 async fn export(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Result<Json<AccessReport>, ServerError> {
     Ok(Json(on_request(&state, signed, id, |requests, access, request| requests.access_report(access, request)).await?))
@@ -162,9 +162,9 @@ pub(crate) struct Erasure {
 }
 
 /// Art. 17: erases what may go, and says why the rest stays.
-#[utoipa::path(post, path = "/api/rights/requests/{id}/erasure", tag = "rights",
+#[utoipa::path(post, path = "/api/v1/rights/requests/{id}/erasure", tag = "rights",
     params(("id" = String, Path, description = "The request"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
-    responses((status = 200, body = Erasure), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = Erasure), (status = 400, body = Problem), (status = 403, body = Problem)),
     extensions(("x-register" = json!(openapi::request(Action::Handle)))))]
 async fn erase(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Result<Json<Erasure>, ServerError> {
     let answer = on_request(&state, signed, id, |requests, access, request| requests.erase(access, request)).await?;
@@ -188,9 +188,9 @@ pub(crate) struct Rectified {
 }
 
 /// Art. 16: corrects a value wherever it is held.
-#[utoipa::path(post, path = "/api/rights/requests/{id}/rectification", tag = "rights", request_body = Rectification,
+#[utoipa::path(post, path = "/api/v1/rights/requests/{id}/rectification", tag = "rights", request_body = Rectification,
     params(("id" = String, Path, description = "The request"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
-    responses((status = 200, body = Rectified), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = Rectified), (status = 400, body = Problem), (status = 403, body = Problem)),
     extensions(("x-register" = json!(openapi::request(Action::Handle)))))]
 async fn rectify(
     State(state): State<AppState>,
@@ -211,9 +211,9 @@ pub(crate) struct Restriction {
 }
 
 /// Art. 18: restricts the use of the person's data (or lifts it).
-#[utoipa::path(post, path = "/api/rights/requests/{id}/restriction", tag = "rights", request_body = Restriction,
+#[utoipa::path(post, path = "/api/v1/rights/requests/{id}/restriction", tag = "rights", request_body = Restriction,
     params(("id" = String, Path, description = "The request"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
-    responses((status = 204), (status = 403, body = ErrorBody)),
+    responses((status = 204), (status = 403, body = Problem)),
     extensions(("x-register" = json!(openapi::request(Action::Handle)))))]
 async fn restrict(State(state): State<AppState>, signed: Signed, Path(id): Path<String>, Json(form): Json<Restriction>) -> Result<StatusCode, ServerError> {
     on_request(&state, signed, id, move |requests, access, request| requests.restrict(access, request, form.restricted)).await?;
@@ -221,8 +221,8 @@ async fn restrict(State(state): State<AppState>, signed: Signed, Path(id): Path<
 }
 
 /// Art. 20: a zip with JSON and CSV of the data given on consent or for a contract.
-#[utoipa::path(get, path = "/api/rights/requests/{id}/portability", tag = "rights", params(("id" = String, Path, description = "The request")),
-    responses((status = 200, description = "A zip archive", content_type = "application/zip"), (status = 403, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/rights/requests/{id}/portability", tag = "rights", params(("id" = String, Path, description = "The request")),
+    responses((status = 200, description = "A zip archive", content_type = "application/zip"), (status = 403, body = Problem)),
     extensions(("x-register" = json!(openapi::request(Action::Handle)))))]
 async fn portability(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Result<Response, ServerError> {
     let portable = on_request(&state, signed, id, |requests, access, request| requests.portability(access, request)).await?;
@@ -237,9 +237,9 @@ pub(crate) struct Withdrawn {
 
 /// Art. 7(3): withdraws the consent the request names; what was held on
 /// it is erased and the request closed.
-#[utoipa::path(post, path = "/api/rights/requests/{id}/withdrawal", tag = "rights",
+#[utoipa::path(post, path = "/api/v1/rights/requests/{id}/withdrawal", operation_id = "withdraw_consent", tag = "rights",
     params(("id" = String, Path, description = "The request"), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
-    responses((status = 200, body = Withdrawn), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = Withdrawn), (status = 400, body = Problem), (status = 403, body = Problem)),
     extensions(("x-register" = json!(openapi::request(Action::Handle)))))]
 async fn withdraw(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Result<Json<Withdrawn>, ServerError> {
     let erased = on_request(&state, signed, id, |requests, access, request| requests.withdraw_named_consent(access, request, None)).await?;

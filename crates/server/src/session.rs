@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ErrorBody, ServerError};
+use crate::error::{Problem, ServerError};
 use crate::layout::layout;
 use crate::openapi;
 use crate::state::AppState;
@@ -89,8 +89,8 @@ impl Me {
 }
 
 /// Signs in with password and code in one step; sets the session cookie.
-#[utoipa::path(post, path = "/api/session", tag = "session", request_body = SignIn,
-    responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody, description = "Locked after repeated failures")),
+#[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = SignIn,
+    responses((status = 200, body = Me), (status = 401, body = Problem), (status = 429, body = Problem, description = "Locked after repeated failures")),
     extensions(("x-register" = json!(openapi::session()))))]
 async fn sign_in(State(state): State<AppState>, visitor: Visitor, Json(form): Json<SignIn>) -> Result<Response, ServerError> {
     let (now, origin) = (visitor.now, visitor.origin);
@@ -99,7 +99,7 @@ async fn sign_in(State(state): State<AppState>, visitor: Visitor, Json(form): Js
 }
 
 /// Signs out: the session ends on the server too.
-#[utoipa::path(delete, path = "/api/session", tag = "session", responses((status = 204)), extensions(("x-register" = json!(openapi::session()))))]
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session", responses((status = 204)), extensions(("x-register" = json!(openapi::session()))))]
 async fn sign_out(State(state): State<AppState>, visitor: Visitor) -> Result<Response, ServerError> {
     if let Some((token, _)) = visitor.session {
         state.run(move |services| Ok(services.accounts.end_session(&token)?)).await?;
@@ -108,7 +108,7 @@ async fn sign_out(State(state): State<AppState>, visitor: Visitor) -> Result<Res
 }
 
 /// Who is signed in, in which role.
-#[utoipa::path(get, path = "/api/me", tag = "me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)), extensions(("x-register" = json!(openapi::session()))))]
+#[utoipa::path(get, path = "/api/v1/me", tag = "me", responses((status = 200, body = Me), (status = 401, body = Problem)), extensions(("x-register" = json!(openapi::session()))))]
 async fn me(signed: Signed) -> Json<Me> {
     Json(Me::of(&signed.session))
 }

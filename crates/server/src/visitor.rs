@@ -126,6 +126,11 @@ pub(crate) struct RequestTrace {
 }
 
 impl RequestTrace {
+    /// Our own trace of the request: what names one occurrence of a problem.
+    pub(crate) fn trace(&self) -> TraceId {
+        self.trace
+    }
+
     fn of(headers: &HeaderMap) -> RequestTrace {
         // W3C Trace Context: an invalid traceparent is ignored, and with it any tracestate.
         let foreign = headers.get("traceparent").and_then(|v| v.to_str().ok()).and_then(|text| match TraceParent::parse(text) {
@@ -195,7 +200,7 @@ impl FromRequestParts<AppState> for Signed {
         let signed = Signed::from_visitor(Visitor::from_request_parts(parts, state).await?)?;
         // API clients send the token in a header on everything that changes
         // something; forms carry it in a field, checked by their handler.
-        if parts.uri.path().starts_with("/api/") && parts.method != Method::GET {
+        if crate::version::is_api(parts.uri.path()) && parts.method != Method::GET {
             let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
             signed.check_csrf(sent)?;
         }

@@ -30,12 +30,12 @@ fn names_no_staff(what: &str, text: &str) {
 
 fn refused(reply: &Reply, code: &str) {
     assert_eq!(reply.status, 403, "expected a refusal ({code}), got: {}", reply.body);
-    assert_eq!(reply.json()["error"]["code"], code, "{}", reply.body);
+    assert_eq!(reply.json()["code"], code, "{}", reply.body);
 }
 
 /// The access lines of `person`'s own report, as the API gives it.
 fn lines(client: &mut Client) -> Vec<Value> {
-    let report = client.get("/api/me/data");
+    let report = client.get("/api/v1/me/data");
     assert_eq!(report.status, 200, "{}", report.body);
     report.json()["accesses"].as_array().unwrap().clone()
 }
@@ -63,11 +63,11 @@ fn the_access_report_gives_dates_purposes_and_kinds_of_party_but_never_a_staff_n
     // Named staff look at Anna's case: a case handler over the API, an
     // expert once assigned, and the case handler again on the command line.
     let (mut carla, carla_csrf) = signed_in(&server, &world.handler);
-    assert_eq!(carla.get(&format!("/api/cases/{case}")).status, 200);
-    let assigned = carla.post_json(&format!("/api/cases/{case}/experts"), Some(&carla_csrf), json!({ "expert": "dirk", "assigned": true }));
+    assert_eq!(carla.get(&format!("/api/v1/cases/{case}")).status, 200);
+    let assigned = carla.post_json(&format!("/api/v1/cases/{case}/experts"), Some(&carla_csrf), json!({ "expert": "dirk", "assigned": true }));
     assert_eq!(assigned.status, 204, "{}", assigned.body);
     let (mut dirk_client, _) = signed_in(&server, &dirk);
-    assert_eq!(dirk_client.get(&format!("/api/cases/{case}")).status, 200);
+    assert_eq!(dirk_client.get(&format!("/api/v1/cases/{case}")).status, 200);
     world.place.ok(&["case", "--as", "carla", "show", case]);
 
     // The privacy team handles her access request on the command line.
@@ -80,8 +80,8 @@ fn the_access_report_gives_dates_purposes_and_kinds_of_party_but_never_a_staff_n
     let today = grondslag_values::dutch::date(grondslag_values::dutch::amsterdam_date(jiff::Timestamp::now()));
 
     // The JSON of Mijn gegevens.
-    let json = anna.get("/api/me/data");
-    names_no_staff("/api/me/data", &json.body);
+    let json = anna.get("/api/v1/me/data");
+    names_no_staff("/api/v1/me/data", &json.body);
     let accesses = json.json()["accesses"].as_array().unwrap().clone();
     let viewed_by = |party: &str| {
         accesses.iter().any(|l| l["party"] == party && l["what"] == "ingezien" && l["processing_id"] == "fysieke_schade" && l["attempt"] == false)
@@ -117,9 +117,9 @@ fn the_access_report_gives_dates_purposes_and_kinds_of_party_but_never_a_staff_n
     assert!(html.contains(&today), "the page gives dates as people read them");
     // … and over the API.
     let (mut pieter, _) = signed_in(&server, &world.privacy);
-    let exported = pieter.get(&format!("/api/rights/requests/{request}/export"));
+    let exported = pieter.get(&format!("/api/v1/rights/requests/{request}/export"));
     assert_eq!(exported.status, 200, "{}", exported.body);
-    names_no_staff("/api/rights/requests/…/export", &exported.body);
+    names_no_staff("/api/v1/rights/requests/…/export", &exported.body);
     assert!(exported.body.contains(&purpose));
 
     // The portability archive: every file in the zip.
@@ -147,13 +147,13 @@ fn a_refused_look_up_of_another_persons_case_is_an_attempt_in_their_report_not_a
 
     // Another applicant tries her case number, by the page and the API.
     let (mut bert, _) = signed_in(&server, &world.bert);
-    refused(&bert.get(&format!("/api/me/cases/{case}")), "relation_missing");
+    refused(&bert.get(&format!("/api/v1/me/cases/{case}")), "relation_missing");
     let page = bert.get(&format!("/mijn-gegevens/zaken/{case}"));
     assert_eq!(page.status, 403);
     assert!(!page.body.contains("Anna"), "nothing of her case shows");
     // An expert nobody assigned tries it too: the wrong relation, another role.
     let (mut eva_client, _) = signed_in(&server, &eva);
-    refused(&eva_client.get(&format!("/api/cases/{case}")), "relation_missing");
+    refused(&eva_client.get(&format!("/api/v1/cases/{case}")), "relation_missing");
 
     // The log has each as a refusal, with the register's reason, against her.
     let db = crate::sqlite(world.dir.path());
@@ -190,7 +190,7 @@ fn a_refused_look_up_of_another_persons_case_is_an_attempt_in_their_report_not_a
         "object": { "kind": "home", "address": "Kerkstraat 3", "postcode_city": "9981 AB Uithuizen" },
         "details": { "damage_arose": "2026-04-01" }
     });
-    refused(&bert.post_json("/api/cases", Some(&bert_csrf), under_her), "relation_missing");
+    refused(&bert.post_json("/api/v1/cases", Some(&bert_csrf), under_her), "relation_missing");
     let latest = lines(&mut anna);
     let tried: Vec<&Value> = latest.iter().filter(|l| l["attempt"] == true && l["party"] == "aanvrager").collect();
     assert_eq!(tried.len(), 3, "{latest:?}");
@@ -205,33 +205,33 @@ fn a_police_request_stays_out_of_the_access_report_while_the_register_withholds_
     let server = Server::start(world.dir.path(), &[]);
     let case = &world.anna_case;
     let (mut carla, csrf) = signed_in(&server, &world.handler);
-    assert_eq!(carla.get(&format!("/api/cases/{case}")).status, 200);
+    assert_eq!(carla.get(&format!("/api/v1/cases/{case}")).status, 200);
     let (mut anna, _) = signed_in(&server, &world.anna);
     let handled = count(&lines(&mut anna), "behandelaar");
     assert!(handled > 0, "the case handler's view shows");
 
-    let asked = carla.post_json(&format!("/api/cases/{case}/legal-requests"), Some(&csrf), json!({ "recipient": "politie", "request": "PV 2026-0042" }));
+    let asked = carla.post_json(&format!("/api/v1/cases/{case}/legal-requests"), Some(&csrf), json!({ "recipient": "politie", "request": "PV 2026-0042" }));
     assert_eq!(asked.status, 201, "{}", asked.body);
     assert_eq!(count(&lines(&mut anna), "behandelaar"), handled, "nothing of the request while it is checked");
-    let report = anna.get("/api/me/data");
+    let report = anna.get("/api/v1/me/data");
     assert!(!report.body.contains("Politie") && !report.body.contains("PV 2026"), "{}", report.body);
 
     // Another case handler's reading of her case is no part of it: it shows.
     let (mut carla_again, _) = signed_in(&server, &world.handler);
-    assert_eq!(carla_again.get(&format!("/api/cases/{case}")).status, 200);
+    assert_eq!(carla_again.get(&format!("/api/v1/cases/{case}")).status, 200);
     assert!(count(&lines(&mut anna), "behandelaar") > handled);
 
     // Settled with the check: she sees the disclosure it led to, and only that.
     let settle = json!({ "number": case, "recipient": "politie", "check": "vordering OvJ art. 126nd Sv, gecontroleerd" });
-    let settled = carla.post_json("/api/disclosures/pending/settle", Some(&csrf), settle);
+    let settled = carla.post_json("/api/v1/disclosures/pending/settle", Some(&csrf), settle);
     assert_eq!(settled.status, 200, "{}", settled.body);
-    let report = anna.get("/api/me/data").json();
+    let report = anna.get("/api/v1/me/data").json();
     let physical = report["processings"].as_array().unwrap().iter().find(|p| p["id"] == "fysieke_schade").unwrap();
     assert!(physical["disclosed_to"].to_string().contains("Politie"), "{physical}");
     assert!(!report["accesses"].to_string().contains("Politie"), "no line of the request's handling: {}", report["accesses"]);
 
     // A disclosure to the NAM, which the register does not withhold, is a line of its own.
-    let nam = carla.post_json(&format!("/api/cases/{case}/disclosures"), Some(&csrf), json!({ "recipient": "nam" }));
+    let nam = carla.post_json(&format!("/api/v1/cases/{case}/disclosures"), Some(&csrf), json!({ "recipient": "nam" }));
     assert_eq!(nam.status, 200, "{}", nam.body);
     let register = crate::shipped();
     let to_nam = format!("verstrekt aan {}", register.recipient(register.recipient_id("nam").unwrap()).name);

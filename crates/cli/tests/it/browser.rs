@@ -118,7 +118,7 @@ async fn an_applicant_files_an_access_request_in_the_browser_and_the_privacy_off
     // A case handler reads Anna's case, so that someone shows in her log.
     let mut carla_http = crate::server::Client::new(&server);
     carla_http.sign_in(&world.handler);
-    assert_eq!(carla_http.get(&format!("/api/cases/{}", world.anna_case)).status, 200);
+    assert_eq!(carla_http.get(&format!("/api/v1/cases/{}", world.anna_case)).status, 200);
 
     let anna = browser(&driver, profile.path(), downloads.path()).await;
     sign_in(&anna, &base, &world.anna).await;
@@ -140,7 +140,7 @@ async fn an_applicant_files_an_access_request_in_the_browser_and_the_privacy_off
     assert!(requests.contains("wij controleren je identiteit"), "{requests}");
 
     // She downloads her data.
-    anna.find(Locator::Css("a[href='/api/me/data']")).await.unwrap().click().await.unwrap();
+    anna.find(Locator::Css("a[href='/api/v1/me/data']")).await.unwrap().click().await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
     let file = loop {
         let found = std::fs::read_dir(downloads.path()).unwrap().filter_map(Result::ok).map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == "json"));
@@ -189,7 +189,7 @@ async fn an_applicant_files_an_access_request_in_the_browser_and_the_privacy_off
     // Anna sees the answer.
     let mut anna_http = crate::server::Client::new(&server);
     anna_http.sign_in(&world.anna);
-    assert_eq!(anna_http.get("/api/me/requests").json()[0]["answered"], true);
+    assert_eq!(anna_http.get("/api/v1/me/requests").json()[0]["answered"], true);
 }
 
 // req: K7

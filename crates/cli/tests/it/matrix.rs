@@ -28,7 +28,7 @@ use grondslag_register::{Action, Category, CategorySet, Register, Role, Scope};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::server::{Client, Person, Place, Reply, Server, create_account};
+use crate::server::{Client, Person, Place, Reply, Server, create_account, served_path};
 use crate::{bsn, stderr};
 
 /// The scheme of every case this test makes: what `{scheme}` in an
@@ -171,7 +171,7 @@ impl Operation {
 /// `error.code`, or an error page's `data-code`.
 fn refusal_code(reply: &Reply) -> Option<String> {
     if let Ok(body) = serde_json::from_str::<Value>(&reply.body) {
-        return body["error"]["code"].as_str().map(str::to_string);
+        return body["code"].as_str().map(str::to_string);
     }
     let (_, rest) = reply.body.split_once("data-code=\"")?;
     rest.split_once('"').map(|(code, _)| code.to_string())
@@ -248,9 +248,13 @@ fn operations(spec: &Value, failures: &mut Vec<String>) -> Vec<Operation> {
                 failures.push(format!("{name} takes a body but gives no example of it, so it cannot be called as an allowed caller would"));
                 continue;
             }
-            operations.push(Operation { method: method.to_uppercase(), path: path.clone(), rests_on, params, body });
+            operations.push(Operation { method: method.to_uppercase(), path: served_path(spec, path), rests_on, params, body });
         }
     }
+    // In the order of the paths as served, as before the API's paths were
+    // relative to their server: the objects the calls make (the call
+    // centre's employees among them) depend on it.
+    operations.sort_by(|a, b| a.path.cmp(&b.path));
     operations
 }
 
@@ -483,17 +487,18 @@ impl World {
             "object": { "kind": "home", "address": address, "postcode_city": "9981 AB Uithuizen" },
             "details": { "damage_arose": "2026-03-01" }
         });
-        let filed = handler.client.post_json("/api/cases", Some(&handler.csrf), application);
+        let filed = handler.client.post_json("/api/v1/cases", Some(&handler.csrf), application);
         assert_eq!(filed.status, 201, "filing a case for {owner}: {}", filed.body);
         let number = filed.json()["number"].as_str().unwrap().to_string();
         let asked = handler.client.post_json(
-            &format!("/api/cases/{number}/legal-requests"),
+            &format!("/api/v1/cases/{number}/legal-requests"),
             Some(&handler.csrf),
             json!({"recipient": "politie", "request": "PV 2026-0042"}),
         );
         assert_eq!(asked.status, 201, "{}", asked.body);
         if let Some(expert) = expert {
-            let assigned = handler.client.post_json(&format!("/api/cases/{number}/experts"), Some(&handler.csrf), json!({"expert": expert, "assigned": true}));
+            let assigned =
+                handler.client.post_json(&format!("/api/v1/cases/{number}/experts"), Some(&handler.csrf), json!({"expert": expert, "assigned": true}));
             assert_eq!(assigned.status, 204, "{}", assigned.body);
         }
         self.objects.push(Object { kind: Kind::Case, id: number, owner: owner.to_string(), assigned });
@@ -529,11 +534,11 @@ impl World {
     /// applies to it), and the privacy team verifies their identity.
     fn file_request(&mut self, owner: &str) -> usize {
         let account = self.account_of(owner);
-        let filed = account.client.post_json("/api/me/requests", Some(&account.csrf), json!({"kind": "withdraw_consent", "concerns": "nieuwsbrief_email"}));
+        let filed = account.client.post_json("/api/v1/me/requests", Some(&account.csrf), json!({"kind": "withdraw_consent", "concerns": "nieuwsbrief_email"}));
         assert_eq!(filed.status, 201, "{owner} filing a request: {}", filed.body);
         let id = filed.json()["id"].as_str().unwrap().to_string();
         let privacy = self.helper(Role::PrivacyOfficer);
-        let verified = privacy.client.post_json(&format!("/api/rights/requests/{id}/identity"), Some(&privacy.csrf), json!({"method": "DigiD"}));
+        let verified = privacy.client.post_json(&format!("/api/v1/rights/requests/{id}/identity"), Some(&privacy.csrf), json!({"method": "DigiD"}));
         assert_eq!(verified.status, 200, "{}", verified.body);
         self.objects.push(Object { kind: Kind::Request, id, owner: owner.to_string(), assigned: None });
         self.objects.len() - 1
@@ -907,7 +912,7 @@ impl World {
         let id = self.objects[request].id.clone();
         let privacy = self.helper(Role::PrivacyOfficer);
         let body = json!({"category": "system_user", "old": "applicant", "new": "case_handler"});
-        let refused = privacy.client.post_json(&format!("/api/rights/requests/{id}/rectification"), Some(&privacy.csrf), body);
+        let refused = privacy.client.post_json(&format!("/api/v1/rights/requests/{id}/rectification"), Some(&privacy.csrf), body);
         found.calls += 1;
         if refused.status != 403 || refusal_code(&refused).as_deref() != Some("not_rectifiable") {
             found.failures.push(format!(
@@ -925,8 +930,8 @@ impl World {
         for account in self.accounts.iter().chain(self.bystanders.iter()) {
             let mut client = Client::new(&self.server);
             let body = json!({"username": account.person.username, "password": account.person.password, "code": account.person.code()});
-            let signed = client.post_json("/api/session", None, body);
-            let me = client.get("/api/me");
+            let signed = client.post_json("/api/v1/session", None, body);
+            let me = client.get("/api/v1/me");
             found.calls += 2;
             let roles = [signed.json()["role"].clone(), me.json()["role"].clone()];
             if signed.status != 200 || roles.iter().any(|r| *r != account.role.name()) {
@@ -946,7 +951,7 @@ fn every_route_in_every_role_answers_as_the_register_allows_and_reveals_nothing_
     let dir = TempDir::new().unwrap();
     let mut world = World::new(dir.path());
     let set_up = started.elapsed();
-    let spec = world.accounts[0].client.get("/api/openapi.json").json();
+    let spec = world.accounts[0].client.get("/api/v1/openapi.json").json();
     let mut found = Findings::default();
     let operations = operations(&spec, &mut found.failures);
     for op in &operations {
@@ -993,7 +998,7 @@ fn a_case_handler_assigns_an_expert_on_the_case_page_who_then_sees_the_case_unti
     let csrf = carla.csrf();
     let mut bakker = Client::new(&server);
     bakker.sign_in(&expert);
-    let read = format!("/api/cases/{}", world.anna_case);
+    let read = format!("/api/v1/cases/{}", world.anna_case);
     assert_eq!(refusal_code(&bakker.get(&read)).as_deref(), Some("relation_missing"), "not before the assignment");
     let assign = |carla: &mut Client, assigned: &str| {
         carla.post_form(&format!("{case}/deskundigen"), &[("csrf", &csrf), ("expert", "deskundige.bakker"), ("assigned", assigned)])

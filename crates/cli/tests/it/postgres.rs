@@ -165,7 +165,7 @@ fn two_servers_on_one_database_share_sessions_and_locks_and_leave_one_chain() {
     let cookie = carla.cookie.clone();
     let mut on_b = Client::new(&b);
     on_b.cookie = cookie;
-    assert_eq!(on_b.get("/api/me").json()["username"], "carla");
+    assert_eq!(on_b.get("/api/v1/me").json()["username"], "carla");
     // A name locked through one node is locked on the other.
     let mut guesser = Client::new(&a);
     for _ in 0..3 {
@@ -182,7 +182,7 @@ fn two_servers_on_one_database_share_sessions_and_locks_and_leave_one_chain() {
                 let until = std::time::Instant::now() + std::time::Duration::from_secs(3);
                 let mut reads = 0;
                 while std::time::Instant::now() < until {
-                    let status = agent.get(&format!("{base}/api/cases/{case}")).set("Cookie", &cookie).call().unwrap().status();
+                    let status = agent.get(&format!("{base}/api/v1/cases/{case}")).set("Cookie", &cookie).call().unwrap().status();
                     assert_eq!(status, 200);
                     reads += 1;
                 }

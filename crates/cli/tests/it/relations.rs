@@ -13,9 +13,9 @@ use crate::server::{BERT_BSN, Client, Person, Reply, Server, World, create_accou
 #[track_caller]
 fn refused(reply: &Reply, code: &str, says: &str) {
     assert_eq!(reply.status, 403, "expected a refusal ({code}), got: {}", reply.body);
-    let error = &reply.json()["error"];
-    assert_eq!(error["code"], code, "{}", reply.body);
-    let message = error["message"].as_str().unwrap();
+    let problem = reply.json();
+    assert_eq!(problem["code"], code, "{}", reply.body);
+    let message = problem["detail"].as_str().unwrap();
     assert!(message.contains(says), "the refusal should say `{says}`: {message}");
 }
 
@@ -28,7 +28,7 @@ fn signed_in(server: &Server, person: &Person) -> (Client, String) {
 
 fn role_of(server: &Server, person: &Person) -> String {
     let (mut client, _) = signed_in(server, person);
-    client.get("/api/me").json()["role"].as_str().unwrap().to_string()
+    client.get("/api/v1/me").json()["role"].as_str().unwrap().to_string()
 }
 
 fn events(detail: &Value) -> Vec<String> {
@@ -37,7 +37,7 @@ fn events(detail: &Value) -> Vec<String> {
 
 /// The request Anna files: a rectification, as the attack began.
 fn anna_files(anna: &mut Client, csrf: &str, kind: &str) -> String {
-    let filed = anna.post_json("/api/me/requests", Some(csrf), json!({ "kind": kind }));
+    let filed = anna.post_json("/api/v1/me/requests", Some(csrf), json!({ "kind": kind }));
     assert_eq!(filed.status, 201, "{}", filed.body);
     filed.json()["id"].as_str().unwrap().to_string()
 }
@@ -51,19 +51,20 @@ fn an_applicant_cannot_work_her_own_request_nor_make_herself_privacy_officer_and
     let (mut anna, csrf) = signed_in(&server, &world.anna);
     let id = anna_files(&mut anna, &csrf, "rectification");
     // She records her own identity check: refused, the rights process is the privacy team's.
-    let own_check = anna.post_json(&format!("/api/rights/requests/{id}/identity"), Some(&csrf), json!({ "method": "DigiD" }));
+    let own_check = anna.post_json(&format!("/api/v1/rights/requests/{id}/identity"), Some(&csrf), json!({ "method": "DigiD" }));
     refused(&own_check, "role_not_allowed", "may not handle");
     // She changes her role, her bank account, her BSN: refused the same way.
     for (category, old, new) in
         [("system_user", "applicant", "privacy_officer"), ("bank_account", "NL91 ABNA 0417 1643 00", "NL20 INGB 0001 2345 67"), ("bsn", "111222333", BERT_BSN)]
     {
-        let changed = anna.post_json(&format!("/api/rights/requests/{id}/rectification"), Some(&csrf), json!({ "category": category, "old": old, "new": new }));
+        let changed =
+            anna.post_json(&format!("/api/v1/rights/requests/{id}/rectification"), Some(&csrf), json!({ "category": category, "old": old, "new": new }));
         refused(&changed, "role_not_allowed", "may not handle");
     }
     // Bert, another applicant, cannot touch her request either.
     let (mut bert, bert_csrf) = signed_in(&server, &world.bert);
     refused(
-        &bert.post_json(&format!("/api/rights/requests/{id}/identity"), Some(&bert_csrf), json!({ "method": "DigiD" })),
+        &bert.post_json(&format!("/api/v1/rights/requests/{id}/identity"), Some(&bert_csrf), json!({ "method": "DigiD" })),
         "role_not_allowed",
         "may not handle",
     );
@@ -71,16 +72,16 @@ fn an_applicant_cannot_work_her_own_request_nor_make_herself_privacy_officer_and
     // The privacy officer verifies her and rectifies what may be rectified,
     // but not sign-in data, whoever asks.
     let (mut pieter, pieter_csrf) = signed_in(&server, &world.privacy);
-    let verified = pieter.post_json(&format!("/api/rights/requests/{id}/identity"), Some(&pieter_csrf), json!({ "method": "DigiD" }));
+    let verified = pieter.post_json(&format!("/api/v1/rights/requests/{id}/identity"), Some(&pieter_csrf), json!({ "method": "DigiD" }));
     assert_eq!(verified.status, 200, "{}", verified.body);
     let role_change = pieter.post_json(
-        &format!("/api/rights/requests/{id}/rectification"),
+        &format!("/api/v1/rights/requests/{id}/rectification"),
         Some(&pieter_csrf),
         json!({ "category": "system_user", "old": "applicant", "new": "privacy_officer" }),
     );
     refused(&role_change, "not_rectifiable", "sign-in data");
     let name = pieter.post_json(
-        &format!("/api/rights/requests/{id}/rectification"),
+        &format!("/api/v1/rights/requests/{id}/rectification"),
         Some(&pieter_csrf),
         json!({ "category": "name", "old": "Anna de Vries", "new": "Anna de Vries-Bakker" }),
     );
@@ -102,37 +103,37 @@ fn employees_and_hr_do_not_work_the_privacy_queue_and_hr_handles_only_staff() {
     let anna_request = anna_files(&mut anna, &anna_csrf, "access");
 
     let (mut emma_client, emma_csrf) = signed_in(&server, &emma);
-    refused(&emma_client.get("/api/rights/requests"), "role_not_allowed", "may not handle");
+    refused(&emma_client.get("/api/v1/rights/requests"), "role_not_allowed", "may not handle");
     refused(
-        &emma_client.post_json(&format!("/api/rights/requests/{anna_request}/identity"), Some(&emma_csrf), json!({ "method": "DigiD" })),
+        &emma_client.post_json(&format!("/api/v1/rights/requests/{anna_request}/identity"), Some(&emma_csrf), json!({ "method": "DigiD" })),
         "role_not_allowed",
         "may not handle",
     );
-    refused(&emma_client.get(&format!("/api/rights/requests/{anna_request}/export")), "role_not_allowed", "may not handle");
+    refused(&emma_client.get(&format!("/api/v1/rights/requests/{anna_request}/export")), "role_not_allowed", "may not handle");
     assert_eq!(emma_client.get("/beheer/verzoeken").status, 403);
 
     // HR's queue holds requests of staff only; an applicant's is out of its reach.
     let (mut hanna_client, hanna_csrf) = signed_in(&server, &hanna);
-    let queue = hanna_client.get("/api/rights/requests");
+    let queue = hanna_client.get("/api/v1/rights/requests");
     assert_eq!(queue.status, 200, "{}", queue.body);
     assert_eq!(queue.json(), json!([]));
     refused(
-        &hanna_client.post_json(&format!("/api/rights/requests/{anna_request}/identity"), Some(&hanna_csrf), json!({ "method": "DigiD" })),
+        &hanna_client.post_json(&format!("/api/v1/rights/requests/{anna_request}/identity"), Some(&hanna_csrf), json!({ "method": "DigiD" })),
         "relation_missing",
         "not a member of staff",
     );
-    refused(&hanna_client.get(&format!("/api/rights/requests/{anna_request}/export")), "relation_missing", "not a member of staff");
+    refused(&hanna_client.get(&format!("/api/v1/rights/requests/{anna_request}/export")), "relation_missing", "not a member of staff");
 
     // Emma, a member of staff, files her own request: HR handles it.
     let emma_request = anna_files(&mut emma_client, &emma_csrf, "access");
-    let queue = hanna_client.get("/api/rights/requests").json();
+    let queue = hanna_client.get("/api/v1/rights/requests").json();
     let ids: Vec<&str> = queue.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert_eq!(ids, vec![emma_request.as_str()]);
-    let verified = hanna_client.post_json(&format!("/api/rights/requests/{emma_request}/identity"), Some(&hanna_csrf), json!({ "method": "personeelspas" }));
+    let verified = hanna_client.post_json(&format!("/api/v1/rights/requests/{emma_request}/identity"), Some(&hanna_csrf), json!({ "method": "personeelspas" }));
     assert_eq!(verified.status, 200, "{}", verified.body);
     // The privacy team's queue still holds Anna's.
     let (mut pieter, _) = signed_in(&server, &world.privacy);
-    assert!(pieter.get("/api/rights/requests").body.contains(&anna_request));
+    assert!(pieter.get("/api/v1/rights/requests").body.contains(&anna_request));
 }
 
 // req: E15.LEGAL
@@ -144,36 +145,36 @@ fn an_applicant_neither_moves_her_case_nor_sees_or_settles_a_police_request_abou
     let (mut anna, csrf) = signed_in(&server, &world.anna);
     let case = &world.anna_case;
     // A step that is valid for her submitted case, so only the register can refuse it.
-    refused(&anna.post_json(&format!("/api/cases/{case}/status"), Some(&csrf), json!({ "status": "in_handling" })), "role_not_allowed", "may not advance");
+    refused(&anna.post_json(&format!("/api/v1/cases/{case}/status"), Some(&csrf), json!({ "status": "in_handling" })), "role_not_allowed", "may not advance");
     refused(
-        &anna.post_json(&format!("/api/cases/{case}/legal-requests"), Some(&csrf), json!({ "recipient": "politie", "request": "PV 1" })),
+        &anna.post_json(&format!("/api/v1/cases/{case}/legal-requests"), Some(&csrf), json!({ "recipient": "politie", "request": "PV 1" })),
         "role_not_allowed",
         "may not disclose",
     );
 
     let (mut carla, carla_csrf) = signed_in(&server, &world.handler);
-    assert_eq!(carla.get(&format!("/api/cases/{case}")).json()["status"], "submitted", "her attempt changed nothing");
+    assert_eq!(carla.get(&format!("/api/v1/cases/{case}")).json()["status"], "submitted", "her attempt changed nothing");
     let asked = carla.post_json(
-        &format!("/api/cases/{case}/legal-requests"),
+        &format!("/api/v1/cases/{case}/legal-requests"),
         Some(&carla_csrf),
         json!({ "recipient": "politie", "request": "PV 2026-0042: NAW en bankgegevens" }),
     );
     assert_eq!(asked.status, 201, "{}", asked.body);
 
     // The queue is staff work; she can neither see it nor settle the request about her.
-    refused(&anna.get("/api/disclosures/pending"), "role_not_allowed", "may not disclose");
+    refused(&anna.get("/api/v1/disclosures/pending"), "role_not_allowed", "may not disclose");
     assert_eq!(anna.get("/beheer/verstrekkingen").status, 403);
     let settle = json!({ "number": case, "recipient": "politie" });
-    refused(&anna.post_json("/api/disclosures/pending/settle", Some(&csrf), settle), "role_not_allowed", "may not disclose");
+    refused(&anna.post_json("/api/v1/disclosures/pending/settle", Some(&csrf), settle), "role_not_allowed", "may not disclose");
     // While it awaits its check, the request is not in her case's history (AVG art. 23).
-    let own = anna.get(&format!("/api/me/cases/{case}"));
+    let own = anna.get(&format!("/api/v1/me/cases/{case}"));
     assert_eq!(own.status, 200, "{}", own.body);
     assert!(!events(&own.json()).iter().any(|e| e.starts_with("legal_disclosure")), "{}", own.body);
     assert!(!own.body.contains("PV 2026-0042"));
     assert!(!anna.get("/mijn-gegevens").body.contains("PV 2026-0042"));
     // Staff see it, and it is still pending.
-    assert!(events(&carla.get(&format!("/api/cases/{case}")).json()).iter().any(|e| e == "legal_disclosure_requested"));
-    assert_eq!(carla.get("/api/disclosures/pending").json().as_array().unwrap().len(), 1);
+    assert!(events(&carla.get(&format!("/api/v1/cases/{case}")).json()).iter().any(|e| e == "legal_disclosure_requested"));
+    assert_eq!(carla.get("/api/v1/disclosures/pending").json().as_array().unwrap().len(), 1);
 }
 
 fn expert_world() -> (World, Person, Person) {
@@ -190,33 +191,33 @@ fn an_expert_sees_only_the_cases_assigned_to_them_and_only_a_case_handler_assign
     let server = Server::start(world.dir.path(), &[]);
     let (anna_case, bert_case) = (&world.anna_case, &world.bert_case);
     let (mut dirk_client, _) = signed_in(&server, &dirk);
-    refused(&dirk_client.get(&format!("/api/cases/{anna_case}")), "relation_missing", "not assigned to you");
-    assert_eq!(dirk_client.get("/api/cases?regeling=fysieke_schade").json(), json!([]));
+    refused(&dirk_client.get(&format!("/api/v1/cases/{anna_case}")), "relation_missing", "not assigned to you");
+    assert_eq!(dirk_client.get("/api/v1/cases?regeling=fysieke_schade").json(), json!([]));
 
     // Anna may not pick her own expert; Carla assigns Dirk.
     let (mut anna, anna_csrf) = signed_in(&server, &world.anna);
     refused(
-        &anna.post_json(&format!("/api/cases/{anna_case}/experts"), Some(&anna_csrf), json!({ "expert": "dirk", "assigned": true })),
+        &anna.post_json(&format!("/api/v1/cases/{anna_case}/experts"), Some(&anna_csrf), json!({ "expert": "dirk", "assigned": true })),
         "role_not_allowed",
         "may not advance",
     );
     let (mut carla, carla_csrf) = signed_in(&server, &world.handler);
-    let assigned = carla.post_json(&format!("/api/cases/{anna_case}/experts"), Some(&carla_csrf), json!({ "expert": "dirk", "assigned": true }));
+    let assigned = carla.post_json(&format!("/api/v1/cases/{anna_case}/experts"), Some(&carla_csrf), json!({ "expert": "dirk", "assigned": true }));
     assert_eq!(assigned.status, 204, "{}", assigned.body);
 
-    let read = dirk_client.get(&format!("/api/cases/{anna_case}"));
+    let read = dirk_client.get(&format!("/api/v1/cases/{anna_case}"));
     assert_eq!(read.status, 200, "{}", read.body);
     assert!(read.body.contains("Anna de Vries"));
-    let listed = dirk_client.get("/api/cases?regeling=fysieke_schade").json();
+    let listed = dirk_client.get("/api/v1/cases?regeling=fysieke_schade").json();
     assert_eq!(listed.as_array().unwrap().iter().map(|c| c["number"].as_str().unwrap()).collect::<Vec<_>>(), vec![anna_case.as_str()]);
-    refused(&dirk_client.get(&format!("/api/cases/{bert_case}")), "relation_missing", "not assigned to you");
+    refused(&dirk_client.get(&format!("/api/v1/cases/{bert_case}")), "relation_missing", "not assigned to you");
     // Another expert, of the same role, is not assigned.
     let (mut eva_client, _) = signed_in(&server, &eva);
-    refused(&eva_client.get(&format!("/api/cases/{anna_case}")), "relation_missing", "not assigned to you");
+    refused(&eva_client.get(&format!("/api/v1/cases/{anna_case}")), "relation_missing", "not assigned to you");
 
-    let ended = carla.post_json(&format!("/api/cases/{anna_case}/experts"), Some(&carla_csrf), json!({ "expert": "dirk", "assigned": false }));
+    let ended = carla.post_json(&format!("/api/v1/cases/{anna_case}/experts"), Some(&carla_csrf), json!({ "expert": "dirk", "assigned": false }));
     assert_eq!(ended.status, 204, "{}", ended.body);
-    refused(&dirk_client.get(&format!("/api/cases/{anna_case}")), "relation_missing", "not assigned to you");
+    refused(&dirk_client.get(&format!("/api/v1/cases/{anna_case}")), "relation_missing", "not assigned to you");
 }
 
 /// An application of physical damage by the person with `bsn`.
@@ -237,19 +238,19 @@ fn an_applicant_files_only_into_her_own_file_and_never_under_someone_elses_bsn()
     let server = Server::start(world.dir.path(), &[]);
     let (mut anna, csrf) = signed_in(&server, &world.anna);
     let (mut bert, _) = signed_in(&server, &world.bert);
-    let bert_before = bert.get("/api/me/data").json();
+    let bert_before = bert.get("/api/v1/me/data").json();
 
-    let under_bert = anna.post_json("/api/cases", Some(&csrf), application("Anna de Vries", BERT_BSN, "Hoofdstraat 12"));
+    let under_bert = anna.post_json("/api/v1/cases", Some(&csrf), application("Anna de Vries", BERT_BSN, "Hoofdstraat 12"));
     refused(&under_bert, "relation_missing", "only on your own file");
-    assert_eq!(bert.get("/api/me/data").json()["processings"], bert_before["processings"], "nothing landed in Bert's file");
+    assert_eq!(bert.get("/api/v1/me/data").json()["processings"], bert_before["processings"], "nothing landed in Bert's file");
 
     // With her own BSN, or none, it lands in her own file and shows under Mijn gegevens.
-    let own = anna.post_json("/api/cases", Some(&csrf), application("Anna de Vries", crate::server::ANNA_BSN, "Schoolstraat 4"));
+    let own = anna.post_json("/api/v1/cases", Some(&csrf), application("Anna de Vries", crate::server::ANNA_BSN, "Schoolstraat 4"));
     assert_eq!(own.status, 201, "{}", own.body);
     let number = own.json()["number"].as_str().unwrap().to_string();
     let mut without = application("Anna de Vries", "", "Kerkstraat 9");
     without["applicant"].as_object_mut().unwrap().remove("bsn");
-    let second = anna.post_json("/api/cases", Some(&csrf), without);
+    let second = anna.post_json("/api/v1/cases", Some(&csrf), without);
     assert_eq!(second.status, 201, "{}", second.body);
     let second_number = second.json()["number"].as_str().unwrap().to_string();
     let page = anna.get("/mijn-gegevens").body;
@@ -278,14 +279,14 @@ fn a_representative_sees_the_principals_case_over_http_until_the_authorisation_e
     let jan = create_account(&world.place, "jan", "representative", Some("999990019"));
     let server = Server::start(world.dir.path(), &[]);
     let (mut client, _) = signed_in(&server, &jan);
-    let read = client.get(&format!("/api/cases/{}", world.anna_case));
+    let read = client.get(&format!("/api/v1/cases/{}", world.anna_case));
     assert_eq!(read.status, 200, "{}", read.body);
     assert!(read.body.contains("Anna de Vries"));
-    refused(&client.get(&format!("/api/cases/{}", world.bert_case)), "relation_missing", "no active authorisation");
+    refused(&client.get(&format!("/api/v1/cases/{}", world.bert_case)), "relation_missing", "no active authorisation");
 
     let out = world.place.command().args(["case", "revoke", world.anna_case.as_str(), pseudonym.as_str()]).output().unwrap();
     assert!(out.status.success(), "{}", crate::stderr(&out));
-    refused(&client.get(&format!("/api/cases/{}", world.anna_case)), "relation_missing", "no active authorisation");
+    refused(&client.get(&format!("/api/v1/cases/{}", world.anna_case)), "relation_missing", "no active authorisation");
 }
 
 // req: E22
@@ -296,8 +297,8 @@ fn my_data_routes_reach_only_the_callers_own_file_even_for_staff() {
     let server = Server::start(world.dir.path(), &[]);
     // Carla may read every case at work, but not as "her own" under Mijn gegevens.
     let (mut carla, _) = signed_in(&server, &world.handler);
-    assert_eq!(carla.get(&format!("/api/cases/{}", world.anna_case)).status, 200);
-    refused(&carla.get(&format!("/api/me/cases/{}", world.anna_case)), "relation_missing", "only on your own file");
+    assert_eq!(carla.get(&format!("/api/v1/cases/{}", world.anna_case)).status, 200);
+    refused(&carla.get(&format!("/api/v1/me/cases/{}", world.anna_case)), "relation_missing", "only on your own file");
     let page = carla.get(&format!("/mijn-gegevens/zaken/{}", world.anna_case));
     assert_eq!(page.status, 403);
     assert!(!page.body.contains("Anna de Vries"));

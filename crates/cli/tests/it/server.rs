@@ -276,7 +276,7 @@ impl Client {
 
     /// The session's CSRF token, as the API gives it.
     pub fn csrf(&mut self) -> String {
-        self.get("/api/me").json()["csrf_token"].as_str().unwrap().to_string()
+        self.get("/api/v1/me").json()["csrf_token"].as_str().unwrap().to_string()
     }
 }
 
@@ -332,19 +332,19 @@ fn staff_cannot_sign_in_without_the_second_factor() {
     let office = client.get("/beheer/verzoeken");
     assert_eq!(office.status, 303);
     assert!(office.header("location").unwrap().starts_with("/inloggen"));
-    assert_eq!(client.get("/api/rights/requests").status, 401);
+    assert_eq!(client.get("/api/v1/rights/requests").status, 401);
     // A wrong code does not complete it either.
     assert_eq!(client.post_form("/inloggen/code", &[("code", "000000")]).status, 401);
-    assert_eq!(client.get("/api/rights/requests").status, 401);
+    assert_eq!(client.get("/api/v1/rights/requests").status, 401);
     // Nor does the API without a code.
     let mut api = Client::new(&server);
-    let refused = api.post_json("/api/session", None, serde_json::json!({"username": "pieter", "password": world.privacy.password, "code": ""}));
+    let refused = api.post_json("/api/v1/session", None, serde_json::json!({"username": "pieter", "password": world.privacy.password, "code": ""}));
     assert_eq!(refused.status, 401);
-    assert_eq!(refused.json()["error"]["code"], "sign_in_failed");
+    assert_eq!(refused.json()["code"], "sign_in_failed");
     // With the code, it works.
     let done = client.post_form("/inloggen/code", &[("code", &world.privacy.code())]);
     assert_eq!(done.status, 303, "{}", done.body);
-    assert_eq!(client.get("/api/rights/requests").status, 200);
+    assert_eq!(client.get("/api/v1/rights/requests").status, 200);
 }
 
 // req: E17
@@ -388,14 +388,14 @@ fn a_forged_csrf_token_is_refused_and_changes_nothing() {
     let forged = client.post_form("/mijn-gegevens/verzoeken", &[("csrf", "vervalst"), ("kind", "erasure")]);
     assert_eq!(forged.status, 403);
     assert!(forged.body.contains("Formulier verlopen"), "{}", forged.body);
-    let missing = client.post_json("/api/me/requests", None, serde_json::json!({"kind": "erasure"}));
+    let missing = client.post_json("/api/v1/me/requests", None, serde_json::json!({"kind": "erasure"}));
     assert_eq!(missing.status, 403);
-    assert_eq!(missing.json()["error"]["code"], "csrf");
-    assert_eq!(client.get("/api/me/requests").json().as_array().unwrap().len(), 0);
+    assert_eq!(missing.json()["code"], "csrf");
+    assert_eq!(client.get("/api/v1/me/requests").json().as_array().unwrap().len(), 0);
     // The real token works.
     let csrf = client.csrf();
     assert_eq!(client.post_form("/mijn-gegevens/verzoeken", &[("csrf", &csrf), ("kind", "access")]).status, 303);
-    assert_eq!(client.get("/api/me/requests").json().as_array().unwrap().len(), 1);
+    assert_eq!(client.get("/api/v1/me/requests").json().as_array().unwrap().len(), 1);
 }
 
 // req: E17
@@ -405,9 +405,9 @@ fn a_session_expires_when_left_unused() {
     let server = Server::start(world.dir.path(), &["--session-idle", "2s"]);
     let mut client = Client::new(&server);
     assert_eq!(client.sign_in(&world.anna).status, 303);
-    assert_eq!(client.get("/api/me").status, 200);
+    assert_eq!(client.get("/api/v1/me").status, 200);
     std::thread::sleep(Duration::from_millis(3500));
-    assert_eq!(client.get("/api/me").status, 401);
+    assert_eq!(client.get("/api/v1/me").status, 401);
     let page = client.get("/mijn-gegevens");
     assert_eq!(page.status, 303, "an expired session sends the person to sign in again");
 }
@@ -424,10 +424,10 @@ fn signing_out_ends_the_session_on_the_server() {
     assert_eq!(client.post_form("/uitloggen", &[("csrf", &csrf)]).status, 303);
     // A copy of the cookie taken before signing out is worth nothing.
     client.cookie = stolen;
-    assert_eq!(client.get("/api/me").status, 401);
+    assert_eq!(client.get("/api/v1/me").status, 401);
 }
 
-// req: E0.1
+// req: E0.1, E0.8
 #[test]
 fn an_applicant_cannot_open_another_applicants_case_by_changing_the_url() {
     let world = world();
@@ -439,16 +439,18 @@ fn an_applicant_cannot_open_another_applicants_case_by_changing_the_url() {
     assert!(own.body.contains("Anna de Vries"));
     let other = anna.get(&format!("/mijn-gegevens/zaken/{}", world.bert_case));
     assert_eq!(other.status, 403);
-    assert!(other.body.contains("alleen je eigen") || other.body.contains("only on your own file"), "the refusal says why: {}", other.body);
+    // The register's reason, in Dutch on the page (E0.8); the API keeps the precise English one.
+    assert!(other.body.contains("Je kunt alleen je eigen gegevens inzien of wijzigen."), "the refusal says why, in Dutch: {}", other.body);
+    assert!(!other.body.contains("only on your own file") && !other.body.contains("refused by the register"), "{}", other.body);
     assert!(!other.body.contains("Bert"), "nothing of Bert's case shows");
-    for path in [format!("/api/me/cases/{}", world.bert_case), format!("/api/cases/{}", world.bert_case)] {
+    for path in [format!("/api/v1/me/cases/{}", world.bert_case), format!("/api/v1/cases/{}", world.bert_case)] {
         let refused = anna.get(&path);
         assert_eq!(refused.status, 403, "{path}");
-        assert_eq!(refused.json()["error"]["code"], "relation_missing", "{path}: {}", refused.body);
-        assert!(refused.json()["error"]["message"].as_str().unwrap().contains("only on your own file"), "{path}: {}", refused.body);
+        assert_eq!(refused.json()["code"], "relation_missing", "{path}: {}", refused.body);
+        assert!(refused.json()["detail"].as_str().unwrap().contains("only on your own file"), "{path}: {}", refused.body);
     }
     // The list of a scheme holds her own case only.
-    let listed = anna.get("/api/cases?regeling=fysieke_schade").json();
+    let listed = anna.get("/api/v1/cases?regeling=fysieke_schade").json();
     let numbers: Vec<&str> = listed.as_array().unwrap().iter().map(|c| c["number"].as_str().unwrap()).collect();
     assert_eq!(numbers, vec![world.anna_case.as_str()]);
 }
@@ -464,7 +466,7 @@ fn every_response_carries_the_security_headers() {
         client.get("/healthz"),
         client.get("/privacyverklaring"),
         client.get("/bestaat-niet"),
-        client.get("/api/me"),
+        client.get("/api/v1/me"),
         client.get("/mijn-gegevens"),
         client.post_form("/inloggen", &[("username", "anna"), ("password", "fout wachtwoord hier")]),
     ];
@@ -504,7 +506,7 @@ fn oversized_bodies_are_refused() {
     let mut client = Client::new(&server);
     // The limit answers before the body is read: announce a large body,
     // send none of it, and read the answer.
-    for path in ["/contact", "/api/session"] {
+    for path in ["/contact", "/api/v1/session"] {
         assert_eq!(announce_body(&server, path, 100_000), 413, "{path}");
     }
     // A normal message still goes through.
@@ -516,31 +518,41 @@ fn oversized_bodies_are_refused() {
     assert!(ok.body.contains("Bedankt"), "{}", ok.body);
 }
 
+/// Where the document's `path` is served: under the server of its path
+/// item (pages, the LDV register) or of the document (the API, `…/api/v1`).
+pub fn served_path(document: &serde_json::Value, path: &str) -> String {
+    let server = document["paths"][path]["servers"][0]["url"].as_str().or(document["servers"][0]["url"].as_str()).unwrap();
+    // Past `scheme://host`: the server's own path, if any.
+    let base = server.splitn(4, '/').nth(3).map(|p| format!("/{p}")).unwrap_or_default();
+    format!("{}{path}", base.trim_end_matches('/'))
+}
+
 // req: E17
 #[test]
 fn the_openapi_document_validates_and_lists_every_route() {
     let world = world();
     let server = Server::start(world.dir.path(), &[]);
     let mut client = Client::new(&server);
-    let reply = client.get("/api/openapi.json");
+    let reply = client.get("/api/v1/openapi.json");
     assert_eq!(reply.status, 200);
+    let document = reply.json();
     let spec = oas3::from_json(&reply.body).unwrap_or_else(|e| panic!("not a valid OpenAPI 3.1 document: {e}"));
     assert!(spec.openapi.starts_with("3.1"), "{}", spec.openapi);
     let paths = spec.paths.unwrap_or_default();
     for path in [
         "/healthz",
         "/readyz",
-        "/api/session",
-        "/api/me",
-        "/api/me/data",
-        "/api/me/requests",
-        "/api/me/cases/{number}",
-        "/api/cases",
-        "/api/cases/{number}",
-        "/api/rights/requests",
-        "/api/rights/requests/{id}/answer",
-        "/api/audit/verify",
-        "/api/retention/report",
+        "/session",
+        "/me",
+        "/me/data",
+        "/me/requests",
+        "/me/cases/{number}",
+        "/cases",
+        "/cases/{number}",
+        "/rights/requests",
+        "/rights/requests/{id}/answer",
+        "/audit/verify",
+        "/retention/report",
         "/processing_activities/{id}",
         "/processing_activities/{id}/versions",
         "/processing_activities/{id}/versions/{version}",
@@ -558,7 +570,7 @@ fn the_openapi_document_validates_and_lists_every_route() {
     // for the method the document gives (parameters filled in).
     for (path, item) in &paths {
         let id = if path.starts_with("/entities/") { "controller" } else { "fysieke_schade" };
-        let concrete = path.replace("{number}", &world.anna_case).replace("{id}", id).replace("{version}", "0");
+        let concrete = served_path(&document, path).replace("{number}", &world.anna_case).replace("{id}", id).replace("{version}", "0");
         for (method, _) in item.methods() {
             let status = match method.as_str() {
                 "GET" => client.get(&concrete).status,
@@ -569,6 +581,102 @@ fn the_openapi_document_validates_and_lists_every_route() {
             assert!(missing_version || (status != 404 && status != 405), "{method} {concrete} answered {status}");
         }
     }
+}
+
+/// Asserts that `reply` is problem details (RFC 9457) of `status` and
+/// `code` for the request to `path`, with the API's version.
+#[track_caller]
+fn assert_problem(reply: &Reply, status: u16, code: &str, path: &str) {
+    assert_eq!(reply.status, status, "{path}: {}", reply.body);
+    assert_eq!(reply.header("content-type"), Some("application/problem+json"), "{path}");
+    assert_eq!(reply.header("api-version"), Some(grondslag_server::API_VERSION), "{path}");
+    let problem = reply.json();
+    assert_eq!(problem["type"], format!("urn:grondslag:problem:{code}"), "{path}: {problem}");
+    assert_eq!(problem["code"], code, "{path}: {problem}");
+    assert_eq!(problem["status"], status, "{path}: {problem}");
+    assert!(problem["title"].as_str().is_some_and(|t| !t.is_empty()), "{path}: {problem}");
+    assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()), "{path}: {problem}");
+    // The occurrence is the request's own trace, not its path (which can name a person).
+    let trace = reply.header("traceresponse").unwrap().split('-').nth(1).unwrap();
+    assert_eq!(problem["instance"], format!("urn:grondslag:trace:{trace}"), "{path}: {problem}");
+    assert!(problem.get("error").is_none(), "no body of the old shape: {problem}");
+}
+
+// req: E17
+#[test]
+fn every_api_error_is_problem_details_and_every_api_answer_names_the_version() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut anonymous = Client::new(&server);
+    assert_problem(&anonymous.get("/api/v1/me"), 401, "sign_in_first", "/api/v1/me");
+    assert_problem(&anonymous.get("/api/v1/no-such-thing"), 404, "not_found", "/api/v1/no-such-thing");
+    let malformed = anonymous.post_bytes("/api/v1/session", "application/json", b"{\"username\": ");
+    assert_problem(&malformed, 400, "bad_request", "/api/v1/session");
+    let mut anna = Client::new(&server);
+    anna.sign_in(&world.anna);
+    // A role the register gives no grant, and another applicant's case: each refused with the register's reason.
+    let oversight = anna.get("/api/v1/audit/verify");
+    assert_problem(&oversight, 403, "role_not_allowed", "/api/v1/audit/verify");
+    assert!(oversight.json()["detail"].as_str().unwrap().contains("role `applicant` may not read"), "{}", oversight.body);
+    let berts = format!("/api/v1/cases/{}", world.bert_case);
+    assert_problem(&anna.get(&berts), 403, "relation_missing", &berts);
+    // A case that does not exist, as the case handler (whose grant reaches every case) asks for it.
+    let mut carla = Client::new(&server);
+    carla.sign_in(&world.handler);
+    assert_problem(&carla.get("/api/v1/cases/IMG-2026-999999"), 404, "not_found", "/api/v1/cases/IMG-2026-999999");
+    // A success names the version too, the one the document gives.
+    let me = anna.get("/api/v1/me");
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.header("api-version"), Some(grondslag_server::API_VERSION));
+    let document = anna.get("/api/v1/openapi.json");
+    assert_eq!(document.header("api-version"), Some(grondslag_server::API_VERSION));
+    assert_eq!(document.json()["info"]["version"], grondslag_server::API_VERSION);
+    // Pages are not the API: no version header, and a Dutch page for an error.
+    let page = anna.get("/bestaat-niet");
+    assert_eq!(page.status, 404);
+    assert_eq!(page.header("api-version"), None);
+    assert!(page.body.contains("Niet gevonden"), "{}", page.body);
+}
+
+// req: E17
+#[test]
+fn the_unversioned_api_paths_redirect_to_version_1_for_one_release() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut client = Client::new(&server);
+    for (old, new) in [
+        ("/api/me", "/api/v1/me"),
+        ("/api/cases?regeling=fysieke_schade", "/api/v1/cases?regeling=fysieke_schade"),
+        ("/api/openapi.json", "/api/v1/openapi.json"),
+    ] {
+        let moved = client.get(old);
+        assert_eq!(moved.status, 308, "{old}: {}", moved.body);
+        assert_eq!(moved.header("location"), Some(new), "{old}");
+        assert!(moved.header("deprecation").is_some_and(|d| d.starts_with('@')), "{old}: an RFC 9745 date");
+        assert_eq!(moved.header("api-version"), Some(grondslag_server::API_VERSION), "{old}");
+    }
+    // A POST is redirected with its method kept (308, not 303).
+    let signing_in = client.post_json("/api/session", None, serde_json::json!({ "username": "x", "password": "y", "code": "000000" }));
+    assert_eq!(signing_in.status, 308, "{}", signing_in.body);
+    assert_eq!(signing_in.header("location"), Some("/api/v1/session"));
+    // A version that does not exist is not redirected into the current one.
+    assert_problem(&client.get("/api/v2/me"), 404, "not_found", "/api/v2/me");
+}
+
+// req: E17
+#[test]
+fn the_openapi_command_prints_the_document_the_service_serves() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let served = Client::new(&server).get("/api/v1/openapi.json").json();
+    let printed = world.place.command().args(["openapi", "--public-origin", &server.base]).output().unwrap();
+    assert!(printed.status.success(), "{}", stderr(&printed));
+    let printed: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
+    assert_eq!(printed, served);
+    assert_eq!(served["servers"][0]["url"], format!("{}/api/v1", server.base));
+    assert_eq!(served["info"]["contact"]["email"], "privacy@schadedoormijnbouw.nl");
+    assert!(served["paths"].get("/me/data").is_some() && served["paths"].get("/api/v1/me/data").is_none(), "API paths are relative to the server");
+    assert_eq!(served["paths"]["/mijn-gegevens"]["servers"][0]["url"], server.base.as_str(), "pages keep their own server");
 }
 
 // req: E22
@@ -585,7 +693,7 @@ fn an_applicant_sees_their_data_and_who_looked_at_it_files_a_request_and_staff_a
     assert!(page.body.contains("Wanneer zijn mijn gegevens bekeken, en waarvoor?"));
     assert!(!page.body.contains("Bert"), "nothing of another applicant");
     // Sign-in secrets are not shown back, not even to their owner.
-    let data = anna.get("/api/me/data");
+    let data = anna.get("/api/v1/me/data");
     assert_eq!(data.status, 200);
     assert!(data.header("content-disposition").unwrap().contains("attachment"));
     assert!(!data.body.contains(&world.anna.secret));
@@ -593,28 +701,28 @@ fn an_applicant_sees_their_data_and_who_looked_at_it_files_a_request_and_staff_a
     // The case handler's reading of her case shows up in her access log, as a case handler's.
     let mut carla = Client::new(&server);
     carla.sign_in(&world.handler);
-    let read = carla.get(&format!("/api/cases/{}", world.anna_case));
+    let read = carla.get(&format!("/api/v1/cases/{}", world.anna_case));
     assert_eq!(read.status, 200, "{}", read.body);
-    let log = anna.get("/api/me/data").json();
+    let log = anna.get("/api/v1/me/data").json();
     let accesses = log["accesses"].as_array().unwrap();
     assert!(accesses.iter().any(|a| a["party"] == "behandelaar" && a["what"] == "ingezien"), "{accesses:?}");
     assert!(!log.to_string().contains("carla"), "never by name");
     // She files an access request; its due date is a month out.
     let csrf = anna.csrf();
-    let filed = anna.post_json("/api/me/requests", Some(&csrf), serde_json::json!({"kind": "access"}));
+    let filed = anna.post_json("/api/v1/me/requests", Some(&csrf), serde_json::json!({"kind": "access"}));
     assert_eq!(filed.status, 201, "{}", filed.body);
     let due = filed.json()["due"].as_str().unwrap().to_string();
     // The privacy officer sees it in the queue with that date and answers it.
     let mut pieter = Client::new(&server);
     pieter.sign_in(&world.privacy);
-    let queue = pieter.get("/api/rights/requests").json();
+    let queue = pieter.get("/api/v1/rights/requests").json();
     let request = queue.as_array().unwrap().iter().find(|r| r["due"] == due.as_str()).unwrap().clone();
     let id = request["id"].as_str().unwrap();
     let csrf = pieter.csrf();
     let answered =
-        pieter.post_json(&format!("/api/rights/requests/{id}/answer"), Some(&csrf), serde_json::json!({"identity": "DigiD", "answer": "Zie de bijlage."}));
+        pieter.post_json(&format!("/api/v1/rights/requests/{id}/answer"), Some(&csrf), serde_json::json!({"identity": "DigiD", "answer": "Zie de bijlage."}));
     assert_eq!(answered.status, 200, "{}", answered.body);
-    assert_eq!(anna.get("/api/me/requests").json()[0]["answered"], true);
+    assert_eq!(anna.get("/api/v1/me/requests").json()[0]["answered"], true);
     // A case handler may not work the rights queue: a refusal page.
     let refused = carla.get("/beheer/verzoeken");
     assert_eq!(refused.status, 403);
@@ -638,7 +746,7 @@ fn a_callers_trace_is_kept_as_the_foreign_operation_and_ours_comes_back_in_trace
     let mut carla = Client::new(&server);
     carla.sign_in(&world.handler);
     let (trace, span) = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
-    let read = carla.get_with(&format!("/api/cases/{}", world.anna_case), ("traceparent", &format!("00-{trace}-{span}-01")));
+    let read = carla.get_with(&format!("/api/v1/cases/{}", world.anna_case), ("traceparent", &format!("00-{trace}-{span}-01")));
     assert_eq!(read.status, 200);
     let response = read.header("traceresponse").expect("a traceresponse header").to_string();
     let ours = grondslag_audit::TraceParent::parse(&response).unwrap();
@@ -657,7 +765,7 @@ fn a_callers_trace_is_kept_as_the_foreign_operation_and_ours_comes_back_in_trace
     let server = Server::start(world.dir.path(), &[]);
     let mut carla = Client::new(&server);
     carla.sign_in(&world.handler);
-    let read = carla.get_with(&format!("/api/cases/{}", world.anna_case), ("traceparent", &format!("00-{}-{span}-01", trace.to_uppercase())));
+    let read = carla.get_with(&format!("/api/v1/cases/{}", world.anna_case), ("traceparent", &format!("00-{}-{span}-01", trace.to_uppercase())));
     assert_eq!(read.status, 200);
     assert!(read.header("traceresponse").is_some());
 }
@@ -740,19 +848,19 @@ fn init_creates_an_administrator_with_a_one_time_password_that_must_be_changed()
     let step = client.sign_in(&admin);
     assert_eq!(step.header("location"), Some("/wachtwoord"));
     // Until the password is changed, nothing else opens.
-    assert_eq!(client.get("/api/audit/verify").status, 401);
+    assert_eq!(client.get("/api/v1/audit/verify").status, 401);
     let page = client.get("/wachtwoord");
     let csrf = page.body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
     let weak = client.post_form("/wachtwoord", &[("csrf", &csrf), ("password", "welkom123")]);
     assert_eq!(weak.status, 400);
     assert_eq!(client.post_form("/wachtwoord", &[("csrf", &csrf), ("password", "drie losse woorden tegelijk")]).status, 303);
-    assert_eq!(client.get("/api/me").status, 200);
+    assert_eq!(client.get("/api/v1/me").status, 200);
     // An administrator runs the service, but reading the logs of who
     // looked at whose file is the privacy team's and the FG's (I3).
-    let refused = client.get("/api/audit/verify");
+    let refused = client.get("/api/v1/audit/verify");
     assert_eq!(refused.status, 403);
-    assert_eq!(refused.json()["error"]["code"], "role_not_allowed", "{}", refused.body);
-    assert!(refused.json()["error"]["message"].as_str().unwrap().contains("logging_dossiers"), "{}", refused.body);
+    assert_eq!(refused.json()["code"], "role_not_allowed", "{}", refused.body);
+    assert!(refused.json()["detail"].as_str().unwrap().contains("logging_dossiers"), "{}", refused.body);
 }
 
 // req: E17
@@ -789,7 +897,7 @@ fn an_acutely_unsafe_situation_is_reported_on_the_public_form_and_reaches_case_h
     let number = sent.body.split("onder nummer ").nth(1).unwrap().split('.').next().unwrap().to_string();
     let mut carla = Client::new(&server);
     carla.sign_in(&world.handler);
-    let list = carla.get("/api/cases?regeling=acuut_onveilig").json();
+    let list = carla.get("/api/v1/cases?regeling=acuut_onveilig").json();
     assert!(list.as_array().unwrap().iter().any(|c| c["number"] == number.as_str()), "{list}");
 }
 
@@ -882,7 +990,7 @@ fn under_tls_cookies_are_secure_and_hsts_is_sent() {
     assert!(headers.contains("strict-transport-security: max-age="), "{headers}");
     let login = serde_json::json!({"username": "anna", "password": world.anna.password, "code": world.anna.code()}).to_string();
     let signed =
-        String::from_utf8_lossy(&curl(&["-H", "content-type: application/json", "-d", &login, &format!("https://{listen}/api/session")]).stdout).to_string();
+        String::from_utf8_lossy(&curl(&["-H", "content-type: application/json", "-d", &login, &format!("https://{listen}/api/v1/session")]).stdout).to_string();
     let cookie = signed.lines().find(|l| l.to_lowercase().starts_with("set-cookie")).unwrap_or_else(|| panic!("{signed}"));
     assert!(cookie.contains("__Host-sessie=") && cookie.contains("; Secure") && cookie.contains("HttpOnly"), "{cookie}");
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
@@ -896,7 +1004,7 @@ fn a_graceful_stop_seals_the_audit_log_with_a_checkpoint_over_every_entry() {
     let server = Server::start(world.dir.path(), &[]);
     let mut carla = Client::new(&server);
     carla.sign_in(&world.handler);
-    assert_eq!(carla.get(&format!("/api/cases/{}", world.anna_case)).status, 200);
+    assert_eq!(carla.get(&format!("/api/v1/cases/{}", world.anna_case)).status, 200);
     assert!(server.stop(), "the service stops cleanly on SIGTERM");
     let connection = crate::sqlite(world.dir.path());
     let entries: i64 = connection.query_row("SELECT count(*) FROM audit_entries", [], |r| r.get(0)).unwrap();
@@ -920,26 +1028,26 @@ fn a_case_handler_files_moves_and_discloses_a_case_through_the_api() {
         "object": { "kind": "home", "address": "Hoofdstraat 12", "postcode_city": "9981 AB Uithuizen" },
         "details": { "damage_arose": "2026-03-01" }
     });
-    let filed = carla.post_json("/api/cases", Some(&csrf), application.clone());
+    let filed = carla.post_json("/api/v1/cases", Some(&csrf), application.clone());
     assert_eq!(filed.status, 201, "{}", filed.body);
     let number = filed.json()["number"].as_str().unwrap().to_string();
     assert!(filed.json()["checks"].to_string().contains("aardbevingsgebied"), "{}", filed.body);
     // Bad input says what and where, and stores nothing.
     let mut bad = application.clone();
     bad["applicant"]["bsn"] = serde_json::json!("123456789");
-    let refused = carla.post_json("/api/cases", Some(&csrf), bad);
+    let refused = carla.post_json("/api/v1/cases", Some(&csrf), bad);
     assert_eq!(refused.status, 400);
-    assert!(refused.json()["error"]["message"].as_str().unwrap().contains("bsn"), "{}", refused.body);
-    let moved = carla.post_json(&format!("/api/cases/{number}/status"), Some(&csrf), serde_json::json!({"status": "in_handling"}));
+    assert!(refused.json()["detail"].as_str().unwrap().contains("bsn"), "{}", refused.body);
+    let moved = carla.post_json(&format!("/api/v1/cases/{number}/status"), Some(&csrf), serde_json::json!({"status": "in_handling"}));
     assert_eq!(moved.status, 200, "{}", moved.body);
-    let package = carla.post_json(&format!("/api/cases/{number}/disclosures"), Some(&csrf), serde_json::json!({"recipient": "nam"}));
+    let package = carla.post_json(&format!("/api/v1/cases/{number}/disclosures"), Some(&csrf), serde_json::json!({"recipient": "nam"}));
     assert_eq!(package.status, 200, "{}", package.body);
     assert_eq!(package.json()["categories"], serde_json::json!(["address"]), "NAM receives the address only");
-    let police = carla.post_json(&format!("/api/cases/{number}/disclosures"), Some(&csrf), serde_json::json!({"recipient": "politie"}));
+    let police = carla.post_json(&format!("/api/v1/cases/{number}/disclosures"), Some(&csrf), serde_json::json!({"recipient": "politie"}));
     assert_eq!(police.status, 403, "{}", police.body);
     assert!(police.body.contains("legal obligation"), "the refusal says what must happen first: {}", police.body);
     let checked = carla.post_json(
-        &format!("/api/cases/{number}/disclosures"),
+        &format!("/api/v1/cases/{number}/disclosures"),
         Some(&csrf),
         serde_json::json!({"recipient": "politie", "legal_check": "vordering OvJ 2026/123, art. 126nd Sv"}),
     );
@@ -949,9 +1057,9 @@ fn a_case_handler_files_moves_and_discloses_a_case_through_the_api() {
     let mut anna = Client::new(&server);
     anna.sign_in(&world.anna);
     let csrf = anna.csrf();
-    let moved = anna.post_json(&format!("/api/cases/{}/status", world.anna_case), Some(&csrf), serde_json::json!({"status": "in_handling"}));
+    let moved = anna.post_json(&format!("/api/v1/cases/{}/status", world.anna_case), Some(&csrf), serde_json::json!({"status": "in_handling"}));
     assert_eq!(moved.status, 403, "{}", moved.body);
-    assert_eq!(moved.json()["error"]["code"], "role_not_allowed", "{}", moved.body);
+    assert_eq!(moved.json()["code"], "role_not_allowed", "{}", moved.body);
 }
 
 // req: E22
@@ -962,35 +1070,36 @@ fn the_privacy_officer_carries_out_a_request_through_the_api() {
     let mut anna = Client::new(&server);
     anna.sign_in(&world.anna);
     let csrf = anna.csrf();
-    let id = anna.post_json("/api/me/requests", Some(&csrf), serde_json::json!({"kind": "rectification"})).json()["id"].as_str().unwrap().to_string();
+    let id = anna.post_json("/api/v1/me/requests", Some(&csrf), serde_json::json!({"kind": "rectification"})).json()["id"].as_str().unwrap().to_string();
     let mut pieter = Client::new(&server);
     pieter.sign_in(&world.privacy);
     let csrf = pieter.csrf();
     // Nothing before the identity is verified.
-    assert_eq!(pieter.get(&format!("/api/rights/requests/{id}/export")).status, 400);
-    let verified = pieter.post_json(&format!("/api/rights/requests/{id}/identity"), Some(&csrf), serde_json::json!({"method": "DigiD"}));
+    assert_eq!(pieter.get(&format!("/api/v1/rights/requests/{id}/export")).status, 400);
+    let verified = pieter.post_json(&format!("/api/v1/rights/requests/{id}/identity"), Some(&csrf), serde_json::json!({"method": "DigiD"}));
     assert_eq!(verified.json()["identity_verified"], true, "{}", verified.body);
-    let export = pieter.get(&format!("/api/rights/requests/{id}/export"));
+    let export = pieter.get(&format!("/api/v1/rights/requests/{id}/export"));
     assert_eq!(export.status, 200, "{}", export.body);
     assert!(export.body.contains("Anna de Vries") && !export.body.contains("Bert"));
-    let extended = pieter.post_json(&format!("/api/rights/requests/{id}/extension"), Some(&csrf), serde_json::json!({"months": 1, "reason": "veel dossiers"}));
+    let extended =
+        pieter.post_json(&format!("/api/v1/rights/requests/{id}/extension"), Some(&csrf), serde_json::json!({"months": 1, "reason": "veel dossiers"}));
     assert_eq!(extended.status, 200, "{}", extended.body);
     assert_ne!(extended.json()["due"], verified.json()["due"]);
     let rectified = pieter.post_json(
-        &format!("/api/rights/requests/{id}/rectification"),
+        &format!("/api/v1/rights/requests/{id}/rectification"),
         Some(&csrf),
         serde_json::json!({"category": "phone", "old": "0595123456", "new": "0595654321"}),
     );
     assert_eq!(rectified.status, 200, "{}", rectified.body);
     assert!(rectified.json()["records"].as_u64().unwrap() >= 1);
-    let zip = pieter.get(&format!("/api/rights/requests/{id}/portability"));
+    let zip = pieter.get(&format!("/api/v1/rights/requests/{id}/portability"));
     assert_eq!(zip.header("content-type"), Some("application/zip"));
-    let restricted = pieter.post_json(&format!("/api/rights/requests/{id}/restriction"), Some(&csrf), serde_json::json!({"restricted": true}));
+    let restricted = pieter.post_json(&format!("/api/v1/rights/requests/{id}/restriction"), Some(&csrf), serde_json::json!({"restricted": true}));
     assert_eq!(restricted.status, 204);
     // Restricted: the case handler can no longer read her case.
     let mut carla = Client::new(&server);
     carla.sign_in(&world.handler);
-    assert_eq!(carla.get(&format!("/api/cases/{}", world.anna_case)).status, 403);
+    assert_eq!(carla.get(&format!("/api/v1/cases/{}", world.anna_case)).status, 403);
 }
 
 // req: E17
@@ -999,11 +1108,11 @@ fn malformed_requests_get_the_same_error_body_as_every_other_refusal() {
     let world = world();
     let server = Server::start(world.dir.path(), &[]);
     let mut client = Client::new(&server);
-    let broken = client.post_bytes("/api/session", "application/json", b"{\"username\": ");
+    let broken = client.post_bytes("/api/v1/session", "application/json", b"{\"username\": ");
     assert_eq!(broken.status, 400);
-    assert_eq!(broken.json()["error"]["code"], "bad_request");
-    let missing = client.post_json("/api/session", None, serde_json::json!({"username": "anna"}));
-    assert!(missing.json()["error"]["message"].as_str().unwrap().contains("password"), "{}", missing.body);
+    assert_eq!(broken.json()["code"], "bad_request");
+    let missing = client.post_json("/api/v1/session", None, serde_json::json!({"username": "anna"}));
+    assert!(missing.json()["detail"].as_str().unwrap().contains("password"), "{}", missing.body);
     let page = client.post_bytes("/inloggen", "application/x-www-form-urlencoded", b"username=anna");
     assert!(page.header("content-type").unwrap().starts_with("text/html"), "a page request gets a page");
     assert!(page.body.contains("password"), "{}", page.body);
@@ -1024,7 +1133,7 @@ fn a_case_handler_moves_and_discloses_a_case_from_the_back_office() {
     assert_eq!(skipped.status, 400, "the life cycle is kept");
     assert!(skipped.body.contains("in_handling"), "{}", skipped.body);
     assert_eq!(carla.post_form(&path, &[("csrf", &csrf), ("status", "in_handling"), ("award", "")]).status, 303);
-    assert_eq!(carla.get(&format!("/api/cases/{}", world.anna_case)).json()["status"], "in_handling");
+    assert_eq!(carla.get(&format!("/api/v1/cases/{}", world.anna_case)).json()["status"], "in_handling");
     let disclosed = carla.post_form(&format!("/beheer/zaken/{}/verstrekken", world.anna_case), &[("csrf", &csrf), ("recipient", "nam"), ("legal_check", "")]);
     assert_eq!(disclosed.status, 200, "{}", disclosed.body);
     assert!(disclosed.body.contains("straat en huisnummer"), "{}", disclosed.body);
@@ -1052,7 +1161,7 @@ fn the_retention_page_shows_terms_records_and_holds() {
     let server = Server::start(world.dir.path(), &[]);
     let mut pieter = Client::new(&server);
     pieter.sign_in(&world.privacy);
-    let report = pieter.get("/api/retention/report").json();
+    let report = pieter.get("/api/v1/retention/report").json();
     let line = |p: &str| report["processings"].as_array().unwrap().iter().find(|l| l["processing"] == p).cloned().unwrap();
     assert_eq!(line("telefoon_opnames")["held"], 1);
     assert_eq!(line("fysieke_schade")["records"], 2);
@@ -1083,17 +1192,17 @@ fn a_closed_account_loses_its_sessions_and_cannot_sign_in() {
     let server = Server::start(world.dir.path(), &[]);
     let mut anna = Client::new(&server);
     anna.sign_in(&world.anna);
-    assert_eq!(anna.get("/api/me").status, 200);
+    assert_eq!(anna.get("/api/v1/me").status, 200);
     let closed = world.place.command().args(["account", "close", "--username", "anna"]).output().unwrap();
     assert!(closed.status.success(), "{}", stderr(&closed));
-    assert_eq!(anna.get("/api/me").status, 401);
+    assert_eq!(anna.get("/api/v1/me").status, 401);
     let again = Client::new(&server).post_form("/inloggen", &[("username", "anna"), ("password", &world.anna.password)]);
     assert_eq!(again.status, 401);
     assert!(again.body.contains("gesloten"), "{}", again.body);
     // Its term now runs: the retention report has a due date for it.
     let mut pieter = Client::new(&server);
     pieter.sign_in(&world.privacy);
-    let report = pieter.get("/api/retention/report").json();
+    let report = pieter.get("/api/v1/retention/report").json();
     let accounts = report["processings"].as_array().unwrap().iter().find(|l| l["processing"] == "inlogaccounts").cloned().unwrap();
     let next_year = (jiff::Zoned::now().year() + 1).to_string();
     assert!(accounts["next_due"].as_str().unwrap().starts_with(&next_year), "a year after closing: {accounts}");
@@ -1109,20 +1218,20 @@ fn a_consent_withdrawal_names_its_processing_and_is_carried_out_from_the_queue()
     let csrf = anna.csrf();
     let unknown = anna.post_form("/mijn-gegevens/verzoeken", &[("csrf", &csrf), ("kind", "withdraw_consent"), ("processing", "bestaat_niet")]);
     assert_eq!(unknown.status, 404, "{}", unknown.body);
-    assert_eq!(anna.get("/api/me/requests").json().as_array().unwrap().len(), 0, "nothing half filed");
+    assert_eq!(anna.get("/api/v1/me/requests").json().as_array().unwrap().len(), 0, "nothing half filed");
     let filed = anna.post_form("/mijn-gegevens/verzoeken", &[("csrf", &csrf), ("kind", "withdraw_consent"), ("processing", "nieuwsbrief_email")]);
     assert_eq!(filed.status, 303);
     let mut pieter = Client::new(&server);
     pieter.sign_in(&world.privacy);
     let queue = pieter.get("/beheer/verzoeken");
     assert!(queue.body.contains("Nieuwsbrief per e-mail") && queue.body.contains("Toestemming intrekken en gegevens wissen"), "{}", queue.body);
-    let request = pieter.get("/api/rights/requests").json()[0].clone();
+    let request = pieter.get("/api/v1/rights/requests").json()[0].clone();
     assert_eq!(request["concerns"], "nieuwsbrief_email");
     let id = request["id"].as_str().unwrap();
     let csrf = pieter.csrf();
     let done = pieter.post_form(&format!("/beheer/verzoeken/{id}"), &[("csrf", &csrf), ("identity", "DigiD"), ("answer", ""), ("withdraw", "ja")]);
     assert_eq!(done.status, 303, "{}", done.body);
-    assert_eq!(anna.get("/api/me/requests").json()[0]["answered"], true);
+    assert_eq!(anna.get("/api/v1/me/requests").json()[0]["answered"], true);
 }
 
 // req: E15.LEGAL
@@ -1156,7 +1265,7 @@ fn a_legal_obligation_request_waits_for_its_check_and_is_then_disclosed_or_decli
     };
     assert_eq!(settle(&mut carla, &world.anna_case, "verstrekken").status, 303);
     assert_eq!(settle(&mut carla, &world.bert_case, "weigeren").status, 303);
-    assert_eq!(carla.get("/api/disclosures/pending").json(), serde_json::json!([]));
+    assert_eq!(carla.get("/api/v1/disclosures/pending").json(), serde_json::json!([]));
     assert_eq!(settle(&mut carla, &world.anna_case, "verstrekken").status, 404, "a settled request cannot be settled again");
     // Anna sees the police among those who received her data; Bert does not.
     let mut anna = Client::new(&server);
@@ -1219,13 +1328,13 @@ fn a_claim_a_rule_would_refuse_waits_for_a_case_handler_in_the_back_office() {
     // Another person's claim is not Anna's to see or decide: refused for the missing relation.
     let mut anna = Client::new(&server);
     anna.sign_in(&world.anna);
-    let seen = anna.get(&format!("/api/cases/{number}"));
+    let seen = anna.get(&format!("/api/v1/cases/{number}"));
     assert_eq!(seen.status, 403);
-    assert_eq!(seen.json()["error"]["code"], "relation_missing", "{}", seen.body);
-    assert!(!anna.get("/api/cases?regeling=kinderen&status=needs_review").body.contains(&number));
+    assert_eq!(seen.json()["code"], "relation_missing", "{}", seen.body);
+    assert!(!anna.get("/api/v1/cases?regeling=kinderen&status=needs_review").body.contains(&number));
     // The case handler's decision is the only refusal.
     let csrf = carla.csrf();
-    let decided = carla.post_json(&format!("/api/cases/{number}/status"), Some(&csrf), serde_json::json!({ "status": "decision" }));
+    let decided = carla.post_json(&format!("/api/v1/cases/{number}/status"), Some(&csrf), serde_json::json!({ "status": "decision" }));
     assert_eq!(decided.status, 200, "{}", decided.body);
     assert_eq!(decided.json()["status"], "decision");
 }

@@ -121,7 +121,7 @@ fn the_view_log_pages_show_who_viewed_a_dossier_to_the_privacy_officer_only() {
     let server = Server::start(world.dir.path(), &[]);
     let mut carla = Client::new(&server);
     carla.sign_in(&world.handler);
-    assert_eq!(carla.get(&format!("/api/cases/{}", world.anna_case)).status, 200);
+    assert_eq!(carla.get(&format!("/api/v1/cases/{}", world.anna_case)).status, 200);
 
     // Both privacy officers read who looked, with the function.
     for officer in [&world.privacy, &petra] {
@@ -141,7 +141,10 @@ fn the_view_log_pages_show_who_viewed_a_dossier_to_the_privacy_officer_only() {
         let refused = client.get("/beheer/inzagelog");
         assert_eq!(refused.status, 403, "{role}");
         assert!(refused.body.contains("data-code=\"role_not_allowed\""), "{}", refused.body);
-        assert!(refused.body.contains(&format!("role `{role}` may not read under this processing")), "{}", refused.body);
+        // In Dutch, with the role's Dutch name (E0.8), not the register's English reason.
+        let label = grondslag_register::Role::from_name(role).unwrap().label_nl();
+        assert!(refused.body.contains(&format!("In je rol als {label} mag je dit niet")) && refused.body.contains("gevraagd: inzien"), "{}", refused.body);
+        assert!(!refused.body.contains("may not read"), "{}", refused.body);
         assert!(!refused.body.contains("<td>carla</td>"));
     }
 }
