@@ -13,8 +13,8 @@
 //! route says in the OpenAPI document which decisions it rests on
 //! (see the `openapi` module).
 //!
-//! One module per area — `session`, `me`, `public`, `cases`, `rights`,
-//! `back_office`, `kcc`, `ldv` — each with its JSON routes and its pages; they
+//! One module per area — `session`, `me`, `public`, `conformance`, `cases`,
+//! `rights`, `back_office`, `kcc`, `ldv` — each with its JSON routes and its pages; they
 //! use the shared `layout`, `views`, `visitor`, `state`, `error` and
 //! `openapi`, and never each other, nor does anything shared use an area.
 //!
@@ -28,6 +28,7 @@
 
 mod back_office;
 mod cases;
+mod conformance;
 mod error;
 mod kcc;
 mod layout;
@@ -57,6 +58,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+pub use conformance::SecurityTxt;
 pub use error::ServerError;
 pub use ldv::base_uri_mismatch;
 pub use state::AppState;
@@ -76,6 +78,9 @@ pub struct Config {
     pub request_timeout: Duration,
     /// How often the retention sweep runs.
     pub sweep_every: Duration,
+    /// What `/.well-known/security.txt` says; without it, what the
+    /// register says ([`SecurityTxt::from_register`]).
+    pub security_txt: Option<SecurityTxt>,
 }
 
 impl Default for Config {
@@ -87,6 +92,7 @@ impl Default for Config {
             body_limit: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             sweep_every: Duration::from_secs(24 * 60 * 60),
+            security_txt: None,
         }
     }
 }
@@ -96,8 +102,9 @@ impl AppState {
     /// versions when it opened, so every version an audit entry names
     /// resolves at `/processing_activities/{id}/versions/…`).
     pub fn new(kernel: Arc<Kernel>, areas: AreaLists, config: &Config) -> Result<AppState, ServerError> {
+        let security_txt = config.security_txt.clone().unwrap_or_else(|| SecurityTxt::from_register(kernel.register(), None));
         let accounts = Accounts::new(kernel, config.policy.clone())?;
-        Ok(AppState::from_parts(accounts, areas, config.tls.is_some()))
+        Ok(AppState::from_parts(accounts, areas, config.tls.is_some(), security_txt))
     }
 }
 
@@ -110,6 +117,7 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; f
 pub fn app(state: AppState, config: &Config) -> Router {
     let (routes, openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(public::routes())
+        .merge(conformance::routes())
         .merge(session::routes())
         .merge(me::routes())
         .merge(cases::routes())
