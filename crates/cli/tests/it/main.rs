@@ -14,6 +14,7 @@ mod callqa;
 mod case_cli;
 mod channels;
 mod claims;
+mod conformance;
 mod cli;
 mod disclosure;
 mod election;
