@@ -53,7 +53,7 @@ pub struct ServeArgs {
     public_origin: Option<String>,
     /// Where to report a vulnerability, for /.well-known/security.txt: a
     /// mailto:, https: or tel: URI; repeat for more. Default: mailto: the
-    /// register's [contact] email.
+    /// register's `[contact]` email.
     #[arg(long, env = "GRONDSLAG_SECURITY_CONTACT", value_delimiter = ',')]
     security_contact: Vec<String>,
     /// Until when security.txt's contact may be relied on (RFC 3339, e.g.

@@ -174,7 +174,12 @@ mod tests {
     use super::*;
 
     fn file(expires: &str) -> SecurityTxt {
-        SecurityTxt { contacts: vec!["mailto:security@example.nl".into()], expires: expires.parse().unwrap(), canonical: "https://example.nl/.well-known/security.txt".into(), policy: None }
+        SecurityTxt {
+            contacts: vec!["mailto:security@example.nl".into()],
+            expires: expires.parse().unwrap(),
+            canonical: "https://example.nl/.well-known/security.txt".into(),
+            policy: None,
+        }
     }
 
     #[test]

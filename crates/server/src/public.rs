@@ -371,7 +371,9 @@ fn case_form_error(e: &grondslag_claims::cases::CaseError) -> FormError {
     use grondslag_claims::cases::CaseError;
     let field = match e {
         CaseError::Kernel(grondslag_kernel::KernelError::Invalid { category, .. }) => field_of(*category),
-        CaseError::Invalid(value) => grondslag_register::Category::from_name(if value.field == "postcode" { "postcode_city" } else { value.field }).and_then(field_of),
+        CaseError::Invalid(value) => {
+            grondslag_register::Category::from_name(if value.field == "postcode" { "postcode_city" } else { value.field }).and_then(field_of)
+        }
         _ => None,
     };
     FormError { field, message: format!("De melding is niet verstuurd: {e}") }

@@ -100,7 +100,10 @@ fn axe() -> Option<&'static str> {
     AXE.get_or_init(|| match std::env::var_os("GRONDSLAG_AXE") {
         Some(path) => Some(std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("GRONDSLAG_AXE={}: {e}", Path::new(&path).display()))),
         None => {
-            assert!(std::env::var_os("GRONDSLAG_REQUIRE_BROWSER").is_none(), "GRONDSLAG_AXE is not set: npm install --prefix .ci/axe axe-core@4 and point it at axe.min.js (as .ci/run does)");
+            assert!(
+                std::env::var_os("GRONDSLAG_REQUIRE_BROWSER").is_none(),
+                "GRONDSLAG_AXE is not set: npm install --prefix .ci/axe axe-core@4 and point it at axe.min.js (as .ci/run does)"
+            );
             eprintln!("axe-core not run: GRONDSLAG_AXE is not set (see .ci/run)");
             None
         }
@@ -156,12 +159,22 @@ async fn axe_core_finds_no_wcag_violation_on_any_public_or_portal_page() {
     let server = Server::start(world.dir.path(), &[]);
     let base = server.base.clone();
     let downloads = TempDir::new().unwrap();
-    let public: Vec<String> = ["/", "/toegankelijkheid", "/contact", "/nieuwsbrief", "/nieuwsbrief/afmelden?token=x", "/acuut-onveilig", "/inloggen", "/bestaat-niet"]
-        .map(String::from)
-        .to_vec();
+    let public: Vec<String> =
+        ["/", "/toegankelijkheid", "/contact", "/nieuwsbrief", "/nieuwsbrief/afmelden?token=x", "/acuut-onveilig", "/inloggen", "/bestaat-niet"]
+            .map(String::from)
+            .to_vec();
     let portals: [(&Person, Vec<String>); 3] = [
         (&world.anna, vec!["/mijn-gegevens".into(), format!("/mijn-gegevens/zaken/{}", world.anna_case), "/toegankelijkheid".into()]),
-        (&world.handler, vec!["/beheer".into(), "/beheer/zaken".into(), format!("/beheer/zaken/{}", world.anna_case), "/beheer/verstrekkingen".into(), "/beheer/verzoeken".into()]),
+        (
+            &world.handler,
+            vec![
+                "/beheer".into(),
+                "/beheer/zaken".into(),
+                format!("/beheer/zaken/{}", world.anna_case),
+                "/beheer/verstrekkingen".into(),
+                "/beheer/verzoeken".into(),
+            ],
+        ),
         (
             &world.privacy,
             ["/beheer", "/beheer/verzoeken", "/beheer/bewaren", "/beheer/audit", "/beheer/inzagelog", "/beheer/teamapplicaties"].map(String::from).to_vec(),
@@ -199,7 +212,9 @@ async fn a_form_sent_back_links_its_error_to_the_field() {
     let (profile, downloads) = (TempDir::new().unwrap(), TempDir::new().unwrap());
     let visitor = browser(&driver, profile.path(), downloads.path()).await;
     visitor.goto(&format!("{base}/acuut-onveilig")).await.unwrap();
-    for (field, value) in [("name", "Dirk Smit"), ("phone", "0595 123 456"), ("email", "dirk@example.nl"), ("address", "Dijk 1"), ("postcode_city", "Uithuizen")] {
+    for (field, value) in
+        [("name", "Dirk Smit"), ("phone", "0595 123 456"), ("email", "dirk@example.nl"), ("address", "Dijk 1"), ("postcode_city", "Uithuizen")]
+    {
         visitor.find(Locator::Id(field)).await.unwrap().send_keys(value).await.unwrap();
     }
     visitor.find(Locator::Css("main button[type=submit]")).await.unwrap().click().await.unwrap();

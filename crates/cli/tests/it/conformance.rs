@@ -42,7 +42,10 @@ fn security_txt_parses_per_rfc_9116_with_the_operators_expiry_and_the_registers_
     assert_eq!(fields["expires"].len(), 1, "Expires exactly once");
     let served: Timestamp = fields["expires"][0].parse().expect("Expires is RFC 3339");
     assert_eq!(served, expires);
-    assert!(served > Timestamp::now() && served < Timestamp::now().checked_add(jiff::SignedDuration::from_hours(366 * 24)).unwrap(), "in the future, less than a year ahead");
+    assert!(
+        served > Timestamp::now() && served < Timestamp::now().checked_add(jiff::SignedDuration::from_hours(366 * 24)).unwrap(),
+        "in the future, less than a year ahead"
+    );
     assert_eq!(fields["preferred-languages"], ["nl, en"]);
     assert_eq!(fields["canonical"], ["https://schade.example.nl/.well-known/security.txt"]);
     assert!(!fields.contains_key("policy"), "no policy unless the operator names one");
@@ -104,7 +107,16 @@ fn the_accessibility_statement_follows_the_government_model_and_is_linked_from_e
     let mut client = Client::new(&server);
     let page = client.get("/toegankelijkheid");
     assert_eq!(page.status, 200);
-    for part in ["Instituut Mijnbouwschade Groningen", "WCAG 2.1 niveau AA", "EN 301 549", "C: eerste maatregelen genomen", "axe-core", "privacy@schadedoormijnbouw.nl", "Nationale ombudsman", "Wat nog niet goed is"] {
+    for part in [
+        "Instituut Mijnbouwschade Groningen",
+        "WCAG 2.1 niveau AA",
+        "EN 301 549",
+        "C: eerste maatregelen genomen",
+        "axe-core",
+        "privacy@schadedoormijnbouw.nl",
+        "Nationale ombudsman",
+        "Wat nog niet goed is",
+    ] {
         assert!(page.body.contains(part), "{part} missing");
     }
     assert!(!page.body.contains("voldoet volledig"), "no claim an audit would have to back");
