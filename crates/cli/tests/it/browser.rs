@@ -370,7 +370,17 @@ async fn kcc_a_coach_fills_in_the_monitoring_form_in_the_browser_and_the_employe
     coach.find(Locator::Css("form.monitoring button[type=submit]")).await.unwrap().click().await.unwrap();
     let norm = coach.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("dd.norm")).await.unwrap().text().await.unwrap();
     assert!(norm.starts_with("Voldoet aan de norm"), "{norm}");
+    assert_accessible_basics(&coach).await;
+    assert_pages_accessible(&coach, &base, &["/kcc/coachees".into(), format!("/kcc/coachees/{}", world.eva_file), "/kcc/verwijderverzoeken".into()]).await;
     coach.close().await.unwrap();
+
+    // The manager's pages, in one session.
+    let profile = TempDir::new().unwrap();
+    let manager = browser(&driver, profile.path(), downloads.path()).await;
+    sign_in(&manager, &base, &world.manager).await;
+    let pages = ["/kcc/team".into(), format!("/kcc/team/{}", world.eva_file), "/kcc/zwaarwegend".into(), "/beheer/sturingsinformatie".into()];
+    assert_pages_accessible(&manager, &base, &pages).await;
+    manager.close().await.unwrap();
 
     let profile = TempDir::new().unwrap();
     let eva = browser(&driver, profile.path(), downloads.path()).await;
@@ -390,5 +400,6 @@ async fn kcc_a_coach_fills_in_the_monitoring_form_in_the_browser_and_the_employe
     let given = "//dd[contains(@class, 'employee-view') and normalize-space() = 'Dank, ik ga vaker samenvatten.']";
     let view = eva.wait().for_element(Locator::XPath(given)).await.unwrap().text().await.unwrap();
     assert_eq!(view, "Dank, ik ga vaker samenvatten.");
+    assert_pages_accessible(&eva, &base, &["/mijn-personeelsdossier".into(), "/toegankelijkheid".into()]).await;
     eva.close().await.unwrap();
 }
