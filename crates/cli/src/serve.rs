@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use grondslag_accounts::{Accounts, Enrolment, Policy, system_actor};
 use grondslag_kernel::Access;
 use grondslag_register::Role;
-use grondslag_server::{AppState, Config};
+use grondslag_server::{AppState, Config, SecurityTxt};
 
 use crate::Failure;
 use crate::context::{self, Context};
@@ -51,6 +51,24 @@ pub struct ServeArgs {
     /// Checked at start-up against the register's base_uri.
     #[arg(long)]
     public_origin: Option<String>,
+    /// Where to report a vulnerability, for /.well-known/security.txt: a
+    /// mailto:, https: or tel: URI; repeat for more. Default: mailto: the
+    /// register's `[contact]` email.
+    #[arg(long, env = "GRONDSLAG_SECURITY_CONTACT", value_delimiter = ',')]
+    security_contact: Vec<String>,
+    /// Until when security.txt's contact may be relied on (RFC 3339, e.g.
+    /// 2027-06-30T00:00:00Z; at most a year ahead). Default: a year after
+    /// the register's date. Within 30 days of it, start-up warns.
+    #[arg(long, env = "GRONDSLAG_SECURITY_EXPIRES")]
+    security_expires: Option<jiff::Timestamp>,
+    /// The disclosure policy security.txt points to (an https URL).
+    #[arg(long, env = "GRONDSLAG_SECURITY_POLICY")]
+    security_policy: Option<String>,
+    /// Check the configuration (the register's base_uri, security.txt's
+    /// expiry) and exit without serving: fails when security.txt expires
+    /// within 30 days or has expired, for a daily job.
+    #[arg(long)]
+    check: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -84,7 +102,45 @@ fn to_duration(d: jiff::SignedDuration, what: &str) -> Result<std::time::Duratio
     std::time::Duration::try_from(d).map_err(|_| Failure(format!("--{what} must be positive")))
 }
 
+/// security.txt from the options, the rest from the register.
+fn security_txt(context: &Context, args: &ServeArgs) -> Result<SecurityTxt, Failure> {
+    let mut file = SecurityTxt::from_register(&context.register, args.public_origin.as_deref());
+    if let Some(bad) = args.security_contact.iter().find(|c| !["mailto:", "https://", "tel:"].iter().any(|scheme| c.starts_with(scheme))) {
+        return Err(Failure(format!("--security-contact `{bad}`: give a mailto:, https:// or tel: URI (RFC 9116)")));
+    }
+    if !args.security_contact.is_empty() {
+        file.contacts.clone_from(&args.security_contact);
+    }
+    if let Some(expires) = args.security_expires {
+        file.expires = expires;
+    }
+    file.policy.clone_from(&args.security_policy);
+    Ok(file)
+}
+
 pub fn serve(context: &Context, args: ServeArgs) -> Result<(), Failure> {
+    let security_txt = security_txt(context, &args)?;
+    // The server's edge reads the clock; the check itself is given the time.
+    let expiry_warning = security_txt.expiry_warning(jiff::Timestamp::now());
+    let scheme = if args.tls_cert.is_some() { "https" } else { "http" };
+    let origin = args.public_origin.clone().unwrap_or_else(|| format!("{scheme}://{}", args.listen));
+    if let Some(warning) = grondslag_server::base_uri_mismatch(&context.register, &origin) {
+        tracing::warn!(%origin, base_uri = %context.register.meta.base_uri, "{warning}");
+        eprintln!("warning: {warning}");
+    }
+    if args.check {
+        return match expiry_warning {
+            Some(warning) => Err(Failure(warning)),
+            None => {
+                println!("security.txt: ok, expires {}", security_txt.expires);
+                Ok(())
+            }
+        };
+    }
+    if let Some(warning) = &expiry_warning {
+        tracing::warn!(expires = %security_txt.expires, "{warning}");
+        eprintln!("warning: {warning}");
+    }
     let kernel = Arc::new(context.open_kernel()?);
     let config = Config {
         listen: args.listen,
@@ -94,18 +150,13 @@ pub fn serve(context: &Context, args: ServeArgs) -> Result<(), Failure> {
         request_timeout: std::time::Duration::from_secs(30),
         sweep_every: to_duration(args.sweep_every, "sweep-every")?,
         public_origin: args.public_origin,
+        security_txt: Some(security_txt),
     };
     // This handle outlives the runtime, so the kernel is dropped (sealing
     // the audit log) on this thread: a PostgreSQL client must not be
     // dropped inside the async runtime.
     let state = AppState::new(Arc::clone(&kernel), crate::case::load_areas(args.areas.as_deref())?, &config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Failure(format!("cannot start the runtime: {e}")))?;
-    let origin = config.origin();
-    if let Some(warning) = grondslag_server::base_uri_mismatch(&context.register, &origin) {
-        tracing::warn!(%origin, base_uri = %context.register.meta.base_uri, "{warning}");
-        eprintln!("warning: {warning}");
-    }
-    let scheme = if config.tls.is_some() { "https" } else { "http" };
     eprintln!("grondslag serves {scheme}://{} with data in {} (stop with Ctrl-C)", config.listen, context.data.root.display());
     let served = runtime.block_on(grondslag_server::serve(state, config, shutdown_signal()));
     drop(runtime);

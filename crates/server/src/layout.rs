@@ -54,7 +54,7 @@ pub(crate) fn layout(title: &str, signed: Option<&Signed>, body: Markup) -> Mark
                     h1 { (title) }
                     (body)
                 }
-                footer { p { "Instituut Mijnbouwschade Groningen · " a href="/privacyverklaring" { "Privacyverklaring" } " · " a href="/.well-known/privacy.txt" { "privacy.txt" } } }
+                footer { p { "Instituut Mijnbouwschade Groningen · " a href="/privacyverklaring" { "Privacyverklaring" } " · " a href="/toegankelijkheid" { "Toegankelijkheid" } " · " a href="/.well-known/privacy.txt" { "privacy.txt" } } }
             }
         }
     }
@@ -68,6 +68,87 @@ pub(crate) fn labels(names: &[&str]) -> String {
 /// The outcome of a form, said where a screen reader announces it.
 pub(crate) fn notice(message: Option<(&str, bool)>) -> Markup {
     html! { @if let Some((text, ok)) = message { p class=(if ok { "ok" } else { "error" }) role="status" { (text) } } }
+}
+
+/// A form sent back with what was wrong: about one of its fields, or about
+/// the form as a whole (a refused sign-in says not which part was wrong).
+pub(crate) struct FormError {
+    /// The `id` of the field it is about.
+    pub field: Option<&'static str>,
+    pub message: String,
+}
+
+/// The error summary at the top of a form, in the manner of GOV.UK and the
+/// NL Design System: announced at once, each error a link to its field.
+pub(crate) fn error_summary(error: Option<&FormError>) -> Markup {
+    html! {
+        @if let Some(error) = error {
+            div.error-summary role="alert" aria-labelledby="fouten-titel" {
+                h2 id="fouten-titel" { "Er is een probleem" }
+                ul {
+                    li {
+                        @match error.field {
+                            Some(field) => a href={ "#" (field) } { (error.message) },
+                            None => (error.message),
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A labelled field; when `error` is about it, the message stands between
+/// label and field, the field is `aria-invalid` and described by the message.
+pub(crate) struct Field<'a> {
+    pub id: &'static str,
+    pub label: &'a str,
+    /// An input's `type`, or `textarea`.
+    pub kind: &'a str,
+    pub autocomplete: &'a str,
+    /// An example or rule shown under the label.
+    pub hint: Option<&'a str>,
+    /// `inputmode`, for a keyboard of digits.
+    pub inputmode: Option<&'a str>,
+    pub autofocus: bool,
+}
+
+impl<'a> Field<'a> {
+    pub(crate) fn new(id: &'static str, label: &'a str, kind: &'a str, autocomplete: &'a str) -> Field<'a> {
+        Field { id, label, kind, autocomplete, hint: None, inputmode: None, autofocus: false }
+    }
+
+    pub(crate) fn render(&self, error: Option<&FormError>) -> Markup {
+        let id = self.id;
+        let error = error.filter(|e| e.field == Some(id));
+        let hint_id = format!("{id}-hint");
+        let error_id = format!("{id}-fout");
+        let described: Vec<&str> = [self.hint.map(|_| hint_id.as_str()), error.map(|_| error_id.as_str())].into_iter().flatten().collect();
+        let described = (!described.is_empty()).then(|| described.join(" "));
+        let invalid = error.map(|_| "true");
+        html! {
+            label for=(id) { (self.label) }
+            @if let Some(hint) = self.hint { span.hint id=(hint_id) { (hint) } }
+            @if let Some(error) = error { span.field-error id=(error_id) { (error.message) } }
+            @if self.kind == "textarea" {
+                textarea id=(id) name=(id) rows="6" required aria-invalid=[invalid] aria-describedby=[described] {}
+            } @else {
+                input id=(id) name=(id) type=(self.kind) autocomplete=(self.autocomplete) inputmode=[self.inputmode] autofocus[self.autofocus] required aria-invalid=[invalid] aria-describedby=[described];
+            }
+        }
+    }
+}
+
+/// The consent a form asks for, a checkbox named `consent`.
+pub(crate) fn consent_field(label: &str, error: Option<&FormError>) -> Markup {
+    let error = error.filter(|e| e.field == Some("consent"));
+    html! {
+        @if let Some(error) = error { span.field-error id="consent-fout" { (error.message) } }
+        p.check {
+            input id="consent" name="consent" type="checkbox" value="ja" required aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| "consent-fout")];
+            label for="consent" { (label) }
+        }
+    }
 }
 
 pub(crate) fn csrf_field(signed: &Signed) -> Markup {
@@ -171,7 +252,10 @@ pub(crate) async fn render_errors(State(state): State<AppState>, request: Reques
     let status = response.status();
     let mark = match response.extensions().get::<ErrorMark>().cloned() {
         Some(mark) => mark,
-        None if status.is_client_error() || status.is_server_error() => {
+        // A page the handler rendered itself (a form sent back with what
+        // was wrong, as a refused sign-in) is the answer already.
+        None if is_html(&response) => return response,
+        None if response.status().is_client_error() || response.status().is_server_error() => {
             // Refused before a handler ran (a malformed body, a missing
             // field, a body over the limit, a timeout): the same error body.
             let text = axum::body::to_bytes(response.into_body(), 64 * 1024).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
@@ -194,6 +278,10 @@ pub(crate) async fn render_errors(State(state): State<AppState>, request: Reques
         return Redirect::to(&format!("/inloggen?{query}")).into_response();
     }
     page_for(&state, headers, status, &mark).await
+}
+
+fn is_html(response: &Response) -> bool {
+    response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"))
 }
 
 async fn page_for(state: &AppState, headers: axum::http::HeaderMap, status: StatusCode, mark: &ErrorMark) -> Response {

@@ -28,6 +28,7 @@
 
 mod back_office;
 mod cases;
+mod conformance;
 mod error;
 mod kcc;
 mod layout;
@@ -58,6 +59,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+pub use conformance::SecurityTxt;
 pub use error::ServerError;
 pub use ldv::base_uri_mismatch;
 pub use state::AppState;
@@ -78,6 +80,9 @@ pub struct Config {
     pub request_timeout: Duration,
     /// How often the retention sweep runs.
     pub sweep_every: Duration,
+    /// What `/.well-known/security.txt` says; without it, what the
+    /// register says ([`SecurityTxt::from_register`]).
+    pub security_txt: Option<SecurityTxt>,
     /// The origin clients reach this service at (e.g.
     /// `https://register.example.nl`) when it is behind a proxy; by default
     /// the scheme and [`Config::listen`]. The OpenAPI document's `servers`.
@@ -104,6 +109,7 @@ impl Default for Config {
             request_timeout: Duration::from_secs(30),
             sweep_every: Duration::from_secs(24 * 60 * 60),
             public_origin: None,
+            security_txt: None,
         }
     }
 }
@@ -113,8 +119,9 @@ impl AppState {
     /// versions when it opened, so every version an audit entry names
     /// resolves at `/processing_activities/{id}/versions/…`).
     pub fn new(kernel: Arc<Kernel>, areas: AreaLists, config: &Config) -> Result<AppState, ServerError> {
+        let security_txt = config.security_txt.clone().unwrap_or_else(|| SecurityTxt::from_register(kernel.register(), None));
         let accounts = Accounts::new(kernel, config.policy.clone())?;
-        Ok(AppState::from_parts(accounts, areas, config.tls.is_some()))
+        Ok(AppState::from_parts(accounts, areas, config.tls.is_some(), security_txt))
     }
 }
 
@@ -126,6 +133,7 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; f
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(public::routes())
+        .merge(conformance::routes())
         .merge(session::routes())
         .merge(me::routes())
         .merge(cases::routes())

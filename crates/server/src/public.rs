@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ServerError;
-use crate::layout::{layout, notice};
+use crate::layout::{Field, FormError, consent_field, error_summary, layout, notice};
 use crate::openapi;
 use crate::state::AppState;
 use crate::visitor::{Signed, Visitor};
@@ -151,7 +151,7 @@ struct ContactMessage {
     consent: Option<String>,
 }
 
-fn contact_markup(error: Option<&str>, done: bool) -> Markup {
+fn contact_markup(error: Option<&FormError>, done: bool) -> Markup {
     layout(
         "Contactformulier",
         None,
@@ -159,7 +159,7 @@ fn contact_markup(error: Option<&str>, done: bool) -> Markup {
             @if done {
                 p.ok role="status" { "Bedankt. Wij hebben je bericht ontvangen en nemen contact met je op." }
             }
-            @if let Some(error) = error { p.error role="alert" { (error) } }
+            (error_summary(error))
             p { "Wij gebruiken wat je hier invult alleen om je bericht te beantwoorden. Zie de " a href="/privacyverklaring#sectie-11" { "privacyverklaring" } "." }
             form method="post" action="/contact" {
                 label for="kind" { "Soort bericht" }
@@ -170,19 +170,42 @@ fn contact_markup(error: Option<&str>, done: bool) -> Markup {
                         option value=(kind.name()) { (kind.label()) }
                     }
                 }
-                label for="name" { "Naam" }
-                input id="name" name="name" autocomplete="name" required;
-                label for="email" { "E-mailadres" }
-                input id="email" name="email" type="email" autocomplete="email" required;
-                label for="phone" { "Telefoonnummer" }
-                input id="phone" name="phone" type="tel" autocomplete="tel" required;
-                label for="text" { "Je bericht" }
-                textarea id="text" name="text" rows="6" required {}
-                p.check { input id="consent" name="consent" type="checkbox" value="ja" required; label for="consent" { "Ik geef toestemming om mijn gegevens te gebruiken voor het beantwoorden van dit bericht." } }
+                (Field::new("name", "Naam", "text", "name").render(error))
+                (Field::new("email", "E-mailadres", "email", "email").render(error))
+                (Field::new("phone", "Telefoonnummer", "tel", "tel").render(error))
+                (Field::new("text", "Je bericht", "textarea", "off").render(error))
+                (consent_field("Ik geef toestemming om mijn gegevens te gebruiken voor het beantwoorden van dit bericht.", error))
                 button type="submit" { "Versturen" }
             }
         },
     )
+}
+
+/// The field of a public form a value is about: the forms name their
+/// fields after the register's categories.
+fn field_of(category: grondslag_register::Category) -> Option<&'static str> {
+    use grondslag_register::Category;
+    match category {
+        Category::Name => Some("name"),
+        Category::Email => Some("email"),
+        Category::Phone => Some("phone"),
+        Category::Address => Some("address"),
+        Category::PostcodeCity => Some("postcode_city"),
+        Category::FreeText => Some("text"),
+        _ => None,
+    }
+}
+
+/// A refusal of the contact form or the newsletter, linked to its field.
+fn channel_form_error(e: &grondslag_channels::ChannelError) -> FormError {
+    use grondslag_channels::ChannelError;
+    let field = match e {
+        ChannelError::NoConsent => Some("consent"),
+        ChannelError::Missing(name) => grondslag_register::Category::from_name(name).and_then(field_of),
+        ChannelError::Kernel(grondslag_kernel::KernelError::Invalid { category, .. }) => field_of(*category),
+        _ => None,
+    };
+    FormError { field, message: e.to_string() }
 }
 
 /// The contact form (E11).
@@ -214,7 +237,7 @@ async fn contact_submit(State(state): State<AppState>, visitor: Visitor, Form(fo
         .await?;
     Ok(match result {
         Ok(()) => contact_markup(None, true),
-        Err(e) => contact_markup(Some(&e.to_string()), false),
+        Err(e) => contact_markup(Some(&channel_form_error(&e)), false),
     })
 }
 
@@ -226,19 +249,18 @@ struct Subscribe {
     consent: Option<String>,
 }
 
-fn newsletter_markup(message: Option<(&str, bool)>) -> Markup {
+fn newsletter_markup(done: bool, error: Option<&FormError>) -> Markup {
     layout(
         "Nieuwsbrief",
         None,
         html! {
-            (notice(message))
+            (notice(done.then_some(("Je bent aangemeld voor de nieuwsbrief.", true))))
+            (error_summary(error))
             p { "Ontvang de nieuwsbrief per e-mail. Afmelden kan altijd via de link onder elke nieuwsbrief; dan verwijderen wij je gegevens." }
             form method="post" action="/nieuwsbrief" {
-                label for="name" { "Naam" }
-                input id="name" name="name" autocomplete="name" required;
-                label for="email" { "E-mailadres" }
-                input id="email" name="email" type="email" autocomplete="email" required;
-                p.check { input id="consent" name="consent" type="checkbox" value="ja" required; label for="consent" { "Ik wil de nieuwsbrief ontvangen en geef toestemming voor het gebruik van mijn naam en e-mailadres daarvoor." } }
+                (Field::new("name", "Naam", "text", "name").render(error))
+                (Field::new("email", "E-mailadres", "email", "email").render(error))
+                (consent_field("Ik wil de nieuwsbrief ontvangen en geef toestemming voor het gebruik van mijn naam en e-mailadres daarvoor.", error))
                 button type="submit" { "Aanmelden" }
             }
         },
@@ -248,7 +270,7 @@ fn newsletter_markup(message: Option<(&str, bool)>) -> Markup {
 /// Newsletter subscription (E14).
 #[utoipa::path(get, path = "/nieuwsbrief", tag = "pages", responses((status = 200, content_type = "text/html")), extensions(("x-register" = json!(openapi::public()))))]
 async fn newsletter_form() -> Markup {
-    newsletter_markup(None)
+    newsletter_markup(false, None)
 }
 
 /// Subscribes to the newsletter, on consent.
@@ -263,8 +285,8 @@ async fn newsletter_subscribe(State(state): State<AppState>, visitor: Visitor, F
         })
         .await?;
     Ok(match result {
-        Ok(()) => newsletter_markup(Some(("Je bent aangemeld voor de nieuwsbrief.", true))),
-        Err(e) => newsletter_markup(Some((&e.to_string(), false))),
+        Ok(()) => newsletter_markup(true, None),
+        Err(e) => newsletter_markup(false, Some(&channel_form_error(&e))),
     })
 }
 
@@ -322,34 +344,45 @@ struct UnsafeReport {
     postcode_city: String,
 }
 
-fn unsafe_markup(message: Option<(&str, bool)>) -> Markup {
+fn unsafe_markup(filed: Option<&str>, error: Option<&FormError>) -> Markup {
     layout(
         "Acuut onveilige situatie melden",
         None,
         html! {
-            (notice(message))
+            @if let Some(number) = filed {
+                p.ok role="status" { "Je melding is ontvangen onder nummer " (number) ". Wij nemen binnen 48 uur contact met je op." }
+            }
+            (error_summary(error))
             p { "Is je huis door de gaswinning acuut onveilig? Meld het hier. Wij nemen binnen 48 uur contact met je op en laten de situatie inspecteren. Is er direct gevaar? Bel 112." }
             form method="post" action="/acuut-onveilig" {
-                label for="name" { "Naam" }
-                input id="name" name="name" autocomplete="name" required;
-                label for="phone" { "Telefoonnummer" }
-                input id="phone" name="phone" type="tel" autocomplete="tel" required;
-                label for="email" { "E-mailadres" }
-                input id="email" name="email" type="email" autocomplete="email" required;
-                label for="address" { "Straat en huisnummer van het gebouw" }
-                input id="address" name="address" autocomplete="street-address" required;
-                label for="postcode_city" { "Postcode en plaats" }
-                input id="postcode_city" name="postcode_city" placeholder="9981 AB Uithuizen" required;
+                (Field::new("name", "Naam", "text", "name").render(error))
+                (Field::new("phone", "Telefoonnummer", "tel", "tel").render(error))
+                (Field::new("email", "E-mailadres", "email", "email").render(error))
+                (Field::new("address", "Straat en huisnummer van het gebouw", "text", "street-address").render(error))
+                (Field { hint: Some("Bijvoorbeeld: 9981 AB Uithuizen"), ..Field::new("postcode_city", "Postcode en plaats", "text", "off") }.render(error))
                 button type="submit" { "Melden" }
             }
         },
     )
 }
 
+/// A refusal of the report, linked to its field.
+fn case_form_error(e: &grondslag_claims::cases::CaseError) -> FormError {
+    use grondslag_claims::cases::CaseError;
+    let field = match e {
+        CaseError::Kernel(grondslag_kernel::KernelError::Invalid { category, .. }) => field_of(*category),
+        CaseError::Invalid(value) => {
+            grondslag_register::Category::from_name(if value.field == "postcode" { "postcode_city" } else { value.field }).and_then(field_of)
+        }
+        _ => None,
+    };
+    FormError { field, message: format!("De melding is niet verstuurd: {e}") }
+}
+
 /// The special form for an acutely unsafe situation (E8).
 #[utoipa::path(get, path = "/acuut-onveilig", tag = "pages", responses((status = 200, content_type = "text/html")), extensions(("x-register" = json!(openapi::public()))))]
 async fn unsafe_form() -> Markup {
-    unsafe_markup(None)
+    unsafe_markup(None, None)
 }
 
 /// Files the report as a case; it is to be handled within 48 hours.
@@ -368,7 +401,7 @@ async fn unsafe_report(State(state): State<AppState>, visitor: Visitor, Form(for
         })
         .await?;
     Ok(match result {
-        Ok(number) => unsafe_markup(Some((&format!("Je melding is ontvangen onder nummer {number}. Wij nemen binnen 48 uur contact met je op."), true))),
-        Err(e) => unsafe_markup(Some((&format!("De melding is niet verstuurd: {e}"), false))),
+        Ok(number) => unsafe_markup(Some(&number), None),
+        Err(e) => unsafe_markup(None, Some(&case_form_error(&e))),
     })
 }

@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{Problem, ServerError};
-use crate::layout::layout;
+use crate::layout::{Field, FormError, error_summary, layout};
 use crate::openapi;
 use crate::state::AppState;
 use crate::visitor::{Signed, Visitor};
@@ -125,18 +125,16 @@ fn back_to(back: Option<&str>) -> String {
     back.filter(|b| b.starts_with('/') && !b.starts_with("//")).unwrap_or("/mijn-gegevens").to_string()
 }
 
-fn sign_in_markup(error: Option<&str>, back: &str) -> Markup {
+fn sign_in_markup(error: Option<&FormError>, back: &str) -> Markup {
     layout(
         "Inloggen",
         None,
         html! {
-            @if let Some(error) = error { p.error role="alert" { (error) } }
+            (error_summary(error))
             form method="post" action="/inloggen" {
                 input type="hidden" name="terug" value=(back);
-                label for="username" { "Gebruikersnaam" }
-                input id="username" name="username" autocomplete="username" required autofocus;
-                label for="password" { "Wachtwoord" }
-                input id="password" name="password" type="password" autocomplete="current-password" required;
+                (Field { autofocus: true, ..Field::new("username", "Gebruikersnaam", "text", "username") }.render(error))
+                (Field::new("password", "Wachtwoord", "password", "current-password").render(error))
                 button type="submit" { "Verder" }
             }
             p { "Na je wachtwoord vragen wij een code uit je authenticator-app." }
@@ -171,12 +169,23 @@ async fn sign_in_page(State(state): State<AppState>, visitor: Visitor, Form(form
             let to = format!("/inloggen/code?{}", serde_urlencoded::to_string([("terug", back.as_str())]).unwrap_or_default());
             with_cookie(session_cookie(&state, &token), &to)
         }
-        Err(e) => (failure_status(&e), sign_in_markup(Some(&sign_in_message(&e)), &back)).into_response(),
+        Err(e) => (failure_status(&e), sign_in_markup(Some(&sign_in_error(&e)), &back)).into_response(),
     })
 }
 
 fn failure_status(e: &AccountError) -> StatusCode {
     if matches!(e, AccountError::Locked { .. }) { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::UNAUTHORIZED }
+}
+
+/// A refused sign-in step as the form shows it. A wrong name or password
+/// names no field: which of the two was wrong is not told.
+fn sign_in_error(e: &AccountError) -> FormError {
+    let field = match e {
+        AccountError::WrongCode => Some("code"),
+        AccountError::WeakPassword(_) => Some("password"),
+        _ => None,
+    };
+    FormError { field, message: sign_in_message(e) }
 }
 
 fn sign_in_message(e: &AccountError) -> String {
@@ -190,16 +199,15 @@ fn sign_in_message(e: &AccountError) -> String {
     }
 }
 
-fn code_markup(error: Option<&str>, back: &str) -> Markup {
+fn code_markup(error: Option<&FormError>, back: &str) -> Markup {
     layout(
         "Code uit je app",
         None,
         html! {
-            @if let Some(error) = error { p.error role="alert" { (error) } }
+            (error_summary(error))
             form method="post" action="/inloggen/code" {
                 input type="hidden" name="terug" value=(back);
-                label for="code" { "Code (6 cijfers) of herstelcode" }
-                input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus;
+                (Field { inputmode: Some("numeric"), autofocus: true, ..Field::new("code", "Code (6 cijfers) of herstelcode", "text", "one-time-code") }.render(error))
                 button type="submit" { "Inloggen" }
             }
         },
@@ -239,21 +247,20 @@ async fn code(State(state): State<AppState>, visitor: Visitor, Form(form): Form<
             };
             Ok(with_cookie(session_cookie(&state, &token), &to))
         }
-        Err(e) => Ok((failure_status(&e), code_markup(Some(&sign_in_message(&e)), &back)).into_response()),
+        Err(e) => Ok((failure_status(&e), code_markup(Some(&sign_in_error(&e)), &back)).into_response()),
     }
 }
 
-fn password_markup(error: Option<&str>, csrf: &str) -> Markup {
+fn password_markup(error: Option<&FormError>, csrf: &str) -> Markup {
     layout(
         "Kies een nieuw wachtwoord",
         None,
         html! {
-            @if let Some(error) = error { p.error role="alert" { (error) } }
+            (error_summary(error))
             p { "Je bent ingelogd met een eenmalig wachtwoord. Kies een eigen wachtwoord van minstens 12 tekens; een paar losse woorden is een goed wachtwoord." }
             form method="post" action="/wachtwoord" {
                 input type="hidden" name="csrf" value=(csrf);
-                label for="password" { "Nieuw wachtwoord" }
-                input id="password" name="password" type="password" autocomplete="new-password" minlength="12" required;
+                (Field::new("password", "Nieuw wachtwoord", "password", "new-password").render(error))
                 button type="submit" { "Opslaan" }
             }
         },
@@ -293,7 +300,7 @@ async fn password(State(state): State<AppState>, visitor: Visitor, Form(form): F
     let changed = state.run(move |services| told(services.accounts.replace_password(&session, &form.password, &origin, now))).await?;
     match changed {
         Ok((token, _)) => Ok(with_cookie(session_cookie(&state, &token), "/")),
-        Err(e) => Ok((StatusCode::BAD_REQUEST, password_markup(Some(&sign_in_message(&e)), &csrf)).into_response()),
+        Err(e) => Ok((StatusCode::BAD_REQUEST, password_markup(Some(&sign_in_error(&e)), &csrf)).into_response()),
     }
 }
 

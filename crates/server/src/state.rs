@@ -1,6 +1,7 @@
 //! What every handler shares: the accounts (and through them the kernel),
 //! the area lists of the automated checks, whether the service runs under
-//! TLS — and the blocking thread the kernel's work runs on.
+//! TLS, the security.txt it publishes — and the blocking thread the
+//! kernel's work runs on.
 
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use grondslag_accounts::Accounts;
 use grondslag_claims::area::AreaLists;
 use grondslag_kernel::Kernel;
 
+use crate::conformance::SecurityTxt;
 use crate::error::ServerError;
 
 /// What every handler shares.
@@ -22,6 +24,7 @@ struct Inner {
     areas: AreaLists,
     /// Under TLS: cookies are `Secure` and carry the `__Host-` prefix.
     secure: bool,
+    security_txt: SecurityTxt,
 }
 
 /// Everything a blocking piece of work needs.
@@ -39,8 +42,8 @@ impl Services<'_> {
 }
 
 impl AppState {
-    pub(crate) fn from_parts(accounts: Accounts, areas: AreaLists, secure: bool) -> AppState {
-        AppState { inner: Arc::new(Inner { accounts, areas, secure }) }
+    pub(crate) fn from_parts(accounts: Accounts, areas: AreaLists, secure: bool, security_txt: SecurityTxt) -> AppState {
+        AppState { inner: Arc::new(Inner { accounts, areas, secure, security_txt }) }
     }
 
     /// The kernel behind every handler.
@@ -66,5 +69,9 @@ impl AppState {
 
     pub(crate) fn secure(&self) -> bool {
         self.inner.secure
+    }
+
+    pub(crate) fn security_txt(&self) -> &SecurityTxt {
+        &self.inner.security_txt
     }
 }

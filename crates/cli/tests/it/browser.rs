@@ -4,11 +4,15 @@
 //! Needs `chromium` and `chromium-driver` (Debian packages); `.ci/run`
 //! installs them and sets GRONDSLAG_REQUIRE_BROWSER=1, so on CI a missing
 //! browser fails these tests. Elsewhere they say so on stderr and pass.
+//! Every page a test visits is checked with axe-core (WCAG 2.1 A and AA)
+//! from GRONDSLAG_AXE, the path of `axe.min.js` that `.ci/run` installs
+//! from npm; required as the browser is.
 //! With GRONDSLAG_SCREENSHOTS=<dir>, the main pages are saved there as PNG
 //! (docs/screenshots holds the committed ones).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client as Browser, ClientBuilder, Locator};
@@ -89,8 +93,40 @@ async fn text(browser: &Browser) -> String {
     browser.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
 }
 
+/// The source of axe-core, or None when GRONDSLAG_AXE is not set (and the
+/// browser is not required).
+fn axe() -> Option<&'static str> {
+    static AXE: OnceLock<Option<String>> = OnceLock::new();
+    AXE.get_or_init(|| match std::env::var_os("GRONDSLAG_AXE") {
+        Some(path) => Some(std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("GRONDSLAG_AXE={}: {e}", Path::new(&path).display()))),
+        None => {
+            assert!(
+                std::env::var_os("GRONDSLAG_REQUIRE_BROWSER").is_none(),
+                "GRONDSLAG_AXE is not set: npm install --prefix .ci/axe axe-core@4 and point it at axe.min.js (as .ci/run does)"
+            );
+            eprintln!("axe-core not run: GRONDSLAG_AXE is not set (see .ci/run)");
+            None
+        }
+    })
+    .as_deref()
+}
+
+/// axe-core finds no violation of WCAG 2.1 A or AA on the page shown;
+/// a failure lists each with its rule, impact and elements.
+async fn assert_axe_passes(browser: &Browser) {
+    let Some(axe) = axe() else { return };
+    let script = format!(
+        "{axe}\n;const result = await axe.run(document, {{runOnly: {{type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}}}});\
+         return {{ passed: result.passes.length, violations: result.violations.map(v => `${{v.id}} (${{v.impact}}): ${{v.nodes.map(n => n.target.join(' ')).join(', ')}} — ${{v.help}}`) }};"
+    );
+    let result = browser.execute(&script, vec![]).await.unwrap();
+    let url = browser.current_url().await.unwrap();
+    assert!(result["passed"].as_u64().is_some_and(|n| n > 0), "axe-core did not run on {url}: {result}");
+    assert_eq!(result["violations"], serde_json::json!([]), "axe-core: WCAG 2.1 A/AA violations on {url}");
+}
+
 /// Every visible form control has a label, the page says it is Dutch and
-/// has one h1, and a skip link leads to the content.
+/// has one h1, a skip link leads to the content, and axe-core passes.
 async fn assert_accessible_basics(browser: &Browser) {
     let result = browser
         .execute(
@@ -104,6 +140,109 @@ async fn assert_accessible_basics(browser: &Browser) {
     assert_eq!(result["lang"], "nl");
     assert_eq!(result["h1"], 1);
     assert_eq!(result["skip"], true);
+    assert_axe_passes(browser).await;
+}
+
+/// Visits each of `paths` in turn and checks it.
+async fn assert_pages_accessible(browser: &Browser, base: &str, paths: &[String]) {
+    for path in paths {
+        browser.goto(&format!("{base}{path}")).await.unwrap();
+        assert_accessible_basics(browser).await;
+    }
+}
+
+// req: E0.7
+#[tokio::test(flavor = "multi_thread")]
+async fn axe_core_finds_no_wcag_violation_on_any_public_or_portal_page() {
+    let Some(driver) = driver() else { return };
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let base = server.base.clone();
+    let downloads = TempDir::new().unwrap();
+    let public: Vec<String> =
+        ["/", "/toegankelijkheid", "/contact", "/nieuwsbrief", "/nieuwsbrief/afmelden?token=x", "/acuut-onveilig", "/inloggen", "/bestaat-niet"]
+            .map(String::from)
+            .to_vec();
+    let portals: [(&Person, Vec<String>); 3] = [
+        (&world.anna, vec!["/mijn-gegevens".into(), format!("/mijn-gegevens/zaken/{}", world.anna_case), "/toegankelijkheid".into()]),
+        (
+            &world.handler,
+            vec![
+                "/beheer".into(),
+                "/beheer/zaken".into(),
+                format!("/beheer/zaken/{}", world.anna_case),
+                "/beheer/verstrekkingen".into(),
+                "/beheer/verzoeken".into(),
+            ],
+        ),
+        (
+            &world.privacy,
+            ["/beheer", "/beheer/verzoeken", "/beheer/bewaren", "/beheer/audit", "/beheer/inzagelog", "/beheer/teamapplicaties"].map(String::from).to_vec(),
+        ),
+    ];
+    let profile = TempDir::new().unwrap();
+    let visitor = browser(&driver, profile.path(), downloads.path()).await;
+    assert_pages_accessible(&visitor, &base, &public).await;
+    // The statement is a document of its own (rendered from the register), not a page of the layout.
+    visitor.goto(&format!("{base}/privacyverklaring")).await.unwrap();
+    assert_axe_passes(&visitor).await;
+    visitor.close().await.unwrap();
+    for (person, paths) in portals {
+        let profile = TempDir::new().unwrap();
+        let signed_in = browser(&driver, profile.path(), downloads.path()).await;
+        sign_in(&signed_in, &base, person).await;
+        assert_pages_accessible(&signed_in, &base, &paths).await;
+        if person.username == world.privacy.username {
+            for statement in ["staff", "kcc"] {
+                signed_in.goto(&format!("{base}/privacyverklaring?verklaring={statement}")).await.unwrap();
+                assert_axe_passes(&signed_in).await;
+            }
+        }
+        signed_in.close().await.unwrap();
+    }
+}
+
+// req: E0.8
+#[tokio::test(flavor = "multi_thread")]
+async fn a_form_sent_back_links_its_error_to_the_field() {
+    let Some(driver) = driver() else { return };
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let base = server.base.clone();
+    let (profile, downloads) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    let visitor = browser(&driver, profile.path(), downloads.path()).await;
+    visitor.goto(&format!("{base}/acuut-onveilig")).await.unwrap();
+    for (field, value) in
+        [("name", "Dirk Smit"), ("phone", "0595 123 456"), ("email", "dirk@example.nl"), ("address", "Dijk 1"), ("postcode_city", "Uithuizen")]
+    {
+        visitor.find(Locator::Id(field)).await.unwrap().send_keys(value).await.unwrap();
+    }
+    visitor.find(Locator::Css("main button[type=submit]")).await.unwrap().click().await.unwrap();
+    let summary = visitor.wait().for_element(Locator::Css(".error-summary[role=alert] a")).await.unwrap();
+    assert_eq!(summary.attr("href").await.unwrap().as_deref(), Some("#postcode_city"), "the summary links to the field");
+    let field = visitor.find(Locator::Id("postcode_city")).await.unwrap();
+    assert_eq!(field.attr("aria-invalid").await.unwrap().as_deref(), Some("true"));
+    let described = field.attr("aria-describedby").await.unwrap().unwrap();
+    let message = visitor.find(Locator::Id("postcode_city-fout")).await.unwrap().text().await.unwrap();
+    assert!(described.split(' ').any(|id| id == "postcode_city-fout"), "described by the error: {described}");
+    assert!(message.contains("postcode"), "{message}");
+    // The other fields are not marked.
+    assert_eq!(visitor.find(Locator::Id("phone")).await.unwrap().attr("aria-invalid").await.unwrap(), None);
+    assert_accessible_basics(&visitor).await;
+    screenshot(&visitor, "formulier-fout").await;
+
+    // The same helper on the sign-in's second step: a wrong code.
+    visitor.goto(&format!("{base}/inloggen")).await.unwrap();
+    visitor.find(Locator::Id("username")).await.unwrap().send_keys(&world.anna.username).await.unwrap();
+    visitor.find(Locator::Id("password")).await.unwrap().send_keys(&world.anna.password).await.unwrap();
+    visitor.find(Locator::Css("main button[type=submit]")).await.unwrap().click().await.unwrap();
+    visitor.wait().for_element(Locator::Id("code")).await.unwrap().send_keys("000000").await.unwrap();
+    visitor.find(Locator::Css("main button[type=submit]")).await.unwrap().click().await.unwrap();
+    let summary = visitor.wait().for_element(Locator::Css(".error-summary a")).await.unwrap();
+    assert_eq!(summary.attr("href").await.unwrap().as_deref(), Some("#code"));
+    assert_eq!(visitor.find(Locator::Id("code")).await.unwrap().attr("aria-describedby").await.unwrap().as_deref(), Some("code-fout"));
+    assert_accessible_basics(&visitor).await;
+    visitor.close().await.unwrap();
 }
 
 // req: E22
@@ -231,7 +370,17 @@ async fn kcc_a_coach_fills_in_the_monitoring_form_in_the_browser_and_the_employe
     coach.find(Locator::Css("form.monitoring button[type=submit]")).await.unwrap().click().await.unwrap();
     let norm = coach.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("dd.norm")).await.unwrap().text().await.unwrap();
     assert!(norm.starts_with("Voldoet aan de norm"), "{norm}");
+    assert_accessible_basics(&coach).await;
+    assert_pages_accessible(&coach, &base, &["/kcc/coachees".into(), format!("/kcc/coachees/{}", world.eva_file), "/kcc/verwijderverzoeken".into()]).await;
     coach.close().await.unwrap();
+
+    // The manager's pages, in one session.
+    let profile = TempDir::new().unwrap();
+    let manager = browser(&driver, profile.path(), downloads.path()).await;
+    sign_in(&manager, &base, &world.manager).await;
+    let pages = ["/kcc/team".into(), format!("/kcc/team/{}", world.eva_file), "/kcc/zwaarwegend".into(), "/beheer/sturingsinformatie".into()];
+    assert_pages_accessible(&manager, &base, &pages).await;
+    manager.close().await.unwrap();
 
     let profile = TempDir::new().unwrap();
     let eva = browser(&driver, profile.path(), downloads.path()).await;
@@ -251,5 +400,6 @@ async fn kcc_a_coach_fills_in_the_monitoring_form_in_the_browser_and_the_employe
     let given = "//dd[contains(@class, 'employee-view') and normalize-space() = 'Dank, ik ga vaker samenvatten.']";
     let view = eva.wait().for_element(Locator::XPath(given)).await.unwrap().text().await.unwrap();
     assert_eq!(view, "Dank, ik ga vaker samenvatten.");
+    assert_pages_accessible(&eva, &base, &["/mijn-personeelsdossier".into(), "/toegankelijkheid".into()]).await;
     eva.close().await.unwrap();
 }

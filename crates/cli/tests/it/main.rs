@@ -15,6 +15,7 @@ mod case_cli;
 mod channels;
 mod claims;
 mod cli;
+mod conformance;
 mod disclosure;
 mod election;
 mod generate;
