@@ -69,9 +69,11 @@ fn toml(processings: &[Processing]) -> String {
     let mut text = String::from(
         r#"[register]
 controller = "IMG"
+base_uri = "https://register.example/pa"
+
+[statement.public]
 version = "1"
 date = "2026-01-01"
-base_uri = "https://register.example/pa"
 [contact]
 visit = "v"
 post = "p"

@@ -756,9 +756,11 @@ mod tests {
     const SOURCE: &str = r#"
 [register]
 controller = "IMG"
+base_uri = "https://register.example/pa"
+
+[statement.public]
 version = "2024.05"
 date = "2024-05-01"
-base_uri = "https://register.example/pa"
 
 [contact]
 visit = "Cascadeplein 10, 9726 AD Groningen"
@@ -844,7 +846,12 @@ analysis = "PIA"
         for (format, text) in both() {
             assert!(text.contains("Versie 2024.05, vastgesteld op 1 mei 2024."), "{format:?}");
             assert!(text.contains("gemaakt uit het register van verwerkingen"), "{format:?}");
-            assert!(text.contains("Verwerkingsverantwoordelijke:</strong> IMG") || text.contains("Verwerkingsverantwoordelijke:** IMG"), "{format:?}");
+            // The abbreviation is written out where the reader meets it first.
+            assert!(
+                text.contains("Verwerkingsverantwoordelijke:</strong> Instituut Mijnbouwschade Groningen (IMG)")
+                    || text.contains("Verwerkingsverantwoordelijke:** Instituut Mijnbouwschade Groningen (IMG)"),
+                "{format:?}"
+            );
         }
     }
 
@@ -859,7 +866,9 @@ analysis = "PIA"
             assert!(!text.contains("NAM (derde partij): voor- en achternaam"), "{format:?}");
             assert!(text.contains("gegevens over gezondheid (optioneel, bijzonder persoonsgegeven)"), "{format:?}");
             assert!(
-                text.contains("taak van algemeen belang (AVG art. 6 lid 1 sub e); TwG art. 2 lid 3; voor bijzondere persoonsgegevens: AVG art. 9 lid 2 sub g"),
+                text.contains(
+                    "taak van algemeen belang (Algemene verordening gegevensbescherming (AVG) art. 6 lid 1 sub e); Tijdelijke wet Groningen (TwG) art. 2 lid 3; voor bijzondere persoonsgegevens: AVG art. 9 lid 2 sub g"
+                ),
                 "{format:?}"
             );
             assert!(text.contains("28 dagen na de opname."), "{format:?}");
@@ -903,7 +912,7 @@ analysis = "PIA"
         assert!(!html.contains("<snel>"));
         assert!(html.contains("<a href=\"#sectie-1\">1. Wat gebeurt er bij fysieke schade?</a>"));
         assert!(html.contains("<h2 id=\"sectie-1\">"));
-        assert!(html.contains("<h3>Fysieke schade <small>(E1)</small></h3>"));
+        assert!(html.contains("<h3 id=\"verwerking-fysiek\">Fysieke schade <small>(E1)</small></h3>"));
         assert!(html.contains("<code>claim_dossier</code>"));
         assert!(html.contains("<th scope=\"col\">Ontvanger</th>"));
         assert!(html.trim_end().ends_with("</html>"));

@@ -5,9 +5,11 @@ use crate::{grondslag, stderr, stdout};
 pub(crate) const BASE: &str = r#"
 [register]
 controller = "Instituut Mijnbouwschade Groningen (IMG)"
+base_uri = "https://register.example/processing_activities"
+
+[statement.public]
 version = "2024.05"
 date = "2024-05-01"
-base_uri = "https://register.example/processing_activities"
 
 [contact]
 visit = "Cascadeplein 10, 9726 AD Groningen"
