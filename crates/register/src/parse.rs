@@ -17,8 +17,8 @@ use crate::categories::CategorySet;
 use crate::diagnostic::{RegisterError, Sink, did_you_mean};
 use crate::due::RECORDED;
 use crate::model::{
-    AUDIT_LOG, Agreement, Basis, Condition, Contact, Disclosure, Duration, EEA, EEA_COUNTRIES, Edition, Grant, Meta, NamedTerm, Processing, ProcessingId, Recipient,
-    RecipientId, RecipientKind, Register, Retention, RoleGrants, Section, Statement, Term,
+    AUDIT_LOG, Agreement, Basis, Condition, Contact, Disclosure, Duration, EEA, EEA_COUNTRIES, Edition, Grant, Meta, NamedTerm, Processing, ProcessingId,
+    Recipient, RecipientId, RecipientKind, Register, Retention, RoleGrants, Section, Statement, Term,
 };
 use crate::taxonomy::{Action, Category, Role, Scope, ScopeSet};
 
@@ -434,11 +434,7 @@ impl Builder<'_, '_> {
         self.check_editions(&editions, &sections, &raw.processing, &processings);
         let processing_index = processings.iter().enumerate().filter_map(|(i, p)| Some((p.id.clone(), ProcessingId(u16::try_from(i).ok()?)))).collect();
         Some(Register {
-            meta: Meta {
-                controller: raw.register.controller,
-                editions,
-                base_uri: raw.register.base_uri.trim_end_matches('/').to_string(),
-            },
+            meta: Meta { controller: raw.register.controller, editions, base_uri: raw.register.base_uri.trim_end_matches('/').to_string() },
             contact: raw.contact,
             terms,
             sections,

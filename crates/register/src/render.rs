@@ -66,11 +66,21 @@ pub(crate) enum Block {
         anchor: Option<String>,
         tag: Option<String>,
     },
-    Paragraph { text: String },
+    Paragraph {
+        text: String,
+    },
     /// A label in bold followed by text on the same line.
-    Field { label: String, text: String },
-    List { items: Vec<String> },
-    Table { header: Vec<String>, rows: Vec<Vec<String>> },
+    Field {
+        label: String,
+        text: String,
+    },
+    List {
+        items: Vec<String>,
+    },
+    Table {
+        header: Vec<String>,
+        rows: Vec<Vec<String>>,
+    },
     /// Where the table of contents goes; each writer builds it from the
     /// anchored headings.
     Contents,
@@ -206,7 +216,7 @@ fn parts(document: &Document) -> Vec<Part<'_>> {
                 continue;
             }
             _ if skipping => continue,
-            Block::Paragraph { text } => (label.take().unwrap_or("Tekst"), vec![text.as_str()]),
+            Block::Paragraph { text } => (label.take().unwrap_or("Omschrijving"), vec![text.as_str()]),
             Block::Field { label, text } => (label.as_str(), vec![text.as_str()]),
             Block::List { items } => (label.take().unwrap_or("Lijst"), items.iter().map(String::as_str).collect()),
             Block::Table { rows, .. } => {
@@ -253,8 +263,9 @@ pub(crate) fn changes(before: &Document, now: &Document) -> Vec<String> {
                     out.push(format!("{title}: {label} — nu: „{}” (was: „{}”).", values[0], old_values[0]));
                 }
                 Some((_, old_values)) => {
-                    let added: Vec<&str> = values.iter().filter(|v| !old_values.contains(v)).copied().collect();
-                    let removed: Vec<&str> = old_values.iter().filter(|v| !values.contains(v)).copied().collect();
+                    // An entry's own full stop would double the sentence's.
+                    let added: Vec<&str> = values.iter().filter(|v| !old_values.contains(v)).map(|v| v.trim_end_matches('.')).collect();
+                    let removed: Vec<&str> = old_values.iter().filter(|v| !values.contains(v)).map(|v| v.trim_end_matches('.')).collect();
                     let mut sentence = format!("{title}: {label} —");
                     if !added.is_empty() {
                         let _ = write!(sentence, " erbij: {}.", added.join("; "));
@@ -325,7 +336,7 @@ fn spell_out_laws(document: &mut Document) {
             let Some(at) = find_word(text, short) else { return true };
             let written_out = text[..at].trim_end().strip_suffix('(').is_some_and(|before| before.trim_end().ends_with(long));
             if !written_out {
-                text.insert_str(at + short.len(), ")");
+                text.insert(at + short.len(), ')');
                 text.insert_str(at, &format!("{long} ("));
             }
             false

@@ -185,7 +185,7 @@ pub(crate) fn check(file: &str, source: &str, archive: &str, register: &Register
 
 /// Records the statements' new versions in `published`, and returns the
 /// ones it added as (statement, version). A changed text under a published
-/// version is refused as [`check`] refuses it.
+/// version is refused as loading the register refuses it.
 pub fn publish(file: &str, source: &str, archive: &str, register: &Register, published: &mut Published) -> Result<Vec<(Statement, String)>, RegisterError> {
     // Rendered as `load` renders it: with the archive, so with what changed.
     let mut register = register.clone();

@@ -227,7 +227,10 @@ pub fn report(register: &Register, export: &SubjectExport, generated_at: jiff::T
     // public one when there is none (the report then answers under it).
     let statements: Vec<String> = grondslag_register::Statement::ALL
         .iter()
-        .filter(|s| **s == grondslag_register::Statement::Public || processings.iter().any(|p| register.processing_id(&p.id).is_some_and(|id| register.processing(id).statement == **s)))
+        .filter(|s| {
+            **s == grondslag_register::Statement::Public
+                || processings.iter().any(|p| register.processing_id(&p.id).is_some_and(|id| register.processing(id).statement == **s))
+        })
         .filter_map(|s| register.meta.edition(*s).map(|e| format!("{} {}", s.title_nl(), e.version)))
         .collect();
     AccessReport { generated_at, controller: register.meta.controller.clone(), statement_version: statements.join("; "), processings, accesses }

@@ -61,10 +61,8 @@ impl SecurityTxt {
     pub fn from_register(register: &grondslag_register::Register, origin: Option<&str>) -> SecurityTxt {
         // The register's last review: the newest date of its statements.
         let reviewed = register.meta.editions.iter().map(|e| e.date).max().unwrap_or(jiff::civil::Date::MIN);
-        let expires = reviewed
-            .checked_add(1.year())
-            .and_then(|date| date.to_zoned(jiff::tz::TimeZone::UTC))
-            .map_or(Timestamp::UNIX_EPOCH, |zoned| zoned.timestamp());
+        let expires =
+            reviewed.checked_add(1.year()).and_then(|date| date.to_zoned(jiff::tz::TimeZone::UTC)).map_or(Timestamp::UNIX_EPOCH, |zoned| zoned.timestamp());
         let origin = origin.map_or_else(|| origin_of(&register.meta.base_uri), str::to_string);
         SecurityTxt {
             contacts: vec![format!("mailto:{}", register.contact.email)],

@@ -33,6 +33,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(stylesheet))
         .routes(routes!(privacy_txt))
         .routes(routes!(statement))
+        .routes(routes!(statement_versions))
+        .routes(routes!(statement_version))
         .routes(routes!(contact_form, contact_submit))
         .routes(routes!(newsletter_form, newsletter_subscribe))
         .routes(routes!(unsubscribe_form, unsubscribe))
@@ -113,18 +115,73 @@ struct WhichStatement {
 /// a 403 `staff_only`).
 #[utoipa::path(get, path = "/privacyverklaring", tag = "pages", params(WhichStatement), responses((status = 200, content_type = "text/html"), (status = 401, description = "an internal statement, not signed in"), (status = 403, description = "an internal statement, not staff (`staff_only`)")), extensions(("x-register" = json!(openapi::public()))))]
 async fn statement(State(state): State<AppState>, visitor: Visitor, Query(which): Query<WhichStatement>) -> Result<Response, ServerError> {
-    let name = which.verklaring.as_deref().unwrap_or("public");
-    let statement = Statement::from_name(name).ok_or_else(|| ServerError::NotFound(format!("no statement `{name}`; use public, staff or kcc")))?;
-    statement.open_to(Signed::optional(Signed::from_visitor(visitor)).map(|signed| signed.role))?;
-    let document = grondslag_register::render::render(state.kernel().register(), statement, grondslag_register::render::Format::Html);
-    // The statement is a document of its own, with its own inline style:
-    // allowed by its hash, not by allowing inline style everywhere.
+    let statement = which.open_to(visitor)?;
+    Ok(standalone(grondslag_register::render::render(state.kernel().register(), statement, grondslag_register::render::Format::Html)))
+}
+
+impl WhichStatement {
+    /// The statement asked for, if this visitor may read it.
+    fn open_to(&self, visitor: Visitor) -> Result<Statement, ServerError> {
+        let name = self.verklaring.as_deref().unwrap_or("public");
+        let statement = Statement::from_name(name).ok_or_else(|| ServerError::NotFound(format!("no statement `{name}`; use public, staff or kcc")))?;
+        statement.open_to(Signed::optional(Signed::from_visitor(visitor)).map(|signed| signed.role))?;
+        Ok(statement)
+    }
+
+    /// The query that names the statement again in a link.
+    fn query(&self) -> String {
+        self.verklaring.as_deref().map(|name| format!("?verklaring={name}")).unwrap_or_default()
+    }
+}
+
+/// A statement's own HTML document, with its own inline style: allowed by
+/// its hash, not by allowing inline style everywhere.
+fn standalone(document: String) -> Response {
     let csp = format!("default-src 'none'; style-src {}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'", style_hash(&document));
     let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], document).into_response();
     if let Ok(value) = HeaderValue::from_str(&csp) {
         response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
     }
-    Ok(response)
+    response
+}
+
+/// Every published version of a statement, newest first, each readable
+/// (E21); the same readers as the statement itself.
+#[utoipa::path(get, path = "/privacyverklaring/versies", tag = "pages", params(WhichStatement), responses((status = 200, content_type = "text/html"), (status = 401, description = "an internal statement, not signed in"), (status = 403, description = "an internal statement, not staff (`staff_only`)")), extensions(("x-register" = json!(openapi::public()))))]
+async fn statement_versions(State(state): State<AppState>, visitor: Visitor, Query(which): Query<WhichStatement>) -> Result<Markup, ServerError> {
+    let signed = Signed::optional(Signed::from_visitor(visitor.clone()));
+    let statement = which.open_to(visitor)?;
+    let versions = grondslag_register::versions::listing(state.kernel().register(), statement);
+    let query = which.query();
+    Ok(layout(
+        &format!("Versies van de {}", statement.title_nl().to_lowercase()),
+        signed.as_ref(),
+        html! {
+            p { "Elke wijziging geeft een nieuwe versie. Elke versie blijft hier te lezen, met wat er ten opzichte van de vorige is veranderd." }
+            ul {
+                @for (version, date, current) in &versions {
+                    li {
+                        a href={ "/privacyverklaring/versies/" (version) (query) } { "Versie " (version) } " — " (date)
+                        @if *current { " (geldt nu)" }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+/// One published version of a statement, as it was published.
+#[utoipa::path(get, path = "/privacyverklaring/versies/{version}", tag = "pages", params(("version" = String, Path, description = "The version, e.g. 2024.05"), WhichStatement), responses((status = 200, content_type = "text/html"), (status = 404, description = "no such version")), extensions(("x-register" = json!(openapi::public()))))]
+async fn statement_version(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    axum::extract::Path(version): axum::extract::Path<String>,
+    Query(which): Query<WhichStatement>,
+) -> Result<Response, ServerError> {
+    let statement = which.open_to(visitor)?;
+    let document = grondslag_register::versions::render_version(state.kernel().register(), statement, &version, grondslag_register::render::Format::Html)
+        .ok_or_else(|| ServerError::NotFound(format!("the {} has no published version {version}; see /privacyverklaring/versies", statement.title_nl())))?;
+    Ok(standalone(document))
 }
 
 mod base64_style {

@@ -5,7 +5,12 @@
 
 use crate::server::{Client, Server, create_account, world};
 
-const INTERNAL: [&str; 2] = ["/privacyverklaring?verklaring=staff", "/privacyverklaring?verklaring=kcc"];
+const INTERNAL: [&str; 4] = [
+    "/privacyverklaring?verklaring=staff",
+    "/privacyverklaring?verklaring=kcc",
+    "/privacyverklaring/versies?verklaring=staff",
+    "/privacyverklaring/versies/2023.06?verklaring=staff",
+];
 
 // req: I.SEC
 #[test]
@@ -74,5 +79,12 @@ fn the_staff_statement_and_the_protocol_are_served_to_staff_and_refused_to_anyon
         assert_eq!(protocol.status, 200);
         assert!(protocol.body.contains("Doeleinden"));
         assert_eq!(client.get("/processing_activities/personeelsdossier/versions").status, 200);
+        // E21: the staff statement's own versions, with its own date.
+        let versions = client.get(INTERNAL[2]);
+        assert_eq!(versions.status, 200);
+        assert!(versions.body.contains("Versie 2023.06") && versions.body.contains("1 juni 2023"), "{}", versions.body);
+        let published = client.get(INTERNAL[3]);
+        assert_eq!(published.status, 200);
+        assert!(published.body.contains("Welke gegevens verwerken we in je personeelsdossier?"));
     }
 }

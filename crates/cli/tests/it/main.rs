@@ -38,6 +38,7 @@ mod survey;
 mod teams;
 mod terms;
 mod unit_of_work;
+mod versions;
 mod views;
 
 use std::path::{Path, PathBuf};
