@@ -171,7 +171,7 @@ async fn statement_versions(State(state): State<AppState>, visitor: Visitor, Que
 }
 
 /// One published version of a statement, as it was published.
-#[utoipa::path(get, path = "/privacyverklaring/versies/{version}", tag = "pages", params(("version" = String, Path, description = "The version, e.g. 2024.05"), WhichStatement), responses((status = 200, content_type = "text/html"), (status = 404, description = "no such version")), extensions(("x-register" = json!(openapi::public()))))]
+#[utoipa::path(get, path = "/privacyverklaring/versies/{version}", tag = "pages", params(("version" = String, Path, description = "The version", example = "2024.05"), WhichStatement), responses((status = 200, content_type = "text/html"), (status = 404, description = "no such version")), extensions(("x-register" = json!(openapi::public()))))]
 async fn statement_version(
     State(state): State<AppState>,
     visitor: Visitor,
