@@ -152,18 +152,21 @@ fn the_admin_registers_team_applications_on_a_page_and_nobody_else_may() {
     other.sign_in(&other_admin);
     let page = other.get("/beheer/teamapplicaties");
     assert!(page.body.contains("<td>Confluence</td><td>2 years</td>"), "{}", page.body);
-    // An employee (own accounts only), a privacy officer, an applicant: refused, with the register's reason.
+    // An employee (own accounts only), a privacy officer, an applicant:
+    // refused, with the register's reason in Dutch on the page (E0.8).
+    let role_refused = |role: grondslag_register::Role| format!("In je rol als {} mag je dit niet bij", role.label_nl());
     for (person, code, reason) in [
-        (&eva, "relation_missing", "you may act only on your own file"),
-        (&world.privacy, "role_not_allowed", "role `privacy_officer` may not read under this processing"),
-        (&world.anna, "role_not_allowed", "role `applicant` may not read under this processing"),
+        (&eva, "relation_missing", "Je kunt alleen je eigen gegevens inzien of wijzigen.".to_string()),
+        (&world.privacy, "role_not_allowed", role_refused(grondslag_register::Role::PrivacyOfficer)),
+        (&world.anna, "role_not_allowed", role_refused(grondslag_register::Role::Applicant)),
     ] {
         let mut client = Client::new(&server);
         client.sign_in(person);
         let refused = client.get("/beheer/teamapplicaties");
         assert_eq!(refused.status, 403, "{}", person.username);
         assert!(refused.body.contains(&format!("data-code=\"{code}\"")), "{}", refused.body);
-        assert!(refused.body.contains(reason), "{}", refused.body);
+        assert!(refused.body.contains(&reason), "{}", refused.body);
+        assert!(!refused.body.contains("may not read"), "{}", refused.body);
         let csrf = client.csrf();
         let posted = client.post_form("/beheer/teamapplicaties", &[("csrf", &csrf), ("name", "Slack"), ("term", "1 year")]);
         assert_eq!(posted.status, 403, "{}", person.username);
