@@ -202,13 +202,13 @@ pub fn publish(file: &str, source: &str, archive: &str, register: &Register, pub
     report(file, source, archive, refused)?;
     let mut added = Vec::new();
     for edition in register.meta.editions.iter().filter(|e| unrecorded.contains(&e.statement)) {
-        let mut versioned = register.clone();
-        versioned.published = Some(published.clone());
+        // The archive as it was before this call is enough: a statement's
+        // changes compare only with its own earlier versions.
         published.versions.push(PublishedVersion {
             statement: edition.statement,
             version: edition.version.clone(),
             date: edition.date,
-            document: render::document(&versioned, edition.statement),
+            document: render::document(register, edition.statement),
         });
         added.push((edition.statement, edition.version.clone()));
     }
