@@ -203,7 +203,8 @@ enum RegisterCommand {
         /// Markdown, or a standalone HTML page.
         #[arg(long, value_enum, default_value_t = FormatArg::Md)]
         format: FormatArg,
-        /// Which statement: the public one, the staff one, or the call-centre protocol.
+        /// Which statement: the public one, the staff one, the call-centre
+        /// protocol, or the children's statement (E6).
         #[arg(long, value_enum, default_value_t = StatementArg::Public)]
         statement: StatementArg,
         /// Write to this file instead of standard output.
@@ -277,6 +278,7 @@ enum StatementArg {
     Public,
     Staff,
     Kcc,
+    Children,
 }
 
 /// A failure to report: the message for the user, and the exit code.
@@ -333,6 +335,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 StatementArg::Public => Statement::Public,
                 StatementArg::Staff => Statement::Staff,
                 StatementArg::Kcc => Statement::Kcc,
+                StatementArg::Children => Statement::Children,
             };
             let text = render::render(&register, statement, format);
             match output {
@@ -389,6 +392,11 @@ fn register_check(file: Option<&Path>, data: Option<&DataDir>) -> Result<(), Fai
         register.recipients.len(),
         editions.join(", "),
     );
+    // Plain language is measured, not promised: each statement's reading ease.
+    for edition in &register.meta.editions {
+        let readability = render::readability(&render::document(&register, edition.statement));
+        println!("{name}: {} reads at {readability}", edition.statement.name());
+    }
     for warning in warnings {
         eprintln!("warning: {name}: {warning}");
     }

@@ -24,8 +24,8 @@ pub mod versions;
 pub use categories::CategorySet;
 pub use diagnostic::{Diagnostic, RegisterError};
 pub use model::{
-    AUDIT_LOG, Agreement, Basis, Condition, Contact, Disclosure, Duration, DurationUnit, EEA, EEA_COUNTRIES, Edition, Grant, Meta, NamedTerm, NotForReader,
-    Processing, ProcessingId, Recipient, RecipientId, RecipientKind, Register, Retention, RoleGrants, Section, Statement, Term,
+    AUDIT_LOG, Agreement, Basis, ChildrenStatement, Condition, Contact, Disclosure, Duration, DurationUnit, EEA, EEA_COUNTRIES, Edition, Grant, Meta,
+    NamedTerm, NotForReader, Processing, ProcessingId, Recipient, RecipientId, RecipientKind, Register, Retention, RoleGrants, Section, Statement, Term,
 };
 pub use parse::parse;
 pub use taxonomy::{Action, Category, Role, Scope, ScopeSet, Sensitivity, UnknownRole};

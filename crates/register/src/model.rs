@@ -101,6 +101,22 @@ pub struct Meta {
     pub editions: Vec<Edition>,
     /// Base of the processing-activity URIs written to the audit log.
     pub base_uri: String,
+    /// What the children's statement explains, when the register has one.
+    pub children: Option<ChildrenStatement>,
+}
+
+/// The rest of `[statement.children]` (E6): which section of the public
+/// statement it explains, and why we use a child's data, in words a
+/// 12-year-old reads. The facts (data, sources, recipients, terms) come
+/// from that section's processings, so they cannot differ from the
+/// public statement's.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChildrenStatement {
+    /// The number of the public statement's section it explains.
+    pub section: u32,
+    /// Why we use the data, written for children; paragraphs split by a
+    /// blank line.
+    pub intro: String,
 }
 
 impl Meta {
@@ -170,27 +186,33 @@ pub enum Statement {
     Staff,
     /// The protocol for recording and listening back to calls in the contact centre.
     Kcc,
+    /// The child-friendly statement (E6) for children and young people of
+    /// 12 to 17: one section of the public statement explained in their
+    /// words, from the same processings. It has no processings of its own.
+    Children,
 }
 
 impl Statement {
     /// Every statement.
-    pub const ALL: [Statement; 3] = [Statement::Public, Statement::Staff, Statement::Kcc];
+    pub const ALL: [Statement; 4] = [Statement::Public, Statement::Staff, Statement::Kcc, Statement::Children];
 
-    /// Its register name: `public`, `staff` or `kcc`.
+    /// Its register name: `public`, `staff`, `kcc` or `children`.
     pub fn name(self) -> &'static str {
         match self {
             Statement::Public => "public",
             Statement::Staff => "staff",
             Statement::Kcc => "kcc",
+            Statement::Children => "children",
         }
     }
 
-    /// The statement by its register name: `public`, `staff` or `kcc`.
+    /// The statement by its register name: `public`, `staff`, `kcc` or `children`.
     pub fn from_name(name: &str) -> Option<Statement> {
         match name {
             "public" => Some(Statement::Public),
             "staff" => Some(Statement::Staff),
             "kcc" => Some(Statement::Kcc),
+            "children" => Some(Statement::Children),
             _ => None,
         }
     }
@@ -200,7 +222,7 @@ impl Statement {
     /// protocol is published on the intranet, so neither is public, nor is
     /// what the register says of their processings.
     pub fn is_internal(self) -> bool {
-        !matches!(self, Statement::Public)
+        !matches!(self, Statement::Public | Statement::Children)
     }
 
     /// Whether someone signed in with `reader` (none: not signed in) may
@@ -222,6 +244,7 @@ impl Statement {
             Statement::Public => "Privacyverklaring",
             Statement::Staff => "Privacyverklaring voor medewerkers",
             Statement::Kcc => "Privacyprotocol opnemen en terugluisteren van telefoongesprekken",
+            Statement::Children => "Privacyverklaring voor kinderen en jongeren",
         }
     }
 }

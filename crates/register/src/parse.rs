@@ -17,8 +17,8 @@ use crate::categories::CategorySet;
 use crate::diagnostic::{RegisterError, Sink, did_you_mean};
 use crate::due::RECORDED;
 use crate::model::{
-    AUDIT_LOG, Agreement, Basis, Condition, Contact, Disclosure, Duration, EEA, EEA_COUNTRIES, Edition, Grant, Meta, NamedTerm, Processing, ProcessingId,
-    Recipient, RecipientId, RecipientKind, Register, Retention, RoleGrants, Section, Statement, Term,
+    AUDIT_LOG, Agreement, Basis, ChildrenStatement, Condition, Contact, Disclosure, Duration, EEA, EEA_COUNTRIES, Edition, Grant, Meta, NamedTerm, Processing,
+    ProcessingId, Recipient, RecipientId, RecipientKind, Register, Retention, RoleGrants, Section, Statement, Term,
 };
 use crate::taxonomy::{Action, Category, Role, Scope, ScopeSet};
 
@@ -53,6 +53,10 @@ struct RawMeta {
 struct RawEdition {
     version: Name,
     date: Name,
+    /// Only the children's statement: the public section it explains.
+    explains: Option<Spanned<u32>>,
+    /// Only the children's statement: why, in a child's words.
+    intro: Option<Name>,
 }
 
 #[derive(Deserialize)]
@@ -432,9 +436,10 @@ impl Builder<'_, '_> {
         }
         self.check_logs(&raw, &processings);
         self.check_editions(&editions, &sections, &raw.processing, &processings);
+        let children = self.children_statement(&raw.statement, &sections, &processings);
         let processing_index = processings.iter().enumerate().filter_map(|(i, p)| Some((p.id.clone(), ProcessingId(u16::try_from(i).ok()?)))).collect();
         Some(Register {
-            meta: Meta { controller: raw.register.controller, editions, base_uri: raw.register.base_uri.trim_end_matches('/').to_string() },
+            meta: Meta { controller: raw.register.controller, editions, base_uri: raw.register.base_uri.trim_end_matches('/').to_string(), children },
             contact: raw.contact,
             terms,
             sections,
@@ -539,6 +544,51 @@ impl Builder<'_, '_> {
         }
     }
 
+    /// `[statement.children]`'s own keys: the public section it explains
+    /// (which must exist and hold processings) and its introduction. Only
+    /// that statement has them, and it cannot be without them.
+    fn children_statement(&mut self, raw: &BTreeMap<Name, RawEdition>, sections: &[Section], processings: &[Processing]) -> Option<ChildrenStatement> {
+        let mut children = None;
+        for (name, edition) in raw {
+            let is_children = Statement::from_name(name.get_ref()) == Some(Statement::Children);
+            if !is_children {
+                for span in [edition.explains.as_ref().map(Spanned::span), edition.intro.as_ref().map(Spanned::span)].into_iter().flatten() {
+                    self.error(
+                        span,
+                        format!("`explains` and `intro` belong to [statement.children], not [statement.{}]", name.get_ref()),
+                        Some("remove them here; a statement's own text is in its sections".to_string()),
+                    );
+                }
+                continue;
+            }
+            let (Some(explains), Some(intro)) = (&edition.explains, &edition.intro) else {
+                self.error(
+                    edition.version.span(),
+                    "the children's statement does not say what it explains",
+                    Some(
+                        "add explains = <number of the public section on the children's scheme> and intro = \"…\" (why, in a 12-year-old's words)".to_string(),
+                    ),
+                );
+                continue;
+            };
+            let section = *explains.get_ref();
+            let declared = sections.iter().any(|s| s.statement == Statement::Public && s.number == section);
+            if !declared || !processings.iter().any(|p| p.statement == Statement::Public && p.section == section) {
+                self.error(
+                    explains.span(),
+                    format!("section {section} of the public statement has no processings to explain"),
+                    Some("name the public section on the children's scheme, whose processings the children's statement explains".to_string()),
+                );
+                continue;
+            }
+            if intro.get_ref().trim().is_empty() {
+                self.error(intro.span(), "empty intro", Some("say why we use a child's data, in words a 12-year-old reads".to_string()));
+            }
+            children = Some(ChildrenStatement { section, intro: intro.get_ref().trim().to_string() });
+        }
+        children
+    }
+
     fn duration(&mut self, text: &Name) -> Option<Duration> {
         let parsed = Duration::parse(text.get_ref());
         if parsed.is_none() {
@@ -554,16 +604,31 @@ impl Builder<'_, '_> {
     fn statement(&mut self, name: &Name) -> Option<Statement> {
         let statement = Statement::from_name(name.get_ref());
         if statement.is_none() {
-            self.error(name.span(), format!("unknown statement `{}`", name.get_ref()), Some("use \"public\", \"staff\" or \"kcc\"".to_string()));
+            self.error(name.span(), format!("unknown statement `{}`", name.get_ref()), Some("use \"public\", \"staff\", \"kcc\" or \"children\"".to_string()));
         }
         statement
+    }
+
+    /// The statement a section or processing is published in: any but the
+    /// children's, which has none of its own.
+    fn statement_of_own(&mut self, name: &Name) -> Option<Statement> {
+        let statement = self.statement(name)?;
+        if statement == Statement::Children {
+            self.error(
+                name.span(),
+                "the children's statement has no sections or processings of its own",
+                Some("publish it in \"public\"; [statement.children] explains one public section with `explains`".to_string()),
+            );
+            return None;
+        }
+        Some(statement)
     }
 
     fn sections(&mut self, raw: &[RawSection]) -> Vec<Section> {
         let mut seen = HashSet::new();
         let mut sections = Vec::new();
         for s in raw {
-            let Some(statement) = self.statement(&s.statement) else { continue };
+            let Some(statement) = self.statement_of_own(&s.statement) else { continue };
             let number = *s.number.get_ref();
             if !seen.insert((statement, number)) {
                 self.error(
@@ -954,7 +1019,7 @@ impl Builder<'_, '_> {
         recipient_index: &HashMap<String, RecipientId>,
     ) -> Option<Processing> {
         let id = p.id.get_ref();
-        let statement = self.statement(&p.statement);
+        let statement = self.statement_of_own(&p.statement);
         let section = *p.section.get_ref();
         if let Some(statement) = statement
             && !sections.iter().any(|s| s.statement == statement && s.number == section)

@@ -18,6 +18,12 @@ use crate::categories::CategorySet;
 use crate::model::{Agreement, Basis, EEA, Processing, Recipient, Register, Retention, Statement, Term};
 use crate::taxonomy::{Action, Category, Role, Sensitivity};
 
+mod children;
+mod readability;
+
+pub use children::PAGE as CHILDREN_PAGE;
+pub use readability::{Readability, readability};
+
 /// What a statement is rendered as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -81,6 +87,11 @@ pub(crate) enum Block {
         header: Vec<String>,
         rows: Vec<Vec<String>>,
     },
+    /// A link to another page, on a line of its own.
+    Link {
+        text: String,
+        href: String,
+    },
     /// Where the table of contents goes; each writer builds it from the
     /// anchored headings.
     Contents,
@@ -129,6 +140,23 @@ const CHANGES: &str = "wijzigingen";
 
 /// What `statement` says now: the document a version is published as.
 pub fn document(register: &Register, statement: Statement) -> Document {
+    let edition = register.meta.edition(statement);
+    let blocks = match (statement, &register.meta.children) {
+        (Statement::Children, Some(children)) => children::blocks(register, children, edition),
+        _ => statement_blocks(register, statement, edition),
+    };
+    let mut document = Document { title: statement.title_nl().to_string(), blocks };
+    spell_out_laws(&mut document);
+    if let (Some(edition), Some(published)) = (edition, &register.published) {
+        let at = document.blocks.iter().position(|b| matches!(b, Block::Contents)).unwrap_or(0);
+        document.blocks.splice(at..at, changes_blocks(published.before(statement, &edition.version), &document));
+    }
+    document
+}
+
+/// The public, staff and call-centre statements: their sections with the
+/// processings in each, the recipients, and (public) how to reach us.
+fn statement_blocks(register: &Register, statement: Statement, edition: Option<&crate::model::Edition>) -> Vec<Block> {
     let processings: Vec<&Processing> = register.processings.iter().filter(|p| p.statement == statement).collect();
     // A statement speaks for the controller of its processings (RVO for the
     // call-centre protocol); each processing names its own only if it differs.
@@ -136,7 +164,6 @@ pub fn document(register: &Register, statement: Statement) -> Document {
         Some(first) if processings.iter().all(|p| p.controller == first.controller) => first.controller.as_str(),
         _ => register.meta.controller.as_str(),
     };
-    let edition = register.meta.edition(statement);
     let mut blocks = vec![field("Verwerkingsverantwoordelijke:", controller)];
     if let Some(edition) = edition {
         blocks.push(paragraph(format!("Versie {}, vastgesteld op {}.", edition.version, dutch::date(edition.date))));
@@ -153,6 +180,9 @@ pub fn document(register: &Register, statement: Statement) -> Document {
         if let Some(intro) = &section.intro {
             blocks.extend(intro.split("\n\n").map(|p| paragraph(p.trim())));
         }
+        if statement == Statement::Public && register.meta.children.as_ref().is_some_and(|c| c.section == section.number) {
+            blocks.push(Block::Link { text: "Lees de uitleg voor kinderen en jongeren tot en met 17 jaar".to_string(), href: CHILDREN_PAGE.to_string() });
+        }
         for processing in processings.iter().filter(|p| p.section == section.number) {
             processing_blocks(register, controller, processing, &mut blocks);
         }
@@ -161,13 +191,7 @@ pub fn document(register: &Register, statement: Statement) -> Document {
     if statement == Statement::Public {
         contact_blocks(register, &mut blocks);
     }
-    let mut document = Document { title: statement.title_nl().to_string(), blocks };
-    spell_out_laws(&mut document);
-    if let (Some(edition), Some(published)) = (edition, &register.published) {
-        let at = document.blocks.iter().position(|b| matches!(b, Block::Contents)).unwrap_or(0);
-        document.blocks.splice(at..at, changes_blocks(published.before(statement, &edition.version), &document));
-    }
-    document
+    blocks
 }
 
 /// "Wat is er veranderd": the difference with the version before, or that
@@ -194,7 +218,7 @@ fn changes_blocks(before: Option<&crate::versions::PublishedVersion>, now: &Docu
 struct Part<'d> {
     key: &'d str,
     title: &'d str,
-    facts: Vec<(&'d str, Vec<&'d str>)>,
+    facts: Vec<(&'d str, Vec<String>)>,
 }
 
 fn parts(document: &Document) -> Vec<Part<'_>> {
@@ -216,12 +240,17 @@ fn parts(document: &Document) -> Vec<Part<'_>> {
                 continue;
             }
             _ if skipping => continue,
-            Block::Paragraph { text } => (label.take().unwrap_or("Omschrijving"), vec![text.as_str()]),
-            Block::Field { label, text } => (label.as_str(), vec![text.as_str()]),
-            Block::List { items } => (label.take().unwrap_or("Lijst"), items.iter().map(String::as_str).collect()),
-            Block::Table { rows, .. } => {
+            Block::Paragraph { text } | Block::Link { text, .. } => (label.take().unwrap_or("Omschrijving"), vec![text.clone()]),
+            Block::Field { label, text } => (label.as_str(), vec![text.clone()]),
+            Block::List { items } => (label.take().unwrap_or("Lijst"), items.clone()),
+            Block::Table { header, rows } => {
+                // A row is a fact named by its first cell; each other cell
+                // is named by its column, so a change names what changed.
                 if let Some(part) = parts.last_mut() {
-                    part.facts.extend(rows.iter().filter_map(|row| Some((row.first()?.as_str(), row.iter().skip(1).map(String::as_str).collect()))));
+                    part.facts.extend(rows.iter().filter_map(|row| {
+                        let cells = header.iter().zip(row).skip(1).map(|(column, cell)| format!("{column}: {cell}")).collect();
+                        Some((row.first()?.as_str(), cells))
+                    }));
                 }
                 continue;
             }
@@ -237,6 +266,57 @@ fn parts(document: &Document) -> Vec<Part<'_>> {
     }
     parts.retain(|p| p.key != CHANGES);
     parts
+}
+
+/// How one text became another: for two lists ("a, b, c") the entries
+/// added and removed, otherwise the new text with the old.
+fn difference(old: &str, new: &str) -> String {
+    let (was, now): (Vec<&str>, Vec<&str>) = (old.split(", ").collect(), new.split(", ").collect());
+    // Prose (a sentence, or clauses "…; …") is not a list.
+    let prose = |text: &str| text.ends_with('.') || text.contains("; ");
+    if was.len() < 2 || now.len() < 2 || prose(old) || prose(new) {
+        return format!("nu: „{new}” (was: „{old}”)");
+    }
+    let added: Vec<&str> = now.iter().filter(|v| !was.contains(v)).copied().collect();
+    let removed: Vec<&str> = was.iter().filter(|v| !now.contains(v)).copied().collect();
+    added_and_removed(&added, &removed)
+}
+
+fn added_and_removed(added: &[&str], removed: &[&str]) -> String {
+    // An entry's own full stop would double the sentence's.
+    let entries = |items: &[&str]| items.iter().map(|v| v.trim_end_matches('.')).collect::<Vec<_>>().join("; ");
+    let mut pieces = Vec::new();
+    if !added.is_empty() {
+        pieces.push(format!("erbij: {}", entries(added)));
+    }
+    if !removed.is_empty() {
+        pieces.push(format!("niet meer: {}", entries(removed)));
+    }
+    if pieces.is_empty() { "andere volgorde".to_string() } else { pieces.join("; ") }
+}
+
+/// What changed in a list of facts: entries named alike ("Deskundigen:
+/// …", "Grondslag: …") are compared by what follows the name; the rest
+/// are added or removed whole.
+fn list_difference(was: &[String], now: &[String]) -> String {
+    let mut removed: Vec<&str> = was.iter().filter(|v| !now.contains(v)).map(String::as_str).collect();
+    let mut added = Vec::new();
+    let mut changed = Vec::new();
+    for entry in now.iter().filter(|v| !was.contains(v)) {
+        let renamed = entry.split_once(": ").and_then(|(name, text)| {
+            let at = removed.iter().position(|old| old.split_once(": ").is_some_and(|(old_name, _)| old_name == name))?;
+            let (_, old_text) = removed.remove(at).split_once(": ")?;
+            Some(format!("{name}: {}", difference(old_text, text)))
+        });
+        match renamed {
+            Some(sentence) => changed.push(sentence),
+            None => added.push(entry.as_str()),
+        }
+    }
+    if !added.is_empty() || !removed.is_empty() || changed.is_empty() {
+        changed.push(added_and_removed(&added, &removed));
+    }
+    changed.join("; ")
 }
 
 /// What changed from `before` to `now`, one sentence per change, in the
@@ -260,24 +340,9 @@ pub(crate) fn changes(before: &Document, now: &Document) -> Vec<String> {
                 None => out.push(format!("{title}: nieuw — {label} {}.", values.join("; "))),
                 Some((_, old_values)) if old_values == values => {}
                 Some((_, old_values)) if values.len() == 1 && old_values.len() == 1 => {
-                    out.push(format!("{title}: {label} — nu: „{}” (was: „{}”).", values[0], old_values[0]));
+                    out.push(format!("{title}: {label} — {}.", difference(&old_values[0], &values[0])));
                 }
-                Some((_, old_values)) => {
-                    // An entry's own full stop would double the sentence's.
-                    let added: Vec<&str> = values.iter().filter(|v| !old_values.contains(v)).map(|v| v.trim_end_matches('.')).collect();
-                    let removed: Vec<&str> = old_values.iter().filter(|v| !values.contains(v)).map(|v| v.trim_end_matches('.')).collect();
-                    let mut sentence = format!("{title}: {label} —");
-                    if !added.is_empty() {
-                        let _ = write!(sentence, " erbij: {}.", added.join("; "));
-                    }
-                    if !removed.is_empty() {
-                        let _ = write!(sentence, " niet meer: {}.", removed.join("; "));
-                    }
-                    if added.is_empty() && removed.is_empty() {
-                        sentence.push_str(" andere volgorde.");
-                    }
-                    out.push(sentence);
-                }
+                Some((_, old_values)) => out.push(format!("{title}: {label} — {}.", list_difference(old_values, values))),
             }
         }
         for (label, values) in &was.facts {
@@ -328,7 +393,7 @@ fn spell_out_laws(document: &mut Document) {
             Block::Paragraph { text } | Block::Field { text, .. } => vec![text],
             Block::List { items } => items.iter_mut().collect(),
             Block::Table { rows, .. } => rows.iter_mut().flatten().collect(),
-            Block::Heading { .. } | Block::Contents => Vec::new(),
+            Block::Heading { .. } | Block::Link { .. } | Block::Contents => Vec::new(),
         }
     });
     for text in texts {
@@ -354,7 +419,7 @@ fn processing_blocks(register: &Register, controller: &str, p: &Processing, bloc
         blocks.push(field("Van wie gebruiken wij gegevens?", p.subjects.join(", ")));
     }
     blocks.push(heading(4, "Welke gegevens gebruiken wij?".to_string()));
-    blocks.push(list(p.categories.iter().map(|c| category_label(c, p.optional)).collect()));
+    blocks.push(list(p.categories.iter().map(|c| category_label(c, p.optional, CATEGORY_NOTES)).collect()));
     blocks.push(field("Grondslag:", basis_text(p)));
     if let Some(withdrawal) = &p.withdrawal {
         blocks.push(field("Toestemming intrekken:", withdrawal.clone()));
@@ -365,17 +430,7 @@ fn processing_blocks(register: &Register, controller: &str, p: &Processing, bloc
     if !p.sources.is_empty() {
         blocks.push(field("Van wie krijgen wij deze gegevens?", p.sources.join(", ")));
     }
-    let readers: Vec<String> = Role::ALL
-        .iter()
-        .filter(|role| **role != Role::System)
-        .filter_map(|role| {
-            let grant = p.grant(*role, Action::Read);
-            grant.is_granted().then(|| {
-                let reach: Vec<&str> = grant.scopes.iter().map(|s| s.label_nl()).collect();
-                format!("{}: {}", role.label_nl(), reach.join(" of "))
-            })
-        })
-        .collect();
+    let readers = readers(p);
     if !readers.is_empty() {
         // The scopes the kernel checks, in the reader's words: who sees
         // whose data.
@@ -411,6 +466,22 @@ fn processing_blocks(register: &Register, controller: &str, p: &Processing, bloc
              gegevensbeschermingseffectbeoordeling gedaan ({dpia})."
         )));
     }
+}
+
+/// Who may read a processing's data, by role and scope: the grants the
+/// kernel checks, in the reader's words (who sees whose data).
+fn readers(p: &Processing) -> Vec<String> {
+    Role::ALL
+        .iter()
+        .filter(|role| **role != Role::System)
+        .filter_map(|role| {
+            let grant = p.grant(*role, Action::Read);
+            grant.is_granted().then(|| {
+                let reach: Vec<&str> = grant.scopes.iter().map(|s| s.label_nl()).collect();
+                format!("{}: {}", role.label_nl(), reach.join(" of "))
+            })
+        })
+        .collect()
 }
 
 /// Every party that receives data under this statement, with the most it
@@ -497,13 +568,19 @@ fn contact_blocks(register: &Register, blocks: &mut Vec<Block>) {
     ));
 }
 
-fn category_label(category: Category, optional: CategorySet) -> String {
+/// How a statement notes that a category is (optional, special): the
+/// public statement's terms, or the children's words for the same.
+type CategoryNotes = (&'static str, &'static str);
+
+const CATEGORY_NOTES: CategoryNotes = ("optioneel", "bijzonder persoonsgegeven");
+
+fn category_label(category: Category, optional: CategorySet, (if_optional, if_special): CategoryNotes) -> String {
     let mut notes = Vec::new();
     if optional.contains(category) {
-        notes.push("optioneel");
+        notes.push(if_optional);
     }
     if category.sensitivity() == Sensitivity::Special {
-        notes.push("bijzonder persoonsgegeven");
+        notes.push(if_special);
     }
     if notes.is_empty() { category.label_nl().to_string() } else { format!("{} ({})", category.label_nl(), notes.join(", ")) }
 }
@@ -660,6 +737,9 @@ fn markdown(document: &Document) -> String {
             Block::Field { label, text } => {
                 let _ = write!(out, "**{label}** {}\n\n", md_inline(text));
             }
+            Block::Link { text, href } => {
+                let _ = write!(out, "[{}]({href})\n\n", md_inline(text));
+            }
             Block::List { items } => {
                 for item in items {
                     let _ = writeln!(out, "- {}", md_line(item));
@@ -724,6 +804,9 @@ fn html(document: &Document) -> String {
             }
             Block::Field { label, text } => {
                 let _ = writeln!(out, "<p><strong>{}</strong> {}</p>", escape_html(label), html_inline(text));
+            }
+            Block::Link { text, href } => {
+                let _ = writeln!(out, "<p><a href=\"{}\">{}</a></p>", escape_html(href), escape_html(text));
             }
             Block::List { items } => {
                 out.push_str("<ul>\n");

@@ -127,6 +127,14 @@ async fn portal(State(state): State<AppState>, signed: Signed) -> Result<Markup,
         .filter(|p| Scheme::from_processing(&p.id).is_some())
         .flat_map(|p| p.items.iter().filter_map(move |item| item.get("case_number").map(|n| (n.clone(), p.name.clone(), p.id.clone()))))
         .collect();
+    // A parent filing for a child finds the explanation written for the child.
+    let explained_to_children = |id: &str| {
+        register.processing_id(id).is_some_and(|id| {
+            let p = register.processing(id);
+            p.statement == grondslag_register::Statement::Public && register.meta.children.as_ref().is_some_and(|c| c.section == p.section)
+        })
+    };
+    let for_a_child = cases.iter().any(|(_, _, id)| explained_to_children(id));
     let consents: Vec<&grondslag_rights::export::ProcessingPart> = report
         .processings
         .iter()
@@ -144,6 +152,9 @@ async fn portal(State(state): State<AppState>, signed: Signed) -> Result<Markup,
                 @if cases.is_empty() { p { "Je hebt geen lopende aanvragen." } }
                 @else {
                     ul { @for (number, scheme, _) in &cases { li { a href={ "/mijn-gegevens/zaken/" (number) } { (number) } " — " (scheme) } } }
+                }
+                @if for_a_child {
+                    p { "Voor je kind: " a href=(grondslag_register::render::CHILDREN_PAGE) { "uitleg over privacy voor kinderen en jongeren tot en met 17 jaar" } }
                 }
             }
 

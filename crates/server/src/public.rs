@@ -7,7 +7,7 @@
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use base64_style::style_hash;
 use grondslag_channels::contact::Kind;
 use grondslag_claims::Scheme;
@@ -33,6 +33,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(stylesheet))
         .routes(routes!(privacy_txt))
         .routes(routes!(statement))
+        .routes(routes!(children_statement))
         .routes(routes!(statement_versions))
         .routes(routes!(statement_version))
         .routes(routes!(contact_form, contact_submit))
@@ -105,7 +106,7 @@ async fn privacy_txt(State(state): State<AppState>) -> Response {
 
 #[derive(Deserialize, utoipa::IntoParams)]
 struct WhichStatement {
-    /// `public` (default), `staff` or `kcc`.
+    /// `public` (default), `staff`, `kcc` or `children`.
     verklaring: Option<String>,
 }
 
@@ -116,14 +117,31 @@ struct WhichStatement {
 #[utoipa::path(get, path = "/privacyverklaring", tag = "pages", params(WhichStatement), responses((status = 200, content_type = "text/html"), (status = 401, description = "an internal statement, not signed in"), (status = 403, description = "an internal statement, not staff (`staff_only`)")), extensions(("x-register" = json!(openapi::public()))))]
 async fn statement(State(state): State<AppState>, visitor: Visitor, Query(which): Query<WhichStatement>) -> Result<Response, ServerError> {
     let statement = which.open_to(visitor)?;
+    if statement == Statement::Children {
+        return Ok(Redirect::permanent(grondslag_register::render::CHILDREN_PAGE).into_response());
+    }
     Ok(standalone(grondslag_register::render::render(state.kernel().register(), statement, grondslag_register::render::Format::Html)))
+}
+
+/// The children's statement (E6): the public section on the children's
+/// scheme explained to children and young people of 12 to 17, rendered
+/// from the same processings. Anyone may read it; 404 when the register
+/// has none.
+#[utoipa::path(get, path = "/privacyverklaring/kinderen", tag = "pages", responses((status = 200, content_type = "text/html"), (status = 404, description = "the register has no children's statement")), extensions(("x-register" = json!(openapi::public()))))]
+async fn children_statement(State(state): State<AppState>) -> Result<Response, ServerError> {
+    let register = state.kernel().register();
+    if register.meta.children.is_none() {
+        return Err(ServerError::NotFound("this register has no children's statement; see /privacyverklaring".to_string()));
+    }
+    Ok(standalone(grondslag_register::render::render(register, Statement::Children, grondslag_register::render::Format::Html)))
 }
 
 impl WhichStatement {
     /// The statement asked for, if this visitor may read it.
     fn open_to(&self, visitor: Visitor) -> Result<Statement, ServerError> {
         let name = self.verklaring.as_deref().unwrap_or("public");
-        let statement = Statement::from_name(name).ok_or_else(|| ServerError::NotFound(format!("no statement `{name}`; use public, staff or kcc")))?;
+        let statement =
+            Statement::from_name(name).ok_or_else(|| ServerError::NotFound(format!("no statement `{name}`; use public, staff, kcc or children")))?;
         statement.open_to(Signed::optional(Signed::from_visitor(visitor)).map(|signed| signed.role))?;
         Ok(statement)
     }

@@ -13,6 +13,7 @@ mod browser;
 mod callqa;
 mod case_cli;
 mod channels;
+mod children;
 mod claims;
 mod cli;
 mod conformance;

@@ -34,11 +34,11 @@ fn a_changed_statement_needs_a_new_version_and_the_old_one_stays_readable_with_t
         name,
         &stderr(&refused),
         version_line,
-        "the Privacyverklaring says something else than its published version 2024.05",
+        "the Privacyverklaring says something else than its published version 2026.12",
         "raise `version` and `date` of [statement.public]",
         "changed purpose",
     );
-    assert!(stderr(&refused).contains(&format!("Omschrijving — erbij: {NEW_PURPOSE}")), "the message names what changed: {}", stderr(&refused));
+    assert!(stderr(&refused).contains(&format!("Omschrijving — nu: „{NEW_PURPOSE}")), "the message names what changed: {}", stderr(&refused));
     // Publishing does not paper over it either, and writes nothing.
     let publish = grondslag(&["register", "publish", name]);
     assert!(!publish.status.success());
@@ -49,28 +49,28 @@ fn a_changed_statement_needs_a_new_version_and_the_old_one_stays_readable_with_t
 
     // A new version and date: to be recorded first, then accepted.
     let raised = changed.replacen(
-        "[statement.public]\nversion = \"2024.05\"\ndate = \"2024-05-01\"",
         "[statement.public]\nversion = \"2026.12\"\ndate = \"2026-12-01\"",
+        "[statement.public]\nversion = \"2027.01\"\ndate = \"2027-01-04\"",
         1,
     );
     assert_ne!(raised, changed);
     std::fs::write(&file, &raised).unwrap();
     let unrecorded = grondslag(&["register", "check", name]);
     assert!(!unrecorded.status.success());
-    assert!(stderr(&unrecorded).contains("version 2026.12 of the Privacyverklaring is not recorded"), "{}", stderr(&unrecorded));
+    assert!(stderr(&unrecorded).contains("version 2027.01 of the Privacyverklaring is not recorded"), "{}", stderr(&unrecorded));
     assert!(stderr(&unrecorded).contains("grondslag register publish"), "{}", stderr(&unrecorded));
     let published = grondslag(&["register", "publish", name]);
     assert!(published.status.success(), "{}", stderr(&published));
-    assert!(stdout(&published).contains("recorded version 2026.12 of the Privacyverklaring"), "{}", stdout(&published));
-    assert!(!stdout(&published).contains("2023.06"), "only the raised statement is recorded anew");
+    assert!(stdout(&published).contains("recorded version 2027.01 of the Privacyverklaring"), "{}", stdout(&published));
+    assert!(!stdout(&published).contains("medewerkers"), "only the raised statement is recorded anew");
     let check = grondslag(&["register", "check", name]);
     assert!(check.status.success(), "{}", stderr(&check));
 
     // The new version says what changed, in words.
     let text = stdout(&grondslag(&["register", "render", name]));
-    assert!(text.contains("Versie 2026.12, vastgesteld op 1 december 2026."), "{text}");
-    assert!(text.contains("Wat is er veranderd?") && text.contains("Ten opzichte van versie 2024.05 van 1 mei 2024:"), "{text}");
-    assert!(text.contains(&format!("erbij: {NEW_PURPOSE}")) && text.contains(&format!("niet meer: {PURPOSE}")), "{text}");
+    assert!(text.contains("Versie 2027.01, vastgesteld op 4 januari 2027."), "{text}");
+    assert!(text.contains("Wat is er veranderd?") && text.contains("Ten opzichte van versie 2026.12 van 1 december 2026:"), "{text}");
+    assert!(text.contains(&format!("Omschrijving — nu: „{NEW_PURPOSE}")) && text.contains(&format!("(was: „{PURPOSE}")), "{text}");
 
     // Both versions readable on the site; the old one marked as such.
     let data = dir.path().join("data");
@@ -78,8 +78,15 @@ fn a_changed_statement_needs_a_new_version_and_the_old_one_stays_readable_with_t
     let mut visitor = Client::new(&server);
     let list = visitor.get("/privacyverklaring/versies");
     assert_eq!(list.status, 200);
-    assert!(list.body.contains("Versie 2026.12") && list.body.contains("(geldt nu)") && list.body.contains("Versie 2024.05"), "{}", list.body);
-    let old = visitor.get("/privacyverklaring/versies/2024.05");
+    assert!(
+        list.body.contains("Versie 2027.01")
+            && list.body.contains("(geldt nu)")
+            && list.body.contains("Versie 2026.12")
+            && list.body.contains("Versie 2024.05"),
+        "{}",
+        list.body
+    );
+    let old = visitor.get("/privacyverklaring/versies/2026.12");
     assert_eq!(old.status, 200);
     assert!(old.body.contains("Dit is een oude versie") && old.body.contains(PURPOSE) && !old.body.contains(NEW_PURPOSE));
     let current = visitor.get("/privacyverklaring");
@@ -96,9 +103,20 @@ fn the_statements_spell_out_the_law_and_keep_their_own_dates() {
     assert!(public.contains("Tijdelijke wet Groningen (TwG)"), "the law is named in full at first use");
     assert!(public.contains("Algemene verordening gegevensbescherming (AVG)"));
     assert!(public.find("Tijdelijke wet Groningen").unwrap() < public.find("TwG art.").unwrap_or(usize::MAX));
-    assert!(public.contains("Versie 2024.05, vastgesteld op 1 mei 2024."));
+    assert!(public.contains("Versie 2026.12, vastgesteld op 1 december 2026."));
+    // The seed's statement of May 2024 is the version before, and the
+    // corrections to what the register had said beyond the seed are listed.
+    assert!(public.contains("Ten opzichte van versie 2024.05 van 1 mei 2024:"), "{public}");
+    assert!(
+        public.contains("Deskundigen die advies geven over je aanvraag (derde partij): niet meer: e-mailadres."),
+        "experts get the telephone number, not e-mail: {public}"
+    );
+    assert!(public.contains("Grondslag: nu: „de uitvoering van de publieke taken van de NCG”"), "no article the seed does not name: {public}");
     // A term the seed gives no number for says the seed's words, then ours as our choice.
     assert!(public.contains("In lijn met de wettelijke bewaartermijnen; nu: 20 jaar (onze eigen keuze"), "{public}");
     let staff = stdout(&grondslag(&["register", "render", "--statement", "staff"]));
-    assert!(staff.contains("Versie 2023.06, vastgesteld op 1 juni 2023."), "the staff statement was last changed in June 2023");
+    // The staff statement of June 2023 stays the version before the
+    // correction of the works-council election's basis to a legal task.
+    assert!(staff.contains("Ten opzichte van versie 2023.06 van 1 juni 2023:"), "the seed's staff statement of June 2023: {staff}");
+    assert!(staff.contains("OR-verkiezingen: kandidaten: Grondslag — nu: „taak van algemeen belang"), "{staff}");
 }
