@@ -225,6 +225,15 @@ pub fn write(path: &Path, published: &Published) -> Result<(), ArchiveError> {
     std::fs::rename(&temporary, path).map_err(write)
 }
 
+/// Where the site serves `statement` as it is in force.
+fn page(statement: Statement) -> String {
+    match statement {
+        Statement::Public => "/privacyverklaring".to_string(),
+        Statement::Children => render::CHILDREN_PAGE.to_string(),
+        Statement::Staff | Statement::Kcc => format!("/privacyverklaring?verklaring={}", statement.name()),
+    }
+}
+
 /// The list of published versions of `statement`, newest first, with the
 /// one in force marked — for the page that links to each.
 pub fn listing(register: &Register, statement: Statement) -> Vec<(String, String, bool)> {
@@ -236,19 +245,23 @@ pub fn listing(register: &Register, statement: Statement) -> Vec<(String, String
 }
 
 /// An archived version as a page of its own, marked as not in force when it
-/// is not.
+/// is not. Without an archive (a draft register) only the version in force
+/// exists, as [`listing`] lists it.
 pub fn render_version(register: &Register, statement: Statement, version: &str, format: render::Format) -> Option<String> {
     let current = register.meta.edition(statement).is_some_and(|e| e.version == version);
-    let published = register.published.as_ref()?.find(statement, version)?;
+    let Some(published) = register.published.as_ref().and_then(|p| p.find(statement, version)) else {
+        return current.then(|| render::render(register, statement, format));
+    };
     let mut document = published.document.clone();
     if !current {
         document.blocks.insert(
             0,
             Block::Paragraph {
                 text: format!(
-                    "Dit is een oude versie ({}, {}). Zij geldt niet meer; de geldende versie staat op /privacyverklaring.",
+                    "Dit is een oude versie ({}, {}). Zij geldt niet meer; de geldende versie staat op {}.",
                     published.version,
-                    dutch::date(published.date)
+                    dutch::date(published.date),
+                    page(statement)
                 ),
             },
         );

@@ -138,7 +138,10 @@ fn what_nl(register: &Register, entry: &Entry) -> String {
             let name = register.recipient_id(recipient).map_or(recipient, |r| register.recipient(r).name.as_str());
             return format!("verstrekt aan {name}");
         }
-        other => other,
+        // An operation named after a register action reads as that
+        // action; any other is still something done with the data, and
+        // never shown by its English name.
+        other => grondslag_register::Action::from_name(other).map_or("verwerkt", grondslag_register::Action::label_nl),
     };
     text.to_string()
 }
@@ -290,4 +293,43 @@ pub fn html(report: &AccessReport) -> String {
     }
     out.push_str("</table>\n</body>\n</html>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use grondslag_audit::{SpanId, TraceId};
+
+    use super::*;
+
+    fn entry(action: &str) -> Entry {
+        Entry {
+            timestamp: "2026-12-01T10:00:00Z".parse().unwrap(),
+            trace_id: TraceId([1; 16]),
+            span_id: SpanId([2; 8]),
+            parent_span_id: None,
+            foreign_operation: None,
+            processing_activity_id: "https://register.example/processing_activities/fysieke_schade/versions/1".into(),
+            processing: "fysieke_schade".into(),
+            data_subject_id: None,
+            data_subject_id_type: None,
+            actor: "carla".into(),
+            role: "case_handler".into(),
+            action: action.into(),
+            object: "record".into(),
+            categories: vec!["name".into()],
+            outcome: Outcome::Allowed,
+            status_code: Outcome::Allowed.status_code(),
+            reason: "allowed by the register".into(),
+            origin: "http 10.0.0.1".into(),
+        }
+    }
+
+    // req: E0.8
+    #[test]
+    fn what_was_done_is_said_in_dutch_even_for_an_operation_without_its_own_words() {
+        let (register, _) = grondslag_register::load(None, None).unwrap();
+        assert_eq!(what_nl(&register, &entry("read:name")), "ingezien");
+        assert_eq!(what_nl(&register, &entry("report")), "rapportages inzien die niet tot personen te herleiden zijn");
+        assert_eq!(what_nl(&register, &entry("some_new_operation")), "verwerkt");
+    }
 }

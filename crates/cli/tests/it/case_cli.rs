@@ -37,7 +37,7 @@ fn each_party_gets_a_package_with_exactly_its_categories() {
         ("nam", &["address"]),
         ("tevredenheidsbureau", &["name", "phone", "email"]),
         ("commissie_mijnbouwschade", &["name", "address", "postcode_city", "cadastral_building", "phone", "email", "bsn", "other_incl_photos"]),
-        ("deskundigen", &["name", "address", "postcode_city", "phone", "email", "bsn", "bank_account", "other_incl_photos"]),
+        ("deskundigen", &["name", "address", "postcode_city", "phone", "bsn", "bank_account", "other_incl_photos"]),
         ("ncg", &["name", "address", "postcode_city", "cadastral_building", "phone", "email", "bsn", "other_incl_photos"]),
     ];
     for (recipient, categories) in expected {
