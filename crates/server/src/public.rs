@@ -429,7 +429,8 @@ fn case_form_error(e: &grondslag_claims::cases::CaseError) -> FormError {
     let field = match e {
         CaseError::Kernel(grondslag_kernel::KernelError::Invalid { category, .. }) => field_of(*category),
         CaseError::Invalid(value) => {
-            grondslag_register::Category::from_name(if value.field == "postcode" { "postcode_city" } else { value.field }).and_then(field_of)
+            let name = if value.field == grondslag_values::ValueKind::Postcode { "postcode_city" } else { value.field.name() };
+            grondslag_register::Category::from_name(name).and_then(field_of)
         }
         _ => None,
     };
