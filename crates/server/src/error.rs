@@ -214,6 +214,8 @@ impl ServerError {
             return None;
         }
         match self {
+            // The code's own explanation (`record_held`) says it all.
+            ServerError::Kernel(KernelError::Held { .. }) => None,
             ServerError::Kernel(e) => Some(e.explain_nl(register)),
             ServerError::Account(e) => Some(e.explain_nl(register)),
             ServerError::Case(e) => Some(e.explain_nl(register)),
