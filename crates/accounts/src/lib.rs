@@ -139,6 +139,33 @@ pub enum AccountError {
     Kernel(#[from] KernelError),
 }
 
+impl AccountError {
+    /// The refusal as a page says it, in plain Dutch: what is wrong and
+    /// what to do. A refused sign-in does not say whether the name or the
+    /// password was wrong.
+    pub fn explain_nl(&self, register: &grondslag_register::Register) -> String {
+        match self {
+            AccountError::InvalidUsername(name) => {
+                format!("De gebruikersnaam ‘{name}’ kan niet. Gebruik 3 tot 64 kleine letters, cijfers, punten, streepjes of liggende streepjes.")
+            }
+            AccountError::UsernameTaken(name) => format!("De gebruikersnaam ‘{name}’ is al in gebruik. Kies een andere."),
+            AccountError::ReservedUsername(name) => {
+                format!("De gebruikersnaam ‘{name}’ is gereserveerd: het systeem zelf werkt onder die naam. Kies een andere.")
+            }
+            AccountError::WeakPassword(value) => value.explain_nl(),
+            AccountError::WrongCredentials => "De gebruikersnaam of het wachtwoord klopt niet.".to_string(),
+            AccountError::WrongCode => "De code klopt niet of is verlopen. Typ de code die je app nu toont, of een herstelcode.".to_string(),
+            AccountError::Locked { until } => {
+                format!("Te veel mislukte pogingen. Inloggen met deze naam kan weer vanaf {}.", grondslag_values::dutch::moment(*until))
+            }
+            AccountError::Closed => "Dit account is gesloten. Neem contact op met het IMG.".to_string(),
+            AccountError::UnknownAccount(name) => format!("Er is geen account ‘{name}’."),
+            AccountError::Damaged(_) | AccountError::Totp(_) => grondslag_kernel::FAULT_NL.to_string(),
+            AccountError::Kernel(kernel) => kernel.explain_nl(register),
+        }
+    }
+}
+
 /// An account as signing in finds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Account {

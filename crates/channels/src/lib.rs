@@ -15,8 +15,8 @@ pub mod newsletter;
 mod token;
 
 use grondslag_kernel::{Access, Kernel, KernelError, RecordRef};
-use grondslag_register::ProcessingId;
 use grondslag_register::due::Due;
+use grondslag_register::{Category, ProcessingId, Register};
 
 pub use token::Token;
 
@@ -49,6 +49,36 @@ pub enum ChannelError {
     Copy(String),
     #[error(transparent)]
     Kernel(#[from] KernelError),
+}
+
+impl ChannelError {
+    /// The refusal as a page says it, in plain Dutch: what is wrong and
+    /// what to do.
+    pub fn explain_nl(&self, register: &Register) -> String {
+        match self {
+            ChannelError::NoConsent => {
+                "Je hebt geen toestemming gegeven. Zonder je toestemming mogen we je gegevens hiervoor niet gebruiken; vink het vakje aan als je akkoord bent."
+                    .to_string()
+            }
+            ChannelError::Missing(name) => match Category::from_name(name) {
+                Some(category) => format!("‘{}’ is niet ingevuld. Vul het in en verstuur het opnieuw.", category.label_nl()),
+                // Not one of the register's categories: a step's own field.
+                None => "Niet alles wat nodig is, is ingevuld. Vul alle velden in en verstuur het opnieuw.".to_string(),
+            },
+            ChannelError::InvalidToken => "Deze link werkt niet (meer): hij is al gebruikt, of hij is nooit door ons verstuurd.".to_string(),
+            ChannelError::TooLarge { size, limit, .. } => {
+                format!("Het bestand is te groot: {size} bytes, en er mag hoogstens {limit} bytes. Maak het kleiner en probeer het opnieuw.")
+            }
+            ChannelError::MediaType { found, accepted, .. } => {
+                format!("Dit soort bestand ({found}) nemen we hier niet aan. Gebruik een van deze soorten: {accepted}.")
+            }
+            ChannelError::Invalid(value) => value.explain_nl(),
+            ChannelError::Taken(name) => format!("De gebruikersnaam ‘{name}’ is al in gebruik. Kies een andere."),
+            ChannelError::WrongPassword => "De gebruikersnaam of het wachtwoord klopt niet.".to_string(),
+            ChannelError::Copy(_) => grondslag_kernel::FAULT_NL.to_string(),
+            ChannelError::Kernel(kernel) => kernel.explain_nl(register),
+        }
+    }
 }
 
 /// When a record of `processing` is due for deletion, from its events.

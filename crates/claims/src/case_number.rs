@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use grondslag_values::InvalidValue;
+use grondslag_values::{InvalidValue, ValueKind};
 
 /// A case number such as `IMG-2026-000123`: the year it was opened and a serial within that year.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -22,10 +22,18 @@ impl CaseNumber {
     /// The case number for `year` and `serial`, if both are in range.
     pub fn new(year: i16, serial: u32) -> Result<CaseNumber, InvalidValue> {
         if !(2018..=9999).contains(&year) {
-            return Err(InvalidValue { field: "case_number", reason: format!("year {year} is outside 2018–9999 (the institute started in 2018)") });
+            return Err(InvalidValue::new(
+                ValueKind::CaseNumber,
+                format!("year {year} is outside 2018–9999 (the institute started in 2018)"),
+                format!("het jaar {year} kan niet: het IMG bestaat sinds 2018. Neem het zaaknummer over uit onze brief, bijvoorbeeld IMG-2026-000123."),
+            ));
         }
         if serial == 0 || serial > MAX_SERIAL {
-            return Err(InvalidValue { field: "case_number", reason: format!("serial {serial} is outside 1–{MAX_SERIAL}") });
+            return Err(InvalidValue::new(
+                ValueKind::CaseNumber,
+                format!("serial {serial} is outside 1–{MAX_SERIAL}"),
+                format!("het volgnummer {serial} kan niet; het ligt tussen 1 en {MAX_SERIAL}. Neem het zaaknummer over uit onze brief."),
+            ));
         }
         Ok(CaseNumber { year, serial })
     }
@@ -42,7 +50,13 @@ impl CaseNumber {
 
     /// Parses the `IMG-YYYY-NNNNNN` form.
     pub fn parse(text: &str) -> Result<CaseNumber, InvalidValue> {
-        let malformed = || InvalidValue { field: "case_number", reason: format!("'{}' is not a case number; it looks like IMG-2026-000123", text.trim()) };
+        let malformed = || {
+            InvalidValue::new(
+                ValueKind::CaseNumber,
+                format!("'{}' is not a case number; it looks like IMG-2026-000123", text.trim()),
+                format!("'{}' is geen zaaknummer. Een zaaknummer ziet eruit als IMG-2026-000123.", text.trim()),
+            )
+        };
         let mut parts = text.trim().split('-');
         let (Some("IMG"), Some(year), Some(serial), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
             return Err(malformed());

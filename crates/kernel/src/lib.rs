@@ -245,7 +245,63 @@ pub enum KernelError {
     Proof(String),
 }
 
+/// What a page says when the fault is ours, not the visitor's.
+pub const FAULT_NL: &str = "Er ging iets mis aan onze kant. Probeer het later opnieuw; blijft het misgaan, bel dan 0800 4444 111.";
+
 impl KernelError {
+    /// The error as a page says it, in plain Dutch: what is wrong and what
+    /// to do. A refusal by the register names the processing by its name in
+    /// `register`; a fault of ours says only that it is ours.
+    pub fn explain_nl(&self, register: &Register) -> String {
+        match self {
+            KernelError::UnknownProcessing(_) => "Deze verwerking staat niet in het register, dus hier kan niets mee worden gedaan.".to_string(),
+            KernelError::UnknownRecipient(recipient) => {
+                format!("Ontvanger ‘{recipient}’ staat niet in het register; aan deze ontvanger wordt niets verstrekt.")
+            }
+            KernelError::Denied { processing, denial } => {
+                let name = register.processing_id(processing).map_or(processing.as_str(), |id| register.processing(id).name.as_str());
+                denial.explain_nl(name)
+            }
+            KernelError::Held { .. } => {
+                "Deze gegevens worden bewaard zolang een onderzoek of procedure loopt; ze kunnen pas worden verwijderd als dat is afgerond.".to_string()
+            }
+            KernelError::OtherBsn => "In dit dossier staat al een ander BSN. Een BSN wordt alleen veranderd na een verzoek om correctie; \
+                                      je kunt niets indienen onder het BSN van een ander."
+                .to_string(),
+            KernelError::Invalid { source, .. } => source.explain_nl(),
+            KernelError::NotANumber(category) => {
+                format!(
+                    "‘{}’: een opgeslagen waarde is geen bedrag of getal, dus het overzicht kan niet worden opgeteld. Verbeter eerst dat gegeven.",
+                    category.label_nl()
+                )
+            }
+            KernelError::DuplicateCategory(category) => format!("‘{}’ is twee keer ingevuld. Vul het één keer in.", category.label_nl()),
+            KernelError::WrongValueKind { category, .. } => {
+                format!("‘{}’ is in de verkeerde vorm gegeven (tekst in plaats van een bestand, of andersom).", category.label_nl())
+            }
+            KernelError::UnknownSubject(_) => "Deze persoon staat niet (meer) in onze administratie.".to_string(),
+            KernelError::NoRelation(_) => "Deze relatie tussen mensen kan niet worden vastgelegd.".to_string(),
+            KernelError::RecordMismatch { .. } => "Dit gegeven hoort niet bij deze persoon of deze verwerking.".to_string(),
+            KernelError::DuplicateBsn => {
+                "Er staat al iemand met dit BSN in de administratie. Zoek die persoon op in plaats van een nieuwe aan te maken.".to_string()
+            }
+            KernelError::EventInFuture { happened, registered, .. } => format!(
+                "Het moment van ontvangst ({}) ligt na het moment van vastleggen ({}). Iets wordt pas vastgelegd als het gebeurd is: geef een moment in het verleden.",
+                grondslag_values::dutch::moment(*happened),
+                grondslag_values::dutch::moment(*registered)
+            ),
+            KernelError::WrongMasterKey
+            | KernelError::Store(_)
+            | KernelError::Crypto(_)
+            | KernelError::PasswordHash(_)
+            | KernelError::Audit(_)
+            | KernelError::AuditEntry(_)
+            | KernelError::Nested
+            | KernelError::Witness(_)
+            | KernelError::Proof(_) => FAULT_NL.to_string(),
+        }
+    }
+
     /// The kind of fault, when the error is one of ours (the store, sealing,
     /// the audit log) rather than a refusal or an invalid request: what a
     /// failed operation's audit line says, without the error's text.

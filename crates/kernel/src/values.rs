@@ -6,7 +6,7 @@ use std::fmt;
 
 use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
 use grondslag_register::{Category, Sensitivity};
-use grondslag_values::{Bsn, Date, Email, Iban, InvalidValue, Kvk, PhoneNumber, Postcode};
+use grondslag_values::{Bsn, Date, Email, Iban, InvalidValue, Kvk, PhoneNumber, Postcode, ValueKind};
 
 use crate::KernelError;
 
@@ -83,7 +83,11 @@ fn postcode_city(text: &str) -> Result<String, InvalidValue> {
         .or_else(|_| Postcode::parse(&text[..compact_len]).map(|p| (p, &text[compact_len..])))?;
     let city = city.trim();
     if city.is_empty() {
-        return Err(InvalidValue { field: "postcode_city", reason: format!("'{text}' has a postcode but no place; write e.g. '9726 AD Groningen'") });
+        return Err(InvalidValue::new(
+            ValueKind::PostcodeCity,
+            format!("'{text}' has a postcode but no place; write e.g. '9726 AD Groningen'"),
+            format!("bij '{text}' staat wel een postcode maar geen plaats. Schrijf de plaats achter de postcode, bijvoorbeeld '9726 AD Groningen'."),
+        ));
     }
     Ok(format!("{} {city}", postcode.as_str()))
 }

@@ -99,6 +99,39 @@ pub enum RequestError {
     Kernel(#[from] KernelError),
 }
 
+impl RequestError {
+    /// The refusal as a page says it, in plain Dutch: what is wrong and
+    /// what to do.
+    pub fn explain_nl(&self, register: &grondslag_register::Register) -> String {
+        match self {
+            RequestError::UnknownKind(_) => "Dit soort verzoek kennen we niet. Kies een van de verzoeken op het formulier.".to_string(),
+            RequestError::IdentityNotVerified => {
+                "Eerst moet worden vastgesteld wie het verzoek doet (hoe, en door wie). Tot dan wordt er niets beantwoord of veranderd.".to_string()
+            }
+            RequestError::Answered => "Dit verzoek is al beantwoord.".to_string(),
+            RequestError::NotARequest(_) => "Dit is geen privacyverzoek.".to_string(),
+            RequestError::NotConsent(processing) => {
+                let name = register.processing_id(processing).map_or(processing.as_str(), |id| register.processing(id).name.as_str());
+                format!(
+                    "‘{name}’ gebeurt niet op grond van toestemming, dus er is geen toestemming om in te trekken. Je kunt wel bezwaar maken (artikel 21 AVG)."
+                )
+            }
+            RequestError::NoConsentNamed => "Kies de verwerking waarvoor je je toestemming intrekt.".to_string(),
+            RequestError::Archive(_) => grondslag_kernel::FAULT_NL.to_string(),
+            RequestError::Extension(ExtensionError::NoReason) => {
+                "Een verlenging heeft een reden nodig: hoe ingewikkeld het verzoek is, of hoeveel verzoeken er zijn.".to_string()
+            }
+            RequestError::Extension(ExtensionError::TooLate { told, first_deadline }) => format!(
+                "De persoon hoorde het op {}, na het einde van de eerste maand ({}); de termijn kan niet meer worden verlengd.",
+                grondslag_values::dutch::date(*told),
+                grondslag_values::dutch::date(*first_deadline)
+            ),
+            RequestError::Extension(ExtensionError::TooLong) => "De termijn kan met hoogstens twee maanden worden verlengd.".to_string(),
+            RequestError::Kernel(kernel) => kernel.explain_nl(register),
+        }
+    }
+}
+
 /// Where a request stands, read from its events.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestState {

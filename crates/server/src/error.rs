@@ -7,10 +7,11 @@
 //!
 //! One rule for languages: the API speaks to programs and operators, in
 //! English and precisely — `detail` is the register's or the module's own
-//! reason — and pages speak to people, in Dutch: a refusal by the register
-//! is explained from the register's Dutch labels
-//! ([`grondslag_kernel::Denial::explain_nl`]), every other error by its
-//! code (`layout::error_page`).
+//! reason — and pages speak to people, in Dutch: an error of the kernel or
+//! a module is explained by its own `explain_nl` (a refusal by the
+//! register from the register's Dutch labels,
+//! [`grondslag_kernel::Denial::explain_nl`]), and every error by its code
+//! (`layout::error_page`).
 //!
 //! A problem's members: `type` is `urn:grondslag:problem:{code}`, a stable
 //! name per code that does not pretend to be a page; `title` is the HTTP
@@ -57,8 +58,12 @@ pub enum ServerError {
     Account(#[from] AccountError),
     #[error("{0}")]
     Kernel(#[from] KernelError),
+    /// A refusal of the case module that is not about finding a case.
     #[error("{0}")]
-    Module(String),
+    Case(grondslag_claims::cases::CaseError),
+    /// A refusal of the rights-requests module.
+    #[error("{0}")]
+    Request(grondslag_rights::requests::RequestError),
     #[error("cannot start the service: {0}")]
     Start(String),
     #[error("internal error: {0}")]
@@ -96,7 +101,7 @@ impl From<grondslag_claims::cases::CaseError> for ServerError {
             // Another's case is "no such case" too: its existence is not told.
             grondslag_claims::cases::CaseError::NoSuchCase(number) => ServerError::NotFound(format!("no case {number} that you may see")),
             e @ grondslag_claims::cases::CaseError::NoSuchRequest { .. } => ServerError::NotFound(e.to_string()),
-            other => ServerError::Module(other.to_string()),
+            other => ServerError::Case(other),
         }
     }
 }
@@ -105,7 +110,7 @@ impl From<grondslag_rights::requests::RequestError> for ServerError {
     fn from(e: grondslag_rights::requests::RequestError) -> ServerError {
         match e {
             grondslag_rights::requests::RequestError::Kernel(k) => ServerError::Kernel(k),
-            other => ServerError::Module(other.to_string()),
+            other => ServerError::Request(other),
         }
     }
 }
@@ -159,9 +164,11 @@ pub(crate) struct ErrorMark {
     pub code: &'static str,
     /// For programs and operators: the API's `detail`, in English.
     pub detail: String,
-    /// A refusal by the register: the processing's id and the reason, which
-    /// a page explains in Dutch with the processing's name.
-    pub denial: Option<(String, grondslag_kernel::Denial)>,
+    /// The error itself, which a page explains in Dutch
+    /// ([`ServerError::explain_nl`]); kept whole because a refusal by the
+    /// register is explained with the processing's name, which only the
+    /// register in force knows.
+    pub source: Option<std::sync::Arc<ServerError>>,
 }
 
 impl ServerError {
@@ -182,7 +189,8 @@ impl ServerError {
             ServerError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ServerError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             ServerError::BadRequest(_)
-            | ServerError::Module(_)
+            | ServerError::Case(_)
+            | ServerError::Request(_)
             | ServerError::Kernel(K::Invalid { .. } | K::DuplicateCategory(_) | K::WrongValueKind { .. } | K::DuplicateBsn | K::OtherBsn) => {
                 (StatusCode::BAD_REQUEST, "bad_request")
             }
@@ -194,6 +202,34 @@ impl ServerError {
                 AccountError::WeakPassword(_) | AccountError::InvalidUsername(_) | AccountError::UsernameTaken(_) | AccountError::ReservedUsername(_),
             ) => (StatusCode::BAD_REQUEST, "bad_request"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    /// What a page says of the error in Dutch, beyond what its code says:
+    /// what was wrong with what was sent and what to do, or why the
+    /// register refused. `None` where the code says it all, and for a
+    /// fault of ours, which the page explains by its status.
+    pub(crate) fn explain_nl(&self, register: &grondslag_register::Register) -> Option<String> {
+        if self.status_and_code().0.is_server_error() {
+            return None;
+        }
+        match self {
+            // The code's own explanation (`record_held`) says it all.
+            ServerError::Kernel(KernelError::Held { .. }) => None,
+            ServerError::Kernel(e) => Some(e.explain_nl(register)),
+            ServerError::Account(e) => Some(e.explain_nl(register)),
+            ServerError::Case(e) => Some(e.explain_nl(register)),
+            ServerError::Request(e) => Some(e.explain_nl(register)),
+            ServerError::SignInFirst
+            | ServerError::Forbidden(_)
+            | ServerError::StaffOnly(_)
+            | ServerError::NotFound(_)
+            | ServerError::BadRequest(_)
+            | ServerError::Conflict(_)
+            | ServerError::Unprocessable(_)
+            | ServerError::Csrf
+            | ServerError::Start(_)
+            | ServerError::Internal(_) => None,
         }
     }
 }
@@ -214,11 +250,7 @@ impl IntoResponse for ServerError {
             }
             _ => self.to_string(),
         };
-        let denial = match self {
-            ServerError::Kernel(KernelError::Denied { processing, denial }) => Some((processing, denial)),
-            _ => None,
-        };
-        problem_for(status, ErrorMark { code, detail, denial }, None)
+        problem_for(status, ErrorMark { code, detail, source: Some(std::sync::Arc::new(self)) }, None)
     }
 }
 

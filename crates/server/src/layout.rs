@@ -199,21 +199,20 @@ fn explanation_nl(status: StatusCode, code: &str) -> (&'static str, &'static str
         ),
         "too_large" => ("Te groot", "Wat je hebt verstuurd is groter dan is toegestaan. Maak het bestand kleiner en probeer het opnieuw."),
         "timeout" => ("Duurde te lang", "Het verwerken duurde te lang. Probeer het later opnieuw."),
-        _ if status.is_server_error() => {
-            ("Er ging iets mis", "Er ging iets mis aan onze kant. Probeer het later opnieuw; blijft het misgaan, bel dan 0800 4444 111.")
-        }
+        _ if status.is_server_error() => ("Er ging iets mis", grondslag_kernel::FAULT_NL),
         _ => ("Dat lukte niet", "Het verzoek kon niet worden verwerkt. Ga terug, controleer wat je hebt ingevuld en probeer het opnieuw."),
     }
 }
 
 /// The page of a refusal or failure, in Dutch. It carries the error's code
 /// in `data-code`, as the API's problem does, so a program can tell the
-/// reasons apart. `reason_nl` is the register's reason for a refusal.
+/// reasons apart. `reason_nl` is the error's own Dutch explanation: why the
+/// register refused, or what was wrong with what was sent.
 pub(crate) fn error_page(status: StatusCode, mark: &ErrorMark, reason_nl: Option<&str>, signed: Option<&Signed>) -> Markup {
     let (title, explanation) = explanation_nl(status, mark.code);
-    // A module's own message says precisely what to change, but in
-    // English: shown apart, marked as English, after the Dutch explanation.
-    let module_message = matches!(mark.code, "bad_request" | "conflict" | "invalid") && !mark.detail.is_empty();
+    // Only a message that has no Dutch (a handler's own English refusal)
+    // is shown in English: apart, marked as such, after the explanation.
+    let module_message = reason_nl.is_none() && matches!(mark.code, "bad_request" | "conflict" | "invalid") && !mark.detail.is_empty();
     layout(
         title,
         signed,
@@ -266,7 +265,7 @@ pub(crate) async fn render_errors(State(state): State<AppState>, request: Reques
                 _ => "bad_request",
             };
             let detail = if text.trim().is_empty() { status.canonical_reason().unwrap_or("refused").to_string() } else { text };
-            ErrorMark { code, detail, denial: None }
+            ErrorMark { code, detail, source: None }
         }
         None => return response,
     };
@@ -289,11 +288,7 @@ async fn page_for(state: &AppState, headers: axum::http::HeaderMap, status: Stat
     *probe.headers_mut() = headers;
     let (mut parts, _) = probe.into_parts();
     let signed = Signed::optional(Signed::from_request_parts(&mut parts, state).await);
-    let register = state.kernel().register();
-    let reason_nl = mark.denial.as_ref().map(|(processing, denial)| {
-        let name = register.processing_id(processing).map_or(processing.as_str(), |id| register.processing(id).name.as_str());
-        denial.explain_nl(name)
-    });
+    let reason_nl = mark.source.as_ref().and_then(|source| source.explain_nl(state.kernel().register()));
     let mut page = error_page(status, mark, reason_nl.as_deref(), signed.as_ref()).into_response();
     *page.status_mut() = status;
     page.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html; charset=utf-8"));

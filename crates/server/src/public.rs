@@ -272,7 +272,7 @@ fn field_of(category: grondslag_register::Category) -> Option<&'static str> {
 }
 
 /// A refusal of the contact form or the newsletter, linked to its field.
-fn channel_form_error(e: &grondslag_channels::ChannelError) -> FormError {
+fn channel_form_error(state: &AppState, e: &grondslag_channels::ChannelError) -> FormError {
     use grondslag_channels::ChannelError;
     let field = match e {
         ChannelError::NoConsent => Some("consent"),
@@ -280,7 +280,7 @@ fn channel_form_error(e: &grondslag_channels::ChannelError) -> FormError {
         ChannelError::Kernel(grondslag_kernel::KernelError::Invalid { category, .. }) => field_of(*category),
         _ => None,
     };
-    FormError { field, message: e.to_string() }
+    FormError { field, message: e.explain_nl(state.kernel().register()) }
 }
 
 /// The contact form (E11).
@@ -312,7 +312,7 @@ async fn contact_submit(State(state): State<AppState>, visitor: Visitor, Form(fo
         .await?;
     Ok(match result {
         Ok(()) => contact_markup(None, true),
-        Err(e) => contact_markup(Some(&channel_form_error(&e)), false),
+        Err(e) => contact_markup(Some(&channel_form_error(&state, &e)), false),
     })
 }
 
@@ -361,7 +361,7 @@ async fn newsletter_subscribe(State(state): State<AppState>, visitor: Visitor, F
         .await?;
     Ok(match result {
         Ok(()) => newsletter_markup(true, None),
-        Err(e) => newsletter_markup(false, Some(&channel_form_error(&e))),
+        Err(e) => newsletter_markup(false, Some(&channel_form_error(&state, &e))),
     })
 }
 
@@ -405,7 +405,7 @@ async fn unsubscribe(State(state): State<AppState>, visitor: Visitor, Form(form)
     let result = state.run(move |services| Ok(Newsletter::new(services.kernel).and_then(|n| n.unsubscribe(&visitor.website(), &form.token)))).await?;
     Ok(match result {
         Ok(()) => unsubscribe_markup(&token, Some(("Je bent afgemeld. Je naam en e-mailadres zijn verwijderd.", true))),
-        Err(e) => unsubscribe_markup(&token, Some((&format!("Afmelden lukte niet: {e}"), false))),
+        Err(e) => unsubscribe_markup(&token, Some((&format!("Afmelden lukte niet. {}", e.explain_nl(state.kernel().register())), false))),
     })
 }
 
@@ -442,16 +442,17 @@ fn unsafe_markup(filed: Option<&str>, error: Option<&FormError>) -> Markup {
 }
 
 /// A refusal of the report, linked to its field.
-fn case_form_error(e: &grondslag_claims::cases::CaseError) -> FormError {
+fn case_form_error(state: &AppState, e: &grondslag_claims::cases::CaseError) -> FormError {
     use grondslag_claims::cases::CaseError;
     let field = match e {
         CaseError::Kernel(grondslag_kernel::KernelError::Invalid { category, .. }) => field_of(*category),
         CaseError::Invalid(value) => {
-            grondslag_register::Category::from_name(if value.field == "postcode" { "postcode_city" } else { value.field }).and_then(field_of)
+            let name = if value.field == grondslag_values::ValueKind::Postcode { "postcode_city" } else { value.field.name() };
+            grondslag_register::Category::from_name(name).and_then(field_of)
         }
         _ => None,
     };
-    FormError { field, message: format!("De melding is niet verstuurd: {e}") }
+    FormError { field, message: format!("De melding is niet verstuurd. {}", e.explain_nl(state.kernel().register())) }
 }
 
 /// The special form for an acutely unsafe situation (E8).
@@ -477,6 +478,6 @@ async fn unsafe_report(State(state): State<AppState>, visitor: Visitor, Form(for
         .await?;
     Ok(match result {
         Ok(number) => unsafe_markup(Some(&number), None),
-        Err(e) => unsafe_markup(None, Some(&case_form_error(&e))),
+        Err(e) => unsafe_markup(None, Some(&case_form_error(&state, &e))),
     })
 }

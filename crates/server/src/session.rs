@@ -8,7 +8,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use grondslag_accounts::{AccountError, Session, Stage};
-use grondslag_values::dutch;
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -169,7 +168,7 @@ async fn sign_in_page(State(state): State<AppState>, visitor: Visitor, Form(form
             let to = format!("/inloggen/code?{}", serde_urlencoded::to_string([("terug", back.as_str())]).unwrap_or_default());
             with_cookie(session_cookie(&state, &token), &to)
         }
-        Err(e) => (failure_status(&e), sign_in_markup(Some(&sign_in_error(&e)), &back)).into_response(),
+        Err(e) => (failure_status(&e), sign_in_markup(Some(&sign_in_error(&state, &e)), &back)).into_response(),
     })
 }
 
@@ -179,24 +178,13 @@ fn failure_status(e: &AccountError) -> StatusCode {
 
 /// A refused sign-in step as the form shows it. A wrong name or password
 /// names no field: which of the two was wrong is not told.
-fn sign_in_error(e: &AccountError) -> FormError {
+fn sign_in_error(state: &AppState, e: &AccountError) -> FormError {
     let field = match e {
         AccountError::WrongCode => Some("code"),
         AccountError::WeakPassword(_) => Some("password"),
         _ => None,
     };
-    FormError { field, message: sign_in_message(e) }
-}
-
-fn sign_in_message(e: &AccountError) -> String {
-    match e {
-        AccountError::WrongCredentials => "De gebruikersnaam of het wachtwoord klopt niet.".to_string(),
-        AccountError::WrongCode => "De code klopt niet of is verlopen. Typ de code die je app nu toont, of een herstelcode.".to_string(),
-        AccountError::Locked { until } => format!("Te veel mislukte pogingen. Inloggen met deze naam kan weer vanaf {}.", dutch::moment(*until)),
-        AccountError::Closed => "Dit account is gesloten. Neem contact op met het IMG.".to_string(),
-        AccountError::WeakPassword(e) => format!("Dit wachtwoord kan niet: {}", e.reason),
-        other => other.to_string(),
-    }
+    FormError { field, message: e.explain_nl(state.kernel().register()) }
 }
 
 fn code_markup(error: Option<&FormError>, back: &str) -> Markup {
@@ -247,7 +235,7 @@ async fn code(State(state): State<AppState>, visitor: Visitor, Form(form): Form<
             };
             Ok(with_cookie(session_cookie(&state, &token), &to))
         }
-        Err(e) => Ok((failure_status(&e), code_markup(Some(&sign_in_error(&e)), &back)).into_response()),
+        Err(e) => Ok((failure_status(&e), code_markup(Some(&sign_in_error(&state, &e)), &back)).into_response()),
     }
 }
 
@@ -300,7 +288,7 @@ async fn password(State(state): State<AppState>, visitor: Visitor, Form(form): F
     let changed = state.run(move |services| told(services.accounts.replace_password(&session, &form.password, &origin, now))).await?;
     match changed {
         Ok((token, _)) => Ok(with_cookie(session_cookie(&state, &token), "/")),
-        Err(e) => Ok((StatusCode::BAD_REQUEST, password_markup(Some(&sign_in_error(&e)), &csrf)).into_response()),
+        Err(e) => Ok((StatusCode::BAD_REQUEST, password_markup(Some(&sign_in_error(&state, &e)), &csrf)).into_response()),
     }
 }
 

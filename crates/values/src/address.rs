@@ -8,7 +8,7 @@
 //! not matter; otherwise the street name is compared after normalising case,
 //! spacing and punctuation.
 
-use crate::{InvalidValue, Postcode, invalid};
+use crate::{InvalidValue, Postcode, ValueKind};
 
 /// An address reduced to what identifies it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -25,7 +25,13 @@ impl AddressKey {
     /// number cannot identify an object and is refused.
     pub fn new(street_and_number: &str, postcode_city: &str) -> Result<AddressKey, InvalidValue> {
         let text = street_and_number.trim();
-        let no_number = || invalid("address", format!("'{text}' has no house number; write it as e.g. 'Hoofdstraat 1a'"));
+        let no_number = || {
+            InvalidValue::new(
+                ValueKind::Address,
+                format!("'{text}' has no house number; write it as e.g. 'Hoofdstraat 1a'"),
+                format!("bij '{text}' staat geen huisnummer. Schrijf de straat met het huisnummer, bijvoorbeeld 'Hoofdstraat 1a'."),
+            )
+        };
         let start = text.find(|c: char| c.is_ascii_digit()).ok_or_else(no_number)?;
         let digits_end = text[start..].find(|c: char| !c.is_ascii_digit()).map_or(text.len(), |i| start + i);
         let number = text[start..digits_end].parse::<u32>().map_err(|_| no_number())?;

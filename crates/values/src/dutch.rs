@@ -8,7 +8,9 @@ use jiff::Timestamp;
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 
-const MONTHS: [&str; 12] = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"];
+/// The months as Dutch readers write them, lower-case.
+pub(crate) const MONTHS: [&str; 12] =
+    ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"];
 
 /// The zone of the Dutch calendar. The zone database is compiled in
 /// (`tzdb-bundle-always`), so the lookup cannot miss.

@@ -64,19 +64,95 @@ pub use money::Cents;
 use std::fmt;
 use std::str::FromStr;
 
-/// A value that was refused: which kind (`field`) and why (`reason`, which
-/// also says what to do about it).
+/// The kinds of value that are checked: each with its name in the API's
+/// English messages and its Dutch name on pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(missing_docs)] // each variant is named by `name` and `label_nl`
+pub enum ValueKind {
+    Bsn,
+    Iban,
+    Postcode,
+    PostcodeCity,
+    Email,
+    Phone,
+    Kvk,
+    Date,
+    Password,
+    Amount,
+    Address,
+    CaseNumber,
+}
+
+impl ValueKind {
+    /// The name in English messages, e.g. `iban`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueKind::Bsn => "bsn",
+            ValueKind::Iban => "iban",
+            ValueKind::Postcode => "postcode",
+            ValueKind::PostcodeCity => "postcode_city",
+            ValueKind::Email => "email",
+            ValueKind::Phone => "phone",
+            ValueKind::Kvk => "kvk",
+            ValueKind::Date => "date",
+            ValueKind::Password => "password",
+            ValueKind::Amount => "amount",
+            ValueKind::Address => "address",
+            ValueKind::CaseNumber => "case_number",
+        }
+    }
+
+    /// The name a Dutch reader knows the value by, e.g. "IBAN (rekeningnummer)".
+    pub fn label_nl(self) -> &'static str {
+        match self {
+            ValueKind::Bsn => "Burgerservicenummer (BSN)",
+            ValueKind::Iban => "IBAN (rekeningnummer)",
+            ValueKind::Postcode => "Postcode",
+            ValueKind::PostcodeCity => "Postcode en plaats",
+            ValueKind::Email => "E-mailadres",
+            ValueKind::Phone => "Telefoonnummer",
+            ValueKind::Kvk => "KvK-nummer",
+            ValueKind::Date => "Datum",
+            ValueKind::Password => "Wachtwoord",
+            ValueKind::Amount => "Bedrag",
+            ValueKind::Address => "Adres",
+            ValueKind::CaseNumber => "Zaaknummer",
+        }
+    }
+}
+
+impl fmt::Display for ValueKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A value that was refused: which kind (`field`) and why, in English for
+/// the API and operators (`reason`) and in Dutch for pages (`reason_nl`);
+/// each also says what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {reason}")]
 pub struct InvalidValue {
-    /// Which kind of value, e.g. `"iban"`.
-    pub field: &'static str,
+    /// Which kind of value.
+    pub field: ValueKind,
     /// What is wrong, and what to do about it.
     pub reason: String,
+    /// The same, in plain Dutch, as a page says it.
+    pub reason_nl: String,
 }
 
-fn invalid(field: &'static str, reason: impl Into<String>) -> InvalidValue {
-    InvalidValue { field, reason: reason.into() }
+impl InvalidValue {
+    /// A refusal of a value of kind `field`, with its English and its Dutch reason.
+    pub fn new(field: ValueKind, reason: impl Into<String>, reason_nl: impl Into<String>) -> InvalidValue {
+        InvalidValue { field, reason: reason.into(), reason_nl: reason_nl.into() }
+    }
+
+    /// The refusal as a page says it: the value's Dutch name, then what is
+    /// wrong and what to do, e.g. "Postcode: '9726AX1' moet bestaan uit 4
+    /// cijfers en 2 letters, bijvoorbeeld 9726 AD."
+    pub fn explain_nl(&self) -> String {
+        format!("{}: {}", self.field.label_nl(), self.reason_nl)
+    }
 }
 
 /// Digits of `text` with spaces, dots and dashes (common in typed numbers)
@@ -135,20 +211,40 @@ impl Bsn {
     /// Accepts 9 digits, or 8 (a leading zero left off); spaces, dots and
     /// dashes between the digits are ignored.
     pub fn parse(text: &str) -> Result<Bsn, InvalidValue> {
-        let digits = digits_only(text.trim()).map_err(|c| invalid("bsn", format!("a BSN has only digits, found '{c}'")))?;
+        let digits = digits_only(text.trim()).map_err(|c| {
+            InvalidValue::new(
+                ValueKind::Bsn,
+                format!("a BSN has only digits, found '{c}'"),
+                format!("een BSN bestaat alleen uit cijfers, maar er staat '{c}' in. Typ alleen de cijfers."),
+            )
+        })?;
         let digits = match digits.len() {
             9 => digits,
             // BSNs issued with a leading zero are often written without it.
             8 => format!("0{digits}"),
-            n => return Err(invalid("bsn", format!("a BSN has 9 digits, got {n}"))),
+            n => {
+                return Err(InvalidValue::new(
+                    ValueKind::Bsn,
+                    format!("a BSN has 9 digits, got {n}"),
+                    format!("een BSN heeft 9 cijfers, je typte er {n}. Neem het nummer over van je paspoort of identiteitskaart."),
+                ));
+            }
         };
         if digits.bytes().all(|b| b == b'0') {
-            return Err(invalid("bsn", "a BSN cannot be all zeros; enter the number from the passport or ID card"));
+            return Err(InvalidValue::new(
+                ValueKind::Bsn,
+                "a BSN cannot be all zeros; enter the number from the passport or ID card",
+                "een BSN bestaat nooit alleen uit nullen. Neem het nummer over van je paspoort of identiteitskaart.",
+            ));
         }
         let sum: i64 = digits.bytes().zip([9, 8, 7, 6, 5, 4, 3, 2, -1]).map(|(b, weight)| i64::from(b - b'0') * weight).sum();
         if sum % 11 != 0 {
             // The number is not quoted: even a mistyped BSN is nearly one.
-            return Err(invalid("bsn", "fails the 11-check; check for a typing error"));
+            return Err(InvalidValue::new(
+                ValueKind::Bsn,
+                "fails the 11-check; check for a typing error",
+                "dit nummer kan geen BSN zijn, want het klopt niet volgens de elfproef. Kijk of je een cijfer verkeerd hebt getypt.",
+            ));
         }
         Ok(Bsn(digits))
     }
@@ -181,29 +277,60 @@ impl Iban {
     pub fn parse(text: &str) -> Result<Iban, InvalidValue> {
         let iban: String = text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
         if let Some(c) = iban.chars().find(|c| !c.is_ascii_alphanumeric()) {
-            return Err(invalid("iban", format!("an IBAN has only letters and digits, found '{c}'")));
+            return Err(InvalidValue::new(
+                ValueKind::Iban,
+                format!("an IBAN has only letters and digits, found '{c}'"),
+                format!("een IBAN bestaat alleen uit letters en cijfers, maar er staat '{c}' in. Laat andere tekens weg."),
+            ));
         }
         // ASCII from here on, so byte offsets are character offsets.
         let bytes = iban.as_bytes();
         if bytes.len() < 4 || !bytes[..2].iter().all(u8::is_ascii_uppercase) || !bytes[2..4].iter().all(u8::is_ascii_digit) {
-            return Err(invalid("iban", "an IBAN starts with a 2-letter country code and 2 check digits, e.g. NL91 ABNA 0417 1643 00"));
+            return Err(InvalidValue::new(
+                ValueKind::Iban,
+                "an IBAN starts with a 2-letter country code and 2 check digits, e.g. NL91 ABNA 0417 1643 00",
+                "een IBAN begint met 2 letters voor het land en 2 controlecijfers, bijvoorbeeld NL91 ABNA 0417 1643 00.",
+            ));
         }
         if &iban[..2] == "NL" {
             if iban.len() != 18 {
-                return Err(invalid("iban", format!("an NL IBAN has 18 characters, got {}", iban.len())));
+                return Err(InvalidValue::new(
+                    ValueKind::Iban,
+                    format!("an NL IBAN has 18 characters, got {}", iban.len()),
+                    format!("een Nederlands IBAN heeft 18 tekens, je typte er {}. Neem het nummer over van je bankpas of bankafschrift.", iban.len()),
+                ));
             }
             if !bytes[4..8].iter().all(u8::is_ascii_uppercase) || !bytes[8..].iter().all(u8::is_ascii_digit) {
-                return Err(invalid("iban", "an NL IBAN has a 4-letter bank code and 10 digits after the check digits, e.g. NL91 ABNA 0417 1643 00"));
+                return Err(InvalidValue::new(
+                    ValueKind::Iban,
+                    "an NL IBAN has a 4-letter bank code and 10 digits after the check digits, e.g. NL91 ABNA 0417 1643 00",
+                    "een Nederlands IBAN heeft na de controlecijfers 4 letters van de bank en dan 10 cijfers, bijvoorbeeld NL91 ABNA 0417 1643 00.",
+                ));
             }
         } else if !(15..=34).contains(&iban.len()) {
-            return Err(invalid("iban", format!("an IBAN has 15 to 34 characters, got {}", iban.len())));
+            return Err(InvalidValue::new(
+                ValueKind::Iban,
+                format!("an IBAN has 15 to 34 characters, got {}", iban.len()),
+                format!("een IBAN heeft 15 tot 34 tekens, je typte er {}. Neem het nummer over van je bankpas of bankafschrift.", iban.len()),
+            ));
         }
         // 00, 01 and 99 are never issued, though 00 and 01 can pass mod 97.
         if !("02"..="98").contains(&&iban[2..4]) {
-            return Err(invalid("iban", format!("check digits run from 02 to 98, got {}; check for a typing error", &iban[2..4])));
+            return Err(InvalidValue::new(
+                ValueKind::Iban,
+                format!("check digits run from 02 to 98, got {}; check for a typing error", &iban[2..4]),
+                format!(
+                    "de controlecijfers (het derde en vierde teken) liggen tussen 02 en 98, je typte {}. Kijk of je een tikfout hebt gemaakt.",
+                    &iban[2..4]
+                ),
+            ));
         }
         if mod_97(&iban) != 1 {
-            return Err(invalid("iban", "check digits do not match (mod 97); check for a typing error"));
+            return Err(InvalidValue::new(
+                ValueKind::Iban,
+                "check digits do not match (mod 97); check for a typing error",
+                "dit rekeningnummer klopt niet: de controlecijfers passen niet bij de rest. Kijk of je een tikfout hebt gemaakt.",
+            ));
         }
         Ok(Iban(iban))
     }
@@ -260,14 +387,26 @@ impl Postcode {
         };
         let shape = letters_at != usize::MAX && bytes[..4].iter().all(u8::is_ascii_digit) && bytes[letters_at..].iter().all(u8::is_ascii_alphabetic);
         if !shape {
-            return Err(invalid("postcode", format!("'{text}' must be 4 digits and 2 letters, e.g. 9726 AD")));
+            return Err(InvalidValue::new(
+                ValueKind::Postcode,
+                format!("'{text}' must be 4 digits and 2 letters, e.g. 9726 AD"),
+                format!("'{text}' moet bestaan uit 4 cijfers en 2 letters, bijvoorbeeld 9726 AD."),
+            ));
         }
         if bytes[0] == b'0' {
-            return Err(invalid("postcode", format!("'{text}' cannot start with 0; Dutch postcodes run from 1000 to 9999")));
+            return Err(InvalidValue::new(
+                ValueKind::Postcode,
+                format!("'{text}' cannot start with 0; Dutch postcodes run from 1000 to 9999"),
+                format!("'{text}' kan niet met 0 beginnen: Nederlandse postcodes lopen van 1000 tot en met 9999."),
+            ));
         }
         let letters = text[letters_at..].to_ascii_uppercase();
         if matches!(letters.as_str(), "SA" | "SD" | "SS") {
-            return Err(invalid("postcode", format!("'{text}': the letters {letters} are not used in Dutch postcodes")));
+            return Err(InvalidValue::new(
+                ValueKind::Postcode,
+                format!("'{text}': the letters {letters} are not used in Dutch postcodes"),
+                format!("'{text}': de letters {letters} komen in Nederlandse postcodes niet voor. Kijk of je een tikfout hebt gemaakt."),
+            ));
         }
         Ok(Postcode(format!("{} {letters}", &text[..4])))
     }
@@ -287,30 +426,52 @@ impl Email {
     pub fn parse(text: &str) -> Result<Email, InvalidValue> {
         let text = text.trim();
         if text.chars().any(char::is_whitespace) {
-            return Err(invalid("email", "an e-mail address has no spaces"));
+            return Err(InvalidValue::new(ValueKind::Email, "an e-mail address has no spaces", "een e-mailadres heeft geen spaties. Haal de spaties weg."));
         }
         let (local, domain) = match text.split_once('@') {
             Some((local, domain)) if !domain.contains('@') => (local, domain),
-            _ => return Err(invalid("email", "an e-mail address has exactly one @, e.g. naam@example.nl")),
+            _ => {
+                return Err(InvalidValue::new(
+                    ValueKind::Email,
+                    "an e-mail address has exactly one @, e.g. naam@example.nl",
+                    "een e-mailadres heeft precies één @, bijvoorbeeld naam@example.nl.",
+                ));
+            }
         };
         if local.is_empty() {
-            return Err(invalid("email", "nothing before the @; write the whole address, e.g. naam@example.nl"));
+            return Err(InvalidValue::new(
+                ValueKind::Email,
+                "nothing before the @; write the whole address, e.g. naam@example.nl",
+                "er staat niets voor de @. Typ het hele adres, bijvoorbeeld naam@example.nl.",
+            ));
         }
         if local.len() > 64 {
-            return Err(invalid("email", format!("the part before the @ has at most 64 characters, got {}", local.len())));
+            return Err(InvalidValue::new(
+                ValueKind::Email,
+                format!("the part before the @ has at most 64 characters, got {}", local.len()),
+                format!("het deel voor de @ heeft hoogstens 64 tekens, je typte er {}.", local.len()),
+            ));
         }
         if text.len() > 254 {
-            return Err(invalid("email", format!("an e-mail address has at most 254 characters, got {}", text.len())));
+            return Err(InvalidValue::new(
+                ValueKind::Email,
+                format!("an e-mail address has at most 254 characters, got {}", text.len()),
+                format!("een e-mailadres heeft hoogstens 254 tekens, je typte er {}.", text.len()),
+            ));
         }
         let label_ok = |label: &str| {
             (1..=63).contains(&label.len()) && !label.starts_with('-') && !label.ends_with('-') && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         };
         if !domain.contains('.') || !domain.split('.').all(label_ok) {
-            return Err(invalid(
-                "email",
+            return Err(InvalidValue::new(
+                ValueKind::Email,
                 format!(
                     "'{domain}' is not a domain name: it needs a dot, and letters, digits and dashes between the dots \
                      (not at the start or end), e.g. example.nl"
+                ),
+                format!(
+                    "na de @ staat '{domain}', en dat is geen domeinnaam. Een domeinnaam heeft een punt, met letters, cijfers of \
+                     streepjes ervoor en erna (een streepje niet aan het begin of eind), bijvoorbeeld example.nl."
                 ),
             ));
         }
@@ -329,9 +490,19 @@ text_value!(Kvk, display);
 impl Kvk {
     /// Exactly 8 digits; spaces, dots and dashes between them are ignored.
     pub fn parse(text: &str) -> Result<Kvk, InvalidValue> {
-        let digits = digits_only(text.trim()).map_err(|c| invalid("kvk", format!("a KvK number has only digits, found '{c}'")))?;
+        let digits = digits_only(text.trim()).map_err(|c| {
+            InvalidValue::new(
+                ValueKind::Kvk,
+                format!("a KvK number has only digits, found '{c}'"),
+                format!("een KvK-nummer bestaat alleen uit cijfers, maar er staat '{c}' in."),
+            )
+        })?;
         if digits.len() != 8 {
-            return Err(invalid("kvk", format!("a KvK number has exactly 8 digits, got {}", digits.len())));
+            return Err(InvalidValue::new(
+                ValueKind::Kvk,
+                format!("a KvK number has exactly 8 digits, got {}", digits.len()),
+                format!("een KvK-nummer heeft precies 8 cijfers, je typte er {}. Het staat op het uittreksel van de Kamer van Koophandel.", digits.len()),
+            ));
         }
         Ok(Kvk(digits))
     }
@@ -361,9 +532,19 @@ impl PhoneNumber {
             match c {
                 '0'..='9' => digits.push(c),
                 ' ' | '-' => {}
-                '+' => return Err(invalid("phone", "a + may only come first, before the country code")),
+                '+' => {
+                    return Err(InvalidValue::new(
+                        ValueKind::Phone,
+                        "a + may only come first, before the country code",
+                        "een + mag alleen vooraan staan, voor de landcode.",
+                    ));
+                }
                 other => {
-                    return Err(invalid("phone", format!("a phone number has only digits, spaces, dashes and a leading +, found '{other}'")));
+                    return Err(InvalidValue::new(
+                        ValueKind::Phone,
+                        format!("a phone number has only digits, spaces, dashes and a leading +, found '{other}'"),
+                        format!("een telefoonnummer bestaat uit cijfers, spaties, streepjes en eventueel een + vooraan, maar er staat '{other}' in."),
+                    ));
                 }
             }
         }
@@ -371,23 +552,47 @@ impl PhoneNumber {
         if plus {
             if let Some(national) = digits.strip_prefix("31") {
                 if national.len() != 9 {
-                    return Err(invalid("phone", format!("after +31 come 9 digits, without the leading 0 (e.g. +31 595 123456), got {}", national.len())));
+                    return Err(InvalidValue::new(
+                        ValueKind::Phone,
+                        format!("after +31 come 9 digits, without the leading 0 (e.g. +31 595 123456), got {}", national.len()),
+                        format!("na +31 komen 9 cijfers, zonder de 0 ervoor (bijvoorbeeld +31 595 123456); je typte er {}.", national.len()),
+                    ));
                 }
             } else if digits.starts_with('0') {
-                return Err(invalid("phone", "after the + comes a country code, which never starts with 0, e.g. +31 595 123456"));
+                return Err(InvalidValue::new(
+                    ValueKind::Phone,
+                    "after the + comes a country code, which never starts with 0, e.g. +31 595 123456",
+                    "na de + komt een landcode, en die begint nooit met 0. Bijvoorbeeld: +31 595 123456.",
+                ));
             } else if !(8..=15).contains(&n) {
-                return Err(invalid("phone", format!("an international number has 8 to 15 digits including the country code, got {n}")));
+                return Err(InvalidValue::new(
+                    ValueKind::Phone,
+                    format!("an international number has 8 to 15 digits including the country code, got {n}"),
+                    format!("een buitenlands nummer heeft 8 tot 15 cijfers, de landcode meegeteld; je typte er {n}."),
+                ));
             }
             Ok(PhoneNumber(format!("+{digits}")))
         } else {
             if digits.starts_with("00") {
-                return Err(invalid("phone", "write 00 before a country code as +, e.g. +32 2 123 45 67"));
+                return Err(InvalidValue::new(
+                    ValueKind::Phone,
+                    "write 00 before a country code as +, e.g. +32 2 123 45 67",
+                    "schrijf de 00 voor een landcode als +, bijvoorbeeld +32 2 123 45 67.",
+                ));
             }
             if !digits.starts_with('0') {
-                return Err(invalid("phone", "a Dutch number starts with 0 (e.g. 0595 123456); give another country's number with + and its code"));
+                return Err(InvalidValue::new(
+                    ValueKind::Phone,
+                    "a Dutch number starts with 0 (e.g. 0595 123456); give another country's number with + and its code",
+                    "een Nederlands nummer begint met 0 (bijvoorbeeld 0595 123456). Een buitenlands nummer typ je met + en de landcode.",
+                ));
             }
             if n != 10 {
-                return Err(invalid("phone", format!("a Dutch number has 10 digits (e.g. 0595 123456), got {n}")));
+                return Err(InvalidValue::new(
+                    ValueKind::Phone,
+                    format!("a Dutch number has 10 digits (e.g. 0595 123456), got {n}"),
+                    format!("een Nederlands nummer heeft 10 cijfers (bijvoorbeeld 0595 123456), je typte er {n}."),
+                ));
             }
             Ok(PhoneNumber(digits))
         }
@@ -406,7 +611,13 @@ impl Date {
     /// Parses `YYYY-MM-DD` or `DD-MM-YYYY`; a day the month does not have is refused by name.
     pub fn parse(text: &str) -> Result<Date, InvalidValue> {
         let text = text.trim();
-        let not_a_date = || invalid("date", format!("'{text}' is not a date; write YYYY-MM-DD or DD-MM-YYYY, e.g. 2024-03-31"));
+        let not_a_date = || {
+            InvalidValue::new(
+                ValueKind::Date,
+                format!("'{text}' is not a date; write YYYY-MM-DD or DD-MM-YYYY, e.g. 2024-03-31"),
+                format!("'{text}' is geen datum. Schrijf de datum als DD-MM-JJJJ of JJJJ-MM-DD, bijvoorbeeld 31-03-2024."),
+            )
+        };
         let parts: Vec<&str> = text.split('-').collect();
         let (year, month, day) = match parts.as_slice() {
             [y, m, d] if y.len() == 4 => (*y, *m, *d),
@@ -421,12 +632,21 @@ impl Date {
             return Err(not_a_date());
         };
         if !(1..=12).contains(&m) {
-            return Err(invalid("date", format!("'{text}': there is no month {m}; months run from 1 to 12")));
+            return Err(InvalidValue::new(
+                ValueKind::Date,
+                format!("'{text}': there is no month {m}; months run from 1 to 12"),
+                format!("'{text}': maand {m} bestaat niet; de maanden lopen van 1 tot en met 12."),
+            ));
         }
         let first = jiff::civil::Date::new(y, m, 1).map_err(|_| not_a_date())?;
         let days = first.days_in_month();
         if !(1..=days).contains(&d) {
-            return Err(invalid("date", format!("'{text}' does not exist: {} {y} has {days} days", MONTHS[usize::from(m.unsigned_abs() - 1)])));
+            let month = usize::from(m.unsigned_abs() - 1);
+            return Err(InvalidValue::new(
+                ValueKind::Date,
+                format!("'{text}' does not exist: {} {y} has {days} days", MONTHS[month]),
+                format!("'{text}' bestaat niet: {} {y} heeft {days} dagen.", dutch::MONTHS[month]),
+            ));
         }
         jiff::civil::Date::new(y, m, d).map(Date).map_err(|_| not_a_date())
     }
@@ -463,21 +683,41 @@ const COMMON_PASSWORDS: &str = include_str!("../data/common-passwords.txt");
 pub fn check_password(password: &str, account: &[&str]) -> Result<(), InvalidValue> {
     let length = password.chars().count();
     if length < 12 {
-        return Err(invalid("password", format!("has {length} characters; use at least 12 (a few words make a good one)")));
+        return Err(InvalidValue::new(
+            ValueKind::Password,
+            format!("has {length} characters; use at least 12 (a few words make a good one)"),
+            format!("je wachtwoord heeft {length} tekens. Gebruik er minstens 12; een paar woorden achter elkaar is een goed wachtwoord."),
+        ));
     }
     if length > 128 {
-        return Err(invalid("password", "has more than 128 characters"));
+        return Err(InvalidValue::new(
+            ValueKind::Password,
+            "has more than 128 characters",
+            "je wachtwoord heeft meer dan 128 tekens. Kies een korter wachtwoord.",
+        ));
     }
     let lower = password.to_lowercase();
     let common = COMMON_PASSWORDS.lines().filter(|l| !l.starts_with('#')).any(|c| c.trim().to_lowercase() == lower);
     if common {
-        return Err(invalid("password", "is on the list of common passwords; choose one nobody would guess"));
+        return Err(InvalidValue::new(
+            ValueKind::Password,
+            "is on the list of common passwords; choose one nobody would guess",
+            "dit wachtwoord staat op de lijst van veelgebruikte wachtwoorden. Kies er een dat niemand zou raden.",
+        ));
     }
     if account.iter().any(|part| !part.is_empty() && lower.contains(&part.to_lowercase())) {
-        return Err(invalid("password", "contains your name, user name or e-mail address; choose something else"));
+        return Err(InvalidValue::new(
+            ValueKind::Password,
+            "contains your name, user name or e-mail address; choose something else",
+            "je wachtwoord bevat je naam, je gebruikersnaam of je e-mailadres. Kies iets anders.",
+        ));
     }
     if password.chars().all(|c| c == password.chars().next().unwrap_or(c)) {
-        return Err(invalid("password", "repeats one character; choose something less predictable"));
+        return Err(InvalidValue::new(
+            ValueKind::Password,
+            "repeats one character; choose something less predictable",
+            "je wachtwoord herhaalt steeds hetzelfde teken. Kies iets dat minder voorspelbaar is.",
+        ));
     }
     Ok(())
 }
@@ -492,7 +732,7 @@ mod tests {
     #[track_caller]
     fn refused<T: fmt::Debug>(field: &str, result: Result<T, InvalidValue>) -> String {
         let error = result.unwrap_err();
-        assert_eq!(error.field, field, "{error}");
+        assert_eq!(error.field.name(), field, "{error}");
         let message = error.to_string();
         assert!(message.starts_with(&format!("{field}: ")), "{message}");
         message
@@ -687,6 +927,77 @@ mod tests {
         for shape in ["2023/02/01", "2023-02", "23-02-01", "2023-002-01", "2023-+2-01", "2023-02-01T00:00", "", "vandaag"] {
             assert!(refused("date", Date::parse(shape)).contains("write YYYY-MM-DD or DD-MM-YYYY"), "{shape}");
         }
+    }
+
+    /// Bad inputs for every validator, each refused with the kind it is about.
+    fn every_refusal() -> Vec<(ValueKind, String, InvalidValue)> {
+        fn each<T: fmt::Debug>(kind: ValueKind, parse: fn(&str) -> Result<T, InvalidValue>, inputs: &[&str]) -> Vec<(ValueKind, String, InvalidValue)> {
+            inputs.iter().map(|input| (kind, input.to_string(), parse(input).unwrap_err())).collect()
+        }
+        let long_local = format!("{}@example.nl", "a".repeat(65));
+        let long_address = format!("anna@{}.nl", vec!["a".repeat(60); 5].join("."));
+        let mut all = [
+            each(ValueKind::Bsn, Bsn::parse, &["123456788", "1234567", "000000000", "11122233x"]),
+            each(
+                ValueKind::Iban,
+                Iban::parse,
+                &[
+                    "NL91ABNA0417164301",
+                    "NL91ABNA041716430",
+                    "NL91ABNA04171643OO",
+                    "91NLABNA0417164300",
+                    "DE8937040044",
+                    "NL91-ABNA-0417-1643-00",
+                    "NL00ABNA0417164300",
+                ],
+            ),
+            each(ValueKind::Postcode, Postcode::parse, &["9726AX1", "0726 AD", "9726 SS"]),
+            each(ValueKind::Email, Email::parse, &["an na@example.nl", "anna.example.nl", "@example.nl", &long_local, &long_address, "anna@example"]),
+            each(ValueKind::Kvk, Kvk::parse, &["1234567a", "1234567"]),
+            each(
+                ValueKind::Phone,
+                PhoneNumber::parse,
+                &["31+595123456", "(0595) 123456", "+31 0595 123456", "+0595 123456", "+44 20 71", "0032 2 123 45 67", "595 123456", "0595 12"],
+            ),
+            each(ValueKind::Date, Date::parse, &["vandaag", "2024-13-01", "2023-02-29"]),
+            each(ValueKind::Amount, Cents::parse, &["€ 10"]),
+            each(ValueKind::Address, |text| address::AddressKey::new(text, ""), &["Hoofdstraat"]),
+        ]
+        .concat();
+        let long_password = "ab".repeat(65);
+        for password in ["kort", &long_password, "password1234", "anna_uithuizen!!", "aaaaaaaaaaaaaaa"] {
+            all.push((ValueKind::Password, password.to_string(), check_password(password, &["anna_uithuizen"]).unwrap_err()));
+        }
+        all
+    }
+
+    // req: E0.8
+    #[test]
+    fn every_refusal_is_explained_in_dutch_naming_the_field() {
+        // Words of the English reasons that plain Dutch has no use for.
+        let english = ["e.g.", " the ", " got ", "digits", " must ", " has ", "write ", "characters", "check", "number"];
+        let refusals = every_refusal();
+        assert!(refusals.len() > 35, "{}", refusals.len());
+        for (kind, input, error) in refusals {
+            assert_eq!(error.field, kind, "{input}: {error}");
+            let dutch = error.explain_nl();
+            assert!(dutch.starts_with(&format!("{}: ", kind.label_nl())), "{input}: {dutch}");
+            assert!(dutch.ends_with('.'), "{input}: {dutch}");
+            assert!(!dutch.contains(&error.reason), "{input}: {dutch}");
+            for word in english {
+                assert!(!dutch.contains(word), "{input}: `{word}` in {dutch}");
+            }
+            if kind == ValueKind::Bsn {
+                assert!(!dutch.contains(input.as_str()), "a refused BSN is not echoed: {dutch}");
+            }
+        }
+        assert_eq!(Postcode::parse("9726AX1").unwrap_err().explain_nl(), "Postcode: '9726AX1' moet bestaan uit 4 cijfers en 2 letters, bijvoorbeeld 9726 AD.");
+        assert_eq!(
+            Bsn::parse("1234567").unwrap_err().explain_nl(),
+            "Burgerservicenummer (BSN): een BSN heeft 9 cijfers, je typte er 7. Neem het nummer over van je paspoort of identiteitskaart."
+        );
+        // The English stays as it was, for the API.
+        assert_eq!(Postcode::parse("9726AX1").unwrap_err().to_string(), "postcode: '9726AX1' must be 4 digits and 2 letters, e.g. 9726 AD");
     }
 
     // req: E12

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::{InvalidValue, invalid};
+use crate::{InvalidValue, ValueKind};
 
 /// An amount in whole euro cents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -18,7 +18,13 @@ impl Cents {
     /// "1250". A point groups thousands, a comma starts the cents.
     pub fn parse(text: &str) -> Result<Cents, InvalidValue> {
         let text = text.trim();
-        let wrong = || invalid("amount", format!("'{text}' is not an amount in euros; write e.g. 1250,50"));
+        let wrong = || {
+            InvalidValue::new(
+                ValueKind::Amount,
+                format!("'{text}' is not an amount in euros; write e.g. 1250,50"),
+                format!("'{text}' is geen bedrag in euro's. Schrijf het bedrag zonder euroteken, met een komma voor de centen, bijvoorbeeld 1250,50."),
+            )
+        };
         let without_groups = text.replace('.', "");
         let (whole, fraction) = without_groups.split_once(',').unwrap_or((&without_groups, ""));
         if whole.is_empty() || fraction.len() > 2 || !whole.chars().chain(fraction.chars()).all(|c| c.is_ascii_digit()) {
@@ -56,7 +62,7 @@ mod tests {
         }
         for wrong in ["", "12,345", "1,2,3", "€ 10", "-5", "1e3", "99999999999999999999"] {
             let error = Cents::parse(wrong).unwrap_err();
-            assert_eq!(error.field, "amount", "{wrong}");
+            assert_eq!(error.field, ValueKind::Amount, "{wrong}");
             assert!(error.reason.contains("write e.g. 1250,50"), "{wrong}: {error}");
         }
         assert_eq!(Cents(1_000_000).to_string(), "€ 10.000,00");

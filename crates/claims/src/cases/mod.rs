@@ -167,6 +167,56 @@ pub enum CaseError {
     Kernel(#[from] KernelError),
 }
 
+impl CaseError {
+    /// The refusal as a page says it, in plain Dutch: what is wrong and
+    /// what to do.
+    pub fn explain_nl(&self, register: &grondslag_register::Register) -> String {
+        match self {
+            CaseError::NotALegalRecipient(recipient) => format!(
+                "‘{recipient}’ krijgt geen gegevens op grond van een wettelijke plicht. Verstrek alleen rechtstreeks, als het register deze ontvanger bij de regeling noemt."
+            ),
+            CaseError::NotARecipientOf(recipient) => format!("Het register staat niet toe dat gegevens van deze regeling naar ‘{recipient}’ gaan."),
+            CaseError::NoSuchRequest { number, recipient } => format!("Er is geen open verzoek van ‘{recipient}’ over {number}."),
+            CaseError::UnknownScheme(_) => "Deze regeling kennen we niet. Kies een van de regelingen die de site noemt.".to_string(),
+            CaseError::UnknownCategory(name) => format!("‘{name}’ is geen gegeven dat bij een aanvraag hoort. Laat het weg."),
+            CaseError::Missing(name) => match Category::from_name(name) {
+                Some(category) => format!("‘{}’ is niet ingevuld. Dat is nodig voor deze regeling; vul het in en verstuur het opnieuw.", category.label_nl()),
+                // A field of the application's details, not a category of the register.
+                None => "Niet alles wat voor deze regeling nodig is, is ingevuld. Vul alle velden in en verstuur het opnieuw.".to_string(),
+            },
+            CaseError::Future { value, .. } => {
+                format!("De datum {} ligt in de toekomst. Geef een datum van vandaag of eerder.", grondslag_values::dutch::date(*value))
+            }
+            CaseError::Transition(TransitionError::NotInScheme { scheme, status }) => {
+                format!("Een dossier voor {} kent de stap ‘{}’ niet.", scheme.name_nl(), status.label_nl())
+            }
+            CaseError::Transition(TransitionError::NotNext { from, to, next, .. }) => match next {
+                Some(next) => format!("Een dossier gaat niet van ‘{}’ naar ‘{}’; de volgende stap is ‘{}’.", from.label_nl(), to.label_nl(), next.label_nl()),
+                None => format!("Een dossier gaat niet van ‘{}’ naar ‘{}’; het is afgerond.", from.label_nl(), to.label_nl()),
+            },
+            CaseError::Invalid(value) => value.explain_nl(),
+            CaseError::NotKept(scheme) => format!("Bij een aanvraag voor {} bewaren we geen verdere details. Laat ze weg.", scheme.name_nl()),
+            CaseError::NotAcutelyUnsafe(number) => {
+                format!("{number} is niet als acuut onveilig aangemerkt. De burgemeester wordt pas ingelicht als de inspectie heeft vastgesteld dat het zo is.")
+            }
+            CaseError::NotAnUnsafeReport(number) => format!("{number} is geen melding van een acuut onveilige situatie."),
+            CaseError::NotADraft(number) => format!("{number} is geen concept meer. Wijzigingen na het indienen gaan via de behandelaar."),
+            CaseError::PhotoTooLarge { size } => {
+                format!(
+                    "Een foto mag hoogstens {} MB zijn, en deze is {size} bytes. Maak de foto kleiner en probeer het opnieuw.",
+                    package::MAX_PHOTO_BYTES >> 20
+                )
+            }
+            CaseError::AwardWithoutDecision => "Een toekenning hoort bij een besluit. Zet het dossier eerst op ‘besluit’.".to_string(),
+            CaseError::ZeroAward => "Een toekenning van € 0,00 is geen toekenning. Leg het besluit vast zonder toekenning.".to_string(),
+            CaseError::Export(_) => grondslag_kernel::FAULT_NL.to_string(),
+            CaseError::NoSuchCase(number) => format!("Er is geen dossier {number} dat jij mag inzien."),
+            CaseError::NoSuchExpert => "Er is geen deskundige met een account onder die naam.".to_string(),
+            CaseError::Kernel(kernel) => kernel.explain_nl(register),
+        }
+    }
+}
+
 /// The result of filing an application.
 #[derive(Debug)]
 pub struct Filed {

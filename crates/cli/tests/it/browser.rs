@@ -225,7 +225,7 @@ async fn a_form_sent_back_links_its_error_to_the_field() {
     let described = field.attr("aria-describedby").await.unwrap().unwrap();
     let message = visitor.find(Locator::Id("postcode_city-fout")).await.unwrap().text().await.unwrap();
     assert!(described.split(' ').any(|id| id == "postcode_city-fout"), "described by the error: {described}");
-    assert!(message.contains("postcode"), "{message}");
+    assert!(message.contains("Postcode: ") && message.contains("moet bestaan uit 4 cijfers en 2 letters"), "in Dutch: {message}");
     // The other fields are not marked.
     assert_eq!(visitor.find(Locator::Id("phone")).await.unwrap().attr("aria-invalid").await.unwrap(), None);
     assert_accessible_basics(&visitor).await;

@@ -30,6 +30,7 @@ mod postgres;
 mod received;
 mod recipients;
 mod records;
+mod refusals_nl;
 mod register;
 mod relations;
 mod retention;
