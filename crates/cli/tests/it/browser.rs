@@ -159,10 +159,19 @@ async fn axe_core_finds_no_wcag_violation_on_any_public_or_portal_page() {
     let server = Server::start(world.dir.path(), &[]);
     let base = server.base.clone();
     let downloads = TempDir::new().unwrap();
-    let public: Vec<String> =
-        ["/", "/toegankelijkheid", "/contact", "/nieuwsbrief", "/nieuwsbrief/afmelden?token=x", "/acuut-onveilig", "/inloggen", "/bestaat-niet"]
-            .map(String::from)
-            .to_vec();
+    let public: Vec<String> = [
+        "/",
+        "/toegankelijkheid",
+        "/privacyverklaring/versies",
+        "/contact",
+        "/nieuwsbrief",
+        "/nieuwsbrief/afmelden?token=x",
+        "/acuut-onveilig",
+        "/inloggen",
+        "/bestaat-niet",
+    ]
+    .map(String::from)
+    .to_vec();
     let portals: [(&Person, Vec<String>); 3] = [
         (&world.anna, vec!["/mijn-gegevens".into(), format!("/mijn-gegevens/zaken/{}", world.anna_case), "/toegankelijkheid".into()]),
         (
@@ -183,9 +192,11 @@ async fn axe_core_finds_no_wcag_violation_on_any_public_or_portal_page() {
     let profile = TempDir::new().unwrap();
     let visitor = browser(&driver, profile.path(), downloads.path()).await;
     assert_pages_accessible(&visitor, &base, &public).await;
-    // The statement is a document of its own (rendered from the register), not a page of the layout.
-    visitor.goto(&format!("{base}/privacyverklaring")).await.unwrap();
-    assert_axe_passes(&visitor).await;
+    // The statements are documents of their own (rendered from the register), not pages of the layout.
+    for statement in ["/privacyverklaring", "/privacyverklaring/kinderen", "/privacyverklaring/versies/2024.05"] {
+        visitor.goto(&format!("{base}{statement}")).await.unwrap();
+        assert_axe_passes(&visitor).await;
+    }
     visitor.close().await.unwrap();
     for (person, paths) in portals {
         let profile = TempDir::new().unwrap();

@@ -41,8 +41,8 @@ fn the_childrens_statement_is_written_from_the_register_and_follows_it() {
     std::fs::copy(ARCHIVE, dir.path().join("img.published.json")).unwrap();
     let shipped = std::fs::read_to_string(SHIPPED).unwrap();
     let kinderen = shipped.find("id = \"kinderen\"").unwrap();
-    let categories = kinderen + shipped[kinderen..].find("\ncategories = [").unwrap();
-    let changed = format!("{}{}", &shipped[..categories], shipped[categories..].replacen(", \"bank_account\"", "", 1));
+    let sources = kinderen + shipped[kinderen..].find("\nsources = [").unwrap();
+    let changed = format!("{}{}", &shipped[..sources], shipped[sources..].replacen(", \"Centraal gezagsregister van de Rechtspraak\"", "", 1));
     assert_ne!(changed, shipped);
     std::fs::write(&file, &changed).unwrap();
     let name = file.to_str().unwrap();
@@ -55,7 +55,7 @@ fn the_childrens_statement_is_written_from_the_register_and_follows_it() {
         children_version,
         "the Privacyverklaring voor kinderen en jongeren says something else than its published version",
         "raise `version` and `date` of [statement.children]",
-        "a child's data dropped from the register",
+        "a source dropped from the register",
     );
     let raised = changed
         .replace("[statement.public]\nversion = \"2026.12\"\ndate = \"2026-12-01\"", "[statement.public]\nversion = \"2027.01\"\ndate = \"2027-01-04\"")
@@ -64,8 +64,11 @@ fn the_childrens_statement_is_written_from_the_register_and_follows_it() {
     let published = grondslag(&["register", "publish", name]);
     assert!(published.status.success(), "{}", stderr(&published));
     let text = stdout(&grondslag(&["register", "render", name, "--statement", "children"]));
-    assert!(!text.contains("- bankgegevens"), "{text}");
-    assert!(text.contains("Welke gegevens gebruiken wij? — niet meer: bankgegevens."), "what changed, for the child too: {text}");
+    assert!(!text.contains("- Centraal gezagsregister"), "no longer listed: {text}");
+    assert!(
+        text.contains("Van wie krijgen wij je gegevens? — niet meer: Centraal gezagsregister van de Rechtspraak."),
+        "what changed, for the child too: {text}"
+    );
 }
 
 // req: E6
