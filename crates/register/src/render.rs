@@ -149,7 +149,11 @@ pub fn document(register: &Register, statement: Statement) -> Document {
     spell_out_laws(&mut document);
     if let (Some(edition), Some(published)) = (edition, &register.published) {
         let at = document.blocks.iter().position(|b| matches!(b, Block::Contents)).unwrap_or(0);
-        document.blocks.splice(at..at, changes_blocks(published.before(statement, &edition.version), &document));
+        // The changes quote the text before and after; a law they name
+        // first is spelled out there too, where the reader meets it first.
+        let mut changes = Document { title: String::new(), blocks: changes_blocks(published.before(statement, &edition.version), &document) };
+        spell_out_laws(&mut changes);
+        document.blocks.splice(at..at, changes.blocks);
     }
     document
 }

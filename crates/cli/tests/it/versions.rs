@@ -38,7 +38,7 @@ fn a_changed_statement_needs_a_new_version_and_the_old_one_stays_readable_with_t
         "raise `version` and `date` of [statement.public]",
         "changed purpose",
     );
-    assert!(stderr(&refused).contains(&format!("Omschrijving — nu: „{NEW_PURPOSE}")), "the message names what changed: {}", stderr(&refused));
+    assert!(stderr(&refused).contains(&format!("Omschrijving — erbij: {NEW_PURPOSE}")), "the message names what changed: {}", stderr(&refused));
     // Publishing does not paper over it either, and writes nothing.
     let publish = grondslag(&["register", "publish", name]);
     assert!(!publish.status.success());
@@ -70,7 +70,7 @@ fn a_changed_statement_needs_a_new_version_and_the_old_one_stays_readable_with_t
     let text = stdout(&grondslag(&["register", "render", name]));
     assert!(text.contains("Versie 2027.01, vastgesteld op 4 januari 2027."), "{text}");
     assert!(text.contains("Wat is er veranderd?") && text.contains("Ten opzichte van versie 2026.12 van 1 december 2026:"), "{text}");
-    assert!(text.contains(&format!("Omschrijving — nu: „{NEW_PURPOSE}")) && text.contains(&format!("(was: „{PURPOSE}")), "{text}");
+    assert!(text.contains(&format!("erbij: {NEW_PURPOSE}")) && text.contains(&format!("niet meer: {PURPOSE}")), "{text}");
 
     // Both versions readable on the site; the old one marked as such.
     let data = dir.path().join("data");
