@@ -373,6 +373,9 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
     ("BRP", "Basisregistratie Personen"),
     ("KvK", "Kamer van Koophandel"),
     ("NCG", "Nationaal Coördinator Groningen"),
+    ("NAM", "Nederlandse Aardolie Maatschappij"),
+    ("CM", "Commissie Mijnbouwschade"),
+    ("SNN", "Samenwerkingsverband Noord-Nederland"),
     ("RVO", "Rijksdienst voor Ondernemend Nederland"),
     ("IMG", "Instituut Mijnbouwschade Groningen"),
 ];
