@@ -963,8 +963,9 @@ analysis = "PIA"
             assert!(text.contains("Fysieke schade"), "{format:?}");
             assert!(text.contains("(E1)"), "{format:?}");
             // The recipient is listed with exactly what this processing gives it.
-            assert!(text.contains("NAM (derde partij): straat en huisnummer<") || text.contains("NAM (derde partij): straat en huisnummer\n"), "{format:?}");
-            assert!(!text.contains("NAM (derde partij): voor- en achternaam"), "{format:?}");
+            // (Spelled out at first use: "Nederlandse Aardolie Maatschappij (NAM)".)
+            assert!(text.contains("NAM) (derde partij): straat en huisnummer<") || text.contains("NAM) (derde partij): straat en huisnummer\n"), "{format:?}");
+            assert!(!text.contains("NAM) (derde partij): voor- en achternaam"), "{format:?}");
             assert!(text.contains("gegevens over gezondheid (optioneel, bijzonder persoonsgegeven)"), "{format:?}");
             assert!(
                 text.contains(
