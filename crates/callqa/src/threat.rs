@@ -20,6 +20,8 @@ use grondslag_register::{Action, Category, CategorySet, Role};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use grondslag_values::Reason;
+
 use crate::selection::WITHDRAWN;
 use crate::{CallQa, CallQaError, Recording, from_field, read_one};
 
@@ -67,6 +69,14 @@ impl Decider {
         match self {
             Decider::DirectManager => "direct manager",
             Decider::DepartmentManager => "department manager",
+        }
+    }
+
+    /// Who decides, as a page names them.
+    pub fn label_nl(self) -> &'static str {
+        match self {
+            Decider::DirectManager => "de direct leidinggevende",
+            Decider::DepartmentManager => "de afdelingsmanager",
         }
     }
 }
@@ -194,17 +204,28 @@ impl CallQa<'_> {
             let decider = match access.role {
                 Role::Manager => Decider::DirectManager,
                 Role::DepartmentManager => Decider::DepartmentManager,
-                _ => return Err(CallQaError::Invalid("only the direct manager and the department manager decide on weighty reasons (K10)".to_string())),
+                _ => {
+                    return Err(CallQaError::Invalid(Reason::new(
+                        "only the direct manager and the department manager decide on weighty reasons (K10)",
+                        "Alleen de direct leidinggevende en de afdelingsmanager besluiten over meeluisteren om zwaarwegende redenen (K10).",
+                    )));
+                }
             };
             if grounds.trim().is_empty() {
                 return Err(CallQaError::Missing("the clear indications the decision rests on"));
             }
             if until <= from {
-                return Err(CallQaError::Invalid("the period ends before it starts".to_string()));
+                return Err(CallQaError::Invalid(Reason::new(
+                    "the period ends before it starts",
+                    "De periode eindigt voordat hij begint; kies een laatste dag op of na de eerste.",
+                )));
             }
             let decision = Decision { decider, by: access.actor.clone(), indication, grounds: grounds.trim().to_string(), from, until };
             if decisions.iter().any(|d| d.decider == decider) {
-                return Err(CallQaError::Invalid(format!("the {}'s decision is recorded already", decider.label())));
+                return Err(CallQaError::Invalid(Reason::new(
+                    format!("the {}'s decision is recorded already", decider.label()),
+                    format!("Het besluit van {} is al vastgelegd.", decider.label_nl()),
+                )));
             }
             let record = unit.write(access, self.p.weighty, Some(employee), None, &[(Category::FreeText, crate::to_text(&decision)?)])?;
             unit.record_event(access, self.p.weighty, &record, Action::File, RECORDED, None, None)?;
@@ -259,7 +280,7 @@ impl CallQa<'_> {
             let decisions = self.read_decisions(unit, access, employee)?;
             for decider in [Decider::DirectManager, Decider::DepartmentManager] {
                 if !decisions.iter().any(|d| d.decider == decider) {
-                    return Err(CallQaError::NotDecided(decider.label()));
+                    return Err(CallQaError::NotDecided(decider));
                 }
             }
             let views = unit.read(access, self.p.weighty, employee, CategorySet::of(&[Category::CallMeta]))?;

@@ -32,6 +32,8 @@ use grondslag_register::{Action, Category, CategorySet, Role};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
+use grondslag_values::Reason;
+
 use crate::{Hr, HrError, from_field, to_text};
 
 /// The event that ends a survey's invitations and starts its answers' term.
@@ -230,9 +232,9 @@ impl Hr<'_> {
             unit.check(access, self.p.invitation, Action::File)?;
             let mut answers = self.answers_of(unit, &system, &survey.answers)?;
             if !answers.groups.is_empty() {
-                return Err(HrError::Invalid(format!(
-                    "the invitations for {} have gone out; a survey's groups are fixed by one round of invitations",
-                    survey.name
+                return Err(HrError::Invalid(Reason::new(
+                    format!("the invitations for {} have gone out; a survey's groups are fixed by one round of invitations", survey.name),
+                    format!("De uitnodigingen voor {} zijn al verstuurd; de groepen van een onderzoek liggen vast na één ronde uitnodigingen.", survey.name),
                 )));
             }
             let mut people = Vec::new();
@@ -277,7 +279,10 @@ impl Hr<'_> {
             return Err(HrError::InvitationUsed);
         }
         if unit.events(system, self.p.answers, &survey)?.iter().any(|e| e.event == SURVEY_CLOSED) {
-            return Err(HrError::Invalid("this survey is closed; no more answers are taken".to_string()));
+            return Err(HrError::Invalid(Reason::new(
+                "this survey is closed; no more answers are taken",
+                "Dit onderzoek is gesloten; er worden geen antwoorden meer aangenomen.",
+            )));
         }
         let answers = self.answers_of(unit, system, &survey)?;
         let group = token.split_once('-').and_then(|(g, _)| g.parse::<usize>().ok()).and_then(|g| answers.groups.get(g)).cloned().ok_or_else(unknown)?;
@@ -287,7 +292,10 @@ impl Hr<'_> {
 
     fn check_answers(answers: &Answers, given: &[u8]) -> Result<(), HrError> {
         if given.len() != answers.questions.len() || given.iter().any(|a| !(1..=SCALE).contains(a)) {
-            return Err(HrError::Invalid(format!("give one answer from 1 to {SCALE} for each of the {} questions", answers.questions.len())));
+            return Err(HrError::Invalid(Reason::new(
+                format!("give one answer from 1 to {SCALE} for each of the {} questions", answers.questions.len()),
+                format!("Geef bij elk van de {} vragen één antwoord van 1 tot en met {SCALE}.", answers.questions.len()),
+            )));
         }
         Ok(())
     }
