@@ -139,7 +139,10 @@ impl CallQa<'_> {
     /// version `version`.
     pub fn record_consent(&self, access: &Access, version: &str, consented_on: Date, reference: &str) -> Result<Consent, CallQaError> {
         if version.trim().is_empty() || reference.trim().is_empty() {
-            return Err(CallQaError::Missing("the version's name and the works council's reference"));
+            return Err(CallQaError::Missing(Reason::new(
+                "the version's name and the works council's reference",
+                "de naam van de versie en het kenmerk van de ondernemingsraad",
+            )));
         }
         let status = self.status()?;
         if let Some(other) = status.consents.iter().find(|c| c.version == version.trim() && c.digest != status.digest) {
@@ -157,7 +160,7 @@ impl CallQa<'_> {
     /// Records the yearly evaluation of the consented version.
     pub fn record_evaluation(&self, access: &Access, on: Date, outcome: &str) -> Result<Evaluation, CallQaError> {
         if outcome.trim().is_empty() {
-            return Err(CallQaError::Missing("the evaluation's outcome"));
+            return Err(CallQaError::Missing(Reason::new("the evaluation's outcome", "de uitkomst van de evaluatie")));
         }
         let status = self.status()?;
         if status.consent.is_none() {

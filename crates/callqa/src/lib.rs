@@ -88,7 +88,7 @@ pub enum CallQaError {
     #[error("{0}")]
     InvalidForm(Reason),
     #[error("{0} is required")]
-    Missing(&'static str),
+    Missing(Reason),
     #[error("{0} was not found, or is gone (recordings go four weeks after the call)")]
     NotFound(String),
     #[error("{0}")]
@@ -133,9 +133,7 @@ impl CallQaError {
                 "De twee besluiten over zwaarwegende redenen worden door twee verschillende mensen genomen: de direct leidinggevende en de afdelingsmanager (K10).".to_string()
             }
             CallQaError::InvalidForm(reason) | CallQaError::Invalid(reason) => reason.nl.clone(),
-            // The names of what is missing are the module's own words for
-            // operators; the page says what happened and what to do.
-            CallQaError::Missing(_) => "Er ontbreekt iets dat verplicht is. Vul alle verplichte velden in en probeer het opnieuw.".to_string(),
+            CallQaError::Missing(what) => format!("Er ontbreekt nog: {}. Vul dat in en probeer het opnieuw.", what.nl),
             CallQaError::NotFound(_) => {
                 "Dit is niet gevonden, of het bestaat niet meer (opnames worden vier weken na het gesprek verwijderd).".to_string()
             }

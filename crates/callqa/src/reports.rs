@@ -208,7 +208,7 @@ impl CallQa<'_> {
     /// The coach or the employee gives their view (zienswijze).
     pub fn give_view(&self, access: &Access, report: &RecordRef, view: &str) -> Result<(), CallQaError> {
         let event = if Party::of(access, report) == Party::Employee { VIEW_EMPLOYEE } else { VIEW_COACH };
-        self.note(access, report, None, event, None, "the view", view)
+        self.note(access, report, None, event, None, ("the view", "je zienswijze"), view)
     }
 
     /// The coach writes down the conclusions formulated together, once both have given their view.
@@ -220,7 +220,7 @@ impl CallQa<'_> {
                 "Eerst geven coach en medewerker elk hun zienswijze; daarna stellen jullie samen de conclusies op (K7).",
             )));
         }
-        self.note(access, report, Some(Party::Coach), CONCLUDED, Some(CONCLUDED), "the conclusions", conclusions)
+        self.note(access, report, Some(Party::Coach), CONCLUDED, Some(CONCLUDED), ("the conclusions", "de conclusies"), conclusions)
     }
 
     /// The employee agrees the conclusions.
@@ -237,7 +237,15 @@ impl CallQa<'_> {
 
     /// The employee asks for a second opinion by another coach (K7).
     pub fn ask_second_opinion(&self, access: &Access, report: &RecordRef, why: &str) -> Result<(), CallQaError> {
-        self.note(access, report, Some(Party::Employee), SECOND_OPINION_ASKED, None, "why a second opinion is asked", why)
+        self.note(
+            access,
+            report,
+            Some(Party::Employee),
+            SECOND_OPINION_ASKED,
+            None,
+            ("why a second opinion is asked", "waarom je een second opinion vraagt"),
+            why,
+        )
     }
 
     /// The employee's coach brings in another coach for a second opinion:
@@ -266,9 +274,12 @@ impl CallQa<'_> {
     /// The second coach gives their opinion; their access ends with it.
     pub fn give_second_opinion(&self, access: &Access, report: &RecordRef, opinion: &str) -> Result<(), CallQaError> {
         if opinion.trim().is_empty() {
-            return Err(CallQaError::Missing("the second opinion"));
+            return Err(CallQaError::Missing(Reason::new("the second opinion", "de second opinion")));
         }
-        let own = access.subject.clone().ok_or(CallQaError::Missing("the second coach's own file"))?;
+        let own = access
+            .subject
+            .clone()
+            .ok_or(CallQaError::Missing(Reason::new("the second coach's own file", "je eigen dossier als coach (log in als de tweede coach)")))?;
         self.kernel.unit(|unit| {
             unit.check_record(access, self.p.reports, report, Action::Advance)?;
             Party::Coach.require(access, report, SECOND_OPINION)?;
@@ -296,7 +307,7 @@ impl CallQa<'_> {
     /// request is carried out at once (K11).
     pub fn decide_deletion(&self, access: &Access, report: &RecordRef, grant: bool, reasons: &str) -> Result<(), CallQaError> {
         if reasons.trim().is_empty() {
-            return Err(CallQaError::Missing("the reasons for the decision"));
+            return Err(CallQaError::Missing(Reason::new("the reasons for the decision", "de redenen voor het besluit")));
         }
         self.kernel.unit(|unit| {
             // Granting erases, refusing is a step: decided before the request is looked at.
@@ -397,11 +408,11 @@ impl CallQa<'_> {
         party: Option<Party>,
         event: &str,
         status: Option<&str>,
-        what: &'static str,
+        what: (&'static str, &'static str),
         text: &str,
     ) -> Result<(), CallQaError> {
         if text.trim().is_empty() {
-            return Err(CallQaError::Missing(what));
+            return Err(CallQaError::Missing(Reason::new(what.0, what.1)));
         }
         self.kernel.unit(|unit| {
             unit.check_record(access, self.p.reports, report, Action::Advance)?;

@@ -98,9 +98,13 @@ impl CallQa<'_> {
     /// to — to an employee whose file is `employee`, known to the exchange
     /// as `agent` (K0).
     pub fn enrol(&self, access: &Access, employee: &SubjectId, name: &str, function: &str, agent: &str) -> Result<RecordRef, CallQaError> {
-        for (what, value) in [("the employee's name", name), ("their function", function), ("their agent id at the exchange", agent)] {
+        for (what, what_nl, value) in [
+            ("the employee's name", "de naam van de medewerker", name),
+            ("their function", "de functie van de medewerker", function),
+            ("their agent id at the exchange", "het agent-id van de medewerker bij de telefooncentrale", agent),
+        ] {
             if value.trim().is_empty() {
-                return Err(CallQaError::Missing(what));
+                return Err(CallQaError::Missing(Reason::new(what, what_nl)));
             }
         }
         let handout = Handout { version: self.consented_version()?, agent: agent.trim().to_string() };

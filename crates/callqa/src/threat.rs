@@ -116,7 +116,7 @@ impl CallQa<'_> {
     /// six months under `kcc_bedreiging`, and the call leaves monitoring.
     pub fn report_threat(&self, access: &Access, call: &RecordRef, description: &str) -> Result<RecordRef, CallQaError> {
         if description.trim().is_empty() {
-            return Err(CallQaError::Missing("what happened in the call"));
+            return Err(CallQaError::Missing(Reason::new("what happened in the call", "wat er in het gesprek gebeurde")));
         }
         self.kernel.unit(|unit| {
             unit.check(access, self.p.threat, Action::File)?;
@@ -144,7 +144,10 @@ impl CallQa<'_> {
     /// or a measure needs it, until `review` at the latest; `settle` ends it.
     pub fn hold_threat(&self, access: &Access, threat: &RecordRef, reason: &str, review: Timestamp) -> Result<(), CallQaError> {
         if reason.trim().is_empty() {
-            return Err(CallQaError::Missing("the incident or measure that needs the recording"));
+            return Err(CallQaError::Missing(Reason::new(
+                "the incident or measure that needs the recording",
+                "het incident of de maatregel waarvoor de opname nodig is",
+            )));
         }
         Ok(self.kernel.hold(access, self.p.threat, threat, reason.trim(), review)?)
     }
@@ -212,7 +215,10 @@ impl CallQa<'_> {
                 }
             };
             if grounds.trim().is_empty() {
-                return Err(CallQaError::Missing("the clear indications the decision rests on"));
+                return Err(CallQaError::Missing(Reason::new(
+                    "the clear indications the decision rests on",
+                    "de duidelijke aanwijzingen waarop het besluit rust",
+                )));
             }
             if until <= from {
                 return Err(CallQaError::Invalid(Reason::new(

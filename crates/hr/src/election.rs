@@ -199,7 +199,7 @@ impl Hr<'_> {
     /// records its name and day.
     pub fn open_election(&self, access: &Access, name: &str, day: Date) -> Result<Election, HrError> {
         if name.trim().is_empty() {
-            return Err(HrError::Missing("the election's name"));
+            return Err(HrError::Missing(Reason::new("the election's name", "de naam van de verkiezing")));
         }
         let empty = to_text(&Ballots::default())?;
         let ballot_box = self.kernel.unit(|unit| unit.write(access, self.p.ballot_box, None, None, &[(Category::Vote, empty)]))?;
@@ -245,7 +245,7 @@ impl Hr<'_> {
     /// themselves; a second filing replaces the text).
     pub fn stand(&self, access: &Access, election: &Election, person: &SubjectId, promotion: &str) -> Result<RecordRef, HrError> {
         if promotion.trim().is_empty() {
-            return Err(HrError::Missing("a promotion text"));
+            return Err(HrError::Missing(Reason::new("a promotion text", "een tekst waarmee je je presenteert")));
         }
         let system = self.box_access(access);
         self.kernel.unit(|unit| {

@@ -242,7 +242,10 @@ impl Hr<'_> {
 
     /// An employee likes a news item (`text` none) or reacts to it.
     pub fn react(&self, access: &Access, news: &SubjectId, text: Option<&str>) -> Result<(), HrError> {
-        let author = access.subject.clone().ok_or(HrError::Missing("the author's own file (sign in as the employee)"))?;
+        let author = access
+            .subject
+            .clone()
+            .ok_or(HrError::Missing(Reason::new("the author's own file (sign in as the employee)", "je eigen dossier als auteur (log in als medewerker)")))?;
         let text = text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
         let stored = to_text(&Stored { author: Some(author.as_str().to_string()), text, on: today(access) })?;
         self.kernel.unit(|unit| {

@@ -69,7 +69,7 @@ pub enum HrError {
     #[error("{0}")]
     Invalid(Reason),
     #[error("{0} is required")]
-    Missing(&'static str),
+    Missing(Reason),
     #[error("{0} was not found, or is gone")]
     NotFound(String),
     #[error("a stored {0} could not be read back; the store may have been changed outside grondslag")]
@@ -94,9 +94,7 @@ impl HrError {
         match self {
             HrError::Invalid(reason) => reason.nl.clone(),
             HrError::NotEligible(reason) => format!("Je kunt hier niet aan meedoen: {}", reason.nl),
-            // The names of what is missing are the module's own words for
-            // operators; the page says what happened and what to do.
-            HrError::Missing(_) => "Er ontbreekt iets dat verplicht is. Vul alle verplichte velden in en probeer het opnieuw.".to_string(),
+            HrError::Missing(what) => format!("Er ontbreekt nog: {}. Vul dat in en probeer het opnieuw.", what.nl),
             HrError::NotFound(_) => "Dit is niet gevonden, of het bestaat niet meer.".to_string(),
             HrError::Corrupt(_) => grondslag_kernel::FAULT_NL.to_string(),
             HrError::AlreadyVoted(election) => format!("Je hebt al gestemd bij de verkiezing {election}; iedere kiezer stemt één keer (I6)."),

@@ -214,7 +214,9 @@ impl NewEmployee {
                     "Gegevens van een partner worden alleen bewaard als er een partnerpensioen is (I1); laat ze weg, of geef aan dat er een partnerpensioen is.",
                 )));
             }
-            (true, None) => return Err(HrError::Missing("partner (a partner pension applies)")),
+            (true, None) => {
+                return Err(HrError::Missing(Reason::new("partner (a partner pension applies)", "de gegevens van de partner (er is een partnerpensioen)")));
+            }
             _ => {}
         }
         match (self.worked_for_the_state, &self.employment_history) {
@@ -224,7 +226,12 @@ impl NewEmployee {
                     "Het arbeidsverleden wordt alleen bewaard van wie eerder voor het Rijk werkte (I1); laat het weg, of geef aan dat de medewerker eerder voor het Rijk werkte.",
                 )));
             }
-            (true, None) => return Err(HrError::Missing("employment_history (the employee worked for the State before)")),
+            (true, None) => {
+                return Err(HrError::Missing(Reason::new(
+                    "employment_history (the employee worked for the State before)",
+                    "het arbeidsverleden (de medewerker werkte eerder voor het Rijk)",
+                )));
+            }
             _ => {}
         }
         self.contract.check(now)

@@ -180,7 +180,7 @@ impl Hr<'_> {
     pub fn open_survey(&self, access: &Access, name: &str, questions: &[String]) -> Result<Survey, HrError> {
         let questions: Vec<String> = questions.iter().map(|q| q.trim().to_string()).filter(|q| !q.is_empty()).collect();
         if name.trim().is_empty() || questions.is_empty() {
-            return Err(HrError::Missing("the survey's name and at least one question"));
+            return Err(HrError::Missing(Reason::new("the survey's name and at least one question", "de naam van het onderzoek en minstens één vraag")));
         }
         let content = Answers { name: name.trim().to_string(), questions: questions.clone(), groups: Vec::new(), responses: Vec::new() };
         let text = to_text(&content)?;
@@ -315,7 +315,7 @@ impl Hr<'_> {
     /// nothing of who gave it is kept beside it.
     pub fn answer(&self, token: &str, given: &[u8], consent: bool, now: jiff::Timestamp) -> Result<(), HrError> {
         if !consent {
-            return Err(HrError::Missing("consent to process your answers"));
+            return Err(HrError::Missing(Reason::new("consent to process your answers", "je toestemming om je antwoorden te verwerken")));
         }
         let system = self.survey_access(now);
         self.kernel.unit(|unit| {
@@ -331,7 +331,7 @@ impl Hr<'_> {
     /// e-mail and function from their personnel file.
     pub fn answer_linked(&self, access: &Access, person: &SubjectId, token: &str, given: &[u8], consent: bool) -> Result<RecordRef, HrError> {
         if !consent {
-            return Err(HrError::Missing("consent to process your answers"));
+            return Err(HrError::Missing(Reason::new("consent to process your answers", "je toestemming om je antwoorden te verwerken")));
         }
         let system = self.survey_access(access.now);
         let wanted = CategorySet::EMPTY.with(Category::Name).with(Category::Email).with(Category::Function);

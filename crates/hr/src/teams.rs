@@ -111,7 +111,7 @@ impl Hr<'_> {
             .find(|a| a.name == application)
             .ok_or_else(|| HrError::NotFound(format!("team application `{application}` (register it first: `grondslag teams application`)")))?;
         if username.trim().is_empty() {
-            return Err(HrError::Missing("a user name"));
+            return Err(HrError::Missing(Reason::new("a user name", "een gebruikersnaam")));
         }
         let doc = to_text(&AccountDoc { application: found.name.clone() })?;
         let fields = [(Category::Username, Value::text(username.trim())), (Category::Email, Value::text(email.trim())), (Category::FreeText, doc)];
