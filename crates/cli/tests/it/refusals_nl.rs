@@ -164,12 +164,10 @@ fn a_call_centre_form_refuses_a_bad_date_and_indication_in_dutch() {
     let csrf = lisa.csrf();
     let page = format!("/kcc/team/{}/zwaarwegend", world.eva_file);
     let today = world.selection_date.to_string();
-    let decide = |lisa: &mut Client, indication: &str, from: &str| {
-        lisa.post_form(
-            &page,
-            &[("csrf", &csrf), ("indication", indication), ("grounds", "Betalingen naar een privérekening"), ("from", from), ("until", &today)],
-        )
+    let decide_with = |lisa: &mut Client, indication: &str, grounds: &str, from: &str, until: &str| {
+        lisa.post_form(&page, &[("csrf", &csrf), ("indication", indication), ("grounds", grounds), ("from", from), ("until", until)])
     };
+    let decide = |lisa: &mut Client, indication: &str, from: &str| decide_with(lisa, indication, "Betalingen naar een privérekening", from, &today);
 
     let wrong = grondslag_values::dutch::parse_written("31-02-2026").unwrap_err();
     assert!(wrong.to_string().contains("there is no 31 februari 2026"), "the English stays for the API and the command line: {wrong}");
@@ -180,6 +178,19 @@ fn a_call_centre_form_refuses_a_bad_date_and_indication_in_dutch() {
 
     let refused = decide(&mut lisa, "gevoel", &today);
     error_page_in_dutch(&refused, 422, "invalid", "'gevoel' staat niet in de lijst; kies een van: fraud (", &["`gevoel` is not", "; use fraud"]);
+
+    // The protocol's own refusals, of what was sent: nothing to rest on, a period backwards.
+    let refused = decide_with(&mut lisa, "fraud", " ", &today, &today);
+    error_page_in_dutch(
+        &refused,
+        422,
+        "invalid",
+        "Er ontbreekt nog: de duidelijke aanwijzingen waarop het besluit rust. Vul dat in en probeer het opnieuw.",
+        &["is required"],
+    );
+    let tomorrow = world.selection_date.tomorrow().unwrap().to_string();
+    let refused = decide_with(&mut lisa, "fraud", "Betalingen naar een privérekening", &tomorrow, &today);
+    error_page_in_dutch(&refused, 422, "invalid", "De periode eindigt voordat hij begint", &["ends before it starts"]);
 
     let unanswered = lisa.get(&page);
     assert!(!unanswered.body.contains("Betalingen naar een privérekening"), "nothing was decided: {}", unanswered.body);
