@@ -9,6 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use grondslag_values::Reason;
+
 use crate::CallQaError;
 
 /// The share of judged criteria that must be Ja, in percent.
@@ -156,7 +158,10 @@ impl std::str::FromStr for Answer {
             "ja" => Ok(Answer::Ja),
             "nee" => Ok(Answer::Nee),
             "ntc" | "niet_te_constateren" | "niet te constateren" => Ok(Answer::NietTeConstateren),
-            other => Err(CallQaError::InvalidForm(format!("`{other}` is not an answer; use ja, nee or ntc (niet te constateren)"))),
+            other => Err(CallQaError::InvalidForm(Reason::new(
+                format!("`{other}` is not an answer; use ja, nee or ntc (niet te constateren)"),
+                format!("‘{other}’ is geen antwoord; kies ja, nee of niet te constateren."),
+            ))),
         }
     }
 }
@@ -228,28 +233,40 @@ impl Form {
     /// Checks the form is complete and consistent: 23 answers, criteria 1–2
     /// "niet te constateren" on a recording, at most three improvement points.
     pub fn check(&self) -> Result<(), CallQaError> {
-        let wrong = |m: String| Err(CallQaError::InvalidForm(m));
+        let wrong = |en: String, nl: String| Err(CallQaError::InvalidForm(Reason::new(en, nl)));
         if self.coachee.trim().is_empty() || self.coach.trim().is_empty() {
-            return wrong("the form names the coachee and the coach".to_string());
+            return wrong(
+                "the form names the coachee and the coach".to_string(),
+                "Vul op het formulier de naam van de medewerker en van de coach in.".to_string(),
+            );
         }
         if self.answers.len() != CRITERIA.len() {
-            return wrong(format!("the form has {} criteria; {} answered", CRITERIA.len(), self.answers.len()));
+            return wrong(
+                format!("the form has {} criteria; {} answered", CRITERIA.len(), self.answers.len()),
+                format!("Het formulier heeft {} criteria en er zijn er {} beantwoord; beantwoord ze allemaal.", CRITERIA.len(), self.answers.len()),
+            );
         }
         if self.handling == Handling::Recording {
             for criterion in CRITERIA.iter().filter(|c| c.live_only) {
                 if self.answers[usize::from(criterion.number) - 1].0 != Answer::NietTeConstateren {
-                    return wrong(format!(
-                        "criterion {} ({}) cannot be judged on a recording: answer niet te constateren",
-                        criterion.number, criterion.question
-                    ));
+                    return wrong(
+                        format!("criterion {} ({}) cannot be judged on a recording: answer niet te constateren", criterion.number, criterion.question),
+                        format!(
+                            "Criterium {} ({}) is niet te beoordelen op een opname; kies daar ‘niet te constateren’.",
+                            criterion.number, criterion.question
+                        ),
+                    );
                 }
             }
         }
         if self.improvements.len() > 3 {
-            return wrong(format!("at most three improvement points are agreed; {} given", self.improvements.len()));
+            return wrong(
+                format!("at most three improvement points are agreed; {} given", self.improvements.len()),
+                format!("Je kunt hoogstens drie verbeterpunten afspreken; er zijn er {} ingevuld.", self.improvements.len()),
+            );
         }
         if self.improvements.iter().any(|i| i.trim().is_empty()) {
-            return wrong("an improvement point is empty; leave it out".to_string());
+            return wrong("an improvement point is empty; leave it out".to_string(), "Een verbeterpunt is leeg; vul het in of laat het weg.".to_string());
         }
         Ok(())
     }

@@ -16,6 +16,8 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use grondslag_values::Reason;
+
 use crate::{CallQa, CallQaError};
 
 const CONSENT: &str = "consent:";
@@ -137,11 +139,17 @@ impl CallQa<'_> {
     /// version `version`.
     pub fn record_consent(&self, access: &Access, version: &str, consented_on: Date, reference: &str) -> Result<Consent, CallQaError> {
         if version.trim().is_empty() || reference.trim().is_empty() {
-            return Err(CallQaError::Missing("the version's name and the works council's reference"));
+            return Err(CallQaError::Missing(Reason::new(
+                "the version's name and the works council's reference",
+                "de naam van de versie en het kenmerk van de ondernemingsraad",
+            )));
         }
         let status = self.status()?;
         if let Some(other) = status.consents.iter().find(|c| c.version == version.trim() && c.digest != status.digest) {
-            return Err(CallQaError::Invalid(format!("version {} names another protocol (digest {}); give this one a new name", other.version, other.digest)));
+            return Err(CallQaError::Invalid(Reason::new(
+                format!("version {} names another protocol (digest {}); give this one a new name", other.version, other.digest),
+                format!("Versie {} is de naam van een ander protocol; geef deze versie een nieuwe naam.", other.version),
+            )));
         }
         let consent = Consent { version: version.trim().to_string(), digest: status.digest.clone(), consented_on, reference: reference.trim().to_string() };
         let body = serde_json::to_vec(&consent).map_err(|_| CallQaError::Corrupt("protocol consent"))?;
@@ -152,11 +160,14 @@ impl CallQa<'_> {
     /// Records the yearly evaluation of the consented version.
     pub fn record_evaluation(&self, access: &Access, on: Date, outcome: &str) -> Result<Evaluation, CallQaError> {
         if outcome.trim().is_empty() {
-            return Err(CallQaError::Missing("the evaluation's outcome"));
+            return Err(CallQaError::Missing(Reason::new("the evaluation's outcome", "de uitkomst van de evaluatie")));
         }
         let status = self.status()?;
         if status.consent.is_none() {
-            return Err(CallQaError::Invalid("this version of the protocol has no recorded consent of the works council; record that first".to_string()));
+            return Err(CallQaError::Invalid(Reason::new(
+                "this version of the protocol has no recorded consent of the works council; record that first",
+                "Voor deze versie van het protocol is geen instemming van de ondernemingsraad vastgelegd; leg die eerst vast.",
+            )));
         }
         let evaluation = Evaluation { digest: status.digest.clone(), on, outcome: outcome.trim().to_string() };
         let body = serde_json::to_vec(&evaluation).map_err(|_| CallQaError::Corrupt("protocol evaluation"))?;
@@ -173,9 +184,10 @@ impl CallQa<'_> {
     /// register's protocol has no consent (K0).
     pub fn consented_version(&self) -> Result<String, CallQaError> {
         self.status()?.consent.map(|c| c.version).ok_or_else(|| {
-            CallQaError::Invalid(
-                "this version of the protocol has no recorded consent of the works council, so it cannot be handed out; record it with `grondslag kcc protocol consent` (K0)".to_string(),
-            )
+            CallQaError::Invalid(Reason::new(
+                "this version of the protocol has no recorded consent of the works council, so it cannot be handed out; record it with `grondslag kcc protocol consent` (K0)",
+                "Voor deze versie van het protocol is geen instemming van de ondernemingsraad vastgelegd, dus kan hij nog niet worden uitgereikt (K0).",
+            ))
         })
     }
 }

@@ -48,7 +48,8 @@ use std::str::FromStr;
 
 use grondslag_kernel::{Access, Kernel, KernelError, RecordRef, RecordView, Unit, Value};
 use grondslag_register::due::RECORDED;
-use grondslag_register::{Category, CategorySet, ProcessingId};
+use grondslag_register::{Category, CategorySet, ProcessingId, Register};
+use grondslag_values::Reason;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -80,22 +81,66 @@ pub enum CallQaError {
     NotDrawn(String),
     #[error("the employee has not consented to using call {0} for this purpose (K8); ask them, and use it only once they agree")]
     NoConsent(String),
-    #[error("listening for weighty reasons needs the decisions of both the direct manager and the department manager (K10); missing: the {0}'s decision")]
-    NotDecided(&'static str),
+    #[error("listening for weighty reasons needs the decisions of both the direct manager and the department manager (K10); missing: the {}'s decision", .0.label())]
+    NotDecided(threat::Decider),
     #[error("both decisions must be taken by two different people (K10): the direct manager's and the department manager's")]
     SameDecider,
     #[error("{0}")]
-    InvalidForm(String),
+    InvalidForm(Reason),
     #[error("{0} is required")]
-    Missing(&'static str),
+    Missing(Reason),
     #[error("{0} was not found, or is gone (recordings go four weeks after the call)")]
     NotFound(String),
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Reason),
     #[error("a stored {0} could not be read back; the store may have been changed outside grondslag")]
     Corrupt(&'static str),
     #[error(transparent)]
     Kernel(#[from] KernelError),
+}
+
+impl CallQaError {
+    /// The error as a page says it, in plain Dutch to the employee, coach
+    /// or manager: what is wrong and what to do. A fault of ours (a stored
+    /// record that cannot be read) is said as ours.
+    pub fn explain_nl(&self, register: &Register) -> String {
+        match self {
+            CallQaError::Import { file, line, .. } => format!(
+                "Regel {line} van het bestand {file} van de telefooncentrale kon niet worden ingelezen. De precieze reden staat in de melding van de import voor beheerders."
+            ),
+            CallQaError::CapReached { month, cap, drawn } => format!(
+                "In {month} zijn al {drawn} van de hoogstens {cap} gesprekken van deze medewerker getrokken (K4). Meer kan alleen met een vastgelegde tijdelijke afspraak en de reden daarvan (inwerken, nieuw onderwerp, ontwikkelafspraak, minder contactwerk)."
+            ),
+            CallQaError::BeforeAnnouncedDate { month, date } => format!(
+                "De selectie van {month} is aangekondigd voor {}; gesprekken worden op of na die dag getrokken, niet eerder (K6).",
+                grondslag_values::dutch::date(*date)
+            ),
+            CallQaError::AlreadyAnnounced(month) => format!(
+                "Voor {month} is al een selectie voor deze medewerker aangekondigd. Trek daarin, of markeer een getrokken gesprek als niet representatief om een ander te trekken."
+            ),
+            CallQaError::NotInAdvance => "De selectiedatum moet na vandaag liggen, zodat de selectie vooraf is aangekondigd (K6).".to_string(),
+            CallQaError::NotDrawn(call) => format!(
+                "Gesprek {call} is niet getrokken voor deze medewerker; alleen getrokken gesprekken worden beluisterd en besproken (K4)."
+            ),
+            CallQaError::NoConsent(call) => format!(
+                "De medewerker heeft geen toestemming gegeven om gesprek {call} hiervoor te gebruiken (K8). Vraag het eerst, en gebruik het pas als de medewerker instemt."
+            ),
+            CallQaError::NotDecided(missing) => format!(
+                "Meeluisteren om zwaarwegende redenen kan pas na een besluit van zowel de direct leidinggevende als de afdelingsmanager (K10); het besluit van {} ontbreekt nog.",
+                missing.label_nl()
+            ),
+            CallQaError::SameDecider => {
+                "De twee besluiten over zwaarwegende redenen worden door twee verschillende mensen genomen: de direct leidinggevende en de afdelingsmanager (K10).".to_string()
+            }
+            CallQaError::InvalidForm(reason) | CallQaError::Invalid(reason) => reason.nl.clone(),
+            CallQaError::Missing(what) => format!("Er ontbreekt nog: {}. Vul dat in en probeer het opnieuw.", what.nl),
+            CallQaError::NotFound(_) => {
+                "Dit is niet gevonden, of het bestaat niet meer (opnames worden vier weken na het gesprek verwijderd).".to_string()
+            }
+            CallQaError::Corrupt(_) => grondslag_kernel::FAULT_NL.to_string(),
+            CallQaError::Kernel(e) => e.explain_nl(register),
+        }
+    }
 }
 
 /// A calendar month on the Dutch calendar, the unit of K4's cap.
@@ -136,7 +181,12 @@ impl FromStr for Month {
     type Err = CallQaError;
 
     fn from_str(text: &str) -> Result<Month, CallQaError> {
-        let wrong = || CallQaError::Invalid(format!("`{text}` is not a month; write it as 2026-11"));
+        let wrong = || {
+            CallQaError::Invalid(Reason::new(
+                format!("`{text}` is not a month; write it as 2026-11"),
+                format!("‘{}’ is geen maand; schrijf een maand als 2026-11.", text.trim()),
+            ))
+        };
         let (year, month) = text.trim().split_once('-').ok_or_else(wrong)?;
         let (year, month) = (year.parse::<i16>().map_err(|_| wrong())?, month.parse::<i8>().map_err(|_| wrong())?);
         if !(1..=12).contains(&month) || !(2000..=9999).contains(&year) {
@@ -175,7 +225,10 @@ impl FromStr for Direction {
         match text.trim().to_ascii_lowercase().as_str() {
             "in" | "inbound" | "inkomend" => Ok(Direction::Inbound),
             "out" | "outbound" | "uitgaand" => Ok(Direction::Outbound),
-            other => Err(CallQaError::Invalid(format!("direction `{other}`: use in or out"))),
+            other => Err(CallQaError::Invalid(Reason::new(
+                format!("direction `{other}`: use in or out"),
+                format!("‘{other}’ is geen richting van een gesprek; kies in (inkomend) of out (uitgaand)."),
+            ))),
         }
     }
 }

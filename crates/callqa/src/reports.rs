@@ -17,6 +17,8 @@ use grondslag_register::{Action, Category, CategorySet, Scope};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use grondslag_values::Reason;
+
 use crate::form::{Answer, CRITERIA, Form, Norm, Phase};
 use crate::{CallQa, CallQaError, from_field, read_one};
 
@@ -75,8 +77,14 @@ impl Party {
 
     fn require(self, access: &Access, report: &RecordRef, step: &str) -> Result<(), CallQaError> {
         match (self, Party::of(access, report)) {
-            (Party::Employee, Party::Coach) => Err(CallQaError::Invalid(format!("only the employee the report is about takes this step ({step})"))),
-            (Party::Coach, Party::Employee) => Err(CallQaError::Invalid(format!("a coach takes this step ({step}), not the employee the report is about"))),
+            (Party::Employee, Party::Coach) => Err(CallQaError::Invalid(Reason::new(
+                format!("only the employee the report is about takes this step ({step})"),
+                "Deze stap zet alleen de medewerker over wie het verslag gaat.",
+            ))),
+            (Party::Coach, Party::Employee) => Err(CallQaError::Invalid(Reason::new(
+                format!("a coach takes this step ({step}), not the employee the report is about"),
+                "Deze stap zet de coach, niet de medewerker over wie het verslag gaat.",
+            ))),
             _ => Ok(()),
         }
     }
@@ -172,7 +180,10 @@ impl CallQa<'_> {
     pub fn file_live_report(&self, access: &Access, selection: &RecordRef, form: &Form) -> Result<RecordRef, CallQaError> {
         form.check()?;
         if form.handling != crate::form::Handling::Live {
-            return Err(CallQaError::InvalidForm("a report of listening along live says so (handling: live)".to_string()));
+            return Err(CallQaError::InvalidForm(Reason::new(
+                "a report of listening along live says so (handling: live)",
+                "Een verslag van live meeluisteren heeft als manier van beoordelen ‘live’; kies die.",
+            )));
         }
         self.kernel.unit(|unit| {
             let mut draw = self.read_draw(unit, access, selection)?;
@@ -197,22 +208,28 @@ impl CallQa<'_> {
     /// The coach or the employee gives their view (zienswijze).
     pub fn give_view(&self, access: &Access, report: &RecordRef, view: &str) -> Result<(), CallQaError> {
         let event = if Party::of(access, report) == Party::Employee { VIEW_EMPLOYEE } else { VIEW_COACH };
-        self.note(access, report, None, event, None, "the view", view)
+        self.note(access, report, None, event, None, ("the view", "je zienswijze"), view)
     }
 
     /// The coach writes down the conclusions formulated together, once both have given their view.
     pub fn conclude(&self, access: &Access, report: &RecordRef, conclusions: &str) -> Result<(), CallQaError> {
         let current = self.report(access, report)?;
         if current.coach_view.is_none() || current.employee_view.is_none() {
-            return Err(CallQaError::Invalid("coach and employee each give their view first; the conclusions are formulated together after (K7)".to_string()));
+            return Err(CallQaError::Invalid(Reason::new(
+                "coach and employee each give their view first; the conclusions are formulated together after (K7)",
+                "Eerst geven coach en medewerker elk hun zienswijze; daarna stellen jullie samen de conclusies op (K7).",
+            )));
         }
-        self.note(access, report, Some(Party::Coach), CONCLUDED, Some(CONCLUDED), "the conclusions", conclusions)
+        self.note(access, report, Some(Party::Coach), CONCLUDED, Some(CONCLUDED), ("the conclusions", "de conclusies"), conclusions)
     }
 
     /// The employee agrees the conclusions.
     pub fn agree(&self, access: &Access, report: &RecordRef) -> Result<(), CallQaError> {
         if self.report(access, report)?.conclusions.is_none() {
-            return Err(CallQaError::Invalid("there are no conclusions to agree yet".to_string()));
+            return Err(CallQaError::Invalid(Reason::new(
+                "there are no conclusions to agree yet",
+                "Er zijn nog geen conclusies om mee in te stemmen; stel die eerst samen op.",
+            )));
         }
         Party::Employee.require(access, report, AGREED)?;
         Ok(self.kernel.record_event(access, self.p.reports, report, Action::Advance, AGREED, Some(AGREED), None)?)
@@ -220,18 +237,32 @@ impl CallQa<'_> {
 
     /// The employee asks for a second opinion by another coach (K7).
     pub fn ask_second_opinion(&self, access: &Access, report: &RecordRef, why: &str) -> Result<(), CallQaError> {
-        self.note(access, report, Some(Party::Employee), SECOND_OPINION_ASKED, None, "why a second opinion is asked", why)
+        self.note(
+            access,
+            report,
+            Some(Party::Employee),
+            SECOND_OPINION_ASKED,
+            None,
+            ("why a second opinion is asked", "waarom je een second opinion vraagt"),
+            why,
+        )
     }
 
     /// The employee's coach brings in another coach for a second opinion:
     /// that coach reaches the employee's reports until they give it.
     pub fn bring_in_second_coach(&self, access: &Access, report: &RecordRef, second: &SubjectId) -> Result<(), CallQaError> {
         if access.subject.as_ref() == Some(second) {
-            return Err(CallQaError::Invalid("a second opinion is given by another coach than the employee's own".to_string()));
+            return Err(CallQaError::Invalid(Reason::new(
+                "a second opinion is given by another coach than the employee's own",
+                "Een second opinion geeft een andere coach dan de eigen coach van de medewerker.",
+            )));
         }
         self.kernel.unit(|unit| {
             if self.read_report(unit, access, report)?.second_opinion_asked.is_none() {
-                return Err(CallQaError::Invalid("the employee has not asked for a second opinion on this report".to_string()));
+                return Err(CallQaError::Invalid(Reason::new(
+                    "the employee has not asked for a second opinion on this report",
+                    "De medewerker heeft over dit verslag geen second opinion gevraagd.",
+                )));
             }
             Party::Coach.require(access, report, "second_coach")?;
             let participation = self.participation_in(unit, access, &report.subject)?.record;
@@ -243,9 +274,12 @@ impl CallQa<'_> {
     /// The second coach gives their opinion; their access ends with it.
     pub fn give_second_opinion(&self, access: &Access, report: &RecordRef, opinion: &str) -> Result<(), CallQaError> {
         if opinion.trim().is_empty() {
-            return Err(CallQaError::Missing("the second opinion"));
+            return Err(CallQaError::Missing(Reason::new("the second opinion", "de second opinion")));
         }
-        let own = access.subject.clone().ok_or(CallQaError::Missing("the second coach's own file"))?;
+        let own = access
+            .subject
+            .clone()
+            .ok_or(CallQaError::Missing(Reason::new("the second coach's own file", "je eigen dossier als coach (log in als de tweede coach)")))?;
         self.kernel.unit(|unit| {
             unit.check_record(access, self.p.reports, report, Action::Advance)?;
             Party::Coach.require(access, report, SECOND_OPINION)?;
@@ -273,7 +307,7 @@ impl CallQa<'_> {
     /// request is carried out at once (K11).
     pub fn decide_deletion(&self, access: &Access, report: &RecordRef, grant: bool, reasons: &str) -> Result<(), CallQaError> {
         if reasons.trim().is_empty() {
-            return Err(CallQaError::Missing("the reasons for the decision"));
+            return Err(CallQaError::Missing(Reason::new("the reasons for the decision", "de redenen voor het besluit")));
         }
         self.kernel.unit(|unit| {
             // Granting erases, refusing is a step: decided before the request is looked at.
@@ -281,7 +315,10 @@ impl CallQa<'_> {
             let current = self.read_report(unit, access, report)?;
             Party::Coach.require(access, report, "deletion_decided")?;
             if current.deletion.as_ref().is_none_or(|d| d.refused.is_some()) {
-                return Err(CallQaError::Invalid("there is no open request to delete this report".to_string()));
+                return Err(CallQaError::Invalid(Reason::new(
+                    "there is no open request to delete this report",
+                    "Er is geen openstaand verzoek om dit verslag te verwijderen.",
+                )));
             }
             let detail = Detail::to(Category::FreeText, reasons.trim());
             if grant {
@@ -335,9 +372,15 @@ impl CallQa<'_> {
     pub fn summary(&self, access: &Access, employee: &SubjectId, from: jiff::civil::Date, until: jiff::civil::Date) -> Result<Summary, CallQaError> {
         let reports: Vec<Report> = self.reports_of(access, employee)?.into_iter().filter(|r| from <= r.form.date && r.form.date <= until).collect();
         if reports.len() < MIN_SUMMARY {
-            return Err(CallQaError::Invalid(format!(
-                "{} report(s) in this period; a summary covers at least {MIN_SUMMARY}, so that it cannot be traced to one recording (K7)",
-                reports.len()
+            return Err(CallQaError::Invalid(Reason::new(
+                format!(
+                    "{} report(s) in this period; a summary covers at least {MIN_SUMMARY}, so that it cannot be traced to one recording (K7)",
+                    reports.len()
+                ),
+                format!(
+                    "In deze periode zijn er {} verslagen; een overzicht gaat over minstens {MIN_SUMMARY}, zodat het niet terug te voeren is op één opname (K7). Kies een langere periode.",
+                    reports.len()
+                ),
             )));
         }
         let per_phase = Phase::ALL
@@ -365,11 +408,11 @@ impl CallQa<'_> {
         party: Option<Party>,
         event: &str,
         status: Option<&str>,
-        what: &'static str,
+        what: (&'static str, &'static str),
         text: &str,
     ) -> Result<(), CallQaError> {
         if text.trim().is_empty() {
-            return Err(CallQaError::Missing(what));
+            return Err(CallQaError::Missing(Reason::new(what.0, what.1)));
         }
         self.kernel.unit(|unit| {
             unit.check_record(access, self.p.reports, report, Action::Advance)?;

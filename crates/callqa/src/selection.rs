@@ -23,6 +23,7 @@ use std::collections::{BTreeSet, HashMap};
 use grondslag_kernel::{Access, RecordRef, SubjectId, Unit};
 use grondslag_register::due::RECORDED;
 use grondslag_register::{Action, Category, CategorySet};
+use grondslag_values::Reason;
 use grondslag_values::dutch::amsterdam_date;
 use jiff::civil::Date;
 use rand::SeedableRng;
@@ -217,7 +218,7 @@ impl CallQa<'_> {
     /// drawn now.
     pub fn exclude(&self, access: &Access, selection: &RecordRef, call_id: &str, reason: &str) -> Result<Vec<String>, CallQaError> {
         if reason.trim().is_empty() {
-            return Err(CallQaError::Missing("why the call is not representative"));
+            return Err(CallQaError::Missing(Reason::new("why the call is not representative", "waarom het gesprek niet representatief is")));
         }
         self.kernel.unit(|unit| {
             unit.check(access, self.p.monitoring, Action::Write)?;

@@ -10,6 +10,8 @@ use grondslag_kernel::{Access, Detail, RecordRef, SubjectId, Unit, Value};
 use grondslag_register::{Action, Category, Scope};
 use serde::{Deserialize, Serialize};
 
+use grondslag_values::Reason;
+
 use crate::{CallQa, CallQaError, FUNCTION_CHANGED, Month, from_field, read_one};
 
 /// The number of calls listened to per employee per month (K4).
@@ -96,9 +98,13 @@ impl CallQa<'_> {
     /// to — to an employee whose file is `employee`, known to the exchange
     /// as `agent` (K0).
     pub fn enrol(&self, access: &Access, employee: &SubjectId, name: &str, function: &str, agent: &str) -> Result<RecordRef, CallQaError> {
-        for (what, value) in [("the employee's name", name), ("their function", function), ("their agent id at the exchange", agent)] {
+        for (what, what_nl, value) in [
+            ("the employee's name", "de naam van de medewerker", name),
+            ("their function", "de functie van de medewerker", function),
+            ("their agent id at the exchange", "het agent-id van de medewerker bij de telefooncentrale", agent),
+        ] {
             if value.trim().is_empty() {
-                return Err(CallQaError::Missing(what));
+                return Err(CallQaError::Missing(Reason::new(what, what_nl)));
             }
         }
         let handout = Handout { version: self.consented_version()?, agent: agent.trim().to_string() };
@@ -106,7 +112,10 @@ impl CallQa<'_> {
             [(Category::Name, Value::text(name.trim())), (Category::Function, Value::text(function.trim())), (Category::FreeText, crate::to_text(&handout)?)];
         self.kernel.unit(|unit| {
             if self.participation_of(unit, access, agent.trim())?.is_some() {
-                return Err(CallQaError::Invalid(format!("agent id `{}` takes part already; one participation per agent", agent.trim())));
+                return Err(CallQaError::Invalid(Reason::new(
+                    format!("agent id `{}` takes part already; one participation per agent", agent.trim()),
+                    format!("Agent-id ‘{}’ doet al mee; elke agent doet één keer mee.", agent.trim()),
+                )));
             }
             let record = unit.write(access, self.p.protocol, Some(employee), None, &fields)?;
             unit.index_record(access, self.p.protocol, &record, AGENT, &handout.agent)?;
@@ -129,7 +138,10 @@ impl CallQa<'_> {
     /// because they are reached by this relation (K7).
     pub fn assign(&self, access: &Access, participation: &RecordRef, scope: Scope, person: &SubjectId, present: bool) -> Result<(), CallQaError> {
         if !matches!(scope, Scope::Coached | Scope::Managed) {
-            return Err(CallQaError::Invalid(format!("`{scope}`: a participant gets a coach (coached) or a manager (managed)")));
+            return Err(CallQaError::Invalid(Reason::new(
+                format!("`{scope}`: a participant gets a coach (coached) or a manager (managed)"),
+                format!("‘{scope}’ kan niet; een deelnemer krijgt een coach (coached) of een leidinggevende (managed)."),
+            )));
         }
         self.kernel.unit(|unit| self.relate_recorded(unit, access, Action::Advance, participation, scope, person, present))
     }
@@ -161,14 +173,23 @@ impl CallQa<'_> {
     /// The coach records a temporary change of the monthly number (K4).
     pub fn change_cap(&self, access: &Access, participation: &RecordRef, change: &CapChange) -> Result<(), CallQaError> {
         if change.until < change.from {
-            return Err(CallQaError::Invalid(format!("the period ends ({}) before it starts ({})", change.until, change.from)));
+            return Err(CallQaError::Invalid(Reason::new(
+                format!("the period ends ({}) before it starts ({})", change.until, change.from),
+                format!("De periode eindigt ({}) voordat hij begint ({}); kies een einde na het begin.", change.until, change.from),
+            )));
         }
         let months = (i32::from(change.until.year) * 12 + i32::from(change.until.month)) - (i32::from(change.from.year) * 12 + i32::from(change.from.month));
         if months >= 6 {
-            return Err(CallQaError::Invalid("a change of the monthly number is temporary (K4): at most six months; record a new one after".to_string()));
+            return Err(CallQaError::Invalid(Reason::new(
+                "a change of the monthly number is temporary (K4): at most six months; record a new one after",
+                "Een ander aantal gesprekken per maand geldt tijdelijk (K4): hoogstens zes maanden. Leg daarna zo nodig een nieuwe afspraak vast.",
+            )));
         }
         if change.cap > 2 * MONTHLY_CAP {
-            return Err(CallQaError::Invalid(format!("{} calls a month is continuous listening, which K4 rules out; at most {}", change.cap, 2 * MONTHLY_CAP)));
+            return Err(CallQaError::Invalid(Reason::new(
+                format!("{} calls a month is continuous listening, which K4 rules out; at most {}", change.cap, 2 * MONTHLY_CAP),
+                format!("{} gesprekken per maand is voortdurend meeluisteren, en dat mag niet (K4); kies hoogstens {}.", change.cap, 2 * MONTHLY_CAP),
+            )));
         }
         let detail = serde_json::to_string(change).map_err(|_| CallQaError::Corrupt("cap change"))?;
         Ok(self.kernel.record_event(access, self.p.protocol, participation, Action::Write, CAP_CHANGED, None, Some(Detail::to(Category::FreeText, &detail)))?)

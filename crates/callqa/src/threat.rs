@@ -20,6 +20,8 @@ use grondslag_register::{Action, Category, CategorySet, Role};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use grondslag_values::Reason;
+
 use crate::selection::WITHDRAWN;
 use crate::{CallQa, CallQaError, Recording, from_field, read_one};
 
@@ -69,6 +71,14 @@ impl Decider {
             Decider::DepartmentManager => "department manager",
         }
     }
+
+    /// Who decides, as a page names them.
+    pub fn label_nl(self) -> &'static str {
+        match self {
+            Decider::DirectManager => "de direct leidinggevende",
+            Decider::DepartmentManager => "de afdelingsmanager",
+        }
+    }
 }
 
 /// A manager's decision to listen for weighty reasons.
@@ -106,7 +116,7 @@ impl CallQa<'_> {
     /// six months under `kcc_bedreiging`, and the call leaves monitoring.
     pub fn report_threat(&self, access: &Access, call: &RecordRef, description: &str) -> Result<RecordRef, CallQaError> {
         if description.trim().is_empty() {
-            return Err(CallQaError::Missing("what happened in the call"));
+            return Err(CallQaError::Missing(Reason::new("what happened in the call", "wat er in het gesprek gebeurde")));
         }
         self.kernel.unit(|unit| {
             unit.check(access, self.p.threat, Action::File)?;
@@ -134,7 +144,10 @@ impl CallQa<'_> {
     /// or a measure needs it, until `review` at the latest; `settle` ends it.
     pub fn hold_threat(&self, access: &Access, threat: &RecordRef, reason: &str, review: Timestamp) -> Result<(), CallQaError> {
         if reason.trim().is_empty() {
-            return Err(CallQaError::Missing("the incident or measure that needs the recording"));
+            return Err(CallQaError::Missing(Reason::new(
+                "the incident or measure that needs the recording",
+                "het incident of de maatregel waarvoor de opname nodig is",
+            )));
         }
         Ok(self.kernel.hold(access, self.p.threat, threat, reason.trim(), review)?)
     }
@@ -194,17 +207,31 @@ impl CallQa<'_> {
             let decider = match access.role {
                 Role::Manager => Decider::DirectManager,
                 Role::DepartmentManager => Decider::DepartmentManager,
-                _ => return Err(CallQaError::Invalid("only the direct manager and the department manager decide on weighty reasons (K10)".to_string())),
+                _ => {
+                    return Err(CallQaError::Invalid(Reason::new(
+                        "only the direct manager and the department manager decide on weighty reasons (K10)",
+                        "Alleen de direct leidinggevende en de afdelingsmanager besluiten over meeluisteren om zwaarwegende redenen (K10).",
+                    )));
+                }
             };
             if grounds.trim().is_empty() {
-                return Err(CallQaError::Missing("the clear indications the decision rests on"));
+                return Err(CallQaError::Missing(Reason::new(
+                    "the clear indications the decision rests on",
+                    "de duidelijke aanwijzingen waarop het besluit rust",
+                )));
             }
             if until <= from {
-                return Err(CallQaError::Invalid("the period ends before it starts".to_string()));
+                return Err(CallQaError::Invalid(Reason::new(
+                    "the period ends before it starts",
+                    "De periode eindigt voordat hij begint; kies een laatste dag op of na de eerste.",
+                )));
             }
             let decision = Decision { decider, by: access.actor.clone(), indication, grounds: grounds.trim().to_string(), from, until };
             if decisions.iter().any(|d| d.decider == decider) {
-                return Err(CallQaError::Invalid(format!("the {}'s decision is recorded already", decider.label())));
+                return Err(CallQaError::Invalid(Reason::new(
+                    format!("the {}'s decision is recorded already", decider.label()),
+                    format!("Het besluit van {} is al vastgelegd.", decider.label_nl()),
+                )));
             }
             let record = unit.write(access, self.p.weighty, Some(employee), None, &[(Category::FreeText, crate::to_text(&decision)?)])?;
             unit.record_event(access, self.p.weighty, &record, Action::File, RECORDED, None, None)?;
@@ -259,7 +286,7 @@ impl CallQa<'_> {
             let decisions = self.read_decisions(unit, access, employee)?;
             for decider in [Decider::DirectManager, Decider::DepartmentManager] {
                 if !decisions.iter().any(|d| d.decider == decider) {
-                    return Err(CallQaError::NotDecided(decider.label()));
+                    return Err(CallQaError::NotDecided(decider));
                 }
             }
             let views = unit.read(access, self.p.weighty, employee, CategorySet::of(&[Category::CallMeta]))?;

@@ -17,6 +17,8 @@ use grondslag_register::due::RECORDED;
 use grondslag_register::{Action, Category, CategorySet, ProcessingId};
 use serde::{Deserialize, Serialize};
 
+use grondslag_values::Reason;
+
 use crate::form::{Answer, CRITERIA};
 use crate::{CallQa, CallQaError, Recording, from_field, read_one};
 
@@ -145,7 +147,10 @@ impl CallQa<'_> {
     /// A coach scores a calibration copy on the form's criteria.
     pub fn score(&self, access: &Access, copy: &RecordRef, answers: &[Answer]) -> Result<RecordRef, CallQaError> {
         if answers.len() != CRITERIA.len() {
-            return Err(CallQaError::InvalidForm(format!("a calibration score answers all {} criteria; {} given", CRITERIA.len(), answers.len())));
+            return Err(CallQaError::InvalidForm(Reason::new(
+                format!("a calibration score answers all {} criteria; {} given", CRITERIA.len(), answers.len()),
+                format!("Een kalibratiescore beantwoordt alle {} criteria; er zijn er {} ingevuld.", CRITERIA.len(), answers.len()),
+            )));
         }
         let scores = Scores { copy: copy.record.to_string(), by: access.actor.clone(), answers: answers.to_vec() };
         self.kernel.unit(|unit| {

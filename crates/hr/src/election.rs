@@ -32,6 +32,9 @@ use grondslag_register::{Action, Category, CategorySet, RecipientId, Role};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+use grondslag_values::Reason;
+use grondslag_values::dutch;
+
 use crate::{Hr, HrError, from_field, to_text};
 
 /// The event from which the election's records count their term (I6).
@@ -73,26 +76,39 @@ pub struct Tenure {
 }
 
 /// Whether an employment makes someone eligible on `day`, and if not why.
-pub fn eligible(employment: &Tenure, day: Date, standing: Standing) -> Result<(), String> {
+pub fn eligible(employment: &Tenure, day: Date, standing: Standing) -> Result<(), Reason> {
     if let Some(ended) = employment.ended
         && ended <= day
     {
-        return Err(format!("the employment ended on {ended}; only current employees take part in the works-council election (OR-reglement art. 5)"));
+        return Err(Reason::new(
+            format!("the employment ended on {ended}; only current employees take part in the works-council election (OR-reglement art. 5)"),
+            format!("je dienstverband is beëindigd op {}; alleen wie in dienst is doet mee aan de OR-verkiezing (OR-reglement art. 5).", dutch::date(ended)),
+        ));
     }
     let months = match standing {
         Standing::Voter => VOTER_MONTHS,
         Standing::Candidate => CANDIDATE_MONTHS,
     };
-    let needed = employment.started.checked_add(jiff::Span::new().months(months)).map_err(|_| "the start of employment is out of range".to_string())?;
+    let needed = employment.started.checked_add(jiff::Span::new().months(months)).map_err(|_| {
+        Reason::new("the start of employment is out of range", "de begindatum van je dienstverband kan niet kloppen; vraag HR die na te kijken.")
+    })?;
     if needed > day {
-        let what = match standing {
-            Standing::Voter => "to vote",
-            Standing::Candidate => "to stand as a candidate",
+        let (what, what_nl) = match standing {
+            Standing::Voter => ("to vote", "om te stemmen"),
+            Standing::Candidate => ("to stand as a candidate", "om je kandidaat te stellen"),
         };
-        return Err(format!(
-            "employed since {}: {what} one must have been employed {months} months on the election day ({day}), that is since {} at the latest (OR-reglement art. 5)",
-            employment.started,
-            day.checked_sub(jiff::Span::new().months(months)).unwrap_or(day)
+        let since = day.checked_sub(jiff::Span::new().months(months)).unwrap_or(day);
+        return Err(Reason::new(
+            format!(
+                "employed since {}: {what} one must have been employed {months} months on the election day ({day}), that is since {since} at the latest (OR-reglement art. 5)",
+                employment.started
+            ),
+            format!(
+                "je bent in dienst sinds {}; {what_nl} moet je op de verkiezingsdag ({}) {months} maanden in dienst zijn, dus uiterlijk sinds {} (OR-reglement art. 5).",
+                dutch::date(employment.started),
+                dutch::date(day),
+                dutch::date(since)
+            ),
         ));
     }
     Ok(())
@@ -183,7 +199,7 @@ impl Hr<'_> {
     /// records its name and day.
     pub fn open_election(&self, access: &Access, name: &str, day: Date) -> Result<Election, HrError> {
         if name.trim().is_empty() {
-            return Err(HrError::Missing("the election's name"));
+            return Err(HrError::Missing(Reason::new("the election's name", "de naam van de verkiezing")));
         }
         let empty = to_text(&Ballots::default())?;
         let ballot_box = self.kernel.unit(|unit| unit.write(access, self.p.ballot_box, None, None, &[(Category::Vote, empty)]))?;
@@ -229,14 +245,17 @@ impl Hr<'_> {
     /// themselves; a second filing replaces the text).
     pub fn stand(&self, access: &Access, election: &Election, person: &SubjectId, promotion: &str) -> Result<RecordRef, HrError> {
         if promotion.trim().is_empty() {
-            return Err(HrError::Missing("a promotion text"));
+            return Err(HrError::Missing(Reason::new("a promotion text", "een tekst waarmee je je presenteert")));
         }
         let system = self.box_access(access);
         self.kernel.unit(|unit| {
             unit.check(access, self.p.candidates, Action::File)?;
             let (employment, name, email) = self.employee(unit, access, person)?;
             if self.closed(unit, &system, election)? {
-                return Err(HrError::Invalid(format!("the election {} is closed; candidates stand before it closes", election.name)));
+                return Err(HrError::Invalid(Reason::new(
+                    format!("the election {} is closed; candidates stand before it closes", election.name),
+                    format!("De verkiezing {} is gesloten; je kunt je alleen kandidaat stellen zolang hij open is.", election.name),
+                )));
             }
             eligible(&employment, election.day, Standing::Candidate).map_err(HrError::NotEligible)?;
             let existing = unit.find_records(access, self.p.candidates, BY_ELECTION, &election.id())?.into_iter().find(|s| &s.record.subject == person);
@@ -296,7 +315,10 @@ impl Hr<'_> {
                 return Err(HrError::NotFound(format!("candidate {candidacy} in the election {}; the election's page lists its candidates", election.name)));
             }
             if self.closed(unit, &system, election)? {
-                return Err(HrError::Invalid(format!("the election {} is closed; no more votes are taken", election.name)));
+                return Err(HrError::Invalid(Reason::new(
+                    format!("the election {} is closed; no more votes are taken", election.name),
+                    format!("De verkiezing {} is gesloten; er kan niet meer worden gestemd.", election.name),
+                )));
             }
             let roll = unit.write(access, self.p.voters, Some(voter), None, &[(Category::Email, Value::text(email))])?;
             unit.index_record(access, self.p.voters, &roll, BY_ELECTION, &id)?;

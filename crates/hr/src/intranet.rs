@@ -17,6 +17,8 @@ use grondslag_register::{Action, Category, CategorySet};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+use grondslag_values::Reason;
+
 use crate::{Hr, HrError, from_field, to_text};
 
 /// The event a news item's term counts from.
@@ -198,7 +200,10 @@ impl Hr<'_> {
     pub fn share(&self, access: &Access, employee: &SubjectId, field: OptionalField, value: &str) -> Result<(), HrError> {
         let value = value.trim();
         if value.is_empty() {
-            return Err(HrError::Invalid(format!("{}: give a value, or withdraw the part instead", field.label_nl())));
+            return Err(HrError::Invalid(Reason::new(
+                format!("{}: give a value, or withdraw the part instead", field.label_nl()),
+                format!("{}: vul iets in, of trek je toestemming voor dit onderdeel in.", field.label_nl()),
+            )));
         }
         let stored = match field.category() {
             Category::ProfileOptional => to_text(&Shared { field, value: value.to_string() })?,
@@ -225,7 +230,7 @@ impl Hr<'_> {
     /// Communications publishes a news item.
     pub fn publish_news(&self, access: &Access, title: &str, text: &str) -> Result<RecordRef, HrError> {
         if title.trim().is_empty() || text.trim().is_empty() {
-            return Err(HrError::Invalid("a news item needs a title and a text".into()));
+            return Err(HrError::Invalid(Reason::new("a news item needs a title and a text", "Een nieuwsbericht heeft een titel en een tekst nodig.")));
         }
         let item = to_text(&Item { title: title.trim().to_string(), text: text.trim().to_string(), on: today(access) })?;
         self.kernel.unit(|unit| {
@@ -237,7 +242,10 @@ impl Hr<'_> {
 
     /// An employee likes a news item (`text` none) or reacts to it.
     pub fn react(&self, access: &Access, news: &SubjectId, text: Option<&str>) -> Result<(), HrError> {
-        let author = access.subject.clone().ok_or(HrError::Missing("the author's own file (sign in as the employee)"))?;
+        let author = access
+            .subject
+            .clone()
+            .ok_or(HrError::Missing(Reason::new("the author's own file (sign in as the employee)", "je eigen dossier als auteur (log in als medewerker)")))?;
         let text = text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
         let stored = to_text(&Stored { author: Some(author.as_str().to_string()), text, on: today(access) })?;
         self.kernel.unit(|unit| {

@@ -42,7 +42,8 @@ pub mod teams;
 pub mod views;
 
 use grondslag_kernel::{Kernel, KernelError, RecordView, Value};
-use grondslag_register::{Category, ProcessingId};
+use grondslag_register::{Category, ProcessingId, Register};
+use grondslag_values::Reason;
 use serde::{Deserialize, Serialize};
 
 /// The event from which every staff term counts (I1, I5): recorded on the
@@ -66,15 +67,15 @@ pub const EVENTS: &[&str] = &[EMPLOYMENT_ENDED, REGISTERED, intranet::PUBLISHED,
 #[allow(missing_docs)] // each variant is documented by its #[error] message
 pub enum HrError {
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Reason),
     #[error("{0} is required")]
-    Missing(&'static str),
+    Missing(Reason),
     #[error("{0} was not found, or is gone")]
     NotFound(String),
     #[error("a stored {0} could not be read back; the store may have been changed outside grondslag")]
     Corrupt(&'static str),
     #[error("not eligible: {0}")]
-    NotEligible(String),
+    NotEligible(Reason),
     #[error("you have voted in the election {0} already; each voter votes once (I6)")]
     AlreadyVoted(String),
     #[error("this invitation has been used already; each invitation gives one response (I2)")]
@@ -83,6 +84,25 @@ pub enum HrError {
     Accounts(#[from] grondslag_accounts::AccountError),
     #[error(transparent)]
     Kernel(#[from] KernelError),
+}
+
+impl HrError {
+    /// The error as a page says it, in plain Dutch to the employee: what is
+    /// wrong and what to do. A fault of ours (a stored record that cannot
+    /// be read) is said as ours.
+    pub fn explain_nl(&self, register: &Register) -> String {
+        match self {
+            HrError::Invalid(reason) => reason.nl.clone(),
+            HrError::NotEligible(reason) => format!("Je kunt hier niet aan meedoen: {}", reason.nl),
+            HrError::Missing(what) => format!("Er ontbreekt nog: {}. Vul dat in en probeer het opnieuw.", what.nl),
+            HrError::NotFound(_) => "Dit is niet gevonden, of het bestaat niet meer.".to_string(),
+            HrError::Corrupt(_) => grondslag_kernel::FAULT_NL.to_string(),
+            HrError::AlreadyVoted(election) => format!("Je hebt al gestemd bij de verkiezing {election}; iedere kiezer stemt één keer (I6)."),
+            HrError::InvitationUsed => "Deze uitnodiging is al gebruikt; met elke uitnodiging kun je één keer antwoorden (I2).".to_string(),
+            HrError::Accounts(e) => e.explain_nl(register),
+            HrError::Kernel(e) => e.explain_nl(register),
+        }
+    }
 }
 
 /// The register ids of the staff processings.

@@ -19,6 +19,9 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+use grondslag_values::Reason;
+use grondslag_values::dutch;
+
 use crate::{EMPLOYMENT_ENDED, Hr, HrError, REGISTERED};
 
 /// The event from which an employment counts: the contract's first day.
@@ -169,23 +172,32 @@ impl Contract {
         let fte = self.fte.trim().replace(',', ".");
         let valid_fte = fte.parse::<f64>().is_ok_and(|f| f > 0.0 && f <= 1.2) && fte.split_once('.').is_none_or(|(_, d)| d.len() <= 2);
         if !valid_fte {
-            return Err(HrError::Invalid(format!("contract.fte `{}`: give the part of a full week, e.g. 0,8 (more than 0, at most 1,2)", self.fte)));
+            return Err(HrError::Invalid(Reason::new(
+                format!("contract.fte `{}`: give the part of a full week, e.g. 0,8 (more than 0, at most 1,2)", self.fte),
+                format!("Fte ‘{}’ kan niet; geef het deel van een volle werkweek, bijvoorbeeld 0,8 (meer dan 0, hoogstens 1,2).", self.fte.trim()),
+            )));
         }
         if !(1..=60).contains(&self.hours) {
-            return Err(HrError::Invalid(format!("contract.hours {}: give the hours a week, 1 to 60", self.hours)));
+            return Err(HrError::Invalid(Reason::new(
+                format!("contract.hours {}: give the hours a week, 1 to 60", self.hours),
+                format!("{} uur per week kan niet; geef de uren per week, 1 tot en met 60.", self.hours),
+            )));
         }
-        for (what, text) in [
-            ("contract.function", &self.function),
-            ("contract.function_group", &self.function_group),
-            ("contract.department", &self.department),
-            ("contract.salary_scale", &self.salary_scale),
+        for (what, what_nl, text) in [
+            ("contract.function", "De functie", &self.function),
+            ("contract.function_group", "De functiegroep", &self.function_group),
+            ("contract.department", "De afdeling", &self.department),
+            ("contract.salary_scale", "De salarisschaal", &self.salary_scale),
         ] {
             if text.trim().is_empty() {
-                return Err(HrError::Invalid(format!("{what} is empty; fill it in")));
+                return Err(HrError::Invalid(Reason::new(format!("{what} is empty; fill it in"), format!("{what_nl} is leeg; vul het in."))));
             }
         }
         if day_start(self.started) > now {
-            return Err(HrError::Invalid(format!("contract.started {}: an employment is registered from its first day, not before", self.started)));
+            return Err(HrError::Invalid(Reason::new(
+                format!("contract.started {}: an employment is registered from its first day, not before", self.started),
+                format!("De eerste werkdag is {}; een dienstverband wordt vastgelegd vanaf de eerste werkdag, niet eerder.", dutch::date(self.started)),
+            )));
         }
         Ok(())
     }
@@ -197,20 +209,29 @@ impl NewEmployee {
     fn check(&self, now: Timestamp) -> Result<(), HrError> {
         match (self.partner_pension, &self.partner) {
             (false, Some(_)) => {
-                return Err(HrError::Invalid(
-                    "partner: partner data is kept only when a partner pension applies (I1); leave it out, or set partner_pension".into(),
-                ));
+                return Err(HrError::Invalid(Reason::new(
+                    "partner: partner data is kept only when a partner pension applies (I1); leave it out, or set partner_pension",
+                    "Gegevens van een partner worden alleen bewaard als er een partnerpensioen is (I1); laat ze weg, of geef aan dat er een partnerpensioen is.",
+                )));
             }
-            (true, None) => return Err(HrError::Missing("partner (a partner pension applies)")),
+            (true, None) => {
+                return Err(HrError::Missing(Reason::new("partner (a partner pension applies)", "de gegevens van de partner (er is een partnerpensioen)")));
+            }
             _ => {}
         }
         match (self.worked_for_the_state, &self.employment_history) {
             (false, Some(_)) => {
-                return Err(HrError::Invalid(
-                    "employment_history: kept only for someone who worked for the State before (I1); leave it out, or set worked_for_the_state".into(),
-                ));
+                return Err(HrError::Invalid(Reason::new(
+                    "employment_history: kept only for someone who worked for the State before (I1); leave it out, or set worked_for_the_state",
+                    "Het arbeidsverleden wordt alleen bewaard van wie eerder voor het Rijk werkte (I1); laat het weg, of geef aan dat de medewerker eerder voor het Rijk werkte.",
+                )));
             }
-            (true, None) => return Err(HrError::Missing("employment_history (the employee worked for the State before)")),
+            (true, None) => {
+                return Err(HrError::Missing(Reason::new(
+                    "employment_history (the employee worked for the State before)",
+                    "het arbeidsverleden (de medewerker werkte eerder voor het Rijk)",
+                )));
+            }
             _ => {}
         }
         self.contract.check(now)
@@ -344,15 +365,24 @@ impl Hr<'_> {
         // Dated on the last day, so that the file says which day it was.
         let ended_at = day_start(last_day);
         if ended_at > access.now {
-            return Err(HrError::Invalid(format!("last day {last_day} lies ahead; end the employment on or after its last day")));
+            return Err(HrError::Invalid(Reason::new(
+                format!("last day {last_day} lies ahead; end the employment on or after its last day"),
+                format!("De laatste werkdag, {}, ligt nog in de toekomst; beëindig het dienstverband op of na de laatste werkdag.", dutch::date(last_day)),
+            )));
         }
         let mut ended = self.kernel.unit(|unit| {
             let employment = self.employment_in(unit, access, employee)?;
             if let Some(day) = employment.ended {
-                return Err(HrError::Invalid(format!("this employment ended already, on {day}")));
+                return Err(HrError::Invalid(Reason::new(
+                    format!("this employment ended already, on {day}"),
+                    format!("Dit dienstverband is al beëindigd, op {}.", dutch::date(day)),
+                )));
             }
             if last_day < employment.started {
-                return Err(HrError::Invalid(format!("last day {last_day} lies before the first day, {}", employment.started)));
+                return Err(HrError::Invalid(Reason::new(
+                    format!("last day {last_day} lies before the first day, {}", employment.started),
+                    format!("De laatste werkdag, {}, ligt voor de eerste werkdag, {}.", dutch::date(last_day), dutch::date(employment.started)),
+                )));
             }
             let file = employment.file;
             unit.record_event_at(access, self.p.personnel, &file, Action::Advance, EMPLOYMENT_ENDED, Some("ended"), None, ended_at)?;

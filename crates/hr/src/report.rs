@@ -9,6 +9,8 @@
 use grondslag_kernel::{Access, ReportSpec, Table};
 use grondslag_register::Category;
 
+use grondslag_values::Reason;
+
 use crate::{Hr, HrError};
 
 closed_list! {
@@ -40,7 +42,10 @@ impl Hr<'_> {
     /// A report of headcount, fte and hours, `rows` down and `columns` across.
     pub fn management_report(&self, access: &Access, rows: Dimension, columns: Dimension) -> Result<Table, HrError> {
         if rows == columns {
-            return Err(HrError::Invalid(format!("rows and columns are both {}; choose two different groupings", rows.label_nl())));
+            return Err(HrError::Invalid(Reason::new(
+                format!("rows and columns are both {}; choose two different groupings", rows.label_nl()),
+                format!("Rijen en kolommen zijn allebei {}; kies twee verschillende indelingen.", rows.label_nl()),
+            )));
         }
         let spec = ReportSpec { rows: rows.category(), columns: columns.category(), sums: vec![Category::Fte, Category::Hours] };
         Ok(self.kernel.report(access, self.p.management, &spec)?)

@@ -32,6 +32,8 @@ use grondslag_register::{Action, Category, CategorySet, Role};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
+use grondslag_values::Reason;
+
 use crate::{Hr, HrError, from_field, to_text};
 
 /// The event that ends a survey's invitations and starts its answers' term.
@@ -178,7 +180,7 @@ impl Hr<'_> {
     pub fn open_survey(&self, access: &Access, name: &str, questions: &[String]) -> Result<Survey, HrError> {
         let questions: Vec<String> = questions.iter().map(|q| q.trim().to_string()).filter(|q| !q.is_empty()).collect();
         if name.trim().is_empty() || questions.is_empty() {
-            return Err(HrError::Missing("the survey's name and at least one question"));
+            return Err(HrError::Missing(Reason::new("the survey's name and at least one question", "de naam van het onderzoek en minstens één vraag")));
         }
         let content = Answers { name: name.trim().to_string(), questions: questions.clone(), groups: Vec::new(), responses: Vec::new() };
         let text = to_text(&content)?;
@@ -230,9 +232,9 @@ impl Hr<'_> {
             unit.check(access, self.p.invitation, Action::File)?;
             let mut answers = self.answers_of(unit, &system, &survey.answers)?;
             if !answers.groups.is_empty() {
-                return Err(HrError::Invalid(format!(
-                    "the invitations for {} have gone out; a survey's groups are fixed by one round of invitations",
-                    survey.name
+                return Err(HrError::Invalid(Reason::new(
+                    format!("the invitations for {} have gone out; a survey's groups are fixed by one round of invitations", survey.name),
+                    format!("De uitnodigingen voor {} zijn al verstuurd; de groepen van een onderzoek liggen vast na één ronde uitnodigingen.", survey.name),
                 )));
             }
             let mut people = Vec::new();
@@ -277,7 +279,10 @@ impl Hr<'_> {
             return Err(HrError::InvitationUsed);
         }
         if unit.events(system, self.p.answers, &survey)?.iter().any(|e| e.event == SURVEY_CLOSED) {
-            return Err(HrError::Invalid("this survey is closed; no more answers are taken".to_string()));
+            return Err(HrError::Invalid(Reason::new(
+                "this survey is closed; no more answers are taken",
+                "Dit onderzoek is gesloten; er worden geen antwoorden meer aangenomen.",
+            )));
         }
         let answers = self.answers_of(unit, system, &survey)?;
         let group = token.split_once('-').and_then(|(g, _)| g.parse::<usize>().ok()).and_then(|g| answers.groups.get(g)).cloned().ok_or_else(unknown)?;
@@ -287,7 +292,10 @@ impl Hr<'_> {
 
     fn check_answers(answers: &Answers, given: &[u8]) -> Result<(), HrError> {
         if given.len() != answers.questions.len() || given.iter().any(|a| !(1..=SCALE).contains(a)) {
-            return Err(HrError::Invalid(format!("give one answer from 1 to {SCALE} for each of the {} questions", answers.questions.len())));
+            return Err(HrError::Invalid(Reason::new(
+                format!("give one answer from 1 to {SCALE} for each of the {} questions", answers.questions.len()),
+                format!("Geef bij elk van de {} vragen één antwoord van 1 tot en met {SCALE}.", answers.questions.len()),
+            )));
         }
         Ok(())
     }
@@ -307,7 +315,7 @@ impl Hr<'_> {
     /// nothing of who gave it is kept beside it.
     pub fn answer(&self, token: &str, given: &[u8], consent: bool, now: jiff::Timestamp) -> Result<(), HrError> {
         if !consent {
-            return Err(HrError::Missing("consent to process your answers"));
+            return Err(HrError::Missing(Reason::new("consent to process your answers", "je toestemming om je antwoorden te verwerken")));
         }
         let system = self.survey_access(now);
         self.kernel.unit(|unit| {
@@ -323,7 +331,7 @@ impl Hr<'_> {
     /// e-mail and function from their personnel file.
     pub fn answer_linked(&self, access: &Access, person: &SubjectId, token: &str, given: &[u8], consent: bool) -> Result<RecordRef, HrError> {
         if !consent {
-            return Err(HrError::Missing("consent to process your answers"));
+            return Err(HrError::Missing(Reason::new("consent to process your answers", "je toestemming om je antwoorden te verwerken")));
         }
         let system = self.survey_access(access.now);
         let wanted = CategorySet::EMPTY.with(Category::Name).with(Category::Email).with(Category::Function);

@@ -15,6 +15,8 @@ use grondslag_register::due::ITEM_TERM;
 use grondslag_register::{Action, Category, CategorySet, Duration, ProcessingId};
 use serde::{Deserialize, Serialize};
 
+use grondslag_values::Reason;
+
 use crate::{Hr, HrError, TEAM_ACCOUNT_ENDED, from_field, to_text};
 
 /// The register id of the team systems' processing (I7).
@@ -67,10 +69,16 @@ impl Hr<'_> {
     pub fn register_application(&self, access: &Access, name: &str, term: &str) -> Result<Application, HrError> {
         let name = name.trim();
         if name.is_empty() || name.contains(char::is_control) {
-            return Err(HrError::Invalid("an application needs a name on one line, e.g. Confluence".to_string()));
+            return Err(HrError::Invalid(Reason::new(
+                "an application needs a name on one line, e.g. Confluence",
+                "Geef de applicatie een naam op één regel, bijvoorbeeld Confluence.",
+            )));
         }
         if Duration::parse(term).is_none() {
-            return Err(HrError::Invalid(format!("`{term}` is not a term; write a whole number and a unit, e.g. \"6 months\" or \"2 years\"")));
+            return Err(HrError::Invalid(Reason::new(
+                format!("`{term}` is not a term; write a whole number and a unit, e.g. \"6 months\" or \"2 years\""),
+                format!("‘{}’ is geen bewaartermijn; schrijf een heel getal en een eenheid, bijvoorbeeld ‘6 months’ of ‘2 years’.", term.trim()),
+            )));
         }
         let application = Application { name: name.to_string(), term: term.trim().to_string() };
         let body = serde_json::to_vec(&application).map_err(|_| HrError::Corrupt("application"))?;
@@ -103,7 +111,7 @@ impl Hr<'_> {
             .find(|a| a.name == application)
             .ok_or_else(|| HrError::NotFound(format!("team application `{application}` (register it first: `grondslag teams application`)")))?;
         if username.trim().is_empty() {
-            return Err(HrError::Missing("a user name"));
+            return Err(HrError::Missing(Reason::new("a user name", "een gebruikersnaam")));
         }
         let doc = to_text(&AccountDoc { application: found.name.clone() })?;
         let fields = [(Category::Username, Value::text(username.trim())), (Category::Email, Value::text(email.trim())), (Category::FreeText, doc)];
@@ -127,7 +135,10 @@ impl Hr<'_> {
             let found = accounts(unit, access, teams, &account.subject)?.into_iter().find(|a| a.record == *account);
             match found {
                 None => Err(HrError::NotFound(format!("team account {}", account.record))),
-                Some(a) if a.ended => Err(HrError::Invalid(format!("the account `{}` in {} has ended already", a.username, a.application))),
+                Some(a) if a.ended => Err(HrError::Invalid(Reason::new(
+                    format!("the account `{}` in {} has ended already", a.username, a.application),
+                    format!("Het account ‘{}’ in {} is al beëindigd.", a.username, a.application),
+                ))),
                 Some(_) => Ok(end(unit, access, teams, account)?),
             }
         })

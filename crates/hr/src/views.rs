@@ -7,6 +7,8 @@
 use grondslag_kernel::{Access, View};
 use grondslag_register::{Retention, Term};
 
+use grondslag_values::Reason;
+
 use crate::{Hr, HrError};
 
 /// The processing whose term the damage dossiers' view log follows: kept for good.
@@ -31,7 +33,12 @@ impl Hr<'_> {
         let register = self.kernel.register();
         let log = self.kernel.processing(DASHBOARD_LOG)?;
         let Retention::PerItem { default, .. } = &register.processing(log).retention else {
-            return Err(HrError::Invalid(format!("`{DASHBOARD_LOG}` must be kept per item (each dashboard its own term); see docs/staff.md")));
+            return Err(HrError::Invalid(Reason::new(
+                format!("`{DASHBOARD_LOG}` must be kept per item (each dashboard its own term); see docs/staff.md"),
+                format!(
+                    "De verwerking {DASHBOARD_LOG} moet per dashboard een eigen bewaartermijn hebben; dat staat nu anders in het register. Meld dit aan de beheerder."
+                ),
+            )));
         };
         Ok(register
             .processing_ids()

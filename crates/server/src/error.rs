@@ -46,12 +46,6 @@ pub enum ServerError {
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
-    /// A rule of the domain forbids the step in the state things are in (409).
-    #[error("{0}")]
-    Conflict(String),
-    /// What was sent is incomplete or not valid for the step (422).
-    #[error("{0}")]
-    Unprocessable(String),
     #[error("the form was not sent from this site or has expired; reload the page and try again")]
     Csrf,
     #[error("{0}")]
@@ -64,6 +58,18 @@ pub enum ServerError {
     /// A refusal of the rights-requests module.
     #[error("{0}")]
     Request(grondslag_rights::requests::RequestError),
+    /// A refusal of the call centre's protocol: a rule given what has
+    /// happened so far (409), or what was sent cannot be used (422).
+    #[error("{0}")]
+    CallQa(grondslag_callqa::CallQaError),
+    /// A refusal of the staff side: a rule given what has happened so far
+    /// (409), or what was sent cannot be used (422).
+    #[error("{0}")]
+    Hr(grondslag_hr::HrError),
+    /// What was sent is incomplete or not valid for the step (422), with
+    /// its reason in both languages, so that a page explains it in Dutch.
+    #[error("{0}")]
+    Invalid(grondslag_values::Reason),
     #[error("cannot start the service: {0}")]
     Start(String),
     #[error("internal error: {0}")]
@@ -87,9 +93,8 @@ impl From<grondslag_hr::HrError> for ServerError {
             H::Kernel(k) => ServerError::Kernel(k),
             H::Accounts(a) => ServerError::Account(a),
             e @ H::NotFound(_) => ServerError::NotFound(e.to_string()),
-            e @ (H::Invalid(_) | H::Missing(_) | H::NotEligible(_)) => ServerError::Unprocessable(e.to_string()),
             e @ H::Corrupt(_) => ServerError::Internal(e.to_string()),
-            e @ (H::AlreadyVoted(_) | H::InvitationUsed) => ServerError::Conflict(e.to_string()),
+            e @ (H::Invalid(_) | H::Missing(_) | H::NotEligible(_) | H::AlreadyVoted(_) | H::InvitationUsed) => ServerError::Hr(e),
         }
     }
 }
@@ -121,17 +126,19 @@ impl From<grondslag_callqa::CallQaError> for ServerError {
         match e {
             Q::Kernel(k) => ServerError::Kernel(k),
             e @ Q::NotFound(_) => ServerError::NotFound(e.to_string()),
-            // The protocol's rules, given what has happened so far.
+            e @ Q::Corrupt(_) => ServerError::Internal(e.to_string()),
             e @ (Q::CapReached { .. }
             | Q::BeforeAnnouncedDate { .. }
             | Q::AlreadyAnnounced(_)
             | Q::NotDrawn(_)
             | Q::NoConsent(_)
             | Q::NotDecided(_)
-            | Q::SameDecider) => ServerError::Conflict(e.to_string()),
-            // What was sent cannot be used as it is.
-            e @ (Q::InvalidForm(_) | Q::Missing(_) | Q::Invalid(_) | Q::NotInAdvance | Q::Import { .. }) => ServerError::Unprocessable(e.to_string()),
-            e @ Q::Corrupt(_) => ServerError::Internal(e.to_string()),
+            | Q::SameDecider
+            | Q::InvalidForm(_)
+            | Q::Missing(_)
+            | Q::Invalid(_)
+            | Q::NotInAdvance
+            | Q::Import { .. }) => ServerError::CallQa(e),
         }
     }
 }
@@ -173,8 +180,25 @@ pub(crate) struct ErrorMark {
 
 impl ServerError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
+        use grondslag_callqa::CallQaError as Q;
+        use grondslag_hr::HrError as H;
         use grondslag_kernel::KernelError as K;
         match self {
+            // The protocol's and the staff side's rules, given what has happened so far.
+            ServerError::CallQa(
+                Q::CapReached { .. }
+                | Q::BeforeAnnouncedDate { .. }
+                | Q::AlreadyAnnounced(_)
+                | Q::NotDrawn(_)
+                | Q::NoConsent(_)
+                | Q::NotDecided(_)
+                | Q::SameDecider,
+            )
+            | ServerError::Hr(H::AlreadyVoted(_) | H::InvitationUsed) => (StatusCode::CONFLICT, "conflict"),
+            // What was sent cannot be used as it is.
+            ServerError::CallQa(Q::InvalidForm(_) | Q::Missing(_) | Q::Invalid(_) | Q::NotInAdvance | Q::Import { .. })
+            | ServerError::Hr(H::Invalid(_) | H::Missing(_) | H::NotEligible(_))
+            | ServerError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             ServerError::SignInFirst => (StatusCode::UNAUTHORIZED, "sign_in_first"),
             // The code names the register's reason (`relation_missing`,
             // `role_not_allowed`, ...), so that a client can tell them apart.
@@ -186,8 +210,6 @@ impl ServerError {
                 (StatusCode::NOT_FOUND, "not_found")
             }
             ServerError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
-            ServerError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            ServerError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             ServerError::BadRequest(_)
             | ServerError::Case(_)
             | ServerError::Request(_)
@@ -220,13 +242,14 @@ impl ServerError {
             ServerError::Account(e) => Some(e.explain_nl(register)),
             ServerError::Case(e) => Some(e.explain_nl(register)),
             ServerError::Request(e) => Some(e.explain_nl(register)),
+            ServerError::CallQa(e) => Some(e.explain_nl(register)),
+            ServerError::Hr(e) => Some(e.explain_nl(register)),
+            ServerError::Invalid(reason) => Some(reason.nl.clone()),
             ServerError::SignInFirst
             | ServerError::Forbidden(_)
             | ServerError::StaffOnly(_)
             | ServerError::NotFound(_)
             | ServerError::BadRequest(_)
-            | ServerError::Conflict(_)
-            | ServerError::Unprocessable(_)
             | ServerError::Csrf
             | ServerError::Start(_)
             | ServerError::Internal(_) => None,
@@ -277,4 +300,60 @@ pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 /// The fallback: a route that does not exist.
 pub(crate) async fn not_found() -> ServerError {
     ServerError::NotFound("there is no page or endpoint at this address".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The status, `detail` and content type of the API's answer to `error`,
+    /// and what a page says of it.
+    async fn both_ways(error: ServerError) -> (u16, String, String, Option<String>) {
+        let (register, _) = grondslag_register::load(None, None).unwrap();
+        let dutch = error.explain_nl(&register);
+        let response = error.into_response();
+        let status = response.status().as_u16();
+        let content_type = response.headers().get(header::CONTENT_TYPE).unwrap().to_str().unwrap().to_string();
+        let body = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap();
+        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        (status, problem["detail"].as_str().unwrap().to_string(), content_type, dutch)
+    }
+
+    // req: E0.8
+    #[tokio::test]
+    async fn a_staff_refusal_is_english_in_the_api_and_dutch_on_a_page() {
+        let ground = "vervelend".parse::<grondslag_callqa::reports::DeletionGround>().unwrap_err();
+        let eligible = grondslag_hr::election::eligible(
+            &grondslag_hr::election::Tenure { started: jiff::civil::date(2026, 9, 1), ended: None },
+            jiff::civil::date(2026, 12, 1),
+            grondslag_hr::election::Standing::Voter,
+        )
+        .unwrap_err();
+        let written = grondslag_values::dutch::parse_written("31-02-2026").unwrap_err();
+        for (error, english, dutch) in [
+            (ServerError::from(ground), "`vervelend` is not", "'vervelend' staat niet in de lijst"),
+            (
+                ServerError::from(grondslag_hr::HrError::NotEligible(eligible)),
+                "not eligible: employed since 2026-09-01",
+                "Je kunt hier niet aan meedoen: je bent in dienst sinds 1 september 2026",
+            ),
+            (
+                ServerError::Invalid(grondslag_values::Reason::new(format!("the first day: {written}"), format!("De eerste dag: {}", written.explain_nl()))),
+                "the first day: `31-02-2026`: there is no 31 februari 2026",
+                "De eerste dag: '31-02-2026': 31 februari 2026 bestaat niet.",
+            ),
+        ] {
+            let (status, detail, content_type, page) = both_ways(error).await;
+            assert_eq!((status, content_type.as_str()), (422, PROBLEM_JSON), "{detail}");
+            assert!(detail.starts_with(english), "the API's detail stays English: {detail}");
+            let page = page.unwrap_or_default();
+            assert!(page.starts_with(dutch), "the page's explanation is Dutch: {page}");
+            assert!(!page.contains(english) && !detail.contains(dutch), "{page} / {detail}");
+        }
+        let (status, detail, _, page) =
+            both_ways(ServerError::from(grondslag_callqa::CallQaError::NotDecided(grondslag_callqa::threat::Decider::DepartmentManager))).await;
+        assert_eq!(status, 409);
+        assert!(detail.contains("missing: the department manager's decision"), "{detail}");
+        assert!(page.unwrap_or_default().contains("het besluit van de afdelingsmanager ontbreekt nog"));
+    }
 }

@@ -25,7 +25,7 @@ use grondslag_callqa::training::Use;
 use grondslag_callqa::{CallQa, CallQaError, Month, Recording};
 use grondslag_kernel::{RecordRef, SubjectId};
 use grondslag_register::Action::{Advance, Erase, File, Read, Write};
-use grondslag_values::dutch;
+use grondslag_values::{Reason, dutch};
 use maud::{Markup, html};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -103,12 +103,15 @@ fn own_record(signed: &Signed, record: &str) -> Result<RecordRef, ServerError> {
     record_in(&signed.account.subject, record)
 }
 
-/// A date as a form's date field sends it.
-fn date_field(what: &str, text: &str) -> Result<jiff::civil::Date, ServerError> {
+/// A date as a form's date field sends it; `what` names the field in
+/// English for the API, `what_nl` in Dutch for the page.
+fn date_field(what: &str, what_nl: &str, text: &str) -> Result<jiff::civil::Date, ServerError> {
     match dutch::parse_written(text) {
         Ok(dutch::Written::Date(date)) => Ok(date),
-        Ok(dutch::Written::Moment(_)) => Err(ServerError::Unprocessable(format!("{what}: give a date without a time"))),
-        Err(e) => Err(ServerError::Unprocessable(format!("{what}: {e}"))),
+        Ok(dutch::Written::Moment(_)) => {
+            Err(ServerError::Invalid(Reason::new(format!("{what}: give a date without a time"), format!("{what_nl}: geef een datum zonder tijdstip."))))
+        }
+        Err(e) => Err(ServerError::Invalid(Reason::new(format!("{what}: {e}"), format!("{what_nl}: {}", e.explain_nl())))),
     }
 }
 
@@ -339,7 +342,7 @@ async fn announce(State(state): State<AppState>, signed: Signed, Path(id): Path<
     signed.check_csrf(&form.csrf)?;
     let employee = file_of(&id)?;
     let month: Month = form.month.parse()?;
-    let date = date_field("the selection date", &form.date)?;
+    let date = date_field("the selection date", "De selectiedatum", &form.date)?;
     let access = signed.access();
     let who = employee.clone();
     state.run(move |services| Ok(callqa(services)?.announce(&access, &who, month, date, Filters::default())?)).await?;
@@ -499,14 +502,22 @@ fn filled_form(fields: &HashMap<String, String>, coachee: String, coach: String,
         "recording" => Handling::Recording,
         "live" => Handling::Live,
         "written" => Handling::Written,
-        other => return Err(ServerError::Unprocessable(format!("`{other}` is not a way of judging; use recording, live or written"))),
+        other => {
+            return Err(ServerError::Invalid(Reason::new(
+                format!("`{other}` is not a way of judging; use recording, live or written"),
+                format!("‘{other}’ is geen manier van beoordelen; kies een opgenomen gesprek, live meeluisteren of een schriftelijke afhandeling."),
+            )));
+        }
     };
     let answers = CRITERIA
         .iter()
         .map(|c| {
             let given = text(&format!("a{}", c.number));
             if given.is_empty() {
-                return Err(ServerError::Unprocessable(format!("criterion {} ({}) is not answered", c.number, c.question)));
+                return Err(ServerError::Invalid(Reason::new(
+                    format!("criterion {} ({}) is not answered", c.number, c.question),
+                    format!("Criterium {} ({}) is niet beantwoord; kies ja, nee of niet te constateren.", c.number, c.question),
+                )));
             }
             Ok((given.parse::<Answer>()?, text(&format!("r{}", c.number))))
         })
@@ -1252,7 +1263,7 @@ async fn hold(
 ) -> Result<Response, ServerError> {
     signed.check_csrf(&form.csrf)?;
     let threat = record_in(&file_of(&id)?, &record)?;
-    let review = day_start(date_field("the review date", &form.review)?);
+    let review = day_start(date_field("the review date", "De datum om opnieuw te beoordelen", &form.review)?);
     let access = signed.access();
     state.run(move |services| Ok(callqa(services)?.hold_threat(&access, &threat, &form.reason, review)?)).await?;
     Ok(back(&format!("/kcc/team/{id}#bedreigingen")))
@@ -1323,10 +1334,10 @@ async fn weighty(State(state): State<AppState>, signed: Signed, Path(id): Path<S
         .run(move |services| {
             let qa = callqa(services)?;
             let decisions = qa.weighty_decisions(&access, &employee)?;
-            // Before both decisions the protocol's refusal is what the page shows.
+            // Before both decisions the protocol's refusal, in Dutch, is what the page shows.
             let calls = match qa.investigated_calls(&access, &employee) {
                 Ok(calls) => Ok(calls),
-                Err(e @ CallQaError::NotDecided(_)) => Err(e.to_string()),
+                Err(e @ CallQaError::NotDecided(_)) => Err(e.explain_nl(services.kernel.register())),
                 Err(e) => return Err(e.into()),
             };
             Ok((decisions, calls))
@@ -1390,8 +1401,11 @@ async fn decide_weighty(State(state): State<AppState>, signed: Signed, Path(id):
     signed.check_csrf(&form.csrf)?;
     let employee = file_of(&id)?;
     let indication: Indication = form.indication.parse()?;
-    let from = day_start(date_field("the first day", &form.from)?);
-    let until = day_start(date_field("the last day", &form.until)?.tomorrow().map_err(|e| ServerError::Unprocessable(format!("the last day: {e}")))?);
+    let from = day_start(date_field("the first day", "De eerste dag", &form.from)?);
+    let until =
+        day_start(date_field("the last day", "De laatste dag", &form.until)?.tomorrow().map_err(|e| {
+            ServerError::Invalid(Reason::new(format!("the last day: {e}"), "De laatste dag ligt te ver in de toekomst; kies een eerdere dag."))
+        })?);
     let access = signed.access();
     state.run(move |services| Ok(callqa(services)?.decide_weighty(&access, &employee, indication, &form.grounds, from, until)?)).await?;
     Ok(back(&format!("/kcc/team/{id}/zwaarwegend")))

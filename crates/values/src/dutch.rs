@@ -8,6 +8,8 @@ use jiff::Timestamp;
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 
+use crate::Reason;
+
 /// The months as Dutch readers write them, lower-case.
 pub(crate) const MONTHS: [&str; 12] =
     ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"];
@@ -76,7 +78,19 @@ pub struct InvalidWritten {
     /// The text as given.
     pub text: String,
     /// What is wrong, and where.
-    pub problem: String,
+    pub problem: Reason,
+}
+
+impl InvalidWritten {
+    /// The refusal as a page says it: the text, what is wrong and how to
+    /// write a date or moment.
+    pub fn explain_nl(&self) -> String {
+        format!(
+            "'{}': {}. Schrijf een datum als 27-11-2026 of 2026-11-27, een moment als 27-11-2026 10:00 (Nederlandse tijd).",
+            self.text.trim(),
+            self.problem.nl
+        )
+    }
 }
 
 /// Reads a date or moment the way people here write one, strictly: a
@@ -87,16 +101,19 @@ pub struct InvalidWritten {
 /// that does not exist, no trailing text, and no local time that the
 /// change to or from summer time makes ambiguous or skips.
 pub fn parse_written(text: &str) -> Result<Written, InvalidWritten> {
-    let fail = |problem: String| InvalidWritten { text: text.to_string(), problem };
+    let fail = |problem: Reason| InvalidWritten { text: text.to_string(), problem };
     let trimmed = text.trim();
     if trimmed.is_empty() {
-        return Err(fail("no date given".to_string()));
+        return Err(fail(Reason::new("no date given", "er is geen datum ingevuld")));
     }
     // A moment with an offset is exact as it is.
     let has_offset =
         trimmed.ends_with(['Z', 'z']) || trimmed.get(10..).is_some_and(|rest| rest.contains(['+']) || rest.get(1..).is_some_and(|r| r.contains('-')));
     if has_offset {
-        return trimmed.parse::<Timestamp>().map(Written::Moment).map_err(|e| fail(format!("not a moment with an offset ({e})")));
+        return trimmed
+            .parse::<Timestamp>()
+            .map(Written::Moment)
+            .map_err(|e| fail(Reason::new(format!("not a moment with an offset ({e})"), "dit is geen geldig moment met tijdzone")));
     }
     let (date_text, time_text) = match trimmed.find([' ', 'T']) {
         Some(at) => (&trimmed[..at], Some((at + 1, trimmed[at + 1..].trim_start()))),
@@ -104,52 +121,76 @@ pub fn parse_written(text: &str) -> Result<Written, InvalidWritten> {
     };
     let date = parse_date(date_text).map_err(fail)?;
     let Some((offset, time_text)) = time_text else { return Ok(Written::Date(date)) };
-    let time = parse_time(time_text).map_err(|problem| fail(format!("{problem} (from character {})", offset + 1)))?;
+    let time = parse_time(time_text).map_err(|problem| {
+        fail(Reason::new(format!("{} (from character {})", problem.en, offset + 1), format!("{} (vanaf teken {})", problem.nl, offset + 1)))
+    })?;
     let local = DateTime::from_parts(date, time);
     let zoned = amsterdam().to_ambiguous_zoned(local).unambiguous().map_err(|_| {
-        fail(format!(
-            "{} {} does not exist or occurs twice in Amsterdam when summer time begins or ends; give the offset, e.g. {}T{}+01:00",
-            date, time_text, date, time_text
+        fail(Reason::new(
+            format!(
+                "{date} {time_text} does not exist or occurs twice in Amsterdam when summer time begins or ends; give the offset, e.g. {date}T{time_text}+01:00"
+            ),
+            format!(
+                "{time_text} bestaat niet of komt twee keer voor op {} door de overgang naar zomer- of wintertijd; kies een ander tijdstip",
+                self::date(date)
+            ),
         ))
     })?;
     Ok(Written::Moment(zoned.timestamp()))
 }
 
 /// `27-11-2026` or `2026-11-27`; says which part is wrong.
-fn parse_date(text: &str) -> Result<Date, String> {
+fn parse_date(text: &str) -> Result<Date, Reason> {
     let parts: Vec<&str> = text.split('-').collect();
     let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
     let [a, b, c] = parts.as_slice() else {
-        return Err(format!("`{text}` is not a date of day, month and year separated by hyphens"));
+        return Err(Reason::new(
+            format!("`{text}` is not a date of day, month and year separated by hyphens"),
+            "dit is geen datum van dag, maand en jaar met streepjes ertussen",
+        ));
     };
     if !(digits(a) && digits(b) && digits(c)) {
-        return Err(format!("`{text}` holds something other than digits and hyphens"));
+        return Err(Reason::new(format!("`{text}` holds something other than digits and hyphens"), "er staat iets anders in dan cijfers en streepjes"));
     }
     let (year, month, day, order) = match (a.len(), c.len()) {
         (4, 1..=2) if b.len() <= 2 => (*a, *b, *c, "year-month-day"),
         (1..=2, 4) if b.len() <= 2 => (*c, *b, *a, "day-month-year"),
-        _ => return Err(format!("`{text}` has no four-digit year at its start or end")),
+        _ => {
+            return Err(Reason::new(
+                format!("`{text}` has no four-digit year at its start or end"),
+                "het jaar moet uit vier cijfers bestaan, vooraan of achteraan",
+            ));
+        }
     };
     let number = |part: &str| part.parse::<i16>().unwrap_or(0);
     let (year, month, day) = (number(year), number(month), number(day));
     if !(1..=12).contains(&month) {
-        return Err(format!("the month `{month}` is not 1 to 12 (read as {order})"));
+        return Err(Reason::new(
+            format!("the month `{month}` is not 1 to 12 (read as {order})"),
+            format!("maand {month} bestaat niet; een maand is 1 tot en met 12"),
+        ));
     }
     let (Ok(month), Ok(day)) = (i8::try_from(month), i8::try_from(day)) else {
-        return Err(format!("the day `{day}` does not exist in that month"));
+        return Err(Reason::new(format!("the day `{day}` does not exist in that month"), format!("dag {day} bestaat niet in die maand")));
     };
-    Date::new(year, month, day).map_err(|_| format!("there is no {day} {} {year}", MONTHS.get(usize::try_from(month - 1).unwrap_or(0)).copied().unwrap_or("?")))
+    let month_name = MONTHS.get(usize::try_from(month - 1).unwrap_or(0)).copied().unwrap_or("?");
+    Date::new(year, month, day).map_err(|_| Reason::new(format!("there is no {day} {month_name} {year}"), format!("{day} {month_name} {year} bestaat niet")))
 }
 
 /// `10:00` or `10:00:30`.
-fn parse_time(text: &str) -> Result<Time, String> {
+fn parse_time(text: &str) -> Result<Time, Reason> {
     let parts: Vec<&str> = text.split(':').collect();
     let two = |part: &&str| part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit());
     if !(2..=3).contains(&parts.len()) || !parts.iter().all(two) {
-        return Err(format!("`{text}` is not a time of day as hh:mm or hh:mm:ss"));
+        return Err(Reason::new(
+            format!("`{text}` is not a time of day as hh:mm or hh:mm:ss"),
+            format!("'{text}' is geen tijdstip; schrijf het als uu:mm, bijvoorbeeld 10:00"),
+        ));
     }
     let number = |i: usize| parts.get(i).and_then(|p| p.parse::<i8>().ok()).unwrap_or(0);
-    Time::new(number(0), number(1), number(2), 0).map_err(|_| format!("`{text}` is not a time of day (00:00 to 23:59)"))
+    Time::new(number(0), number(1), number(2), 0).map_err(|_| {
+        Reason::new(format!("`{text}` is not a time of day (00:00 to 23:59)"), format!("'{text}' is geen tijdstip; een tijdstip ligt tussen 00:00 en 23:59"))
+    })
 }
 
 /// `text` safe inside HTML text and attribute values.
@@ -209,6 +250,8 @@ mod tests {
             let refused = parse_written(text).unwrap_err().to_string();
             assert!(refused.contains(says), "{text}: {refused}");
             assert!(refused.contains("write a date as 27-11-2026"), "{refused}");
+            let nl = parse_written(text).unwrap_err().explain_nl();
+            assert!(nl.contains("Schrijf een datum als 27-11-2026") && !nl.contains("write"), "{text}: {nl}");
         }
     }
 

@@ -20,7 +20,7 @@
 /// protocol allows): an enum with each value's name — used on the command
 /// line, in forms and in stored records — and its Dutch words. Parsing
 /// refuses any other name with `$error` (a constructor of the caller's
-/// error type `$err` from the message), listing the names there are.
+/// error type `$err` from a [`Reason`]), listing the names there are.
 #[macro_export]
 macro_rules! closed_list {
     (@error $err:ty, $error:path; $(#[$meta:meta])* $ty:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident = $name:literal, $label:literal;)* }) => {
@@ -48,7 +48,11 @@ macro_rules! closed_list {
             fn from_str(text: &str) -> Result<$ty, $err> {
                 $ty::ALL.iter().copied().find(|v| v.name() == text.trim()).ok_or_else(|| {
                     let names: Vec<&str> = $ty::ALL.iter().map(|v| v.name()).collect();
-                    $error(format!(concat!("`{}` is not ", $what, "; use {}"), text, names.join(", ")))
+                    let labels: Vec<String> = $ty::ALL.iter().map(|v| format!("{} ({})", v.name(), v.label_nl())).collect();
+                    $error($crate::Reason::new(
+                        format!(concat!("`{}` is not ", $what, "; use {}"), text, names.join(", ")),
+                        format!("'{}' staat niet in de lijst; kies een van: {}.", text.trim(), labels.join(", ")),
+                    ))
                 })
             }
         }
@@ -124,6 +128,31 @@ impl ValueKind {
 impl fmt::Display for ValueKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// Why something was refused, in English for the API and operators (`en`,
+/// what `Display` shows) and in plain Dutch for pages (`nl`); each says
+/// what is wrong and what to do. The modules' free-text refusals carry one,
+/// so that a page never has to show the English.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    /// For the API and operators.
+    pub en: String,
+    /// For pages.
+    pub nl: String,
+}
+
+impl Reason {
+    /// A reason in both languages.
+    pub fn new(en: impl Into<String>, nl: impl Into<String>) -> Reason {
+        Reason { en: en.into(), nl: nl.into() }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.en)
     }
 }
 

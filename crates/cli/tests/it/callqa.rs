@@ -10,7 +10,7 @@ use grondslag_callqa::import::Batch;
 use grondslag_callqa::reports::DeletionGround;
 use grondslag_callqa::selection::{Draw, Filters};
 use grondslag_callqa::team::{CapChange, CapReason};
-use grondslag_callqa::threat::Indication;
+use grondslag_callqa::threat::{Decider, Indication};
 use grondslag_callqa::training::Use;
 use grondslag_callqa::{CallQa, CallQaError, Month};
 use grondslag_kernel::{Access, Denial, Kernel, KernelError, RecordRef, SubjectId, Value};
@@ -587,7 +587,7 @@ fn weighty_reasons_open_listening_only_after_both_managers_decided() {
     );
     assert_eq!(qa.decide_weighty(&manager, &centre.employee, Indication::Fraud, "drie meldingen van klanten", from, until).unwrap(), 0);
     match qa.investigated_calls(&manager, &centre.employee) {
-        Err(CallQaError::NotDecided(missing)) => assert_eq!(missing, "department manager"),
+        Err(CallQaError::NotDecided(missing)) => assert_eq!(missing, Decider::DepartmentManager),
         other => panic!("expected the refusal, got {other:?}"),
     }
     // The same person cannot take both decisions.

@@ -254,12 +254,14 @@ fn an_ineligible_voter_or_candidate_is_refused_with_the_rule() {
     let newcomer = employee(&vote.kernel, "Nina Nieuw", "medewerker", "2026-09-01");
     let refused = hr.vote(&as_person("nina", &newcomer, NOW), &vote.election, &newcomer, &vote.x);
     let Err(HrError::NotEligible(reason)) = refused else { panic!("expected ineligible, got {refused:?}") };
-    assert!(reason.contains("6 months") && reason.contains("2026-06-01") && reason.contains("art. 5"), "{reason}");
+    assert!(reason.en.contains("6 months") && reason.en.contains("2026-06-01") && reason.en.contains("art. 5"), "{reason}");
+    assert!(reason.nl.contains("6 maanden") && reason.nl.contains("1 juni 2026") && reason.nl.contains("art. 5"), "{}", reason.nl);
     // Six months, but not a year: votes, does not stand.
     let half = employee(&vote.kernel, "Hanna Half", "medewerker", "2026-05-01");
     let stood = hr.stand(&as_person("hanna", &half, NOW), &vote.election, &half, "Kies mij");
     let Err(HrError::NotEligible(reason)) = stood else { panic!("expected ineligible, got {stood:?}") };
-    assert!(reason.contains("12 months") && reason.contains("to stand as a candidate"), "{reason}");
+    assert!(reason.en.contains("12 months") && reason.en.contains("to stand as a candidate"), "{reason}");
+    assert!(reason.nl.contains("12 maanden") && reason.nl.contains("om je kandidaat te stellen"), "{}", reason.nl);
     hr.vote(&as_person("hanna", &half, NOW), &vote.election, &half, &vote.x).unwrap();
     // An employment that ended is not eligible.
     let gone = employee(&vote.kernel, "Gert Weg", "medewerker", "2015-01-01");
@@ -269,7 +271,7 @@ fn an_ineligible_voter_or_candidate_is_refused_with_the_rule() {
     let ended = ts("2026-11-01T00:00:00Z");
     vote.kernel.unit(|unit| unit.record_event_at(&hr_at(NOW), personnel, &record, Action::Advance, "employment_ended", Some("ended"), None, ended)).unwrap();
     let refused = hr.vote(&as_person("gert", &gone, NOW), &vote.election, &gone, &vote.x);
-    assert!(matches!(refused, Err(HrError::NotEligible(ref r)) if r.contains("ended on 2026-11-01")), "{refused:?}");
+    assert!(matches!(refused, Err(HrError::NotEligible(ref r)) if r.en.contains("ended on 2026-11-01") && r.nl.contains("1 november 2026")), "{refused:?}");
     assert_eq!(hr.count(&committee(), &vote.election).unwrap().cast, 1);
     // The rule itself, at its edges.
     let started = Tenure { started: day("2026-06-01"), ended: None };
@@ -337,7 +339,7 @@ fn publishing_keeps_the_result_closes_the_election_and_starts_the_terms() {
     // Publishing again republishes the same count.
     assert_eq!(hr.publish(&committee(), &vote.election).unwrap(), tally);
     let late = vote.vote(2, &vote.x.clone(), NOW);
-    assert!(matches!(late, Err(HrError::Invalid(ref m)) if m.contains("closed")), "{late:?}");
+    assert!(matches!(late, Err(HrError::Invalid(ref m)) if m.en.contains("closed") && m.nl.contains("gesloten")), "{late:?}");
     // election_closed is on the box, the roll and the candidacies: each is
     // due at the end of the objection period.
     let db = crate::sqlite(vote._dir.path());

@@ -303,6 +303,7 @@ fn managers_get_reports_never_rows_and_a_hidden_cell_cannot_be_recomputed_from_t
 
 // req: I1
 // req: I4
+// req: E0.8
 #[test]
 fn employees_see_their_own_file_and_managers_the_report_on_pages_and_nobody_else_does() {
     use crate::server::{Client, Place, Server, create_account};
@@ -362,6 +363,7 @@ fn employees_see_their_own_file_and_managers_the_report_on_pages_and_nobody_else
     }
     let wrong = signed(&department).get("/beheer/sturingsinformatie?rijen=department&kolommen=department");
     assert_eq!(wrong.status, 422, "{}", wrong.body);
+    assert!(wrong.body.contains("Rijen en kolommen zijn allebei") && !wrong.body.contains("choose two different groupings"), "in Dutch (E0.8): {}", wrong.body);
 }
 
 // req: I1

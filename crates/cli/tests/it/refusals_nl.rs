@@ -140,3 +140,84 @@ fn an_error_page_explains_a_modules_refusal_in_dutch_and_the_api_in_english() {
     assert!(detail.contains("does not rest on consent"), "the API's detail stays English: {detail}");
     assert!(!detail.contains("toestemming"), "{detail}");
 }
+
+/// An error page with the refusal `dutch`, under `code`, and none of
+/// `english`, nor the fallback that quotes the system's English message.
+#[track_caller]
+fn error_page_in_dutch(page: &Reply, status: u16, code: &str, dutch: &str, english: &[&str]) {
+    assert_eq!(page.status, status, "{}", page.body);
+    assert!(page.body.contains(&format!(r#"data-code="{code}""#)), "{}", page.body);
+    assert!(page.body.contains(&as_html(dutch)), "the refusal in Dutch, `{dutch}`: {}", page.body);
+    for english in english {
+        assert!(!page.body.contains(english) && !page.body.contains(&as_html(english)), "no English `{english}` on the page: {}", page.body);
+    }
+    assert!(!page.body.contains("in het Engels"), "{}", page.body);
+}
+
+// req: E0.8
+#[test]
+fn a_call_centre_form_refuses_a_bad_date_and_indication_in_dutch() {
+    let world = crate::kcc::kcc_world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut lisa = Client::new(&server);
+    assert_eq!(lisa.sign_in(&world.manager).status, 303);
+    let csrf = lisa.csrf();
+    let page = format!("/kcc/team/{}/zwaarwegend", world.eva_file);
+    let today = world.selection_date.to_string();
+    let decide_with = |lisa: &mut Client, indication: &str, grounds: &str, from: &str, until: &str| {
+        lisa.post_form(&page, &[("csrf", &csrf), ("indication", indication), ("grounds", grounds), ("from", from), ("until", until)])
+    };
+    let decide = |lisa: &mut Client, indication: &str, from: &str| decide_with(lisa, indication, "Betalingen naar een privérekening", from, &today);
+
+    let wrong = grondslag_values::dutch::parse_written("31-02-2026").unwrap_err();
+    assert!(wrong.to_string().contains("there is no 31 februari 2026"), "the English stays for the API and the command line: {wrong}");
+    let dutch = format!("De eerste dag: {}", wrong.explain_nl());
+    assert!(dutch.contains("31 februari 2026 bestaat niet. Schrijf een datum als 27-11-2026"), "{dutch}");
+    let refused = decide(&mut lisa, "fraud", "31-02-2026");
+    error_page_in_dutch(&refused, 422, "invalid", &dutch, &["the first day", "there is no", "write a date as"]);
+
+    let refused = decide(&mut lisa, "gevoel", &today);
+    error_page_in_dutch(&refused, 422, "invalid", "'gevoel' staat niet in de lijst; kies een van: fraud (", &["`gevoel` is not", "; use fraud"]);
+
+    // The protocol's own refusals, of what was sent: nothing to rest on, a period backwards.
+    let refused = decide_with(&mut lisa, "fraud", " ", &today, &today);
+    error_page_in_dutch(
+        &refused,
+        422,
+        "invalid",
+        "Er ontbreekt nog: de duidelijke aanwijzingen waarop het besluit rust. Vul dat in en probeer het opnieuw.",
+        &["is required"],
+    );
+    let tomorrow = world.selection_date.tomorrow().unwrap().to_string();
+    let refused = decide_with(&mut lisa, "fraud", "Betalingen naar een privérekening", &tomorrow, &today);
+    error_page_in_dutch(&refused, 422, "invalid", "De periode eindigt voordat hij begint", &["ends before it starts"]);
+
+    let unanswered = lisa.get(&page);
+    assert!(!unanswered.body.contains("Betalingen naar een privérekening"), "nothing was decided: {}", unanswered.body);
+}
+
+// req: E0.8
+#[test]
+fn a_staff_form_refuses_a_bad_term_in_dutch_and_the_command_line_keeps_the_english() {
+    let world = world();
+    let admin = crate::server::create_account(&world.place, "beheer.bo", "admin", None);
+    let server = Server::start(world.dir.path(), &[]);
+    let mut bo = Client::new(&server);
+    assert_eq!(bo.sign_in(&admin).status, 303);
+    let csrf = bo.csrf();
+    let refused = bo.post_form("/beheer/teamapplicaties", &[("csrf", &csrf), ("name", "Jira"), ("term", "lang")]);
+    error_page_in_dutch(
+        &refused,
+        422,
+        "invalid",
+        "‘lang’ is geen bewaartermijn; schrijf een heel getal en een eenheid, bijvoorbeeld ‘6 months’ of ‘2 years’.",
+        &["is not a term", "write a whole number"],
+    );
+    assert!(!bo.get("/beheer/teamapplicaties").body.contains("Jira"), "nothing was registered");
+    drop(server);
+
+    let cli = world.place.run(&["teams", "application", "--name", "Jira", "--term", "lang"]);
+    assert!(!cli.status.success());
+    let said = crate::stderr(&cli);
+    assert!(said.contains("`lang` is not a term; write a whole number and a unit") && !said.contains("bewaartermijn"), "{said}");
+}

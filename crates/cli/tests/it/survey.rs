@@ -99,9 +99,9 @@ fn an_invitation_gives_one_response() {
     let forged = round.hr().answer("0-00000000000000000000000000000000", &[1, 1], true, ts(NOW));
     assert!(matches!(forged, Err(HrError::NotFound(ref m)) if m.contains("invitation")), "{forged:?}");
     let refused = round.hr().answer(&round.invited[2].1, &[3, 3], false, ts(NOW));
-    assert!(matches!(refused, Err(HrError::Missing(m)) if m.contains("consent")), "{refused:?}");
+    assert!(matches!(refused, Err(HrError::Missing(ref m)) if m.en.contains("consent") && m.nl.contains("toestemming")), "{refused:?}");
     let wrong = round.answer(3, &[9, 1]);
-    assert!(matches!(wrong, Err(HrError::Invalid(ref m)) if m.contains("from 1 to 5")), "{wrong:?}");
+    assert!(matches!(wrong, Err(HrError::Invalid(ref m)) if m.en.contains("from 1 to 5") && m.nl.contains("1 tot en met 5")), "{wrong:?}");
 }
 
 // req: I2
@@ -193,7 +193,7 @@ fn closing_ends_the_invitations_and_the_answers() {
     assert_eq!((processing.as_str(), denial.code()), ("mto_antwoorden", "role_not_allowed"));
     hr_side.close_survey(&hr(), &round.survey).unwrap();
     let late = round.answer(1, &[4, 2]);
-    assert!(matches!(late, Err(HrError::Invalid(ref m)) if m.contains("closed")), "{late:?}");
+    assert!(matches!(late, Err(HrError::Invalid(ref m)) if m.en.contains("closed") && m.nl.contains("gesloten")), "{late:?}");
     let db = crate::sqlite(round.dir.path());
     let due = |processing: &str| -> Vec<Option<String>> {
         db.prepare("SELECT due_at FROM due WHERE processing = ?1").unwrap().query_map([processing], |r| r.get(0)).unwrap().map(Result::unwrap).collect()

@@ -130,6 +130,7 @@ fn team_applications_and_accounts_from_the_command_line() {
 }
 
 // req: I7
+// req: E0.8
 #[test]
 fn the_admin_registers_team_applications_on_a_page_and_nobody_else_may() {
     use crate::server::{Client, Server, create_account, world};
@@ -146,7 +147,7 @@ fn the_admin_registers_team_applications_on_a_page_and_nobody_else_may() {
     assert_eq!(saved.status, 303, "{}", saved.body);
     let invalid = client.post_form("/beheer/teamapplicaties", &[("csrf", &csrf), ("name", "Jira"), ("term", "lang")]);
     assert_eq!(invalid.status, 422);
-    assert!(invalid.body.contains("`lang` is not a term"), "{}", invalid.body);
+    assert!(invalid.body.contains("‘lang’ is geen bewaartermijn") && !invalid.body.contains("is not a term"), "{}", invalid.body);
     // Another administrator sees it: the organisation's list, not one admin's.
     let mut other = Client::new(&server);
     other.sign_in(&other_admin);
