@@ -119,6 +119,14 @@ pub struct ChildrenStatement {
     pub intro: String,
 }
 
+impl ChildrenStatement {
+    /// Whether it explains `processing`: one of the public statement's in
+    /// the section it explains.
+    pub fn explains(&self, processing: &Processing) -> bool {
+        processing.statement == Statement::Public && processing.section == self.section
+    }
+}
+
 impl Meta {
     /// The version and date of `statement`; `None` when the register
     /// publishes nothing in it.

@@ -436,7 +436,7 @@ impl Builder<'_, '_> {
         }
         self.check_logs(&raw, &processings);
         self.check_editions(&editions, &sections, &raw.processing, &processings);
-        let children = self.children_statement(&raw.statement, &sections, &processings);
+        let children = self.children_statement(&raw.statement, &processings);
         let processing_index = processings.iter().enumerate().filter_map(|(i, p)| Some((p.id.clone(), ProcessingId(u16::try_from(i).ok()?)))).collect();
         Some(Register {
             meta: Meta { controller: raw.register.controller, editions, base_uri: raw.register.base_uri.trim_end_matches('/').to_string(), children },
@@ -547,7 +547,7 @@ impl Builder<'_, '_> {
     /// `[statement.children]`'s own keys: the public section it explains
     /// (which must exist and hold processings) and its introduction. Only
     /// that statement has them, and it cannot be without them.
-    fn children_statement(&mut self, raw: &BTreeMap<Name, RawEdition>, sections: &[Section], processings: &[Processing]) -> Option<ChildrenStatement> {
+    fn children_statement(&mut self, raw: &BTreeMap<Name, RawEdition>, processings: &[Processing]) -> Option<ChildrenStatement> {
         let mut children = None;
         for (name, edition) in raw {
             let is_children = Statement::from_name(name.get_ref()) == Some(Statement::Children);
@@ -571,20 +571,20 @@ impl Builder<'_, '_> {
                 );
                 continue;
             };
-            let section = *explains.get_ref();
-            let declared = sections.iter().any(|s| s.statement == Statement::Public && s.number == section);
-            if !declared || !processings.iter().any(|p| p.statement == Statement::Public && p.section == section) {
+            let statement = ChildrenStatement { section: *explains.get_ref(), intro: intro.get_ref().trim().to_string() };
+            // A processing is in a declared section, or refused already.
+            if !processings.iter().any(|p| statement.explains(p)) {
                 self.error(
                     explains.span(),
-                    format!("section {section} of the public statement has no processings to explain"),
+                    format!("section {} of the public statement has no processings to explain", statement.section),
                     Some("name the public section on the children's scheme, whose processings the children's statement explains".to_string()),
                 );
                 continue;
             }
-            if intro.get_ref().trim().is_empty() {
+            if statement.intro.is_empty() {
                 self.error(intro.span(), "empty intro", Some("say why we use a child's data, in words a 12-year-old reads".to_string()));
             }
-            children = Some(ChildrenStatement { section, intro: intro.get_ref().trim().to_string() });
+            children = Some(statement);
         }
         children
     }

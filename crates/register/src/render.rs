@@ -184,7 +184,7 @@ fn statement_blocks(register: &Register, statement: Statement, edition: Option<&
         if let Some(intro) = &section.intro {
             blocks.extend(intro.split("\n\n").map(|p| paragraph(p.trim())));
         }
-        if statement == Statement::Public && register.meta.children.as_ref().is_some_and(|c| c.section == section.number) {
+        if section.statement == Statement::Public && register.meta.children.as_ref().is_some_and(|c| c.section == section.number) {
             blocks.push(Block::Link { text: "Lees de uitleg voor kinderen en jongeren tot en met 17 jaar".to_string(), href: CHILDREN_PAGE.to_string() });
         }
         for processing in processings.iter().filter(|p| p.section == section.number) {

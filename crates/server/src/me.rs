@@ -128,13 +128,11 @@ async fn portal(State(state): State<AppState>, signed: Signed) -> Result<Markup,
         .flat_map(|p| p.items.iter().filter_map(move |item| item.get("case_number").map(|n| (n.clone(), p.name.clone(), p.id.clone()))))
         .collect();
     // A parent filing for a child finds the explanation written for the child.
-    let explained_to_children = |id: &str| {
-        register.processing_id(id).is_some_and(|id| {
-            let p = register.processing(id);
-            p.statement == grondslag_register::Statement::Public && register.meta.children.as_ref().is_some_and(|c| c.section == p.section)
-        })
-    };
-    let for_a_child = cases.iter().any(|(_, _, id)| explained_to_children(id));
+    let for_a_child = register
+        .meta
+        .children
+        .as_ref()
+        .is_some_and(|children| cases.iter().any(|(_, _, id)| register.processing_id(id).is_some_and(|id| children.explains(register.processing(id)))));
     let consents: Vec<&grondslag_rights::export::ProcessingPart> = report
         .processings
         .iter()

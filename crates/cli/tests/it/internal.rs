@@ -12,6 +12,7 @@ const INTERNAL: [&str; 4] = [
     "/privacyverklaring/versies/2023.06?verklaring=staff",
 ];
 
+// req: E0.9
 // req: I.SEC
 #[test]
 fn the_staff_statement_and_the_protocol_are_served_to_staff_and_refused_to_anyone_else() {

@@ -6,10 +6,12 @@
 //! kept come from the same processings the public statement renders and
 //! the kernel enforces, so the two cannot say different things.
 
+use std::fmt::Write as _;
+
 use grondslag_values::dutch;
 
 use super::{Block, CategoryNotes, anchored, category_label, heading, list, paragraph, readers, retention_nl};
-use crate::model::{Basis, ChildrenStatement, Edition, Processing, RecipientKind, Register, Statement};
+use crate::model::{Basis, ChildrenStatement, Edition, Processing, RecipientKind, Register};
 
 /// Where the site serves the children's statement.
 pub const PAGE: &str = "/privacyverklaring/kinderen";
@@ -34,8 +36,7 @@ pub(super) fn blocks(register: &Register, children: &ChildrenStatement, edition:
         href: format!("/privacyverklaring#sectie-{}", children.section),
     });
     blocks.push(Block::Contents);
-    let processings = register.processings.iter().filter(|p| p.statement == Statement::Public && p.section == children.section);
-    for p in processings {
+    for p in register.processings.iter().filter(|p| children.explains(p)) {
         processing_blocks(register, p, &mut blocks);
     }
     rights_blocks(&mut blocks);
@@ -99,10 +100,10 @@ fn may_we(p: &Processing) -> String {
     };
     let mut text = answer.to_string();
     if !p.basis_articles.is_empty() {
-        text.push_str(&format!(" Het staat in: {}.", p.basis_articles.join(", ")));
+        let _ = write!(text, " Het staat in: {}.", p.basis_articles.join(", "));
     }
     if let Some(ground) = &p.special_ground {
-        text.push_str(&format!(" Voor extra gevoelige gegevens gelden strengere regels: {ground}. Die gegevens gebruiken wij alleen als het echt nodig is."));
+        let _ = write!(text, " Voor extra gevoelige gegevens gelden strengere regels: {ground}. Die gegevens gebruiken wij alleen als het echt nodig is.");
     }
     text
 }
