@@ -19,6 +19,8 @@
 
 #![warn(missing_docs)]
 
+mod broker;
+
 use base64::Engine;
 use grondslag_kernel::{Access, Detail, Kernel, KernelError, RecordRef, SessionRow, SubjectId, Value};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, Role, Scope};
@@ -230,6 +232,14 @@ pub struct Session {
     pub started: Timestamp,
     /// When the session was last used; it expires counting from here.
     pub renewed: Timestamp,
+    /// The broker's means the session signed in with (DigiD, eHerkenning),
+    /// or none for password and second factor.
+    #[serde(default)]
+    pub means: Option<grondslag_broker::Means>,
+    /// The represented person's file (a pseudonymous subject id) that a
+    /// DigiD Machtigen sign-in reaches, for this session only.
+    #[serde(default)]
+    pub mandate: Option<String>,
 }
 
 impl Session {
@@ -314,8 +324,9 @@ fn check_username(name: &str) -> Result<(), AccountError> {
     if !ok {
         return Err(AccountError::InvalidUsername(name.to_string()));
     }
-    // An account named like a process would make the audit log ambiguous.
-    if system_actor::is_known(name) {
+    // An account named like a process would make the audit log ambiguous;
+    // one named like a means' handle would pass for someone the broker vouched for.
+    if system_actor::is_known(name) || broker::is_handle(name) {
         return Err(AccountError::ReservedUsername(name.to_string()));
     }
     Ok(())
@@ -587,6 +598,8 @@ impl Accounts {
             csrf: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<24>()),
             started: now,
             renewed: now,
+            means: None,
+            mandate: None,
         };
         self.store(&token, &session)?;
         Ok((token, session))

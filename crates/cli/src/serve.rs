@@ -51,6 +51,12 @@ pub struct ServeArgs {
     /// Checked at start-up against the register's base_uri.
     #[arg(long)]
     public_origin: Option<String>,
+    /// Sign-in through a broker (OpenID Connect): a TOML file with a table
+    /// per means, `[digid]`, `[digid-machtigen]`, `[eherkenning]`, each with
+    /// issuer, client_id, client_secret_file (docs/server.md). Default: none,
+    /// and everyone signs in with a password and a code.
+    #[arg(long, env = "GRONDSLAG_BROKERS")]
+    brokers: Option<PathBuf>,
     /// Where to report a vulnerability, for /.well-known/security.txt: a
     /// mailto:, https: or tel: URI; repeat for more. Default: mailto: the
     /// register's `[contact]` email.
@@ -120,6 +126,10 @@ fn security_txt(context: &Context, args: &ServeArgs) -> Result<SecurityTxt, Fail
 
 pub fn serve(context: &Context, args: ServeArgs) -> Result<(), Failure> {
     let security_txt = security_txt(context, &args)?;
+    let brokers = match &args.brokers {
+        Some(file) => grondslag_broker::read_config(file).map_err(|e| Failure(e.to_string()))?,
+        None => Vec::new(),
+    };
     // The server's edge reads the clock; the check itself is given the time.
     let expiry_warning = security_txt.expiry_warning(jiff::Timestamp::now());
     let scheme = if args.tls_cert.is_some() { "https" } else { "http" };
@@ -151,6 +161,7 @@ pub fn serve(context: &Context, args: ServeArgs) -> Result<(), Failure> {
         sweep_every: to_duration(args.sweep_every, "sweep-every")?,
         public_origin: args.public_origin,
         security_txt: Some(security_txt),
+        brokers,
     };
     // This handle outlives the runtime, so the kernel is dropped (sealing
     // the audit log) on this thread: a PostgreSQL client must not be

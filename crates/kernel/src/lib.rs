@@ -83,6 +83,10 @@ pub struct Access {
     pub within: Option<ScopeSet>,
     /// The role the actor acts in.
     pub role: Role,
+    /// A person this access reaches as `represented` by a mandate the
+    /// sign-in itself carried (DigiD Machtigen), for that session only,
+    /// beside the authorisations the kernel stores (E13).
+    pub mandate: Option<SubjectId>,
     /// Where the request came from: a command, an address.
     pub origin: String,
     /// One trace per operation, always our own; each subject touched gets its own span.
@@ -105,6 +109,7 @@ impl Access {
             subject: None,
             within: None,
             role,
+            mandate: None,
             origin: origin.into(),
             trace: TraceId::random(),
             parent_span: None,
@@ -1329,11 +1334,11 @@ impl Kernel {
         record: Option<&RecordId>,
     ) -> Result<Result<(), Denial>, KernelError> {
         if let Some(limit) = access.within
-            && let Err(denial) = check_reach(tx, limit, access.subject.as_ref(), subject, record)?
+            && let Err(denial) = check_reach(tx, limit, access.subject.as_ref(), access.mandate.as_ref(), subject, record)?
         {
             return Ok(Err(denial));
         }
-        Ok(check_reach(tx, allowed.scopes, access.subject.as_ref(), subject, record)?)
+        Ok(check_reach(tx, allowed.scopes, access.subject.as_ref(), access.mandate.as_ref(), subject, record)?)
     }
 
     /// The subject's records under `processing`, read from the records
@@ -1620,12 +1625,16 @@ pub fn check_reach(
     tx: &mut dyn Tx,
     scopes: ScopeSet,
     actor: Option<&SubjectId>,
+    mandate: Option<&SubjectId>,
     subject: Option<&SubjectId>,
     record: Option<&RecordId>,
 ) -> Result<Result<(), Denial>, StoreError> {
     let own = subject.is_some() && subject == actor;
     let mut failed: Option<StoreError> = None;
     let reached = reaches(scopes, own, |scope| {
+        if scope == Scope::Represented && mandate.is_some() && subject == mandate {
+            return true;
+        }
         let object = if scope.of_record() { record.map(RecordId::as_str) } else { subject.map(SubjectId::as_str) };
         let actor = if scope == Scope::Staff { Some(ORGANISATION) } else { actor.map(SubjectId::as_str) };
         let (Some(object), Some(actor)) = (object, actor) else { return false };

@@ -143,10 +143,18 @@ pub(crate) struct FiledCase {
     responses((status = 201, body = FiledCase), (status = 400, body = Problem), (status = 403, body = Problem)),
     extensions(("x-register" = json!(openapi::case_filing()))))]
 async fn file_case(State(state): State<AppState>, signed: Signed, Json(body): Json<serde_json::Value>) -> Result<(StatusCode, Json<FiledCase>), ServerError> {
-    let application: Application = serde_json::from_value(body)
+    let mut application: Application = serde_json::from_value(body)
         .map_err(|e| ServerError::BadRequest(format!("the application is not in the expected form: {e}; see docs/applications.md")))?;
     let filed = state
         .run(move |services| {
+            // Who signed in with DigiD or eHerkenning files under the number the
+            // broker vouched for, whatever was typed; one acting for another files
+            // into the represented person's file (the kernel's mandate).
+            if signed.mandate.is_none()
+                && let Some((category, number)) = services.accounts.vouched_number(&signed.session, &signed.visitor.origin, signed.visitor.now)?
+            {
+                application.applicant.insert(category.name().to_string(), number);
+            }
             let filed = services.cases().file(&signed.access(), &application)?;
             Ok(FiledCase {
                 number: filed.number.to_string(),

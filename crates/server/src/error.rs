@@ -70,6 +70,9 @@ pub enum ServerError {
     /// its reason in both languages, so that a page explains it in Dutch.
     #[error("{0}")]
     Invalid(grondslag_values::Reason),
+    /// Signing in through a broker did not work (DigiD, eHerkenning).
+    #[error("{0}")]
+    Broker(#[from] grondslag_broker::BrokerError),
     #[error("cannot start the service: {0}")]
     Start(String),
     #[error("internal error: {0}")]
@@ -200,6 +203,16 @@ impl ServerError {
             | ServerError::Hr(H::Invalid(_) | H::Missing(_) | H::NotEligible(_))
             | ServerError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             ServerError::SignInFirst => (StatusCode::UNAUTHORIZED, "sign_in_first"),
+            ServerError::Broker(e) => (
+                match e {
+                    grondslag_broker::BrokerError::NotConfigured(_) => StatusCode::NOT_FOUND,
+                    grondslag_broker::BrokerError::Unreachable { .. } => StatusCode::BAD_GATEWAY,
+                    grondslag_broker::BrokerError::Config { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+                    grondslag_broker::BrokerError::LevelTooLow { .. } => StatusCode::FORBIDDEN,
+                    _ => StatusCode::UNAUTHORIZED,
+                },
+                e.code(),
+            ),
             // The code names the register's reason (`relation_missing`,
             // `role_not_allowed`, ...), so that a client can tell them apart.
             ServerError::Kernel(K::Denied { denial, .. }) => (StatusCode::FORBIDDEN, denial.code()),
@@ -232,6 +245,10 @@ impl ServerError {
     /// register refused. `None` where the code says it all, and for a
     /// fault of ours, which the page explains by its status.
     pub(crate) fn explain_nl(&self, register: &grondslag_register::Register) -> Option<String> {
+        // A broker that cannot be reached is not our fault, and the person can wait for it.
+        if let ServerError::Broker(e @ grondslag_broker::BrokerError::Unreachable { .. }) = self {
+            return Some(e.explain_nl());
+        }
         if self.status_and_code().0.is_server_error() {
             return None;
         }
@@ -245,6 +262,7 @@ impl ServerError {
             ServerError::CallQa(e) => Some(e.explain_nl(register)),
             ServerError::Hr(e) => Some(e.explain_nl(register)),
             ServerError::Invalid(reason) => Some(reason.nl.clone()),
+            ServerError::Broker(e) => Some(e.explain_nl()),
             ServerError::SignInFirst
             | ServerError::Forbidden(_)
             | ServerError::StaffOnly(_)

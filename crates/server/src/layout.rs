@@ -174,6 +174,7 @@ pub(crate) fn right_label(kind: &str) -> &'static str {
 /// its code.
 fn explanation_nl(status: StatusCode, code: &str) -> (&'static str, &'static str) {
     match code {
+        _ if code.starts_with("oidc_") => ("Inloggen is niet gelukt", "Je bent niet ingelogd. Begin opnieuw op de pagina Inloggen."),
         "relation_missing" => {
             ("Geen toegang", "Je kunt alleen je eigen gegevens inzien, die van wie jou heeft gemachtigd, of de dossiers die aan jou zijn toegewezen.")
         }

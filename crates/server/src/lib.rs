@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 mod back_office;
+mod broker;
 mod cases;
 mod conformance;
 mod error;
@@ -87,6 +88,9 @@ pub struct Config {
     /// `https://register.example.nl`) when it is behind a proxy; by default
     /// the scheme and [`Config::listen`]. The OpenAPI document's `servers`.
     pub public_origin: Option<String>,
+    /// The means of signing in through a broker (DigiD, DigiD Machtigen,
+    /// eHerkenning), from `--brokers FILE`; none by default.
+    pub brokers: Vec<grondslag_broker::ProviderConfig>,
 }
 
 impl Config {
@@ -110,6 +114,7 @@ impl Default for Config {
             sweep_every: Duration::from_secs(24 * 60 * 60),
             public_origin: None,
             security_txt: None,
+            brokers: Vec::new(),
         }
     }
 }
@@ -121,13 +126,23 @@ impl AppState {
     pub fn new(kernel: Arc<Kernel>, areas: AreaLists, config: &Config) -> Result<AppState, ServerError> {
         let security_txt = config.security_txt.clone().unwrap_or_else(|| SecurityTxt::from_register(kernel.register(), None));
         let accounts = Accounts::new(kernel, config.policy.clone())?;
-        Ok(AppState::from_parts(accounts, areas, config.tls.is_some(), security_txt))
+        let brokers = config.brokers.iter().cloned().map(grondslag_broker::Provider::new).collect();
+        Ok(AppState::from_parts(accounts, areas, config.tls.is_some(), security_txt, brokers, config.origin()))
     }
 }
 
 /// The Content-Security-Policy of every response: our own styles and
-/// forms only, no script, no framing.
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// forms only, no script, no framing. Signing out of a session that signed
+/// in through a broker is a form whose answer sends the browser on to the
+/// broker (to end its session too), which `form-action` must allow.
+fn content_security_policy(brokers: &[grondslag_broker::ProviderConfig]) -> String {
+    let mut form_action = String::from("'self'");
+    for origin in brokers.iter().filter_map(grondslag_broker::ProviderConfig::origin) {
+        form_action.push(' ');
+        form_action.push_str(&origin);
+    }
+    format!("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'")
+}
 
 /// Every route, pages and API, with the OpenAPI document of them.
 fn routes() -> OpenApiRouter<AppState> {
@@ -135,6 +150,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(public::routes())
         .merge(conformance::routes())
         .merge(session::routes())
+        .merge(broker::routes())
         .merge(me::routes())
         .merge(cases::routes())
         .merge(rights::routes())
@@ -173,7 +189,8 @@ pub fn app(state: AppState, config: &Config) -> Router {
         .layer(axum::middleware::from_fn(version::api_version_header));
     // A page with a stricter or more specific policy of its own (the
     // statement allows its inline style by hash) keeps it.
-    router = router.layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)));
+    let csp = HeaderValue::from_str(&content_security_policy(&config.brokers)).unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
+    router = router.layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, csp));
     let headers: [(HeaderName, &'static str); 5] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),

@@ -38,11 +38,11 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 
 /// Everything held about the signed-in person (AVG art. 15).
 fn own_report(services: &Services<'_>, signed: &Signed) -> Result<AccessReport, ServerError> {
-    Ok(grondslag_rights::export::own(services.kernel, &signed.own_access(), &signed.account.subject)?)
+    Ok(grondslag_rights::export::own(services.kernel, &signed.own_access(), signed.person())?)
 }
 
 fn own_requests(services: &Services<'_>, signed: &Signed) -> Result<Vec<RightsRequest>, ServerError> {
-    let requests = Requests::new(services.kernel)?.of_subject(&signed.own_access(), &signed.account.subject)?;
+    let requests = Requests::new(services.kernel)?.of_subject(&signed.own_access(), signed.person())?;
     Ok(requests.iter().map(|r| RightsRequest::from_state(r, signed.visitor.now)).collect())
 }
 
@@ -53,7 +53,7 @@ fn file_request(services: &Services<'_>, signed: &Signed, kind: &str, concerns: 
         ))
     })?;
     let concerns = concerns.filter(|p| !p.is_empty());
-    let state = Requests::new(services.kernel)?.file(&signed.own_access(), &signed.account.subject, kind, &signed.session.username, concerns)?;
+    let state = Requests::new(services.kernel)?.file(&signed.own_access(), signed.person(), kind, &signed.session.username, concerns)?;
     Ok(RightsRequest::from_state(&state, signed.visitor.now))
 }
 

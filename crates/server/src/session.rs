@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use grondslag_accounts::{AccountError, Session, Stage};
+use grondslag_broker::Means;
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -35,7 +36,7 @@ fn cookie_with(state: &AppState, value: &str, extra: &str) -> String {
     format!("{}={value}; Path=/; HttpOnly; SameSite=Strict{extra}{secure}", state.session_cookie())
 }
 
-fn session_cookie(state: &AppState, token: &str) -> String {
+pub(crate) fn session_cookie(state: &AppState, token: &str) -> String {
     cookie_with(state, token, "")
 }
 
@@ -120,16 +121,26 @@ struct Back {
 }
 
 /// Only a local path is a place to go back to.
-fn back_to(back: Option<&str>) -> String {
+pub(crate) fn back_to(back: Option<&str>) -> String {
     back.filter(|b| b.starts_with('/') && !b.starts_with("//")).unwrap_or("/mijn-gegevens").to_string()
 }
 
-fn sign_in_markup(error: Option<&FormError>, back: &str) -> Markup {
+fn sign_in_markup(error: Option<&FormError>, back: &str, means: &[Means]) -> Markup {
+    let query = serde_urlencoded::to_string([("terug", back)]).unwrap_or_default();
     layout(
         "Inloggen",
         None,
         html! {
             (error_summary(error))
+            @if !means.is_empty() {
+                h2 { "Aanvragers en ondernemers" }
+                ul.means {
+                    @for m in means {
+                        li { a href=(format!("/inloggen/{}?{query}", m.name())) { "Inloggen met " (m.label()) } }
+                    }
+                }
+                h2 { "Medewerkers en accounts met een wachtwoord" }
+            }
             form method="post" action="/inloggen" {
                 input type="hidden" name="terug" value=(back);
                 (Field { autofocus: true, ..Field::new("username", "Gebruikersnaam", "text", "username") }.render(error))
@@ -143,8 +154,8 @@ fn sign_in_markup(error: Option<&FormError>, back: &str) -> Markup {
 
 /// Step one of signing in: user name and password.
 #[utoipa::path(get, path = "/inloggen", tag = "pages", params(Back), responses((status = 200, content_type = "text/html")), extensions(("x-register" = json!(openapi::session()))))]
-async fn sign_in_form(Query(back): Query<Back>) -> Markup {
-    sign_in_markup(None, &back_to(back.terug.as_deref()))
+async fn sign_in_form(State(state): State<AppState>, Query(back): Query<Back>) -> Markup {
+    sign_in_markup(None, &back_to(back.terug.as_deref()), &state.means())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -168,7 +179,7 @@ async fn sign_in_page(State(state): State<AppState>, visitor: Visitor, Form(form
             let to = format!("/inloggen/code?{}", serde_urlencoded::to_string([("terug", back.as_str())]).unwrap_or_default());
             with_cookie(session_cookie(&state, &token), &to)
         }
-        Err(e) => (failure_status(&e), sign_in_markup(Some(&sign_in_error(&state, &e)), &back)).into_response(),
+        Err(e) => (failure_status(&e), sign_in_markup(Some(&sign_in_error(&state, &e)), &back, &state.means())).into_response(),
     })
 }
 
@@ -298,15 +309,35 @@ struct CsrfOnly {
     csrf: String,
 }
 
-/// Signs out: the session ends on the server, the cookie is cleared.
+/// Signs out: the session ends on the server, the cookie is cleared; a
+/// session that signed in through a broker goes on to the broker to end
+/// its session there too (RP-initiated logout), when the broker offers it.
 #[utoipa::path(post, path = "/uitloggen", tag = "pages", request_body(content = CsrfOnly, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303)), extensions(("x-register" = json!(openapi::session()))))]
 async fn sign_out_page(State(state): State<AppState>, visitor: Visitor, Form(form): Form<CsrfOnly>) -> Result<Response, ServerError> {
+    let mut to = "/".to_string();
     if let Some((token, session)) = visitor.session {
         if !session.csrf_matches(&form.csrf) {
             return Err(ServerError::Csrf);
         }
-        state.run(move |services| Ok(services.accounts.end_session(&token)?)).await?;
+        let after = state.after_broker_logout();
+        // The broker sends it back unchanged; ours names the request in our log.
+        let logout_state = visitor.trace.to_string();
+        to = state
+            .run(move |services| {
+                services.accounts.end_session(&token)?;
+                let Some(means) = session.means else { return Ok(None) };
+                // Ours has ended whatever the broker does; a broker that cannot be reached is logged, not shown.
+                match services.broker(means).and_then(|broker| broker.logout_url(&after, &logout_state)) {
+                    Ok(url) => Ok(url),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the broker's session could not be ended");
+                        Ok(None)
+                    }
+                }
+            })
+            .await?
+            .unwrap_or(to);
     }
-    Ok(with_cookie(clear_cookie(&state), "/"))
+    Ok(with_cookie(clear_cookie(&state), &to))
 }

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use grondslag_accounts::Accounts;
+use grondslag_broker::{BrokerError, Means, Provider};
 use grondslag_claims::area::AreaLists;
 use grondslag_kernel::Kernel;
 
@@ -25,6 +26,10 @@ struct Inner {
     /// Under TLS: cookies are `Secure` and carry the `__Host-` prefix.
     secure: bool,
     security_txt: SecurityTxt,
+    /// The means of signing in through a broker that are configured.
+    brokers: Vec<Provider>,
+    /// The origin clients reach this service at: the broker's return address is under it.
+    origin: String,
 }
 
 /// Everything a blocking piece of work needs.
@@ -32,9 +37,15 @@ pub(crate) struct Services<'a> {
     pub accounts: &'a Accounts,
     pub kernel: &'a Kernel,
     pub areas: &'a AreaLists,
+    brokers: &'a [Provider],
 }
 
 impl Services<'_> {
+    /// The configured broker of `means`.
+    pub(crate) fn broker(&self, means: Means) -> Result<&Provider, BrokerError> {
+        self.brokers.iter().find(|p| p.means() == means).ok_or(BrokerError::NotConfigured(means))
+    }
+
     /// The compensation schemes, with the area lists of their automated checks.
     pub(crate) fn cases(&self) -> grondslag_claims::cases::Cases<'_> {
         grondslag_claims::cases::Cases::new(self.kernel, self.areas.clone())
@@ -42,8 +53,23 @@ impl Services<'_> {
 }
 
 impl AppState {
-    pub(crate) fn from_parts(accounts: Accounts, areas: AreaLists, secure: bool, security_txt: SecurityTxt) -> AppState {
-        AppState { inner: Arc::new(Inner { accounts, areas, secure, security_txt }) }
+    pub(crate) fn from_parts(accounts: Accounts, areas: AreaLists, secure: bool, security_txt: SecurityTxt, brokers: Vec<Provider>, origin: String) -> AppState {
+        AppState { inner: Arc::new(Inner { accounts, areas, secure, security_txt, brokers, origin }) }
+    }
+
+    /// The means of signing in through a broker that are configured, in the order the sign-in page offers them.
+    pub(crate) fn means(&self) -> Vec<Means> {
+        Means::ALL.into_iter().filter(|m| self.inner.brokers.iter().any(|p| p.means() == *m)).collect()
+    }
+
+    /// Where the broker of `means` sends the browser back to.
+    pub(crate) fn broker_return(&self, means: Means) -> String {
+        format!("{}/inloggen/{}/terug", self.inner.origin, means.name())
+    }
+
+    /// Where the broker sends the browser after signing out there too.
+    pub(crate) fn after_broker_logout(&self) -> String {
+        format!("{}/uitgelogd", self.inner.origin)
     }
 
     /// The kernel behind every handler.
@@ -56,7 +82,7 @@ impl AppState {
         let state = self.clone();
         tokio::task::spawn_blocking(move || {
             let inner = &state.inner;
-            work(&Services { accounts: &inner.accounts, kernel: inner.accounts.kernel(), areas: &inner.areas })
+            work(&Services { accounts: &inner.accounts, kernel: inner.accounts.kernel(), areas: &inner.areas, brokers: &inner.brokers })
         })
         .await
         .map_err(|e| ServerError::Internal(format!("a worker thread failed: {e}")))?

@@ -10,8 +10,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use grondslag_accounts::{Session, Stage};
 use grondslag_audit::{ForeignOperation, SpanId, TraceId, TraceParent};
-use grondslag_kernel::{Access, RecordRef};
-use grondslag_register::Role;
+use grondslag_kernel::{Access, RecordRef, SubjectId};
+use grondslag_register::{Role, Scope, ScopeSet};
 
 use crate::error::ServerError;
 use crate::state::AppState;
@@ -37,6 +37,7 @@ impl Visitor {
             subject: None,
             within: None,
             role: Role::Public,
+            mandate: None,
             origin: self.origin.clone(),
             trace: self.trace,
             parent_span: None,
@@ -54,6 +55,8 @@ pub(crate) struct Signed {
     pub role: Role,
     /// The account record; its subject is the person.
     pub account: RecordRef,
+    /// The represented person's file, when the sign-in carried a mandate (DigiD Machtigen).
+    pub mandate: Option<SubjectId>,
 }
 
 impl Signed {
@@ -64,7 +67,8 @@ impl Signed {
         };
         let role = session.role()?;
         let account = session.account()?;
-        Ok(Signed { visitor, session, role, account })
+        let mandate = session.mandate.as_deref().map(SubjectId::parse).transpose().map_err(|_| grondslag_accounts::AccountError::Damaged("session mandate"))?;
+        Ok(Signed { visitor, session, role, account, mandate })
     }
 
     /// For pages anyone may see: the signed-in person, or nobody. A
@@ -91,6 +95,7 @@ impl Signed {
             subject: Some(self.account.subject.clone()),
             within: None,
             role: self.role,
+            mandate: self.mandate.clone(),
             origin: self.visitor.origin.clone(),
             trace: self.visitor.trace,
             parent_span: None,
@@ -100,9 +105,18 @@ impl Signed {
     }
 
     /// [`Signed::access`] for "my data": it reaches the person's own file
-    /// only, whatever their role may do elsewhere.
+    /// only, whatever their role may do elsewhere — or, in a session that
+    /// signed in for another (DigiD Machtigen), that person's file only.
     pub fn own_access(&self) -> Access {
-        self.access().own_file_only()
+        match &self.mandate {
+            Some(_) => Access { within: Some(ScopeSet::EMPTY.with(Scope::Represented)), ..self.access() },
+            None => self.access().own_file_only(),
+        }
+    }
+
+    /// Whose file "my data" is: the person's own, or the represented person's.
+    pub fn person(&self) -> &SubjectId {
+        self.mandate.as_ref().unwrap_or(&self.account.subject)
     }
 
     /// Refuses unless the CSRF token sent with a form or in the

@@ -329,7 +329,7 @@ fn decision_bench(kernel: &Kernel, store: &dyn Store, filled: &Filled, decisions
     // One check as the kernel makes it inside an operation's transaction.
     let check = |tx: &mut dyn Tx, ask: &Asked<'_>| -> Result<bool, StoreError> {
         let Ok(allowed) = decide(register, ask.expert) else { return Ok(false) };
-        Ok(check_reach(tx, allowed.scopes, Some(ask.asker), Some(&ask.case.at.subject), Some(&ask.case.at.record))?.is_ok())
+        Ok(check_reach(tx, allowed.scopes, Some(ask.asker), None, Some(&ask.case.at.subject), Some(&ask.case.at.record))?.is_ok())
     };
     let (mut open, mut reached) = (Vec::with_capacity(n), 0usize);
     store

@@ -314,8 +314,9 @@ impl<'k> Cases<'k> {
                 _ => None,
             };
             // Someone who acts for a person and files for nobody known files
-            // into their own file, so that it shows under Mijn gegevens.
-            let subject = known.or_else(|| access.subject.clone().filter(|_| access.role.acts_for_a_person()));
+            // into the file their sign-in's mandate names, else their own, so
+            // that it shows under Mijn gegevens.
+            let subject = known.or_else(|| access.mandate.clone()).or_else(|| access.subject.clone().filter(|_| access.role.acts_for_a_person()));
             let case = unit.write(access, processing, subject.as_ref(), None, &fields)?;
             let status = match (application.submit || !scheme.saves_drafts(), findings.is_empty()) {
                 (false, _) => Status::Draft,
