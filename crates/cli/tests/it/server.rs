@@ -54,6 +54,12 @@ impl Place {
     }
 }
 
+/// A free loopback address to serve on.
+pub fn free_listen() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    format!("127.0.0.1:{port}")
+}
+
 /// A running `grondslag serve`; stopped with SIGTERM (a graceful shutdown) when dropped.
 pub struct Server {
     child: Child,
@@ -66,9 +72,12 @@ impl Server {
     }
 
     pub fn start_on(place: &Place, extra: &[&str]) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let listen = format!("127.0.0.1:{port}");
-        let child = place.command().args(["serve", "--listen", &listen]).args(extra).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        Server::start_at(place, &free_listen(), extra)
+    }
+
+    /// On `listen` (`127.0.0.1:PORT`), for a test that must know the address first.
+    pub fn start_at(place: &Place, listen: &str, extra: &[&str]) -> Server {
+        let child = place.command().args(["serve", "--listen", listen]).args(extra).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         let server = Server { child, base: format!("http://{listen}") };
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
