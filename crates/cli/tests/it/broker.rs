@@ -355,3 +355,88 @@ fn the_local_broker_issues_a_signed_id_token_with_bsn_and_acr() {
     assert_eq!(back, format!("{logged_out}?state=tot-ziens"));
     assert_eq!(broker.active_sessions(), 0, "the broker's session ended");
 }
+
+/// A relying party on `localhost` (another site than the broker's
+/// 127.0.0.1) that only sends the browser on, as the product's sign-in
+/// button will: `/start` is a page with a link to `/go`, which redirects to
+/// whatever `to` holds; every other path answers 200.
+fn bouncer(to: std::sync::Arc<std::sync::Mutex<String>>) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().map_while(Result::ok) {
+            let mut line = String::new();
+            let _ = BufReader::new(&stream).read_line(&mut line);
+            let answer = if line.starts_with("GET /start ") {
+                let page = r#"<!DOCTYPE html><html lang="nl"><title>RP</title><a id="go" href="/go">Inloggen met DigiD</a></html>"#;
+                format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}", page.len())
+            } else if line.starts_with("GET /go ") {
+                format!("HTTP/1.1 302 Found\r\nLocation: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", to.lock().unwrap())
+            } else {
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok".to_string()
+            };
+            let _ = std::io::Write::write_all(&mut stream, answer.as_bytes());
+        }
+    });
+    port
+}
+
+async fn browse_until(browser: &fantoccini::Client, start: &str, prefix: &str) -> String {
+    // A link the page follows, not a typed address: the navigation to the
+    // broker starts from the relying party's site, as SameSite judges it.
+    browser.goto(start).await.unwrap();
+    browser.find(fantoccini::Locator::Id("go")).await.unwrap().click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let url = browser.current_url().await.unwrap().to_string();
+        if url.starts_with(prefix) {
+            return url;
+        }
+        assert!(Instant::now() < deadline, "still at {url}, waiting for {prefix}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// In Chromium, from a relying party on `localhost`: the broker's cookies
+/// (127.0.0.1, plain http, SameSite=Lax) come back on the cross-site
+/// redirects, so a second sign-in reuses the broker's session, and the
+/// logout confirmation submits itself and ends it.
+#[tokio::test(flavor = "multi_thread")]
+async fn in_a_browser_the_broker_keeps_its_session_across_sites_and_logout_ends_it() {
+    let Some(driver) = crate::browser::driver() else { return };
+    let to = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let rp = format!("http://localhost:{}", bouncer(to.clone()));
+    let (callback, logged_out) = (format!("{rp}/terug"), format!("{rp}/uit"));
+    let Some(broker) = Broker::start(json!([
+        { "client_id": "grondslag", "client_secret": "geheim", "redirect_uris": [callback], "post_logout_redirect_uris": [logged_out] }
+    ])) else {
+        return;
+    };
+    let discovery = broker.discovery();
+    broker.next_login("s-anna", DIGID_MIDDEN, json!({ "bsn": ANNA_BSN }));
+    let (profile, downloads) = (tempfile::TempDir::new().unwrap(), tempfile::TempDir::new().unwrap());
+    let browser = crate::browser::browser(&driver, profile.path(), downloads.path()).await;
+    for round in 0..2 {
+        let (verifier, state, nonce) = (random(), random(), random());
+        let challenge = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+        *to.lock().unwrap() = format!(
+            "{}?response_type=code&client_id=grondslag&redirect_uri={callback}&scope=openid&state={state}&nonce={nonce}&code_challenge={challenge}&code_challenge_method=S256",
+            discovery["authorization_endpoint"].as_str().unwrap()
+        );
+        let back = browse_until(&browser, &format!("{rp}/start"), &format!("{callback}?")).await;
+        assert_eq!(query(&back, "state").as_deref(), Some(state.as_str()), "round {round}");
+        let code = query(&back, "code").unwrap();
+        let form = [("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &callback), ("code_verifier", &verifier)];
+        let token = ureq::post(discovery["token_endpoint"].as_str().unwrap()).set("Authorization", &format!("Basic {}", STANDARD.encode("grondslag:geheim")));
+        let tokens: Value = ok(token.send_form(&form), "token").into_json().unwrap();
+        assert_eq!(decode(tokens["id_token"].as_str().unwrap()).1["bsn"], ANNA_BSN, "round {round}");
+        // A second login would have made a second session: the cookie came back.
+        assert_eq!(broker.active_sessions(), 1, "round {round}");
+    }
+    *to.lock().unwrap() =
+        format!("{}?client_id=grondslag&post_logout_redirect_uri={logged_out}&state=tot-ziens", discovery["end_session_endpoint"].as_str().unwrap());
+    let back = browse_until(&browser, &format!("{rp}/start"), &logged_out).await;
+    assert_eq!(back, format!("{logged_out}?state=tot-ziens"));
+    assert_eq!(broker.active_sessions(), 0, "the broker's session ended");
+    browser.close().await.unwrap();
+}
