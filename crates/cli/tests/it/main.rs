@@ -9,6 +9,7 @@ mod access;
 mod access_report;
 mod actors;
 mod audit;
+mod broker;
 mod browser;
 mod callqa;
 mod case_cli;
