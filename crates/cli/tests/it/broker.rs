@@ -354,6 +354,9 @@ fn the_local_broker_issues_a_signed_id_token_with_bsn_and_acr() {
     let back = follow(&mut jar, &format!("{end}?client_id=grondslag&post_logout_redirect_uri={logged_out}&state=tot-ziens"));
     assert_eq!(back, format!("{logged_out}?state=tot-ziens"));
     assert_eq!(broker.active_sessions(), 0, "the broker's session ended");
+    // Without a session at the broker (it ended, or expired) logout still leads back.
+    let again = follow(&mut jar, &format!("{end}?client_id=grondslag&post_logout_redirect_uri={logged_out}&state=nog-eens"));
+    assert_eq!(again, format!("{logged_out}?state=nog-eens"));
 }
 
 /// A relying party on `localhost` (another site than the broker's
