@@ -112,9 +112,9 @@ impl Level {
     /// The level an `acr` value stands for, if it is one we know.
     pub fn of_acr(acr: &str) -> Option<Level> {
         Some(match acr {
-            "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport" | "urn:etoegang:core:assurance-class:loa2" | "http://eidas.europa.eu/LoA/low" => {
-                Level::Basis
-            }
+            "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
+            | "urn:etoegang:core:assurance-class:loa2"
+            | "http://eidas.europa.eu/LoA/low" => Level::Basis,
             "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract" | "urn:etoegang:core:assurance-class:loa2plus" => Level::Midden,
             "urn:oasis:names:tc:SAML:2.0:ac:classes:Smartcard" | "urn:etoegang:core:assurance-class:loa3" | "http://eidas.europa.eu/LoA/substantial" => {
                 Level::Substantieel
@@ -238,7 +238,9 @@ impl BrokerError {
             BrokerError::UnknownAttempt => {
                 "Deze inlogpoging is verlopen of al gebruikt. Begin opnieuw met inloggen; gebruik daarvoor niet de knop ‘terug’ van je browser.".to_string()
             }
-            BrokerError::Ended { means, .. } => format!("Het inloggen met {} is afgebroken. Je bent niet ingelogd. Begin opnieuw als je wilt inloggen.", means.label()),
+            BrokerError::Ended { means, .. } => {
+                format!("Het inloggen met {} is afgebroken. Je bent niet ingelogd. Begin opnieuw als je wilt inloggen.", means.label())
+            }
             BrokerError::Token { means, fault, .. } => format!(
                 "Wij konden je inloggen met {} niet vertrouwen: {}. Je bent niet ingelogd. Begin opnieuw met inloggen; lukt het dan weer niet, neem dan contact op met het IMG.",
                 means.label(),
@@ -344,10 +346,7 @@ pub fn read_config(path: &Path) -> Result<Vec<ProviderConfig>, BrokerError> {
         };
         let minimum = entry.minimum_level.unwrap_or(Level::Substantieel);
         if minimum < Level::Substantieel {
-            return Err(error(format!(
-                "[{table}] minimum_level = \"{}\": the Wdo requires at least \"substantieel\" for these services",
-                minimum.name()
-            )));
+            return Err(error(format!("[{table}] minimum_level = \"{}\": the Wdo requires at least \"substantieel\" for these services", minimum.name())));
         }
         IssuerUrl::new(entry.issuer.clone()).map_err(|e| error(format!("[{table}] issuer `{}`: {e}", entry.issuer)))?;
         providers.push(ProviderConfig {
@@ -432,7 +431,21 @@ impl Provider {
         Ok(found)
     }
 
-    fn client(&self, discovered: &Discovered, redirect: &str) -> Result<CoreClient<openidconnect::EndpointSet, openidconnect::EndpointNotSet, openidconnect::EndpointNotSet, openidconnect::EndpointNotSet, openidconnect::EndpointMaybeSet, openidconnect::EndpointMaybeSet>, BrokerError> {
+    fn client(
+        &self,
+        discovered: &Discovered,
+        redirect: &str,
+    ) -> Result<
+        CoreClient<
+            openidconnect::EndpointSet,
+            openidconnect::EndpointNotSet,
+            openidconnect::EndpointNotSet,
+            openidconnect::EndpointNotSet,
+            openidconnect::EndpointMaybeSet,
+            openidconnect::EndpointMaybeSet,
+        >,
+        BrokerError,
+    > {
         let redirect = RedirectUrl::new(redirect.to_string()).map_err(|e| self.unreachable(format!("redirect URL `{redirect}`: {e}")))?;
         Ok(CoreClient::from_provider_metadata(
             discovered.metadata.clone(),
@@ -533,15 +546,21 @@ impl Provider {
     }
 
     fn bsn(&self, claims: &serde_json::Map<String, serde_json::Value>, at: &str) -> Result<Bsn, BrokerError> {
-        Bsn::parse(self.number(claims)?).map_err(|source| BrokerError::InvalidClaim { means: self.config.means, claim: format!("{at}{}", self.config.claim), source })
+        Bsn::parse(self.number(claims)?).map_err(|source| BrokerError::InvalidClaim {
+            means: self.config.means,
+            claim: format!("{at}{}", self.config.claim),
+            source,
+        })
     }
 
     fn identity(&self, claims: &serde_json::Map<String, serde_json::Value>) -> Result<Identity, BrokerError> {
         Ok(match self.config.means {
             Means::Digid => Identity::Citizen(self.bsn(claims, "")?),
-            Means::Eherkenning => {
-                Identity::Company(Kvk::parse(self.number(claims)?).map_err(|source| BrokerError::InvalidClaim { means: self.config.means, claim: self.config.claim.clone(), source })?)
-            }
+            Means::Eherkenning => Identity::Company(Kvk::parse(self.number(claims)?).map_err(|source| BrokerError::InvalidClaim {
+                means: self.config.means,
+                claim: self.config.claim.clone(),
+                source,
+            })?),
             Means::DigidMachtigen => {
                 // NL GOV profile: the token is about the represented person; `act` names who acts.
                 let acting = claims
@@ -604,7 +623,8 @@ mod tests {
     fn the_configuration_refuses_a_level_below_substantieel_and_says_where() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("brokers.toml");
-        std::fs::write(&path, "[digid]\nissuer = \"https://broker.example\"\nclient_id = \"img\"\nclient_secret = \"s\"\nminimum_level = \"midden\"\n").unwrap();
+        std::fs::write(&path, "[digid]\nissuer = \"https://broker.example\"\nclient_id = \"img\"\nclient_secret = \"s\"\nminimum_level = \"midden\"\n")
+            .unwrap();
         let error = read_config(&path).unwrap_err().to_string();
         assert!(error.contains("brokers.toml") && error.contains("[digid] minimum_level") && error.contains("substantieel"), "{error}");
         std::fs::write(&path, "[eherkenning]\nissuer = \"https://broker.example\"\nclient_id = \"img\"\n").unwrap();

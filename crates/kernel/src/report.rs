@@ -244,7 +244,9 @@ impl Unit<'_> {
             }
         }
         for row in rows {
-            if !scopes.contains(Scope::All) && check_reach(self.tx, scopes, access.subject.as_ref(), access.mandate.as_ref(), Some(&row.subject), Some(&row.record))?.is_err() {
+            if !scopes.contains(Scope::All)
+                && check_reach(self.tx, scopes, access.subject.as_ref(), access.mandate.as_ref(), Some(&row.subject), Some(&row.record))?.is_err()
+            {
                 continue;
             }
             // Restricted data (AVG art. 18) is only kept, not counted.

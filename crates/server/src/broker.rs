@@ -101,7 +101,13 @@ struct Answer {
         (status = 401, content_type = "text/html", description = "Not signed in: the answer was refused, with the reason"),
         (status = 403, content_type = "text/html", description = "The level of assurance is too low")),
     extensions(("x-register" = json!(openapi::session()))))]
-async fn finish(State(state): State<AppState>, visitor: Visitor, headers: HeaderMap, Path(name): Path<String>, Query(answer): Query<Answer>) -> Result<Response, ServerError> {
+async fn finish(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(answer): Query<Answer>,
+) -> Result<Response, ServerError> {
     let means = means(&name)?;
     let attempt = cookie(&headers, attempt_cookie(&state)).map(str::to_string);
     let redirect = state.broker_return(means);

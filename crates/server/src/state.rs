@@ -53,7 +53,14 @@ impl Services<'_> {
 }
 
 impl AppState {
-    pub(crate) fn from_parts(accounts: Accounts, areas: AreaLists, secure: bool, security_txt: SecurityTxt, brokers: Vec<Provider>, origin: String) -> AppState {
+    pub(crate) fn from_parts(
+        accounts: Accounts,
+        areas: AreaLists,
+        secure: bool,
+        security_txt: SecurityTxt,
+        brokers: Vec<Provider>,
+        origin: String,
+    ) -> AppState {
         AppState { inner: Arc::new(Inner { accounts, areas, secure, security_txt, brokers, origin }) }
     }
 

@@ -89,7 +89,7 @@ async fn sign_in(browser: &Browser, base: &str, person: &Person) {
     browser.wait().for_element(Locator::Css("form.signout")).await.unwrap();
 }
 
-async fn text(browser: &Browser) -> String {
+pub async fn text(browser: &Browser) -> String {
     browser.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
 }
 
@@ -113,7 +113,7 @@ fn axe() -> Option<&'static str> {
 
 /// axe-core finds no violation of WCAG 2.1 A or AA on the page shown;
 /// a failure lists each with its rule, impact and elements.
-async fn assert_axe_passes(browser: &Browser) {
+pub async fn assert_axe_passes(browser: &Browser) {
     let Some(axe) = axe() else { return };
     let script = format!(
         "{axe}\n;const result = await axe.run(document, {{runOnly: {{type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}}}});\

@@ -70,7 +70,11 @@ impl<'a> Browser<'a> {
         };
         for set in response.all("set-cookie") {
             let (name, value) = set.split(';').next().unwrap().split_once('=').unwrap();
-            if value.is_empty() { self.cookies.remove(name) } else { self.cookies.insert(name.to_string(), value.to_string()) };
+            if value.is_empty() {
+                self.cookies.remove(name)
+            } else {
+                self.cookies.insert(name.to_string(), value.to_string())
+            };
         }
         let headers = response.headers_names().into_iter().map(|n| (n.to_lowercase(), response.all(&n).join("\n"))).collect();
         let status = response.status();
@@ -119,6 +123,16 @@ fn refused(browser: &mut Browser<'_>, reply: &Reply, status: u16, code: &str, re
     assert_eq!(browser.get("/api/v1/me").status, 401, "a refused sign-in signs nobody in");
 }
 
+/// A refusal by the register over the API: 403, its code and its reason.
+fn not_theirs(reply: &Reply, reason: &str) {
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    assert_eq!(reply.json()["code"], "relation_missing", "{}", reply.body);
+    assert!(reply.json()["detail"].as_str().unwrap().contains(reason), "{reason}: {}", reply.body);
+}
+
+const OWN_FILE: &str = "you may act only on your own file";
+const NO_MANDATE: &str = "you hold no active authorisation (machtiging) from this person";
+
 fn citizen(broker: &Broker, bsn: &str) {
     broker.next_login(&format!("digid-{bsn}"), DIGID_SUBSTANTIEEL, json!({ "bsn": bsn }));
 }
@@ -139,8 +153,7 @@ fn a_citizen_signs_in_with_digid_lands_in_their_own_file_and_the_bsn_is_stored_n
     assert!(handle.starts_with("digid-") && !handle.contains(ANNA_BSN), "{handle}");
     // Her own case (filed before, with her BSN), not Bert's.
     assert_eq!(anna.get(&format!("/api/v1/me/cases/{}", world.anna_case)).status, 200);
-    let other = anna.get(&format!("/api/v1/me/cases/{}", world.bert_case));
-    assert_eq!(other.status, 404, "another's case is no case to her: {}", other.body);
+    not_theirs(&anna.get(&format!("/api/v1/me/cases/{}", world.bert_case)), OWN_FILE);
     assert!(anna.get("/mijn-gegevens").body.contains(&world.anna_case));
     // The next sign-in finds the same account.
     let mut again = Browser::new(&server);
@@ -241,8 +254,7 @@ fn a_representative_signed_in_with_digid_machtigen_reaches_only_the_represented_
     assert_eq!(bert_for_anna.get("/api/v1/me").json()["role"], "representative");
     assert_eq!(bert_for_anna.get(&format!("/api/v1/me/cases/{}", world.anna_case)).status, 200);
     // Not his own file, though it is his: this session acts for Anna only.
-    let own = bert_for_anna.get(&format!("/api/v1/me/cases/{}", world.bert_case));
-    assert_eq!(own.status, 404, "{}", own.body);
+    not_theirs(&bert_for_anna.get(&format!("/api/v1/me/cases/{}", world.bert_case)), NO_MANDATE);
     let page = bert_for_anna.get("/mijn-gegevens").body;
     assert!(page.contains(&world.anna_case) && !page.contains(&world.bert_case), "{page}");
     // Another representative, with a mandate from someone else, does not reach Anna.
@@ -251,13 +263,12 @@ fn a_representative_signed_in_with_digid_machtigen_reaches_only_the_represented_
     let mut carel_for_bert = Browser::new(&server);
     signed_in(&carel_for_bert.sign_in_with("digid-machtigen").0);
     assert_eq!(carel_for_bert.get(&format!("/api/v1/me/cases/{}", world.bert_case)).status, 200);
-    let refused = carel_for_bert.get(&format!("/api/v1/me/cases/{}", world.anna_case));
-    assert_eq!(refused.status, 404, "{}", refused.body);
+    not_theirs(&carel_for_bert.get(&format!("/api/v1/me/cases/{}", world.anna_case)), NO_MANDATE);
     // The mandate holds for the session only: Bert with plain DigiD is Bert again.
     citizen(&broker, BERT_BSN);
     let mut bert = Browser::new(&server);
     signed_in(&bert.sign_in_with("digid").0);
-    assert_eq!(bert.get(&format!("/api/v1/me/cases/{}", world.anna_case)).status, 404);
+    not_theirs(&bert.get(&format!("/api/v1/me/cases/{}", world.anna_case)), OWN_FILE);
     assert_eq!(bert.get(&format!("/api/v1/me/cases/{}", world.bert_case)).status, 200);
     // Filing in the mandate's session files into Anna's file.
     let filed = bert_for_anna.post_json(
@@ -272,7 +283,7 @@ fn a_representative_signed_in_with_digid_machtigen_reaches_only_the_represented_
     citizen(&broker, ANNA_BSN);
     signed_in(&anna.sign_in_with("digid").0);
     assert_eq!(anna.get(&format!("/api/v1/me/cases/{number}")).status, 200, "Anna sees what was filed for her");
-    assert_eq!(bert.get(&format!("/api/v1/me/cases/{number}")).status, 404, "Bert alone does not");
+    not_theirs(&bert.get(&format!("/api/v1/me/cases/{number}")), OWN_FILE);
 }
 
 // req: E4
@@ -289,7 +300,7 @@ fn a_company_signs_in_with_eherkenning_and_files_a_non_residential_claim_under_i
     let filed = company.post_json(
         "/api/v1/cases",
         json!({ "scheme": "waardedaling_niet_wonen", "applicant": { "company_name": "Bakkerij Kok", "kvk": "12345678", "phone": "0595 123 456" },
-                "object": { "kind": "business", "address": "Marktplein 1", "postcode_city": "9981 AB Uithuizen" },
+                "object": { "kind": "non_residential", "address": "Marktplein 1", "postcode_city": "9981 AB Uithuizen" },
                 "details": {} }),
     );
     assert_eq!(filed.status, 201, "{}", filed.body);
@@ -303,7 +314,7 @@ fn a_company_signs_in_with_eherkenning_and_files_a_non_residential_claim_under_i
     broker.next_login("eh-smederij", EH_LOA3, json!({ "kvk": "12345678" }));
     let mut other = Browser::new(&server);
     signed_in(&other.sign_in_with("eherkenning").0);
-    assert_eq!(other.get(&format!("/api/v1/me/cases/{number}")).status, 404);
+    not_theirs(&other.get(&format!("/api/v1/me/cases/{number}")), OWN_FILE);
 }
 
 // req: E17

@@ -18,6 +18,7 @@ mod children;
 mod claims;
 mod cli;
 mod conformance;
+mod digid;
 mod disclosure;
 mod election;
 mod generate;
