@@ -59,9 +59,9 @@ struct Back {
 /// `eherkenning`): sends the browser to the broker, with PKCE, `state` and
 /// `nonce`, asking for level substantieel at least.
 #[utoipa::path(get, path = "/inloggen/{means}", tag = "pages",
-    params(("means" = String, Path, description = "digid, digid-machtigen or eherkenning"), Back),
+    params(("means" = String, Path, description = "digid, digid-machtigen or eherkenning", example = "digid"), Back),
     responses((status = 303, description = "To the broker"), (status = 404, content_type = "text/html", description = "Not configured here"), (status = 502, content_type = "text/html", description = "The broker cannot be reached")),
-    extensions(("x-register" = json!(openapi::session()))))]
+    extensions(("x-register" = json!(openapi::public()))))]
 async fn start(State(state): State<AppState>, visitor: Visitor, Path(name): Path<String>, Query(back): Query<Back>) -> Result<Response, ServerError> {
     let means = means(&name)?;
     let back = back_to(back.terug.as_deref());
@@ -96,11 +96,12 @@ struct Answer {
 /// the person signed in to their own file; a refusal is a page that says
 /// why.
 #[utoipa::path(get, path = "/inloggen/{means}/terug", tag = "pages",
-    params(("means" = String, Path, description = "digid, digid-machtigen or eherkenning"), Answer),
+    params(("means" = String, Path, description = "digid, digid-machtigen or eherkenning", example = "digid"), Answer),
     responses((status = 200, content_type = "text/html", description = "Signed in; the page goes on to where the person was going"),
+        (status = 400, content_type = "text/html", description = "No sign-in under way in this browser, or it expired or was used"),
         (status = 401, content_type = "text/html", description = "Not signed in: the answer was refused, with the reason"),
         (status = 403, content_type = "text/html", description = "The level of assurance is too low")),
-    extensions(("x-register" = json!(openapi::session()))))]
+    extensions(("x-register" = json!(openapi::public()))))]
 async fn finish(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -161,7 +162,7 @@ fn onward(means: Means, back: &str) -> Markup {
 }
 
 /// After signing out at the broker too.
-#[utoipa::path(get, path = "/uitgelogd", tag = "pages", responses((status = 200, content_type = "text/html")), extensions(("x-register" = json!(openapi::session()))))]
+#[utoipa::path(get, path = "/uitgelogd", tag = "pages", responses((status = 200, content_type = "text/html")), extensions(("x-register" = json!(openapi::public()))))]
 async fn signed_out() -> Markup {
     layout(
         "Je bent uitgelogd",

@@ -209,6 +209,8 @@ impl ServerError {
                     grondslag_broker::BrokerError::Unreachable { .. } => StatusCode::BAD_GATEWAY,
                     grondslag_broker::BrokerError::Config { .. } => StatusCode::INTERNAL_SERVER_ERROR,
                     grondslag_broker::BrokerError::LevelTooLow { .. } => StatusCode::FORBIDDEN,
+                    // Nothing under way here to answer: the request, not the person, is wrong.
+                    grondslag_broker::BrokerError::UnknownAttempt => StatusCode::BAD_REQUEST,
                     _ => StatusCode::UNAUTHORIZED,
                 },
                 e.code(),

@@ -58,7 +58,7 @@ fn the_childrens_statement_is_written_from_the_register_and_follows_it() {
         "a source dropped from the register",
     );
     let raised = changed
-        .replace("[statement.public]\nversion = \"2026.12\"\ndate = \"2026-12-01\"", "[statement.public]\nversion = \"2027.01\"\ndate = \"2027-01-04\"")
+        .replace("[statement.public]\nversion = \"2026.12.2\"\ndate = \"2026-12-02\"", "[statement.public]\nversion = \"2027.01\"\ndate = \"2027-01-04\"")
         .replace("[statement.children]\nversion = \"2026.12\"\ndate = \"2026-12-01\"", "[statement.children]\nversion = \"2027.01\"\ndate = \"2027-01-04\"");
     std::fs::write(&file, &raised).unwrap();
     let published = grondslag(&["register", "publish", name]);

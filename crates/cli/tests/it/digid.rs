@@ -210,13 +210,13 @@ fn a_token_wrong_in_any_way_or_an_answer_replayed_signs_nobody_in_and_the_page_s
     let mut replay = Browser::new(&server);
     replay.cookies.insert("inlogpoging".to_string(), attempt_cookie.1);
     let again = replay.get(&attempt_cookie.0);
-    refused(&mut replay, &again, 401, "oidc_unknown_attempt", "verlopen of al gebruikt");
+    refused(&mut replay, &again, 400, "oidc_unknown_attempt", "verlopen of al gebruikt");
     // The broker's own answer without our attempt cookie (another browser) is unknown too.
     let mut stranger = Browser::new(&server);
     let start = browser.get("/inloggen/digid");
     let callback = follow(&mut browser.jar, start.header("location").unwrap());
     let foreign = stranger.get(&callback);
-    refused(&mut stranger, &foreign, 401, "oidc_unknown_attempt", "verlopen of al gebruikt");
+    refused(&mut stranger, &foreign, 400, "oidc_unknown_attempt", "verlopen of al gebruikt");
 }
 
 // req: E17

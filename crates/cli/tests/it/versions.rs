@@ -34,7 +34,7 @@ fn a_changed_statement_needs_a_new_version_and_the_old_one_stays_readable_with_t
         name,
         &stderr(&refused),
         version_line,
-        "the Privacyverklaring says something else than its published version 2026.12",
+        "the Privacyverklaring says something else than its published version 2026.12.2",
         "raise `version` and `date` of [statement.public]",
         "changed purpose",
     );
@@ -49,7 +49,7 @@ fn a_changed_statement_needs_a_new_version_and_the_old_one_stays_readable_with_t
 
     // A new version and date: to be recorded first, then accepted.
     let raised = changed.replacen(
-        "[statement.public]\nversion = \"2026.12\"\ndate = \"2026-12-01\"",
+        "[statement.public]\nversion = \"2026.12.2\"\ndate = \"2026-12-02\"",
         "[statement.public]\nversion = \"2027.01\"\ndate = \"2027-01-04\"",
         1,
     );
@@ -69,7 +69,7 @@ fn a_changed_statement_needs_a_new_version_and_the_old_one_stays_readable_with_t
     // The new version says what changed, in words.
     let text = stdout(&grondslag(&["register", "render", name]));
     assert!(text.contains("Versie 2027.01, vastgesteld op 4 januari 2027."), "{text}");
-    assert!(text.contains("Wat is er veranderd?") && text.contains("Ten opzichte van versie 2026.12 van 1 december 2026:"), "{text}");
+    assert!(text.contains("Wat is er veranderd?") && text.contains("Ten opzichte van versie 2026.12.2 van 2 december 2026:"), "{text}");
     assert!(text.contains(&format!("erbij: {NEW_PURPOSE}")) && text.contains(&format!("niet meer: {PURPOSE}")), "{text}");
 
     // Both versions readable on the site; the old one marked as such.
@@ -103,9 +103,17 @@ fn the_statements_spell_out_the_law_and_keep_their_own_dates() {
     assert!(public.contains("Tijdelijke wet Groningen (TwG)"), "the law is named in full at first use");
     assert!(public.contains("Algemene verordening gegevensbescherming (AVG)"));
     assert!(public.find("Tijdelijke wet Groningen").unwrap() < public.find("TwG art.").unwrap_or(usize::MAX));
-    assert!(public.contains("Versie 2026.12, vastgesteld op 1 december 2026."));
-    // The seed's statement of May 2024 is the version before, and the
-    // corrections to what the register had said beyond the seed are listed.
+    assert!(public.contains("Versie 2026.12.2, vastgesteld op 2 december 2026."), "{public}");
+    // Signing in with DigiD and eHerkenning is what changed since 2026.12.
+    assert!(public.contains("Ten opzichte van versie 2026.12 van 1 december 2026:"), "{public}");
+    assert!(public.contains("Welke gegevens gebruiken wij? — erbij: KvK-nummer."), "{public}");
+    // In 2026.12 as published, the seed's statement of May 2024 is the
+    // version before, and the corrections to what the register had said
+    // beyond the seed are listed.
+    let archive: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../register/img.published.json")).unwrap()).unwrap();
+    let published = archive["versions"].as_array().unwrap().iter().find(|v| v["statement"] == "public" && v["version"] == "2026.12").unwrap();
+    let public = published["document"].to_string();
     assert!(public.contains("Ten opzichte van versie 2024.05 van 1 mei 2024:"), "{public}");
     assert!(
         public.contains("Deskundigen die advies geven over je aanvraag (derde partij): niet meer: e-mailadres."),
