@@ -1617,7 +1617,8 @@ fn categories_of(fields: &[(Category, Value)]) -> Result<CategorySet, KernelErro
 
 /// The relation check of [`Kernel`]'s every decision: whether a grant's
 /// `scopes` reach `subject` (or `record`, for scopes of records) for the
-/// person whose own file is `actor`. `Err` names the relation that is
+/// person whose own file is `actor`, and — for `represented` — the one
+/// file a session's `mandate` names (DigiD Machtigen). `Err` names the relation that is
 /// missing. One indexed `Tx::related` per relation scope, in the order the
 /// scopes are listed; none for a grant reaching everyone. Public so that
 /// `grondslag-bench` times the check the kernel makes rather than a copy.

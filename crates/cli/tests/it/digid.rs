@@ -137,6 +137,14 @@ fn citizen(broker: &Broker, bsn: &str) {
     broker.next_login(&format!("digid-{bsn}"), DIGID_SUBSTANTIEEL, json!({ "bsn": bsn }));
 }
 
+/// A fresh browser signed in with DigiD as the citizen with `bsn`.
+fn with_digid<'a>(broker: &Broker, server: &'a Server, bsn: &str) -> Browser<'a> {
+    citizen(broker, bsn);
+    let mut browser = Browser::new(server);
+    signed_in(&browser.sign_in_with("digid").0);
+    browser
+}
+
 // req: E17
 #[test]
 fn a_citizen_signs_in_with_digid_lands_in_their_own_file_and_the_bsn_is_stored_nowhere_in_the_clear() {
@@ -224,9 +232,7 @@ fn a_token_wrong_in_any_way_or_an_answer_replayed_signs_nobody_in_and_the_page_s
 fn the_broker_rotates_its_keys_and_signing_in_goes_on() {
     let world = world();
     let Some(Brokered { broker, server }) = brokered(&world.place) else { return };
-    citizen(&broker, BERT_BSN);
-    let mut before = Browser::new(&server);
-    signed_in(&before.sign_in_with("digid").0);
+    with_digid(&broker, &server, BERT_BSN);
     broker.rotate_keys();
     let mut after = Browser::new(&server);
     signed_in(&after.sign_in_with("digid").0);
@@ -265,9 +271,7 @@ fn a_representative_signed_in_with_digid_machtigen_reaches_only_the_represented_
     assert_eq!(carel_for_bert.get(&format!("/api/v1/me/cases/{}", world.bert_case)).status, 200);
     not_theirs(&carel_for_bert.get(&format!("/api/v1/me/cases/{}", world.anna_case)), NO_MANDATE);
     // The mandate holds for the session only: Bert with plain DigiD is Bert again.
-    citizen(&broker, BERT_BSN);
-    let mut bert = Browser::new(&server);
-    signed_in(&bert.sign_in_with("digid").0);
+    let mut bert = with_digid(&broker, &server, BERT_BSN);
     not_theirs(&bert.get(&format!("/api/v1/me/cases/{}", world.anna_case)), OWN_FILE);
     assert_eq!(bert.get(&format!("/api/v1/me/cases/{}", world.bert_case)).status, 200);
     // Filing in the mandate's session files into Anna's file.
@@ -279,10 +283,11 @@ fn a_representative_signed_in_with_digid_machtigen_reaches_only_the_represented_
     );
     assert_eq!(filed.status, 201, "{}", filed.body);
     let number = filed.json()["number"].as_str().unwrap().to_string();
-    let mut anna = Browser::new(&server);
-    citizen(&broker, ANNA_BSN);
-    signed_in(&anna.sign_in_with("digid").0);
+    let mut anna = with_digid(&broker, &server, ANNA_BSN);
     assert_eq!(anna.get(&format!("/api/v1/me/cases/{number}")).status, 200, "Anna sees what was filed for her");
+    // And that someone signed in for her, and for what: the mandate is in her file.
+    let data = anna.get("/api/v1/me/data").body;
+    assert!(data.contains("digid_machtigen") || data.contains("DigiD Machtigen"), "{data}");
     not_theirs(&bert.get(&format!("/api/v1/me/cases/{number}")), OWN_FILE);
 }
 
@@ -299,7 +304,7 @@ fn a_company_signs_in_with_eherkenning_and_files_a_non_residential_claim_under_i
     // The number typed is not the one filed: the broker's is.
     let filed = company.post_json(
         "/api/v1/cases",
-        json!({ "scheme": "waardedaling_niet_wonen", "applicant": { "company_name": "Bakkerij Kok", "kvk": "12345678", "phone": "0595 123 456" },
+        json!({ "scheme": "waardedaling_niet_wonen", "applicant": { "name": "Bakkerij Kok", "kvk": "12345678", "phone": "0595 123 456" },
                 "object": { "kind": "non_residential", "address": "Marktplein 1", "postcode_city": "9981 AB Uithuizen" },
                 "details": {} }),
     );
@@ -322,9 +327,7 @@ fn a_company_signs_in_with_eherkenning_and_files_a_non_residential_claim_under_i
 fn signing_out_of_a_digid_session_ends_the_brokers_session_too() {
     let world = world();
     let Some(Brokered { broker, server }) = brokered(&world.place) else { return };
-    citizen(&broker, ANNA_BSN);
-    let mut anna = Browser::new(&server);
-    signed_in(&anna.sign_in_with("digid").0);
+    let mut anna = with_digid(&broker, &server, ANNA_BSN);
     assert_eq!(broker.active_sessions(), 1);
     let csrf = anna.csrf();
     let out = anna.post_form("/uitloggen", &[("csrf", &csrf)]);
@@ -339,6 +342,25 @@ fn signing_out_of_a_digid_session_ends_the_brokers_session_too() {
     // The CSP lets the sign-out form's answer go on to the broker, and nowhere else.
     let csp = anna.get("/").header("content-security-policy").unwrap().to_string();
     assert!(csp.contains(&format!("form-action 'self' {}", broker.issuer())), "{csp}");
+}
+
+// req: E17
+#[test]
+fn a_brokers_file_that_cannot_be_used_stops_the_service_and_says_where() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let place = Place::sqlite(dir.path());
+    let file = dir.path().join("brokers.toml");
+    for (text, says) in [
+        ("[digid]\nissuer = \"https://broker.example\"\nclient_id = \"img\"\nclient_secret = \"s\"\nminimum_level = \"midden\"\n", "[digid] minimum_level"),
+        ("[eherkenning]\nissuer = \"https://broker.example\"\nclient_id = \"img\"\n", "client_secret_file"),
+        ("[digi]\nissuer = \"x\"\n", "unknown field `digi`"),
+        ("[digid]\nissuer = \"geen adres\"\nclient_id = \"img\"\nclient_secret = \"s\"\n", "[digid] issuer `geen adres`"),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let out = place.run(&["serve", "--check", "--brokers", file.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && stderr.contains("brokers.toml") && stderr.contains(says), "{says}: {stderr}");
+    }
 }
 
 // req: E17
