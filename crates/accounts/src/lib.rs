@@ -19,6 +19,10 @@
 
 #![warn(missing_docs)]
 
+mod passkeys;
+
+pub use passkeys::{CreationChallengeResponse, PasskeyInfo, PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse};
+
 use base64::Engine;
 use grondslag_kernel::{Access, Detail, Kernel, KernelError, RecordRef, SessionRow, SubjectId, Value};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, Role, Scope};
@@ -135,6 +139,24 @@ pub enum AccountError {
     Damaged(&'static str),
     #[error("the authenticator key could not be made: {0}")]
     Totp(String),
+    #[error("passkeys are for staff; a {0} signs in with DigiD")]
+    PasskeyStaffOnly(Role),
+    #[error("passkeys are not offered here: the service needs --public-origin with a domain name (not an IP address)")]
+    PasskeysUnavailable,
+    #[error("the passkey was not accepted; sign in with it again, or type the code from your authenticator app")]
+    WrongPasskey,
+    #[error("this account has no passkey; type the code from your authenticator app")]
+    NoPasskey,
+    #[error("no passkey ceremony is in progress in this session, or it expired; start again")]
+    PasskeyNotStarted,
+    #[error("the new passkey was not accepted: {0}")]
+    PasskeyRefused(String),
+    #[error("give the passkey a name of 1 to 60 characters")]
+    InvalidPasskeyName,
+    #[error("no such passkey of yours")]
+    UnknownPasskey,
+    #[error("the passkey ceremony could not be started: {0}")]
+    Passkey(String),
     #[error(transparent)]
     Kernel(#[from] KernelError),
 }
@@ -160,7 +182,20 @@ impl AccountError {
             }
             AccountError::Closed => "Dit account is gesloten. Neem contact op met het IMG.".to_string(),
             AccountError::UnknownAccount(name) => format!("Er is geen account ‘{name}’."),
-            AccountError::Damaged(_) | AccountError::Totp(_) => grondslag_kernel::FAULT_NL.to_string(),
+            AccountError::PasskeyStaffOnly(_) => {
+                "Een passkey toevoegen kan alleen voor medewerkers. Aanvragers en gemachtigden loggen in met DigiD; daar is geen passkey van ons voor nodig."
+                    .to_string()
+            }
+            AccountError::PasskeysUnavailable => {
+                "Inloggen met een passkey kan hier niet: de dienst is niet bereikbaar op een domeinnaam. Log in met de code uit je app.".to_string()
+            }
+            AccountError::WrongPasskey => "De passkey is niet geaccepteerd. Probeer het opnieuw, of typ de code die je app nu toont.".to_string(),
+            AccountError::NoPasskey => "Je hebt nog geen passkey. Typ de code die je app nu toont.".to_string(),
+            AccountError::PasskeyNotStarted => "Dit verzoek hoort niet bij een passkey-stap die nu loopt, of die stap is verlopen. Begin opnieuw.".to_string(),
+            AccountError::PasskeyRefused(_) => "De nieuwe passkey is niet geaccepteerd. Probeer het opnieuw met een andere passkey.".to_string(),
+            AccountError::InvalidPasskeyName => "Geef de passkey een naam van 1 tot 60 tekens.".to_string(),
+            AccountError::UnknownPasskey => "Die passkey staat niet bij jouw account.".to_string(),
+            AccountError::Damaged(_) | AccountError::Totp(_) | AccountError::Passkey(_) => grondslag_kernel::FAULT_NL.to_string(),
             AccountError::Kernel(kernel) => kernel.explain_nl(register),
         }
     }
@@ -230,6 +265,10 @@ pub struct Session {
     pub started: Timestamp,
     /// When the session was last used; it expires counting from here.
     pub renewed: Timestamp,
+    /// The state of a passkey ceremony between its two steps (serialised
+    /// by `webauthn-rs`), kept on the server only and used once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceremony: Option<String>,
 }
 
 impl Session {
@@ -259,6 +298,8 @@ pub struct Accounts {
     /// Checked against when the name is unknown, so that a wrong name
     /// takes as long as a wrong password.
     decoy_hash: String,
+    /// The relying party of passkeys, when they are offered.
+    webauthn: Option<webauthn_rs::Webauthn>,
 }
 
 fn random_bytes<const N: usize>() -> [u8; N] {
@@ -327,7 +368,7 @@ impl Accounts {
         let processing = kernel.processing(PROCESSING)?;
         let issuer = kernel.register().meta.controller.clone();
         let decoy_hash = grondslag_kernel::hash_password("a password nobody has")?;
-        Ok(Accounts { kernel, processing, policy, issuer, decoy_hash })
+        Ok(Accounts { kernel, processing, policy, issuer, decoy_hash, webauthn: None })
     }
 
     /// The kernel every account action goes through.
@@ -587,6 +628,7 @@ impl Accounts {
             csrf: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<24>()),
             started: now,
             renewed: now,
+            ceremony: None,
         };
         self.store(&token, &session)?;
         Ok((token, session))
@@ -597,7 +639,7 @@ impl Accounts {
     pub fn advance(&self, old_token: &str, session: &Session, stage: Stage, now: Timestamp) -> Result<(String, Session), AccountError> {
         self.kernel.end_session(&token_hash(old_token))?;
         let token = token();
-        let session = Session { stage, renewed: now, ..session.clone() };
+        let session = Session { stage, renewed: now, ceremony: None, ..session.clone() };
         self.store(&token, &session)?;
         Ok((token, session))
     }

@@ -13,7 +13,7 @@
 //! route says in the OpenAPI document which decisions it rests on
 //! (see the `openapi` module).
 //!
-//! One module per area — `session`, `me`, `public`, `cases`, `rights`,
+//! One module per area — `session`, `passkeys`, `me`, `public`, `cases`, `rights`,
 //! `back_office`, `kcc`, `ldv` — each with its JSON routes and its pages; they
 //! use the shared `layout`, `views`, `visitor`, `state`, `error`,
 //! `openapi` and `version`, and never each other, nor does anything shared use an area.
@@ -35,6 +35,7 @@ mod layout;
 mod ldv;
 mod me;
 mod openapi;
+mod passkeys;
 mod public;
 mod rights;
 mod session;
@@ -120,13 +121,15 @@ impl AppState {
     /// resolves at `/processing_activities/{id}/versions/…`).
     pub fn new(kernel: Arc<Kernel>, areas: AreaLists, config: &Config) -> Result<AppState, ServerError> {
         let security_txt = config.security_txt.clone().unwrap_or_else(|| SecurityTxt::from_register(kernel.register(), None));
-        let accounts = Accounts::new(kernel, config.policy.clone())?;
+        // Passkeys only where browsers reach us by a domain name (WebAuthn refuses an IP address).
+        let accounts = Accounts::new(kernel, config.policy.clone())?.with_passkeys_at(config.public_origin.as_deref());
         Ok(AppState::from_parts(accounts, areas, config.tls.is_some(), security_txt))
     }
 }
 
 /// The Content-Security-Policy of every response: our own styles and
-/// forms only, no script, no framing.
+/// forms only, no script, no framing. The two pages that run our passkey
+/// script set their own (`layout::CSP_WITH_SCRIPT`), which this layer keeps.
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Every route, pages and API, with the OpenAPI document of them.
@@ -135,6 +138,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(public::routes())
         .merge(conformance::routes())
         .merge(session::routes())
+        .merge(passkeys::routes())
         .merge(me::routes())
         .merge(cases::routes())
         .merge(rights::routes())

@@ -67,6 +67,20 @@ impl Server {
 
     pub fn start_on(place: &Place, extra: &[&str]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Server::start_at(place, port, extra)
+    }
+
+    /// Serves on loopback with `http://localhost:PORT` as its public origin,
+    /// so that passkeys are offered (WebAuthn refuses an IP address as the
+    /// relying party); returns the server (its `base` is the loopback
+    /// address) and that origin, for the browser.
+    pub fn start_at_localhost(data: &Path) -> (Server, String) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let origin = format!("http://localhost:{port}");
+        (Server::start_at(&Place::sqlite(data), port, &["--public-origin", &origin]), origin)
+    }
+
+    fn start_at(place: &Place, port: u16, extra: &[&str]) -> Server {
         let listen = format!("127.0.0.1:{port}");
         let child = place.command().args(["serve", "--listen", &listen]).args(extra).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         let server = Server { child, base: format!("http://{listen}") };
