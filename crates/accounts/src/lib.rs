@@ -8,7 +8,8 @@
 //! and the role the account acts in. An applicant's account belongs to the
 //! same data subject as their applications, so "my data" is one subject.
 //!
-//! Signing in is two steps, password then code, and both count towards one
+//! Signing in is two steps, password then code (or, for staff who added
+//! one, a passkey: see the `passkeys` module), and both count towards one
 //! throttle per user name: after [`Policy::max_failures`] failures in a row
 //! the name is locked for [`Policy::lock`], whether or not an account
 //! exists — so the lock reveals nothing about who has one. Sessions are

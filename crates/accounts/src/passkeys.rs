@@ -340,3 +340,18 @@ impl Accounts {
         Ok(true)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::relying_party;
+
+    // req: E17
+    #[test]
+    fn passkeys_need_an_origin_with_a_domain_name() {
+        assert!(relying_party("https://register.example.nl", "IMG").is_some());
+        assert!(relying_party("http://localhost:8080", "IMG").is_some(), "a browser treats localhost as secure");
+        assert!(relying_party("http://127.0.0.1:8080", "IMG").is_none(), "WebAuthn refuses an IP address as the relying party");
+        assert!(relying_party("http://[::1]:8080", "IMG").is_none());
+        assert!(relying_party("not an origin", "IMG").is_none());
+    }
+}

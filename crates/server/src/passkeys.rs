@@ -57,7 +57,7 @@ fn security_markup(signed: &Signed, offered: bool, passkeys: Result<Vec<PasskeyI
                         p { "Je hebt nog geen passkey." }
                     } @else {
                         table.passkeys {
-                            thead { tr { th scope="col" { "Naam" } th scope="col" { "Toegevoegd" } th scope="col" { "Laatst gebruikt" } th scope="col" { span.visually-hidden { "Actie" } } } }
+                            thead { tr { th scope="col" { "Naam" } th scope="col" { "Toegevoegd" } th scope="col" { "Laatst gebruikt" } th scope="col" { "Actie" } } }
                             tbody {
                                 @for passkey in &passkeys {
                                     tr {

@@ -127,7 +127,7 @@ async fn assert_axe_passes(browser: &Browser) {
 
 /// Every visible form control has a label, the page says it is Dutch and
 /// has one h1, a skip link leads to the content, and axe-core passes.
-async fn assert_accessible_basics(browser: &Browser) {
+pub(crate) async fn assert_accessible_basics(browser: &Browser) {
     let result = browser
         .execute(
             "const unlabelled = [...document.querySelectorAll('input:not([type=hidden]), select, textarea')].filter(e => e.labels.length === 0).map(e => e.name);\

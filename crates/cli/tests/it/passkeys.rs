@@ -12,7 +12,7 @@ use fantoccini::{Client as Browser, Locator};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::browser::{browser, driver, text};
+use crate::browser::{assert_accessible_basics, browser, driver, text};
 use crate::server::{Client, Person, Server, create_account, world};
 
 /// `POST /session/{id}/webauthn/authenticator`: a platform authenticator
@@ -145,12 +145,16 @@ async fn a_case_handler_adds_a_passkey_and_signs_in_with_it_instead_of_the_code(
 
     // Carla signs in with password and code, and adds a passkey.
     sign_in_with_code(&browser, &origin, &world.handler).await;
+    browser.goto(&format!("{origin}/beveiliging")).await.unwrap();
+    assert_accessible_basics(&browser).await;
     add_passkey(&browser, &origin, "Laptop").await;
     assert!(text(&browser).await.contains("nog niet"), "not used yet");
+    assert_accessible_basics(&browser).await;
     sign_out(&browser, &origin).await;
 
     // With the password and the passkey, no code typed, she reaches the back office.
     password_step(&browser, &origin, &world.handler).await;
+    assert_accessible_basics(&browser).await;
     browser.find(Locator::Id("passkey-inloggen")).await.unwrap().click().await.unwrap();
     wait_for_path(&browser, "/beheer").await;
     browser.wait().for_element(Locator::Css("form.signout")).await.unwrap();
