@@ -208,6 +208,20 @@ async fn a_case_handler_adds_a_passkey_and_signs_in_with_it_instead_of_the_code(
     // Not signed in by any of it.
     browser.goto(&format!("{origin}/beheer")).await.unwrap();
     wait_for_path(&browser, "/inloggen").await;
+
+    // Dirk removes his passkey (found from the back office); his code page then offers none.
+    password_step(&browser, &origin, &dirk).await;
+    let own = browser.execute(CEREMONY, vec![Value::Null, Value::Null]).await.unwrap();
+    assert_eq!(own["result"]["status"], 200, "{own}");
+    browser.goto(&format!("{origin}/beheer")).await.unwrap();
+    browser.find(Locator::Css("a[href='/beveiliging']")).await.unwrap().click().await.unwrap();
+    wait_for_path(&browser, "/beveiliging").await;
+    browser.find(Locator::Css("button[aria-label='Passkey Sleutel verwijderen']")).await.unwrap().click().await.unwrap();
+    let none = browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::XPath("//p[normalize-space() = 'Je hebt nog geen passkey.']")).await;
+    assert!(none.is_ok(), "the passkey is still listed: {}", text(&browser).await);
+    sign_out(&browser, &origin).await;
+    password_step(&browser, &origin, &dirk).await;
+    assert!(browser.find(Locator::Id("passkey-inloggen")).await.is_err(), "no passkey offered once removed");
     browser.close().await.unwrap();
 }
 
