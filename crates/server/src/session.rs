@@ -1,7 +1,8 @@
 //! Signing in and out: with password and code in one step through the
 //! API, in two steps through the pages (the second a code or, for staff
-//! who added one, a passkey), a new password after a one-time one; and the session cookie (HttpOnly, SameSite=Strict, Secure under
-//! TLS). Whether the password and the code are right is the accounts'.
+//! who added one, a passkey), a new password after a one-time one; and the
+//! session cookie (HttpOnly, SameSite=Strict, Secure under TLS). Whether
+//! the password, the code and the passkey are right is the accounts'.
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
