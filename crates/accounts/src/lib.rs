@@ -8,7 +8,8 @@
 //! and the role the account acts in. An applicant's account belongs to the
 //! same data subject as their applications, so "my data" is one subject.
 //!
-//! Signing in is two steps, password then code, and both count towards one
+//! Signing in is two steps, password then code (or, for staff who added
+//! one, a passkey: see the `passkeys` module), and both count towards one
 //! throttle per user name: after [`Policy::max_failures`] failures in a row
 //! the name is locked for [`Policy::lock`], whether or not an account
 //! exists — so the lock reveals nothing about who has one. Sessions are
@@ -20,6 +21,9 @@
 #![warn(missing_docs)]
 
 mod broker;
+mod passkeys;
+
+pub use passkeys::{CreationChallengeResponse, PasskeyInfo, PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse};
 
 use base64::Engine;
 use grondslag_kernel::{Access, Detail, Kernel, KernelError, RecordRef, SessionRow, SubjectId, Value};
@@ -137,6 +141,24 @@ pub enum AccountError {
     Damaged(&'static str),
     #[error("the authenticator key could not be made: {0}")]
     Totp(String),
+    #[error("passkeys are for staff; a {0} signs in with DigiD")]
+    PasskeyStaffOnly(Role),
+    #[error("passkeys are not offered here: the service needs --public-origin with a domain name (not an IP address)")]
+    PasskeysUnavailable,
+    #[error("the passkey was not accepted; sign in with it again, or type the code from your authenticator app")]
+    WrongPasskey,
+    #[error("this account has no passkey; type the code from your authenticator app")]
+    NoPasskey,
+    #[error("no passkey ceremony is in progress in this session, or it expired; start again")]
+    PasskeyNotStarted,
+    #[error("the new passkey was not accepted: {0}")]
+    PasskeyRefused(String),
+    #[error("give the passkey a name of 1 to 60 characters")]
+    InvalidPasskeyName,
+    #[error("no such passkey of yours")]
+    UnknownPasskey,
+    #[error("the passkey ceremony could not be started: {0}")]
+    Passkey(String),
     #[error(transparent)]
     Kernel(#[from] KernelError),
 }
@@ -162,7 +184,20 @@ impl AccountError {
             }
             AccountError::Closed => "Dit account is gesloten. Neem contact op met het IMG.".to_string(),
             AccountError::UnknownAccount(name) => format!("Er is geen account ‘{name}’."),
-            AccountError::Damaged(_) | AccountError::Totp(_) => grondslag_kernel::FAULT_NL.to_string(),
+            AccountError::PasskeyStaffOnly(_) => {
+                "Een passkey toevoegen kan alleen voor medewerkers. Aanvragers en gemachtigden loggen in met DigiD; daar is geen passkey van ons voor nodig."
+                    .to_string()
+            }
+            AccountError::PasskeysUnavailable => {
+                "Inloggen met een passkey kan hier niet: de dienst is niet bereikbaar op een domeinnaam. Log in met de code uit je app.".to_string()
+            }
+            AccountError::WrongPasskey => "De passkey is niet geaccepteerd. Probeer het opnieuw, of typ de code die je app nu toont.".to_string(),
+            AccountError::NoPasskey => "Je hebt nog geen passkey. Typ de code die je app nu toont.".to_string(),
+            AccountError::PasskeyNotStarted => "Dit verzoek hoort niet bij een passkey-stap die nu loopt, of die stap is verlopen. Begin opnieuw.".to_string(),
+            AccountError::PasskeyRefused(_) => "De nieuwe passkey is niet geaccepteerd. Probeer het opnieuw met een andere passkey.".to_string(),
+            AccountError::InvalidPasskeyName => "Geef de passkey een naam van 1 tot 60 tekens.".to_string(),
+            AccountError::UnknownPasskey => "Die passkey staat niet bij jouw account.".to_string(),
+            AccountError::Damaged(_) | AccountError::Totp(_) | AccountError::Passkey(_) => grondslag_kernel::FAULT_NL.to_string(),
             AccountError::Kernel(kernel) => kernel.explain_nl(register),
         }
     }
@@ -240,6 +275,10 @@ pub struct Session {
     /// DigiD Machtigen sign-in reaches, for this session only.
     #[serde(default)]
     pub mandate: Option<String>,
+    /// The state of a passkey ceremony between its two steps (serialised
+    /// by `webauthn-rs`), kept on the server only and used once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceremony: Option<String>,
 }
 
 impl Session {
@@ -269,6 +308,8 @@ pub struct Accounts {
     /// Checked against when the name is unknown, so that a wrong name
     /// takes as long as a wrong password.
     decoy_hash: String,
+    /// The relying party of passkeys, when they are offered.
+    webauthn: Option<webauthn_rs::Webauthn>,
 }
 
 fn random_bytes<const N: usize>() -> [u8; N] {
@@ -338,7 +379,7 @@ impl Accounts {
         let processing = kernel.processing(PROCESSING)?;
         let issuer = kernel.register().meta.controller.clone();
         let decoy_hash = grondslag_kernel::hash_password("a password nobody has")?;
-        Ok(Accounts { kernel, processing, policy, issuer, decoy_hash })
+        Ok(Accounts { kernel, processing, policy, issuer, decoy_hash, webauthn: None })
     }
 
     /// The kernel every account action goes through.
@@ -600,6 +641,7 @@ impl Accounts {
             renewed: now,
             means: None,
             mandate: None,
+            ceremony: None,
         };
         self.store(&token, &session)?;
         Ok((token, session))
@@ -610,7 +652,7 @@ impl Accounts {
     pub fn advance(&self, old_token: &str, session: &Session, stage: Stage, now: Timestamp) -> Result<(String, Session), AccountError> {
         self.kernel.end_session(&token_hash(old_token))?;
         let token = token();
-        let session = Session { stage, renewed: now, ..session.clone() };
+        let session = Session { stage, renewed: now, ceremony: None, ..session.clone() };
         self.store(&token, &session)?;
         Ok((token, session))
     }

@@ -48,7 +48,9 @@ pub struct ServeArgs {
     areas: Option<PathBuf>,
     /// The origin clients reach this service at, when it is behind a proxy
     /// (e.g. `https://register.example.nl`); default: the scheme and --listen.
-    /// Checked at start-up against the register's base_uri.
+    /// Checked at start-up against the register's base_uri. Passkeys are
+    /// bound to it, and offered only when it names a domain (not an IP
+    /// address; for a local try, `http://localhost:PORT`).
     #[arg(long)]
     public_origin: Option<String>,
     /// Sign-in through a broker (OpenID Connect): a TOML file with a table

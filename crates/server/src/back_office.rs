@@ -125,6 +125,7 @@ async fn back_office(signed: Signed) -> Result<Markup, ServerError> {
                 li { a href="/beheer/teamapplicaties" { "Teamapplicaties" } " — en hoe lang elk de gegevens van een beëindigd account bewaart" }
                 li { a href="/beheer/inzagelog" { "Inzagelog" } " — wie welk schadedossier of dashboard wanneer bekeek" }
                 li { a href="/privacyverklaring?verklaring=staff" { "Privacyverklaring voor medewerkers" } }
+                li { a href="/beveiliging" { "Beveiliging van je account" } " — inloggen met een passkey in plaats van de code" }
             }
             h2 { "Klantcontactcentrum: kwaliteitsprotocol" }
             ul.tiles {

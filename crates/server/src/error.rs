@@ -232,9 +232,16 @@ impl ServerError {
                 (StatusCode::BAD_REQUEST, "bad_request")
             }
             ServerError::Account(AccountError::Locked { .. }) => (StatusCode::TOO_MANY_REQUESTS, "locked"),
-            ServerError::Account(AccountError::WrongCredentials | AccountError::WrongCode | AccountError::Closed) => {
+            ServerError::Account(AccountError::WrongCredentials | AccountError::WrongCode | AccountError::WrongPasskey | AccountError::Closed) => {
                 (StatusCode::UNAUTHORIZED, "sign_in_failed")
             }
+            ServerError::Account(AccountError::PasskeyStaffOnly(_)) => (StatusCode::FORBIDDEN, "passkey_staff_only"),
+            ServerError::Account(AccountError::PasskeysUnavailable) => (StatusCode::CONFLICT, "passkeys_unavailable"),
+            ServerError::Account(AccountError::NoPasskey) => (StatusCode::CONFLICT, "no_passkey"),
+            ServerError::Account(AccountError::PasskeyNotStarted) => (StatusCode::CONFLICT, "passkey_not_started"),
+            ServerError::Account(AccountError::PasskeyRefused(_)) => (StatusCode::BAD_REQUEST, "passkey_refused"),
+            ServerError::Account(AccountError::InvalidPasskeyName) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ServerError::Account(AccountError::UnknownPasskey) => (StatusCode::NOT_FOUND, "not_found"),
             ServerError::Account(
                 AccountError::WeakPassword(_) | AccountError::InvalidUsername(_) | AccountError::UsernameTaken(_) | AccountError::ReservedUsername(_),
             ) => (StatusCode::BAD_REQUEST, "bad_request"),

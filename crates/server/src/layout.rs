@@ -1,4 +1,5 @@
-//! What every page shares: Dutch, server-rendered, no script. Semantic
+//! What every page shares: Dutch, server-rendered, no script (but for the
+//! passkey pages, [`with_script`]). Semantic
 //! HTML with a label for every field, a skip link, visible focus, and
 //! colours that meet WCAG 2.1 AA contrast (the darkest blue on white is
 //! 9.6:1). Every form that changes something carries the session's CSRF
@@ -15,6 +16,18 @@ use crate::error::{ErrorMark, problem_for};
 use crate::state::AppState;
 use crate::version;
 use crate::visitor::{RequestTrace, Signed};
+
+/// The Content-Security-Policy of the pages that run our passkey script
+/// (`/beveiliging`, the code page): every other page's (see `CSP` in the
+/// crate root) with script and `fetch` from this site only. Still no inline
+/// script, no script from elsewhere.
+pub(crate) const CSP_WITH_SCRIPT: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// A page that loads `/static/passkey.js`, with the policy that lets it run.
+pub(crate) fn with_script(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(CSP_WITH_SCRIPT));
+    response
+}
 
 pub(crate) fn layout(title: &str, signed: Option<&Signed>, body: Markup) -> Markup {
     html! {
@@ -182,6 +195,8 @@ fn explanation_nl(status: StatusCode, code: &str) -> (&'static str, &'static str
             "Alleen voor medewerkers",
             "Dit document is voor intern gebruik door medewerkers van het IMG. De privacyverklaring voor iedereen staat op /privacyverklaring.",
         ),
+        "passkey_staff_only" => ("Alleen voor medewerkers", "Passkeys zijn er voor medewerkers van het IMG, als tweede inlogstap naast het wachtwoord."),
+        "passkeys_unavailable" => ("Passkeys niet beschikbaar", "Inloggen met een passkey kan op dit adres van de dienst niet. Gebruik de code uit je app."),
         "record_held" => ("Wordt bewaard", "Deze gegevens worden bewaard zolang een onderzoek of procedure loopt; ze kunnen nu niet worden verwijderd."),
         _ if status == StatusCode::FORBIDDEN && code != "csrf" => (
             "Geen toegang",
@@ -190,7 +205,7 @@ fn explanation_nl(status: StatusCode, code: &str) -> (&'static str, &'static str
         "not_found" => ("Niet gevonden", "Deze pagina of dit dossier bestaat niet, of is niet van jou."),
         "csrf" => ("Formulier verlopen", "Het formulier kwam niet van deze site of is verlopen. Ga terug, laad de pagina opnieuw en probeer het nog eens."),
         "locked" => ("Tijdelijk geblokkeerd", "Er is te vaak een verkeerd wachtwoord of een verkeerde code gebruikt."),
-        "sign_in_failed" => ("Inloggen mislukt", "De gebruikersnaam, het wachtwoord of de code klopt niet."),
+        "sign_in_failed" => ("Inloggen mislukt", "De gebruikersnaam, het wachtwoord, de code of de passkey klopt niet."),
         "conflict" => {
             ("Dat kan nu niet", "Deze stap past niet bij hoe het dossier er nu voor staat. Bekijk het dossier en kies de stap die nu aan de beurt is.")
         }

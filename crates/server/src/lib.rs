@@ -13,7 +13,7 @@
 //! route says in the OpenAPI document which decisions it rests on
 //! (see the `openapi` module).
 //!
-//! One module per area — `session`, `me`, `public`, `cases`, `rights`,
+//! One module per area — `session`, `passkeys`, `me`, `public`, `cases`, `rights`,
 //! `back_office`, `kcc`, `ldv` — each with its JSON routes and its pages; they
 //! use the shared `layout`, `views`, `visitor`, `state`, `error`,
 //! `openapi` and `version`, and never each other, nor does anything shared use an area.
@@ -36,6 +36,7 @@ mod layout;
 mod ldv;
 mod me;
 mod openapi;
+mod passkeys;
 mod public;
 mod rights;
 mod session;
@@ -125,7 +126,8 @@ impl AppState {
     /// resolves at `/processing_activities/{id}/versions/…`).
     pub fn new(kernel: Arc<Kernel>, areas: AreaLists, config: &Config) -> Result<AppState, ServerError> {
         let security_txt = config.security_txt.clone().unwrap_or_else(|| SecurityTxt::from_register(kernel.register(), None));
-        let accounts = Accounts::new(kernel, config.policy.clone())?;
+        // Passkeys only where browsers reach us by a domain name (WebAuthn refuses an IP address).
+        let accounts = Accounts::new(kernel, config.policy.clone())?.with_passkeys_at(config.public_origin.as_deref());
         let brokers = config.brokers.iter().cloned().map(grondslag_broker::Provider::new).collect();
         Ok(AppState::from_parts(accounts, areas, config.tls.is_some(), security_txt, brokers, config.origin()))
     }
@@ -134,7 +136,9 @@ impl AppState {
 /// The Content-Security-Policy of every response: our own styles and
 /// forms only, no script, no framing. Signing out of a session that signed
 /// in through a broker is a form whose answer sends the browser on to the
-/// broker (to end its session too), which `form-action` must allow.
+/// broker (to end its session too), which `form-action` must allow. The
+/// two staff pages that run our passkey script set their own
+/// (`layout::CSP_WITH_SCRIPT`), which this layer keeps.
 fn content_security_policy(brokers: &[grondslag_broker::ProviderConfig]) -> String {
     let mut form_action = String::from("'self'");
     for origin in brokers.iter().filter_map(grondslag_broker::ProviderConfig::origin) {
@@ -151,6 +155,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(conformance::routes())
         .merge(session::routes())
         .merge(broker::routes())
+        .merge(passkeys::routes())
         .merge(me::routes())
         .merge(cases::routes())
         .merge(rights::routes())

@@ -1,13 +1,14 @@
 //! Signing in and out: with password and code in one step through the
-//! API, in two steps through the pages, a new password after a one-time
-//! one; and the session cookie (HttpOnly, SameSite=Strict, Secure under
-//! TLS). Whether the password and the code are right is the accounts'.
+//! API, in two steps through the pages (the second a code or, for staff
+//! who added one, a passkey), a new password after a one-time one; and the
+//! session cookie (HttpOnly, SameSite=Strict, Secure under TLS). Whether
+//! the password, the code and the passkey are right is the accounts'.
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
-use grondslag_accounts::{AccountError, Session, Stage};
+use grondslag_accounts::{AccountError, PublicKeyCredential, RequestChallengeResponse, Session, Stage};
 use grondslag_broker::Means;
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{Problem, ServerError};
-use crate::layout::{Field, FormError, error_summary, layout};
+use crate::layout::{Field, FormError, error_summary, layout, with_script};
 use crate::openapi;
 use crate::state::AppState;
 use crate::visitor::{Signed, Visitor};
@@ -27,6 +28,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(me))
         .routes(routes!(sign_in_form, sign_in_page))
         .routes(routes!(code_form, code))
+        .routes(routes!(passkey_options))
+        .routes(routes!(passkey))
         .routes(routes!(password_form, password))
         .routes(routes!(sign_out_page))
 }
@@ -198,8 +201,8 @@ fn sign_in_error(state: &AppState, e: &AccountError) -> FormError {
     FormError { field, message: e.explain_nl(state.kernel().register()) }
 }
 
-fn code_markup(error: Option<&FormError>, back: &str) -> Markup {
-    layout(
+fn code_markup(error: Option<&FormError>, back: &str, passkey: bool) -> Response {
+    let page = layout(
         "Code uit je app",
         None,
         html! {
@@ -209,14 +212,43 @@ fn code_markup(error: Option<&FormError>, back: &str) -> Markup {
                 (Field { inputmode: Some("numeric"), autofocus: true, ..Field::new("code", "Code (6 cijfers) of herstelcode", "text", "one-time-code") }.render(error))
                 button type="submit" { "Inloggen" }
             }
+            @if passkey {
+                h2 { "Of met je passkey" }
+                div #passkey data-passkey="sign-in" data-terug=(back) {
+                    p { "Heb je een passkey toegevoegd? Dan hoef je geen code te typen." }
+                    button type="button" id="passkey-inloggen" { "Inloggen met je passkey" }
+                    p id="passkey-status" role="status" {}
+                }
+                noscript { p { "Voor een passkey is JavaScript nodig; zet het aan voor deze site, of typ de code." } }
+                script src="/static/passkey.js" defer {}
+            }
         },
-    )
+    );
+    // Only a page that offers the passkey runs script.
+    if passkey { with_script(page.into_response()) } else { page.into_response() }
 }
 
-/// Step two of signing in: the code from the authenticator app.
+/// Whether the code page offers the passkey: the session waits for its
+/// second step and its account is staff's with a passkey. A failure to
+/// find out only leaves the passkey out (and is logged).
+async fn offers_passkey(state: &AppState, visitor: &Visitor) -> bool {
+    let Some((_, session)) = visitor.session.clone().filter(|(_, s)| s.stage == Stage::SecondFactor) else { return false };
+    let (origin, now) = (visitor.origin.clone(), visitor.now);
+    match state.run(move |services| Ok(services.accounts.can_use_passkey(&session, &origin, now)?)).await {
+        Ok(offered) => offered,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not tell whether the account has a passkey; the code page offers none");
+            false
+        }
+    }
+}
+
+/// Step two of signing in: the code from the authenticator app (or, where
+/// the account has one, the passkey).
 #[utoipa::path(get, path = "/inloggen/code", tag = "pages", params(Back), responses((status = 200, content_type = "text/html")), extensions(("x-register" = json!(openapi::session()))))]
-async fn code_form(Query(back): Query<Back>) -> Markup {
-    code_markup(None, &back_to(back.terug.as_deref()))
+async fn code_form(State(state): State<AppState>, visitor: Visitor, Query(back): Query<Back>) -> Response {
+    let passkey = offers_passkey(&state, &visitor).await;
+    code_markup(None, &back_to(back.terug.as_deref()), passkey)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -235,19 +267,76 @@ async fn code(State(state): State<AppState>, visitor: Visitor, Form(form): Form<
     let Some((token, session)) = visitor.session.clone().filter(|(_, s)| s.stage == Stage::SecondFactor) else {
         return Ok(Redirect::to("/inloggen").into_response());
     };
-    let (now, origin) = (visitor.now, visitor.origin);
+    let (now, origin) = (visitor.now, visitor.origin.clone());
     let advanced = state.run(move |services| told(services.accounts.sign_in_with_code(&token, &session, &form.code, &origin, now))).await?;
     match advanced {
-        Ok((token, session)) => {
-            let to = match session.stage {
-                Stage::ChangePassword => "/wachtwoord".to_string(),
-                _ if !session.role()?.acts_for_a_person() && back == "/mijn-gegevens" => "/beheer".to_string(),
-                _ => back,
-            };
-            Ok(with_cookie(session_cookie(&state, &token), &to))
+        Ok((token, session)) => Ok(with_cookie(session_cookie(&state, &token), &after_second_factor(&session, back)?)),
+        Err(e) => {
+            let passkey = offers_passkey(&state, &visitor).await;
+            let mut page = code_markup(Some(&sign_in_error(&state, &e)), &back, passkey);
+            *page.status_mut() = failure_status(&e);
+            Ok(page)
         }
-        Err(e) => Ok((failure_status(&e), code_markup(Some(&sign_in_error(&state, &e)), &back)).into_response()),
     }
+}
+
+/// Where a session goes once its second step is done: a new password
+/// first, else back where it came from (staff to the back office rather
+/// than "my data").
+fn after_second_factor(session: &Session, back: String) -> Result<String, ServerError> {
+    Ok(match session.stage {
+        Stage::ChangePassword => "/wachtwoord".to_string(),
+        _ if !session.role()?.acts_for_a_person() && back == "/mijn-gegevens" => "/beheer".to_string(),
+        _ => back,
+    })
+}
+
+/// The session waiting for its second step, or nobody (to the sign-in page).
+fn at_second_factor(visitor: &Visitor) -> Result<(String, Session), ServerError> {
+    visitor.session.clone().filter(|(_, s)| s.stage == Stage::SecondFactor).ok_or(ServerError::SignInFirst)
+}
+
+/// Step two with a passkey, part one: the options for
+/// `navigator.credentials.get`, naming this account's passkeys only. Only
+/// in a session whose password was right and whose second step is due.
+#[utoipa::path(post, path = "/inloggen/passkey/opties", tag = "pages",
+    responses((status = 200, content_type = "application/json", description = "WebAuthn request options"), (status = 303, description = "No session waiting for its second step: to the sign-in page")),
+    extensions(("x-register" = json!(openapi::session()))))]
+async fn passkey_options(State(state): State<AppState>, visitor: Visitor) -> Result<Json<RequestChallengeResponse>, ServerError> {
+    let (token, session) = at_second_factor(&visitor)?;
+    let (origin, now) = (visitor.origin, visitor.now);
+    let options = state.run(move |services| Ok(services.accounts.start_passkey_sign_in(&token, &session, &origin, now)?)).await?;
+    Ok(Json(options))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"credential": {"id": "…", "rawId": "…", "type": "public-key", "response": {"authenticatorData": "…", "clientDataJSON": "…", "signature": "…"}}, "terug": "/beheer"}))]
+struct Assertion {
+    /// The browser's `PublicKeyCredential`, its binary members in base64url.
+    #[schema(value_type = Object)]
+    credential: PublicKeyCredential,
+    terug: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct SignedIn {
+    /// Where the browser goes next.
+    naar: String,
+}
+
+/// Step two with a passkey, part two: the browser's assertion, checked
+/// against the ceremony kept in the session. Right, the session is
+/// complete (under a fresh cookie) as after a right code; wrong, it counts
+/// as a failed attempt towards the same lock.
+#[utoipa::path(post, path = "/inloggen/passkey", tag = "pages", request_body(content = Assertion, content_type = "application/json"),
+    responses((status = 200, body = SignedIn), (status = 401, content_type = "text/html"), (status = 429, content_type = "text/html")),
+    extensions(("x-register" = json!(openapi::session()))))]
+async fn passkey(State(state): State<AppState>, visitor: Visitor, Json(form): Json<Assertion>) -> Result<Response, ServerError> {
+    let (token, session) = at_second_factor(&visitor)?;
+    let (origin, now) = (visitor.origin, visitor.now);
+    let (token, session) = state.run(move |services| Ok(services.accounts.sign_in_with_passkey(&token, &session, &form.credential, &origin, now)?)).await?;
+    let to = after_second_factor(&session, back_to(form.terug.as_deref()))?;
+    Ok(([(header::SET_COOKIE, session_cookie(&state, &token))], Json(SignedIn { naar: to })).into_response())
 }
 
 fn password_markup(error: Option<&FormError>, csrf: &str) -> Markup {

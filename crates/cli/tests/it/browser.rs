@@ -20,7 +20,7 @@ use tempfile::TempDir;
 
 use crate::server::{Person, Server, world};
 
-pub struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
 }
@@ -38,7 +38,7 @@ fn find_program(names: &[&str]) -> Option<PathBuf> {
 }
 
 /// chromedriver on a free port, or None when it is not installed (and not required).
-pub fn driver() -> Option<Driver> {
+pub(crate) fn driver() -> Option<Driver> {
     let Some(program) = find_program(&["chromedriver"]) else {
         assert!(std::env::var_os("GRONDSLAG_REQUIRE_BROWSER").is_none(), "chromedriver not found: apt-get install chromium chromium-driver");
         eprintln!("browser test not run: chromedriver not found (apt-get install chromium chromium-driver)");
@@ -58,7 +58,7 @@ pub fn driver() -> Option<Driver> {
     panic!("chromedriver did not start");
 }
 
-pub async fn browser(driver: &Driver, profile: &Path, downloads: &Path) -> Browser {
+pub(crate) async fn browser(driver: &Driver, profile: &Path, downloads: &Path) -> Browser {
     let binary = find_program(&["chromium", "chromium-browser", "google-chrome"]).expect("chromium not found: apt-get install chromium");
     let capabilities = serde_json::json!({
         "goog:chromeOptions": {
@@ -89,7 +89,7 @@ async fn sign_in(browser: &Browser, base: &str, person: &Person) {
     browser.wait().for_element(Locator::Css("form.signout")).await.unwrap();
 }
 
-pub async fn text(browser: &Browser) -> String {
+pub(crate) async fn text(browser: &Browser) -> String {
     browser.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
 }
 
@@ -127,7 +127,7 @@ pub async fn assert_axe_passes(browser: &Browser) {
 
 /// Every visible form control has a label, the page says it is Dutch and
 /// has one h1, a skip link leads to the content, and axe-core passes.
-async fn assert_accessible_basics(browser: &Browser) {
+pub(crate) async fn assert_accessible_basics(browser: &Browser) {
     let result = browser
         .execute(
             "const unlabelled = [...document.querySelectorAll('input:not([type=hidden]), select, textarea')].filter(e => e.labels.length === 0).map(e => e.name);\

@@ -314,7 +314,7 @@ fn a_company_signs_in_with_eherkenning_and_files_a_non_residential_claim_under_i
     let mut staff = crate::server::Client::new(&server);
     staff.sign_in(&handler);
     let case = staff.get(&format!("/api/v1/cases/{number}")).json();
-    assert_eq!(case["fields"]["kvk"], kvk, "{case}");
+    assert_eq!(case["fields"]["KvK-nummer"], kvk, "{case}");
     // Another company does not see it.
     broker.next_login("eh-smederij", EH_LOA3, json!({ "kvk": "12345678" }));
     let mut other = Browser::new(&server);

@@ -28,6 +28,7 @@ mod kcc;
 mod kernel;
 mod ldv;
 mod matrix;
+mod passkeys;
 mod postgres;
 mod received;
 mod recipients;

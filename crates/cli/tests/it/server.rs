@@ -75,6 +75,16 @@ impl Server {
         Server::start_at(place, &free_listen(), extra)
     }
 
+    /// Serves on loopback with `http://localhost:PORT` as its public origin,
+    /// so that passkeys are offered (WebAuthn refuses an IP address as the
+    /// relying party); returns the server (its `base` is the loopback
+    /// address) and that origin, for the browser.
+    pub fn start_at_localhost(data: &Path) -> (Server, String) {
+        let listen = free_listen();
+        let origin = listen.replace("127.0.0.1", "http://localhost");
+        (Server::start_at(&Place::sqlite(data), &listen, &["--public-origin", &origin]), origin)
+    }
+
     /// On `listen` (`127.0.0.1:PORT`), for a test that must know the address first.
     pub fn start_at(place: &Place, listen: &str, extra: &[&str]) -> Server {
         let child = place.command().args(["serve", "--listen", listen]).args(extra).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
@@ -579,15 +589,19 @@ fn the_openapi_document_validates_and_lists_every_route() {
     // for the method the document gives (parameters filled in).
     for (path, item) in &paths {
         let id = if path.starts_with("/entities/") { "controller" } else { "fysieke_schade" };
-        let concrete = served_path(&document, path).replace("{number}", &world.anna_case).replace("{id}", id).replace("{version}", "0");
+        let concrete =
+            served_path(&document, path).replace("{number}", &world.anna_case).replace("{id}", id).replace("{version}", "0").replace("{means}", "digid");
         for (method, _) in item.methods() {
-            let status = match method.as_str() {
-                "GET" => client.get(&concrete).status,
-                "POST" => client.post_bytes(&concrete, "application/x-www-form-urlencoded", b"").status,
+            let reply = match method.as_str() {
+                "GET" => client.get(&concrete),
+                "POST" => client.post_bytes(&concrete, "application/x-www-form-urlencoded", b""),
                 _ => continue,
             };
+            let status = reply.status;
             let missing_version = path.ends_with("{version}") && status == 404;
-            assert!(missing_version || (status != 404 && status != 405), "{method} {concrete} answered {status}");
+            // Served, but this server has no broker for DigiD: it says so.
+            let no_broker = path.contains("{means}") && status == 404 && reply.body.contains("data-code=\"oidc_not_configured\"");
+            assert!(missing_version || no_broker || (status != 404 && status != 405), "{method} {concrete} answered {status}");
         }
     }
 }
