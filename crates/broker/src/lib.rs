@@ -375,6 +375,17 @@ pub struct Pending {
     pub back: String,
 }
 
+/// The broker's answer at our return address.
+#[derive(Clone, Copy, Debug)]
+pub struct Answer<'a> {
+    /// The authorisation code.
+    pub code: &'a str,
+    /// Our `state`, sent back.
+    pub state: &'a str,
+    /// The issuer the answer says it comes from (RFC 9207), when sent.
+    pub iss: Option<&'a str>,
+}
+
 /// The claims beyond OpenID Connect's own that the brokers send: the
 /// numbers, and for a mandate the acting party (RFC 8693 `act`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -479,14 +490,22 @@ impl Provider {
         Ok((url.to_string(), pending))
     }
 
-    /// Finishes signing in with the broker's answer (`code` and `state`
-    /// from the redirect): exchanges the code, checks the ID token against
-    /// `now` and the level, and reads who signed in from its claims.
-    pub fn finish(&self, pending: &Pending, redirect: &str, code: &str, state: &str, now: jiff::Timestamp) -> Result<Identity, BrokerError> {
-        if pending.means != self.config.means || pending.state != state {
+    /// Finishes signing in with the broker's answer (`code`, `state` and,
+    /// when the broker sends it, `iss` from the redirect): exchanges the
+    /// code, checks the ID token against `now` and the level, and reads who
+    /// signed in from its claims.
+    pub fn finish(&self, pending: &Pending, redirect: &str, answer: &Answer<'_>, now: jiff::Timestamp) -> Result<Identity, BrokerError> {
+        if pending.means != self.config.means || pending.state != answer.state {
             return Err(BrokerError::UnknownAttempt);
         }
         let discovered = self.discovered(false)?;
+        // RFC 9207: an answer that names another issuer is a mix-up, before any code is spent.
+        if let Some(iss) = answer.iss
+            && iss != discovered.metadata.issuer().as_str()
+        {
+            return Err(self.token_error(TokenFault::Issuer, format!("the answer names issuer `{iss}`")));
+        }
+        let code = answer.code;
         let client = self.client(&discovered, redirect)?;
         let response = client
             .exchange_code(AuthorizationCode::new(code.to_string()))

@@ -87,6 +87,8 @@ struct Answer {
     code: Option<String>,
     /// Our `state`, sent back.
     state: Option<String>,
+    /// The broker's issuer (RFC 9207), checked when sent.
+    iss: Option<String>,
     /// Set when the broker ended the sign-in (OAuth 2.0 error code).
     error: Option<String>,
 }
@@ -124,8 +126,9 @@ async fn finish(
             if let Some(error) = answer.error {
                 return Err(BrokerError::Ended { means, error }.into());
             }
-            let (Some(code), Some(returned)) = (answer.code, answer.state) else { return Err(BrokerError::UnknownAttempt.into()) };
-            let identity = services.broker(means)?.finish(&pending, &redirect, &code, &returned, now)?;
+            let (Some(code), Some(returned)) = (answer.code.clone(), answer.state.clone()) else { return Err(BrokerError::UnknownAttempt.into()) };
+            let answer = grondslag_broker::Answer { code: &code, state: &returned, iss: answer.iss.as_deref() };
+            let identity = services.broker(means)?.finish(&pending, &redirect, &answer, now)?;
             let (token, _) = services.accounts.sign_in_with_broker(means, &identity, &origin, now)?;
             Ok((token, pending.back))
         })

@@ -133,6 +133,13 @@ fn not_theirs(reply: &Reply, reason: &str) {
 const OWN_FILE: &str = "you may act only on your own file";
 const NO_MANDATE: &str = "you hold no active authorisation (machtiging) from this person";
 
+/// `url` with its `iss` query parameter set to `iss` (already encoded).
+fn with_issuer(url: &str, iss: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap();
+    let pairs: Vec<String> = query.split('&').map(|p| if p.starts_with("iss=") { format!("iss={iss}") } else { p.to_string() }).collect();
+    format!("{base}?{}", pairs.join("&"))
+}
+
 fn citizen(broker: &Broker, bsn: &str) {
     broker.next_login(&format!("digid-{bsn}"), DIGID_SUBSTANTIEEL, json!({ "bsn": bsn }));
 }
@@ -200,6 +207,14 @@ fn a_token_wrong_in_any_way_or_an_answer_replayed_signs_nobody_in_and_the_page_s
         let (reply, _) = browser.sign_in_with("digid");
         refused(&mut browser, &reply, 401, code, reason);
     }
+    // An answer naming another issuer (RFC 9207: a mix-up) is refused before its code is spent.
+    let mut mixed = Browser::new(&server);
+    let start = mixed.get("/inloggen/digid");
+    let callback = follow(&mut mixed.jar, start.header("location").unwrap());
+    assert!(callback.contains("iss="), "the broker names itself: {callback}");
+    let elsewhere = with_issuer(&callback, "http%3A%2F%2Fkwaadwillend.example");
+    let reply = mixed.get(&elsewhere);
+    refused(&mut mixed, &reply, 401, "oidc_wrong_issuer", "kwam van een andere partij");
     // Too low a level: DigiD with an SMS code is "midden", not "substantieel".
     broker.next_login("digid-laag", DIGID_MIDDEN, json!({ "bsn": ANNA_BSN }));
     let mut low = Browser::new(&server);
