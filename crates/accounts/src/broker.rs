@@ -142,9 +142,6 @@ impl Accounts {
     /// What [`Accounts::park`] kept under `token`, once: taking it removes
     /// it, so an answer from the broker replayed finds nothing.
     pub fn unpark(&self, token: &str, now: Timestamp) -> Result<Option<Vec<u8>>, AccountError> {
-        let key = parked_hash(token);
-        let Some(row) = self.kernel.session(&key, now)? else { return Ok(None) };
-        self.kernel.end_session(&key)?;
-        Ok(Some(row.body))
+        Ok(self.kernel.take_session(&parked_hash(token), now)?.map(|row| row.body))
     }
 }

@@ -136,6 +136,12 @@ impl Kernel {
         self.plain(|tx| tx.session(token_hash, now))
     }
 
+    /// Removes and returns the session under `token_hash`, unless it
+    /// expired by `now`, atomically: what is used once is taken once.
+    pub fn take_session(&self, token_hash: &[u8], now: jiff::Timestamp) -> Result<Option<SessionRow>, KernelError> {
+        self.plain(|tx| tx.take_session(token_hash, now))
+    }
+
     /// Deletes the session under `token_hash`, if any.
     pub fn end_session(&self, token_hash: &[u8]) -> Result<(), KernelError> {
         self.plain(|tx| tx.delete_session(token_hash))

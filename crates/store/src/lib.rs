@@ -326,6 +326,9 @@ pub trait Tx {
     fn session(&mut self, token_hash: &[u8], now: jiff::Timestamp) -> Result<Option<SessionRow>, StoreError>;
     /// Ends the session under `token_hash`, if any.
     fn delete_session(&mut self, token_hash: &[u8]) -> Result<(), StoreError>;
+    /// Removes and returns the session under `token_hash` in one statement,
+    /// unless it expired by `now`: of two takers at once, one gets it.
+    fn take_session(&mut self, token_hash: &[u8], now: jiff::Timestamp) -> Result<Option<SessionRow>, StoreError>;
     /// Ends every session of `account`, and every session of anyone that
     /// expired by `expired_before`; returns how many went.
     fn delete_sessions(&mut self, account: &str, expired_before: jiff::Timestamp) -> Result<u64, StoreError>;

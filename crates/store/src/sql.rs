@@ -767,6 +767,16 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         )
     }
 
+    fn take_session(&mut self, token_hash: &[u8], now: jiff::Timestamp) -> Result<Option<SessionRow>, StoreError> {
+        first(
+            self.db,
+            "taking a session",
+            "DELETE FROM sessions WHERE token_hash = ?1 AND expires_at > ?2 RETURNING account, body, expires_at",
+            &[token_hash.into(), now.into()],
+            |mut r| Ok(SessionRow { account: r.text(0)?, body: r.bytes(1)?, expires_at: r.timestamp(2)? }),
+        )
+    }
+
     fn delete_session(&mut self, token_hash: &[u8]) -> Result<(), StoreError> {
         self.exec("ending a session", "DELETE FROM sessions WHERE token_hash = ?1", &[token_hash.into()])?;
         Ok(())

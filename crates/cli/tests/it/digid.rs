@@ -396,3 +396,35 @@ async fn in_the_browser_a_citizen_signs_in_with_digid_and_sees_their_own_case() 
     crate::browser::assert_axe_passes(&browser).await;
     browser.close().await.unwrap();
 }
+
+// req: E17
+#[test]
+fn a_sign_in_under_way_is_taken_once_even_by_answers_arriving_together() {
+    let dir = tempfile::TempDir::new().unwrap();
+    taken_once(crate::open_kernel(dir.path()));
+    if let Some(database) = grondslag_store::ScratchDatabase::for_tests().unwrap() {
+        let on_postgres = tempfile::TempDir::new().unwrap();
+        let data = grondslag_kernel::DataDir::new(on_postgres.path()).with_database_url(Some(database.url().to_string()));
+        taken_once(data.open_kernel(crate::shipped(), None, jiff::Timestamp::now()).unwrap());
+    }
+}
+
+fn taken_once(kernel: grondslag_kernel::Kernel) {
+    let accounts = std::sync::Arc::new(grondslag_accounts::Accounts::new(std::sync::Arc::new(kernel), Default::default()).unwrap());
+    let now = jiff::Timestamp::now();
+    for _ in 0..20 {
+        let token = accounts.park(b"state, nonce, verifier".to_vec(), jiff::SignedDuration::from_mins(10), now).unwrap();
+        let takers: Vec<_> = (0..4)
+            .map(|_| {
+                let (accounts, token) = (accounts.clone(), token.clone());
+                std::thread::spawn(move || accounts.unpark(&token, now).unwrap())
+            })
+            .collect();
+        let taken = takers.into_iter().filter_map(|t| t.join().unwrap()).count();
+        assert_eq!(taken, 1, "an attempt is used once");
+    }
+    // Expired is gone; and a parked key is no session key.
+    let token = accounts.park(b"x".to_vec(), jiff::SignedDuration::from_mins(10), now).unwrap();
+    assert!(accounts.session(&token, now).unwrap().is_none());
+    assert!(accounts.unpark(&token, now + jiff::SignedDuration::from_mins(11)).unwrap().is_none());
+}
