@@ -125,6 +125,8 @@ pub enum AccountError {
     UsernameTaken(String),
     #[error("user name `{0}` is a name the system itself acts under in the audit log; choose another")]
     ReservedUsername(String),
+    #[error("no account may act as `{}`: that role is the system's own (or anyone's, for `public`); choose a role of a person", .0.name())]
+    RoleNotForAccount(Role),
     #[error("the new {0}")]
     WeakPassword(InvalidValue),
     #[error("the user name or the password is wrong")]
@@ -175,6 +177,9 @@ impl AccountError {
             AccountError::UsernameTaken(name) => format!("De gebruikersnaam ‘{name}’ is al in gebruik. Kies een andere."),
             AccountError::ReservedUsername(name) => {
                 format!("De gebruikersnaam ‘{name}’ is gereserveerd: het systeem zelf werkt onder die naam. Kies een andere.")
+            }
+            AccountError::RoleNotForAccount(role) => {
+                format!("Een account kan niet werken in de rol ‘{}’: die rol is van het systeem zelf. Kies de rol van een persoon.", role.name())
             }
             AccountError::WeakPassword(value) => value.explain_nl(),
             AccountError::WrongCredentials => "De gebruikersnaam of het wachtwoord klopt niet.".to_string(),
@@ -412,6 +417,11 @@ impl Accounts {
         password: Option<&str>,
     ) -> Result<(Account, Enrolment), AccountError> {
         check_username(username)?;
+        // The system's role may erase what the register's terms make due;
+        // a web sign-in with those powers would be a way around the kernel's scopes.
+        if matches!(role, Role::System | Role::Public) {
+            return Err(AccountError::RoleNotForAccount(role));
+        }
         if self.find(access, username)?.is_some() {
             return Err(AccountError::UsernameTaken(username.to_string()));
         }
@@ -478,6 +488,14 @@ impl Accounts {
 
     /// The account named `username`, if there is one.
     pub fn find(&self, access: &Access, username: &str) -> Result<Option<Account>, AccountError> {
+        match self.lookup(access, username)? {
+            Some((_, true)) => Err(AccountError::Closed),
+            found => Ok(found.map(|(account, _)| account)),
+        }
+    }
+
+    /// The account named `username`, if there is one, and whether it is closed.
+    fn lookup(&self, access: &Access, username: &str) -> Result<Option<(Account, bool)>, AccountError> {
         let Some(summary) = self.kernel.find_records(access, self.processing, BY_NAME, username)?.into_iter().next() else {
             return Ok(None);
         };
@@ -486,15 +504,13 @@ impl Accounts {
             .read_record(access, self.processing, &summary.record, CategorySet::EMPTY.with(Category::SystemUser))?
             .ok_or(AccountError::Damaged("account record"))?;
         let role = view.get(Category::SystemUser).and_then(Value::as_text).and_then(Role::from_name).ok_or(AccountError::Damaged("account role"))?;
-        if summary.status.as_deref() == Some(CLOSED) {
-            return Err(AccountError::Closed);
-        }
-        Ok(Some(Account {
+        let account = Account {
             username: username.to_string(),
             role,
             record: summary.record,
             must_change_password: summary.status.as_deref() == Some(MUST_CHANGE_PASSWORD),
-        }))
+        };
+        Ok(Some((account, summary.status.as_deref() == Some(CLOSED))))
     }
 
     fn secret(&self, access: &Access, account: &Account, category: Category) -> Result<String, AccountError> {
@@ -528,18 +544,20 @@ impl Accounts {
         }
         let access = self.system(None, origin, now);
         let account = match check_username(&username) {
-            Ok(()) => self.find(&access, &username)?,
+            Ok(()) => self.lookup(&access, &username)?,
             Err(_) => None,
         };
         let hash = match &account {
-            Some(account) => self.secret(&access, account, Category::Password)?,
+            Some((account, _)) => self.secret(&access, account, Category::Password)?,
             None => self.decoy_hash.clone(),
         };
         // One verification whatever the name, so the time taken does not
-        // tell whether an account exists.
+        // tell whether an account exists; and a closed account says so only
+        // to whoever knows its password.
         let matches = grondslag_kernel::verify_password(&hash, password);
         match account {
-            Some(account) if matches => Ok(account),
+            Some((_, true)) if matches => Err(AccountError::Closed),
+            Some((account, false)) if matches => Ok(account),
             _ => Err(self.failed(&username, now)?),
         }
     }

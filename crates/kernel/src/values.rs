@@ -58,6 +58,9 @@ fn invalid(category: Category) -> impl FnOnce(InvalidValue) -> KernelError {
 pub(crate) fn prepare(category: Category, value: &Value) -> Result<Prepared, KernelError> {
     let text = match value {
         Value::Bytes(bytes) => return Ok(Prepared::Blob(bytes.clone())),
+        // A password is hashed exactly as the policy checked it and as it
+        // will be typed: trimmed, "a" and eleven spaces would become "a".
+        Value::Text(text) if category.sensitivity() == Sensitivity::HashOnly => return Ok(Prepared::Inline(hash_password(text)?)),
         Value::Text(text) => text.trim(),
     };
     let normalised = match category {
@@ -68,7 +71,6 @@ pub(crate) fn prepare(category: Category, value: &Value) -> Result<Prepared, Ker
         Category::Kvk => Kvk::parse(text).map_err(invalid(category))?.as_str().to_string(),
         Category::BirthDate => Date::parse(text).map_err(invalid(category))?.to_string(),
         Category::PostcodeCity => postcode_city(text).map_err(invalid(category))?,
-        _ if category.sensitivity() == Sensitivity::HashOnly => hash_password(text)?,
         _ => text.to_string(),
     };
     Ok(Prepared::Inline(normalised))

@@ -243,7 +243,11 @@ impl ServerError {
             ServerError::Account(AccountError::InvalidPasskeyName) => (StatusCode::BAD_REQUEST, "bad_request"),
             ServerError::Account(AccountError::UnknownPasskey) => (StatusCode::NOT_FOUND, "not_found"),
             ServerError::Account(
-                AccountError::WeakPassword(_) | AccountError::InvalidUsername(_) | AccountError::UsernameTaken(_) | AccountError::ReservedUsername(_),
+                AccountError::WeakPassword(_)
+                | AccountError::InvalidUsername(_)
+                | AccountError::UsernameTaken(_)
+                | AccountError::ReservedUsername(_)
+                | AccountError::RoleNotForAccount(_),
             ) => (StatusCode::BAD_REQUEST, "bad_request"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

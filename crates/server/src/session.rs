@@ -123,9 +123,10 @@ struct Back {
     terug: Option<String>,
 }
 
-/// Only a local path is a place to go back to.
+/// Only a local path is a place to go back to: browsers read `//host` and
+/// `/\host` as another site, and a control character can split a header.
 pub(crate) fn back_to(back: Option<&str>) -> String {
-    back.filter(|b| b.starts_with('/') && !b.starts_with("//")).unwrap_or("/mijn-gegevens").to_string()
+    back.filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\') && !b.chars().any(char::is_control)).unwrap_or("/mijn-gegevens").to_string()
 }
 
 fn sign_in_markup(error: Option<&FormError>, back: &str, means: &[Means]) -> Markup {

@@ -22,6 +22,7 @@ mod digid;
 mod disclosure;
 mod election;
 mod generate;
+mod hardening;
 mod hr;
 mod internal;
 mod kcc;
