@@ -64,8 +64,23 @@ fn address_key(address: &str, postcode_city: &str) -> Result<String, ChannelErro
     Ok(format!("{key:?}"))
 }
 
+/// A cell of the label sheet. A cell a spreadsheet would read as a formula
+/// (`=`, `+`, `-`, `@`, a tab or a return first: OWASP's CSV injection)
+/// starts with `'`, so a name typed on the website stays text.
 fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() };
+    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
+}
+
+/// Text for a mail header: on one line whatever was typed, so that a name
+/// cannot add a header (`Bcc:`) by a line break.
+fn header_text(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+/// A display name as a quoted string (RFC 5322 §3.2.4), on one line.
+fn display_name(name: &str) -> String {
+    format!("\"{}\"", header_text(name).replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 impl<'k> Newsletter<'k> {
@@ -132,7 +147,9 @@ impl<'k> Newsletter<'k> {
             let token = Token::generate();
             self.kernel.index_record(access, self.email, &subscriber.record, UNSUBSCRIBE, token.as_str())?;
             let message = format!(
-                "To: {name} <{email}>\nSubject: {title}\nContent-Type: text/plain; charset=utf-8\n\nBeste {name},\n\n{body}\n\nAfmelden: {unsubscribe_base}?token={token}\n"
+                "To: {} <{email}>\nSubject: {}\nContent-Type: text/plain; charset=utf-8\n\nBeste {name},\n\n{body}\n\nAfmelden: {unsubscribe_base}?token={token}\n",
+                display_name(&name),
+                header_text(title),
             );
             issue.emails.push((email, message));
         }

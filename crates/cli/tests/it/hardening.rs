@@ -71,3 +71,28 @@ fn a_closed_account_says_so_only_to_whoever_knows_its_password() {
     assert_eq!(right.status, 401);
     assert!(right.body.contains("Dit account is gesloten"), "{}", right.body);
 }
+
+// req: I.SEC
+#[test]
+fn a_name_typed_on_the_website_adds_no_mail_header_and_no_spreadsheet_formula() {
+    use grondslag_channels::newsletter::{Newsletter, Subscription};
+    use grondslag_kernel::Access;
+    use grondslag_register::Role;
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = crate::open_kernel(dir.path());
+    let letters = Newsletter::new(&kernel).unwrap();
+    let site = Access::new("website", Role::Public, "test", "2026-10-01T10:00:00Z".parse().unwrap());
+    let injected = "Mallory\r\nBcc: iedereen@example.nl";
+    letters.subscribe(&site, &Subscription::Email { name: injected.to_string(), email: "mallory@example.nl".to_string() }, true).unwrap();
+    let formula = "=HYPERLINK(\"http://kwaad.example\";\"klik\")";
+    let post = Subscription::Post { name: formula.to_string(), address: "Dorpsweg 7".to_string(), postcode_city: "9901 AA Appingedam".to_string() };
+    letters.subscribe(&site, &post, true).unwrap();
+    let communications = Access::new("communicatie", Role::Communications, "test", "2026-10-02T10:00:00Z".parse().unwrap());
+    let issue = letters.produce(&communications, "Nieuwsbrief\nBcc: x@example.nl", "Nieuws.", "https://img.example/afmelden").unwrap();
+    let message = &issue.emails[0].1;
+    let headers = message.split("\n\n").next().unwrap();
+    assert!(headers.lines().all(|l| !l.starts_with("Bcc:")), "{message}");
+    assert_eq!(headers.lines().count(), 3, "To, Subject, Content-Type and nothing else: {message}");
+    assert!(headers.starts_with("To: \"Mallory  Bcc: iedereen@example.nl\" <mallory@example.nl>\n"), "{message}");
+    assert!(issue.labels_csv.contains("\"'=HYPERLINK(\"\"http://kwaad.example\"\";\"\"klik\"\")\""), "{}", issue.labels_csv);
+}
