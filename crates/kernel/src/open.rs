@@ -165,13 +165,14 @@ impl DataDir {
         self.root.join("audit-signing.pub")
     }
 
-    /// Creates the directory (owner-only) if it does not exist.
+    /// Creates the directory if it does not exist, and makes it
+    /// owner-only whoever made it: a directory made beforehand (systemd's
+    /// `StateDirectory` is 0755) would leave the database, the keys and the
+    /// blobs readable by every user of the machine.
     pub fn create(&self) -> Result<(), OpenError> {
         let error = |source| OpenError::DataDir { path: self.root.clone(), source };
-        if !self.root.exists() {
-            fs::create_dir_all(&self.root).map_err(error)?;
-            fs::set_permissions(&self.root, fs::Permissions::from_mode(0o700)).map_err(error)?;
-        }
+        fs::create_dir_all(&self.root).map_err(error)?;
+        fs::set_permissions(&self.root, fs::Permissions::from_mode(0o700)).map_err(error)?;
         Ok(())
     }
 

@@ -96,3 +96,18 @@ fn a_name_typed_on_the_website_adds_no_mail_header_and_no_spreadsheet_formula() 
     assert!(headers.starts_with("To: \"Mallory  Bcc: iedereen@example.nl\" <mallory@example.nl>\n"), "{message}");
     assert!(issue.labels_csv.contains("\"'=HYPERLINK(\"\"http://kwaad.example\"\";\"\"klik\"\")\""), "{}", issue.labels_csv);
 }
+
+// req: I.SEC
+#[test]
+fn a_data_directory_made_beforehand_is_made_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("state");
+    // As systemd's StateDirectory makes it.
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let place = crate::server::Place::sqlite(&data);
+    let out = place.run(&["account", "create", "--username", "beheerder", "--role", "admin"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::metadata(&data).unwrap().permissions().mode() & 0o777, 0o700);
+}
