@@ -129,6 +129,8 @@ pub enum AccountError {
     RoleNotForAccount(Role),
     #[error("the new {0}")]
     WeakPassword(InvalidValue),
+    #[error("this account signs in with DigiD or eHerkenning and has no password here")]
+    NoPassword,
     #[error("the user name or the password is wrong")]
     WrongCredentials,
     #[error("the code is wrong or has expired; type the code your authenticator app shows now, or a recovery code")]
@@ -182,6 +184,7 @@ impl AccountError {
                 format!("Een account kan niet werken in de rol ‘{}’: die rol is van het systeem zelf. Kies de rol van een persoon.", role.name())
             }
             AccountError::WeakPassword(value) => value.explain_nl(),
+            AccountError::NoPassword => "Je logt in met DigiD of eHerkenning; een wachtwoord heb je bij ons niet nodig.".to_string(),
             AccountError::WrongCredentials => "De gebruikersnaam of het wachtwoord klopt niet.".to_string(),
             AccountError::WrongCode => "De code klopt niet of is verlopen. Typ de code die je app nu toont, of een herstelcode.".to_string(),
             AccountError::Locked { until } => {
@@ -729,8 +732,32 @@ impl Accounts {
 
     /// A new password for the session's account: every session of the
     /// account ends, and a complete one starts.
-    pub fn replace_password(&self, session: &Session, new_password: &str, origin: &str, now: Timestamp) -> Result<(String, Session), AccountError> {
+    pub fn replace_password(
+        &self,
+        session: &Session,
+        current: Option<&str>,
+        new_password: &str,
+        origin: &str,
+        now: Timestamp,
+    ) -> Result<(String, Session), AccountError> {
+        if session.means.is_some() {
+            return Err(AccountError::NoPassword);
+        }
         let account = self.account_of(session, origin, now)?;
+        // Right after a one-time password the holder just proved it; any
+        // other time, whoever holds the session must know the password too
+        // (a session left open is not the account), and a wrong one counts
+        // towards the lock as at sign-in.
+        if session.stage != Stage::ChangePassword {
+            if let Some(until) = self.locked_until(&account.username, now)? {
+                return Err(AccountError::Locked { until });
+            }
+            let access = self.system(Some(&account.username), origin, now);
+            let hash = self.secret(&access, &account, Category::Password)?;
+            if !grondslag_kernel::verify_password(&hash, current.unwrap_or_default()) {
+                return Err(self.failed(&account.username, now)?);
+            }
+        }
         self.change_password(&account, new_password, origin, now)?;
         self.start_session(&account, Stage::Complete, now)
     }

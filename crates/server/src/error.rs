@@ -244,6 +244,7 @@ impl ServerError {
             ServerError::Account(AccountError::UnknownPasskey) => (StatusCode::NOT_FOUND, "not_found"),
             ServerError::Account(
                 AccountError::WeakPassword(_)
+                | AccountError::NoPassword
                 | AccountError::InvalidUsername(_)
                 | AccountError::UsernameTaken(_)
                 | AccountError::ReservedUsername(_)

@@ -60,7 +60,12 @@ fn told<T>(result: Result<T, AccountError>) -> Result<Result<T, AccountError>, S
     match result {
         Ok(value) => Ok(Ok(value)),
         Err(
-            e @ (AccountError::WrongCredentials | AccountError::WrongCode | AccountError::Locked { .. } | AccountError::Closed | AccountError::WeakPassword(_)),
+            e @ (AccountError::WrongCredentials
+            | AccountError::WrongCode
+            | AccountError::Locked { .. }
+            | AccountError::Closed
+            | AccountError::WeakPassword(_)
+            | AccountError::NoPassword),
         ) => Ok(Err(e)),
         Err(e) => Err(e.into()),
     }
@@ -340,15 +345,23 @@ async fn passkey(State(state): State<AppState>, visitor: Visitor, Json(form): Js
     Ok(([(header::SET_COOKIE, session_cookie(&state, &token))], Json(SignedIn { naar: to })).into_response())
 }
 
-fn password_markup(error: Option<&FormError>, csrf: &str) -> Markup {
+/// The form for a new password; outside the step after a one-time
+/// password it asks the current one first.
+fn password_markup(error: Option<&FormError>, session: &Session) -> Markup {
+    let one_time = session.stage == Stage::ChangePassword;
     layout(
         "Kies een nieuw wachtwoord",
         None,
         html! {
             (error_summary(error))
-            p { "Je bent ingelogd met een eenmalig wachtwoord. Kies een eigen wachtwoord van minstens 12 tekens; een paar losse woorden is een goed wachtwoord." }
+            @if one_time {
+                p { "Je bent ingelogd met een eenmalig wachtwoord. Kies een eigen wachtwoord van minstens 12 tekens; een paar losse woorden is een goed wachtwoord." }
+            } @else {
+                p { "Typ eerst je huidige wachtwoord. Kies dan een nieuw wachtwoord van minstens 12 tekens; een paar losse woorden is een goed wachtwoord." }
+            }
             form method="post" action="/wachtwoord" {
-                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="csrf" value=(session.csrf);
+                @if !one_time { (Field::new("current", "Huidig wachtwoord", "password", "current-password").render(error)) }
                 (Field::new("password", "Nieuw wachtwoord", "password", "new-password").render(error))
                 button type="submit" { "Opslaan" }
             }
@@ -360,14 +373,16 @@ fn password_markup(error: Option<&FormError>, csrf: &str) -> Markup {
 #[utoipa::path(get, path = "/wachtwoord", tag = "pages", responses((status = 200, content_type = "text/html")), extensions(("x-register" = json!(openapi::session()))))]
 async fn password_form(visitor: Visitor) -> Response {
     match visitor.session {
-        Some((_, session)) if session.stage != Stage::SecondFactor => password_markup(None, &session.csrf).into_response(),
+        Some((_, session)) if session.stage != Stage::SecondFactor => password_markup(None, &session).into_response(),
         _ => Redirect::to("/inloggen").into_response(),
     }
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
-#[schema(example = json!({"csrf": "the session's CSRF token", "password": "drie losse woorden tegelijk"}))]
+#[schema(example = json!({"csrf": "the session's CSRF token", "current": "paard op het wad", "password": "drie losse woorden tegelijk"}))]
 struct NewPassword {
+    /// The current password; not asked right after a one-time password.
+    current: Option<String>,
     password: String,
     csrf: String,
 }
@@ -385,11 +400,18 @@ async fn password(State(state): State<AppState>, visitor: Visitor, Form(form): F
         return Err(ServerError::Csrf);
     }
     let (now, origin) = (visitor.now, visitor.origin);
-    let csrf = session.csrf.clone();
-    let changed = state.run(move |services| told(services.accounts.replace_password(&session, &form.password, &origin, now))).await?;
+    let asked = session.clone();
+    let changed = state.run(move |services| told(services.accounts.replace_password(&session, form.current.as_deref(), &form.password, &origin, now))).await?;
     match changed {
         Ok((token, _)) => Ok(with_cookie(session_cookie(&state, &token), "/")),
-        Err(e) => Ok((StatusCode::BAD_REQUEST, password_markup(Some(&sign_in_error(&state, &e)), &csrf)).into_response()),
+        Err(e) => {
+            let status = if matches!(e, AccountError::WeakPassword(_) | AccountError::NoPassword) { StatusCode::BAD_REQUEST } else { failure_status(&e) };
+            let mut error = sign_in_error(&state, &e);
+            if matches!(e, AccountError::WrongCredentials) {
+                error.field = Some("current");
+            }
+            Ok((status, password_markup(Some(&error), &asked)).into_response())
+        }
     }
 }
 

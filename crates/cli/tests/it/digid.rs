@@ -174,7 +174,11 @@ fn a_citizen_signs_in_with_digid_lands_in_their_own_file_and_the_bsn_is_stored_n
     let mut again = Browser::new(&server);
     signed_in(&again.sign_in_with("digid").0);
     assert_eq!(again.get("/api/v1/me").json()["username"], handle.as_str());
-    // Nobody can sign in to it with a password under its handle.
+    // It has no password to set, and so none to sign in with under its handle.
+    let csrf = again.csrf();
+    let set = again.post_form("/wachtwoord", &[("csrf", &csrf), ("current", ""), ("password", "wat dan ook maar heel lang")]);
+    assert_eq!(set.status, 400, "{}", set.body);
+    assert!(set.body.contains("een wachtwoord heb je bij ons niet nodig"), "{}", set.body);
     let password = again.post_form("/inloggen", &[("username", &handle), ("password", "wat dan ook maar heel lang")]);
     assert_eq!(password.status, 401, "{}", password.body);
     // The BSN is in no file of the data directory in the clear: not in the

@@ -14,7 +14,7 @@ fn a_password_is_kept_exactly_as_typed_not_trimmed_to_something_shorter() {
     let csrf = anna.csrf();
     // Twelve characters by the policy's count; trimmed, it would be "a".
     let padded = "a           ";
-    let changed = anna.post_form("/wachtwoord", &[("csrf", &csrf), ("password", padded)]);
+    let changed = anna.post_form("/wachtwoord", &[("csrf", &csrf), ("current", &world.anna.password), ("password", padded)]);
     assert_eq!(changed.status, 303, "{}", changed.body);
     let mut guesser = Client::new(&server);
     let short = guesser.post_form("/inloggen", &[("username", "anna"), ("password", "a")]);
@@ -110,4 +110,31 @@ fn a_data_directory_made_beforehand_is_made_owner_only() {
     let out = place.run(&["account", "create", "--username", "beheerder", "--role", "admin"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(std::fs::metadata(&data).unwrap().permissions().mode() & 0o777, 0o700);
+}
+
+// req: I.SEC
+#[test]
+fn changing_the_password_of_a_session_left_open_needs_the_current_one() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut open = Client::new(&server);
+    assert_eq!(open.sign_in(&world.anna).status, 303);
+    let csrf = open.csrf();
+    let page = open.get("/wachtwoord");
+    assert!(page.body.contains("Huidig wachtwoord"), "{}", page.body);
+    let new = "een heel ander wachtwoord";
+    for current in [None, Some("niet het huidige wachtwoord")] {
+        let mut form = vec![("csrf", csrf.as_str()), ("password", new)];
+        form.extend(current.map(|c| ("current", c)));
+        let refused = open.post_form("/wachtwoord", &form);
+        assert_eq!(refused.status, 401, "{}", refused.body);
+        assert!(refused.body.contains("wachtwoord klopt niet") && refused.body.contains(r##"href="#current""##), "{}", refused.body);
+    }
+    // Still the old password; the session was not ended by the attempts.
+    let mut other = Client::new(&server);
+    assert_eq!(other.post_form("/inloggen", &[("username", "anna"), ("password", new)]).status, 401);
+    let changed = open.post_form("/wachtwoord", &[("csrf", &csrf), ("current", &world.anna.password), ("password", new)]);
+    assert_eq!(changed.status, 303, "{}", changed.body);
+    let mut again = Client::new(&server);
+    assert_eq!(again.post_form("/inloggen", &[("username", "anna"), ("password", new)]).status, 303);
 }
