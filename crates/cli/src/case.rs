@@ -191,7 +191,7 @@ pub fn run(context: &Context, actor: &Actor, areas: Option<&Path>, command: Case
             fs::create_dir_all(&out).map_err(|e| Failure(format!("cannot create {}: {e}", out.display())))?;
             let stem = out.join(format!("{number}-{recipient}"));
             let json = serde_json::to_string_pretty(&package)?;
-            let write = |path: PathBuf, bytes: &[u8]| fs::write(&path, bytes).map_err(|e| Failure(format!("cannot write {}: {e}", path.display())));
+            let write = |path: PathBuf, bytes: &[u8]| crate::private_file::write(&path, bytes);
             write(stem.with_extension("json"), json.as_bytes())?;
             write(stem.with_extension("csv"), package.to_csv()?.as_bytes())?;
             for (name, bytes) in &package.attachments {

@@ -186,7 +186,7 @@ fn password_from_stdin() -> Result<String, Failure> {
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    fs::write(path, bytes).map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))
+    crate::private_file::write(path, bytes)
 }
 
 /// The role each channel command acts in unless `--role` says otherwise:

@@ -7,7 +7,6 @@
 //! entry; redacted entries (their payload gone past their term, their leaf
 //! hash kept) have nothing to project and are skipped and counted.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
@@ -40,7 +39,7 @@ struct Counts {
 pub fn run(data: &DataDir, format: ExportFormat, from_seq: u64, out: Option<PathBuf>) -> Result<(), Failure> {
     let (store, _) = data.open_audit(None)?;
     let mut writer: Box<dyn Write> = match &out {
-        Some(path) => Box::new(BufWriter::new(File::create(path).map_err(|e| Failure(format!("cannot create {}: {e}", path.display())))?)),
+        Some(path) => Box::new(BufWriter::new(crate::private_file::create(path)?)),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
     let service = Service { name: "grondslag", version: env!("CARGO_PKG_VERSION") };

@@ -345,7 +345,7 @@ pub fn run(context: &Context, actor: &Actor, command: KccCommand) -> Result<(), 
                     dutch::date(on),
                     participant.cap(month)
                 );
-                std::fs::write(&file, text).map_err(|e| Failure(format!("cannot write {}: {e}", file.display())))?;
+                crate::private_file::write(&file, text.as_bytes())?;
                 println!("announcement written to {}", file.display());
             }
         }

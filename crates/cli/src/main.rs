@@ -12,6 +12,7 @@ mod generate;
 mod hr;
 mod kcc;
 mod migrate;
+mod private_file;
 mod progress;
 mod retention;
 mod rights;

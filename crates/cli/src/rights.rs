@@ -166,7 +166,7 @@ pub fn run(context: &Context, actor: &Actor, command: RightsCommand) -> Result<(
             let portable = requests.portability(&access, &handle)?;
             fs::create_dir_all(&out).map_err(|e| Failure(format!("cannot create {}: {e}", out.display())))?;
             let path = out.join(format!("overdracht-{}.zip", handle.subject));
-            fs::write(&path, &portable.zip).map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+            crate::private_file::write(&path, &portable.zip)?;
             println!("{}", path.display());
             for (processing, why) in portable.not_portable {
                 println!("not included: {processing} — {why}");
@@ -185,7 +185,7 @@ pub fn run(context: &Context, actor: &Actor, command: RightsCommand) -> Result<(
             let report = export::report(kernel.register(), &requests.export(&access, &handle)?, access.now);
             fs::create_dir_all(&out).map_err(|e| Failure(format!("cannot create {}: {e}", out.display())))?;
             let stem = out.join(format!("inzage-{}", handle.subject));
-            let write = |path: PathBuf, text: String| fs::write(&path, text).map_err(|e| Failure(format!("cannot write {}: {e}", path.display())));
+            let write = |path: PathBuf, text: String| crate::private_file::write(&path, text.as_bytes());
             write(stem.with_extension("json"), serde_json::to_string_pretty(&report)?)?;
             write(stem.with_extension("html"), export::html(&report))?;
             println!("{} processings, {} accesses: {}", report.processings.len(), report.accesses.len(), stem.with_extension("html").display());

@@ -26,6 +26,7 @@ fn example() -> String {
 }
 
 // req: E15.NAM
+// req: I.SEC
 #[test]
 fn each_party_gets_a_package_with_exactly_its_categories() {
     let dir = tempfile::tempdir().unwrap();
@@ -45,6 +46,12 @@ fn each_party_gets_a_package_with_exactly_its_categories() {
         assert_eq!(package_categories(&out, &format!("{number}-{recipient}.json")), categories, "{recipient}");
         let csv = std::fs::read_to_string(out.join(format!("{number}-{recipient}.csv"))).unwrap();
         assert_eq!(csv.lines().next().unwrap(), categories.join(","), "{recipient}");
+    }
+    // A package holds BSNs and IBANs: readable by its owner only.
+    for file in std::fs::read_dir(&out).unwrap() {
+        use std::os::unix::fs::PermissionsExt;
+        let file = file.unwrap();
+        assert_eq!(file.metadata().unwrap().permissions().mode() & 0o777, 0o600, "{}", file.path().display());
     }
     let nam = std::fs::read_to_string(out.join(format!("{number}-nam.json"))).unwrap();
     assert!(!nam.contains("111222333") && !nam.contains("Anna"), "{nam}");
