@@ -401,7 +401,10 @@ impl World {
         // person's file, which must exist before the account: an applicant
         // files a case first; a representative is authorised for a case.
         let mut planned: Vec<(String, Role, Who, Option<Who>)> = Vec::new();
-        for role in Role::ALL.iter().copied().filter(|r| *r != Role::Public) {
+        // No account can act as the system (or as anyone, `public`): the
+        // system acts only through the command line and the service's own
+        // processes, so the matrix has no such account to sign in with.
+        for role in Role::ALL.iter().copied().filter(|r| !matches!(r, Role::Public | Role::System)) {
             for letter in ["a", "b"] {
                 let username = format!("{}.{letter}", role.name());
                 let principal = match role {
