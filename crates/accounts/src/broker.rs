@@ -51,10 +51,7 @@ impl Accounts {
             None => None,
         };
         let role = if mandate.is_some() { Role::Representative } else { account.role };
-        let (token, session) = self.start_session(&Account { role, ..account }, Stage::Complete, now)?;
-        let session = Session { means: Some(means), mandate: mandate.map(|s| s.as_str().to_string()), ..session };
-        self.store(&token, &session)?;
-        Ok((token, session))
+        self.open_session(&Account { role, ..account }, Stage::Complete, Some(means), mandate.map(|s| s.as_str().to_string()), now)
     }
 
     /// The account of the person with `number` under `means`, made now if

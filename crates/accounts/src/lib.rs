@@ -651,6 +651,19 @@ impl Accounts {
 
     /// Starts a session at `stage`; returns the token for the cookie.
     pub fn start_session(&self, account: &Account, stage: Stage, now: Timestamp) -> Result<(String, Session), AccountError> {
+        self.open_session(account, stage, None, None, now)
+    }
+
+    /// [`Accounts::start_session`], marked with the broker's means and a
+    /// mandate when the sign-in carried them.
+    fn open_session(
+        &self,
+        account: &Account,
+        stage: Stage,
+        means: Option<grondslag_broker::Means>,
+        mandate: Option<String>,
+        now: Timestamp,
+    ) -> Result<(String, Session), AccountError> {
         let token = token();
         let session = Session {
             username: account.username.clone(),
@@ -660,8 +673,8 @@ impl Accounts {
             csrf: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<24>()),
             started: now,
             renewed: now,
-            means: None,
-            mandate: None,
+            means,
+            mandate,
             ceremony: None,
         };
         self.store(&token, &session)?;

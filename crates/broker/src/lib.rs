@@ -505,10 +505,9 @@ impl Provider {
         {
             return Err(self.token_error(TokenFault::Issuer, format!("the answer names issuer `{iss}`")));
         }
-        let code = answer.code;
         let client = self.client(&discovered, redirect)?;
         let response = client
-            .exchange_code(AuthorizationCode::new(code.to_string()))
+            .exchange_code(AuthorizationCode::new(answer.code.to_string()))
             .map_err(|e| self.unreachable(e))?
             .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()))
             .request(&self.http)
@@ -533,13 +532,13 @@ impl Provider {
         self.identity(&verified.additional_claims().other)
     }
 
-    fn verify(
+    fn verify<'t>(
         &self,
-        token: &BrokerIdToken,
+        token: &'t BrokerIdToken,
         discovered: &Discovered,
         nonce: &Nonce,
         now: jiff::Timestamp,
-    ) -> Result<openidconnect::IdTokenClaims<BrokerClaims, CoreGenderClaim>, ClaimsVerificationError> {
+    ) -> Result<&'t openidconnect::IdTokenClaims<BrokerClaims, CoreGenderClaim>, ClaimsVerificationError> {
         // Discovery fetched the keys with the metadata.
         let keys: CoreJsonWebKeySet = discovered.metadata.jwks().clone();
         let at = chrono_time(now);
@@ -550,7 +549,7 @@ impl Provider {
             keys,
         )
         .set_time_fn(move || at);
-        token.clone().into_claims(&verifier, nonce)
+        token.claims(&verifier, nonce)
     }
 
     fn token_error(&self, fault: TokenFault, detail: impl std::fmt::Display) -> BrokerError {

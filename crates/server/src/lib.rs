@@ -13,7 +13,7 @@
 //! route says in the OpenAPI document which decisions it rests on
 //! (see the `openapi` module).
 //!
-//! One module per area — `session`, `passkeys`, `me`, `public`, `cases`, `rights`,
+//! One module per area — `session`, `broker`, `passkeys`, `me`, `public`, `cases`, `rights`,
 //! `back_office`, `kcc`, `ldv` — each with its JSON routes and its pages; they
 //! use the shared `layout`, `views`, `visitor`, `state`, `error`,
 //! `openapi` and `version`, and never each other, nor does anything shared use an area.

@@ -80,6 +80,25 @@
     });
   }
 
+  // Fetches the options at `path`, lets the browser make or use a passkey
+  // with them (`ask`), and returns its credential; or says why not
+  // (`aborted`, given the browser's error name) and returns null.
+  async function ceremony(path, csrf, ask, aborted) {
+    const optionsResponse = await post(path, undefined, csrf);
+    if (!optionsResponse.ok) {
+      say(await reason(optionsResponse));
+      return null;
+    }
+    const options = (await optionsResponse.json()).publicKey;
+    options.challenge = toBuffer(options.challenge);
+    try {
+      return await ask(options);
+    } catch (e) {
+      say(aborted(e.name));
+      return null;
+    }
+  }
+
   async function enrol() {
     const csrf = root.dataset.csrf;
     const nameField = document.getElementById("passkey-naam");
@@ -92,20 +111,19 @@
       return;
     }
     say("Even geduld: volg de aanwijzingen van je browser.");
-    const optionsResponse = await post("/beveiliging/passkeys/opties", undefined, csrf);
-    if (!optionsResponse.ok) {
-      say(await reason(optionsResponse));
-      return;
-    }
-    const options = (await optionsResponse.json()).publicKey;
-    options.challenge = toBuffer(options.challenge);
-    options.user.id = toBuffer(options.user.id);
-    options.excludeCredentials = ids(options.excludeCredentials);
-    let credential;
-    try {
-      credential = await navigator.credentials.create({ publicKey: options });
-    } catch (e) {
-      say("Er is geen passkey gemaakt (" + e.name + "). Probeer het opnieuw.");
+    const credential = await ceremony(
+      "/beveiliging/passkeys/opties",
+      csrf,
+      function (options) {
+        options.user.id = toBuffer(options.user.id);
+        options.excludeCredentials = ids(options.excludeCredentials);
+        return navigator.credentials.create({ publicKey: options });
+      },
+      function (name) {
+        return "Er is geen passkey gemaakt (" + name + "). Probeer het opnieuw.";
+      },
+    );
+    if (!credential) {
       return;
     }
     const answer = {
@@ -131,19 +149,18 @@
 
   async function signIn() {
     say("Even geduld: volg de aanwijzingen van je browser.");
-    const optionsResponse = await post("/inloggen/passkey/opties");
-    if (!optionsResponse.ok) {
-      say(await reason(optionsResponse));
-      return;
-    }
-    const options = (await optionsResponse.json()).publicKey;
-    options.challenge = toBuffer(options.challenge);
-    options.allowCredentials = ids(options.allowCredentials);
-    let credential;
-    try {
-      credential = await navigator.credentials.get({ publicKey: options });
-    } catch (e) {
-      say("Inloggen met je passkey is afgebroken (" + e.name + "). Probeer het opnieuw, of typ de code.");
+    const credential = await ceremony(
+      "/inloggen/passkey/opties",
+      undefined,
+      function (options) {
+        options.allowCredentials = ids(options.allowCredentials);
+        return navigator.credentials.get({ publicKey: options });
+      },
+      function (name) {
+        return "Inloggen met je passkey is afgebroken (" + name + "). Probeer het opnieuw, of typ de code.";
+      },
+    );
+    if (!credential) {
       return;
     }
     const answer = {

@@ -217,6 +217,11 @@ fn int(value: u64) -> Param<'static> {
 /// The columns [`audit_row`] reads.
 const AUDIT_COLUMNS: &str = "seq, entry, leaf, chain, subject_id";
 
+/// A session as `SELECT account, body, expires_at` (or `RETURNING` them) gives it.
+fn session_row(mut row: Row) -> Result<SessionRow, StoreError> {
+    Ok(SessionRow { account: row.text(0)?, body: row.bytes(1)?, expires_at: row.timestamp(2)? })
+}
+
 pub(crate) fn audit_row(mut row: Row) -> Result<AuditRow, StoreError> {
     Ok(AuditRow { seq: row.count(0)?, entry: row.text(1)?, leaf: row.hash(2)?, chain: row.hash(3)?, subject: row.opt_text(4)? })
 }
@@ -763,7 +768,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
             "reading a session",
             "SELECT account, body, expires_at FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
             &[token_hash.into(), now.into()],
-            |mut r| Ok(SessionRow { account: r.text(0)?, body: r.bytes(1)?, expires_at: r.timestamp(2)? }),
+            session_row,
         )
     }
 
@@ -773,7 +778,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
             "taking a session",
             "DELETE FROM sessions WHERE token_hash = ?1 AND expires_at > ?2 RETURNING account, body, expires_at",
             &[token_hash.into(), now.into()],
-            |mut r| Ok(SessionRow { account: r.text(0)?, body: r.bytes(1)?, expires_at: r.timestamp(2)? }),
+            session_row,
         )
     }
 
