@@ -22,6 +22,7 @@
 
 mod broker;
 mod passkeys;
+mod throttle;
 
 pub use passkeys::{CreationChallengeResponse, PasskeyInfo, PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse};
 
@@ -107,11 +108,21 @@ pub struct Policy {
     pub max_failures: u32,
     /// How long the lock holds after the last failure.
     pub lock: SignedDuration,
+    /// Password checks that may run at once (argon2id takes 19 MiB each);
+    /// more wait their turn.
+    pub password_checks: usize,
 }
 
 impl Default for Policy {
     fn default() -> Policy {
-        Policy { idle: SignedDuration::from_mins(30), absolute: SignedDuration::from_hours(12), max_failures: 5, lock: SignedDuration::from_mins(15) }
+        Policy {
+            idle: SignedDuration::from_mins(30),
+            absolute: SignedDuration::from_hours(12),
+            max_failures: 5,
+            lock: SignedDuration::from_mins(15),
+            // One per core keeps the cores busy; more would only queue in memory.
+            password_checks: std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+        }
     }
 }
 
@@ -137,6 +148,8 @@ pub enum AccountError {
     WrongCode,
     #[error("too many failed attempts: signing in with this name is locked until {until}; try again then")]
     Locked { until: Timestamp },
+    #[error("too many sign-ins are being checked at this moment; try again in a minute")]
+    Busy,
     #[error("this account is closed; ask the IMG to reopen it")]
     Closed,
     #[error("no account `{0}`")]
@@ -190,6 +203,7 @@ impl AccountError {
             AccountError::Locked { until } => {
                 format!("Te veel mislukte pogingen. Inloggen met deze naam kan weer vanaf {}.", grondslag_values::dutch::moment(*until))
             }
+            AccountError::Busy => "Er wordt nu veel ingelogd. Probeer het over een minuut opnieuw.".to_string(),
             AccountError::Closed => "Dit account is gesloten. Neem contact op met het IMG.".to_string(),
             AccountError::UnknownAccount(name) => format!("Er is geen account ‘{name}’."),
             AccountError::PasskeyStaffOnly(_) => {
@@ -318,6 +332,7 @@ pub struct Accounts {
     decoy_hash: String,
     /// The relying party of passkeys, when they are offered.
     webauthn: Option<webauthn_rs::Webauthn>,
+    password_gate: throttle::Gate,
 }
 
 fn random_bytes<const N: usize>() -> [u8; N] {
@@ -387,7 +402,8 @@ impl Accounts {
         let processing = kernel.processing(PROCESSING)?;
         let issuer = kernel.register().meta.controller.clone();
         let decoy_hash = grondslag_kernel::hash_password("a password nobody has")?;
-        Ok(Accounts { kernel, processing, policy, issuer, decoy_hash, webauthn: None })
+        let password_gate = throttle::Gate::new(policy.password_checks);
+        Ok(Accounts { kernel, processing, policy, issuer, decoy_hash, webauthn: None, password_gate })
     }
 
     /// The kernel every account action goes through.
@@ -524,68 +540,44 @@ impl Accounts {
         view.get(category).and_then(Value::as_text).map(str::to_string).ok_or(AccountError::Damaged("account secret"))
     }
 
-    /// When the name is locked, until when.
-    fn locked_until(&self, username: &str, now: Timestamp) -> Result<Option<Timestamp>, AccountError> {
-        Ok(match self.kernel.login_failures(username)? {
-            Some((failures, last)) if failures >= self.policy.max_failures && last + self.policy.lock > now => Some(last + self.policy.lock),
-            _ => None,
-        })
-    }
-
-    /// Counts a failure; returns the lock it causes, if any.
-    fn failed(&self, username: &str, now: Timestamp) -> Result<AccountError, AccountError> {
-        let failures = self.kernel.login_failures(username)?.map_or(0, |(n, _)| n).saturating_add(1);
-        self.kernel.set_login_failures(username, failures, now)?;
-        Ok(if failures >= self.policy.max_failures { AccountError::Locked { until: now + self.policy.lock } } else { AccountError::WrongCredentials })
-    }
-
     /// Step one: the password. Returns the account; the code is still due.
     pub fn check_password(&self, username: &str, password: &str, origin: &str, now: Timestamp) -> Result<Account, AccountError> {
         let username = username.trim().to_lowercase();
-        if let Some(until) = self.locked_until(&username, now)? {
-            return Err(AccountError::Locked { until });
-        }
         let access = self.system(None, origin, now);
-        let account = match check_username(&username) {
-            Ok(()) => self.lookup(&access, &username)?,
-            Err(_) => None,
-        };
-        let hash = match &account {
-            Some((account, _)) => self.secret(&access, account, Category::Password)?,
-            None => self.decoy_hash.clone(),
-        };
-        // One verification whatever the name, so the time taken does not
-        // tell whether an account exists; and a closed account says so only
-        // to whoever knows its password.
-        let matches = grondslag_kernel::verify_password(&hash, password);
-        match account {
-            Some((_, true)) if matches => Err(AccountError::Closed),
-            Some((account, false)) if matches => Ok(account),
-            _ => Err(self.failed(&username, now)?),
+        let (account, closed) = self.attempt(&username, now, AccountError::WrongCredentials, throttle::Settle::Refund, || {
+            let account = match check_username(&username) {
+                Ok(()) => self.lookup(&access, &username)?,
+                Err(_) => None,
+            };
+            let hash = match &account {
+                Some((account, _)) => self.secret(&access, account, Category::Password)?,
+                None => self.decoy_hash.clone(),
+            };
+            // One verification whatever the name, so the time taken does not
+            // tell whether an account exists.
+            let matches = self.verify_password(&hash, password)?;
+            Ok(account.filter(|_| matches))
+        })?;
+        // A closed account says so only to whoever knows its password.
+        if closed {
+            return Err(AccountError::Closed);
         }
+        Ok(account)
     }
 
     /// Step two: a code from the authenticator app (each time step once),
     /// or a recovery code, which is used up.
     pub fn check_second_factor(&self, account: &Account, code: &str, origin: &str, now: Timestamp) -> Result<(), AccountError> {
-        if let Some(until) = self.locked_until(&account.username, now)? {
-            return Err(AccountError::Locked { until });
-        }
         let access = self.system(Some(&account.username), origin, now);
         let code = code.trim().replace(' ', "");
-        let accepted = if code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()) {
-            self.check_totp(&access, account, &code, now)?
-        } else {
-            self.use_recovery_code(&access, account, &code)?
-        };
-        if !accepted {
-            return Err(match self.failed(&account.username, now)? {
-                AccountError::WrongCredentials => AccountError::WrongCode,
-                locked => locked,
-            });
-        }
-        self.kernel.set_login_failures(&account.username, 0, now)?;
-        Ok(())
+        self.attempt(&account.username, now, AccountError::WrongCode, throttle::Settle::Clear, || {
+            let accepted = if code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()) {
+                self.check_totp(&access, account, &code, now)?
+            } else {
+                self.use_recovery_code(&access, account, &code)?
+            };
+            Ok(accepted.then_some(()))
+        })
     }
 
     fn check_totp(&self, access: &Access, account: &Account, code: &str, now: Timestamp) -> Result<bool, AccountError> {
@@ -596,34 +588,41 @@ impl Accounts {
         let Some(step) = [0i64, -1, 1].into_iter().map(|d| now_secs.saturating_add_signed(d * 30) / 30).find(|s| totp.generate(s * 30) == code) else {
             return Ok(false);
         };
-        let last_used = self
-            .kernel
-            .events(access, self.processing, &account.record)?
-            .into_iter()
-            .filter(|e| e.event == SIGNED_IN)
-            .filter_map(|e| e.detail.and_then(|d| d.parse::<u64>().ok()))
-            .max();
-        if last_used.is_some_and(|last| step <= last) {
-            return Ok(false);
-        }
-        self.kernel.record_event(access, self.processing, &account.record, Action::Write, SIGNED_IN, None, Some(Detail::staff(&step.to_string())))?;
-        Ok(true)
+        // Read and recorded in one transaction (they take turns), so two
+        // sign-ins racing with one code cannot both find it unused.
+        Ok(self.kernel.unit(|unit| {
+            let last_used = unit
+                .events(access, self.processing, &account.record)?
+                .into_iter()
+                .filter(|e| e.event == SIGNED_IN)
+                .filter_map(|e| e.detail.and_then(|d| d.parse::<u64>().ok()))
+                .max();
+            if last_used.is_some_and(|last| step <= last) {
+                return Ok::<_, KernelError>(false);
+            }
+            unit.record_event(access, self.processing, &account.record, Action::Write, SIGNED_IN, None, Some(Detail::staff(&step.to_string())))?;
+            Ok(true)
+        })?)
     }
 
     fn use_recovery_code(&self, access: &Access, account: &Account, code: &str) -> Result<bool, AccountError> {
-        let stored = self.secret(access, account, Category::RecoveryCodes)?;
         let wanted = recovery_hash(code);
-        let mut hashes: Vec<&str> = stored.lines().collect();
-        let Some(at) = hashes.iter().position(|h| bool::from(h.as_bytes().ct_eq(wanted.as_bytes()))) else {
-            return Ok(false);
-        };
-        hashes.remove(at);
-        let fields = [(Category::RecoveryCodes, Value::text(hashes.join("\n")))];
+        // Read and used up in one transaction, so a code is used once
+        // however many sign-ins race with it.
         self.kernel.unit(|unit| {
+            let wanted_category = CategorySet::EMPTY.with(Category::RecoveryCodes);
+            let view = unit.read_record(access, self.processing, &account.record, wanted_category)?.ok_or(AccountError::Damaged("account record"))?;
+            let stored = view.get(Category::RecoveryCodes).and_then(Value::as_text).ok_or(AccountError::Damaged("account secret"))?;
+            let mut hashes: Vec<&str> = stored.lines().collect();
+            let Some(at) = hashes.iter().position(|h| bool::from(h.as_bytes().ct_eq(wanted.as_bytes()))) else {
+                return Ok(false);
+            };
+            hashes.remove(at);
+            let fields = [(Category::RecoveryCodes, Value::text(hashes.join("\n")))];
             unit.write(access, self.processing, Some(&account.record.subject), Some(&account.record.record), &fields)?;
-            unit.record_event(access, self.processing, &account.record, Action::Write, "recovery_code_used", None, None)
-        })?;
-        Ok(true)
+            unit.record_event(access, self.processing, &account.record, Action::Write, "recovery_code_used", None, None)?;
+            Ok(true)
+        })
     }
 
     /// Sets a new password (checked against the policy) and ends every
@@ -762,14 +761,11 @@ impl Accounts {
         // (a session left open is not the account), and a wrong one counts
         // towards the lock as at sign-in.
         if session.stage != Stage::ChangePassword {
-            if let Some(until) = self.locked_until(&account.username, now)? {
-                return Err(AccountError::Locked { until });
-            }
             let access = self.system(Some(&account.username), origin, now);
-            let hash = self.secret(&access, &account, Category::Password)?;
-            if !grondslag_kernel::verify_password(&hash, current.unwrap_or_default()) {
-                return Err(self.failed(&account.username, now)?);
-            }
+            self.attempt(&account.username, now, AccountError::WrongCredentials, throttle::Settle::Refund, || {
+                let hash = self.secret(&access, &account, Category::Password)?;
+                Ok(self.verify_password(&hash, current.unwrap_or_default())?.then_some(()))
+            })?;
         }
         self.change_password(&account, new_password, origin, now)?;
         self.start_session(&account, Stage::Complete, now)

@@ -257,9 +257,6 @@ impl Accounts {
         if session.stage != Stage::SecondFactor {
             return Err(AccountError::PasskeyNotStarted);
         }
-        if let Some(until) = self.locked_until(&session.username, now)? {
-            return Err(AccountError::Locked { until });
-        }
         let account = self.staff_account(session, origin, now)?;
         let webauthn = self.relying()?;
         let access = self.system(Some(&account.username), origin, now);
@@ -288,21 +285,12 @@ impl Accounts {
         if session.stage != Stage::SecondFactor {
             return Err(AccountError::PasskeyNotStarted);
         }
-        if let Some(until) = self.locked_until(&session.username, now)? {
-            return Err(AccountError::Locked { until });
-        }
         let account = self.account_of(session, origin, now)?;
-        let ceremony = self.take_ceremony(token, now)?;
-        match self.check_assertion(&account, ceremony, credential, origin, now)? {
-            true => {
-                self.kernel.set_login_failures(&account.username, 0, now)?;
-                self.advance(token, session, account.stage_after_second_factor(), now)
-            }
-            false => Err(match self.failed(&account.username, now)? {
-                AccountError::WrongCredentials => AccountError::WrongPasskey,
-                locked => locked,
-            }),
-        }
+        self.attempt(&account.username, now, AccountError::WrongPasskey, crate::throttle::Settle::Clear, || {
+            let ceremony = self.take_ceremony(token, now)?;
+            Ok(self.check_assertion(&account, ceremony, credential, origin, now)?.then_some(()))
+        })?;
+        self.advance(token, session, account.stage_after_second_factor(), now)
     }
 
     fn check_assertion(

@@ -14,9 +14,11 @@ pub struct CaseNumber {
     serial: u32,
 }
 
-/// Serials have six digits; a year with more cases than that would need a
-/// new format, and is refused rather than silently widened.
-const MAX_SERIAL: u32 = 999_999;
+/// Serials are written with at least six digits. A year with more cases
+/// than that goes on with seven (`IMG-2026-1000000`) rather than refusing
+/// the next case: a counter that could run out would let a flood of
+/// anonymous reports stop everyone from filing.
+const MAX_SERIAL: u32 = 999_999_999;
 
 impl CaseNumber {
     /// The case number for `year` and `serial`, if both are in range.
@@ -61,7 +63,9 @@ impl CaseNumber {
         let (Some("IMG"), Some(year), Some(serial), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
             return Err(malformed());
         };
-        if year.len() != 4 || serial.len() != 6 || !year.bytes().chain(serial.bytes()).all(|b| b.is_ascii_digit()) {
+        // Six digits, or more without a leading zero: one spelling per number.
+        let serial_written = serial.len() == 6 || (7..=9).contains(&serial.len()) && !serial.starts_with('0');
+        if year.len() != 4 || !serial_written || !year.bytes().chain(serial.bytes()).all(|b| b.is_ascii_digit()) {
             return Err(malformed());
         }
         CaseNumber::new(year.parse().map_err(|_| malformed())?, serial.parse().map_err(|_| malformed())?)
@@ -94,6 +98,15 @@ mod tests {
         for bad in ["IMG-2026-123", "img-2026-000123", "IMG-2026-000000", "IMG-1999-000001", "IMG-2026-000123-1", "2026-000123"] {
             assert!(CaseNumber::parse(bad).is_err(), "{bad}");
         }
-        assert!(CaseNumber::new(2026, 1_000_000).is_err());
+        assert!(CaseNumber::new(2026, 1_000_000_000).is_err());
+    }
+
+    // req: I.SEC
+    #[test]
+    fn after_the_millionth_case_of_a_year_the_number_grows_a_digit() {
+        let next = CaseNumber::new(2026, 1_000_000).unwrap();
+        assert_eq!(next.to_string(), "IMG-2026-1000000");
+        assert_eq!(CaseNumber::parse("IMG-2026-1000000"), Ok(next));
+        assert!(CaseNumber::parse("IMG-2026-0100000").is_err(), "a seventh digit is never a leading zero");
     }
 }

@@ -37,6 +37,17 @@ pub struct ServeArgs {
     /// How long a lock holds after the last failure.
     #[arg(long, default_value = "15m")]
     lock: jiff::SignedDuration,
+    /// POSTs one client address may send without signing in — the public
+    /// forms and signing in — per window: a count and a window, e.g. 30/10m.
+    /// More are answered 429 with Retry-After.
+    #[arg(long, default_value = "30/10m", env = "GRONDSLAG_ANONYMOUS_LIMIT")]
+    anonymous_limit: grondslag_server::Rate,
+    /// Behind a proxy: the header it sets to the client's address (e.g.
+    /// X-Forwarded-For; the last entry counts), for the limit above and the
+    /// audit log's origin. Only set it when the proxy overwrites or appends
+    /// to that header; otherwise clients could name any address.
+    #[arg(long, env = "GRONDSLAG_CLIENT_ADDRESS_HEADER")]
+    client_address_header: Option<http::HeaderName>,
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = 1024 * 1024)]
     body_limit: usize,
@@ -157,13 +168,15 @@ pub fn serve(context: &Context, args: ServeArgs) -> Result<(), Failure> {
     let config = Config {
         listen: args.listen,
         tls: args.tls_cert.zip(args.tls_key),
-        policy: Policy { idle: args.session_idle, absolute: args.session_max, max_failures: args.max_failures, lock: args.lock },
+        policy: Policy { idle: args.session_idle, absolute: args.session_max, max_failures: args.max_failures, lock: args.lock, ..Policy::default() },
         body_limit: args.body_limit,
         request_timeout: std::time::Duration::from_secs(30),
         sweep_every: to_duration(args.sweep_every, "sweep-every")?,
         public_origin: args.public_origin,
         security_txt: Some(security_txt),
         brokers,
+        anonymous_limit: args.anonymous_limit,
+        client_address_header: args.client_address_header,
     };
     // This handle outlives the runtime, so the kernel is dropped (sealing
     // the audit log) on this thread: a PostgreSQL client must not be

@@ -45,7 +45,7 @@ pub use prove::{Consistency, Inclusion, prove_consistency, prove_inclusion};
 pub use report::{Cell, Figures, MIN_GROUP, ReportSpec, Table, UNKNOWN, tabulate};
 pub use retention::{Certificate, RetentionLine};
 pub use rights::SubjectExport;
-pub use state::ProcessingVersion;
+pub use state::{LoginCharge, LoginLock, ProcessingVersion};
 pub use unit::Unit;
 pub use values::{Value, hash_password, verify_password};
 pub use views::View;

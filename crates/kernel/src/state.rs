@@ -28,6 +28,32 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Access, Event, Kernel, KernelError};
 
+/// How many failed sign-ins in a row lock a name, and for how long.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoginLock {
+    /// Failed attempts in a row that lock the name.
+    pub max_failures: u32,
+    /// How long the lock holds after the last counted attempt.
+    pub duration: jiff::SignedDuration,
+}
+
+/// What [`Kernel::charge_login_attempt`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginCharge {
+    /// The attempt may be checked; it is counted as failed until it succeeds.
+    Charged {
+        /// Whether the name locks if this attempt fails.
+        locks: bool,
+        /// Until when it would lock.
+        until: jiff::Timestamp,
+    },
+    /// The name is locked; nothing was checked or counted.
+    Locked {
+        /// Until when.
+        until: jiff::Timestamp,
+    },
+}
+
 /// Settings named `processing_version:<id>:<number>` hold a
 /// [`ProcessingVersion`]. Data directories from before the numbering also
 /// hold `processing_version:<id>:<12 hex digits>` with the activity as the
@@ -153,16 +179,41 @@ impl Kernel {
         self.plain(|tx| tx.delete_sessions(account, now))
     }
 
-    /// Failed sign-ins in a row under the name `username`, and when the last one was.
-    pub fn login_failures(&self, username: &str) -> Result<Option<(u32, jiff::Timestamp)>, KernelError> {
+    /// Counts an attempt to sign in under `username` as failed *before* it
+    /// is checked, in one write transaction (write transactions take turns,
+    /// on PostgreSQL across nodes): however many attempts run at once, at
+    /// most `lock.max_failures` of them are checked before the name locks.
+    /// An attempt that succeeds gives its count back ([`Kernel::refund_login_attempt`])
+    /// or clears the count ([`Kernel::clear_login_failures`]).
+    pub fn charge_login_attempt(&self, username: &str, lock: &LoginLock, now: jiff::Timestamp) -> Result<LoginCharge, KernelError> {
         let key = self.keys.blind_index("login", &username.to_lowercase());
-        self.plain(|tx| tx.login_failures(&key))
+        self.plain(|tx| {
+            let (failures, last) = tx.login_failures(&key)?.unwrap_or((0, now));
+            let locked = failures >= lock.max_failures;
+            if locked && last + lock.duration > now {
+                return Ok(LoginCharge::Locked { until: last + lock.duration });
+            }
+            // A lock that has passed starts the count again.
+            let failures = if locked { 1 } else { failures + 1 };
+            tx.set_login_failures(&key, failures, now)?;
+            Ok(LoginCharge::Charged { locks: failures >= lock.max_failures, until: now + lock.duration })
+        })
     }
 
-    /// Sets the count of failed sign-ins in a row; 0 forgets them.
-    pub fn set_login_failures(&self, username: &str, failures: u32, at: jiff::Timestamp) -> Result<(), KernelError> {
+    /// Gives back the count a checked attempt was charged (the password
+    /// was right; the second factor is still due).
+    pub fn refund_login_attempt(&self, username: &str, now: jiff::Timestamp) -> Result<(), KernelError> {
         let key = self.keys.blind_index("login", &username.to_lowercase());
-        self.plain(|tx| tx.set_login_failures(&key, failures, at))
+        self.plain(|tx| match tx.login_failures(&key)? {
+            Some((failures, last)) if failures > 0 => tx.set_login_failures(&key, failures - 1, last.min(now)),
+            _ => Ok(()),
+        })
+    }
+
+    /// Forgets the failed attempts under `username`: it signed in.
+    pub fn clear_login_failures(&self, username: &str, now: jiff::Timestamp) -> Result<(), KernelError> {
+        let key = self.keys.blind_index("login", &username.to_lowercase());
+        self.plain(|tx| tx.set_login_failures(&key, 0, now))
     }
 
     /// One transaction that touches no personal data, so needs no decision.

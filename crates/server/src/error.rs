@@ -73,6 +73,9 @@ pub enum ServerError {
     /// Signing in through a broker did not work (DigiD, eHerkenning).
     #[error("{0}")]
     Broker(#[from] grondslag_broker::BrokerError),
+    /// More requests from one address than the limit allows (429).
+    #[error("too many requests from your address; try again in {} seconds", retry_after.as_secs().max(1))]
+    TooManyRequests { retry_after: std::time::Duration },
     #[error("cannot start the service: {0}")]
     Start(String),
     #[error("internal error: {0}")]
@@ -232,6 +235,8 @@ impl ServerError {
                 (StatusCode::BAD_REQUEST, "bad_request")
             }
             ServerError::Account(AccountError::Locked { .. }) => (StatusCode::TOO_MANY_REQUESTS, "locked"),
+            ServerError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            ServerError::Account(AccountError::Busy) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             ServerError::Account(AccountError::WrongCredentials | AccountError::WrongCode | AccountError::WrongPasskey | AccountError::Closed) => {
                 (StatusCode::UNAUTHORIZED, "sign_in_failed")
             }
@@ -259,9 +264,12 @@ impl ServerError {
     /// register refused. `None` where the code says it all, and for a
     /// fault of ours, which the page explains by its status.
     pub(crate) fn explain_nl(&self, register: &grondslag_register::Register) -> Option<String> {
-        // A broker that cannot be reached is not our fault, and the person can wait for it.
-        if let ServerError::Broker(e @ grondslag_broker::BrokerError::Unreachable { .. }) = self {
-            return Some(e.explain_nl());
+        // A broker that cannot be reached, or a moment of many sign-ins,
+        // is not a fault, and the person can wait for it.
+        match self {
+            ServerError::Broker(e @ grondslag_broker::BrokerError::Unreachable { .. }) => return Some(e.explain_nl()),
+            ServerError::Account(e @ AccountError::Busy) => return Some(e.explain_nl(register)),
+            _ => {}
         }
         if self.status_and_code().0.is_server_error() {
             return None;
@@ -276,6 +284,10 @@ impl ServerError {
             ServerError::CallQa(e) => Some(e.explain_nl(register)),
             ServerError::Hr(e) => Some(e.explain_nl(register)),
             ServerError::Invalid(reason) => Some(reason.nl.clone()),
+            ServerError::TooManyRequests { retry_after } => Some(format!(
+                "Er zijn vanaf jouw adres in korte tijd te veel formulieren verstuurd. Probeer het over {} minuten opnieuw.",
+                retry_after.as_secs().div_ceil(60).max(1)
+            )),
             ServerError::Broker(e) => Some(e.explain_nl()),
             ServerError::SignInFirst
             | ServerError::Forbidden(_)
@@ -305,7 +317,17 @@ impl IntoResponse for ServerError {
             }
             _ => self.to_string(),
         };
-        problem_for(status, ErrorMark { code, detail, source: Some(std::sync::Arc::new(self)) }, None)
+        let retry_after = match &self {
+            ServerError::TooManyRequests { retry_after } => Some(retry_after.as_secs().max(1)),
+            ServerError::Account(AccountError::Locked { until }) => Some(until.duration_since(jiff::Timestamp::now()).as_secs().max(1).unsigned_abs()),
+            ServerError::Account(AccountError::Busy) => Some(60),
+            _ => None,
+        };
+        let mut response = problem_for(status, ErrorMark { code, detail, source: Some(std::sync::Arc::new(self)) }, None);
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

@@ -265,6 +265,8 @@ pub(crate) async fn render_errors(State(state): State<AppState>, request: Reques
         return response;
     }
     let status = response.status();
+    // How long to wait (a lock, a limit) holds whatever form the answer takes.
+    let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
     let mark = match response.extensions().get::<ErrorMark>().cloned() {
         Some(mark) => mark,
         // A page the handler rendered itself (a form sent back with what
@@ -285,14 +287,18 @@ pub(crate) async fn render_errors(State(state): State<AppState>, request: Reques
         }
         None => return response,
     };
-    if !is_page {
-        return problem_for(status, mark, occurrence);
-    }
-    if mark.code == "sign_in_first" {
+    let mut answer = if !is_page {
+        problem_for(status, mark, occurrence)
+    } else if mark.code == "sign_in_first" {
         let query = serde_urlencoded::to_string([("terug", path.as_str())]).unwrap_or_default();
-        return Redirect::to(&format!("/inloggen?{query}")).into_response();
+        Redirect::to(&format!("/inloggen?{query}")).into_response()
+    } else {
+        page_for(&state, headers, status, &mark).await
+    };
+    if let Some(wait) = retry_after {
+        answer.headers_mut().insert(header::RETRY_AFTER, wait);
     }
-    page_for(&state, headers, status, &mark).await
+    answer
 }
 
 fn is_html(response: &Response) -> bool {

@@ -34,6 +34,7 @@ mod error;
 mod kcc;
 mod layout;
 mod ldv;
+mod limits;
 mod me;
 mod openapi;
 mod passkeys;
@@ -64,6 +65,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub use conformance::SecurityTxt;
 pub use error::ServerError;
 pub use ldv::base_uri_mismatch;
+pub use limits::Rate;
 pub use state::AppState;
 pub use version::API_VERSION;
 
@@ -92,6 +94,12 @@ pub struct Config {
     /// The means of signing in through a broker (DigiD, DigiD Machtigen,
     /// eHerkenning), from `--brokers FILE`; none by default.
     pub brokers: Vec<grondslag_broker::ProviderConfig>,
+    /// POSTs each client address may send without signing in (the public
+    /// forms, signing in), per window.
+    pub anonymous_limit: Rate,
+    /// A header the proxy in front sets to the client's address (e.g.
+    /// `X-Forwarded-For`; its last entry counts); without it, the peer's.
+    pub client_address_header: Option<HeaderName>,
 }
 
 impl Config {
@@ -116,6 +124,8 @@ impl Default for Config {
             public_origin: None,
             security_txt: None,
             brokers: Vec::new(),
+            anonymous_limit: Rate::default(),
+            client_address_header: None,
         }
     }
 }
@@ -129,7 +139,7 @@ impl AppState {
         // Passkeys only where browsers reach us by a domain name (WebAuthn refuses an IP address).
         let accounts = Accounts::new(kernel, config.policy.clone())?.with_passkeys_at(config.public_origin.as_deref());
         let brokers = config.brokers.iter().cloned().map(grondslag_broker::Provider::new).collect();
-        Ok(AppState::from_parts(accounts, areas, config.tls.is_some(), security_txt, brokers, config.origin()))
+        Ok(AppState::from_parts(accounts, areas, security_txt, brokers, config))
     }
 }
 
@@ -183,6 +193,7 @@ pub fn app(state: AppState, config: &Config) -> Router {
         .route(&format!("{}/openapi.json", version::CURRENT), axum::routing::get(move || openapi::serve(document.clone())))
         .fallback(version::moved_or_not_found)
         .layer(axum::middleware::from_fn(visitor::same_origin))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::anonymous_posts))
         .layer(axum::middleware::from_fn_with_state(state.clone(), layout::render_errors))
         .layer(axum::middleware::from_fn(visitor::trace_context))
         .with_state(state)

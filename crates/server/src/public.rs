@@ -291,7 +291,7 @@ async fn contact_form() -> Markup {
 
 /// Sends a message through the contact form; nothing is stored without
 /// consent, nor for a kind of message the form does not offer.
-#[utoipa::path(post, path = "/contact", tag = "pages", request_body(content = ContactMessage, content_type = "application/x-www-form-urlencoded"), responses((status = 200, content_type = "text/html"), (status = 400, content_type = "text/html", description = "an unknown kind of message; nothing is stored")), extensions(("x-register" = json!(openapi::public()))))]
+#[utoipa::path(post, path = "/contact", tag = "pages", request_body(content = ContactMessage, content_type = "application/x-www-form-urlencoded"), responses((status = 429, content_type = "text/html", description = "Too many forms from this address; see Retry-After"), (status = 200, content_type = "text/html"), (status = 400, content_type = "text/html", description = "an unknown kind of message; nothing is stored")), extensions(("x-register" = json!(openapi::public()))))]
 async fn contact_submit(State(state): State<AppState>, visitor: Visitor, Form(form): Form<ContactMessage>) -> Result<Markup, ServerError> {
     use grondslag_channels::contact::{ContactForm, Message};
     use grondslag_register::Category;
@@ -349,7 +349,7 @@ async fn newsletter_form() -> Markup {
 }
 
 /// Subscribes to the newsletter, on consent.
-#[utoipa::path(post, path = "/nieuwsbrief", tag = "pages", request_body(content = Subscribe, content_type = "application/x-www-form-urlencoded"), responses((status = 200, content_type = "text/html")), extensions(("x-register" = json!(openapi::public()))))]
+#[utoipa::path(post, path = "/nieuwsbrief", tag = "pages", request_body(content = Subscribe, content_type = "application/x-www-form-urlencoded"), responses((status = 429, content_type = "text/html", description = "Too many forms from this address; see Retry-After"), (status = 200, content_type = "text/html")), extensions(("x-register" = json!(openapi::public()))))]
 async fn newsletter_subscribe(State(state): State<AppState>, visitor: Visitor, Form(form): Form<Subscribe>) -> Result<Markup, ServerError> {
     use grondslag_channels::newsletter::{Newsletter, Subscription};
     let result = state
@@ -398,7 +398,7 @@ async fn unsubscribe_form(Query(link): Query<UnsubscribeToken>) -> Markup {
 }
 
 /// Unsubscribes: the subscription and its data are deleted.
-#[utoipa::path(post, path = "/nieuwsbrief/afmelden", tag = "pages", request_body(content = UnsubscribeToken, content_type = "application/x-www-form-urlencoded"), responses((status = 200, content_type = "text/html")), extensions(("x-register" = json!(openapi::public()))))]
+#[utoipa::path(post, path = "/nieuwsbrief/afmelden", tag = "pages", request_body(content = UnsubscribeToken, content_type = "application/x-www-form-urlencoded"), responses((status = 429, content_type = "text/html", description = "Too many forms from this address; see Retry-After"), (status = 200, content_type = "text/html")), extensions(("x-register" = json!(openapi::public()))))]
 async fn unsubscribe(State(state): State<AppState>, visitor: Visitor, Form(form): Form<UnsubscribeToken>) -> Result<Markup, ServerError> {
     use grondslag_channels::newsletter::Newsletter;
     let token = form.token.clone();
@@ -462,7 +462,7 @@ async fn unsafe_form() -> Markup {
 }
 
 /// Files the report as a case; it is to be handled within 48 hours.
-#[utoipa::path(post, path = "/acuut-onveilig", tag = "pages", request_body(content = UnsafeReport, content_type = "application/x-www-form-urlencoded"), responses((status = 200, content_type = "text/html")), extensions(("x-register" = json!(openapi::public()))))]
+#[utoipa::path(post, path = "/acuut-onveilig", tag = "pages", request_body(content = UnsafeReport, content_type = "application/x-www-form-urlencoded"), responses((status = 429, content_type = "text/html", description = "Too many forms from this address; see Retry-After"), (status = 200, content_type = "text/html")), extensions(("x-register" = json!(openapi::public()))))]
 async fn unsafe_report(State(state): State<AppState>, visitor: Visitor, Form(form): Form<UnsafeReport>) -> Result<Markup, ServerError> {
     use grondslag_claims::cases::Application;
     let result = state

@@ -98,7 +98,7 @@ impl Me {
 
 /// Signs in with password and code in one step; sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = SignIn,
-    responses((status = 200, body = Me), (status = 401, body = Problem), (status = 429, body = Problem, description = "Locked after repeated failures")),
+    responses((status = 503, body = Problem, description = "Too many sign-ins being checked at once; see Retry-After"), (status = 200, body = Me), (status = 401, body = Problem), (status = 429, body = Problem, description = "Locked after repeated failures (`locked`), or too many requests from this address (`too_many_requests`); see Retry-After")),
     extensions(("x-register" = json!(openapi::session()))))]
 async fn sign_in(State(state): State<AppState>, visitor: Visitor, Json(form): Json<SignIn>) -> Result<Response, ServerError> {
     let (now, origin) = (visitor.now, visitor.origin);
@@ -177,7 +177,7 @@ struct Credentials {
 
 /// Checks the password; on success the code is asked next.
 #[utoipa::path(post, path = "/inloggen", tag = "pages", request_body(content = Credentials, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "On to the code"), (status = 401, content_type = "text/html")),
+    responses((status = 429, content_type = "text/html", description = "Too many forms from this address; see Retry-After"), (status = 303, description = "On to the code"), (status = 401, content_type = "text/html")),
     extensions(("x-register" = json!(openapi::session()))))]
 async fn sign_in_page(State(state): State<AppState>, visitor: Visitor, Form(form): Form<Credentials>) -> Result<Response, ServerError> {
     let back = back_to(form.terug.as_deref());
@@ -266,7 +266,7 @@ struct Code {
 
 /// Checks the code; the session is complete only after this step.
 #[utoipa::path(post, path = "/inloggen/code", tag = "pages", request_body(content = Code, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Signed in"), (status = 401, content_type = "text/html")),
+    responses((status = 429, content_type = "text/html", description = "Too many forms from this address; see Retry-After"), (status = 303, description = "Signed in"), (status = 401, content_type = "text/html")),
     extensions(("x-register" = json!(openapi::session()))))]
 async fn code(State(state): State<AppState>, visitor: Visitor, Form(form): Form<Code>) -> Result<Response, ServerError> {
     let back = back_to(form.terug.as_deref());
@@ -335,7 +335,7 @@ struct SignedIn {
 /// complete (under a fresh cookie) as after a right code; wrong, it counts
 /// as a failed attempt towards the same lock.
 #[utoipa::path(post, path = "/inloggen/passkey", tag = "pages", request_body(content = Assertion, content_type = "application/json"),
-    responses((status = 200, body = SignedIn), (status = 401, content_type = "text/html"), (status = 429, content_type = "text/html")),
+    responses((status = 200, body = SignedIn), (status = 401, content_type = "text/html"), (status = 429, content_type = "text/html", description = "Locked, or too many forms from this address; see Retry-After")),
     extensions(("x-register" = json!(openapi::session()))))]
 async fn passkey(State(state): State<AppState>, visitor: Visitor, Json(form): Json<Assertion>) -> Result<Response, ServerError> {
     let (token, session) = at_second_factor(&visitor)?;

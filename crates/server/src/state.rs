@@ -5,13 +5,16 @@
 
 use std::sync::Arc;
 
+use axum::http::HeaderName;
 use grondslag_accounts::Accounts;
 use grondslag_broker::{BrokerError, Means, Provider};
 use grondslag_claims::area::AreaLists;
 use grondslag_kernel::Kernel;
 
+use crate::Config;
 use crate::conformance::SecurityTxt;
 use crate::error::ServerError;
+use crate::limits::Limiter;
 
 /// What every handler shares.
 #[derive(Clone, Debug)]
@@ -30,6 +33,8 @@ struct Inner {
     brokers: Vec<Provider>,
     /// The origin clients reach this service at: the broker's return address is under it.
     origin: String,
+    limiter: Limiter,
+    client_address_header: Option<HeaderName>,
 }
 
 /// Everything a blocking piece of work needs.
@@ -53,15 +58,29 @@ impl Services<'_> {
 }
 
 impl AppState {
-    pub(crate) fn from_parts(
-        accounts: Accounts,
-        areas: AreaLists,
-        secure: bool,
-        security_txt: SecurityTxt,
-        brokers: Vec<Provider>,
-        origin: String,
-    ) -> AppState {
-        AppState { inner: Arc::new(Inner { accounts, areas, secure, security_txt, brokers, origin }) }
+    pub(crate) fn from_parts(accounts: Accounts, areas: AreaLists, security_txt: SecurityTxt, brokers: Vec<Provider>, config: &Config) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                accounts,
+                areas,
+                secure: config.tls.is_some(),
+                security_txt,
+                brokers,
+                origin: config.origin(),
+                limiter: Limiter::new(config.anonymous_limit),
+                client_address_header: config.client_address_header.clone(),
+            }),
+        }
+    }
+
+    /// The count of anonymous POSTs per client address.
+    pub(crate) fn limiter(&self) -> &Limiter {
+        &self.inner.limiter
+    }
+
+    /// The header the proxy in front names the client's address in, if trusted.
+    pub(crate) fn client_address_header(&self) -> Option<&HeaderName> {
+        self.inner.client_address_header.as_ref()
     }
 
     /// The means of signing in through a broker that are configured, in the order the sign-in page offers them.

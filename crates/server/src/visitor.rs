@@ -191,8 +191,9 @@ impl FromRequestParts<AppState> for Visitor {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Visitor, ServerError> {
         let now = jiff::Timestamp::now();
         let RequestTrace { trace, foreign, .. } = parts.extensions.get::<RequestTrace>().cloned().unwrap_or_else(|| RequestTrace::of(&parts.headers));
-        let origin = match parts.extensions.get::<ConnectInfo<SocketAddr>>() {
-            Some(ConnectInfo(address)) => format!("http {}", address.ip()),
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| *peer);
+        let origin = match crate::limits::client_address(&parts.headers, peer, state.client_address_header()) {
+            Some(address) => format!("http {address}"),
             None => "http".to_string(),
         };
         let token = cookie(&parts.headers, state.session_cookie()).map(str::to_string);
