@@ -157,9 +157,11 @@ impl Kernel {
         self.plain(|tx| tx.put_session(token_hash, session))
     }
 
-    /// The session under `token_hash`, unless it expired by `now`.
+    /// The session under `token_hash`, unless it expired by `now`: a read
+    /// that never waits for the writer, so a request with any cookie at
+    /// all costs no write transaction.
     pub fn session(&self, token_hash: &[u8], now: jiff::Timestamp) -> Result<Option<SessionRow>, KernelError> {
-        self.plain(|tx| tx.session(token_hash, now))
+        self.look(|tx| tx.session(token_hash, now))
     }
 
     /// Removes and returns the session under `token_hash`, unless it
@@ -216,16 +218,28 @@ impl Kernel {
         self.plain(|tx| tx.set_login_failures(&key, 0, now))
     }
 
-    /// One transaction that touches no personal data, so needs no decision.
-    pub(crate) fn plain<T>(&self, mut work: impl FnMut(&mut dyn grondslag_store::Tx) -> Result<T, StoreError>) -> Result<T, KernelError> {
-        let _entered = crate::unit::Entered::enter()?;
-        let mut out = None;
-        self.store.transaction(&mut |tx| {
-            out = Some(work(tx)?);
-            Ok(())
-        })?;
-        out.ok_or(KernelError::Store(StoreError::Aborted))
+    /// One read-only transaction that touches no personal data.
+    pub(crate) fn look<T>(&self, work: impl FnMut(&mut dyn Tx) -> Result<T, StoreError>) -> Result<T, KernelError> {
+        returning(work, |each| self.store.read(each))
     }
+
+    /// One transaction that touches no personal data, so needs no decision.
+    pub(crate) fn plain<T>(&self, work: impl FnMut(&mut dyn Tx) -> Result<T, StoreError>) -> Result<T, KernelError> {
+        let _entered = crate::unit::Entered::enter()?;
+        returning(work, |each| self.store.transaction(each))
+    }
+}
+
+type Work<'w> = &'w mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>;
+
+/// What `work` returns, run in the transaction `run` gives it.
+fn returning<T>(mut work: impl FnMut(&mut dyn Tx) -> Result<T, StoreError>, run: impl FnOnce(Work<'_>) -> Result<(), StoreError>) -> Result<T, KernelError> {
+    let mut out = None;
+    run(&mut |tx| {
+        out = Some(work(tx)?);
+        Ok(())
+    })?;
+    out.ok_or(KernelError::Store(StoreError::Aborted))
 }
 
 /// The governance records of the processing `id` in the store, by name.

@@ -352,6 +352,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// back entirely otherwise.
     fn transaction(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError>;
 
+    /// Runs `work` in one read-only transaction on a connection of its own:
+    /// it sees what was committed when it began, never waits for the
+    /// writer (nor, on PostgreSQL, for the write lock of every node), and a
+    /// write in it fails.
+    fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError>;
+
     /// Visits every audit row in sequence order.
     fn audit_rows(&self, visit: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError>;
 

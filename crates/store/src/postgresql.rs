@@ -278,6 +278,10 @@ impl Store for PostgresStore {
         self.group.transaction(work)
     }
 
+    fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        sql::read_only(&mut *self.pool.get()?, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", work)
+    }
+
     fn audit_rows(&self, visit: &mut dyn FnMut(AuditRow) -> Result<(), StoreError>) -> Result<(), StoreError> {
         sql::audit_rows(&mut *self.pool.get()?, visit)
     }

@@ -260,6 +260,15 @@ fn due_row(mut r: Row) -> Result<(RecordId, SubjectId, String, jiff::Timestamp),
 }
 
 /// A transaction on a connection of either database.
+/// `work` in a read-only transaction on `db`, begun with `begin`; nothing to
+/// commit, so it is always rolled back.
+pub(crate) fn read_only<D: Db>(db: &mut D, begin: &str, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    db.batch("starting a read", begin)?;
+    let result = work(&mut SqlTx { db: &mut *db });
+    let ended = db.batch("ending a read", "ROLLBACK");
+    result.and(ended)
+}
+
 pub(crate) struct SqlTx<'c, D: Db> {
     pub db: &'c mut D,
 }

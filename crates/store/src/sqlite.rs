@@ -10,11 +10,13 @@
 //! commit, and its WAL frames for the shared pages (the audit log's tail,
 //! the indexes), serves many operations. `BEGIN IMMEDIATE` takes SQLite's
 //! write lock at the start, so other processes on the same file wait their
-//! turn rather than fail half-way. Reads of the audit log use a second
-//! connection, so they see only committed rows and do not wait for writers.
+//! turn rather than fail half-way. Reads (`Store::read`, the audit log)
+//! use connections of their own, opened `query_only` and kept for reuse, so
+//! they see only committed rows, do not wait for writers or for each other
+//! (WAL lets readers and the writer run at once), and cannot write.
 
-use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use grondslag_audit::Row as AuditRow;
 use rusqlite::Connection;
@@ -46,8 +48,14 @@ fn sql_error(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreErro
 #[derive(Debug)]
 pub struct SqliteStore {
     group: Group<Connection>,
-    reader: Mutex<Connection>,
+    path: PathBuf,
+    /// Reading connections not in use, for the next read.
+    idle_readers: Mutex<Vec<Connection>>,
 }
+
+/// Idle reading connections kept open; more are opened when needed and
+/// closed after use.
+const IDLE_READERS: usize = 4;
 
 pub(crate) fn connect(path: &Path) -> Result<Connection, StoreError> {
     let connection = Connection::open(path).map_err(sql_error("opening the database"))?;
@@ -68,12 +76,26 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let mut connection = connect(path)?;
         migrate(&mut connection)?;
-        let reader = connect(path)?;
-        Ok(SqliteStore { group: Group::new(connection, "BEGIN IMMEDIATE"), reader: Mutex::new(reader) })
+        Ok(SqliteStore { group: Group::new(connection, "BEGIN IMMEDIATE"), path: path.to_path_buf(), idle_readers: Mutex::new(Vec::new()) })
     }
 
-    fn reader(&self) -> MutexGuard<'_, Connection> {
-        self.reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// Runs `work` on an idle reading connection, or a new one.
+    fn with_reader<T>(&self, work: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let idle = self.idle_readers.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let mut connection = match idle {
+            Some(connection) => connection,
+            None => {
+                let connection = connect(&self.path)?;
+                connection.pragma_update(None, "query_only", true).map_err(sql_error("making a connection read-only"))?;
+                connection
+            }
+        };
+        let result = work(&mut connection);
+        let mut idle = self.idle_readers.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < IDLE_READERS {
+            idle.push(connection);
+        }
+        result
     }
 }
 
@@ -97,12 +119,16 @@ impl Store for SqliteStore {
         self.group.transaction(work)
     }
 
+    fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        self.with_reader(|connection| sql::read_only(connection, "BEGIN", work))
+    }
+
     fn audit_rows(&self, visit: &mut dyn FnMut(AuditRow) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        sql::audit_rows(&mut *self.reader(), visit)
+        self.with_reader(|connection| sql::audit_rows(connection, visit))
     }
 
     fn checkpoints(&self) -> Result<Vec<(u64, String)>, StoreError> {
-        sql::checkpoints(&mut *self.reader())
+        self.with_reader(sql::checkpoints)
     }
 }
 

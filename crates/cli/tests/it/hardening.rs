@@ -252,3 +252,45 @@ fn the_years_case_numbers_cannot_run_out() {
     assert_eq!(carla.sign_in(&world.handler).status, 303);
     assert_eq!(carla.get(&format!("/api/v1/cases/IMG-{year}-1000000")).status, 200);
 }
+
+/// Holds the store's write lock from outside the service, as a long write
+/// of another node or process would, until what it returns is dropped.
+fn hold_the_writer(place: &crate::server::Place) -> Box<dyn std::any::Any> {
+    match &place.database_url {
+        None => {
+            let db = crate::sqlite(&place.dir);
+            db.execute_batch("BEGIN IMMEDIATE").unwrap();
+            Box::new(db)
+        }
+        Some(url) => {
+            let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+            // The lock every node's write transaction begins with.
+            client.batch_execute("BEGIN; SELECT pg_advisory_xact_lock(7454127558563194727)").unwrap();
+            Box::new(client)
+        }
+    }
+}
+
+// req: I.SEC
+#[test]
+fn checking_a_cookie_or_readiness_never_waits_for_the_writer() {
+    let database = grondslag_store::ScratchDatabase::for_tests().unwrap();
+    for url in [None, database.as_ref().map(|d| d.url())] {
+        let world = crate::server::world_on(url);
+        let server = Server::start_on(&world.place, &[]);
+        let mut anna = Client::new(&server);
+        assert_eq!(anna.sign_in(&world.anna).status, 303);
+        let held = hold_the_writer(&world.place);
+        // A made-up cookie, a real one, and the readiness probe: each only
+        // reads, so each is answered while another holds the writer (before,
+        // each took a write transaction and waited, then failed).
+        let mut stranger = Client::new(&server);
+        stranger.cookie = Some("sessie=verzonnen".to_string());
+        let page = stranger.get("/privacyverklaring");
+        assert_eq!(page.status, 200, "{url:?}: {}", page.body);
+        let own = anna.get("/api/v1/me");
+        assert_eq!(own.status, 200, "{url:?}: {}", own.body);
+        assert_eq!(stranger.get("/readyz").status, 200, "{url:?}");
+        drop(held);
+    }
+}
