@@ -248,6 +248,8 @@ pub enum KernelError {
     Witness(#[from] WitnessError),
     #[error("audit proof: {0}")]
     Proof(String),
+    #[error("{0} is running already; try again when it has finished")]
+    AlreadyRunning(&'static str),
 }
 
 /// What a page says when the fault is ours, not the visitor's.
@@ -290,6 +292,7 @@ impl KernelError {
             KernelError::DuplicateBsn => {
                 "Er staat al iemand met dit BSN in de administratie. Zoek die persoon op in plaats van een nieuwe aan te maken.".to_string()
             }
+            KernelError::AlreadyRunning(_) => "Het logboek wordt op dit moment al gecontroleerd. Probeer het over een minuut opnieuw.".to_string(),
             KernelError::EventInFuture { happened, registered, .. } => format!(
                 "Het moment van ontvangst ({}) ligt na het moment van vastleggen ({}). Iets wordt pas vastgelegd als het gebeurd is: geef een moment in het verleden.",
                 grondslag_values::dutch::moment(*happened),
@@ -441,6 +444,8 @@ pub struct Kernel {
     /// The versioned URI of each processing ([`ProcessingId`] indexes it),
     /// numbered by the archive when the kernel opened.
     uris: Vec<String>,
+    /// Held while the audit log is verified: one verification at a time.
+    verifying: std::sync::Mutex<()>,
 }
 
 /// Merkle subtrees of `2^AUDIT_NODE_LEVEL` leaves and more are kept as
@@ -543,7 +548,18 @@ impl Kernel {
         if !matches {
             return Err(KernelError::WrongMasterKey);
         }
-        let mut kernel = Kernel { register, store, blobs, keys, signer, witness: None, checkpoint_every: 1000, recomputed: Vec::new(), uris: Vec::new() };
+        let mut kernel = Kernel {
+            register,
+            store,
+            blobs,
+            keys,
+            signer,
+            witness: None,
+            checkpoint_every: 1000,
+            recomputed: Vec::new(),
+            uris: Vec::new(),
+            verifying: std::sync::Mutex::new(()),
+        };
         kernel.uris = kernel.archive_versions(now)?;
         kernel.apply_retention_changes()
     }
@@ -596,8 +612,15 @@ impl Kernel {
     }
 
     /// Seals the log, then checks all of it: chain, hashes, the signed
-    /// checkpoints, and the latest witnessed checkpoint.
+    /// checkpoints, and the latest witnessed checkpoint. One at a time: a
+    /// second call while one runs is refused rather than read the whole log
+    /// again (a request that timed out does not stop its verification).
     pub fn verify_audit(&self, mut progress: impl FnMut(u64)) -> Result<Verification, KernelError> {
+        let _only = match self.verifying.try_lock() {
+            Ok(held) => held,
+            Err(std::sync::TryLockError::Poisoned(held)) => held.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Err(KernelError::AlreadyRunning("an audit verification")),
+        };
         self.seal()?;
         let verifier = self.signer.verifier();
         let trusted = match &self.witness {

@@ -192,14 +192,11 @@ impl Kernel {
     /// record whose term has facts — what a privacy officer asks before an
     /// audit. No personal data.
     pub fn retention_report(&self) -> Result<Vec<RetentionLine>, KernelError> {
-        let (counts, due) = self.plain(|tx| Ok((tx.record_counts()?, tx.due_summary()?)))?;
+        let (counts, totals) = self.look(|tx| Ok((tx.record_counts()?, tx.due_totals()?)))?;
         Ok(counts
             .into_iter()
             .map(|(processing, records)| {
-                let mine = due.iter().filter(|(p, _, _)| *p == processing);
-                let held = mine.clone().filter(|(_, _, held)| *held).count() as u64;
-                let dated = mine.clone().filter(|(_, due, held)| due.is_some() && !*held).count() as u64;
-                let next_due = mine.filter(|(_, _, held)| !*held).filter_map(|(_, due, _)| *due).min();
+                let (dated, held, next_due) = totals.iter().find(|t| t.processing == processing).map_or((0, 0, None), |t| (t.dated, t.held, t.next_due));
                 RetentionLine { processing, records, dated, held, waiting: records.saturating_sub(dated + held), next_due }
             })
             .collect())

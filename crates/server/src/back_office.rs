@@ -90,7 +90,7 @@ fn retention(services: &Services<'_>, signed: &Signed) -> Result<Retention, Serv
 }
 
 /// Verifies the whole audit log: hash chain and signed checkpoints.
-#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "operations", responses((status = 200, body = Verification), (status = 403, body = Problem)),
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "operations", responses((status = 200, body = Verification), (status = 403, body = Problem), (status = 503, body = Problem, description = "A verification is running already (`busy`); see Retry-After")),
     extensions(("x-register" = json!(openapi::oversight()))))]
 async fn audit_verify(State(state): State<AppState>, signed: Signed) -> Result<Json<Verification>, ServerError> {
     Ok(Json(state.run(move |services| verify(services, &signed)).await?))

@@ -236,7 +236,7 @@ impl ServerError {
             }
             ServerError::Account(AccountError::Locked { .. }) => (StatusCode::TOO_MANY_REQUESTS, "locked"),
             ServerError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
-            ServerError::Account(AccountError::Busy) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            ServerError::Account(AccountError::Busy) | ServerError::Kernel(K::AlreadyRunning(_)) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             ServerError::Account(AccountError::WrongCredentials | AccountError::WrongCode | AccountError::WrongPasskey | AccountError::Closed) => {
                 (StatusCode::UNAUTHORIZED, "sign_in_failed")
             }
@@ -269,6 +269,7 @@ impl ServerError {
         match self {
             ServerError::Broker(e @ grondslag_broker::BrokerError::Unreachable { .. }) => return Some(e.explain_nl()),
             ServerError::Account(e @ AccountError::Busy) => return Some(e.explain_nl(register)),
+            ServerError::Kernel(e @ KernelError::AlreadyRunning(_)) => return Some(e.explain_nl(register)),
             _ => {}
         }
         if self.status_and_code().0.is_server_error() {
@@ -320,7 +321,7 @@ impl IntoResponse for ServerError {
         let retry_after = match &self {
             ServerError::TooManyRequests { retry_after } => Some(retry_after.as_secs().max(1)),
             ServerError::Account(AccountError::Locked { until }) => Some(until.duration_since(jiff::Timestamp::now()).as_secs().max(1).unsigned_abs()),
-            ServerError::Account(AccountError::Busy) => Some(60),
+            ServerError::Account(AccountError::Busy) | ServerError::Kernel(KernelError::AlreadyRunning(_)) => Some(60),
             _ => None,
         };
         let mut response = problem_for(status, ErrorMark { code, detail, source: Some(std::sync::Arc::new(self)) }, None);

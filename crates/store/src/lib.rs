@@ -311,8 +311,9 @@ pub trait Tx {
         limit: u64,
         processings: &[&str],
     ) -> Result<Vec<(RecordId, SubjectId, String, jiff::Timestamp)>, StoreError>;
-    /// (processing, due, held) of every record with a due date, for reports.
-    fn due_summary(&mut self) -> Result<Vec<(String, Option<jiff::Timestamp>, bool)>, StoreError>;
+    /// Per processing, the totals of its records' due dates, for reports:
+    /// counted by the database, so a report costs no row per record.
+    fn due_totals(&mut self) -> Result<Vec<DueTotals>, StoreError>;
     /// Sets when a held record's hold is to be reviewed.
     fn set_review(&mut self, record: &RecordId, review_at: Option<jiff::Timestamp>) -> Result<(), StoreError>;
     /// Held records whose review date has passed: (record, subject, processing, review).
@@ -344,6 +345,19 @@ pub trait Tx {
     fn set_setting(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError>;
     /// Every setting whose name starts with `prefix`.
     fn settings_with_prefix(&mut self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+}
+
+/// The due dates of one processing's records, totalled ([`Tx::due_totals`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DueTotals {
+    /// The processing's id.
+    pub processing: String,
+    /// Records held whatever their term says.
+    pub held: u64,
+    /// Records not held that have a due date.
+    pub dated: u64,
+    /// The earliest due date of a record not held.
+    pub next_due: Option<jiff::Timestamp>,
 }
 
 /// Something `Tx` can run against.

@@ -741,8 +741,13 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         rows(self.db, "taking due records", &sql, &params, due_row)
     }
 
-    fn due_summary(&mut self) -> Result<Vec<(String, Option<jiff::Timestamp>, bool)>, StoreError> {
-        rows(self.db, "summarising due dates", "SELECT processing, due_at, held FROM due", &[], |mut r| Ok((r.text(0)?, r.opt_timestamp(1)?, r.int(2)? != 0)))
+    fn due_totals(&mut self) -> Result<Vec<crate::DueTotals>, StoreError> {
+        let sql = "SELECT processing, count(CASE WHEN held = 1 THEN 1 END), count(CASE WHEN held = 0 AND due_at IS NOT NULL THEN 1 END),
+                          min(CASE WHEN held = 0 THEN due_at END)
+                   FROM due GROUP BY processing ORDER BY processing";
+        rows(self.db, "totalling due dates", sql, &[], |mut r| {
+            Ok(crate::DueTotals { processing: r.text(0)?, held: r.count(1)?, dated: r.count(2)?, next_due: r.opt_timestamp(3)? })
+        })
     }
 
     fn set_review(&mut self, record: &RecordId, review_at: Option<jiff::Timestamp>) -> Result<(), StoreError> {

@@ -294,3 +294,39 @@ fn checking_a_cookie_or_readiness_never_waits_for_the_writer() {
         drop(held);
     }
 }
+
+// req: I.SEC
+#[test]
+fn a_second_audit_verification_while_one_runs_is_refused_not_stacked() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = crate::open_kernel(dir.path());
+    let processing = kernel.processing("nieuwsbrief_email").unwrap();
+    for n in 0..5 {
+        let fields = [
+            (grondslag_register::Category::Name, grondslag_kernel::Value::text(format!("Lid {n}"))),
+            (grondslag_register::Category::Email, grondslag_kernel::Value::text(format!("lid{n}@example.nl"))),
+        ];
+        kernel.write(&crate::access(grondslag_register::Role::Public), processing, None, None, &fields).unwrap();
+    }
+    let (started, answered) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+    std::thread::scope(|scope| {
+        let first = scope.spawn(|| {
+            let mut waited = false;
+            kernel.verify_audit(|_| {
+                // Halfway through the log, the second one is asked for.
+                if !waited {
+                    waited = true;
+                    started.wait();
+                    answered.wait();
+                }
+            })
+        });
+        started.wait();
+        let second = kernel.verify_audit(|_| ());
+        answered.wait();
+        assert!(matches!(second, Err(grondslag_kernel::KernelError::AlreadyRunning(_))), "{second:?}");
+        assert!(first.join().unwrap().unwrap().entries > 5, "the first one finished its work");
+    });
+    // Once it is done, the next one runs.
+    assert!(kernel.verify_audit(|_| ()).is_ok());
+}
