@@ -132,7 +132,8 @@ impl Accounts {
     pub fn park(&self, body: Vec<u8>, ttl: jiff::SignedDuration, now: Timestamp) -> Result<String, AccountError> {
         let token = crate::token();
         // No account: closing one or changing a password never ends it.
-        self.kernel.put_session(&parked_hash(&token), &grondslag_kernel::SessionRow { account: String::new(), body, expires_at: now + ttl })?;
+        self.kernel
+            .put_session(&parked_hash(&token), &grondslag_kernel::SessionRow { account: String::new(), body, expires_at: now + ttl, account_record: None })?;
         Ok(token)
     }
 

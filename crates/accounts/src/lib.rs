@@ -693,7 +693,8 @@ impl Accounts {
     fn store(&self, token: &str, session: &Session) -> Result<(), AccountError> {
         let expires_at = (session.renewed + self.policy.idle).min(session.started + self.policy.absolute);
         let body = serde_json::to_vec(session).map_err(|_| AccountError::Damaged("session"))?;
-        self.kernel.put_session(&token_hash(token), &SessionRow { account: session.username.clone(), body, expires_at })?;
+        let account_record = Some(session.account()?.record);
+        self.kernel.put_session(&token_hash(token), &SessionRow { account: session.username.clone(), body, expires_at, account_record })?;
         Ok(())
     }
 

@@ -179,6 +179,8 @@ impl Erased {
 pub struct SessionRow {
     /// The account the session signs in.
     pub account: String,
+    /// The account's record: erasing it ends the session.
+    pub account_record: Option<RecordId>,
     /// What the server keeps with it.
     pub body: Vec<u8>,
     /// When it ends unless renewed.

@@ -219,7 +219,8 @@ const AUDIT_COLUMNS: &str = "seq, entry, leaf, chain, subject_id";
 
 /// A session as `SELECT account, body, expires_at` (or `RETURNING` them) gives it.
 fn session_row(mut row: Row) -> Result<SessionRow, StoreError> {
-    Ok(SessionRow { account: row.text(0)?, body: row.bytes(1)?, expires_at: row.timestamp(2)? })
+    let account_record = row.opt_text(3)?.map(|id| id.parse::<RecordId>().map_err(|_| StoreError::Corrupt("sessions.account_record"))).transpose()?;
+    Ok(SessionRow { account: row.text(0)?, body: row.bytes(1)?, expires_at: row.timestamp(2)?, account_record })
 }
 
 pub(crate) fn audit_row(mut row: Row) -> Result<AuditRow, StoreError> {
@@ -769,9 +770,15 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     fn put_session(&mut self, token_hash: &[u8], session: &SessionRow) -> Result<(), StoreError> {
         self.exec(
             "writing a session",
-            "INSERT INTO sessions (token_hash, account, body, expires_at) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO sessions (token_hash, account, body, expires_at, account_record) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (token_hash) DO UPDATE SET body = excluded.body, expires_at = excluded.expires_at",
-            &[token_hash.into(), session.account.as_str().into(), session.body.as_slice().into(), session.expires_at.into()],
+            &[
+                token_hash.into(),
+                session.account.as_str().into(),
+                session.body.as_slice().into(),
+                session.expires_at.into(),
+                Param::Text(session.account_record.as_ref().map(|r| Cow::Borrowed(r.as_str()))),
+            ],
         )?;
         Ok(())
     }
@@ -780,7 +787,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         first(
             self.db,
             "reading a session",
-            "SELECT account, body, expires_at FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
+            "SELECT account, body, expires_at, account_record FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
             &[token_hash.into(), now.into()],
             session_row,
         )
@@ -790,7 +797,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         first(
             self.db,
             "taking a session",
-            "DELETE FROM sessions WHERE token_hash = ?1 AND expires_at > ?2 RETURNING account, body, expires_at",
+            "DELETE FROM sessions WHERE token_hash = ?1 AND expires_at > ?2 RETURNING account, body, expires_at, account_record",
             &[token_hash.into(), now.into()],
             session_row,
         )

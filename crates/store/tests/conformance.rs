@@ -457,7 +457,7 @@ fn sessions_expire_and_end_per_account(open: Open<'_>) {
     let store = open();
     let t0 = at("2026-11-29T10:00:00Z");
     let later = t0 + jiff::SignedDuration::from_mins(31);
-    let row = SessionRow { account: "anna".into(), body: b"{}".to_vec(), expires_at: t0 + jiff::SignedDuration::from_mins(30) };
+    let row = SessionRow { account: "anna".into(), body: b"{}".to_vec(), expires_at: t0 + jiff::SignedDuration::from_mins(30), account_record: None };
     run(&*store, |tx| {
         tx.put_session(b"h1", &row)?;
         tx.put_session(b"h2", &SessionRow { account: "bert".into(), ..row.clone() })?;

@@ -271,12 +271,19 @@ fn hold_the_writer(place: &crate::server::Place) -> Box<dyn std::any::Any> {
     }
 }
 
+/// Runs `test` on a world on SQLite, and on PostgreSQL when the tests have a server.
+fn on_each_store(test: impl Fn(crate::server::World)) {
+    let database = grondslag_store::ScratchDatabase::for_tests().unwrap();
+    for url in [None, database.as_ref().map(|d| d.url())] {
+        test(crate::server::world_on(url));
+    }
+}
+
 // req: I.SEC
 #[test]
 fn checking_a_cookie_or_readiness_never_waits_for_the_writer() {
-    let database = grondslag_store::ScratchDatabase::for_tests().unwrap();
-    for url in [None, database.as_ref().map(|d| d.url())] {
-        let world = crate::server::world_on(url);
+    on_each_store(|world| {
+        let url = &world.place.database_url;
         let server = Server::start_on(&world.place, &[]);
         let mut anna = Client::new(&server);
         assert_eq!(anna.sign_in(&world.anna).status, 303);
@@ -292,7 +299,7 @@ fn checking_a_cookie_or_readiness_never_waits_for_the_writer() {
         assert_eq!(own.status, 200, "{url:?}: {}", own.body);
         assert_eq!(stranger.get("/readyz").status, 200, "{url:?}");
         drop(held);
-    }
+    });
 }
 
 // req: I.SEC
@@ -329,4 +336,37 @@ fn a_second_audit_verification_while_one_runs_is_refused_not_stacked() {
     });
     // Once it is done, the next one runs.
     assert!(kernel.verify_audit(|_| ()).is_ok());
+}
+
+// req: I.SEC
+#[test]
+fn erasing_an_account_ends_its_sessions_with_it() {
+    use grondslag_accounts::{Accounts, Policy};
+    on_each_store(|world| {
+        let url = &world.place.database_url;
+        let server = Server::start_on(&world.place, &[]);
+        let (mut anna, mut bert) = (Client::new(&server), Client::new(&server));
+        assert_eq!(anna.sign_in(&world.anna).status, 303);
+        assert_eq!(bert.sign_in(&world.bert).status, 303);
+        assert_eq!(anna.get("/api/v1/me").status, 200);
+        // Anna's account is erased (its term passed, or her file was) by
+        // another process on the same store while she is signed in.
+        let kernel = std::sync::Arc::new(
+            grondslag_kernel::DataDir::new(&world.place.dir)
+                .with_database_url(world.place.database_url.clone())
+                .open_kernel(crate::shipped(), None, jiff::Timestamp::now())
+                .unwrap(),
+        );
+        let system = grondslag_kernel::Access::new("retention", grondslag_register::Role::System, "test", jiff::Timestamp::now());
+        let accounts = Accounts::new(kernel.clone(), Policy::default()).unwrap();
+        let account = accounts.find(&system, "anna").unwrap().unwrap();
+        let processing = kernel.processing(grondslag_accounts::PROCESSING).unwrap();
+        kernel.erase_record(&system, processing, &account.record, "term passed").unwrap();
+        drop(accounts);
+        drop(kernel);
+        let gone = anna.get("/api/v1/me");
+        assert_eq!((gone.status, gone.json()["code"].as_str()), (401, Some("sign_in_first")), "{url:?}: {}", gone.body);
+        // Bert's session is his own and stays.
+        assert_eq!(bert.get("/api/v1/me").status, 200, "{url:?}");
+    });
 }
