@@ -514,6 +514,10 @@ fn erase_one(tx: &mut dyn Tx, record: &RecordRef) -> Result<(Erased, &'static st
 }
 
 /// Associated data of an event's sealed detail.
+/// The record event that keeps a disclosure's legal-obligation check
+/// (E15.LEGAL), sealed, for staff.
+pub const LEGAL_OBLIGATION_CHECKED: &str = "legal_obligation_checked";
+
 fn event_context<'a>(record: &'a RecordRef, event: &'a str) -> [&'a [u8]; 4] {
     [record.subject.as_str().as_bytes(), record.record.as_str().as_bytes(), b"event", event.as_bytes()]
 }
@@ -790,6 +794,22 @@ impl Unit<'_> {
                 kernel.check_belongs(tx, processing, &RecordRef { subject: subject.clone(), record: record.clone() })?;
             }
             let views = kernel.open_fields(tx, key, subject, Some(processing), shared, only)?;
+            // What was typed as the check may name people or a case file:
+            // it is sealed with each record it concerns (erased with it),
+            // not written into the permanent log.
+            if let Some(check) = legal_check {
+                for view in &views {
+                    let record = RecordRef { subject: subject.clone(), record: view.record.clone() };
+                    let row = EventRow {
+                        event: LEGAL_OBLIGATION_CHECKED.to_string(),
+                        at: access.now,
+                        actor: access.actor.clone(),
+                        detail: Some(key.seal(&event_context(&record, LEGAL_OBLIGATION_CHECKED), format!("{recipient_name}: {check}").as_bytes())?),
+                        audience: Some(crate::Audience::Staff.name().to_string()),
+                    };
+                    tx.add_event(&record.record, &row, None)?;
+                }
+            }
             tx.insert_disclosure(&DisclosureRow {
                 subject: subject.clone(),
                 processing: kernel.register.processing(processing).id.clone(),
@@ -799,7 +819,7 @@ impl Unit<'_> {
                 trace_id: access.trace.to_string(),
                 at: access.now,
             })?;
-            Ok((views, legal_check.map(|check| format!("legal obligation checked: {check}"))))
+            Ok((views, legal_check.map(|_| format!("legal obligation checked; the check is kept with the record (event `{LEGAL_OBLIGATION_CHECKED}`)"))))
         })
     }
 

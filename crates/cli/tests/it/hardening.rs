@@ -370,3 +370,40 @@ fn erasing_an_account_ends_its_sessions_with_it() {
         assert_eq!(bert.get("/api/v1/me").status, 200, "{url:?}");
     });
 }
+
+// req: I.SEC, E15.LEGAL
+#[test]
+fn what_is_typed_as_a_legal_check_is_kept_sealed_with_the_case_not_in_the_permanent_log() {
+    let world = world();
+    let server = Server::start(world.dir.path(), &[]);
+    let mut carla = Client::new(&server);
+    assert_eq!(carla.sign_in(&world.handler).status, 303);
+    let csrf = carla.csrf();
+    let number = &world.anna_case;
+    let moved = carla.post_json(&format!("/api/v1/cases/{number}/status"), Some(&csrf), serde_json::json!({"status": "in_handling"}));
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let check = "vordering OvJ 2026/123 inzake Jan Verdacht, art. 126nd Sv";
+    let disclosed =
+        carla.post_json(&format!("/api/v1/cases/{number}/disclosures"), Some(&csrf), serde_json::json!({"recipient": "politie", "legal_check": check}));
+    assert_eq!(disclosed.status, 200, "{}", disclosed.body);
+    // Staff see the check with the case…
+    let case = carla.get(&format!("/api/v1/cases/{number}"));
+    assert!(case.body.contains("legal_obligation_checked") && case.body.contains("Jan Verdacht"), "{}", case.body);
+    // …the audit log says that it was checked and where the check is kept…
+    let db = crate::sqlite(world.dir.path());
+    let reasons: Vec<String> = db
+        .prepare("SELECT entry FROM audit_entries WHERE entry LIKE '%legal obligation checked%'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    // …and no file of the data directory holds what was typed in the clear.
+    drop(db);
+    drop(server);
+    for file in crate::files_below(world.dir.path()) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(!bytes.windows(12).any(|w| w == b"Jan Verdacht"), "{} holds the check in the clear", file.display());
+    }
+}
