@@ -171,6 +171,11 @@ impl Context {
     }
 
     /// The kernel on the data directory.
+    /// The master key the operator gave, if any (else the key file is used).
+    pub fn master(&self) -> Option<&MasterKey> {
+        self.master.as_ref()
+    }
+
     pub fn open_kernel(&self) -> Result<Kernel, Failure> {
         self.open_kernel_on(&self.data)
     }

@@ -11,6 +11,7 @@ mod export;
 mod generate;
 mod hr;
 mod kcc;
+mod keys;
 mod migrate;
 mod private_file;
 mod progress;
@@ -155,6 +156,25 @@ enum Command {
         /// The store to move to: the database of --database-url, which must be empty.
         #[arg(long, value_enum)]
         to: migrate::Backend,
+    },
+    /// The master key: rotate it, so that backups made before cannot be read once the old key is destroyed.
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
+    },
+    /// Copy the SQLite store, as it is at this moment, to a new owner-only file, while the
+    /// service may go on; keys are not in it (keep them apart). PostgreSQL: use pg_dump.
+    Backup {
+        /// The file to write; it must not exist.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Put a backup in place as the store of --data, which must have none, with that
+    /// directory's keys; then verify the audit log. A backup older than the last key rotation is refused.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
     },
     /// Walk through the kernel on a fresh data directory and print what happened.
     /// With --data it works in (and keeps) that directory.
@@ -361,6 +381,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Serve(args) => serve::serve(&context()?, args),
         Command::Init { username } => serve::init(&context()?, &username),
         Command::Account { who, command } => serve::account(&context()?, &who.name, command),
+        Command::Keys { command } => keys::run(&context()?, command),
+        Command::Backup { to } => keys::backup(&context()?, &to),
+        Command::Restore { from } => keys::restore(&context()?, &from),
         Command::Demo => demo::run(&context()?, globals.data.as_deref()),
         Command::Generate { subjects, seed, until, areas } => generate::run(&context()?, subjects, seed, until, areas.as_deref()),
     }

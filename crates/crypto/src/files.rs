@@ -60,6 +60,22 @@ fn read_or_store(path: &Path, fresh: impl FnOnce() -> Zeroizing<String>) -> Resu
     Ok(hex)
 }
 
+/// Stores `key` at `path`, which must not exist yet, owner-only and synced:
+/// a rotation's next master key, or the blind-index key kept apart.
+pub fn store_new_key(path: &Path, key: &MasterKey) -> Result<(), KeyFileError> {
+    let create = |source| KeyFileError::Create { path: path.to_path_buf(), source };
+    let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(create)?;
+    file.write_all(key.to_hex().as_bytes()).map_err(create)?;
+    file.write_all(b"\n").map_err(create)?;
+    file.sync_all().map_err(create)
+}
+
+/// Reads the key at `path` if there is one (the blind-index key kept apart
+/// after a rotation, a rotation's next master key).
+pub fn load_key(path: &Path) -> Result<Option<MasterKey>, KeyFileError> {
+    read_secret(path)?.map(|text| MasterKey::from_hex(&text).map_err(|source| KeyFileError::Format { path: path.to_path_buf(), source })).transpose()
+}
+
 /// Reads the master key at `path`, creating one if there is none.
 pub fn load_or_create_master_key(path: &Path) -> Result<MasterKey, KeyFileError> {
     let text = read_or_store(path, || MasterKey::generate().to_hex())?;

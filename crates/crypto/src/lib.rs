@@ -21,7 +21,7 @@ use rand::RngCore;
 use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};
 
-pub use files::{KeyFileError, load_or_create_master_key, load_or_create_signing_key};
+pub use files::{KeyFileError, load_key, load_or_create_master_key, load_or_create_signing_key, store_new_key};
 
 const NONCE_LEN: usize = 12;
 
@@ -73,7 +73,17 @@ impl MasterKey {
         mac.update(label);
         Ok(Zeroizing::new(mac.finalize().into_bytes().into()))
     }
+
+    /// The blind-index key this master key derives: kept in a file of its
+    /// own when the master key is rotated, so that every keyed digest in the
+    /// store stays valid while the key-encryption key changes.
+    pub fn index_key(&self) -> Result<MasterKey, CryptoError> {
+        Ok(MasterKey(self.derive(BLIND_LABEL)?))
+    }
 }
+
+const KEK_LABEL: &[u8] = b"grondslag key-encryption key v1";
+const BLIND_LABEL: &[u8] = b"grondslag blind-index key v1";
 
 fn hmac(key: &[u8]) -> Result<Hmac<Sha256>, CryptoError> {
     <Hmac<Sha256> as Mac>::new_from_slice(key).map_err(|_| CryptoError::KeyLength)
@@ -84,6 +94,7 @@ fn hmac(key: &[u8]) -> Result<Hmac<Sha256>, CryptoError> {
 pub struct Keyring {
     kek: Aes256Gcm,
     blind: Hmac<Sha256>,
+    kek_check: [u8; 32],
 }
 
 impl std::fmt::Debug for Keyring {
@@ -95,9 +106,22 @@ impl std::fmt::Debug for Keyring {
 impl Keyring {
     /// Derives the key-encryption and blind-index keys from the master key.
     pub fn new(master: &MasterKey) -> Result<Keyring, CryptoError> {
-        let kek = master.derive(b"grondslag key-encryption key v1")?;
-        let blind = master.derive(b"grondslag blind-index key v1")?;
-        Ok(Keyring { kek: Aes256Gcm::new(kek.as_ref().into()), blind: hmac(blind.as_ref())? })
+        Keyring::with_index_key(master, &master.index_key()?)
+    }
+
+    /// The key-encryption key from `master`, the blind-index key as kept
+    /// since a rotation ([`MasterKey::index_key`] of the first master key).
+    pub fn with_index_key(master: &MasterKey, index: &MasterKey) -> Result<Keyring, CryptoError> {
+        let kek = master.derive(KEK_LABEL)?;
+        let mut check = hmac(kek.as_ref())?;
+        check.update(b"grondslag key-encryption key check");
+        Ok(Keyring { kek: Aes256Gcm::new(kek.as_ref().into()), blind: hmac(index.0.as_ref())?, kek_check: check.finalize().into_bytes().into() })
+    }
+
+    /// A value that tells key-encryption keys apart without revealing
+    /// them: the store keeps it, so a kernel with another key is refused.
+    pub fn kek_check(&self) -> [u8; 32] {
+        self.kek_check
     }
 
     /// A keyed digest of a normalised value, to find a subject by it without

@@ -59,6 +59,9 @@ const RETENTION_SETTING: &str = "retention:";
 
 /// The setting holding the master key's check value.
 const KEY_CHECK: &str = "master_key_check";
+/// The setting that tells which key-encryption key wraps the subject keys
+/// ([`grondslag_crypto::Keyring::kek_check`]); changed by a rotation.
+pub const KEK_CHECK: &str = "key_encryption_key_check";
 
 /// The actor of relations the organisation holds (`staff`).
 const ORGANISATION: &str = "*";
@@ -541,11 +544,14 @@ impl Kernel {
         now: jiff::Timestamp,
     ) -> Result<Kernel, KernelError> {
         let check = keys.blind_index("key-check", "grondslag master key");
+        let kek_check = keys.kek_check();
         let mut matches = true;
         store.transaction(&mut |tx| {
-            match tx.setting(KEY_CHECK)? {
-                Some(stored) => matches = stored == check,
-                None => tx.set_setting(KEY_CHECK, &check)?,
+            for (name, check) in [(KEY_CHECK, &check[..]), (KEK_CHECK, &kek_check[..])] {
+                match tx.setting(name)? {
+                    Some(stored) => matches &= stored == check,
+                    None => tx.set_setting(name, check)?,
+                }
             }
             Ok(())
         })?;
@@ -612,6 +618,26 @@ impl Kernel {
             let size = unit.tx.audit_head()?.map_or(0, |(seq, _)| seq);
             self.checkpoint(unit.tx, size)?;
             Ok(size)
+        })
+    }
+
+    /// Re-wraps every subject's key under `next` (a keyring of a new master
+    /// key, with the same blind-index key), in one transaction, and records
+    /// `next` as the key in force: until it commits the old key opens
+    /// everything, after it only the new one. Returns the subjects re-wrapped.
+    /// A copy of the database made before (a backup, a WAL file) holds the
+    /// keys wrapped under the old key only: once that key is destroyed, such
+    /// a copy cannot be read.
+    pub fn rotate_keys(&self, next: &Keyring) -> Result<u64, KernelError> {
+        self.plain(|tx| {
+            let wrapped = tx.wrapped_keys()?;
+            for (subject, key) in &wrapped {
+                let key = self.keys.unwrap(key, subject.as_str()).map_err(|_| StoreError::Corrupt("subjects.wrapped_key"))?;
+                let rewrapped = next.wrap(&key, subject.as_str()).map_err(|_| StoreError::Corrupt("subjects.wrapped_key"))?;
+                tx.set_wrapped_key(subject, &rewrapped)?;
+            }
+            tx.set_setting(KEK_CHECK, &next.kek_check())?;
+            Ok(wrapped.len() as u64)
         })
     }
 

@@ -6,6 +6,7 @@
 //!   grondslag.db (+ -wal, -shm)   the SQLite store (unless a database URL is given)
 //!   blobs/                        encrypted large objects
 //!   master.key                    created 0600 unless the operator gives one
+//!   index.key                     the blind-index key, kept apart once the master key was rotated
 //!   audit-signing.key             Ed25519 seed for checkpoints, 0600
 //!   audit-signing.pub             its public half, for verifying (C2SP verifier key)
 //!   audit-witness.log             every signed checkpoint, appended (unless --witness names another file)
@@ -17,11 +18,11 @@
 //! keys, the blob directory on shared storage).
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::PathBuf;
 
 use grondslag_audit::{CheckpointSigner, CheckpointVerifier};
-use grondslag_crypto::{CryptoError, KeyFileError, Keyring, MasterKey, load_or_create_master_key, load_or_create_signing_key};
+use grondslag_crypto::{CryptoError, KeyFileError, Keyring, MasterKey, load_key, load_or_create_master_key, load_or_create_signing_key, store_new_key};
 use grondslag_register::Register;
 use grondslag_store::{BlobStore, PostgresStore, SqliteStore, Store, StoreError, is_postgres_url};
 
@@ -47,6 +48,16 @@ pub enum OpenError {
     MasterKeyVarText,
     #[error("cannot use the public key {path}: {reason}")]
     PublicKey { path: PathBuf, reason: String },
+    #[error("the master key is given in GRONDSLAG_MASTER_KEY: rotate it where it is kept, or move it into {0} first")]
+    RotateGivenKey(PathBuf),
+    #[error("cannot put the new master key in place at {path}: {source}")]
+    Rotate { path: PathBuf, source: std::io::Error },
+    #[error("the store is a PostgreSQL database: back it up with pg_dump (docs/server.md, Backups)")]
+    BackupPostgres,
+    #[error("{0} holds a store already; restore into an empty data directory")]
+    RestoreOver(PathBuf),
+    #[error("cannot copy {path}: {source}")]
+    Copy { path: PathBuf, source: std::io::Error },
 }
 
 /// The master key the operator gives in `GRONDSLAG_MASTER_KEY` (64 hex
@@ -155,6 +166,112 @@ impl DataDir {
         self.root.join("master.key")
     }
 
+    /// The blind-index key, in a file of its own once the master key was rotated.
+    pub fn index_key(&self) -> PathBuf {
+        self.root.join("index.key")
+    }
+
+    /// A rotation's new master key until the re-wrapping has committed.
+    fn next_master_key(&self) -> PathBuf {
+        self.root.join("master.key.next")
+    }
+
+    /// The keys of this directory: the key-encryption key from `master`,
+    /// the blind-index key from `index.key` when the master key was rotated.
+    fn keyring(&self, master: &MasterKey) -> Result<Keyring, OpenError> {
+        Ok(match load_key(&self.index_key())? {
+            Some(index) => Keyring::with_index_key(master, &index)?,
+            None => Keyring::new(master)?,
+        })
+    }
+
+    /// Finishes or forgets a rotation that stopped half-way: the store says
+    /// which key wraps its subject keys. If it is the new one, the
+    /// re-wrapping committed and the new key takes the old one's place;
+    /// otherwise the new key never wrapped anything and goes.
+    fn settle_rotation(&self) -> Result<(), OpenError> {
+        let next = self.next_master_key();
+        let Some(candidate) = load_key(&next)? else { return Ok(()) };
+        let mut stored = None;
+        self.open_store()?.transaction(&mut |tx| {
+            stored = tx.setting(crate::KEK_CHECK)?;
+            Ok(())
+        })?;
+        let error = |source| OpenError::Rotate { path: next.clone(), source };
+        if stored.as_deref() == Some(&self.keyring(&candidate)?.kek_check()[..]) {
+            fs::rename(&next, self.master_key()).map_err(error)?;
+        } else {
+            fs::remove_file(&next).map_err(error)?;
+        }
+        fs::File::open(&self.root).and_then(|dir| dir.sync_all()).map_err(error)
+    }
+
+    /// Rotates the master key kept in this directory: a new one re-wraps
+    /// every subject key in one transaction, then replaces the old key file
+    /// (the old key is gone from this directory). The blind-index key is
+    /// kept apart first, so every keyed digest stays valid. Returns the
+    /// subjects re-wrapped. A stop half-way is settled at the next opening.
+    pub fn rotate_master_key(&self, register: Register, given: Option<&MasterKey>, now: jiff::Timestamp) -> Result<u64, OpenError> {
+        if given.is_some() {
+            return Err(OpenError::RotateGivenKey(self.master_key()));
+        }
+        let kernel = self.open_kernel(register, None, now)?;
+        let current = load_or_create_master_key(&self.master_key())?;
+        if load_key(&self.index_key())?.is_none() {
+            store_new_key(&self.index_key(), &current.index_key()?)?;
+        }
+        let next = MasterKey::generate();
+        store_new_key(&self.next_master_key(), &next)?;
+        let rewrapped = kernel.rotate_keys(&self.keyring(&next)?)?;
+        drop(kernel);
+        self.settle_rotation()?;
+        Ok(rewrapped)
+    }
+
+    /// Copies the SQLite store, as it is at one moment, to `to` (a new
+    /// file, owner-only), while the service may go on writing. The copy
+    /// holds ciphertext and wrapped keys only: it is read with this
+    /// directory's keys, and not at all once they were rotated.
+    pub fn backup(&self, to: &std::path::Path) -> Result<(), OpenError> {
+        if self.database_url.is_some() {
+            return Err(OpenError::BackupPostgres);
+        }
+        let copy = |source| OpenError::Copy { path: to.to_path_buf(), source };
+        // Made owner-only before a byte is in it; SQLite fills an empty file.
+        fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(to).map_err(copy)?;
+        let made = SqliteStore::open(&self.database())?.backup_to(to);
+        if made.is_err() {
+            // Half a copy is no backup.
+            fs::remove_file(to).map_err(copy)?;
+        }
+        Ok(made?)
+    }
+
+    /// Puts the copy `from` (made by [`DataDir::backup`]) in place as this
+    /// directory's store, which must have none; then opens it with the
+    /// directory's keys. A copy made before the master key was rotated does
+    /// not open ([`crate::KernelError::WrongMasterKey`]) and is taken out again.
+    pub fn restore(&self, register: Register, master: Option<&MasterKey>, from: &std::path::Path, now: jiff::Timestamp) -> Result<Kernel, OpenError> {
+        self.create()?;
+        let target = self.database();
+        if self.database_url.is_some() || target.exists() {
+            return Err(OpenError::RestoreOver(self.root.clone()));
+        }
+        let copy = |source| OpenError::Copy { path: from.to_path_buf(), source };
+        let mut source = fs::File::open(from).map_err(copy)?;
+        let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&target).map_err(copy)?;
+        std::io::copy(&mut source, &mut file).and_then(|_| file.sync_all()).map_err(copy)?;
+        let opened = self.open_kernel(register, master, now);
+        if opened.is_err() {
+            for leftover in [target.clone(), self.root.join("grondslag.db-wal"), self.root.join("grondslag.db-shm")] {
+                if leftover.exists() {
+                    fs::remove_file(&leftover).map_err(copy)?;
+                }
+            }
+        }
+        opened
+    }
+
     /// The Ed25519 key that signs audit checkpoints.
     pub fn signing_key(&self) -> PathBuf {
         self.root.join("audit-signing.key")
@@ -184,8 +301,11 @@ impl DataDir {
     pub fn open_kernel(&self, register: Register, master: Option<&MasterKey>, now: jiff::Timestamp) -> Result<Kernel, OpenError> {
         self.create()?;
         let keys = match master {
-            Some(master) => Keyring::new(master)?,
-            None => Keyring::new(&load_or_create_master_key(&self.master_key())?)?,
+            Some(master) => self.keyring(master)?,
+            None => {
+                self.settle_rotation()?;
+                self.keyring(&load_or_create_master_key(&self.master_key())?)?
+            }
         };
         let signer = CheckpointSigner::new(AUDIT_ORIGIN, load_or_create_signing_key(&self.signing_key())?);
         let public = self.public_key();

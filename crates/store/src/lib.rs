@@ -195,6 +195,10 @@ pub trait Tx {
     fn insert_subject(&mut self, id: &SubjectId, wrapped_key: &[u8], at: jiff::Timestamp) -> Result<(), StoreError>;
     /// The subject's key and restriction, if it exists.
     fn subject(&mut self, id: &SubjectId) -> Result<Option<SubjectRow>, StoreError>;
+    /// Every subject with its wrapped key, for re-wrapping under a new key.
+    fn wrapped_keys(&mut self) -> Result<Vec<(SubjectId, Vec<u8>)>, StoreError>;
+    /// Replaces a subject's wrapped key.
+    fn set_wrapped_key(&mut self, id: &SubjectId, wrapped_key: &[u8]) -> Result<(), StoreError>;
     /// Returns whether the subject exists.
     fn set_restricted(&mut self, id: &SubjectId, restricted: bool) -> Result<bool, StoreError>;
     /// Deletes the subject's key, index entries, records and fields.

@@ -297,6 +297,15 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         Ok(())
     }
 
+    fn wrapped_keys(&mut self) -> Result<Vec<(SubjectId, Vec<u8>)>, StoreError> {
+        rows(self.db, "reading wrapped keys", "SELECT id, wrapped_key FROM subjects ORDER BY id", &[], |mut r| Ok((r.subject(0)?, r.bytes(1)?)))
+    }
+
+    fn set_wrapped_key(&mut self, id: &SubjectId, wrapped_key: &[u8]) -> Result<(), StoreError> {
+        self.exec("re-wrapping a subject key", "UPDATE subjects SET wrapped_key = ?2 WHERE id = ?1", &[id.as_str().into(), wrapped_key.into()])?;
+        Ok(())
+    }
+
     fn subject(&mut self, id: &SubjectId) -> Result<Option<SubjectRow>, StoreError> {
         first(self.db, "reading a subject", "SELECT wrapped_key, restricted FROM subjects WHERE id = ?1", &[id.as_str().into()], |mut r| {
             Ok(SubjectRow { wrapped_key: r.bytes(0)?, restricted: r.int(1)? != 0 })

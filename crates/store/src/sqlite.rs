@@ -80,6 +80,15 @@ impl SqliteStore {
         Ok(SqliteStore { group: Group::new(connection, "BEGIN IMMEDIATE"), path: path.to_path_buf(), idle_readers: Mutex::new(Vec::new()) })
     }
 
+    /// Writes a consistent copy of the database, as of one moment, into the
+    /// empty file `to` (`VACUUM INTO`: other connections may go on writing).
+    pub fn backup_to(&self, to: &Path) -> Result<(), StoreError> {
+        let connection = connect(&self.path)?;
+        let target = to.to_str().ok_or(StoreError::Corrupt("backup path is not valid text"))?;
+        connection.execute("VACUUM INTO ?1", [target]).map_err(sql_error("copying the database"))?;
+        Ok(())
+    }
+
     /// Runs `work` on an idle reading connection, or a new one.
     fn with_reader<T>(&self, work: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let idle = self.idle_readers.lock().unwrap_or_else(PoisonError::into_inner).pop();

@@ -407,3 +407,103 @@ fn what_is_typed_as_a_legal_check_is_kept_sealed_with_the_case_not_in_the_perman
         assert!(!bytes.windows(12).any(|w| w == b"Jan Verdacht"), "{} holds the check in the clear", file.display());
     }
 }
+
+/// A fresh data directory holding the keys of `from` (as an operator keeps
+/// them apart from the backups), and no store.
+fn keys_of(from: &std::path::Path) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let to = tempfile::tempdir().unwrap();
+    for key in ["master.key", "index.key", "audit-signing.key", "audit-signing.pub"] {
+        if from.join(key).exists() {
+            std::fs::copy(from.join(key), to.path().join(key)).unwrap();
+            std::fs::set_permissions(to.path().join(key), std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+    }
+    to
+}
+
+/// Anna's name as the kernel on `dir` reads it, found by her BSN (a blind index).
+fn annas_name(dir: &std::path::Path) -> Option<String> {
+    use grondslag_register::{Category, CategorySet};
+    let kernel = crate::open_kernel(dir);
+    let handler = crate::access(grondslag_register::Role::CaseHandler);
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let anna = kernel.find_by_bsn(&handler, physical, crate::server::ANNA_BSN).unwrap()?;
+    let views = kernel.read(&handler, physical, &anna, CategorySet::of(&[Category::Name])).unwrap();
+    views.iter().find_map(|v| v.get(Category::Name).and_then(grondslag_kernel::Value::as_text).map(str::to_string))
+}
+
+// req: I.SEC, E22
+#[test]
+fn a_backup_restores_with_its_keys_and_after_a_key_rotation_never_again() {
+    let world = world();
+    let dir = world.dir.path();
+    let backups = tempfile::tempdir().unwrap();
+    let before = backups.path().join("voor-rotatie.db");
+    world.place.ok(&["backup", "--to", before.to_str().unwrap()]);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&before).unwrap().permissions().mode() & 0o777, 0o600);
+    // Restored beside its keys, the backup opens, verifies and reads.
+    let restored = keys_of(dir);
+    let out = crate::server::Place::sqlite(restored.path()).ok(&["restore", "--from", before.to_str().unwrap()]);
+    assert!(out.contains("the audit log verifies"), "{out}");
+    assert_eq!(annas_name(restored.path()).as_deref(), Some("Anna de Vries"));
+    // Restoring over a store is refused, and the store is untouched.
+    let over = world.place.run(&["restore", "--from", before.to_str().unwrap()]);
+    assert!(!over.status.success() && crate::stderr(&over).contains("holds a store already"), "{}", crate::stderr(&over));
+
+    let old_key = std::fs::read_to_string(dir.join("master.key")).unwrap();
+    let rotated = world.place.ok(&["keys", "rotate"]);
+    assert!(rotated.contains("subject keys re-wrapped"), "{rotated}");
+    assert_ne!(std::fs::read_to_string(dir.join("master.key")).unwrap(), old_key);
+    for file in crate::files_below(dir) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(!bytes.windows(64).any(|w| w == old_key.trim().as_bytes()), "{} keeps the old key", file.display());
+    }
+    // The live data reads as before, found by the same blind index; signing in still works.
+    assert_eq!(annas_name(dir).as_deref(), Some("Anna de Vries"));
+    let server = Server::start(dir, &[]);
+    assert_eq!(Client::new(&server).sign_in(&world.anna).status, 303);
+    drop(server);
+
+    // The backup from before the rotation, beside the keys of now: refused, nothing left behind.
+    let late = keys_of(dir);
+    let refused = crate::server::Place::sqlite(late.path()).run(&["restore", "--from", before.to_str().unwrap()]);
+    assert!(!refused.status.success(), "{}", crate::stdout(&refused));
+    assert!(crate::stderr(&refused).contains("master key this directory no longer has"), "{}", crate::stderr(&refused));
+    assert!(!late.path().join("grondslag.db").exists());
+    // A backup made after the rotation restores.
+    let after = backups.path().join("na-rotatie.db");
+    world.place.ok(&["backup", "--to", after.to_str().unwrap()]);
+    let fresh = keys_of(dir);
+    crate::server::Place::sqlite(fresh.path()).ok(&["restore", "--from", after.to_str().unwrap()]);
+    assert_eq!(annas_name(fresh.path()).as_deref(), Some("Anna de Vries"));
+}
+
+// req: I.SEC
+#[test]
+fn a_rotation_stopped_half_way_is_settled_at_the_next_opening() {
+    let world = world();
+    let dir = world.dir.path();
+    // Stopped before the re-wrapping committed: the new key never wrapped anything.
+    std::fs::write(dir.join("master.key.next"), format!("{}\n", "ab".repeat(32))).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.join("master.key.next"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let old_key = std::fs::read_to_string(dir.join("master.key")).unwrap();
+    assert_eq!(annas_name(dir).as_deref(), Some("Anna de Vries"));
+    assert!(!dir.join("master.key.next").exists(), "the unused new key is gone");
+    assert_eq!(std::fs::read_to_string(dir.join("master.key")).unwrap(), old_key);
+
+    // Stopped after the re-wrapping committed, before the key file was replaced.
+    use grondslag_crypto::{Keyring, MasterKey, store_new_key};
+    let old = MasterKey::from_hex(&old_key).unwrap();
+    store_new_key(&dir.join("index.key"), &old.index_key().unwrap()).unwrap();
+    let next = MasterKey::generate();
+    let kernel = crate::open_kernel(dir);
+    kernel.rotate_keys(&Keyring::with_index_key(&next, &old.index_key().unwrap()).unwrap()).unwrap();
+    drop(kernel);
+    store_new_key(&dir.join("master.key.next"), &next).unwrap();
+    assert_eq!(annas_name(dir).as_deref(), Some("Anna de Vries"), "the new key took the old one's place");
+    assert!(!dir.join("master.key.next").exists());
+    assert_eq!(std::fs::read_to_string(dir.join("master.key")).unwrap().trim(), next.to_hex().as_str());
+}
