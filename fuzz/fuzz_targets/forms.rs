@@ -5,7 +5,9 @@
 //! panic. The first byte picks the form, the rest is the body.
 //!
 //! Only the forms anyone may send: the others refuse a request without a
-//! session before they decode its body.
+//! session before they decode its body. A request here has no peer
+//! address, so the limit on anonymous posts counts none of them and every
+//! input reaches its form.
 #![no_main]
 
 use std::sync::LazyLock;
