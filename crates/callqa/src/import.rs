@@ -85,9 +85,15 @@ impl Batch {
     /// content type, by the bytes); nothing is stored.
     pub fn read(metadata: &Path) -> Result<Batch, CallQaError> {
         let file = metadata.display().to_string();
-        let at = |line: usize, problem: String| CallQaError::Import { file: file.clone(), line, problem };
-        let dir = metadata.parent().unwrap_or(Path::new("."));
-        let mut reader = csv::ReaderBuilder::new().has_headers(true).from_path(metadata).map_err(|e| at(0, format!("cannot read: {e}")))?;
+        let text = std::fs::File::open(metadata).map_err(|e| CallQaError::Import { file: file.clone(), line: 0, problem: format!("cannot read: {e}") })?;
+        Batch::parse(&file, metadata.parent().unwrap_or(Path::new(".")), text)
+    }
+
+    /// [`Batch::read`] of the metadata in `text`, named `file` in errors,
+    /// with the audio files it names in `dir`.
+    pub fn parse(file: &str, dir: &Path, text: impl std::io::Read) -> Result<Batch, CallQaError> {
+        let at = |line: usize, problem: String| CallQaError::Import { file: file.to_string(), line, problem };
+        let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text);
         let header: Vec<String> = reader.headers().map_err(|e| at(1, e.to_string()))?.iter().map(str::to_string).collect();
         if header != COLUMNS {
             return Err(at(1, format!("the header must be `{}`, found `{}`", COLUMNS.join(","), header.join(","))));
@@ -132,7 +138,7 @@ impl Batch {
             let call = Call { call_id, start, duration_seconds, direction, external, network_relation, private_line, media_type };
             calls.push(ExchangeCall { line, call, agent, audio });
         }
-        Ok(Batch { file, calls })
+        Ok(Batch { file: file.to_string(), calls })
     }
 }
 
