@@ -82,7 +82,15 @@ impl Accounts {
             LoginCharge::Locked { until } => return Err(AccountError::Locked { until }),
             LoginCharge::Charged { locks, until } => (locks, until),
         };
-        match check()? {
+        let checked = match check() {
+            // Nothing was checked: the attempt is given back.
+            Err(AccountError::Busy) => {
+                self.kernel.refund_login_attempt(username, now)?;
+                return Err(AccountError::Busy);
+            }
+            checked => checked?,
+        };
+        match checked {
             Some(proved) => {
                 match settle {
                     Settle::Refund => self.kernel.refund_login_attempt(username, now)?,

@@ -431,11 +431,13 @@ fn a_forged_csrf_token_is_refused_and_changes_nothing() {
 #[test]
 fn a_session_expires_when_left_unused() {
     let world = world();
-    let server = Server::start(world.dir.path(), &["--session-idle", "2s"]);
+    // Long enough that a loaded machine still gets from the code to the
+    // first request within it.
+    let server = Server::start(world.dir.path(), &["--session-idle", "6s"]);
     let mut client = Client::new(&server);
     assert_eq!(client.sign_in(&world.anna).status, 303);
     assert_eq!(client.get("/api/v1/me").status, 200);
-    std::thread::sleep(Duration::from_millis(3500));
+    std::thread::sleep(Duration::from_millis(7500));
     assert_eq!(client.get("/api/v1/me").status, 401);
     let page = client.get("/mijn-gegevens");
     assert_eq!(page.status, 303, "an expired session sends the person to sign in again");
