@@ -285,7 +285,8 @@ pub(crate) struct Settle {
 /// Settles a pending request: with the check the data goes, without it the request is declined.
 #[utoipa::path(post, path = "/api/v1/disclosures/pending/settle", tag = "cases", request_body = Settle,
     params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
-    responses((status = 200, description = "The package, or null when declined", content_type = "application/json"), (status = 400, body = Problem), (status = 403, body = Problem)),
+    responses((status = 200, description = "The package, or null when declined", content_type = "application/json"), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem, description = "No open request of that recipient on that case")),
     extensions(("x-register" = json!(openapi::disclosure_settlement()))))]
 async fn settle_disclosure(State(state): State<AppState>, signed: Signed, Json(form): Json<Settle>) -> Result<Json<Option<Package>>, ServerError> {
     Ok(Json(state.run(move |services| settle(services, &signed, &form)).await?))

@@ -231,9 +231,9 @@ impl ServerError {
             ServerError::BadRequest(_)
             | ServerError::Case(_)
             | ServerError::Request(_)
-            | ServerError::Kernel(K::Invalid { .. } | K::DuplicateCategory(_) | K::WrongValueKind { .. } | K::DuplicateBsn | K::OtherBsn) => {
-                (StatusCode::BAD_REQUEST, "bad_request")
-            }
+            | ServerError::Kernel(
+                K::Invalid { .. } | K::DuplicateCategory(_) | K::WrongValueKind { .. } | K::DuplicateBsn | K::OtherBsn | K::UnknownRecipient(_),
+            ) => (StatusCode::BAD_REQUEST, "bad_request"),
             ServerError::Account(AccountError::Locked { .. }) => (StatusCode::TOO_MANY_REQUESTS, "locked"),
             ServerError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ServerError::Account(AccountError::Busy) | ServerError::Kernel(K::AlreadyRunning(_)) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),

@@ -249,12 +249,16 @@ pub(crate) fn error_page(status: StatusCode, mark: &ErrorMark, reason_nl: Option
 /// person (a rights request's id holds the subject's).
 const OCCURRENCE: &str = "urn:grondslag:trace:";
 
+/// Where the LDV register answers (`ldv`): JSON outside the versioned
+/// API, whose errors are problem details as the API's.
+const LDV_REGISTER: [&str; 2] = ["/processing_activities", "/entities"];
+
 /// Turns error responses to page requests into pages: a sign-in page
 /// when signing in is needed, a Dutch error page otherwise. API requests
 /// get problem details naming the occurrence by the request's trace.
 pub(crate) async fn render_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
-    let is_page = !version::is_api(&path) && !path.starts_with("/processing_activities");
+    let is_page = !version::is_api(&path) && !LDV_REGISTER.iter().any(|prefix| path.starts_with(prefix));
     let occurrence = request.extensions().get::<RequestTrace>().map(|t| format!("{OCCURRENCE}{}", t.trace()));
     // Kept for an error page, which shows the signed-in person's menu.
     let headers = if is_page { request.headers().clone() } else { axum::http::HeaderMap::new() };
@@ -264,7 +268,7 @@ pub(crate) async fn render_errors(State(state): State<AppState>, request: Reques
     if response.status() == StatusCode::RANGE_NOT_SATISFIABLE {
         return response;
     }
-    let status = response.status();
+    let mut status = response.status();
     // How long to wait (a lock, a limit) holds whatever form the answer takes.
     let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
     let mark = match response.extensions().get::<ErrorMark>().cloned() {
@@ -282,6 +286,12 @@ pub(crate) async fn render_errors(State(state): State<AppState>, request: Reques
                 StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
                 _ => "bad_request",
             };
+            // A body of the right type missing a field or with one of the
+            // wrong type (axum's 422) is malformed input, a 400 as the
+            // document says; a 422 of ours says a step cannot use what was sent.
+            if status == StatusCode::UNPROCESSABLE_ENTITY {
+                status = StatusCode::BAD_REQUEST;
+            }
             let detail = if text.trim().is_empty() { status.canonical_reason().unwrap_or("refused").to_string() } else { text };
             ErrorMark { code, detail, source: None }
         }

@@ -92,7 +92,8 @@ pub(crate) struct NewRequest {
 
 /// Files a rights request; it is answered within a month of today.
 #[utoipa::path(post, path = "/api/v1/me/requests", tag = "me", request_body = NewRequest, params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
-    responses((status = 201, body = RightsRequest), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)),
+    responses((status = 201, body = RightsRequest), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem, description = "The register has no processing by the name `concerns` gives")),
     extensions(("x-register" = json!(openapi::within_own_file(openapi::own_file(Action::File))))))]
 async fn file_my_request(
     State(state): State<AppState>,

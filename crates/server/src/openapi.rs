@@ -56,8 +56,10 @@ pub(crate) async fn serve(document: Arc<Value>) -> Json<Value> {
 /// `API-Version` header (/core/version-header), and every error of it is
 /// a `Problem` as `application/problem+json`, with a 400 on every
 /// operation that takes input (/core/error-handling/problem-details,
-/// /core/error-handling/invalid-input). Done on the generated document,
-/// in one place, because it holds for every route alike.
+/// /core/error-handling/invalid-input); the errors every operation of a
+/// kind can answer are named too (see [`api_operation`]). The LDV
+/// register's errors (tag `register`) are problems as well. Done on the
+/// generated document, in one place, because it holds for every route alike.
 pub(crate) fn for_clients(generated: &utoipa::openapi::OpenApi, register: &grondslag_register::Register, origin: &str) -> Value {
     let mut document = serde_json::to_value(generated).unwrap_or_else(|e| {
         // The document is built from types that always serialise; say so if not.
@@ -84,6 +86,9 @@ pub(crate) fn for_clients(generated: &utoipa::openapi::OpenApi, register: &grond
                 relative.insert(rest.to_string(), item);
             }
             None => {
+                if let Some(operations) = item.as_object_mut() {
+                    operations.values_mut().filter(|operation| tagged(operation, "register")).filter_map(responses).for_each(problem_details);
+                }
                 item["servers"] = json!([{ "url": origin, "description": "Pages and the LDV register, outside the versioned API" }]);
                 relative.insert(path, item);
             }
@@ -94,20 +99,54 @@ pub(crate) fn for_clients(generated: &utoipa::openapi::OpenApi, register: &grond
 }
 
 /// An operation of the API: the version header on every answer, problem
-/// details on every error, and a 400 where input can be malformed.
+/// details on every error, and the errors an operation of its kind can
+/// answer before or beside its own: a 400 where input can be malformed, a
+/// 401 where it rests on the register (someone must have signed in for it
+/// to decide), a 404 where the path names an object (which may not
+/// exist), a 415 where it takes a body (which may not be of its type).
 fn api_operation(operation: &mut Value) {
-    let takes_input = operation.get("requestBody").is_some() || operation.get("parameters").and_then(Value::as_array).is_some_and(|p| !p.is_empty());
-    let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
+    let parameters = operation.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+    let body = operation.get("requestBody").is_some();
+    let names_object = parameters.iter().any(|p| p["in"] == "path");
+    let signed_in = operation.get("x-register").is_some_and(Value::is_object);
+    let Some(responses) = responses(operation) else {
         return;
     };
-    if takes_input && !responses.contains_key("400") {
-        responses.insert("400".to_string(), json!({ "description": "The request is malformed or misses a field" }));
+    let mut add = |status: &str, description: &str| {
+        responses.entry(status).or_insert_with(|| json!({ "description": description }));
+    };
+    if body || !parameters.is_empty() {
+        add("400", "The request is malformed or misses a field");
     }
+    if signed_in {
+        add("401", "Sign in first");
+    }
+    if names_object {
+        add("404", "There is no such object that you may see");
+    }
+    if body {
+        add("415", "The body is not of the type this operation takes");
+    }
+    problem_details(responses);
+    for response in responses.values_mut() {
+        response["headers"]["API-Version"] = json!({ "$ref": "#/components/headers/API-Version" });
+    }
+}
+
+fn responses(operation: &mut Value) -> Option<&mut serde_json::Map<String, Value>> {
+    operation.get_mut("responses").and_then(Value::as_object_mut)
+}
+
+fn tagged(operation: &Value, tag: &str) -> bool {
+    operation.get("tags").and_then(Value::as_array).is_some_and(|tags| tags.iter().any(|t| t == tag))
+}
+
+/// Every error is a `Problem`, as `application/problem+json`.
+fn problem_details(responses: &mut serde_json::Map<String, Value>) {
     for (status, response) in responses.iter_mut() {
         if status.starts_with('4') || status.starts_with('5') {
             response["content"] = json!({ PROBLEM_JSON: { "schema": { "$ref": "#/components/schemas/Problem" } } });
         }
-        response["headers"]["API-Version"] = json!({ "$ref": "#/components/headers/API-Version" });
     }
 }
 

@@ -157,7 +157,9 @@ async fn export(State(state): State<AppState>, signed: Signed, Path(id): Path<St
 pub(crate) struct Erasure {
     /// Processings whose records were erased.
     erased: Vec<String>,
-    /// Processings whose records stay, each with why (basis and term, or a hold).
+    /// Processings whose records stay, each with why (basis and term, or a
+    /// hold): pairs, which OpenAPI has no schema for but an array.
+    #[schema(value_type = Vec<Vec<String>>)]
     kept: Vec<(String, String)>,
 }
 

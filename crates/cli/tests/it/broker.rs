@@ -39,11 +39,6 @@ impl Drop for Broker {
     }
 }
 
-fn find_program(name: &str) -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file())
-}
-
 fn ok(result: Result<ureq::Response, ureq::Error>, what: &str) -> ureq::Response {
     match result {
         Ok(response) => response,
@@ -66,7 +61,7 @@ impl Broker {
             eprintln!("broker test not run: GRONDSLAG_OIDC_BROKER is not set (see .ci/run)");
             return None;
         };
-        let node = find_program("node").expect("node not found on PATH: the broker needs Node.js");
+        let node = crate::find_program(&["node"]).expect("node not found on PATH: the broker needs Node.js");
         let config = json!({ "port": 0, "clients": clients });
         let mut child =
             Command::new(node).arg(&script).arg(config.to_string()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();

@@ -10,7 +10,7 @@
 //! With GRONDSLAG_SCREENSHOTS=<dir>, the main pages are saved there as PNG
 //! (docs/screenshots holds the committed ones).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client as Browser, ClientBuilder, Locator};
 use tempfile::TempDir;
 
+use crate::find_program;
 use crate::server::{Person, Server, world};
 
 pub(crate) struct Driver {
@@ -30,11 +31,6 @@ impl Drop for Driver {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn find_program(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).flat_map(|dir| names.iter().map(move |n| dir.join(n))).find(|p| p.is_file())
 }
 
 /// chromedriver on a free port, or None when it is not installed (and not required).

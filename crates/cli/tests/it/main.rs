@@ -8,6 +8,7 @@
 mod access;
 mod access_report;
 mod actors;
+mod api_fuzz;
 mod audit;
 mod broker;
 mod browser;
@@ -82,6 +83,29 @@ pub fn access(role: Role) -> Access {
 /// developer's shell might set.
 pub fn grondslag(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_grondslag")).args(args).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default()).output().unwrap()
+}
+
+/// Runs `work` for each item on two threads: account creation and signing
+/// in each hash a password, and the machine has two cores.
+pub fn on_two_threads<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let mut halves: [Vec<(usize, T)>; 2] = [Vec::new(), Vec::new()];
+    for (i, item) in items.into_iter().enumerate() {
+        halves[i % 2].push((i, item));
+    }
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let work = &work;
+        let threads: Vec<_> =
+            halves.into_iter().map(|half| scope.spawn(move || half.into_iter().map(|(i, item)| (i, work(item))).collect::<Vec<_>>())).collect();
+        threads.into_iter().flat_map(|t| t.join().unwrap()).collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The first of `names` found on PATH.
+pub fn find_program(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).flat_map(|dir| names.iter().map(move |n| dir.join(n))).find(|p| p.is_file())
 }
 
 pub fn stdout(output: &Output) -> String {

@@ -28,8 +28,8 @@ use grondslag_register::{Action, Category, CategorySet, Register, Role, Scope};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::server::{Client, Person, Place, Reply, Server, create_account, served_path};
-use crate::{bsn, stderr};
+use crate::server::{Client, Person, Place, Reply, Server, authorise, create_account, served_path};
+use crate::{bsn, on_two_threads};
 
 /// The scheme of every case this test makes: what `{scheme}` in an
 /// `x-register` stands for here.
@@ -361,23 +361,6 @@ fn sign_in(server: &Server, person: Person, role: Role, who: Who, principal: Opt
     Account { role, person, who, principal, client, csrf }
 }
 
-/// Runs `work` for each item on two threads: account creation and signing
-/// in each hash a password, and the machine has two cores.
-fn on_two_threads<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let mut halves: [Vec<(usize, T)>; 2] = [Vec::new(), Vec::new()];
-    for (i, item) in items.into_iter().enumerate() {
-        halves[i % 2].push((i, item));
-    }
-    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let work = &work;
-        let threads: Vec<_> =
-            halves.into_iter().map(|half| scope.spawn(move || half.into_iter().map(|(i, item)| (i, work(item))).collect::<Vec<_>>())).collect();
-        threads.into_iter().flat_map(|t| t.join().unwrap()).collect()
-    });
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, r)| r).collect()
-}
-
 impl World {
     fn new(dir: &Path) -> World {
         let place = Place::sqlite(dir);
@@ -513,15 +496,7 @@ impl World {
     fn authorise(&mut self, principal: &str, representative: &str) {
         self.give_bsn(principal);
         let case = self.case_of(principal, None);
-        let form = json!({
-            "case": self.objects[case].id,
-            "principal": { "initials": "P.", "name": principal, "gender": "vrouw", "signature": "P. (digitaal)" },
-            "representative": { "name": representative, "bsn": self.bsns[representative], "phone": "0612345678", "address": "Kerkpad 3", "postcode_city": "9917 PA Wirdum" }
-        });
-        let file = self.place.dir.join(format!("machtiging-{representative}.json"));
-        std::fs::write(&file, form.to_string()).unwrap();
-        let out = self.place.command().args(["case", "authorise", file.to_str().unwrap()]).output().unwrap();
-        assert!(out.status.success(), "authorising {representative} for {principal}: {}", stderr(&out));
+        authorise(&self.place, &self.objects[case].id, principal, representative, &self.bsns[representative]);
     }
 
     /// The account of `owner`, who files their own requests.

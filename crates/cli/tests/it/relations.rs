@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use crate::server::{BERT_BSN, Client, Person, Reply, Server, World, create_account, world};
+use crate::server::{BERT_BSN, Client, Person, Reply, Server, World, authorise, create_account, world};
 
 /// Asserts a refusal by the register, with its code and a word of its message.
 #[track_caller]
@@ -262,17 +262,7 @@ fn an_applicant_files_only_into_her_own_file_and_never_under_someone_elses_bsn()
 #[test]
 fn a_representative_sees_the_principals_case_over_http_until_the_authorisation_ends() {
     let world = world();
-    let form = tempfile::TempDir::new().unwrap();
-    let path = form.path().join("machtiging.json");
-    let authorisation = json!({
-        "case": world.anna_case,
-        "principal": { "initials": "A.", "name": "de Vries", "gender": "vrouw", "signature": "A. de Vries (digitaal)" },
-        "representative": { "name": "Jan Bakker", "bsn": "999990019", "phone": "0612345678", "address": "Kerkpad 3", "postcode_city": "9917 PA Wirdum" }
-    });
-    std::fs::write(&path, authorisation.to_string()).unwrap();
-    let out = world.place.command().args(["case", "authorise", path.to_str().unwrap()]).output().unwrap();
-    assert!(out.status.success(), "{}", crate::stderr(&out));
-    let printed = crate::stdout(&out);
+    let printed = authorise(&world.place, &world.anna_case, "de Vries", "Jan Bakker", "999990019");
     let pseudonym = printed.split("; representative ").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
     assert!(printed.contains("account create") && printed.contains("--role representative"), "says how the representative acts: {printed}");
     // Jan's account joins the file the authorisation made for him.

@@ -180,6 +180,23 @@ pub fn file_case(place: &Place, name: &str, bsn: &str, address: &str) -> String 
     stdout(&out).split_whitespace().next().unwrap().to_string()
 }
 
+/// Authorises `representative` (by BSN) for `case` of `principal`, on the
+/// command line as a case handler; returns what it printed (which names the
+/// representative's pseudonym).
+pub fn authorise(place: &Place, case: &str, principal: &str, representative: &str, bsn: &str) -> String {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("machtiging.json");
+    let form = serde_json::json!({
+        "case": case,
+        "principal": { "initials": "A.", "name": principal, "gender": "vrouw", "signature": format!("{principal} (digitaal)") },
+        "representative": { "name": representative, "bsn": bsn, "phone": "0612345678", "address": "Kerkpad 3", "postcode_city": "9917 PA Wirdum" }
+    });
+    std::fs::write(&path, form.to_string()).unwrap();
+    let out = place.command().args(["case", "authorise", path.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "authorising {representative} for case {case}: {}", stderr(&out));
+    stdout(&out)
+}
+
 /// A response, whatever its status.
 #[derive(Debug)]
 pub struct Reply {
@@ -287,6 +304,12 @@ impl Client {
     /// connection, which a client may not then reuse for its next POST.
     pub fn post(&mut self, path: &str, csrf: Option<&str>) -> Reply {
         let r = reply(self.post_api(path, csrf).call());
+        self.keep(r)
+    }
+
+    /// A POST to the API with a body of any type.
+    pub fn post_api_bytes(&mut self, path: &str, csrf: Option<&str>, content_type: &str, body: &[u8]) -> Reply {
+        let r = reply(self.post_api(path, csrf).set("Content-Type", content_type).send_bytes(body));
         self.keep(r)
     }
 
@@ -766,7 +789,7 @@ fn an_applicant_sees_their_data_and_who_looked_at_it_files_a_request_and_staff_a
 }
 
 /// The audit entries of the SQLite store in `dir`, parsed.
-fn audit_entries(dir: &Path) -> Vec<grondslag_audit::Entry> {
+pub fn audit_entries(dir: &Path) -> Vec<grondslag_audit::Entry> {
     let connection = crate::sqlite(dir);
     let entries: Vec<String> =
         connection.prepare("SELECT entry FROM audit_entries ORDER BY seq").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
