@@ -29,11 +29,20 @@ impl BlobStore {
     pub fn put(&self, id: &BlobId, sealed: &[u8]) -> Result<(), StoreError> {
         let path = self.path(id);
         let temp = self.dir.join(format!(".{id}.tmp"));
-        let io = |source| StoreError::Io { context: "cannot write blob", path: path.clone(), source };
-        let mut file = fs::File::create(&temp).map_err(io)?;
-        file.write_all(sealed).map_err(io)?;
-        file.sync_all().map_err(io)?;
-        fs::rename(&temp, &path).map_err(io)
+        let written = fs::File::create(&temp).and_then(|mut file| {
+            file.write_all(sealed)?;
+            file.sync_all()?;
+            fs::rename(&temp, &path)
+        });
+        let Err(source) = written else { return Ok(()) };
+        // No half-written file stays behind; if even that fails, the write's
+        // own error is the one to tell, and the cleaner's the one to log.
+        if let Err(e) = fs::remove_file(&temp)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(error = %e, path = %temp.display(), "could not remove a blob's temporary file");
+        }
+        Err(StoreError::Io { context: "cannot write blob", path, source })
     }
 
     /// Reads a blob, still sealed.
@@ -50,5 +59,24 @@ impl BlobStore {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::Io { context: "cannot delete blob", path, source: e }),
             _ => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // req: I.SEC
+    #[test]
+    fn a_blob_that_cannot_be_put_in_place_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = BlobStore::open(dir.path()).unwrap();
+        let id = BlobId::random();
+        // Something already stands where the blob should go.
+        fs::create_dir(dir.path().join(id.as_str())).unwrap();
+        fs::write(dir.path().join(id.as_str()).join("x"), b"x").unwrap();
+        assert!(blobs.put(&id, b"sealed").is_err());
+        let left: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, vec![std::ffi::OsString::from(id.as_str())], "only what was there before");
     }
 }
