@@ -737,6 +737,9 @@ impl Unit<'_> {
                         let blob_context = [context[0], context[1], context[2], blob.as_str().as_bytes()];
                         kernel.blobs.put(&blob, &key.seal(&blob_context, bytes)?)?;
                         self.written.push(blob.clone());
+                        // The file it replaces goes once this unit has committed.
+                        let replaced = self.tx.field_blob(&written.record, category.name())?;
+                        self.erased.extend(replaced);
                         self.tx.put_field(&written.record, category.name(), &key.seal(&context, blob.as_str().as_bytes())?, Some(&blob))?;
                     }
                 }

@@ -225,6 +225,8 @@ pub trait Tx {
     fn upsert_record(&mut self, record: &RecordId, subject: &SubjectId, processing: &str, at: jiff::Timestamp) -> Result<(), StoreError>;
     /// Sets one field of a record, replacing its value; `blob` when the value lives in the blob store.
     fn put_field(&mut self, record: &RecordId, category: &str, value: &[u8], blob: Option<&BlobId>) -> Result<(), StoreError>;
+    /// The blob a field names, if it names one.
+    fn field_blob(&mut self, record: &RecordId, category: &str) -> Result<Option<BlobId>, StoreError>;
     /// The subject's fields, of one processing or of all.
     fn fields(&mut self, subject: &SubjectId, processing: Option<&str>) -> Result<Vec<FieldRow>, StoreError>;
 

@@ -415,6 +415,17 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         Ok(())
     }
 
+    fn field_blob(&mut self, record: &RecordId, category: &str) -> Result<Option<BlobId>, StoreError> {
+        let blob = first(
+            self.db,
+            "reading a field's blob",
+            "SELECT blob FROM fields WHERE record_id = ?1 AND category = ?2",
+            &[record.as_str().into(), category.into()],
+            |mut r| r.opt_blob(0),
+        )?;
+        Ok(blob.flatten())
+    }
+
     fn fields(&mut self, subject: &SubjectId, processing: Option<&str>) -> Result<Vec<FieldRow>, StoreError> {
         rows(
             self.db,
