@@ -21,7 +21,7 @@ mod sqlite;
 
 use grondslag_audit::{Hash, Node, Row};
 
-pub use blobs::BlobStore;
+pub use blobs::{BlobStore, Journal};
 pub use ids::{BlobId, InvalidId, RecordId, SubjectId};
 
 pub use postgresql::{PostgresStore, ScratchDatabase, is_postgres_url};
@@ -225,6 +225,8 @@ pub trait Tx {
     fn upsert_record(&mut self, record: &RecordId, subject: &SubjectId, processing: &str, at: jiff::Timestamp) -> Result<(), StoreError>;
     /// Sets one field of a record, replacing its value; `blob` when the value lives in the blob store.
     fn put_field(&mut self, record: &RecordId, category: &str, value: &[u8], blob: Option<&BlobId>) -> Result<(), StoreError>;
+    /// Whether a field names the blob.
+    fn blob_named(&mut self, blob: &BlobId) -> Result<bool, StoreError>;
     /// The subject's fields, of one processing or of all.
     fn fields(&mut self, subject: &SubjectId, processing: Option<&str>) -> Result<Vec<FieldRow>, StoreError>;
 
@@ -311,6 +313,8 @@ pub trait Tx {
     /// another transaction (another node) skips them, so no item is
     /// deleted twice and two sweeps share the work.
     /// Only records of `processings` are taken (the ones the register still has).
+    /// The records that belong to one taken (and to those, and so on) come
+    /// with it, beyond `limit`, unless held.
     fn take_due_records(
         &mut self,
         now: jiff::Timestamp,
