@@ -39,25 +39,30 @@ fn read_secret(path: &Path) -> Result<Option<Zeroizing<String>>, KeyFileError> {
 }
 
 /// Reads the secret at `path`, or stores `fresh()` there if there is none.
-/// `create_new` makes two processes starting at once agree: the loser of the
-/// race reads the winner's key instead of overwriting it.
+/// The key is written whole beside `path` and then linked into place, so a
+/// process killed while writing leaves no empty or cut-off key file that
+/// every later start would refuse. Linking fails if `path` exists, which
+/// makes two processes starting at once agree: the loser of the race reads
+/// the winner's key instead of overwriting it.
 fn read_or_store(path: &Path, fresh: impl FnOnce() -> Zeroizing<String>) -> Result<Zeroizing<String>, KeyFileError> {
     if let Some(text) = read_secret(path)? {
         return Ok(text);
     }
     let create = |source| KeyFileError::Create { path: path.to_path_buf(), source };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
     let hex = fresh();
-    let mut file = match OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return read_secret(path)?.ok_or_else(|| create(e));
-        }
-        Err(e) => return Err(create(e)),
-    };
+    let mut file = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&temp).map_err(create)?;
     file.write_all(hex.as_bytes()).map_err(create)?;
     file.write_all(b"\n").map_err(create)?;
     file.sync_all().map_err(create)?;
-    Ok(hex)
+    let linked = fs::hard_link(&temp, path);
+    fs::remove_file(&temp).map_err(create)?;
+    match linked {
+        Ok(()) => Ok(hex),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_secret(path)?.ok_or_else(|| create(e)),
+        Err(e) => Err(create(e)),
+    }
 }
 
 /// Stores `key` at `path`, which must not exist yet, owner-only and synced:

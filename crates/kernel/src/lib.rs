@@ -571,7 +571,9 @@ impl Kernel {
             verifying: std::sync::Mutex::new(()),
         };
         kernel.uris = kernel.archive_versions(now)?;
-        kernel.apply_retention_changes()
+        let kernel = kernel.apply_retention_changes()?;
+        kernel.recover_blobs()?;
+        Ok(kernel)
     }
 
     /// Sign a checkpoint every `n` audit entries (at least 1).
@@ -734,6 +736,7 @@ impl Unit<'_> {
                     values::Prepared::Inline(text) => kernel.put_new_text(self.tx, &key, &written, *category, text)?,
                     values::Prepared::Blob(bytes) => {
                         let blob = BlobId::random();
+                        self.journal(std::slice::from_ref(&blob))?;
                         let blob_context = [context[0], context[1], context[2], blob.as_str().as_bytes()];
                         kernel.blobs.put(&blob, &key.seal(&blob_context, bytes)?)?;
                         self.written.push(blob.clone());

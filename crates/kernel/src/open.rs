@@ -310,7 +310,11 @@ impl DataDir {
         let signer = CheckpointSigner::new(AUDIT_ORIGIN, load_or_create_signing_key(&self.signing_key())?);
         let public = self.public_key();
         if !public.exists() {
-            let written = fs::write(&public, format!("{}\n", signer.verifier().to_vkey()));
+            // Written beside it and renamed into place: a process killed
+            // while writing must not leave a cut-off key that later starts
+            // would take as written.
+            let temp = public.with_file_name(format!(".audit-key.{}.tmp", std::process::id()));
+            let written = fs::write(&temp, format!("{}\n", signer.verifier().to_vkey())).and_then(|()| fs::rename(&temp, &public));
             written.map_err(|e| OpenError::PublicKey { path: public.clone(), reason: e.to_string() })?;
         }
         let store = self.open_store()?;

@@ -145,7 +145,7 @@ impl Kernel {
                 // Set-wise: the batch's records in one statement per table,
                 // then the keys of the people left without records. Records
                 // that belong to another are due with it, so they are taken
-                // with it (or in the next batch), each counted once.
+                // with it, in the same batch, each counted once.
                 let taken = unit.tx.take_due_records(now, batch.max(1), &known)?;
                 let records: Vec<RecordId> = taken.iter().map(|(record, ..)| record.clone()).collect();
                 let mut subjects: Vec<SubjectId> = taken.iter().map(|(_, subject, ..)| subject.clone()).collect();

@@ -17,7 +17,7 @@ use std::fmt;
 
 use grondslag_audit::Entry;
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Scope};
-use grondslag_store::{BlobId, Erased, StoreError, Tx};
+use grondslag_store::{BlobId, Erased, Journal, StoreError, Tx};
 
 use crate::{
     Access, Allowed, Detail, Kernel, KernelError, RecordEvent, RecordId, RecordRef, RecordSummary, RecordView, SubjectExport, SubjectId, Value, witness,
@@ -62,6 +62,9 @@ pub struct Unit<'u> {
     pub(crate) written: Vec<BlobId>,
     /// Blobs of erased records; removed once the unit has committed.
     pub(crate) erased: Vec<BlobId>,
+    /// Names the blobs written and erased before they are, so that the next
+    /// start finishes what a killed process left (see [`Kernel::recover_blobs`]).
+    journal: Option<Journal>,
     /// The register's ground (AVG art. 23) for keeping this operation from
     /// the person concerned, once [`Unit::withhold_from_subject`] named it.
     withheld: Option<String>,
@@ -112,12 +115,22 @@ impl Kernel {
         drop(witness::take_signed());
         let mut work = Some(work);
         let mut outcome: Option<Result<T, E>> = None;
-        let (mut refusals, mut failures, mut written, mut erased) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut refusals, mut failures, mut written, mut erased, mut journal) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), None);
         let stored = self.store.transaction(&mut |tx| {
             let work = work.take().ok_or(StoreError::Aborted)?;
-            let mut unit = Unit { kernel: self, tx, refusals: Vec::new(), failures: Vec::new(), written: Vec::new(), erased: Vec::new(), withheld: None };
-            let result = work(&mut unit);
-            (refusals, failures, written, erased) = (unit.refusals, unit.failures, unit.written, unit.erased);
+            let mut unit =
+                Unit { kernel: self, tx, refusals: Vec::new(), failures: Vec::new(), written: Vec::new(), erased: Vec::new(), journal: None, withheld: None };
+            let mut result = work(&mut unit);
+            if result.is_ok() {
+                // Before the commit: killed between it and the deletion, the
+                // process leaves these named for the next start.
+                let erased = std::mem::take(&mut unit.erased);
+                if let Err(e) = unit.journal(&erased) {
+                    result = Err(e.into());
+                }
+                unit.erased = erased;
+            }
+            (refusals, failures, written, erased, journal) = (unit.refusals, unit.failures, unit.written, unit.erased, unit.journal);
             let failed = result.is_err();
             outcome = Some(result);
             if failed { Err(StoreError::Aborted) } else { Ok(()) }
@@ -140,6 +153,9 @@ impl Kernel {
             refusals.extend(failures);
             refusals
         };
+        if let Some(Err(e)) = journal.map(Journal::close) {
+            tracing::warn!(error = %e, "could not remove the journal of an operation that ended");
+        }
         if !kept.is_empty() {
             let mut failed = None;
             let appended = self.store.transaction(&mut |tx| {
@@ -169,6 +185,29 @@ impl Kernel {
             }
         }
         result
+    }
+
+    /// Finishes what killed processes left in the blob store: of each
+    /// abandoned journal, the blobs no field names go (written by an
+    /// operation that never committed, or erased by one that did), and then
+    /// the journal. Run at every start; it costs what was in flight.
+    pub(crate) fn recover_blobs(&self) -> Result<(), KernelError> {
+        for (journal, blobs) in self.blobs.abandoned()? {
+            let unnamed = self.plain(|tx| {
+                let mut unnamed = Vec::new();
+                for blob in &blobs {
+                    if !tx.blob_named(blob)? {
+                        unnamed.push(blob.clone());
+                    }
+                }
+                Ok(unnamed)
+            })?;
+            for blob in &unnamed {
+                self.blobs.delete(blob)?;
+            }
+            journal.close()?;
+        }
+        Ok(())
     }
 
     /// Removes blobs from disk: erased ones once the erasure has committed,
@@ -211,6 +250,18 @@ impl Unit<'_> {
     pub(crate) fn audit(&mut self, access: &Access, event: crate::Event<'_>) -> Result<(), KernelError> {
         let event = self.mark(event);
         self.kernel.audit(self.tx, access, event)
+    }
+
+    /// Names blobs in the unit's journal before they are written or erased.
+    pub(crate) fn journal(&mut self, blobs: &[BlobId]) -> Result<(), KernelError> {
+        if blobs.is_empty() {
+            return Ok(());
+        }
+        let journal = match &mut self.journal {
+            Some(journal) => journal,
+            None => self.journal.insert(self.kernel.blobs.journal()?),
+        };
+        Ok(journal.note(blobs)?)
     }
 
     /// Keeps what an erasure removed from the blob store until the unit commits.

@@ -1,6 +1,14 @@
 //! Large values (photos, recordings, footage) as files, already encrypted by
 //! the kernel. Writes go to a temporary file and are renamed into place, so a
 //! crash leaves either the whole blob or none.
+//!
+//! A blob file and the row naming it change in different places, so a
+//! process killed between the two would leave a file no row names: a
+//! recording of a write that never committed, or a photo of a record whose
+//! erasure did. An operation therefore names the blobs it writes or erases
+//! in a [`Journal`] before it touches them, and holds a lock on the journal
+//! while it runs; a journal whose lock is free at the next start belongs to
+//! a process that is gone, and its blobs are kept only if a row names them.
 
 use std::fs;
 use std::io::Write;
@@ -12,13 +20,17 @@ use crate::{BlobId, StoreError};
 #[derive(Clone, Debug)]
 pub struct BlobStore {
     dir: PathBuf,
+    /// The journals of operations under way, apart so that finding them
+    /// costs what is in flight, not what is stored.
+    journals: PathBuf,
 }
 
 impl BlobStore {
     /// The blob store in `dir`, creating the directory if needed.
     pub fn open(dir: &Path) -> Result<BlobStore, StoreError> {
-        fs::create_dir_all(dir).map_err(|source| StoreError::Io { context: "cannot create blob directory", path: dir.to_path_buf(), source })?;
-        Ok(BlobStore { dir: dir.to_path_buf() })
+        let journals = dir.join(".journals");
+        fs::create_dir_all(&journals).map_err(|source| StoreError::Io { context: "cannot create blob directory", path: journals.clone(), source })?;
+        Ok(BlobStore { dir: dir.to_path_buf(), journals })
     }
 
     fn path(&self, id: &BlobId) -> PathBuf {
@@ -52,13 +64,114 @@ impl BlobStore {
     }
 
     /// Deleting a blob that is already gone is not an error: erasure may be
-    /// re-run after an interruption.
+    /// re-run after an interruption. A half-written copy left by a killed
+    /// [`BlobStore::put`] goes too.
     pub fn delete(&self, id: &BlobId) -> Result<(), StoreError> {
-        let path = self.path(id);
-        match fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::Io { context: "cannot delete blob", path, source: e }),
-            _ => Ok(()),
+        remove(&self.dir.join(format!(".{id}.tmp")), "cannot delete blob")?;
+        remove(&self.path(id), "cannot delete blob")
+    }
+
+    /// A journal for one operation's blobs, locked until it is closed or
+    /// its process ends. Made under a temporary name and locked before it
+    /// gets its journal name, so it is never found unlocked while in use.
+    pub fn journal(&self) -> Result<Journal, StoreError> {
+        let name = BlobId::random();
+        let (temp, path) = (self.journals.join(format!("{name}.tmp")), self.journals.join(name.as_str()));
+        let io = |source| StoreError::Io { context: "cannot start a blob journal", path: path.clone(), source };
+        let file = fs::File::create_new(&temp).map_err(io)?;
+        file.lock().map_err(io)?;
+        fs::rename(&temp, &path).map_err(io)?;
+        Ok(Journal { file, path })
+    }
+
+    /// The journals of operations whose process is gone (their lock is
+    /// free), each with the blobs it names.
+    pub fn abandoned(&self) -> Result<Vec<(Journal, Vec<BlobId>)>, StoreError> {
+        let io = |source| StoreError::Io { context: "cannot read the blob journals", path: self.journals.clone(), source };
+        let mut found = Vec::new();
+        for entry in fs::read_dir(&self.journals).map_err(io)? {
+            let path = entry.map_err(io)?.path();
+            if path.extension().is_some_and(|e| e == "tmp") {
+                // Killed before it was renamed: no blob was written under it.
+                remove(&path, "cannot remove a blob journal")?;
+                continue;
+            }
+            let io = |source| StoreError::Io { context: "cannot read a blob journal", path: path.clone(), source };
+            let file = match fs::OpenOptions::new().read(true).append(true).open(&path) {
+                Ok(file) => file,
+                // Closed by its operation since the directory was read.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io(e)),
+            };
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => continue,
+                Err(fs::TryLockError::Error(e)) => return Err(io(e)),
+            }
+            let text = fs::read_to_string(&path).map_err(io)?;
+            // A line cut off by the kill names a blob that was never written.
+            let blobs = text.lines().filter_map(|line| BlobId::parse(line).ok()).collect();
+            found.push((Journal { file, path }, blobs));
         }
+        Ok(found)
+    }
+}
+
+fn remove(path: &Path, context: &'static str) -> Result<(), StoreError> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::Io { context, path: path.to_path_buf(), source: e }),
+        _ => Ok(()),
+    }
+}
+
+/// The blobs one operation writes or erases, named before they are
+/// touched; see the module's documentation.
+#[derive(Debug)]
+pub struct Journal {
+    file: fs::File,
+    path: PathBuf,
+}
+
+impl Journal {
+    /// Names blobs the operation is about to write or erase. Written
+    /// straight to the file: a process that is killed loses nothing the
+    /// operating system was given.
+    pub fn note(&mut self, blobs: &[BlobId]) -> Result<(), StoreError> {
+        let lines: String = blobs.iter().map(|blob| format!("{blob}\n")).collect();
+        self.file.write_all(lines.as_bytes()).map_err(|source| StoreError::Io { context: "cannot write a blob journal", path: self.path.clone(), source })
+    }
+
+    /// The operation has ended and its blobs are as its rows say: the
+    /// journal goes (its lock with it).
+    pub fn close(self) -> Result<(), StoreError> {
+        remove(&self.path, "cannot remove a blob journal")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_journal_is_found_abandoned_only_once_its_holder_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = BlobStore::open(dir.path()).unwrap();
+        let (written, erased) = (BlobId::random(), BlobId::random());
+        let mut journal = blobs.journal().unwrap();
+        journal.note(&[written.clone(), erased.clone()]).unwrap();
+        assert!(blobs.abandoned().unwrap().is_empty(), "a journal in use is not abandoned");
+        // What a killed process leaves: the file, its lock gone with the process.
+        drop(journal);
+        let found = blobs.abandoned().unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].1, vec![written, erased]);
+        for (journal, _) in found {
+            journal.close().unwrap();
+        }
+        assert!(blobs.abandoned().unwrap().is_empty());
+        let closed = blobs.journal().unwrap();
+        closed.close().unwrap();
+        assert!(blobs.abandoned().unwrap().is_empty(), "a closed journal is gone");
     }
 }
 

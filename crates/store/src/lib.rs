@@ -21,7 +21,7 @@ mod sqlite;
 
 use grondslag_audit::{Hash, Node, Row};
 
-pub use blobs::BlobStore;
+pub use blobs::{BlobStore, Journal};
 pub use ids::{BlobId, InvalidId, RecordId, SubjectId};
 
 pub use postgresql::{PostgresStore, ScratchDatabase, is_postgres_url};
@@ -227,6 +227,8 @@ pub trait Tx {
     fn put_field(&mut self, record: &RecordId, category: &str, value: &[u8], blob: Option<&BlobId>) -> Result<(), StoreError>;
     /// The blob a field names, if it names one.
     fn field_blob(&mut self, record: &RecordId, category: &str) -> Result<Option<BlobId>, StoreError>;
+    /// Whether a field names the blob.
+    fn blob_named(&mut self, blob: &BlobId) -> Result<bool, StoreError>;
     /// The subject's fields, of one processing or of all.
     fn fields(&mut self, subject: &SubjectId, processing: Option<&str>) -> Result<Vec<FieldRow>, StoreError>;
 
@@ -313,6 +315,8 @@ pub trait Tx {
     /// another transaction (another node) skips them, so no item is
     /// deleted twice and two sweeps share the work.
     /// Only records of `processings` are taken (the ones the register still has).
+    /// The records that belong to one taken (and to those, and so on) come
+    /// with it, beyond `limit`, unless held.
     fn take_due_records(
         &mut self,
         now: jiff::Timestamp,

@@ -426,6 +426,11 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         Ok(blob.flatten())
     }
 
+    fn blob_named(&mut self, blob: &BlobId) -> Result<bool, StoreError> {
+        let found = first(self.db, "looking for a blob's field", "SELECT 1 FROM fields WHERE blob = ?1", &[blob.as_str().into()], |_| Ok(()))?;
+        Ok(found.is_some())
+    }
+
     fn fields(&mut self, subject: &SubjectId, processing: Option<&str>) -> Result<Vec<FieldRow>, StoreError> {
         rows(
             self.db,
@@ -759,7 +764,26 @@ impl<D: Db> Tx for SqlTx<'_, D> {
             D::CLAIM
         );
         let params: Vec<Param<'_>> = [now.into(), int(limit)].into_iter().chain(processings.iter().map(|p| (*p).into())).collect();
-        rows(self.db, "taking due records", &sql, &params, due_row)
+        let mut taken = rows(self.db, "taking due records", &sql, &params, due_row)?;
+        // What belongs to a record taken goes in the same batch, down to
+        // the last generation: a sweep stopped between two batches must
+        // not leave a case's photo behind its case.
+        let mut parents: Vec<RecordId> = taken.iter().map(|(record, ..)| record.clone()).collect();
+        while !parents.is_empty() {
+            let children = placeholders(2 + processings.len(), parents.len());
+            let sql = format!(
+                "SELECT record_id, subject_id, processing, due_at FROM due WHERE held = 0 AND due_at IS NOT NULL AND due_at <= ?1 AND processing IN ({}) AND record_id IN (SELECT id FROM records WHERE parent_id IN ({children})){}",
+                placeholders(2, processings.len()),
+                D::CLAIM
+            );
+            let params: Vec<Param<'_>> =
+                std::iter::once(now.into()).chain(processings.iter().map(|p| (*p).into())).chain(parents.iter().map(|r| r.as_str().into())).collect();
+            let found = rows(self.db, "taking what belongs to due records", &sql, &params, due_row)?;
+            let new: Vec<_> = found.into_iter().filter(|(record, ..)| !taken.iter().any(|(t, ..)| t == record)).collect();
+            parents = new.iter().map(|(record, ..)| record.clone()).collect();
+            taken.extend(new);
+        }
+        Ok(taken)
     }
 
     fn due_totals(&mut self) -> Result<Vec<crate::DueTotals>, StoreError> {

@@ -510,3 +510,23 @@ fn a_rotation_stopped_half_way_is_settled_at_the_next_opening() {
     assert!(!dir.join("master.key.next").exists());
     assert_eq!(std::fs::read_to_string(dir.join("master.key")).unwrap().trim(), next.to_hex().as_str());
 }
+
+// req: I.SEC
+#[test]
+fn a_recording_written_anew_leaves_no_old_file_behind() {
+    use grondslag_kernel::Value;
+    use grondslag_register::{Action, Category, Role};
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = crate::open_kernel(dir.path());
+    let calls = kernel.processing("telefoon_opnames").unwrap();
+    let grants = kernel.register().processing(calls).grants;
+    let writer = Role::ALL.iter().copied().find(|r| grants[r.index()][Action::File.index()].is_granted()).unwrap();
+    let blob_files =
+        || std::fs::read_dir(dir.path().join("blobs")).unwrap().filter(|e| !e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.')).count();
+    let call = kernel.write(&crate::access(writer), calls, None, None, &[(Category::CallRecording, Value::Bytes(b"RIFF-eerste".to_vec()))]).unwrap();
+    assert_eq!(blob_files(), 1);
+    kernel
+        .write(&crate::access(writer), calls, Some(&call.subject), Some(&call.record), &[(Category::CallRecording, Value::Bytes(b"RIFF-tweede".to_vec()))])
+        .unwrap();
+    assert_eq!(blob_files(), 1, "the replaced recording's file is gone, the new one is there");
+}

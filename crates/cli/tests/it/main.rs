@@ -19,6 +19,7 @@ mod children;
 mod claims;
 mod cli;
 mod conformance;
+mod crash;
 mod digid;
 mod disclosure;
 mod election;

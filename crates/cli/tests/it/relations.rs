@@ -221,7 +221,7 @@ fn an_expert_sees_only_the_cases_assigned_to_them_and_only_a_case_handler_assign
 }
 
 /// An application of physical damage by the person with `bsn`.
-fn application(name: &str, bsn: &str, address: &str) -> Value {
+pub fn application(name: &str, bsn: &str, address: &str) -> Value {
     json!({
         "scheme": "fysieke_schade",
         "applicant": { "name": name, "phone": "0595 123 456", "email": "aanvrager@example.nl", "bsn": bsn, "bank_account": "NL20 INGB 0001 2345 67" },

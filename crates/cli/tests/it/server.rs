@@ -115,6 +115,14 @@ impl Server {
         let status = self.child.wait().unwrap();
         stopped && status.success()
     }
+
+    /// Kills the process with SIGKILL, as a crash would; returns whether it was still running.
+    pub fn kill(mut self) -> bool {
+        let running = matches!(self.child.try_wait(), Ok(None));
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        running
+    }
 }
 
 impl Drop for Server {
@@ -232,10 +240,15 @@ pub struct Client {
 }
 
 fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
+    answer(result).unwrap_or_else(|e| panic!("request failed: {e}"))
+}
+
+/// The response, whatever its status, or what the transport said (no server).
+fn answer(result: Result<ureq::Response, ureq::Error>) -> Result<Reply, String> {
     let response = match result {
         Ok(response) => response,
         Err(ureq::Error::Status(_, response)) => response,
-        Err(e) => panic!("request failed: {e}"),
+        Err(e) => return Err(e.to_string()),
     };
     let headers = response
         .headers_names()
@@ -247,7 +260,7 @@ fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
         .collect();
     let status = response.status();
     let body = response.into_string().unwrap_or_default();
-    Reply { status, headers, body }
+    Ok(Reply { status, headers, body })
 }
 
 impl Client {
@@ -298,6 +311,12 @@ impl Client {
     pub fn post_json(&mut self, path: &str, csrf: Option<&str>, body: serde_json::Value) -> Reply {
         let r = reply(self.post_api(path, csrf).send_json(body));
         self.keep(r)
+    }
+
+    /// [`Client::post_json`] to a server that may be gone (killed): nothing then.
+    pub fn try_post_json(&mut self, path: &str, csrf: Option<&str>, body: serde_json::Value) -> Option<Reply> {
+        let r = answer(self.post_api(path, csrf).send_json(body)).ok()?;
+        Some(self.keep(r))
     }
 
     /// A POST without a body: a body the route does not read would end the
