@@ -85,7 +85,7 @@ impl Accounts {
         let checked = match check() {
             // Nothing was checked: the attempt is given back.
             Err(AccountError::Busy) => {
-                self.kernel.refund_login_attempt(username, now)?;
+                self.kernel.refund_login_attempt(username)?;
                 return Err(AccountError::Busy);
             }
             checked => checked?,
@@ -93,7 +93,7 @@ impl Accounts {
         match checked {
             Some(proved) => {
                 match settle {
-                    Settle::Refund => self.kernel.refund_login_attempt(username, now)?,
+                    Settle::Refund => self.kernel.refund_login_attempt(username)?,
                     Settle::Clear => self.kernel.clear_login_failures(username, now)?,
                 }
                 Ok(proved)

@@ -204,10 +204,10 @@ impl Kernel {
 
     /// Gives back the count a checked attempt was charged (the password
     /// was right; the second factor is still due).
-    pub fn refund_login_attempt(&self, username: &str, now: jiff::Timestamp) -> Result<(), KernelError> {
+    pub fn refund_login_attempt(&self, username: &str) -> Result<(), KernelError> {
         let key = self.keys.blind_index("login", &username.to_lowercase());
         self.plain(|tx| match tx.login_failures(&key)? {
-            Some((failures, last)) if failures > 0 => tx.set_login_failures(&key, failures - 1, last.min(now)),
+            Some((failures, last)) if failures > 0 => tx.set_login_failures(&key, failures - 1, last),
             _ => Ok(()),
         })
     }
