@@ -85,6 +85,9 @@ pub fn run(kernels: &Kernels<'_>, options: &Options<'_>) -> Result<(), Failure> 
         let subjects = options.subjects.iter().copied().max().map_or(2000, |n| u32::try_from(n.min(2000)).unwrap_or(2000));
         return stores_bench(kernels, server, options.writes, subjects, options.due_records.min(5000));
     }
+    for path in options.populations {
+        population::check_synthetic(kernels, path)?;
+    }
     let register = kernels.register;
     println!("grondslag-bench — {} processings in the register", register.processings.len());
     println!();

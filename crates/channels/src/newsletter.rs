@@ -59,11 +59,6 @@ pub struct Newsletter<'k> {
     email: ProcessingId,
 }
 
-fn address_key(address: &str, postcode_city: &str) -> Result<String, ChannelError> {
-    let key = AddressKey::new(address, postcode_city)?;
-    Ok(format!("{key:?}"))
-}
-
 /// A cell of the label sheet. A cell a spreadsheet would read as a formula
 /// (`=`, `+`, `-`, `@`, a tab or a return first: OWASP's CSV injection)
 /// starts with `'`, so a name typed on the website stays text.
@@ -96,13 +91,15 @@ impl<'k> Newsletter<'k> {
         }
         match subscription {
             Subscription::Post { name, address, postcode_city } => {
-                let key = address_key(address, postcode_city)?;
+                let keys = AddressKey::new(address, postcode_city)?.index_keys();
                 let fields =
                     [(Category::Name, Value::text(name)), (Category::Address, Value::text(address)), (Category::PostcodeCity, Value::text(postcode_city))];
                 self.kernel.unit(|unit| {
                     let record = unit.write(access, self.post, None, None, &fields)?;
                     unit.record_event(access, self.post, &record, Action::File, "subscribed", Some("active"), None)?;
-                    unit.index_record(access, self.post, &record, ADDRESS, &key)?;
+                    for key in &keys {
+                        unit.index_record(access, self.post, &record, ADDRESS, key)?;
+                    }
                     Ok(record)
                 })
             }
@@ -129,11 +126,14 @@ impl<'k> Newsletter<'k> {
 
     /// Unsubscribes a postal subscriber by the address given on the website.
     pub fn unsubscribe_post(&self, access: &Access, address: &str, postcode_city: &str) -> Result<usize, ChannelError> {
-        let found = self.kernel.find_records(access, self.post, ADDRESS, &address_key(address, postcode_city)?)?;
-        for subscriber in &found {
-            self.kernel.erase_record(access, self.post, &subscriber.record, UNSUBSCRIBED)?;
-        }
-        Ok(found.len())
+        let keys = AddressKey::new(address, postcode_city)?.lookup_keys();
+        self.kernel.unit(|unit| {
+            let found = unit.find_records_by_any(access, self.post, ADDRESS, &keys.iter().map(String::as_str).collect::<Vec<_>>())?;
+            for subscriber in &found {
+                unit.erase_record(access, self.post, &subscriber.record, UNSUBSCRIBED)?;
+            }
+            Ok(found.len())
+        })
     }
 
     /// Produces an issue: a message per e-mail subscriber with a fresh

@@ -7,6 +7,9 @@
 use std::path::Path;
 
 use clap::Subcommand;
+use grondslag_accounts::system_actor;
+use grondslag_kernel::Access;
+use grondslag_register::Role;
 
 use crate::Failure;
 use crate::context::Context;
@@ -23,7 +26,8 @@ pub enum KeysCommand {
 pub fn run(context: &Context, command: KeysCommand) -> Result<(), Failure> {
     match command {
         KeysCommand::Rotate => {
-            let rewrapped = context.data.rotate_master_key(context.register.clone(), context.master(), context.now)?;
+            let operator = Access::new(system_actor::COMMAND_LINE, Role::System, "cli:keys", context.now);
+            let rewrapped = context.data.rotate_master_key(context.register.clone(), context.master(), &operator)?;
             println!(
                 "rotated the master key in {}: {rewrapped} subject keys re-wrapped; the old key is gone from this directory. \
                  Backups made before this moment need the old key: destroy every copy of it once they have aged out.",

@@ -45,12 +45,12 @@ fn read_secret(path: &Path) -> Result<Option<Zeroizing<String>>, KeyFileError> {
 /// makes two processes starting at once agree: the loser of the race reads
 /// the winner's key instead of overwriting it.
 fn read_or_store(path: &Path, fresh: impl FnOnce() -> Zeroizing<String>) -> Result<Zeroizing<String>, KeyFileError> {
+    remove_stale_side_files(path).map_err(|source| KeyFileError::Create { path: path.to_path_buf(), source })?;
     if let Some(text) = read_secret(path)? {
         return Ok(text);
     }
     let create = |source| KeyFileError::Create { path: path.to_path_buf(), source };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let temp = side_file(path);
     let hex = fresh();
     let mut file = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&temp).map_err(create)?;
     file.write_all(hex.as_bytes()).map_err(create)?;
@@ -63,6 +63,42 @@ fn read_or_store(path: &Path, fresh: impl FnOnce() -> Zeroizing<String>) -> Resu
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_secret(path)?.ok_or_else(|| create(e)),
         Err(e) => Err(create(e)),
     }
+}
+
+/// Where this process writes the file for `path` before putting it in
+/// place whole: beside it, hidden, named after the process.
+pub fn side_file(path: &Path) -> PathBuf {
+    path.with_file_name(format!(".{}.{}.tmp", file_name(path), std::process::id()))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Removes the side files of `path` that processes no longer running left
+/// behind (killed between writing and putting in place). One may hold a
+/// key, or be a second link to the key file itself, which would then
+/// outlive the key's rotation. A running process's side file is its own
+/// business: it is about to put it in place.
+pub fn remove_stale_side_files(path: &Path) -> std::io::Result<()> {
+    let Some(dir) = path.parent() else { return Ok(()) };
+    let prefix = format!(".{}.", file_name(path));
+    let entries = match fs::read_dir(if dir.as_os_str().is_empty() { Path::new(".") } else { dir }) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name.strip_prefix(&prefix).and_then(|rest| rest.strip_suffix(".tmp")).and_then(|pid| pid.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && !Path::new("/proc").join(pid.to_string()).exists()
+        {
+            fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
 }
 
 /// Stores `key` at `path`, which must not exist yet, owner-only and synced:
@@ -99,6 +135,27 @@ pub fn load_or_create_signing_key(path: &Path) -> Result<SigningKey, KeyFileErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // req: I.SEC
+    #[test]
+    fn side_files_of_killed_processes_are_removed_and_a_running_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        let key = load_or_create_master_key(&path).unwrap();
+        // Killed after linking its side file into place: a second name for the key.
+        let linked = dir.path().join(".master.key.99999999.tmp");
+        fs::hard_link(&path, &linked).unwrap();
+        // Killed while writing a key that never went into place.
+        let written = dir.path().join(".master.key.99999998.tmp");
+        fs::write(&written, "0".repeat(64)).unwrap();
+        let running = side_file(&path);
+        fs::write(&running, "being written").unwrap();
+        let other = dir.path().join(".signing.key.99999999.tmp");
+        fs::write(&other, "not this key's").unwrap();
+        assert_eq!(load_or_create_master_key(&path).unwrap().to_hex(), key.to_hex());
+        assert!(!linked.exists() && !written.exists());
+        assert!(running.exists() && other.exists());
+    }
 
     #[test]
     fn key_files_are_created_owner_only_and_read_back() {

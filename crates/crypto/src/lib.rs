@@ -21,7 +21,7 @@ use rand::RngCore;
 use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};
 
-pub use files::{KeyFileError, load_key, load_or_create_master_key, load_or_create_signing_key, store_new_key};
+pub use files::{KeyFileError, load_key, load_or_create_master_key, load_or_create_signing_key, remove_stale_side_files, side_file, store_new_key};
 
 const NONCE_LEN: usize = 12;
 

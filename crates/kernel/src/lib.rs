@@ -630,15 +630,20 @@ impl Kernel {
     /// A copy of the database made before (a backup, a WAL file) holds the
     /// keys wrapped under the old key only: once that key is destroyed, such
     /// a copy cannot be read.
-    pub fn rotate_keys(&self, next: &Keyring) -> Result<u64, KernelError> {
-        self.plain(|tx| {
-            let wrapped = tx.wrapped_keys()?;
+    /// The rotation is an entry of the audit log's own processing, by
+    /// `access`: who changed the key that every copy's readability hangs on.
+    pub fn rotate_keys(&self, access: &Access, next: &Keyring) -> Result<u64, KernelError> {
+        let log = self.processing(grondslag_register::AUDIT_LOG)?;
+        self.unit(|unit| {
+            let wrapped = unit.tx.wrapped_keys()?;
             for (subject, key) in &wrapped {
                 let key = self.keys.unwrap(key, subject.as_str()).map_err(|_| StoreError::Corrupt("subjects.wrapped_key"))?;
                 let rewrapped = next.wrap(&key, subject.as_str()).map_err(|_| StoreError::Corrupt("subjects.wrapped_key"))?;
-                tx.set_wrapped_key(subject, &rewrapped)?;
+                unit.tx.set_wrapped_key(subject, &rewrapped)?;
             }
-            tx.set_setting(KEK_CHECK, &next.kek_check())?;
+            unit.tx.set_setting(KEK_CHECK, &next.kek_check())?;
+            let reason = format!("re-wrapped {} subject keys under a new master key", wrapped.len());
+            unit.audit(access, Event { reason, ..Event::allowed(log, "rotate_master_key", String::new(), None, CategorySet::EMPTY) })?;
             Ok(wrapped.len() as u64)
         })
     }
@@ -1059,11 +1064,24 @@ impl Unit<'_> {
     /// The records of `processing` indexed under `value` that the reader's
     /// grant reaches; a lookup is a read, audited per subject found.
     pub fn find_records(&mut self, access: &Access, processing: ProcessingId, kind: &str, value: &str) -> Result<Vec<RecordSummary>, KernelError> {
+        self.find_records_by_any(access, processing, kind, &[value])
+    }
+
+    /// [`Unit::find_records`] under any of `values` (one thing spelled
+    /// several ways, say), each record found once.
+    pub fn find_records_by_any(&mut self, access: &Access, processing: ProcessingId, kind: &str, values: &[&str]) -> Result<Vec<RecordSummary>, KernelError> {
         let kernel = self.kernel;
-        let digest = kernel.keys.blind_index(kind, value);
+        let digests: Vec<_> = values.iter().map(|value| kernel.keys.blind_index(kind, value)).collect();
         let name = &kernel.register.processing(processing).id;
         self.summaries(access, processing, &format!("lookup:{kind}"), |tx, _| {
-            let rows = tx.find_record_index(kind, &digest)?.into_iter().filter(|r| &r.processing == name).collect();
+            let mut rows: Vec<RecordRow> = Vec::new();
+            for digest in &digests {
+                for row in tx.find_record_index(kind, digest)? {
+                    if &row.processing == name && !rows.iter().any(|r| r.record == row.record) {
+                        rows.push(row);
+                    }
+                }
+            }
             Ok((rows, false))
         })
     }

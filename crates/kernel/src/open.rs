@@ -26,7 +26,7 @@ use grondslag_crypto::{CryptoError, KeyFileError, Keyring, MasterKey, load_key, 
 use grondslag_register::Register;
 use grondslag_store::{BlobStore, PostgresStore, SqliteStore, Store, StoreError, is_postgres_url};
 
-use crate::{AUDIT_ORIGIN, Kernel, Witness};
+use crate::{AUDIT_ORIGIN, Access, Kernel, Witness};
 
 /// Why the kernel could not be opened on a data directory.
 #[derive(Debug, thiserror::Error)]
@@ -211,7 +211,8 @@ impl DataDir {
     /// (the old key is gone from this directory). The blind-index key is
     /// kept apart first, so every keyed digest stays valid. Returns the
     /// subjects re-wrapped. A stop half-way is settled at the next opening.
-    pub fn rotate_master_key(&self, register: Register, given: Option<&MasterKey>, now: jiff::Timestamp) -> Result<u64, OpenError> {
+    pub fn rotate_master_key(&self, register: Register, given: Option<&MasterKey>, access: &Access) -> Result<u64, OpenError> {
+        let now = access.now;
         if given.is_some() {
             return Err(OpenError::RotateGivenKey(self.master_key()));
         }
@@ -222,7 +223,7 @@ impl DataDir {
         }
         let next = MasterKey::generate();
         store_new_key(&self.next_master_key(), &next)?;
-        let rewrapped = kernel.rotate_keys(&self.keyring(&next)?)?;
+        let rewrapped = kernel.rotate_keys(access, &self.keyring(&next)?)?;
         drop(kernel);
         self.settle_rotation()?;
         Ok(rewrapped)
@@ -309,11 +310,12 @@ impl DataDir {
         };
         let signer = CheckpointSigner::new(AUDIT_ORIGIN, load_or_create_signing_key(&self.signing_key())?);
         let public = self.public_key();
+        grondslag_crypto::remove_stale_side_files(&public).map_err(|e| OpenError::PublicKey { path: public.clone(), reason: e.to_string() })?;
         if !public.exists() {
             // Written beside it and renamed into place: a process killed
             // while writing must not leave a cut-off key that later starts
             // would take as written.
-            let temp = public.with_file_name(format!(".audit-key.{}.tmp", std::process::id()));
+            let temp = grondslag_crypto::side_file(&public);
             let written = fs::write(&temp, format!("{}\n", signer.verifier().to_vkey())).and_then(|()| fs::rename(&temp, &public));
             written.map_err(|e| OpenError::PublicKey { path: public.clone(), reason: e.to_string() })?;
         }

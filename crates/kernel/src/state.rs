@@ -63,6 +63,9 @@ const VERSION_SETTING: &str = "processing_version:";
 /// Settings named `governance:<processing>:<name>` hold governance records.
 const GOVERNANCE_SETTING: &str = "governance:";
 
+/// Set by `grondslag generate` on the store it fills: made-up people only.
+const SYNTHETIC_SETTING: &str = "synthetic_population";
+
 /// The audit entry's action for a new version.
 pub(crate) const NEW_VERSION: &str = "register_version";
 
@@ -145,6 +148,19 @@ impl Kernel {
             unit.tx.set_setting(&setting, body)?;
             unit.audit(access, Event::allowed(processing, "governance", name.to_string(), None, CategorySet::EMPTY))
         })
+    }
+
+    /// Marks this store as holding a synthetic population (`what` says
+    /// which), before any of it is written: the benchmarks read and export
+    /// everyone in a store they are pointed at, which they may do only to
+    /// made-up people.
+    pub fn mark_synthetic(&self, what: &str) -> Result<(), KernelError> {
+        self.plain(|tx| tx.set_setting(SYNTHETIC_SETTING, what.as_bytes()))
+    }
+
+    /// What [`Kernel::mark_synthetic`] said of this store, if it was marked.
+    pub fn synthetic(&self) -> Result<Option<String>, KernelError> {
+        Ok(self.look(|tx| tx.setting(SYNTHETIC_SETTING))?.map(|what| String::from_utf8_lossy(&what).into_owned()))
     }
 
     /// The governance records of `processing`, by name.

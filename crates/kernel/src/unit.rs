@@ -135,6 +135,9 @@ impl Kernel {
             outcome = Some(result);
             if failed { Err(StoreError::Aborted) } else { Ok(()) }
         });
+        // A lost connection during COMMIT leaves its outcome unknown: the
+        // rows naming the unit's new blobs may stand.
+        let outcome_unknown = matches!(stored, Err(StoreError::Commit(_)));
         let result = match (stored, outcome) {
             (Ok(()), Some(result)) | (Err(StoreError::Aborted), Some(result @ Err(_))) => result,
             (Err(e), _) => Err(KernelError::Store(e).into()),
@@ -147,9 +150,17 @@ impl Kernel {
         } else {
             // Checkpoints signed in the rolled-back transaction never existed.
             drop(witness::take_signed());
-            // The rows naming these blobs were rolled back; the files are
-            // ciphertext, but they should not linger.
-            self.delete_blobs(&written);
+            if outcome_unknown {
+                // Whether a row names them cannot be told before the server
+                // has finished with the commit: the journal stays, and the
+                // next start removes those no row names.
+                tracing::warn!(blobs = written.len(), "the outcome of a commit is unknown; its blobs are left for the next start to settle");
+                journal = None;
+            } else {
+                // The rows naming these blobs were rolled back; the files
+                // are ciphertext, but they should not linger.
+                self.delete_blobs(&written);
+            }
             refusals.extend(failures);
             refusals
         };
@@ -318,6 +329,7 @@ one_call! {
     events(access: &Access, processing: ProcessingId, record: &RecordRef) -> Vec<RecordEvent>;
     index_record(access: &Access, processing: ProcessingId, record: &RecordRef, kind: &str, value: &str) -> ();
     find_records(access: &Access, processing: ProcessingId, kind: &str, value: &str) -> Vec<RecordSummary>;
+    find_records_by_any(access: &Access, processing: ProcessingId, kind: &str, values: &[&str]) -> Vec<RecordSummary>;
     list(access: &Access, processing: ProcessingId, status: Option<&str>, offset: u64, limit: u64) -> Vec<RecordSummary>;
     list_all(access: &Access, processing: ProcessingId, status: Option<&str>) -> Vec<RecordSummary>;
     find_reference(access: &Access, reference: &str) -> Option<(ProcessingId, RecordSummary)>;

@@ -253,11 +253,19 @@ const OCCURRENCE: &str = "urn:grondslag:trace:";
 /// API, whose errors are problem details as the API's.
 const LDV_REGISTER: [&str; 2] = ["/processing_activities", "/entities"];
 
+/// The liveness and readiness probes.
+const PROBES: [&str; 2] = ["/healthz", "/readyz"];
+
 /// Turns error responses to page requests into pages: a sign-in page
 /// when signing in is needed, a Dutch error page otherwise. API requests
 /// get problem details naming the occurrence by the request's trace.
 pub(crate) async fn render_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
+    // Probes answer load balancers and monitors in the documented plain
+    // text, whatever their status.
+    if PROBES.contains(&path.as_str()) {
+        return next.run(request).await;
+    }
     let is_page = !version::is_api(&path) && !LDV_REGISTER.iter().any(|prefix| path.starts_with(prefix));
     let occurrence = request.extensions().get::<RequestTrace>().map(|t| format!("{OCCURRENCE}{}", t.trace()));
     // Kept for an error page, which shows the signed-in person's menu.

@@ -18,6 +18,7 @@ mod ids;
 mod postgresql;
 mod sql;
 mod sqlite;
+mod tls;
 
 use grondslag_audit::{Hash, Node, Row};
 
@@ -41,6 +42,8 @@ pub enum StoreError {
     Pool(#[from] r2d2::Error),
     #[error("`{0}` is not a PostgreSQL URL; give one like postgres://user@host:5432/database")]
     InvalidUrl(String),
+    #[error("the PostgreSQL URL cannot be used: {0}")]
+    DatabaseUrl(String),
     #[error("the target database already holds data (table {0}); migrate only into a new, empty database")]
     NotEmpty(&'static str),
     #[error("the database holds a malformed value in {0}")]

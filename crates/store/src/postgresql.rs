@@ -30,10 +30,11 @@ use std::time::Duration;
 use grondslag_audit::Row as AuditRow;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{ToSql, Type};
-use postgres::{Client, NoTls, Statement};
+use postgres::{Client, Statement};
 
 use crate::group::Group;
 use crate::sql::{self, Db, Param, Row, Value};
+use crate::tls::Connector;
 use crate::{Store, StoreError, Tx};
 
 /// Migrations in order; the index + 1 is the schema version. PostgreSQL's
@@ -64,7 +65,7 @@ fn pg_error(context: &'static str) -> impl FnOnce(postgres::Error) -> StoreError
 
 /// One connection with its prepared statements.
 pub(crate) struct PgConnection {
-    config: postgres::Config,
+    connector: Connector,
     client: Client,
     /// Prepared once per connection, keyed by the statement's text: a
     /// prepare costs a round trip.
@@ -78,8 +79,8 @@ impl fmt::Debug for PgConnection {
 }
 
 impl PgConnection {
-    fn connect(config: &postgres::Config) -> Result<PgConnection, postgres::Error> {
-        Ok(PgConnection { config: config.clone(), client: config.connect(NoTls)?, statements: HashMap::new() })
+    fn connect(connector: &Connector) -> Result<PgConnection, postgres::Error> {
+        Ok(PgConnection { connector: connector.clone(), client: connector.connect()?, statements: HashMap::new() })
     }
 
     fn statement(&mut self, context: &'static str, sql: &str, params: &[Param<'_>]) -> Result<Statement, StoreError> {
@@ -145,7 +146,7 @@ impl Db for PgConnection {
         // A connection lost (a server restart, a failover) is replaced when
         // the next transaction starts; the one in flight has failed whole.
         if self.client.is_closed() {
-            *self = PgConnection::connect(&self.config).map_err(pg_error("reconnecting"))?;
+            *self = PgConnection::connect(&self.connector).map_err(pg_error("reconnecting"))?;
         }
         self.client.batch_execute(sql).map_err(pg_error(context))
     }
@@ -179,7 +180,7 @@ impl Db for PgConnection {
 /// Makes the pool's read connections.
 #[derive(Debug)]
 struct Readers {
-    config: postgres::Config,
+    connector: Connector,
 }
 
 impl r2d2::ManageConnection for Readers {
@@ -187,7 +188,7 @@ impl r2d2::ManageConnection for Readers {
     type Error = postgres::Error;
 
     fn connect(&self) -> Result<PgConnection, postgres::Error> {
-        PgConnection::connect(&self.config)
+        PgConnection::connect(&self.connector)
     }
 
     fn is_valid(&self, connection: &mut PgConnection) -> Result<(), postgres::Error> {
@@ -211,11 +212,11 @@ pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
-fn config(url: &str) -> Result<postgres::Config, StoreError> {
+fn connector(url: &str) -> Result<Connector, StoreError> {
     if !is_postgres_url(url) {
         return Err(StoreError::InvalidUrl(url.to_string()));
     }
-    url.parse().map_err(pg_error("reading the database URL"))
+    Connector::new(url)
 }
 
 impl PostgresStore {
@@ -223,10 +224,10 @@ impl PostgresStore {
     /// and brings its schema up to date. Several nodes may do this at once:
     /// the migration runs under the write lock, so one of them migrates.
     pub fn open(url: &str) -> Result<PostgresStore, StoreError> {
-        let config = config(url)?;
-        let mut writer = PgConnection::connect(&config).map_err(pg_error("connecting"))?;
+        let connector = connector(url)?;
+        let mut writer = PgConnection::connect(&connector).map_err(pg_error("connecting"))?;
         migrate(&mut writer)?;
-        let pool = r2d2::Pool::builder().max_size(READERS).min_idle(Some(0)).connection_timeout(Duration::from_secs(10)).build(Readers { config })?;
+        let pool = r2d2::Pool::builder().max_size(READERS).min_idle(Some(0)).connection_timeout(Duration::from_secs(10)).build(Readers { connector })?;
         Ok(PostgresStore { group: Group::new(writer, BEGIN), pool })
     }
 
@@ -298,7 +299,7 @@ impl Store for PostgresStore {
 /// open to it) when this value is dropped.
 #[derive(Debug)]
 pub struct ScratchDatabase {
-    server: postgres::Config,
+    server: Connector,
     name: String,
     url: String,
 }
@@ -307,9 +308,9 @@ impl ScratchDatabase {
     /// Creates `grondslag_test_<random>` on the server of `url` (whose own
     /// database is only used to issue CREATE and DROP).
     pub fn create(url: &str) -> Result<ScratchDatabase, StoreError> {
-        let server = config(url)?;
+        let server = connector(url)?;
         let name = format!("grondslag_test_{}", crate::BlobId::random().as_str().get(..12).unwrap_or_default());
-        let mut client = server.connect(NoTls).map_err(pg_error("connecting to create a scratch database"))?;
+        let mut client = server.connect().map_err(pg_error("connecting to create a scratch database"))?;
         client.batch_execute(&format!("CREATE DATABASE {name}")).map_err(pg_error("creating a scratch database"))?;
         Ok(ScratchDatabase { url: with_database(url, &name), server, name })
     }
@@ -345,7 +346,7 @@ fn with_database(url: &str, name: &str) -> String {
 
 impl Drop for ScratchDatabase {
     fn drop(&mut self) {
-        let dropped = self.server.connect(NoTls).and_then(|mut client| client.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)));
+        let dropped = self.server.connect().and_then(|mut client| client.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)));
         // Nothing to return an error to from here; say so, so the database
         // can be dropped by hand.
         if let Err(e) = dropped {
@@ -364,6 +365,6 @@ mod tests {
         assert_eq!(with_database("postgres://postgres@127.0.0.1:5432/postgres", "x"), "postgres://postgres@127.0.0.1:5432/x");
         assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
         assert_eq!(with_database("postgresql://u@h/db?sslmode=disable", "x"), "postgresql://u@h/x?sslmode=disable");
-        assert!(matches!(config("mysql://u@h/db"), Err(StoreError::InvalidUrl(_))));
+        assert!(matches!(connector("mysql://u@h/db"), Err(StoreError::InvalidUrl(_))));
     }
 }

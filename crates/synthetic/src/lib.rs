@@ -98,6 +98,8 @@ pub enum SyntheticError {
     Household { household: u64, seed: u64, source: Step },
     #[error("staff member {member} of seed {seed}: {source}; generate into a fresh directory")]
     Staff { member: u64, seed: u64, source: Step },
+    #[error("marking the store as a synthetic population: {0}")]
+    Mark(#[source] KernelError),
 }
 
 /// What was generated: counts by kind, and the plan's fingerprint.
@@ -122,6 +124,9 @@ pub fn generate(kernel: &Kernel, population: &Population, areas: AreaLists, prog
     if population.subjects > MAX_SUBJECTS {
         return Err(SyntheticError::TooMany);
     }
+    kernel
+        .mark_synthetic(&format!("{} people, seed {}, history until {}", population.subjects, population.seed, population.until))
+        .map_err(SyntheticError::Mark)?;
     let mut writer = Writer::new(kernel, areas, population.until).map_err(|source| SyntheticError::Staff { member: 0, seed: population.seed, source })?;
     for member in 0..population.staff() {
         let mut rng = stream(population.seed, STAFF_STREAM + member);

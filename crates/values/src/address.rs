@@ -43,6 +43,37 @@ impl AddressKey {
         Ok(AddressKey { postcode, street, number, addition })
     }
 
+    /// What a blind index keeps for this address, so that looking up
+    /// [`AddressKey::lookup_keys`] of another finds it exactly when
+    /// [`AddressKey::same_address`] says they are one: an address with a
+    /// postcode is found by postcode, number and addition, and by its
+    /// street by an address looked up without a postcode; one without a
+    /// postcode is found by its street either way.
+    pub fn index_keys(&self) -> Vec<String> {
+        let on_street = self.keyed("street", &self.street);
+        match &self.postcode {
+            Some(postcode) => vec![self.keyed("postcode", postcode), on_street],
+            None => vec![self.keyed("street without postcode", &self.street), on_street],
+        }
+    }
+
+    /// The keys to look this address up under; see [`AddressKey::index_keys`].
+    /// The last is how the index keyed it before postcodes settled the
+    /// street's spelling, so that what was indexed then is still found (as
+    /// spelled then).
+    pub fn lookup_keys(&self) -> Vec<String> {
+        let earlier =
+            format!("AddressKey {{ postcode: {:?}, street: {:?}, number: {}, addition: {:?} }}", self.postcode, self.street, self.number, self.addition);
+        match &self.postcode {
+            Some(postcode) => vec![self.keyed("postcode", postcode), self.keyed("street without postcode", &self.street), earlier],
+            None => vec![self.keyed("street", &self.street), earlier],
+        }
+    }
+
+    fn keyed(&self, by: &str, value: &str) -> String {
+        format!("{by}: {value}, {} {}", self.number, self.addition)
+    }
+
     /// Whether two keys name the same address.
     pub fn same_address(&self, other: &AddressKey) -> bool {
         if self.number != other.number || self.addition != other.addition {
@@ -95,5 +126,40 @@ mod tests {
         assert!(!a.same_address(&key("Hoofdstraat 11a", "")));
         assert!(!a.same_address(&key("Hoofdstraat 1a", "9981 AC")));
         assert!(AddressKey::new("Hoofdstraat", "").is_err());
+    }
+
+    /// Whether looking `a` up in an index that holds `b` finds it.
+    fn found(a: &AddressKey, b: &AddressKey) -> bool {
+        a.lookup_keys().iter().any(|k| b.index_keys().contains(k))
+    }
+
+    // req: E2
+    // req: E19
+    #[test]
+    fn the_index_finds_exactly_the_same_addresses() {
+        let streets = ["Hoofdstraat", "Hoofdstr.", "Kerkstraat"];
+        let numbers = ["1", "1a", "1 B", "12"];
+        let postcodes = ["", "9981 AB Uithuizen", "9981AB", "9999 ZZ"];
+        let mut keys = Vec::new();
+        for street in streets {
+            for number in numbers {
+                for postcode in postcodes {
+                    keys.push(key(&format!("{street} {number}"), postcode));
+                }
+            }
+        }
+        for a in &keys {
+            for b in &keys {
+                assert_eq!(found(a, b), a.same_address(b), "{a:?} looked up in an index holding {b:?}");
+            }
+        }
+        // The finding this fixes: with one postcode, the street's spelling does not matter.
+        assert!(found(&key("Hoofdstr. 12", "9981 AB"), &key("Hoofdstraat 12", "9981 AB Uithuizen")));
+    }
+
+    #[test]
+    fn what_was_indexed_before_is_still_found() {
+        let a = key("Hoofdstraat 1a", "9981 AB Uithuizen");
+        assert!(a.lookup_keys().contains(&format!("{a:?}")));
     }
 }

@@ -31,17 +31,30 @@ pub struct Measured {
 /// The case lists a case handler opens: a scheme and a status.
 const LISTS: [(&str, Option<&str>); 3] = [("fysieke_schade", Some("in_handling")), ("immateriele_schade", Some("closed")), ("kinderen", Some("decision"))];
 
+/// Refuses `path` unless `grondslag generate` made it: the bench reads
+/// and exports everyone in the store through audited calls, which it may
+/// do to made-up people only. Checked before anything is measured.
+pub fn check_synthetic(kernels: &Kernels<'_>, path: &Path) -> Result<(), Failure> {
+    let data = DataDir::new(path);
+    if !data.database().exists() {
+        return Err(Failure(format!("{} holds no store; make one with `grondslag generate --data {}`", path.display(), path.display())));
+    }
+    match kernels.open(&data)?.synthetic()? {
+        Some(_) => Ok(()),
+        None => Err(Failure(format!(
+            "{} was not made by `grondslag generate`: the bench reads and exports everyone in a store through audited calls, \
+             which it may do to made-up people only; point --population at a generated population",
+            path.display()
+        ))),
+    }
+}
+
 pub fn bench(kernels: &Kernels<'_>, store: &Store<'_>, samples: usize, verify: bool) -> Result<Measured, Failure> {
     let temporary = tempfile::Builder::new().prefix("grondslag-bench-").tempdir()?;
     let data = match store {
         Store::Generate(_) => DataDir::new(temporary.path().join("population")),
         Store::Existing(path) => DataDir::new(*path),
     };
-    if let Store::Existing(path) = store
-        && !data.database().exists()
-    {
-        return Err(Failure(format!("{} holds no store; make one with `grondslag generate --data {}`", path.display(), path.display())));
-    }
     let kernel = kernels.open(&data)?;
     if let Store::Generate(people) = store {
         let population = Population { seed: 1, subjects: *people, until: jiff::Timestamp::now() };

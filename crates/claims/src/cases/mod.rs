@@ -261,9 +261,8 @@ fn series(year: i16) -> String {
 }
 
 /// The object's identity for E2's finality: postcode, number and addition.
-fn object_key(object: &Object) -> Result<String, CaseError> {
-    let key = AddressKey::new(&object.address, &object.postcode_city).map_err(CaseError::Invalid)?;
-    Ok(format!("{key:?}"))
+fn object_key(object: &Object) -> Result<AddressKey, CaseError> {
+    AddressKey::new(&object.address, &object.postcode_city).map_err(CaseError::Invalid)
 }
 
 impl<'k> Cases<'k> {
@@ -343,8 +342,8 @@ impl<'k> Cases<'k> {
                     })?
                 }
             };
-            if let Some(object) = &object {
-                unit.index_record(access, processing, &case, "object", object)?;
+            for key in object.iter().flat_map(AddressKey::index_keys) {
+                unit.index_record(access, processing, &case, "object", &key)?;
             }
             let checks = if status == Status::Submitted { self.automated_checks(unit, access, processing, &case, scheme, application)? } else { Vec::new() };
             Ok(Filed { case, number: CaseNumber::parse(&reference)?, status, checks })
@@ -409,7 +408,8 @@ impl<'k> Cases<'k> {
         let access = &Access { actor: "regels".to_string(), role: grondslag_register::Role::System, subject: None, within: None, ..access.clone() };
         let fixed = self.processing(Scheme::FixedCompensation)?;
         let mut decided = None;
-        for found in unit.find_records(access, fixed, "object", &object_key(object)?)? {
+        let keys = object_key(object)?.lookup_keys();
+        for found in unit.find_records_by_any(access, fixed, "object", &keys.iter().map(String::as_str).collect::<Vec<_>>())? {
             let events = unit.events(access, fixed, &found.record)?;
             if let Some(decision) = events.iter().find(|e| e.event == Status::Decision.name()) {
                 let date = grondslag_values::dutch::amsterdam_date(decision.at);

@@ -592,3 +592,112 @@ fn the_service_killed_under_load_loses_no_acknowledged_filing() {
         eprintln!("service on {}: {} runs killed, {} acknowledged filings all there", store(place), runs(), acknowledged.len());
     });
 }
+
+/// What the proxy of [`commit_cutter`] does with the COMMIT it is armed for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cut {
+    /// Passes it on, then cuts the client off: the server commits, the
+    /// client hears nothing.
+    AfterCommit,
+    /// Cuts the client off and drops it: the server rolls back.
+    BeforeCommit,
+}
+
+/// A loopback proxy to the PostgreSQL server `to` that passes bytes both
+/// ways; once armed with a [`Cut`], the next COMMIT a client sends ends that
+/// client's connection as the cut says, before any answer reaches it.
+fn commit_cutter(to: std::net::SocketAddr) -> (std::net::SocketAddr, Arc<std::sync::Mutex<Option<Cut>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let armed: Arc<std::sync::Mutex<Option<Cut>>> = Arc::default();
+    let trigger = Arc::clone(&armed);
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            let server = std::net::TcpStream::connect(to).unwrap();
+            let (mut from_server, mut to_client) = (server.try_clone().unwrap(), client.try_clone().unwrap());
+            std::thread::spawn(move || std::io::copy(&mut from_server, &mut to_client));
+            let (mut from_client, mut to_server, armed) = (client, server, Arc::clone(&trigger));
+            std::thread::spawn(move || {
+                let mut buffer = vec![0u8; 64 * 1024];
+                while let Ok(n @ 1..) = from_client.read(&mut buffer) {
+                    let bytes = &buffer[..n];
+                    let cut = if bytes.windows(7).any(|w| w == b"COMMIT\0") { armed.lock().unwrap().take() } else { None };
+                    if cut.is_some() {
+                        // The client hears nothing more, whatever the server answers.
+                        let _ = from_client.shutdown(std::net::Shutdown::Both);
+                    }
+                    if cut != Some(Cut::BeforeCommit) && to_server.write_all(bytes).is_err() {
+                        return;
+                    }
+                    if cut.is_some() {
+                        // Let the server read what it was sent before its peer goes.
+                        std::thread::sleep(Duration::from_millis(500));
+                        let _ = to_server.shutdown(std::net::Shutdown::Both);
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (address, armed)
+}
+
+// req: I.SEC
+#[test]
+fn a_connection_lost_during_commit_loses_no_blob_that_a_committed_row_names() {
+    let Some(database) = ScratchDatabase::for_tests().unwrap() else { return };
+    let config: postgres::Config = database.url().parse().unwrap();
+    let (host, port) = (config.get_hosts()[0].clone(), config.get_ports().first().copied().unwrap_or(5432));
+    let postgres::config::Host::Tcp(host) = host else { panic!("a TCP host") };
+    let (proxy, armed) = commit_cutter(std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port)).unwrap().next().unwrap());
+    let name = database.url().rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+    // Plain, so the proxy can read the protocol.
+    let url = format!("postgres://{}@{proxy}/{name}?sslmode=disable", config.get_user().unwrap());
+    let dir = TempDir::new().unwrap();
+    let place = Place { dir: dir.path().to_path_buf(), database_url: Some(url.clone()) };
+    let (stored, journals) = (
+        || blob_files(&place).iter().filter(|name| !name.starts_with(".journals")).count(),
+        || blob_files(&place).iter().filter(|name| name.starts_with(".journals")).count(),
+    );
+    let open = || DataDir::new(dir.path()).with_database_url(Some(url.clone())).open_kernel(shipped(), None, jiff::Timestamp::now()).unwrap();
+    let rows = |sql: &str| -> i64 { postgres::Client::connect(database.url(), postgres::NoTls).unwrap().query_one(sql, &[]).unwrap().get(0) };
+
+    for (cut, stands) in [(Cut::AfterCommit, true), (Cut::BeforeCommit, false)] {
+        let kernel = open();
+        let calls = kernel.processing("telefoon_opnames").unwrap();
+        let grants = kernel.register().processing(calls).grants;
+        let writer = Role::ALL.iter().copied().find(|r| grants[r.index()][Action::File.index()].is_granted()).unwrap();
+        let before = (rows("SELECT count(*) FROM fields WHERE blob IS NOT NULL"), stored());
+        *armed.lock().unwrap() = Some(cut);
+        let written = kernel.write(&crate::access(writer), calls, None, None, &[(Category::CallRecording, Value::Bytes(b"RIFF-opname".to_vec()))]);
+        assert!(matches!(written, Err(KernelError::Store(grondslag_store::StoreError::Commit(_)))), "{cut:?}: {written:?}");
+        assert!(armed.lock().unwrap().is_none(), "{cut:?}: the proxy cut the COMMIT");
+        let after = rows("SELECT count(*) FROM fields WHERE blob IS NOT NULL");
+        assert_eq!(after, before.0 + i64::from(stands), "{cut:?}: the server's own outcome");
+        // Nobody can tell yet which it was: the file stays until the next start settles it.
+        assert_eq!(stored(), before.1 + 1, "{cut:?}");
+        drop(kernel);
+        drop(open());
+        assert_eq!(stored(), before.1 + usize::from(stands), "{cut:?}: settled at the next start");
+        assert_eq!(journals(), 0, "{cut:?}");
+    }
+    // The committed recording reads back whole.
+    let kernel = open();
+    let calls = kernel.processing("telefoon_opnames").unwrap();
+    let subject: String = postgres::Client::connect(database.url(), postgres::NoTls)
+        .unwrap()
+        .query_one("SELECT r.subject_id FROM records r JOIN fields f ON f.record_id = r.id WHERE f.blob IS NOT NULL", &[])
+        .unwrap()
+        .get(0);
+    let heard = kernel
+        .read(
+            &crate::access(Role::PrivacyOfficer),
+            calls,
+            &grondslag_store::SubjectId::parse(&subject).unwrap(),
+            grondslag_register::CategorySet::of(&[Category::CallRecording]),
+        )
+        .unwrap();
+    assert_eq!(heard[0].get(Category::CallRecording), Some(&Value::Bytes(b"RIFF-opname".to_vec())));
+}

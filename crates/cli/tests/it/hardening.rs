@@ -453,6 +453,11 @@ fn a_backup_restores_with_its_keys_and_after_a_key_rotation_never_again() {
     let rotated = world.place.ok(&["keys", "rotate"]);
     assert!(rotated.contains("subject keys re-wrapped"), "{rotated}");
     assert_ne!(std::fs::read_to_string(dir.join("master.key")).unwrap(), old_key);
+    // The log says who rotated, and what it took.
+    let last: String = crate::sqlite(dir).query_row("SELECT entry FROM audit_entries ORDER BY seq DESC LIMIT 1", [], |r| r.get(0)).unwrap();
+    let last: serde_json::Value = serde_json::from_str(&last).unwrap();
+    assert_eq!((&last["action"], &last["processing"], &last["actor"]), (&"rotate_master_key".into(), &"audit_log".into(), &"cli".into()), "{last}");
+    assert!(last["reason"].as_str().unwrap().ends_with("subject keys under a new master key"), "{last}");
     for file in crate::files_below(dir) {
         let bytes = std::fs::read(&file).unwrap();
         assert!(!bytes.windows(64).any(|w| w == old_key.trim().as_bytes()), "{} keeps the old key", file.display());
@@ -497,7 +502,8 @@ fn a_rotation_stopped_half_way_is_settled_at_the_next_opening() {
     store_new_key(&dir.join("index.key"), &old.index_key().unwrap()).unwrap();
     let next = MasterKey::generate();
     let kernel = crate::open_kernel(dir);
-    kernel.rotate_keys(&Keyring::with_index_key(&next, &old.index_key().unwrap()).unwrap()).unwrap();
+    let operator = grondslag_kernel::Access::new("cli", grondslag_register::Role::System, "test", jiff::Timestamp::now());
+    kernel.rotate_keys(&operator, &Keyring::with_index_key(&next, &old.index_key().unwrap()).unwrap()).unwrap();
     drop(kernel);
     store_new_key(&dir.join("master.key.next"), &next).unwrap();
     assert_eq!(annas_name(dir).as_deref(), Some("Anna de Vries"), "the new key took the old one's place");
@@ -523,4 +529,59 @@ fn a_recording_written_anew_leaves_no_old_file_behind() {
         .write(&crate::access(writer), calls, Some(&call.subject), Some(&call.record), &[(Category::CallRecording, Value::Bytes(b"RIFF-tweede".to_vec()))])
         .unwrap();
     assert_eq!(blob_files(), 1, "the replaced recording's file is gone, the new one is there");
+}
+
+// req: I.SEC
+#[test]
+fn readiness_answers_in_its_documented_plain_text_when_the_store_is_gone() {
+    let Some(database) = grondslag_store::ScratchDatabase::for_tests().unwrap() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let place = crate::server::Place { dir: dir.path().to_path_buf(), database_url: Some(database.url().to_string()) };
+    let server = Server::start_on(&place, &[]);
+    let mut probe = Client::new(&server);
+    let ready = probe.get("/readyz");
+    assert_eq!((ready.status, ready.body.as_str()), (200, "ready"));
+    // Dropped with FORCE: the server's connections end, with nothing to reconnect to.
+    drop(database);
+    let gone = probe.get("/readyz");
+    assert_eq!((gone.status, gone.body.as_str()), (503, "the store does not answer"));
+    assert!(gone.header("content-type").unwrap().starts_with("text/plain"), "{:?}", gone.headers);
+    // Liveness is the process's own.
+    assert_eq!(probe.get("/healthz").body, "ok");
+}
+
+// req: I.SEC, E22
+#[test]
+fn a_postgresql_store_restores_from_pg_dump_beside_its_keys() {
+    let (Some(source), Some(target)) = (grondslag_store::ScratchDatabase::for_tests().unwrap(), grondslag_store::ScratchDatabase::for_tests().unwrap()) else {
+        return;
+    };
+    let world = crate::server::world_on(Some(source.url()));
+    // As docs/server.md, Backups, says: pg_dump's custom format, restored into an empty database.
+    let dumps = tempfile::tempdir().unwrap();
+    let dump = dumps.path().join("grondslag.dump");
+    let run = |program: &str, args: &[&str]| {
+        let out = std::process::Command::new(program).args(args).output().unwrap();
+        assert!(out.status.success(), "{program}: {}", crate::stderr(&out));
+    };
+    run("pg_dump", &["--format=custom", "--no-owner", "--file", dump.to_str().unwrap(), source.url()]);
+    run("pg_restore", &["--no-owner", "--exit-on-error", "--dbname", target.url(), dump.to_str().unwrap()]);
+    drop(source);
+
+    let keys = keys_of(world.dir.path());
+    let restored = crate::server::Place { dir: keys.path().to_path_buf(), database_url: Some(target.url().to_string()) };
+    let verified = restored.ok(&["audit", "verify"]);
+    assert!(verified.contains("verified"), "{verified}");
+    let server = Server::start_on(&restored, &[]);
+    let mut anna = Client::new(&server);
+    assert_eq!(anna.sign_in(&world.anna).status, 303);
+    let case = anna.get(&format!("/api/v1/cases/{}", world.anna_case));
+    assert_eq!(case.status, 200, "{}", case.body);
+    assert!(case.body.contains("Anna de Vries"), "{}", case.body);
+    // Another directory's keys read nothing of it.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let strangers = crate::server::Place { dir: elsewhere.path().to_path_buf(), database_url: Some(target.url().to_string()) };
+    let refused = strangers.run(&["case", "show", &world.anna_case]);
+    assert!(!refused.status.success());
+    assert!(crate::stderr(&refused).contains("master key"), "{}", crate::stderr(&refused));
 }

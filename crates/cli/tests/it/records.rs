@@ -107,6 +107,10 @@ fn records_are_found_by_an_indexed_value_without_storing_it() {
     let found = kernel.find_records(&handler, fixed, "object", "9981AB|1|a").unwrap();
     assert_eq!(found.iter().map(|s| &s.record).collect::<Vec<_>>(), vec![&case]);
     assert!(kernel.find_records(&handler, fixed, "object", "9981AB|1|b").unwrap().is_empty());
+    // Found under any of several keys, once.
+    kernel.index_record(&handler, fixed, &case, "object", "hoofdstraat|1|a").unwrap();
+    let found = kernel.find_records_by_any(&handler, fixed, "object", &["9981AB|1|a", "9981AB|1|b", "hoofdstraat|1|a"]).unwrap();
+    assert_eq!(found.iter().map(|s| &s.record).collect::<Vec<_>>(), vec![&case]);
     // Another processing does not see it.
     let physical = kernel.processing("fysieke_schade").unwrap();
     assert!(kernel.find_records(&handler, physical, "object", "9981AB|1|a").unwrap().is_empty());
