@@ -21,6 +21,7 @@ mod prove;
 mod report;
 mod retention;
 mod rights;
+mod sealing;
 mod state;
 mod unit;
 mod values;
@@ -35,9 +36,10 @@ use grondslag_audit::{
 };
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role, Scope, ScopeSet};
-use grondslag_store::{BlobId, BlobStore, Erased, EventRow, FieldRow, Reach, RecordRow, Store, Tx};
+use grondslag_store::{BlobStore, Erased, EventRow, Reach, RecordRow, Store, Tx};
 /// The ids callers pass in and get back.
 pub use grondslag_store::{DisclosureRow, RecordId, SessionRow, StoreError, SubjectId};
+use sealing::{next_version, open_event, seal_event};
 
 pub use decide::{Allowed, Denial, Question, decide, reaches};
 pub use open::{Change, DataDir, OpenError, RetentionChange, master_key_from_env};
@@ -235,6 +237,8 @@ pub enum KernelError {
     Store(#[from] StoreError),
     #[error("encryption failed: {0}")]
     Crypto(#[from] CryptoError),
+    #[error("record {record}: {what} does not open where it is stored: the row was altered, moved or rolled back; restore the record from a backup")]
+    Tampered { record: RecordId, what: String },
     #[error("password hashing failed: {0}")]
     PasswordHash(String),
     #[error("audit log does not verify: {0}")]
@@ -304,6 +308,7 @@ impl KernelError {
             KernelError::WrongMasterKey
             | KernelError::Store(_)
             | KernelError::Crypto(_)
+            | KernelError::Tampered { .. }
             | KernelError::PasswordHash(_)
             | KernelError::Audit(_)
             | KernelError::AuditEntry(_)
@@ -323,6 +328,7 @@ impl KernelError {
             KernelError::Store(StoreError::Commit(_)) => "committing",
             KernelError::Store(_) => "storage",
             KernelError::Crypto(_) => "encryption",
+            KernelError::Tampered { .. } => "integrity",
             KernelError::PasswordHash(_) => "password hashing",
             KernelError::Audit(_) | KernelError::AuditEntry(_) => "the audit log",
             _ => return None,
@@ -516,14 +522,9 @@ fn erase_one(tx: &mut dyn Tx, record: &RecordRef) -> Result<(Erased, &'static st
     Ok((erased, " and the subject key (no records left)"))
 }
 
-/// Associated data of an event's sealed detail.
 /// The record event that keeps a disclosure's legal-obligation check
 /// (E15.LEGAL), sealed, for staff.
 pub const LEGAL_OBLIGATION_CHECKED: &str = "legal_obligation_checked";
-
-fn event_context<'a>(record: &'a RecordRef, event: &'a str) -> [&'a [u8]; 4] {
-    [record.subject.as_str().as_bytes(), record.record.as_str().as_bytes(), b"event", event.as_bytes()]
-}
 
 fn text(bytes: Vec<u8>) -> Result<String, KernelError> {
     String::from_utf8(bytes).map_err(|_| KernelError::Crypto(CryptoError::Open))
@@ -570,6 +571,7 @@ impl Kernel {
             uris: Vec::new(),
             verifying: std::sync::Mutex::new(()),
         };
+        kernel.reseal()?;
         kernel.uris = kernel.archive_versions(now)?;
         let kernel = kernel.apply_retention_changes()?;
         kernel.recover_blobs()?;
@@ -736,19 +738,12 @@ impl Unit<'_> {
             self.tx.upsert_record(&record_id, &subject_id, processing_name, access.now)?;
             let written = RecordRef { subject: subject_id, record: record_id };
             for (category, value) in prepared {
-                let context = [written.subject.as_str().as_bytes(), written.record.as_str().as_bytes(), category.name().as_bytes()];
                 match value {
                     values::Prepared::Inline(text) => kernel.put_new_text(self.tx, &key, &written, *category, text)?,
                     values::Prepared::Blob(bytes) => {
-                        let blob = BlobId::random();
-                        self.journal(std::slice::from_ref(&blob))?;
-                        let blob_context = [context[0], context[1], context[2], blob.as_str().as_bytes()];
-                        kernel.blobs.put(&blob, &key.seal(&blob_context, bytes)?)?;
-                        self.written.push(blob.clone());
                         // The file it replaces goes once this unit has committed.
-                        let replaced = self.tx.field_blob(&written.record, category.name())?;
-                        self.erased.extend(replaced);
-                        self.tx.put_field(&written.record, category.name(), &key.seal(&context, blob.as_str().as_bytes())?, Some(&blob))?;
+                        let version = next_version(self.tx.field_version(&written.record, category.name())?);
+                        self.put_blob(&key, &written, category.name(), version, bytes)?;
                     }
                 }
             }
@@ -841,9 +836,10 @@ impl Unit<'_> {
                         event: LEGAL_OBLIGATION_CHECKED.to_string(),
                         at: access.now,
                         actor: access.actor.clone(),
-                        detail: Some(key.seal(&event_context(&record, LEGAL_OBLIGATION_CHECKED), format!("{recipient_name}: {check}").as_bytes())?),
+                        detail: None,
                         audience: Some(crate::Audience::Staff.name().to_string()),
                     };
+                    let row = seal_event(key, &record, row, Some(&format!("{recipient_name}: {check}")))?;
                     tx.add_event(&record.record, &row, None)?;
                 }
             }
@@ -942,12 +938,12 @@ impl Unit<'_> {
         series: &str,
         format: &dyn Fn(u64) -> Result<String, KernelError>,
     ) -> Result<String, KernelError> {
+        let kernel = self.kernel;
         let ask = Ask::new(Action::File, "assign_reference", record.record.to_string()).categories(CategorySet::EMPTY.with(Category::CaseNumber));
         self.on_record(access, processing, record, ask, |tx, key, _| {
             let reference = format(tx.next_in_sequence(series)?)?;
             tx.set_reference(&record.record, &reference)?;
-            let context = [record.subject.as_str().as_bytes(), record.record.as_str().as_bytes(), Category::CaseNumber.name().as_bytes()];
-            tx.put_field(&record.record, Category::CaseNumber.name(), &key.seal(&context, reference.as_bytes())?, None)?;
+            kernel.put_text(tx, key, record, Category::CaseNumber, &reference)?;
             Ok((reference, None))
         })
     }
@@ -1009,14 +1005,14 @@ impl Unit<'_> {
         let mut ask = Ask::new(action, "record_event", object).categories(categories);
         ask.first_status = action == Action::File && status.is_some();
         self.on_record(access, processing, record, ask, |tx, key, _| {
-            let sealed = detail.map(|d| key.seal(&event_context(record, event), d.text.as_bytes())).transpose()?;
             let row = EventRow {
                 event: event.to_string(),
                 at: happened,
                 actor: access.actor.clone(),
-                detail: sealed,
+                detail: None,
                 audience: detail.map(|d| d.audience.name().to_string()),
             };
+            let row = seal_event(key, record, row, detail.map(|d| d.text))?;
             tx.add_event(&record.record, &row, status)?;
             kernel.refresh_due(tx, processing, record)?;
             let dated = (happened != access.now).then(|| format!("allowed by the register; the event happened at {happened}, before it was registered"));
@@ -1371,8 +1367,8 @@ impl Kernel {
     /// Seals a text value into its record; a BSN also goes into the blind
     /// index, unless it is someone else's.
     fn put_text(&self, tx: &mut dyn Tx, key: &SubjectKey, record: &RecordRef, category: Category, text: &str) -> Result<(), KernelError> {
-        let context = [record.subject.as_str().as_bytes(), record.record.as_str().as_bytes(), category.name().as_bytes()];
-        tx.put_field(&record.record, category.name(), &key.seal(&context, text.as_bytes())?, None)?;
+        let (version, _) = next_version(tx.field_version(&record.record, category.name())?);
+        self.put_sealed(tx, key, record, category.name(), version, text.as_bytes(), None)?;
         if category == Category::Bsn {
             let digest = self.keys.blind_index("bsn", text);
             match tx.find_blind_index("bsn", &digest)? {
@@ -1407,7 +1403,7 @@ impl Kernel {
                 continue;
             }
             let detail = match &row.detail {
-                Some(sealed) if detail_shown => Some(text(key.open(&event_context(record, &row.event), sealed)?.to_vec())?),
+                Some(sealed) if detail_shown => Some(open_event(key, record, &row, sealed)?),
                 _ => None,
             };
             events.push(RecordEvent { event: row.event, at: row.at, actor: row.actor, detail });
@@ -1528,26 +1524,15 @@ impl Kernel {
     ) -> Result<Vec<RecordView>, KernelError> {
         let processing_name = processing.map(|p| self.register.processing(p).id.as_str());
         let mut views: Vec<RecordView> = Vec::new();
-        for FieldRow { record, processing: record_processing, category, value, blob } in tx.fields(subject, processing_name)? {
-            if only.is_some_and(|only| *only != record) {
+        for field in tx.fields(subject, processing_name)? {
+            if only.is_some_and(|only| *only != field.record) {
                 continue;
             }
-            let Some(category) = Category::from_name(&category).filter(|c| allowed.contains(*c)) else { continue };
-            let context = [subject.as_str().as_bytes(), record.as_str().as_bytes(), category.name().as_bytes()];
-            let plain = key.open(&context, &value)?;
-            let value = match blob {
-                None => Value::Text(String::from_utf8(plain.to_vec()).map_err(|_| KernelError::Crypto(CryptoError::Open))?),
-                Some(blob) => {
-                    if plain.as_slice() != blob.as_str().as_bytes() {
-                        return Err(KernelError::Crypto(CryptoError::Open));
-                    }
-                    let blob_context = [context[0], context[1], context[2], blob.as_str().as_bytes()];
-                    Value::Bytes(key.open(&blob_context, &self.blobs.get(&blob)?)?.to_vec())
-                }
-            };
+            let Some(category) = Category::from_name(&field.category).filter(|c| allowed.contains(*c)) else { continue };
+            let value = self.open_field(key, subject, &field)?;
             match views.last_mut() {
-                Some(view) if view.record == record => view.fields.push((category, value)),
-                _ => views.push(RecordView { record, processing: record_processing, fields: vec![(category, value)] }),
+                Some(view) if view.record == field.record => view.fields.push((category, value)),
+                _ => views.push(RecordView { record: field.record, processing: field.processing, fields: vec![(category, value)] }),
             }
         }
         for view in &mut views {

@@ -5,7 +5,7 @@ use grondslag_register::due::{Due, HOLD_PLACED, HOLD_RELEASED};
 use grondslag_register::{Action, CategorySet, ProcessingId, Role};
 use grondslag_store::{EventRow, Tx};
 
-use crate::{Access, Ask, Denial, Event, Kernel, KernelError, RETENTION_SETTING, RecordId, RecordRef, SubjectId, Unit, event_context};
+use crate::{Access, Ask, Denial, Event, Kernel, KernelError, RETENTION_SETTING, RecordId, RecordRef, SubjectId, Unit};
 
 /// Retention at a glance, without personal data.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -218,9 +218,10 @@ impl Unit<'_> {
                 event: HOLD_PLACED.to_string(),
                 at: access.now,
                 actor: access.actor.clone(),
-                detail: Some(key.seal(&event_context(record, HOLD_PLACED), detail.as_bytes())?),
+                detail: None,
                 audience: Some(crate::Audience::Staff.name().to_string()),
             };
+            let row = crate::sealing::seal_event(key, record, row, Some(&detail))?;
             tx.add_event(&record.record, &row, None)?;
             kernel.refresh_due(tx, processing, record)?;
             tx.set_review(&record.record, Some(review))?;

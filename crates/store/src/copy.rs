@@ -40,7 +40,7 @@ const TABLES: &[Table] = &[
         ],
         "id",
     ),
-    ("fields", &[("record_id", Text), ("category", Text), ("value", Bytes), ("blob", Text)], "record_id, category"),
+    ("fields", &[("record_id", Text), ("category", Text), ("value", Bytes), ("blob", Text), ("version", Int)], "record_id, category"),
     (
         "disclosures",
         &[("subject_id", Text), ("processing", Text), ("recipient", Text), ("categories", Text), ("actor", Text), ("trace_id", Text), ("at", Text)],

@@ -81,6 +81,10 @@ pub struct FieldRow {
     pub value: Vec<u8>,
     /// The blob holding the value, for large values.
     pub blob: Option<BlobId>,
+    /// How many times the field was written: 1 at first, one more at each
+    /// overwrite. It is sealed into the value, so an older value does not
+    /// open in its place.
+    pub version: u64,
 }
 
 /// One disclosure: whose data went where, and on whose action.
@@ -226,14 +230,21 @@ pub trait Tx {
 
     /// Creates the record, or marks it changed at `at`.
     fn upsert_record(&mut self, record: &RecordId, subject: &SubjectId, processing: &str, at: jiff::Timestamp) -> Result<(), StoreError>;
-    /// Sets one field of a record, replacing its value; `blob` when the value lives in the blob store.
-    fn put_field(&mut self, record: &RecordId, category: &str, value: &[u8], blob: Option<&BlobId>) -> Result<(), StoreError>;
-    /// The blob a field names, if it names one.
-    fn field_blob(&mut self, record: &RecordId, category: &str) -> Result<Option<BlobId>, StoreError>;
+    /// Sets one field of a record, replacing its value; `blob` when the value
+    /// lives in the blob store; `version` is the one its value was sealed as.
+    fn put_field(&mut self, record: &RecordId, category: &str, value: &[u8], blob: Option<&BlobId>, version: u64) -> Result<(), StoreError>;
+    /// A stored field's version and the blob it names, if it names one.
+    fn field_version(&mut self, record: &RecordId, category: &str) -> Result<Option<(u64, Option<BlobId>)>, StoreError>;
     /// Whether a field names the blob.
     fn blob_named(&mut self, blob: &BlobId) -> Result<bool, StoreError>;
     /// The subject's fields, of one processing or of all.
     fn fields(&mut self, subject: &SubjectId, processing: Option<&str>) -> Result<Vec<FieldRow>, StoreError>;
+    /// The fields of one record.
+    fn record_fields(&mut self, record: &RecordId) -> Result<Vec<FieldRow>, StoreError>;
+    /// Up to `limit` records, of every subject and processing, in the order
+    /// of their ids, from the first after `after`: a pass over all of them
+    /// that can stop and go on.
+    fn records_after(&mut self, after: Option<&RecordId>, limit: u64) -> Result<Vec<RecordRow>, StoreError>;
 
     /// Records that a subject's data went to a recipient.
     fn insert_disclosure(&mut self, disclosure: &DisclosureRow) -> Result<(), StoreError>;
@@ -255,7 +266,13 @@ pub trait Tx {
     /// Adds an event to a record, and sets its status if `status` is given.
     fn add_event(&mut self, record: &RecordId, event: &EventRow, status: Option<&str>) -> Result<(), StoreError>;
     /// The record's events, oldest first.
-    fn events(&mut self, record: &RecordId) -> Result<Vec<EventRow>, StoreError>;
+    fn events(&mut self, record: &RecordId) -> Result<Vec<EventRow>, StoreError> {
+        Ok(self.numbered_events(record)?.into_iter().map(|(_, event)| event).collect())
+    }
+    /// [`Tx::events`] with the number of each event's row, to replace its detail.
+    fn numbered_events(&mut self, record: &RecordId) -> Result<Vec<(u64, EventRow)>, StoreError>;
+    /// Replaces the sealed detail of the event numbered `id`.
+    fn set_event_detail(&mut self, id: u64, detail: &[u8]) -> Result<(), StoreError>;
     /// Points `digest` of `kind` at a record; a digest may point at several.
     fn add_record_index(&mut self, kind: &str, digest: &[u8], record: &RecordId) -> Result<(), StoreError>;
     /// The records `digest` of `kind` points at.

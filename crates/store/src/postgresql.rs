@@ -46,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0004_audit_forget.sql"),
     include_str!("../migrations/postgres/0005_session_record.sql"),
     include_str!("../migrations/postgres/0006_fields_blob.sql"),
+    include_str!("../migrations/postgres/0007_fields_version.sql"),
 ];
 
 /// Opens a write transaction and waits for this database's write lock. The

@@ -214,6 +214,13 @@ fn int(value: u64) -> Param<'static> {
     Param::Int(Some(i64::try_from(value).unwrap_or(i64::MAX)))
 }
 
+/// A record's fields as [`field_row`] reads them, to be given a `WHERE`.
+const FIELDS: &str = "SELECT r.id, r.processing, f.category, f.value, f.blob, f.version FROM records r JOIN fields f ON f.record_id = r.id";
+
+fn field_row(mut r: Row) -> Result<FieldRow, StoreError> {
+    Ok(FieldRow { record: r.record(0)?, processing: r.text(1)?, category: r.text(2)?, value: r.bytes(3)?, blob: r.opt_blob(4)?, version: r.count(5)? })
+}
+
 /// The columns [`audit_row`] reads.
 const AUDIT_COLUMNS: &str = "seq, entry, leaf, chain, subject_id";
 
@@ -405,25 +412,24 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         Ok(())
     }
 
-    fn put_field(&mut self, record: &RecordId, category: &str, value: &[u8], blob: Option<&BlobId>) -> Result<(), StoreError> {
+    fn put_field(&mut self, record: &RecordId, category: &str, value: &[u8], blob: Option<&BlobId>, version: u64) -> Result<(), StoreError> {
         self.exec(
             "writing a field",
-            "INSERT INTO fields (record_id, category, value, blob) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (record_id, category) DO UPDATE SET value = excluded.value, blob = excluded.blob",
-            &[record.as_str().into(), category.into(), value.into(), blob.map(BlobId::as_str).into()],
+            "INSERT INTO fields (record_id, category, value, blob, version) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (record_id, category) DO UPDATE SET value = excluded.value, blob = excluded.blob, version = excluded.version",
+            &[record.as_str().into(), category.into(), value.into(), blob.map(BlobId::as_str).into(), int(version)],
         )?;
         Ok(())
     }
 
-    fn field_blob(&mut self, record: &RecordId, category: &str) -> Result<Option<BlobId>, StoreError> {
-        let blob = first(
+    fn field_version(&mut self, record: &RecordId, category: &str) -> Result<Option<(u64, Option<BlobId>)>, StoreError> {
+        first(
             self.db,
-            "reading a field's blob",
-            "SELECT blob FROM fields WHERE record_id = ?1 AND category = ?2",
+            "reading a field's version",
+            "SELECT version, blob FROM fields WHERE record_id = ?1 AND category = ?2",
             &[record.as_str().into(), category.into()],
-            |mut r| r.opt_blob(0),
-        )?;
-        Ok(blob.flatten())
+            |mut r| Ok((r.count(0)?, r.opt_blob(1)?)),
+        )
     }
 
     fn blob_named(&mut self, blob: &BlobId) -> Result<bool, StoreError> {
@@ -432,15 +438,21 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn fields(&mut self, subject: &SubjectId, processing: Option<&str>) -> Result<Vec<FieldRow>, StoreError> {
+        let sql = format!("{FIELDS} WHERE r.subject_id = ?1 AND (?2 IS NULL OR r.processing = ?2) ORDER BY r.created_at, r.id, f.category");
+        rows(self.db, "reading fields", &sql, &[subject.as_str().into(), processing.into()], field_row)
+    }
+
+    fn record_fields(&mut self, record: &RecordId) -> Result<Vec<FieldRow>, StoreError> {
+        rows(self.db, "reading a record's fields", &format!("{FIELDS} WHERE r.id = ?1 ORDER BY f.category"), &[record.as_str().into()], field_row)
+    }
+
+    fn records_after(&mut self, after: Option<&RecordId>, limit: u64) -> Result<Vec<RecordRow>, StoreError> {
         rows(
             self.db,
-            "reading fields",
-            "SELECT r.id, r.processing, f.category, f.value, f.blob
-             FROM records r JOIN fields f ON f.record_id = r.id
-             WHERE r.subject_id = ?1 AND (?2 IS NULL OR r.processing = ?2)
-             ORDER BY r.created_at, r.id, f.category",
-            &[subject.as_str().into(), processing.into()],
-            |mut r| Ok(FieldRow { record: r.record(0)?, processing: r.text(1)?, category: r.text(2)?, value: r.bytes(3)?, blob: r.opt_blob(4)? }),
+            "reading records in order",
+            &format!("SELECT {RECORD_COLUMNS} FROM records r WHERE ?1 IS NULL OR r.id > ?1 ORDER BY r.id LIMIT ?2"),
+            &[after.map(RecordId::as_str).into(), int(limit)],
+            record_row,
         )
     }
 
@@ -531,14 +543,21 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         Ok(())
     }
 
-    fn events(&mut self, record: &RecordId) -> Result<Vec<EventRow>, StoreError> {
+    fn numbered_events(&mut self, record: &RecordId) -> Result<Vec<(u64, EventRow)>, StoreError> {
         rows(
             self.db,
             "reading events",
-            "SELECT event, at, actor, detail, audience FROM record_events WHERE record_id = ?1 ORDER BY id",
+            "SELECT id, event, at, actor, detail, audience FROM record_events WHERE record_id = ?1 ORDER BY id",
             &[record.as_str().into()],
-            |mut r| Ok(EventRow { event: r.text(0)?, at: r.timestamp(1)?, actor: r.text(2)?, detail: r.opt_bytes(3)?, audience: r.opt_text(4)? }),
+            |mut r| {
+                Ok((r.count(0)?, EventRow { event: r.text(1)?, at: r.timestamp(2)?, actor: r.text(3)?, detail: r.opt_bytes(4)?, audience: r.opt_text(5)? }))
+            },
         )
+    }
+
+    fn set_event_detail(&mut self, id: u64, detail: &[u8]) -> Result<(), StoreError> {
+        self.exec("re-sealing an event's detail", "UPDATE record_events SET detail = ?2 WHERE id = ?1", &[int(id), detail.into()])?;
+        Ok(())
     }
 
     fn add_record_index(&mut self, kind: &str, digest: &[u8], record: &RecordId) -> Result<(), StoreError> {

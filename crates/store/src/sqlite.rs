@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0010_audit_forget.sql"),
     include_str!("../migrations/sqlite/0011_session_record.sql"),
     include_str!("../migrations/sqlite/0012_fields_blob.sql"),
+    include_str!("../migrations/sqlite/0013_fields_version.sql"),
 ];
 
 fn sql_error(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {

@@ -105,9 +105,9 @@ fn subjects_fields_and_blind_index(open: Open<'_>) {
     let (mut anna, mut bert) = (None, None);
     run(&*store, |tx| {
         let (a, record) = subject_with_record(tx, "schade", now)?;
-        tx.put_field(&record, "name", b"sealed-name", None)?;
-        tx.put_field(&record, "photo", b"sealed-ref", Some(&blob))?;
-        tx.put_field(&record, "name", b"sealed-name-2", None)?;
+        tx.put_field(&record, "name", b"sealed-name", None, 1)?;
+        tx.put_field(&record, "photo", b"sealed-ref", Some(&blob), 1)?;
+        tx.put_field(&record, "name", b"sealed-name-2", None, 2)?;
         tx.set_blind_index("bsn", b"digest-a", &a)?;
         let (b, _) = subject_with_record(tx, "nieuwsbrief", now)?;
         tx.set_blind_index("bsn", b"digest-b", &b)?;
@@ -122,6 +122,10 @@ fn subjects_fields_and_blind_index(open: Open<'_>) {
         assert_eq!((fields[0].category.as_str(), fields[0].value.as_slice(), &fields[0].blob), ("name", &b"sealed-name-2"[..], &None));
         assert_eq!((fields[1].category.as_str(), fields[1].blob.as_ref()), ("photo", Some(&blob)));
         assert_eq!(fields[0].record, record);
+        assert_eq!((fields[0].version, fields[1].version), (2, 1));
+        assert_eq!(tx.field_version(&record, "photo")?, Some((1, Some(blob.clone()))));
+        assert_eq!(tx.field_version(&record, "address")?, None);
+        assert_eq!(tx.record_fields(&record)?, fields);
         assert!(tx.fields(&anna, Some("nieuwsbrief"))?.is_empty());
         assert_eq!(tx.find_blind_index("bsn", b"digest-a")?, Some(anna.clone()));
         // A corrected BSN replaces the old entry, which no longer finds anyone.
@@ -148,9 +152,9 @@ fn erasure_removes_what_it_counts(open: Open<'_>) {
         let (subject, first) = subject_with_record(tx, "schade", now)?;
         let second = RecordId::random();
         tx.upsert_record(&second, &subject, "schade", now)?;
-        tx.put_field(&first, "name", b"x", None)?;
-        tx.put_field(&first, "photo", b"y", Some(&blob))?;
-        tx.put_field(&second, "name", b"z", None)?;
+        tx.put_field(&first, "name", b"x", None, 1)?;
+        tx.put_field(&first, "photo", b"y", Some(&blob), 1)?;
+        tx.put_field(&second, "name", b"z", None, 1)?;
         tx.set_blind_index("bsn", b"d", &subject)?;
         tx.add_record_index("address", b"a", &second)?;
         tx.set_due(&second, &subject, "schade", Some(now), false)?;
@@ -176,7 +180,7 @@ fn erasure_removes_what_it_counts(open: Open<'_>) {
         let kept = RecordId::random();
         tx.upsert_record(&kept, &carla, "schade", now)?;
         tx.set_blind_index("bsn", b"anna", &anna)?;
-        tx.put_field(&a, "photo", b"p", Some(&blob))?;
+        tx.put_field(&a, "photo", b"p", Some(&blob), 1)?;
         let erased = tx.erase_records(&[a, b, c])?;
         assert_eq!((erased.records, erased.fields, erased.blobs), (3, 1, vec![blob.clone()]));
         assert_eq!(tx.erase_subjects_without_records(&[anna.clone(), bert.clone(), carla.clone()])?, 2);

@@ -274,12 +274,17 @@ fn hold_the_writer(place: &crate::server::Place) -> Box<dyn std::any::Any> {
     }
 }
 
-/// Runs `test` on a world on SQLite, and on PostgreSQL when the tests have a server.
-fn on_each_store(test: impl Fn(crate::server::World)) {
+/// Runs `test` on SQLite (`None`), and on PostgreSQL (its URL) when the tests have a server.
+pub fn on_each_database(test: impl Fn(Option<&str>)) {
     let database = grondslag_store::ScratchDatabase::for_tests().unwrap();
     for url in [None, database.as_ref().map(|d| d.url())] {
-        test(crate::server::world_on(url));
+        test(url);
     }
+}
+
+/// Runs `test` on a world on SQLite, and on PostgreSQL when the tests have a server.
+fn on_each_store(test: impl Fn(crate::server::World)) {
+    on_each_database(|url| test(crate::server::world_on(url)));
 }
 
 // req: I.SEC

@@ -41,6 +41,7 @@ mod register;
 mod relations;
 mod retention;
 mod rights;
+mod sealing;
 mod server;
 mod survey;
 mod teams;

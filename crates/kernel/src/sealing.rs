@@ -1,0 +1,228 @@
+//! Where a sealed value belongs, bound into it as associated data: a field's
+//! value to its subject, record, category and version (a blob's body also
+//! to the blob); an event's detail to its subject, record and every
+//! attribute of the event's own row (name, moment, actor, audience). So a
+//! row moved to another place, an event's detail swapped with another's or
+//! shown to another audience, and an older value of a field pasted back
+//! (a rollback from a backup) do not open: the reader gets
+//! [`KernelError::Tampered`], never the value.
+//!
+//! Data sealed before the version and the event's attributes were bound is
+//! re-sealed once, when a kernel opens the store ([`Kernel::reseal`]).
+
+use grondslag_crypto::SubjectKey;
+use grondslag_store::{BlobId, EventRow, FieldRow, StoreError};
+
+use crate::{Kernel, KernelError, RecordId, RecordRef, SubjectId, Unit, Value, text};
+
+/// The setting that says the store's data is sealed as this module seals it.
+const SEALING_VERSION: &str = "sealing_version";
+/// The value of [`SEALING_VERSION`] once every row is re-sealed.
+const SEALED_AS: &[u8] = b"2";
+/// The last record re-sealed, while a re-seal is under way.
+const SEALING_PROGRESS: &str = "sealing_progress";
+/// Records re-sealed in one transaction.
+const RESEAL_BATCH: u64 = 500;
+
+/// Calls `with` on the associated data of an event's detail: the record
+/// and the row's own attributes (its detail aside). The moment is bound as
+/// its nanoseconds, which the store keeps exactly.
+fn event_context<T>(record: &RecordRef, row: &EventRow, with: impl FnOnce(&[&[u8]]) -> T) -> T {
+    let at = row.at.as_nanosecond().to_be_bytes();
+    let mut parts: Vec<&[u8]> =
+        vec![record.subject.as_str().as_bytes(), record.record.as_str().as_bytes(), b"event", row.event.as_bytes(), &at, row.actor.as_bytes()];
+    // Each part is length-prefixed, so an event for everyone (no part) differs from any audience.
+    parts.extend(row.audience.as_deref().map(str::as_bytes));
+    with(&parts)
+}
+
+/// Associated data of a field's value.
+fn field_context<'a>(subject: &'a SubjectId, record: &'a RecordId, category: &'a str, version: &'a [u8; 8]) -> [&'a [u8]; 4] {
+    [subject.as_str().as_bytes(), record.as_str().as_bytes(), category.as_bytes(), version]
+}
+
+/// Associated data of the body of the blob a field names.
+fn blob_context<'a>(field: &[&'a [u8]; 4], blob: &'a BlobId) -> [&'a [u8]; 5] {
+    [field[0], field[1], field[2], field[3], blob.as_str().as_bytes()]
+}
+
+/// The version a field is written as, and the blob it named: one more than
+/// the stored one, or 1 for a new field.
+pub(crate) fn next_version(stored: Option<(u64, Option<BlobId>)>) -> (u64, Option<BlobId>) {
+    stored.map_or((1, None), |(version, blob)| (version + 1, blob))
+}
+
+/// The error of a sealed value that does not open where it is stored,
+/// logged here with the record it names.
+fn tampered(record: &RecordId, what: String) -> KernelError {
+    tracing::error!(%record, what, "a sealed value does not open where it is stored: the row was altered, moved or rolled back");
+    KernelError::Tampered { record: record.clone(), what }
+}
+
+/// `row`, built without a detail, with `detail` sealed into it.
+pub(crate) fn seal_event(key: &SubjectKey, record: &RecordRef, mut row: EventRow, detail: Option<&str>) -> Result<EventRow, KernelError> {
+    row.detail = detail.map(|detail| event_context(record, &row, |aad| key.seal(aad, detail.as_bytes()))).transpose()?;
+    Ok(row)
+}
+
+/// Opens the detail `sealed` of the event `row`.
+pub(crate) fn open_event(key: &SubjectKey, record: &RecordRef, row: &EventRow, sealed: &[u8]) -> Result<String, KernelError> {
+    let plain =
+        event_context(record, row, |aad| key.open(aad, sealed)).map_err(|_| tampered(&record.record, format!("the detail of event `{}`", row.event)))?;
+    text(plain.to_vec())
+}
+
+impl Kernel {
+    /// Seals `plain` as `version` of the field and stores it; `blob` when
+    /// `plain` is the id of the blob that holds the value.
+    pub(crate) fn put_sealed(
+        &self,
+        tx: &mut dyn grondslag_store::Tx,
+        key: &SubjectKey,
+        record: &RecordRef,
+        category: &str,
+        version: u64,
+        plain: &[u8],
+        blob: Option<&BlobId>,
+    ) -> Result<(), KernelError> {
+        let at = version.to_be_bytes();
+        let sealed = key.seal(&field_context(&record.subject, &record.record, category, &at), plain)?;
+        tx.put_field(&record.record, category, &sealed, blob, version)?;
+        Ok(())
+    }
+
+    /// Opens a stored field of `subject` (its blob's body too).
+    pub(crate) fn open_field(&self, key: &SubjectKey, subject: &SubjectId, field: &FieldRow) -> Result<Value, KernelError> {
+        let (record, version) = (&field.record, field.version.to_be_bytes());
+        let context = field_context(subject, record, &field.category, &version);
+        let what = || format!("field `{}` (version {})", field.category, field.version);
+        let plain = key.open(&context, &field.value).map_err(|_| tampered(record, what()))?;
+        let Some(blob) = &field.blob else { return Ok(Value::Text(text(plain.to_vec())?)) };
+        if plain.as_slice() != blob.as_str().as_bytes() {
+            return Err(tampered(record, what()));
+        }
+        let body = key.open(&blob_context(&context, blob), &self.blobs.get(blob)?).map_err(|_| tampered(record, format!("the file of {}", what())))?;
+        Ok(Value::Bytes(body.to_vec()))
+    }
+
+    /// Re-seals, once, what was sealed before fields had versions and events
+    /// bound their rows: in batches of records in the order of their ids,
+    /// each batch in one transaction that also notes the last record done,
+    /// so a process killed mid-way goes on where it stopped and loses
+    /// nothing. A subject whose key was erased cannot be opened, nor can a
+    /// value that does not open under its old place: those are left as they
+    /// are (unreadable either way) and counted in a warning.
+    ///
+    /// It appends no audit entries: it decides nothing, shows nobody
+    /// anything and changes no value, only the ciphertext around it.
+    pub(crate) fn reseal(&self) -> Result<(), KernelError> {
+        if self.plain(|tx| tx.setting(SEALING_VERSION))?.as_deref() == Some(SEALED_AS) {
+            return Ok(());
+        }
+        let mut counts = Counts::default();
+        while self.unit(|unit| unit.reseal_batch(&mut counts))? > 0 {}
+        if counts.records > 0 {
+            tracing::info!(records = counts.records, "re-sealed the stored data bound to its place");
+        }
+        if counts.shredded > 0 || counts.unreadable > 0 {
+            tracing::warn!(
+                shredded = counts.shredded,
+                unreadable = counts.unreadable,
+                "left sealed values that could not be re-sealed: of subjects whose key was erased, or not opening under their old place"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// What a re-seal did and left.
+#[derive(Default)]
+struct Counts {
+    records: u64,
+    /// Values of subjects whose key is gone.
+    shredded: u64,
+    /// Values that did not open.
+    unreadable: u64,
+}
+
+impl Unit<'_> {
+    /// Seals `bytes` into a new blob, the field pointing at it as `version`;
+    /// `replaced`, the blob the field named, goes once the unit commits.
+    pub(crate) fn put_blob(
+        &mut self,
+        key: &SubjectKey,
+        record: &RecordRef,
+        category: &str,
+        (version, replaced): (u64, Option<BlobId>),
+        bytes: &[u8],
+    ) -> Result<(), KernelError> {
+        let blob = BlobId::random();
+        self.journal(std::slice::from_ref(&blob))?;
+        let at = version.to_be_bytes();
+        let context = field_context(&record.subject, &record.record, category, &at);
+        self.kernel.blobs.put(&blob, &key.seal(&blob_context(&context, &blob), bytes)?)?;
+        self.written.push(blob.clone());
+        self.erased.extend(replaced);
+        self.kernel.put_sealed(self.tx, key, record, category, version, blob.as_str().as_bytes(), Some(&blob))
+    }
+
+    /// Re-seals the next batch of records; returns how many, 0 when all are
+    /// done (and the store is marked so).
+    fn reseal_batch(&mut self, counts: &mut Counts) -> Result<usize, KernelError> {
+        let after = match self.tx.setting(SEALING_PROGRESS)? {
+            Some(id) => Some(std::str::from_utf8(&id).ok().and_then(|id| RecordId::parse(id).ok()).ok_or(StoreError::Corrupt("settings.sealing_progress"))?),
+            None => None,
+        };
+        let records = self.tx.records_after(after.as_ref(), RESEAL_BATCH)?;
+        for row in &records {
+            let record = RecordRef { subject: row.subject.clone(), record: row.record.clone() };
+            match self.kernel.subject_key(self.tx, &record.subject) {
+                Ok((key, _)) => self.reseal_record(&key, &record, counts)?,
+                Err(KernelError::UnknownSubject(_)) => {
+                    let events = self.tx.events(&record.record)?.iter().filter(|e| e.detail.is_some()).count();
+                    counts.shredded += (self.tx.record_fields(&record.record)?.len() + events) as u64;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        match records.last() {
+            Some(last) => self.tx.set_setting(SEALING_PROGRESS, last.record.as_str().as_bytes())?,
+            None => self.tx.set_setting(SEALING_VERSION, SEALED_AS)?,
+        }
+        counts.records += records.len() as u64;
+        Ok(records.len())
+    }
+
+    /// Re-seals one record's fields (their blobs' bodies into new blobs)
+    /// and event details from their old associated data.
+    fn reseal_record(&mut self, key: &SubjectKey, record: &RecordRef, counts: &mut Counts) -> Result<(), KernelError> {
+        let (subject, id) = (record.subject.as_str().as_bytes(), record.record.as_str().as_bytes());
+        for field in self.tx.record_fields(&record.record)? {
+            let old = [subject, id, field.category.as_bytes()];
+            let Ok(plain) = key.open(&old, &field.value) else {
+                counts.unreadable += 1;
+                continue;
+            };
+            let Some(blob) = field.blob else {
+                self.kernel.put_sealed(self.tx, key, record, &field.category, field.version, &plain, None)?;
+                continue;
+            };
+            let body = self.kernel.blobs.get(&blob).ok().filter(|_| plain.as_slice() == blob.as_str().as_bytes());
+            let Some(Ok(bytes)) = body.map(|body| key.open(&[subject, id, field.category.as_bytes(), blob.as_str().as_bytes()], &body)) else {
+                counts.unreadable += 1;
+                continue;
+            };
+            self.put_blob(key, record, &field.category, (field.version, Some(blob)), &bytes)?;
+        }
+        for (number, row) in self.tx.numbered_events(&record.record)? {
+            let Some(sealed) = &row.detail else { continue };
+            let Ok(plain) = key.open(&[subject, id, b"event", row.event.as_bytes()], sealed) else {
+                counts.unreadable += 1;
+                continue;
+            };
+            let resealed = event_context(record, &row, |aad| key.seal(aad, &plain))?;
+            self.tx.set_event_detail(number, &resealed)?;
+        }
+        Ok(())
+    }
+}
