@@ -1368,7 +1368,7 @@ impl Kernel {
     /// index, unless it is someone else's.
     fn put_text(&self, tx: &mut dyn Tx, key: &SubjectKey, record: &RecordRef, category: Category, text: &str) -> Result<(), KernelError> {
         let (version, _) = next_version(tx.field_version(&record.record, category.name())?);
-        self.put_sealed(tx, key, record, category.name(), version, text.as_bytes(), None)?;
+        self.put_sealed(tx, key, record, (category.name(), version), text.as_bytes(), None)?;
         if category == Category::Bsn {
             let digest = self.keys.blind_index("bsn", text);
             match tx.find_blind_index("bsn", &digest)? {

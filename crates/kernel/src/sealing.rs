@@ -73,15 +73,14 @@ pub(crate) fn open_event(key: &SubjectKey, record: &RecordRef, row: &EventRow, s
 }
 
 impl Kernel {
-    /// Seals `plain` as `version` of the field and stores it; `blob` when
-    /// `plain` is the id of the blob that holds the value.
+    /// Seals `plain` as `version` of the record's field `category` and
+    /// stores it; `blob` when `plain` is the id of the blob that holds the value.
     pub(crate) fn put_sealed(
         &self,
         tx: &mut dyn grondslag_store::Tx,
         key: &SubjectKey,
         record: &RecordRef,
-        category: &str,
-        version: u64,
+        (category, version): (&str, u64),
         plain: &[u8],
         blob: Option<&BlobId>,
     ) -> Result<(), KernelError> {
@@ -163,7 +162,7 @@ impl Unit<'_> {
         self.kernel.blobs.put(&blob, &key.seal(&blob_context(&context, &blob), bytes)?)?;
         self.written.push(blob.clone());
         self.erased.extend(replaced);
-        self.kernel.put_sealed(self.tx, key, record, category, version, blob.as_str().as_bytes(), Some(&blob))
+        self.kernel.put_sealed(self.tx, key, record, (category, version), blob.as_str().as_bytes(), Some(&blob))
     }
 
     /// Re-seals the next batch of records; returns how many, 0 when all are
@@ -204,7 +203,7 @@ impl Unit<'_> {
                 continue;
             };
             let Some(blob) = field.blob else {
-                self.kernel.put_sealed(self.tx, key, record, &field.category, field.version, &plain, None)?;
+                self.kernel.put_sealed(self.tx, key, record, (&field.category, field.version), &plain, None)?;
                 continue;
             };
             let body = self.kernel.blobs.get(&blob).ok().filter(|_| plain.as_slice() == blob.as_str().as_bytes());

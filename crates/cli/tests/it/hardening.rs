@@ -379,21 +379,29 @@ fn erasing_an_account_ends_its_sessions_with_it() {
     });
 }
 
+/// Carla, the case handler, signed in, has moved Anna's case into handling
+/// and disclosed it to the police with `check` as the recorded legal check
+/// (a staff-only event of the case).
+pub fn disclosed_to_the_police(server: &Server, world: &crate::server::World, check: &str) -> Client {
+    let mut carla = Client::new(server);
+    assert_eq!(carla.sign_in(&world.handler).status, 303);
+    let csrf = carla.csrf();
+    let number = &world.anna_case;
+    let moved = carla.post_json(&format!("/api/v1/cases/{number}/status"), Some(&csrf), serde_json::json!({"status": "in_handling"}));
+    assert_eq!(moved.status, 200, "{:?}: {}", world.place.database_url, moved.body);
+    let disclosed =
+        carla.post_json(&format!("/api/v1/cases/{number}/disclosures"), Some(&csrf), serde_json::json!({"recipient": "politie", "legal_check": check}));
+    assert_eq!(disclosed.status, 200, "{:?}: {}", world.place.database_url, disclosed.body);
+    carla
+}
+
 // req: I.SEC, E15.LEGAL
 #[test]
 fn what_is_typed_as_a_legal_check_is_kept_sealed_with_the_case_not_in_the_permanent_log() {
     let world = world();
     let server = Server::start(world.dir.path(), &[]);
-    let mut carla = Client::new(&server);
-    assert_eq!(carla.sign_in(&world.handler).status, 303);
-    let csrf = carla.csrf();
     let number = &world.anna_case;
-    let moved = carla.post_json(&format!("/api/v1/cases/{number}/status"), Some(&csrf), serde_json::json!({"status": "in_handling"}));
-    assert_eq!(moved.status, 200, "{}", moved.body);
-    let check = "vordering OvJ 2026/123 inzake Jan Verdacht, art. 126nd Sv";
-    let disclosed =
-        carla.post_json(&format!("/api/v1/cases/{number}/disclosures"), Some(&csrf), serde_json::json!({"recipient": "politie", "legal_check": check}));
-    assert_eq!(disclosed.status, 200, "{}", disclosed.body);
+    let mut carla = disclosed_to_the_police(&server, &world, "vordering OvJ 2026/123 inzake Jan Verdacht, art. 126nd Sv");
     // Staff see the check with the case…
     let case = carla.get(&format!("/api/v1/cases/{number}"));
     assert!(case.body.contains("legal_obligation_checked") && case.body.contains("Jan Verdacht"), "{}", case.body);

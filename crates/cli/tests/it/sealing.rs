@@ -7,10 +7,10 @@
 
 use std::path::Path;
 
-use grondslag_kernel::{Access, Detail, Kernel, KernelError, Value};
-use grondslag_register::{Action, Category, CategorySet, Role};
+use grondslag_kernel::{Access, Detail, Kernel, KernelError, RecordRef, Value};
+use grondslag_register::{Action, Category, CategorySet, ProcessingId, Role};
 
-use crate::hardening::on_each_database;
+use crate::hardening::{disclosed_to_the_police, on_each_database};
 use crate::server::{Client, Place, Server, world_on};
 use crate::stderr;
 
@@ -38,12 +38,26 @@ fn kernel_on(place: &Place) -> Kernel {
         .unwrap()
 }
 
-/// A newsletter subscription (name and e-mail), and who keeps the list.
-fn subscription(kernel: &Kernel) -> (grondslag_kernel::RecordRef, Access) {
-    let processing = kernel.processing("nieuwsbrief_email").unwrap();
-    let fields = [(Category::Name, Value::text("Lid Een")), (Category::Email, Value::text("een@example.nl"))];
-    let record = kernel.write(&crate::access(Role::Public), processing, None, None, &fields).unwrap();
-    (record, crate::access(Role::Communications))
+/// Runs `test` on each database, on a newsletter subscription (name and
+/// e-mail) filed through the kernel, as who keeps the list.
+fn on_a_subscription(test: impl Fn(&Place, &Kernel, &RecordRef, &Access, ProcessingId)) {
+    on_each_database(|url| {
+        let dir = tempfile::tempdir().unwrap();
+        let place = Place { dir: dir.path().to_path_buf(), database_url: url.map(str::to_string) };
+        let kernel = kernel_on(&place);
+        let processing = kernel.processing("nieuwsbrief_email").unwrap();
+        let fields = [(Category::Name, Value::text("Lid Een")), (Category::Email, Value::text("een@example.nl"))];
+        let record = kernel.write(&crate::access(Role::Public), processing, None, None, &fields).unwrap();
+        test(&place, &kernel, &record, &crate::access(Role::Communications), processing);
+    });
+}
+
+/// `read` failed as tampered with, naming `record` and `what` did not open.
+fn assert_tampered<T: std::fmt::Debug>(place: &Place, read: Result<T, KernelError>, record: &RecordRef, what: &str) {
+    match read {
+        Err(KernelError::Tampered { record: named, what: said }) => assert_eq!((&named, said.as_str()), (&record.record, what), "{:?}", place.database_url),
+        other => panic!("{:?}: what was tampered with read as {other:?}", place.database_url),
+    }
 }
 
 // req: I.SEC
@@ -52,16 +66,8 @@ fn a_staff_only_detail_given_everyone_by_sql_is_an_integrity_error_not_shown_to_
     on_each_database(|url| {
         let world = world_on(url);
         let server = Server::start_on(&world.place, &[]);
-        let mut carla = Client::new(&server);
-        assert_eq!(carla.sign_in(&world.handler).status, 303);
-        let csrf = carla.csrf();
         let number = &world.anna_case;
-        let moved = carla.post_json(&format!("/api/v1/cases/{number}/status"), Some(&csrf), serde_json::json!({"status": "in_handling"}));
-        assert_eq!(moved.status, 200, "{url:?}: {}", moved.body);
-        let check = "vordering OvJ 2026/123 inzake Jan Verdacht";
-        let disclosed =
-            carla.post_json(&format!("/api/v1/cases/{number}/disclosures"), Some(&csrf), serde_json::json!({"recipient": "politie", "legal_check": check}));
-        assert_eq!(disclosed.status, 200, "{url:?}: {}", disclosed.body);
+        disclosed_to_the_police(&server, &world, "vordering OvJ 2026/123 inzake Jan Verdacht");
         let mut anna = Client::new(&server);
         assert_eq!(anna.sign_in(&world.anna).status, 303);
         let own = anna.get(&format!("/api/v1/cases/{number}"));
@@ -84,67 +90,47 @@ fn a_staff_only_detail_given_everyone_by_sql_is_an_integrity_error_not_shown_to_
 // req: I.SEC
 #[test]
 fn the_details_of_two_events_of_one_name_swapped_by_sql_do_not_open() {
-    on_each_database(|url| {
-        let dir = tempfile::tempdir().unwrap();
-        let place = Place { dir: dir.path().to_path_buf(), database_url: url.map(str::to_string) };
-        let kernel = kernel_on(&place);
-        let (record, keeper) = subscription(&kernel);
-        let processing = kernel.processing("nieuwsbrief_email").unwrap();
+    on_a_subscription(|place, kernel, record, keeper, processing| {
         for (n, text) in ["eerste herinnering", "tweede herinnering"].into_iter().enumerate() {
             let later = Access::new("test.communications", Role::Communications, "test", keeper.now + jiff::SignedDuration::from_secs(60 * n as i64));
-            kernel.record_event(&later, processing, &record, Action::Advance, "reminded", None, Some(Detail::staff(text))).unwrap();
+            kernel.record_event(&later, processing, record, Action::Advance, "reminded", None, Some(Detail::staff(text))).unwrap();
         }
-        let details = |kernel: &Kernel| -> Result<Vec<Option<String>>, KernelError> {
-            Ok(kernel.events(&keeper, processing, &record)?.into_iter().filter(|e| e.event == "reminded").map(|e| e.detail).collect())
+        let details = || -> Result<Vec<Option<String>>, KernelError> {
+            Ok(kernel.events(keeper, processing, record)?.into_iter().filter(|e| e.event == "reminded").map(|e| e.detail).collect())
         };
-        assert_eq!(details(&kernel).unwrap(), [Some("eerste herinnering".to_string()), Some("tweede herinnering".to_string())]);
+        assert_eq!(details().unwrap(), [Some("eerste herinnering".to_string()), Some("tweede herinnering".to_string())]);
 
         tamper(
-            &place,
+            place,
             "CREATE TABLE kept AS SELECT id, record_id, event, detail FROM record_events WHERE event = 'reminded';
              UPDATE record_events SET detail = (SELECT k.detail FROM kept k WHERE k.record_id = record_events.record_id AND k.event = record_events.event AND k.id <> record_events.id)
              WHERE event = 'reminded'",
         );
-        match details(&kernel) {
-            Err(KernelError::Tampered { record: named, what }) => {
-                assert_eq!((named, what.as_str()), (record.record.clone(), "the detail of event `reminded`"), "{url:?}");
-            }
-            other => panic!("{url:?}: swapped details read as {other:?}"),
-        }
+        assert_tampered(place, details(), record, "the detail of event `reminded`");
     });
 }
 
 // req: I.SEC
 #[test]
 fn an_older_value_of_a_field_pasted_back_by_sql_does_not_open() {
-    on_each_database(|url| {
-        let dir = tempfile::tempdir().unwrap();
-        let place = Place { dir: dir.path().to_path_buf(), database_url: url.map(str::to_string) };
-        let kernel = kernel_on(&place);
-        let (record, keeper) = subscription(&kernel);
-        let processing = kernel.processing("nieuwsbrief_email").unwrap();
+    on_a_subscription(|place, kernel, record, keeper, processing| {
         // The value as a backup holds it, then changed the ordinary way.
-        tamper(&place, "CREATE TABLE kept AS SELECT record_id, category, value FROM fields WHERE category = 'email'");
-        kernel.write(&keeper, processing, Some(&record.subject), Some(&record.record), &[(Category::Email, Value::text("nieuw@example.nl"))]).unwrap();
-        let email = |kernel: &Kernel| -> Result<Option<Value>, KernelError> {
-            let views = kernel.read(&keeper, processing, &record.subject, CategorySet::of(&[Category::Email]))?;
+        tamper(place, "CREATE TABLE kept AS SELECT record_id, category, value FROM fields WHERE category = 'email'");
+        kernel.write(keeper, processing, Some(&record.subject), Some(&record.record), &[(Category::Email, Value::text("nieuw@example.nl"))]).unwrap();
+        let email = || -> Result<Option<Value>, KernelError> {
+            let views = kernel.read(keeper, processing, &record.subject, CategorySet::of(&[Category::Email]))?;
             Ok(views.into_iter().find_map(|view| view.get(Category::Email).cloned()))
         };
-        assert_eq!(email(&kernel).unwrap(), Some(Value::text("nieuw@example.nl")));
-        assert_eq!(select_text(&place, "SELECT CAST(version AS TEXT) FROM fields WHERE category = 'email'"), "2");
+        assert_eq!(email().unwrap(), Some(Value::text("nieuw@example.nl")));
+        assert_eq!(select_text(place, "SELECT CAST(version AS TEXT) FROM fields WHERE category = 'email'"), "2");
 
         // The old ciphertext pasted back over the new one, the version left as it is.
         tamper(
-            &place,
+            place,
             "UPDATE fields SET value = (SELECT k.value FROM kept k WHERE k.record_id = fields.record_id AND k.category = fields.category)
              WHERE category = 'email'",
         );
-        match email(&kernel) {
-            Err(KernelError::Tampered { record: named, what }) => {
-                assert_eq!((named, what.as_str()), (record.record.clone(), "field `email` (version 2)"), "{url:?}");
-            }
-            other => panic!("{url:?}: a rolled-back value read as {other:?}"),
-        }
+        assert_tampered(place, email(), record, "field `email` (version 2)");
     });
 }
 
@@ -171,15 +157,24 @@ fn copy_of(from: &Path) -> tempfile::TempDir {
 
 /// Every sealed value in the store and the blob store, and the setting that
 /// says how they are sealed.
-fn sealed_state(dir: &Path) -> (Vec<(String, String, Vec<u8>)>, Vec<Option<Vec<u8>>>, Vec<Vec<u8>>, Option<Vec<u8>>) {
+#[derive(Debug, PartialEq)]
+struct SealedState {
+    /// Record, category and value of each field.
+    fields: Vec<(String, String, Vec<u8>)>,
+    details: Vec<Option<Vec<u8>>>,
+    blobs: Vec<Vec<u8>>,
+    sealing_version: Option<Vec<u8>>,
+}
+
+fn sealed_state(dir: &Path) -> SealedState {
     let db = crate::sqlite(dir);
     let fields =
         rows(db.prepare("SELECT record_id, category, value FROM fields ORDER BY record_id, category").unwrap(), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)));
     let details = rows(db.prepare("SELECT detail FROM record_events ORDER BY id").unwrap(), |r| r.get(0));
     let mut blobs: Vec<Vec<u8>> = crate::files_below(&dir.join("blobs")).iter().map(|f| std::fs::read(f).unwrap()).collect();
     blobs.sort();
-    let version = db.query_row("SELECT value FROM settings WHERE name = 'sealing_version'", [], |r| r.get(0)).ok();
-    (fields, details, blobs, version)
+    let sealing_version = db.query_row("SELECT value FROM settings WHERE name = 'sealing_version'", [], |r| r.get(0)).ok();
+    SealedState { fields, details, blobs, sealing_version }
 }
 
 fn rows<T>(mut statement: rusqlite::Statement<'_>, map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>) -> Vec<T> {
@@ -192,21 +187,22 @@ fn data_sealed_before_its_place_was_bound_is_re_sealed_once_when_opened() {
     let dir = copy_of(Path::new(OLD_SEALING));
     let place = Place::sqlite(dir.path());
     let old = sealed_state(dir.path());
-    assert_eq!(old.3, None, "the fixture is of the old sealing");
+    assert_eq!(old.sealing_version, None, "the fixture is of the old sealing");
 
     let shown = place.ok(&["case", "--role", "privacy_officer", "show", "IMG-2026-000001"]);
     for expected in ["Anna de Vries", "NL91ABNA0417164300", "Hoofdstraat 12", "legal_obligation_checked", "vordering OvJ 2026/7 inzake Jan Verdacht"] {
         assert!(shown.contains(expected), "{expected} missing from:\n{shown}");
     }
     let resealed = sealed_state(dir.path());
-    assert_eq!(resealed.3.as_deref(), Some(&b"2"[..]));
+    assert_eq!(resealed.sealing_version.as_deref(), Some(&b"2"[..]));
     // Every value was sealed anew (a fresh nonce each), none left behind.
-    assert_eq!(resealed.0.len(), old.0.len());
-    assert!(resealed.0.iter().zip(&old.0).all(|(new, old)| new.0 == old.0 && new.1 == old.1 && new.2 != old.2));
+    assert_eq!(resealed.fields.len(), old.fields.len());
+    assert!(resealed.fields.iter().zip(&old.fields).all(|(new, old)| new.0 == old.0 && new.1 == old.1 && new.2 != old.2));
     assert_eq!(select_text(&place, "SELECT group_concat(DISTINCT version) FROM fields"), "1", "a value re-sealed is the same version");
-    assert!(resealed.1.iter().zip(&old.1).all(|(new, old)| new.is_none() == old.is_none() && (new.is_none() || new != old)));
-    assert_eq!(resealed.2.len(), old.2.len(), "the photo's new file replaced the old one");
-    assert!(resealed.2.iter().all(|blob| !old.2.contains(blob)));
+    assert_eq!(resealed.details.len(), old.details.len());
+    assert!(resealed.details.iter().zip(&old.details).all(|(new, old)| new.is_none() == old.is_none() && (new.is_none() || new != old)));
+    assert_eq!(resealed.blobs.len(), old.blobs.len(), "the photo's new file replaced the old one");
+    assert!(resealed.blobs.iter().all(|blob| !old.blobs.contains(blob)));
     // The photo reads back whole.
     let kernel = crate::open_kernel(dir.path());
     let handler = crate::access(Role::CaseHandler);
@@ -223,4 +219,22 @@ fn data_sealed_before_its_place_was_bound_is_re_sealed_once_when_opened() {
     // Opened again, nothing changes.
     assert_eq!(place.ok(&["case", "--role", "privacy_officer", "show", "IMG-2026-000001"]), shown);
     assert_eq!(sealed_state(dir.path()), resealed);
+}
+
+// req: I.SEC
+#[test]
+fn a_value_that_does_not_open_before_the_re_seal_is_left_as_it_is_and_still_does_not_open() {
+    let dir = copy_of(Path::new(OLD_SEALING));
+    let place = Place::sqlite(dir.path());
+    // Altered while the old binary ran: another event's detail in place of the fast track's.
+    tamper(&place, "UPDATE record_events SET detail = (SELECT detail FROM record_events WHERE event = 'automated_check') WHERE event = 'fast_track'");
+    let record = select_text(&place, "SELECT id FROM records WHERE reference = 'IMG-2026-000001'");
+    // The store opens (the rest is re-sealed), warning of what it left;
+    // the altered detail is refused, named.
+    let shown = place.command().env("GRONDSLAG_LOG", "warn").args(["case", "--role", "privacy_officer", "show", "IMG-2026-000001"]).output().unwrap();
+    let reason = format!("record {record}: the detail of event `fast_track` does not open where it is stored");
+    assert!(!shown.status.success() && stderr(&shown).contains(&reason), "{}", stderr(&shown));
+    assert!(stderr(&shown).contains("left sealed values that could not be re-sealed"), "{}", stderr(&shown));
+    assert_eq!(sealed_state(dir.path()).sealing_version.as_deref(), Some(&b"2"[..]));
+    assert!(place.ok(&["audit", "verify"]).contains("audit log ok"));
 }
