@@ -282,7 +282,6 @@ pub(crate) fn batches(total: u32, mut run_batch: impl FnMut(u32)) -> Vec<f64> {
     per_item
 }
 
-
 fn decisions_bench(register: &Register, decisions: u32) -> Result<(), Failure> {
     // The same questions for all: every role × processing × action, with
     // the processing's own categories and, to disclose, its first recipient.

@@ -113,18 +113,19 @@ impl Kind {
     }
 }
 
-/// The mix, in requests out of 100: 45 writes, 52 reads, 3 sign-ins (each an
-/// argon2 check by design, and a TOTP step each, so kept rare).
+/// The mix, in requests out of 100: 45 writes, 53 reads, 2 sign-ins (each an
+/// argon2 check by design and a TOTP step of its account's, so kept rare:
+/// an account has three steps at hand and one more every 30 s).
 pub const MIX: [(Kind, u32); 9] = [
     (Kind::PublicReport, 10),
     (Kind::FileAsHandler, 10),
     (Kind::FileAsApplicant, 8),
     (Kind::Advance, 17),
-    (Kind::ReadCase, 25),
+    (Kind::ReadCase, 26),
     (Kind::ReadOwnCase, 8),
     (Kind::ListCases, 12),
     (Kind::ListOwnCases, 7),
-    (Kind::SignIn, 3),
+    (Kind::SignIn, 2),
 ];
 
 /// The kind of request a roll of 0–99 falls on in [`MIX`].
@@ -161,16 +162,13 @@ pub struct Written {
 }
 
 /// A run's outcome. `elapsed` runs from the moment every client was signed
-/// in to the last answer.
+/// in to the last answer; no client waits in between.
 #[derive(Debug)]
 pub struct Run {
     pub samples: Vec<Sample>,
     /// Every case an acknowledged filing made, with its acknowledged steps.
     pub written: Vec<Written>,
     pub elapsed: Duration,
-    /// Time clients spent waiting for a fresh TOTP time step (each step
-    /// signs in once); inside `elapsed`, outside every sample.
-    pub waited: Duration,
     /// The first desk's case handler's session cookie, for reading back.
     reader: String,
 }
@@ -282,14 +280,13 @@ pub fn run(plan: &Plan<'_>) -> Result<Run, LoadError> {
     let elapsed = started.into_inner().unwrap_or_else(PoisonError::into_inner).map_or(Duration::ZERO, |s| s.elapsed());
     let clients = done.into_iter().collect::<Result<Vec<_>, _>>()?;
     let reader = clients.first().map(|c| c.sessions[HANDLER].cookie.clone()).unwrap_or_default();
-    let waited = clients.iter().map(|c| c.waited).sum();
     let mut samples = Vec::new();
     let mut written = Vec::new();
     for client in clients {
         samples.extend(client.samples);
         written.extend(client.mine.into_values());
     }
-    Ok(Run { samples, written, elapsed, waited, reader })
+    Ok(Run { samples, written, elapsed, reader })
 }
 
 /// One client's agent: its own keep-alive connection, no redirects followed,
@@ -357,16 +354,16 @@ fn next_status(status: &str) -> Option<&'static str> {
     }
 }
 
-/// The TOTP time step for an account's next sign-in after `last`, and how
-/// long to wait before it is accepted. The service accepts one step either
-/// side of its own, each step once: one step back only early in a step, so
-/// that it is not two back by the time the service checks it.
-fn next_step(last: Option<i64>, now: i64) -> (i64, Duration) {
+/// The TOTP time step for an account's next sign-in after `last`, at `now`
+/// (Unix seconds), if one is accepted now. The service accepts one step
+/// either side of its own, each step once: one step back only early in a
+/// step, so that it is not two back by the time the service checks it. An
+/// account has three at hand at first, then one more every 30 s.
+fn next_step(last: Option<i64>, now: i64) -> Option<i64> {
     let current = now.div_euclid(30);
     let earliest = if now.rem_euclid(30) < 20 { current - 1 } else { current };
     let step = last.map_or(earliest, |l| (l + 1).max(earliest));
-    let wait = ((step - 1) * 30 - now).max(0);
-    (step, Duration::from_secs(u64::try_from(wait).unwrap_or(0)))
+    (step <= current + 1).then_some(step)
 }
 
 struct Client<'a> {
@@ -388,7 +385,6 @@ struct Client<'a> {
     sign_ins: usize,
     samples: Vec<Sample>,
     took: Duration,
-    waited: Duration,
 }
 
 impl<'a> Client<'a> {
@@ -398,9 +394,9 @@ impl<'a> Client<'a> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(number as u64);
         let agent = agent();
-        let mut waited = Duration::ZERO;
-        let mut session = |account: &Account| {
-            sign_in(&agent, base, account, None, &mut waited).map_err(|e| LoadError(format!("signing in {} on {base}: {e}", account.username)))
+        let session = |account: &Account| {
+            let step = next_step(None, jiff::Timestamp::now().as_second()).ok_or_else(|| LoadError("an account's first step is always at hand".to_string()))?;
+            sign_in(&agent, base, account, step).map_err(|e| LoadError(format!("signing in {} on {base}: {e}", account.username)))
         };
         let sessions = [session(&desk.handler)?, session(&desk.applicant)?];
         Ok(Client {
@@ -418,7 +414,6 @@ impl<'a> Client<'a> {
             sign_ins: 0,
             samples: Vec::new(),
             took: Duration::ZERO,
-            waited,
         })
     }
 
@@ -432,7 +427,8 @@ impl<'a> Client<'a> {
     }
 
     /// Does a request of `kind`, or the nearest that can be done yet (a read
-    /// before there is anything to read files instead); returns what it did.
+    /// before there is anything to read files instead, a sign-in without a
+    /// TOTP step at hand reads); returns what it did.
     fn request(&mut self, kind: Kind) -> (Kind, Result<(), String>) {
         match kind {
             Kind::PublicReport => (kind, self.report()),
@@ -459,12 +455,16 @@ impl<'a> Client<'a> {
             Kind::ListOwnCases => (kind, self.list(APPLICANT, "/api/v1/cases")),
             Kind::SignIn => {
                 self.sign_ins += 1;
-                let (who, desk) = (self.sign_ins % 2, self.desk);
-                let account = if who == HANDLER { &desk.handler } else { &desk.applicant };
+                let now = jiff::Timestamp::now().as_second();
+                // Each account in turn, the other one when its steps are used up.
+                let at_hand = [self.sign_ins % 2, (self.sign_ins + 1) % 2]
+                    .into_iter()
+                    .find_map(|who| next_step(Some(self.sessions[who].step), now).map(|step| (who, step)));
+                let Some((who, step)) = at_hand else { return self.request(Kind::ReadCase) };
+                let account = if who == HANDLER { &self.desk.handler } else { &self.desk.applicant };
                 let started = Instant::now();
-                let waited = self.waited;
-                let result = sign_in(&self.agent, self.base, account, Some(self.sessions[who].step), &mut self.waited);
-                self.took = started.elapsed().saturating_sub(self.waited - waited);
+                let result = sign_in(&self.agent, self.base, account, step);
+                self.took = started.elapsed();
                 (kind, result.map(|session| self.sessions[who] = session))
             }
         }
@@ -502,7 +502,13 @@ impl<'a> Client<'a> {
     fn report(&mut self) -> Result<(), String> {
         let name = self.fresh_name("Melder");
         let (email, address) = (format!("melder{}x{}@example.nl", self.number, self.filed), format!("Dijk {}", self.filed));
-        let form = [("name", name.as_str()), ("phone", "0595 123 456"), ("email", email.as_str()), ("address", address.as_str()), ("postcode_city", "9981 AB Uithuizen")];
+        let form = [
+            ("name", name.as_str()),
+            ("phone", "0595 123 456"),
+            ("email", email.as_str()),
+            ("address", address.as_str()),
+            ("postcode_city", "9981 AB Uithuizen"),
+        ];
         let page = self.send(None, "POST", "/acuut-onveilig", Body::Form(&form))?.body;
         // The page says the number, or (also with 200) why the report was not sent.
         let number = page.split("onder nummer ").nth(1).and_then(|rest| rest.split('.').next()).filter(|n| n.starts_with("IMG-"));
@@ -562,12 +568,8 @@ impl<'a> Client<'a> {
     }
 }
 
-/// Signs `account` in through the API with the next TOTP step after `last`
-/// (waiting for it if need be, added to `waited`).
-fn sign_in(agent: &ureq::Agent, base: &str, account: &Account, last: Option<i64>, waited: &mut Duration) -> Result<Session, String> {
-    let (step, wait) = next_step(last, jiff::Timestamp::now().as_second());
-    std::thread::sleep(wait);
-    *waited += wait;
+/// Signs `account` in through the API with the code of TOTP time `step`.
+fn sign_in(agent: &ureq::Agent, base: &str, account: &Account, step: i64) -> Result<Session, String> {
     let at = jiff::Timestamp::from_second(step * 30).map_err(|e| e.to_string())?;
     let code = grondslag_accounts::Accounts::code_at(&account.secret, at).map_err(|e| format!("the authenticator key: {e}"))?;
     let body = json!({ "username": account.username, "password": account.password, "code": code });
@@ -584,21 +586,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_sign_in_takes_a_later_step_and_waits_only_past_the_accepted_ones() {
-        // 10 s into step 100: steps 99, 100 and 101 are accepted at once.
+    fn each_sign_in_takes_a_later_step_of_the_three_accepted() {
+        // 10 s into step 100: steps 99, 100 and 101 are accepted.
         let now = 100 * 30 + 10;
-        assert_eq!(next_step(None, now), (99, Duration::ZERO));
-        assert_eq!(next_step(Some(99), now), (100, Duration::ZERO));
-        assert_eq!(next_step(Some(100), now), (101, Duration::ZERO));
-        assert_eq!(next_step(Some(101), now), (102, Duration::from_secs(20)), "step 102 once step 101 has begun");
+        assert_eq!(next_step(None, now), Some(99));
+        assert_eq!(next_step(Some(99), now), Some(100));
+        assert_eq!(next_step(Some(100), now), Some(101));
+        assert_eq!(next_step(Some(101), now), None, "step 102 only once step 101 has begun");
+        assert_eq!(next_step(Some(101), 101 * 30), Some(102));
         // Late in a step the one before may be two behind when checked.
-        assert_eq!(next_step(None, 100 * 30 + 25), (100, Duration::ZERO));
+        assert_eq!(next_step(None, 100 * 30 + 25), Some(100));
     }
 
     #[test]
     fn the_mix_adds_up_to_a_hundred_and_names_every_kind() {
         assert_eq!(MIX.iter().map(|(_, share)| share).sum::<u32>(), 100);
         assert!(Kind::ALL.iter().all(|k| MIX.iter().any(|(m, _)| m == k)));
-        assert_eq!((draw(0), draw(9), draw(10), draw(99)), (Kind::PublicReport, Kind::PublicReport, Kind::FileAsHandler, Kind::SignIn));
+        assert_eq!(
+            (draw(0), draw(9), draw(10), draw(97), draw(98), draw(99)),
+            (Kind::PublicReport, Kind::PublicReport, Kind::FileAsHandler, Kind::ListOwnCases, Kind::SignIn, Kind::SignIn)
+        );
     }
 }

@@ -58,14 +58,7 @@ pub fn run(args: &LoadArgs) -> Result<(), Failure> {
     let run = load::run(&plan)?;
     let seconds = run.elapsed.as_secs_f64();
     let all = run.figures(None);
-    println!(
-        "load: {} clients on {} node(s), {} requests (seed {}) in {seconds:.1} s, of which clients waited {:.1} s in all for a TOTP step",
-        desks.len(),
-        args.nodes.len(),
-        all.requests,
-        args.seed,
-        run.waited.as_secs_f64()
-    );
+    println!("load: {} clients on {} node(s), {} requests (seed {}) in {seconds:.1} s", desks.len(), args.nodes.len(), all.requests, args.seed);
     println!("| kind of request | requests | errors | p50 ms | p99 ms | max ms |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     for kind in Kind::ALL {
@@ -73,12 +66,7 @@ pub fn run(args: &LoadArgs) -> Result<(), Failure> {
     }
     println!("{}", row("all", &all));
     // The row BENCHMARKS.md's table takes (scripts/bench-load.sh collects them).
-    println!(
-        "row: {} | {:.0} | {:.0} |",
-        row(&args.label, &all),
-        all.requests as f64 / seconds,
-        run.writes() as f64 / seconds
-    );
+    println!("row: {} {:.0} | {:.0} |", row(&args.label, &all), all.requests as f64 / seconds, run.writes() as f64 / seconds);
     for failed in run.errors().take(10) {
         println!("error: {}: {}", failed.kind.describe(), failed.error.as_deref().unwrap_or_default());
     }

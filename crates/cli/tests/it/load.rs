@@ -54,12 +54,10 @@ fn cases_in(place: &Place) -> u64 {
 /// nothing failed and nothing was lost, reading back as `reader`, a case
 /// handler no client used, through every server.
 fn load_and_check(place: &Place, servers: &[Server], reader: &Person) -> Run {
-    let setting_up = std::time::Instant::now();
     let desks = desks(place);
-    eprintln!("{CLIENTS} desks made in {:.1} s", setting_up.elapsed().as_secs_f64());
     let before = cases_in(place);
     let nodes: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
-    let run = load::run(&Plan { nodes: &nodes, desks: &desks, requests: REQUESTS, seed: 21 }).unwrap();
+    let mut run = load::run(&Plan { nodes: &nodes, desks: &desks, requests: REQUESTS, seed: 21 }).unwrap();
     let all = run.figures(None);
     eprintln!(
         "{} requests on {} node(s) in {:.1} s: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {} errors",
@@ -98,8 +96,21 @@ fn load_and_check(place: &Place, servers: &[Server], reader: &Person) -> Run {
             assert_eq!(shown["fields"][Category::Name.label_nl()], case.name.as_str(), "{} on {}", case.number, server.base);
         }
     }
-    assert_eq!(run.read_back(&nodes), Vec::<String>::new(), "the generator's own reading back agrees");
+    assert_the_generators_check_finds_a_difference(&mut run, &nodes[0]);
     run
+}
+
+/// The bench's own reading back (which prints "0 missing" in BENCHMARKS.md)
+/// finds a case that does not read as written, and only that one: three of
+/// the run's cases, one of them with another name than it was filed with.
+fn assert_the_generators_check_finds_a_difference(run: &mut Run, node: &str) {
+    let all = std::mem::take(&mut run.written);
+    run.written = all[..3].to_vec();
+    run.written[1].name.push_str(" (anders)");
+    let wrong = run.read_back(&[node.to_string()]);
+    run.written = all;
+    assert_eq!(wrong.len(), 1, "{wrong:?}");
+    assert!(wrong[0].contains(&run.written[1].number) && wrong[0].contains("(anders)"), "{wrong:?}");
 }
 
 // req: I.SEC, E17
