@@ -18,6 +18,7 @@ use rusqlite::params;
 use std::path::{Path, PathBuf};
 
 use crate::{Failure, progress};
+pub(crate) use grondslag_bench::{percentile, sorted};
 
 mod audit_log;
 mod callqa;
@@ -25,6 +26,7 @@ mod callqa;
 mod cedar;
 mod election;
 mod filing;
+pub mod load;
 mod population;
 mod relations;
 mod staff;
@@ -281,16 +283,6 @@ pub(crate) fn batches(total: u32, mut run_batch: impl FnMut(u32)) -> Vec<f64> {
         .collect();
     per_item.sort_by(f64::total_cmp);
     per_item
-}
-
-pub(crate) fn sorted(mut values: Vec<f64>) -> Vec<f64> {
-    values.sort_by(f64::total_cmp);
-    values
-}
-
-pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted.get(index).copied().unwrap_or(f64::NAN)
 }
 
 fn decisions_bench(register: &Register, decisions: u32) -> Result<(), Failure> {

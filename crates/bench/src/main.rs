@@ -88,6 +88,16 @@ struct Cli {
     /// Write a PNG plot of sweep time against dated items here.
     #[arg(long)]
     plot: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// The load test: clients mixing reads and writes against nodes already serving
+    /// (scripts/bench-load.sh starts them); prints p50, p99 and errors, reads every
+    /// acknowledged write back, and fails if a request failed or a write is missing.
+    Load(bench::load::LoadArgs),
 }
 
 /// A failure to report: the message for the user, which `main` prints
@@ -111,6 +121,9 @@ fn main() -> Result<(), Failure> {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
+    if let Some(Command::Load(args)) = &cli.command {
+        return bench::load::run(args);
+    }
     let (register, _) = grondslag_register::load(cli.register.as_deref(), None)?;
     let master = grondslag_kernel::master_key_from_env()?;
     let options = bench::Options {

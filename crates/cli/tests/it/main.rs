@@ -30,6 +30,7 @@ mod internal;
 mod kcc;
 mod kernel;
 mod ldv;
+mod load;
 mod matrix;
 mod passkeys;
 mod postgres;
