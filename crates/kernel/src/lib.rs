@@ -36,7 +36,7 @@ use grondslag_audit::{
 };
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role, Scope, ScopeSet};
-use grondslag_store::{BlobStore, Erased, EventRow, Reach, RecordRow, Store, Tx};
+use grondslag_store::{BlobStore, Erased, Reach, RecordRow, Store, Tx};
 /// The ids callers pass in and get back.
 pub use grondslag_store::{DisclosureRow, RecordId, SessionRow, StoreError, SubjectId};
 use sealing::{next_version, open_event, seal_event};
@@ -832,14 +832,8 @@ impl Unit<'_> {
             if let Some(check) = legal_check {
                 for view in &views {
                     let record = RecordRef { subject: subject.clone(), record: view.record.clone() };
-                    let row = EventRow {
-                        event: LEGAL_OBLIGATION_CHECKED.to_string(),
-                        at: access.now,
-                        actor: access.actor.clone(),
-                        detail: None,
-                        audience: Some(crate::Audience::Staff.name().to_string()),
-                    };
-                    let row = seal_event(key, &record, row, Some(&format!("{recipient_name}: {check}")))?;
+                    let check = format!("{recipient_name}: {check}");
+                    let row = seal_event(key, &record, LEGAL_OBLIGATION_CHECKED, (access.now, &access.actor), Some(Detail::staff(&check)))?;
                     tx.add_event(&record.record, &row, None)?;
                 }
             }
@@ -1005,14 +999,7 @@ impl Unit<'_> {
         let mut ask = Ask::new(action, "record_event", object).categories(categories);
         ask.first_status = action == Action::File && status.is_some();
         self.on_record(access, processing, record, ask, |tx, key, _| {
-            let row = EventRow {
-                event: event.to_string(),
-                at: happened,
-                actor: access.actor.clone(),
-                detail: None,
-                audience: detail.map(|d| d.audience.name().to_string()),
-            };
-            let row = seal_event(key, record, row, detail.map(|d| d.text))?;
+            let row = seal_event(key, record, event, (happened, &access.actor), detail)?;
             tx.add_event(&record.record, &row, status)?;
             kernel.refresh_due(tx, processing, record)?;
             let dated = (happened != access.now).then(|| format!("allowed by the register; the event happened at {happened}, before it was registered"));

@@ -3,9 +3,9 @@
 
 use grondslag_register::due::{Due, HOLD_PLACED, HOLD_RELEASED};
 use grondslag_register::{Action, CategorySet, ProcessingId, Role};
-use grondslag_store::{EventRow, Tx};
+use grondslag_store::Tx;
 
-use crate::{Access, Ask, Denial, Event, Kernel, KernelError, RETENTION_SETTING, RecordId, RecordRef, SubjectId, Unit};
+use crate::{Access, Ask, Denial, Detail, Event, Kernel, KernelError, RETENTION_SETTING, RecordId, RecordRef, SubjectId, Unit};
 
 /// Retention at a glance, without personal data.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -214,14 +214,7 @@ impl Unit<'_> {
         let ask = Ask::new(Action::Write, "hold", record.record.to_string());
         self.on_record(access, processing, record, ask, |tx, key, _| {
             let detail = format!("{reason}; review {review}");
-            let row = EventRow {
-                event: HOLD_PLACED.to_string(),
-                at: access.now,
-                actor: access.actor.clone(),
-                detail: None,
-                audience: Some(crate::Audience::Staff.name().to_string()),
-            };
-            let row = crate::sealing::seal_event(key, record, row, Some(&detail))?;
+            let row = crate::sealing::seal_event(key, record, HOLD_PLACED, (access.now, &access.actor), Some(Detail::staff(&detail)))?;
             tx.add_event(&record.record, &row, None)?;
             kernel.refresh_due(tx, processing, record)?;
             tx.set_review(&record.record, Some(review))?;

@@ -13,7 +13,7 @@
 use grondslag_crypto::SubjectKey;
 use grondslag_store::{BlobId, EventRow, FieldRow, StoreError};
 
-use crate::{Kernel, KernelError, RecordId, RecordRef, SubjectId, Unit, Value, text};
+use crate::{Detail, Kernel, KernelError, RecordId, RecordRef, SubjectId, Unit, Value, text};
 
 /// The setting that says the store's data is sealed as this module seals it.
 const SEALING_VERSION: &str = "sealing_version";
@@ -59,9 +59,17 @@ fn tampered(record: &RecordId, what: String) -> KernelError {
     KernelError::Tampered { record: record.clone(), what }
 }
 
-/// `row`, built without a detail, with `detail` sealed into it.
-pub(crate) fn seal_event(key: &SubjectKey, record: &RecordRef, mut row: EventRow, detail: Option<&str>) -> Result<EventRow, KernelError> {
-    row.detail = detail.map(|detail| event_context(record, &row, |aad| key.seal(aad, detail.as_bytes()))).transpose()?;
+/// The row of `event` on `record`, at `at` by `actor`, with `detail`
+/// sealed into it for its audience.
+pub(crate) fn seal_event(
+    key: &SubjectKey,
+    record: &RecordRef,
+    event: &str,
+    (at, actor): (jiff::Timestamp, &str),
+    detail: Option<Detail<'_>>,
+) -> Result<EventRow, KernelError> {
+    let mut row = EventRow { event: event.to_string(), at, actor: actor.to_string(), detail: None, audience: detail.map(|d| d.audience.name().to_string()) };
+    row.detail = detail.map(|detail| event_context(record, &row, |aad| key.seal(aad, detail.text.as_bytes()))).transpose()?;
     Ok(row)
 }
 
