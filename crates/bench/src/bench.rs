@@ -13,7 +13,7 @@ use plotters::backend::BitMapBackend;
 use plotters::coord::Shift;
 use plotters::drawing::{DrawingArea, IntoDrawingArea};
 use plotters::element::{Circle, PathElement};
-use plotters::style::{BLACK, BLUE, RED, RGBColor, ShapeStyle, WHITE};
+use plotters::style::{BLACK, BLUE, GREEN, RED, RGBColor, ShapeStyle, WHITE};
 use rusqlite::params;
 use std::path::{Path, PathBuf};
 
@@ -85,7 +85,7 @@ pub fn run(kernels: &Kernels<'_>, options: &Options<'_>) -> Result<(), Failure> 
     if let Some(server) = options.postgres {
         // Stores side by side: sizes that keep a PostgreSQL run to minutes.
         let subjects = options.subjects.iter().copied().max().map_or(2000, |n| u32::try_from(n.min(2000)).unwrap_or(2000));
-        return stores_bench(kernels, server, options.writes, subjects, options.due_records.min(5000));
+        return stores_bench(kernels, server, options, subjects);
     }
     for path in options.populations {
         population::check_synthetic(kernels, path)?;
@@ -143,38 +143,52 @@ fn plot(path: &Path, sweep: &[(u64, f64)], export: &[(u64, f64)]) -> Result<(), 
     let root = BitMapBackend::new(path, (1280, 400)).into_drawing_area();
     root.fill(&WHITE).map_err(Failure::from)?;
     let (left, right) = root.split_horizontally(640);
-    panel(&left, sweep, &BLUE)?;
-    panel(&right, export, &RED)?;
+    panel(&left, sweep, decades, &BLUE)?;
+    panel(&right, export, decades, &RED)?;
     root.present().map_err(Failure::from)
 }
 
-/// One panel: time (y, 0 to twice the largest value, ticks at quarters)
-/// against size (x, log scale, a tick per decade).
-fn panel(root: &DrawingArea<BitMapBackend<'_>, Shift>, points: &[(u64, f64)], colour: &RGBColor) -> Result<(), Failure> {
+/// One panel of audited writes/s (y) against the number of nodes writing
+/// at once (x, a tick per node), green.
+fn plot_nodes(path: &Path, writes: &[(u64, f64)]) -> Result<(), Failure> {
+    let root = BitMapBackend::new(path, (640, 400)).into_drawing_area();
+    root.fill(&WHITE).map_err(Failure::from)?;
+    panel(&root, writes, |nodes| nodes as f64, &GREEN)?;
+    root.present().map_err(Failure::from)
+}
+
+/// A size on the log scale: its decade.
+fn decades(items: u64) -> f64 {
+    (items.max(1) as f64).log10()
+}
+
+/// One panel: a value (y, 0 to twice the largest value, ticks at quarters)
+/// against `x` of a count (a tick per whole step: per decade for
+/// [`decades`], per node for the count itself).
+fn panel(root: &DrawingArea<BitMapBackend<'_>, Shift>, points: &[(u64, f64)], x: fn(u64) -> f64, colour: &RGBColor) -> Result<(), Failure> {
     let (left, right, bottom, top) = (60i32, 600i32, 350i32, 40i32);
-    let decades = |items: u64| (items.max(1) as f64).log10();
     // A size just past a decade (10^6 people and 1,000 staff) stays on its decade's tick.
-    let (x_min, x_max) = ((decades(points.first().map_or(1, |p| p.0)) + 0.05).floor(), (decades(points.last().map_or(10, |p| p.0)) - 0.05).ceil().max(1.0));
+    let (x_min, x_max) = ((x(points.first().map_or(1, |p| p.0)) + 0.05).floor(), (x(points.last().map_or(10, |p| p.0)) - 0.05).ceil().max(1.0));
     let y_max = points.iter().map(|p| p.1).fold(1.0, f64::max) * 2.0;
-    let at = |items: u64, micros: f64| {
-        let x = f64::from(left) + (decades(items) - x_min) / (x_max - x_min).max(1.0) * f64::from(right - left);
-        let y = f64::from(bottom) - micros / y_max * f64::from(bottom - top);
-        (x.round() as i32, y.round() as i32)
+    let at = |position: f64, value: f64| {
+        let across = f64::from(left) + (position - x_min) / (x_max - x_min).max(1.0) * f64::from(right - left);
+        let up = f64::from(bottom) - value / y_max * f64::from(bottom - top);
+        (across.round() as i32, up.round() as i32)
     };
     let axis = ShapeStyle::from(&BLACK).stroke_width(1);
     root.draw(&PathElement::new(vec![(left, bottom), (right, bottom)], axis)).map_err(Failure::from)?;
     root.draw(&PathElement::new(vec![(left, bottom), (left, top)], axis)).map_err(Failure::from)?;
-    let mut decade = x_min;
-    while decade <= x_max {
-        let (x, _) = at(10f64.powf(decade) as u64, 0.0);
-        root.draw(&PathElement::new(vec![(x, bottom), (x, bottom + 8)], axis)).map_err(Failure::from)?;
-        decade += 1.0;
+    let mut step = x_min;
+    while step <= x_max {
+        let (tick, _) = at(step, 0.0);
+        root.draw(&PathElement::new(vec![(tick, bottom), (tick, bottom + 8)], axis)).map_err(Failure::from)?;
+        step += 1.0;
     }
     for fraction in [0.25, 0.5, 0.75, 1.0] {
-        let (_, y) = at(1, y_max * fraction);
+        let (_, y) = at(x_min, y_max * fraction);
         root.draw(&PathElement::new(vec![(left - 8, y), (left, y)], axis)).map_err(Failure::from)?;
     }
-    let line: Vec<(i32, i32)> = points.iter().map(|(items, micros)| at(*items, *micros)).collect();
+    let line: Vec<(i32, i32)> = points.iter().map(|(count, value)| at(x(*count), *value)).collect();
     root.draw(&PathElement::new(line.clone(), ShapeStyle::from(colour).stroke_width(3))).map_err(Failure::from)?;
     for point in line {
         root.draw(&Circle::new(point, 5, ShapeStyle::from(colour).filled())).map_err(Failure::from)?;
@@ -512,9 +526,14 @@ fn nodes_writing(kernels: &[Kernel], writes: u32) -> Result<f64, Failure> {
     Ok(rate(each * kernels.len() as u32, start.elapsed()))
 }
 
+/// Nodes writing at once in the PostgreSQL comparison: 1 to this many.
+const NODES: u64 = 4;
+
 /// PostgreSQL beside SQLite: the same kernel figures on each, and writes
-/// from one node and from two nodes on one database.
-fn stores_bench(kernels: &Kernels<'_>, server: &str, writes: u32, subjects: u32, due: u32) -> Result<(), Failure> {
+/// from one node and from up to [`NODES`] nodes at once on one database
+/// (plotted to `--plot` when given).
+fn stores_bench(kernels: &Kernels<'_>, server: &str, options: &Options<'_>, subjects: u32) -> Result<(), Failure> {
+    let (writes, due) = (options.writes, options.due_records.min(5000));
     let dir = tempfile::Builder::new().prefix("grondslag-bench-").tempdir()?;
     let database = ScratchDatabase::create(server)?;
     let on_postgres = || DataDir::new(dir.path().join("postgres")).with_database_url(Some(database.url().to_string()));
@@ -525,11 +544,19 @@ fn stores_bench(kernels: &Kernels<'_>, server: &str, writes: u32, subjects: u32,
     println!("  audited writes/s    {:10.0}   {:10.0}   {:8.2}x", sqlite.0, postgres.0, postgres.0 / sqlite.0);
     println!("  access export p50 µs {:9.1}   {:10.1}   {:8.2}x", sqlite.1, postgres.1, postgres.1 / sqlite.1);
     println!("  sweep records/s     {:10.0}   {:10.0}   {:8.2}x", sqlite.2, postgres.2, postgres.2 / sqlite.2);
-    let one = nodes_writing(&[kernels.open(&on_postgres())?], writes)?;
-    let two = nodes_writing(&[kernels.open(&on_postgres())?, kernels.open(&on_postgres())?], writes)?;
     println!("nodes on one PostgreSQL database (each its own connections, one writer thread each):");
-    println!("  one node            {one:10.0} audited writes/s");
-    println!("  two nodes at once   {two:10.0} audited writes/s");
-    println!("  ratio two/one       {:10.2}x  (all writes take one lock, so the chain stays one)", two / one);
+    let mut rates = Vec::new();
+    for nodes in 1..=NODES {
+        let kernels: Vec<Kernel> = (0..nodes).map(|_| kernels.open(&on_postgres())).collect::<Result<_, _>>()?;
+        let rate = nodes_writing(&kernels, writes)?;
+        let one = rates.first().map_or(rate, |(_, first)| *first);
+        println!("  {nodes} node(s) at once  {rate:10.0} audited writes/s  {:6.2}x one node", rate / one);
+        rates.push((nodes, rate));
+    }
+    println!("  (every write takes the one lock that keeps the audit chain in one order)");
+    if let Some(path) = options.plot {
+        plot_nodes(path, &rates)?;
+        println!("plot of audited writes/s against nodes writing at once: {}", path.display());
+    }
     Ok(())
 }

@@ -85,7 +85,9 @@ struct Cli {
     /// Employees registered through HR's step for the management report (0 skips it).
     #[arg(long, default_value_t = 10_000)]
     staff: usize,
-    /// Write a PNG plot of sweep time against dated items here.
+    /// Write a PNG plot here: the sweep's time against dated items and the
+    /// export's against people; with --database-url, audited writes/s against
+    /// the number of nodes writing at once.
     #[arg(long)]
     plot: Option<PathBuf>,
     #[command(subcommand)]

@@ -36,10 +36,10 @@ use grondslag_audit::{
 };
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role, Scope, ScopeSet};
-use grondslag_store::{BlobStore, Erased, Reach, RecordRow, Store, Tx};
+use grondslag_store::{BlobStore, Erased, FieldPut, Reach, RecordRow, Store, Tx};
 /// The ids callers pass in and get back.
 pub use grondslag_store::{DisclosureRow, RecordId, SessionRow, StoreError, SubjectId};
-use sealing::{next_version, open_event, seal_event};
+use sealing::{find_version, next_version, open_event, seal_event, seal_field, stored_version};
 
 pub use decide::{Allowed, Denial, Question, decide, reaches};
 pub use open::{Change, DataDir, OpenError, RetentionChange, master_key_from_env};
@@ -645,7 +645,7 @@ impl Kernel {
             }
             unit.tx.set_setting(KEK_CHECK, &next.kek_check())?;
             let reason = format!("re-wrapped {} subject keys under a new master key", wrapped.len());
-            unit.audit(access, Event { reason, ..Event::allowed(log, "rotate_master_key", String::new(), None, CategorySet::EMPTY) })?;
+            unit.audit(access, Event { reason, ..Event::allowed(log, "rotate_master_key", String::new(), None, CategorySet::EMPTY) });
             Ok(wrapped.len() as u64)
         })
     }
@@ -737,17 +737,27 @@ impl Unit<'_> {
             }
             self.tx.upsert_record(&record_id, &subject_id, processing_name, access.now)?;
             let written = RecordRef { subject: subject_id, record: record_id };
+            // A new record has no fields yet; a changed one's are read once.
+            let stored = if changes { self.tx.field_versions(&written.record)? } else { Vec::new() };
+            let version_of = |category: Category| next_version(find_version(&stored, category.name()));
+            let mut sealed = Vec::with_capacity(prepared.len());
             for (category, value) in prepared {
                 match value {
-                    values::Prepared::Inline(text) => kernel.put_new_text(self.tx, &key, &written, *category, text)?,
-                    values::Prepared::Blob(bytes) => {
-                        // The file it replaces goes once this unit has committed.
-                        let version = next_version(self.tx.field_version(&written.record, category.name())?);
-                        self.put_blob(&key, &written, category.name(), version, bytes)?;
+                    values::Prepared::Inline(text) => {
+                        if *category == Category::Bsn {
+                            kernel.index_bsn(self.tx, &written.subject, text, false)?;
+                        }
+                        let (version, _) = version_of(*category);
+                        sealed.push((category.name(), version, seal_field(&key, &written, category.name(), version, text.as_bytes())?));
                     }
+                    // The file it replaces goes once this unit has committed.
+                    values::Prepared::Blob(bytes) => self.put_blob(&key, &written, category.name(), version_of(*category), bytes)?,
                 }
             }
-            self.audit(access, Event::allowed(processing, "write", written.record.to_string(), Some(&written.subject), categories))?;
+            let fields: Vec<FieldPut<'_>> =
+                sealed.iter().map(|(category, version, value)| FieldPut { category, value, blob: None, version: *version }).collect();
+            self.tx.put_fields(&written.record, &fields)?;
+            self.audit(access, Event::allowed(processing, "write", written.record.to_string(), Some(&written.subject), categories));
             Ok(written)
         })();
         stored_write.map_err(|e| self.failed(access, Event::failed(processing, "write", object, named.as_ref(), categories), e))
@@ -1176,7 +1186,7 @@ impl Unit<'_> {
         }
         let mut event = Event::allowed(processing, "lookup", "bsn".to_string(), found.as_ref(), categories);
         event.reason = if found.is_some() { "found" } else { "not found" }.to_string();
-        self.audit(access, event)?;
+        self.audit(access, event);
         Ok(found)
     }
 
@@ -1271,13 +1281,13 @@ impl Unit<'_> {
             let event = Event::denied(processing, ask.name, ask.object.clone(), Some(subject), ask.categories, &Denial::Held);
             return self.refuse(access, event, KernelError::Held { processing: kernel.register.processing(processing).id.clone(), reason });
         }
-        let done = act(self.tx, &key, allowed).and_then(|(value, reason)| {
+        let done = act(self.tx, &key, allowed).map(|(value, reason)| {
             let mut event = Event::allowed(processing, ask.name, ask.object.clone(), Some(subject), allowed.categories);
             if let Some(reason) = reason {
                 event.reason = reason;
             }
-            self.audit(access, event)?;
-            Ok(value)
+            self.audit(access, event);
+            value
         });
         done.map_err(|e| self.failed(access, Event::failed(processing, ask.name, ask.object, Some(subject), allowed.categories), e))
     }
@@ -1336,14 +1346,14 @@ impl Unit<'_> {
                 if !p.rights_process && self.tx.subject(&row.subject)?.is_some_and(|s| s.restricted) {
                     continue;
                 }
-                self.audit(&operation, Event::allowed(processing, action, row.record.to_string(), Some(&row.subject), shown))?;
+                self.audit(&operation, Event::allowed(processing, action, row.record.to_string(), Some(&row.subject), shown));
                 summaries.push(RecordSummary::from_row(row, !shown.is_empty()));
             }
             let mut event = Event::allowed(processing, action, p.id.clone(), None, CategorySet::EMPTY);
             event.reason = format!("listed {} records", summaries.len());
             let mut entry = kernel.entry(access, event);
             entry.span_id = whole;
-            kernel.append(self.tx, &entry)?;
+            self.audit_entry(entry);
             Ok(summaries)
         })();
         listed.map_err(|e| self.failed(access, Event::failed(processing, action, p.id.clone(), None, CategorySet::EMPTY), e))
@@ -1351,33 +1361,28 @@ impl Unit<'_> {
 }
 
 impl Kernel {
-    /// Seals a text value into its record; a BSN also goes into the blind
-    /// index, unless it is someone else's.
+    /// Seals a text value into its record (over what it held); a BSN also
+    /// goes into the blind index, unless it is someone else's.
     fn put_text(&self, tx: &mut dyn Tx, key: &SubjectKey, record: &RecordRef, category: Category, text: &str) -> Result<(), KernelError> {
-        let (version, _) = next_version(tx.field_version(&record.record, category.name())?);
+        let (version, _) = next_version(stored_version(tx, &record.record, category.name())?);
         self.put_sealed(tx, key, record, (category.name(), version), text.as_bytes(), None)?;
         if category == Category::Bsn {
-            let digest = self.keys.blind_index("bsn", text);
-            match tx.find_blind_index("bsn", &digest)? {
-                Some(holder) if holder == record.subject => {}
-                Some(_) => return Err(KernelError::DuplicateBsn),
-                None => tx.set_blind_index("bsn", &digest, &record.subject)?,
-            }
+            self.index_bsn(tx, &record.subject, text, true)?;
         }
         Ok(())
     }
 
-    /// [`Kernel::put_text`] for a filing or an ordinary change: a BSN may
-    /// join a file that has none, never replace the one it has (that is a
-    /// rectification, [`Kernel::rights_rectify`]).
-    fn put_new_text(&self, tx: &mut dyn Tx, key: &SubjectKey, record: &RecordRef, category: Category, text: &str) -> Result<(), KernelError> {
-        if category == Category::Bsn {
-            let digest = self.keys.blind_index("bsn", text);
-            if tx.find_blind_index("bsn", &digest)?.is_none() && tx.has_blind_index("bsn", &record.subject)? {
-                return Err(KernelError::OtherBsn);
-            }
+    /// Puts `bsn` in the blind index as `subject`'s, unless it is someone
+    /// else's. Unless `replace` (a rectification, [`Kernel::rights_rectify`]),
+    /// a BSN may join a file that has none, never replace the one it has.
+    fn index_bsn(&self, tx: &mut dyn Tx, subject: &SubjectId, bsn: &str, replace: bool) -> Result<(), KernelError> {
+        let digest = self.keys.blind_index("bsn", bsn);
+        match tx.find_blind_index("bsn", &digest)? {
+            Some(holder) if holder == *subject => Ok(()),
+            Some(_) => Err(KernelError::DuplicateBsn),
+            None if !replace && tx.has_blind_index("bsn", subject)? => Err(KernelError::OtherBsn),
+            None => Ok(tx.set_blind_index("bsn", &digest, subject)?),
         }
-        self.put_text(tx, key, record, category, text)
     }
 
     /// A record's events as `reader` may see them (all of them, details
@@ -1528,10 +1533,6 @@ impl Kernel {
         Ok(views)
     }
 
-    fn audit(&self, tx: &mut dyn Tx, access: &Access, event: Event<'_>) -> Result<(), KernelError> {
-        self.append(tx, &self.entry(access, event))
-    }
-
     /// The audit entry of a decision, before it has a place in the log.
     fn entry(&self, access: &Access, event: Event<'_>) -> Entry {
         let processing = self.register.processing(event.processing);
@@ -1557,14 +1558,22 @@ impl Kernel {
         }
     }
 
-    /// Appends `entry` to the log after the head the store holds now,
-    /// dated to be forgotten by the term of its processing's log, and
-    /// seals a checkpoint every `checkpoint_every` entries.
-    fn append(&self, tx: &mut dyn Tx, entry: &Entry) -> Result<(), KernelError> {
-        let row = Row::next(tx.audit_head()?, entry);
-        tx.append_audit(&row, self.forget_at(entry))?;
-        if row.seq.is_multiple_of(self.checkpoint_every) {
-            self.checkpoint(tx, row.seq)?;
+    /// Appends `entries` to the log, in order, after the head the store
+    /// holds now (read once), each dated to be forgotten by the term of its
+    /// processing's log, and seals a checkpoint every `checkpoint_every`
+    /// entries.
+    fn append(&self, tx: &mut dyn Tx, entries: &[Entry]) -> Result<(), KernelError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut head = tx.audit_head()?;
+        for entry in entries {
+            let row = Row::next(head, entry);
+            tx.append_audit(&row, self.forget_at(entry))?;
+            if row.seq.is_multiple_of(self.checkpoint_every) {
+                self.checkpoint(tx, row.seq)?;
+            }
+            head = Some((row.seq, row.chain));
         }
         Ok(())
     }

@@ -168,7 +168,7 @@ impl Kernel {
                     let mut event = Event::allowed(id, "retention_sweep", format!("{} records", certificate.records), None, CategorySet::EMPTY);
                     event.reason =
                         format!("deletion certificate: {} record(s) due between {} and {}", certificate.records, certificate.due_from, certificate.due_until);
-                    self.audit(unit.tx, access, event)?;
+                    unit.audit(access, event);
                 }
                 Ok::<_, KernelError>(batch_certificates)
             })?;

@@ -34,6 +34,8 @@ impl Unit<'_> {
     /// everyone.
     pub fn export(&mut self, access: &Access, rights: ProcessingId, subject: &SubjectId) -> Result<SubjectExport, KernelError> {
         self.require_rights_process(access, rights, subject, "export")?;
+        // The export lists the log about the person: this unit's steps too.
+        self.flush_audit()?;
         let kernel = self.kernel;
         let everything: CategorySet = Category::ALL.iter().copied().collect();
         let ask = Ask::new(Action::Read, "export", subject.to_string()).categories(kernel.register.processing(rights).categories);

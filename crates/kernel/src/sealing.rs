@@ -11,7 +11,7 @@
 //! re-sealed once, when a kernel opens the store ([`Kernel::reseal`]).
 
 use grondslag_crypto::SubjectKey;
-use grondslag_store::{BlobId, EventRow, FieldRow, StoreError};
+use grondslag_store::{BlobId, EventRow, FieldPut, FieldRow, StoreError};
 
 use crate::{Detail, Kernel, KernelError, RecordId, RecordRef, SubjectId, Unit, Value, text};
 
@@ -44,6 +44,23 @@ fn field_context<'a>(subject: &'a SubjectId, record: &'a RecordId, category: &'a
 /// Associated data of the body of the blob a field names.
 fn blob_context<'a>(field: &[&'a [u8]; 4], blob: &'a BlobId) -> [&'a [u8]; 5] {
     [field[0], field[1], field[2], field[3], blob.as_str().as_bytes()]
+}
+
+/// `plain` sealed as the value of `category` at `version` in `record`.
+pub(crate) fn seal_field(key: &SubjectKey, record: &RecordRef, category: &str, version: u64, plain: &[u8]) -> Result<Vec<u8>, KernelError> {
+    let at = version.to_be_bytes();
+    Ok(key.seal(&field_context(&record.subject, &record.record, category, &at), plain)?)
+}
+
+/// The stored version of `category` among a record's field versions
+/// ([`grondslag_store::Tx::field_versions`]), and the blob it names.
+pub(crate) fn find_version(stored: &[(String, u64, Option<BlobId>)], category: &str) -> Option<(u64, Option<BlobId>)> {
+    stored.iter().find(|(c, _, _)| c == category).map(|(_, version, blob)| (*version, blob.clone()))
+}
+
+/// The stored version of one field of `record`.
+pub(crate) fn stored_version(tx: &mut dyn grondslag_store::Tx, record: &RecordId, category: &str) -> Result<Option<(u64, Option<BlobId>)>, KernelError> {
+    Ok(find_version(&tx.field_versions(record)?, category))
 }
 
 /// The version a field is written as, and the blob it named: one more than
@@ -92,9 +109,8 @@ impl Kernel {
         plain: &[u8],
         blob: Option<&BlobId>,
     ) -> Result<(), KernelError> {
-        let at = version.to_be_bytes();
-        let sealed = key.seal(&field_context(&record.subject, &record.record, category, &at), plain)?;
-        tx.put_field(&record.record, category, &sealed, blob, version)?;
+        let value = seal_field(key, record, category, version, plain)?;
+        tx.put_fields(&record.record, &[FieldPut { category, value: &value, blob, version }])?;
         Ok(())
     }
 

@@ -113,7 +113,7 @@ impl Kernel {
                         event.reason = format!("valid from {now}; content sha256:{}", p.content_hash);
                         let mut entry = self.entry(&access, event);
                         entry.processing_activity_id = format!("{base}/{}/versions/{version}", p.id);
-                        self.append(tx, &entry)?;
+                        self.append(tx, std::slice::from_ref(&entry))?;
                         version
                     }
                 };
@@ -146,7 +146,8 @@ impl Kernel {
         self.unit(|unit| {
             unit.check_everyone(access, processing, grondslag_register::Action::Write)?;
             unit.tx.set_setting(&setting, body)?;
-            unit.audit(access, Event::allowed(processing, "governance", name.to_string(), None, CategorySet::EMPTY))
+            unit.audit(access, Event::allowed(processing, "governance", name.to_string(), None, CategorySet::EMPTY));
+            Ok(())
         })
     }
 

@@ -8,9 +8,16 @@
 //! a transaction of their own. So does a failure: an allowed call whose
 //! work the store (or sealing) failed leaves a line with outcome `failed`
 //! (LDV status `Error`) and the kind of fault, appended after the unit
-//! ended, since the failing transaction may take nothing more. The audit chain is read from the store in
-//! each transaction (the kernel keeps no head or frontier in memory), so a
-//! rolled-back unit leaves nothing behind to go on from.
+//! ended, since the failing transaction may take nothing more.
+//!
+//! A unit's audit entries wait in the unit and are chained when it ends,
+//! the head read once: in a writing unit just before its commit, in the same
+//! transaction as its changes; in a reading unit ([`Kernel::reading`]),
+//! whose work runs on a reading connection that never waits for the writer,
+//! in a write of their own before the result is handed back, which the store
+//! commits together with other callers' (group commit). The chain is read
+//! from the store in each transaction (the kernel keeps no head or frontier
+//! in memory), so a rolled-back unit leaves nothing behind to go on from.
 
 use std::cell::Cell;
 use std::fmt;
@@ -54,6 +61,10 @@ impl Drop for Entered {
 pub struct Unit<'u> {
     pub(crate) kernel: &'u Kernel,
     pub(crate) tx: &'u mut dyn Tx,
+    /// Where the work runs.
+    mode: Mode,
+    /// Audit entries of this unit, chained when it ends (see the module's note).
+    pending: Vec<Entry>,
     /// Refusals audited in this unit.
     refusals: Vec<Entry>,
     /// Calls that failed, audited once the unit has ended.
@@ -83,7 +94,7 @@ impl Unit<'_> {
         // Never withheld (see `mark`): a refusal served nobody's request,
         // and an attempt is the person's to see.
         let entry = self.kernel.entry(access, event);
-        self.kernel.append(self.tx, &entry)?;
+        self.pending.push(entry.clone());
         self.refusals.push(entry);
         Err(error)
     }
@@ -101,6 +112,16 @@ impl Unit<'_> {
     }
 }
 
+/// Where a unit's work runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// In a write transaction, committed with the unit's audit entries.
+    Writing,
+    /// In a read-only transaction on a reading connection; the audit
+    /// entries are written afterwards.
+    Reading,
+}
+
 impl Kernel {
     /// Runs `work` — the kernel calls of one domain operation, made on the
     /// [`Unit`] it is given — in one transaction: committed with every
@@ -110,18 +131,46 @@ impl Kernel {
     /// [`KernelError::Denied`]) and its audit entry is kept. Inside `work`,
     /// call the kernel only through the unit.
     pub fn unit<T, E: From<KernelError>>(&self, work: impl FnOnce(&mut Unit<'_>) -> Result<T, E>) -> Result<T, E> {
+        self.run(Mode::Writing, work)
+    }
+
+    /// Runs `work`, which only reads, as [`Kernel::unit`] does but in a
+    /// read-only transaction on a reading connection: it sees what was
+    /// committed when it began and never waits for a writer (on
+    /// PostgreSQL, never for the write lock). Its audit entries — the reads
+    /// and any refusal — are then written in a transaction of their own,
+    /// which the store commits together with other callers' work, before the
+    /// result is handed back: a read whose entries could not be written
+    /// fails. A call that writes fails here (the connection cannot write);
+    /// such an operation is a [`Kernel::unit`].
+    pub fn reading<T, E: From<KernelError>>(&self, work: impl FnOnce(&mut Unit<'_>) -> Result<T, E>) -> Result<T, E> {
+        self.run(Mode::Reading, work)
+    }
+
+    fn run<T, E: From<KernelError>>(&self, mode: Mode, work: impl FnOnce(&mut Unit<'_>) -> Result<T, E>) -> Result<T, E> {
         let _entered = Entered::enter()?;
         // Nothing signed before this unit is this unit's to witness.
         drop(witness::take_signed());
         let mut work = Some(work);
         let mut outcome: Option<Result<T, E>> = None;
-        let (mut refusals, mut failures, mut written, mut erased, mut journal) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), None);
-        let stored = self.store.transaction(&mut |tx| {
+        let (mut pending, mut refusals, mut failures, mut written, mut erased, mut journal) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), None);
+        let mut run_work = |tx: &mut dyn Tx| {
             let work = work.take().ok_or(StoreError::Aborted)?;
-            let mut unit =
-                Unit { kernel: self, tx, refusals: Vec::new(), failures: Vec::new(), written: Vec::new(), erased: Vec::new(), journal: None, withheld: None };
+            let mut unit = Unit {
+                kernel: self,
+                tx,
+                mode,
+                pending: Vec::new(),
+                refusals: Vec::new(),
+                failures: Vec::new(),
+                written: Vec::new(),
+                erased: Vec::new(),
+                journal: None,
+                withheld: None,
+            };
             let mut result = work(&mut unit);
-            if result.is_ok() {
+            if result.is_ok() && unit.mode == Mode::Writing {
                 // Before the commit: killed between it and the deletion, the
                 // process leaves these named for the next start.
                 let erased = std::mem::take(&mut unit.erased);
@@ -129,12 +178,21 @@ impl Kernel {
                     result = Err(e.into());
                 }
                 unit.erased = erased;
+                if result.is_ok()
+                    && let Err(e) = unit.flush_audit()
+                {
+                    result = Err(e.into());
+                }
             }
-            (refusals, failures, written, erased, journal) = (unit.refusals, unit.failures, unit.written, unit.erased, unit.journal);
+            (pending, refusals, failures, written, erased, journal) = (unit.pending, unit.refusals, unit.failures, unit.written, unit.erased, unit.journal);
             let failed = result.is_err();
             outcome = Some(result);
             if failed { Err(StoreError::Aborted) } else { Ok(()) }
-        });
+        };
+        let stored = match mode {
+            Mode::Writing => self.store.transaction(&mut run_work),
+            Mode::Reading => self.store.read(&mut run_work),
+        };
         // A lost connection during COMMIT leaves its outcome unknown: the
         // rows naming the unit's new blobs may stand.
         let outcome_unknown = matches!(stored, Err(StoreError::Commit(_)));
@@ -146,7 +204,9 @@ impl Kernel {
         let kept = if result.is_ok() {
             self.witness_signed();
             self.delete_blobs(&erased);
-            failures
+            // A writing unit chained its entries before it committed.
+            pending.extend(failures);
+            pending
         } else {
             // Checkpoints signed in the rolled-back transaction never existed.
             drop(witness::take_signed());
@@ -170,11 +230,9 @@ impl Kernel {
         if !kept.is_empty() {
             let mut failed = None;
             let appended = self.store.transaction(&mut |tx| {
-                for entry in &kept {
-                    if let Err(e) = self.append(tx, entry) {
-                        failed = Some(e);
-                        return Err(StoreError::Aborted);
-                    }
+                if let Err(e) = self.append(tx, &kept) {
+                    failed = Some(e);
+                    return Err(StoreError::Aborted);
                 }
                 Ok(())
             });
@@ -257,10 +315,27 @@ impl Unit<'_> {
         event
     }
 
-    /// Appends the audit entry of an allowed step of this unit.
-    pub(crate) fn audit(&mut self, access: &Access, event: crate::Event<'_>) -> Result<(), KernelError> {
-        let event = self.mark(event);
-        self.kernel.audit(self.tx, access, event)
+    /// Adds the audit entry of an allowed step of this unit.
+    pub(crate) fn audit(&mut self, access: &Access, event: crate::Event<'_>) {
+        let entry = self.kernel.entry(access, self.mark(event));
+        self.pending.push(entry);
+    }
+
+    /// Adds an entry made by the caller (one whose span it chose).
+    pub(crate) fn audit_entry(&mut self, entry: Entry) {
+        self.pending.push(entry);
+    }
+
+    /// Chains the unit's entries so far into its transaction: before it
+    /// commits, and before an operation that reads the log, so that it sees
+    /// what this unit did before it. A reading unit cannot write them; they
+    /// are written once it ends.
+    pub(crate) fn flush_audit(&mut self) -> Result<(), KernelError> {
+        if self.mode == Mode::Reading {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        self.kernel.append(self.tx, &pending)
     }
 
     /// Names blobs in the unit's journal before they are written or erased.
@@ -283,15 +358,16 @@ impl Unit<'_> {
 }
 
 /// Each operation of a [`Unit`] is also an operation of its own: the
-/// kernel runs it as a unit of one call.
+/// kernel runs it as a unit of one call, writing ([`Kernel::unit`]) or, for
+/// one that only reads, reading ([`Kernel::reading`]).
 macro_rules! one_call {
-    ($($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {
+    ($run:ident: $($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {
         impl Kernel {
             $(
-                #[doc = concat!("[`Unit::", stringify!($name), "`] as an operation of its own, in a transaction of its own.")]
+                #[doc = concat!("[`Unit::", stringify!($name), "`] as an operation of its own ([`Kernel::", stringify!($run), "`]).")]
                 #[allow(clippy::too_many_arguments)]
                 pub fn $name(&self, $($arg: $ty),*) -> Result<$out, KernelError> {
-                    self.unit(|unit| unit.$name($($arg),*))
+                    self.$run(|unit| unit.$name($($arg),*))
                 }
             )*
         }
@@ -314,20 +390,31 @@ impl Kernel {
     }
 }
 
-one_call! {
-    read(access: &Access, processing: ProcessingId, subject: &SubjectId, wanted: CategorySet) -> Vec<RecordView>;
-    read_record(access: &Access, processing: ProcessingId, record: &RecordRef, wanted: CategorySet) -> Option<RecordView>;
+one_call! { unit:
     disclose(access: &Access, processing: ProcessingId, subject: &SubjectId, recipient: RecipientId, legal_check: Option<&str>) -> Vec<RecordView>;
     disclose_record(access: &Access, processing: ProcessingId, record: &RecordRef, recipient: RecipientId, legal_check: Option<&str>) -> Option<RecordView>;
     erase(access: &Access, processing: ProcessingId, subject: &SubjectId) -> Erased;
     erase_record(access: &Access, processing: ProcessingId, record: &RecordRef, why: &str) -> Erased;
+    assign_reference(access: &Access, processing: ProcessingId, record: &RecordRef, series: &str, format: &dyn Fn(u64) -> Result<String, KernelError>) -> String;
+    record_event(access: &Access, processing: ProcessingId, record: &RecordRef, action: Action, event: &str, status: Option<&str>, detail: Option<Detail<'_>>) -> ();
+    index_record(access: &Access, processing: ProcessingId, record: &RecordRef, kind: &str, value: &str) -> ();
+    relate(access: &Access, processing: ProcessingId, action: Action, record: &RecordRef, scope: Scope, actor: Option<&SubjectId>, present: bool) -> ();
+    hold(access: &Access, processing: ProcessingId, record: &RecordRef, reason: &str, review: jiff::Timestamp) -> ();
+    hold_subject(access: &Access, processing: ProcessingId, subject: &SubjectId, reason: &str, review: jiff::Timestamp) -> usize;
+    release(access: &Access, processing: ProcessingId, record: &RecordRef, outcome: &str) -> ();
+    rights_erase(access: &Access, rights: ProcessingId, record: &RecordRef, why: &str) -> Erased;
+    rights_rectify(access: &Access, rights: ProcessingId, record: &RecordRef, category: Category, value: &Value) -> ();
+    restrict(access: &Access, processing: ProcessingId, subject: &SubjectId, restricted: bool) -> ();
+    further_use(access: &Access, from: ProcessingId, to: ProcessingId, record: &RecordRef, wanted: CategorySet) -> RecordRef;
+}
+
+one_call! { reading:
+    read(access: &Access, processing: ProcessingId, subject: &SubjectId, wanted: CategorySet) -> Vec<RecordView>;
+    read_record(access: &Access, processing: ProcessingId, record: &RecordRef, wanted: CategorySet) -> Option<RecordView>;
     check(access: &Access, processing: ProcessingId, action: Action) -> grondslag_register::ScopeSet;
     check_everyone(access: &Access, processing: ProcessingId, action: Action) -> ();
     check_record(access: &Access, processing: ProcessingId, record: &RecordRef, action: Action) -> Allowed;
-    assign_reference(access: &Access, processing: ProcessingId, record: &RecordRef, series: &str, format: &dyn Fn(u64) -> Result<String, KernelError>) -> String;
-    record_event(access: &Access, processing: ProcessingId, record: &RecordRef, action: Action, event: &str, status: Option<&str>, detail: Option<Detail<'_>>) -> ();
     events(access: &Access, processing: ProcessingId, record: &RecordRef) -> Vec<RecordEvent>;
-    index_record(access: &Access, processing: ProcessingId, record: &RecordRef, kind: &str, value: &str) -> ();
     find_records(access: &Access, processing: ProcessingId, kind: &str, value: &str) -> Vec<RecordSummary>;
     find_records_by_any(access: &Access, processing: ProcessingId, kind: &str, values: &[&str]) -> Vec<RecordSummary>;
     list(access: &Access, processing: ProcessingId, status: Option<&str>, offset: u64, limit: u64) -> Vec<RecordSummary>;
@@ -335,15 +422,7 @@ one_call! {
     find_reference(access: &Access, reference: &str) -> Option<(ProcessingId, RecordSummary)>;
     find_by_bsn(access: &Access, processing: ProcessingId, bsn: &str) -> Option<SubjectId>;
     find_to_file(access: &Access, processing: ProcessingId, bsn: &str) -> Option<SubjectId>;
-    relate(access: &Access, processing: ProcessingId, action: Action, record: &RecordRef, scope: Scope, actor: Option<&SubjectId>, present: bool) -> ();
-    hold(access: &Access, processing: ProcessingId, record: &RecordRef, reason: &str, review: jiff::Timestamp) -> ();
-    hold_subject(access: &Access, processing: ProcessingId, subject: &SubjectId, reason: &str, review: jiff::Timestamp) -> usize;
-    release(access: &Access, processing: ProcessingId, record: &RecordRef, outcome: &str) -> ();
     export(access: &Access, rights: ProcessingId, subject: &SubjectId) -> SubjectExport;
     view_log(access: &Access, log: ProcessingId, only: Option<ProcessingId>) -> Vec<crate::View>;
-    rights_erase(access: &Access, rights: ProcessingId, record: &RecordRef, why: &str) -> Erased;
-    rights_rectify(access: &Access, rights: ProcessingId, record: &RecordRef, category: Category, value: &Value) -> ();
-    restrict(access: &Access, processing: ProcessingId, subject: &SubjectId, restricted: bool) -> ();
-    further_use(access: &Access, from: ProcessingId, to: ProcessingId, record: &RecordRef, wanted: CategorySet) -> RecordRef;
     report(access: &Access, processing: ProcessingId, spec: &crate::ReportSpec) -> crate::Table;
 }

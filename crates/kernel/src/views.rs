@@ -35,6 +35,7 @@ impl Unit<'_> {
     pub fn view_log(&mut self, access: &Access, log: ProcessingId, only: Option<ProcessingId>) -> Result<Vec<View>, KernelError> {
         let kernel = self.kernel;
         self.check_everyone(access, log, Action::Read)?;
+        self.flush_audit()?;
         let name = kernel.register.processing(log).id.clone();
         let logged = |processing: &str| {
             kernel.register.processing_id(processing).is_some_and(|p| only.is_none_or(|only| only == p) && kernel.register.log_processing(p) == Some(log))
@@ -62,7 +63,7 @@ impl Unit<'_> {
         let object = only.map_or(name, |only| kernel.register.processing(only).id.clone());
         let mut event = Event::allowed(log, "view_log", object, None, CategorySet::EMPTY);
         event.reason = format!("listed {} views", views.len());
-        self.audit(access, event)?;
+        self.audit(access, event);
         Ok(views)
     }
 }

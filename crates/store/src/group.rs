@@ -83,10 +83,10 @@ impl<C: Db> Group<C> {
         let mut writer = self.writer();
         self.queued.fetch_sub(1, Ordering::SeqCst);
 
-        let group = match writer.open {
+        let (group, joined) = match writer.open {
             Some((group, members)) => {
                 writer.open = Some((group, members + 1));
-                group
+                (group, true)
             }
             None => {
                 if let Err(e) = writer.connection.batch("starting a transaction", self.begin) {
@@ -98,10 +98,13 @@ impl<C: Db> Group<C> {
                 let group = writer.next_group;
                 writer.next_group += 1;
                 writer.open = Some((group, 1));
-                group
+                (group, false)
             }
         };
-        if let Err(e) = writer.connection.batch("starting a savepoint", "SAVEPOINT work") {
+        // Who opens a group works in it alone (the others join once it is
+        // done), so its failure rolls back the whole transaction; only a
+        // caller joining an open group needs a savepoint of its own.
+        if joined && let Err(e) = writer.connection.batch("starting a savepoint", "SAVEPOINT work") {
             let _ = self.finish_group(&mut writer, Err(e.to_string()));
             return Err(e);
         }
@@ -119,8 +122,13 @@ impl<C: Db> Group<C> {
                 std::panic::resume_unwind(panic);
             }
         };
+        if !joined && let Err(e) = &result {
+            // Nothing else is in the transaction: it goes as a whole.
+            let _ = self.finish_group(&mut writer, Err(e.to_string()));
+            return result;
+        }
         let undo = if result.is_ok() { "RELEASE work" } else { "ROLLBACK TO work; RELEASE work" };
-        if let Err(e) = writer.connection.batch("ending a savepoint", undo) {
+        if joined && let Err(e) = writer.connection.batch("ending a savepoint", undo) {
             let _ = self.finish_group(&mut writer, Err(e.to_string()));
             return Err(e);
         }

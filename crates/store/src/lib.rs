@@ -54,6 +54,8 @@ pub enum StoreError {
     SchemaTooNew { found: i64, known: i64 },
     #[error("committing failed, so the operation was not stored: {0}")]
     Commit(String),
+    #[error("cannot start the thread that checkpoints the SQLite WAL: {0}")]
+    Checkpointer(String),
     /// The transaction's work gave up; everything it did is rolled back.
     #[error("transaction aborted")]
     Aborted,
@@ -66,6 +68,21 @@ pub struct SubjectRow {
     pub wrapped_key: Vec<u8>,
     /// Processing is restricted (art. 18).
     pub restricted: bool,
+}
+
+/// A field of a record to store: its category's name, its sealed value,
+/// the blob holding the value when it is large, and the version its value
+/// was sealed as.
+#[derive(Clone, Copy, Debug)]
+pub struct FieldPut<'a> {
+    /// The register category, by name.
+    pub category: &'a str,
+    /// The sealed value; for a large value, the sealed id of its blob.
+    pub value: &'a [u8],
+    /// The blob holding the value, for large values.
+    pub blob: Option<&'a BlobId>,
+    /// The version the value was sealed as (see [`FieldRow::version`]).
+    pub version: u64,
 }
 
 /// One field of a record, its value sealed.
@@ -230,11 +247,12 @@ pub trait Tx {
 
     /// Creates the record, or marks it changed at `at`.
     fn upsert_record(&mut self, record: &RecordId, subject: &SubjectId, processing: &str, at: jiff::Timestamp) -> Result<(), StoreError>;
-    /// Sets one field of a record, replacing its value; `blob` when the value
-    /// lives in the blob store; `version` is the one its value was sealed as.
-    fn put_field(&mut self, record: &RecordId, category: &str, value: &[u8], blob: Option<&BlobId>, version: u64) -> Result<(), StoreError>;
-    /// A stored field's version and the blob it names, if it names one.
-    fn field_version(&mut self, record: &RecordId, category: &str) -> Result<Option<(u64, Option<BlobId>)>, StoreError>;
+    /// Sets fields of a record, each replacing the value it had, in one
+    /// statement; a category at most once.
+    fn put_fields(&mut self, record: &RecordId, fields: &[FieldPut<'_>]) -> Result<(), StoreError>;
+    /// The version of each stored field of a record, and the blob it names if
+    /// it names one, by category.
+    fn field_versions(&mut self, record: &RecordId) -> Result<Vec<(String, u64, Option<BlobId>)>, StoreError>;
     /// Whether a field names the blob.
     fn blob_named(&mut self, blob: &BlobId) -> Result<bool, StoreError>;
     /// The subject's fields, of one processing or of all.

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use grondslag_audit::{Hash, Node, Row as AuditRow};
 
-use crate::{BlobId, DisclosureRow, Erased, EventRow, FieldRow, Reach, RecordId, RecordRow, SessionRow, StoreError, SubjectId, SubjectRow, Tx};
+use crate::{BlobId, DisclosureRow, Erased, EventRow, FieldPut, FieldRow, Reach, RecordId, RecordRow, SessionRow, StoreError, SubjectId, SubjectRow, Tx};
 
 /// A statement parameter. Each carries its type even when null, so that
 /// PostgreSQL can prepare the statement with exact types.
@@ -412,23 +412,33 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         Ok(())
     }
 
-    fn put_field(&mut self, record: &RecordId, category: &str, value: &[u8], blob: Option<&BlobId>, version: u64) -> Result<(), StoreError> {
-        self.exec(
-            "writing a field",
-            "INSERT INTO fields (record_id, category, value, blob, version) VALUES (?1, ?2, ?3, ?4, ?5)
+    fn put_fields(&mut self, record: &RecordId, fields: &[FieldPut<'_>]) -> Result<(), StoreError> {
+        if fields.is_empty() {
+            return Ok(());
+        }
+        // One statement whatever the count: one round trip on PostgreSQL.
+        let rows: Vec<String> = (0..fields.len()).map(|i| format!("(?1, {})", placeholders(2 + 4 * i, 4))).collect();
+        let sql = format!(
+            "INSERT INTO fields (record_id, category, value, blob, version) VALUES {}
              ON CONFLICT (record_id, category) DO UPDATE SET value = excluded.value, blob = excluded.blob, version = excluded.version",
-            &[record.as_str().into(), category.into(), value.into(), blob.map(BlobId::as_str).into(), int(version)],
-        )?;
+            rows.join(", ")
+        );
+        let mut params = Vec::with_capacity(1 + 4 * fields.len());
+        params.push(record.as_str().into());
+        for field in fields {
+            params.extend([field.category.into(), field.value.into(), field.blob.map(BlobId::as_str).into(), int(field.version)]);
+        }
+        self.exec("writing fields", &sql, &params)?;
         Ok(())
     }
 
-    fn field_version(&mut self, record: &RecordId, category: &str) -> Result<Option<(u64, Option<BlobId>)>, StoreError> {
-        first(
+    fn field_versions(&mut self, record: &RecordId) -> Result<Vec<(String, u64, Option<BlobId>)>, StoreError> {
+        rows(
             self.db,
-            "reading a field's version",
-            "SELECT version, blob FROM fields WHERE record_id = ?1 AND category = ?2",
-            &[record.as_str().into(), category.into()],
-            |mut r| Ok((r.count(0)?, r.opt_blob(1)?)),
+            "reading the versions of a record's fields",
+            "SELECT category, version, blob FROM fields WHERE record_id = ?1",
+            &[record.as_str().into()],
+            |mut r| Ok((r.text(0)?, r.count(1)?, r.opt_blob(2)?)),
         )
     }
 

@@ -6,6 +6,17 @@
 //! most the last commits, each whole with its audit entries, never half of
 //! one.
 //!
+//! The WAL is copied back into the database file by a thread of its own
+//! (a passive checkpoint every [`CHECKPOINT_EVERY`] commits), not by the
+//! commit that happens to fill it, as SQLite does by default: that copy and
+//! its fsync are the largest cost of a write otherwise. The writer still
+//! checkpoints itself if the WAL reaches [`WAL_LIMIT_PAGES`], so the WAL
+//! stays bounded if the thread falls behind, and that checkpoint finds
+//! little left to copy. SQLite's default page cache (2 MB) is kept: a larger
+//! one made every commit slower (the cache is walked at the end of a write
+//! transaction), and a reading connection's cache is emptied whenever the
+//! writer has committed since its last read.
+//!
 //! Transactions are committed in groups (see `group`): under load one
 //! commit, and its WAL frames for the shared pages (the audit log's tail,
 //! the indexes), serves many operations. `BEGIN IMMEDIATE` takes SQLite's
@@ -16,7 +27,10 @@
 //! (WAL lets readers and the writer run at once), and cannot write.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Mutex, PoisonError};
+use std::thread::JoinHandle;
 
 use grondslag_audit::Row as AuditRow;
 use rusqlite::Connection;
@@ -54,11 +68,79 @@ pub struct SqliteStore {
     path: PathBuf,
     /// Reading connections not in use, for the next read.
     idle_readers: Mutex<Vec<Connection>>,
+    checkpointer: Checkpointer,
+}
+
+/// Commits between two checkpoints of the WAL by the checkpointing thread
+/// (a write is some ten pages, so about a thousand pages).
+const CHECKPOINT_EVERY: u64 = 100;
+
+/// WAL pages at which the writer checkpoints itself (40 MB): only when the
+/// checkpointing thread falls behind.
+const WAL_LIMIT_PAGES: u32 = 10_000;
+
+/// The thread that checkpoints the WAL, woken every [`CHECKPOINT_EVERY`]
+/// commits; it ends when the store is dropped.
+#[derive(Debug)]
+struct Checkpointer {
+    wake: Option<SyncSender<()>>,
+    thread: Option<JoinHandle<()>>,
+    commits: AtomicU64,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Checkpointer, StoreError> {
+        let connection = connect(path)?;
+        let (wake, woken) = std::sync::mpsc::sync_channel(1);
+        let thread = std::thread::Builder::new()
+            .name("sqlite-checkpoint".to_string())
+            .spawn(move || checkpoint_when_woken(&connection, &woken))
+            .map_err(|e| StoreError::Checkpointer(e.to_string()))?;
+        Ok(Checkpointer { wake: Some(wake), thread: Some(thread), commits: AtomicU64::new(0) })
+    }
+
+    /// Counts a commit, and wakes the thread every [`CHECKPOINT_EVERY`].
+    fn committed(&self) {
+        if !(self.commits.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(CHECKPOINT_EVERY) {
+            return;
+        }
+        let Some(wake) = &self.wake else { return };
+        match wake.try_send(()) {
+            // Full: a checkpoint is already due, and covers these commits too.
+            Ok(()) | Err(TrySendError::Full(())) => {}
+            Err(TrySendError::Disconnected(())) => tracing::warn!("the WAL checkpointing thread has stopped; the writer checkpoints itself"),
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        drop(self.wake.take());
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::warn!("the WAL checkpointing thread panicked");
+        }
+    }
+}
+
+/// Passive checkpoints (they never wait for the writer or readers) until
+/// the store is dropped. A failure is logged: the writer's own checkpoint
+/// at [`WAL_LIMIT_PAGES`] still bounds the WAL.
+fn checkpoint_when_woken(connection: &Connection, woken: &Receiver<()>) {
+    while woken.recv().is_ok() {
+        if let Err(e) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "could not checkpoint the WAL");
+        }
+    }
 }
 
 /// Idle reading connections kept open; more are opened when needed and
 /// closed after use.
 const IDLE_READERS: usize = 4;
+
+/// Prepared statements kept per connection: more than the store has.
+const STATEMENTS_KEPT: usize = 256;
 
 pub(crate) fn connect(path: &Path) -> Result<Connection, StoreError> {
     let connection = Connection::open(path).map_err(sql_error("opening the database"))?;
@@ -71,6 +153,10 @@ pub(crate) fn connect(path: &Path) -> Result<Connection, StoreError> {
              PRAGMA busy_timeout = 5000;",
         )
         .map_err(sql_error("setting up the connection"))?;
+    // Every statement the store runs stays prepared (about a hundred);
+    // rusqlite keeps 16 by default, so a write's dozen statements pushed
+    // each other out and were prepared again, every time.
+    connection.set_prepared_statement_cache_capacity(STATEMENTS_KEPT);
     Ok(connection)
 }
 
@@ -79,7 +165,13 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let mut connection = connect(path)?;
         migrate(&mut connection)?;
-        Ok(SqliteStore { group: Group::new(connection, "BEGIN IMMEDIATE"), path: path.to_path_buf(), idle_readers: Mutex::new(Vec::new()) })
+        connection.pragma_update(None, "wal_autocheckpoint", WAL_LIMIT_PAGES).map_err(sql_error("setting the WAL limit"))?;
+        Ok(SqliteStore {
+            group: Group::new(connection, "BEGIN IMMEDIATE"),
+            path: path.to_path_buf(),
+            idle_readers: Mutex::new(Vec::new()),
+            checkpointer: Checkpointer::start(path)?,
+        })
     }
 
     /// Writes a consistent copy of the database, as of one moment, into the
@@ -128,7 +220,9 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
 
 impl Store for SqliteStore {
     fn transaction(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        self.group.transaction(work)
+        self.group.transaction(work)?;
+        self.checkpointer.committed();
+        Ok(())
     }
 
     fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {

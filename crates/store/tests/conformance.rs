@@ -11,7 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use grondslag_audit::{Hash, Row, chain_hash, leaf_hash};
-use grondslag_store::{BlobId, DisclosureRow, EventRow, Reach, RecordId, SessionRow, Store, StoreError, SubjectId, Tx};
+use grondslag_store::{BlobId, DisclosureRow, EventRow, FieldPut, Reach, RecordId, SessionRow, Store, StoreError, SubjectId, Tx};
 
 type Open<'a> = &'a dyn Fn() -> Box<dyn Store>;
 
@@ -105,9 +105,8 @@ fn subjects_fields_and_blind_index(open: Open<'_>) {
     let (mut anna, mut bert) = (None, None);
     run(&*store, |tx| {
         let (a, record) = subject_with_record(tx, "schade", now)?;
-        tx.put_field(&record, "name", b"sealed-name", None, 1)?;
-        tx.put_field(&record, "photo", b"sealed-ref", Some(&blob), 1)?;
-        tx.put_field(&record, "name", b"sealed-name-2", None, 2)?;
+        tx.put_fields(&record, &[field("name", b"sealed-name", None, 1), field("photo", b"sealed-ref", Some(&blob), 1)])?;
+        tx.put_fields(&record, &[field("name", b"sealed-name-2", None, 2)])?;
         tx.set_blind_index("bsn", b"digest-a", &a)?;
         let (b, _) = subject_with_record(tx, "nieuwsbrief", now)?;
         tx.set_blind_index("bsn", b"digest-b", &b)?;
@@ -123,8 +122,9 @@ fn subjects_fields_and_blind_index(open: Open<'_>) {
         assert_eq!((fields[1].category.as_str(), fields[1].blob.as_ref()), ("photo", Some(&blob)));
         assert_eq!(fields[0].record, record);
         assert_eq!((fields[0].version, fields[1].version), (2, 1));
-        assert_eq!(tx.field_version(&record, "photo")?, Some((1, Some(blob.clone()))));
-        assert_eq!(tx.field_version(&record, "address")?, None);
+        let mut versions = tx.field_versions(&record)?;
+        versions.sort();
+        assert_eq!(versions, vec![("name".to_string(), 2, None), ("photo".to_string(), 1, Some(blob.clone()))]);
         assert_eq!(tx.record_fields(&record)?, fields);
         assert!(tx.fields(&anna, Some("nieuwsbrief"))?.is_empty());
         assert_eq!(tx.find_blind_index("bsn", b"digest-a")?, Some(anna.clone()));
@@ -152,9 +152,9 @@ fn erasure_removes_what_it_counts(open: Open<'_>) {
         let (subject, first) = subject_with_record(tx, "schade", now)?;
         let second = RecordId::random();
         tx.upsert_record(&second, &subject, "schade", now)?;
-        tx.put_field(&first, "name", b"x", None, 1)?;
-        tx.put_field(&first, "photo", b"y", Some(&blob), 1)?;
-        tx.put_field(&second, "name", b"z", None, 1)?;
+        tx.put_fields(&first, &[field("name", b"x", None, 1)])?;
+        tx.put_fields(&first, &[field("photo", b"y", Some(&blob), 1)])?;
+        tx.put_fields(&second, &[field("name", b"z", None, 1)])?;
         tx.set_blind_index("bsn", b"d", &subject)?;
         tx.add_record_index("address", b"a", &second)?;
         tx.set_due(&second, &subject, "schade", Some(now), false)?;
@@ -180,7 +180,7 @@ fn erasure_removes_what_it_counts(open: Open<'_>) {
         let kept = RecordId::random();
         tx.upsert_record(&kept, &carla, "schade", now)?;
         tx.set_blind_index("bsn", b"anna", &anna)?;
-        tx.put_field(&a, "photo", b"p", Some(&blob), 1)?;
+        tx.put_fields(&a, &[field("photo", b"p", Some(&blob), 1)])?;
         let erased = tx.erase_records(&[a, b, c])?;
         assert_eq!((erased.records, erased.fields, erased.blobs), (3, 1, vec![blob.clone()]));
         assert_eq!(tx.erase_subjects_without_records(&[anna.clone(), bert.clone(), carla.clone()])?, 2);
@@ -564,4 +564,8 @@ fn relations_reach_records_and_go_with_them(open: Open<'_>) {
         assert!(!tx.related(anna.as_str(), "represented", representative.as_str())?);
         Ok(())
     });
+}
+
+fn field<'a>(category: &'a str, value: &'a [u8], blob: Option<&'a BlobId>, version: u64) -> FieldPut<'a> {
+    FieldPut { category, value, blob, version }
 }

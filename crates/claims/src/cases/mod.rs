@@ -524,7 +524,7 @@ impl<'k> Cases<'k> {
 
     /// A case with the fields and events the role may see.
     pub fn show(&self, access: &Access, number: &str) -> Result<CaseView, CaseError> {
-        self.kernel.unit(|unit| {
+        self.kernel.reading(|unit| {
             let (scheme, summary) = self.find(unit, access, number)?;
             let processing = self.processing(scheme)?;
             let all: CategorySet = Category::ALL.iter().copied().collect();
@@ -546,7 +546,7 @@ impl<'k> Cases<'k> {
         assigned: bool,
         expert: impl FnOnce() -> Result<Option<grondslag_kernel::SubjectId>, KernelError>,
     ) -> Result<(), CaseError> {
-        let (processing, case) = self.kernel.unit(|unit| {
+        let (processing, case) = self.kernel.reading(|unit| {
             let (scheme, summary) = self.find(unit, access, number)?;
             let processing = self.processing(scheme)?;
             unit.check_record(access, processing, &summary.record, Action::Advance)?;

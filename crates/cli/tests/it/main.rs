@@ -34,6 +34,7 @@ mod load;
 mod matrix;
 mod passkeys;
 mod postgres;
+mod reading;
 mod received;
 mod recipients;
 mod records;

@@ -1,0 +1,146 @@
+//! Reading units (`Kernel::reading`): a read runs in a read-only
+//! transaction beside the writer, and its audit entries — the read, or the
+//! refusal — are written before anything is handed back. A read whose
+//! entries cannot be written fails; a write inside a reading unit fails and
+//! leaves nothing.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use grondslag_audit::{Entry, Outcome};
+use grondslag_kernel::{Access, Denial, Kernel, KernelError, RecordRef, Value};
+use grondslag_register::{Category, CategorySet, ProcessingId, Role, Scope};
+
+use crate::{access, open_kernel, sqlite};
+
+fn applicant(bsn: &str) -> Vec<(Category, Value)> {
+    vec![(Category::Name, Value::text("Anna de Vries")), (Category::Phone, Value::text("0595123456")), (Category::Bsn, Value::text(bsn))]
+}
+
+fn all() -> CategorySet {
+    Category::ALL.iter().copied().collect()
+}
+
+/// Every entry of the log, oldest first.
+fn log(dir: &std::path::Path) -> Vec<Entry> {
+    let db = sqlite(dir);
+    let mut statement = db.prepare("SELECT entry FROM audit_entries ORDER BY seq").unwrap();
+    statement.query_map([], |r| r.get::<_, String>(0)).unwrap().map(|e| Entry::parse(&e.unwrap()).unwrap()).collect()
+}
+
+fn phone(view: Option<grondslag_kernel::RecordView>) -> String {
+    view.unwrap().get(Category::Phone).unwrap().as_text().unwrap().to_string()
+}
+
+/// A store with Anna's file, written by a case handler.
+fn filed() -> (tempfile::TempDir, Kernel, ProcessingId, Access, RecordRef) {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let handler = access(Role::CaseHandler);
+    let anna = kernel.write(&handler, physical, None, None, &applicant("111222333")).unwrap();
+    (dir, kernel, physical, handler, anna)
+}
+
+fn person(role: Role, own: &RecordRef) -> Access {
+    Access { subject: Some(own.subject.clone()), ..access(role) }
+}
+
+// req: I.SEC
+#[test]
+fn a_read_and_a_refused_read_are_both_in_the_log_when_the_call_returns() {
+    let (dir, kernel, physical, handler, anna) = filed();
+    let bert = kernel.write(&handler, physical, None, None, &applicant("123456782")).unwrap();
+
+    // Anna reads her own file: allowed, and logged as her read.
+    let before = log(dir.path()).len();
+    let own = kernel.read_record(&person(Role::Applicant, &anna), physical, &anna, all()).unwrap();
+    assert_eq!(phone(own), "0595123456");
+    let after = log(dir.path());
+    assert_eq!(after.len(), before + 1);
+    let read = after.last().unwrap();
+    assert_eq!((read.action.as_str(), read.outcome, read.object.as_str()), ("read", Outcome::Allowed, anna.record.as_str()));
+
+    // Another applicant (Bert) and a role scoped to assigned cases (an
+    // expert not assigned) are refused Anna's file, for the missing
+    // relation, and each refusal is in the log when the call returns.
+    for (who, scope) in [(person(Role::Applicant, &bert), Scope::Own), (access(Role::Expert), Scope::Assigned)] {
+        let before = log(dir.path()).len();
+        let refused = kernel.read_record(&who, physical, &anna, all());
+        assert!(matches!(&refused, Err(KernelError::Denied { denial: Denial::OutOfReach { scope: s }, .. }) if *s == scope), "{refused:?}");
+        let after = log(dir.path());
+        assert_eq!(after.len(), before + 1, "one entry for the refusal of {}", who.role);
+        let entry = after.last().unwrap();
+        assert_eq!((entry.outcome, entry.reason.as_str(), entry.role.as_str()), (Outcome::Denied, "relation_missing", who.role.name()));
+    }
+}
+
+// req: I.SEC
+#[test]
+fn a_read_whose_entry_cannot_be_written_hands_back_nothing() {
+    let (dir, kernel, physical, handler, anna) = filed();
+    let before = log(dir.path()).len();
+
+    sqlite(dir.path()).execute_batch("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_entries BEGIN SELECT RAISE(ABORT, 'injected'); END;").unwrap();
+    let failed = kernel.read_record(&handler, physical, &anna, all());
+    assert!(matches!(&failed, Err(KernelError::Store(_))), "the read must fail, not return unlogged data: {failed:?}");
+    assert_eq!(log(dir.path()).len(), before);
+
+    sqlite(dir.path()).execute_batch("DROP TRIGGER refuse_audit").unwrap();
+    assert_eq!(phone(kernel.read_record(&handler, physical, &anna, all()).unwrap()), "0595123456");
+    assert_eq!(log(dir.path()).len(), before + 1);
+}
+
+#[test]
+fn a_write_inside_a_reading_unit_fails_and_stores_nothing() {
+    let (dir, kernel, physical, handler, anna) = filed();
+    let before = log(dir.path()).len();
+
+    let written = kernel.reading(|unit| unit.record_event(&handler, physical, &anna, grondslag_register::Action::Advance, "noted", None, None));
+    assert!(matches!(&written, Err(KernelError::Store(_))), "{written:?}");
+    assert!(kernel.events(&handler, physical, &anna).unwrap().iter().all(|e| e.event != "noted"));
+    // The failed call is logged as failed, naming only the kind of fault; then the read of the events.
+    let entries = log(dir.path());
+    assert_eq!(entries.len(), before + 2);
+    assert_eq!((entries[before].action.as_str(), entries[before].outcome), ("record_event", Outcome::Failed));
+    assert!(entries[before].reason.starts_with("failed: "), "{}", entries[before].reason);
+}
+
+// req: I.SEC
+#[test]
+fn a_read_runs_beside_an_open_write_and_sees_only_what_was_committed() {
+    let (dir, kernel, physical, handler, anna) = filed();
+    let (started, writing) = mpsc::channel();
+    let (release, released) = mpsc::channel::<()>();
+    let (seen, saw) = mpsc::channel();
+    std::thread::scope(|scope| {
+        let (kernel, handler, anna) = (&kernel, &handler, &anna);
+        let writer = scope.spawn(move || {
+            kernel.unit(|unit| {
+                unit.write(handler, physical, Some(&anna.subject), Some(&anna.record), &[(Category::Phone, Value::text("0595999999"))])?;
+                started.send(()).unwrap();
+                released.recv().unwrap();
+                Ok::<_, KernelError>(())
+            })
+        });
+        writing.recv().unwrap();
+        let reader = scope.spawn(move || {
+            kernel.reading(|unit| {
+                let view = unit.read_record(handler, physical, anna, all())?;
+                seen.send(view.clone()).unwrap();
+                Ok::<_, KernelError>(view)
+            })
+        });
+        // The read's work is done while the write transaction is open …
+        let during = saw.recv_timeout(Duration::from_secs(20)).expect("the read waited for the writer");
+        assert_eq!(phone(during), "0595123456", "an uncommitted change was read");
+        release.send(()).unwrap();
+        writer.join().unwrap().unwrap();
+        // … and handed back once its entry is written, after the write.
+        assert_eq!(phone(reader.join().unwrap().unwrap()), "0595123456");
+    });
+    let entries = log(dir.path());
+    let (write, read) = (&entries[entries.len() - 2], &entries[entries.len() - 1]);
+    assert_eq!((write.action.as_str(), read.action.as_str()), ("write", "read"));
+    assert_eq!(phone(kernel.read_record(&handler, physical, &anna, all()).unwrap()), "0595999999");
+}
