@@ -11,7 +11,7 @@ use grondslag_claims::Scheme;
 use grondslag_claims::area::{AreaLists, SAMPLE};
 use grondslag_kernel::{Access, DataDir, Kernel, Value};
 use grondslag_register::{Category, CategorySet, Role};
-use grondslag_synthetic::{Population, Report, available_threads, generate};
+use grondslag_synthetic::{Population, Report, SyntheticError, available_threads, generate};
 
 fn until() -> jiff::Timestamp {
     "2026-11-28T10:00:00Z".parse().unwrap()
@@ -70,6 +70,26 @@ fn the_population_is_the_same_on_one_thread_and_on_three() {
     assert_eq!(records, stored(&three), "the same records in each processing");
     let filed: u64 = alone.counts.iter().filter(|(k, _)| k.starts_with("cases ")).map(|(_, n)| n).sum();
     assert!(records.values().sum::<usize>() as u64 > filed, "cases, staff files and the rest are listed: {records:?}");
+}
+
+#[test]
+fn the_first_household_that_fails_is_reported_on_one_thread_and_on_three() {
+    let failed = |threads| {
+        let dir = tempfile::tempdir().unwrap();
+        let kernel = open(dir.path());
+        // Where a file stands in for the blob directory, the first expert
+        // photo or call recording cannot be written (for seed 8, in a
+        // household after the first, so the threads race to it).
+        let blobs = DataDir::new(dir.path()).blobs();
+        std::fs::remove_dir_all(&blobs).unwrap();
+        std::fs::write(&blobs, b"").unwrap();
+        let population = Population { seed: 8, subjects: 60, until: until() };
+        let error = generate(&kernel, &population, threads, AreaLists::parse("sample", SAMPLE).unwrap(), &mut |_| ()).unwrap_err();
+        assert!(error.to_string().contains("generate into a fresh directory"), "{error}");
+        let SyntheticError::Household { household, seed: 8, .. } = error else { panic!("{error}") };
+        household
+    };
+    assert_eq!(failed(NonZeroUsize::MIN), failed(NonZeroUsize::new(3).unwrap()));
 }
 
 #[test]
