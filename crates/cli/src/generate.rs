@@ -1,14 +1,22 @@
 //! `grondslag generate`: a synthetic population, written through the kernel.
 
+use std::num::NonZeroUsize;
 use std::path::Path;
 use std::time::Instant;
 
-use grondslag_synthetic::{Population, generate};
+use grondslag_synthetic::{Population, available_threads, generate};
 
 use crate::context::Context;
 use crate::{Failure, progress};
 
-pub fn run(context: &Context, subjects: u64, seed: u64, until: Option<jiff::Timestamp>, areas: Option<&Path>) -> Result<(), Failure> {
+pub fn run(
+    context: &Context,
+    subjects: u64,
+    seed: u64,
+    until: Option<jiff::Timestamp>,
+    areas: Option<&Path>,
+    threads: Option<NonZeroUsize>,
+) -> Result<(), Failure> {
     if context.data.database_url.is_some() {
         return Err(Failure(
             "generate writes a fresh SQLite data directory; move it to PostgreSQL afterwards with `grondslag migrate --from sqlite --to postgres`".to_string(),
@@ -23,9 +31,10 @@ pub fn run(context: &Context, subjects: u64, seed: u64, until: Option<jiff::Time
     }
     let population = Population { seed, subjects, until: until.unwrap_or(context.now) };
     let areas = crate::case::load_areas(areas)?;
+    let threads = threads.unwrap_or_else(available_threads);
     let kernel = context.open_kernel()?;
     println!(
-        "generating {} people and {} staff (seed {}, history until {}) into {}",
+        "generating {} people and {} staff (seed {}, history until {}) into {} on {threads} thread(s)",
         population.subjects,
         population.staff(),
         population.seed,
@@ -34,7 +43,7 @@ pub fn run(context: &Context, subjects: u64, seed: u64, until: Option<jiff::Time
     );
     let bar = progress::bar("people", population.subjects);
     let start = Instant::now();
-    let report = generate(&kernel, &population, areas, &mut |people| bar.set_position(people)).inspect_err(|_| bar.abandon())?;
+    let report = generate(&kernel, &population, threads, areas, &mut |people| bar.set_position(people)).inspect_err(|_| bar.abandon())?;
     let entries = kernel.seal()?;
     let elapsed = start.elapsed();
     bar.finish_and_clear();

@@ -24,6 +24,7 @@ mod views;
 
 use std::fs;
 use std::io::Write;
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -197,6 +198,10 @@ enum Command {
         /// Postcode area lists (CSV: area,from,to) for the automated checks; default: the shipped sample.
         #[arg(long, env = "GRONDSLAG_AREAS")]
         areas: Option<PathBuf>,
+        /// Households written side by side, through the same kernel; default: one per core. The
+        /// population (and its fingerprint) is the same for any number.
+        #[arg(long)]
+        threads: Option<NonZeroUsize>,
     },
 }
 
@@ -385,7 +390,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Backup { to } => keys::backup(&context()?, &to),
         Command::Restore { from } => keys::restore(&context()?, &from),
         Command::Demo => demo::run(&context()?, globals.data.as_deref()),
-        Command::Generate { subjects, seed, until, areas } => generate::run(&context()?, subjects, seed, until, areas.as_deref()),
+        Command::Generate { subjects, seed, until, areas, threads } => generate::run(&context()?, subjects, seed, until, areas.as_deref(), threads),
     }
 }
 

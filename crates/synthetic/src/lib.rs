@@ -23,6 +23,9 @@
 pub mod people;
 
 use std::collections::{BTreeMap, HashMap};
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError, mpsc};
 
 use grondslag_channels::ChannelError;
 use grondslag_channels::contact::{ContactForm, Kind, Message};
@@ -94,7 +97,7 @@ pub enum Step {
 pub enum SyntheticError {
     #[error("at most {max} subjects can be generated (BSNs are derived from a person's number); ask for fewer", max = MAX_SUBJECTS)]
     TooMany,
-    #[error("household {household} of seed {seed}: {source}; the data directory now holds the households before it — generate into a fresh directory")]
+    #[error("household {household} of seed {seed}: {source}; the data directory now holds part of the population — generate into a fresh directory")]
     Household { household: u64, seed: u64, source: Step },
     #[error("staff member {member} of seed {seed}: {source}; generate into a fresh directory")]
     Staff { member: u64, seed: u64, source: Step },
@@ -118,35 +121,150 @@ impl Report {
     }
 }
 
-/// Generates the population into the kernel's store. `progress` is called
-/// with the number of people written so far.
-pub fn generate(kernel: &Kernel, population: &Population, areas: AreaLists, progress: &mut dyn FnMut(u64)) -> Result<Report, SyntheticError> {
+/// The threads `generate` uses when not told: one per core.
+pub fn available_threads() -> NonZeroUsize {
+    std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
+}
+
+/// Generates the population into the kernel's store: the staff first (they
+/// act in the cases), then the households on `threads` threads through the
+/// same kernel. `progress` is called, on the calling thread, with the number
+/// of people in the households written so far from the first on.
+///
+/// The result does not depend on `threads`: household `h` is numbered out
+/// (its first person, its size) from its own stream in order, and its steps
+/// enter the fingerprint in household order, whichever thread wrote it.
+pub fn generate(
+    kernel: &Kernel,
+    population: &Population,
+    threads: NonZeroUsize,
+    areas: AreaLists,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Report, SyntheticError> {
     if population.subjects > MAX_SUBJECTS {
         return Err(SyntheticError::TooMany);
     }
     kernel
         .mark_synthetic(&format!("{} people, seed {}, history until {}", population.subjects, population.seed, population.until))
         .map_err(SyntheticError::Mark)?;
-    let mut writer = Writer::new(kernel, areas, population.until).map_err(|source| SyntheticError::Staff { member: 0, seed: population.seed, source })?;
+    let staff_error = |member| move |source| SyntheticError::Staff { member, seed: population.seed, source };
+    let mut staff = Writer::new(kernel, areas.clone(), population.until).map_err(staff_error(0))?;
     for member in 0..population.staff() {
         let mut rng = stream(population.seed, STAFF_STREAM + member);
-        writer.staff_member(&mut rng, member).map_err(|source| SyntheticError::Staff { member, seed: population.seed, source })?;
+        staff.staff_member(&mut rng, member).map_err(staff_error(member))?;
     }
-    let mut people = 0;
-    let mut household = 0;
-    while people < population.subjects {
-        let mut rng = stream(population.seed, household);
-        let size = writer.household(&mut rng, people, population.subjects - people).map_err(|source| SyntheticError::Household {
-            household,
-            seed: population.seed,
-            source,
-        })?;
-        people += size;
-        household += 1;
-        progress(people);
+    let mut fingerprint = Sha256::new();
+    fingerprint.update(std::mem::take(&mut staff.steps));
+    let writers = (0..threads.get()).map(|_| staff.fork(&areas)).collect::<Result<Vec<_>, _>>().map_err(staff_error(0))?;
+    let mut counts = staff.counts;
+    let numbering = Mutex::new(Numbering { household: 0, people: 0 });
+    let stop = AtomicBool::new(false);
+    let (sender, written) = mpsc::channel();
+    let failed = std::thread::scope(|scope| {
+        let workers: Vec<_> = writers
+            .into_iter()
+            .map(|mut writer| {
+                let sender = sender.clone();
+                let (numbering, stop) = (&numbering, &stop);
+                scope.spawn(move || {
+                    writer.households(population, numbering, stop, &sender);
+                    writer.counts
+                })
+            })
+            .collect();
+        // The workers hold the only senders now, so `written` ends when the last of them does.
+        drop(sender);
+        let failed = in_order(written, &mut fingerprint, progress);
+        for worker in workers {
+            let made = worker.join().unwrap_or_else(|panicked| std::panic::resume_unwind(panicked));
+            for (what, n) in made {
+                *counts.entry(what).or_default() += n;
+            }
+        }
+        failed
+    });
+    if let Some((household, source)) = failed {
+        return Err(SyntheticError::Household { household, seed: population.seed, source });
     }
-    writer.tally("households", household);
-    Ok(Report { counts: writer.counts, fingerprint: hex::encode(writer.fingerprint.finalize()) })
+    let households = numbering.into_inner().unwrap_or_else(PoisonError::into_inner).household;
+    counts.insert("households".to_string(), households);
+    Ok(Report { counts, fingerprint: hex::encode(fingerprint.finalize()) })
+}
+
+/// Takes the households as the workers write them, into the fingerprint and
+/// the progress in household order, until the workers are done. Returns the
+/// first household (by number) that failed, as writing them one after
+/// another would have.
+fn in_order(written: mpsc::Receiver<Written>, fingerprint: &mut Sha256, progress: &mut dyn FnMut(u64)) -> Option<(u64, Step)> {
+    let mut waiting = BTreeMap::new();
+    let mut failed: Option<(u64, Step)> = None;
+    let mut next = 0;
+    for household in written {
+        match household.outcome {
+            Ok(steps) => {
+                waiting.insert(household.number, (steps, household.people));
+            }
+            Err(source) => {
+                if failed.as_ref().is_none_or(|(first, _)| household.number < *first) {
+                    failed = Some((household.number, source));
+                }
+            }
+        }
+        while let Some((steps, people)) = waiting.remove(&next) {
+            fingerprint.update(steps);
+            progress(people);
+            next += 1;
+        }
+    }
+    failed
+}
+
+/// The next household to write: its number, and the number of its first
+/// person. Households are numbered out one at a time under the lock.
+struct Numbering {
+    household: u64,
+    people: u64,
+}
+
+/// A household a worker wrote, or the step it failed at.
+struct Written {
+    number: u64,
+    /// The steps of its plan, for the fingerprint.
+    outcome: Result<Vec<u8>, Step>,
+    /// People in households up to and including this one.
+    people: u64,
+}
+
+/// The first draws of a household's stream: who lives at which address.
+/// Drawn while the household is numbered out, since its size decides the
+/// first person of the next one.
+struct Household {
+    number: u64,
+    rng: ChaCha8Rng,
+    surname: String,
+    home: people::Address,
+    adults: u64,
+    /// One or two adults and their children, at most the room left.
+    size: u64,
+    first: u64,
+}
+
+impl Numbering {
+    /// The next household of `population`, or `None` once everyone is in one.
+    fn take(&mut self, population: &Population) -> Option<Household> {
+        let room = population.subjects.checked_sub(self.people).filter(|room| *room > 0)?;
+        let number = self.household;
+        let mut rng = stream(population.seed, number);
+        let surname = people::surname(&mut rng);
+        let home = people::address(&mut rng);
+        let adults: u64 = if rng.gen_bool(0.6) { 2 } else { 1 };
+        let children: u64 = *[0u64, 0, 0, 0, 1, 1, 2, 2, 2, 3].choose(&mut rng).unwrap_or(&0);
+        let size = (adults + children).min(room);
+        let first = self.people;
+        self.household += 1;
+        self.people += size;
+        Some(Household { number, rng, surname, home, adults, size, first })
+    }
 }
 
 fn stream(seed: u64, number: u64) -> ChaCha8Rng {
@@ -219,7 +337,8 @@ impl Person {
     }
 }
 
-/// The modules, the staff who act, and what was done so far.
+/// The modules, the staff who act, and what was done so far: one per
+/// thread.
 struct Writer<'k> {
     kernel: &'k Kernel,
     cases: Cases<'k>,
@@ -232,7 +351,8 @@ struct Writer<'k> {
     /// Actor names by role, as staff members are hired.
     actors: HashMap<Role, Vec<String>>,
     counts: BTreeMap<String, u64>,
-    fingerprint: Sha256,
+    /// The steps of the plan since they were last taken, a line each.
+    steps: Vec<u8>,
 }
 
 const FUNCTIONS: &[(Role, &str)] = &[
@@ -256,18 +376,40 @@ impl<'k> Writer<'k> {
             until,
             actors: HashMap::new(),
             counts: BTreeMap::new(),
-            fingerprint: Sha256::new(),
+            steps: Vec::new(),
         })
+    }
+
+    /// A writer for another thread, with the same staff to act, and
+    /// nothing done yet.
+    fn fork(&self, areas: &AreaLists) -> Result<Writer<'k>, Step> {
+        Ok(Writer { actors: self.actors.clone(), ..Writer::new(self.kernel, areas.clone(), self.until)? })
+    }
+
+    /// Writes the households numbered out to this thread, until everyone
+    /// is in one or another thread failed.
+    fn households(&mut self, population: &Population, numbering: &Mutex<Numbering>, stop: &AtomicBool, written: &mpsc::Sender<Written>) {
+        while !stop.load(Ordering::Relaxed) {
+            let Some(household) = numbering.lock().unwrap_or_else(PoisonError::into_inner).take(population) else { return };
+            let (number, people) = (household.number, household.first + household.size);
+            let outcome = self.household(household).map(|()| std::mem::take(&mut self.steps));
+            if outcome.is_err() {
+                stop.store(true, Ordering::Relaxed);
+            }
+            if written.send(Written { number, outcome, people }).is_err() {
+                return;
+            }
+        }
     }
 
     fn tally(&mut self, what: &str, n: u64) {
         *self.counts.entry(what.to_string()).or_default() += n;
     }
 
-    /// One step of the plan, into the fingerprint.
+    /// One step of the plan, for the fingerprint.
     fn note(&mut self, step: &str) {
-        self.fingerprint.update(step.as_bytes());
-        self.fingerprint.update(b"\n");
+        self.steps.extend_from_slice(step.as_bytes());
+        self.steps.push(b'\n');
     }
 
     /// Someone in `role`, drawn from the staff; HR and the systems act
@@ -334,14 +476,11 @@ impl<'k> Writer<'k> {
         Ok(())
     }
 
-    /// A household at one address: one or two adults and their children,
-    /// at most `room` people. Returns how many people it had.
-    fn household(&mut self, rng: &mut ChaCha8Rng, first: u64, room: u64) -> Result<u64, Step> {
-        let surname = people::surname(rng);
-        let home = people::address(rng);
-        let adults: u64 = if rng.gen_bool(0.6) { 2 } else { 1 };
-        let children: u64 = *[0u64, 0, 0, 0, 1, 1, 2, 2, 2, 3].choose(rng).unwrap_or(&0);
-        let size = (adults + children).min(room);
+    /// A household at one address: its people's cases, and what else they
+    /// did, from the rest of its stream.
+    fn household(&mut self, household: Household) -> Result<(), Step> {
+        let Household { mut rng, surname, home, adults, size, first, .. } = household;
+        let rng = &mut rng;
         let start = between(rng, opened(), self.until.checked_sub(SignedDuration::from_hours(24 * 30)).unwrap_or(self.until));
         let today = date_of(start);
         let adult_born = (Date::constant(1935, 1, 1), Date::constant(2002, 12, 31));
@@ -392,7 +531,7 @@ impl<'k> Writer<'k> {
         if rng.gen_bool(0.03) {
             self.company(rng, members.first(), start)?;
         }
-        Ok(size)
+        Ok(())
     }
 
     /// The household's own claim about its home: physical damage mostly,
@@ -547,7 +686,9 @@ impl<'k> Writer<'k> {
             }
             let handler = self.at(rng, Role::CaseHandler, now);
             let award = (next == Status::Decision && rng.gen_bool(0.85)).then(|| Cents(rng.gen_range(5..=400) * 10_000));
-            self.note(&format!("advance {number} {next} {now}"));
+            // By the person and scheme, not the case number: the store
+            // numbers cases in the order threads file them.
+            self.note(&format!("advance {} {scheme} {next} {now}", person.number));
             match scheme {
                 // An opinion or objection is found under the case it is
                 // about, so it moves by its own record.

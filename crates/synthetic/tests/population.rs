@@ -4,13 +4,14 @@
 // too, but clippy's allow-*-in-tests only covers the test fns themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::num::NonZeroUsize;
 
 use grondslag_claims::Scheme;
 use grondslag_claims::area::{AreaLists, SAMPLE};
 use grondslag_kernel::{Access, DataDir, Kernel, Value};
 use grondslag_register::{Category, CategorySet, Role};
-use grondslag_synthetic::{Population, Report, generate};
+use grondslag_synthetic::{Population, Report, SyntheticError, available_threads, generate};
 
 fn until() -> jiff::Timestamp {
     "2026-11-28T10:00:00Z".parse().unwrap()
@@ -22,11 +23,28 @@ fn open(dir: &std::path::Path) -> Kernel {
 }
 
 fn populate(kernel: &Kernel, seed: u64, subjects: u64) -> Report {
+    populate_on(kernel, seed, subjects, available_threads())
+}
+
+fn populate_on(kernel: &Kernel, seed: u64, subjects: u64, threads: NonZeroUsize) -> Report {
     let population = Population { seed, subjects, until: until() };
-    let mut seen = 0;
-    let report = generate(kernel, &population, AreaLists::parse("sample", SAMPLE).unwrap(), &mut |people| seen = people).unwrap();
-    assert_eq!(seen, subjects, "progress reaches the number of people");
+    let mut seen = Vec::new();
+    let report = generate(kernel, &population, threads, AreaLists::parse("sample", SAMPLE).unwrap(), &mut |people| seen.push(people)).unwrap();
+    assert!(seen.is_sorted(), "progress only goes up: {seen:?}");
+    assert_eq!(seen.last(), Some(&subjects), "progress reaches the number of people");
     report
+}
+
+/// Records per processing in the store, each counted by the role that
+/// lists the most of them.
+fn stored(kernel: &Kernel) -> BTreeMap<String, usize> {
+    let register = kernel.register();
+    let mut counts = BTreeMap::new();
+    for processing in register.processing_ids() {
+        let listed = Role::ALL.iter().filter_map(|role| kernel.list_all(&Access::new("test", *role, "test", until()), processing, None).ok());
+        counts.insert(register.processing(processing).id.clone(), listed.map(|records| records.len()).max().unwrap_or(0));
+    }
+    counts
 }
 
 #[test]
@@ -39,6 +57,39 @@ fn the_same_seed_gives_the_same_population_and_another_seed_another() {
     assert_eq!(first.fingerprint.len(), 64);
     assert_ne!(first.fingerprint, other.fingerprint);
     assert_eq!(first.count("people"), 25);
+}
+
+#[test]
+fn the_population_is_the_same_on_one_thread_and_on_three() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (one, three) = (open(a.path()), open(b.path()));
+    let alone = populate_on(&one, 11, 40, NonZeroUsize::MIN);
+    let side_by_side = populate_on(&three, 11, 40, NonZeroUsize::new(3).unwrap());
+    assert_eq!(alone, side_by_side, "the same counts and fingerprint");
+    let records = stored(&one);
+    assert_eq!(records, stored(&three), "the same records in each processing");
+    let filed: u64 = alone.counts.iter().filter(|(k, _)| k.starts_with("cases ")).map(|(_, n)| n).sum();
+    assert!(records.values().sum::<usize>() as u64 > filed, "cases, staff files and the rest are listed: {records:?}");
+}
+
+#[test]
+fn the_first_household_that_fails_is_reported_on_one_thread_and_on_three() {
+    let failed = |threads| {
+        let dir = tempfile::tempdir().unwrap();
+        let kernel = open(dir.path());
+        // Where a file stands in for the blob directory, the first expert
+        // photo or call recording cannot be written (for seed 8, in a
+        // household after the first, so the threads race to it).
+        let blobs = DataDir::new(dir.path()).blobs();
+        std::fs::remove_dir_all(&blobs).unwrap();
+        std::fs::write(&blobs, b"").unwrap();
+        let population = Population { seed: 8, subjects: 60, until: until() };
+        let error = generate(&kernel, &population, threads, AreaLists::parse("sample", SAMPLE).unwrap(), &mut |_| ()).unwrap_err();
+        assert!(error.to_string().contains("generate into a fresh directory"), "{error}");
+        let SyntheticError::Household { household, seed: 8, .. } = error else { panic!("{error}") };
+        household
+    };
+    assert_eq!(failed(NonZeroUsize::MIN), failed(NonZeroUsize::new(3).unwrap()));
 }
 
 #[test]

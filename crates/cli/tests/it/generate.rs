@@ -7,15 +7,18 @@ fn fingerprint(output: &str) -> &str {
 }
 
 #[test]
-fn a_seed_gives_the_same_population_each_time_and_the_log_verifies() {
+fn a_seed_gives_the_same_population_on_one_thread_or_three_and_the_log_verifies() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let run = |dir: &std::path::Path| {
-        let output = grondslag(&["generate", "--subjects", "30", "--seed", "9", "--until", "2026-11-28T10:00:00Z", "--data", dir.to_str().unwrap()]);
+    let run = |dir: &std::path::Path, threads: &str| {
+        let data = dir.to_str().unwrap();
+        let output = grondslag(&["generate", "--subjects", "30", "--seed", "9", "--until", "2026-11-28T10:00:00Z", "--threads", threads, "--data", data]);
         assert!(output.status.success(), "{}", stderr(&output));
         stdout(&output)
     };
-    let (first, second) = (run(a.path()), run(b.path()));
+    let (first, second) = (run(a.path(), "1"), run(b.path(), "3"));
     assert_eq!(fingerprint(&first), fingerprint(&second));
+    let counts = |output: &str| output.lines().filter(|l| l.starts_with("  ") && !l.contains("audit log entries")).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(counts(&first), counts(&second));
     assert!(first.contains("people                                           30"), "{first}");
     let verified = grondslag(&["audit", "verify", "--data", a.path().to_str().unwrap()]);
     assert!(verified.status.success(), "{}", stderr(&verified));
