@@ -94,6 +94,7 @@ impl PgConnection {
                 Param::Text(_) => Type::TEXT,
                 Param::Bytes(_) => Type::BYTEA,
                 Param::Int(_) => Type::INT8,
+                Param::Texts(_) => Type::TEXT_ARRAY,
             })
             .collect();
         let statement = self.client.prepare_typed(&dollar_placeholders(sql), &types).map_err(pg_error(context))?;
@@ -121,6 +122,7 @@ fn pg_param<'a>(param: &'a Param<'_>) -> &'a (dyn ToSql + Sync) {
         Param::Text(text) => text,
         Param::Bytes(bytes) => bytes,
         Param::Int(n) => n,
+        Param::Texts(texts) => texts,
     }
 }
 
@@ -142,6 +144,10 @@ fn value(row: &postgres::Row, column: usize, context: &'static str) -> Result<Va
 
 impl Db for PgConnection {
     const CLAIM: &'static str = " FOR UPDATE SKIP LOCKED";
+
+    fn in_list(column: &str, param: usize) -> String {
+        format!("{column} = ANY(?{param})")
+    }
 
     fn batch(&mut self, context: &'static str, sql: &str) -> Result<(), StoreError> {
         // A connection lost (a server restart, a failover) is replaced when
@@ -228,7 +234,15 @@ impl PostgresStore {
         let connector = connector(url)?;
         let mut writer = PgConnection::connect(&connector).map_err(pg_error("connecting"))?;
         migrate(&mut writer)?;
-        let pool = r2d2::Pool::builder().max_size(READERS).min_idle(Some(0)).connection_timeout(Duration::from_secs(10)).build(Readers { connector })?;
+        // Not tested at each checkout: that is a round trip before every
+        // read. A connection the server closed is found broken and dropped
+        // (`has_broken`); one that fails in use fails that read.
+        let pool = r2d2::Pool::builder()
+            .max_size(READERS)
+            .min_idle(Some(0))
+            .test_on_check_out(false)
+            .connection_timeout(Duration::from_secs(10))
+            .build(Readers { connector })?;
         Ok(PostgresStore { group: Group::new(writer, BEGIN), pool })
     }
 

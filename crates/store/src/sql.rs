@@ -19,6 +19,9 @@ pub(crate) enum Param<'a> {
     Text(Option<Cow<'a, str>>),
     Bytes(Option<&'a [u8]>),
     Int(Option<i64>),
+    /// A list of texts, for a set-wise statement (`Db::in_list`): one
+    /// parameter and one prepared statement whatever the list's length.
+    Texts(Vec<&'a str>),
 }
 
 impl<'a> From<&'a str> for Param<'a> {
@@ -166,6 +169,10 @@ pub(crate) trait Db: Send {
     /// Appended to the query that takes due records for a sweep, so that
     /// concurrent sweeps on other connections skip what one has taken.
     const CLAIM: &'static str;
+
+    /// `column` is one of the texts of the list parameter `?{param}`
+    /// ([`Param::Texts`]), as an SQL condition.
+    fn in_list(column: &str, param: usize) -> String;
 
     /// Runs parameterless statements (transaction control, migrations).
     fn batch(&mut self, context: &'static str, sql: &str) -> Result<(), StoreError>;
@@ -343,13 +350,12 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         if records.is_empty() {
             return Ok(Erased::default());
         }
-        let listed = placeholders(1, records.len());
-        let ids: Vec<Param<'_>> = records.iter().map(|r| r.as_str().into()).collect();
-        let sql = format!("SELECT blob FROM fields WHERE record_id IN ({listed}) AND blob IS NOT NULL");
+        let ids = [Param::Texts(records.iter().map(RecordId::as_str).collect())];
+        let sql = format!("SELECT blob FROM fields WHERE {} AND blob IS NOT NULL", D::in_list("record_id", 1));
         let blobs = rows(self.db, "finding blobs", &sql, &ids, |mut r| r.opt_blob(0))?.into_iter().flatten().collect();
-        let fields = self.exec("erasing fields", &format!("DELETE FROM fields WHERE record_id IN ({listed})"), &ids)?;
-        self.exec("erasing relations", &format!("DELETE FROM relations WHERE object IN ({listed})"), &ids)?;
-        let records = self.exec("erasing records", &format!("DELETE FROM records WHERE id IN ({listed})"), &ids)?;
+        let fields = self.exec("erasing fields", &format!("DELETE FROM fields WHERE {}", D::in_list("record_id", 1)), &ids)?;
+        self.exec("erasing relations", &format!("DELETE FROM relations WHERE {}", D::in_list("object", 1)), &ids)?;
+        let records = self.exec("erasing records", &format!("DELETE FROM records WHERE {}", D::in_list("id", 1)), &ids)?;
         Ok(Erased { records, fields, blobs })
     }
 
@@ -357,9 +363,8 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         if subjects.is_empty() {
             return Ok(0);
         }
-        let listed = placeholders(1, subjects.len());
-        let ids: Vec<Param<'_>> = subjects.iter().map(|s| s.as_str().into()).collect();
-        let empty = format!("SELECT s.id FROM subjects s WHERE s.id IN ({listed}) AND NOT EXISTS (SELECT 1 FROM records r WHERE r.subject_id = s.id)");
+        let ids = [Param::Texts(subjects.iter().map(SubjectId::as_str).collect())];
+        let empty = format!("SELECT s.id FROM subjects s WHERE {} AND NOT EXISTS (SELECT 1 FROM records r WHERE r.subject_id = s.id)", D::in_list("s.id", 1));
         self.exec("erasing relations", &format!("DELETE FROM relations WHERE object IN ({empty}) OR actor IN ({empty})"), &ids)?;
         self.exec("erasing index entries", &format!("DELETE FROM blind_index WHERE subject_id IN ({empty})"), &ids)?;
         self.exec("erasing subject keys", &format!("DELETE FROM subjects WHERE id IN ({empty})"), &ids)

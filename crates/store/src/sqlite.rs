@@ -245,6 +245,8 @@ impl rusqlite::ToSql for Param<'_> {
             Param::Bytes(Some(bytes)) => ToSqlOutput::Borrowed(ValueRef::Blob(bytes)),
             Param::Int(Some(n)) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(*n)),
             Param::Text(None) | Param::Bytes(None) | Param::Int(None) => ToSqlOutput::Owned(rusqlite::types::Value::Null),
+            // Read back by `json_each` (see `in_list`).
+            Param::Texts(texts) => ToSqlOutput::Owned(rusqlite::types::Value::Text(serde_json::Value::from(texts.clone()).to_string())),
         })
     }
 }
@@ -254,6 +256,11 @@ impl rusqlite::ToSql for Param<'_> {
 impl Db for Connection {
     /// SQLite has one writer at a time, so what a sweep reads is its own.
     const CLAIM: &'static str = "";
+
+    /// SQLite has no arrays: the list is a JSON array, read as a table.
+    fn in_list(column: &str, param: usize) -> String {
+        format!("{column} IN (SELECT value FROM json_each(?{param}))")
+    }
 
     fn batch(&mut self, context: &'static str, sql: &str) -> Result<(), StoreError> {
         self.execute_batch(sql).map_err(sql_error(context))
