@@ -136,8 +136,11 @@ fn checkpoint_when_woken(connection: &Connection, woken: &Receiver<()>) {
 }
 
 /// Idle reading connections kept open; more are opened when needed and
-/// closed after use.
-const IDLE_READERS: usize = 4;
+/// closed after use. Every read of personal data runs on one (reading
+/// units), so there are as many at once as requests being served: opening
+/// one costs more than most reads (the schema is parsed and every
+/// statement prepared again), so enough are kept for a busy server.
+const IDLE_READERS: usize = 32;
 
 /// Prepared statements kept per connection: more than the store has.
 const STATEMENTS_KEPT: usize = 256;
