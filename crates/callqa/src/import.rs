@@ -243,7 +243,7 @@ impl CallQa<'_> {
     /// The calls the employee took, newest first (metadata only): the
     /// records related to them as `own_calls`.
     pub fn own_calls(&self, access: &Access) -> Result<Vec<(RecordRef, Call)>, CallQaError> {
-        self.kernel.unit(|unit| {
+        self.kernel.reading(|unit| {
             let mut calls = Vec::new();
             for summary in unit.list_all(access, self.p.calls, None)? {
                 let view = crate::read_one(unit, access, self.p.calls, &summary.record, &[Category::CallMeta])?;
@@ -256,7 +256,7 @@ impl CallQa<'_> {
 
     /// An employee's calls as their coach (or the system) reads them, newest first (metadata only).
     pub fn calls_of(&self, access: &Access, employee: &SubjectId) -> Result<Vec<(RecordRef, Call)>, CallQaError> {
-        self.kernel.unit(|unit| self.read_calls(unit, access, employee))
+        self.kernel.reading(|unit| self.read_calls(unit, access, employee))
     }
 
     pub(crate) fn read_calls(
@@ -281,6 +281,6 @@ impl CallQa<'_> {
 
     /// The employee plays back a call of their own, while it exists (K11).
     pub fn listen_own(&self, access: &Access, call: &RecordRef) -> Result<crate::Recording, CallQaError> {
-        self.kernel.unit(|unit| crate::recording_of(&crate::read_one(unit, access, self.p.calls, call, &[Category::CallMeta, Category::CallRecording])?))
+        self.kernel.reading(|unit| crate::recording_of(&crate::read_one(unit, access, self.p.calls, call, &[Category::CallMeta, Category::CallRecording])?))
     }
 }

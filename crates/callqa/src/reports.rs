@@ -335,7 +335,7 @@ impl CallQa<'_> {
     /// The open deletion requests the reader decides on whose four weeks
     /// have passed at `now`, with when they were due.
     pub fn overdue_deletions(&self, access: &Access, now: Timestamp) -> Result<Vec<(RecordRef, Timestamp)>, CallQaError> {
-        self.kernel.unit(|unit| {
+        self.kernel.reading(|unit| {
             let open = unit.list_all(access, self.p.reports, Some(DELETION_REQUESTED))?;
             let mut overdue = Vec::new();
             for summary in open {
@@ -351,12 +351,12 @@ impl CallQa<'_> {
 
     /// One report.
     pub fn report(&self, access: &Access, report: &RecordRef) -> Result<Report, CallQaError> {
-        self.kernel.unit(|unit| self.read_report(unit, access, report))
+        self.kernel.reading(|unit| self.read_report(unit, access, report))
     }
 
     /// The employee's reports the reader may see, newest first.
     pub fn reports_of(&self, access: &Access, employee: &SubjectId) -> Result<Vec<Report>, CallQaError> {
-        self.kernel.unit(|unit| {
+        self.kernel.reading(|unit| {
             let views = unit.read(access, self.p.reports, employee, CategorySet::of(&[Category::Name]))?;
             let mut all = views
                 .into_iter()

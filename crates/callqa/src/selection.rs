@@ -236,7 +236,7 @@ impl CallQa<'_> {
     /// Draws again from the recorded seed, pool and exclusions, and says
     /// whether that gives the calls that were drawn.
     pub fn verify_draw(&self, access: &Access, selection: &RecordRef) -> Result<(Draw, bool), CallQaError> {
-        self.kernel.unit(|unit| {
+        self.kernel.reading(|unit| {
             let draw = self.read_draw(unit, access, selection)?;
             let holds = draw.recompute() == draw.drawn;
             Ok((draw, holds))
@@ -245,13 +245,13 @@ impl CallQa<'_> {
 
     /// The employee's selections the coach may see, with their draws.
     pub fn selections(&self, access: &Access, employee: &SubjectId) -> Result<Vec<Selection>, CallQaError> {
-        self.kernel.unit(|unit| self.read_selections(unit, access, employee))
+        self.kernel.reading(|unit| self.read_selections(unit, access, employee))
     }
 
     /// What the employee reads: per month, the announced date (or that
     /// they agreed not to be told), never the calls.
     pub fn announcements(&self, access: &Access, employee: &SubjectId) -> Result<Vec<Announcement>, CallQaError> {
-        self.kernel.unit(|unit| {
+        self.kernel.reading(|unit| {
             let views = unit.read(access, self.p.monitoring, employee, CategorySet::of(&[Category::FreeText]))?;
             let mut all = views
                 .iter()
@@ -265,7 +265,7 @@ impl CallQa<'_> {
 
     /// The coach plays back a drawn call (K4: only those).
     pub fn listen_selected(&self, access: &Access, call: &RecordRef) -> Result<Recording, CallQaError> {
-        self.kernel.unit(|unit| {
+        self.kernel.reading(|unit| {
             // Whether the role may read selections at all is decided before
             // the call is looked for, so that a role without one is refused as such.
             unit.check(access, self.p.monitoring, Action::Read)?;

@@ -125,7 +125,7 @@ impl CallQa<'_> {
 
     /// The participation the exchange's agent id belongs to, if the reader may find it.
     pub fn participation_by_agent(&self, access: &Access, agent: &str) -> Result<Option<RecordRef>, CallQaError> {
-        self.kernel.unit(|unit| self.participation_of(unit, access, agent))
+        self.kernel.reading(|unit| self.participation_of(unit, access, agent))
     }
 
     /// The participation an agent id of the exchange belongs to.
@@ -204,13 +204,13 @@ impl CallQa<'_> {
 
     /// The participation as the reader may see it.
     pub fn participation(&self, access: &Access, participation: &RecordRef) -> Result<Participation, CallQaError> {
-        self.kernel.unit(|unit| self.read_participation(unit, access, participation))
+        self.kernel.reading(|unit| self.read_participation(unit, access, participation))
     }
 
     /// Everyone whose participation the reader's grant reaches: a coach's
     /// coachees, a manager's team, one's own, or everyone (HR).
     pub fn participants(&self, access: &Access) -> Result<Vec<Participation>, CallQaError> {
-        self.kernel.unit(|unit| {
+        self.kernel.reading(|unit| {
             let listed = unit.list_all(access, self.p.protocol, None)?;
             let mut all = listed.iter().map(|s| self.read_participation(unit, access, &s.record)).collect::<Result<Vec<_>, _>>()?;
             all.sort_by(|a, b| a.name.cmp(&b.name));
@@ -220,7 +220,7 @@ impl CallQa<'_> {
 
     /// The employee's participations (one, normally) the reader may see.
     pub fn participations_of(&self, access: &Access, employee: &SubjectId) -> Result<Vec<Participation>, CallQaError> {
-        self.kernel.unit(|unit| self.participations_in(unit, access, employee))
+        self.kernel.reading(|unit| self.participations_in(unit, access, employee))
     }
 
     pub(crate) fn participations_in(&self, unit: &mut Unit<'_>, access: &Access, employee: &SubjectId) -> Result<Vec<Participation>, CallQaError> {

@@ -159,7 +159,7 @@ impl CallQa<'_> {
 
     /// The threat recordings of an employee the reader may see.
     pub fn threats_of(&self, access: &Access, employee: &SubjectId) -> Result<Vec<Threat>, CallQaError> {
-        self.kernel.unit(|unit| {
+        self.kernel.reading(|unit| {
             let views = unit.read(access, self.p.threat, employee, CategorySet::of(&[Category::CallMeta, Category::FreeText]))?;
             let mut all = Vec::new();
             for view in views {
@@ -183,7 +183,7 @@ impl CallQa<'_> {
 
     /// Plays a threat recording (the employee, their manager).
     pub fn listen_threat(&self, access: &Access, threat: &RecordRef) -> Result<Recording, CallQaError> {
-        self.kernel.unit(|unit| crate::recording_of(&read_one(unit, access, self.p.threat, threat, &[Category::CallMeta, Category::CallRecording])?))
+        self.kernel.reading(|unit| crate::recording_of(&read_one(unit, access, self.p.threat, threat, &[Category::CallMeta, Category::CallRecording])?))
     }
 
     /// A manager records their decision to listen for weighty reasons. The
@@ -260,7 +260,7 @@ impl CallQa<'_> {
     /// grant reaches, with their names: where a department manager finds
     /// what awaits them.
     pub fn investigations(&self, access: &Access) -> Result<Vec<(SubjectId, String)>, CallQaError> {
-        self.kernel.unit(|unit| {
+        self.kernel.reading(|unit| {
             let mut subjects: Vec<SubjectId> = unit.list_all(access, self.p.weighty, None)?.into_iter().map(|s| s.record.subject).collect();
             subjects.sort();
             subjects.dedup();
@@ -276,13 +276,13 @@ impl CallQa<'_> {
 
     /// The decisions recorded about an employee, as a manager reads them.
     pub fn weighty_decisions(&self, access: &Access, employee: &SubjectId) -> Result<Vec<Decision>, CallQaError> {
-        self.kernel.unit(|unit| self.read_decisions(unit, access, employee))
+        self.kernel.reading(|unit| self.read_decisions(unit, access, employee))
     }
 
     /// The calls a manager may hear for weighty reasons: refused, with what
     /// is missing, until both decisions are recorded.
     pub fn investigated_calls(&self, access: &Access, employee: &SubjectId) -> Result<Vec<(RecordRef, crate::Call)>, CallQaError> {
-        self.kernel.unit(|unit| {
+        self.kernel.reading(|unit| {
             let decisions = self.read_decisions(unit, access, employee)?;
             for decider in [Decider::DirectManager, Decider::DepartmentManager] {
                 if !decisions.iter().any(|d| d.decider == decider) {
@@ -296,7 +296,7 @@ impl CallQa<'_> {
 
     /// Plays a call copied into an investigation.
     pub fn listen_investigated(&self, access: &Access, copy: &RecordRef) -> Result<Recording, CallQaError> {
-        self.kernel.unit(|unit| crate::recording_of(&read_one(unit, access, self.p.weighty, copy, &[Category::CallMeta, Category::CallRecording])?))
+        self.kernel.reading(|unit| crate::recording_of(&read_one(unit, access, self.p.weighty, copy, &[Category::CallMeta, Category::CallRecording])?))
     }
 
     fn read_decisions(&self, unit: &mut Unit<'_>, access: &Access, employee: &SubjectId) -> Result<Vec<Decision>, CallQaError> {

@@ -100,7 +100,7 @@ impl CallQa<'_> {
     /// The consents given for the employee's calls the reader may see:
     /// the consent record, its use and the call's id.
     pub fn consents_of(&self, access: &Access, employee: &SubjectId) -> Result<Vec<(RecordRef, Use, String)>, CallQaError> {
-        self.kernel.unit(|unit| {
+        self.kernel.reading(|unit| {
             let mut all = Vec::new();
             for use_ in [Use::Training, Use::Calibration] {
                 for view in unit.read(access, self.use_processing(use_), employee, CategorySet::of(&[Category::CallMeta]))? {
@@ -141,7 +141,8 @@ impl CallQa<'_> {
 
     /// Plays a copy in a training or a calibration session.
     pub fn listen_used(&self, access: &Access, copy: &RecordRef, use_: Use) -> Result<Recording, CallQaError> {
-        self.kernel.unit(|unit| crate::recording_of(&read_one(unit, access, self.use_processing(use_), copy, &[Category::CallMeta, Category::CallRecording])?))
+        self.kernel
+            .reading(|unit| crate::recording_of(&read_one(unit, access, self.use_processing(use_), copy, &[Category::CallMeta, Category::CallRecording])?))
     }
 
     /// A coach scores a calibration copy on the form's criteria.
@@ -164,7 +165,7 @@ impl CallQa<'_> {
     /// every score of them. Reading scores is reading the calibration
     /// processing, which only coaches may.
     pub fn agreement(&self, access: &Access, copies: &[RecordRef]) -> Result<Agreement, CallQaError> {
-        self.kernel.unit(|unit| {
+        self.kernel.reading(|unit| {
             // Per copy: per scorer, the answers.
             let mut per_copy: Vec<Vec<Vec<Answer>>> = Vec::new();
             let mut coaches = std::collections::BTreeSet::new();

@@ -270,7 +270,7 @@ impl Hr<'_> {
 
     /// The candidates of an election, by name.
     pub fn candidates(&self, access: &Access, election: &Election) -> Result<Vec<Candidate>, HrError> {
-        self.kernel.unit(|unit| self.candidates_in(unit, access, election))
+        self.kernel.reading(|unit| self.candidates_in(unit, access, election))
     }
 
     fn candidates_in(&self, unit: &mut Unit<'_>, access: &Access, election: &Election) -> Result<Vec<Candidate>, HrError> {
@@ -344,13 +344,13 @@ impl Hr<'_> {
     /// Whether `voter` voted in the election (their own roll entry, or the
     /// roll as HR and the committee read it).
     pub fn has_voted(&self, access: &Access, election: &Election, voter: &SubjectId) -> Result<bool, HrError> {
-        let found = self.kernel.unit(|unit| unit.find_records(access, self.p.voters, BY_ELECTION, &election.id()))?;
+        let found = self.kernel.reading(|unit| unit.find_records(access, self.p.voters, BY_ELECTION, &election.id()))?;
         Ok(found.iter().any(|s| &s.record.subject == voter))
     }
 
     /// The committee counts the box.
     pub fn count(&self, access: &Access, election: &Election) -> Result<Tally, HrError> {
-        self.kernel.unit(|unit| self.count_in(unit, access, election))
+        self.kernel.reading(|unit| self.count_in(unit, access, election))
     }
 
     fn count_in(&self, unit: &mut Unit<'_>, access: &Access, election: &Election) -> Result<Tally, HrError> {

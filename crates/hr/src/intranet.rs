@@ -158,7 +158,7 @@ impl Hr<'_> {
 
     /// The employee's profile as a colleague sees it; `None` without one.
     pub fn profile(&self, access: &Access, employee: &SubjectId) -> Result<Option<Profile>, HrError> {
-        self.kernel.unit(|unit| self.profile_in(unit, access, employee))
+        self.kernel.reading(|unit| self.profile_in(unit, access, employee))
     }
 
     fn profile_in(&self, unit: &mut Unit<'_>, access: &Access, employee: &SubjectId) -> Result<Option<Profile>, HrError> {
@@ -275,7 +275,7 @@ impl Hr<'_> {
     /// Every news item with its likes and reactions, newest first; a
     /// reaction of someone who left shows as [`FORMER_EMPLOYEE`].
     pub fn news(&self, access: &Access) -> Result<Vec<News>, HrError> {
-        self.kernel.unit(|unit| {
+        self.kernel.reading(|unit| {
             let mut subjects: Vec<SubjectId> = unit.list_all(access, self.p.news, None)?.into_iter().map(|s| s.record.subject).collect();
             subjects.sort_by(|a, b| a.as_str().cmp(b.as_str()));
             subjects.dedup();

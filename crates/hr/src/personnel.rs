@@ -314,7 +314,7 @@ impl Hr<'_> {
 
     /// The employment of `employee`, as HR or the employee sees it.
     pub fn employment(&self, access: &Access, employee: &SubjectId) -> Result<Employment, HrError> {
-        self.kernel.unit(|unit| self.employment_in(unit, access, employee))
+        self.kernel.reading(|unit| self.employment_in(unit, access, employee))
     }
 
     pub(crate) fn employment_in(&self, unit: &mut Unit<'_>, access: &Access, employee: &SubjectId) -> Result<Employment, HrError> {
@@ -346,7 +346,7 @@ impl Hr<'_> {
 
     /// Every employee HR has a personnel file of, by name.
     pub fn employees(&self, access: &Access) -> Result<Vec<Employment>, HrError> {
-        self.kernel.unit(|unit| {
+        self.kernel.reading(|unit| {
             let files = unit.list_all(access, self.p.personnel, None)?;
             let mut all = files.iter().map(|file| self.employment_in(unit, access, &file.record.subject)).collect::<Result<Vec<_>, _>>()?;
             all.sort_by(|a, b| a.name.cmp(&b.name));

@@ -203,7 +203,7 @@ impl Hr<'_> {
     /// Every survey, by name.
     pub fn surveys(&self, now: jiff::Timestamp) -> Result<Vec<Survey>, HrError> {
         let system = self.survey_access(now);
-        let mut surveys = self.kernel.unit(|unit| {
+        let mut surveys = self.kernel.reading(|unit| {
             let mut surveys = Vec::new();
             for summary in unit.list_all(&system, self.p.answers, None)? {
                 let answers = self.answers_of(unit, &system, &summary.record)?;
@@ -303,7 +303,7 @@ impl Hr<'_> {
     /// The questions the link's survey asks.
     pub fn invited_to(&self, token: &str, now: jiff::Timestamp) -> Result<Survey, HrError> {
         let system = self.survey_access(now);
-        self.kernel.unit(|unit| {
+        self.kernel.reading(|unit| {
             let record = unit.find_records(&system, self.p.answers, TOKEN, token)?.into_iter().next();
             let record = record.ok_or_else(|| HrError::NotFound("an invitation with this link; use the link from your invitation".to_string()))?.record;
             let answers = self.answers_of(unit, &system, &record)?;
@@ -387,7 +387,7 @@ impl Hr<'_> {
     /// answers) is decided first.
     pub fn report(&self, access: &Access, survey: &Survey) -> Result<Report, HrError> {
         let system = self.survey_access(access.now);
-        self.kernel.unit(|unit| {
+        self.kernel.reading(|unit| {
             unit.check_record(access, self.p.answers, &survey.answers, Action::Advance)?;
             let answers = self.answers_of(unit, &system, &survey.answers)?;
             let mut responses = answers.responses;

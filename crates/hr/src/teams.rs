@@ -125,7 +125,7 @@ impl Hr<'_> {
     /// `employee`'s accounts in the team applications.
     pub fn team_accounts(&self, access: &Access, employee: &SubjectId) -> Result<Vec<TeamAccount>, HrError> {
         let teams = self.teams()?;
-        self.kernel.unit(|unit| accounts(unit, access, teams, employee))
+        self.kernel.reading(|unit| accounts(unit, access, teams, employee))
     }
 
     /// Ends one account: its term starts now.

@@ -95,25 +95,25 @@ impl Kernel {
         // One operation: every version archived at this opening shares a trace.
         let access = Access::new("grondslag", Role::System, "opening the data directory", now);
         let base = &self.register.meta.base_uri;
+        // The entries wait in the unit and are chained together at its end.
         self.unit(|unit| {
-            let tx: &mut dyn grondslag_store::Tx = unit.tx;
             let mut uris = Vec::new();
             for id in self.register.processing_ids() {
                 let p = self.register.processing(id);
-                let latest = versions_in(tx, &p.id)?.pop();
+                let latest = versions_in(unit.tx, &p.id)?.pop();
                 let version = match latest {
                     Some(latest) if latest.content_hash == p.content_hash => latest.version,
                     latest => {
                         let version = latest.map_or(1, |latest| latest.version + 1);
                         let archived = ProcessingVersion { version, valid_from: now, content_hash: p.content_hash.clone(), content: p.content.clone() };
                         let body = serde_json::to_vec(&archived).map_err(|_| StoreError::Corrupt("processing version"))?;
-                        tx.set_setting(&format!("{VERSION_SETTING}{}:{version}", p.id), &body)?;
+                        unit.tx.set_setting(&format!("{VERSION_SETTING}{}:{version}", p.id), &body)?;
                         let object = format!("version:{version}");
                         let mut event = Event::allowed(id, NEW_VERSION, object, None, CategorySet::EMPTY);
                         event.reason = format!("valid from {now}; content sha256:{}", p.content_hash);
                         let mut entry = self.entry(&access, event);
                         entry.processing_activity_id = format!("{base}/{}/versions/{version}", p.id);
-                        self.append(tx, std::slice::from_ref(&entry))?;
+                        unit.audit_entry(entry);
                         version
                     }
                 };

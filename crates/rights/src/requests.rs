@@ -264,7 +264,7 @@ impl<'k> Requests<'k> {
 
     /// The access export (art. 15) for a verified request.
     pub fn export(&self, access: &Access, request: &RecordRef) -> Result<SubjectExport, RequestError> {
-        self.kernel.unit(|unit| self.verified_export(unit, access, request))
+        self.kernel.reading(|unit| self.verified_export(unit, access, request))
     }
 
     fn verified_export(&self, unit: &mut Unit<'_>, access: &Access, request: &RecordRef) -> Result<SubjectExport, RequestError> {
@@ -279,7 +279,7 @@ impl<'k> Requests<'k> {
 
     /// A request's state, from its events.
     pub fn state(&self, access: &Access, request: &RecordRef) -> Result<RequestState, RequestError> {
-        self.kernel.unit(|unit| self.state_of(unit, access, request))
+        self.kernel.reading(|unit| self.state_of(unit, access, request))
     }
 
     fn state_of(&self, unit: &mut Unit<'_>, access: &Access, request: &RecordRef) -> Result<RequestState, RequestError> {
