@@ -328,8 +328,11 @@ pub struct Accounts {
     policy: Policy,
     issuer: String,
     /// Checked against when the name is unknown, so that a wrong name
-    /// takes as long as a wrong password.
-    decoy_hash: String,
+    /// takes as long as a wrong password. Made at the first password check
+    /// (of any name, known or not, so that one too takes as long either
+    /// way), not at start-up: a command that checks no password spends no
+    /// argon2id hash on it.
+    decoy_hash: std::sync::OnceLock<String>,
     /// The relying party of passkeys, when they are offered.
     webauthn: Option<webauthn_rs::Webauthn>,
     password_gate: throttle::Gate,
@@ -401,9 +404,8 @@ impl Accounts {
     pub fn new(kernel: Arc<Kernel>, policy: Policy) -> Result<Accounts, AccountError> {
         let processing = kernel.processing(PROCESSING)?;
         let issuer = kernel.register().meta.controller.clone();
-        let decoy_hash = grondslag_kernel::hash_password("a password nobody has")?;
         let password_gate = throttle::Gate::new(policy.password_checks);
-        Ok(Accounts { kernel, processing, policy, issuer, decoy_hash, webauthn: None, password_gate })
+        Ok(Accounts { kernel, processing, policy, issuer, decoy_hash: std::sync::OnceLock::new(), webauthn: None, password_gate })
     }
 
     /// The kernel every account action goes through.
@@ -540,18 +542,28 @@ impl Accounts {
         view.get(category).and_then(Value::as_text).map(str::to_string).ok_or(AccountError::Damaged("account secret"))
     }
 
+    fn decoy_hash(&self) -> Result<&str, AccountError> {
+        if let Some(hash) = self.decoy_hash.get() {
+            return Ok(hash);
+        }
+        // Two first checks at once may both hash; one of them is kept.
+        let hash = grondslag_kernel::hash_password("a password nobody has")?;
+        Ok(self.decoy_hash.get_or_init(|| hash))
+    }
+
     /// Step one: the password. Returns the account; the code is still due.
     pub fn check_password(&self, username: &str, password: &str, origin: &str, now: Timestamp) -> Result<Account, AccountError> {
         let username = username.trim().to_lowercase();
         let access = self.system(None, origin, now);
         let (account, closed) = self.attempt(&username, now, AccountError::WrongCredentials, throttle::Settle::Refund, || {
+            let decoy = self.decoy_hash()?;
             let account = match check_username(&username) {
                 Ok(()) => self.lookup(&access, &username)?,
                 Err(_) => None,
             };
             let hash = match &account {
                 Some((account, _)) => self.secret(&access, account, Category::Password)?,
-                None => self.decoy_hash.clone(),
+                None => decoy.to_string(),
             };
             // One verification whatever the name, so the time taken does not
             // tell whether an account exists.
