@@ -48,10 +48,6 @@ pub enum StoreError {
     NotEmpty(&'static str),
     #[error("the database holds a malformed value in {0}")]
     Corrupt(&'static str),
-    #[error(
-        "migrating the schema to version {version}: a row of {table} refers to a row of {parent} that is not there (the database was changed outside grondslag); the migration was rolled back, restore a backup"
-    )]
-    BrokenReference { version: usize, table: String, parent: String },
     #[error("the database holds a malformed value in column {column} while {context}; was it changed outside grondslag?")]
     Malformed { context: &'static str, column: usize },
     #[error("the database was written by a newer grondslag (schema {found}, this one knows {known}); upgrade grondslag")]

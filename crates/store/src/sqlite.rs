@@ -33,8 +33,8 @@ use std::sync::{Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use grondslag_audit::Row as AuditRow;
+use rusqlite::Connection;
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, OptionalExtension};
 
 use crate::group::Group;
 use crate::sql::{self, Db, Param, Row, Value};
@@ -55,7 +55,6 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0011_session_record.sql"),
     include_str!("../migrations/sqlite/0012_fields_blob.sql"),
     include_str!("../migrations/sqlite/0013_fields_version.sql"),
-    include_str!("../migrations/sqlite/0014_without_rowid.sql"),
 ];
 
 fn sql_error(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
@@ -213,32 +212,9 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     if found > known {
         return Err(StoreError::SchemaTooNew { found, known });
     }
-    let due = usize::try_from(found).unwrap_or(0);
-    if due >= MIGRATIONS.len() {
-        return Ok(());
-    }
-    // A migration that rebuilds a table drops the old one, and with foreign
-    // keys on, dropping it first deletes every row that refers to it (ON
-    // DELETE CASCADE). So, as SQLite prescribes for such changes: keys off
-    // (it cannot change inside a transaction), each migration checked for
-    // references that no longer hold before it commits, keys on again.
-    connection.pragma_update(None, "foreign_keys", false).map_err(sql_error("turning foreign keys off to migrate"))?;
-    let migrated = run_migrations(connection, due);
-    let restored = connection.pragma_update(None, "foreign_keys", true).map_err(sql_error("turning foreign keys on after migrating"));
-    migrated.and(restored)
-}
-
-fn run_migrations(connection: &mut Connection, due: usize) -> Result<(), StoreError> {
-    for (version, migration) in MIGRATIONS.iter().enumerate().skip(due) {
+    for (version, migration) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
         let tx = connection.transaction().map_err(sql_error("starting a migration"))?;
         tx.execute_batch(migration).map_err(sql_error("migrating the schema"))?;
-        let broken = tx
-            .query_row("PRAGMA foreign_key_check", [], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(2)?)))
-            .optional()
-            .map_err(sql_error("checking references after a migration"))?;
-        if let Some((table, parent)) = broken {
-            return Err(StoreError::BrokenReference { version: version + 1, table, parent });
-        }
         tx.pragma_update(None, "user_version", version + 1).map_err(sql_error("recording the schema version"))?;
         tx.commit().map_err(sql_error("committing a migration"))?;
     }
@@ -321,101 +297,5 @@ impl Db for Connection {
             each(Row { values, context })?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const KEYED: [&str; 5] = ["subjects", "blind_index", "records", "fields", "due"];
-
-    /// A database as a store before migration 14 left it, holding one
-    /// person: a record with a field, a due date, an event, an index
-    /// entry, a blind index entry and a session of the record's account.
-    fn before_migration_14(path: &Path) -> Connection {
-        let connection = connect(path).unwrap();
-        for migration in &MIGRATIONS[..13] {
-            connection.execute_batch(migration).unwrap();
-        }
-        connection.pragma_update(None, "user_version", 13).unwrap();
-        connection
-            .execute_batch(
-                "INSERT INTO subjects (id, wrapped_key, created_at) VALUES ('s1', x'01', '2026-01-01T00:00:00Z');
-                 INSERT INTO blind_index (kind, digest, subject_id) VALUES ('bsn', x'02', 's1');
-                 INSERT INTO records (id, subject_id, processing, created_at, updated_at, reference, status)
-                     VALUES ('r1', 's1', 'fysieke_schade', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'FS-1', 'received');
-                 INSERT INTO fields (record_id, category, value, version) VALUES ('r1', 'name', x'03', 2);
-                 INSERT INTO due (record_id, subject_id, processing, due_at) VALUES ('r1', 's1', 'fysieke_schade', '2033-01-01T00:00:00Z');
-                 INSERT INTO record_events (record_id, event, at, actor) VALUES ('r1', 'received', '2026-01-01T00:00:00Z', 'cli');
-                 INSERT INTO record_index (kind, digest, record_id) VALUES ('object', x'04', 'r1');
-                 INSERT INTO sessions (token_hash, account, body, expires_at, account_record) VALUES (x'05', 'anna', x'06', '2026-01-02T00:00:00Z', 'r1');",
-            )
-            .unwrap();
-        connection
-    }
-
-    fn count(connection: &Connection, table: &str) -> i64 {
-        connection.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
-    }
-
-    #[test]
-    fn the_keyed_tables_are_rebuilt_with_every_row_index_and_cascade() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut connection = before_migration_14(&dir.path().join("grondslag.db"));
-        migrate(&mut connection).unwrap();
-
-        for table in KEYED {
-            let sql: String = connection.query_row("SELECT sql FROM sqlite_schema WHERE name = ?1", [table], |r| r.get(0)).unwrap();
-            assert!(sql.ends_with("WITHOUT ROWID"), "{table}: {sql}");
-            assert_eq!(count(&connection, table), 1, "{table}");
-        }
-        let version: i64 = connection.query_row("SELECT version FROM fields WHERE record_id = 'r1'", [], |r| r.get(0)).unwrap();
-        assert_eq!(version, 2);
-        let indexes: Vec<String> = connection
-            .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        for index in ["blind_index_subject", "due_at", "due_review", "fields_blob", "records_parent", "records_reference", "records_status", "records_subject"]
-        {
-            assert!(indexes.iter().any(|i| i == index), "{index} in {indexes:?}");
-        }
-        let on: bool = connection.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
-        assert!(on, "foreign keys are on again");
-
-        // The references of other tables hold the new tables: deleting the
-        // person takes everything of theirs with them.
-        connection.execute("DELETE FROM subjects WHERE id = 's1'", []).unwrap();
-        for table in KEYED.iter().chain(&["record_events", "record_index", "sessions"]) {
-            assert_eq!(count(&connection, table), 0, "{table} after deleting the person");
-        }
-    }
-
-    #[test]
-    fn a_migration_that_would_leave_a_broken_reference_is_rolled_back_and_says_so() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut connection = before_migration_14(&dir.path().join("grondslag.db"));
-        // A field of a record that is not there: a database damaged outside the store.
-        connection
-            .execute_batch(
-                "PRAGMA foreign_keys = OFF; INSERT INTO fields (record_id, category, value) VALUES ('gone', 'name', x'07'); PRAGMA foreign_keys = ON;",
-            )
-            .unwrap();
-
-        let error = migrate(&mut connection).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "migrating the schema to version 14: a row of fields refers to a row of records that is not there (the database was changed outside grondslag); the migration was rolled back, restore a backup"
-        );
-        let version: i64 = connection.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-        assert_eq!(version, 13, "the schema version stays");
-        let sql: String = connection.query_row("SELECT sql FROM sqlite_schema WHERE name = 'records'", [], |r| r.get(0)).unwrap();
-        assert!(!sql.contains("WITHOUT ROWID"), "the tables stay as they were: {sql}");
-        assert_eq!(count(&connection, "fields"), 2);
-        let on: bool = connection.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
-        assert!(on, "foreign keys are on again after the failure");
     }
 }
