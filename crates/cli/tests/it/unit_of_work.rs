@@ -5,6 +5,7 @@
 //! error). The faults are real: a trigger in the database fails the nth
 //! write to one table, for every table and every n the operation reaches.
 
+use std::cell::{OnceCell, RefCell, RefMut};
 use std::path::PathBuf;
 
 use grondslag_claims::area::{AreaLists, SAMPLE};
@@ -26,6 +27,10 @@ const AUDIT: [&str; 2] = ["audit_entries", "audit_checkpoints"];
 
 /// One data directory and its store, with a kernel open on it.
 struct Fixture {
+    /// Kept open for every look at the store: a connection opened per look
+    /// (dozens per step) was most of this test's time on PostgreSQL.
+    sqlite: OnceCell<rusqlite::Connection>,
+    postgres: OnceCell<RefCell<postgres::Client>>,
     dir: tempfile::TempDir,
     /// The PostgreSQL database of its own; `None` keeps the store in the directory's SQLite file.
     store: Option<ScratchDatabase>,
@@ -43,15 +48,16 @@ impl Fixture {
         let url = store.as_ref().map(|database| database.url().to_string());
         // A checkpoint every few entries, so that operations seal some too.
         let kernel = DataDir::new(dir.path()).with_database_url(url).open_kernel(shipped(), None, jiff::Timestamp::now()).unwrap().with_checkpoint_every(3);
-        Some(Fixture { dir, store, kernel })
+        Some(Fixture { sqlite: OnceCell::new(), postgres: OnceCell::new(), dir, store, kernel })
     }
 
-    fn sqlite(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(DataDir::new(self.dir.path()).database()).unwrap()
+    fn sqlite(&self) -> &rusqlite::Connection {
+        self.sqlite.get_or_init(|| rusqlite::Connection::open(DataDir::new(self.dir.path()).database()).unwrap())
     }
 
-    fn postgres(database: &ScratchDatabase) -> postgres::Client {
-        postgres::Client::connect(database.url(), postgres::NoTls).unwrap()
+    fn postgres(&self) -> RefMut<'_, postgres::Client> {
+        let database = self.store.as_ref().unwrap();
+        self.postgres.get_or_init(|| RefCell::new(postgres::Client::connect(database.url(), postgres::NoTls).unwrap())).borrow_mut()
     }
 
     fn tables(&self) -> Vec<String> {
@@ -61,7 +67,8 @@ impl Fixture {
                 let mut statement = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").unwrap();
                 statement.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
             }
-            Some(database) => Self::postgres(database)
+            Some(_) => self
+                .postgres()
                 .query("SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'", &[])
                 .unwrap()
                 .iter()
@@ -89,9 +96,7 @@ impl Fixture {
                             .map(Result::unwrap)
                             .collect()
                     }
-                    Some(database) => {
-                        Self::postgres(database).query(&format!("SELECT t::text FROM \"{table}\" t"), &[]).unwrap().iter().map(|row| row.get(0)).collect()
-                    }
+                    Some(_) => self.postgres().query(&format!("SELECT t::text FROM \"{table}\" t"), &[]).unwrap().iter().map(|row| row.get(0)).collect(),
                 };
                 rows.sort();
                 (table, rows)
@@ -104,7 +109,7 @@ impl Fixture {
         const SQL: &str = "SELECT entry FROM audit_entries ORDER BY seq";
         match &self.store {
             None => self.sqlite().prepare(SQL).unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect(),
-            Some(database) => Self::postgres(database).query(SQL, &[]).unwrap().iter().map(|row| row.get(0)).collect(),
+            Some(_) => self.postgres().query(SQL, &[]).unwrap().iter().map(|row| row.get(0)).collect(),
         }
     }
 
@@ -136,8 +141,8 @@ impl Fixture {
                     .unwrap();
                 }
             }
-            Some(database) => {
-                Self::postgres(database)
+            Some(_) => {
+                self.postgres()
                     .batch_execute(&format!(
                         "DROP TABLE IF EXISTS {FAULT} CASCADE;
                          CREATE TABLE {FAULT} (remaining BIGINT NOT NULL);
@@ -161,9 +166,7 @@ impl Fixture {
             None => {
                 self.sqlite().execute_batch(&format!("DROP TABLE {FAULT}; DROP TRIGGER {FAULT}_0; DROP TRIGGER {FAULT}_1; DROP TRIGGER {FAULT}_2;")).unwrap()
             }
-            Some(database) => {
-                Self::postgres(database).batch_execute(&format!("DROP TRIGGER {FAULT} ON \"{table}\"; DROP TABLE {FAULT}; DROP FUNCTION {FAULT};")).unwrap()
-            }
+            Some(_) => self.postgres().batch_execute(&format!("DROP TRIGGER {FAULT} ON \"{table}\"; DROP TABLE {FAULT}; DROP FUNCTION {FAULT};")).unwrap(),
         }
     }
 }
