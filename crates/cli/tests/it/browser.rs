@@ -310,11 +310,7 @@ async fn an_applicant_files_an_access_request_in_the_browser_and_the_privacy_off
     sign_in(&pieter, &base, &world.privacy).await;
     pieter.goto(&format!("{base}/beheer/verzoeken")).await.unwrap();
     let queue = pieter.find(Locator::Css("table.queue")).await.unwrap().text().await.unwrap();
-    let months = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"];
-    let due_nl = |at: jiff::Timestamp| {
-        let due = grondslag_rights::terms::answer_due(grondslag_values::dutch::amsterdam_date(at));
-        format!("{} {} {}", due.day(), months[usize::try_from(due.month() - 1).unwrap()], due.year())
-    };
+    let due_nl = |at: jiff::Timestamp| grondslag_values::dutch::date(grondslag_rights::terms::answer_due(grondslag_values::dutch::amsterdam_date(at)));
     let (earliest, latest) = (due_nl(filing), due_nl(filed));
     assert!(queue.contains(&earliest) || queue.contains(&latest), "due date {earliest} (or {latest}) in {queue}");
     assert_accessible_basics(&pieter).await;
