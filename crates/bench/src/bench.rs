@@ -465,9 +465,20 @@ fn writes_bench(kernels: &Kernels<'_>, writes: u32) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Audited writes/s, access export p50 (µs) and sweep deletions/s of one
-/// kernel, on whichever store it was opened.
-fn store_figures(kernel: &Kernel, writes: u32, subjects: u32, due: u32) -> Result<(f64, f64, f64), Failure> {
+/// What [`store_figures`] measures on one store.
+struct StoreFigures {
+    /// Audited writes/s.
+    writes: f64,
+    /// Access export p50, µs.
+    export: f64,
+    /// A page of 50 cases listed (51 audit entries) p50, µs.
+    list: f64,
+    /// Sweep deletions/s.
+    sweep: f64,
+}
+
+/// [`StoreFigures`] of one kernel, on whichever store it was opened.
+fn store_figures(kernel: &Kernel, writes: u32, subjects: u32, due: u32) -> Result<StoreFigures, Failure> {
     let now = jiff::Timestamp::now();
     let (handler, officer, system) = (
         Access::new("bench", Role::CaseHandler, "cli:bench", now),
@@ -491,6 +502,17 @@ fn store_figures(kernel: &Kernel, writes: u32, subjects: u32, due: u32) -> Resul
         times.push(start.elapsed().as_secs_f64() * 1e6);
     }
     times.sort_by(f64::total_cmp);
+    let export = percentile(&times, 0.5);
+    let mut times: Vec<f64> = Vec::new();
+    for _ in 0..200 {
+        let start = Instant::now();
+        let listed = black_box(kernel.list(&handler, physical, None, 0, 50)?);
+        times.push(start.elapsed().as_secs_f64() * 1e6);
+        if listed.len() != 50 {
+            return Err(Failure::from(format!("the case list showed {} cases where a page of 50 was measured", listed.len())));
+        }
+    }
+    times.sort_by(f64::total_cmp);
     let calls = kernel.processing("telefoon_opnames")?;
     let recorded = Access::new("centrale", Role::System, "cli:bench", now.checked_sub(jiff::Span::new().hours(60 * 24)).map_err(Failure::from)?);
     for i in 0..due {
@@ -499,7 +521,7 @@ fn store_figures(kernel: &Kernel, writes: u32, subjects: u32, due: u32) -> Resul
     }
     let start = Instant::now();
     let deleted: u64 = kernel.sweep(&system, now, 500, None, |_| ())?.iter().map(|c| c.records).sum();
-    Ok((written, percentile(&times, 0.5), deleted as f64 / start.elapsed().as_secs_f64()))
+    Ok(StoreFigures { writes: written, export, list: percentile(&times, 0.5), sweep: deleted as f64 / start.elapsed().as_secs_f64() })
 }
 
 /// Audited writes/s of `nodes` kernels (each its own store, as separate
@@ -541,9 +563,10 @@ fn stores_bench(kernels: &Kernels<'_>, server: &str, options: &Options<'_>, subj
     let sqlite = store_figures(&kernels.open(&DataDir::new(dir.path().join("sqlite")))?, writes, subjects, due)?;
     let postgres = store_figures(&kernels.open(&on_postgres())?, writes, subjects, due)?;
     println!("                          SQLite     PostgreSQL   PostgreSQL/SQLite");
-    println!("  audited writes/s    {:10.0}   {:10.0}   {:8.2}x", sqlite.0, postgres.0, postgres.0 / sqlite.0);
-    println!("  access export p50 µs {:9.1}   {:10.1}   {:8.2}x", sqlite.1, postgres.1, postgres.1 / sqlite.1);
-    println!("  sweep records/s     {:10.0}   {:10.0}   {:8.2}x", sqlite.2, postgres.2, postgres.2 / sqlite.2);
+    println!("  audited writes/s    {:10.0}   {:10.0}   {:8.2}x", sqlite.writes, postgres.writes, postgres.writes / sqlite.writes);
+    println!("  access export p50 µs {:9.1}   {:10.1}   {:8.2}x", sqlite.export, postgres.export, postgres.export / sqlite.export);
+    println!("  list of 50 p50 µs   {:10.1}   {:10.1}   {:8.2}x", sqlite.list, postgres.list, postgres.list / sqlite.list);
+    println!("  sweep records/s     {:10.0}   {:10.0}   {:8.2}x", sqlite.sweep, postgres.sweep, postgres.sweep / sqlite.sweep);
     println!("nodes on one PostgreSQL database (each its own connections, one writer thread each):");
     let mut rates = Vec::new();
     for nodes in 1..=NODES {

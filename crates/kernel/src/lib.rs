@@ -1338,12 +1338,22 @@ impl Unit<'_> {
         let shown = allowed.categories.intersection(CategorySet::EMPTY.with(Category::CaseNumber));
         let listed = (|| {
             let (rows, reached) = fetch(self.tx, allowed)?;
+            // Restricted people are left out (AVG art. 18) except where the
+            // rights process itself lists them; asked once for the page.
+            let restricted = if p.rights_process {
+                Vec::new()
+            } else {
+                let mut subjects: Vec<SubjectId> = rows.iter().map(|row| row.subject.clone()).collect();
+                subjects.sort();
+                subjects.dedup();
+                self.tx.restricted_among(&subjects)?
+            };
             let mut summaries = Vec::new();
             for row in rows {
                 if !reached && kernel.reach(self.tx, access, allowed, Some(&row.subject), Some(&row.record))?.is_err() {
                     continue;
                 }
-                if !p.rights_process && self.tx.subject(&row.subject)?.is_some_and(|s| s.restricted) {
+                if restricted.contains(&row.subject) {
                     continue;
                 }
                 self.audit(&operation, Event::allowed(processing, action, row.record.to_string(), Some(&row.subject), shown));
@@ -1561,20 +1571,26 @@ impl Kernel {
     /// Appends `entries` to the log, in order, after the head the store
     /// holds now (read once), each dated to be forgotten by the term of its
     /// processing's log, and seals a checkpoint every `checkpoint_every`
-    /// entries.
+    /// entries. The rows go to the store together, split only where a
+    /// checkpoint falls (it reads the rows it signs back from the store).
     fn append(&self, tx: &mut dyn Tx, entries: &[Entry]) -> Result<(), KernelError> {
         if entries.is_empty() {
             return Ok(());
         }
         let mut head = tx.audit_head()?;
+        let mut rows = Vec::with_capacity(entries.len());
         for entry in entries {
             let row = Row::next(head, entry);
-            tx.append_audit(&row, self.forget_at(entry))?;
-            if row.seq.is_multiple_of(self.checkpoint_every) {
-                self.checkpoint(tx, row.seq)?;
-            }
             head = Some((row.seq, row.chain));
+            let checkpoint_here = row.seq.is_multiple_of(self.checkpoint_every).then_some(row.seq);
+            rows.push((row, self.forget_at(entry)));
+            if let Some(size) = checkpoint_here {
+                tx.append_audit(&rows)?;
+                rows.clear();
+                self.checkpoint(tx, size)?;
+            }
         }
+        tx.append_audit(&rows)?;
         Ok(())
     }
 

@@ -225,6 +225,9 @@ pub trait Tx {
     fn set_wrapped_key(&mut self, id: &SubjectId, wrapped_key: &[u8]) -> Result<(), StoreError>;
     /// Returns whether the subject exists.
     fn set_restricted(&mut self, id: &SubjectId, restricted: bool) -> Result<bool, StoreError>;
+    /// Of `subjects`, those whose processing is restricted, in one query: a
+    /// list checks a page of people at once.
+    fn restricted_among(&mut self, subjects: &[SubjectId]) -> Result<Vec<SubjectId>, StoreError>;
     /// Deletes the subject's key, index entries, records and fields.
     fn erase_subject(&mut self, id: &SubjectId) -> Result<Erased, StoreError>;
     /// Deletes records with their fields, events and index entries, set-wise
@@ -310,9 +313,11 @@ pub trait Tx {
 
     /// Sequence number and chain hash of the last audit row.
     fn audit_head(&mut self) -> Result<Option<(u64, Hash)>, StoreError>;
-    /// Appends a row, with the pseudonym it is about kept beside it for
-    /// lookups, and when it is to be forgotten (`None`: kept).
-    fn append_audit(&mut self, row: &Row, forget_at: Option<jiff::Timestamp>) -> Result<(), StoreError>;
+    /// Appends rows, each with the pseudonym it is about kept beside it for
+    /// lookups, and when it is to be forgotten (`None`: kept). A unit's
+    /// entries go in as few statements as the database takes: on
+    /// PostgreSQL each statement is a round trip made under the write lock.
+    fn append_audit(&mut self, rows: &[(Row, Option<jiff::Timestamp>)]) -> Result<(), StoreError>;
     /// The audit rows about a subject, in order.
     fn audit_of(&mut self, subject: &SubjectId) -> Result<Vec<Row>, StoreError>;
     /// The audit row at `seq`.

@@ -254,6 +254,12 @@ pub(crate) fn checkpoints(db: &mut impl Db) -> Result<Vec<(u64, String)>, StoreE
 const RECORD_COLUMNS: &str = "r.id, r.subject_id, r.processing, r.reference, r.status, r.updated_at";
 
 /// `?first, ?first+1, …`: `n` numbered parameters for an `IN` list.
+/// Audit rows per INSERT: a case list of 50 people (51 entries) is one
+/// statement, and a statement's prepared forms stay few (one per count up
+/// to this, kept by the connection) and its parameters far under either
+/// database's limit.
+const AUDIT_ROWS_PER_STATEMENT: usize = 64;
+
 fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
 }
@@ -329,6 +335,15 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     fn set_restricted(&mut self, id: &SubjectId, restricted: bool) -> Result<bool, StoreError> {
         let n = self.exec("restricting a subject", "UPDATE subjects SET restricted = ?2 WHERE id = ?1", &[id.as_str().into(), restricted.into()])?;
         Ok(n > 0)
+    }
+
+    fn restricted_among(&mut self, subjects: &[SubjectId]) -> Result<Vec<SubjectId>, StoreError> {
+        if subjects.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = [Param::Texts(subjects.iter().map(SubjectId::as_str).collect())];
+        let sql = format!("SELECT id FROM subjects WHERE restricted <> 0 AND {}", D::in_list("id", 1));
+        rows(self.db, "reading restrictions", &sql, &ids, |mut r| r.subject(0))
     }
 
     fn erase_subject(&mut self, id: &SubjectId) -> Result<Erased, StoreError> {
@@ -662,19 +677,23 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         first(self.db, "reading the audit head", "SELECT seq, chain FROM audit_entries ORDER BY seq DESC LIMIT 1", &[], |mut r| Ok((r.count(0)?, r.hash(1)?)))
     }
 
-    fn append_audit(&mut self, row: &AuditRow, forget_at: Option<jiff::Timestamp>) -> Result<(), StoreError> {
-        self.exec(
-            "appending to the audit log",
-            "INSERT INTO audit_entries (seq, entry, leaf, chain, subject_id, forget_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            &[
-                int(row.seq),
-                row.entry.as_str().into(),
-                row.leaf.0.as_slice().into(),
-                row.chain.0.as_slice().into(),
-                row.subject.as_deref().into(),
-                forget_at.into(),
-            ],
-        )?;
+    fn append_audit(&mut self, rows: &[(AuditRow, Option<jiff::Timestamp>)]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(AUDIT_ROWS_PER_STATEMENT) {
+            let values: Vec<String> = (0..chunk.len()).map(|i| format!("({})", placeholders(1 + 6 * i, 6))).collect();
+            let sql = format!("INSERT INTO audit_entries (seq, entry, leaf, chain, subject_id, forget_at) VALUES {}", values.join(", "));
+            let mut params = Vec::with_capacity(6 * chunk.len());
+            for (row, forget_at) in chunk {
+                params.extend([
+                    int(row.seq),
+                    row.entry.as_str().into(),
+                    row.leaf.0.as_slice().into(),
+                    row.chain.0.as_slice().into(),
+                    row.subject.as_deref().into(),
+                    (*forget_at).into(),
+                ]);
+            }
+            self.exec("appending to the audit log", &sql, &params)?;
+        }
         Ok(())
     }
 

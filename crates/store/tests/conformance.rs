@@ -47,6 +47,7 @@ conformance!(
     moments_round_trip_to_the_nanosecond,
     audit_rows_and_checkpoints,
     audit_entries_are_forgotten_but_never_rewritten,
+    many_audit_rows_are_appended_together_or_not_at_all,
     audit_appends_from_two_nodes_form_one_chain,
     due_dates_holds_and_reviews,
     two_sweeps_take_each_due_item_once,
@@ -78,7 +79,7 @@ fn append(tx: &mut dyn Tx, text: &str, subject: Option<&SubjectId>) -> Result<Ro
     let (seq, previous) = tx.audit_head()?.unwrap_or((0, Hash::ZERO));
     let leaf = leaf_hash(text.as_bytes());
     let row = Row { seq: seq + 1, entry: text.to_string(), leaf, chain: chain_hash(&previous, &leaf), subject: subject.map(ToString::to_string) };
-    tx.append_audit(&row, None)?;
+    tx.append_audit(&[(row.clone(), None)])?;
     Ok(row)
 }
 
@@ -137,6 +138,10 @@ fn subjects_fields_and_blind_index(open: Open<'_>) {
         assert_eq!((subject.wrapped_key.as_slice(), subject.restricted), (&b"wrapped"[..], false));
         assert!(tx.set_restricted(&anna, true)?);
         assert!(tx.subject(&anna)?.unwrap().restricted);
+        // Asked for a page at once: only the restricted among those named.
+        assert_eq!(tx.restricted_among(&[bert.clone(), anna.clone(), SubjectId::random()])?, vec![anna.clone()]);
+        assert_eq!(tx.restricted_among(std::slice::from_ref(&bert))?, []);
+        assert_eq!(tx.restricted_among(&[])?, []);
         assert!(!tx.set_restricted(&SubjectId::random(), true)?);
         assert_eq!(tx.subject(&SubjectId::random())?, None);
         Ok(())
@@ -313,7 +318,7 @@ fn audit_rows_and_checkpoints(open: Open<'_>) {
     });
     // A row with a taken sequence number is refused: no fork.
     let fork = Row { seq: 3, entry: "fork".into(), leaf: leaf_hash(b"fork"), chain: Hash::ZERO, subject: None };
-    assert!(store.transaction(&mut |tx| tx.append_audit(&fork, None)).is_err());
+    assert!(store.transaction(&mut |tx| tx.append_audit(&[(fork.clone(), None)])).is_err());
     assert_eq!(whole_chain(&*store).len(), 3);
     assert_eq!(store.checkpoints().unwrap(), vec![(2, "note 2".to_string())]);
 }
@@ -328,7 +333,7 @@ fn audit_entries_are_forgotten_but_never_rewritten(open: Open<'_>) {
             let (seq, previous) = tx.audit_head()?.unwrap_or((0, Hash::ZERO));
             let leaf = leaf_hash(text.as_bytes());
             let row = Row { seq: seq + 1, entry: text.to_string(), leaf, chain: chain_hash(&previous, &leaf), subject: Some(subject.to_string()) };
-            tx.append_audit(&row, days.map(|d| t0 + jiff::SignedDuration::from_hours(24 * d)))?;
+            tx.append_audit(&[(row, days.map(|d| t0 + jiff::SignedDuration::from_hours(24 * d)))])?;
         }
         let due = |tx: &mut dyn Tx, days: i64| -> Result<Vec<u64>, StoreError> {
             Ok(tx.audit_due(t0 + jiff::SignedDuration::from_hours(24 * days), 10)?.iter().map(|r| r.seq).collect())
@@ -345,6 +350,40 @@ fn audit_entries_are_forgotten_but_never_rewritten(open: Open<'_>) {
     let rows = whole_chain(&*store);
     assert_eq!((rows[0].entry.as_str(), rows[0].subject.as_deref(), rows[0].leaf), ("", None, leaf_hash(b"one")));
     assert_eq!(whole_chain(&*store).len(), 3);
+}
+
+/// The rows after `head` for `texts`, chained as the kernel chains them.
+fn rows_after(head: Option<&Row>, texts: impl IntoIterator<Item = String>) -> Vec<(Row, Option<jiff::Timestamp>)> {
+    let (mut seq, mut previous) = head.map_or((0, Hash::ZERO), |r| (r.seq, r.chain));
+    texts
+        .into_iter()
+        .map(|text| {
+            let leaf = leaf_hash(text.as_bytes());
+            seq += 1;
+            previous = chain_hash(&previous, &leaf);
+            (Row { seq, entry: text, leaf, chain: previous, subject: None }, None)
+        })
+        .collect()
+}
+
+// req: E17, INV2
+fn many_audit_rows_are_appended_together_or_not_at_all(open: Open<'_>) {
+    let store = open();
+    // More rows than one statement carries: the store splits them, in order.
+    let rows = rows_after(None, (1..=150).map(|i| format!("entry {i}")));
+    run(&*store, |tx| tx.append_audit(&rows));
+    let chain = whole_chain(&*store);
+    assert_eq!(chain.len(), 150);
+    assert_eq!(chain.iter().map(|r| r.entry.as_str()).collect::<Vec<_>>(), rows.iter().map(|(r, _)| r.entry.as_str()).collect::<Vec<_>>());
+
+    // A batch whose last statement is refused (a taken sequence number, in
+    // the second statement of the batch) leaves none of its rows: the
+    // transaction fails as a whole.
+    let mut batch = rows_after(chain.last(), (151..=230).map(|i| format!("entry {i}")));
+    batch.push(rows_after(None, ["fork".to_string()]).remove(0));
+    let refused = store.transaction(&mut |tx| tx.append_audit(&batch));
+    assert!(refused.is_err(), "a batch with a taken sequence number was stored");
+    assert_eq!(whole_chain(&*store).len(), 150, "a refused batch left rows behind");
 }
 
 // req: E17, INV2

@@ -1,4 +1,4 @@
-use grondslag_kernel::{Denial, KernelError, Value};
+use grondslag_kernel::{Denial, Kernel, KernelError, SubjectId, Value};
 use grondslag_register::{Category, CategorySet, Role};
 
 use crate::{access, files_below, open_kernel, sqlite};
@@ -219,18 +219,30 @@ fn a_restricted_subject_is_usable_only_by_the_rights_process() {
     let physical = kernel.processing("fysieke_schade").unwrap();
     let rights = kernel.processing("rechtenverzoeken").unwrap();
     let anna = kernel.write(&handler, physical, None, None, &applicant()).unwrap();
+    let bert = kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text("Bert Bakker"))]).unwrap();
+    let listed = |kernel: &Kernel| {
+        let mut subjects: Vec<SubjectId> = kernel.list(&handler, physical, None, 0, 50).unwrap().into_iter().map(|s| s.record.subject).collect();
+        subjects.sort();
+        subjects
+    };
+    let mut both = vec![anna.subject.clone(), bert.subject.clone()];
+    both.sort();
+    assert_eq!(listed(&kernel), both);
 
     // The case handler cannot restrict: that belongs to the rights process.
     assert!(kernel.restrict(&handler, physical, &anna.subject, true).is_err());
     kernel.restrict(&privacy, rights, &anna.subject, true).unwrap();
     let denied = kernel.read(&handler, physical, &anna.subject, all());
     assert!(matches!(denied, Err(KernelError::Denied { denial: Denial::Restricted, .. })), "{denied:?}");
+    // Lists leave her out too, and still show everyone else.
+    assert_eq!(listed(&kernel), vec![bert.subject.clone()]);
     let request = [(Category::Name, Value::text("Anna de Vries"))];
     kernel.write(&privacy, rights, Some(&anna.subject), None, &request).unwrap();
     assert_eq!(kernel.read(&privacy, rights, &anna.subject, all()).unwrap().len(), 1);
 
     kernel.restrict(&privacy, rights, &anna.subject, false).unwrap();
     assert!(kernel.read(&handler, physical, &anna.subject, all()).is_ok());
+    assert_eq!(listed(&kernel), both);
 }
 
 // req: E1
