@@ -253,13 +253,14 @@ pub(crate) fn checkpoints(db: &mut impl Db) -> Result<Vec<(u64, String)>, StoreE
 
 const RECORD_COLUMNS: &str = "r.id, r.subject_id, r.processing, r.reference, r.status, r.updated_at";
 
-/// `?first, ?first+1, …`: `n` numbered parameters for an `IN` list.
 /// Audit rows per INSERT: a case list of 50 people (51 entries) is one
 /// statement, and a statement's prepared forms stay few (one per count up
 /// to this, kept by the connection) and its parameters far under either
 /// database's limit.
 const AUDIT_ROWS_PER_STATEMENT: usize = 64;
 
+/// `?first, ?first+1, …`: `n` numbered parameters, for an `IN` list or one
+/// row of a multi-row `VALUES`.
 fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
 }
