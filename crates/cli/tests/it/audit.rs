@@ -46,6 +46,39 @@ fn an_untouched_log_verifies_with_its_count() {
     assert!(stdout(&output).contains(&format!("{} entries checked", opened() + 10)), "{}", stdout(&output));
 }
 
+// req: E17, INV2
+#[test]
+fn a_unit_whose_entries_pass_several_checkpoints_has_each_signed() {
+    // A unit's entries reach the store together; where a checkpoint falls
+    // among them, the rows before it must be stored before it is signed,
+    // or the checkpoint finds the log short and signs nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let (before, after) = {
+        let kernel = open_kernel(dir.path()).with_checkpoint_every(3);
+        let physical = kernel.processing("fysieke_schade").unwrap();
+        let handler = access(Role::CaseHandler);
+        for i in 0..7 {
+            kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text(format!("Anna {i}")))]).unwrap();
+        }
+        let count = || sqlite(dir.path()).query_row("SELECT count(*) FROM audit_entries", [], |r| r.get::<_, i64>(0)).unwrap();
+        let before = count();
+        // Seven cases listed, and the list itself: eight entries in one unit.
+        assert_eq!(kernel.list(&handler, physical, None, 0, 50).unwrap().len(), 7);
+        (before, count())
+    };
+    assert_eq!(after - before, 8);
+    let db = sqlite(dir.path());
+    let signed: Vec<i64> =
+        db.prepare("SELECT size FROM audit_checkpoints ORDER BY size").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    let due: Vec<i64> = (before + 1..=after).filter(|size| size % 3 == 0).collect();
+    assert!(due.len() >= 2, "the list's entries should pass two checkpoints: {before}..{after}");
+    for size in due {
+        assert!(signed.contains(&size), "no checkpoint at {size} among {signed:?}");
+    }
+    let output = verify(dir.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
 // req: E17
 #[test]
 fn a_changed_entry_is_named() {
