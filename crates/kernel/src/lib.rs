@@ -1581,13 +1581,13 @@ impl Kernel {
         let mut rows = Vec::with_capacity(entries.len());
         for entry in entries {
             let row = Row::next(head, entry);
-            head = Some((row.seq, row.chain));
-            let checkpoint_here = row.seq.is_multiple_of(self.checkpoint_every).then_some(row.seq);
+            let seq = row.seq;
+            head = Some((seq, row.chain));
             rows.push((row, self.forget_at(entry)));
-            if let Some(size) = checkpoint_here {
+            if seq.is_multiple_of(self.checkpoint_every) {
                 tx.append_audit(&rows)?;
                 rows.clear();
-                self.checkpoint(tx, size)?;
+                self.checkpoint(tx, seq)?;
             }
         }
         tx.append_audit(&rows)?;

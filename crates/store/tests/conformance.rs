@@ -74,11 +74,17 @@ fn subject_with_record(tx: &mut dyn Tx, processing: &str, now: jiff::Timestamp) 
     Ok((subject, record))
 }
 
+/// The row that follows `head` (the last row's sequence number and chain
+/// hash), chained as the kernel chains rows.
+fn next_row(head: Option<(u64, Hash)>, text: &str, subject: Option<&SubjectId>) -> Row {
+    let (seq, previous) = head.unwrap_or((0, Hash::ZERO));
+    let leaf = leaf_hash(text.as_bytes());
+    Row { seq: seq + 1, entry: text.to_string(), leaf, chain: chain_hash(&previous, &leaf), subject: subject.map(ToString::to_string) }
+}
+
 /// Appends an audit row after the current head, as the kernel does.
 fn append(tx: &mut dyn Tx, text: &str, subject: Option<&SubjectId>) -> Result<Row, StoreError> {
-    let (seq, previous) = tx.audit_head()?.unwrap_or((0, Hash::ZERO));
-    let leaf = leaf_hash(text.as_bytes());
-    let row = Row { seq: seq + 1, entry: text.to_string(), leaf, chain: chain_hash(&previous, &leaf), subject: subject.map(ToString::to_string) };
+    let row = next_row(tx.audit_head()?, text, subject);
     tx.append_audit(&[(row.clone(), None)])?;
     Ok(row)
 }
@@ -330,9 +336,7 @@ fn audit_entries_are_forgotten_but_never_rewritten(open: Open<'_>) {
     let t0 = jiff::Timestamp::from_second(1_800_000_000).unwrap();
     run(&*store, |tx| {
         for (text, days) in [("one", Some(1)), ("two", None), ("three", Some(2))] {
-            let (seq, previous) = tx.audit_head()?.unwrap_or((0, Hash::ZERO));
-            let leaf = leaf_hash(text.as_bytes());
-            let row = Row { seq: seq + 1, entry: text.to_string(), leaf, chain: chain_hash(&previous, &leaf), subject: Some(subject.to_string()) };
+            let row = next_row(tx.audit_head()?, text, Some(&subject));
             tx.append_audit(&[(row, days.map(|d| t0 + jiff::SignedDuration::from_hours(24 * d)))])?;
         }
         let due = |tx: &mut dyn Tx, days: i64| -> Result<Vec<u64>, StoreError> {
@@ -354,14 +358,13 @@ fn audit_entries_are_forgotten_but_never_rewritten(open: Open<'_>) {
 
 /// The rows after `head` for `texts`, chained as the kernel chains them.
 fn rows_after(head: Option<&Row>, texts: impl IntoIterator<Item = String>) -> Vec<(Row, Option<jiff::Timestamp>)> {
-    let (mut seq, mut previous) = head.map_or((0, Hash::ZERO), |r| (r.seq, r.chain));
+    let mut head = head.map(|r| (r.seq, r.chain));
     texts
         .into_iter()
         .map(|text| {
-            let leaf = leaf_hash(text.as_bytes());
-            seq += 1;
-            previous = chain_hash(&previous, &leaf);
-            (Row { seq, entry: text, leaf, chain: previous, subject: None }, None)
+            let row = next_row(head, &text, None);
+            head = Some((row.seq, row.chain));
+            (row, None)
         })
         .collect()
 }
