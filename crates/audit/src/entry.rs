@@ -3,6 +3,9 @@ use std::fmt;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
+use crate::Chain;
+use crate::forget::{FORGET_ACTION, Forgotten};
+
 /// OpenTelemetry trace id: one per processing operation.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TraceId(pub [u8; 16]);
@@ -213,6 +216,17 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The chain it goes to: the chain of the person it is about, or for an
+    /// entry recording forgetting, the chain of the entries it names.
+    pub fn chain(&self) -> Chain {
+        if self.action == FORGET_ACTION
+            && let Some(forgotten) = Forgotten::parse(&self.object)
+        {
+            return forgotten.chain();
+        }
+        Chain::of(self.data_subject_id.as_deref())
+    }
+
     /// The bytes that are hashed: JSON with fields in declaration order.
     pub fn canonical(&self) -> String {
         // Our own plain struct with string-keyed fields always serialises.

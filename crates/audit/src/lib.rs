@@ -17,6 +17,11 @@
 //! also written outside the database (a witness), so that a log cut short
 //! together with its checkpoints is still caught.
 //!
+//! The log is split into [`Chain::COUNT`] chains by subject, each with its
+//! own order, Merkle tree and checkpoints, so that writes about different
+//! people need not wait for one another; a combined checkpoint ([`Combined`])
+//! signs every chain's head at once, and is what a witness keeps.
+//!
 //! An entry past its term is forgotten: its content goes, its leaf hash
 //! stays, and an entry of its own records the forgetting ([`Forgotten`]).
 //!
@@ -37,38 +42,81 @@ pub mod proof;
 mod trace;
 mod verify;
 
-pub use checkpoint::{Checkpoint, CheckpointError, CheckpointSigner, CheckpointVerifier, split_notes};
+pub use checkpoint::{Checkpoint, CheckpointError, CheckpointSigner, CheckpointVerifier, Combined, split_notes};
 pub use entry::{Entry, ForeignOperation, Outcome, PSEUDONYM_ID_TYPE, SpanId, StatusCode, TraceId};
 pub use forget::{FORGET_ACTION, Forgotten};
 pub use hash::{Frontier, Hash, Node, chain_hash, leaf_hash};
 pub use trace::{TraceParent, TraceParentError};
 pub use verify::{Verification, Verifier, VerifyError};
 
+/// One of the chains the log is split into. An entry goes to the chain of
+/// the person it is about ([`Chain::of`]); an entry about no one to chain 0,
+/// which also holds every entry written before the log was split.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Chain(u16);
+
+impl Chain {
+    /// How many chains new entries are spread over. Changing it moves only
+    /// where new entries go: each row keeps the chain it was written to.
+    pub const COUNT: u16 = 16;
+
+    /// The chain numbered `number`.
+    pub fn new(number: u16) -> Chain {
+        Chain(number)
+    }
+
+    /// Its number.
+    pub fn number(self) -> u16 {
+        self.0
+    }
+
+    /// The chain of the entries about `subject` (a pseudonym): a hash of it,
+    /// so that one person's entries stay in one chain.
+    pub fn of(subject: Option<&str>) -> Chain {
+        let Some(subject) = subject else { return Chain(0) };
+        let digest = leaf_hash(subject.as_bytes());
+        Chain(u16::from_be_bytes([digest.0[0], digest.0[1]]) % Chain::COUNT)
+    }
+}
+
+impl std::fmt::Display for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "chain {}", self.0)
+    }
+}
+
 /// One persisted entry: its canonical bytes and the hashes over them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Row {
-    /// Position in the log, from 1, without gaps.
+    /// The entry's number in the whole log, from 1: unique, in the order
+    /// entries were written, and what forgetting and the CLI name it by.
     pub seq: u64,
+    /// The chain it belongs to.
+    pub chain: Chain,
+    /// Its place in its chain, from 1, without gaps: its leaf's index
+    /// plus one in the chain's Merkle tree.
+    pub position: u64,
     /// The canonical JSON of an [`Entry`].
     pub entry: String,
     /// [`leaf_hash`] of `entry`.
     pub leaf: Hash,
-    /// [`chain_hash`] of the previous row's chain hash and this leaf: a tamper-evident chain.
-    pub chain: Hash,
+    /// [`chain_hash`] of the previous row's link in the same chain and this
+    /// leaf: a tamper-evident chain.
+    pub link: Hash,
     /// The entry's `data_subject_id`, kept beside it as the index of the
     /// person's access report; verification checks the two agree.
     pub subject: Option<String>,
 }
 
 impl Row {
-    /// The row that follows `previous` (the chain hash of the last row, or
-    /// `None` for the first entry) in the log.
-    pub fn next(previous: Option<(u64, Hash)>, entry: &Entry) -> Row {
-        let (seq, prev_chain) = previous.unwrap_or((0, Hash::ZERO));
+    /// The row numbered `seq` that follows `previous` in `chain` (the
+    /// position and link of the chain's last row, or `None` for its first).
+    pub fn next(seq: u64, chain: Chain, previous: Option<(u64, Hash)>, entry: &Entry) -> Row {
+        let (position, previous_link) = previous.unwrap_or((0, Hash::ZERO));
         let subject = entry.data_subject_id.clone();
         let entry = entry.canonical();
         let leaf = leaf_hash(entry.as_bytes());
-        Row { seq: seq + 1, chain: chain_hash(&prev_chain, &leaf), leaf, entry, subject }
+        Row { seq, chain, position: position + 1, link: chain_hash(&previous_link, &leaf), leaf, entry, subject }
     }
 
     /// Whether the entry's content was forgotten after its term: only its

@@ -1,12 +1,14 @@
-//! Walks the log in order and names the first entry that does not fit.
+//! Walks one chain of the log in order and names the first entry that does
+//! not fit. Positions and sizes are the chain's own; `seq` is an entry's
+//! number in the whole log.
 
 use std::collections::BTreeSet;
 
-use crate::Row;
-use crate::checkpoint::{CheckpointError, CheckpointVerifier};
+use crate::checkpoint::{Checkpoint, CheckpointError, CheckpointVerifier};
 use crate::entry::Entry;
 use crate::forget::{FORGET_ACTION, Forgotten};
 use crate::hash::{Frontier, Hash, Node, chain_hash, leaf_hash};
+use crate::{Chain, Row};
 
 /// How an audit log fails verification: where the chain breaks and why.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -14,9 +16,11 @@ use crate::hash::{Frontier, Hash, Node, chain_hash, leaf_hash};
 pub enum VerifyError {
     #[error("entry {seq} was altered: its content no longer matches its hash")]
     Altered { seq: u64 },
-    #[error("entry {expected} is missing: the log jumps from entry {previous} to entry {found}")]
+    #[error("the entry at position {expected} is missing: the chain jumps from position {previous} to {found}")]
     Removed { previous: u64, expected: u64, found: u64 },
-    #[error("entry {seq} does not follow entry {previous}: an entry before it was removed, inserted or reordered, or its hashes were rewritten")]
+    #[error(
+        "entry {seq} does not follow the entry at position {previous}: an entry before it was removed, inserted or reordered, or its hashes were rewritten"
+    )]
     ChainBroken { seq: u64, previous: u64 },
     #[error("entries 1 to {size} do not match the signed checkpoint at {size}: the log was rewritten at or before entry {size}")]
     CheckpointMismatch { size: u64 },
@@ -34,6 +38,8 @@ pub enum VerifyError {
     Untrusted(CheckpointError),
     #[error("checkpoint stored at {stored} claims size {signed}")]
     CheckpointSize { stored: u64, signed: u64 },
+    #[error("checkpoint stored at {size} is {found}'s: checkpoints were moved between chains")]
+    OtherChain { size: u64, found: Chain },
     #[error("no signed checkpoint covers the log's {count} entries: give a checkpoint you trust (--checkpoint FILE, or the witness file)")]
     Unsigned { count: u64 },
     #[error("entry {seq} was emptied, but no later entry records forgetting it: its content was removed outside the retention sweep")]
@@ -45,7 +51,7 @@ pub enum VerifyError {
 }
 
 /// The result of a successful verification.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Verification {
     /// Entries checked.
     pub entries: u64,
@@ -53,18 +59,26 @@ pub struct Verification {
     pub forgotten: u64,
     /// Checkpoints whose signature and root were checked.
     pub checkpoints: u64,
-    /// Merkle root over all entries.
-    pub root: Hash,
 }
 
-/// Feed rows in `seq` order; checkpoints are checked as the walk reaches them.
+impl Verification {
+    /// The verification of this chain and `other` together.
+    #[must_use]
+    pub fn and(self, other: Verification) -> Verification {
+        Verification { entries: self.entries + other.entries, forgotten: self.forgotten + other.forgotten, checkpoints: self.checkpoints + other.checkpoints }
+    }
+}
+
+/// Feed one chain's rows in order of position; checkpoints are checked as
+/// the walk reaches them.
 #[derive(Debug)]
 pub struct Verifier {
+    chain: Chain,
     checkpoints: std::vec::IntoIter<(u64, String)>,
     next_checkpoint: Option<(u64, String)>,
     keys: CheckpointVerifier,
-    /// The size of the checkpoint trusted from outside the database.
-    trusted: Option<u64>,
+    /// The chain's head in a checkpoint trusted from outside the database.
+    trusted: Option<(u64, Hash)>,
     previous: (u64, Hash),
     frontier: Frontier,
     checked: u64,
@@ -77,16 +91,17 @@ pub struct Verifier {
 }
 
 impl Verifier {
-    /// `checkpoints` are (size, signed note) pairs.
-    pub fn new(keys: CheckpointVerifier, checkpoints: Vec<(u64, String)>) -> Self {
-        Verifier::from_state(keys, checkpoints, (0, Hash::ZERO), Frontier::default())
+    /// The verifier of `chain`, whose `checkpoints` are (size, signed note) pairs.
+    pub fn new(keys: CheckpointVerifier, chain: Chain, checkpoints: Vec<(u64, String)>) -> Self {
+        Verifier::from_state(keys, chain, checkpoints, (0, Hash::ZERO), Frontier::default())
     }
 
-    fn from_state(keys: CheckpointVerifier, mut checkpoints: Vec<(u64, String)>, previous: (u64, Hash), frontier: Frontier) -> Self {
+    fn from_state(keys: CheckpointVerifier, chain: Chain, mut checkpoints: Vec<(u64, String)>, previous: (u64, Hash), frontier: Frontier) -> Self {
         checkpoints.sort_by_key(|(size, _)| *size);
         let mut checkpoints = checkpoints.into_iter();
         let next_checkpoint = checkpoints.next();
         Verifier {
+            chain,
             checkpoints,
             next_checkpoint,
             keys,
@@ -101,22 +116,21 @@ impl Verifier {
         }
     }
 
-    /// Also checks `note`, a checkpoint kept outside the database (the
-    /// witness file, or one the auditor holds): a log shorter than it, or
-    /// with another root at its size, fails.
-    pub fn trusting(mut self, note: &str) -> Result<Self, VerifyError> {
-        let size = self.keys.verify(note).map_err(VerifyError::Untrusted)?.size;
-        let mut checkpoints: Vec<(u64, String)> = self.next_checkpoint.take().into_iter().chain(self.checkpoints).collect();
-        checkpoints.push((size, note.to_string()));
-        let mut verifier = Verifier::from_state(self.keys, checkpoints, self.previous, self.frontier);
-        verifier.trusted = Some(size);
-        Ok(verifier)
+    /// Also checks `head`, this chain's head in a checkpoint kept outside
+    /// the database (the witness file, or one the auditor holds), already
+    /// verified: a chain shorter than it, or with another root at its
+    /// size, fails.
+    #[must_use]
+    pub fn trusting(mut self, head: &Checkpoint) -> Self {
+        self.trusted = Some((head.size, head.root));
+        self
     }
 
     /// Goes on from the checkpoint `note` at `size`, whose frontier and
-    /// last chain hash the store kept: for checking what was appended since
-    /// before signing the next one. The frontier must have the signed root.
-    pub fn resume(keys: CheckpointVerifier, note: &str, frontier: Frontier, chain: Hash) -> Result<Self, VerifyError> {
+    /// last link the store kept: for checking what was appended to its
+    /// chain since, before signing the next one. The frontier must have
+    /// the signed root.
+    pub fn resume(keys: CheckpointVerifier, note: &str, frontier: Frontier, link: Hash) -> Result<Self, VerifyError> {
         let size = frontier.size();
         let checkpoint = keys.verify(note).map_err(|source| VerifyError::Checkpoint { size, source })?;
         if checkpoint.size != size {
@@ -125,7 +139,7 @@ impl Verifier {
         if checkpoint.root != frontier.root() {
             return Err(VerifyError::CheckpointMismatch { size });
         }
-        Ok(Verifier::from_state(keys, Vec::new(), (size, chain), frontier))
+        Ok(Verifier::from_state(keys, checkpoint.chain, Vec::new(), (size, link), frontier))
     }
 
     /// Keeps the perfect subtrees of `2^level` leaves or more that the walk
@@ -146,13 +160,13 @@ impl Verifier {
         &self.frontier
     }
 
-    /// Checks the next row: its sequence number, hashes, the per-person
+    /// Checks the chain's next row: its position, hashes, the per-person
     /// index beside it, and any checkpoint at its size.
     pub fn push(&mut self, row: &Row) -> Result<(), VerifyError> {
-        let (previous, previous_chain) = self.previous;
-        if row.seq != previous + 1 {
-            return Err(if row.seq > previous + 1 {
-                VerifyError::Removed { previous, expected: previous + 1, found: row.seq }
+        let (previous, previous_link) = self.previous;
+        if row.position != previous + 1 || row.chain != self.chain {
+            return Err(if row.position > previous + 1 && row.chain == self.chain {
+                VerifyError::Removed { previous, expected: previous + 1, found: row.position }
             } else {
                 VerifyError::ChainBroken { seq: row.seq, previous }
             });
@@ -179,10 +193,10 @@ impl Verifier {
             }
             leaf
         };
-        if chain_hash(&previous_chain, &leaf) != row.chain {
+        if chain_hash(&previous_link, &leaf) != row.link {
             return Err(VerifyError::ChainBroken { seq: row.seq, previous });
         }
-        self.previous = (row.seq, row.chain);
+        self.previous = (row.position, row.link);
         match self.keep_nodes {
             Some(level) => {
                 let nodes = &mut self.nodes;
@@ -194,9 +208,15 @@ impl Verifier {
             }
             None => self.frontier.push(leaf),
         }
-        while let Some((size, note)) = self.next_checkpoint.take_if(|(size, _)| *size <= row.seq) {
+        while let Some((size, note)) = self.next_checkpoint.take_if(|(size, _)| *size <= row.position) {
             self.check(size, &note)?;
             self.next_checkpoint = self.checkpoints.next();
+        }
+        if let Some((size, root)) = self.trusted.filter(|(size, _)| *size == row.position) {
+            if root != self.frontier.root() {
+                return Err(VerifyError::WitnessMismatch { size });
+            }
+            self.checked += 1;
         }
         Ok(())
     }
@@ -219,8 +239,11 @@ impl Verifier {
         if checkpoint.size != size {
             return Err(VerifyError::CheckpointSize { stored: size, signed: checkpoint.size });
         }
+        if checkpoint.chain != self.chain {
+            return Err(VerifyError::OtherChain { size, found: checkpoint.chain });
+        }
         if checkpoint.root != self.frontier.root() || self.frontier.size() != size {
-            return Err(if self.trusted == Some(size) { VerifyError::WitnessMismatch { size } } else { VerifyError::CheckpointMismatch { size } });
+            return Err(VerifyError::CheckpointMismatch { size });
         }
         self.checked += 1;
         Ok(())
@@ -232,7 +255,7 @@ impl Verifier {
     /// is nothing to trust it by.
     pub fn finish(mut self) -> Result<Verification, VerifyError> {
         let count = self.previous.0;
-        if let Some(size) = self.trusted.filter(|size| *size > count) {
+        if let Some((size, _)) = self.trusted.filter(|(size, _)| *size > count) {
             return Err(VerifyError::ShorterThanWitnessed { size, count });
         }
         if let Some((size, note)) = self.next_checkpoint.take() {
@@ -246,7 +269,7 @@ impl Verifier {
         if count > 0 && self.checked == 0 {
             return Err(VerifyError::Unsigned { count });
         }
-        Ok(Verification { entries: count, forgotten: self.forgotten, checkpoints: self.checked, root: self.frontier.root() })
+        Ok(Verification { entries: count, forgotten: self.forgotten, checkpoints: self.checked })
     }
 
     /// Ends a walk begun with [`Verifier::resume`]: the rows since the

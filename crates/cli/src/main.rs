@@ -243,21 +243,27 @@ enum RegisterCommand {
 enum AuditCommand {
     /// Verify the audit log in --data: the hash chain, the per-person index, forgotten entries,
     /// the signed checkpoints, and the latest witnessed checkpoint (the log may not be shorter
-    /// than it or differ from it). Needs only the public key.
+    /// than it or differ from it), chain by chain: the log is split into chains by person, and
+    /// the first bad entry of each chain that has one is named. Needs only the public key.
     Verify {
         #[command(flatten)]
         trust: Trust,
     },
-    /// Prove, from the stored log, that an entry is in a signed checkpoint (--entry), or that a
-    /// later checkpoint extends an earlier one (--from); the proof is checked before it is printed.
+    /// Prove, from the stored log, that an entry is in a signed checkpoint of its chain
+    /// (--entry), or that a later checkpoint of a chain extends an earlier one (--from); the
+    /// proof is checked before it is printed.
     Prove {
-        /// The entry (its sequence number, from 1) to prove included.
-        #[arg(long, conflicts_with = "from", required_unless_present = "from")]
+        /// The entry (its sequence number in the whole log, from 1) to prove included.
+        #[arg(long, conflicts_with_all = ["from", "chain"], required_unless_present = "from")]
         entry: Option<u64>,
-        /// The size of the earlier checkpoint, to prove the later one consistent with it.
+        /// The size of the chain's earlier checkpoint, to prove the later one consistent with it.
         #[arg(long)]
         from: Option<u64>,
-        /// The size of the (later) checkpoint to prove against; default: the latest.
+        /// The chain whose checkpoints --from and --size name (0 to 15; chain 0 holds the log
+        /// written before it was split).
+        #[arg(long, default_value_t = 0)]
+        chain: u16,
+        /// The size of the chain's (later) checkpoint to prove against; default: its latest.
         #[arg(long)]
         size: Option<u64>,
         #[command(flatten)]
@@ -370,7 +376,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Audit(AuditCommand::Verify { trust }) => audit_verify(&globals.data_dir(), &trust),
-        Command::Audit(AuditCommand::Prove { entry, from, size, trust }) => audit_prove(&globals.data_dir(), &trust, entry, from, size),
+        Command::Audit(AuditCommand::Prove { entry, from, chain, size, trust }) => {
+            audit_prove(&globals.data_dir(), &trust, entry, from, grondslag_audit::Chain::new(chain), size)
+        }
         Command::Audit(AuditCommand::Export { format, from_seq, out }) => export::run(&globals.data_dir(), format, from_seq, out),
         Command::Audit(AuditCommand::Views(args)) => views::run(&context()?, args),
         Command::Migrate { from, to } => migrate::run(&globals.data_dir(), from, to),
@@ -466,7 +474,7 @@ pub(crate) fn audit_verify(data: &DataDir, trust: &Trust) -> Result<(), Failure>
     let trusted = trusted_checkpoint(data, trust, &keys)?;
     let bar = progress::counter("verifying audit log");
     let verification =
-        grondslag_kernel::verify_store(store.as_ref(), &keys, trusted.as_deref(), &mut |seq| bar.set_position(seq)).inspect_err(|_| bar.abandon())?;
+        grondslag_kernel::verify_store(store.as_ref(), &keys, trusted.as_deref(), &mut |checked| bar.set_position(checked)).inspect_err(|_| bar.abandon())?;
     bar.finish_and_clear();
     let forgotten = if verification.forgotten > 0 { format!(" ({} forgotten after their term)", verification.forgotten) } else { String::new() };
     println!("audit log ok: {} entries checked{forgotten}, {} signed checkpoints verified", verification.entries, verification.checkpoints);
@@ -494,7 +502,7 @@ fn trusted_checkpoint(data: &DataDir, trust: &Trust, keys: &grondslag_audit::Che
 }
 
 /// Prints an inclusion or consistency proof as JSON (hashes in hex).
-fn audit_prove(data: &DataDir, trust: &Trust, entry: Option<u64>, from: Option<u64>, size: Option<u64>) -> Result<(), Failure> {
+fn audit_prove(data: &DataDir, trust: &Trust, entry: Option<u64>, from: Option<u64>, chain: grondslag_audit::Chain, size: Option<u64>) -> Result<(), Failure> {
     let (store, keys) = data.open_audit(trust.public_key.as_deref())?;
     let hashes = |hashes: &[grondslag_audit::Hash]| hashes.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>();
     let proof = match (entry, from) {
@@ -502,7 +510,8 @@ fn audit_prove(data: &DataDir, trust: &Trust, entry: Option<u64>, from: Option<u
             let inclusion = grondslag_kernel::prove_inclusion(store.as_ref(), &keys, seq, size)?;
             serde_json::json!({
                 "entry": inclusion.seq,
-                "leaf_index": inclusion.seq - 1,
+                "chain": inclusion.signed.chain.number(),
+                "leaf_index": inclusion.position - 1,
                 "tree_size": inclusion.signed.size,
                 "leaf_hash": format!("{:?}", inclusion.leaf),
                 "forgotten": inclusion.forgotten,
@@ -511,8 +520,9 @@ fn audit_prove(data: &DataDir, trust: &Trust, entry: Option<u64>, from: Option<u
             })
         }
         (None, Some(first)) => {
-            let consistency = grondslag_kernel::prove_consistency(store.as_ref(), &keys, first, size)?;
+            let consistency = grondslag_kernel::prove_consistency(store.as_ref(), &keys, chain, first, size)?;
             serde_json::json!({
+                "chain": chain.number(),
                 "first_checkpoint": consistency.first,
                 "second_checkpoint": consistency.second,
                 "consistency_path": hashes(&consistency.proof),

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use grondslag_audit::{Entry, FORGET_ACTION, Forgotten, Outcome, VerifyError, leaf_hash};
+use grondslag_audit::{Chain, Entry, FORGET_ACTION, Forgotten, Outcome, VerifyError, leaf_hash};
 use grondslag_register::due::{Due, RECORDED, add_term};
 use grondslag_register::{Action, CategorySet, ProcessingId, Retention};
 
@@ -63,23 +63,25 @@ impl Unit<'_> {
         self.flush_audit()?;
         let due = self.tx.audit_due(access.now, limit)?;
         let looked_at = due.len() as u64;
-        let mut by_log: BTreeMap<ProcessingId, Vec<u64>> = BTreeMap::new();
+        // One forgetting entry per log and chain: it goes to the chain of
+        // the entries it names, so that each chain verifies alone.
+        let mut by_log: BTreeMap<(ProcessingId, Chain), Vec<u64>> = BTreeMap::new();
         for row in due {
             if leaf_hash(row.entry.as_bytes()) != row.leaf {
-                return Err(VerifyError::Altered { seq: row.seq }.into());
+                return Err(KernelError::audit(row.chain, VerifyError::Altered { seq: row.seq }));
             }
             let entry = parse_entry(&row.entry)?;
             let log = kernel.register.processing_id(&entry.processing).and_then(|p| kernel.register.log_processing(p));
             match (kernel.forget_at(&entry), log) {
-                (Some(at), Some(log)) if at <= access.now => by_log.entry(log).or_default().push(row.seq),
+                (Some(at), Some(log)) if at <= access.now => by_log.entry((log, row.chain)).or_default().push(row.seq),
                 (other, _) => self.tx.set_audit_forget_at(row.seq, other)?,
             }
         }
         let mut forgotten = 0;
-        for (log, seqs) in by_log {
+        for ((log, chain), seqs) in by_log {
             self.check(access, log, Action::Erase)?;
             self.tx.forget_audit(&seqs)?;
-            let list = Forgotten::of(&seqs);
+            let list = Forgotten::of(chain, &seqs);
             let processing = kernel.register.processing(log);
             let reason = format!("the term of `{}` passed for {} entr(y/ies)", processing.id, list.len());
             let event = Event {

@@ -31,8 +31,8 @@ mod witness;
 use std::fmt;
 
 use grondslag_audit::{
-    CheckpointSigner, CheckpointVerifier, Entry, ForeignOperation, Frontier, Outcome, PSEUDONYM_ID_TYPE, Row, SpanId, TraceId, Verification, Verifier,
-    VerifyError,
+    Chain, Checkpoint, CheckpointSigner, CheckpointVerifier, Entry, ForeignOperation, Frontier, Hash, Outcome, PSEUDONYM_ID_TYPE, Row, SpanId, TraceId,
+    Verification, Verifier, VerifyError,
 };
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role, Scope, ScopeSet};
@@ -242,7 +242,7 @@ pub enum KernelError {
     #[error("password hashing failed: {0}")]
     PasswordHash(String),
     #[error("audit log does not verify: {0}")]
-    Audit(#[from] VerifyError),
+    Audit(AuditFaults),
     #[error("an audit entry in the store cannot be read: {0}")]
     AuditEntry(String),
     #[error("a kernel call was made through the kernel inside a unit of work; make it on the unit, so that it is part of the same transaction")]
@@ -257,6 +257,27 @@ pub enum KernelError {
     Proof(String),
     #[error("{0} is running already; try again when it has finished")]
     AlreadyRunning(&'static str),
+}
+
+/// Where the audit log fails verification: the first fault of each chain
+/// that has one, in chain order.
+#[derive(Debug, PartialEq, Eq)]
+pub struct AuditFaults(pub Vec<(Chain, VerifyError)>);
+
+impl fmt::Display for AuditFaults {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (chain, fault)) in self.0.iter().enumerate() {
+            write!(f, "{}{chain}: {fault}", if i == 0 { "" } else { "; " })?;
+        }
+        Ok(())
+    }
+}
+
+impl KernelError {
+    /// The audit log's `chain` fails with `fault`.
+    pub fn audit(chain: Chain, fault: VerifyError) -> KernelError {
+        KernelError::Audit(AuditFaults(vec![(chain, fault)]))
+    }
 }
 
 /// What a page says when the fault is ours, not the visitor's.
@@ -615,13 +636,15 @@ impl Kernel {
         self.register.recipient_id(id).ok_or_else(|| KernelError::UnknownRecipient(id.to_string()))
     }
 
-    /// Signs a checkpoint over the whole log now (on shutdown, and before a
-    /// verification that should cover the latest entries).
+    /// Signs a checkpoint over every chain's head now, and a combined one
+    /// over them all (on shutdown, and before a verification that should
+    /// cover the latest entries). Returns the entries in the log.
     pub fn seal(&self) -> Result<u64, KernelError> {
         self.unit(|unit| {
-            let size = unit.tx.audit_head()?.map_or(0, |(seq, _)| seq);
-            self.checkpoint(unit.tx, size)?;
-            Ok(size)
+            let heads = unit.tx.audit_heads(&every_chain())?;
+            let due: Vec<(Chain, u64)> = heads.iter().map(|(chain, position, _)| (*chain, *position)).collect();
+            self.sign_checkpoints(unit.tx, &due)?;
+            Ok(heads.iter().map(|(_, position, _)| position).sum())
         })
     }
 
@@ -1568,29 +1591,61 @@ impl Kernel {
         }
     }
 
-    /// Appends `entries` to the log, in order, after the head the store
-    /// holds now (read once), each dated to be forgotten by the term of its
-    /// processing's log, and seals a checkpoint every `checkpoint_every`
-    /// entries. The rows go to the store together, split only where a
-    /// checkpoint falls (it reads the rows it signs back from the store).
+    /// Appends `entries` to the log, numbered in the order given, each to
+    /// its chain after the head the store holds now (the heads of the
+    /// chains they go to read in one statement), each dated to be forgotten
+    /// by the term of its processing's log; then signs a checkpoint of each
+    /// chain that passed a multiple of `checkpoint_every`, and a combined
+    /// one over all chains.
     fn append(&self, tx: &mut dyn Tx, entries: &[Entry]) -> Result<(), KernelError> {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut head = tx.audit_head()?;
+        let chains: Vec<Chain> = entries.iter().map(Entry::chain).collect();
+        let mut touched = chains.clone();
+        touched.sort_unstable();
+        touched.dedup();
+        let mut heads: std::collections::BTreeMap<Chain, (u64, Hash)> =
+            tx.audit_heads(&touched)?.into_iter().map(|(chain, position, link)| (chain, (position, link))).collect();
+        let mut seq = tx.audit_last_seq()?;
         let mut rows = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let row = Row::next(head, entry);
-            let seq = row.seq;
-            head = Some((seq, row.chain));
-            rows.push((row, self.forget_at(entry)));
-            if seq.is_multiple_of(self.checkpoint_every) {
-                tx.append_audit(&rows)?;
-                rows.clear();
-                self.checkpoint(tx, seq)?;
+        let mut due = Vec::new();
+        for (entry, chain) in entries.iter().zip(chains) {
+            seq += 1;
+            let row = Row::next(seq, chain, heads.get(&chain).copied(), entry);
+            heads.insert(chain, (row.position, row.link));
+            if row.position.is_multiple_of(self.checkpoint_every) {
+                due.push((chain, row.position));
             }
+            rows.push((row, self.forget_at(entry)));
         }
         tx.append_audit(&rows)?;
+        self.sign_checkpoints(tx, &due)
+    }
+
+    /// Signs the checkpoints `due` (chain, size), then — if any was signed —
+    /// a combined checkpoint over the latest of every chain, which the
+    /// witness keeps. First the latest witnessed combined checkpoint is held
+    /// against the database: a chain cut short or rewritten is refused a
+    /// signature rather than given a fresh one.
+    fn sign_checkpoints(&self, tx: &mut dyn Tx, due: &[(Chain, u64)]) -> Result<(), KernelError> {
+        if due.is_empty() {
+            return Ok(());
+        }
+        self.check_witnessed(tx)?;
+        let mut signed = false;
+        for (chain, size) in due {
+            signed |= self.checkpoint(tx, *chain, *size)?;
+        }
+        if signed {
+            let keys = self.signer.verifier();
+            let heads = tx
+                .last_checkpoints()?
+                .iter()
+                .map(|note| keys.verify(note).map_err(|_| StoreError::Corrupt("audit_checkpoints.note")))
+                .collect::<Result<Vec<Checkpoint>, StoreError>>()?;
+            witness::signed(self.signer.sign_combined(&heads));
+        }
         Ok(())
     }
 
@@ -1599,52 +1654,58 @@ impl Kernel {
         KernelError::Denied { processing: self.register.processing(processing).id.clone(), denial }
     }
 
-    /// Signs a checkpoint at `size` (the log's head), after checking every
-    /// entry since the last checkpoint against it and the last witnessed
-    /// checkpoint against the database: a log that was cut short or
-    /// rewritten is refused a signature rather than given a fresh one.
-    fn checkpoint(&self, tx: &mut dyn Tx, size: u64) -> Result<(), KernelError> {
-        let last = tx.last_checkpoint()?;
-        if last.as_ref().is_some_and(|(at, _, _)| *at >= size) {
-            return Ok(());
+    /// Signs a checkpoint of `chain` at `size`, after checking every entry
+    /// of the chain since its last checkpoint against it; whether it signed
+    /// one (not when one at or past `size` exists already).
+    fn checkpoint(&self, tx: &mut dyn Tx, chain: Chain, size: u64) -> Result<bool, KernelError> {
+        let fault = |e: VerifyError| KernelError::audit(chain, e);
+        let last = tx.last_checkpoint(chain)?;
+        if size == 0 || last.as_ref().is_some_and(|(at, _, _)| *at >= size) {
+            return Ok(false);
         }
-        self.check_witnessed(tx, size)?;
         let keys = self.signer.verifier();
         let (from, verifier) = match last {
             Some((at, note, bytes)) => {
                 let frontier = Frontier::from_bytes(&bytes).ok_or(StoreError::Corrupt("audit_checkpoints.frontier"))?;
-                let chain = tx.audit_row(at)?.ok_or(VerifyError::Truncated { size: at, count: size })?.chain;
-                (at, Verifier::resume(keys, &note, frontier, chain)?)
+                let link = tx.audit_row_at(chain, at)?.ok_or_else(|| fault(VerifyError::Truncated { size: at, count: size }))?.link;
+                (at, Verifier::resume(keys, &note, frontier, link).map_err(fault)?)
             }
-            None => (0, Verifier::new(keys, Vec::new())),
+            None => (0, Verifier::new(keys, chain, Vec::new())),
         };
         let mut verifier = verifier.keeping_nodes(AUDIT_NODE_LEVEL);
-        for row in tx.audit_rows_after(from)? {
-            verifier.push(&row)?;
+        // Rows past `size` (a later checkpoint of the same append) wait for theirs.
+        for row in tx.audit_rows_after(chain, from)?.iter().take_while(|row| row.position <= size) {
+            verifier.push(row).map_err(fault)?;
         }
         let nodes = verifier.take_nodes();
-        let frontier = verifier.finish_since_checkpoint()?;
-        if frontier.size() == size && size > 0 {
-            let note = self.signer.sign(size, &frontier.root());
-            tx.insert_checkpoint(size, &note, &frontier.to_bytes())?;
-            tx.insert_audit_nodes(&nodes)?;
-            witness::signed(note);
+        let frontier = verifier.finish_since_checkpoint().map_err(fault)?;
+        if frontier.size() != size {
+            return Ok(false);
         }
-        Ok(())
+        let note = self.signer.sign(chain, size, &frontier.root());
+        tx.insert_checkpoint(chain, size, &note, &frontier.to_bytes())?;
+        tx.insert_audit_nodes(chain, &nodes)?;
+        Ok(true)
     }
 
-    /// The database must still hold the latest witnessed checkpoint, as
-    /// witnessed, and a log at least that long.
-    fn check_witnessed(&self, tx: &mut dyn Tx, head: u64) -> Result<(), KernelError> {
+    /// The database must still hold every chain's head of the latest
+    /// witnessed combined checkpoint, as witnessed, and each chain at least
+    /// that long.
+    fn check_witnessed(&self, tx: &mut dyn Tx) -> Result<(), KernelError> {
         let Some(witness) = &self.witness else { return Ok(()) };
         let keys = self.signer.verifier();
         let Some((witnessed, _)) = witness.latest(&keys, false)? else { return Ok(()) };
-        if head < witnessed.size {
-            return Err(VerifyError::ShorterThanWitnessed { size: witnessed.size, count: head }.into());
-        }
-        let stored = tx.checkpoint_at(witnessed.size)?.and_then(|note| keys.verify(&note).ok());
-        if stored.is_none_or(|stored| stored.root != witnessed.root) {
-            return Err(VerifyError::WitnessMismatch { size: witnessed.size }.into());
+        let witnessed_chains: Vec<Chain> = witnessed.heads.iter().map(|head| head.chain).collect();
+        let heads = tx.audit_heads(&witnessed_chains)?;
+        for head in &witnessed.heads {
+            let count = heads.iter().find(|(chain, _, _)| *chain == head.chain).map_or(0, |(_, position, _)| *position);
+            if count < head.size {
+                return Err(KernelError::audit(head.chain, VerifyError::ShorterThanWitnessed { size: head.size, count }));
+            }
+            let stored = tx.checkpoint_at(head.chain, head.size)?.and_then(|note| keys.verify(&note).ok());
+            if stored.is_none_or(|stored| stored.root != head.root) {
+                return Err(KernelError::audit(head.chain, VerifyError::WitnessMismatch { size: head.size }));
+            }
         }
         Ok(())
     }
@@ -1743,25 +1804,35 @@ pub fn check_reach(
     }
 }
 
+/// The chains new entries go to.
+fn every_chain() -> Vec<Chain> {
+    (0..Chain::COUNT).map(Chain::new).collect()
+}
+
 /// Verifies the audit log of `store` against the checkpoint key `keys`
-/// (the public half only), and against `trusted`, a checkpoint kept outside
-/// the database, when given.
+/// (the public half only), and against `trusted`, a combined checkpoint
+/// kept outside the database, when given: every chain to its end, naming
+/// the first fault of each chain that has one. `progress` gets the number
+/// of entries checked so far.
 pub fn verify_store(store: &dyn Store, keys: &CheckpointVerifier, trusted: Option<&str>, progress: &mut dyn FnMut(u64)) -> Result<Verification, KernelError> {
     // Reading rows and hashing them are each about half the work: one
     // thread reads while this one hashes, with batches between them.
     const BATCH: usize = 4096;
-    let mut verifier = Verifier::new(keys.clone(), store.checkpoints()?);
-    if let Some(note) = trusted {
-        verifier = verifier.trusting(note)?;
-    }
+    let trusted = match trusted {
+        Some(note) => keys.verify_combined(note).map_err(|e| KernelError::audit(Chain::default(), VerifyError::Untrusted(e)))?.heads,
+        None => Vec::new(),
+    };
+    let mut chains =
+        Chains { keys, checkpoints: store.checkpoints()?, trusted, current: None, walked: Vec::new(), faults: Vec::new(), total: Verification::default() };
     let (sender, batches) = std::sync::mpsc::sync_channel::<Vec<Row>>(4);
+    let mut checked = 0;
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
             let mut batch = Vec::with_capacity(BATCH);
             let walked = store.audit_rows(&mut |row| {
                 batch.push(row);
                 if batch.len() == BATCH {
-                    // The verifier stopped (it found a fault): stop reading.
+                    // This thread stopped: stop reading.
                     sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).map_err(|_| StoreError::Aborted)?;
                 }
                 Ok(())
@@ -1771,23 +1842,91 @@ pub fn verify_store(store: &dyn Store, keys: &CheckpointVerifier, trusted: Optio
                 other => other,
             }
         });
-        // Owned here, so that leaving early (a fault found) drops it and
-        // the reader's next send fails instead of waiting forever.
+        // Owned here, so that leaving early drops it and the reader's next
+        // send fails instead of waiting forever.
         let batches = batches;
         for batch in batches {
             for row in &batch {
-                verifier.push(row)?;
+                chains.push(row);
             }
-            if let Some(last) = batch.last() {
-                progress(last.seq);
-            }
+            checked += batch.len() as u64;
+            progress(checked);
         }
         match reader.join() {
             Ok(walked) => walked.map_err(KernelError::from),
             Err(_) => Err(KernelError::AuditEntry("the thread reading the audit log failed".to_string())),
         }
     })?;
-    Ok(verifier.finish()?)
+    chains.finish()
+}
+
+/// The walk of [`verify_store`]: one [`Verifier`] per chain in turn, the
+/// rows coming chain by chain.
+struct Chains<'k> {
+    keys: &'k CheckpointVerifier,
+    /// Every stored checkpoint, as (chain, size, note).
+    checkpoints: Vec<(Chain, u64, String)>,
+    /// The chains' heads in the trusted combined checkpoint.
+    trusted: Vec<Checkpoint>,
+    /// The chain being walked; `None` in it once it failed (the rest of
+    /// its rows are skipped).
+    current: Option<(Chain, Option<Verifier>)>,
+    /// The chains walked so far.
+    walked: Vec<Chain>,
+    faults: Vec<(Chain, VerifyError)>,
+    /// The sum of the finished chains' verifications.
+    total: Verification,
+}
+
+impl Chains<'_> {
+    fn push(&mut self, row: &Row) {
+        if self.current.as_ref().is_none_or(|(chain, _)| *chain != row.chain) {
+            self.end_chain();
+            self.walked.push(row.chain);
+            self.current = Some((row.chain, Some(self.verifier(row.chain))));
+        }
+        if let Some((chain, slot)) = &mut self.current
+            && let Some(verifier) = slot
+            && let Err(fault) = verifier.push(row)
+        {
+            self.faults.push((*chain, fault));
+            *slot = None;
+        }
+    }
+
+    fn verifier(&self, chain: Chain) -> Verifier {
+        let checkpoints = self.checkpoints.iter().filter(|(of, _, _)| *of == chain).map(|(_, size, note)| (*size, note.clone())).collect();
+        let verifier = Verifier::new(self.keys.clone(), chain, checkpoints);
+        match self.trusted.iter().find(|head| head.chain == chain) {
+            Some(head) => verifier.trusting(head),
+            None => verifier,
+        }
+    }
+
+    fn end_chain(&mut self) {
+        let Some((chain, Some(verifier))) = self.current.take() else { return };
+        match verifier.finish() {
+            Ok(done) => self.total = std::mem::take(&mut self.total).and(done),
+            Err(fault) => self.faults.push((chain, fault)),
+        }
+    }
+
+    /// Ends the walk; chains that have checkpoints or a trusted head but
+    /// no rows left are walked empty, so that their truncation is named.
+    fn finish(mut self) -> Result<Verification, KernelError> {
+        self.end_chain();
+        let mut empty: Vec<Chain> = self.checkpoints.iter().map(|(chain, _, _)| *chain).chain(self.trusted.iter().map(|head| head.chain)).collect();
+        empty.sort_unstable();
+        empty.dedup();
+        for chain in empty {
+            if !self.walked.contains(&chain) {
+                self.current = Some((chain, Some(self.verifier(chain))));
+                self.end_chain();
+            }
+        }
+        self.faults.sort_by_key(|(chain, _)| *chain);
+        if self.faults.is_empty() { Ok(self.total) } else { Err(KernelError::Audit(AuditFaults(self.faults))) }
+    }
 }
 
 /// Parses a stored audit entry (for reports).

@@ -5,6 +5,10 @@
 //! shipped off by the command) and optionally a command that forwards it
 //! (syslog, a transparency-log witness) — is what the log is then held to.
 //!
+//! What is witnessed is the combined checkpoint: every chain's head at the
+//! moment one of them was signed. A witness file written before the log was
+//! split holds checkpoints of the one log, which read as chain 0's.
+//!
 //! A checkpoint is witnessed once its transaction has committed: one that
 //! rolled back never existed, and witnessing it would make the log look cut.
 
@@ -14,7 +18,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use grondslag_audit::{Checkpoint, CheckpointVerifier, split_notes};
+use grondslag_audit::{CheckpointVerifier, Combined, split_notes};
 
 thread_local! {
     /// Checkpoints signed by this thread's transaction, to witness once it commits.
@@ -94,7 +98,7 @@ impl Witness {
     /// The largest checkpoint in the file that `verifier` accepts, with its
     /// note; `None` when nothing is witnessed yet. With `whole` the whole
     /// file is read (verification); otherwise only its end (signing).
-    pub fn latest(&self, verifier: &CheckpointVerifier, whole: bool) -> Result<Option<(Checkpoint, String)>, WitnessError> {
+    pub fn latest(&self, verifier: &CheckpointVerifier, whole: bool) -> Result<Option<(Combined, String)>, WitnessError> {
         let read = |source| WitnessError::Read { path: self.file.clone(), source };
         let mut file = match File::open(&self.file) {
             Ok(file) => file,
@@ -114,10 +118,10 @@ impl Witness {
 }
 
 /// Of the notes in `text`, the largest checkpoint `verifier` accepts.
-pub fn latest_verified(text: &str, verifier: &CheckpointVerifier) -> Option<(Checkpoint, String)> {
+pub fn latest_verified(text: &str, verifier: &CheckpointVerifier) -> Option<(Combined, String)> {
     let mut notes = split_notes(text);
     notes.sort_by_key(|note| std::cmp::Reverse(note.lines().nth(1).and_then(|l| l.parse::<u64>().ok())));
-    notes.into_iter().find_map(|note| verifier.verify(note).ok().map(|checkpoint| (checkpoint, note.to_string())))
+    notes.into_iter().find_map(|note| verifier.verify_combined(note).ok().map(|combined| (combined, note.to_string())))
 }
 
 fn forward(command: &str, note: &str) -> Result<(), WitnessError> {

@@ -20,7 +20,7 @@ mod sql;
 mod sqlite;
 mod tls;
 
-use grondslag_audit::{Hash, Node, Row};
+use grondslag_audit::{Chain, Hash, Node, Row};
 
 pub use blobs::{BlobStore, Journal};
 pub use ids::{BlobId, InvalidId, RecordId, SubjectId};
@@ -311,8 +311,11 @@ pub trait Tx {
     /// Whether the relation tuple is there.
     fn related(&mut self, object: &str, relation: &str, actor: &str) -> Result<bool, StoreError>;
 
-    /// Sequence number and chain hash of the last audit row.
-    fn audit_head(&mut self) -> Result<Option<(u64, Hash)>, StoreError>;
+    /// The `seq` of the last audit row in the whole log (0 when it is empty).
+    fn audit_last_seq(&mut self) -> Result<u64, StoreError>;
+    /// Position and link of the last row of each of `chains` that has
+    /// rows, in one statement.
+    fn audit_heads(&mut self, chains: &[Chain]) -> Result<Vec<(Chain, u64, Hash)>, StoreError>;
     /// Appends rows, each with the pseudonym it is about kept beside it for
     /// lookups, and when it is to be forgotten (`None`: kept). A unit's
     /// entries go in as few statements as the database takes: on
@@ -322,10 +325,12 @@ pub trait Tx {
     fn audit_of(&mut self, subject: &SubjectId) -> Result<Vec<Row>, StoreError>;
     /// The audit row at `seq`.
     fn audit_row(&mut self, seq: u64) -> Result<Option<Row>, StoreError>;
-    /// The audit rows after `seq`, in order.
-    fn audit_rows_after(&mut self, seq: u64) -> Result<Vec<Row>, StoreError>;
-    /// Leaf hashes of the `count` rows from `seq` (1-based), in order.
-    fn audit_leaves(&mut self, seq: u64, count: u64) -> Result<Vec<Hash>, StoreError>;
+    /// The row of `chain` at `position`.
+    fn audit_row_at(&mut self, chain: Chain, position: u64) -> Result<Option<Row>, StoreError>;
+    /// The rows of `chain` after `position`, in order.
+    fn audit_rows_after(&mut self, chain: Chain, position: u64) -> Result<Vec<Row>, StoreError>;
+    /// Leaf hashes of the `count` rows of `chain` from `position` (1-based), in order.
+    fn audit_leaves(&mut self, chain: Chain, position: u64, count: u64) -> Result<Vec<Hash>, StoreError>;
     /// Up to `limit` rows not yet forgotten whose forget_at has come by
     /// `now`, earliest first.
     fn audit_due(&mut self, now: jiff::Timestamp, limit: u64) -> Result<Vec<Row>, StoreError>;
@@ -336,16 +341,18 @@ pub trait Tx {
     fn forget_audit(&mut self, seqs: &[u64]) -> Result<(), StoreError>;
     /// The disclosures of a subject's data.
     fn disclosures_of(&mut self, subject: &SubjectId) -> Result<Vec<DisclosureRow>, StoreError>;
-    /// Size, signed note and frontier bytes of the latest checkpoint.
-    fn last_checkpoint(&mut self) -> Result<Option<(u64, String, Vec<u8>)>, StoreError>;
-    /// The signed note of the checkpoint at `size`, if there is one.
-    fn checkpoint_at(&mut self, size: u64) -> Result<Option<String>, StoreError>;
-    /// Stores a signed checkpoint at `size`, with the frontier to go on from.
-    fn insert_checkpoint(&mut self, size: u64, note: &str, frontier: &[u8]) -> Result<(), StoreError>;
-    /// Keeps the roots of perfect subtrees of the log's Merkle tree.
-    fn insert_audit_nodes(&mut self, nodes: &[Node]) -> Result<(), StoreError>;
-    /// The root of the perfect subtree at `level`, `index`, if kept.
-    fn audit_node(&mut self, level: u8, index: u64) -> Result<Option<Hash>, StoreError>;
+    /// Size, signed note and frontier bytes of the latest checkpoint of `chain`.
+    fn last_checkpoint(&mut self, chain: Chain) -> Result<Option<(u64, String, Vec<u8>)>, StoreError>;
+    /// The signed note of the latest checkpoint of every chain that has one.
+    fn last_checkpoints(&mut self) -> Result<Vec<String>, StoreError>;
+    /// The signed note of the checkpoint of `chain` at `size`, if there is one.
+    fn checkpoint_at(&mut self, chain: Chain, size: u64) -> Result<Option<String>, StoreError>;
+    /// Stores a signed checkpoint of `chain` at `size`, with the frontier to go on from.
+    fn insert_checkpoint(&mut self, chain: Chain, size: u64, note: &str, frontier: &[u8]) -> Result<(), StoreError>;
+    /// Keeps the roots of perfect subtrees of `chain`'s Merkle tree.
+    fn insert_audit_nodes(&mut self, chain: Chain, nodes: &[Node]) -> Result<(), StoreError>;
+    /// The root of the perfect subtree of `chain` at `level`, `index`, if kept.
+    fn audit_node(&mut self, chain: Chain, level: u8, index: u64) -> Result<Option<Hash>, StoreError>;
 
     /// Records when a record is due (`None`: waiting, or kept for good) and
     /// whether it is held.
@@ -427,9 +434,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// write in it fails.
     fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError>;
 
-    /// Visits every audit row in sequence order.
+    /// Visits every audit row, chain by chain, each in order of position.
     fn audit_rows(&self, visit: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError>;
 
-    /// Every checkpoint as (size, signed note).
-    fn checkpoints(&self) -> Result<Vec<(u64, String)>, StoreError>;
+    /// Every checkpoint as (chain, size, signed note).
+    fn checkpoints(&self) -> Result<Vec<(Chain, u64, String)>, StoreError>;
 }

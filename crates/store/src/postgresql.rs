@@ -47,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0005_session_record.sql"),
     include_str!("../migrations/postgres/0006_fields_blob.sql"),
     include_str!("../migrations/postgres/0007_fields_version.sql"),
+    include_str!("../migrations/postgres/0008_audit_chains.sql"),
 ];
 
 /// Opens a write transaction and waits for this database's write lock. The
@@ -304,7 +305,7 @@ impl Store for PostgresStore {
         sql::audit_rows(&mut *self.pool.get()?, visit)
     }
 
-    fn checkpoints(&self) -> Result<Vec<(u64, String)>, StoreError> {
+    fn checkpoints(&self) -> Result<Vec<(grondslag_audit::Chain, u64, String)>, StoreError> {
         sql::checkpoints(&mut *self.pool.get()?)
     }
 }

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use grondslag_audit::{Hash, Node, Row as AuditRow};
+use grondslag_audit::{Chain, Hash, Node, Row as AuditRow};
 
 use crate::{BlobId, DisclosureRow, Erased, EventRow, FieldPut, FieldRow, Reach, RecordId, RecordRow, SessionRow, StoreError, SubjectId, SubjectRow, Tx};
 
@@ -158,6 +158,11 @@ impl Row {
         self.opt_text(column)?.map(|b| BlobId::parse(&b).map_err(|_| self.malformed(column))).transpose()
     }
 
+    pub fn chain(&mut self, column: usize) -> Result<Chain, StoreError> {
+        let number = self.int(column)?;
+        u16::try_from(number).map(Chain::new).map_err(|_| self.malformed(column))
+    }
+
     pub fn hash(&mut self, column: usize) -> Result<Hash, StoreError> {
         let bytes = self.bytes(column)?;
         Hash::from_slice(&bytes).ok_or_else(|| self.malformed(column))
@@ -229,7 +234,7 @@ fn field_row(mut r: Row) -> Result<FieldRow, StoreError> {
 }
 
 /// The columns [`audit_row`] reads.
-const AUDIT_COLUMNS: &str = "seq, entry, leaf, chain, subject_id";
+const AUDIT_COLUMNS: &str = "seq, chain_no, chain_position, entry, leaf, chain, subject_id";
 
 /// A session as `SELECT account, body, expires_at` (or `RETURNING` them) gives it.
 fn session_row(mut row: Row) -> Result<SessionRow, StoreError> {
@@ -238,17 +243,27 @@ fn session_row(mut row: Row) -> Result<SessionRow, StoreError> {
 }
 
 pub(crate) fn audit_row(mut row: Row) -> Result<AuditRow, StoreError> {
-    Ok(AuditRow { seq: row.count(0)?, entry: row.text(1)?, leaf: row.hash(2)?, chain: row.hash(3)?, subject: row.opt_text(4)? })
+    Ok(AuditRow {
+        seq: row.count(0)?,
+        chain: row.chain(1)?,
+        position: row.count(2)?,
+        entry: row.text(3)?,
+        leaf: row.hash(4)?,
+        link: row.hash(5)?,
+        subject: row.opt_text(6)?,
+    })
 }
 
-/// Visits every audit row in sequence order.
+/// Visits every audit row, chain by chain, each in order of position.
 pub(crate) fn audit_rows(db: &mut impl Db, visit: &mut dyn FnMut(AuditRow) -> Result<(), StoreError>) -> Result<(), StoreError> {
-    db.query("reading the audit log", &format!("SELECT {AUDIT_COLUMNS} FROM audit_entries ORDER BY seq"), &[], &mut |row| visit(audit_row(row)?))
+    let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_entries ORDER BY chain_no, chain_position");
+    db.query("reading the audit log", &sql, &[], &mut |row| visit(audit_row(row)?))
 }
 
-/// Every checkpoint as (size, signed note).
-pub(crate) fn checkpoints(db: &mut impl Db) -> Result<Vec<(u64, String)>, StoreError> {
-    rows(db, "reading checkpoints", "SELECT size, note FROM audit_checkpoints ORDER BY size", &[], |mut r| Ok((r.count(0)?, r.text(1)?)))
+/// Every checkpoint as (chain, size, signed note).
+pub(crate) fn checkpoints(db: &mut impl Db) -> Result<Vec<(Chain, u64, String)>, StoreError> {
+    let sql = "SELECT chain_no, size, note FROM audit_checkpoints ORDER BY chain_no, size";
+    rows(db, "reading checkpoints", sql, &[], |mut r| Ok((r.chain(0)?, r.count(1)?, r.text(2)?)))
 }
 
 const RECORD_COLUMNS: &str = "r.id, r.subject_id, r.processing, r.reference, r.status, r.updated_at";
@@ -674,21 +689,40 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         Ok(found.is_some())
     }
 
-    fn audit_head(&mut self) -> Result<Option<(u64, Hash)>, StoreError> {
-        first(self.db, "reading the audit head", "SELECT seq, chain FROM audit_entries ORDER BY seq DESC LIMIT 1", &[], |mut r| Ok((r.count(0)?, r.hash(1)?)))
+    fn audit_last_seq(&mut self) -> Result<u64, StoreError> {
+        Ok(first(self.db, "reading the audit head", "SELECT seq FROM audit_entries ORDER BY seq DESC LIMIT 1", &[], |mut r| r.count(0))?.unwrap_or(0))
+    }
+
+    fn audit_heads(&mut self, chains: &[Chain]) -> Result<Vec<(Chain, u64, Hash)>, StoreError> {
+        if chains.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Each chain's last row through the (chain_no, chain_position) index.
+        let sql = (1..=chains.len())
+            .map(|i| {
+                format!("SELECT * FROM (SELECT chain_no, chain_position, chain FROM audit_entries WHERE chain_no = ?{i} ORDER BY chain_position DESC LIMIT 1) AS head{i}")
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let params: Vec<Param<'_>> = chains.iter().map(|chain| int(u64::from(chain.number()))).collect();
+        rows(self.db, "reading the audit chains' heads", &sql, &params, |mut r| Ok((r.chain(0)?, r.count(1)?, r.hash(2)?)))
     }
 
     fn append_audit(&mut self, rows: &[(AuditRow, Option<jiff::Timestamp>)]) -> Result<(), StoreError> {
         for chunk in rows.chunks(AUDIT_ROWS_PER_STATEMENT) {
-            let values: Vec<String> = (0..chunk.len()).map(|i| format!("({})", placeholders(1 + 6 * i, 6))).collect();
-            let sql = format!("INSERT INTO audit_entries (seq, entry, leaf, chain, subject_id, forget_at) VALUES {}", values.join(", "));
-            let mut params = Vec::with_capacity(6 * chunk.len());
+            const COLUMNS: usize = 8;
+            let values: Vec<String> = (0..chunk.len()).map(|i| format!("({})", placeholders(1 + COLUMNS * i, COLUMNS))).collect();
+            let sql =
+                format!("INSERT INTO audit_entries (seq, chain_no, chain_position, entry, leaf, chain, subject_id, forget_at) VALUES {}", values.join(", "));
+            let mut params = Vec::with_capacity(COLUMNS * chunk.len());
             for (row, forget_at) in chunk {
                 params.extend([
                     int(row.seq),
+                    int(u64::from(row.chain.number())),
+                    int(row.position),
                     row.entry.as_str().into(),
                     row.leaf.0.as_slice().into(),
-                    row.chain.0.as_slice().into(),
+                    row.link.0.as_slice().into(),
                     row.subject.as_deref().into(),
                     (*forget_at).into(),
                 ]);
@@ -707,13 +741,19 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         first(self.db, "reading an audit entry", &format!("SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE seq = ?1"), &[int(seq)], audit_row)
     }
 
-    fn audit_rows_after(&mut self, seq: u64) -> Result<Vec<AuditRow>, StoreError> {
-        rows(self.db, "reading the audit log", &format!("SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE seq > ?1 ORDER BY seq"), &[int(seq)], audit_row)
+    fn audit_row_at(&mut self, chain: Chain, position: u64) -> Result<Option<AuditRow>, StoreError> {
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE chain_no = ?1 AND chain_position = ?2");
+        first(self.db, "reading an audit entry", &sql, &[int(u64::from(chain.number())), int(position)], audit_row)
     }
 
-    fn audit_leaves(&mut self, seq: u64, count: u64) -> Result<Vec<Hash>, StoreError> {
-        let sql = "SELECT leaf FROM audit_entries WHERE seq >= ?1 AND seq < ?2 ORDER BY seq";
-        rows(self.db, "reading audit leaves", sql, &[int(seq), int(seq.saturating_add(count))], |mut r| r.hash(0))
+    fn audit_rows_after(&mut self, chain: Chain, position: u64) -> Result<Vec<AuditRow>, StoreError> {
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE chain_no = ?1 AND chain_position > ?2 ORDER BY chain_position");
+        rows(self.db, "reading the audit log", &sql, &[int(u64::from(chain.number())), int(position)], audit_row)
+    }
+
+    fn audit_leaves(&mut self, chain: Chain, position: u64, count: u64) -> Result<Vec<Hash>, StoreError> {
+        let sql = "SELECT leaf FROM audit_entries WHERE chain_no = ?1 AND chain_position >= ?2 AND chain_position < ?3 ORDER BY chain_position";
+        rows(self.db, "reading audit leaves", sql, &[int(u64::from(chain.number())), int(position), int(position.saturating_add(count))], |mut r| r.hash(0))
     }
 
     fn audit_due(&mut self, now: jiff::Timestamp, limit: u64) -> Result<Vec<AuditRow>, StoreError> {
@@ -753,37 +793,43 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         )
     }
 
-    fn last_checkpoint(&mut self) -> Result<Option<(u64, String, Vec<u8>)>, StoreError> {
-        first(self.db, "reading the last checkpoint", "SELECT size, note, frontier FROM audit_checkpoints ORDER BY size DESC LIMIT 1", &[], |mut r| {
-            Ok((r.count(0)?, r.text(1)?, r.bytes(2)?))
-        })
+    fn last_checkpoint(&mut self, chain: Chain) -> Result<Option<(u64, String, Vec<u8>)>, StoreError> {
+        let sql = "SELECT size, note, frontier FROM audit_checkpoints WHERE chain_no = ?1 ORDER BY size DESC LIMIT 1";
+        first(self.db, "reading the last checkpoint", sql, &[int(u64::from(chain.number()))], |mut r| Ok((r.count(0)?, r.text(1)?, r.bytes(2)?)))
     }
 
-    fn checkpoint_at(&mut self, size: u64) -> Result<Option<String>, StoreError> {
-        first(self.db, "reading a checkpoint", "SELECT note FROM audit_checkpoints WHERE size = ?1", &[int(size)], |mut r| r.text(0))
+    fn last_checkpoints(&mut self) -> Result<Vec<String>, StoreError> {
+        let sql =
+            "SELECT note FROM audit_checkpoints c WHERE size = (SELECT max(size) FROM audit_checkpoints l WHERE l.chain_no = c.chain_no) ORDER BY chain_no";
+        rows(self.db, "reading the chains' last checkpoints", sql, &[], |mut r| r.text(0))
     }
 
-    fn insert_audit_nodes(&mut self, nodes: &[Node]) -> Result<(), StoreError> {
+    fn checkpoint_at(&mut self, chain: Chain, size: u64) -> Result<Option<String>, StoreError> {
+        let sql = "SELECT note FROM audit_checkpoints WHERE chain_no = ?1 AND size = ?2";
+        first(self.db, "reading a checkpoint", sql, &[int(u64::from(chain.number())), int(size)], |mut r| r.text(0))
+    }
+
+    fn insert_audit_nodes(&mut self, chain: Chain, nodes: &[Node]) -> Result<(), StoreError> {
         for node in nodes {
             self.exec(
                 "keeping a Merkle tree node",
-                "INSERT INTO audit_nodes (level, idx, hash) VALUES (?1, ?2, ?3) ON CONFLICT (level, idx) DO NOTHING",
-                &[int(u64::from(node.level)), int(node.index), node.hash.0.as_slice().into()],
+                "INSERT INTO audit_nodes (chain_no, level, idx, hash) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (chain_no, level, idx) DO NOTHING",
+                &[int(u64::from(chain.number())), int(u64::from(node.level)), int(node.index), node.hash.0.as_slice().into()],
             )?;
         }
         Ok(())
     }
 
-    fn audit_node(&mut self, level: u8, index: u64) -> Result<Option<Hash>, StoreError> {
-        let sql = "SELECT hash FROM audit_nodes WHERE level = ?1 AND idx = ?2";
-        first(self.db, "reading a Merkle tree node", sql, &[int(u64::from(level)), int(index)], |mut r| r.hash(0))
+    fn audit_node(&mut self, chain: Chain, level: u8, index: u64) -> Result<Option<Hash>, StoreError> {
+        let sql = "SELECT hash FROM audit_nodes WHERE chain_no = ?1 AND level = ?2 AND idx = ?3";
+        first(self.db, "reading a Merkle tree node", sql, &[int(u64::from(chain.number())), int(u64::from(level)), int(index)], |mut r| r.hash(0))
     }
 
-    fn insert_checkpoint(&mut self, size: u64, note: &str, frontier: &[u8]) -> Result<(), StoreError> {
+    fn insert_checkpoint(&mut self, chain: Chain, size: u64, note: &str, frontier: &[u8]) -> Result<(), StoreError> {
         self.exec(
             "writing a checkpoint",
-            "INSERT INTO audit_checkpoints (size, note, frontier) VALUES (?1, ?2, ?3) ON CONFLICT (size) DO NOTHING",
-            &[int(size), note.into(), frontier.into()],
+            "INSERT INTO audit_checkpoints (chain_no, size, note, frontier) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (chain_no, size) DO NOTHING",
+            &[int(u64::from(chain.number())), int(size), note.into(), frontier.into()],
         )?;
         Ok(())
     }

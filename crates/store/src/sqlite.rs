@@ -55,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0011_session_record.sql"),
     include_str!("../migrations/sqlite/0012_fields_blob.sql"),
     include_str!("../migrations/sqlite/0013_fields_version.sql"),
+    include_str!("../migrations/sqlite/0014_audit_chains.sql"),
 ];
 
 fn sql_error(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
@@ -236,7 +237,7 @@ impl Store for SqliteStore {
         self.with_reader(|connection| sql::audit_rows(connection, visit))
     }
 
-    fn checkpoints(&self) -> Result<Vec<(u64, String)>, StoreError> {
+    fn checkpoints(&self) -> Result<Vec<(grondslag_audit::Chain, u64, String)>, StoreError> {
         self.with_reader(sql::checkpoints)
     }
 }

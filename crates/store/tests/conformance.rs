@@ -10,7 +10,7 @@
 // too, but clippy's allow-*-in-tests only covers the test fns themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use grondslag_audit::{Hash, Row, chain_hash, leaf_hash};
+use grondslag_audit::{Chain, Hash, Row, chain_hash, leaf_hash};
 use grondslag_store::{BlobId, DisclosureRow, EventRow, FieldPut, Reach, RecordId, SessionRow, Store, StoreError, SubjectId, Tx};
 
 type Open<'a> = &'a dyn Fn() -> Box<dyn Store>;
@@ -49,6 +49,9 @@ conformance!(
     audit_entries_are_forgotten_but_never_rewritten,
     many_audit_rows_are_appended_together_or_not_at_all,
     audit_appends_from_two_nodes_form_one_chain,
+    audit_chains_are_kept_apart,
+    checkpoints_and_nodes_are_kept_per_chain,
+    a_taken_place_in_a_chain_is_refused,
     due_dates_holds_and_reviews,
     two_sweeps_take_each_due_item_once,
     sessions_expire_and_end_per_account,
@@ -74,33 +77,60 @@ fn subject_with_record(tx: &mut dyn Tx, processing: &str, now: jiff::Timestamp) 
     Ok((subject, record))
 }
 
-/// The row that follows `head` (the last row's sequence number and chain
-/// hash), chained as the kernel chains rows.
-fn next_row(head: Option<(u64, Hash)>, text: &str, subject: Option<&SubjectId>) -> Row {
-    let (seq, previous) = head.unwrap_or((0, Hash::ZERO));
-    let leaf = leaf_hash(text.as_bytes());
-    Row { seq: seq + 1, entry: text.to_string(), leaf, chain: chain_hash(&previous, &leaf), subject: subject.map(ToString::to_string) }
+/// Chain 0: entries about no one, and every entry written before the split.
+fn chain_0() -> Chain {
+    Chain::new(0)
 }
 
-/// Appends an audit row after the current head, as the kernel does.
-fn append(tx: &mut dyn Tx, text: &str, subject: Option<&SubjectId>) -> Result<Row, StoreError> {
-    let row = next_row(tx.audit_head()?, text, subject);
+/// The row numbered `seq` that follows `previous` in `chain` (the position
+/// and link of the chain's last row, `None` for its first), chained as the
+/// kernel chains rows.
+fn next_row(seq: u64, chain: Chain, previous: Option<(u64, Hash)>, text: &str, subject: Option<&SubjectId>) -> Row {
+    let (position, link) = previous.unwrap_or((0, Hash::ZERO));
+    let leaf = leaf_hash(text.as_bytes());
+    Row { seq, chain, position: position + 1, entry: text.to_string(), leaf, link: chain_hash(&link, &leaf), subject: subject.map(ToString::to_string) }
+}
+
+/// The row that goes next in `chain`: numbered after the log's last row,
+/// placed after the chain's head, as the kernel does.
+fn following(tx: &mut dyn Tx, chain: Chain, text: &str, subject: Option<&SubjectId>) -> Result<Row, StoreError> {
+    let seq = tx.audit_last_seq()? + 1;
+    let head = tx.audit_heads(&[chain])?.first().map(|&(_, position, link)| (position, link));
+    Ok(next_row(seq, chain, head, text, subject))
+}
+
+/// Appends the row that goes next in `chain`.
+fn append(tx: &mut dyn Tx, chain: Chain, text: &str, subject: Option<&SubjectId>) -> Result<Row, StoreError> {
+    let row = following(tx, chain, text, subject)?;
     tx.append_audit(&[(row.clone(), None)])?;
     Ok(row)
 }
 
-/// Every audit row, checked to form one chain from 1 without gaps.
-fn whole_chain(store: &dyn Store) -> Vec<Row> {
+/// Every audit row, as `Store::audit_rows` visits them: chain by chain, each
+/// checked to run from position 1 without gaps, each row linked to the one
+/// before it in its chain; and the sequence numbers of all of them 1 to n
+/// without gaps or repeats.
+fn whole_log(store: &dyn Store) -> Vec<Row> {
     let mut rows: Vec<Row> = Vec::new();
     store
         .audit_rows(&mut |row| {
-            let (seq, previous) = rows.last().map_or((0, Hash::ZERO), |r| (r.seq, r.chain));
-            assert_eq!(row.seq, seq + 1, "a gap or a fork in the audit log");
-            assert_eq!(row.chain, chain_hash(&previous, &row.leaf), "row {} does not link to the one before", row.seq);
+            let (position, previous) = match rows.last() {
+                Some(last) if last.chain == row.chain => (last.position, last.link),
+                Some(last) => {
+                    assert!(last.chain < row.chain, "{} visited after {}", row.chain, last.chain);
+                    (0, Hash::ZERO)
+                }
+                None => (0, Hash::ZERO),
+            };
+            assert_eq!(row.position, position + 1, "a gap or a fork in {}", row.chain);
+            assert_eq!(row.link, chain_hash(&previous, &row.leaf), "row {} does not link to the one before it in {}", row.seq, row.chain);
             rows.push(row);
             Ok(())
         })
         .unwrap();
+    let mut seqs: Vec<u64> = rows.iter().map(|r| r.seq).collect();
+    seqs.sort_unstable();
+    assert!(seqs.iter().copied().eq(1..=seqs.len() as u64), "a gap or a repeat in the log's sequence numbers: {seqs:?}");
     rows
 }
 
@@ -300,33 +330,39 @@ fn moments_round_trip_to_the_nanosecond(open: Open<'_>) {
 fn audit_rows_and_checkpoints(open: Open<'_>) {
     let store = open();
     let subject = SubjectId::random();
+    let zero = chain_0();
     run(&*store, |tx| {
-        assert_eq!(tx.audit_head()?, None);
-        assert_eq!(tx.last_checkpoint()?, None);
-        append(tx, "one", Some(&subject))?;
-        append(tx, "two", None)?;
-        let third = append(tx, "three", Some(&subject))?;
-        assert_eq!(tx.audit_head()?, Some((3, third.chain)));
+        assert_eq!(tx.audit_last_seq()?, 0);
+        assert_eq!(tx.audit_heads(&[zero])?, []);
+        assert_eq!(tx.last_checkpoint(zero)?, None);
+        assert_eq!(tx.last_checkpoints()?, Vec::<String>::new());
+        append(tx, zero, "one", Some(&subject))?;
+        append(tx, zero, "two", None)?;
+        let third = append(tx, zero, "three", Some(&subject))?;
+        assert_eq!(tx.audit_last_seq()?, 3);
+        assert_eq!(tx.audit_heads(&[zero])?, [(zero, 3, third.link)]);
         assert_eq!(tx.audit_of(&subject)?.iter().map(|r| r.entry.as_str()).collect::<Vec<_>>(), ["one", "three"]);
-        assert_eq!(tx.audit_leaves(2, 5)?, vec![leaf_hash(b"two"), leaf_hash(b"three")]);
-        assert_eq!(tx.audit_rows_after(1)?.iter().map(|r| r.entry.as_str()).collect::<Vec<_>>(), ["two", "three"]);
+        assert_eq!(tx.audit_leaves(zero, 2, 5)?, vec![leaf_hash(b"two"), leaf_hash(b"three")]);
+        assert_eq!(tx.audit_rows_after(zero, 1)?.iter().map(|r| r.entry.as_str()).collect::<Vec<_>>(), ["two", "three"]);
         assert_eq!(tx.audit_row(3)?, Some(third.clone()));
-        tx.insert_checkpoint(2, "note 2", b"frontier")?;
-        tx.insert_checkpoint(2, "another note 2", b"other")?;
-        assert_eq!(tx.last_checkpoint()?, Some((2, "note 2".to_string(), b"frontier".to_vec())));
-        assert_eq!(tx.checkpoint_at(2)?.as_deref(), Some("note 2"));
-        assert_eq!(tx.checkpoint_at(3)?, None);
+        tx.insert_checkpoint(zero, 2, "note 2", b"frontier")?;
+        tx.insert_checkpoint(zero, 2, "another note 2", b"other")?;
+        assert_eq!(tx.last_checkpoint(zero)?, Some((2, "note 2".to_string(), b"frontier".to_vec())));
+        assert_eq!(tx.last_checkpoints()?, ["note 2"]);
+        assert_eq!(tx.checkpoint_at(zero, 2)?.as_deref(), Some("note 2"));
+        assert_eq!(tx.checkpoint_at(zero, 3)?, None);
         let node = grondslag_audit::Node { level: 1, index: 0, hash: leaf_hash(b"node") };
-        tx.insert_audit_nodes(&[node, node])?;
-        assert_eq!(tx.audit_node(1, 0)?, Some(node.hash));
-        assert_eq!(tx.audit_node(1, 1)?, None);
+        tx.insert_audit_nodes(zero, &[node, node])?;
+        assert_eq!(tx.audit_node(zero, 1, 0)?, Some(node.hash));
+        assert_eq!(tx.audit_node(zero, 1, 1)?, None);
         Ok(())
     });
-    // A row with a taken sequence number is refused: no fork.
-    let fork = Row { seq: 3, entry: "fork".into(), leaf: leaf_hash(b"fork"), chain: Hash::ZERO, subject: None };
+    // A row with a taken sequence number is refused: no fork. (Its place
+    // in the chain, 4, is free: only the number is taken.)
+    let fork = Row { seq: 3, chain: zero, position: 4, entry: "fork".into(), leaf: leaf_hash(b"fork"), link: Hash::ZERO, subject: None };
     assert!(store.transaction(&mut |tx| tx.append_audit(&[(fork.clone(), None)])).is_err());
-    assert_eq!(whole_chain(&*store).len(), 3);
-    assert_eq!(store.checkpoints().unwrap(), vec![(2, "note 2".to_string())]);
+    assert_eq!(whole_log(&*store).len(), 3);
+    assert_eq!(store.checkpoints().unwrap(), vec![(zero, 2, "note 2".to_string())]);
 }
 
 // req: E16, I3
@@ -336,7 +372,7 @@ fn audit_entries_are_forgotten_but_never_rewritten(open: Open<'_>) {
     let t0 = jiff::Timestamp::from_second(1_800_000_000).unwrap();
     run(&*store, |tx| {
         for (text, days) in [("one", Some(1)), ("two", None), ("three", Some(2))] {
-            let row = next_row(tx.audit_head()?, text, Some(&subject));
+            let row = following(tx, chain_0(), text, Some(&subject))?;
             tx.append_audit(&[(row, days.map(|d| t0 + jiff::SignedDuration::from_hours(24 * d)))])?;
         }
         let due = |tx: &mut dyn Tx, days: i64| -> Result<Vec<u64>, StoreError> {
@@ -351,19 +387,23 @@ fn audit_entries_are_forgotten_but_never_rewritten(open: Open<'_>) {
         assert_eq!(tx.audit_of(&subject)?.iter().map(|r| r.seq).collect::<Vec<_>>(), [2, 3]);
         Ok(())
     });
-    let rows = whole_chain(&*store);
+    let rows = whole_log(&*store);
     assert_eq!((rows[0].entry.as_str(), rows[0].subject.as_deref(), rows[0].leaf), ("", None, leaf_hash(b"one")));
-    assert_eq!(whole_chain(&*store).len(), 3);
+    assert_eq!(whole_log(&*store).len(), 3);
 }
 
-/// The rows after `head` for `texts`, chained as the kernel chains them.
+/// The rows after `head` in its chain (chain 0 from the start, if `None`)
+/// for `texts`, numbered on from it and chained as the kernel chains them.
 fn rows_after(head: Option<&Row>, texts: impl IntoIterator<Item = String>) -> Vec<(Row, Option<jiff::Timestamp>)> {
-    let mut head = head.map(|r| (r.seq, r.chain));
+    let chain = head.map_or_else(chain_0, |r| r.chain);
+    let mut seq = head.map_or(0, |r| r.seq);
+    let mut head = head.map(|r| (r.position, r.link));
     texts
         .into_iter()
         .map(|text| {
-            let row = next_row(head, &text, None);
-            head = Some((row.seq, row.chain));
+            seq += 1;
+            let row = next_row(seq, chain, head, &text, None);
+            head = Some((row.position, row.link));
             (row, None)
         })
         .collect()
@@ -375,18 +415,20 @@ fn many_audit_rows_are_appended_together_or_not_at_all(open: Open<'_>) {
     // More rows than one statement carries: the store splits them, in order.
     let rows = rows_after(None, (1..=150).map(|i| format!("entry {i}")));
     run(&*store, |tx| tx.append_audit(&rows));
-    let chain = whole_chain(&*store);
+    let chain = whole_log(&*store);
     assert_eq!(chain.len(), 150);
     assert_eq!(chain.iter().map(|r| r.entry.as_str()).collect::<Vec<_>>(), rows.iter().map(|(r, _)| r.entry.as_str()).collect::<Vec<_>>());
 
-    // A batch whose last statement is refused (a taken sequence number, in
-    // the second statement of the batch) leaves none of its rows: the
-    // transaction fails as a whole.
+    // A batch whose last statement is refused (a taken sequence number, at
+    // a free place in the chain, in the second statement of the batch)
+    // leaves none of its rows: the transaction fails as a whole.
     let mut batch = rows_after(chain.last(), (151..=230).map(|i| format!("entry {i}")));
-    batch.push(rows_after(None, ["fork".to_string()]).remove(0));
+    let mut fork = rows_after(batch.last().map(|(r, _)| r), ["fork".to_string()]).remove(0);
+    fork.0.seq = 1;
+    batch.push(fork);
     let refused = store.transaction(&mut |tx| tx.append_audit(&batch));
     assert!(refused.is_err(), "a batch with a taken sequence number was stored");
-    assert_eq!(whole_chain(&*store).len(), 150, "a refused batch left rows behind");
+    assert_eq!(whole_log(&*store).len(), 150, "a refused batch left rows behind");
 }
 
 // req: E17, INV2
@@ -403,15 +445,129 @@ fn audit_appends_from_two_nodes_form_one_chain(open: Open<'_>) {
                             // Work between reading the head and appending,
                             // where another node could slip in.
                             subject_with_record(tx, "schade", jiff::Timestamp::UNIX_EPOCH)?;
-                            append(tx, &format!("node {n} thread {t} #{i}"), None).map(|_| ())
+                            append(tx, chain_0(), &format!("node {n} thread {t} #{i}"), None).map(|_| ())
                         });
                     }
                 });
             }
         }
     });
-    let rows = whole_chain(&*nodes[0]);
+    let rows = whole_log(&*nodes[0]);
     assert_eq!(rows.len(), 4 * EACH);
+}
+
+// req: E17, INV2
+fn audit_chains_are_kept_apart(open: Open<'_>) {
+    let store = open();
+    let (zero, five, seven) = (chain_0(), Chain::new(5), Chain::new(7));
+    // Interleaved: the log numbers rows 1 to 7 across both chains, each
+    // chain places its own from 1.
+    let mut written = Vec::new();
+    run(&*store, |tx| {
+        for (i, chain) in [zero, five, five, zero, five, zero, zero].into_iter().enumerate() {
+            written.push(append(tx, chain, &format!("entry {}", i + 1), None)?);
+        }
+        Ok(())
+    });
+    let placed: Vec<(u64, u16, u64)> = written.iter().map(|r| (r.seq, r.chain.number(), r.position)).collect();
+    assert_eq!(placed, [(1, 0, 1), (2, 5, 1), (3, 5, 2), (4, 0, 2), (5, 5, 3), (6, 0, 3), (7, 0, 4)]);
+    let (in_zero, in_five): (Vec<Row>, Vec<Row>) = written.iter().cloned().partition(|r| r.chain == zero);
+    run(&*store, |tx| {
+        assert_eq!(tx.audit_last_seq()?, 7);
+        // Each chain's own head; a chain without rows is left out.
+        let mut heads = tx.audit_heads(&[zero, five, seven])?;
+        heads.sort_by_key(|&(chain, _, _)| chain);
+        assert_eq!(heads, [(zero, 4, written[6].link), (five, 3, written[4].link)]);
+        assert_eq!(tx.audit_heads(&[seven])?, []);
+        assert_eq!(tx.audit_heads(&[])?, []);
+        // Rows and leaves of one chain only, in its order.
+        assert_eq!(tx.audit_rows_after(zero, 0)?, in_zero);
+        assert_eq!(tx.audit_rows_after(five, 0)?, in_five);
+        assert_eq!(tx.audit_rows_after(zero, 1)?, in_zero[1..]);
+        assert_eq!(tx.audit_rows_after(five, 3)?, []);
+        assert_eq!(tx.audit_rows_after(seven, 0)?, []);
+        assert_eq!(tx.audit_leaves(five, 2, 5)?, [leaf_hash(b"entry 3"), leaf_hash(b"entry 5")]);
+        assert_eq!(tx.audit_leaves(zero, 1, 2)?, [leaf_hash(b"entry 1"), leaf_hash(b"entry 4")]);
+        assert_eq!(tx.audit_leaves(seven, 1, 5)?, []);
+        // A row is still found by its number in the whole log.
+        assert_eq!(tx.audit_row(5)?, Some(written[4].clone()));
+        Ok(())
+    });
+    // The whole log: chain 0's rows, then chain 5's.
+    let visited: Vec<u64> = whole_log(&*store).iter().map(|r| r.seq).collect();
+    assert_eq!(visited, [1, 4, 6, 7, 2, 3, 5]);
+}
+
+// req: E17, INV2
+fn checkpoints_and_nodes_are_kept_per_chain(open: Open<'_>) {
+    let store = open();
+    let (zero, five, seven) = (chain_0(), Chain::new(5), Chain::new(7));
+    let (node_0, node_5) = (leaf_hash(b"node of chain 0"), leaf_hash(b"node of chain 5"));
+    run(&*store, |tx| {
+        // The same sizes in both chains, chain 5's written first.
+        tx.insert_checkpoint(five, 2, "5 at 2", b"f5-2")?;
+        tx.insert_checkpoint(five, 1, "5 at 1", b"f5-1")?;
+        tx.insert_checkpoint(zero, 2, "0 at 2", b"f0-2")?;
+        tx.insert_checkpoint(zero, 4, "0 at 4", b"f0-4")?;
+        // One already there in its chain is kept as it was.
+        tx.insert_checkpoint(five, 2, "another 5 at 2", b"other")?;
+        assert_eq!(tx.last_checkpoint(zero)?, Some((4, "0 at 4".to_string(), b"f0-4".to_vec())));
+        assert_eq!(tx.last_checkpoint(five)?, Some((2, "5 at 2".to_string(), b"f5-2".to_vec())));
+        assert_eq!(tx.last_checkpoint(seven)?, None);
+        assert_eq!(tx.checkpoint_at(zero, 2)?.as_deref(), Some("0 at 2"));
+        assert_eq!(tx.checkpoint_at(five, 2)?.as_deref(), Some("5 at 2"));
+        assert_eq!((tx.checkpoint_at(five, 4)?, tx.checkpoint_at(seven, 2)?), (None, None));
+        // Each chain's latest, in chain order.
+        assert_eq!(tx.last_checkpoints()?, ["0 at 4", "5 at 2"]);
+
+        let node = |hash| grondslag_audit::Node { level: 1, index: 0, hash };
+        tx.insert_audit_nodes(five, &[node(node_5)])?;
+        tx.insert_audit_nodes(zero, &[node(node_0)])?;
+        tx.insert_audit_nodes(five, &[node(leaf_hash(b"another"))])?;
+        assert_eq!(tx.audit_node(zero, 1, 0)?, Some(node_0));
+        assert_eq!(tx.audit_node(five, 1, 0)?, Some(node_5));
+        assert_eq!(tx.audit_node(seven, 1, 0)?, None);
+        Ok(())
+    });
+    let listed = store.checkpoints().unwrap();
+    let listed: Vec<(Chain, u64, &str)> = listed.iter().map(|(chain, size, note)| (*chain, *size, note.as_str())).collect();
+    assert_eq!(listed, [(zero, 2, "0 at 2"), (zero, 4, "0 at 4"), (five, 1, "5 at 1"), (five, 2, "5 at 2")]);
+}
+
+// req: E17, INV2
+fn a_taken_place_in_a_chain_is_refused(open: Open<'_>) {
+    let store = open();
+    let (zero, five) = (chain_0(), Chain::new(5));
+    let mut heads = None;
+    run(&*store, |tx| {
+        let one = append(tx, zero, "one", None)?;
+        append(tx, zero, "two", None)?;
+        let three = append(tx, five, "three", None)?;
+        heads = Some((one, three));
+        Ok(())
+    });
+    let (one, three) = heads.unwrap();
+    // A row with a number of its own at a taken place in its chain is
+    // refused: no fork within a chain. The transaction, with a good row
+    // before it, leaves nothing.
+    let good = next_row(4, five, Some((three.position, three.link)), "four", None);
+    let fork = next_row(5, zero, Some((one.position, one.link)), "fork", None);
+    assert_eq!((fork.chain, fork.position), (zero, 2));
+    let refused = store.transaction(&mut |tx| {
+        tx.set_setting("half", b"done")?;
+        tx.append_audit(&[(good.clone(), None), (fork.clone(), None)])
+    });
+    assert!(refused.is_err(), "a row at a taken place in its chain was stored");
+    run(&*store, |tx| {
+        assert_eq!(tx.setting("half")?, None);
+        assert_eq!(tx.audit_last_seq()?, 3);
+        assert_eq!((tx.audit_row(4)?, tx.audit_row(5)?), (None, None));
+        Ok(())
+    });
+    assert_eq!(whole_log(&*store).len(), 3);
+    // It was the fork that was refused: the good row alone goes in.
+    run(&*store, |tx| tx.append_audit(&[(good.clone(), None)]));
+    assert_eq!(whole_log(&*store).len(), 4);
 }
 
 // req: E0.5
@@ -542,7 +698,7 @@ fn a_failed_transaction_leaves_nothing(open: Open<'_>) {
     let store = open();
     let failed = store.transaction(&mut |tx| {
         tx.set_setting("half", b"done")?;
-        append(tx, "lost", None)?;
+        append(tx, chain_0(), "lost", None)?;
         Err(StoreError::Aborted)
     });
     assert!(matches!(failed, Err(StoreError::Aborted)));
@@ -554,11 +710,11 @@ fn a_failed_transaction_leaves_nothing(open: Open<'_>) {
     assert!(refused.is_err());
     run(&*store, |tx| {
         assert_eq!(tx.setting("half")?, None);
-        assert_eq!(tx.audit_head()?, None);
-        append(tx, "kept", None)?;
+        assert_eq!((tx.audit_last_seq()?, tx.audit_heads(&[chain_0()])?), (0, vec![]));
+        append(tx, chain_0(), "kept", None)?;
         Ok(())
     });
-    assert_eq!(whole_chain(&*store).len(), 1);
+    assert_eq!(whole_log(&*store).len(), 1);
 }
 
 fn schema_is_migrated_once_and_reopens(open: Open<'_>) {
@@ -573,6 +729,132 @@ fn schema_is_migrated_once_and_reopens(open: Open<'_>) {
         assert_eq!(tx.setting("kept")?, Some(b"yes".to_vec()));
         Ok(())
     });
+}
+
+/// The migration files of `store` (`sqlite`, `postgres`) that come before
+/// `split` (the one that splits the audit log into chains), in order.
+fn migrations_before(store: &str, split: &str) -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(store);
+    let mut names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert!(names.iter().any(|n| n == split), "no {split} among the {store} migrations");
+    names.into_iter().take_while(|n| n.as_str() < split).map(|n| std::fs::read_to_string(dir.join(n)).unwrap()).collect()
+}
+
+/// The log as written before the split: one chain, numbered by `seq`.
+fn log_before_the_chains(anna: &SubjectId) -> Vec<Row> {
+    let mut rows: Vec<Row> = Vec::new();
+    for (text, subject) in [("one", Some(anna)), ("two", None), ("three", Some(anna))] {
+        let previous = rows.last().map(|r| (r.position, r.link));
+        rows.push(next_row(rows.len() as u64 + 1, chain_0(), previous, text, subject));
+    }
+    rows
+}
+
+/// Its checkpoints, as (size, note, frontier).
+const CHECKPOINTS_BEFORE_THE_CHAINS: [(u64, &str, &[u8]); 2] = [(2, "note 2", b"frontier 2"), (3, "note 3", b"frontier 3")];
+
+/// Its one Merkle tree node, at level 1, index 0.
+fn node_before_the_chains() -> Hash {
+    leaf_hash(b"node")
+}
+
+/// What a store opened on the log of [`log_before_the_chains`] finds:
+/// every row in chain 0 at the place of its number, the checkpoints and the
+/// node chain 0's; and the log goes on from there.
+fn reads_as_chain_0(store: &dyn Store, anna: &SubjectId) {
+    let old = log_before_the_chains(anna);
+    let zero = chain_0();
+    let rows = whole_log(store);
+    assert_eq!(rows, old);
+    assert!(rows.iter().all(|r| (r.chain, r.position) == (zero, r.seq)), "{rows:?}");
+    assert_eq!(store.checkpoints().unwrap(), [(zero, 2, "note 2".to_string()), (zero, 3, "note 3".to_string())]);
+    run(store, |tx| {
+        assert_eq!(tx.audit_last_seq()?, 3);
+        assert_eq!(tx.audit_heads(&[zero, Chain::new(5)])?, [(zero, 3, old[2].link)]);
+        assert_eq!(tx.audit_row(2)?, Some(old[1].clone()));
+        assert_eq!(tx.audit_rows_after(zero, 1)?, old[1..]);
+        assert_eq!(tx.audit_leaves(zero, 1, 3)?, old.iter().map(|r| r.leaf).collect::<Vec<_>>());
+        assert_eq!(tx.audit_of(anna)?.iter().map(|r| r.seq).collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(tx.last_checkpoint(zero)?, Some((3, "note 3".to_string(), b"frontier 3".to_vec())));
+        assert_eq!(tx.last_checkpoints()?, ["note 3"]);
+        assert_eq!(tx.checkpoint_at(zero, 2)?.as_deref(), Some("note 2"));
+        assert_eq!(tx.audit_node(zero, 1, 0)?, Some(node_before_the_chains()));
+        // Chain 0 goes on after the old rows; another chain starts at 1.
+        let four = append(tx, zero, "four", None)?;
+        let five = append(tx, Chain::new(5), "five", Some(anna))?;
+        assert_eq!(((four.seq, four.position), (five.seq, five.position)), ((4, 4), (5, 1)));
+        // An old entry can still be forgotten.
+        tx.forget_audit(&[1])?;
+        Ok(())
+    });
+    let rows = whole_log(store);
+    assert_eq!((rows.len(), rows[0].entry.as_str(), rows[0].leaf), (5, "", old[0].leaf));
+}
+
+// req: E17, INV2
+#[test]
+fn a_sqlite_log_from_before_the_chains_reads_as_chain_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grondslag.db");
+    let anna = SubjectId::random();
+    let rows = log_before_the_chains(&anna);
+    {
+        let db = rusqlite::Connection::open(&path).unwrap();
+        let migrations = migrations_before("sqlite", "0014_audit_chains.sql");
+        for migration in &migrations {
+            db.execute_batch(migration).unwrap();
+        }
+        db.pragma_update(None, "user_version", migrations.len()).unwrap();
+        for row in &rows {
+            let sql = "INSERT INTO audit_entries (seq, entry, leaf, chain, subject_id) VALUES (?1, ?2, ?3, ?4, ?5)";
+            db.execute(sql, rusqlite::params![row.seq, row.entry, row.leaf.0, row.link.0, row.subject]).unwrap();
+        }
+        for (size, note, frontier) in CHECKPOINTS_BEFORE_THE_CHAINS {
+            db.execute("INSERT INTO audit_checkpoints (size, note, frontier) VALUES (?1, ?2, ?3)", rusqlite::params![size, note, frontier]).unwrap();
+        }
+        db.execute("INSERT INTO audit_nodes (level, idx, hash) VALUES (1, 0, ?1)", [node_before_the_chains().0]).unwrap();
+    }
+    reads_as_chain_0(&grondslag_store::SqliteStore::open(&path).unwrap(), &anna);
+    // The append-only trigger, made again by the migration, also keeps a
+    // row in its chain and at its place.
+    let db = rusqlite::Connection::open(&path).unwrap();
+    for change in ["chain_no = 5", "chain_position = 9"] {
+        let refused = db.execute(&format!("UPDATE audit_entries SET {change} WHERE seq = 2"), []).unwrap_err();
+        assert!(refused.to_string().contains("append-only"), "{change}: {refused}");
+    }
+}
+
+// req: E17, INV2
+#[test]
+fn a_postgres_log_from_before_the_chains_reads_as_chain_0() {
+    let Some(database) = grondslag_store::ScratchDatabase::for_tests().unwrap() else { return };
+    let anna = SubjectId::random();
+    let rows = log_before_the_chains(&anna);
+    // `::postgres`: the crate, not this file's `mod postgres`.
+    let mut db = ::postgres::Client::connect(database.url(), ::postgres::NoTls).unwrap();
+    let migrations = migrations_before("postgres", "0008_audit_chains.sql");
+    for migration in &migrations {
+        db.batch_execute(migration).unwrap();
+    }
+    db.batch_execute(&format!("CREATE TABLE grondslag_schema (version BIGINT NOT NULL); INSERT INTO grondslag_schema VALUES ({})", migrations.len())).unwrap();
+    for row in &rows {
+        let sql = "INSERT INTO audit_entries (seq, entry, leaf, chain, subject_id) VALUES ($1, $2, $3, $4, $5)";
+        let params: [&(dyn ::postgres::types::ToSql + Sync); 5] = [&(row.seq as i64), &row.entry, &row.leaf.0.as_slice(), &row.link.0.as_slice(), &row.subject];
+        db.execute(sql, &params).unwrap();
+    }
+    for (size, note, frontier) in CHECKPOINTS_BEFORE_THE_CHAINS {
+        let params: [&(dyn ::postgres::types::ToSql + Sync); 3] = [&(size as i64), &note, &frontier];
+        db.execute("INSERT INTO audit_checkpoints (size, note, frontier) VALUES ($1, $2, $3)", &params).unwrap();
+    }
+    db.execute("INSERT INTO audit_nodes (level, idx, hash) VALUES (1, 0, $1)", &[&node_before_the_chains().0.as_slice()]).unwrap();
+    reads_as_chain_0(&grondslag_store::PostgresStore::open(database.url()).unwrap(), &anna);
+    // The append-only trigger also keeps a row in its chain and at its place.
+    for change in ["chain_no = 5", "chain_position = 9"] {
+        let refused = db.execute(&format!("UPDATE audit_entries SET {change} WHERE seq = 2"), &[]).unwrap_err();
+        let message = refused.as_db_error().map(|e| e.message().to_string()).unwrap_or_default();
+        assert!(message.contains("append-only"), "{change}: {refused:?}");
+    }
 }
 
 fn relations_reach_records_and_go_with_them(open: Open<'_>) {

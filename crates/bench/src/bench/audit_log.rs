@@ -100,37 +100,41 @@ pub fn bench(kernels: &Kernels<'_>, entries: u64, samples: usize) -> Result<(), 
 }
 
 /// Appends entries to the log the kernel began (its register versions and
-/// one write) up to `entries`, with checkpoints, kept nodes and the witness
-/// as the kernel would leave them.
+/// one write) up to `entries`, in the chain of the template's person, with
+/// checkpoints, kept nodes and the witnessed combined checkpoint as the
+/// kernel would leave them.
 fn fill(data: &DataDir, template: &grondslag_audit::Entry, entries: u64) -> Result<(), Failure> {
     let signer = CheckpointSigner::new(AUDIT_ORIGIN, load_or_create_signing_key(&data.signing_key())?);
+    let chain = template.chain();
+    let chain_no = i64::from(chain.number());
     let mut db = rusqlite::Connection::open(data.database())?;
     db.pragma_update(None, "synchronous", "OFF")?;
-    let (mut frontier, mut previous, head) = {
+    let last_seq = db.query_row("SELECT coalesce(max(seq), 0) FROM audit_entries", [], |r| r.get::<_, i64>(0))?.unsigned_abs();
+    let (mut frontier, mut previous) = {
         let mut frontier = Frontier::default();
-        let (mut previous, mut head) = (Hash::ZERO, 0u64);
-        let mut statement = db.prepare("SELECT seq, leaf, chain FROM audit_entries ORDER BY seq")?;
-        let mut rows = statement.query([])?;
+        let mut previous = Hash::ZERO;
+        let mut statement = db.prepare("SELECT leaf, chain FROM audit_entries WHERE chain_no = ?1 ORDER BY chain_position")?;
+        let mut rows = statement.query([chain_no])?;
         while let Some(row) = rows.next()? {
-            let (leaf, chain) = (Hash::from_slice(row.get_ref(1)?.as_bytes()?), Hash::from_slice(row.get_ref(2)?.as_bytes()?));
-            let (Some(leaf), Some(chain)) = (leaf, chain) else { return Err(Failure("an audit row's hashes are damaged".to_string())) };
+            let (leaf, link) = (Hash::from_slice(row.get_ref(0)?.as_bytes()?), Hash::from_slice(row.get_ref(1)?.as_bytes()?));
+            let (Some(leaf), Some(link)) = (leaf, link) else { return Err(Failure("an audit row's hashes are damaged".to_string())) };
             frontier.push(leaf);
-            (previous, head) = (chain, row.get::<_, i64>(0)?.unsigned_abs());
+            previous = link;
         }
-        (frontier, previous, head)
+        (frontier, previous)
     };
     let bar = progress::bar("filling the audit log", entries);
-    let mut witnessed = Vec::new();
     let tx = db.transaction()?;
     {
-        let mut insert = tx.prepare("INSERT INTO audit_entries (seq, entry, leaf, chain, subject_id) VALUES (?1, ?2, ?3, ?4, ?5)")?;
-        let mut checkpoint = tx.prepare("INSERT INTO audit_checkpoints (size, note, frontier) VALUES (?1, ?2, ?3)")?;
-        let mut node = tx.prepare("INSERT INTO audit_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")?;
+        let mut insert =
+            tx.prepare("INSERT INTO audit_entries (seq, chain_no, chain_position, entry, leaf, chain, subject_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+        let mut checkpoint = tx.prepare("INSERT INTO audit_checkpoints (chain_no, size, note, frontier) VALUES (?1, ?2, ?3, ?4)")?;
+        let mut node = tx.prepare("INSERT INTO audit_nodes (chain_no, level, idx, hash) VALUES (?1, ?2, ?3, ?4)")?;
         let mut entry = template.clone();
-        for seq in head + 1..=entries {
+        for seq in last_seq + 1..=entries {
             entry.span_id = grondslag_audit::SpanId(seq.to_be_bytes());
-            let row = Row::next(Some((seq - 1, previous)), &entry);
-            insert.execute(params![seq as i64, row.entry, row.leaf.0, row.chain.0, row.subject])?;
+            let row = Row::next(seq, chain, Some((frontier.size(), previous)), &entry);
+            insert.execute(params![seq as i64, chain_no, row.position as i64, row.entry, row.leaf.0, row.link.0, row.subject])?;
             let mut kept = Vec::new();
             frontier.push_with(leaf_hash(row.entry.as_bytes()), &mut |n| {
                 if n.level >= AUDIT_NODE_LEVEL {
@@ -138,19 +142,26 @@ fn fill(data: &DataDir, template: &grondslag_audit::Entry, entries: u64) -> Resu
                 }
             });
             for n in kept {
-                node.execute(params![i64::from(n.level), n.index as i64, n.hash.0])?;
+                node.execute(params![chain_no, i64::from(n.level), n.index as i64, n.hash.0])?;
             }
             previous = chain_hash(&previous, &row.leaf);
-            if seq % CHECKPOINT_EVERY == 0 || seq == entries {
-                let note = signer.sign(seq, &frontier.root());
-                checkpoint.execute(params![seq as i64, note, frontier.to_bytes()])?;
-                witnessed.push(note);
+            if row.position % CHECKPOINT_EVERY == 0 || seq == entries {
+                let note = signer.sign(chain, row.position, &frontier.root());
+                checkpoint.execute(params![chain_no, row.position as i64, note, frontier.to_bytes()])?;
                 bar.set_position(seq);
             }
         }
     }
     tx.commit()?;
     bar.finish_and_clear();
-    data.witness().record(&witnessed)?;
+    let keys = signer.verifier();
+    let mut heads = Vec::new();
+    let mut latest =
+        db.prepare("SELECT note FROM audit_checkpoints c WHERE size = (SELECT max(size) FROM audit_checkpoints l WHERE l.chain_no = c.chain_no)")?;
+    let mut notes = latest.query([])?;
+    while let Some(row) = notes.next()? {
+        heads.push(keys.verify(row.get_ref(0)?.as_str()?).map_err(|e| Failure(format!("a stored checkpoint does not verify: {e}")))?);
+    }
+    data.witness().record(&[signer.sign_combined(&heads)])?;
     Ok(())
 }
