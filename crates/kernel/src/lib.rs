@@ -36,9 +36,9 @@ use grondslag_audit::{
 };
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role, Scope, ScopeSet};
-use grondslag_store::{BlobStore, Erased, FieldPut, Reach, RecordRow, Store, Tx};
 /// The ids callers pass in and get back.
-pub use grondslag_store::{DisclosureRow, RecordId, SessionRow, StoreError, SubjectId};
+pub use grondslag_store::{AuditOrder, DisclosureRow, RecordId, SessionRow, StoreError, SubjectId};
+use grondslag_store::{BlobStore, Erased, FieldPut, Reach, RecordRow, Store, Tx};
 use sealing::{find_version, next_version, open_event, seal_event, seal_field, stored_version};
 
 pub use decide::{Allowed, Denial, Question, decide, reaches};
@@ -1829,7 +1829,7 @@ pub fn verify_store(store: &dyn Store, keys: &CheckpointVerifier, trusted: Optio
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
             let mut batch = Vec::with_capacity(BATCH);
-            let walked = store.audit_rows(&mut |row| {
+            let walked = store.audit_rows(grondslag_store::AuditOrder::Chains, &mut |row| {
                 batch.push(row);
                 if batch.len() == BATCH {
                     // This thread stopped: stop reading.

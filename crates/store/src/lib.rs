@@ -211,6 +211,18 @@ pub struct SessionRow {
     pub expires_at: jiff::Timestamp,
 }
 
+/// The order [`Store::audit_rows`] visits rows in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditOrder {
+    /// Chain by chain, each in order of position: how the log verifies.
+    Chains,
+    /// By `seq`: the order entries were written, as an export gives them.
+    Written {
+        /// The first `seq` visited.
+        from: u64,
+    },
+}
+
 /// The operations of one transaction. After an operation fails, return
 /// its error rather than go on: PostgreSQL refuses every further statement
 /// of a transaction in which one failed.
@@ -434,8 +446,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// write in it fails.
     fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError>;
 
-    /// Visits every audit row, chain by chain, each in order of position.
-    fn audit_rows(&self, visit: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError>;
+    /// Visits every audit row in `order`.
+    fn audit_rows(&self, order: AuditOrder, visit: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError>;
 
     /// Every checkpoint as (chain, size, signed note).
     fn checkpoints(&self) -> Result<Vec<(Chain, u64, String)>, StoreError>;

@@ -233,8 +233,8 @@ impl Store for SqliteStore {
         self.with_reader(|connection| sql::read_only(connection, "BEGIN", work))
     }
 
-    fn audit_rows(&self, visit: &mut dyn FnMut(AuditRow) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        self.with_reader(|connection| sql::audit_rows(connection, visit))
+    fn audit_rows(&self, order: crate::AuditOrder, visit: &mut dyn FnMut(AuditRow) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        self.with_reader(|connection| sql::audit_rows(connection, order, visit))
     }
 
     fn checkpoints(&self) -> Result<Vec<(grondslag_audit::Chain, u64, String)>, StoreError> {

@@ -113,7 +113,7 @@ fn append(tx: &mut dyn Tx, chain: Chain, text: &str, subject: Option<&SubjectId>
 fn whole_log(store: &dyn Store) -> Vec<Row> {
     let mut rows: Vec<Row> = Vec::new();
     store
-        .audit_rows(&mut |row| {
+        .audit_rows(grondslag_store::AuditOrder::Chains, &mut |row| {
             let (position, previous) = match rows.last() {
                 Some(last) if last.chain == row.chain => (last.position, last.link),
                 Some(last) => {

@@ -54,7 +54,7 @@ pub fn bench(kernels: &Kernels<'_>, entries: u64, samples: usize) -> Result<(), 
     let start = Instant::now();
     let mut exported = 0u64;
     let service = ldv::Service { name: "grondslag", version: env!("CARGO_PKG_VERSION") };
-    store.audit_rows(&mut |row| {
+    store.audit_rows(grondslag_kernel::AuditOrder::Written { from: 0 }, &mut |row| {
         let entry = grondslag_audit::Entry::parse(&row.entry).map_err(|_| grondslag_kernel::StoreError::Corrupt("audit_entries.entry"))?;
         serde_json::to_writer(std::io::sink(), &ldv::line(&entry, service)).map_err(|_| grondslag_kernel::StoreError::Aborted)?;
         exported += 1;
@@ -145,7 +145,7 @@ fn fill(data: &DataDir, template: &grondslag_audit::Entry, entries: u64) -> Resu
                 node.execute(params![chain_no, i64::from(n.level), n.index as i64, n.hash.0])?;
             }
             previous = chain_hash(&previous, &row.leaf);
-            if row.position % CHECKPOINT_EVERY == 0 || seq == entries {
+            if row.position.is_multiple_of(CHECKPOINT_EVERY) || seq == entries {
                 let note = signer.sign(chain, row.position, &frontier.root());
                 checkpoint.execute(params![chain_no, row.position as i64, note, frontier.to_bytes()])?;
                 bar.set_position(seq);

@@ -36,6 +36,18 @@ fn verify(dir: &Path) -> std::process::Output {
     grondslag(&["audit", "verify", "--data", dir.to_str().unwrap()])
 }
 
+/// The chain and position of the entry numbered `seq`.
+fn place(dir: &Path, seq: i64) -> (i64, i64) {
+    sqlite(dir).query_row("SELECT chain_no, chain_position FROM audit_entries WHERE seq = ?1", [seq], |r| Ok((r.get(0)?, r.get(1)?))).unwrap()
+}
+
+/// The sizes of the checkpoints of `chain`, in order.
+fn checkpoint_sizes(dir: &Path, chain: i64) -> Vec<i64> {
+    let db = sqlite(dir);
+    let mut statement = db.prepare("SELECT size FROM audit_checkpoints WHERE chain_no = ?1 ORDER BY size").unwrap();
+    statement.query_map([chain], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+}
+
 // req: E17
 #[test]
 fn an_untouched_log_verifies_with_its_count() {
@@ -57,23 +69,30 @@ fn a_unit_whose_entries_pass_several_checkpoints_has_each_signed() {
         let kernel = open_kernel(dir.path()).with_checkpoint_every(3);
         let physical = kernel.processing("fysieke_schade").unwrap();
         let handler = access(Role::CaseHandler);
-        for i in 0..7 {
-            kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text(format!("Anna {i}")))]).unwrap();
+        // Seven cases of one person: their entries go to one chain.
+        let anna = kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text("Anna 0"))]).unwrap().subject;
+        for i in 1..7 {
+            kernel.write(&handler, physical, Some(&anna), None, &[(Category::Name, Value::text(format!("Anna {i}")))]).unwrap();
         }
-        let count = || sqlite(dir.path()).query_row("SELECT count(*) FROM audit_entries", [], |r| r.get::<_, i64>(0)).unwrap();
-        let before = count();
-        // Seven cases listed, and the list itself: eight entries in one unit.
+        let head = || {
+            sqlite(dir.path())
+                .query_row("SELECT chain_no, max(chain_position) FROM audit_entries WHERE subject_id = ?1", [anna.as_str()], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                })
+                .unwrap()
+        };
+        let (chain, before) = head();
+        // Seven cases listed: seven entries of her chain in one unit.
         assert_eq!(kernel.list(&handler, physical, None, 0, 50).unwrap().len(), 7);
-        (before, count())
+        (before, (chain, head().1))
     };
-    assert_eq!(after - before, 8);
-    let db = sqlite(dir.path());
-    let signed: Vec<i64> =
-        db.prepare("SELECT size FROM audit_checkpoints ORDER BY size").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    let (chain, after) = after;
+    assert_eq!(after - before, 7);
+    let signed = checkpoint_sizes(dir.path(), chain);
     let due: Vec<i64> = (before + 1..=after).filter(|size| size % 3 == 0).collect();
     assert!(due.len() >= 2, "the list's entries should pass two checkpoints: {before}..{after}");
     for size in due {
-        assert!(signed.contains(&size), "no checkpoint at {size} among {signed:?}");
+        assert!(signed.contains(&size), "no checkpoint of chain {chain} at {size} among {signed:?}");
     }
     let output = verify(dir.path());
     assert!(output.status.success(), "{}", stderr(&output));
@@ -96,10 +115,12 @@ fn a_changed_entry_is_named() {
 fn a_removed_entry_is_named() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path(), 10);
-    tamper(dir.path()).execute("DELETE FROM audit_entries WHERE seq = 3", []).unwrap();
+    let removed = opened() + 3;
+    let (chain, position) = place(dir.path(), removed);
+    tamper(dir.path()).execute("DELETE FROM audit_entries WHERE seq = ?1", [removed]).unwrap();
     let output = verify(dir.path());
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("entry 3 is missing"), "{}", stderr(&output));
+    assert!(stderr(&output).contains(&format!("chain {chain}: the entry at position {position} is missing")), "{}", stderr(&output));
 }
 
 // req: E17
@@ -107,35 +128,41 @@ fn a_removed_entry_is_named() {
 fn reordered_entries_are_named() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path(), 10);
-    // Swap the content and hashes of entries 7 and 8, keeping the numbers.
+    // Swap the places of two entries in their chain, content and hashes kept.
+    let (first, second) = (opened() + 7, opened() + 8);
+    let ((chain, position), (_, next)) = (place(dir.path(), first), place(dir.path(), second));
+    assert_eq!(next, position + 1, "one person's entries follow each other in her chain");
     let db = tamper(dir.path());
-    db.execute_batch(
-        "UPDATE audit_entries SET seq = -7 WHERE seq = 7;
-         UPDATE audit_entries SET seq = 7 WHERE seq = 8;
-         UPDATE audit_entries SET seq = 8 WHERE seq = -7;",
-    )
-    .unwrap();
+    db.execute("UPDATE audit_entries SET chain_position = -1 WHERE seq = ?1", [first]).unwrap();
+    db.execute("UPDATE audit_entries SET chain_position = ?2 WHERE seq = ?1", [second, position]).unwrap();
+    db.execute("UPDATE audit_entries SET chain_position = ?2 WHERE seq = ?1", [first, next]).unwrap();
     let output = verify(dir.path());
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("entry 7 does not follow entry 6"), "{}", stderr(&output));
+    let expected = format!("chain {chain}: entry {second} does not follow the entry at position {}", position - 1);
+    assert!(stderr(&output).contains(&expected), "{}", stderr(&output));
 }
 
 /// Alters the second entry after those the directory opened with and
-/// recomputes every hash after it, as an attacker with write access to the
-/// database but not the signing key would.
-fn rewrite_second_entry(db: &rusqlite::Connection) {
+/// recomputes every hash of its chain after it, as an attacker with write
+/// access to the database but not the signing key would. Returns its chain
+/// and position.
+fn rewrite_second_entry(db: &rusqlite::Connection) -> (i64, i64) {
+    let altered = opened() + 2;
+    let (chain, position): (i64, i64) =
+        db.query_row("SELECT chain_no, chain_position FROM audit_entries WHERE seq = ?1", [altered], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
     let rows: Vec<(i64, String)> = {
-        let mut s = db.prepare("SELECT seq, entry FROM audit_entries ORDER BY seq").unwrap();
-        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+        let mut s = db.prepare("SELECT seq, entry FROM audit_entries WHERE chain_no = ?1 ORDER BY chain_position").unwrap();
+        s.query_map([chain], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
     };
     let mut previous = grondslag_audit::Hash::ZERO;
     for (seq, entry) in rows {
-        let entry = if seq == opened() + 2 { entry.replace("case_handler", "expert") } else { entry };
+        let entry = if seq == altered { entry.replace("case_handler", "expert") } else { entry };
         let leaf = grondslag_audit::leaf_hash(entry.as_bytes());
-        let chain = grondslag_audit::chain_hash(&previous, &leaf);
-        db.execute("UPDATE audit_entries SET entry = ?2, leaf = ?3, chain = ?4 WHERE seq = ?1", rusqlite::params![seq, entry, leaf.0, chain.0]).unwrap();
-        previous = chain;
+        let link = grondslag_audit::chain_hash(&previous, &leaf);
+        db.execute("UPDATE audit_entries SET entry = ?2, leaf = ?3, chain = ?4 WHERE seq = ?1", rusqlite::params![seq, entry, leaf.0, link.0]).unwrap();
+        previous = link;
     }
+    (chain, position)
 }
 
 // req: E17
@@ -143,12 +170,12 @@ fn rewrite_second_entry(db: &rusqlite::Connection) {
 fn a_rewritten_chain_is_caught_by_the_signed_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path(), 10);
-    rewrite_second_entry(&tamper(dir.path()));
+    let (chain, position) = rewrite_second_entry(&tamper(dir.path()));
     let output = verify(dir.path());
     assert!(!output.status.success());
-    // The first checkpoint after the altered entry: sizes are multiples of 4.
-    let checkpoint = (opened() + 2 + 3) / 4 * 4;
-    assert!(stderr(&output).contains(&format!("checkpoint at {checkpoint}")), "{}", stderr(&output));
+    // The chain's first checkpoint after the altered entry: sizes are multiples of 4.
+    let checkpoint = (position + 3) / 4 * 4;
+    assert!(stderr(&output).contains(&format!("chain {chain}: entries 1 to {checkpoint} do not match the signed checkpoint")), "{}", stderr(&output));
 }
 
 // req: E17
@@ -199,14 +226,14 @@ fn closing_the_kernel_signs_a_checkpoint_over_the_last_entry() {
         let physical = kernel.processing("fysieke_schade").unwrap();
         kernel.write(&access(Role::CaseHandler), physical, None, None, &[(Category::Name, Value::text("Anna"))]).unwrap();
     }
-    let last: i64 = sqlite(dir.path()).query_row("SELECT max(size) FROM audit_checkpoints", [], |r| r.get(0)).unwrap();
-    assert_eq!(last, opened() + 1);
+    let (chain, last) = place(dir.path(), opened() + 1);
+    assert_eq!(checkpoint_sizes(dir.path(), chain).last(), Some(&last));
     // Truncating the log after the checkpoint is then detected.
     let db = tamper(dir.path());
-    db.execute("DELETE FROM audit_entries WHERE seq = ?1", [last]).unwrap();
+    db.execute("DELETE FROM audit_entries WHERE seq = ?1", [opened() + 1]).unwrap();
     let output = verify(dir.path());
     assert!(!output.status.success());
-    let expected = format!("the witnessed checkpoint says the log had {last} entries, but it holds {}", last - 1);
+    let expected = format!("chain {chain}: the witnessed checkpoint says the log had {last} entries, but it holds {}", last - 1);
     assert!(stderr(&output).contains(&expected), "{}", stderr(&output));
 }
 
@@ -246,18 +273,21 @@ fn concurrent_writers_share_commits_and_leave_one_unbroken_chain() {
 
 // req: E17
 #[test]
-fn a_fault_early_in_a_long_log_is_named_without_reading_on() {
+fn the_first_fault_of_each_chain_is_named_and_a_long_log_does_not_stall_the_reader() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path(), 10);
     let db = tamper(dir.path());
     let changed = opened() + 6;
+    let (chain, _) = place(dir.path(), changed);
     db.execute("UPDATE audit_entries SET entry = replace(entry, 'case_handler', 'privacy_officer') WHERE seq = ?1", [changed]).unwrap();
     // Far more rows than the reader may have in flight, so it would block
-    // for good if the verifier stopped without telling it.
+    // for good if the verifier stopped without telling it; in a chain of
+    // their own, whose first fault is named as well.
+    let (junk, first_junk) = (99, opened() + 11);
     db.execute(
         "WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n WHERE i < 60000)
-         INSERT INTO audit_entries (seq, entry, leaf, chain) SELECT i, '{}', zeroblob(32), zeroblob(32) FROM n",
-        [opened() + 11],
+         INSERT INTO audit_entries (seq, chain_no, chain_position, entry, leaf, chain) SELECT i, ?2, i - ?1 + 1, '{}', zeroblob(32), zeroblob(32) FROM n",
+        [first_junk, junk],
     )
     .unwrap();
     drop(db);
@@ -282,7 +312,8 @@ fn a_fault_early_in_a_long_log_is_named_without_reading_on() {
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert!(!status.success());
-    assert!(err.contains(&format!("entry {changed} was altered")), "{err}");
+    assert!(err.contains(&format!("chain {chain}: entry {changed} was altered")), "{err}");
+    assert!(err.contains(&format!("chain {junk}: entry {first_junk} was altered")), "{err}");
 }
 
 /// The whole database opened as an attacker who can write the file: every
@@ -298,15 +329,15 @@ fn tamper_all(dir: &Path) -> rusqlite::Connection {
 fn a_log_cut_short_with_its_checkpoints_fails_against_the_witness_and_gets_no_new_signature() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path(), 10);
-    let (last, cut) = (opened() + 10, opened() + 6);
+    let ((chain, last), (_, cut)) = (place(dir.path(), opened() + 10), place(dir.path(), opened() + 6));
     let witnessed = std::fs::read_to_string(dir.path().join("audit-witness.log")).unwrap();
-    assert!(witnessed.contains(&format!("\n{last}\n")), "the closing checkpoint is witnessed:\n{witnessed}");
+    assert!(witnessed.contains(&format!("\nchain {chain} {last} ")), "the closing checkpoint is witnessed as the chain's head:\n{witnessed}");
     let db = tamper_all(dir.path());
-    db.execute("DELETE FROM audit_entries WHERE seq > ?1", [cut]).unwrap();
-    db.execute("DELETE FROM audit_checkpoints WHERE size > ?1", [cut]).unwrap();
+    db.execute("DELETE FROM audit_entries WHERE chain_no = ?1 AND chain_position > ?2", [chain, cut]).unwrap();
+    db.execute("DELETE FROM audit_checkpoints WHERE chain_no = ?1 AND size > ?2", [chain, cut]).unwrap();
     drop(db);
 
-    let shorter = format!("the witnessed checkpoint says the log had {last} entries, but it holds {cut}");
+    let shorter = format!("chain {chain}: the witnessed checkpoint says the log had {last} entries, but it holds {cut}");
     let output = verify(dir.path());
     assert!(!output.status.success());
     assert!(stderr(&output).contains(&shorter), "{}", stderr(&output));
@@ -334,11 +365,12 @@ fn a_rewritten_log_without_its_checkpoints_fails_against_the_witness() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path(), 10);
     let db = tamper_all(dir.path());
-    rewrite_second_entry(&db);
+    let (chain, _) = rewrite_second_entry(&db);
     db.execute("DELETE FROM audit_checkpoints", []).unwrap();
+    let (_, last) = place(dir.path(), opened() + 10);
     let output = verify(dir.path());
     assert!(!output.status.success());
-    assert!(stderr(&output).contains(&format!("do not match the witnessed checkpoint at {}", opened() + 10)), "{}", stderr(&output));
+    assert!(stderr(&output).contains(&format!("chain {chain}: entries 1 to {last} do not match the witnessed checkpoint at {last}")), "{}", stderr(&output));
 }
 
 // req: E17
@@ -352,10 +384,13 @@ fn an_auditor_verifies_with_the_public_key_alone() {
     }
     let output = verify(auditor.path());
     assert!(output.status.success(), "{}", stderr(&output));
-    // Those stored (every 4 entries, and the closing one), and the witnessed one.
-    let last = opened() + 10;
-    let stored = (opened() + 1..=last).filter(|size| size % 4 == 0).count() + usize::from(last % 4 != 0);
-    assert!(stdout(&output).contains(&format!("{} signed checkpoints verified", stored + 1)), "{}", stdout(&output));
+    // Those stored (every 4 entries of a chain after the kernel was opened,
+    // and each chain's closing one), and the witnessed head of each chain.
+    let db = sqlite(dir.path());
+    let stored: usize = db.query_row("SELECT count(*) FROM audit_checkpoints", [], |r| r.get(0)).unwrap();
+    let chains: usize = db.query_row("SELECT count(DISTINCT chain_no) FROM audit_entries", [], |r| r.get(0)).unwrap();
+    assert!(chains >= 2 || place(dir.path(), opened() + 1).0 == 0, "the opening entries are chain 0's, Anna's her chain's");
+    assert!(stdout(&output).contains(&format!("{} signed checkpoints verified", stored + chains)), "{}", stdout(&output));
     assert!(!auditor.path().join("audit-signing.key").exists() && !auditor.path().join("master.key").exists(), "verifying made keys");
 
     // Another key's public half does not verify this log's checkpoints.
@@ -392,24 +427,26 @@ fn inclusion_and_consistency_proofs_verify_against_the_signed_checkpoints() {
     let data = dir.path().to_str().unwrap();
     let keys = grondslag_audit::CheckpointVerifier::from_vkey(&std::fs::read_to_string(dir.path().join("audit-signing.pub")).unwrap()).unwrap();
 
-    let last = (opened() + 10) as u64;
+    let (chain, last) = place(dir.path(), opened() + 10);
+    let last = last as u64;
     let entry = opened() + 3;
+    let (_, position) = place(dir.path(), entry);
     let output = grondslag(&["audit", "prove", "--entry", &entry.to_string(), "--data", data]);
     assert!(output.status.success(), "{}", stderr(&output));
     let proof: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     let signed = keys.verify(proof["checkpoint"].as_str().unwrap()).unwrap();
-    assert_eq!(signed.size, last);
+    assert_eq!((signed.size, i64::from(signed.chain.number()), proof["chain"].as_i64()), (last, chain, Some(chain)));
     let leaf = hashes(&serde_json::json!([proof["leaf_hash"]]))[0];
     let stored: String = sqlite(dir.path()).query_row("SELECT entry FROM audit_entries WHERE seq = ?1", [entry], |r| r.get(0)).unwrap();
     assert_eq!(leaf, grondslag_audit::leaf_hash(stored.as_bytes()));
-    let (index, path) = (entry as u64 - 1, hashes(&proof["inclusion_path"]));
+    let (index, path) = (position as u64 - 1, hashes(&proof["inclusion_path"]));
     assert_eq!(grondslag_audit::proof::verify_inclusion(&leaf, index, last, &path, &signed.root), Ok(()));
     assert!(grondslag_audit::proof::verify_inclusion(&grondslag_audit::leaf_hash(b"another"), index, last, &path, &signed.root).is_err());
 
-    // Between the first two checkpoints signed every 4 entries.
-    let first_size = (opened() as u64 / 4 + 1) * 4;
-    let (from, to) = (first_size.to_string(), (first_size + 4).to_string());
-    let output = grondslag(&["audit", "prove", "--from", &from, "--size", &to, "--data", data]);
+    // Between the chain's first two checkpoints signed every 4 entries.
+    let first_size = checkpoint_sizes(dir.path(), chain)[0] as u64;
+    let (from, to, on) = (first_size.to_string(), (first_size + 4).to_string(), chain.to_string());
+    let output = grondslag(&["audit", "prove", "--chain", &on, "--from", &from, "--size", &to, "--data", data]);
     assert!(output.status.success(), "{}", stderr(&output));
     let proof: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     let (first, second) =
@@ -418,14 +455,19 @@ fn inclusion_and_consistency_proofs_verify_against_the_signed_checkpoints() {
     let consistency = hashes(&proof["consistency_path"]);
     assert_eq!(grondslag_audit::proof::verify_consistency(first.size, second.size, &first.root, &second.root, &consistency), Ok(()));
 
-    let beyond = (last + 1).to_string();
+    let beyond = (opened() + 11).to_string();
     let output = grondslag(&["audit", "prove", "--entry", &beyond, "--data", data]);
     assert!(!output.status.success());
-    assert!(stderr(&output).contains(&format!("entry {beyond} is not among the {last} entries the checkpoint signed")), "{}", stderr(&output));
+    assert!(stderr(&output).contains(&format!("the log holds no entry {beyond}")), "{}", stderr(&output));
     let unsigned = (first_size + 1).to_string();
-    let output = grondslag(&["audit", "prove", "--from", &unsigned, "--data", data]);
+    let output = grondslag(&["audit", "prove", "--chain", &on, "--from", &unsigned, "--data", data]);
     assert!(!output.status.success());
-    assert!(stderr(&output).contains(&format!("no checkpoint was signed at {unsigned}")), "{}", stderr(&output));
+    assert!(stderr(&output).contains(&format!("no checkpoint of chain {chain} was signed at {unsigned}")), "{}", stderr(&output));
+}
+
+/// How a record of forgetting names entries of `chain`.
+fn forgetting_prefix(chain: i64) -> String {
+    if chain == 0 { "audit:".to_string() } else { format!("audit/{chain}:") }
 }
 
 /// The sequence numbers of the entries of access under `processing` (not
@@ -475,7 +517,7 @@ fn a_camera_viewing_entry_is_forgotten_after_six_months_and_the_log_still_verifi
     let forgetting = grondslag_kernel::parse_entry(&forgetting).unwrap();
     assert_eq!(
         (forgetting.processing.as_str(), forgetting.object.as_str()),
-        ("camera_protocol", format!("audit:{}-{}", camera_entries[0], camera_entries[1]).as_str())
+        ("camera_protocol", format!("{}{}-{}", forgetting_prefix(place(dir.path(), camera_entries[0]).0), camera_entries[0], camera_entries[1]).as_str())
     );
 
     // The chain and every checkpoint, signed before and after, still verify.
