@@ -539,3 +539,39 @@ fn a_camera_viewing_entry_is_forgotten_after_six_months_and_the_log_still_verifi
     assert!(!output.status.success());
     assert!(stderr(&output).contains(&format!("entry {dossier} was emptied, but no later entry records forgetting it")), "{}", stderr(&output));
 }
+
+// req: E17
+#[test]
+fn each_persons_entries_stay_in_one_chain_and_the_witness_holds_every_chains_head() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let kernel = open_kernel(dir.path());
+        let physical = kernel.processing("fysieke_schade").unwrap();
+        let handler = access(Role::CaseHandler);
+        for i in 0..40 {
+            let subject = kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text(format!("Aanvrager {i}")))]).unwrap().subject;
+            kernel.read(&handler, physical, &subject, grondslag_register::CategorySet::of(&[Category::Name])).unwrap();
+        }
+    }
+    let db = sqlite(dir.path());
+    let chains_per_person: Vec<i64> = {
+        let mut statement = db.prepare("SELECT count(DISTINCT chain_no) FROM audit_entries WHERE subject_id IS NOT NULL GROUP BY subject_id").unwrap();
+        statement.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(chains_per_person.len(), 40);
+    assert!(chains_per_person.iter().all(|n| *n == 1), "{chains_per_person:?}");
+    let heads: Vec<(i64, i64)> = {
+        let mut statement = db.prepare("SELECT chain_no, max(chain_position) FROM audit_entries GROUP BY chain_no ORDER BY chain_no").unwrap();
+        statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    assert!(heads.len() > 4, "forty people spread over the chains: {heads:?}");
+    // The witness's last note is the combined checkpoint over every chain's head.
+    let witnessed = std::fs::read_to_string(dir.path().join("audit-witness.log")).unwrap();
+    let keys = grondslag_audit::CheckpointVerifier::from_vkey(&std::fs::read_to_string(dir.path().join("audit-signing.pub")).unwrap()).unwrap();
+    let (combined, _) = grondslag_kernel::latest_verified(&witnessed, &keys).unwrap();
+    let listed: Vec<(i64, i64)> = combined.heads.iter().map(|head| (i64::from(head.chain.number()), head.size as i64)).collect();
+    assert_eq!(listed, heads);
+    assert_eq!(combined.total as i64, heads.iter().map(|(_, size)| size).sum::<i64>());
+    let output = verify(dir.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+}
