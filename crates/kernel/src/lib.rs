@@ -1592,8 +1592,8 @@ impl Kernel {
     }
 
     /// Appends `entries` to the log, numbered in the order given, each to
-    /// its chain after the head the store holds now (the heads of the
-    /// chains they go to read in one statement), each dated to be forgotten
+    /// its chain after the head the store holds now (the chains they go to
+    /// locked, then their heads read in one statement), each dated to be forgotten
     /// by the term of its processing's log; then signs a checkpoint of each
     /// chain that passed a multiple of `checkpoint_every`, and a combined
     /// one over all chains.
@@ -1605,13 +1605,18 @@ impl Kernel {
         let mut touched = chains.clone();
         touched.sort_unstable();
         touched.dedup();
+        // Locked before their heads are read, and before the numbers are
+        // drawn, so that within a chain they ascend as it grows.
+        tx.lock_chains(&touched)?;
         let mut heads: std::collections::BTreeMap<Chain, (u64, Hash)> =
             tx.audit_heads(&touched)?.into_iter().map(|(chain, position, link)| (chain, (position, link))).collect();
-        let mut seq = tx.audit_last_seq()?;
+        let seqs = tx.audit_seqs(entries.len() as u64)?;
+        if seqs.len() != entries.len() {
+            return Err(StoreError::Corrupt("audit_entries: fewer numbers than entries").into());
+        }
         let mut rows = Vec::with_capacity(entries.len());
         let mut due = Vec::new();
-        for (entry, chain) in entries.iter().zip(chains) {
-            seq += 1;
+        for ((entry, chain), seq) in entries.iter().zip(chains).zip(seqs) {
             let row = Row::next(seq, chain, heads.get(&chain).copied(), entry);
             heads.insert(chain, (row.position, row.link));
             if row.position.is_multiple_of(self.checkpoint_every) {

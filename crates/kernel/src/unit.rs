@@ -11,13 +11,15 @@
 //! ended, since the failing transaction may take nothing more.
 //!
 //! A unit's audit entries wait in the unit and are chained when it ends,
-//! the head read once: in a writing unit just before its commit, in the same
-//! transaction as its changes; in a reading unit ([`Kernel::reading`]),
-//! whose work runs on a reading connection that never waits for the writer,
-//! in a write of their own before the result is handed back, which the store
-//! commits together with other callers' (group commit). The chain is read
-//! from the store in each transaction (the kernel keeps no head or frontier
-//! in memory), so a rolled-back unit leaves nothing behind to go on from.
+//! the heads of their chains read once: in a writing unit just before its
+//! commit, in the same transaction as its changes; in a reading unit
+//! ([`Kernel::reading`]), whose work runs on a reading connection that never
+//! waits for the writer, in a write of their own before the result is
+//! handed back (`Store::log`: on SQLite group-committed with other callers'
+//! work, on PostgreSQL beside other such writes, each holding only its
+//! chains' locks). The chains are read from the store in each transaction
+//! (the kernel keeps no head or frontier in memory), so a rolled-back unit
+//! leaves nothing behind to go on from.
 
 use std::cell::Cell;
 use std::fmt;
@@ -229,7 +231,8 @@ impl Kernel {
         }
         if !kept.is_empty() {
             let mut failed = None;
-            let appended = self.store.transaction(&mut |tx| {
+            // Only log lines: on PostgreSQL beside other such writes.
+            let appended = self.store.log(&mut |tx| {
                 if let Err(e) = self.append(tx, &kept) {
                     failed = Some(e);
                     return Err(StoreError::Aborted);

@@ -323,8 +323,15 @@ pub trait Tx {
     /// Whether the relation tuple is there.
     fn related(&mut self, object: &str, relation: &str, actor: &str) -> Result<bool, StoreError>;
 
-    /// The `seq` of the last audit row in the whole log (0 when it is empty).
-    fn audit_last_seq(&mut self) -> Result<u64, StoreError>;
+    /// Holds the locks of `chains` (give them ascending) until the
+    /// transaction ends, so that no other transaction appends to them
+    /// meanwhile. On PostgreSQL an advisory lock per chain; SQLite's one
+    /// writer needs none.
+    fn lock_chains(&mut self, chains: &[Chain]) -> Result<(), StoreError>;
+    /// `count` numbers (`seq`) for new audit rows, ascending: the last one
+    /// plus one on SQLite, a sequence on PostgreSQL (unique, with gaps where
+    /// a transaction rolled back).
+    fn audit_seqs(&mut self, count: u64) -> Result<Vec<u64>, StoreError>;
     /// Position and link of the last row of each of `chains` that has
     /// rows, in one statement.
     fn audit_heads(&mut self, chains: &[Chain]) -> Result<Vec<(Chain, u64, Hash)>, StoreError>;
@@ -445,6 +452,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// writer (nor, on PostgreSQL, for the write lock of every node), and a
     /// write in it fails.
     fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError>;
+
+    /// Runs `work` in a write transaction that only appends to the audit
+    /// log (a reading unit's entries, the refusals of a unit that rolled
+    /// back), committed before it returns. On PostgreSQL it runs on a
+    /// connection of its own, one caller a transaction, and holds the lock
+    /// that orders every other write in shared mode only: such transactions
+    /// run beside each other, on one node and across nodes, ordered per
+    /// chain by [`Tx::lock_chains`], and wait only while another write
+    /// holds that lock. On SQLite it is a [`Store::transaction`].
+    fn log(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError>;
 
     /// Visits every audit row in `order`.
     fn audit_rows(&self, order: AuditOrder, visit: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError>;

@@ -3,11 +3,20 @@
 //! Every write transaction starts by taking one transaction-scoped advisory
 //! lock (`pg_advisory_xact_lock`), so write transactions of all nodes on
 //! the database run one after another, as SQLite's single writer does on
-//! one machine. That is what the audit log needs — each entry links to the
-//! one before, so appends must be ordered and none may see a head another
-//! node is about to replace — and it keeps the kernel's read-then-write
-//! steps (is this BSN known? which records are due?) correct across nodes
-//! without retries. The lock is released by the commit itself, after which
+//! one machine. That keeps the kernel's read-then-write steps (is this BSN
+//! known? which records are due?) correct across nodes without retries.
+//!
+//! The audit log needs less: each entry links to the one before it in its
+//! chain, so appends to one chain must be ordered and none may see a head
+//! another transaction is about to replace. Each append holds the lock of
+//! the chains it writes to (`lock_chains`, a key per chain, taken in
+//! ascending order). A transaction that only appends to the log (`log`: a
+//! reading unit's entries) takes the first lock in shared mode and runs on
+//! a pooled connection of its own, so reads' entries are written beside
+//! each other, on one node and across nodes, waiting only for a write that
+//! holds the lock; the two kinds cannot wait on each other in a cycle, as
+//! the exclusive holder takes chain locks only once no shared holder is
+//! left. `seq`, the number across chains, comes from a sequence. The lock is released by the commit itself, after which
 //! the next holder's statements see the committed rows (READ COMMITTED
 //! takes a fresh snapshot per statement). Within a node, group commit (see
 //! `group`) lets one turn of the lock and one fsync serve many operations.
@@ -54,6 +63,14 @@ const MIGRATIONS: &[&str] = &[
 /// number is arbitrary but fixed ("grondslg" in ASCII): every node must use
 /// the same one.
 const BEGIN: &str = "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(7454127558563194727)";
+
+/// What opens a transaction that only appends to the audit log: the same
+/// lock in shared mode, so that such transactions run beside each other but
+/// not beside another write.
+const BEGIN_LOG: &str = "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock_shared(7454127558563194727)";
+
+/// Sets the audit log's sequence to go on after its last row.
+const SEQUENCE_AFTER_LAST: &str = "SELECT setval('audit_entries_seq', (SELECT coalesce(max(seq), 0) + 1 FROM audit_entries), false)";
 
 /// Names the PostgreSQL server the test suites use.
 const TEST_DATABASE_URL: &str = "GRONDSLAG_TEST_DATABASE_URL";
@@ -145,6 +162,11 @@ fn value(row: &postgres::Row, column: usize, context: &'static str) -> Result<Va
 
 impl Db for PgConnection {
     const CLAIM: &'static str = " FOR UPDATE SKIP LOCKED";
+
+    /// A key per chain, next to the one of [`BEGIN`].
+    const LOCK_CHAIN: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(7454127558563195000 + ?1)");
+
+    const AUDIT_SEQS: &'static str = "SELECT nextval('audit_entries_seq') FROM generate_series(1, ?1)";
 
     fn in_list(column: &str, param: usize) -> String {
         format!("{column} = ANY(?{param})")
@@ -257,7 +279,9 @@ impl PostgresStore {
         let mut from = crate::sqlite::connect(source)?;
         let mut to = self.pool.get()?;
         to.batch("starting the copy", BEGIN)?;
-        let copied = crate::copy::copy(&mut from, &mut *to, progress).and_then(|n| to.batch("committing the copy", "COMMIT").map(|()| n));
+        let copied = crate::copy::copy(&mut from, &mut *to, progress)
+            .and_then(|n| to.batch("numbering audit entries on from the copy", SEQUENCE_AFTER_LAST).map(|()| n))
+            .and_then(|n| to.batch("committing the copy", "COMMIT").map(|()| n));
         if copied.is_err() {
             let _rolled_back = to.batch("rolling back the copy", "ROLLBACK");
         }
@@ -295,6 +319,10 @@ fn migrate(connection: &mut PgConnection) -> Result<(), StoreError> {
 impl Store for PostgresStore {
     fn transaction(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
         self.group.transaction(work)
+    }
+
+    fn log(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        sql::write_alone(&mut *self.pool.get()?, BEGIN_LOG, work)
     }
 
     fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {

@@ -177,6 +177,13 @@ pub(crate) trait Db: Send {
     /// concurrent sweeps on other connections skip what one has taken.
     const CLAIM: &'static str;
 
+    /// Takes the lock of the chain given as `?1` until the transaction
+    /// ends; `None` where one writer at a time needs none.
+    const LOCK_CHAIN: Option<&'static str>;
+
+    /// `?1` new audit `seq`s, ascending, one a row.
+    const AUDIT_SEQS: &'static str;
+
     /// `column` is one of the texts of the list parameter `?{param}`
     /// ([`Param::Texts`]), as an SQL condition.
     fn in_list(column: &str, param: usize) -> String;
@@ -304,6 +311,24 @@ fn due_row(mut r: Row) -> Result<(RecordId, SubjectId, String, jiff::Timestamp),
 /// A transaction on a connection of either database.
 /// `work` in a read-only transaction on `db`, begun with `begin`; nothing to
 /// commit, so it is always rolled back.
+/// Runs `work` in a transaction of its own on `db`, begun with `begin`,
+/// and commits it: a write that needs no group.
+pub(crate) fn write_alone<D: Db>(db: &mut D, begin: &str, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    let result = db.batch("starting a transaction", begin).and_then(|()| work(&mut SqlTx { db: &mut *db }));
+    if let Err(e) = result {
+        if db.in_transaction() {
+            let _rolled_back = db.batch("rolling back", "ROLLBACK");
+        }
+        return Err(e);
+    }
+    db.batch("committing", "COMMIT").map_err(|e| {
+        if db.in_transaction() {
+            let _rolled_back = db.batch("rolling back", "ROLLBACK");
+        }
+        StoreError::Commit(e.to_string())
+    })
+}
+
 pub(crate) fn read_only<D: Db>(db: &mut D, begin: &str, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
     db.batch("starting a read", begin)?;
     let result = work(&mut SqlTx { db: &mut *db });
@@ -694,8 +719,19 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         Ok(found.is_some())
     }
 
-    fn audit_last_seq(&mut self) -> Result<u64, StoreError> {
-        Ok(first(self.db, "reading the audit head", "SELECT seq FROM audit_entries ORDER BY seq DESC LIMIT 1", &[], |mut r| r.count(0))?.unwrap_or(0))
+    fn lock_chains(&mut self, chains: &[Chain]) -> Result<(), StoreError> {
+        let Some(sql) = D::LOCK_CHAIN else { return Ok(()) };
+        for chain in chains {
+            self.exec("locking an audit chain", sql, &[int(u64::from(chain.number()))])?;
+        }
+        Ok(())
+    }
+
+    fn audit_seqs(&mut self, count: u64) -> Result<Vec<u64>, StoreError> {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        rows(self.db, "numbering audit entries", D::AUDIT_SEQS, &[int(count)], |mut r| r.count(0))
     }
 
     fn audit_heads(&mut self, chains: &[Chain]) -> Result<Vec<(Chain, u64, Hash)>, StoreError> {

@@ -233,6 +233,10 @@ impl Store for SqliteStore {
         self.with_reader(|connection| sql::read_only(connection, "BEGIN", work))
     }
 
+    fn log(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        self.transaction(work)
+    }
+
     fn audit_rows(&self, order: crate::AuditOrder, visit: &mut dyn FnMut(AuditRow) -> Result<(), StoreError>) -> Result<(), StoreError> {
         self.with_reader(|connection| sql::audit_rows(connection, order, visit))
     }
@@ -260,6 +264,12 @@ impl rusqlite::ToSql for Param<'_> {
 impl Db for Connection {
     /// SQLite has one writer at a time, so what a sweep reads is its own.
     const CLAIM: &'static str = "";
+
+    const LOCK_CHAIN: Option<&'static str> = None;
+
+    /// Under the one writer, the last one plus one is free.
+    const AUDIT_SEQS: &'static str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+         SELECT (SELECT coalesce(max(seq), 0) FROM audit_entries) + i FROM n ORDER BY i";
 
     /// SQLite has no arrays: the list is a JSON array, read as a table.
     fn in_list(column: &str, param: usize) -> String {

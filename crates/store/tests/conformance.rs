@@ -49,6 +49,7 @@ conformance!(
     audit_entries_are_forgotten_but_never_rewritten,
     many_audit_rows_are_appended_together_or_not_at_all,
     audit_appends_from_two_nodes_form_one_chain,
+    log_writes_and_writes_from_two_nodes_leave_every_chain_unbroken,
     audit_chains_are_kept_apart,
     checkpoints_and_nodes_are_kept_per_chain,
     a_taken_place_in_a_chain_is_refused,
@@ -91,12 +92,21 @@ fn next_row(seq: u64, chain: Chain, previous: Option<(u64, Hash)>, text: &str, s
     Row { seq, chain, position: position + 1, entry: text.to_string(), leaf, link: chain_hash(&link, &leaf), subject: subject.map(ToString::to_string) }
 }
 
-/// The row that goes next in `chain`: numbered after the log's last row,
-/// placed after the chain's head, as the kernel does.
+/// The row that goes next in `chain`: given the next number, placed after
+/// the chain's head, as the kernel does.
 fn following(tx: &mut dyn Tx, chain: Chain, text: &str, subject: Option<&SubjectId>) -> Result<Row, StoreError> {
-    let seq = tx.audit_last_seq()? + 1;
+    let seq = tx.audit_seqs(1)?[0];
     let head = tx.audit_heads(&[chain])?.first().map(|&(_, position, link)| (position, link));
     Ok(next_row(seq, chain, head, text, subject))
+}
+
+/// The largest `seq` stored, over every chain.
+fn last_seq(tx: &mut dyn Tx) -> Result<u64, StoreError> {
+    let mut last = 0;
+    for chain in 0..Chain::COUNT {
+        last = tx.audit_rows_after(Chain::new(chain), 0)?.iter().map(|row| row.seq).fold(last, u64::max);
+    }
+    Ok(last)
 }
 
 /// Appends the row that goes next in `chain`.
@@ -128,9 +138,11 @@ fn whole_log(store: &dyn Store) -> Vec<Row> {
             Ok(())
         })
         .unwrap();
+    // Numbers are unique; on PostgreSQL a rolled-back transaction leaves a gap.
     let mut seqs: Vec<u64> = rows.iter().map(|r| r.seq).collect();
     seqs.sort_unstable();
-    assert!(seqs.iter().copied().eq(1..=seqs.len() as u64), "a gap or a repeat in the log's sequence numbers: {seqs:?}");
+    seqs.dedup();
+    assert_eq!(seqs.len(), rows.len(), "a repeated sequence number in the log");
     rows
 }
 
@@ -332,14 +344,14 @@ fn audit_rows_and_checkpoints(open: Open<'_>) {
     let subject = SubjectId::random();
     let zero = chain_0();
     run(&*store, |tx| {
-        assert_eq!(tx.audit_last_seq()?, 0);
+        assert_eq!(last_seq(tx)?, 0);
         assert_eq!(tx.audit_heads(&[zero])?, []);
         assert_eq!(tx.last_checkpoint(zero)?, None);
         assert_eq!(tx.last_checkpoints()?, Vec::<String>::new());
         append(tx, zero, "one", Some(&subject))?;
         append(tx, zero, "two", None)?;
         let third = append(tx, zero, "three", Some(&subject))?;
-        assert_eq!(tx.audit_last_seq()?, 3);
+        assert_eq!(last_seq(tx)?, 3);
         assert_eq!(tx.audit_heads(&[zero])?, [(zero, 3, third.link)]);
         assert_eq!(tx.audit_of(&subject)?.iter().map(|r| r.entry.as_str()).collect::<Vec<_>>(), ["one", "three"]);
         assert_eq!(tx.audit_leaves(zero, 2, 5)?, vec![leaf_hash(b"two"), leaf_hash(b"three")]);
@@ -456,6 +468,43 @@ fn audit_appends_from_two_nodes_form_one_chain(open: Open<'_>) {
     assert_eq!(rows.len(), 4 * EACH);
 }
 
+/// Appends the row that goes next in `chain`, holding the chain's lock as
+/// the kernel does.
+fn append_locked(tx: &mut dyn Tx, chain: Chain, text: &str) -> Result<(), StoreError> {
+    tx.lock_chains(&[chain])?;
+    append(tx, chain, text, None).map(|_| ())
+}
+
+// req: E17
+fn log_writes_and_writes_from_two_nodes_leave_every_chain_unbroken(open: Open<'_>) {
+    const EACH: usize = 100;
+    let chains = [chain_0(), Chain::new(3), Chain::new(9)];
+    let nodes: Vec<Box<dyn Store>> = vec![open(), open()];
+    std::thread::scope(|scope| {
+        for (n, node) in nodes.iter().enumerate() {
+            for t in 0..3 {
+                scope.spawn(move || {
+                    for i in 0..EACH {
+                        let chain = chains[(i + t) % chains.len()];
+                        let text = format!("node {n} thread {t} #{i}");
+                        // Most of them log lines only, as reads write them.
+                        if t == 0 {
+                            run(&**node, |tx| append_locked(tx, chain, &text));
+                        } else {
+                            node.log(&mut |tx| append_locked(tx, chain, &text)).unwrap();
+                        }
+                    }
+                });
+            }
+        }
+    });
+    let rows = whole_log(&*nodes[0]);
+    assert_eq!(rows.len(), 6 * EACH);
+    for chain in chains {
+        assert_eq!(rows.iter().filter(|r| r.chain == chain).count(), 2 * EACH, "{chain}");
+    }
+}
+
 // req: E17, INV2
 fn audit_chains_are_kept_apart(open: Open<'_>) {
     let store = open();
@@ -473,7 +522,7 @@ fn audit_chains_are_kept_apart(open: Open<'_>) {
     assert_eq!(placed, [(1, 0, 1), (2, 5, 1), (3, 5, 2), (4, 0, 2), (5, 5, 3), (6, 0, 3), (7, 0, 4)]);
     let (in_zero, in_five): (Vec<Row>, Vec<Row>) = written.iter().cloned().partition(|r| r.chain == zero);
     run(&*store, |tx| {
-        assert_eq!(tx.audit_last_seq()?, 7);
+        assert_eq!(last_seq(tx)?, 7);
         // Each chain's own head; a chain without rows is left out.
         let mut heads = tx.audit_heads(&[zero, five, seven])?;
         heads.sort_by_key(|&(chain, _, _)| chain);
@@ -560,7 +609,7 @@ fn a_taken_place_in_a_chain_is_refused(open: Open<'_>) {
     assert!(refused.is_err(), "a row at a taken place in its chain was stored");
     run(&*store, |tx| {
         assert_eq!(tx.setting("half")?, None);
-        assert_eq!(tx.audit_last_seq()?, 3);
+        assert_eq!(last_seq(tx)?, 3);
         assert_eq!((tx.audit_row(4)?, tx.audit_row(5)?), (None, None));
         Ok(())
     });
@@ -710,7 +759,7 @@ fn a_failed_transaction_leaves_nothing(open: Open<'_>) {
     assert!(refused.is_err());
     run(&*store, |tx| {
         assert_eq!(tx.setting("half")?, None);
-        assert_eq!((tx.audit_last_seq()?, tx.audit_heads(&[chain_0()])?), (0, vec![]));
+        assert_eq!((last_seq(tx)?, tx.audit_heads(&[chain_0()])?), (0, vec![]));
         append(tx, chain_0(), "kept", None)?;
         Ok(())
     });
@@ -770,7 +819,7 @@ fn reads_as_chain_0(store: &dyn Store, anna: &SubjectId) {
     assert!(rows.iter().all(|r| (r.chain, r.position) == (zero, r.seq)), "{rows:?}");
     assert_eq!(store.checkpoints().unwrap(), [(zero, 2, "note 2".to_string()), (zero, 3, "note 3".to_string())]);
     run(store, |tx| {
-        assert_eq!(tx.audit_last_seq()?, 3);
+        assert_eq!(last_seq(tx)?, 3);
         assert_eq!(tx.audit_heads(&[zero, Chain::new(5)])?, [(zero, 3, old[2].link)]);
         assert_eq!(tx.audit_row(2)?, Some(old[1].clone()));
         assert_eq!(tx.audit_rows_after(zero, 1)?, old[1..]);
@@ -892,4 +941,56 @@ fn relations_reach_records_and_go_with_them(open: Open<'_>) {
 
 fn field<'a>(category: &'a str, value: &'a [u8], blob: Option<&'a BlobId>, version: u64) -> FieldPut<'a> {
     FieldPut { category, value, blob, version }
+}
+
+/// On PostgreSQL a transaction that only appends to the log holds the write
+/// lock in shared mode: another such transaction, on another chain, runs
+/// and commits beside it, and a write waits until it has committed.
+// req: E17
+#[test]
+fn postgres_log_writes_run_beside_each_other_and_a_write_waits_for_them() {
+    use std::sync::mpsc::channel;
+    use std::time::Duration;
+    let Some(database) = grondslag_store::ScratchDatabase::for_tests().unwrap() else { return };
+    let store = grondslag_store::PostgresStore::open(database.url()).unwrap();
+    let (holding, held) = channel();
+    let (release, released) = channel::<()>();
+    let (wrote, written) = channel();
+    std::thread::scope(|scope| {
+        let store = &store;
+        scope.spawn(move || {
+            store
+                .log(&mut |tx| {
+                    append_locked(tx, Chain::new(1), "held open")?;
+                    holding.send(()).unwrap();
+                    released.recv().unwrap();
+                    Ok(())
+                })
+                .unwrap();
+        });
+        held.recv_timeout(Duration::from_secs(20)).unwrap();
+        // What is seen while the first is open is asserted once it is
+        // released, so that a failure cannot leave it waiting.
+        let beside = scope.spawn(move || store.log(&mut |tx| append_locked(tx, Chain::new(2), "beside it")).unwrap());
+        let started = std::time::Instant::now();
+        while !beside.is_finished() && started.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let ran_beside = beside.is_finished();
+        scope.spawn(move || {
+            run(store, |tx| {
+                tx.set_setting("after", b"the log write")?;
+                append_locked(tx, Chain::new(1), "a write")
+            });
+            wrote.send(()).unwrap();
+        });
+        let write_waited = written.recv_timeout(Duration::from_millis(500)).is_err();
+        release.send(()).unwrap();
+        written.recv_timeout(Duration::from_secs(20)).unwrap();
+        assert!(ran_beside, "a log write on another chain waited for the open one");
+        assert!(write_waited, "a write ran beside an open log write");
+    });
+    let rows = whole_log(&store);
+    let first: Vec<(u16, u64, &str)> = rows.iter().map(|r| (r.chain.number(), r.position, r.entry.as_str())).collect();
+    assert_eq!(first, [(1, 1, "held open"), (1, 2, "a write"), (2, 1, "beside it")]);
 }

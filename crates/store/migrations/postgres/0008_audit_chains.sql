@@ -25,3 +25,9 @@ ALTER TABLE audit_checkpoints ADD COLUMN chain_no INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE audit_checkpoints DROP CONSTRAINT audit_checkpoints_pkey, ADD PRIMARY KEY (chain_no, size);
 ALTER TABLE audit_nodes ADD COLUMN chain_no INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE audit_nodes DROP CONSTRAINT audit_nodes_pkey, ADD PRIMARY KEY (chain_no, level, idx);
+
+-- `seq` from a sequence: transactions that only append to the log run
+-- beside each other (each holding its chains' locks), so the last number
+-- plus one is no longer free for the taking.
+CREATE SEQUENCE audit_entries_seq OWNED BY audit_entries.seq;
+SELECT setval('audit_entries_seq', (SELECT coalesce(max(seq), 0) + 1 FROM audit_entries), false);
