@@ -6,8 +6,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use grondslag_crypto::MasterKey;
-use grondslag_kernel::{Access, DataDir, Kernel, Question, Value, decide};
-use grondslag_register::{Action, Category, Register, Role};
+use grondslag_kernel::{Access, DataDir, Kernel, Question, SubjectId, Value, decide};
+use grondslag_register::{Action, Category, CategorySet, Register, Role};
 use grondslag_store::ScratchDatabase;
 use plotters::backend::BitMapBackend;
 use plotters::coord::Shift;
@@ -548,6 +548,33 @@ fn nodes_writing(kernels: &[Kernel], writes: u32) -> Result<f64, Failure> {
     Ok(rate(each * kernels.len() as u32, start.elapsed()))
 }
 
+/// Audited reads/s of `nodes` kernels, each reading from its own thread at
+/// once, `reads` in all, of one field of `subjects` in turn: each read is a
+/// reading transaction and a write of its audit entry.
+fn nodes_reading(kernels: &[Kernel], subjects: &[SubjectId], reads: u32) -> Result<f64, Failure> {
+    let each = reads / kernels.len() as u32;
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = kernels
+            .iter()
+            .enumerate()
+            .map(|(n, kernel)| {
+                scope.spawn(move || {
+                    let access = Access::new("bench", Role::CaseHandler, "cli:bench", jiff::Timestamp::now());
+                    let physical = kernel.processing("fysieke_schade")?;
+                    let name = CategorySet::of(&[Category::Name]);
+                    for i in 0..each as usize {
+                        black_box(kernel.read(&access, physical, &subjects[(i * 7 + n) % subjects.len()], name)?);
+                    }
+                    Ok::<(), grondslag_kernel::KernelError>(())
+                })
+            })
+            .collect();
+        workers.into_iter().try_for_each(|w| w.join().unwrap_or_else(|_| Ok(())))
+    })?;
+    Ok(rate(each * kernels.len() as u32, start.elapsed()))
+}
+
 /// Nodes writing at once in the PostgreSQL comparison: 1 to this many.
 const NODES: u64 = 4;
 
@@ -576,7 +603,20 @@ fn stores_bench(kernels: &Kernels<'_>, server: &str, options: &Options<'_>, subj
         println!("  {nodes} node(s) at once  {rate:10.0} audited writes/s  {:6.2}x one node", rate / one);
         rates.push((nodes, rate));
     }
-    println!("  (every write takes the one lock that keeps the audit chain in one order)");
+    println!("  (every write takes the one lock that orders the nodes' writes)");
+    println!("nodes reading at once on one PostgreSQL database (one reader thread each; a read and its audit entry):");
+    let reader = kernels.open(&on_postgres())?;
+    let physical = reader.processing("fysieke_schade")?;
+    let handler = Access::new("bench", Role::CaseHandler, "cli:bench", jiff::Timestamp::now());
+    let people: Vec<SubjectId> =
+        (0..64).map(|i| reader.write(&handler, physical, None, None, &[(Category::Name, Value::text(format!("Lezer {i}")))]).map(|r| r.subject)).collect::<Result<_, _>>()?;
+    let mut first = None;
+    for nodes in 1..=NODES {
+        let kernels: Vec<Kernel> = (0..nodes).map(|_| kernels.open(&on_postgres())).collect::<Result<_, _>>()?;
+        let rate = nodes_reading(&kernels, &people, writes)?;
+        let one = *first.get_or_insert(rate);
+        println!("  {nodes} node(s) at once  {rate:10.0} audited reads/s   {:6.2}x one node", rate / one);
+    }
     if let Some(path) = options.plot {
         plot_nodes(path, &rates)?;
         println!("plot of audited writes/s against nodes writing at once: {}", path.display());
