@@ -608,8 +608,9 @@ fn stores_bench(kernels: &Kernels<'_>, server: &str, options: &Options<'_>, subj
     let reader = kernels.open(&on_postgres())?;
     let physical = reader.processing("fysieke_schade")?;
     let handler = Access::new("bench", Role::CaseHandler, "cli:bench", jiff::Timestamp::now());
-    let people: Vec<SubjectId> =
-        (0..64).map(|i| reader.write(&handler, physical, None, None, &[(Category::Name, Value::text(format!("Lezer {i}")))]).map(|r| r.subject)).collect::<Result<_, _>>()?;
+    let people: Vec<SubjectId> = (0..64)
+        .map(|i| reader.write(&handler, physical, None, None, &[(Category::Name, Value::text(format!("Lezer {i}")))]).map(|r| r.subject))
+        .collect::<Result<_, _>>()?;
     let mut first = None;
     for nodes in 1..=NODES {
         let kernels: Vec<Kernel> = (0..nodes).map(|_| kernels.open(&on_postgres())).collect::<Result<_, _>>()?;

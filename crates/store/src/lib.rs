@@ -323,10 +323,12 @@ pub trait Tx {
     /// Whether the relation tuple is there.
     fn related(&mut self, object: &str, relation: &str, actor: &str) -> Result<bool, StoreError>;
 
-    /// Holds the locks of `chains` (give them ascending) until the
-    /// transaction ends, so that no other transaction appends to them
-    /// meanwhile. On PostgreSQL an advisory lock per chain; SQLite's one
-    /// writer needs none.
+    /// Holds the locks of `chains` until the transaction ends, so that no
+    /// other transaction appends to them meanwhile: on PostgreSQL an
+    /// advisory lock per chain, taken in ascending order in one round trip,
+    /// in a [`Store::log`] transaction. A transaction that excludes every
+    /// other append already (one holding the write lock, SQLite's one
+    /// writer) takes none.
     fn lock_chains(&mut self, chains: &[Chain]) -> Result<(), StoreError>;
     /// `count` numbers (`seq`) for new audit rows, ascending: the last one
     /// plus one on SQLite, a sequence on PostgreSQL (unique, with gaps where

@@ -163,8 +163,9 @@ fn value(row: &postgres::Row, column: usize, context: &'static str) -> Result<Va
 impl Db for PgConnection {
     const CLAIM: &'static str = " FOR UPDATE SKIP LOCKED";
 
-    /// A key per chain, next to the one of [`BEGIN`].
-    const LOCK_CHAIN: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(7454127558563195000 + ?1)");
+    /// A key per chain, next to the one of [`BEGIN`], taken in ascending
+    /// order by a function of the schema (migration 0008).
+    const LOCK_CHAINS: Option<&'static str> = Some("SELECT grondslag_lock_chains(?1)");
 
     const AUDIT_SEQS: &'static str = "SELECT nextval('audit_entries_seq') FROM generate_series(1, ?1)";
 

@@ -177,9 +177,10 @@ pub(crate) trait Db: Send {
     /// concurrent sweeps on other connections skip what one has taken.
     const CLAIM: &'static str;
 
-    /// Takes the lock of the chain given as `?1` until the transaction
-    /// ends; `None` where one writer at a time needs none.
-    const LOCK_CHAIN: Option<&'static str>;
+    /// Takes the locks of the chains whose numbers are the texts of `?1`
+    /// ([`Param::Texts`]) until the transaction ends, in ascending order;
+    /// `None` where one writer at a time needs none.
+    const LOCK_CHAINS: Option<&'static str>;
 
     /// `?1` new audit `seq`s, ascending, one a row.
     const AUDIT_SEQS: &'static str;
@@ -314,7 +315,7 @@ fn due_row(mut r: Row) -> Result<(RecordId, SubjectId, String, jiff::Timestamp),
 /// Runs `work` in a transaction of its own on `db`, begun with `begin`,
 /// and commits it: a write that needs no group.
 pub(crate) fn write_alone<D: Db>(db: &mut D, begin: &str, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
-    let result = db.batch("starting a transaction", begin).and_then(|()| work(&mut SqlTx { db: &mut *db }));
+    let result = db.batch("starting a transaction", begin).and_then(|()| work(&mut SqlTx { db: &mut *db, alone: false }));
     if let Err(e) = result {
         if db.in_transaction() {
             let _rolled_back = db.batch("rolling back", "ROLLBACK");
@@ -331,13 +332,17 @@ pub(crate) fn write_alone<D: Db>(db: &mut D, begin: &str, work: &mut dyn FnMut(&
 
 pub(crate) fn read_only<D: Db>(db: &mut D, begin: &str, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
     db.batch("starting a read", begin)?;
-    let result = work(&mut SqlTx { db: &mut *db });
+    let result = work(&mut SqlTx { db: &mut *db, alone: true });
     let ended = db.batch("ending a read", "ROLLBACK");
     result.and(ended)
 }
 
 pub(crate) struct SqlTx<'c, D: Db> {
     pub db: &'c mut D,
+    /// Whether no other transaction can append to the audit log meanwhile
+    /// (the write lock held exclusively, SQLite's one writer, or a read), so
+    /// that locking chains would only cost a round trip.
+    pub alone: bool,
 }
 
 impl<D: Db> SqlTx<'_, D> {
@@ -720,10 +725,12 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn lock_chains(&mut self, chains: &[Chain]) -> Result<(), StoreError> {
-        let Some(sql) = D::LOCK_CHAIN else { return Ok(()) };
-        for chain in chains {
-            self.exec("locking an audit chain", sql, &[int(u64::from(chain.number()))])?;
+        let Some(sql) = D::LOCK_CHAINS else { return Ok(()) };
+        if self.alone || chains.is_empty() {
+            return Ok(());
         }
+        let numbers: Vec<String> = chains.iter().map(|chain| chain.number().to_string()).collect();
+        self.exec("locking audit chains", sql, &[Param::Texts(numbers.iter().map(String::as_str).collect())])?;
         Ok(())
     }
 

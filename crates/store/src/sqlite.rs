@@ -265,7 +265,7 @@ impl Db for Connection {
     /// SQLite has one writer at a time, so what a sweep reads is its own.
     const CLAIM: &'static str = "";
 
-    const LOCK_CHAIN: Option<&'static str> = None;
+    const LOCK_CHAINS: Option<&'static str> = None;
 
     /// Under the one writer, the last one plus one is free.
     const AUDIT_SEQS: &'static str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
