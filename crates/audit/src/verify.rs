@@ -16,8 +16,8 @@ use crate::{Chain, Row};
 pub enum VerifyError {
     #[error("entry {seq} was altered: its content no longer matches its hash")]
     Altered { seq: u64 },
-    #[error("the entry at position {expected} is missing: the chain jumps from position {previous} to {found}")]
-    Removed { previous: u64, expected: u64, found: u64 },
+    #[error("entry {seq} is at position {found} where position {expected} was due: an entry before it was removed, or the entries' order was changed")]
+    Removed { seq: u64, expected: u64, found: u64 },
     #[error(
         "entry {seq} does not follow the entry at position {previous}: an entry before it was removed, inserted or reordered, or its hashes were rewritten"
     )]
@@ -166,7 +166,7 @@ impl Verifier {
         let (previous, previous_link) = self.previous;
         if row.position != previous + 1 || row.chain != self.chain {
             return Err(if row.position > previous + 1 && row.chain == self.chain {
-                VerifyError::Removed { previous, expected: previous + 1, found: row.position }
+                VerifyError::Removed { seq: row.seq, expected: previous + 1, found: row.position }
             } else {
                 VerifyError::ChainBroken { seq: row.seq, previous }
             });

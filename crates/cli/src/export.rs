@@ -48,7 +48,7 @@ pub fn run(data: &DataDir, format: ExportFormat, from_seq: u64, out: Option<Path
     let mut batch: Vec<Line> = Vec::new();
     // The walk's callback can only say "stop"; why is kept here.
     let mut failure: Option<Failure> = None;
-    let walked = store.audit_rows(grondslag_kernel::AuditOrder::Written { from: from_seq }, &mut |row| {
+    let walked = store.audit_rows(from_seq, &mut |row| {
         bar.set_position(row.seq);
         if row.is_forgotten() {
             counts.redacted += 1;

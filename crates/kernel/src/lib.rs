@@ -36,9 +36,9 @@ use grondslag_audit::{
 };
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role, Scope, ScopeSet};
-/// The ids callers pass in and get back.
-pub use grondslag_store::{AuditOrder, DisclosureRow, RecordId, SessionRow, StoreError, SubjectId};
 use grondslag_store::{BlobStore, Erased, FieldPut, Reach, RecordRow, Store, Tx};
+/// The ids callers pass in and get back.
+pub use grondslag_store::{DisclosureRow, RecordId, SessionRow, StoreError, SubjectId};
 use sealing::{find_version, next_version, open_event, seal_event, seal_field, stored_version};
 
 pub use decide::{Allowed, Denial, Question, decide, reaches};
@@ -1817,7 +1817,7 @@ fn every_chain() -> Vec<Chain> {
 /// Verifies the audit log of `store` against the checkpoint key `keys`
 /// (the public half only), and against `trusted`, a combined checkpoint
 /// kept outside the database, when given: every chain to its end, naming
-/// the first fault of each chain that has one. `progress` gets the number
+/// the first fault of each chain that has one, in one pass over the log. `progress` gets the number
 /// of entries checked so far.
 pub fn verify_store(store: &dyn Store, keys: &CheckpointVerifier, trusted: Option<&str>, progress: &mut dyn FnMut(u64)) -> Result<Verification, KernelError> {
     // Reading rows and hashing them are each about half the work: one
@@ -1827,14 +1827,13 @@ pub fn verify_store(store: &dyn Store, keys: &CheckpointVerifier, trusted: Optio
         Some(note) => keys.verify_combined(note).map_err(|e| KernelError::audit(Chain::default(), VerifyError::Untrusted(e)))?.heads,
         None => Vec::new(),
     };
-    let mut chains =
-        Chains { keys, checkpoints: store.checkpoints()?, trusted, current: None, walked: Vec::new(), faults: Vec::new(), total: Verification::default() };
+    let mut chains = Chains { keys, checkpoints: store.checkpoints()?, trusted, verifiers: std::collections::BTreeMap::new(), faults: Vec::new() };
     let (sender, batches) = std::sync::mpsc::sync_channel::<Vec<Row>>(4);
     let mut checked = 0;
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
             let mut batch = Vec::with_capacity(BATCH);
-            let walked = store.audit_rows(grondslag_store::AuditOrder::Chains, &mut |row| {
+            let walked = store.audit_rows(0, &mut |row| {
                 batch.push(row);
                 if batch.len() == BATCH {
                     // This thread stopped: stop reading.
@@ -1865,36 +1864,32 @@ pub fn verify_store(store: &dyn Store, keys: &CheckpointVerifier, trusted: Optio
     chains.finish()
 }
 
-/// The walk of [`verify_store`]: one [`Verifier`] per chain in turn, the
-/// rows coming chain by chain.
+/// The walk of [`verify_store`]: the rows come in the order written, and
+/// each goes to its chain's [`Verifier`] (within a chain that order is the
+/// chain's own), so the table is read in one pass.
 struct Chains<'k> {
     keys: &'k CheckpointVerifier,
     /// Every stored checkpoint, as (chain, size, note).
     checkpoints: Vec<(Chain, u64, String)>,
     /// The chains' heads in the trusted combined checkpoint.
     trusted: Vec<Checkpoint>,
-    /// The chain being walked; `None` in it once it failed (the rest of
+    /// Each chain's verifier so far; `None` once it failed (the rest of
     /// its rows are skipped).
-    current: Option<(Chain, Option<Verifier>)>,
-    /// The chains walked so far.
-    walked: Vec<Chain>,
+    verifiers: std::collections::BTreeMap<Chain, Option<Verifier>>,
     faults: Vec<(Chain, VerifyError)>,
-    /// The sum of the finished chains' verifications.
-    total: Verification,
 }
 
 impl Chains<'_> {
     fn push(&mut self, row: &Row) {
-        if self.current.as_ref().is_none_or(|(chain, _)| *chain != row.chain) {
-            self.end_chain();
-            self.walked.push(row.chain);
-            self.current = Some((row.chain, Some(self.verifier(row.chain))));
+        if !self.verifiers.contains_key(&row.chain) {
+            let verifier = self.verifier(row.chain);
+            self.verifiers.insert(row.chain, Some(verifier));
         }
-        if let Some((chain, slot)) = &mut self.current
+        if let Some(slot) = self.verifiers.get_mut(&row.chain)
             && let Some(verifier) = slot
             && let Err(fault) = verifier.push(row)
         {
-            self.faults.push((*chain, fault));
+            self.faults.push((row.chain, fault));
             *slot = None;
         }
     }
@@ -1908,29 +1903,26 @@ impl Chains<'_> {
         }
     }
 
-    fn end_chain(&mut self) {
-        let Some((chain, Some(verifier))) = self.current.take() else { return };
-        match verifier.finish() {
-            Ok(done) => self.total = std::mem::take(&mut self.total).and(done),
-            Err(fault) => self.faults.push((chain, fault)),
-        }
-    }
-
-    /// Ends the walk; chains that have checkpoints or a trusted head but
-    /// no rows left are walked empty, so that their truncation is named.
+    /// Ends the walk: every chain is finished, those with checkpoints or a
+    /// trusted head but no rows left too, so that their truncation is named.
     fn finish(mut self) -> Result<Verification, KernelError> {
-        self.end_chain();
-        let mut empty: Vec<Chain> = self.checkpoints.iter().map(|(chain, _, _)| *chain).chain(self.trusted.iter().map(|head| head.chain)).collect();
-        empty.sort_unstable();
-        empty.dedup();
-        for chain in empty {
-            if !self.walked.contains(&chain) {
-                self.current = Some((chain, Some(self.verifier(chain))));
-                self.end_chain();
+        let signed: Vec<Chain> = self.checkpoints.iter().map(|(chain, _, _)| *chain).chain(self.trusted.iter().map(|head| head.chain)).collect();
+        for chain in signed {
+            if !self.verifiers.contains_key(&chain) {
+                let verifier = self.verifier(chain);
+                self.verifiers.insert(chain, Some(verifier));
+            }
+        }
+        let mut total = Verification::default();
+        for (chain, verifier) in std::mem::take(&mut self.verifiers) {
+            match verifier.map(Verifier::finish) {
+                Some(Ok(done)) => total = total.and(done),
+                Some(Err(fault)) => self.faults.push((chain, fault)),
+                None => {}
             }
         }
         self.faults.sort_by_key(|(chain, _)| *chain);
-        if self.faults.is_empty() { Ok(self.total) } else { Err(KernelError::Audit(AuditFaults(self.faults))) }
+        if self.faults.is_empty() { Ok(total) } else { Err(KernelError::Audit(AuditFaults(self.faults))) }
     }
 }
 

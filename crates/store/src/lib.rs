@@ -211,18 +211,6 @@ pub struct SessionRow {
     pub expires_at: jiff::Timestamp,
 }
 
-/// The order [`Store::audit_rows`] visits rows in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AuditOrder {
-    /// Chain by chain, each in order of position: how the log verifies.
-    Chains,
-    /// By `seq`: the order entries were written, as an export gives them.
-    Written {
-        /// The first `seq` visited.
-        from: u64,
-    },
-}
-
 /// The operations of one transaction. After an operation fails, return
 /// its error rather than go on: PostgreSQL refuses every further statement
 /// of a transaction in which one failed.
@@ -465,8 +453,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// holds that lock. On SQLite it is a [`Store::transaction`].
     fn log(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError>;
 
-    /// Visits every audit row in `order`.
-    fn audit_rows(&self, order: AuditOrder, visit: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError>;
+    /// Visits every audit row from `seq` `from` on, in the order written
+    /// (by `seq`: within a chain also by position), in one pass over the
+    /// table.
+    fn audit_rows(&self, from: u64, visit: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError>;
 
     /// Every checkpoint as (chain, size, signed note).
     fn checkpoints(&self) -> Result<Vec<(Chain, u64, String)>, StoreError>;

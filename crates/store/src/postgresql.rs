@@ -330,8 +330,8 @@ impl Store for PostgresStore {
         sql::read_only(&mut *self.pool.get()?, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", work)
     }
 
-    fn audit_rows(&self, order: crate::AuditOrder, visit: &mut dyn FnMut(AuditRow) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        sql::audit_rows(&mut *self.pool.get()?, order, visit)
+    fn audit_rows(&self, from: u64, visit: &mut dyn FnMut(AuditRow) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        sql::audit_rows(&mut *self.pool.get()?, from, visit)
     }
 
     fn checkpoints(&self) -> Result<Vec<(grondslag_audit::Chain, u64, String)>, StoreError> {

@@ -10,9 +10,7 @@ use std::borrow::Cow;
 
 use grondslag_audit::{Chain, Hash, Node, Row as AuditRow};
 
-use crate::{
-    AuditOrder, BlobId, DisclosureRow, Erased, EventRow, FieldPut, FieldRow, Reach, RecordId, RecordRow, SessionRow, StoreError, SubjectId, SubjectRow, Tx,
-};
+use crate::{BlobId, DisclosureRow, Erased, EventRow, FieldPut, FieldRow, Reach, RecordId, RecordRow, SessionRow, StoreError, SubjectId, SubjectRow, Tx};
 
 /// A statement parameter. Each carries its type even when null, so that
 /// PostgreSQL can prepare the statement with exact types.
@@ -264,13 +262,10 @@ pub(crate) fn audit_row(mut row: Row) -> Result<AuditRow, StoreError> {
     })
 }
 
-/// Visits every audit row in `order`.
-pub(crate) fn audit_rows(db: &mut impl Db, order: AuditOrder, visit: &mut dyn FnMut(AuditRow) -> Result<(), StoreError>) -> Result<(), StoreError> {
-    let (sql, params) = match order {
-        AuditOrder::Chains => (format!("SELECT {AUDIT_COLUMNS} FROM audit_entries ORDER BY chain_no, chain_position"), vec![]),
-        AuditOrder::Written { from } => (format!("SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE seq >= ?1 ORDER BY seq"), vec![int(from)]),
-    };
-    db.query("reading the audit log", &sql, &params, &mut |row| visit(audit_row(row)?))
+/// Visits every audit row from `from` on, by `seq`.
+pub(crate) fn audit_rows(db: &mut impl Db, from: u64, visit: &mut dyn FnMut(AuditRow) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE seq >= ?1 ORDER BY seq");
+    db.query("reading the audit log", &sql, &[int(from)], &mut |row| visit(audit_row(row)?))
 }
 
 /// Every checkpoint as (chain, size, signed note).

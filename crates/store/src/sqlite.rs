@@ -237,8 +237,8 @@ impl Store for SqliteStore {
         self.transaction(work)
     }
 
-    fn audit_rows(&self, order: crate::AuditOrder, visit: &mut dyn FnMut(AuditRow) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        self.with_reader(|connection| sql::audit_rows(connection, order, visit))
+    fn audit_rows(&self, from: u64, visit: &mut dyn FnMut(AuditRow) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        self.with_reader(|connection| sql::audit_rows(connection, from, visit))
     }
 
     fn checkpoints(&self) -> Result<Vec<(grondslag_audit::Chain, u64, String)>, StoreError> {

@@ -54,7 +54,7 @@ pub fn bench(kernels: &Kernels<'_>, entries: u64, samples: usize) -> Result<(), 
     let start = Instant::now();
     let mut exported = 0u64;
     let service = ldv::Service { name: "grondslag", version: env!("CARGO_PKG_VERSION") };
-    store.audit_rows(grondslag_kernel::AuditOrder::Written { from: 0 }, &mut |row| {
+    store.audit_rows(0, &mut |row| {
         let entry = grondslag_audit::Entry::parse(&row.entry).map_err(|_| grondslag_kernel::StoreError::Corrupt("audit_entries.entry"))?;
         serde_json::to_writer(std::io::sink(), &ldv::line(&entry, service)).map_err(|_| grondslag_kernel::StoreError::Aborted)?;
         exported += 1;
