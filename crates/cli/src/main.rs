@@ -278,7 +278,9 @@ enum AuditCommand {
         /// ldv-jsonl: one LDV line per entry; otlp-json: OTLP/JSON trace requests, one per line.
         #[arg(long, value_enum)]
         format: export::ExportFormat,
-        /// Start at this entry (its sequence number), e.g. after the last one exported before.
+        /// Start at this entry (its sequence number). To go on from an earlier export, start a
+        /// little before its last entry and drop the lines it holds already (by span id): on
+        /// PostgreSQL, entries about different people written at once may commit out of order.
         #[arg(long, default_value_t = 1)]
         from_seq: u64,
         /// Write to this file instead of standard output.
