@@ -34,8 +34,6 @@ pub enum VerifyError {
     WitnessMismatch { size: u64 },
     #[error("checkpoint at {size}: {source}")]
     Checkpoint { size: u64, source: CheckpointError },
-    #[error("the trusted checkpoint cannot be used: {0}")]
-    Untrusted(CheckpointError),
     #[error("checkpoint stored at {stored} claims size {signed}")]
     CheckpointSize { stored: u64, signed: u64 },
     #[error("checkpoint stored at {size} is {found}'s: checkpoints were moved between chains")]

@@ -476,7 +476,7 @@ pub(crate) fn audit_verify(data: &DataDir, trust: &Trust) -> Result<(), Failure>
     let trusted = trusted_checkpoint(data, trust, &keys)?;
     let bar = progress::counter("verifying audit log");
     let verification =
-        grondslag_kernel::verify_store(store.as_ref(), &keys, trusted.as_deref(), &mut |checked| bar.set_position(checked)).inspect_err(|_| bar.abandon())?;
+        grondslag_kernel::verify_store(store.as_ref(), &keys, trusted.as_ref(), &mut |checked| bar.set_position(checked)).inspect_err(|_| bar.abandon())?;
     bar.finish_and_clear();
     let forgotten = if verification.forgotten > 0 { format!(" ({} forgotten after their term)", verification.forgotten) } else { String::new() };
     println!("audit log ok: {} entries checked{forgotten}, {} signed checkpoints verified", verification.entries, verification.checkpoints);
@@ -489,17 +489,18 @@ pub(crate) fn audit_verify(data: &DataDir, trust: &Trust) -> Result<(), Failure>
     Ok(())
 }
 
-/// The checkpoint to hold the log to: `--checkpoint`, else the witness file's latest.
-fn trusted_checkpoint(data: &DataDir, trust: &Trust, keys: &grondslag_audit::CheckpointVerifier) -> Result<Option<String>, Failure> {
+/// The chains' heads to hold the log to: from the notes of `--checkpoint`,
+/// else of the witness file.
+fn trusted_checkpoint(data: &DataDir, trust: &Trust, keys: &grondslag_audit::CheckpointVerifier) -> Result<Option<grondslag_audit::Combined>, Failure> {
     match &trust.checkpoint {
         Some(path) => {
             let text = fs::read_to_string(path).map_err(|e| Failure(format!("--checkpoint {}: {e}", path.display())))?;
-            let (_, note) = grondslag_kernel::latest_verified(&text, keys).ok_or_else(|| {
+            let heads = grondslag_kernel::witnessed_heads(&text, keys).ok_or_else(|| {
                 Failure(format!("--checkpoint {}: holds no checkpoint signed by the audit key; give a signed note from the witness file", path.display()))
             })?;
-            Ok(Some(note))
+            Ok(Some(heads))
         }
-        None => Ok(data.witness().latest(keys, true)?.map(|(_, note)| note)),
+        None => Ok(data.witness().latest(keys, true)?),
     }
 }
 

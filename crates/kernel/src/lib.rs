@@ -31,8 +31,8 @@ mod witness;
 use std::fmt;
 
 use grondslag_audit::{
-    Chain, Checkpoint, CheckpointSigner, CheckpointVerifier, Entry, ForeignOperation, Frontier, Hash, Outcome, PSEUDONYM_ID_TYPE, Row, SpanId, TraceId,
-    Verification, Verifier, VerifyError,
+    Chain, Checkpoint, CheckpointSigner, CheckpointVerifier, Combined, Entry, ForeignOperation, Frontier, Hash, Outcome, PSEUDONYM_ID_TYPE, Row, SpanId,
+    TraceId, Verification, Verifier, VerifyError,
 };
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role, Scope, ScopeSet};
@@ -51,7 +51,7 @@ pub use state::{LoginCharge, LoginLock, ProcessingVersion};
 pub use unit::Unit;
 pub use values::{Value, hash_password, verify_password};
 pub use views::View;
-pub use witness::{Witness, WitnessError, latest_verified};
+pub use witness::{Witness, WitnessError, witnessed_heads};
 
 /// The origin (log name) in signed checkpoints.
 pub const AUDIT_ORIGIN: &str = "grondslag.local/audit";
@@ -686,10 +686,10 @@ impl Kernel {
         self.seal()?;
         let verifier = self.signer.verifier();
         let trusted = match &self.witness {
-            Some(witness) => witness.latest(&verifier, true)?.map(|(_, note)| note),
+            Some(witness) => witness.latest(&verifier, true)?,
             None => None,
         };
-        verify_store(self.store.as_ref(), &verifier, trusted.as_deref(), &mut progress)
+        verify_store(self.store.as_ref(), &verifier, trusted.as_ref(), &mut progress)
     }
 }
 
@@ -1699,7 +1699,7 @@ impl Kernel {
     fn check_witnessed(&self, tx: &mut dyn Tx) -> Result<(), KernelError> {
         let Some(witness) = &self.witness else { return Ok(()) };
         let keys = self.signer.verifier();
-        let Some((witnessed, _)) = witness.latest(&keys, false)? else { return Ok(()) };
+        let Some(witnessed) = witness.latest(&keys, false)? else { return Ok(()) };
         let witnessed_chains: Vec<Chain> = witnessed.heads.iter().map(|head| head.chain).collect();
         let heads = tx.audit_heads(&witnessed_chains)?;
         for head in &witnessed.heads {
@@ -1815,18 +1815,20 @@ fn every_chain() -> Vec<Chain> {
 }
 
 /// Verifies the audit log of `store` against the checkpoint key `keys`
-/// (the public half only), and against `trusted`, a combined checkpoint
-/// kept outside the database, when given: every chain to its end, naming
+/// (the public half only), and against `trusted`, the chains' heads in
+/// combined checkpoints kept outside the database ([`witnessed_heads`]), when given: every chain to its end, naming
 /// the first fault of each chain that has one, in one pass over the log. `progress` gets the number
 /// of entries checked so far.
-pub fn verify_store(store: &dyn Store, keys: &CheckpointVerifier, trusted: Option<&str>, progress: &mut dyn FnMut(u64)) -> Result<Verification, KernelError> {
+pub fn verify_store(
+    store: &dyn Store,
+    keys: &CheckpointVerifier,
+    trusted: Option<&Combined>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Verification, KernelError> {
     // Reading rows and hashing them are each about half the work: one
     // thread reads while this one hashes, with batches between them.
     const BATCH: usize = 4096;
-    let trusted = match trusted {
-        Some(note) => keys.verify_combined(note).map_err(|e| KernelError::audit(Chain::default(), VerifyError::Untrusted(e)))?.heads,
-        None => Vec::new(),
-    };
+    let trusted = trusted.map(|combined| combined.heads.clone()).unwrap_or_default();
     let mut chains = Chains { keys, checkpoints: store.checkpoints()?, trusted, verifiers: std::collections::BTreeMap::new(), faults: Vec::new() };
     let (sender, batches) = std::sync::mpsc::sync_channel::<Vec<Row>>(4);
     let mut checked = 0;

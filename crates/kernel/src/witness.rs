@@ -13,12 +13,13 @@
 //! rolled back never existed, and witnessing it would make the log look cut.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use grondslag_audit::{CheckpointVerifier, Combined, split_notes};
+use grondslag_audit::{Chain, Checkpoint, CheckpointVerifier, Combined, split_notes};
 
 thread_local! {
     /// Checkpoints signed by this thread's transaction, to witness once it commits.
@@ -95,10 +96,10 @@ impl Witness {
         Ok(())
     }
 
-    /// The largest checkpoint in the file that `verifier` accepts, with its
-    /// note; `None` when nothing is witnessed yet. With `whole` the whole
-    /// file is read (verification); otherwise only its end (signing).
-    pub fn latest(&self, verifier: &CheckpointVerifier, whole: bool) -> Result<Option<(Combined, String)>, WitnessError> {
+    /// The heads witnessed in the file ([`witnessed_heads`]); `None` when
+    /// nothing is witnessed yet. With `whole` the whole file is read
+    /// (verification); otherwise only its end (signing).
+    pub fn latest(&self, verifier: &CheckpointVerifier, whole: bool) -> Result<Option<Combined>, WitnessError> {
         let read = |source| WitnessError::Read { path: self.file.clone(), source };
         let mut file = match File::open(&self.file) {
             Ok(file) => file,
@@ -113,15 +114,25 @@ impl Witness {
         file.read_to_end(&mut bytes).map_err(read)?;
         // A tail may begin inside a note (or a character); that piece does
         // not verify and is passed over.
-        Ok(latest_verified(&String::from_utf8_lossy(&bytes), verifier))
+        Ok(witnessed_heads(&String::from_utf8_lossy(&bytes), verifier))
     }
 }
 
-/// Of the notes in `text`, the largest checkpoint `verifier` accepts.
-pub fn latest_verified(text: &str, verifier: &CheckpointVerifier) -> Option<(Combined, String)> {
-    let mut notes = split_notes(text);
-    notes.sort_by_key(|note| std::cmp::Reverse(note.lines().nth(1).and_then(|l| l.parse::<u64>().ok())));
-    notes.into_iter().find_map(|note| verifier.verify_combined(note).ok().map(|combined| (combined, note.to_string())))
+/// Of the combined checkpoints in `text` that `verifier` accepts, each
+/// chain's largest head: nodes that sign at once may each witness a note
+/// with the newest head of some chains only, and every head a valid note
+/// lists was signed, so the log is held to the largest of each. `None`
+/// when no note verifies.
+pub fn witnessed_heads(text: &str, verifier: &CheckpointVerifier) -> Option<Combined> {
+    let mut heads: BTreeMap<Chain, Checkpoint> = BTreeMap::new();
+    for combined in split_notes(text).into_iter().filter_map(|note| verifier.verify_combined(note).ok()) {
+        for head in combined.heads {
+            if heads.get(&head.chain).is_none_or(|known| known.size < head.size) {
+                heads.insert(head.chain, head);
+            }
+        }
+    }
+    (!heads.is_empty()).then(|| Combined { total: heads.values().map(|head| head.size).sum(), heads: heads.into_values().collect() })
 }
 
 fn forward(command: &str, note: &str) -> Result<(), WitnessError> {
@@ -132,4 +143,29 @@ fn forward(command: &str, note: &str) -> Result<(), WitnessError> {
     }
     let status = child.wait().map_err(|e| failed(e.to_string()))?;
     if status.success() { Ok(()) } else { Err(failed(format!("it exited with {status}"))) }
+}
+
+#[cfg(test)]
+mod tests {
+    use ed25519_dalek::SigningKey;
+    use grondslag_audit::{CheckpointSigner, leaf_hash};
+
+    use super::*;
+
+    // req: E17
+    #[test]
+    fn the_log_is_held_to_each_chains_largest_witnessed_head() {
+        let signer = CheckpointSigner::new("grondslag.test/audit", SigningKey::from_bytes(&[3; 32]));
+        let head =
+            |chain: u16, size: u64| Checkpoint { origin: "grondslag.test/audit".into(), size, root: leaf_hash(&size.to_be_bytes()), chain: Chain::new(chain) };
+        // Two nodes signing at once: each note has the newer head of one chain.
+        let (first, second) = (signer.sign_combined(&[head(0, 50), head(3, 9)]), signer.sign_combined(&[head(0, 40), head(3, 12)]));
+        let legacy = signer.sign(Chain::default(), 30, &leaf_hash(b"before the split"));
+        let forged = second.replacen("chain 3 12 ", "chain 3 99 ", 1);
+        let file = format!("{legacy}{first}{second}{forged}");
+        let heads = witnessed_heads(&file, &signer.verifier()).unwrap();
+        assert_eq!(heads.heads, [head(0, 50), head(3, 12)]);
+        assert_eq!(heads.total, 62);
+        assert_eq!(witnessed_heads(&forged, &signer.verifier()), None, "a changed note counts for nothing");
+    }
 }
