@@ -1816,9 +1816,10 @@ fn every_chain() -> Vec<Chain> {
 
 /// Verifies the audit log of `store` against the checkpoint key `keys`
 /// (the public half only), and against `trusted`, the chains' heads in
-/// combined checkpoints kept outside the database ([`witnessed_heads`]), when given: every chain to its end, naming
-/// the first fault of each chain that has one, in one pass over the log. `progress` gets the number
-/// of entries checked so far.
+/// combined checkpoints kept outside the database ([`witnessed_heads`]),
+/// when given: every chain to its end, in one pass over the log, naming the
+/// first fault of each chain that has one. `progress` gets the number of
+/// entries checked so far.
 pub fn verify_store(
     store: &dyn Store,
     keys: &CheckpointVerifier,
@@ -1828,7 +1829,6 @@ pub fn verify_store(
     // Reading rows and hashing them are each about half the work: one
     // thread reads while this one hashes, with batches between them.
     const BATCH: usize = 4096;
-    let trusted = trusted.map(|combined| combined.heads.clone()).unwrap_or_default();
     let mut chains = Chains { keys, checkpoints: store.checkpoints()?, trusted, verifiers: std::collections::BTreeMap::new(), faults: Vec::new() };
     let (sender, batches) = std::sync::mpsc::sync_channel::<Vec<Row>>(4);
     let mut checked = 0;
@@ -1873,8 +1873,8 @@ struct Chains<'k> {
     keys: &'k CheckpointVerifier,
     /// Every stored checkpoint, as (chain, size, note).
     checkpoints: Vec<(Chain, u64, String)>,
-    /// The chains' heads in the trusted combined checkpoint.
-    trusted: Vec<Checkpoint>,
+    /// The chains' heads kept outside the database.
+    trusted: Option<&'k Combined>,
     /// Each chain's verifier so far; `None` once it failed (the rest of
     /// its rows are skipped).
     verifiers: std::collections::BTreeMap<Chain, Option<Verifier>>,
@@ -1899,7 +1899,7 @@ impl Chains<'_> {
     fn verifier(&self, chain: Chain) -> Verifier {
         let checkpoints = self.checkpoints.iter().filter(|(of, _, _)| *of == chain).map(|(_, size, note)| (*size, note.clone())).collect();
         let verifier = Verifier::new(self.keys.clone(), chain, checkpoints);
-        match self.trusted.iter().find(|head| head.chain == chain) {
+        match self.trusted.and_then(|trusted| trusted.head(chain)) {
             Some(head) => verifier.trusting(head),
             None => verifier,
         }
@@ -1908,7 +1908,8 @@ impl Chains<'_> {
     /// Ends the walk: every chain is finished, those with checkpoints or a
     /// trusted head but no rows left too, so that their truncation is named.
     fn finish(mut self) -> Result<Verification, KernelError> {
-        let signed: Vec<Chain> = self.checkpoints.iter().map(|(chain, _, _)| *chain).chain(self.trusted.iter().map(|head| head.chain)).collect();
+        let trusted = self.trusted.map_or(&[][..], |trusted| &trusted.heads);
+        let signed: Vec<Chain> = self.checkpoints.iter().map(|(chain, _, _)| *chain).chain(trusted.iter().map(|head| head.chain)).collect();
         for chain in signed {
             if !self.verifiers.contains_key(&chain) {
                 let verifier = self.verifier(chain);

@@ -16,9 +16,10 @@
 //! each other, on one node and across nodes, waiting only for a write that
 //! holds the lock; the two kinds cannot wait on each other in a cycle, as
 //! the exclusive holder takes chain locks only once no shared holder is
-//! left. `seq`, the number across chains, comes from a sequence. The lock is released by the commit itself, after which
-//! the next holder's statements see the committed rows (READ COMMITTED
-//! takes a fresh snapshot per statement). Within a node, group commit (see
+//! left. `seq`, the number across chains, comes from a sequence. A lock is
+//! released by the commit itself, after which the next holder's statements
+//! see the committed rows (READ COMMITTED takes a fresh snapshot per
+//! statement). Within a node, group commit (see
 //! `group`) lets one turn of the lock and one fsync serve many operations.
 //!
 //! The retention sweep additionally claims the due rows it takes with

@@ -154,14 +154,14 @@ fn fill(data: &DataDir, template: &grondslag_audit::Entry, entries: u64) -> Resu
     }
     tx.commit()?;
     bar.finish_and_clear();
-    let keys = signer.verifier();
-    let mut heads = Vec::new();
-    let mut latest =
-        db.prepare("SELECT note FROM audit_checkpoints c WHERE size = (SELECT max(size) FROM audit_checkpoints l WHERE l.chain_no = c.chain_no)")?;
-    let mut notes = latest.query([])?;
-    while let Some(row) = notes.next()? {
-        heads.push(keys.verify(row.get_ref(0)?.as_str()?).map_err(|e| Failure(format!("a stored checkpoint does not verify: {e}")))?);
-    }
+    let (store, keys) = data.open_audit(None)?;
+    let mut notes = Vec::new();
+    store.read(&mut |tx| {
+        notes = tx.last_checkpoints()?;
+        Ok(())
+    })?;
+    let heads =
+        notes.iter().map(|note| keys.verify(note)).collect::<Result<Vec<_>, _>>().map_err(|e| Failure(format!("a stored checkpoint does not verify: {e}")))?;
     data.witness().record(&[signer.sign_combined(&heads)])?;
     Ok(())
 }
