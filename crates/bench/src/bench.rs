@@ -603,7 +603,7 @@ fn stores_bench(kernels: &Kernels<'_>, server: &str, options: &Options<'_>, subj
         println!("  {nodes} node(s) at once  {rate:10.0} audited writes/s  {:6.2}x one node", rate / one);
         rates.push((nodes, rate));
     }
-    println!("  (every write takes the one lock that orders the nodes' writes)");
+    println!("  (writes run beside each other, each holding its person and, as it ends, its audit chain)");
     println!("nodes reading at once on one PostgreSQL database (one reader thread each; a read and its audit entry):");
     let reader = kernels.open(&on_postgres())?;
     let physical = reader.processing("fysieke_schade")?;

@@ -1414,7 +1414,9 @@ impl Kernel {
             Some(holder) if holder == *subject => Ok(()),
             Some(_) => Err(KernelError::DuplicateBsn),
             None if !replace && tx.has_blind_index("bsn", subject)? => Err(KernelError::OtherBsn),
-            None => Ok(tx.set_blind_index("bsn", &digest, subject)?),
+            // Given to another file by a write beside this one since.
+            None if !tx.set_blind_index("bsn", &digest, subject)? => Err(KernelError::DuplicateBsn),
+            None => Ok(()),
         }
     }
 

@@ -15,9 +15,11 @@
 //! commit, in the same transaction as its changes; in a reading unit
 //! ([`Kernel::reading`]), whose work runs on a reading connection that never
 //! waits for the writer, in a write of their own before the result is
-//! handed back (`Store::log`: on SQLite group-committed with other callers'
-//! work, on PostgreSQL beside other such writes, each holding only its
-//! chains' locks). The chains are read from the store in each transaction
+//! handed back (on SQLite group-committed with other callers' work, on
+//! PostgreSQL beside other writes, holding only its chains' locks). A
+//! writing unit on PostgreSQL runs beside other writes too: it holds each
+//! person it reads or writes until it commits (`Tx::subject`), and takes
+//! its chains' locks last. The chains are read from the store in each transaction
 //! (the kernel keeps no head or frontier in memory), so a rolled-back unit
 //! leaves nothing behind to go on from.
 
@@ -138,8 +140,7 @@ impl Kernel {
 
     /// Runs `work`, which only reads, as [`Kernel::unit`] does but in a
     /// read-only transaction on a reading connection: it sees what was
-    /// committed when it began and never waits for a writer (on
-    /// PostgreSQL, never for the write lock). Its audit entries — the reads
+    /// committed when it began and never waits for a writer. Its audit entries — the reads
     /// and any refusal — are then written in a transaction of their own,
     /// which the store commits together with other callers' work, before the
     /// result is handed back: a read whose entries could not be written
@@ -231,8 +232,7 @@ impl Kernel {
         }
         if !kept.is_empty() {
             let mut failed = None;
-            // Only log lines: on PostgreSQL beside other such writes.
-            let appended = self.store.log(&mut |tx| {
+            let appended = self.store.transaction(&mut |tx| {
                 if let Err(e) = self.append(tx, &kept) {
                     failed = Some(e);
                     return Err(StoreError::Aborted);

@@ -1,11 +1,10 @@
-//! Group commit, for either database.
+//! Group commit, for SQLite's one writer.
 //!
 //! One connection writes. A caller that finishes its work while others
 //! queue for the connection leaves the database transaction open and waits,
 //! and the last of the queue commits for all. Each caller's work runs in its
 //! own savepoint, so a failure undoes only that caller's part. Under load,
-//! one commit (one fsync, and on PostgreSQL one turn of the lock that orders
-//! the nodes' writes) serves many operations; alone, a caller commits at
+//! one commit (one fsync) serves many operations; alone, a caller commits at
 //! once.
 
 use std::collections::HashMap;

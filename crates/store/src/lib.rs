@@ -217,9 +217,14 @@ pub struct SessionRow {
 pub trait Tx {
     /// Adds a subject with its wrapped data key.
     fn insert_subject(&mut self, id: &SubjectId, wrapped_key: &[u8], at: jiff::Timestamp) -> Result<(), StoreError>;
-    /// The subject's key and restriction, if it exists.
+    /// The subject's key and restriction, if it exists. In a write beside
+    /// others (PostgreSQL) the subject's row is held until the transaction
+    /// ends, so that a second write touching the subject waits for this one
+    /// and then reads what it wrote: a write reads a subject's key before
+    /// it reads or changes anything of theirs it decides on.
     fn subject(&mut self, id: &SubjectId) -> Result<Option<SubjectRow>, StoreError>;
-    /// Every subject with its wrapped key, for re-wrapping under a new key.
+    /// Every subject with its wrapped key, for re-wrapping under a new key;
+    /// held as [`Tx::subject`] holds one.
     fn wrapped_keys(&mut self) -> Result<Vec<(SubjectId, Vec<u8>)>, StoreError>;
     /// Replaces a subject's wrapped key.
     fn set_wrapped_key(&mut self, id: &SubjectId, wrapped_key: &[u8]) -> Result<(), StoreError>;
@@ -240,9 +245,11 @@ pub trait Tx {
     fn records_of(&mut self, subject: &SubjectId) -> Result<u64, StoreError>;
 
     /// Points `digest` of `kind` at the subject, replacing the subject's
-    /// previous entry of that kind: a person has one BSN, and a corrected
-    /// one must not leave the old one findable.
-    fn set_blind_index(&mut self, kind: &str, digest: &[u8], subject: &SubjectId) -> Result<(), StoreError>;
+    /// previous entry of that kind (a person has one BSN, and a corrected
+    /// one must not leave the old one findable). Returns false, changing
+    /// nothing, when `digest` points at another subject — also one a write
+    /// beside this one has just given it.
+    fn set_blind_index(&mut self, kind: &str, digest: &[u8], subject: &SubjectId) -> Result<bool, StoreError>;
     /// The subject `digest` of `kind` points at.
     fn find_blind_index(&mut self, kind: &str, digest: &[u8]) -> Result<Option<SubjectId>, StoreError>;
     /// Whether the subject has an entry of `kind`.
@@ -270,7 +277,9 @@ pub trait Tx {
     /// Records that a subject's data went to a recipient.
     fn insert_disclosure(&mut self, disclosure: &DisclosureRow) -> Result<(), StoreError>;
 
-    /// The record's subject, processing, reference and status.
+    /// The record's subject, processing, reference and status; in a write
+    /// beside others, read after its subject is held as [`Tx::subject`]
+    /// holds it, so a status read here is the one the step builds on.
     fn record(&mut self, record: &RecordId) -> Result<Option<RecordRow>, StoreError>;
     /// Makes `record` belong to `parent`.
     fn set_parent(&mut self, record: &RecordId, parent: &RecordId) -> Result<(), StoreError>;
@@ -313,10 +322,10 @@ pub trait Tx {
 
     /// Holds the locks of `chains` until the transaction ends, so that no
     /// other transaction appends to them meanwhile: on PostgreSQL an
-    /// advisory lock per chain, taken in ascending order in one round trip,
-    /// in a [`Store::log`] transaction. A transaction that excludes every
-    /// other append already (one holding the write lock, SQLite's one
-    /// writer) takes none.
+    /// advisory lock per chain, taken in ascending order in one round trip.
+    /// Taken after everything else the transaction holds, so that two
+    /// writes cannot wait on each other in a cycle. A transaction that
+    /// excludes every other write already (SQLite's one writer) takes none.
     fn lock_chains(&mut self, chains: &[Chain]) -> Result<(), StoreError>;
     /// `count` numbers (`seq`) for new audit rows, ascending: the last one
     /// plus one on SQLite, a sequence on PostgreSQL (unique, with gaps where
@@ -328,7 +337,7 @@ pub trait Tx {
     /// Appends rows, each with the pseudonym it is about kept beside it for
     /// lookups, and when it is to be forgotten (`None`: kept). A unit's
     /// entries go in as few statements as the database takes: on
-    /// PostgreSQL each statement is a round trip made under the write lock.
+    /// PostgreSQL each statement is a round trip made holding the chains' locks.
     fn append_audit(&mut self, rows: &[(Row, Option<jiff::Timestamp>)]) -> Result<(), StoreError>;
     /// The audit rows about a subject, in order.
     fn audit_of(&mut self, subject: &SubjectId) -> Result<Vec<Row>, StoreError>;
@@ -405,7 +414,9 @@ pub trait Tx {
     /// expired by `expired_before`; returns how many went.
     fn delete_sessions(&mut self, account: &str, expired_before: jiff::Timestamp) -> Result<u64, StoreError>;
     /// Failed sign-ins counted under `key` (a keyed digest of the name
-    /// tried), with the time of the last one.
+    /// tried), with the time of the last one. In a write beside others the
+    /// count is held until the transaction ends, so that attempts at once
+    /// are counted one after another.
     fn login_failures(&mut self, key: &[u8]) -> Result<Option<(u32, jiff::Timestamp)>, StoreError>;
     /// Sets the count; 0 forgets the key.
     fn set_login_failures(&mut self, key: &[u8], failures: u32, at: jiff::Timestamp) -> Result<(), StoreError>;
@@ -434,24 +445,17 @@ pub struct DueTotals {
 /// Something `Tx` can run against.
 pub trait Store: Send + Sync + std::fmt::Debug {
     /// Runs `work` in one transaction: committed if it returns `Ok`, rolled
-    /// back entirely otherwise.
+    /// back entirely otherwise. On SQLite the one writer group-commits it
+    /// with other callers' work; on PostgreSQL it runs on a connection of
+    /// its own, beside other writes of this node and of others, holding
+    /// what it reads as [`Tx::subject`], [`Tx::record`],
+    /// [`Tx::login_failures`] and [`Tx::lock_chains`] say.
     fn transaction(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError>;
 
     /// Runs `work` in one read-only transaction on a connection of its own:
-    /// it sees what was committed when it began, never waits for the
-    /// writer (nor, on PostgreSQL, for the write lock of every node), and a
-    /// write in it fails.
+    /// it sees what was committed when it began, never waits for a write,
+    /// and a write in it fails.
     fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError>;
-
-    /// Runs `work` in a write transaction that only appends to the audit
-    /// log (a reading unit's entries, the refusals of a unit that rolled
-    /// back), committed before it returns. On PostgreSQL it runs on a
-    /// connection of its own, one caller a transaction, and holds the lock
-    /// that orders every other write in shared mode only: such transactions
-    /// run beside each other, on one node and across nodes, ordered per
-    /// chain by [`Tx::lock_chains`], and wait only while another write
-    /// holds that lock. On SQLite it is a [`Store::transaction`].
-    fn log(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError>;
 
     /// Visits every audit row from `seq` `from` on, in the order written
     /// (by `seq`: within a chain also by position), in one pass over the

@@ -1,33 +1,33 @@
 //! The production store: PostgreSQL, shared by several nodes.
 //!
-//! Every write transaction starts by taking one transaction-scoped advisory
-//! lock (`pg_advisory_xact_lock`), so write transactions of all nodes on
-//! the database run one after another, as SQLite's single writer does on
-//! one machine. That keeps the kernel's read-then-write steps (is this BSN
-//! known? which records are due?) correct across nodes without retries.
+//! Writes run beside each other, each on a pooled connection of its own, on
+//! one node and across nodes, in READ COMMITTED (a fresh snapshot per
+//! statement). What keeps a write's read-then-write steps right with others
+//! running is what it holds until it commits (`SqlTx::alone`):
 //!
-//! The audit log needs less: each entry links to the one before it in its
-//! chain, so appends to one chain must be ordered and none may see a head
-//! another transaction is about to replace. Each append holds the lock of
-//! the chains it writes to (`lock_chains`, a key per chain, taken in
-//! ascending order). A transaction that only appends to the log (`log`: a
-//! reading unit's entries) takes the first lock in shared mode and runs on
-//! a pooled connection of its own, so reads' entries are written beside
-//! each other, on one node and across nodes, waiting only for a write that
-//! holds the lock; the two kinds cannot wait on each other in a cycle, as
-//! the exclusive holder takes chain locks only once no shared holder is
-//! left. `seq`, the number across chains, comes from a sequence. A lock is
-//! released by the commit itself, after which the next holder's statements
-//! see the committed rows (READ COMMITTED takes a fresh snapshot per
-//! statement). Within a node, group commit (see
-//! `group`) lets one turn of the lock and one fsync serve many operations.
+//! - the row of every subject whose key it reads (`SELECT … FOR UPDATE`),
+//!   directly or through one of the subject's records: a write decides on
+//!   a person's data (a status to step from, a field's version, "has
+//!   voted", a ballot count) only after reading the key to open it, so a
+//!   second write touching the same person waits, and then reads what the
+//!   first wrote;
+//! - the row of a name's failed sign-ins (made at zero when there is none,
+//!   as a missing row cannot be locked);
+//! - the lock of each audit chain it appends to (`lock_chains`, a key per
+//!   chain, in ascending order), taken last, when the unit's entries are
+//!   chained, so that no write holding a chain waits for a row;
+//! - unique keys where the step is "is it there? then add it": a BSN's
+//!   blind index, the sweep's `FOR UPDATE SKIP LOCKED` claims, sequences
+//!   advanced by `UPDATE … RETURNING`.
 //!
-//! The retention sweep additionally claims the due rows it takes with
-//! `FOR UPDATE SKIP LOCKED`, so that two sweeps never pick the same item
-//! even if they were ever run outside the lock.
+//! Two writes that take two subjects in opposite orders can still wait on
+//! each other; PostgreSQL then fails one of them after `deadlock_timeout`,
+//! which rolls back whole, as any failed write does.
 //!
-//! Reads that need no transaction (walking the audit log to verify it) use
-//! a small pool of further connections and never wait for writers.
+//! Every write also holds one transaction-scoped advisory lock in shared
+//! mode; a migration and the copy from SQLite take it exclusively, so they
+//! run alone. `seq`, the audit log's number across chains, comes from a
+//! sequence.
 //!
 //! The client is the synchronous `postgres` crate, which runs its own small
 //! runtime: call the store from plain threads or tokio's `spawn_blocking`,
@@ -42,7 +42,6 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, Statement};
 
-use crate::group::Group;
 use crate::sql::{self, Db, Param, Row, Value};
 use crate::tls::Connector;
 use crate::{Store, StoreError, Tx};
@@ -60,15 +59,15 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0008_audit_chains.sql"),
 ];
 
-/// Opens a write transaction and waits for this database's write lock. The
+/// Opens a transaction that runs alone (a migration, the copy from SQLite):
+/// it waits for this database's write lock and holds it exclusively. The
 /// number is arbitrary but fixed ("grondslg" in ASCII): every node must use
 /// the same one.
-const BEGIN: &str = "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(7454127558563194727)";
+const BEGIN_ALONE: &str = "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(7454127558563194727)";
 
-/// What opens a transaction that only appends to the audit log: the same
-/// lock in shared mode, so that such transactions run beside each other but
-/// not beside another write.
-const BEGIN_LOG: &str = "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock_shared(7454127558563194727)";
+/// Opens a write: the same lock in shared mode, so that writes run beside
+/// each other but not beside one that runs alone.
+const BEGIN_WRITE: &str = "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock_shared(7454127558563194727)";
 
 /// Sets the audit log's sequence to go on after its last row.
 const SEQUENCE_AFTER_LAST: &str = "SELECT setval('audit_entries_seq', (SELECT coalesce(max(seq), 0) + 1 FROM audit_entries), false)";
@@ -76,8 +75,9 @@ const SEQUENCE_AFTER_LAST: &str = "SELECT setval('audit_entries_seq', (SELECT co
 /// Names the PostgreSQL server the test suites use.
 const TEST_DATABASE_URL: &str = "GRONDSLAG_TEST_DATABASE_URL";
 
-/// Read connections kept per node, besides the writer.
-const READERS: u32 = 4;
+/// Connections per node, for reads and writes: each operation holds one
+/// while it runs, so this many run at once and the next waits.
+const CONNECTIONS: u32 = 8;
 
 fn pg_error(context: &'static str) -> impl FnOnce(postgres::Error) -> StoreError {
     move |source| StoreError::Postgres { context, source }
@@ -164,9 +164,11 @@ fn value(row: &postgres::Row, column: usize, context: &'static str) -> Result<Va
 impl Db for PgConnection {
     const CLAIM: &'static str = " FOR UPDATE SKIP LOCKED";
 
-    /// A key per chain, next to the one of [`BEGIN`], taken in ascending
+    /// A key per chain, next to the one of [`BEGIN_WRITE`], taken in ascending
     /// order by a function of the schema (migration 0008).
     const LOCK_CHAINS: Option<&'static str> = Some("SELECT grondslag_lock_chains(?1)");
+
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
 
     const AUDIT_SEQS: &'static str = "SELECT nextval('audit_entries_seq') FROM generate_series(1, ?1)";
 
@@ -209,13 +211,13 @@ impl Db for PgConnection {
     }
 }
 
-/// Makes the pool's read connections.
+/// Makes the pool's connections.
 #[derive(Debug)]
-struct Readers {
+struct Connections {
     connector: Connector,
 }
 
-impl r2d2::ManageConnection for Readers {
+impl r2d2::ManageConnection for Connections {
     type Connection = PgConnection;
     type Error = postgres::Error;
 
@@ -232,11 +234,10 @@ impl r2d2::ManageConnection for Readers {
     }
 }
 
-/// The store on a PostgreSQL server, several nodes sharing it; writes are group-committed.
+/// The store on a PostgreSQL server, several nodes sharing it.
 #[derive(Debug)]
 pub struct PostgresStore {
-    group: Group<PgConnection>,
-    pool: r2d2::Pool<Readers>,
+    pool: r2d2::Pool<Connections>,
 }
 
 /// Whether `url` names a PostgreSQL database.
@@ -257,18 +258,17 @@ impl PostgresStore {
     /// the migration runs under the write lock, so one of them migrates.
     pub fn open(url: &str) -> Result<PostgresStore, StoreError> {
         let connector = connector(url)?;
-        let mut writer = PgConnection::connect(&connector).map_err(pg_error("connecting"))?;
-        migrate(&mut writer)?;
+        migrate(&mut PgConnection::connect(&connector).map_err(pg_error("connecting"))?)?;
         // Not tested at each checkout: that is a round trip before every
         // read. A connection the server closed is found broken and dropped
         // (`has_broken`); one that fails in use fails that read.
         let pool = r2d2::Pool::builder()
-            .max_size(READERS)
+            .max_size(CONNECTIONS)
             .min_idle(Some(0))
             .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(10))
-            .build(Readers { connector })?;
-        Ok(PostgresStore { group: Group::new(writer, BEGIN), pool })
+            .build(Connections { connector })?;
+        Ok(PostgresStore { pool })
     }
 
     /// Copies every row of the SQLite database at `source` into this
@@ -280,7 +280,7 @@ impl PostgresStore {
         drop(crate::SqliteStore::open(source)?);
         let mut from = crate::sqlite::connect(source)?;
         let mut to = self.pool.get()?;
-        to.batch("starting the copy", BEGIN)?;
+        to.batch("starting the copy", BEGIN_ALONE)?;
         let copied = crate::copy::copy(&mut from, &mut *to, progress)
             .and_then(|n| to.batch("numbering audit entries on from the copy", SEQUENCE_AFTER_LAST).map(|()| n))
             .and_then(|n| to.batch("committing the copy", "COMMIT").map(|()| n));
@@ -293,7 +293,7 @@ impl PostgresStore {
 
 fn migrate(connection: &mut PgConnection) -> Result<(), StoreError> {
     let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
-    connection.batch("starting a migration", BEGIN)?;
+    connection.batch("starting a migration", BEGIN_ALONE)?;
     let outcome = (|| {
         connection.batch("migrating the schema", "CREATE TABLE IF NOT EXISTS grondslag_schema (version BIGINT NOT NULL)")?;
         let mut found = None;
@@ -320,11 +320,7 @@ fn migrate(connection: &mut PgConnection) -> Result<(), StoreError> {
 
 impl Store for PostgresStore {
     fn transaction(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        self.group.transaction(work)
-    }
-
-    fn log(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        sql::write_alone(&mut *self.pool.get()?, BEGIN_LOG, work)
+        sql::write(&mut *self.pool.get()?, BEGIN_WRITE, work)
     }
 
     fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {

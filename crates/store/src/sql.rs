@@ -180,6 +180,10 @@ pub(crate) trait Db: Send {
     /// `None` where one writer at a time needs none.
     const LOCK_CHAINS: Option<&'static str>;
 
+    /// Appended to a query whose rows a write beside others (see
+    /// [`SqlTx::alone`]) must hold until it commits.
+    const FOR_UPDATE: &'static str;
+
     /// `?1` new audit `seq`s, ascending, one a row.
     const AUDIT_SEQS: &'static str;
 
@@ -304,12 +308,10 @@ fn due_row(mut r: Row) -> Result<(RecordId, SubjectId, String, jiff::Timestamp),
     Ok((r.record(0)?, r.subject(1)?, r.text(2)?, r.timestamp(3)?))
 }
 
-/// A transaction on a connection of either database.
-/// `work` in a read-only transaction on `db`, begun with `begin`; nothing to
-/// commit, so it is always rolled back.
 /// Runs `work` in a transaction of its own on `db`, begun with `begin`,
-/// and commits it: a write that needs no group.
-pub(crate) fn write_alone<D: Db>(db: &mut D, begin: &str, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
+/// beside other such transactions (on other connections, other nodes), and
+/// commits it.
+pub(crate) fn write<D: Db>(db: &mut D, begin: &str, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
     let result = db.batch("starting a transaction", begin).and_then(|()| work(&mut SqlTx { db: &mut *db, alone: false }));
     if let Err(e) = result {
         if db.in_transaction() {
@@ -325,6 +327,8 @@ pub(crate) fn write_alone<D: Db>(db: &mut D, begin: &str, work: &mut dyn FnMut(&
     })
 }
 
+/// Runs `work` in a read-only transaction on `db`, begun with `begin`;
+/// nothing to commit, so it is always rolled back.
 pub(crate) fn read_only<D: Db>(db: &mut D, begin: &str, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
     db.batch("starting a read", begin)?;
     let result = work(&mut SqlTx { db: &mut *db, alone: true });
@@ -334,13 +338,23 @@ pub(crate) fn read_only<D: Db>(db: &mut D, begin: &str, work: &mut dyn FnMut(&mu
 
 pub(crate) struct SqlTx<'c, D: Db> {
     pub db: &'c mut D,
-    /// Whether no other transaction can append to the audit log meanwhile
-    /// (the write lock held exclusively, SQLite's one writer, or a read), so
-    /// that locking chains would only cost a round trip.
+    /// Whether no other transaction writes meanwhile (SQLite's one writer,
+    /// PostgreSQL's write lock held exclusively, or a read). A write beside
+    /// others (PostgreSQL's ordinary writes, see `postgresql`) holds, until
+    /// it commits, the lock of each audit chain it appends to and the row
+    /// of each subject whose key it reads — directly or through one of the
+    /// subject's records — and of each name whose failed sign-ins it reads:
+    /// what it read there stays so until it has written what follows from
+    /// it, and a second such write waits, then reads what the first wrote.
     pub alone: bool,
 }
 
 impl<D: Db> SqlTx<'_, D> {
+    /// What a query appends to hold the rows it reads (see [`SqlTx::alone`]).
+    fn for_update(&self) -> &'static str {
+        if self.alone { "" } else { D::FOR_UPDATE }
+    }
+
     fn exec(&mut self, context: &'static str, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
         self.db.execute(context, sql, params)
     }
@@ -364,7 +378,8 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn wrapped_keys(&mut self) -> Result<Vec<(SubjectId, Vec<u8>)>, StoreError> {
-        rows(self.db, "reading wrapped keys", "SELECT id, wrapped_key FROM subjects ORDER BY id", &[], |mut r| Ok((r.subject(0)?, r.bytes(1)?)))
+        let sql = format!("SELECT id, wrapped_key FROM subjects ORDER BY id{}", self.for_update());
+        rows(self.db, "reading wrapped keys", &sql, &[], |mut r| Ok((r.subject(0)?, r.bytes(1)?)))
     }
 
     fn set_wrapped_key(&mut self, id: &SubjectId, wrapped_key: &[u8]) -> Result<(), StoreError> {
@@ -373,9 +388,8 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn subject(&mut self, id: &SubjectId) -> Result<Option<SubjectRow>, StoreError> {
-        first(self.db, "reading a subject", "SELECT wrapped_key, restricted FROM subjects WHERE id = ?1", &[id.as_str().into()], |mut r| {
-            Ok(SubjectRow { wrapped_key: r.bytes(0)?, restricted: r.int(1)? != 0 })
-        })
+        let sql = format!("SELECT wrapped_key, restricted FROM subjects WHERE id = ?1{}", self.for_update());
+        first(self.db, "reading a subject", &sql, &[id.as_str().into()], |mut r| Ok(SubjectRow { wrapped_key: r.bytes(0)?, restricted: r.int(1)? != 0 }))
     }
 
     fn set_restricted(&mut self, id: &SubjectId, restricted: bool) -> Result<bool, StoreError> {
@@ -436,15 +450,23 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         Ok(count.unwrap_or(0))
     }
 
-    fn set_blind_index(&mut self, kind: &str, digest: &[u8], subject: &SubjectId) -> Result<(), StoreError> {
-        self.exec("writing the blind index", "DELETE FROM blind_index WHERE kind = ?1 AND subject_id = ?2", &[kind.into(), subject.as_str().into()])?;
-        self.exec(
+    fn set_blind_index(&mut self, kind: &str, digest: &[u8], subject: &SubjectId) -> Result<bool, StoreError> {
+        // Of two writes beside each other, the second waits on the key the
+        // first inserted, and then finds it taken.
+        let given = self.exec(
             "writing the blind index",
             "INSERT INTO blind_index (kind, digest, subject_id) VALUES (?1, ?2, ?3)
-             ON CONFLICT (kind, digest) DO UPDATE SET subject_id = excluded.subject_id",
+             ON CONFLICT (kind, digest) DO UPDATE SET subject_id = excluded.subject_id WHERE blind_index.subject_id = excluded.subject_id",
             &[kind.into(), digest.into(), subject.as_str().into()],
-        )?;
-        Ok(())
+        )? == 1;
+        if given {
+            self.exec(
+                "writing the blind index",
+                "DELETE FROM blind_index WHERE kind = ?1 AND subject_id = ?2 AND digest <> ?3",
+                &[kind.into(), subject.as_str().into(), digest.into()],
+            )?;
+        }
+        Ok(given)
     }
 
     fn has_blind_index(&mut self, kind: &str, subject: &SubjectId) -> Result<bool, StoreError> {
@@ -551,6 +573,13 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn record(&mut self, record: &RecordId) -> Result<Option<RecordRow>, StoreError> {
+        if !self.alone {
+            // Its subject first, as every write that touches the subject
+            // takes it: then what this statement's snapshot reads below is
+            // the record as the last such write left it.
+            let sql = format!("SELECT 1 FROM subjects WHERE id = (SELECT subject_id FROM records WHERE id = ?1){}", D::FOR_UPDATE);
+            self.exec("locking a record's subject", &sql, &[record.as_str().into()])?;
+        }
         first(self.db, "reading a record", &format!("SELECT {RECORD_COLUMNS} FROM records r WHERE r.id = ?1"), &[record.as_str().into()], record_row)
     }
 
@@ -1000,10 +1029,25 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn login_failures(&mut self, key: &[u8]) -> Result<Option<(u32, jiff::Timestamp)>, StoreError> {
-        first(self.db, "reading failed sign-ins", "SELECT failures, last_at FROM login_failures WHERE key = ?1", &[key.into()], |mut r| {
+        let count = |mut r: Row| {
             let failures = u32::try_from(r.count(0)?).map_err(|_| StoreError::Corrupt("login_failures.failures"))?;
             Ok((failures, r.timestamp(1)?))
-        })
+        };
+        if self.alone {
+            return first(self.db, "reading failed sign-ins", "SELECT failures, last_at FROM login_failures WHERE key = ?1", &[key.into()], count);
+        }
+        // A row that is not there cannot be locked: one at zero is made, or
+        // the one there locked by an update that changes nothing, and its
+        // count read as the last write beside this one left it.
+        let found = first(
+            self.db,
+            "claiming failed sign-ins",
+            "INSERT INTO login_failures (key, failures, last_at) VALUES (?1, 0, ?2)
+             ON CONFLICT (key) DO UPDATE SET failures = login_failures.failures RETURNING failures, last_at",
+            &[key.into(), jiff::Timestamp::UNIX_EPOCH.into()],
+            count,
+        )?;
+        Ok(found.filter(|(failures, _)| *failures > 0))
     }
 
     fn set_login_failures(&mut self, key: &[u8], failures: u32, at: jiff::Timestamp) -> Result<(), StoreError> {

@@ -233,10 +233,6 @@ impl Store for SqliteStore {
         self.with_reader(|connection| sql::read_only(connection, "BEGIN", work))
     }
 
-    fn log(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        self.transaction(work)
-    }
-
     fn audit_rows(&self, from: u64, visit: &mut dyn FnMut(AuditRow) -> Result<(), StoreError>) -> Result<(), StoreError> {
         self.with_reader(|connection| sql::audit_rows(connection, from, visit))
     }
@@ -266,6 +262,9 @@ impl Db for Connection {
     const CLAIM: &'static str = "";
 
     const LOCK_CHAINS: Option<&'static str> = None;
+
+    /// Never asked for: a write on SQLite is always alone.
+    const FOR_UPDATE: &'static str = "";
 
     /// Under the one writer, the last one plus one is free.
     const AUDIT_SEQS: &'static str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)

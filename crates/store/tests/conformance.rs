@@ -10,6 +10,8 @@
 // too, but clippy's allow-*-in-tests only covers the test fns themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::sync::atomic::Ordering;
+
 use grondslag_audit::{Chain, Hash, Row, chain_hash, leaf_hash};
 use grondslag_store::{BlobId, DisclosureRow, EventRow, FieldPut, Reach, RecordId, SessionRow, Store, StoreError, SubjectId, Tx};
 
@@ -48,8 +50,7 @@ conformance!(
     audit_rows_and_checkpoints,
     audit_entries_are_forgotten_but_never_rewritten,
     many_audit_rows_are_appended_together_or_not_at_all,
-    audit_appends_from_two_nodes_form_one_chain,
-    log_writes_and_writes_from_two_nodes_leave_every_chain_unbroken,
+    audit_appends_from_two_nodes_leave_every_chain_unbroken,
     audit_chains_are_kept_apart,
     checkpoints_and_nodes_are_kept_per_chain,
     a_taken_place_in_a_chain_is_refused,
@@ -172,7 +173,9 @@ fn subjects_fields_and_blind_index(open: Open<'_>) {
         assert!(tx.fields(&anna, Some("nieuwsbrief"))?.is_empty());
         assert_eq!(tx.find_blind_index("bsn", b"digest-a")?, Some(anna.clone()));
         // A corrected BSN replaces the old entry, which no longer finds anyone.
-        tx.set_blind_index("bsn", b"digest-a2", &anna)?;
+        assert!(tx.set_blind_index("bsn", b"digest-a2", &anna)?);
+        // Someone else's is not taken over.
+        assert!(!tx.set_blind_index("bsn", b"digest-b", &anna)?);
         assert_eq!(tx.find_blind_index("bsn", b"digest-a")?, None);
         assert_eq!(tx.find_blind_index("bsn", b"digest-a2")?, Some(anna.clone()));
         assert_eq!(tx.find_blind_index("bsn", b"digest-b")?, Some(bert.clone()));
@@ -437,31 +440,6 @@ fn many_audit_rows_are_appended_together_or_not_at_all(open: Open<'_>) {
     assert_eq!(whole_log(&*store).len(), 150, "a refused batch left rows behind");
 }
 
-// req: E17, INV2
-fn audit_appends_from_two_nodes_form_one_chain(open: Open<'_>) {
-    const EACH: usize = 200;
-    let nodes: Vec<Box<dyn Store>> = vec![open(), open()];
-    std::thread::scope(|scope| {
-        for (n, node) in nodes.iter().enumerate() {
-            // Two writer threads per node, so group commit is in play too.
-            for t in 0..2 {
-                scope.spawn(move || {
-                    for i in 0..EACH {
-                        run(&**node, |tx| {
-                            // Work between reading the head and appending,
-                            // where another node could slip in.
-                            subject_with_record(tx, "schade", jiff::Timestamp::UNIX_EPOCH)?;
-                            append(tx, chain_0(), &format!("node {n} thread {t} #{i}"), None).map(|_| ())
-                        });
-                    }
-                });
-            }
-        }
-    });
-    let rows = whole_log(&*nodes[0]);
-    assert_eq!(rows.len(), 4 * EACH);
-}
-
 /// Appends the row that goes next in `chain`, holding the chain's lock as
 /// the kernel does.
 fn append_locked(tx: &mut dyn Tx, chain: Chain, text: &str) -> Result<(), StoreError> {
@@ -469,24 +447,25 @@ fn append_locked(tx: &mut dyn Tx, chain: Chain, text: &str) -> Result<(), StoreE
     append(tx, chain, text, None).map(|_| ())
 }
 
-// req: E17
-fn log_writes_and_writes_from_two_nodes_leave_every_chain_unbroken(open: Open<'_>) {
+// req: E17, INV2
+fn audit_appends_from_two_nodes_leave_every_chain_unbroken(open: Open<'_>) {
     const EACH: usize = 100;
     let chains = [chain_0(), Chain::new(3), Chain::new(9)];
     let nodes: Vec<Box<dyn Store>> = vec![open(), open()];
     std::thread::scope(|scope| {
         for (n, node) in nodes.iter().enumerate() {
+            // Three writers a node: on SQLite group commit is in play, on
+            // PostgreSQL six writes run beside each other.
             for t in 0..3 {
                 scope.spawn(move || {
                     for i in 0..EACH {
                         let chain = chains[(i + t) % chains.len()];
-                        let text = format!("node {n} thread {t} #{i}");
-                        // Most of them log lines only, as reads write them.
-                        if t == 0 {
-                            run(&**node, |tx| append_locked(tx, chain, &text));
-                        } else {
-                            node.log(&mut |tx| append_locked(tx, chain, &text)).unwrap();
-                        }
+                        run(&**node, |tx| {
+                            // Work between taking the chain and appending,
+                            // where another write could slip in.
+                            subject_with_record(tx, "schade", jiff::Timestamp::UNIX_EPOCH)?;
+                            append_locked(tx, chain, &format!("node {n} thread {t} #{i}"))
+                        });
                     }
                 });
             }
@@ -937,54 +916,196 @@ fn field<'a>(category: &'a str, value: &'a [u8], blob: Option<&'a BlobId>, versi
     FieldPut { category, value, blob, version }
 }
 
-/// On PostgreSQL a transaction that only appends to the log holds the write
-/// lock in shared mode: another such transaction, on another chain, runs
-/// and commits beside it, and a write waits until it has committed.
-// req: E17
-#[test]
-fn postgres_log_writes_run_beside_each_other_and_a_write_waits_for_them() {
+/// Runs `before` in a write on `held` and keeps it open; starts `second`
+/// meanwhile, and once it has had half a second, runs `after` in the same
+/// write and commits it. Returns whether `second` was still waiting when
+/// `after` began, and what it returned.
+fn while_held<T: Send>(
+    held: &dyn Store,
+    mut before: impl FnMut(&mut dyn Tx) -> Result<(), StoreError> + Send,
+    mut after: impl FnMut(&mut dyn Tx) -> Result<(), StoreError> + Send,
+    second: impl FnOnce() -> T + Send,
+) -> (bool, T) {
     use std::sync::mpsc::channel;
     use std::time::Duration;
-    let Some(database) = grondslag_store::ScratchDatabase::for_tests().unwrap() else { return };
-    let store = grondslag_store::PostgresStore::open(database.url()).unwrap();
-    let (holding, held) = channel();
+    let (holding, is_held) = channel();
     let (release, released) = channel::<()>();
-    let (wrote, written) = channel();
     std::thread::scope(|scope| {
-        let store = &store;
-        scope.spawn(move || {
-            store
-                .log(&mut |tx| {
-                    append_locked(tx, Chain::new(1), "held open")?;
-                    holding.send(()).unwrap();
-                    released.recv().unwrap();
-                    Ok(())
-                })
-                .unwrap();
+        let first = scope.spawn(move || {
+            held.transaction(&mut |tx| {
+                before(tx)?;
+                holding.send(()).unwrap();
+                released.recv().unwrap();
+                after(tx)
+            })
         });
-        held.recv_timeout(Duration::from_secs(20)).unwrap();
-        // What is seen while the first is open is asserted once it is
-        // released, so that a failure cannot leave it waiting.
-        let beside = scope.spawn(move || store.log(&mut |tx| append_locked(tx, Chain::new(2), "beside it")).unwrap());
-        let started = std::time::Instant::now();
-        while !beside.is_finished() && started.elapsed() < Duration::from_secs(5) {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let ran_beside = beside.is_finished();
-        scope.spawn(move || {
-            run(store, |tx| {
-                tx.set_setting("after", b"the log write")?;
-                append_locked(tx, Chain::new(1), "a write")
-            });
-            wrote.send(()).unwrap();
-        });
-        let write_waited = written.recv_timeout(Duration::from_millis(500)).is_err();
+        is_held.recv_timeout(Duration::from_secs(20)).unwrap();
+        let second = scope.spawn(second);
+        std::thread::sleep(Duration::from_millis(500));
+        let waited = !second.is_finished();
         release.send(()).unwrap();
-        written.recv_timeout(Duration::from_secs(20)).unwrap();
-        assert!(ran_beside, "a log write on another chain waited for the open one");
-        assert!(write_waited, "a write ran beside an open log write");
-    });
-    let rows = whole_log(&store);
-    let first: Vec<(u16, u64, &str)> = rows.iter().map(|r| (r.chain.number(), r.position, r.entry.as_str())).collect();
-    assert_eq!(first, [(1, 1, "held open"), (1, 2, "a write"), (2, 1, "beside it")]);
+        first.join().unwrap().unwrap();
+        (waited, second.join().unwrap())
+    })
+}
+
+/// Which transaction [`returned`] runs its work in.
+enum In {
+    Write,
+    Read,
+}
+
+/// What `work` returns, run on `store` in a write (committed) or a read.
+fn returned<T>(store: &dyn Store, kind: In, mut work: impl FnMut(&mut dyn Tx) -> Result<T, StoreError>) -> T {
+    let mut out = None;
+    let mut each = |tx: &mut dyn Tx| {
+        out = Some(work(tx)?);
+        Ok(())
+    };
+    match kind {
+        In::Write => store.transaction(&mut each),
+        In::Read => store.read(&mut each),
+    }
+    .unwrap();
+    out.unwrap()
+}
+
+/// A scratch database with two nodes on it.
+type TwoNodes = (grondslag_store::ScratchDatabase, Box<dyn Store>, Box<dyn Store>);
+
+fn postgres_nodes() -> Option<TwoNodes> {
+    let database = grondslag_store::ScratchDatabase::for_tests().unwrap()?;
+    let open = || -> Box<dyn Store> { Box::new(grondslag_store::PostgresStore::open(database.url()).unwrap()) };
+    let (one, two) = (open(), open());
+    Some((database, one, two))
+}
+
+/// On PostgreSQL writes run beside each other: a write appending to another
+/// chain commits while one is open, and one appending to the same chain
+/// waits for it. Only a migration (any node starting) runs alone, and
+/// waits until the open write has committed.
+// req: E17
+#[test]
+fn postgres_writes_run_beside_each_other_and_a_migration_waits_for_them() {
+    let Some((database, one, two)) = postgres_nodes() else { return };
+    let (waited, ()) = while_held(
+        &*one,
+        |tx| append_locked(tx, Chain::new(1), "held open"),
+        |_| Ok(()),
+        || {
+            two.transaction(&mut |tx| append_locked(tx, Chain::new(2), "beside it")).unwrap();
+        },
+    );
+    assert!(!waited, "a write on another chain waited for the open one");
+    let (waited, ()) = while_held(
+        &*one,
+        |tx| append_locked(tx, Chain::new(1), "held again"),
+        |_| Ok(()),
+        || {
+            two.transaction(&mut |tx| append_locked(tx, Chain::new(1), "after it")).unwrap();
+        },
+    );
+    assert!(waited, "a write on the same chain ran beside the open one");
+    let (waited, ()) = while_held(
+        &*one,
+        |tx| append_locked(tx, Chain::new(3), "held for a migration"),
+        |_| Ok(()),
+        || {
+            drop(grondslag_store::PostgresStore::open(database.url()).unwrap());
+        },
+    );
+    assert!(waited, "a migration ran beside an open write");
+    let rows = whole_log(&*one);
+    let placed: Vec<(u16, u64, &str)> = rows.iter().map(|r| (r.chain.number(), r.position, r.entry.as_str())).collect();
+    assert_eq!(placed, [(1, 1, "held open"), (1, 2, "held again"), (1, 3, "after it"), (2, 1, "beside it"), (3, 1, "held for a migration")]);
+}
+
+/// A write that read a subject's key holds the subject until it commits:
+/// a write of another node reading the subject, or one of its records,
+/// waits, and then reads what the first wrote — the restriction it set,
+/// the status it stepped to. A read does not wait.
+// req: E17
+#[test]
+fn postgres_a_write_holds_the_subjects_it_read_until_it_commits() {
+    let Some((_database, one, two)) = postgres_nodes() else { return };
+    let now = at("2026-12-02T10:00:00Z");
+    let (anna, record) = returned(&*one, In::Write, |tx| subject_with_record(tx, "schade", now));
+    let step = |status: &str| EventRow { event: status.into(), at: now, actor: "test".into(), detail: None, audience: None };
+    let (waited, seen) = while_held(
+        &*one,
+        |tx| tx.subject(&anna).map(drop),
+        |tx| tx.set_restricted(&anna, true).map(drop),
+        || returned(&*two, In::Write, |tx| Ok(tx.subject(&anna)?.map(|row| row.restricted))),
+    );
+    assert!(waited, "a second write read the subject while the first held it");
+    assert_eq!(seen, Some(true), "the second write read the subject as it was before the first committed");
+
+    // A status step: the record read, then stepped from what was read.
+    let (waited, seen) = while_held(
+        &*one,
+        |tx| tx.record(&record).map(drop),
+        |tx| tx.add_event(&record, &step("ontvangen"), Some("ontvangen")),
+        || returned(&*two, In::Write, |tx| Ok(tx.record(&record)?.and_then(|row| row.status))),
+    );
+    assert!(waited, "a second write read the record while the first held its subject");
+    assert_eq!(seen.as_deref(), Some("ontvangen"), "the second write read the status from before the first step");
+
+    // A read sees what was committed when it began, and does not wait.
+    let (waited, seen) = while_held(
+        &*one,
+        |tx| tx.subject(&anna).map(drop),
+        |tx| tx.set_restricted(&anna, false).map(drop),
+        || returned(&*two, In::Read, |tx| Ok(tx.subject(&anna)?.map(|row| row.restricted))),
+    );
+    assert!(!waited, "a read waited for a write");
+    assert_eq!(seen, Some(true));
+}
+
+/// Failed sign-ins counted at once on two nodes are counted one after
+/// another: the second reads the first's count, so none is lost — also
+/// for a name with no count yet, whose row does not exist to be locked.
+// req: E17
+#[test]
+fn postgres_failed_sign_ins_at_once_are_each_counted() {
+    let Some((_database, one, two)) = postgres_nodes() else { return };
+    let now = at("2026-12-02T10:00:00Z");
+    let count = |store: &dyn Store| {
+        returned(store, In::Write, |tx| {
+            let counted = tx.login_failures(b"name")?.map_or(0, |(n, _)| n) + 1;
+            tx.set_login_failures(b"name", counted, now).map(|()| counted)
+        })
+    };
+    let first = std::sync::atomic::AtomicU32::new(0);
+    let (waited, second) = while_held(
+        &*one,
+        |tx| {
+            first.store(tx.login_failures(b"name")?.map_or(0, |(n, _)| n) + 1, Ordering::SeqCst);
+            Ok(())
+        },
+        |tx| tx.set_login_failures(b"name", first.load(Ordering::SeqCst), now),
+        || count(&*two),
+    );
+    assert!(waited, "a second count read the name's failures while the first was counting");
+    assert_eq!((first.into_inner(), second), (1, 2));
+    assert_eq!(returned(&*two, In::Read, |tx| tx.login_failures(b"name")), Some((2, now)));
+}
+
+/// Two files given the same BSN at once, on two nodes: the second waits
+/// for the first, and is told the BSN is someone else's; the index still
+/// finds the first.
+// req: E17
+#[test]
+fn postgres_one_bsn_given_to_two_files_at_once_stays_with_the_first() {
+    let Some((_database, one, two)) = postgres_nodes() else { return };
+    let now = at("2026-12-02T10:00:00Z");
+    let (anna, bert) = returned(&*one, In::Write, |tx| Ok((subject_with_record(tx, "schade", now)?.0, subject_with_record(tx, "schade", now)?.0)));
+    let (waited, given) = while_held(
+        &*one,
+        |tx| tx.set_blind_index("bsn", b"digest", &anna).map(|given| assert!(given)),
+        |_| Ok(()),
+        || returned(&*two, In::Write, |tx| tx.set_blind_index("bsn", b"digest", &bert)),
+    );
+    assert!(waited, "a second file took the BSN while the first was given it");
+    assert!(!given, "the second file was given a BSN the first holds");
+    assert_eq!(returned(&*one, In::Read, |tx| tx.find_blind_index("bsn", b"digest")), Some(anna));
 }

@@ -410,6 +410,48 @@ fn an_election_on_postgres() {
     drop(database);
 }
 
+/// Every voter votes at once on both of two nodes of one PostgreSQL
+/// database, for X on one and Y on the other: each is counted once —
+/// the second attempt refused as a second vote, whichever node it came
+/// to — and no ballot is lost to another counted at the same moment.
+// req: I6
+#[test]
+fn votes_cast_at_once_on_two_nodes_are_each_counted_once() {
+    let Some(database) = grondslag_store::ScratchDatabase::for_tests().unwrap() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data = grondslag_kernel::DataDir::new(dir.path()).with_database_url(Some(database.url().to_string()));
+    let other_node = data.open_kernel(crate::shipped(), None, Timestamp::now()).unwrap();
+    let mut vote = Vote::on(tempfile::tempdir().unwrap(), data.open_kernel(crate::shipped(), None, Timestamp::now()).unwrap());
+    for (name, started) in [("dirk", "2022-01-10"), ("eva", "2019-09-01"), ("femke", "2024-08-15")] {
+        vote.voters.push((name.to_string(), employee(&vote.kernel, &format!("{name} kiezer"), "medewerker", started)));
+    }
+    let nodes = [Hr::new(&vote.kernel).unwrap(), Hr::new(&other_node).unwrap()];
+    let start = std::sync::Barrier::new(2 * vote.voters.len());
+    let outcomes: Vec<(usize, Result<(), HrError>)> = std::thread::scope(|scope| {
+        let attempts: Vec<_> = (0..vote.voters.len())
+            .flat_map(|voter| [(voter, 0, &vote.x), (voter, 1, &vote.y)])
+            .map(|(voter, node, candidacy)| {
+                let (hr, election, start) = (&nodes[node], &vote.election, &start);
+                let (name, subject) = &vote.voters[voter];
+                scope.spawn(move || {
+                    start.wait();
+                    (voter, hr.vote(&as_person(name, subject, NOW), election, subject, candidacy))
+                })
+            })
+            .collect();
+        attempts.into_iter().map(|attempt| attempt.join().unwrap()).collect()
+    });
+    for voter in 0..vote.voters.len() {
+        let mut theirs: Vec<&Result<(), HrError>> = outcomes.iter().filter(|(v, _)| *v == voter).map(|(_, outcome)| outcome).collect();
+        theirs.sort_by_key(|outcome| outcome.is_err());
+        assert!(matches!(theirs[..], [Ok(()), Err(HrError::AlreadyVoted(_))]), "voter {voter}: {theirs:?}");
+    }
+    let tally = vote.hr().count(&committee(), &vote.election).unwrap();
+    assert_eq!(tally.cast, vote.voters.len() as u64);
+    assert_eq!(tally.votes.iter().map(|(_, n)| n).sum::<u64>(), vote.voters.len() as u64, "{:?}", tally.votes);
+    drop(database);
+}
+
 fn cli(dir: &Path, args: &[&str]) -> std::process::Output {
     let mut all = vec!["--data", dir.to_str().unwrap()];
     all.extend_from_slice(args);
