@@ -36,7 +36,7 @@ use grondslag_audit::{
 };
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role, Scope, ScopeSet};
-use grondslag_store::{BlobStore, Erased, FieldPut, Reach, RecordRow, Store, Tx};
+use grondslag_store::{BlobStore, Erased, FieldPut, Reach, RecordRow, Store, TakenChains, Tx};
 /// The ids callers pass in and get back.
 pub use grondslag_store::{DisclosureRow, RecordId, SessionRow, StoreError, SubjectId};
 use sealing::{find_version, next_version, open_event, seal_event, seal_field, stored_version};
@@ -1609,10 +1609,8 @@ impl Kernel {
         touched.dedup();
         // Locked before their heads are read, and before the numbers are
         // drawn, so that within a chain they ascend as it grows.
-        tx.lock_chains(&touched)?;
-        let mut heads: std::collections::BTreeMap<Chain, (u64, Hash)> =
-            tx.audit_heads(&touched)?.into_iter().map(|(chain, position, link)| (chain, (position, link))).collect();
-        let seqs = tx.audit_seqs(entries.len() as u64)?;
+        let TakenChains { heads, seqs } = tx.take_chains(&touched, entries.len() as u64)?;
+        let mut heads: std::collections::BTreeMap<Chain, (u64, Hash)> = heads.into_iter().map(|(chain, position, link)| (chain, (position, link))).collect();
         if seqs.len() != entries.len() {
             return Err(StoreError::Corrupt("audit_entries: fewer numbers than entries").into());
         }

@@ -320,17 +320,17 @@ pub trait Tx {
     /// Whether the relation tuple is there.
     fn related(&mut self, object: &str, relation: &str, actor: &str) -> Result<bool, StoreError>;
 
-    /// Holds the locks of `chains` until the transaction ends, so that no
-    /// other transaction appends to them meanwhile: on PostgreSQL an
-    /// advisory lock per chain, taken in ascending order in one round trip.
-    /// Taken after everything else the transaction holds, so that two
-    /// writes cannot wait on each other in a cycle. A transaction that
-    /// excludes every other write already (SQLite's one writer) takes none.
-    fn lock_chains(&mut self, chains: &[Chain]) -> Result<(), StoreError>;
-    /// `count` numbers (`seq`) for new audit rows, ascending: the last one
-    /// plus one on SQLite, a sequence on PostgreSQL (unique, with gaps where
-    /// a transaction rolled back).
-    fn audit_seqs(&mut self, count: u64) -> Result<Vec<u64>, StoreError>;
+    /// Takes `chains` to append `count` rows to: holds their locks until
+    /// the transaction ends, so that no other transaction appends to them
+    /// meanwhile, then reads their heads (as [`Tx::audit_heads`]) and draws
+    /// `count` numbers (`seq`) for the new rows, ascending — on PostgreSQL
+    /// an advisory lock per chain, in ascending order, and all of it in one
+    /// round trip. Taken after everything else the transaction holds, so
+    /// that two writes cannot wait on each other in a cycle. A transaction
+    /// that excludes every other write already (SQLite's one writer) takes
+    /// no lock. Numbers are the last one plus one on SQLite, a sequence on
+    /// PostgreSQL (unique, with gaps where a transaction rolled back).
+    fn take_chains(&mut self, chains: &[Chain], count: u64) -> Result<TakenChains, StoreError>;
     /// Position and link of the last row of each of `chains` that has
     /// rows, in one statement.
     fn audit_heads(&mut self, chains: &[Chain]) -> Result<Vec<(Chain, u64, Hash)>, StoreError>;
@@ -429,6 +429,15 @@ pub trait Tx {
     fn settings_with_prefix(&mut self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
 }
 
+/// What [`Tx::take_chains`] read and drew.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TakenChains {
+    /// Position and link of the last row of each chain taken that has rows.
+    pub heads: Vec<(Chain, u64, Hash)>,
+    /// Numbers for the new rows, ascending.
+    pub seqs: Vec<u64>,
+}
+
 /// The due dates of one processing's records, totalled ([`Tx::due_totals`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DueTotals {
@@ -449,7 +458,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// with other callers' work; on PostgreSQL it runs on a connection of
     /// its own, beside other writes of this node and of others, holding
     /// what it reads as [`Tx::subject`], [`Tx::record`],
-    /// [`Tx::login_failures`] and [`Tx::lock_chains`] say.
+    /// [`Tx::login_failures`] and [`Tx::take_chains`] say.
     fn transaction(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError>;
 
     /// Runs `work` in one read-only transaction on a connection of its own:

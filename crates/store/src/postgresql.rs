@@ -13,9 +13,10 @@
 //!   first wrote;
 //! - the row of a name's failed sign-ins (made at zero when there is none,
 //!   as a missing row cannot be locked);
-//! - the lock of each audit chain it appends to (`lock_chains`, a key per
-//!   chain, in ascending order), taken last, when the unit's entries are
-//!   chained, so that no write holding a chain waits for a row;
+//! - the lock of each audit chain it appends to (`take_chains`, a key per
+//!   chain, in ascending order, the heads read and numbers drawn in the
+//!   same round trip), taken last, when the unit's entries are chained, so
+//!   that no write holding a chain waits for a row;
 //! - unique keys where the step is "is it there? then add it": a BSN's
 //!   blind index, the sweep's `FOR UPDATE SKIP LOCKED` claims, sequences
 //!   advanced by `UPDATE … RETURNING`.
@@ -57,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0006_fields_blob.sql"),
     include_str!("../migrations/postgres/0007_fields_version.sql"),
     include_str!("../migrations/postgres/0008_audit_chains.sql"),
+    include_str!("../migrations/postgres/0009_take_chains.sql"),
 ];
 
 /// Opens a transaction that runs alone (a migration, the copy from SQLite):
@@ -165,8 +167,9 @@ impl Db for PgConnection {
     const CLAIM: &'static str = " FOR UPDATE SKIP LOCKED";
 
     /// A key per chain, next to the one of [`BEGIN_WRITE`], taken in ascending
-    /// order by a function of the schema (migration 0008).
-    const LOCK_CHAINS: Option<&'static str> = Some("SELECT grondslag_lock_chains(?1)");
+    /// order by a function of the schema (migration 0009), which then reads
+    /// the heads and draws the numbers.
+    const TAKE_CHAINS: Option<&'static str> = Some("SELECT chain_no, chain_position, link, seq FROM grondslag_take_chains(?1, ?2)");
 
     const FOR_UPDATE: &'static str = " FOR UPDATE";
 

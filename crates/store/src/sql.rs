@@ -10,7 +10,9 @@ use std::borrow::Cow;
 
 use grondslag_audit::{Chain, Hash, Node, Row as AuditRow};
 
-use crate::{BlobId, DisclosureRow, Erased, EventRow, FieldPut, FieldRow, Reach, RecordId, RecordRow, SessionRow, StoreError, SubjectId, SubjectRow, Tx};
+use crate::{
+    BlobId, DisclosureRow, Erased, EventRow, FieldPut, FieldRow, Reach, RecordId, RecordRow, SessionRow, StoreError, SubjectId, SubjectRow, TakenChains, Tx,
+};
 
 /// A statement parameter. Each carries its type even when null, so that
 /// PostgreSQL can prepare the statement with exact types.
@@ -131,8 +133,15 @@ impl Row {
 
     /// A count, sequence number or size: never negative.
     pub fn count(&mut self, column: usize) -> Result<u64, StoreError> {
-        let n = self.int(column)?;
-        u64::try_from(n).map_err(|_| self.malformed(column))
+        self.opt_count(column)?.ok_or_else(|| self.malformed(column))
+    }
+
+    pub fn opt_count(&mut self, column: usize) -> Result<Option<u64>, StoreError> {
+        match self.take(column) {
+            Value::Null => Ok(None),
+            Value::Int(n) => u64::try_from(n).map(Some).map_err(|_| self.malformed(column)),
+            _ => Err(self.malformed(column)),
+        }
     }
 
     pub fn opt_timestamp(&mut self, column: usize) -> Result<Option<jiff::Timestamp>, StoreError> {
@@ -175,10 +184,12 @@ pub(crate) trait Db: Send {
     /// concurrent sweeps on other connections skip what one has taken.
     const CLAIM: &'static str;
 
-    /// Takes the locks of the chains whose numbers are the texts of `?1`
-    /// ([`Param::Texts`]) until the transaction ends, in ascending order;
-    /// `None` where one writer at a time needs none.
-    const LOCK_CHAINS: Option<&'static str>;
+    /// Takes the chains whose numbers are the texts of `?1`
+    /// ([`Param::Texts`]) as [`Tx::take_chains`] does, drawing `?2`
+    /// numbers, in one statement: rows of (chain, position, link, NULL) for
+    /// the heads, then of (NULL, NULL, NULL, seq); `None` where one writer
+    /// at a time needs no lock.
+    const TAKE_CHAINS: Option<&'static str>;
 
     /// Appended to a query whose rows a write beside others (see
     /// [`SqlTx::alone`]) must hold until it commits.
@@ -748,21 +759,22 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         Ok(found.is_some())
     }
 
-    fn lock_chains(&mut self, chains: &[Chain]) -> Result<(), StoreError> {
-        let Some(sql) = D::LOCK_CHAINS else { return Ok(()) };
-        if self.alone || chains.is_empty() {
-            return Ok(());
-        }
+    fn take_chains(&mut self, chains: &[Chain], count: u64) -> Result<TakenChains, StoreError> {
+        let Some(sql) = D::TAKE_CHAINS.filter(|_| !self.alone) else {
+            let heads = self.audit_heads(chains)?;
+            let seqs = if count == 0 { Vec::new() } else { rows(self.db, "numbering audit entries", D::AUDIT_SEQS, &[int(count)], |mut r| r.count(0))? };
+            return Ok(TakenChains { heads, seqs });
+        };
         let numbers: Vec<String> = chains.iter().map(|chain| chain.number().to_string()).collect();
-        self.exec("locking audit chains", sql, &[Param::Texts(numbers.iter().map(String::as_str).collect())])?;
-        Ok(())
-    }
-
-    fn audit_seqs(&mut self, count: u64) -> Result<Vec<u64>, StoreError> {
-        if count == 0 {
-            return Ok(Vec::new());
-        }
-        rows(self.db, "numbering audit entries", D::AUDIT_SEQS, &[int(count)], |mut r| r.count(0))
+        let mut taken = TakenChains::default();
+        self.db.query("taking audit chains", sql, &[Param::Texts(numbers.iter().map(String::as_str).collect()), int(count)], &mut |mut r| {
+            match r.opt_count(3)? {
+                Some(seq) => taken.seqs.push(seq),
+                None => taken.heads.push((r.chain(0)?, r.count(1)?, r.hash(2)?)),
+            }
+            Ok(())
+        })?;
+        Ok(taken)
     }
 
     fn audit_heads(&mut self, chains: &[Chain]) -> Result<Vec<(Chain, u64, Hash)>, StoreError> {

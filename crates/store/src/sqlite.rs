@@ -261,7 +261,7 @@ impl Db for Connection {
     /// SQLite has one writer at a time, so what a sweep reads is its own.
     const CLAIM: &'static str = "";
 
-    const LOCK_CHAINS: Option<&'static str> = None;
+    const TAKE_CHAINS: Option<&'static str> = None;
 
     /// Never asked for: a write on SQLite is always alone.
     const FOR_UPDATE: &'static str = "";

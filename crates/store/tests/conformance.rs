@@ -93,12 +93,12 @@ fn next_row(seq: u64, chain: Chain, previous: Option<(u64, Hash)>, text: &str, s
     Row { seq, chain, position: position + 1, entry: text.to_string(), leaf, link: chain_hash(&link, &leaf), subject: subject.map(ToString::to_string) }
 }
 
-/// The row that goes next in `chain`: given the next number, placed after
-/// the chain's head, as the kernel does.
+/// The row that goes next in `chain`: the chain taken, given the next
+/// number, placed after the chain's head, as the kernel does.
 fn following(tx: &mut dyn Tx, chain: Chain, text: &str, subject: Option<&SubjectId>) -> Result<Row, StoreError> {
-    let seq = tx.audit_seqs(1)?[0];
-    let head = tx.audit_heads(&[chain])?.first().map(|&(_, position, link)| (position, link));
-    Ok(next_row(seq, chain, head, text, subject))
+    let taken = tx.take_chains(&[chain], 1)?;
+    let head = taken.heads.first().map(|&(_, position, link)| (position, link));
+    Ok(next_row(taken.seqs[0], chain, head, text, subject))
 }
 
 /// The largest `seq` stored, over every chain.
@@ -440,13 +440,6 @@ fn many_audit_rows_are_appended_together_or_not_at_all(open: Open<'_>) {
     assert_eq!(whole_log(&*store).len(), 150, "a refused batch left rows behind");
 }
 
-/// Appends the row that goes next in `chain`, holding the chain's lock as
-/// the kernel does.
-fn append_locked(tx: &mut dyn Tx, chain: Chain, text: &str) -> Result<(), StoreError> {
-    tx.lock_chains(&[chain])?;
-    append(tx, chain, text, None).map(|_| ())
-}
-
 // req: E17, INV2
 fn audit_appends_from_two_nodes_leave_every_chain_unbroken(open: Open<'_>) {
     const EACH: usize = 100;
@@ -464,7 +457,7 @@ fn audit_appends_from_two_nodes_leave_every_chain_unbroken(open: Open<'_>) {
                             // Work between taking the chain and appending,
                             // where another write could slip in.
                             subject_with_record(tx, "schade", jiff::Timestamp::UNIX_EPOCH)?;
-                            append_locked(tx, chain, &format!("node {n} thread {t} #{i}"))
+                            append(tx, chain, &format!("node {n} thread {t} #{i}"), None).map(drop)
                         });
                     }
                 });
@@ -990,25 +983,25 @@ fn postgres_writes_run_beside_each_other_and_a_migration_waits_for_them() {
     let Some((database, one, two)) = postgres_nodes() else { return };
     let (waited, ()) = while_held(
         &*one,
-        |tx| append_locked(tx, Chain::new(1), "held open"),
+        |tx| append(tx, Chain::new(1), "held open", None).map(drop),
         |_| Ok(()),
         || {
-            two.transaction(&mut |tx| append_locked(tx, Chain::new(2), "beside it")).unwrap();
+            two.transaction(&mut |tx| append(tx, Chain::new(2), "beside it", None).map(drop)).unwrap();
         },
     );
     assert!(!waited, "a write on another chain waited for the open one");
     let (waited, ()) = while_held(
         &*one,
-        |tx| append_locked(tx, Chain::new(1), "held again"),
+        |tx| append(tx, Chain::new(1), "held again", None).map(drop),
         |_| Ok(()),
         || {
-            two.transaction(&mut |tx| append_locked(tx, Chain::new(1), "after it")).unwrap();
+            two.transaction(&mut |tx| append(tx, Chain::new(1), "after it", None).map(drop)).unwrap();
         },
     );
     assert!(waited, "a write on the same chain ran beside the open one");
     let (waited, ()) = while_held(
         &*one,
-        |tx| append_locked(tx, Chain::new(3), "held for a migration"),
+        |tx| append(tx, Chain::new(3), "held for a migration", None).map(drop),
         |_| Ok(()),
         || {
             drop(grondslag_store::PostgresStore::open(database.url()).unwrap());
