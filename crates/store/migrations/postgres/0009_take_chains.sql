@@ -1,19 +1,15 @@
 -- What a write does before it appends to the audit log, in one round trip:
--- takes the locks of the chains it appends to (ascending, so two writes
--- cannot wait on each other in a cycle), then reads their heads and draws
--- the numbers (`seq`) of its new rows. The heads are read by a statement of
--- their own after the locks are held: in READ COMMITTED each statement of
--- a volatile function sees what was committed when it began, so the heads
--- are those the previous holder of each lock committed. Seq rows come
--- after the head rows, ascending.
+-- takes the locks of the chains it appends to (grondslag_lock_chains, 0008:
+-- ascending, so two writes cannot wait on each other in a cycle), then
+-- reads their heads and draws the numbers (`seq`) of its new rows. The
+-- heads are read by a statement of their own after the locks are held: in
+-- READ COMMITTED each statement of a volatile function sees what was
+-- committed when it began, so the heads are those the previous holder of
+-- each lock committed. Seq rows come after the head rows, ascending.
 CREATE FUNCTION grondslag_take_chains(chains TEXT[], wanted BIGINT)
 RETURNS TABLE (chain_no BIGINT, chain_position BIGINT, link BYTEA, seq BIGINT) LANGUAGE plpgsql AS $$
-DECLARE
-    taken BIGINT;
 BEGIN
-    FOR taken IN SELECT DISTINCT c::BIGINT FROM unnest(chains) AS c ORDER BY 1 LOOP
-        PERFORM pg_advisory_xact_lock(7454127558563195000 + taken);
-    END LOOP;
+    PERFORM grondslag_lock_chains(chains);
     RETURN QUERY
         SELECT head.chain_no::BIGINT, head.chain_position, head.chain, NULL::BIGINT
         FROM (SELECT DISTINCT c::INTEGER AS number FROM unnest(chains) AS c) AS wanted_chain
@@ -24,6 +20,3 @@ BEGIN
     RETURN QUERY SELECT NULL::BIGINT, NULL::BIGINT, NULL::BYTEA, nextval('audit_entries_seq') FROM generate_series(1, wanted);
 END
 $$;
-
--- grondslag_lock_chains (0008) stays for nodes of the previous version
--- while an upgrade rolls over them.
