@@ -443,9 +443,6 @@ impl Accounts {
         if matches!(role, Role::System | Role::Public) {
             return Err(AccountError::RoleNotForAccount(role));
         }
-        if self.find(access, username)?.is_some() {
-            return Err(AccountError::UsernameTaken(username.to_string()));
-        }
         let one_time = password.is_none().then(one_time_password);
         let password = password.or(one_time.as_deref()).unwrap_or_default();
         grondslag_values::check_password(password, &[username]).map_err(AccountError::WeakPassword)?;
@@ -461,6 +458,12 @@ impl Accounts {
         ];
         let status = if one_time.is_some() { MUST_CHANGE_PASSWORD } else { ACTIVE };
         let record = self.kernel.unit(|unit| {
+            // In the unit that takes the name: looked up there, the name is
+            // held until it commits, so of two creating it at once (on two
+            // nodes, too) the second finds it taken.
+            if !unit.find_records(access, self.processing, BY_NAME, username)?.is_empty() {
+                return Err(AccountError::UsernameTaken(username.to_string()));
+            }
             let record = unit.write(access, self.processing, subject, None, &fields)?;
             unit.index_record(access, self.processing, &record, BY_NAME, username)?;
             if !matches!(role, Role::Applicant | Role::Representative | Role::Public) {

@@ -305,7 +305,10 @@ pub trait Tx {
     fn set_event_detail(&mut self, id: u64, detail: &[u8]) -> Result<(), StoreError>;
     /// Points `digest` of `kind` at a record; a digest may point at several.
     fn add_record_index(&mut self, kind: &str, digest: &[u8], record: &RecordId) -> Result<(), StoreError>;
-    /// The records `digest` of `kind` points at.
+    /// The records `digest` of `kind` points at. In a write beside others
+    /// (PostgreSQL), a key with no entry is held until the transaction
+    /// ends: a second write looking it up waits, then finds what the first
+    /// added under it — so "is this name taken? then take it" holds.
     fn find_record_index(&mut self, kind: &str, digest: &[u8]) -> Result<Vec<RecordRow>, StoreError>;
     /// Records of a processing, optionally of one status, most recently
     /// changed first.

@@ -17,9 +17,11 @@
 //!   chain, in ascending order, the heads read and numbers drawn in the
 //!   same round trip), taken last, when the unit's entries are chained, so
 //!   that no write holding a chain waits for a row;
-//! - unique keys where the step is "is it there? then add it": a BSN's
-//!   blind index, the sweep's `FOR UPDATE SKIP LOCKED` claims, sequences
-//!   advanced by `UPDATE … RETURNING`.
+//! - where the step is "is it there? then add it": a record index key
+//!   that a lookup found no entry under (an advisory key from its kind and
+//!   digest, then looked up again), a BSN's blind index by its unique key,
+//!   the sweep's `FOR UPDATE SKIP LOCKED` claims, sequences advanced by
+//!   `UPDATE … RETURNING`.
 //!
 //! Two writes that take two subjects in opposite orders can still wait on
 //! each other; PostgreSQL then fails one of them after `deadlock_timeout`,
@@ -172,6 +174,10 @@ impl Db for PgConnection {
     const TAKE_CHAINS: Option<&'static str> = Some("SELECT chain_no, chain_position, link, seq FROM grondslag_take_chains(?1, ?2)");
 
     const FOR_UPDATE: &'static str = " FOR UPDATE";
+
+    /// An advisory key from the kind and digest (64 bits of a hash: another
+    /// key of the same hash only waits needlessly).
+    const HOLD_INDEX_KEY: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(hashtextextended(?1 || ':' || encode(?2, 'hex'), 0))");
 
     const AUDIT_SEQS: &'static str = "SELECT nextval('audit_entries_seq') FROM generate_series(1, ?1)";
 

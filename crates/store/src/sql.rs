@@ -195,6 +195,11 @@ pub(crate) trait Db: Send {
     /// [`SqlTx::alone`]) must hold until it commits.
     const FOR_UPDATE: &'static str;
 
+    /// Holds the key `?1` (kind), `?2` (digest) of the record index until
+    /// the transaction ends, whether an entry has it or not; `None` where
+    /// one writer at a time needs no lock.
+    const HOLD_INDEX_KEY: Option<&'static str>;
+
     /// `?1` new audit `seq`s, ascending, one a row.
     const AUDIT_SEQS: &'static str;
 
@@ -690,7 +695,17 @@ impl<D: Db> Tx for SqlTx<'_, D> {
             "SELECT {RECORD_COLUMNS} FROM record_index i JOIN records r ON r.id = i.record_id
              WHERE i.kind = ?1 AND i.digest = ?2 ORDER BY r.created_at, r.id"
         );
-        rows(self.db, "searching the record index", &sql, &[kind.into(), digest.into()], record_row)
+        let params = [kind.into(), digest.into()];
+        let found = rows(self.db, "searching the record index", &sql, &params, record_row)?;
+        match D::HOLD_INDEX_KEY {
+            // A row that is not there cannot be locked: the key is, and
+            // looked up again once held, as the last write holding it left it.
+            Some(hold) if found.is_empty() && !self.alone => {
+                self.exec("holding a record index key", hold, &params)?;
+                rows(self.db, "searching the record index", &sql, &params, record_row)
+            }
+            _ => Ok(found),
+        }
     }
 
     fn list_records(&mut self, processing: &str, status: Option<&str>, offset: u64, limit: u64) -> Result<Vec<RecordRow>, StoreError> {

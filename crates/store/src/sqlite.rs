@@ -266,6 +266,8 @@ impl Db for Connection {
     /// Never asked for: a write on SQLite is always alone.
     const FOR_UPDATE: &'static str = "";
 
+    const HOLD_INDEX_KEY: Option<&'static str> = None;
+
     /// Under the one writer, the last one plus one is free.
     const AUDIT_SEQS: &'static str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
          SELECT (SELECT coalesce(max(seq), 0) FROM audit_entries) + i FROM n ORDER BY i";

@@ -910,9 +910,9 @@ fn field<'a>(category: &'a str, value: &'a [u8], blob: Option<&'a BlobId>, versi
 }
 
 /// Runs `before` in a write on `held` and keeps it open; starts `second`
-/// meanwhile, and once it has had half a second, runs `after` in the same
-/// write and commits it. Returns whether `second` was still waiting when
-/// `after` began, and what it returned.
+/// meanwhile, and once it has finished or had three seconds, runs `after`
+/// in the same write and commits it. Returns whether `second` was still
+/// waiting when `after` began, and what it returned.
 fn while_held<T: Send>(
     held: &dyn Store,
     mut before: impl FnMut(&mut dyn Tx) -> Result<(), StoreError> + Send,
@@ -934,7 +934,11 @@ fn while_held<T: Send>(
         });
         is_held.recv_timeout(Duration::from_secs(20)).unwrap();
         let second = scope.spawn(second);
-        std::thread::sleep(Duration::from_millis(500));
+        // Long enough for a loaded machine to run it, had it no lock to wait for.
+        let started = std::time::Instant::now();
+        while !second.is_finished() && started.elapsed() < Duration::from_secs(3) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let waited = !second.is_finished();
         release.send(()).unwrap();
         first.join().unwrap().unwrap();
@@ -1101,4 +1105,31 @@ fn postgres_one_bsn_given_to_two_files_at_once_stays_with_the_first() {
     assert!(waited, "a second file took the BSN while the first was given it");
     assert!(!given, "the second file was given a BSN the first holds");
     assert_eq!(returned(&*one, In::Read, |tx| tx.find_blind_index("bsn", b"digest")), Some(anna));
+}
+
+/// A write that looked up a record index key and found no entry holds the
+/// key until it commits: a write of another node looking it up waits,
+/// then finds what the first added under it.
+// req: E17
+#[test]
+fn postgres_an_index_key_a_write_found_empty_is_held_until_it_commits() {
+    let Some((_database, one, two)) = postgres_nodes() else { return };
+    let now = at("2026-12-02T10:00:00Z");
+    let (_, record) = returned(&*one, In::Write, |tx| subject_with_record(tx, "accounts", now));
+    let (waited, found) = while_held(
+        &*one,
+        |tx| tx.find_record_index("account-name", b"anna").map(|found| assert_eq!(found, [])),
+        |tx| tx.add_record_index("account-name", b"anna", &record),
+        || returned(&*two, In::Write, |tx| tx.find_record_index("account-name", b"anna")),
+    );
+    assert!(waited, "a second write looked the name up while the first was taking it");
+    assert_eq!(found.iter().map(|row| &row.record).collect::<Vec<_>>(), [&record], "the second write found the name free");
+    // A key with an entry is not held: a lookup beside it runs at once.
+    let (waited, _) = while_held(
+        &*one,
+        |tx| tx.find_record_index("account-name", b"anna").map(drop),
+        |_| Ok(()),
+        || returned(&*two, In::Write, |tx| tx.find_record_index("account-name", b"anna")),
+    );
+    assert!(!waited, "a lookup of a key with an entry waited");
 }

@@ -198,3 +198,44 @@ fn two_servers_on_one_database_share_sessions_and_locks_and_leave_one_chain() {
     let entries: u64 = stdout(&verified).split_whitespace().find_map(|w| w.parse().ok()).unwrap();
     assert!(entries >= 3 * reads, "{entries} entries for {reads} reads of three audited steps each");
 }
+
+/// Eight attempts at once, on two nodes, to create an account with the
+/// same name: one gets it, the seven others are told the name is taken —
+/// on SQLite and on PostgreSQL. (The name was once looked up before the
+/// write that took it, so two at once both passed.)
+// req: E17
+#[test]
+fn an_account_name_asked_for_at_once_on_two_nodes_goes_to_one() {
+    let database = scratch();
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let mut stores = vec![(dirs[0].path(), None)];
+    if let Some(database) = &database {
+        stores.push((dirs[1].path(), Some(database.url().to_string())));
+    }
+    for (dir, url) in &stores {
+        let node = || {
+            let kernel = DataDir::new(dir).with_database_url(url.clone()).open_kernel(shipped(), None, jiff::Timestamp::now()).unwrap();
+            grondslag_accounts::Accounts::new(std::sync::Arc::new(kernel), grondslag_accounts::Policy::default()).unwrap()
+        };
+        let nodes = [node(), node()];
+        let admin = Access::new("test.init", Role::Admin, "test", jiff::Timestamp::now());
+        let start = std::sync::Barrier::new(8);
+        let outcomes: Vec<_> = std::thread::scope(|scope| {
+            let attempts: Vec<_> = (0..8)
+                .map(|i| {
+                    let (accounts, admin, start) = (&nodes[i % 2], &admin, &start);
+                    scope.spawn(move || {
+                        start.wait();
+                        accounts.create(admin, "anna", Role::CaseHandler, None, Some("a long and fine passphrase 42")).map(|(account, _)| account)
+                    })
+                })
+                .collect();
+            attempts.into_iter().map(|attempt| attempt.join().unwrap()).collect()
+        });
+        let store = if url.is_some() { "PostgreSQL" } else { "SQLite" };
+        assert_eq!(outcomes.iter().filter(|outcome| outcome.is_ok()).count(), 1, "{store}: {outcomes:?}");
+        for outcome in outcomes.iter().filter(|outcome| outcome.is_err()) {
+            assert!(matches!(outcome, Err(grondslag_accounts::AccountError::UsernameTaken(name)) if name == "anna"), "{store}: {outcome:?}");
+        }
+    }
+}
