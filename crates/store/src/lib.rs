@@ -353,7 +353,9 @@ pub trait Tx {
     /// Leaf hashes of the `count` rows of `chain` from `position` (1-based), in order.
     fn audit_leaves(&mut self, chain: Chain, position: u64, count: u64) -> Result<Vec<Hash>, StoreError>;
     /// Up to `limit` rows not yet forgotten whose forget_at has come by
-    /// `now`, earliest first.
+    /// `now`, earliest first; claimed as [`Tx::take_due_records`] claims
+    /// its rows, so that nodes forgetting at once forget (and name in a
+    /// record of forgetting) each entry once.
     fn audit_due(&mut self, now: jiff::Timestamp, limit: u64) -> Result<Vec<Row>, StoreError>;
     /// Sets when the row at `seq` is to be forgotten.
     fn set_audit_forget_at(&mut self, seq: u64, forget_at: Option<jiff::Timestamp>) -> Result<(), StoreError>;

@@ -856,7 +856,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn audit_due(&mut self, now: jiff::Timestamp, limit: u64) -> Result<Vec<AuditRow>, StoreError> {
-        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE forget_at <= ?1 AND entry <> '' ORDER BY forget_at, seq LIMIT ?2");
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE forget_at <= ?1 AND entry <> '' ORDER BY forget_at, seq LIMIT ?2{}", D::CLAIM);
         rows(self.db, "reading audit entries due to be forgotten", &sql, &[now.into(), int(limit)], audit_row)
     }
 

@@ -1133,3 +1133,25 @@ fn postgres_an_index_key_a_write_found_empty_is_held_until_it_commits() {
     );
     assert!(!waited, "a lookup of a key with an entry waited");
 }
+
+/// Two nodes forgetting at once: what one has claimed to forget, the other
+/// skips, so each entry is forgotten, and named in a record of forgetting,
+/// once.
+// req: E16, I3
+#[test]
+fn postgres_audit_entries_due_are_claimed_by_one_forgetting() {
+    let Some((_database, one, two)) = postgres_nodes() else { return };
+    let t0 = jiff::Timestamp::from_second(1_800_000_000).unwrap();
+    run(&*one, |tx| {
+        for text in ["one", "two", "three", "four"] {
+            let row = following(tx, chain_0(), text, None)?;
+            tx.append_audit(&[(row, Some(t0))])?;
+        }
+        Ok(())
+    });
+    let due = |tx: &mut dyn Tx| Ok(tx.audit_due(t0, 2)?.iter().map(|r| r.seq).collect::<Vec<u64>>());
+    let (waited, second) =
+        while_held(&*one, |tx| due(tx).map(|first| assert_eq!(first, [1, 2])), |tx| tx.forget_audit(&[1, 2]), || returned(&*two, In::Write, due));
+    assert!(!waited, "a second forgetting waited for the first");
+    assert_eq!(second, [3, 4], "a second forgetting took what the first had claimed");
+}
