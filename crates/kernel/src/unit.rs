@@ -19,9 +19,9 @@
 //! PostgreSQL beside other writes, holding only its chains' locks). A
 //! writing unit on PostgreSQL runs beside other writes too: it holds each
 //! person it reads or writes until it commits (`Tx::subject`), and takes
-//! its chains' locks last. The chains are read from the store in each transaction
-//! (the kernel keeps no head or frontier in memory), so a rolled-back unit
-//! leaves nothing behind to go on from.
+//! its chains' locks last. The chains are read from the store in each
+//! transaction (the kernel keeps no head or frontier in memory), so a
+//! rolled-back unit leaves nothing behind to go on from.
 
 use std::cell::Cell;
 use std::fmt;
@@ -140,10 +140,10 @@ impl Kernel {
 
     /// Runs `work`, which only reads, as [`Kernel::unit`] does but in a
     /// read-only transaction on a reading connection: it sees what was
-    /// committed when it began and never waits for a writer. Its audit entries — the reads
-    /// and any refusal — are then written in a transaction of their own,
-    /// which the store commits together with other callers' work, before the
-    /// result is handed back: a read whose entries could not be written
+    /// committed when it began and never waits for a writer. Its audit
+    /// entries — the reads and any refusal — are then written in a
+    /// transaction of their own (on SQLite committed together with other
+    /// callers' work) before the result is handed back: a read whose entries could not be written
     /// fails. A call that writes fails here (the connection cannot write);
     /// such an operation is a [`Kernel::unit`].
     pub fn reading<T, E: From<KernelError>>(&self, work: impl FnOnce(&mut Unit<'_>) -> Result<T, E>) -> Result<T, E> {
