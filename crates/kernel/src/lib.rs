@@ -321,6 +321,9 @@ impl KernelError {
                 "Er staat al iemand met dit BSN in de administratie. Zoek die persoon op in plaats van een nieuwe aan te maken.".to_string()
             }
             KernelError::AlreadyRunning(_) => "Het logboek wordt op dit moment al gecontroleerd. Probeer het over een minuut opnieuw.".to_string(),
+            KernelError::Store(StoreError::Conflict { .. }) => {
+                "Op hetzelfde moment werkte iemand anders aan dezelfde gegevens. Er is niets opgeslagen; probeer het nog eens.".to_string()
+            }
             KernelError::EventInFuture { happened, registered, .. } => format!(
                 "Het moment van ontvangst ({}) ligt na het moment van vastleggen ({}). Iets wordt pas vastgelegd als het gebeurd is: geef een moment in het verleden.",
                 grondslag_values::dutch::moment(*happened),
@@ -347,6 +350,7 @@ impl KernelError {
             KernelError::Store(StoreError::Aborted) => return None,
             KernelError::Store(StoreError::Sqlite { context, .. } | StoreError::Postgres { context, .. }) => *context,
             KernelError::Store(StoreError::Commit(_)) => "committing",
+            KernelError::Store(StoreError::Conflict { .. }) => "a write at the same moment",
             KernelError::Store(_) => "storage",
             KernelError::Crypto(_) => "encryption",
             KernelError::Tampered { .. } => "integrity",

@@ -237,6 +237,7 @@ impl ServerError {
             ServerError::Account(AccountError::Locked { .. }) => (StatusCode::TOO_MANY_REQUESTS, "locked"),
             ServerError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ServerError::Account(AccountError::Busy) | ServerError::Kernel(K::AlreadyRunning(_)) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            ServerError::Kernel(K::Store(grondslag_kernel::StoreError::Conflict { .. })) => (StatusCode::SERVICE_UNAVAILABLE, "try_again"),
             ServerError::Account(AccountError::WrongCredentials | AccountError::WrongCode | AccountError::WrongPasskey | AccountError::Closed) => {
                 (StatusCode::UNAUTHORIZED, "sign_in_failed")
             }
@@ -269,7 +270,9 @@ impl ServerError {
         match self {
             ServerError::Broker(e @ grondslag_broker::BrokerError::Unreachable { .. }) => return Some(e.explain_nl()),
             ServerError::Account(e @ AccountError::Busy) => return Some(e.explain_nl(register)),
-            ServerError::Kernel(e @ KernelError::AlreadyRunning(_)) => return Some(e.explain_nl(register)),
+            ServerError::Kernel(e @ (KernelError::AlreadyRunning(_) | KernelError::Store(grondslag_kernel::StoreError::Conflict { .. }))) => {
+                return Some(e.explain_nl(register));
+            }
             _ => {}
         }
         if self.status_and_code().0.is_server_error() {
@@ -322,6 +325,7 @@ impl IntoResponse for ServerError {
             ServerError::TooManyRequests { retry_after } => Some(retry_after.as_secs().max(1)),
             ServerError::Account(AccountError::Locked { until }) => Some(until.duration_since(jiff::Timestamp::now()).as_secs().max(1).unsigned_abs()),
             ServerError::Account(AccountError::Busy) | ServerError::Kernel(KernelError::AlreadyRunning(_)) => Some(60),
+            ServerError::Kernel(KernelError::Store(grondslag_kernel::StoreError::Conflict { .. })) => Some(1),
             _ => None,
         };
         let mut response = problem_for(status, ErrorMark { code, detail, source: Some(std::sync::Arc::new(self)) }, None);
@@ -410,5 +414,20 @@ mod tests {
         assert_eq!(status, 409);
         assert!(detail.contains("missing: the department manager's decision"), "{detail}");
         assert!(page.unwrap_or_default().contains("het besluit van de afdelingsmanager ontbreekt nog"));
+    }
+
+    /// A write PostgreSQL stopped because it and another each waited for
+    /// what the other held: not a fault to hide behind "call us", but a
+    /// moment to try again — 503 with Retry-After, and a page that says so.
+    // req: E17
+    #[tokio::test]
+    async fn a_write_stopped_for_another_at_the_same_moment_says_try_again() {
+        let error = || ServerError::Kernel(KernelError::Store(grondslag_kernel::StoreError::Conflict { context: "reading a subject" }));
+        let retry_after = error().into_response().headers().get(header::RETRY_AFTER).map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(retry_after.as_deref(), Some("1"));
+        let (status, detail, _, page) = both_ways(error()).await;
+        assert_eq!(status, 503);
+        assert!(detail.contains("ran at the same moment") && detail.ends_with("try again"), "{detail}");
+        assert!(page.unwrap_or_default().contains("Er is niets opgeslagen; probeer het nog eens."));
     }
 }

@@ -38,6 +38,11 @@ pub enum StoreError {
     Io { context: &'static str, path: std::path::PathBuf, source: std::io::Error },
     #[error("PostgreSQL error while {context}: {source}")]
     Postgres { context: &'static str, source: postgres::Error },
+    /// PostgreSQL stopped this write because it and another write each
+    /// waited for what the other held (`deadlock_detected`); it is rolled
+    /// back whole, and the same operation again normally succeeds.
+    #[error("another operation on the same people ran at the same moment, so this one was stopped while {context} and nothing of it was stored; try again")]
+    Conflict { context: &'static str },
     #[error("cannot connect to PostgreSQL: {0}; check the URL, and that the server runs and accepts this user")]
     Pool(#[from] r2d2::Error),
     #[error("`{0}` is not a PostgreSQL URL; give one like postgres://user@host:5432/database")]

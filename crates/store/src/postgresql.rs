@@ -24,8 +24,9 @@
 //!   `UPDATE … RETURNING`.
 //!
 //! Two writes that take two subjects in opposite orders can still wait on
-//! each other; PostgreSQL then fails one of them after `deadlock_timeout`,
-//! which rolls back whole, as any failed write does.
+//! each other; PostgreSQL then stops one of them after `deadlock_timeout`,
+//! which rolls back whole, as any failed write does, and fails as
+//! [`StoreError::Conflict`], to be tried again.
 //!
 //! Every write also holds one transaction-scoped advisory lock in shared
 //! mode; a migration and the copy from SQLite take it exclusively, so they
@@ -84,7 +85,10 @@ const TEST_DATABASE_URL: &str = "GRONDSLAG_TEST_DATABASE_URL";
 const CONNECTIONS: u32 = 8;
 
 fn pg_error(context: &'static str) -> impl FnOnce(postgres::Error) -> StoreError {
-    move |source| StoreError::Postgres { context, source }
+    move |source| match source.code() {
+        Some(&postgres::error::SqlState::T_R_DEADLOCK_DETECTED) => StoreError::Conflict { context },
+        _ => StoreError::Postgres { context, source },
+    }
 }
 
 /// One connection with its prepared statements.

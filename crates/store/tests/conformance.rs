@@ -1155,3 +1155,41 @@ fn postgres_audit_entries_due_are_claimed_by_one_forgetting() {
     assert!(!waited, "a second forgetting waited for the first");
     assert_eq!(second, [3, 4], "a second forgetting took what the first had claimed");
 }
+
+/// Two writes that each hold a person the other then reads wait on each
+/// other in a cycle: PostgreSQL stops one, which fails as a conflict to try
+/// again — rolled back whole — and the other commits.
+// req: E17
+#[test]
+fn postgres_two_writes_waiting_on_each_other_stop_one_whole() {
+    let Some((_database, one, two)) = postgres_nodes() else { return };
+    let now = at("2026-12-02T10:00:00Z");
+    let (anna, bert) = returned(&*one, In::Write, |tx| Ok((subject_with_record(tx, "schade", now)?.0, subject_with_record(tx, "schade", now)?.0)));
+    let both_hold = std::sync::Barrier::new(2);
+    let outcomes: Vec<Result<(), StoreError>> = std::thread::scope(|scope| {
+        let writes: Vec<_> = [(&one, &anna, &bert, "first"), (&two, &bert, &anna, "second")]
+            .into_iter()
+            .map(|(node, held, then, name)| {
+                let both_hold = &both_hold;
+                scope.spawn(move || {
+                    let mut waited = false;
+                    node.transaction(&mut |tx| {
+                        tx.subject(held)?;
+                        tx.set_setting(name, b"written")?;
+                        if !waited {
+                            waited = true;
+                            both_hold.wait();
+                        }
+                        tx.subject(then).map(drop)
+                    })
+                })
+            })
+            .collect();
+        writes.into_iter().map(|write| write.join().unwrap()).collect()
+    });
+    let stopped: Vec<usize> = (0..2).filter(|&i| outcomes[i].is_err()).collect();
+    assert_eq!(stopped.len(), 1, "{outcomes:?}");
+    assert!(matches!(outcomes[stopped[0]], Err(StoreError::Conflict { context: "reading a subject" })), "{outcomes:?}");
+    let settings = returned(&*one, In::Read, |tx| Ok([tx.setting("first")?.is_some(), tx.setting("second")?.is_some()]));
+    assert_eq!(settings, [stopped[0] != 0, stopped[0] != 1], "the stopped write left something behind");
+}
