@@ -80,9 +80,14 @@ const SEQUENCE_AFTER_LAST: &str = "SELECT setval('audit_entries_seq', (SELECT co
 /// Names the PostgreSQL server the test suites use.
 const TEST_DATABASE_URL: &str = "GRONDSLAG_TEST_DATABASE_URL";
 
-/// Connections per node, for reads and writes: each operation holds one
-/// while it runs, so this many run at once and the next waits.
-const CONNECTIONS: u32 = 8;
+/// Connections per node for writes: each write holds one while it runs
+/// (also while it waits for a person another write holds), so this many
+/// run at once and the next waits.
+const WRITERS: u32 = 8;
+
+/// Connections per node for reads, apart from the writers', so that reads
+/// never wait for a connection that a write holds while it waits.
+const READERS: u32 = 4;
 
 fn pg_error(context: &'static str) -> impl FnOnce(postgres::Error) -> StoreError {
     move |source| match source.code() {
@@ -250,7 +255,8 @@ impl r2d2::ManageConnection for Connections {
 /// The store on a PostgreSQL server, several nodes sharing it.
 #[derive(Debug)]
 pub struct PostgresStore {
-    pool: r2d2::Pool<Connections>,
+    writers: r2d2::Pool<Connections>,
+    readers: r2d2::Pool<Connections>,
 }
 
 /// Whether `url` names a PostgreSQL database.
@@ -275,13 +281,15 @@ impl PostgresStore {
         // Not tested at each checkout: that is a round trip before every
         // read. A connection the server closed is found broken and dropped
         // (`has_broken`); one that fails in use fails that read.
-        let pool = r2d2::Pool::builder()
-            .max_size(CONNECTIONS)
-            .min_idle(Some(0))
-            .test_on_check_out(false)
-            .connection_timeout(Duration::from_secs(10))
-            .build(Connections { connector })?;
-        Ok(PostgresStore { pool })
+        let pool = |size| {
+            r2d2::Pool::builder()
+                .max_size(size)
+                .min_idle(Some(0))
+                .test_on_check_out(false)
+                .connection_timeout(Duration::from_secs(10))
+                .build(Connections { connector: connector.clone() })
+        };
+        Ok(PostgresStore { writers: pool(WRITERS)?, readers: pool(READERS)? })
     }
 
     /// Copies every row of the SQLite database at `source` into this
@@ -292,7 +300,7 @@ impl PostgresStore {
         // Opening it first brings the source's schema up to date.
         drop(crate::SqliteStore::open(source)?);
         let mut from = crate::sqlite::connect(source)?;
-        let mut to = self.pool.get()?;
+        let mut to = self.writers.get()?;
         to.batch("starting the copy", BEGIN_ALONE)?;
         let copied = crate::copy::copy(&mut from, &mut *to, progress)
             .and_then(|n| to.batch("numbering audit entries on from the copy", SEQUENCE_AFTER_LAST).map(|()| n))
@@ -333,19 +341,19 @@ fn migrate(connection: &mut PgConnection) -> Result<(), StoreError> {
 
 impl Store for PostgresStore {
     fn transaction(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        sql::write(&mut *self.pool.get()?, BEGIN_WRITE, work)
+        sql::write(&mut *self.writers.get()?, BEGIN_WRITE, work)
     }
 
     fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        sql::read_only(&mut *self.pool.get()?, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", work)
+        sql::read_only(&mut *self.readers.get()?, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", work)
     }
 
     fn audit_rows(&self, from: u64, visit: &mut dyn FnMut(AuditRow) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        sql::audit_rows(&mut *self.pool.get()?, from, visit)
+        sql::audit_rows(&mut *self.readers.get()?, from, visit)
     }
 
     fn checkpoints(&self) -> Result<Vec<(grondslag_audit::Chain, u64, String)>, StoreError> {
-        sql::checkpoints(&mut *self.pool.get()?)
+        sql::checkpoints(&mut *self.readers.get()?)
     }
 }
 

@@ -1193,3 +1193,46 @@ fn postgres_two_writes_waiting_on_each_other_stop_one_whole() {
     let settings = returned(&*one, In::Read, |tx| Ok([tx.setting("first")?.is_some(), tx.setting("second")?.is_some()]));
     assert_eq!(settings, [stopped[0] != 0, stopped[0] != 1], "the stopped write left something behind");
 }
+
+/// Reads have connections of their own: with every write connection of a
+/// node taken by writes waiting for a person another node's write holds,
+/// a read on that node still runs at once.
+// req: E17
+#[test]
+fn postgres_a_read_runs_while_every_write_of_its_node_waits() {
+    use std::sync::mpsc::channel;
+    use std::time::{Duration, Instant};
+    let Some((_database, one, two)) = postgres_nodes() else { return };
+    let now = at("2026-12-02T10:00:00Z");
+    let (anna, _) = returned(&*one, In::Write, |tx| subject_with_record(tx, "schade", now));
+    let (holding, held) = channel();
+    let (release, released) = channel::<()>();
+    let ran = std::thread::scope(|scope| {
+        let (one, anna) = (&one, &anna);
+        scope.spawn(move || {
+            one.transaction(&mut |tx| {
+                tx.subject(anna)?;
+                holding.send(()).unwrap();
+                released.recv().unwrap();
+                Ok(())
+            })
+            .unwrap();
+        });
+        held.recv_timeout(Duration::from_secs(20)).unwrap();
+        // More writes than the node has connections for them, all waiting for Anna.
+        for _ in 0..10 {
+            scope.spawn(|| two.transaction(&mut |tx| tx.subject(anna).map(drop)).unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        let read = scope.spawn(|| returned(&*two, In::Read, |tx| Ok(tx.subject(anna)?.map(|row| row.restricted))));
+        let started = Instant::now();
+        while !read.is_finished() && started.elapsed() < Duration::from_secs(3) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let ran = read.is_finished();
+        release.send(()).unwrap();
+        assert_eq!(read.join().unwrap(), Some(false));
+        ran
+    });
+    assert!(ran, "a read waited while the node's writes waited");
+}
