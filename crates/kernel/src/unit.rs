@@ -143,9 +143,9 @@ impl Kernel {
     /// committed when it began and never waits for a writer. Its audit
     /// entries — the reads and any refusal — are then written in a
     /// transaction of their own (on SQLite committed together with other
-    /// callers' work) before the result is handed back: a read whose entries could not be written
-    /// fails. A call that writes fails here (the connection cannot write);
-    /// such an operation is a [`Kernel::unit`].
+    /// callers' work) before the result is handed back: a read whose entries
+    /// could not be written fails. A call that writes fails here (the
+    /// connection cannot write); such an operation is a [`Kernel::unit`].
     pub fn reading<T, E: From<KernelError>>(&self, work: impl FnOnce(&mut Unit<'_>) -> Result<T, E>) -> Result<T, E> {
         self.run(Mode::Reading, work)
     }

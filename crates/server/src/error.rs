@@ -27,7 +27,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use grondslag_accounts::AccountError;
-use grondslag_kernel::KernelError;
+use grondslag_kernel::{KernelError, StoreError};
 use serde::Serialize;
 
 /// A request that did not succeed; each variant has its HTTP status and a stable code.
@@ -237,7 +237,7 @@ impl ServerError {
             ServerError::Account(AccountError::Locked { .. }) => (StatusCode::TOO_MANY_REQUESTS, "locked"),
             ServerError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ServerError::Account(AccountError::Busy) | ServerError::Kernel(K::AlreadyRunning(_)) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
-            ServerError::Kernel(K::Store(grondslag_kernel::StoreError::Conflict { .. })) => (StatusCode::SERVICE_UNAVAILABLE, "try_again"),
+            ServerError::Kernel(K::Store(StoreError::Conflict { .. })) => (StatusCode::SERVICE_UNAVAILABLE, "try_again"),
             ServerError::Account(AccountError::WrongCredentials | AccountError::WrongCode | AccountError::WrongPasskey | AccountError::Closed) => {
                 (StatusCode::UNAUTHORIZED, "sign_in_failed")
             }
@@ -270,7 +270,7 @@ impl ServerError {
         match self {
             ServerError::Broker(e @ grondslag_broker::BrokerError::Unreachable { .. }) => return Some(e.explain_nl()),
             ServerError::Account(e @ AccountError::Busy) => return Some(e.explain_nl(register)),
-            ServerError::Kernel(e @ (KernelError::AlreadyRunning(_) | KernelError::Store(grondslag_kernel::StoreError::Conflict { .. }))) => {
+            ServerError::Kernel(e @ (KernelError::AlreadyRunning(_) | KernelError::Store(StoreError::Conflict { .. }))) => {
                 return Some(e.explain_nl(register));
             }
             _ => {}
@@ -325,7 +325,7 @@ impl IntoResponse for ServerError {
             ServerError::TooManyRequests { retry_after } => Some(retry_after.as_secs().max(1)),
             ServerError::Account(AccountError::Locked { until }) => Some(until.duration_since(jiff::Timestamp::now()).as_secs().max(1).unsigned_abs()),
             ServerError::Account(AccountError::Busy) | ServerError::Kernel(KernelError::AlreadyRunning(_)) => Some(60),
-            ServerError::Kernel(KernelError::Store(grondslag_kernel::StoreError::Conflict { .. })) => Some(1),
+            ServerError::Kernel(KernelError::Store(StoreError::Conflict { .. })) => Some(1),
             _ => None,
         };
         let mut response = problem_for(status, ErrorMark { code, detail, source: Some(std::sync::Arc::new(self)) }, None);
@@ -422,7 +422,7 @@ mod tests {
     // req: E17
     #[tokio::test]
     async fn a_write_stopped_for_another_at_the_same_moment_says_try_again() {
-        let error = || ServerError::Kernel(KernelError::Store(grondslag_kernel::StoreError::Conflict { context: "reading a subject" }));
+        let error = || ServerError::Kernel(KernelError::Store(StoreError::Conflict { context: "reading a subject" }));
         let retry_after = error().into_response().headers().get(header::RETRY_AFTER).map(|v| v.to_str().unwrap().to_string());
         assert_eq!(retry_after.as_deref(), Some("1"));
         let (status, detail, _, page) = both_ways(error()).await;

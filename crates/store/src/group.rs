@@ -107,7 +107,7 @@ impl<C: Db> Group<C> {
             let _ = self.finish_group(&mut writer, Err(e.to_string()));
             return Err(e);
         }
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut SqlTx { db: &mut writer.connection, alone: true })));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut SqlTx::new(&mut writer.connection, true))));
         let result = match outcome {
             Ok(result) => result,
             Err(panic) => {

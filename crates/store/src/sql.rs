@@ -328,7 +328,7 @@ fn due_row(mut r: Row) -> Result<(RecordId, SubjectId, String, jiff::Timestamp),
 /// beside other such transactions (on other connections, other nodes), and
 /// commits it.
 pub(crate) fn write<D: Db>(db: &mut D, begin: &str, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
-    let result = db.batch("starting a transaction", begin).and_then(|()| work(&mut SqlTx { db: &mut *db, alone: false }));
+    let result = db.batch("starting a transaction", begin).and_then(|()| work(&mut SqlTx::new(&mut *db, false)));
     if let Err(e) = result {
         if db.in_transaction() {
             let _rolled_back = db.batch("rolling back", "ROLLBACK");
@@ -347,7 +347,7 @@ pub(crate) fn write<D: Db>(db: &mut D, begin: &str, work: &mut dyn FnMut(&mut dy
 /// nothing to commit, so it is always rolled back.
 pub(crate) fn read_only<D: Db>(db: &mut D, begin: &str, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
     db.batch("starting a read", begin)?;
-    let result = work(&mut SqlTx { db: &mut *db, alone: true });
+    let result = work(&mut SqlTx::new(&mut *db, true));
     let ended = db.batch("ending a read", "ROLLBACK");
     result.and(ended)
 }
@@ -363,9 +363,16 @@ pub(crate) struct SqlTx<'c, D: Db> {
     /// what it read there stays so until it has written what follows from
     /// it, and a second such write waits, then reads what the first wrote.
     pub alone: bool,
+    /// The subjects this write holds already (read by [`Tx::subject`]), so
+    /// that reading one of their records costs no second lock.
+    held: Vec<SubjectId>,
 }
 
-impl<D: Db> SqlTx<'_, D> {
+impl<'c, D: Db> SqlTx<'c, D> {
+    pub fn new(db: &'c mut D, alone: bool) -> SqlTx<'c, D> {
+        SqlTx { db, alone, held: Vec::new() }
+    }
+
     /// What a query appends to hold the rows it reads (see [`SqlTx::alone`]).
     fn for_update(&self) -> &'static str {
         if self.alone { "" } else { D::FOR_UPDATE }
@@ -405,7 +412,12 @@ impl<D: Db> Tx for SqlTx<'_, D> {
 
     fn subject(&mut self, id: &SubjectId) -> Result<Option<SubjectRow>, StoreError> {
         let sql = format!("SELECT wrapped_key, restricted FROM subjects WHERE id = ?1{}", self.for_update());
-        first(self.db, "reading a subject", &sql, &[id.as_str().into()], |mut r| Ok(SubjectRow { wrapped_key: r.bytes(0)?, restricted: r.int(1)? != 0 }))
+        let row =
+            first(self.db, "reading a subject", &sql, &[id.as_str().into()], |mut r| Ok(SubjectRow { wrapped_key: r.bytes(0)?, restricted: r.int(1)? != 0 }))?;
+        if row.is_some() && !self.alone && !self.held.contains(id) {
+            self.held.push(id.clone());
+        }
+        Ok(row)
     }
 
     fn set_restricted(&mut self, id: &SubjectId, restricted: bool) -> Result<bool, StoreError> {
@@ -589,14 +601,20 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn record(&mut self, record: &RecordId) -> Result<Option<RecordRow>, StoreError> {
-        if !self.alone {
-            // Its subject first, as every write that touches the subject
-            // takes it: then what this statement's snapshot reads below is
-            // the record as the last such write left it.
-            let sql = format!("SELECT 1 FROM subjects WHERE id = (SELECT subject_id FROM records WHERE id = ?1){}", D::FOR_UPDATE);
-            self.exec("locking a record's subject", &sql, &[record.as_str().into()])?;
+        let sql = format!("SELECT {RECORD_COLUMNS} FROM records r WHERE r.id = ?1");
+        let row = first(self.db, "reading a record", &sql, &[record.as_str().into()], record_row)?;
+        match row {
+            // Read before its subject was held, the record may be older
+            // than what the write holding the subject left: held now, it is
+            // read again as that write left it.
+            Some(found) if !self.alone && !self.held.contains(&found.subject) => {
+                let hold = format!("SELECT 1 FROM subjects WHERE id = ?1{}", D::FOR_UPDATE);
+                self.exec("holding a record's subject", &hold, &[found.subject.as_str().into()])?;
+                self.held.push(found.subject);
+                first(self.db, "reading a record", &sql, &[record.as_str().into()], record_row)
+            }
+            row => Ok(row),
         }
-        first(self.db, "reading a record", &format!("SELECT {RECORD_COLUMNS} FROM records r WHERE r.id = ?1"), &[record.as_str().into()], record_row)
     }
 
     fn set_parent(&mut self, record: &RecordId, parent: &RecordId) -> Result<(), StoreError> {
