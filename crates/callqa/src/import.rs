@@ -171,8 +171,8 @@ impl CallQa<'_> {
     /// stored before are skipped as duplicates.
     pub fn import(&self, access: &Access, batch: &Batch, mut progress: impl FnMut(usize)) -> Result<Imported, CallQaError> {
         let at = |line: usize, problem: String| CallQaError::Import { file: batch.file.clone(), line, problem };
-        let mut employees: HashMap<&str, SubjectId> = HashMap::new();
-        self.kernel.unit(|unit| {
+        let employees = self.kernel.unit(|unit| {
+            let mut employees: HashMap<&str, SubjectId> = HashMap::new();
             for call in &batch.calls {
                 if call.call.start > access.now {
                     return Err(at(call.line, format!("start {} lies after the moment of import", call.call.start)));
@@ -184,7 +184,7 @@ impl CallQa<'_> {
                     employees.insert(call.agent.as_str(), participation.subject);
                 }
             }
-            Ok::<_, CallQaError>(())
+            Ok::<_, CallQaError>(employees)
         })?;
         let mut done = Imported::default();
         for chunk in batch.calls.chunks(CHUNK) {

@@ -201,8 +201,8 @@ impl Hr<'_> {
         if name.trim().is_empty() {
             return Err(HrError::Missing(Reason::new("the election's name", "de naam van de verkiezing")));
         }
-        let empty = to_text(&Ballots::default())?;
-        let ballot_box = self.kernel.unit(|unit| unit.write(access, self.p.ballot_box, None, None, &[(Category::Vote, empty)]))?;
+        let empty = [(Category::Vote, to_text(&Ballots::default())?)];
+        let ballot_box = self.kernel.unit(|unit| unit.write(access, self.p.ballot_box, None, None, &empty))?;
         let election = Election { ballot_box, name: name.trim().to_string(), day };
         self.kernel.record_governance(access, self.p.ballot_box, &format!("{DEFINITION}{}", election.id()), &election.to_body()?)?;
         Ok(election)

@@ -209,9 +209,10 @@ impl Hr<'_> {
             Category::ProfileOptional => to_text(&Shared { field, value: value.to_string() })?,
             _ => Value::text(value),
         };
+        let fields = [(field.category(), stored)];
         self.kernel.unit(|unit| {
             let before = self.shared_in(unit, access, employee)?.into_iter().find(|(f, _, _)| *f == field);
-            unit.write(access, self.p.profile_optional, Some(employee), before.as_ref().map(|(_, _, r)| &r.record), &[(field.category(), stored)])?;
+            unit.write(access, self.p.profile_optional, Some(employee), before.as_ref().map(|(_, _, r)| &r.record), &fields)?;
             Ok(())
         })
     }
@@ -232,9 +233,9 @@ impl Hr<'_> {
         if title.trim().is_empty() || text.trim().is_empty() {
             return Err(HrError::Invalid(Reason::new("a news item needs a title and a text", "Een nieuwsbericht heeft een titel en een tekst nodig.")));
         }
-        let item = to_text(&Item { title: title.trim().to_string(), text: text.trim().to_string(), on: today(access) })?;
+        let item = [(Category::FreeText, to_text(&Item { title: title.trim().to_string(), text: text.trim().to_string(), on: today(access) })?)];
         self.kernel.unit(|unit| {
-            let news = unit.write(access, self.p.news, None, None, &[(Category::FreeText, item)])?;
+            let news = unit.write(access, self.p.news, None, None, &item)?;
             unit.record_event(access, self.p.news, &news, Action::File, PUBLISHED, None, None)?;
             Ok(news)
         })
@@ -247,10 +248,10 @@ impl Hr<'_> {
             .clone()
             .ok_or(HrError::Missing(Reason::new("the author's own file (sign in as the employee)", "je eigen dossier als auteur (log in als medewerker)")))?;
         let text = text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
-        let stored = to_text(&Stored { author: Some(author.as_str().to_string()), text, on: today(access) })?;
+        let stored = [(Category::FreeText, to_text(&Stored { author: Some(author.as_str().to_string()), text, on: today(access) })?)];
         self.kernel.unit(|unit| {
             self.item_in(unit, access, news)?;
-            unit.write(access, self.p.news, Some(news), None, &[(Category::FreeText, stored)])?;
+            unit.write(access, self.p.news, Some(news), None, &stored)?;
             Ok(())
         })
     }

@@ -183,8 +183,8 @@ impl Hr<'_> {
             return Err(HrError::Missing(Reason::new("the survey's name and at least one question", "de naam van het onderzoek en minstens één vraag")));
         }
         let content = Answers { name: name.trim().to_string(), questions: questions.clone(), groups: Vec::new(), responses: Vec::new() };
-        let text = to_text(&content)?;
-        let answers = self.kernel.unit(|unit| unit.write(access, self.p.answers, None, None, &[(Category::SurveyAnswers, text)]))?;
+        let text = [(Category::SurveyAnswers, to_text(&content)?)];
+        let answers = self.kernel.unit(|unit| unit.write(access, self.p.answers, None, None, &text))?;
         Ok(Survey { answers, name: content.name, questions })
     }
 

@@ -143,7 +143,15 @@ impl Kernel {
             return Ok(());
         }
         let mut counts = Counts::default();
-        while self.unit(|unit| unit.reseal_batch(&mut counts))? > 0 {}
+        loop {
+            let batch = self.unit(|unit| unit.reseal_batch())?;
+            if batch.records == 0 {
+                break;
+            }
+            counts.records += batch.records;
+            counts.shredded += batch.shredded;
+            counts.unreadable += batch.unreadable;
+        }
         if counts.records > 0 {
             tracing::info!(records = counts.records, "re-sealed the stored data bound to its place");
         }
@@ -189,9 +197,10 @@ impl Unit<'_> {
         self.kernel.put_sealed(self.tx, key, record, (category, version), blob.as_str().as_bytes(), Some(&blob))
     }
 
-    /// Re-seals the next batch of records; returns how many, 0 when all are
-    /// done (and the store is marked so).
-    fn reseal_batch(&mut self, counts: &mut Counts) -> Result<usize, KernelError> {
+    /// Re-seals the next batch of records; returns what it did, no records
+    /// when all are done (and the store is marked so).
+    fn reseal_batch(&mut self) -> Result<Counts, KernelError> {
+        let mut counts = Counts::default();
         let after = match self.tx.setting(SEALING_PROGRESS)? {
             Some(id) => Some(std::str::from_utf8(&id).ok().and_then(|id| RecordId::parse(id).ok()).ok_or(StoreError::Corrupt("settings.sealing_progress"))?),
             None => None,
@@ -200,7 +209,7 @@ impl Unit<'_> {
         for row in &records {
             let record = RecordRef { subject: row.subject.clone(), record: row.record.clone() };
             match self.kernel.subject_key(self.tx, &record.subject) {
-                Ok((key, _)) => self.reseal_record(&key, &record, counts)?,
+                Ok((key, _)) => self.reseal_record(&key, &record, &mut counts)?,
                 Err(KernelError::UnknownSubject(_)) => {
                     let events = self.tx.events(&record.record)?.iter().filter(|e| e.detail.is_some()).count();
                     counts.shredded += (self.tx.record_fields(&record.record)?.len() + events) as u64;
@@ -212,8 +221,8 @@ impl Unit<'_> {
             Some(last) => self.tx.set_setting(SEALING_PROGRESS, last.record.as_str().as_bytes())?,
             None => self.tx.set_setting(SEALING_VERSION, SEALED_AS)?,
         }
-        counts.records += records.len() as u64;
-        Ok(records.len())
+        counts.records = records.len() as u64;
+        Ok(counts)
     }
 
     /// Re-seals one record's fields (their blobs' bodies into new blobs)

@@ -34,6 +34,12 @@ use crate::{
     Access, Allowed, Detail, Kernel, KernelError, RecordEvent, RecordId, RecordRef, RecordSummary, RecordView, SubjectExport, SubjectId, Value, witness,
 };
 
+/// How often a unit runs before a write at the same moment that stopped it
+/// is its answer: PostgreSQL stops one of two writes that each wait for a
+/// person the other holds (a deadlock), and the same work run again waits
+/// for the other to commit, then goes on from what it wrote.
+const ATTEMPTS: usize = 3;
+
 thread_local! {
     /// Whether this thread is inside a unit: a kernel call through the
     /// kernel there would wait for the very transaction it is part of.
@@ -116,6 +122,23 @@ impl Unit<'_> {
     }
 }
 
+/// What an attempt at a unit left to settle once its transaction ended.
+#[derive(Default)]
+struct Ended {
+    pending: Vec<Entry>,
+    refusals: Vec<Entry>,
+    failures: Vec<Entry>,
+    written: Vec<BlobId>,
+    erased: Vec<BlobId>,
+    journal: Option<Journal>,
+}
+
+fn close(journal: Option<Journal>) {
+    if let Some(Err(e)) = journal.map(Journal::close) {
+        tracing::warn!(error = %e, "could not remove the journal of an operation that ended");
+    }
+}
+
 /// Where a unit's work runs.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -134,7 +157,13 @@ impl Kernel {
     /// it removed. A refusal is returned as `work` returns it (usually
     /// [`KernelError::Denied`]) and its audit entry is kept. Inside `work`,
     /// call the kernel only through the unit.
-    pub fn unit<T, E: From<KernelError>>(&self, work: impl FnOnce(&mut Unit<'_>) -> Result<T, E>) -> Result<T, E> {
+    ///
+    /// `work` may run more than once: when PostgreSQL stops it for another
+    /// write on the same people at the same moment (a deadlock), it is rolled
+    /// back whole and run again, up to three times in all, before the
+    /// conflict is the answer. So it changes nothing outside the unit but
+    /// through what it returns (it is `Fn`).
+    pub fn unit<T, E: From<KernelError>>(&self, work: impl Fn(&mut Unit<'_>) -> Result<T, E>) -> Result<T, E> {
         self.run(Mode::Writing, work)
     }
 
@@ -146,20 +175,43 @@ impl Kernel {
     /// callers' work) before the result is handed back: a read whose entries
     /// could not be written fails. A call that writes fails here (the
     /// connection cannot write); such an operation is a [`Kernel::unit`].
-    pub fn reading<T, E: From<KernelError>>(&self, work: impl FnOnce(&mut Unit<'_>) -> Result<T, E>) -> Result<T, E> {
+    pub fn reading<T, E: From<KernelError>>(&self, work: impl Fn(&mut Unit<'_>) -> Result<T, E>) -> Result<T, E> {
         self.run(Mode::Reading, work)
     }
 
-    fn run<T, E: From<KernelError>>(&self, mode: Mode, work: impl FnOnce(&mut Unit<'_>) -> Result<T, E>) -> Result<T, E> {
+    fn run<T, E: From<KernelError>>(&self, mode: Mode, work: impl Fn(&mut Unit<'_>) -> Result<T, E>) -> Result<T, E> {
         let _entered = Entered::enter()?;
         // Nothing signed before this unit is this unit's to witness.
         drop(witness::take_signed());
-        let mut work = Some(work);
+        let mut attempt = 1;
+        loop {
+            let (stored, outcome, ended) = self.attempt(mode, &work);
+            if let Err(StoreError::Conflict { context }) = &stored
+                && attempt < ATTEMPTS
+            {
+                // The database rolled the attempt back whole; what it
+                // wrote outside the database goes too, and its audit
+                // entries, refusals and failures never happened.
+                tracing::info!(attempt, context, "a write at the same moment on the same people stopped this operation; running it again");
+                drop(witness::take_signed());
+                self.delete_blobs(&ended.written);
+                close(ended.journal);
+                attempt += 1;
+                continue;
+            }
+            return self.settle(stored, outcome, ended);
+        }
+    }
+
+    /// Runs `work` once, in a transaction of `mode`.
+    fn attempt<T, E: From<KernelError>>(
+        &self,
+        mode: Mode,
+        work: &impl Fn(&mut Unit<'_>) -> Result<T, E>,
+    ) -> (Result<(), StoreError>, Option<Result<T, E>>, Ended) {
         let mut outcome: Option<Result<T, E>> = None;
-        let (mut pending, mut refusals, mut failures, mut written, mut erased, mut journal) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), None);
+        let mut ended = Ended::default();
         let mut run_work = |tx: &mut dyn Tx| {
-            let work = work.take().ok_or(StoreError::Aborted)?;
             let mut unit = Unit {
                 kernel: self,
                 tx,
@@ -187,7 +239,14 @@ impl Kernel {
                     result = Err(e.into());
                 }
             }
-            (pending, refusals, failures, written, erased, journal) = (unit.pending, unit.refusals, unit.failures, unit.written, unit.erased, unit.journal);
+            ended = Ended {
+                pending: unit.pending,
+                refusals: unit.refusals,
+                failures: unit.failures,
+                written: unit.written,
+                erased: unit.erased,
+                journal: unit.journal,
+            };
             let failed = result.is_err();
             outcome = Some(result);
             if failed { Err(StoreError::Aborted) } else { Ok(()) }
@@ -196,6 +255,13 @@ impl Kernel {
             Mode::Writing => self.store.transaction(&mut run_work),
             Mode::Reading => self.store.read(&mut run_work),
         };
+        (stored, outcome, ended)
+    }
+
+    /// Finishes a unit's last attempt: its blobs and journal settled, its
+    /// audit entries kept where they must be, its result handed back.
+    fn settle<T, E: From<KernelError>>(&self, stored: Result<(), StoreError>, outcome: Option<Result<T, E>>, ended: Ended) -> Result<T, E> {
+        let Ended { mut pending, mut refusals, failures, written, erased, mut journal } = ended;
         // A lost connection during COMMIT leaves its outcome unknown: the
         // rows naming the unit's new blobs may stand.
         let outcome_unknown = matches!(stored, Err(StoreError::Commit(_)));
@@ -227,9 +293,7 @@ impl Kernel {
             refusals.extend(failures);
             refusals
         };
-        if let Some(Err(e)) = journal.map(Journal::close) {
-            tracing::warn!(error = %e, "could not remove the journal of an operation that ended");
-        }
+        close(journal);
         if !kept.is_empty() {
             let mut failed = None;
             let appended = self.store.transaction(&mut |tx| {

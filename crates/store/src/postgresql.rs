@@ -26,7 +26,9 @@
 //! Two writes that take two subjects in opposite orders can still wait on
 //! each other; PostgreSQL then stops one of them after `deadlock_timeout`,
 //! which rolls back whole, as any failed write does, and fails as
-//! [`StoreError::Conflict`], to be tried again.
+//! [`StoreError::Conflict`] — also where the caller's work answered the
+//! stopped statement with an error of its own — to be run again (the
+//! kernel's units are).
 //!
 //! Every write also holds one transaction-scoped advisory lock in shared
 //! mode; a migration and the copy from SQLite take it exclusively, so they
@@ -96,6 +98,17 @@ fn pg_error(context: &'static str) -> impl FnOnce(postgres::Error) -> StoreError
     }
 }
 
+/// [`pg_error`] of a statement in a transaction, noting a deadlock in `conflict`.
+fn statement_error(context: &'static str, conflict: &mut Option<&'static str>) -> impl FnOnce(postgres::Error) -> StoreError {
+    move |source| {
+        let error = pg_error(context)(source);
+        if matches!(error, StoreError::Conflict { .. }) {
+            *conflict = Some(context);
+        }
+        error
+    }
+}
+
 /// One connection with its prepared statements.
 pub(crate) struct PgConnection {
     connector: Connector,
@@ -103,6 +116,10 @@ pub(crate) struct PgConnection {
     /// Prepared once per connection, keyed by the statement's text: a
     /// prepare costs a round trip.
     statements: HashMap<String, Statement>,
+    /// Where this connection's transaction was stopped for a deadlock, until
+    /// [`Db::take_conflict`] asks: the caller's work may have turned that
+    /// statement's error into one of its own.
+    conflict: Option<&'static str>,
 }
 
 impl fmt::Debug for PgConnection {
@@ -113,7 +130,7 @@ impl fmt::Debug for PgConnection {
 
 impl PgConnection {
     fn connect(connector: &Connector) -> Result<PgConnection, postgres::Error> {
-        Ok(PgConnection { connector: connector.clone(), client: connector.connect()?, statements: HashMap::new() })
+        Ok(PgConnection { connector: connector.clone(), client: connector.connect()?, statements: HashMap::new(), conflict: None })
     }
 
     fn statement(&mut self, context: &'static str, sql: &str, params: &[Param<'_>]) -> Result<Statement, StoreError> {
@@ -200,7 +217,7 @@ impl Db for PgConnection {
         if self.client.is_closed() {
             *self = PgConnection::connect(&self.connector).map_err(pg_error("reconnecting"))?;
         }
-        self.client.batch_execute(sql).map_err(pg_error(context))
+        self.client.batch_execute(sql).map_err(statement_error(context, &mut self.conflict))
     }
 
     /// The client does not report it; a ROLLBACK outside a transaction is
@@ -212,7 +229,11 @@ impl Db for PgConnection {
     fn execute(&mut self, context: &'static str, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
         let statement = self.statement(context, sql, params)?;
         let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(pg_param).collect();
-        self.client.execute(&statement, &params).map_err(pg_error(context))
+        self.client.execute(&statement, &params).map_err(statement_error(context, &mut self.conflict))
+    }
+
+    fn take_conflict(&mut self) -> Option<&'static str> {
+        self.conflict.take()
     }
 
     fn query(&mut self, context: &'static str, sql: &str, params: &[Param<'_>], each: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError> {
@@ -220,8 +241,8 @@ impl Db for PgConnection {
         let columns = statement.columns().len();
         // Rows stream in as they are read, so walking a long audit log does
         // not hold it in memory.
-        let mut rows = self.client.query_raw(&statement, params.iter().map(pg_param)).map_err(pg_error(context))?;
-        while let Some(row) = rows.next().map_err(pg_error(context))? {
+        let mut rows = self.client.query_raw(&statement, params.iter().map(pg_param)).map_err(statement_error(context, &mut self.conflict))?;
+        while let Some(row) = rows.next().map_err(statement_error(context, &mut self.conflict))? {
             let values = (0..columns).map(|column| value(&row, column, context)).collect::<Result<Vec<_>, _>>()?;
             each(Row { values, context })?;
         }

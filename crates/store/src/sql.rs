@@ -211,6 +211,12 @@ pub(crate) trait Db: Send {
     fn batch(&mut self, context: &'static str, sql: &str) -> Result<(), StoreError>;
     /// Whether a transaction is open on this connection.
     fn in_transaction(&mut self) -> bool;
+    /// Where the last transaction was stopped for a deadlock, if it was
+    /// (asked once: the answer is then forgotten). SQLite's one writer
+    /// never deadlocks.
+    fn take_conflict(&mut self) -> Option<&'static str> {
+        None
+    }
     /// Runs a statement; returns the number of rows it changed.
     fn execute(&mut self, context: &'static str, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError>;
     /// Runs a query and hands each row to `each`, in order.
@@ -328,12 +334,16 @@ fn due_row(mut r: Row) -> Result<(RecordId, SubjectId, String, jiff::Timestamp),
 /// beside other such transactions (on other connections, other nodes), and
 /// commits it.
 pub(crate) fn write<D: Db>(db: &mut D, begin: &str, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    // One of an earlier transaction on this connection is not this one's.
+    let _earlier = db.take_conflict();
     let result = db.batch("starting a transaction", begin).and_then(|()| work(&mut SqlTx::new(&mut *db, false)));
     if let Err(e) = result {
         if db.in_transaction() {
             let _rolled_back = db.batch("rolling back", "ROLLBACK");
         }
-        return Err(e);
+        // The work may have answered a deadlock with an error of its own;
+        // the caller needs to know it may run the work again.
+        return Err(db.take_conflict().map_or(e, |context| StoreError::Conflict { context }));
     }
     db.batch("committing", "COMMIT").map_err(|e| {
         if db.in_transaction() {

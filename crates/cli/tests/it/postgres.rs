@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use grondslag_kernel::{Access, DataDir, Kernel, RecordRef, Value};
+use grondslag_kernel::{Access, DataDir, Kernel, KernelError, RecordRef, Value};
 use grondslag_register::{Category, CategorySet, Role};
 use grondslag_store::ScratchDatabase;
 
@@ -238,4 +238,67 @@ fn an_account_name_asked_for_at_once_on_two_nodes_goes_to_one() {
             assert!(matches!(outcome, Err(grondslag_accounts::AccountError::UsernameTaken(name)) if name == "anna"), "{store}: {outcome:?}");
         }
     }
+}
+
+/// Two operations on the same two people at the same moment, on two nodes,
+/// each taking them in the other's order: each holds its first person and
+/// waits for the one the other holds. PostgreSQL stops one of them (a
+/// deadlock); the kernel runs that one again once the other has committed,
+/// so both succeed, nobody is told to try again, and the log holds each
+/// step once, with no line of the stopped attempt.
+// req: E17
+#[test]
+fn two_operations_taking_the_same_people_in_opposite_orders_both_succeed() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let Some(database) = scratch() else { return };
+    // Nodes share the keys (and blobs) of one data directory, as deployed.
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = [on_postgres(dir.path(), &database), on_postgres(dir.path(), &database)];
+    let file = nodes[0].processing("personeelsdossier").unwrap();
+    let hr = access(Role::Hr);
+    let name = |text: &str| [(Category::Name, Value::text(text))];
+    let people: Vec<_> = ["Anna", "Bert"].iter().map(|n| nodes[0].write(&hr, file, None, None, &name(n)).unwrap().subject).collect();
+    let before = nodes[0].verify_audit(|_| ()).unwrap().entries;
+    let both_hold_one = std::sync::Barrier::new(2);
+    let runs = [AtomicUsize::new(0), AtomicUsize::new(0)];
+    let outcomes: Vec<Result<(), KernelError>> = std::thread::scope(|scope| {
+        let operations: Vec<_> = [(0, 1), (1, 0)]
+            .into_iter()
+            .enumerate()
+            .map(|(i, (first, then))| {
+                let (kernel, hr, people, both_hold_one, runs, name) = (&nodes[i], &hr, &people, &both_hold_one, &runs[i], &name);
+                scope.spawn(move || {
+                    kernel.unit(|unit| {
+                        let first_run = runs.fetch_add(1, Ordering::SeqCst) == 0;
+                        unit.write(hr, file, Some(&people[first]), None, &name(&format!("by {i}")))?;
+                        if first_run {
+                            both_hold_one.wait();
+                        }
+                        unit.write(hr, file, Some(&people[then]), None, &name(&format!("by {i}")))?;
+                        Ok(())
+                    })
+                })
+            })
+            .collect();
+        operations.into_iter().map(|operation| operation.join().unwrap()).collect()
+    });
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    let mut ran: Vec<usize> = runs.iter().map(|r| r.load(Ordering::SeqCst)).collect();
+    ran.sort();
+    assert_eq!(ran, [1, 2], "one operation was stopped and ran again");
+    for person in &people {
+        let mut names: Vec<String> = nodes[1]
+            .read(&hr, file, person, CategorySet::of(&[Category::Name]))
+            .unwrap()
+            .iter()
+            .flat_map(|view| view.fields.iter().filter_map(|(_, value)| value.as_text().map(str::to_string)))
+            .collect();
+        names.sort();
+        assert_eq!(&names[1..], ["by 0", "by 1"], "{names:?}");
+    }
+    // Four writes and the two reads just made; the stopped attempt left no line.
+    let mut client = postgres::Client::connect(database.url(), postgres::NoTls).unwrap();
+    let failed: i64 = client.query_one("SELECT count(*) FROM audit_entries WHERE entry LIKE '%\"outcome\":\"failed\"%'", &[]).unwrap().get(0);
+    assert_eq!(failed, 0);
+    assert_eq!(nodes[0].verify_audit(|_| ()).unwrap().entries, before + 4 + 2);
 }
