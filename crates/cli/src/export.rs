@@ -6,16 +6,28 @@
 //! Each line is the pure projection of `grondslag_audit::ldv` of one stored
 //! entry; redacted entries (their payload gone past their term, their leaf
 //! hash kept) have nothing to project and are skipped and counted.
+//!
+//! An export goes on from an earlier one by each chain's last position
+//! (`--resume`), not by `seq`: on PostgreSQL, writes about different people
+//! commit beside each other, so an entry numbered lower than one already
+//! exported may commit after it. Within a chain they cannot: a write holds
+//! its chain until it commits, so a chain's entries commit in the order of
+//! their positions, gap-free, and each draws a higher `seq` than the one
+//! before it. So the entries a resumed export owes are, per chain, those
+//! after the position it stopped at; and they all lie after the lowest
+//! `seq` it stopped at over the chains, where the walk starts.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
-use grondslag_audit::Entry;
 use grondslag_audit::ldv::{self, Line, Service};
+use grondslag_audit::{Chain, Entry};
 use grondslag_kernel::DataDir;
 use grondslag_store::StoreError;
 
+use crate::private_file::Replacement;
 use crate::{Failure, progress};
 
 /// Spans per OTLP request: a collector's default limit on a request is a few MiB.
@@ -36,10 +48,103 @@ struct Counts {
     redacted: u64,
 }
 
-pub fn run(data: &DataDir, format: ExportFormat, from_seq: u64, out: Option<PathBuf>) -> Result<(), Failure> {
+/// Where an export stopped: each chain's last position exported, with that
+/// entry's `seq`. What `--resume` reads and writes, as JSON.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Frontier {
+    /// By chain number.
+    chains: BTreeMap<u16, Stop>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Stop {
+    position: u64,
+    seq: u64,
+}
+
+impl Frontier {
+    /// The frontier `path` holds; none yet where there is no file.
+    fn read(path: &Path) -> Result<Frontier, Failure> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Frontier::default()),
+            Err(e) => return Err(Failure(format!("cannot read {}: {e}", path.display()))),
+        };
+        serde_json::from_str(&text).map_err(|e| {
+            Failure(format!(
+                "{}: {e}; that is not where an export stopped (as `grondslag audit export --resume` writes it) — give the file an earlier export wrote, or a new path to start at the first entry",
+                path.display()
+            ))
+        })
+    }
+
+    /// The first `seq` that can hold an entry not yet exported: every
+    /// chain's next entry lies after its stop (see the module's note), and a
+    /// chain without one may hold any.
+    fn start(&self) -> u64 {
+        let stopped = (0..Chain::COUNT).map(|chain| self.chains.get(&chain).map_or(0, |stop| stop.seq));
+        stopped.chain(self.chains.values().map(|stop| stop.seq)).min().unwrap_or(0) + 1
+    }
+
+    /// The chains whose stop the walk from `start` meets: it must find
+    /// there the very entry it stopped at.
+    fn to_confirm(&self, start: u64) -> BTreeSet<u16> {
+        self.chains.iter().filter(|(_, stop)| stop.seq >= start).map(|(chain, _)| *chain).collect()
+    }
+
+    /// Whether the walk is to hand on `row` (one not exported before), and
+    /// moves its chain's stop to it if so. Checks that the row fits: a
+    /// chain's stop is met as it was, and its entries follow it without a
+    /// gap — else the frontier was written for another log.
+    fn admits(&mut self, row: &grondslag_audit::Row, to_confirm: &mut BTreeSet<u16>) -> Result<bool, Failure> {
+        let number = row.chain.number();
+        let stop = self.chains.get(&number).copied().unwrap_or(Stop { position: 0, seq: 0 });
+        let met = row.position == stop.position;
+        if met && row.seq != stop.seq || row.position > stop.position + 1 || row.position > stop.position && to_confirm.contains(&number) {
+            return Err(not_this_log(number, stop));
+        }
+        if met {
+            to_confirm.remove(&number);
+        }
+        if row.position <= stop.position {
+            return Ok(false);
+        }
+        self.chains.insert(number, Stop { position: row.position, seq: row.seq });
+        Ok(true)
+    }
+
+    /// Replaces `path` with this frontier, whole or not at all.
+    fn write(&self, path: &Path) -> Result<(), Failure> {
+        let error = |e: &dyn std::fmt::Display| Failure(format!("cannot write {}: {e}", path.display()));
+        let mut file = Replacement::create(path)?;
+        serde_json::to_writer_pretty(&mut *file.file()?, self).map_err(|e| error(&e))?;
+        file.file()?.write_all(b"\n").map_err(|e| error(&e))?;
+        file.finish()
+    }
+}
+
+fn not_this_log(chain: u16, stop: Stop) -> Failure {
+    Failure(format!(
+        "the export to resume from stopped at entry {} of chain {chain} (number {}), which does not fit this log; was it written for another one? Give a new --resume file to export from the first entry",
+        stop.position, stop.seq
+    ))
+}
+
+pub fn run(data: &DataDir, format: ExportFormat, from_seq: u64, resume: Option<PathBuf>, out: Option<PathBuf>) -> Result<(), Failure> {
+    let mut frontier = match &resume {
+        Some(path) => Some(Frontier::read(path)?),
+        None => None,
+    };
+    let start = frontier.as_ref().map_or(from_seq, Frontier::start);
+    let mut to_confirm = frontier.as_ref().map(|frontier| frontier.to_confirm(start)).unwrap_or_default();
     let (store, _) = data.open_audit(None)?;
-    let mut writer: Box<dyn Write> = match &out {
-        Some(path) => Box::new(BufWriter::new(crate::private_file::create(path)?)),
+    // A file is put in place only once the export is whole: one that fails
+    // half-way leaves no part of an export where the whole was asked for.
+    let mut replacement = out.as_deref().map(Replacement::create).transpose()?;
+    let mut writer: Box<dyn Write + '_> = match &mut replacement {
+        Some(replacement) => Box::new(BufWriter::new(replacement.file()?)),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
     let service = Service { name: "grondslag", version: env!("CARGO_PKG_VERSION") };
@@ -48,8 +153,18 @@ pub fn run(data: &DataDir, format: ExportFormat, from_seq: u64, out: Option<Path
     let mut batch: Vec<Line> = Vec::new();
     // The walk's callback can only say "stop"; why is kept here.
     let mut failure: Option<Failure> = None;
-    let walked = store.audit_rows(from_seq, &mut |row| {
+    let walked = store.audit_rows(start, &mut |row| {
         bar.set_position(row.seq);
+        if let Some(frontier) = &mut frontier {
+            match frontier.admits(&row, &mut to_confirm) {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                Err(e) => {
+                    failure = Some(e);
+                    return Err(StoreError::Aborted);
+                }
+            }
+        }
         if row.is_forgotten() {
             counts.redacted += 1;
             return Ok(());
@@ -80,10 +195,21 @@ pub fn run(data: &DataDir, format: ExportFormat, from_seq: u64, out: Option<Path
         return Err(failure);
     }
     walked?;
+    if let (Some(chain), Some(frontier)) = (to_confirm.first(), &frontier) {
+        bar.abandon();
+        return Err(not_this_log(*chain, frontier.chains.get(chain).copied().unwrap_or(Stop { position: 0, seq: 0 })));
+    }
     if !batch.is_empty() {
         emit(&mut writer, &ldv::otlp::request(service, batch))?;
     }
     writer.flush().map_err(|e| Failure(format!("cannot write the export: {e}")))?;
+    drop(writer);
+    if let Some(replacement) = replacement {
+        replacement.finish()?;
+    }
+    if let (Some(frontier), Some(path)) = (&frontier, &resume) {
+        frontier.write(path)?;
+    }
     bar.finish_and_clear();
     eprintln!(
         "exported {} audit entries as {} (projection {}, {}); skipped {} redacted entries",

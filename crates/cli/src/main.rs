@@ -278,11 +278,18 @@ enum AuditCommand {
         /// ldv-jsonl: one LDV line per entry; otlp-json: OTLP/JSON trace requests, one per line.
         #[arg(long, value_enum)]
         format: export::ExportFormat,
-        /// Start at this entry (its sequence number). To go on from an earlier export, start a
-        /// little before its last entry and drop the lines it holds already (by span id): on
-        /// PostgreSQL, entries about different people written at once may commit out of order.
-        #[arg(long, default_value_t = 1)]
+        /// Start at this entry (its sequence number), to look at part of the log. To go on
+        /// from an earlier export, use --resume instead: entries about different people
+        /// written at once may commit out of order, so a later export from the last number
+        /// seen would miss some.
+        #[arg(long, default_value_t = 1, conflicts_with = "resume")]
         from_seq: u64,
+        /// Go on from where the export that wrote FILE stopped, exactly: every entry
+        /// committed since, none twice, whatever order they committed in. Reads FILE (where
+        /// it was; none yet starts at the first entry) and, once the export is written,
+        /// replaces it with where this one stopped: each chain's last position.
+        #[arg(long, value_name = "FILE")]
+        resume: Option<PathBuf>,
         /// Write to this file instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -381,7 +388,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Audit(AuditCommand::Prove { entry, from, chain, size, trust }) => {
             audit_prove(&globals.data_dir(), &trust, entry, from, grondslag_audit::Chain::new(chain), size)
         }
-        Command::Audit(AuditCommand::Export { format, from_seq, out }) => export::run(&globals.data_dir(), format, from_seq, out),
+        Command::Audit(AuditCommand::Export { format, from_seq, resume, out }) => export::run(&globals.data_dir(), format, from_seq, resume, out),
         Command::Audit(AuditCommand::Views(args)) => views::run(&context()?, args),
         Command::Migrate { from, to } => migrate::run(&globals.data_dir(), from, to),
         Command::Case { actor, areas, command } => case::run(&context()?, &actor, areas.as_deref(), command),

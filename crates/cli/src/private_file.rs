@@ -6,7 +6,7 @@
 use std::fs::{File, OpenOptions, Permissions};
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::Failure;
 
@@ -22,4 +22,47 @@ pub fn create(path: &Path) -> Result<File, Failure> {
 /// Writes `bytes` to `path`, owner-only.
 pub fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     create(path)?.write_all(bytes).map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))
+}
+
+/// A file that replaces `path` whole once it is written, or not at all: it
+/// is written beside it (owner-only) and renamed over it by
+/// [`Replacement::finish`]; dropped unfinished (the command failed half-way),
+/// it is removed, and whatever `path` held stays.
+pub struct Replacement {
+    file: Option<File>,
+    written: PathBuf,
+    path: PathBuf,
+}
+
+impl Replacement {
+    pub fn create(path: &Path) -> Result<Replacement, Failure> {
+        let mut written = path.as_os_str().to_owned();
+        written.push(".partial");
+        let written = PathBuf::from(written);
+        Ok(Replacement { file: Some(create(&written)?), written, path: path.to_path_buf() })
+    }
+
+    /// The file being written.
+    pub fn file(&mut self) -> Result<&mut File, Failure> {
+        self.file.as_mut().ok_or_else(|| Failure(format!("{} is closed", self.written.display())))
+    }
+
+    /// Puts the written file in place of `path`.
+    pub fn finish(mut self) -> Result<(), Failure> {
+        if let Some(file) = self.file.take() {
+            file.sync_all().map_err(|e| Failure(format!("cannot write {}: {e}", self.written.display())))?;
+        }
+        std::fs::rename(&self.written, &self.path)
+            .map_err(|e| Failure(format!("cannot put {} in place of {}: {e}", self.written.display(), self.path.display())))
+    }
+}
+
+impl Drop for Replacement {
+    fn drop(&mut self) {
+        if self.file.take().is_some()
+            && let Err(e) = std::fs::remove_file(&self.written)
+        {
+            eprintln!("could not remove the unfinished {}: {e}; remove it by hand", self.written.display());
+        }
+    }
 }

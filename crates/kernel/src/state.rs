@@ -223,9 +223,11 @@ impl Kernel {
     /// was right; the second factor is still due).
     pub fn refund_login_attempt(&self, username: &str) -> Result<(), KernelError> {
         let key = self.keys.blind_index("login", &username.to_lowercase());
-        self.plain(|tx| match tx.login_failures(&key)? {
-            Some((failures, last)) if failures > 0 => tx.set_login_failures(&key, failures - 1, last),
-            _ => Ok(()),
+        self.plain(|tx| {
+            // A name without a count gets none: on PostgreSQL reading it
+            // made a row at zero to hold (`Tx::login_failures`), which goes.
+            let (failures, last) = tx.login_failures(&key)?.unwrap_or((0, jiff::Timestamp::UNIX_EPOCH));
+            tx.set_login_failures(&key, failures.saturating_sub(1), last)
         })
     }
 

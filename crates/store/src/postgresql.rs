@@ -335,6 +335,15 @@ impl PostgresStore {
 
 fn migrate(connection: &mut PgConnection) -> Result<(), StoreError> {
     let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+    // Most starts find the schema current. They look without the lock, so
+    // that a node or a command (an export, a verification) starting neither
+    // waits for the writes in flight nor, queued for the lock, holds up
+    // every write after them.
+    match schema_version(connection)? {
+        Some(found) if found > known => return Err(StoreError::SchemaTooNew { found, known }),
+        Some(found) if found == known => return Ok(()),
+        _ => {}
+    }
     connection.batch("starting a migration", BEGIN_ALONE)?;
     let outcome = (|| {
         connection.batch("migrating the schema", "CREATE TABLE IF NOT EXISTS grondslag_schema (version BIGINT NOT NULL)")?;
@@ -358,6 +367,23 @@ fn migrate(connection: &mut PgConnection) -> Result<(), StoreError> {
         let _rolled_back = connection.batch("rolling back a migration", "ROLLBACK");
     }
     outcome
+}
+
+/// The schema's version, `None` on a database grondslag has not used yet.
+fn schema_version(connection: &mut PgConnection) -> Result<Option<i64>, StoreError> {
+    let mut exists = false;
+    connection.query("reading the schema version", "SELECT to_regclass('grondslag_schema') IS NOT NULL", &[], &mut |mut row| {
+        exists = row.int(0)? != 0;
+        Ok(())
+    })?;
+    let mut version = None;
+    if exists {
+        connection.query("reading the schema version", "SELECT max(version) FROM grondslag_schema", &[], &mut |mut row| {
+            version = row.opt_count(0)?.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+            Ok(())
+        })?;
+    }
+    Ok(version)
 }
 
 impl Store for PostgresStore {

@@ -215,3 +215,57 @@ fn a_content_edit_is_a_new_version_and_a_comment_or_layout_edit_is_not() {
         .unwrap();
     assert_eq!(new_versions, 2);
 }
+
+/// `--resume` goes on where the export that wrote its file stopped: the
+/// second part holds what was written since, and the two parts the whole
+/// log once. A file that is no frontier, or one written for another log,
+/// is refused, saying which and what to do, and left as it was.
+// req: E17
+#[test]
+fn an_export_goes_on_where_the_last_stopped_and_refuses_another_logs_frontier() {
+    let dir = tempfile::tempdir().unwrap();
+    scenario(dir.path());
+    let data = dir.path().to_str().unwrap();
+    let frontier = dir.path().join("export.frontier");
+    let resume = |data: &str, frontier: &Path| grondslag(&["audit", "export", "--data", data, "--format", "ldv-jsonl", "--resume", frontier.to_str().unwrap()]);
+    let spans = |output: &std::process::Output| -> Vec<String> {
+        assert!(output.status.success(), "{}", stderr(output));
+        stdout(output).lines().map(|line| serde_json::from_str::<Json>(line).unwrap()["span_id"].as_str().unwrap().to_string()).collect()
+    };
+    let first = spans(&resume(data, &frontier));
+    let kernel = open(dir.path(), shipped(), "2026-11-28T11:00:00Z");
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let handler = grondslag_kernel::Access::new("carla", Role::CaseHandler, "test", at("2026-11-28T11:00:00Z"));
+    kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text("Bert"))]).unwrap();
+    drop(kernel);
+    let second = spans(&resume(data, &frontier));
+    assert!(!second.is_empty() && second.iter().all(|span| !first.contains(span)), "{second:?}");
+    let mut both = [first, second.clone()].concat();
+    both.sort();
+    let mut whole = spans(&grondslag(&["audit", "export", "--data", data, "--format", "ldv-jsonl"]));
+    whole.sort();
+    assert_eq!(both, whole);
+    assert!(spans(&resume(data, &frontier)).is_empty(), "nothing new, nothing again");
+
+    let kept = std::fs::read(&frontier).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    scenario(other.path());
+    let out = other.path().join("part.jsonl");
+    let args = ["audit", "export", "--data", other.path().to_str().unwrap(), "--format", "ldv-jsonl", "--resume", frontier.to_str().unwrap()];
+    let refused = grondslag(&[&args[..], &["--out", out.to_str().unwrap()]].concat());
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("does not fit this log; was it written for another one?"), "{}", stderr(&refused));
+    assert_eq!(std::fs::read(&frontier).unwrap(), kept, "a refused export leaves the frontier as it was");
+    assert_eq!(crate::files_below(other.path()).iter().filter(|f| f.to_string_lossy().contains("part.jsonl")).count(), 0, "nor a part of an export");
+
+    let malformed = dir.path().join("not.frontier");
+    std::fs::write(&malformed, "{\"chains\": [1, 2]}").unwrap();
+    let refused = resume(data, &malformed);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("not.frontier") && stderr(&refused).contains("that is not where an export stopped"), "{}", stderr(&refused));
+    assert_eq!(std::fs::read_to_string(&malformed).unwrap(), "{\"chains\": [1, 2]}");
+
+    let both = grondslag(&["audit", "export", "--data", data, "--format", "ldv-jsonl", "--from-seq", "3", "--resume", frontier.to_str().unwrap()]);
+    assert!(!both.status.success());
+    assert!(stderr(&both).contains("cannot be used with"), "{}", stderr(&both));
+}

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use grondslag_kernel::{Access, DataDir, Kernel, KernelError, RecordRef, Value};
+use grondslag_kernel::{Access, DataDir, Kernel, KernelError, RecordRef, SubjectId, Value};
 use grondslag_register::{Category, CategorySet, Role};
 use grondslag_store::ScratchDatabase;
 
@@ -301,4 +301,104 @@ fn two_operations_taking_the_same_people_in_opposite_orders_both_succeed() {
     let failed: i64 = client.query_one("SELECT count(*) FROM audit_entries WHERE entry LIKE '%\"outcome\":\"failed\"%'", &[]).unwrap().get(0);
     assert_eq!(failed, 0);
     assert_eq!(nodes[0].verify_audit(|_| ()).unwrap().entries, before + 4 + 2);
+}
+
+/// An export that goes on from an earlier one (`--resume`) gets every
+/// entry committed since, each once — also the entries of a write that
+/// drew its numbers before another write about someone else, and committed
+/// after it and after the earlier export. Going on from the last number the
+/// earlier export held (`--from-seq`) would miss those.
+// req: E17
+#[test]
+fn an_export_resumed_gets_the_entries_that_committed_out_of_order() {
+    use std::collections::BTreeMap;
+    use std::sync::mpsc::channel;
+    let Some(database) = scratch() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = [on_postgres(dir.path(), &database), on_postgres(dir.path(), &database)];
+    let file = nodes[0].processing("personeelsdossier").unwrap();
+    let rights = nodes[0].processing("rechtenverzoeken").unwrap();
+    let hr = access(Role::Hr);
+    let name = |text: &str| [(Category::Name, Value::text(text))];
+    let person = |n: &str| nodes[0].write(&hr, file, None, None, &name(n)).unwrap().subject;
+    let chain = |subject: &SubjectId| grondslag_audit::Chain::of(Some(subject.as_str()));
+    let anna = person("Anna");
+    let bert = (0..).map(|i| person(&format!("Bert {i}"))).find(|bert| chain(bert) != chain(&anna)).unwrap();
+    let frontier = dir.path().join("export.frontier");
+    let export = |part: &str| -> Vec<String> {
+        let out = dir.path().join(part);
+        let args = ["audit", "export", "--format", "ldv-jsonl", "--resume", frontier.to_str().unwrap(), "--out", out.to_str().unwrap()];
+        let output = node(dir.path(), &database, &args).output().unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        let lines = std::fs::read_to_string(out).unwrap();
+        lines.lines().map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["span_id"].as_str().unwrap().to_string()).collect()
+    };
+    let mut parts = vec![export("first.jsonl")];
+    let (appended, append) = channel();
+    let (release, released) = channel();
+    std::thread::scope(|scope| {
+        let (writer, anna, hr, name) = (&nodes[0], &anna, &hr, &name);
+        let unit = scope.spawn(move || {
+            writer.unit(|unit| {
+                unit.write(hr, file, Some(anna), None, &name("Anna Jansen"))?;
+                // An access export lists this unit's steps too, so it
+                // chains them now: they hold their numbers from here.
+                unit.export(&access(Role::PrivacyOfficer), rights, anna)?;
+                appended.send(()).unwrap();
+                released.recv().unwrap();
+                Ok::<_, KernelError>(())
+            })
+        });
+        append.recv().unwrap();
+        nodes[1].write(hr, file, Some(&bert), None, &name("Bert Bakker")).unwrap();
+        parts.push(export("second.jsonl"));
+        release.send(()).unwrap();
+        unit.join().unwrap().unwrap();
+    });
+    parts.push(export("third.jsonl"));
+    // Every entry of the log by its span id, with its number.
+    let mut client = postgres::Client::connect(database.url(), postgres::NoTls).unwrap();
+    let log: BTreeMap<String, i64> = client
+        .query("SELECT entry, seq FROM audit_entries", &[])
+        .unwrap()
+        .iter()
+        .map(|row| (serde_json::from_str::<serde_json::Value>(row.get(0)).unwrap()["span_id"].as_str().unwrap().to_string(), row.get(1)))
+        .collect();
+    // The scenario is real: the third part holds an entry (the write's,
+    // chained before the access export) numbered below the second's last.
+    let last_of_second = parts[1].iter().map(|span| log[span]).max().unwrap();
+    assert!(parts[2].iter().any(|span| log[span] < last_of_second), "{parts:?}");
+    let mut exported: Vec<&String> = parts.iter().flatten().collect();
+    exported.sort();
+    let whole: Vec<&String> = log.keys().collect();
+    assert_eq!(exported, whole, "every entry once, in one part or another");
+}
+
+/// Reading a name's failed sign-ins in a write makes a row at zero to hold
+/// on PostgreSQL; a refund for a name whose count was cleared meanwhile (two
+/// sign-ins of one person at once) leaves no such row behind, and a refund
+/// still gives back one attempt.
+// req: E17
+#[test]
+fn a_refund_leaves_no_count_behind_for_a_name_without_one() {
+    let Some(database) = scratch() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = on_postgres(dir.path(), &database);
+    let rows = || -> i64 {
+        let mut client = postgres::Client::connect(database.url(), postgres::NoTls).unwrap();
+        client.query_one("SELECT count(*) FROM login_failures", &[]).unwrap().get(0)
+    };
+    let lock = grondslag_kernel::LoginLock { max_failures: 2, duration: jiff::SignedDuration::from_mins(15) };
+    let now = jiff::Timestamp::now();
+    kernel.charge_login_attempt("anna", &lock, now).unwrap();
+    kernel.clear_login_failures("anna", now).unwrap();
+    kernel.refund_login_attempt("anna").unwrap();
+    assert_eq!(rows(), 0, "a count of zero was left behind");
+    // Two charged, one given back: the name is one attempt from its lock.
+    kernel.charge_login_attempt("bert", &lock, now).unwrap();
+    kernel.charge_login_attempt("bert", &lock, now).unwrap();
+    kernel.refund_login_attempt("bert").unwrap();
+    assert_eq!(rows(), 1);
+    let charged = kernel.charge_login_attempt("bert", &lock, now).unwrap();
+    assert!(matches!(charged, grondslag_kernel::LoginCharge::Charged { locks: true, .. }), "{charged:?}");
 }
