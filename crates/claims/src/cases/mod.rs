@@ -329,6 +329,13 @@ impl<'k> Cases<'k> {
                 let reasons = findings.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
                 unit.record_event(access, processing, &case, Action::File, Status::NeedsReview.name(), None, Some(Detail::staff(&reasons)))?;
             }
+            for key in object.iter().flat_map(AddressKey::index_keys) {
+                unit.index_record(access, processing, &case, "object", &key)?;
+            }
+            let checks = if status == Status::Submitted { self.automated_checks(unit, access, processing, &case, scheme, application)? } else { Vec::new() };
+            // The number last: drawing it holds the year's series until the
+            // filing commits (on PostgreSQL, filings of every node wait for
+            // it), so nothing else of the filing runs while it is held.
             let reference = match &application.details.about_case {
                 Some(about) => {
                     unit.index_record(access, processing, &case, "about_case", about)?;
@@ -342,10 +349,6 @@ impl<'k> Cases<'k> {
                     })?
                 }
             };
-            for key in object.iter().flat_map(AddressKey::index_keys) {
-                unit.index_record(access, processing, &case, "object", &key)?;
-            }
-            let checks = if status == Status::Submitted { self.automated_checks(unit, access, processing, &case, scheme, application)? } else { Vec::new() };
             Ok(Filed { case, number: CaseNumber::parse(&reference)?, status, checks })
         })
     }
