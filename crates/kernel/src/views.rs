@@ -8,6 +8,7 @@
 
 use grondslag_audit::Outcome;
 use grondslag_register::{Action, CategorySet, ProcessingId, Role};
+use grondslag_store::StoreError;
 
 use crate::{Access, Event, KernelError, Unit, parse_entry};
 
@@ -41,20 +42,23 @@ impl Unit<'_> {
             kernel.register.processing_id(processing).is_some_and(|p| only.is_none_or(|only| only == p) && kernel.register.log_processing(p) == Some(log))
         };
         let mut views = Vec::new();
-        // (design) One pass over the log: a report the privacy officer asks
+        // (design) One pass over the log, rows streamed as they are read, so
+        // that only the views are held: a report the privacy officer asks
         // for now and then; see docs/staff.md on its cost.
-        let mut rows = Vec::new();
-        for chain in crate::every_chain() {
-            rows.extend(self.tx.audit_rows_after(chain, 0)?);
-        }
-        rows.sort_unstable_by_key(|row| row.seq);
-        for row in rows {
+        let mut unreadable = None;
+        let walked = self.tx.visit_audit(&mut |row| {
             // A forgotten entry is empty: its term has passed.
             if row.entry.is_empty() {
-                continue;
+                return Ok(());
             }
-            let entry = parse_entry(&row.entry)?;
-            let Ok(role) = entry.role.parse::<Role>() else { continue };
+            let entry = match parse_entry(&row.entry) {
+                Ok(entry) => entry,
+                Err(e) => {
+                    unreadable = Some(e);
+                    return Err(StoreError::Aborted);
+                }
+            };
+            let Ok(role) = entry.role.parse::<Role>() else { return Ok(()) };
             let staff = !role.acts_for_a_person() && !matches!(role, Role::Public | Role::System);
             // A dashboard is viewed as a report; a dossier as a read.
             if (entry.action == Action::Read.name() || entry.action == Action::Report.name())
@@ -64,7 +68,12 @@ impl Unit<'_> {
             {
                 views.push(View { at: entry.timestamp, actor: entry.actor, role, processing: entry.processing, object: entry.object });
             }
+            Ok(())
+        });
+        if let Some(e) = unreadable {
+            return Err(e);
         }
+        walked?;
         let object = only.map_or(name, |only| kernel.register.processing(only).id.clone());
         let mut event = Event::allowed(log, "view_log", object, None, CategorySet::EMPTY);
         event.reason = format!("listed {} views", views.len());

@@ -355,6 +355,9 @@ pub trait Tx {
     fn audit_row_at(&mut self, chain: Chain, position: u64) -> Result<Option<Row>, StoreError>;
     /// The rows of `chain` after `position`, in order.
     fn audit_rows_after(&mut self, chain: Chain, position: u64) -> Result<Vec<Row>, StoreError>;
+    /// Hands `visit` every row of the log, in the order written (by `seq`),
+    /// as they are read: a pass over a log larger than memory.
+    fn visit_audit(&mut self, visit: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError>;
     /// Leaf hashes of the `count` rows of `chain` from `position` (1-based), in order.
     fn audit_leaves(&mut self, chain: Chain, position: u64, count: u64) -> Result<Vec<Hash>, StoreError>;
     /// Up to `limit` rows not yet forgotten whose forget_at has come by

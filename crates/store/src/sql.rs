@@ -878,6 +878,10 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         rows(self.db, "reading the audit log", &sql, &[int(u64::from(chain.number())), int(position)], audit_row)
     }
 
+    fn visit_audit(&mut self, visit: &mut dyn FnMut(AuditRow) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        audit_rows(self.db, 1, visit)
+    }
+
     fn audit_leaves(&mut self, chain: Chain, position: u64, count: u64) -> Result<Vec<Hash>, StoreError> {
         let sql = "SELECT leaf FROM audit_entries WHERE chain_no = ?1 AND chain_position >= ?2 AND chain_position < ?3 ORDER BY chain_position";
         rows(self.db, "reading audit leaves", sql, &[int(u64::from(chain.number())), int(position), int(position.saturating_add(count))], |mut r| r.hash(0))

@@ -506,6 +506,13 @@ fn audit_chains_are_kept_apart(open: Open<'_>) {
         assert_eq!(tx.audit_leaves(seven, 1, 5)?, []);
         // A row is still found by its number in the whole log.
         assert_eq!(tx.audit_row(5)?, Some(written[4].clone()));
+        // And the whole log is walked in the order written, across chains.
+        let mut walked = Vec::new();
+        tx.visit_audit(&mut |row| {
+            walked.push(row);
+            Ok(())
+        })?;
+        assert_eq!(walked, written);
         Ok(())
     });
     // The whole log: chain 0's rows, then chain 5's.
