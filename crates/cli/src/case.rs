@@ -131,23 +131,23 @@ pub fn run(context: &Context, actor: &Actor, areas: Option<&Path>, command: Case
             let mut application: Application = serde_json::from_str(&read(&file)?).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
             application.submit &= !draft;
             let filed = cases.file_reported(&access, &application, reported.unwrap_or(now))?;
-            println!("{} {} ({})", filed.number, filed.status.label_nl(), Scheme::from_processing(&application.scheme).map_or("", |s| s.name_nl()));
+            say!("{} {} ({})", filed.number, filed.status.label_nl(), Scheme::from_processing(&application.scheme).map_or("", |s| s.name_nl()));
             for check in &filed.checks {
-                println!("  {}", check.explain_nl());
+                say!("  {}", check.explain_nl());
             }
         }
         CaseCommand::Continue { number, file } => {
             let applicant: std::collections::BTreeMap<String, String> =
                 serde_json::from_str(&read(&file)?).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
             cases.continue_draft(&access, &number, &applicant)?;
-            println!("{number}: concept bijgewerkt");
+            say!("{number}: concept bijgewerkt");
         }
         CaseCommand::List { scheme, status, page } => {
             let scheme = Scheme::from_processing(&scheme).ok_or_else(|| Failure(format!("unknown scheme `{scheme}`")))?;
             let status = status.map(|s| Status::from_name(&s).ok_or_else(|| Failure(format!("unknown status `{s}`")))).transpose()?;
             let page = page.max(1);
             for case in cases.list(&access, scheme, status, (page - 1) * 50, 50)? {
-                println!(
+                say!(
                     "{:<16} {:<14} {}",
                     case.reference.as_deref().unwrap_or("(nummer verborgen)"),
                     case.status.as_deref().and_then(Status::from_name).map_or("?", Status::label_nl),
@@ -157,11 +157,11 @@ pub fn run(context: &Context, actor: &Actor, areas: Option<&Path>, command: Case
         }
         CaseCommand::Assign { number, expert, remove } => {
             cases.assign_expert(&access, &number, !remove, || accounts.expert_file(&expert, "cli", now))?;
-            println!("{number}: {} {expert}", if remove { "no longer assigned to" } else { "assigned to" });
+            say!("{number}: {} {expert}", if remove { "no longer assigned to" } else { "assigned to" });
         }
         CaseCommand::Show { number } => {
             let case = cases.show(&access, &number)?;
-            println!(
+            say!(
                 "{} — {}, status: {}",
                 case.number,
                 case.scheme.name_nl(),
@@ -173,18 +173,18 @@ pub fn run(context: &Context, actor: &Actor, areas: Option<&Path>, command: Case
                         Value::Text(text) => text.clone(),
                         Value::Bytes(bytes) => format!("<{} bytes>", bytes.len()),
                     };
-                    println!("  {:<20} {shown}", category.name());
+                    say!("  {:<20} {shown}", category.name());
                 }
             }
-            println!("history:");
+            say!("history:");
             for event in &case.events {
-                println!("  {} {:<16} {}{}", event.at, event.event, event.actor, event.detail.as_deref().map(|d| format!(" — {d}")).unwrap_or_default());
+                say!("  {} {:<16} {}{}", event.at, event.event, event.actor, event.detail.as_deref().map(|d| format!(" — {d}")).unwrap_or_default());
             }
         }
         CaseCommand::Advance { number, status, award } => {
             let to = Status::from_name(&status).ok_or_else(|| Failure(format!("unknown status `{status}`")))?;
             cases.advance(&access, &number, to, award.map(Cents))?;
-            println!("{number}: {}", to.label_nl());
+            say!("{number}: {}", to.label_nl());
         }
         CaseCommand::Disclose { number, recipient, legal_check, out } => {
             let package = cases.disclose(&access, &number, &recipient, legal_check.as_deref())?;
@@ -197,22 +197,22 @@ pub fn run(context: &Context, actor: &Actor, areas: Option<&Path>, command: Case
             for (name, bytes) in &package.attachments {
                 write(out.join(name), bytes)?;
             }
-            println!("{} receives {}: {}", package.recipient_name, package.categories.join(", "), stem.with_extension("json").display());
+            say!("{} receives {}: {}", package.recipient_name, package.categories.join(", "), stem.with_extension("json").display());
         }
         CaseCommand::MarkUnsafe { number } => {
             cases.mark_acutely_unsafe(&access, &number)?;
-            println!("{number}: acuut onveilig");
+            say!("{number}: acuut onveilig");
         }
         CaseCommand::OutreachImport { scheme } => {
             let scheme = Scheme::from_processing(&scheme).ok_or_else(|| Failure(format!("unknown scheme `{scheme}`")))?;
-            println!("{} people copied for outreach", cases.outreach_import(&access, scheme)?);
+            say!("{} people copied for outreach", cases.outreach_import(&access, scheme)?);
         }
         CaseCommand::OutreachEnd => {
-            println!("{} outreach copies ended; `grondslag retention run` deletes them", cases.end_outreach(&access)?);
+            say!("{} outreach copies ended; `grondslag retention run` deletes them", cases.end_outreach(&access)?);
         }
         CaseCommand::OptOut { address, postcode_city } => {
             cases.opt_out(&access, &address, &postcode_city)?;
-            println!("{address}, {postcode_city}: op de lijst 'niet benaderen'");
+            say!("{address}, {postcode_city}: op de lijst 'niet benaderen'");
         }
         CaseCommand::Outreach => {
             let mut writer = csv::Writer::from_writer(std::io::stdout());
@@ -224,15 +224,16 @@ pub fn run(context: &Context, actor: &Actor, areas: Option<&Path>, command: Case
         CaseCommand::Authorise { file } => {
             let form: AuthorisationForm = serde_json::from_str(&read(&file)?).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
             let representative = cases.authorise(&access, &form)?;
-            println!(
+            say!(
                 "authorised for {}; representative {} (as `case revoke` takes it); they act under an account of their own: grondslag account create --username NAME --role representative --bsn THEIR_BSN, then --as NAME",
-                form.case, representative.subject
+                form.case,
+                representative.subject
             );
         }
         CaseCommand::Revoke { number, representative } => {
             let representative = SubjectId::parse(&representative)?;
             let revoked = cases.revoke(&access, &number, &representative)?;
-            println!("{number}: {revoked} authorisation(s) revoked");
+            say!("{number}: {revoked} authorisation(s) revoked");
         }
         CaseCommand::Attach { number, photo } => {
             let size = fs::metadata(&photo).map_err(|e| Failure(format!("cannot read {}: {e}", photo.display())))?.len();
@@ -242,11 +243,11 @@ pub fn run(context: &Context, actor: &Actor, areas: Option<&Path>, command: Case
             }
             let bytes = fs::read(&photo).map_err(|e| Failure(format!("cannot read {}: {e}", photo.display())))?;
             cases.attach_photo(&access, &number, bytes)?;
-            println!("{number}: photo {} added", photo.display());
+            say!("{number}: photo {} added", photo.display());
         }
         CaseCommand::Overdue { now: as_of } => {
             for (case, deadline) in cases.overdue_unsafe(&access, as_of.at(context)?)? {
-                println!("{:<16} deadline {deadline}", case.reference.as_deref().unwrap_or("(nummer verborgen)"));
+                say!("{:<16} deadline {deadline}", case.reference.as_deref().unwrap_or("(nummer verborgen)"));
             }
         }
     }

@@ -224,25 +224,25 @@ pub fn run(context: &Context, actor: &Actor, command: ChannelCommand) -> Result<
                         .collect::<Result<Vec<_>, Failure>>()?;
                     parsed.push((Category::FreeText, text));
                     let received = form.submit(&access, &Message { kind, fields: parsed, consent })?;
-                    println!("received {}\nthe sender's link token: {}", received.message, received.link);
+                    say!("received {}\nthe sender's link token: {}", received.message, received.link);
                 }
                 ContactCommand::List { status } => {
                     for message in kernel.list_all(&access, form.processing(), status.as_deref())? {
-                        println!("{}  {:<10} {}", message.record, message.status.as_deref().unwrap_or("?"), message.updated_at);
+                        say!("{}  {:<10} {}", message.record, message.status.as_deref().unwrap_or("?"), message.updated_at);
                     }
                 }
-                ContactCommand::Answer { handle: h, text } => println!("{}", form.answer(&access, &handle(&h)?, &text)?),
+                ContactCommand::Answer { handle: h, text } => say!("{}", form.answer(&access, &handle(&h)?, &text)?),
                 ContactCommand::Escalate { handle: h } => {
                     form.escalate(&access, &handle(&h)?)?;
-                    println!("handed to the FG");
+                    say!("handed to the FG");
                 }
                 ContactCommand::Satisfied { link } => {
                     form.satisfied(&access, &link)?;
-                    println!("thank you; the message will be deleted");
+                    say!("thank you; the message will be deleted");
                 }
                 ContactCommand::Withdraw { link } => {
                     form.withdraw(&access, &link)?;
-                    println!("consent withdrawn; the message is deleted");
+                    say!("consent withdrawn; the message is deleted");
                 }
             }
         }
@@ -255,14 +255,14 @@ pub fn run(context: &Context, actor: &Actor, command: ChannelCommand) -> Result<
                         (None, Some(address), Some(postcode_city)) => Subscription::Post { name, address, postcode_city },
                         _ => return Err(Failure("give --email, or --address with --postcode-city".to_string())),
                     };
-                    println!("subscribed: {}", letters.subscribe(&access, &subscription, consent)?);
+                    say!("subscribed: {}", letters.subscribe(&access, &subscription, consent)?);
                 }
                 NewsletterCommand::Unsubscribe { token } => {
                     letters.unsubscribe(&access, &token)?;
-                    println!("unsubscribed; your data is deleted");
+                    say!("unsubscribed; your data is deleted");
                 }
                 NewsletterCommand::UnsubscribePost { address, postcode_city } => {
-                    println!("{} postal subscription(s) ended", letters.unsubscribe_post(&access, &address, &postcode_city)?);
+                    say!("{} postal subscription(s) ended", letters.unsubscribe_post(&access, &address, &postcode_city)?);
                 }
                 NewsletterCommand::Issue { title, body, outbox, labels, link_base } => {
                     let text = fs::read_to_string(&body).map_err(|e| Failure(format!("cannot read {}: {e}", body.display())))?;
@@ -272,7 +272,7 @@ pub fn run(context: &Context, actor: &Actor, command: ChannelCommand) -> Result<
                         write(&outbox.join(format!("{:05}.eml", i + 1)), message.as_bytes())?;
                     }
                     write(&labels, issue.labels_csv.as_bytes())?;
-                    println!("{} e-mail(s) in {}, labels in {}", issue.emails.len(), outbox.display(), labels.display());
+                    say!("{} e-mail(s) in {}, labels in {}", issue.emails.len(), outbox.display(), labels.display());
                 }
             }
         }
@@ -282,11 +282,11 @@ pub fn run(context: &Context, actor: &Actor, command: ChannelCommand) -> Result<
                 ForumCommand::Register { name, username, email, notify, consent } => {
                     let password = password_from_stdin()?;
                     forum.register(&access, &Account { name, username: username.clone(), email, password, notify }, consent)?;
-                    println!("account {username} created");
+                    say!("account {username} created");
                 }
                 ForumCommand::Delete { username } => {
                     let account = forum.login(&access, &username, &password_from_stdin()?)?;
-                    println!("account {username} deleted with {} record(s)", forum.delete_account(&access, &account)?);
+                    say!("account {username} deleted with {} record(s)", forum.delete_account(&access, &account)?);
                 }
             }
         }
@@ -307,11 +307,11 @@ pub fn run(context: &Context, actor: &Actor, command: ChannelCommand) -> Result<
             match command {
                 MediaCommand::IngestCall { file, media_type, caller, meta } => {
                     let record = media.ingest_call(&access, read(&file, grondslag_channels::media::MAX_RECORDING)?, &media_type, &caller, &meta)?;
-                    println!("recording stored: {record}");
+                    say!("recording stored: {record}");
                 }
                 MediaCommand::IngestFootage { file, media_type, place } => {
                     let record = media.ingest_footage(&access, read(&file, grondslag_channels::media::MAX_FOOTAGE)?, &media_type, &place)?;
-                    println!("footage stored: {record}");
+                    say!("footage stored: {record}");
                 }
                 MediaCommand::ViewFootage { handle: h, out } => {
                     let view = media.view_footage(&access, &handle(&h)?)?.ok_or_else(|| Failure(format!("no footage {h}")))?;
@@ -319,16 +319,16 @@ pub fn run(context: &Context, actor: &Actor, command: ChannelCommand) -> Result<
                         Some(Value::Bytes(bytes)) => write(&out, bytes)?,
                         _ => return Err(Failure(format!("no footage {h}"))),
                     }
-                    println!("written to {} (this viewing is logged)", out.display());
+                    say!("written to {} (this viewing is logged)", out.display());
                 }
                 MediaCommand::Hold { handle: h, reason, review, kind } => {
                     let review = grondslag_values::Date::parse(&review)?.civil().to_zoned(grondslag_values::dutch::amsterdam())?.timestamp();
                     media.hold(&access, processing(&kind)?, &handle(&h)?, &reason, review)?;
-                    println!("hold placed");
+                    say!("hold placed");
                 }
                 MediaCommand::Release { handle: h, outcome, kind } => {
                     media.release(&access, processing(&kind)?, &handle(&h)?, &outcome)?;
-                    println!("hold released");
+                    say!("hold released");
                 }
             }
         }

@@ -89,18 +89,18 @@ pub fn run(context: &Context, data: Option<&Path>) -> Result<(), Failure> {
         }
     };
     let kernel = context.open_kernel_on(&DataDir::new(&root))?;
-    println!("grondslag demo — data directory {}", root.display());
-    println!();
+    say!("grondslag demo — data directory {}", root.display());
+    say!();
     walk_through(&kernel, context.now)?;
     schemes(&kernel, context.now)?;
     channels(&kernel, context.now)?;
     rights(&kernel, context.now)?;
     let sealed = kernel.seal()?;
     let verification = kernel.verify_audit(|_| ())?;
-    println!();
-    println!("10. Audit log verified: {} entries, {} signed checkpoint(s), the last at entry {sealed}.", verification.entries, verification.checkpoints);
+    say!();
+    say!("10. Audit log verified: {} entries, {} signed checkpoint(s), the last at entry {sealed}.", verification.entries, verification.checkpoints);
     if data.is_some() {
-        println!("   Inspect it with: grondslag audit verify --data {}", root.display());
+        say!("   Inspect it with: grondslag audit verify --data {}", root.display());
     }
     Ok(())
 }
@@ -110,11 +110,11 @@ fn walk_through(kernel: &Kernel, now: Timestamp) -> Result<(), Failure> {
     let physical = kernel.processing("fysieke_schade")?;
     let immaterial = kernel.processing("immateriele_schade")?;
 
-    println!("1. Three applicants for physical damage (E1), written as case handler:");
+    say!("1. Three applicants for physical damage (E1), written as case handler:");
     let mut subjects = Vec::new();
     for applicant in &APPLICANTS {
         let written = kernel.write(&handler, physical, None, None, &applicant_fields(applicant))?;
-        println!("   {} → subject {} (BSN, IBAN, all fields encrypted)", applicant.name, written.subject);
+        say!("   {} → subject {} (BSN, IBAN, all fields encrypted)", applicant.name, written.subject);
         subjects.push(written.subject);
     }
     let [anna, berend, carla] = [&subjects[0], &subjects[1], &subjects[2]];
@@ -125,51 +125,51 @@ fn walk_through(kernel: &Kernel, now: Timestamp) -> Result<(), Failure> {
         (Category::Health, Value::text("Vragenlijst: slaapt slecht sinds de beving van 2018")),
     ];
     kernel.write(&handler, immaterial, Some(anna), None, &health)?;
-    println!("   Anna also applied for immaterial damage (E5): her questionnaire is health data, stored encrypted.");
+    say!("   Anna also applied for immaterial damage (E5): her questionnaire is health data, stored encrypted.");
 
-    println!();
-    println!("2. Minimisation (E0.5): storing health data under physical damage is refused:");
+    say!();
+    say!("2. Minimisation (E0.5): storing health data under physical damage is refused:");
     let refused = kernel.write(&handler, physical, Some(berend), None, &[(Category::Health, Value::text("rugklachten"))]);
     report_refusal(refused)?;
 
-    println!();
-    println!("3. Purpose binding: a communications officer may not read damage files:");
+    say!();
+    say!("3. Purpose binding: a communications officer may not read damage files:");
     let communications = Access::new("communicatie.devries", Role::Communications, "cli:demo", now);
     let denied = kernel.read(&communications, physical, carla, CategorySet::of(&[Category::Name, Category::Email]));
     report_refusal(denied)?;
 
-    println!();
-    println!("4. Disclosure to NAM (E15.NAM) to check earlier damage reports carries the address only:");
+    say!();
+    say!("4. Disclosure to NAM (E15.NAM) to check earlier damage reports carries the address only:");
     let nam = kernel.recipient("nam")?;
     for view in kernel.disclose(&handler, physical, berend, nam, None)? {
-        println!("   NAM receives: {}", describe(&view.fields));
+        say!("   NAM receives: {}", describe(&view.fields));
     }
     let survey = kernel.recipient("tevredenheidsbureau")?;
     for view in kernel.disclose(&handler, physical, berend, survey, None)? {
-        println!("   The survey bureau (E15.PROC) receives: {}", describe(&view.fields));
+        say!("   The survey bureau (E15.PROC) receives: {}", describe(&view.fields));
     }
 
-    println!();
-    println!("5. The case handler reads Carla's file (BSN and IBAN decrypted for this purpose only):");
+    say!();
+    say!("5. The case handler reads Carla's file (BSN and IBAN decrypted for this purpose only):");
     let wanted = CategorySet::of(&[Category::Name, Category::PostcodeCity, Category::Bsn, Category::BankAccount]);
     for view in kernel.read(&handler, physical, carla, wanted)? {
-        println!("   {}", describe(&view.fields));
+        say!("   {}", describe(&view.fields));
     }
 
-    println!();
-    println!("6. Anna's data is erased under each scheme; with the last record her BSN index entry and key go too:");
+    say!();
+    say!("6. Anna's data is erased under each scheme; with the last record her BSN index entry and key go too:");
     for scheme in [physical, immaterial] {
         let erased = kernel.erase(&handler, scheme, anna)?;
-        println!("   {}: erased {} records and {} fields.", kernel.register().processing(scheme).id, erased.records, erased.fields);
+        say!("   {}: erased {} records and {} fields.", kernel.register().processing(scheme).id, erased.records, erased.fields);
     }
-    println!("   Her subject key is shredded.");
+    say!("   Her subject key is shredded.");
     match kernel.read(&handler, physical, anna, wanted) {
-        Err(KernelError::UnknownSubject(_)) => println!("   Reading her back: no such subject."),
+        Err(KernelError::UnknownSubject(_)) => say!("   Reading her back: no such subject."),
         Err(other) => return Err(other.into()),
         Ok(_) => return Err(Failure("an erased subject could still be read".to_string())),
     }
     let found = kernel.find_by_bsn(&handler, physical, APPLICANTS[0].bsn)?;
-    println!("   Looking her BSN up in the blind index: {}", if found.is_some() { "found (!)" } else { "not found" });
+    say!("   Looking her BSN up in the blind index: {}", if found.is_some() { "found (!)" } else { "not found" });
     Ok(())
 }
 
@@ -184,39 +184,39 @@ fn schemes(kernel: &Kernel, now: Timestamp) -> Result<(), Failure> {
     });
     let shed = serde_json::json!({ "kind": "small_object", "address": "Molenweg 4a", "postcode_city": "9919 AB Loppersum" });
 
-    println!();
-    println!("7. The schemes at work:");
+    say!();
+    say!("7. The schemes at work:");
     let fixed = cases.file(&handler, &application(serde_json::json!({ "scheme": "vaste_vergoeding", "applicant": dirk.clone(), "object": shed.clone() }))?)?;
     let number = fixed.number.to_string();
     for status in [Status::InHandling, Status::Decision] {
         cases.advance(&handler, &number, status, None)?;
     }
-    println!("   {number}: Dirk's shed gets the fixed compensation (E2) of {}; decided.", rules::fixed_compensation(ObjectKind::SmallObject));
+    say!("   {number}: Dirk's shed gets the fixed compensation (E2) of {}; decided.", rules::fixed_compensation(ObjectKind::SmallObject));
     let mut same_shed = shed.clone();
     same_shed["address"] = serde_json::json!("MOLENWEG 4 A");
     let earlier = jiff::Zoned::new(now, jiff::tz::TimeZone::UTC).date().checked_sub(jiff::ToSpan::days(30)).map_err(Failure::from)?;
     let physical =
         serde_json::json!({ "scheme": "fysieke_schade", "applicant": dirk, "object": same_shed, "details": { "damage_arose": earlier.to_string() } });
     let same_shed = cases.file(&handler, &application(physical)?)?;
-    println!("   Physical damage to the same shed, spelled 'MOLENWEG 4 A': {}", in_review(&cases, &handler, &same_shed)?);
+    say!("   Physical damage to the same shed, spelled 'MOLENWEG 4 A': {}", in_review(&cases, &handler, &same_shed)?);
     let emma = serde_json::json!({ "name": "Emma Smit", "bsn": "123456782" });
     let child = serde_json::json!({
         "scheme": "kinderen", "applicant": emma,
         "details": { "child_birth_date": "2008-01-10", "reference_date": "2026-01-10", "custody": "gezag: beide ouders", "representative_award": 500000 }
     });
     let adult = cases.file(&handler, &application(child)?)?;
-    println!("   A child's claim (E6) on her 18th birthday: {}", in_review(&cases, &handler, &adult)?);
+    say!("   A child's claim (E6) on her 18th birthday: {}", in_review(&cases, &handler, &adult)?);
     let report = serde_json::json!({
         "scheme": "acuut_onveilig",
         "applicant": { "name": "Frits Kuipers", "phone": "0596 333 444", "address": "Kerkstraat 1", "postcode_city": "9901 AA Appingedam" }
     });
     let unsafe_report = cases.file(&handler, &application(report)?)?;
-    println!("   {}: acutely unsafe situation (E8) reported; to be handled before {}.", unsafe_report.number, rules::unsafe_deadline(now));
+    say!("   {}: acutely unsafe situation (E8) reported; to be handled before {}.", unsafe_report.number, rules::unsafe_deadline(now));
     for check in &unsafe_report.checks {
-        println!("   automated check: {}", check.explain_nl());
+        say!("   automated check: {}", check.explain_nl());
     }
     let package = cases.disclose(&handler, &number, "nam", None)?;
-    println!("   NAM's package for {number}: {} — nothing else.", package.categories.join(", "));
+    say!("   NAM's package for {number}: {} — nothing else.", package.categories.join(", "));
     Ok(())
 }
 
@@ -224,8 +224,8 @@ fn schemes(kernel: &Kernel, now: Timestamp) -> Result<(), Failure> {
 fn channels(kernel: &Kernel, now: Timestamp) -> Result<(), Failure> {
     let website = Access::new("website", Role::Public, "cli:demo", now);
     let staff = Access::new("kcc.jansen", Role::ContactCentre, "cli:demo", now);
-    println!();
-    println!("8. The public channels:");
+    say!();
+    say!("8. The public channels:");
     let form = ContactForm::new(kernel)?;
     let question = Message {
         kind: Kind::Question,
@@ -239,9 +239,9 @@ fn channels(kernel: &Kernel, now: Timestamp) -> Result<(), Failure> {
     };
     let received = form.submit(&website, &question)?;
     form.answer(&staff, &received.message, "De deskundige komt volgende week.")?;
-    println!("   Contact form (E11): answered; kept until {}.", grondslag_channels::due(kernel, &staff, form.processing(), &received.message)?);
+    say!("   Contact form (E11): answered; kept until {}.", grondslag_channels::due(kernel, &staff, form.processing(), &received.message)?);
     form.withdraw(&website, received.link.as_str())?;
-    println!("   The sender withdraws consent through her link: the message is deleted at once.");
+    say!("   The sender withdraws consent through her link: the message is deleted at once.");
 
     let letters = Newsletter::new(kernel)?;
     letters.subscribe(&website, &Subscription::Email { name: "Henk Wind".to_string(), email: "henk@example.nl".to_string() }, true)?;
@@ -250,7 +250,7 @@ fn channels(kernel: &Kernel, now: Timestamp) -> Result<(), Failure> {
     let token = issue.emails.first().and_then(|(_, mail)| mail.split("token=").nth(1)).map(str::trim).unwrap_or_default().to_string();
     letters.unsubscribe(&website, &token)?;
     let reused = letters.unsubscribe(&website, &token).is_err();
-    println!(
+    say!(
         "   Newsletter (E14): an issue with a personal unsubscribe link; used once it unsubscribes, used again it does nothing ({}).",
         if reused { "refused" } else { "accepted!" }
     );
@@ -259,10 +259,10 @@ fn channels(kernel: &Kernel, now: Timestamp) -> Result<(), Failure> {
     let system = Access::new("telefooncentrale", Role::System, "cli:demo", now);
     let call = media.ingest_call(&system, b"RIFF\x24\x00\x00\x00WAVEfmt demo".to_vec(), "audio/wav", "0612345678", "inkomend, 4 min")?;
     let privacy = Access::new("privacy.devries", Role::PrivacyOfficer, "cli:demo", now);
-    println!("   Recorded call (E18), sealed in the blob store: due {}.", grondslag_channels::due(kernel, &privacy, media.calls(), &call)?);
+    say!("   Recorded call (E18), sealed in the blob store: due {}.", grondslag_channels::due(kernel, &privacy, media.calls(), &call)?);
     let review = now.checked_add(jiff::Span::new().hours(24 * 90)).map_err(Failure::from)?;
     media.hold(&privacy, media.calls(), &call, "integriteitsmelding", review)?;
-    println!("   An integrity report places a hold: {}.", grondslag_channels::due(kernel, &privacy, media.calls(), &call)?);
+    say!("   An integrity report places a hold: {}.", grondslag_channels::due(kernel, &privacy, media.calls(), &call)?);
     Ok(())
 }
 
@@ -272,21 +272,21 @@ fn rights(kernel: &Kernel, now: Timestamp) -> Result<(), Failure> {
     let rights = kernel.processing("rechtenverzoeken")?;
     let carla = kernel.find_by_bsn(&privacy, rights, APPLICANTS[2].bsn)?.ok_or_else(|| Failure("Carla is not known".to_string()))?;
     let requests = Requests::new(kernel)?;
-    println!();
-    println!("9. Carla asks what the institute holds about her (art. 15):");
+    say!();
+    say!("9. Carla asks what the institute holds about her (art. 15):");
     let filed = requests.file(&privacy, &carla, RightKind::Access, APPLICANTS[2].name, None)?;
     match requests.export(&privacy, &filed.request) {
-        Err(RequestError::IdentityNotVerified) => println!("   Before her identity is verified, nothing is answered."),
+        Err(RequestError::IdentityNotVerified) => say!("   Before her identity is verified, nothing is answered."),
         Err(other) => return Err(other.into()),
         Ok(_) => return Err(Failure("an access export was given without verified identity".to_string())),
     }
     requests.verify_identity(&privacy, &filed.request, "DigiD")?;
     let report = rights_export::report(kernel.register(), &requests.export(&privacy, &filed.request)?, now);
-    println!("   Verified with DigiD; to be answered by {}.", filed.due);
+    say!("   Verified with DigiD; to be answered by {}.", filed.due);
     for part in &report.processings {
-        println!("   {} ({}): {} item(s), {} disclosure(s)", part.name, part.legal_basis, part.items.len(), part.disclosed_to.len());
+        say!("   {} ({}): {} item(s), {} disclosure(s)", part.name, part.legal_basis, part.items.len(), part.disclosed_to.len());
     }
-    println!(
+    say!(
         "   Access report: {} audited accesses to her data, each with when, for which purpose and by what kind of party (never by whom).",
         report.accesses.len()
     );
@@ -296,8 +296,8 @@ fn rights(kernel: &Kernel, now: Timestamp) -> Result<(), Failure> {
 fn report_refusal<T>(result: Result<T, KernelError>) -> Result<(), Failure> {
     match result {
         Err(denied @ KernelError::Denied { .. }) => {
-            println!("   refused: {denied}");
-            println!("   (the refusal is in the audit log)");
+            say!("   refused: {denied}");
+            say!("   (the refusal is in the audit log)");
             Ok(())
         }
         Err(other) => Err(other.into()),

@@ -81,39 +81,40 @@ pub fn run(context: &Context, actor: &Actor, command: ElectionCommand) -> Result
         ElectionCommand::Open { name, day } => {
             let day = dutch::amsterdam_date(written("--day", &day)?.start());
             let election = hr.open_election(&access, &name, day)?;
-            println!("election {} opened for {}: id {}", election.name, dutch::date(election.day), election.id());
+            say!("election {} opened for {}: id {}", election.name, dutch::date(election.day), election.id());
         }
         ElectionCommand::List => {
             for election in hr.elections()? {
                 let state = if hr.result(&election)?.is_some() { "published" } else { "open" };
-                println!("{}  {}  {}  {state}", election.id(), dutch::date(election.day), election.name);
+                say!("{}  {}  {}  {state}", election.id(), dutch::date(election.day), election.name);
             }
         }
         ElectionCommand::Stand { election, promotion } => {
             let election = hr.election(&election)?;
             let record = hr.stand(&access, &election, &own()?, &promotion)?;
-            println!("you stand in {}: candidacy {}", election.name, record.record);
+            say!("you stand in {}: candidacy {}", election.name, record.record);
         }
         ElectionCommand::Candidates { election } => {
             let election = hr.election(&election)?;
             for candidate in hr.candidates(&access, &election)? {
-                println!("{}  {}\n    {}", candidate.candidacy, candidate.name, candidate.promotion);
+                say!("{}  {}\n    {}", candidate.candidacy, candidate.name, candidate.promotion);
             }
         }
         ElectionCommand::Vote { election, candidate } => {
             let election = hr.election(&election)?;
             hr.vote(&access, &election, &own()?, &candidate)?;
-            println!("your vote in {} is in the ballot box; nothing links it to you", election.name);
+            say!("your vote in {} is in the ballot box; nothing links it to you", election.name);
         }
-        ElectionCommand::Count { election } => print_tally(&hr.count(&access, &hr.election(&election)?)?, "counted"),
-        ElectionCommand::Publish { election } => print_tally(&hr.publish(&access, &hr.election(&election)?)?, "closed and published"),
+        ElectionCommand::Count { election } => print_tally(&hr.count(&access, &hr.election(&election)?)?, "counted")?,
+        ElectionCommand::Publish { election } => print_tally(&hr.publish(&access, &hr.election(&election)?)?, "closed and published")?,
     }
     Ok(())
 }
 
-fn print_tally(tally: &grondslag_hr::election::Tally, what: &str) {
-    println!("{} ({}), {what}: {} votes cast", tally.election, dutch::date(tally.day), tally.cast);
+fn print_tally(tally: &grondslag_hr::election::Tally, what: &str) -> Result<(), Failure> {
+    say!("{} ({}), {what}: {} votes cast", tally.election, dutch::date(tally.day), tally.cast);
     for (name, votes) in &tally.votes {
-        println!("  {votes:>5}  {name}");
+        say!("  {votes:>5}  {name}");
     }
+    Ok(())
 }

@@ -33,7 +33,7 @@ pub fn run(
     let areas = crate::case::load_areas(areas)?;
     let threads = threads.unwrap_or_else(available_threads);
     let kernel = context.open_kernel()?;
-    println!(
+    say!(
         "generating {} people and {} staff (seed {}, history until {}) into {} on {threads} thread(s)",
         population.subjects,
         population.staff(),
@@ -48,10 +48,10 @@ pub fn run(
     let elapsed = start.elapsed();
     bar.finish_and_clear();
     for (what, count) in &report.counts {
-        println!("  {what:<40} {count:>10}");
+        say!("  {what:<40} {count:>10}");
     }
-    println!("  {:<40} {entries:>10}", "audit log entries");
-    println!(
+    say!("  {:<40} {entries:>10}", "audit log entries");
+    say!(
         "done in {:.1} s ({:.0} people/s, {:.0} audit entries/s); fingerprint {}",
         elapsed.as_secs_f64(),
         population.subjects as f64 / elapsed.as_secs_f64(),

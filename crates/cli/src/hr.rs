@@ -70,17 +70,17 @@ pub fn run(context: &Context, actor: &Actor, command: HrCommand) -> Result<(), F
             let text = std::fs::read_to_string(&file).map_err(|e| Failure(format!("cannot read {}: {e}", file.display())))?;
             let new: NewEmployee = serde_json::from_str(&text).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
             let registered = hr.register_employee(&access, &new)?;
-            println!("registered {} ({}): file {}", new.name, new.contract.kind.label_nl(), registered.subject);
+            say!("registered {} ({}): file {}", new.name, new.contract.kind.label_nl(), registered.subject);
         }
         HrCommand::List => {
             for e in hr.employees(&access)? {
                 let ended = e.ended.map_or_else(String::new, |day| format!(", tot en met {day}"));
-                println!("{}\t{}\t{}\t{}\tsinds {}{ended}", e.file.subject, e.name, e.function, e.department, e.started);
+                say!("{}\t{}\t{}\t{}\tsinds {}{ended}", e.file.subject, e.name, e.function, e.department, e.started);
             }
         }
         HrCommand::Show { employee } => {
             let e = hr.employment(&access, &file_id(&employee)?)?;
-            println!(
+            say!(
                 "{}\n{} ({}), {}\n{} — {} fte, {} uur per week\nsinds {}",
                 e.name,
                 e.function,
@@ -92,12 +92,12 @@ pub fn run(context: &Context, actor: &Actor, command: HrCommand) -> Result<(), F
                 e.started
             );
             if let Some(day) = e.ended {
-                println!("uit dienst na {day}");
+                say!("uit dienst na {day}");
             }
         }
         HrCommand::End { employee, last_day } => {
             let ended = hr.end_employment(&access, &accounts, &file_id(&employee)?, last_day)?;
-            println!(
+            say!(
                 "employment ended after {last_day}: {} account(s) closed, {} team account(s) ended, {} profile record(s) deleted, {} reaction(s) kept without a name",
                 ended.accounts_closed.len(),
                 ended.team_accounts_ended,
@@ -112,14 +112,14 @@ pub fn run(context: &Context, actor: &Actor, command: HrCommand) -> Result<(), F
                 Some(f) => format!("{} ({} fte)", f.count, grondslag_values::dutch::hundredths(f.sums[0])),
                 None => "•".to_string(),
             };
-            println!("{}\t{}\ttotaal", rows.label_nl(), table.columns.join("\t"));
+            say!("{}\t{}\ttotaal", rows.label_nl(), table.columns.join("\t"));
             for (i, row) in table.rows.iter().enumerate() {
                 let cells: Vec<String> = table.cells[i].iter().map(show).collect();
-                println!("{row}\t{}\t{}", cells.join("\t"), show(&table.row_totals[i]));
+                say!("{row}\t{}\t{}", cells.join("\t"), show(&table.row_totals[i]));
             }
             let totals: Vec<String> = table.column_totals.iter().map(show).collect();
-            println!("totaal\t{}\t{}", totals.join("\t"), show(&table.total));
-            println!("• niet getoond: een groep kleiner dan {}, of een die zo'n groep zou verraden", grondslag_kernel::MIN_GROUP);
+            say!("totaal\t{}\t{}", totals.join("\t"), show(&table.total));
+            say!("• niet getoond: een groep kleiner dan {}, of een die zo'n groep zou verraden", grondslag_kernel::MIN_GROUP);
         }
     }
     Ok(())

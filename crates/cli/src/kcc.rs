@@ -274,7 +274,7 @@ pub fn run(context: &Context, actor: &Actor, command: KccCommand) -> Result<(), 
     match command {
         KccCommand::Protocol(ProtocolCommand::Consent { version, date: on, reference }) => {
             let consent = qa.record_consent(&access, &version, date("--date", &on)?, &reference)?;
-            println!(
+            say!(
                 "works council consent recorded: version {} (digest {}), evaluation due {}",
                 consent.version,
                 consent.digest,
@@ -283,13 +283,13 @@ pub fn run(context: &Context, actor: &Actor, command: KccCommand) -> Result<(), 
         }
         KccCommand::Protocol(ProtocolCommand::Evaluate { date: on, outcome }) => {
             let evaluation = qa.record_evaluation(&access, date("--date", &on)?, &outcome)?;
-            println!("evaluation of {} recorded", dutch::date(evaluation.on));
+            say!("evaluation of {} recorded", dutch::date(evaluation.on));
         }
         KccCommand::Protocol(ProtocolCommand::Status) => {
             let status = qa.status()?;
             match (&status.consent, status.evaluation_due()) {
                 (Some(consent), Some(due)) => {
-                    println!(
+                    say!(
                         "protocol version {} (digest {}), works council consent of {} ({})",
                         consent.version,
                         status.digest,
@@ -297,15 +297,15 @@ pub fn run(context: &Context, actor: &Actor, command: KccCommand) -> Result<(), 
                         consent.reference
                     );
                     let overdue = if due < dutch::amsterdam_date(context.now) { " — overdue" } else { "" };
-                    println!("next evaluation due {}{overdue}", dutch::date(due));
+                    say!("next evaluation due {}{overdue}", dutch::date(due));
                 }
-                _ => println!("protocol digest {}: no works council consent recorded for this version", status.digest),
+                _ => say!("protocol digest {}: no works council consent recorded for this version", status.digest),
             }
         }
         KccCommand::Enrol { account, function, agent } => {
             let holder = accounts.holder(&account, "cli", context.now)?.ok_or_else(|| Failure(format!("there is no account `{account}`")))?;
             let record = qa.enrol(&access, &holder.record.subject, &account, &function, &agent)?;
-            println!("{account} takes part as agent {agent} ({record})");
+            say!("{account} takes part as agent {agent} ({record})");
         }
         KccCommand::Assign { agent, coach, manager, remove } => {
             let (scope, name) = match (coach, manager) {
@@ -314,16 +314,20 @@ pub fn run(context: &Context, actor: &Actor, command: KccCommand) -> Result<(), 
                 (None, None) => return Err(Failure("give --coach or --manager".to_string())),
             };
             qa.assign(&access, &participation(&agent)?, scope, &person(&name)?, !remove)?;
-            println!("{} {name} for agent {agent}", if remove { "ended" } else { "recorded" });
+            say!("{} {name} for agent {agent}", if remove { "ended" } else { "recorded" });
         }
         KccCommand::Import { metadata } => {
             let batch = Batch::read(&metadata)?;
             let bar = crate::progress::bar("importing calls", batch.calls.len() as u64);
             let imported = qa.import(&access, &batch, |n| bar.inc(n as u64))?;
             bar.finish_and_clear();
-            println!(
+            say!(
                 "{} call(s) stored; not stored: {} internal, {} on the private line, {} older than four weeks, {} imported before",
-                imported.stored, imported.internal, imported.private_line, imported.expired, imported.duplicates
+                imported.stored,
+                imported.internal,
+                imported.private_line,
+                imported.expired,
+                imported.duplicates
             );
         }
         KccCommand::Announce { agent, month, date: on, min_seconds, max_seconds, direction, outbox } => {
@@ -335,7 +339,7 @@ pub fn run(context: &Context, actor: &Actor, command: KccCommand) -> Result<(), 
             qa.announce(&access, &record.subject, month, on, filters)?;
             let participant = qa.participation(&access, &record)?;
             let told = !participant.not_announced;
-            println!("selection of {month} announced for {}{}", dutch::date(on), if told { "" } else { " (not told: agreed with the coach)" });
+            say!("selection of {month} announced for {}{}", dutch::date(on), if told { "" } else { " (not told: agreed with the coach)" });
             if let (Some(outbox), true) = (outbox, told) {
                 std::fs::create_dir_all(&outbox).map_err(|e| Failure(format!("cannot create {}: {e}", outbox.display())))?;
                 let file = outbox.join(format!("kcc-{agent}-{month}.txt"));
@@ -346,61 +350,61 @@ pub fn run(context: &Context, actor: &Actor, command: KccCommand) -> Result<(), 
                     participant.cap(month)
                 );
                 crate::private_file::write(&file, text.as_bytes())?;
-                println!("announcement written to {}", file.display());
+                say!("announcement written to {}", file.display());
             }
         }
         KccCommand::Draw { agent, month, count } => {
             let selection = selection(&agent, &month)?;
             let drawn = qa.draw(&access, &selection.record, count, rand::random::<u64>())?;
-            println!("{} call(s) drawn for {}: {}", drawn.len(), selection.draw.month, drawn.join(", "));
+            say!("{} call(s) drawn for {}: {}", drawn.len(), selection.draw.month, drawn.join(", "));
         }
         KccCommand::Exclude { agent, month, call, reason } => {
             let selection = selection(&agent, &month)?;
             let drawn = qa.exclude(&access, &selection.record, &call, &reason)?;
-            println!("{call} marked not representative; drawn now: {}", drawn.join(", "));
+            say!("{call} marked not representative; drawn now: {}", drawn.join(", "));
         }
         KccCommand::VerifyDraw { agent, month } => {
             let selection = selection(&agent, &month)?;
             let (draw, holds) = qa.verify_draw(&access, &selection.record)?;
             let seed = draw.seed.map_or_else(|| "none (not drawn yet)".to_string(), |s| s.to_string());
-            println!("seed {seed}; pool of {} call(s); {} excluded, {} withdrawn (K9)", draw.pool.len(), draw.excluded.len(), draw.withdrawn.len());
+            say!("seed {seed}; pool of {} call(s); {} excluded, {} withdrawn (K9)", draw.pool.len(), draw.excluded.len(), draw.withdrawn.len());
             if !holds {
                 return Err(Failure(format!("the recorded draw ({}) does not follow from its seed ({})", draw.drawn.join(", "), draw.recompute().join(", "))));
             }
-            println!("the draw follows from its seed: {}", draw.drawn.join(", "));
+            say!("the draw follows from its seed: {}", draw.drawn.join(", "));
         }
         KccCommand::Cap { agent, from, until, cap, reason } => {
             let change = CapChange { from: from.parse()?, until: until.parse()?, cap, reason: reason.parse::<CapReason>()? };
             qa.change_cap(&access, &participation(&agent)?, &change)?;
-            println!("{cap} call(s) a month from {} until {} ({})", change.from, change.until, change.reason.label_nl());
+            say!("{cap} call(s) a month from {} until {} ({})", change.from, change.until, change.reason.label_nl());
         }
         KccCommand::NotAnnounced { agent, undo } => {
             qa.agree_not_announced(&access, &participation(&agent)?, !undo)?;
-            println!("agent {agent} {} the selection date", if undo { "is told" } else { "agreed not to be told" });
+            say!("agent {agent} {} the selection date", if undo { "is told" } else { "agreed not to be told" });
         }
         KccCommand::Acknowledge { agent } => {
             qa.acknowledge(&access, &participation(&agent)?)?;
-            println!("receipt of the protocol acknowledged");
+            say!("receipt of the protocol acknowledged");
         }
         KccCommand::Use { call, use_ } => {
             let use_: Use = use_.parse()?;
             let record = qa
                 .find_call(&system, &call)?
                 .ok_or_else(|| Failure(format!("there is no call `{call}` (any more): recordings go four weeks after the call")))?;
-            println!("{}", qa.use_call(&access, &record, use_)?);
+            say!("{}", qa.use_call(&access, &record, use_)?);
         }
         KccCommand::Score { copy, answers } => {
             let answers = answers.iter().map(|a| a.parse::<Answer>()).collect::<Result<Vec<_>, _>>()?;
             qa.score(&access, &handle(&copy)?, &answers)?;
-            println!("scored");
+            say!("scored");
         }
         KccCommand::Agreement { copies } => {
             let copies = copies.iter().map(|c| handle(c)).collect::<Result<Vec<_>, _>>()?;
             let agreement = qa.agreement(&access, &copies)?;
             let kappa = |k: Option<f64>| k.map_or_else(|| "—".to_string(), |k| format!("{k:.2}"));
-            println!("{} call(s) scored by {} coach(es); Fleiss' kappa overall {}", agreement.calls, agreement.coaches, kappa(agreement.overall));
+            say!("{} call(s) scored by {} coach(es); Fleiss' kappa overall {}", agreement.calls, agreement.coaches, kappa(agreement.overall));
             for (criterion, k) in CRITERIA.iter().zip(&agreement.per_criterion) {
-                println!("{:>2}. {:<55} {}", criterion.number, criterion.question, kappa(*k));
+                say!("{:>2}. {:<55} {}", criterion.number, criterion.question, kappa(*k));
             }
         }
         KccCommand::Reports { agent } => {
@@ -414,35 +418,35 @@ pub fn run(context: &Context, actor: &Actor, command: KccCommand) -> Result<(), 
                 if let Some(request) = report.deletion.as_ref().filter(|d| d.refused.is_none()) {
                     open.push(format!("deletion asked, decide by {}", dutch::moment(request.due())));
                 }
-                println!("{}  {}  {call}  {norm}  {}", report.record, dutch::date(report.form.date), open.join("; "));
+                say!("{}  {}  {call}  {norm}  {}", report.record, dutch::date(report.form.date), open.join("; "));
             }
         }
         KccCommand::SecondCoach { report, coach } => {
             qa.bring_in_second_coach(&access, &handle(&report)?, &person(&coach)?)?;
-            println!("{coach} may read the report until they give their opinion");
+            say!("{coach} may read the report until they give their opinion");
         }
         KccCommand::SecondOpinion { report, text } => {
             qa.give_second_opinion(&access, &handle(&report)?, &text)?;
-            println!("second opinion recorded; your access to the employee's reports has ended");
+            say!("second opinion recorded; your access to the employee's reports has ended");
         }
         KccCommand::Summary { agent, from, until } => {
             let employee = participation(&agent)?.subject;
             let summary = qa.summary(&access, &employee, date("--from", &from)?, date("--until", &until)?)?;
-            println!("{} report(s), {} meeting the norm", summary.reports, summary.meeting_norm);
+            say!("{} report(s), {} meeting the norm", summary.reports, summary.meeting_norm);
             for (phase, ja, judged) in summary.per_phase {
-                println!("{:<12} {ja} of {judged} criteria Ja", phase.label());
+                say!("{:<12} {ja} of {judged} criteria Ja", phase.label());
             }
         }
         KccCommand::OverdueDeletions { as_of } => {
             let overdue = qa.overdue_deletions(&access, as_of.at(context)?)?;
             for (report, due) in &overdue {
-                println!("{report}  due {}", dutch::moment(*due));
+                say!("{report}  due {}", dutch::moment(*due));
             }
-            println!("{} overdue request(s) to delete a report", overdue.len());
+            say!("{} overdue request(s) to delete a report", overdue.len());
         }
         KccCommand::FunctionChanged { agent } => {
             qa.function_changed(&access, &participation(&agent)?)?;
-            println!("agent {agent}: reports and participation deleted");
+            say!("agent {agent}: reports and participation deleted");
         }
     }
     Ok(())

@@ -28,7 +28,7 @@ pub fn run(context: &Context, command: KeysCommand) -> Result<(), Failure> {
         KeysCommand::Rotate => {
             let operator = Access::new(system_actor::COMMAND_LINE, Role::System, "cli:keys", context.now);
             let rewrapped = context.data.rotate_master_key(context.register.clone(), context.master(), &operator)?;
-            println!(
+            say!(
                 "rotated the master key in {}: {rewrapped} subject keys re-wrapped; the old key is gone from this directory. \
                  Backups made before this moment need the old key: destroy every copy of it once they have aged out.",
                 context.data.master_key().display()
@@ -40,7 +40,7 @@ pub fn run(context: &Context, command: KeysCommand) -> Result<(), Failure> {
 
 pub fn backup(context: &Context, to: &Path) -> Result<(), Failure> {
     context.data.backup(to)?;
-    println!(
+    say!(
         "backed up {} to {} (owner-only); it is read with this directory's keys, and not after they are rotated",
         context.data.database().display(),
         to.display()
@@ -61,6 +61,6 @@ pub fn restore(context: &Context, from: &Path) -> Result<(), Failure> {
         })?;
     let verified = kernel.verify_audit(|_| ())?;
     drop(kernel);
-    println!("restored {} into {}; the audit log verifies ({} entries)", from.display(), context.data.root.display(), verified.entries);
+    say!("restored {} into {}; the audit log verifies ({} entries)", from.display(), context.data.root.display(), verified.entries);
     Ok(())
 }

@@ -2,6 +2,22 @@
 //! the register or the kernel, print the result; errors go to stderr with a
 //! non-zero exit and say what to do.
 
+// Output goes through `say!`, which fails the command on a closed standard
+// output where `println!` would panic.
+#![deny(clippy::print_stdout)]
+
+/// `println!` that fails the command when standard output is closed
+/// (`grondslag … | head`) instead of panicking: what could not be written is
+/// said on standard error, and the exit status is not success — a command
+/// may have printed something that is not printed again (a new account's
+/// authenticator key).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*).map_err($crate::Failure::output)?
+    }};
+}
+
 mod case;
 mod channel;
 mod context;
@@ -326,6 +342,15 @@ enum StatementArg {
 #[derive(Debug)]
 pub struct Failure(String);
 
+impl Failure {
+    /// Standard output could not be written.
+    fn output(e: std::io::Error) -> Failure {
+        Failure(format!(
+            "standard output was closed before everything was written ({e}); run the command again with its output to a file or a program that reads it all"
+        ))
+    }
+}
+
 impl<E: std::fmt::Display> From<E> for Failure {
     fn from(e: E) -> Self {
         Failure(e.to_string())
@@ -363,7 +388,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let origin = public_origin.unwrap_or_else(|| register.meta.base_uri.trim_end_matches("/processing_activities").to_string());
             let document = serde_json::to_string_pretty(&grondslag_server::openapi_document(&register, &origin))
                 .map_err(|e| Failure(format!("cannot write the OpenAPI document: {e}")))?;
-            println!("{document}");
+            say!("{document}");
             Ok(())
         }
         Command::Register(RegisterCommand::Render { file, format, statement, output }) => {
@@ -415,10 +440,10 @@ fn register_publish(file: &Path) -> Result<(), Failure> {
     let added = grondslag_register::publish(file).map_err(|e| Failure(format!("{e}\n\nnothing was recorded")))?;
     let archive = grondslag_register::versions::archive_path(file);
     if added.is_empty() {
-        println!("{}: every statement's version is already recorded", archive.display());
+        say!("{}: every statement's version is already recorded", archive.display());
     }
     for (statement, version) in added {
-        println!("{}: recorded version {version} of the {}", archive.display(), statement.title_nl());
+        say!("{}: recorded version {version} of the {}", archive.display(), statement.title_nl());
     }
     Ok(())
 }
@@ -431,7 +456,7 @@ fn register_check(file: Option<&Path>, data: Option<&DataDir>) -> Result<(), Fai
     })?;
     let name = file.map_or_else(|| grondslag_register::SHIPPED_NAME.to_string(), |p| p.display().to_string());
     let editions: Vec<String> = register.meta.editions.iter().map(|e| format!("{} {} of {}", e.statement.name(), e.version, e.date)).collect();
-    println!(
+    say!(
         "{name}: ok — {} processings, {} categories, {} recipients (versions: {})",
         register.processings.len(),
         register.categories_used().len(),
@@ -441,7 +466,7 @@ fn register_check(file: Option<&Path>, data: Option<&DataDir>) -> Result<(), Fai
     // Plain language is measured, not promised: each statement's reading ease.
     for edition in &register.meta.editions {
         let readability = render::readability(&render::document(&register, edition.statement));
-        println!("{name}: {} reads at {readability}", edition.statement.name());
+        say!("{name}: {} reads at {readability}", edition.statement.name());
     }
     for warning in warnings {
         eprintln!("warning: {name}: {warning}");
@@ -466,7 +491,7 @@ fn register_check(file: Option<&Path>, data: Option<&DataDir>) -> Result<(), Fai
         let records = data.governance(grondslag_callqa::processing::PROTOCOL)?;
         let status = grondslag_callqa::governance::Status::from_records(&register, &records).map_err(|e| Failure(e.to_string()))?;
         match status.check() {
-            Ok(Some(consent)) => println!("{name}: call-centre protocol version {} (works council consent of {})", consent.version, consent.consented_on),
+            Ok(Some(consent)) => say!("{name}: call-centre protocol version {} (works council consent of {})", consent.version, consent.consented_on),
             Ok(None) => eprintln!(
                 "warning: {name}: no consent of the works council to the call-centre protocol is recorded in {}; record it with `grondslag kcc protocol consent` before handing it out (K0)",
                 data.root.display()
@@ -486,7 +511,7 @@ pub(crate) fn audit_verify(data: &DataDir, trust: &Trust) -> Result<(), Failure>
         grondslag_kernel::verify_store(store.as_ref(), &keys, trusted.as_ref(), &mut |checked| bar.set_position(checked)).inspect_err(|_| bar.abandon())?;
     bar.finish_and_clear();
     let forgotten = if verification.forgotten > 0 { format!(" ({} forgotten after their term)", verification.forgotten) } else { String::new() };
-    println!("audit log ok: {} entries checked{forgotten}, {} signed checkpoints verified", verification.entries, verification.checkpoints);
+    say!("audit log ok: {} entries checked{forgotten}, {} signed checkpoints verified", verification.entries, verification.checkpoints);
     if trusted.is_none() {
         eprintln!(
             "warning: no witnessed checkpoint to hold the log to ({} is missing): a log cut short together with its checkpoints would pass; give --checkpoint FILE",
@@ -540,6 +565,6 @@ fn audit_prove(data: &DataDir, trust: &Trust, entry: Option<u64>, from: Option<u
         }
         (None, None) => return Err(Failure("give --entry N (inclusion) or --from SIZE (consistency)".to_string())),
     };
-    println!("{}", serde_json::to_string_pretty(&proof)?);
+    say!("{}", serde_json::to_string_pretty(&proof)?);
     Ok(())
 }

@@ -33,9 +33,9 @@ pub fn run(data: &DataDir, from: Backend, to: Backend) -> Result<(), Failure> {
         .inspect_err(|_| bar.abandon())?;
     bar.finish_and_clear();
     drop(target);
-    println!("copied {copied} rows from {} into PostgreSQL", source.display());
+    say!("copied {copied} rows from {} into PostgreSQL", source.display());
     crate::audit_verify(data, &crate::Trust::default())?;
-    println!(
+    say!(
         "from now on run grondslag with --data {} --database-url <the URL>; {} is left as it was (keep it as a backup, or delete it)",
         data.root.display(),
         source.display()

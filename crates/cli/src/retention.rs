@@ -38,10 +38,10 @@ pub fn run(context: &Context, command: RetentionCommand) -> Result<(), Failure> 
                     *months.entry((processing, due.strftime("%Y-%m").to_string())).or_default() += 1;
                 }
                 if months.is_empty() {
-                    println!("nothing is due at {now}");
+                    say!("nothing is due at {now}");
                 }
                 for ((processing, month), count) in months {
-                    println!("{processing:<36} due {month}: {count} record(s)");
+                    say!("{processing:<36} due {month}: {count} record(s)");
                 }
                 return Ok(());
             }
@@ -50,23 +50,23 @@ pub fn run(context: &Context, command: RetentionCommand) -> Result<(), Failure> 
             let certificates = kernel.sweep(&access, now, batch, None, |deleted| bar.set_position(deleted)).inspect_err(|_| bar.abandon())?;
             bar.finish_and_clear();
             let total: u64 = certificates.iter().map(|c| c.records).sum();
-            println!("{total} record(s) deleted; {} deletion certificate(s) in the audit log", certificates.len());
+            say!("{total} record(s) deleted; {} deletion certificate(s) in the audit log", certificates.len());
             let bar = progress::counter("forgetting audit entries past their term");
             let forgotten = kernel.forget_audit(&access, batch, |done| bar.set_position(done)).inspect_err(|_| bar.abandon())?;
             bar.finish_and_clear();
-            println!("{forgotten} audit entr(y/ies) forgotten after their term (their hashes stay in the chain)");
+            say!("{forgotten} audit entr(y/ies) forgotten after their term (their hashes stay in the chain)");
         }
         RetentionCommand::Report => {
-            println!("{:<36} {:>8} {:>8} {:>6} {:>8}  next due", "processing", "records", "dated", "held", "waiting");
+            say!("{:<36} {:>8} {:>8} {:>6} {:>8}  next due", "processing", "records", "dated", "held", "waiting");
             for l in kernel.retention_report()? {
                 let next = l.next_due.map_or("-".to_string(), |n| n.to_string());
-                println!("{:<36} {:>8} {:>8} {:>6} {:>8}  {next}", l.processing, l.records, l.dated, l.held, l.waiting);
+                say!("{:<36} {:>8} {:>8} {:>6} {:>8}  {next}", l.processing, l.records, l.dated, l.held, l.waiting);
             }
             let overdue = kernel.overdue_reviews(context.now)?;
             if !overdue.is_empty() {
-                println!("\nholds whose review is overdue:");
+                say!("\nholds whose review is overdue:");
                 for (processing, record, review) in overdue {
-                    println!("  {processing:<34} {record}  review was due {review}");
+                    say!("  {processing:<34} {record}  review was due {review}");
                 }
             }
         }

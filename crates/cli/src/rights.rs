@@ -135,31 +135,31 @@ pub fn run(context: &Context, actor: &Actor, command: RightsCommand) -> Result<(
                 (None, Some(subject)) => SubjectId::parse(&subject)?,
                 _ => return Err(Failure("give --bsn or --subject".to_string())),
             };
-            println!("{}", line(&requests.file_received(&access, &subject, kind, &requester, None, received.unwrap_or(access.now))?, today));
+            say!("{}", line(&requests.file_received(&access, &subject, kind, &requester, None, received.unwrap_or(access.now))?, today));
         }
-        RightsCommand::Verify { request: r, method } => println!("{}", line(&requests.verify_identity(&access, &request(&r)?, &method)?, today)),
-        RightsCommand::Extend { request: r, months, reason } => println!("{}", line(&requests.extend(&access, &request(&r)?, months, &reason)?, today)),
+        RightsCommand::Verify { request: r, method } => say!("{}", line(&requests.verify_identity(&access, &request(&r)?, &method)?, today)),
+        RightsCommand::Extend { request: r, months, reason } => say!("{}", line(&requests.extend(&access, &request(&r)?, months, &reason)?, today)),
         RightsCommand::List { now } => {
             let today = grondslag_values::dutch::amsterdam_date(now.at(context)?);
             for state in requests.open(&access)? {
-                println!("{}", line(&state, today));
+                say!("{}", line(&state, today));
             }
         }
-        RightsCommand::Answer { request: r, text } => println!("{}", line(&requests.answer(&access, &request(&r)?, &text)?, today)),
+        RightsCommand::Answer { request: r, text } => say!("{}", line(&requests.answer(&access, &request(&r)?, &text)?, today)),
         RightsCommand::Erase { request: r } => {
             let answer = requests.erase(&access, &request(&r)?)?;
-            println!("erased: {}", answer.erased.join(", "));
+            say!("erased: {}", answer.erased.join(", "));
             for (processing, why) in answer.kept {
-                println!("kept: {processing} — {why}");
+                say!("kept: {processing} — {why}");
             }
         }
         RightsCommand::Withdraw { request: r, processing } => {
-            println!("{} item(s) of {processing} erased", requests.withdraw_consent(&access, &request(&r)?, &processing)?);
+            say!("{} item(s) of {processing} erased", requests.withdraw_consent(&access, &request(&r)?, &processing)?);
         }
         RightsCommand::Rectify { request: r, category, old, new } => {
             let category = Category::from_name(&category).ok_or_else(|| Failure(format!("`{category}` is not a category")))?;
             let done = requests.rectify(&access, &request(&r)?, category, &old, &new)?;
-            println!("{} record(s) corrected; tell: {}", done.records, if done.notify.is_empty() { "nobody".to_string() } else { done.notify.join(", ") });
+            say!("{} record(s) corrected; tell: {}", done.records, if done.notify.is_empty() { "nobody".to_string() } else { done.notify.join(", ") });
         }
         RightsCommand::Portability { request: r, out } => {
             let handle = request(&r)?;
@@ -167,18 +167,18 @@ pub fn run(context: &Context, actor: &Actor, command: RightsCommand) -> Result<(
             fs::create_dir_all(&out).map_err(|e| Failure(format!("cannot create {}: {e}", out.display())))?;
             let path = out.join(format!("overdracht-{}.zip", handle.subject));
             crate::private_file::write(&path, &portable.zip)?;
-            println!("{}", path.display());
+            say!("{}", path.display());
             for (processing, why) in portable.not_portable {
-                println!("not included: {processing} — {why}");
+                say!("not included: {processing} — {why}");
             }
         }
         RightsCommand::Restrict { request: r, lift } => {
             requests.restrict(&access, &request(&r)?, !lift)?;
-            println!("{}", if lift { "restriction lifted" } else { "processing restricted" });
+            say!("{}", if lift { "restriction lifted" } else { "processing restricted" });
         }
         RightsCommand::Object { request: r, processing, grounds, outcome } => {
             requests.object(&access, &request(&r)?, &processing, &grounds, &outcome)?;
-            println!("objection recorded and answered");
+            say!("objection recorded and answered");
         }
         RightsCommand::Export { request: r, out } => {
             let handle = request(&r)?;
@@ -188,7 +188,7 @@ pub fn run(context: &Context, actor: &Actor, command: RightsCommand) -> Result<(
             let write = |path: PathBuf, text: String| crate::private_file::write(&path, text.as_bytes());
             write(stem.with_extension("json"), serde_json::to_string_pretty(&report)?)?;
             write(stem.with_extension("html"), export::html(&report))?;
-            println!("{} processings, {} accesses: {}", report.processings.len(), report.accesses.len(), stem.with_extension("html").display());
+            say!("{} processings, {} accesses: {}", report.processings.len(), report.accesses.len(), stem.with_extension("html").display());
         }
     }
     Ok(())

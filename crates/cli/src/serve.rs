@@ -155,7 +155,7 @@ pub fn serve(context: &Context, args: ServeArgs) -> Result<(), Failure> {
         return match expiry_warning {
             Some(warning) => Err(Failure(warning)),
             None => {
-                println!("security.txt: ok, expires {}", security_txt.expires);
+                say!("security.txt: ok, expires {}", security_txt.expires);
                 Ok(())
             }
         };
@@ -216,18 +216,19 @@ async fn shutdown_signal() {
     }
 }
 
-fn print_enrolment(username: &str, role: Role, enrolment: &Enrolment) {
-    println!("account `{username}` created, acting as {} ({})", role.name(), role.label_nl());
+fn print_enrolment(username: &str, role: Role, enrolment: &Enrolment) -> Result<(), Failure> {
+    say!("account `{username}` created, acting as {} ({})", role.name(), role.label_nl());
     if let Some(password) = &enrolment.one_time_password {
-        println!("one-time password: {password}   (to be changed at first sign-in)");
+        say!("one-time password: {password}   (to be changed at first sign-in)");
     }
-    println!("authenticator key: {}", enrolment.secret);
-    println!("authenticator URI: {}", enrolment.uri);
-    println!("recovery codes (each works once; keep them offline):");
+    say!("authenticator key: {}", enrolment.secret);
+    say!("authenticator URI: {}", enrolment.uri);
+    say!("recovery codes (each works once; keep them offline):");
     for code in &enrolment.recovery_codes {
-        println!("  {code}");
+        say!("  {code}");
     }
-    println!("These are shown once and not stored in the clear.");
+    say!("These are shown once and not stored in the clear.");
+    Ok(())
 }
 
 fn accounts_on(context: &Context) -> Result<Accounts, Failure> {
@@ -239,9 +240,8 @@ pub fn init(context: &Context, username: &str) -> Result<(), Failure> {
     let accounts = accounts_on(context)?;
     let access = Access::new(system_actor::INIT, Role::Admin, "command line", context.now);
     let (account, enrolment) = accounts.create(&access, username, Role::Admin, None, None)?;
-    println!("data directory: {}", context.data.root.display());
-    print_enrolment(&account.username, account.role, &enrolment);
-    Ok(())
+    say!("data directory: {}", context.data.root.display());
+    print_enrolment(&account.username, account.role, &enrolment)
 }
 
 pub fn account(context: &Context, actor: &str, command: AccountCommand) -> Result<(), Failure> {
@@ -275,12 +275,11 @@ pub fn account(context: &Context, actor: &str, command: AccountCommand) -> Resul
                 None => None,
             };
             let (account, enrolment) = accounts.create(&access, &username, role, subject.as_ref(), password.as_deref())?;
-            print_enrolment(&account.username, account.role, &enrolment);
-            Ok(())
+            print_enrolment(&account.username, account.role, &enrolment)
         }
         AccountCommand::Close { username } => {
             accounts.close(&access, &username)?;
-            println!("account `{username}` closed; its sessions have ended");
+            say!("account `{username}` closed; its sessions have ended");
             Ok(())
         }
     }

@@ -89,11 +89,11 @@ pub fn run(context: &Context, actor: &Actor, command: SurveyCommand) -> Result<(
     match command {
         SurveyCommand::Open { name, questions } => {
             let survey = hr.open_survey(&access, &name, &questions)?;
-            println!("survey {} opened: id {}", survey.name, survey.id());
+            say!("survey {} opened: id {}", survey.name, survey.id());
         }
         SurveyCommand::List => {
             for survey in hr.surveys(context.now)? {
-                println!("{}  {} ({} questions)", survey.id(), survey.name, survey.questions.len());
+                say!("{}  {} ({} questions)", survey.id(), survey.name, survey.questions.len());
             }
         }
         SurveyCommand::Invite { survey, accounts: names } => {
@@ -104,36 +104,36 @@ pub fn run(context: &Context, actor: &Actor, command: SurveyCommand) -> Result<(
                 invitees.push(account.record.subject);
             }
             for (name, invitation) in names.iter().zip(hr.invite(&access, &survey, &invitees)?) {
-                println!("{name}  {}", invitation.token);
+                say!("{name}  {}", invitation.token);
             }
         }
         SurveyCommand::Answer { token, answers, consent, link } => {
             if link {
                 let record = hr.answer_linked(&access, &own()?, &token, &answers, consent)?;
-                println!("your answers are in your own file as {record}; withdraw with `grondslag survey withdraw --record {record}`");
+                say!("your answers are in your own file as {record}; withdraw with `grondslag survey withdraw --record {record}`");
             } else {
                 hr.answer(&token, &answers, consent, context.now)?;
-                println!("thank you; your answers are kept without anything that links them to you");
+                say!("thank you; your answers are kept without anything that links them to you");
             }
         }
         SurveyCommand::Withdraw { record, delete } => {
             hr.withdraw_linked(&access, &record, !delete)?;
-            println!("{}", if delete { "your linked answers are deleted" } else { "your answers are no longer linked to you" });
+            say!("{}", if delete { "your linked answers are deleted" } else { "your answers are no longer linked to you" });
         }
         SurveyCommand::Report { survey } => {
             let report = hr.report(&access, &hr.survey(&survey, context.now)?)?;
-            println!("{}", report.name);
+            say!("{}", report.name);
             for group in &report.groups {
                 let averages: Vec<String> = group.averages.iter().map(|a| format!("{a:.1}")).collect();
-                println!("  {:<24} {:>4} respondents  {}", group.group, group.respondents, averages.join("  "));
+                say!("  {:<24} {:>4} respondents  {}", group.group, group.respondents, averages.join("  "));
             }
             if report.suppressed > 0 {
-                println!("  {} responses not shown: fewer than {} in all", report.suppressed, grondslag_hr::survey::THRESHOLD);
+                say!("  {} responses not shown: fewer than {} in all", report.suppressed, grondslag_hr::survey::THRESHOLD);
             }
         }
         SurveyCommand::Close { survey } => {
             hr.close_survey(&access, &hr.survey(&survey, context.now)?)?;
-            println!("survey closed; its invitations are due for deletion");
+            say!("survey closed; its invitations are due for deletion");
         }
     }
     Ok(())

@@ -70,20 +70,20 @@ pub fn run(context: &Context, actor: &Actor, command: TeamsCommand) -> Result<()
     match command {
         TeamsCommand::Application { name, term } => {
             let application = hr.register_application(&access, &name, &term)?;
-            println!("{}: an ended account's data is kept {}", application.name, application.term);
+            say!("{}: an ended account's data is kept {}", application.name, application.term);
         }
         TeamsCommand::Applications => {
             for application in hr.applications(&access)? {
-                println!("{}\t{}", application.name, application.term);
+                say!("{}\t{}", application.name, application.term);
             }
         }
         TeamsCommand::Create { account, application, username, email } => {
             let record = hr.create_team_account(&access, &person(&account)?, &application, &username, &email)?;
-            println!("{} account `{username}` created ({})", application, record.record);
+            say!("{} account `{username}` created ({})", application, record.record);
         }
         TeamsCommand::List { account } => {
             for a in hr.team_accounts(&access, &person(&account)?)? {
-                println!("{}\t{}\t{}\t{}", a.application, a.username, a.email, if a.ended { "ended" } else { "active" });
+                say!("{}\t{}\t{}\t{}", a.application, a.username, a.email, if a.ended { "ended" } else { "active" });
             }
         }
         TeamsCommand::End { account, application: Some(application), .. } => {
@@ -92,11 +92,11 @@ pub fn run(context: &Context, actor: &Actor, command: TeamsCommand) -> Result<()
                 Failure(format!("`{account}` has no account in use in {application}; `grondslag teams list --account {account}` shows theirs"))
             })?;
             hr.end_team_account(&access, &found.record)?;
-            println!("{application} account `{}` ended; its term starts now", found.username);
+            say!("{application} account `{}` ended; its term starts now", found.username);
         }
         TeamsCommand::End { account, application: None, .. } => {
             let ended = hr.end_team_accounts(&access, &person(&account)?)?;
-            println!("{ended} team account(s) of `{account}` ended; their terms start now");
+            say!("{ended} team account(s) of `{account}` ended; their terms start now");
         }
     }
     Ok(())

@@ -26,10 +26,11 @@ pub struct ViewsArgs {
     dashboards: bool,
 }
 
-fn print(views: &[View]) {
+fn print(views: &[View]) -> Result<(), Failure> {
     for view in views {
-        println!("{}\t{}\t{}\t{}\t{}", dutch::moment(view.at), view.actor, view.role.label_nl(), view.processing, view.object);
+        say!("{}\t{}\t{}\t{}\t{}", dutch::moment(view.at), view.actor, view.role.label_nl(), view.processing, view.object);
     }
+    Ok(())
 }
 
 pub fn run(context: &Context, args: ViewsArgs) -> Result<(), Failure> {
@@ -38,20 +39,20 @@ pub fn run(context: &Context, args: ViewsArgs) -> Result<(), Failure> {
     let access = context.access(&accounts, &args.actor, Role::PrivacyOfficer)?;
     if args.dashboards {
         for dashboard in hr.dashboards()? {
-            println!("{}\t{}\tview log kept {}", dashboard.id, dashboard.name, dashboard.term.duration);
+            say!("{}\t{}\tview log kept {}", dashboard.id, dashboard.name, dashboard.term.duration);
         }
         return Ok(());
     }
     match args.dashboard {
         Some(dashboard) => {
             let (dashboard, views) = hr.dashboard_views(&access, &dashboard)?;
-            println!("# {} ({}): {} views; each kept {}", dashboard.name, dashboard.id, views.len(), dashboard.term.duration);
-            print(&views);
+            say!("# {} ({}): {} views; each kept {}", dashboard.name, dashboard.id, views.len(), dashboard.term.duration);
+            print(&views)?;
         }
         None => {
             let views = hr.dossier_views(&access)?;
-            println!("# damage dossiers: {} views, kept for good", views.len());
-            print(&views);
+            say!("# damage dossiers: {} views, kept for good", views.len());
+            print(&views)?;
         }
     }
     Ok(())

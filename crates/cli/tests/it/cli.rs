@@ -107,3 +107,22 @@ fn an_unknown_role_is_refused_with_every_role_listed() {
         }
     }
 }
+
+/// A command whose standard output is closed (`grondslag … | head` once
+/// head has read its lines) fails saying so, instead of panicking.
+// req: E0.7
+#[test]
+fn a_closed_standard_output_fails_the_command_with_a_message_not_a_panic() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_grondslag"))
+        .args(["register", "check"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains("error: standard output was closed before everything was written"), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+}
