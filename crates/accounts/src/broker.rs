@@ -67,14 +67,16 @@ impl Accounts {
             let handle = view.get(Category::Username).and_then(Value::as_text).ok_or(AccountError::Damaged("account handle"))?.to_string();
             return self.find(&access, &handle)?.ok_or(AccountError::Damaged("account handle"));
         }
-        let subject = match category {
-            Category::Bsn => self.kernel.find_by_bsn(&access, self.processing, number)?,
-            _ => None,
-        };
         let handle = format!("{kind}-{}", random_code(16).to_lowercase());
         let role = Role::Applicant;
         let fields = [(Category::Username, Value::text(handle.clone())), (Category::SystemUser, Value::text(role.name())), (category, Value::text(number))];
         let record = self.kernel.unit(|unit| {
+            // Looked up in the unit that writes: a first sign-in of the same
+            // person at the same moment then finds this one's file.
+            let subject = match category {
+                Category::Bsn => unit.find_by_bsn(&access, self.processing, number)?,
+                _ => None,
+            };
             let record = unit.write(&access, self.processing, subject.as_ref(), None, &fields)?;
             unit.index_record(&access, self.processing, &record, BY_NAME, &handle)?;
             unit.index_record(&access, self.processing, &record, kind, number)?;
@@ -91,10 +93,10 @@ impl Accounts {
     fn record_mandate(&self, account: &Account, represented: &str, service: Option<&str>, origin: &str, now: Timestamp) -> Result<SubjectId, AccountError> {
         let access = self.system(None, origin, now);
         let mandates = self.kernel.processing(MANDATES)?;
-        let subject = self.kernel.find_by_bsn(&access, self.processing, represented)?;
         let fields = [(Category::Bsn, Value::text(represented))];
         let detail = format!("DigiD Machtigen: {} voor {}", account.record.subject, service.unwrap_or("(geen dienst genoemd)"));
         let record = self.kernel.unit(|unit| {
+            let subject = unit.find_by_bsn(&access, self.processing, represented)?;
             let record = unit.write(&access, mandates, subject.as_ref(), None, &fields)?;
             // Kept as long as the representative's sign-in data, and gone with it.
             unit.belong_to(&access, mandates, &record, &account.record)?;

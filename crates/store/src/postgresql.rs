@@ -17,9 +17,10 @@
 //!   chain, in ascending order, the heads read and numbers drawn in the
 //!   same round trip), taken last, when the unit's entries are chained, so
 //!   that no write holding a chain waits for a row;
-//! - where the step is "is it there? then add it": a record index key
-//!   that a lookup found no entry under (an advisory key from its kind and
-//!   digest, then looked up again), a BSN's blind index by its unique key,
+//! - where the step is "is it there? then add it": a record index or
+//!   blind index key that a lookup found no entry under (an advisory key
+//!   from its kind and digest, then looked up again), a BSN's blind index
+//!   also by its unique key,
 //!   the sweep's `FOR UPDATE SKIP LOCKED` claims, sequences advanced by
 //!   `UPDATE … RETURNING`.
 //!

@@ -195,9 +195,9 @@ pub(crate) trait Db: Send {
     /// [`SqlTx::alone`]) must hold until it commits.
     const FOR_UPDATE: &'static str;
 
-    /// Holds the key `?1` (kind), `?2` (digest) of the record index until
-    /// the transaction ends, whether an entry has it or not; `None` where
-    /// one writer at a time needs no lock.
+    /// Holds the key `?1` (kind), `?2` (digest) of an index (the record
+    /// index, the blind index) until the transaction ends, whether an entry
+    /// has it or not; `None` where one writer at a time needs no lock.
     const HOLD_INDEX_KEY: Option<&'static str>;
 
     /// `?1` new audit `seq`s, ascending, one a row.
@@ -388,6 +388,21 @@ impl<'c, D: Db> SqlTx<'c, D> {
         if self.alone { "" } else { D::FOR_UPDATE }
     }
 
+    /// Holds an index key (`params`: its kind and digest) that a lookup in
+    /// a write beside others found nothing under, and says so: a row that is
+    /// not there cannot be locked, the key can, and the lookup is then made
+    /// again, seeing what the last write holding the key left. So "is it
+    /// there? then add it" holds.
+    fn held_empty_key(&mut self, found_nothing: bool, params: &[Param<'_>]) -> Result<bool, StoreError> {
+        match D::HOLD_INDEX_KEY {
+            Some(hold) if found_nothing && !self.alone => {
+                self.exec("holding an index key", hold, params)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     fn exec(&mut self, context: &'static str, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
         self.db.execute(context, sql, params)
     }
@@ -519,13 +534,13 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn find_blind_index(&mut self, kind: &str, digest: &[u8]) -> Result<Option<SubjectId>, StoreError> {
-        first(
-            self.db,
-            "searching the blind index",
-            "SELECT subject_id FROM blind_index WHERE kind = ?1 AND digest = ?2",
-            &[kind.into(), digest.into()],
-            |mut r| r.subject(0),
-        )
+        let sql = "SELECT subject_id FROM blind_index WHERE kind = ?1 AND digest = ?2";
+        let params = [kind.into(), digest.into()];
+        let found = first(self.db, "searching the blind index", sql, &params, |mut r| r.subject(0))?;
+        if self.held_empty_key(found.is_none(), &params)? {
+            return first(self.db, "searching the blind index", sql, &params, |mut r| r.subject(0));
+        }
+        Ok(found)
     }
 
     fn upsert_record(&mut self, record: &RecordId, subject: &SubjectId, processing: &str, at: jiff::Timestamp) -> Result<(), StoreError> {
@@ -725,15 +740,10 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         );
         let params = [kind.into(), digest.into()];
         let found = rows(self.db, "searching the record index", &sql, &params, record_row)?;
-        match D::HOLD_INDEX_KEY {
-            // A row that is not there cannot be locked: the key is, and
-            // looked up again once held, as the last write holding it left it.
-            Some(hold) if found.is_empty() && !self.alone => {
-                self.exec("holding a record index key", hold, &params)?;
-                rows(self.db, "searching the record index", &sql, &params, record_row)
-            }
-            _ => Ok(found),
+        if self.held_empty_key(found.is_empty(), &params)? {
+            return rows(self.db, "searching the record index", &sql, &params, record_row);
         }
+        Ok(found)
     }
 
     fn list_records(&mut self, processing: &str, status: Option<&str>, offset: u64, limit: u64) -> Result<Vec<RecordRow>, StoreError> {

@@ -402,3 +402,48 @@ fn a_refund_leaves_no_count_behind_for_a_name_without_one() {
     let charged = kernel.charge_login_attempt("bert", &lock, now).unwrap();
     assert!(matches!(charged, grondslag_kernel::LoginCharge::Charged { locks: true, .. }), "{charged:?}");
 }
+
+/// Two operations at the same moment, on two nodes, each filing for a
+/// person by a BSN no file holds yet: the first holds the BSN's key from
+/// its lookup until it commits, so the second waits, then finds the
+/// first's file and files into it — as on SQLite, where writes take turns.
+/// (Before, both found none, and the second was refused as a duplicate.)
+// req: E17
+#[test]
+fn two_filings_for_one_new_bsn_at_once_go_into_one_file() {
+    use std::sync::mpsc::channel;
+    use std::time::Duration;
+    let Some(database) = scratch() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = [on_postgres(dir.path(), &database), on_postgres(dir.path(), &database)];
+    let physical = nodes[0].processing("fysieke_schade").unwrap();
+    let handler = access(Role::CaseHandler);
+    let bsn = crate::bsn(77);
+    let file = |kernel: &Kernel, held: Option<(&std::sync::mpsc::Sender<()>, &std::sync::mpsc::Receiver<()>)>| {
+        kernel.unit(|unit| {
+            let found = unit.find_to_file(&handler, physical, &bsn)?;
+            if let Some((holding, released)) = held {
+                holding.send(()).unwrap();
+                released.recv().unwrap();
+            }
+            let fields = [(Category::Bsn, Value::text(&bsn)), (Category::Name, Value::text("Anna"))];
+            unit.write(&handler, physical, found.as_ref(), None, &fields).map(|record| record.subject)
+        })
+    };
+    let (holding, held) = channel();
+    let (release, released) = channel();
+    let (first, second, waited) = std::thread::scope(|scope| {
+        let (file, node) = (&file, &nodes[0]);
+        let first = scope.spawn(move || file(node, Some((&holding, &released))));
+        held.recv_timeout(Duration::from_secs(20)).unwrap();
+        let second = scope.spawn(|| file(&nodes[1], None));
+        // Long enough for a loaded machine to have run it, had it nothing to wait for.
+        std::thread::sleep(Duration::from_millis(500));
+        let waited = !second.is_finished();
+        release.send(()).unwrap();
+        (first.join().unwrap(), second.join().unwrap(), waited)
+    });
+    assert!(waited, "the second lookup did not wait for the first filing");
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_eq!(first, second, "both filed into the one file the BSN names");
+}
