@@ -59,20 +59,17 @@ impl Accounts {
     fn broker_account(&self, means: Means, number: &str, origin: &str, now: Timestamp) -> Result<Account, AccountError> {
         let access = self.system(None, origin, now);
         let (kind, category) = number_of(means);
-        if let Some(found) = self.kernel.find_records(&access, self.processing, kind, number)?.into_iter().next() {
-            let view = self
-                .kernel
-                .read_record(&access, self.processing, &found.record, CategorySet::EMPTY.with(Category::Username))?
-                .ok_or(AccountError::Damaged("account record"))?;
-            let handle = view.get(Category::Username).and_then(Value::as_text).ok_or(AccountError::Damaged("account handle"))?.to_string();
-            return self.find(&access, &handle)?.ok_or(AccountError::Damaged("account handle"));
-        }
         let handle = format!("{kind}-{}", random_code(16).to_lowercase());
         let role = Role::Applicant;
         let fields = [(Category::Username, Value::text(handle.clone())), (Category::SystemUser, Value::text(role.name())), (category, Value::text(number))];
-        let record = self.kernel.unit(|unit| {
-            // Looked up in the unit that writes: a first sign-in of the same
-            // person at the same moment then finds this one's file.
+        // Looked up in the unit that makes the account: a first sign-in of
+        // the same person at the same moment then finds this one's account
+        // (and file) rather than making a second. `Err`: the account record
+        // found.
+        let made = self.kernel.unit(|unit| {
+            if let Some(found) = unit.find_records(&access, self.processing, kind, number)?.into_iter().next() {
+                return Ok::<_, AccountError>(Err(found.record));
+            }
             let subject = match category {
                 Category::Bsn => unit.find_by_bsn(&access, self.processing, number)?,
                 _ => None,
@@ -81,9 +78,19 @@ impl Accounts {
             unit.index_record(&access, self.processing, &record, BY_NAME, &handle)?;
             unit.index_record(&access, self.processing, &record, kind, number)?;
             unit.record_event(&access, self.processing, &record, Action::File, "created", Some(ACTIVE), Some(Detail::staff(means.label())))?;
-            Ok::<_, AccountError>(record)
+            Ok(Ok(record))
         })?;
-        Ok(Account { username: handle, role, record, must_change_password: false })
+        match made {
+            Ok(record) => Ok(Account { username: handle, role, record, must_change_password: false }),
+            Err(existing) => {
+                let view = self
+                    .kernel
+                    .read_record(&access, self.processing, &existing, CategorySet::EMPTY.with(Category::Username))?
+                    .ok_or(AccountError::Damaged("account record"))?;
+                let handle = view.get(Category::Username).and_then(Value::as_text).ok_or(AccountError::Damaged("account handle"))?.to_string();
+                self.find(&access, &handle)?.ok_or(AccountError::Damaged("account handle"))
+            }
+        }
     }
 
     /// Records that `account` signed in for the person with BSN

@@ -220,13 +220,15 @@ impl Accounts {
         let passkey = webauthn.finish_passkey_registration(credential, &state).map_err(|e| AccountError::PasskeyRefused(e.to_string()))?;
         let access = self.system(Some(&account.username), origin, now);
         let key = credential_key(&passkey);
-        if !self.kernel.find_records(&access, self.processing, BY_CREDENTIAL, &key)?.is_empty() {
-            return Err(AccountError::PasskeyRefused("this credential is registered already".to_string()));
-        }
         let stored = Stored { name: name.to_string(), added: now, last_used: None, passkey };
         let text = serde_json::to_string(&stored).map_err(|_| AccountError::Damaged("passkey"))?;
         let fields = [(Category::SecondFactor, Value::text(text))];
         let record = self.kernel.unit(|unit| {
+            // In the unit that registers it, so that the same credential
+            // sent twice at once is registered once.
+            if !unit.find_records(&access, self.processing, BY_CREDENTIAL, &key)?.is_empty() {
+                return Err(AccountError::PasskeyRefused("this credential is registered already".to_string()));
+            }
             let record = unit.write(&access, self.processing, Some(&account.record.subject), None, &fields)?;
             unit.belong_to(&access, self.processing, &record, &account.record)?;
             unit.index_record(&access, self.processing, &record, BY_ACCOUNT, &account.record.to_string())?;

@@ -61,9 +61,6 @@ impl<'k> Forum<'k> {
             return Err(ChannelError::NoConsent);
         }
         grondslag_values::check_password(&account.password, &[&account.username, &account.email, &account.name])?;
-        if !self.kernel.find_records(access, self.processing, USERNAME, &account.username.to_lowercase())?.is_empty() {
-            return Err(ChannelError::Taken(account.username.clone()));
-        }
         let fields = [
             (Category::Name, Value::text(account.name.clone())),
             (Category::Username, Value::text(account.username.clone())),
@@ -71,6 +68,11 @@ impl<'k> Forum<'k> {
             (Category::Password, Value::text(account.password.clone())),
         ];
         self.kernel.unit(|unit| {
+            // Looked up in the unit that takes the name: two registrations
+            // of one name at the same moment cannot both find it free.
+            if !unit.find_records(access, self.processing, USERNAME, &account.username.to_lowercase())?.is_empty() {
+                return Err(ChannelError::Taken(account.username.clone()));
+            }
             let record = unit.write(access, self.processing, None, None, &fields)?;
             let notify = if account.notify { "notify_replies" } else { "no_notifications" };
             unit.record_event(access, self.processing, &record, Action::File, "account_created", Some("active"), Some(Detail::to(Category::Email, notify)))?;

@@ -447,3 +447,51 @@ fn two_filings_for_one_new_bsn_at_once_go_into_one_file() {
     let (first, second) = (first.unwrap(), second.unwrap());
     assert_eq!(first, second, "both filed into the one file the BSN names");
 }
+
+/// Eight registrations on the public forum at the same moment, on two
+/// nodes, under one user name: one gets it, seven are told it is taken —
+/// on SQLite and on PostgreSQL. (The name was looked up before the unit
+/// that took it, so registrations at once all found it free.)
+// req: E12
+#[test]
+fn a_forum_name_asked_for_at_once_on_two_nodes_goes_to_one() {
+    use grondslag_channels::ChannelError;
+    use grondslag_channels::forum::{Account, Forum};
+    let database = scratch();
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let mut stores = vec![(dirs[0].path(), None)];
+    if let Some(database) = &database {
+        stores.push((dirs[1].path(), Some(database.url().to_string())));
+    }
+    for (dir, url) in &stores {
+        let node = || DataDir::new(dir).with_database_url(url.clone()).open_kernel(shipped(), None, jiff::Timestamp::now()).unwrap();
+        let nodes = [node(), node()];
+        let website = Access::new("website", Role::Public, "test", jiff::Timestamp::now());
+        let start = std::sync::Barrier::new(8);
+        let outcomes: Vec<_> = std::thread::scope(|scope| {
+            let attempts: Vec<_> = (0..8)
+                .map(|i| {
+                    let (kernel, website, start) = (&nodes[i % 2], &website, &start);
+                    scope.spawn(move || {
+                        let forum = Forum::new(kernel).unwrap();
+                        let account = Account {
+                            name: format!("Buur {i}"),
+                            username: "buurman".to_string(),
+                            email: format!("buur{i}@example.nl"),
+                            password: "wierde-4821-kwelder-7730".to_string(),
+                            notify: false,
+                        };
+                        start.wait();
+                        forum.register(website, &account, true)
+                    })
+                })
+                .collect();
+            attempts.into_iter().map(|attempt| attempt.join().unwrap()).collect()
+        });
+        let store = if url.is_some() { "PostgreSQL" } else { "SQLite" };
+        assert_eq!(outcomes.iter().filter(|outcome| outcome.is_ok()).count(), 1, "{store}: {outcomes:?}");
+        for outcome in outcomes.iter().filter(|outcome| outcome.is_err()) {
+            assert!(matches!(outcome, Err(ChannelError::Taken(name)) if name == "buurman"), "{store}: {outcome:?}");
+        }
+    }
+}
