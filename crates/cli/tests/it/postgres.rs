@@ -199,6 +199,38 @@ fn two_servers_on_one_database_share_sessions_and_locks_and_leave_one_chain() {
     assert!(entries >= 3 * reads, "{entries} entries for {reads} reads of three audited steps each");
 }
 
+/// Runs `attempt` eight times at the same moment, four on each of two
+/// nodes (`node` makes what a node offers from its kernel), on SQLite and,
+/// when a server is given, on PostgreSQL: each store's name and outcomes.
+fn eight_at_once_on_two_nodes<N: Sync, R: Send>(node: impl Fn(Kernel) -> N, attempt: impl Fn(&N, usize) -> R + Sync) -> Vec<(&'static str, Vec<R>)> {
+    let database = scratch();
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let mut stores = vec![("SQLite", dirs[0].path(), None)];
+    if let Some(database) = &database {
+        stores.push(("PostgreSQL", dirs[1].path(), Some(database.url().to_string())));
+    }
+    let mut outcomes = Vec::new();
+    for (store, dir, url) in stores {
+        let open = || node(DataDir::new(dir).with_database_url(url.clone()).open_kernel(shipped(), None, jiff::Timestamp::now()).unwrap());
+        let nodes = [open(), open()];
+        let start = std::sync::Barrier::new(8);
+        let outcome: Vec<R> = std::thread::scope(|scope| {
+            let attempts: Vec<_> = (0..8)
+                .map(|i| {
+                    let (node, start, attempt) = (&nodes[i % 2], &start, &attempt);
+                    scope.spawn(move || {
+                        start.wait();
+                        attempt(node, i)
+                    })
+                })
+                .collect();
+            attempts.into_iter().map(|attempt| attempt.join().unwrap()).collect()
+        });
+        outcomes.push((store, outcome));
+    }
+    outcomes
+}
+
 /// Eight attempts at once, on two nodes, to create an account with the
 /// same name: one gets it, the seven others are told the name is taken —
 /// on SQLite and on PostgreSQL. (The name was once looked up before the
@@ -206,33 +238,12 @@ fn two_servers_on_one_database_share_sessions_and_locks_and_leave_one_chain() {
 // req: E17
 #[test]
 fn an_account_name_asked_for_at_once_on_two_nodes_goes_to_one() {
-    let database = scratch();
-    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
-    let mut stores = vec![(dirs[0].path(), None)];
-    if let Some(database) = &database {
-        stores.push((dirs[1].path(), Some(database.url().to_string())));
-    }
-    for (dir, url) in &stores {
-        let node = || {
-            let kernel = DataDir::new(dir).with_database_url(url.clone()).open_kernel(shipped(), None, jiff::Timestamp::now()).unwrap();
-            grondslag_accounts::Accounts::new(std::sync::Arc::new(kernel), grondslag_accounts::Policy::default()).unwrap()
-        };
-        let nodes = [node(), node()];
-        let admin = Access::new("test.init", Role::Admin, "test", jiff::Timestamp::now());
-        let start = std::sync::Barrier::new(8);
-        let outcomes: Vec<_> = std::thread::scope(|scope| {
-            let attempts: Vec<_> = (0..8)
-                .map(|i| {
-                    let (accounts, admin, start) = (&nodes[i % 2], &admin, &start);
-                    scope.spawn(move || {
-                        start.wait();
-                        accounts.create(admin, "anna", Role::CaseHandler, None, Some("a long and fine passphrase 42")).map(|(account, _)| account)
-                    })
-                })
-                .collect();
-            attempts.into_iter().map(|attempt| attempt.join().unwrap()).collect()
-        });
-        let store = if url.is_some() { "PostgreSQL" } else { "SQLite" };
+    let admin = Access::new("test.init", Role::Admin, "test", jiff::Timestamp::now());
+    let outcomes = eight_at_once_on_two_nodes(
+        |kernel| grondslag_accounts::Accounts::new(std::sync::Arc::new(kernel), grondslag_accounts::Policy::default()).unwrap(),
+        |accounts, _| accounts.create(&admin, "anna", Role::CaseHandler, None, Some("a long and fine passphrase 42")).map(|(account, _)| account),
+    );
+    for (store, outcomes) in outcomes {
         assert_eq!(outcomes.iter().filter(|outcome| outcome.is_ok()).count(), 1, "{store}: {outcomes:?}");
         for outcome in outcomes.iter().filter(|outcome| outcome.is_err()) {
             assert!(matches!(outcome, Err(grondslag_accounts::AccountError::UsernameTaken(name)) if name == "anna"), "{store}: {outcome:?}");
@@ -457,38 +468,21 @@ fn two_filings_for_one_new_bsn_at_once_go_into_one_file() {
 fn a_forum_name_asked_for_at_once_on_two_nodes_goes_to_one() {
     use grondslag_channels::ChannelError;
     use grondslag_channels::forum::{Account, Forum};
-    let database = scratch();
-    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
-    let mut stores = vec![(dirs[0].path(), None)];
-    if let Some(database) = &database {
-        stores.push((dirs[1].path(), Some(database.url().to_string())));
-    }
-    for (dir, url) in &stores {
-        let node = || DataDir::new(dir).with_database_url(url.clone()).open_kernel(shipped(), None, jiff::Timestamp::now()).unwrap();
-        let nodes = [node(), node()];
-        let website = Access::new("website", Role::Public, "test", jiff::Timestamp::now());
-        let start = std::sync::Barrier::new(8);
-        let outcomes: Vec<_> = std::thread::scope(|scope| {
-            let attempts: Vec<_> = (0..8)
-                .map(|i| {
-                    let (kernel, website, start) = (&nodes[i % 2], &website, &start);
-                    scope.spawn(move || {
-                        let forum = Forum::new(kernel).unwrap();
-                        let account = Account {
-                            name: format!("Buur {i}"),
-                            username: "buurman".to_string(),
-                            email: format!("buur{i}@example.nl"),
-                            password: "wierde-4821-kwelder-7730".to_string(),
-                            notify: false,
-                        };
-                        start.wait();
-                        forum.register(website, &account, true)
-                    })
-                })
-                .collect();
-            attempts.into_iter().map(|attempt| attempt.join().unwrap()).collect()
-        });
-        let store = if url.is_some() { "PostgreSQL" } else { "SQLite" };
+    let website = Access::new("website", Role::Public, "test", jiff::Timestamp::now());
+    let outcomes = eight_at_once_on_two_nodes(
+        |kernel| kernel,
+        |kernel, i| {
+            let account = Account {
+                name: format!("Buur {i}"),
+                username: "buurman".to_string(),
+                email: format!("buur{i}@example.nl"),
+                password: "wierde-4821-kwelder-7730".to_string(),
+                notify: false,
+            };
+            Forum::new(kernel).unwrap().register(&website, &account, true)
+        },
+    );
+    for (store, outcomes) in outcomes {
         assert_eq!(outcomes.iter().filter(|outcome| outcome.is_ok()).count(), 1, "{store}: {outcomes:?}");
         for outcome in outcomes.iter().filter(|outcome| outcome.is_err()) {
             assert!(matches!(outcome, Err(ChannelError::Taken(name)) if name == "buurman"), "{store}: {outcome:?}");
