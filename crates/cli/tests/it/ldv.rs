@@ -265,6 +265,16 @@ fn an_export_goes_on_where_the_last_stopped_and_refuses_another_logs_frontier() 
     assert!(stderr(&refused).contains("not.frontier") && stderr(&refused).contains("that is not where an export stopped"), "{}", stderr(&refused));
     assert_eq!(std::fs::read_to_string(&malformed).unwrap(), "{\"chains\": [1, 2]}");
 
+    // A frontier that cannot be written fails the export before it writes
+    // anything a next run would write again.
+    let nowhere = dir.path().join("no-such-directory").join("export.frontier");
+    let out = dir.path().join("unwritten.jsonl");
+    let refused =
+        grondslag(&["audit", "export", "--data", data, "--format", "ldv-jsonl", "--resume", nowhere.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("no-such-directory/export.frontier.partial"), "{}", stderr(&refused));
+    assert!(!out.exists() && !dir.path().join("unwritten.jsonl.partial").exists());
+
     let both = grondslag(&["audit", "export", "--data", data, "--format", "ldv-jsonl", "--from-seq", "3", "--resume", frontier.to_str().unwrap()]);
     assert!(!both.status.success());
     assert!(stderr(&both).contains("cannot be used with"), "{}", stderr(&both));
