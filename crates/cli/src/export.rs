@@ -57,7 +57,7 @@ struct Frontier {
     chains: BTreeMap<u16, Stop>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Stop {
     position: u64,
@@ -100,7 +100,7 @@ impl Frontier {
     /// gap — else the frontier was written for another log.
     fn admits(&mut self, row: &grondslag_audit::Row, to_confirm: &mut BTreeSet<u16>) -> Result<bool, Failure> {
         let number = row.chain.number();
-        let stop = self.chains.get(&number).copied().unwrap_or(Stop { position: 0, seq: 0 });
+        let stop = self.chains.get(&number).copied().unwrap_or_default();
         let met = row.position == stop.position;
         if met && row.seq != stop.seq || row.position > stop.position + 1 || row.position > stop.position && to_confirm.contains(&number) {
             return Err(not_this_log(number, stop));
@@ -118,8 +118,8 @@ impl Frontier {
     /// Puts this frontier in place of `path` (through `file`, made for it).
     fn write(&self, mut file: Replacement, path: &Path) -> Result<(), Failure> {
         let error = |e: &dyn std::fmt::Display| Failure(format!("cannot write {}: {e}", path.display()));
-        serde_json::to_writer_pretty(&mut *file.file()?, self).map_err(|e| error(&e))?;
-        file.file()?.write_all(b"\n").map_err(|e| error(&e))?;
+        serde_json::to_writer_pretty(file.file(), self).map_err(|e| error(&e))?;
+        file.file().write_all(b"\n").map_err(|e| error(&e))?;
         file.finish()
     }
 }
@@ -146,7 +146,7 @@ pub fn run(data: &DataDir, format: ExportFormat, from_seq: u64, resume: Option<P
     // half-way leaves no part of an export where the whole was asked for.
     let mut replacement = out.as_deref().map(Replacement::create).transpose()?;
     let mut writer: Box<dyn Write + '_> = match &mut replacement {
-        Some(replacement) => Box::new(BufWriter::new(replacement.file()?)),
+        Some(replacement) => Box::new(BufWriter::new(replacement.file())),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
     let service = Service { name: "grondslag", version: env!("CARGO_PKG_VERSION") };
@@ -199,7 +199,7 @@ pub fn run(data: &DataDir, format: ExportFormat, from_seq: u64, resume: Option<P
     walked?;
     if let (Some(chain), Some(frontier)) = (to_confirm.first(), &frontier) {
         bar.abandon();
-        return Err(not_this_log(*chain, frontier.chains.get(chain).copied().unwrap_or(Stop { position: 0, seq: 0 })));
+        return Err(not_this_log(*chain, frontier.chains.get(chain).copied().unwrap_or_default()));
     }
     if !batch.is_empty() {
         emit(&mut writer, &ldv::otlp::request(service, batch))?;

@@ -29,9 +29,11 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
 /// [`Replacement::finish`]; dropped unfinished (the command failed half-way),
 /// it is removed, and whatever `path` held stays.
 pub struct Replacement {
-    file: Option<File>,
+    file: File,
     written: PathBuf,
     path: PathBuf,
+    /// Put in place: nothing to remove.
+    finished: bool,
 }
 
 impl Replacement {
@@ -39,27 +41,27 @@ impl Replacement {
         let mut written = path.as_os_str().to_owned();
         written.push(".partial");
         let written = PathBuf::from(written);
-        Ok(Replacement { file: Some(create(&written)?), written, path: path.to_path_buf() })
+        Ok(Replacement { file: create(&written)?, written, path: path.to_path_buf(), finished: false })
     }
 
     /// The file being written.
-    pub fn file(&mut self) -> Result<&mut File, Failure> {
-        self.file.as_mut().ok_or_else(|| Failure(format!("{} is closed", self.written.display())))
+    pub fn file(&mut self) -> &mut File {
+        &mut self.file
     }
 
     /// Puts the written file in place of `path`.
     pub fn finish(mut self) -> Result<(), Failure> {
-        if let Some(file) = self.file.take() {
-            file.sync_all().map_err(|e| Failure(format!("cannot write {}: {e}", self.written.display())))?;
-        }
+        self.file.sync_all().map_err(|e| Failure(format!("cannot write {}: {e}", self.written.display())))?;
         std::fs::rename(&self.written, &self.path)
-            .map_err(|e| Failure(format!("cannot put {} in place of {}: {e}", self.written.display(), self.path.display())))
+            .map_err(|e| Failure(format!("cannot put {} in place of {}: {e}", self.written.display(), self.path.display())))?;
+        self.finished = true;
+        Ok(())
     }
 }
 
 impl Drop for Replacement {
     fn drop(&mut self) {
-        if self.file.take().is_some()
+        if !self.finished
             && let Err(e) = std::fs::remove_file(&self.written)
         {
             eprintln!("could not remove the unfinished {}: {e}; remove it by hand", self.written.display());

@@ -19,6 +19,14 @@ fn on_postgres(dir: &Path, database: &ScratchDatabase) -> Kernel {
     DataDir::new(dir).with_database_url(Some(database.url().to_string())).open_kernel(shipped(), None, jiff::Timestamp::now()).unwrap()
 }
 
+/// Two nodes on `database`, sharing the keys (and blobs) of one data
+/// directory, as deployed.
+fn two_nodes(database: &ScratchDatabase) -> (tempfile::TempDir, [Kernel; 2]) {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = [on_postgres(dir.path(), database), on_postgres(dir.path(), database)];
+    (dir, nodes)
+}
+
 /// `grondslag` on the data directory and the database.
 fn node(dir: &Path, database: &ScratchDatabase, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_grondslag"));
@@ -262,9 +270,7 @@ fn an_account_name_asked_for_at_once_on_two_nodes_goes_to_one() {
 fn two_operations_taking_the_same_people_in_opposite_orders_both_succeed() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let Some(database) = scratch() else { return };
-    // Nodes share the keys (and blobs) of one data directory, as deployed.
-    let dir = tempfile::tempdir().unwrap();
-    let nodes = [on_postgres(dir.path(), &database), on_postgres(dir.path(), &database)];
+    let (_dir, nodes) = two_nodes(&database);
     let file = nodes[0].processing("personeelsdossier").unwrap();
     let hr = access(Role::Hr);
     let name = |text: &str| [(Category::Name, Value::text(text))];
@@ -325,8 +331,7 @@ fn an_export_resumed_gets_the_entries_that_committed_out_of_order() {
     use std::collections::BTreeMap;
     use std::sync::mpsc::channel;
     let Some(database) = scratch() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let nodes = [on_postgres(dir.path(), &database), on_postgres(dir.path(), &database)];
+    let (dir, nodes) = two_nodes(&database);
     let file = nodes[0].processing("personeelsdossier").unwrap();
     let rights = nodes[0].processing("rechtenverzoeken").unwrap();
     let hr = access(Role::Hr);
@@ -425,8 +430,7 @@ fn two_filings_for_one_new_bsn_at_once_go_into_one_file() {
     use std::sync::mpsc::channel;
     use std::time::Duration;
     let Some(database) = scratch() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let nodes = [on_postgres(dir.path(), &database), on_postgres(dir.path(), &database)];
+    let (_dir, nodes) = two_nodes(&database);
     let physical = nodes[0].processing("fysieke_schade").unwrap();
     let handler = access(Role::CaseHandler);
     let bsn = crate::bsn(77);
