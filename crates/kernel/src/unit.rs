@@ -196,6 +196,10 @@ impl Kernel {
                 drop(witness::take_signed());
                 self.delete_blobs(&ended.written);
                 close(ended.journal);
+                // Run at once, it can take the people back before the write
+                // it gave way to has woken up to take them, and the same
+                // deadlock forms again: that write goes first.
+                std::thread::sleep(std::time::Duration::from_millis(50 * attempt as u64));
                 attempt += 1;
                 continue;
             }
