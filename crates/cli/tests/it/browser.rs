@@ -40,7 +40,7 @@ pub(crate) fn driver() -> Option<Driver> {
         eprintln!("browser test not run: chromedriver not found (apt-get install chromium chromium-driver)");
         return None;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = crate::server::free_port();
     let child = Command::new(program).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     // Owned by the guard from here on, so it is stopped on every path.
     let driver = Driver { child, url: format!("http://127.0.0.1:{port}") };

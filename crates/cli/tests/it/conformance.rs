@@ -77,7 +77,7 @@ fn the_operator_is_warned_before_security_txt_expires() {
     assert!(stderr(&past).contains("security.txt expired on 2020-01-01"), "{}", stderr(&past));
 
     // At start-up: a warning on stderr before the service answers.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = crate::server::free_port();
     let mut child = place
         .command()
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--security-expires", &soon])

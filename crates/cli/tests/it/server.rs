@@ -56,8 +56,31 @@ impl Place {
 
 /// A free loopback address to serve on.
 pub fn free_listen() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    format!("127.0.0.1:{port}")
+    format!("127.0.0.1:{}", free_port())
+}
+
+/// A loopback port that no other test of this run is given. A port from
+/// binding port 0 and letting go is free only for the moment: the kernel
+/// can hand it to the next test that asks, whose server then fails to bind
+/// while that test talks to the first test's server (a CI run saw a
+/// sign-in answered 404 by a server without brokers). So ports are counted
+/// out, each once, from a range below the kernel's ephemeral ports (32768
+/// and up on Linux), where neither port 0 nor outgoing connections land;
+/// the start differs per process.
+pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const FIRST: u32 = 10_000;
+    const COUNT: u32 = 22_000;
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let _first_caller = NEXT.compare_exchange(u32::MAX, std::process::id() % COUNT, Ordering::SeqCst, Ordering::SeqCst);
+    for _ in 0..COUNT {
+        let port = u16::try_from(FIRST + NEXT.fetch_add(1, Ordering::SeqCst) % COUNT).unwrap();
+        // Taken by something outside this run: the next one.
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port between {FIRST} and {}", FIRST + COUNT);
 }
 
 /// A running `grondslag serve`; stopped with SIGTERM (a graceful shutdown) when dropped.
@@ -1037,8 +1060,7 @@ fn under_tls_cookies_are_secure_and_hsts_is_sent() {
     let (cert, key) = (world.dir.path().join("cert.pem"), world.dir.path().join("key.pem"));
     std::fs::write(&cert, certified.cert.pem()).unwrap();
     std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = free_listen();
     let mut child = Command::new(env!("CARGO_BIN_EXE_grondslag"))
         .args([
             "--data",
