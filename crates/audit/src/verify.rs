@@ -4,6 +4,8 @@
 
 use std::collections::BTreeSet;
 
+use memchr::memmem;
+
 use crate::checkpoint::{Checkpoint, CheckpointError, CheckpointVerifier};
 use crate::entry::Entry;
 use crate::forget::{FORGET_ACTION, Forgotten};
@@ -86,6 +88,9 @@ pub struct Verifier {
     /// Perfect subtrees completed at or above this level are kept.
     keep_nodes: Option<u8>,
     nodes: Vec<Node>,
+    /// Finds the subject in an entry: built once, since every row is
+    /// searched (`str::find` was a tenth of the checking thread's time).
+    subject_key: memmem::Finder<'static>,
 }
 
 impl Verifier {
@@ -111,6 +116,7 @@ impl Verifier {
             unrecorded: BTreeSet::new(),
             keep_nodes: None,
             nodes: Vec::new(),
+            subject_key: memmem::Finder::new(SUBJECT_KEY),
         }
     }
 
@@ -183,7 +189,7 @@ impl Verifier {
             if leaf != row.leaf {
                 return Err(VerifyError::Altered { seq: row.seq });
             }
-            if subject_in(&row.entry) != Some(row.subject.as_deref()) {
+            if subject_in(&self.subject_key, &row.entry) != Some(row.subject.as_deref()) {
                 return Err(VerifyError::IndexMismatch { seq: row.seq });
             }
             if is_forgetting(&row.entry) {
@@ -286,8 +292,9 @@ const SUBJECT_KEY: &str = "\"data_subject_id\":";
 
 /// The subject an entry's canonical JSON names (`Some(None)`: none), read
 /// without parsing the whole entry; `None` if it cannot be read so.
-fn subject_in(entry: &str) -> Option<Option<&str>> {
-    let rest = &entry[entry.find(SUBJECT_KEY)? + SUBJECT_KEY.len()..];
+fn subject_in<'e>(key: &memmem::Finder<'_>, entry: &'e str) -> Option<Option<&'e str>> {
+    // The key is ASCII, so where it ends is a character boundary.
+    let rest = entry.get(key.find(entry.as_bytes())? + SUBJECT_KEY.len()..)?;
     if rest.starts_with("null") {
         return Some(None);
     }
@@ -309,9 +316,10 @@ mod tests {
 
     #[test]
     fn the_subject_is_read_from_the_canonical_entry() {
-        assert_eq!(subject_in(r#"{"a":"x","data_subject_id":"s-1","b":2}"#), Some(Some("s-1")));
-        assert_eq!(subject_in(r#"{"data_subject_id":null}"#), Some(None));
-        assert_eq!(subject_in(r#"{"reason":"\"data_subject_id\":\"s-2\"","data_subject_id":null}"#), Some(None));
-        assert_eq!(subject_in("{}"), None);
+        let key = memmem::Finder::new(SUBJECT_KEY);
+        assert_eq!(subject_in(&key, r#"{"a":"x","data_subject_id":"s-1","b":2}"#), Some(Some("s-1")));
+        assert_eq!(subject_in(&key, r#"{"data_subject_id":null}"#), Some(None));
+        assert_eq!(subject_in(&key, r#"{"reason":"\"data_subject_id\":\"s-2\"","data_subject_id":null}"#), Some(None));
+        assert_eq!(subject_in(&key, "{}"), None);
     }
 }

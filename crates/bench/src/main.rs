@@ -17,6 +17,11 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
+/// The product's allocator (see `crates/cli/src/main.rs`), so that the
+/// figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Measure the kernel against baselines: decisions, audited writes, access export, case list,
 /// audit verification, the relation check and the staff and expert case lists at --cases
 /// cases, the audit log at --audit-entries entries (verified against the witness, inclusion

@@ -50,6 +50,14 @@ use grondslag_kernel::{Change, DataDir};
 use grondslag_register::Statement;
 use grondslag_register::render::{self, Format};
 
+/// The allocator. glibc's spent a fifth of `audit verify`'s time on rows
+/// one thread reads and the other frees, and a tenth of `generate`'s on
+/// the many small strings and vectors of rows and entries (BENCHMARKS.md,
+/// sixth session of 2026-12-02); mimalloc keeps a heap per thread and
+/// frees across threads without a lock.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "grondslag",

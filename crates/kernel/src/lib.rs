@@ -1831,36 +1831,44 @@ pub fn verify_store(
     progress: &mut dyn FnMut(u64),
 ) -> Result<Verification, KernelError> {
     // Reading rows and hashing them are each about half the work: one
-    // thread reads while this one hashes, with batches between them.
+    // thread reads while this one hashes, with batches between them. The
+    // batches go back to the reader to be filled again, so that each row is
+    // freed by the thread that made it: a row freed on another thread costs
+    // the allocator more, and this thread is the slower of the two.
     const BATCH: usize = 4096;
     let mut chains = Chains { keys, checkpoints: store.checkpoints()?, trusted, verifiers: std::collections::BTreeMap::new(), faults: Vec::new() };
-    let (sender, batches) = std::sync::mpsc::sync_channel::<Vec<Row>>(4);
+    let (sender, batches) = std::sync::mpsc::sync_channel::<Batch>(4);
+    let (give_back, returned) = std::sync::mpsc::channel::<Batch>();
     let mut checked = 0;
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
-            let mut batch = Vec::with_capacity(BATCH);
+            let mut batch = Batch::default();
             let walked = store.audit_rows(0, &mut |row| {
-                batch.push(row);
-                if batch.len() == BATCH {
+                batch.fill(row);
+                if batch.filled == BATCH {
+                    let next = returned.try_recv().unwrap_or_default();
                     // This thread stopped: stop reading.
-                    sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).map_err(|_| StoreError::Aborted)?;
+                    sender.send(std::mem::replace(&mut batch, next)).map_err(|_| StoreError::Aborted)?;
                 }
                 Ok(())
             });
             match walked {
-                Ok(()) if !batch.is_empty() => sender.send(batch).map_err(|_| StoreError::Aborted),
+                Ok(()) if batch.filled > 0 => sender.send(batch).map_err(|_| StoreError::Aborted),
                 other => other,
             }
         });
         // Owned here, so that leaving early drops it and the reader's next
         // send fails instead of waiting forever.
         let batches = batches;
-        for batch in batches {
-            for row in &batch {
+        for mut batch in batches {
+            for row in batch.filled() {
                 chains.push(row);
             }
-            checked += batch.len() as u64;
+            checked += batch.filled as u64;
             progress(checked);
+            batch.filled = 0;
+            // Fails only once the reader is done, and then nothing needs it.
+            let _reader_done = give_back.send(batch);
         }
         match reader.join() {
             Ok(walked) => walked.map_err(KernelError::from),
@@ -1868,6 +1876,30 @@ pub fn verify_store(
         }
     })?;
     chains.finish()
+}
+
+/// Rows on their way from the reading thread to the checking one, and
+/// back: the reader puts each new row in the place of one already checked,
+/// dropping that one on the thread that made it.
+#[derive(Default)]
+struct Batch {
+    rows: Vec<Row>,
+    /// How many of `rows`, from the first, are this batch's.
+    filled: usize,
+}
+
+impl Batch {
+    fn fill(&mut self, row: Row) {
+        match self.rows.get_mut(self.filled) {
+            Some(slot) => *slot = row,
+            None => self.rows.push(row),
+        }
+        self.filled += 1;
+    }
+
+    fn filled(&self) -> &[Row] {
+        &self.rows[..self.filled]
+    }
 }
 
 /// The walk of [`verify_store`]: the rows come in the order written, and
