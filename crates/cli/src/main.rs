@@ -50,11 +50,11 @@ use grondslag_kernel::{Change, DataDir};
 use grondslag_register::Statement;
 use grondslag_register::render::{self, Format};
 
-/// The allocator. glibc's spent a fifth of `audit verify`'s time on rows
-/// one thread reads and the other frees, and a tenth of `generate`'s on
-/// the many small strings and vectors of rows and entries (BENCHMARKS.md,
-/// sixth session of 2026-12-02); mimalloc keeps a heap per thread and
-/// frees across threads without a lock.
+/// The allocator. With glibc's, allocating and freeing rows was a fifth of
+/// `audit verify`'s time (one thread reads rows, the other checks them);
+/// mimalloc keeps a heap per thread. Measured in BENCHMARKS.md (sixth
+/// session of 2026-12-02): verification faster by a sixth to a third, HTTP
+/// reads by a few per cent, `generate` unchanged.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
