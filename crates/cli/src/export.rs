@@ -115,8 +115,9 @@ impl Frontier {
         Ok(true)
     }
 
-    /// Puts this frontier in place of `path` (through `file`, made for it).
-    fn write(&self, mut file: Replacement, path: &Path) -> Result<(), Failure> {
+    /// Puts this frontier in place of the file `file` replaces.
+    fn write(&self, mut file: Replacement) -> Result<(), Failure> {
+        let path = file.path().to_path_buf();
         let error = |e: &dyn std::fmt::Display| Failure(format!("cannot write {}: {e}", path.display()));
         serde_json::to_writer_pretty(file.file(), self).map_err(|e| error(&e))?;
         file.file().write_all(b"\n").map_err(|e| error(&e))?;
@@ -138,7 +139,7 @@ pub fn run(data: &DataDir, format: ExportFormat, from_seq: u64, resume: Option<P
     };
     // Made before the export, so that a place it cannot be written fails
     // the command before anything is exported that a next run would repeat.
-    let mut frontier_file = resume.as_deref().map(Replacement::create).transpose()?;
+    let frontier_file = resume.as_deref().map(Replacement::create).transpose()?;
     let start = frontier.as_ref().map_or(from_seq, Frontier::start);
     let mut to_confirm = frontier.as_ref().map(|frontier| frontier.to_confirm(start)).unwrap_or_default();
     let (store, _) = data.open_audit(None)?;
@@ -209,8 +210,8 @@ pub fn run(data: &DataDir, format: ExportFormat, from_seq: u64, resume: Option<P
     if let Some(replacement) = replacement {
         replacement.finish()?;
     }
-    if let (Some(frontier), Some(file), Some(path)) = (&frontier, frontier_file.take(), &resume) {
-        frontier.write(file, path)?;
+    if let (Some(frontier), Some(file)) = (&frontier, frontier_file) {
+        frontier.write(file)?;
     }
     bar.finish_and_clear();
     eprintln!(

@@ -49,6 +49,11 @@ impl Replacement {
         &mut self.file
     }
 
+    /// The file it replaces.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Puts the written file in place of `path`.
     pub fn finish(mut self) -> Result<(), Failure> {
         self.file.sync_all().map_err(|e| Failure(format!("cannot write {}: {e}", self.written.display())))?;

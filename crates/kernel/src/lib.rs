@@ -1845,7 +1845,7 @@ pub fn verify_store(
             let mut batch = Batch::default();
             let walked = store.audit_rows(0, &mut |row| {
                 batch.fill(row);
-                if batch.filled == BATCH {
+                if batch.len == BATCH {
                     let next = returned.try_recv().unwrap_or_default();
                     // This thread stopped: stop reading.
                     sender.send(std::mem::replace(&mut batch, next)).map_err(|_| StoreError::Aborted)?;
@@ -1853,7 +1853,7 @@ pub fn verify_store(
                 Ok(())
             });
             match walked {
-                Ok(()) if batch.filled > 0 => sender.send(batch).map_err(|_| StoreError::Aborted),
+                Ok(()) if batch.len > 0 => sender.send(batch).map_err(|_| StoreError::Aborted),
                 other => other,
             }
         });
@@ -1861,12 +1861,12 @@ pub fn verify_store(
         // send fails instead of waiting forever.
         let batches = batches;
         for mut batch in batches {
-            for row in batch.filled() {
+            for row in batch.rows() {
                 chains.push(row);
             }
-            checked += batch.filled as u64;
+            checked += batch.len as u64;
             progress(checked);
-            batch.filled = 0;
+            batch.len = 0;
             // Fails only once the reader is done, and then nothing needs it.
             let _reader_done = give_back.send(batch);
         }
@@ -1883,22 +1883,22 @@ pub fn verify_store(
 /// dropping that one on the thread that made it.
 #[derive(Default)]
 struct Batch {
-    rows: Vec<Row>,
-    /// How many of `rows`, from the first, are this batch's.
-    filled: usize,
+    slots: Vec<Row>,
+    /// How many of `slots`, from the first, hold this batch's rows.
+    len: usize,
 }
 
 impl Batch {
     fn fill(&mut self, row: Row) {
-        match self.rows.get_mut(self.filled) {
+        match self.slots.get_mut(self.len) {
             Some(slot) => *slot = row,
-            None => self.rows.push(row),
+            None => self.slots.push(row),
         }
-        self.filled += 1;
+        self.len += 1;
     }
 
-    fn filled(&self) -> &[Row] {
-        &self.rows[..self.filled]
+    fn rows(&self) -> &[Row] {
+        &self.slots[..self.len]
     }
 }
 
