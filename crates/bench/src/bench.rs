@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use grondslag_crypto::MasterKey;
 use grondslag_kernel::{Access, DataDir, Kernel, Question, SubjectId, Value, decide};
 use grondslag_register::{Action, Category, CategorySet, Register, Role};
-use grondslag_store::ScratchDatabase;
+use grondslag_store::{PostgresStore, ScratchDatabase, SqliteStore};
 use plotters::backend::BitMapBackend;
 use plotters::coord::Shift;
 use plotters::drawing::{DrawingArea, IntoDrawingArea};
@@ -575,6 +575,16 @@ fn nodes_reading(kernels: &[Kernel], subjects: &[SubjectId], reads: u32) -> Resu
     Ok(rate(each * kernels.len() as u32, start.elapsed()))
 }
 
+/// Transactions/s of one upsert each, straight through `store`: what a
+/// commit costs there with nothing of the kernel's around it.
+fn one_statement_writes(store: &dyn grondslag_store::Store, writes: u32) -> Result<f64, Failure> {
+    let start = Instant::now();
+    for i in 0..writes {
+        store.transaction(&mut |tx| tx.set_setting("bench.floor", &i.to_le_bytes()))?;
+    }
+    Ok(rate(writes, start.elapsed()))
+}
+
 /// Nodes writing at once in the PostgreSQL comparison: 1 to this many.
 const NODES: u64 = 4;
 
@@ -594,6 +604,18 @@ fn stores_bench(kernels: &Kernels<'_>, server: &str, options: &Options<'_>, subj
     println!("  access export p50 µs {:9.1}   {:10.1}   {:8.2}x", sqlite.export, postgres.export, postgres.export / sqlite.export);
     println!("  list of 50 p50 µs   {:10.1}   {:10.1}   {:8.2}x", sqlite.list, postgres.list, postgres.list / sqlite.list);
     println!("  sweep records/s     {:10.0}   {:10.0}   {:8.2}x", sqlite.sweep, postgres.sweep, postgres.sweep / sqlite.sweep);
+    let sqlite_floor = one_statement_writes(&SqliteStore::open(&dir.path().join("floor.db"))?, writes)?;
+    let postgres_floor = one_statement_writes(&PostgresStore::open(database.url())?, writes)?;
+    println!("  one-statement writes/s {:7.0}   {:10.0}   {:8.2}x", sqlite_floor, postgres_floor, postgres_floor / sqlite_floor);
+    println!("  (a transaction of one upsert through the store, no kernel: the floor under any write, an audited read's entries included)");
+    println!(
+        "  PostgreSQL's floor / SQLite's audited writes {:6.2}x  (the most PostgreSQL/SQLite audited writes can reach on this machine)",
+        postgres_floor / sqlite.writes
+    );
+    println!(
+        "  one PostgreSQL floor write / SQLite's export {:6.2}x  (the least PostgreSQL/SQLite export can reach: an export commits its entry)",
+        1e6 / postgres_floor / sqlite.export
+    );
     println!("nodes on one PostgreSQL database (each its own connections, one writer thread each):");
     let mut rates = Vec::new();
     for nodes in 1..=NODES {

@@ -721,6 +721,7 @@ impl Unit<'_> {
         record: Option<&RecordId>,
         (categories, prepared): &(CategorySet, Vec<(Category, values::Prepared)>),
     ) -> Result<RecordRef, KernelError> {
+        self.confirm_earlier()?;
         let (kernel, categories) = (self.kernel, *categories);
         let processing_name = &kernel.register.processing(processing).id;
         let subject = subject.cloned();
@@ -748,6 +749,7 @@ impl Unit<'_> {
         }
         let object = record_id.to_string();
         let named = (!is_new).then(|| subject_id.clone());
+        let failed = || Event::failed(processing, "write", object.clone(), named.as_ref(), categories);
         let stored_write = (|| {
             let key = match existing {
                 Some((key, _)) => key,
@@ -784,10 +786,11 @@ impl Unit<'_> {
             let fields: Vec<FieldPut<'_>> =
                 sealed.iter().map(|(category, version, value)| FieldPut { category, value, blob: None, version: *version }).collect();
             self.tx.put_fields(&written.record, &fields)?;
+            self.confirm(access, failed)?;
             self.audit(access, Event::allowed(processing, "write", written.record.to_string(), Some(&written.subject), categories));
             Ok(written)
         })();
-        stored_write.map_err(|e| self.failed(access, Event::failed(processing, "write", object, named.as_ref(), categories), e))
+        stored_write.map_err(|e| self.failed(access, failed(), e))
     }
 
     /// Returns the subject's records under `processing`, with only the
@@ -1268,6 +1271,7 @@ impl Unit<'_> {
         ask: Ask<'_>,
         act: impl FnOnce(&mut dyn Tx, &SubjectKey, Allowed) -> Result<(T, Option<String>), KernelError>,
     ) -> Result<T, KernelError> {
+        self.confirm_earlier()?;
         let kernel = self.kernel;
         let (key, restricted) = kernel.subject_key(self.tx, subject)?;
         let question = Question {
@@ -1308,15 +1312,21 @@ impl Unit<'_> {
             let event = Event::denied(processing, ask.name, ask.object.clone(), Some(subject), ask.categories, &Denial::Held);
             return self.refuse(access, event, KernelError::Held { processing: kernel.register.processing(processing).id.clone(), reason });
         }
-        let done = act(self.tx, &key, allowed).map(|(value, reason)| {
-            let mut event = Event::allowed(processing, ask.name, ask.object.clone(), Some(subject), allowed.categories);
-            if let Some(reason) = reason {
-                event.reason = reason;
-            }
-            self.audit(access, event);
-            value
-        });
-        done.map_err(|e| self.failed(access, Event::failed(processing, ask.name, ask.object, Some(subject), allowed.categories), e))
+        let failed = || Event::failed(processing, ask.name, ask.object.clone(), Some(subject), allowed.categories);
+        let done = act(self.tx, &key, allowed)
+            .and_then(|acted| {
+                self.confirm(access, failed)?;
+                Ok(acted)
+            })
+            .map(|(value, reason)| {
+                let mut event = Event::allowed(processing, ask.name, ask.object.clone(), Some(subject), allowed.categories);
+                if let Some(reason) = reason {
+                    event.reason = reason;
+                }
+                self.audit(access, event);
+                value
+            });
+        done.map_err(|e| self.failed(access, failed(), e))
     }
 
     /// [`Unit::on_subject`] for one record, which must belong to the

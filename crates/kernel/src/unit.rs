@@ -89,6 +89,10 @@ pub struct Unit<'u> {
     /// The register's ground (AVG art. 23) for keeping this operation from
     /// the person concerned, once [`Unit::withhold_from_subject`] named it.
     withheld: Option<String>,
+    /// The `failed` line of the call whose writes the store has not yet
+    /// confirmed (see [`Unit::confirm`]), for when the statement they go
+    /// with is refused.
+    unconfirmed: Option<Entry>,
 }
 
 impl fmt::Debug for Unit<'_> {
@@ -113,12 +117,54 @@ impl Unit<'_> {
     /// ours (not a refusal or an invalid request, which are answered, not
     /// failed), and returns it. The reason names the kind of fault only:
     /// an error's text may quote what was being stored.
-    pub(crate) fn failed(&mut self, access: &Access, mut event: crate::Event<'_>, error: KernelError) -> KernelError {
-        if let Some(kind) = error.fault() {
-            event.reason = format!("failed: {kind}");
-            self.failures.push(self.kernel.entry(access, event));
-        }
+    pub(crate) fn failed(&mut self, access: &Access, event: crate::Event<'_>, error: KernelError) -> KernelError {
+        let line = self.kernel.entry(access, event);
+        self.note_failure(line, &error);
         error
+    }
+
+    fn note_failure(&mut self, mut line: Entry, error: &KernelError) {
+        if let Some(kind) = error.fault() {
+            line.reason = format!("failed: {kind}");
+            self.failures.push(line);
+        }
+    }
+
+    /// Makes sure the store took this call's writes before the call counts
+    /// as done: a write the server refuses then fails this call, which
+    /// leaves its `failed` line (`failed`: the event of that line). The
+    /// store may hold writes back to send them with the next statement it
+    /// waits for (PostgreSQL does, see the store), so that costs a round
+    /// trip of its own — except in a unit of one call, whose writes go with
+    /// its audit entries' first statement (see [`Unit::flush_audit`]).
+    pub(crate) fn confirm<'e>(&mut self, access: &Access, failed: impl FnOnce() -> crate::Event<'e>) -> Result<(), KernelError> {
+        if self.mode == Mode::OneCall {
+            self.unconfirmed = Some(self.kernel.entry(access, failed()));
+            return Ok(());
+        }
+        Ok(self.tx.confirm()?)
+    }
+
+    /// Confirms the writes of a call before this unit's next call sends its
+    /// own statements after them, so that a refusal of theirs fails their
+    /// call, not this one. The one call of a unit may itself make several
+    /// (a hold on each of a person's records).
+    pub(crate) fn confirm_earlier(&mut self) -> Result<(), KernelError> {
+        if self.unconfirmed.is_none() {
+            return Ok(());
+        }
+        self.sending_unconfirmed(|unit| Ok(unit.tx.confirm()?))
+    }
+
+    /// Runs `send`, the statement the unconfirmed call's writes go out
+    /// with: what fails there, fails that call.
+    fn sending_unconfirmed(&mut self, send: impl FnOnce(&mut Self) -> Result<(), KernelError>) -> Result<(), KernelError> {
+        let unconfirmed = self.unconfirmed.take();
+        let sent = send(self);
+        if let (Err(e), Some(line)) = (&sent, unconfirmed) {
+            self.note_failure(line, e);
+        }
+        sent
     }
 }
 
@@ -144,6 +190,9 @@ fn close(journal: Option<Journal>) {
 enum Mode {
     /// In a write transaction, committed with the unit's audit entries.
     Writing,
+    /// As `Writing`, for a unit of one call: the call is the last, so its
+    /// writes need no round trip of their own (see [`Unit::confirm`]).
+    OneCall,
     /// In a read-only transaction on a reading connection; the audit
     /// entries are written afterwards.
     Reading,
@@ -177,6 +226,11 @@ impl Kernel {
     /// connection cannot write); such an operation is a [`Kernel::unit`].
     pub fn reading<T, E: From<KernelError>>(&self, work: impl Fn(&mut Unit<'_>) -> Result<T, E>) -> Result<T, E> {
         self.run(Mode::Reading, work)
+    }
+
+    /// [`Kernel::unit`] for work of one kernel call.
+    fn one_call<T, E: From<KernelError>>(&self, work: impl Fn(&mut Unit<'_>) -> Result<T, E>) -> Result<T, E> {
+        self.run(Mode::OneCall, work)
     }
 
     fn run<T, E: From<KernelError>>(&self, mode: Mode, work: impl Fn(&mut Unit<'_>) -> Result<T, E>) -> Result<T, E> {
@@ -227,9 +281,10 @@ impl Kernel {
                 erased: Vec::new(),
                 journal: None,
                 withheld: None,
+                unconfirmed: None,
             };
             let mut result = work(&mut unit);
-            if result.is_ok() && unit.mode == Mode::Writing {
+            if result.is_ok() && unit.mode != Mode::Reading {
                 // Before the commit: killed between it and the deletion, the
                 // process leaves these named for the next start.
                 let erased = std::mem::take(&mut unit.erased);
@@ -256,7 +311,7 @@ impl Kernel {
             if failed { Err(StoreError::Aborted) } else { Ok(()) }
         };
         let stored = match mode {
-            Mode::Writing => self.store.transaction(&mut run_work),
+            Mode::Writing | Mode::OneCall => self.store.transaction(&mut run_work),
             Mode::Reading => self.store.read(&mut run_work),
         };
         (stored, outcome, ended)
@@ -406,7 +461,11 @@ impl Unit<'_> {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
-        self.kernel.append(self.tx, &pending)
+        if pending.is_empty() {
+            return self.confirm_earlier();
+        }
+        // An unconfirmed call's writes go out first, with the chains' statement.
+        self.sending_unconfirmed(|unit| unit.kernel.append(unit.tx, &pending))
     }
 
     /// Names blobs in the unit's journal before they are written or erased.
@@ -432,10 +491,10 @@ impl Unit<'_> {
 /// kernel runs it as a unit of one call, writing ([`Kernel::unit`]) or, for
 /// one that only reads, reading ([`Kernel::reading`]).
 macro_rules! one_call {
-    ($run:ident: $($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {
+    ($run:ident as $shown:ident: $($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {
         impl Kernel {
             $(
-                #[doc = concat!("[`Unit::", stringify!($name), "`] as an operation of its own ([`Kernel::", stringify!($run), "`]).")]
+                #[doc = concat!("[`Unit::", stringify!($name), "`] as an operation of its own ([`Kernel::", stringify!($shown), "`]).")]
                 #[allow(clippy::too_many_arguments)]
                 pub fn $name(&self, $($arg: $ty),*) -> Result<$out, KernelError> {
                     self.$run(|unit| unit.$name($($arg),*))
@@ -457,11 +516,11 @@ impl Kernel {
         fields: &[(Category, Value)],
     ) -> Result<RecordRef, KernelError> {
         let prepared = crate::prepare(fields)?;
-        self.unit(|unit| unit.write_prepared(access, processing, subject, record, &prepared))
+        self.one_call(|unit| unit.write_prepared(access, processing, subject, record, &prepared))
     }
 }
 
-one_call! { unit:
+one_call! { one_call as unit:
     disclose(access: &Access, processing: ProcessingId, subject: &SubjectId, recipient: RecipientId, legal_check: Option<&str>) -> Vec<RecordView>;
     disclose_record(access: &Access, processing: ProcessingId, record: &RecordRef, recipient: RecipientId, legal_check: Option<&str>) -> Option<RecordView>;
     erase(access: &Access, processing: ProcessingId, subject: &SubjectId) -> Erased;
@@ -479,7 +538,7 @@ one_call! { unit:
     further_use(access: &Access, from: ProcessingId, to: ProcessingId, record: &RecordRef, wanted: CategorySet) -> RecordRef;
 }
 
-one_call! { reading:
+one_call! { reading as reading:
     read(access: &Access, processing: ProcessingId, subject: &SubjectId, wanted: CategorySet) -> Vec<RecordView>;
     read_record(access: &Access, processing: ProcessingId, record: &RecordRef, wanted: CategorySet) -> Option<RecordView>;
     check(access: &Access, processing: ProcessingId, action: Action) -> grondslag_register::ScopeSet;

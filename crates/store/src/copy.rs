@@ -111,9 +111,13 @@ pub(crate) fn copy(from: &mut impl Db, to: &mut impl Db, progress: &mut dyn FnMu
         let insert = format!("INSERT INTO {table} ({}) VALUES ({})", names.join(", "), placeholders.join(", "));
         from.query("reading the source", &select, &[], &mut |row: Row| {
             let params: Vec<Param<'_>> = row.values.iter().zip(columns.iter()).map(|(value, (_, kind))| param(value, *kind)).collect();
-            to.execute("writing the target", &insert, &params)?;
+            // Sent a thousand at a time (on PostgreSQL one round trip for
+            // them all), and confirmed there, so that what waits to be sent
+            // stays small whatever the store's size.
+            to.defer("writing the target", &insert, &params)?;
             copied += 1;
             if copied % 1000 == 0 {
+                to.confirm()?;
                 progress(copied, total);
             }
             Ok(())

@@ -66,7 +66,7 @@ impl<C: Db> Group<C> {
         if let Err(message) = &outcome {
             // A failed COMMIT may leave the transaction open; end it.
             if writer.connection.in_transaction() {
-                let _rolled_back = writer.connection.batch("rolling back", "ROLLBACK");
+                let _rolled_back = writer.connection.rollback("rolling back");
             }
             if members > 1 {
                 writer.failures.insert(group, (members - 1, message.clone()));
@@ -90,7 +90,7 @@ impl<C: Db> Group<C> {
             None => {
                 if let Err(e) = writer.connection.batch("starting a transaction", self.begin) {
                     if writer.connection.in_transaction() {
-                        let _rolled_back = writer.connection.batch("rolling back", "ROLLBACK");
+                        let _rolled_back = writer.connection.rollback("rolling back");
                     }
                     return Err(e);
                 }
@@ -114,7 +114,7 @@ impl<C: Db> Group<C> {
                 // Roll the whole group back and tell its members, rather
                 // than leave them waiting on a transaction nobody ends.
                 if writer.connection.in_transaction() {
-                    let _rolled_back = writer.connection.batch("rolling back", "ROLLBACK");
+                    let _rolled_back = writer.connection.rollback("rolling back");
                 }
                 let _ = self.finish_group(&mut writer, Err("a transaction in the same group panicked".to_string()));
                 drop(writer);

@@ -36,8 +36,8 @@ pub enum StoreError {
     Sqlite { context: &'static str, source: rusqlite::Error },
     #[error("{context} {path}: {source}")]
     Io { context: &'static str, path: std::path::PathBuf, source: std::io::Error },
-    #[error("PostgreSQL error while {context}: {source}")]
-    Postgres { context: &'static str, source: postgres::Error },
+    #[error("PostgreSQL error while {context}: {}", server_said(source))]
+    Postgres { context: &'static str, source: tokio_postgres::Error },
     /// PostgreSQL stopped this write because it and another write each
     /// waited for what the other held (`deadlock_detected`); it is rolled
     /// back whole, and the same operation again normally succeeds.
@@ -59,11 +59,23 @@ pub enum StoreError {
     SchemaTooNew { found: i64, known: i64 },
     #[error("committing failed, so the operation was not stored: {0}")]
     Commit(String),
+    #[error("cannot start the runtime of a connection to PostgreSQL: {0}")]
+    Runtime(std::io::Error),
     #[error("cannot start the thread that checkpoints the SQLite WAL: {0}")]
     Checkpointer(String),
     /// The transaction's work gave up; everything it did is rolled back.
     #[error("transaction aborted")]
     Aborted,
+}
+
+/// What the server said of a statement it refused: `tokio_postgres` shows
+/// only "db error" and keeps the server's message as the error's source,
+/// which a failed commit (kept as text, `Commit`) would lose.
+fn server_said(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+        None => error.to_string(),
+    }
 }
 
 /// A subject as the store keeps it: no personal data, only its sealed key.
@@ -219,7 +231,16 @@ pub struct SessionRow {
 /// The operations of one transaction. After an operation fails, return
 /// its error rather than go on: PostgreSQL refuses every further statement
 /// of a transaction in which one failed.
+///
+/// On PostgreSQL a write that returns nothing may be sent later, with the
+/// next operation that reads or with the commit, and fail there (see
+/// `postgresql`); [`Tx::confirm`] waits until the server has taken every
+/// write so far.
 pub trait Tx {
+    /// Returns once the store has taken every write of this transaction so
+    /// far, or the error of the first it refused: what an operation that
+    /// audits its own failure calls before it counts as done.
+    fn confirm(&mut self) -> Result<(), StoreError>;
     /// Adds a subject with its wrapped data key.
     fn insert_subject(&mut self, id: &SubjectId, wrapped_key: &[u8], at: jiff::Timestamp) -> Result<(), StoreError>;
     /// The subject's key and restriction, if it exists. In a write beside

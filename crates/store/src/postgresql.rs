@@ -36,18 +36,33 @@
 //! run alone. `seq`, the audit log's number across chains, comes from a
 //! sequence.
 //!
-//! The client is the synchronous `postgres` crate, which runs its own small
-//! runtime: call the store from plain threads or tokio's `spawn_blocking`,
-//! never directly on an async runtime's worker thread.
+//! Statements whose answer the write does not need at once — the inserts
+//! and updates that only must not fail, the BEGIN — are deferred
+//! ([`Db::defer`]) and sent with the next statement it waits for (a query,
+//! the COMMIT, [`Tx::confirm`] at the end of a kernel call that another
+//! follows), without waiting in between: a new person's filing by one call,
+//! which was seven round trips, is two (the BEGIN and the inserts with the
+//! audit chains' heads; the audit rows with the COMMIT). The server runs
+//! them in the order sent, so what a write holds and sees is as before; a
+//! refused statement is reported under its own name when the batch it went
+//! with is answered, and the transaction rolls back whole.
+//!
+//! The client is `tokio-postgres` on a one-thread runtime of each
+//! connection's own, run only while the connection waits for the server:
+//! call the store from plain threads or tokio's `spawn_blocking`, never
+//! directly on an async runtime's worker thread.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::task::Poll;
 use std::time::Duration;
 
+use futures_util::TryStreamExt;
 use grondslag_audit::Row as AuditRow;
-use postgres::fallible_iterator::FallibleIterator;
-use postgres::types::{ToSql, Type};
-use postgres::{Client, Statement};
+use tokio_postgres::Statement;
+use tokio_postgres::types::{ToSql, Type};
 
 use crate::sql::{self, Db, Param, Row, Value};
 use crate::tls::Connector;
@@ -65,6 +80,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0007_fields_version.sql"),
     include_str!("../migrations/postgres/0008_audit_chains.sql"),
     include_str!("../migrations/postgres/0009_take_chains.sql"),
+    include_str!("../migrations/postgres/0010_take_chains_by_loop.sql"),
 ];
 
 /// Opens a transaction that runs alone (a migration, the copy from SQLite):
@@ -92,31 +108,64 @@ const WRITERS: u32 = 8;
 /// never wait for a connection that a write holds while it waits.
 const READERS: u32 = 4;
 
-fn pg_error(context: &'static str) -> impl FnOnce(postgres::Error) -> StoreError {
+fn pg_error(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
     move |source| match source.code() {
-        Some(&postgres::error::SqlState::T_R_DEADLOCK_DETECTED) => StoreError::Conflict { context },
+        Some(&tokio_postgres::error::SqlState::T_R_DEADLOCK_DETECTED) => StoreError::Conflict { context },
         _ => StoreError::Postgres { context, source },
     }
 }
 
-/// [`pg_error`] of a statement in a transaction, noting a deadlock in `conflict`.
-fn statement_error(context: &'static str, conflict: &mut Option<&'static str>) -> impl FnOnce(postgres::Error) -> StoreError {
-    move |source| {
-        let error = pg_error(context)(source);
-        if matches!(error, StoreError::Conflict { .. }) {
-            *conflict = Some(context);
+/// A statement sent without waiting for its answer ([`Db::defer`],
+/// [`Db::begin`]), with what it needs until it is sent.
+enum Deferred {
+    Execute { context: &'static str, statement: Statement, params: Vec<KeptParam> },
+    Batch { context: &'static str, sql: String },
+}
+
+/// A [`Param`] owned, kept with its deferred statement.
+enum KeptParam {
+    Text(Option<String>),
+    Bytes(Option<Vec<u8>>),
+    Int(Option<i64>),
+    Texts(Vec<String>),
+}
+
+impl KeptParam {
+    fn kept(param: &Param<'_>) -> KeptParam {
+        match param {
+            Param::Text(text) => KeptParam::Text(text.as_deref().map(str::to_string)),
+            Param::Bytes(bytes) => KeptParam::Bytes(bytes.map(<[u8]>::to_vec)),
+            Param::Int(n) => KeptParam::Int(*n),
+            Param::Texts(texts) => KeptParam::Texts(texts.iter().map(|t| (*t).to_string()).collect()),
         }
-        error
+    }
+
+    fn sql(&self) -> &(dyn ToSql + Sync) {
+        match self {
+            KeptParam::Text(text) => text,
+            KeptParam::Bytes(bytes) => bytes,
+            KeptParam::Int(n) => n,
+            KeptParam::Texts(texts) => texts,
+        }
     }
 }
+
+/// A deferred statement being sent and answered.
+type Sending<'a> = Pin<Box<dyn Future<Output = Result<(), StoreError>> + 'a>>;
 
 /// One connection with its prepared statements.
 pub(crate) struct PgConnection {
     connector: Connector,
-    client: Client,
+    /// One thread's runtime, run only while this connection waits on the
+    /// server (as the synchronous `postgres` client did inside): the
+    /// store's callers are plain threads.
+    runtime: tokio::runtime::Runtime,
+    client: tokio_postgres::Client,
     /// Prepared once per connection, keyed by the statement's text: a
     /// prepare costs a round trip.
     statements: HashMap<String, Statement>,
+    /// Sent, in order, with the next statement that is waited on.
+    deferred: Vec<Deferred>,
     /// Where this connection's transaction was stopped for a deadlock, until
     /// [`Db::take_conflict`] asks: the caller's work may have turned that
     /// statement's error into one of its own.
@@ -125,13 +174,19 @@ pub(crate) struct PgConnection {
 
 impl fmt::Debug for PgConnection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PgConnection").field("closed", &self.client.is_closed()).field("statements", &self.statements.len()).finish()
+        f.debug_struct("PgConnection")
+            .field("closed", &self.client.is_closed())
+            .field("statements", &self.statements.len())
+            .field("deferred", &self.deferred.len())
+            .finish()
     }
 }
 
 impl PgConnection {
-    fn connect(connector: &Connector) -> Result<PgConnection, postgres::Error> {
-        Ok(PgConnection { connector: connector.clone(), client: connector.connect()?, statements: HashMap::new(), conflict: None })
+    fn connect(connector: &Connector) -> Result<PgConnection, StoreError> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(StoreError::Runtime)?;
+        let client = connector.connect_on(&runtime).map_err(pg_error("connecting"))?;
+        Ok(PgConnection { connector: connector.clone(), runtime, client, statements: HashMap::new(), deferred: Vec::new(), conflict: None })
     }
 
     fn statement(&mut self, context: &'static str, sql: &str, params: &[Param<'_>]) -> Result<Statement, StoreError> {
@@ -147,9 +202,66 @@ impl PgConnection {
                 Param::Texts(_) => Type::TEXT_ARRAY,
             })
             .collect();
-        let statement = self.client.prepare_typed(&dollar_placeholders(sql), &types).map_err(pg_error(context))?;
+        // Prepared ahead of what is deferred: a prepare does not depend on
+        // the transaction's state.
+        let statement = self.runtime.block_on(self.client.prepare_typed(&dollar_placeholders(sql), &types)).map_err(pg_error(context))?;
         self.statements.insert(sql.to_string(), statement.clone());
         Ok(statement)
+    }
+
+    /// Sends what was deferred, then `last`, each without waiting for the
+    /// answer to the one before, and waits for all the answers: one round
+    /// trip. The first failure in the order sent is the one returned; the
+    /// server refuses every statement after it in the transaction, and a
+    /// COMMIT there rolls back.
+    fn round_trip<T>(&mut self, last: impl AsyncFnOnce(&tokio_postgres::Client) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let deferred = std::mem::take(&mut self.deferred);
+        let client = &self.client;
+        let (answers, answer) = self.runtime.block_on(async {
+            let mut sent: Vec<Sending<'_>> =
+                deferred
+                    .iter()
+                    .map(|deferred| -> Sending<'_> {
+                        match deferred {
+                            Deferred::Execute { context, statement, params } => Box::pin(async move {
+                                client.execute_raw(statement, params.iter().map(KeptParam::sql)).await.map(|_| ()).map_err(pg_error(context))
+                            }),
+                            Deferred::Batch { context, sql } => Box::pin(async move { client.batch_execute(sql).await.map_err(pg_error(context)) }),
+                        }
+                    })
+                    .collect();
+            let mut answers: Vec<Option<Result<(), StoreError>>> = sent.iter().map(|_| None).collect();
+            // Polled in order, so that they are sent in order: each sends its
+            // statement the first time it is polled; `last` is polled after.
+            let in_order = std::future::poll_fn(|cx| {
+                let mut waiting = false;
+                for (future, answer) in sent.iter_mut().zip(answers.iter_mut()) {
+                    if answer.is_none() {
+                        match future.as_mut().poll(cx) {
+                            Poll::Ready(done) => *answer = Some(done),
+                            Poll::Pending => waiting = true,
+                        }
+                    }
+                }
+                if waiting { Poll::Pending } else { Poll::Ready(()) }
+            });
+            let ((), answer) = futures_util::future::join(in_order, last(client)).await;
+            (answers, answer)
+        });
+        let outcome = answers.into_iter().flatten().find(Result::is_err).unwrap_or(Ok(())).and(answer);
+        if let Err(StoreError::Conflict { context }) = &outcome {
+            self.conflict = Some(context);
+        }
+        outcome
+    }
+
+    /// Replaces a connection the server closed (a restart, a failover);
+    /// the transaction in flight on it has failed whole.
+    fn reconnect_if_closed(&mut self) -> Result<(), StoreError> {
+        if self.client.is_closed() {
+            *self = PgConnection::connect(&self.connector)?;
+        }
+        Ok(())
     }
 }
 
@@ -176,7 +288,7 @@ fn pg_param<'a>(param: &'a Param<'_>) -> &'a (dyn ToSql + Sync) {
     }
 }
 
-fn value(row: &postgres::Row, column: usize, context: &'static str) -> Result<Value, StoreError> {
+fn value(row: &tokio_postgres::Row, column: usize, context: &'static str) -> Result<Value, StoreError> {
     let get = pg_error(context);
     let malformed = StoreError::Malformed { context, column };
     let ty = row.columns().get(column).map(|c| c.type_().clone()).ok_or(StoreError::Malformed { context, column })?;
@@ -196,7 +308,7 @@ impl Db for PgConnection {
     const CLAIM: &'static str = " FOR UPDATE SKIP LOCKED";
 
     /// A key per chain, next to the one of [`BEGIN_WRITE`], taken in ascending
-    /// order by a function of the schema (migration 0009), which then reads
+    /// order by a function of the schema (migrations 0009, 0010), which then reads
     /// the heads and draws the numbers.
     const TAKE_CHAINS: Option<&'static str> = Some("SELECT chain_no, chain_position, link, seq FROM grondslag_take_chains(?1, ?2)");
 
@@ -213,12 +325,19 @@ impl Db for PgConnection {
     }
 
     fn batch(&mut self, context: &'static str, sql: &str) -> Result<(), StoreError> {
-        // A connection lost (a server restart, a failover) is replaced when
-        // the next transaction starts; the one in flight has failed whole.
-        if self.client.is_closed() {
-            *self = PgConnection::connect(&self.connector).map_err(pg_error("reconnecting"))?;
-        }
-        self.client.batch_execute(sql).map_err(statement_error(context, &mut self.conflict))
+        self.round_trip(async |client| client.batch_execute(sql).await.map_err(pg_error(context)))
+    }
+
+    fn begin(&mut self, context: &'static str, sql: &str) -> Result<(), StoreError> {
+        self.reconnect_if_closed()?;
+        self.deferred.push(Deferred::Batch { context, sql: sql.to_string() });
+        Ok(())
+    }
+
+    /// What was deferred need not be sent: rolling back undoes it.
+    fn rollback(&mut self, context: &'static str) -> Result<(), StoreError> {
+        self.deferred.clear();
+        self.batch(context, "ROLLBACK")
     }
 
     /// The client does not report it; a ROLLBACK outside a transaction is
@@ -229,8 +348,20 @@ impl Db for PgConnection {
 
     fn execute(&mut self, context: &'static str, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
         let statement = self.statement(context, sql, params)?;
-        let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(pg_param).collect();
-        self.client.execute(&statement, &params).map_err(statement_error(context, &mut self.conflict))
+        self.round_trip(async |client| client.execute_raw(&statement, params.iter().map(pg_param)).await.map_err(pg_error(context)))
+    }
+
+    fn defer(&mut self, context: &'static str, sql: &str, params: &[Param<'_>]) -> Result<(), StoreError> {
+        let statement = self.statement(context, sql, params)?;
+        self.deferred.push(Deferred::Execute { context, statement, params: params.iter().map(KeptParam::kept).collect() });
+        Ok(())
+    }
+
+    fn confirm(&mut self) -> Result<(), StoreError> {
+        if self.deferred.is_empty() {
+            return Ok(());
+        }
+        self.round_trip(async |_| Ok(()))
     }
 
     fn take_conflict(&mut self) -> Option<&'static str> {
@@ -240,14 +371,17 @@ impl Db for PgConnection {
     fn query(&mut self, context: &'static str, sql: &str, params: &[Param<'_>], each: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError> {
         let statement = self.statement(context, sql, params)?;
         let columns = statement.columns().len();
-        // Rows stream in as they are read, so walking a long audit log does
-        // not hold it in memory.
-        let mut rows = self.client.query_raw(&statement, params.iter().map(pg_param)).map_err(statement_error(context, &mut self.conflict))?;
-        while let Some(row) = rows.next().map_err(statement_error(context, &mut self.conflict))? {
-            let values = (0..columns).map(|column| value(&row, column, context)).collect::<Result<Vec<_>, _>>()?;
-            each(Row { values, context })?;
-        }
-        Ok(())
+        // Rows are handed on as they arrive, so walking a long audit log
+        // does not hold it in memory.
+        self.round_trip(async |client| {
+            let rows = client.query_raw(&statement, params.iter().map(pg_param)).await.map_err(pg_error(context))?;
+            let mut rows = pin!(rows);
+            while let Some(row) = rows.try_next().await.map_err(pg_error(context))? {
+                let values = (0..columns).map(|column| value(&row, column, context)).collect::<Result<Vec<_>, _>>()?;
+                each(Row { values, context })?;
+            }
+            Ok(())
+        })
     }
 }
 
@@ -259,14 +393,14 @@ struct Connections {
 
 impl r2d2::ManageConnection for Connections {
     type Connection = PgConnection;
-    type Error = postgres::Error;
+    type Error = StoreError;
 
-    fn connect(&self) -> Result<PgConnection, postgres::Error> {
+    fn connect(&self) -> Result<PgConnection, StoreError> {
         PgConnection::connect(&self.connector)
     }
 
-    fn is_valid(&self, connection: &mut PgConnection) -> Result<(), postgres::Error> {
-        connection.client.simple_query("").map(|_| ())
+    fn is_valid(&self, connection: &mut PgConnection) -> Result<(), StoreError> {
+        connection.batch("checking a connection", "")
     }
 
     fn has_broken(&self, connection: &mut PgConnection) -> bool {
@@ -299,7 +433,7 @@ impl PostgresStore {
     /// the migration runs under the write lock, so one of them migrates.
     pub fn open(url: &str) -> Result<PostgresStore, StoreError> {
         let connector = connector(url)?;
-        migrate(&mut PgConnection::connect(&connector).map_err(pg_error("connecting"))?)?;
+        migrate(&mut PgConnection::connect(&connector)?)?;
         // Not tested at each checkout: that is a round trip before every
         // read. A connection the server closed is found broken and dropped
         // (`has_broken`); one that fails in use fails that read.
@@ -323,12 +457,12 @@ impl PostgresStore {
         drop(crate::SqliteStore::open(source)?);
         let mut from = crate::sqlite::connect(source)?;
         let mut to = self.writers.get()?;
-        to.batch("starting the copy", BEGIN_ALONE)?;
+        to.begin("starting the copy", BEGIN_ALONE)?;
         let copied = crate::copy::copy(&mut from, &mut *to, progress)
             .and_then(|n| to.batch("numbering audit entries on from the copy", SEQUENCE_AFTER_LAST).map(|()| n))
             .and_then(|n| to.batch("committing the copy", "COMMIT").map(|()| n));
         if copied.is_err() {
-            let _rolled_back = to.batch("rolling back the copy", "ROLLBACK");
+            let _rolled_back = to.rollback("rolling back the copy");
         }
         copied
     }
@@ -345,7 +479,7 @@ fn migrate(connection: &mut PgConnection) -> Result<(), StoreError> {
         Some(found) if found == known => return Ok(()),
         _ => {}
     }
-    connection.batch("starting a migration", BEGIN_ALONE)?;
+    connection.begin("starting a migration", BEGIN_ALONE)?;
     let outcome = (|| {
         connection.batch("migrating the schema", "CREATE TABLE IF NOT EXISTS grondslag_schema (version BIGINT NOT NULL)")?;
         let mut found = None;
@@ -365,7 +499,7 @@ fn migrate(connection: &mut PgConnection) -> Result<(), StoreError> {
         connection.batch("committing a migration", "COMMIT")
     })();
     if outcome.is_err() {
-        let _rolled_back = connection.batch("rolling back a migration", "ROLLBACK");
+        let _rolled_back = connection.rollback("rolling back a migration");
     }
     outcome
 }
@@ -421,8 +555,7 @@ impl ScratchDatabase {
     pub fn create(url: &str) -> Result<ScratchDatabase, StoreError> {
         let server = connector(url)?;
         let name = format!("grondslag_test_{}", crate::BlobId::random().as_str().get(..12).unwrap_or_default());
-        let mut client = server.connect().map_err(pg_error("connecting to create a scratch database"))?;
-        client.batch_execute(&format!("CREATE DATABASE {name}")).map_err(pg_error("creating a scratch database"))?;
+        PgConnection::connect(&server)?.batch("creating a scratch database", &format!("CREATE DATABASE {name}"))?;
         Ok(ScratchDatabase { url: with_database(url, &name), server, name })
     }
 
@@ -457,7 +590,8 @@ fn with_database(url: &str, name: &str) -> String {
 
 impl Drop for ScratchDatabase {
     fn drop(&mut self) {
-        let dropped = self.server.connect().and_then(|mut client| client.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)));
+        let dropped = PgConnection::connect(&self.server)
+            .and_then(|mut connection| connection.batch("dropping a scratch database", &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)));
         // Nothing to return an error to from here; say so, so the database
         // can be dropped by hand.
         if let Err(e) = dropped {

@@ -209,6 +209,15 @@ pub(crate) trait Db: Send {
 
     /// Runs parameterless statements (transaction control, migrations).
     fn batch(&mut self, context: &'static str, sql: &str) -> Result<(), StoreError>;
+    /// Starts a transaction with `sql`. A backend across a network may send
+    /// it with the transaction's first statement (see [`Db::defer`]).
+    fn begin(&mut self, context: &'static str, sql: &str) -> Result<(), StoreError> {
+        self.batch(context, sql)
+    }
+    /// Rolls the open transaction back, and with it whatever was deferred.
+    fn rollback(&mut self, context: &'static str) -> Result<(), StoreError> {
+        self.batch(context, "ROLLBACK")
+    }
     /// Whether a transaction is open on this connection.
     fn in_transaction(&mut self) -> bool;
     /// Where the last transaction was stopped for a deadlock, if it was
@@ -219,6 +228,19 @@ pub(crate) trait Db: Send {
     }
     /// Runs a statement; returns the number of rows it changed.
     fn execute(&mut self, context: &'static str, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError>;
+    /// Runs a statement whose outcome the caller needs only as "it did not
+    /// fail" — by the time the transaction commits. A backend across a
+    /// network sends it with the next statement that must be answered (a
+    /// query, the commit), so a write costs round trips only where it reads.
+    /// Its failure then surfaces there, under this statement's `context`,
+    /// and the transaction is rolled back whole, as for any failure.
+    fn defer(&mut self, context: &'static str, sql: &str, params: &[Param<'_>]) -> Result<(), StoreError> {
+        self.execute(context, sql, params).map(|_| ())
+    }
+    /// Sends what was deferred and waits for the answers ([`Tx::confirm`]).
+    fn confirm(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// Runs a query and hands each row to `each`, in order.
     fn query(&mut self, context: &'static str, sql: &str, params: &[Param<'_>], each: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError>;
 }
@@ -336,10 +358,10 @@ fn due_row(mut r: Row) -> Result<(RecordId, SubjectId, String, jiff::Timestamp),
 pub(crate) fn write<D: Db>(db: &mut D, begin: &str, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
     // One of an earlier transaction on this connection is not this one's.
     let _earlier = db.take_conflict();
-    let result = db.batch("starting a transaction", begin).and_then(|()| work(&mut SqlTx::new(&mut *db, false)));
+    let result = db.begin("starting a transaction", begin).and_then(|()| work(&mut SqlTx::new(&mut *db, false)));
     if let Err(e) = result {
         if db.in_transaction() {
-            let _rolled_back = db.batch("rolling back", "ROLLBACK");
+            let _rolled_back = db.rollback("rolling back");
         }
         // The work may have answered a deadlock with an error of its own;
         // the caller needs to know it may run the work again.
@@ -347,7 +369,7 @@ pub(crate) fn write<D: Db>(db: &mut D, begin: &str, work: &mut dyn FnMut(&mut dy
     }
     db.batch("committing", "COMMIT").map_err(|e| {
         if db.in_transaction() {
-            let _rolled_back = db.batch("rolling back", "ROLLBACK");
+            let _rolled_back = db.rollback("rolling back");
         }
         StoreError::Commit(e.to_string())
     })
@@ -356,9 +378,9 @@ pub(crate) fn write<D: Db>(db: &mut D, begin: &str, work: &mut dyn FnMut(&mut dy
 /// Runs `work` in a read-only transaction on `db`, begun with `begin`;
 /// nothing to commit, so it is always rolled back.
 pub(crate) fn read_only<D: Db>(db: &mut D, begin: &str, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
-    db.batch("starting a read", begin)?;
+    db.begin("starting a read", begin)?;
     let result = work(&mut SqlTx::new(&mut *db, true));
-    let ended = db.batch("ending a read", "ROLLBACK");
+    let ended = db.rollback("ending a read");
     result.and(ended)
 }
 
@@ -396,7 +418,7 @@ impl<'c, D: Db> SqlTx<'c, D> {
     fn held_empty_key(&mut self, found_nothing: bool, params: &[Param<'_>]) -> Result<bool, StoreError> {
         match D::HOLD_INDEX_KEY {
             Some(hold) if found_nothing && !self.alone => {
-                self.exec("holding an index key", hold, params)?;
+                self.defer("holding an index key", hold, params)?;
                 Ok(true)
             }
             _ => Ok(false),
@@ -405,6 +427,10 @@ impl<'c, D: Db> SqlTx<'c, D> {
 
     fn exec(&mut self, context: &'static str, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
         self.db.execute(context, sql, params)
+    }
+
+    fn defer(&mut self, context: &'static str, sql: &str, params: &[Param<'_>]) -> Result<(), StoreError> {
+        self.db.defer(context, sql, params)
     }
 
     /// The blobs of the records matching `condition` on `r` (records).
@@ -416,8 +442,12 @@ impl<'c, D: Db> SqlTx<'c, D> {
 }
 
 impl<D: Db> Tx for SqlTx<'_, D> {
+    fn confirm(&mut self) -> Result<(), StoreError> {
+        self.db.confirm()
+    }
+
     fn insert_subject(&mut self, id: &SubjectId, wrapped_key: &[u8], at: jiff::Timestamp) -> Result<(), StoreError> {
-        self.exec(
+        self.defer(
             "creating a subject",
             "INSERT INTO subjects (id, wrapped_key, restricted, created_at) VALUES (?1, ?2, 0, ?3)",
             &[id.as_str().into(), wrapped_key.into(), at.into()],
@@ -431,7 +461,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn set_wrapped_key(&mut self, id: &SubjectId, wrapped_key: &[u8]) -> Result<(), StoreError> {
-        self.exec("re-wrapping a subject key", "UPDATE subjects SET wrapped_key = ?2 WHERE id = ?1", &[id.as_str().into(), wrapped_key.into()])?;
+        self.defer("re-wrapping a subject key", "UPDATE subjects SET wrapped_key = ?2 WHERE id = ?1", &[id.as_str().into(), wrapped_key.into()])?;
         Ok(())
     }
 
@@ -463,14 +493,14 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         let blobs = self.blobs_where("r.subject_id = ?1", id.as_str())?;
         let fields =
             self.exec("erasing fields", "DELETE FROM fields WHERE record_id IN (SELECT id FROM records WHERE subject_id = ?1)", &[id.as_str().into()])?;
-        self.exec(
+        self.defer(
             "erasing relations",
             "DELETE FROM relations WHERE object IN (SELECT id FROM records WHERE subject_id = ?1) OR object = ?1 OR actor = ?1",
             &[id.as_str().into()],
         )?;
         let records = self.exec("erasing records", "DELETE FROM records WHERE subject_id = ?1", &[id.as_str().into()])?;
-        self.exec("erasing index entries", "DELETE FROM blind_index WHERE subject_id = ?1", &[id.as_str().into()])?;
-        self.exec("erasing a subject key", "DELETE FROM subjects WHERE id = ?1", &[id.as_str().into()])?;
+        self.defer("erasing index entries", "DELETE FROM blind_index WHERE subject_id = ?1", &[id.as_str().into()])?;
+        self.defer("erasing a subject key", "DELETE FROM subjects WHERE id = ?1", &[id.as_str().into()])?;
         Ok(Erased { records, fields, blobs })
     }
 
@@ -482,7 +512,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         let sql = format!("SELECT blob FROM fields WHERE {} AND blob IS NOT NULL", D::in_list("record_id", 1));
         let blobs = rows(self.db, "finding blobs", &sql, &ids, |mut r| r.opt_blob(0))?.into_iter().flatten().collect();
         let fields = self.exec("erasing fields", &format!("DELETE FROM fields WHERE {}", D::in_list("record_id", 1)), &ids)?;
-        self.exec("erasing relations", &format!("DELETE FROM relations WHERE {}", D::in_list("object", 1)), &ids)?;
+        self.defer("erasing relations", &format!("DELETE FROM relations WHERE {}", D::in_list("object", 1)), &ids)?;
         let records = self.exec("erasing records", &format!("DELETE FROM records WHERE {}", D::in_list("id", 1)), &ids)?;
         Ok(Erased { records, fields, blobs })
     }
@@ -493,8 +523,8 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         }
         let ids = [Param::Texts(subjects.iter().map(SubjectId::as_str).collect())];
         let empty = format!("SELECT s.id FROM subjects s WHERE {} AND NOT EXISTS (SELECT 1 FROM records r WHERE r.subject_id = s.id)", D::in_list("s.id", 1));
-        self.exec("erasing relations", &format!("DELETE FROM relations WHERE object IN ({empty}) OR actor IN ({empty})"), &ids)?;
-        self.exec("erasing index entries", &format!("DELETE FROM blind_index WHERE subject_id IN ({empty})"), &ids)?;
+        self.defer("erasing relations", &format!("DELETE FROM relations WHERE object IN ({empty}) OR actor IN ({empty})"), &ids)?;
+        self.defer("erasing index entries", &format!("DELETE FROM blind_index WHERE subject_id IN ({empty})"), &ids)?;
         self.exec("erasing subject keys", &format!("DELETE FROM subjects WHERE id IN ({empty})"), &ids)
     }
 
@@ -513,7 +543,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
             &[kind.into(), digest.into(), subject.as_str().into()],
         )? == 1;
         if given {
-            self.exec(
+            self.defer(
                 "writing the blind index",
                 "DELETE FROM blind_index WHERE kind = ?1 AND subject_id = ?2 AND digest <> ?3",
                 &[kind.into(), subject.as_str().into(), digest.into()],
@@ -544,7 +574,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn upsert_record(&mut self, record: &RecordId, subject: &SubjectId, processing: &str, at: jiff::Timestamp) -> Result<(), StoreError> {
-        self.exec(
+        self.defer(
             "writing a record",
             "INSERT INTO records (id, subject_id, processing, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
              ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at",
@@ -569,7 +599,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         for field in fields {
             params.extend([field.category.into(), field.value.into(), field.blob.map(BlobId::as_str).into(), int(field.version)]);
         }
-        self.exec("writing fields", &sql, &params)?;
+        self.defer("writing fields", &sql, &params)?;
         Ok(())
     }
 
@@ -608,7 +638,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn insert_disclosure(&mut self, d: &DisclosureRow) -> Result<(), StoreError> {
-        self.exec(
+        self.defer(
             "recording a disclosure",
             "INSERT INTO disclosures (subject_id, processing, recipient, categories, actor, trace_id, at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -634,7 +664,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
             // read again as that write left it.
             Some(found) if !self.alone && !self.held.contains(&found.subject) => {
                 let hold = format!("SELECT 1 FROM subjects WHERE id = ?1{}", D::FOR_UPDATE);
-                self.exec("holding a record's subject", &hold, &[found.subject.as_str().into()])?;
+                self.defer("holding a record's subject", &hold, &[found.subject.as_str().into()])?;
                 self.held.push(found.subject);
                 first(self.db, "reading a record", &sql, &[record.as_str().into()], record_row)
             }
@@ -643,7 +673,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn set_parent(&mut self, record: &RecordId, parent: &RecordId) -> Result<(), StoreError> {
-        self.exec("linking a record to its parent", "UPDATE records SET parent_id = ?2 WHERE id = ?1", &[record.as_str().into(), parent.as_str().into()])?;
+        self.defer("linking a record to its parent", "UPDATE records SET parent_id = ?2 WHERE id = ?1", &[record.as_str().into(), parent.as_str().into()])?;
         Ok(())
     }
 
@@ -678,7 +708,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn set_reference(&mut self, record: &RecordId, reference: &str) -> Result<(), StoreError> {
-        self.exec("setting a reference", "UPDATE records SET reference = ?2 WHERE id = ?1", &[record.as_str().into(), reference.into()])?;
+        self.defer("setting a reference", "UPDATE records SET reference = ?2 WHERE id = ?1", &[record.as_str().into(), reference.into()])?;
         Ok(())
     }
 
@@ -687,7 +717,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn add_event(&mut self, record: &RecordId, event: &EventRow, status: Option<&str>) -> Result<(), StoreError> {
-        self.exec(
+        self.defer(
             "recording an event",
             "INSERT INTO record_events (record_id, event, at, actor, detail, audience) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             &[
@@ -699,7 +729,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
                 event.audience.as_deref().into(),
             ],
         )?;
-        self.exec(
+        self.defer(
             "recording an event",
             "UPDATE records SET status = coalesce(?2, status), updated_at = ?3 WHERE id = ?1",
             &[record.as_str().into(), status.into(), event.at.into()],
@@ -720,12 +750,12 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn set_event_detail(&mut self, id: u64, detail: &[u8]) -> Result<(), StoreError> {
-        self.exec("re-sealing an event's detail", "UPDATE record_events SET detail = ?2 WHERE id = ?1", &[int(id), detail.into()])?;
+        self.defer("re-sealing an event's detail", "UPDATE record_events SET detail = ?2 WHERE id = ?1", &[int(id), detail.into()])?;
         Ok(())
     }
 
     fn add_record_index(&mut self, kind: &str, digest: &[u8], record: &RecordId) -> Result<(), StoreError> {
-        self.exec(
+        self.defer(
             "indexing a record",
             "INSERT INTO record_index (kind, digest, record_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
             &[kind.into(), digest.into(), record.as_str().into()],
@@ -784,7 +814,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn relate(&mut self, object: &str, relation: &str, actor: &str) -> Result<(), StoreError> {
-        self.exec(
+        self.defer(
             "storing a relation",
             "INSERT INTO relations (object, relation, actor) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
             &[object.into(), relation.into(), actor.into()],
@@ -864,7 +894,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
                     (*forget_at).into(),
                 ]);
             }
-            self.exec("appending to the audit log", &sql, &params)?;
+            self.defer("appending to the audit log", &sql, &params)?;
         }
         Ok(())
     }
@@ -903,13 +933,13 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn set_audit_forget_at(&mut self, seq: u64, forget_at: Option<jiff::Timestamp>) -> Result<(), StoreError> {
-        self.exec("dating an audit entry's forgetting", "UPDATE audit_entries SET forget_at = ?2 WHERE seq = ?1", &[int(seq), forget_at.into()])?;
+        self.defer("dating an audit entry's forgetting", "UPDATE audit_entries SET forget_at = ?2 WHERE seq = ?1", &[int(seq), forget_at.into()])?;
         Ok(())
     }
 
     fn forget_audit(&mut self, seqs: &[u64]) -> Result<(), StoreError> {
         for seq in seqs {
-            self.exec("forgetting an audit entry", "UPDATE audit_entries SET entry = '', subject_id = NULL, forget_at = NULL WHERE seq = ?1", &[int(*seq)])?;
+            self.defer("forgetting an audit entry", "UPDATE audit_entries SET entry = '', subject_id = NULL, forget_at = NULL WHERE seq = ?1", &[int(*seq)])?;
         }
         Ok(())
     }
@@ -952,7 +982,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
 
     fn insert_audit_nodes(&mut self, chain: Chain, nodes: &[Node]) -> Result<(), StoreError> {
         for node in nodes {
-            self.exec(
+            self.defer(
                 "keeping a Merkle tree node",
                 "INSERT INTO audit_nodes (chain_no, level, idx, hash) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (chain_no, level, idx) DO NOTHING",
                 &[int(u64::from(chain.number())), int(u64::from(node.level)), int(node.index), node.hash.0.as_slice().into()],
@@ -967,7 +997,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn insert_checkpoint(&mut self, chain: Chain, size: u64, note: &str, frontier: &[u8]) -> Result<(), StoreError> {
-        self.exec(
+        self.defer(
             "writing a checkpoint",
             "INSERT INTO audit_checkpoints (chain_no, size, note, frontier) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (chain_no, size) DO NOTHING",
             &[int(u64::from(chain.number())), int(size), note.into(), frontier.into()],
@@ -976,7 +1006,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn set_due(&mut self, record: &RecordId, subject: &SubjectId, processing: &str, due_at: Option<jiff::Timestamp>, held: bool) -> Result<(), StoreError> {
-        self.exec(
+        self.defer(
             "recording a due date",
             "INSERT INTO due (record_id, subject_id, processing, due_at, held) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (record_id) DO UPDATE SET due_at = excluded.due_at, held = excluded.held",
@@ -1037,7 +1067,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn set_review(&mut self, record: &RecordId, review_at: Option<jiff::Timestamp>) -> Result<(), StoreError> {
-        self.exec("setting a review date", "UPDATE due SET review_at = ?2 WHERE record_id = ?1", &[record.as_str().into(), review_at.into()])?;
+        self.defer("setting a review date", "UPDATE due SET review_at = ?2 WHERE record_id = ?1", &[record.as_str().into(), review_at.into()])?;
         Ok(())
     }
 
@@ -1053,7 +1083,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn put_session(&mut self, token_hash: &[u8], session: &SessionRow) -> Result<(), StoreError> {
-        self.exec(
+        self.defer(
             "writing a session",
             "INSERT INTO sessions (token_hash, account, body, expires_at, account_record) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (token_hash) DO UPDATE SET body = excluded.body, expires_at = excluded.expires_at",
@@ -1089,7 +1119,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn delete_session(&mut self, token_hash: &[u8]) -> Result<(), StoreError> {
-        self.exec("ending a session", "DELETE FROM sessions WHERE token_hash = ?1", &[token_hash.into()])?;
+        self.defer("ending a session", "DELETE FROM sessions WHERE token_hash = ?1", &[token_hash.into()])?;
         Ok(())
     }
 
@@ -1121,9 +1151,9 @@ impl<D: Db> Tx for SqlTx<'_, D> {
 
     fn set_login_failures(&mut self, key: &[u8], failures: u32, at: jiff::Timestamp) -> Result<(), StoreError> {
         if failures == 0 {
-            self.exec("clearing failed sign-ins", "DELETE FROM login_failures WHERE key = ?1", &[key.into()])?;
+            self.defer("clearing failed sign-ins", "DELETE FROM login_failures WHERE key = ?1", &[key.into()])?;
         } else {
-            self.exec(
+            self.defer(
                 "recording a failed sign-in",
                 "INSERT INTO login_failures (key, failures, last_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_at = excluded.last_at",
@@ -1138,7 +1168,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn set_setting(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.exec(
+        self.defer(
             "writing a setting",
             "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             &[name.into(), value.into()],

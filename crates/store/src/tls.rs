@@ -19,13 +19,13 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use postgres::config::{Host, SslMode};
 use rustls::DigitallySignedStruct;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::StoreError;
@@ -49,7 +49,7 @@ enum Check {
 /// connections to it.
 #[derive(Clone)]
 pub(crate) struct Connector {
-    pub(crate) config: postgres::Config,
+    pub(crate) config: tokio_postgres::Config,
     tls: MakeRustlsConnect,
 }
 
@@ -73,7 +73,7 @@ impl Connector {
             }
         }
         let rest = if rest.is_empty() { base.to_string() } else { format!("{base}?{}", rest.join("&")) };
-        let mut config: postgres::Config =
+        let mut config: tokio_postgres::Config =
             rest.parse().map_err(|e| invalid(format!("{e}; give one like postgres://user@host:5432/database?sslmode=verify-full&sslrootcert=/path/ca.pem")))?;
         let check = match sslmode.as_deref() {
             None if on_this_machine(&config) => Check::Prefer,
@@ -119,14 +119,23 @@ impl Connector {
         Ok(Connector { config, tls: MakeRustlsConnect::new(tls) })
     }
 
-    /// A new connection, secured as the URL asked.
-    pub(crate) fn connect(&self) -> Result<postgres::Client, postgres::Error> {
-        self.config.connect(self.tls.clone())
+    /// A new connection, secured as the URL asked, whose statements can be
+    /// sent without waiting for the answers to the ones before: the
+    /// connection's own work is spawned on `runtime` (one thread, which runs
+    /// it while the caller waits on the client).
+    pub(crate) fn connect_on(&self, runtime: &tokio::runtime::Runtime) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+        let (client, connection) = runtime.block_on(self.config.connect(self.tls.clone()))?;
+        runtime.spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!(error = %e, "a connection to PostgreSQL failed");
+            }
+        });
+        Ok(client)
     }
 }
 
 /// Whether every host of `config` is this machine.
-fn on_this_machine(config: &postgres::Config) -> bool {
+fn on_this_machine(config: &tokio_postgres::Config) -> bool {
     config.get_hosts().iter().all(|host| match host {
         Host::Unix(_) => true,
         Host::Tcp(name) => name == "localhost" || name.trim_matches(['[', ']']).parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback()),
@@ -222,10 +231,15 @@ mod tests {
         Some((config.get_user().unwrap().to_string(), config.get_ports().first().copied().unwrap_or(5432)))
     }
 
+    /// A plain client on a connection made as `connector` says.
+    fn connect(connector: &Connector) -> Result<postgres::Client, postgres::Error> {
+        postgres::Config::from(connector.config.clone()).connect(connector.tls.clone())
+    }
+
     /// Whether a connection made as `url` asks is encrypted, by the server's account.
     fn encrypted(url: &str) -> Result<bool, String> {
         let connector = Connector::new(url).map_err(|e| e.to_string())?;
-        let mut client = connector.connect().map_err(|e| format!("{e:?}"))?;
+        let mut client = connect(&connector).map_err(|e| format!("{e:?}"))?;
         Ok(client.query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[]).unwrap().get(0))
     }
 
@@ -234,7 +248,7 @@ mod tests {
     fn connections_are_encrypted_and_the_server_checked_as_the_url_asks() {
         let Some((user, port)) = test_server() else { return eprintln!("GRONDSLAG_TEST_DATABASE_URL is not set: skipped") };
         let url = |host: &str, query: &str| format!("postgres://{user}@{host}:{port}/postgres?{query}");
-        let mut plain = Connector::new(&url("127.0.0.1", "sslmode=disable")).unwrap().connect().unwrap();
+        let mut plain = connect(&Connector::new(&url("127.0.0.1", "sslmode=disable")).unwrap()).unwrap();
         let ssl: String = plain.query_one("SHOW ssl", &[]).unwrap().get(0);
         assert_eq!(ssl, "on", "the test server must offer TLS (ssl = on in postgresql.conf)");
         let certificate: String = plain.query_one("SHOW ssl_cert_file", &[]).unwrap().get(0);

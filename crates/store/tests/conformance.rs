@@ -724,14 +724,26 @@ fn a_failed_transaction_leaves_nothing(open: Open<'_>) {
         Err(StoreError::Aborted)
     });
     assert!(matches!(failed, Err(StoreError::Aborted)));
-    // A statement the database refuses fails the operation, not the store.
-    let refused = store.transaction(&mut |tx| {
+    // A statement the database refuses fails the operation, not the store,
+    // and the error names it — also where PostgreSQL was sent it together
+    // with what followed, and answers it at the next query or the commit.
+    let nobodys_record = |tx: &mut dyn Tx| tx.upsert_record(&RecordId::random(), &SubjectId::random(), "schade", jiff::Timestamp::UNIX_EPOCH);
+    let refused_at_commit = store.transaction(&mut |tx| {
         tx.set_setting("half", b"done")?;
-        tx.upsert_record(&RecordId::random(), &SubjectId::random(), "schade", jiff::Timestamp::UNIX_EPOCH)
+        nobodys_record(tx)?;
+        tx.set_setting("after", b"the refused one")
     });
-    assert!(refused.is_err());
+    let refused_at_query = store.transaction(&mut |tx| {
+        tx.set_setting("half", b"done")?;
+        nobodys_record(tx)?;
+        tx.setting("half").map(drop)
+    });
+    for refused in [refused_at_commit, refused_at_query] {
+        let message = refused.expect_err("a record of no subject was stored").to_string();
+        assert!(message.contains("while writing a record"), "{message}");
+    }
     run(&*store, |tx| {
-        assert_eq!(tx.setting("half")?, None);
+        assert_eq!((tx.setting("half")?, tx.setting("after")?), (None, None));
         assert_eq!((last_seq(tx)?, tx.audit_heads(&[chain_0()])?), (0, vec![]));
         append(tx, chain_0(), "kept", None)?;
         Ok(())
@@ -1012,12 +1024,21 @@ fn postgres_writes_run_beside_each_other_and_a_migration_waits_for_them() {
     );
     assert!(waited, "a write on the same chain ran beside the open one");
     let open = || drop(grondslag_store::PostgresStore::open(database.url()).unwrap());
-    let (waited, ()) = while_held(&*one, |tx| tx.set_setting("held", b"while opening"), |_| Ok(()), open);
+    // Read back, so that the write is open on the server: a write's
+    // statements go out with the first one whose answer it waits for.
+    let hold = |value: &'static [u8]| {
+        move |tx: &mut dyn Tx| {
+            tx.set_setting("held", value)?;
+            assert_eq!(tx.setting("held")?.as_deref(), Some(value));
+            Ok(())
+        }
+    };
+    let (waited, ()) = while_held(&*one, hold(b"while opening"), |_| Ok(()), open);
     assert!(!waited, "opening on a current schema waited for an open write");
     // The schema one migration behind, as a node of the next version finds it.
     let mut server = ::postgres::Client::connect(database.url(), ::postgres::NoTls).unwrap();
     server.batch_execute("DROP FUNCTION grondslag_take_chains(TEXT[], BIGINT); UPDATE grondslag_schema SET version = version - 1").unwrap();
-    let (waited, ()) = while_held(&*one, |tx| tx.set_setting("held", b"while migrating"), |_| Ok(()), open);
+    let (waited, ()) = while_held(&*one, hold(b"while migrating"), |_| Ok(()), open);
     assert!(waited, "a migration ran beside an open write");
     two.transaction(&mut |tx| append(tx, Chain::new(3), "after the migration", None).map(drop)).unwrap();
     let rows = whole_log(&*one);

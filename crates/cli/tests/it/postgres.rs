@@ -128,7 +128,8 @@ fn migrating_from_sqlite_keeps_every_record_readable_and_the_chain_verifying() {
     let (records, entries) = {
         let kernel = DataDir::new(dir.path()).open_kernel(shipped(), None, jiff::Timestamp::now()).unwrap();
         let processing = kernel.processing("nieuwsbrief_email").unwrap();
-        let records: Vec<RecordRef> = (0..30).map(|n| subscribe(&kernel, n)).collect();
+        // Enough for more rows than the copy sends at once (1,000).
+        let records: Vec<RecordRef> = (0..200).map(|n| subscribe(&kernel, n)).collect();
         kernel.record_event(&access(Role::Public), processing, &records[0], grondslag_register::Action::Write, "unsubscribed", None, None).unwrap();
         kernel.hold(&access(Role::Communications), processing, &records[1], "onderzoek", "2027-01-01T00:00:00Z".parse().unwrap()).unwrap();
         kernel.seal().unwrap();
@@ -139,6 +140,8 @@ fn migrating_from_sqlite_keeps_every_record_readable_and_the_chain_verifying() {
     let moved = grondslag(&["--data", data, "--database-url", url, "migrate", "--from", "sqlite", "--to", "postgres"]);
     assert!(moved.status.success(), "{}", stderr(&moved));
     assert!(stdout(&moved).contains("audit log ok"), "{}", stdout(&moved));
+    let copied: u64 = stdout(&moved).split("copied ").nth(1).and_then(|rest| rest.split(' ').next()).unwrap().parse().unwrap();
+    assert!(copied > 1000, "only {copied} rows: the test should cross a batch of the copy");
 
     let kernel = on_postgres(dir.path(), &database);
     assert_eq!(kernel.verify_audit(|_| ()).unwrap().entries, entries, "the chain arrived whole");

@@ -384,3 +384,69 @@ fn importing_the_same_outreach_list_twice_gives_the_same_selection_as_once() {
         assert_eq!(fixture.kernel.retention_report().unwrap(), records_once, "the second import copied nobody again");
     });
 }
+
+// req: E1
+#[test]
+fn a_write_of_one_call_with_a_fault_at_any_write_leaves_the_store_as_it_was_and_its_failed_line() {
+    // A unit of one call sends its writes with its audit entries' first
+    // statement (on PostgreSQL), not on their own: a refusal there is the
+    // call's failure all the same.
+    both_stores(|postgres| {
+        let write = |kernel: &Kernel, (): &()| {
+            let damage = kernel.processing("fysieke_schade").unwrap();
+            let fields = [(Category::Name, Value::text("Anna de Vries")), (Category::Bsn, Value::text("111222333"))];
+            kernel.write(&handler(), damage, None, None, &fields).map(drop).map_err(|e| format!("{e:?}"))
+        };
+        let touched = fails_whole_at_every_write(postgres, |_| (), write);
+        if !touched.is_empty() {
+            for table in ["subjects", "records", "fields", "blind_index", "audit_entries"] {
+                assert!(touched.iter().any(|t| t == table), "no fault was injected into {table}: {touched:?}");
+            }
+        }
+    });
+}
+
+// req: E1
+#[test]
+fn a_hold_on_a_person_that_fails_at_one_record_names_that_record_in_its_failed_line() {
+    // One call that makes several: the writes of each hold are confirmed
+    // before the next hold's statements follow them, so a fault in the
+    // first hold's last write is the first hold's failure, not the second's.
+    both_stores(|postgres| {
+        let Some(fixture) = Fixture::open(postgres) else { return };
+        let kernel = &fixture.kernel;
+        let calls = kernel.processing("telefoon_opnames").unwrap();
+        let system = Access::new("centrale", Role::System, "test", "2026-11-28T10:00:00Z".parse().unwrap());
+        let officer = Access::new("privacy.team", Role::PrivacyOfficer, "test", "2026-11-28T11:00:00Z".parse().unwrap());
+        let first = kernel.write(&system, calls, None, None, &[(Category::Phone, Value::text("0595123456"))]).unwrap();
+        let second = kernel.write(&system, calls, Some(&first.subject), None, &[(Category::Phone, Value::text("0612345678"))]).unwrap();
+        let review: jiff::Timestamp = "2027-01-01T00:00:00Z".parse().unwrap();
+        let mut named = Vec::new();
+        // A hold writes the `due` table twice: its due date, then (its last
+        // write, sent with whatever statement comes next) its review date.
+        for n in 1..=4 {
+            fixture.inject("due", n);
+            let (rows, audit) = (fixture.dump(), fixture.audit());
+            let held = kernel.hold_subject(&officer, calls, &first.subject, "integriteitsonderzoek 2026-17", review);
+            fixture.heal("due");
+            let error = held.expect_err("the fault stops the hold");
+            assert!(format!("{error:?}").contains("injected fault"), "the fault is what failed: {error:?}");
+            assert!(fixture.dump() == rows, "a fault at write {n} of the holds left rows behind");
+            let after = fixture.audit();
+            let added = &after[audit.len()..];
+            assert_eq!(added.len(), 1, "one failed line: {added:?}");
+            let line: serde_json::Value = serde_json::from_str(&added[0]).unwrap();
+            assert_eq!(line["outcome"], "failed", "{line}");
+            assert_eq!(line["action"], "hold", "{line}");
+            named.push(line["object"].as_str().unwrap().to_string());
+        }
+        assert_eq!(named[0], named[1], "both writes of the first hold fail the first hold: {named:?}");
+        assert_eq!(named[2], named[3], "both writes of the second hold fail the second hold: {named:?}");
+        let mut held = vec![named[0].clone(), named[2].clone()];
+        held.sort();
+        let mut records = vec![first.record.to_string(), second.record.to_string()];
+        records.sort();
+        assert_eq!(held, records, "each failed line names the record whose hold failed");
+        kernel.verify_audit(|_| ()).unwrap();
+    });
+}
