@@ -43,7 +43,9 @@ pub fn run(
     );
     let bar = progress::bar("people", population.subjects);
     let start = Instant::now();
-    let report = generate(&kernel, &population, threads, areas, &mut |people| bar.set_position(people)).inspect_err(|_| bar.abandon())?;
+    let report = kernel
+        .loading(|| generate(&kernel, &population, threads, areas, &mut |people| bar.set_position(people)).map_err(Failure::from))
+        .inspect_err(|_| bar.abandon())?;
     let entries = kernel.seal()?;
     let elapsed = start.elapsed();
     bar.finish_and_clear();

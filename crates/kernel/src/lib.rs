@@ -68,6 +68,12 @@ pub const KEK_CHECK: &str = "key_encryption_key_check";
 /// The actor of relations the organisation holds (`staff`).
 const ORGANISATION: &str = "*";
 
+/// Transactions a bulk load ([`Kernel::loading`]) commits at once on
+/// SQLite. A person of `generate` is some six, so a commit holds about forty
+/// people: each person's pages are written about once, not once for each of
+/// their operations, and a load killed mid-way loses no more than that.
+pub const LOAD_GROUP: usize = 256;
+
 /// How an audit entry's reason begins when its operation served a request
 /// the register keeps from the person concerned (AVG art. 23); the
 /// register's ground follows. Such entries stay out of the person's access
@@ -480,6 +486,26 @@ pub struct Kernel {
     uris: Vec<String>,
     /// Held while the audit log is verified: one verification at a time.
     verifying: std::sync::Mutex<()>,
+    /// While a bulk load runs ([`Kernel::loading`]), what it does outside
+    /// the database that must wait until its transactions have committed.
+    load: std::sync::Mutex<Option<Load>>,
+}
+
+/// What a bulk load keeps until it ends. Its transactions return before
+/// they commit, so what an operation does outside the database once it has
+/// committed — witnessing the checkpoints it signed, removing the blobs it
+/// erased, closing the journal of the blobs it touched — waits for the
+/// load's end, when everything it wrote has committed.
+#[derive(Debug, Default)]
+struct Load {
+    /// One journal naming every blob the load writes or erases: if the
+    /// load is killed, the next start removes those no row names, as for
+    /// any operation's journal.
+    journal: Option<grondslag_store::Journal>,
+    /// Blobs whose erasure the load wrote.
+    erased: Vec<grondslag_store::BlobId>,
+    /// Checkpoints the load signed, to be witnessed.
+    signed: Vec<String>,
 }
 
 /// Merkle subtrees of `2^AUDIT_NODE_LEVEL` leaves and more are kept as
@@ -595,6 +621,7 @@ impl Kernel {
             recomputed: Vec::new(),
             uris: Vec::new(),
             verifying: std::sync::Mutex::new(()),
+            load: std::sync::Mutex::new(None),
         };
         kernel.reseal()?;
         kernel.uris = kernel.archive_versions(now)?;
@@ -638,6 +665,43 @@ impl Kernel {
     /// The recipient by its register id.
     pub fn recipient(&self, id: &str) -> Result<RecipientId, KernelError> {
         self.register.recipient_id(id).ok_or_else(|| KernelError::UnknownRecipient(id.to_string()))
+    }
+
+    /// Runs `work`, a bulk load that stops at its first error, with the
+    /// store's commits held (see [`Store::hold_commits`]): on SQLite its
+    /// transactions are committed [`LOAD_GROUP`] at a time. What `work`
+    /// wrote is committed before this returns, whether it succeeded or not,
+    /// so a load that stops leaves what it wrote up to the failure (every
+    /// transaction whole, with its audit entries).
+    ///
+    /// What the load's operations do outside the database waits for its
+    /// end (see `Load`): if all of it committed, its checkpoints are
+    /// witnessed and the blobs it erased removed; if not, what it wrote
+    /// outside the database is settled as after a killed process (the
+    /// blobs no row names go), and its checkpoints are not witnessed.
+    pub fn loading<T, E: From<KernelError>>(&self, work: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+        *self.loading_state() = Some(Load::default());
+        let held = self.store.hold_commits(LOAD_GROUP).map_err(KernelError::from);
+        let result = held.map_err(E::from).and_then(|()| work());
+        let released = self.store.release().map_err(KernelError::from);
+        let load = self.loading_state().take().unwrap_or_default();
+        let settled = if result.is_ok() && released.is_ok() {
+            self.delete_blobs(&load.erased);
+            self.witness(&load.signed);
+            load.journal.map_or(Ok(()), |journal| journal.close().map_err(KernelError::from))
+        } else {
+            // Its lock goes with it, so recovery takes it as abandoned.
+            drop(load.journal);
+            self.recover_blobs()
+        };
+        let value = result?;
+        released?;
+        settled?;
+        Ok(value)
+    }
+
+    fn loading_state(&self) -> std::sync::MutexGuard<'_, Option<Load>> {
+        self.load.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Signs a checkpoint over every chain's head now, and a combined one
@@ -1733,8 +1797,15 @@ impl Kernel {
     /// The operation stands if that fails: the next checkpoint covers it.
     fn witness_signed(&self) {
         let notes = witness::take_signed();
+        match self.loading_state().as_mut() {
+            Some(load) => load.signed.extend(notes),
+            None => self.witness(&notes),
+        }
+    }
+
+    fn witness(&self, notes: &[String]) {
         if let Some(witness) = &self.witness
-            && let Err(e) = witness.record(&notes)
+            && let Err(e) = witness.record(notes)
         {
             tracing::error!(error = %e, "a signed audit checkpoint could not be witnessed outside the database");
         }

@@ -331,7 +331,7 @@ impl Kernel {
         };
         let kept = if result.is_ok() {
             self.witness_signed();
-            self.delete_blobs(&erased);
+            self.delete_erased(erased);
             // A writing unit chained its entries before it committed.
             pending.extend(failures);
             pending
@@ -408,7 +408,16 @@ impl Kernel {
     /// Removes blobs from disk: erased ones once the erasure has committed,
     /// written ones once their unit has rolled back. No row names them any
     /// more and they are ciphertext; a failure is reported, the operation stands.
-    fn delete_blobs(&self, blobs: &[BlobId]) {
+    /// Removes the blobs a committed erasure no longer names, or, during a
+    /// bulk load, keeps them for its end.
+    fn delete_erased(&self, erased: Vec<BlobId>) {
+        match self.loading_state().as_mut() {
+            Some(load) => load.erased.extend(erased),
+            None => self.delete_blobs(&erased),
+        }
+    }
+
+    pub(crate) fn delete_blobs(&self, blobs: &[BlobId]) {
         for blob in blobs {
             if let Err(e) = self.blobs.delete(blob) {
                 tracing::warn!(error = %e, "could not remove a blob no record names");
@@ -473,9 +482,14 @@ impl Unit<'_> {
         if blobs.is_empty() {
             return Ok(());
         }
-        let journal = match &mut self.journal {
-            Some(journal) => journal,
-            None => self.journal.insert(self.kernel.blobs.journal()?),
+        let mut load = self.kernel.loading_state();
+        let journal = match (load.as_mut(), &mut self.journal) {
+            (Some(load), _) => match &mut load.journal {
+                Some(journal) => journal,
+                None => load.journal.insert(self.kernel.blobs.journal()?),
+            },
+            (None, Some(journal)) => journal,
+            (None, own) => own.insert(self.kernel.blobs.journal()?),
         };
         Ok(journal.note(blobs)?)
     }

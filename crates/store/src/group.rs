@@ -6,6 +6,13 @@
 //! own savepoint, so a failure undoes only that caller's part. Under load,
 //! one commit (one fsync) serves many operations; alone, a caller commits at
 //! once.
+//!
+//! A bulk load (`generate`) can hold commits instead ([`Group::hold`]): a
+//! group then takes a fixed number of operations, however they arrive, and
+//! callers return without waiting for its commit. The pages an operation
+//! changes — most of them leaves of indexes on random keys, each a whole
+//! page in the WAL at every commit that touches it — are then written once
+//! for many operations, not once for each.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -40,12 +47,15 @@ struct Writer<C> {
     committed_below: u64,
     /// Failed commits, with how many waiting callers still have to read it.
     failures: HashMap<u64, (usize, String)>,
+    /// While commits are held ([`Group::hold`]): the operations a group
+    /// takes before it commits.
+    holding: Option<usize>,
 }
 
 impl<C: Db> Group<C> {
     pub fn new(connection: C, begin: &'static str) -> Group<C> {
         Group {
-            writer: Mutex::new(Writer { connection, open: None, next_group: 0, committed_below: 0, failures: HashMap::new() }),
+            writer: Mutex::new(Writer { connection, open: None, next_group: 0, committed_below: 0, failures: HashMap::new(), holding: None }),
             committed: Condvar::new(),
             queued: AtomicUsize::new(0),
             begin,
@@ -133,6 +143,11 @@ impl<C: Db> Group<C> {
         }
 
         let members = writer.open.map_or(0, |(_, members)| members);
+        if writer.holding.is_some_and(|ops| members < ops) {
+            // Committed with the group, by the caller that fills it or by
+            // `release`.
+            return result;
+        }
         let commit = if self.queued.load(Ordering::SeqCst) > 0 && members < MAX_GROUP {
             // Someone is about to take the writer: let them join this group
             // and commit for both.
@@ -155,5 +170,48 @@ impl<C: Db> Group<C> {
         };
         result?;
         commit.map_err(StoreError::Commit)
+    }
+
+    /// Holds commits until [`Group::release`]: a group commits once it
+    /// holds `ops` operations, and a caller returns as soon as its own
+    /// work is done. A failed commit fails the operation that filled the
+    /// group; the operations before it in the group, told they succeeded,
+    /// are lost with it — so only a caller that checks the outcome of the
+    /// whole load, and stops at the first failure, holds commits.
+    /// `setup` is run on the writer first (SQLite: a page cache large
+    /// enough for a held group).
+    pub fn hold(&self, ops: usize, setup: &str) -> Result<(), StoreError> {
+        let mut writer = self.writer();
+        writer.connection.batch("holding commits", setup)?;
+        writer.holding = Some(ops.max(1));
+        Ok(())
+    }
+
+    /// Commits what is held and ends holding: from here on each caller's
+    /// work is committed before its call returns. `restore` undoes what
+    /// [`Group::hold`]'s `setup` did, once the commit is done.
+    pub fn release(&self, restore: &str) -> Result<(), StoreError> {
+        let mut writer = self.writer();
+        writer.holding = None;
+        self.finish_group(&mut writer, Ok(())).map_err(StoreError::Commit)?;
+        writer.connection.batch("ending holding commits", restore)
+    }
+
+    /// While commits are held, runs `work` on the writer — inside the group
+    /// held open, so that it sees what the load wrote so far — and undoes
+    /// whatever it wrote; `None` when commits are not held (a read then
+    /// runs on a reading connection, which sees only what was committed).
+    pub fn read_while_held(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Option<Result<(), StoreError>> {
+        let mut writer = self.writer();
+        writer.holding?;
+        if writer.open.is_none() {
+            return Some(crate::sql::read_only(&mut writer.connection, "BEGIN", work));
+        }
+        if let Err(e) = writer.connection.batch("starting a savepoint", "SAVEPOINT reading") {
+            return Some(Err(e));
+        }
+        let result = work(&mut SqlTx::new(&mut writer.connection, true));
+        let undone = writer.connection.batch("ending a read", "ROLLBACK TO reading; RELEASE reading");
+        Some(result.and(undone))
     }
 }

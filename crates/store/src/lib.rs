@@ -507,4 +507,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Every checkpoint as (chain, size, signed note).
     fn checkpoints(&self) -> Result<Vec<(Chain, u64, String)>, StoreError>;
+
+    /// Holds commits for a bulk load until [`Store::release`]: SQLite's one
+    /// writer then commits `ops` transactions at a time, and a transaction
+    /// returns before its commit (a failed commit fails the transaction
+    /// that filled the group and loses the others in it), while reads see
+    /// what the load wrote so far. PostgreSQL commits each transaction on a
+    /// connection of its own, so it has nothing to hold.
+    fn hold_commits(&self, ops: usize) -> Result<(), StoreError>;
+
+    /// Commits what [`Store::hold_commits`] held, and commits each
+    /// transaction before it returns again.
+    fn release(&self) -> Result<(), StoreError>;
 }

@@ -15,7 +15,9 @@
 //! little left to copy. SQLite's default page cache (2 MB) is kept: a larger
 //! one made every commit slower (the cache is walked at the end of a write
 //! transaction), and a reading connection's cache is emptied whenever the
-//! writer has committed since its last read.
+//! writer has committed since its last read. Only while commits are held
+//! for a load (see `group`), one commit for thousands of operations, does
+//! the writer keep a large one.
 //!
 //! Transactions are committed in groups (see `group`): under load one
 //! commit, and its WAL frames for the shared pages (the audit log's tail,
@@ -136,6 +138,20 @@ fn checkpoint_when_woken(connection: &Connection, woken: &Receiver<()>) {
     }
 }
 
+/// The writer while commits are held for a load. Its page cache (256 MiB)
+/// is large enough that a held group's changed pages stay in memory until
+/// its commit, rather than spill into the WAL and be written there again
+/// each time they change again. Each operation joining the group runs in a
+/// savepoint, which keeps the pages it changes as they were before, in case
+/// it fails; those sub-journals are kept in memory (`temp_store`), where
+/// beyond 64 KiB SQLite writes them to temporary files — eight times the
+/// bytes of the WAL itself in a held `generate` (see BENCHMARKS.md).
+const HELD_WRITER: &str = "PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY;";
+
+/// The writer otherwise: SQLite's default page cache (2 MB) and temporary
+/// storage.
+const WRITER: &str = "PRAGMA cache_size = -2000; PRAGMA temp_store = DEFAULT;";
+
 /// Idle reading connections kept open; more are opened when needed and
 /// closed after use. Every read of personal data runs on one (reading
 /// units), so there are as many at once as requests being served: opening
@@ -230,7 +246,10 @@ impl Store for SqliteStore {
     }
 
     fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        self.with_reader(|connection| sql::read_only(connection, "BEGIN", work))
+        match self.group.read_while_held(work) {
+            Some(result) => result,
+            None => self.with_reader(|connection| sql::read_only(connection, "BEGIN", work)),
+        }
     }
 
     fn audit_rows(&self, from: u64, visit: &mut dyn FnMut(AuditRow) -> Result<(), StoreError>) -> Result<(), StoreError> {
@@ -239,6 +258,16 @@ impl Store for SqliteStore {
 
     fn checkpoints(&self) -> Result<Vec<(grondslag_audit::Chain, u64, String)>, StoreError> {
         self.with_reader(sql::checkpoints)
+    }
+
+    fn hold_commits(&self, ops: usize) -> Result<(), StoreError> {
+        self.group.hold(ops, HELD_WRITER)
+    }
+
+    fn release(&self) -> Result<(), StoreError> {
+        self.group.release(WRITER)?;
+        self.checkpointer.committed();
+        Ok(())
     }
 }
 

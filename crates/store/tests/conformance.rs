@@ -1267,3 +1267,68 @@ fn postgres_a_read_runs_while_every_write_of_its_node_waits() {
     });
     assert!(ran, "a read waited while the node's writes waited");
 }
+
+/// The settings another process sees in the SQLite file at `path`: only
+/// what was committed.
+fn committed_settings(path: &std::path::Path, names: &[&str]) -> Vec<bool> {
+    let db = rusqlite::Connection::open(path).unwrap();
+    names.iter().map(|name| db.query_row("SELECT count(*) FROM settings WHERE name = ?1", [name], |r| r.get::<_, i64>(0)).unwrap() == 1).collect()
+}
+
+// req: INV2, INV6
+#[test]
+fn sqlite_commits_held_for_a_load_are_committed_whole_and_a_failed_one_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grondslag.db");
+    let store = grondslag_store::SqliteStore::open(&path).unwrap();
+    store.hold_commits(4).unwrap();
+    run(&store, |tx| {
+        tx.set_setting("first", b"1")?;
+        append(tx, chain_0(), "first", None).map(drop)
+    });
+    // Returned, but not yet committed: another process does not see it,
+    // while the load's own reads do.
+    assert_eq!(committed_settings(&path, &["first"]), [false]);
+    let mut seen = None;
+    store
+        .read(&mut |tx| {
+            seen = tx.setting("first")?;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(seen.as_deref(), Some(&b"1"[..]));
+    // A read while held writes nothing, even if it tries.
+    store.read(&mut |tx| tx.set_setting("read", b"written")).unwrap();
+    // A transaction that fails in the held group takes only its own part
+    // with it: its setting and its audit row.
+    let failed = store.transaction(&mut |tx| {
+        tx.set_setting("failed", b"2")?;
+        append(tx, chain_0(), "failed", None)?;
+        Err(StoreError::Aborted)
+    });
+    assert!(matches!(failed, Err(StoreError::Aborted)), "{failed:?}");
+    run(&store, |tx| {
+        tx.set_setting("second", b"3")?;
+        append(tx, chain_0(), "second", None).map(drop)
+    });
+    assert_eq!(committed_settings(&path, &["first", "second"]), [false, false]);
+    // The fourth operation (the failed one counts) fills the group of
+    // four: all of it commits.
+    run(&store, |tx| {
+        tx.set_setting("third", b"4")?;
+        append(tx, chain_0(), "third", None).map(drop)
+    });
+    assert_eq!(committed_settings(&path, &["first", "second", "third", "failed", "read"]), [true, true, true, false, false]);
+    run(&store, |tx| {
+        tx.set_setting("fourth", b"5")?;
+        append(tx, chain_0(), "fourth", None).map(drop)
+    });
+    assert_eq!(committed_settings(&path, &["fourth"]), [false]);
+    // Releasing commits what is held; from then on each commits at once.
+    store.release().unwrap();
+    assert_eq!(committed_settings(&path, &["fourth"]), [true]);
+    run(&store, |tx| tx.set_setting("fifth", b"6"));
+    assert_eq!(committed_settings(&path, &["fifth"]), [true]);
+    let texts: Vec<String> = whole_log(&store).into_iter().map(|row| row.entry).collect();
+    assert_eq!(texts, ["first", "second", "third", "fourth"]);
+}

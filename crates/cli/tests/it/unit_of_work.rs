@@ -450,3 +450,42 @@ fn a_hold_on_a_person_that_fails_at_one_record_names_that_record_in_its_failed_l
         kernel.verify_audit(|_| ()).unwrap();
     });
 }
+
+// req: INV2, INV6
+#[test]
+fn a_load_commits_and_witnesses_what_it_signed_only_at_its_end_and_a_stopped_one_keeps_what_it_wrote() {
+    let fixture = Fixture::open(false).unwrap();
+    let kernel = &fixture.kernel;
+    let witness = fixture.dir.path().join("audit-witness.log");
+    let witnessed = || std::fs::read_to_string(&witness).unwrap_or_default();
+    let committed = || fixture.sqlite().query_row("SELECT count(*) FROM subjects", [], |r| r.get::<_, i64>(0)).unwrap();
+    let file = |bsn: &str| cases(kernel).file(&handler(), &application(bsn, "Anna de Vries", "Hoofdstraat 12")).map(drop).map_err(|e| format!("{e:?}"));
+    let (subjects, checkpoints) = (committed(), witnessed());
+    kernel
+        .loading(|| {
+            file("111222333")?;
+            file("123456782")?;
+            // Filed, and checkpoints signed (one every three entries), but
+            // not committed: no other connection sees them, and the witness
+            // holds nothing the log might yet lose.
+            assert_eq!(committed(), subjects, "a held load was committed before its end");
+            assert_eq!(witnessed(), checkpoints, "a checkpoint of a held load was witnessed before its end");
+            Ok::<(), Box<dyn std::error::Error>>(())
+        })
+        .unwrap();
+    assert_eq!(committed(), subjects + 2);
+    assert_ne!(witnessed(), checkpoints, "the load's checkpoints are witnessed at its end");
+    kernel.verify_audit(|_| ()).unwrap();
+
+    // A load that stops keeps what it wrote before it stopped, each
+    // operation whole; its checkpoints are not witnessed.
+    let checkpoints = witnessed();
+    let stopped = kernel.loading(|| {
+        file("999999990")?;
+        Err::<(), Box<dyn std::error::Error>>("stopped".into())
+    });
+    assert_eq!(stopped.unwrap_err().to_string(), "stopped");
+    assert_eq!(committed(), subjects + 3);
+    assert_eq!(witnessed(), checkpoints);
+    kernel.verify_audit(|_| ()).unwrap();
+}
