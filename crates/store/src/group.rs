@@ -35,6 +35,11 @@ pub(crate) struct Group<C> {
     queued: AtomicUsize,
     /// What opens a write transaction on this database.
     begin: &'static str,
+    /// While commits are held ([`Group::hold`]), the operations a group
+    /// takes before it commits; 0 otherwise. Kept outside the writer's
+    /// lock: a read must not wait for a write to learn that it runs on a
+    /// reading connection as ever.
+    held: AtomicUsize,
 }
 
 #[derive(Debug)]
@@ -47,18 +52,16 @@ struct Writer<C> {
     committed_below: u64,
     /// Failed commits, with how many waiting callers still have to read it.
     failures: HashMap<u64, (usize, String)>,
-    /// While commits are held ([`Group::hold`]): the operations a group
-    /// takes before it commits.
-    holding: Option<usize>,
 }
 
 impl<C: Db> Group<C> {
     pub fn new(connection: C, begin: &'static str) -> Group<C> {
         Group {
-            writer: Mutex::new(Writer { connection, open: None, next_group: 0, committed_below: 0, failures: HashMap::new(), holding: None }),
+            writer: Mutex::new(Writer { connection, open: None, next_group: 0, committed_below: 0, failures: HashMap::new() }),
             committed: Condvar::new(),
             queued: AtomicUsize::new(0),
             begin,
+            held: AtomicUsize::new(0),
         }
     }
 
@@ -143,7 +146,8 @@ impl<C: Db> Group<C> {
         }
 
         let members = writer.open.map_or(0, |(_, members)| members);
-        if writer.holding.is_some_and(|ops| members < ops) {
+        let held = self.held.load(Ordering::SeqCst);
+        if held > 0 && members < held {
             // Committed with the group, by the caller that fills it or by
             // `release`.
             return result;
@@ -183,7 +187,7 @@ impl<C: Db> Group<C> {
     pub fn hold(&self, ops: usize, setup: &str) -> Result<(), StoreError> {
         let mut writer = self.writer();
         writer.connection.batch("holding commits", setup)?;
-        writer.holding = Some(ops.max(1));
+        self.held.store(ops.max(1), Ordering::SeqCst);
         Ok(())
     }
 
@@ -192,7 +196,7 @@ impl<C: Db> Group<C> {
     /// [`Group::hold`]'s `setup` did, once the commit is done.
     pub fn release(&self, restore: &str) -> Result<(), StoreError> {
         let mut writer = self.writer();
-        writer.holding = None;
+        self.held.store(0, Ordering::SeqCst);
         self.finish_group(&mut writer, Ok(())).map_err(StoreError::Commit)?;
         writer.connection.batch("ending holding commits", restore)
     }
@@ -202,8 +206,10 @@ impl<C: Db> Group<C> {
     /// whatever it wrote; `None` when commits are not held (a read then
     /// runs on a reading connection, which sees only what was committed).
     pub fn read_while_held(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>) -> Option<Result<(), StoreError>> {
+        if self.held.load(Ordering::SeqCst) == 0 {
+            return None;
+        }
         let mut writer = self.writer();
-        writer.holding?;
         if writer.open.is_none() {
             return Some(crate::sql::read_only(&mut writer.connection, "BEGIN", work));
         }
