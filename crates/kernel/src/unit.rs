@@ -405,9 +405,6 @@ impl Kernel {
         Ok(())
     }
 
-    /// Removes blobs from disk: erased ones once the erasure has committed,
-    /// written ones once their unit has rolled back. No row names them any
-    /// more and they are ciphertext; a failure is reported, the operation stands.
     /// Removes the blobs a committed erasure no longer names, or, during a
     /// bulk load, keeps them for its end.
     fn delete_erased(&self, erased: Vec<BlobId>) {
@@ -417,6 +414,9 @@ impl Kernel {
         }
     }
 
+    /// Removes blobs from disk: erased ones once the erasure has committed,
+    /// written ones once their unit has rolled back. No row names them any
+    /// more and they are ciphertext; a failure is reported, the operation stands.
     pub(crate) fn delete_blobs(&self, blobs: &[BlobId]) {
         for blob in blobs {
             if let Err(e) = self.blobs.delete(blob) {
@@ -482,14 +482,15 @@ impl Unit<'_> {
         if blobs.is_empty() {
             return Ok(());
         }
+        // A bulk load names all its blobs in one journal of its own.
         let mut load = self.kernel.loading_state();
-        let journal = match (load.as_mut(), &mut self.journal) {
-            (Some(load), _) => match &mut load.journal {
-                Some(journal) => journal,
-                None => load.journal.insert(self.kernel.blobs.journal()?),
-            },
-            (None, Some(journal)) => journal,
-            (None, own) => own.insert(self.kernel.blobs.journal()?),
+        let slot = match load.as_mut() {
+            Some(load) => &mut load.journal,
+            None => &mut self.journal,
+        };
+        let journal = match slot {
+            Some(journal) => journal,
+            None => slot.insert(self.kernel.blobs.journal()?),
         };
         Ok(journal.note(blobs)?)
     }

@@ -197,8 +197,10 @@ impl<C: Db> Group<C> {
     pub fn release(&self, restore: &str) -> Result<(), StoreError> {
         let mut writer = self.writer();
         self.held.store(0, Ordering::SeqCst);
-        self.finish_group(&mut writer, Ok(())).map_err(StoreError::Commit)?;
-        writer.connection.batch("ending holding commits", restore)
+        let committed = self.finish_group(&mut writer, Ok(())).map_err(StoreError::Commit);
+        // Restored even after a failed commit: the writer goes on serving.
+        let restored = writer.connection.batch("ending holding commits", restore);
+        committed.and(restored)
     }
 
     /// While commits are held, runs `work` on the writer — inside the group
