@@ -29,6 +29,7 @@ mod views;
 mod witness;
 
 use std::fmt;
+use std::num::NonZeroUsize;
 
 use grondslag_audit::{
     Chain, Checkpoint, CheckpointSigner, CheckpointVerifier, Combined, Entry, ForeignOperation, Frontier, Hash, Outcome, PSEUDONYM_ID_TYPE, Row, SpanId,
@@ -69,10 +70,15 @@ pub const KEK_CHECK: &str = "key_encryption_key_check";
 const ORGANISATION: &str = "*";
 
 /// Transactions a bulk load ([`Kernel::loading`]) commits at once on
-/// SQLite. A person of `generate` is some six, so a commit holds about forty
-/// people: each person's pages are written about once, not once for each of
-/// their operations, and a load killed mid-way loses no more than that.
-pub const LOAD_GROUP: usize = 256;
+/// SQLite unless told otherwise. A person of `generate` is some six, so a commit holds about
+/// 1,400 people: an index page is written once for the many of them whose
+/// keys fall on it, not once for each (256 at a time wrote 2.8× the bytes
+/// and made 0.8× the people/s; BENCHMARKS.md, tenth session), and a load
+/// killed mid-way loses no more than that.
+pub const LOAD_GROUP: NonZeroUsize = match NonZeroUsize::new(8192) {
+    Some(group) => group,
+    None => NonZeroUsize::MIN,
+};
 
 /// How an audit entry's reason begins when its operation served a request
 /// the register keeps from the person concerned (AVG art. 23); the
@@ -496,8 +502,11 @@ pub struct Kernel {
 /// committed — witnessing the checkpoints it signed, removing the blobs it
 /// erased, closing the journal of the blobs it touched — waits for the
 /// load's end, when everything it wrote has committed.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Load {
+    /// How the load's blobs are written: durable by the commit of their
+    /// group when the store holds commits ([`Store::hold_commits`]).
+    blobs: grondslag_store::Durable,
     /// One journal naming every blob the load writes or erases: if the
     /// load is killed, the next start removes those no row names, as for
     /// any operation's journal.
@@ -669,7 +678,8 @@ impl Kernel {
 
     /// Runs `work`, a bulk load that stops at its first error, with the
     /// store's commits held (see [`Store::hold_commits`]): on SQLite its
-    /// transactions are committed [`LOAD_GROUP`] at a time. What `work`
+    /// transactions are committed `commit_every` at a time ([`LOAD_GROUP`]
+    /// unless there is reason to lose less if it is killed). What `work`
     /// wrote is committed before this returns, whether it succeeded or not,
     /// so a load that stops leaves what it wrote up to the failure (every
     /// transaction whole, with its audit entries).
@@ -679,20 +689,25 @@ impl Kernel {
     /// witnessed and the blobs it erased removed; if not, what it wrote
     /// outside the database is settled as after a killed process (the
     /// blobs no row names go), and its checkpoints are not witnessed.
-    pub fn loading<T, E: From<KernelError>>(&self, work: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
-        *self.loading_state() = Some(Load::default());
-        let held = self.store.hold_commits(LOAD_GROUP).map_err(KernelError::from);
-        let result = held.map_err(E::from).and_then(|()| work());
+    pub fn loading<T, E: From<KernelError>>(&self, commit_every: NonZeroUsize, work: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+        let held = self.store.hold_commits(commit_every.get(), &self.blobs).map_err(KernelError::from);
+        let result = held.map_err(E::from).and_then(|blobs| {
+            *self.loading_state() = Some(Load { blobs, journal: None, erased: Vec::new(), signed: Vec::new() });
+            work()
+        });
         let released = self.store.release().map_err(KernelError::from);
-        let load = self.loading_state().take().unwrap_or_default();
-        let settled = if result.is_ok() && released.is_ok() {
-            self.delete_blobs(&load.erased);
-            self.witness(&load.signed);
-            load.journal.map_or(Ok(()), |journal| journal.close().map_err(KernelError::from))
-        } else {
-            // Its lock goes with it, so recovery takes it as abandoned.
-            drop(load.journal);
-            self.recover_blobs()
+        let load = self.loading_state().take();
+        let settled = match load {
+            Some(load) if result.is_ok() && released.is_ok() => {
+                self.delete_blobs(&load.erased);
+                self.witness(&load.signed);
+                load.journal.map_or(Ok(()), |journal| journal.close().map_err(KernelError::from))
+            }
+            unsettled => {
+                // Its journal's lock goes with it, so recovery takes it as abandoned.
+                drop(unsettled);
+                self.recover_blobs()
+            }
         };
         let value = result?;
         released?;

@@ -11,7 +11,7 @@
 //! re-sealed once, when a kernel opens the store ([`Kernel::reseal`]).
 
 use grondslag_crypto::SubjectKey;
-use grondslag_store::{BlobId, EventRow, FieldPut, FieldRow, StoreError};
+use grondslag_store::{BlobId, Durable, EventRow, FieldPut, FieldRow, StoreError};
 
 use crate::{Detail, Kernel, KernelError, RecordId, RecordRef, SubjectId, Unit, Value, text};
 
@@ -191,7 +191,8 @@ impl Unit<'_> {
         self.journal(std::slice::from_ref(&blob))?;
         let at = version.to_be_bytes();
         let context = field_context(&record.subject, &record.record, category, &at);
-        self.kernel.blobs.put(&blob, &key.seal(&blob_context(&context, &blob), bytes)?)?;
+        let durable = self.kernel.loading_state().as_ref().map_or(Durable::Now, |load| load.blobs);
+        self.kernel.blobs.put(&blob, &key.seal(&blob_context(&context, &blob), bytes)?, durable)?;
         self.written.push(blob.clone());
         self.erased.extend(replaced);
         self.kernel.put_sealed(self.tx, key, record, (category, version), blob.as_str().as_bytes(), Some(&blob))

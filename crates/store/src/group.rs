@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 use crate::sql::{Db, SqlTx};
-use crate::{StoreError, Tx};
+use crate::{BlobStore, StoreError, Tx};
 
 /// At most this many operations share one commit, so a steady stream of
 /// writers still commits regularly.
@@ -52,12 +52,15 @@ struct Writer<C> {
     committed_below: u64,
     /// Failed commits, with how many waiting callers still have to read it.
     failures: HashMap<u64, (usize, String)>,
+    /// While commits are held, the blobs made durable before each commit
+    /// (see [`Group::hold`]).
+    blobs_first: Option<BlobStore>,
 }
 
 impl<C: Db> Group<C> {
     pub fn new(connection: C, begin: &'static str) -> Group<C> {
         Group {
-            writer: Mutex::new(Writer { connection, open: None, next_group: 0, committed_below: 0, failures: HashMap::new() }),
+            writer: Mutex::new(Writer { connection, open: None, next_group: 0, committed_below: 0, failures: HashMap::new(), blobs_first: None }),
             committed: Condvar::new(),
             queued: AtomicUsize::new(0),
             begin,
@@ -75,7 +78,9 @@ impl<C: Db> Group<C> {
     /// its waiting members.
     fn finish_group(&self, writer: &mut Writer<C>, outcome: Result<(), String>) -> Result<(), String> {
         let Some((group, members)) = writer.open.take() else { return outcome };
-        let outcome = outcome.and_then(|()| writer.connection.batch("committing", "COMMIT").map_err(|e| e.to_string()));
+        let outcome = outcome
+            .and_then(|()| writer.blobs_first.as_ref().map_or(Ok(()), BlobStore::sync_written).map_err(|e| e.to_string()))
+            .and_then(|()| writer.connection.batch("committing", "COMMIT").map_err(|e| e.to_string()));
         if let Err(message) = &outcome {
             // A failed COMMIT may leave the transaction open; end it.
             if writer.connection.in_transaction() {
@@ -183,10 +188,12 @@ impl<C: Db> Group<C> {
     /// are lost with it — so only a caller that checks the outcome of the
     /// whole load, and stops at the first failure, holds commits.
     /// `setup` is run on the writer first (SQLite: a page cache large
-    /// enough for a held group).
-    pub fn hold(&self, ops: usize, setup: &str) -> Result<(), StoreError> {
+    /// enough for a held group). Before each commit the blobs written to
+    /// `blobs` are made durable, so the load need not sync each of them.
+    pub fn hold(&self, ops: usize, setup: &str, blobs: &BlobStore) -> Result<(), StoreError> {
         let mut writer = self.writer();
         writer.connection.batch("holding commits", setup)?;
+        writer.blobs_first = Some(blobs.clone());
         self.held.store(ops.max(1), Ordering::SeqCst);
         Ok(())
     }
@@ -198,6 +205,7 @@ impl<C: Db> Group<C> {
         let mut writer = self.writer();
         self.held.store(0, Ordering::SeqCst);
         let committed = self.finish_group(&mut writer, Ok(())).map_err(StoreError::Commit);
+        writer.blobs_first = None;
         // Restored even after a failed commit: the writer goes on serving.
         let restored = writer.connection.batch("ending holding commits", restore);
         committed.and(restored)

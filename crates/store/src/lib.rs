@@ -22,7 +22,7 @@ mod tls;
 
 use grondslag_audit::{Chain, Hash, Node, Row};
 
-pub use blobs::{BlobStore, Journal};
+pub use blobs::{BlobStore, Durable, Journal};
 pub use ids::{BlobId, InvalidId, RecordId, SubjectId};
 
 pub use postgresql::{PostgresStore, ScratchDatabase, is_postgres_url};
@@ -512,9 +512,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// writer then commits `ops` transactions at a time, and a transaction
     /// returns before its commit (a failed commit fails the transaction
     /// that filled the group and loses the others in it), while reads see
-    /// what the load wrote so far. PostgreSQL commits each transaction on a
+    /// what the load wrote so far. Before each commit the blobs written to
+    /// `blobs` are made durable, so the load writes them
+    /// [`Durable::ByCommit`]. PostgreSQL commits each transaction on a
     /// connection of its own, so it has nothing to hold.
-    fn hold_commits(&self, ops: usize) -> Result<(), StoreError>;
+    ///
+    /// Returns how the load's blobs are to be written: `ByCommit` when
+    /// commits are held, `Now` when each transaction commits as it ends.
+    fn hold_commits(&self, ops: usize, blobs: &BlobStore) -> Result<Durable, StoreError>;
 
     /// Commits what [`Store::hold_commits`] held, and commits each
     /// transaction before it returns again.

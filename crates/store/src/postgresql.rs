@@ -538,8 +538,8 @@ impl Store for PostgresStore {
         sql::checkpoints(&mut *self.readers.get()?)
     }
 
-    fn hold_commits(&self, _ops: usize) -> Result<(), StoreError> {
-        Ok(())
+    fn hold_commits(&self, _ops: usize, _blobs: &crate::BlobStore) -> Result<crate::Durable, StoreError> {
+        Ok(crate::Durable::Now)
     }
 
     fn release(&self) -> Result<(), StoreError> {

@@ -13,7 +13,7 @@
 use std::sync::atomic::Ordering;
 
 use grondslag_audit::{Chain, Hash, Row, chain_hash, leaf_hash};
-use grondslag_store::{BlobId, DisclosureRow, EventRow, FieldPut, Reach, RecordId, SessionRow, Store, StoreError, SubjectId, Tx};
+use grondslag_store::{BlobId, BlobStore, DisclosureRow, Durable, EventRow, FieldPut, Reach, RecordId, SessionRow, Store, StoreError, SubjectId, Tx};
 
 type Open<'a> = &'a dyn Fn() -> Box<dyn Store>;
 
@@ -1281,7 +1281,9 @@ fn sqlite_commits_held_for_a_load_are_committed_whole_and_a_failed_one_leaves_no
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("grondslag.db");
     let store = grondslag_store::SqliteStore::open(&path).unwrap();
-    store.hold_commits(4).unwrap();
+    let blobs = BlobStore::open(&dir.path().join("blobs")).unwrap();
+    // The blobs of a held load are made durable by the commits, not one by one.
+    assert_eq!(store.hold_commits(4, &blobs).unwrap(), Durable::ByCommit);
     run(&store, |tx| {
         tx.set_setting("first", b"1")?;
         append(tx, chain_0(), "first", None).map(drop)
@@ -1331,4 +1333,39 @@ fn sqlite_commits_held_for_a_load_are_committed_whole_and_a_failed_one_leaves_no
     assert_eq!(committed_settings(&path, &["fifth"]), [true]);
     let texts: Vec<String> = whole_log(&store).into_iter().map(|row| row.entry).collect();
     assert_eq!(texts, ["first", "second", "third", "fourth"]);
+}
+
+// req: INV6
+#[test]
+fn sqlite_commits_held_for_a_load_wait_until_its_blobs_are_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grondslag.db");
+    let store = grondslag_store::SqliteStore::open(&path).unwrap();
+    let blobs = BlobStore::open(&dir.path().join("blobs")).unwrap();
+    assert_eq!(store.hold_commits(2, &blobs).unwrap(), Durable::ByCommit);
+    let blob = BlobId::random();
+    blobs.put(&blob, b"sealed", Durable::ByCommit).unwrap();
+    run(&store, |tx| tx.set_setting("names the blob", blob.as_str().as_bytes()));
+    // The blobs cannot be made durable (their directory is gone), so the
+    // group that names one does not commit.
+    std::fs::remove_dir_all(dir.path().join("blobs")).unwrap();
+    let filled = store.transaction(&mut |tx| tx.set_setting("second", b"2"));
+    let Err(StoreError::Commit(message)) = filled else { panic!("the group committed without its blobs: {filled:?}") };
+    assert!(message.contains("cannot make the written blobs durable"), "{message}");
+    assert_eq!(committed_settings(&path, &["names the blob", "second"]), [false, false]);
+    // Once they can be again, the load goes on.
+    std::fs::create_dir_all(dir.path().join("blobs")).unwrap();
+    run(&store, |tx| tx.set_setting("third", b"3"));
+    store.release().unwrap();
+    assert_eq!(committed_settings(&path, &["names the blob", "second", "third"]), [false, false, true]);
+}
+
+// req: INV6
+#[test]
+fn postgres_holds_no_commits_so_a_loads_blobs_are_durable_as_written() {
+    let Some(database) = grondslag_store::ScratchDatabase::for_tests().unwrap() else { return };
+    let store = grondslag_store::PostgresStore::open(database.url()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(store.hold_commits(256, &BlobStore::open(dir.path()).unwrap()).unwrap(), Durable::Now);
+    store.release().unwrap();
 }

@@ -121,11 +121,6 @@ impl Report {
     }
 }
 
-/// The threads `generate` uses when not told: one per core.
-pub fn available_threads() -> NonZeroUsize {
-    std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
-}
-
 /// Generates the population into the kernel's store: the staff first (they
 /// act in the cases), then the households on `threads` threads through the
 /// same kernel. `progress` is called, on the calling thread, with the number

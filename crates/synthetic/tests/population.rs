@@ -11,7 +11,7 @@ use grondslag_claims::Scheme;
 use grondslag_claims::area::{AreaLists, SAMPLE};
 use grondslag_kernel::{Access, DataDir, Kernel, Value};
 use grondslag_register::{Category, CategorySet, Role};
-use grondslag_synthetic::{Population, Report, SyntheticError, available_threads, generate};
+use grondslag_synthetic::{Population, Report, SyntheticError, generate};
 
 fn until() -> jiff::Timestamp {
     "2026-11-28T10:00:00Z".parse().unwrap()
@@ -22,8 +22,9 @@ fn open(dir: &std::path::Path) -> Kernel {
     DataDir::new(dir).open_kernel(register, None, jiff::Timestamp::now()).unwrap()
 }
 
+/// On every core, so that the tests also write households side by side.
 fn populate(kernel: &Kernel, seed: u64, subjects: u64) -> Report {
-    populate_on(kernel, seed, subjects, available_threads())
+    populate_on(kernel, seed, subjects, std::thread::available_parallelism().unwrap())
 }
 
 fn populate_on(kernel: &Kernel, seed: u64, subjects: u64, threads: NonZeroUsize) -> Report {

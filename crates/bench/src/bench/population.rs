@@ -9,7 +9,7 @@ use std::time::Instant;
 use grondslag_claims::area::{AreaLists, SAMPLE};
 use grondslag_kernel::{Access, DataDir, Kernel, SubjectId};
 use grondslag_register::Role;
-use grondslag_synthetic::{Population, available_threads, generate};
+use grondslag_synthetic::{Population, generate};
 use sha2::{Digest, Sha256};
 
 use super::Kernels;
@@ -60,7 +60,9 @@ pub fn bench(kernels: &Kernels<'_>, store: &Store<'_>, samples: usize, verify: b
         let population = Population { seed: 1, subjects: *people, until: jiff::Timestamp::now() };
         let bar = progress::bar("generating a population", *people);
         let areas = AreaLists::parse("shipped sample", SAMPLE)?;
-        generate(&kernel, &population, available_threads(), areas, &mut |n| bar.set_position(n))?;
+        kernel.loading(grondslag_kernel::LOAD_GROUP, || {
+            generate(&kernel, &population, std::num::NonZeroUsize::MIN, areas, &mut |n| bar.set_position(n)).map_err(Failure::from)
+        })?;
         bar.finish_and_clear();
     }
     let raw = rusqlite::Connection::open(data.database())?;

@@ -473,14 +473,17 @@ fn generate_killed_at_any_moment_leaves_a_store_that_opens_and_verifies() {
         // in groups, and what is at stake lies between two commits.
         let wait = Duration::from_millis(rng.gen_range(0..300));
         let mut seen: Option<Instant> = None;
-        let mut generate = command(&site.place, &["generate", "--subjects", "200", "--seed", &run.to_string(), "--until", SWEPT_AT]);
+        // Small groups, so that a run of 200 people commits many times.
+        let commit_every = rng.gen_range(8..512).to_string();
+        let mut generate =
+            command(&site.place, &["generate", "--subjects", "200", "--seed", &run.to_string(), "--until", SWEPT_AT, "--commit-every", &commit_every]);
         killed += usize::from(kill_when(&mut generate, || {
             if seen.is_none() && try_count(&site.place, "SELECT count(*) FROM subjects").is_some_and(|n| n >= people) {
                 seen = Some(Instant::now());
             }
             seen.is_some_and(|at| at.elapsed() >= wait)
         }));
-        let after = format!("generate killed in run {run} {} ms after {people} people", wait.as_millis());
+        let after = format!("generate killed in run {run} {} ms after {people} people, committing every {commit_every}", wait.as_millis());
         assert_works(&site, &after);
         // The directory holds part of a population; generate says to start afresh.
         let again = crate::grondslag(&["generate", "--subjects", "5", "--data", &dir]);

@@ -462,7 +462,7 @@ fn a_load_commits_and_witnesses_what_it_signed_only_at_its_end_and_a_stopped_one
     let file = |bsn: &str| cases(kernel).file(&handler(), &application(bsn, "Anna de Vries", "Hoofdstraat 12")).map(drop).map_err(|e| format!("{e:?}"));
     let (subjects, checkpoints) = (committed(), witnessed());
     kernel
-        .loading(|| {
+        .loading(grondslag_kernel::LOAD_GROUP, || {
             file("111222333")?;
             file("123456782")?;
             // Filed, and checkpoints signed (one every three entries), but
@@ -480,7 +480,7 @@ fn a_load_commits_and_witnesses_what_it_signed_only_at_its_end_and_a_stopped_one
     // A load that stops keeps what it wrote before it stopped, each
     // operation whole; its checkpoints are not witnessed.
     let checkpoints = witnessed();
-    let stopped = kernel.loading(|| {
+    let stopped = kernel.loading(grondslag_kernel::LOAD_GROUP, || {
         file("999999990")?;
         Err::<(), Box<dyn std::error::Error>>("stopped".into())
     });
