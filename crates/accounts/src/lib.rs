@@ -27,7 +27,7 @@ mod throttle;
 pub use passkeys::{CreationChallengeResponse, PasskeyInfo, PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse};
 
 use base64::Engine;
-use grondslag_kernel::{Access, Detail, Kernel, KernelError, RecordRef, SessionRow, SubjectId, Value};
+use grondslag_kernel::{Access, Detail, Fields, Kernel, KernelError, RecordRef, SessionRow, SubjectId, Value};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, Role, Scope};
 use grondslag_values::InvalidValue;
 use jiff::{SignedDuration, Timestamp};
@@ -449,13 +449,14 @@ impl Accounts {
         let secret = random_bytes::<20>().to_vec();
         let totp = self.totp(username, secret.clone())?;
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
-        let fields = [
+        // Hashed before the unit takes the writer.
+        let fields = Fields::prepare(&[
             (Category::Username, Value::text(username)),
             (Category::Password, Value::text(password)),
             (Category::SecondFactor, Value::text(totp.get_secret_base32())),
             (Category::RecoveryCodes, Value::text(codes.iter().map(|c| recovery_hash(c)).collect::<Vec<_>>().join("\n"))),
             (Category::SystemUser, Value::text(role.name())),
-        ];
+        ])?;
         let status = if one_time.is_some() { MUST_CHANGE_PASSWORD } else { ACTIVE };
         let record = self.kernel.unit(|unit| {
             // In the unit that takes the name: looked up there, the name is
@@ -464,7 +465,7 @@ impl Accounts {
             if !unit.find_records(access, self.processing, BY_NAME, username)?.is_empty() {
                 return Err(AccountError::UsernameTaken(username.to_string()));
             }
-            let record = unit.write(access, self.processing, subject, None, &fields)?;
+            let record = unit.write_prepared(access, self.processing, subject, None, &fields)?;
             unit.index_record(access, self.processing, &record, BY_NAME, username)?;
             if !matches!(role, Role::Applicant | Role::Representative | Role::Public) {
                 // A member of staff: what HR's `staff` scope reaches (I.RIGHTS).
@@ -645,9 +646,10 @@ impl Accounts {
     pub fn change_password(&self, account: &Account, new_password: &str, origin: &str, now: Timestamp) -> Result<(), AccountError> {
         grondslag_values::check_password(new_password, &[&account.username]).map_err(AccountError::WeakPassword)?;
         let access = self.system(Some(&account.username), origin, now);
-        let fields = [(Category::Password, Value::text(new_password))];
+        // Hashed before the unit takes the writer.
+        let fields = Fields::prepare(&[(Category::Password, Value::text(new_password))])?;
         self.kernel.unit(|unit| {
-            unit.write(&access, self.processing, Some(&account.record.subject), Some(&account.record.record), &fields)?;
+            unit.write_prepared(&access, self.processing, Some(&account.record.subject), Some(&account.record.record), &fields)?;
             unit.record_event(&access, self.processing, &account.record, Action::Advance, "password_changed", Some(ACTIVE), None)
         })?;
         self.kernel.end_sessions(&account.username, now)?;

@@ -4,7 +4,7 @@
 //! deleting the account — which deletes every post and reply of it; replies
 //! of others stay, without the deleted text.
 
-use grondslag_kernel::{Access, Detail, Kernel, RecordRef, SubjectId, Value, verify_password};
+use grondslag_kernel::{Access, Detail, Fields, Kernel, RecordRef, SubjectId, Value, verify_password};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId};
 
 use crate::ChannelError;
@@ -61,19 +61,20 @@ impl<'k> Forum<'k> {
             return Err(ChannelError::NoConsent);
         }
         grondslag_values::check_password(&account.password, &[&account.username, &account.email, &account.name])?;
-        let fields = [
+        // Hashed before the unit takes the writer.
+        let fields = Fields::prepare(&[
             (Category::Name, Value::text(account.name.clone())),
             (Category::Username, Value::text(account.username.clone())),
             (Category::Email, Value::text(account.email.clone())),
             (Category::Password, Value::text(account.password.clone())),
-        ];
+        ])?;
         self.kernel.unit(|unit| {
             // Looked up in the unit that takes the name: two registrations
             // of one name at the same moment cannot both find it free.
             if !unit.find_records(access, self.processing, USERNAME, &account.username.to_lowercase())?.is_empty() {
                 return Err(ChannelError::Taken(account.username.clone()));
             }
-            let record = unit.write(access, self.processing, None, None, &fields)?;
+            let record = unit.write_prepared(access, self.processing, None, None, &fields)?;
             let notify = if account.notify { "notify_replies" } else { "no_notifications" };
             unit.record_event(access, self.processing, &record, Action::File, "account_created", Some("active"), Some(Detail::to(Category::Email, notify)))?;
             unit.index_record(access, self.processing, &record, USERNAME, &account.username.to_lowercase())?;

@@ -788,17 +788,19 @@ impl Unit<'_> {
         record: Option<&RecordId>,
         fields: &[(Category, Value)],
     ) -> Result<RecordRef, KernelError> {
-        self.write_prepared(access, processing, subject, record, &prepare(fields)?)
+        self.write_prepared(access, processing, subject, record, &Fields::prepare(fields)?)
     }
 
-    /// [`Unit::write`] of fields validated, normalised and hashed already.
-    pub(crate) fn write_prepared(
+    /// [`Unit::write`] of fields prepared before the unit began: a unit
+    /// that stores a password hashes it first, so that SQLite's one writer
+    /// does not wait the ~20 ms of argon2 for it.
+    pub fn write_prepared(
         &mut self,
         access: &Access,
         processing: ProcessingId,
         subject: Option<&SubjectId>,
         record: Option<&RecordId>,
-        (categories, prepared): &(CategorySet, Vec<(Category, values::Prepared)>),
+        Fields { categories, prepared }: &Fields,
     ) -> Result<RecordRef, KernelError> {
         self.confirm_earlier()?;
         let (kernel, categories) = (self.kernel, *categories);
@@ -1855,9 +1857,26 @@ impl<'a> Event<'a> {
 /// What a write stores: its categories, and each value validated,
 /// normalised and (a password) hashed — work done before a write's
 /// transaction where it can be, as hashing is slow by design.
-fn prepare(fields: &[(Category, Value)]) -> Result<(CategorySet, Vec<(Category, values::Prepared)>), KernelError> {
-    let prepared = fields.iter().map(|(category, value)| Ok((*category, values::prepare(*category, value)?))).collect::<Result<Vec<_>, KernelError>>()?;
-    Ok((categories_of(fields)?, prepared))
+/// Fields to store, validated, normalised and (passwords) hashed: the work
+/// on them that needs no store, done before a transaction takes the writer.
+pub struct Fields {
+    categories: CategorySet,
+    prepared: Vec<(Category, values::Prepared)>,
+}
+
+impl Fields {
+    /// Prepares `fields`; an invalid value or a category given twice is refused.
+    pub fn prepare(fields: &[(Category, Value)]) -> Result<Fields, KernelError> {
+        let prepared = fields.iter().map(|(category, value)| Ok((*category, values::prepare(*category, value)?))).collect::<Result<Vec<_>, KernelError>>()?;
+        Ok(Fields { categories: categories_of(fields)?, prepared })
+    }
+}
+
+impl fmt::Debug for Fields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The values stay out of logs; their categories say what they are.
+        f.debug_struct("Fields").field("categories", &self.categories).finish_non_exhaustive()
+    }
 }
 
 fn categories_of(fields: &[(Category, Value)]) -> Result<CategorySet, KernelError> {

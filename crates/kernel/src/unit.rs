@@ -530,7 +530,7 @@ impl Kernel {
         record: Option<&RecordId>,
         fields: &[(Category, Value)],
     ) -> Result<RecordRef, KernelError> {
-        let prepared = crate::prepare(fields)?;
+        let prepared = crate::Fields::prepare(fields)?;
         self.one_call(|unit| unit.write_prepared(access, processing, subject, record, &prepared))
     }
 }
