@@ -4,7 +4,6 @@ use std::num::NonZeroUsize;
 use std::path::Path;
 use std::time::Instant;
 
-use grondslag_kernel::LOAD_GROUP;
 use grondslag_synthetic::{Population, generate};
 
 use crate::context::Context;
@@ -16,7 +15,8 @@ pub fn run(
     seed: u64,
     until: Option<jiff::Timestamp>,
     areas: Option<&Path>,
-    (threads, commit_every): (Option<NonZeroUsize>, Option<NonZeroUsize>),
+    threads: NonZeroUsize,
+    commit_every: NonZeroUsize,
 ) -> Result<(), Failure> {
     if context.data.database_url.is_some() {
         return Err(Failure(
@@ -32,7 +32,6 @@ pub fn run(
     }
     let population = Population { seed, subjects, until: until.unwrap_or(context.now) };
     let areas = crate::case::load_areas(areas)?;
-    let threads = threads.unwrap_or(NonZeroUsize::MIN);
     let kernel = context.open_kernel()?;
     say!(
         "generating {} people and {} staff (seed {}, history until {}) into {} on {threads} thread(s)",
@@ -45,9 +44,7 @@ pub fn run(
     let bar = progress::bar("people", population.subjects);
     let start = Instant::now();
     let report = kernel
-        .loading(commit_every.unwrap_or(LOAD_GROUP), || {
-            generate(&kernel, &population, threads, areas, &mut |people| bar.set_position(people)).map_err(Failure::from)
-        })
+        .loading(commit_every, || generate(&kernel, &population, threads, areas, &mut |people| bar.set_position(people)).map_err(Failure::from))
         .inspect_err(|_| bar.abandon())?;
     let entries = kernel.seal()?;
     let elapsed = start.elapsed();

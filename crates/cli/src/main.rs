@@ -222,17 +222,17 @@ enum Command {
         /// Postcode area lists (CSV: area,from,to) for the automated checks; default: the shipped sample.
         #[arg(long, env = "GRONDSLAG_AREAS")]
         areas: Option<PathBuf>,
-        /// Households written side by side, through the same kernel; default: 1. SQLite's one
-        /// writer runs each operation in turn, so more threads only add hand-overs between them
-        /// (2 threads on 2 cores: 0.8x the people/s of one). The population (and its
-        /// fingerprint) is the same for any number.
-        #[arg(long)]
-        threads: Option<NonZeroUsize>,
-        /// Operations committed at once; default: 8192 (about 1,400 people). A generate that is
+        /// Households written side by side, through the same kernel. SQLite's one writer runs
+        /// each operation in turn, so more threads only add hand-overs between them (2 threads on
+        /// 2 cores: 0.8x the people/s of one). The population (and its fingerprint) is the same
+        /// for any number.
+        #[arg(long, default_value_t = NonZeroUsize::MIN)]
+        threads: NonZeroUsize,
+        /// Operations committed at once (the default is about 1,400 people). A generate that is
         /// killed loses at most the operations since its last commit; fewer at once write more
         /// bytes, as each commit rewrites the index pages its operations changed.
-        #[arg(long, value_name = "OPERATIONS")]
-        commit_every: Option<NonZeroUsize>,
+        #[arg(long, value_name = "OPERATIONS", default_value_t = grondslag_kernel::LOAD_GROUP)]
+        commit_every: NonZeroUsize,
     },
 }
 
@@ -448,7 +448,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Restore { from } => keys::restore(&context()?, &from),
         Command::Demo => demo::run(&context()?, globals.data.as_deref()),
         Command::Generate { subjects, seed, until, areas, threads, commit_every } => {
-            generate::run(&context()?, subjects, seed, until, areas.as_deref(), (threads, commit_every))
+            generate::run(&context()?, subjects, seed, until, areas.as_deref(), threads, commit_every)
         }
     }
 }

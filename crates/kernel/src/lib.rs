@@ -70,11 +70,11 @@ pub const KEK_CHECK: &str = "key_encryption_key_check";
 const ORGANISATION: &str = "*";
 
 /// Transactions a bulk load ([`Kernel::loading`]) commits at once on
-/// SQLite unless told otherwise. A person of `generate` is some six, so a commit holds about
-/// 1,400 people: an index page is written once for the many of them whose
-/// keys fall on it, not once for each (256 at a time wrote 2.8× the bytes
-/// and made 0.8× the people/s; BENCHMARKS.md, tenth session), and a load
-/// killed mid-way loses no more than that.
+/// SQLite unless told otherwise. A person of `generate` is some six, so a
+/// commit holds about 1,400 people: an index page is written once for the
+/// many of them whose keys fall on it, not once for each (256 at a time
+/// wrote 2.8× the bytes and made 0.8× the people/s; BENCHMARKS.md, tenth
+/// session), and a load killed mid-way loses no more than that.
 pub const LOAD_GROUP: NonZeroUsize = match NonZeroUsize::new(8192) {
     Some(group) => group,
     None => NonZeroUsize::MIN,
@@ -1855,10 +1855,9 @@ impl<'a> Event<'a> {
 }
 
 /// What a write stores: its categories, and each value validated,
-/// normalised and (a password) hashed — work done before a write's
-/// transaction where it can be, as hashing is slow by design.
-/// Fields to store, validated, normalised and (passwords) hashed: the work
-/// on them that needs no store, done before a transaction takes the writer.
+/// normalised and (a password) hashed — work that needs no store, done
+/// before a write's transaction takes the writer, as hashing is slow by
+/// design.
 pub struct Fields {
     categories: CategorySet,
     prepared: Vec<(Category, values::Prepared)>,
