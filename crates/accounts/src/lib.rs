@@ -27,7 +27,7 @@ mod throttle;
 pub use passkeys::{CreationChallengeResponse, PasskeyInfo, PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse};
 
 use base64::Engine;
-use grondslag_kernel::{Access, Detail, Fields, Kernel, KernelError, RecordRef, SessionRow, SubjectId, Value};
+use grondslag_kernel::{Access, Detail, Kernel, KernelError, RecordRef, SessionRow, SubjectId, Value};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, Role, Scope};
 use grondslag_values::InvalidValue;
 use jiff::{SignedDuration, Timestamp};
@@ -450,7 +450,7 @@ impl Accounts {
         let totp = self.totp(username, secret.clone())?;
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
         // Hashed before the unit takes the writer.
-        let fields = Fields::prepare(&[
+        let fields = self.kernel.prepare(&[
             (Category::Username, Value::text(username)),
             (Category::Password, Value::text(password)),
             (Category::SecondFactor, Value::text(totp.get_secret_base32())),
@@ -647,7 +647,7 @@ impl Accounts {
         grondslag_values::check_password(new_password, &[&account.username]).map_err(AccountError::WeakPassword)?;
         let access = self.system(Some(&account.username), origin, now);
         // Hashed before the unit takes the writer.
-        let fields = Fields::prepare(&[(Category::Password, Value::text(new_password))])?;
+        let fields = self.kernel.prepare(&[(Category::Password, Value::text(new_password))])?;
         self.kernel.unit(|unit| {
             unit.write_prepared(&access, self.processing, Some(&account.record.subject), Some(&account.record.record), &fields)?;
             unit.record_event(&access, self.processing, &account.record, Action::Advance, "password_changed", Some(ACTIVE), None)

@@ -97,6 +97,8 @@ pub fn run(kernels: &Kernels<'_>, options: &Options<'_>) -> Result<(), Failure> 
     println!();
     writes_bench(kernels, options.writes)?;
     println!();
+    uploads_bench(kernels, options.writes)?;
+    println!();
     filing::bench(kernels, options.writes.div_ceil(4))?;
     let stores: Vec<Store<'_>> = options.subjects.iter().map(|n| Store::Generate(*n)).chain(options.populations.iter().map(|p| Store::Existing(p))).collect();
     let mut exports = Vec::new();
@@ -462,6 +464,63 @@ fn writes_bench(kernels: &Kernels<'_>, writes: u32) -> Result<(), Failure> {
     println!("  one thread                          {single:10.0} writes/s");
     println!("  {threads} threads at once, commits grouped {concurrent:10.0} writes/s");
     println!("  ratio {threads} threads / one thread {:6.2}x", concurrent / single);
+    Ok(())
+}
+
+/// A call recording of this many bytes is uploaded over and over beside
+/// the writes of [`uploads_bench`]: minutes of audio.
+const UPLOAD_BYTES: usize = 4 << 20;
+
+/// Small audited writes from one thread, alone and while another thread
+/// uploads call recordings of [`UPLOAD_BYTES`]: how much an upload holds
+/// up everyone else's writes. An upload is sealed under a key of its own,
+/// written and synced before its unit takes SQLite's one writer.
+fn uploads_bench(kernels: &Kernels<'_>, writes: u32) -> Result<(), Failure> {
+    let dir = tempfile::Builder::new().prefix("grondslag-bench-").tempdir()?;
+    let kernel = kernels.open(&DataDir::new(dir.path().join("kernel")))?;
+    let (processing, calls) = (kernel.processing("fysieke_schade")?, kernel.processing("telefoon_opnames")?);
+    let now = jiff::Timestamp::now();
+    let (access, centre) = (Access::new("bench", Role::CaseHandler, "cli:bench", now), Access::new("bench", Role::ContactCentre, "cli:bench", now));
+    let contact = [(Category::Name, Value::text("Anna de Vries")), (Category::Phone, Value::text("0595123456"))];
+    let recording = vec![0x5Au8; UPLOAD_BYTES];
+    let written = |label: &'static str| -> Result<Duration, Failure> {
+        let bar = progress::bar(label, u64::from(writes));
+        let start = Instant::now();
+        for _ in 0..writes {
+            kernel.write(&access, processing, None, None, &contact)?;
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        Ok(start.elapsed())
+    };
+    let alone = written("writes alone")?;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (beside, uploaded) = std::thread::scope(|scope| {
+        let uploader = scope.spawn(|| {
+            let mut uploaded = 0u32;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                kernel.write(
+                    &centre,
+                    calls,
+                    None,
+                    None,
+                    &[(Category::Phone, Value::text("0612345678")), (Category::CallRecording, Value::Bytes(recording.clone()))],
+                )?;
+                uploaded += 1;
+            }
+            Ok::<u32, grondslag_kernel::KernelError>(uploaded)
+        });
+        let beside = written("writes beside uploads");
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let uploaded = uploader.join().unwrap_or_else(|_| Ok(0));
+        (beside, uploaded)
+    });
+    let (beside, uploaded) = (beside?, uploaded?);
+    let (alone_rate, beside_rate) = (rate(writes, alone), rate(writes, beside));
+    println!("uploads beside writes ({writes} writes of {} fields; call recordings of {} MiB uploaded meanwhile):", contact.len(), UPLOAD_BYTES >> 20);
+    println!("  writes alone                        {alone_rate:10.0} writes/s");
+    println!("  writes while another thread uploads {beside_rate:10.0} writes/s   ({:.1} uploads/s)", rate(uploaded, beside));
+    println!("  ratio beside uploads / alone {:6.2}x", beside_rate / alone_rate);
     Ok(())
 }
 

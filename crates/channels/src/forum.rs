@@ -4,7 +4,7 @@
 //! deleting the account — which deletes every post and reply of it; replies
 //! of others stay, without the deleted text.
 
-use grondslag_kernel::{Access, Detail, Fields, Kernel, RecordRef, SubjectId, Value, verify_password};
+use grondslag_kernel::{Access, Detail, Kernel, RecordRef, SubjectId, Value, verify_password};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId};
 
 use crate::ChannelError;
@@ -62,7 +62,7 @@ impl<'k> Forum<'k> {
         }
         grondslag_values::check_password(&account.password, &[&account.username, &account.email, &account.name])?;
         // Hashed before the unit takes the writer.
-        let fields = Fields::prepare(&[
+        let fields = self.kernel.prepare(&[
             (Category::Name, Value::text(account.name.clone())),
             (Category::Username, Value::text(account.username.clone())),
             (Category::Email, Value::text(account.email.clone())),

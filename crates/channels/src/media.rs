@@ -78,9 +78,14 @@ impl<'k> Media<'k> {
     /// metadata; recorded now (`access.now`), due 28 days later.
     pub fn ingest_call(&self, access: &Access, recording: Vec<u8>, media_type: &str, caller: &str, meta: &str) -> Result<RecordRef, ChannelError> {
         check("a call recording", &recording, media_type, &["audio/wav", "audio/mpeg", "audio/ogg"], MAX_RECORDING)?;
-        let fields = [(Category::Phone, Value::text(caller)), (Category::CallMeta, Value::text(meta)), (Category::CallRecording, Value::Bytes(recording))];
+        // Sealed and written before the unit takes the writer.
+        let fields = self.kernel.prepare(&[
+            (Category::Phone, Value::text(caller)),
+            (Category::CallMeta, Value::text(meta)),
+            (Category::CallRecording, Value::Bytes(recording)),
+        ])?;
         self.kernel.unit(|unit| {
-            let record = unit.write(access, self.calls, None, None, &fields)?;
+            let record = unit.write_prepared(access, self.calls, None, None, &fields)?;
             unit.record_event(access, self.calls, &record, Action::File, RECORDED, Some("kept"), Some(Detail::to(Category::CallMeta, media_type)))?;
             Ok(record)
         })
@@ -90,9 +95,10 @@ impl<'k> Media<'k> {
     pub fn ingest_footage(&self, access: &Access, footage: Vec<u8>, media_type: &str, place: &str) -> Result<RecordRef, ChannelError> {
         check("footage", &footage, media_type, &["video/mp4", "video/webm"], MAX_FOOTAGE)?;
         let meta = format!("{} — {place}", access.now);
-        let fields = [(Category::FootageMeta, Value::text(meta)), (Category::CameraFootage, Value::Bytes(footage))];
+        // Sealed and written before the unit takes the writer.
+        let fields = self.kernel.prepare(&[(Category::FootageMeta, Value::text(meta)), (Category::CameraFootage, Value::Bytes(footage))])?;
         self.kernel.unit(|unit| {
-            let record = unit.write(access, self.camera, None, None, &fields)?;
+            let record = unit.write_prepared(access, self.camera, None, None, &fields)?;
             unit.record_event(access, self.camera, &record, Action::File, RECORDED, Some("kept"), Some(Detail::to(Category::FootageMeta, media_type)))?;
             Ok(record)
         })

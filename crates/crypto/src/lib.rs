@@ -183,6 +183,51 @@ impl SubjectKey {
     }
 }
 
+/// The key of one large object (a photo, a recording), made when the
+/// object is sealed: before a write takes the store's writer, so before
+/// the subject's key is at hand. It is then kept sealed under the
+/// subject's key, in the field that names the object, so erasing the
+/// subject's key shreds the object as it shreds the subject's fields.
+pub struct BlobKey(SubjectKey);
+
+impl std::fmt::Debug for BlobKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BlobKey(..)")
+    }
+}
+
+impl BlobKey {
+    /// Length of [`BlobKey::bytes`].
+    pub const LEN: usize = 32;
+
+    /// A fresh random key, for a new object.
+    pub fn generate() -> BlobKey {
+        BlobKey(SubjectKey::generate())
+    }
+
+    /// The key from the bytes [`BlobKey::bytes`] gave, once they are opened
+    /// from the field that keeps them.
+    pub fn from_slice(bytes: &[u8]) -> Result<BlobKey, CryptoError> {
+        let bytes: [u8; 32] = bytes.try_into().map_err(|_| CryptoError::KeyLength)?;
+        Ok(BlobKey(SubjectKey::from_bytes(bytes)))
+    }
+
+    /// The key's bytes, to be sealed under the subject's key.
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.0.0
+    }
+
+    /// Seals `plain`, bound to the `context` parts (the object's name).
+    pub fn seal(&self, context: &[&[u8]], plain: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        self.0.seal(context, plain)
+    }
+
+    /// Opens what [`BlobKey::seal`] sealed with the same `context`.
+    pub fn open(&self, context: &[&[u8]], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        self.0.open(context, sealed)
+    }
+}
+
 /// Associated data: each part length-prefixed, so ("ab","c") ≠ ("a","bc").
 fn associated_data(context: &[&[u8]]) -> Vec<u8> {
     let mut aad = Vec::with_capacity(context.iter().map(|p| p.len() + 4).sum());
@@ -227,6 +272,17 @@ mod tests {
         let unwrapped = ring.unwrap(&wrapped, "s1").unwrap();
         assert_eq!(unwrapped.open(&[b"s1", b"r1", b"bsn"], &sealed).unwrap().as_slice(), b"111222333");
         assert!(ring.unwrap(&wrapped, "s2").is_err());
+    }
+
+    #[test]
+    fn a_blob_key_opens_only_its_own_object_and_only_from_its_own_bytes() {
+        let key = BlobKey::generate();
+        let sealed = key.seal(&[b"blob-1"], b"photo").unwrap();
+        let again = BlobKey::from_slice(key.bytes()).unwrap();
+        assert_eq!(again.open(&[b"blob-1"], &sealed).unwrap().as_slice(), b"photo");
+        assert_eq!(again.open(&[b"blob-2"], &sealed), Err(CryptoError::Open));
+        assert_eq!(BlobKey::generate().open(&[b"blob-1"], &sealed), Err(CryptoError::Open));
+        assert_eq!(BlobKey::from_slice(&key.bytes()[..31]).map(|_| ()), Err(CryptoError::KeyLength));
     }
 
     #[test]

@@ -259,6 +259,8 @@ pub enum KernelError {
     AuditEntry(String),
     #[error("a kernel call was made through the kernel inside a unit of work; make it on the unit, so that it is part of the same transaction")]
     Nested,
+    #[error("a prepared file was written a second time; prepare the fields again for each write, so that no two records name one file")]
+    StagedTwice,
     #[error(
         "`{event}` is dated {happened}, after the moment it is registered ({registered}); nothing is registered before it happens — give a moment of receipt in the past"
     )]
@@ -349,6 +351,7 @@ impl KernelError {
             | KernelError::Audit(_)
             | KernelError::AuditEntry(_)
             | KernelError::Nested
+            | KernelError::StagedTwice
             | KernelError::Witness(_)
             | KernelError::Proof(_) => FAULT_NL.to_string(),
         }
@@ -788,12 +791,12 @@ impl Unit<'_> {
         record: Option<&RecordId>,
         fields: &[(Category, Value)],
     ) -> Result<RecordRef, KernelError> {
-        self.write_prepared(access, processing, subject, record, &Fields::prepare(fields)?)
+        self.write_prepared(access, processing, subject, record, &self.kernel.prepare(fields)?)
     }
 
-    /// [`Unit::write`] of fields prepared before the unit began: a unit
-    /// that stores a password hashes it first, so that SQLite's one writer
-    /// does not wait the ~20 ms of argon2 for it.
+    /// [`Unit::write`] of fields prepared before the unit began
+    /// ([`Kernel::prepare`]): a unit that stores a password or a file hashes
+    /// or seals it first, so that SQLite's one writer does not wait for it.
     pub fn write_prepared(
         &mut self,
         access: &Access,
@@ -861,7 +864,7 @@ impl Unit<'_> {
                         sealed.push((category.name(), version, seal_field(&key, &written, category.name(), version, text.as_bytes())?));
                     }
                     // The file it replaces goes once this unit has committed.
-                    values::Prepared::Blob(bytes) => self.put_blob(&key, &written, category.name(), version_of(*category), bytes)?,
+                    values::Prepared::Blob(staged) => self.put_blob(&key, &written, category.name(), version_of(*category), staged)?,
                 }
             }
             let fields: Vec<FieldPut<'_>> =
@@ -1855,19 +1858,35 @@ impl<'a> Event<'a> {
 }
 
 /// What a write stores: its categories, and each value validated,
-/// normalised and (a password) hashed — work that needs no store, done
-/// before a write's transaction takes the writer, as hashing is slow by
-/// design.
+/// normalised and (a password) hashed, and each blob sealed and written —
+/// work that needs no store, done before a write's transaction takes the
+/// writer, as hashing is slow by design and a blob may be megabytes.
 pub struct Fields {
     categories: CategorySet,
     prepared: Vec<(Category, values::Prepared)>,
 }
 
-impl Fields {
-    /// Prepares `fields`; an invalid value or a category given twice is refused.
-    pub fn prepare(fields: &[(Category, Value)]) -> Result<Fields, KernelError> {
-        let prepared = fields.iter().map(|(category, value)| Ok((*category, values::prepare(*category, value)?))).collect::<Result<Vec<_>, KernelError>>()?;
-        Ok(Fields { categories: categories_of(fields)?, prepared })
+impl Kernel {
+    /// Prepares `fields` for [`Unit::write_prepared`]; an invalid value or a
+    /// category given twice is refused. Bytes (a photo, a recording) are
+    /// sealed under a key of their own and written to the blob store here,
+    /// before any unit: a unit that names none of them removes them once
+    /// the fields are dropped.
+    pub fn prepare(&self, fields: &[(Category, Value)]) -> Result<Fields, KernelError> {
+        let categories = categories_of(fields)?;
+        let prepared = fields
+            .iter()
+            .map(|(category, value)| {
+                Ok((
+                    *category,
+                    match value {
+                        Value::Text(text) => values::Prepared::Inline(values::prepare(*category, text)?),
+                        Value::Bytes(bytes) => values::Prepared::Blob(self.stage_blob(bytes)?),
+                    },
+                ))
+            })
+            .collect::<Result<Vec<_>, KernelError>>()?;
+        Ok(Fields { categories, prepared })
     }
 }
 

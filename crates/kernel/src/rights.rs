@@ -88,7 +88,8 @@ impl Unit<'_> {
     pub fn rights_rectify(&mut self, access: &Access, rights: ProcessingId, record: &RecordRef, category: Category, value: &Value) -> Result<(), KernelError> {
         self.require_rights_process(access, rights, &record.subject, "rectify")?;
         let kernel = self.kernel;
-        let prepared = values::prepare(category, value)?;
+        // Only text is corrected here; bytes are refused once decided.
+        let prepared = value.as_text().map(|text| values::prepare(category, text)).transpose()?;
         let ask = Ask::new(Action::Handle, "rectify", format!("{}:{category}", record.record)).categories(CategorySet::EMPTY.with(category));
         self.on_subject(access, rights, &record.subject, Some(&record.record), ask, |tx, key, _| {
             let row = tx
@@ -99,7 +100,7 @@ impl Unit<'_> {
             if !kernel.register.processing(holder).categories.contains(category) {
                 return Err(KernelError::Denied { processing: row.processing.clone(), denial: Denial::Undeclared(category) });
             }
-            let values::Prepared::Inline(text) = &prepared else {
+            let Some(text) = &prepared else {
                 return Err(KernelError::WrongValueKind { category, expected: "text" });
             };
             kernel.put_text(tx, key, record, category, text)?;

@@ -9,9 +9,20 @@
 //!
 //! Data sealed before the version and the event's attributes were bound is
 //! re-sealed once, when a kernel opens the store ([`Kernel::reseal`]).
+//!
+//! A blob's body is sealed under a key of its own ([`BlobKey`]), bound to
+//! the blob's name, and that key is sealed under the subject's key in the
+//! field naming the blob: so the body can be sealed and written before the
+//! write that names it takes the store's writer (a recording or footage
+//! of megabytes held SQLite's one writer while it was sealed, written and
+//! synced), and erasing the subject's key still shreds it. Blobs sealed
+//! before then, under the subject's key and the field's place, still open.
 
-use grondslag_crypto::SubjectKey;
-use grondslag_store::{BlobId, Durable, EventRow, FieldPut, FieldRow, StoreError};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use grondslag_crypto::{BlobKey, SubjectKey};
+use grondslag_store::{BlobId, BlobStore, EventRow, FieldPut, FieldRow, Journal, StoreError};
+use zeroize::Zeroizing;
 
 use crate::{Detail, Kernel, KernelError, RecordId, RecordRef, SubjectId, Unit, Value, text};
 
@@ -41,7 +52,8 @@ fn field_context<'a>(subject: &'a SubjectId, record: &'a RecordId, category: &'a
     [subject.as_str().as_bytes(), record.as_str().as_bytes(), category.as_bytes(), version]
 }
 
-/// Associated data of the body of the blob a field names.
+/// Associated data of the body of the blob a field names, as blobs were
+/// sealed under the subject's key before they had keys of their own.
 fn blob_context<'a>(field: &[&'a [u8]; 4], blob: &'a BlobId) -> [&'a [u8]; 5] {
     [field[0], field[1], field[2], field[3], blob.as_str().as_bytes()]
 }
@@ -121,11 +133,13 @@ impl Kernel {
         let what = || format!("field `{}` (version {})", field.category, field.version);
         let plain = key.open(&context, &field.value).map_err(|_| tampered(record, what()))?;
         let Some(blob) = &field.blob else { return Ok(Value::Text(text(plain.to_vec())?)) };
-        if plain.as_slice() != blob.as_str().as_bytes() {
-            return Err(tampered(record, what()));
-        }
-        let body = key.open(&blob_context(&context, blob), &self.blobs.get(blob)?).map_err(|_| tampered(record, format!("the file of {}", what())))?;
-        Ok(Value::Bytes(body.to_vec()))
+        let Some(own) = plain.strip_prefix(blob.as_str().as_bytes()) else { return Err(tampered(record, what())) };
+        let sealed = self.blobs.get(blob)?;
+        let body = match own {
+            [] => key.open(&blob_context(&context, blob), &sealed),
+            own => BlobKey::from_slice(own).and_then(|own| own.open(&[blob.as_str().as_bytes()], &sealed)),
+        };
+        Ok(Value::Bytes(body.map_err(|_| tampered(record, format!("the file of {}", what())))?.to_vec()))
     }
 
     /// Re-seals, once, what was sealed before fields had versions and events
@@ -177,7 +191,7 @@ struct Counts {
 }
 
 impl Unit<'_> {
-    /// Seals `bytes` into a new blob, the field pointing at it as `version`;
+    /// Stores `staged` as `version` of the record's field `category`;
     /// `replaced`, the blob the field named, goes once the unit commits.
     pub(crate) fn put_blob(
         &mut self,
@@ -185,17 +199,14 @@ impl Unit<'_> {
         record: &RecordRef,
         category: &str,
         (version, replaced): (u64, Option<BlobId>),
-        bytes: &[u8],
+        staged: &Arc<Staged>,
     ) -> Result<(), KernelError> {
-        let blob = BlobId::random();
-        self.journal(std::slice::from_ref(&blob))?;
-        let at = version.to_be_bytes();
-        let context = field_context(&record.subject, &record.record, category, &at);
-        let durable = self.kernel.loading_state().as_ref().map_or(Durable::Now, |load| load.blobs);
-        self.kernel.blobs.put(&blob, &key.seal(&blob_context(&context, &blob), bytes)?, durable)?;
-        self.written.push(blob.clone());
+        if staged.fate() != Fate::Unnamed || self.written.iter().any(|written| Arc::ptr_eq(written, staged)) {
+            return Err(KernelError::StagedTwice);
+        }
+        self.written.push(Arc::clone(staged));
         self.erased.extend(replaced);
-        self.kernel.put_sealed(self.tx, key, record, (category, version), blob.as_str().as_bytes(), Some(&blob))
+        self.kernel.put_sealed(self.tx, key, record, (category, version), &staged.named(), Some(&staged.id))
     }
 
     /// Re-seals the next batch of records; returns what it did, no records
@@ -245,7 +256,8 @@ impl Unit<'_> {
                 counts.unreadable += 1;
                 continue;
             };
-            self.put_blob(key, record, &field.category, (field.version, Some(blob)), &bytes)?;
+            let staged = self.kernel.stage_blob(&bytes)?;
+            self.put_blob(key, record, &field.category, (field.version, Some(blob)), &staged)?;
         }
         for (number, row) in self.tx.numbered_events(&record.record)? {
             let Some(sealed) = &row.detail else { continue };
@@ -257,5 +269,80 @@ impl Unit<'_> {
             self.tx.set_event_detail(number, &resealed)?;
         }
         Ok(())
+    }
+}
+
+/// A blob sealed under a key of its own and written before the unit that
+/// names it ([`Kernel::prepare`]), named in a journal first. Once the last
+/// holder lets go — the prepared fields and the units that wrote them — it
+/// is removed unless a unit naming it committed, or left to the next start
+/// when nobody can tell.
+pub(crate) struct Staged {
+    pub(crate) id: BlobId,
+    key: BlobKey,
+    blobs: BlobStore,
+    /// The journal naming it, or `None` when a bulk load's journal does.
+    journal: Mutex<Option<Journal>>,
+    fate: Mutex<Fate>,
+}
+
+/// What became of a staged blob.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fate {
+    /// No committed row names it (yet).
+    Unnamed,
+    /// A committed row names it.
+    Named,
+    /// The commit of the unit naming it was lost: its journal is left for
+    /// the next start, which keeps it only if a row names it.
+    Unknown,
+}
+
+impl Staged {
+    /// What the field naming the blob keeps sealed: the blob's name, then its key.
+    fn named(&self) -> Zeroizing<Vec<u8>> {
+        let mut named = Zeroizing::new(Vec::with_capacity(self.id.as_str().len() + BlobKey::LEN));
+        named.extend_from_slice(self.id.as_str().as_bytes());
+        named.extend_from_slice(self.key.bytes());
+        named
+    }
+
+    pub(crate) fn fate(&self) -> Fate {
+        *self.fate.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn settle(&self, fate: Fate) {
+        *self.fate.lock().unwrap_or_else(PoisonError::into_inner) = fate;
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        let journal = self.journal.get_mut().unwrap_or_else(PoisonError::into_inner).take();
+        match self.fate() {
+            Fate::Unknown => drop(journal),
+            Fate::Named => crate::unit::close(journal),
+            Fate::Unnamed => {
+                if let Err(e) = self.blobs.delete(&self.id) {
+                    tracing::warn!(error = %e, "could not remove a prepared blob no record names");
+                }
+                crate::unit::close(journal);
+            }
+        }
+    }
+}
+
+impl Kernel {
+    /// Seals `bytes` under a key of their own into a new blob and writes it,
+    /// needing neither the store nor the subject: see [`Staged`].
+    pub(crate) fn stage_blob(&self, bytes: &[u8]) -> Result<Arc<Staged>, KernelError> {
+        let (id, key) = (BlobId::random(), BlobKey::generate());
+        let sealed = key.seal(&[id.as_str().as_bytes()], bytes)?;
+        let mut journal = None;
+        let durable = self.note_blobs(&mut journal, std::slice::from_ref(&id))?;
+        // Made before the file is written, so that a failed write is removed with it.
+        let staged = Arc::new(Staged { id, key, blobs: self.blobs.clone(), journal: Mutex::new(journal), fate: Mutex::new(Fate::Unnamed) });
+        self.blobs.put(&staged.id, &sealed, durable)?;
+        Ok(staged)
     }
 }

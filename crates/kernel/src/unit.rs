@@ -28,8 +28,11 @@ use std::fmt;
 
 use grondslag_audit::Entry;
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Scope};
-use grondslag_store::{BlobId, Erased, Journal, StoreError, Tx};
+use std::sync::Arc;
 
+use grondslag_store::{BlobId, Durable, Erased, Journal, StoreError, Tx};
+
+use crate::sealing::{Fate, Staged};
 use crate::{
     Access, Allowed, Detail, Kernel, KernelError, RecordEvent, RecordId, RecordRef, RecordSummary, RecordView, SubjectExport, SubjectId, Value, witness,
 };
@@ -79,8 +82,9 @@ pub struct Unit<'u> {
     refusals: Vec<Entry>,
     /// Calls that failed, audited once the unit has ended.
     failures: Vec<Entry>,
-    /// Blobs written; removed if the unit rolls back.
-    pub(crate) written: Vec<BlobId>,
+    /// Blobs this unit names; removed if it rolls back and nothing else
+    /// holds them (see [`Staged`]).
+    pub(crate) written: Vec<Arc<Staged>>,
     /// Blobs of erased records; removed once the unit has committed.
     pub(crate) erased: Vec<BlobId>,
     /// Names the blobs written and erased before they are, so that the next
@@ -174,12 +178,12 @@ struct Ended {
     pending: Vec<Entry>,
     refusals: Vec<Entry>,
     failures: Vec<Entry>,
-    written: Vec<BlobId>,
+    written: Vec<Arc<Staged>>,
     erased: Vec<BlobId>,
     journal: Option<Journal>,
 }
 
-fn close(journal: Option<Journal>) {
+pub(crate) fn close(journal: Option<Journal>) {
     if let Some(Err(e)) = journal.map(Journal::close) {
         tracing::warn!(error = %e, "could not remove the journal of an operation that ended");
     }
@@ -248,7 +252,7 @@ impl Kernel {
                 // entries, refusals and failures never happened.
                 tracing::info!(attempt, context, "a write at the same moment on the same people stopped this operation; running it again");
                 drop(witness::take_signed());
-                self.delete_blobs(&ended.written);
+                // Blobs staged for this attempt alone go with `ended`.
                 close(ended.journal);
                 // Run at once, it can take the people back before the write
                 // it gave way to has woken up to take them, and the same
@@ -329,6 +333,14 @@ impl Kernel {
             (Err(e), _) => Err(KernelError::Store(e).into()),
             (Ok(()), None) => Err(KernelError::Store(StoreError::Aborted).into()),
         };
+        let fate = match (&result, outcome_unknown) {
+            (Ok(_), _) => Fate::Named,
+            (Err(_), true) => Fate::Unknown,
+            (Err(_), false) => Fate::Unnamed,
+        };
+        for staged in &written {
+            staged.settle(fate);
+        }
         let kept = if result.is_ok() {
             self.witness_signed();
             self.delete_erased(erased);
@@ -340,15 +352,14 @@ impl Kernel {
             drop(witness::take_signed());
             if outcome_unknown {
                 // Whether a row names them cannot be told before the server
-                // has finished with the commit: the journal stays, and the
+                // has finished with the commit: the journals stay, and the
                 // next start removes those no row names.
                 tracing::warn!(blobs = written.len(), "the outcome of a commit is unknown; its blobs are left for the next start to settle");
                 journal = None;
-            } else {
-                // The rows naming these blobs were rolled back; the files
-                // are ciphertext, but they should not linger.
-                self.delete_blobs(&written);
             }
+            // Otherwise the rows naming them were rolled back: the blobs go
+            // once nothing holds them (the prepared fields may be written
+            // again); they are ciphertext, but they should not linger.
             refusals.extend(failures);
             refusals
         };
@@ -414,9 +425,29 @@ impl Kernel {
         }
     }
 
-    /// Removes blobs from disk: erased ones once the erasure has committed,
-    /// written ones once their unit has rolled back. No row names them any
-    /// more and they are ciphertext; a failure is reported, the operation stands.
+    /// Names `blobs` before they are written or erased, in the journal of
+    /// the bulk load under way or else in `own` (started if need be);
+    /// returns how a blob written now is to be made durable.
+    pub(crate) fn note_blobs(&self, own: &mut Option<Journal>, blobs: &[BlobId]) -> Result<Durable, KernelError> {
+        if blobs.is_empty() {
+            return Ok(Durable::Now);
+        }
+        let mut load = self.loading_state();
+        let (slot, durable) = match load.as_mut() {
+            Some(load) => (&mut load.journal, load.blobs),
+            None => (own, Durable::Now),
+        };
+        let journal = match slot {
+            Some(journal) => journal,
+            None => slot.insert(self.blobs.journal()?),
+        };
+        journal.note(blobs)?;
+        Ok(durable)
+    }
+
+    /// Removes erased blobs from disk once the erasure has committed. No
+    /// row names them any more and they are ciphertext; a failure is
+    /// reported, the operation stands.
     pub(crate) fn delete_blobs(&self, blobs: &[BlobId]) {
         for blob in blobs {
             if let Err(e) = self.blobs.delete(blob) {
@@ -477,24 +508,10 @@ impl Unit<'_> {
         self.sending_unconfirmed(|unit| unit.kernel.append(unit.tx, &pending))
     }
 
-    /// Names blobs in the unit's journal before they are written or erased.
+    /// Names blobs in the unit's journal before they are erased.
     pub(crate) fn journal(&mut self, blobs: &[BlobId]) -> Result<(), KernelError> {
-        if blobs.is_empty() {
-            return Ok(());
-        }
-        // A bulk load names all its blobs in one journal of its own.
-        let mut load = self.kernel.loading_state();
-        let slot = match load.as_mut() {
-            Some(load) => &mut load.journal,
-            None => &mut self.journal,
-        };
-        let journal = match slot {
-            Some(journal) => journal,
-            None => slot.insert(self.kernel.blobs.journal()?),
-        };
-        Ok(journal.note(blobs)?)
+        self.kernel.note_blobs(&mut self.journal, blobs).map(drop)
     }
-
     /// Keeps what an erasure removed from the blob store until the unit commits.
     pub(crate) fn erased(&mut self, erased: Erased) -> Erased {
         self.erased.extend(erased.blobs.iter().cloned());
@@ -530,7 +547,7 @@ impl Kernel {
         record: Option<&RecordId>,
         fields: &[(Category, Value)],
     ) -> Result<RecordRef, KernelError> {
-        let prepared = crate::Fields::prepare(fields)?;
+        let prepared = self.prepare(fields)?;
         self.one_call(|unit| unit.write_prepared(access, processing, subject, record, &prepared))
     }
 }

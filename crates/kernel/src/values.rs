@@ -47,21 +47,20 @@ impl fmt::Debug for Value {
 
 pub(crate) enum Prepared {
     Inline(String),
-    Blob(Vec<u8>),
+    Blob(std::sync::Arc<crate::sealing::Staged>),
 }
 
 fn invalid(category: Category) -> impl FnOnce(InvalidValue) -> KernelError {
     move |source| KernelError::Invalid { category, source }
 }
 
-/// Validates, normalises and (for passwords) hashes one value.
-pub(crate) fn prepare(category: Category, value: &Value) -> Result<Prepared, KernelError> {
-    let text = match value {
-        Value::Bytes(bytes) => return Ok(Prepared::Blob(bytes.clone())),
+/// Validates, normalises and (for passwords) hashes one text value.
+pub(crate) fn prepare(category: Category, text: &str) -> Result<String, KernelError> {
+    let text = match text {
         // A password is hashed exactly as the policy checked it and as it
         // will be typed: trimmed, "a" and eleven spaces would become "a".
-        Value::Text(text) if category.sensitivity() == Sensitivity::HashOnly => return Ok(Prepared::Inline(hash_password(text)?)),
-        Value::Text(text) => text.trim(),
+        text if category.sensitivity() == Sensitivity::HashOnly => return hash_password(text),
+        text => text.trim(),
     };
     let normalised = match category {
         Category::Bsn => Bsn::parse(text).map_err(invalid(category))?.as_str().to_string(),
@@ -73,7 +72,7 @@ pub(crate) fn prepare(category: Category, value: &Value) -> Result<Prepared, Ker
         Category::PostcodeCity => postcode_city(text).map_err(invalid(category))?,
         _ => text.to_string(),
     };
-    Ok(Prepared::Inline(normalised))
+    Ok(normalised)
 }
 
 /// "9726 AD Groningen" or "9726AD Groningen": a valid postcode, then a place.

@@ -113,11 +113,12 @@ impl Cases<'_> {
     /// A record of its own beside case `number`, holding `value` as data
     /// needed for the decision, found by the case number under `index`.
     fn add_to_case(&self, access: &Access, number: &str, value: Value, index: &str) -> Result<RecordRef, CaseError> {
-        let fields = [(Category::OtherInclPhotos, value)];
+        // A photo is sealed and written before the unit takes the writer.
+        let fields = self.kernel.prepare(&[(Category::OtherInclPhotos, value)])?;
         self.kernel.unit(|unit| {
             let (scheme, case) = self.find(unit, access, number)?;
             let processing = self.processing(scheme)?;
-            let record = unit.write(access, processing, Some(&case.record.subject), None, &fields)?;
+            let record = unit.write_prepared(access, processing, Some(&case.record.subject), None, &fields)?;
             unit.index_record(access, processing, &record, index, number)?;
             // Kept as long as the case, and gone with it.
             unit.belong_to(access, processing, &record, &case.record)?;

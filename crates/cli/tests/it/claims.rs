@@ -37,6 +37,16 @@ fn count(dir: &std::path::Path, table: &str) -> i64 {
     sqlite(dir).query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
 }
 
+/// A physical-damage case of [`applicant`], filed by `now`.
+fn physical_case(cases: &Cases<'_>, now: &Access) -> grondslag_claims::cases::Filed {
+    cases
+        .file(
+            now,
+            &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": object(), "details": { "damage_arose": "2026-03-01" } })),
+        )
+        .unwrap()
+}
+
 fn stored(kernel: &Kernel, access: &Access, number: &str) -> CategorySet {
     let case = cases(kernel).show(access, number).unwrap();
     case.fields.unwrap().fields.iter().map(|(c, _)| *c).collect()
@@ -339,12 +349,7 @@ fn a_representative_acts_on_the_principals_case_until_the_authorisation_is_revok
     let kernel = open_kernel(dir.path());
     let now = handler("2026-11-28T10:00:00Z");
     let cases = cases(&kernel);
-    let filed = cases
-        .file(
-            &now,
-            &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": object(), "details": { "damage_arose": "2026-03-01" } })),
-        )
-        .unwrap();
+    let filed = physical_case(&cases, &now);
     let number = filed.number.to_string();
     let form: grondslag_claims::cases::AuthorisationForm = serde_json::from_value(json!({
         "case": number,
@@ -563,14 +568,7 @@ fn a_photo_over_the_limit_is_refused_by_the_case_and_stores_nothing() {
     let kernel = open_kernel(dir.path());
     let now = handler("2026-11-28T10:00:00Z");
     let cases = cases(&kernel);
-    let number = cases
-        .file(
-            &now,
-            &application(json!({ "scheme": "fysieke_schade", "applicant": applicant(), "object": object(), "details": { "damage_arose": "2026-03-01" } })),
-        )
-        .unwrap()
-        .number
-        .to_string();
+    let number = physical_case(&cases, &now).number.to_string();
     let limit = usize::try_from(grondslag_claims::cases::MAX_PHOTO_BYTES).unwrap();
     let blobs = || std::fs::read_dir(dir.path().join("blobs")).map(|d| d.count()).unwrap_or(0);
     let before = (count(dir.path(), "fields"), blobs());
@@ -579,4 +577,42 @@ fn a_photo_over_the_limit_is_refused_by_the_case_and_stores_nothing() {
     assert_eq!((count(dir.path(), "fields"), blobs()), before, "nothing of the refused photo is stored");
     cases.attach_photo(&now, &number, vec![0xFF; limit]).unwrap();
     assert_eq!(count(dir.path(), "fields"), before.0 + 1);
+}
+
+// req: E1
+#[test]
+fn a_photo_refused_to_every_other_role_and_to_another_applicant_says_why_and_leaves_no_file() {
+    use grondslag_register::{Action, Scope};
+    let dir = tempfile::tempdir().unwrap();
+    // Every file below the blob directory, journals too.
+    let files = || crate::files_below(&dir.path().join("blobs"));
+    let kernel = open_kernel(dir.path());
+    let (now, cases) = (handler("2026-11-28T10:00:00Z"), cases(&kernel));
+    let filed = physical_case(&cases, &now);
+    let (number, before) = (filed.number.to_string(), files());
+    for role in Role::ALL.iter().copied().filter(|r| *r != Role::CaseHandler) {
+        // Someone else: another applicant, a representative without an authorisation, an expert not assigned.
+        let someone = grondslag_kernel::SubjectId::random();
+        let access = Access::new(someone.as_str(), role, "test", now.now).acting_as(someone);
+        let expected = match role {
+            Role::Applicant => Denial::OutOfReach { scope: Scope::Own },
+            Role::Representative => Denial::OutOfReach { scope: Scope::Represented },
+            Role::Expert => Denial::OutOfReach { scope: Scope::Assigned },
+            // May look the case up, not add to it.
+            Role::PrivacyOfficer => Denial::RoleNotAllowed { role, action: Action::File },
+            _ => Denial::RoleNotAllowed { role, action: Action::Read },
+        };
+        match cases.attach_photo(&access, &number, b"JPEG: scheur".to_vec()) {
+            Err(CaseError::Kernel(KernelError::Denied { denial, .. })) => assert_eq!(denial, expected, "{role:?}"),
+            other => panic!("{role:?}: expected {expected}, got {other:?}"),
+        }
+        assert_eq!(files(), before, "{role:?}: the photo was sealed and written before the refusal, and removed after it");
+    }
+    // The case handler and the applicant themself may.
+    let owner = Access::new(filed.case.subject.as_str(), Role::Applicant, "test", now.now).acting_as(filed.case.subject.clone());
+    cases.attach_photo(&now, &number, b"JPEG: scheur".to_vec()).unwrap();
+    cases.attach_photo(&owner, &number, b"JPEG: scheur".to_vec()).unwrap();
+    let added: Vec<_> = files().into_iter().filter(|f| !before.contains(f)).collect();
+    assert_eq!(added.len(), 2, "two files, no journal left: {added:?}");
+    assert_eq!(count(dir.path(), "fields WHERE blob IS NOT NULL"), 2);
 }

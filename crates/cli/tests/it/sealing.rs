@@ -142,6 +142,12 @@ const OLD_SEALING: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/s
 /// The photo in it, as it was attached.
 const PHOTO: &[u8] = b"JPEG: scheur in de achtergevel";
 
+/// A store of the sealing above whose photo's file was sealed under its
+/// subject's key, as files were before each had a key of its own: made by
+/// `case create examples/fysieke-schade.json`, then `case attach` of
+/// [`PHOTO`], with the build of `a82a037`. Test data, key included.
+const FILE_UNDER_SUBJECT_KEY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sealed-v2-blob");
+
 /// A copy of `from` in a new directory, key files owner-only as the binary wants them.
 fn copy_of(from: &Path) -> tempfile::TempDir {
     use std::os::unix::fs::PermissionsExt;
@@ -237,4 +243,54 @@ fn a_value_that_does_not_open_before_the_re_seal_is_left_as_it_is_and_still_does
     assert!(stderr(&shown).contains("left sealed values that could not be re-sealed"), "{}", stderr(&shown));
     assert_eq!(sealed_state(dir.path()).sealing_version.as_deref(), Some(&b"2"[..]));
     assert!(place.ok(&["audit", "verify"]).contains("audit log ok"));
+}
+
+/// The photos of the fixture's applicant, as a case handler reads them.
+fn photos(kernel: &Kernel) -> Vec<Value> {
+    let handler = crate::access(Role::CaseHandler);
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let anna = kernel.find_by_bsn(&handler, physical, crate::server::ANNA_BSN).unwrap().unwrap();
+    let views = kernel.read(&handler, physical, &anna, CategorySet::of(&[Category::OtherInclPhotos])).unwrap();
+    let mut photos: Vec<Value> =
+        views.iter().filter_map(|view| view.get(Category::OtherInclPhotos)).filter(|v| matches!(v, Value::Bytes(_))).cloned().collect();
+    photos.sort_by_key(|photo| format!("{photo:?}"));
+    photos
+}
+
+// req: I.SEC
+#[test]
+fn a_file_sealed_under_its_subjects_key_still_opens_and_a_new_one_is_sealed_under_a_key_of_its_own() {
+    let dir = copy_of(Path::new(FILE_UNDER_SUBJECT_KEY));
+    let place = Place::sqlite(dir.path());
+    let old = sealed_state(dir.path());
+    assert_eq!(old.sealing_version.as_deref(), Some(&b"2"[..]), "the fixture is of the current sealing of fields");
+    let kernel = crate::open_kernel(dir.path());
+    assert_eq!(photos(&kernel), [Value::Bytes(PHOTO.to_vec())]);
+    assert_eq!(sealed_state(dir.path()), old, "opening and reading rewrote nothing");
+
+    // A second photo, sealed under a key of its own before its unit.
+    let second = b"JPEG: scheur in de voorgevel".to_vec();
+    let cases =
+        grondslag_claims::cases::Cases::new(&kernel, grondslag_claims::area::AreaLists::parse("data/areas.csv", grondslag_claims::area::SAMPLE).unwrap());
+    cases.attach_photo(&crate::access(Role::CaseHandler), "IMG-2026-000001", second.clone()).unwrap();
+    let mut expected = vec![Value::Bytes(PHOTO.to_vec()), Value::Bytes(second)];
+    expected.sort_by_key(|photo| format!("{photo:?}"));
+    assert_eq!(photos(&kernel), expected);
+    // Its field keeps the file's key beside its name: 32 bytes more, sealed.
+    let lengths: Vec<i64> =
+        rows(crate::sqlite(dir.path()).prepare("SELECT length(value) FROM fields WHERE blob IS NOT NULL ORDER BY length(value)").unwrap(), |r| r.get(0));
+    assert_eq!(lengths.len(), 2);
+    assert_eq!(lengths[1] - lengths[0], 32, "{lengths:?}");
+
+    // Each file opens only under its own name: swapped, neither does.
+    let named = |order: &str| select_text(&place, &format!("SELECT blob FROM fields WHERE blob IS NOT NULL ORDER BY length(value) {order} LIMIT 1"));
+    let (under_subject, own) = (dir.path().join("blobs").join(named("ASC")), dir.path().join("blobs").join(named("DESC")));
+    let (a, b) = (std::fs::read(&under_subject).unwrap(), std::fs::read(&own).unwrap());
+    std::fs::write(&under_subject, &b).unwrap();
+    std::fs::write(&own, &a).unwrap();
+    let handler = crate::access(Role::CaseHandler);
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let anna = kernel.find_by_bsn(&handler, physical, crate::server::ANNA_BSN).unwrap().unwrap();
+    let read = kernel.read(&handler, physical, &anna, CategorySet::of(&[Category::OtherInclPhotos]));
+    assert!(matches!(&read, Err(KernelError::Tampered { what, .. }) if what.starts_with("the file of field `other_incl_photos`")), "{read:?}");
 }

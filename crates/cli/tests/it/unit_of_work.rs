@@ -489,3 +489,60 @@ fn a_load_commits_and_witnesses_what_it_signed_only_at_its_end_and_a_stopped_one
     assert_eq!(witnessed(), checkpoints);
     kernel.verify_audit(|_| ()).unwrap();
 }
+
+// req: I.SEC
+#[test]
+fn a_file_is_sealed_and_written_before_its_unit_and_stays_only_when_a_committed_row_names_it() {
+    for postgres in [false, true] {
+        let Some(fixture) = Fixture::open(postgres) else { continue };
+        let kernel = &fixture.kernel;
+        let calls = kernel.processing("telefoon_opnames").unwrap();
+        let writer = crate::access(Role::ContactCentre);
+        let recording = [(Category::Phone, Value::text("0612345678")), (Category::CallRecording, Value::Bytes(b"RIFF-opname".to_vec()))];
+        let before = fixture.blobs();
+        let files = || fixture.blobs().len() - before.len();
+
+        // Prepared: the file and the journal naming it are on disk before any unit.
+        let fields = kernel.prepare(&recording).unwrap();
+        assert_eq!(files(), 2, "{postgres}: the file and its journal");
+        drop(fields);
+        assert_eq!(fixture.blobs(), before, "{postgres}: prepared and never written, it is removed");
+
+        // A role without the grant is refused for that, and the file goes with the fields.
+        let fields = kernel.prepare(&recording).unwrap();
+        let refused = kernel.unit(|unit| unit.write_prepared(&crate::access(Role::Public), calls, None, None, &fields));
+        let denial = Denial::RoleNotAllowed { role: Role::Public, action: Action::File };
+        assert!(matches!(&refused, Err(KernelError::Denied { denial: d, .. }) if *d == denial), "{postgres}: {refused:?}");
+        drop(fields);
+        assert_eq!(fixture.blobs(), before, "{postgres}: refused, nothing stays");
+
+        // Named twice in one unit: refused, and the unit rolls back whole.
+        let fields = kernel.prepare(&recording).unwrap();
+        let dump = fixture.dump();
+        let twice = kernel.unit(|unit| {
+            unit.write_prepared(&writer, calls, None, None, &fields)?;
+            unit.write_prepared(&writer, calls, None, None, &fields)
+        });
+        assert!(matches!(twice, Err(KernelError::StagedTwice)), "{postgres}: {twice:?}");
+        assert_eq!(fixture.dump(), dump, "{postgres}: nothing of the unit stays");
+        drop(fields);
+        assert_eq!(fixture.blobs(), before, "{postgres}");
+
+        // Written and committed: the file stays, its journal goes; the same
+        // prepared file is refused for a second record.
+        let fields = kernel.prepare(&recording).unwrap();
+        let record = kernel.unit(|unit| unit.write_prepared(&writer, calls, None, None, &fields)).unwrap();
+        let again = kernel.unit(|unit| unit.write_prepared(&writer, calls, None, None, &fields));
+        assert!(matches!(again, Err(KernelError::StagedTwice)), "{postgres}: {again:?}");
+        drop(fields);
+        assert_eq!(files(), 1, "{postgres}: the file its row names, no journal");
+        let heard = kernel
+            .read_record(&crate::access(Role::PrivacyOfficer), calls, &record, grondslag_register::CategorySet::of(&[Category::CallRecording]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(heard.get(Category::CallRecording), Some(&Value::Bytes(b"RIFF-opname".to_vec())), "{postgres}");
+        // Erased with its record, as before it had a key of its own.
+        kernel.erase_record(&crate::access(Role::System), calls, &record, "test").map(drop).unwrap_or_else(|e| panic!("{postgres}: {e}"));
+        assert_eq!(fixture.blobs(), before, "{postgres}: erased, the file is gone");
+    }
+}
