@@ -371,6 +371,7 @@ impl KernelError {
             KernelError::Tampered { .. } => "integrity",
             KernelError::PasswordHash(_) => "password hashing",
             KernelError::Audit(_) | KernelError::AuditEntry(_) => "the audit log",
+            KernelError::StagedTwice => "a prepared file written twice",
             _ => return None,
         })
     }

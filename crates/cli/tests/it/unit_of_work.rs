@@ -518,13 +518,21 @@ fn a_file_is_sealed_and_written_before_its_unit_and_stays_only_when_a_committed_
 
         // Named twice in one unit: refused, and the unit rolls back whole.
         let fields = kernel.prepare(&recording).unwrap();
-        let dump = fixture.dump();
+        let (dump, audit) = (fixture.dump(), fixture.audit());
         let twice = kernel.unit(|unit| {
             unit.write_prepared(&writer, calls, None, None, &fields)?;
             unit.write_prepared(&writer, calls, None, None, &fields)
         });
         assert!(matches!(twice, Err(KernelError::StagedTwice)), "{postgres}: {twice:?}");
         assert_eq!(fixture.dump(), dump, "{postgres}: nothing of the unit stays");
+        let added = &fixture.audit()[audit.len()..];
+        assert_eq!(added.len(), 1, "{postgres}: one failed line: {added:?}");
+        let line: serde_json::Value = serde_json::from_str(&added[0]).unwrap();
+        assert_eq!(
+            (&line["outcome"], &line["action"], &line["reason"]),
+            (&"failed".into(), &"write".into(), &"failed: a prepared file written twice".into()),
+            "{postgres}"
+        );
         drop(fields);
         assert_eq!(fixture.blobs(), before, "{postgres}");
 
