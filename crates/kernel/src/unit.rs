@@ -25,11 +25,10 @@
 
 use std::cell::Cell;
 use std::fmt;
+use std::sync::Arc;
 
 use grondslag_audit::Entry;
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Scope};
-use std::sync::Arc;
-
 use grondslag_store::{BlobId, Durable, Erased, Journal, StoreError, Tx};
 
 use crate::sealing::{Fate, Staged};
@@ -87,8 +86,9 @@ pub struct Unit<'u> {
     pub(crate) written: Vec<Arc<Staged>>,
     /// Blobs of erased records; removed once the unit has committed.
     pub(crate) erased: Vec<BlobId>,
-    /// Names the blobs written and erased before they are, so that the next
-    /// start finishes what a killed process left (see [`Kernel::recover_blobs`]).
+    /// Names the blobs erased before they are (each written one is named in
+    /// its own, see [`Staged`]), so that the next start finishes what a
+    /// killed process left (see [`Kernel::recover_blobs`]).
     journal: Option<Journal>,
     /// The register's ground (AVG art. 23) for keeping this operation from
     /// the person concerned, once [`Unit::withhold_from_subject`] named it.
