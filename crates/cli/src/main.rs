@@ -223,9 +223,8 @@ enum Command {
         #[arg(long, env = "GRONDSLAG_AREAS")]
         areas: Option<PathBuf>,
         /// Households written side by side, through the same kernel. SQLite's one writer runs
-        /// each operation in turn, so more threads only add hand-overs between them (2 threads on
-        /// 2 cores: 0.8x the people/s of one). The population (and its fingerprint) is the same
-        /// for any number.
+        /// each operation in turn, so more threads gain little (2 threads on 2 cores: about the
+        /// people/s of one). The population (and its fingerprint) is the same for any number.
         #[arg(long, default_value_t = NonZeroUsize::MIN)]
         threads: NonZeroUsize,
         /// Operations committed at once (the default is about 1,400 people). A generate that is

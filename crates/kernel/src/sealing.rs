@@ -282,7 +282,7 @@ pub(crate) struct Staged {
     key: BlobKey,
     blobs: BlobStore,
     /// The journal naming it, or `None` when a bulk load's journal does.
-    journal: Mutex<Option<Journal>>,
+    journal: Option<Journal>,
     fate: Mutex<Fate>,
 }
 
@@ -318,7 +318,7 @@ impl Staged {
 
 impl Drop for Staged {
     fn drop(&mut self) {
-        let journal = self.journal.get_mut().unwrap_or_else(PoisonError::into_inner).take();
+        let journal = self.journal.take();
         match self.fate() {
             Fate::Unknown => drop(journal),
             Fate::Named => crate::unit::close(journal),
@@ -341,7 +341,7 @@ impl Kernel {
         let mut journal = None;
         let durable = self.note_blobs(&mut journal, std::slice::from_ref(&id))?;
         // Made before the file is written, so that a failed write is removed with it.
-        let staged = Arc::new(Staged { id, key, blobs: self.blobs.clone(), journal: Mutex::new(journal), fate: Mutex::new(Fate::Unnamed) });
+        let staged = Arc::new(Staged { id, key, blobs: self.blobs.clone(), journal, fate: Mutex::new(Fate::Unnamed) });
         self.blobs.put(&staged.id, &sealed, durable)?;
         Ok(staged)
     }

@@ -1275,15 +1275,22 @@ fn committed_settings(path: &std::path::Path, names: &[&str]) -> Vec<bool> {
     names.iter().map(|name| db.query_row("SELECT count(*) FROM settings WHERE name = ?1", [name], |r| r.get::<_, i64>(0)).unwrap() == 1).collect()
 }
 
+/// A SQLite store in `dir` holding commits `ops` at a time, with its
+/// database file and blob store.
+fn held_sqlite(dir: &std::path::Path, ops: usize) -> (std::path::PathBuf, grondslag_store::SqliteStore, BlobStore) {
+    let path = dir.join("grondslag.db");
+    let store = grondslag_store::SqliteStore::open(&path).unwrap();
+    let blobs = BlobStore::open(&dir.join("blobs")).unwrap();
+    // The blobs of a held load are made durable by the commits, not one by one.
+    assert_eq!(store.hold_commits(ops, &blobs).unwrap(), Durable::ByCommit);
+    (path, store, blobs)
+}
+
 // req: INV2, INV6
 #[test]
 fn sqlite_commits_held_for_a_load_are_committed_whole_and_a_failed_one_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("grondslag.db");
-    let store = grondslag_store::SqliteStore::open(&path).unwrap();
-    let blobs = BlobStore::open(&dir.path().join("blobs")).unwrap();
-    // The blobs of a held load are made durable by the commits, not one by one.
-    assert_eq!(store.hold_commits(4, &blobs).unwrap(), Durable::ByCommit);
+    let (path, store, _blobs) = held_sqlite(dir.path(), 4);
     run(&store, |tx| {
         tx.set_setting("first", b"1")?;
         append(tx, chain_0(), "first", None).map(drop)
@@ -1339,10 +1346,7 @@ fn sqlite_commits_held_for_a_load_are_committed_whole_and_a_failed_one_leaves_no
 #[test]
 fn sqlite_commits_held_for_a_load_wait_until_its_blobs_are_durable() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("grondslag.db");
-    let store = grondslag_store::SqliteStore::open(&path).unwrap();
-    let blobs = BlobStore::open(&dir.path().join("blobs")).unwrap();
-    assert_eq!(store.hold_commits(2, &blobs).unwrap(), Durable::ByCommit);
+    let (path, store, blobs) = held_sqlite(dir.path(), 2);
     let blob = BlobId::random();
     blobs.put(&blob, b"sealed", Durable::ByCommit).unwrap();
     run(&store, |tx| tx.set_setting("names the blob", blob.as_str().as_bytes()));
