@@ -99,6 +99,8 @@ pub fn run(kernels: &Kernels<'_>, options: &Options<'_>) -> Result<(), Failure> 
     println!();
     uploads_bench(kernels, options.writes)?;
     println!();
+    reads_bench(kernels, options.writes)?;
+    println!();
     filing::bench(kernels, options.writes.div_ceil(4))?;
     let stores: Vec<Store<'_>> = options.subjects.iter().map(|n| Store::Generate(*n)).chain(options.populations.iter().map(|p| Store::Existing(p))).collect();
     let mut exports = Vec::new();
@@ -423,32 +425,8 @@ fn writes_bench(kernels: &Kernels<'_>, writes: u32) -> Result<(), Failure> {
     let per_thread = writes / threads;
     let total = per_thread * threads;
     let contact = &fields[..5];
-    let bar = progress::bar("single-threaded new subjects", u64::from(total));
-    let start = Instant::now();
-    for _ in 0..total {
-        kernel.write(&access, processing, None, None, contact)?;
-        bar.inc(1);
-    }
-    let single_elapsed = start.elapsed();
-    bar.finish_and_clear();
-    let bar = progress::bar("concurrent new subjects", u64::from(total));
-    let start = Instant::now();
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    for _ in 0..per_thread {
-                        kernel.write(&access, processing, None, None, contact)?;
-                        bar.inc(1);
-                    }
-                    Ok::<(), grondslag_kernel::KernelError>(())
-                })
-            })
-            .collect();
-        workers.into_iter().try_for_each(|w| w.join().unwrap_or_else(|_| Ok(())))
-    })?;
-    let concurrent_elapsed = start.elapsed();
-    bar.finish_and_clear();
+    let (single_elapsed, concurrent_elapsed) =
+        one_then_at_once("new subjects", threads, per_thread, || kernel.write(&access, processing, None, None, contact).map(drop))?;
 
     let (k, r) = (rate(writes, kernel_elapsed), rate(writes, raw_elapsed));
     println!("writes ({writes} writes of {} fields, {payload} bytes of plaintext each):", fields.len());
@@ -464,6 +442,71 @@ fn writes_bench(kernels: &Kernels<'_>, writes: u32) -> Result<(), Failure> {
     println!("  one thread                          {single:10.0} writes/s");
     println!("  {threads} threads at once, commits grouped {concurrent:10.0} writes/s");
     println!("  ratio {threads} threads / one thread {:6.2}x", concurrent / single);
+    Ok(())
+}
+
+/// Runs `operation` `threads × each` times from one thread, then `each`
+/// times from each of `threads` at once: how long each took.
+fn one_then_at_once(
+    what: &'static str,
+    threads: u32,
+    each: u32,
+    operation: impl Fn() -> Result<(), grondslag_kernel::KernelError> + Sync,
+) -> Result<(Duration, Duration), Failure> {
+    let total = threads * each;
+    let bar = progress::bar(what, u64::from(total));
+    let start = Instant::now();
+    for _ in 0..total {
+        operation()?;
+        bar.inc(1);
+    }
+    let single = start.elapsed();
+    bar.finish_and_clear();
+    let bar = progress::bar(what, u64::from(total));
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    for _ in 0..each {
+                        operation()?;
+                        bar.inc(1);
+                    }
+                    Ok::<(), grondslag_kernel::KernelError>(())
+                })
+            })
+            .collect();
+        workers.into_iter().try_for_each(|w| w.join().unwrap_or_else(|_| Ok(())))
+    })?;
+    let concurrent = start.elapsed();
+    bar.finish_and_clear();
+    Ok((single, concurrent))
+}
+
+/// Readers at once in [`reads_bench`]: the connections of
+/// `scripts/bench-http.sh`.
+const READERS: u32 = 16;
+
+/// Audited reads of one record, from one thread and then from
+/// [`READERS`] at once: each read's entry is written before it returns,
+/// and entries of reads that end together are appended together.
+fn reads_bench(kernels: &Kernels<'_>, reads: u32) -> Result<(), Failure> {
+    let dir = tempfile::Builder::new().prefix("grondslag-bench-").tempdir()?;
+    let kernel = kernels.open(&DataDir::new(dir.path().join("kernel")))?;
+    let processing = kernel.processing("fysieke_schade")?;
+    let access = Access::new("bench", Role::CaseHandler, "cli:bench", jiff::Timestamp::now());
+    let fields = [(Category::Name, Value::text("Anna de Vries")), (Category::Phone, Value::text("0595123456"))];
+    let anna = kernel.write(&access, processing, None, None, &fields)?;
+    let all: CategorySet = Category::ALL.iter().copied().collect();
+    let per_thread = reads / READERS;
+    let total = per_thread * READERS;
+    let (single_elapsed, concurrent_elapsed) =
+        one_then_at_once("audited reads", READERS, per_thread, || kernel.read_record(&access, processing, &anna, all).map(drop))?;
+    let (single, concurrent) = (rate(total, single_elapsed), rate(total, concurrent_elapsed));
+    println!("audited reads ({total} reads of one record, each logged before it returns):");
+    println!("  one thread                          {single:10.0} reads/s");
+    println!("  {READERS} threads at once, entries appended together {concurrent:10.0} reads/s");
+    println!("  ratio {READERS} threads / one thread {:6.2}x", concurrent / single);
     Ok(())
 }
 

@@ -14,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+mod appender;
 mod decide;
 mod forget;
 mod open;
@@ -499,6 +500,9 @@ pub struct Kernel {
     /// While a bulk load runs ([`Kernel::loading`]), what it does outside
     /// the database that must wait until its transactions have committed.
     load: std::sync::Mutex<Option<Load>>,
+    /// Where audit entries written after their unit wait to be appended
+    /// together.
+    appender: appender::Appender,
 }
 
 /// What a bulk load keeps until it ends. Its transactions return before
@@ -635,6 +639,7 @@ impl Kernel {
             uris: Vec::new(),
             verifying: std::sync::Mutex::new(()),
             load: std::sync::Mutex::new(None),
+            appender: appender::Appender::default(),
         };
         kernel.reseal()?;
         kernel.uris = kernel.archive_versions(now)?;

@@ -15,8 +15,9 @@
 //! commit, in the same transaction as its changes; in a reading unit
 //! ([`Kernel::reading`]), whose work runs on a reading connection that never
 //! waits for the writer, in a write of their own before the result is
-//! handed back (on SQLite group-committed with other callers' work, on
-//! PostgreSQL beside other writes, holding only its chains' locks). A
+//! handed back, together with the entries of the reads that ended
+//! meanwhile (`appender`; on PostgreSQL beside other writes, holding only
+//! its chains' locks). A
 //! writing unit on PostgreSQL runs beside other writes too: it holds each
 //! person it reads or writes until it commits (`Tx::subject`), and takes
 //! its chains' locks last. The chains are read from the store in each
@@ -365,24 +366,7 @@ impl Kernel {
         };
         close(journal);
         if !kept.is_empty() {
-            let mut failed = None;
-            let appended = self.store.transaction(&mut |tx| {
-                if let Err(e) = self.append(tx, &kept) {
-                    failed = Some(e);
-                    return Err(StoreError::Aborted);
-                }
-                Ok(())
-            });
-            if appended.is_ok() {
-                self.witness_signed();
-            } else {
-                drop(witness::take_signed());
-            }
-            let appended = match (appended, failed) {
-                (Ok(()), _) => Ok(()),
-                (Err(_), Some(e)) => Err(e),
-                (Err(e), None) => Err(KernelError::Store(e)),
-            };
+            let appended = self.appender.append(kept, |entries| self.append_in_own_transaction(entries));
             match (appended, &result) {
                 (Err(e), Ok(_)) => return Err(e.into()),
                 // The operation's own error says more than this one.
@@ -391,6 +375,29 @@ impl Kernel {
             }
         }
         result
+    }
+
+    /// Appends `entries` in a write transaction of their own, and witnesses
+    /// the checkpoints that signed once it has committed.
+    fn append_in_own_transaction(&self, entries: &[Entry]) -> Result<(), KernelError> {
+        let mut failed = None;
+        let appended = self.store.transaction(&mut |tx| {
+            if let Err(e) = self.append(tx, entries) {
+                failed = Some(e);
+                return Err(StoreError::Aborted);
+            }
+            Ok(())
+        });
+        if appended.is_ok() {
+            self.witness_signed();
+        } else {
+            drop(witness::take_signed());
+        }
+        match (appended, failed) {
+            (Ok(()), _) => Ok(()),
+            (Err(_), Some(e)) => Err(e),
+            (Err(e), None) => Err(KernelError::Store(e)),
+        }
     }
 
     /// Finishes what killed processes left in the blob store: of each

@@ -144,3 +144,84 @@ fn a_read_runs_beside_an_open_write_and_sees_only_what_was_committed() {
     assert_eq!((write.action.as_str(), read.action.as_str()), ("write", "read"));
     assert_eq!(phone(kernel.read_record(&handler, physical, &anna, all()).unwrap()), "0595999999");
 }
+
+/// Runs `readers` reads of Anna's file by case handlers `handler-0`, … at
+/// once, while another connection holds SQLite's write lock, so that their
+/// entries queue to be appended together. The results, by reader.
+fn reads_held_back(
+    dir: &std::path::Path,
+    kernel: &Kernel,
+    physical: ProcessingId,
+    anna: &RecordRef,
+    readers: usize,
+) -> Vec<Result<Option<grondslag_kernel::RecordView>, KernelError>> {
+    let holder = sqlite(dir);
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let (done, read) = mpsc::channel();
+    std::thread::scope(|scope| {
+        let readers: Vec<_> = (0..readers)
+            .map(|n| {
+                let done = done.clone();
+                scope.spawn(move || {
+                    let who = Access { actor: format!("handler-{n}"), ..access(Role::CaseHandler) };
+                    kernel.reading(|unit| {
+                        let view = unit.read_record(&who, physical, anna, all())?;
+                        done.send(()).unwrap();
+                        Ok::<_, KernelError>(view)
+                    })
+                })
+            })
+            .collect();
+        for _ in 0..readers.len() {
+            read.recv_timeout(Duration::from_secs(20)).expect("a read waited for the writer");
+        }
+        // The reads' appends wait for the lock (busy_timeout, 5 s): let
+        // them all queue behind the first.
+        std::thread::sleep(Duration::from_millis(200));
+        holder.execute_batch("COMMIT").unwrap();
+        readers.into_iter().map(|r| r.join().unwrap()).collect()
+    })
+}
+
+// req: I.SEC
+#[test]
+fn reads_that_end_together_are_logged_together_each_in_the_log_when_it_returns() {
+    let (dir, kernel, physical, _, anna) = filed();
+    let before = log(dir.path()).len();
+
+    let results = reads_held_back(dir.path(), &kernel, physical, &anna, 8);
+    for result in results {
+        assert_eq!(phone(result.unwrap()), "0595123456");
+    }
+    // One entry for each reader, under its own name, each once; the chain holds.
+    let entries = log(dir.path());
+    assert_eq!(entries.len(), before + 8);
+    let mut actors: Vec<&str> = entries[before..].iter().map(|e| e.actor.as_str()).collect();
+    actors.sort_unstable();
+    assert_eq!(actors, (0..8).map(|n| format!("handler-{n}")).collect::<Vec<_>>());
+    assert!(entries[before..].iter().all(|e| (e.action.as_str(), e.outcome) == ("read", Outcome::Allowed)));
+    assert_eq!(kernel.verify_audit(|_| ()).unwrap().entries, entries.len() as u64);
+}
+
+// req: I.SEC
+#[test]
+fn when_entries_appended_together_cannot_be_written_every_read_among_them_hands_back_nothing() {
+    let (dir, kernel, physical, handler, anna) = filed();
+    let before = log(dir.path()).len();
+
+    // The trigger is made before the lock is taken; the reads run first.
+    sqlite(dir.path()).execute_batch("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_entries BEGIN SELECT RAISE(ABORT, 'injected'); END;").unwrap();
+    let results = reads_held_back(dir.path(), &kernel, physical, &anna, 4);
+    for result in &results {
+        // The first appends for the others; they fail with it, saying why.
+        assert!(matches!(result, Err(KernelError::Store(_))), "the read must fail, not return unlogged data: {result:?}");
+        assert!(result.as_ref().unwrap_err().to_string().contains("injected"), "{result:?}");
+    }
+    assert_eq!(log(dir.path()).len(), before);
+
+    // The next reads, alone or together, are logged again.
+    sqlite(dir.path()).execute_batch("DROP TRIGGER refuse_audit").unwrap();
+    assert!(reads_held_back(dir.path(), &kernel, physical, &anna, 4).iter().all(Result::is_ok));
+    assert_eq!(phone(kernel.read_record(&handler, physical, &anna, all()).unwrap()), "0595123456");
+    assert_eq!(log(dir.path()).len(), before + 5);
+}
