@@ -64,6 +64,7 @@ fn bench_runs_at_small_sizes_with_the_relation_check_and_both_case_lists() {
     for expected in [
         "store of 5000 cases",
         "(a) decide alone",
+        "16 threads at once, entries appended together",
         "(b) decide + reaches, scope all",
         "(c) decide + check_reach",
         "(d) as (c)",

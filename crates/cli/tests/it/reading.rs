@@ -145,29 +145,29 @@ fn a_read_runs_beside_an_open_write_and_sees_only_what_was_committed() {
     assert_eq!(phone(kernel.read_record(&handler, physical, &anna, all()).unwrap()), "0595999999");
 }
 
-/// Runs `readers` reads of Anna's file by case handlers `handler-0`, … at
-/// once, while another connection holds SQLite's write lock, so that their
-/// entries queue to be appended together. The results, by reader.
+/// Runs a read of Anna's file by each of `readers` at once, while another
+/// connection holds SQLite's write lock, so that their entries queue to be
+/// appended together. The results, by reader.
 fn reads_held_back(
     dir: &std::path::Path,
     kernel: &Kernel,
     physical: ProcessingId,
     anna: &RecordRef,
-    readers: usize,
+    readers: &[Access],
 ) -> Vec<Result<Option<grondslag_kernel::RecordView>, KernelError>> {
     let holder = sqlite(dir);
     holder.execute_batch("BEGIN IMMEDIATE").unwrap();
     let (done, read) = mpsc::channel();
     std::thread::scope(|scope| {
-        let readers: Vec<_> = (0..readers)
-            .map(|n| {
+        let readers: Vec<_> = readers
+            .iter()
+            .map(|who| {
                 let done = done.clone();
                 scope.spawn(move || {
-                    let who = Access { actor: format!("handler-{n}"), ..access(Role::CaseHandler) };
                     kernel.reading(|unit| {
-                        let view = unit.read_record(&who, physical, anna, all())?;
+                        let view = unit.read_record(who, physical, anna, all());
                         done.send(()).unwrap();
-                        Ok::<_, KernelError>(view)
+                        view
                     })
                 })
             })
@@ -183,23 +183,35 @@ fn reads_held_back(
     })
 }
 
+fn handlers(count: usize) -> Vec<Access> {
+    (0..count).map(|n| Access { actor: format!("handler-{n}"), ..access(Role::CaseHandler) }).collect()
+}
+
 // req: I.SEC
 #[test]
-fn reads_that_end_together_are_logged_together_each_in_the_log_when_it_returns() {
+fn reads_and_refusals_that_end_together_are_logged_together_each_in_the_log_when_it_returns() {
     let (dir, kernel, physical, _, anna) = filed();
     let before = log(dir.path()).len();
 
-    let results = reads_held_back(dir.path(), &kernel, physical, &anna, 8);
-    for result in results {
-        assert_eq!(phone(result.unwrap()), "0595123456");
+    // Seven case handlers and an expert not assigned to the case.
+    let mut readers = handlers(7);
+    readers.push(Access { actor: "expert-0".to_string(), ..access(Role::Expert) });
+    let results = reads_held_back(dir.path(), &kernel, physical, &anna, &readers);
+    let (expert, handled) = results.split_last().unwrap();
+    for result in handled {
+        assert_eq!(phone(result.as_ref().unwrap().clone()), "0595123456");
     }
-    // One entry for each reader, under its own name, each once; the chain holds.
+    assert!(matches!(expert, Err(KernelError::Denied { denial: Denial::OutOfReach { scope: Scope::Assigned }, .. })), "{expert:?}");
+    // One entry for each reader, under its own name, each once: the
+    // refusal among the reads, with its reason.
     let entries = log(dir.path());
     assert_eq!(entries.len(), before + 8);
-    let mut actors: Vec<&str> = entries[before..].iter().map(|e| e.actor.as_str()).collect();
-    actors.sort_unstable();
-    assert_eq!(actors, (0..8).map(|n| format!("handler-{n}")).collect::<Vec<_>>());
-    assert!(entries[before..].iter().all(|e| (e.action.as_str(), e.outcome) == ("read", Outcome::Allowed)));
+    let mut logged: Vec<(&str, Outcome, &str)> = entries[before..].iter().map(|e| (e.actor.as_str(), e.outcome, e.reason.as_str())).collect();
+    logged.sort_unstable_by_key(|(actor, ..)| *actor);
+    assert_eq!(logged[0], ("expert-0", Outcome::Denied, "relation_missing"));
+    let names: Vec<&str> = logged[1..].iter().map(|(actor, ..)| *actor).collect();
+    assert_eq!(names, readers[..7].iter().map(|r| r.actor.as_str()).collect::<Vec<_>>());
+    assert!(logged[1..].iter().all(|(_, outcome, _)| *outcome == Outcome::Allowed));
     assert_eq!(kernel.verify_audit(|_| ()).unwrap().entries, entries.len() as u64);
 }
 
@@ -211,7 +223,7 @@ fn when_entries_appended_together_cannot_be_written_every_read_among_them_hands_
 
     // The trigger is made before the lock is taken; the reads run first.
     sqlite(dir.path()).execute_batch("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_entries BEGIN SELECT RAISE(ABORT, 'injected'); END;").unwrap();
-    let results = reads_held_back(dir.path(), &kernel, physical, &anna, 4);
+    let results = reads_held_back(dir.path(), &kernel, physical, &anna, &handlers(4));
     for result in &results {
         // The first appends for the others; they fail with it, saying why.
         assert!(matches!(result, Err(KernelError::Store(_))), "the read must fail, not return unlogged data: {result:?}");
@@ -221,7 +233,7 @@ fn when_entries_appended_together_cannot_be_written_every_read_among_them_hands_
 
     // The next reads, alone or together, are logged again.
     sqlite(dir.path()).execute_batch("DROP TRIGGER refuse_audit").unwrap();
-    assert!(reads_held_back(dir.path(), &kernel, physical, &anna, 4).iter().all(Result::is_ok));
+    assert!(reads_held_back(dir.path(), &kernel, physical, &anna, &handlers(4)).iter().all(Result::is_ok));
     assert_eq!(phone(kernel.read_record(&handler, physical, &anna, all()).unwrap()), "0595123456");
     assert_eq!(log(dir.path()).len(), before + 5);
 }
