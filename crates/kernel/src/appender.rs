@@ -38,9 +38,8 @@ struct Queue {
     members: usize,
     /// The number of the next batch.
     next: u64,
-    /// Whether a batch is being appended.
-    appending: bool,
-    /// Batches below this number are appended or failed.
+    /// Batches below this number are appended or failed; the one between
+    /// it and `next`, if any, is being appended.
     done_below: u64,
     /// Failed batches: why, and how many waiting callers still have to read it.
     failures: HashMap<u64, (usize, String)>,
@@ -60,7 +59,7 @@ impl Appender {
         let batch = queue.next;
         queue.entries.extend(entries);
         queue.members += 1;
-        while queue.appending && queue.done_below <= batch {
+        while queue.appending() && queue.done_below <= batch {
             queue = self.appended.wait(queue).unwrap_or_else(PoisonError::into_inner);
         }
         if queue.done_below > batch {
@@ -68,7 +67,6 @@ impl Appender {
         }
         // Nobody is appending and this caller's batch has not run: it
         // appends the batch, whoever else's entries are in it.
-        queue.appending = true;
         queue.next += 1;
         let entries = std::mem::take(&mut queue.entries);
         // Failed until `write` returns: a leader that unwinds fails its batch.
@@ -83,6 +81,10 @@ impl Appender {
 }
 
 impl Queue {
+    fn appending(&self) -> bool {
+        self.done_below < self.next
+    }
+
     /// What became of `batch`, appended by another caller.
     fn outcome(&mut self, batch: u64) -> Result<(), KernelError> {
         let Some((waiting, why)) = self.failures.get_mut(&batch) else { return Ok(()) };
@@ -108,7 +110,6 @@ struct Leading<'a> {
 impl Drop for Leading<'_> {
     fn drop(&mut self) {
         let mut queue = self.appender.queue();
-        queue.appending = false;
         queue.done_below = self.batch + 1;
         if self.others > 0
             && let Some(why) = self.failure.take()
