@@ -18,11 +18,11 @@
 //! handed back, together with the entries of the reads that ended
 //! meanwhile (`appender`; on PostgreSQL beside other writes, holding only
 //! its chains' locks). A writing unit on PostgreSQL runs beside other
-//! writes too: it holds each
-//! person it reads or writes until it commits (`Tx::subject`), and takes
-//! its chains' locks last. The chains are read from the store in each
-//! transaction (the kernel keeps no head or frontier in memory), so a
-//! rolled-back unit leaves nothing behind to go on from.
+//! writes too: it holds each person it reads or writes until it commits
+//! (`Tx::subject`), and takes its chains' locks last. The chains are read
+//! from the store in each transaction (the kernel keeps no head or
+//! frontier in memory), so a rolled-back unit leaves nothing behind to go
+//! on from.
 
 use std::cell::Cell;
 use std::fmt;
