@@ -20,7 +20,7 @@ impl TraceId {
         let mut bytes = [0; 16];
         // An all-zero id is invalid in W3C trace context.
         while bytes == [0; 16] {
-            rand::rngs::OsRng.fill_bytes(&mut bytes);
+            rand::thread_rng().fill_bytes(&mut bytes);
         }
         TraceId(bytes)
     }
@@ -36,7 +36,7 @@ impl SpanId {
     pub fn random() -> SpanId {
         let mut bytes = [0; 8];
         while bytes == [0; 8] {
-            rand::rngs::OsRng.fill_bytes(&mut bytes);
+            rand::thread_rng().fill_bytes(&mut bytes);
         }
         SpanId(bytes)
     }

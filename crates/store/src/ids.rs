@@ -22,10 +22,11 @@ macro_rules! random_id {
         pub struct $ty(String);
 
         impl $ty {
-            /// A fresh id of 128 random bits.
+            /// A fresh id of 128 random bits, from the thread's generator
+            /// as the crypto crate's nonces (a write makes several ids).
             pub fn random() -> $ty {
                 let mut bytes = [0u8; 16];
-                rand::rngs::OsRng.fill_bytes(&mut bytes);
+                rand::thread_rng().fill_bytes(&mut bytes);
                 $ty(hex::encode(bytes))
             }
 
