@@ -38,7 +38,7 @@ use grondslag_audit::{
 };
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role, Scope, ScopeSet};
-use grondslag_store::{BlobStore, Erased, FieldPut, Reach, RecordIds, RecordRow, Store, TakenChains, Tx};
+use grondslag_store::{BlobStore, Erased, FieldPut, IdSequence, Reach, RecordRow, Store, TakenChains, Tx};
 /// The ids callers pass in and get back.
 pub use grondslag_store::{DisclosureRow, RecordId, SessionRow, StoreError, SubjectId};
 use sealing::{find_version, next_version, open_event, seal_event, seal_field, stored_version};
@@ -503,8 +503,9 @@ pub struct Kernel {
     /// Where audit entries written after their unit wait to be appended
     /// together.
     appender: appender::Appender,
-    /// New records' ids, made in order (see `grondslag_store::RecordIds`).
-    record_ids: RecordIds,
+    /// New subjects' pseudonyms and records' ids, made in order (see
+    /// `grondslag_store::IdSequence`).
+    ids: IdSequence,
 }
 
 /// What a bulk load keeps until it ends. Its transactions return before
@@ -642,7 +643,7 @@ impl Kernel {
             verifying: std::sync::Mutex::new(()),
             load: std::sync::Mutex::new(None),
             appender: appender::Appender::default(),
-            record_ids: RecordIds::new(),
+            ids: IdSequence::new(),
         };
         kernel.reseal()?;
         kernel.uris = kernel.archive_versions(now)?;
@@ -819,8 +820,8 @@ impl Unit<'_> {
         let processing_name = &kernel.register.processing(processing).id;
         let subject = subject.cloned();
         let is_new = subject.is_none();
-        let subject_id = subject.unwrap_or_else(SubjectId::random);
-        let record_id = record.cloned().unwrap_or_else(|| kernel.record_ids.next());
+        let subject_id = subject.unwrap_or_else(|| kernel.ids.subject());
+        let record_id = record.cloned().unwrap_or_else(|| kernel.ids.record());
 
         let existing = if is_new { None } else { Some(kernel.subject_key(self.tx, &subject_id)?) };
         let restricted = existing.as_ref().is_some_and(|(_, restricted)| *restricted);

@@ -1,16 +1,17 @@
 //! Identifiers of 128 bits, as 32 lowercase hex digits. They carry no
 //! meaning, so they can appear in logs and URLs.
 //!
-//! Subjects' pseudonyms and blobs' names are wholly random. New records'
-//! ids come from a [`RecordIds`] sequence instead: 64 bits counted up from
-//! a random start, then 64 random bits. Ids made one after another then sit
-//! side by side in every index on a record id (records, fields, due dates,
-//! events, the record index), so a write adds to pages the last one wrote
-//! — in the page cache and, under group commit, in the same commit — where
-//! a random id lands on a page of its own, read from disk and written to
-//! the WAL whole. Such an id tells only in what order one process made its
-//! records, not when; a subject's pseudonym, which the audit log and an
-//! access report show, tells nothing.
+//! Subjects' pseudonyms and records' ids come from an [`IdSequence`]: 64
+//! bits counted up from a random start, then 64 random bits. Ids made one
+//! after another then sit side by side in every index on them (subjects,
+//! records, fields, due dates, events, the blind and record indexes, the
+//! audit log by subject), so a write adds to pages the last one wrote — in
+//! the page cache and, under group commit, in the same commit — where a
+//! random id lands on a page of its own, read from disk and written to the
+//! WAL whole. Such an id tells in what order one process made its ids, not
+//! when, and nothing the audit log does not tell already: it keeps a
+//! subject's first entry, with its time and number, after the person's
+//! data is erased. Blob names stay wholly random.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -92,33 +93,43 @@ random_id!(
     BlobId, "blob"
 );
 
-/// Where new records' ids come from (see the module's note).
+/// Where new subjects' pseudonyms and records' ids come from (see the
+/// module's note); one per kernel.
 #[derive(Debug)]
-pub struct RecordIds {
+pub struct IdSequence {
     next: AtomicU64,
 }
 
-impl RecordIds {
+impl IdSequence {
     /// A sequence from a random start: a process started again starts
     /// elsewhere, and its ids are told apart by their random half anyway.
-    pub fn new() -> RecordIds {
-        RecordIds { next: AtomicU64::new(rand::thread_rng().next_u64()) }
+    pub fn new() -> IdSequence {
+        IdSequence { next: AtomicU64::new(rand::thread_rng().next_u64()) }
     }
 
-    /// The next record id: after the ones this sequence made before (it
-    /// wraps around once in 2^64).
-    pub fn next(&self) -> RecordId {
+    /// A new subject's pseudonym.
+    pub fn subject(&self) -> SubjectId {
+        SubjectId(self.next())
+    }
+
+    /// A new record's id.
+    pub fn record(&self) -> RecordId {
+        RecordId(self.next())
+    }
+
+    /// After the ones made before (it wraps around once in 2^64).
+    fn next(&self) -> String {
         let place = self.next.fetch_add(1, Ordering::Relaxed);
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&place.to_be_bytes());
         rand::thread_rng().fill_bytes(&mut bytes[8..]);
-        RecordId(hex::encode(bytes))
+        hex::encode(bytes)
     }
 }
 
-impl Default for RecordIds {
-    fn default() -> RecordIds {
-        RecordIds::new()
+impl Default for IdSequence {
+    fn default() -> IdSequence {
+        IdSequence::new()
     }
 }
 
@@ -136,17 +147,21 @@ mod tests {
     }
 
     #[test]
-    fn record_ids_sort_in_the_order_they_were_made_and_parse_as_record_ids() {
-        let ids = RecordIds::new();
-        let made: Vec<RecordId> = (0..1000).map(|_| ids.next()).collect();
+    fn ids_of_a_sequence_sort_in_the_order_they_were_made_and_parse() {
+        let ids = IdSequence::new();
+        let made: Vec<RecordId> = (0..1000).map(|_| ids.record()).collect();
         for pair in made.windows(2) {
             // Only the wrap-around once in 2^64 may go back.
             assert!(pair[0] < pair[1] || pair[0].as_str().starts_with("ffffffffffffffff"), "{pair:?}");
             assert_ne!(pair[0].as_str()[16..], pair[1].as_str()[16..], "the random half differs");
         }
         assert_eq!(RecordId::parse(made[0].as_str()), Ok(made[0].clone()));
+        // Subjects and records share the sequence.
+        let subject = ids.subject();
+        assert!(subject.as_str() > made[999].as_str(), "{subject:?}");
+        assert_eq!(SubjectId::parse(subject.as_str()), Ok(subject));
         // Another sequence (another process) starts elsewhere.
-        let other = RecordIds::new().next();
+        let other = IdSequence::new().record();
         assert!(made.iter().all(|id| id.as_str()[..16] != other.as_str()[..16]), "{other:?}");
     }
 }

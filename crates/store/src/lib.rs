@@ -23,7 +23,7 @@ mod tls;
 use grondslag_audit::{Chain, Hash, Node, Row};
 
 pub use blobs::{BlobStore, Durable, Journal};
-pub use ids::{BlobId, InvalidId, RecordId, RecordIds, SubjectId};
+pub use ids::{BlobId, IdSequence, InvalidId, RecordId, SubjectId};
 
 pub use postgresql::{PostgresStore, ScratchDatabase, is_postgres_url};
 pub use sqlite::SqliteStore;
