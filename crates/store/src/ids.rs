@@ -35,8 +35,8 @@ macro_rules! random_id {
         pub struct $ty(String);
 
         impl $ty {
-            /// A fresh id of 128 random bits, from the thread's generator
-            /// as the crypto crate's nonces (a write makes several ids).
+            /// A fresh id of 128 random bits (from the thread's generator,
+            /// as the crypto crate's nonces).
             pub fn random() -> $ty {
                 let mut bytes = [0u8; 16];
                 rand::thread_rng().fill_bytes(&mut bytes);
