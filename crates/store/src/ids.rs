@@ -1,5 +1,5 @@
-//! Identifiers of 128 bits, as 32 lowercase hex digits. They carry no
-//! meaning, so they can appear in logs and URLs.
+//! Identifiers of 128 bits, as 32 lowercase hex digits. They say nothing
+//! about the person or thing they name, so they can appear in logs and URLs.
 //!
 //! Subjects' pseudonyms and records' ids come from an [`IdSequence`]: 64
 //! bits counted up from a random start, then 64 random bits. Ids made one
@@ -11,7 +11,9 @@
 //! WAL whole. Such an id tells in what order one process made its ids, not
 //! when, and nothing the audit log does not tell already: it keeps a
 //! subject's first entry, with its time and number, after the person's
-//! data is erased. Blob names stay wholly random.
+//! data is erased. The audit chain of a subject is a hash of the pseudonym,
+//! so pseudonyms in sequence still spread over every chain. Blob names stay
+//! wholly random.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -163,5 +165,16 @@ mod tests {
         // Another sequence (another process) starts elsewhere.
         let other = IdSequence::new().record();
         assert!(made.iter().all(|id| id.as_str()[..16] != other.as_str()[..16]), "{other:?}");
+    }
+
+    #[test]
+    fn pseudonyms_in_sequence_still_spread_over_every_audit_chain() {
+        let ids = IdSequence::new();
+        let mut per_chain = [0u32; grondslag_audit::Chain::COUNT as usize];
+        for _ in 0..1600 {
+            per_chain[usize::from(grondslag_audit::Chain::of(Some(ids.subject().as_str())).number())] += 1;
+        }
+        // 100 each on average; a chain below 40 would be 6 standard deviations out.
+        assert!(per_chain.iter().all(|&n| n >= 40), "{per_chain:?}");
     }
 }
