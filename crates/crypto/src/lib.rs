@@ -12,7 +12,8 @@
 //!
 //! Data keys and nonces come from the thread's generator (`thread_rng`:
 //! ChaCha12, seeded from the operating system and seeded again every 64 KiB
-//! and after a fork), the master key straight from the operating system. A
+//! and after a fork); the master key and the checkpoint signing key, which
+//! live for years, straight from the operating system. A
 //! write seals about a dozen values: a system call for each nonce cost
 //! 0.3 µs against 14 ns (BENCHMARKS.md, fourteenth session).
 
