@@ -52,7 +52,7 @@ const TABLES: &[Table] = &[
             ("seq", Int),
             ("chain_no", Int),
             ("chain_position", Int),
-            ("entry", Text),
+            ("entry", Bytes),
             ("leaf", Bytes),
             ("chain", Bytes),
             ("subject_id", Text),
@@ -74,6 +74,8 @@ const TABLES: &[Table] = &[
 
 fn param(value: &Value, kind: Kind) -> Param<'_> {
     match (value, kind) {
+        // An audit entry SQLite stored as text before entries were packed.
+        (Value::Text(text), Bytes) => Param::Bytes(Some(text.as_bytes())),
         (Value::Text(text), _) => Param::Text(Some(Cow::Borrowed(text))),
         (Value::Bytes(bytes), _) => Param::Bytes(Some(bytes)),
         (Value::Int(n), _) => Param::Int(Some(*n)),

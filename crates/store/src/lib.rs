@@ -15,6 +15,7 @@ mod blobs;
 mod copy;
 mod group;
 mod ids;
+mod packed;
 mod postgresql;
 mod sql;
 mod sqlite;
@@ -24,6 +25,7 @@ use grondslag_audit::{Chain, Hash, Node, Row};
 
 pub use blobs::{BlobStore, Durable, Journal};
 pub use ids::{BlobId, IdSequence, InvalidId, RecordId, SubjectId};
+pub use packed::{pack as pack_audit_entry, unpack as unpack_audit_entry};
 
 pub use postgresql::{PostgresStore, ScratchDatabase, is_postgres_url};
 pub use sqlite::SqliteStore;

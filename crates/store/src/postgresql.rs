@@ -81,6 +81,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0008_audit_chains.sql"),
     include_str!("../migrations/postgres/0009_take_chains.sql"),
     include_str!("../migrations/postgres/0010_take_chains_by_loop.sql"),
+    include_str!("../migrations/postgres/0011_audit_entries_packed.sql"),
 ];
 
 /// Opens a transaction that runs alone (a migration, the copy from SQLite):

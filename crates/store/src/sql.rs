@@ -12,6 +12,7 @@ use grondslag_audit::{Chain, Hash, Node, Row as AuditRow};
 
 use crate::{
     BlobId, DisclosureRow, Erased, EventRow, FieldPut, FieldRow, Reach, RecordId, RecordRow, SessionRow, StoreError, SubjectId, SubjectRow, TakenChains, Tx,
+    packed,
 };
 
 /// A statement parameter. Each carries its type even when null, so that
@@ -122,6 +123,16 @@ impl Row {
 
     pub fn bytes(&mut self, column: usize) -> Result<Vec<u8>, StoreError> {
         self.opt_bytes(column)?.ok_or_else(|| self.malformed(column))
+    }
+
+    /// Bytes that SQLite may keep as text: an audit entry stored before it
+    /// was packed.
+    pub fn bytes_or_text(&mut self, column: usize) -> Result<Vec<u8>, StoreError> {
+        match self.take(column) {
+            Value::Bytes(bytes) => Ok(bytes),
+            Value::Text(text) => Ok(text.into_bytes()),
+            _ => Err(self.malformed(column)),
+        }
     }
 
     pub fn int(&mut self, column: usize) -> Result<i64, StoreError> {
@@ -303,7 +314,7 @@ pub(crate) fn audit_row(mut row: Row) -> Result<AuditRow, StoreError> {
         seq: row.count(0)?,
         chain: row.chain(1)?,
         position: row.count(2)?,
-        entry: row.text(3)?,
+        entry: packed::unpack(&row.bytes_or_text(3)?),
         leaf: row.hash(4)?,
         link: row.hash(5)?,
         subject: row.opt_text(6)?,
@@ -881,13 +892,14 @@ impl<D: Db> Tx for SqlTx<'_, D> {
             let values: Vec<String> = (0..chunk.len()).map(|i| format!("({})", placeholders(1 + COLUMNS * i, COLUMNS))).collect();
             let sql =
                 format!("INSERT INTO audit_entries (seq, chain_no, chain_position, entry, leaf, chain, subject_id, forget_at) VALUES {}", values.join(", "));
+            let entries = chunk.iter().map(|(row, _)| packed::pack(&row.entry)).collect::<Result<Vec<_>, _>>()?;
             let mut params = Vec::with_capacity(COLUMNS * chunk.len());
-            for (row, forget_at) in chunk {
+            for ((row, forget_at), entry) in chunk.iter().zip(&entries) {
                 params.extend([
                     int(row.seq),
                     int(u64::from(row.chain.number())),
                     int(row.position),
-                    row.entry.as_str().into(),
+                    entry.as_slice().into(),
                     row.leaf.0.as_slice().into(),
                     row.link.0.as_slice().into(),
                     row.subject.as_deref().into(),

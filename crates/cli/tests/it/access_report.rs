@@ -156,9 +156,10 @@ fn a_refused_look_up_of_another_persons_case_is_an_attempt_in_their_report_not_a
     refused(&eva_client.get(&format!("/api/v1/cases/{case}")), "relation_missing");
 
     // The log has each as a refusal, with the register's reason, against her.
-    let db = crate::sqlite(world.dir.path());
-    let mut stmt = db.prepare("SELECT entry FROM audit_entries ORDER BY seq DESC LIMIT 40").unwrap();
-    let recent: Vec<Value> = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(|e| serde_json::from_str(&e.unwrap()).unwrap()).collect();
+    let recent: Vec<Value> = crate::audit_json(world.dir.path(), "SELECT entry FROM audit_entries ORDER BY seq DESC LIMIT 40", [])
+        .iter()
+        .map(|e| serde_json::from_str(e).unwrap())
+        .collect();
     let lookups: Vec<&Value> = recent.iter().filter(|e| e["action"] == "lookup:reference").collect();
     assert_eq!(lookups.len(), 3, "{recent:?}");
     for entry in &lookups {

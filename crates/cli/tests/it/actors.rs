@@ -18,9 +18,10 @@ fn place() -> (TempDir, Place) {
 
 /// Every audit entry after `after`, parsed.
 fn entries_after(place: &Place, after: i64) -> Vec<Value> {
-    let db = crate::sqlite(&place.dir);
-    let mut stmt = db.prepare("SELECT entry FROM audit_entries WHERE seq > ?1 ORDER BY seq").unwrap();
-    stmt.query_map([after], |r| r.get::<_, String>(0)).unwrap().map(|e| serde_json::from_str(&e.unwrap()).unwrap()).collect()
+    crate::audit_json(&place.dir, "SELECT entry FROM audit_entries WHERE seq > ?1 ORDER BY seq", [after])
+        .iter()
+        .map(|e| serde_json::from_str(e).unwrap())
+        .collect()
 }
 
 // req: E22

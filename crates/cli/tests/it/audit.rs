@@ -32,6 +32,15 @@ fn tamper(dir: &Path) -> rusqlite::Connection {
     db
 }
 
+/// Changes `from` to `to` in an entry's JSON and stores it packed again, as
+/// someone who can write the database could.
+fn alter_entry(db: &rusqlite::Connection, seq: i64, from: &str, to: &str) {
+    let stored: Vec<u8> = db.query_row("SELECT entry FROM audit_entries WHERE seq = ?1", [seq], |r| r.get(0)).unwrap();
+    let altered = grondslag_store::unpack_audit_entry(&stored).replace(from, to);
+    assert_ne!(grondslag_store::unpack_audit_entry(&stored), altered, "entry {seq} has no {from}");
+    db.execute("UPDATE audit_entries SET entry = ?2 WHERE seq = ?1", rusqlite::params![seq, grondslag_store::pack_audit_entry(&altered).unwrap()]).unwrap();
+}
+
 fn verify(dir: &Path) -> std::process::Output {
     grondslag(&["audit", "verify", "--data", dir.to_str().unwrap()])
 }
@@ -104,10 +113,33 @@ fn a_changed_entry_is_named() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path(), 10);
     let changed = opened() + 6;
-    tamper(dir.path()).execute("UPDATE audit_entries SET entry = replace(entry, 'case_handler', 'privacy_officer') WHERE seq = ?1", [changed]).unwrap();
+    alter_entry(&tamper(dir.path()), changed, "case_handler", "privacy_officer");
     let output = verify(dir.path());
     assert!(!output.status.success());
     assert!(stderr(&output).contains(&format!("entry {changed} was altered")), "{}", stderr(&output));
+}
+
+// req: E17
+#[test]
+fn a_damaged_packed_entry_is_named_as_altered() {
+    let flip = |stored: &mut Vec<u8>| {
+        let middle = stored.len() / 2;
+        stored[middle] ^= 0x20;
+    };
+    let cut = |stored: &mut Vec<u8>| stored.truncate(stored.len() / 2);
+    for damage in [&flip as &dyn Fn(&mut Vec<u8>), &cut] {
+        let dir = tempfile::tempdir().unwrap();
+        populated(dir.path(), 10);
+        let db = tamper(dir.path());
+        let damaged = opened() + 4;
+        let mut stored: Vec<u8> = db.query_row("SELECT entry FROM audit_entries WHERE seq = ?1", [damaged], |r| r.get(0)).unwrap();
+        assert!(stored.len() * 3 < grondslag_store::unpack_audit_entry(&stored).len(), "entry {damaged} is stored packed");
+        damage(&mut stored);
+        db.execute("UPDATE audit_entries SET entry = ?2 WHERE seq = ?1", rusqlite::params![damaged, stored]).unwrap();
+        let output = verify(dir.path());
+        assert!(!output.status.success());
+        assert!(stderr(&output).contains(&format!("entry {damaged} was altered")), "{}", stderr(&output));
+    }
 }
 
 // req: E17
@@ -154,14 +186,15 @@ fn rewrite_second_entry(db: &rusqlite::Connection) -> (i64, i64) {
         db.query_row("SELECT chain_no, chain_position FROM audit_entries WHERE seq = ?1", [altered], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
     let rows: Vec<(i64, String)> = {
         let mut s = db.prepare("SELECT seq, entry FROM audit_entries WHERE chain_no = ?1 ORDER BY chain_position").unwrap();
-        s.query_map([chain], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+        s.query_map([chain], |r| Ok((r.get(0)?, grondslag_store::unpack_audit_entry(r.get_ref(1)?.as_bytes()?)))).unwrap().map(Result::unwrap).collect()
     };
     let mut previous = grondslag_audit::Hash::ZERO;
     for (seq, entry) in rows {
         let entry = if seq == altered { entry.replace("case_handler", "expert") } else { entry };
         let leaf = grondslag_audit::leaf_hash(entry.as_bytes());
         let link = grondslag_audit::chain_hash(&previous, &leaf);
-        db.execute("UPDATE audit_entries SET entry = ?2, leaf = ?3, chain = ?4 WHERE seq = ?1", rusqlite::params![seq, entry, leaf.0, link.0]).unwrap();
+        let stored = grondslag_store::pack_audit_entry(&entry).unwrap();
+        db.execute("UPDATE audit_entries SET entry = ?2, leaf = ?3, chain = ?4 WHERE seq = ?1", rusqlite::params![seq, stored, leaf.0, link.0]).unwrap();
         previous = link;
     }
     (chain, position)
@@ -203,11 +236,7 @@ fn every_decision_is_one_entry_without_personal_data() {
     let anna = kernel.write(&handler, physical, None, None, &fields).unwrap();
     kernel.read(&handler, physical, &anna.subject, grondslag_register::CategorySet::of(&[Category::Name])).unwrap();
     let _ = kernel.read(&access(Role::Communications), physical, &anna.subject, grondslag_register::CategorySet::of(&[Category::Name]));
-    let entries: Vec<String> = {
-        let db = sqlite(dir.path());
-        let mut s = db.prepare("SELECT entry FROM audit_entries ORDER BY seq").unwrap();
-        s.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
-    };
+    let entries = crate::audit_json(dir.path(), "SELECT entry FROM audit_entries ORDER BY seq", []);
     let entries = &entries[opened() as usize..];
     assert_eq!(entries.len(), 3);
     for entry in entries {
@@ -281,7 +310,7 @@ fn the_first_fault_of_each_chain_is_named_and_a_long_log_does_not_stall_the_read
     let db = tamper(dir.path());
     let changed = opened() + 6;
     let (chain, _) = place(dir.path(), changed);
-    db.execute("UPDATE audit_entries SET entry = replace(entry, 'case_handler', 'privacy_officer') WHERE seq = ?1", [changed]).unwrap();
+    alter_entry(&db, changed, "case_handler", "privacy_officer");
     // Far more rows than the reader may have in flight, so it would block
     // for good if the verifier stopped without telling it; in a chain of
     // their own, whose first fault is named as well.
@@ -439,8 +468,8 @@ fn inclusion_and_consistency_proofs_verify_against_the_signed_checkpoints() {
     let signed = keys.verify(proof["checkpoint"].as_str().unwrap()).unwrap();
     assert_eq!((signed.size, i64::from(signed.chain.number()), proof["chain"].as_i64()), (last, chain, Some(chain)));
     let leaf = hashes(&serde_json::json!([proof["leaf_hash"]]))[0];
-    let stored: String = sqlite(dir.path()).query_row("SELECT entry FROM audit_entries WHERE seq = ?1", [entry], |r| r.get(0)).unwrap();
-    assert_eq!(leaf, grondslag_audit::leaf_hash(stored.as_bytes()));
+    let stored = crate::audit_json(dir.path(), "SELECT entry FROM audit_entries WHERE seq = ?1", [entry]);
+    assert_eq!(leaf, grondslag_audit::leaf_hash(stored[0].as_bytes()));
     let (index, path) = (position as u64 - 1, hashes(&proof["inclusion_path"]));
     assert_eq!(grondslag_audit::proof::verify_inclusion(&leaf, index, last, &path, &signed.root), Ok(()));
     assert!(grondslag_audit::proof::verify_inclusion(&grondslag_audit::leaf_hash(b"another"), index, last, &path, &signed.root).is_err());
@@ -476,9 +505,10 @@ fn forgetting_prefix(chain: i64) -> String {
 /// the register's versions of it).
 fn entries_under(dir: &Path, processing: &str) -> Vec<i64> {
     let db = sqlite(dir);
-    let sql = "SELECT seq FROM audit_entries WHERE entry LIKE ?1 AND entry NOT LIKE '%\"action\":\"register_version\"%' ORDER BY seq";
-    let mut s = db.prepare(sql).unwrap();
-    s.query_map([format!("%\"processing\":\"{processing}\"%")], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    let mut s = db.prepare("SELECT seq, entry FROM audit_entries ORDER BY seq").unwrap();
+    let entries = s.query_map([], |r| Ok((r.get(0)?, grondslag_store::unpack_audit_entry(r.get_ref(1)?.as_bytes()?)))).unwrap().map(Result::unwrap);
+    let under = format!("\"processing\":\"{processing}\"");
+    entries.filter(|(_, entry)| entry.contains(&under) && !entry.contains("\"action\":\"register_version\"")).map(|(seq, _)| seq).collect()
 }
 
 // req: E16, I3
@@ -510,12 +540,12 @@ fn a_camera_viewing_entry_is_forgotten_after_six_months_and_the_log_still_verifi
     assert!(stdout(&output).contains("2 audit entr(y/ies) forgotten"), "{}", stdout(&output));
     let db = sqlite(dir.path());
     for seq in &camera_entries {
-        let (entry, subject): (String, Option<String>) =
-            db.query_row("SELECT entry, subject_id FROM audit_entries WHERE seq = ?1", [seq], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
-        assert_eq!((entry.as_str(), subject), ("", None), "entry {seq}");
+        let (entry, subject): (Vec<u8>, Option<String>) =
+            db.query_row("SELECT entry, subject_id FROM audit_entries WHERE seq = ?1", [seq], |r| Ok((r.get_ref(0)?.as_bytes()?.to_vec(), r.get(1)?))).unwrap();
+        assert_eq!((entry.as_slice(), subject), (&b""[..], None), "entry {seq}");
     }
     assert_eq!(entries_under(dir.path(), "fysieke_schade").len(), 1);
-    let forgetting: String = db.query_row("SELECT entry FROM audit_entries WHERE entry LIKE '%\"action\":\"forget\"%'", [], |r| r.get(0)).unwrap();
+    let forgetting = crate::audit_json(dir.path(), "SELECT entry FROM audit_entries", []).into_iter().find(|e| e.contains("\"action\":\"forget\"")).unwrap();
     let forgetting = grondslag_kernel::parse_entry(&forgetting).unwrap();
     assert_eq!(
         (forgetting.processing.as_str(), forgetting.object.as_str()),

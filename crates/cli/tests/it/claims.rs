@@ -373,11 +373,7 @@ fn a_representative_acts_on_the_principals_case_until_the_authorisation_is_revok
     assert!(cases.show(&owner, &number).is_ok());
 
     // What the representative does is audited as the representative.
-    let entries: Vec<String> = {
-        let db = sqlite(dir.path());
-        let mut s = db.prepare("SELECT entry FROM audit_entries ORDER BY seq").unwrap();
-        s.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
-    };
+    let entries = crate::audit_json(dir.path(), "SELECT entry FROM audit_entries ORDER BY seq", []);
     assert!(entries.iter().any(|e| e.contains(&format!("\"actor\":\"{}\",\"role\":\"representative\"", representative.subject))));
 
     assert_eq!(cases.revoke(&now, &number, &representative.subject).unwrap(), 1);

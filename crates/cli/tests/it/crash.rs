@@ -132,6 +132,19 @@ impl Rows {
             Rows::Postgres(client) => client.query(sql, &[]).unwrap().iter().map(|row| row.get(0)).collect(),
         }
     }
+
+    /// The JSON of every audit entry that mentions `mark` (they are stored packed).
+    fn entries_with(&mut self, mark: &str) -> Vec<String> {
+        let sql = "SELECT entry FROM audit_entries ORDER BY seq";
+        let entries: Vec<String> = match self {
+            Rows::Sqlite(connection) => {
+                let mut statement = connection.prepare(sql).unwrap();
+                statement.query_map([], |row| Ok(grondslag_store::unpack_audit_entry(row.get_ref(0)?.as_bytes()?))).unwrap().collect::<Result<_, _>>().unwrap()
+            }
+            Rows::Postgres(client) => client.query(sql, &[]).unwrap().iter().map(|row| crate::pg_audit_json(row, 0)).collect(),
+        };
+        entries.into_iter().filter(|entry| entry.contains(mark)).collect()
+    }
 }
 
 /// `grondslag ARGS` on the place, to be started.
@@ -237,7 +250,7 @@ fn calls_to_sweep(kernel: &Kernel, due: usize, kept: usize) -> Due {
 
 /// The records the deletion certificates in the audit log account for.
 fn certified(rows: &mut Rows) -> i64 {
-    rows.texts("SELECT entry FROM audit_entries WHERE entry LIKE '%deletion certificate: %'")
+    rows.entries_with("deletion certificate: ")
         .iter()
         .map(|entry| entry.split("deletion certificate: ").nth(1).and_then(|rest| rest.split(' ').next()).unwrap().parse::<i64>().unwrap())
         .sum()
@@ -308,8 +321,9 @@ const CALLS: &str = "SELECT count(*) FROM records WHERE processing = 'kcc_opname
 fn assert_audited(rows: &mut Rows, after: &str) {
     let mut stored = rows.texts("SELECT id FROM records WHERE processing = 'kcc_opnames'");
     let mut audited: Vec<String> = rows
-        .texts("SELECT entry FROM audit_entries WHERE entry LIKE '%\"processing\":\"kcc_opnames\"%' AND entry LIKE '%\"action\":\"write\"%'")
+        .entries_with("\"processing\":\"kcc_opnames\"")
         .iter()
+        .filter(|entry| entry.contains("\"action\":\"write\""))
         .map(|entry| serde_json::from_str::<serde_json::Value>(entry).unwrap())
         .filter(|entry| entry["outcome"] == "allowed")
         .map(|entry| entry["object"].as_str().unwrap().to_string())

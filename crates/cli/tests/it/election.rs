@@ -126,10 +126,7 @@ pub fn every_row(dir: &Path) -> Vec<(String, String)> {
 
 /// The audit entries, parsed.
 pub fn entries(dir: &Path) -> Vec<grondslag_audit::Entry> {
-    let db = crate::sqlite(dir);
-    let texts: Vec<String> =
-        db.prepare("SELECT entry FROM audit_entries ORDER BY seq").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
-    texts.iter().map(|t| grondslag_kernel::parse_entry(t).unwrap()).collect()
+    crate::audit_json(dir, "SELECT entry FROM audit_entries ORDER BY seq", []).iter().map(|t| grondslag_kernel::parse_entry(t).unwrap()).collect()
 }
 
 /// What the store shows about the ballot box, with the box's own ids left

@@ -120,6 +120,22 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// Where below `dir` `secret` is in the clear: each file that holds it, and
+/// each audit entry of the store there that holds it once unpacked (the
+/// database file holds entries packed, where a scan of the file alone
+/// would not see it).
+pub fn in_the_clear(dir: &Path, secret: &[u8]) -> Vec<String> {
+    let holds = |bytes: &[u8]| bytes.windows(secret.len()).any(|w| w == secret);
+    let mut found: Vec<String> = files_below(dir).into_iter().filter(|f| holds(&std::fs::read(f).unwrap())).map(|f| f.display().to_string()).collect();
+    if DataDir::new(dir).database().exists() {
+        let db = sqlite(dir);
+        let mut statement = db.prepare("SELECT seq, entry FROM audit_entries ORDER BY seq").unwrap();
+        let entries = statement.query_map([], |r| Ok((r.get::<_, i64>(0)?, grondslag_store::unpack_audit_entry(r.get_ref(1)?.as_bytes()?)))).unwrap();
+        found.extend(entries.map(Result::unwrap).filter(|(_, entry)| holds(entry.as_bytes())).map(|(seq, _)| format!("audit entry {seq}")));
+    }
+    found
+}
+
 /// Every regular file below `dir`, recursively.
 pub fn files_below(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
@@ -139,4 +155,17 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
 
 pub fn sqlite(dir: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(DataDir::new(dir).database()).unwrap()
+}
+
+/// The JSON of the audit entries that `sql` selects (the stored entry as its
+/// first column) from the SQLite store in `dir`: they are stored packed.
+pub fn audit_json(dir: &Path, sql: &str, params: impl rusqlite::Params) -> Vec<String> {
+    let db = sqlite(dir);
+    let mut statement = db.prepare(sql).unwrap();
+    statement.query_map(params, |r| Ok(grondslag_store::unpack_audit_entry(r.get_ref(0)?.as_bytes()?))).unwrap().map(Result::unwrap).collect()
+}
+
+/// The JSON of a stored audit entry that PostgreSQL gives back.
+pub fn pg_audit_json(row: &::postgres::Row, column: usize) -> String {
+    grondslag_store::unpack_audit_entry(row.get::<_, &[u8]>(column))
 }

@@ -23,9 +23,7 @@ fn all() -> CategorySet {
 
 /// Every entry of the log, oldest first.
 fn log(dir: &std::path::Path) -> Vec<Entry> {
-    let db = sqlite(dir);
-    let mut statement = db.prepare("SELECT entry FROM audit_entries ORDER BY seq").unwrap();
-    statement.query_map([], |r| r.get::<_, String>(0)).unwrap().map(|e| Entry::parse(&e.unwrap()).unwrap()).collect()
+    crate::audit_json(dir, "SELECT entry FROM audit_entries ORDER BY seq", []).iter().map(|e| Entry::parse(e).unwrap()).collect()
 }
 
 fn phone(view: Option<grondslag_kernel::RecordView>) -> String {

@@ -43,8 +43,8 @@ fn a_request_received_by_letter_on_friday_and_filed_later_is_due_a_month_after_f
     // Registered now, by the command line: the audit entries carry the
     // registration; the event the term counts from, the receipt.
     let db = crate::sqlite(dir.path());
-    let mut stmt = db.prepare("SELECT entry FROM audit_entries WHERE seq > ?1").unwrap();
-    let entries: Vec<Value> = stmt.query_map([start], |r| r.get::<_, String>(0)).unwrap().map(|e| serde_json::from_str(&e.unwrap()).unwrap()).collect();
+    let entries: Vec<Value> =
+        crate::audit_json(dir.path(), "SELECT entry FROM audit_entries WHERE seq > ?1", [start]).iter().map(|e| serde_json::from_str(e).unwrap()).collect();
     let now = jiff::Timestamp::now();
     for entry in &entries {
         let at: jiff::Timestamp = entry["timestamp"].as_str().unwrap().parse().unwrap();
@@ -85,14 +85,7 @@ fn a_moment_of_receipt_is_read_strictly_never_lies_ahead_and_is_the_organisation
     // The person herself files at the moment she files: an earlier receipt
     // is the organisation's to register, and the register's refusal says so.
     refused(&place, &[&["rights", "--as", "anna"][..], &file("02-10-2026")[1..]].concat(), &["only the organisation registers"]);
-    let db = crate::sqlite(dir.path());
-    let reasons: Vec<String> = db
-        .prepare("SELECT entry FROM audit_entries WHERE seq > ?1")
-        .unwrap()
-        .query_map([start], |r| r.get::<_, String>(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let reasons = crate::audit_json(dir.path(), "SELECT entry FROM audit_entries WHERE seq > ?1", [start]);
     assert!(reasons.iter().any(|e| e.contains("earlier_receipt_not_allowed") && e.contains("\"anna\"")), "{reasons:?}");
     assert!(place.ok(&["rights", "list"]).is_empty(), "no request stays behind");
 }

@@ -42,12 +42,8 @@ fn denial(result: Result<Vec<Category>, KernelError>) -> Denial {
 
 /// The reasons of the refused disclosures in the audit log, in order.
 fn refused_in_audit(dir: &std::path::Path) -> Vec<String> {
-    let db = sqlite(dir);
-    let mut statement = db.prepare("SELECT entry FROM audit_entries ORDER BY seq").unwrap();
-    statement
-        .query_map([], |row| row.get::<_, String>(0))
-        .unwrap()
-        .map(Result::unwrap)
+    crate::audit_json(dir, "SELECT entry FROM audit_entries ORDER BY seq", [])
+        .into_iter()
         .filter(|entry| entry.contains("\"outcome\":\"denied\"") && entry.contains("recipient:"))
         .collect()
 }

@@ -208,11 +208,8 @@ fn a_sweep_stopped_halfway_and_resumed_ends_like_an_uninterrupted_one() {
     assert_eq!(remaining(halves.path()), (1, 1), "only what was not due is left");
 
     // The certificates hold no personal data, and the chain still verifies.
-    let certificates: Vec<String> = {
-        let db = sqlite(halves.path());
-        let mut s = db.prepare("SELECT entry FROM audit_entries WHERE entry LIKE '%retention_sweep%'").unwrap();
-        s.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
-    };
+    let certificates: Vec<String> =
+        crate::audit_json(halves.path(), "SELECT entry FROM audit_entries", []).into_iter().filter(|e| e.contains("retention_sweep")).collect();
     assert!(!certificates.is_empty());
     for certificate in &certificates {
         assert!(!certificate.contains("06123456") && certificate.contains("deletion certificate"), "{certificate}");

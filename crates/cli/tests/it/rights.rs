@@ -382,10 +382,9 @@ fn an_employee_passes_a_request_on_to_the_privacy_team_and_cannot_work_or_read_i
     // The privacy team has it, filed by her.
     let queue = requests.open(&access(Role::PrivacyOfficer)).unwrap();
     assert_eq!(queue.iter().map(|s| &s.request).collect::<Vec<_>>(), vec![&filed.request]);
-    let entries: Vec<String> = {
-        let db = crate::sqlite(dir.path());
-        let mut s = db.prepare("SELECT entry FROM audit_entries WHERE entry LIKE '%\"role\":\"employee\"%' AND entry LIKE '%rechtenverzoeken%'").unwrap();
-        s.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
-    };
+    let entries: Vec<String> = crate::audit_json(dir.path(), "SELECT entry FROM audit_entries", [])
+        .into_iter()
+        .filter(|e| e.contains("\"role\":\"employee\"") && e.contains("rechtenverzoeken"))
+        .collect();
     assert!(entries.iter().any(|e| e.contains("\"outcome\":\"allowed\"") && e.contains("\"action\":\"write\"")), "the filing is audited as hers: {entries:?}");
 }

@@ -832,10 +832,7 @@ fn an_applicant_sees_their_data_and_who_looked_at_it_files_a_request_and_staff_a
 
 /// The audit entries of the SQLite store in `dir`, parsed.
 pub fn audit_entries(dir: &Path) -> Vec<grondslag_audit::Entry> {
-    let connection = crate::sqlite(dir);
-    let entries: Vec<String> =
-        connection.prepare("SELECT entry FROM audit_entries ORDER BY seq").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
-    entries.iter().map(|e| grondslag_audit::Entry::parse(e).unwrap()).collect()
+    crate::audit_json(dir, "SELECT entry FROM audit_entries ORDER BY seq", []).iter().map(|e| grondslag_audit::Entry::parse(e).unwrap()).collect()
 }
 
 // req: E17

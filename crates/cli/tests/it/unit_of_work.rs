@@ -108,8 +108,8 @@ impl Fixture {
     fn audit(&self) -> Vec<String> {
         const SQL: &str = "SELECT entry FROM audit_entries ORDER BY seq";
         match &self.store {
-            None => self.sqlite().prepare(SQL).unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect(),
-            Some(_) => self.postgres().query(SQL, &[]).unwrap().iter().map(|row| row.get(0)).collect(),
+            None => crate::audit_json(self.dir.path(), SQL, []),
+            Some(_) => self.postgres().query(SQL, &[]).unwrap().iter().map(|row| crate::pg_audit_json(row, 0)).collect(),
         }
     }
 
