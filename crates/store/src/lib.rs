@@ -65,6 +65,10 @@ pub enum StoreError {
     Runtime(std::io::Error),
     #[error("cannot start the thread that checkpoints the SQLite WAL: {0}")]
     Checkpointer(String),
+    /// zstd could not pack an entry (it fails only when memory runs out);
+    /// nothing of the operation was stored.
+    #[error("cannot pack an audit entry for storing: {0}")]
+    Pack(std::io::Error),
     /// The transaction's work gave up; everything it did is rolled back.
     #[error("transaction aborted")]
     Aborted,

@@ -46,19 +46,14 @@ thread_local! {
     static UNPACKER: RefCell<Option<Decompressor<'static>>> = const { RefCell::new(None) };
 }
 
-fn packing_failed(e: std::io::Error) -> StoreError {
-    tracing::error!(error = %e, "cannot pack an audit entry");
-    StoreError::Corrupt("an audit entry to be packed")
-}
-
 /// An entry's canonical JSON, packed for storing.
 pub fn pack(entry: &str) -> Result<Vec<u8>, StoreError> {
     PACKER.with_borrow_mut(|packer| {
         let packer = match packer {
             Some(packer) => packer,
-            None => packer.insert(Compressor::with_dictionary(LEVEL, DICTIONARY).map_err(packing_failed)?),
+            None => packer.insert(Compressor::with_dictionary(LEVEL, DICTIONARY).map_err(StoreError::Pack)?),
         };
-        packer.compress(entry.as_bytes()).map_err(packing_failed)
+        packer.compress(entry.as_bytes()).map_err(StoreError::Pack)
     })
 }
 
