@@ -3,9 +3,9 @@
 //!
 //! The audit log is most of a store (73 % of a generated one), and every
 //! entry is JSON that repeats its keys, the register's URIs and the same
-//! few actions. Packed, an entry of about 630 bytes takes about 100; the
-//! store is less than half as large, a commit writes fewer pages, and a
-//! log that outgrew memory fits in it again (BENCHMARKS.md, fifteenth
+//! few actions. Packed, an entry of about 630 bytes takes about 110; the
+//! store is less than half as large, a commit writes fewer pages, and the
+//! store of a million people fits in memory again (BENCHMARKS.md, fifteenth
 //! session).
 //!
 //! Only the stored form changes. What is hashed, signed, verified and
