@@ -165,7 +165,7 @@ fn audit_verify(kernel: &Kernel, raw: &rusqlite::Connection) -> Result<(), Failu
     let v = verified.entries as f64 / verify_elapsed.as_secs_f64();
     println!("audit verify ({} entries, {} signed checkpoints):", verified.entries, verified.checkpoints);
     println!("  verify (chain, leaf hashes, checkpoint signatures)       {v:12.0} entries/s");
-    println!("  baseline (read the same rows, unpack, SHA-256, no checks){h:12.0} entries/s");
+    println!("  baseline (read the same rows, unpack, SHA-256, no checks) {h:12.0} entries/s");
     println!("  ratio verify/baseline {:6.2}x", v / h);
     Ok(())
 }
