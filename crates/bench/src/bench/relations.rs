@@ -12,7 +12,8 @@
 //! the ones the kernel uses), in transactions of 10,000 cases: subjects
 //! with real wrapped keys (three in ten share their file with the case
 //! before, ~1.4 cases a person), records with their case number and the
-//! status and moment of their last step, one event each. Scheme shares and
+//! status and moment of their last step, one event each; ids in sequence,
+//! as the kernel makes them. Scheme shares and
 //! the course of a case follow the generator (`grondslag_synthetic::next_step`).
 //! Each case of a scheme with expert advice that got that far is assigned
 //! to an expert, 200 cases an expert: the bench's expert's through
@@ -27,9 +28,9 @@ use std::time::Instant;
 
 use grondslag_claims::{CaseNumber, Scheme, Status};
 use grondslag_crypto::{Keyring, MasterKey, SubjectKey};
-use grondslag_kernel::{Access, DataDir, Kernel, Question, RecordId, RecordRef, SubjectId, check_reach, decide, reaches};
+use grondslag_kernel::{Access, DataDir, Kernel, Question, RecordRef, SubjectId, check_reach, decide, reaches};
 use grondslag_register::{Action, Role, Scope};
-use grondslag_store::{EventRow, Store, StoreError, Tx};
+use grondslag_store::{EventRow, IdSequence, Store, StoreError, Tx};
 use grondslag_synthetic::{next_step, opened};
 use jiff::{SignedDuration, Timestamp};
 use rand::distributions::{Distribution, WeightedIndex};
@@ -145,13 +146,15 @@ fn fill(store: &dyn Store, keys: &Keyring, cases: u64) -> Result<Filled, Failure
     let mut serials: HashMap<i16, u32> = HashMap::new();
     let mut filled = Filled { advised: Vec::new(), experts: Vec::new(), subjects: 0 };
     let mut previous: Option<SubjectId> = None;
+    // Ids as the kernel makes them, so the indexes on them are as local.
+    let ids = IdSequence::new();
     let bar = progress::bar("filling the case store", cases);
     let mut written = 0;
     while written < cases {
         let size = CHUNK.min(cases - written);
         let mut chunk = Vec::new();
         for _ in 0..size {
-            let case = draw(&mut rng, &shares, until, &mut serials, previous.as_ref(), keys)?;
+            let case = draw(&mut rng, &shares, until, &mut serials, previous.as_ref(), keys, &ids)?;
             filled.subjects += u64::from(case.key.is_some());
             previous = Some(case.at.subject.clone());
             chunk.push(case);
@@ -164,7 +167,7 @@ fn fill(store: &dyn Store, keys: &Keyring, cases: u64) -> Result<Filled, Failure
             if advice.is_some() && reached >= advice {
                 let expert = filled.advised.len() / PER_EXPERT;
                 if expert == filled.experts.len() {
-                    filled.experts.push(SubjectId::random());
+                    filled.experts.push(ids.subject());
                 }
                 filled.advised.push(Advised { at: case.at.clone(), scheme: case.scheme, expert });
             }
@@ -210,12 +213,13 @@ fn draw(
     serials: &mut HashMap<i16, u32>,
     previous: Option<&SubjectId>,
     keys: &Keyring,
+    ids: &IdSequence,
 ) -> Result<Case, Failure> {
     let scheme = SHARES[shares.sample(rng)].0;
     let (subject, key) = match previous {
         Some(subject) if rng.gen_bool(0.3) => (subject.clone(), None),
         _ => {
-            let subject = SubjectId::random();
+            let subject = ids.subject();
             let key = keys.wrap(&SubjectKey::generate(), subject.as_str())?;
             (subject, Some(key))
         }
@@ -242,7 +246,7 @@ fn draw(
             Some(CaseNumber::new(year, *serial)?.to_string())
         }
     };
-    Ok(Case { at: RecordRef { subject, record: RecordId::random() }, key, scheme, filed, status, since, number })
+    Ok(Case { at: RecordRef { subject, record: ids.record() }, key, scheme, filed, status, since, number })
 }
 
 /// Assigns the bench's expert (expert 0) its cases, as a case handler does.
