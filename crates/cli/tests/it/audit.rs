@@ -504,11 +504,12 @@ fn forgetting_prefix(chain: i64) -> String {
 /// The sequence numbers of the entries of access under `processing` (not
 /// the register's versions of it).
 fn entries_under(dir: &Path, processing: &str) -> Vec<i64> {
-    let db = sqlite(dir);
-    let mut s = db.prepare("SELECT seq, entry FROM audit_entries ORDER BY seq").unwrap();
-    let entries = s.query_map([], |r| Ok((r.get(0)?, grondslag_store::unpack_audit_entry(r.get_ref(1)?.as_bytes()?)))).unwrap().map(Result::unwrap);
     let under = format!("\"processing\":\"{processing}\"");
-    entries.filter(|(_, entry)| entry.contains(&under) && !entry.contains("\"action\":\"register_version\"")).map(|(seq, _)| seq).collect()
+    crate::audit_log(dir)
+        .into_iter()
+        .filter(|(_, entry)| entry.contains(&under) && !entry.contains("\"action\":\"register_version\""))
+        .map(|(seq, _)| seq)
+        .collect()
 }
 
 // req: E16, I3

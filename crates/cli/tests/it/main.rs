@@ -128,10 +128,7 @@ pub fn in_the_clear(dir: &Path, secret: &[u8]) -> Vec<String> {
     let holds = |bytes: &[u8]| bytes.windows(secret.len()).any(|w| w == secret);
     let mut found: Vec<String> = files_below(dir).into_iter().filter(|f| holds(&std::fs::read(f).unwrap())).map(|f| f.display().to_string()).collect();
     if DataDir::new(dir).database().exists() {
-        let db = sqlite(dir);
-        let mut statement = db.prepare("SELECT seq, entry FROM audit_entries ORDER BY seq").unwrap();
-        let entries = statement.query_map([], |r| Ok((r.get::<_, i64>(0)?, grondslag_store::unpack_audit_entry(r.get_ref(1)?.as_bytes()?)))).unwrap();
-        found.extend(entries.map(Result::unwrap).filter(|(_, entry)| holds(entry.as_bytes())).map(|(seq, _)| format!("audit entry {seq}")));
+        found.extend(audit_log(dir).into_iter().filter(|(_, entry)| holds(entry.as_bytes())).map(|(seq, _)| format!("audit entry {seq}")));
     }
     found
 }
@@ -163,6 +160,13 @@ pub fn audit_json(dir: &Path, sql: &str, params: impl rusqlite::Params) -> Vec<S
     let db = sqlite(dir);
     let mut statement = db.prepare(sql).unwrap();
     statement.query_map(params, |r| Ok(grondslag_store::unpack_audit_entry(r.get_ref(0)?.as_bytes()?))).unwrap().map(Result::unwrap).collect()
+}
+
+/// Every audit entry of the SQLite store in `dir` with its number, as JSON.
+pub fn audit_log(dir: &Path) -> Vec<(i64, String)> {
+    let db = sqlite(dir);
+    let mut statement = db.prepare("SELECT seq, entry FROM audit_entries ORDER BY seq").unwrap();
+    statement.query_map([], |r| Ok((r.get(0)?, grondslag_store::unpack_audit_entry(r.get_ref(1)?.as_bytes()?)))).unwrap().map(Result::unwrap).collect()
 }
 
 /// The JSON of a stored audit entry that PostgreSQL gives back.
