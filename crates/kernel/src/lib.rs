@@ -1170,10 +1170,11 @@ impl Unit<'_> {
     /// Makes the record findable by a keyed digest of `value` (an object's
     /// address, say), without storing the value.
     pub fn index_record(&mut self, access: &Access, processing: ProcessingId, record: &RecordRef, kind: &str, value: &str) -> Result<(), KernelError> {
-        let digest = self.kernel.keys.blind_index(kind, value);
+        let kernel = self.kernel;
+        let digest = kernel.keys.blind_index(kind, value);
         let ask = Ask::new(Action::File, "index", format!("{}:{kind}", record.record));
         self.on_record(access, processing, record, ask, |tx, _, _| {
-            tx.add_record_index(kind, &digest, &record.record)?;
+            tx.add_record_index(&kernel.register.processing(processing).id, kind, &digest, &record.record)?;
             Ok(((), None))
         })
     }
@@ -1193,8 +1194,8 @@ impl Unit<'_> {
         self.summaries(access, processing, &format!("lookup:{kind}"), |tx, _| {
             let mut rows: Vec<RecordRow> = Vec::new();
             for digest in &digests {
-                for row in tx.find_record_index(kind, digest)? {
-                    if &row.processing == name && !rows.iter().any(|r| r.record == row.record) {
+                for row in tx.find_record_index(name, kind, digest)? {
+                    if !rows.iter().any(|r| r.record == row.record) {
                         rows.push(row);
                     }
                 }

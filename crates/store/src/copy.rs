@@ -66,7 +66,7 @@ const TABLES: &[Table] = &[
     ("sequences", &[("name", Text), ("value", Int)], "name"),
     ("record_events", &[("record_id", Text), ("event", Text), ("at", Text), ("actor", Text), ("detail", Bytes), ("audience", Text)], "id"),
     ("relations", &[("object", Text), ("relation", Text), ("actor", Text)], "object, relation, actor"),
-    ("record_index", &[("kind", Text), ("digest", Bytes), ("record_id", Text)], "kind, digest, record_id"),
+    ("record_index", &[("kind", Text), ("digest", Bytes), ("processing", Text), ("record_id", Text)], "kind, digest, processing, record_id"),
     ("due", &[("record_id", Text), ("subject_id", Text), ("processing", Text), ("due_at", Text), ("held", Int), ("review_at", Text)], "record_id"),
     ("sessions", &[("token_hash", Bytes), ("account", Text), ("body", Bytes), ("expires_at", Text), ("account_record", Text)], "token_hash"),
     ("login_failures", &[("key", Bytes), ("failures", Int), ("last_at", Text)], "key"),

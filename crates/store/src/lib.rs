@@ -335,13 +335,14 @@ pub trait Tx {
     fn numbered_events(&mut self, record: &RecordId) -> Result<Vec<(u64, EventRow)>, StoreError>;
     /// Replaces the sealed detail of the event numbered `id`.
     fn set_event_detail(&mut self, id: u64, detail: &[u8]) -> Result<(), StoreError>;
-    /// Points `digest` of `kind` at a record; a digest may point at several.
-    fn add_record_index(&mut self, kind: &str, digest: &[u8], record: &RecordId) -> Result<(), StoreError>;
-    /// The records `digest` of `kind` points at. In a write beside others
+    /// Points `digest` of `kind` at a record of `processing`; a digest may
+    /// point at several.
+    fn add_record_index(&mut self, processing: &str, kind: &str, digest: &[u8], record: &RecordId) -> Result<(), StoreError>;
+    /// The records of `processing` that `digest` of `kind` points at. In a write beside others
     /// (PostgreSQL), a key with no entry is held until the transaction
     /// ends: a second write looking it up waits, then finds what the first
     /// added under it — so "is this name taken? then take it" holds.
-    fn find_record_index(&mut self, kind: &str, digest: &[u8]) -> Result<Vec<RecordRow>, StoreError>;
+    fn find_record_index(&mut self, processing: &str, kind: &str, digest: &[u8]) -> Result<Vec<RecordRow>, StoreError>;
     /// Records of a processing, optionally of one status, most recently
     /// changed first.
     fn list_records(&mut self, processing: &str, status: Option<&str>, offset: u64, limit: u64) -> Result<Vec<RecordRow>, StoreError>;

@@ -82,6 +82,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0009_take_chains.sql"),
     include_str!("../migrations/postgres/0010_take_chains_by_loop.sql"),
     include_str!("../migrations/postgres/0011_audit_entries_packed.sql"),
+    include_str!("../migrations/postgres/0012_record_index_processing.sql"),
 ];
 
 /// Opens a transaction that runs alone (a migration, the copy from SQLite):

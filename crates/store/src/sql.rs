@@ -765,23 +765,24 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         Ok(())
     }
 
-    fn add_record_index(&mut self, kind: &str, digest: &[u8], record: &RecordId) -> Result<(), StoreError> {
+    fn add_record_index(&mut self, processing: &str, kind: &str, digest: &[u8], record: &RecordId) -> Result<(), StoreError> {
         self.defer(
             "indexing a record",
-            "INSERT INTO record_index (kind, digest, record_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-            &[kind.into(), digest.into(), record.as_str().into()],
+            "INSERT INTO record_index (kind, digest, processing, record_id) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+            &[kind.into(), digest.into(), processing.into(), record.as_str().into()],
         )?;
         Ok(())
     }
 
-    fn find_record_index(&mut self, kind: &str, digest: &[u8]) -> Result<Vec<RecordRow>, StoreError> {
+    fn find_record_index(&mut self, processing: &str, kind: &str, digest: &[u8]) -> Result<Vec<RecordRow>, StoreError> {
         let sql = format!(
             "SELECT {RECORD_COLUMNS} FROM record_index i JOIN records r ON r.id = i.record_id
-             WHERE i.kind = ?1 AND i.digest = ?2 ORDER BY r.created_at, r.id"
+             WHERE i.kind = ?1 AND i.digest = ?2 AND i.processing = ?3 ORDER BY r.created_at, r.id"
         );
-        let params = [kind.into(), digest.into()];
+        let params = [kind.into(), digest.into(), processing.into()];
         let found = rows(self.db, "searching the record index", &sql, &params, record_row)?;
-        if self.held_empty_key(found.is_empty(), &params)? {
+        // The key is held whichever processing asks: kind and digest only.
+        if self.held_empty_key(found.is_empty(), &params[..2])? {
             return rows(self.db, "searching the record index", &sql, &params, record_row);
         }
         Ok(found)

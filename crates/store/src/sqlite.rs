@@ -58,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0012_fields_blob.sql"),
     include_str!("../migrations/sqlite/0013_fields_version.sql"),
     include_str!("../migrations/sqlite/0014_audit_chains.sql"),
+    include_str!("../migrations/sqlite/0015_record_index_processing.sql"),
 ];
 
 fn sql_error(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {

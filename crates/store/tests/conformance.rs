@@ -206,7 +206,7 @@ fn erasure_removes_what_it_counts(open: Open<'_>) {
         tx.put_fields(&first, &[field("photo", b"y", Some(&blob), 1)])?;
         tx.put_fields(&second, &[field("name", b"z", None, 1)])?;
         tx.set_blind_index("bsn", b"d", &subject)?;
-        tx.add_record_index("address", b"a", &second)?;
+        tx.add_record_index("schade", "address", b"a", &second)?;
         tx.set_due(&second, &subject, "schade", Some(now), false)?;
 
         let erased = tx.erase_records(std::slice::from_ref(&first))?;
@@ -217,7 +217,7 @@ fn erasure_removes_what_it_counts(open: Open<'_>) {
         assert_eq!(tx.records_of(&subject)?, 0);
         assert_eq!(tx.subject(&subject)?, None);
         assert_eq!(tx.find_blind_index("bsn", b"d")?, None);
-        assert!(tx.find_record_index("address", b"a")?.is_empty());
+        assert!(tx.find_record_index("schade", "address", b"a")?.is_empty());
         assert!(tx.due_records(now, 10)?.is_empty());
         // Erasing again (a resumed erasure) finds nothing and fails nothing.
         assert_eq!(tx.erase_records(std::slice::from_ref(&first))?.records, 0);
@@ -278,10 +278,22 @@ fn records_references_events_and_lists(open: Open<'_>) {
         assert_eq!(tx.events(&first)?, vec![filed.clone(), checked.clone()]);
         let row = tx.record(&first)?.unwrap();
         assert_eq!((row.status.as_deref(), row.updated_at, row.subject.clone()), (Some("ingediend"), checked.at, subject.clone()));
-        tx.add_record_index("address", b"addr", &first)?;
-        tx.add_record_index("address", b"addr", &first)?;
-        tx.add_record_index("address", b"addr", &second)?;
-        assert_eq!(tx.find_record_index("address", b"addr")?.len(), 2);
+        tx.add_record_index("schade", "address", b"addr", &first)?;
+        tx.add_record_index("schade", "address", b"addr", &first)?;
+        tx.add_record_index("schade", "address", b"addr", &second)?;
+        // Another processing's record under the same key is its own.
+        let other = RecordId::random();
+        tx.upsert_record(&other, &subject, "vaste_vergoeding", t0)?;
+        tx.add_record_index("vaste_vergoeding", "address", b"addr", &other)?;
+        let found = |processing: &str, tx: &mut dyn Tx| -> Result<Vec<RecordId>, StoreError> {
+            Ok(tx.find_record_index(processing, "address", b"addr")?.into_iter().map(|row| row.record).collect())
+        };
+        // Created at one moment, so in the order of their ids.
+        let mut both = [first.clone(), second.clone()];
+        both.sort_by(|x, y| x.as_str().cmp(y.as_str()));
+        assert_eq!(found("schade", tx)?, both);
+        assert_eq!(found("vaste_vergoeding", tx)?, [other]);
+        assert_eq!(found("bezwaar", tx)?, []);
         a = Some(first);
         b = Some(second);
         Ok(())
@@ -294,7 +306,7 @@ fn records_references_events_and_lists(open: Open<'_>) {
         assert_eq!(tx.list_records("schade", Some("ingediend"), 1, 10)?.len(), 1);
         assert_eq!(tx.list_records("schade", None, 0, 3)?.len(), 3);
         assert_eq!(tx.list_records("schade", None, 0, u64::MAX)?.len(), 4);
-        assert_eq!(tx.record_counts()?, vec![("schade".to_string(), 4)]);
+        assert_eq!(tx.record_counts()?, vec![("schade".to_string(), 4), ("vaste_vergoeding".to_string(), 1)]);
         Ok(())
     });
 }
@@ -891,6 +903,64 @@ fn a_postgres_log_from_before_the_chains_reads_as_chain_0() {
     }
 }
 
+/// A record index from before its entries carried their record's
+/// processing: a record of each of two processings under one key, made by
+/// `exec` (`digest`: the key as an SQL literal of the store's). Which
+/// record is which processing's.
+fn index_before_processing(exec: &mut dyn FnMut(&str), digest: &str) -> (RecordId, RecordId) {
+    let (subject, damage, fixed) = (SubjectId::random(), RecordId::random(), RecordId::random());
+    let at = "2026-12-04T10:00:00.000000000Z";
+    exec(&format!("INSERT INTO subjects (id, wrapped_key, created_at) VALUES ('{subject}', {digest}, '{at}')"));
+    for (record, processing) in [(&damage, "schade"), (&fixed, "vaste_vergoeding")] {
+        exec(&format!(
+            "INSERT INTO records (id, subject_id, processing, created_at, updated_at) VALUES ('{record}', '{subject}', '{processing}', '{at}', '{at}')"
+        ));
+        exec(&format!("INSERT INTO record_index (kind, digest, record_id) VALUES ('object', {digest}, '{record}')"));
+    }
+    (damage, fixed)
+}
+
+/// Each processing finds its own record under the key, and only that.
+fn finds_each_processings_own(store: &dyn Store, damage: RecordId, fixed: RecordId) {
+    let found = |processing: &'static str| {
+        returned(store, In::Read, move |tx| Ok(tx.find_record_index(processing, "object", b"key")?.into_iter().map(|row| row.record).collect::<Vec<_>>()))
+    };
+    assert_eq!(found("schade"), [damage]);
+    assert_eq!(found("vaste_vergoeding"), [fixed]);
+    assert_eq!(found("bezwaar"), []);
+}
+
+// req: INV6
+#[test]
+fn a_sqlite_record_index_from_before_processing_finds_by_processing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grondslag.db");
+    let (damage, fixed) = {
+        let db = rusqlite::Connection::open(&path).unwrap();
+        let migrations = migrations_before("sqlite", "0015_record_index_processing.sql");
+        for migration in &migrations {
+            db.execute_batch(migration).unwrap();
+        }
+        db.pragma_update(None, "user_version", migrations.len()).unwrap();
+        index_before_processing(&mut |sql| db.execute_batch(sql).unwrap(), "X'6b6579'")
+    };
+    finds_each_processings_own(&grondslag_store::SqliteStore::open(&path).unwrap(), damage, fixed);
+}
+
+// req: INV6
+#[test]
+fn a_postgres_record_index_from_before_processing_finds_by_processing() {
+    let Some(database) = grondslag_store::ScratchDatabase::for_tests().unwrap() else { return };
+    let mut db = ::postgres::Client::connect(database.url(), ::postgres::NoTls).unwrap();
+    let migrations = migrations_before("postgres", "0012_record_index_processing.sql");
+    for migration in &migrations {
+        db.batch_execute(migration).unwrap();
+    }
+    db.batch_execute(&format!("CREATE TABLE grondslag_schema (version BIGINT NOT NULL); INSERT INTO grondslag_schema VALUES ({})", migrations.len())).unwrap();
+    let (damage, fixed) = index_before_processing(&mut |sql| db.batch_execute(sql).unwrap(), "'\\x6b6579'::bytea");
+    finds_each_processings_own(&grondslag_store::PostgresStore::open(database.url()).unwrap(), damage, fixed);
+}
+
 fn relations_reach_records_and_go_with_them(open: Open<'_>) {
     let store = open();
     let t0 = at("2026-05-01T10:00:00Z");
@@ -1037,9 +1107,9 @@ fn postgres_writes_run_beside_each_other_and_a_migration_waits_for_them() {
     assert!(!waited, "opening on a current schema waited for an open write");
     // The schema behind, as a node of a later version finds it: without
     // what 0010 made (0011, packing audit entries, leaves a converted
-    // column as it is).
+    // column as it is, and 0012 a record index keyed by processing).
     let mut server = ::postgres::Client::connect(database.url(), ::postgres::NoTls).unwrap();
-    server.batch_execute("DROP FUNCTION grondslag_take_chains(TEXT[], BIGINT); UPDATE grondslag_schema SET version = version - 2").unwrap();
+    server.batch_execute("DROP FUNCTION grondslag_take_chains(TEXT[], BIGINT); UPDATE grondslag_schema SET version = version - 3").unwrap();
     let (waited, ()) = while_held(&*one, hold(b"while migrating"), |_| Ok(()), open);
     assert!(waited, "a migration ran beside an open write");
     two.transaction(&mut |tx| append(tx, Chain::new(3), "after the migration", None).map(drop)).unwrap();
@@ -1149,18 +1219,18 @@ fn postgres_an_index_key_a_write_found_empty_is_held_until_it_commits() {
     let (_, record) = returned(&*one, In::Write, |tx| subject_with_record(tx, "accounts", now));
     let (waited, found) = while_held(
         &*one,
-        |tx| tx.find_record_index("account-name", b"anna").map(|found| assert_eq!(found, [])),
-        |tx| tx.add_record_index("account-name", b"anna", &record),
-        || returned(&*two, In::Write, |tx| tx.find_record_index("account-name", b"anna")),
+        |tx| tx.find_record_index("accounts", "account-name", b"anna").map(|found| assert_eq!(found, [])),
+        |tx| tx.add_record_index("accounts", "account-name", b"anna", &record),
+        || returned(&*two, In::Write, |tx| tx.find_record_index("accounts", "account-name", b"anna")),
     );
     assert!(waited, "a second write looked the name up while the first was taking it");
     assert_eq!(found.iter().map(|row| &row.record).collect::<Vec<_>>(), [&record], "the second write found the name free");
     // A key with an entry is not held: a lookup beside it runs at once.
     let (waited, _) = while_held(
         &*one,
-        |tx| tx.find_record_index("account-name", b"anna").map(drop),
+        |tx| tx.find_record_index("accounts", "account-name", b"anna").map(drop),
         |_| Ok(()),
-        || returned(&*two, In::Write, |tx| tx.find_record_index("account-name", b"anna")),
+        || returned(&*two, In::Write, |tx| tx.find_record_index("accounts", "account-name", b"anna")),
     );
     assert!(!waited, "a lookup of a key with an entry waited");
 }
