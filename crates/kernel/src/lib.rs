@@ -1193,9 +1193,10 @@ impl Unit<'_> {
         let name = &kernel.register.processing(processing).id;
         self.summaries(access, processing, &format!("lookup:{kind}"), |tx, _| {
             let mut rows: Vec<RecordRow> = Vec::new();
+            let mut seen = std::collections::HashSet::new();
             for digest in &digests {
                 for row in tx.find_record_index(name, kind, digest)? {
-                    if !rows.iter().any(|r| r.record == row.record) {
+                    if seen.insert(row.record.clone()) {
                         rows.push(row);
                     }
                 }
