@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # HTTP figures for BENCHMARKS.md: authenticated case reads and the staff
 # case list (one scheme, one status, first page of 50) over loopback, beside
-# the same binary's unauthenticated health endpoint, with wrk.
+# the same binary's unauthenticated health endpoint and its signed-in
+# `/api/v1/me` (the session looked up, no personal data read), with wrk.
 # Needs wrk (apt-get install wrk) and python3 (for the TOTP code).
 # Usage: scripts/bench-http.sh [seconds] [connections] [population-dir]
 # With a population (from `grondslag generate`; it gains a bench account and
@@ -46,6 +47,7 @@ case=$(curl -sf -H "Cookie: $cookie" "$list" | python3 -c 'import json,sys; prin
 threads=$(( connections < 2 ? connections : 2 ))
 run() { wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency "$@" 2>&1; }
 health=$(run http://127.0.0.1:$port/healthz)
+me=$(run -H "Cookie: $cookie" http://127.0.0.1:$port/api/v1/me)
 cases=$(run -H "Cookie: $cookie" "http://127.0.0.1:$port/api/v1/cases/$case")
 listed=$(run -H "Cookie: $cookie" "$list")
 rate() { echo "$1" | awk '/^Requests\/sec/ {print $2}'; }
@@ -54,10 +56,13 @@ non2xx() { echo "$1" | awk '/Non-2xx/ {print $NF}'; }
 echo "wrk: $threads thread(s), $connections connections, ${seconds}s each, on $(nproc) cores"
 printf '%-34s %12s %10s %8s\n' "endpoint" "requests/s" "p99" "non-2xx"
 printf '%-34s %12s %10s %8s\n' "GET /healthz (no session)" "$(rate "$health")" "$(p99 "$health")" "$(non2xx "$health")"
+printf '%-34s %12s %10s %8s\n' "GET /api/v1/me (signed)" "$(rate "$me")" "$(p99 "$me")" "$(non2xx "$me")"
 printf '%-34s %12s %10s %8s\n' "GET /api/v1/cases/{number} (signed)" "$(rate "$cases")" "$(p99 "$cases")" "$(non2xx "$cases")"
 printf '%-34s %12s %10s %8s\n' "GET /api/v1/cases?… first 50 (signed)" "$(rate "$listed")" "$(p99 "$listed")" "$(non2xx "$listed")"
 echo "case list latency: p50 $(echo "$listed" | awk '$1 == "50%" {print $2}'), p99 $(p99 "$listed")"
 awk -v a="$(rate "$cases")" -v b="$(rate "$health")" 'BEGIN { printf "authenticated case read / health: %.3fx\n", a / b }'
+awk -v a="$(rate "$me")" -v b="$(rate "$health")" 'BEGIN { printf "signed-in session check / health: %.3fx\n", a / b }'
+awk -v a="$(rate "$cases")" -v b="$(rate "$me")" 'BEGIN { printf "authenticated case read / signed-in session check: %.3fx\n", a / b }'
 awk -v a="$(rate "$listed")" -v b="$(rate "$health")" 'BEGIN { printf "case list / health: %.3fx\n", a / b }'
 echo "cases in fysieke_schade: $($bin --data "$data" retention report 2>/dev/null | awk '$1 == "fysieke_schade" {print $2; exit}')"
 [ -n "$population" ] || $bin --data "$data" audit verify
