@@ -449,14 +449,14 @@ fn writes_bench(kernels: &Kernels<'_>, writes: u32) -> Result<(), Failure> {
 }
 
 /// Baseline for the kernel's writes: the rows they left in `stored`, as
-/// stored (sealed fields, packed and hashed audit entries, events, chain
-/// heads), inserted raw into an empty database at `path` of the same schema
-/// — the same tables, indexes and triggers — spread over `writes`
-/// transactions in the order they were stored. What holding the same rows
-/// costs SQLite, without deciding, validating, sealing, hashing or chaining
-/// them. Rows the writes updated rather than added (a chain's head, a
-/// sequence) are inserted once, as they ended, so this baseline does a
-/// little less than the writes did. Foreign keys are not checked: rows
+/// stored (records, sealed fields, packed and hashed audit entries),
+/// inserted raw into an empty database at `path` of the same schema — the
+/// same tables, indexes and triggers — spread over `writes` transactions in
+/// the order they were stored. What holding the same rows costs SQLite,
+/// without deciding, validating, sealing, hashing or chaining them. Rows
+/// the writes changed rather than added (the subject's) are inserted once,
+/// as they ended, so this baseline does a little less than the writes did.
+/// Foreign keys are not checked: rows
 /// spread evenly need not land after the rows they refer to. The WAL is
 /// checkpointed as the store does it: passively, every 100 commits, by a
 /// thread of its own. How long the inserts took, and how many rows.

@@ -338,10 +338,12 @@ pub trait Tx {
     /// Points `digest` of `kind` at a record of `processing`; a digest may
     /// point at several.
     fn add_record_index(&mut self, processing: &str, kind: &str, digest: &[u8], record: &RecordId) -> Result<(), StoreError>;
-    /// The records of `processing` that `digest` of `kind` points at. In a write beside others
-    /// (PostgreSQL), a key with no entry is held until the transaction
-    /// ends: a second write looking it up waits, then finds what the first
-    /// added under it — so "is this name taken? then take it" holds.
+    /// The records of `processing` that `digest` of `kind` points at. In a
+    /// write beside others (PostgreSQL), a key with no entry of
+    /// `processing` is held, whichever processing asks, until the
+    /// transaction ends: a second write looking it up waits, then finds
+    /// what the first added under it — so "is this name taken? then take
+    /// it" holds.
     fn find_record_index(&mut self, processing: &str, kind: &str, digest: &[u8]) -> Result<Vec<RecordRow>, StoreError>;
     /// Records of a processing, optionally of one status, most recently
     /// changed first.
