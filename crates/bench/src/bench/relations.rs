@@ -13,8 +13,8 @@
 //! with real wrapped keys (three in ten share their file with the case
 //! before, ~1.4 cases a person), records with their case number and the
 //! status and moment of their last step, one event each; ids in sequence,
-//! as the kernel makes them. Scheme shares and
-//! the course of a case follow the generator (`grondslag_synthetic::next_step`).
+//! as the kernel makes them. Scheme shares and the course of a case follow
+//! the generator (`grondslag_synthetic::next_step`).
 //! Each case of a scheme with expert advice that got that far is assigned
 //! to an expert, 200 cases an expert: the bench's expert's through
 //! `Kernel::relate` (a case handler's audited step), the others' through

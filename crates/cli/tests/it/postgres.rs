@@ -140,14 +140,8 @@ fn migrating_from_sqlite_keeps_every_record_readable_and_the_chain_verifying() {
     {
         let db = crate::sqlite(dir.path());
         db.execute_batch("DROP TRIGGER audit_entries_no_update").unwrap();
-        let old: Vec<(i64, String)> = db
-            .prepare("SELECT seq, entry FROM audit_entries WHERE seq <= ?1")
-            .unwrap()
-            .query_map([entries as i64 / 2], |r| Ok((r.get(0)?, grondslag_store::unpack_audit_entry(r.get_ref(1)?.as_bytes()?))))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        for (seq, json) in &old {
+        let old = crate::audit_log(dir.path()).into_iter().take_while(|(seq, _)| *seq <= entries as i64 / 2);
+        for (seq, json) in old {
             db.execute("UPDATE audit_entries SET entry = ?2 WHERE seq = ?1", rusqlite::params![seq, json]).unwrap();
         }
         let texts: i64 = db.query_row("SELECT count(*) FROM audit_entries WHERE typeof(entry) = 'text'", [], |r| r.get(0)).unwrap();
