@@ -8,6 +8,8 @@
 //! head, one extension line each (`chain 3 1200 <root>`), under the total
 //! number of entries and a hash over those lines.
 
+use std::ops::Range;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier as _, VerifyingKey};
@@ -62,20 +64,28 @@ pub enum CheckpointError {
 /// The signed notes in `text` — a witness file, notes one after another —
 /// in file order; the caller verifies them.
 pub fn split_notes(text: &str) -> Vec<&str> {
+    // Each range starts and ends at a line's start, so on a character's.
+    note_ranges(text.as_bytes()).into_iter().map(|range| &text[range]).collect()
+}
+
+/// Where each signed note in `bytes` lies, as [`split_notes`] splits text.
+/// Bytes read from a file need not be whole text: a note cut off, or one
+/// whose bytes are not UTF-8, is a range that does not verify.
+pub fn note_ranges(bytes: &[u8]) -> Vec<Range<usize>> {
     let mut notes = Vec::new();
     let (mut start, mut in_signatures, mut offset) = (0, false, 0);
-    for line in text.split_inclusive('\n') {
-        if in_signatures && !line.starts_with('\u{2014}') {
-            notes.push(&text[start..offset]);
+    for line in bytes.split_inclusive(|byte| *byte == b'\n') {
+        if in_signatures && !line.starts_with("\u{2014}".as_bytes()) {
+            notes.push(start..offset);
             (start, in_signatures) = (offset, false);
         }
-        if line == "\n" {
+        if line == b"\n" {
             in_signatures = true;
         }
         offset += line.len();
     }
-    if start < text.len() {
-        notes.push(&text[start..]);
+    if start < bytes.len() {
+        notes.push(start..bytes.len());
     }
     notes
 }
@@ -308,6 +318,12 @@ mod tests {
         assert_eq!(split_notes(&file), [a.as_str(), b.as_str(), c.as_str()]);
         assert!(split_notes(&file).iter().all(|note| signer.verifier().verify(note).is_ok()));
         assert!(split_notes("").is_empty());
+        // Cut inside the second note's signature (inside its em dash):
+        // the first whole, the rest one piece that does not verify.
+        let cut = a.len() + b.len() - 12;
+        let ranges = note_ranges(&file.as_bytes()[..cut]);
+        assert_eq!(ranges, [0..a.len(), a.len()..cut]);
+        assert!(std::str::from_utf8(&file.as_bytes()[ranges[1].clone()]).map_or(true, |piece| signer.verifier().verify(piece).is_err()));
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub mod proof;
 mod trace;
 mod verify;
 
-pub use checkpoint::{Checkpoint, CheckpointError, CheckpointSigner, CheckpointVerifier, Combined, split_notes};
+pub use checkpoint::{Checkpoint, CheckpointError, CheckpointSigner, CheckpointVerifier, Combined, note_ranges, split_notes};
 pub use entry::{Entry, ForeignOperation, Outcome, PSEUDONYM_ID_TYPE, SpanId, StatusCode, TraceId};
 pub use forget::{FORGET_ACTION, Forgotten};
 pub use hash::{Frontier, Hash, Node, chain_hash, leaf_hash};

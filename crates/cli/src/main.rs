@@ -548,7 +548,7 @@ fn trusted_checkpoint(data: &DataDir, trust: &Trust, keys: &grondslag_audit::Che
             })?;
             Ok(Some(heads))
         }
-        None => Ok(data.witness().latest(keys, true)?),
+        None => Ok(data.witness().latest(keys)?),
     }
 }
 

@@ -490,6 +490,8 @@ pub struct Kernel {
     signer: CheckpointSigner,
     /// Where signed checkpoints are also kept, outside the database.
     witness: Option<Witness>,
+    /// What signing has read of the witness so far.
+    witnessed: std::sync::Mutex<witness::Witnessed>,
     checkpoint_every: u64,
     recomputed: Vec<String>,
     /// The versioned URI of each processing ([`ProcessingId`] indexes it),
@@ -637,6 +639,7 @@ impl Kernel {
             keys,
             signer,
             witness: None,
+            witnessed: std::sync::Mutex::default(),
             checkpoint_every: 1000,
             recomputed: Vec::new(),
             uris: Vec::new(),
@@ -782,7 +785,7 @@ impl Kernel {
         self.seal()?;
         let verifier = self.signer.verifier();
         let trusted = match &self.witness {
-            Some(witness) => witness.latest(&verifier, true)?,
+            Some(witness) => witness.latest(&verifier)?,
             None => None,
         };
         verify_store(self.store.as_ref(), &verifier, trusted.as_ref(), &mut progress)
@@ -1809,7 +1812,8 @@ impl Kernel {
     fn check_witnessed(&self, tx: &mut dyn Tx) -> Result<(), KernelError> {
         let Some(witness) = &self.witness else { return Ok(()) };
         let keys = self.signer.verifier();
-        let Some(witnessed) = witness.latest(&keys, false)? else { return Ok(()) };
+        let latest = witness.latest_since(&keys, &mut self.witnessed.lock().unwrap_or_else(std::sync::PoisonError::into_inner))?;
+        let Some(witnessed) = latest else { return Ok(()) };
         let witnessed_chains: Vec<Chain> = witnessed.heads.iter().map(|head| head.chain).collect();
         let heads = tx.audit_heads(&witnessed_chains)?;
         for head in &witnessed.heads {

@@ -19,7 +19,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use grondslag_audit::{Chain, Checkpoint, CheckpointVerifier, Combined, split_notes};
+use grondslag_audit::{Chain, Checkpoint, CheckpointVerifier, Combined, note_ranges, split_notes};
 
 thread_local! {
     /// Checkpoints signed by this thread's transaction, to witness once it commits.
@@ -38,7 +38,7 @@ pub(crate) fn take_signed() -> Vec<String> {
 }
 
 /// How much of the end of the witness file is read to find the latest
-/// checkpoint while writing: hundreds of notes, more than concurrent
+/// checkpoint when signing first: hundreds of notes, more than concurrent
 /// writers can put after it.
 const TAIL: u64 = 64 * 1024;
 
@@ -96,26 +96,62 @@ impl Witness {
         Ok(())
     }
 
-    /// The heads witnessed in the file ([`witnessed_heads`]); `None` when
-    /// nothing is witnessed yet. With `whole` the whole file is read
-    /// (verification); otherwise only its end (signing).
-    pub fn latest(&self, verifier: &CheckpointVerifier, whole: bool) -> Result<Option<Combined>, WitnessError> {
+    /// The heads witnessed in the whole file ([`witnessed_heads`]); `None`
+    /// when nothing is witnessed yet.
+    pub fn latest(&self, verifier: &CheckpointVerifier) -> Result<Option<Combined>, WitnessError> {
+        let text = match std::fs::read(&self.file) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(WitnessError::Read { path: self.file.clone(), source: e }),
+        };
+        Ok(witnessed_heads(&String::from_utf8_lossy(&text), verifier))
+    }
+
+    /// The heads witnessed, for signing: `seen` is what was read of the
+    /// file before, and only what was appended since is read (the file's
+    /// last 64 KiB the first time, or when the file was cut or replaced).
+    /// Reading the file's end at every checkpoint verified every note in
+    /// it each time, hundreds of signatures (BENCHMARKS.md, seventeenth
+    /// session). Heads once seen stay: a file cut short does not lower
+    /// what the log is held to.
+    pub(crate) fn latest_since(&self, verifier: &CheckpointVerifier, seen: &mut Witnessed) -> Result<Option<Combined>, WitnessError> {
         let read = |source| WitnessError::Read { path: self.file.clone(), source };
         let mut file = match File::open(&self.file) {
             Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(combined(&seen.heads)),
             Err(e) => return Err(read(e)),
         };
-        if !whole {
-            let length = file.metadata().map_err(read)?.len();
-            file.seek(SeekFrom::Start(length.saturating_sub(TAIL))).map_err(read)?;
-        }
+        let length = file.metadata().map_err(read)?.len();
+        let (from, fresh) = match seen.read_to {
+            Some(read_to) if read_to <= length => (read_to, false),
+            _ => (length.saturating_sub(TAIL), true),
+        };
+        file.seek(SeekFrom::Start(from)).map_err(read)?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(read)?;
-        // A tail may begin inside a note (or a character); that piece does
-        // not verify and is passed over.
-        Ok(witnessed_heads(&String::from_utf8_lossy(&bytes), verifier))
+        // The file's end begins inside a line: start at the next.
+        let skip = if fresh && from > 0 { bytes.iter().position(|byte| *byte == b'\n').map_or(bytes.len(), |at| at + 1) } else { 0 };
+        let ranges = note_ranges(&bytes[skip..]);
+        for range in &ranges {
+            let note = std::str::from_utf8(&bytes[skip + range.start..skip + range.end]).ok();
+            if let Some(combined) = note.and_then(|note| verifier.verify_combined(note).ok()) {
+                keep_largest(&mut seen.heads, combined);
+            }
+        }
+        // The last note is read again next time: it may have been read
+        // while another node was still writing it.
+        let last_start = ranges.last().map_or(bytes.len() - skip, |range| range.start);
+        seen.read_to = Some(from + (skip + last_start) as u64);
+        Ok(combined(&seen.heads))
     }
+}
+
+/// What a kernel has read of its witness file while signing
+/// ([`Witness::latest_since`]): how far, and each chain's largest head.
+#[derive(Debug, Default)]
+pub(crate) struct Witnessed {
+    read_to: Option<u64>,
+    heads: BTreeMap<Chain, Checkpoint>,
 }
 
 /// Of the combined checkpoints in `text` that `verifier` accepts, each
@@ -126,13 +162,21 @@ impl Witness {
 pub fn witnessed_heads(text: &str, verifier: &CheckpointVerifier) -> Option<Combined> {
     let mut heads: BTreeMap<Chain, Checkpoint> = BTreeMap::new();
     for combined in split_notes(text).into_iter().filter_map(|note| verifier.verify_combined(note).ok()) {
-        for head in combined.heads {
-            if heads.get(&head.chain).is_none_or(|known| known.size < head.size) {
-                heads.insert(head.chain, head);
-            }
+        keep_largest(&mut heads, combined);
+    }
+    combined(&heads)
+}
+
+fn keep_largest(heads: &mut BTreeMap<Chain, Checkpoint>, combined: Combined) {
+    for head in combined.heads {
+        if heads.get(&head.chain).is_none_or(|known| known.size < head.size) {
+            heads.insert(head.chain, head);
         }
     }
-    (!heads.is_empty()).then(|| Combined { total: heads.values().map(|head| head.size).sum(), heads: heads.into_values().collect() })
+}
+
+fn combined(heads: &BTreeMap<Chain, Checkpoint>) -> Option<Combined> {
+    (!heads.is_empty()).then(|| Combined { total: heads.values().map(|head| head.size).sum(), heads: heads.values().cloned().collect() })
 }
 
 fn forward(command: &str, note: &str) -> Result<(), WitnessError> {
@@ -167,5 +211,49 @@ mod tests {
         assert_eq!(heads.heads, [head(0, 50), head(3, 12)]);
         assert_eq!(heads.total, 62);
         assert_eq!(witnessed_heads(&forged, &signer.verifier()), None, "a changed note counts for nothing");
+    }
+
+    // req: E17
+    #[test]
+    fn signing_reads_only_what_was_witnessed_since_and_holds_to_what_it_saw() {
+        let signer = CheckpointSigner::new("grondslag.test/audit", SigningKey::from_bytes(&[3; 32]));
+        let keys = signer.verifier();
+        let head =
+            |chain: u16, size: u64| Checkpoint { origin: "grondslag.test/audit".into(), size, root: leaf_hash(&size.to_be_bytes()), chain: Chain::new(chain) };
+        let dir = tempfile::tempdir().unwrap();
+        let witness = Witness::new(dir.path().join("witness"));
+        let mut seen = Witnessed::default();
+        assert_eq!(witness.latest_since(&keys, &mut seen).unwrap(), None, "no file yet");
+
+        // More than the 64 KiB read the first time: the first read starts
+        // inside a note, which is passed over.
+        let filler: Vec<String> = (1..=400).map(|size| signer.sign_combined(&[head(0, size)])).collect();
+        assert!(filler.concat().len() as u64 > TAIL);
+        witness.record(&filler).unwrap();
+        let first = witness.latest_since(&keys, &mut seen).unwrap().unwrap();
+        assert_eq!(first.heads, [head(0, 400)]);
+
+        // A note being written while signing reads counts once it is whole.
+        let next = signer.sign_combined(&[head(0, 401), head(7, 3)]);
+        let (begun, rest) = next.split_at(next.len() - 20);
+        append(witness.file(), begun);
+        assert_eq!(witness.latest_since(&keys, &mut seen).unwrap().unwrap().heads, [head(0, 400)]);
+        append(witness.file(), rest);
+        assert_eq!(witness.latest_since(&keys, &mut seen).unwrap().unwrap().heads, [head(0, 401), head(7, 3)]);
+        // Read again, as the last note: still the same heads.
+        assert_eq!(witness.latest_since(&keys, &mut seen).unwrap().unwrap().heads, [head(0, 401), head(7, 3)]);
+
+        // Replaced by a file with less in it: what was seen stays what the
+        // log is held to.
+        std::fs::write(witness.file(), signer.sign_combined(&[head(0, 10)])).unwrap();
+        assert_eq!(witness.latest_since(&keys, &mut seen).unwrap().unwrap().heads, [head(0, 401), head(7, 3)]);
+        witness.record(&[signer.sign_combined(&[head(0, 402)])]).unwrap();
+        assert_eq!(witness.latest_since(&keys, &mut seen).unwrap().unwrap().heads, [head(0, 402), head(7, 3)]);
+        // The whole file (what verification reads) is another matter.
+        assert_eq!(witness.latest(&keys).unwrap().unwrap().heads, [head(0, 402)]);
+    }
+
+    fn append(file: &Path, text: &str) {
+        OpenOptions::new().append(true).open(file).unwrap().write_all(text.as_bytes()).unwrap();
     }
 }

@@ -40,7 +40,7 @@ pub fn bench(kernels: &Kernels<'_>, entries: u64, samples: usize) -> Result<(), 
     };
     fill(&data, &template, entries)?;
     let (store, keys) = data.open_audit(None)?;
-    let witnessed = data.witness().latest(&keys, true)?.ok_or_else(|| Failure("the filled log has no witnessed checkpoint".to_string()))?;
+    let witnessed = data.witness().latest(&keys)?.ok_or_else(|| Failure("the filled log has no witnessed checkpoint".to_string()))?;
     println!("audit log of {entries} entries (checkpoints every {CHECKPOINT_EVERY}):");
 
     let start = Instant::now();
