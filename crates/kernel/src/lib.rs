@@ -492,6 +492,9 @@ pub struct Kernel {
     witness: Option<Witness>,
     /// What signing has read of the witness so far.
     witnessed: std::sync::Mutex<witness::Witnessed>,
+    /// Checkpoint notes whose signatures were checked, by their text (see
+    /// [`Kernel::verified_note`]).
+    verified_notes: std::sync::Mutex<std::collections::HashMap<String, Checkpoint>>,
     checkpoint_every: u64,
     recomputed: Vec<String>,
     /// The versioned URI of each processing ([`ProcessingId`] indexes it),
@@ -640,6 +643,7 @@ impl Kernel {
             signer,
             witness: None,
             witnessed: std::sync::Mutex::default(),
+            verified_notes: std::sync::Mutex::default(),
             checkpoint_every: 1000,
             recomputed: Vec::new(),
             uris: Vec::new(),
@@ -1756,11 +1760,10 @@ impl Kernel {
             signed |= self.checkpoint(tx, *chain, *size)?;
         }
         if signed {
-            let keys = self.signer.verifier();
             let heads = tx
                 .last_checkpoints()?
                 .iter()
-                .map(|note| keys.verify(note).map_err(|_| StoreError::Corrupt("audit_checkpoints.note")))
+                .map(|note| self.verified_note(note).map_err(|_| StoreError::Corrupt("audit_checkpoints.note")))
                 .collect::<Result<Vec<Checkpoint>, StoreError>>()?;
             witness::signed(self.signer.sign_combined(&heads));
         }
@@ -1821,12 +1824,32 @@ impl Kernel {
             if count < head.size {
                 return Err(KernelError::audit(head.chain, VerifyError::ShorterThanWitnessed { size: head.size, count }));
             }
-            let stored = tx.checkpoint_at(head.chain, head.size)?.and_then(|note| keys.verify(&note).ok());
+            let stored = tx.checkpoint_at(head.chain, head.size)?.and_then(|note| self.verified_note(&note).ok());
             if stored.is_none_or(|stored| stored.root != head.root) {
                 return Err(KernelError::audit(head.chain, VerifyError::WitnessMismatch { size: head.size }));
             }
         }
         Ok(())
+    }
+
+    /// `note`'s checkpoint, its signature checked against the log's key once
+    /// for each text: signing a checkpoint checks the latest of every chain
+    /// and the witnessed heads, which stay the same for many checkpoints
+    /// (two signatures to check a chain each time; BENCHMARKS.md,
+    /// seventeenth session).
+    fn verified_note(&self, note: &str) -> Result<Checkpoint, grondslag_audit::CheckpointError> {
+        /// Each chain's latest and witnessed notes, many times over.
+        const KEPT: usize = 1024;
+        let mut verified = self.verified_notes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(checkpoint) = verified.get(note) {
+            return Ok(checkpoint.clone());
+        }
+        let checkpoint = self.signer.verifier().verify(note)?;
+        if verified.len() >= KEPT {
+            verified.clear();
+        }
+        verified.insert(note.to_string(), checkpoint.clone());
+        Ok(checkpoint)
     }
 
     /// Keeps the checkpoints the committed transaction signed in the witness.
