@@ -2,7 +2,9 @@
 # HTTP figures for BENCHMARKS.md: authenticated case reads and the staff
 # case list (one scheme, one status, first page of 50) over loopback, beside
 # the same binary's unauthenticated health endpoint and its signed-in
-# `/api/v1/me` (the session looked up, no personal data read), with wrk.
+# `/api/v1/me` (the session looked up, no personal data read), with wrk;
+# beside each rate, the server's CPU time per request (from /proc), which
+# wrk's share of the same cores does not blur.
 # Needs wrk (apt-get install wrk) and python3 (for the TOTP code).
 # Usage: scripts/bench-http.sh [seconds] [connections] [population-dir]
 # With a population (from `grondslag generate`; it gains a bench account and
@@ -45,7 +47,17 @@ list="http://127.0.0.1:$port/api/v1/cases?regeling=fysieke_schade&status=submitt
 case=$(curl -sf -H "Cookie: $cookie" "$list" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["number"])')
 
 threads=$(( connections < 2 ? connections : 2 ))
-run() { wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency "$@" 2>&1; }
+# The server's CPU time (user and system, in clock ticks) around each run,
+# so that what a request costs the server is seen apart from wrk's share of
+# the same cores.
+ticks() { awk '{print $14 + $15}' /proc/$server/stat; }
+run() {
+    local before output
+    before=$(ticks)
+    output=$(wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency "$@" 2>&1)
+    echo "$output"
+    echo "server ticks $(( $(ticks) - before ))"
+}
 health=$(run http://127.0.0.1:$port/healthz)
 me=$(run -H "Cookie: $cookie" http://127.0.0.1:$port/api/v1/me)
 cases=$(run -H "Cookie: $cookie" "http://127.0.0.1:$port/api/v1/cases/$case")
@@ -53,12 +65,14 @@ listed=$(run -H "Cookie: $cookie" "$list")
 rate() { echo "$1" | awk '/^Requests\/sec/ {print $2}'; }
 p99() { echo "$1" | awk '$1 == "99%" {print $2}'; }
 non2xx() { echo "$1" | awk '/Non-2xx/ {print $NF}'; }
+cpu() { echo "$1" | awk -v hz="$(getconf CLK_TCK)" '/ requests in / {n = $1} /^server ticks/ {t = $3} END {printf "%.0f µs", t * 1e6 / hz / n}'; }
 echo "wrk: $threads thread(s), $connections connections, ${seconds}s each, on $(nproc) cores"
-printf '%-34s %12s %10s %8s\n' "endpoint" "requests/s" "p99" "non-2xx"
-printf '%-34s %12s %10s %8s\n' "GET /healthz (no session)" "$(rate "$health")" "$(p99 "$health")" "$(non2xx "$health")"
-printf '%-34s %12s %10s %8s\n' "GET /api/v1/me (signed)" "$(rate "$me")" "$(p99 "$me")" "$(non2xx "$me")"
-printf '%-34s %12s %10s %8s\n' "GET /api/v1/cases/{number} (signed)" "$(rate "$cases")" "$(p99 "$cases")" "$(non2xx "$cases")"
-printf '%-34s %12s %10s %8s\n' "GET /api/v1/cases?… first 50 (signed)" "$(rate "$listed")" "$(p99 "$listed")" "$(non2xx "$listed")"
+row() { printf '%-38s %12s %10s %8s %14s\n' "$1" "$(rate "$2")" "$(p99 "$2")" "$(non2xx "$2")" "$(cpu "$2")"; }
+printf '%-38s %12s %10s %8s %14s\n' "endpoint" "requests/s" "p99" "non-2xx" "server CPU/req"
+row "GET /healthz (no session)" "$health"
+row "GET /api/v1/me (signed)" "$me"
+row "GET /api/v1/cases/{number} (signed)" "$cases"
+row "GET /api/v1/cases?… first 50 (signed)" "$listed"
 echo "case list latency: p50 $(echo "$listed" | awk '$1 == "50%" {print $2}'), p99 $(p99 "$listed")"
 awk -v a="$(rate "$cases")" -v b="$(rate "$health")" 'BEGIN { printf "authenticated case read / health: %.3fx\n", a / b }'
 awk -v a="$(rate "$me")" -v b="$(rate "$health")" 'BEGIN { printf "signed-in session check / health: %.3fx\n", a / b }'
