@@ -545,6 +545,7 @@ fn checkpoints_and_nodes_are_kept_per_chain(open: Open<'_>) {
         tx.insert_checkpoint(zero, 4, "0 at 4", b"f0-4")?;
         // One already there in its chain is kept as it was.
         tx.insert_checkpoint(five, 2, "another 5 at 2", b"other")?;
+        tx.insert_checkpoint(Chain::new(15), 3, "15 at 3", b"f15-3")?;
         assert_eq!(tx.last_checkpoint(zero)?, Some((4, "0 at 4".to_string(), b"f0-4".to_vec())));
         assert_eq!(tx.last_checkpoint(five)?, Some((2, "5 at 2".to_string(), b"f5-2".to_vec())));
         assert_eq!(tx.last_checkpoint(seven)?, None);
@@ -552,7 +553,7 @@ fn checkpoints_and_nodes_are_kept_per_chain(open: Open<'_>) {
         assert_eq!(tx.checkpoint_at(five, 2)?.as_deref(), Some("5 at 2"));
         assert_eq!((tx.checkpoint_at(five, 4)?, tx.checkpoint_at(seven, 2)?), (None, None));
         // Each chain's latest, in chain order.
-        assert_eq!(tx.last_checkpoints()?, ["0 at 4", "5 at 2"]);
+        assert_eq!(tx.last_checkpoints()?, ["0 at 4", "5 at 2", "15 at 3"]);
 
         let node = |hash| grondslag_audit::Node { level: 1, index: 0, hash };
         tx.insert_audit_nodes(five, &[node(node_5)])?;
@@ -565,7 +566,7 @@ fn checkpoints_and_nodes_are_kept_per_chain(open: Open<'_>) {
     });
     let listed = store.checkpoints().unwrap();
     let listed: Vec<(Chain, u64, &str)> = listed.iter().map(|(chain, size, note)| (*chain, *size, note.as_str())).collect();
-    assert_eq!(listed, [(zero, 2, "0 at 2"), (zero, 4, "0 at 4"), (five, 1, "5 at 1"), (five, 2, "5 at 2")]);
+    assert_eq!(listed, [(zero, 2, "0 at 2"), (zero, 4, "0 at 4"), (five, 1, "5 at 1"), (five, 2, "5 at 2"), (Chain::new(15), 3, "15 at 3")]);
 }
 
 // req: E17, INV2
