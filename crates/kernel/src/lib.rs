@@ -1840,11 +1840,13 @@ impl Kernel {
     fn verified_note(&self, note: &str) -> Result<Checkpoint, grondslag_audit::CheckpointError> {
         /// Each chain's latest and witnessed notes, many times over.
         const KEPT: usize = 1024;
-        let mut verified = self.verified_notes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(checkpoint) = verified.get(note) {
-            return Ok(checkpoint.clone());
+        let verified = || self.verified_notes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(checkpoint) = verified().get(note).cloned() {
+            return Ok(checkpoint);
         }
+        // Checked outside the lock: signers on other connections need not wait for it.
         let checkpoint = self.signer.verifier().verify(note)?;
+        let mut verified = verified();
         if verified.len() >= KEPT {
             verified.clear();
         }

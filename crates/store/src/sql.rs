@@ -986,8 +986,9 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         // From one chain to the next through the primary key, then each
         // chain's last: a few lookups a chain. Asked as each chain's largest
         // size for every checkpoint, the query read every checkpoint ever
-        // signed, at every checkpoint signed (19 ms at 25,000, the number
-        // of 10^6 people's; BENCHMARKS.md, seventeenth session).
+        // signed, at every checkpoint signed (19 ms at 25,000 checkpoints,
+        // about what a store of 10^6 people has; BENCHMARKS.md, seventeenth
+        // session).
         let sql = "WITH RECURSIVE chains (chain) AS (
                        SELECT min(chain_no) FROM audit_checkpoints
                        UNION ALL
