@@ -47,9 +47,7 @@ list="http://127.0.0.1:$port/api/v1/cases?regeling=fysieke_schade&status=submitt
 case=$(curl -sf -H "Cookie: $cookie" "$list" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["number"])')
 
 threads=$(( connections < 2 ? connections : 2 ))
-# The server's CPU time (user and system, in clock ticks) around each run,
-# so that what a request costs the server is seen apart from wrk's share of
-# the same cores.
+# The server's CPU time (user and system, in clock ticks) around each run.
 ticks() { awk '{print $14 + $15}' /proc/$server/stat; }
 run() {
     local before output
@@ -67,8 +65,9 @@ p99() { echo "$1" | awk '$1 == "99%" {print $2}'; }
 non2xx() { echo "$1" | awk '/Non-2xx/ {print $NF}'; }
 cpu() { echo "$1" | awk -v hz="$(getconf CLK_TCK)" '/ requests in / {n = $1} /^server ticks/ {t = $3} END {printf "%.0f µs", t * 1e6 / hz / n}'; }
 echo "wrk: $threads thread(s), $connections connections, ${seconds}s each, on $(nproc) cores"
-row() { printf '%-38s %12s %10s %8s %14s\n' "$1" "$(rate "$2")" "$(p99 "$2")" "$(non2xx "$2")" "$(cpu "$2")"; }
-printf '%-38s %12s %10s %8s %14s\n' "endpoint" "requests/s" "p99" "non-2xx" "server CPU/req"
+columns='%-38s %12s %10s %8s %14s\n'
+row() { printf "$columns" "$1" "$(rate "$2")" "$(p99 "$2")" "$(non2xx "$2")" "$(cpu "$2")"; }
+printf "$columns" "endpoint" "requests/s" "p99" "non-2xx" "server CPU/req"
 row "GET /healthz (no session)" "$health"
 row "GET /api/v1/me (signed)" "$me"
 row "GET /api/v1/cases/{number} (signed)" "$cases"

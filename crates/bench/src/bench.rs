@@ -456,10 +456,10 @@ fn writes_bench(kernels: &Kernels<'_>, writes: u32) -> Result<(), Failure> {
 /// without deciding, validating, sealing, hashing or chaining them. Rows
 /// the writes changed rather than added (the subject's) are inserted once,
 /// as they ended, so this baseline does a little less than the writes did.
-/// Foreign keys are not checked: rows
-/// spread evenly need not land after the rows they refer to. The WAL is
-/// checkpointed as the store does it: passively, every 100 commits, by a
-/// thread of its own. How long the inserts took, and how many rows.
+/// Foreign keys are not checked: rows spread evenly need not land after
+/// the rows they refer to. The WAL is checkpointed as the store does it:
+/// passively, every 100 commits, by a thread of its own. How long the
+/// inserts took, and how many rows.
 fn stored_rows_inserted(stored: &Path, path: &Path, writes: u32) -> Result<(Duration, usize), Failure> {
     let source = rusqlite::Connection::open(stored)?;
     let raw = rusqlite::Connection::open(path)?;
