@@ -86,28 +86,44 @@ impl Kernel {
     /// processing's retention rule: done whenever a fact arrives, so the
     /// sweep only reads an index.
     /// A record that belongs to another follows it: the parent's date is
-    /// computed and given to all its records.
+    /// computed and given to its records. Only when that date changes are
+    /// all of them given it again; otherwise only `record`, whose own hold
+    /// may have changed. A case gathers dozens of photos and notes, and
+    /// most of its events change no date: giving each of them the date
+    /// again at every event made a case's life cost the square of its size.
     pub(crate) fn refresh_due(&self, tx: &mut dyn Tx, processing: ProcessingId, record: &RecordRef) -> Result<(), KernelError> {
-        if let Some(parent) = tx.parent(&record.record)?
-            && let Some(row) = tx.record(&parent)?
-            && let Some(parent_processing) = self.register.processing_id(&row.processing)
-        {
-            return self.refresh_due(tx, parent_processing, &RecordRef { subject: row.subject, record: row.record });
-        }
-        let events = tx.events(&record.record)?;
+        let parent = match tx.parent(&record.record)? {
+            Some(parent) => tx.record(&parent)?.and_then(|row| {
+                let processing = self.register.processing_id(&row.processing)?;
+                Some((processing, RecordRef { subject: row.subject, record: row.record }))
+            }),
+            None => None,
+        };
+        let (head_processing, head) = parent.as_ref().map_or((processing, record), |(p, head)| (*p, head));
+        let events = tx.events(&head.record)?;
         let facts: Vec<(&str, jiff::Timestamp)> = events.iter().map(|e| (e.event.as_str(), e.at)).collect();
-        let p = self.register.processing(processing);
+        let p = self.register.processing(head_processing);
         let (due_at, held) = match p.retention.due(&facts) {
             Due::At(at) => (Some(at), false),
             Due::Held => (None, true),
             Due::WaitingFor(_) | Due::Never => (None, false),
         };
-        tx.set_due(&record.record, &record.subject, &p.id, due_at, held)?;
-        for child in tx.children(&record.record)? {
-            let events = tx.events(&child.record)?;
+        let changed = tx.due_of(&head.record)? != Some((due_at, held));
+        if changed {
+            tx.set_due(&head.record, &head.subject, &p.id, due_at, held)?;
+        }
+        let followers: Vec<(RecordId, SubjectId, String)> = if changed {
+            tx.children(&head.record)?.into_iter().map(|child| (child.record, child.subject, child.processing)).collect()
+        } else if parent.is_some() {
+            vec![(record.record.clone(), record.subject.clone(), self.register.processing(processing).id.clone())]
+        } else {
+            Vec::new()
+        };
+        for (child, subject, child_processing) in followers {
+            let events = tx.events(&child)?;
             let facts: Vec<(&str, jiff::Timestamp)> = events.iter().map(|e| (e.event.as_str(), e.at)).collect();
             let own_hold = grondslag_register::due::held(&facts);
-            tx.set_due(&child.record, &child.subject, &child.processing, due_at.filter(|_| !own_hold), held || own_hold)?;
+            tx.set_due(&child, &subject, &child_processing, due_at.filter(|_| !own_hold), held || own_hold)?;
         }
         Ok(())
     }

@@ -418,6 +418,8 @@ pub trait Tx {
     /// Records when a record is due (`None`: waiting, or kept for good) and
     /// whether it is held.
     fn set_due(&mut self, record: &RecordId, subject: &SubjectId, processing: &str, due_at: Option<jiff::Timestamp>, held: bool) -> Result<(), StoreError>;
+    /// What [`Tx::set_due`] last recorded of a record: (due date, held).
+    fn due_of(&mut self, record: &RecordId) -> Result<Option<(Option<jiff::Timestamp>, bool)>, StoreError>;
     /// Up to `limit` records due at `now` and not held, earliest first:
     /// (record, subject, processing, due).
     fn due_records(&mut self, now: jiff::Timestamp, limit: u64) -> Result<Vec<(RecordId, SubjectId, String, jiff::Timestamp)>, StoreError>;

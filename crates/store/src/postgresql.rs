@@ -64,7 +64,7 @@ use grondslag_audit::Row as AuditRow;
 use tokio_postgres::Statement;
 use tokio_postgres::types::{ToSql, Type};
 
-use crate::sql::{self, Db, Param, Row, Value};
+use crate::sql::{self, AuditSeqs, Db, Param, Row, Value};
 use crate::tls::Connector;
 use crate::{Store, StoreError, Tx};
 
@@ -320,7 +320,7 @@ impl Db for PgConnection {
     /// key of the same hash only waits needlessly).
     const HOLD_INDEX_KEY: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(hashtextextended(?1 || ':' || encode(?2, 'hex'), 0))");
 
-    const AUDIT_SEQS: &'static str = "SELECT nextval('audit_entries_seq') FROM generate_series(1, ?1)";
+    const AUDIT_SEQS: AuditSeqs = AuditSeqs::Drawn("SELECT nextval('audit_entries_seq') FROM generate_series(1, ?1)");
 
     fn in_list(column: &str, param: usize) -> String {
         format!("{column} = ANY(?{param})")

@@ -39,7 +39,7 @@ use rusqlite::Connection;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 
 use crate::group::Group;
-use crate::sql::{self, Db, Param, Row, Value};
+use crate::sql::{self, AuditSeqs, Db, Param, Row, Value};
 use crate::{Store, StoreError, Tx};
 
 /// Migrations in order; the index + 1 is the schema version.
@@ -302,8 +302,7 @@ impl Db for Connection {
     const HOLD_INDEX_KEY: Option<&'static str> = None;
 
     /// Under the one writer, the last one plus one is free.
-    const AUDIT_SEQS: &'static str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
-         SELECT (SELECT coalesce(max(seq), 0) FROM audit_entries) + i FROM n ORDER BY i";
+    const AUDIT_SEQS: AuditSeqs = AuditSeqs::AfterLast("SELECT coalesce(max(seq), 0) FROM audit_entries");
 
     /// SQLite has no arrays: the list is a JSON array, read as a table.
     fn in_list(column: &str, param: usize) -> String {

@@ -621,6 +621,14 @@ fn due_dates_holds_and_reviews(open: Open<'_>) {
         tx.set_due(&held, &s, "schade", None, true)?;
         tx.set_due(&waiting, &s, "schade", None, false)?;
         tx.set_review(&held, Some(now - day))?;
+        // Read back to the nanosecond: the kernel compares what it computes
+        // with what it stored to see whether a date changed.
+        let odd = now - day + jiff::SignedDuration::from_nanos(123_456_789);
+        tx.set_due(&late, &s, "schade", Some(odd), false)?;
+        assert_eq!(tx.due_of(&late)?, Some((Some(odd), false)));
+        tx.set_due(&late, &s, "schade", Some(now - day), false)?;
+        assert_eq!((tx.due_of(&held)?, tx.due_of(&waiting)?), (Some((None, true)), Some((None, false))));
+        assert_eq!(tx.due_of(&RecordId::random())?, None, "no date recorded");
         let totals = tx.due_totals()?;
         let schade = totals.iter().find(|t| t.processing == "schade").unwrap();
         assert_eq!((schade.held, schade.dated), (1, 2), "{totals:?}");

@@ -156,6 +156,49 @@ fn a_held_recording_survives_and_goes_after_release() {
     assert_eq!(sweep(&kernel, "2027-01-02T09:00:01Z"), 1, "past its term: gone at the first sweep after release");
 }
 
+/// What the sweep reads of a record: (due date, held).
+fn stored_due(dir: &std::path::Path, record: &RecordRef) -> (Option<String>, bool) {
+    sqlite(dir).query_row("SELECT due_at, held FROM due WHERE record_id = ?1", [record.record.as_str()], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0))).unwrap()
+}
+
+// req: E18
+#[test]
+fn a_record_that_belongs_to_another_follows_its_date_through_events_that_change_none_and_keeps_its_own_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path());
+    let calls = kernel.processing("telefoon_opnames").unwrap();
+    let privacy = |when: &str| at(Role::PrivacyOfficer, when);
+    let event = |record: &RecordRef, event: &str, when: &str| {
+        let detail = grondslag_kernel::Detail::staff("onderzoek");
+        kernel.record_event(&privacy(when), calls, record, grondslag_register::Action::Write, event, None, Some(detail)).unwrap();
+    };
+    let call =
+        record_with_event(&kernel, "telefoon_opnames", Role::System, &[(Category::Phone, Value::text("0612345678"))], "recorded", "2026-10-01T09:00:00Z");
+    let system = at(Role::System, "2026-10-01T09:05:00Z");
+    let note = kernel.write(&system, calls, Some(&call.subject), None, &[(Category::Phone, Value::text("0612345678"))]).unwrap();
+    kernel.unit(|unit| unit.belong_to(&system, calls, &note, &call)).unwrap();
+    let term = Some("2026-10-29T10:00:00.000000000Z".to_string());
+    assert_eq!(stored_due(dir.path(), &note), (term.clone(), false), "it takes the date of the record it belongs to");
+
+    event(&note, "hold_placed", "2026-10-02T09:00:00Z");
+    assert_eq!(stored_due(dir.path(), &note), (None, true), "its own hold keeps it");
+    assert_eq!(stored_due(dir.path(), &call), (term.clone(), false), "its hold is not its parent's");
+    // An event that changes no date, on the parent and on the record itself.
+    event(&call, "listened_back", "2026-10-03T09:00:00Z");
+    event(&note, "listened_back", "2026-10-03T09:01:00Z");
+    assert_eq!(stored_due(dir.path(), &note), (None, true), "an event that changes no date leaves its hold");
+    event(&note, "hold_released", "2026-10-04T09:00:00Z");
+    assert_eq!(stored_due(dir.path(), &note), (term.clone(), false), "released, it follows its parent again");
+
+    // A hold on the parent changes the parent's date, so it reaches the record.
+    event(&call, "hold_placed", "2026-10-05T09:00:00Z");
+    assert_eq!(stored_due(dir.path(), &note), (None, true));
+    assert_eq!(sweep(&kernel, "2027-01-01T00:00:00Z"), 0, "both kept under the parent's hold");
+    event(&call, "hold_released", "2027-01-02T09:00:00Z");
+    assert_eq!(stored_due(dir.path(), &note), (term, false));
+    assert_eq!(sweep(&kernel, "2027-01-02T09:00:01Z"), 2, "released, both go at the first sweep after");
+}
+
 // req: E1
 #[test]
 fn a_closed_case_is_kept_for_the_statutory_term() {
