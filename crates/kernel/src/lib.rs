@@ -699,10 +699,11 @@ impl Kernel {
     /// Runs `work`, a bulk load that stops at its first error, with the
     /// store's commits held (see [`Store::hold_commits`]): on SQLite its
     /// transactions are committed `commit_every` at a time ([`LOAD_GROUP`]
-    /// unless there is reason to lose less if it is killed). What `work`
-    /// wrote is committed before this returns, whether it succeeded or not,
-    /// so a load that stops leaves what it wrote up to the failure (every
-    /// transaction whole, with its audit entries).
+    /// unless there is reason to lose less if it is killed). A load that
+    /// stops at a failure loses the operations of the failed one's group,
+    /// as one killed then would lose its group not yet committed; the rest
+    /// of what `work` wrote is committed before this returns, every
+    /// transaction whole, with its audit entries.
     ///
     /// What the load's operations do outside the database waits for its
     /// end (see `Load`): if all of it committed, its checkpoints are

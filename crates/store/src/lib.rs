@@ -522,7 +522,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Holds commits for a bulk load until [`Store::release`]: SQLite's one
     /// writer then commits `ops` transactions at a time, and a transaction
     /// returns before its commit (a failed commit fails the transaction
-    /// that filled the group and loses the others in it), while reads see
+    /// that filled the group, a failed transaction fails itself, and
+    /// either loses the others in the group), while reads see
     /// what the load wrote so far. Before each commit the blobs written to
     /// `blobs` are made durable, so the load writes them
     /// [`Durable::ByCommit`]. PostgreSQL commits each transaction on a

@@ -144,11 +144,9 @@ fn checkpoint_when_woken(connection: &Connection, woken: &Receiver<()>) {
 /// its commit, rather than spill into the WAL and be written there again
 /// each time they change again, and keeps more of the indexes on random
 /// keys in memory as the store outgrows it (at 10^5 people, 1.2× the
-/// people/s of 256 MiB). Each operation joining the group runs in a
-/// savepoint, which keeps the pages it changes as they were before, in case
-/// it fails; those sub-journals are kept in memory (`temp_store`), where
-/// beyond 64 KiB SQLite writes them to temporary files — eight times the
-/// bytes of the WAL itself in a held `generate` (see BENCHMARKS.md).
+/// people/s of 256 MiB). Temporary tables and sorts stay in memory
+/// (`temp_store`). A held operation runs in no savepoint (see
+/// `Group::hold`).
 const HELD_WRITER: &str = "PRAGMA cache_size = -1048576; PRAGMA temp_store = MEMORY;";
 
 /// The writer otherwise: SQLite's default page cache (2 MB) and temporary

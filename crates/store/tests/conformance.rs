@@ -1369,9 +1369,19 @@ fn held_sqlite(dir: &std::path::Path, ops: usize) -> (std::path::PathBuf, gronds
 
 // req: INV2, INV6
 #[test]
-fn sqlite_commits_held_for_a_load_are_committed_whole_and_a_failed_one_leaves_nothing() {
+fn sqlite_commits_held_for_a_load_are_committed_whole_and_a_failed_one_takes_its_group() {
     let dir = tempfile::tempdir().unwrap();
     let (path, store, _blobs) = held_sqlite(dir.path(), 4);
+    let seen = |name: &str| {
+        let mut seen = None;
+        store
+            .read(&mut |tx| {
+                seen = tx.setting(name)?;
+                Ok(())
+            })
+            .unwrap();
+        seen
+    };
     run(&store, |tx| {
         tx.set_setting("first", b"1")?;
         append(tx, chain_0(), "first", None).map(drop)
@@ -1379,48 +1389,52 @@ fn sqlite_commits_held_for_a_load_are_committed_whole_and_a_failed_one_leaves_no
     // Returned, but not yet committed: another process does not see it,
     // while the load's own reads do.
     assert_eq!(committed_settings(&path, &["first"]), [false]);
-    let mut seen = None;
-    store
-        .read(&mut |tx| {
-            seen = tx.setting("first")?;
-            Ok(())
-        })
-        .unwrap();
-    assert_eq!(seen.as_deref(), Some(&b"1"[..]));
+    assert_eq!(seen("first").as_deref(), Some(&b"1"[..]));
     // A read while held writes nothing, even if it tries.
     store.read(&mut |tx| tx.set_setting("read", b"written")).unwrap();
-    // A transaction that fails in the held group takes only its own part
-    // with it: its setting and its audit row.
+    // A transaction that fails in the held group takes the group with it,
+    // as a failed commit does: a load stops at its first failure, and loses
+    // what it would have lost had it been killed then.
     let failed = store.transaction(&mut |tx| {
         tx.set_setting("failed", b"2")?;
         append(tx, chain_0(), "failed", None)?;
         Err(StoreError::Aborted)
     });
     assert!(matches!(failed, Err(StoreError::Aborted)), "{failed:?}");
+    assert_eq!(seen("first"), None, "the group went with the failed transaction");
+    for (name, value) in [("second", b"3"), ("third", b"4"), ("fourth", b"5")] {
+        run(&store, |tx| {
+            tx.set_setting(name, value)?;
+            append(tx, chain_0(), name, None).map(drop)
+        });
+    }
+    assert_eq!(committed_settings(&path, &["second", "third", "fourth"]), [false, false, false]);
+    // The fourth operation of the new group fills it: all of it commits.
     run(&store, |tx| {
-        tx.set_setting("second", b"3")?;
-        append(tx, chain_0(), "second", None).map(drop)
+        tx.set_setting("fifth", b"6")?;
+        append(tx, chain_0(), "fifth", None).map(drop)
     });
-    assert_eq!(committed_settings(&path, &["first", "second"]), [false, false]);
-    // The fourth operation (the failed one counts) fills the group of
-    // four: all of it commits.
+    assert_eq!(committed_settings(&path, &["first", "second", "third", "fourth", "fifth", "failed", "read"]), [false, true, true, true, true, false, false]);
     run(&store, |tx| {
-        tx.set_setting("third", b"4")?;
-        append(tx, chain_0(), "third", None).map(drop)
+        tx.set_setting("sixth", b"7")?;
+        append(tx, chain_0(), "sixth", None).map(drop)
     });
-    assert_eq!(committed_settings(&path, &["first", "second", "third", "failed", "read"]), [true, true, true, false, false]);
-    run(&store, |tx| {
-        tx.set_setting("fourth", b"5")?;
-        append(tx, chain_0(), "fourth", None).map(drop)
-    });
-    assert_eq!(committed_settings(&path, &["fourth"]), [false]);
+    assert_eq!(committed_settings(&path, &["sixth"]), [false]);
     // Releasing commits what is held; from then on each commits at once.
     store.release().unwrap();
-    assert_eq!(committed_settings(&path, &["fourth"]), [true]);
-    run(&store, |tx| tx.set_setting("fifth", b"6"));
-    assert_eq!(committed_settings(&path, &["fifth"]), [true]);
+    assert_eq!(committed_settings(&path, &["sixth"]), [true]);
+    run(&store, |tx| tx.set_setting("seventh", b"8"));
+    assert_eq!(committed_settings(&path, &["seventh"]), [true]);
     let texts: Vec<String> = whole_log(&store).into_iter().map(|row| row.entry).collect();
-    assert_eq!(texts, ["first", "second", "third", "fourth"]);
+    assert_eq!(texts, ["second", "third", "fourth", "fifth", "sixth"]);
+    // Released, a failed transaction takes only its own part again.
+    run(&store, |tx| tx.set_setting("eighth", b"9"));
+    let failed = store.transaction(&mut |tx| {
+        tx.set_setting("failed again", b"10")?;
+        Err(StoreError::Aborted)
+    });
+    assert!(matches!(failed, Err(StoreError::Aborted)), "{failed:?}");
+    assert_eq!(committed_settings(&path, &["eighth", "failed again"]), [true, false]);
 }
 
 // req: INV6

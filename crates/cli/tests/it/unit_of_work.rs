@@ -453,7 +453,7 @@ fn a_hold_on_a_person_that_fails_at_one_record_names_that_record_in_its_failed_l
 
 // req: INV2, INV6
 #[test]
-fn a_load_commits_and_witnesses_what_it_signed_only_at_its_end_and_a_stopped_one_keeps_what_it_wrote() {
+fn a_load_commits_and_witnesses_what_it_signed_only_at_its_end_and_a_stopped_one_keeps_what_it_wrote_but_the_failed_operations_group() {
     let fixture = Fixture::open(false).unwrap();
     let kernel = &fixture.kernel;
     let witness = fixture.dir.path().join("audit-witness.log");
@@ -486,6 +486,24 @@ fn a_load_commits_and_witnesses_what_it_signed_only_at_its_end_and_a_stopped_one
     });
     assert_eq!(stopped.unwrap_err().to_string(), "stopped");
     assert_eq!(committed(), subjects + 3);
+    assert_eq!(witnessed(), checkpoints);
+    kernel.verify_audit(|_| ()).unwrap();
+
+    // An operation that fails takes the operations of its group with it,
+    // as a failed commit does: the load stops there and loses what it
+    // would have lost had it been killed then. Its refusal is logged.
+    let logged = || fixture.sqlite().query_row("SELECT count(*) FROM audit_entries", [], |r| r.get::<_, i64>(0)).unwrap();
+    let (entries, checkpoints) = (logged(), witnessed());
+    let stopped = kernel.loading(grondslag_kernel::LOAD_GROUP, || {
+        file("111111110")?;
+        let security = crate::access(Role::FacilitySecurity);
+        cases(kernel).file(&security, &application("222222220", "Berend Bos", "Kerkstraat 1")).map(drop).map_err(|e| format!("{e:?}"))?;
+        Ok::<(), Box<dyn std::error::Error>>(())
+    });
+    let message = stopped.unwrap_err().to_string();
+    assert!(message.contains("RoleNotAllowed") && message.contains("FacilitySecurity"), "{message}");
+    assert_eq!(committed(), subjects + 3, "the filing in the failed operation's group went with it");
+    assert_eq!(logged(), entries + 1, "only the refusal is logged: {message}");
     assert_eq!(witnessed(), checkpoints);
     kernel.verify_audit(|_| ()).unwrap();
 }
