@@ -1644,8 +1644,7 @@ impl Kernel {
 
     /// The record must exist and belong to its subject and to `processing`.
     fn check_belongs(&self, tx: &mut dyn Tx, processing: ProcessingId, record: &RecordRef) -> Result<(), KernelError> {
-        let processing_name = &self.register.processing(processing).id;
-        let belongs = tx.record(&record.record)?.is_some_and(|row| row.subject == record.subject && &row.processing == processing_name);
+        let belongs = tx.record_belongs(&record.record, &record.subject, &self.register.processing(processing).id)?;
         if belongs { Ok(()) } else { Err(KernelError::RecordMismatch { record: record.record.clone() }) }
     }
 

@@ -313,6 +313,10 @@ pub trait Tx {
     /// beside others, read after its subject is held as [`Tx::subject`]
     /// holds it, so a status read here is the one the step builds on.
     fn record(&mut self, record: &RecordId) -> Result<Option<RecordRow>, StoreError>;
+    /// Whether the record exists and is of `subject` and `processing`,
+    /// which never change once it is written: no row is read back, and on
+    /// PostgreSQL nothing is held.
+    fn record_belongs(&mut self, record: &RecordId, subject: &SubjectId, processing: &str) -> Result<bool, StoreError>;
     /// Makes `record` belong to `parent`.
     fn set_parent(&mut self, record: &RecordId, parent: &RecordId) -> Result<(), StoreError>;
     /// The record `record` belongs to, if any.

@@ -696,6 +696,12 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         }
     }
 
+    fn record_belongs(&mut self, record: &RecordId, subject: &SubjectId, processing: &str) -> Result<bool, StoreError> {
+        let sql = "SELECT count(*) FROM records WHERE id = ?1 AND subject_id = ?2 AND processing = ?3";
+        let found = first(self.db, "checking a record", sql, &[record.as_str().into(), subject.as_str().into(), processing.into()], |mut r| r.count(0))?;
+        Ok(found == Some(1))
+    }
+
     fn set_parent(&mut self, record: &RecordId, parent: &RecordId) -> Result<(), StoreError> {
         self.defer("linking a record to its parent", "UPDATE records SET parent_id = ?2 WHERE id = ?1", &[record.as_str().into(), parent.as_str().into()])?;
         Ok(())

@@ -278,6 +278,10 @@ fn records_references_events_and_lists(open: Open<'_>) {
         assert_eq!(tx.events(&first)?, vec![filed.clone(), checked.clone()]);
         let row = tx.record(&first)?.unwrap();
         assert_eq!((row.status.as_deref(), row.updated_at, row.subject.clone()), (Some("ingediend"), checked.at, subject.clone()));
+        assert!(tx.record_belongs(&first, &subject, "schade")?);
+        assert!(!tx.record_belongs(&first, &subject, "vaste_vergoeding")?, "another processing");
+        assert!(!tx.record_belongs(&first, &SubjectId::random(), "schade")?, "another subject");
+        assert!(!tx.record_belongs(&RecordId::random(), &subject, "schade")?, "no such record");
         tx.add_record_index("schade", "address", b"addr", &first)?;
         tx.add_record_index("schade", "address", b"addr", &first)?;
         tx.add_record_index("schade", "address", b"addr", &second)?;

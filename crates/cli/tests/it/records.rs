@@ -93,6 +93,10 @@ fn status_changes_are_dated_events_and_lists_filter_on_status() {
         kernel.record_event(&handler, physical, &mixed, grondslag_register::Action::Write, "closed", Some("closed"), None),
         Err(KernelError::RecordMismatch { .. })
     ));
+    // Nor through another processing the handler works in.
+    let immaterial = kernel.processing("immateriele_schade").unwrap();
+    let elsewhere = kernel.record_event(&handler, immaterial, &submitted, grondslag_register::Action::Write, "closed", Some("closed"), None);
+    assert!(matches!(elsewhere, Err(KernelError::RecordMismatch { .. })), "{elsewhere:?}");
 }
 
 // req: E2
