@@ -8,12 +8,12 @@
 //! once.
 //!
 //! A bulk load (`generate`) can hold commits instead ([`Group::hold`]): a
-//! group then takes a fixed number of operations, however they arrive, and
+//! group then takes a fixed number of operations, however they arrive;
 //! callers return without waiting for its commit, and an operation that
-//! fails takes the whole group with it, as a failed commit does. The pages an operation
-//! changes — most of them leaves of indexes on random keys, each a whole
-//! page in the WAL at every commit that touches it — are then written once
-//! for many operations, not once for each.
+//! fails takes the whole group with it, as a failed commit does. The pages
+//! an operation changes — most of them leaves of indexes on random keys,
+//! each a whole page in the WAL at every commit that touches it — are then
+//! written once for many operations, not once for each.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
