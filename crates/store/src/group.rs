@@ -46,8 +46,8 @@ pub(crate) struct Group<C> {
 #[derive(Debug)]
 struct Writer<C> {
     connection: C,
-    /// The group whose transaction is open, and how many callers it holds.
-    open: Option<(u64, usize)>,
+    /// The group whose transaction is open.
+    open: Option<OpenGroup>,
     next_group: u64,
     /// Groups committed so far are all those below this number.
     committed_below: u64,
@@ -56,6 +56,17 @@ struct Writer<C> {
     /// While commits are held, the blobs made durable before each commit
     /// (see [`Group::hold`]).
     blobs_first: Option<BlobStore>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct OpenGroup {
+    number: u64,
+    /// Callers whose work is in it.
+    members: usize,
+    /// Members waiting for its commit, to learn how it ended: every member
+    /// but the one that ends it, unless commits are held, when most
+    /// return without waiting.
+    waiting: usize,
 }
 
 impl<C: Db> Group<C> {
@@ -78,7 +89,7 @@ impl<C: Db> Group<C> {
     /// Commits (or, after a failure, rolls back) the open group and wakes
     /// its waiting members.
     fn finish_group(&self, writer: &mut Writer<C>, outcome: Result<(), String>) -> Result<(), String> {
-        let Some((group, members)) = writer.open.take() else { return outcome };
+        let Some(OpenGroup { number: group, waiting, .. }) = writer.open.take() else { return outcome };
         let outcome = outcome
             .and_then(|()| writer.blobs_first.as_ref().map_or(Ok(()), BlobStore::sync_written).map_err(|e| e.to_string()))
             .and_then(|()| writer.connection.batch("committing", "COMMIT").map_err(|e| e.to_string()));
@@ -87,8 +98,8 @@ impl<C: Db> Group<C> {
             if writer.connection.in_transaction() {
                 let _rolled_back = writer.connection.rollback("rolling back");
             }
-            if members > 1 {
-                writer.failures.insert(group, (members - 1, message.clone()));
+            if waiting > 0 {
+                writer.failures.insert(group, (waiting, message.clone()));
             }
         }
         writer.committed_below = group + 1;
@@ -101,10 +112,10 @@ impl<C: Db> Group<C> {
         let mut writer = self.writer();
         self.queued.fetch_sub(1, Ordering::SeqCst);
 
-        let (group, joined) = match writer.open {
-            Some((group, members)) => {
-                writer.open = Some((group, members + 1));
-                (group, true)
+        let (group, joined) = match &mut writer.open {
+            Some(open) => {
+                open.members += 1;
+                (open.number, true)
             }
             None => {
                 if let Err(e) = writer.connection.batch("starting a transaction", self.begin) {
@@ -115,7 +126,7 @@ impl<C: Db> Group<C> {
                 }
                 let group = writer.next_group;
                 writer.next_group += 1;
-                writer.open = Some((group, 1));
+                writer.open = Some(OpenGroup { number: group, members: 1, waiting: 0 });
                 (group, false)
             }
         };
@@ -148,9 +159,8 @@ impl<C: Db> Group<C> {
         };
         if !savepoint && let Err(e) = &result {
             // Nothing else is in the transaction, or what is goes with it
-            // (held): it goes as a whole. Held, nobody waits to read it.
+            // (held): it goes as a whole.
             let _ = self.finish_group(&mut writer, Err(e.to_string()));
-            writer.failures.remove(&group);
             return result;
         }
         let undo = if result.is_ok() { "RELEASE work" } else { "ROLLBACK TO work; RELEASE work" };
@@ -159,7 +169,7 @@ impl<C: Db> Group<C> {
             return Err(e);
         }
 
-        let members = writer.open.map_or(0, |(_, members)| members);
+        let members = writer.open.map_or(0, |open| open.members);
         if held > 0 && members < held {
             // Committed with the group, by the caller that fills it or by
             // `release`.
@@ -168,6 +178,9 @@ impl<C: Db> Group<C> {
         let commit = if self.queued.load(Ordering::SeqCst) > 0 && members < MAX_GROUP {
             // Someone is about to take the writer: let them join this group
             // and commit for both.
+            if let Some(open) = &mut writer.open {
+                open.waiting += 1;
+            }
             while writer.committed_below <= group {
                 writer = self.committed.wait(writer).unwrap_or_else(std::sync::PoisonError::into_inner);
             }

@@ -144,9 +144,10 @@ fn checkpoint_when_woken(connection: &Connection, woken: &Receiver<()>) {
 /// its commit, rather than spill into the WAL and be written there again
 /// each time they change again, and keeps more of the indexes on random
 /// keys in memory as the store outgrows it (at 10^5 people, 1.2× the
-/// people/s of 256 MiB). Temporary tables and sorts stay in memory
-/// (`temp_store`). A held operation runs in no savepoint (see
-/// `Group::hold`).
+/// people/s of 256 MiB). A held operation runs in no savepoint (see
+/// `Group::hold`), but a statement that writes several rows keeps a
+/// journal of its own; those, temporary tables and sorts stay in memory
+/// (`temp_store`).
 const HELD_WRITER: &str = "PRAGMA cache_size = -1048576; PRAGMA temp_store = MEMORY;";
 
 /// The writer otherwise: SQLite's default page cache (2 MB) and temporary

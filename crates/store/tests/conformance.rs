@@ -1441,6 +1441,38 @@ fn sqlite_commits_held_for_a_load_are_committed_whole_and_a_failed_one_takes_its
     assert_eq!(committed_settings(&path, &["eighth", "failed again"]), [true, false]);
 }
 
+// req: INV2
+#[test]
+fn a_held_transaction_waiting_for_its_group_learns_that_a_later_one_failed_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // Groups of one: the first transaction, seeing another queued, waits
+    // for it to join and commit for both.
+    let (path, store, _blobs) = held_sqlite(dir.path(), 1);
+    let (queued, queuing) = std::sync::mpsc::channel();
+    let first = std::thread::scope(|scope| {
+        store.transaction(&mut |tx| {
+            tx.set_setting("first", b"1")?;
+            let store = &store;
+            let queued = queued.clone();
+            scope.spawn(move || {
+                queued.send(()).unwrap();
+                store.transaction(&mut |tx| {
+                    tx.set_setting("second", b"2")?;
+                    Err(StoreError::Aborted)
+                })
+            });
+            queuing.recv().unwrap();
+            // Long enough for the second to be waiting for the writer.
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            Ok(())
+        })
+    });
+    let Err(StoreError::Commit(message)) = &first else { panic!("told it committed, while its group was rolled back: {first:?}") };
+    assert_eq!(message, "transaction aborted", "the failure of the transaction that took the group");
+    assert_eq!(committed_settings(&path, &["first", "second"]), [false, false]);
+    store.release().unwrap();
+}
+
 // req: INV6
 #[test]
 fn sqlite_commits_held_for_a_load_wait_until_its_blobs_are_durable() {
