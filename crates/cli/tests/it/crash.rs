@@ -651,8 +651,10 @@ fn commit_cutter(to: std::net::SocketAddr) -> (std::net::SocketAddr, Arc<std::sy
                     let bytes = &buffer[..n];
                     let cut = if bytes.windows(7).any(|w| w == b"COMMIT\0") { armed.lock().unwrap().take() } else { None };
                     if cut.is_some() {
-                        // The client hears nothing more, whatever the server answers.
+                        // The client hears nothing more, whatever the server answers, and has
+                        // given up by the time the server reads the COMMIT.
                         let _ = from_client.shutdown(std::net::Shutdown::Both);
+                        std::thread::sleep(Duration::from_millis(200));
                     }
                     if cut != Some(Cut::BeforeCommit) && to_server.write_all(bytes).is_err() {
                         return;
@@ -664,6 +666,8 @@ fn commit_cutter(to: std::net::SocketAddr) -> (std::net::SocketAddr, Arc<std::sy
                         return;
                     }
                 }
+                // The client went: so does its backend.
+                let _ = to_server.shutdown(std::net::Shutdown::Both);
             });
         }
     });
@@ -700,11 +704,19 @@ fn a_connection_lost_during_commit_loses_no_blob_that_a_committed_row_names() {
         let written = kernel.write(&crate::access(writer), calls, None, None, &[(Category::CallRecording, Value::Bytes(b"RIFF-opname".to_vec()))]);
         assert!(matches!(written, Err(KernelError::Store(grondslag_store::StoreError::Commit(_)))), "{cut:?}: {written:?}");
         assert!(armed.lock().unwrap().is_none(), "{cut:?}: the proxy cut the COMMIT");
-        let after = rows("SELECT count(*) FROM fields WHERE blob IS NOT NULL");
-        assert_eq!(after, before.0 + i64::from(stands), "{cut:?}: the server's own outcome");
         // Nobody can tell yet which it was: the file stays until the next start settles it.
         assert_eq!(stored(), before.1 + 1, "{cut:?}");
         drop(kernel);
+        // The client gives up as soon as its side is cut, possibly before the server has even
+        // read the COMMIT; only once every other backend of the database has gone is the
+        // server's outcome final.
+        let waited = std::time::Instant::now();
+        while rows("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()") > 0 {
+            assert!(waited.elapsed() < Duration::from_secs(60), "{cut:?}: the cut connection's backend never ended");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let after = rows("SELECT count(*) FROM fields WHERE blob IS NOT NULL");
+        assert_eq!(after, before.0 + i64::from(stands), "{cut:?}: the server's own outcome");
         drop(open());
         assert_eq!(stored(), before.1 + usize::from(stands), "{cut:?}: settled at the next start");
         assert_eq!(journals(), 0, "{cut:?}");
