@@ -354,10 +354,40 @@ const RECORD_COLUMNS: &str = "r.id, r.subject_id, r.processing, r.reference, r.s
 /// database's limit.
 const AUDIT_ROWS_PER_STATEMENT: usize = 64;
 
-/// `?first, ?first+1, …`: `n` numbered parameters, for an `IN` list or one
-/// row of a multi-row `VALUES`.
+/// `?first, ?first+1, …`: `n` numbered parameters, for an `IN` list.
 fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+    let mut sql = String::with_capacity(5 * n);
+    push_placeholders(&mut sql, first, n);
+    sql
+}
+
+fn push_placeholders(sql: &mut String, first: usize, n: usize) {
+    for i in first..first + n {
+        if i > first {
+            sql.push_str(", ");
+        }
+        sql.push('?');
+        sql.push_str(&i.to_string());
+    }
+}
+
+/// The rows of a multi-row `VALUES`, `(?1, ?2, …), (…)`: each row starts
+/// with the `shared` parameters `?1…`, then `columns` of its own. Written
+/// into one string: a write builds one such list for its fields and one
+/// for its audit entries, and building them row by row was 2 % of
+/// `generate`.
+fn values_rows(rows: usize, shared: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * 6 * (shared + columns));
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { "), (" });
+        push_placeholders(&mut sql, 1, shared);
+        if shared > 0 {
+            sql.push_str(", ");
+        }
+        push_placeholders(&mut sql, 1 + shared + columns * row, columns);
+    }
+    sql.push(')');
+    sql
 }
 
 fn record_row(mut r: Row) -> Result<RecordRow, StoreError> {
@@ -612,11 +642,10 @@ impl<D: Db> Tx for SqlTx<'_, D> {
             return Ok(());
         }
         // One statement whatever the count: one round trip on PostgreSQL.
-        let rows: Vec<String> = (0..fields.len()).map(|i| format!("(?1, {})", placeholders(2 + 4 * i, 4))).collect();
         let sql = format!(
             "INSERT INTO fields (record_id, category, value, blob, version) VALUES {}
              ON CONFLICT (record_id, category) DO UPDATE SET value = excluded.value, blob = excluded.blob, version = excluded.version",
-            rows.join(", ")
+            values_rows(fields.len(), 1, 4)
         );
         let mut params = Vec::with_capacity(1 + 4 * fields.len());
         params.push(record.as_str().into());
@@ -916,9 +945,10 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     fn append_audit(&mut self, rows: &[(AuditRow, Option<jiff::Timestamp>)]) -> Result<(), StoreError> {
         for chunk in rows.chunks(AUDIT_ROWS_PER_STATEMENT) {
             const COLUMNS: usize = 8;
-            let values: Vec<String> = (0..chunk.len()).map(|i| format!("({})", placeholders(1 + COLUMNS * i, COLUMNS))).collect();
-            let sql =
-                format!("INSERT INTO audit_entries (seq, chain_no, chain_position, entry, leaf, chain, subject_id, forget_at) VALUES {}", values.join(", "));
+            let sql = format!(
+                "INSERT INTO audit_entries (seq, chain_no, chain_position, entry, leaf, chain, subject_id, forget_at) VALUES {}",
+                values_rows(chunk.len(), 0, COLUMNS)
+            );
             let entries = chunk.iter().map(|(row, _)| packed::pack(&row.entry)).collect::<Result<Vec<_>, _>>()?;
             let mut params = Vec::with_capacity(COLUMNS * chunk.len());
             for ((row, forget_at), entry) in chunk.iter().zip(&entries) {
@@ -1249,5 +1279,13 @@ mod tests {
         let b: jiff::Timestamp = "2026-11-28T20:24:51.000000001Z".parse().unwrap();
         assert!(timestamp(a) < timestamp(b));
         assert_eq!(timestamp(b).parse::<jiff::Timestamp>().unwrap(), b);
+    }
+
+    #[test]
+    fn multi_row_values_number_each_rows_parameters_after_the_shared_ones() {
+        assert_eq!(values_rows(1, 0, 3), "(?1, ?2, ?3)");
+        assert_eq!(values_rows(3, 1, 2), "(?1, ?2, ?3), (?1, ?4, ?5), (?1, ?6, ?7)");
+        assert_eq!(values_rows(2, 0, 8), "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8), (?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+        assert_eq!(placeholders(3, 2), "?3, ?4");
     }
 }
