@@ -711,7 +711,9 @@ fn a_connection_lost_during_commit_loses_no_blob_that_a_committed_row_names() {
         // read the COMMIT; only once every other backend of the database has gone is the
         // server's outcome final.
         let waited = std::time::Instant::now();
-        while rows("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()") > 0 {
+        while rows("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
+            > 0
+        {
             assert!(waited.elapsed() < Duration::from_secs(60), "{cut:?}: the cut connection's backend never ended");
             std::thread::sleep(Duration::from_millis(50));
         }
