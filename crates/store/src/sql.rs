@@ -379,14 +379,14 @@ fn push_placeholders(sql: &mut String, first: usize, n: usize) {
 fn values_rows(rows: usize, shared: usize, columns: usize) -> String {
     let mut sql = String::with_capacity(rows * 6 * (shared + columns));
     for row in 0..rows {
-        sql.push_str(if row == 0 { "(" } else { "), (" });
+        sql.push_str(if row == 0 { "(" } else { ", (" });
         push_placeholders(&mut sql, 1, shared);
         if shared > 0 {
             sql.push_str(", ");
         }
         push_placeholders(&mut sql, 1 + shared + columns * row, columns);
+        sql.push(')');
     }
-    sql.push(')');
     sql
 }
 
