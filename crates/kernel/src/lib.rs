@@ -1143,7 +1143,13 @@ impl Unit<'_> {
         self.on_record(access, processing, record, ask, |tx, key, _| {
             let row = seal_event(key, record, event, (happened, &access.actor), detail)?;
             tx.add_event(&record.record, &row, status)?;
-            kernel.refresh_due(tx, processing, record)?;
+            // An event the rule does not look at changes no date: not the
+            // record's, and not a child's, whose date is its head's (its
+            // own holds aside, which the rule looks at). A record with no
+            // dated event yet has no date either way.
+            if kernel.register.processing(processing).retention.may_change_with(event) {
+                kernel.refresh_due(tx, processing, record)?;
+            }
             let dated = (happened != access.now).then(|| format!("allowed by the register; the event happened at {happened}, before it was registered"));
             Ok(((), dated))
         })

@@ -89,6 +89,26 @@ impl Retention {
     }
 }
 
+impl Retention {
+    /// Whether a record's due date under this rule can change when `event`
+    /// joins its events: only the events [`Retention::due`] looks at can
+    /// change it. Most of a case's events (a step, a photo, a message)
+    /// cannot, and recomputing the date at each of them read all of the
+    /// case's events every time.
+    pub fn may_change_with(&self, event: &str) -> bool {
+        if event == HOLD_PLACED || event == HOLD_RELEASED {
+            return true;
+        }
+        match self {
+            Retention::AfterEvent { event: counted, .. } => event == counted,
+            Retention::UntilEvent { event: until, fallback } => event == until || fallback.as_ref().is_some_and(|(after, _)| event == after),
+            Retention::UntilWithdrawn => event == CONSENT_WITHDRAWN,
+            Retention::Permanent { .. } => false,
+            Retention::PerItem { event: counted, .. } => event == counted || event.starts_with(ITEM_TERM),
+        }
+    }
+}
+
 impl std::fmt::Display for Due {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -143,6 +163,37 @@ mod tests {
         assert_eq!(rule.due(&[("x", ts("2027-01-31T11:00:00Z"))]), Due::At(ts("2027-02-28T11:00:00Z")));
         // Across the switch to summer time the local hour stays 12:00.
         assert_eq!(rule.due(&[("x", ts("2027-03-15T11:00:00Z"))]), Due::At(ts("2027-04-15T10:00:00Z")));
+    }
+
+    // req: E18
+    #[test]
+    fn an_event_that_may_not_change_the_date_changes_none_under_any_rule() {
+        let rules = [
+            Retention::AfterEvent { event: "closed".to_string(), term: term(7, DurationUnit::Years) },
+            Retention::UntilEvent { event: "satisfied".to_string(), fallback: Some(("answered".to_string(), term(4, DurationUnit::Weeks))) },
+            Retention::UntilEvent { event: "satisfied".to_string(), fallback: None },
+            Retention::UntilWithdrawn,
+            Retention::Permanent { reason: None },
+            Retention::PerItem { default: term(1, DurationUnit::Years), event: RECORDED.to_string() },
+        ];
+        let events = ["closed", "satisfied", "answered", "step", "photo_added", RECORDED, CONSENT_WITHDRAWN, HOLD_PLACED, HOLD_RELEASED, "item_term:3 months"];
+        let at = |day: i64| ts("2026-01-01T00:00:00Z") + jiff::SignedDuration::from_hours(24 * day);
+        for rule in &rules {
+            let mut changing = 0;
+            // Every history of up to three of the events, each followed by every event.
+            for history in 0..events.len().pow(3) {
+                let facts: Vec<(&str, Timestamp)> = (0..3).map(|i| (events[history / events.len().pow(i) % events.len()], at(i64::from(i)))).collect();
+                for next in events {
+                    let after: Vec<(&str, Timestamp)> = facts.iter().copied().chain([(next, at(10))]).collect();
+                    if rule.due(&after) != rule.due(&facts) {
+                        changing += 1;
+                        assert!(rule.may_change_with(next), "{rule:?}: `{next}` after {facts:?} changed the date, but may_change_with says it cannot");
+                    }
+                }
+            }
+            // The check is not empty: under every rule some event (a hold, at least) changes the date.
+            assert!(changing > 0, "{rule:?}");
+        }
     }
 
     // req: E11
