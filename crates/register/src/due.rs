@@ -87,9 +87,7 @@ impl Retention {
             }
         }
     }
-}
 
-impl Retention {
     /// Whether a record's due date under this rule can change when `event`
     /// joins its events: only the events [`Retention::due`] looks at can
     /// change it. Most of a case's events (a step, a photo, a message)
@@ -181,8 +179,9 @@ mod tests {
         for rule in &rules {
             let mut changing = 0;
             // Every history of up to three of the events, each followed by every event.
-            for history in 0..events.len().pow(3) {
-                let facts: Vec<(&str, Timestamp)> = (0..3).map(|i| (events[history / events.len().pow(i) % events.len()], at(i64::from(i)))).collect();
+            let histories = (0..=3u32).flat_map(|len| (0..events.len().pow(len)).map(move |history| (len, history)));
+            for (len, history) in histories {
+                let facts: Vec<(&str, Timestamp)> = (0..len).map(|i| (events[history / events.len().pow(i) % events.len()], at(i64::from(i)))).collect();
                 for next in events {
                     let after: Vec<(&str, Timestamp)> = facts.iter().copied().chain([(next, at(10))]).collect();
                     if rule.due(&after) != rule.due(&facts) {
