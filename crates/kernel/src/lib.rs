@@ -1144,9 +1144,10 @@ impl Unit<'_> {
             let row = seal_event(key, record, event, (happened, &access.actor), detail)?;
             tx.add_event(&record.record, &row, status)?;
             // An event the rule does not look at changes no date: not the
-            // record's, and not a child's, whose date is its head's (its
-            // own holds aside, which the rule looks at). A record with no
-            // dated event yet has no date either way.
+            // record's, and not a child's, whose date is its head's apart
+            // from its own holds (which every rule looks at). A record none
+            // of whose events its rule looks at so has no row in `due`; the
+            // retention report counts it as waiting, as it did an undated row.
             if kernel.register.processing(processing).retention.may_change_with(event) {
                 kernel.refresh_due(tx, processing, record)?;
             }
