@@ -237,4 +237,29 @@ impl Entry {
     pub fn parse(text: &str) -> Result<Entry, serde_json::Error> {
         serde_json::from_str(text)
     }
+
+    /// An entry of a case handler's read, for this crate's tests.
+    #[cfg(test)]
+    pub(crate) fn example(outcome: Outcome) -> Entry {
+        Entry {
+            timestamp: "2026-11-28T10:00:00.123Z".parse().unwrap_or_default(),
+            trace_id: TraceId([1; 16]),
+            span_id: SpanId([2; 8]),
+            parent_span_id: None,
+            foreign_operation: None,
+            processing_activity_id: "https://register.example/processing_activities/p/versions/1".into(),
+            processing: "p".into(),
+            data_subject_id: Some("subject".into()),
+            data_subject_id_type: Some(PSEUDONYM_ID_TYPE.into()),
+            actor: "carla".into(),
+            role: "case_handler".into(),
+            action: "read".into(),
+            object: "record".into(),
+            categories: vec!["name".into()],
+            outcome,
+            status_code: outcome.status_code(),
+            reason: "allowed by the register".into(),
+            origin: "http 10.0.0.1".into(),
+        }
+    }
 }

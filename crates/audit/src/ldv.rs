@@ -305,26 +305,7 @@ mod tests {
     use crate::{ForeignOperation, Outcome, SpanId, StatusCode, TraceId};
 
     fn entry(outcome: Outcome) -> Entry {
-        Entry {
-            timestamp: "2026-11-28T10:00:00.123Z".parse().unwrap(),
-            trace_id: TraceId([1; 16]),
-            span_id: SpanId([2; 8]),
-            parent_span_id: None,
-            foreign_operation: None,
-            processing_activity_id: "https://register.example/processing_activities/p/versions/1".into(),
-            processing: "p".into(),
-            data_subject_id: Some("subject".into()),
-            data_subject_id_type: Some(LEGACY_PSEUDONYM_TYPE.into()),
-            actor: "carla".into(),
-            role: "case_handler".into(),
-            action: "read".into(),
-            object: "record".into(),
-            categories: vec!["name".into()],
-            outcome,
-            status_code: outcome.status_code(),
-            reason: "allowed by the register".into(),
-            origin: "http 10.0.0.1".into(),
-        }
+        Entry { data_subject_id_type: Some(LEGACY_PSEUDONYM_TYPE.into()), ..Entry::example(outcome) }
     }
 
     const SERVICE: Service<'static> = Service { name: "grondslag", version: "0.1.0" };

@@ -155,7 +155,7 @@ impl Verifier {
     }
 
     /// The subtrees kept since the last call.
-    pub fn take_nodes(&mut self) -> Vec<Node> {
+    fn take_nodes(&mut self) -> Vec<Node> {
         std::mem::take(&mut self.nodes)
     }
 
@@ -164,17 +164,25 @@ impl Verifier {
         &self.frontier
     }
 
+    /// The position and link of the last row pushed, or of the checkpoint
+    /// resumed from: (0, zero) before the chain's first row.
+    pub fn head(&self) -> (u64, Hash) {
+        self.previous
+    }
+
+    /// Takes the chain's next row as this process has just made it with
+    /// [`Row::next`]: its leaf was hashed from its entry then, so only its
+    /// place and link are checked. The kernel's own appends, to sign the
+    /// next checkpoint without reading them back.
+    pub fn push_made(&mut self, row: &Row) -> Result<(), VerifyError> {
+        self.follows(row)?;
+        self.accept(row, row.leaf)
+    }
+
     /// Checks the chain's next row: its position, hashes, the per-person
     /// index beside it, and any checkpoint at its size.
     pub fn push(&mut self, row: &Row) -> Result<(), VerifyError> {
-        let (previous, previous_link) = self.previous;
-        if row.position != previous + 1 || row.chain != self.chain {
-            return Err(if row.position > previous + 1 && row.chain == self.chain {
-                VerifyError::Removed { seq: row.seq, expected: previous + 1, found: row.position }
-            } else {
-                VerifyError::ChainBroken { seq: row.seq, previous }
-            });
-        }
+        self.follows(row)?;
         let leaf = if row.is_forgotten() {
             // The content is gone; the leaf stands for it, and a later
             // forgetting entry must name it.
@@ -197,6 +205,25 @@ impl Verifier {
             }
             leaf
         };
+        self.accept(row, leaf)
+    }
+
+    /// Whether `row` is the next of this chain.
+    fn follows(&self, row: &Row) -> Result<(), VerifyError> {
+        let (previous, _) = self.previous;
+        if row.position != previous + 1 || row.chain != self.chain {
+            return Err(if row.position > previous + 1 && row.chain == self.chain {
+                VerifyError::Removed { seq: row.seq, expected: previous + 1, found: row.position }
+            } else {
+                VerifyError::ChainBroken { seq: row.seq, previous }
+            });
+        }
+        Ok(())
+    }
+
+    /// Links `row`, whose leaf is `leaf`, onto the chain and the tree.
+    fn accept(&mut self, row: &Row, leaf: Hash) -> Result<(), VerifyError> {
+        let (previous, previous_link) = self.previous;
         if chain_hash(&previous_link, &leaf) != row.link {
             return Err(VerifyError::ChainBroken { seq: row.seq, previous });
         }
@@ -276,12 +303,14 @@ impl Verifier {
         Ok(Verification { entries: count, forgotten: self.forgotten, checkpoints: self.checked })
     }
 
-    /// Ends a walk begun with [`Verifier::resume`]: the rows since the
-    /// checkpoint are sound, and every entry emptied among them recorded.
-    pub fn finish_since_checkpoint(self) -> Result<Frontier, VerifyError> {
+    /// What to sign at this point of a walk begun with
+    /// [`Verifier::resume`] (or from a chain's first row): the frontier, and
+    /// the subtrees kept since the last call. Refused while an entry emptied
+    /// since the checkpoint has no forgetting entry naming it.
+    pub fn to_sign(&mut self) -> Result<(Frontier, Vec<Node>), VerifyError> {
         match self.unrecorded.first() {
             Some(seq) => Err(VerifyError::ForgottenUnrecorded { seq: *seq }),
-            None => Ok(self.frontier),
+            None => Ok((self.frontier.clone(), self.take_nodes())),
         }
     }
 }
@@ -313,6 +342,39 @@ fn is_forgetting(entry: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{CheckpointSigner, Outcome};
+
+    fn entry(n: u64) -> Entry {
+        Entry { data_subject_id: Some(format!("subject-{n}")), object: format!("record {n}"), ..Entry::example(Outcome::Allowed) }
+    }
+
+    #[test]
+    fn rows_taken_as_made_give_the_tree_that_checking_them_gives_and_only_in_their_place() {
+        let keys = CheckpointSigner::new("test", ed25519_dalek::SigningKey::from_bytes(&[7; 32])).verifier();
+        let chain = Chain::new(3);
+        let mut checked = Verifier::new(keys.clone(), chain, Vec::new()).keeping_nodes(1);
+        let mut made = Verifier::new(keys, chain, Vec::new()).keeping_nodes(1);
+        let mut head = None;
+        for n in 0..9 {
+            let row = Row::next(n, chain, head, &entry(n));
+            head = Some((row.position, row.link));
+            checked.push(&row).unwrap();
+            made.push_made(&row).unwrap();
+        }
+        assert_eq!(made.head(), head.unwrap());
+        let (frontier, nodes) = made.to_sign().unwrap();
+        assert_eq!((frontier.size(), nodes.len()), (9, 4 + 2 + 1));
+        assert_eq!(checked.to_sign().unwrap(), (frontier, nodes));
+        // The rows of another head: one already taken, one past a gap, one
+        // after the right position but another link.
+        let again = Row::next(9, chain, Some((3, Hash::ZERO)), &entry(9));
+        assert_eq!(made.push_made(&again), Err(VerifyError::ChainBroken { seq: 9, previous: 9 }));
+        let gap = Row::next(9, chain, Some((10, Hash::ZERO)), &entry(9));
+        assert_eq!(made.push_made(&gap), Err(VerifyError::Removed { seq: 9, expected: 10, found: 11 }));
+        let forked = Row::next(9, chain, Some((9, Hash::ZERO)), &entry(9));
+        assert_eq!(made.push_made(&forked), Err(VerifyError::ChainBroken { seq: 9, previous: 9 }));
+        assert_eq!(made.head(), head.unwrap(), "a refused row leaves the head as it was");
+    }
 
     #[test]
     fn the_subject_is_read_from_the_canonical_entry() {

@@ -33,7 +33,7 @@ use std::fmt;
 use std::num::NonZeroUsize;
 
 use grondslag_audit::{
-    Chain, Checkpoint, CheckpointSigner, CheckpointVerifier, Combined, Entry, ForeignOperation, Frontier, Hash, Outcome, PSEUDONYM_ID_TYPE, Row, SpanId,
+    Chain, Checkpoint, CheckpointSigner, CheckpointVerifier, Combined, Entry, ForeignOperation, Frontier, Hash, Node, Outcome, PSEUDONYM_ID_TYPE, Row, SpanId,
     TraceId, Verification, Verifier, VerifyError,
 };
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
@@ -492,6 +492,12 @@ pub struct Kernel {
     witness: Option<Witness>,
     /// What signing has read of the witness so far.
     witnessed: std::sync::Mutex<witness::Witnessed>,
+    /// Each chain's tail as this process last appended to it: the walk of
+    /// its rows since its last checkpoint, so that the next checkpoint is
+    /// signed over the leaves the kernel hashed as it made the rows, without
+    /// reading them back (BENCHMARKS.md, twentieth session). Used only
+    /// while in step with the store (see `Kernel::tails_in_step`).
+    tails: std::sync::Mutex<std::collections::BTreeMap<Chain, Verifier>>,
     /// Checkpoint notes whose signatures were checked, by their text (see
     /// [`Kernel::verified_note`]).
     verified_notes: std::sync::Mutex<std::collections::HashMap<String, Checkpoint>>,
@@ -511,6 +517,15 @@ pub struct Kernel {
     /// New subjects' pseudonyms and records' ids, made in order (see
     /// `grondslag_store::IdSequence`).
     ids: IdSequence,
+}
+
+/// A checkpoint that an append brought due: `chain` reached `size`.
+/// `made` is what to sign when the kernel's tail of the chain was in step
+/// with the store; without it the rows are read back.
+struct Due {
+    chain: Chain,
+    size: u64,
+    made: Option<(Frontier, Vec<Node>)>,
 }
 
 /// What a bulk load keeps until it ends. Its transactions return before
@@ -643,6 +658,7 @@ impl Kernel {
             signer,
             witness: None,
             witnessed: std::sync::Mutex::default(),
+            tails: std::sync::Mutex::default(),
             verified_notes: std::sync::Mutex::default(),
             checkpoint_every: 1000,
             recomputed: Vec::new(),
@@ -746,8 +762,8 @@ impl Kernel {
     pub fn seal(&self) -> Result<u64, KernelError> {
         self.unit(|unit| {
             let heads = unit.tx.audit_heads(&every_chain())?;
-            let due: Vec<(Chain, u64)> = heads.iter().map(|(chain, position, _)| (*chain, *position)).collect();
-            self.sign_checkpoints(unit.tx, &due)?;
+            let due = heads.iter().map(|(chain, position, _)| Due { chain: *chain, size: *position, made: None }).collect();
+            self.sign_checkpoints(unit.tx, due)?;
             Ok(heads.iter().map(|(_, position, _)| position).sum())
         })
     }
@@ -1738,33 +1754,66 @@ impl Kernel {
         if seqs.len() != entries.len() {
             return Err(StoreError::Corrupt("audit_entries: fewer numbers than entries").into());
         }
+        let mut tails = self.tails_in_step(&touched, &heads);
         let mut rows = Vec::with_capacity(entries.len());
         let mut due = Vec::new();
         for ((entry, chain), seq) in entries.iter().zip(chains).zip(seqs) {
             let row = Row::next(seq, chain, heads.get(&chain).copied(), entry);
             heads.insert(chain, (row.position, row.link));
+            let mut tail = tails.get_mut(&chain);
+            if let Some(tail) = &mut tail {
+                tail.push_made(&row).map_err(|e| KernelError::audit(chain, e))?;
+            }
             if row.position.is_multiple_of(self.checkpoint_every) {
-                due.push((chain, row.position));
+                let made = tail.map(|tail| tail.to_sign().map_err(|e| KernelError::audit(chain, e))).transpose()?;
+                due.push(Due { chain, size: row.position, made });
             }
             rows.push((row, self.forget_at(entry)));
         }
         tx.append_audit(&rows)?;
-        self.sign_checkpoints(tx, &due)
+        self.sign_checkpoints(tx, due)?;
+        self.kept_tails().extend(tails);
+        Ok(())
     }
 
-    /// Signs the checkpoints `due` (chain, size), then — if any was signed —
-    /// a combined checkpoint over the latest of every chain, which the
-    /// witness keeps. First the latest witnessed combined checkpoint is held
-    /// against the database: a chain cut short or rewritten is refused a
-    /// signature rather than given a fresh one.
-    fn sign_checkpoints(&self, tx: &mut dyn Tx, due: &[(Chain, u64)]) -> Result<(), KernelError> {
+    /// The tails of `chains` that this process keeps and whose heads are
+    /// still those the store holds (`heads`, read with the chains locked),
+    /// taken out of keeping while the caller appends; a new tail for a
+    /// chain with no rows yet. A tail not in step — another connection or
+    /// node appended since, or the transaction that appended rolled back —
+    /// is dropped, and the chain's next checkpoint reads its rows back.
+    fn tails_in_step(&self, chains: &[Chain], heads: &std::collections::BTreeMap<Chain, (u64, Hash)>) -> std::collections::BTreeMap<Chain, Verifier> {
+        let mut kept = self.kept_tails();
+        chains
+            .iter()
+            .filter_map(|chain| {
+                let tail = kept.remove(chain);
+                let tail = match heads.get(chain) {
+                    Some(head) => tail.filter(|tail| tail.head() == *head)?,
+                    None => Verifier::new(self.signer.verifier(), *chain, Vec::new()).keeping_nodes(AUDIT_NODE_LEVEL),
+                };
+                Some((*chain, tail))
+            })
+            .collect()
+    }
+
+    fn kept_tails(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<Chain, Verifier>> {
+        self.tails.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Signs the checkpoints `due`, then — if any was signed — a combined
+    /// checkpoint over the latest of every chain, which the witness keeps.
+    /// First the latest witnessed combined checkpoint is held against the
+    /// database: a chain cut short or rewritten is refused a signature
+    /// rather than given a fresh one.
+    fn sign_checkpoints(&self, tx: &mut dyn Tx, due: Vec<Due>) -> Result<(), KernelError> {
         if due.is_empty() {
             return Ok(());
         }
         self.check_witnessed(tx)?;
         let mut signed = false;
-        for (chain, size) in due {
-            signed |= self.checkpoint(tx, *chain, *size)?;
+        for due in due {
+            signed |= self.checkpoint(tx, due)?;
         }
         if signed {
             let heads = tx
@@ -1782,15 +1831,31 @@ impl Kernel {
         KernelError::Denied { processing: self.register.processing(processing).id.clone(), denial }
     }
 
-    /// Signs a checkpoint of `chain` at `size`, after checking every entry
-    /// of the chain since its last checkpoint against it; whether it signed
-    /// one (not when one at or past `size` exists already).
-    fn checkpoint(&self, tx: &mut dyn Tx, chain: Chain, size: u64) -> Result<bool, KernelError> {
-        let fault = |e: VerifyError| KernelError::audit(chain, e);
+    /// Signs the checkpoint `due`; whether it signed one (not when one at
+    /// or past its size exists already).
+    fn checkpoint(&self, tx: &mut dyn Tx, Due { chain, size, made }: Due) -> Result<bool, KernelError> {
         let last = tx.last_checkpoint(chain)?;
         if size == 0 || last.as_ref().is_some_and(|(at, _, _)| *at >= size) {
             return Ok(false);
         }
+        let (frontier, nodes) = match made {
+            Some(made) => made,
+            None => self.read_back(tx, chain, size, last)?,
+        };
+        if frontier.size() != size {
+            return Ok(false);
+        }
+        let note = self.signer.sign(chain, size, &frontier.root());
+        tx.insert_checkpoint(chain, size, &note, &frontier.to_bytes())?;
+        tx.insert_audit_nodes(chain, &nodes)?;
+        Ok(true)
+    }
+
+    /// The tree of `chain` at `size` to sign, from its rows since its `last`
+    /// checkpoint, read back and each checked against it. The walk goes on
+    /// to the chain's head, and is kept as its tail.
+    fn read_back(&self, tx: &mut dyn Tx, chain: Chain, size: u64, last: Option<(u64, String, Vec<u8>)>) -> Result<(Frontier, Vec<Node>), KernelError> {
+        let fault = |e: VerifyError| KernelError::audit(chain, e);
         let keys = self.signer.verifier();
         let (from, verifier) = match last {
             Some((at, note, bytes)) => {
@@ -1801,19 +1866,18 @@ impl Kernel {
             None => (0, Verifier::new(keys, chain, Vec::new())),
         };
         let mut verifier = verifier.keeping_nodes(AUDIT_NODE_LEVEL);
+        let rows = tx.audit_rows_after(chain, from)?;
         // Rows past `size` (a later checkpoint of the same append) wait for theirs.
-        for row in tx.audit_rows_after(chain, from)?.iter().take_while(|row| row.position <= size) {
+        let (signed, later) = rows.split_at(rows.partition_point(|row| row.position <= size));
+        for row in signed {
             verifier.push(row).map_err(fault)?;
         }
-        let nodes = verifier.take_nodes();
-        let frontier = verifier.finish_since_checkpoint().map_err(fault)?;
-        if frontier.size() != size {
-            return Ok(false);
+        let made = verifier.to_sign().map_err(fault)?;
+        for row in later {
+            verifier.push(row).map_err(fault)?;
         }
-        let note = self.signer.sign(chain, size, &frontier.root());
-        tx.insert_checkpoint(chain, size, &note, &frontier.to_bytes())?;
-        tx.insert_audit_nodes(chain, &nodes)?;
-        Ok(true)
+        self.kept_tails().insert(chain, verifier);
+        Ok(made)
     }
 
     /// The database must still hold every chain's head of the latest

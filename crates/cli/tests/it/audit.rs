@@ -1,6 +1,6 @@
 use std::path::Path;
 
-use grondslag_kernel::{DataDir, Value};
+use grondslag_kernel::{DataDir, KernelError, SubjectId, Value};
 use grondslag_register::{Category, Role};
 
 use crate::{access, grondslag, open_kernel, sqlite, stderr, stdout};
@@ -50,6 +50,13 @@ fn place(dir: &Path, seq: i64) -> (i64, i64) {
     sqlite(dir).query_row("SELECT chain_no, chain_position FROM audit_entries WHERE seq = ?1", [seq], |r| Ok((r.get(0)?, r.get(1)?))).unwrap()
 }
 
+/// The chain of `subject`'s entries and the position of the last of them.
+fn subject_head(dir: &Path, subject: &SubjectId) -> (i64, i64) {
+    sqlite(dir)
+        .query_row("SELECT chain_no, max(chain_position) FROM audit_entries WHERE subject_id = ?1", [subject.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+}
+
 /// The sizes of the checkpoints of `chain`, in order.
 fn checkpoint_sizes(dir: &Path, chain: i64) -> Vec<i64> {
     let db = sqlite(dir);
@@ -83,13 +90,7 @@ fn a_unit_whose_entries_pass_several_checkpoints_has_each_signed() {
         for i in 1..7 {
             kernel.write(&handler, physical, Some(&anna), None, &[(Category::Name, Value::text(format!("Anna {i}")))]).unwrap();
         }
-        let head = || {
-            sqlite(dir.path())
-                .query_row("SELECT chain_no, max(chain_position) FROM audit_entries WHERE subject_id = ?1", [anna.as_str()], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
-                })
-                .unwrap()
-        };
+        let head = || subject_head(dir.path(), &anna);
         let (chain, before) = head();
         // Seven cases listed: seven entries of her chain in one unit.
         assert_eq!(kernel.list(&handler, physical, None, 0, 50).unwrap().len(), 7);
@@ -198,6 +199,52 @@ fn rewrite_second_entry(db: &rusqlite::Connection) -> (i64, i64) {
         previous = link;
     }
     (chain, position)
+}
+
+// req: E17, INV2
+#[test]
+fn checkpoints_after_a_load_rolled_back_are_signed_over_what_the_store_holds() {
+    // The kernel signs a checkpoint over the leaves it hashed as it made the
+    // rows, kept in memory. A held load that fails takes its group's rows
+    // and checkpoints back out of the store after they were made; the
+    // checkpoints signed afterwards must cover the rows the store holds.
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = open_kernel(dir.path()).with_checkpoint_every(4);
+    let physical = kernel.processing("fysieke_schade").unwrap();
+    let handler = access(Role::CaseHandler);
+    let anna = kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text("Anna"))]).unwrap().subject;
+    let head = || subject_head(dir.path(), &anna);
+    let (chain, before) = head();
+    // Someone whose entries go to another chain, so that the refusal's own
+    // line, appended after the rollback, leaves Anna's chain alone.
+    let other = (1..)
+        .map(|i| kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text(format!("Bob {i}")))]).unwrap().subject)
+        .find(|bob| subject_head(dir.path(), bob).0 != chain)
+        .unwrap();
+    let failed = kernel.loading(std::num::NonZeroUsize::new(100).unwrap(), || {
+        for i in 0..9 {
+            kernel.write(&handler, physical, Some(&anna), None, &[(Category::Name, Value::text(format!("Anna {i}")))])?;
+        }
+        // Communications may not write a damage file: the load stops here.
+        kernel.write(&access(Role::Communications), physical, Some(&other), None, &[(Category::Name, Value::text("Bob"))])
+    });
+    assert!(matches!(failed, Err(KernelError::Denied { .. })), "{failed:?}");
+    let (_, rolled_back) = head();
+    assert_eq!(rolled_back, before, "the load's nine writes should be gone");
+    assert!(checkpoint_sizes(dir.path(), chain).iter().all(|size| *size <= rolled_back), "a checkpoint of the rolled-back rows is left");
+    for i in 0..9 {
+        kernel.write(&handler, physical, Some(&anna), None, &[(Category::Name, Value::text(format!("Bea {i}")))]).unwrap();
+    }
+    let (_, after) = head();
+    let due: Vec<i64> = (rolled_back + 1..=after).filter(|size| size % 4 == 0).collect();
+    assert!(due.len() >= 2, "the writes after the load should pass two checkpoints: {rolled_back}..{after}");
+    let signed = checkpoint_sizes(dir.path(), chain);
+    for size in due {
+        assert!(signed.contains(&size), "no checkpoint of chain {chain} at {size} among {signed:?}");
+    }
+    drop(kernel);
+    let output = verify(dir.path());
+    assert!(output.status.success(), "{}", stderr(&output));
 }
 
 // req: E17
