@@ -316,6 +316,9 @@ impl Db for PgConnection {
 
     const FOR_UPDATE: &'static str = " FOR UPDATE";
 
+    /// A failing statement undoes itself on PostgreSQL, at no cost worth avoiding.
+    const INSERT_ROWS: &'static str = "INSERT INTO";
+
     /// An advisory key from the kind and digest (64 bits of a hash: another
     /// key of the same hash only waits needlessly).
     const HOLD_INDEX_KEY: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(hashtextextended(?1 || ':' || encode(?2, 'hex'), 0))");

@@ -227,6 +227,14 @@ pub(crate) trait Db: Send {
     /// How a write that runs alone numbers its audit entries.
     const AUDIT_SEQS: AuditSeqs;
 
+    /// Begins a statement that inserts many rows. A failing statement
+    /// fails its operation, whose savepoint or transaction is then rolled
+    /// back whole; so the statement need not undo the rows it inserted
+    /// before failing, and SQLite need not keep a statement journal to
+    /// undo them (writing it was 2.9 % of `generate`; BENCHMARKS.md,
+    /// twentieth session).
+    const INSERT_ROWS: &'static str;
+
     /// `column` is one of the texts of the list parameter `?{param}`
     /// ([`Param::Texts`]), as an SQL condition.
     fn in_list(column: &str, param: usize) -> String;
@@ -643,8 +651,9 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         }
         // One statement whatever the count: one round trip on PostgreSQL.
         let sql = format!(
-            "INSERT INTO fields (record_id, category, value, blob, version) VALUES {}
+            "{} fields (record_id, category, value, blob, version) VALUES {}
              ON CONFLICT (record_id, category) DO UPDATE SET value = excluded.value, blob = excluded.blob, version = excluded.version",
+            D::INSERT_ROWS,
             values_rows(fields.len(), 1, 4)
         );
         let mut params = Vec::with_capacity(1 + 4 * fields.len());
@@ -946,7 +955,8 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         for chunk in rows.chunks(AUDIT_ROWS_PER_STATEMENT) {
             const COLUMNS: usize = 8;
             let sql = format!(
-                "INSERT INTO audit_entries (seq, chain_no, chain_position, entry, leaf, chain, subject_id, forget_at) VALUES {}",
+                "{} audit_entries (seq, chain_no, chain_position, entry, leaf, chain, subject_id, forget_at) VALUES {}",
+                D::INSERT_ROWS,
                 values_rows(chunk.len(), 0, COLUMNS)
             );
             let entries = chunk.iter().map(|(row, _)| packed::pack(&row.entry)).collect::<Result<Vec<_>, _>>()?;

@@ -298,6 +298,8 @@ impl Db for Connection {
     /// Never asked for: a write on SQLite is always alone.
     const FOR_UPDATE: &'static str = "";
 
+    const INSERT_ROWS: &'static str = "INSERT OR FAIL INTO";
+
     const HOLD_INDEX_KEY: Option<&'static str> = None;
 
     /// Under the one writer, the last one plus one is free.

@@ -1473,6 +1473,53 @@ fn a_held_transaction_waiting_for_its_group_learns_that_a_later_one_failed_it() 
     store.release().unwrap();
 }
 
+// req: INV2
+#[test]
+fn sqlite_a_caller_that_joined_a_group_and_failed_part_way_through_a_many_row_insert_leaves_none_of_its_rows() {
+    // SQLite inserts many rows without a statement journal (`OR FAIL`): a
+    // statement that fails keeps the rows it inserted before, and the
+    // caller's savepoint must take them away, while the group commits the
+    // first caller's work.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grondslag.db");
+    let store = grondslag_store::SqliteStore::open(&path).unwrap();
+    let head = std::cell::RefCell::new(None);
+    run(&store, |tx| {
+        *head.borrow_mut() = Some(append(tx, chain_0(), "one", None)?);
+        Ok(())
+    });
+    let one = head.into_inner().unwrap();
+    let good = next_row(2, Chain::new(5), None, "good", None);
+    let fork = next_row(3, chain_0(), None, "fork", None);
+    let (queued, queuing) = std::sync::mpsc::channel();
+    let (first, second) = std::thread::scope(|scope| {
+        let mut second = None;
+        let first = store.transaction(&mut |tx| {
+            tx.set_setting("first", b"1")?;
+            let store = &store;
+            let (good, fork, queued) = (good.clone(), fork.clone(), queued.clone());
+            second = Some(scope.spawn(move || {
+                queued.send(()).unwrap();
+                store.transaction(&mut |tx| {
+                    tx.set_setting("second", b"2")?;
+                    tx.append_audit(&[(good.clone(), None), (fork.clone(), None)])
+                })
+            }));
+            queuing.recv().unwrap();
+            // Long enough for the second to be waiting for the writer: it joins this group.
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            Ok(())
+        });
+        (first, second.unwrap().join().unwrap())
+    });
+    first.unwrap();
+    let refused = second.expect_err("a row at a taken place in its chain was stored").to_string();
+    assert!(refused.contains("audit"), "{refused}");
+    assert_eq!(committed_settings(&path, &["first", "second"]), [true, false]);
+    let log = whole_log(&store);
+    assert_eq!(log.iter().map(|row| row.entry.as_str()).collect::<Vec<_>>(), [one.entry.as_str()], "the failed caller's first row is left");
+}
+
 // req: INV6
 #[test]
 fn sqlite_commits_held_for_a_load_wait_until_its_blobs_are_durable() {
