@@ -147,7 +147,7 @@ impl Verifier {
     }
 
     /// Keeps the perfect subtrees of `2^level` leaves or more that the walk
-    /// completes (see [`Verifier::take_nodes`]).
+    /// completes, for [`Verifier::to_sign`].
     #[must_use]
     pub fn keeping_nodes(mut self, level: u8) -> Self {
         self.keep_nodes = Some(level);

@@ -1760,7 +1760,7 @@ impl Kernel {
         for ((entry, chain), seq) in entries.iter().zip(chains).zip(seqs) {
             let row = Row::next(seq, chain, heads.get(&chain).copied(), entry);
             heads.insert(chain, (row.position, row.link));
-            let mut tail = tails.get_mut(&chain);
+            let mut tail = tails.iter_mut().find(|(of, _)| *of == chain).map(|(_, tail)| tail);
             if let Some(tail) = &mut tail {
                 tail.push_made(&row).map_err(|e| KernelError::audit(chain, e))?;
             }
@@ -1782,7 +1782,8 @@ impl Kernel {
     /// chain with no rows yet. A tail not in step — another connection or
     /// node appended since, or the transaction that appended rolled back —
     /// is dropped, and the chain's next checkpoint reads its rows back.
-    fn tails_in_step(&self, chains: &[Chain], heads: &std::collections::BTreeMap<Chain, (u64, Hash)>) -> std::collections::BTreeMap<Chain, Verifier> {
+    /// A list, not a map: a unit touches one chain or a few.
+    fn tails_in_step(&self, chains: &[Chain], heads: &std::collections::BTreeMap<Chain, (u64, Hash)>) -> Vec<(Chain, Verifier)> {
         let mut kept = self.kept_tails();
         chains
             .iter()

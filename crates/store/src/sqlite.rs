@@ -145,9 +145,9 @@ fn checkpoint_when_woken(connection: &Connection, woken: &Receiver<()>) {
 /// each time they change again, and keeps more of the indexes on random
 /// keys in memory as the store outgrows it (at 10^5 people, 1.2× the
 /// people/s of 256 MiB). A held operation runs in no savepoint (see
-/// `Group::hold`), but a statement that writes several rows keeps a
-/// journal of its own; those, temporary tables and sorts stay in memory
-/// (`temp_store`).
+/// `Group::hold`), but an upsert of several rows still keeps a journal of
+/// its own (see `Db::INSERT_ROWS`); those, temporary tables and sorts stay
+/// in memory (`temp_store`).
 const HELD_WRITER: &str = "PRAGMA cache_size = -1048576; PRAGMA temp_store = MEMORY;";
 
 /// The writer otherwise: SQLite's default page cache (2 MB) and temporary
