@@ -4,7 +4,7 @@
 //! deleting the account — which deletes every post and reply of it; replies
 //! of others stay, without the deleted text.
 
-use grondslag_kernel::{Access, Detail, Kernel, RecordRef, SubjectId, Value, verify_password};
+use grondslag_kernel::{Access, Detail, Fields, Kernel, RecordRef, SubjectId, Value, verify_password};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId};
 
 use crate::ChannelError;
@@ -42,8 +42,23 @@ pub struct Post {
     pub reply_to: Option<String>,
 }
 
+/// An account [`Forum::prepare`] checked, its password hashed: for
+/// [`Forum::register_prepared`].
+pub struct PreparedAccount {
+    username: String,
+    notify: bool,
+    fields: Fields,
+}
+
+/// Without the fields: they hold the password's hash.
+impl std::fmt::Debug for PreparedAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedAccount").field("username", &self.username).finish_non_exhaustive()
+    }
+}
+
 /// The community forum: accounts, threads and posts.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Forum<'k> {
     kernel: &'k Kernel,
     processing: ProcessingId,
@@ -57,27 +72,40 @@ impl<'k> Forum<'k> {
 
     /// Creates an account, on consent, with a password that meets the policy.
     pub fn register(&self, access: &Access, account: &Account, consent: bool) -> Result<RecordRef, ChannelError> {
+        self.register_prepared(access, &self.prepare(account, consent)?)
+    }
+
+    /// The first half of [`Forum::register`]: checks the consent and the
+    /// password policy, and hashes the password (argon2id: slow by design,
+    /// so a bulk load does it on a thread of its own while it writes).
+    pub fn prepare(&self, account: &Account, consent: bool) -> Result<PreparedAccount, ChannelError> {
         if !consent {
             return Err(ChannelError::NoConsent);
         }
         grondslag_values::check_password(&account.password, &[&account.username, &account.email, &account.name])?;
-        // Hashed before the unit takes the writer.
         let fields = self.kernel.prepare(&[
             (Category::Name, Value::text(account.name.clone())),
             (Category::Username, Value::text(account.username.clone())),
             (Category::Email, Value::text(account.email.clone())),
             (Category::Password, Value::text(account.password.clone())),
         ])?;
+        Ok(PreparedAccount { username: account.username.clone(), notify: account.notify, fields })
+    }
+
+    /// The second half of [`Forum::register`]: stores the account, unless
+    /// its user name was taken meanwhile.
+    pub fn register_prepared(&self, access: &Access, PreparedAccount { username, notify, fields }: &PreparedAccount) -> Result<RecordRef, ChannelError> {
+        let key = username.to_lowercase();
         self.kernel.unit(|unit| {
             // Looked up in the unit that takes the name: two registrations
             // of one name at the same moment cannot both find it free.
-            if !unit.find_records(access, self.processing, USERNAME, &account.username.to_lowercase())?.is_empty() {
-                return Err(ChannelError::Taken(account.username.clone()));
+            if !unit.find_records(access, self.processing, USERNAME, &key)?.is_empty() {
+                return Err(ChannelError::Taken(username.clone()));
             }
-            let record = unit.write_prepared(access, self.processing, None, None, &fields)?;
-            let notify = if account.notify { "notify_replies" } else { "no_notifications" };
+            let record = unit.write_prepared(access, self.processing, None, None, fields)?;
+            let notify = if *notify { "notify_replies" } else { "no_notifications" };
             unit.record_event(access, self.processing, &record, Action::File, "account_created", Some("active"), Some(Detail::to(Category::Email, notify)))?;
-            unit.index_record(access, self.processing, &record, USERNAME, &account.username.to_lowercase())?;
+            unit.index_record(access, self.processing, &record, USERNAME, &key)?;
             Ok(record)
         })
     }

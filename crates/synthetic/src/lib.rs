@@ -345,6 +345,10 @@ struct Writer<'k> {
     until: Timestamp,
     /// Actor names by role, as staff members are hired.
     actors: HashMap<Role, Vec<String>>,
+    /// Forum accounts drawn in the household being written, and when they
+    /// sign up: registered once their passwords are hashed, on a thread of
+    /// their own (see [`Writer::households`]).
+    sign_ups: Vec<(Timestamp, Account)>,
     counts: BTreeMap<String, u64>,
     /// The steps of the plan since they were last taken, a line each.
     steps: Vec<u8>,
@@ -370,6 +374,7 @@ impl<'k> Writer<'k> {
             requests: Requests::new(kernel)?,
             until,
             actors: HashMap::new(),
+            sign_ups: Vec::new(),
             counts: BTreeMap::new(),
             steps: Vec::new(),
         })
@@ -382,19 +387,58 @@ impl<'k> Writer<'k> {
     }
 
     /// Writes the households numbered out to this thread, until everyone
-    /// is in one or another thread failed.
+    /// is in one or another thread failed; then the forum accounts drawn in
+    /// them, in the order drawn.
+    ///
+    /// Hashing a password (argon2id) takes as long as writing a few
+    /// households, and would take the writer's thread for it (4–5 % of
+    /// `generate`; BENCHMARKS.md, twentieth session). So a thread of its own
+    /// hashes them while the households are written. A sign-up that fails
+    /// fails the household that drew it.
     fn households(&mut self, population: &Population, numbering: &Mutex<Numbering>, stop: &AtomicBool, written: &mpsc::Sender<Written>) {
-        while !stop.load(Ordering::Relaxed) {
-            let Some(household) = numbering.lock().unwrap_or_else(PoisonError::into_inner).take(population) else { return };
-            let (number, people) = (household.number, household.first + household.size);
-            let outcome = self.household(household).map(|()| std::mem::take(&mut self.steps));
-            if outcome.is_err() {
-                stop.store(true, Ordering::Relaxed);
+        let hashing = self.forum.clone();
+        std::thread::scope(|scope| {
+            let (drawn, to_hash) = mpsc::channel::<(u64, Timestamp, Account)>();
+            let (hashed, prepared) = mpsc::channel();
+            scope.spawn(move || {
+                for (number, at, account) in to_hash {
+                    if hashed.send((number, at, hashing.prepare(&account, true))).is_err() {
+                        return;
+                    }
+                }
+            });
+            while !stop.load(Ordering::Relaxed) {
+                let Some(household) = numbering.lock().unwrap_or_else(PoisonError::into_inner).take(population) else { break };
+                let (number, people) = (household.number, household.first + household.size);
+                let outcome = self.household(household).map(|()| std::mem::take(&mut self.steps));
+                for (at, account) in self.sign_ups.drain(..) {
+                    // The receiver lives until this scope ends.
+                    let _ = drawn.send((number, at, account));
+                }
+                if outcome.is_err() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                if written.send(Written { number, outcome, people }).is_err() {
+                    return;
+                }
             }
-            if written.send(Written { number, outcome, people }).is_err() {
+            drop(drawn);
+            if stop.load(Ordering::Relaxed) {
+                // A load stops at its first failure, as one thread would have.
                 return;
             }
-        }
+            for (number, at, account) in prepared {
+                let website = Access::new("website", Role::Public, ORIGIN, at);
+                match account.and_then(|account| self.forum.register_prepared(&website, &account)) {
+                    Ok(_) => self.tally("forum accounts", 1),
+                    Err(source) => {
+                        stop.store(true, Ordering::Relaxed);
+                        let _ = written.send(Written { number, outcome: Err(source.into()), people: 0 });
+                        return;
+                    }
+                }
+            }
+        });
     }
 
     fn tally(&mut self, what: &str, n: u64) {
@@ -830,8 +874,7 @@ impl<'k> Writer<'k> {
                 notify: rng.gen_bool(0.5),
             };
             self.note(&format!("forum {} {at}", person.number));
-            self.forum.register(&website(at), &account, true)?;
-            self.tally("forum accounts", 1);
+            self.sign_ups.push((at, account));
         }
         if rng.gen_bool(0.05) {
             let at = between(rng, recent(27), self.until);
