@@ -390,7 +390,7 @@ impl<'k> Writer<'k> {
     /// is in one or another thread failed; then the forum accounts drawn in
     /// them, in the order drawn.
     ///
-    /// Hashing a password (argon2id) takes as long as writing a few
+    /// Hashing a password (argon2id) takes as long as writing several
     /// households, and would take the writer's thread for it (4–5 % of
     /// `generate`; BENCHMARKS.md, twentieth session). So a thread of its own
     /// hashes them while the households are written. A sign-up that fails

@@ -79,31 +79,37 @@ fn an_untouched_log_verifies_with_its_count() {
 fn a_unit_whose_entries_pass_several_checkpoints_has_each_signed() {
     // A unit's entries reach the store together; where a checkpoint falls
     // among them, the rows before it must be stored before it is signed,
-    // or the checkpoint finds the log short and signs nothing.
+    // or the checkpoint finds the log short and signs nothing. Once by the
+    // kernel that wrote the chain (it signs from the tail it keeps), once
+    // by a kernel opened afterwards (it reads the rows back).
     let dir = tempfile::tempdir().unwrap();
-    let (before, after) = {
+    let handler = access(Role::CaseHandler);
+    let list_and_check = |kernel: &grondslag_kernel::Kernel, anna: &SubjectId, listing: &str| {
+        let physical = kernel.processing("fysieke_schade").unwrap();
+        let (chain, before) = subject_head(dir.path(), anna);
+        // Seven cases listed: seven entries of her chain in one unit.
+        assert_eq!(kernel.list(&handler, physical, None, 0, 50).unwrap().len(), 7);
+        let (_, after) = subject_head(dir.path(), anna);
+        assert_eq!(after - before, 7);
+        let signed = checkpoint_sizes(dir.path(), chain);
+        let due: Vec<i64> = (before + 1..=after).filter(|size| size % 3 == 0).collect();
+        assert!(due.len() >= 2, "{listing}: the list's entries should pass two checkpoints: {before}..{after}");
+        for size in due {
+            assert!(signed.contains(&size), "{listing}: no checkpoint of chain {chain} at {size} among {signed:?}");
+        }
+    };
+    let anna = {
         let kernel = open_kernel(dir.path()).with_checkpoint_every(3);
         let physical = kernel.processing("fysieke_schade").unwrap();
-        let handler = access(Role::CaseHandler);
         // Seven cases of one person: their entries go to one chain.
         let anna = kernel.write(&handler, physical, None, None, &[(Category::Name, Value::text("Anna 0"))]).unwrap().subject;
         for i in 1..7 {
             kernel.write(&handler, physical, Some(&anna), None, &[(Category::Name, Value::text(format!("Anna {i}")))]).unwrap();
         }
-        let head = || subject_head(dir.path(), &anna);
-        let (chain, before) = head();
-        // Seven cases listed: seven entries of her chain in one unit.
-        assert_eq!(kernel.list(&handler, physical, None, 0, 50).unwrap().len(), 7);
-        (before, (chain, head().1))
+        list_and_check(&kernel, &anna, "the kernel that wrote the chain");
+        anna
     };
-    let (chain, after) = after;
-    assert_eq!(after - before, 7);
-    let signed = checkpoint_sizes(dir.path(), chain);
-    let due: Vec<i64> = (before + 1..=after).filter(|size| size % 3 == 0).collect();
-    assert!(due.len() >= 2, "the list's entries should pass two checkpoints: {before}..{after}");
-    for size in due {
-        assert!(signed.contains(&size), "no checkpoint of chain {chain} at {size} among {signed:?}");
-    }
+    list_and_check(&open_kernel(dir.path()).with_checkpoint_every(3), &anna, "a kernel opened afterwards");
     let output = verify(dir.path());
     assert!(output.status.success(), "{}", stderr(&output));
 }
