@@ -154,11 +154,6 @@ impl Verifier {
         self
     }
 
-    /// The subtrees kept since the last call.
-    fn take_nodes(&mut self) -> Vec<Node> {
-        std::mem::take(&mut self.nodes)
-    }
-
     /// The frontier after the rows pushed so far.
     pub fn frontier(&self) -> &Frontier {
         &self.frontier
@@ -310,7 +305,7 @@ impl Verifier {
     pub fn to_sign(&mut self) -> Result<(Frontier, Vec<Node>), VerifyError> {
         match self.unrecorded.first() {
             Some(seq) => Err(VerifyError::ForgottenUnrecorded { seq: *seq }),
-            None => Ok((self.frontier.clone(), self.take_nodes())),
+            None => Ok((self.frontier.clone(), std::mem::take(&mut self.nodes))),
         }
     }
 }
