@@ -7,6 +7,7 @@
 //! statement, visit the rows of a query, control transactions.
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 use grondslag_audit::{Chain, Hash, Node, Row as AuditRow};
 
@@ -460,11 +461,26 @@ pub(crate) struct SqlTx<'c, D: Db> {
     /// The subjects this write holds already (read by [`Tx::subject`]), so
     /// that reading one of their records costs no second lock.
     held: Vec<SubjectId>,
+    /// What this transaction has read or written of subjects, and the
+    /// records it has found to belong to a subject and processing: the
+    /// kernel asks both on every call of a unit (the key to seal with, the
+    /// record's owner), and a unit is one transaction, so the store is read
+    /// once. A write here that changes them (a restriction, a new key, an
+    /// erasure) forgets what was known.
+    known: Known,
+}
+
+/// See [`SqlTx::known`].
+#[derive(Default)]
+struct Known {
+    subjects: HashMap<SubjectId, SubjectRow>,
+    /// Record, its subject and processing, found together.
+    belonging: HashSet<(RecordId, SubjectId, String)>,
 }
 
 impl<'c, D: Db> SqlTx<'c, D> {
     pub fn new(db: &'c mut D, alone: bool) -> SqlTx<'c, D> {
-        SqlTx { db, alone, held: Vec::new() }
+        SqlTx { db, alone, held: Vec::new(), known: Known::default() }
     }
 
     /// What a query appends to hold the rows it reads (see [`SqlTx::alone`]).
@@ -514,6 +530,11 @@ impl<D: Db> Tx for SqlTx<'_, D> {
             "INSERT INTO subjects (id, wrapped_key, restricted, created_at) VALUES (?1, ?2, 0, ?3)",
             &[id.as_str().into(), wrapped_key.into(), at.into()],
         )?;
+        // No other write sees it before this one commits: it is held.
+        if !self.alone && !self.held.contains(id) {
+            self.held.push(id.clone());
+        }
+        self.known.subjects.insert(id.clone(), SubjectRow { wrapped_key: wrapped_key.to_vec(), restricted: false });
         Ok(())
     }
 
@@ -524,21 +545,29 @@ impl<D: Db> Tx for SqlTx<'_, D> {
 
     fn set_wrapped_key(&mut self, id: &SubjectId, wrapped_key: &[u8]) -> Result<(), StoreError> {
         self.defer("re-wrapping a subject key", "UPDATE subjects SET wrapped_key = ?2 WHERE id = ?1", &[id.as_str().into(), wrapped_key.into()])?;
+        self.known.subjects.remove(id);
         Ok(())
     }
 
     fn subject(&mut self, id: &SubjectId) -> Result<Option<SubjectRow>, StoreError> {
+        if let Some(known) = self.known.subjects.get(id) {
+            return Ok(Some(known.clone()));
+        }
         let sql = format!("SELECT wrapped_key, restricted FROM subjects WHERE id = ?1{}", self.for_update());
         let row =
             first(self.db, "reading a subject", &sql, &[id.as_str().into()], |mut r| Ok(SubjectRow { wrapped_key: r.bytes(0)?, restricted: r.int(1)? != 0 }))?;
-        if row.is_some() && !self.alone && !self.held.contains(id) {
-            self.held.push(id.clone());
+        if let Some(row) = &row {
+            if !self.alone && !self.held.contains(id) {
+                self.held.push(id.clone());
+            }
+            self.known.subjects.insert(id.clone(), row.clone());
         }
         Ok(row)
     }
 
     fn set_restricted(&mut self, id: &SubjectId, restricted: bool) -> Result<bool, StoreError> {
         let n = self.exec("restricting a subject", "UPDATE subjects SET restricted = ?2 WHERE id = ?1", &[id.as_str().into(), restricted.into()])?;
+        self.known.subjects.remove(id);
         Ok(n > 0)
     }
 
@@ -552,6 +581,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn erase_subject(&mut self, id: &SubjectId) -> Result<Erased, StoreError> {
+        self.known = Known::default();
         let blobs = self.blobs_where("r.subject_id = ?1", id.as_str())?;
         let fields =
             self.exec("erasing fields", "DELETE FROM fields WHERE record_id IN (SELECT id FROM records WHERE subject_id = ?1)", &[id.as_str().into()])?;
@@ -567,6 +597,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn erase_records(&mut self, records: &[RecordId]) -> Result<Erased, StoreError> {
+        self.known.belonging.clear();
         if records.is_empty() {
             return Ok(Erased::default());
         }
@@ -580,6 +611,7 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn erase_subjects_without_records(&mut self, subjects: &[SubjectId]) -> Result<u64, StoreError> {
+        self.known.subjects.clear();
         if subjects.is_empty() {
             return Ok(0);
         }
@@ -735,9 +767,17 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn record_belongs(&mut self, record: &RecordId, subject: &SubjectId, processing: &str) -> Result<bool, StoreError> {
+        let asked = (record.clone(), subject.clone(), processing.to_string());
+        if self.known.belonging.contains(&asked) {
+            return Ok(true);
+        }
         let sql = "SELECT count(*) FROM records WHERE id = ?1 AND subject_id = ?2 AND processing = ?3";
         let found = first(self.db, "checking a record", sql, &[record.as_str().into(), subject.as_str().into(), processing.into()], |mut r| r.count(0))?;
-        Ok(found == Some(1))
+        let belongs = found == Some(1);
+        if belongs {
+            self.known.belonging.insert(asked);
+        }
+        Ok(belongs)
     }
 
     fn set_parent(&mut self, record: &RecordId, parent: &RecordId) -> Result<(), StoreError> {

@@ -61,6 +61,7 @@ conformance!(
     a_failed_transaction_leaves_nothing,
     schema_is_migrated_once_and_reopens,
     relations_reach_records_and_go_with_them,
+    a_transaction_reads_again_what_it_changed_of_subjects_and_records,
 );
 
 fn at(text: &str) -> jiff::Timestamp {
@@ -238,6 +239,44 @@ fn erasure_removes_what_it_counts(open: Open<'_>) {
         assert!(tx.subject(&carla)?.is_some(), "Carla still has a record");
         assert_eq!(tx.find_blind_index("bsn", b"anna")?, None);
         assert_eq!(tx.erase_records(&[])?.records, 0);
+        Ok(())
+    });
+}
+
+// A transaction reads a subject and a record's owner once and keeps them
+// (the kernel asks on every call of a unit); what it then changes of them
+// must be what it reads next, or a restriction, a new key or an erasure
+// would go unseen for the rest of the unit.
+// req: E22, INV3
+fn a_transaction_reads_again_what_it_changed_of_subjects_and_records(open: Open<'_>) {
+    let store = open();
+    let now = at("2026-11-29T10:00:00Z");
+    run(&*store, |tx| {
+        let (anna, record) = subject_with_record(tx, "schade", now)?;
+        assert_eq!(tx.subject(&anna)?.map(|row| (row.wrapped_key, row.restricted)), Some((b"wrapped".to_vec(), false)));
+        assert!(tx.record_belongs(&record, &anna, "schade")?);
+        assert!(!tx.record_belongs(&record, &anna, "hr")?, "another processing");
+        tx.set_restricted(&anna, true)?;
+        assert_eq!(tx.subject(&anna)?.map(|row| row.restricted), Some(true));
+        tx.set_wrapped_key(&anna, b"rewrapped")?;
+        assert_eq!(tx.subject(&anna)?.map(|row| row.wrapped_key), Some(b"rewrapped".to_vec()));
+        assert!(tx.record_belongs(&record, &anna, "schade")?);
+        tx.erase_records(std::slice::from_ref(&record))?;
+        assert!(!tx.record_belongs(&record, &anna, "schade")?, "an erased record belongs to no one");
+        tx.erase_subjects_without_records(std::slice::from_ref(&anna))?;
+        assert_eq!(tx.subject(&anna)?, None, "a subject erased set-wise is gone");
+
+        let (bert, kept) = subject_with_record(tx, "schade", now)?;
+        assert!(tx.subject(&bert)?.is_some() && tx.record_belongs(&kept, &bert, "schade")?);
+        tx.erase_subject(&bert)?;
+        assert_eq!(tx.subject(&bert)?, None, "an erased subject is gone");
+        assert!(!tx.record_belongs(&kept, &bert, "schade")?, "with its records");
+        Ok(())
+    });
+    // A later transaction reads the store, not what an earlier one knew.
+    run(&*store, |tx| {
+        let (carla, record) = subject_with_record(tx, "schade", now)?;
+        assert!(tx.record_belongs(&record, &carla, "schade")?);
         Ok(())
     });
 }
