@@ -10,8 +10,8 @@
 //! (a passive checkpoint every [`CHECKPOINT_EVERY`] commits), not by the
 //! commit that happens to fill it, as SQLite does by default: that copy and
 //! its fsync are the largest cost of a write otherwise. The writer still
-//! checkpoints itself if the WAL reaches [`WAL_LIMIT_PAGES`], so the WAL
-//! stays bounded if the thread falls behind, and that checkpoint finds
+//! checkpoints itself if the WAL reaches a limit (see [`WRITER`]), so the
+//! WAL stays bounded if the thread falls behind, and that checkpoint finds
 //! little left to copy. SQLite's default page cache (2 MB) is kept: a larger
 //! one made every commit slower (the cache is walked at the end of a write
 //! transaction), and a reading connection's cache is emptied whenever the
@@ -79,10 +79,6 @@ pub struct SqliteStore {
 /// (a write is some ten pages, so about a thousand pages).
 const CHECKPOINT_EVERY: u64 = 100;
 
-/// WAL pages at which the writer checkpoints itself (40 MB): only when the
-/// checkpointing thread falls behind.
-const WAL_LIMIT_PAGES: u32 = 10_000;
-
 /// The thread that checkpoints the WAL, woken every [`CHECKPOINT_EVERY`]
 /// commits; it ends when the store is dropped.
 #[derive(Debug)]
@@ -130,7 +126,7 @@ impl Drop for Checkpointer {
 
 /// Passive checkpoints (they never wait for the writer or readers) until
 /// the store is dropped. A failure is logged: the writer's own checkpoint
-/// at [`WAL_LIMIT_PAGES`] still bounds the WAL.
+/// at its limit still bounds the WAL.
 fn checkpoint_when_woken(connection: &Connection, woken: &Receiver<()>) {
     while woken.recv().is_ok() {
         if let Err(e) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
@@ -148,11 +144,22 @@ fn checkpoint_when_woken(connection: &Connection, woken: &Receiver<()>) {
 /// `Group::hold`), but an upsert of several rows still keeps a journal of
 /// its own (see `Db::INSERT_ROWS`); those, temporary tables and sorts stay
 /// in memory (`temp_store`).
-const HELD_WRITER: &str = "PRAGMA cache_size = -1048576; PRAGMA temp_store = MEMORY;";
+///
+/// A held group's commit writes more pages to the WAL than the writer's
+/// ordinary limit, so the writer would copy the WAL back itself after
+/// nearly every commit, fsyncs and all: at 10^6 people a tenth of
+/// `generate`'s writing thread, and more waiting on the disk (BENCHMARKS.md,
+/// twenty-first session). While commits are held the limit is 100,000
+/// pages (400 MB): the checkpointing thread, woken every
+/// [`CHECKPOINT_EVERY`] operations, copies each commit beside the load on
+/// another core, and the writer checkpoints only if it falls that far
+/// behind.
+const HELD_WRITER: &str = "PRAGMA cache_size = -1048576; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 100000;";
 
 /// The writer otherwise: SQLite's default page cache (2 MB) and temporary
-/// storage.
-const WRITER: &str = "PRAGMA cache_size = -2000; PRAGMA temp_store = DEFAULT;";
+/// storage, and its own checkpoint once the WAL reaches 10,000 pages
+/// (40 MB), only when the checkpointing thread falls behind.
+const WRITER: &str = "PRAGMA cache_size = -2000; PRAGMA temp_store = DEFAULT; PRAGMA wal_autocheckpoint = 10000;";
 
 /// Idle reading connections kept open; more are opened when needed and
 /// closed after use. Every read of personal data runs on one (reading
@@ -187,7 +194,7 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let mut connection = connect(path)?;
         migrate(&mut connection)?;
-        connection.pragma_update(None, "wal_autocheckpoint", WAL_LIMIT_PAGES).map_err(sql_error("setting the WAL limit"))?;
+        connection.execute_batch(WRITER).map_err(sql_error("setting up the writer"))?;
         Ok(SqliteStore {
             group: Group::new(connection, "BEGIN IMMEDIATE"),
             path: path.to_path_buf(),
