@@ -273,10 +273,23 @@ fn a_transaction_reads_again_what_it_changed_of_subjects_and_records(open: Open<
         assert!(!tx.record_belongs(&kept, &bert, "schade")?, "with its records");
         Ok(())
     });
-    // A later transaction reads the store, not what an earlier one knew.
+    // What one transaction knew is not another's: restricted and erased in
+    // a second, Carla and her record are read so in a third.
+    let (mut carla, mut record) = (None, None);
     run(&*store, |tx| {
-        let (carla, record) = subject_with_record(tx, "schade", now)?;
-        assert!(tx.record_belongs(&record, &carla, "schade")?);
+        let (subject, made) = subject_with_record(tx, "schade", now)?;
+        assert!(tx.subject(&subject)?.is_some_and(|row| !row.restricted) && tx.record_belongs(&made, &subject, "schade")?);
+        (carla, record) = (Some(subject), Some(made));
+        Ok(())
+    });
+    let (carla, record) = (carla.unwrap(), record.unwrap());
+    run(&*store, |tx| {
+        tx.set_restricted(&carla, true)?;
+        tx.erase_records(std::slice::from_ref(&record)).map(drop)
+    });
+    run(&*store, |tx| {
+        assert_eq!(tx.subject(&carla)?.map(|row| row.restricted), Some(true));
+        assert!(!tx.record_belongs(&record, &carla, "schade")?);
         Ok(())
     });
 }
