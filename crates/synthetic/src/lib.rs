@@ -262,6 +262,12 @@ impl Numbering {
     }
 }
 
+/// Someone on the public website at `at`: what a sign-up, a form or a
+/// subscription comes from.
+fn website(at: Timestamp) -> Access {
+    Access::new("website", Role::Public, ORIGIN, at)
+}
+
 fn stream(seed: u64, number: u64) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(number);
@@ -428,8 +434,7 @@ impl<'k> Writer<'k> {
                 return;
             }
             for (number, at, account) in prepared {
-                let website = Access::new("website", Role::Public, ORIGIN, at);
-                match account.and_then(|account| self.forum.register_prepared(&website, &account)) {
+                match account.and_then(|account| self.forum.register_prepared(&website(at), &account)) {
                     Ok(_) => self.tally("forum accounts", 1),
                     Err(source) => {
                         stop.store(true, Ordering::Relaxed);
@@ -841,18 +846,17 @@ impl<'k> Writer<'k> {
                 consent: true,
             };
             self.note(&format!("contact {} {} {at}", person.number, kind.name()));
-            let received = self.form.submit(&Access::new("website", Role::Public, ORIGIN, at), &message)?;
+            let received = self.form.submit(&website(at), &message)?;
             self.tally("contact messages", 1);
             let answered = later(rng, at, 1..=5);
             if answered <= self.until && rng.gen_bool(0.8) {
                 let staff = self.at(rng, Role::ContactCentre, answered);
                 self.form.answer(&staff, &received.message, "Uw aanvraag is in behandeling; u hoort binnen vier weken van ons.")?;
                 if rng.gen_bool(0.5) {
-                    self.form.satisfied(&Access::new("website", Role::Public, ORIGIN, answered), received.link.as_str())?;
+                    self.form.satisfied(&website(answered), received.link.as_str())?;
                 }
             }
         }
-        let website = |at| Access::new("website", Role::Public, ORIGIN, at);
         if rng.gen_bool(0.10) {
             let at = between(rng, start, self.until);
             let subscription = if rng.gen_bool(0.8) {
