@@ -15,12 +15,28 @@
 //! blob before `put` returns; a load whose commits are held syncs the
 //! blobs' whole file system once before each commit instead ([`Durable`]),
 //! which made `generate` 1.4× faster (BENCHMARKS.md, tenth session).
+//!
+//! A held load's blobs are written by a thread of the blob store's own
+//! (the write-behind), not by the caller: creating and renaming a file in a
+//! directory of hundreds of thousands took a twentieth of `generate`'s
+//! writing thread at 10^6 people, on a core the other idled
+//! (BENCHMARKS.md, twenty-second session). Before each commit the store
+//! waits until the write-behind has written all it was given, and fails
+//! the commit with the first write that failed; a read or a deletion waits
+//! for it too, so nobody sees a blob missing that `put` accepted.
 
+use std::collections::VecDeque;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
 
 use crate::{BlobId, StoreError};
+
+/// Blobs the write-behind may be given before `put` waits for it: a few
+/// MB, a few hundred milliseconds of writing if the disk is slow.
+const WRITE_BEHIND_LIMIT: usize = 1024;
 
 /// Large sealed values (photos, recordings), one file each in a directory.
 #[derive(Clone, Debug)]
@@ -29,6 +45,88 @@ pub struct BlobStore {
     /// The journals of operations under way, apart so that finding them
     /// costs what is in flight, not what is stored.
     journals: PathBuf,
+    behind: Arc<WriteBehind>,
+}
+
+/// The thread writing a held load's blobs, started with the first of them
+/// and stopped (after writing what it was given) with the last clone of
+/// its blob store.
+#[derive(Debug, Default)]
+struct WriteBehind {
+    shared: Arc<Behind>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+#[derive(Debug, Default)]
+struct Behind {
+    queue: Mutex<Queue>,
+    /// Signalled whenever the queue changes.
+    changed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    waiting: VecDeque<(BlobId, Vec<u8>)>,
+    /// A blob is being written now.
+    writing: bool,
+    /// The first write that failed since the last commit asked.
+    failed: Option<StoreError>,
+    stopping: bool,
+}
+
+impl Behind {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        // Nothing panics while holding it; if it did, the queue is whole.
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait<'q>(&self, queue: MutexGuard<'q, Queue>) -> MutexGuard<'q, Queue> {
+        self.changed.wait(queue).unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits until every blob given so far is written (or failed).
+    fn settled(&self) -> MutexGuard<'_, Queue> {
+        let mut queue = self.lock();
+        while !queue.waiting.is_empty() || queue.writing {
+            queue = self.wait(queue);
+        }
+        queue
+    }
+
+    fn run(&self, dir: &Path) {
+        let mut queue = self.lock();
+        loop {
+            if let Some((id, sealed)) = queue.waiting.pop_front() {
+                queue.writing = true;
+                drop(queue);
+                let written = write(dir, &id, &sealed, false);
+                queue = self.lock();
+                queue.writing = false;
+                if let Err(e) = written {
+                    match queue.failed {
+                        None => queue.failed = Some(e),
+                        Some(_) => tracing::warn!(error = %e, "a blob could not be written; the commit fails with the first such"),
+                    }
+                }
+                self.changed.notify_all();
+            } else if queue.stopping {
+                return;
+            } else {
+                queue = self.wait(queue);
+            }
+        }
+    }
+}
+
+impl Drop for WriteBehind {
+    fn drop(&mut self) {
+        self.shared.lock().stopping = true;
+        self.shared.changed.notify_all();
+        let thread = self.thread.get_mut().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(Err(_)) = thread.map(JoinHandle::join) {
+            tracing::error!("the thread writing blobs panicked");
+        }
+    }
 }
 
 impl BlobStore {
@@ -36,7 +134,7 @@ impl BlobStore {
     pub fn open(dir: &Path) -> Result<BlobStore, StoreError> {
         let journals = dir.join(".journals");
         fs::create_dir_all(&journals).map_err(|source| StoreError::Io { context: "cannot create blob directory", path: journals.clone(), source })?;
-        Ok(BlobStore { dir: dir.to_path_buf(), journals })
+        Ok(BlobStore { dir: dir.to_path_buf(), journals, behind: Arc::default() })
     }
 
     fn path(&self, id: &BlobId) -> PathBuf {
@@ -44,32 +142,41 @@ impl BlobStore {
     }
 
     /// Writes a blob whole or not at all: to a temporary file, synced
-    /// (unless `durable` leaves that to the commit), then renamed.
+    /// (unless `durable` leaves that to the commit), then renamed. A blob
+    /// left to the commit is given to the write-behind, and a failure to
+    /// write it fails that commit.
     pub fn put(&self, id: &BlobId, sealed: &[u8], durable: Durable) -> Result<(), StoreError> {
-        let path = self.path(id);
-        let temp = self.dir.join(format!(".{id}.tmp"));
-        let written = fs::File::create(&temp).and_then(|mut file| {
-            file.write_all(sealed)?;
-            if durable == Durable::Now {
-                file.sync_all()?;
-            }
-            fs::rename(&temp, &path)
-        });
-        let Err(source) = written else { return Ok(()) };
-        // No half-written file stays behind; if even that fails, the write's
-        // own error is the one to tell, and the cleaner's the one to log.
-        if let Err(e) = fs::remove_file(&temp)
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::warn!(error = %e, path = %temp.display(), "could not remove a blob's temporary file");
+        match durable {
+            Durable::Now => write(&self.dir, id, sealed, true),
+            Durable::ByCommit => self.write_behind(id, sealed),
         }
-        Err(StoreError::Io { context: "cannot write blob", path, source })
     }
 
-    /// Makes every blob written so far durable, at once: on Linux by
-    /// syncing the file system the blobs are on (`syncfs`), elsewhere
+    fn write_behind(&self, id: &BlobId, sealed: &[u8]) -> Result<(), StoreError> {
+        let shared = &self.behind.shared;
+        let mut queue = shared.lock();
+        while queue.waiting.len() >= WRITE_BEHIND_LIMIT {
+            queue = shared.wait(queue);
+        }
+        let mut thread = self.behind.thread.lock().unwrap_or_else(PoisonError::into_inner);
+        if thread.is_none() {
+            let (dir, running) = (self.dir.clone(), Arc::clone(shared));
+            let started = std::thread::Builder::new().name("blob-writer".to_string()).spawn(move || running.run(&dir));
+            *thread = Some(started.map_err(|source| StoreError::Io { context: "cannot start the thread writing blobs in", path: self.dir.clone(), source })?);
+        }
+        queue.waiting.push_back((id.clone(), sealed.to_vec()));
+        shared.changed.notify_all();
+        Ok(())
+    }
+
+    /// Makes every blob written so far durable, at once: waits for the
+    /// write-behind (failing with the first blob it could not write), then
+    /// syncs the file system the blobs are on (`syncfs`) on Linux, elsewhere
     /// every file system (`sync`).
     pub(crate) fn sync_written(&self) -> Result<(), StoreError> {
+        if let Some(failed) = self.behind.shared.settled().failed.take() {
+            return Err(failed);
+        }
         let io = |source| StoreError::Io { context: "cannot make the written blobs durable on", path: self.dir.clone(), source };
         let dir = fs::File::open(&self.dir).map_err(io)?;
         #[cfg(target_os = "linux")]
@@ -84,6 +191,7 @@ impl BlobStore {
 
     /// Reads a blob, still sealed.
     pub fn get(&self, id: &BlobId) -> Result<Vec<u8>, StoreError> {
+        drop(self.behind.shared.settled());
         let path = self.path(id);
         fs::read(&path).map_err(|source| StoreError::Io { context: "cannot read blob", path, source })
     }
@@ -92,6 +200,8 @@ impl BlobStore {
     /// re-run after an interruption. A half-written copy left by a killed
     /// [`BlobStore::put`] goes too.
     pub fn delete(&self, id: &BlobId) -> Result<(), StoreError> {
+        // Else the write-behind could write it again after it is gone.
+        drop(self.behind.shared.settled());
         remove(&self.dir.join(format!(".{id}.tmp")), "cannot delete blob")?;
         remove(&self.path(id), "cannot delete blob")
     }
@@ -142,6 +252,29 @@ impl BlobStore {
     }
 }
 
+/// Writes a blob to a temporary file, synced if `sync`, then renamed into
+/// place; what fails leaves no file behind.
+fn write(dir: &Path, id: &BlobId, sealed: &[u8], sync: bool) -> Result<(), StoreError> {
+    let path = dir.join(id.as_str());
+    let temp = dir.join(format!(".{id}.tmp"));
+    let written = fs::File::create(&temp).and_then(|mut file| {
+        file.write_all(sealed)?;
+        if sync {
+            file.sync_all()?;
+        }
+        fs::rename(&temp, &path)
+    });
+    let Err(source) = written else { return Ok(()) };
+    // No half-written file stays behind; if even that fails, the write's
+    // own error is the one to tell, and the cleaner's the one to log.
+    if let Err(e) = fs::remove_file(&temp)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(error = %e, path = %temp.display(), "could not remove a blob's temporary file");
+    }
+    Err(StoreError::Io { context: "cannot write blob", path, source })
+}
+
 fn remove(path: &Path, context: &'static str) -> Result<(), StoreError> {
     match fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::Io { context, path: path.to_path_buf(), source: e }),
@@ -154,8 +287,9 @@ fn remove(path: &Path, context: &'static str) -> Result<(), StoreError> {
 pub enum Durable {
     /// Before `put` returns: its file is synced.
     Now,
-    /// Before the transaction naming it commits: the store holding commits
-    /// for a load syncs the blobs' file system before each commit (see
+    /// Before the transaction naming it commits: `put` gives it to the
+    /// write-behind, and the store holding commits for a load waits for
+    /// that and syncs the blobs' file system before each commit (see
     /// [`crate::Store::hold_commits`]), once for thousands of blobs.
     ByCommit,
 }

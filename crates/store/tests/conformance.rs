@@ -1580,6 +1580,8 @@ fn sqlite_commits_held_for_a_load_wait_until_its_blobs_are_durable() {
     let blob = BlobId::random();
     blobs.put(&blob, b"sealed", Durable::ByCommit).unwrap();
     run(&store, |tx| tx.set_setting("names the blob", blob.as_str().as_bytes()));
+    // Read back once the write-behind has written it.
+    assert_eq!(blobs.get(&blob).unwrap(), b"sealed");
     // The blobs cannot be made durable (their directory is gone), so the
     // group that names one does not commit.
     std::fs::remove_dir_all(dir.path().join("blobs")).unwrap();
@@ -1592,6 +1594,32 @@ fn sqlite_commits_held_for_a_load_wait_until_its_blobs_are_durable() {
     run(&store, |tx| tx.set_setting("third", b"3"));
     store.release().unwrap();
     assert_eq!(committed_settings(&path, &["names the blob", "second", "third"]), [false, false, true]);
+}
+
+// req: INV6
+#[test]
+fn sqlite_commits_held_for_a_load_fail_with_a_blob_the_write_behind_could_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, store, blobs) = held_sqlite(dir.path(), 2);
+    run(&store, |tx| tx.set_setting("first", b"1"));
+    // Gone before the write-behind gets to it: `put` has accepted the blob,
+    // so only the commit can tell.
+    std::fs::remove_dir_all(dir.path().join("blobs")).unwrap();
+    let blob = BlobId::random();
+    blobs.put(&blob, b"sealed", Durable::ByCommit).unwrap();
+    let filled = store.transaction(&mut |tx| tx.set_setting("names the blob", blob.as_str().as_bytes()));
+    let Err(StoreError::Commit(message)) = filled else { panic!("the group committed without its blob: {filled:?}") };
+    assert!(message.contains("cannot write blob") && message.contains(blob.as_str()), "{message}");
+    assert_eq!(committed_settings(&path, &["first", "names the blob"]), [false, false]);
+    // The failure was told once; the load goes on with blobs that can be written.
+    std::fs::create_dir_all(dir.path().join("blobs")).unwrap();
+    let written = BlobId::random();
+    blobs.put(&written, b"sealed too", Durable::ByCommit).unwrap();
+    run(&store, |tx| tx.set_setting("third", written.as_str().as_bytes()));
+    store.release().unwrap();
+    assert_eq!(committed_settings(&path, &["first", "names the blob", "third"]), [false, false, true]);
+    assert_eq!(blobs.get(&written).unwrap(), b"sealed too");
+    assert!(blobs.get(&blob).is_err(), "the blob that failed is not there");
 }
 
 // req: INV6
