@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-use crate::sql::{Db, SqlTx};
+use crate::sql::{Db, LogTail, SqlTx};
 use crate::{BlobStore, StoreError, Tx};
 
 /// At most this many operations share one commit, so a steady stream of
@@ -56,6 +56,8 @@ struct Writer<C> {
     /// While commits are held, the blobs made durable before each commit
     /// (see [`Group::hold`]).
     blobs_first: Option<BlobStore>,
+    /// The audit log's tail as the open group's transaction left it.
+    tail: LogTail,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -72,7 +74,15 @@ struct OpenGroup {
 impl<C: Db> Group<C> {
     pub fn new(connection: C, begin: &'static str) -> Group<C> {
         Group {
-            writer: Mutex::new(Writer { connection, open: None, next_group: 0, committed_below: 0, failures: HashMap::new(), blobs_first: None }),
+            writer: Mutex::new(Writer {
+                connection,
+                open: None,
+                next_group: 0,
+                committed_below: 0,
+                failures: HashMap::new(),
+                blobs_first: None,
+                tail: LogTail::default(),
+            }),
             committed: Condvar::new(),
             queued: AtomicUsize::new(0),
             begin,
@@ -89,6 +99,8 @@ impl<C: Db> Group<C> {
     /// Commits (or, after a failure, rolls back) the open group and wakes
     /// its waiting members.
     fn finish_group(&self, writer: &mut Writer<C>, outcome: Result<(), String>) -> Result<(), String> {
+        // Once the transaction ends, another connection may append.
+        writer.tail = LogTail::default();
         let Some(OpenGroup { number: group, waiting, .. }) = writer.open.take() else { return outcome };
         let outcome = outcome
             .and_then(|()| writer.blobs_first.as_ref().map_or(Ok(()), BlobStore::sync_written).map_err(|e| e.to_string()))
@@ -143,7 +155,10 @@ impl<C: Db> Group<C> {
             let _ = self.finish_group(&mut writer, Err(e.to_string()));
             return Err(e);
         }
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut SqlTx::new(&mut writer.connection, true))));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let Writer { connection, tail, .. } = &mut *writer;
+            work(&mut SqlTx::keeping(connection, tail))
+        }));
         let result = match outcome {
             Ok(result) => result,
             Err(panic) => {
@@ -164,6 +179,10 @@ impl<C: Db> Group<C> {
             return result;
         }
         let undo = if result.is_ok() { "RELEASE work" } else { "ROLLBACK TO work; RELEASE work" };
+        if result.is_err() {
+            // What it appended is undone.
+            writer.tail = LogTail::default();
+        }
         if savepoint && let Err(e) = writer.connection.batch("ending a savepoint", undo) {
             let _ = self.finish_group(&mut writer, Err(e.to_string()));
             return Err(e);

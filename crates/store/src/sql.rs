@@ -447,6 +447,21 @@ pub(crate) fn read_only<D: Db>(db: &mut D, begin: &str, work: &mut dyn FnMut(&mu
     result.and(ended)
 }
 
+/// Each of `chains`' last row (position, link), read from the store; a
+/// chain with no rows has none.
+fn read_heads(db: &mut impl Db, chains: &[Chain]) -> Result<Vec<(Chain, u64, Hash)>, StoreError> {
+    if chains.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Each chain's last row through the (chain_no, chain_position) index.
+    let sql = (1..=chains.len())
+        .map(|i| format!("SELECT * FROM (SELECT chain_no, chain_position, chain FROM audit_entries WHERE chain_no = ?{i} ORDER BY chain_position DESC LIMIT 1) AS head{i}"))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let params: Vec<Param<'_>> = chains.iter().map(|chain| int(u64::from(chain.number()))).collect();
+    rows(db, "reading the audit chains' heads", &sql, &params, |mut r| Ok((r.chain(0)?, r.count(1)?, r.hash(2)?)))
+}
+
 pub(crate) struct SqlTx<'c, D: Db> {
     pub db: &'c mut D,
     /// Whether no other transaction writes meanwhile (SQLite's one writer,
@@ -468,6 +483,24 @@ pub(crate) struct SqlTx<'c, D: Db> {
     /// once. A write here that changes them (a restriction, a new key, an
     /// erasure) forgets what was known.
     known: Known,
+    /// The audit log's tail, kept by the writer of a group of transactions
+    /// (see [`LogTail`]); `None` elsewhere.
+    tail: Option<&'c mut LogTail>,
+}
+
+/// Each audit chain's head and the log's last number, as the open
+/// transaction of a group of operations (SQLite's one writer, see `group`)
+/// read or appended them. The kernel asks for the heads of the chains it
+/// appends to on every operation; while the group's transaction is open no
+/// other connection can append, so they are read once a group, not once an
+/// operation (3 % of `generate`'s writing thread at 10^6 people,
+/// BENCHMARKS.md, twenty-second session). The group forgets them when its
+/// transaction ends and when an operation in it fails.
+#[derive(Debug, Default)]
+pub(crate) struct LogTail {
+    /// A chain's head (position, link), or `None` for a chain with no rows.
+    heads: HashMap<Chain, Option<(u64, Hash)>>,
+    last_seq: Option<u64>,
 }
 
 /// See [`SqlTx::known`].
@@ -480,7 +513,13 @@ struct Known {
 
 impl<'c, D: Db> SqlTx<'c, D> {
     pub fn new(db: &'c mut D, alone: bool) -> SqlTx<'c, D> {
-        SqlTx { db, alone, held: Vec::new(), known: Known::default() }
+        SqlTx { db, alone, held: Vec::new(), known: Known::default(), tail: None }
+    }
+
+    /// A transaction of a group whose writer keeps `tail` between its
+    /// operations.
+    pub fn keeping(db: &'c mut D, tail: &'c mut LogTail) -> SqlTx<'c, D> {
+        SqlTx { tail: Some(tail), ..SqlTx::new(db, true) }
     }
 
     /// What a query appends to hold the rows it reads (see [`SqlTx::alone`]).
@@ -958,7 +997,14 @@ impl<D: Db> Tx for SqlTx<'_, D> {
                 _ if count == 0 => Vec::new(),
                 AuditSeqs::Drawn(sql) => rows(self.db, "numbering audit entries", sql, &[int(count)], |mut r| r.count(0))?,
                 AuditSeqs::AfterLast(sql) => {
-                    let last = first(self.db, "numbering audit entries", sql, &[], |mut r| r.count(0))?.ok_or(StoreError::Corrupt("audit_entries.seq"))?;
+                    let known = self.tail.as_ref().and_then(|tail| tail.last_seq);
+                    let last = match known {
+                        Some(last) => last,
+                        None => first(self.db, "numbering audit entries", sql, &[], |mut r| r.count(0))?.ok_or(StoreError::Corrupt("audit_entries.seq"))?,
+                    };
+                    if let Some(tail) = &mut self.tail {
+                        tail.last_seq = Some(last);
+                    }
                     (last + 1..=last + count).collect()
                 }
             };
@@ -977,21 +1023,25 @@ impl<D: Db> Tx for SqlTx<'_, D> {
     }
 
     fn audit_heads(&mut self, chains: &[Chain]) -> Result<Vec<(Chain, u64, Hash)>, StoreError> {
-        if chains.is_empty() {
-            return Ok(Vec::new());
+        let Some(tail) = self.tail.as_deref_mut() else { return read_heads(self.db, chains) };
+        let unknown: Vec<Chain> = chains.iter().filter(|chain| !tail.heads.contains_key(chain)).copied().collect();
+        if !unknown.is_empty() {
+            let read = read_heads(self.db, &unknown)?;
+            for chain in unknown {
+                let head = read.iter().find(|(of, _, _)| *of == chain).map(|&(_, position, link)| (position, link));
+                tail.heads.insert(chain, head);
+            }
         }
-        // Each chain's last row through the (chain_no, chain_position) index.
-        let sql = (1..=chains.len())
-            .map(|i| {
-                format!("SELECT * FROM (SELECT chain_no, chain_position, chain FROM audit_entries WHERE chain_no = ?{i} ORDER BY chain_position DESC LIMIT 1) AS head{i}")
-            })
-            .collect::<Vec<_>>()
-            .join(" UNION ALL ");
-        let params: Vec<Param<'_>> = chains.iter().map(|chain| int(u64::from(chain.number()))).collect();
-        rows(self.db, "reading the audit chains' heads", &sql, &params, |mut r| Ok((r.chain(0)?, r.count(1)?, r.hash(2)?)))
+        Ok(chains.iter().filter_map(|chain| tail.heads.get(chain).copied().flatten().map(|(position, link)| (*chain, position, link))).collect())
     }
 
     fn append_audit(&mut self, rows: &[(AuditRow, Option<jiff::Timestamp>)]) -> Result<(), StoreError> {
+        if let Some(tail) = self.tail.as_deref_mut() {
+            for (row, _) in rows {
+                tail.heads.insert(row.chain, Some((row.position, row.link)));
+                tail.last_seq = tail.last_seq.max(Some(row.seq));
+            }
+        }
         for chunk in rows.chunks(AUDIT_ROWS_PER_STATEMENT) {
             const COLUMNS: usize = 8;
             let sql = format!(

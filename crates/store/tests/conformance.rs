@@ -1572,6 +1572,81 @@ fn sqlite_a_caller_that_joined_a_group_and_failed_part_way_through_a_many_row_in
     assert_eq!(log.iter().map(|row| row.entry.as_str()).collect::<Vec<_>>(), [one.entry.as_str()], "the failed caller's first row is left");
 }
 
+// req: INV3
+#[test]
+fn sqlite_a_caller_joining_a_group_after_one_that_failed_appends_after_what_is_left() {
+    // The writer keeps the chains' heads from one caller of a group to the
+    // next; a caller that fails takes its rows away, and what the writer
+    // knew of them with it.
+    let dir = tempfile::tempdir().unwrap();
+    let store = grondslag_store::SqliteStore::open(&dir.path().join("grondslag.db")).unwrap();
+    run(&store, |tx| append(tx, chain_0(), "one", None).map(drop));
+    let five = Chain::new(5);
+    let (queued, queuing) = std::sync::mpsc::channel();
+    let (first, second, third) = std::thread::scope(|scope| {
+        let mut second = None;
+        let store = &store;
+        let first = store.transaction(&mut |tx| {
+            tx.set_setting("first", b"1")?;
+            let queued = queued.clone();
+            second = Some(scope.spawn(move || {
+                let (queued_third, queuing_third) = std::sync::mpsc::channel();
+                let mut third = None;
+                queued.send(()).unwrap();
+                let second = store.transaction(&mut |tx| {
+                    // In chain 5, then refused in chain 0: both go.
+                    append(tx, five, "gone", None)?;
+                    let queued_third = queued_third.clone();
+                    third = Some(scope.spawn(move || {
+                        queued_third.send(()).unwrap();
+                        let mut appended = None;
+                        let result = store.transaction(&mut |tx| {
+                            appended = Some(append(tx, five, "after", None)?);
+                            Ok(())
+                        });
+                        result.map(|()| appended.expect("appended when it succeeded"))
+                    }));
+                    queuing_third.recv().unwrap();
+                    // Long enough for the third to be waiting for the writer: it joins this group.
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                    tx.append_audit(&[(next_row(99, chain_0(), None, "fork", None), None)])
+                });
+                (second, third)
+            }));
+            queuing.recv().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            Ok(())
+        });
+        let (second, third) = second.take().unwrap().join().unwrap();
+        (first, second, third.unwrap().join().unwrap())
+    });
+    first.unwrap();
+    assert!(second.expect_err("a row at a taken place in its chain was stored").to_string().contains("audit"));
+    let after = third.expect("the third caller, after the failed one, appends");
+    assert_eq!(after.position, 1, "the third caller chains onto what the failed one left, not onto its row");
+    let texts: Vec<String> = whole_log(&store).into_iter().map(|row| row.entry).collect();
+    assert_eq!(texts, ["one", "after"]);
+}
+
+// req: INV3
+#[test]
+fn sqlite_a_writer_reads_the_chains_again_once_another_connection_may_have_appended() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grondslag.db");
+    let (ours, theirs) = (grondslag_store::SqliteStore::open(&path).unwrap(), grondslag_store::SqliteStore::open(&path).unwrap());
+    run(&ours, |tx| append(tx, chain_0(), "ours", None).map(drop));
+    // Another process on the same file, between two of our transactions.
+    run(&theirs, |tx| append(tx, chain_0(), "theirs", None).map(drop));
+    let mut ours_again = None;
+    run(&ours, |tx| {
+        ours_again = Some(append(tx, chain_0(), "ours again", None)?);
+        Ok(())
+    });
+    assert_eq!(ours_again.map(|row| (row.seq, row.position)), Some((3, 3)));
+    let texts: Vec<String> = whole_log(&ours).into_iter().map(|row| row.entry).collect();
+    assert_eq!(texts, ["ours", "theirs", "ours again"]);
+}
+
 // req: INV6
 #[test]
 fn sqlite_commits_held_for_a_load_wait_until_its_blobs_are_durable() {
