@@ -34,9 +34,10 @@ use std::thread::JoinHandle;
 
 use crate::{BlobId, StoreError};
 
-/// Blobs the write-behind may be given before `put` waits for it: a few
-/// MB, a few hundred milliseconds of writing if the disk is slow.
-const WRITE_BEHIND_LIMIT: usize = 1024;
+/// Bytes of blobs the write-behind may hold before `put` waits for it
+/// (always at least one blob, however large): a fraction of a second of
+/// writing, and a bound on the memory a load's recordings can take.
+const WRITE_BEHIND_BYTES: usize = 64 << 20;
 
 /// Large sealed values (photos, recordings), one file each in a directory.
 #[derive(Clone, Debug)]
@@ -67,6 +68,8 @@ struct Behind {
 #[derive(Debug, Default)]
 struct Queue {
     waiting: VecDeque<(BlobId, Vec<u8>)>,
+    /// Of the blobs waiting.
+    bytes: usize,
     /// A blob is being written now.
     writing: bool,
     /// The first write that failed since the last commit asked.
@@ -97,6 +100,7 @@ impl Behind {
         let mut queue = self.lock();
         loop {
             if let Some((id, sealed)) = queue.waiting.pop_front() {
+                queue.bytes -= sealed.len();
                 queue.writing = true;
                 drop(queue);
                 let written = write(dir, &id, &sealed, false);
@@ -155,7 +159,7 @@ impl BlobStore {
     fn write_behind(&self, id: &BlobId, sealed: &[u8]) -> Result<(), StoreError> {
         let shared = &self.behind.shared;
         let mut queue = shared.lock();
-        while queue.waiting.len() >= WRITE_BEHIND_LIMIT {
+        while !queue.waiting.is_empty() && queue.bytes + sealed.len() > WRITE_BEHIND_BYTES {
             queue = shared.wait(queue);
         }
         let mut thread = self.behind.thread.lock().unwrap_or_else(PoisonError::into_inner);
@@ -164,6 +168,7 @@ impl BlobStore {
             let started = std::thread::Builder::new().name("blob-writer".to_string()).spawn(move || running.run(&dir));
             *thread = Some(started.map_err(|source| StoreError::Io { context: "cannot start the thread writing blobs in", path: self.dir.clone(), source })?);
         }
+        queue.bytes += sealed.len();
         queue.waiting.push_back((id.clone(), sealed.to_vec()));
         shared.changed.notify_all();
         Ok(())
@@ -342,6 +347,21 @@ mod tests {
         let closed = blobs.journal().unwrap();
         closed.close().unwrap();
         assert!(blobs.abandoned().unwrap().is_empty(), "a closed journal is gone");
+    }
+
+    #[test]
+    fn the_write_behind_takes_a_blob_larger_than_it_holds_and_then_waits_for_room() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = BlobStore::open(dir.path()).unwrap();
+        let (large, next) = (BlobId::random(), BlobId::random());
+        // Larger than the write-behind holds: taken alone, not waited on forever.
+        let large_bytes = vec![7u8; WRITE_BEHIND_BYTES + 1];
+        blobs.put(&large, &large_bytes, Durable::ByCommit).unwrap();
+        // Does not fit beside it: waits until it is written.
+        blobs.put(&next, &[8u8; 1 << 20], Durable::ByCommit).unwrap();
+        blobs.sync_written().unwrap();
+        assert_eq!(blobs.get(&large).unwrap(), large_bytes);
+        assert_eq!(blobs.get(&next).unwrap(), vec![8u8; 1 << 20]);
     }
 
     // req: I.SEC
