@@ -108,34 +108,14 @@ pub struct Row {
     pub subject: Option<String>,
 }
 
-/// What the log keeps of an entry before its place there is known: its
-/// canonical JSON, that JSON's leaf hash, and the person it is about. It
-/// needs neither the log nor its writer, so it can be made beforehand, on
-/// another thread.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Hashed {
-    /// The canonical JSON of the entry.
-    pub entry: String,
-    /// [`leaf_hash`] of `entry`.
-    pub leaf: Hash,
-    /// The entry's `data_subject_id`.
-    pub subject: Option<String>,
-}
-
-impl Hashed {
-    /// `entry`'s canonical JSON and leaf hash.
-    pub fn of(entry: &Entry) -> Hashed {
-        let text = entry.canonical();
-        Hashed { leaf: leaf_hash(text.as_bytes()), entry: text, subject: entry.data_subject_id.clone() }
-    }
-}
-
 impl Row {
     /// The row numbered `seq` that follows `previous` in `chain` (the
     /// position and link of the chain's last row, or `None` for its first).
-    pub fn next(seq: u64, chain: Chain, previous: Option<(u64, Hash)>, hashed: Hashed) -> Row {
+    pub fn next(seq: u64, chain: Chain, previous: Option<(u64, Hash)>, entry: &Entry) -> Row {
         let (position, previous_link) = previous.unwrap_or((0, Hash::ZERO));
-        let Hashed { entry, leaf, subject } = hashed;
+        let subject = entry.data_subject_id.clone();
+        let entry = entry.canonical();
+        let leaf = leaf_hash(entry.as_bytes());
         Row { seq, chain, position: position + 1, link: chain_hash(&previous_link, &leaf), leaf, entry, subject }
     }
 

@@ -337,7 +337,7 @@ fn is_forgetting(entry: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{CheckpointSigner, Hashed, Outcome};
+    use crate::{CheckpointSigner, Outcome};
 
     fn entry(n: u64) -> Entry {
         Entry { data_subject_id: Some(format!("subject-{n}")), object: format!("record {n}"), ..Entry::example(Outcome::Allowed) }
@@ -351,7 +351,7 @@ mod tests {
         let mut made = Verifier::new(keys, chain, Vec::new()).keeping_nodes(1);
         let mut head = None;
         for n in 0..9 {
-            let row = Row::next(n, chain, head, Hashed::of(&entry(n)));
+            let row = Row::next(n, chain, head, &entry(n));
             head = Some((row.position, row.link));
             checked.push(&row).unwrap();
             made.push_made(&row).unwrap();
@@ -362,11 +362,11 @@ mod tests {
         assert_eq!(checked.to_sign().unwrap(), (frontier, nodes));
         // The rows of another head: one already taken, one past a gap, one
         // after the right position but another link.
-        let again = Row::next(9, chain, Some((3, Hash::ZERO)), Hashed::of(&entry(9)));
+        let again = Row::next(9, chain, Some((3, Hash::ZERO)), &entry(9));
         assert_eq!(made.push_made(&again), Err(VerifyError::ChainBroken { seq: 9, previous: 9 }));
-        let gap = Row::next(9, chain, Some((10, Hash::ZERO)), Hashed::of(&entry(9)));
+        let gap = Row::next(9, chain, Some((10, Hash::ZERO)), &entry(9));
         assert_eq!(made.push_made(&gap), Err(VerifyError::Removed { seq: 9, expected: 10, found: 11 }));
-        let forked = Row::next(9, chain, Some((9, Hash::ZERO)), Hashed::of(&entry(9)));
+        let forked = Row::next(9, chain, Some((9, Hash::ZERO)), &entry(9));
         assert_eq!(made.push_made(&forked), Err(VerifyError::ChainBroken { seq: 9, previous: 9 }));
         assert_eq!(made.head(), head.unwrap(), "a refused row leaves the head as it was");
     }

@@ -18,10 +18,10 @@
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
+use grondslag_audit::Entry;
 use grondslag_store::StoreError;
 
 use crate::KernelError;
-use crate::prepare::Made;
 
 #[derive(Debug, Default)]
 pub(crate) struct Appender {
@@ -33,7 +33,7 @@ pub(crate) struct Appender {
 #[derive(Debug, Default)]
 struct Queue {
     /// The entries of the next batch, in the order their callers came.
-    entries: Vec<Made>,
+    entries: Vec<Entry>,
     /// The callers whose entries those are.
     members: usize,
     /// The number of the next batch.
@@ -54,7 +54,7 @@ impl Appender {
 
     /// Appends `entries` with those of the callers waiting beside this one,
     /// through `write` (one transaction): `Ok` once they are in the log.
-    pub(crate) fn append(&self, entries: Vec<Made>, write: impl FnOnce(&[Made]) -> Result<(), KernelError>) -> Result<(), KernelError> {
+    pub(crate) fn append(&self, entries: Vec<Entry>, write: impl FnOnce(&[Entry]) -> Result<(), KernelError>) -> Result<(), KernelError> {
         let mut queue = self.queue();
         let batch = queue.next;
         queue.entries.extend(entries);

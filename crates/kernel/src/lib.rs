@@ -18,7 +18,6 @@ mod appender;
 mod decide;
 mod forget;
 mod open;
-mod prepare;
 mod prove;
 mod report;
 mod retention;
@@ -39,9 +38,7 @@ use grondslag_audit::{
 };
 use grondslag_crypto::{CryptoError, Keyring, SubjectKey};
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Register, Role, Scope, ScopeSet};
-use grondslag_store::{BlobStore, Erased, FieldPut, IdSequence, NewAuditRow, Reach, RecordRow, Store, TakenChains, Tx};
-
-use crate::prepare::{Made, Preparer, Ready};
+use grondslag_store::{BlobStore, Erased, FieldPut, IdSequence, Reach, RecordRow, Store, TakenChains, Tx};
 /// The ids callers pass in and get back.
 pub use grondslag_store::{DisclosureRow, RecordId, SessionRow, StoreError, SubjectId};
 use sealing::{find_version, next_version, open_event, seal_event, seal_field, stored_version};
@@ -549,9 +546,6 @@ struct Load {
     erased: Vec<grondslag_store::BlobId>,
     /// Checkpoints the load signed, to be witnessed.
     signed: Vec<String>,
-    /// Makes the load's audit entries ready beside it (`None` if the
-    /// system would not start it).
-    preparer: Option<Preparer>,
 }
 
 /// Merkle subtrees of `2^AUDIT_NODE_LEVEL` leaves and more are kept as
@@ -735,7 +729,7 @@ impl Kernel {
     pub fn loading<T, E: From<KernelError>>(&self, commit_every: NonZeroUsize, work: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
         let held = self.store.hold_commits(commit_every.get(), &self.blobs).map_err(KernelError::from);
         let result = held.map_err(E::from).and_then(|blobs| {
-            *self.loading_state() = Some(Load { blobs, journal: None, erased: Vec::new(), signed: Vec::new(), preparer: Preparer::start() });
+            *self.loading_state() = Some(Load { blobs, journal: None, erased: Vec::new(), signed: Vec::new() });
             work()
         });
         let released = self.store.release().map_err(KernelError::from);
@@ -760,15 +754,6 @@ impl Kernel {
 
     fn loading_state(&self) -> std::sync::MutexGuard<'_, Option<Load>> {
         self.load.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// `entry` on its way to the log: handed to the load's preparer during
-    /// a load, otherwise made ready when it is chained.
-    fn made(&self, entry: Entry) -> Made {
-        match self.loading_state().as_ref().and_then(|load| load.preparer.as_ref()) {
-            Some(preparer) => preparer.hand(entry),
-            None => Made::here(entry),
-        }
     }
 
     /// Signs a checkpoint over every chain's head now, and a combined one
@@ -1754,14 +1739,11 @@ impl Kernel {
     /// by the term of its processing's log; then signs a checkpoint of each
     /// chain that passed a multiple of `checkpoint_every`, and a combined
     /// one over all chains.
-    fn append(&self, tx: &mut dyn Tx, entries: &[Made]) -> Result<(), KernelError> {
+    fn append(&self, tx: &mut dyn Tx, entries: &[Entry]) -> Result<(), KernelError> {
         if entries.is_empty() {
             return Ok(());
         }
-        // Before the chains are locked, which on PostgreSQL keeps other
-        // writes to them waiting.
-        let ready = entries.iter().map(Made::ready).collect::<Result<Vec<Ready>, _>>()?;
-        let chains: Vec<Chain> = entries.iter().map(|made| made.entry().chain()).collect();
+        let chains: Vec<Chain> = entries.iter().map(Entry::chain).collect();
         let mut touched = chains.clone();
         touched.sort_unstable();
         touched.dedup();
@@ -1775,8 +1757,8 @@ impl Kernel {
         let mut tails = self.tails_in_step(&touched, &heads);
         let mut rows = Vec::with_capacity(entries.len());
         let mut due = Vec::new();
-        for (((made, Ready { hashed, packed }), chain), seq) in entries.iter().zip(ready).zip(chains).zip(seqs) {
-            let row = Row::next(seq, chain, heads.get(&chain).copied(), hashed);
+        for ((entry, chain), seq) in entries.iter().zip(chains).zip(seqs) {
+            let row = Row::next(seq, chain, heads.get(&chain).copied(), entry);
             heads.insert(chain, (row.position, row.link));
             let mut tail = tails.iter_mut().find(|(of, _)| *of == chain).map(|(_, tail)| tail);
             if let Some(tail) = &mut tail {
@@ -1786,7 +1768,7 @@ impl Kernel {
                 let made = tail.map(|tail| tail.to_sign().map_err(|e| KernelError::audit(chain, e))).transpose()?;
                 due.push(Due { chain, size: row.position, made });
             }
-            rows.push(NewAuditRow { row, packed, forget_at: self.forget_at(made.entry()) });
+            rows.push((row, self.forget_at(entry)));
         }
         tx.append_audit(&rows)?;
         self.sign_checkpoints(tx, due)?;

@@ -32,7 +32,6 @@ use grondslag_audit::Entry;
 use grondslag_register::{Action, Category, CategorySet, ProcessingId, RecipientId, Scope};
 use grondslag_store::{BlobId, Durable, Erased, Journal, StoreError, Tx};
 
-use crate::prepare::Made;
 use crate::sealing::{Fate, Staged};
 use crate::{
     Access, Allowed, Detail, Kernel, KernelError, RecordEvent, RecordId, RecordRef, RecordSummary, RecordView, SubjectExport, SubjectId, Value, witness,
@@ -78,7 +77,7 @@ pub struct Unit<'u> {
     /// Where the work runs.
     mode: Mode,
     /// Audit entries of this unit, chained when it ends (see the module's note).
-    pending: Vec<Made>,
+    pending: Vec<Entry>,
     /// Refusals audited in this unit.
     refusals: Vec<Entry>,
     /// Calls that failed, audited once the unit has ended.
@@ -114,7 +113,7 @@ impl Unit<'_> {
         // Never withheld (see `mark`): a refusal served nobody's request,
         // and an attempt is the person's to see.
         let entry = self.kernel.entry(access, event);
-        self.pending.push(Made::here(entry.clone()));
+        self.pending.push(entry.clone());
         self.refusals.push(entry);
         Err(error)
     }
@@ -177,7 +176,7 @@ impl Unit<'_> {
 /// What an attempt at a unit left to settle once its transaction ended.
 #[derive(Default)]
 struct Ended {
-    pending: Vec<Made>,
+    pending: Vec<Entry>,
     refusals: Vec<Entry>,
     failures: Vec<Entry>,
     written: Vec<Arc<Staged>>,
@@ -326,7 +325,7 @@ impl Kernel {
     /// Finishes a unit's last attempt: its blobs and journal settled, its
     /// audit entries kept where they must be, its result handed back.
     fn settle<T, E: From<KernelError>>(&self, stored: Result<(), StoreError>, outcome: Option<Result<T, E>>, ended: Ended) -> Result<T, E> {
-        let Ended { mut pending, refusals, failures, written, erased, mut journal } = ended;
+        let Ended { mut pending, mut refusals, failures, written, erased, mut journal } = ended;
         // A lost connection during COMMIT leaves its outcome unknown: the
         // rows naming the unit's new blobs may stand.
         let outcome_unknown = matches!(stored, Err(StoreError::Commit(_)));
@@ -347,7 +346,7 @@ impl Kernel {
             self.witness_signed();
             self.delete_erased(erased);
             // A writing unit chained its entries before it committed.
-            pending.extend(failures.into_iter().map(Made::here));
+            pending.extend(failures);
             pending
         } else {
             // Checkpoints signed in the rolled-back transaction never existed.
@@ -362,7 +361,8 @@ impl Kernel {
             // Otherwise the rows naming them were rolled back: the blobs go
             // once nothing holds them (the prepared fields may be written
             // again); they are ciphertext, but they should not linger.
-            refusals.into_iter().chain(failures).map(Made::here).collect()
+            refusals.extend(failures);
+            refusals
         };
         close(journal);
         if !kept.is_empty() {
@@ -379,7 +379,7 @@ impl Kernel {
 
     /// Appends `entries` in a write transaction of their own, and witnesses
     /// the checkpoints that signed once it has committed.
-    fn append_in_own_transaction(&self, entries: &[Made]) -> Result<(), KernelError> {
+    fn append_in_own_transaction(&self, entries: &[Entry]) -> Result<(), KernelError> {
         let mut failed = None;
         let appended = self.store.transaction(&mut |tx| {
             if let Err(e) = self.append(tx, entries) {
@@ -491,12 +491,12 @@ impl Unit<'_> {
     /// Adds the audit entry of an allowed step of this unit.
     pub(crate) fn audit(&mut self, access: &Access, event: crate::Event<'_>) {
         let entry = self.kernel.entry(access, self.mark(event));
-        self.pending.push(self.kernel.made(entry));
+        self.pending.push(entry);
     }
 
     /// Adds an entry made by the caller (one whose span it chose).
     pub(crate) fn audit_entry(&mut self, entry: Entry) {
-        self.pending.push(self.kernel.made(entry));
+        self.pending.push(entry);
     }
 
     /// Chains the unit's entries so far into its transaction: before it

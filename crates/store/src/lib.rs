@@ -25,7 +25,7 @@ use grondslag_audit::{Chain, Hash, Node, Row};
 
 pub use blobs::{BlobStore, Durable, Journal};
 pub use ids::{BlobId, IdSequence, InvalidId, RecordId, SubjectId};
-pub use packed::{PackedEntry, pack as pack_audit_entry, unpack as unpack_audit_entry};
+pub use packed::{pack as pack_audit_entry, unpack as unpack_audit_entry};
 
 pub use postgresql::{PostgresStore, ScratchDatabase, is_postgres_url};
 pub use sqlite::SqliteStore;
@@ -377,10 +377,10 @@ pub trait Tx {
     /// rows, in one statement.
     fn audit_heads(&mut self, chains: &[Chain]) -> Result<Vec<(Chain, u64, Hash)>, StoreError>;
     /// Appends rows, each with the pseudonym it is about kept beside it for
-    /// lookups. A unit's entries go in as few statements as the database
-    /// takes: on PostgreSQL each statement is a round trip made holding the
-    /// chains' locks.
-    fn append_audit(&mut self, rows: &[NewAuditRow]) -> Result<(), StoreError>;
+    /// lookups, and when it is to be forgotten (`None`: kept). A unit's
+    /// entries go in as few statements as the database takes: on
+    /// PostgreSQL each statement is a round trip made holding the chains' locks.
+    fn append_audit(&mut self, rows: &[(Row, Option<jiff::Timestamp>)]) -> Result<(), StoreError>;
     /// The audit rows about a subject, in order.
     fn audit_of(&mut self, subject: &SubjectId) -> Result<Vec<Row>, StoreError>;
     /// The audit row at `seq`.
@@ -476,17 +476,6 @@ pub trait Tx {
     fn set_setting(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError>;
     /// Every setting whose name starts with `prefix`.
     fn settings_with_prefix(&mut self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
-}
-
-/// An audit row as [`Tx::append_audit`] stores it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewAuditRow {
-    /// The row; its entry is stored as `packed`.
-    pub row: Row,
-    /// The row's entry as stored.
-    pub packed: PackedEntry,
-    /// When the entry is to be forgotten (`None`: kept).
-    pub forget_at: Option<jiff::Timestamp>,
 }
 
 /// What [`Tx::take_chains`] read and drew.

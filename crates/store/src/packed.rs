@@ -46,26 +46,14 @@ thread_local! {
     static UNPACKER: RefCell<Option<Decompressor<'static>>> = const { RefCell::new(None) };
 }
 
-/// An entry's canonical JSON as the store keeps it. Made only by [`pack`],
-/// which needs no connection, so it can be made before the writer is taken.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PackedEntry(Vec<u8>);
-
-impl PackedEntry {
-    /// The bytes stored.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-}
-
 /// An entry's canonical JSON, packed for storing.
-pub fn pack(entry: &str) -> Result<PackedEntry, StoreError> {
+pub fn pack(entry: &str) -> Result<Vec<u8>, StoreError> {
     PACKER.with_borrow_mut(|packer| {
         let packer = match packer {
             Some(packer) => packer,
             None => packer.insert(Compressor::with_dictionary(LEVEL, DICTIONARY).map_err(StoreError::Pack)?),
         };
-        packer.compress(entry.as_bytes()).map(PackedEntry).map_err(StoreError::Pack)
+        packer.compress(entry.as_bytes()).map_err(StoreError::Pack)
     })
 }
 
@@ -111,7 +99,7 @@ mod tests {
 
     #[test]
     fn an_entry_packs_to_a_sixth_and_unpacks_to_the_same_json() {
-        let packed = pack(ENTRY).unwrap().0;
+        let packed = pack(ENTRY).unwrap();
         assert!(packed.len() * 4 < ENTRY.len(), "{} bytes packed from {}", packed.len(), ENTRY.len());
         assert_eq!(unpack(&packed), ENTRY);
     }
@@ -124,7 +112,7 @@ mod tests {
 
     #[test]
     fn a_damaged_packed_entry_reads_as_something_other_than_the_entry() {
-        let mut packed = pack(ENTRY).unwrap().0;
+        let mut packed = pack(ENTRY).unwrap();
         let middle = packed.len() / 2;
         packed[middle] ^= 0x55;
         assert_ne!(unpack(&packed), ENTRY);

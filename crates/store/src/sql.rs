@@ -12,8 +12,8 @@ use std::collections::{HashMap, HashSet};
 use grondslag_audit::{Chain, Hash, Node, Row as AuditRow};
 
 use crate::{
-    BlobId, DisclosureRow, Erased, EventRow, FieldPut, FieldRow, NewAuditRow, Reach, RecordId, RecordRow, SessionRow, StoreError, SubjectId, SubjectRow,
-    TakenChains, Tx, packed,
+    BlobId, DisclosureRow, Erased, EventRow, FieldPut, FieldRow, Reach, RecordId, RecordRow, SessionRow, StoreError, SubjectId, SubjectRow, TakenChains, Tx,
+    packed,
 };
 
 /// A statement parameter. Each carries its type even when null, so that
@@ -1035,9 +1035,9 @@ impl<D: Db> Tx for SqlTx<'_, D> {
         Ok(chains.iter().filter_map(|chain| tail.heads.get(chain).copied().flatten().map(|(position, link)| (*chain, position, link))).collect())
     }
 
-    fn append_audit(&mut self, rows: &[NewAuditRow]) -> Result<(), StoreError> {
+    fn append_audit(&mut self, rows: &[(AuditRow, Option<jiff::Timestamp>)]) -> Result<(), StoreError> {
         if let Some(tail) = self.tail.as_deref_mut() {
-            for NewAuditRow { row, .. } in rows {
+            for (row, _) in rows {
                 tail.heads.insert(row.chain, Some((row.position, row.link)));
                 tail.last_seq = tail.last_seq.max(Some(row.seq));
             }
@@ -1049,13 +1049,14 @@ impl<D: Db> Tx for SqlTx<'_, D> {
                 D::INSERT_ROWS,
                 values_rows(chunk.len(), 0, COLUMNS)
             );
+            let entries = chunk.iter().map(|(row, _)| packed::pack(&row.entry)).collect::<Result<Vec<_>, _>>()?;
             let mut params = Vec::with_capacity(COLUMNS * chunk.len());
-            for NewAuditRow { row, packed, forget_at } in chunk {
+            for ((row, forget_at), entry) in chunk.iter().zip(&entries) {
                 params.extend([
                     int(row.seq),
                     int(u64::from(row.chain.number())),
                     int(row.position),
-                    packed.as_bytes().into(),
+                    entry.as_slice().into(),
                     row.leaf.0.as_slice().into(),
                     row.link.0.as_slice().into(),
                     row.subject.as_deref().into(),

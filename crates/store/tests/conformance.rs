@@ -13,9 +13,7 @@
 use std::sync::atomic::Ordering;
 
 use grondslag_audit::{Chain, Hash, Row, chain_hash, leaf_hash};
-use grondslag_store::{
-    BlobId, BlobStore, DisclosureRow, Durable, EventRow, FieldPut, NewAuditRow, Reach, RecordId, SessionRow, Store, StoreError, SubjectId, Tx, pack_audit_entry,
-};
+use grondslag_store::{BlobId, BlobStore, DisclosureRow, Durable, EventRow, FieldPut, Reach, RecordId, SessionRow, Store, StoreError, SubjectId, Tx};
 
 type Open<'a> = &'a dyn Fn() -> Box<dyn Store>;
 
@@ -96,11 +94,6 @@ fn next_row(seq: u64, chain: Chain, previous: Option<(u64, Hash)>, text: &str, s
     Row { seq, chain, position: position + 1, entry: text.to_string(), leaf, link: chain_hash(&link, &leaf), subject: subject.map(ToString::to_string) }
 }
 
-/// `row` as appended, its entry packed, to be forgotten at `forget_at`.
-fn appended(row: Row, forget_at: Option<jiff::Timestamp>) -> NewAuditRow {
-    NewAuditRow { packed: pack_audit_entry(&row.entry).unwrap(), row, forget_at }
-}
-
 /// The row that goes next in `chain`: the chain taken, given the next
 /// number, placed after the chain's head, as the kernel does.
 fn following(tx: &mut dyn Tx, chain: Chain, text: &str, subject: Option<&SubjectId>) -> Result<Row, StoreError> {
@@ -121,7 +114,7 @@ fn last_seq(tx: &mut dyn Tx) -> Result<u64, StoreError> {
 /// Appends the row that goes next in `chain`.
 fn append(tx: &mut dyn Tx, chain: Chain, text: &str, subject: Option<&SubjectId>) -> Result<Row, StoreError> {
     let row = following(tx, chain, text, subject)?;
-    tx.append_audit(&[appended(row.clone(), None)])?;
+    tx.append_audit(&[(row.clone(), None)])?;
     Ok(row)
 }
 
@@ -444,7 +437,7 @@ fn audit_rows_and_checkpoints(open: Open<'_>) {
     // A row with a taken sequence number is refused: no fork. (Its place
     // in the chain, 4, is free: only the number is taken.)
     let fork = Row { seq: 3, chain: zero, position: 4, entry: "fork".into(), leaf: leaf_hash(b"fork"), link: Hash::ZERO, subject: None };
-    assert!(store.transaction(&mut |tx| tx.append_audit(&[appended(fork.clone(), None)])).is_err());
+    assert!(store.transaction(&mut |tx| tx.append_audit(&[(fork.clone(), None)])).is_err());
     assert_eq!(whole_log(&*store).len(), 3);
     assert_eq!(store.checkpoints().unwrap(), vec![(zero, 2, "note 2".to_string())]);
 }
@@ -457,7 +450,7 @@ fn audit_entries_are_forgotten_but_never_rewritten(open: Open<'_>) {
     run(&*store, |tx| {
         for (text, days) in [("one", Some(1)), ("two", None), ("three", Some(2))] {
             let row = following(tx, chain_0(), text, Some(&subject))?;
-            tx.append_audit(&[appended(row, days.map(|d| t0 + jiff::SignedDuration::from_hours(24 * d)))])?;
+            tx.append_audit(&[(row, days.map(|d| t0 + jiff::SignedDuration::from_hours(24 * d)))])?;
         }
         let due = |tx: &mut dyn Tx, days: i64| -> Result<Vec<u64>, StoreError> {
             Ok(tx.audit_due(t0 + jiff::SignedDuration::from_hours(24 * days), 10)?.iter().map(|r| r.seq).collect())
@@ -478,7 +471,7 @@ fn audit_entries_are_forgotten_but_never_rewritten(open: Open<'_>) {
 
 /// The rows after `head` in its chain (chain 0 from the start, if `None`)
 /// for `texts`, numbered on from it and chained as the kernel chains them.
-fn rows_after(head: Option<&Row>, texts: impl IntoIterator<Item = String>) -> Vec<NewAuditRow> {
+fn rows_after(head: Option<&Row>, texts: impl IntoIterator<Item = String>) -> Vec<(Row, Option<jiff::Timestamp>)> {
     let chain = head.map_or_else(chain_0, |r| r.chain);
     let mut seq = head.map_or(0, |r| r.seq);
     let mut head = head.map(|r| (r.position, r.link));
@@ -488,7 +481,7 @@ fn rows_after(head: Option<&Row>, texts: impl IntoIterator<Item = String>) -> Ve
             seq += 1;
             let row = next_row(seq, chain, head, &text, None);
             head = Some((row.position, row.link));
-            appended(row, None)
+            (row, None)
         })
         .collect()
 }
@@ -501,14 +494,14 @@ fn many_audit_rows_are_appended_together_or_not_at_all(open: Open<'_>) {
     run(&*store, |tx| tx.append_audit(&rows));
     let chain = whole_log(&*store);
     assert_eq!(chain.len(), 150);
-    assert_eq!(chain.iter().map(|r| r.entry.as_str()).collect::<Vec<_>>(), rows.iter().map(|new| new.row.entry.as_str()).collect::<Vec<_>>());
+    assert_eq!(chain.iter().map(|r| r.entry.as_str()).collect::<Vec<_>>(), rows.iter().map(|(r, _)| r.entry.as_str()).collect::<Vec<_>>());
 
     // A batch whose last statement is refused (a taken sequence number, at
     // a free place in the chain, in the second statement of the batch)
     // leaves none of its rows: the transaction fails as a whole.
     let mut batch = rows_after(chain.last(), (151..=230).map(|i| format!("entry {i}")));
-    let mut fork = rows_after(batch.last().map(|new| &new.row), ["fork".to_string()]).remove(0);
-    fork.row.seq = 1;
+    let mut fork = rows_after(batch.last().map(|(r, _)| r), ["fork".to_string()]).remove(0);
+    fork.0.seq = 1;
     batch.push(fork);
     let refused = store.transaction(&mut |tx| tx.append_audit(&batch));
     assert!(refused.is_err(), "a batch with a taken sequence number was stored");
@@ -653,7 +646,7 @@ fn a_taken_place_in_a_chain_is_refused(open: Open<'_>) {
     assert_eq!((fork.chain, fork.position), (zero, 2));
     let refused = store.transaction(&mut |tx| {
         tx.set_setting("half", b"done")?;
-        tx.append_audit(&[appended(good.clone(), None), appended(fork.clone(), None)])
+        tx.append_audit(&[(good.clone(), None), (fork.clone(), None)])
     });
     assert!(refused.is_err(), "a row at a taken place in its chain was stored");
     run(&*store, |tx| {
@@ -664,7 +657,7 @@ fn a_taken_place_in_a_chain_is_refused(open: Open<'_>) {
     });
     assert_eq!(whole_log(&*store).len(), 3);
     // It was the fork that was refused: the good row alone goes in.
-    run(&*store, |tx| tx.append_audit(&[appended(good.clone(), None)]));
+    run(&*store, |tx| tx.append_audit(&[(good.clone(), None)]));
     assert_eq!(whole_log(&*store).len(), 4);
 }
 
@@ -1318,7 +1311,7 @@ fn postgres_audit_entries_due_are_claimed_by_one_forgetting() {
     run(&*one, |tx| {
         for text in ["one", "two", "three", "four"] {
             let row = following(tx, chain_0(), text, None)?;
-            tx.append_audit(&[appended(row, Some(t0))])?;
+            tx.append_audit(&[(row, Some(t0))])?;
         }
         Ok(())
     });
@@ -1561,7 +1554,7 @@ fn sqlite_a_caller_that_joined_a_group_and_failed_part_way_through_a_many_row_in
                 queued.send(()).unwrap();
                 store.transaction(&mut |tx| {
                     tx.set_setting("second", b"2")?;
-                    tx.append_audit(&[appended(good.clone(), None), appended(fork.clone(), None)])
+                    tx.append_audit(&[(good.clone(), None), (fork.clone(), None)])
                 })
             }));
             queuing.recv().unwrap();
@@ -1579,7 +1572,7 @@ fn sqlite_a_caller_that_joined_a_group_and_failed_part_way_through_a_many_row_in
     assert_eq!(log.iter().map(|row| row.entry.as_str()).collect::<Vec<_>>(), [one.entry.as_str()], "the failed caller's first row is left");
 }
 
-// req: INV2
+// req: INV3
 #[test]
 fn sqlite_a_caller_joining_a_group_after_one_that_failed_appends_after_what_is_left() {
     // The writer keeps the chains' heads from one caller of a group to the
@@ -1616,7 +1609,7 @@ fn sqlite_a_caller_joining_a_group_after_one_that_failed_appends_after_what_is_l
                     queuing_third.recv().unwrap();
                     // Long enough for the third to be waiting for the writer: it joins this group.
                     std::thread::sleep(std::time::Duration::from_millis(200));
-                    tx.append_audit(&[appended(next_row(99, chain_0(), None, "fork", None), None)])
+                    tx.append_audit(&[(next_row(99, chain_0(), None, "fork", None), None)])
                 });
                 (second, third)
             }));
@@ -1635,7 +1628,7 @@ fn sqlite_a_caller_joining_a_group_after_one_that_failed_appends_after_what_is_l
     assert_eq!(texts, ["one", "after"]);
 }
 
-// req: INV2
+// req: INV3
 #[test]
 fn sqlite_a_writer_reads_the_chains_again_once_another_connection_may_have_appended() {
     let dir = tempfile::tempdir().unwrap();

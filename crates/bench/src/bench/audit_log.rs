@@ -11,7 +11,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use grondslag_audit::{CheckpointSigner, Frontier, Hash, Hashed, Row, chain_hash, ldv, leaf_hash};
+use grondslag_audit::{CheckpointSigner, Frontier, Hash, Row, chain_hash, ldv, leaf_hash};
 use grondslag_crypto::load_or_create_signing_key;
 use grondslag_kernel::{AUDIT_NODE_LEVEL, AUDIT_ORIGIN, Access, DataDir, prove_inclusion, verify_store};
 use grondslag_register::{Category, Role};
@@ -134,9 +134,9 @@ fn fill(data: &DataDir, template: &grondslag_audit::Entry, entries: u64) -> Resu
         let mut entry = template.clone();
         for seq in last_seq + 1..=entries {
             entry.span_id = grondslag_audit::SpanId(seq.to_be_bytes());
-            let row = Row::next(seq, chain, Some((frontier.size(), previous)), Hashed::of(&entry));
+            let row = Row::next(seq, chain, Some((frontier.size(), previous)), &entry);
             let packed = grondslag_store::pack_audit_entry(&row.entry)?;
-            insert.execute(params![seq as i64, chain_no, row.position as i64, packed.as_bytes(), row.leaf.0, row.link.0, row.subject])?;
+            insert.execute(params![seq as i64, chain_no, row.position as i64, packed, row.leaf.0, row.link.0, row.subject])?;
             let mut kept = Vec::new();
             frontier.push_with(leaf_hash(row.entry.as_bytes()), &mut |n| {
                 if n.level >= AUDIT_NODE_LEVEL {

@@ -38,8 +38,7 @@ fn alter_entry(db: &rusqlite::Connection, seq: i64, from: &str, to: &str) {
     let stored: Vec<u8> = db.query_row("SELECT entry FROM audit_entries WHERE seq = ?1", [seq], |r| r.get(0)).unwrap();
     let altered = grondslag_store::unpack_audit_entry(&stored).replace(from, to);
     assert_ne!(grondslag_store::unpack_audit_entry(&stored), altered, "entry {seq} has no {from}");
-    db.execute("UPDATE audit_entries SET entry = ?2 WHERE seq = ?1", rusqlite::params![seq, grondslag_store::pack_audit_entry(&altered).unwrap().as_bytes()])
-        .unwrap();
+    db.execute("UPDATE audit_entries SET entry = ?2 WHERE seq = ?1", rusqlite::params![seq, grondslag_store::pack_audit_entry(&altered).unwrap()]).unwrap();
 }
 
 fn verify(dir: &Path) -> std::process::Output {
@@ -202,8 +201,7 @@ fn rewrite_second_entry(db: &rusqlite::Connection) -> (i64, i64) {
         let leaf = grondslag_audit::leaf_hash(entry.as_bytes());
         let link = grondslag_audit::chain_hash(&previous, &leaf);
         let stored = grondslag_store::pack_audit_entry(&entry).unwrap();
-        db.execute("UPDATE audit_entries SET entry = ?2, leaf = ?3, chain = ?4 WHERE seq = ?1", rusqlite::params![seq, stored.as_bytes(), leaf.0, link.0])
-            .unwrap();
+        db.execute("UPDATE audit_entries SET entry = ?2, leaf = ?3, chain = ?4 WHERE seq = ?1", rusqlite::params![seq, stored, leaf.0, link.0]).unwrap();
         previous = link;
     }
     (chain, position)
