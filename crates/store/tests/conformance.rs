@@ -1572,7 +1572,7 @@ fn sqlite_a_caller_that_joined_a_group_and_failed_part_way_through_a_many_row_in
     assert_eq!(log.iter().map(|row| row.entry.as_str()).collect::<Vec<_>>(), [one.entry.as_str()], "the failed caller's first row is left");
 }
 
-// req: INV3
+// req: INV2
 #[test]
 fn sqlite_a_caller_joining_a_group_after_one_that_failed_appends_after_what_is_left() {
     // The writer keeps the chains' heads from one caller of a group to the
@@ -1628,7 +1628,7 @@ fn sqlite_a_caller_joining_a_group_after_one_that_failed_appends_after_what_is_l
     assert_eq!(texts, ["one", "after"]);
 }
 
-// req: INV3
+// req: INV2
 #[test]
 fn sqlite_a_writer_reads_the_chains_again_once_another_connection_may_have_appended() {
     let dir = tempfile::tempdir().unwrap();
