@@ -154,11 +154,6 @@ impl Verifier {
         self
     }
 
-    /// The frontier after the rows pushed so far.
-    pub fn frontier(&self) -> &Frontier {
-        &self.frontier
-    }
-
     /// The position and link of the last row pushed, or of the checkpoint
     /// resumed from: (0, zero) before the chain's first row.
     pub fn head(&self) -> (u64, Hash) {
