@@ -54,7 +54,11 @@ use grondslag_register::render::{self, Format};
 /// `audit verify`'s time (one thread reads rows, the other checks them);
 /// mimalloc keeps a heap per thread. Measured in BENCHMARKS.md (sixth
 /// session of 2026-12-02): verification faster by a sixth to a third, HTTP
-/// reads by a few per cent, `generate` unchanged.
+/// reads by a few per cent, `generate` unchanged. Its `override` feature
+/// makes it the C libraries' allocator too (SQLite, zstd): with glibc's,
+/// `generate`'s writing thread spent 3 % of its time growing and trimming a
+/// heap for SQLite's page cache and b-tree rebalancing (BENCHMARKS.md,
+/// twenty-fourth session).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
