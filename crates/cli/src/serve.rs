@@ -2,6 +2,7 @@
 //! service and the accounts that sign in to it.
 
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -83,6 +84,13 @@ pub struct ServeArgs {
     /// The disclosure policy security.txt points to (an https URL).
     #[arg(long, env = "GRONDSLAG_SECURITY_POLICY")]
     security_policy: Option<String>,
+    /// Threads that run the service's own work: reads, writes, signing in.
+    /// Default: four per processor. The work is mostly the processor's, and
+    /// more threads than that take turns at a cost (BENCHMARKS.md, the
+    /// twenty-fifth session). Work that waits on a broker or for a turn at
+    /// the password check runs on threads of its own.
+    #[arg(long, env = "GRONDSLAG_WORKERS")]
+    workers: Option<NonZeroUsize>,
     /// Check the configuration (the register's base_uri, security.txt's
     /// expiry) and exit without serving: fails when security.txt expires
     /// within 30 days or has expired, for a daily job.
@@ -177,6 +185,7 @@ pub fn serve(context: &Context, args: ServeArgs) -> Result<(), Failure> {
         brokers,
         anonymous_limit: args.anonymous_limit,
         client_address_header: args.client_address_header,
+        workers: args.workers.unwrap_or_else(grondslag_server::four_per_processor),
     };
     // This handle outlives the runtime, so the kernel is dropped (sealing
     // the audit log) on this thread: a PostgreSQL client must not be

@@ -68,7 +68,7 @@ async fn start(State(state): State<AppState>, visitor: Visitor, Path(name): Path
     let redirect = state.broker_return(means);
     let now = visitor.now;
     let (url, token) = state
-        .run(move |services| {
+        .run_waiting(move |services| {
             let (url, pending) = services.broker(means)?.start(&redirect, &back)?;
             let body = serde_json::to_vec(&pending).map_err(|e| ServerError::Internal(format!("a sign-in could not be kept: {e}")))?;
             Ok((url, services.accounts.park(body, ATTEMPT, now)?))
@@ -116,7 +116,7 @@ async fn finish(
     let redirect = state.broker_return(means);
     let (now, origin) = (visitor.now, visitor.origin);
     let signed_in = state
-        .run(move |services| {
+        .run_waiting(move |services| {
             // Taken whatever the answer: an attempt is used once.
             let parked = match attempt {
                 Some(token) => services.accounts.unpark(&token, now)?,

@@ -46,6 +46,7 @@ mod state;
 mod version;
 mod views;
 mod visitor;
+mod workers;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -100,6 +101,8 @@ pub struct Config {
     /// A header the proxy in front sets to the client's address (e.g.
     /// `X-Forwarded-For`; its last entry counts); without it, the peer's.
     pub client_address_header: Option<HeaderName>,
+    /// Threads that run the kernel's work (`crate::workers`).
+    pub workers: std::num::NonZeroUsize,
 }
 
 impl Config {
@@ -126,8 +129,16 @@ impl Default for Config {
             brokers: Vec::new(),
             anonymous_limit: Rate::default(),
             client_address_header: None,
+            workers: four_per_processor(),
         }
     }
+}
+
+/// How many worker threads a service runs by default: four per processor.
+pub fn four_per_processor() -> std::num::NonZeroUsize {
+    // Not knowing the count, a machine of two.
+    let processors = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    std::num::NonZeroUsize::new(4 * processors).unwrap_or(std::num::NonZeroUsize::MIN)
 }
 
 impl AppState {
@@ -139,7 +150,7 @@ impl AppState {
         // Passkeys only where browsers reach us by a domain name (WebAuthn refuses an IP address).
         let accounts = Accounts::new(kernel, config.policy.clone())?.with_passkeys_at(config.public_origin.as_deref());
         let brokers = config.brokers.iter().cloned().map(grondslag_broker::Provider::new).collect();
-        Ok(AppState::from_parts(accounts, areas, security_txt, brokers, config))
+        AppState::from_parts(accounts, areas, security_txt, brokers, config)
     }
 }
 

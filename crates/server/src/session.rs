@@ -102,7 +102,7 @@ impl Me {
     extensions(("x-register" = json!(openapi::session()))))]
 async fn sign_in(State(state): State<AppState>, visitor: Visitor, Json(form): Json<SignIn>) -> Result<Response, ServerError> {
     let (now, origin) = (visitor.now, visitor.origin);
-    let (token, session) = state.run(move |services| Ok(services.accounts.sign_in(&form.username, &form.password, &form.code, &origin, now)?)).await?;
+    let (token, session) = state.run_waiting(move |services| Ok(services.accounts.sign_in(&form.username, &form.password, &form.code, &origin, now)?)).await?;
     Ok(([(header::SET_COOKIE, session_cookie(&state, &token))], Json(Me::of(&session))).into_response())
 }
 
@@ -182,7 +182,7 @@ struct Credentials {
 async fn sign_in_page(State(state): State<AppState>, visitor: Visitor, Form(form): Form<Credentials>) -> Result<Response, ServerError> {
     let back = back_to(form.terug.as_deref());
     let (now, origin) = (visitor.now, visitor.origin);
-    let started = state.run(move |services| told(services.accounts.sign_in_with_password(&form.username, &form.password, &origin, now))).await?;
+    let started = state.run_waiting(move |services| told(services.accounts.sign_in_with_password(&form.username, &form.password, &origin, now))).await?;
     Ok(match started {
         Ok((token, _)) => {
             let to = format!("/inloggen/code?{}", serde_urlencoded::to_string([("terug", back.as_str())]).unwrap_or_default());
@@ -401,7 +401,8 @@ async fn password(State(state): State<AppState>, visitor: Visitor, Form(form): F
     }
     let (now, origin) = (visitor.now, visitor.origin);
     let asked = session.clone();
-    let changed = state.run(move |services| told(services.accounts.replace_password(&session, form.current.as_deref(), &form.password, &origin, now))).await?;
+    let changed =
+        state.run_waiting(move |services| told(services.accounts.replace_password(&session, form.current.as_deref(), &form.password, &origin, now))).await?;
     match changed {
         Ok((token, _)) => Ok(with_cookie(session_cookie(&state, &token), "/")),
         Err(e) => {
@@ -435,21 +436,22 @@ async fn sign_out_page(State(state): State<AppState>, visitor: Visitor, Form(for
         let after = state.after_broker_logout();
         // The broker sends it back unchanged; ours names the request in our log.
         let logout_state = visitor.trace.to_string();
-        to = state
-            .run(move |services| {
-                services.accounts.end_session(&token)?;
-                let Some(means) = session.means else { return Ok(None) };
-                // Ours has ended whatever the broker does; a broker that cannot be reached is logged, not shown.
-                match services.broker(means).and_then(|broker| broker.logout_url(&after, &logout_state)) {
-                    Ok(url) => Ok(url),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "the broker's session could not be ended");
-                        Ok(None)
+        state.run(move |services| Ok(services.accounts.end_session(&token)?)).await?;
+        if let Some(means) = session.means {
+            to = state
+                .run_waiting(move |services| {
+                    // Ours has ended whatever the broker does; a broker that cannot be reached is logged, not shown.
+                    match services.broker(means).and_then(|broker| broker.logout_url(&after, &logout_state)) {
+                        Ok(url) => Ok(url),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "the broker's session could not be ended");
+                            Ok(None)
+                        }
                     }
-                }
-            })
-            .await?
-            .unwrap_or(to);
+                })
+                .await?
+                .unwrap_or(to);
+        }
     }
     Ok(with_cookie(clear_cookie(&state), &to))
 }

@@ -1,7 +1,7 @@
 //! What every handler shares: the accounts (and through them the kernel),
 //! the area lists of the automated checks, whether the service runs under
-//! TLS, the security.txt it publishes — and the blocking thread the
-//! kernel's work runs on.
+//! TLS, the security.txt it publishes — and the threads the kernel's work
+//! runs on.
 
 use std::sync::Arc;
 
@@ -15,6 +15,7 @@ use crate::Config;
 use crate::conformance::SecurityTxt;
 use crate::error::ServerError;
 use crate::limits::Limiter;
+use crate::workers::Workers;
 
 /// What every handler shares.
 #[derive(Clone, Debug)]
@@ -35,6 +36,7 @@ struct Inner {
     origin: String,
     limiter: Limiter,
     client_address_header: Option<HeaderName>,
+    workers: Workers,
 }
 
 /// Everything a blocking piece of work needs.
@@ -58,8 +60,14 @@ impl Services<'_> {
 }
 
 impl AppState {
-    pub(crate) fn from_parts(accounts: Accounts, areas: AreaLists, security_txt: SecurityTxt, brokers: Vec<Provider>, config: &Config) -> AppState {
-        AppState {
+    pub(crate) fn from_parts(
+        accounts: Accounts,
+        areas: AreaLists,
+        security_txt: SecurityTxt,
+        brokers: Vec<Provider>,
+        config: &Config,
+    ) -> Result<AppState, ServerError> {
+        Ok(AppState {
             inner: Arc::new(Inner {
                 accounts,
                 areas,
@@ -69,8 +77,9 @@ impl AppState {
                 origin: config.origin(),
                 limiter: Limiter::new(config.anonymous_limit),
                 client_address_header: config.client_address_header.clone(),
+                workers: Workers::start(config.workers)?,
             }),
-        }
+        })
     }
 
     /// The count of anonymous POSTs per client address.
@@ -103,15 +112,31 @@ impl AppState {
         self.inner.accounts.kernel()
     }
 
-    /// Runs `work` on a blocking thread: the kernel's store calls block.
+    /// Runs `work` on one of the service's worker threads: the kernel's
+    /// store calls block.
     pub(crate) async fn run<T: Send + 'static>(&self, work: impl FnOnce(&Services<'_>) -> Result<T, ServerError> + Send + 'static) -> Result<T, ServerError> {
         let state = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let inner = &state.inner;
-            work(&Services { accounts: &inner.accounts, kernel: inner.accounts.kernel(), areas: &inner.areas, brokers: &inner.brokers })
-        })
-        .await
-        .map_err(|e| ServerError::Internal(format!("a worker thread failed: {e}")))?
+        self.inner.workers.run(move || work(&state.services())).await?
+    }
+
+    /// Runs `work` that may wait long for something other than the store —
+    /// a broker's answer over the network (up to its timeout), a turn at
+    /// the password check (up to 10 s while many sign in) — on a thread of
+    /// its own, not on the workers: such waits then hold none of the
+    /// threads everyone else's work needs.
+    pub(crate) async fn run_waiting<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Services<'_>) -> Result<T, ServerError> + Send + 'static,
+    ) -> Result<T, ServerError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || work(&state.services()))
+            .await
+            .map_err(|e| ServerError::Internal(format!("a thread waiting for a broker or a password check failed: {e}")))?
+    }
+
+    fn services(&self) -> Services<'_> {
+        let inner = &self.inner;
+        Services { accounts: &inner.accounts, kernel: inner.accounts.kernel(), areas: &inner.areas, brokers: &inner.brokers }
     }
 
     /// The name of the session cookie.

@@ -8,7 +8,7 @@ use fantoccini::Locator;
 use serde_json::{Value, json};
 
 use crate::broker::{Broker, DIGID_MIDDEN, DIGID_SUBSTANTIEEL, EH_LOA3, Jar, follow};
-use crate::server::{ANNA_BSN, BERT_BSN, Place, Reply, Server, World, free_listen, world};
+use crate::server::{ANNA_BSN, BERT_BSN, Client, Place, Reply, Server, World, free_listen, world};
 
 const SECRET: &str = "een geheim van de makelaar";
 
@@ -425,4 +425,53 @@ fn taken_once(kernel: grondslag_kernel::Kernel) {
     let token = accounts.park(b"x".to_vec(), jiff::SignedDuration::from_mins(10), now).unwrap();
     assert!(accounts.session(&token, now).unwrap().is_none());
     assert!(accounts.unpark(&token, now + jiff::SignedDuration::from_mins(11)).unwrap().is_none());
+}
+
+// req: E17
+#[test]
+fn a_broker_that_does_not_answer_holds_none_of_the_threads_everyone_elses_work_runs_on() {
+    let world = world();
+    // A broker that takes the connection and never answers, until told to hang up.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let issuer = format!("http://{}", silent.local_addr().unwrap());
+    let held = std::sync::Arc::new(std::sync::Mutex::new(Some(Vec::new())));
+    let (called_to, called) = std::sync::mpsc::channel();
+    let holding = std::sync::Arc::clone(&held);
+    std::thread::spawn(move || {
+        for stream in silent.incoming() {
+            // Once hung up, later calls are hung up on at once.
+            if let Some(streams) = holding.lock().unwrap().as_mut() {
+                streams.push(stream.unwrap());
+                let _ = called_to.send(());
+            }
+        }
+    });
+    let file = world.place.dir.join("brokers.toml");
+    std::fs::write(&file, format!("[digid]\nissuer = \"{issuer}\"\nclient_id = \"img-digid\"\nclient_secret = \"{SECRET}\"\n")).unwrap();
+    // One worker: a sign-in waiting on the broker there would hold it.
+    let server = Server::start_on(&world.place, &["--brokers", file.to_str().unwrap(), "--workers", "1"]);
+
+    let start = format!("{}/inloggen/digid", server.base);
+    let (answered_to, answered) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = answered_to.send(match crate::server::fresh_connections().get(&start).call() {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => (r.status(), r.into_string().unwrap_or_default()),
+            Err(e) => panic!("{e}"),
+        });
+    });
+    called.recv_timeout(std::time::Duration::from_secs(30)).expect("the service called the broker");
+
+    // While the service waits on the broker, a case handler signs in and reads.
+    let mut handler = Client::new(&server);
+    assert_eq!(handler.sign_in(&world.handler).status, 303);
+    let me = handler.get("/api/v1/me");
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.json()["role"], "case_handler", "{}", me.body);
+    assert!(answered.try_recv().is_err(), "the sign-in through the broker was answered first: it held the one worker");
+
+    // The broker hangs up: that sign-in is refused, and says why.
+    drop(held.lock().unwrap().take());
+    let (status, page) = answered.recv_timeout(std::time::Duration::from_secs(30)).unwrap();
+    assert_eq!(status, 502, "{page}");
+    assert!(page.contains("data-code=\"oidc_unreachable\"") && page.contains("DigiD is nu niet bereikbaar"), "{page}");
 }

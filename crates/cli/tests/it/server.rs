@@ -1444,3 +1444,12 @@ fn a_claim_a_rule_would_refuse_waits_for_a_case_handler_in_the_back_office() {
     assert_eq!(decided.status, 200, "{}", decided.body);
     assert_eq!(decided.json()["status"], "decision");
 }
+
+// req: INV6
+#[test]
+fn serve_refuses_to_run_on_no_worker_threads_and_says_which_option() {
+    let dir = TempDir::new().unwrap();
+    let out = Place::sqlite(dir.path()).run(&["serve", "--workers", "0"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("--workers") && stderr.contains("zero"), "{stderr}");
+}

@@ -1,0 +1,99 @@
+//! The threads the kernel's work runs on.
+//!
+//! The kernel and its store block, so a handler hands its work to a thread
+//! and awaits the answer. That used to be tokio's blocking pool, which
+//! starts a thread for each piece of work while none is idle, up to 512:
+//! under sixteen connections the server kept some eighty threads, woke one
+//! for every piece (a case read is two: the session, then the read) and
+//! let them take turns on two cores, each with its own reading connection
+//! and page cache. Measured, a case read cost the server 230 µs of
+//! processor time that way, and 160 µs on eight threads (BENCHMARKS.md,
+//! twenty-fifth session).
+//!
+//! So the work runs on a fixed number of threads, sized to the machine,
+//! that take it in the order it came: under load, a thread that finishes
+//! takes the next piece without sleeping, and nobody is woken for it.
+//! Work that may wait long for something else — a broker's answer, a turn
+//! at the password check — does not run here, or a slow broker or a flood
+//! of sign-ins would hold every thread the rest of the service needs; see
+//! [`crate::state::AppState::run_waiting`].
+
+use std::num::NonZeroUsize;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::error::ServerError;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A fixed number of threads taking work from one queue, in order.
+#[derive(Debug)]
+pub(crate) struct Workers {
+    /// Dropped with the service: the threads then end once the queue is empty.
+    queue: Sender<Job>,
+}
+
+impl Workers {
+    /// Starts `count` threads.
+    pub(crate) fn start(count: NonZeroUsize) -> Result<Workers, ServerError> {
+        let (queue, jobs) = channel::<Job>();
+        let jobs = Arc::new(Mutex::new(jobs));
+        for n in 0..count.get() {
+            let jobs = Arc::clone(&jobs);
+            std::thread::Builder::new()
+                .name(format!("worker-{n}"))
+                .spawn(move || work_through(&jobs))
+                .map_err(|e| ServerError::Internal(format!("cannot start worker thread {n}: {e}")))?;
+        }
+        Ok(Workers { queue })
+    }
+
+    /// Runs `work` on one of the threads, and hands back its answer; a
+    /// piece of work that panics fails alone, and its thread goes on.
+    pub(crate) async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ServerError> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let outcome = catch_unwind(AssertUnwindSafe(work));
+            // The request may have gone (the client left, or its time ran
+            // out); the work is done all the same, and its answer unread.
+            let _unread = answer.send(outcome);
+        });
+        self.queue.send(job).map_err(|_| ServerError::Internal("the worker threads have stopped".to_string()))?;
+        match answered.await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(panic)) => Err(ServerError::Internal(format!("a worker thread failed: {}", panic_message(panic.as_ref())))),
+            Err(_) => Err(ServerError::Internal("a worker thread stopped before it answered".to_string())),
+        }
+    }
+}
+
+/// One thread's life: the next job, until the queue is closed.
+fn work_through(jobs: &Mutex<Receiver<Job>>) {
+    loop {
+        // The lock is held while waiting: the threads queue on it, and the
+        // one holding it takes the next job as it comes.
+        let next = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        match next {
+            Ok(job) => job(),
+            Err(_) => return,
+        }
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic.downcast_ref::<&str>().copied().or_else(|| panic.downcast_ref::<String>().map(String::as_str)).unwrap_or("a panic")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_piece_of_work_that_panics_fails_alone_and_its_thread_goes_on() {
+        let workers = Workers::start(NonZeroUsize::MIN).unwrap();
+        let failed = workers.run(|| -> u32 { panic!("the work broke") }).await;
+        assert!(matches!(&failed, Err(ServerError::Internal(why)) if why.contains("the work broke")), "{failed:?}");
+        assert_eq!(workers.run(|| 42).await.unwrap(), 42, "the one thread took the next piece");
+    }
+}
