@@ -238,8 +238,9 @@ pub fn app(state: AppState, config: &Config) -> Router {
     router
 }
 
-/// Serves until `shutdown` completes; then finishes the requests in flight
-/// and returns (the caller drops the kernel, which seals the audit log).
+/// Serves until `shutdown` completes; then finishes the requests in flight,
+/// and the work they left running, and returns (the caller drops the
+/// kernel, which seals the audit log).
 /// Runs the retention sweep every `config.sweep_every`.
 pub async fn serve(state: AppState, config: Config, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
     let router = app(state.clone(), &config).into_make_service_with_connect_info::<SocketAddr>();
@@ -264,6 +265,9 @@ pub async fn serve(state: AppState, config: Config, shutdown: impl std::future::
         None => axum_server::bind(config.listen).handle(handle).serve(router).await,
     };
     sweeper.abort();
+    // A request that timed out, or whose client left, and a sweep under
+    // way leave their work running: it finishes before the caller seals.
+    state.finish_work().await?;
     served.map_err(|e| ServerError::Start(format!("cannot serve on {}: {e}", config.listen)))
 }
 

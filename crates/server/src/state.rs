@@ -134,6 +134,15 @@ impl AppState {
             .map_err(|e| ServerError::Internal(format!("a thread waiting for a broker or a password check failed: {e}")))?
     }
 
+    /// Waits until the workers have done all the work they were given, and
+    /// lets them take no more.
+    pub(crate) async fn finish_work(&self) -> Result<(), ServerError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || state.inner.workers.finish())
+            .await
+            .map_err(|e| ServerError::Internal(format!("waiting for the worker threads failed: {e}")))
+    }
+
     fn services(&self) -> Services<'_> {
         let inner = &self.inner;
         Services { accounts: &inner.accounts, kernel: inner.accounts.kernel(), areas: &inner.areas, brokers: &inner.brokers }

@@ -22,6 +22,7 @@ use std::num::NonZeroUsize;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
 
 use crate::error::ServerError;
 
@@ -30,8 +31,10 @@ type Job = Box<dyn FnOnce() + Send>;
 /// A fixed number of threads taking work from one queue, in order.
 #[derive(Debug)]
 pub(crate) struct Workers {
-    /// Dropped with the service: the threads then end once the queue is empty.
-    queue: Sender<Job>,
+    /// Closed by [`Workers::finish`] (or dropped with the service): the
+    /// threads then end once the queue is empty.
+    queue: Mutex<Option<Sender<Job>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Workers {
@@ -39,14 +42,29 @@ impl Workers {
     pub(crate) fn start(count: NonZeroUsize) -> Result<Workers, ServerError> {
         let (queue, jobs) = channel::<Job>();
         let jobs = Arc::new(Mutex::new(jobs));
+        let mut threads = Vec::with_capacity(count.get());
         for n in 0..count.get() {
             let jobs = Arc::clone(&jobs);
-            std::thread::Builder::new()
+            let thread = std::thread::Builder::new()
                 .name(format!("worker-{n}"))
                 .spawn(move || work_through(&jobs))
                 .map_err(|e| ServerError::Internal(format!("cannot start worker thread {n}: {e}")))?;
+            threads.push(thread);
         }
-        Ok(Workers { queue })
+        Ok(Workers { queue: Mutex::new(Some(queue)), threads: Mutex::new(threads) })
+    }
+
+    /// Takes no more work, and returns once the threads have done all they
+    /// were given: the service stops, and the audit log is sealed after the
+    /// last write, not beside it. Not to be called on a worker thread.
+    pub(crate) fn finish(&self) {
+        drop(self.queue.lock().unwrap_or_else(PoisonError::into_inner).take());
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(PoisonError::into_inner));
+        for thread in threads {
+            if thread.join().is_err() {
+                tracing::error!("a worker thread panicked outside its work");
+            }
+        }
     }
 
     /// Runs `work` on one of the threads, and hands back its answer; a
@@ -59,7 +77,10 @@ impl Workers {
             // out); the work is done all the same, and its answer unread.
             let _unread = answer.send(outcome);
         });
-        self.queue.send(job).map_err(|_| ServerError::Internal("the worker threads have stopped".to_string()))?;
+        let sent = self.queue.lock().unwrap_or_else(PoisonError::into_inner).as_ref().is_some_and(|queue| queue.send(job).is_ok());
+        if !sent {
+            return Err(ServerError::Internal("the service is stopping and takes no more work".to_string()));
+        }
         match answered.await {
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(panic)) => Err(ServerError::Internal(format!("a worker thread failed: {}", panic_message(panic.as_ref())))),
@@ -95,5 +116,31 @@ mod tests {
         let failed = workers.run(|| -> u32 { panic!("the work broke") }).await;
         assert!(matches!(&failed, Err(ServerError::Internal(why)) if why.contains("the work broke")), "{failed:?}");
         assert_eq!(workers.run(|| 42).await.unwrap(), 42, "the one thread took the next piece");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn finishing_waits_for_the_work_given_and_takes_no_more() {
+        let workers = std::sync::Arc::new(Workers::start(NonZeroUsize::MIN).unwrap());
+        let (started_to, started) = std::sync::mpsc::channel();
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let finished = std::sync::Arc::clone(&done);
+        let running = tokio::spawn({
+            let workers = std::sync::Arc::clone(&workers);
+            async move {
+                workers
+                    .run(move || {
+                        started_to.send(()).unwrap();
+                        std::thread::sleep(std::time::Duration::from_millis(200));
+                        finished.store(true, std::sync::atomic::Ordering::SeqCst);
+                    })
+                    .await
+            }
+        });
+        started.recv().unwrap();
+        workers.finish();
+        assert!(done.load(std::sync::atomic::Ordering::SeqCst), "finish returned before the work in hand was done");
+        running.await.unwrap().unwrap();
+        let refused = workers.run(|| ()).await;
+        assert!(matches!(&refused, Err(ServerError::Internal(why)) if why.contains("stopping")), "{refused:?}");
     }
 }
