@@ -84,7 +84,7 @@ pub struct ServeArgs {
     /// The disclosure policy security.txt points to (an https URL).
     #[arg(long, env = "GRONDSLAG_SECURITY_POLICY")]
     security_policy: Option<String>,
-    /// Threads that run the service's own work: reads, writes, signing in.
+    /// Threads that run the service's own work: its reads and writes.
     /// Default: four per processor. The work is mostly the processor's, and
     /// more threads than that take turns at a cost (BENCHMARKS.md, the
     /// twenty-fifth session). Work that waits on a broker or for a turn at
