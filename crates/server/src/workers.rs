@@ -72,9 +72,15 @@ impl Workers {
     pub(crate) async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ServerError> {
         let (answer, answered) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
+            // Nobody waits for it any more (the client left, or its time
+            // ran out while the work queued): not started, it is not done,
+            // so an overloaded service sheds what it could only answer late.
+            if answer.is_closed() {
+                return;
+            }
             let outcome = catch_unwind(AssertUnwindSafe(work));
-            // The request may have gone (the client left, or its time ran
-            // out); the work is done all the same, and its answer unread.
+            // The request may have gone meanwhile; the work is done all
+            // the same, and its answer unread.
             let _unread = answer.send(outcome);
         });
         let sent = self.queue.lock().unwrap_or_else(PoisonError::into_inner).as_ref().is_some_and(|queue| queue.send(job).is_ok());
@@ -116,6 +122,45 @@ mod tests {
         let failed = workers.run(|| -> u32 { panic!("the work broke") }).await;
         assert!(matches!(&failed, Err(ServerError::Internal(why)) if why.contains("the work broke")), "{failed:?}");
         assert_eq!(workers.run(|| 42).await.unwrap(), 42, "the one thread took the next piece");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn work_nobody_waits_for_any_more_is_not_started() {
+        let workers = std::sync::Arc::new(Workers::start(NonZeroUsize::MIN).unwrap());
+        // The one thread is busy until told.
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let (busy_to, busy) = std::sync::mpsc::channel();
+        let holding = tokio::spawn({
+            let workers = std::sync::Arc::clone(&workers);
+            async move {
+                workers
+                    .run(move || {
+                        busy_to.send(()).unwrap();
+                        released.recv().unwrap();
+                    })
+                    .await
+            }
+        });
+        busy.recv().unwrap();
+        // Queued behind it, then given up by its caller.
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let abandoned = {
+            let done = std::sync::Arc::clone(&done);
+            workers.run(move || done.store(true, std::sync::atomic::Ordering::SeqCst))
+        };
+        let mut abandoned = Box::pin(abandoned);
+        assert!(poll_once(abandoned.as_mut()).is_pending(), "queued behind the busy thread");
+        drop(abandoned);
+        release.send(()).unwrap();
+        holding.await.unwrap().unwrap();
+        // The next piece runs after the abandoned one would have.
+        assert_eq!(workers.run(|| 7).await.unwrap(), 7);
+        assert!(!done.load(std::sync::atomic::Ordering::SeqCst), "the abandoned work ran");
+    }
+
+    fn poll_once<F: std::future::Future>(future: std::pin::Pin<&mut F>) -> std::task::Poll<F::Output> {
+        let waker = std::task::Waker::noop();
+        future.poll(&mut std::task::Context::from_waker(waker))
     }
 
     #[tokio::test(flavor = "multi_thread")]
