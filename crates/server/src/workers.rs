@@ -114,6 +114,8 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
     use super::*;
 
     #[tokio::test]
@@ -124,66 +126,57 @@ mod tests {
         assert_eq!(workers.run(|| 42).await.unwrap(), 42, "the one thread took the next piece");
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn work_nobody_waits_for_any_more_is_not_started() {
-        let workers = std::sync::Arc::new(Workers::start(NonZeroUsize::MIN).unwrap());
-        // The one thread is busy until told.
-        let (release, released) = std::sync::mpsc::channel::<()>();
-        let (busy_to, busy) = std::sync::mpsc::channel();
-        let holding = tokio::spawn({
-            let workers = std::sync::Arc::clone(&workers);
-            async move {
-                workers
-                    .run(move || {
-                        busy_to.send(()).unwrap();
-                        released.recv().unwrap();
-                    })
-                    .await
-            }
-        });
-        busy.recv().unwrap();
-        // Queued behind it, then given up by its caller.
-        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let abandoned = {
-            let done = std::sync::Arc::clone(&done);
-            workers.run(move || done.store(true, std::sync::atomic::Ordering::SeqCst))
-        };
-        let mut abandoned = Box::pin(abandoned);
-        assert!(poll_once(abandoned.as_mut()).is_pending(), "queued behind the busy thread");
-        drop(abandoned);
-        release.send(()).unwrap();
-        holding.await.unwrap().unwrap();
-        // The next piece runs after the abandoned one would have.
-        assert_eq!(workers.run(|| 7).await.unwrap(), 7);
-        assert!(!done.load(std::sync::atomic::Ordering::SeqCst), "the abandoned work ran");
-    }
-
-    fn poll_once<F: std::future::Future>(future: std::pin::Pin<&mut F>) -> std::task::Poll<F::Output> {
-        let waker = std::task::Waker::noop();
-        future.poll(&mut std::task::Context::from_waker(waker))
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn finishing_waits_for_the_work_given_and_takes_no_more() {
-        let workers = std::sync::Arc::new(Workers::start(NonZeroUsize::MIN).unwrap());
+    /// One thread, and a piece of work on it from a task of its own (as a
+    /// handler's) that says when it started and then runs `rest`.
+    fn busy_with(rest: impl FnOnce() + Send + 'static) -> (Arc<Workers>, tokio::task::JoinHandle<Result<(), ServerError>>) {
+        let workers = Arc::new(Workers::start(NonZeroUsize::MIN).unwrap());
         let (started_to, started) = std::sync::mpsc::channel();
-        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let finished = std::sync::Arc::clone(&done);
         let running = tokio::spawn({
-            let workers = std::sync::Arc::clone(&workers);
+            let workers = Arc::clone(&workers);
             async move {
                 workers
                     .run(move || {
                         started_to.send(()).unwrap();
-                        std::thread::sleep(std::time::Duration::from_millis(200));
-                        finished.store(true, std::sync::atomic::Ordering::SeqCst);
+                        rest();
                     })
                     .await
             }
         });
         started.recv().unwrap();
+        (workers, running)
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn work_nobody_waits_for_any_more_is_not_started() {
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let (workers, holding) = busy_with(move || released.recv().unwrap());
+        // Queued behind it, then given up by its caller.
+        let done = Arc::new(AtomicBool::new(false));
+        let abandoned = {
+            let done = Arc::clone(&done);
+            workers.run(move || done.store(true, Ordering::SeqCst))
+        };
+        let mut abandoned = Box::pin(abandoned);
+        let waker = std::task::Waker::noop();
+        assert!(abandoned.as_mut().poll(&mut std::task::Context::from_waker(waker)).is_pending(), "queued behind the busy thread");
+        drop(abandoned);
+        release.send(()).unwrap();
+        holding.await.unwrap().unwrap();
+        // The next piece runs after the abandoned one would have.
+        assert_eq!(workers.run(|| 7).await.unwrap(), 7);
+        assert!(!done.load(Ordering::SeqCst), "the abandoned work ran");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn finishing_waits_for_the_work_given_and_takes_no_more() {
+        let done = Arc::new(AtomicBool::new(false));
+        let finished = Arc::clone(&done);
+        let (workers, running) = busy_with(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            finished.store(true, Ordering::SeqCst);
+        });
         workers.finish();
-        assert!(done.load(std::sync::atomic::Ordering::SeqCst), "finish returned before the work in hand was done");
+        assert!(done.load(Ordering::SeqCst), "finish returned before the work in hand was done");
         running.await.unwrap().unwrap();
         let refused = workers.run(|| ()).await;
         assert!(matches!(&refused, Err(ServerError::Internal(why)) if why.contains("stopping")), "{refused:?}");
