@@ -190,11 +190,11 @@ pub fn generate(
 /// the progress in household order, until the workers are done. Returns the
 /// first household (by number) that failed, as writing them one after
 /// another would have.
-fn in_order(written: mpsc::Receiver<Written>, fingerprint: &mut Sha256, progress: &mut dyn FnMut(u64)) -> Option<(u64, Step)> {
+fn in_order(written: mpsc::Receiver<Vec<Written>>, fingerprint: &mut Sha256, progress: &mut dyn FnMut(u64)) -> Option<(u64, Step)> {
     let mut waiting = BTreeMap::new();
     let mut failed: Option<(u64, Step)> = None;
     let mut next = 0;
-    for household in written {
+    for household in written.into_iter().flatten() {
         match household.outcome {
             Ok(steps) => {
                 waiting.insert(household.number, (steps, household.people));
@@ -220,6 +220,9 @@ struct Numbering {
     household: u64,
     people: u64,
 }
+
+/// Households a worker sends the fingerprint's thread at once.
+const WRITTEN_BATCH: usize = 64;
 
 /// A household a worker wrote, or the step it failed at.
 struct Written {
@@ -401,7 +404,7 @@ impl<'k> Writer<'k> {
     /// `generate`; BENCHMARKS.md, twentieth session). So a thread of its own
     /// hashes them while the households are written. A sign-up that fails
     /// fails the household that drew it.
-    fn households(&mut self, population: &Population, numbering: &Mutex<Numbering>, stop: &AtomicBool, written: &mpsc::Sender<Written>) {
+    fn households(&mut self, population: &Population, numbering: &Mutex<Numbering>, stop: &AtomicBool, written: &mpsc::Sender<Vec<Written>>) {
         let hashing = self.forum.clone();
         std::thread::scope(|scope| {
             let (drawn, to_hash) = mpsc::channel::<(u64, Timestamp, Account)>();
@@ -413,6 +416,10 @@ impl<'k> Writer<'k> {
                     }
                 }
             });
+            // Sent a batch at a time: each send woke the receiving thread,
+            // which then preempted this one (BENCHMARKS.md, twenty-fifth
+            // session).
+            let mut batch = Vec::with_capacity(WRITTEN_BATCH);
             while !stop.load(Ordering::Relaxed) {
                 let Some(household) = numbering.lock().unwrap_or_else(PoisonError::into_inner).take(population) else { break };
                 let (number, people) = (household.number, household.first + household.size);
@@ -421,12 +428,17 @@ impl<'k> Writer<'k> {
                     // The receiver lives until this scope ends.
                     let _ = drawn.send((number, at, account));
                 }
-                if outcome.is_err() {
+                let failed = outcome.is_err();
+                if failed {
                     stop.store(true, Ordering::Relaxed);
                 }
-                if written.send(Written { number, outcome, people }).is_err() {
+                batch.push(Written { number, outcome, people });
+                if (failed || batch.len() == WRITTEN_BATCH) && written.send(std::mem::take(&mut batch)).is_err() {
                     return;
                 }
+            }
+            if !batch.is_empty() && written.send(batch).is_err() {
+                return;
             }
             drop(drawn);
             if stop.load(Ordering::Relaxed) {
@@ -438,7 +450,7 @@ impl<'k> Writer<'k> {
                     Ok(_) => self.tally("forum accounts", 1),
                     Err(source) => {
                         stop.store(true, Ordering::Relaxed);
-                        let _ = written.send(Written { number, outcome: Err(source.into()), people: 0 });
+                        let _ = written.send(vec![Written { number, outcome: Err(source.into()), people: 0 }]);
                         return;
                     }
                 }
