@@ -121,7 +121,8 @@ impl AppState {
 
     /// Runs `work` that may wait long for something other than the store —
     /// a broker's answer over the network (up to its timeout), a turn at
-    /// the password check (up to 10 s while many sign in) — on a thread of
+    /// the password check (up to 10 s while many sign in), the workers
+    /// themselves finishing — on a thread of
     /// its own, not on the workers: such waits then hold none of the
     /// threads everyone else's work needs.
     pub(crate) async fn run_waiting<T: Send + 'static>(
@@ -131,16 +132,18 @@ impl AppState {
         let state = self.clone();
         tokio::task::spawn_blocking(move || work(&state.services()))
             .await
-            .map_err(|e| ServerError::Internal(format!("a thread waiting for a broker or a password check failed: {e}")))?
+            .map_err(|e| ServerError::Internal(format!("a thread waiting apart from the workers failed: {e}")))?
     }
 
     /// Waits until the workers have done all the work they were given, and
     /// lets them take no more.
     pub(crate) async fn finish_work(&self) -> Result<(), ServerError> {
         let state = self.clone();
-        tokio::task::spawn_blocking(move || state.inner.workers.finish())
-            .await
-            .map_err(|e| ServerError::Internal(format!("waiting for the worker threads failed: {e}")))
+        self.run_waiting(move |_| {
+            state.inner.workers.finish();
+            Ok(())
+        })
+        .await
     }
 
     fn services(&self) -> Services<'_> {
